@@ -1,0 +1,12 @@
+module github.com/jupygo/jupygo
+
+go 1.26.8
+
+require (
+	github.com/coder/websocket v1.8.15 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/pebbe/zmq4 v1.4.0 // indirect
+	github.com/titanous/json5 v1.0.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)

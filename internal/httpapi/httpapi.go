@@ -1,0 +1,187 @@
+// Package httpapi holds the pieces every JSON API handler of jupygo shares:
+// an error type that separates the message a client sees from the internal
+// cause, the adapter that writes such errors in the JSON shape the Jupyter
+// APIs use, and request decoding with a size limit.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// Error is an HTTP error. Message is safe to show to the client; Err is the
+// internal cause, which is logged once and never sent.
+type Error struct {
+	Status  int
+	Message string
+	// Reason is the optional short reason that jupyter_server puts beside the
+	// message; empty means null.
+	Reason string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an Error with the given status and a client-safe message.
+func Errorf(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an Error with the given status and client-safe message that
+// keeps err as its internal cause.
+func Wrap(status int, err error, message string) *Error {
+	return &Error{Status: status, Message: message, Err: err}
+}
+
+// HandlerFunc is an HTTP handler that returns an error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts f to an http.Handler. An *Error returned by f is written with
+// its status and message; any other error becomes a 500 whose body says only
+// that the server failed, and is logged with the request id.
+func Handle(log *slog.Logger, f HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := f(w, r)
+		if err == nil {
+			return
+		}
+		WriteError(log, w, r, err)
+	})
+}
+
+// WriteError writes err as a JSON error body, as Handle does.
+func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		apiErr = &Error{Status: http.StatusInternalServerError, Err: err}
+	}
+	if apiErr.Message == "" {
+		apiErr.Message = http.StatusText(apiErr.Status)
+	}
+	level := slog.LevelDebug
+	if apiErr.Status >= 500 {
+		level = slog.LevelError
+	} else if apiErr.Err != nil {
+		level = slog.LevelInfo
+	}
+	log.Log(r.Context(), level, "request failed",
+		"request_id", RequestID(r.Context()),
+		"method", r.Method,
+		"path", r.URL.Path,
+		"status", apiErr.Status,
+		"message", apiErr.Message,
+		"err", apiErr.Err)
+
+	var reason any
+	if apiErr.Reason != "" {
+		reason = apiErr.Reason
+	}
+	body := map[string]any{"message": apiErr.Message, "reason": reason}
+	_ = WriteJSON(w, apiErr.Status, body)
+}
+
+// WriteJSON writes v as the JSON body of a response with the given status.
+// Responses of the APIs are never cached by the browser.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding response: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	_, err = w.Write(data)
+	return err
+}
+
+// MaxBodyBytes is the largest request body DecodeJSON reads by default. It
+// leaves room for large notebooks, which JupyterLab saves in one request.
+const MaxBodyBytes = 1 << 30
+
+// DecodeJSON decodes the JSON body of r into v. A body that is not JSON,
+// holds more than one value, or is larger than limit bytes (MaxBodyBytes when
+// limit is 0) gives a 400 or 413 Error. An empty body leaves v unchanged and
+// returns nil when emptyOK is set.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, emptyOK bool) error {
+	if limit <= 0 {
+		limit = MaxBodyBytes
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err == nil && mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
+			mt != "text/plain" {
+			return Errorf(http.StatusUnsupportedMediaType,
+				"unsupported content type %q: the body must be JSON", mt)
+		}
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(body)
+	dec.UseNumber()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		if emptyOK {
+			return nil
+		}
+		return Errorf(http.StatusBadRequest, "request body is empty: a JSON body is required")
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return Errorf(http.StatusRequestEntityTooLarge,
+			"request body is larger than %d bytes", tooLarge.Limit)
+	}
+	if err != nil {
+		return Wrap(http.StatusBadRequest, err, "invalid JSON in request body: "+jsonErrorText(err))
+	}
+	if dec.More() {
+		return Errorf(http.StatusBadRequest, "invalid JSON in request body: more than one value")
+	}
+	return nil
+}
+
+// jsonErrorText describes a JSON decoding error without echoing the input.
+func jsonErrorText(err error) string {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("%s at byte %d", syntax.Error(), syntax.Offset)
+	case errors.As(err, &typeErr):
+		if typeErr.Field != "" {
+			return fmt.Sprintf("field %q must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value)
+		}
+		return fmt.Sprintf("expected %s, got %s", typeErr.Type, typeErr.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of input"
+	}
+	return err.Error()
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a copy of ctx that carries the request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id carried by ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
