@@ -8,5 +8,6 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/pebbe/zmq4 v1.4.0 // indirect
 	github.com/titanous/json5 v1.0.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 )
