@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules checks the layering the design relies on: yjs is a
+// reusable library on the standard library alone, and the single-user
+// pieces never depend on the hub.
+func TestImportRules(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	const mod = "github.com/jupygo/jupygo/"
+	rules := []struct {
+		pkg       string
+		forbidden func(dep string) bool
+		why       string
+	}{
+		{"yjs/...", func(dep string) bool {
+			first, _, _ := strings.Cut(dep, "/")
+			return strings.Contains(first, ".") && !strings.HasPrefix(dep, mod+"yjs")
+		}, "yjs imports only the standard library"},
+		{"internal/kernel/...", func(dep string) bool {
+			return strings.HasPrefix(dep, mod+"internal/hub")
+		}, "kernel never imports the hub"},
+		{"internal/contents/...", func(dep string) bool {
+			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub")
+		}, "contents never imports the server or the hub"},
+	}
+	for _, rule := range rules {
+		t.Run(rule.pkg, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", "-test=false", "../../"+rule.pkg).CombinedOutput()
+			if err != nil {
+				if strings.Contains(string(out), "matched no packages") {
+					t.Skipf("no packages at %s", rule.pkg)
+				}
+				t.Fatalf("go list %s: %v\n%s", rule.pkg, err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				if rule.forbidden(dep) {
+					t.Errorf("%s depends on %s, but %s", rule.pkg, dep, rule.why)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/jupygo/jupygo/frontend"
+	"github.com/jupygo/jupygo/internal/server"
+)
+
+// serverFlags are the flags of `jupygo server`, named as jupyter-server
+// names them so that the commands people already type keep working.
+type serverFlags struct {
+	ip          string
+	port        int
+	portRetries int
+	rootDir     string
+	baseURL     string
+	token       string
+	noBrowser   bool
+	allowHidden bool
+	allowLinks  bool
+	logLevel    string
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.ip, "ip", "127.0.0.1", "address to listen on")
+	fs.IntVar(&f.port, "port", 8888,
+		"port to listen on; when it is taken the next free one is used; 0 picks any free port")
+	fs.IntVar(&f.portRetries, "port-retries", 50, "how many following ports to try when --port is taken")
+	fs.StringVar(&f.rootDir, "root-dir", "", "folder to serve (default the current folder)")
+	fs.StringVar(&f.rootDir, "notebook-dir", "", "alias of --root-dir")
+	fs.StringVar(&f.baseURL, "base-url", "/", "path prefix of every URL, for serving behind a proxy")
+	fs.StringVar(&f.token, "token", "",
+		"token that clients authenticate with (default $JUPYTER_TOKEN, or a random one);\n"+
+			"--token '' turns authentication off")
+	fs.BoolVar(&f.noBrowser, "no-browser", false, "do not open a web browser at start")
+	fs.BoolVar(&f.allowHidden, "allow-hidden", false,
+		"let the contents API read and write hidden files and folders (names starting with '.')")
+	fs.BoolVar(&f.allowLinks, "allow-symlinks-outside-root", false,
+		"follow symbolic links that point out of the root folder")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+func runServer(args []string, stdout, stderr io.Writer) int {
+	var f serverFlags
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintln(out, "Usage: jupygo server [flags]")
+		fmt.Fprintln(out, "\nRuns a Jupyter server with JupyterLab, serving the root folder.")
+		fmt.Fprintln(out, "It prints the URL to open, with a token for the first visit.")
+		fmt.Fprintln(out, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitCodeForParse(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "jupygo server: unexpected argument %q; see --help\n", fs.Arg(0))
+		return 2
+	}
+
+	log, err := newLogger(stderr, f.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "jupygo server: %v\n", err)
+		return 2
+	}
+	cfg := f.config(fs)
+	cfg.Log = log
+	if err := serve(cfg, !f.noBrowser, stderr); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// config turns the flags into a server.Config. The token comes from --token
+// when given (even empty), else from JUPYTER_TOKEN, else it is generated.
+func (f *serverFlags) config(fs *flag.FlagSet) server.Config {
+	cfg := server.Config{
+		IP:                       f.ip,
+		Port:                     f.port,
+		PortRetries:              f.portRetries,
+		RootDir:                  f.rootDir,
+		BaseURL:                  f.baseURL,
+		AllowHidden:              f.allowHidden,
+		AllowSymlinksOutsideRoot: f.allowLinks,
+		Version:                  currentVersion(),
+	}
+	tokenSet := false
+	fs.Visit(func(fl *flag.Flag) { tokenSet = tokenSet || fl.Name == "token" })
+	switch {
+	case tokenSet:
+		cfg.Token = f.token
+		cfg.NoAuth = f.token == ""
+	case os.Getenv("JUPYTER_TOKEN") != "":
+		cfg.Token = os.Getenv("JUPYTER_TOKEN")
+	}
+	if frontend.Built() {
+		cfg.Frontend = frontend.FS()
+	}
+	return cfg
+}
+
+func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {
+	log := cfg.Log
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	urls := srv.URLs()
+	log.Info("jupygo server started", "version", cfg.Version, "root", cfg.RootDir,
+		"address", ln.Addr().String(), "base_url", srv.BaseURL())
+	if cfg.Frontend == nil {
+		log.Warn("this binary carries no JupyterLab build: the REST API works, /lab says how to build it")
+	}
+	if srv.Token() == "" {
+		log.Warn("authentication is off: anyone who can reach the port can run code as this user")
+	}
+	// The URLs carry the token, so they go to the terminal only, never
+	// through the logger.
+	fmt.Fprintf(stderr, "\n    To open JupyterLab, copy and paste one of these URLs:\n")
+	for _, u := range urls {
+		fmt.Fprintf(stderr, "        %s\n", u)
+	}
+	fmt.Fprintln(stderr)
+	if openBrowser {
+		openURL(log, urls[0])
+	}
+	err = srv.Serve(ctx, ln)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// openURL opens u in the desktop's browser when there is a desktop.
+func openURL(log *slog.Logger, u string) {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return
+	}
+	path, err := exec.LookPath("xdg-open")
+	if err != nil {
+		return
+	}
+	cmd := exec.Command(path, u)
+	if err := cmd.Start(); err != nil {
+		log.Debug("cannot open a browser", "err", err)
+		return
+	}
+	go cmd.Wait()
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToLower(level))); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func exitCodeForParse(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}

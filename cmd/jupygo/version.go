@@ -1,0 +1,38 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+)
+
+// version is set at link time with -ldflags "-X main.version=…"; otherwise
+// it comes from the module's build information.
+var version = ""
+
+func currentVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "0.1.0-dev"
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: jupygo version")
+		fmt.Fprintln(fs.Output(), "\nPrints the version of jupygo and of the Go it was built with.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitCodeForParse(err)
+	}
+	fmt.Fprintf(stdout, "jupygo %s (%s, %s/%s)\n", currentVersion(), runtime.Version(),
+		runtime.GOOS, runtime.GOARCH)
+	return 0
+}

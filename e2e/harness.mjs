@@ -1,0 +1,96 @@
+// Shared pieces of the browser tests: starting jupygo servers, launching
+// Debian's Chromium through playwright-core, and keeping screenshots.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+export const repo = path.resolve(here, '..');
+export const artifacts = path.join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+const bin = process.env.JUPYGO_BIN || path.join(repo, 'bin', 'jupygo');
+
+// tempDir returns a new empty folder under the system temp dir.
+export function tempDir(prefix) {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+// startServer runs `jupygo server` with args and resolves once it has
+// printed its URL. The returned object has the URL, the port and stop().
+export function startServer(args, env = {}) {
+  const child = spawn(bin, ['server', '--no-browser', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server printed no URL within 20 s:\n${output}`));
+    }, 20000);
+    const onData = (chunk) => {
+      output += chunk;
+      const m = output.match(/(http:\/\/127\.0\.0\.1:(\d+)\/\S*)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          port: Number(m[2]),
+          output: () => output,
+          stop: () => stopProcess(child),
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before printing a URL:\n${output}`));
+    });
+  });
+}
+
+// stopProcess sends SIGTERM and waits for the exit, with SIGKILL after 15 s.
+function stopProcess(child) {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+// launchBrowser starts headless Chromium with the flags that keep it off the
+// network except for the servers under test.
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+// shot saves a screenshot of page under artifacts/ as <name>.png.
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+}
+
+// collectErrors records page errors and failed API responses, for test
+// failure messages.
+export function collectErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 500) errors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  return errors;
+}

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// registerAPI mounts the server's own endpoints: /api, status, identity,
+// frontend config sections, the event stream, and the redirects to
+// JupyterLab.
+func (s *Server) registerAPI(mux *http.ServeMux) {
+	h := func(f httpapi.HandlerFunc) http.Handler { return httpapi.Handle(s.log, f) }
+	mux.Handle("GET /api", h(s.handleVersion))
+	mux.Handle("GET /api/{$}", h(s.handleVersion))
+	mux.Handle("GET /api/status", h(s.handleStatus))
+	mux.Handle("GET /api/me", h(s.handleMe))
+	mux.Handle("GET /api/config/{section}", h(s.handleGetConfig))
+	mux.Handle("PATCH /api/config/{section}", h(s.handleUpdateConfig))
+	mux.Handle("PUT /api/config/{section}", h(s.handleUpdateConfig))
+	mux.Handle("GET /api/events/subscribe", h(s.handleEvents))
+	mux.Handle("GET /api/nbconvert", h(s.handleNbconvert))
+	mux.Handle("/api/", h(func(w http.ResponseWriter, r *http.Request) error {
+		return httpapi.Errorf(http.StatusNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
+	}))
+
+	mux.HandleFunc("GET /{$}", s.redirect("lab"))
+	mux.HandleFunc("GET /tree", s.redirect("lab/tree"))
+	mux.HandleFunc("GET /tree/{path...}", func(w http.ResponseWriter, r *http.Request) {
+		s.redirect("lab/tree/"+escapePath(r.PathValue("path")))(w, r)
+	})
+}
+
+// redirect returns a handler that redirects to a path below the base URL.
+func (s *Server) redirect(to string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.cfg.BaseURL+to, http.StatusFound)
+	}
+}
+
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) error {
+	return httpapi.WriteJSON(w, http.StatusOK, map[string]string{"version": s.cfg.Version})
+}
+
+// status is the model of /api/status.
+type status struct {
+	Started      string `json:"started"`
+	LastActivity string `json:"last_activity"`
+	Connections  int    `json:"connections"`
+	Kernels      int    `json:"kernels"`
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) error {
+	conns, kernelActivity, running := s.kernels.ActivityStats()
+	s.mu.Lock()
+	last := s.lastActivity
+	s.mu.Unlock()
+	if kernelActivity.After(last) {
+		last = kernelActivity
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, status{
+		Started:      isoTime(s.started),
+		LastActivity: isoTime(last),
+		Connections:  conns,
+		Kernels:      running,
+	})
+}
+
+// isoTime formats t as jupyter_server does: UTC, microseconds, a Z suffix.
+func isoTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
+}
+
+// handleMe returns the user's identity and, for each resource named in the
+// permissions query (a JSON object of resource to actions), the actions the
+// user may take. The user of a single-user server may take all of them.
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
+	perms := map[string][]string{}
+	if q := r.URL.Query().Get("permissions"); q != "" {
+		if err := json.Unmarshal([]byte(q), &perms); err != nil {
+			return httpapi.Errorf(http.StatusBadRequest,
+				"permissions must be a JSON object of resource names to lists of actions: %v", err)
+		}
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{
+		"identity":    localIdentity(),
+		"permissions": perms,
+	})
+}
+
+var configSectionName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+func (s *Server) configPath(section string) (string, error) {
+	if !configSectionName.MatchString(section) || strings.HasPrefix(section, ".") {
+		return "", httpapi.Errorf(http.StatusBadRequest, "invalid config section name %q", section)
+	}
+	return filepath.Join(s.cfg.ConfigDir, "serverconfig", section+".json"), nil
+}
+
+func readConfigSection(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return map[string]any{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	section := map[string]any{}
+	if err := json.Unmarshal(data, &section); err != nil {
+		return nil, fmt.Errorf("config file %s is not a JSON object: %w", path, err)
+	}
+	return section, nil
+}
+
+func (s *Server) handleGetConfig(w http.ResponseWriter, r *http.Request) error {
+	path, err := s.configPath(r.PathValue("section"))
+	if err != nil {
+		return err
+	}
+	section, err := readConfigSection(path)
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, section)
+}
+
+// handleUpdateConfig merges (PATCH) or replaces (PUT) a config section. In a
+// merge, a null value removes its key, as jupyter_server's config manager does.
+func (s *Server) handleUpdateConfig(w http.ResponseWriter, r *http.Request) error {
+	path, err := s.configPath(r.PathValue("section"))
+	if err != nil {
+		return err
+	}
+	var body map[string]any
+	if err := httpapi.DecodeJSON(w, r, &body, 1<<20, false); err != nil {
+		return err
+	}
+	section := map[string]any{}
+	if r.Method == http.MethodPatch {
+		if section, err = readConfigSection(path); err != nil {
+			return err
+		}
+	}
+	mergeConfig(section, body)
+	data, err := json.MarshalIndent(section, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+		return fmt.Errorf("saving config section: %w", err)
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, section)
+}
+
+func mergeConfig(dst, src map[string]any) {
+	for k, v := range src {
+		if v == nil {
+			delete(dst, k)
+			continue
+		}
+		sub, ok := v.(map[string]any)
+		old, oldOK := dst[k].(map[string]any)
+		if ok && oldOK {
+			mergeConfig(old, sub)
+			continue
+		}
+		dst[k] = v
+	}
+}
+
+// handleEvents accepts the event stream JupyterLab opens at start. The
+// server emits no events yet, so the socket stays quiet until either side
+// closes it.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return nil // Accept has written the error response
+	}
+	ctx := c.CloseRead(r.Context())
+	<-ctx.Done()
+	c.Close(websocket.StatusGoingAway, "server shutting down")
+	return nil
+}
+
+// handleNbconvert lists the export formats; none are offered yet, so
+// JupyterLab's export menu stays empty.
+func (s *Server) handleNbconvert(w http.ResponseWriter, r *http.Request) error {
+	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{})
+}
+
+// pageConfig returns the page-config keys that come from the server rather
+// than from the JupyterLab build.
+func (s *Server) pageConfig(r *http.Request) map[string]any {
+	return map[string]any{
+		"token":              "",
+		"terminalsAvailable": false,
+		"serverRoot":         s.cfg.RootDir,
+		"preferredPath":      "/",
+		"allow_hidden_files": s.cfg.AllowHidden,
+		"delete_to_trash":    false,
+		"exposeAppInBrowser": true,
+		"disableRTC":         true,
+	}
+}
+
+// escapePath escapes each segment of a slash-separated path for a URL.
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		parts[i] = pathEscape(part)
+	}
+	return strings.Join(parts, "/")
+}

@@ -1,0 +1,251 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// authMethod says how a request proved who it is. The checks that protect
+// browsers (XSRF, WebSocket Origin, cross-site reads of /files/) apply only to
+// cookie authentication, because a token has to be sent on purpose.
+type authMethod int
+
+const (
+	authNone authMethod = iota
+	authToken
+	authCookie
+	authOpen // the server runs without a token
+)
+
+// cookieMaxAge is how long a login cookie stays valid.
+const cookieMaxAge = 30 * 24 * time.Hour
+
+// authenticator checks tokens and login cookies. Cookies are stateless: a
+// cookie holds a random session id, its issue time and an HMAC over both,
+// keyed with a key derived from the cookie secret and the token, so a server
+// restarted with a new token rejects the old cookies.
+type authenticator struct {
+	token      string // "" disables authentication
+	key        []byte
+	cookieName string
+	cookiePath string
+	secure     bool
+}
+
+func newAuthenticator(token string, secret []byte, cookieName, cookiePath string) *authenticator {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("jupygo login cookie\x00"))
+	mac.Write([]byte(token))
+	return &authenticator{
+		token:      token,
+		key:        mac.Sum(nil),
+		cookieName: cookieName,
+		cookiePath: cookiePath,
+	}
+}
+
+// checkToken reports whether t is the server's token, in constant time.
+func (a *authenticator) checkToken(t string) bool {
+	if a.token == "" || t == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(t), []byte(a.token)) == 1
+}
+
+// requestToken returns the token a request carries in its Authorization
+// header (schemes "token" and "bearer", as jupyter_server accepts) or in its
+// token query parameter, and whether it came from the query.
+func requestToken(r *http.Request) (token string, fromQuery bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, value, ok := strings.Cut(h, " ")
+		if ok && (strings.EqualFold(scheme, "token") || strings.EqualFold(scheme, "bearer")) {
+			return strings.TrimSpace(value), false
+		}
+	}
+	if t := r.URL.Query().Get("token"); t != "" {
+		return t, true
+	}
+	return "", false
+}
+
+// authenticate returns how r is authenticated and, for cookie sessions, the
+// session id.
+func (a *authenticator) authenticate(r *http.Request) (authMethod, string) {
+	if a.token == "" {
+		return authOpen, "open"
+	}
+	if t, _ := requestToken(r); t != "" {
+		if a.checkToken(t) {
+			return authToken, ""
+		}
+		return authNone, ""
+	}
+	if c, err := r.Cookie(a.cookieName); err == nil {
+		if sid, ok := a.verifyCookie(c.Value, time.Now()); ok {
+			return authCookie, sid
+		}
+	}
+	return authNone, ""
+}
+
+func (a *authenticator) sign(parts ...string) []byte {
+	mac := hmac.New(sha256.New, a.key)
+	for _, p := range parts {
+		mac.Write([]byte(p))
+		mac.Write([]byte{0})
+	}
+	return mac.Sum(nil)
+}
+
+// newCookieValue returns a signed cookie value for a new session.
+func (a *authenticator) newCookieValue(now time.Time) string {
+	var raw [24]byte
+	rand.Read(raw[:16])
+	binary.BigEndian.PutUint64(raw[16:], uint64(now.Unix()))
+	payload := base64.RawURLEncoding.EncodeToString(raw[:])
+	sig := base64.RawURLEncoding.EncodeToString(a.sign("cookie", payload))
+	return payload + "." + sig
+}
+
+// verifyCookie checks a cookie value's signature and age and returns its
+// session id.
+func (a *authenticator) verifyCookie(value string, now time.Time) (string, bool) {
+	payload, sig, ok := strings.Cut(value, ".")
+	if !ok {
+		return "", false
+	}
+	want := base64.RawURLEncoding.EncodeToString(a.sign("cookie", payload))
+	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
+		return "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil || len(raw) != 24 {
+		return "", false
+	}
+	issued := time.Unix(int64(binary.BigEndian.Uint64(raw[16:])), 0)
+	if now.Sub(issued) > cookieMaxAge || issued.After(now.Add(time.Minute)) {
+		return "", false
+	}
+	return payload, true
+}
+
+// setLoginCookie starts a cookie session on w and returns its session id.
+func (a *authenticator) setLoginCookie(w http.ResponseWriter) string {
+	value := a.newCookieValue(time.Now())
+	http.SetCookie(w, &http.Cookie{
+		Name:     a.cookieName,
+		Value:    value,
+		Path:     a.cookiePath,
+		MaxAge:   int(cookieMaxAge / time.Second),
+		HttpOnly: true,
+		Secure:   a.secure,
+		SameSite: http.SameSiteLaxMode,
+	})
+	sid, _, _ := strings.Cut(value, ".")
+	return sid
+}
+
+func (a *authenticator) clearLoginCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: a.cookieName, Value: "", Path: a.cookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// xsrfToken returns the XSRF token bound to a session. Binding it to the
+// session means a token planted by another site (for example through a
+// sibling subdomain's cookie) never matches.
+func (a *authenticator) xsrfToken(sessionID string) string {
+	return hex.EncodeToString(a.sign("xsrf", sessionID)[:20])
+}
+
+// setXSRFCookie sets the _xsrf cookie that JupyterLab echoes in the
+// X-XSRFToken header. It is readable by scripts on purpose.
+func (a *authenticator) setXSRFCookie(w http.ResponseWriter, value string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: "_xsrf", Value: value, Path: a.cookiePath,
+		Secure: a.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// requestXSRF returns the XSRF token a request sends: the X-XSRFToken header,
+// an _xsrf form field or query parameter.
+func requestXSRF(r *http.Request) string {
+	if v := r.Header.Get("X-XSRFToken"); v != "" {
+		return v
+	}
+	if v := r.Header.Get("X-CSRFToken"); v != "" {
+		return v
+	}
+	if r.Method == http.MethodPost &&
+		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if v := r.PostFormValue("_xsrf"); v != "" {
+			return v
+		}
+	}
+	return r.URL.Query().Get("_xsrf")
+}
+
+// checkXSRF reports whether r carries the XSRF token of session sid.
+func (a *authenticator) checkXSRF(r *http.Request, sid string) bool {
+	got := requestXSRF(r)
+	want := a.xsrfToken(sid)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// isSafeMethod reports whether a method is read-only by HTTP's definition.
+func isSafeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// sameOrigin reports whether the browser says r comes from a page of this
+// server: through Sec-Fetch-Site, or else an Origin or Referer whose host is
+// the request's Host. A request that carries none of them is not same-origin.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return true
+	case "cross-site", "same-site":
+		return false
+	}
+	for _, h := range []string{"Origin", "Referer"} {
+		v := r.Header.Get(h)
+		if v == "" || v == "null" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil {
+			return false
+		}
+		return strings.EqualFold(u.Host, r.Host)
+	}
+	return false
+}
+
+// websocketOriginAllowed reports whether a WebSocket upgrade's Origin may
+// open a socket: no Origin (a program, not a browser) or this server's host.
+func websocketOriginAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// isWebSocket reports whether r asks to upgrade to a WebSocket.
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"html/template"
+	"net/http"
+	"strings"
+)
+
+func (s *Server) registerLogin(mux *http.ServeMux) {
+	mux.HandleFunc("GET /login", s.handleLoginPage)
+	mux.HandleFunc("POST /login", s.handleLogin)
+	mux.HandleFunc("GET /logout", s.handleLogout)
+}
+
+var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in · jupygo</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,sans-serif;background:#f5f5f5;margin:0;display:flex;
+min-height:100vh;align-items:center;justify-content:center}
+form{background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002;width:22rem}
+h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin-bottom:.4rem}
+input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}
+button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}
+p{color:#555;font-size:.9rem}.error{color:#b00020}
+</style></head><body>
+<form method="post" action="{{.Action}}">
+<h1>Sign in to JupyterLab</h1>
+{{if .Failed}}<p class="error">Invalid token.</p>{{end}}
+<label for="token">Token</label>
+<input type="password" id="token" name="token" autocomplete="current-password" autofocus>
+<input type="hidden" name="_xsrf" value="{{.XSRF}}">
+<input type="hidden" name="next" value="{{.Next}}">
+<button type="submit">Sign in</button>
+<p>The token is in the URL the server printed when it started, after <code>?token=</code>.</p>
+</form></body></html>`))
+
+// loginXSRFCookie holds the value the login form must echo. It protects the
+// form before any session exists.
+const loginXSRFCookie = "_xsrf_login"
+
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	next := s.safeNext(r.URL.Query().Get("next"))
+	if s.auth.token == "" {
+		http.Redirect(w, r, next, http.StatusFound)
+		return
+	}
+	s.renderLogin(w, r, next, false)
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, next string, failed bool) {
+	var b [16]byte
+	rand.Read(b[:])
+	xsrf := hex.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{
+		Name: loginXSRFCookie, Value: xsrf, Path: s.cfg.BaseURL,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.auth.secure,
+	})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if failed {
+		w.WriteHeader(http.StatusUnauthorized)
+	}
+	loginPage.Execute(w, map[string]any{
+		"Action": s.cfg.BaseURL + "login",
+		"Next":   next,
+		"XSRF":   xsrf,
+		"Failed": failed,
+	})
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	next := s.safeNext(r.PostFormValue("next"))
+	c, err := r.Cookie(loginXSRFCookie)
+	form := r.PostFormValue("_xsrf")
+	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
+		http.Error(w, "403: login form expired or sent from another site; reload the login page",
+			http.StatusForbidden)
+		return
+	}
+	if !s.auth.checkToken(strings.TrimSpace(r.PostFormValue("token"))) {
+		s.log.Info("login rejected", "remote", r.RemoteAddr)
+		s.renderLogin(w, r, next, true)
+		return
+	}
+	sid := s.auth.setLoginCookie(w)
+	s.auth.setXSRFCookie(w, s.auth.xsrfToken(sid))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	s.auth.clearLoginCookie(w)
+	http.Redirect(w, r, s.cfg.BaseURL+"login", http.StatusFound)
+}
+
+// safeNext returns next when it is a path on this server below the base URL,
+// and the JupyterLab page otherwise. Scheme-relative forms (//host, /\host)
+// and absolute URLs would send the browser to another site.
+func (s *Server) safeNext(next string) string {
+	fallback := s.cfg.BaseURL + "lab"
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n\t") || !strings.HasPrefix(next, s.cfg.BaseURL) {
+		return fallback
+	}
+	return next
+}

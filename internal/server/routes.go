@@ -1,0 +1,226 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// routes builds the handler chain: access log, base URL, authentication and
+// the browser checks, then the mux of every endpoint.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	s.contents.Register(mux)
+	s.kernels.Register(mux)
+	s.lab.Register(mux)
+	s.registerAPI(mux)
+	s.registerSessions(mux)
+	s.registerLogin(mux)
+
+	var h http.Handler = s.guard(mux)
+	if s.cfg.BaseURL != "/" {
+		h = http.StripPrefix(strings.TrimSuffix(s.cfg.BaseURL, "/"), h)
+	}
+	return s.logRequests(s.baseURL(h))
+}
+
+// publicPath reports whether a path (below the base URL) is served without
+// authentication: the static bundle, the login pages and the /api version
+// probe that hubs use as a readiness check.
+func publicPath(p string) bool {
+	switch p {
+	case "/login", "/logout", "/api", "/api/", "/favicon.ico":
+		return true
+	}
+	return strings.HasPrefix(p, "/static/")
+}
+
+// baseURL answers requests outside the base URL: the base without its
+// trailing slash redirects to the base, anything else is a 404.
+func (s *Server) baseURL(next http.Handler) http.Handler {
+	base := s.cfg.BaseURL
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if base != "/" && p == strings.TrimSuffix(base, "/") {
+			http.Redirect(w, r, base, http.StatusFound)
+			return
+		}
+		if !strings.HasPrefix(p, base) {
+			s.writeError(w, r, httpapi.Errorf(http.StatusNotFound, "not found"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// guard authenticates the request and applies the checks that protect
+// cookie-authenticated browsers: XSRF tokens on unsafe methods, the Origin of
+// WebSocket upgrades, and same-origin reads of /files/.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.allowedHost(r) {
+			s.writeError(w, r, httpapi.Errorf(http.StatusForbidden,
+				"host %q is not allowed: the server listens on a loopback address", r.Host))
+			return
+		}
+		if p := r.URL.Path; p == "/login" || p == "/logout" {
+			next.ServeHTTP(w, r) // the login form carries its own XSRF check
+			return
+		}
+		method, sid := s.auth.authenticate(r)
+		if method == authNone {
+			if publicPath(r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			s.unauthenticated(w, r)
+			return
+		}
+		if err := s.checkBrowserRequest(r, method, sid); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if method == authToken && isPageRequest(r) {
+			// The first visit carries ?token=; from then on the browser uses a
+			// cookie session, as JupyterLab's own requests carry no token.
+			if _, fromQuery := requestToken(r); fromQuery {
+				sid = s.auth.setLoginCookie(w)
+				method = authCookie
+			}
+		}
+		if method == authCookie || method == authOpen {
+			s.ensureXSRFCookie(w, r, sid)
+		}
+		s.touch()
+		next.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), method)))
+	})
+}
+
+// checkBrowserRequest returns an error for requests that a cookie-carrying
+// browser could be tricked into sending from another site.
+func (s *Server) checkBrowserRequest(r *http.Request, method authMethod, sid string) error {
+	if method == authToken {
+		return nil
+	}
+	if isWebSocket(r) {
+		if !websocketOriginAllowed(r) {
+			return httpapi.Errorf(http.StatusForbidden,
+				"WebSocket from origin %q is not allowed", r.Header.Get("Origin"))
+		}
+		return nil
+	}
+	if !isSafeMethod(r.Method) {
+		if method == authOpen && !fromBrowser(r) {
+			return nil
+		}
+		if !s.auth.checkXSRF(r, sid) {
+			return httpapi.Errorf(http.StatusForbidden,
+				"'_xsrf' argument missing or invalid: send the _xsrf cookie's value in the X-XSRFToken header")
+		}
+		return nil
+	}
+	if strings.HasPrefix(r.URL.Path, "/files/") && !sameOrigin(r) && !s.auth.checkXSRF(r, sid) {
+		return httpapi.Errorf(http.StatusForbidden,
+			"cross-site request for a file is not allowed: open it from JupyterLab or pass _xsrf")
+	}
+	return nil
+}
+
+// fromBrowser reports whether a request carries the headers browsers add to
+// every cross-origin and unsafe request.
+func fromBrowser(r *http.Request) bool {
+	return r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") != ""
+}
+
+// isPageRequest reports whether r is a browser navigating to a page.
+func isPageRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet || isWebSocket(r) {
+		return false
+	}
+	return !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/lab/api/")
+}
+
+// ensureXSRFCookie sets the _xsrf cookie when the browser lacks the current
+// one.
+func (s *Server) ensureXSRFCookie(w http.ResponseWriter, r *http.Request, sid string) {
+	want := s.auth.xsrfToken(sid)
+	if c, err := r.Cookie("_xsrf"); err == nil && c.Value == want {
+		return
+	}
+	s.auth.setXSRFCookie(w, want)
+}
+
+// unauthenticated answers a request without valid credentials: pages
+// redirect to the login page, everything else gets a 403.
+func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
+	if isPageRequest(r) && !strings.HasPrefix(r.URL.Path, "/files/") {
+		next := s.cfg.BaseURL + strings.TrimPrefix(r.URL.Path, "/")
+		http.Redirect(w, r, s.cfg.BaseURL+"login?next="+queryEscape(next), http.StatusFound)
+		return
+	}
+	s.writeError(w, r, httpapi.Errorf(http.StatusForbidden, "Forbidden"))
+}
+
+// allowedHost rejects requests whose Host header names another machine when
+// the server listens only on loopback, which stops DNS rebinding attacks.
+func (s *Server) allowedHost(r *http.Request) bool {
+	if !isLoopbackIP(s.cfg.IP) {
+		return true
+	}
+	return isLoopbackHost(r.Host)
+}
+
+// statusRecorder remembers the status a handler wrote, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection, which WebSocket
+// upgrades and flushes need.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests gives each request an id and logs it once it is done. The query
+// string is never logged, because it can carry the token.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := s.requestID()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(httpapi.WithRequestID(r.Context(), id)))
+		level := s.accessLogLevel(rec.status)
+		s.log.Log(r.Context(), level, "request",
+			"request_id", id,
+			"method", r.Method,
+			"path", r.URL.Path,
+			"status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+func (s *Server) accessLogLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	}
+	return slog.LevelDebug
+}

@@ -1,0 +1,319 @@
+// Package server is the single-user Jupyter server behind `jupygo server`:
+// it wires the contents manager, the kernel manager, sessions and the
+// JupyterLab endpoints into one HTTP handler under a base URL, authenticates
+// every request, and runs the listener.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/contents"
+	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/kernel"
+	"github.com/jupygo/jupygo/internal/lab"
+)
+
+// Config is what `jupygo server` is started with. The zero value of each
+// field is its documented default unless noted.
+type Config struct {
+	// IP is the address to listen on; "" means 127.0.0.1.
+	IP string
+	// Port is the port to listen on; 0 picks a free one. When the port is
+	// taken, the next PortRetries ports are tried in turn.
+	Port        int
+	PortRetries int
+	// RootDir is the folder the contents API serves; "" means the current
+	// folder.
+	RootDir string
+	// BaseURL is the path prefix of every URL, with slashes at both ends;
+	// "" means "/".
+	BaseURL string
+	// Token authenticates clients. NoAuth turns authentication off, which is
+	// only safe behind another authenticating layer.
+	Token  string
+	NoAuth bool
+	// AllowHidden lets the contents API read and write hidden files.
+	AllowHidden bool
+	// AllowSymlinksOutsideRoot lets the contents API follow symbolic links
+	// that point out of RootDir.
+	AllowSymlinksOutsideRoot bool
+	// RuntimeDir holds connection files, the cookie secret and the server
+	// info file; "" means the Jupyter runtime dir.
+	RuntimeDir string
+	// ConfigDir is the Jupyter config dir (lab settings, workspaces,
+	// serverconfig); "" means ~/.jupyter or JUPYTER_CONFIG_DIR.
+	ConfigDir string
+	// Frontend is the built JupyterLab; nil serves a page that says how to
+	// build it.
+	Frontend fs.FS
+	// Version is reported by /api.
+	Version string
+	Log     *slog.Logger
+}
+
+// Server is a running single-user server. Create it with New, start it with
+// Serve, and stop it by cancelling the context given to Serve.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	auth     *authenticator
+	contents *contents.Manager
+	kernels  *kernel.Manager
+	sessions *sessionManager
+	lab      *lab.Lab
+	handler  http.Handler
+	started  time.Time
+	reqSeq   atomic.Uint64
+
+	mu           sync.Mutex
+	lastActivity time.Time
+}
+
+// New prepares a server from cfg: it resolves the folders, loads the cookie
+// secret and creates the managers. It listens on nothing yet.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.fillDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now().UTC()}
+	s.lastActivity = s.started
+
+	secret, err := loadCookieSecret(filepath.Join(cfg.RuntimeDir, "jupygo_cookie_secret"))
+	if err != nil {
+		return nil, err
+	}
+	token := cfg.Token
+	if cfg.NoAuth {
+		token = ""
+	}
+	s.auth = newAuthenticator(token, secret, cookieName(cfg.IP, cfg.Port), cfg.BaseURL)
+
+	s.contents, err = contents.New(cfg.RootDir, contents.Options{
+		Log:                      cfg.Log.With("component", "contents"),
+		AllowHidden:              cfg.AllowHidden,
+		AllowSymlinksOutsideRoot: cfg.AllowSymlinksOutsideRoot,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening root folder: %w", err)
+	}
+	s.kernels, err = kernel.NewManager(kernel.Options{
+		Log:        cfg.Log.With("component", "kernel"),
+		RuntimeDir: cfg.RuntimeDir,
+		ResolveCwd: s.contents.ResolveDir,
+		BaseURL:    cfg.BaseURL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting kernel manager: %w", err)
+	}
+	s.sessions = newSessionManager(s.kernels, s.contents)
+	s.lab, err = lab.New(lab.Options{
+		Log:             cfg.Log.With("component", "lab"),
+		Build:           cfg.Frontend,
+		BaseURL:         cfg.BaseURL,
+		UserSettingsDir: filepath.Join(cfg.ConfigDir, "lab", "user-settings"),
+		WorkspacesDir:   filepath.Join(cfg.ConfigDir, "lab", "workspaces"),
+		AppSettingsDirs: appSettingsDirs(),
+		PageConfig:      s.pageConfig,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preparing JupyterLab: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (c *Config) fillDefaults() error {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.IP == "" {
+		c.IP = "127.0.0.1"
+	}
+	if c.RootDir == "" {
+		c.RootDir = "."
+	}
+	root, err := filepath.Abs(c.RootDir)
+	if err != nil {
+		return fmt.Errorf("resolving root folder %q: %w", c.RootDir, err)
+	}
+	if fi, err := os.Stat(root); err != nil {
+		return fmt.Errorf("root folder: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("root folder %s is not a folder", root)
+	}
+	c.RootDir = root
+	c.BaseURL = normalizeBaseURL(c.BaseURL)
+	if c.RuntimeDir == "" {
+		c.RuntimeDir = jupyterRuntimeDir()
+	}
+	if c.ConfigDir == "" {
+		c.ConfigDir = jupyterConfigDir()
+	}
+	if !c.NoAuth && c.Token == "" {
+		c.Token = newToken()
+	}
+	return os.MkdirAll(c.RuntimeDir, 0o700)
+}
+
+// normalizeBaseURL returns base with exactly one slash at each end.
+func normalizeBaseURL(base string) string {
+	base = strings.Trim(base, "/")
+	if base == "" {
+		return "/"
+	}
+	return "/" + base + "/"
+}
+
+// newToken returns a random token of 48 hex digits, as jupyter_server makes.
+func newToken() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// cookieName returns the login cookie's name. Browsers share cookies across
+// ports, so the name carries host and port to keep two servers on one machine
+// from logging each other out.
+func cookieName(ip string, port int) string {
+	r := strings.NewReplacer(".", "-", ":", "-", "[", "", "]", "")
+	return fmt.Sprintf("jupygo-%s-%d", r.Replace(ip), port)
+}
+
+// Handler returns the server's HTTP handler, for tests and for embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Token returns the token clients authenticate with, "" when authentication
+// is off.
+func (s *Server) Token() string { return s.auth.token }
+
+// BaseURL returns the base URL, with slashes at both ends.
+func (s *Server) BaseURL() string { return s.cfg.BaseURL }
+
+// Listen opens the listening socket, trying the following ports when the
+// configured one is taken, and returns it.
+func (s *Server) Listen() (net.Listener, error) {
+	var lastErr error
+	for i := 0; i <= s.cfg.PortRetries; i++ {
+		port := s.cfg.Port
+		if port != 0 {
+			port += i
+		}
+		addr := net.JoinHostPort(s.cfg.IP, fmt.Sprint(port))
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			if i > 0 {
+				s.log.Info("port taken, using the next free one",
+					"requested", s.cfg.Port, "port", port)
+			}
+			s.setPort(ln.Addr().(*net.TCPAddr).Port)
+			return ln, nil
+		}
+		lastErr = err
+		if s.cfg.Port == 0 {
+			break
+		}
+	}
+	return nil, fmt.Errorf("listening on %s port %d: %w", s.cfg.IP, s.cfg.Port, lastErr)
+}
+
+// setPort records the port actually bound, which names the login cookie.
+func (s *Server) setPort(port int) {
+	s.cfg.Port = port
+	s.auth.cookieName = cookieName(s.cfg.IP, port)
+}
+
+// Serve serves HTTP on ln until ctx is cancelled, then shuts down: it stops
+// accepting, closes WebSockets, and ends every kernel.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	connCtx, cancelConns := context.WithCancel(context.Background())
+	defer cancelConns()
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return connCtx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	info, err := s.writeServerInfo()
+	if err != nil {
+		s.log.Warn("cannot write server info file", "err", err)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+
+	s.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cancelConns() // WebSocket handlers watch their request context
+	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
+		err = fmt.Errorf("stopping HTTP server: %w", e)
+	}
+	if e := s.kernels.Close(shutCtx); e != nil && err == nil {
+		err = fmt.Errorf("shutting down kernels: %w", e)
+	}
+	if info != "" {
+		os.Remove(info)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// URLs returns the addresses a person opens to reach JupyterLab, with the
+// token for the first visit.
+func (s *Server) URLs() []string {
+	hosts := []string{s.cfg.IP}
+	switch s.cfg.IP {
+	case "127.0.0.1", "localhost":
+		hosts = []string{"localhost", "127.0.0.1"}
+	case "0.0.0.0", "::", "":
+		name, err := os.Hostname()
+		if err == nil {
+			hosts = []string{name, "127.0.0.1"}
+		}
+	}
+	var urls []string
+	for _, h := range hosts {
+		u := fmt.Sprintf("http://%s%slab", net.JoinHostPort(h, fmt.Sprint(s.cfg.Port)), s.cfg.BaseURL)
+		if s.auth.token != "" {
+			u += "?token=" + s.auth.token
+		}
+		urls = append(urls, u)
+	}
+	return urls
+}
+
+// touch records activity for /api/status.
+func (s *Server) touch() {
+	s.mu.Lock()
+	s.lastActivity = time.Now().UTC()
+	s.mu.Unlock()
+}
+
+// requestID returns a short id for a request, for log lines.
+func (s *Server) requestID() string {
+	return fmt.Sprintf("%x", s.reqSeq.Add(1))
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpapi.WriteError(s.log, w, r, err)
+}

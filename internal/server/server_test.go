@@ -1,0 +1,465 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coder/websocket"
+	"github.com/google/go-cmp/cmp"
+)
+
+const testToken = "test-token-0123456789"
+
+// syncBuffer is a log sink that tests can read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type testServer struct {
+	*httptest.Server
+	srv  *Server
+	root string
+	logs *syncBuffer
+}
+
+func newTestServer(t *testing.T, mutate func(*Config)) *testServer {
+	t.Helper()
+	logs := &syncBuffer{}
+	cfg := Config{
+		RootDir:    t.TempDir(),
+		Token:      testToken,
+		RuntimeDir: t.TempDir(),
+		ConfigDir:  t.TempDir(),
+		Version:    "test",
+		Log:        slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		srv.kernels.Close(context.Background())
+	})
+	return &testServer{Server: ts, srv: srv, root: srv.cfg.RootDir, logs: logs}
+}
+
+// do sends a request with the token header unless auth is false.
+func (ts *testServer) do(t *testing.T, method, path string, body any, auth bool) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, ts.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth {
+		req.Header.Set("Authorization", "token "+testToken)
+	}
+	return send(t, ts.Client(), req)
+}
+
+func send(t *testing.T, c *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, data
+}
+
+func decode[T any](t *testing.T, data []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("decoding %s: %v", data, err)
+	}
+	return v
+}
+
+func noRedirect(c *http.Client) *http.Client {
+	cc := *c
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cc
+}
+
+func TestVersionIsPublic(t *testing.T) {
+	ts := newTestServer(t, nil)
+	resp, body := ts.do(t, "GET", "/api", nil, false)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api = %d", resp.StatusCode)
+	}
+	if got := decode[map[string]string](t, body)["version"]; got != "test" {
+		t.Errorf("version = %q", got)
+	}
+}
+
+func TestUnauthenticatedRequests(t *testing.T) {
+	ts := newTestServer(t, nil)
+	resp, body := ts.do(t, "GET", "/api/status", nil, false)
+	if resp.StatusCode != 403 {
+		t.Errorf("GET /api/status without token = %d, want 403", resp.StatusCode)
+	}
+	if msg := decode[map[string]any](t, body)["message"]; msg == nil {
+		t.Errorf("403 body has no message: %s", body)
+	}
+
+	req, _ := http.NewRequest("GET", ts.URL+"/lab/tree/a.ipynb", nil)
+	resp, _ = send(t, noRedirect(ts.Client()), req)
+	if resp.StatusCode != 302 {
+		t.Fatalf("GET /lab without token = %d, want 302", resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); loc != "/login?next=%2Flab%2Ftree%2Fa.ipynb" {
+		t.Errorf("redirect to %q", loc)
+	}
+
+	req, _ = http.NewRequest("GET", ts.URL+"/api/status", nil)
+	req.Header.Set("Authorization", "token wrong")
+	if resp, _ = send(t, ts.Client(), req); resp.StatusCode != 403 {
+		t.Errorf("wrong token = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	ts := newTestServer(t, nil)
+	resp, body := ts.do(t, "GET", "/api/status", nil, true)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api/status = %d %s", resp.StatusCode, body)
+	}
+	st := decode[status](t, body)
+	iso := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
+	if !iso.MatchString(st.Started) || !iso.MatchString(st.LastActivity) {
+		t.Errorf("times not ISO 8601 UTC: %+v", st)
+	}
+	if st.Kernels != 0 || st.Connections != 0 {
+		t.Errorf("fresh server reports %+v", st)
+	}
+}
+
+func TestMePermissions(t *testing.T) {
+	ts := newTestServer(t, nil)
+	q := url.QueryEscape(`{"contents":["read","write"],"kernels":["execute"]}`)
+	resp, body := ts.do(t, "GET", "/api/me?permissions="+q, nil, true)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api/me = %d %s", resp.StatusCode, body)
+	}
+	me := decode[struct {
+		Identity    identity            `json:"identity"`
+		Permissions map[string][]string `json:"permissions"`
+	}](t, body)
+	want := map[string][]string{"contents": {"read", "write"}, "kernels": {"execute"}}
+	if d := cmp.Diff(want, me.Permissions); d != "" {
+		t.Errorf("permissions (-want +got):\n%s", d)
+	}
+	if me.Identity.Username == "" || me.Identity.Initials == "" {
+		t.Errorf("identity incomplete: %+v", me.Identity)
+	}
+	resp, _ = ts.do(t, "GET", "/api/me?permissions=nope", nil, true)
+	if resp.StatusCode != 400 {
+		t.Errorf("invalid permissions = %d, want 400", resp.StatusCode)
+	}
+}
+
+// browser returns a client with a cookie jar that has logged in through the
+// login form.
+func (ts *testServer) browser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := noRedirect(ts.Client())
+	c.Jar = jar
+
+	resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/login?next=%2Flab", nil))
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /login = %d", resp.StatusCode)
+	}
+	m := regexp.MustCompile(`name="_xsrf" value="([0-9a-f]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("login page has no _xsrf field:\n%s", body)
+	}
+	post := func(token, xsrf string) *http.Response {
+		form := url.Values{"token": {token}, "_xsrf": {xsrf}, "next": {"/lab"}}
+		req := mustRequest(t, "POST", ts.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, _ := send(t, c, req)
+		return resp
+	}
+	if resp := post(testToken, "forged"); resp.StatusCode != 403 {
+		t.Errorf("login with forged _xsrf = %d, want 403", resp.StatusCode)
+	}
+	if resp := post("wrong", string(m[1])); resp.StatusCode != 401 {
+		t.Errorf("login with wrong token = %d, want 401", resp.StatusCode)
+	}
+	resp = post(testToken, string(m[1]))
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/lab" {
+		t.Fatalf("login = %d to %q, want 303 to /lab", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return c
+}
+
+func mustRequest(t *testing.T, method, u string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func xsrfCookie(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	u, _ := url.Parse(base)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "_xsrf" {
+			return ck.Value
+		}
+	}
+	t.Fatal("no _xsrf cookie")
+	return ""
+}
+
+func TestCookieSessionAndXSRF(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.browser(t)
+	if resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/api/status", nil)); resp.StatusCode != 200 {
+		t.Fatalf("cookie GET /api/status = %d %s", resp.StatusCode, body)
+	}
+
+	body := `{"type":"file"}`
+	req := mustRequest(t, "POST", ts.URL+"/api/contents", strings.NewReader(body))
+	if resp, _ := send(t, c, req); resp.StatusCode != 403 {
+		t.Errorf("cookie POST without X-XSRFToken = %d, want 403", resp.StatusCode)
+	}
+	req = mustRequest(t, "POST", ts.URL+"/api/contents", strings.NewReader(body))
+	req.Header.Set("X-XSRFToken", xsrfCookie(t, c, ts.URL))
+	if resp, b := send(t, c, req); resp.StatusCode != 201 {
+		t.Errorf("cookie POST with X-XSRFToken = %d %s, want 201", resp.StatusCode, b)
+	}
+
+	// A token-authenticated request needs no XSRF token.
+	resp, b := ts.do(t, "POST", "/api/contents", map[string]string{"type": "file"}, true)
+	if resp.StatusCode != 201 {
+		t.Errorf("token POST = %d %s, want 201", resp.StatusCode, b)
+	}
+
+	// Logging out ends the cookie session.
+	send(t, c, mustRequest(t, "GET", ts.URL+"/logout", nil))
+	if resp, _ := send(t, c, mustRequest(t, "GET", ts.URL+"/api/status", nil)); resp.StatusCode != 403 {
+		t.Errorf("after logout GET /api/status = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestTokenInURLStartsCookieSession(t *testing.T) {
+	ts := newTestServer(t, nil)
+	jar, _ := cookiejar.New(nil)
+	c := noRedirect(ts.Client())
+	c.Jar = jar
+	send(t, c, mustRequest(t, "GET", ts.URL+"/lab?token="+testToken, nil))
+	resp, _ := send(t, c, mustRequest(t, "GET", ts.URL+"/api/status", nil))
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /api/status after ?token= visit = %d, want 200", resp.StatusCode)
+	}
+	xsrfCookie(t, c, ts.URL)
+}
+
+func TestFilesCrossSiteRead(t *testing.T) {
+	ts := newTestServer(t, nil)
+	os.WriteFile(filepath.Join(ts.root, "secret.js"), []byte(`var s = "TOPSECRET";`), 0o644)
+	c := ts.browser(t)
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    int
+	}{
+		{"foreign referer", map[string]string{"Referer": "https://evil.example/x"}, 403},
+		{"no referer", nil, 403},
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"same-origin referer", map[string]string{"Referer": ts.URL + "/lab"}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := mustRequest(t, "GET", ts.URL+"/files/secret.js", nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, body := send(t, c, req)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d", resp.StatusCode, tt.want)
+			}
+			if tt.want != 200 && bytes.Contains(body, []byte("TOPSECRET")) {
+				t.Error("rejected response carries the file")
+			}
+		})
+	}
+	resp, _ := ts.do(t, "GET", "/files/secret.js", nil, true)
+	if resp.StatusCode != 200 {
+		t.Errorf("token GET /files/secret.js = %d, want 200", resp.StatusCode)
+	}
+}
+
+func TestWebSocketOriginCheck(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.browser(t)
+	wsURL := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/events/subscribe"
+	dial := func(origin string, client *http.Client, header http.Header) (*http.Response, error) {
+		h := http.Header{}
+		for k, v := range header {
+			h[k] = v
+		}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		conn, resp, err := websocket.Dial(context.Background(), wsURL,
+			&websocket.DialOptions{HTTPClient: client, HTTPHeader: h})
+		if err == nil {
+			conn.Close(websocket.StatusNormalClosure, "")
+		}
+		return resp, err
+	}
+	if resp, err := dial("https://evil.example", c, nil); err == nil || resp.StatusCode != 403 {
+		t.Errorf("cookie WebSocket from a foreign origin: err=%v resp=%v, want 403", err, resp)
+	}
+	if _, err := dial(ts.URL, c, nil); err != nil {
+		t.Errorf("cookie WebSocket from the same origin: %v", err)
+	}
+	tokenHeader := http.Header{"Authorization": {"token " + testToken}}
+	if _, err := dial("https://evil.example", ts.Client(), tokenHeader); err != nil {
+		t.Errorf("token WebSocket from another origin: %v", err)
+	}
+}
+
+func TestForeignHostRejected(t *testing.T) {
+	ts := newTestServer(t, nil)
+	req := mustRequest(t, "GET", ts.URL+"/api/status", nil)
+	req.Host = "evil.example"
+	req.Header.Set("Authorization", "token "+testToken)
+	if resp, _ := send(t, ts.Client(), req); resp.StatusCode != 403 {
+		t.Errorf("Host evil.example = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.BaseURL = "user/alice" })
+	c := noRedirect(ts.Client())
+	resp, _ := send(t, c, mustRequest(t, "GET", ts.URL+"/user/alice", nil))
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/user/alice/" {
+		t.Errorf("GET /user/alice = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := ts.do(t, "GET", "/api/status", nil, true); resp.StatusCode != 404 {
+		t.Errorf("GET /api/status outside the base = %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := ts.do(t, "GET", "/user/alice/api/status", nil, true); resp.StatusCode != 200 {
+		t.Errorf("GET /user/alice/api/status = %d, want 200", resp.StatusCode)
+	}
+	if resp, _ := ts.do(t, "GET", "/user/alice/api", nil, false); resp.StatusCode != 200 {
+		t.Errorf("readiness probe GET /user/alice/api = %d, want 200", resp.StatusCode)
+	}
+	resp, _ = ts.do(t, "POST", "/user/alice/api/sessions", map[string]any{}, true)
+	if loc := resp.Header.Get("Location"); resp.StatusCode == 201 || loc != "" {
+		t.Errorf("session without path = %d", resp.StatusCode)
+	}
+}
+
+func TestUnknownAPIPathIsJSON404(t *testing.T) {
+	ts := newTestServer(t, nil)
+	resp, body := ts.do(t, "GET", "/api/nope", nil, true)
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /api/nope = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	decode[map[string]any](t, body)
+}
+
+func TestConfigSection(t *testing.T) {
+	ts := newTestServer(t, nil)
+	const path = "/api/config/notebook"
+	ts.do(t, "PATCH", path, map[string]any{"a": 1, "nested": map[string]any{"x": 1, "y": 2}}, true)
+	resp, body := ts.do(t, "PATCH", path, map[string]any{"a": nil, "nested": map[string]any{"y": 3}}, true)
+	if resp.StatusCode != 200 {
+		t.Fatalf("PATCH = %d %s", resp.StatusCode, body)
+	}
+	_, body = ts.do(t, "GET", path, nil, true)
+	want := map[string]any{"nested": map[string]any{"x": 1.0, "y": 3.0}}
+	if d := cmp.Diff(want, decode[map[string]any](t, body)); d != "" {
+		t.Errorf("config after two PATCHes (-want +got):\n%s", d)
+	}
+	if resp, _ := ts.do(t, "GET", "/api/config/..%2fsecret", nil, true); resp.StatusCode != 400 &&
+		resp.StatusCode != 404 {
+		t.Errorf("section with a path = %d, want 400 or 404", resp.StatusCode)
+	}
+	req := mustRequest(t, "PATCH", ts.URL+path, strings.NewReader("{not json"))
+	req.Header.Set("Authorization", "token "+testToken)
+	if resp, _ := send(t, ts.Client(), req); resp.StatusCode != 400 {
+		t.Errorf("PATCH with bad JSON = %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestTokenNeverLogged(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.do(t, "GET", "/api/status?token="+testToken, nil, false)
+	ts.do(t, "GET", "/api/nope?token="+testToken, nil, false)
+	ts.do(t, "GET", "/lab?token="+testToken, nil, false)
+	if strings.Contains(ts.logs.String(), testToken) {
+		t.Errorf("token found in the logs:\n%s", ts.logs.String())
+	}
+}
+
+func TestCookieSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret")
+	first, err := loadCookieSecret(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("new secret has mode %v, want 0600", fi.Mode().Perm())
+	}
+	again, err := loadCookieSecret(path)
+	if err != nil || !bytes.Equal(first, again) {
+		t.Errorf("second load = %q, %v; want the same secret", again, err)
+	}
+	os.Chmod(path, 0o644)
+	if _, err := loadCookieSecret(path); err == nil {
+		t.Error("secret readable by others was accepted")
+	}
+}

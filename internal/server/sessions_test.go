@@ -1,0 +1,114 @@
+package server
+
+import (
+	"os"
+	"testing"
+)
+
+func requireIPyKernel(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/usr/share/jupyter/kernels/python3/kernel.json"); err != nil {
+		t.Skip("Debian's python3-ipykernel is not installed")
+	}
+}
+
+type testSession struct {
+	ID     string `json:"id"`
+	Path   string `json:"path"`
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Kernel struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"kernel"`
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	requireIPyKernel(t)
+	ts := newTestServer(t, nil)
+
+	create := map[string]any{"path": "a.ipynb", "name": "a.ipynb", "type": "notebook",
+		"kernel": map[string]any{"name": "python3"}}
+	resp, body := ts.do(t, "POST", "/api/sessions", create, true)
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST /api/sessions = %d %s", resp.StatusCode, body)
+	}
+	s1 := decode[testSession](t, body)
+	if resp.Header.Get("Location") != "/api/sessions/"+s1.ID {
+		t.Errorf("Location = %q", resp.Header.Get("Location"))
+	}
+	if s1.Kernel.ID == "" || s1.Kernel.Name != "python3" || s1.Path != "a.ipynb" {
+		t.Errorf("session = %+v", s1)
+	}
+
+	// Creating again for the same path returns the same session.
+	_, body = ts.do(t, "POST", "/api/sessions", create, true)
+	if again := decode[testSession](t, body); again.ID != s1.ID {
+		t.Errorf("second POST made session %s, want %s", again.ID, s1.ID)
+	}
+
+	_, body = ts.do(t, "GET", "/api/sessions", nil, true)
+	if list := decode[[]testSession](t, body); len(list) != 1 || list[0].ID != s1.ID {
+		t.Errorf("list = %+v", list)
+	}
+
+	// Renaming the document moves the session.
+	resp, body = ts.do(t, "PATCH", "/api/sessions/"+s1.ID, map[string]any{"path": "b.ipynb"}, true)
+	if resp.StatusCode != 200 || decode[testSession](t, body).Path != "b.ipynb" {
+		t.Errorf("PATCH path = %d %s", resp.StatusCode, body)
+	}
+
+	// Changing the kernel starts a new one and ends the old one.
+	resp, body = ts.do(t, "PATCH", "/api/sessions/"+s1.ID,
+		map[string]any{"kernel": map[string]any{"name": "python3"}}, true)
+	s2 := decode[testSession](t, body)
+	if resp.StatusCode != 200 || s2.Kernel.ID == s1.Kernel.ID {
+		t.Fatalf("PATCH kernel = %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := ts.do(t, "GET", "/api/kernels/"+s1.Kernel.ID, nil, true); resp.StatusCode != 404 {
+		t.Errorf("old kernel still there: GET = %d", resp.StatusCode)
+	}
+
+	resp, _ = ts.do(t, "DELETE", "/api/sessions/"+s1.ID, nil, true)
+	if resp.StatusCode != 204 {
+		t.Errorf("DELETE = %d, want 204", resp.StatusCode)
+	}
+	if resp, _ := ts.do(t, "GET", "/api/kernels/"+s2.Kernel.ID, nil, true); resp.StatusCode != 404 {
+		t.Errorf("kernel of deleted session still there: GET = %d", resp.StatusCode)
+	}
+	if resp, _ := ts.do(t, "GET", "/api/sessions/"+s1.ID, nil, true); resp.StatusCode != 404 {
+		t.Errorf("deleted session GET = %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestSessionBadRequests(t *testing.T) {
+	ts := newTestServer(t, nil)
+	tests := []struct {
+		name string
+		body any
+		want int
+	}{
+		{"no path", map[string]any{"type": "notebook"}, 400},
+		{"no type", map[string]any{"path": "a.ipynb"}, 400},
+		{"path outside root", map[string]any{"path": "../x/a.ipynb", "type": "notebook"}, 400},
+		{"unknown kernel id", map[string]any{"path": "a.ipynb", "type": "notebook",
+			"kernel": map[string]any{"id": "nope"}}, 400},
+		{"not an object", []int{1}, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := ts.do(t, "POST", "/api/sessions", tt.body, true)
+			if resp.StatusCode != tt.want {
+				t.Errorf("status = %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+			if msg := decode[map[string]any](t, body)["message"]; msg == nil {
+				t.Errorf("error body has no message: %s", body)
+			}
+		})
+	}
+	for _, m := range []string{"GET", "DELETE"} {
+		if resp, _ := ts.do(t, m, "/api/sessions/nope", nil, true); resp.StatusCode != 404 {
+			t.Errorf("%s unknown session = %d, want 404", m, resp.StatusCode)
+		}
+	}
+}
