@@ -1,0 +1,230 @@
+package contents
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// maxCopyFolderBytes is the largest folder Copy copies, the default of
+// jupyter_server's max_copy_folder_size_mb (500 MB).
+const maxCopyFolderBytes = 500 << 20
+
+// copySuffix matches the "-Copy<n>." that Copy removes from a name before
+// numbering the copy, so a copy of a-Copy1.txt is a-Copy2.txt.
+var copySuffix = regexp.MustCompile(`-Copy\d*\.`)
+
+// Copy copies the file, notebook or folder fromPath and returns the model of
+// the copy. When toPath is a folder, the copy goes into it under the next
+// free name of the form name-Copy1.ext (the name itself when it is free);
+// otherwise toPath is the path of the copy, and it must not exist. A copy
+// never replaces an existing entry. Folders up to 500 MB are copied, with
+// symbolic links copied as links.
+func (m *Manager) Copy(fromPath, toPath string) (*Model, error) {
+	from, err := cleanPath(fromPath)
+	if err != nil {
+		return nil, pathError(fromPath, err)
+	}
+	to, err := cleanPath(toPath)
+	if err != nil {
+		return nil, pathError(toPath, err)
+	}
+	if !m.visible(from) || !m.visible(to) {
+		return nil, httpapi.Errorf(http.StatusBadRequest, "Cannot copy file or directory %s", quote(from))
+	}
+	src, err := m.fsys.Stat(m.name(from))
+	if err != nil {
+		return nil, fsError("copying", from, err)
+	}
+	if src.IsDir() {
+		if err := m.checkFolderSize(from); err != nil {
+			return nil, err
+		}
+	}
+
+	dst, err := m.fsys.Stat(m.name(to))
+	switch {
+	case err == nil && dst.IsDir():
+		return m.copyNumbered(from, src, to)
+	case err == nil:
+		return nil, httpapi.Errorf(http.StatusConflict, "File already exists: %s", quote(to))
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fsError("copying to", to, err)
+	}
+	parent, name := splitPath(to)
+	dir, err := m.openDir(m.name(parent))
+	if err != nil {
+		return nil, httpapi.Wrap(http.StatusNotFound, err,
+			fmt.Sprintf("No such parent directory: %s to copy file in", quote(parent)))
+	}
+	defer dir.Close()
+	err = m.copyEntry(from, src, dir, name)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, httpapi.Errorf(http.StatusConflict, "File already exists: %s", quote(to))
+	}
+	if err != nil {
+		return nil, fsError("copying", from, err)
+	}
+	return m.copied(from, to)
+}
+
+// copyNumbered copies from into the folder to under the first free name.
+func (m *Manager) copyNumbered(from string, src fs.FileInfo, to string) (*Model, error) {
+	dir, err := m.openDir(m.name(to))
+	if err != nil {
+		return nil, fsError("copying to", to, err)
+	}
+	defer dir.Close()
+	_, fromName := splitPath(from)
+	base := copySuffix.ReplaceAllString(fromName, ".")
+	for i := range maxUntitled {
+		name := incrementName(base, "-Copy", i)
+		err := m.copyEntry(from, src, dir, name)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fsError("copying", from, err)
+		}
+		return m.copied(from, joinPath(to, name))
+	}
+	return nil, httpapi.Errorf(http.StatusConflict, "no free name for a copy of %s", quote(from))
+}
+
+func (m *Manager) copied(from, to string) (*Model, error) {
+	m.log.Info("copied", "from", from, "path", to)
+	model, err := m.Get(to, GetOptions{})
+	if err == nil && model.Type == "notebook" {
+		m.ensureCheckpoint(to)
+	}
+	return model, err
+}
+
+// copyEntry copies from (a file or folder, described by src) to name in
+// dir. An existing name gives an error matching fs.ErrExist.
+func (m *Manager) copyEntry(from string, src fs.FileInfo, dir *os.File, name string) error {
+	if !src.IsDir() {
+		return m.createFile(dir, name, writeOptions{perm: 0o666}, func(w io.Writer) error {
+			return m.copyFileTo(m.name(from), w)
+		})
+	}
+	tmp := tempName()
+	if err := unix.Mkdirat(fd(dir), tmp, 0o777); err != nil {
+		return fmt.Errorf("creating temporary folder: %w", err)
+	}
+	err := m.copyTree(m.name(from), dir, tmp)
+	if err == nil {
+		err = m.renameNoReplace(dir, tmp, dir, name)
+	}
+	if err != nil {
+		// dir.Name is the name that openDir opened in m.fsys.
+		_ = m.fsys.RemoveAll(filepath.Join(dir.Name(), tmp))
+		return err
+	}
+	return syncDir(dir)
+}
+
+// copyFileTo writes the bytes of the regular file name to w.
+func (m *Manager) copyFileTo(name string, w io.Writer) error {
+	f, err := m.fsys.OpenFile(name, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return &fs.PathError{Op: "copy", Path: name, Err: syscall.EINVAL}
+	}
+	_, err = io.Copy(w, f)
+	return err
+}
+
+// copyTree copies the entries of folder from (a name in m.fsys) into the
+// new folder name in dir.
+func (m *Manager) copyTree(from string, parent *os.File, name string) error {
+	dir, err := m.openDir(filepath.Join(parent.Name(), name))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	srcDir, err := m.openDir(from)
+	if err != nil {
+		return err
+	}
+	entries, err := srcDir.ReadDir(-1)
+	srcDir.Close()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if isInternalName(e.Name()) && e.Name() != checkpointDir {
+			continue
+		}
+		if err := m.copyTreeEntry(filepath.Join(from, e.Name()), e, dir); err != nil {
+			return err
+		}
+	}
+	return syncDir(dir)
+}
+
+func (m *Manager) copyTreeEntry(from string, e fs.DirEntry, dir *os.File) error {
+	switch {
+	case e.Type()&fs.ModeSymlink != 0:
+		target, err := m.fsys.Readlink(from)
+		if err != nil {
+			return err
+		}
+		return unix.Symlinkat(target, fd(dir), e.Name())
+	case e.IsDir():
+		if err := unix.Mkdirat(fd(dir), e.Name(), 0o777); err != nil {
+			return err
+		}
+		return m.copyTree(from, dir, e.Name())
+	case e.Type().IsRegular():
+		return m.createFile(dir, e.Name(), writeOptions{perm: 0o666}, func(w io.Writer) error {
+			return m.copyFileTo(from, w)
+		})
+	}
+	return nil
+}
+
+// checkFolderSize rejects folders larger than maxCopyFolderBytes.
+func (m *Manager) checkFolderSize(p string) error {
+	var total int64
+	err := fs.WalkDir(m.fsys.FS(), m.name(p), func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err == nil {
+				total += fi.Size()
+			}
+		}
+		if total > maxCopyFolderBytes {
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil {
+		return fsError("copying", p, err)
+	}
+	if total > maxCopyFolderBytes {
+		return httpapi.Errorf(http.StatusBadRequest,
+			"Can't copy folders larger than %dMB, %s is larger", maxCopyFolderBytes>>20, quote(p))
+	}
+	return nil
+}

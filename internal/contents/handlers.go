@@ -1,0 +1,375 @@
+package contents
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// Register adds the contents API and the file server to mux, with
+// patterns that start at the server's root ("/api/contents/{path...}",
+// "/files/{path...}"): the caller strips its base URL, authenticates the
+// request and checks XSRF before mux sees it.
+//
+// The API path is the {path...} wildcard, decoded once, so
+// /api/contents/A%2520B.ipynb names the file "A%20B.ipynb". Paths ending in
+// /checkpoints, /checkpoints/{id} and /trust address the checkpoint and
+// trust endpoints for the methods those endpoints have, as jupyter_server
+// routes them; other methods reach the contents endpoint.
+func (m *Manager) Register(mux *http.ServeMux) {
+	h := httpapi.Handle(m.log, m.serveAPI)
+	for _, method := range []string{"GET", "PUT", "POST", "PATCH", "DELETE"} {
+		mux.Handle(method+" /api/contents", h)
+		mux.Handle(method+" /api/contents/{path...}", h)
+	}
+	mux.Handle("GET /files/{path...}", httpapi.Handle(m.log, m.serveFile))
+}
+
+func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) error {
+	p := r.PathValue("path")
+	method := r.Method
+	if base, ok := cutSegment(p, "checkpoints"); ok && (method == "GET" || method == "POST") {
+		return m.serveCheckpoints(w, r, base)
+	}
+	if base, id, ok := cutCheckpointID(p); ok && (method == "POST" || method == "DELETE") {
+		return m.serveCheckpoint(w, r, base, id)
+	}
+	if base, ok := cutSegment(p, "trust"); ok && method == "POST" {
+		if err := m.Trust(base); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusCreated)
+		return nil
+	}
+	switch method {
+	case "GET", "HEAD":
+		return m.serveGet(w, r, p)
+	case "PUT":
+		return m.servePut(w, r, p)
+	case "POST":
+		return m.servePost(w, r, p)
+	case "PATCH":
+		return m.servePatch(w, r, p)
+	case "DELETE":
+		return m.serveDelete(w, r, p)
+	}
+	return httpapi.Errorf(http.StatusMethodNotAllowed, "method %s is not allowed", method)
+}
+
+// cutSegment removes the last segment of p when it is seg.
+func cutSegment(p, seg string) (string, bool) {
+	if p == seg {
+		return "", true
+	}
+	return strings.CutSuffix(p, "/"+seg)
+}
+
+// cutCheckpointID splits ".../checkpoints/{id}".
+func cutCheckpointID(p string) (base, id string, ok bool) {
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return "", "", false
+	}
+	id = p[i+1:]
+	base, ok = cutSegment(p[:i], "checkpoints")
+	if !ok || !validCheckpointID(id) {
+		return "", "", false
+	}
+	return base, id, true
+}
+
+// queryFlag reads a query parameter that must be "0" or "1".
+func queryFlag(q url.Values, name, def, message string) (bool, error) {
+	v := def
+	if vs := q[name]; len(vs) > 0 {
+		v = vs[len(vs)-1]
+	}
+	switch v {
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, httpapi.Errorf(http.StatusBadRequest, message, quote(v))
+}
+
+func (m *Manager) serveGet(w http.ResponseWriter, r *http.Request, p string) error {
+	q := r.URL.Query()
+	opt := GetOptions{Type: q.Get("type"), Format: q.Get("format")}
+	switch opt.Type {
+	case "", "directory", "file", "notebook":
+	default:
+		opt.Type = "file"
+	}
+	switch opt.Format {
+	case "", "text", "base64":
+	default:
+		return httpapi.Errorf(http.StatusBadRequest, "Format %s is invalid", quote(opt.Format))
+	}
+	var err error
+	opt.Content, err = queryFlag(q, "content", "1", "Content %s is invalid")
+	if err != nil {
+		return err
+	}
+	opt.Hash, err = queryFlag(q, "hash", "0", "Hash argument %s is invalid. It must be '0' or '1'.")
+	if err != nil {
+		return err
+	}
+	model, err := m.Get(p, opt)
+	if err != nil {
+		return err
+	}
+	return writeModel(w, r, http.StatusOK, model, false)
+}
+
+// writeModel writes a model with the headers jupyter_server sets.
+func writeModel(w http.ResponseWriter, r *http.Request, status int, model *Model, location bool) error {
+	if location {
+		w.Header().Set("Location", baseURL(r)+"api/contents/"+urlEscape(model.Path))
+	}
+	w.Header().Set("Last-Modified", model.LastModified.UTC().Format(http.TimeFormat))
+	return httpapi.WriteJSON(w, status, model)
+}
+
+// baseURL returns the base URL the request came through, ending in "/":
+// the part of the request URI in front of the path that mux matched.
+func baseURL(r *http.Request) string {
+	uri := r.RequestURI
+	if u, err := url.ParseRequestURI(uri); err == nil {
+		uri = u.EscapedPath()
+	}
+	if prefix, ok := strings.CutSuffix(uri, r.URL.EscapedPath()); ok {
+		return strings.TrimSuffix(prefix, "/") + "/"
+	}
+	return "/"
+}
+
+// requestModel is the JSON body of PUT, POST and PATCH.
+type requestModel struct {
+	Type     string          `json:"type"`
+	Format   string          `json:"format"`
+	Content  json.RawMessage `json:"content"`
+	Chunk    *int            `json:"chunk"`
+	CopyFrom string          `json:"copy_from"`
+	Ext      string          `json:"ext"`
+	Path     *string         `json:"path"`
+}
+
+func (b *requestModel) empty() bool {
+	return b == nil || b.Type == "" && b.Format == "" && b.Content == nil && b.Chunk == nil &&
+		b.CopyFrom == "" && b.Ext == "" && b.Path == nil
+}
+
+// decodeBody decodes the request body; an empty body or null gives nil.
+func decodeBody(w http.ResponseWriter, r *http.Request) (*requestModel, error) {
+	var body *requestModel
+	if err := httpapi.DecodeJSON(w, r, &body, 0, true); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// content decodes the content of body: a notebook (with json.Number
+// numbers) for notebooks, a string for files.
+func (b *requestModel) content() (any, error) {
+	if b.Content == nil || bytes.Equal(b.Content, []byte("null")) {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b.Content))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, httpapi.Wrap(http.StatusBadRequest, err, "invalid content in request body")
+	}
+	return v, nil
+}
+
+func (m *Manager) servePut(w http.ResponseWriter, r *http.Request, p string) error {
+	body, err := decodeBody(w, r)
+	if err != nil {
+		return err
+	}
+	if body.empty() {
+		return m.respondUntitled(w, r, p, "", "")
+	}
+	if body.CopyFrom != "" {
+		return httpapi.Errorf(http.StatusBadRequest, "Cannot copy with PUT, only POST")
+	}
+	if body.Path != nil && !m.visiblePath(*body.Path) {
+		return httpapi.Errorf(http.StatusBadRequest, "Cannot create file or directory %s", quote(p))
+	}
+	req, err := body.saveRequest()
+	if err != nil {
+		return err
+	}
+	req.Hash, err = queryFlag(r.URL.Query(), "hash", "0", "Hash argument %s is invalid. It must be '0' or '1'.")
+	if err != nil {
+		return err
+	}
+
+	status := http.StatusOK
+	if !m.isFile(p) {
+		status = http.StatusCreated
+		newFileDefaults(p, &req)
+	}
+	model, err := m.Save(p, req)
+	if err != nil {
+		return err
+	}
+	return writeModel(w, r, status, model, true)
+}
+
+func (b *requestModel) saveRequest() (SaveRequest, error) {
+	content, err := b.content()
+	if err != nil {
+		return SaveRequest{}, err
+	}
+	req := SaveRequest{Type: b.Type, Format: b.Format, Content: content}
+	switch req.Type {
+	case "", "directory", "file", "notebook":
+	default:
+		req.Type = "file"
+	}
+	if b.Chunk != nil {
+		req.Chunk = *b.Chunk
+		if req.Chunk == 0 {
+			// A chunk numbered 0 continues an upload, as any number
+			// but 1 and -1 does in jupyter_server.
+			req.Chunk = 2
+		}
+	}
+	return req, nil
+}
+
+// newFileDefaults fills in what jupyter_server's ContentsManager.new does
+// for a PUT to a path that does not exist: the type from the name, and an
+// empty notebook or file when the request has no content.
+func newFileDefaults(p string, req *SaveRequest) {
+	if req.Type == "" {
+		req.Type = "file"
+		if strings.HasSuffix(p, ".ipynb") {
+			req.Type = "notebook"
+		}
+	}
+	if req.Content != nil || req.Type == "directory" || req.Chunk != 0 {
+		return
+	}
+	if req.Type == "notebook" {
+		req.Content = NewNotebook()
+		return
+	}
+	req.Type, req.Format, req.Content = "file", "text", ""
+}
+
+// isFile reports whether p is a regular file (or a link to one).
+func (m *Manager) isFile(apiPath string) bool {
+	p, err := cleanPath(apiPath)
+	if err != nil {
+		return false
+	}
+	fi, err := m.fsys.Stat(m.name(p))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// visiblePath reports whether apiPath cleans to a visible path.
+func (m *Manager) visiblePath(apiPath string) bool {
+	p, err := cleanPath(apiPath)
+	return err == nil && m.visible(p)
+}
+
+func (m *Manager) respondUntitled(w http.ResponseWriter, r *http.Request, p, typ, ext string) error {
+	model, err := m.NewUntitled(p, typ, ext)
+	if err != nil {
+		return err
+	}
+	return writeModel(w, r, http.StatusCreated, model, true)
+}
+
+func (m *Manager) servePost(w http.ResponseWriter, r *http.Request, p string) error {
+	if m.isFile(p) {
+		return httpapi.Errorf(http.StatusBadRequest, "Cannot POST to files, use PUT instead.")
+	}
+	body, err := decodeBody(w, r)
+	if err != nil {
+		return err
+	}
+	if body.empty() {
+		return m.respondUntitled(w, r, p, "", "")
+	}
+	if body.CopyFrom == "" {
+		typ := body.Type
+		switch typ {
+		case "", "directory", "file", "notebook":
+		default:
+			typ = "file"
+		}
+		return m.respondUntitled(w, r, p, typ, body.Ext)
+	}
+	model, err := m.Copy(body.CopyFrom, p)
+	if err != nil {
+		return err
+	}
+	return writeModel(w, r, http.StatusCreated, model, true)
+}
+
+func (m *Manager) servePatch(w http.ResponseWriter, r *http.Request, p string) error {
+	body, err := decodeBody(w, r)
+	if err != nil {
+		return err
+	}
+	if body == nil {
+		return httpapi.Errorf(http.StatusBadRequest, "JSON body missing")
+	}
+	dst := p
+	if body.Path != nil {
+		dst = *body.Path
+	}
+	model, err := m.Rename(p, dst)
+	if err != nil {
+		return err
+	}
+	return writeModel(w, r, http.StatusOK, model, true)
+}
+
+func (m *Manager) serveDelete(w http.ResponseWriter, r *http.Request, p string) error {
+	if err := m.Delete(p); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (m *Manager) serveCheckpoints(w http.ResponseWriter, r *http.Request, p string) error {
+	if r.Method == "GET" {
+		list, err := m.ListCheckpoints(p)
+		if err != nil {
+			return err
+		}
+		return httpapi.WriteJSON(w, http.StatusOK, list)
+	}
+	cp, err := m.CreateCheckpoint(p)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location",
+		baseURL(r)+"api/contents/"+urlEscape(strings.Trim(p, "/"))+"/checkpoints/"+urlEscape(cp.ID))
+	return httpapi.WriteJSON(w, http.StatusCreated, cp)
+}
+
+func (m *Manager) serveCheckpoint(w http.ResponseWriter, r *http.Request, p, id string) error {
+	var err error
+	if r.Method == "POST" {
+		err = m.RestoreCheckpoint(p, id)
+	} else {
+		err = m.DeleteCheckpoint(p, id)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
