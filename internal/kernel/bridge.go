@@ -1,0 +1,170 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// serveChannels serves GET /api/kernels/{id}/channels: the WebSocket that
+// carries one client's messages to and from the kernel.
+func (m *Manager) serveChannels(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	k, ok := m.kernel(id)
+	if !ok {
+		httpapi.WriteError(m.log, w, r, httpapi.Errorf(http.StatusNotFound, "Kernel does not exist: %s", id))
+		return
+	}
+	if !m.trackSocket() {
+		httpapi.WriteError(m.log, w, r, httpapi.Errorf(http.StatusServiceUnavailable, "server is shutting down"))
+		return
+	}
+	defer m.sockets.Done()
+
+	// The server checks the Origin of upgrades before the mux.
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:       []string{protocolV1},
+		InsecureSkipVerify: true,
+	})
+	if err != nil {
+		k.log.Info("kernel WebSocket upgrade failed", "err", err)
+		return
+	}
+	ws.SetReadLimit(maxFrameBytes)
+
+	// A session_id chosen by the client names a client that keeps its
+	// messages across reconnects; without one, the connection stands alone.
+	session := r.URL.Query().Get("session_id")
+	buffered := session != ""
+	if !buffered {
+		session = uuid.NewString()
+	}
+	cl, att, err := k.ch.attach(session, buffered)
+	if err != nil {
+		ws.Close(websocket.StatusGoingAway, "kernel shut down")
+		return
+	}
+	log := k.log.With("session_id", session)
+	log.Debug("kernel WebSocket opened", "subprotocol", ws.Subprotocol())
+	b := &bridge{ws: ws, k: k, cl: cl, att: att, framing: framingFor(ws.Subprotocol()), log: log}
+	b.run()
+	k.ch.detach(cl, att)
+	log.Debug("kernel WebSocket closed")
+}
+
+// trackSocket counts a WebSocket handler for Close, unless Close has begun.
+func (m *Manager) trackSocket() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false
+	}
+	m.sockets.Add(1)
+	return true
+}
+
+// bridge relays the messages of one WebSocket: the handler's goroutine
+// reads frames and hands them to the kernel; a writer goroutine writes the
+// client's queue; a third closes the WebSocket when the server ends it.
+type bridge struct {
+	ws      *websocket.Conn
+	k       *Kernel
+	cl      *client
+	att     *attachment
+	framing framing
+	log     *slog.Logger
+
+	badFrames logLimiter
+}
+
+func (b *bridge) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		b.write(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		select {
+		case <-b.att.closed:
+			b.ws.Close(b.att.code, b.att.reason)
+		case <-ctx.Done():
+		}
+	}()
+	b.read()
+	cancel()
+	wg.Wait()
+	b.ws.CloseNow()
+}
+
+// read hands the client's messages to the kernel until the WebSocket ends.
+// A frame that does not decode is dropped and logged.
+func (b *bridge) read() {
+	b.badFrames.interval = 10 * time.Second
+	for {
+		typ, data, err := b.ws.Read(context.Background())
+		if err != nil {
+			if status := websocket.CloseStatus(err); status == -1 && !errors.Is(err, context.Canceled) {
+				b.log.Debug("kernel WebSocket read ended", "err", err)
+			}
+			return
+		}
+		m, err := b.framing.decode(typ, data)
+		if err == nil && channelSocket(m.Channel) < 0 {
+			err = fmt.Errorf("channel %s is not shell, control or stdin", quote(m.Channel))
+		}
+		if err != nil {
+			if ok, suppressed := b.badFrames.allow(time.Now()); ok {
+				b.log.Warn("kernel WebSocket frame dropped", "err", err,
+					"dropped_since_last_log", suppressed)
+			}
+			continue
+		}
+		if !b.k.ch.send(b.cl, m) {
+			return
+		}
+	}
+}
+
+// write writes the client's queue to the WebSocket until ctx is done or a
+// write fails.
+func (b *bridge) write(ctx context.Context) {
+	for {
+		select {
+		case <-b.att.wake:
+		case <-ctx.Done():
+			return
+		}
+		for _, m := range b.cl.take(b.att) {
+			typ, data, err := b.framing.encode(m)
+			if err != nil {
+				b.log.Warn("kernel message not sent to WebSocket", "err", err)
+				continue
+			}
+			if err := b.ws.Write(ctx, typ, data); err != nil {
+				b.ws.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+// quote quotes s for a log record, cut to 40 bytes.
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return strconv.Quote(s)
+}

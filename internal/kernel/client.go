@@ -1,0 +1,199 @@
+package kernel
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Limits of the queue of messages waiting to be written to one client.
+const (
+	// Past the soft limits, IOPub output other than status is dropped and
+	// the client gets a stderr notice once it catches up.
+	softQueueMessages = 5000
+	softQueueBytes    = 32 << 20
+	// Past the hard limits, the client's WebSocket is closed.
+	hardQueueMessages = 20000
+	hardQueueBytes    = 128 << 20
+	// A client without a WebSocket keeps at most this much for replay when it
+	// reconnects, and is forgotten past it.
+	offlineQueueMessages = 1000
+	offlineQueueBytes    = 16 << 20
+	// maxOfflineClients bounds the clients of one kernel kept for replay.
+	maxOfflineClients = 8
+)
+
+// client is one browser tab's view of a kernel, keyed by the session_id of
+// its WebSocket URL. It outlives the WebSocket: a client with its own
+// session_id that disconnects keeps collecting its messages, and a new
+// WebSocket with the same session_id receives them first.
+type client struct {
+	session       string
+	buffered      bool   // keep messages while no WebSocket is attached
+	serverSession string // session of the notices the server writes
+
+	mu            sync.Mutex
+	queue         []*Message
+	bytes         int
+	att           *attachment // the WebSocket writing the queue, or nil
+	gone          bool        // removed from its kernel
+	dropped       int         // IOPub messages dropped since the queue filled
+	droppedParent []byte
+
+	// Owned by the goroutine of the kernel's channels.
+	limiter  iopubLimiter
+	detached time.Time
+}
+
+// attachment is one WebSocket attached to a client.
+type attachment struct {
+	wake   chan struct{} // signalled when the queue has messages
+	closed chan struct{} // closed when the server ends the WebSocket
+	once   sync.Once
+	code   websocket.StatusCode
+	reason string
+}
+
+func newAttachment() *attachment {
+	return &attachment{wake: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+// close asks the WebSocket's handler to close it with code and reason. Only
+// the first call has an effect.
+func (a *attachment) close(code websocket.StatusCode, reason string) {
+	a.once.Do(func() {
+		a.code, a.reason = code, reason
+		close(a.closed)
+	})
+}
+
+func (a *attachment) signal() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// push queues m for the client. Droppable messages (IOPub output) are
+// dropped, and counted for a later notice, when the queue is past its soft
+// limits. push returns false when the client overflowed its hard limits and
+// must be removed; its WebSocket is then already being closed.
+func (c *client) push(m *Message, droppable bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return true
+	}
+	size := m.size()
+	if c.att == nil {
+		if len(c.queue) >= offlineQueueMessages || c.bytes+size > offlineQueueBytes {
+			c.dropLocked()
+			return false
+		}
+	} else if len(c.queue) > 0 {
+		if droppable && (len(c.queue) >= softQueueMessages || c.bytes+size > softQueueBytes) {
+			c.dropped++
+			c.droppedParent = m.Parent
+			return true
+		}
+		if len(c.queue) >= hardQueueMessages || c.bytes+size > hardQueueBytes {
+			c.att.close(websocket.StatusPolicyViolation,
+				"the client did not read kernel messages fast enough")
+			c.dropLocked()
+			return false
+		}
+	}
+	if c.dropped > 0 {
+		text := fmt.Sprintf("%d output messages were not sent because the connection "+
+			"could not keep up.\n", c.dropped)
+		c.appendLocked(stderrNotice(c.serverSession, c.droppedParent, text))
+		c.dropped, c.droppedParent = 0, nil
+	}
+	c.appendLocked(m)
+	return true
+}
+
+func (c *client) appendLocked(m *Message) {
+	c.queue = append(c.queue, m)
+	c.bytes += m.size()
+	if c.att != nil {
+		c.att.signal()
+	}
+}
+
+func (c *client) dropLocked() {
+	c.gone = true
+	c.queue, c.bytes = nil, 0
+}
+
+// take removes and returns the queued messages when att is the client's
+// current WebSocket.
+func (c *client) take(att *attachment) []*Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.att != att {
+		return nil
+	}
+	q := c.queue
+	c.queue, c.bytes = nil, 0
+	return q
+}
+
+// attach makes att the client's WebSocket. A WebSocket attached before is
+// closed, as jupyter_server replaces a stale connection with the same
+// session.
+func (c *client) attach(att *attachment) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.att != nil {
+		c.att.close(websocket.StatusNormalClosure, "replaced by a new connection with the same session_id")
+	}
+	c.att = att
+	if len(c.queue) > 0 {
+		att.signal()
+	}
+}
+
+// detach removes att from the client and reports whether it was attached.
+func (c *client) detach(att *attachment) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.att != att {
+		return false
+	}
+	c.att = nil
+	return true
+}
+
+// online reports whether a WebSocket is attached.
+func (c *client) online() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.att != nil
+}
+
+// removed reports whether the client was removed from its kernel.
+func (c *client) removed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gone
+}
+
+// remove marks the client gone and closes its WebSocket, if any.
+func (c *client) remove(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.att != nil {
+		c.att.close(code, reason)
+	}
+	c.dropLocked()
+}
+
+// stderrNotice returns an IOPub stderr stream from the server with the given
+// parent header, so the notice shows in the output of the cell it concerns.
+func stderrNotice(session string, parent []byte, text string) *Message {
+	return newMessage(channelIOPub, "stream", session, parent,
+		map[string]string{"name": "stderr", "text": text})
+}

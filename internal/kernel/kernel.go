@@ -1,0 +1,375 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Lifecycle limits, as jupyter_client's defaults.
+const (
+	// shutdownWait is how long a kernel gets to exit after shutdown_request:
+	// SIGTERM follows after half of it, SIGKILL after all of it.
+	shutdownWait = 5 * time.Second
+	// readyTimeout bounds the wait for a started kernel to answer
+	// kernel_info_request.
+	readyTimeout = 60 * time.Second
+	// restartLimit is how many automatic restarts in a row a kernel gets
+	// before it is declared dead.
+	restartLimit = 5
+	// stableUptime is how long a kernel must have run for its death not to
+	// count toward restartLimit.
+	stableUptime = 10 * time.Second
+	// startAttempts bounds the starts of one launch when the kernel exits
+	// before it is ready, most often because another process took a port.
+	startAttempts = 3
+)
+
+// Execution states the server sets itself; the others come from IOPub.
+const (
+	stateStarting   = "starting"
+	stateIdle       = "idle"
+	stateRestarting = "restarting"
+	stateDead       = "dead"
+)
+
+var (
+	errExitedEarly = errors.New("kernel exited before it was ready")
+	errShutDown    = errors.New("kernel was shut down")
+	errNotRunning  = errors.New("kernel process is not running")
+)
+
+// Kernel is one running kernel: its process, its connection file and the
+// ZeroMQ channels every client shares.
+type Kernel struct {
+	id       string
+	spec     *Spec
+	cwd      string
+	connFile string
+	log      *slog.Logger
+	out      *outputLog
+	ch       *channels
+
+	// opMu serializes the operations that change the process: start,
+	// restart, automatic restart and shutdown.
+	opMu      sync.Mutex
+	info      ConnectionInfo
+	restarts  int  // automatic restarts in a row
+	procReady bool // whether the current process became ready
+	dead      bool // no automatic restart until a requested one
+
+	mu           sync.Mutex
+	proc         *process
+	state        string
+	lastActivity time.Time
+	connections  int
+	stopping     bool
+
+	quit     chan struct{} // closed when shutdown begins
+	quitOnce sync.Once
+	exits    chan *process // exited processes, for supervise
+	wg       sync.WaitGroup
+}
+
+// Model returns the REST model of k.
+func (k *Kernel) Model() Model {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return Model{
+		ID: k.id, Name: k.spec.Name, LastActivity: k.lastActivity,
+		ExecutionState: k.state, Connections: k.connections,
+	}
+}
+
+func (k *Kernel) setState(state string) {
+	k.mu.Lock()
+	k.state = state
+	k.mu.Unlock()
+}
+
+func (k *Kernel) currentProc() *process {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.proc
+}
+
+func (k *Kernel) isStopping() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.stopping
+}
+
+// The observer methods, called by the channels goroutine.
+
+func (k *Kernel) statusChanged(state, parentType string) {
+	if state == "" || untrackedParents[parentType] {
+		return
+	}
+	k.setState(state)
+}
+
+func (k *Kernel) activity(t time.Time) {
+	k.mu.Lock()
+	k.lastActivity = t
+	k.mu.Unlock()
+}
+
+func (k *Kernel) connectionsChanged(n int) {
+	k.mu.Lock()
+	k.connections = n
+	k.mu.Unlock()
+}
+
+func (k *Kernel) ready() {
+	k.mu.Lock()
+	if k.state == stateStarting || k.state == stateRestarting {
+		k.state = stateIdle
+	}
+	k.mu.Unlock()
+}
+
+// startLocked starts the kernel process and waits until it is ready. When
+// the process exits before that, it retries with new ports. The caller
+// holds opMu.
+func (k *Kernel) startLocked(ctx context.Context, freshPorts bool) error {
+	var err error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		err = k.launchLocked(ctx, freshPorts || attempt > 1)
+		if !errors.Is(err, errExitedEarly) {
+			return err
+		}
+		k.log.Warn("kernel exited during start, retrying with new ports", "attempt", attempt)
+		k.ch.disconnect()
+	}
+	return err
+}
+
+// launchLocked starts one process and waits until it is ready. The caller
+// holds opMu.
+func (k *Kernel) launchLocked(ctx context.Context, freshPorts bool) error {
+	if freshPorts {
+		if err := k.info.pickPorts(); err != nil {
+			return err
+		}
+		if err := writeConnectionFile(k.connFile, k.info); err != nil {
+			return err
+		}
+	}
+	env := k.spec.processEnv(os.Environ(), map[string]string{
+		// ipykernel exits when the process named here is gone.
+		"JPY_PARENT_PID": strconv.Itoa(os.Getpid()),
+	})
+	p, err := startProcess(k.spec.argv(k.connFile), k.cwd, env, k.out)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.proc = p
+	k.mu.Unlock()
+	k.procReady = false
+	k.wg.Add(1)
+	go k.watch(p)
+	k.log.Info("kernel process started", "pid", p.pid)
+
+	ready, err := k.ch.connect(k.info)
+	if err != nil {
+		_ = p.signalGroup(syscall.SIGKILL)
+		return fmt.Errorf("connecting to kernel: %w", err)
+	}
+	if err := k.waitReady(ctx, p, ready); err != nil {
+		return err
+	}
+	k.procReady = true
+	return nil
+}
+
+// watch reaps p and hands it to supervise.
+func (k *Kernel) watch(p *process) {
+	defer k.wg.Done()
+	p.watch()
+	select {
+	case k.exits <- p:
+	case <-k.quit:
+	}
+}
+
+// waitReady waits until the channels are ready. A process that is alive when
+// the wait fails is killed, so it never lingers half started.
+func (k *Kernel) waitReady(ctx context.Context, p *process, ready <-chan struct{}) error {
+	timer := time.NewTimer(readyTimeout)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-ready:
+		return nil
+	case <-p.done:
+		return fmt.Errorf("%w: %v", errExitedEarly, p.err)
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-k.quit:
+		err = errShutDown
+	case <-timer.C:
+		err = fmt.Errorf("kernel did not answer kernel_info_request within %s", readyTimeout)
+	}
+	_ = p.signalGroup(syscall.SIGKILL)
+	return err
+}
+
+// stopProcessLocked ends the current process: an interrupt, then
+// shutdown_request on control, then SIGTERM and SIGKILL to its process group
+// as shutdownWait passes. The caller holds opMu.
+func (k *Kernel) stopProcessLocked(ctx context.Context, restart bool) {
+	p := k.currentProc()
+	if p != nil && !p.exited() {
+		// An interrupt first lets a busy kernel reach the shutdown request.
+		k.interruptProcess(p)
+		k.ch.sendOwn(channelControl, "shutdown_request", map[string]bool{"restart": restart})
+		p.stop(ctx, shutdownWait, k.log)
+	}
+	k.ch.disconnect()
+}
+
+// interruptProcess interrupts p as the spec's interrupt_mode says.
+func (k *Kernel) interruptProcess(p *process) error {
+	if k.spec.InterruptMode == interruptMessage {
+		k.ch.sendOwn(channelControl, "interrupt_request", struct{}{})
+		return nil
+	}
+	return p.signalGroup(syscall.SIGINT)
+}
+
+// interrupt interrupts the running kernel.
+func (k *Kernel) interrupt() error {
+	p := k.currentProc()
+	if p == nil || p.exited() {
+		return errNotRunning
+	}
+	if err := k.interruptProcess(p); err != nil {
+		return fmt.Errorf("interrupting kernel: %w", err)
+	}
+	return nil
+}
+
+// restart stops the process and starts a new one with the same connection
+// file, keeping the kernel id and every client's WebSocket.
+func (k *Kernel) restart(ctx context.Context) error {
+	k.opMu.Lock()
+	defer k.opMu.Unlock()
+	if k.isStopping() {
+		return errShutDown
+	}
+	k.setState(stateRestarting)
+	k.stopProcessLocked(ctx, true)
+	k.restarts, k.dead = 0, false
+	if err := k.startLocked(ctx, false); err != nil {
+		k.declareDeadLocked()
+		return err
+	}
+	k.log.Info("kernel restarted")
+	return nil
+}
+
+// declareDeadLocked marks the kernel dead and tells its clients. The caller
+// holds opMu.
+func (k *Kernel) declareDeadLocked() {
+	k.dead = true
+	k.setState(stateDead)
+	k.ch.broadcast(k.ch.status(stateDead))
+}
+
+// supervise restarts the kernel when its process exits on its own.
+func (k *Kernel) supervise() {
+	defer k.wg.Done()
+	for {
+		select {
+		case p := <-k.exits:
+			k.handleExit(p)
+		case <-k.quit:
+			return
+		}
+	}
+}
+
+// handleExit handles the exit of p. An exit the server did not cause is
+// reported to clients as status restarting and followed by a restart, up to
+// restartLimit times in a row; then the kernel is dead.
+func (k *Kernel) handleExit(p *process) {
+	k.opMu.Lock()
+	defer k.opMu.Unlock()
+	if k.isStopping() || k.dead || p != k.currentProc() {
+		return
+	}
+	uptime := time.Since(p.started)
+	k.log.Warn("kernel died", "pid", p.pid, "exit", p.err, "uptime", uptime.Round(time.Millisecond))
+	k.ch.disconnect()
+	if uptime >= stableUptime {
+		k.restarts = 0
+	}
+	k.restarts++
+	if k.restarts > restartLimit {
+		k.log.Error("kernel died too often, not restarting it", "restarts", restartLimit)
+		k.declareDeadLocked()
+		return
+	}
+
+	k.setState(stateRestarting)
+	k.ch.broadcast(k.ch.status(stateRestarting))
+	// A kernel that never became ready may have lost a port to another
+	// process, so it gets new ones.
+	err := k.launchLocked(context.Background(), !k.procReady)
+	switch {
+	case err == nil:
+		k.log.Info("kernel restarted automatically", "restarts", k.restarts)
+	case errors.Is(err, errShutDown):
+	case k.currentProc() != p:
+		// A new process started but exited or was killed before it was
+		// ready. Its exit comes back here and counts as another death.
+		k.log.Warn("kernel restart failed", "err", err)
+	default:
+		// No process could be started, so no exit will follow.
+		k.log.Error("kernel restart failed", "err", err)
+		k.declareDeadLocked()
+	}
+}
+
+// start starts the first process of k. On failure the kernel is marked
+// stopping before opMu is released, so the exit of the failed process is not
+// taken for a death to restart from; the caller then shuts it down.
+func (k *Kernel) start(ctx context.Context) error {
+	k.opMu.Lock()
+	defer k.opMu.Unlock()
+	err := k.startLocked(ctx, false)
+	if err != nil {
+		k.mu.Lock()
+		k.stopping = true
+		k.mu.Unlock()
+	}
+	return err
+}
+
+// shutdown stops the kernel for good: it ends the process, closes the
+// channels and every client's WebSocket, removes the connection file and
+// waits for the kernel's goroutines.
+func (k *Kernel) shutdown(ctx context.Context) {
+	k.mu.Lock()
+	k.stopping = true
+	k.mu.Unlock()
+	k.quitOnce.Do(func() { close(k.quit) })
+
+	k.opMu.Lock()
+	k.stopProcessLocked(ctx, false)
+	k.opMu.Unlock()
+
+	k.ch.close()
+	if err := os.Remove(k.connFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		k.log.Warn("removing connection file", "path", k.connFile, "err", err)
+	}
+	k.wg.Wait()
+	k.log.Info("kernel shut down")
+}

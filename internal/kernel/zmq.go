@@ -1,0 +1,694 @@
+package kernel
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// observer receives the kernel state that the channels see on IOPub. Its
+// methods are called from the channels goroutine and must not block.
+type observer interface {
+	// statusChanged reports an IOPub status whose parent is parentType.
+	statusChanged(state, parentType string)
+	// activity reports kernel output at t.
+	activity(t time.Time)
+	// connectionsChanged reports the number of attached WebSockets.
+	connectionsChanged(n int)
+	// ready reports that the subscription to IOPub is live after a start.
+	ready()
+}
+
+// errChannelsClosed is returned once the kernel's channels are shut down.
+var errChannelsClosed = errors.New("kernel channels are closed")
+
+// Timing of the nudge that proves the IOPub subscription live.
+const (
+	nudgeInterval = 500 * time.Millisecond
+	maxPending    = 1000 // client messages held while the kernel is not ready
+	recvBatch     = 64   // messages read from one socket before others get a turn
+	commandBatch  = 256
+)
+
+// channels is the ZeroMQ side of one kernel: one DEALER socket each for
+// shell, control and stdin and one SUB socket for IOPub, shared by every
+// client of the kernel.
+//
+// libzmq sockets are not safe for concurrent use, so one goroutine, run,
+// owns all of them. Other goroutines hand it work as commands on a Go
+// channel and wake its poll through an inproc PAIR socket; that socket's
+// sending end is guarded by a mutex.
+//
+// IOPub messages go to every client. A request from a client is recorded by
+// msg_id, and the replies on shell and control and the stdin messages whose
+// parent is that request go to that client only; a parent that is not
+// recorded falls back to the client whose session_id equals the parent's
+// session.
+//
+// After each connect, the channels are not ready until a kernel_info_request,
+// resent every nudgeInterval, has a reply on shell and some IOPub message has
+// arrived. Client messages are held until then, so none of their output is
+// lost to a SUB socket that has not finished subscribing.
+type channels struct {
+	log     *slog.Logger
+	zctx    *zmq.Context
+	obs     observer
+	session string // session id of the server's own messages and the ZMQ identity
+	limits  rateLimits
+
+	cmds        chan func()
+	wakeMu      sync.Mutex
+	wakeOut     *zmq.Socket
+	wakeClosed  bool
+	wakePending atomic.Bool
+	done        chan struct{} // closed when run returns
+
+	// Owned by run.
+	wakeIn  *zmq.Socket
+	socks   [4]*zmq.Socket // shell, control, stdin, iopub; nil when disconnected
+	poller  *zmq.Poller
+	sign    *signer
+	guard   *replayGuard
+	ready   bool
+	readyCh chan struct{}
+	nudge   *nudgeState
+	pending []outgoing
+	routes  *routeTable
+	clients map[string]*client
+	closing bool
+	dropLog logLimiter
+}
+
+// Indexes of channels.socks.
+const (
+	sockShell = iota
+	sockControl
+	sockStdin
+	sockIOPub
+)
+
+var sockChannels = [4]string{channelShell, channelControl, channelStdin, channelIOPub}
+
+type nudgeState struct {
+	replied, iopub bool
+	next           time.Time
+	attempts       int
+}
+
+type outgoing struct {
+	from *client
+	msg  *Message
+}
+
+// newChannels returns channels for one kernel. The caller runs run in a
+// goroutine it waits for, and stops it with close.
+func newChannels(zctx *zmq.Context, obs observer, limits rateLimits, log *slog.Logger) (*channels, error) {
+	c := &channels{
+		log: log, zctx: zctx, obs: obs, session: uuid.NewString(), limits: limits,
+		cmds:    make(chan func(), commandBatch),
+		done:    make(chan struct{}),
+		routes:  newRouteTable(),
+		clients: make(map[string]*client),
+		dropLog: logLimiter{interval: 10 * time.Second},
+	}
+	if err := c.openWake(); err != nil {
+		return nil, err
+	}
+	c.rebuildPoller()
+	return c, nil
+}
+
+func (c *channels) openWake() error {
+	addr := "inproc://kernel-wake-" + c.session
+	in, err := c.zctx.NewSocket(zmq.PAIR)
+	if err != nil {
+		return err
+	}
+	out, err := c.zctx.NewSocket(zmq.PAIR)
+	if err == nil {
+		err = in.Bind(addr)
+	}
+	if err == nil {
+		err = out.Connect(addr)
+	}
+	if err != nil {
+		in.Close()
+		if out != nil {
+			out.Close()
+		}
+		return err
+	}
+	in.SetLinger(0)
+	out.SetLinger(0)
+	c.wakeIn, c.wakeOut = in, out
+	return nil
+}
+
+// post hands fn to the channels goroutine and reports whether it was
+// accepted.
+func (c *channels) post(fn func()) bool {
+	select {
+	case c.cmds <- fn:
+		c.wake()
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// call runs fn on the channels goroutine and waits for it to finish.
+func (c *channels) call(fn func()) bool {
+	finished := make(chan struct{})
+	if !c.post(func() { fn(); close(finished) }) {
+		return false
+	}
+	select {
+	case <-finished:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// wake interrupts the poll of run. Wakes are coalesced: at most one byte is
+// in flight until run drains it.
+func (c *channels) wake() {
+	if !c.wakePending.CompareAndSwap(false, true) {
+		return
+	}
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	if !c.wakeClosed {
+		c.wakeOut.SendBytes([]byte{0}, zmq.DONTWAIT)
+	}
+}
+
+// run owns the sockets until close: it polls them and executes commands.
+func (c *channels) run() {
+	defer c.finish()
+	for !c.closing {
+		polled, err := c.poller.Poll(c.pollTimeout())
+		if err != nil {
+			if zmq.AsErrno(err) == zmq.ETERM {
+				return
+			}
+			c.log.Error("polling kernel sockets", "err", err)
+			time.Sleep(10 * time.Millisecond) // keep an unexpected error from spinning
+		}
+		for _, p := range polled {
+			if p.Socket == c.wakeIn {
+				c.drainWake()
+				continue
+			}
+			c.receive(p.Socket)
+		}
+		c.runCommands()
+		c.maybeNudge(time.Now())
+	}
+}
+
+func (c *channels) pollTimeout() time.Duration {
+	if len(c.cmds) > 0 {
+		return 0
+	}
+	if c.nudge != nil {
+		return max(time.Until(c.nudge.next), 0)
+	}
+	return -1
+}
+
+func (c *channels) drainWake() {
+	for {
+		if _, err := c.wakeIn.RecvBytes(zmq.DONTWAIT); err != nil {
+			break
+		}
+	}
+	// Cleared before the commands are read, so a command posted after this
+	// point wakes the next poll.
+	c.wakePending.Store(false)
+}
+
+func (c *channels) runCommands() {
+	for range commandBatch {
+		select {
+		case fn := <-c.cmds:
+			fn()
+		default:
+			return
+		}
+	}
+}
+
+// finish closes every socket and client when run returns.
+func (c *channels) finish() {
+	c.closeSockets()
+	for _, cl := range c.clients {
+		cl.remove(websocket.StatusGoingAway, "kernel shut down")
+	}
+	clear(c.clients)
+	c.wakeIn.Close()
+	c.wakeMu.Lock()
+	c.wakeClosed = true
+	c.wakeOut.Close()
+	c.wakeMu.Unlock()
+	close(c.done)
+}
+
+// close stops run, closing every client's WebSocket, and waits for it.
+func (c *channels) close() {
+	c.post(func() { c.closing = true })
+	<-c.done
+}
+
+// connect opens the sockets to the kernel described by info, replacing any
+// open ones, and starts the nudge. The returned channel is closed when the
+// channels are ready.
+func (c *channels) connect(info ConnectionInfo) (<-chan struct{}, error) {
+	var ready chan struct{}
+	var err error
+	ok := c.call(func() {
+		c.closeSockets()
+		if err = c.openSockets(info); err != nil {
+			c.closeSockets()
+			return
+		}
+		ready = make(chan struct{})
+		c.readyCh = ready
+		c.nudge = &nudgeState{}
+	})
+	if !ok {
+		return nil, errChannelsClosed
+	}
+	return ready, err
+}
+
+// disconnect reads what the sockets still hold, then closes them. Requests
+// in flight are forgotten: the process that would answer them is gone.
+func (c *channels) disconnect() {
+	c.call(func() {
+		for i, s := range c.socks {
+			if s != nil {
+				c.receiveFrom(s, sockChannels[i], maxPending)
+			}
+		}
+		c.closeSockets()
+	})
+}
+
+func (c *channels) openSockets(info ConnectionInfo) error {
+	ports := [4]int{info.ShellPort, info.ControlPort, info.StdinPort, info.IOPubPort}
+	for i := range c.socks {
+		typ := zmq.DEALER
+		if i == sockIOPub {
+			typ = zmq.SUB
+		}
+		s, err := c.zctx.NewSocket(typ)
+		if err != nil {
+			return err
+		}
+		c.socks[i] = s
+		if err := s.SetLinger(0); err != nil {
+			return err
+		}
+		if typ == zmq.SUB {
+			err = s.SetSubscribe("")
+		} else {
+			// stdin must share the shell identity: the kernel sends
+			// input_request to the identity of the shell request.
+			err = s.SetIdentity(c.session)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.Connect(info.endpoint(ports[i])); err != nil {
+			return err
+		}
+	}
+	c.sign = newSigner(info.Key)
+	c.guard = newReplayGuard()
+	c.rebuildPoller()
+	return nil
+}
+
+func (c *channels) closeSockets() {
+	for i, s := range c.socks {
+		if s != nil {
+			s.Close()
+			c.socks[i] = nil
+		}
+	}
+	c.ready = false
+	c.nudge = nil
+	c.routes.reset()
+	c.rebuildPoller()
+}
+
+func (c *channels) rebuildPoller() {
+	c.poller = zmq.NewPoller()
+	c.poller.Add(c.wakeIn, zmq.POLLIN)
+	for _, s := range c.socks {
+		if s != nil {
+			c.poller.Add(s, zmq.POLLIN)
+		}
+	}
+}
+
+func (c *channels) receive(s *zmq.Socket) {
+	for i, own := range c.socks {
+		if own == s {
+			c.receiveFrom(s, sockChannels[i], recvBatch)
+			return
+		}
+	}
+}
+
+// receiveFrom handles up to limit messages waiting on s.
+func (c *channels) receiveFrom(s *zmq.Socket, channel string, limit int) {
+	for range limit {
+		frames, err := s.RecvMessageBytes(zmq.DONTWAIT)
+		if err != nil {
+			if zmq.AsErrno(err) != zmq.Errno(syscall.EAGAIN) {
+				c.log.Warn("reading kernel socket", "channel", channel, "err", err)
+			}
+			return
+		}
+		c.handle(channel, frames)
+	}
+}
+
+func (c *channels) handle(channel string, frames [][]byte) {
+	m, sig, err := parseWire(frames, c.sign)
+	if err == nil && c.guard.duplicate(sig) {
+		err = errors.New("duplicate signature")
+	}
+	if err != nil {
+		c.logDrop(channel, err)
+		return
+	}
+	m.Channel = channel
+	if channel == channelIOPub {
+		c.onIOPub(m)
+		return
+	}
+	c.onReply(m)
+}
+
+func (c *channels) logDrop(channel string, err error) {
+	if ok, suppressed := c.dropLog.allow(time.Now()); ok {
+		c.log.Warn("kernel message dropped", "channel", channel, "err", err,
+			"dropped_since_last_log", suppressed)
+	}
+}
+
+func (c *channels) onIOPub(m *Message) {
+	now := time.Now()
+	state := ""
+	if m.MsgType == "status" {
+		state = executionState(m.Content)
+	}
+	if c.nudge != nil {
+		c.nudge.iopub = true
+		c.checkNudge()
+	}
+	if c.ready {
+		if m.MsgType == "status" {
+			c.obs.statusChanged(state, m.ParentType)
+		}
+		if !untrackedParents[m.ParentType] {
+			c.obs.activity(now)
+		}
+	}
+	for _, cl := range c.clients {
+		pass, notice := cl.limiter.check(now, m, state)
+		if notice != "" {
+			c.push(cl, stderrNotice(c.session, m.Parent, notice), false)
+		}
+		if pass {
+			c.push(cl, m, m.MsgType != "status")
+		}
+	}
+}
+
+// untrackedParents are the request types whose output is not user activity:
+// the server's own nudges and the requests frontends send on their own.
+var untrackedParents = map[string]bool{
+	"kernel_info_request": true,
+	"comm_info_request":   true,
+	"shutdown_request":    true,
+	"interrupt_request":   true,
+	"debug_request":       true,
+}
+
+// executionState returns the execution_state of a status content.
+func executionState(content []byte) string {
+	var c struct {
+		ExecutionState string `json:"execution_state"`
+	}
+	_ = json.Unmarshal(content, &c)
+	return c.ExecutionState
+}
+
+func (c *channels) onReply(m *Message) {
+	r, ok := c.routes.get(m.ParentID)
+	if ok && m.Channel != channelStdin && isReply(m.MsgType) {
+		c.routes.remove(m.ParentID)
+	}
+	if ok && r.internal != nil {
+		r.internal(m)
+		return
+	}
+	cl := r.client
+	if cl == nil || cl.removed() {
+		cl = c.clients[m.ParentSession]
+	}
+	if cl == nil {
+		c.log.Debug("kernel reply without a client", "channel", m.Channel,
+			"msg_type", m.MsgType, "parent_msg_id", m.ParentID)
+		return
+	}
+	c.push(cl, m, false)
+}
+
+// push queues m for cl and forgets cl when it overflowed.
+func (c *channels) push(cl *client, m *Message, droppable bool) {
+	if !cl.push(m, droppable) {
+		c.log.Warn("kernel client dropped: its queue overflowed", "session_id", cl.session)
+		c.removeClient(cl)
+	}
+}
+
+func (c *channels) removeClient(cl *client) {
+	if c.clients[cl.session] == cl {
+		delete(c.clients, cl.session)
+	}
+	c.updateConnections()
+}
+
+func (c *channels) updateConnections() {
+	n := 0
+	for _, cl := range c.clients {
+		if cl.online() {
+			n++
+		}
+	}
+	c.obs.connectionsChanged(n)
+}
+
+// maybeNudge sends the next kernel_info_request of the nudge when it is due.
+func (c *channels) maybeNudge(now time.Time) {
+	n := c.nudge
+	if n == nil || now.Before(n.next) {
+		return
+	}
+	n.attempts++
+	n.next = now.Add(nudgeInterval)
+	if n.attempts%20 == 0 {
+		c.log.Warn("kernel not answering kernel_info_request", "attempts", n.attempts)
+	}
+	c.request(sockShell, "kernel_info_request", struct{}{}, func(m *Message) {
+		if c.nudge == n && m.MsgType == "kernel_info_reply" {
+			n.replied = true
+			c.checkNudge()
+		}
+	})
+}
+
+func (c *channels) checkNudge() {
+	if n := c.nudge; n == nil || !n.replied || !n.iopub {
+		return
+	}
+	c.nudge = nil
+	c.ready = true
+	close(c.readyCh)
+	c.obs.ready()
+	pending := c.pending
+	c.pending = nil
+	for _, o := range pending {
+		if !o.from.removed() {
+			c.forward(o.from, o.msg)
+		}
+	}
+}
+
+// request sends a message of the server's own on socket i; onReply, when
+// not nil, receives its reply.
+func (c *channels) request(i int, msgType string, content any, onReply func(*Message)) {
+	s := c.socks[i]
+	if s == nil {
+		return
+	}
+	m := newMessage(sockChannels[i], msgType, c.session, nil, content)
+	if onReply != nil {
+		c.routes.add(m.MsgID, route{internal: onReply})
+	}
+	c.sendFrames(s, m)
+}
+
+func (c *channels) sendFrames(s *zmq.Socket, m *Message) {
+	if _, err := s.SendMessageDontwait(wireFrames(m, c.sign)); err != nil {
+		c.logDrop(m.Channel, err)
+	}
+}
+
+// forward sends a client's message to the kernel.
+func (c *channels) forward(cl *client, m *Message) {
+	i := channelSocket(m.Channel)
+	if i < 0 || c.socks[i] == nil {
+		c.logDrop(m.Channel, errors.New("no socket for this channel"))
+		return
+	}
+	if i != sockStdin && m.MsgID != "" && isRequest(m.MsgType) {
+		c.routes.add(m.MsgID, route{client: cl})
+	}
+	c.sendFrames(c.socks[i], m)
+}
+
+// channelSocket returns the socket index for a client channel, or -1.
+func channelSocket(channel string) int {
+	switch channel {
+	case channelShell:
+		return sockShell
+	case channelControl:
+		return sockControl
+	case channelStdin:
+		return sockStdin
+	}
+	return -1
+}
+
+// send hands a client's message to the kernel, or holds it until the
+// channels are ready. It reports false once the channels are closed.
+func (c *channels) send(cl *client, m *Message) bool {
+	return c.post(func() {
+		if cl.removed() {
+			return
+		}
+		if c.ready {
+			c.forward(cl, m)
+			return
+		}
+		if len(c.pending) >= maxPending {
+			c.logDrop(m.Channel, errors.New("too many messages waiting for the kernel to start"))
+			return
+		}
+		c.pending = append(c.pending, outgoing{from: cl, msg: m})
+	})
+}
+
+// sendOwn sends a message of the server's own on control or shell, without
+// waiting for readiness, and ignores the reply.
+func (c *channels) sendOwn(channel, msgType string, content any) {
+	c.post(func() { c.request(channelSocket(channel), msgType, content, nil) })
+}
+
+// broadcast sends a message of the server's own to every client, after the
+// messages already queued for them.
+func (c *channels) broadcast(m *Message) {
+	c.call(func() {
+		for _, cl := range c.clients {
+			c.push(cl, m, false)
+		}
+	})
+}
+
+// status returns a synthesized IOPub status message.
+func (c *channels) status(state string) *Message {
+	return newMessage(channelIOPub, "status", c.session, nil,
+		map[string]string{"execution_state": state})
+}
+
+// attach attaches a new WebSocket to the client with the given session,
+// creating the client when there is none. buffered says whether the client
+// keeps its messages while no WebSocket is attached.
+func (c *channels) attach(session string, buffered bool) (*client, *attachment, error) {
+	var cl *client
+	att := newAttachment()
+	ok := c.call(func() {
+		if c.closing {
+			return
+		}
+		cl = c.clients[session]
+		if cl == nil || cl.removed() {
+			cl = &client{
+				session: session, buffered: buffered, serverSession: c.session,
+				limiter: iopubLimiter{limits: c.limits},
+			}
+			c.clients[session] = cl
+		}
+		cl.attach(att)
+		c.updateConnections()
+	})
+	if !ok || cl == nil {
+		return nil, nil, errChannelsClosed
+	}
+	return cl, att, nil
+}
+
+// detach detaches att from cl. A buffered client stays, collecting messages
+// for its next WebSocket, until more than maxOfflineClients are offline.
+func (c *channels) detach(cl *client, att *attachment) {
+	c.post(func() {
+		if !cl.detach(att) {
+			return
+		}
+		if cl.buffered && !cl.removed() {
+			cl.detached = time.Now()
+			c.evictOffline()
+		} else {
+			cl.remove(websocket.StatusNormalClosure, "")
+			c.removeClient(cl)
+		}
+		c.updateConnections()
+	})
+}
+
+// evictOffline forgets the clients offline the longest until at most
+// maxOfflineClients are left.
+func (c *channels) evictOffline() {
+	for {
+		var oldest *client
+		offline := 0
+		for _, cl := range c.clients {
+			if cl.online() {
+				continue
+			}
+			offline++
+			if oldest == nil || cl.detached.Before(oldest.detached) {
+				oldest = cl
+			}
+		}
+		if offline <= maxOfflineClients {
+			return
+		}
+		oldest.remove(websocket.StatusNormalClosure, "")
+		c.removeClient(oldest)
+	}
+}
