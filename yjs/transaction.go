@@ -1,0 +1,268 @@
+package yjs
+
+import "slices"
+
+// Transaction groups changes to a Doc. Observers run and the update is
+// emitted when the outermost transaction ends. A Transaction is valid only
+// inside the function given to Doc.Transact and the observers it triggers.
+type Transaction struct {
+	doc         *Doc
+	deleteSet   DeleteSet
+	beforeState StateVector
+	afterState  StateVector
+	// changed lists the types changed by this transaction with the map keys
+	// changed; the empty-key entry listChanged marks list changes.
+	changed      map[*branch]*changedKeys
+	changedOrder []*branch
+	// changedParentTypes collects the events every type and its ancestors
+	// get for deep observers.
+	changedParentTypes map[*branch][]*Event
+	parentOrder        []*branch
+	mergeStructs       []*item
+	// Origin is the value given to Transact or ApplyUpdate; observers use
+	// it to tell their own changes from others.
+	Origin any
+	// Local is false for transactions that apply remote updates.
+	Local                 bool
+	needFormattingCleanup bool
+}
+
+type changedKeys struct {
+	list bool
+	keys map[string]struct{}
+}
+
+// Doc returns the document the transaction changes.
+func (t *Transaction) Doc() *Doc { return t.doc }
+
+// DeleteSet returns what the transaction deleted. It is normalized once
+// observers run.
+func (t *Transaction) DeleteSet() DeleteSet { return t.deleteSet }
+
+// BeforeState returns the document's state vector when the transaction
+// started.
+func (t *Transaction) BeforeState() StateVector { return t.beforeState }
+
+// AfterState returns the state vector when the transaction ended; it is
+// set once observers run.
+func (t *Transaction) AfterState() StateVector { return t.afterState }
+
+// addChanged records that key of b (nil for its list) changed, unless b was
+// created or deleted in this transaction, whose events would be noise.
+func (t *Transaction) addChanged(b *branch, key *string) {
+	it := b.item
+	if it != nil && (it.id.Clock >= t.beforeState[it.id.Client] || it.deleted()) {
+		return
+	}
+	ck := t.changed[b]
+	if ck == nil {
+		ck = &changedKeys{keys: map[string]struct{}{}}
+		t.changed[b] = ck
+		t.changedOrder = append(t.changedOrder, b)
+	}
+	if key == nil {
+		ck.list = true
+	} else {
+		ck.keys[*key] = struct{}{}
+	}
+}
+
+// forgetChanged drops b from the changed types, because b is deleted.
+func (t *Transaction) forgetChanged(b *branch) {
+	delete(t.changed, b)
+}
+
+// adds reports whether the struct was created in this transaction.
+func (t *Transaction) adds(it *item) bool {
+	return it.id.Clock >= t.beforeState[it.id.Client]
+}
+
+// deletes reports whether the struct was deleted in this transaction.
+func (t *Transaction) deletes(it *item) bool {
+	return t.deleteSet.Contains(it.id)
+}
+
+func (t *Transaction) hasChanges() bool {
+	if len(t.deleteSet) > 0 {
+		return true
+	}
+	for client, clock := range t.afterState {
+		if t.beforeState[client] != clock {
+			return true
+		}
+	}
+	return false
+}
+
+// Transact runs f in a transaction. When a transaction is already running,
+// f joins it. origin is stored on the transaction for observers.
+func (d *Doc) Transact(f func(*Transaction), origin any) {
+	d.transact(f, origin, true)
+}
+
+func (d *Doc) transact(f func(*Transaction), origin any, local bool) {
+	if d.txn != nil {
+		f(d.txn)
+		return
+	}
+	t := &Transaction{
+		doc:                d,
+		deleteSet:          DeleteSet{},
+		beforeState:        d.store.stateVector(),
+		changed:            map[*branch]*changedKeys{},
+		changedParentTypes: map[*branch][]*Event{},
+		Origin:             origin,
+		Local:              local,
+	}
+	d.txn = t
+	d.cleanups = append(d.cleanups, t)
+	first := len(d.cleanups) == 1
+	defer func() {
+		d.txn = nil
+		if first {
+			d.runCleanups()
+		}
+	}()
+	f(t)
+}
+
+// runCleanups finishes every queued transaction in order. Observers may
+// start new transactions, which are queued and finished after the current
+// one.
+func (d *Doc) runCleanups() {
+	for i := 0; i < len(d.cleanups); i++ {
+		d.cleanup(d.cleanups[i])
+	}
+	d.cleanups = nil
+}
+
+func (d *Doc) cleanup(t *Transaction) {
+	t.deleteSet.normalize()
+	t.afterState = d.store.stateVector()
+	d.callObservers(t)
+	for _, h := range d.afterTxnHandlers {
+		h.f(t)
+	}
+	if t.needFormattingCleanup {
+		cleanupTextAfterTransaction(t)
+	}
+
+	if d.gc {
+		d.tryGCDeleteSet(t.deleteSet)
+	}
+	d.tryMergeDeleteSet(t.deleteSet)
+	d.mergeNewStructs(t)
+	d.mergeSplitStructs(t)
+
+	if !t.Local && t.afterState[d.clientID] != t.beforeState[d.clientID] {
+		// Another client used this client id; pick a new one, as yjs does.
+		d.clientID = randomClientID()
+	}
+	d.emitUpdate(t)
+}
+
+func (d *Doc) emitUpdate(t *Transaction) {
+	if len(d.updateHandlers) == 0 || !t.hasChanges() {
+		return
+	}
+	e := newEncoderV1()
+	writeClientsStructs(e, d.store, t.beforeState)
+	writeDeleteSet(e, t.deleteSet)
+	update := e.bytes()
+	for _, h := range d.updateHandlers {
+		h.f(update, t.Origin, t)
+	}
+}
+
+// tryGCDeleteSet drops the content of items deleted in the transaction.
+func (d *Doc) tryGCDeleteSet(ds DeleteSet) {
+	for client, ranges := range ds {
+		structs := d.store.clients[client]
+		for di := len(ranges) - 1; di >= 0; di-- {
+			r := ranges[di]
+			end := r.Clock + r.Len
+			for si := findIndex(structs, r.Clock); si < len(structs); si++ {
+				it := structs[si]
+				if it.id.Clock >= end {
+					break
+				}
+				if !it.isGC() && it.deleted() && !it.keep() {
+					it.gc(d.store, false)
+				}
+			}
+		}
+	}
+}
+
+// tryMergeDeleteSet merges deleted structs with their left neighbours,
+// from right to left so that no merge target is missed.
+func (d *Doc) tryMergeDeleteSet(ds DeleteSet) {
+	for client, ranges := range ds {
+		for di := len(ranges) - 1; di >= 0; di-- {
+			r := ranges[di]
+			structs := d.store.clients[client]
+			si := min(len(structs)-1, 1+findIndex(structs, r.Clock+r.Len-1))
+			for si > 0 && d.store.clients[client][si].id.Clock >= r.Clock {
+				si -= 1 + d.store.tryMergeWithLefts(client, si)
+			}
+		}
+	}
+}
+
+// mergeNewStructs merges the structs each client added in the transaction.
+func (d *Doc) mergeNewStructs(t *Transaction) {
+	for client, clock := range t.afterState {
+		before := t.beforeState[client]
+		if before == clock {
+			continue
+		}
+		structs := d.store.clients[client]
+		first := max(findIndex(structs, before), 1)
+		for i := len(d.store.clients[client]) - 1; i >= first; {
+			i -= 1 + d.store.tryMergeWithLefts(client, i)
+		}
+	}
+}
+
+// mergeSplitStructs merges structs split during the transaction back.
+func (d *Doc) mergeSplitStructs(t *Transaction) {
+	for i := len(t.mergeStructs) - 1; i >= 0; i-- {
+		id := t.mergeStructs[i].id
+		structs := d.store.clients[id.Client]
+		pos := findIndex(structs, id.Clock)
+		if pos+1 < len(structs) {
+			if d.store.tryMergeWithLefts(id.Client, pos+1) > 1 {
+				continue
+			}
+		}
+		if pos > 0 {
+			d.store.tryMergeWithLefts(id.Client, pos)
+		}
+	}
+}
+
+// tryMergeWithLefts merges the struct at pos into its left neighbours as
+// far as possible and returns how many structs were merged away.
+func (s *store) tryMergeWithLefts(client uint64, pos int) int {
+	structs := s.clients[client]
+	right := structs[pos]
+	left := structs[pos-1]
+	i := pos
+	for ; i > 0; i-- {
+		if left.deleted() != right.deleted() || left.kind() != right.kind() || !left.mergeWith(right) {
+			break
+		}
+		if right.hasParentSub() && !right.isGC() && right.parent.m[right.parentSub] == right {
+			right.parent.m[right.parentSub] = left
+		}
+		right = left
+		if i-2 >= 0 {
+			left = structs[i-2]
+		}
+	}
+	merged := pos - i
+	if merged > 0 {
+		s.clients[client] = slices.Delete(structs, pos+1-merged, pos+1)
+	}
+	return merged
+}

@@ -1,0 +1,505 @@
+package yjs
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jupygo/jupygo/yjs/lib0"
+)
+
+// ErrInvalidUpdate is wrapped by every error about a malformed update.
+var ErrInvalidUpdate = errors.New("invalid update")
+
+// refList is the decoded structs of one client in an update, in clock
+// order, with the index of the next one to integrate.
+type refList struct {
+	i    int
+	refs []*item
+}
+
+// maxStructsPerByte bounds the structs an update may declare per byte of
+// input. V1 needs at least two bytes a struct; V2's run-length columns can
+// encode structs in less, so the bound is generous but still finite.
+const maxStructsPerByte = 8
+
+// readClientsStructRefs decodes the struct part of an update. With doc
+// set, root type names are resolved to the document's root types (creating
+// them as yjs does); with doc nil they stay names, as mergeUpdates needs.
+func readClientsStructRefs(d updateDecoder, doc *Doc, inputLen int) (map[uint64]*refList, []uint64) {
+	rest := d.rest()
+	out := map[uint64]*refList{}
+	var order []uint64
+	budget := maxStructsPerByte*inputLen + 16
+	nClients := rest.ReadLen(1)
+	roots := map[string]*branch{}
+	for i := 0; i < nClients && rest.Err() == nil; i++ {
+		n := rest.ReadVarUint()
+		if n > uint64(budget) {
+			rest.Fail(fmt.Errorf("%d structs in %d bytes: %w", n, inputLen, lib0.ErrLength))
+			break
+		}
+		budget -= int(n)
+		client := d.readClient()
+		clock := rest.ReadVarUint()
+		refs := make([]*item, 0, min(n, 1024))
+		for j := uint64(0); j < n && rest.Err() == nil; j++ {
+			it := readStruct(d, doc, roots, ID{client, clock})
+			if rest.Err() != nil {
+				break
+			}
+			if it.length <= 0 || clock+uint64(it.length) > lib0.MaxSafeInteger {
+				rest.Fail(fmt.Errorf("struct %v with length %d", it.id, it.length))
+				break
+			}
+			refs = append(refs, it)
+			clock += uint64(it.length)
+		}
+		// A client listed twice keeps its last block, as in yjs.
+		if _, dup := out[client]; dup {
+			order = slices.DeleteFunc(order, func(c uint64) bool { return c == client })
+		}
+		out[client] = &refList{refs: refs}
+		order = append(order, client)
+	}
+	return out, order
+}
+
+func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID) *item {
+	info := d.readInfo()
+	switch info & 0x1f {
+	case refGC:
+		return newGC(id, int(d.readLen()))
+	case refSkip:
+		return newSkip(id, int(d.rest().ReadVarUint()))
+	}
+	it := &item{id: id}
+	if info&0x80 != 0 {
+		it.origin = d.readLeftID()
+		it.flags |= flagHasOrigin
+	}
+	if info&0x40 != 0 {
+		it.rightOrigin = d.readRightID()
+		it.flags |= flagHasRightOrigin
+	}
+	if info&0xc0 == 0 {
+		if d.readParentInfo() {
+			it.parent = resolveRoot(doc, roots, d.readString())
+		} else {
+			it.parentID = d.readLeftID()
+			it.flags |= flagHasParentID
+		}
+		if info&0x20 != 0 {
+			it.parentSub = d.readString()
+			it.flags |= flagHasParentSub
+		}
+	}
+	it.content = readContent(d, doc, info)
+	it.length = it.content.length()
+	if it.content.countable() {
+		it.flags |= flagCountable
+	}
+	return it
+}
+
+func resolveRoot(doc *Doc, roots map[string]*branch, name string) *branch {
+	if doc != nil {
+		b, _ := doc.get(name, KindUndefined)
+		return b
+	}
+	b := roots[name]
+	if b == nil {
+		b = &branch{kind: KindUndefined, rootName: name}
+		roots[name] = b
+	}
+	return b
+}
+
+// decodedUpdate is an update read in full before anything is applied.
+type decodedUpdate struct {
+	refs  map[uint64]*refList
+	order []uint64 // clients in input order
+	ds    DeleteSet
+}
+
+func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
+	var d updateDecoder
+	if v2 {
+		dv2, err := newDecoderV2(lib0.NewDecoder(update))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidUpdate, err)
+		}
+		d = dv2
+	} else {
+		d = newDecoderV1(lib0.NewDecoder(update))
+	}
+	refs, order := readClientsStructRefs(d, doc, len(update))
+	ds := readDeleteSet(d)
+	if err := d.rest().Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidUpdate, err)
+	}
+	for c, rl := range refs {
+		if len(rl.refs) == 0 {
+			delete(refs, c)
+		}
+	}
+	return &decodedUpdate{refs: refs, order: order, ds: ds}, nil
+}
+
+// ApplyUpdate applies a V1 update, such as one from OnUpdate, SyncStep2 or
+// EncodeStateAsUpdate of another document. Structs whose dependencies are
+// missing are kept and applied when the dependencies arrive. A malformed
+// update returns an error wrapping ErrInvalidUpdate and changes nothing.
+// origin is given to the transaction.
+func (d *Doc) ApplyUpdate(update []byte, origin any) error {
+	return d.applyUpdate(update, origin, false)
+}
+
+// ApplyUpdateV2 applies an update in the V2 format; see ApplyUpdate.
+func (d *Doc) ApplyUpdateV2(update []byte, origin any) error {
+	return d.applyUpdate(update, origin, true)
+}
+
+func (d *Doc) applyUpdate(update []byte, origin any, v2 bool) error {
+	u, err := decodeUpdate(update, d, v2)
+	if err != nil {
+		return err
+	}
+	var applyErr error
+	d.transact(func(t *Transaction) {
+		t.Local = false
+		applyErr = d.integrateUpdate(t, u)
+	}, origin, false)
+	return applyErr
+}
+
+func (d *Doc) integrateUpdate(t *Transaction, u *decodedUpdate) error {
+	s := d.store
+	restUpdate, restMissing := integrateStructs(t, s, u.refs)
+	retry := false
+	if s.pendingStructs != nil {
+		for client, clock := range s.pendingMissing {
+			if clock < s.state(client) {
+				retry = true
+				break
+			}
+		}
+		if restUpdate != nil {
+			for client, clock := range restMissing {
+				if m, ok := s.pendingMissing[client]; !ok || m > clock {
+					s.pendingMissing[client] = clock
+				}
+			}
+			merged, err := MergeUpdates(s.pendingStructs, restUpdate)
+			if err != nil {
+				return fmt.Errorf("merging pending structs: %w", err)
+			}
+			s.pendingStructs = merged
+		}
+	} else if restUpdate != nil {
+		s.pendingStructs = restUpdate
+		s.pendingMissing = restMissing
+	}
+
+	if err := d.applyPendingDeletes(t, u.ds); err != nil {
+		return err
+	}
+	if retry {
+		pending := s.pendingStructs
+		s.pendingStructs, s.pendingMissing = nil, nil
+		pu, err := decodeUpdate(pending, d, false)
+		if err != nil {
+			return fmt.Errorf("decoding pending structs: %w", err)
+		}
+		return d.integrateUpdate(t, pu)
+	}
+	return nil
+}
+
+func (d *Doc) applyPendingDeletes(t *Transaction, ds DeleteSet) error {
+	s := d.store
+	dsRest := applyDeleteSet(t, s, ds)
+	if s.pendingDS == nil {
+		s.pendingDS = dsRest
+		return nil
+	}
+	pending, err := decodeUpdate(s.pendingDS, d, false)
+	if err != nil {
+		return fmt.Errorf("decoding pending deletes: %w", err)
+	}
+	dsRest2 := applyDeleteSet(t, s, pending.ds)
+	switch {
+	case dsRest != nil && dsRest2 != nil:
+		merged, err := MergeUpdates(dsRest, dsRest2)
+		if err != nil {
+			return fmt.Errorf("merging pending deletes: %w", err)
+		}
+		s.pendingDS = merged
+	case dsRest != nil:
+		s.pendingDS = dsRest
+	default:
+		s.pendingDS = dsRest2
+	}
+	return nil
+}
+
+// integrateStructs integrates decoded structs, highest client first, and
+// follows missing dependencies through an explicit stack. Structs that
+// cannot be integrated are returned as a V1 update with the lowest missing
+// clock per client.
+func integrateStructs(t *Transaction, s *store, refsByClient map[uint64]*refList) ([]byte, StateVector) {
+	ids := sortedClientsDesc(refsByClient)
+	// ids is used as a stack whose top is the highest client.
+	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+		ids[i], ids[j] = ids[j], ids[i]
+	}
+	nextTarget := func() *refList {
+		for len(ids) > 0 {
+			rl := refsByClient[ids[len(ids)-1]]
+			if rl != nil && rl.i < len(rl.refs) {
+				return rl
+			}
+			ids = ids[:len(ids)-1]
+		}
+		return nil
+	}
+	cur := nextTarget()
+	if cur == nil {
+		return nil, nil
+	}
+	rest := map[uint64][]*item{}
+	missing := StateVector{}
+	updateMissing := func(client, clock uint64) {
+		if m, ok := missing[client]; !ok || m > clock {
+			missing[client] = clock
+		}
+	}
+	var stack []*item
+	state := map[uint64]uint64{}
+	addStackToRest := func() {
+		for _, it := range stack {
+			client := it.id.Client
+			if rl := refsByClient[client]; rl != nil {
+				rl.i--
+				rest[client] = rl.refs[rl.i:]
+				delete(refsByClient, client)
+				rl.i = 0
+				rl.refs = nil
+			} else {
+				rest[client] = []*item{it}
+			}
+			kept := ids[:0]
+			for _, c := range ids {
+				if c != client {
+					kept = append(kept, c)
+				}
+			}
+			ids = kept
+		}
+		stack = stack[:0]
+	}
+
+	head := cur.refs[cur.i]
+	cur.i++
+	for {
+		if !head.isSkip() {
+			client := head.id.Client
+			local, ok := state[client]
+			if !ok {
+				local = s.state(client)
+				state[client] = local
+			}
+			if local < head.id.Clock {
+				// Earlier structs of the same client are missing.
+				stack = append(stack, head)
+				updateMissing(client, head.id.Clock-1)
+				addStackToRest()
+			} else if dep, isMissing := head.getMissing(t, s); isMissing {
+				stack = append(stack, head)
+				rl := refsByClient[dep]
+				if rl == nil || rl.i == len(rl.refs) {
+					// The update depends on one that has not arrived.
+					updateMissing(dep, s.state(dep))
+					addStackToRest()
+				} else {
+					head = rl.refs[rl.i]
+					rl.i++
+					continue
+				}
+			} else if offset := int(local - head.id.Clock); offset == 0 || offset < head.length {
+				head.integrate(t, offset)
+				state[client] = head.id.Clock + uint64(head.length)
+			}
+		}
+		switch {
+		case len(stack) > 0:
+			head = stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+		case cur != nil && cur.i < len(cur.refs):
+			head = cur.refs[cur.i]
+			cur.i++
+		default:
+			cur = nextTarget()
+			if cur == nil {
+				return encodeRest(rest), missing
+			}
+			head = cur.refs[cur.i]
+			cur.i++
+		}
+	}
+}
+
+func encodeRest(rest map[uint64][]*item) []byte {
+	if len(rest) == 0 {
+		return nil
+	}
+	e := newEncoderV1()
+	e.rest().WriteVarUint(uint64(len(rest)))
+	for _, client := range sortedClientsDesc(rest) {
+		writeStructs(e, rest[client], client, 0)
+	}
+	e.rest().WriteVarUint(0) // no deletes
+	return e.bytes()
+}
+
+// applyDeleteSet deletes the ranges of ds the store holds and returns the
+// rest as a V1 update without structs, or nil.
+func applyDeleteSet(t *Transaction, s *store, ds DeleteSet) []byte {
+	unapplied := DeleteSet{}
+	for _, client := range sortedClientsDesc(ds) {
+		state := s.state(client)
+		for _, r := range ds[client] {
+			end := r.Clock + r.Len
+			if r.Clock >= state {
+				unapplied.add(client, r.Clock, r.Len)
+				continue
+			}
+			if state < end {
+				unapplied.add(client, state, end-state)
+			}
+			deleteRange(t, s, client, r.Clock, end)
+		}
+	}
+	if len(unapplied) == 0 {
+		return nil
+	}
+	e := newEncoderV1()
+	e.rest().WriteVarUint(0)
+	writeDeleteSet(e, unapplied)
+	return e.bytes()
+}
+
+// deleteRange deletes the units [clock, end) of client that the store
+// holds, splitting items at both ends.
+func deleteRange(t *Transaction, s *store, client, clock, end uint64) {
+	structs := s.clients[client]
+	index := findIndex(structs, clock)
+	it := structs[index]
+	if !it.deleted() && it.id.Clock < clock {
+		right := it.split(t, int(clock-it.id.Clock))
+		structs = insertAt(structs, index+1, right)
+		s.clients[client] = structs
+		index++
+	}
+	for index < len(structs) {
+		it = structs[index]
+		index++
+		if it.id.Clock >= end {
+			break
+		}
+		if it.deleted() {
+			continue
+		}
+		if end < it.id.Clock+uint64(it.length) {
+			right := it.split(t, int(end-it.id.Clock))
+			structs = insertAt(structs, index, right)
+			s.clients[client] = structs
+		}
+		it.delete(t)
+	}
+}
+
+func insertAt(s []*item, i int, it *item) []*item {
+	s = append(s, nil)
+	copy(s[i+1:], s[i:])
+	s[i] = it
+	return s
+}
+
+// writeStructs writes the structs of client from clock on.
+func writeStructs(e updateEncoder, structs []*item, client, clock uint64) {
+	clock = max(clock, structs[0].id.Clock)
+	start := findIndex(structs, clock)
+	rest := e.rest()
+	rest.WriteVarUint(uint64(len(structs) - start))
+	e.writeClient(client)
+	rest.WriteVarUint(clock)
+	first := structs[start]
+	first.write(e, int(clock-first.id.Clock))
+	for _, it := range structs[start+1:] {
+		it.write(e, 0)
+	}
+}
+
+// writeClientsStructs writes every struct the store holds past sv.
+func writeClientsStructs(e updateEncoder, s *store, sv StateVector) {
+	sm := map[uint64]uint64{}
+	for client, clock := range sv {
+		if s.state(client) > clock {
+			sm[client] = clock
+		}
+	}
+	for client := range s.clients {
+		if _, ok := sv[client]; !ok {
+			sm[client] = 0
+		}
+	}
+	e.rest().WriteVarUint(uint64(len(sm)))
+	for _, client := range sortedClientsDesc(sm) {
+		writeStructs(e, s.clients[client], client, sm[client])
+	}
+}
+
+// EncodeStateAsUpdate returns a V1 update with everything the document
+// holds past sv (nil for everything), the whole delete set, and any
+// pending structs and deletes, as yjs's encodeStateAsUpdate does.
+func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
+	e := newEncoderV1()
+	writeClientsStructs(e, d.store, sv)
+	writeDeleteSet(e, d.store.deleteSet())
+	updates := [][]byte{e.bytes()}
+	if d.store.pendingDS != nil {
+		updates = append(updates, d.store.pendingDS)
+	}
+	if d.store.pendingStructs != nil {
+		diff, err := DiffUpdate(d.store.pendingStructs, EncodeStateVector(sv))
+		if err == nil {
+			updates = append(updates, diff)
+		}
+	}
+	if len(updates) == 1 {
+		return updates[0]
+	}
+	merged, err := MergeUpdates(updates...)
+	if err != nil {
+		// The pending parts are this package's own encoding.
+		panic("yjs: merging pending state: " + err.Error())
+	}
+	return merged
+}
+
+// EncodeStateAsUpdateFrom is EncodeStateAsUpdate with the state vector in
+// binary form, as SyncStep1 carries it.
+func (d *Doc) EncodeStateAsUpdateFrom(encodedSV []byte) ([]byte, error) {
+	sv, err := DecodeStateVector(encodedSV)
+	if err != nil {
+		return nil, err
+	}
+	return d.EncodeStateAsUpdate(sv), nil
+}
+
+// HasPending reports whether the document holds structs or deletes that
+// wait for missing updates.
+func (d *Doc) HasPending() bool {
+	return d.store.pendingStructs != nil || d.store.pendingDS != nil
+}
