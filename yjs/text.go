@@ -483,10 +483,14 @@ func (x *Text) Insert(index int, s string, attrs Attrs) error {
 }
 
 // InsertEmbed inserts an embedded value (an Any value or a new shared
-// type) of length 1 at index, with attrs as its formatting.
+// type) of length 1 at index, with attrs as its formatting. A string is
+// inserted as text, as yjs does.
 func (x *Text) InsertEmbed(index int, v any, attrs Attrs) error {
 	var c content
-	switch v.(type) {
+	switch v := v.(type) {
+	case string:
+		// yjs inserts a string embed as text.
+		c = newContentString(v)
 	case *Map, *Array, *Text, *XMLElement, *XMLFragment, *XMLText, *XMLHook:
 		var err error
 		if c, err = newContent(v); err != nil {

@@ -1,0 +1,147 @@
+// oracle.mjs runs yjs as a reference implementation for the Go tests. It
+// reads one JSON request per line on stdin and writes one JSON reply per
+// line on stdout. Byte strings travel as hex.
+//
+// Requests: {"op": ..., ...}; replies: {"ok": true, ...} or {"ok": false,
+// "error": "..."}. See handlers below for each op's fields.
+import * as Y from 'yjs'
+import * as readline from 'node:readline'
+
+const docs = new Map()
+
+const fromHex = (h) => Uint8Array.from(Buffer.from(h, 'hex'))
+const toHex = (b) => Buffer.from(b).toString('hex')
+
+// canonical turns yjs JSON values into plain JSON the Go side reproduces.
+const canonical = (v) => JSON.parse(JSON.stringify(v, (_k, x) => {
+  if (typeof x === 'bigint') return x.toString()
+  if (x instanceof Uint8Array) return { $bytes: toHex(x) }
+  return x
+}))
+
+const getRoot = (doc, name, kind) => {
+  switch (kind) {
+    case 'text': return doc.getText(name)
+    case 'map': return doc.getMap(name)
+    case 'array': return doc.getArray(name)
+    case 'xmlfragment': return doc.getXmlFragment(name)
+    default: throw new Error('unknown kind ' + kind)
+  }
+}
+
+// resolve walks from a root through map keys and array indexes.
+const resolve = (doc, target) => {
+  let t = getRoot(doc, target.root, target.kind)
+  for (const p of target.path || []) {
+    t = typeof p === 'number' ? t.get(p) : t.get(p)
+  }
+  return t
+}
+
+// value builds yjs values from their JSON description.
+const value = (v) => {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    if (v.$type === 'map') return new Y.Map()
+    if (v.$type === 'array') return new Y.Array()
+    if (v.$type === 'text') return new Y.Text()
+    if (v.$type === 'xmlelement') return new Y.XmlElement(v.name)
+    if (v.$type === 'xmltext') return new Y.XmlText()
+    if (v.$type === 'subdoc') return new Y.Doc({ guid: v.guid, ...(v.opts || {}) })
+    if (v.$bytes !== undefined) return fromHex(v.$bytes)
+    if (v.$bigint !== undefined) return BigInt(v.$bigint)
+    if (v.$undefined) return undefined
+    const o = {}
+    for (const k of Object.keys(v)) o[k] = value(v[k])
+    return o
+  }
+  if (Array.isArray(v)) return v.map(value)
+  return v
+}
+
+const attrs = (a) => a === undefined || a === null ? undefined : value(a)
+
+const applyEdit = (doc, e) => {
+  const t = resolve(doc, e.target)
+  switch (e.op) {
+    case 'insertText': t.insert(e.index, e.text, attrs(e.attrs)); break
+    case 'insertEmbed': t.insertEmbed(e.index, value(e.value), attrs(e.attrs)); break
+    case 'deleteText': t.delete(e.index, e.length); break
+    case 'format': t.format(e.index, e.length, value(e.attrs)); break
+    case 'mapSet': t.set(e.key, value(e.value)); break
+    case 'mapDelete': t.delete(e.key); break
+    case 'arrayInsert': t.insert(e.index, e.values.map(value)); break
+    case 'arrayPush': t.push(e.values.map(value)); break
+    case 'arrayDelete': t.delete(e.index, e.length); break
+    case 'xmlInsert': t.insert(e.index, e.values.map(value)); break
+    case 'setAttribute': t.setAttribute(e.key, value(e.value)); break
+    default: throw new Error('unknown edit ' + e.op)
+  }
+}
+
+const handlers = {
+  // new {doc, client, gc, roots}: roots maps names to kinds to declare.
+  new: (r) => {
+    const doc = new Y.Doc({ gc: r.gc !== false })
+    doc.clientID = r.client
+    const entry = { doc, updates: [] }
+    doc.on('update', (u) => entry.updates.push(toHex(u)))
+    docs.set(r.doc, entry)
+    for (const [name, kind] of Object.entries(r.roots || {})) getRoot(doc, name, kind)
+    return {}
+  },
+  // edit {doc, edits: [...]}: all edits in one transaction; returns the
+  // updates the document emitted.
+  edit: (r) => {
+    const entry = docs.get(r.doc)
+    entry.updates = []
+    entry.doc.transact(() => { for (const e of r.edits) applyEdit(entry.doc, e) })
+    return { updates: entry.updates }
+  },
+  // apply {doc, update, v2}
+  apply: (r) => {
+    const entry = docs.get(r.doc)
+    entry.updates = []
+    if (r.v2) Y.applyUpdateV2(entry.doc, fromHex(r.update))
+    else Y.applyUpdate(entry.doc, fromHex(r.update))
+    return { updates: entry.updates }
+  },
+  // state {doc, sv, roots}: full or diff state, state vector and JSON.
+  state: (r) => {
+    const { doc } = docs.get(r.doc)
+    const sv = r.sv ? fromHex(r.sv) : undefined
+    const json = {}
+    const deltas = {}
+    for (const [name, kind] of Object.entries(r.roots || {})) {
+      const t = getRoot(doc, name, kind)
+      json[name] = canonical(t.toJSON())
+      if (kind === 'text') deltas[name] = canonical(t.toDelta())
+    }
+    return {
+      update: toHex(Y.encodeStateAsUpdate(doc, sv)),
+      updateV2: toHex(Y.encodeStateAsUpdateV2(doc, sv)),
+      sv: toHex(Y.encodeStateVector(doc)),
+      json,
+      deltas,
+      clientID: doc.clientID
+    }
+  },
+  merge: (r) => ({ update: toHex(Y.mergeUpdates(r.updates.map(fromHex))) }),
+  diff: (r) => ({ update: toHex(Y.diffUpdate(fromHex(r.update), fromHex(r.sv))) }),
+  svFromUpdate: (r) => ({ sv: toHex(Y.encodeStateVectorFromUpdate(fromHex(r.update))) }),
+  toV1: (r) => ({ update: toHex(Y.convertUpdateFormatV2ToV1(fromHex(r.update))) }),
+  drop: (r) => { docs.delete(r.doc); return {} }
+}
+
+const rl = readline.createInterface({ input: process.stdin, terminal: false })
+// yjs reports a changed client id with console.log; keep stdout for replies.
+console.log = (...args) => process.stderr.write(args.join(' ') + '\n')
+rl.on('line', (line) => {
+  let reply
+  try {
+    const r = JSON.parse(line)
+    reply = { ok: true, ...handlers[r.op](r) }
+  } catch (err) {
+    reply = { ok: false, error: String(err && err.stack || err) }
+  }
+  process.stdout.write(JSON.stringify(reply) + '\n')
+})
