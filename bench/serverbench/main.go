@@ -1,0 +1,150 @@
+// Command serverbench measures Jupyter servers side by side: start time,
+// idle memory, kernel start overhead, execute round trips and notebook
+// reads and writes. It uses only the public Jupyter Server REST API and
+// kernel WebSocket protocols, so it measures any Jupyter server the same
+// way. A kernel without a server, over direct ZeroMQ, is the baseline.
+//
+// bench/server.sh builds and runs it; see docs/benchmarks.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "serverbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg, outDir, timeout, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	if cfg.WorkDir == "" {
+		dir, err := os.MkdirTemp("", "serverbench-")
+		if err != nil {
+			return fmt.Errorf("creating work folder: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg.WorkDir = dir
+	}
+
+	r := results{
+		Time:     time.Now().UTC(),
+		Command:  append([]string{"serverbench"}, args...),
+		Machine:  readMachine(),
+		Settings: settings(cfg),
+	}
+	nb := makeNotebook(cfg.NotebookSize, cfg.OutputLines)
+	kinds := serverKinds(cfg)
+
+	log.Info("measuring bare kernel", "kernelspec", cfg.KernelspecDir)
+	r.Bare = runBare(ctx, cfg, log)
+	for _, name := range cfg.Servers {
+		if ctx.Err() != nil {
+			break
+		}
+		log.Info("measuring server", "server", name)
+		r.Servers = append(r.Servers, runServer(ctx, cfg, kinds[name], nb, r.Bare, log))
+	}
+
+	writeReport(os.Stdout, r)
+	path, err := writeResults(outDir, r)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nresults written to %s\n", path)
+	if ctx.Err() != nil {
+		return fmt.Errorf("benchmark interrupted: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
+func parseFlags(args []string) (config, string, time.Duration, error) {
+	var cfg config
+	fs := flag.NewFlagSet("serverbench", flag.ContinueOnError)
+	fs.StringVar(&cfg.Python, "python", "/usr/bin/python3", "Python interpreter that has jupyter_server and ipykernel")
+	fs.StringVar(&cfg.Jupygo, "jupygo", "bin/jupygo", "jupygo binary")
+	servers := fs.String("servers", "jupyter-server,jupygo", "comma-separated servers to measure: jupyter-server, jupygo")
+	fs.StringVar(&cfg.KernelspecDir, "kernelspec", "/usr/share/jupyter/kernels/python3", "kernelspec folder of the bare kernel")
+	fs.StringVar(&cfg.KernelName, "kernel", "python3", "kernelspec name sent to POST /api/kernels")
+	fs.IntVar(&cfg.Starts, "starts", 5, "server starts for the start time and idle RSS")
+	fs.IntVar(&cfg.KernelStarts, "kernel-starts", 5, "kernel starts per server and for the bare kernel")
+	fs.IntVar(&cfg.Executes, "executes", 200, "timed 1+1 execute round trips")
+	fs.IntVar(&cfg.Warmup, "warmup", 10, "untimed execute round trips before the timed ones")
+	fs.IntVar(&cfg.ContentsRuns, "contents-runs", 5, "timed PUT and GET runs of the notebook")
+	fs.IntVar(&cfg.OutputLines, "output-lines", 6, "lines of the stream output of each code cell in the notebook")
+	notebookMB := fs.Float64("notebook-mb", 5, "size of the generated notebook on disk, in MB (10^6 bytes)")
+	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "wait after the first 200 before reading the idle RSS")
+	fs.BoolVar(&cfg.Legacy, "legacy", false, "offer no subprotocol on the kernel WebSocket, forcing the legacy framing")
+	fs.StringVar(&cfg.WorkDir, "workdir", "", "parent folder of the sandboxes (default: a temporary folder, removed at exit)")
+	fs.StringVar(&cfg.PIDFile, "pidfile", "", "file that the pid of every started process is appended to")
+	outDir := fs.String("out", "bench/results", "folder for the JSON results")
+	timeout := fs.Duration("timeout", 30*time.Minute, "time limit of the whole run")
+	if err := fs.Parse(args); err != nil {
+		return cfg, "", 0, err
+	}
+
+	cfg.NotebookSize = int(*notebookMB * 1e6)
+	for name := range strings.SplitSeq(*servers, ",") {
+		name = strings.TrimSpace(name)
+		if name != pythonName && name != jupygoName {
+			return cfg, "", 0, fmt.Errorf("-servers: unknown server %q, want jupyter-server or jupygo", name)
+		}
+		cfg.Servers = append(cfg.Servers, name)
+	}
+	limits := []struct {
+		name  string
+		value int
+	}{
+		{"starts", cfg.Starts}, {"kernel-starts", cfg.KernelStarts}, {"executes", cfg.Executes},
+		{"contents-runs", cfg.ContentsRuns},
+	}
+	for _, l := range limits {
+		if l.value < 1 || l.value > 100000 {
+			return cfg, "", 0, fmt.Errorf("-%s: %d is out of range, want 1 to 100000", l.name, l.value)
+		}
+	}
+	if cfg.OutputLines < 0 || cfg.OutputLines > 100000 {
+		return cfg, "", 0, fmt.Errorf("-output-lines: %d is out of range, want 0 to 100000", cfg.OutputLines)
+	}
+	if cfg.Warmup < 0 || cfg.Warmup > 100000 {
+		return cfg, "", 0, fmt.Errorf("-warmup: %d is out of range, want 0 to 100000", cfg.Warmup)
+	}
+	return cfg, *outDir, *timeout, nil
+}
+
+func settings(cfg config) map[string]any {
+	return map[string]any{
+		"python":        cfg.Python,
+		"jupygo":        cfg.Jupygo,
+		"kernelspec":    cfg.KernelspecDir,
+		"starts":        cfg.Starts,
+		"kernel_starts": cfg.KernelStarts,
+		"executes":      cfg.Executes,
+		"warmup":        cfg.Warmup,
+		"contents_runs": cfg.ContentsRuns,
+		"notebook_size": cfg.NotebookSize,
+		"output_lines":  cfg.OutputLines,
+		"settle":        cfg.Settle.String(),
+		"legacy":        cfg.Legacy,
+	}
+}

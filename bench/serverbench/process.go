@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// stopGrace is how long a stopped process gets between SIGTERM and SIGKILL.
+// jupyter-server shuts its kernels down in this window.
+const stopGrace = 10 * time.Second
+
+// sandbox is a fresh set of folders for one server or kernel start: the
+// root folder it serves and its own Jupyter runtime, config, data and
+// IPython folders, so no run reads state left by another.
+type sandbox struct {
+	Dir     string
+	Root    string
+	Runtime string
+}
+
+// newSandbox creates the folders of a sandbox under parent.
+func newSandbox(parent, name string) (*sandbox, error) {
+	dir, err := os.MkdirTemp(parent, name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("creating sandbox: %w", err)
+	}
+	s := &sandbox{Dir: dir, Root: filepath.Join(dir, "root"), Runtime: filepath.Join(dir, "runtime")}
+	for _, sub := range []string{"root", "runtime", "config", "data", "ipython", "home"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("creating sandbox: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// env returns the environment for a process in the sandbox: the caller's
+// environment without Jupyter, IPython and JupyterHub variables, plus
+// variables that point every Jupyter folder and HOME into the sandbox.
+func (s *sandbox) env() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "JUPYTER") || strings.HasPrefix(name, "JPY_") ||
+			strings.HasPrefix(name, "IPYTHON") || name == "HOME" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"HOME="+filepath.Join(s.Dir, "home"),
+		"JUPYTER_RUNTIME_DIR="+s.Runtime,
+		"JUPYTER_CONFIG_DIR="+filepath.Join(s.Dir, "config"),
+		"JUPYTER_DATA_DIR="+filepath.Join(s.Dir, "data"),
+		"IPYTHONDIR="+filepath.Join(s.Dir, "ipython"),
+	)
+}
+
+// process is a child process started by the benchmark. One goroutine per
+// process waits for it to exit; stop waits for that goroutine.
+type process struct {
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	waitErr error
+}
+
+// startProcess starts argv in dir with env, its output going to logPath.
+// The child gets its own process group, so a Ctrl-C in the terminal reaches
+// only the benchmark, which then stops its children itself. Its pid is
+// appended to pidfile (when set) so the calling script can kill what is
+// left if the benchmark itself dies.
+func startProcess(argv []string, dir string, env []string, logPath, pidfile string) (*process, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("creating log: %w", err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
+	}
+	p := &process{cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	if pidfile != "" {
+		if err := appendPID(pidfile, cmd.Process.Pid); err != nil {
+			p.stop()
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func appendPID(pidfile string, pid int) error {
+	f, err := os.OpenFile(pidfile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("recording pid: %w", err)
+	}
+	_, err = fmt.Fprintln(f, pid)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("recording pid: %w", err)
+	}
+	return nil
+}
+
+// pid returns the process id.
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+// exited reports whether the process has exited.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM, waits up to stopGrace, then sends SIGKILL. Processes
+// that descended from it before the stop (kernels started by a server) and
+// are still alive afterwards get SIGKILL too. stop returns once the
+// process has exited and is safe to call more than once.
+func (p *process) stop() {
+	kids := descendants(p.pid())
+	if !p.exited() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	for _, pid := range kids {
+		if alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// logTail returns the last lines of the process log, for error messages.
+func (p *process) logTail() string {
+	data, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func alive(pid int) bool {
+	return syscall.Kill(pid, 0) == nil
+}
+
+// freePorts returns n distinct loopback TCP ports that were free when it
+// ran. Another process may take one before the caller binds it.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// rssKiB returns VmRSS of pid from /proc/PID/status, in KiB.
+func rssKiB(pid int) (int, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading rss of %d: %w", pid, err)
+	}
+	for line := range strings.Lines(string(data)) {
+		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		if !ok {
+			continue
+		}
+		kib, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+		if err != nil {
+			return 0, fmt.Errorf("reading rss of %d: %q: %w", pid, line, err)
+		}
+		return kib, nil
+	}
+	return 0, fmt.Errorf("reading rss of %d: no VmRSS line", pid)
+}
+
+// descendants returns the pids of all living descendants of pid, found by
+// reading the parent pid of every process in /proc.
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		if parent, err := parsePPID(stat); err == nil {
+			children[parent] = append(children[parent], child)
+		}
+	}
+	var out []int
+	queue := children[pid]
+	for len(queue) > 0 && len(out) < 10000 {
+		next := queue[0]
+		queue = queue[1:]
+		out = append(out, next)
+		queue = append(queue, children[next]...)
+	}
+	return out
+}
+
+// parsePPID returns the parent pid field of a /proc/PID/stat line. The
+// command name in parentheses may itself contain spaces and parentheses,
+// so parsing starts after the last ')'.
+func parsePPID(stat []byte) (int, error) {
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0, errors.New("proc stat: no ')' after the command name")
+	}
+	fields := strings.Fields(string(stat[end+1:]))
+	if len(fields) < 2 {
+		return 0, errors.New("proc stat: no parent pid field")
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		return 0, fmt.Errorf("proc stat: parent pid %q: %w", fields[1], err)
+	}
+	return ppid, nil
+}

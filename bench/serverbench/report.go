@@ -1,0 +1,250 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Goals for jupygo against jupyter-server, checked in the report.
+const (
+	goalStartRatio    = 20  // start at least this many times faster
+	goalIdleRSSMiB    = 15  // idle RSS of the server and its children, at most
+	goalExecuteOverMs = 0.5 // p50 round trip above direct ZeroMQ, at most
+	goalContentsRatio = 5   // notebook GET and PUT at least this many times faster
+)
+
+const (
+	pythonName = "jupyter-server"
+	jupygoName = "jupygo"
+)
+
+// table is one metric of the report: a title, a header row, data rows and
+// lines printed under the rows.
+type table struct {
+	title  string
+	header []string
+	rows   [][]string
+	notes  []string
+}
+
+func (t table) write(w io.Writer) {
+	fmt.Fprintf(w, "\n%s\n", t.title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(t.header, "\t")+"\t")
+	for _, row := range t.rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+	for _, n := range t.notes {
+		fmt.Fprintf(w, "  %s\n", n)
+	}
+}
+
+// writeReport prints one table per metric for the servers in r, with the
+// ratio jupyter-server / jupygo and whether jupygo meets its goal.
+func writeReport(w io.Writer, r results) {
+	py, jg := findServer(r, pythonName), findServer(r, jupygoName)
+	m := r.Machine
+	fmt.Fprintf(w, "machine: %d CPUs (%s), %d MiB RAM, Linux %s, load average at start %s\n",
+		m.CPUs, m.CPUModel, m.MemoryMiB, m.Kernel, m.LoadAvg)
+	for _, s := range r.Servers {
+		fmt.Fprintf(w, "%s version %s\n", s.Name, s.Version)
+	}
+	tables := []table{
+		startTable(r, py, jg), memoryTable(r, jg, py), kernelTable(r, py, jg),
+		executeTable(r, py, jg), contentsTable(r, py, jg, "GET"), contentsTable(r, py, jg, "PUT"),
+	}
+	for _, t := range tables {
+		t.write(w)
+	}
+	for _, s := range r.Servers {
+		for _, e := range s.Errors {
+			fmt.Fprintf(w, "\n%s error: %s\n", s.Name, e)
+		}
+	}
+	for _, e := range r.Bare.Errors {
+		fmt.Fprintf(w, "\nbare kernel error: %s\n", e)
+	}
+}
+
+func findServer(r results, name string) *serverResult {
+	for i := range r.Servers {
+		if r.Servers[i].Name == name {
+			return &r.Servers[i]
+		}
+	}
+	return nil
+}
+
+func startTable(r results, py, jg *serverResult) table {
+	t := table{
+		title:  fmt.Sprintf("start to first 200 on GET /api/status (%d starts)", setting(r, "starts")),
+		header: []string{"server", "median", "min", "max"},
+	}
+	for _, s := range r.Servers {
+		t.rows = append(t.rows, []string{s.Name, ms(s.Start.Median, s.Start.N), ms(s.Start.Min, s.Start.N),
+			ms(s.Start.Max, s.Start.N)})
+	}
+	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) { return s.Start.Median, s.Start.N > 0 })
+	t.notes = append(t.notes, ratioNote(ratio, ok), goalNote(ok, ratio >= goalStartRatio,
+		fmt.Sprintf("jupygo starts at least %d× faster", goalStartRatio)))
+	return t
+}
+
+func memoryTable(r results, jg, py *serverResult) table {
+	t := table{
+		title:  fmt.Sprintf("idle RSS %s after the first 200 (VmRSS, median of %d starts)", setting(r, "settle"), setting(r, "starts")),
+		header: []string{"server", "server process", "children", "with children"},
+	}
+	for _, s := range r.Servers {
+		ok := len(s.Memory) > 0
+		t.rows = append(t.rows, []string{s.Name, mib(s.MemoryMedian.Server, ok),
+			count(s.MemoryMedian.Children, ok), mib(s.MemoryMedian.Tree, ok)})
+	}
+	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) {
+		return float64(s.MemoryMedian.Tree), len(s.Memory) > 0
+	})
+	met := jg != nil && len(jg.Memory) > 0 && float64(jg.MemoryMedian.Tree) <= goalIdleRSSMiB*1024
+	t.notes = append(t.notes, ratioNote(ratio, ok), goalNote(jg != nil && len(jg.Memory) > 0, met,
+		fmt.Sprintf("jupygo with children at most %d MiB", goalIdleRSSMiB)))
+	return t
+}
+
+func kernelTable(r results, py, jg *serverResult) table {
+	t := table{
+		title:  fmt.Sprintf("kernel start until kernel_info_reply (median of %d)", setting(r, "kernel_starts")),
+		header: []string{"client", "median", "min", "max", "above bare kernel"},
+	}
+	b := r.Bare.KernelStart
+	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.Min, b.N), ms(b.Max, b.N), "-"})
+	for _, s := range r.Servers {
+		k := s.KernelStart
+		over := "-"
+		if s.KernelOverheadMs != nil {
+			over = ms(*s.KernelOverheadMs, 1)
+		}
+		t.rows = append(t.rows, []string{s.Name + ", WebSocket", ms(k.Median, k.N), ms(k.Min, k.N), ms(k.Max, k.N), over})
+	}
+	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) {
+		if s.KernelOverheadMs == nil || *s.KernelOverheadMs <= 0 {
+			return 0, false
+		}
+		return *s.KernelOverheadMs, true
+	})
+	t.notes = append(t.notes, "ratio of the overheads above the bare kernel: "+ratioText(ratio, ok))
+	return t
+}
+
+func executeTable(r results, py, jg *serverResult) table {
+	t := table{
+		title:  fmt.Sprintf("1+1 execute round trip (%d sequential, after %d untimed)", setting(r, "executes"), setting(r, "warmup")),
+		header: []string{"client", "p50", "p99", "mean", "p50 above ZeroMQ"},
+	}
+	b := r.Bare.Execute
+	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.P99, b.N), ms(b.Mean, b.N), "-"})
+	for _, s := range r.Servers {
+		e := s.Execute
+		t.rows = append(t.rows, []string{s.Name + ", " + s.Subprotocol, ms(e.Median, e.N), ms(e.P99, e.N),
+			ms(e.Mean, e.N), ms(e.Median-b.Median, min(e.N, b.N))})
+	}
+	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) { return s.Execute.Median, s.Execute.N > 0 })
+	have := jg != nil && jg.Execute.N > 0 && b.N > 0
+	met := have && jg.Execute.Median-b.Median <= goalExecuteOverMs
+	t.notes = append(t.notes, "p50 "+ratioNote(ratio, ok), goalNote(have, met,
+		fmt.Sprintf("jupygo p50 within %.1f ms of direct ZeroMQ", goalExecuteOverMs)))
+	return t
+}
+
+func contentsTable(r results, py, jg *serverResult, method string) table {
+	pick := func(s *serverResult) summary {
+		if method == "GET" {
+			return s.ContentsGet
+		}
+		return s.ContentsPut
+	}
+	var size int64
+	for _, s := range r.Servers {
+		size = max(size, s.NotebookBytes)
+	}
+	t := table{
+		title: fmt.Sprintf("%s /api/contents of a %.1f MB notebook (%d runs)", method, float64(size)/1e6,
+			setting(r, "contents_runs")),
+		header: []string{"server", "median", "min", "max"},
+	}
+	for _, s := range r.Servers {
+		c := pick(&s)
+		t.rows = append(t.rows, []string{s.Name, ms(c.Median, c.N), ms(c.Min, c.N), ms(c.Max, c.N)})
+	}
+	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) { c := pick(s); return c.Median, c.N > 0 })
+	t.notes = append(t.notes, ratioNote(ratio, ok), goalNote(ok, ratio >= goalContentsRatio,
+		fmt.Sprintf("jupygo at least %d× faster", goalContentsRatio)))
+	return t
+}
+
+// ratioOf returns value(py) / value(jg), and false when either server or
+// either value is missing.
+func ratioOf(py, jg *serverResult, value func(*serverResult) (float64, bool)) (float64, bool) {
+	if py == nil || jg == nil {
+		return 0, false
+	}
+	a, okA := value(py)
+	b, okB := value(jg)
+	if !okA || !okB || b == 0 {
+		return 0, false
+	}
+	return a / b, true
+}
+
+func ratioNote(ratio float64, ok bool) string {
+	return "ratio jupyter-server / jupygo: " + ratioText(ratio, ok)
+}
+
+func ratioText(ratio float64, ok bool) string {
+	if !ok {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f×", ratio)
+}
+
+func goalNote(have, met bool, goal string) string {
+	switch {
+	case !have:
+		return "goal (" + goal + "): not measured"
+	case met:
+		return "goal (" + goal + "): met"
+	default:
+		return "goal (" + goal + "): not met"
+	}
+}
+
+func setting(r results, name string) any {
+	return r.Settings[name]
+}
+
+// ms formats milliseconds, or "-" when n is zero (nothing measured).
+func ms(v float64, n int) string {
+	switch {
+	case n == 0:
+		return "-"
+	case v < 10 && v > -10:
+		return fmt.Sprintf("%.2f ms", v)
+	default:
+		return fmt.Sprintf("%.1f ms", v)
+	}
+}
+
+func mib(kib int, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
+}
+
+func count(n int, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// results is everything one benchmark run measured; it is written as JSON.
+type results struct {
+	Time     time.Time      `json:"time"`
+	Command  []string       `json:"command"`
+	Machine  machine        `json:"machine"`
+	Settings map[string]any `json:"settings"`
+	Bare     bareResult     `json:"bare_kernel"`
+	Servers  []serverResult `json:"servers"`
+}
+
+// bareResult holds the figures of the kernel without a server in between.
+type bareResult struct {
+	KernelStart summary  `json:"kernel_start"`
+	Execute     summary  `json:"execute"`
+	Errors      []string `json:"errors,omitempty"`
+}
+
+// serverResult holds the figures of one server. A metric that could not be
+// measured has a zero summary and an entry in Errors.
+type serverResult struct {
+	Name             string   `json:"name"`
+	Version          string   `json:"version"`
+	Argv             []string `json:"argv"`
+	Start            summary  `json:"start_to_status_200"`
+	Memory           []memory `json:"idle_memory"`
+	MemoryMedian     memory   `json:"idle_memory_median"`
+	KernelStart      summary  `json:"kernel_start"`
+	KernelOverheadMs *float64 `json:"kernel_start_overhead_ms"`
+	Subprotocol      string   `json:"kernel_ws_subprotocol"`
+	Execute          summary  `json:"execute"`
+	ContentsPut      summary  `json:"contents_put"`
+	ContentsGet      summary  `json:"contents_get"`
+	NotebookBytes    int64    `json:"notebook_bytes"`
+	Errors           []string `json:"errors,omitempty"`
+}
+
+func (r *serverResult) fail(step string, err error, log *slog.Logger) {
+	log.Error("benchmark step failed", "server", r.Name, "step", step, "err", err)
+	r.Errors = append(r.Errors, step+": "+err.Error())
+}
+
+// runServer measures every metric of one server. It goes on after a failed
+// step where later steps do not depend on it.
+func runServer(ctx context.Context, cfg config, kind serverKind, nb map[string]any,
+	bare bareResult, log *slog.Logger) serverResult {
+	r := serverResult{Name: kind.Name}
+	starts, err := measureStarts(ctx, cfg, kind, log)
+	r.Start = summarize(starts.Times)
+	r.Memory = starts.Memory
+	r.MemoryMedian = medianMemory(starts.Memory)
+	if err != nil {
+		r.fail("start", err, log)
+		return r
+	}
+
+	s, err := startServer(ctx, cfg, kind)
+	if err != nil {
+		r.fail("start", err, log)
+		return r
+	}
+	defer s.stop()
+	r.Argv = s.argv
+	if r.Version, err = s.api.version(ctx); err != nil {
+		r.fail("version", err, log)
+	}
+
+	kernelTimes, err := measureKernelStarts(ctx, cfg, s, log)
+	r.KernelStart = summarize(kernelTimes)
+	if err != nil {
+		r.fail("kernel start", err, log)
+	} else if bare.KernelStart.N > 0 {
+		overhead := r.KernelStart.Median - bare.KernelStart.Median
+		r.KernelOverheadMs = &overhead
+	}
+
+	execTimes, protocol, err := measureServerExecutes(ctx, cfg, s)
+	r.Execute = summarize(execTimes)
+	r.Subprotocol = protocolName(protocol)
+	if err != nil {
+		r.fail("execute", err, log)
+	}
+	log.Info("executes measured", "server", kind.Name, "protocol", r.Subprotocol, "p50_ms", r.Execute.Median)
+
+	contents, err := benchContents(ctx, s.api, nb, cfg.ContentsRuns)
+	r.ContentsPut = summarize(contents.Put)
+	r.ContentsGet = summarize(contents.Get)
+	r.NotebookBytes = notebookSize(s)
+	if err != nil {
+		r.fail("contents", err, log)
+	}
+	log.Info("contents measured", "server", kind.Name, "put_ms", r.ContentsPut.Median, "get_ms", r.ContentsGet.Median)
+	return r
+}
+
+// runBare measures the kernel without a server.
+func runBare(ctx context.Context, cfg config, log *slog.Logger) bareResult {
+	var r bareResult
+	spec, err := loadKernelspec(cfg.KernelspecDir)
+	if err != nil {
+		r.Errors = append(r.Errors, err.Error())
+		return r
+	}
+	starts, err := measureBareKernelStarts(ctx, cfg, spec, log)
+	r.KernelStart = summarize(starts)
+	if err != nil {
+		log.Error("benchmark step failed", "server", "bare", "step", "kernel start", "err", err)
+		r.Errors = append(r.Errors, "kernel start: "+err.Error())
+	}
+	execs, err := measureBareExecutes(ctx, cfg, spec)
+	r.Execute = summarize(execs)
+	if err != nil {
+		log.Error("benchmark step failed", "server", "bare", "step", "execute", "err", err)
+		r.Errors = append(r.Errors, "execute: "+err.Error())
+	}
+	log.Info("executes measured", "server", "bare", "p50_ms", r.Execute.Median)
+	return r
+}
+
+func protocolName(p string) string {
+	if p == "" {
+		return "legacy"
+	}
+	return p
+}
+
+func medianMemory(ms []memory) memory {
+	var server, tree, children []int
+	for _, m := range ms {
+		server = append(server, m.Server)
+		tree = append(tree, m.Tree)
+		children = append(children, m.Children)
+	}
+	return memory{Server: medianInt(server), Tree: medianInt(tree), Children: medianInt(children)}
+}
+
+// machine describes the computer the benchmark ran on.
+type machine struct {
+	CPUs      int    `json:"nproc"`
+	CPUModel  string `json:"cpu_model"`
+	MemoryMiB int    `json:"memory_mib"`
+	Kernel    string `json:"kernel"`
+	LoadAvg   string `json:"loadavg_at_start"`
+	Go        string `json:"go"`
+}
+
+func readMachine() machine {
+	m := machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
+	m.CPUModel = procField("/proc/cpuinfo", "model name")
+	if kib, err := strconv.Atoi(strings.TrimSuffix(procField("/proc/meminfo", "MemTotal"), " kB")); err == nil {
+		m.MemoryMiB = kib / 1024
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(data))
+	}
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m.LoadAvg = strings.Join(strings.Fields(string(data))[:3], " ")
+	}
+	return m
+}
+
+// procField returns the value of the first "name: value" line of a /proc
+// file, or "" when there is none.
+func procField(path, name string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		key, value, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(key) == name {
+			return strings.TrimSpace(value)
+		}
+	}
+	return ""
+}
+
+// writeResults writes r as indented JSON to dir/server-TIME.json and
+// returns the path.
+func writeResults(dir string, r results) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("writing results: %w", err)
+	}
+	path := filepath.Join(dir, "server-"+r.Time.Format("20060102-150405")+".json")
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("writing results: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("writing results: %w", err)
+	}
+	return path, nil
+}
