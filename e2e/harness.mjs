@@ -91,6 +91,8 @@ export function collectErrors(page) {
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   page.on('response', (r) => {
     if (r.status() >= 500) errors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    if (r.status() >= 400) errors.clientErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
   });
+  errors.clientErrors = [];
   return errors;
 }

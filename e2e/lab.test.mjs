@@ -44,11 +44,13 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
   const root = tempDir('jupygo-e2e-');
   const env = { JUPYTER_RUNTIME_DIR: tempDir('jupygo-e2e-runtime-'),
     JUPYTER_CONFIG_DIR: tempDir('jupygo-e2e-config-') };
+  let errorsSeen;
   let server = await startServer(['--root-dir', root, '--port', '0', '--token', token], env);
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors = collectErrors(page);
+    errorsSeen = errors;
 
     // Open the printed URL and wait for the launcher.
     await page.goto(server.url);
@@ -75,7 +77,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await shot(page, '03-markdown');
 
     // Save, and find the cell with its output in the file.
-    await page.keyboard.press('Control+s');
+    await page.locator('jp-button[data-command="docmanager:save"]').first().click();
     const file = path.join(root, 'Untitled.ipynb');
     const saved = await waitFor('the saved notebook', () => {
       const nb = notebookOnDisk(file);
@@ -103,7 +105,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await runInLastCell(page, "print('x' in globals())");
     await outputOfCell(page, 3).filter({ hasText: 'False' }).waitFor({ timeout: 60000 });
     await shot(page, '06-restarted');
-    await page.keyboard.press('Control+s');
+    await page.locator('jp-button[data-command="docmanager:save"]').first().click();
     await waitFor('the second save', () => {
       const nb = notebookOnDisk(file);
       return nb && nb.cells.length >= 4;
@@ -121,6 +123,10 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await page.locator('.jp-OutputArea-output', { hasText: '42' }).waitFor({ timeout: 60000 });
     await shot(page, '07-server-restarted');
     assert.deepEqual(errors, [], 'no page errors or server errors');
+  } catch (e) {
+    e.message += `\n4xx responses: ${JSON.stringify(errorsSeen?.clientErrors ?? [])}` +
+      `\nserver output:\n${server.output().slice(-4000)}`;
+    throw e;
   } finally {
     await browser.close();
     await server.stop();

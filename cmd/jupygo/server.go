@@ -62,7 +62,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(out, "\nRuns a Jupyter server with JupyterLab, serving the root folder.")
 		fmt.Fprintln(out, "It prints the URL to open, with a token for the first visit.")
 		fmt.Fprintln(out, "\nFlags:")
-		fs.PrintDefaults()
+		printFlags(out, fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		return exitCodeForParse(err)

@@ -11,9 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"strings"
 )
 
 // Error is an HTTP error. Message is safe to show to the client; Err is the
@@ -115,21 +113,14 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 // leaves room for large notebooks, which JupyterLab saves in one request.
 const MaxBodyBytes = 1 << 30
 
-// DecodeJSON decodes the JSON body of r into v. A body that is not JSON,
+// DecodeJSON decodes the JSON body of r into v, whatever its Content-Type
+// says, as jupyter_server does. A body that is not JSON,
 // holds more than one value, or is larger than limit bytes (MaxBodyBytes when
 // limit is 0) gives a 400 or 413 Error. An empty body leaves v unchanged and
 // returns nil when emptyOK is set.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, emptyOK bool) error {
 	if limit <= 0 {
 		limit = MaxBodyBytes
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err == nil && mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
-			mt != "text/plain" {
-			return Errorf(http.StatusUnsupportedMediaType,
-				"unsupported content type %q: the body must be JSON", mt)
-		}
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)

@@ -209,13 +209,16 @@ func (ts *testServer) browser(t *testing.T) *http.Client {
 	c := noRedirect(ts.Client())
 	c.Jar = jar
 
-	resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/login?next=%2Flab", nil))
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET /login = %d", resp.StatusCode)
-	}
-	m := regexp.MustCompile(`name="_xsrf" value="([0-9a-f]+)"`).FindSubmatch(body)
-	if m == nil {
-		t.Fatalf("login page has no _xsrf field:\n%s", body)
+	loginForm := func() string {
+		resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/login?next=%2Flab", nil))
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /login = %d", resp.StatusCode)
+		}
+		m := regexp.MustCompile(`name="_xsrf" value="([0-9a-f]+)"`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("login page has no _xsrf field:\n%s", body)
+		}
+		return string(m[1])
 	}
 	post := func(token, xsrf string) *http.Response {
 		form := url.Values{"token": {token}, "_xsrf": {xsrf}, "next": {"/lab"}}
@@ -224,13 +227,14 @@ func (ts *testServer) browser(t *testing.T) *http.Client {
 		resp, _ := send(t, c, req)
 		return resp
 	}
+	loginForm()
 	if resp := post(testToken, "forged"); resp.StatusCode != 403 {
 		t.Errorf("login with forged _xsrf = %d, want 403", resp.StatusCode)
 	}
-	if resp := post("wrong", string(m[1])); resp.StatusCode != 401 {
+	if resp := post("wrong", loginForm()); resp.StatusCode != 401 {
 		t.Errorf("login with wrong token = %d, want 401", resp.StatusCode)
 	}
-	resp = post(testToken, string(m[1]))
+	resp := post(testToken, loginForm())
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/lab" {
 		t.Fatalf("login = %d to %q, want 303 to /lab", resp.StatusCode, resp.Header.Get("Location"))
 	}
