@@ -68,7 +68,7 @@ func (m *Manager) Copy(fromPath, toPath string) (*Model, error) {
 			fmt.Sprintf("No such parent directory: %s to copy file in", quote(parent)))
 	}
 	defer dir.Close()
-	err = m.copyEntry(from, src, dir, name)
+	err = m.copyEntry(from, src, dir, m.name(parent), name)
 	if errors.Is(err, fs.ErrExist) {
 		return nil, httpapi.Errorf(http.StatusConflict, "File already exists: %s", quote(to))
 	}
@@ -89,7 +89,7 @@ func (m *Manager) copyNumbered(from string, src fs.FileInfo, to string) (*Model,
 	base := copySuffix.ReplaceAllString(fromName, ".")
 	for i := range maxUntitled {
 		name := incrementName(base, "-Copy", i)
-		err := m.copyEntry(from, src, dir, name)
+		err := m.copyEntry(from, src, dir, m.name(to), name)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -111,8 +111,9 @@ func (m *Manager) copied(from, to string) (*Model, error) {
 }
 
 // copyEntry copies from (a file or folder, described by src) to name in
-// dir. An existing name gives an error matching fs.ErrExist.
-func (m *Manager) copyEntry(from string, src fs.FileInfo, dir *os.File, name string) error {
+// dir, the folder dirName of m.fsys. An existing name gives an error
+// matching fs.ErrExist.
+func (m *Manager) copyEntry(from string, src fs.FileInfo, dir *os.File, dirName, name string) error {
 	if !src.IsDir() {
 		return m.createFile(dir, name, writeOptions{perm: 0o666}, func(w io.Writer) error {
 			return m.copyFileTo(m.name(from), w)
@@ -122,13 +123,12 @@ func (m *Manager) copyEntry(from string, src fs.FileInfo, dir *os.File, name str
 	if err := unix.Mkdirat(fd(dir), tmp, 0o777); err != nil {
 		return fmt.Errorf("creating temporary folder: %w", err)
 	}
-	err := m.copyTree(m.name(from), dir, tmp)
+	err := m.copyTree(m.name(from), filepath.Join(dirName, tmp))
 	if err == nil {
 		err = m.renameNoReplace(dir, tmp, dir, name)
 	}
 	if err != nil {
-		// dir.Name is the name that openDir opened in m.fsys.
-		_ = m.fsys.RemoveAll(filepath.Join(dir.Name(), tmp))
+		_ = m.fsys.RemoveAll(filepath.Join(dirName, tmp))
 		return err
 	}
 	return syncDir(dir)
@@ -152,10 +152,10 @@ func (m *Manager) copyFileTo(name string, w io.Writer) error {
 	return err
 }
 
-// copyTree copies the entries of folder from (a name in m.fsys) into the
-// new folder name in dir.
-func (m *Manager) copyTree(from string, parent *os.File, name string) error {
-	dir, err := m.openDir(filepath.Join(parent.Name(), name))
+// copyTree copies the entries of the folder from into the empty folder to,
+// both names in m.fsys.
+func (m *Manager) copyTree(from, to string) error {
+	dir, err := m.openDir(to)
 	if err != nil {
 		return err
 	}
@@ -173,14 +173,15 @@ func (m *Manager) copyTree(from string, parent *os.File, name string) error {
 		if isInternalName(e.Name()) && e.Name() != checkpointDir {
 			continue
 		}
-		if err := m.copyTreeEntry(filepath.Join(from, e.Name()), e, dir); err != nil {
+		err := m.copyTreeEntry(filepath.Join(from, e.Name()), e, dir, filepath.Join(to, e.Name()))
+		if err != nil {
 			return err
 		}
 	}
 	return syncDir(dir)
 }
 
-func (m *Manager) copyTreeEntry(from string, e fs.DirEntry, dir *os.File) error {
+func (m *Manager) copyTreeEntry(from string, e fs.DirEntry, dir *os.File, to string) error {
 	switch {
 	case e.Type()&fs.ModeSymlink != 0:
 		target, err := m.fsys.Readlink(from)
@@ -192,7 +193,7 @@ func (m *Manager) copyTreeEntry(from string, e fs.DirEntry, dir *os.File) error 
 		if err := unix.Mkdirat(fd(dir), e.Name(), 0o777); err != nil {
 			return err
 		}
-		return m.copyTree(from, dir, e.Name())
+		return m.copyTree(from, to)
 	case e.Type().IsRegular():
 		return m.createFile(dir, e.Name(), writeOptions{perm: 0o666}, func(w io.Writer) error {
 			return m.copyFileTo(from, w)

@@ -95,6 +95,88 @@ func WriteNotebook(nb map[string]any) ([]byte, error) {
 	return e.buf, nil
 }
 
+// KeepNumberLiterals returns nb with every number that equals, as a
+// float64, the number at the same place in previous replaced by the literal
+// text it has in previous. Browsers parse JSON numbers into doubles, so a
+// notebook that JupyterLab sends back has 1 where the file had 1.0 and
+// 1e-05 where it had 0.00001; keeping the file's literals makes saving an
+// unchanged notebook change no byte. Places are matched by object key and
+// list index, and only equal values are replaced, so a mismatch never
+// changes what a number means. Neither argument is modified: the result
+// shares the unchanged parts of nb.
+func KeepNumberLiterals(nb, previous map[string]any) map[string]any {
+	v, _ := keepLiterals(nb, previous)
+	return v.(map[string]any)
+}
+
+// keepLiterals returns v with the literals of prev kept, and whether it
+// replaced anything.
+func keepLiterals(v, prev any) (any, bool) {
+	switch v := v.(type) {
+	case json.Number, float64:
+		p, ok := prev.(json.Number)
+		if ok && p != v && sameFloat(v, p) {
+			return p, true
+		}
+	case map[string]any:
+		pm, ok := prev.(map[string]any)
+		if !ok {
+			return v, false
+		}
+		var out map[string]any
+		for k, x := range v {
+			px, ok := pm[k]
+			if !ok {
+				continue
+			}
+			if nx, changed := keepLiterals(x, px); changed {
+				if out == nil {
+					out = copyMap(v)
+				}
+				out[k] = nx
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case []any:
+		pl, ok := prev.([]any)
+		if !ok {
+			return v, false
+		}
+		var out []any
+		for i := range min(len(v), len(pl)) {
+			if nx, changed := keepLiterals(v[i], pl[i]); changed {
+				if out == nil {
+					out = slices.Clone(v)
+				}
+				out[i] = nx
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
+}
+
+// sameFloat reports whether a number (json.Number or float64) and a JSON
+// number literal have the same float64 value.
+func sameFloat(v any, literal json.Number) bool {
+	want, err := literal.Float64()
+	if err != nil {
+		return false
+	}
+	switch v := v.(type) {
+	case float64:
+		return v == want
+	case json.Number:
+		got, err := v.Float64()
+		return err == nil && got == want
+	}
+	return false
+}
+
 // NewNotebook returns the empty notebook that nbformat.v4.new_notebook makes.
 func NewNotebook() map[string]any {
 	return map[string]any{

@@ -94,6 +94,9 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 	if !ok {
 		return nil, httpapi.Errorf(http.StatusBadRequest, "notebook content must be a JSON object")
 	}
+	if previous := m.previousNotebook(p); previous != nil {
+		nb = KeepNumberLiterals(nb, previous)
+	}
 	data, err := WriteNotebook(nb)
 	if err != nil {
 		return nil, httpapi.Wrap(http.StatusBadRequest, err, err.Error())
@@ -106,6 +109,20 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 	}
 	m.ensureCheckpoint(p)
 	return data, nil
+}
+
+// previousNotebook returns the notebook that a save of p replaces, or nil
+// when there is none or it is unreadable.
+func (m *Manager) previousNotebook(p string) map[string]any {
+	data, err := m.readFile(p)
+	if err != nil {
+		return nil
+	}
+	nb, err := ReadNotebook(data)
+	if err != nil {
+		return nil
+	}
+	return nb
 }
 
 // fileBytes decodes the content of a file model.
