@@ -70,22 +70,22 @@ func gzipped(t testing.TB, data string) []byte {
 // fakeBuild returns a small build with the layout of frontend/build.
 func fakeBuild(t testing.TB) fstest.MapFS {
 	return fstest.MapFS{
-		"static/index.html":                 {Data: []byte(fakeIndex)},
-		"static/package.json":               {Data: []byte(fakePackage)},
+		"static/index.html":                  {Data: []byte(fakeIndex)},
+		"static/package.json":                {Data: []byte(fakePackage)},
 		"static/main.0123456789abcdef.js":    {Data: []byte(mainJS)},
 		"static/main.0123456789abcdef.js.gz": {Data: gzipped(t, mainJS)},
-		"static/favicon.svg":                {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},
+		"static/favicon.svg":                 {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},
 		"static/0123456789abcdef.woff2":      {Data: []byte("wOF2")},
 		"static/third-party-licenses.json": {Data: []byte(`{"packages": [
 			{"name": "react", "versionInfo": "18.2.0", "licenseId": "MIT", "extractedText": "MIT License"},
 			{"name": "yjs", "versionInfo": "13.5.49", "licenseId": "MIT", "extractedText": ""}]}`)},
-		"schemas/@jupyterlab/apputils-extension/themes.json":         {Data: []byte(themesSchema)},
-		"schemas/@jupyterlab/apputils-extension/announcements.json":  {Data: []byte(`{"type": "object", "properties": {"fetchNews": {"type": "string", "enum": ["true", "false", "none"], "default": "none"}}}`)},
-		"schemas/@jupyterlab/apputils-extension/package.json.orig":   {Data: []byte(`{"name": "@jupyterlab/apputils-extension", "version": "4.6.4"}`)},
-		"schemas/plain-extension/plugin.with-dots.v2.json":           {Data: []byte(`{"type": "object", "properties": {"level": {"type": "integer", "minimum": 0, "default": 1}}}`)},
-		"themes/@jupyterlab/theme-light-extension/index.css":         {Data: []byte(themeCSS)},
-		"themes/@jupyterlab/theme-light-extension/index.css.gz":      {Data: gzipped(t, themeCSS)},
-		"themes/@jupyterlab/theme-light-extension/index.js":          {Data: []byte("")},
+		"schemas/@jupyterlab/apputils-extension/themes.json":        {Data: []byte(themesSchema)},
+		"schemas/@jupyterlab/apputils-extension/announcements.json": {Data: []byte(`{"type": "object", "properties": {"fetchNews": {"type": "string", "enum": ["true", "false", "none"], "default": "none"}}}`)},
+		"schemas/@jupyterlab/apputils-extension/package.json.orig":  {Data: []byte(`{"name": "@jupyterlab/apputils-extension", "version": "4.6.4"}`)},
+		"schemas/plain-extension/plugin.with-dots.v2.json":          {Data: []byte(`{"type": "object", "properties": {"level": {"type": "integer", "minimum": 0, "default": 1}}}`)},
+		"themes/@jupyterlab/theme-light-extension/index.css":        {Data: []byte(themeCSS)},
+		"themes/@jupyterlab/theme-light-extension/index.css.gz":     {Data: gzipped(t, themeCSS)},
+		"themes/@jupyterlab/theme-light-extension/index.js":         {Data: []byte("")},
 	}
 }
 
