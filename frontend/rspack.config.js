@@ -81,8 +81,8 @@ function writeExtensionsModule() {
 }
 
 // writeAppPackage writes static/package.json: the application's own
-// package.json plus jupyterlab.extensionMetadata, which carries the plugins
-// each bundled extension asks to disable. The server adds those to the
+// package.json plus jupyterlab.extensionMetadata, which lists the plugins
+// that each bundled extension disables. The server adds those to the
 // disabledExtensions of the page config.
 function writeAppPackage() {
   const metadata = {};
