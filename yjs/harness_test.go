@@ -346,3 +346,11 @@ func docJSON(d *Doc, roots map[string]string) (map[string]any, map[string]any) {
 }
 
 var _ = testing.Verbose
+
+func jsonDecode(v any, out any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}

@@ -166,8 +166,9 @@ func insertNegatedAttributes(t *Transaction, b *branch, p *textPos, negated *att
 			if !ok {
 				break
 			}
-			v, _ := negated.get(f.key)
-			if !equalAttrs(v, f.value) {
+			// A key missing from negated is undefined, which equals nothing.
+			v, ok := negated.get(f.key)
+			if !ok || !equalAttrs(v, f.value) {
 				break
 			}
 			negated.delete(f.key)

@@ -1,0 +1,331 @@
+package yjs
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	randomSeeds = flag.Int("yjs.seeds", 4, "number of seeds for the randomized differential test")
+	randomSteps = flag.Int("yjs.steps", 120, "edit and delivery steps per seed")
+)
+
+// replica is one peer of the randomized test: a Go document with a yjs
+// shadow that gets the same edits and deliveries, or a yjs-only peer.
+type replica struct {
+	name   string
+	client uint64
+	doc    *Doc // nil for yjs-only peers
+	inbox  [][]byte
+	cut    bool // partitioned: receives nothing while set
+}
+
+var randomRoots = map[string]string{"t": "text", "m": "map", "a": "array"}
+
+// TestRandomDifferential edits several replicas at random, some of them
+// this package (each with a yjs shadow) and some yjs only, exchanges the
+// updates out of order with duplicates and partitions, and requires that
+// all end with the same JSON and state vector, and that every Go replica
+// encodes exactly the bytes of its yjs shadow. -yjs.seeds and -yjs.steps
+// make it larger.
+func TestRandomDifferential(t *testing.T) {
+	o := startOracle(t)
+	for seed := 1; seed <= *randomSeeds; seed++ {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			runRandom(t, o, uint64(seed), *randomSteps)
+		})
+	}
+}
+
+func runRandom(t *testing.T, o *oracle, seed uint64, nSteps int) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	prefix := fmt.Sprintf("rand%d/", seed)
+	var reps []*replica
+	for i := 0; i < 5; i++ {
+		r := &replica{name: fmt.Sprintf("%sr%d", prefix, i), client: uint64(10+i) * 7919 % 1000}
+		if i < 3 {
+			r.doc = NewDoc(WithClientID(r.client), WithGC(i != 2))
+			for n, k := range randomRoots {
+				rootOf(r.doc, n, k)
+			}
+		}
+		o.call(t, map[string]any{"op": "new", "doc": r.name, "client": r.client,
+			"gc": r.doc == nil || r.doc.GC(), "roots": randomRoots}, nil)
+		reps = append(reps, r)
+	}
+	defer func() {
+		for _, r := range reps {
+			o.call(t, map[string]any{"op": "drop", "doc": r.name}, nil)
+		}
+	}()
+
+	for step := 0; step < nSteps; step++ {
+		switch x := rng.IntN(10); {
+		case x < 5:
+			randomEdit(t, o, rng, reps, reps[rng.IntN(len(reps))])
+		case x < 9:
+			deliverOne(t, o, rng, reps)
+		default:
+			r := reps[rng.IntN(len(reps))]
+			r.cut = !r.cut
+		}
+	}
+	for _, r := range reps {
+		r.cut = false
+	}
+	for _, r := range reps {
+		for len(r.inbox) > 0 {
+			deliverTo(t, o, rng, reps, r)
+		}
+	}
+	checkConverged(t, o, reps)
+}
+
+// broadcast queues an update for every other replica, sometimes twice.
+func broadcast(rng *rand.Rand, reps []*replica, from *replica, updates [][]byte) {
+	for _, u := range updates {
+		for _, r := range reps {
+			if r == from {
+				continue
+			}
+			r.inbox = append(r.inbox, u)
+			if rng.IntN(8) == 0 {
+				r.inbox = append(r.inbox, u)
+			}
+		}
+	}
+}
+
+func deliverOne(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica) {
+	var ready []*replica
+	for _, r := range reps {
+		if len(r.inbox) > 0 && !r.cut {
+			ready = append(ready, r)
+		}
+	}
+	if len(ready) > 0 {
+		deliverTo(t, o, rng, reps, ready[rng.IntN(len(ready))])
+	}
+}
+
+// deliverTo applies a random queued update to r and forwards nothing: yjs
+// emits an update for applied remote changes too, but peers get the
+// original updates already.
+func deliverTo(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *replica) {
+	i := rng.IntN(len(r.inbox))
+	u := r.inbox[i]
+	r.inbox = slices.Delete(r.inbox, i, i+1)
+	yr := struct{ Updates []string }{[]string{}}
+	o.call(t, map[string]any{"op": "apply", "doc": r.name, "update": hexOf(u)}, &yr)
+	if r.doc == nil {
+		return
+	}
+	got := []string{}
+	cancel := r.doc.OnUpdate(func(b []byte, _ any, _ *Transaction) { got = append(got, hexOf(b)) })
+	err := r.doc.ApplyUpdate(u, nil)
+	cancel()
+	if err != nil {
+		t.Fatalf("%s: applying update: %v", r.name, err)
+	}
+	if diff := cmp.Diff(yr.Updates, got); diff != "" {
+		t.Fatalf("%s: updates emitted while applying (-yjs +go):\n%s", r.name, diff)
+	}
+}
+
+func randomEdit(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *replica) {
+	edits := genEdits(t, o, rng, r)
+	if len(edits) == 0 {
+		return
+	}
+	yr := struct{ Updates []string }{[]string{}}
+	o.call(t, map[string]any{"op": "edit", "doc": r.name, "edits": roundTripJSON(edits)}, &yr)
+	updates := make([][]byte, len(yr.Updates))
+	for i, u := range yr.Updates {
+		updates[i] = mustHex(t, u)
+	}
+	if r.doc != nil {
+		var decoded []edit
+		remarshal(t, edits, &decoded)
+		got := []string{}
+		cancel := r.doc.OnUpdate(func(b []byte, _ any, _ *Transaction) { got = append(got, hexOf(b)) })
+		var err error
+		r.doc.Transact(func(*Transaction) {
+			for _, e := range decoded {
+				if err == nil {
+					err = applyEdit(r.doc, e)
+				}
+			}
+		}, nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		if diff := cmp.Diff(yr.Updates, got); diff != "" {
+			t.Fatalf("%s: update of edits %v (-yjs +go):\n%s", r.name, edits, diff)
+		}
+	}
+	broadcast(rng, reps, r, updates)
+}
+
+// replicaState returns lengths of the roots, from the Go document or, for
+// yjs-only replicas, from the oracle.
+func replicaState(t *testing.T, o *oracle, r *replica) (text string, arrLen int, keys []string) {
+	if r.doc != nil {
+		return r.doc.GetText("t").String(), r.doc.GetArray("a").Len(), r.doc.GetMap("m").Keys()
+	}
+	var st struct{ JSON map[string]any }
+	o.call(t, map[string]any{"op": "state", "doc": r.name, "roots": randomRoots}, &st)
+	text = st.JSON["t"].(string)
+	arrLen = len(st.JSON["a"].([]any))
+	for k := range st.JSON["m"].(map[string]any) {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return text, arrLen, keys
+}
+
+// boundaries returns the UTF-16 offsets between code points of s. Edits
+// stay on them because yjs peers themselves diverge when a split falls
+// inside a surrogate pair.
+func boundaries(s string) []int {
+	out := []int{0}
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+var randomWords = []string{"a", "bc", "def", " ", "\n", "😀", "é", "日本", "x🎉y", "ghij"}
+
+func genEdits(t *testing.T, o *oracle, rng *rand.Rand, r *replica) []edit {
+	text, arrLen, keys := replicaState(t, o, r)
+	bounds := boundaries(text)
+	var edits []edit
+	tt, mm, aa := textT("t"), mapT("m"), arrayT("a")
+	for n := 1 + rng.IntN(3); n > 0; n-- {
+		switch rng.IntN(9) {
+		case 0, 1, 2:
+			w := randomWords[rng.IntN(len(randomWords))]
+			at := rng.IntN(len(bounds))
+			e := insText(tt, bounds[at], w)
+			if rng.IntN(4) == 0 {
+				e.Attrs = map[string]any{"bold": rng.IntN(2) == 0}
+			}
+			edits = append(edits, e)
+			shifted := slices.Clone(bounds[:at+1])
+			for _, b := range boundaries(w)[1:] {
+				shifted = append(shifted, bounds[at]+b)
+			}
+			for _, b := range bounds[at+1:] {
+				shifted = append(shifted, b+utf16Len(w))
+			}
+			bounds = shifted
+		case 3, 4:
+			if len(bounds) < 2 {
+				continue
+			}
+			i := rng.IntN(len(bounds) - 1)
+			j := i + 1 + rng.IntN(min(4, len(bounds)-1-i))
+			if rng.IntN(2) == 0 {
+				edits = append(edits, delText(tt, bounds[i], bounds[j]-bounds[i]))
+				cut := bounds[j] - bounds[i]
+				rest := slices.Clone(bounds[:i+1])
+				for _, b := range bounds[j+1:] {
+					rest = append(rest, b-cut)
+				}
+				bounds = rest
+				continue
+			}
+			attrs := map[string]any{"italic": true}
+			if rng.IntN(2) == 0 {
+				attrs = map[string]any{"italic": nil, "bold": true}
+			}
+			edits = append(edits, format(tt, bounds[i], bounds[j]-bounds[i], attrs))
+		case 5:
+			key := fmt.Sprintf("k%d", rng.IntN(4))
+			var v any = rng.IntN(100)
+			if rng.IntN(3) == 0 {
+				v = map[string]any{"nested": []any{"x", rng.IntN(5)}}
+			}
+			edits = append(edits, mapSet(mm, key, v))
+			if !slices.Contains(keys, key) {
+				keys = append(keys, key)
+			}
+		case 6:
+			if len(keys) > 0 {
+				i := rng.IntN(len(keys))
+				edits = append(edits, mapDel(mm, keys[i]))
+				keys = slices.Delete(keys, i, i+1)
+			}
+		case 7:
+			vals := []any{rng.IntN(10)}
+			if rng.IntN(2) == 0 {
+				vals = append(vals, "s")
+			}
+			if rng.IntN(3) == 0 {
+				edits = append(edits, arrPush(aa, vals...))
+			} else {
+				edits = append(edits, arrIns(aa, rng.IntN(arrLen+1), vals...))
+			}
+			arrLen += len(vals)
+		case 8:
+			if arrLen > 0 {
+				i := rng.IntN(arrLen)
+				k := 1 + rng.IntN(min(3, arrLen-i))
+				edits = append(edits, arrDel(aa, i, k))
+				arrLen -= k
+			}
+		}
+	}
+	return edits
+}
+
+func remarshal(t *testing.T, in, out any) {
+	t.Helper()
+	b := roundTripJSON(in)
+	if err := jsonDecode(b, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkConverged(t *testing.T, o *oracle, reps []*replica) {
+	t.Helper()
+	var first *peerState
+	for _, r := range reps {
+		var st peerState
+		o.call(t, map[string]any{"op": "state", "doc": r.name, "roots": randomRoots}, &st)
+		if first == nil {
+			first = &st
+		} else {
+			if diff := cmp.Diff(first.JSON, st.JSON); diff != "" {
+				t.Errorf("%s: JSON differs from %s (-first +this):\n%s", r.name, reps[0].name, diff)
+			}
+			if diff := cmp.Diff(first.SV, st.SV); diff != "" {
+				t.Errorf("%s: state vector differs (-first +this):\n%s", r.name, diff)
+			}
+		}
+		if r.doc == nil {
+			continue
+		}
+		js, _ := docJSON(r.doc, randomRoots)
+		if diff := cmp.Diff(st.JSON, js); diff != "" {
+			t.Errorf("%s: JSON (-yjs shadow +go):\n%s", r.name, diff)
+		}
+		if diff := cmp.Diff(st.SV, hexOf(r.doc.EncodeStateVector())); diff != "" {
+			t.Errorf("%s: state vector (-yjs shadow +go):\n%s", r.name, diff)
+		}
+		if diff := cmp.Diff(st.Update, hexOf(r.doc.EncodeStateAsUpdate(nil))); diff != "" {
+			t.Errorf("%s: encoded state (-yjs shadow +go):\n%s", r.name, diff)
+		}
+	}
+}
