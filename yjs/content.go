@@ -43,12 +43,12 @@ type content interface {
 
 type contentDeleted struct{ n int }
 
-func (c *contentDeleted) length() int      { return c.n }
-func (c *contentDeleted) countable() bool  { return false }
-func (c *contentDeleted) ref() uint8       { return refDeleted }
-func (c *contentDeleted) values() []any    { return nil }
+func (c *contentDeleted) length() int         { return c.n }
+func (c *contentDeleted) countable() bool     { return false }
+func (c *contentDeleted) ref() uint8          { return refDeleted }
+func (c *contentDeleted) values() []any       { return nil }
 func (c *contentDeleted) delete(*Transaction) {}
-func (c *contentDeleted) gc(*store)        {}
+func (c *contentDeleted) gc(*store)           {}
 func (c *contentDeleted) splice(offset int) content {
 	right := &contentDeleted{c.n - offset}
 	c.n = offset
@@ -68,13 +68,13 @@ func (c *contentDeleted) integrate(t *Transaction, it *item) {
 // wrote for list values.
 type contentJSON struct{ arr []any }
 
-func (c *contentJSON) length() int               { return len(c.arr) }
-func (c *contentJSON) countable() bool           { return true }
-func (c *contentJSON) ref() uint8                { return refJSON }
-func (c *contentJSON) values() []any             { return c.arr }
+func (c *contentJSON) length() int                   { return len(c.arr) }
+func (c *contentJSON) countable() bool               { return true }
+func (c *contentJSON) ref() uint8                    { return refJSON }
+func (c *contentJSON) values() []any                 { return c.arr }
 func (c *contentJSON) integrate(*Transaction, *item) {}
-func (c *contentJSON) delete(*Transaction)      {}
-func (c *contentJSON) gc(*store)                {}
+func (c *contentJSON) delete(*Transaction)           {}
+func (c *contentJSON) gc(*store)                     {}
 func (c *contentJSON) splice(offset int) content {
 	right := &contentJSON{append([]any(nil), c.arr[offset:]...)}
 	c.arr = c.arr[:offset:offset]
@@ -93,13 +93,13 @@ func (c *contentJSON) write(e updateEncoder, offset int) {
 
 type contentAny struct{ arr []any }
 
-func (c *contentAny) length() int               { return len(c.arr) }
-func (c *contentAny) countable() bool           { return true }
-func (c *contentAny) ref() uint8                { return refAny }
-func (c *contentAny) values() []any             { return c.arr }
+func (c *contentAny) length() int                   { return len(c.arr) }
+func (c *contentAny) countable() bool               { return true }
+func (c *contentAny) ref() uint8                    { return refAny }
+func (c *contentAny) values() []any                 { return c.arr }
 func (c *contentAny) integrate(*Transaction, *item) {}
-func (c *contentAny) delete(*Transaction)      {}
-func (c *contentAny) gc(*store)                {}
+func (c *contentAny) delete(*Transaction)           {}
+func (c *contentAny) gc(*store)                     {}
 func (c *contentAny) splice(offset int) content {
 	right := &contentAny{append([]any(nil), c.arr[offset:]...)}
 	c.arr = c.arr[:offset:offset]

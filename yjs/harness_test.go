@@ -39,7 +39,9 @@ func insText(tg target, i int, s string) edit {
 func insTextAttrs(tg target, i int, s string, a map[string]any) edit {
 	return edit{Target: tg, Op: "insertText", Index: i, Text: s, Attrs: a}
 }
-func delText(tg target, i, n int) edit { return edit{Target: tg, Op: "deleteText", Index: i, Length: n} }
+func delText(tg target, i, n int) edit {
+	return edit{Target: tg, Op: "deleteText", Index: i, Length: n}
+}
 func format(tg target, i, n int, a map[string]any) edit {
 	return edit{Target: tg, Op: "format", Index: i, Length: n, Attrs: a}
 }
@@ -49,7 +51,9 @@ func arrIns(tg target, i int, vs ...any) edit {
 	return edit{Target: tg, Op: "arrayInsert", Index: i, Values: vs}
 }
 func arrPush(tg target, vs ...any) edit { return edit{Target: tg, Op: "arrayPush", Values: vs} }
-func arrDel(tg target, i, n int) edit   { return edit{Target: tg, Op: "arrayDelete", Index: i, Length: n} }
+func arrDel(tg target, i, n int) edit {
+	return edit{Target: tg, Op: "arrayDelete", Index: i, Length: n}
+}
 
 // Value descriptions for types and special values.
 var (

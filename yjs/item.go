@@ -30,15 +30,15 @@ type item struct {
 	flags       uint16
 }
 
-func (it *item) has(f uint16) bool    { return it.flags&f != 0 }
-func (it *item) isGC() bool           { return it.flags&flagGC != 0 }
-func (it *item) isSkip() bool         { return it.flags&flagSkip != 0 }
-func (it *item) deleted() bool        { return it.flags&(flagDeleted|flagGC) != 0 }
-func (it *item) countable() bool      { return it.flags&flagCountable != 0 }
-func (it *item) keep() bool           { return it.flags&flagKeep != 0 }
-func (it *item) markDeleted()         { it.flags |= flagDeleted }
-func (it *item) hasParentSub() bool   { return it.flags&flagHasParentSub != 0 }
-func (it *item) lastID() ID           { return ID{it.id.Client, it.id.Clock + uint64(it.length) - 1} }
+func (it *item) has(f uint16) bool  { return it.flags&f != 0 }
+func (it *item) isGC() bool         { return it.flags&flagGC != 0 }
+func (it *item) isSkip() bool       { return it.flags&flagSkip != 0 }
+func (it *item) deleted() bool      { return it.flags&(flagDeleted|flagGC) != 0 }
+func (it *item) countable() bool    { return it.flags&flagCountable != 0 }
+func (it *item) keep() bool         { return it.flags&flagKeep != 0 }
+func (it *item) markDeleted()       { it.flags |= flagDeleted }
+func (it *item) hasParentSub() bool { return it.flags&flagHasParentSub != 0 }
+func (it *item) lastID() ID         { return ID{it.id.Client, it.id.Clock + uint64(it.length) - 1} }
 func (it *item) visibleCountable() bool {
 	return it.flags&(flagCountable|flagDeleted|flagGC) == flagCountable
 }
