@@ -103,23 +103,28 @@ func (s *runningServer) stop() {
 	s.proc.stop()
 }
 
-// memory is the resident memory of an idle server, in KiB, from VmRSS.
-// Tree adds the server's descendant processes, whose count is Children.
+// memory is the resident memory of an idle server in KiB, from
+// /proc/PID/status. Server is the VmRSS of the server process, which is
+// ServerAnon (RssAnon) plus ServerFile (RssFile, mapped files such as the
+// executable and libraries) plus shared memory. Tree adds the VmRSS of the
+// server's descendant processes, whose count is Children.
 type memory struct {
-	Server   int `json:"server_kib"`
-	Tree     int `json:"tree_kib"`
-	Children int `json:"children"`
+	Server     int `json:"server_kib"`
+	ServerAnon int `json:"server_anon_kib"`
+	ServerFile int `json:"server_file_kib"`
+	Tree       int `json:"tree_kib"`
+	Children   int `json:"children"`
 }
 
 func readMemory(pid int) (memory, error) {
-	server, err := rssKiB(pid)
+	status, err := procStatus(pid)
 	if err != nil {
 		return memory{}, err
 	}
-	m := memory{Server: server, Tree: server}
+	m := memory{Server: status.rss, ServerAnon: status.anon, ServerFile: status.file, Tree: status.rss}
 	for _, kid := range descendants(pid) {
-		if kib, err := rssKiB(kid); err == nil {
-			m.Tree += kib
+		if s, err := procStatus(kid); err == nil {
+			m.Tree += s.rss
 			m.Children++
 		}
 	}
@@ -153,7 +158,8 @@ func measureStarts(ctx context.Context, cfg config, kind serverKind, log *slog.L
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		log.Info("server started", "server", kind.Name, "run", i+1, "duration", s.ready, "rss_kib", mem.Server)
+		log.Info("server started", "server", kind.Name, "run", i+1, "duration", s.ready,
+			"rss_kib", mem.Server, "children", mem.Children)
 		res.Times = append(res.Times, s.ready)
 		res.Memory = append(res.Memory, mem)
 	}

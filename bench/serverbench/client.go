@@ -87,13 +87,16 @@ func (c *apiClient) call(ctx context.Context, method, path string, in any, want 
 	return nil
 }
 
-// maxReadyAttempts bounds the polls of waitReady: 30000 attempts 2 ms apart
-// take at least a minute.
-const maxReadyAttempts = 30000
+// readyPoll is the pause between two polls of waitReady, which bounds the
+// error of a start time measured with it.
+const readyPoll = time.Millisecond
+
+// maxReadyAttempts bounds the polls of waitReady: 60000 attempts take at
+// least a minute.
+const maxReadyAttempts = 60000
 
 // waitReady polls GET /api/status until it returns 200, the process exits,
-// ctx ends or maxReadyAttempts polls have failed. Attempts are 2 ms apart,
-// which bounds the error of a start time measured with it.
+// ctx ends or maxReadyAttempts polls have failed.
 func (c *apiClient) waitReady(ctx context.Context, p *process) error {
 	var buf bytes.Buffer
 	var last error
@@ -114,7 +117,7 @@ func (c *apiClient) waitReady(ctx context.Context, p *process) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for GET /api/status after %d attempts: %w (last: %v)", attempt+1, ctx.Err(), last)
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(readyPoll):
 		}
 	}
 	return fmt.Errorf("GET /api/status: no 200 after %d attempts (last: %v)", maxReadyAttempts, last)

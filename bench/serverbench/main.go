@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -66,6 +67,7 @@ func run(args []string) error {
 		r.Servers = append(r.Servers, runServer(ctx, cfg, kinds[name], nb, r.Bare, log))
 	}
 
+	r.Machine.LoadAvgEnd = loadAvg()
 	writeReport(os.Stdout, r)
 	path, err := writeResults(outDir, r)
 	if err != nil {
@@ -103,6 +105,17 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 		return cfg, "", 0, err
 	}
 
+	// Servers run in their sandbox root folder, so a relative program path
+	// must be made absolute here.
+	for _, prog := range []*string{&cfg.Python, &cfg.Jupygo} {
+		if strings.Contains(*prog, "/") {
+			abs, err := filepath.Abs(*prog)
+			if err != nil {
+				return cfg, "", 0, fmt.Errorf("resolving %s: %w", *prog, err)
+			}
+			*prog = abs
+		}
+	}
 	cfg.NotebookSize = int(*notebookMB * 1e6)
 	for name := range strings.SplitSeq(*servers, ",") {
 		name = strings.TrimSpace(name)

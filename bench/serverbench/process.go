@@ -195,24 +195,45 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// rssKiB returns VmRSS of pid from /proc/PID/status, in KiB.
-func rssKiB(pid int) (int, error) {
+// residentKiB is the resident memory of one process in KiB: VmRSS,
+// RssAnon and RssFile from /proc/PID/status.
+type residentKiB struct {
+	rss, anon, file int
+}
+
+// procStatus reads the resident memory of pid.
+func procStatus(pid int) (residentKiB, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("reading rss of %d: %w", pid, err)
+		return residentKiB{}, fmt.Errorf("reading rss of %d: %w", pid, err)
 	}
+	return parseStatus(data)
+}
+
+// parseStatus reads VmRSS, RssAnon and RssFile from the text of a
+// /proc/PID/status file. It returns an error when VmRSS is missing or a
+// value is not a number of kB.
+func parseStatus(data []byte) (residentKiB, error) {
+	var r residentKiB
+	fields := map[string]*int{"VmRSS:": &r.rss, "RssAnon:": &r.anon, "RssFile:": &r.file}
+	haveRSS := false
 	for line := range strings.Lines(string(data)) {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
-		if !ok {
+		name, value, ok := strings.Cut(line, "\t")
+		target := fields[name]
+		if !ok || target == nil {
 			continue
 		}
-		kib, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+		kib, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(value), " kB"))
 		if err != nil {
-			return 0, fmt.Errorf("reading rss of %d: %q: %w", pid, line, err)
+			return r, fmt.Errorf("proc status: %s %q: %w", name, value, err)
 		}
-		return kib, nil
+		*target = kib
+		haveRSS = haveRSS || name == "VmRSS:"
 	}
-	return 0, fmt.Errorf("reading rss of %d: no VmRSS line", pid)
+	if !haveRSS {
+		return r, errors.New("proc status: no VmRSS line")
+	}
+	return r, nil
 }
 
 // descendants returns the pids of all living descendants of pid, found by

@@ -47,10 +47,12 @@ func (t table) write(w io.Writer) {
 func writeReport(w io.Writer, r results) {
 	py, jg := findServer(r, pythonName), findServer(r, jupygoName)
 	m := r.Machine
-	fmt.Fprintf(w, "machine: %d CPUs (%s), %d MiB RAM, Linux %s, load average at start %s\n",
-		m.CPUs, m.CPUModel, m.MemoryMiB, m.Kernel, m.LoadAvg)
+	fmt.Fprintf(w, "machine: %d CPUs (%s), %d MiB RAM, Linux %s\n", m.CPUs, m.CPUModel, m.MemoryMiB, m.Kernel)
+	fmt.Fprintf(w, "load average (1, 5, 15 min): %s at start, %s at end\n", m.LoadAvg, m.LoadAvgEnd)
 	for _, s := range r.Servers {
-		fmt.Fprintf(w, "%s version %s\n", s.Name, s.Version)
+		if s.Version != "" {
+			fmt.Fprintf(w, "%s version %s\n", s.Name, s.Version)
+		}
 	}
 	tables := []table{
 		startTable(r, py, jg), memoryTable(r, jg, py), kernelTable(r, py, jg),
@@ -96,12 +98,13 @@ func startTable(r results, py, jg *serverResult) table {
 func memoryTable(r results, jg, py *serverResult) table {
 	t := table{
 		title:  fmt.Sprintf("idle RSS %s after the first 200 (VmRSS, median of %d starts)", setting(r, "settle"), setting(r, "starts")),
-		header: []string{"server", "server process", "children", "with children"},
+		header: []string{"server", "server process", "anon", "file", "children", "with children"},
 	}
 	for _, s := range r.Servers {
 		ok := len(s.Memory) > 0
-		t.rows = append(t.rows, []string{s.Name, mib(s.MemoryMedian.Server, ok),
-			count(s.MemoryMedian.Children, ok), mib(s.MemoryMedian.Tree, ok)})
+		m := s.MemoryMedian
+		t.rows = append(t.rows, []string{s.Name, mib(m.Server, ok), mib(m.ServerAnon, ok),
+			mib(m.ServerFile, ok), count(m.Children, ok), mib(m.Tree, ok)})
 	}
 	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) {
 		return float64(s.MemoryMedian.Tree), len(s.Memory) > 0

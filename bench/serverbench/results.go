@@ -139,24 +139,31 @@ func protocolName(p string) string {
 	return p
 }
 
+// medianMemory returns the median of each field of ms on its own.
 func medianMemory(ms []memory) memory {
-	var server, tree, children []int
+	var server, anon, file, tree, children []int
 	for _, m := range ms {
 		server = append(server, m.Server)
+		anon = append(anon, m.ServerAnon)
+		file = append(file, m.ServerFile)
 		tree = append(tree, m.Tree)
 		children = append(children, m.Children)
 	}
-	return memory{Server: medianInt(server), Tree: medianInt(tree), Children: medianInt(children)}
+	return memory{
+		Server: medianInt(server), ServerAnon: medianInt(anon), ServerFile: medianInt(file),
+		Tree: medianInt(tree), Children: medianInt(children),
+	}
 }
 
 // machine describes the computer the benchmark ran on.
 type machine struct {
-	CPUs      int    `json:"nproc"`
-	CPUModel  string `json:"cpu_model"`
-	MemoryMiB int    `json:"memory_mib"`
-	Kernel    string `json:"kernel"`
-	LoadAvg   string `json:"loadavg_at_start"`
-	Go        string `json:"go"`
+	CPUs       int    `json:"nproc"`
+	CPUModel   string `json:"cpu_model"`
+	MemoryMiB  int    `json:"memory_mib"`
+	Kernel     string `json:"kernel"`
+	LoadAvg    string `json:"loadavg_at_start"`
+	LoadAvgEnd string `json:"loadavg_at_end"`
+	Go         string `json:"go"`
 }
 
 func readMachine() machine {
@@ -168,10 +175,22 @@ func readMachine() machine {
 	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(data))
 	}
-	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
-		m.LoadAvg = strings.Join(strings.Fields(string(data))[:3], " ")
-	}
+	m.LoadAvg = loadAvg()
 	return m
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages from /proc/loadavg,
+// or "" when it cannot be read.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 3 {
+		return ""
+	}
+	return strings.Join(fields[:3], " ")
 }
 
 // procField returns the value of the first "name: value" line of a /proc

@@ -264,3 +264,37 @@ func FuzzParsePPID(f *testing.F) {
 		_, _ = parsePPID(data)
 	})
 }
+
+func TestParseStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  string
+		want    residentKiB
+		wantErr bool
+	}{
+		{"all fields", "Name:\tx\nVmRSS:\t   23208 kB\nRssAnon:\t    3820 kB\nRssFile:\t   19388 kB\n",
+			residentKiB{rss: 23208, anon: 3820, file: 19388}, false},
+		{"rss only", "VmRSS:\t12 kB\n", residentKiB{rss: 12}, false},
+		{"no rss", "Name:\tx\nRssAnon:\t1 kB\n", residentKiB{anon: 1}, true},
+		{"not a number", "VmRSS:\tmany kB\n", residentKiB{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStatus([]byte(tt.status))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseStatus error = %v, want error %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(residentKiB{})); diff != "" {
+				t.Errorf("parseStatus (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzParseStatus(f *testing.F) {
+	f.Add([]byte("VmRSS:\t   23208 kB\nRssAnon:\t    3820 kB\n"))
+	f.Add([]byte("VmRSS:\t\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = parseStatus(data)
+	})
+}
