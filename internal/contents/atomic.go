@@ -214,14 +214,14 @@ func (m *Manager) writeTarget(name string) (string, error) {
 			return "", err
 		}
 		if !filepath.IsAbs(target) {
-			dir, err := filepath.EvalSymlinks(filepath.Join(m.base, filepath.Dir(name)))
+			dir, err := filepath.EvalSymlinks(filepath.Join(m.realRoot, filepath.Dir(name)))
 			if err != nil {
 				return "", err
 			}
 			target = filepath.Join(dir, target)
 		}
-		rel, err := filepath.Rel(m.baseReal, target)
-		if err != nil || !filepath.IsLocal(rel) {
+		rel, err := filepath.Rel(m.realRoot, target)
+		if err != nil || !filepath.IsLocal(rel) && !m.opts.AllowSymlinksOutsideRoot {
 			return "", errLinkEscapes
 		}
 		name = rel

@@ -50,7 +50,7 @@ func validCheckpointID(id string) bool {
 
 // checkpointPath cleans apiPath for a checkpoint operation.
 func (m *Manager) checkpointPath(apiPath string) (string, error) {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return "", pathError(apiPath, err)
 	}

@@ -31,11 +31,11 @@ var copySuffix = regexp.MustCompile(`-Copy\d*\.`)
 // never replaces an existing entry. Folders up to 500 MB are copied, with
 // symbolic links copied as links.
 func (m *Manager) Copy(fromPath, toPath string) (*Model, error) {
-	from, err := cleanPath(fromPath)
+	from, err := m.cleanPath(fromPath)
 	if err != nil {
 		return nil, pathError(fromPath, err)
 	}
-	to, err := cleanPath(toPath)
+	to, err := m.cleanPath(toPath)
 	if err != nil {
 		return nil, pathError(toPath, err)
 	}
@@ -204,22 +204,7 @@ func (m *Manager) copyTreeEntry(from string, e fs.DirEntry, dir *os.File, to str
 
 // checkFolderSize rejects folders larger than maxCopyFolderBytes.
 func (m *Manager) checkFolderSize(p string) error {
-	var total int64
-	err := fs.WalkDir(m.fsys.FS(), m.name(p), func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			fi, err := d.Info()
-			if err == nil {
-				total += fi.Size()
-			}
-		}
-		if total > maxCopyFolderBytes {
-			return fs.SkipAll
-		}
-		return nil
-	})
+	total, err := m.folderSize(m.name(p), 0)
 	if err != nil {
 		return fsError("copying", p, err)
 	}
@@ -228,4 +213,35 @@ func (m *Manager) checkFolderSize(p string) error {
 			"Can't copy folders larger than %dMB, %s is larger", maxCopyFolderBytes>>20, quote(p))
 	}
 	return nil
+}
+
+// folderSize adds the sizes of the regular files under the folder name to
+// total, stopping once the sum passes maxCopyFolderBytes. It does not
+// follow symbolic links, as the copy does not.
+func (m *Manager) folderSize(name string, total int64) (int64, error) {
+	dir, err := m.openDir(name)
+	if err != nil {
+		return total, err
+	}
+	entries, err := dir.ReadDir(-1)
+	dir.Close()
+	if err != nil {
+		return total, err
+	}
+	for _, e := range entries {
+		switch {
+		case total > maxCopyFolderBytes:
+			return total, nil
+		case e.IsDir():
+			total, err = m.folderSize(filepath.Join(name, e.Name()), total)
+			if err != nil {
+				return total, err
+			}
+		case e.Type().IsRegular():
+			if fi, err := e.Info(); err == nil {
+				total += fi.Size()
+			}
+		}
+	}
+	return total, nil
 }

@@ -19,7 +19,7 @@ func (m *Manager) serveFile(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", filesCSP)
 
-	p, err := cleanPath(r.PathValue("path"))
+	p, err := m.cleanPath(r.PathValue("path"))
 	if err != nil {
 		return pathError(r.PathValue("path"), err)
 	}

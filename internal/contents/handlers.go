@@ -267,7 +267,7 @@ func newFileDefaults(p string, req *SaveRequest) {
 
 // isFile reports whether p is a regular file (or a link to one).
 func (m *Manager) isFile(apiPath string) bool {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return false
 	}
@@ -277,7 +277,7 @@ func (m *Manager) isFile(apiPath string) bool {
 
 // visiblePath reports whether apiPath cleans to a visible path.
 func (m *Manager) visiblePath(apiPath string) bool {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	return err == nil && m.visible(p)
 }
 

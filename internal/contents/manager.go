@@ -48,14 +48,10 @@ type Manager struct {
 	opts Options
 	log  *slog.Logger
 
-	// fsys is the root folder itself, or "/" when symbolic links may lead
-	// out of the root; prefix is then the root's path inside fsys. base
-	// and baseReal are the operating system path of fsys, as given and
-	// with symbolic links resolved.
-	fsys     *os.Root
-	prefix   string
-	base     string
-	baseReal string
+	// fsys is the root folder; realRoot is its path with symbolic links
+	// resolved.
+	fsys     fileSystem
+	realRoot string
 
 	notary  *notary
 	uploads keyedMutex
@@ -84,19 +80,20 @@ func New(root string, opts Options) (*Manager, error) {
 		return nil, fmt.Errorf("root %s is not a directory", abs)
 	}
 
-	m := &Manager{root: abs, opts: opts, log: opts.Log, base: abs, notary: newNotary()}
-	if opts.AllowSymlinksOutsideRoot {
-		m.base = string(filepath.Separator)
-		m.prefix = strings.TrimPrefix(abs, m.base)
-	}
-	m.baseReal, err = filepath.EvalSymlinks(m.base)
+	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return nil, fmt.Errorf("resolving root %s: %w", m.base, err)
+		return nil, fmt.Errorf("resolving root %s: %w", abs, err)
 	}
-	m.fsys, err = os.OpenRoot(m.base)
+	m := &Manager{root: abs, opts: opts, log: opts.Log, realRoot: real, notary: newNotary()}
+	if opts.AllowSymlinksOutsideRoot {
+		m.fsys = &hostFS{base: real}
+		return m, nil
+	}
+	dir, err := os.OpenRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("opening root: %w", err)
 	}
+	m.fsys = &confinedFS{root: dir, realRoot: real}
 	return m, nil
 }
 
@@ -114,7 +111,7 @@ func (m *Manager) Root() string {
 // serves: inside the root, present, and not hidden unless
 // Options.AllowHidden is set.
 func (m *Manager) Exists(apiPath string) bool {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil || !m.visible(p) {
 		return false
 	}
@@ -129,7 +126,7 @@ func (m *Manager) Exists(apiPath string) bool {
 // outside the root or passes through a symbolic link that leads out of it
 // (unless Options.AllowSymlinksOutsideRoot is set).
 func (m *Manager) ResolveDir(apiPath string) (string, error) {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return "", pathError(apiPath, err)
 	}
@@ -165,7 +162,7 @@ type GetOptions struct {
 
 // Get returns the model of apiPath.
 func (m *Manager) Get(apiPath string, opt GetOptions) (*Model, error) {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return nil, pathError(apiPath, err)
 	}

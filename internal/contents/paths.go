@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -28,25 +27,26 @@ var (
 
 // cleanPath returns the canonical form of an API path: slash-separated,
 // relative to the root, without empty, "." or ".." segments, and "" for the
-// root itself. Leading slashes are dropped, so "/etc/passwd" names a file
-// inside the root, as in jupyter_server. A path whose ".." segments climb
-// above the root gives errOutsideRoot.
-func cleanPath(p string) (string, error) {
+// root itself. The path is joined to the root and cleaned lexically, and it
+// must still be inside the root, so "../<root>-sibling/x" gives
+// errOutsideRoot while "a/../b" is "b". Leading slashes are dropped, so
+// "/etc/passwd" names a file inside the root, as in jupyter_server.
+func (m *Manager) cleanPath(p string) (string, error) {
+	return cleanRelative(m.root, p)
+}
+
+func cleanRelative(root, p string) (string, error) {
 	if strings.IndexByte(p, 0) >= 0 {
 		return "", errInvalidPath
 	}
-	p = strings.TrimLeft(p, "/")
-	if p == "" {
-		return "", nil
-	}
-	c := path.Clean(p)
-	if c == "." {
-		return "", nil
-	}
-	if c == ".." || strings.HasPrefix(c, "../") {
+	rel, err := filepath.Rel(root, filepath.Join(root, filepath.FromSlash(p)))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", errOutsideRoot
 	}
-	return c, nil
+	if rel == "." {
+		return "", nil
+	}
+	return filepath.ToSlash(rel), nil
 }
 
 // pathError turns an error of cleanPath into the 404 that jupyter_server
@@ -93,15 +93,10 @@ func (m *Manager) visible(p string) bool {
 
 // name returns the name of the clean API path p in m.fsys.
 func (m *Manager) name(p string) string {
-	switch {
-	case m.prefix == "" && p == "":
+	if p == "" {
 		return "."
-	case m.prefix == "":
-		return filepath.FromSlash(p)
-	case p == "":
-		return m.prefix
 	}
-	return filepath.Join(m.prefix, filepath.FromSlash(p))
+	return filepath.FromSlash(p)
 }
 
 // osPath returns the operating system path of the clean API path p.

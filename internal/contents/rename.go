@@ -18,11 +18,11 @@ import (
 // atomically by the rename itself; renaming to a name that differs only
 // in case works. A file's checkpoint moves with it.
 func (m *Manager) Rename(oldPath, newPath string) (*Model, error) {
-	old, err := cleanPath(oldPath)
+	old, err := m.cleanPath(oldPath)
 	if err != nil {
 		return nil, pathError(oldPath, err)
 	}
-	dst, err := cleanPath(newPath)
+	dst, err := m.cleanPath(newPath)
 	if err != nil {
 		return nil, pathError(newPath, err)
 	}
@@ -99,7 +99,7 @@ func sameFile(dirA *os.File, a string, dirB *os.File, b string) bool {
 // is on. A symbolic link is removed, not its target. A file's checkpoint
 // goes with it.
 func (m *Manager) Delete(apiPath string) error {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return pathError(apiPath, err)
 	}
@@ -132,7 +132,7 @@ func (m *Manager) Delete(apiPath string) error {
 // Trust marks the notebook apiPath as trusted, so that its outputs are
 // shown without sanitizing, as the trust endpoint of jupyter_server does.
 func (m *Manager) Trust(apiPath string) error {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return pathError(apiPath, err)
 	}

@@ -43,7 +43,7 @@ type SaveRequest struct {
 // saved with every code cell trusted is signed as trusted, and its first
 // save creates its checkpoint, as in jupyter_server.
 func (m *Manager) Save(apiPath string, req SaveRequest) (*Model, error) {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return nil, pathError(apiPath, err)
 	}
@@ -277,7 +277,7 @@ const maxUntitled = 100000
 // when ext is ".ipynb" and a file otherwise. Creation never replaces an
 // existing entry, even one created at the same moment.
 func (m *Manager) NewUntitled(apiPath, typ, ext string) (*Model, error) {
-	p, err := cleanPath(apiPath)
+	p, err := m.cleanPath(apiPath)
 	if err != nil {
 		return nil, pathError(apiPath, err)
 	}
