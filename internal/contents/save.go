@@ -195,6 +195,9 @@ func (m *Manager) saveChunk(p string, req SaveRequest) (*Model, error) {
 	base, part := filepath.Base(name), uploadName(filepath.Base(name))
 
 	if err := appendChunk(dir, part, req.Chunk, data); err != nil {
+		// The upload cannot go on without this piece, so its space is
+		// given back.
+		_ = unix.Unlinkat(fd(dir), part, 0)
 		return nil, chunkError(p, req.Chunk, err)
 	}
 	if req.Chunk != -1 {
