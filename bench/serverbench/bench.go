@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -131,60 +130,27 @@ func readMemory(pid int) (memory, error) {
 	return m, nil
 }
 
-// startResult holds the start times and idle memory of repeated starts.
-type startResult struct {
-	Times  []time.Duration
-	Memory []memory
-}
-
-// measureStarts starts kind cfg.Starts times, each in a fresh sandbox, and
-// records the time to the first 200 and the memory after cfg.Settle.
-func measureStarts(ctx context.Context, cfg config, kind serverKind, log *slog.Logger) (startResult, error) {
-	var res startResult
-	for i := range cfg.Starts {
-		s, err := startServer(ctx, cfg, kind)
-		if err != nil {
-			return res, err
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(cfg.Settle):
-		}
-		mem, err := readMemory(s.proc.pid())
-		s.stop()
-		if err != nil {
-			return res, err
-		}
-		if ctx.Err() != nil {
-			return res, ctx.Err()
-		}
-		log.Info("server started", "server", kind.Name, "run", i+1, "duration", s.ready,
-			"rss_kib", mem.Server, "children", mem.Children)
-		res.Times = append(res.Times, s.ready)
-		res.Memory = append(res.Memory, mem)
+// startOnce starts kind in a fresh sandbox and returns the time to the
+// first 200 and the memory after cfg.Settle. It stops the server before it
+// returns.
+func startOnce(ctx context.Context, cfg config, kind serverKind) (time.Duration, memory, error) {
+	s, err := startServer(ctx, cfg, kind)
+	if err != nil {
+		return 0, memory{}, err
 	}
-	return res, nil
-}
-
-// measureKernelStarts starts a kernel cfg.KernelStarts times through the
-// server: POST /api/kernels, open its WebSocket and send
-// kernel_info_request, timed until the reply arrives. Each kernel is
-// deleted before the next start.
-func measureKernelStarts(ctx context.Context, cfg config, s *runningServer, log *slog.Logger) ([]time.Duration, error) {
-	var times []time.Duration
-	for range cfg.KernelStarts {
-		runCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		d, err := kernelStartOnce(runCtx, cfg, s)
-		cancel()
-		if err != nil {
-			return times, err
-		}
-		log.Info("kernel started", "via", "server", "duration", d)
-		times = append(times, d)
+	defer s.stop()
+	select {
+	case <-ctx.Done():
+		return 0, memory{}, ctx.Err()
+	case <-time.After(cfg.Settle):
 	}
-	return times, nil
+	mem, err := readMemory(s.proc.pid())
+	return s.ready, mem, err
 }
 
+// kernelStartOnce starts a kernel through the server: POST /api/kernels,
+// open its WebSocket and send kernel_info_request, timed until the reply
+// arrives. The kernel is deleted before it returns.
 func kernelStartOnce(ctx context.Context, cfg config, s *runningServer) (time.Duration, error) {
 	start := time.Now()
 	k, err := s.api.startKernel(ctx, cfg.KernelName)
@@ -203,29 +169,15 @@ func kernelStartOnce(ctx context.Context, cfg config, s *runningServer) (time.Du
 	return time.Since(start), nil
 }
 
-// measureBareKernelStarts starts the kernelspec's kernel by hand
-// cfg.KernelStarts times, each in a fresh sandbox, timed from writing the
-// connection file until a kernel_info_reply arrives over ZeroMQ.
-func measureBareKernelStarts(ctx context.Context, cfg config, spec kernelspec, log *slog.Logger) ([]time.Duration, error) {
-	var times []time.Duration
-	for range cfg.KernelStarts {
-		sb, err := newSandbox(cfg.WorkDir, "bare")
-		if err != nil {
-			return times, err
-		}
-		runCtx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		d, err := bareKernelStartOnce(runCtx, cfg, spec, sb)
-		cancel()
-		if err != nil {
-			return times, err
-		}
-		log.Info("kernel started", "via", "zeromq", "duration", d)
-		times = append(times, d)
+// bareKernelStartOnce starts the kernelspec's kernel by hand in a fresh
+// sandbox, timed from writing the connection file until a
+// kernel_info_reply arrives over ZeroMQ. The kernel is stopped before it
+// returns.
+func bareKernelStartOnce(ctx context.Context, cfg config, spec kernelspec) (time.Duration, error) {
+	sb, err := newSandbox(cfg.WorkDir, "bare")
+	if err != nil {
+		return 0, err
 	}
-	return times, nil
-}
-
-func bareKernelStartOnce(ctx context.Context, cfg config, spec kernelspec, sb *sandbox) (time.Duration, error) {
 	start := time.Now()
 	bk, err := startBareKernel(spec, sb, cfg.PIDFile)
 	if err != nil {
@@ -243,65 +195,61 @@ func bareKernelStartOnce(ctx context.Context, cfg config, spec kernelspec, sb *s
 	return time.Since(start), nil
 }
 
-// measureExecutes sends cfg.Warmup untimed and then cfg.Executes timed
-// `1+1` execute requests one after another on conn. A timing runs from
-// sending the request until both execute_reply and status idle arrived.
-func measureExecutes(ctx context.Context, cfg config, conn kernelConn) ([]time.Duration, error) {
-	if err := waitIOPub(ctx, conn); err != nil {
-		return nil, err
+// executeOnce runs `1+1` on conn, timed from sending the execute_request
+// until both execute_reply and status idle arrived.
+func executeOnce(ctx context.Context, conn kernelConn) (time.Duration, error) {
+	reqCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := execute(reqCtx, conn, "1+1"); err != nil {
+		return 0, err
 	}
-	times := make([]time.Duration, 0, cfg.Executes)
-	for i := range cfg.Warmup + cfg.Executes {
-		reqCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		start := time.Now()
-		err := execute(reqCtx, conn, "1+1")
-		d := time.Since(start)
-		cancel()
-		if err != nil {
-			return times, fmt.Errorf("execute %d: %w", i+1, err)
-		}
-		if i >= cfg.Warmup {
-			times = append(times, d)
-		}
-	}
-	return times, nil
+	return time.Since(start), nil
 }
 
-// measureServerExecutes starts a kernel through the server and measures
-// round trips over its WebSocket. It returns the selected subprotocol too.
-func measureServerExecutes(ctx context.Context, cfg config, s *runningServer) ([]time.Duration, string, error) {
+// openServerKernel starts a kernel through the server and connects to its
+// WebSocket once the iopub channel is live. close disconnects and deletes
+// the kernel.
+func openServerKernel(ctx context.Context, cfg config, s *runningServer) (conn *wsKernel, close func(), err error) {
 	k, err := s.api.startKernel(ctx, cfg.KernelName)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	defer s.api.deleteKernel(context.WithoutCancel(ctx), k.ID)
-	conn, err := dialKernel(ctx, s.api, k.ID, cfg.Legacy)
-	if err != nil {
-		return nil, "", err
+	remove := func() { s.api.deleteKernel(context.WithoutCancel(ctx), k.ID) }
+	if conn, err = dialKernel(ctx, s.api, k.ID, cfg.Legacy); err != nil {
+		remove()
+		return nil, nil, err
 	}
-	defer conn.close()
-	times, err := measureExecutes(ctx, cfg, conn)
-	return times, conn.protocol, err
+	close = func() { conn.close(); remove() }
+	if err := waitIOPub(ctx, conn); err != nil {
+		close()
+		return nil, nil, err
+	}
+	return conn, close, nil
 }
 
-// measureBareExecutes starts a bare kernel and measures round trips over
-// direct ZeroMQ.
-func measureBareExecutes(ctx context.Context, cfg config, spec kernelspec) ([]time.Duration, error) {
+// openBareKernel starts a bare kernel in a fresh sandbox and connects to
+// it over ZeroMQ once the iopub channel is live. close disconnects and
+// stops the kernel.
+func openBareKernel(ctx context.Context, cfg config, spec kernelspec) (conn *zmqKernel, close func(), err error) {
 	sb, err := newSandbox(cfg.WorkDir, "bare")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bk, err := startBareKernel(spec, sb, cfg.PIDFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer bk.proc.stop()
-	conn, err := dialZMQ(bk.info)
-	if err != nil {
-		return nil, err
+	if conn, err = dialZMQ(bk.info); err != nil {
+		bk.proc.stop()
+		return nil, nil, err
 	}
-	defer conn.close()
-	return measureExecutes(ctx, cfg, conn)
+	close = func() { conn.close(); bk.proc.stop() }
+	if err := waitIOPub(ctx, conn); err != nil {
+		close()
+		return nil, nil, fmt.Errorf("bare kernel: %w:\n%s", err, bk.proc.logTail())
+	}
+	return conn, close, nil
 }
 
 // notebookSize returns the size of the saved benchmark notebook.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -30,8 +31,8 @@ func requirePython(t *testing.T, modules ...string) {
 func testConfig(t *testing.T) config {
 	return config{
 		Python: testPython, KernelspecDir: testKernelspec, KernelName: "python3",
-		Starts: 1, KernelStarts: 1, Executes: 3, Warmup: 1, ContentsRuns: 1,
-		NotebookSize: 100000, OutputLines: 6, WorkDir: t.TempDir(),
+		Servers: []string{pythonName}, Starts: 1, KernelStarts: 1, Executes: 3, Warmup: 1,
+		ContentsRuns: 1, NotebookSize: 100000, OutputLines: 6, WorkDir: t.TempDir(),
 	}
 }
 
@@ -44,19 +45,18 @@ func TestBareKernelExecute(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	starts, err := measureBareKernelStarts(ctx, cfg, spec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := bareKernelStartOnce(ctx, cfg, spec); err != nil {
+		t.Fatalf("kernel start: %v", err)
+	}
+	conn, closeConn, err := openBareKernel(ctx, cfg, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(starts) != 1 {
-		t.Errorf("kernel starts = %d, want 1", len(starts))
-	}
-	execs, err := measureBareExecutes(ctx, cfg, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(execs) != cfg.Executes {
-		t.Errorf("timed executes = %d, want %d", len(execs), cfg.Executes)
+	defer closeConn()
+	for i := range 3 {
+		if _, err := executeOnce(ctx, conn); err != nil {
+			t.Fatalf("execute %d: %v", i+1, err)
+		}
 	}
 }
 
@@ -81,19 +81,82 @@ func TestJupyterServerFramings(t *testing.T) {
 			if _, err := kernelStartOnce(ctx, cfg, s); err != nil {
 				t.Fatalf("kernel start: %v", err)
 			}
-			times, protocol, err := measureServerExecutes(ctx, cfg, s)
+			conn, closeConn, err := openServerKernel(ctx, cfg, s)
 			if err != nil {
-				t.Fatalf("executes: %v", err)
+				t.Fatal(err)
 			}
-			if len(times) != cfg.Executes {
-				t.Errorf("timed executes = %d, want %d", len(times), cfg.Executes)
-			}
-			if got := protocolName(protocol); got != name {
+			defer closeConn()
+			if got := protocolName(conn.protocol); got != name {
 				t.Errorf("subprotocol = %q, want %q", got, name)
 			}
-			if _, err := benchContents(ctx, s.api, makeNotebook(cfg.NotebookSize, cfg.OutputLines), 1); err != nil {
+			if _, err := executeOnce(ctx, conn); err != nil {
+				t.Fatalf("execute: %v", err)
+			}
+
+			nb := makeNotebook(cfg.NotebookSize, cfg.OutputLines)
+			body, err := contentsBody(nb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if _, _, err := contentsOnce(ctx, s.api, body, &buf); err != nil {
 				t.Fatalf("contents: %v", err)
 			}
+			if err := checkNotebookModel(buf.Bytes(), len(nb["cells"].([]any))); err != nil {
+				t.Error(err)
+			}
 		})
+	}
+}
+
+// TestRunAllJupyterServer runs every phase with small counts and checks
+// that each metric got its measurements.
+func TestRunAllJupyterServer(t *testing.T) {
+	requirePython(t, "ipykernel", "jupyter_server")
+	cfg := testConfig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	nb := makeNotebook(cfg.NotebookSize, cfg.OutputLines)
+	bare, servers := runAll(ctx, cfg, nb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	if len(bare.Errors) > 0 {
+		t.Errorf("bare kernel errors: %q", bare.Errors)
+	}
+	if bare.KernelStart.N != 1 || bare.Execute.N != cfg.Executes {
+		t.Errorf("bare kernel measured %d starts and %d executes, want 1 and %d",
+			bare.KernelStart.N, bare.Execute.N, cfg.Executes)
+	}
+	if len(servers) != 1 {
+		t.Fatalf("got %d server results, want 1", len(servers))
+	}
+	s := servers[0]
+	if len(s.Errors) > 0 {
+		t.Errorf("server errors: %q", s.Errors)
+	}
+	counts := []struct {
+		metric string
+		got    int
+		want   int
+	}{
+		{"start", s.Start.N, 1},
+		{"memory", len(s.Memory), 1},
+		{"kernel start", s.KernelStart.N, 1},
+		{"execute", s.Execute.N, cfg.Executes},
+		{"contents put", s.ContentsPut.N, 1},
+		{"contents get", s.ContentsGet.N, 1},
+	}
+	for _, c := range counts {
+		if c.got != c.want {
+			t.Errorf("%s: %d measurements, want %d", c.metric, c.got, c.want)
+		}
+	}
+	if s.KernelOverheadMs == nil {
+		t.Error("kernel start overhead not computed")
+	}
+	if s.NotebookBytes == 0 {
+		t.Error("saved notebook size is 0")
+	}
+	if s.Version == "" {
+		t.Error("version is empty")
 	}
 }

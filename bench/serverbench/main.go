@@ -55,17 +55,7 @@ func run(args []string) error {
 		Settings: settings(cfg),
 	}
 	nb := makeNotebook(cfg.NotebookSize, cfg.OutputLines)
-	kinds := serverKinds(cfg)
-
-	log.Info("measuring bare kernel", "kernelspec", cfg.KernelspecDir)
-	r.Bare = runBare(ctx, cfg, log)
-	for _, name := range cfg.Servers {
-		if ctx.Err() != nil {
-			break
-		}
-		log.Info("measuring server", "server", name)
-		r.Servers = append(r.Servers, runServer(ctx, cfg, kinds[name], nb, r.Bare, log))
-	}
+	r.Bare, r.Servers = runAll(ctx, cfg, nb, log)
 
 	r.Machine.LoadAvgEnd = loadAvg()
 	writeReport(os.Stdout, r)

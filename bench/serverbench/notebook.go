@@ -72,56 +72,40 @@ func codeCell(i, lines int) map[string]any {
 	}
 }
 
-// contentsResult holds the timings of the contents benchmark.
-type contentsResult struct {
-	Put []time.Duration
-	Get []time.Duration
-}
-
-// benchContents saves nb with PUT /api/contents/bench.ipynb and reads it
-// back with GET, runs times each after one untimed round that creates the
-// file. A timing covers sending the request and reading the whole response
-// body. The last GET response is checked to hold all cells.
-func benchContents(ctx context.Context, c *apiClient, nb map[string]any, runs int) (contentsResult, error) {
-	var res contentsResult
+// contentsBody returns the PUT /api/contents body that saves nb.
+func contentsBody(nb map[string]any) ([]byte, error) {
 	body, err := json.Marshal(map[string]any{"type": "notebook", "format": "json", "content": nb})
 	if err != nil {
-		return res, fmt.Errorf("encoding notebook: %w", err)
+		return nil, fmt.Errorf("encoding notebook: %w", err)
 	}
-	wantCells := len(nb["cells"].([]any))
-	var buf bytes.Buffer
-	buf.Grow(2 * len(body))
+	return body, nil
+}
+
+// contentsOnce saves the notebook body with PUT /api/contents/bench.ipynb
+// and reads it back with GET. Each timing covers sending the request and
+// reading the whole response body. The GET response is left in buf.
+func contentsOnce(ctx context.Context, c *apiClient, body []byte, buf *bytes.Buffer) (put, get time.Duration, err error) {
 	path := "/api/contents/" + notebookPath
-
-	for run := -1; run < runs; run++ {
-		start := time.Now()
-		status, err := c.do(ctx, http.MethodPut, path, body, &buf)
-		elapsed := time.Since(start)
-		if err != nil {
-			return res, err
-		}
-		if status != http.StatusOK && status != http.StatusCreated {
-			return res, fmt.Errorf("PUT %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
-		}
-
-		start = time.Now()
-		status, err = c.do(ctx, http.MethodGet, path+"?type=notebook&content=1", nil, &buf)
-		getElapsed := time.Since(start)
-		if err != nil {
-			return res, err
-		}
-		if status != http.StatusOK {
-			return res, fmt.Errorf("GET %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
-		}
-		if run >= 0 {
-			res.Put = append(res.Put, elapsed)
-			res.Get = append(res.Get, getElapsed)
-		}
+	start := time.Now()
+	status, err := c.do(ctx, http.MethodPut, path, body, buf)
+	put = time.Since(start)
+	if err != nil {
+		return 0, 0, err
 	}
-	if err := checkNotebookModel(buf.Bytes(), wantCells); err != nil {
-		return res, fmt.Errorf("GET %s: %w", path, err)
+	if status != http.StatusOK && status != http.StatusCreated {
+		return 0, 0, fmt.Errorf("PUT %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
 	}
-	return res, nil
+
+	start = time.Now()
+	status, err = c.do(ctx, http.MethodGet, path+"?type=notebook&content=1", nil, buf)
+	get = time.Since(start)
+	if err != nil {
+		return 0, 0, err
+	}
+	if status != http.StatusOK {
+		return 0, 0, fmt.Errorf("GET %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
+	}
+	return put, get, nil
 }
 
 // checkNotebookModel checks that a contents model holds a notebook with

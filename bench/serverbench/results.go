@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,8 +29,9 @@ type bareResult struct {
 	Errors      []string `json:"errors,omitempty"`
 }
 
-// serverResult holds the figures of one server. A metric that could not be
-// measured has a zero summary and an entry in Errors.
+// serverResult holds the figures of one server. A failed step has an entry
+// in Errors, and its summary covers the measurements taken before the
+// failure (none when N is 0).
 type serverResult struct {
 	Name             string   `json:"name"`
 	Version          string   `json:"version"`
@@ -50,88 +49,8 @@ type serverResult struct {
 	Errors           []string `json:"errors,omitempty"`
 }
 
-func (r *serverResult) fail(step string, err error, log *slog.Logger) {
-	log.Error("benchmark step failed", "server", r.Name, "step", step, "err", err)
-	r.Errors = append(r.Errors, step+": "+err.Error())
-}
-
-// runServer measures every metric of one server. It goes on after a failed
-// step where later steps do not depend on it.
-func runServer(ctx context.Context, cfg config, kind serverKind, nb map[string]any,
-	bare bareResult, log *slog.Logger) serverResult {
-	r := serverResult{Name: kind.Name}
-	starts, err := measureStarts(ctx, cfg, kind, log)
-	r.Start = summarize(starts.Times)
-	r.Memory = starts.Memory
-	r.MemoryMedian = medianMemory(starts.Memory)
-	if err != nil {
-		r.fail("start", err, log)
-		return r
-	}
-
-	s, err := startServer(ctx, cfg, kind)
-	if err != nil {
-		r.fail("start", err, log)
-		return r
-	}
-	defer s.stop()
-	r.Argv = s.argv
-	if r.Version, err = s.api.version(ctx); err != nil {
-		r.fail("version", err, log)
-	}
-
-	kernelTimes, err := measureKernelStarts(ctx, cfg, s, log)
-	r.KernelStart = summarize(kernelTimes)
-	if err != nil {
-		r.fail("kernel start", err, log)
-	} else if bare.KernelStart.N > 0 {
-		overhead := r.KernelStart.Median - bare.KernelStart.Median
-		r.KernelOverheadMs = &overhead
-	}
-
-	execTimes, protocol, err := measureServerExecutes(ctx, cfg, s)
-	r.Execute = summarize(execTimes)
-	r.Subprotocol = protocolName(protocol)
-	if err != nil {
-		r.fail("execute", err, log)
-	}
-	log.Info("executes measured", "server", kind.Name, "protocol", r.Subprotocol, "p50_ms", r.Execute.Median)
-
-	contents, err := benchContents(ctx, s.api, nb, cfg.ContentsRuns)
-	r.ContentsPut = summarize(contents.Put)
-	r.ContentsGet = summarize(contents.Get)
-	r.NotebookBytes = notebookSize(s)
-	if err != nil {
-		r.fail("contents", err, log)
-	}
-	log.Info("contents measured", "server", kind.Name, "put_ms", r.ContentsPut.Median, "get_ms", r.ContentsGet.Median)
-	return r
-}
-
-// runBare measures the kernel without a server.
-func runBare(ctx context.Context, cfg config, log *slog.Logger) bareResult {
-	var r bareResult
-	spec, err := loadKernelspec(cfg.KernelspecDir)
-	if err != nil {
-		r.Errors = append(r.Errors, err.Error())
-		return r
-	}
-	starts, err := measureBareKernelStarts(ctx, cfg, spec, log)
-	r.KernelStart = summarize(starts)
-	if err != nil {
-		log.Error("benchmark step failed", "server", "bare", "step", "kernel start", "err", err)
-		r.Errors = append(r.Errors, "kernel start: "+err.Error())
-	}
-	execs, err := measureBareExecutes(ctx, cfg, spec)
-	r.Execute = summarize(execs)
-	if err != nil {
-		log.Error("benchmark step failed", "server", "bare", "step", "execute", "err", err)
-		r.Errors = append(r.Errors, "execute: "+err.Error())
-	}
-	log.Info("executes measured", "server", "bare", "p50_ms", r.Execute.Median)
-	return r
-}
-
+// protocolName returns the name of a negotiated kernel WebSocket
+// subprotocol, "legacy" when none was selected.
 func protocolName(p string) string {
 	if p == "" {
 		return "legacy"

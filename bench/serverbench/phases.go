@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// The benchmark runs in phases, one per metric. Within a phase the servers
+// (and the bare kernel) take turns, one measurement each, so a change in
+// machine load during the run affects all of them alike. Nothing runs
+// concurrently: while one is measured, the others sit idle.
+
+// contender is one server under test and its results.
+type contender struct {
+	kind serverKind
+	res  serverResult
+	srv  *runningServer // the instance used by every phase after the starts
+}
+
+// usable reports whether later phases can use the contender's server.
+func (c *contender) usable() bool { return c.srv != nil }
+
+func (c *contender) fail(step string, err error, log *slog.Logger) {
+	log.Error("benchmark step failed", "server", c.res.Name, "step", step, "err", err)
+	c.res.Errors = append(c.res.Errors, step+": "+err.Error())
+}
+
+func failBare(r *bareResult, step string, err error, log *slog.Logger) {
+	log.Error("benchmark step failed", "server", "bare kernel", "step", step, "err", err)
+	r.Errors = append(r.Errors, step+": "+err.Error())
+}
+
+// runAll runs every phase for the servers named in cfg.Servers and the
+// bare kernel, and stops every process it started before it returns.
+func runAll(ctx context.Context, cfg config, nb map[string]any, log *slog.Logger) (bareResult, []serverResult) {
+	var bare bareResult
+	spec, specErr := loadKernelspec(cfg.KernelspecDir)
+	if specErr != nil {
+		failBare(&bare, "kernelspec", specErr, log)
+	}
+	kinds := serverKinds(cfg)
+	var cs []*contender
+	for _, name := range cfg.Servers {
+		cs = append(cs, &contender{kind: kinds[name], res: serverResult{Name: name}})
+	}
+
+	runStarts(ctx, cfg, cs, log)
+	serve(ctx, cfg, cs, log)
+	defer func() {
+		for _, c := range cs {
+			if c.usable() {
+				c.srv.stop()
+			}
+		}
+	}()
+	if specErr == nil {
+		runKernelStarts(ctx, cfg, spec, &bare, cs, log)
+		runExecutes(ctx, cfg, spec, &bare, cs, log)
+	}
+	runContents(ctx, cfg, nb, cs, log)
+
+	var out []serverResult
+	for _, c := range cs {
+		out = append(out, c.res)
+	}
+	return bare, out
+}
+
+// runStarts starts each server cfg.Starts times in turn and records the
+// time to the first 200 and the idle memory. A server that fails to start
+// is left out of the rest of the phase.
+func runStarts(ctx context.Context, cfg config, cs []*contender, log *slog.Logger) {
+	times := make([][]time.Duration, len(cs))
+	failed := make([]bool, len(cs))
+	for run := range cfg.Starts {
+		for i, c := range cs {
+			if failed[i] || ctx.Err() != nil {
+				continue
+			}
+			d, mem, err := startOnce(ctx, cfg, c.kind)
+			if err != nil {
+				c.fail("start", err, log)
+				failed[i] = true
+				continue
+			}
+			log.Info("server started", "server", c.res.Name, "run", run+1, "duration", d,
+				"rss_kib", mem.Server, "children", mem.Children)
+			times[i] = append(times[i], d)
+			c.res.Memory = append(c.res.Memory, mem)
+		}
+	}
+	for i, c := range cs {
+		c.res.Start = summarize(times[i])
+		c.res.MemoryMedian = medianMemory(c.res.Memory)
+	}
+}
+
+// serve starts the instance of each server that the later phases use.
+func serve(ctx context.Context, cfg config, cs []*contender, log *slog.Logger) {
+	for _, c := range cs {
+		if ctx.Err() != nil {
+			return
+		}
+		s, err := startServer(ctx, cfg, c.kind)
+		if err != nil {
+			c.fail("start", err, log)
+			continue
+		}
+		c.srv = s
+		c.res.Argv = s.argv
+		if c.res.Version, err = s.api.version(ctx); err != nil {
+			c.fail("version", err, log)
+		}
+	}
+}
+
+// runKernelStarts starts a kernel cfg.KernelStarts times by hand and
+// through each server in turn.
+func runKernelStarts(ctx context.Context, cfg config, spec kernelspec, bare *bareResult,
+	cs []*contender, log *slog.Logger) {
+	var bareTimes []time.Duration
+	bareFailed := false
+	times := make([][]time.Duration, len(cs))
+	failed := make([]bool, len(cs))
+	for range cfg.KernelStarts {
+		if ctx.Err() != nil {
+			break
+		}
+		if !bareFailed {
+			d, err := withTimeout(ctx, 90*time.Second, func(ctx context.Context) (time.Duration, error) {
+				return bareKernelStartOnce(ctx, cfg, spec)
+			})
+			if err != nil {
+				failBare(bare, "kernel start", err, log)
+				bareFailed = true
+			} else {
+				log.Info("kernel started", "via", "zeromq", "duration", d)
+				bareTimes = append(bareTimes, d)
+			}
+		}
+		for i, c := range cs {
+			if failed[i] || !c.usable() {
+				continue
+			}
+			d, err := withTimeout(ctx, 90*time.Second, func(ctx context.Context) (time.Duration, error) {
+				return kernelStartOnce(ctx, cfg, c.srv)
+			})
+			if err != nil {
+				c.fail("kernel start", err, log)
+				failed[i] = true
+				continue
+			}
+			log.Info("kernel started", "via", c.res.Name, "duration", d)
+			times[i] = append(times[i], d)
+		}
+	}
+
+	bare.KernelStart = summarize(bareTimes)
+	for i, c := range cs {
+		c.res.KernelStart = summarize(times[i])
+		if !failed[i] && c.res.KernelStart.N > 0 && bare.KernelStart.N > 0 {
+			overhead := c.res.KernelStart.Median - bare.KernelStart.Median
+			c.res.KernelOverheadMs = &overhead
+		}
+	}
+}
+
+func withTimeout(ctx context.Context, d time.Duration, f func(context.Context) (time.Duration, error)) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(ctx)
+}
+
+// executor is one kernel connection in the execute phase.
+type executor struct {
+	conn  kernelConn
+	times []time.Duration
+	err   error
+}
+
+// runExecutes opens a bare kernel and a kernel through each server, then
+// sends `1+1` cfg.Warmup times untimed and cfg.Executes times timed on
+// each. Every round sends one request on each connection, starting at a
+// different connection each round, so that no client always goes first.
+func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareResult,
+	cs []*contender, log *slog.Logger) {
+	var execs []*executor
+	bareExec := &executor{}
+	if conn, closeConn, err := openBareKernel(ctx, cfg, spec); err != nil {
+		bareExec.err = err
+	} else {
+		defer closeConn()
+		bareExec.conn = conn
+		execs = append(execs, bareExec)
+	}
+	serverExecs := make([]*executor, len(cs))
+	for i, c := range cs {
+		serverExecs[i] = &executor{}
+		if !c.usable() {
+			continue
+		}
+		conn, closeConn, err := openServerKernel(ctx, cfg, c.srv)
+		if err != nil {
+			serverExecs[i].err = err
+			continue
+		}
+		defer closeConn()
+		c.res.Subprotocol = protocolName(conn.protocol)
+		serverExecs[i].conn = conn
+		execs = append(execs, serverExecs[i])
+	}
+
+	for round := range cfg.Warmup + cfg.Executes {
+		if ctx.Err() != nil {
+			break
+		}
+		for j := range execs {
+			e := execs[(round+j)%len(execs)]
+			if e.err != nil {
+				continue
+			}
+			d, err := executeOnce(ctx, e.conn)
+			if err != nil {
+				e.err = fmt.Errorf("execute %d: %w", round+1, err)
+				continue
+			}
+			if round >= cfg.Warmup {
+				e.times = append(e.times, d)
+			}
+		}
+	}
+
+	bare.Execute = summarize(bareExec.times)
+	if bareExec.err != nil {
+		failBare(bare, "execute", bareExec.err, log)
+	}
+	log.Info("executes measured", "server", "bare kernel", "p50_ms", bare.Execute.Median)
+	for i, c := range cs {
+		c.res.Execute = summarize(serverExecs[i].times)
+		if serverExecs[i].err != nil {
+			c.fail("execute", serverExecs[i].err, log)
+		}
+		log.Info("executes measured", "server", c.res.Name, "protocol", c.res.Subprotocol,
+			"p50_ms", c.res.Execute.Median)
+	}
+}
+
+// runContents saves the notebook with PUT and reads it back with GET on
+// each server in turn: one untimed round that creates the file, then
+// cfg.ContentsRuns timed rounds. The last GET response of each server is
+// checked to hold every cell.
+func runContents(ctx context.Context, cfg config, nb map[string]any, cs []*contender, log *slog.Logger) {
+	body, err := contentsBody(nb)
+	if err != nil {
+		for _, c := range cs {
+			c.fail("contents", err, log)
+		}
+		return
+	}
+	puts := make([][]time.Duration, len(cs))
+	gets := make([][]time.Duration, len(cs))
+	bufs := make([]bytes.Buffer, len(cs))
+	failed := make([]bool, len(cs))
+	for run := -1; run < cfg.ContentsRuns; run++ {
+		for i, c := range cs {
+			if failed[i] || !c.usable() || ctx.Err() != nil {
+				continue
+			}
+			put, get, err := contentsOnce(ctx, c.srv.api, body, &bufs[i])
+			if err != nil {
+				c.fail("contents", err, log)
+				failed[i] = true
+				continue
+			}
+			if run >= 0 {
+				puts[i] = append(puts[i], put)
+				gets[i] = append(gets[i], get)
+			}
+		}
+	}
+
+	wantCells := len(nb["cells"].([]any))
+	for i, c := range cs {
+		if !c.usable() {
+			continue
+		}
+		c.res.ContentsPut = summarize(puts[i])
+		c.res.ContentsGet = summarize(gets[i])
+		c.res.NotebookBytes = notebookSize(c.srv)
+		if !failed[i] && len(gets[i]) > 0 {
+			if err := checkNotebookModel(bufs[i].Bytes(), wantCells); err != nil {
+				c.fail("contents", fmt.Errorf("GET /api/contents/%s: %w", notebookPath, err), log)
+			}
+		}
+		log.Info("contents measured", "server", c.res.Name, "put_ms", c.res.ContentsPut.Median,
+			"get_ms", c.res.ContentsGet.Median)
+	}
+}
