@@ -152,9 +152,9 @@ func (m *Manager) createFile(dir *os.File, name string, opt writeOptions, write 
 
 // renameNoReplace renames oldName in oldDir to newName in newDir unless
 // newName exists, in which case it returns an error matching fs.ErrExist.
-// It uses renameat2(RENAME_NOREPLACE); on file systems without it, a hard
-// link and an unlink for files, and a check and a rename under m.renameMu
-// for anything else.
+// It uses renameat2(RENAME_NOREPLACE). File systems without that flag get
+// a hard link and an unlink for files, and a check and a rename under
+// m.renameMu for folders.
 func (m *Manager) renameNoReplace(oldDir *os.File, oldName string, newDir *os.File, newName string) error {
 	err := unix.Renameat2(fd(oldDir), oldName, fd(newDir), newName, unix.RENAME_NOREPLACE)
 	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EOPNOTSUPP) {

@@ -109,7 +109,7 @@ func TestDiskFull(t *testing.T) {
 }
 
 // TestSaveNeverTruncated reads a file while it is saved over and over in
-// versions of different sizes: every read sees one whole version.
+// versions of different sizes. Every read must return one whole version.
 func TestSaveNeverTruncated(t *testing.T) {
 	s := newTestServer(t, Options{})
 	versions := []string{strings.Repeat("a", 10), strings.Repeat("b", 300<<10), strings.Repeat("c", 64<<10)}

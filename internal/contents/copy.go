@@ -25,9 +25,9 @@ const maxCopyFolderBytes = 500 << 20
 var copySuffix = regexp.MustCompile(`-Copy\d*\.`)
 
 // Copy copies the file, notebook or folder fromPath and returns the model of
-// the copy. When toPath is a folder, the copy goes into it under the next
-// free name of the form name-Copy1.ext (the name itself when it is free);
-// otherwise toPath is the path of the copy, and it must not exist. A copy
+// the copy. When toPath is a folder, the copy goes into it under the first
+// free name among name.ext, name-Copy1.ext, name-Copy2.ext and so on.
+// Otherwise toPath is the path of the copy, and it must not exist. A copy
 // never replaces an existing entry. Folders up to 500 MB are copied, with
 // symbolic links copied as links.
 func (m *Manager) Copy(fromPath, toPath string) (*Model, error) {

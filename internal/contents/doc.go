@@ -19,7 +19,7 @@
 // 404, and a leading slash is dropped. All file system access goes through
 // an os.Root, so a symbolic link cannot lead out of the root unless
 // Options.AllowSymlinksOutsideRoot is set. Names starting with a dot are
-// hidden unless Options.AllowHidden is set; the checkpoint folders
+// hidden unless Options.AllowHidden is set. The checkpoint folders
 // (.ipynb_checkpoints) and the manager's temporary files (names starting
 // with ".~jupygo-") are never served or listed. Names are used byte for
 // byte, so NFC and NFD spellings of a name are two files.

@@ -23,11 +23,11 @@ type fileSystem interface {
 }
 
 // confinedFS keeps every access inside the root with an os.Root, which
-// refuses to follow a symbolic link out of the root, even one swapped in
-// during a call. os.Root also refuses absolute links, so when it reports
-// an escape, confinedFS resolves the links of the name itself and retries
-// with the resolved name if that is inside the root: an absolute link to a
-// place inside the root works, and the retry is still confined.
+// rejects a symbolic link out of the root, even one swapped in during a
+// call. os.Root also rejects absolute links. So when it reports an escape,
+// confinedFS resolves the links of the name itself and retries with the
+// resolved name if that is inside the root. An absolute link to a place
+// inside the root then works, and the retry is still confined.
 type confinedFS struct {
 	root     *os.Root
 	realRoot string

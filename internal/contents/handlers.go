@@ -12,8 +12,8 @@ import (
 
 // Register adds the contents API and the file server to mux, with
 // patterns that start at the server's root ("/api/contents/{path...}",
-// "/files/{path...}"): the caller strips its base URL, authenticates the
-// request and checks XSRF before mux sees it.
+// "/files/{path...}"). The caller strips its base URL, authenticates the
+// request and checks XSRF before mux receives it.
 //
 // The API path is the {path...} wildcard, decoded once, so
 // /api/contents/A%2520B.ipynb names the file "A%20B.ipynb". Paths ending in

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -416,6 +417,7 @@ func TestCopy(t *testing.T) {
 	s.writeFile("d/one.txt", "1")
 	s.writeFile("d/e/two.txt", "2")
 	s.writeFile("sub/keep", "")
+
 	tests := []struct {
 		name, path, from, want string
 	}{
@@ -436,6 +438,7 @@ func TestCopy(t *testing.T) {
 			}
 		})
 	}
+
 	if got := s.readFile("sub/b.txt"); got != "A" {
 		t.Errorf("copied bytes %q", got)
 	}
@@ -650,5 +653,27 @@ func TestResolveDirAndExists(t *testing.T) {
 	}
 	if s.m.Root() != s.root {
 		t.Errorf("Root() = %q, want %q", s.m.Root(), s.root)
+	}
+}
+
+func TestLocationUnderBaseURL(t *testing.T) {
+	root := t.TempDir()
+	m, err := New(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	mux := http.NewServeMux()
+	m.Register(mux)
+	srv := httptest.NewServer(http.StripPrefix("/user/alice", mux))
+	t.Cleanup(srv.Close)
+	s := &testServer{t: t, root: root, m: m, url: srv.URL, client: srv.Client()}
+
+	resp, data := s.do("POST", "/user/alice/api/contents/", map[string]any{"type": "directory"})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d: %s", resp.StatusCode, data)
+	}
+	if got, want := resp.Header.Get("Location"), "/user/alice/api/contents/Untitled%20Folder"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
 	}
 }

@@ -120,11 +120,11 @@ func (m *Manager) Exists(apiPath string) bool {
 }
 
 // ResolveDir returns the operating system path of the folder that holds
-// apiPath, for use as the working directory of a kernel: apiPath itself
-// when it is a folder, else the nearest existing folder above it, as
-// jupyter_server picks a kernel's cwd. It returns an error when apiPath is
-// outside the root or passes through a symbolic link that leads out of it
-// (unless Options.AllowSymlinksOutsideRoot is set).
+// apiPath, for use as the working directory of a kernel. That is apiPath
+// itself when it is a folder, else the nearest existing folder above it,
+// as jupyter_server picks a kernel's cwd. ResolveDir returns an error when
+// apiPath is outside the root, or when it passes through a symbolic link
+// that leads out of the root and Options.AllowSymlinksOutsideRoot is off.
 func (m *Manager) ResolveDir(apiPath string) (string, error) {
 	p, err := m.cleanPath(apiPath)
 	if err != nil {
@@ -153,10 +153,10 @@ type GetOptions struct {
 	// Format is "text", "base64" or "" for text when the file is UTF-8 and
 	// base64 otherwise. It applies to files only.
 	Format string
-	// Content asks for the content: the text or base64 of a file, the
+	// Content requests the content: the text or base64 of a file, the
 	// parsed notebook, or the models of a folder's entries.
 	Content bool
-	// Hash asks for the sha256 hex digest of a file's or notebook's bytes.
+	// Hash requests the sha256 hex digest of a file's or notebook's bytes.
 	Hash bool
 }
 

@@ -22,7 +22,7 @@ import (
 )
 
 // Model is a contents model as jupyter_server's FileContentsManager returns
-// it. Content is nil unless requested; then it is a string for a file, the
+// it. Content is nil unless requested. Then it is a string for a file, the
 // notebook (map[string]any, see ReadNotebook) for a notebook, and []*Model
 // without content for a directory.
 type Model struct {
@@ -260,8 +260,9 @@ func (m *Manager) notebookModel(p string, fi fs.FileInfo, opt GetOptions) (*Mode
 	return model, nil
 }
 
-// readFile returns the bytes of the regular file p. It refuses other kinds
-// of files before reading them, so a FIFO never blocks a request.
+// readFile returns the bytes of the regular file p. It opens without
+// blocking and rejects other kinds of files before reading, so a FIFO
+// cannot hang a request.
 func (m *Manager) readFile(p string) ([]byte, error) {
 	f, err := m.fsys.OpenFile(m.name(p), syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {

@@ -25,10 +25,10 @@ const (
 // that a number keeps the literal text it was read with (1.0 stays 1.0).
 
 // ReadNotebook parses the bytes of an .ipynb file as nbformat.reads does for
-// nbformat 4: the file must be UTF-8 JSON holding one object, multi-line
-// strings stored as lists of lines are joined into one string (cell sources,
-// stream text, and the non-JSON entries of output data and attachments), and
-// the transient keys metadata.orig_nbformat, metadata.orig_nbformat_minor,
+// nbformat 4. The file must be UTF-8 JSON containing one object. Multi-line
+// strings stored as lists of lines are joined into one string: cell sources,
+// stream text, and the non-JSON entries of output data and attachments. The
+// transient keys metadata.orig_nbformat, metadata.orig_nbformat_minor,
 // metadata.signature and cells[].metadata.trusted are removed.
 //
 // Numbers are json.Number. Errors describe why the file is not a readable
@@ -187,13 +187,13 @@ func NewNotebook() map[string]any {
 	}
 }
 
-// ValidateNotebook checks the structure that saving a notebook relies on:
-// nbformat 4 with an integer nbformat_minor, a metadata object, and a list
-// of cells, each an object with a known cell_type, a metadata object and a
-// source that is a string or a list of strings; code cells have a list of
-// outputs, each with an output_type, an object as data and a string or list
-// of strings as stream text. It does not check the full nbformat JSON
-// schema.
+// ValidateNotebook checks the structure that saving a notebook relies on.
+// The notebook needs nbformat 4, an integer nbformat_minor, a metadata
+// object and a list of cells. Each cell is an object with a known
+// cell_type, a metadata object, and a source that is a string or a list of
+// strings. Code cells have a list of outputs, each with an output_type, an
+// object as data, and a string or a list of strings as stream text.
+// ValidateNotebook does not check the full nbformat JSON schema.
 func ValidateNotebook(nb map[string]any) error {
 	major, err := formatVersion(nb)
 	if err != nil {

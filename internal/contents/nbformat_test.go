@@ -57,6 +57,7 @@ func TestReadNotebookJoinsLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	cells := nb["cells"].([]any)
 	markdown := cells[0].(map[string]any)
 	wantSource := "Café ünïcödé <b>&amp;</b> 😀\u2028\u2029after a paragraph separator\r\n" +
@@ -64,6 +65,7 @@ func TestReadNotebookJoinsLines(t *testing.T) {
 	if diff := cmp.Diff(wantSource, markdown["source"]); diff != "" {
 		t.Errorf("markdown source (-want +got):\n%s", diff)
 	}
+
 	outputs := cells[1].(map[string]any)["outputs"].([]any)
 	stream := outputs[0].(map[string]any)
 	if diff := cmp.Diff("warning: bell \a and escape \x1b[0m\nno newline at end", stream["text"]); diff != "" {
@@ -85,6 +87,7 @@ func TestReadNotebookJoinsLines(t *testing.T) {
 	if diff := cmp.Diff(want, data0); diff != "" {
 		t.Errorf("display data (-want +got):\n%s", diff)
 	}
+
 	md := cells[1].(map[string]any)["metadata"].(map[string]any)
 	for key, lit := range map[string]string{"scale": "1.0", "tiny": "1e-05", "neg": "-0.0",
 		"big": "12345678901234567890"} {

@@ -14,9 +14,9 @@ import (
 )
 
 // Rename moves the file or folder oldPath to newPath and returns the new
-// model. A newPath that exists gives a 409 and changes nothing, decided
-// atomically by the rename itself; renaming to a name that differs only
-// in case works. A file's checkpoint moves with it.
+// model. A newPath that exists gives a 409 and changes nothing, because the
+// rename itself checks for it atomically. Renaming to a name that differs
+// only in case works. A file's checkpoint moves with it.
 func (m *Manager) Rename(oldPath, newPath string) (*Model, error) {
 	old, err := m.cleanPath(oldPath)
 	if err != nil {
@@ -64,7 +64,8 @@ func (m *Manager) rename(old, dst string) error {
 	oldBase, dstBase := filepath.Base(oldName), filepath.Base(dstName)
 	err = m.renameNoReplace(oldDir, oldBase, dstDir, dstBase)
 	if errors.Is(err, fs.ErrExist) && sameFile(oldDir, oldBase, dstDir, dstBase) {
-		// A case-insensitive file system sees a.txt and A.txt as one file.
+		// A case-insensitive file system treats a.txt and A.txt as one
+		// file, which the rename may then move to its new spelling.
 		err = unix.Renameat(fd(oldDir), oldBase, fd(dstDir), dstBase)
 	}
 	switch {

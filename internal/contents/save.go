@@ -33,7 +33,7 @@ type SaveRequest struct {
 	// one request. The pieces go to a temporary file that replaces the
 	// target when the last one arrives.
 	Chunk int
-	// Hash asks for the sha256 of the saved bytes in the returned model.
+	// Hash requests the sha256 of the saved bytes in the returned model.
 	Hash bool
 }
 

@@ -292,6 +292,7 @@ func TestSymlinksInsideRoot(t *testing.T) {
 	if names := names(s.call("GET", "/api/contents/link-abs-in", nil, http.StatusOK)); len(names) != 1 {
 		t.Errorf("listing through the absolute link: %v", names)
 	}
+
 	s.call("PUT", "/api/contents/link-abs-file", map[string]any{"type": "file", "format": "text", "content": "AB2"},
 		http.StatusOK)
 	if s.readFile("a..b.txt") != "AB2" {
@@ -302,6 +303,7 @@ func TestSymlinksInsideRoot(t *testing.T) {
 	if s.readFile("sub/d.txt") != "D" {
 		t.Error("save into a folder through an absolute link failed")
 	}
+
 	s.call("PUT", "/api/contents/link-file-in", map[string]any{"type": "file", "format": "text", "content": "A2"},
 		http.StatusOK)
 	if s.readFile("a.txt") != "A2" {
@@ -310,6 +312,7 @@ func TestSymlinksInsideRoot(t *testing.T) {
 	if fi, err := os.Lstat(filepath.Join(root, "link-file-in")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Error("save replaced the link with a file")
 	}
+
 	s.call("DELETE", "/api/contents/link-out", nil, http.StatusNoContent)
 	if _, err := os.Stat(filepath.Join(sibling, "secret.txt")); err != nil {
 		t.Errorf("deleting a link removed its target: %v", err)
