@@ -2,7 +2,6 @@ package yjs
 
 import (
 	"errors"
-	"maps"
 	"slices"
 )
 
@@ -39,6 +38,7 @@ type branch struct {
 	doc      *Doc
 	item     *item
 	m        map[string]*item
+	keys     []string // keys of m in insertion order, as a JavaScript Map
 	start    *item
 	length   int
 	markers  *searchMarkers // nil: no markers, as for formatted text
@@ -64,12 +64,15 @@ func (b *branch) integrate(doc *Doc, it *item) {
 	b.item = it
 }
 
-func (b *branch) setMapEntry(key string, it *item) { b.m[key] = it }
-
-// sortedKeys returns the map keys in a fixed order.
-func (b *branch) sortedKeys() []string {
-	return slices.Sorted(maps.Keys(b.m))
+func (b *branch) setMapEntry(key string, it *item) {
+	if _, ok := b.m[key]; !ok {
+		b.keys = append(b.keys, key)
+	}
+	b.m[key] = it
 }
+
+// orderedKeys returns the map keys in insertion order.
+func (b *branch) orderedKeys() []string { return b.keys }
 
 // shared returns the public value for the branch: *Map, *Array, *Text,
 // *XMLElement, *XMLFragment, *XMLHook or *XMLText.

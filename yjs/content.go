@@ -60,7 +60,7 @@ func (c *contentDeleted) mergeWith(right content) bool {
 }
 func (c *contentDeleted) write(e updateEncoder, offset int) { e.writeLen(uint64(c.n - offset)) }
 func (c *contentDeleted) integrate(t *Transaction, it *item) {
-	t.deleteSet.add(it.id.Client, it.id.Clock, uint64(c.n))
+	t.addDelete(it.id.Client, it.id.Clock, uint64(c.n))
 	it.markDeleted()
 }
 
@@ -308,7 +308,7 @@ func (c *contentType) delete(t *Transaction) {
 	for it := c.t.start; it != nil; it = it.right {
 		c.deleteChild(t, it)
 	}
-	for _, key := range c.t.sortedKeys() {
+	for _, key := range c.t.orderedKeys() {
 		c.deleteChild(t, c.t.m[key])
 	}
 	t.forgetChanged(c.t)
@@ -330,7 +330,7 @@ func (c *contentType) gc(s *store) {
 		it = next
 	}
 	c.t.start = nil
-	for _, key := range c.t.sortedKeys() {
+	for _, key := range c.t.orderedKeys() {
 		for it := c.t.m[key]; it != nil; {
 			left := it.left
 			it.gc(s, true)
@@ -338,6 +338,7 @@ func (c *contentType) gc(s *store) {
 		}
 	}
 	c.t.m = map[string]*item{}
+	c.t.keys = nil
 }
 
 // contentDoc holds a subdocument by its guid and options. The subdocument

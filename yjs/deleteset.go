@@ -87,8 +87,15 @@ func writeDeleteSet(e updateEncoder, ds DeleteSet) {
 
 // readDeleteSet reads a delete set. Clients with no ranges are dropped.
 func readDeleteSet(d updateDecoder) DeleteSet {
+	ds, _ := readDeleteSetOrdered(d)
+	return ds
+}
+
+// readDeleteSetOrdered reads a delete set and the order of its clients.
+func readDeleteSetOrdered(d updateDecoder) (DeleteSet, []uint64) {
 	rest := d.rest()
 	ds := DeleteSet{}
+	var order []uint64
 	n := rest.ReadLen(2)
 	for i := 0; i < n && rest.Err() == nil; i++ {
 		d.resetDsCurVal()
@@ -98,11 +105,14 @@ func readDeleteSet(d updateDecoder) DeleteSet {
 			clock := d.readDsClock()
 			length := d.readDsLen()
 			if rest.Err() == nil {
+				if _, ok := ds[client]; !ok {
+					order = append(order, client)
+				}
 				ds.add(client, clock, length)
 			}
 		}
 	}
-	return ds
+	return ds, order
 }
 
 // EncodeDeleteSet returns ds in the V1 binary form that ends every update.

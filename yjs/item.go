@@ -319,7 +319,7 @@ func (it *item) delete(t *Transaction) {
 		p.length -= it.length
 	}
 	it.markDeleted()
-	t.deleteSet.add(it.id.Client, it.id.Clock, uint64(it.length))
+	t.addDelete(it.id.Client, it.id.Clock, uint64(it.length))
 	t.addChanged(p, it.parentSubKey())
 	it.content.delete(t)
 }

@@ -389,7 +389,7 @@ func cleanupTextAfterTransaction(t *Transaction) {
 		})
 	}
 	d.Transact(func(nt *Transaction) {
-		iterateDeletedStructs(t, t.deleteSet, func(it *item) {
+		iterateDeletedStructs(t, func(it *item) {
 			if it.isGC() || it.parent == nil || !it.parent.hasFormatting || needFull[it.parent] {
 				return
 			}
@@ -405,10 +405,12 @@ func cleanupTextAfterTransaction(t *Transaction) {
 	}, nil)
 }
 
-// iterateDeletedStructs calls f for every struct in ds that the store holds.
-func iterateDeletedStructs(t *Transaction, ds DeleteSet, f func(*item)) {
+// iterateDeletedStructs calls f for every struct the transaction deleted,
+// client by client in the order of their first deletion, as yjs iterates.
+func iterateDeletedStructs(t *Transaction, f func(*item)) {
 	s := t.doc.store
-	for _, client := range sortedClientsDesc(ds) {
+	ds := t.deleteSet
+	for _, client := range t.dsOrder {
 		structs := s.clients[client]
 		if len(structs) == 0 {
 			continue

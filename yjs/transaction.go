@@ -8,6 +8,7 @@ import "slices"
 type Transaction struct {
 	doc         *Doc
 	deleteSet   DeleteSet
+	dsOrder     []uint64 // clients of deleteSet in order of first deletion
 	beforeState StateVector
 	afterState  StateVector
 	// changed lists the types changed by this transaction with the map keys
@@ -46,6 +47,15 @@ func (t *Transaction) BeforeState() StateVector { return t.beforeState }
 // AfterState returns the state vector when the transaction ended; it is
 // set once observers run.
 func (t *Transaction) AfterState() StateVector { return t.afterState }
+
+// addDelete records a deletion, keeping the order in which clients first
+// appear, which yjs's iteration over a transaction's deletions follows.
+func (t *Transaction) addDelete(client, clock, length uint64) {
+	if _, ok := t.deleteSet[client]; !ok {
+		t.dsOrder = append(t.dsOrder, client)
+	}
+	t.deleteSet.add(client, clock, length)
+}
 
 // addChanged records that key of b (nil for its list) changed, unless b was
 // created or deleted in this transaction, whose events would be noise.

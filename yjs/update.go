@@ -118,8 +118,9 @@ func resolveRoot(doc *Doc, roots map[string]*branch, name string) *branch {
 // decodedUpdate is an update read in full before anything is applied.
 type decodedUpdate struct {
 	refs  map[uint64]*refList
-	order []uint64 // clients in input order
-	ds    DeleteSet
+	order   []uint64 // clients in input order
+	ds      DeleteSet
+	dsOrder []uint64 // delete set clients in input order
 }
 
 func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
@@ -134,7 +135,7 @@ func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
 		d = newDecoderV1(lib0.NewDecoder(update))
 	}
 	refs, order := readClientsStructRefs(d, doc, len(update))
-	ds := readDeleteSet(d)
+	ds, dsOrder := readDeleteSetOrdered(d)
 	if err := d.rest().Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidUpdate, err)
 	}
@@ -143,7 +144,7 @@ func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
 			delete(refs, c)
 		}
 	}
-	return &decodedUpdate{refs: refs, order: order, ds: ds}, nil
+	return &decodedUpdate{refs: refs, order: order, ds: ds, dsOrder: dsOrder}, nil
 }
 
 // ApplyUpdate applies a V1 update, such as one from OnUpdate, SyncStep2 or
@@ -201,7 +202,7 @@ func (d *Doc) integrateUpdate(t *Transaction, u *decodedUpdate) error {
 		s.pendingMissing = restMissing
 	}
 
-	if err := d.applyPendingDeletes(t, u.ds); err != nil {
+	if err := d.applyPendingDeletes(t, u.ds, u.dsOrder); err != nil {
 		return err
 	}
 	if retry {
@@ -216,9 +217,9 @@ func (d *Doc) integrateUpdate(t *Transaction, u *decodedUpdate) error {
 	return nil
 }
 
-func (d *Doc) applyPendingDeletes(t *Transaction, ds DeleteSet) error {
+func (d *Doc) applyPendingDeletes(t *Transaction, ds DeleteSet, order []uint64) error {
 	s := d.store
-	dsRest := applyDeleteSet(t, s, ds)
+	dsRest := applyDeleteSet(t, s, ds, order)
 	if s.pendingDS == nil {
 		s.pendingDS = dsRest
 		return nil
@@ -227,7 +228,7 @@ func (d *Doc) applyPendingDeletes(t *Transaction, ds DeleteSet) error {
 	if err != nil {
 		return fmt.Errorf("decoding pending deletes: %w", err)
 	}
-	dsRest2 := applyDeleteSet(t, s, pending.ds)
+	dsRest2 := applyDeleteSet(t, s, pending.ds, pending.dsOrder)
 	switch {
 	case dsRest != nil && dsRest2 != nil:
 		merged, err := MergeUpdates(dsRest, dsRest2)
@@ -362,11 +363,12 @@ func encodeRest(rest map[uint64][]*item) []byte {
 	return e.bytes()
 }
 
-// applyDeleteSet deletes the ranges of ds the store holds and returns the
-// rest as a V1 update without structs, or nil.
-func applyDeleteSet(t *Transaction, s *store, ds DeleteSet) []byte {
+// applyDeleteSet deletes the ranges of ds the store holds, in the client
+// order of the update, and returns the rest as a V1 update without
+// structs, or nil.
+func applyDeleteSet(t *Transaction, s *store, ds DeleteSet, order []uint64) []byte {
 	unapplied := DeleteSet{}
-	for _, client := range sortedClientsDesc(ds) {
+	for _, client := range order {
 		state := s.state(client)
 		for _, r := range ds[client] {
 			end := r.Clock + r.Len

@@ -129,6 +129,17 @@ const handlers = {
   diff: (r) => ({ update: toHex(Y.diffUpdate(fromHex(r.update), fromHex(r.sv))) }),
   svFromUpdate: (r) => ({ sv: toHex(Y.encodeStateVectorFromUpdate(fromHex(r.update))) }),
   toV1: (r) => ({ update: toHex(Y.convertUpdateFormatV2ToV1(fromHex(r.update))) }),
+  // items {doc, root}: the item list of a root text, for debugging.
+  items: (r) => {
+    const { doc } = docs.get(r.doc)
+    const out = []
+    for (let n = doc.getText(r.root)._start; n !== null; n = n.right) {
+      const c = n.content
+      out.push(`${n.id.client}:${n.id.clock}+${n.length}${n.deleted ? 'D' : ''}${n.countable ? 'C' : ''} ` +
+        (c.constructor.name === 'ContentFormat' ? `fmt ${c.key}=${JSON.stringify(c.value)}` : c.constructor.name === 'ContentString' ? JSON.stringify(c.str) : c.constructor.name))
+    }
+    return { items: out }
+  },
   drop: (r) => { docs.delete(r.doc); return {} }
 }
 
