@@ -188,8 +188,9 @@ func (l *Lab) defaultDisabled() []string {
 	return uniqueSorted(disabled)
 }
 
-// Register adds the lab routes to mux, without the base URL. It does not
-// register "/" and "/tree": mount Redirect there if the server wants them.
+// Register adds the lab routes to mux, without the base URL. It leaves "/"
+// and "/tree" to the server, which may mount Redirect on "GET /{$}",
+// "GET /tree" and "GET /tree/{path...}".
 func (l *Lab) Register(mux *http.ServeMux) {
 	l.registerPages(mux)
 

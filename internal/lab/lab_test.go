@@ -117,6 +117,7 @@ func newTestLab(t *testing.T, opts Options) *testLab {
 	mux := http.NewServeMux()
 	l.Register(mux)
 	mux.Handle("GET /{$}", l.Redirect())
+	mux.Handle("GET /tree", l.Redirect())
 	mux.Handle("GET /tree/{path...}", l.Redirect())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -234,6 +235,8 @@ func TestRedirects(t *testing.T) {
 	}{
 		{"/", "/user/alice/lab"},
 		{"/?token=abc", "/user/alice/lab?token=abc"},
+		{"/tree", "/user/alice/lab"},
+		{"/tree/", "/user/alice/lab"},
 		{"/tree/dir/A%20B.ipynb", "/user/alice/lab/tree/dir/A%20B.ipynb"},
 		{"/lab/", "/user/alice/lab"},
 		{"/doc/?reset", "/user/alice/doc?reset"},
