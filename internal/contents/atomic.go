@@ -125,6 +125,9 @@ func fillOpen(f *os.File, opt writeOptions, write func(io.Writer) error) error {
 // the bytes that write produces.
 func replaceFile(dir *os.File, name string, opt writeOptions, write func(io.Writer) error) error {
 	tmp, err := writeTemp(dir, opt, write)
+	if errors.Is(err, fs.ErrPermission) && unix.Faccessat(fd(dir), name, unix.W_OK, 0) == nil {
+		return writeInPlace(dir, name, write)
+	}
 	if err != nil {
 		return err
 	}
@@ -133,6 +136,25 @@ func replaceFile(dir *os.File, name string, opt writeOptions, write func(io.Writ
 		return fmt.Errorf("renaming temporary file: %w", err)
 	}
 	return syncDir(dir)
+}
+
+// writeInPlace overwrites the existing file name in dir, for a writable
+// file in a folder where no temporary file may be created, as
+// jupyter_server falls back to in that case.
+//
+// NOTE: this write is not atomic: a failure or crash during it can leave
+// the file truncated.
+func writeInPlace(dir *os.File, name string, write func(io.Writer) error) error {
+	ffd, err := unix.Openat(fd(dir), name, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("opening file: %w", err)
+	}
+	f := os.NewFile(uintptr(ffd), name)
+	err = fillOpen(f, writeOptions{}, write)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing file: %w", cerr)
+	}
+	return err
 }
 
 // createFile atomically creates the file name in dir with the bytes that

@@ -283,3 +283,25 @@ func TestKeepNumberLiterals(t *testing.T) {
 		t.Error("KeepNumberLiterals modified its argument")
 	}
 }
+
+func TestSaveInReadOnlyFolder(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root may create files in any folder")
+	}
+	s := newTestServer(t, Options{})
+	s.writeFile("ro/a.txt", "old")
+	dir := filepath.Join(s.root, "ro")
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	s.call("PUT", "/api/contents/ro/a.txt", map[string]any{"type": "file", "format": "text", "content": "new"},
+		http.StatusOK)
+	if got := s.readFile("ro/a.txt"); got != "new" {
+		t.Errorf("file holds %q", got)
+	}
+	if status, _ := s.status("PUT", "/api/contents/ro/b.txt",
+		map[string]any{"type": "file", "format": "text", "content": "x"}); status != http.StatusForbidden {
+		t.Errorf("new file in a read-only folder: status %d, want 403", status)
+	}
+}
