@@ -88,16 +88,15 @@ type Lab struct {
 	workspacesDir   string
 	extraConfig     func(r *http.Request) map[string]any
 
-	index        *pageTemplate
-	app          appPackage
-	overrides    map[string]any
-	disabled     []string // plugins disabled by default
-	storeID      atomic.Int64
-	staticFiles  *fileServer
-	themeFiles   *fileServer
-	schemasMu    sync.Mutex
-	schemaByID   map[string]*schemaEntry
-	schemaIDList []string // nil until listed once
+	index       *pageTemplate
+	app         appPackage
+	overrides   map[string]any
+	disabled    []string // plugins disabled by default
+	storeID     atomic.Int64
+	staticFiles *fileServer
+	themeFiles  *fileServer
+	schemasMu   sync.Mutex
+	schemaByID  map[string]*schemaEntry
 }
 
 // appPackage is the part of static/package.json that the server reads.
