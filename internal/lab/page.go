@@ -220,7 +220,7 @@ func (l *Lab) defaultPageConfig() map[string]any {
 }
 
 // mergeLists returns the distinct strings of a followed by those of b. Each
-// may be a []string or a []any; other values and non-string items are
+// may be a []string or a []any. Other values and non-string items are
 // ignored.
 func mergeLists(a, b any) []string {
 	var out []string
