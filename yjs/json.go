@@ -21,8 +21,15 @@ import (
 
 const maxJSONDepth = 1000
 
-// parseJSON parses JSON text into Any values (see lib0). Numbers become
-// float64; a number too large for float64 becomes ±Inf as in JavaScript.
+// ParseJSON parses JSON text as JavaScript's JSON.parse does, into Any
+// values (see lib0): numbers become float64 (±Inf when too large), objects
+// become Object with keys in JavaScript's property order.
+func ParseJSON(s string) (any, error) { return parseJSON(s) }
+
+// StringifyJSON formats an Any value as JavaScript's JSON.stringify does.
+// Undefined yields "undefined", where JSON.stringify returns undefined.
+func StringifyJSON(v any) string { return stringifyJSON(v) }
+
 func parseJSON(s string) (any, error) {
 	p := jsonParser{s: s}
 	p.space()
