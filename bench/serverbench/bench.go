@@ -229,27 +229,27 @@ func openServerKernel(ctx context.Context, cfg config, s *runningServer) (conn *
 }
 
 // openBareKernel starts a bare kernel in a fresh sandbox and connects to
-// it over ZeroMQ once the iopub channel is live. close disconnects and
-// stops the kernel.
-func openBareKernel(ctx context.Context, cfg config, spec kernelspec) (conn *zmqKernel, close func(), err error) {
+// it over ZeroMQ once the iopub channel is live. It returns the kernel's
+// pid too. close disconnects and stops the kernel.
+func openBareKernel(ctx context.Context, cfg config, spec kernelspec) (conn *zmqKernel, pid int, close func(), err error) {
 	sb, err := newSandbox(cfg.WorkDir, "bare")
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	bk, err := startBareKernel(spec, sb, cfg.PIDFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	if conn, err = dialZMQ(bk.info); err != nil {
 		bk.proc.stop()
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	close = func() { conn.close(); bk.proc.stop() }
 	if err := waitIOPub(ctx, conn); err != nil {
 		close()
-		return nil, nil, fmt.Errorf("bare kernel: %w:\n%s", err, bk.proc.logTail())
+		return nil, 0, nil, fmt.Errorf("bare kernel: %w:\n%s", err, bk.proc.logTail())
 	}
-	return conn, close, nil
+	return conn, bk.proc.pid(), close, nil
 }
 
 // notebookSize returns the size of the saved benchmark notebook.

@@ -48,7 +48,7 @@ func TestBareKernelExecute(t *testing.T) {
 	if _, err := bareKernelStartOnce(ctx, cfg, spec); err != nil {
 		t.Fatalf("kernel start: %v", err)
 	}
-	conn, closeConn, err := openBareKernel(ctx, cfg, spec)
+	conn, _, closeConn, err := openBareKernel(ctx, cfg, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +99,11 @@ func TestJupyterServerFramings(t *testing.T) {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			if _, _, err := contentsOnce(ctx, s.api, body, &buf); err != nil {
-				t.Fatalf("contents: %v", err)
+			if _, err := putNotebook(ctx, s.api, body, &buf); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := getNotebook(ctx, s.api, &buf); err != nil {
+				t.Fatal(err)
 			}
 			if err := checkNotebookModel(buf.Bytes(), len(nb["cells"].([]any))); err != nil {
 				t.Error(err)
@@ -152,6 +155,12 @@ func TestRunAllJupyterServer(t *testing.T) {
 	}
 	if s.KernelOverheadMs == nil {
 		t.Error("kernel start overhead not computed")
+	}
+	if s.ExecuteCPUMs == nil || bare.ExecuteCPUMs == nil {
+		t.Error("execute CPU time not computed")
+	}
+	if s.ContentsPutCPUMs == nil || s.ContentsGetCPUMs == nil {
+		t.Error("contents CPU time not computed")
 	}
 	if s.NotebookBytes == 0 {
 		t.Error("saved notebook size is 0")

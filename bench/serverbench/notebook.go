@@ -81,31 +81,36 @@ func contentsBody(nb map[string]any) ([]byte, error) {
 	return body, nil
 }
 
-// contentsOnce saves the notebook body with PUT /api/contents/bench.ipynb
-// and reads it back with GET. Each timing covers sending the request and
-// reading the whole response body. The GET response is left in buf.
-func contentsOnce(ctx context.Context, c *apiClient, body []byte, buf *bytes.Buffer) (put, get time.Duration, err error) {
+// putNotebook saves the notebook body with PUT /api/contents/bench.ipynb,
+// timed from sending the request until the whole response body is read.
+func putNotebook(ctx context.Context, c *apiClient, body []byte, buf *bytes.Buffer) (time.Duration, error) {
 	path := "/api/contents/" + notebookPath
 	start := time.Now()
 	status, err := c.do(ctx, http.MethodPut, path, body, buf)
-	put = time.Since(start)
+	d := time.Since(start)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if status != http.StatusOK && status != http.StatusCreated {
-		return 0, 0, fmt.Errorf("PUT %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
+		return 0, fmt.Errorf("PUT %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
 	}
+	return d, nil
+}
 
-	start = time.Now()
-	status, err = c.do(ctx, http.MethodGet, path+"?type=notebook&content=1", nil, buf)
-	get = time.Since(start)
+// getNotebook reads the notebook with GET /api/contents/bench.ipynb into
+// buf, timed from sending the request until the whole body is read.
+func getNotebook(ctx context.Context, c *apiClient, buf *bytes.Buffer) (time.Duration, error) {
+	path := "/api/contents/" + notebookPath
+	start := time.Now()
+	status, err := c.do(ctx, http.MethodGet, path+"?type=notebook&content=1", nil, buf)
+	d := time.Since(start)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if status != http.StatusOK {
-		return 0, 0, fmt.Errorf("GET %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
+		return 0, fmt.Errorf("GET %s: status %d: %s", path, status, truncate(buf.Bytes(), 300))
 	}
-	return put, get, nil
+	return d, nil
 }
 
 // checkNotebookModel checks that a contents model holds a notebook with

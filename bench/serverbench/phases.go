@@ -174,11 +174,26 @@ func withTimeout(ctx context.Context, d time.Duration, f func(context.Context) (
 	return f(ctx)
 }
 
-// executor is one kernel connection in the execute phase.
+// executor is one kernel connection in the execute phase. pid is the
+// process whose CPU time is measured: the server, or the bare kernel.
 type executor struct {
-	conn  kernelConn
-	times []time.Duration
-	err   error
+	conn     kernelConn
+	pid      int
+	times    []time.Duration
+	cpuStart time.Duration
+	cpu      *float64 // ms per timed request
+	err      error
+}
+
+// cpuPerRequest returns the CPU time of pid since start divided by n, in
+// milliseconds, or nil when it cannot be read.
+func cpuPerRequest(pid int, start time.Duration, n int) *float64 {
+	end, err := cpuTime(pid)
+	if err != nil || n == 0 {
+		return nil
+	}
+	ms := float64(end-start) / float64(time.Millisecond) / float64(n)
+	return &ms
 }
 
 // runExecutes opens a bare kernel and a kernel through each server, then
@@ -189,11 +204,11 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 	cs []*contender, log *slog.Logger) {
 	var execs []*executor
 	bareExec := &executor{}
-	if conn, closeConn, err := openBareKernel(ctx, cfg, spec); err != nil {
+	if conn, pid, closeConn, err := openBareKernel(ctx, cfg, spec); err != nil {
 		bareExec.err = err
 	} else {
 		defer closeConn()
-		bareExec.conn = conn
+		bareExec.conn, bareExec.pid = conn, pid
 		execs = append(execs, bareExec)
 	}
 	serverExecs := make([]*executor, len(cs))
@@ -209,7 +224,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 		}
 		defer closeConn()
 		c.res.Subprotocol = protocolName(conn.protocol)
-		serverExecs[i].conn = conn
+		serverExecs[i].conn, serverExecs[i].pid = conn, c.srv.proc.pid()
 		execs = append(execs, serverExecs[i])
 	}
 
@@ -222,6 +237,11 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 			if e.err != nil {
 				continue
 			}
+			if round == cfg.Warmup {
+				if e.cpuStart, e.err = cpuTime(e.pid); e.err != nil {
+					continue
+				}
+			}
 			d, err := executeOnce(ctx, e.conn)
 			if err != nil {
 				e.err = fmt.Errorf("execute %d: %w", round+1, err)
@@ -233,13 +253,20 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 		}
 	}
 
+	for _, e := range execs {
+		if e.err == nil {
+			e.cpu = cpuPerRequest(e.pid, e.cpuStart, len(e.times))
+		}
+	}
 	bare.Execute = summarize(bareExec.times)
+	bare.ExecuteCPUMs = bareExec.cpu
 	if bareExec.err != nil {
 		failBare(bare, "execute", bareExec.err, log)
 	}
 	log.Info("executes measured", "server", "bare kernel", "p50_ms", bare.Execute.Median)
 	for i, c := range cs {
 		c.res.Execute = summarize(serverExecs[i].times)
+		c.res.ExecuteCPUMs = serverExecs[i].cpu
 		if serverExecs[i].err != nil {
 			c.fail("execute", serverExecs[i].err, log)
 		}
@@ -260,24 +287,15 @@ func runContents(ctx context.Context, cfg config, nb map[string]any, cs []*conte
 		}
 		return
 	}
-	puts := make([][]time.Duration, len(cs))
-	gets := make([][]time.Duration, len(cs))
-	bufs := make([]bytes.Buffer, len(cs))
-	failed := make([]bool, len(cs))
+	rounds := make([]contentsRounds, len(cs))
 	for run := -1; run < cfg.ContentsRuns; run++ {
 		for i, c := range cs {
-			if failed[i] || !c.usable() || ctx.Err() != nil {
+			if rounds[i].failed || !c.usable() || ctx.Err() != nil {
 				continue
 			}
-			put, get, err := contentsOnce(ctx, c.srv.api, body, &bufs[i])
-			if err != nil {
+			if err := rounds[i].run(ctx, c.srv, body, run >= 0); err != nil {
 				c.fail("contents", err, log)
-				failed[i] = true
-				continue
-			}
-			if run >= 0 {
-				puts[i] = append(puts[i], put)
-				gets[i] = append(gets[i], get)
+				rounds[i].failed = true
 			}
 		}
 	}
@@ -287,15 +305,68 @@ func runContents(ctx context.Context, cfg config, nb map[string]any, cs []*conte
 		if !c.usable() {
 			continue
 		}
-		c.res.ContentsPut = summarize(puts[i])
-		c.res.ContentsGet = summarize(gets[i])
+		r := &rounds[i]
+		c.res.ContentsPut = summarize(r.puts)
+		c.res.ContentsGet = summarize(r.gets)
+		if !r.failed && len(r.puts) > 0 {
+			c.res.ContentsPutCPUMs = msPer(r.putCPU, len(r.puts))
+			c.res.ContentsGetCPUMs = msPer(r.getCPU, len(r.gets))
+		}
 		c.res.NotebookBytes = notebookSize(c.srv)
-		if !failed[i] && len(gets[i]) > 0 {
-			if err := checkNotebookModel(bufs[i].Bytes(), wantCells); err != nil {
+		if !r.failed && len(r.gets) > 0 {
+			if err := checkNotebookModel(r.buf.Bytes(), wantCells); err != nil {
 				c.fail("contents", fmt.Errorf("GET /api/contents/%s: %w", notebookPath, err), log)
 			}
 		}
 		log.Info("contents measured", "server", c.res.Name, "put_ms", c.res.ContentsPut.Median,
 			"get_ms", c.res.ContentsGet.Median)
 	}
+}
+
+// contentsRounds holds the contents timings of one server and the server's
+// CPU time spent in them.
+type contentsRounds struct {
+	puts, gets     []time.Duration
+	putCPU, getCPU time.Duration
+	buf            bytes.Buffer // the last GET response
+	failed         bool
+}
+
+// run does one PUT and one GET of the notebook, and records them when
+// timed is set.
+func (r *contentsRounds) run(ctx context.Context, s *runningServer, body []byte, timed bool) error {
+	pid := s.proc.pid()
+	cpu0, err := cpuTime(pid)
+	if err != nil {
+		return err
+	}
+	put, err := putNotebook(ctx, s.api, body, &r.buf)
+	if err != nil {
+		return err
+	}
+	cpu1, err := cpuTime(pid)
+	if err != nil {
+		return err
+	}
+	get, err := getNotebook(ctx, s.api, &r.buf)
+	if err != nil {
+		return err
+	}
+	cpu2, err := cpuTime(pid)
+	if err != nil {
+		return err
+	}
+	if timed {
+		r.puts = append(r.puts, put)
+		r.gets = append(r.gets, get)
+		r.putCPU += cpu1 - cpu0
+		r.getCPU += cpu2 - cpu1
+	}
+	return nil
+}
+
+// msPer returns total divided by n, in milliseconds.
+func msPer(total time.Duration, n int) *float64 {
+	ms := float64(total) / float64(time.Millisecond) / float64(n)
+	return &ms
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -253,8 +254,8 @@ func descendants(pid int) []int {
 		if err != nil {
 			continue
 		}
-		if parent, err := parsePPID(stat); err == nil {
-			children[parent] = append(children[parent], child)
+		if st, err := parseStat(stat); err == nil {
+			children[st.ppid] = append(children[st.ppid], child)
 		}
 	}
 	var out []int
@@ -268,21 +269,52 @@ func descendants(pid int) []int {
 	return out
 }
 
-// parsePPID returns the parent pid field of a /proc/PID/stat line. The
-// command name in parentheses may itself contain spaces and parentheses,
-// so parsing starts after the last ')'.
-func parsePPID(stat []byte) (int, error) {
+// clockTick is the unit of utime and stime in /proc/PID/stat (USER_HZ),
+// which is 100 per second on every Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// procStat holds the fields the benchmark reads from /proc/PID/stat.
+type procStat struct {
+	ppid int
+	cpu  time.Duration // utime + stime of all threads, in steps of clockTick
+}
+
+// cpuTime returns the CPU time that pid has used so far, not counting its
+// children.
+func cpuTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading cpu time of %d: %w", pid, err)
+	}
+	st, err := parseStat(data)
+	if err != nil {
+		return 0, fmt.Errorf("reading cpu time of %d: %w", pid, err)
+	}
+	return st.cpu, nil
+}
+
+// parseStat parses a /proc/PID/stat line. The command name in parentheses
+// may itself contain spaces and parentheses, so fields are counted from the
+// last ')': state, ppid, then utime and stime as the 12th and 13th.
+func parseStat(stat []byte) (procStat, error) {
 	end := bytes.LastIndexByte(stat, ')')
 	if end < 0 {
-		return 0, errors.New("proc stat: no ')' after the command name")
+		return procStat{}, errors.New("proc stat: no ')' after the command name")
 	}
 	fields := strings.Fields(string(stat[end+1:]))
-	if len(fields) < 2 {
-		return 0, errors.New("proc stat: no parent pid field")
+	if len(fields) < 13 {
+		return procStat{}, fmt.Errorf("proc stat: %d fields after the command name, want at least 13", len(fields))
 	}
-	ppid, err := strconv.Atoi(fields[1])
-	if err != nil {
-		return 0, fmt.Errorf("proc stat: parent pid %q: %w", fields[1], err)
+	// Each count stays below half the ticks a Duration can hold, so the
+	// sum of utime and stime cannot overflow.
+	const maxCount = math.MaxInt64 / int64(clockTick) / 2
+	var nums [3]int64
+	for i, f := range []string{fields[1], fields[11], fields[12]} {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n < 0 || n > maxCount {
+			return procStat{}, fmt.Errorf("proc stat: field %q is not a count", f)
+		}
+		nums[i] = n
 	}
-	return ppid, nil
+	return procStat{ppid: int(nums[0]), cpu: time.Duration(nums[1]+nums[2]) * clockTick}, nil
 }

@@ -143,14 +143,15 @@ func kernelTable(r results, py, jg *serverResult) table {
 func executeTable(r results, py, jg *serverResult) table {
 	t := table{
 		title:  fmt.Sprintf("1+1 execute round trip (%d sequential, after %d untimed)", setting(r, "executes"), setting(r, "warmup")),
-		header: []string{"client", "p50", "p99", "mean", "p50 above ZeroMQ"},
+		header: []string{"client", "p50", "p99", "mean", "p50 above ZeroMQ", "CPU per request"},
 	}
 	b := r.Bare.Execute
-	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.P99, b.N), ms(b.Mean, b.N), "-"})
+	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.P99, b.N), ms(b.Mean, b.N), "-",
+		msPtr(r.Bare.ExecuteCPUMs) + " kernel"})
 	for _, s := range r.Servers {
 		e := s.Execute
 		t.rows = append(t.rows, []string{s.Name + ", " + s.Subprotocol, ms(e.Median, e.N), ms(e.P99, e.N),
-			ms(e.Mean, e.N), ms(e.Median-b.Median, min(e.N, b.N))})
+			ms(e.Mean, e.N), ms(e.Median-b.Median, min(e.N, b.N)), msPtr(s.ExecuteCPUMs) + " server"})
 	}
 	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) { return s.Execute.Median, s.Execute.N > 0 })
 	have := jg != nil && jg.Execute.N > 0 && b.N > 0
@@ -167,6 +168,12 @@ func contentsTable(r results, py, jg *serverResult, method string) table {
 		}
 		return s.ContentsPut
 	}
+	cpu := func(s *serverResult) *float64 {
+		if method == "GET" {
+			return s.ContentsGetCPUMs
+		}
+		return s.ContentsPutCPUMs
+	}
 	var size int64
 	for _, s := range r.Servers {
 		size = max(size, s.NotebookBytes)
@@ -174,11 +181,11 @@ func contentsTable(r results, py, jg *serverResult, method string) table {
 	t := table{
 		title: fmt.Sprintf("%s /api/contents of a %.1f MB notebook (%d runs)", method, float64(size)/1e6,
 			setting(r, "contents_runs")),
-		header: []string{"server", "median", "min", "max"},
+		header: []string{"server", "median", "min", "max", "server CPU per request"},
 	}
 	for _, s := range r.Servers {
 		c := pick(&s)
-		t.rows = append(t.rows, []string{s.Name, ms(c.Median, c.N), ms(c.Min, c.N), ms(c.Max, c.N)})
+		t.rows = append(t.rows, []string{s.Name, ms(c.Median, c.N), ms(c.Min, c.N), ms(c.Max, c.N), msPtr(cpu(&s))})
 	}
 	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) { c := pick(s); return c.Median, c.N > 0 })
 	t.notes = append(t.notes, ratioNote(ratio, ok), goalNote(ok, ratio >= goalContentsRatio,
@@ -236,6 +243,14 @@ func ms(v float64, n int) string {
 	default:
 		return fmt.Sprintf("%.1f ms", v)
 	}
+}
+
+// msPtr formats milliseconds, or "-" for nil.
+func msPtr(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return ms(*v, 1)
 }
 
 func mib(kib int, ok bool) string {

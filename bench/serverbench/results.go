@@ -24,9 +24,12 @@ type results struct {
 
 // bareResult holds the figures of the kernel without a server in between.
 type bareResult struct {
-	KernelStart summary  `json:"kernel_start"`
-	Execute     summary  `json:"execute"`
-	Errors      []string `json:"errors,omitempty"`
+	KernelStart summary `json:"kernel_start"`
+	Execute     summary `json:"execute"`
+	// ExecuteCPUMs is the CPU time of the kernel process per timed
+	// request, in milliseconds.
+	ExecuteCPUMs *float64 `json:"execute_kernel_cpu_ms"`
+	Errors       []string `json:"errors,omitempty"`
 }
 
 // serverResult holds the figures of one server. A failed step has an entry
@@ -45,6 +48,12 @@ type serverResult struct {
 	Execute          summary  `json:"execute"`
 	ContentsPut      summary  `json:"contents_put"`
 	ContentsGet      summary  `json:"contents_get"`
+	// CPU time of the server process per timed request, in milliseconds,
+	// in steps of clockTick summed over all requests. Kernels are
+	// separate processes and not counted.
+	ExecuteCPUMs     *float64 `json:"execute_server_cpu_ms"`
+	ContentsPutCPUMs *float64 `json:"contents_put_server_cpu_ms"`
+	ContentsGetCPUMs *float64 `json:"contents_get_server_cpu_ms"`
 	NotebookBytes    int64    `json:"notebook_bytes"`
 	Errors           []string `json:"errors,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -192,27 +193,30 @@ func TestSignKnownVector(t *testing.T) {
 	}
 }
 
-func TestParsePPID(t *testing.T) {
+func TestParseStat(t *testing.T) {
+	const tail = " 1 1 0 -1 4194560 100 0 0 0 "
 	tests := []struct {
 		name    string
 		stat    string
-		want    int
+		want    procStat
 		wantErr bool
 	}{
-		{"plain", "123 (bash) S 45 123 123 0 -1", 45, false},
-		{"spaces and parens in name", "7 (a b) (c)) R 1 7 7", 1, false},
-		{"no name", "123 bash S 45", 0, true},
-		{"short", "1 (x) S", 0, true},
-		{"not a number", "1 (x) S abc", 0, true},
+		{"plain", "123 (bash) S 45" + tail + "7 3 0 0 20", procStat{ppid: 45, cpu: 100 * time.Millisecond}, false},
+		{"spaces and parens in name", "7 (a b) (c)) R 1" + tail + "0 1 0", procStat{ppid: 1, cpu: 10 * time.Millisecond}, false},
+		{"no name", "123 bash S 45" + tail + "7 3", procStat{}, true},
+		{"short", "1 (x) S 1 2", procStat{}, true},
+		{"not a number", "1 (x) S abc" + tail + "7 3", procStat{}, true},
+		{"negative", "1 (x) S 1" + tail + "-7 3", procStat{}, true},
+		{"huge", "1 (x) S 1" + tail + "9223372036854775807 3", procStat{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parsePPID([]byte(tt.stat))
+			got, err := parseStat([]byte(tt.stat))
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("parsePPID error = %v, want error %v", err, tt.wantErr)
+				t.Fatalf("parseStat error = %v, want error %v", err, tt.wantErr)
 			}
-			if got != tt.want {
-				t.Errorf("parsePPID = %d, want %d", got, tt.want)
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(procStat{})); diff != "" {
+				t.Errorf("parseStat (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -257,11 +261,11 @@ func FuzzDecodeZMQ(f *testing.F) {
 	})
 }
 
-func FuzzParsePPID(f *testing.F) {
-	f.Add([]byte("123 (bash) S 45 123"))
+func FuzzParseStat(f *testing.F) {
+	f.Add([]byte("123 (bash) S 45 1 1 0 -1 4194560 100 0 0 0 7 3 0 0 20"))
 	f.Add([]byte(")"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = parsePPID(data)
+		_, _ = parseStat(data)
 	})
 }
 
