@@ -117,7 +117,7 @@ func resolveRoot(doc *Doc, roots map[string]*branch, name string) *branch {
 
 // decodedUpdate is an update read in full before anything is applied.
 type decodedUpdate struct {
-	refs  map[uint64]*refList
+	refs    map[uint64]*refList
 	order   []uint64 // clients in input order
 	ds      DeleteSet
 	dsOrder []uint64 // delete set clients in input order

@@ -1,0 +1,138 @@
+package yjs
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// fixtureSeeds returns updates from the recorded fixtures as fuzz seeds:
+// the updates of edit steps and every final state, in V1 or V2.
+func fixtureSeeds(f *testing.F, v2 bool) [][]byte {
+	b, err := os.ReadFile(fixturesFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var fixtures []scenario
+	if err := json.Unmarshal(b, &fixtures); err != nil {
+		f.Fatal(err)
+	}
+	var out [][]byte
+	for _, sc := range fixtures {
+		for _, p := range sc.Peers {
+			st := sc.Final[p.Name]
+			if v2 {
+				out = append(out, mustHex(f, st.UpdateV2))
+			} else {
+				out = append(out, mustHex(f, st.Update))
+			}
+		}
+		if !v2 {
+			for _, s := range sc.Steps {
+				for _, u := range s.Updates {
+					out = append(out, mustHex(f, u))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func FuzzApplyUpdate(f *testing.F) {
+	f.Add([]byte{0, 0})
+	f.Add(unhex(f, "01 02 07 00 21 01 05 7374617465 05 6469727479 01 a8 07 00 01 79 01 07 01 00 01"))
+	f.Add(unhex(f, "01 01 02 00 c4 01 00 01 01 01 62 00"))
+	for _, s := range fixtureSeeds(f, false)[:40] {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := NewDoc(WithClientID(1))
+		if err := d.ApplyUpdate(b, nil); err != nil {
+			return
+		}
+		d.ToJSON()
+		state := d.EncodeStateAsUpdate(nil)
+		d2 := NewDoc(WithClientID(2))
+		if err := d2.ApplyUpdate(state, nil); err != nil {
+			t.Fatalf("re-applying our own encoding: %v", err)
+		}
+		if _, err := MergeUpdates(b, state); err != nil {
+			t.Fatalf("merging a valid update: %v", err)
+		}
+		if _, err := DiffUpdate(b, []byte{1, 1, 1}); err != nil {
+			t.Fatalf("diffing a valid update: %v", err)
+		}
+		EncodeStateVectorFromUpdate(b)
+		ParseUpdateMeta(b)
+	})
+}
+
+func FuzzApplyUpdateV2(f *testing.F) {
+	for _, s := range fixtureSeeds(f, true) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := NewDoc(WithClientID(1))
+		if err := d.ApplyUpdateV2(b, nil); err != nil {
+			return
+		}
+		d.ToJSON()
+		d.EncodeStateAsUpdate(nil)
+		ConvertUpdateV2ToV1(b)
+	})
+}
+
+func FuzzMergeUpdates(f *testing.F) {
+	seeds := fixtureSeeds(f, false)
+	for i := 0; i+1 < len(seeds) && i < 40; i += 2 {
+		f.Add(seeds[i], seeds[i+1])
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		merged, err := MergeUpdates(a, b)
+		if err != nil {
+			return
+		}
+		d := NewDoc(WithClientID(1))
+		d.ApplyUpdate(merged, nil)
+	})
+}
+
+func FuzzStateVector(f *testing.F) {
+	f.Add([]byte{0})
+	f.Add(unhex(f, "01 01 02"))
+	f.Add(unhex(f, "01b9e0808008ab900b"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sv, err := DecodeStateVector(b)
+		if err != nil {
+			return
+		}
+		if _, err := DecodeStateVector(EncodeStateVector(sv)); err != nil {
+			t.Fatalf("decoding our own encoding: %v", err)
+		}
+		d := NewDoc(WithClientID(1))
+		d.GetText("t").Insert(0, "abc", nil)
+		if _, err := d.EncodeStateAsUpdateFrom(b); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzDeleteSet(f *testing.F) {
+	f.Add([]byte{0})
+	f.Add(unhex(f, "01 04 01 01 01"))
+	f.Add(unhex(f, "02 05 02 00 01 04 02 01 00 03"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ds, err := DecodeDeleteSet(b)
+		if err != nil {
+			return
+		}
+		ds.normalize()
+		if _, err := DecodeDeleteSet(EncodeDeleteSet(ds)); err != nil {
+			t.Fatalf("decoding our own encoding: %v", err)
+		}
+		// A delete set alone is a valid update without structs.
+		d := NewDoc(WithClientID(1))
+		d.GetText("t").Insert(0, "abcdef", nil)
+		d.ApplyUpdate(append([]byte{0}, b...), nil)
+	})
+}
