@@ -317,7 +317,7 @@ func (c *contentType) delete(t *Transaction) {
 func (c *contentType) deleteChild(t *Transaction, it *item) {
 	if !it.deleted() {
 		it.delete(t)
-	} else if it.id.Clock < t.beforeState[it.id.Client] {
+	} else if it.id.Clock < t.beforeState.get(it.id.Client) {
 		t.mergeStructs = append(t.mergeStructs, it)
 	}
 }

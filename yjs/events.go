@@ -78,7 +78,7 @@ func (e *Event) Keys() map[string]KeyChange {
 		return e.keys
 	}
 	e.keys = map[string]KeyChange{}
-	ck := e.t.changed[e.target]
+	ck := e.t.changedEntry(e.target)
 	if ck == nil {
 		return e.keys
 	}
@@ -141,7 +141,7 @@ func (e *Event) Delta() []Delta {
 }
 
 func (e *Event) listDelta() []Delta {
-	ck := e.t.changed[e.target]
+	ck := e.t.changedEntry(e.target)
 	if ck == nil || !ck.list {
 		return nil
 	}
@@ -359,12 +359,12 @@ func (b *textDeltaBuilder) visitFormat(it *item, c *contentFormat) {
 
 // callObservers runs the type and deep observers of a transaction.
 func (d *Doc) callObservers(t *Transaction) {
-	for _, b := range t.changedOrder {
-		ck, ok := t.changed[b]
-		if !ok || b.item != nil && b.item.deleted() {
+	for i := 0; i < len(t.changed); i++ {
+		ck := t.changed[i]
+		if ck.removed || ck.b.item != nil && ck.b.item.deleted() {
 			continue
 		}
-		b.callObserver(t, ck)
+		ck.b.callObserver(t, ck)
 	}
 	for _, b := range t.parentOrder {
 		if len(b.deepObservers) == 0 || b.item != nil && b.item.deleted() {
@@ -393,7 +393,16 @@ func (b *branch) callObserver(t *Transaction, ck *changedKeys) {
 		// The flags of the dropped markers stay set, as in yjs.
 		b.markers.list = b.markers.list[:0]
 	}
+	if (b.kind == KindText || b.kind == KindXMLText) && !t.Local && b.hasFormatting {
+		t.needFormattingCleanup = true
+	}
+	if !b.hasListeners() {
+		return
+	}
 	ev := &Event{target: b, currentTarget: b, t: t}
+	if t.changedParentTypes == nil {
+		t.changedParentTypes = map[*branch][]*Event{}
+	}
 	for p := b; ; {
 		if _, ok := t.changedParentTypes[p]; !ok {
 			t.parentOrder = append(t.parentOrder, p)
@@ -407,9 +416,24 @@ func (b *branch) callObserver(t *Transaction, ck *changedKeys) {
 	for _, o := range slices.Clone(b.observers) {
 		o.f(ev)
 	}
-	if (b.kind == KindText || b.kind == KindXMLText) && !t.Local && b.hasFormatting {
-		t.needFormattingCleanup = true
+}
+
+// hasListeners reports whether b has observers or b or an ancestor has
+// deep observers. Without them no event is built.
+func (b *branch) hasListeners() bool {
+	if len(b.observers) > 0 {
+		return true
 	}
+	for p := b; p != nil; {
+		if len(p.deepObservers) > 0 {
+			return true
+		}
+		if p.item == nil {
+			return false
+		}
+		p = p.item.parent
+	}
+	return false
 }
 
 func (b *branch) observe(f func(*Event)) func() {

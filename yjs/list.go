@@ -235,9 +235,7 @@ func (b *branch) transactErr(f func(*Transaction) error) error {
 	if b.doc == nil {
 		return errNotIntegrated
 	}
-	var err error
-	b.doc.Transact(func(t *Transaction) { err = f(t) }, nil)
-	return err
+	return b.doc.transactE(f, nil, true)
 }
 
 var errNotIntegrated = fmt.Errorf("shared type is not part of a document yet")

@@ -1,6 +1,9 @@
 package yjs
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // store is the struct store: for every client, its structs sorted by clock
 // without gaps, so a clock is found by binary search.
@@ -34,6 +37,37 @@ func (s *store) stateVector() StateVector {
 	sv := make(StateVector, len(s.clients))
 	for client := range s.clients {
 		sv[client] = s.state(client)
+	}
+	return sv
+}
+
+// clockVector is a state vector as a slice sorted by client: a
+// transaction takes two of them, and a slice is cheaper than a map for the
+// few clients a document usually has.
+type clockVector []ID
+
+func (s *store) clockVector() clockVector {
+	v := make(clockVector, 0, len(s.clients))
+	for client := range s.clients {
+		v = append(v, ID{client, s.state(client)})
+	}
+	slices.SortFunc(v, func(a, b ID) int { return cmp.Compare(a.Client, b.Client) })
+	return v
+}
+
+// get returns the clock of client, 0 when absent.
+func (v clockVector) get(client uint64) uint64 {
+	i, ok := slices.BinarySearchFunc(v, client, func(id ID, c uint64) int { return cmp.Compare(id.Client, c) })
+	if !ok {
+		return 0
+	}
+	return v[i].Clock
+}
+
+func (v clockVector) stateVector() StateVector {
+	sv := make(StateVector, len(v))
+	for _, id := range v {
+		sv[id.Client] = id.Clock
 	}
 	return sv
 }

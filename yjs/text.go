@@ -36,7 +36,7 @@ type attrMap struct {
 	vals map[string]any
 }
 
-func newAttrMap() *attrMap { return &attrMap{vals: map[string]any{}} }
+func newAttrMap() *attrMap { return &attrMap{} }
 
 func (m *attrMap) get(key string) (any, bool) {
 	v, ok := m.vals[key]
@@ -53,6 +53,9 @@ func (m *attrMap) getOrNull(key string) any {
 }
 
 func (m *attrMap) set(key string, v any) {
+	if m.vals == nil {
+		m.vals = map[string]any{}
+	}
 	if _, ok := m.vals[key]; !ok {
 		m.keys = append(m.keys, key)
 	}
@@ -99,6 +102,13 @@ type textPos struct {
 	left, right *item
 	index       int
 	attrs       *attrMap
+	ownAttrs    attrMap // storage for attrs, saving an allocation
+}
+
+func newTextPos(left, right *item, index int) *textPos {
+	p := &textPos{left: left, right: right, index: index}
+	p.attrs = &p.ownAttrs
+	return p
 }
 
 func (p *textPos) forward() {
@@ -143,15 +153,12 @@ func findNextPosition(t *Transaction, p *textPos, count int) *textPos {
 }
 
 func findPosition(t *Transaction, b *branch, index int, useMarker bool) *textPos {
-	attrs := newAttrMap()
 	if useMarker {
 		if m := b.findMarker(index); m != nil {
-			p := &textPos{left: m.p.left, right: m.p, index: m.index, attrs: attrs}
-			return findNextPosition(t, p, index-m.index)
+			return findNextPosition(t, newTextPos(m.p.left, m.p, m.index), index-m.index)
 		}
 	}
-	p := &textPos{right: b.start, attrs: attrs}
-	return findNextPosition(t, p, index)
+	return findNextPosition(t, newTextPos(nil, b.start, 0), index)
 }
 
 func (b *branch) newItemAt(t *Transaction, p *textPos, c content) *item {
@@ -374,9 +381,9 @@ func cleanupTextAfterTransaction(t *Transaction) {
 			needFullOrder = append(needFullOrder, b)
 		}
 	}
-	for _, client := range sortedClientsDesc(t.afterState) {
-		after := t.afterState[client]
-		before := t.beforeState[client]
+	for _, cc := range t.afterState {
+		client, after := cc.Client, cc.Clock
+		before := t.beforeState.get(client)
 		if after == before {
 			continue
 		}
@@ -576,7 +583,7 @@ func (x *Text) Format(index, length int, attrs Attrs) error {
 func (x *Text) ApplyDelta(delta []Delta) error {
 	b := x.b
 	return b.transactErr(func(t *Transaction) error {
-		p := &textPos{right: b.start, attrs: newAttrMap()}
+		p := newTextPos(nil, b.start, 0)
 		for _, op := range delta {
 			o, err := attrsObject(op.Attributes)
 			if err != nil {

@@ -9,12 +9,11 @@ type Transaction struct {
 	doc         *Doc
 	deleteSet   DeleteSet
 	dsOrder     []uint64 // clients of deleteSet in order of first deletion
-	beforeState StateVector
-	afterState  StateVector
+	beforeState clockVector
+	afterState  clockVector
 	// changed lists the types changed by this transaction with the map keys
 	// changed; the empty-key entry listChanged marks list changes.
-	changed      map[*branch]*changedKeys
-	changedOrder []*branch
+	changed []*changedKeys
 	// changedParentTypes collects the events every type and its ancestors
 	// get for deep observers.
 	changedParentTypes map[*branch][]*Event
@@ -29,8 +28,21 @@ type Transaction struct {
 }
 
 type changedKeys struct {
-	list bool
-	keys map[string]struct{}
+	b       *branch
+	list    bool
+	keys    map[string]struct{}
+	removed bool // the type was deleted in the transaction
+}
+
+// changedEntry returns the changes recorded for b, or nil. Transactions
+// change few types, so a linear scan beats a map.
+func (t *Transaction) changedEntry(b *branch) *changedKeys {
+	for _, ck := range t.changed {
+		if ck.b == b && !ck.removed {
+			return ck
+		}
+	}
+	return nil
 }
 
 // Doc returns the document the transaction changes.
@@ -42,15 +54,18 @@ func (t *Transaction) DeleteSet() DeleteSet { return t.deleteSet }
 
 // BeforeState returns the document's state vector when the transaction
 // started.
-func (t *Transaction) BeforeState() StateVector { return t.beforeState }
+func (t *Transaction) BeforeState() StateVector { return t.beforeState.stateVector() }
 
 // AfterState returns the state vector when the transaction ended; it is
 // set once observers run.
-func (t *Transaction) AfterState() StateVector { return t.afterState }
+func (t *Transaction) AfterState() StateVector { return t.afterState.stateVector() }
 
 // addDelete records a deletion, keeping the order in which clients first
 // appear, which yjs's iteration over a transaction's deletions follows.
 func (t *Transaction) addDelete(client, clock, length uint64) {
+	if t.deleteSet == nil {
+		t.deleteSet = DeleteSet{}
+	}
 	if _, ok := t.deleteSet[client]; !ok {
 		t.dsOrder = append(t.dsOrder, client)
 	}
@@ -61,30 +76,34 @@ func (t *Transaction) addDelete(client, clock, length uint64) {
 // created or deleted in this transaction, whose events would be noise.
 func (t *Transaction) addChanged(b *branch, key *string) {
 	it := b.item
-	if it != nil && (it.id.Clock >= t.beforeState[it.id.Client] || it.deleted()) {
+	if it != nil && (it.id.Clock >= t.beforeState.get(it.id.Client) || it.deleted()) {
 		return
 	}
-	ck := t.changed[b]
+	ck := t.changedEntry(b)
 	if ck == nil {
-		ck = &changedKeys{keys: map[string]struct{}{}}
-		t.changed[b] = ck
-		t.changedOrder = append(t.changedOrder, b)
+		ck = &changedKeys{b: b}
+		t.changed = append(t.changed, ck)
 	}
 	if key == nil {
 		ck.list = true
-	} else {
-		ck.keys[*key] = struct{}{}
+		return
 	}
+	if ck.keys == nil {
+		ck.keys = map[string]struct{}{}
+	}
+	ck.keys[*key] = struct{}{}
 }
 
 // forgetChanged drops b from the changed types, because b is deleted.
 func (t *Transaction) forgetChanged(b *branch) {
-	delete(t.changed, b)
+	if ck := t.changedEntry(b); ck != nil {
+		ck.removed = true
+	}
 }
 
 // adds reports whether the struct was created in this transaction.
 func (t *Transaction) adds(it *item) bool {
-	return it.id.Clock >= t.beforeState[it.id.Client]
+	return it.id.Clock >= t.beforeState.get(it.id.Client)
 }
 
 // deletes reports whether the struct was deleted in this transaction.
@@ -96,8 +115,8 @@ func (t *Transaction) hasChanges() bool {
 	if len(t.deleteSet) > 0 {
 		return true
 	}
-	for client, clock := range t.afterState {
-		if t.beforeState[client] != clock {
+	for _, cc := range t.afterState {
+		if t.beforeState.get(cc.Client) != cc.Clock {
 			return true
 		}
 	}
@@ -111,18 +130,19 @@ func (d *Doc) Transact(f func(*Transaction), origin any) {
 }
 
 func (d *Doc) transact(f func(*Transaction), origin any, local bool) {
+	d.transactE(func(t *Transaction) error { f(t); return nil }, origin, local)
+}
+
+// transactE is transact for functions that return an error.
+func (d *Doc) transactE(f func(*Transaction) error, origin any, local bool) error {
 	if d.txn != nil {
-		f(d.txn)
-		return
+		return f(d.txn)
 	}
 	t := &Transaction{
-		doc:                d,
-		deleteSet:          DeleteSet{},
-		beforeState:        d.store.stateVector(),
-		changed:            map[*branch]*changedKeys{},
-		changedParentTypes: map[*branch][]*Event{},
-		Origin:             origin,
-		Local:              local,
+		doc:         d,
+		beforeState: d.store.clockVector(),
+		Origin:      origin,
+		Local:       local,
 	}
 	d.txn = t
 	d.cleanups = append(d.cleanups, t)
@@ -133,7 +153,7 @@ func (d *Doc) transact(f func(*Transaction), origin any, local bool) {
 			d.runCleanups()
 		}
 	}()
-	f(t)
+	return f(t)
 }
 
 // runCleanups finishes every queued transaction in order. Observers may
@@ -148,7 +168,7 @@ func (d *Doc) runCleanups() {
 
 func (d *Doc) cleanup(t *Transaction) {
 	t.deleteSet.normalize()
-	t.afterState = d.store.stateVector()
+	t.afterState = d.store.clockVector()
 	d.callObservers(t)
 	for _, h := range d.afterTxnHandlers {
 		h.f(t)
@@ -164,7 +184,7 @@ func (d *Doc) cleanup(t *Transaction) {
 	d.mergeNewStructs(t)
 	d.mergeSplitStructs(t)
 
-	if !t.Local && t.afterState[d.clientID] != t.beforeState[d.clientID] {
+	if !t.Local && t.afterState.get(d.clientID) != t.beforeState.get(d.clientID) {
 		// Another client used this client id; pick a new one, as yjs does.
 		d.clientID = randomClientID()
 	}
@@ -176,7 +196,7 @@ func (d *Doc) emitUpdate(t *Transaction) {
 		return
 	}
 	e := newEncoderV1()
-	writeClientsStructs(e, d.store, t.beforeState)
+	writeClientsStructsFrom(e, d.store, t.beforeState.get)
 	writeDeleteSet(e, t.deleteSet)
 	update := e.bytes()
 	for _, h := range d.updateHandlers {
@@ -221,8 +241,9 @@ func (d *Doc) tryMergeDeleteSet(ds DeleteSet) {
 
 // mergeNewStructs merges the structs each client added in the transaction.
 func (d *Doc) mergeNewStructs(t *Transaction) {
-	for client, clock := range t.afterState {
-		before := t.beforeState[client]
+	for _, cc := range t.afterState {
+		client, clock := cc.Client, cc.Clock
+		before := t.beforeState.get(client)
 		if before == clock {
 			continue
 		}

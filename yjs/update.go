@@ -1,6 +1,7 @@
 package yjs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -445,20 +446,22 @@ func writeStructs(e updateEncoder, structs []*item, client, clock uint64) {
 
 // writeClientsStructs writes every struct the store holds past sv.
 func writeClientsStructs(e updateEncoder, s *store, sv StateVector) {
-	sm := map[uint64]uint64{}
-	for client, clock := range sv {
-		if s.state(client) > clock {
-			sm[client] = clock
-		}
-	}
+	writeClientsStructsFrom(e, s, func(c uint64) uint64 { return sv[c] })
+}
+
+// writeClientsStructsFrom writes the structs of every client past the
+// clock that known returns for it.
+func writeClientsStructsFrom(e updateEncoder, s *store, known func(uint64) uint64) {
+	var from []ID
 	for client := range s.clients {
-		if _, ok := sv[client]; !ok {
-			sm[client] = 0
+		if clock := known(client); s.state(client) > clock {
+			from = append(from, ID{client, clock})
 		}
 	}
-	e.rest().WriteVarUint(uint64(len(sm)))
-	for _, client := range sortedClientsDesc(sm) {
-		writeStructs(e, s.clients[client], client, sm[client])
+	slices.SortFunc(from, func(a, b ID) int { return cmp.Compare(b.Client, a.Client) })
+	e.rest().WriteVarUint(uint64(len(from)))
+	for _, f := range from {
+		writeStructs(e, s.clients[f.Client], f.Client, f.Clock)
 	}
 }
 
