@@ -27,6 +27,7 @@ type config struct {
 	NotebookSize  int           // notebook size on disk, in bytes
 	OutputLines   int           // stream output lines per notebook code cell
 	Settle        time.Duration // wait after the first 200 before reading RSS
+	IdleWindow    time.Duration // idle time over which idle CPU use is measured
 	Legacy        bool          // offer no subprotocol on the kernel WebSocket
 	WorkDir       string        // parent of all sandboxes
 	PIDFile       string        // file that started pids are appended to

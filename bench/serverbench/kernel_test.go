@@ -33,6 +33,7 @@ func testConfig(t *testing.T) config {
 		Python: testPython, KernelspecDir: testKernelspec, KernelName: "python3",
 		Servers: []string{pythonName}, Starts: 1, KernelStarts: 1, Executes: 3, Warmup: 1,
 		ContentsRuns: 1, NotebookSize: 100000, OutputLines: 6, WorkDir: t.TempDir(),
+		IdleWindow: 100 * time.Millisecond,
 	}
 }
 
@@ -158,6 +159,9 @@ func TestRunAllJupyterServer(t *testing.T) {
 	}
 	if s.ExecuteCPUMs == nil || bare.ExecuteCPUMs == nil {
 		t.Error("execute CPU time not computed")
+	}
+	if s.IdleCPUMsPerS == nil || bare.IdleCPUMsPerS == nil {
+		t.Error("idle CPU time not computed")
 	}
 	if s.ContentsPutCPUMs == nil || s.ContentsGetCPUMs == nil {
 		t.Error("contents CPU time not computed")

@@ -86,6 +86,7 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 	fs.IntVar(&cfg.OutputLines, "output-lines", 6, "lines of the stream output of each code cell in the notebook")
 	notebookMB := fs.Float64("notebook-mb", 5, "size of the generated notebook on disk, in MB (10^6 bytes)")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "wait after the first 200 before reading the idle RSS")
+	fs.DurationVar(&cfg.IdleWindow, "idle", 5*time.Second, "idle time with a kernel connected over which idle CPU use is measured (0 skips it)")
 	fs.BoolVar(&cfg.Legacy, "legacy", false, "offer no subprotocol on the kernel WebSocket, forcing the legacy framing")
 	fs.StringVar(&cfg.WorkDir, "workdir", "", "parent folder of the sandboxes (default: a temporary folder, removed at exit)")
 	fs.StringVar(&cfg.PIDFile, "pidfile", "", "file that the pid of every started process is appended to")
@@ -148,6 +149,7 @@ func settings(cfg config) map[string]any {
 		"notebook_size": cfg.NotebookSize,
 		"output_lines":  cfg.OutputLines,
 		"settle":        cfg.Settle.String(),
+		"idle":          cfg.IdleWindow.String(),
 		"legacy":        cfg.Legacy,
 	}
 }

@@ -182,7 +182,40 @@ type executor struct {
 	times    []time.Duration
 	cpuStart time.Duration
 	cpu      *float64 // ms per timed request
+	idleCPU  *float64 // ms per second while connected and idle
 	err      error
+}
+
+// measureIdleCPU records the CPU time each executor's process uses per
+// second over cfg.IdleWindow, while its kernel is connected and no
+// request is sent.
+func measureIdleCPU(ctx context.Context, cfg config, execs []*executor) {
+	if cfg.IdleWindow <= 0 {
+		return
+	}
+	start := make([]time.Duration, len(execs))
+	for i, e := range execs {
+		start[i], e.err = cpuTime(e.pid)
+	}
+	began := time.Now()
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(cfg.IdleWindow):
+	}
+	seconds := time.Since(began).Seconds()
+	for i, e := range execs {
+		if e.err != nil {
+			continue
+		}
+		end, err := cpuTime(e.pid)
+		if err != nil {
+			e.err = err
+			continue
+		}
+		perSecond := float64(end-start[i]) / float64(time.Millisecond) / seconds
+		e.idleCPU = &perSecond
+	}
 }
 
 // cpuPerRequest returns the CPU time of pid since start divided by n, in
@@ -196,9 +229,9 @@ func cpuPerRequest(pid int, start time.Duration, n int) *float64 {
 	return &ms
 }
 
-// runExecutes opens a bare kernel and a kernel through each server, then
-// sends `1+1` cfg.Warmup times untimed and cfg.Executes times timed on
-// each. Every round sends one request on each connection, starting at a
+// runExecutes opens a bare kernel and a kernel through each server,
+// measures their idle CPU use, then sends `1+1` cfg.Warmup times untimed
+// and cfg.Executes times timed on each. Every round sends one request on each connection, starting at a
 // different connection each round, so that no client always goes first.
 func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareResult,
 	cs []*contender, log *slog.Logger) {
@@ -228,6 +261,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 		execs = append(execs, serverExecs[i])
 	}
 
+	measureIdleCPU(ctx, cfg, execs)
 	for round := range cfg.Warmup + cfg.Executes {
 		if ctx.Err() != nil {
 			break
@@ -260,6 +294,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 	}
 	bare.Execute = summarize(bareExec.times)
 	bare.ExecuteCPUMs = bareExec.cpu
+	bare.IdleCPUMsPerS = bareExec.idleCPU
 	if bareExec.err != nil {
 		failBare(bare, "execute", bareExec.err, log)
 	}
@@ -267,6 +302,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 	for i, c := range cs {
 		c.res.Execute = summarize(serverExecs[i].times)
 		c.res.ExecuteCPUMs = serverExecs[i].cpu
+		c.res.IdleCPUMsPerS = serverExecs[i].idleCPU
 		if serverExecs[i].err != nil {
 			c.fail("execute", serverExecs[i].err, log)
 		}

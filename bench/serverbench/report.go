@@ -143,15 +143,16 @@ func kernelTable(r results, py, jg *serverResult) table {
 func executeTable(r results, py, jg *serverResult) table {
 	t := table{
 		title:  fmt.Sprintf("1+1 execute round trip (%d sequential, after %d untimed)", setting(r, "executes"), setting(r, "warmup")),
-		header: []string{"client", "p50", "p99", "mean", "p50 above ZeroMQ", "CPU per request"},
+		header: []string{"client", "p50", "p99", "mean", "p50 above ZeroMQ", "CPU per request", "idle CPU per s"},
 	}
 	b := r.Bare.Execute
 	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.P99, b.N), ms(b.Mean, b.N), "-",
-		msPtr(r.Bare.ExecuteCPUMs) + " kernel"})
+		msPtr(r.Bare.ExecuteCPUMs) + " kernel", msPtr(r.Bare.IdleCPUMsPerS) + " kernel"})
 	for _, s := range r.Servers {
 		e := s.Execute
 		t.rows = append(t.rows, []string{s.Name + ", " + s.Subprotocol, ms(e.Median, e.N), ms(e.P99, e.N),
-			ms(e.Mean, e.N), ms(e.Median-b.Median, min(e.N, b.N)), msPtr(s.ExecuteCPUMs) + " server"})
+			ms(e.Mean, e.N), ms(e.Median-b.Median, min(e.N, b.N)), msPtr(s.ExecuteCPUMs) + " server",
+			msPtr(s.IdleCPUMsPerS) + " server"})
 	}
 	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) { return s.Execute.Median, s.Execute.N > 0 })
 	have := jg != nil && jg.Execute.N > 0 && b.N > 0

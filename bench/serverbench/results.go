@@ -29,7 +29,10 @@ type bareResult struct {
 	// ExecuteCPUMs is the CPU time of the kernel process per timed
 	// request, in milliseconds.
 	ExecuteCPUMs *float64 `json:"execute_kernel_cpu_ms"`
-	Errors       []string `json:"errors,omitempty"`
+	// IdleCPUMsPerS is the CPU time of the idle kernel process per
+	// second, in milliseconds, while the client is connected.
+	IdleCPUMsPerS *float64 `json:"idle_kernel_cpu_ms_per_s"`
+	Errors        []string `json:"errors,omitempty"`
 }
 
 // serverResult holds the figures of one server. A failed step has an entry
@@ -50,8 +53,13 @@ type serverResult struct {
 	ContentsGet      summary  `json:"contents_get"`
 	// CPU time of the server process per timed request, in milliseconds,
 	// in steps of clockTick summed over all requests. Kernels are
-	// separate processes and not counted.
-	ExecuteCPUMs     *float64 `json:"execute_server_cpu_ms"`
+	// separate processes and not counted. The execute figure covers the
+	// whole phase, so it includes what the server uses while the other
+	// clients take their turns (IdleCPUMsPerS).
+	ExecuteCPUMs *float64 `json:"execute_server_cpu_ms"`
+	// IdleCPUMsPerS is the CPU time of the server process per second, in
+	// milliseconds, while one kernel WebSocket is connected and idle.
+	IdleCPUMsPerS    *float64 `json:"idle_server_cpu_ms_per_s"`
 	ContentsPutCPUMs *float64 `json:"contents_put_server_cpu_ms"`
 	ContentsGetCPUMs *float64 `json:"contents_get_server_cpu_ms"`
 	NotebookBytes    int64    `json:"notebook_bytes"`
