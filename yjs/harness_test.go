@@ -351,6 +351,80 @@ func docJSON(d *Doc, roots map[string]string) (map[string]any, map[string]any) {
 
 var _ = testing.Verbose
 
+// eventLog collects deep events of a document's roots in the form the
+// oracle reports them.
+type eventLog struct{ batches []any }
+
+// observeRoots registers deep observers on the named roots of d.
+func observeRoots(d *Doc, roots map[string]string) *eventLog {
+	log := &eventLog{}
+	for name, kind := range roots {
+		name := name
+		f := func(events []*Event) {
+			var described []any
+			for _, e := range events {
+				described = append(described, describeEvent(e))
+			}
+			log.batches = append(log.batches, map[string]any{"root": name, "events": described})
+		}
+		switch r := rootOf(d, name, kind).(type) {
+		case *Text:
+			r.ObserveDeep(f)
+		case *Map:
+			r.ObserveDeep(f)
+		case *Array:
+			r.ObserveDeep(f)
+		case *XMLFragment:
+			r.ObserveDeep(f)
+		}
+	}
+	return log
+}
+
+// take returns the batches collected so far, JSON-decoded, and resets.
+func (l *eventLog) take() []any {
+	out := roundTripJSON(l.batches)
+	l.batches = nil
+	if out == nil {
+		return []any{}
+	}
+	return out.([]any)
+}
+
+func describeEvent(e *Event) map[string]any {
+	keys := map[string]any{}
+	for k, kc := range e.Keys() {
+		m := map[string]any{"action": kc.Action}
+		if _, undef := kc.OldValue.(Undefined); !undef {
+			m["oldValue"] = canonicalBytes(ToJSONValue(kc.OldValue))
+		}
+		keys[k] = m
+	}
+	out := map[string]any{"path": e.Path(), "keys": keys}
+	switch e.target.kind {
+	case KindMap, KindXMLHook:
+	case KindText, KindXMLText:
+		out["delta"] = canonicalDelta(e.Delta())
+	default:
+		var delta []any
+		for _, d := range e.Delta() {
+			switch {
+			case d.Insert != nil:
+				delta = append(delta, map[string]any{"insert": canonicalBytes(ToJSONValue(d.Insert))})
+			case d.Delete > 0:
+				delta = append(delta, map[string]any{"delete": d.Delete})
+			default:
+				delta = append(delta, map[string]any{"retain": d.Retain})
+			}
+		}
+		if delta == nil {
+			delta = []any{}
+		}
+		out["delta"] = delta
+	}
+	return out
+}
+
 func jsonDecode(v any, out any) error {
 	b, err := json.Marshal(v)
 	if err != nil {

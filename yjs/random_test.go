@@ -23,6 +23,7 @@ type replica struct {
 	name   string
 	client uint64
 	doc    *Doc // nil for yjs-only peers
+	events *eventLog
 	inbox  [][]byte
 	cut    bool // partitioned: receives nothing while set
 }
@@ -52,9 +53,9 @@ func runRandom(t *testing.T, o *oracle, seed uint64, nSteps int) {
 		r := &replica{name: fmt.Sprintf("%sr%d", prefix, i), client: uint64(10+i) * 7919 % 1000}
 		if i < 3 {
 			r.doc = NewDoc(WithClientID(r.client), WithGC(i != 2))
-			for n, k := range randomRoots {
-				rootOf(r.doc, n, k)
-			}
+			// The oracle observes every root, and computing a text delta
+			// may delete redundant formats, so the Go side observes too.
+			r.events = observeRoots(r.doc, randomRoots)
 		}
 		o.call(t, map[string]any{"op": "new", "doc": r.name, "client": r.client,
 			"gc": r.doc == nil || r.doc.GC(), "roots": randomRoots}, nil)
@@ -122,7 +123,10 @@ func deliverTo(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *repl
 	i := rng.IntN(len(r.inbox))
 	u := r.inbox[i]
 	r.inbox = slices.Delete(r.inbox, i, i+1)
-	yr := struct{ Updates []string }{[]string{}}
+	yr := struct {
+		Updates []string
+		Events  []any
+	}{Updates: []string{}, Events: []any{}}
 	o.call(t, map[string]any{"op": "apply", "doc": r.name, "update": hexOf(u)}, &yr)
 	if r.doc == nil {
 		return
@@ -140,6 +144,9 @@ func deliverTo(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *repl
 		t.Fatalf("%s: updates emitted while applying (-yjs +go):\n%s\nyjs items:\n%s\ngo items:\n%s",
 			r.name, diff, strings.Join(items.Items, "\n"), strings.Join(debugItems(r.doc.GetText("t").b), "\n"))
 	}
+	if diff := cmp.Diff(yr.Events, r.events.take()); diff != "" {
+		t.Fatalf("%s: events while applying (-yjs +go):\n%s", r.name, diff)
+	}
 }
 
 func randomEdit(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *replica) {
@@ -147,7 +154,10 @@ func randomEdit(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *rep
 	if len(edits) == 0 {
 		return
 	}
-	yr := struct{ Updates []string }{[]string{}}
+	yr := struct {
+		Updates []string
+		Events  []any
+	}{Updates: []string{}, Events: []any{}}
 	o.call(t, map[string]any{"op": "edit", "doc": r.name, "edits": roundTripJSON(edits)}, &yr)
 	updates := make([][]byte, len(yr.Updates))
 	for i, u := range yr.Updates {
@@ -172,6 +182,9 @@ func randomEdit(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *rep
 		}
 		if diff := cmp.Diff(yr.Updates, got); diff != "" {
 			t.Fatalf("%s: update of edits %v (-yjs +go):\n%s", r.name, edits, diff)
+		}
+		if diff := cmp.Diff(yr.Events, r.events.take()); diff != "" {
+			t.Fatalf("%s: events of edits %v (-yjs +go):\n%s", r.name, edits, diff)
 		}
 	}
 	broadcast(rng, reps, r, updates)

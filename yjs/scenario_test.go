@@ -32,6 +32,11 @@ type step struct {
 	// apply or sync step applied.
 	Updates []string `json:"updates,omitempty"`
 	Apply   []string `json:"apply,omitempty"`
+	// Events are the deep events of the step's transactions, as the
+	// oracle describes them.
+	Events []any `json:"events,omitempty"`
+	// Raw is an update, in hex, that the step applies as it is.
+	Raw string `json:"raw,omitempty"`
 }
 
 type peerState struct {
@@ -76,10 +81,16 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 		doc := prefix + s.Peer
 		switch {
 		case s.Edits != nil:
-			var r struct{ Updates []string }
+			var r struct {
+				Updates []string
+				Events  []any
+			}
 			o.call(t, map[string]any{"op": "edit", "doc": doc, "edits": s.Edits}, &r)
 			s.Updates = r.Updates
+			s.Events = r.Events
 			all = append(all, r.Updates...)
+		case s.Raw != "":
+			s.Apply = []string{s.Raw}
 		case s.ApplyStep != nil:
 			s.Apply = sc.Steps[*s.ApplyStep].Updates
 		case s.SyncFrom != "":
@@ -94,7 +105,9 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 			}
 		}
 		for _, u := range s.Apply {
-			o.call(t, map[string]any{"op": "apply", "doc": doc, "update": u, "v2": s.V2}, nil)
+			var r struct{ Events []any }
+			o.call(t, map[string]any{"op": "apply", "doc": doc, "update": u, "v2": s.V2}, &r)
+			s.Events = append(s.Events, r.Events...)
 		}
 		if i == 0 && sc.DiffSV == "" {
 			var st struct{ SV string }
@@ -150,11 +163,10 @@ func roundTripScenario(t *testing.T, sc scenario) scenario {
 func replay(t *testing.T, sc scenario) map[string]*Doc {
 	t.Helper()
 	docs := map[string]*Doc{}
+	logs := map[string]*eventLog{}
 	for _, p := range sc.Peers {
 		d := NewDoc(WithClientID(p.Client), WithGC(!p.NoGC))
-		for name, kind := range sc.Roots {
-			rootOf(d, name, kind)
-		}
+		logs[p.Name] = observeRoots(d, sc.Roots)
 		docs[p.Name] = d
 	}
 	for i, s := range sc.Steps {
@@ -194,6 +206,13 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 			if err != nil {
 				t.Fatalf("step %d: applying update: %v", i, err)
 			}
+		}
+		want := s.Events
+		if want == nil {
+			want = []any{}
+		}
+		if diff := cmp.Diff(want, logs[s.Peer].take()); diff != "" {
+			t.Errorf("step %d: events (-yjs +go):\n%s", i, diff)
 		}
 	}
 	for _, p := range sc.Peers {

@@ -58,6 +58,17 @@ const value = (v) => {
   return v
 }
 
+// describeEvent returns what the Go tests compare of a deep event: the
+// path from the observed root, the changed keys and, for lists and texts,
+// the delta.
+const describeEvent = (e) => {
+  const keys = {}
+  e.keys.forEach((change, key) => { keys[key] = canonical({ action: change.action, oldValue: change.oldValue }) })
+  const out = { path: e.path, keys }
+  if (!(e.target instanceof Y.Map)) out.delta = canonical(e.delta)
+  return out
+}
+
 const attrs = (a) => a === undefined || a === null ? undefined : value(a)
 
 const applyEdit = (doc, e) => {
@@ -83,10 +94,15 @@ const handlers = {
   new: (r) => {
     const doc = new Y.Doc({ gc: r.gc !== false })
     doc.clientID = r.client
-    const entry = { doc, updates: [] }
+    const entry = { doc, updates: [], events: [] }
     doc.on('update', (u) => entry.updates.push(toHex(u)))
     docs.set(r.doc, entry)
-    for (const [name, kind] of Object.entries(r.roots || {})) getRoot(doc, name, kind)
+    for (const name of Object.keys(r.roots || {}).sort()) {
+      const root = getRoot(doc, name, r.roots[name])
+      root.observeDeep((events) => {
+        entry.events.push({ root: name, events: events.map(describeEvent) })
+      })
+    }
     return {}
   },
   // edit {doc, edits: [...]}: all edits in one transaction; returns the
@@ -94,16 +110,18 @@ const handlers = {
   edit: (r) => {
     const entry = docs.get(r.doc)
     entry.updates = []
+    entry.events = []
     entry.doc.transact(() => { for (const e of r.edits) applyEdit(entry.doc, e) })
-    return { updates: entry.updates }
+    return { updates: entry.updates, events: entry.events }
   },
   // apply {doc, update, v2}
   apply: (r) => {
     const entry = docs.get(r.doc)
     entry.updates = []
+    entry.events = []
     if (r.v2) Y.applyUpdateV2(entry.doc, fromHex(r.update))
     else Y.applyUpdate(entry.doc, fromHex(r.update))
-    return { updates: entry.updates }
+    return { updates: entry.updates, events: entry.events }
   },
   // state {doc, sv, roots}: full or diff state, state vector and JSON.
   state: (r) => {
