@@ -27,7 +27,9 @@ type step struct {
 	Edits     []edit `json:"edits,omitempty"`
 	ApplyStep *int   `json:"applyStep,omitempty"`
 	SyncFrom  string `json:"syncFrom,omitempty"`
-	V2        bool   `json:"v2,omitempty"`
+	Full      bool   `json:"full,omitempty"` // sync the whole state, ignoring Peer's
+
+	V2 bool `json:"v2,omitempty"`
 	// Recorded by yjs: the updates an edit step emitted and the updates an
 	// apply or sync step applied.
 	Updates []string `json:"updates,omitempty"`
@@ -98,6 +100,9 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 				SV, Update, UpdateV2 string
 			}
 			o.call(t, map[string]any{"op": "state", "doc": doc}, &mine)
+			if s.Full {
+				mine.SV = "00"
+			}
 			o.call(t, map[string]any{"op": "state", "doc": prefix + s.SyncFrom, "sv": mine.SV}, &theirs)
 			s.Apply = []string{theirs.Update}
 			if s.V2 {
@@ -191,7 +196,11 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 				t.Errorf("step %d: updates of edits (-yjs +go):\n%s", i, diff)
 			}
 		case s.SyncFrom != "" && !s.V2:
-			ours := docs[s.SyncFrom].EncodeStateAsUpdate(d.StateVector())
+			sv := d.StateVector()
+			if s.Full {
+				sv = nil
+			}
+			ours := docs[s.SyncFrom].EncodeStateAsUpdate(sv)
 			if diff := cmp.Diff(s.Apply[0], hexOf(ours)); diff != "" {
 				t.Errorf("step %d: sync update from %s (-yjs +go):\n%s", i, s.SyncFrom, diff)
 			}

@@ -2,6 +2,7 @@ package yjs
 
 import (
 	"fmt"
+	"github.com/jupygo/jupygo/yjs/lib0"
 	"math/rand/v2"
 	"strings"
 )
@@ -270,8 +271,142 @@ func scenarios() []scenario {
 			),
 		},
 		largeText(),
+		wireScenario(),
+		{
+			// b holds the first three units of a's item when a's full state,
+			// one merged item, arrives: only the tail is integrated.
+			Name: "delivery/overlapping-structs", Roots: textRoot, Peers: peers(1, 2),
+			Steps: steps(
+				ed("a", insText(t, 0, "hel")),
+				deliver("b", 0),
+				ed("a", insText(t, 3, "lo")),
+				ed("b", insText(t, 3, "!")),
+				step{Peer: "b", SyncFrom: "a", Full: true},
+				step{Peer: "a", SyncFrom: "b", Full: true},
+			),
+		},
 	}
 	return all
+}
+
+// rawUpdate builds an update by hand: f writes the struct part.
+func rawUpdate(f func(e *lib0.Encoder)) string {
+	e := &lib0.Encoder{}
+	f(e)
+	return hexOf(e.Bytes())
+}
+
+// wireScenario applies hand-made updates with content and structs that the
+// yjs API no longer produces or produces only in merged updates: legacy
+// JSON content, GC structs, Skip structs, an XML hook, a parent that is no
+// type, and deletions and structs that arrive before what they depend on.
+func wireScenario() scenario {
+	item := func(e *lib0.Encoder, info byte) { e.WriteUint8(info) }
+	root := func(e *lib0.Encoder, name string) {
+		e.WriteVarUint(1)
+		e.WriteVarString(name)
+	}
+	block := func(e *lib0.Encoder, n, client, clock uint64) {
+		e.WriteVarUint(n)
+		e.WriteVarUint(client)
+		e.WriteVarUint(clock)
+	}
+	legacyJSON := rawUpdate(func(e *lib0.Encoder) {
+		e.WriteVarUint(1)
+		block(e, 1, 5, 0)
+		item(e, refJSON)
+		root(e, "a")
+		e.WriteVarUint(3)
+		e.WriteVarString(`{"x":[1,"y"]}`)
+		e.WriteVarString("undefined")
+		e.WriteVarString("2.5e-7")
+		e.WriteVarUint(0)
+	})
+	gcThenItem := rawUpdate(func(e *lib0.Encoder) {
+		e.WriteVarUint(1)
+		block(e, 2, 6, 0)
+		item(e, refGC)
+		e.WriteVarUint(2)
+		item(e, 0x80|refAny) // origin inside the GC: becomes GC as well
+		e.WriteVarUint(6)
+		e.WriteVarUint(1)
+		e.WriteVarUint(1)
+		e.WriteAny(7.0)
+		e.WriteVarUint(0)
+	})
+	hook := rawUpdate(func(e *lib0.Encoder) {
+		e.WriteVarUint(1)
+		block(e, 3, 7, 0)
+		item(e, 0x20|refType)
+		root(e, "m")
+		e.WriteVarString("hook")
+		e.WriteVarUint(uint64(KindXMLHook))
+		e.WriteVarString("h")
+		item(e, 0x20|refAny) // entry of the hook, parent given by ID
+		e.WriteVarUint(0)
+		e.WriteVarUint(7)
+		e.WriteVarUint(0)
+		e.WriteVarString("k")
+		e.WriteVarUint(1)
+		e.WriteAny("v")
+		item(e, 0x20|refAny) // parent (7,1) is not a type: becomes GC
+		e.WriteVarUint(0)
+		e.WriteVarUint(7)
+		e.WriteVarUint(1)
+		e.WriteVarString("k")
+		e.WriteVarUint(1)
+		e.WriteAny("lost")
+		e.WriteVarUint(0)
+	})
+	skipThenItem := rawUpdate(func(e *lib0.Encoder) {
+		e.WriteVarUint(1)
+		block(e, 2, 9, 0)
+		item(e, refSkip)
+		e.WriteVarUint(2)
+		item(e, 0x80|refString) // waits for 9:0..1
+		e.WriteVarUint(9)
+		e.WriteVarUint(1)
+		e.WriteVarString("later")
+		e.WriteVarUint(0)
+	})
+	missingPart := rawUpdate(func(e *lib0.Encoder) {
+		e.WriteVarUint(1)
+		block(e, 1, 9, 0)
+		item(e, refString)
+		root(e, "t")
+		e.WriteVarString("ab")
+		e.WriteVarUint(0)
+	})
+	deleteFirst := rawUpdate(func(e *lib0.Encoder) {
+		e.WriteVarUint(0)
+		e.WriteVarUint(1)
+		e.WriteVarUint(10)
+		e.WriteVarUint(1)
+		e.WriteVarUint(1)
+		e.WriteVarUint(2)
+	})
+	deletedLater := rawUpdate(func(e *lib0.Encoder) {
+		e.WriteVarUint(1)
+		block(e, 1, 10, 0)
+		item(e, refString)
+		root(e, "t")
+		e.WriteVarString("wxyz")
+		e.WriteVarUint(0)
+	})
+	raw := func(peer, u string) step { return step{Peer: peer, Raw: u} }
+	return scenario{
+		Name:  "wire/hand-made-updates",
+		Roots: map[string]string{"a": "array", "m": "map", "t": "text"},
+		Peers: peers(1, 2),
+		Steps: steps(
+			raw("a", legacyJSON), raw("a", gcThenItem), raw("a", hook),
+			raw("a", skipThenItem), raw("a", deleteFirst),
+			syncStep("b", "a"),
+			raw("a", missingPart), raw("a", deletedLater),
+			ed("a", arrIns(arrayT("a"), 1, "local")),
+			syncAll("a", "b"),
+		),
+	}
 }
 
 // largeText builds a text of a few thousand characters from pseudo-random
