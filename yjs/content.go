@@ -219,11 +219,11 @@ func (c *contentString) mergeWith(right content) bool {
 
 func (c *contentString) write(e updateEncoder, offset int) {
 	if offset == 0 {
-		e.writeString(string(c.b))
+		e.writeUTF8(c.b)
 		return
 	}
 	_, right := splitUTF16(c.b, c.n, offset)
-	e.writeString(string(right))
+	e.writeUTF8(right)
 }
 
 const replacementChar = "\uFFFD"

@@ -8,7 +8,7 @@ import (
 // store is the struct store: for every client, its structs sorted by clock
 // without gaps, so a clock is found by binary search.
 type store struct {
-	clients map[uint64][]*item
+	clients map[uint64]*structList
 	// pendingStructs holds structs that wait for missing dependencies, as a
 	// V1 update, with the lowest clock missing per client.
 	pendingStructs []byte
@@ -19,16 +19,16 @@ type store struct {
 }
 
 func newStore() *store {
-	return &store{clients: map[uint64][]*item{}}
+	return &store{clients: map[uint64]*structList{}}
 }
 
 // state returns the next clock expected from client.
 func (s *store) state(client uint64) uint64 {
-	structs := s.clients[client]
-	if len(structs) == 0 {
+	l := s.clients[client]
+	if l == nil || l.len() == 0 {
 		return 0
 	}
-	last := structs[len(structs)-1]
+	last := l.last()
 	return last.id.Clock + uint64(last.length)
 }
 
@@ -74,26 +74,30 @@ func (v clockVector) stateVector() StateVector {
 
 // add appends a struct that continues its client's clock.
 func (s *store) add(it *item) {
-	structs := s.clients[it.id.Client]
-	if n := len(structs); n > 0 {
-		last := structs[n-1]
-		if last.id.Clock+uint64(last.length) != it.id.Clock {
-			panic("yjs: struct added out of order")
-		}
+	l := s.clients[it.id.Client]
+	if l == nil {
+		l = &structList{}
+		s.clients[it.id.Client] = l
+	} else if s.state(it.id.Client) != it.id.Clock {
+		panic("yjs: struct added out of order")
 	}
-	s.clients[it.id.Client] = append(structs, it)
+	l.push(it)
 }
 
-// findIndex returns the index of the struct containing clock. It starts
-// with a guess from the clock's share of the total, as most lookups are
-// near the end or spread evenly.
+// findIndex returns the index of the struct containing clock in structs,
+// a run of consecutive structs. It starts with a guess from the clock's
+// share of the run, as clocks are often spread evenly.
 func findIndex(structs []*item, clock uint64) int {
 	left, right := 0, len(structs)-1
 	last := structs[right]
 	if last.id.Clock == clock {
 		return right
 	}
-	mid := int(float64(clock) / float64(last.id.Clock+uint64(last.length)-1) * float64(right))
+	first := structs[0].id.Clock
+	mid := 0
+	if span := last.id.Clock + uint64(last.length) - 1 - first; span > 0 && clock >= first {
+		mid = int(float64(clock-first) / float64(span) * float64(right))
+	}
 	for left <= right {
 		if mid < left || mid > right {
 			mid = (left + right) / 2
@@ -115,19 +119,18 @@ func findIndex(structs []*item, clock uint64) int {
 // find returns the struct that contains id. The caller must know that the
 // store holds id.
 func (s *store) find(id ID) *item {
-	structs := s.clients[id.Client]
-	return structs[findIndex(structs, id.Clock)]
+	l := s.clients[id.Client]
+	return l.at(l.findIndex(id.Clock))
 }
 
 // findIndexCleanStart returns the index of the struct that starts at clock,
 // splitting the Item that contains it if needed.
 func (s *store) findIndexCleanStart(t *Transaction, client uint64, clock uint64) int {
-	structs := s.clients[client]
-	i := findIndex(structs, clock)
-	it := structs[i]
+	l := s.clients[client]
+	i := l.findIndex(clock)
+	it := l.at(i)
 	if it.id.Clock < clock && !it.isGC() {
-		right := it.split(t, int(clock-it.id.Clock))
-		s.clients[client] = slices.Insert(structs, i+1, right)
+		l.insert(i+1, it.split(t, int(clock-it.id.Clock)))
 		return i + 1
 	}
 	return i
@@ -136,17 +139,16 @@ func (s *store) findIndexCleanStart(t *Transaction, client uint64, clock uint64)
 // getItemCleanStart returns the struct starting at id, splitting as needed.
 func (s *store) getItemCleanStart(t *Transaction, id ID) *item {
 	i := s.findIndexCleanStart(t, id.Client, id.Clock)
-	return s.clients[id.Client][i]
+	return s.clients[id.Client].at(i)
 }
 
 // getItemCleanEnd returns the struct ending at id, splitting as needed.
 func (s *store) getItemCleanEnd(t *Transaction, id ID) *item {
-	structs := s.clients[id.Client]
-	i := findIndex(structs, id.Clock)
-	it := structs[i]
+	l := s.clients[id.Client]
+	i := l.findIndex(id.Clock)
+	it := l.at(i)
 	if id.Clock != it.id.Clock+uint64(it.length)-1 && !it.isGC() {
-		right := it.split(t, int(id.Clock-it.id.Clock)+1)
-		s.clients[id.Client] = slices.Insert(structs, i+1, right)
+		l.insert(i+1, it.split(t, int(id.Clock-it.id.Clock)+1))
 	}
 	return it
 }
@@ -158,16 +160,16 @@ func (s *store) iterateStructs(t *Transaction, client uint64, clock, n uint64, f
 		return
 	}
 	end := clock + n
+	l := s.clients[client]
 	i := s.findIndexCleanStart(t, client, clock)
 	for {
-		it := s.clients[client][i]
+		it := l.at(i)
 		i++
 		if end < it.id.Clock+uint64(it.length) {
 			s.findIndexCleanStart(t, client, end)
 		}
 		f(it)
-		structs := s.clients[client]
-		if i >= len(structs) || structs[i].id.Clock >= end {
+		if i >= l.len() || l.at(i).id.Clock >= end {
 			return
 		}
 	}
@@ -176,20 +178,21 @@ func (s *store) iterateStructs(t *Transaction, client uint64, clock, n uint64, f
 // deleteSet returns the delete set of everything deleted in the store.
 func (s *store) deleteSet() DeleteSet {
 	ds := DeleteSet{}
-	for client, structs := range s.clients {
+	for client, l := range s.clients {
 		var ranges []DeleteRange
-		for i := 0; i < len(structs); i++ {
-			it := structs[i]
-			if !it.deleted() {
-				continue
+		open := false // whether the last range is still being extended
+		l.each(0, func(it *item) bool {
+			switch {
+			case !it.deleted():
+				open = false
+			case open:
+				ranges[len(ranges)-1].Len += uint64(it.length)
+			default:
+				ranges = append(ranges, DeleteRange{it.id.Clock, uint64(it.length)})
+				open = true
 			}
-			r := DeleteRange{it.id.Clock, uint64(it.length)}
-			for i+1 < len(structs) && structs[i+1].deleted() {
-				i++
-				r.Len += uint64(structs[i].length)
-			}
-			ranges = append(ranges, r)
-		}
+			return true
+		})
 		if len(ranges) > 0 {
 			ds[client] = ranges
 		}

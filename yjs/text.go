@@ -418,8 +418,7 @@ func iterateDeletedStructs(t *Transaction, f func(*item)) {
 	s := t.doc.store
 	ds := t.deleteSet
 	for _, client := range t.dsOrder {
-		structs := s.clients[client]
-		if len(structs) == 0 {
+		if s.clients[client] == nil {
 			continue
 		}
 		state := s.state(client)

@@ -1,7 +1,5 @@
 package yjs
 
-import "slices"
-
 // Transaction groups changes to a Doc. Observers run and the update is
 // emitted when the outermost transaction ends. A Transaction is valid only
 // inside the function given to Doc.Transact and the observers it triggers.
@@ -207,19 +205,19 @@ func (d *Doc) emitUpdate(t *Transaction) {
 // tryGCDeleteSet drops the content of items deleted in the transaction.
 func (d *Doc) tryGCDeleteSet(ds DeleteSet) {
 	for client, ranges := range ds {
-		structs := d.store.clients[client]
+		l := d.store.clients[client]
 		for di := len(ranges) - 1; di >= 0; di-- {
 			r := ranges[di]
 			end := r.Clock + r.Len
-			for si := findIndex(structs, r.Clock); si < len(structs); si++ {
-				it := structs[si]
+			l.each(l.findIndex(r.Clock), func(it *item) bool {
 				if it.id.Clock >= end {
-					break
+					return false
 				}
 				if !it.isGC() && it.deleted() && !it.keep() {
 					it.gc(d.store, false)
 				}
-			}
+				return true
+			})
 		}
 	}
 }
@@ -230,9 +228,9 @@ func (d *Doc) tryMergeDeleteSet(ds DeleteSet) {
 	for client, ranges := range ds {
 		for di := len(ranges) - 1; di >= 0; di-- {
 			r := ranges[di]
-			structs := d.store.clients[client]
-			si := min(len(structs)-1, 1+findIndex(structs, r.Clock+r.Len-1))
-			for si > 0 && d.store.clients[client][si].id.Clock >= r.Clock {
+			l := d.store.clients[client]
+			si := min(l.len()-1, 1+l.findIndex(r.Clock+r.Len-1))
+			for si > 0 && l.at(si).id.Clock >= r.Clock {
 				si -= 1 + d.store.tryMergeWithLefts(client, si)
 			}
 		}
@@ -247,9 +245,9 @@ func (d *Doc) mergeNewStructs(t *Transaction) {
 		if before == clock {
 			continue
 		}
-		structs := d.store.clients[client]
-		first := max(findIndex(structs, before), 1)
-		for i := len(d.store.clients[client]) - 1; i >= first; {
+		l := d.store.clients[client]
+		first := max(l.findIndex(before), 1)
+		for i := l.len() - 1; i >= first; {
 			i -= 1 + d.store.tryMergeWithLefts(client, i)
 		}
 	}
@@ -259,9 +257,9 @@ func (d *Doc) mergeNewStructs(t *Transaction) {
 func (d *Doc) mergeSplitStructs(t *Transaction) {
 	for i := len(t.mergeStructs) - 1; i >= 0; i-- {
 		id := t.mergeStructs[i].id
-		structs := d.store.clients[id.Client]
-		pos := findIndex(structs, id.Clock)
-		if pos+1 < len(structs) {
+		l := d.store.clients[id.Client]
+		pos := l.findIndex(id.Clock)
+		if pos+1 < l.len() {
 			if d.store.tryMergeWithLefts(id.Client, pos+1) > 1 {
 				continue
 			}
@@ -275,9 +273,9 @@ func (d *Doc) mergeSplitStructs(t *Transaction) {
 // tryMergeWithLefts merges the struct at pos into its left neighbours as
 // far as possible and returns how many structs were merged away.
 func (s *store) tryMergeWithLefts(client uint64, pos int) int {
-	structs := s.clients[client]
-	right := structs[pos]
-	left := structs[pos-1]
+	l := s.clients[client]
+	right := l.at(pos)
+	left := l.at(pos - 1)
 	i := pos
 	for ; i > 0; i-- {
 		if left.deleted() != right.deleted() || left.kind() != right.kind() || !left.mergeWith(right) {
@@ -288,12 +286,12 @@ func (s *store) tryMergeWithLefts(client uint64, pos int) int {
 		}
 		right = left
 		if i-2 >= 0 {
-			left = structs[i-2]
+			left = l.at(i - 2)
 		}
 	}
 	merged := pos - i
 	if merged > 0 {
-		s.clients[client] = slices.Delete(structs, pos+1-merged, pos+1)
+		l.remove(pos+1-merged, pos+1)
 	}
 	return merged
 }

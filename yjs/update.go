@@ -358,7 +358,7 @@ func encodeRest(rest map[uint64][]*item) []byte {
 	e := newEncoderV1()
 	e.rest().WriteVarUint(uint64(len(rest)))
 	for _, client := range sortedClientsDesc(rest) {
-		writeStructs(e, rest[client], client, 0)
+		writeStructSlice(e, rest[client], client)
 	}
 	e.rest().WriteVarUint(0) // no deletes
 	return e.bytes()
@@ -395,17 +395,15 @@ func applyDeleteSet(t *Transaction, s *store, ds DeleteSet, order []uint64) []by
 // deleteRange deletes the units [clock, end) of client that the store
 // holds, splitting items at both ends.
 func deleteRange(t *Transaction, s *store, client, clock, end uint64) {
-	structs := s.clients[client]
-	index := findIndex(structs, clock)
-	it := structs[index]
+	l := s.clients[client]
+	index := l.findIndex(clock)
+	it := l.at(index)
 	if !it.deleted() && it.id.Clock < clock {
-		right := it.split(t, int(clock-it.id.Clock))
-		structs = insertAt(structs, index+1, right)
-		s.clients[client] = structs
+		l.insert(index+1, it.split(t, int(clock-it.id.Clock)))
 		index++
 	}
-	for index < len(structs) {
-		it = structs[index]
+	for index < l.len() {
+		it = l.at(index)
 		index++
 		if it.id.Clock >= end {
 			break
@@ -414,32 +412,35 @@ func deleteRange(t *Transaction, s *store, client, clock, end uint64) {
 			continue
 		}
 		if end < it.id.Clock+uint64(it.length) {
-			right := it.split(t, int(end-it.id.Clock))
-			structs = insertAt(structs, index, right)
-			s.clients[client] = structs
+			l.insert(index, it.split(t, int(end-it.id.Clock)))
 		}
 		it.delete(t)
 	}
 }
 
-func insertAt(s []*item, i int, it *item) []*item {
-	s = append(s, nil)
-	copy(s[i+1:], s[i:])
-	s[i] = it
-	return s
-}
-
 // writeStructs writes the structs of client from clock on.
-func writeStructs(e updateEncoder, structs []*item, client, clock uint64) {
-	clock = max(clock, structs[0].id.Clock)
-	start := findIndex(structs, clock)
+func writeStructs(e updateEncoder, l *structList, client, clock uint64) {
+	clock = max(clock, l.at(0).id.Clock)
+	start := l.findIndex(clock)
 	rest := e.rest()
-	rest.WriteVarUint(uint64(len(structs) - start))
+	rest.WriteVarUint(uint64(l.len() - start))
 	e.writeClient(client)
 	rest.WriteVarUint(clock)
-	first := structs[start]
-	first.write(e, int(clock-first.id.Clock))
-	for _, it := range structs[start+1:] {
+	offset := int(clock - l.at(start).id.Clock)
+	l.each(start, func(it *item) bool {
+		it.write(e, offset)
+		offset = 0
+		return true
+	})
+}
+
+// writeStructSlice writes decoded structs of client, all of them.
+func writeStructSlice(e updateEncoder, structs []*item, client uint64) {
+	rest := e.rest()
+	rest.WriteVarUint(uint64(len(structs)))
+	e.writeClient(client)
+	rest.WriteVarUint(structs[0].id.Clock)
+	for _, it := range structs {
 		it.write(e, 0)
 	}
 }
