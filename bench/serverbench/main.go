@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) == 2 && args[0] == "-report" {
+		return printSaved(args[1])
+	}
 	cfg, outDir, timeout, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -70,16 +74,34 @@ func run(args []string) error {
 	return nil
 }
 
+// printSaved prints the report of a results file written by an earlier run.
+func printSaved(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading results: %w", err)
+	}
+	var r results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("reading results %s: %w", path, err)
+	}
+	writeReport(os.Stdout, r)
+	return nil
+}
+
 func parseFlags(args []string) (config, string, time.Duration, error) {
 	var cfg config
 	fs := flag.NewFlagSet("serverbench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: serverbench [flags]\n       serverbench -report RESULTS.json\n\nflags:")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&cfg.Python, "python", "/usr/bin/python3", "Python interpreter that has jupyter_server and ipykernel")
 	fs.StringVar(&cfg.Jupygo, "jupygo", "bin/jupygo", "jupygo binary")
 	servers := fs.String("servers", "jupyter-server,jupygo", "comma-separated servers to measure: jupyter-server, jupygo")
 	fs.StringVar(&cfg.KernelspecDir, "kernelspec", "/usr/share/jupyter/kernels/python3", "kernelspec folder of the bare kernel")
 	fs.StringVar(&cfg.KernelName, "kernel", "python3", "kernelspec name sent to POST /api/kernels")
 	fs.IntVar(&cfg.Starts, "starts", 5, "server starts for the start time and idle RSS")
-	fs.IntVar(&cfg.KernelStarts, "kernel-starts", 5, "kernel starts per server and for the bare kernel")
+	fs.IntVar(&cfg.KernelStarts, "kernel-starts", 10, "kernel starts per server and for the bare kernel")
 	fs.IntVar(&cfg.Executes, "executes", 200, "timed 1+1 execute round trips")
 	fs.IntVar(&cfg.Warmup, "warmup", 10, "untimed execute round trips before the timed ones")
 	fs.IntVar(&cfg.ContentsRuns, "contents-runs", 5, "timed PUT and GET runs of the notebook")
@@ -136,20 +158,13 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 	return cfg, *outDir, *timeout, nil
 }
 
-func settings(cfg config) map[string]any {
-	return map[string]any{
-		"python":        cfg.Python,
-		"jupygo":        cfg.Jupygo,
-		"kernelspec":    cfg.KernelspecDir,
-		"starts":        cfg.Starts,
-		"kernel_starts": cfg.KernelStarts,
-		"executes":      cfg.Executes,
-		"warmup":        cfg.Warmup,
-		"contents_runs": cfg.ContentsRuns,
-		"notebook_size": cfg.NotebookSize,
-		"output_lines":  cfg.OutputLines,
-		"settle":        cfg.Settle.String(),
-		"idle":          cfg.IdleWindow.String(),
-		"legacy":        cfg.Legacy,
+// settings returns the part of cfg that is recorded with the results.
+func settings(cfg config) runSettings {
+	return runSettings{
+		Python: cfg.Python, Jupygo: cfg.Jupygo, Kernelspec: cfg.KernelspecDir,
+		Starts: cfg.Starts, KernelStarts: cfg.KernelStarts, Executes: cfg.Executes,
+		Warmup: cfg.Warmup, ContentsRuns: cfg.ContentsRuns, NotebookSize: cfg.NotebookSize,
+		OutputLines: cfg.OutputLines, Settle: cfg.Settle.String(), Idle: cfg.IdleWindow.String(),
+		Legacy: cfg.Legacy,
 	}
 }

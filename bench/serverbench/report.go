@@ -82,7 +82,7 @@ func findServer(r results, name string) *serverResult {
 
 func startTable(r results, py, jg *serverResult) table {
 	t := table{
-		title:  fmt.Sprintf("start to first 200 on GET /api/status (%d starts)", setting(r, "starts")),
+		title:  fmt.Sprintf("start to first 200 on GET /api/status (%d starts)", r.Settings.Starts),
 		header: []string{"server", "median", "min", "max"},
 	}
 	for _, s := range r.Servers {
@@ -97,7 +97,7 @@ func startTable(r results, py, jg *serverResult) table {
 
 func memoryTable(r results, jg, py *serverResult) table {
 	t := table{
-		title:  fmt.Sprintf("idle RSS %s after the first 200 (VmRSS, median of %d starts)", setting(r, "settle"), setting(r, "starts")),
+		title:  fmt.Sprintf("idle RSS %s after the first 200 (VmRSS, median of %d starts)", r.Settings.Settle, r.Settings.Starts),
 		header: []string{"server", "server process", "anon", "file", "children", "with children"},
 	}
 	for _, s := range r.Servers {
@@ -117,18 +117,19 @@ func memoryTable(r results, jg, py *serverResult) table {
 
 func kernelTable(r results, py, jg *serverResult) table {
 	t := table{
-		title:  fmt.Sprintf("kernel start until kernel_info_reply (median of %d)", setting(r, "kernel_starts")),
-		header: []string{"client", "median", "min", "max", "above bare kernel"},
+		title:  fmt.Sprintf("kernel start until kernel_info_reply (%d starts each)", r.Settings.KernelStarts),
+		header: []string{"client", "median", "min", "max", "median above bare", "min above bare"},
 	}
 	b := r.Bare.KernelStart
-	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.Min, b.N), ms(b.Max, b.N), "-"})
+	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.Min, b.N), ms(b.Max, b.N), "-", "-"})
 	for _, s := range r.Servers {
 		k := s.KernelStart
 		over := "-"
 		if s.KernelOverheadMs != nil {
 			over = ms(*s.KernelOverheadMs, 1)
 		}
-		t.rows = append(t.rows, []string{s.Name + ", WebSocket", ms(k.Median, k.N), ms(k.Min, k.N), ms(k.Max, k.N), over})
+		t.rows = append(t.rows, []string{s.Name + ", WebSocket", ms(k.Median, k.N), ms(k.Min, k.N), ms(k.Max, k.N),
+			over, ms(k.Min-b.Min, min(k.N, b.N))})
 	}
 	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) {
 		if s.KernelOverheadMs == nil || *s.KernelOverheadMs <= 0 {
@@ -142,17 +143,17 @@ func kernelTable(r results, py, jg *serverResult) table {
 
 func executeTable(r results, py, jg *serverResult) table {
 	t := table{
-		title:  fmt.Sprintf("1+1 execute round trip (%d sequential, after %d untimed)", setting(r, "executes"), setting(r, "warmup")),
-		header: []string{"client", "p50", "p99", "mean", "p50 above ZeroMQ", "CPU per request", "idle CPU per s"},
+		title:  fmt.Sprintf("1+1 execute round trip (%d sequential, after %d untimed)", r.Settings.Executes, r.Settings.Warmup),
+		header: []string{"client", "p50", "min", "p99", "mean", "p50 above ZeroMQ", "CPU per request", "idle CPU per s"},
 	}
 	b := r.Bare.Execute
-	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.P99, b.N), ms(b.Mean, b.N), "-",
-		msPtr(r.Bare.ExecuteCPUMs) + " kernel", msPtr(r.Bare.IdleCPUMsPerS) + " kernel"})
+	t.rows = append(t.rows, []string{"bare kernel, ZeroMQ", ms(b.Median, b.N), ms(b.Min, b.N), ms(b.P99, b.N),
+		ms(b.Mean, b.N), "-", msPtr(r.Bare.ExecuteCPUMs) + " kernel", msPtr(r.Bare.IdleCPUMsPerS) + " kernel"})
 	for _, s := range r.Servers {
 		e := s.Execute
-		t.rows = append(t.rows, []string{s.Name + ", " + s.Subprotocol, ms(e.Median, e.N), ms(e.P99, e.N),
-			ms(e.Mean, e.N), ms(e.Median-b.Median, min(e.N, b.N)), msPtr(s.ExecuteCPUMs) + " server",
-			msPtr(s.IdleCPUMsPerS) + " server"})
+		t.rows = append(t.rows, []string{s.Name + ", " + s.Subprotocol, ms(e.Median, e.N), ms(e.Min, e.N),
+			ms(e.P99, e.N), ms(e.Mean, e.N), ms(e.Median-b.Median, min(e.N, b.N)),
+			msPtr(s.ExecuteCPUMs) + " server", msPtr(s.IdleCPUMsPerS) + " server"})
 	}
 	ratio, ok := ratioOf(py, jg, func(s *serverResult) (float64, bool) { return s.Execute.Median, s.Execute.N > 0 })
 	have := jg != nil && jg.Execute.N > 0 && b.N > 0
@@ -181,7 +182,7 @@ func contentsTable(r results, py, jg *serverResult, method string) table {
 	}
 	t := table{
 		title: fmt.Sprintf("%s /api/contents of a %.1f MB notebook (%d runs)", method, float64(size)/1e6,
-			setting(r, "contents_runs")),
+			r.Settings.ContentsRuns),
 		header: []string{"server", "median", "min", "max", "server CPU per request"},
 	}
 	for _, s := range r.Servers {
@@ -228,10 +229,6 @@ func goalNote(have, met bool, goal string) string {
 	default:
 		return "goal (" + goal + "): not met"
 	}
-}
-
-func setting(r results, name string) any {
-	return r.Settings[name]
 }
 
 // ms formats milliseconds, or "-" when n is zero (nothing measured).

@@ -17,9 +17,26 @@ type results struct {
 	Time     time.Time      `json:"time"`
 	Command  []string       `json:"command"`
 	Machine  machine        `json:"machine"`
-	Settings map[string]any `json:"settings"`
+	Settings runSettings    `json:"settings"`
 	Bare     bareResult     `json:"bare_kernel"`
 	Servers  []serverResult `json:"servers"`
+}
+
+// runSettings holds the settings of a run that shape its figures.
+type runSettings struct {
+	Python       string `json:"python"`
+	Jupygo       string `json:"jupygo"`
+	Kernelspec   string `json:"kernelspec"`
+	Starts       int    `json:"starts"`
+	KernelStarts int    `json:"kernel_starts"`
+	Executes     int    `json:"executes"`
+	Warmup       int    `json:"warmup"`
+	ContentsRuns int    `json:"contents_runs"`
+	NotebookSize int    `json:"notebook_size"`
+	OutputLines  int    `json:"output_lines"`
+	Settle       string `json:"settle"`
+	Idle         string `json:"idle"`
+	Legacy       bool   `json:"legacy"`
 }
 
 // bareResult holds the figures of the kernel without a server in between.

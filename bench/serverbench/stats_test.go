@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +73,44 @@ func TestMakeNotebookShape(t *testing.T) {
 	}
 	if string(data) != string(again) {
 		t.Error("makeNotebook is not deterministic")
+	}
+}
+
+func TestReportFromSavedResults(t *testing.T) {
+	overhead := 12.5
+	r := results{
+		Time:     time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		Machine:  machine{CPUs: 2, CPUModel: "cpu", MemoryMiB: 1024},
+		Settings: runSettings{Starts: 5, KernelStarts: 10, Executes: 200, Warmup: 10, ContentsRuns: 5, Settle: "2s"},
+		Bare:     bareResult{Execute: summarize([]time.Duration{5 * time.Millisecond})},
+		Servers: []serverResult{
+			{Name: pythonName, Start: summarize([]time.Duration{400 * time.Millisecond}),
+				KernelOverheadMs: &overhead},
+			{Name: jupygoName, Start: summarize([]time.Duration{10 * time.Millisecond}),
+				Errors: []string{"contents: failed"}},
+		},
+	}
+	path, err := writeResults(t.TempDir(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved results
+	if err := json.Unmarshal(data, &saved); err != nil {
+		t.Fatal(err)
+	}
+	var want, got strings.Builder
+	writeReport(&want, r)
+	writeReport(&got, saved)
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		t.Errorf("report from saved results (-want +got):\n%s", diff)
+	}
+	for _, line := range []string{"ratio jupyter-server / jupygo: 40.0×", "jupygo error: contents: failed"} {
+		if !strings.Contains(want.String(), line) {
+			t.Errorf("report has no line %q:\n%s", line, want.String())
+		}
 	}
 }
