@@ -38,12 +38,12 @@ type Options struct {
 	// Jupyter runtime dir (JUPYTER_RUNTIME_DIR, else
 	// ~/.local/share/jupyter/runtime). It is created with mode 0700.
 	RuntimeDir string
-	// SpecDirs are the folders searched for kernel specs, each holding one
-	// folder per spec with a kernel.json, in priority order; nil means the
+	// SpecDirs are the folders searched for kernel specs, in priority order.
+	// Each contains one folder per spec with a kernel.json. Nil means the
 	// kernels folder of every Jupyter data dir (see DataDirs).
 	SpecDirs []string
 	// ResolveCwd maps a contents API path to the OS folder a kernel started
-	// for it runs in; a path naming a file runs in the nearest folder above
+	// for it runs in. A path naming a file runs in the nearest folder above
 	// it. Nil runs kernels in the server's working folder.
 	ResolveCwd func(apiPath string) (string, error)
 	// BaseURL is the server's base URL, "/" or "/user/alice/", used in the
@@ -123,6 +123,9 @@ type Manager struct {
 	mu      sync.Mutex
 	kernels map[string]*Kernel
 	closed  bool
+
+	closeOnce sync.Once
+	closeErr  error
 
 	sockets sync.WaitGroup // WebSocket handlers
 }
@@ -237,10 +240,13 @@ func (m *Manager) Spec(name string) (*Spec, error) {
 }
 
 // Start starts a kernel of the spec called name ("" for the default) in the
-// folder of the contents path apiPath and waits until it answers
+// folder of the contents path apiPath and waits until it replies to
 // kernel_info_request. ctx bounds only that wait: a kernel whose start is
 // cancelled is shut down.
 func (m *Manager) Start(ctx context.Context, name, apiPath string) (Model, error) {
+	if m.isClosed() {
+		return Model{}, ErrClosed
+	}
 	spec, err := m.Spec(name)
 	if err != nil {
 		return Model{}, err
@@ -269,6 +275,12 @@ func (m *Manager) Start(ctx context.Context, name, apiPath string) (Model, error
 	}
 	k.log.Info("kernel started", "kernel_name", spec.Name, "cwd", cwd)
 	return k.Model(), nil
+}
+
+func (m *Manager) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
 }
 
 // kernelCwd returns the folder for a kernel of apiPath.
@@ -363,7 +375,7 @@ func (m *Manager) List() []Model {
 	return models
 }
 
-// Shutdown stops the kernel id and forgets it: a shutdown_request first,
+// Shutdown stops the kernel id and removes it: a shutdown_request first,
 // then SIGTERM and SIGKILL to its process group; a done ctx skips to
 // SIGKILL. It returns ErrNotFound for an unknown id.
 func (m *Manager) Shutdown(ctx context.Context, id string) error {
@@ -375,7 +387,7 @@ func (m *Manager) Shutdown(ctx context.Context, id string) error {
 	return nil
 }
 
-// Interrupt interrupts the kernel id as its spec's interrupt_mode says: with
+// Interrupt interrupts the kernel id as its spec's interrupt_mode sets: with
 // SIGINT to its process group, or with interrupt_request on control.
 func (m *Manager) Interrupt(id string) error {
 	k, ok := m.kernel(id)
@@ -386,7 +398,7 @@ func (m *Manager) Interrupt(id string) error {
 }
 
 // Restart restarts the kernel id with the same id and connection file and
-// waits until it answers kernel_info_request. Connected WebSockets stay open.
+// waits until it replies to kernel_info_request. Connected WebSockets stay open.
 func (m *Manager) Restart(ctx context.Context, id string) (Model, error) {
 	k, ok := m.kernel(id)
 	if !ok {
@@ -403,8 +415,13 @@ func (m *Manager) Restart(ctx context.Context, id string) (Model, error) {
 
 // Close shuts every kernel down, waits for their WebSocket handlers to
 // return and releases the ZeroMQ context. Start fails with ErrClosed after
-// it begins.
+// it begins. Later calls wait for the first and return its result.
 func (m *Manager) Close(ctx context.Context) error {
+	m.closeOnce.Do(func() { m.closeErr = m.close(ctx) })
+	return m.closeErr
+}
+
+func (m *Manager) close(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
 	kernels := make([]*Kernel, 0, len(m.kernels))

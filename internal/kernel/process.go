@@ -14,8 +14,8 @@ import (
 )
 
 // process is one kernel process. It runs in its own session, so its pid is
-// also the id of a process group that holds the kernel and every child it
-// starts; signals go to that whole group.
+// also the id of a process group that contains the kernel and every child it
+// starts. Signals go to that whole group.
 type process struct {
 	cmd     *exec.Cmd
 	pid     int

@@ -44,8 +44,8 @@ const (
 //
 // libzmq sockets are not safe for concurrent use, so one goroutine, run,
 // owns all of them. Other goroutines hand it work as commands on a Go
-// channel and wake its poll through an inproc PAIR socket; that socket's
-// sending end is guarded by a mutex.
+// channel and wake its poll through an inproc PAIR socket, whose sending
+// end is guarded by a mutex.
 //
 // IOPub messages go to every client. A request from a client is recorded by
 // msg_id, and the replies on shell and control and the stdin messages whose
@@ -291,7 +291,7 @@ func (c *channels) connect(info ConnectionInfo) (<-chan struct{}, error) {
 }
 
 // disconnect reads what the sockets still hold, then closes them. Requests
-// in flight are forgotten: the process that would answer them is gone.
+// in flight are dropped, because the process that would reply is gone.
 func (c *channels) disconnect() {
 	c.call(func() {
 		for i, s := range c.socks {
@@ -477,7 +477,7 @@ func (c *channels) onReply(m *Message) {
 	c.push(cl, m, false)
 }
 
-// push queues m for cl and forgets cl when it overflowed.
+// push queues m for cl and removes cl when its queue overflowed.
 func (c *channels) push(cl *client, m *Message, droppable bool) {
 	if !cl.push(m, droppable) {
 		c.log.Warn("kernel client dropped: its queue overflowed", "session_id", cl.session)
@@ -511,7 +511,7 @@ func (c *channels) maybeNudge(now time.Time) {
 	n.attempts++
 	n.next = now.Add(nudgeInterval)
 	if n.attempts%20 == 0 {
-		c.log.Warn("kernel not answering kernel_info_request", "attempts", n.attempts)
+		c.log.Warn("no kernel_info_reply from kernel yet", "attempts", n.attempts)
 	}
 	c.request(sockShell, "kernel_info_request", struct{}{}, func(m *Message) {
 		if c.nudge == n && m.MsgType == "kernel_info_reply" {
@@ -606,7 +606,7 @@ func (c *channels) send(cl *client, m *Message) bool {
 // sendOwn sends a message of the server's own on control or shell, without
 // waiting for readiness, and ignores the reply.
 func (c *channels) sendOwn(channel, msgType string, content any) {
-	c.post(func() { c.request(channelSocket(channel), msgType, content, nil) })
+	c.post(func() { c.request(channelSocket(channel), msgType, content, func(*Message) {}) })
 }
 
 // broadcast sends a message of the server's own to every client, after the
@@ -626,7 +626,7 @@ func (c *channels) status(state string) *Message {
 }
 
 // attach attaches a new WebSocket to the client with the given session,
-// creating the client when there is none. buffered says whether the client
+// creating the client when there is none. With buffered set, the client
 // keeps its messages while no WebSocket is attached.
 func (c *channels) attach(session string, buffered bool) (*client, *attachment, error) {
 	var cl *client
@@ -670,7 +670,7 @@ func (c *channels) detach(cl *client, att *attachment) {
 	})
 }
 
-// evictOffline forgets the clients offline the longest until at most
+// evictOffline removes the clients offline the longest until at most
 // maxOfflineClients are left.
 func (c *channels) evictOffline() {
 	for {

@@ -1,0 +1,300 @@
+package kernel
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// fakeKernel is a kernel written in Go on loopback ZeroMQ sockets. It
+// replies to kernel_info_request with a reply and a status, and hands every
+// other shell request to onShell. One goroutine owns its sockets.
+type fakeKernel struct {
+	t       testing.TB
+	info    ConnectionInfo
+	sign    *signer
+	shell   *zmq.Socket
+	stdin   *zmq.Socket
+	iopub   *zmq.Socket
+	control *zmq.Socket
+	onShell func(fk *fakeKernel, ids [][]byte, m *Message)
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func startFakeKernel(t testing.TB, zctx *zmq.Context, onShell func(*fakeKernel, [][]byte, *Message)) *fakeKernel {
+	t.Helper()
+	fk := &fakeKernel{t: t, onShell: onShell, stop: make(chan struct{}), done: make(chan struct{})}
+	fk.info = ConnectionInfo{IP: "127.0.0.1", Transport: "tcp", Key: testKey, SignatureScheme: "hmac-sha256"}
+	fk.sign = newSigner(testKey)
+	bind := func(typ zmq.Type) (*zmq.Socket, int) {
+		s, err := zctx.NewSocket(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetLinger(0)
+		if err := s.Bind("tcp://127.0.0.1:*"); err != nil {
+			t.Fatal(err)
+		}
+		ep, _ := s.GetLastEndpoint()
+		port, _ := strconv.Atoi(ep[strings.LastIndexByte(ep, ':')+1:])
+		return s, port
+	}
+	fk.shell, fk.info.ShellPort = bind(zmq.ROUTER)
+	fk.control, fk.info.ControlPort = bind(zmq.ROUTER)
+	fk.stdin, fk.info.StdinPort = bind(zmq.ROUTER)
+	fk.iopub, fk.info.IOPubPort = bind(zmq.PUB)
+	go fk.run()
+	t.Cleanup(func() {
+		close(fk.stop)
+		<-fk.done
+	})
+	return fk
+}
+
+func (fk *fakeKernel) run() {
+	defer close(fk.done)
+	defer func() {
+		for _, s := range []*zmq.Socket{fk.shell, fk.control, fk.stdin, fk.iopub} {
+			s.Close()
+		}
+	}()
+	poller := zmq.NewPoller()
+	poller.Add(fk.shell, zmq.POLLIN)
+	for {
+		select {
+		case <-fk.stop:
+			return
+		default:
+		}
+		polled, _ := poller.Poll(20 * time.Millisecond)
+		if len(polled) == 0 {
+			continue
+		}
+		frames, err := fk.shell.RecvMessageBytes(0)
+		if err != nil {
+			continue
+		}
+		i := 0
+		for string(frames[i]) != string(delimiter) {
+			i++
+		}
+		m, _, err := parseWire(frames, fk.sign)
+		if err != nil {
+			fk.t.Errorf("fake kernel got an invalid message: %v", err)
+			continue
+		}
+		ids := frames[:i]
+		if m.MsgType == "kernel_info_request" {
+			fk.reply(fk.shell, ids, m, "kernel_info_reply", `{"status":"ok"}`)
+			fk.publish(m, "status", `{"execution_state":"idle"}`, false)
+			continue
+		}
+		fk.onShell(fk, ids, m)
+	}
+}
+
+// message builds a message of the fake kernel with parent as parent.
+func (fk *fakeKernel) message(parent *Message, msgType, content string) *Message {
+	m := newMessage("", msgType, "fake-kernel", parent.Header, nil)
+	m.Content = []byte(content)
+	return m
+}
+
+func (fk *fakeKernel) reply(s *zmq.Socket, ids [][]byte, parent *Message, msgType, content string) {
+	m := fk.message(parent, msgType, content)
+	s.SendMessage(ids, wireFrames(m, fk.sign))
+}
+
+// publish sends an IOPub message; badSignature sends it with a wrong one.
+func (fk *fakeKernel) publish(parent *Message, msgType, content string, badSignature bool) {
+	frames := wireFrames(fk.message(parent, msgType, content), fk.sign)
+	if badSignature {
+		frames[1] = []byte(strings.Repeat("0", 64))
+	}
+	fk.iopub.SendMessage("kernel.fake."+msgType, frames)
+}
+
+// fakeObserver records what the channels report.
+type fakeObserver struct {
+	mu          sync.Mutex
+	states      []string
+	connections int
+	readies     int
+}
+
+func (o *fakeObserver) statusChanged(state, parentType string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.states = append(o.states, parentType+":"+state)
+}
+func (o *fakeObserver) activity(time.Time) {}
+func (o *fakeObserver) connectionsChanged(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.connections = n
+}
+func (o *fakeObserver) ready() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.readies++
+}
+
+// receiveMatching takes messages from a client's queue until n of them
+// match, and returns those as "channel msg_type content", sorted: the order
+// across the kernel's sockets is not defined.
+func receiveMatching(t *testing.T, cl *client, att *attachment, n int, match func(*Message) bool) []string {
+	t.Helper()
+	var got []string
+	timer := time.NewTimer(testTimeout)
+	defer timer.Stop()
+	for {
+		for _, m := range cl.take(att) {
+			if match(m) {
+				got = append(got, m.Channel+" "+m.MsgType+" "+string(m.Content))
+			}
+		}
+		if len(got) >= n {
+			sort.Strings(got)
+			return got
+		}
+		select {
+		case <-att.wake:
+		case <-timer.C:
+			t.Fatalf("got %d matching messages, want %d: %q", len(got), n, got)
+		}
+	}
+}
+
+// TestChannelsRouting runs the channels against the fake kernel. Requests
+// sent before the channels are ready are held. Replies and stdin go to the
+// client that sent the request, IOPub goes to all, and a message with a bad
+// signature is dropped.
+func TestChannelsRouting(t *testing.T) {
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { zctx.Term() }) // runs last, once every socket is closed
+	fk := startFakeKernel(t, zctx, func(fk *fakeKernel, ids [][]byte, m *Message) {
+		switch m.MsgType {
+		case "execute_request":
+			fk.reply(fk.stdin, ids, m, "input_request", `{"prompt":"?"}`)
+			fk.publish(m, "stream", `{"name":"stdout","text":"forged"}`, true)
+			fk.publish(m, "stream", `{"name":"stdout","text":"real"}`, false)
+			fk.reply(fk.shell, ids, m, "execute_reply", `{"status":"ok"}`)
+		case "history_request":
+			// A reply whose parent the channels never saw, from session B.
+			orphan := &Message{Header: []byte(`{"msg_id":"unknown","msg_type":"x","session":"B"}`)}
+			fk.reply(fk.shell, ids, orphan, "history_reply", `{"status":"ok"}`)
+		}
+	})
+
+	obs := &fakeObserver{}
+	ch, err := newChannels(zctx, obs, rateLimits{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ch.run()
+	}()
+	t.Cleanup(func() {
+		ch.close()
+		<-done
+	})
+
+	clA, attA, err := ch.attach("A", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clB, attB, _ := ch.attach("B", true)
+	request := newMessage(channelShell, "execute_request", "A", nil, map[string]any{"code": "x"})
+	ch.send(clA, request)
+
+	ready, err := ch.connect(fk.info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+
+	gotA := receiveMatching(t, clA, attA, 3, func(m *Message) bool { return m.ParentID == request.MsgID })
+	wantA := []string{
+		`iopub stream {"name":"stdout","text":"real"}`,
+		`shell execute_reply {"status":"ok"}`,
+		`stdin input_request {"prompt":"?"}`,
+	}
+	if diff := cmp.Diff(wantA, gotA); diff != "" {
+		t.Errorf("client A (-want +got):\n%s", diff)
+	}
+
+	// B receives the real stream but none of A's replies, then the reply
+	// whose parent only names B's session.
+	ch.send(clB, newMessage(channelShell, "history_request", "B", nil, struct{}{}))
+	gotB := receiveMatching(t, clB, attB, 2, func(m *Message) bool { return m.MsgType != "status" })
+	wantB := []string{
+		`iopub stream {"name":"stdout","text":"real"}`,
+		`shell history_reply {"status":"ok"}`,
+	}
+	if diff := cmp.Diff(wantB, gotB); diff != "" {
+		t.Errorf("client B (-want +got):\n%s", diff)
+	}
+
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.readies != 1 || obs.connections != 2 {
+		t.Errorf("observer: %d readies, %d connections; want 1, 2", obs.readies, obs.connections)
+	}
+}
+
+// TestClientQueueLimits fills a client that does not read.
+func TestClientQueueLimits(t *testing.T) {
+	cl := &client{session: "s", serverSession: "server"}
+	att := newAttachment()
+	cl.attach(att)
+	small := iopubMessage("stream", 10)
+	for range softQueueMessages + 10 {
+		if !cl.push(small, true) {
+			t.Fatal("droppable messages closed the client")
+		}
+	}
+	if len(cl.queue) != softQueueMessages || cl.dropped != 10 {
+		t.Fatalf("queue %d, dropped %d; want %d, 10", len(cl.queue), cl.dropped, softQueueMessages)
+	}
+	cl.take(att)
+	cl.push(small, true)
+	if len(cl.queue) != 2 || !strings.Contains(string(cl.queue[0].Content), "10 output messages were not sent") {
+		t.Fatalf("after catching up: queue %d, first %s; want a notice, then the message", len(cl.queue), cl.queue[0].Content)
+	}
+
+	for cl.push(small, false) {
+		if len(cl.queue) > hardQueueMessages {
+			t.Fatal("queue grew past the hard limit")
+		}
+	}
+	select {
+	case <-att.closed:
+	default:
+		t.Fatal("WebSocket not closed after the hard limit")
+	}
+	if !cl.removed() {
+		t.Error("client not removed after the hard limit")
+	}
+
+	offline := &client{session: "o", buffered: true}
+	for i := 0; ; i++ {
+		if !offline.push(small, false) {
+			if i != offlineQueueMessages {
+				t.Errorf("offline client overflowed after %d messages, want %d", i, offlineQueueMessages)
+			}
+			break
+		}
+	}
+}
