@@ -21,9 +21,9 @@ const (
 	refSkip    = 10
 )
 
-// content is what an item carries. Its length counts clock units: UTF-16
-// code units for strings, one per element for arrays of values, one for
-// every other kind.
+// content is the payload of an item. Its length counts clock units:
+// UTF-16 code units for strings, one per element for arrays of values, and
+// one for every other kind.
 type content interface {
 	length() int
 	countable() bool

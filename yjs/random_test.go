@@ -30,12 +30,12 @@ type replica struct {
 
 var randomRoots = map[string]string{"t": "text", "m": "map", "a": "array"}
 
-// TestRandomDifferential edits several replicas at random, some of them
-// this package (each with a yjs shadow) and some yjs only, exchanges the
-// updates out of order with duplicates and partitions, and requires that
-// all end with the same JSON and state vector, and that every Go replica
-// encodes exactly the bytes of its yjs shadow. -yjs.seeds and -yjs.steps
-// make it larger.
+// TestRandomDifferential edits several replicas at random. Some are this
+// package, each with a yjs shadow that gets the same edits and deliveries,
+// and some are yjs only. Updates are delivered out of order, with
+// duplicates and partitions. All replicas must end with the same JSON and
+// state vector, and every Go replica must emit and encode exactly the
+// bytes and events of its shadow. -yjs.seeds and -yjs.steps make it larger.
 func TestRandomDifferential(t *testing.T) {
 	o := startOracle(t)
 	for seed := *firstSeed; seed < *firstSeed+*randomSeeds; seed++ {

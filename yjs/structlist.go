@@ -3,9 +3,9 @@ package yjs
 import "slices"
 
 // structList is one client's structs in clock order. It stores them in
-// chunks so that inserting or removing a struct in the middle moves at
-// most a chunk, not the whole history: splitting an old item and merging
-// it back are common, and copying long pointer slices is slow while the
+// chunks, so inserting or removing a struct in the middle moves at most a
+// chunk and not the whole history. Splitting an old item and merging it
+// back are common, and copying long pointer slices is slow while the
 // garbage collector runs.
 type structList struct {
 	chunks [][]*item

@@ -25,8 +25,9 @@ type refList struct {
 const maxStructsPerByte = 8
 
 // readClientsStructRefs decodes the struct part of an update. With doc
-// set, root type names are resolved to the document's root types (creating
-// them as yjs does); with doc nil they stay names, as mergeUpdates needs.
+// set, root type names resolve to the document's root types, which are
+// created as yjs creates them. With doc nil they stay names, as
+// mergeUpdates needs.
 func readClientsStructRefs(d updateDecoder, doc *Doc, inputLen int) (map[uint64]*refList, []uint64) {
 	rest := d.rest()
 	out := map[uint64]*refList{}
@@ -151,8 +152,9 @@ func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
 // ApplyUpdate applies a V1 update, such as one from OnUpdate, SyncStep2 or
 // EncodeStateAsUpdate of another document. Structs whose dependencies are
 // missing are kept and applied when the dependencies arrive. A malformed
-// update returns an error wrapping ErrInvalidUpdate and changes nothing.
-// origin is given to the transaction.
+// update returns an error wrapping ErrInvalidUpdate and applies no content,
+// though root types it names may have been created, as in yjs. origin is
+// given to the transaction.
 func (d *Doc) ApplyUpdate(update []byte, origin any) error {
 	return d.applyUpdate(update, origin, false)
 }

@@ -97,9 +97,9 @@ func (a *Awareness) Clock(client uint64) (uint64, bool) {
 	return m.clock, ok
 }
 
-// SetLocalState sets the local state to the JSON form of v (a Go value
-// encoding/json marshals); nil removes the local state, which peers learn
-// as the client leaving.
+// SetLocalState sets the local state to the JSON form of v, any Go value
+// that encoding/json marshals. A nil v removes the local state, which peers
+// take as the client leaving.
 func (a *Awareness) SetLocalState(v any, now time.Time) error {
 	if v == nil {
 		a.setLocal(nil, now)

@@ -34,7 +34,7 @@ const (
 // Sync message types.
 const (
 	SyncStep1  = 0 // payload: state vector
-	SyncStep2  = 1 // payload: V1 update answering a SyncStep1
+	SyncStep2  = 1 // payload: V1 update, the reply to a SyncStep1
 	SyncUpdate = 2 // payload: V1 update
 )
 
@@ -74,8 +74,8 @@ func SyncStep1Frame(doc *yjs.Doc) []byte {
 	return AppendSync([]byte{MessageSync}, SyncStep1, doc.EncodeStateVector())
 }
 
-// SyncStep2Frame returns the frame answering a SyncStep1 with the state
-// vector sv (binary).
+// SyncStep2Frame returns the reply to a SyncStep1 that carried the binary
+// state vector sv.
 func SyncStep2Frame(doc *yjs.Doc, sv []byte) ([]byte, error) {
 	update, err := doc.EncodeStateAsUpdateFrom(sv)
 	if err != nil {
@@ -155,8 +155,8 @@ func AwarenessFrame(update []byte) []byte {
 	return e.Bytes()
 }
 
-// QueryAwarenessFrame returns the frame asking a peer for all awareness
-// states it knows.
+// QueryAwarenessFrame returns the frame that requests every awareness
+// state a peer holds.
 func QueryAwarenessFrame() []byte { return []byte{MessageQueryAwareness} }
 
 // PermissionDeniedFrame returns the auth frame that refuses a client.

@@ -45,8 +45,9 @@ func TestSyncFrames(t *testing.T) {
 	}
 }
 
-// TestSyncExchange runs the y-websocket handshake between two documents:
-// each sends SyncStep1, answers the other's with SyncStep2 and applies it.
+// TestSyncExchange runs the y-websocket handshake between two documents.
+// Each sends SyncStep1, replies to the other's with SyncStep2 and applies
+// the reply it gets.
 func TestSyncExchange(t *testing.T) {
 	a, b := yjs.NewDoc(yjs.WithClientID(1)), yjs.NewDoc(yjs.WithClientID(2))
 	a.GetText("t").Insert(0, "from a", nil)
