@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Map is a shared map from string keys to values. Concurrent writes to one
@@ -149,15 +150,19 @@ func (e *XMLElement) Attributes() map[string]any { return (&Map{e.b}).Entries() 
 // ToJSON returns the element as XML text.
 func (e *XMLElement) ToJSON() string { return e.String() }
 
-// String returns the element as XML: attributes sorted by name, children
-// in order, as yjs's toString writes it.
+// String returns the element as XML: the node name in lower case,
+// attributes sorted by name, children in order, as yjs's toString writes
+// it. Values are not escaped, as in yjs.
 func (e *XMLElement) String() string {
 	attrs := e.Attributes()
-	s := "<" + e.b.name
+	name := strings.ToLower(e.b.name)
+	var sb strings.Builder
+	sb.WriteString("<" + name)
 	for _, k := range slices.Sorted(maps.Keys(attrs)) {
-		s += " " + k + "=\"" + fmt.Sprint(jsString(attrs[k])) + "\""
+		sb.WriteString(" " + k + "=\"" + jsString(attrs[k]) + "\"")
 	}
-	return s + ">" + xmlChildren(e.b) + "</" + e.b.name + ">"
+	sb.WriteString(">" + xmlChildren(e.b) + "</" + name + ">")
+	return sb.String()
 }
 
 // Name returns the hook name.
@@ -182,6 +187,8 @@ func xmlChildren(b *branch) string {
 			s += v.String()
 		case *XMLFragment:
 			s += v.String()
+		case *XMLHook:
+			s += "[object Object]"
 		default:
 			s += jsString(v)
 		}

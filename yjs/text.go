@@ -701,7 +701,9 @@ func (x *XMLText) String() string {
 		for _, k := range keys {
 			sb.WriteString("<" + k)
 			if o, ok := op.Attributes[k].(Object); ok {
-				for _, f := range o.Fields {
+				fields := slices.Clone(o.Fields)
+				slices.SortFunc(fields, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
+				for _, f := range fields {
 					sb.WriteString(" " + f.Key + "=\"" + jsString(f.Value) + "\"")
 				}
 			}
