@@ -226,6 +226,9 @@ func boundaries(s string) []int {
 var randomWords = []string{"a", "bc", "def", " ", "\n", "😀", "é", "日本", "x🎉y", "ghij"}
 
 func genEdits(t *testing.T, o *oracle, rng *rand.Rand, r *replica) []edit {
+	if r.doc != nil && rng.IntN(5) == 0 {
+		return []edit{genNestedEdit(rng, r.doc)}
+	}
 	text, arrLen, keys := replicaState(t, o, r)
 	bounds := boundaries(text)
 	var edits []edit
@@ -306,6 +309,47 @@ func genEdits(t *testing.T, o *oracle, rng *rand.Rand, r *replica) []edit {
 		}
 	}
 	return edits
+}
+
+// genNestedEdit edits nested types: a Text under m["txt"], and Maps in the
+// array with a Text under "inner". It reads the Go document, so only Go
+// replicas (and their shadows) make nested edits; every replica applies
+// and deletes them.
+func genNestedEdit(rng *rand.Rand, d *Doc) edit {
+	word := randomWords[rng.IntN(len(randomWords))]
+	if rng.IntN(2) == 0 {
+		if x, ok := d.GetMap("m").Get("txt"); ok {
+			if txt, ok := x.(*Text); ok && rng.IntN(6) != 0 {
+				b := boundaries(txt.String())
+				return insText(mapT("m", "txt"), b[rng.IntN(len(b))], word)
+			}
+		}
+		return mapSet(mapT("m"), "txt", newTextV)
+	}
+	arr := d.GetArray("a")
+	if arr.Len() == 0 || rng.IntN(4) == 0 {
+		return arrIns(arrayT("a"), rng.IntN(arr.Len()+1), newMapV)
+	}
+	i := rng.IntN(arr.Len())
+	v, _ := arr.Get(i)
+	m, ok := v.(*Map)
+	if !ok {
+		return arrIns(arrayT("a"), i, newMapV)
+	}
+	if inner, ok := m.Get("inner"); ok {
+		if txt, ok := inner.(*Text); ok && rng.IntN(5) != 0 {
+			b := boundaries(txt.String())
+			if len(b) > 1 && rng.IntN(3) == 0 {
+				j := rng.IntN(len(b) - 1)
+				return delText(arrayT("a", i, "inner"), b[j], b[j+1]-b[j])
+			}
+			return insText(arrayT("a", i, "inner"), b[rng.IntN(len(b))], word)
+		}
+	}
+	if rng.IntN(2) == 0 {
+		return mapSet(arrayT("a", i), "x", rng.IntN(50))
+	}
+	return mapSet(arrayT("a", i), "inner", newTextV)
 }
 
 func remarshal(t *testing.T, in, out any) {
