@@ -127,8 +127,9 @@ func (b *branch) listDelete(t *Transaction, index, length int) error {
 	if length == 0 {
 		return nil
 	}
-	if index < 0 || length < 0 {
-		return fmt.Errorf("deleting %d at %d: %w", length, index, ErrLengthExceeded)
+	if index < 0 || length < 0 || index+length > b.length {
+		return fmt.Errorf("deleting %d at %d from length %d: %w", length, index, b.length,
+			ErrLengthExceeded)
 	}
 	start, startLen := index, length
 	m := b.findMarker(index)
