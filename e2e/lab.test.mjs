@@ -1,10 +1,10 @@
 // JupyterLab against a real jupygo server and a real ipykernel: the daily
 // path of a notebook user, from the launcher to a server restart.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { collectErrors, launchBrowser, shot, startServer, tempDir } from './harness.mjs';
+import { artifacts, collectErrors, launchBrowser, shot, startServer, tempDir } from './harness.mjs';
 
 const token = 'e2e' + Math.random().toString(16).slice(2);
 
@@ -27,12 +27,40 @@ async function waitFor(what, check, timeout = 30000) {
   }
 }
 
-// runInLastCell types code into the last cell and runs it with Shift+Enter.
+// runInLastCell types code into the last cell of the notebook and runs it
+// with Shift+Enter. It selects that cell through the application object,
+// because JupyterLab renders cells lazily and a click can land on a cell
+// that moves while the notebook lays out.
 async function runInLastCell(page, code) {
-  const editor = page.locator('.jp-Notebook .jp-Cell').last().locator('.cm-content');
-  await editor.click();
+  await page.evaluate(async () => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const last = notebook.widgets.length - 1;
+    notebook.activeCellIndex = last;
+    await notebook.scrollToItem(last);
+    notebook.mode = 'edit';
+  });
+  await page.waitForFunction(() => {
+    const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
+    if (!cell.editor) return false;
+    cell.editor.focus();
+    return cell.editor.hasFocus();
+  });
   await page.keyboard.type(code);
   await page.keyboard.press('Shift+Enter');
+}
+
+// kernelIdle waits until the status bar shows the notebook's kernel idle.
+async function kernelIdle(page) {
+  await page.locator('.jp-StatusBar-Widget', { hasText: /\| Idle/ }).first()
+    .waitFor({ timeout: 60000 });
+}
+
+// save clicks the toolbar's save button and accepts the rename dialog that
+// JupyterLab shows on the first save of an untitled notebook, keeping the name.
+async function save(page) {
+  await page.locator('jp-button[data-command="docmanager:save"]').first().click();
+  const accept = page.locator('.jp-Dialog .jp-mod-accept');
+  await accept.waitFor({ timeout: 3000 }).then(() => accept.click(), () => {});
 }
 
 // outputOfCell returns the text of the outputs of the cell at index.
@@ -45,11 +73,26 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
   const env = { JUPYTER_RUNTIME_DIR: tempDir('jupygo-e2e-runtime-'),
     JUPYTER_CONFIG_DIR: tempDir('jupygo-e2e-config-') };
   let errorsSeen;
-  let server = await startServer(['--root-dir', root, '--port', '0', '--token', token], env);
+  let consoleSeen = [];
+  let page;
+  let server = await startServer(['--root-dir', root, '--port', '0', '--token', token, '--log-level', process.env.E2E_LOG_LEVEL || 'info'], env);
   const browser = await launchBrowser();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors = collectErrors(page);
+    const consoleLines = [];
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('request', (r) => {
+      if (r.url().includes('/api/sessions') && r.method() !== 'GET') {
+        consoleLines.push(`request: ${r.method()} ${r.url()} ${r.postData()}`);
+      }
+    });
+    page.on('response', async (r) => {
+      if (r.url().includes('/api/sessions') && r.request().method() !== 'GET') {
+        consoleLines.push(`response: ${r.status()} ${await r.text().catch(() => '')}`);
+      }
+    });
+    consoleSeen = consoleLines;
     errorsSeen = errors;
 
     // Open the printed URL and wait for the launcher.
@@ -61,8 +104,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     // Create a notebook from the launcher and run a cell.
     await card.click();
     await page.locator('.jp-Notebook .jp-Cell .cm-content').first().waitFor();
-    await page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-      .waitFor({ timeout: 60000 }).catch(() => {});
+    await kernelIdle(page);
     await runInLastCell(page, 'print(sum(range(10)))');
     await outputOfCell(page, 0).filter({ hasText: '45' }).waitFor({ timeout: 60000 });
     await shot(page, '02-executed');
@@ -77,7 +119,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await shot(page, '03-markdown');
 
     // Save, and find the cell with its output in the file.
-    await page.locator('jp-button[data-command="docmanager:save"]').first().click();
+    await save(page);
     const file = path.join(root, 'Untitled.ipynb');
     const saved = await waitFor('the saved notebook', () => {
       const nb = notebookOnDisk(file);
@@ -105,7 +147,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await runInLastCell(page, "print('x' in globals())");
     await outputOfCell(page, 3).filter({ hasText: 'False' }).waitFor({ timeout: 60000 });
     await shot(page, '06-restarted');
-    await page.locator('jp-button[data-command="docmanager:save"]').first().click();
+    await save(page);
     await waitFor('the second save', () => {
       const nb = notebookOnDisk(file);
       return nb && nb.cells.length >= 4;
@@ -124,6 +166,9 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await shot(page, '07-server-restarted');
     assert.deepEqual(errors, [], 'no page errors or server errors');
   } catch (e) {
+    if (page) await shot(page, 'failure').catch(() => {});
+    writeFileSync(path.join(artifacts, 'server.log'), server.output());
+    writeFileSync(path.join(artifacts, 'console.log'), consoleSeen.join('\n'));
     e.message += `\n4xx responses: ${JSON.stringify(errorsSeen?.clientErrors ?? [])}` +
       `\nserver output:\n${server.output().slice(-4000)}`;
     throw e;

@@ -219,8 +219,12 @@ func (s *Server) accessLogLevel(status int) slog.Level {
 	switch {
 	case status >= 500:
 		return slog.LevelError
-	case status >= 400:
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return slog.LevelWarn
+	case status == http.StatusNotFound:
+		return slog.LevelDebug // JupyterLab probes optional endpoints such as /lsp/status
+	case status >= 400:
+		return slog.LevelInfo
 	}
 	return slog.LevelDebug
 }
