@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -595,5 +596,40 @@ func TestOfflineReplay(t *testing.T) {
 	r := again.collect(msgID, nil)
 	if r.streams("stdout") != "late\n" || replyStatus(r.reply) != "ok" {
 		t.Errorf("replay: stdout %q, reply %s; want late and ok", r.streams("stdout"), r.reply.Content)
+	}
+}
+
+// TestStartRetriesTakenPort takes the shell port of a new kernel before it
+// starts: the kernel fails to bind it and exits, and the start is retried
+// with new ports.
+func TestStartRetriesTakenPort(t *testing.T) {
+	skipWithoutIPyKernel(t)
+	ts := newTestServer(t, Options{})
+	spec, err := ts.m.Spec("python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ts.m.newKernel(spec, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := k.info.ShellPort
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(taken))
+	if err != nil {
+		t.Fatalf("taking port %d: %v", taken, err)
+	}
+	defer l.Close()
+	ts.m.mu.Lock()
+	ts.m.kernels[k.id] = k
+	ts.m.mu.Unlock()
+
+	if err := k.start(t.Context()); err != nil {
+		t.Fatalf("start with a taken port: %v", err)
+	}
+	if k.info.ShellPort == taken {
+		t.Errorf("shell port still %d after the retry", taken)
+	}
+	if got := ts.dial(k.id, "", true).execute("1+1").executeResult(); got != "2" {
+		t.Errorf("1+1 = %q, want 2", got)
 	}
 }

@@ -298,3 +298,65 @@ func TestClientQueueLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineClientsBounded detaches more buffered clients than a kernel
+// keeps: the ones offline the longest are removed.
+func TestOfflineClientsBounded(t *testing.T) {
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { zctx.Term() })
+	obs := &fakeObserver{}
+	ch, err := newChannels(zctx, obs, rateLimits{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ch.run()
+	}()
+	t.Cleanup(func() {
+		ch.close()
+		<-done
+	})
+
+	var clients []*client
+	for i := range maxOfflineClients + 3 {
+		cl, att, err := ch.attach("session-"+strconv.Itoa(i), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.detach(cl, att)
+		clients = append(clients, cl)
+	}
+	unbuffered, att, _ := ch.attach("no-session", false)
+	ch.detach(unbuffered, att)
+
+	var kept []string
+	ch.call(func() {
+		for session := range ch.clients {
+			kept = append(kept, session)
+		}
+	})
+	sort.Strings(kept)
+	var want []string
+	for _, cl := range clients[3:] {
+		want = append(want, cl.session)
+	}
+	sort.Strings(want)
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("clients kept (-want +got):\n%s", diff)
+	}
+	for _, cl := range clients[:3] {
+		if !cl.removed() {
+			t.Errorf("client %s offline the longest was not removed", cl.session)
+		}
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.connections != 0 {
+		t.Errorf("connections = %d, want 0", obs.connections)
+	}
+}
