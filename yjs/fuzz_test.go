@@ -136,3 +136,23 @@ func FuzzDeleteSet(f *testing.F) {
 		d.ApplyUpdate(append([]byte{0}, b...), nil)
 	})
 }
+
+// FuzzApplyTwoUpdates applies two updates in a row, so that pending
+// structs and deletes of the first meet the second.
+func FuzzApplyTwoUpdates(f *testing.F) {
+	seeds := fixtureSeeds(f, false)
+	for i := 0; i+1 < len(seeds) && i < 60; i += 2 {
+		f.Add(seeds[i+1], seeds[i])
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		d := NewDoc(WithClientID(1))
+		d.ApplyUpdate(a, nil)
+		d.ApplyUpdate(b, nil)
+		d.GetText("t").Insert(0, "x", nil)
+		state := d.EncodeStateAsUpdate(nil)
+		d2 := NewDoc(WithClientID(2))
+		if err := d2.ApplyUpdate(state, nil); err != nil {
+			t.Fatalf("re-applying our own encoding: %v", err)
+		}
+	})
+}
