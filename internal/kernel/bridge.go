@@ -111,6 +111,10 @@ func (b *bridge) run() {
 
 // read hands the client's messages to the kernel until the WebSocket ends.
 // A frame that does not decode is dropped and logged.
+//
+// NOTE: messages are relayed as they are. jupyter_server also adapts them
+// for kernels that report a protocol version before 5, which this bridge
+// does not do.
 func (b *bridge) read() {
 	b.badFrames.interval = 10 * time.Second
 	for {
