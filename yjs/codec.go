@@ -10,6 +10,7 @@ import (
 // everything into one lib0 stream; V2 would spread fields over columns.
 type updateEncoder interface {
 	rest() *lib0.Encoder
+	setRest(*lib0.Encoder)
 	bytes() []byte
 	writeLeftID(ID)
 	writeRightID(ID)
@@ -51,12 +52,13 @@ type updateDecoder interface {
 	readDsLen() uint64
 }
 
-type encoderV1 struct{ e lib0.Encoder }
+type encoderV1 struct{ e *lib0.Encoder }
 
-func newEncoderV1() *encoderV1 { return &encoderV1{} }
+func newEncoderV1() *encoderV1 { return &encoderV1{e: &lib0.Encoder{}} }
 
-func (e *encoderV1) rest() *lib0.Encoder { return &e.e }
-func (e *encoderV1) bytes() []byte       { return e.e.Bytes() }
+func (e *encoderV1) rest() *lib0.Encoder     { return e.e }
+func (e *encoderV1) setRest(r *lib0.Encoder) { e.e = r }
+func (e *encoderV1) bytes() []byte           { return e.e.Bytes() }
 func (e *encoderV1) writeLeftID(id ID) {
 	e.e.WriteVarUint(id.Client)
 	e.e.WriteVarUint(id.Clock)

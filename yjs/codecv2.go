@@ -199,3 +199,205 @@ func (v *decoderV2) readKey() string {
 	v.keys = append(v.keys, key)
 	return key
 }
+
+// rleUint8Encoder writes a byte and, when it repeats, the count of
+// repetitions minus one before the next different byte. The last run's
+// count is not written: the decoder repeats the last byte forever.
+type rleUint8Encoder struct {
+	e     lib0.Encoder
+	s     uint8
+	count int
+}
+
+func (r *rleUint8Encoder) write(v uint8) {
+	if r.count > 0 && r.s == v {
+		r.count++
+		return
+	}
+	if r.count > 0 {
+		r.e.WriteVarUint(uint64(r.count - 1))
+	}
+	r.count = 1
+	r.e.WriteUint8(v)
+	r.s = v
+}
+
+func (r *rleUint8Encoder) bytes() []byte { return r.e.Bytes() }
+
+// uintOptRleEncoder writes a value positive when it occurs once, and
+// negative followed by the count minus two when it repeats.
+type uintOptRleEncoder struct {
+	e     lib0.Encoder
+	s     uint64
+	count uint64
+}
+
+func (r *uintOptRleEncoder) write(v uint64) {
+	if r.s == v {
+		r.count++
+		return
+	}
+	r.flush()
+	r.count = 1
+	r.s = v
+}
+
+func (r *uintOptRleEncoder) flush() {
+	if r.count == 0 {
+		return
+	}
+	r.e.WriteVarIntSign(r.s, r.count > 1)
+	if r.count > 1 {
+		r.e.WriteVarUint(r.count - 2)
+	}
+}
+
+func (r *uintOptRleEncoder) bytes() []byte {
+	r.flush()
+	r.count = 0
+	return r.e.Bytes()
+}
+
+// intDiffOptRleEncoder writes differences between consecutive values, the
+// low bit telling whether a repeat count follows.
+type intDiffOptRleEncoder struct {
+	e     lib0.Encoder
+	s     int64
+	count uint64
+	diff  int64
+}
+
+func (r *intDiffOptRleEncoder) write(v uint64) {
+	d := int64(v) - r.s
+	if r.diff == d {
+		r.s = int64(v)
+		r.count++
+		return
+	}
+	r.flush()
+	r.count = 1
+	r.diff = d
+	r.s = int64(v)
+}
+
+func (r *intDiffOptRleEncoder) flush() {
+	if r.count == 0 {
+		return
+	}
+	encoded := r.diff * 2
+	if r.count > 1 {
+		encoded++
+	}
+	r.e.WriteVarInt(encoded)
+	if r.count > 1 {
+		r.e.WriteVarUint(r.count - 2)
+	}
+}
+
+func (r *intDiffOptRleEncoder) bytes() []byte {
+	r.flush()
+	r.count = 0
+	return r.e.Bytes()
+}
+
+// stringEncoder concatenates strings and records their UTF-16 lengths.
+type stringEncoder struct {
+	sb   []byte
+	lens uintOptRleEncoder
+}
+
+func (s *stringEncoder) write(b []byte) {
+	s.sb = append(s.sb, b...)
+	s.lens.write(uint64(lib0.UTF16Len(string(b))))
+}
+
+func (s *stringEncoder) bytes() []byte {
+	e := &lib0.Encoder{}
+	e.WriteVarUint8Array(s.sb)
+	e.WriteBytes(s.lens.bytes())
+	return e.Bytes()
+}
+
+// encoderV2 writes the V2 update format; see the top of this file.
+type encoderV2 struct {
+	restE     *lib0.Encoder
+	dsCurVal  uint64
+	keyClock  uint64
+	keyClockE intDiffOptRleEncoder
+	client    uintOptRleEncoder
+	leftClock intDiffOptRleEncoder
+	rightClk  intDiffOptRleEncoder
+	info      rleUint8Encoder
+	strings   stringEncoder
+	parent    rleUint8Encoder
+	typeRef   uintOptRleEncoder
+	length    uintOptRleEncoder
+}
+
+func newEncoderV2() *encoderV2 { return &encoderV2{restE: &lib0.Encoder{}} }
+
+func (v *encoderV2) rest() *lib0.Encoder      { return v.restE }
+func (v *encoderV2) setRest(r *lib0.Encoder) { v.restE = r }
+
+func (v *encoderV2) bytes() []byte {
+	e := &lib0.Encoder{}
+	e.WriteVarUint(0) // feature flag
+	e.WriteVarUint8Array(v.keyClockE.bytes())
+	e.WriteVarUint8Array(v.client.bytes())
+	e.WriteVarUint8Array(v.leftClock.bytes())
+	e.WriteVarUint8Array(v.rightClk.bytes())
+	e.WriteVarUint8Array(v.info.bytes())
+	e.WriteVarUint8Array(v.strings.bytes())
+	e.WriteVarUint8Array(v.parent.bytes())
+	e.WriteVarUint8Array(v.typeRef.bytes())
+	e.WriteVarUint8Array(v.length.bytes())
+	e.WriteBytes(v.restE.Bytes())
+	return e.Bytes()
+}
+
+func (v *encoderV2) writeLeftID(id ID) {
+	v.client.write(id.Client)
+	v.leftClock.write(id.Clock)
+}
+
+func (v *encoderV2) writeRightID(id ID) {
+	v.client.write(id.Client)
+	v.rightClk.write(id.Clock)
+}
+
+func (v *encoderV2) writeClient(c uint64) { v.client.write(c) }
+func (v *encoderV2) writeInfo(i uint8)    { v.info.write(i) }
+func (v *encoderV2) writeString(s string) { v.strings.write([]byte(lib0.ToValidUTF8(s))) }
+func (v *encoderV2) writeUTF8(b []byte)   { v.strings.write(b) }
+func (v *encoderV2) writeTypeRef(r uint8) { v.typeRef.write(uint64(r)) }
+func (v *encoderV2) writeLen(n uint64)    { v.length.write(n) }
+func (v *encoderV2) writeAny(a any)       { v.restE.WriteAny(a) }
+func (v *encoderV2) writeBuf(b []byte)    { v.restE.WriteVarUint8Array(b) }
+func (v *encoderV2) writeJSON(a any)      { v.restE.WriteAny(a) }
+func (v *encoderV2) resetDsCurVal()       { v.dsCurVal = 0 }
+
+func (v *encoderV2) writeParentInfo(isYKey bool) {
+	if isYKey {
+		v.parent.write(1)
+	} else {
+		v.parent.write(0)
+	}
+}
+
+// writeKey writes a key as new every time, as yjs does: its key cache is
+// disabled, and decoders must not depend on reuse.
+func (v *encoderV2) writeKey(k string) {
+	v.keyClockE.write(v.keyClock)
+	v.keyClock++
+	v.writeString(k)
+}
+
+func (v *encoderV2) writeDsClock(c uint64) {
+	v.restE.WriteVarUint(c - v.dsCurVal)
+	v.dsCurVal = c
+}
+
+func (v *encoderV2) writeDsLen(n uint64) {
+	v.restE.WriteVarUint(n - 1)
+	v.dsCurVal += n
+}

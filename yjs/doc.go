@@ -61,8 +61,9 @@
 // of unknown content as pending deletes; both are retried when later
 // updates arrive and are included in EncodeStateAsUpdate.
 //
-// The V1 format is written and read; the V2 format is read
-// (ApplyUpdateV2, ConvertUpdateV2ToV1). MergeUpdates, DiffUpdate,
+// Both formats are read and written: V1 (ApplyUpdate, EncodeStateAsUpdate),
+// which y-websocket and the Jupyter stack use, and V2 (ApplyUpdateV2,
+// EncodeStateAsUpdateV2, ConvertUpdateV1ToV2). MergeUpdates, DiffUpdate,
 // EncodeStateVectorFromUpdate and ParseUpdateMeta work on V1 updates
 // without a Doc. Values inside Any and JSON content follow JavaScript:
 // see package lib0 for the value model and ParseJSON for JSON text.

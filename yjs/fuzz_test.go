@@ -78,6 +78,10 @@ func FuzzApplyUpdateV2(f *testing.F) {
 		}
 		d.ToJSON()
 		d.EncodeStateAsUpdate(nil)
+		v2 := d.EncodeStateAsUpdateV2(nil)
+		if err := NewDoc(WithClientID(2)).ApplyUpdateV2(v2, nil); err != nil {
+			t.Fatalf("re-applying our own V2 encoding: %v", err)
+		}
 		ConvertUpdateV2ToV1(b)
 	})
 }

@@ -57,10 +57,12 @@ func (r *structReader) next() *item {
 	}
 }
 
-// lazyWriter collects structs into per-client blocks.
+// lazyWriter writes structs as per-client blocks into an encoder. Only
+// the rest stream is kept per block, because a block's struct count comes
+// first and is known only at the end; V2's columns run across blocks.
 type lazyWriter struct {
+	enc     updateEncoder
 	blocks  []lazyBlock
-	cur     *encoderV1
 	client  uint64
 	written int
 }
@@ -70,33 +72,37 @@ type lazyBlock struct {
 	data    []byte
 }
 
+func newLazyWriter(enc updateEncoder) *lazyWriter { return &lazyWriter{enc: enc} }
+
 func (w *lazyWriter) write(it *item, offset int) {
 	if w.written > 0 && w.client != it.id.Client {
 		w.flush()
 	}
 	if w.written == 0 {
-		w.cur = newEncoderV1()
 		w.client = it.id.Client
-		w.cur.writeClient(it.id.Client)
-		w.cur.rest().WriteVarUint(it.id.Clock + uint64(offset))
+		w.enc.writeClient(it.id.Client)
+		w.enc.rest().WriteVarUint(it.id.Clock + uint64(offset))
 	}
-	it.write(w.cur, offset)
+	it.write(w.enc, offset)
 	w.written++
 }
 
 func (w *lazyWriter) flush() {
 	if w.written > 0 {
-		w.blocks = append(w.blocks, lazyBlock{w.written, w.cur.bytes()})
+		w.blocks = append(w.blocks, lazyBlock{w.written, w.enc.rest().Bytes()})
+		w.enc.setRest(&lib0.Encoder{})
 		w.written = 0
 	}
 }
 
-func (w *lazyWriter) finish(e *encoderV1) {
+// finish writes the block count and the blocks; the delete set follows.
+func (w *lazyWriter) finish() {
 	w.flush()
-	e.rest().WriteVarUint(uint64(len(w.blocks)))
+	rest := w.enc.rest()
+	rest.WriteVarUint(uint64(len(w.blocks)))
 	for _, b := range w.blocks {
-		e.rest().WriteVarUint(uint64(b.written))
-		e.rest().WriteBytes(b.data)
+		rest.WriteVarUint(uint64(b.written))
+		rest.WriteBytes(b.data)
 	}
 }
 
@@ -145,7 +151,8 @@ func mergeUpdates(updates [][]byte, v2 bool) ([]byte, error) {
 		readers = append(readers, newStructReader(structs, true))
 		dss = append(dss, ds)
 	}
-	w := &lazyWriter{}
+	e := newEncoderV1()
+	w := newLazyWriter(e)
 	var cw *item // the struct being written
 	for {
 		readers = slices.DeleteFunc(readers, func(r *structReader) bool { return r.cur == nil })
@@ -174,8 +181,7 @@ func mergeUpdates(updates [][]byte, v2 bool) ([]byte, error) {
 	if cw != nil {
 		w.write(cw, 0)
 	}
-	e := newEncoderV1()
-	w.finish(e)
+	w.finish()
 	writeDeleteSet(e, mergeDeleteSets(dss...))
 	return e.bytes(), nil
 }
@@ -258,7 +264,8 @@ func diffUpdate(update, svBytes []byte, v2 bool) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diffing update: %w", err)
 	}
-	w := &lazyWriter{}
+	e := newEncoderV1()
+	w := newLazyWriter(e)
 	r := newStructReader(structs, false)
 	for r.cur != nil {
 		curr := r.cur
@@ -283,24 +290,31 @@ func diffUpdate(update, svBytes []byte, v2 bool) ([]byte, error) {
 			r.next()
 		}
 	}
-	e := newEncoderV1()
-	w.finish(e)
+	w.finish()
 	writeDeleteSet(e, ds)
 	return e.bytes(), nil
 }
 
 // ConvertUpdateV2ToV1 re-encodes a V2 update in the V1 format.
 func ConvertUpdateV2ToV1(update []byte) ([]byte, error) {
-	structs, ds, err := decodeUpdateStructs(update, true)
+	return convertUpdate(update, true, newEncoderV1())
+}
+
+// ConvertUpdateV1ToV2 re-encodes a V1 update in the V2 format.
+func ConvertUpdateV1ToV2(update []byte) ([]byte, error) {
+	return convertUpdate(update, false, newEncoderV2())
+}
+
+func convertUpdate(update []byte, fromV2 bool, e updateEncoder) ([]byte, error) {
+	structs, ds, err := decodeUpdateStructs(update, fromV2)
 	if err != nil {
 		return nil, err
 	}
-	w := &lazyWriter{}
+	w := newLazyWriter(e)
 	for _, it := range structs {
 		w.write(it, 0)
 	}
-	e := newEncoderV1()
-	w.finish(e)
+	w.finish()
 	writeDeleteSet(e, ds)
 	return e.bytes(), nil
 }

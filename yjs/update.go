@@ -496,6 +496,23 @@ func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
 	return merged
 }
 
+// EncodeStateAsUpdateV2 is EncodeStateAsUpdate in the V2 format.
+func (d *Doc) EncodeStateAsUpdateV2(sv StateVector) []byte {
+	if d.store.pendingDS == nil && d.store.pendingStructs == nil {
+		e := newEncoderV2()
+		writeClientsStructs(e, d.store, sv)
+		writeDeleteSet(e, d.store.deleteSet())
+		return e.bytes()
+	}
+	// yjs merges the pending parts in V2; merging in V1 and converting
+	// writes the same structs.
+	v2, err := ConvertUpdateV1ToV2(d.EncodeStateAsUpdate(sv))
+	if err != nil {
+		panic("yjs: converting own state to V2: " + err.Error())
+	}
+	return v2
+}
+
 // EncodeStateAsUpdateFrom is EncodeStateAsUpdate with the state vector in
 // binary form, as SyncStep1 carries it.
 func (d *Doc) EncodeStateAsUpdateFrom(encodedSV []byte) ([]byte, error) {
