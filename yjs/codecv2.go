@@ -336,7 +336,7 @@ type encoderV2 struct {
 
 func newEncoderV2() *encoderV2 { return &encoderV2{restE: &lib0.Encoder{}} }
 
-func (v *encoderV2) rest() *lib0.Encoder      { return v.restE }
+func (v *encoderV2) rest() *lib0.Encoder     { return v.restE }
 func (v *encoderV2) setRest(r *lib0.Encoder) { v.restE = r }
 
 func (v *encoderV2) bytes() []byte {
