@@ -1,6 +1,7 @@
 package yjs
 
 import (
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -24,7 +25,7 @@ type replica struct {
 	client uint64
 	doc    *Doc // nil for yjs-only peers
 	events *eventLog
-	inbox  [][]byte
+	inbox  []message
 	cut    bool // partitioned: receives nothing while set
 }
 
@@ -90,18 +91,60 @@ func runRandom(t *testing.T, o *oracle, seed uint64, nSteps int) {
 }
 
 // broadcast queues an update for every other replica, sometimes twice.
-func broadcast(rng *rand.Rand, reps []*replica, from *replica, updates [][]byte) {
-	for _, u := range updates {
+// message is an update in transit, in the V1 or the V2 format.
+type message struct {
+	update []byte
+	v2     bool
+}
+
+// oracleReply is what the oracle returns for edits and applied updates.
+type oracleReply struct {
+	Updates   []string
+	UpdatesV2 []string
+	Events    []any
+}
+
+func newOracleReply() oracleReply {
+	return oracleReply{Updates: []string{}, UpdatesV2: []string{}, Events: []any{}}
+}
+
+// broadcast queues an update for every other replica, sometimes twice,
+// and in the V2 format for every fourth message.
+func broadcast(rng *rand.Rand, reps []*replica, from *replica, yr oracleReply) {
+	for i := range yr.Updates {
 		for _, r := range reps {
 			if r == from {
 				continue
 			}
-			r.inbox = append(r.inbox, u)
+			m := message{update: mustHexNoT(yr.Updates[i])}
+			if rng.IntN(4) == 0 {
+				m = message{update: mustHexNoT(yr.UpdatesV2[i]), v2: true}
+			}
+			r.inbox = append(r.inbox, m)
 			if rng.IntN(8) == 0 {
-				r.inbox = append(r.inbox, u)
+				r.inbox = append(r.inbox, m)
 			}
 		}
 	}
+}
+
+func mustHexNoT(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// captureUpdates records the V1 and V2 updates d emits while f runs.
+func captureUpdates(d *Doc, f func() error) (v1, v2 []string, err error) {
+	v1, v2 = []string{}, []string{}
+	c1 := d.OnUpdate(func(b []byte, _ any, _ *Transaction) { v1 = append(v1, hexOf(b)) })
+	c2 := d.OnUpdateV2(func(b []byte, _ any, _ *Transaction) { v2 = append(v2, hexOf(b)) })
+	err = f()
+	c1()
+	c2()
+	return v1, v2, err
 }
 
 func deliverOne(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica) {
@@ -121,20 +164,19 @@ func deliverOne(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica) {
 // original updates already.
 func deliverTo(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *replica) {
 	i := rng.IntN(len(r.inbox))
-	u := r.inbox[i]
+	m := r.inbox[i]
 	r.inbox = slices.Delete(r.inbox, i, i+1)
-	yr := struct {
-		Updates []string
-		Events  []any
-	}{Updates: []string{}, Events: []any{}}
-	o.call(t, map[string]any{"op": "apply", "doc": r.name, "update": hexOf(u)}, &yr)
+	yr := newOracleReply()
+	o.call(t, map[string]any{"op": "apply", "doc": r.name, "update": hexOf(m.update), "v2": m.v2}, &yr)
 	if r.doc == nil {
 		return
 	}
-	got := []string{}
-	cancel := r.doc.OnUpdate(func(b []byte, _ any, _ *Transaction) { got = append(got, hexOf(b)) })
-	err := r.doc.ApplyUpdate(u, nil)
-	cancel()
+	got, gotV2, err := captureUpdates(r.doc, func() error {
+		if m.v2 {
+			return r.doc.ApplyUpdateV2(m.update, nil)
+		}
+		return r.doc.ApplyUpdate(m.update, nil)
+	})
 	if err != nil {
 		t.Fatalf("%s: applying update: %v", r.name, err)
 	}
@@ -143,6 +185,9 @@ func deliverTo(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *repl
 		o.call(t, map[string]any{"op": "items", "doc": r.name, "root": "t"}, &items)
 		t.Fatalf("%s: updates emitted while applying (-yjs +go):\n%s\nyjs items:\n%s\ngo items:\n%s",
 			r.name, diff, strings.Join(items.Items, "\n"), strings.Join(debugItems(r.doc.GetText("t").b), "\n"))
+	}
+	if diff := cmp.Diff(yr.UpdatesV2, gotV2); diff != "" {
+		t.Fatalf("%s: V2 updates emitted while applying (-yjs +go):\n%s", r.name, diff)
 	}
 	if diff := cmp.Diff(yr.Events, r.events.take()); diff != "" {
 		t.Fatalf("%s: events while applying (-yjs +go):\n%s", r.name, diff)
@@ -154,40 +199,36 @@ func randomEdit(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *rep
 	if len(edits) == 0 {
 		return
 	}
-	yr := struct {
-		Updates []string
-		Events  []any
-	}{Updates: []string{}, Events: []any{}}
+	yr := newOracleReply()
 	o.call(t, map[string]any{"op": "edit", "doc": r.name, "edits": roundTripJSON(edits)}, &yr)
-	updates := make([][]byte, len(yr.Updates))
-	for i, u := range yr.Updates {
-		updates[i] = mustHex(t, u)
-	}
 	if r.doc != nil {
 		var decoded []edit
 		remarshal(t, edits, &decoded)
-		got := []string{}
-		cancel := r.doc.OnUpdate(func(b []byte, _ any, _ *Transaction) { got = append(got, hexOf(b)) })
-		var err error
-		r.doc.Transact(func(*Transaction) {
-			for _, e := range decoded {
-				if err == nil {
-					err = applyEdit(r.doc, e)
+		got, gotV2, err := captureUpdates(r.doc, func() error {
+			var err error
+			r.doc.Transact(func(*Transaction) {
+				for _, e := range decoded {
+					if err == nil {
+						err = applyEdit(r.doc, e)
+					}
 				}
-			}
-		}, nil)
-		cancel()
+			}, nil)
+			return err
+		})
 		if err != nil {
 			t.Fatalf("%s: %v", r.name, err)
 		}
 		if diff := cmp.Diff(yr.Updates, got); diff != "" {
 			t.Fatalf("%s: update of edits %v (-yjs +go):\n%s", r.name, edits, diff)
 		}
+		if diff := cmp.Diff(yr.UpdatesV2, gotV2); diff != "" {
+			t.Fatalf("%s: V2 update of edits %v (-yjs +go):\n%s", r.name, edits, diff)
+		}
 		if diff := cmp.Diff(yr.Events, r.events.take()); diff != "" {
 			t.Fatalf("%s: events of edits %v (-yjs +go):\n%s", r.name, edits, diff)
 		}
 	}
-	broadcast(rng, reps, r, updates)
+	broadcast(rng, reps, r, yr)
 }
 
 // replicaState returns lengths of the roots, from the Go document or, for

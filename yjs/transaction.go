@@ -1,5 +1,7 @@
 package yjs
 
+import "slices"
+
 // Transaction groups changes to a Doc. Observers run and the update is
 // emitted when the outermost transaction ends. A Transaction is valid only
 // inside the function given to Doc.Transact and the observers it triggers.
@@ -190,16 +192,27 @@ func (d *Doc) cleanup(t *Transaction) {
 }
 
 func (d *Doc) emitUpdate(t *Transaction) {
-	if len(d.updateHandlers) == 0 || !t.hasChanges() {
+	if len(d.updateHandlers)+len(d.updateV2Handlers) == 0 || !t.hasChanges() {
 		return
 	}
-	e := newEncoderV1()
+	if len(d.updateHandlers) > 0 {
+		update := d.transactionUpdate(t, newEncoderV1())
+		for _, h := range slices.Clone(d.updateHandlers) {
+			h.f(update, t.Origin, t)
+		}
+	}
+	if len(d.updateV2Handlers) > 0 {
+		update := d.transactionUpdate(t, newEncoderV2())
+		for _, h := range slices.Clone(d.updateV2Handlers) {
+			h.f(update, t.Origin, t)
+		}
+	}
+}
+
+func (d *Doc) transactionUpdate(t *Transaction, e updateEncoder) []byte {
 	writeClientsStructsFrom(e, d.store, t.beforeState.get)
 	writeDeleteSet(e, t.deleteSet)
-	update := e.bytes()
-	for _, h := range d.updateHandlers {
-		h.f(update, t.Origin, t)
-	}
+	return e.bytes()
 }
 
 // tryGCDeleteSet drops the content of items deleted in the transaction.

@@ -21,6 +21,7 @@ type Doc struct {
 	txn              *Transaction
 	cleanups         []*Transaction
 	updateHandlers   []*updateHandler
+	updateV2Handlers []*updateHandler
 	afterTxnHandlers []*txnHandler
 }
 
@@ -159,6 +160,13 @@ func (d *Doc) OnUpdate(f func(update []byte, origin any, t *Transaction)) (cance
 	h := &updateHandler{f}
 	d.updateHandlers = append(d.updateHandlers, h)
 	return func() { d.updateHandlers = removeHandler(d.updateHandlers, h) }
+}
+
+// OnUpdateV2 is OnUpdate with updates in the V2 format.
+func (d *Doc) OnUpdateV2(f func(update []byte, origin any, t *Transaction)) (cancel func()) {
+	h := &updateHandler{f}
+	d.updateV2Handlers = append(d.updateV2Handlers, h)
+	return func() { d.updateV2Handlers = removeHandler(d.updateV2Handlers, h) }
 }
 
 // OnAfterTransaction registers f to run after the observers of every

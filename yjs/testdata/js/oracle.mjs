@@ -94,8 +94,9 @@ const handlers = {
   new: (r) => {
     const doc = new Y.Doc({ gc: r.gc !== false })
     doc.clientID = r.client
-    const entry = { doc, updates: [], events: [] }
+    const entry = { doc, updates: [], updatesV2: [], events: [] }
     doc.on('update', (u) => entry.updates.push(toHex(u)))
+    doc.on('updateV2', (u) => entry.updatesV2.push(toHex(u)))
     docs.set(r.doc, entry)
     for (const name of Object.keys(r.roots || {}).sort()) {
       const root = getRoot(doc, name, r.roots[name])
@@ -110,18 +111,20 @@ const handlers = {
   edit: (r) => {
     const entry = docs.get(r.doc)
     entry.updates = []
+    entry.updatesV2 = []
     entry.events = []
     entry.doc.transact(() => { for (const e of r.edits) applyEdit(entry.doc, e) })
-    return { updates: entry.updates, events: entry.events }
+    return { updates: entry.updates, updatesV2: entry.updatesV2, events: entry.events }
   },
   // apply {doc, update, v2}
   apply: (r) => {
     const entry = docs.get(r.doc)
     entry.updates = []
+    entry.updatesV2 = []
     entry.events = []
     if (r.v2) Y.applyUpdateV2(entry.doc, fromHex(r.update))
     else Y.applyUpdate(entry.doc, fromHex(r.update))
-    return { updates: entry.updates, events: entry.events }
+    return { updates: entry.updates, updatesV2: entry.updatesV2, events: entry.events }
   },
   // state {doc, sv, roots}: full or diff state, state vector and JSON.
   state: (r) => {
