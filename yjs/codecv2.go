@@ -7,10 +7,11 @@ import (
 )
 
 // The V2 update format stores each field kind in its own column, most of
-// them run-length encoded: a feature flag (0), nine columns as byte arrays
-// (key clocks, clients, left clocks, right clocks, info bytes, strings,
-// parent info, type refs, lengths), then the rest stream with delete sets,
-// any values and buffers. The readers below follow lib0's decoders.
+// them run-length encoded. An update is a feature flag (0), then nine
+// columns as byte arrays (key clocks, clients, left clocks, right clocks,
+// info bytes, strings, parent info, type refs, lengths), then the rest
+// stream with delete sets, any values and buffers. The readers and writers
+// below follow lib0's run-length decoders and encoders.
 
 // rleUint8Decoder repeats each byte a counted number of times; the last
 // run repeats forever.

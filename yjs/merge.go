@@ -9,10 +9,10 @@ import (
 )
 
 // Updates can be merged, diffed and inspected without a Doc. The functions
-// here follow yjs's updates.js step for step, so that their output is byte
-// for byte yjs's: structs are written by descending client and ascending
-// clock, overlaps are cut away, gaps become Skip structs (ref 10), and only
-// adjacent GC structs (or Skips) are joined.
+// here follow yjs's updates.js step for step, so their output is byte for
+// byte yjs's. Structs are written by descending client and ascending
+// clock, overlaps are cut away, and gaps become Skip structs (ref 10).
+// Only adjacent GC structs, or adjacent Skips, are joined.
 
 // decodeUpdateStructs decodes an update without a document: the structs in
 // the order the update lists them, and its delete set.
