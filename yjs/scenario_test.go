@@ -54,8 +54,11 @@ type peerState struct {
 type scenario struct {
 	Name  string            `json:"name"`
 	Roots map[string]string `json:"roots"`
-	Peers []peer            `json:"peers"`
-	Steps []step            `json:"steps"`
+	// LateRoots leaves the roots undeclared until a peer edits them, so
+	// that updates first create them as types of unknown kind.
+	LateRoots bool   `json:"lateRoots,omitempty"`
+	Peers     []peer `json:"peers"`
+	Steps     []step `json:"steps"`
 	// Recorded by yjs.
 	Final map[string]peerState `json:"final"`
 	// Merged is mergeUpdates of every edit step's updates in step order,
@@ -76,8 +79,12 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 	sc.Steps = slices.Clone(sc.Steps)
 	prefix := sc.Name + "/"
 	for _, p := range sc.Peers {
+		roots := sc.Roots
+		if sc.LateRoots {
+			roots = nil
+		}
 		o.call(t, map[string]any{"op": "new", "doc": prefix + p.Name, "client": p.Client,
-			"gc": !p.NoGC, "roots": sc.Roots}, nil)
+			"gc": !p.NoGC, "roots": roots}, nil)
 	}
 	var all []string
 	for i := range sc.Steps {
@@ -176,7 +183,10 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 	logs := map[string]*eventLog{}
 	for _, p := range sc.Peers {
 		d := NewDoc(WithClientID(p.Client), WithGC(!p.NoGC))
-		logs[p.Name] = observeRoots(d, sc.Roots)
+		logs[p.Name] = &eventLog{}
+		if !sc.LateRoots {
+			logs[p.Name] = observeRoots(d, sc.Roots)
+		}
 		docs[p.Name] = d
 	}
 	for i, s := range sc.Steps {

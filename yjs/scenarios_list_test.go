@@ -273,6 +273,20 @@ func scenarios() []scenario {
 		largeText(),
 		wireScenario(),
 		{
+			// b learns of "t" from a formatted update before declaring it:
+			// declaring it then starts a fresh Text whose search markers are
+			// on, as in yjs, which decides where b's inserts go.
+			Name: "text/late-root-after-formatting", Roots: textRoot, LateRoots: true, Peers: peers(1, 2),
+			Steps: steps(
+				ed("a", insText(t, 0, "some formatted text for markers")),
+				ed("a", format(t, 5, 9, map[string]any{"bold": true})),
+				syncStep("b", "a"),
+				ed("b", insText(t, 20, "X"), insText(t, 6, "Y"), delText(t, 2, 3)),
+				ed("b", insText(t, 14, "Z")),
+				syncAll("a", "b"),
+			),
+		},
+		{
 			Name: "xml/tree", Roots: map[string]string{"x": "xmlfragment"}, Peers: peers(4, 3),
 			Steps: steps(
 				ed("a", edit{Target: target{"x", "xmlfragment", nil}, Op: "xmlInsert", Index: 0,

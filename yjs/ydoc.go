@@ -91,9 +91,12 @@ func (d *Doc) get(name string, kind Kind) (*branch, error) {
 	if b.kind != KindUndefined {
 		return nil, fmt.Errorf("root type %q is a %v, not a %v", name, b.kind, kind)
 	}
+	// yjs replaces the placeholder with a fresh type that takes over its
+	// items, so search markers start anew and a formatting flag is lost.
 	upgraded := newBranch(kind)
 	b.kind = kind
 	b.markers = upgraded.markers
+	b.hasFormatting = false
 	return b, nil
 }
 
