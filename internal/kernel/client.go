@@ -197,3 +197,109 @@ func stderrNotice(session string, parent []byte, text string) *Message {
 	return newMessage(channelIOPub, "stream", session, parent,
 		map[string]string{"name": "stderr", "text": text})
 }
+
+// The client registry of a kernel's channels. These run on the channels
+// goroutine, or hand work to it.
+
+// push queues m for cl and removes cl when its queue overflowed.
+func (c *channels) push(cl *client, m *Message, droppable bool) {
+	if !cl.push(m, droppable) {
+		c.log.Warn("kernel client dropped: its queue overflowed", "session_id", cl.session)
+		c.removeClient(cl)
+	}
+}
+
+func (c *channels) removeClient(cl *client) {
+	if c.clients[cl.session] == cl {
+		delete(c.clients, cl.session)
+	}
+	c.updateConnections()
+}
+
+func (c *channels) updateConnections() {
+	n := 0
+	for _, cl := range c.clients {
+		if cl.online() {
+			n++
+		}
+	}
+	c.obs.connectionsChanged(n)
+}
+
+// broadcast sends a message of the server's own to every client, after the
+// messages already queued for them.
+func (c *channels) broadcast(m *Message) {
+	c.call(func() {
+		for _, cl := range c.clients {
+			c.push(cl, m, false)
+		}
+	})
+}
+
+// attach attaches a new WebSocket to the client with the given session,
+// creating the client when there is none. With buffered set, the client
+// keeps its messages while no WebSocket is attached.
+func (c *channels) attach(session string, buffered bool) (*client, *attachment, error) {
+	var cl *client
+	att := newAttachment()
+	ok := c.call(func() {
+		if c.closing {
+			return
+		}
+		cl = c.clients[session]
+		if cl == nil || cl.removed() {
+			cl = &client{
+				session: session, buffered: buffered, serverSession: c.session,
+				limiter: iopubLimiter{limits: c.limits},
+			}
+			c.clients[session] = cl
+		}
+		cl.attach(att)
+		c.updateConnections()
+	})
+	if !ok || cl == nil {
+		return nil, nil, errChannelsClosed
+	}
+	return cl, att, nil
+}
+
+// detach detaches att from cl. A buffered client stays, collecting messages
+// for its next WebSocket, until more than maxOfflineClients are offline.
+func (c *channels) detach(cl *client, att *attachment) {
+	c.post(func() {
+		if !cl.detach(att) {
+			return
+		}
+		if cl.buffered && !cl.removed() {
+			cl.detached = time.Now()
+			c.evictOffline()
+		} else {
+			cl.remove(websocket.StatusNormalClosure, "")
+			c.removeClient(cl)
+		}
+		c.updateConnections()
+	})
+}
+
+// evictOffline removes the clients offline the longest until at most
+// maxOfflineClients are left.
+func (c *channels) evictOffline() {
+	for {
+		var oldest *client
+		offline := 0
+		for _, cl := range c.clients {
+			if cl.online() {
+				continue
+			}
+			offline++
+			if oldest == nil || cl.detached.Before(oldest.detached) {
+				oldest = cl
+			}
+		}
+		if offline <= maxOfflineClients {
+			return
+		}
+		oldest.remove(websocket.StatusNormalClosure, "")
+		c.removeClient(oldest)
+	}
+}

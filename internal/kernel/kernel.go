@@ -144,8 +144,10 @@ func (k *Kernel) startLocked(ctx context.Context, freshPorts bool) error {
 		if !errors.Is(err, errExitedEarly) {
 			return err
 		}
-		k.log.Warn("kernel exited during start, retrying with new ports", "attempt", attempt)
 		k.ch.disconnect()
+		if attempt < startAttempts {
+			k.log.Warn("kernel exited during start, retrying with new ports", "attempt", attempt)
+		}
 	}
 	return err
 }

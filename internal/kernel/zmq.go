@@ -477,31 +477,6 @@ func (c *channels) onReply(m *Message) {
 	c.push(cl, m, false)
 }
 
-// push queues m for cl and removes cl when its queue overflowed.
-func (c *channels) push(cl *client, m *Message, droppable bool) {
-	if !cl.push(m, droppable) {
-		c.log.Warn("kernel client dropped: its queue overflowed", "session_id", cl.session)
-		c.removeClient(cl)
-	}
-}
-
-func (c *channels) removeClient(cl *client) {
-	if c.clients[cl.session] == cl {
-		delete(c.clients, cl.session)
-	}
-	c.updateConnections()
-}
-
-func (c *channels) updateConnections() {
-	n := 0
-	for _, cl := range c.clients {
-		if cl.online() {
-			n++
-		}
-	}
-	c.obs.connectionsChanged(n)
-}
-
 // maybeNudge sends the next kernel_info_request of the nudge when it is due.
 func (c *channels) maybeNudge(now time.Time) {
 	n := c.nudge
@@ -609,86 +584,8 @@ func (c *channels) sendOwn(channel, msgType string, content any) {
 	c.post(func() { c.request(channelSocket(channel), msgType, content, func(*Message) {}) })
 }
 
-// broadcast sends a message of the server's own to every client, after the
-// messages already queued for them.
-func (c *channels) broadcast(m *Message) {
-	c.call(func() {
-		for _, cl := range c.clients {
-			c.push(cl, m, false)
-		}
-	})
-}
-
 // status returns a synthesized IOPub status message.
 func (c *channels) status(state string) *Message {
 	return newMessage(channelIOPub, "status", c.session, nil,
 		map[string]string{"execution_state": state})
-}
-
-// attach attaches a new WebSocket to the client with the given session,
-// creating the client when there is none. With buffered set, the client
-// keeps its messages while no WebSocket is attached.
-func (c *channels) attach(session string, buffered bool) (*client, *attachment, error) {
-	var cl *client
-	att := newAttachment()
-	ok := c.call(func() {
-		if c.closing {
-			return
-		}
-		cl = c.clients[session]
-		if cl == nil || cl.removed() {
-			cl = &client{
-				session: session, buffered: buffered, serverSession: c.session,
-				limiter: iopubLimiter{limits: c.limits},
-			}
-			c.clients[session] = cl
-		}
-		cl.attach(att)
-		c.updateConnections()
-	})
-	if !ok || cl == nil {
-		return nil, nil, errChannelsClosed
-	}
-	return cl, att, nil
-}
-
-// detach detaches att from cl. A buffered client stays, collecting messages
-// for its next WebSocket, until more than maxOfflineClients are offline.
-func (c *channels) detach(cl *client, att *attachment) {
-	c.post(func() {
-		if !cl.detach(att) {
-			return
-		}
-		if cl.buffered && !cl.removed() {
-			cl.detached = time.Now()
-			c.evictOffline()
-		} else {
-			cl.remove(websocket.StatusNormalClosure, "")
-			c.removeClient(cl)
-		}
-		c.updateConnections()
-	})
-}
-
-// evictOffline removes the clients offline the longest until at most
-// maxOfflineClients are left.
-func (c *channels) evictOffline() {
-	for {
-		var oldest *client
-		offline := 0
-		for _, cl := range c.clients {
-			if cl.online() {
-				continue
-			}
-			offline++
-			if oldest == nil || cl.detached.Before(oldest.detached) {
-				oldest = cl
-			}
-		}
-		if offline <= maxOfflineClients {
-			return
-		}
-		oldest.remove(websocket.StatusNormalClosure, "")
-		c.removeClient(oldest)
-	}
 }
