@@ -92,7 +92,7 @@ func startProcess(argv []string, dir string, env []string, logPath, pidfile stri
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
+		return nil, err // names the program already: "fork/exec PATH: ..."
 	}
 	p := &process{cmd: cmd, logPath: logPath, done: make(chan struct{})}
 	go func() {

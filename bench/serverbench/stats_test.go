@@ -87,9 +87,10 @@ func TestReportFromSavedResults(t *testing.T) {
 			{Name: pythonName, Start: summarize([]time.Duration{400 * time.Millisecond}),
 				KernelOverheadMs: &overhead},
 			{Name: jupygoName, Start: summarize([]time.Duration{10 * time.Millisecond}),
-				Errors: []string{"contents: failed"}},
+				Errors: []string{"contents: status 500"}},
 		},
 	}
+
 	path, err := writeResults(t.TempDir(), r)
 	if err != nil {
 		t.Fatal(err)
@@ -102,13 +103,14 @@ func TestReportFromSavedResults(t *testing.T) {
 	if err := json.Unmarshal(data, &saved); err != nil {
 		t.Fatal(err)
 	}
+
 	var want, got strings.Builder
 	writeReport(&want, r)
 	writeReport(&got, saved)
 	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 		t.Errorf("report from saved results (-want +got):\n%s", diff)
 	}
-	for _, line := range []string{"ratio jupyter-server / jupygo: 40.0×", "jupygo error: contents: failed"} {
+	for _, line := range []string{"ratio jupyter-server / jupygo: 40.0×", "jupygo error: contents: status 500"} {
 		if !strings.Contains(want.String(), line) {
 			t.Errorf("report has no line %q:\n%s", line, want.String())
 		}
