@@ -322,3 +322,32 @@ func BenchmarkDecodeAutomergePaper(b *testing.B) {
 
 var _ = fmt.Sprint
 var _ = time.Now
+
+// BenchmarkApplyAutomergePaperUpdates applies the automerge-paper trace as
+// 259,778 remote updates, one per edit, as a collaboration server receives
+// them.
+func BenchmarkApplyAutomergePaperUpdates(b *testing.B) {
+	tr := loadTrace(b, "automerge-paper")
+	src := NewDoc(WithClientID(traceClient))
+	var updates [][]byte
+	src.OnUpdate(func(u []byte, _ any, _ *Transaction) { updates = append(updates, u) })
+	x := src.GetText(traceRoot)
+	for i := range tr.Txns {
+		for _, p := range tr.patches(i) {
+			applyPatch(x, "", p)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d := NewDoc(WithClientID(5))
+		for _, u := range updates {
+			if err := d.ApplyUpdate(u, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if i == 0 && d.GetText(traceRoot).String() != tr.EndContent {
+			b.Fatal("end content differs")
+		}
+	}
+	b.ReportMetric(float64(len(updates)), "updates")
+}

@@ -138,3 +138,13 @@ func declareRoots(src, dst *Doc) {
 		dst.mustGet(name, src.share[name].kind)
 	}
 }
+
+func TestVectorEmptyDoc(t *testing.T) {
+	d := NewDoc(WithClientID(1))
+	if got := hexOf(d.EncodeStateAsUpdate(nil)); got != "0000" {
+		t.Errorf("empty update = %s, want 0000", got)
+	}
+	if got := hexOf(d.EncodeStateVector()); got != "00" {
+		t.Errorf("empty state vector = %s, want 00", got)
+	}
+}
