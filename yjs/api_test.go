@@ -164,3 +164,27 @@ func TestNestedTypeHandleStaysValid(t *testing.T) {
 		t.Errorf("JSON (-want +got):\n%s", diff)
 	}
 }
+
+// TestV2RoundTripOfAllContent converts the final state of every fixture to
+// V2 and back and requires the same document.
+func TestV2RoundTripOfAllContent(t *testing.T) {
+	for _, sc := range loadFixtures(t) {
+		for _, p := range sc.Peers {
+			v1 := mustHex(t, sc.Final[p.Name].Update)
+			v2, err := ConvertUpdateV1ToV2(v1)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", sc.Name, p.Name, err)
+			}
+			a, b := NewDoc(WithClientID(1), WithGC(false)), NewDoc(WithClientID(1), WithGC(false))
+			if err := a.ApplyUpdate(v1, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.ApplyUpdateV2(v2, nil); err != nil {
+				t.Fatalf("%s/%s: applying converted V2: %v", sc.Name, p.Name, err)
+			}
+			if diff := cmp.Diff(a.EncodeStateAsUpdate(nil), b.EncodeStateAsUpdate(nil)); diff != "" {
+				t.Errorf("%s/%s: state differs after V2 round trip", sc.Name, p.Name)
+			}
+		}
+	}
+}

@@ -47,6 +47,9 @@ type updateDecoder interface {
 	readBuf() []byte
 	readJSON() any
 	readKey() string
+	// stringBudget bounds how many more strings can be read: each takes at
+	// least a byte of the stream strings come from.
+	stringBudget() int
 	resetDsCurVal()
 	readDsClock() uint64
 	readDsLen() uint64
@@ -106,6 +109,7 @@ func (d *decoderV1) readTypeRef() uint64  { return d.d.ReadVarUint() }
 func (d *decoderV1) readLen() uint64      { return d.d.ReadVarUint() }
 func (d *decoderV1) readAny() any         { return d.d.ReadAny() }
 func (d *decoderV1) readKey() string      { return d.d.ReadVarString() }
+func (d *decoderV1) stringBudget() int    { return d.d.Remaining() }
 func (d *decoderV1) resetDsCurVal()       {}
 func (d *decoderV1) readDsClock() uint64  { return d.d.ReadVarUint() }
 func (d *decoderV1) readDsLen() uint64    { return d.d.ReadVarUint() }

@@ -180,7 +180,8 @@ func (v *decoderV2) readJSON() any        { return v.d.ReadAny() }
 func (v *decoderV2) readBuf() []byte {
 	return append([]byte(nil), v.d.ReadVarUint8Array()...)
 }
-func (v *decoderV2) resetDsCurVal() { v.dsCurVal = 0 }
+func (v *decoderV2) resetDsCurVal()    { v.dsCurVal = 0 }
+func (v *decoderV2) stringBudget() int { return len(v.strings.str) - v.strings.pos }
 func (v *decoderV2) readDsClock() uint64 {
 	v.dsCurVal += v.d.ReadVarUint()
 	return v.dsCurVal

@@ -418,7 +418,7 @@ func readContent(d updateDecoder, doc *Doc, info uint8) content {
 func readContentJSON(d updateDecoder) content {
 	rest := d.rest()
 	n := d.readLen()
-	if n > uint64(rest.Remaining()) {
+	if n > uint64(d.stringBudget()) {
 		rest.Fail(lib0.ErrLength)
 		return &contentJSON{}
 	}

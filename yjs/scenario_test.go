@@ -358,6 +358,19 @@ func checkMerges(t *testing.T, sc scenario) {
 
 const fixturesFile = "testdata/fixtures.json"
 
+func loadFixtures(t testing.TB) []scenario {
+	t.Helper()
+	b, err := os.ReadFile(fixturesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixtures []scenario
+	if err := json.Unmarshal(b, &fixtures); err != nil {
+		t.Fatal(err)
+	}
+	return fixtures
+}
+
 // TestFixtures replays scenarios recorded with yjs 13.6.33. With node and
 // the npm packages installed it also records them afresh and checks that
 // the committed fixtures are current; -update rewrites them.
