@@ -106,6 +106,13 @@ func (w *lazyWriter) finish() {
 	}
 }
 
+func newUpdateEncoder(v2 bool) updateEncoder {
+	if v2 {
+		return newEncoderV2()
+	}
+	return newEncoderV1()
+}
+
 func end(it *item) uint64 { return it.id.Clock + uint64(it.length) }
 
 // sliceStruct returns the part of a decoded struct from diff units on.
@@ -132,13 +139,13 @@ func MergeUpdates(updates ...[]byte) ([]byte, error) {
 	return mergeUpdates(updates, false)
 }
 
-// MergeUpdatesV2 merges V2 updates into one V1 update; see MergeUpdates.
+// MergeUpdatesV2 merges V2 updates into one V2 update; see MergeUpdates.
 func MergeUpdatesV2(updates ...[]byte) ([]byte, error) {
 	return mergeUpdates(updates, true)
 }
 
 func mergeUpdates(updates [][]byte, v2 bool) ([]byte, error) {
-	if len(updates) == 1 && !v2 {
+	if len(updates) == 1 {
 		return updates[0], nil
 	}
 	var readers []*structReader
@@ -151,7 +158,7 @@ func mergeUpdates(updates [][]byte, v2 bool) ([]byte, error) {
 		readers = append(readers, newStructReader(structs, true))
 		dss = append(dss, ds)
 	}
-	e := newEncoderV1()
+	e := newUpdateEncoder(v2)
 	w := newLazyWriter(e)
 	var cw *item // the struct being written
 	for {
@@ -250,7 +257,7 @@ func DiffUpdate(update, sv []byte) ([]byte, error) {
 	return diffUpdate(update, sv, false)
 }
 
-// DiffUpdateV2 is DiffUpdate for a V2 update; the result is V1.
+// DiffUpdateV2 is DiffUpdate for V2 updates.
 func DiffUpdateV2(update, sv []byte) ([]byte, error) {
 	return diffUpdate(update, sv, true)
 }
@@ -264,7 +271,7 @@ func diffUpdate(update, svBytes []byte, v2 bool) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diffing update: %w", err)
 	}
-	e := newEncoderV1()
+	e := newUpdateEncoder(v2)
 	w := newLazyWriter(e)
 	r := newStructReader(structs, false)
 	for r.cur != nil {

@@ -32,8 +32,9 @@ type step struct {
 	V2 bool `json:"v2,omitempty"`
 	// Recorded by yjs: the updates an edit step emitted and the updates an
 	// apply or sync step applied.
-	Updates []string `json:"updates,omitempty"`
-	Apply   []string `json:"apply,omitempty"`
+	Updates   []string `json:"updates,omitempty"`
+	UpdatesV2 []string `json:"updatesV2,omitempty"`
+	Apply     []string `json:"apply,omitempty"`
 	// Events are the deep events of the step's transactions, as the
 	// oracle describes them.
 	Events []any `json:"events,omitempty"`
@@ -69,6 +70,9 @@ type scenario struct {
 	DiffSV        string `json:"diffSV"`
 	Diffed        string `json:"diffed"`
 	SVFromUpdate  string `json:"svFromUpdate"`
+	// MergedV2 and DiffedV2 are the same in the V2 format.
+	MergedV2 string `json:"mergedV2"`
+	DiffedV2 string `json:"diffedV2"`
 }
 
 func at(i int) *int { return &i }
@@ -86,20 +90,23 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 		o.call(t, map[string]any{"op": "new", "doc": prefix + p.Name, "client": p.Client,
 			"gc": !p.NoGC, "roots": roots}, nil)
 	}
-	var all []string
+	var all, allV2 []string
 	for i := range sc.Steps {
 		s := &sc.Steps[i]
 		doc := prefix + s.Peer
 		switch {
 		case s.Edits != nil:
 			var r struct {
-				Updates []string
-				Events  []any
+				Updates   []string
+				UpdatesV2 []string
+				Events    []any
 			}
 			o.call(t, map[string]any{"op": "edit", "doc": doc, "edits": s.Edits}, &r)
 			s.Updates = r.Updates
+			s.UpdatesV2 = r.UpdatesV2
 			s.Events = r.Events
 			all = append(all, r.Updates...)
+			allV2 = append(allV2, r.UpdatesV2...)
 		case s.Raw != "":
 			s.Apply = []string{s.Raw}
 		case s.ApplyStep != nil:
@@ -148,6 +155,10 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 		sc.Diffed = r.Update
 		o.call(t, map[string]any{"op": "svFromUpdate", "update": sc.Merged}, &r)
 		sc.SVFromUpdate = r.SV
+		o.call(t, map[string]any{"op": "mergeV2", "updates": allV2}, &r)
+		sc.MergedV2 = r.Update
+		o.call(t, map[string]any{"op": "diffV2", "update": sc.MergedV2, "sv": sc.DiffSV}, &r)
+		sc.DiffedV2 = r.Update
 	}
 	for _, p := range sc.Peers {
 		o.call(t, map[string]any{"op": "drop", "doc": prefix + p.Name}, nil)
@@ -193,8 +204,9 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 		d := docs[s.Peer]
 		switch {
 		case s.Edits != nil:
-			var got []string
+			var got, gotV2 []string
 			cancel := d.OnUpdate(func(u []byte, _ any, _ *Transaction) { got = append(got, hexOf(u)) })
+			cancelV2 := d.OnUpdateV2(func(u []byte, _ any, _ *Transaction) { gotV2 = append(gotV2, hexOf(u)) })
 			var err error
 			d.Transact(func(*Transaction) {
 				for _, e := range s.Edits {
@@ -204,11 +216,15 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 				}
 			}, nil)
 			cancel()
+			cancelV2()
 			if err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}
 			if diff := cmp.Diff(s.Updates, got); diff != "" {
 				t.Errorf("step %d: updates of edits (-yjs +go):\n%s", i, diff)
+			}
+			if diff := cmp.Diff(s.UpdatesV2, gotV2); diff != "" {
+				t.Errorf("step %d: V2 updates of edits (-yjs +go):\n%s", i, diff)
 			}
 		case s.SyncFrom != "":
 			sv := d.StateVector()
@@ -346,6 +362,26 @@ func checkMerges(t *testing.T, sc scenario) {
 	}
 	if diff := cmp.Diff(sc.Diffed, hexOf(diffed)); diff != "" {
 		t.Errorf("diffUpdate (-yjs +go):\n%s", diff)
+	}
+	var allV2 [][]byte
+	for _, s := range sc.Steps {
+		for _, u := range s.UpdatesV2 {
+			allV2 = append(allV2, mustHex(t, u))
+		}
+	}
+	mergedV2, err := MergeUpdatesV2(allV2...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sc.MergedV2, hexOf(mergedV2)); diff != "" {
+		t.Errorf("mergeUpdatesV2 (-yjs +go):\n%s", diff)
+	}
+	diffedV2, err := DiffUpdateV2(mustHex(t, sc.MergedV2), mustHex(t, sc.DiffSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sc.DiffedV2, hexOf(diffedV2)); diff != "" {
+		t.Errorf("diffUpdateV2 (-yjs +go):\n%s", diff)
 	}
 	sv, err := EncodeStateVectorFromUpdate(mustHex(t, sc.Merged))
 	if err != nil {

@@ -124,6 +124,17 @@ func (d *Doc) GetXMLFragment(name string) *XMLFragment {
 	return d.mustGet(name, KindXMLFragment).shared().(*XMLFragment)
 }
 
+// RootKind returns the kind of the root type name and whether it exists. A
+// root that only updates have named is KindUndefined until the application
+// declares it with GetText, GetMap, GetArray or GetXMLFragment.
+func (d *Doc) RootKind(name string) (Kind, bool) {
+	b, ok := d.share[name]
+	if !ok {
+		return 0, false
+	}
+	return b.kind, true
+}
+
 // RootNames returns the names of the root types in creation order.
 func (d *Doc) RootNames() []string { return append([]string(nil), d.shareOrder...) }
 

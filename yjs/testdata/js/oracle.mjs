@@ -147,7 +147,9 @@ const handlers = {
     }
   },
   merge: (r) => ({ update: toHex(Y.mergeUpdates(r.updates.map(fromHex))) }),
+  mergeV2: (r) => ({ update: toHex(Y.mergeUpdatesV2(r.updates.map(fromHex))) }),
   diff: (r) => ({ update: toHex(Y.diffUpdate(fromHex(r.update), fromHex(r.sv))) }),
+  diffV2: (r) => ({ update: toHex(Y.diffUpdateV2(fromHex(r.update), fromHex(r.sv))) }),
   svFromUpdate: (r) => ({ sv: toHex(Y.encodeStateVectorFromUpdate(fromHex(r.update))) }),
   toV1: (r) => ({ update: toHex(Y.convertUpdateFormatV2ToV1(fromHex(r.update))) }),
   // items {doc, root}: the item list of a root text, for debugging.
