@@ -39,7 +39,29 @@ type content interface {
 	integrate(t *Transaction, it *item)
 	delete(t *Transaction)
 	gc(s *store)
+	// copy returns content to redo this content with, as yjs's copy does.
+	copy() content
 }
+
+func (c *contentDeleted) copy() content { return &contentDeleted{c.n} }
+func (c *contentJSON) copy() content    { return &contentJSON{append([]any(nil), c.arr...)} }
+func (c *contentAny) copy() content     { return &contentAny{append([]any(nil), c.arr...)} }
+func (c *contentBinary) copy() content  { return &contentBinary{c.b} }
+func (c *contentEmbed) copy() content   { return &contentEmbed{c.v} }
+func (c *contentFormat) copy() content  { return &contentFormat{c.key, c.value} }
+func (c *contentString) copy() content {
+	return &contentString{b: append([]byte(nil), c.b...), n: c.n}
+}
+
+// copy returns an empty type of the same kind and name: the redone item
+// gets new children of its own.
+func (c *contentType) copy() content {
+	b := newBranch(c.t.kind)
+	b.name = c.t.name
+	return &contentType{b}
+}
+
+func (c *contentDoc) copy() content { return newContentDoc(newSubdoc(c.doc.GUID, c.opts)) }
 
 type contentDeleted struct{ n int }
 

@@ -43,6 +43,14 @@
 // types run their own transaction when called outside one. A Doc is not
 // safe for concurrent use.
 //
+// # Undo
+//
+// UndoManager records tracked transactions on a set of types as undo
+// steps, as yjs's UndoManager does. Undo deletes what a step inserted and
+// re-creates what it deleted as new items linked from the old ones
+// (redone), so undoing is an ordinary change that syncs to every peer.
+// Deleted content it may restore is kept from garbage collection.
+//
 // # Deletions
 //
 // A deletion marks items deleted and records the range in a DeleteSet,

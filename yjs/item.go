@@ -28,6 +28,8 @@ type item struct {
 	parentID    ID
 	content     content
 	flags       uint16
+	// redone is the item that redid this one after an undo, if any.
+	redone *ID
 }
 
 func (it *item) has(f uint16) bool  { return it.flags&f != 0 }
@@ -354,7 +356,7 @@ func (it *item) mergeWith(right *item) bool {
 		!right.has(flagHasOrigin) || right.origin != it.lastID() ||
 		it.right != right || !sameRightOrigin(it, right) ||
 		it.id.Client != right.id.Client || it.id.Clock+uint64(it.length) != right.id.Clock ||
-		it.deleted() != right.deleted() ||
+		it.deleted() != right.deleted() || it.redone != nil || right.redone != nil ||
 		it.content.ref() != right.content.ref() ||
 		!it.content.mergeWith(right.content) {
 		return false
@@ -395,6 +397,9 @@ func (it *item) split(t *Transaction, diff int) *item {
 		flags:       it.flags&^flagMarker | flagHasOrigin,
 	}
 	right.content = it.content.splice(diff)
+	if it.redone != nil {
+		right.redone = &ID{it.redone.Client, it.redone.Clock + uint64(diff)}
+	}
 	it.right = right
 	if right.right != nil {
 		right.right.left = right

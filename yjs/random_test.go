@@ -24,6 +24,7 @@ type replica struct {
 	name   string
 	client uint64
 	doc    *Doc // nil for yjs-only peers
+	undo   *UndoManager
 	events *eventLog
 	inbox  []message
 	cut    bool // partitioned: receives nothing while set
@@ -57,9 +58,15 @@ func runRandom(t *testing.T, o *oracle, seed uint64, nSteps int) {
 			// The oracle observes every root, and computing a text delta
 			// may delete redundant formats, so the Go side observes too.
 			r.events = observeRoots(r.doc, randomRoots)
+			r.undo = NewUndoManager(r.doc, []any{r.doc.GetText("t"), r.doc.GetMap("m"),
+				r.doc.GetArray("a")}, UndoOptions{})
 		}
-		o.call(t, map[string]any{"op": "new", "doc": r.name, "client": r.client,
-			"gc": r.doc == nil || r.doc.GC(), "roots": randomRoots}, nil)
+		req := map[string]any{"op": "new", "doc": r.name, "client": r.client,
+			"gc": r.doc == nil || r.doc.GC(), "roots": randomRoots}
+		if r.doc != nil {
+			req["undo"] = undoSpec{Scope: []string{"a", "m", "t"}}
+		}
+		o.call(t, req, nil)
 		reps = append(reps, r)
 	}
 	defer func() {
@@ -69,7 +76,9 @@ func runRandom(t *testing.T, o *oracle, seed uint64, nSteps int) {
 	}()
 
 	for step := 0; step < nSteps; step++ {
-		switch x := rng.IntN(10); {
+		switch x := rng.IntN(11); {
+		case x == 10:
+			randomUndo(t, o, rng, reps)
 		case x < 5:
 			randomEdit(t, o, rng, reps, reps[rng.IntN(len(reps))])
 		case x < 9:
@@ -173,9 +182,9 @@ func deliverTo(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *repl
 	}
 	got, gotV2, err := captureUpdates(r.doc, func() error {
 		if m.v2 {
-			return r.doc.ApplyUpdateV2(m.update, nil)
+			return r.doc.ApplyUpdateV2(m.update, "remote")
 		}
-		return r.doc.ApplyUpdate(m.update, nil)
+		return r.doc.ApplyUpdate(m.update, "remote")
 	})
 	if err != nil {
 		t.Fatalf("%s: applying update: %v", r.name, err)
@@ -227,6 +236,35 @@ func randomEdit(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *rep
 		if diff := cmp.Diff(yr.Events, r.events.take()); diff != "" {
 			t.Fatalf("%s: events of edits %v (-yjs +go):\n%s", r.name, edits, diff)
 		}
+	}
+	broadcast(rng, reps, r, yr)
+}
+
+// randomUndo undoes or redoes a step on a Go replica and its shadow.
+func randomUndo(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica) {
+	r := reps[rng.IntN(3)]
+	op := "undo"
+	if rng.IntN(3) == 0 {
+		op = "redo"
+	}
+	yr := newOracleReply()
+	o.call(t, map[string]any{"op": op, "doc": r.name}, &yr)
+	got, gotV2, _ := captureUpdates(r.doc, func() error {
+		if op == "undo" {
+			r.undo.Undo()
+		} else {
+			r.undo.Redo()
+		}
+		return nil
+	})
+	if diff := cmp.Diff(yr.Updates, got); diff != "" {
+		t.Fatalf("%s: updates of %s (-yjs +go):\n%s", r.name, op, diff)
+	}
+	if diff := cmp.Diff(yr.UpdatesV2, gotV2); diff != "" {
+		t.Fatalf("%s: V2 updates of %s (-yjs +go):\n%s", r.name, op, diff)
+	}
+	if diff := cmp.Diff(yr.Events, r.events.take()); diff != "" {
+		t.Fatalf("%s: events of %s (-yjs +go):\n%s", r.name, op, diff)
 	}
 	broadcast(rng, reps, r, yr)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -40,6 +41,15 @@ type step struct {
 	Events []any `json:"events,omitempty"`
 	// Raw is an update, in hex, that the step applies as it is.
 	Raw string `json:"raw,omitempty"`
+	// Undo is "undo", "redo" or "stopCapturing" on Peer's undo manager;
+	// Done is whether yjs reverted a step.
+	Undo string `json:"undo,omitempty"`
+	Done bool   `json:"done,omitempty"`
+}
+
+type undoSpec struct {
+	Scope          []string `json:"scope"`
+	CaptureTimeout int      `json:"captureTimeout"` // milliseconds
 }
 
 type peerState struct {
@@ -55,6 +65,8 @@ type peerState struct {
 type scenario struct {
 	Name  string            `json:"name"`
 	Roots map[string]string `json:"roots"`
+	// Undo gives every peer an undo manager over the named roots.
+	Undo *undoSpec `json:"undo,omitempty"`
 	// LateRoots leaves the roots undeclared until a peer edits them, so
 	// that updates first create them as types of unknown kind.
 	LateRoots bool   `json:"lateRoots,omitempty"`
@@ -87,8 +99,12 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 		if sc.LateRoots {
 			roots = nil
 		}
-		o.call(t, map[string]any{"op": "new", "doc": prefix + p.Name, "client": p.Client,
-			"gc": !p.NoGC, "roots": roots}, nil)
+		req := map[string]any{"op": "new", "doc": prefix + p.Name, "client": p.Client,
+			"gc": !p.NoGC, "roots": roots}
+		if sc.Undo != nil {
+			req["undo"] = sc.Undo
+		}
+		o.call(t, req, nil)
 	}
 	var all, allV2 []string
 	for i := range sc.Steps {
@@ -109,6 +125,15 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 			allV2 = append(allV2, r.UpdatesV2...)
 		case s.Raw != "":
 			s.Apply = []string{s.Raw}
+		case s.Undo != "":
+			var r struct {
+				Updates   []string
+				UpdatesV2 []string
+				Events    []any
+				Done      bool
+			}
+			o.call(t, map[string]any{"op": s.Undo, "doc": doc}, &r)
+			s.Updates, s.UpdatesV2, s.Events, s.Done = r.Updates, r.UpdatesV2, r.Events, r.Done
 		case s.ApplyStep != nil:
 			s.Apply = sc.Steps[*s.ApplyStep].Updates
 		case s.SyncFrom != "":
@@ -166,6 +191,13 @@ func record(t *testing.T, o *oracle, sc scenario) scenario {
 	return roundTripScenario(t, sc)
 }
 
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
 func reversed(s []string) []string {
 	out := slices.Clone(s)
 	slices.Reverse(out)
@@ -191,10 +223,19 @@ func roundTripScenario(t *testing.T, sc scenario) scenario {
 func replay(t *testing.T, sc scenario) map[string]*Doc {
 	t.Helper()
 	docs := map[string]*Doc{}
+	ums := map[string]*UndoManager{}
 	logs := map[string]*eventLog{}
 	for _, p := range sc.Peers {
 		d := NewDoc(WithClientID(p.Client), WithGC(!p.NoGC))
 		logs[p.Name] = &eventLog{}
+		if sc.Undo != nil {
+			var scope []any
+			for _, name := range sc.Undo.Scope {
+				scope = append(scope, rootOf(d, name, sc.Roots[name]))
+			}
+			ums[p.Name] = NewUndoManager(d, scope, UndoOptions{
+				CaptureTimeout: time.Duration(sc.Undo.CaptureTimeout) * time.Millisecond})
+		}
 		if !sc.LateRoots {
 			logs[p.Name] = observeRoots(d, sc.Roots)
 		}
@@ -226,6 +267,28 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 			if diff := cmp.Diff(s.UpdatesV2, gotV2); diff != "" {
 				t.Errorf("step %d: V2 updates of edits (-yjs +go):\n%s", i, diff)
 			}
+		case s.Undo != "":
+			var done bool
+			got, gotV2, _ := captureUpdates(d, func() error {
+				switch s.Undo {
+				case "undo":
+					done = ums[s.Peer].Undo()
+				case "redo":
+					done = ums[s.Peer].Redo()
+				default:
+					ums[s.Peer].StopCapturing()
+				}
+				return nil
+			})
+			if done != s.Done {
+				t.Errorf("step %d: %s reverted a step: %v, yjs: %v", i, s.Undo, done, s.Done)
+			}
+			if diff := cmp.Diff(nonNil(s.Updates), got); diff != "" {
+				t.Errorf("step %d: updates of %s (-yjs +go):\n%s", i, s.Undo, diff)
+			}
+			if diff := cmp.Diff(nonNil(s.UpdatesV2), gotV2); diff != "" {
+				t.Errorf("step %d: V2 updates of %s (-yjs +go):\n%s", i, s.Undo, diff)
+			}
 		case s.SyncFrom != "":
 			sv := d.StateVector()
 			if s.Full {
@@ -242,9 +305,9 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 		for _, u := range s.Apply {
 			var err error
 			if s.V2 {
-				err = d.ApplyUpdateV2(mustHex(t, u), nil)
+				err = d.ApplyUpdateV2(mustHex(t, u), "remote")
 			} else {
-				err = d.ApplyUpdate(mustHex(t, u), nil)
+				err = d.ApplyUpdate(mustHex(t, u), "remote")
 			}
 			if err != nil {
 				t.Fatalf("step %d: applying update: %v", i, err)
@@ -259,7 +322,9 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 		}
 	}
 	for _, p := range sc.Peers {
-		checkState(t, p.Name, docs[p.Name], sc.Roots, sc.Final[p.Name], !p.NoGC)
+		// With an undo manager, deleted content is kept from collection,
+		// so only a document without one re-encodes a decoded state alike.
+		checkState(t, p.Name, docs[p.Name], sc.Roots, sc.Final[p.Name], !p.NoGC && sc.Undo == nil)
 	}
 	checkMerges(t, sc)
 	return docs
@@ -336,6 +401,9 @@ func checkMerges(t *testing.T, sc scenario) {
 	}
 	var all [][]byte
 	for _, s := range sc.Steps {
+		if s.Edits == nil {
+			continue
+		}
 		for _, u := range s.Updates {
 			all = append(all, mustHex(t, u))
 		}
@@ -365,6 +433,9 @@ func checkMerges(t *testing.T, sc scenario) {
 	}
 	var allV2 [][]byte
 	for _, s := range sc.Steps {
+		if s.Edits == nil {
+			continue
+		}
 		for _, u := range s.UpdatesV2 {
 			allV2 = append(allV2, mustHex(t, u))
 		}

@@ -11,6 +11,7 @@ func ed(peerName string, edits ...edit) step { return step{Peer: peerName, Edits
 func syncStep(to, from string) step          { return step{Peer: to, SyncFrom: from} }
 func syncV2(to, from string) step            { return step{Peer: to, SyncFrom: from, V2: true} }
 func deliver(to string, stepIndex int) step  { return step{Peer: to, ApplyStep: at(stepIndex)} }
+func undoStep(p, op string) step             { return step{Peer: p, Undo: op} }
 
 // syncAll syncs every pair of peers both ways.
 func syncAll(names ...string) []step {
@@ -272,6 +273,49 @@ func scenarios() []scenario {
 		},
 		largeText(),
 		wireScenario(),
+		{
+			Name: "undo/text", Roots: textRoot, Peers: peers(1, 2),
+			Undo: &undoSpec{Scope: []string{"t"}},
+			Steps: steps(
+				ed("a", insText(t, 0, "hello")),
+				ed("a", insText(t, 5, " world")),
+				ed("a", delText(t, 0, 2)),
+				syncStep("b", "a"),
+				ed("b", insText(t, 3, "B")),
+				syncStep("a", "b"),
+				undoStep("a", "undo"), undoStep("a", "undo"), undoStep("a", "redo"),
+				undoStep("a", "redo"), undoStep("a", "redo"),
+				syncAll("a", "b"),
+				undoStep("b", "undo"), undoStep("b", "undo"),
+				ed("a", format(t, 1, 4, map[string]any{"bold": true})),
+				undoStep("a", "undo"),
+				syncAll("a", "b"),
+			),
+		},
+		{
+			Name: "undo/nested-and-maps", Peers: peers(5, 6),
+			Roots: map[string]string{"m": "map", "a": "array"},
+			Undo:  &undoSpec{Scope: []string{"m", "a"}, CaptureTimeout: 1e9},
+			Steps: steps(
+				ed("a", mapSet(m, "k", 1)), ed("a", mapSet(m, "k", 2)),
+				undoStep("a", "stopCapturing"),
+				ed("a", arrIns(arr, 0, newMapV, "x")),
+				ed("a", mapSet(arrayT("a", 0), "src", newTextV)),
+				ed("a", insText(arrayT("a", 0, "src"), 0, "cell text")),
+				undoStep("a", "stopCapturing"),
+				ed("a", arrDel(arr, 0, 1)),
+				syncStep("b", "a"),
+				undoStep("a", "undo"), // redoes the deleted map and its text
+				ed("a", insText(arrayT("a", 0, "src"), 0, ">")),
+				undoStep("a", "stopCapturing"),
+				syncStep("b", "a"),
+				ed("b", mapSet(m, "k", "b")),
+				syncStep("a", "b"),
+				undoStep("a", "undo"), undoStep("a", "undo"), undoStep("a", "undo"),
+				undoStep("a", "redo"),
+				syncAll("a", "b"),
+			),
+		},
 		{
 			// b learns of "t" from a formatted update before declaring it:
 			// declaring it then starts a fresh Text whose search markers are

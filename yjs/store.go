@@ -9,6 +9,9 @@ import (
 // without gaps, so a clock is found by binary search.
 type store struct {
 	clients map[uint64]*structList
+	// order lists the clients in the order their first struct arrived,
+	// the iteration order of yjs's state vectors.
+	order []uint64
 	// pendingStructs holds structs that wait for missing dependencies, as a
 	// V1 update, with the lowest clock missing per client.
 	pendingStructs []byte
@@ -78,6 +81,7 @@ func (s *store) add(it *item) {
 	if l == nil {
 		l = &structList{}
 		s.clients[it.id.Client] = l
+		s.order = append(s.order, it.id.Client)
 	} else if s.state(it.id.Client) != it.id.Clock {
 		panic("yjs: struct added out of order")
 	}

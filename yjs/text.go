@@ -415,9 +415,14 @@ func cleanupTextAfterTransaction(t *Transaction) {
 // iterateDeletedStructs calls f for every struct the transaction deleted,
 // client by client in the order of their first deletion, as yjs iterates.
 func iterateDeletedStructs(t *Transaction, f func(*item)) {
+	iterateDS(t, t.deleteSet, t.dsOrder, f)
+}
+
+// iterateDS calls f for every struct in ds that the store holds, client by
+// client in order.
+func iterateDS(t *Transaction, ds DeleteSet, order []uint64, f func(*item)) {
 	s := t.doc.store
-	ds := t.deleteSet
-	for _, client := range t.dsOrder {
+	for _, client := range order {
 		if s.clients[client] == nil {
 			continue
 		}

@@ -89,6 +89,15 @@ const applyEdit = (doc, e) => {
   }
 }
 
+const undoOp = (r, f) => {
+  const entry = docs.get(r.doc)
+  entry.updates = []
+  entry.updatesV2 = []
+  entry.events = []
+  const res = f(entry.um)
+  return { updates: entry.updates, updatesV2: entry.updatesV2, events: entry.events, done: res != null }
+}
+
 const handlers = {
   // new {doc, client, gc, roots}: roots maps names to kinds to declare.
   new: (r) => {
@@ -98,6 +107,10 @@ const handlers = {
     doc.on('update', (u) => entry.updates.push(toHex(u)))
     doc.on('updateV2', (u) => entry.updatesV2.push(toHex(u)))
     docs.set(r.doc, entry)
+    if (r.undo) {
+      const scope = r.undo.scope.map((name) => getRoot(doc, name, r.roots[name]))
+      entry.um = new Y.UndoManager(scope, { captureTimeout: r.undo.captureTimeout })
+    }
     for (const name of Object.keys(r.roots || {}).sort()) {
       const root = getRoot(doc, name, r.roots[name])
       root.observeDeep((events) => {
@@ -122,8 +135,9 @@ const handlers = {
     entry.updates = []
     entry.updatesV2 = []
     entry.events = []
-    if (r.v2) Y.applyUpdateV2(entry.doc, fromHex(r.update))
-    else Y.applyUpdate(entry.doc, fromHex(r.update))
+    // Remote updates get an origin the undo manager does not track.
+    if (r.v2) Y.applyUpdateV2(entry.doc, fromHex(r.update), 'remote')
+    else Y.applyUpdate(entry.doc, fromHex(r.update), 'remote')
     return { updates: entry.updates, updatesV2: entry.updatesV2, events: entry.events }
   },
   // state {doc, sv, roots}: full or diff state, state vector and JSON.
@@ -146,6 +160,10 @@ const handlers = {
       clientID: doc.clientID
     }
   },
+  // undo, redo, stopCapturing {doc}: drive the document's undo manager.
+  undo: (r) => undoOp(r, (um) => um.undo()),
+  redo: (r) => undoOp(r, (um) => um.redo()),
+  stopCapturing: (r) => undoOp(r, (um) => um.stopCapturing()),
   merge: (r) => ({ update: toHex(Y.mergeUpdates(r.updates.map(fromHex))) }),
   mergeV2: (r) => ({ update: toHex(Y.mergeUpdatesV2(r.updates.map(fromHex))) }),
   diff: (r) => ({ update: toHex(Y.diffUpdate(fromHex(r.update), fromHex(r.sv))) }),
