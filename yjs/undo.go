@@ -29,10 +29,10 @@ type UndoOptions struct {
 }
 
 // UndoManager records tracked changes to a set of shared types as undo
-// steps and reverts them, as yjs's UndoManager does: undoing deletes what
-// a step inserted and re-creates what it deleted, as new items, so the
-// undo itself is an ordinary change that syncs to every peer. It is not
-// safe for concurrent use, like its Doc.
+// steps and reverts them, as yjs's UndoManager does. Undoing deletes what
+// a step inserted and re-creates what it deleted as new items, so the undo
+// itself is an ordinary change that syncs to every peer. Like its Doc, it
+// is not safe for concurrent use.
 type UndoManager struct {
 	doc                    *Doc
 	scope                  []*branch
