@@ -1,0 +1,381 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Config is the hub's configuration: one field per configurable class,
+// named as in JupyterHub. Every field holds its default when the file does
+// not set it. Parse and Load return a Config whose cross-field defaults are
+// already worked out (see doc.go), so readers use the fields as they are.
+//
+// A Config is a plain value: it is safe to read from several goroutines and
+// it is never changed by this package after it is returned.
+type Config struct {
+	// File is the name of the file the configuration was read from, "" when
+	// it was not read from a file.
+	File string
+
+	JupyterHub                JupyterHub
+	Authenticator             Authenticator
+	LocalAuthenticator        LocalAuthenticator
+	OAuthenticator            OAuthenticator
+	GitHubOAuthenticator      GitHubOAuthenticator
+	Spawner                   Spawner
+	LocalProcessSpawner       LocalProcessSpawner
+	SimpleLocalProcessSpawner SimpleLocalProcessSpawner
+	ConfigurableHTTPProxy     ConfigurableHTTPProxy
+	CryptKeeper               CryptKeeper
+
+	// Warnings lists settings that were read but have no effect, in file
+	// order. The hub logs them at startup (see LogWarnings).
+	Warnings []Warning
+}
+
+// JupyterHub is the [JupyterHub] table: the hub application itself.
+type JupyterHub struct {
+	// IP is the address the public listener binds; "" means all
+	// interfaces. Default "127.0.0.1".
+	IP string
+	// Port is the public listener's TCP port. Default 8000.
+	Port int
+	// BindURL is the public listener's URL: scheme, address, port and base
+	// URL. After loading it always agrees with IP, Port and BaseURL.
+	BindURL string
+	// BaseURL is the path prefix of every hub URL; it starts and ends with
+	// "/". Default "/".
+	BaseURL string
+	// HubIP is the address of the hub's internal listener, which user
+	// servers and services use for the hub API. Default "127.0.0.1".
+	HubIP string
+	// HubPort is the internal listener's TCP port. Default 8081.
+	HubPort int
+	// CookieSecret is the hex-encoded key that signs cookies; "" means the
+	// hub reads or creates CookieSecretFile.
+	CookieSecret Secret
+	// CookieSecretFile is the file that holds the cookie secret; the hub
+	// creates it with mode 0600 when it is missing. Relative to DataDir.
+	CookieSecretFile string
+	// DBURL is the database URL, in SQLAlchemy's form. Default
+	// "sqlite:///jupyterhub.sqlite"; see Config.Database.
+	DBURL string
+	// DataDir is the folder for the hub's own files: the database, the
+	// cookie secret and the homes of the simple spawner. Default ".", the
+	// folder the hub starts in.
+	DataDir string
+	// AllowNamedServers lets users run named servers besides their default
+	// one. Default false.
+	AllowNamedServers bool
+	// NamedServerLimitPerUser caps the named servers one user may have;
+	// 0 means no limit.
+	NamedServerLimitPerUser int
+	// AuthenticatorClass is the canonical name of the authenticator, one
+	// of the Authenticator* constants. Default AuthenticatorLocal.
+	AuthenticatorClass string
+	// SpawnerClass is the canonical name of the spawner, one of the
+	// Spawner* constants. Default SpawnerSimple.
+	SpawnerClass string
+	// ProxyClass is the canonical name of the proxy, one of the Proxy*
+	// constants. Default ProxyBuiltin.
+	ProxyClass string
+	// Services are the services the hub knows, in file order.
+	Services []Service
+	// LoadRoles are the roles the hub creates or updates at startup.
+	LoadRoles []Role
+	// SSLCert and SSLKey are the PEM files of the public listener's TLS
+	// certificate and key; both or neither are set.
+	SSLCert string
+	SSLKey  string
+	// ActiveServerLimit caps the servers running or starting at once; 0
+	// means no limit.
+	ActiveServerLimit int
+	// ConcurrentSpawnLimit caps the servers starting at once; 0 means no
+	// limit. Default 100.
+	ConcurrentSpawnLimit int
+	// LastActivityInterval is how often last-activity times are updated.
+	// Default 5 minutes.
+	LastActivityInterval time.Duration
+	// ShutdownOnLogout stops all of a user's servers when they log out.
+	ShutdownOnLogout bool
+	// APIPageDefaultLimit is the page size of paginated API replies when
+	// the request gives none. Default 50.
+	APIPageDefaultLimit int
+	// APIPageMaxLimit is the largest page size a request may ask for.
+	// Default 200.
+	APIPageMaxLimit int
+}
+
+// Service is one [[JupyterHub.services]] entry: a program that uses the hub
+// API, either started by the hub (Command set) or running on its own.
+type Service struct {
+	// Name identifies the service; it appears in /services/NAME/ URLs.
+	Name string
+	// APIToken is the service's hub API token.
+	APIToken Secret
+	// URL is where the service listens; the hub proxies /services/NAME/
+	// to it. "" for services without an HTTP endpoint.
+	URL string
+	// Command starts a hub-managed service; nil for external services.
+	Command []string
+	// Environment holds extra environment variables of a managed service.
+	Environment map[string]string
+	// Cwd is the working directory of a managed service.
+	Cwd string
+	// User is the system user a managed service runs as; "" means the
+	// hub's own user.
+	User string
+	// OAuthClientID is the service's OAuth client id; it starts with
+	// "service-". Default "service-" + Name.
+	OAuthClientID string
+	// OAuthRedirectURI is the service's OAuth callback; "" means
+	// /services/NAME/oauth_callback.
+	OAuthRedirectURI string
+	// OAuthNoConfirm skips the OAuth confirmation page for this service.
+	OAuthNoConfirm bool
+	// OAuthClientAllowedScopes are the scopes that OAuth tokens issued to
+	// this service may carry.
+	OAuthClientAllowedScopes []string
+	// Display lists the service on the hub's home page. Default true.
+	Display bool
+}
+
+// Role is one [[JupyterHub.load_roles]] entry: a named set of scopes and the
+// users, groups and services that hold it.
+type Role struct {
+	Name        string
+	Description string
+	Scopes      []string
+	Users       []string
+	Groups      []string
+	Services    []string
+}
+
+// Authenticator is the [Authenticator] table: who may log in and who is an
+// admin, for every authenticator.
+type Authenticator struct {
+	// AllowedUsers are the users who may log in, besides those that other
+	// allow settings admit.
+	AllowedUsers []string
+	// AdminUsers are granted the admin role at startup.
+	AdminUsers []string
+	// BlockedUsers may never log in, whatever else allows them.
+	BlockedUsers []string
+	// AllowAll lets every user who authenticates log in.
+	AllowAll bool
+	// AllowExistingUsers lets every user in the database log in. When the
+	// file does not set it, it is true exactly when AllowedUsers is not
+	// empty, as in JupyterHub.
+	AllowExistingUsers bool
+	// AutoLogin skips the login page and starts the external login flow.
+	AutoLogin bool
+	// EnableAuthState stores authentication state, encrypted with
+	// CryptKeeper.Keys.
+	EnableAuthState bool
+	// DeleteInvalidUsers removes users that fail validation at startup.
+	DeleteInvalidUsers bool
+}
+
+// LocalAuthenticator is the [LocalAuthenticator] table: authenticators whose
+// users are system accounts.
+type LocalAuthenticator struct {
+	// CreateSystemUsers creates missing system accounts at login.
+	CreateSystemUsers bool
+}
+
+// OAuthenticator is the [OAuthenticator] table: settings of every OAuth2
+// login, read by GitHubOAuthenticator too.
+type OAuthenticator struct {
+	// ClientID is the OAuth2 client id registered with the provider.
+	ClientID string
+	// ClientSecret is the OAuth2 client secret.
+	ClientSecret Secret
+	// OAuthCallbackURL is the redirect URL registered with the provider,
+	// usually https://HOST/hub/oauth_callback.
+	OAuthCallbackURL string
+}
+
+// GitHubOAuthenticator is the [GitHubOAuthenticator] table.
+type GitHubOAuthenticator struct {
+	// AllowedOrganizations admits members of these organizations, or of
+	// teams written "org:team".
+	AllowedOrganizations []string
+}
+
+// Spawner is the [Spawner] table: how user servers are started.
+type Spawner struct {
+	// Cmd is the server command. Default: this binary with "server".
+	Cmd []string
+	// Args are extra arguments after Cmd.
+	Args []string
+	// Environment holds extra environment variables of each server.
+	Environment map[string]string
+	// EnvKeep names the hub's environment variables that servers inherit.
+	EnvKeep []string
+	// NotebookDir is the server's root folder, a template (see
+	// ExpandTemplate); "" means the user's home.
+	NotebookDir string
+	// DefaultURL is the page a server opens first, a template; "" lets the
+	// server choose.
+	DefaultURL string
+	// StartTimeout is how long a server may take to start. Default 60 s.
+	StartTimeout time.Duration
+	// HTTPTimeout is how long a started server may take to answer HTTP.
+	// Default 30 s.
+	HTTPTimeout time.Duration
+	// MemLimit is a memory limit in bytes, 0 for none. The local spawners
+	// do not enforce it.
+	MemLimit int64
+	// CPULimit is a limit in CPU cores, 0 for none. The local spawners do
+	// not enforce it.
+	CPULimit float64
+	// IP is the address servers bind. Default "127.0.0.1".
+	IP string
+	// Port is the port servers bind; 0 picks a free port for each server.
+	Port int
+	// Debug turns on debug logging in servers.
+	Debug bool
+}
+
+// LocalProcessSpawner is the [LocalProcessSpawner] table: servers run as
+// local processes.
+type LocalProcessSpawner struct {
+	// InterruptTimeout is how long a server may take to exit after SIGINT
+	// before it gets SIGTERM. Default 10 s.
+	InterruptTimeout time.Duration
+	// TermTimeout is how long after SIGTERM before SIGKILL. Default 5 s.
+	TermTimeout time.Duration
+	// KillTimeout is how long after SIGKILL before the hub gives up on
+	// the process. Default 5 s.
+	KillTimeout time.Duration
+}
+
+// SimpleLocalProcessSpawner is the [SimpleLocalProcessSpawner] table:
+// servers run as the hub's own user, each in its own home folder.
+type SimpleLocalProcessSpawner struct {
+	// HomeDirTemplate is the home of each user, a template; relative paths
+	// are relative to DataDir. Default "users/{username}".
+	HomeDirTemplate string
+}
+
+// ConfigurableHTTPProxy is the [ConfigurableHTTPProxy] table, used when
+// JupyterHub.ProxyClass is ProxyCHP.
+type ConfigurableHTTPProxy struct {
+	// AuthToken is the token of the proxy's REST API.
+	AuthToken Secret
+	// APIURL is the proxy's REST API URL. Default "http://127.0.0.1:8001".
+	APIURL string
+	// ShouldStart makes the hub start and stop the proxy. Default true.
+	ShouldStart bool
+}
+
+// CryptKeeper is the [CryptKeeper] table: encryption of stored auth state.
+type CryptKeeper struct {
+	// Keys are the encryption keys, hex or base64 of 32 bytes; the first
+	// one encrypts, all of them decrypt.
+	Keys []Secret
+}
+
+// Secret is a configuration value that must never reach a log. Its String,
+// LogValue and MarshalText methods hide it; Value returns it.
+type Secret string
+
+// Value returns the secret itself.
+func (s Secret) Value() string { return string(s) }
+
+// String returns "[secret]", or "" when s is empty.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[secret]"
+}
+
+// LogValue hides the secret from log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText hides the secret from encoders such as encoding/json.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// GoString hides the secret from the %#v verb.
+func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
+
+// Default returns the built-in configuration: local accounts, the simple
+// spawner, SQLite in the working folder, and HTTP on 127.0.0.1:8000. It
+// reads no environment variable; Parse(nil, "") gives the same defaults
+// with the environment fallbacks applied.
+func Default() *Config {
+	c := &Config{}
+	applyDefaults(c)
+	if err := resolve(c, newBuilder("")); err != nil {
+		panic(fmt.Sprintf("config: built-in defaults are invalid: %v", err))
+	}
+	return c
+}
+
+// applyDefaults sets every field to its default. Cross-field defaults are
+// left to resolve.
+func applyDefaults(c *Config) {
+	c.JupyterHub = JupyterHub{
+		IP:                   "127.0.0.1",
+		Port:                 8000,
+		BaseURL:              "/",
+		HubIP:                "127.0.0.1",
+		HubPort:              8081,
+		CookieSecretFile:     "jupyterhub_cookie_secret",
+		DBURL:                "sqlite:///jupyterhub.sqlite",
+		DataDir:              ".",
+		AuthenticatorClass:   AuthenticatorLocal,
+		SpawnerClass:         SpawnerSimple,
+		ProxyClass:           ProxyBuiltin,
+		ConcurrentSpawnLimit: 100,
+		LastActivityInterval: 300 * time.Second,
+		APIPageDefaultLimit:  50,
+		APIPageMaxLimit:      200,
+	}
+	c.Spawner = Spawner{
+		Cmd:          []string{executable(), "server"},
+		EnvKeep:      defaultEnvKeep(),
+		StartTimeout: 60 * time.Second,
+		HTTPTimeout:  30 * time.Second,
+		IP:           "127.0.0.1",
+	}
+	c.LocalProcessSpawner = LocalProcessSpawner{
+		InterruptTimeout: 10 * time.Second,
+		TermTimeout:      5 * time.Second,
+		KillTimeout:      5 * time.Second,
+	}
+	c.SimpleLocalProcessSpawner.HomeDirTemplate = "users/{username}"
+	c.ConfigurableHTTPProxy = ConfigurableHTTPProxy{
+		APIURL:      "http://127.0.0.1:8001",
+		ShouldStart: true,
+	}
+}
+
+// defaultEnvKeep is LocalProcessSpawner's env_keep default in JupyterHub 5.
+func defaultEnvKeep() []string {
+	return []string{
+		"CONDA_DEFAULT_ENV", "CONDA_ROOT", "JUPYTERHUB_SINGLEUSER_APP", "LANG",
+		"LC_ALL", "LD_LIBRARY_PATH", "PATH", "PYTHONPATH", "VIRTUAL_ENV",
+	}
+}
+
+// executable returns the path of the running binary, or "jupygo" (looked up
+// in PATH when the server starts) when the system cannot tell.
+func executable() string {
+	path, err := os.Executable()
+	if err != nil || path == "" {
+		return "jupygo"
+	}
+	return path
+}
+
+// LogWarnings logs each of c's warnings at level Warn.
+func (c *Config) LogWarnings(log *slog.Logger) {
+	for _, w := range c.Warnings {
+		log.Warn("config setting has no effect", "file", w.File, "pos", w.Pos.String(),
+			"key", w.Key, "reason", w.Message)
+	}
+}

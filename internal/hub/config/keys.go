@@ -1,0 +1,477 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Type is the kind of value a key takes.
+type Type string
+
+// The types of keys.
+const (
+	TypeString      Type = "string"
+	TypeInteger     Type = "integer"
+	TypeBoolean     Type = "boolean"
+	TypeFloat       Type = "float"
+	TypeSeconds     Type = "seconds"
+	TypeStringList  Type = "array of strings"
+	TypeCommand     Type = "string or array of strings"
+	TypeStringTable Type = "table of strings"
+	TypeByteSize    Type = "byte size"
+	TypeServices    Type = "array of tables (services)"
+	TypeRoles       Type = "array of tables (roles)"
+)
+
+// Key describes one configuration key: a trait of a JupyterHub class, or a
+// field of a service or role entry. Keys returns the whole table; it is the
+// one mapping from (class, trait) to Config field that every reader of
+// configuration files goes through.
+type Key struct {
+	// Class is the class that defines the key, such as "Spawner", or for
+	// entries of an array of tables its dotted path, such as
+	// "JupyterHub.services". Tables of subclasses accept the key too.
+	Class string
+	// Name is the trait name, such as "start_timeout".
+	Name string
+	// Type is the kind of value the key takes.
+	Type Type
+	// Default is the default in TOML syntax, or a description when the
+	// default is worked out at load time.
+	Default string
+	// Doc says what the key sets, for operators.
+	Doc string
+	// Env lists environment variables read, in order, when the file sets
+	// neither Name nor Name_file.
+	Env []string
+	// File is set when the key also accepts Name_file: the path of a file
+	// that holds the value, which must not be readable by group or others.
+	File bool
+	// Secret marks values that are hidden in logs.
+	Secret bool
+
+	// ptr returns the field of owner (a *Config, *Service or *Role) that
+	// the key sets.
+	ptr func(owner any) any
+	// defaultText overrides Default when the default is not a constant.
+	defaultText string
+}
+
+// ID returns "Class.Name".
+func (k Key) ID() string { return k.Class + "." + k.Name }
+
+func (k Key) env(names ...string) Key       { k.Env = names; return k }
+func (k Key) secret() Key                   { k.Secret, k.File = true, true; return k }
+func (k Key) defaultIs(text string) Key     { k.defaultText = text; return k }
+func (k Key) withType(t Type) Key           { k.Type = t; return k }
+func (k Key) field(owner any) any           { return k.ptr(owner) }
+func (k Key) isItemTable() bool             { return k.Type == TypeServices || k.Type == TypeRoles }
+func (k Key) acceptsFileName(n string) bool { return k.File && n == k.Name+"_file" }
+
+// newKey makes a key whose field is found by ptr from an owner of type T.
+func newKey[T any](class, name string, ptr func(*T) any, doc string) Key {
+	k := Key{Class: class, Name: name, Doc: doc}
+	k.ptr = func(owner any) any { return ptr(owner.(*T)) }
+	var zero T
+	k.Type = typeOf(ptr(&zero))
+	return k
+}
+
+// typeOf returns the Type of the field ptr points to. Commands and byte
+// sizes share Go types with other kinds, so their keys set Type themselves.
+func typeOf(ptr any) Type {
+	switch ptr.(type) {
+	case *string, *Secret:
+		return TypeString
+	case *int:
+		return TypeInteger
+	case *bool:
+		return TypeBoolean
+	case *float64:
+		return TypeFloat
+	case *time.Duration:
+		return TypeSeconds
+	case *[]string, *[]Secret:
+		return TypeStringList
+	case *map[string]string:
+		return TypeStringTable
+	case *int64:
+		return TypeByteSize
+	case *[]Service:
+		return TypeServices
+	case *[]Role:
+		return TypeRoles
+	}
+	panic(fmt.Sprintf("config: no key type for %T", ptr))
+}
+
+// classKeys is the table of class keys, grouped by class in the order of
+// the reference page.
+var classKeys = []Key{
+	hub("ip", func(h *JupyterHub) any { return &h.IP },
+		"Address of the public listener; \"\" listens on all interfaces. "+
+			"JupyterHub's default is \"\"; jupygo listens on loopback only until told otherwise."),
+	hub("port", func(h *JupyterHub) any { return &h.Port },
+		"TCP port of the public listener."),
+	hub("bind_url", func(h *JupyterHub) any { return &h.BindURL },
+		"URL of the public listener, such as \"https://:443/jupyter/\". "+
+			"When set, it overrides ip, port and base_url. "+
+			"The scheme follows ssl_cert: https with a certificate, http without one.").
+		defaultIs(`"http://127.0.0.1:8000/", from ip, port and base_url`),
+	hub("base_url", func(h *JupyterHub) any { return &h.BaseURL },
+		"Path prefix of every hub URL, for running under an existing site."),
+	hub("hub_ip", func(h *JupyterHub) any { return &h.HubIP },
+		"Address of the hub's internal listener, which user servers and services use for the hub API."),
+	hub("hub_port", func(h *JupyterHub) any { return &h.HubPort },
+		"TCP port of the hub's internal listener."),
+	hub("cookie_secret", func(h *JupyterHub) any { return &h.CookieSecret },
+		"Hex-encoded key that signs cookies. Unset, the hub reads cookie_secret_file, "+
+			"or creates it with a random key.").env("JPY_COOKIE_SECRET").secretNoFile(),
+	hub("cookie_secret_file", func(h *JupyterHub) any { return &h.CookieSecretFile },
+		"File with the hex-encoded cookie secret; created with mode 0600 when missing. "+
+			"Relative to data_dir. The hub rejects a file readable by group or others."),
+	hub("db_url", func(h *JupyterHub) any { return &h.DBURL },
+		"Database URL: \"sqlite:///FILE\" (relative to data_dir), \"sqlite:////ABSOLUTE/FILE\", "+
+			"\"sqlite://\" in memory, or \"postgresql://...\"."),
+	hub("data_dir", func(h *JupyterHub) any { return &h.DataDir },
+		"Folder for the hub's own files: the SQLite database, the cookie secret and the homes "+
+			"of the simple spawner. jupygo only; JupyterHub uses its working folder."),
+	hub("allow_named_servers", func(h *JupyterHub) any { return &h.AllowNamedServers },
+		"Lets each user run named servers besides the default one."),
+	hub("named_server_limit_per_user", func(h *JupyterHub) any { return &h.NamedServerLimitPerUser },
+		"Maximum number of named servers per user; 0 means no limit."),
+	hub("authenticator_class", func(h *JupyterHub) any { return &h.AuthenticatorClass },
+		"Authenticator: local, dummy, pam, github or local-github, or a JupyterHub name for one "+
+			"(see the class names below). JupyterHub's default is pam."),
+	hub("spawner_class", func(h *JupyterHub) any { return &h.SpawnerClass },
+		"Spawner: simple or localprocess, or a JupyterHub name for one. "+
+			"JupyterHub's default is localprocess."),
+	hub("proxy_class", func(h *JupyterHub) any { return &h.ProxyClass },
+		"Proxy: builtin routes inside the hub; configurable-http-proxy drives an external one "+
+			"(see [ConfigurableHTTPProxy]). JupyterHub's default is configurable-http-proxy."),
+	hub("services", func(h *JupyterHub) any { return &h.Services },
+		"Services, one [[JupyterHub.services]] table each (keys below).").defaultIs("[]"),
+	hub("load_roles", func(h *JupyterHub) any { return &h.LoadRoles },
+		"Roles created or updated at startup, one [[JupyterHub.load_roles]] table each (keys below).").
+		defaultIs("[]"),
+	hub("ssl_cert", func(h *JupyterHub) any { return &h.SSLCert },
+		"PEM certificate file of the public listener; set ssl_key with it."),
+	hub("ssl_key", func(h *JupyterHub) any { return &h.SSLKey },
+		"PEM private key file of the public listener; set ssl_cert with it."),
+	hub("active_server_limit", func(h *JupyterHub) any { return &h.ActiveServerLimit },
+		"Maximum number of servers running or starting at once; further spawns get 429. "+
+			"0 means no limit."),
+	hub("concurrent_spawn_limit", func(h *JupyterHub) any { return &h.ConcurrentSpawnLimit },
+		"Maximum number of servers starting at once; further spawns get 429. 0 means no limit."),
+	hub("last_activity_interval", func(h *JupyterHub) any { return &h.LastActivityInterval },
+		"Interval at which last-activity times are updated, in seconds."),
+	hub("shutdown_on_logout", func(h *JupyterHub) any { return &h.ShutdownOnLogout },
+		"Stops all of a user's servers when they log out."),
+	hub("api_page_default_limit", func(h *JupyterHub) any { return &h.APIPageDefaultLimit },
+		"Page size of paginated API replies when the request sets no limit."),
+	hub("api_page_max_limit", func(h *JupyterHub) any { return &h.APIPageMaxLimit },
+		"Largest page size a request may ask for."),
+
+	auth("allowed_users", func(a *Authenticator) any { return &a.AllowedUsers },
+		"Users who may log in, besides those other allow settings admit."),
+	auth("admin_users", func(a *Authenticator) any { return &a.AdminUsers },
+		"Users granted the admin role at startup. Removing a name later does not revoke it."),
+	auth("blocked_users", func(a *Authenticator) any { return &a.BlockedUsers },
+		"Users who may never log in, whatever else allows them."),
+	auth("allow_all", func(a *Authenticator) any { return &a.AllowAll },
+		"Lets every user who authenticates log in."),
+	auth("allow_existing_users", func(a *Authenticator) any { return &a.AllowExistingUsers },
+		"Lets every user already in the database log in.").
+		defaultIs("true when allowed_users is not empty, else false"),
+	auth("auto_login", func(a *Authenticator) any { return &a.AutoLogin },
+		"Skips the login page and starts the external login flow at once."),
+	auth("enable_auth_state", func(a *Authenticator) any { return &a.EnableAuthState },
+		"Stores authentication state, encrypted with [CryptKeeper] keys."),
+	auth("delete_invalid_users", func(a *Authenticator) any { return &a.DeleteInvalidUsers },
+		"Deletes users that fail the authenticator's validation at startup."),
+
+	newKey("LocalAuthenticator", "create_system_users",
+		func(c *Config) any { return &c.LocalAuthenticator.CreateSystemUsers },
+		"Creates missing system accounts at login (Linux and BSD)."),
+
+	newKey("OAuthenticator", "client_id", func(c *Config) any { return &c.OAuthenticator.ClientID },
+		"OAuth2 client id registered with the provider.").env("GITHUB_CLIENT_ID", "OAUTH_CLIENT_ID"),
+	newKey("OAuthenticator", "client_secret", func(c *Config) any { return &c.OAuthenticator.ClientSecret },
+		"OAuth2 client secret.").env("GITHUB_CLIENT_SECRET", "OAUTH_CLIENT_SECRET").secret(),
+	newKey("OAuthenticator", "oauth_callback_url",
+		func(c *Config) any { return &c.OAuthenticator.OAuthCallbackURL },
+		"Redirect URL registered with the provider, usually \"https://HOST/hub/oauth_callback\".").
+		env("OAUTH_CALLBACK_URL"),
+	newKey("GitHubOAuthenticator", "allowed_organizations",
+		func(c *Config) any { return &c.GitHubOAuthenticator.AllowedOrganizations },
+		"Admits members of these GitHub organizations, or of teams written \"org:team\"."),
+
+	spawner("cmd", func(s *Spawner) any { return &s.Cmd },
+		"Command that starts a user server; a string is a command without arguments. "+
+			"JupyterHub's default is \"jupyterhub-singleuser\", which works too.").
+		withType(TypeCommand).defaultIs(`["jupygo", "server"], with this binary's path for jupygo`),
+	spawner("args", func(s *Spawner) any { return &s.Args },
+		"Extra arguments after cmd."),
+	spawner("environment", func(s *Spawner) any { return &s.Environment },
+		"Extra environment variables of each server; they win over the ones the hub sets."),
+	spawner("env_keep", func(s *Spawner) any { return &s.EnvKeep },
+		"Environment variables of the hub that servers inherit."),
+	spawner("notebook_dir", func(s *Spawner) any { return &s.NotebookDir },
+		"Root folder of each server. \"~\" is the user's home and {username} the user's name; "+
+			"\"\" means the home."),
+	spawner("default_url", func(s *Spawner) any { return &s.DefaultURL },
+		"Page a server opens first, such as \"/lab\"; {username} is the user's name."),
+	spawner("start_timeout", func(s *Spawner) any { return &s.StartTimeout },
+		"Time a server may take to start, in seconds."),
+	spawner("http_timeout", func(s *Spawner) any { return &s.HTTPTimeout },
+		"Time a started server may take to answer HTTP, in seconds."),
+	spawner("mem_limit", func(s *Spawner) any { return &s.MemLimit },
+		"Memory limit: bytes, or a number with K, M, G or T (powers of 1024), such as \"2G\". "+
+			"0 means none. The local spawners do not enforce it.").defaultIs("0"),
+	spawner("cpu_limit", func(s *Spawner) any { return &s.CPULimit },
+		"CPU limit in cores, such as 0.5. 0 means none. The local spawners do not enforce it."),
+	spawner("ip", func(s *Spawner) any { return &s.IP },
+		"Address servers bind."),
+	spawner("port", func(s *Spawner) any { return &s.Port },
+		"Port servers bind; 0 picks a free port for each server."),
+	spawner("debug", func(s *Spawner) any { return &s.Debug },
+		"Turns on debug logging in servers."),
+
+	newKey("LocalProcessSpawner", "interrupt_timeout",
+		func(c *Config) any { return &c.LocalProcessSpawner.InterruptTimeout },
+		"Time a server may take to exit after SIGINT before it gets SIGTERM, in seconds."),
+	newKey("LocalProcessSpawner", "term_timeout",
+		func(c *Config) any { return &c.LocalProcessSpawner.TermTimeout },
+		"Time after SIGTERM before SIGKILL, in seconds."),
+	newKey("LocalProcessSpawner", "kill_timeout",
+		func(c *Config) any { return &c.LocalProcessSpawner.KillTimeout },
+		"Time after SIGKILL before the hub gives up on the process, in seconds."),
+	newKey("SimpleLocalProcessSpawner", "home_dir_template",
+		func(c *Config) any { return &c.SimpleLocalProcessSpawner.HomeDirTemplate },
+		"Home folder of each user; {username} is the user's name, and relative paths are "+
+			"relative to data_dir. JupyterHub's default is \"/tmp/{username}\", which other "+
+			"local users could create first."),
+
+	newKey("ConfigurableHTTPProxy", "auth_token",
+		func(c *Config) any { return &c.ConfigurableHTTPProxy.AuthToken },
+		"Token of the proxy's REST API. Unset and with should_start, the hub makes one.").
+		env("CONFIGPROXY_AUTH_TOKEN").secret(),
+	newKey("ConfigurableHTTPProxy", "api_url",
+		func(c *Config) any { return &c.ConfigurableHTTPProxy.APIURL },
+		"URL of the proxy's REST API."),
+	newKey("ConfigurableHTTPProxy", "should_start",
+		func(c *Config) any { return &c.ConfigurableHTTPProxy.ShouldStart },
+		"Makes the hub start and stop the proxy; false when it runs on its own."),
+
+	newKey("CryptKeeper", "keys", func(c *Config) any { return &c.CryptKeeper.Keys },
+		"Keys that encrypt auth state: each 32 bytes, hex or base64. The first encrypts, all "+
+			"decrypt. JUPYTERHUB_CRYPT_KEY holds them separated by \";\".").
+		env("JUPYTERHUB_CRYPT_KEY").secret(),
+}
+
+// serviceKeys are the keys of a [[JupyterHub.services]] table.
+var serviceKeys = []Key{
+	service("name", func(s *Service) any { return &s.Name },
+		"Name of the service; required. The service is served at /services/NAME/."),
+	service("api_token", func(s *Service) any { return &s.APIToken },
+		"Hub API token of the service.").secret(),
+	service("url", func(s *Service) any { return &s.URL },
+		"URL the service listens on; the hub proxies /services/NAME/ to it."),
+	service("command", func(s *Service) any { return &s.Command },
+		"Command that starts the service; the hub runs and stops it. Unset for external services.").
+		withType(TypeCommand),
+	service("environment", func(s *Service) any { return &s.Environment },
+		"Extra environment variables of a started service."),
+	service("cwd", func(s *Service) any { return &s.Cwd },
+		"Working folder of a started service."),
+	service("user", func(s *Service) any { return &s.User },
+		"System user a started service runs as; \"\" means the hub's own user."),
+	service("oauth_client_id", func(s *Service) any { return &s.OAuthClientID },
+		"OAuth client id of the service; it must start with \"service-\".").
+		defaultIs(`"service-" followed by name`),
+	service("oauth_redirect_uri", func(s *Service) any { return &s.OAuthRedirectURI },
+		"OAuth callback of the service; \"\" means /services/NAME/oauth_callback."),
+	service("oauth_no_confirm", func(s *Service) any { return &s.OAuthNoConfirm },
+		"Skips the OAuth confirmation page for this service."),
+	service("oauth_client_allowed_scopes", func(s *Service) any { return &s.OAuthClientAllowedScopes },
+		"Scopes that OAuth tokens issued to this service may carry."),
+	service("display", func(s *Service) any { return &s.Display },
+		"Lists the service on the hub's home page."),
+}
+
+// roleKeys are the keys of a [[JupyterHub.load_roles]] table.
+var roleKeys = []Key{
+	role("name", func(r *Role) any { return &r.Name }, "Name of the role; required."),
+	role("description", func(r *Role) any { return &r.Description }, "Description of the role."),
+	role("scopes", func(r *Role) any { return &r.Scopes }, "Scopes the role grants."),
+	role("users", func(r *Role) any { return &r.Users }, "Users who hold the role."),
+	role("groups", func(r *Role) any { return &r.Groups }, "Groups that hold the role."),
+	role("services", func(r *Role) any { return &r.Services }, "Services that hold the role."),
+}
+
+func hub(name string, ptr func(*JupyterHub) any, doc string) Key {
+	return newKey("JupyterHub", name, func(c *Config) any { return ptr(&c.JupyterHub) }, doc)
+}
+
+func auth(name string, ptr func(*Authenticator) any, doc string) Key {
+	return newKey("Authenticator", name, func(c *Config) any { return ptr(&c.Authenticator) }, doc)
+}
+
+func spawner(name string, ptr func(*Spawner) any, doc string) Key {
+	return newKey("Spawner", name, func(c *Config) any { return ptr(&c.Spawner) }, doc)
+}
+
+func service(name string, ptr func(*Service) any, doc string) Key {
+	return newKey(servicesClass, name, ptr, doc)
+}
+
+func role(name string, ptr func(*Role) any, doc string) Key {
+	return newKey(rolesClass, name, ptr, doc)
+}
+
+// secretNoFile marks a secret whose file variant is a key of its own with
+// other rules, as cookie_secret_file is.
+func (k Key) secretNoFile() Key { k.Secret = true; return k }
+
+const (
+	servicesClass = "JupyterHub.services"
+	rolesClass    = "JupyterHub.load_roles"
+)
+
+// Keys returns every key: the class keys grouped by class, then the keys of
+// service and role entries. Each Key has its Default filled in. The slice is
+// new on each call.
+func Keys() []Key {
+	defaults := &Config{}
+	applyDefaults(defaults)
+	var keys []Key
+	for _, k := range classKeys {
+		keys = append(keys, withDefault(k, defaults))
+	}
+	svc := defaultService()
+	for _, k := range serviceKeys {
+		keys = append(keys, withDefault(k, &svc))
+	}
+	for _, k := range roleKeys {
+		keys = append(keys, withDefault(k, &Role{}))
+	}
+	return keys
+}
+
+func withDefault(k Key, owner any) Key {
+	k.Default = k.defaultText
+	if k.Default == "" {
+		k.Default = formatValue(k.field(owner))
+	}
+	return k
+}
+
+// Lookup returns the key that a table of class accepts under name: a key of
+// the class itself or of one of its ancestors. It also finds a secret key by
+// its Name_file variant. Lookup is how a reader of another file format maps
+// (class, trait) to a key.
+func Lookup(class, name string) (Key, bool) {
+	for _, owner := range ancestors(class) {
+		for _, k := range classKeys {
+			if k.Class == owner && (k.Name == name || k.acceptsFileName(name)) {
+				return k, true
+			}
+		}
+	}
+	return Key{}, false
+}
+
+// lookupItem finds a key of a service or role entry.
+func lookupItem(keys []Key, name string) (Key, bool) {
+	for _, k := range keys {
+		if k.Name == name || k.acceptsFileName(name) {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// acceptedNames returns the names a table of class accepts, for
+// suggestions.
+func acceptedNames(class string) []string {
+	var names []string
+	for _, owner := range ancestors(class) {
+		for _, k := range classKeys {
+			if k.Class == owner {
+				names = append(names, k.Name)
+				if k.File {
+					names = append(names, k.Name+"_file")
+				}
+			}
+		}
+	}
+	return names
+}
+
+func itemNames(keys []Key) []string {
+	var names []string
+	for _, k := range keys {
+		names = append(names, k.Name)
+		if k.File {
+			names = append(names, k.Name+"_file")
+		}
+	}
+	return names
+}
+
+// formatValue writes the value ptr points to in TOML syntax.
+func formatValue(ptr any) string {
+	switch p := ptr.(type) {
+	case *string:
+		return strconv.Quote(*p)
+	case *Secret:
+		return strconv.Quote(string(*p))
+	case *int:
+		return strconv.Itoa(*p)
+	case *int64:
+		return strconv.FormatInt(*p, 10)
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *float64:
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	case *time.Duration:
+		return strconv.FormatFloat(p.Seconds(), 'g', -1, 64)
+	case *[]string:
+		return formatList(*p)
+	case *[]Secret:
+		return formatList(*p)
+	case *map[string]string:
+		return formatTable(*p)
+	}
+	return ""
+}
+
+func formatList[T ~string](list []T) string {
+	quoted := make([]string, len(list))
+	for i, s := range list {
+		quoted[i] = strconv.Quote(string(s))
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+func formatTable(m map[string]string) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = k + " = " + strconv.Quote(m[k])
+	}
+	if len(parts) == 0 {
+		return "{}"
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
+}
+
+// defaultService returns a service entry with its defaults.
+func defaultService() Service { return Service{Display: true} }

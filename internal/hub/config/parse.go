@@ -1,0 +1,87 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Load reads and parses the TOML configuration file at path. See Parse.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading hub config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse parses a TOML configuration and returns it with every default,
+// secret file and environment fallback applied. name is the file name used
+// in messages. Empty data gives the defaults and the environment fallbacks.
+//
+// A syntax error is returned alone; otherwise every unknown table, unknown
+// key, value of the wrong type and failed check is returned together, as
+// an ErrorList whose entries carry line and column.
+func Parse(data []byte, name string) (*Config, error) {
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return nil, ErrorList{syntaxError(name, err)}
+	}
+	positions := keyPositions(string(data))
+	b := newBuilder(name)
+	b.pos = positions
+
+	var values []Value
+	for _, top := range sortedNames(raw, "", positions) {
+		pos := positions[top]
+		table, ok := raw[top].(map[string]any)
+		if !ok {
+			b.topLevelKey(top, pos)
+			continue
+		}
+		if !b.checkTable(top, pos) {
+			continue
+		}
+		for _, key := range sortedNames(table, top, positions) {
+			values = append(values, Value{Class: top, Key: key, Value: table[key],
+				Pos: positions[top+"."+key]})
+		}
+	}
+	slices.SortStableFunc(values, func(x, y Value) int {
+		if lineOrMax(x.Pos) != lineOrMax(y.Pos) {
+			return lineOrMax(x.Pos) - lineOrMax(y.Pos)
+		}
+		return x.Pos.Column - y.Pos.Column
+	})
+	return b.build(values)
+}
+
+// topLevelKey reports a key outside any table.
+func (b *builder) topLevelKey(name string, pos Position) {
+	msg := "keys must be inside a table such as [JupyterHub]"
+	if owner := ownerOf(name); owner != "" {
+		msg = fmt.Sprintf("keys must be inside a table: put %s under [%s]", name, owner)
+	}
+	if _, isArray := b.pos[name+"[0]"]; isArray {
+		msg = "unknown table [[" + name + "]]; arrays of tables belong to a class, " +
+			"such as [[JupyterHub.services]]"
+	}
+	b.errorf(pos, name, "%s", msg)
+}
+
+// syntaxError converts an error of the toml package.
+func syntaxError(name string, err error) *Error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" {
+			msg = fmt.Sprintf("%s (after key %s)", msg, pe.LastKey)
+		}
+		return &Error{File: name, Pos: Position{Line: pe.Position.Line, Column: pe.Position.Col},
+			Message: "invalid TOML: " + msg}
+	}
+	return &Error{File: name, Message: "invalid TOML: " + err.Error()}
+}

@@ -1,0 +1,63 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// maxSecretFileBytes bounds what ReadSecretFile reads; secrets are tokens
+// and keys of at most a few hundred bytes.
+const maxSecretFileBytes = 64 << 10
+
+// ReadSecretFile returns the contents of the file at path without leading
+// and trailing white space. It rejects anything but a regular file, a file
+// that group or others may access (any of the mode bits 0077), a file
+// larger than 64 KiB and an empty file. The mode is checked on the opened
+// file, so a rename between the check and the read cannot swap it.
+func ReadSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return "", fmt.Errorf("%s has mode %04o, so group or others may access it: "+
+			"run chmod 600 %s", path, perm, path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > maxSecretFileBytes {
+		return "", fmt.Errorf("%s is larger than %d bytes", path, maxSecretFileBytes)
+	}
+	text := strings.TrimSpace(string(data))
+	if text == "" {
+		return "", errors.New(path + " is empty")
+	}
+	return text, nil
+}
+
+// splitKeys splits a list of secrets written in one string, separated by
+// ";" as JUPYTERHUB_CRYPT_KEY does, or by newlines as in a file.
+func splitKeys(s string) []string {
+	var keys []string
+	for _, line := range strings.Split(s, "\n") {
+		for _, k := range strings.Split(line, ";") {
+			if k = strings.TrimSpace(k); k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
