@@ -134,8 +134,17 @@ func (ts *testServer) do(method, path string, body any) (int, []byte, http.Heade
 	return resp.StatusCode, data, resp.Header
 }
 
-// startKernel starts a kernel through the REST API.
+// startKernel starts a kernel through the REST API and waits until it is
+// ready, so that tests begin with a kernel that has answered.
 func (ts *testServer) startKernel(name string) Model {
+	ts.t.Helper()
+	model := ts.postKernel(name)
+	return ts.waitReady(model.ID)
+}
+
+// postKernel starts a kernel through the REST API and returns the model of
+// the response, whose state is starting.
+func (ts *testServer) postKernel(name string) Model {
 	ts.t.Helper()
 	status, body, _ := ts.do("POST", "/api/kernels", map[string]string{"name": name})
 	if status != http.StatusCreated {
@@ -146,6 +155,25 @@ func (ts *testServer) startKernel(name string) Model {
 		ts.t.Fatalf("decoding kernel model %s: %v", body, err)
 	}
 	return model
+}
+
+// waitReady polls the kernel's model until it leaves the starting state.
+func (ts *testServer) waitReady(id string) Model {
+	ts.t.Helper()
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		model, ok := ts.m.Get(id)
+		if !ok {
+			ts.t.Fatalf("kernel %s is gone while starting", id)
+		}
+		if model.ExecutionState != stateStarting {
+			return model
+		}
+		if time.Now().After(deadline) {
+			ts.t.Fatalf("kernel %s still starting after %s", id, readyTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // wsClient is a test client of a kernel WebSocket.

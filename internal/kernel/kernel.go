@@ -155,12 +155,27 @@ func (k *Kernel) startLocked(ctx context.Context, freshPorts bool) error {
 // launchLocked starts one process and waits until it is ready. The caller
 // holds opMu.
 func (k *Kernel) launchLocked(ctx context.Context, freshPorts bool) error {
+	p, ready, err := k.spawnLocked(freshPorts)
+	if err != nil {
+		return err
+	}
+	if err := k.waitReady(ctx, p, ready); err != nil {
+		return err
+	}
+	k.procReady = true
+	return nil
+}
+
+// spawnLocked starts one process and connects the channels to it, without
+// waiting for it to answer. The returned channel is closed once it has. The
+// caller holds opMu.
+func (k *Kernel) spawnLocked(freshPorts bool) (*process, <-chan struct{}, error) {
 	if freshPorts {
 		if err := k.info.pickPorts(); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if err := writeConnectionFile(k.connFile, k.info); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	env := k.spec.processEnv(os.Environ(), map[string]string{
@@ -169,7 +184,7 @@ func (k *Kernel) launchLocked(ctx context.Context, freshPorts bool) error {
 	})
 	p, err := startProcess(k.spec.argv(k.connFile), k.cwd, env, k.out)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	k.mu.Lock()
 	k.proc = p
@@ -182,13 +197,9 @@ func (k *Kernel) launchLocked(ctx context.Context, freshPorts bool) error {
 	ready, err := k.ch.connect(k.info)
 	if err != nil {
 		_ = p.signalGroup(syscall.SIGKILL)
-		return fmt.Errorf("connecting to kernel: %w", err)
+		return nil, nil, fmt.Errorf("connecting to kernel: %w", err)
 	}
-	if err := k.waitReady(ctx, p, ready); err != nil {
-		return err
-	}
-	k.procReady = true
-	return nil
+	return p, ready, nil
 }
 
 // watch reaps p and hands it to supervise.
@@ -340,19 +351,50 @@ func (k *Kernel) handleExit(p *process) {
 	}
 }
 
-// start starts the first process of k. On failure the kernel is marked
+// start starts the first process of k and returns once it runs and the
+// channels are connected, as jupyter_server answers a kernel start before the
+// kernel is ready. Clients may connect at once: their messages wait in the
+// channels until the kernel answers. A kernel that then fails to become ready
+// is declared dead. On an error from start itself, the kernel is marked
 // stopping before opMu is released, so the exit of the failed process is not
 // taken for a death to restart from; the caller then shuts it down.
-func (k *Kernel) start(ctx context.Context) error {
+func (k *Kernel) start() error {
 	k.opMu.Lock()
-	defer k.opMu.Unlock()
-	err := k.startLocked(ctx, false)
+	p, ready, err := k.spawnLocked(false)
 	if err != nil {
 		k.mu.Lock()
 		k.stopping = true
 		k.mu.Unlock()
+		k.opMu.Unlock()
+		return err
 	}
-	return err
+	k.wg.Add(1)
+	go k.finishStart(p, ready)
+	return nil
+}
+
+// finishStart waits until the first process is ready, retrying with new
+// ports when it exits early, and then releases opMu, which start took.
+func (k *Kernel) finishStart(p *process, ready <-chan struct{}) {
+	defer k.wg.Done()
+	defer k.opMu.Unlock()
+	err := k.waitReady(context.Background(), p, ready)
+	if err == nil {
+		k.procReady = true
+	}
+	for attempt := 2; errors.Is(err, errExitedEarly) && attempt <= startAttempts; attempt++ {
+		k.log.Warn("kernel exited during start, retrying with new ports", "attempt", attempt)
+		k.ch.disconnect()
+		err = k.launchLocked(context.Background(), true)
+	}
+	switch {
+	case err == nil:
+		k.log.Info("kernel ready")
+	case errors.Is(err, errShutDown):
+	default:
+		k.log.Error("kernel failed to start", "err", err)
+		k.declareDeadLocked()
+	}
 }
 
 // shutdown stops the kernel for good: it ends the process, closes the

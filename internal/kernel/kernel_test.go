@@ -245,12 +245,15 @@ get_ipython().kernel.comm_manager.register_target("echo", _echo_target)
 func TestKernelModel(t *testing.T) {
 	skipWithoutIPyKernel(t)
 	ts := newTestServer(t, Options{})
-	model := ts.startKernel("")
+	model := ts.postKernel("")
 	if model.Name != "python3" {
 		t.Errorf("default kernel name = %q, want python3", model.Name)
 	}
-	if model.ExecutionState != "idle" {
-		t.Errorf("execution_state after start = %q, want idle", model.ExecutionState)
+	if model.ExecutionState != "starting" && model.ExecutionState != "idle" {
+		t.Errorf("execution_state in the start response = %q, want starting", model.ExecutionState)
+	}
+	if model = ts.waitReady(model.ID); model.ExecutionState != "idle" {
+		t.Errorf("execution_state once ready = %q, want idle", model.ExecutionState)
 	}
 	c := ts.dial(model.ID, "", true)
 	id := c.send(channelShell, "execute_request", executeContent("import time; time.sleep(1)", false))
@@ -623,10 +626,14 @@ func TestStartRetriesTakenPort(t *testing.T) {
 	ts.m.kernels[k.id] = k
 	ts.m.mu.Unlock()
 
-	if err := k.start(t.Context()); err != nil {
+	if err := k.start(); err != nil {
 		t.Fatalf("start with a taken port: %v", err)
 	}
-	if k.info.ShellPort == taken {
+	// The start finishes in the background, holding opMu until then.
+	k.opMu.Lock()
+	port := k.info.ShellPort
+	k.opMu.Unlock()
+	if port == taken {
 		t.Errorf("shell port still %d after the retry", taken)
 	}
 	if got := ts.dial(k.id, "", true).execute("1+1").executeResult(); got != "2" {

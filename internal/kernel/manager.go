@@ -240,9 +240,11 @@ func (m *Manager) Spec(name string) (*Spec, error) {
 }
 
 // Start starts a kernel of the spec called name ("" for the default) in the
-// folder of the contents path apiPath and waits until it replies to
-// kernel_info_request. ctx bounds only that wait: a kernel whose start is
-// cancelled is shut down.
+// folder of the contents path apiPath. It returns once the process runs,
+// with the model in state starting, as jupyter_server does: clients can
+// connect and send requests at once, and the requests reach the kernel when
+// it answers kernel_info_request. A kernel that never answers is declared
+// dead. ctx is used only when the manager is closing meanwhile.
 func (m *Manager) Start(ctx context.Context, name, apiPath string) (Model, error) {
 	if m.isClosed() {
 		return Model{}, ErrClosed
@@ -268,12 +270,12 @@ func (m *Manager) Start(ctx context.Context, name, apiPath string) (Model, error
 	m.kernels[k.id] = k
 	m.mu.Unlock()
 
-	if err := k.start(ctx); err != nil {
+	if err := k.start(); err != nil {
 		m.remove(k.id)
 		k.shutdown(context.Background())
 		return Model{}, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 	}
-	k.log.Info("kernel started", "kernel_name", spec.Name, "cwd", cwd)
+	k.log.Info("kernel starting", "kernel_name", spec.Name, "cwd", cwd)
 	return k.Model(), nil
 }
 
