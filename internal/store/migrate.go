@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// migrationFiles holds the schema migrations, named NNNN_summary.sql and
+// numbered from 0001 without gaps. A released migration is never edited:
+// a change to the schema is a new file.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one numbered schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations is the parsed content of migrationFiles.
+var migrations = mustLoadMigrations(migrationFiles)
+
+// mustLoadMigrations parses the embedded files, which the tests check, so
+// a bad file name fails every test run instead of a hub at start-up.
+func mustLoadMigrations(fsys fs.FS) []migration {
+	list, err := loadMigrations(fsys)
+	if err != nil {
+		panic(err)
+	}
+	return list
+}
+
+// loadMigrations reads migrations/*.sql from fsys and checks that their
+// versions run from 1 without gaps.
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var list []migration
+	for i, name := range names {
+		base := path.Base(name)
+		number, _, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(number)
+		if !ok || err != nil || version != i+1 {
+			return nil, fmt.Errorf("migration %s: want a name starting with %04d_", name, i+1)
+		}
+		text, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, migration{version: version, name: base, sql: string(text)})
+	}
+	return list, nil
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied TEXT NOT NULL
+)`
+
+// migrate applies the embedded migrations that the database lacks.
+func (s *sqlStore) migrate(ctx context.Context) error {
+	return s.migrateWith(ctx, migrations)
+}
+
+// migrateWith applies the migrations of list that the database lacks, each
+// in its own transaction together with its schema_migrations row, so a
+// failed migration leaves the database at the version before it.
+func (s *sqlStore) migrateWith(ctx context.Context, list []migration) error {
+	for {
+		applied, err := s.migrateStep(ctx, list)
+		if err != nil {
+			return err
+		}
+		if !applied {
+			return nil
+		}
+	}
+}
+
+// migrateStep applies the next migration the database lacks and reports
+// whether there was one. The version is read inside the transaction, so
+// two processes migrating one database at once apply each step once.
+func (s *sqlStore) migrateStep(ctx context.Context, list []migration) (bool, error) {
+	var applied *migration
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		current, err := schemaVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if current > len(list) {
+			return fmt.Errorf("database schema version is %d, but this jupygo knows versions up to %d: "+
+				"run a newer jupygo: %w", current, len(list), ErrSchemaTooNew)
+		}
+		if current == len(list) {
+			return nil
+		}
+		m := list[current]
+		if _, err := tx.ExecContext(ctx, s.d.schema.Replace(m.sql)); err != nil {
+			return fmt.Errorf("applying migration %s: %w", m.name, err)
+		}
+		_, err = tx.ExecContext(ctx,
+			"INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)",
+			m.version, m.name, timeArg(s.timestamp()))
+		if err != nil {
+			return fmt.Errorf("recording migration %s: %w", m.name, err)
+		}
+		applied = &m
+		return nil
+	})
+	if err != nil || applied == nil {
+		return false, err
+	}
+	s.log.Info("schema migrated", "version", applied.version, "migration", applied.name)
+	return true, nil
+}
+
+// schemaVersion creates schema_migrations if it is missing and returns the
+// highest version recorded in it, 0 for a new database.
+func schemaVersion(ctx context.Context, q querier) (int, error) {
+	if _, err := q.ExecContext(ctx, createMigrationsTable); err != nil {
+		return 0, fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	var version int
+	err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version)
+	if err != nil {
+		return 0, fmt.Errorf("reading schema version: %w", err)
+	}
+	return version, nil
+}

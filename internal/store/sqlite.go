@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Open opens the database that dbURL names (see ParseURL), creating it and
+// applying the schema migrations it lacks. It returns an error wrapping
+// ErrSchemaTooNew, and leaves the database alone, when a newer jupygo has
+// migrated it past the version this build knows. PostgreSQL URLs return
+// an error wrapping errors.ErrUnsupported for now.
+func Open(ctx context.Context, dbURL string, opts Options) (Store, error) {
+	loc, err := ParseURL(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	switch loc.Driver {
+	case "sqlite":
+		s, err := openSQLite(ctx, loc, opts)
+		if err != nil {
+			return nil, fmt.Errorf("opening sqlite database %s: %w", loc.Path, err)
+		}
+		return s, nil
+	}
+	// TODO: open PostgreSQL through github.com/jackc/pgx/v5/stdlib with a
+	// postgres dialect beside sqliteDialect.
+	return nil, fmt.Errorf("opening %s database: %s is not supported yet, use a sqlite:/// db_url: %w",
+		loc.Driver, loc.Driver, errors.ErrUnsupported)
+}
+
+// maxSQLiteReaders is the size of the read pool of a SQLite file. Readers
+// never block each other or the writer in WAL mode.
+const maxSQLiteReaders = 8
+
+// sqliteBusyTimeout is how long a SQLite connection waits for a lock that
+// another process holds, such as a backup or the sqlite3 shell. Writers of
+// this process never wait on each other there, because they share one
+// connection.
+const sqliteBusyTimeout = 10 * time.Second
+
+// openSQLite opens the writer pool, migrates the schema and then opens the
+// read pool.
+func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, error) {
+	w, err := sql.Open("sqlite", sqliteDSN(loc.Path, false))
+	if err != nil {
+		return nil, err
+	}
+	// One connection: SQLite has one writer at a time, and an in-memory
+	// database exists only inside the connection that created it.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &sqlStore{w: w, r: w, d: sqliteDialect, log: opts.Logger, now: opts.Now}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if loc.Memory() {
+		return s, nil
+	}
+
+	r, err := sql.Open("sqlite", sqliteDSN(loc.Path, true))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(maxSQLiteReaders)
+	r.SetMaxIdleConns(maxSQLiteReaders)
+	s.r = r
+	return s, nil
+}
+
+// sqliteDSN returns the modernc.org/sqlite data source name for the file
+// path. Writer connections use WAL mode and take the write lock when a
+// transaction begins (BEGIN IMMEDIATE), so a transaction that reads before
+// it writes cannot fail halfway with SQLITE_BUSY. Reader connections are
+// query-only.
+func sqliteDSN(path string, readOnly bool) string {
+	var name string
+	switch {
+	case path == MemoryPath:
+		name = MemoryPath
+	case strings.HasPrefix(path, "/"):
+		// An empty authority, so a path starting with "//" is not taken
+		// for a host name.
+		name = "file://" + escapeURIPath(path)
+	default:
+		name = "file:" + escapeURIPath(path)
+	}
+	params := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
+		"_pragma=foreign_keys(1)",
+	}
+	if readOnly {
+		params = append(params, "_pragma=query_only(1)")
+	} else {
+		params = append(params, "_pragma=journal_mode(WAL)", "_txlock=immediate")
+	}
+	return name + "?" + strings.Join(params, "&")
+}
+
+// escapeURIPath percent-encodes every byte of a file path that could end
+// or change the path part of a SQLite URI filename. SQLite decodes the
+// escapes again.
+func escapeURIPath(path string) string {
+	const keep = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-~"
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}

@@ -1,0 +1,346 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Owner names the owner of a token: a user or a service. Exactly one of
+// the fields is set.
+type Owner struct {
+	User    string
+	Service string
+}
+
+// String returns "user NAME" or "service NAME".
+func (o Owner) String() string {
+	if o.Service != "" {
+		return fmt.Sprintf("service %q", o.Service)
+	}
+	return fmt.Sprintf("user %q", o.User)
+}
+
+// check returns ErrInvalid unless exactly one field is set.
+func (o Owner) check() error {
+	if (o.User == "") == (o.Service == "") {
+		return invalid("token owner: want exactly one of user and service")
+	}
+	return nil
+}
+
+// Token is a stored API token, without the token itself.
+type Token struct {
+	ID int64
+	// Prefix is the token's first characters, kept in clear so that
+	// people can tell their tokens apart.
+	Prefix string
+	Owner
+	Scopes []string
+	Note   string
+	// Created, LastActivity and ExpiresAt are zero for "never" where that
+	// applies: a token that was never used, or never expires.
+	Created      time.Time
+	LastActivity time.Time
+	ExpiresAt    time.Time
+	// SessionID is the hub login session that an OAuth token was issued
+	// in, so logging out can revoke it.
+	SessionID string
+	// OAuthClientID is the client an OAuth token was issued to, "" for
+	// other tokens.
+	OAuthClientID string
+}
+
+// NewToken describes a token for CreateToken.
+type NewToken struct {
+	// Token is the clear token to store, or "" for a new random one.
+	Token string
+	Owner
+	Scopes    []string
+	Note      string
+	ExpiresAt time.Time
+	SessionID string
+	// OAuthClientID must name a stored client when set.
+	OAuthClientID string
+}
+
+// TokenFilter selects tokens for DeleteTokens. Set fields are combined
+// with AND.
+type TokenFilter struct {
+	Owner
+	SessionID     string
+	OAuthClientID string
+}
+
+const tokenColumns = `t.id, t.prefix, COALESCE(u.name, ''), COALESCE(sv.name, ''), t.scopes,
+	t.note, t.created, t.last_activity, t.expires_at, t.session_id, t.oauth_client_id`
+
+const tokenFrom = ` FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
+	LEFT JOIN services sv ON sv.id = t.service_id`
+
+// unexpired is the condition that keeps tokens whose expiry is after $1.
+const unexpired = `(t.expires_at IS NULL OR t.expires_at > $1)`
+
+func scanToken(row interface{ Scan(...any) error }) (Token, error) {
+	var t Token
+	err := row.Scan(&t.ID, &t.Prefix, &t.User, &t.Service, listCol{&t.Scopes}, &t.Note,
+		timeCol{&t.Created}, timeCol{&t.LastActivity}, timeCol{&t.ExpiresAt},
+		&t.SessionID, textCol{&t.OAuthClientID})
+	return t, err
+}
+
+// CreateToken implements Tokens.
+func (s *sqlStore) CreateToken(ctx context.Context, nt NewToken) (Token, string, error) {
+	if err := nt.Owner.check(); err != nil {
+		return Token{}, "", fmt.Errorf("creating token: %w", err)
+	}
+	clear, rounds := nt.Token, suppliedRounds
+	if clear == "" {
+		clear, rounds = GenerateToken(), generatedRounds
+	} else if len(clear) < MinTokenLength {
+		return Token{}, "", fmt.Errorf("creating token for %s: %w", nt.Owner,
+			invalid("token shorter than %d characters", MinTokenLength))
+	}
+	var t Token
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if rounds == suppliedRounds {
+			if _, err := s.matchToken(ctx, tx, clear); !errors.Is(err, ErrNotFound) {
+				if err == nil {
+					return fmt.Errorf("token: %w", ErrExists)
+				}
+				return err
+			}
+		}
+		userID, serviceID, err := s.ownerIDs(ctx, tx, nt.Owner)
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (prefix, hash, user_id, service_id,
+			scopes, note, created, expires_at, session_id, oauth_client_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			tokenPrefix(clear), hashSecret(clear, rounds), userID, serviceID, listArg(nt.Scopes),
+			nt.Note, timeArg(s.timestamp()), timeArg(nt.ExpiresAt), nt.SessionID,
+			textArg(nt.OAuthClientID)).Scan(&id)
+		if err != nil {
+			return s.classify(err)
+		}
+		t, err = s.tokenByID(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return Token{}, "", fmt.Errorf("creating token for %s: %w", nt.Owner, err)
+	}
+	return t, clear, nil
+}
+
+// ownerIDs returns the user and service ID arguments for o, one of them
+// NULL.
+func (s *sqlStore) ownerIDs(ctx context.Context, q querier, o Owner) (user, service any, err error) {
+	if o.User != "" {
+		id, err := lookupID(ctx, q, "users", o.User)
+		if err != nil {
+			return nil, nil, fmt.Errorf("user %q: %w", o.User, s.classify(err))
+		}
+		return id, nil, nil
+	}
+	id, err := lookupID(ctx, q, "services", o.Service)
+	if err != nil {
+		return nil, nil, fmt.Errorf("service %q: %w", o.Service, s.classify(err))
+	}
+	return nil, id, nil
+}
+
+// matchedToken is a stored token whose hash matched a clear token.
+type matchedToken struct {
+	id        int64
+	expiresAt time.Time
+}
+
+// matchToken returns the stored token whose hash matches clear, expired
+// or not, or ErrNotFound.
+func (s *sqlStore) matchToken(ctx context.Context, q querier, clear string) (matchedToken, error) {
+	rows, err := q.QueryContext(ctx,
+		"SELECT id, hash, expires_at FROM api_tokens WHERE prefix = $1", tokenPrefix(clear))
+	if err != nil {
+		return matchedToken{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m matchedToken
+		var hash string
+		if err := rows.Scan(&m.id, &hash, timeCol{&m.expiresAt}); err != nil {
+			return matchedToken{}, err
+		}
+		if checkSecret(clear, hash) {
+			return m, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return matchedToken{}, err
+	}
+	return matchedToken{}, ErrNotFound
+}
+
+// FindToken implements Tokens.
+func (s *sqlStore) FindToken(ctx context.Context, token string) (Token, error) {
+	if token == "" {
+		return Token{}, notFound("finding token")
+	}
+	m, err := s.matchToken(ctx, s.r, token)
+	if err != nil {
+		return Token{}, fmt.Errorf("finding token: %w", err)
+	}
+	if !m.expiresAt.IsZero() && !m.expiresAt.After(s.timestamp()) {
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "DELETE FROM api_tokens WHERE id = $1", m.id)
+			return err
+		})
+		if err != nil {
+			return Token{}, fmt.Errorf("deleting expired token %d: %w", m.id, err)
+		}
+		s.log.Debug("expired token deleted", "token_id", m.id)
+		return Token{}, notFound("finding token: expired")
+	}
+	t, err := s.tokenByID(ctx, s.r, m.id)
+	if err != nil {
+		return Token{}, fmt.Errorf("finding token: %w", err)
+	}
+	return t, nil
+}
+
+// tokenByID returns the token with that ID, expired or not.
+func (s *sqlStore) tokenByID(ctx context.Context, q querier, id int64) (Token, error) {
+	row := q.QueryRowContext(ctx, "SELECT "+tokenColumns+tokenFrom+" WHERE t.id = $1", id)
+	t, err := scanToken(row)
+	return t, s.classify(err)
+}
+
+// GetToken implements Tokens.
+func (s *sqlStore) GetToken(ctx context.Context, id int64) (Token, error) {
+	row := s.r.QueryRowContext(ctx, "SELECT "+tokenColumns+tokenFrom+
+		" WHERE "+unexpired+" AND t.id = $2", timeArg(s.timestamp()), id)
+	t, err := scanToken(row)
+	if err != nil {
+		return Token{}, fmt.Errorf("getting token %d: %w", id, s.classify(err))
+	}
+	return t, nil
+}
+
+// ListTokens implements Tokens.
+func (s *sqlStore) ListTokens(ctx context.Context, o Owner) ([]Token, error) {
+	if err := o.check(); err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	userID, serviceID, err := s.ownerIDs(ctx, s.r, o)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+tokenColumns+tokenFrom+" WHERE "+unexpired+
+		" AND (t.user_id = $2 OR t.service_id = $3) ORDER BY t.id",
+		timeArg(s.timestamp()), userID, serviceID)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens of %s: %w", o, err)
+	}
+	tokens, err := collect(rows, scanToken)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens of %s: %w", o, err)
+	}
+	return tokens, nil
+}
+
+// TouchToken implements Tokens.
+func (s *sqlStore) TouchToken(ctx context.Context, id int64, at time.Time) error {
+	var b updateBuilder
+	b.raise("last_activity", at)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return b.exec(ctx, tx, "api_tokens", id)
+	})
+	if err != nil {
+		return fmt.Errorf("touching token %d: %w", id, s.classify(err))
+	}
+	return nil
+}
+
+// DeleteToken implements Tokens.
+func (s *sqlStore) DeleteToken(ctx context.Context, id int64) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return deleteWhere(ctx, tx, "DELETE FROM api_tokens WHERE id = $1", id)
+	})
+	if err != nil {
+		return fmt.Errorf("deleting token %d: %w", id, s.classify(err))
+	}
+	return nil
+}
+
+// DeleteTokens implements Tokens.
+func (s *sqlStore) DeleteTokens(ctx context.Context, f TokenFilter) (int64, error) {
+	var conds []string
+	var args []any
+	add := func(cond, arg string) {
+		args = append(args, arg)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.User != "" {
+		add("user_id IN (SELECT id FROM users WHERE name = $%d)", f.User)
+	}
+	if f.Service != "" {
+		add("service_id IN (SELECT id FROM services WHERE name = $%d)", f.Service)
+	}
+	if f.SessionID != "" {
+		add("session_id = $%d", f.SessionID)
+	}
+	if f.OAuthClientID != "" {
+		add("oauth_client_id = $%d", f.OAuthClientID)
+	}
+	if len(conds) == 0 {
+		return 0, invalid("deleting tokens: empty filter")
+	}
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			"DELETE FROM api_tokens WHERE "+strings.Join(conds, " AND "), args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("deleting tokens: %w", err)
+	}
+	return n, nil
+}
+
+// PurgeExpired implements Store.
+func (s *sqlStore) PurgeExpired(ctx context.Context) (int64, error) {
+	now := timeArg(s.timestamp())
+	var total int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, query := range []string{
+			"DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= $1",
+			"DELETE FROM oauth_codes WHERE expires_at <= $1",
+		} {
+			res, err := tx.ExecContext(ctx, query, now)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purging expired tokens and codes: %w", err)
+	}
+	if total > 0 {
+		s.log.Debug("expired tokens and codes purged", "count", total)
+	}
+	return total, nil
+}
