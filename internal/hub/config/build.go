@@ -95,6 +95,15 @@ func (b *builder) label(id string) string {
 	return id
 }
 
+// labelIndex names element i of list key id as label does.
+func (b *builder) labelIndex(id string, i int) string {
+	elem := fmt.Sprintf("%s[%d]", id, i)
+	if env := b.envName[id]; env != "" {
+		return elem + " (from $" + env + ")"
+	}
+	return elem
+}
+
 // assignment is a value matched to its key.
 type assignment struct {
 	table string

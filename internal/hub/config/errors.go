@@ -130,6 +130,9 @@ func (w Warning) String() string {
 
 // sortWarnings orders warnings as sortErrors orders errors.
 func sortWarnings(list []Warning) []Warning {
+	if len(list) == 0 {
+		return nil
+	}
 	errs := make([]*Error, len(list))
 	for i, w := range list {
 		e := Error(w)

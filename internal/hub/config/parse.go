@@ -28,7 +28,7 @@ func Load(path string) (*Config, error) {
 func Parse(data []byte, name string) (*Config, error) {
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
-		return nil, ErrorList{syntaxError(name, err)}
+		return nil, ErrorList{syntaxError(name, string(data), err)}
 	}
 	positions := keyPositions(string(data))
 	b := newBuilder(name)
@@ -72,16 +72,22 @@ func (b *builder) topLevelKey(name string, pos Position) {
 	b.errorf(pos, name, "%s", msg)
 }
 
-// syntaxError converts an error of the toml package.
-func syntaxError(name string, err error) *Error {
+// syntaxError converts an error of the toml package. The position is worked
+// out again from the error's byte offset, because for an error at the end
+// of a line the package (v1.6.0) gives the next line with the column of
+// the offset in the line before.
+func syntaxError(name, src string, err error) *Error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		msg := pe.Message
 		if pe.LastKey != "" {
 			msg = fmt.Sprintf("%s (after key %s)", msg, pe.LastKey)
 		}
-		return &Error{File: name, Pos: Position{Line: pe.Position.Line, Column: pe.Position.Col},
-			Message: "invalid TOML: " + msg}
+		pos := Position{Line: pe.Position.Line, Column: pe.Position.Col}
+		if pe.Position.Start > 0 && pe.Position.Start <= len(src) {
+			pos = offsetPosition(src, pe.Position.Start)
+		}
+		return &Error{File: name, Pos: pos, Message: "invalid TOML: " + msg}
 	}
 	return &Error{File: name, Message: "invalid TOML: " + err.Error()}
 }

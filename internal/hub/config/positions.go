@@ -38,6 +38,13 @@ type posScanner struct {
 	arrays map[string]int
 }
 
+// offsetPosition converts a byte offset of src to a line and column.
+func offsetPosition(src string, offset int) Position {
+	line := 1 + strings.Count(src[:offset], "\n")
+	start := strings.LastIndexByte(src[:offset], '\n') + 1
+	return Position{Line: line, Column: offset - start + 1}
+}
+
 // position converts a byte offset to a line and column.
 func (s *posScanner) position(offset int) Position {
 	line := sort.Search(len(s.lineStarts), func(i int) bool { return s.lineStarts[i] > offset })
@@ -45,7 +52,7 @@ func (s *posScanner) position(offset int) Position {
 }
 
 func (s *posScanner) record(path string, offset int) {
-	if _, ok := s.out[path]; !ok && path != "" {
+	if _, ok := s.out[path]; !ok {
 		s.out[path] = s.position(offset)
 	}
 }
@@ -135,11 +142,7 @@ func (s *posScanner) keyPart() (string, bool) {
 	case '"':
 		start := s.i
 		s.basicString()
-		raw := s.src[start:s.i]
-		if text, err := strconv.Unquote(raw); err == nil {
-			return text, true
-		}
-		return strings.Trim(raw, `"`), true
+		return unescapeKey(strings.TrimSuffix(s.src[start+1:s.i], `"`)), true
 	case '\'':
 		start := s.i
 		s.literalString()
@@ -150,6 +153,43 @@ func (s *posScanner) keyPart() (string, bool) {
 		s.i++
 	}
 	return s.src[start:s.i], s.i > start
+}
+
+// unescapeKey decodes the escapes of a quoted key as TOML 1.0 and 1.1
+// define them. An invalid escape is kept as written, since the toml
+// package has already rejected such documents.
+func unescapeKey(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		if r, ok := simpleEscapes[s[i]]; ok {
+			b.WriteByte(r)
+			continue
+		}
+		width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[s[i]]
+		if width == 0 || i+1+width > len(s) {
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+			continue
+		}
+		n, err := strconv.ParseUint(s[i+1:i+1+width], 16, 32)
+		if err != nil {
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+			continue
+		}
+		b.WriteRune(rune(n))
+		i += width
+	}
+	return b.String()
+}
+
+var simpleEscapes = map[byte]byte{
+	'b': '\b', 't': '\t', 'n': '\n', 'f': '\f', 'r': '\r', 'e': 0x1b, '"': '"', '\\': '\\',
 }
 
 func isBareKeyChar(c byte) bool {

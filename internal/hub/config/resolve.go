@@ -352,7 +352,7 @@ func checkCryptKeys(c *Config, b *builder) {
 	id := "CryptKeeper.keys"
 	for i, k := range c.CryptKeeper.Keys {
 		if _, err := decodeCryptKey(k.Value()); err != nil {
-			b.errorf(b.where(id), fmt.Sprintf("%s[%d]", b.label(id), i), "%v", err)
+			b.errorf(b.where(id), b.labelIndex(id, i), "%v", err)
 		}
 	}
 	if c.Authenticator.EnableAuthState && len(c.CryptKeeper.Keys) == 0 {

@@ -1,0 +1,222 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// problem is the part of an Error that a test checks: position, key and a
+// piece of the message.
+type problem struct {
+	Pos  string
+	Key  string
+	Text string
+}
+
+// problems parses src and returns its errors, with Text set to the part of
+// each message that want expects, so cmp shows the whole message on a
+// mismatch.
+func problems(t *testing.T, src string, want []problem) []problem {
+	t.Helper()
+	_, err := Parse([]byte(src), "hub.toml")
+	if err == nil {
+		t.Fatal("Parse succeeded, want errors")
+	}
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("Parse error %T is not an ErrorList: %v", err, err)
+	}
+	var got []problem
+	for i, e := range list {
+		if e.File != "hub.toml" {
+			t.Errorf("error %d has File %q, want hub.toml", i, e.File)
+		}
+		text := e.Message
+		if i < len(want) && strings.Contains(e.Message, want[i].Text) {
+			text = want[i].Text
+		}
+		got = append(got, problem{Pos: e.Pos.String(), Key: e.Key, Text: text})
+	}
+	return got
+}
+
+func TestParseErrors(t *testing.T) {
+	clearEnv(t)
+	tests := []struct {
+		name string
+		src  string
+		want []problem
+	}{
+		{"syntax", "[JupyterHub]\nport = = 1\n",
+			[]problem{{"2:8", "", "invalid TOML"}}},
+		{"unclosed table", "[JupyterHub\nport = 1\n",
+			[]problem{{"1:12", "", "invalid TOML"}}},
+		{"unknown table", "[JupyterHub]\nport = 1\n\n[Spawnr]\ncmd = \"x\"\n",
+			[]problem{{"4:1", "Spawnr", "unknown table [Spawnr]; did you mean Spawner?"}}},
+		{"empty unknown table", "[Nothing]\n",
+			[]problem{{"1:1", "Nothing", "unknown table [Nothing]"}}},
+		{"unknown key", "[Authenticator]\nallowed_user = [\"a\"]\n",
+			[]problem{{"2:1", "Authenticator.allowed_user", "did you mean allowed_users?"}}},
+		{"renamed key", "[Authenticator]\n  whitelist = [\"a\"]\n",
+			[]problem{{"2:3", "Authenticator.whitelist", "renamed it to allowed_users"}}},
+		{"key of another class", "[Spawner]\nadmin_users = [\"a\"]\n",
+			[]problem{{"2:1", "Spawner.admin_users", "admin_users is a key of [Authenticator]"}}},
+		{"key outside tables", "port = 8000\n",
+			[]problem{{"1:1", "port", "put port under [JupyterHub]"}}},
+		{"array of tables outside a class", "[[services]]\nname = \"x\"\n",
+			[]problem{{"1:1", "services", "unknown table [[services]]"}}},
+		{"wrong type", "[JupyterHub]\nport = \"8000\"\n",
+			[]problem{{"2:1", "JupyterHub.port", `expected an integer, got a string "8000"`}}},
+		{"float for integer", "[JupyterHub]\nport = 80.0\n",
+			[]problem{{"2:1", "JupyterHub.port", "expected an integer, got a float 80"}}},
+		{"date", "[JupyterHub]\nport = 1979-05-27\n",
+			[]problem{{"2:1", "JupyterHub.port", "got a date or time"}}},
+		{"wrong element type", "[Authenticator]\nadmin_users = [\"a\",\n  7]\n",
+			[]problem{{"3:3", "Authenticator.admin_users[1]", "expected a string, got an integer 7"}}},
+		{"wrong table value", "[Spawner.environment]\nA = \"x\"\nB = 2\n",
+			[]problem{{"3:1", "Spawner.environment.B", "expected a string, got an integer 2"}}},
+		{"services not an array", "[JupyterHub.services]\nname = \"x\"\n",
+			[]problem{{"1:1", "JupyterHub.services", "expected an array of tables, written [[JupyterHub.services]]"}}},
+		{"second service", `[[JupyterHub.services]]
+name = "a"
+api_token = "t"
+[[JupyterHub.services]]
+name = "b"
+api_token = 7
+`, []problem{{"6:1", "JupyterHub.services[1].api_token", "expected a string, got an integer"}}},
+		{"secret value not quoted", "[ConfigurableHTTPProxy]\nauth_token = 12345\n",
+			[]problem{{"2:1", "ConfigurableHTTPProxy.auth_token", "expected a string, got an integer"}}},
+		{"service unknown key", "[[JupyterHub.services]]\nname = \"a\"\nadmin = true\n",
+			[]problem{{"3:1", "JupyterHub.services[0].admin", "removed it: grant the service a role"}}},
+		{"inline service unknown key", "[JupyterHub]\nservices = [{name = \"a\"}, {name = \"b\", urll = \"x\"}]\n",
+			[]problem{{"2:40", "JupyterHub.services[1].urll", "did you mean url?"}}},
+		{"unknown class name", "[JupyterHub]\nauthenticator_class = \"ldapauthenticator.LDAPAuthenticator\"\n",
+			[]problem{{"2:1", "JupyterHub.authenticator_class", "unknown class \"ldapauthenticator.LDAPAuthenticator\""}}},
+		{"unknown spawner", "[JupyterHub]\n\nspawner_class = \"docker\"\n",
+			[]problem{{"3:1", "JupyterHub.spawner_class", "use one of simple or localprocess"}}},
+		{"port range", "[JupyterHub]\nport = 70000\n",
+			[]problem{{"2:1", "JupyterHub.port", "port 70000 is out of range"}}},
+		{"negative seconds", "[Spawner]\nstart_timeout = -1\n",
+			[]problem{{"2:1", "Spawner.start_timeout", "-1 seconds is out of range"}}},
+		{"zero timeout", "[Spawner]\nhttp_timeout = 0\n",
+			[]problem{{"2:1", "Spawner.http_timeout", "must be more than 0 seconds"}}},
+		{"seconds as string", "[JupyterHub]\nlast_activity_interval = \"5m\"\n",
+			[]problem{{"2:1", "JupyterHub.last_activity_interval", "expected a number of seconds"}}},
+		{"page limits", "[JupyterHub]\napi_page_default_limit = 500\n",
+			[]problem{{"2:1", "JupyterHub.api_page_default_limit", "larger than api_page_max_limit (200)"}}},
+		{"negative limit", "[JupyterHub]\nactive_server_limit = -1\n",
+			[]problem{{"2:1", "JupyterHub.active_server_limit", "the minimum is 0"}}},
+		{"cert without key", "[JupyterHub]\nssl_cert = \"c.pem\"\n",
+			[]problem{{"2:1", "JupyterHub.ssl_cert", "ssl_key is missing"}}},
+		{"bad bind_url", "[JupyterHub]\nbind_url = \"127.0.0.1:8000\"\n",
+			[]problem{{"2:1", "JupyterHub.bind_url", "invalid URL"}}},
+		{"bind_url with query", "[JupyterHub]\nbind_url = \"http://:8000/?x=1\"\n",
+			[]problem{{"2:1", "JupyterHub.bind_url", "invalid URL"}}},
+		{"bad base_url", "[JupyterHub]\nbase_url = \"/a/../b\"\n",
+			[]problem{{"2:1", "JupyterHub.base_url", "invalid base URL"}}},
+		{"unsupported database", "[JupyterHub]\ndb_url = \"mysql://hub@db/hub\"\n",
+			[]problem{{"2:1", "JupyterHub.db_url", "database \"mysql\" is not supported"}}},
+		{"cookie secret not hex", "[JupyterHub]\ncookie_secret = \"not-hex\"\n",
+			[]problem{{"2:1", "JupyterHub.cookie_secret", "must be hex-encoded"}}},
+		{"template field", "[Spawner]\nnotebook_dir = \"/home/{user}\"\n",
+			[]problem{{"2:1", "Spawner.notebook_dir", "uses {user}; the fields are {base_url} or {username}"}}},
+		{"template brace", "[SimpleLocalProcessSpawner]\nhome_dir_template = \"/h/{username\"\n",
+			[]problem{{"2:1", "SimpleLocalProcessSpawner.home_dir_template", "unmatched {"}}},
+		{"empty command", "[Spawner]\ncmd = []\n",
+			[]problem{{"2:1", "Spawner.cmd", "must name a program"}}},
+		{"bad byte size", "[Spawner]\nmem_limit = \"2GB\"\n",
+			[]problem{{"2:1", "Spawner.mem_limit", `invalid byte size "2GB"`}}},
+		{"negative byte size", "[Spawner]\nmem_limit = \"-1G\"\n",
+			[]problem{{"2:1", "Spawner.mem_limit", "not negative"}}},
+		{"service names", `[[JupyterHub.services]]
+name = "a"
+[[JupyterHub.services]]
+name = "a"
+[[JupyterHub.services]]
+url = "http://127.0.0.1:1"
+[[JupyterHub.services]]
+name = "b/c"
+oauth_client_id = "client"
+url = "localhost:1"
+`, []problem{
+			{"4:1", "JupyterHub.services[1].name", `service "a" is defined twice`},
+			{"5:1", "JupyterHub.services[2].name", "name is required"},
+			{"8:1", "JupyterHub.services[3].name", `invalid name "b/c"`},
+			{"9:1", "JupyterHub.services[3].oauth_client_id", `must start with "service-"`},
+			{"10:1", "JupyterHub.services[3].url", "invalid URL"},
+		}},
+		{"role names", "[[JupyterHub.load_roles]]\nscopes = [\"read:users\"]\n",
+			[]problem{{"1:1", "JupyterHub.load_roles[0].name", "name is required"}}},
+		{"github without credentials", "[JupyterHub]\nauthenticator_class = \"github\"\n",
+			[]problem{
+				{"2:1", "OAuthenticator.client_id", "GITHUB_CLIENT_ID"},
+				{"2:1", "OAuthenticator.client_secret", "GITHUB_CLIENT_SECRET"},
+			}},
+		{"auth state without keys", "[Authenticator]\nenable_auth_state = true\n",
+			[]problem{{"2:1", "Authenticator.enable_auth_state", "needs encryption keys"}}},
+		{"bad crypt key", "[CryptKeeper]\nkeys = [\"short\"]\n",
+			[]problem{{"2:1", "CryptKeeper.keys[0]", "invalid key"}}},
+		{"secret and file", "[ConfigurableHTTPProxy]\nauth_token = \"a\"\nauth_token_file = \"/x\"\n",
+			[]problem{
+				{"3:1", "ConfigurableHTTPProxy.auth_token_file", "are both set"},
+				{"3:1", "ConfigurableHTTPProxy.auth_token_file", "reading secret file"},
+			}},
+		{"several at once", `[JupyterHub]
+port = "x"
+spawner_clas = "simple"
+[Spawner]
+debug = "yes"
+[Bogus]
+`, []problem{
+			{"2:1", "JupyterHub.port", "expected an integer"},
+			{"3:1", "JupyterHub.spawner_clas", "did you mean spawner_class?"},
+			{"5:1", "Spawner.debug", "expected true or false"},
+			{"6:1", "Bogus", "unknown table [Bogus]"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := problems(t, tt.src, tt.want)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("errors mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *Error
+		want string
+	}{
+		{"full", &Error{File: "hub.toml", Pos: Position{3, 7}, Key: "JupyterHub.port", Message: "bad"},
+			"hub.toml:3:7: JupyterHub.port: bad"},
+		{"no file", &Error{Pos: Position{3, 0}, Key: "K", Message: "bad"}, "3: K: bad"},
+		{"no position", &Error{File: "hub.toml", Key: "K", Message: "bad"}, "hub.toml: K: bad"},
+		{"message only", &Error{Message: "bad"}, "bad"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrorListUnwrap(t *testing.T) {
+	_, err := Parse([]byte("[JupyterHub]\nport = \"a\"\nhub_port = \"b\"\n"), "hub.toml")
+	var first *Error
+	if !errors.As(err, &first) || first.Key != "JupyterHub.port" {
+		t.Fatalf("errors.As(*Error) = %v, want the JupyterHub.port error", first)
+	}
+	want := "hub.toml:2:1: JupyterHub.port: expected an integer, got a string \"a\"\n" +
+		"hub.toml:3:1: JupyterHub.hub_port: expected an integer, got a string \"b\""
+	if err.Error() != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
+	}
+}
