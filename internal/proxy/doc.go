@@ -1,0 +1,82 @@
+// Package proxy is the routing proxy in front of the hub and the user
+// servers: a routing table with the semantics of configurable-http-proxy
+// (CHP), and an http.Handler that forwards each request, WebSocket upgrades
+// included, to the target of the route it matches. The hub's built-in proxy
+// and a standalone proxy with CHP's REST API share it.
+//
+// # Routes
+//
+// A Table maps routespecs to routes. A routespec is a path prefix; with
+// TableOptions.HostRouting it is "/<host>" followed by a path prefix.
+// Specs are cleaned by CleanSpec: a leading "/" is added and trailing
+// slashes are removed, so "user/alice/" is stored as "/user/alice", and "/"
+// stays "/". Each route has a target URL (http or https), extra data
+// (map[string]any, stored and returned as CHP does, for example
+// {"user": "alice", "server_name": ""}), and a last-activity time.
+//
+// A request goes to the route whose spec is the longest prefix of its
+// decoded path by whole segments: "/user/alice" matches "/user/alice",
+// "/user/alice/" and "/user/alice/lab", but not "/user/alicex". The root
+// route "/" matches every request no other route matches. With host
+// routing the lookup path is "/" + host + path, the host lower-cased and
+// without its port. As in CHP, an encoded slash (%2F) separates segments in
+// lookups, because lookups use the decoded path. Paths are not cleaned: a
+// request for "/user/alice/../bob" goes to the route of "/user/alice", and
+// its target receives the path unchanged.
+//
+// # Forwarding
+//
+// Proxy forwards with net/http/httputil.ReverseProxy. The forwarded path is
+// the target's path followed by the full request path (CHP's includePrefix
+// and prependPath defaults), in its escaped form as the client sent it, so
+// %2F, %23 and %20 reach the target unchanged; the query is forwarded byte
+// for byte. The client's Host header is kept. X-Forwarded-For, -Host,
+// -Proto and -Port are set, and the client's own X-Forwarded-*, Forwarded,
+// X-Real-Ip and X-Scheme headers are removed first. Options mirror CHP's
+// flags that change these rules.
+//
+// Responses are not buffered: every write from the upstream is flushed to
+// the client, so event streams arrive as they are sent. Upstream
+// connections are kept alive and reused. Dialing and, optionally, the wait
+// for response headers have timeouts; bodies and upgraded connections have
+// none.
+//
+// Requests that ask to switch protocols go to the same route. When the
+// upstream answers 101, bytes are copied both ways until either side
+// closes. When it answers anything else, or cannot be reached, the client
+// receives that response, or the ErrorHandler's, with "Connection: close",
+// and both connections are closed or returned to the keep-alive pool, so
+// failed upgrades leak no sockets. Browsers open WebSockets over HTTP/1.1:
+// Go's HTTP/2 server does not offer extended CONNECT by default, and the
+// proxy rejects CONNECT with 405.
+//
+// # Activity
+//
+// As in CHP, a route's last activity moves when it is added, whenever
+// request body data flows through it, and when a response with status below
+// 300 finishes. It also moves while the body of a response below 300
+// streams, and while frames flow either way on a WebSocket, so long-lived
+// streams and sockets count as activity before they end. Error responses do
+// not count. Each route keeps the time in an atomic integer with
+// millisecond resolution, so counting activity takes no lock. Table.List
+// with a non-zero inactiveSince returns the routes idle since then.
+//
+// # Errors
+//
+// A request that matches no route goes to Options.NotFound, or else to
+// Options.ErrorHandler with 404 and ErrNoRoute. An upstream that refuses,
+// resets or times out gives the ErrorHandler 503 with the cause. Upstream
+// errors are logged at Warn, at most once a second per route, the rest at
+// Debug with a count. A client that goes away before the response is only
+// logged at Debug.
+//
+// # Concurrency and lifecycle
+//
+// Table and Proxy are safe for concurrent use. Table lookups take no lock,
+// and writes copy one of 256 shards, so adding a route costs about 1/256 of
+// the table's size. Close ends the switched connections, waits for the
+// handlers serving them, and closes idle upstream connections. Call it
+// after http.Server.Shutdown, which does not wait for hijacked connections.
+// After ReverseProxy returns from a switched connection, one of its copy
+// goroutines may still be returning from a read on the closed connections.
+package proxy
