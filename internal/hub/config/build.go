@@ -13,7 +13,7 @@ type Value struct {
 	Class string
 	Key   string
 	Value any
-	// Pos is where the value is; zero when unknown.
+	// Pos is the position of the value, or zero when unknown.
 	Pos Position
 }
 
@@ -21,7 +21,7 @@ type Value struct {
 // they describe: defaults, then the values, then environment fallbacks,
 // then cross-field defaults and checks. file names the source in messages.
 // positions may give the places of keys nested in values, by dotted path
-// such as "JupyterHub.services[0].name"; a nested key without one is
+// such as "JupyterHub.services[0].name". A nested key without one is
 // reported at its value's Pos.
 //
 // Every problem found is returned together in an ErrorList. Build is the
@@ -76,9 +76,9 @@ func (b *builder) posOf(path string, fallback Position) Position {
 	return fallback
 }
 
-// where returns the position of the value that set key id, or the zero
+// setPos returns the position of the value that set key id, or the zero
 // Position when the key holds its default.
-func (b *builder) where(id string) Position { return b.setAt[id] }
+func (b *builder) setPos(id string) Position { return b.setAt[id] }
 
 // isSet reports whether the file or the environment set key id.
 func (b *builder) isSet(id string) bool {
@@ -228,8 +228,8 @@ func (b *builder) checkFileConflicts(list []assignment) {
 
 // applyClassTables applies values of every table but [JupyterHub], once
 // the classes chosen there are known. A value under a subclass table wins
-// over one under its ancestors, as in traitlets, but only when the chosen
-// class is that subclass or inherits from it; otherwise it is checked and
+// over one under its ancestors, as in traitlets, when the chosen class is
+// that subclass or inherits from it. Otherwise the value is checked and
 // ignored.
 func (b *builder) applyClassTables(c *Config, list []assignment) {
 	chain := chosenChain(c)

@@ -6,7 +6,7 @@ import (
 )
 
 // Canonical names of the authenticators. JupyterHub.AuthenticatorClass is
-// always one of them after loading; the hub maps each to an implementation
+// always one of them after loading. The hub maps each to an implementation
 // and reports the ones it does not have.
 const (
 	// AuthenticatorLocal keeps accounts and bcrypt password hashes in the
@@ -108,8 +108,8 @@ func findImplementation(list []implementation, name string) (implementation, boo
 }
 
 // ClassNames returns the accepted values of the key "authenticator_class",
-// "spawner_class" or "proxy_class", each mapped to its canonical name; nil
-// for other keys.
+// "spawner_class" or "proxy_class", each mapped to its canonical name. It
+// returns nil for other keys.
 func ClassNames(key string) map[string]string {
 	list := implementations(key)
 	if list == nil {

@@ -37,7 +37,7 @@ type Config struct {
 
 // JupyterHub is the [JupyterHub] table: the hub application itself.
 type JupyterHub struct {
-	// IP is the address the public listener binds; "" means all
+	// IP is the address the public listener binds, where "" means all
 	// interfaces. Default "127.0.0.1".
 	IP string
 	// Port is the public listener's TCP port. Default 8000.
@@ -45,7 +45,7 @@ type JupyterHub struct {
 	// BindURL is the public listener's URL: scheme, address, port and base
 	// URL. After loading it always agrees with IP, Port and BaseURL.
 	BindURL string
-	// BaseURL is the path prefix of every hub URL; it starts and ends with
+	// BaseURL is the path prefix of every hub URL. It starts and ends with
 	// "/". Default "/".
 	BaseURL string
 	// HubIP is the address of the hub's internal listener, which user
@@ -53,14 +53,14 @@ type JupyterHub struct {
 	HubIP string
 	// HubPort is the internal listener's TCP port. Default 8081.
 	HubPort int
-	// CookieSecret is the hex-encoded key that signs cookies; "" means the
-	// hub reads or creates CookieSecretFile.
+	// CookieSecret is the hex-encoded key that signs cookies. When it is "",
+	// the hub reads or creates CookieSecretFile.
 	CookieSecret Secret
-	// CookieSecretFile is the file that holds the cookie secret; the hub
+	// CookieSecretFile is the file that holds the cookie secret. The hub
 	// creates it with mode 0600 when it is missing. Relative to DataDir.
 	CookieSecretFile string
 	// DBURL is the database URL, in SQLAlchemy's form. Default
-	// "sqlite:///jupyterhub.sqlite"; see Config.Database.
+	// "sqlite:///jupyterhub.sqlite". Config.Database parses it.
 	DBURL string
 	// DataDir is the folder for the hub's own files: the database, the
 	// cookie secret and the homes of the simple spawner. Default ".", the
@@ -81,19 +81,19 @@ type JupyterHub struct {
 	// ProxyClass is the canonical name of the proxy, one of the Proxy*
 	// constants. Default ProxyBuiltin.
 	ProxyClass string
-	// Services are the services the hub knows, in file order.
+	// Services are the hub's services, in file order.
 	Services []Service
 	// LoadRoles are the roles the hub creates or updates at startup.
 	LoadRoles []Role
 	// SSLCert and SSLKey are the PEM files of the public listener's TLS
-	// certificate and key; both or neither are set.
+	// certificate and key. Both or neither are set.
 	SSLCert string
 	SSLKey  string
-	// ActiveServerLimit caps the servers running or starting at once; 0
-	// means no limit.
+	// ActiveServerLimit caps the servers running or starting at once, where
+	// 0 means no limit.
 	ActiveServerLimit int
-	// ConcurrentSpawnLimit caps the servers starting at once; 0 means no
-	// limit. Default 100.
+	// ConcurrentSpawnLimit caps the servers starting at once, where 0 means
+	// no limit. Default 100.
 	ConcurrentSpawnLimit int
 	// LastActivityInterval is how often last-activity times are updated.
 	// Default 5 minutes.
@@ -111,26 +111,26 @@ type JupyterHub struct {
 // Service is one [[JupyterHub.services]] entry: a program that uses the hub
 // API, either started by the hub (Command set) or running on its own.
 type Service struct {
-	// Name identifies the service; it appears in /services/NAME/ URLs.
+	// Name identifies the service in /services/NAME/ URLs.
 	Name string
 	// APIToken is the service's hub API token.
 	APIToken Secret
-	// URL is where the service listens; the hub proxies /services/NAME/
-	// to it. "" for services without an HTTP endpoint.
+	// URL is the address the service listens on, which the hub proxies
+	// /services/NAME/ to. It is "" for services without an HTTP endpoint.
 	URL string
-	// Command starts a hub-managed service; nil for external services.
+	// Command starts a hub-managed service. It is nil for external services.
 	Command []string
 	// Environment holds extra environment variables of a managed service.
 	Environment map[string]string
 	// Cwd is the working directory of a managed service.
 	Cwd string
-	// User is the system user a managed service runs as; "" means the
-	// hub's own user.
+	// User is the system user a managed service runs as, where "" means
+	// the hub's own user.
 	User string
-	// OAuthClientID is the service's OAuth client id; it starts with
+	// OAuthClientID is the service's OAuth client id, which starts with
 	// "service-". Default "service-" + Name.
 	OAuthClientID string
-	// OAuthRedirectURI is the service's OAuth callback; "" means
+	// OAuthRedirectURI is the service's OAuth callback, where "" means
 	// /services/NAME/oauth_callback.
 	OAuthRedirectURI string
 	// OAuthNoConfirm skips the OAuth confirmation page for this service.
@@ -215,15 +215,15 @@ type Spawner struct {
 	// EnvKeep names the hub's environment variables that servers inherit.
 	EnvKeep []string
 	// NotebookDir is the server's root folder, a template (see
-	// ExpandTemplate); "" means the user's home.
+	// ExpandTemplate). The empty string means the user's home.
 	NotebookDir string
-	// DefaultURL is the page a server opens first, a template; "" lets the
-	// server choose.
+	// DefaultURL is the page a server opens first, a template. The empty
+	// string lets the server choose.
 	DefaultURL string
 	// StartTimeout is how long a server may take to start. Default 60 s.
 	StartTimeout time.Duration
-	// HTTPTimeout is how long a started server may take to answer HTTP.
-	// Default 30 s.
+	// HTTPTimeout is how long a started server may take to respond to
+	// HTTP requests. Default 30 s.
 	HTTPTimeout time.Duration
 	// MemLimit is a memory limit in bytes, 0 for none. The local spawners
 	// do not enforce it.
@@ -233,7 +233,7 @@ type Spawner struct {
 	CPULimit float64
 	// IP is the address servers bind. Default "127.0.0.1".
 	IP string
-	// Port is the port servers bind; 0 picks a free port for each server.
+	// Port is the port servers bind, where 0 picks a free port per server.
 	Port int
 	// Debug turns on debug logging in servers.
 	Debug bool
@@ -255,7 +255,7 @@ type LocalProcessSpawner struct {
 // SimpleLocalProcessSpawner is the [SimpleLocalProcessSpawner] table:
 // servers run as the hub's own user, each in its own home folder.
 type SimpleLocalProcessSpawner struct {
-	// HomeDirTemplate is the home of each user, a template; relative paths
+	// HomeDirTemplate is the home of each user, a template. Relative paths
 	// are relative to DataDir. Default "users/{username}".
 	HomeDirTemplate string
 }
@@ -273,13 +273,13 @@ type ConfigurableHTTPProxy struct {
 
 // CryptKeeper is the [CryptKeeper] table: encryption of stored auth state.
 type CryptKeeper struct {
-	// Keys are the encryption keys, hex or base64 of 32 bytes; the first
-	// one encrypts, all of them decrypt.
+	// Keys are the encryption keys, hex or base64 of 32 bytes. The first
+	// one encrypts, and all of them decrypt.
 	Keys []Secret
 }
 
 // Secret is a configuration value that must never reach a log. Its String,
-// LogValue and MarshalText methods hide it; Value returns it.
+// LogValue and MarshalText methods hide it, and Value returns it.
 type Secret string
 
 // Value returns the secret itself.
@@ -304,7 +304,7 @@ func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.St
 
 // Default returns the built-in configuration: local accounts, the simple
 // spawner, SQLite in the working folder, and HTTP on 127.0.0.1:8000. It
-// reads no environment variable; Parse(nil, "") gives the same defaults
+// reads no environment variable. Parse(nil, "") gives the same defaults
 // with the environment fallbacks applied.
 func Default() *Config {
 	c := &Config{}

@@ -13,8 +13,8 @@ import (
 const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
 
 // decode converts v, a value of key k at path, into the field ptr points
-// to. It reports each problem and whether v was valid; ptr is left as it
-// was when v is invalid.
+// to. It reports each problem and whether v was valid, and leaves ptr as
+// it was when v is invalid.
 func (b *builder) decode(k Key, ptr any, v any, path string, pos Position) bool {
 	bad := func(want string) bool {
 		b.errorf(pos, path, "expected %s, got %s", want, describe(v, k.Secret))

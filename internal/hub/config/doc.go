@@ -12,12 +12,12 @@
 // and c.Authenticator.admin_users is admin_users under [Authenticator].
 // Services and roles are arrays of tables, [[JupyterHub.services]] and
 // [[JupyterHub.load_roles]]. Durations are numbers of seconds, as in
-// JupyterHub. docs/hub-config.md lists every key with its type and
-// default; it is generated from Keys.
+// JupyterHub. docs/hub-config.md, generated from Keys, lists every key
+// with its type and default.
 //
 // # API
 //
-// Load reads a file and Parse parses bytes; both return a *Config with every
+// Load reads a file and Parse parses bytes. Both return a *Config with every
 // default applied, or an ErrorList. Default returns the built-in
 // configuration without reading the environment. Without a file, the hub
 // calls Parse(nil, "") to get the defaults with the environment fallbacks.
@@ -32,15 +32,15 @@
 //
 // A table of a subclass accepts the keys of its ancestors too, as traitlets
 // does: [GitHubOAuthenticator] may set admin_users. Such a value wins over
-// the same key under the ancestor's table, but only when the chosen class is
-// that subclass or inherits from it; otherwise it is checked, ignored, and
+// the same key under the ancestor's table when the chosen class is that
+// subclass or inherits from it. Otherwise it is checked, ignored, and
 // reported in Config.Warnings. Keys that a class defines itself, such as
 // [GitHubOAuthenticator] allowed_organizations, are always kept.
 //
 // authenticator_class, spawner_class and proxy_class take a canonical name
 // (the Authenticator*, Spawner* and Proxy* constants) or a JupyterHub name
 // for the same class, such as "jupyterhub.auth.DummyAuthenticator" or
-// "oauthenticator.LocalGitHubOAuthenticator"; ClassNames lists them. The
+// "oauthenticator.LocalGitHubOAuthenticator", which ClassNames lists. The
 // Config always holds the canonical name. An unknown name is an error at
 // its line.
 //
@@ -49,9 +49,9 @@
 //   - JupyterHub.ip is "127.0.0.1", not "" (all interfaces): a new hub is
 //     reachable from this machine only until ip or bind_url says otherwise.
 //   - authenticator_class is "local" (accounts kept in the hub's database),
-//     not PAM; spawner_class is "simple", not "localprocess"; proxy_class is
-//     "builtin", not configurable-http-proxy.
-//   - Spawner.cmd is this binary with "server"; "jupyterhub-singleuser"
+//     not PAM. spawner_class is "simple", not "localprocess", and
+//     proxy_class is "builtin", not configurable-http-proxy.
+//   - Spawner.cmd is this binary with "server", and "jupyterhub-singleuser"
 //     works too.
 //   - SimpleLocalProcessSpawner.home_dir_template is "users/{username}"
 //     under data_dir, not "/tmp/{username}", which other local users could
@@ -63,7 +63,7 @@
 // # Cross-field defaults
 //
 // bind_url, when set, overrides ip, port and base_url (each one also set is
-// reported as a warning); otherwise it is built from them. Its scheme is
+// reported as a warning). Otherwise it is built from them. Its scheme is
 // https exactly when ssl_cert is set, as JupyterHub makes it. After loading,
 // BindURL, IP, Port and BaseURL agree, and BaseURL starts and ends with "/".
 // allow_existing_users, when unset, is true exactly when allowed_users is
@@ -75,7 +75,7 @@
 // ConfigurableHTTPProxy.auth_token, CryptKeeper.keys) also accepts X_file,
 // the path of a file holding the value. The file is read at load and must
 // be a regular file that neither group nor others may access (mode 0600 or
-// stricter); surrounding white space is dropped. A table that sets both X
+// stricter), and surrounding white space is dropped. A table that sets both X
 // and X_file is an error. Some keys fall back to the environment variables
 // that JupyterHub and oauthenticator read: JPY_COOKIE_SECRET,
 // GITHUB_CLIENT_ID then OAUTH_CLIENT_ID, GITHUB_CLIENT_SECRET then
@@ -91,14 +91,14 @@
 // mode), so it is not read at load.
 //
 // Secret values have type Secret, whose String, LogValue and MarshalText
-// hide them; messages about them never quote the value.
+// hide them. Messages about them do not quote the value.
 //
 // # Errors
 //
 // A TOML syntax error is reported alone, with its line and column. After a
 // file parses, every unknown table, unknown key, value of the wrong type and
 // failed check is collected and returned together as an ErrorList sorted by
-// position; each *Error names the file, line, column and dotted key, such
+// position. Each *Error names the file, line, column and dotted key, such
 // as "JupyterHub.services[1].api_token". Renamed JupyterHub keys
 // (whitelist, blacklist) and near misses get a hint.
 //

@@ -33,10 +33,10 @@ func (p Position) String() string {
 type Error struct {
 	// File is the name of the configuration file, "" when there is none.
 	File string
-	// Pos is where the problem is; zero when the place is unknown.
+	// Pos is the position of the problem, or zero when it is unknown.
 	Pos Position
 	// Key is the dotted key the problem is about, such as "JupyterHub.port"
-	// or "JupyterHub.services[1].name"; "" for syntax errors.
+	// or "JupyterHub.services[1].name". It is "" for syntax errors.
 	Key string
 	// Message describes the problem and, where it helps, the fix.
 	Message string
@@ -67,7 +67,7 @@ func (e *Error) Error() string {
 
 // ErrorList is every problem found in one configuration, sorted by
 // position. Parse, Load and Build return one when the configuration is
-// invalid; errors.As finds it and errors.Is and errors.As also see each
+// invalid. errors.As finds it, and errors.Is and errors.As also see each
 // *Error in it.
 type ErrorList []*Error
 

@@ -27,8 +27,8 @@ const (
 )
 
 // Key describes one configuration key: a trait of a JupyterHub class, or a
-// field of a service or role entry. Keys returns the whole table; it is the
-// one mapping from (class, trait) to Config field that every reader of
+// field of a service or role entry. Keys returns the whole table, which is
+// the one mapping from (class, trait) to Config field that every reader of
 // configuration files goes through.
 type Key struct {
 	// Class is the class that defines the key, such as "Spawner", or for
@@ -112,8 +112,8 @@ func typeOf(ptr any) Type {
 // the reference page.
 var classKeys = []Key{
 	hub("ip", func(h *JupyterHub) any { return &h.IP },
-		"Address of the public listener; \"\" listens on all interfaces. "+
-			"JupyterHub's default is \"\"; jupygo listens on loopback only until told otherwise."),
+		"Address of the public listener, where \"\" means all interfaces. "+
+			"JupyterHub's default is \"\", but jupygo listens on loopback only until told otherwise."),
 	hub("port", func(h *JupyterHub) any { return &h.Port },
 		"TCP port of the public listener."),
 	hub("bind_url", func(h *JupyterHub) any { return &h.BindURL },
@@ -131,18 +131,18 @@ var classKeys = []Key{
 		"Hex-encoded key that signs cookies. Unset, the hub reads cookie_secret_file, "+
 			"or creates it with a random key.").env("JPY_COOKIE_SECRET").secretNoFile(),
 	hub("cookie_secret_file", func(h *JupyterHub) any { return &h.CookieSecretFile },
-		"File with the hex-encoded cookie secret; created with mode 0600 when missing. "+
+		"File with the hex-encoded cookie secret, created with mode 0600 when missing. "+
 			"Relative to data_dir. The hub rejects a file readable by group or others."),
 	hub("db_url", func(h *JupyterHub) any { return &h.DBURL },
 		"Database URL: \"sqlite:///FILE\" (relative to data_dir), \"sqlite:////ABSOLUTE/FILE\", "+
 			"\"sqlite://\" in memory, or \"postgresql://...\"."),
 	hub("data_dir", func(h *JupyterHub) any { return &h.DataDir },
 		"Folder for the hub's own files: the SQLite database, the cookie secret and the homes "+
-			"of the simple spawner. jupygo only; JupyterHub uses its working folder."),
+			"of the simple spawner. Only jupygo has it: JupyterHub uses its working folder."),
 	hub("allow_named_servers", func(h *JupyterHub) any { return &h.AllowNamedServers },
 		"Lets each user run named servers besides the default one."),
 	hub("named_server_limit_per_user", func(h *JupyterHub) any { return &h.NamedServerLimitPerUser },
-		"Maximum number of named servers per user; 0 means no limit."),
+		"Maximum number of named servers per user, where 0 means no limit."),
 	hub("authenticator_class", func(h *JupyterHub) any { return &h.AuthenticatorClass },
 		"Authenticator: local, dummy, pam, github or local-github, or a JupyterHub name for one "+
 			"(see the class names below). JupyterHub's default is pam."),
@@ -150,7 +150,7 @@ var classKeys = []Key{
 		"Spawner: simple or localprocess, or a JupyterHub name for one. "+
 			"JupyterHub's default is localprocess."),
 	hub("proxy_class", func(h *JupyterHub) any { return &h.ProxyClass },
-		"Proxy: builtin routes inside the hub; configurable-http-proxy drives an external one "+
+		"Proxy: builtin routes inside the hub, and configurable-http-proxy drives an external one "+
 			"(see [ConfigurableHTTPProxy]). JupyterHub's default is configurable-http-proxy."),
 	hub("services", func(h *JupyterHub) any { return &h.Services },
 		"Services, one [[JupyterHub.services]] table each (keys below).").defaultIs("[]"),
@@ -158,14 +158,14 @@ var classKeys = []Key{
 		"Roles created or updated at startup, one [[JupyterHub.load_roles]] table each (keys below).").
 		defaultIs("[]"),
 	hub("ssl_cert", func(h *JupyterHub) any { return &h.SSLCert },
-		"PEM certificate file of the public listener; set ssl_key with it."),
+		"PEM certificate file of the public listener. Set ssl_key with it."),
 	hub("ssl_key", func(h *JupyterHub) any { return &h.SSLKey },
-		"PEM private key file of the public listener; set ssl_cert with it."),
+		"PEM private key file of the public listener. Set ssl_cert with it."),
 	hub("active_server_limit", func(h *JupyterHub) any { return &h.ActiveServerLimit },
-		"Maximum number of servers running or starting at once; further spawns get 429. "+
+		"Maximum number of servers running or starting at once. Further spawns get 429. "+
 			"0 means no limit."),
 	hub("concurrent_spawn_limit", func(h *JupyterHub) any { return &h.ConcurrentSpawnLimit },
-		"Maximum number of servers starting at once; further spawns get 429. 0 means no limit."),
+		"Maximum number of servers starting at once. Further spawns get 429. 0 means no limit."),
 	hub("last_activity_interval", func(h *JupyterHub) any { return &h.LastActivityInterval },
 		"Interval at which last-activity times are updated, in seconds."),
 	hub("shutdown_on_logout", func(h *JupyterHub) any { return &h.ShutdownOnLogout },
@@ -210,24 +210,24 @@ var classKeys = []Key{
 		"Admits members of these GitHub organizations, or of teams written \"org:team\"."),
 
 	spawner("cmd", func(s *Spawner) any { return &s.Cmd },
-		"Command that starts a user server; a string is a command without arguments. "+
+		"Command that starts a user server. A string is a command without arguments. "+
 			"JupyterHub's default is \"jupyterhub-singleuser\", which works too.").
 		withType(TypeCommand).defaultIs(`["jupygo", "server"], with this binary's path for jupygo`),
 	spawner("args", func(s *Spawner) any { return &s.Args },
 		"Extra arguments after cmd."),
 	spawner("environment", func(s *Spawner) any { return &s.Environment },
-		"Extra environment variables of each server; they win over the ones the hub sets."),
+		"Extra environment variables of each server, which win over the ones the hub sets."),
 	spawner("env_keep", func(s *Spawner) any { return &s.EnvKeep },
 		"Environment variables of the hub that servers inherit."),
 	spawner("notebook_dir", func(s *Spawner) any { return &s.NotebookDir },
-		"Root folder of each server. \"~\" is the user's home and {username} the user's name; "+
-			"\"\" means the home."),
+		"Root folder of each server. \"~\" is the user's home and {username} the user's name. "+
+			"The empty string means the home."),
 	spawner("default_url", func(s *Spawner) any { return &s.DefaultURL },
-		"Page a server opens first, such as \"/lab\"; {username} is the user's name."),
+		"Page a server opens first, such as \"/lab\". {username} is the user's name."),
 	spawner("start_timeout", func(s *Spawner) any { return &s.StartTimeout },
 		"Time a server may take to start, in seconds."),
 	spawner("http_timeout", func(s *Spawner) any { return &s.HTTPTimeout },
-		"Time a started server may take to answer HTTP, in seconds."),
+		"Time a started server may take to respond to HTTP requests, in seconds."),
 	spawner("mem_limit", func(s *Spawner) any { return &s.MemLimit },
 		"Memory limit: bytes, or a number with K, M, G or T (powers of 1024), such as \"2G\". "+
 			"0 means none. The local spawners do not enforce it.").defaultIs("0"),
@@ -236,7 +236,7 @@ var classKeys = []Key{
 	spawner("ip", func(s *Spawner) any { return &s.IP },
 		"Address servers bind."),
 	spawner("port", func(s *Spawner) any { return &s.Port },
-		"Port servers bind; 0 picks a free port for each server."),
+		"Port servers bind, where 0 picks a free port for each server."),
 	spawner("debug", func(s *Spawner) any { return &s.Debug },
 		"Turns on debug logging in servers."),
 
@@ -251,7 +251,7 @@ var classKeys = []Key{
 		"Time after SIGKILL before the hub gives up on the process, in seconds."),
 	newKey("SimpleLocalProcessSpawner", "home_dir_template",
 		func(c *Config) any { return &c.SimpleLocalProcessSpawner.HomeDirTemplate },
-		"Home folder of each user; {username} is the user's name, and relative paths are "+
+		"Home folder of each user. {username} is the user's name, and relative paths are "+
 			"relative to data_dir. JupyterHub's default is \"/tmp/{username}\", which other "+
 			"local users could create first."),
 
@@ -264,7 +264,7 @@ var classKeys = []Key{
 		"URL of the proxy's REST API."),
 	newKey("ConfigurableHTTPProxy", "should_start",
 		func(c *Config) any { return &c.ConfigurableHTTPProxy.ShouldStart },
-		"Makes the hub start and stop the proxy; false when it runs on its own."),
+		"Makes the hub start and stop the proxy. Set it to false when the proxy runs on its own."),
 
 	newKey("CryptKeeper", "keys", func(c *Config) any { return &c.CryptKeeper.Keys },
 		"Keys that encrypt auth state: each 32 bytes, hex or base64. The first encrypts, all "+
@@ -275,25 +275,25 @@ var classKeys = []Key{
 // serviceKeys are the keys of a [[JupyterHub.services]] table.
 var serviceKeys = []Key{
 	service("name", func(s *Service) any { return &s.Name },
-		"Name of the service; required. The service is served at /services/NAME/."),
+		"Name of the service, required. The service is served at /services/NAME/."),
 	service("api_token", func(s *Service) any { return &s.APIToken },
 		"Hub API token of the service.").secret(),
 	service("url", func(s *Service) any { return &s.URL },
-		"URL the service listens on; the hub proxies /services/NAME/ to it."),
+		"URL the service listens on, which the hub proxies /services/NAME/ to."),
 	service("command", func(s *Service) any { return &s.Command },
-		"Command that starts the service; the hub runs and stops it. Unset for external services.").
+		"Command that starts the service, which the hub then runs and stops. Unset for external services.").
 		withType(TypeCommand),
 	service("environment", func(s *Service) any { return &s.Environment },
 		"Extra environment variables of a started service."),
 	service("cwd", func(s *Service) any { return &s.Cwd },
 		"Working folder of a started service."),
 	service("user", func(s *Service) any { return &s.User },
-		"System user a started service runs as; \"\" means the hub's own user."),
+		"System user a started service runs as, where \"\" means the hub's own user."),
 	service("oauth_client_id", func(s *Service) any { return &s.OAuthClientID },
-		"OAuth client id of the service; it must start with \"service-\".").
+		"OAuth client id of the service. It must start with \"service-\".").
 		defaultIs(`"service-" followed by name`),
 	service("oauth_redirect_uri", func(s *Service) any { return &s.OAuthRedirectURI },
-		"OAuth callback of the service; \"\" means /services/NAME/oauth_callback."),
+		"OAuth callback of the service, where \"\" means /services/NAME/oauth_callback."),
 	service("oauth_no_confirm", func(s *Service) any { return &s.OAuthNoConfirm },
 		"Skips the OAuth confirmation page for this service."),
 	service("oauth_client_allowed_scopes", func(s *Service) any { return &s.OAuthClientAllowedScopes },
@@ -304,7 +304,7 @@ var serviceKeys = []Key{
 
 // roleKeys are the keys of a [[JupyterHub.load_roles]] table.
 var roleKeys = []Key{
-	role("name", func(r *Role) any { return &r.Name }, "Name of the role; required."),
+	role("name", func(r *Role) any { return &r.Name }, "Name of the role, required."),
 	role("description", func(r *Role) any { return &r.Description }, "Description of the role."),
 	role("scopes", func(r *Role) any { return &r.Scopes }, "Scopes the role grants."),
 	role("users", func(r *Role) any { return &r.Users }, "Users who hold the role."),

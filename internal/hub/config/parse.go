@@ -22,9 +22,9 @@ func Load(path string) (*Config, error) {
 // secret file and environment fallback applied. name is the file name used
 // in messages. Empty data gives the defaults and the environment fallbacks.
 //
-// A syntax error is returned alone; otherwise every unknown table, unknown
-// key, value of the wrong type and failed check is returned together, as
-// an ErrorList whose entries carry line and column.
+// A syntax error is returned alone. Otherwise every unknown table, unknown
+// key, value of the wrong type and failed check is returned together in an
+// ErrorList, each entry with its line and column.
 func Parse(data []byte, name string) (*Config, error) {
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {

@@ -15,8 +15,9 @@ import (
 //
 // The toml package (v1.6.0) keeps one position per dotted key, without
 // array indices, and does not export it, so this scanner finds them
-// again. It is meant for documents that package has accepted; on other
-// input it returns what it found and never panics or loops.
+// again. It is meant for documents that package has accepted. On other
+// input it returns what it found, and FuzzKeyPositions checks that it
+// does not panic.
 func keyPositions(src string) map[string]Position {
 	s := &posScanner{src: src, out: map[string]Position{}, arrays: map[string]int{}}
 	s.lineStarts = append(s.lineStarts, 0)

@@ -32,7 +32,7 @@ func resolve(c *Config, b *builder) error {
 }
 
 // resolveBindURL makes BindURL, IP, Port and BaseURL agree. A bind_url set
-// in the file wins over ip, port and base_url; the scheme is https exactly
+// in the file wins over ip, port and base_url. The scheme is https exactly
 // when ssl_cert is set, as JupyterHub makes it.
 func resolveBindURL(c *Config, b *builder) {
 	h := &c.JupyterHub
@@ -43,18 +43,18 @@ func resolveBindURL(c *Config, b *builder) {
 	if b.isSet("JupyterHub.bind_url") {
 		u, ok := parseBindURL(h.BindURL)
 		if !ok {
-			b.errorf(b.where("JupyterHub.bind_url"), "JupyterHub.bind_url",
+			b.errorf(b.setPos("JupyterHub.bind_url"), "JupyterHub.bind_url",
 				"invalid URL %q: use SCHEME://[ADDRESS]:PORT[/BASE_URL/], "+
 					"such as \"http://127.0.0.1:8000/\"", h.BindURL)
 			return
 		}
 		for _, part := range []string{"ip", "port", "base_url"} {
 			if id := "JupyterHub." + part; b.isSet(id) {
-				b.warnf(b.where(id), id, "ignored: bind_url is set and overrides it")
+				b.warnf(b.setPos(id), id, "ignored: bind_url is set and overrides it")
 			}
 		}
 		if u.Scheme != scheme {
-			b.warnf(b.where("JupyterHub.bind_url"), "JupyterHub.bind_url",
+			b.warnf(b.setPos("JupyterHub.bind_url"), "JupyterHub.bind_url",
 				"scheme %s changed to %s: the scheme is https exactly when ssl_cert is set",
 				u.Scheme, scheme)
 		}
@@ -70,7 +70,7 @@ func resolveBindURL(c *Config, b *builder) {
 		if b.isSet("JupyterHub.bind_url") {
 			id = "JupyterHub.bind_url"
 		}
-		b.errorf(b.where(id), id, "%v", err)
+		b.errorf(b.setPos(id), id, "%v", err)
 		return
 	}
 	h.BaseURL = base
@@ -109,7 +109,7 @@ func bindPort(u *url.URL) int {
 
 func checkPort(b *builder, id string, port int) {
 	if port < 0 || port > 65535 {
-		b.errorf(b.where(id), b.label(id), "port %d is out of range: use 0 to 65535", port)
+		b.errorf(b.setPos(id), b.label(id), "port %d is out of range: use 0 to 65535", port)
 	}
 }
 
@@ -136,7 +136,7 @@ func checkTLS(c *Config, b *builder) {
 		if h.SSLKey != "" {
 			id, missing = "JupyterHub.ssl_key", "ssl_cert"
 		}
-		b.errorf(b.where(id), id, "%s is missing: set both ssl_cert and ssl_key, or neither",
+		b.errorf(b.setPos(id), id, "%s is missing: set both ssl_cert and ssl_key, or neither",
 			missing)
 	}
 }
@@ -155,29 +155,29 @@ func checkHub(c *Config, b *builder) {
 		{"JupyterHub.api_page_max_limit", h.APIPageMaxLimit, 1},
 	} {
 		if n.val < n.min {
-			b.errorf(b.where(n.id), n.id, "%d is too small: the minimum is %d", n.val, n.min)
+			b.errorf(b.setPos(n.id), n.id, "%d is too small: the minimum is %d", n.val, n.min)
 		}
 	}
 	if h.APIPageDefaultLimit > h.APIPageMaxLimit {
 		id := "JupyterHub.api_page_default_limit"
-		b.errorf(b.where(id), id, "%d is larger than api_page_max_limit (%d)",
+		b.errorf(b.setPos(id), id, "%d is larger than api_page_max_limit (%d)",
 			h.APIPageDefaultLimit, h.APIPageMaxLimit)
 	}
 	if h.LastActivityInterval <= 0 {
 		id := "JupyterHub.last_activity_interval"
-		b.errorf(b.where(id), id, "must be more than 0 seconds")
+		b.errorf(b.setPos(id), id, "must be more than 0 seconds")
 	}
 	if h.DataDir == "" {
-		b.errorf(b.where("JupyterHub.data_dir"), "JupyterHub.data_dir",
+		b.errorf(b.setPos("JupyterHub.data_dir"), "JupyterHub.data_dir",
 			"must not be empty: use \".\" for the working folder")
 	}
 	if _, err := c.Database(); err != nil {
-		b.errorf(b.where("JupyterHub.db_url"), "JupyterHub.db_url", "%v", err)
+		b.errorf(b.setPos("JupyterHub.db_url"), "JupyterHub.db_url", "%v", err)
 	}
 	if h.CookieSecret != "" {
 		if _, err := hex.DecodeString(h.CookieSecret.Value()); err != nil {
 			id := "JupyterHub.cookie_secret"
-			b.errorf(b.where(id), b.label(id), "must be hex-encoded, such as the output "+
+			b.errorf(b.setPos(id), b.label(id), "must be hex-encoded, such as the output "+
 				"of openssl rand -hex 32")
 		}
 	}
@@ -200,7 +200,7 @@ func resolveAuthenticator(c *Config, b *builder) {
 	} {
 		*set.list = dedupe(*set.list)
 		if slices.Contains(*set.list, "") {
-			b.errorf(b.where(set.id), set.id, "contains an empty user name")
+			b.errorf(b.setPos(set.id), set.id, "contains an empty user name")
 		}
 	}
 }
@@ -222,7 +222,7 @@ func checkOAuth(c *Config, b *builder) {
 	if name != AuthenticatorGitHub && name != AuthenticatorLocalGitHub {
 		return
 	}
-	pos := b.where("JupyterHub.authenticator_class")
+	pos := b.setPos("JupyterHub.authenticator_class")
 	if c.OAuthenticator.ClientID == "" {
 		b.errorf(pos, "OAuthenticator.client_id", "is required by authenticator_class %q: "+
 			"set [GitHubOAuthenticator] client_id or $GITHUB_CLIENT_ID", name)
@@ -236,7 +236,7 @@ func checkOAuth(c *Config, b *builder) {
 func checkSpawner(c *Config, b *builder) {
 	s := c.Spawner
 	if len(s.Cmd) == 0 || s.Cmd[0] == "" {
-		b.errorf(b.where("Spawner.cmd"), "Spawner.cmd", "must name a program")
+		b.errorf(b.setPos("Spawner.cmd"), "Spawner.cmd", "must name a program")
 	}
 	for _, d := range []struct {
 		id  string
@@ -246,17 +246,17 @@ func checkSpawner(c *Config, b *builder) {
 		{"Spawner.http_timeout", s.HTTPTimeout > 0},
 	} {
 		if !d.pos {
-			b.errorf(b.where(d.id), d.id, "must be more than 0 seconds")
+			b.errorf(b.setPos(d.id), d.id, "must be more than 0 seconds")
 		}
 	}
 	checkPort(b, "Spawner.port", s.Port)
 	if s.CPULimit < 0 {
-		b.errorf(b.where("Spawner.cpu_limit"), "Spawner.cpu_limit", "must not be negative")
+		b.errorf(b.setPos("Spawner.cpu_limit"), "Spawner.cpu_limit", "must not be negative")
 	}
 	for _, id := range []string{"Spawner.mem_limit", "Spawner.cpu_limit"} {
 		if b.isSet(id) && (s.MemLimit != 0 && id == "Spawner.mem_limit" ||
 			s.CPULimit != 0 && id == "Spawner.cpu_limit") {
-			b.warnf(b.where(id), id, "not enforced: the local spawners do not limit resources")
+			b.warnf(b.setPos(id), id, "not enforced: the local spawners do not limit resources")
 		}
 	}
 	checkTemplate(b, "Spawner.notebook_dir", s.NotebookDir, spawnerFields)
@@ -265,7 +265,7 @@ func checkSpawner(c *Config, b *builder) {
 		c.SimpleLocalProcessSpawner.HomeDirTemplate, homeFields)
 	if c.SimpleLocalProcessSpawner.HomeDirTemplate == "" {
 		id := "SimpleLocalProcessSpawner.home_dir_template"
-		b.errorf(b.where(id), id, "must not be empty")
+		b.errorf(b.setPos(id), id, "must not be empty")
 	}
 }
 
@@ -278,14 +278,14 @@ var (
 
 func checkTemplate(b *builder, id, template string, fields map[string]string) {
 	if _, err := ExpandTemplate(template, fields); err != nil {
-		b.errorf(b.where(id), id, "%v", err)
+		b.errorf(b.setPos(id), id, "%v", err)
 	}
 }
 
 // resolveServices fills in service defaults and checks names and URLs.
 func resolveServices(c *Config, b *builder) {
 	seen := map[string]bool{}
-	fallback := b.where("JupyterHub.services")
+	fallback := b.setPos("JupyterHub.services")
 	for i := range c.JupyterHub.Services {
 		s := &c.JupyterHub.Services[i]
 		path := fmt.Sprintf("%s[%d]", servicesClass, i)
@@ -322,7 +322,7 @@ func resolveServices(c *Config, b *builder) {
 
 func checkRoles(c *Config, b *builder) {
 	seen := map[string]bool{}
-	fallback := b.where("JupyterHub.load_roles")
+	fallback := b.setPos("JupyterHub.load_roles")
 	for i, r := range c.JupyterHub.LoadRoles {
 		path := fmt.Sprintf("%s[%d].name", rolesClass, i)
 		pos := b.posOf(path, b.posOf(fmt.Sprintf("%s[%d]", rolesClass, i), fallback))
@@ -352,12 +352,12 @@ func checkCryptKeys(c *Config, b *builder) {
 	id := "CryptKeeper.keys"
 	for i, k := range c.CryptKeeper.Keys {
 		if _, err := decodeCryptKey(k.Value()); err != nil {
-			b.errorf(b.where(id), b.labelIndex(id, i), "%v", err)
+			b.errorf(b.setPos(id), b.labelIndex(id, i), "%v", err)
 		}
 	}
 	if c.Authenticator.EnableAuthState && len(c.CryptKeeper.Keys) == 0 {
 		at := "Authenticator.enable_auth_state"
-		b.errorf(b.where(at), at, "needs encryption keys: set $JUPYTERHUB_CRYPT_KEY "+
+		b.errorf(b.setPos(at), at, "needs encryption keys: set $JUPYTERHUB_CRYPT_KEY "+
 			"(openssl rand -hex 32) or [CryptKeeper] keys_file")
 	}
 }

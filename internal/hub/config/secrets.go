@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// maxSecretFileBytes bounds what ReadSecretFile reads; secrets are tokens
-// and keys of at most a few hundred bytes.
+// maxSecretFileBytes bounds what ReadSecretFile reads, because secrets are
+// tokens and keys of a few hundred bytes.
 const maxSecretFileBytes = 64 << 10
 
 // ReadSecretFile returns the contents of the file at path without leading

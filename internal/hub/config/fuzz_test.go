@@ -1,0 +1,47 @@
+package config
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics and that it returns either a
+// Config or an ErrorList of errors with messages.
+func FuzzParse(f *testing.F) {
+	seeds := []string{
+		"",
+		"[JupyterHub]\nport = 8000\nbind_url = \"http://:8000/x\"\n",
+		"[[JupyterHub.services]]\nname = \"a\"\napi_token = \"t\"\n[[JupyterHub.services]]\nname = \"a\"\n",
+		"[JupyterHub]\nservices = [{ name = \"a\", environment = { A = 1 } }]\n",
+		"[Authenticator]\nallowed_users = [\"a\", 1]\nwhitelist = []\n[Nope]\n",
+		"[Spawner]\ncmd = \"x\"\nmem_limit = \"1.5G\"\nnotebook_dir = \"~/{username}\"\n",
+		"[GitHubOAuthenticator]\nclient_secret_file = \"/nonexistent\"\nadmin_users = [\"x\"]\n",
+		"[JupyterHub]\nauthenticator_class = \"github\"\ndb_url = \"sqlite://\"\n",
+		"[CryptKeeper]\nkeys = [\"00\"]\n[Authenticator]\nenable_auth_state = true\n",
+		"[[JupyterHub.load_roles]]\nname = \"r\"\nscopes = [\"x\"]\n",
+		"port = 1\n[JupyterHub.services]\nname = 1\n",
+		"[JupyterHub]\nlast_activity_interval = 1e300\nport = -1\n",
+		"[JupyterHub\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.toml")
+		if err == nil {
+			if c == nil {
+				t.Fatal("Parse returned neither a Config nor an error")
+			}
+			return
+		}
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) == 0 {
+			t.Fatalf("Parse error is not a non-empty ErrorList: %v", err)
+		}
+		for _, e := range list {
+			if e.Message == "" {
+				t.Fatalf("error without a message: %+v", e)
+			}
+		}
+	})
+}
