@@ -152,6 +152,10 @@ func (b *builder) build(values []Value) (*Config, error) {
 func (b *builder) match(values []Value) []assignment {
 	var out []assignment
 	for _, v := range values {
+		if v.Class == "" {
+			b.topLevelKey(v.Key, v.Pos)
+			continue
+		}
 		if !b.checkTable(v.Class, v.Pos) {
 			continue
 		}
@@ -200,8 +204,8 @@ func (b *builder) unknownKey(class, name string, pos Position) {
 var renamedKeys = map[string]string{
 	"whitelist":       "JupyterHub 1.2 renamed it to allowed_users",
 	"blacklist":       "JupyterHub 1.2 renamed it to blocked_users",
-	"admin_access":    "JupyterHub 2.0 removed it: the admin role has full access",
-	"group_whitelist": "JupyterHub 1.2 renamed it to allowed_groups, which jupygo does not support yet",
+	"admin_access":    "JupyterHub 2.0 deprecated it, because the admin role has full access",
+	"group_whitelist": "JupyterHub renamed it to allowed_groups, which jupygo does not support yet",
 }
 
 // ownerOf returns the class that defines a key named name, or "".

@@ -103,6 +103,14 @@ func (b *builder) decodeByteSize(p *int64, v any, path string, pos Position,
 		}
 		*p = n
 		return true
+	case float64:
+		// JupyterHub's ByteSpecification truncates a float to whole bytes.
+		if x < 0 || x >= math.MaxInt64 || math.IsNaN(x) {
+			b.errorf(pos, path, "byte size %v is out of range", x)
+			return false
+		}
+		*p = int64(x)
+		return true
 	case string:
 		n, err := parseByteSize(x)
 		if err != nil {
@@ -242,8 +250,8 @@ func decodeItem[T any](b *builder, item *T, keys []Key, m map[string]any, path s
 		if !ok {
 			msg := "unknown key" + suggest(name, itemNames(keys))
 			if name == "admin" && keys[0].Class == servicesClass {
-				msg += "; JupyterHub 2.0 removed it: grant the service a role in " +
-					"[[JupyterHub.load_roles]]"
+				msg += "; JupyterHub 2.0 deprecated it: list the service under services " +
+					"of the role named \"admin\" in [[JupyterHub.load_roles]]"
 			}
 			b.errorf(namePos, namePath, "%s", msg)
 			valid = false

@@ -46,8 +46,8 @@
 //
 // # Defaults that differ from JupyterHub
 //
-//   - JupyterHub.ip is "127.0.0.1", not "" (all interfaces): a new hub is
-//     reachable from this machine only until ip or bind_url says otherwise.
+//   - JupyterHub.ip is "127.0.0.1", not "" (all interfaces), so a new hub
+//     is reachable from this machine only until ip or bind_url is set.
 //   - authenticator_class is "local" (accounts kept in the hub's database),
 //     not PAM. spawner_class is "simple", not "localprocess", and
 //     proxy_class is "builtin", not configurable-http-proxy.

@@ -90,7 +90,7 @@ api_token = 7
 		{"secret value not quoted", "[ConfigurableHTTPProxy]\nauth_token = 12345\n",
 			[]problem{{"2:1", "ConfigurableHTTPProxy.auth_token", "expected a string, got an integer"}}},
 		{"service unknown key", "[[JupyterHub.services]]\nname = \"a\"\nadmin = true\n",
-			[]problem{{"3:1", "JupyterHub.services[0].admin", "removed it: grant the service a role"}}},
+			[]problem{{"3:1", "JupyterHub.services[0].admin", "deprecated it: list the service under services of the role named \"admin\""}}},
 		{"inline service unknown key", "[JupyterHub]\nservices = [{name = \"a\"}, {name = \"b\", urll = \"x\"}]\n",
 			[]problem{{"2:40", "JupyterHub.services[1].urll", "did you mean url?"}}},
 		{"unknown class name", "[JupyterHub]\nauthenticator_class = \"ldapauthenticator.LDAPAuthenticator\"\n",
