@@ -96,3 +96,33 @@ export function collectErrors(page) {
   errors.clientErrors = [];
   return errors;
 }
+
+// describeV1 summarizes a kernel WebSocket frame in the
+// v1.kernel.websocket.jupyter.org framing, for failure logs.
+function describeV1(buf) {
+  try {
+    const n = Number(buf.readBigUInt64LE(0));
+    const offsets = [];
+    for (let i = 0; i < n; i++) offsets.push(Number(buf.readBigUInt64LE(8 + 8 * i)));
+    const part = (i) => buf.subarray(offsets[i], offsets[i + 1]).toString();
+    const header = JSON.parse(part(1));
+    const parent = JSON.parse(part(2) || '{}');
+    return `${part(0)} ${header.msg_type} parent=${parent.msg_type || ''} session=${header.session}`;
+  } catch (e) {
+    return `undecodable frame (${e.message})`;
+  }
+}
+
+// traceKernelFrames appends a line to lines for every kernel WebSocket frame
+// and for the sockets' opening and closing.
+export function traceKernelFrames(page, lines) {
+  const t0 = Date.now();
+  page.on('websocket', (ws) => {
+    if (!ws.url().includes('/channels')) return;
+    const id = new URL(ws.url()).searchParams.get('session_id')?.slice(0, 8);
+    lines.push(`${Date.now() - t0} open ${id}`);
+    ws.on('framesent', (f) => lines.push(`${Date.now() - t0} ${id} sent ${describeV1(f.payload)}`));
+    ws.on('framereceived', (f) => lines.push(`${Date.now() - t0} ${id} received ${describeV1(f.payload)}`));
+    ws.on('close', () => lines.push(`${Date.now() - t0} ${id} closed`));
+  });
+}

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { artifacts, collectErrors, launchBrowser, shot, startServer, tempDir } from './harness.mjs';
+import { artifacts, collectErrors, launchBrowser, shot, startServer, tempDir, traceKernelFrames }
+  from './harness.mjs';
 
 const token = 'e2e' + Math.random().toString(16).slice(2);
 
@@ -93,6 +94,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
       }
     });
     consoleSeen = consoleLines;
+    traceKernelFrames(page, consoleLines);
     errorsSeen = errors;
 
     // Open the printed URL and wait for the launcher.
@@ -161,10 +163,11 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await page.goto(`http://127.0.0.1:${port}/lab/tree/Untitled.ipynb?token=${token}`);
     await outputOfCell(page, 0).filter({ hasText: '45' }).waitFor({ timeout: 60000 });
     await page.locator('.jp-MarkdownOutput h1', { hasText: 'Rendered' }).waitFor();
+    await kernelIdle(page);
     await runInLastCell(page, 'print(6*7)');
     await page.locator('.jp-OutputArea-output', { hasText: '42' }).waitFor({ timeout: 60000 });
     await shot(page, '07-server-restarted');
-    assert.deepEqual(errors, [], 'no page errors or server errors');
+    assert.deepEqual([...errors], [], 'no page errors or server errors');
   } catch (e) {
     if (page) await shot(page, 'failure').catch(() => {});
     writeFileSync(path.join(artifacts, 'server.log'), server.output());
@@ -172,6 +175,36 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     e.message += `\n4xx responses: ${JSON.stringify(errorsSeen?.clientErrors ?? [])}` +
       `\nserver output:\n${server.output().slice(-4000)}`;
     throw e;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+// A cell run as soon as a notebook opens must execute: the kernel's session
+// exists before the kernel has finished starting, and the request waits for
+// it.
+test('cell run right after opening executes', { timeout: 120000 }, async () => {
+  const root = tempDir('jupygo-e2e-open-');
+  writeFileSync(path.join(root, 'a.ipynb'), JSON.stringify({
+    cells: [{ cell_type: 'code', source: '', metadata: {}, outputs: [], execution_count: null }],
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3' } },
+    nbformat: 4, nbformat_minor: 5,
+  }));
+  const env = { JUPYTER_RUNTIME_DIR: tempDir('jupygo-e2e-runtime-'),
+    JUPYTER_CONFIG_DIR: tempDir('jupygo-e2e-config-') };
+  const server = await startServer(['--root-dir', root, '--port', '0', '--token', token], env);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.url.replace('/lab?', '/lab/tree/a.ipynb?'));
+    const editor = page.locator('.jp-Notebook .jp-Cell .cm-content').first();
+    await editor.waitFor({ timeout: 60000 });
+    await editor.click();
+    await page.keyboard.type('print(6*7)');
+    await page.keyboard.press('Shift+Enter');
+    await outputOfCell(page, 0).filter({ hasText: '42' }).waitFor({ timeout: 60000 });
+    await shot(page, '08-run-at-once');
   } finally {
     await browser.close();
     await server.stop();
