@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 
+# The Yjs tests compare against the real yjs library when its npm package is
+# installed beside them.
+if [[ ! -d yjs/testdata/js/node_modules/yjs ]] || \
+	[[ yjs/testdata/js/package-lock.json -nt yjs/testdata/js/node_modules/.package-lock.json ]]; then
+	(cd yjs/testdata/js && npm ci --no-audit --no-fund)
+fi
+
 echo "test: go vet"
 go vet ./...
 
