@@ -375,7 +375,7 @@ func executable() string {
 // LogWarnings logs each of c's warnings at level Warn.
 func (c *Config) LogWarnings(log *slog.Logger) {
 	for _, w := range c.Warnings {
-		log.Warn("config setting has no effect", "file", w.File, "pos", w.Pos.String(),
+		log.Warn("hub config warning", "file", w.File, "pos", w.Pos.String(),
 			"key", w.Key, "reason", w.Message)
 	}
 }
