@@ -27,7 +27,7 @@ type sqlStore struct {
 	now func() time.Time
 }
 
-// querier is what *sql.DB and *sql.Tx have in common.
+// querier is the query interface that *sql.DB and *sql.Tx share.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -60,6 +60,32 @@ func (s *sqlStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("committing transaction: %w", err)
 	}
 	return nil
+}
+
+// read runs fn in a read-only transaction on the reader pool, so that the
+// queries of one method see one state of the database. Like write, fn must
+// do all its queries through tx.
+func (s *sqlStore) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, s.d.readTx)
+	if err != nil {
+		return fmt.Errorf("beginning read transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// readValue runs fn with read and returns its value.
+func readValue[T any](ctx context.Context, s *sqlStore, fn func(tx *sql.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
 }
 
 // timestamp returns the current time as the store keeps it.
@@ -104,16 +130,31 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrInvalid)
 }
 
-// timeLayout is how timestamps are stored: UTC with a fixed width, so that
-// comparing two of them as text compares the times.
+// timeLayout is the stored form of timestamps: UTC with a fixed width, so
+// that comparing two of them as text compares the times.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-// timeArg returns t as a query argument, or NULL when t is zero.
+// Bounds of the stored times. A year outside 0001 to 9999 would change the
+// width of the text and break the comparisons.
+var (
+	minStoredTime = time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC)
+	maxStoredTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+)
+
+// timeArg returns t as a query argument, or NULL when t is zero. Times
+// outside the years 0001 to 9999 are clamped to those bounds.
 func timeArg(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Format(timeLayout)
+	t = t.UTC()
+	if t.Before(minStoredTime) {
+		t = minStoredTime
+	}
+	if t.After(maxStoredTime) {
+		t = maxStoredTime
+	}
+	return t.Format(timeLayout)
 }
 
 // timeCol scans a nullable timestamp column into *t, storing the zero time
@@ -370,10 +411,9 @@ func namesByOwner(ctx context.Context, q querier, query string, ids []int64) (ma
 			}
 			names[id] = append(names[id], name)
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"errors"
 	"strings"
 
@@ -20,6 +21,9 @@ type dialect struct {
 	// isUniqueViolation and isForeignKeyViolation classify driver errors.
 	isUniqueViolation     func(error) bool
 	isForeignKeyViolation func(error) bool
+	// readTx are the options of the transactions of reading methods. They
+	// must give every query of the transaction the same snapshot.
+	readTx *sql.TxOptions
 }
 
 // sqliteDialect is SQLite through modernc.org/sqlite. AUTOINCREMENT keeps
@@ -39,6 +43,10 @@ var sqliteDialect = &dialect{
 	isForeignKeyViolation: func(err error) bool {
 		return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	},
+	// A SQLite transaction reads one snapshot whatever its isolation
+	// level, and a read-only one begins with a plain BEGIN instead of
+	// BEGIN IMMEDIATE, so it takes no write lock.
+	readTx: &sql.TxOptions{ReadOnly: true},
 }
 
 // sqliteCode returns the extended result code of a SQLite error, or 0.

@@ -59,7 +59,9 @@ func (s *sqlStore) CreateGroup(ctx context.Context, name string, properties []by
 
 // GetGroup implements Groups.
 func (s *sqlStore) GetGroup(ctx context.Context, name string) (Group, error) {
-	g, err := s.groupWhere(ctx, s.r, "name = $1", name)
+	g, err := readValue(ctx, s, func(tx *sql.Tx) (Group, error) {
+		return s.groupWhere(ctx, tx, "name = $1", name)
+	})
 	if err != nil {
 		return Group{}, fmt.Errorf("getting group %q: %w", name, err)
 	}
@@ -87,20 +89,23 @@ func (s *sqlStore) groupWhere(ctx context.Context, q querier, cond string, arg a
 
 // ListGroups implements Groups.
 func (s *sqlStore) ListGroups(ctx context.Context, p Page) ([]Group, int, error) {
+	var groups []Group
 	var total int
-	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM groups").Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("counting groups: %w", err)
-	}
-	page, args := pageClause(p, 1)
-	rows, err := s.r.QueryContext(ctx, "SELECT "+groupColumns+" FROM groups ORDER BY id"+page, args...)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM groups").Scan(&total); err != nil {
+			return fmt.Errorf("counting: %w", err)
+		}
+		page, args := pageClause(p, 1)
+		rows, err := tx.QueryContext(ctx, "SELECT "+groupColumns+" FROM groups ORDER BY id"+page, args...)
+		if err != nil {
+			return err
+		}
+		if groups, err = collect(rows, scanGroup); err != nil {
+			return err
+		}
+		return fillGroupLists(ctx, tx, groups)
+	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("listing groups: %w", err)
-	}
-	groups, err := collect(rows, scanGroup)
-	if err != nil {
-		return nil, 0, fmt.Errorf("listing groups: %w", err)
-	}
-	if err := fillGroupLists(ctx, s.r, groups); err != nil {
 		return nil, 0, fmt.Errorf("listing groups: %w", err)
 	}
 	return groups, total, nil

@@ -99,7 +99,7 @@ func (s *sqlStore) migrateStep(ctx context.Context, list []migration) (bool, err
 			return err
 		}
 		if current > len(list) {
-			return fmt.Errorf("database schema version is %d, but this jupygo knows versions up to %d: "+
+			return fmt.Errorf("database schema version is %d, but this jupygo supports versions up to %d: "+
 				"run a newer jupygo: %w", current, len(list), ErrSchemaTooNew)
 		}
 		if current == len(list) {

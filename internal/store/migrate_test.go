@@ -169,7 +169,7 @@ func TestMigrateSteps(t *testing.T) {
 		t.Errorf("table of the broken migration: count %d, err %v", n, err)
 	}
 
-	// This build knows fewer migrations than the database has.
+	// The code embeds fewer migrations than the database has applied.
 	if err := s.migrateWith(ctx, migrations); !errors.Is(err, ErrSchemaTooNew) {
 		t.Errorf("migrating with older code: got %v, want ErrSchemaTooNew", err)
 	}

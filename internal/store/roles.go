@@ -195,17 +195,19 @@ func (s *sqlStore) RevokeRole(ctx context.Context, role string, g Grantee) error
 
 // RolesOf implements Roles.
 func (s *sqlStore) RolesOf(ctx context.Context, g Grantee) ([]Role, error) {
-	t, id, err := s.resolveGrantee(ctx, s.r, g)
-	if err != nil {
-		return nil, fmt.Errorf("listing roles: %w", err)
-	}
-	rows, err := s.r.QueryContext(ctx, fmt.Sprintf(`SELECT r.id, r.name, r.description, r.scopes
-		FROM roles r JOIN %s x ON x.role_id = r.id WHERE x.%s = $1 ORDER BY r.name`,
-		t.table, t.column), id)
-	if err != nil {
-		return nil, fmt.Errorf("listing roles of %s: %w", g, err)
-	}
-	roles, err := collect(rows, scanRole)
+	roles, err := readValue(ctx, s, func(tx *sql.Tx) ([]Role, error) {
+		t, id, err := s.resolveGrantee(ctx, tx, g)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT r.id, r.name, r.description, r.scopes
+			FROM roles r JOIN %s x ON x.role_id = r.id WHERE x.%s = $1 ORDER BY r.name`,
+			t.table, t.column), id)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rows, scanRole)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing roles of %s: %w", g, err)
 	}
@@ -214,17 +216,23 @@ func (s *sqlStore) RolesOf(ctx context.Context, g Grantee) ([]Role, error) {
 
 // ListGrantees implements Roles.
 func (s *sqlStore) ListGrantees(ctx context.Context, role string) ([]Grantee, error) {
-	roleID, err := lookupID(ctx, s.r, "roles", role)
-	if err != nil {
-		return nil, fmt.Errorf("listing grantees of role %q: %w", role, s.classify(err))
-	}
-	grantees := []Grantee{}
-	for _, t := range grantTables {
-		list, err := granteesIn(ctx, s.r, t, roleID)
+	grantees, err := readValue(ctx, s, func(tx *sql.Tx) ([]Grantee, error) {
+		roleID, err := lookupID(ctx, tx, "roles", role)
 		if err != nil {
-			return nil, fmt.Errorf("listing grantees of role %q: %w", role, err)
+			return nil, s.classify(err)
 		}
-		grantees = append(grantees, list...)
+		grantees := []Grantee{}
+		for _, t := range grantTables {
+			list, err := granteesIn(ctx, tx, t, roleID)
+			if err != nil {
+				return nil, err
+			}
+			grantees = append(grantees, list...)
+		}
+		return grantees, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing grantees of role %q: %w", role, err)
 	}
 	return grantees, nil
 }

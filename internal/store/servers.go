@@ -23,9 +23,9 @@ type Server struct {
 	LastActivity time.Time
 	// Pending is the action in progress: "", PendingSpawn or PendingStop.
 	Pending string
-	// URL is where the running server listens, as the proxy should reach
-	// it (for example http://127.0.0.1:41234/user/alice/), "" when the
-	// server is not running.
+	// URL is the address of the running server as the proxy reaches it
+	// (for example http://127.0.0.1:41234/user/alice/), "" when the server
+	// is not running.
 	URL string
 	// UserOptions are the options the user chose at the last start, a JSON
 	// value, nil if none.
@@ -123,17 +123,21 @@ func (s *sqlStore) ListServers(ctx context.Context, user string) ([]Server, erro
 	query := "SELECT " + serverColumns + serverFrom
 	var args []any
 	if user != "" {
-		if _, err := lookupID(ctx, s.r, "users", user); err != nil {
-			return nil, fmt.Errorf("listing servers of user %q: %w", user, s.classify(err))
-		}
 		query += " WHERE u.name = $1"
 		args = append(args, user)
 	}
-	rows, err := s.r.QueryContext(ctx, query+" ORDER BY s.user_id, s.name", args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing servers: %w", err)
-	}
-	servers, err := collect(rows, scanServer)
+	servers, err := readValue(ctx, s, func(tx *sql.Tx) ([]Server, error) {
+		if user != "" {
+			if _, err := lookupID(ctx, tx, "users", user); err != nil {
+				return nil, fmt.Errorf("user %q: %w", user, s.classify(err))
+			}
+		}
+		rows, err := tx.QueryContext(ctx, query+" ORDER BY s.user_id, s.name", args...)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rows, scanServer)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing servers: %w", err)
 	}

@@ -13,7 +13,8 @@ type Service struct {
 	ID    int64
 	Name  string
 	Admin bool
-	// URL is where the service listens, "" if it has no web endpoint.
+	// URL is the address the service listens on, "" if it has no web
+	// endpoint.
 	URL string
 	// OAuthClientID is the OAuth client the service logs users in with, ""
 	// if none.
@@ -72,7 +73,9 @@ func (s *sqlStore) CreateService(ctx context.Context, sv Service) (Service, erro
 
 // GetService implements Services.
 func (s *sqlStore) GetService(ctx context.Context, name string) (Service, error) {
-	sv, err := s.serviceWhere(ctx, s.r, "name = $1", name)
+	sv, err := readValue(ctx, s, func(tx *sql.Tx) (Service, error) {
+		return s.serviceWhere(ctx, tx, "name = $1", name)
+	})
 	if err != nil {
 		return Service{}, fmt.Errorf("getting service %q: %w", name, err)
 	}
@@ -95,15 +98,18 @@ func (s *sqlStore) serviceWhere(ctx context.Context, q querier, cond string, arg
 
 // ListServices implements Services.
 func (s *sqlStore) ListServices(ctx context.Context) ([]Service, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+serviceColumns+" FROM services ORDER BY name")
+	list, err := readValue(ctx, s, func(tx *sql.Tx) ([]Service, error) {
+		rows, err := tx.QueryContext(ctx, "SELECT "+serviceColumns+" FROM services ORDER BY name")
+		if err != nil {
+			return nil, err
+		}
+		list, err := collect(rows, scanService)
+		if err != nil {
+			return nil, err
+		}
+		return list, fillServiceRoles(ctx, tx, list)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("listing services: %w", err)
-	}
-	list, err := collect(rows, scanService)
-	if err != nil {
-		return nil, fmt.Errorf("listing services: %w", err)
-	}
-	if err := fillServiceRoles(ctx, s.r, list); err != nil {
 		return nil, fmt.Errorf("listing services: %w", err)
 	}
 	return list, nil

@@ -15,7 +15,7 @@ import (
 // Open opens the database that dbURL names (see ParseURL), creating it and
 // applying the schema migrations it lacks. It returns an error wrapping
 // ErrSchemaTooNew, and leaves the database alone, when a newer jupygo has
-// migrated it past the version this build knows. PostgreSQL URLs return
+// migrated it past the version this build supports. PostgreSQL URLs return
 // an error wrapping errors.ErrUnsupported for now.
 func Open(ctx context.Context, dbURL string, opts Options) (Store, error) {
 	loc, err := ParseURL(dbURL)
@@ -42,8 +42,8 @@ func Open(ctx context.Context, dbURL string, opts Options) (Store, error) {
 		loc.Driver, loc.Driver, errors.ErrUnsupported)
 }
 
-// maxSQLiteReaders is the size of the read pool of a SQLite file. Readers
-// never block each other or the writer in WAL mode.
+// maxSQLiteReaders is the size of the read pool of a SQLite file. In WAL
+// mode, readers do not block each other or the writer.
 const maxSQLiteReaders = 8
 
 // sqliteBusyTimeout is how long a SQLite connection waits for a lock that

@@ -17,7 +17,7 @@ var t0 = time.Date(2030, 1, 2, 3, 4, 5, 678901000, time.UTC)
 
 func ptr[T any](v T) *T { return &v }
 
-// fakeClock is an Options.Now that moves only when told to.
+// fakeClock is an Options.Now that moves only when Advance is called.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -363,20 +363,35 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 }
 
-func TestUserRedaction(t *testing.T) {
-	u := User{ID: 7, Name: "alice", CookieID: "cookie-value", PasswordHash: "$2a$10$hash",
-		AuthState: []byte("auth-state-value")}
-	var buf bytes.Buffer
-	slog.New(slog.NewJSONHandler(&buf, nil)).Info("login", "user", u)
-	printed := fmt.Sprintf("%v %+v %s", u, u, u)
-	for _, out := range []string{buf.String(), printed} {
-		for _, secret := range []string{"cookie-value", "$2a$10$hash", "auth-state-value"} {
-			if strings.Contains(out, secret) {
-				t.Errorf("output %q contains %q", out, secret)
-			}
-		}
+func TestRedaction(t *testing.T) {
+	tests := []struct {
+		name    string
+		value   any
+		secrets []string
+		visible string
+	}{
+		{"user", User{ID: 7, Name: "alice", CookieID: "cookie-value", PasswordHash: "$2a$10$hash",
+			AuthState: []byte("auth-state-value")},
+			[]string{"cookie-value", "$2a$10$hash", "auth-state-value"}, "alice"},
+		{"new token", NewToken{Token: "clear-token-value", Owner: Owner{User: "alice"}, Note: "for ci"},
+			[]string{"clear-token-value"}, "alice"},
 	}
-	if !strings.Contains(buf.String(), `"name":"alice"`) {
-		t.Errorf("log %q lacks the user's name", buf.String())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var jsonLog, textLog bytes.Buffer
+			slog.New(slog.NewJSONHandler(&jsonLog, nil)).Info("event", "value", tc.value)
+			slog.New(slog.NewTextHandler(&textLog, nil)).Info("event", "value", tc.value)
+			printed := fmt.Sprintf("%v %+v %s", tc.value, tc.value, tc.value)
+			for _, out := range []string{jsonLog.String(), textLog.String(), printed} {
+				for _, secret := range tc.secrets {
+					if strings.Contains(out, secret) {
+						t.Errorf("output %q contains %q", out, secret)
+					}
+				}
+				if !strings.Contains(out, tc.visible) {
+					t.Errorf("output %q lacks %q", out, tc.visible)
+				}
+			}
+		})
 	}
 }

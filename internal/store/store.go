@@ -19,7 +19,7 @@ var (
 	// reaches the database, such as an empty name or a token with two owners.
 	ErrInvalid = errors.New("invalid argument")
 	// ErrSchemaTooNew reports a database whose schema version is newer than
-	// this build knows, which happens after a newer jupygo has migrated it.
+	// this build supports, which happens after a newer jupygo has migrated it.
 	ErrSchemaTooNew = errors.New("database schema is newer than this jupygo")
 )
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -38,7 +39,7 @@ type Token struct {
 	// Prefix is the token's first characters, kept in clear so that
 	// people can tell their tokens apart.
 	Prefix string
-	Owner
+	Owner  Owner
 	Scopes []string
 	Note   string
 	// Created, LastActivity and ExpiresAt are zero for "never" where that
@@ -57,8 +58,8 @@ type Token struct {
 // NewToken describes a token for CreateToken.
 type NewToken struct {
 	// Token is the clear token to store, or "" for a new random one.
-	Token string
-	Owner
+	Token     string
+	Owner     Owner
 	Scopes    []string
 	Note      string
 	ExpiresAt time.Time
@@ -67,10 +68,23 @@ type NewToken struct {
 	OAuthClientID string
 }
 
+// String describes the token to create without the token itself.
+func (nt NewToken) String() string {
+	return fmt.Sprintf("new token for %s", nt.Owner)
+}
+
+// LogValue logs the token to create without the token itself.
+func (nt NewToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("owner", nt.Owner.String()),
+		slog.Any("scopes", nt.Scopes), slog.String("note", nt.Note))
+}
+
 // TokenFilter selects tokens for DeleteTokens. Set fields are combined
 // with AND.
 type TokenFilter struct {
-	Owner
+	// Owner selects the tokens of a user or a service. Unlike elsewhere,
+	// both fields may be set, and then both must match.
+	Owner         Owner
 	SessionID     string
 	OAuthClientID string
 }
@@ -86,7 +100,7 @@ const unexpired = `(t.expires_at IS NULL OR t.expires_at > $1)`
 
 func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 	var t Token
-	err := row.Scan(&t.ID, &t.Prefix, &t.User, &t.Service, listCol{&t.Scopes}, &t.Note,
+	err := row.Scan(&t.ID, &t.Prefix, &t.Owner.User, &t.Owner.Service, listCol{&t.Scopes}, &t.Note,
 		timeCol{&t.Created}, timeCol{&t.LastActivity}, timeCol{&t.ExpiresAt},
 		&t.SessionID, textCol{&t.OAuthClientID})
 	return t, err
@@ -117,6 +131,14 @@ func (s *sqlStore) CreateToken(ctx context.Context, nt NewToken) (Token, string,
 		userID, serviceID, err := s.ownerIDs(ctx, tx, nt.Owner)
 		if err != nil {
 			return err
+		}
+		if nt.OAuthClientID != "" {
+			var id int64
+			err := tx.QueryRowContext(ctx, "SELECT id FROM oauth_clients WHERE client_id = $1",
+				nt.OAuthClientID).Scan(&id)
+			if err != nil {
+				return fmt.Errorf("OAuth client %q: %w", nt.OAuthClientID, s.classify(err))
+			}
 		}
 		var id int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (prefix, hash, user_id, service_id,
@@ -190,7 +212,15 @@ func (s *sqlStore) FindToken(ctx context.Context, token string) (Token, error) {
 	if token == "" {
 		return Token{}, notFound("finding token")
 	}
-	m, err := s.matchToken(ctx, s.r, token)
+	var t Token
+	m, err := readValue(ctx, s, func(tx *sql.Tx) (matchedToken, error) {
+		m, err := s.matchToken(ctx, tx, token)
+		if err != nil {
+			return m, err
+		}
+		t, err = s.tokenByID(ctx, tx, m.id)
+		return m, err
+	})
 	if err != nil {
 		return Token{}, fmt.Errorf("finding token: %w", err)
 	}
@@ -204,10 +234,6 @@ func (s *sqlStore) FindToken(ctx context.Context, token string) (Token, error) {
 		}
 		s.log.Debug("expired token deleted", "token_id", m.id)
 		return Token{}, notFound("finding token: expired")
-	}
-	t, err := s.tokenByID(ctx, s.r, m.id)
-	if err != nil {
-		return Token{}, fmt.Errorf("finding token: %w", err)
 	}
 	return t, nil
 }
@@ -235,17 +261,19 @@ func (s *sqlStore) ListTokens(ctx context.Context, o Owner) ([]Token, error) {
 	if err := o.check(); err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
 	}
-	userID, serviceID, err := s.ownerIDs(ctx, s.r, o)
-	if err != nil {
-		return nil, fmt.Errorf("listing tokens: %w", err)
-	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+tokenColumns+tokenFrom+" WHERE "+unexpired+
-		" AND (t.user_id = $2 OR t.service_id = $3) ORDER BY t.id",
-		timeArg(s.timestamp()), userID, serviceID)
-	if err != nil {
-		return nil, fmt.Errorf("listing tokens of %s: %w", o, err)
-	}
-	tokens, err := collect(rows, scanToken)
+	tokens, err := readValue(ctx, s, func(tx *sql.Tx) ([]Token, error) {
+		userID, serviceID, err := s.ownerIDs(ctx, tx, o)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+tokenColumns+tokenFrom+" WHERE "+unexpired+
+			" AND (t.user_id = $2 OR t.service_id = $3) ORDER BY t.id",
+			timeArg(s.timestamp()), userID, serviceID)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rows, scanToken)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens of %s: %w", o, err)
 	}
@@ -284,11 +312,11 @@ func (s *sqlStore) DeleteTokens(ctx context.Context, f TokenFilter) (int64, erro
 		args = append(args, arg)
 		conds = append(conds, fmt.Sprintf(cond, len(args)))
 	}
-	if f.User != "" {
-		add("user_id IN (SELECT id FROM users WHERE name = $%d)", f.User)
+	if f.Owner.User != "" {
+		add("user_id IN (SELECT id FROM users WHERE name = $%d)", f.Owner.User)
 	}
-	if f.Service != "" {
-		add("service_id IN (SELECT id FROM services WHERE name = $%d)", f.Service)
+	if f.Owner.Service != "" {
+		add("service_id IN (SELECT id FROM services WHERE name = $%d)", f.Owner.Service)
 	}
 	if f.SessionID != "" {
 		add("session_id = $%d", f.SessionID)
@@ -296,9 +324,11 @@ func (s *sqlStore) DeleteTokens(ctx context.Context, f TokenFilter) (int64, erro
 	if f.OAuthClientID != "" {
 		add("oauth_client_id = $%d", f.OAuthClientID)
 	}
+
 	if len(conds) == 0 {
 		return 0, invalid("deleting tokens: empty filter")
 	}
+
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,

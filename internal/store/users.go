@@ -115,7 +115,9 @@ func (s *sqlStore) CreateUser(ctx context.Context, name string, admin bool) (Use
 
 // GetUser implements Users.
 func (s *sqlStore) GetUser(ctx context.Context, name string) (User, error) {
-	u, err := s.userWhere(ctx, s.r, "name = $1", name)
+	u, err := readValue(ctx, s, func(tx *sql.Tx) (User, error) {
+		return s.userWhere(ctx, tx, "name = $1", name)
+	})
 	if err != nil {
 		return User{}, fmt.Errorf("getting user %q: %w", name, err)
 	}
@@ -127,7 +129,9 @@ func (s *sqlStore) GetUserByCookieID(ctx context.Context, id string) (User, erro
 	if id == "" {
 		return User{}, notFound("getting user by cookie ID")
 	}
-	u, err := s.userWhere(ctx, s.r, "cookie_id = $1", id)
+	u, err := readValue(ctx, s, func(tx *sql.Tx) (User, error) {
+		return s.userWhere(ctx, tx, "cookie_id = $1", id)
+	})
 	if err != nil {
 		return User{}, fmt.Errorf("getting user by cookie ID: %w", err)
 	}
@@ -155,22 +159,25 @@ func (s *sqlStore) ListUsers(ctx context.Context, q UserQuery) ([]User, int, err
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing users: %w", err)
 	}
+	var users []User
 	var total int
-	err = s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM users u"+where, args...).Scan(&total)
+	err = s.read(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM users u"+where, args...).Scan(&total)
+		if err != nil {
+			return fmt.Errorf("counting: %w", err)
+		}
+		page, pageArgs := pageClause(q.Page, len(args)+1)
+		rows, err := tx.QueryContext(ctx,
+			"SELECT "+userColumns+" FROM users u"+where+" ORDER BY id"+page, append(args, pageArgs...)...)
+		if err != nil {
+			return err
+		}
+		if users, err = collect(rows, scanUser); err != nil {
+			return err
+		}
+		return fillUserLists(ctx, tx, users)
+	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("counting users: %w", err)
-	}
-	page, pageArgs := pageClause(q.Page, len(args)+1)
-	rows, err := s.r.QueryContext(ctx,
-		"SELECT "+userColumns+" FROM users u"+where+" ORDER BY id"+page, append(args, pageArgs...)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("listing users: %w", err)
-	}
-	users, err := collect(rows, scanUser)
-	if err != nil {
-		return nil, 0, fmt.Errorf("listing users: %w", err)
-	}
-	if err := fillUserLists(ctx, s.r, users); err != nil {
 		return nil, 0, fmt.Errorf("listing users: %w", err)
 	}
 	return users, total, nil

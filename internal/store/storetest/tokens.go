@@ -155,14 +155,21 @@ func testTokenExpiry(t *testing.T, s store.Store) {
 	if !forever.ExpiresAt.IsZero() {
 		t.Errorf("token without expiry has ExpiresAt %v", forever.ExpiresAt)
 	}
+	far := time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC)
+	distant, distantClear := mustToken(t, s, store.NewToken{Owner: alice, ExpiresAt: far})
+	if distant.ExpiresAt.Year() != 9999 {
+		t.Errorf("token expiring in year 20000 has ExpiresAt %v, want the year 9999", distant.ExpiresAt)
+	}
+	_, err := s.FindToken(ctx, distantClear)
+	wantErr(t, "FindToken(year 20000)", err, nil)
 
-	_, err := s.FindToken(ctx, liveClear)
+	_, err = s.FindToken(ctx, liveClear)
 	wantErr(t, "FindToken(live)", err, nil)
 	_, err = s.GetToken(ctx, dead.ID)
 	wantErr(t, "GetToken(expired)", err, store.ErrNotFound)
 	tokens, err := s.ListTokens(ctx, alice)
 	wantErr(t, "ListTokens", err, nil)
-	diff(t, "listed token IDs", tokenIDs(tokens), []int64{live.ID, forever.ID})
+	diff(t, "listed token IDs", tokenIDs(tokens), []int64{live.ID, forever.ID, distant.ID})
 
 	_, err = s.FindToken(ctx, deadClear)
 	wantErr(t, "FindToken(expired)", err, store.ErrNotFound)

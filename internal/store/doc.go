@@ -1,0 +1,103 @@
+// Package store is the hub's state database: users, groups, roles,
+// servers, API tokens, services, and OAuth clients and authorization
+// codes. The hub keeps all of its state here and none of it only in
+// memory, so a restarted hub finds its running servers, tokens and users'
+// cookie IDs again.
+//
+// Open takes a database URL as JupyterHub's db_url setting spells it
+// (see ParseURL) and returns a Store. SQLite is supported now, PostgreSQL
+// later behind the same interface. The conformance suite in the storetest
+// package runs against every implementation.
+//
+// # Model
+//
+// Users, groups, services and roles are addressed by unique name, API
+// tokens by numeric ID, OAuth clients by their client ID, and servers by
+// their user's name and the server name ("" for the default server).
+// Entities that belong to another are deleted with it: deleting a user
+// deletes the user's servers, tokens, authorization codes, memberships and
+// role grants, and deleting an OAuth client deletes the tokens and codes
+// issued to it. Roles are granted directly to users, groups, services and
+// tokens. RolesOf returns only direct grants, so the hub adds the roles of
+// a user's groups itself.
+//
+// Update methods take structs of pointer fields, where nil leaves a field
+// as it is. LastActivity fields only move forward: setting an earlier time
+// than the stored one is ignored, so concurrent activity reports never
+// move it back.
+//
+// # Secrets
+//
+// API tokens are stored as JupyterHub stores them: a four-character
+// prefix in clear to find candidate rows, and "sha512:ROUNDS:SALT:DIGEST",
+// the salted SHA-512 of the whole token. Tokens made by GenerateToken
+// have 128 random bits and are hashed once. Tokens supplied by the caller
+// and OAuth client secrets may be guessable, so they get 16384 rounds. Digests are
+// compared in constant time. OAuth authorization codes are stored as
+// their SHA-256 and looked up by it. No clear token, secret or code is
+// ever written to the database, and only CreateToken and CreateOAuthCode
+// return one, once. Password hashing for local accounts is the caller's
+// job: HashPassword and CheckPassword wrap bcrypt. User prints and logs
+// without its cookie ID, password hash and auth state.
+//
+// FindToken treats an expired token as unknown and deletes it. GetToken
+// and ListTokens hide expired tokens, and PurgeExpired deletes all expired
+// tokens and codes for a periodic clean-up.
+//
+// # Time
+//
+// Timestamps are stored as fixed-width UTC text with microseconds
+// (2006-01-02T15:04:05.000000Z), which sorts like the times it encodes in
+// every SQL database. Times read back are in UTC and truncated to
+// microseconds, and times outside the years 0001 to 9999 are stored as
+// those bounds. A zero time.Time stands for NULL: a user never seen, a
+// token that never expires, a stopped server. Options.Now replaces the
+// clock for tests.
+//
+// # Errors
+//
+// Errors wrap ErrNotFound, ErrExists or ErrInvalid where those apply, and
+// carry the entity's name as context ("creating user \"alice\": already
+// exists"). A wrong token, secret or code returns ErrNotFound, so that a
+// caller cannot tell a wrong value from a missing one.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. Each method runs in one transaction,
+// so the queries of a list and its total see the same rows. FindToken is
+// the exception: it deletes an expired token in a second transaction.
+// With SQLite, all writes go through one connection, so writers of one
+// process queue in Go and never fail with SQLITE_BUSY. Reads use a
+// separate pool of read-only connections, which WAL mode lets run beside
+// the writer. The writer begins its transactions with BEGIN IMMEDIATE,
+// and a busy timeout of ten seconds covers other processes that lock the
+// file, such as a second hub, a backup or the sqlite3 shell. Of concurrent
+// ConsumeOAuthCode calls with one code, exactly one succeeds, because the
+// code is deleted by the statement that reads it.
+//
+// An in-memory database (sqlite:// or sqlite:///:memory:) lives in a
+// single connection, which serves reads and writes alike, and disappears
+// with the Store. Two in-memory stores never share data.
+//
+// # Migrations
+//
+// The schema is built by numbered SQL files embedded from migrations/,
+// applied in order, each in its own transaction with its row in the
+// schema_migrations table. A failed migration leaves the database at the
+// previous version. Open refuses, with ErrSchemaTooNew, a database whose
+// version is newer than the files this build embeds, so an older jupygo
+// never writes to a schema it does not know.
+//
+// # Dialects
+//
+// Queries use only SQL that SQLite and PostgreSQL both accept: $1-style
+// parameters, RETURNING, ON CONFLICT, and text columns for timestamps and
+// JSON. What differs, namely the types of auto-incrementing keys and byte
+// strings in the schema and the classification of constraint errors, is
+// kept in the dialect type. PostgreSQL support is a second dialect plus
+// its branch in Open.
+//
+// Server sharing (JupyterHub 5's shares and share codes) is not stored
+// yet. It will be a new migration with tables that reference servers and
+// users or groups by ID.
+package store
