@@ -54,6 +54,7 @@ type Manager struct {
 	realRoot string
 
 	notary  *notary
+	plain   plainFiles
 	uploads keyedMutex
 
 	// renameMu serializes renames on file systems without

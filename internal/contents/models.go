@@ -254,7 +254,8 @@ func (m *Manager) notebookModel(p string, fi fs.FileInfo, opt GetOptions) (*Mode
 		return nil, httpapi.Wrap(http.StatusBadRequest, err,
 			fmt.Sprintf("Unreadable Notebook: %s %v", quote(p), err))
 	}
-	m.notary.markCells(nb, m.notary.check(nb))
+	m.plain.record(p, fi, nb)
+	m.notary.markCells(nb, m.notary.check(data, nb))
 	model.Content = nb
 	model.Format = ptr("json")
 	return model, nil

@@ -9,7 +9,8 @@ import (
 // does: a notebook is trusted when this server saved it with every code
 // cell trusted, and JupyterLab then shows its HTML and JavaScript outputs
 // without sanitizing them. The signature is the sha256 of the notebook as
-// WriteNotebook serializes it, which leaves out the "trusted" marks.
+// WriteNotebook serializes it, which leaves out the "trusted" marks, and so
+// the sha256 of the file this server wrote.
 //
 // NOTE: signatures live in memory, like nbformat's MemorySignatureStore,
 // so notebooks are untrusted again after a restart until they are saved.
@@ -27,20 +28,31 @@ func newNotary() *notary {
 	return &notary{signed: make(map[[sha256.Size]byte]uint64)}
 }
 
-func (n *notary) digest(nb map[string]any) ([sha256.Size]byte, bool) {
-	data, err := WriteNotebook(nb)
-	if err != nil {
-		return [sha256.Size]byte{}, false
+// check reports whether nb, read from the file data, has been signed. The
+// server signs the bytes it writes, so the sha256 of the file usually
+// decides at once; only when that misses, and some notebook is signed at
+// all, is nb serialized again, so that a file someone merely reformatted
+// keeps its trust.
+func (n *notary) check(data []byte, nb map[string]any) bool {
+	if n.checkSum(sha256.Sum256(data)) {
+		return true
 	}
-	return sha256.Sum256(data), true
-}
-
-// check reports whether nb has been signed.
-func (n *notary) check(nb map[string]any) bool {
-	sum, ok := n.digest(nb)
-	if !ok {
+	n.mu.Lock()
+	empty := len(n.signed) == 0
+	n.mu.Unlock()
+	if empty {
 		return false
 	}
+	canonical, err := WriteNotebook(nb)
+	if err != nil {
+		return false
+	}
+	return n.checkSum(sha256.Sum256(canonical))
+}
+
+// checkSum reports whether sum is a signature in the store, and marks it
+// used.
+func (n *notary) checkSum(sum [sha256.Size]byte) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if _, ok := n.signed[sum]; !ok {

@@ -94,8 +94,10 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 	if !ok {
 		return nil, httpapi.Errorf(http.StatusBadRequest, "notebook content must be a JSON object")
 	}
-	if previous := m.previousNotebook(p); previous != nil {
-		nb = KeepNumberLiterals(nb, previous)
+	if fi, err := m.fsys.Stat(m.name(p)); err != nil || !m.plain.plain(p, fi) {
+		if previous := m.previousNotebook(p); previous != nil {
+			nb = KeepNumberLiterals(nb, previous)
+		}
 	}
 	data, err := WriteNotebook(nb)
 	if err != nil {
@@ -103,6 +105,9 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 	}
 	if err := m.writeFile(p, data); err != nil {
 		return nil, err
+	}
+	if fi, err := m.fsys.Stat(m.name(p)); err == nil {
+		m.plain.record(p, fi, nb)
 	}
 	if checkCells(nb) {
 		m.notary.signBytes(data)
