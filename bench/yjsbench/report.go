@@ -11,7 +11,7 @@ import (
 // summary is one implementation's samples of a run, gathered by figure.
 type summary struct {
 	replayMS, replayCPUMS   []float64
-	retained, retainedX []float64 // bytes; retainedX is outside the V8 heap
+	retained, retainedX     []float64 // bytes; retainedX is outside the V8 heap
 	encodeMS, encodeCPUMS   []float64
 	decodeMS, decodeCPUMS   []float64
 	updatesMS, updatesCPUMS []float64
