@@ -16,7 +16,7 @@ func TestParseURL(t *testing.T) {
 	}{
 		{"sqlite:///jupyterhub.sqlite", Location{"sqlite", "jupyterhub.sqlite"}, nil},
 		{"sqlite:///data/hub.sqlite", Location{"sqlite", "data/hub.sqlite"}, nil},
-		{"sqlite:////srv/jupyterhub/jupyterhub.sqlite", Location{"sqlite", "/srv/jupyterhub/jupyterhub.sqlite"}, nil},
+		{"sqlite:////srv/hub/jupyterhub.sqlite", Location{"sqlite", "/srv/hub/jupyterhub.sqlite"}, nil},
 		{"sqlite://", Location{"sqlite", MemoryPath}, nil},
 		{"sqlite:///", Location{"sqlite", MemoryPath}, nil},
 		{"sqlite:///:memory:", Location{"sqlite", MemoryPath}, nil},

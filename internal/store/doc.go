@@ -21,6 +21,11 @@
 // tokens. RolesOf returns only direct grants, so the hub adds the roles of
 // a user's groups itself.
 //
+// Login sessions have no table. As in JupyterHub, a login cookie carries
+// the user's cookie ID, which RotateCookieID replaces to end every session
+// at once, and OAuth tokens carry the session ID that DeleteTokens revokes
+// them by when one session logs out.
+//
 // Update methods take structs of pointer fields, where nil leaves a field
 // as it is. LastActivity fields only move forward: setting an earlier time
 // than the stored one is ignored, so concurrent activity reports never

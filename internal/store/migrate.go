@@ -28,8 +28,8 @@ type migration struct {
 // migrations is the parsed content of migrationFiles.
 var migrations = mustLoadMigrations(migrationFiles)
 
-// mustLoadMigrations parses the embedded files, which the tests check, so
-// a bad file name fails every test run instead of a hub at start-up.
+// mustLoadMigrations parses the embedded files and panics on a bad file
+// name, which makes every test run of the package fail before a release.
 func mustLoadMigrations(fsys fs.FS) []migration {
 	list, err := loadMigrations(fsys)
 	if err != nil {
@@ -89,8 +89,12 @@ func (s *sqlStore) migrateWith(ctx context.Context, list []migration) error {
 }
 
 // migrateStep applies the next migration the database lacks and reports
-// whether there was one. The version is read inside the transaction, so
-// two processes migrating one database at once apply each step once.
+// whether there was one. The version is read inside the transaction, which
+// SQLite begins with BEGIN IMMEDIATE, so two processes migrating one
+// database at once apply each step once.
+//
+// NOTE: PostgreSQL runs two such transactions side by side; its dialect
+// needs an advisory lock around this step for the same guarantee.
 func (s *sqlStore) migrateStep(ctx context.Context, list []migration) (bool, error) {
 	var applied *migration
 	err := s.write(ctx, func(tx *sql.Tx) error {

@@ -120,7 +120,8 @@ func TestSecretsNotInFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	const supplied = "supplied-service-token-0123456789"
-	if _, _, err := s.CreateToken(ctx, NewToken{Token: supplied, Owner: Owner{User: "visible-user-name"}}); err != nil {
+	owner := Owner{User: "visible-user-name"}
+	if _, _, err := s.CreateToken(ctx, NewToken{Token: supplied, Owner: owner}); err != nil {
 		t.Fatal(err)
 	}
 	const secret = "client-secret-0123456789"

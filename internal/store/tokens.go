@@ -17,7 +17,7 @@ type Owner struct {
 	Service string
 }
 
-// String returns "user NAME" or "service NAME".
+// String returns `user "NAME"` or `service "NAME"`.
 func (o Owner) String() string {
 	if o.Service != "" {
 		return fmt.Sprintf("service %q", o.Service)
@@ -111,52 +111,71 @@ func (s *sqlStore) CreateToken(ctx context.Context, nt NewToken) (Token, string,
 	if err := nt.Owner.check(); err != nil {
 		return Token{}, "", fmt.Errorf("creating token: %w", err)
 	}
-	clear, rounds := nt.Token, suppliedRounds
-	if clear == "" {
-		clear, rounds = GenerateToken(), generatedRounds
-	} else if len(clear) < MinTokenLength {
+	plain, rounds := nt.Token, suppliedRounds
+	if plain == "" {
+		plain, rounds = GenerateToken(), generatedRounds
+	} else if len(plain) < MinTokenLength {
 		return Token{}, "", fmt.Errorf("creating token for %s: %w", nt.Owner,
 			invalid("token shorter than %d characters", MinTokenLength))
 	}
+
 	var t Token
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// A generated token has too many random bits to collide.
 		if rounds == suppliedRounds {
-			if _, err := s.matchToken(ctx, tx, clear); !errors.Is(err, ErrNotFound) {
-				if err == nil {
-					return fmt.Errorf("token: %w", ErrExists)
-				}
+			if err := s.checkTokenFree(ctx, tx, plain); err != nil {
 				return err
 			}
 		}
-		userID, serviceID, err := s.ownerIDs(ctx, tx, nt.Owner)
-		if err != nil {
-			return err
-		}
-		if nt.OAuthClientID != "" {
-			var id int64
-			err := tx.QueryRowContext(ctx, "SELECT id FROM oauth_clients WHERE client_id = $1",
-				nt.OAuthClientID).Scan(&id)
-			if err != nil {
-				return fmt.Errorf("OAuth client %q: %w", nt.OAuthClientID, s.classify(err))
-			}
-		}
-		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (prefix, hash, user_id, service_id,
-			scopes, note, created, expires_at, session_id, oauth_client_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			tokenPrefix(clear), hashSecret(clear, rounds), userID, serviceID, listArg(nt.Scopes),
-			nt.Note, timeArg(s.timestamp()), timeArg(nt.ExpiresAt), nt.SessionID,
-			textArg(nt.OAuthClientID)).Scan(&id)
-		if err != nil {
-			return s.classify(err)
-		}
-		t, err = s.tokenByID(ctx, tx, id)
+		var err error
+		t, err = s.insertToken(ctx, tx, nt, plain, rounds)
 		return err
 	})
 	if err != nil {
 		return Token{}, "", fmt.Errorf("creating token for %s: %w", nt.Owner, err)
 	}
-	return t, clear, nil
+	return t, plain, nil
+}
+
+// checkTokenFree returns ErrExists when the plain token is stored already.
+func (s *sqlStore) checkTokenFree(ctx context.Context, q querier, plain string) error {
+	_, err := s.matchToken(ctx, q, plain)
+	switch {
+	case err == nil:
+		return fmt.Errorf("token: %w", ErrExists)
+	case errors.Is(err, ErrNotFound):
+		return nil
+	}
+	return err
+}
+
+// insertToken stores the hash of plain with the fields of nt and returns
+// the new row.
+func (s *sqlStore) insertToken(ctx context.Context, tx *sql.Tx, nt NewToken,
+	plain string, rounds int) (Token, error) {
+	userID, serviceID, err := s.ownerIDs(ctx, tx, nt.Owner)
+	if err != nil {
+		return Token{}, err
+	}
+	if nt.OAuthClientID != "" {
+		var clientID int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM oauth_clients WHERE client_id = $1",
+			nt.OAuthClientID).Scan(&clientID)
+		if err != nil {
+			return Token{}, fmt.Errorf("OAuth client %q: %w", nt.OAuthClientID, s.classify(err))
+		}
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (prefix, hash, user_id, service_id,
+		scopes, note, created, expires_at, session_id, oauth_client_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		tokenPrefix(plain), hashSecret(plain, rounds), userID, serviceID, listArg(nt.Scopes),
+		nt.Note, timeArg(s.timestamp()), timeArg(nt.ExpiresAt), nt.SessionID,
+		textArg(nt.OAuthClientID)).Scan(&id)
+	if err != nil {
+		return Token{}, s.classify(err)
+	}
+	return s.tokenByID(ctx, tx, id)
 }
 
 // ownerIDs returns the user and service ID arguments for o, one of them
@@ -176,17 +195,17 @@ func (s *sqlStore) ownerIDs(ctx context.Context, q querier, o Owner) (user, serv
 	return nil, id, nil
 }
 
-// matchedToken is a stored token whose hash matched a clear token.
+// matchedToken is a stored token whose hash matched a plain token.
 type matchedToken struct {
 	id        int64
 	expiresAt time.Time
 }
 
-// matchToken returns the stored token whose hash matches clear, expired
+// matchToken returns the stored token whose hash matches plain, expired
 // or not, or ErrNotFound.
-func (s *sqlStore) matchToken(ctx context.Context, q querier, clear string) (matchedToken, error) {
+func (s *sqlStore) matchToken(ctx context.Context, q querier, plain string) (matchedToken, error) {
 	rows, err := q.QueryContext(ctx,
-		"SELECT id, hash, expires_at FROM api_tokens WHERE prefix = $1", tokenPrefix(clear))
+		"SELECT id, hash, expires_at FROM api_tokens WHERE prefix = $1", tokenPrefix(plain))
 	if err != nil {
 		return matchedToken{}, err
 	}
@@ -197,7 +216,7 @@ func (s *sqlStore) matchToken(ctx context.Context, q querier, clear string) (mat
 		if err := rows.Scan(&m.id, &hash, timeCol{&m.expiresAt}); err != nil {
 			return matchedToken{}, err
 		}
-		if checkSecret(clear, hash) {
+		if checkSecret(plain, hash) {
 			return m, nil
 		}
 	}

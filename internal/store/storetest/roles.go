@@ -59,7 +59,8 @@ func testRolePutKeepsGrants(t *testing.T, s store.Store) {
 	mustRole(t, s, "reader", "read:users", "read:groups")
 	roles, err := s.RolesOf(ctx, store.Grantee{Kind: store.KindUser, Name: "alice"})
 	wantErr(t, "RolesOf", err, nil)
-	diff(t, "roles of alice", roles, []store.Role{{Name: "reader", Scopes: []string{"read:users", "read:groups"}}})
+	diff(t, "roles of alice", roles,
+		[]store.Role{{Name: "reader", Scopes: []string{"read:users", "read:groups"}}})
 }
 
 func testRoleGrantEveryKind(t *testing.T, s store.Store) {

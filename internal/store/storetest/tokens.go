@@ -72,7 +72,8 @@ func testTokenCreateFind(t *testing.T, s store.Store) {
 func testTokenSupplied(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustUser(t, s, "alice")
-	tok, clear, err := s.CreateToken(ctx, store.NewToken{Token: "configured-secret", Owner: store.Owner{User: "alice"}})
+	supplied := store.NewToken{Token: "configured-secret", Owner: store.Owner{User: "alice"}}
+	tok, clear, err := s.CreateToken(ctx, supplied)
 	wantErr(t, "CreateToken", err, nil)
 	if clear != "configured-secret" {
 		t.Errorf("CreateToken returned %q, want the supplied token", clear)
@@ -82,7 +83,7 @@ func testTokenSupplied(t *testing.T, s store.Store) {
 	if found.ID != tok.ID {
 		t.Errorf("FindToken returned token %d, want %d", found.ID, tok.ID)
 	}
-	_, _, err = s.CreateToken(ctx, store.NewToken{Token: "configured-secret", Owner: store.Owner{User: "alice"}})
+	_, _, err = s.CreateToken(ctx, supplied)
 	wantErr(t, "CreateToken(duplicate)", err, store.ErrExists)
 }
 
@@ -99,7 +100,8 @@ func testTokenCreateErrors(t *testing.T, s store.Store) {
 		{"short token", store.NewToken{Token: "1234567", Owner: store.Owner{User: "alice"}}, store.ErrInvalid},
 		{"missing user", store.NewToken{Owner: store.Owner{User: "bob"}}, store.ErrNotFound},
 		{"missing service", store.NewToken{Owner: store.Owner{Service: "x"}}, store.ErrNotFound},
-		{"missing client", store.NewToken{Owner: store.Owner{User: "alice"}, OAuthClientID: "x"}, store.ErrNotFound},
+		{"missing client", store.NewToken{Owner: store.Owner{User: "alice"}, OAuthClientID: "x"},
+			store.ErrNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,10 +137,11 @@ func testTokenSharedPrefix(t *testing.T, s store.Store) {
 func testTokenServiceOwner(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustService(t, s, "cull")
-	_, clear := mustToken(t, s, store.NewToken{Owner: store.Owner{Service: "cull"}, Scopes: []string{"admin:users"}})
+	cull := store.Owner{Service: "cull"}
+	_, clear := mustToken(t, s, store.NewToken{Owner: cull, Scopes: []string{"admin:users"}})
 	tok, err := s.FindToken(ctx, clear)
 	wantErr(t, "FindToken", err, nil)
-	diff(t, "service token", tok, store.Token{Owner: store.Owner{Service: "cull"}, Scopes: []string{"admin:users"}})
+	diff(t, "service token", tok, store.Token{Owner: cull, Scopes: []string{"admin:users"}})
 
 	wantErr(t, "DeleteService", s.DeleteService(ctx, "cull"), nil)
 	_, err = s.FindToken(ctx, clear)
