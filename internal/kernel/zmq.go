@@ -32,10 +32,14 @@ var errChannelsClosed = errors.New("kernel channels are closed")
 
 // Timing of the nudge that proves the IOPub subscription live.
 const (
-	nudgeInterval = 500 * time.Millisecond
-	maxPending    = 1000 // client messages held while the kernel is not ready
-	recvBatch     = 64   // messages read from one socket before others get a turn
-	commandBatch  = 256
+	nudgeInterval   = 500 * time.Millisecond
+	firstNudgeDelay = 50 * time.Millisecond
+	// reconnectInterval is the wait between attempts to connect to a
+	// kernel's ports.
+	reconnectInterval = 10 * time.Millisecond
+	maxPending        = 1000 // client messages held while the kernel is not ready
+	recvBatch         = 64   // messages read from one socket before others get a turn
+	commandBatch      = 256
 )
 
 // channels is the ZeroMQ side of one kernel: one DEALER socket each for
@@ -318,6 +322,12 @@ func (c *channels) openSockets(info ConnectionInfo) error {
 		if err := s.SetLinger(0); err != nil {
 			return err
 		}
+		// The sockets usually connect before the kernel listens; libzmq's
+		// default of 100 ms between attempts would add that much to
+		// every start on loopback.
+		if err := s.SetReconnectIvl(reconnectInterval); err != nil {
+			return err
+		}
 		if typ == zmq.SUB {
 			err = s.SetSubscribe("")
 		} else {
@@ -477,6 +487,14 @@ func (c *channels) onReply(m *Message) {
 	c.push(cl, m, false)
 }
 
+// nudgeDelay returns the wait after the given nudge attempt: short at
+// first, because a kernel that just started answers within a few hundred
+// milliseconds, then nudgeInterval.
+func nudgeDelay(attempt int) time.Duration {
+	d := firstNudgeDelay << min(attempt-1, 4)
+	return min(d, nudgeInterval)
+}
+
 // maybeNudge sends the next kernel_info_request of the nudge when it is due.
 func (c *channels) maybeNudge(now time.Time) {
 	n := c.nudge
@@ -484,7 +502,7 @@ func (c *channels) maybeNudge(now time.Time) {
 		return
 	}
 	n.attempts++
-	n.next = now.Add(nudgeInterval)
+	n.next = now.Add(nudgeDelay(n.attempts))
 	if n.attempts%20 == 0 {
 		c.log.Warn("no kernel_info_reply from kernel yet", "attempts", n.attempts)
 	}
