@@ -10,13 +10,15 @@ import (
 
 // summary is one implementation's samples of a run, gathered by figure.
 type summary struct {
-	replayMS, replayCPUMS   []float64
-	retained, retainedX     []float64 // bytes; retainedX is outside the V8 heap
-	encodeMS, encodeCPUMS   []float64
-	decodeMS, decodeCPUMS   []float64
-	updatesMS, updatesCPUMS []float64
-	stateLengths            []int
-	stateSHA256s            []string
+	replayMS, replayCPUMS       []float64
+	retained, retainedX         []float64 // bytes; retainedX is outside the V8 heap
+	encodeMS, encodeCPUMS       []float64
+	encodeFirst, encodeFirstCPU []float64
+	decodeMS, decodeCPUMS       []float64
+	decodeFirst, decodeFirstCPU []float64
+	updatesMS, updatesCPUMS     []float64
+	stateLengths                []int
+	stateSHA256s                []string
 }
 
 func summarize(r *results, impl string) *summary {
@@ -32,6 +34,8 @@ func summarize(r *results, impl string) *summary {
 		case "decode":
 			s.decodeMS = append(s.decodeMS, res.MS...)
 			s.decodeCPUMS = append(s.decodeCPUMS, res.CPUMS...)
+			s.decodeFirst = append(s.decodeFirst, res.FirstMS...)
+			s.decodeFirstCPU = append(s.decodeFirstCPU, res.FirstCPUMS...)
 		case "updates":
 			s.updatesMS = append(s.updatesMS, res.MS...)
 			s.updatesCPUMS = append(s.updatesCPUMS, res.CPUMS...)
@@ -55,6 +59,8 @@ func (s *summary) addReplay(res *workerResult) {
 	}
 	s.encodeMS = append(s.encodeMS, res.EncodeMS...)
 	s.encodeCPUMS = append(s.encodeCPUMS, res.EncodeCPUMS...)
+	s.encodeFirst = append(s.encodeFirst, res.EncodeFirstMS...)
+	s.encodeFirstCPU = append(s.encodeFirstCPU, res.EncodeFirstCPUMS...)
 	s.stateLengths = append(s.stateLengths, res.StateLength)
 	s.stateSHA256s = append(s.stateSHA256s, res.StateSHA256)
 }
@@ -151,8 +157,12 @@ var figures = []figure{
 	{"  of it outside the V8 heap", formatMB, func(s *summary) []float64 { return s.retainedX }, false},
 	{"encode state, wall", formatMS, func(s *summary) []float64 { return s.encodeMS }, true},
 	{"encode state, CPU", formatMS, func(s *summary) []float64 { return s.encodeCPUMS }, true},
+	{"  first in a process, wall", formatMS, func(s *summary) []float64 { return s.encodeFirst }, true},
+	{"  first in a process, CPU", formatMS, func(s *summary) []float64 { return s.encodeFirstCPU }, true},
 	{"decode state, wall", formatMS, func(s *summary) []float64 { return s.decodeMS }, true},
 	{"decode state, CPU", formatMS, func(s *summary) []float64 { return s.decodeCPUMS }, true},
+	{"  first in a process, wall", formatMS, func(s *summary) []float64 { return s.decodeFirst }, true},
+	{"  first in a process, CPU", formatMS, func(s *summary) []float64 { return s.decodeFirstCPU }, true},
 	{"apply per-edit updates, wall", formatMS, func(s *summary) []float64 { return s.updatesMS }, true},
 	{"apply per-edit updates, CPU", formatMS, func(s *summary) []float64 { return s.updatesCPUMS }, true},
 }
@@ -290,9 +300,9 @@ func writeTable(w io.Writer, rows [][]string) {
 
 // writeSamples prints how many samples each median is taken over.
 func writeSamples(w io.Writer, r *results, sums map[string]*summary) {
-	fmt.Fprintf(w, "samples per median: one per process for replay and updates, %d per process for\n",
+	fmt.Fprintln(w, "samples per median: one per process for replay, updates and the first encode")
+	fmt.Fprintf(w, "and decode, and %d more per process for encode (in each replay process) and decode\n",
 		r.Settings.Reps)
-	fmt.Fprintln(w, "encode (in each replay process) and decode, each of those after one untimed run")
 	rows := [][]string{{"figure"}}
 	for _, impl := range r.Settings.Impls {
 		rows[0] = append(rows[0], implTitle(r, impl))

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jupygo/jupygo/yjs"
 )
 
@@ -91,9 +92,10 @@ func TestGoWorker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.MS) != 1 || len(res.CPUMS) != 1 || len(res.EncodeMS) != 2 || len(res.EncodeCPUMS) != 2 {
-			t.Errorf("sample counts: %d, %d, %d, %d; want 1, 1, 2, 2",
-				len(res.MS), len(res.CPUMS), len(res.EncodeMS), len(res.EncodeCPUMS))
+		counts := []int{len(res.MS), len(res.CPUMS), len(res.EncodeFirstMS), len(res.EncodeFirstCPUMS),
+			len(res.EncodeMS), len(res.EncodeCPUMS)}
+		if diff := cmp.Diff([]int{1, 1, 1, 1, 2, 2}, counts); diff != "" {
+			t.Errorf("sample counts of replay, first encode and encode (-want +got):\n%s", diff)
 		}
 		if res.RetainedHeapBytes == nil || *res.RetainedHeapBytes <= 0 {
 			t.Errorf("retained heap = %v, want a positive count", res.RetainedHeapBytes)
@@ -110,8 +112,9 @@ func TestGoWorker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.MS) != 3 || len(res.CPUMS) != 3 {
-			t.Errorf("sample counts: %d, %d; want 3, 3", len(res.MS), len(res.CPUMS))
+		counts := []int{len(res.FirstMS), len(res.FirstCPUMS), len(res.MS), len(res.CPUMS)}
+		if diff := cmp.Diff([]int{1, 1, 3, 3}, counts); diff != "" {
+			t.Errorf("sample counts of the first decode and the others (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("updates", func(t *testing.T) {
