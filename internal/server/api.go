@@ -33,7 +33,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		return httpapi.Errorf(http.StatusNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))
 
-	mux.HandleFunc("GET /{$}", s.redirect("lab"))
+	mux.HandleFunc("GET /{$}", s.redirect(s.landingPath()))
 	mux.HandleFunc("GET /tree", s.redirect("lab/tree"))
 	mux.HandleFunc("GET /tree/{path...}", func(w http.ResponseWriter, r *http.Request) {
 		s.redirect("lab/tree/"+escapePath(r.PathValue("path")))(w, r)
@@ -92,7 +92,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{
-		"identity":    localIdentity(),
+		"identity":    requestIdentity(r.Context()),
 		"permissions": perms,
 	})
 }
@@ -200,7 +200,7 @@ func (s *Server) handleNbconvert(w http.ResponseWriter, r *http.Request) error {
 // pageConfig returns the page-config keys that come from the server rather
 // than from the JupyterLab build.
 func (s *Server) pageConfig(r *http.Request) map[string]any {
-	return map[string]any{
+	config := map[string]any{
 		"token":              "",
 		"terminalsAvailable": false,
 		"serverRoot":         s.cfg.RootDir,
@@ -210,6 +210,10 @@ func (s *Server) pageConfig(r *http.Request) map[string]any {
 		"exposeAppInBrowser": true,
 		"disableRTC":         true,
 	}
+	for key, value := range s.hubPageConfig(r) {
+		config[key] = value
+	}
+	return config
 }
 
 // escapePath escapes each segment of a slash-separated path for a URL.

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
 // authMethod says how a request proved who it is. The checks that protect
@@ -25,6 +27,38 @@ const (
 	authCookie
 	authOpen // the server runs without a token
 )
+
+// identityProvider decides who sends each request, as jupyter_server's
+// IdentityProvider does. authenticator checks the server's token and its
+// login cookie; hubAuth checks JupyterHub OAuth tokens with the hub.
+type identityProvider interface {
+	// authenticate returns the credentials r carries, with method authNone
+	// when it carries none or invalid ones. It may set cookies on w, for
+	// example to start a cookie session from a token in a page URL. An error
+	// is an *httpapi.Error: the user is not allowed in, or the credentials
+	// cannot be checked now.
+	authenticate(w http.ResponseWriter, r *http.Request) (credentials, error)
+	// challenge answers a request that carries no valid credentials: a page
+	// request is sent to log in, any other request gets a 403.
+	challenge(w http.ResponseWriter, r *http.Request)
+	// checkXSRF reports whether r carries the XSRF token of a cookie session.
+	checkXSRF(r *http.Request, session string) bool
+	// xsrfToken returns the XSRF token of a cookie session.
+	xsrfToken(session string) string
+	// setXSRFCookie sets the _xsrf cookie that JupyterLab echoes.
+	setXSRFCookie(w http.ResponseWriter, value string)
+}
+
+// credentials are what authentication found on a request.
+type credentials struct {
+	method authMethod
+	// session is the id a cookie session's XSRF token is bound to.
+	session string
+	// user and token are the hub user and their token in single-user mode,
+	// nil and "" otherwise.
+	user  *hubUser
+	token string
+}
 
 // cookieMaxAge is how long a login cookie stays valid.
 const cookieMaxAge = 30 * 24 * time.Hour
@@ -78,23 +112,40 @@ func requestToken(r *http.Request) (token string, fromQuery bool) {
 }
 
 // authenticate returns how r is authenticated and, for cookie sessions, the
-// session id.
-func (a *authenticator) authenticate(r *http.Request) (authMethod, string) {
+// session id. A page request with the token in its URL starts a cookie
+// session: the first visit carries ?token=, and JupyterLab's own requests
+// carry no token.
+func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (credentials, error) {
 	if a.token == "" {
-		return authOpen, "open"
+		return credentials{method: authOpen, session: "open"}, nil
 	}
-	if t, _ := requestToken(r); t != "" {
-		if a.checkToken(t) {
-			return authToken, ""
+	if t, fromQuery := requestToken(r); t != "" {
+		if !a.checkToken(t) {
+			return credentials{}, nil
 		}
-		return authNone, ""
+		if fromQuery && isPageRequest(r) {
+			return credentials{method: authCookie, session: a.setLoginCookie(w)}, nil
+		}
+		return credentials{method: authToken}, nil
 	}
 	if c, err := r.Cookie(a.cookieName); err == nil {
 		if sid, ok := a.verifyCookie(c.Value, time.Now()); ok {
-			return authCookie, sid
+			return credentials{method: authCookie, session: sid}, nil
 		}
 	}
-	return authNone, ""
+	return credentials{}, nil
+}
+
+// challenge redirects a page request, other than one for /files/, to the
+// login page and answers any other request with a 403.
+func (a *authenticator) challenge(w http.ResponseWriter, r *http.Request) {
+	base := a.cookiePath
+	if isPageRequest(r) && !strings.HasPrefix(r.URL.Path, "/files/") {
+		next := base + strings.TrimPrefix(r.URL.Path, "/")
+		http.Redirect(w, r, base+"login?next="+queryEscape(next), http.StatusFound)
+		return
+	}
+	_ = httpapi.WriteJSON(w, http.StatusForbidden, map[string]any{"message": "Forbidden", "reason": nil})
 }
 
 func (a *authenticator) sign(parts ...string) []byte {

@@ -9,8 +9,24 @@ import (
 
 type identityKey struct{}
 
-func withIdentity(ctx context.Context, m authMethod) context.Context {
-	return context.WithValue(ctx, identityKey{}, m)
+func withIdentity(ctx context.Context, cred credentials) context.Context {
+	return context.WithValue(ctx, identityKey{}, cred)
+}
+
+// requestCredentials returns the credentials that authenticated the request
+// of ctx; the zero value when there were none.
+func requestCredentials(ctx context.Context) credentials {
+	cred, _ := ctx.Value(identityKey{}).(credentials)
+	return cred
+}
+
+// requestIdentity returns who sends the request of ctx: the hub user in
+// single-user mode, the person running the server otherwise.
+func requestIdentity(ctx context.Context) identity {
+	if cred := requestCredentials(ctx); cred.user != nil {
+		return cred.user.identity()
+	}
+	return localIdentity()
 }
 
 // identity is the user model of /api/me, as JupyterLab 4 reads it.

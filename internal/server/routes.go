@@ -18,13 +18,17 @@ func (s *Server) routes() http.Handler {
 	s.lab.Register(mux)
 	s.registerAPI(mux)
 	s.registerSessions(mux)
-	s.registerLogin(mux)
+	if s.hub != nil {
+		s.registerHub(mux)
+	} else {
+		s.registerLogin(mux)
+	}
 
 	var h http.Handler = s.guard(mux)
 	if s.cfg.BaseURL != "/" {
 		h = http.StripPrefix(strings.TrimSuffix(s.cfg.BaseURL, "/"), h)
 	}
-	return s.logRequests(s.baseURL(h))
+	return s.hubHeaders(s.logRequests(s.baseURL(h)))
 }
 
 // publicPath reports whether a path (below the base URL) is served without
@@ -36,6 +40,12 @@ func publicPath(p string) bool {
 		return true
 	}
 	return strings.HasPrefix(p, "/static/")
+}
+
+// isAuthPage reports whether p is a page of the login process, which is
+// reached without credentials.
+func (s *Server) isAuthPage(p string) bool {
+	return p == "/login" || p == "/logout" || (s.hub != nil && p == "/oauth_callback")
 }
 
 // baseURL answers requests outside the base URL: the base without its
@@ -66,36 +76,32 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				"host %q is not allowed: the server listens on a loopback address", r.Host))
 			return
 		}
-		if p := r.URL.Path; p == "/login" || p == "/logout" {
-			next.ServeHTTP(w, r) // the login form carries its own XSRF check
+		if s.isAuthPage(r.URL.Path) {
+			next.ServeHTTP(w, r) // these pages check their own requests
 			return
 		}
-		method, sid := s.auth.authenticate(r)
-		if method == authNone {
-			if publicPath(r.URL.Path) {
+		cred, err := s.idp.authenticate(w, r)
+		if err != nil || cred.method == authNone {
+			switch {
+			case publicPath(r.URL.Path):
 				next.ServeHTTP(w, r)
-				return
+			case err != nil:
+				s.writeError(w, r, err)
+			default:
+				s.idp.challenge(w, r)
 			}
-			s.unauthenticated(w, r)
 			return
 		}
+		method, sid := cred.method, cred.session
 		if err := s.checkBrowserRequest(r, method, sid); err != nil {
 			s.writeError(w, r, err)
 			return
-		}
-		if method == authToken && isPageRequest(r) {
-			// The first visit carries ?token=; from then on the browser uses a
-			// cookie session, as JupyterLab's own requests carry no token.
-			if _, fromQuery := requestToken(r); fromQuery {
-				sid = s.auth.setLoginCookie(w)
-				method = authCookie
-			}
 		}
 		if method == authCookie || method == authOpen {
 			s.ensureXSRFCookie(w, r, sid)
 		}
 		s.touch()
-		next.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), method)))
+		next.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), cred)))
 	})
 }
 
@@ -116,13 +122,13 @@ func (s *Server) checkBrowserRequest(r *http.Request, method authMethod, sid str
 		if method == authOpen && !fromBrowser(r) {
 			return nil
 		}
-		if !s.auth.checkXSRF(r, sid) {
+		if !s.idp.checkXSRF(r, sid) {
 			return httpapi.Errorf(http.StatusForbidden,
 				"'_xsrf' argument missing or invalid: send the _xsrf cookie's value in the X-XSRFToken header")
 		}
 		return nil
 	}
-	if strings.HasPrefix(r.URL.Path, "/files/") && !sameOrigin(r) && !s.auth.checkXSRF(r, sid) {
+	if strings.HasPrefix(r.URL.Path, "/files/") && !sameOrigin(r) && !s.idp.checkXSRF(r, sid) {
 		return httpapi.Errorf(http.StatusForbidden,
 			"cross-site request for a file is not allowed: open it from JupyterLab or pass _xsrf")
 	}
@@ -146,28 +152,19 @@ func isPageRequest(r *http.Request) bool {
 // ensureXSRFCookie sets the _xsrf cookie when the browser lacks the current
 // one.
 func (s *Server) ensureXSRFCookie(w http.ResponseWriter, r *http.Request, sid string) {
-	want := s.auth.xsrfToken(sid)
+	want := s.idp.xsrfToken(sid)
 	if c, err := r.Cookie("_xsrf"); err == nil && c.Value == want {
 		return
 	}
-	s.auth.setXSRFCookie(w, want)
-}
-
-// unauthenticated answers a request without valid credentials: pages
-// redirect to the login page, everything else gets a 403.
-func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
-	if isPageRequest(r) && !strings.HasPrefix(r.URL.Path, "/files/") {
-		next := s.cfg.BaseURL + strings.TrimPrefix(r.URL.Path, "/")
-		http.Redirect(w, r, s.cfg.BaseURL+"login?next="+queryEscape(next), http.StatusFound)
-		return
-	}
-	s.writeError(w, r, httpapi.Errorf(http.StatusForbidden, "Forbidden"))
+	s.idp.setXSRFCookie(w, want)
 }
 
 // allowedHost rejects requests whose Host header names another machine when
 // the server listens only on loopback, which stops DNS rebinding attacks.
+// In single-user mode the hub's proxy forwards the public Host, and every
+// request needs a hub token, so any host is allowed.
 func (s *Server) allowedHost(r *http.Request) bool {
-	if !isLoopbackIP(s.cfg.IP) {
+	if s.hub != nil || !isLoopbackIP(s.cfg.IP) {
 		return true
 	}
 	return isLoopbackHost(r.Host)

@@ -63,6 +63,11 @@ type Config struct {
 	// Version is reported by /api.
 	Version string
 	Log     *slog.Logger
+	// Hub turns on single-user mode: the server runs for a JupyterHub user,
+	// takes IP, Port and BaseURL from the hub's settings, tries no other
+	// port, has no token of its own and authenticates through the hub. nil
+	// runs a standalone server.
+	Hub *HubConfig
 }
 
 // Server is a running single-user server. Create it with New, start it with
@@ -78,6 +83,11 @@ type Server struct {
 	handler  http.Handler
 	started  time.Time
 	reqSeq   atomic.Uint64
+
+	// idp authenticates requests: auth, or hub in single-user mode, where
+	// auth holds no token and only fills the server info file.
+	idp identityProvider
+	hub *hubAuth
 
 	mu           sync.Mutex
 	lastActivity time.Time
@@ -101,6 +111,11 @@ func New(cfg Config) (*Server, error) {
 		token = ""
 	}
 	s.auth = newAuthenticator(token, secret, cookieName(cfg.IP, cfg.Port), cfg.BaseURL)
+	s.idp = s.auth
+	if cfg.Hub != nil {
+		s.hub = newHubAuth(cfg.Hub, secret, cfg.Log.With("component", "hubauth"))
+		s.idp = s.hub
+	}
 
 	s.contents, err = contents.New(cfg.RootDir, contents.Options{
 		Log:                      cfg.Log.With("component", "contents"),
@@ -139,6 +154,9 @@ func New(cfg Config) (*Server, error) {
 func (c *Config) fillDefaults() error {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Hub != nil {
+		c.applyHub()
 	}
 	if c.IP == "" {
 		c.IP = "127.0.0.1"
@@ -237,8 +255,17 @@ func (s *Server) setPort(port int) {
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down: it stops
-// accepting, closes WebSockets, and ends every kernel.
+// accepting, closes WebSockets, and ends every kernel. In single-user mode
+// it first checks that the hub answers, returning an error if it does not,
+// and reports activity to the hub while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stopHub, err := s.startHub(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopHub()
+
 	connCtx, cancelConns := context.WithCancel(context.Background())
 	defer cancelConns()
 	hs := &http.Server{
