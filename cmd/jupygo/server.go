@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -61,6 +62,9 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(out, "Usage: jupygo server [flags]")
 		fmt.Fprintln(out, "\nRuns a Jupyter server with JupyterLab, serving the root folder.")
 		fmt.Fprintln(out, "It prints the URL to open, with a token for the first visit.")
+		fmt.Fprintln(out, "Started by JupyterHub (JUPYTERHUB_* variables set), it runs as that hub's")
+		fmt.Fprintln(out, "single-user server: address and base URL come from the hub, --ip, --port,")
+		fmt.Fprintln(out, "--base-url and --token are ignored, and people log in through the hub.")
 		fmt.Fprintln(out, "\nFlags:")
 		printFlags(out, fs)
 	}
@@ -79,6 +83,10 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := f.config(fs)
 	cfg.Log = log
+	if cfg.Hub, err = server.HubConfigFromEnv(os.Getenv); err != nil {
+		log.Error("cannot start as a JupyterHub single-user server", "err", err)
+		return 1
+	}
 	if err := serve(cfg, !f.noBrowser, stderr); err != nil {
 		log.Error("server stopped", "err", err)
 		return 1
@@ -133,6 +141,12 @@ func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {
 	if cfg.Frontend == nil {
 		log.Warn("this binary carries no JupyterLab build: the REST API works, /lab says how to build it")
 	}
+	if cfg.Hub != nil {
+		// The hub sends people here after they log in; there is no URL to print.
+		log.Info("single-user server for JupyterHub", "user", cfg.Hub.User,
+			"server", cfg.Hub.ServerName, "hub_api", cfg.Hub.APIURL)
+		return runUntilSignal(ctx, srv, ln)
+	}
 	if srv.Token() == "" {
 		log.Warn("authentication is off: anyone who can reach the port can run code as this user")
 	}
@@ -146,7 +160,12 @@ func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {
 	if openBrowser {
 		openURL(log, urls[0])
 	}
-	err = srv.Serve(ctx, ln)
+	return runUntilSignal(ctx, srv, ln)
+}
+
+// runUntilSignal serves on ln until ctx, which a signal cancels, ends.
+func runUntilSignal(ctx context.Context, srv *server.Server, ln net.Listener) error {
+	err := srv.Serve(ctx, ln)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
