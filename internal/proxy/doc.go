@@ -28,15 +28,17 @@
 //
 // Proxy forwards with net/http/httputil.ReverseProxy. The forwarded path is
 // the target's path followed by the full request path (CHP's includePrefix
-// and prependPath defaults), in its escaped form as the client sent it, so
-// %2F, %23 and %20 reach the target unchanged; the query is forwarded byte
-// for byte. The client's Host header is kept. X-Forwarded-For, -Host,
+// and prependPath defaults). The path keeps the escaped form the client
+// sent, so %2F, %23 and %20 reach the target unchanged, and the query is
+// forwarded byte for byte. The client's Host header is kept. X-Forwarded-For, -Host,
 // -Proto and -Port are set, and the client's own X-Forwarded-*, Forwarded,
 // X-Real-Ip and X-Scheme headers are removed first. Options mirror CHP's
 // flags that change these rules.
 //
-// Responses are not buffered: every write from the upstream is flushed to
-// the client, so event streams arrive as they are sent. Upstream
+// Responses are streamed: event streams and bodies of unknown length are
+// flushed to the client after every write from the upstream, so events
+// arrive as they are sent, and bodies of known length wait at most 10 ms in
+// the write buffer. Upstream
 // connections are kept alive and reused. Dialing and, optionally, the wait
 // for response headers have timeouts; bodies and upgraded connections have
 // none.

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// fakeClock is a TableOptions.Now that moves only when told to.
+// fakeClock is a clock for TableOptions.Now that moves only on Advance.
 type fakeClock struct {
 	nanos atomic.Int64
 }

@@ -25,8 +25,12 @@ var (
 	ErrClosed = errors.New("proxy is closed")
 )
 
-// HealthPath is the path that Options.HealthCheck answers, as
-// configurable-http-proxy does.
+// flushInterval is the longest a body of known length waits in the
+// proxy's write buffer.
+const flushInterval = 10 * time.Millisecond
+
+// HealthPath is the health check path of configurable-http-proxy, served
+// when Options.HealthCheck is set.
 const HealthPath = "/_chp_healthz"
 
 // Options configures a Proxy. The zero value forwards as
@@ -65,8 +69,8 @@ type Options struct {
 	ChangeOrigin bool
 	// Headers are set on every forwarded request (--custom-headers).
 	Headers http.Header
-	// HealthCheck answers GET HealthPath with 200 {"status": "OK"} instead
-	// of routing it.
+	// HealthCheck serves requests for HealthPath with 200
+	// {"status": "OK"} instead of routing them.
 	HealthCheck bool
 
 	// Transport sends requests upstream. Nil means a transport built from
@@ -141,9 +145,14 @@ func New(table *Table, opts Options) *Proxy {
 		p.transport = newTransport(&p.opts)
 	}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:        p.rewrite,
-		Transport:      p.transport,
-		FlushInterval:  -1,
+		Rewrite:   p.rewrite,
+		Transport: p.transport,
+		// ReverseProxy flushes event streams and bodies of unknown length
+		// after every write. Bodies of known length are flushed at most
+		// flushInterval after data arrives: a negative interval would also
+		// flush headers apart from a short body, costing a write and a
+		// goroutine per response.
+		FlushInterval:  flushInterval,
 		BufferPool:     &bufferPool{},
 		ErrorLog:       log.New(slogWriter{p.log}, "", 0),
 		ErrorHandler:   p.handleError,
@@ -152,8 +161,8 @@ func New(table *Table, opts Options) *Proxy {
 	return p
 }
 
-// requestState is what the proxy knows about one request while the
-// ReverseProxy serves it. Only the goroutine serving the request uses it.
+// requestState is the proxy's state of one request while the ReverseProxy
+// serves it. Only the goroutine serving the request uses it.
 type requestState struct {
 	route    *route
 	in       *http.Request
@@ -220,7 +229,8 @@ func (p *Proxy) serveUpgrade(w http.ResponseWriter, r *http.Request, st *request
 
 // finish counts a completed response below 300 as activity, as
 // configurable-http-proxy does. ReverseProxy panics with
-// http.ErrAbortHandler when a body copy fails, so finish never sees those.
+// http.ErrAbortHandler when a body copy fails, so such responses never
+// reach finish.
 func (p *Proxy) finish(st *requestState) {
 	if !st.failed && st.status > 0 && st.status < 300 {
 		st.route.activity.touch(p.table.nowNanos())
@@ -235,8 +245,8 @@ func (p *Proxy) serveNotFound(w http.ResponseWriter, r *http.Request) {
 	p.fail(w, r, http.StatusNotFound, ErrNoRoute)
 }
 
-// fail answers r through the ErrorHandler, closing the client connection
-// afterwards when r asked to switch protocols.
+// fail responds to r through the ErrorHandler, closing the client
+// connection afterwards when r requested a protocol switch.
 func (p *Proxy) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
 	if isUpgrade(r.Header) {
 		w.Header().Set("Connection", "close")
@@ -463,7 +473,7 @@ func (p *Proxy) Close() error {
 	return nil
 }
 
-// isUpgrade reports whether h asks to switch protocols: an Upgrade header
+// isUpgrade reports whether h requests a protocol switch: an Upgrade header
 // and the "upgrade" token in Connection.
 func isUpgrade(h http.Header) bool {
 	if h.Get("Upgrade") == "" {

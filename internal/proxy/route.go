@@ -22,8 +22,8 @@ type Route struct {
 	LastActivity time.Time
 }
 
-// activityTimeLayout is how configurable-http-proxy writes last_activity:
-// JavaScript's Date.toISOString, milliseconds and "Z".
+// activityTimeLayout is the layout of configurable-http-proxy's
+// last_activity: JavaScript's Date.toISOString, milliseconds and "Z".
 const activityTimeLayout = "2006-01-02T15:04:05.000Z"
 
 // MarshalJSON encodes r as configurable-http-proxy's REST API does: the

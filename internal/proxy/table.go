@@ -70,8 +70,8 @@ func NewTable(opts TableOptions) *Table {
 func (t *Table) HostRouting() bool { return t.hostRouting }
 
 // Add stores a route for spec, replacing any route of the same clean spec,
-// and sets its last activity to now. data is deep-copied; its "target" and
-// "last_activity" keys are ignored. With host routing, the spec's first
+// and sets its last activity to now. data is deep-copied, and its "target"
+// and "last_activity" keys are ignored. With host routing, the spec's first
 // segment is stored as data["host"] unless spec is "/", as
 // configurable-http-proxy does. The error wraps ErrInvalidTarget when target
 // is not an absolute http or https URL with a host.
