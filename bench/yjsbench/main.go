@@ -63,11 +63,11 @@ func run(args []string) error {
 		"node script that measures yjs and ywasm; its folder must contain node_modules")
 	fs.StringVar(&impls, "impls", strings.Join(implNames, ","),
 		"comma-separated implementations to measure: go, yjs, ywasm")
-	fs.IntVar(&cfg.Runs, "runs", 5, "processes per implementation and phase")
+	fs.IntVar(&cfg.Runs, "runs", 5, "rounds, each one process per implementation and phase")
 	fs.IntVar(&cfg.YwasmReplayRuns, "ywasm-replay-runs", 2,
-		"replay processes for ywasm, whose replay takes 15 to 30 s")
+		"rounds in which ywasm replays; each replay of automerge-paper takes about 14 s of CPU time")
 	fs.IntVar(&cfg.Reps, "reps", 5,
-		"timed encodes per replay process and timed decodes per decode process, each after one untimed")
+		"encodes per replay process and decodes per decode process after the first, which is reported apart")
 	fs.Uint64Var(&cfg.ClientID, "client-id", 2147495993, "client id of the replaying document")
 	fs.StringVar(&cfg.Root, "root", "t", "name of the root text")
 	fs.StringVar(&outDir, "out", "bench/results", "folder for the JSON results")
@@ -75,7 +75,9 @@ func run(args []string) error {
 	fs.StringVar(&report, "report", "", "print the report of a saved results `file` and exit")
 	fs.StringVar(&worker, "worker", "", "internal: measure Go for one `task` and print JSON")
 	fs.StringVar(&workDir, "dir", "", "internal: the work folder of a -worker")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 
