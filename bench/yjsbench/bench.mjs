@@ -5,10 +5,11 @@
 // Usage: node --expose-gc bench.mjs TASK IMPL DIR REPS
 //
 //   TASK  versions, prepare, replay, decode or updates
-//   IMPL  yjs or ywasm (prepare always uses yjs)
+//   IMPL  yjs or ywasm (prepare and versions always use yjs)
 //   DIR   the work folder: yjsbench writes edits.json into it, and prepare
 //         writes state.bin and updates.bin
-//   REPS  timed repetitions of encode (in replay) and of decode
+//   REPS  encodes (in replay) and decodes after the first, which is
+//         reported apart
 //
 // edits.json is {"clientID", "root", "endContent", "edits": [[pos, del,
 // ins], ...]} with positions already in UTF-16 code units. updates.bin is
