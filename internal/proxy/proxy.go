@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,7 +52,8 @@ type Options struct {
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err error)
 
 	// StripPrefix removes the route's path prefix from the forwarded path
-	// (configurable-http-proxy's --no-include-prefix).
+	// (configurable-http-proxy's --no-include-prefix). A request for the
+	// prefix itself goes to the target's path alone.
 	StripPrefix bool
 	// IgnoreTargetPath forwards the request path alone, without the path
 	// of the target URL in front (--no-prepend-path).
@@ -261,20 +263,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In)
 	rt, out := st.route, pr.Out
 
-	if p.opts.StripPrefix {
-		out.URL.Path = cutSegments(pr.In.URL.Path, rt.prefixDepth, false)
-		if pr.In.URL.RawPath != "" {
-			out.URL.RawPath = cutSegments(pr.In.URL.RawPath, rt.prefixDepth, true)
-		}
-	}
-	if p.opts.IgnoreTargetPath {
-		out.URL.Scheme, out.URL.Host = rt.target.Scheme, rt.target.Host
-	} else {
-		pr.SetURL(rt.target)
-	}
-	// ReverseProxy re-encodes queries it cannot parse; configurable-http-proxy
-	// forwards them unchanged, and so does this proxy.
-	out.URL.RawQuery = joinQuery(rt.target.RawQuery, pr.In.URL.RawQuery)
+	p.setURL(pr, rt)
 	if p.opts.ChangeOrigin {
 		out.Host = ""
 	} else {
@@ -287,6 +276,50 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	if out.Body != nil {
 		out.Body = &activityBody{ReadCloser: out.Body, activity: rt.activity, table: p.table}
+	}
+}
+
+// setURL points the upstream request at the route's target, with the path
+// and query built as configurable-http-proxy builds them.
+func (p *Proxy) setURL(pr *httputil.ProxyRequest, rt *route) {
+	out := pr.Out.URL
+	targetOnly := false
+	if p.opts.StripPrefix {
+		out.Path = cutSegments(pr.In.URL.Path, rt.prefixDepth, false)
+		out.RawPath = ""
+		if pr.In.URL.RawPath != "" {
+			out.RawPath = cutSegments(pr.In.URL.RawPath, rt.prefixDepth, true)
+		}
+		// A request for the prefix itself goes to the target's path alone.
+		targetOnly = out.Path == ""
+		addLeadingSlash(out)
+	}
+
+	switch {
+	case p.opts.IgnoreTargetPath:
+		out.Scheme, out.Host = rt.target.Scheme, rt.target.Host
+	case targetOnly:
+		out.Scheme, out.Host = rt.target.Scheme, rt.target.Host
+		out.Path, out.RawPath = rt.target.Path, rt.target.RawPath
+		addLeadingSlash(out)
+	default:
+		pr.SetURL(rt.target)
+	}
+	// ReverseProxy re-encodes queries it cannot parse; configurable-http-proxy
+	// forwards them unchanged, and so does this proxy.
+	out.RawQuery = joinQuery(rt.target.RawQuery, pr.In.URL.RawQuery)
+}
+
+// addLeadingSlash makes u's path start with a slash, in both its decoded
+// and its escaped form.
+func addLeadingSlash(u *url.URL) {
+	if u.RawPath != "" && !strings.HasPrefix(u.RawPath, "/") {
+		u.RawPath = "/" + u.RawPath
+		u.Path = "/" + u.Path
+		return
+	}
+	if !strings.HasPrefix(u.Path, "/") {
+		u.Path = "/" + u.Path
 	}
 }
 
@@ -330,17 +363,29 @@ func (p *Proxy) setForwarded(pr *httputil.ProxyRequest) {
 }
 
 // deleteForwarded removes the headers a client could use to claim another
-// address or scheme: every X-Forwarded-* header, and X-Real-Ip and X-Scheme,
-// which Tornado trusts in xheaders mode, as JupyterHub runs it.
+// address or scheme: Forwarded, every X-Forwarded-* header, and X-Real-Ip
+// and X-Scheme, which Tornado trusts in xheaders mode, as JupyterHub runs
+// it. Spellings with "_" for "-" go too, because CGI and WSGI servers map
+// both to the same variable.
 func deleteForwarded(h http.Header) {
 	for k := range h {
-		if strings.HasPrefix(k, "X-Forwarded-") {
+		if isForwardingHeader(k) {
 			delete(h, k)
 		}
 	}
-	delete(h, "Forwarded")
-	delete(h, "X-Real-Ip")
-	delete(h, "X-Scheme")
+}
+
+func isForwardingHeader(key string) bool {
+	if strings.IndexByte(key, '_') >= 0 {
+		key = strings.ReplaceAll(key, "_", "-")
+	}
+	const prefix = "X-Forwarded-"
+	if len(key) > len(prefix) && strings.EqualFold(key[:len(prefix)], prefix) {
+		return true
+	}
+	return strings.EqualFold(key, "Forwarded") ||
+		strings.EqualFold(key, "X-Real-Ip") ||
+		strings.EqualFold(key, "X-Scheme")
 }
 
 // forwardedPort returns the port the client connected to: the port of the

@@ -84,6 +84,13 @@ func TestProxyPath(t *testing.T) {
 		{"strip prefix whole", Options{StripPrefix: true}, "/user/alice", "", "/user/alice", "/"},
 		{"strip prefix escaped", Options{StripPrefix: true}, "/user/alice", "", "/user/alice/a%2Fb", "/a%2Fb"},
 		{"strip prefix with target", Options{StripPrefix: true}, "/svc", "/base", "/svc/x", "/base/x"},
+		{"strip prefix whole with target", Options{StripPrefix: true}, "/svc", "/base", "/svc?q=1", "/base?q=1"},
+		{"strip prefix root route", Options{StripPrefix: true}, "/", "", "/x/y", "/x/y"},
+		{
+			"strip prefix at escaped slash",
+			Options{StripPrefix: true, IgnoreTargetPath: true},
+			"/user/alice", "/base", "/user/alice%2Flab", "/%2Flab",
+		},
 		{"ignore target path", Options{IgnoreTargetPath: true}, "/svc", "/base", "/svc/x", "/svc/x"},
 	}
 	for _, tt := range tests {
@@ -114,10 +121,12 @@ func TestProxyHeaders(t *testing.T) {
 		"X-Real-Ip":          "203.0.113.9",
 		"X-Scheme":           "https",
 		"Forwarded":          "for=203.0.113.9;proto=https",
+		"X_Forwarded_For":    "203.0.113.9",
 	}
 	forwardedKeys := []string{
 		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port",
 		"X-Forwarded-Prefix", "X-Real-Ip", "X-Scheme", "Forwarded", "X-Custom",
+		"X_forwarded_for",
 	}
 
 	tests := []struct {
@@ -150,6 +159,7 @@ func TestProxyHeaders(t *testing.T) {
 				"X-Forwarded-For": "203.0.113.9, 127.0.0.1", "X-Forwarded-Proto": "https",
 				"X-Forwarded-Host": "evil.example.com", "X-Forwarded-Port": "443",
 				"X-Forwarded-Prefix": "/evil", "X-Real-Ip": "203.0.113.9", "X-Scheme": "https",
+				"X_forwarded_for": "203.0.113.9",
 			},
 		},
 		{
