@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// activityReporter tells the hub when the server was last used, which is
-// what idle cullers go by. It reports once at start and then every
+// activityReporter reports to the hub when the server was last used, the
+// time idle cullers read. It reports once at start and then every
 // interval, give or take 10 %, when there was activity since the last
 // report.
 type activityReporter struct {
@@ -100,7 +100,7 @@ func (s *Server) lastActivityTime() time.Time {
 }
 
 // startHub runs the start of single-user mode: it checks that the hub
-// answers, which fails after a few attempts, and then starts the activity
+// replies, failing after a few attempts, and then starts the activity
 // reports. The returned function stops them and waits for them to end.
 // Outside single-user mode it does nothing.
 func (s *Server) startHub(ctx context.Context) (stop func(), err error) {

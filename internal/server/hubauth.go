@@ -15,20 +15,21 @@ import (
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
-// hubTokenCacheAge is how long the hub's answer about a token is reused,
+// hubTokenCacheAge is how long the hub's reply about a token is reused,
 // the default cache_max_age of JupyterHub's HubAuth. A token the hub revokes
-// keeps working here for at most this long, unless the browser's
-// jupyterhub-session-id cookie changes, which happens at hub logout.
+// keeps working here for at most this long. A hub logout ends sooner,
+// because it changes the browser's jupyterhub-session-id cookie, which is
+// part of the cache key.
 const hubTokenCacheAge = 300 * time.Second
 
-// hubTokenCacheSize bounds the number of cached token answers.
+// hubTokenCacheSize is the maximum number of cached token replies.
 const hubTokenCacheSize = 4096
 
 // hubAuth is the identity provider of single-user mode. A request
 // authenticates with a hub token: in the Authorization header, in ?token=
 // (on WebSocket upgrades, or everywhere with AllowTokenInURL), or in the
-// OAuth cookie that the OAuth flow with the hub sets. The hub says whose
-// token it is, and the user is let in when their scopes cover one of the
+// OAuth cookie that the OAuth flow with the hub sets. The hub identifies
+// the token's owner, who is let in when their scopes cover one of the
 // access scopes. It is safe for concurrent use.
 type hubAuth struct {
 	cfg    *HubConfig
@@ -119,8 +120,8 @@ func (a *hubAuth) requestToken(r *http.Request) (token string, fromURL bool) {
 	return token, fromURL
 }
 
-// userFor returns the hub's answer about token, from the cache when it is
-// fresh: the user, or nil when the hub rejects the token.
+// userFor returns the owner of token, or nil when the hub rejects the
+// token. A fresh cached reply is reused.
 func (a *hubAuth) userFor(r *http.Request, token string) (*hubUser, error) {
 	user, err := a.cache.lookup(r.Context(), a.cacheKey(r, token), a.now(),
 		func(ctx context.Context) (*hubUser, error) {
@@ -226,10 +227,10 @@ func (u *hubUser) identity() identity {
 	}
 }
 
-// hubPageConfig returns the page config keys of single-user mode, which
-// JupyterLab's hub extension reads for its Hub menu: the hub's prefix and
-// host, the user, the server's name, and the user's token, which JupyterLab
-// then sends in the Authorization header of its API requests.
+// hubPageConfig returns the page config keys of single-user mode: the hub's
+// prefix and host, the user and the server's name, which JupyterLab's hub
+// extension reads for its Hub menu. The key token is the user's hub token,
+// which JupyterLab sends in the Authorization header of its API requests.
 func (s *Server) hubPageConfig(r *http.Request) map[string]any {
 	if s.hub == nil {
 		return nil

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// tokenCache keeps the hub's answers about tokens for maxAge, at most limit
+// tokenCache keeps the hub's replies about tokens for maxAge, at most limit
 // of them. Concurrent lookups of one key share a single call to the hub,
 // which matters when JupyterLab opens and sends a burst of requests with a
 // new token. It is safe for concurrent use.
@@ -19,7 +19,7 @@ type tokenCache struct {
 	pending map[string]*tokenLookup
 }
 
-// tokenCacheEntry is one answer: the user, or nil for a rejected token.
+// tokenCacheEntry is one reply: the user, or nil for a rejected token.
 type tokenCacheEntry struct {
 	user *hubUser
 	at   time.Time
@@ -42,9 +42,9 @@ func newTokenCache(maxAge time.Duration, limit int) *tokenCache {
 	}
 }
 
-// lookup returns the cached answer for key if it is younger than maxAge at
+// lookup returns the cached reply for key if it is younger than maxAge at
 // now, and otherwise calls fetch, once for all concurrent callers of key.
-// Answers are cached, rejections (a nil user) included; errors are not.
+// Replies are cached, rejections (a nil user) included, but errors are not.
 // fetch runs without ctx's cancellation, so that one caller giving up does
 // not fail the others; a caller whose ctx ends stops waiting.
 func (c *tokenCache) lookup(ctx context.Context, key string, now time.Time,
@@ -72,7 +72,7 @@ func (c *tokenCache) lookup(ctx context.Context, key string, now time.Time,
 	}
 }
 
-// run calls fetch for the first caller of key and records the answer.
+// run calls fetch for the first caller of key and records the reply.
 func (c *tokenCache) run(ctx context.Context, key string, now time.Time, call *tokenLookup,
 	fetch func(context.Context) (*hubUser, error)) {
 	call.user, call.err = fetch(ctx)
@@ -104,7 +104,7 @@ func (c *tokenCache) storeLocked(key string, e tokenCacheEntry, now time.Time) {
 	c.entries[key] = e
 }
 
-// forget drops the answer for key.
+// forget drops the reply for key.
 func (c *tokenCache) forget(key string) {
 	c.mu.Lock()
 	delete(c.entries, key)

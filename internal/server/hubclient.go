@@ -23,7 +23,7 @@ type hubUser struct {
 	Scopes []string `json:"scopes"`
 }
 
-// errHubRejected marks a 4xx answer of the hub to a request it considers
+// errHubRejected marks a 4xx reply of the hub to a request it considers
 // invalid, such as an expired OAuth code.
 var errHubRejected = errors.New("rejected by the hub")
 
@@ -57,7 +57,7 @@ func newHubClient(cfg *HubConfig, log *slog.Logger) *hubClient {
 	}
 }
 
-// check GETs the API URL until the hub answers with a success status, up to
+// check GETs the API URL until the hub replies with a success status, up to
 // checkAttempts times, and returns the hub's version: its
 // X-JupyterHub-Version header, or the version field of the body.
 func (c *hubClient) check(ctx context.Context) (string, error) {
@@ -104,8 +104,8 @@ func (c *hubClient) getVersion(ctx context.Context) (string, error) {
 	return body.Version, nil
 }
 
-// userForToken asks the hub whose token this is. It returns nil and no error
-// when the hub does not accept the token.
+// userForToken requests the owner of token from the hub. It returns nil and
+// no error when the hub does not accept the token.
 func (c *hubClient) userForToken(ctx context.Context, token string) (*hubUser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.APIURL+"/user", nil)
 	if err != nil {
@@ -182,8 +182,8 @@ func (c *hubClient) postActivity(ctx context.Context, last time.Time) error {
 }
 
 // do sends req and decodes a successful JSON reply into v when v is not
-// nil. A status of 400 or more is an error that wraps errHubRejected for
-// 4xx; the response is returned with it so that callers can branch on the
+// nil. A status of 400 or more is an error, which wraps errHubRejected for
+// 4xx. The response comes with the error, so callers can branch on the
 // status.
 func (c *hubClient) do(req *http.Request, v any) (*http.Response, error) {
 	resp, err := c.http.Do(req)

@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// The OAuth cookie holds the user's hub token, and each OAuth state cookie
-// the state of one login in progress. Both are signed with the hub
-// identity provider's key, so another site cannot plant one (through a
-// sibling subdomain, say); the format is local to this server.
+// The OAuth cookie contains the user's hub token, and each OAuth state
+// cookie the state of one login in progress. Both are signed with the hub
+// identity provider's key, so another site cannot plant one, for example
+// through a sibling subdomain. The format is local to this server.
 
 // oauthStateMaxAge is how long a login may take from the redirect to the
 // hub until the callback, as in JupyterHub.
@@ -26,7 +26,7 @@ const oauthStateMaxAge = 10 * time.Minute
 const maxStateCookies = 10
 
 // tokenCookieName returns the OAuth cookie's name: the client id, with the
-// __Host- prefix when the hub asks for it.
+// __Host- prefix when JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED is set.
 func (a *hubAuth) tokenCookieName() string {
 	if a.cfg.CookieHostPrefix {
 		return "__Host-" + a.cfg.ClientID
@@ -152,8 +152,8 @@ func (a *hubAuth) cookieToken(r *http.Request) (string, bool) {
 	return token, true
 }
 
-// oauthState is what a state cookie holds: the state sent to the hub, the
-// URL to return to, and when the login started.
+// oauthState is the content of a state cookie: the state sent to the hub,
+// the URL to return to, and the time the login started.
 type oauthState struct {
 	State  string `json:"state"`
 	Next   string `json:"next"`
@@ -185,15 +185,15 @@ func (a *hubAuth) startLogin(w http.ResponseWriter, r *http.Request, next string
 // already in progress.
 func (a *hubAuth) freeStateCookieName(r *http.Request) string {
 	base := a.stateCookieName()
-	taken := 0
-	plainTaken := false
+	inUse := 0
+	plainInUse := false
 	for _, c := range r.Cookies() {
 		if a.isStateCookie(c.Name) {
-			taken++
-			plainTaken = plainTaken || c.Name == base
+			inUse++
+			plainInUse = plainInUse || c.Name == base
 		}
 	}
-	if !plainTaken || taken >= maxStateCookies {
+	if !plainInUse || inUse >= maxStateCookies {
 		return base
 	}
 	var raw [6]byte

@@ -67,7 +67,7 @@ type HubConfig struct {
 	// (JUPYTERHUB_PUBLIC_URL, hub 5.0 and later); an https URL makes the
 	// cookies Secure.
 	PublicURL string
-	// DefaultURL is where the server's root redirects
+	// DefaultURL is the redirect target of the server's root
 	// (JUPYTERHUB_DEFAULT_URL, relative to ServicePrefix), default /lab.
 	DefaultURL string
 	// RootDir is the folder to serve (JUPYTERHUB_ROOT_DIR), "" for the
@@ -76,7 +76,7 @@ type HubConfig struct {
 	// AllowTokenInURL accepts ?token= on requests other than WebSocket
 	// upgrades and keeps such a token in the OAuth cookie
 	// (JUPYTERHUB_ALLOW_TOKEN_IN_URL, default off as in JupyterHub 5). A
-	// link with a token logs whoever opens it in as the token's owner.
+	// link with a token logs anyone who opens it in as the token's owner.
 	AllowTokenInURL bool
 	// AllowWebSocketCookieAuth accepts the OAuth cookie on WebSocket
 	// upgrades (JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH, default on).

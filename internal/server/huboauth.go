@@ -17,10 +17,10 @@ func (s *Server) registerHub(mux *http.ServeMux) {
 	mux.HandleFunc("GET /logout", s.handleHubLogout)
 }
 
-// handleOAuthCallback finishes a login: it checks the state against the
-// state cookie, exchanges the code for a token at the hub, checks the
-// user's access, stores the token in the OAuth cookie and returns to the
-// page the login started from.
+// handleOAuthCallback finishes a login. It checks the state against the
+// state cookie, exchanges the code for a token at the hub and checks the
+// user's access. Then it stores the token in the OAuth cookie and redirects
+// to the page the login started from.
 func (s *Server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	a := s.hub
 	q := r.URL.Query()
@@ -78,9 +78,8 @@ func (s *Server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, s.safeNext(next), http.StatusFound)
 }
 
-// oauthFailed answers a callback whose code exchange failed: a code the hub
-// rejects (expired or used) is the browser's problem, anything else the
-// hub's.
+// oauthFailed writes the page of a callback whose code exchange failed: a
+// 400 when the hub rejects the code (expired or used), else a 502.
 func (s *Server) oauthFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, errHubRejected) {
 		s.log.Info("hub rejected the OAuth code", "remote", r.RemoteAddr, "err", err)
@@ -102,8 +101,8 @@ func (s *Server) handleHubLogin(w http.ResponseWriter, r *http.Request) {
 	s.hub.startLogin(w, r, s.safeNext(next))
 }
 
-// handleHubLogout forgets the browser's token and sends the browser on to
-// the hub's logout page, which ends the hub session.
+// handleHubLogout clears the OAuth cookie and its cached reply, then
+// redirects to the hub's logout page, which ends the hub session.
 func (s *Server) handleHubLogout(w http.ResponseWriter, r *http.Request) {
 	a := s.hub
 	if token, ok := a.cookieToken(r); ok {
