@@ -2,6 +2,8 @@ package contents
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +72,20 @@ func BenchmarkNotebookSave(b *testing.B) {
 		_, err := m.Save("big.ipynb", SaveRequest{Type: "notebook", Format: "json", Content: model.Content})
 		if err != nil && !strings.Contains(err.Error(), "x") {
 			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNotebookGetHTTP(b *testing.B) {
+	m := benchManager(b)
+	mux := http.NewServeMux()
+	m.Register(mux)
+	b.ResetTimer()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/api/contents/big.ipynb?content=1", nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET = %d %s", rec.Code, rec.Body.String()[:200])
 		}
 	}
 }

@@ -3,6 +3,7 @@ package contents
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -132,7 +133,44 @@ func writeModel(w http.ResponseWriter, r *http.Request, status int, model *Model
 		w.Header().Set("Location", baseURL(r)+"api/contents/"+urlEscape(model.Path))
 	}
 	w.Header().Set("Last-Modified", model.LastModified.UTC().Format(http.TimeFormat))
+	if nb, ok := model.Content.(map[string]any); ok {
+		return writeNotebookModel(w, status, model, nb)
+	}
 	return httpapi.WriteJSON(w, status, model)
+}
+
+// writeNotebookModel writes a notebook model. The notebook is encoded by
+// pyEncoder and put in place of the null content of the encoded envelope,
+// because encoding/json would spend more time on a large notebook than
+// reading it from disk does.
+func writeNotebookModel(w http.ResponseWriter, status int, model *Model, nb map[string]any) error {
+	envelope := *model
+	envelope.Content = nil
+	head, err := json.Marshal(&envelope)
+	if err != nil {
+		return err
+	}
+	const hole = `"content":null`
+	i := bytes.Index(head, []byte(hole))
+	if i < 0 {
+		return fmt.Errorf("encoding notebook model: no content field in %s", head)
+	}
+	size := 0
+	if model.Size != nil {
+		size = int(*model.Size)
+	}
+	e := pyEncoder{compact: true, buf: make([]byte, 0, len(head)+size+1024)}
+	e.buf = append(e.buf, head[:i+len(hole)-len("null")]...)
+	if err := e.value(nb, 0); err != nil {
+		return fmt.Errorf("encoding notebook model: %w", err)
+	}
+	e.buf = append(e.buf, head[i+len(hole):]...)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err = w.Write(e.buf)
+	return err
 }
 
 // baseURL returns the base URL the request came through, ending in "/":

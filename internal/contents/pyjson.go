@@ -17,6 +17,9 @@ import (
 // and control characters escaped.
 type pyEncoder struct {
 	buf []byte
+	// compact leaves out the newlines, the indent and the space after
+	// each colon, for API responses, which need no stable layout.
+	compact bool
 }
 
 func (e *pyEncoder) value(v any, depth int) error {
@@ -73,7 +76,11 @@ func (e *pyEncoder) object(m map[string]any, depth int) error {
 		}
 		e.newline(depth + 1)
 		e.str(k)
-		e.buf = append(e.buf, ": "...)
+		if e.compact {
+			e.buf = append(e.buf, ':')
+		} else {
+			e.buf = append(e.buf, ": "...)
+		}
 		if err := e.value(m[k], depth+1); err != nil {
 			return err
 		}
@@ -104,6 +111,9 @@ func (e *pyEncoder) array(items []any, depth int) error {
 }
 
 func (e *pyEncoder) newline(depth int) {
+	if e.compact {
+		return
+	}
 	e.buf = append(e.buf, '\n')
 	for range depth {
 		e.buf = append(e.buf, ' ')
