@@ -117,6 +117,9 @@ func TestHubBrowserOAuthFlow(t *testing.T) {
 	if d := cmp.Diff(wantPaths, paths); d != "" {
 		t.Fatalf("redirect chain (-want +got):\n%s", d)
 	}
+	if n := hub.userRequests(); n != 1 {
+		t.Errorf("login and first page asked the hub for the user %d times, want 1", n)
+	}
 
 	t.Run("authorize redirect", func(t *testing.T) {
 		start := hops[0]

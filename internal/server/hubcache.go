@@ -104,6 +104,13 @@ func (c *tokenCache) storeLocked(key string, e tokenCacheEntry, now time.Time) {
 	c.entries[key] = e
 }
 
+// store caches user as the reply for key at now.
+func (c *tokenCache) store(key string, user *hubUser, now time.Time) {
+	c.mu.Lock()
+	c.storeLocked(key, tokenCacheEntry{user: user, at: now}, now)
+	c.mu.Unlock()
+}
+
 // forget drops the reply for key.
 func (c *tokenCache) forget(key string) {
 	c.mu.Lock()

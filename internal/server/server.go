@@ -64,9 +64,9 @@ type Config struct {
 	Version string
 	Log     *slog.Logger
 	// Hub turns on single-user mode: the server runs for a JupyterHub user,
-	// takes IP, Port and BaseURL from the hub's settings, tries no other
-	// port, has no token of its own and authenticates through the hub. nil
-	// runs a standalone server.
+	// takes IP, Port, BaseURL and an empty RootDir from the hub's settings,
+	// tries no other port, has no token of its own and authenticates
+	// through the hub. nil runs a standalone server.
 	Hub *HubConfig
 }
 
