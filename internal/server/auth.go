@@ -52,7 +52,8 @@ type identityProvider interface {
 // credentials are what authentication found on a request.
 type credentials struct {
 	method authMethod
-	// session is the id a cookie session's XSRF token is bound to.
+	// session is the id a cookie session's XSRF token is bound to, set when
+	// the request belongs to a cookie session or starts one.
 	session string
 	// user and token are the hub user and their token in single-user mode,
 	// nil and "" otherwise.
@@ -124,7 +125,9 @@ func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (cr
 			return credentials{}, nil
 		}
 		if fromQuery && isPageRequest(r) {
-			return credentials{method: authCookie, session: a.setLoginCookie(w)}, nil
+			// The request itself stays token-authenticated, which exempts
+			// it from the browser checks, as the token was sent on purpose.
+			return credentials{method: authToken, session: a.setLoginCookie(w)}, nil
 		}
 		return credentials{method: authToken}, nil
 	}

@@ -79,7 +79,9 @@ func (a *hubAuth) authenticate(w http.ResponseWriter, r *http.Request) (credenti
 				// Later requests of the page carry no token, so the browser
 				// keeps it in the OAuth cookie, as JupyterHub does.
 				a.setTokenCookie(w, r, token)
-				return cookieCredentials(user, token), nil
+				cred := cookieCredentials(user, token)
+				cred.method = authToken
+				return cred, nil
 			}
 			return credentials{method: authToken, user: user, token: token}, nil
 		}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -649,4 +651,41 @@ func TestHubLogoutAtHubEndsCachedSession(t *testing.T) {
 	if ck := findCookie(resp.Cookies(), "jupyterhub-user-alice"); ck == nil || ck.MaxAge >= 0 {
 		t.Errorf("the stale OAuth cookie is not cleared: %+v", ck)
 	}
+}
+
+// A token in a page URL starts a cookie session with both identity
+// providers, and the request itself counts as token-authenticated: a link
+// to a file opened from another site works, although cookie-authenticated
+// cross-site file reads are rejected.
+func TestTokenInFileURLIsTokenAuthenticated(t *testing.T) {
+	t.Run("server token", func(t *testing.T) {
+		ts := newTestServer(t, nil)
+		os.WriteFile(filepath.Join(ts.root, "a.txt"), []byte("hello"), 0o644)
+		c := hubBrowser(t)
+		req := mustRequest(t, "GET", ts.URL+"/files/a.txt?token="+testToken, nil)
+		req.Header.Set("Referer", "https://evil.example/")
+		resp, body := send(t, c, req)
+		if resp.StatusCode != http.StatusOK || string(body) != "hello" {
+			t.Errorf("file with ?token= = %d %q, want 200", resp.StatusCode, body)
+		}
+		if jarCookie(c, ts.URL, "_xsrf") == "" {
+			t.Error("no _xsrf cookie for the new cookie session")
+		}
+	})
+	t.Run("hub token", func(t *testing.T) {
+		hub := newFakeHub(t)
+		hs := startHubServer(t, hub, map[string]string{"JUPYTERHUB_ALLOW_TOKEN_IN_URL": "1"})
+		os.WriteFile(filepath.Join(hs.root, "a.txt"), []byte("hello"), 0o644)
+		c := hubBrowser(t)
+		u := hs.front.URL + "/user/alice/files/a.txt?token=" + hub.newToken("alice")
+		req := mustRequest(t, "GET", u, nil)
+		req.Header.Set("Referer", "https://evil.example/")
+		resp, body := send(t, c, req)
+		if resp.StatusCode != http.StatusOK || string(body) != "hello" {
+			t.Errorf("file with ?token= = %d %q, want 200", resp.StatusCode, body)
+		}
+		if jarCookie(c, hs.front.URL+"/user/alice/", "_xsrf") == "" {
+			t.Error("no _xsrf cookie for the new cookie session")
+		}
+	})
 }

@@ -97,7 +97,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if method == authCookie || method == authOpen {
+		if sid != "" {
 			s.ensureXSRFCookie(w, r, sid)
 		}
 		s.touch()
