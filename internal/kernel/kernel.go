@@ -107,8 +107,11 @@ func (k *Kernel) isStopping() bool {
 
 // The observer methods, called by the channels goroutine.
 
+// statusChanged records an IOPub status. A kernel publishes "starting" once
+// as it boots; that message can arrive after the nudge has already proven
+// the kernel ready, so it is ignored: the server tracks starting itself.
 func (k *Kernel) statusChanged(state, parentType string) {
-	if state == "" || untrackedParents[parentType] {
+	if state == "" || state == stateStarting || untrackedParents[parentType] {
 		return
 	}
 	k.setState(state)
