@@ -76,7 +76,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
   let errorsSeen;
   let consoleSeen = [];
   let page;
-  let server = await startServer(['--root-dir', root, '--port', '0', '--token', token, '--log-level', process.env.E2E_LOG_LEVEL || 'info'], env);
+  let server = await startServer(['--root-dir', root, '--port', '0', '--token', token, '--log-level', process.env.E2E_LOG_LEVEL || 'info', '--expose-app-in-browser'], env);
   const browser = await launchBrowser();
   try {
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -159,7 +159,7 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     const port = server.port;
     assert.equal(await server.stop(), 0, 'server exits cleanly on SIGTERM');
     server = await startServer(['--root-dir', root, '--port', String(port),
-      '--port-retries', '0', '--token', token], env);
+      '--port-retries', '0', '--token', token, '--expose-app-in-browser'], env);
     await page.goto(`http://127.0.0.1:${port}/lab/tree/Untitled.ipynb?token=${token}`);
     await outputOfCell(page, 0).filter({ hasText: '45' }).waitFor({ timeout: 60000 });
     await page.locator('.jp-MarkdownOutput h1', { hasText: 'Rendered' }).waitFor();

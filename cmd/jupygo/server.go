@@ -30,6 +30,7 @@ type serverFlags struct {
 	noBrowser   bool
 	allowHidden bool
 	allowLinks  bool
+	exposeApp   bool
 	logLevel    string
 }
 
@@ -49,6 +50,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 		"let the contents API read and write hidden files and folders (names starting with '.')")
 	fs.BoolVar(&f.allowLinks, "allow-symlinks-outside-root", false,
 		"follow symbolic links that point out of the root folder")
+	fs.BoolVar(&f.exposeApp, "expose-app-in-browser", false,
+		"set window.jupyterapp in JupyterLab's pages, for browser tests and extension development")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
@@ -75,6 +78,18 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "jupygo server: unexpected argument %q; see --help\n", fs.Arg(0))
 		return 2
 	}
+	if f.port < 0 || f.port > 65535 {
+		fmt.Fprintf(stderr, "jupygo server: invalid --port %d: use 0 to 65535\n", f.port)
+		return 2
+	}
+	if f.portRetries < 0 {
+		fmt.Fprintf(stderr, "jupygo server: invalid --port-retries %d: use 0 or more\n", f.portRetries)
+		return 2
+	}
+	// A closed terminal or stdout pipe must not kill the server before it
+	// has shut its kernels down: SIGPIPE is delivered to a channel nobody
+	// reads, so writes to a closed pipe only fail.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	log, err := newLogger(stderr, f.logLevel)
 	if err != nil {
@@ -105,6 +120,7 @@ func (f *serverFlags) config(fs *flag.FlagSet) server.Config {
 		BaseURL:                  f.baseURL,
 		AllowHidden:              f.allowHidden,
 		AllowSymlinksOutsideRoot: f.allowLinks,
+		ExposeAppInBrowser:       f.exposeApp,
 		Version:                  currentVersion(),
 	}
 	tokenSet := false
@@ -132,7 +148,8 @@ func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM,
+		syscall.SIGHUP)
 	defer stop()
 
 	urls := srv.URLs()

@@ -185,7 +185,7 @@ func (l *Lab) defaultPageConfig() map[string]any {
 		"devMode":              false,
 		"buildAvailable":       false,
 		"buildCheck":           false,
-		"exposeAppInBrowser":   true,
+		"exposeAppInBrowser":   false,
 		"quitButton":           false,
 		"allow_hidden_files":   false,
 		"delete_to_trash":      false,

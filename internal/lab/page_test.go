@@ -48,7 +48,7 @@ func wantPageConfig(base string) map[string]any {
 		"appName":            "JupyterLab",
 		"appVersion":         "4.6.4",
 		"appNamespace":       "lab",
-		"exposeAppInBrowser": true,
+		"exposeAppInBrowser": false,
 		"notebookVersion":    "[2, 17, 0]",
 		"preferredPath":      "/",
 		"devMode":            false,

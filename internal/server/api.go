@@ -207,7 +207,7 @@ func (s *Server) pageConfig(r *http.Request) map[string]any {
 		"preferredPath":      "/",
 		"allow_hidden_files": s.cfg.AllowHidden,
 		"delete_to_trash":    false,
-		"exposeAppInBrowser": true,
+		"exposeAppInBrowser": s.cfg.ExposeAppInBrowser,
 		"disableRTC":         true,
 	}
 	for key, value := range s.hubPageConfig(r) {

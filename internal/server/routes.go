@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -62,8 +63,28 @@ func (s *Server) baseURL(next http.Handler) http.Handler {
 			s.writeError(w, r, httpapi.Errorf(http.StatusNotFound, "not found"))
 			return
 		}
+		// The mux redirects unclean paths (//, /./, /../) to their clean
+		// form, but it sees the path without the base URL and would send
+		// the browser outside it; redirect here instead, keeping the base.
+		if clean := cleanPath(p); clean != p {
+			u := *r.URL
+			u.Path, u.RawPath = clean, ""
+			http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
+			return
+		}
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// cleanPath returns p with repeated slashes and . and .. segments removed,
+// keeping a trailing slash, as ServeMux cleans paths.
+func cleanPath(p string) string {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean
 }
 
 // guard authenticates the request and applies the checks that protect
@@ -100,7 +121,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		if sid != "" {
 			s.ensureXSRFCookie(w, r, sid)
 		}
-		s.touch()
+		if r.URL.Path != "/api/status" {
+			// Polling the status is not activity, or an idle server
+			// would never look idle to a culler.
+			s.touch()
+		}
 		next.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), cred)))
 	})
 }

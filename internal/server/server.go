@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,9 @@ type Config struct {
 	// ConfigDir is the Jupyter config dir (lab settings, workspaces,
 	// serverconfig); "" means ~/.jupyter or JUPYTER_CONFIG_DIR.
 	ConfigDir string
+	// ExposeAppInBrowser makes JupyterLab set window.jupyterapp, which
+	// browser tests and extensions under development use.
+	ExposeAppInBrowser bool
 	// Frontend is the built JupyterLab; nil serves a page that says how to
 	// build it.
 	Frontend fs.FS
@@ -322,7 +326,7 @@ func (s *Server) URLs() []string {
 	for _, h := range hosts {
 		u := fmt.Sprintf("http://%s%slab", net.JoinHostPort(h, fmt.Sprint(s.cfg.Port)), s.cfg.BaseURL)
 		if s.auth.token != "" {
-			u += "?token=" + s.auth.token
+			u += "?token=" + url.QueryEscape(s.auth.token)
 		}
 		urls = append(urls, u)
 	}

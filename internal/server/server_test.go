@@ -467,3 +467,40 @@ func TestCookieSecretFile(t *testing.T) {
 		t.Error("secret readable by others was accepted")
 	}
 }
+
+func TestUncleanPathKeepsBaseURL(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.BaseURL = "/user/alice/" })
+	c := noRedirect(ts.Client())
+	for path, want := range map[string]string{
+		"/user/alice//api/status":          "/user/alice/api/status",
+		"/user/alice/api/contents/./a.txt": "/user/alice/api/contents/a.txt",
+		"/user/alice/files/x/../a.txt?x=1": "/user/alice/files/a.txt?x=1",
+		"/user/alice/lab/tree/dir//":       "/user/alice/lab/tree/dir/",
+	} {
+		req := mustRequest(t, "GET", ts.URL+path, nil)
+		req.Header.Set("Authorization", "token "+testToken)
+		resp, _ := send(t, c, req)
+		if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != want {
+			t.Errorf("GET %s = %d to %q, want 307 to %q", path, resp.StatusCode,
+				resp.Header.Get("Location"), want)
+		}
+	}
+}
+
+func TestStatusPollIsNotActivity(t *testing.T) {
+	ts := newTestServer(t, nil)
+	_, body := ts.do(t, "GET", "/api/status", nil, true)
+	first := decode[status](t, body)
+	_, body = ts.do(t, "GET", "/api/status", nil, true)
+	if again := decode[status](t, body); again.LastActivity != first.LastActivity {
+		t.Errorf("last_activity moved from %s to %s on a status poll", first.LastActivity, again.LastActivity)
+	}
+}
+
+func TestPagesRejectFraming(t *testing.T) {
+	ts := newTestServer(t, nil)
+	resp, _ := ts.do(t, "GET", "/login", nil, false)
+	if got := resp.Header.Get("Content-Security-Policy"); got != "frame-ancestors 'self'" {
+		t.Errorf("Content-Security-Policy = %q, want frame-ancestors 'self'", got)
+	}
+}

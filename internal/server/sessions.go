@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -191,6 +192,10 @@ func (m *sessionManager) kernelFor(ctx context.Context, ref *kernelRef, path str
 		name = ref.Name
 	}
 	km, err := m.kernels.Start(ctx, name, path)
+	if errors.Is(err, kernel.ErrSpecNotFound) {
+		return "", httpapi.Wrap(http.StatusNotFound, err, fmt.Sprintf(
+			"the %q kernel is not available: pick another kernel or install that one", name))
+	}
 	if err != nil {
 		return "", err
 	}

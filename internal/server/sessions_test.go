@@ -112,3 +112,12 @@ func TestSessionBadRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionUnknownKernelName(t *testing.T) {
+	ts := newTestServer(t, nil)
+	resp, body := ts.do(t, "POST", "/api/sessions", map[string]any{"path": "a.ipynb",
+		"type": "notebook", "kernel": map[string]any{"name": "nope"}}, true)
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown kernel name = %d %s, want 404", resp.StatusCode, body)
+	}
+}
