@@ -92,6 +92,8 @@ func readDeleteSet(d updateDecoder) DeleteSet {
 }
 
 // readDeleteSetOrdered reads a delete set and the order of its clients.
+// A range ending past 2^53-1 fails the decoder; zero-length ranges are
+// dropped.
 func readDeleteSetOrdered(d updateDecoder) (DeleteSet, []uint64) {
 	rest := d.rest()
 	ds := DeleteSet{}
@@ -104,7 +106,12 @@ func readDeleteSetOrdered(d updateDecoder) (DeleteSet, []uint64) {
 		for j := 0; j < count && rest.Err() == nil; j++ {
 			clock := d.readDsClock()
 			length := d.readDsLen()
-			if rest.Err() == nil {
+			if rest.Err() == nil && (clock > lib0.MaxSafeInteger || length > lib0.MaxSafeInteger-clock) {
+				rest.Fail(fmt.Errorf("delete range of client %d at clock %d with length %d ends past 2^53-1: %w",
+					client, clock, length, lib0.ErrIntegerRange))
+			}
+			// A zero-length range deletes nothing; yjs never writes one.
+			if rest.Err() == nil && length > 0 {
 				if _, ok := ds[client]; !ok {
 					order = append(order, client)
 				}

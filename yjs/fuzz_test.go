@@ -42,6 +42,8 @@ func FuzzApplyUpdate(f *testing.F) {
 	f.Add([]byte{0, 0})
 	f.Add(unhex(f, "01 02 07 00 21 01 05 7374617465 05 6469727479 01 a8 07 00 01 79 01 07 01 00 01"))
 	f.Add(unhex(f, "01 01 02 00 c4 01 00 01 01 01 62 00"))
+	f.Add(unhex(f, hugeDeleteV1))
+	f.Add(unhex(f, zeroDeleteV1))
 	for _, s := range fixtureSeeds(f, false)[:40] {
 		f.Add(s)
 	}
@@ -71,6 +73,9 @@ func FuzzApplyUpdateV2(f *testing.F) {
 	for _, s := range fixtureSeeds(f, true) {
 		f.Add(s)
 	}
+	f.Add(unhex(f, hugeDeleteV2))
+	f.Add(manyDeletedStructsV2(1000))
+	f.Add(unhex(f, structCountBombV2))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := NewDoc(WithClientID(1))
 		if err := d.ApplyUpdateV2(b, nil); err != nil {
@@ -125,6 +130,8 @@ func FuzzDeleteSet(f *testing.F) {
 	f.Add([]byte{0})
 	f.Add(unhex(f, "01 04 01 01 01"))
 	f.Add(unhex(f, "02 05 02 00 01 04 02 01 00 03"))
+	f.Add(unhex(f, hugeDeleteV1)[1:])
+	f.Add(unhex(f, zeroDeleteV1)[1:])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ds, err := DecodeDeleteSet(b)
 		if err != nil {
@@ -138,6 +145,12 @@ func FuzzDeleteSet(f *testing.F) {
 		d := NewDoc(WithClientID(1))
 		d.GetText("t").Insert(0, "abcdef", nil)
 		d.ApplyUpdate(append([]byte{0}, b...), nil)
+		if err := NewDoc().ApplyUpdate(d.EncodeStateAsUpdate(nil), nil); err != nil {
+			t.Fatalf("re-applying our own encoding: %v", err)
+		}
+		if err := NewDoc().ApplyUpdateV2(d.EncodeStateAsUpdateV2(nil), nil); err != nil {
+			t.Fatalf("re-applying our own V2 encoding: %v", err)
+		}
 	})
 }
 
@@ -148,6 +161,10 @@ func FuzzApplyTwoUpdates(f *testing.F) {
 	for i := 0; i+1 < len(seeds) && i < 60; i += 2 {
 		f.Add(seeds[i+1], seeds[i])
 	}
+	hello := NewDoc(WithClientID(3))
+	hello.GetText("t").Insert(0, "hello", nil)
+	f.Add(hello.EncodeStateAsUpdate(nil), unhex(f, hugeDeleteV1))
+	f.Add(hello.EncodeStateAsUpdate(nil), unhex(f, zeroDeleteV1))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		d := NewDoc(WithClientID(1))
 		d.ApplyUpdate(a, nil)

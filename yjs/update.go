@@ -19,26 +19,43 @@ type refList struct {
 	refs []*item
 }
 
-// maxStructsPerByte bounds the structs an update may declare per byte of
-// input. V1 needs at least two bytes a struct; V2's run-length columns can
-// encode structs in less, so the bound is generous but still finite.
+// maxStructsPerByte bounds the structs a V1 update may declare per byte
+// of input. V1 needs at least two bytes a struct, so the bound is generous
+// but still finite.
 const maxStructsPerByte = 8
+
+// maxRunStructs is the extra allowance of structs in a V2 update. V2's
+// run-length columns encode runs of similar structs (deleted or
+// garbage-collected items, GC structs) in a few bytes however long the run
+// is, so no bound per byte holds; the fixed allowance still stops a short
+// input from declaring billions of structs.
+const maxRunStructs = 1 << 20
+
+// structBudget returns the most structs an update of inputLen bytes may
+// declare.
+func structBudget(inputLen int, v2 bool) int {
+	budget := maxStructsPerByte*inputLen + 16
+	if v2 {
+		budget += maxRunStructs
+	}
+	return budget
+}
 
 // readClientsStructRefs decodes the struct part of an update. With doc
 // set, root type names resolve to the document's root types, which are
 // created as yjs creates them. With doc nil they stay names, as
-// mergeUpdates needs.
-func readClientsStructRefs(d updateDecoder, doc *Doc, inputLen int) (map[uint64]*refList, []uint64) {
+// mergeUpdates needs. More than budget structs in all fail the decoder.
+func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*refList, []uint64) {
 	rest := d.rest()
 	out := map[uint64]*refList{}
 	var order []uint64
-	budget := maxStructsPerByte*inputLen + 16
+	total := budget
 	nClients := rest.ReadLen(1)
 	roots := map[string]*branch{}
 	for i := 0; i < nClients && rest.Err() == nil; i++ {
 		n := rest.ReadVarUint()
 		if n > uint64(budget) {
-			rest.Fail(fmt.Errorf("%d structs in %d bytes: %w", n, inputLen, lib0.ErrLength))
+			rest.Fail(fmt.Errorf("%d structs declared, more than the limit of %d", n, total))
 			break
 		}
 		budget -= int(n)
@@ -136,7 +153,7 @@ func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
 	} else {
 		d = newDecoderV1(lib0.NewDecoder(update))
 	}
-	refs, order := readClientsStructRefs(d, doc, len(update))
+	refs, order := readClientsStructRefs(d, doc, structBudget(len(update), v2))
 	ds, dsOrder := readDeleteSetOrdered(d)
 	if err := d.rest().Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidUpdate, err)
@@ -488,29 +505,40 @@ func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
 	if len(updates) == 1 {
 		return updates[0]
 	}
-	merged, err := MergeUpdates(updates...)
-	if err != nil {
-		// The pending parts are this package's own encoding.
-		panic("yjs: merging pending state: " + err.Error())
+	return mergeOwnParts(updates)
+}
+
+// mergeOwnParts merges updates this package encoded itself, the first of
+// them the document's state. Decoding rejects whatever would make them
+// unmergeable, so all of them merge; should one not, it is left out
+// rather than the encoding failing.
+func mergeOwnParts(updates [][]byte) []byte {
+	if merged, err := MergeUpdates(updates...); err == nil {
+		return merged
 	}
-	return merged
+	out := updates[0]
+	for _, u := range updates[1:] {
+		if merged, err := MergeUpdates(out, u); err == nil {
+			out = merged
+		}
+	}
+	return out
 }
 
 // EncodeStateAsUpdateV2 is EncodeStateAsUpdate in the V2 format.
 func (d *Doc) EncodeStateAsUpdateV2(sv StateVector) []byte {
-	if d.store.pendingDS == nil && d.store.pendingStructs == nil {
-		e := newEncoderV2()
-		writeClientsStructs(e, d.store, sv)
-		writeDeleteSet(e, d.store.deleteSet())
-		return e.bytes()
+	if d.store.pendingDS != nil || d.store.pendingStructs != nil {
+		// yjs merges the pending parts in V2; merging in V1 and
+		// converting writes the same structs. Should the conversion fail,
+		// the pending parts are left out.
+		if v2, err := ConvertUpdateV1ToV2(d.EncodeStateAsUpdate(sv)); err == nil {
+			return v2
+		}
 	}
-	// yjs merges the pending parts in V2; merging in V1 and converting
-	// writes the same structs.
-	v2, err := ConvertUpdateV1ToV2(d.EncodeStateAsUpdate(sv))
-	if err != nil {
-		panic("yjs: converting own state to V2: " + err.Error())
-	}
-	return v2
+	e := newEncoderV2()
+	writeClientsStructs(e, d.store, sv)
+	writeDeleteSet(e, d.store.deleteSet())
+	return e.bytes()
 }
 
 // EncodeStateAsUpdateFrom is EncodeStateAsUpdate with the state vector in
