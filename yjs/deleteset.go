@@ -92,7 +92,7 @@ func readDeleteSet(d updateDecoder) DeleteSet {
 }
 
 // readDeleteSetOrdered reads a delete set and the order of its clients.
-// A range ending past 2^53-1 fails the decoder; zero-length ranges are
+// A range ending past 2^53-1 fails the decoder. Zero-length ranges are
 // dropped.
 func readDeleteSetOrdered(d updateDecoder) (DeleteSet, []uint64) {
 	rest := d.rest()
@@ -110,7 +110,8 @@ func readDeleteSetOrdered(d updateDecoder) (DeleteSet, []uint64) {
 				rest.Fail(fmt.Errorf("delete range of client %d at clock %d with length %d ends past 2^53-1: %w",
 					client, clock, length, lib0.ErrIntegerRange))
 			}
-			// A zero-length range deletes nothing; yjs never writes one.
+			// A zero-length range deletes nothing, and yjs's V2 encoder
+			// throws on one.
 			if rest.Err() == nil && length > 0 {
 				if _, ok := ds[client]; !ok {
 					order = append(order, client)

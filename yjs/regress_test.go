@@ -109,9 +109,9 @@ func TestZeroLengthDeleteDropped(t *testing.T) {
 	}
 }
 
-// manyDeletedStructsV2 returns the V2 state of a text where "a" was
-// inserted at the start n times and then everything deleted: n deleted
-// items that V2 writes in a few bytes.
+// manyDeletedStructsV2 returns the V2 state of a text after n inserts of
+// "a" at position 0 and a delete of everything: n deleted items in a few
+// bytes.
 func manyDeletedStructsV2(n int) []byte {
 	d := NewDoc(WithClientID(7))
 	text := d.GetText("t")

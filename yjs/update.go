@@ -25,14 +25,16 @@ type refList struct {
 const maxStructsPerByte = 8
 
 // maxRunStructs is the extra allowance of structs in a V2 update. V2's
-// run-length columns encode runs of similar structs (deleted or
-// garbage-collected items, GC structs) in a few bytes however long the run
-// is, so no bound per byte holds; the fixed allowance still stops a short
-// input from declaring billions of structs.
+// run-length columns write a run of similar structs (deleted items, GC
+// structs) in a few bytes however long the run is, so no bound per byte
+// holds. The fixed allowance still stops a short input from declaring
+// billions of structs.
+// NOTE: 2^20 is a chosen limit, not one yjs has: a valid V2 update with
+// more structs than 2^20 plus 8 a byte is rejected.
 const maxRunStructs = 1 << 20
 
-// structBudget returns the most structs an update of inputLen bytes may
-// declare.
+// structBudget returns the maximum number of structs an update of
+// inputLen bytes may declare.
 func structBudget(inputLen int, v2 bool) int {
 	budget := maxStructsPerByte*inputLen + 16
 	if v2 {
@@ -44,7 +46,8 @@ func structBudget(inputLen int, v2 bool) int {
 // readClientsStructRefs decodes the struct part of an update. With doc
 // set, root type names resolve to the document's root types, which are
 // created as yjs creates them. With doc nil they stay names, as
-// mergeUpdates needs. More than budget structs in all fail the decoder.
+// mergeUpdates needs. The decoder fails when the update declares more than
+// budget structs in all.
 func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*refList, []uint64) {
 	rest := d.rest()
 	out := map[uint64]*refList{}
@@ -510,7 +513,7 @@ func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
 
 // mergeOwnParts merges updates this package encoded itself, the first of
 // them the document's state. Decoding rejects whatever would make them
-// unmergeable, so all of them merge; should one not, it is left out
+// unmergeable, so all of them merge. Should one fail, it is left out
 // rather than the encoding failing.
 func mergeOwnParts(updates [][]byte) []byte {
 	if merged, err := MergeUpdates(updates...); err == nil {
@@ -528,7 +531,7 @@ func mergeOwnParts(updates [][]byte) []byte {
 // EncodeStateAsUpdateV2 is EncodeStateAsUpdate in the V2 format.
 func (d *Doc) EncodeStateAsUpdateV2(sv StateVector) []byte {
 	if d.store.pendingDS != nil || d.store.pendingStructs != nil {
-		// yjs merges the pending parts in V2; merging in V1 and
+		// yjs merges the pending parts in V2. Merging in V1 and
 		// converting writes the same structs. Should the conversion fail,
 		// the pending parts are left out.
 		if v2, err := ConvertUpdateV1ToV2(d.EncodeStateAsUpdate(sv)); err == nil {
