@@ -181,9 +181,8 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
   }
 });
 
-// A cell run as soon as a notebook opens must execute: the kernel's session
-// exists before the kernel has finished starting, and the request waits for
-// it.
+// A cell run as soon as a notebook shows its kernel must execute, even while
+// the kernel is still starting: the request waits for it.
 test('cell run right after opening executes', { timeout: 120000 }, async () => {
   const root = tempDir('jupygo-e2e-open-');
   writeFileSync(path.join(root, 'a.ipynb'), JSON.stringify({
@@ -200,6 +199,10 @@ test('cell run right after opening executes', { timeout: 120000 }, async () => {
     await page.goto(server.url.replace('/lab?', '/lab/tree/a.ipynb?'));
     const editor = page.locator('.jp-Notebook .jp-Cell .cm-content').first();
     await editor.waitFor({ timeout: 60000 });
+    // The session exists as soon as the kernel process runs; the run below
+    // happens while the kernel may still be starting.
+    await page.locator('.jp-StatusBar-Widget', { hasText: /Python 3 \(ipykernel\) \|/ }).first()
+      .waitFor({ timeout: 60000 });
     await editor.click();
     await page.keyboard.type('print(6*7)');
     await page.keyboard.press('Shift+Enter');
