@@ -520,8 +520,9 @@ func (c *channels) checkNudge() {
 	}
 	c.nudge = nil
 	c.ready = true
-	close(c.readyCh)
+	// The kernel's state must be idle before a waiter on readyCh reads it.
 	c.obs.ready()
+	close(c.readyCh)
 	pending := c.pending
 	c.pending = nil
 	for _, o := range pending {
