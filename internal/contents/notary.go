@@ -30,9 +30,9 @@ func newNotary() *notary {
 
 // check reports whether nb, read from the file data, has been signed. The
 // server signs the bytes it writes, so the sha256 of the file usually
-// decides at once; only when that misses, and some notebook is signed at
-// all, is nb serialized again, so that a file someone merely reformatted
-// keeps its trust.
+// decides at once. Only when that misses and the store is not empty is nb
+// serialized again, so that a file someone merely reformatted keeps its
+// trust.
 func (n *notary) check(data []byte, nb map[string]any) bool {
 	if n.checkSum(sha256.Sum256(data)) {
 		return true

@@ -49,8 +49,9 @@ func (s *Server) isAuthPage(p string) bool {
 	return p == "/login" || p == "/logout" || (s.hub != nil && p == "/oauth_callback")
 }
 
-// baseURL answers requests outside the base URL: the base without its
-// trailing slash redirects to the base, anything else is a 404.
+// baseURL handles requests outside the base URL: the base without its
+// trailing slash redirects to the base, anything else is a 404. It also
+// redirects unclean paths within the base.
 func (s *Server) baseURL(next http.Handler) http.Handler {
 	base := s.cfg.BaseURL
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,8 +65,8 @@ func (s *Server) baseURL(next http.Handler) http.Handler {
 			return
 		}
 		// The mux redirects unclean paths (//, /./, /../) to their clean
-		// form, but it sees the path without the base URL and would send
-		// the browser outside it; redirect here instead, keeping the base.
+		// form. It gets the path without the base URL, so its redirect
+		// would leave the base; this one keeps it.
 		if clean := cleanPath(p); clean != p {
 			u := *r.URL
 			u.Path, u.RawPath = clean, ""
