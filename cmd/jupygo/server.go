@@ -87,8 +87,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	// A closed terminal or stdout pipe must not kill the server before it
-	// has shut its kernels down: SIGPIPE is delivered to a channel nobody
-	// reads, so writes to a closed pipe only fail.
+	// has shut its kernels down. SIGPIPE goes to a channel that is never
+	// read, so writes to a closed pipe return an error instead.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	log, err := newLogger(stderr, f.logLevel)
@@ -156,7 +156,7 @@ func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {
 	log.Info("jupygo server started", "version", cfg.Version, "root", cfg.RootDir,
 		"address", ln.Addr().String(), "base_url", srv.BaseURL())
 	if cfg.Frontend == nil {
-		log.Warn("this binary carries no JupyterLab build: the REST API works, /lab says how to build it")
+		log.Warn("this binary contains no JupyterLab build: the REST API works, and /lab explains how to build it")
 	}
 	if cfg.Hub != nil {
 		// The hub sends people here after they log in; there is no URL to print.

@@ -1,7 +1,7 @@
-// Package httpapi holds the pieces every JSON API handler of jupygo shares:
-// an error type that separates the message a client sees from the internal
-// cause, the adapter that writes such errors in the JSON shape the Jupyter
-// APIs use, and request decoding with a size limit.
+// Package httpapi contains the pieces every JSON API handler of jupygo
+// shares. Error separates the message a client sees from the internal cause.
+// Handle writes such errors in the JSON shape the Jupyter APIs use, and
+// DecodeJSON decodes request bodies with a size limit.
 package httpapi
 
 import (
@@ -49,8 +49,8 @@ func Wrap(status int, err error, message string) *Error {
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Handle adapts f to an http.Handler. An *Error returned by f is written with
-// its status and message; any other error becomes a 500 whose body says only
-// that the server failed, and is logged with the request id.
+// its status and message. Any other error becomes a 500 whose body gives only
+// the status text, and is logged with the request id.
 func Handle(log *slog.Logger, f HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := f(w, r)
@@ -114,7 +114,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 const MaxBodyBytes = 1 << 30
 
 // DecodeJSON decodes the JSON body of r into v, whatever its Content-Type
-// says, as jupyter_server does. A body that is not JSON,
+// header, as jupyter_server does. A body that is not JSON,
 // holds more than one value, or is larger than limit bytes (MaxBodyBytes when
 // limit is 0) gives a 400 or 413 Error. An empty body leaves v unchanged and
 // returns nil when emptyOK is set.

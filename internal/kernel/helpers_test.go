@@ -135,7 +135,7 @@ func (ts *testServer) do(method, path string, body any) (int, []byte, http.Heade
 }
 
 // startKernel starts a kernel through the REST API and waits until it is
-// ready, so that tests begin with a kernel that has answered.
+// ready, so that tests begin with a kernel that has replied.
 func (ts *testServer) startKernel(name string) Model {
 	ts.t.Helper()
 	model := ts.postKernel(name)

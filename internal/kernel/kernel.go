@@ -108,8 +108,8 @@ func (k *Kernel) isStopping() bool {
 // The observer methods, called by the channels goroutine.
 
 // statusChanged records an IOPub status. A kernel publishes "starting" once
-// as it boots; that message can arrive after the nudge has already proven
-// the kernel ready, so it is ignored: the server tracks starting itself.
+// as it boots, and that message can arrive after the nudge has proven the
+// kernel ready. It is ignored, because the server tracks starting itself.
 func (k *Kernel) statusChanged(state, parentType string) {
 	if state == "" || state == stateStarting || untrackedParents[parentType] {
 		return
@@ -170,8 +170,8 @@ func (k *Kernel) launchLocked(ctx context.Context, freshPorts bool) error {
 }
 
 // spawnLocked starts one process and connects the channels to it, without
-// waiting for it to answer. The returned channel is closed once it has. The
-// caller holds opMu.
+// waiting for its reply to kernel_info_request. The returned channel is
+// closed once that reply has come. The caller holds opMu.
 func (k *Kernel) spawnLocked(freshPorts bool) (*process, <-chan struct{}, error) {
 	if freshPorts {
 		if err := k.info.pickPorts(); err != nil {
@@ -355,9 +355,9 @@ func (k *Kernel) handleExit(p *process) {
 }
 
 // start starts the first process of k and returns once it runs and the
-// channels are connected, as jupyter_server answers a kernel start before the
-// kernel is ready. Clients may connect at once: their messages wait in the
-// channels until the kernel answers. A kernel that then fails to become ready
+// channels are connected, because jupyter_server too replies to a kernel
+// start before the kernel is ready. Clients may connect at once, and their
+// messages wait in the channels until the kernel replies. A kernel that then fails to become ready
 // is declared dead. On an error from start itself, the kernel is marked
 // stopping before opMu is released, so the exit of the failed process is not
 // taken for a death to restart from; the caller then shuts it down.

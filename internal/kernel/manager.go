@@ -241,9 +241,9 @@ func (m *Manager) Spec(name string) (*Spec, error) {
 
 // Start starts a kernel of the spec called name ("" for the default) in the
 // folder of the contents path apiPath. It returns once the process runs,
-// with the model in state starting, as jupyter_server does: clients can
+// with the model in state starting, as jupyter_server does. Clients can
 // connect and send requests at once, and the requests reach the kernel when
-// it answers kernel_info_request. A kernel that never answers is declared
+// it replies to kernel_info_request. A kernel that never answers is declared
 // dead. ctx is used only when the manager is closing meanwhile.
 func (m *Manager) Start(ctx context.Context, name, apiPath string) (Model, error) {
 	if m.isClosed() {

@@ -487,9 +487,9 @@ func (c *channels) onReply(m *Message) {
 	c.push(cl, m, false)
 }
 
-// nudgeDelay returns the wait after the given nudge attempt: short at
-// first, because a kernel that just started answers within a few hundred
-// milliseconds, then nudgeInterval.
+// nudgeDelay returns the wait after the given nudge attempt. It is short at
+// first, because a kernel that just started replies within a few hundred
+// milliseconds, and then nudgeInterval.
 func nudgeDelay(attempt int) time.Duration {
 	d := firstNudgeDelay << min(attempt-1, 4)
 	return min(d, nudgeInterval)

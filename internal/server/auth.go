@@ -261,9 +261,9 @@ func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// sameOrigin reports whether the browser says r comes from a page of this
-// server: through Sec-Fetch-Site, or else an Origin or Referer whose host is
-// the request's Host. A request that carries none of them is not same-origin.
+// sameOrigin reports whether the browser marks r as coming from a page of
+// this server, by Sec-Fetch-Site, or else by an Origin or Referer whose host
+// is the request's Host. A request that carries none of them is not same-origin.
 func sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "same-origin":
@@ -299,7 +299,7 @@ func websocketOriginAllowed(r *http.Request) bool {
 	return strings.EqualFold(u.Host, r.Host)
 }
 
-// isWebSocket reports whether r asks to upgrade to a WebSocket.
+// isWebSocket reports whether r requests an upgrade to a WebSocket.
 func isWebSocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }

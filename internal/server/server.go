@@ -28,7 +28,7 @@ import (
 	"github.com/jupygo/jupygo/internal/lab"
 )
 
-// Config is what `jupygo server` is started with. The zero value of each
+// Config is the configuration of `jupygo server`. The zero value of each
 // field is its documented default unless noted.
 type Config struct {
 	// IP is the address to listen on; "" means 127.0.0.1.
@@ -61,8 +61,8 @@ type Config struct {
 	// ExposeAppInBrowser makes JupyterLab set window.jupyterapp, which
 	// browser tests and extensions under development use.
 	ExposeAppInBrowser bool
-	// Frontend is the built JupyterLab; nil serves a page that says how to
-	// build it.
+	// Frontend is the built JupyterLab. When it is nil, /lab serves a page
+	// that explains how to build it.
 	Frontend fs.FS
 	// Version is reported by /api.
 	Version string
