@@ -1,0 +1,109 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(),
+		"sqlite:///"+filepath.Join(t.TempDir(), "hub.sqlite"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestLocalSignIn(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	l, err := NewLocal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetPassword(ctx, "alice", "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := l.AuthenticateForm(ctx, " Alice ", "correct horse")
+	if err != nil {
+		t.Fatalf("right password: %v", err)
+	}
+	if u.Name != "alice" {
+		t.Errorf("name = %q, want alice", u.Name)
+	}
+	for _, tt := range []struct{ name, user, password string }{
+		{"wrong password", "alice", "battery staple"},
+		{"unknown user", "bob", "correct horse"},
+		{"empty password", "alice", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := l.AuthenticateForm(ctx, tt.user, tt.password)
+			if !errors.Is(err, ErrInvalidCredentials) {
+				t.Errorf("err = %v, want ErrInvalidCredentials", err)
+			}
+		})
+	}
+}
+
+func TestLocalUserWithoutPassword(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	if _, err := st.CreateUser(ctx, "carol", false); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := NewLocal(st)
+	if _, err := l.AuthenticateForm(ctx, "carol", ""); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("err = %v, want ErrInvalidCredentials", err)
+	}
+}
+
+func TestSetPasswordChecks(t *testing.T) {
+	st := openStore(t)
+	l, _ := NewLocal(st)
+	for _, pw := range []string{"short", strings.Repeat("x", 73)} {
+		if err := l.SetPassword(context.Background(), "dave", pw); err == nil {
+			t.Errorf("SetPassword(%d characters) succeeded, want an error", len(pw))
+		}
+	}
+	if _, err := st.GetUser(context.Background(), "dave"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a rejected password created the user: %v", err)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := NewLimiter(3, time.Minute, func() time.Time { return now })
+	for i := range 3 {
+		if ok, _ := l.Allow("alice"); !ok {
+			t.Fatalf("attempt %d blocked", i+1)
+		}
+		l.Fail("alice")
+	}
+	ok, wait := l.Allow("alice")
+	if ok {
+		t.Fatal("fourth attempt allowed after three failures")
+	}
+	if wait != time.Minute {
+		t.Errorf("wait = %v, want 1m", wait)
+	}
+	if ok, _ := l.Allow("bob"); !ok {
+		t.Error("another key is blocked")
+	}
+	now = now.Add(time.Minute)
+	if ok, _ := l.Allow("alice"); !ok {
+		t.Error("still blocked after the window")
+	}
+	l.Fail("alice")
+	l.Reset("alice")
+	if ok, _ := l.Allow("alice"); !ok {
+		t.Error("blocked after Reset")
+	}
+}
