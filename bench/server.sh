@@ -81,8 +81,18 @@ if [[ ! -x bin/jupygo ]]; then
 	fi
 fi
 
+# The measured binary is a copy, installed as a release would be. A binary
+# freshly written by the linker sits in the page cache in large folios,
+# which the kernel maps whole, and that adds about 5 MiB of file-backed
+# pages to the idle RSS that an installed copy does not show.
+jupygo=bin/jupygo
+if [[ -x bin/jupygo ]]; then
+	jupygo=$work/jupygo
+	install -m 755 bin/jupygo "$jupygo"
+fi
+
 mkdir -p "$work/sandboxes" bench/results
-bin/serverbench -python "$python" -jupygo bin/jupygo -servers "$servers" \
+bin/serverbench -python "$python" -jupygo "$jupygo" -servers "$servers" \
 	-workdir "$work/sandboxes" -pidfile "$pidfile" -out bench/results "$@" &
 bench_pid=$!
 rc=0
