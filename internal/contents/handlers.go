@@ -186,46 +186,6 @@ func baseURL(r *http.Request) string {
 	return "/"
 }
 
-// requestModel is the JSON body of PUT, POST and PATCH.
-type requestModel struct {
-	Type     string          `json:"type"`
-	Format   string          `json:"format"`
-	Content  json.RawMessage `json:"content"`
-	Chunk    *int            `json:"chunk"`
-	CopyFrom string          `json:"copy_from"`
-	Ext      string          `json:"ext"`
-	Path     *string         `json:"path"`
-}
-
-func (b *requestModel) empty() bool {
-	return b == nil || b.Type == "" && b.Format == "" && b.Content == nil && b.Chunk == nil &&
-		b.CopyFrom == "" && b.Ext == "" && b.Path == nil
-}
-
-// decodeBody decodes the request body; an empty body or null gives nil.
-func decodeBody(w http.ResponseWriter, r *http.Request) (*requestModel, error) {
-	var body *requestModel
-	if err := httpapi.DecodeJSON(w, r, &body, 0, true); err != nil {
-		return nil, err
-	}
-	return body, nil
-}
-
-// content decodes the content of body: a notebook (with json.Number
-// numbers) for notebooks, a string for files.
-func (b *requestModel) content() (any, error) {
-	if b.Content == nil || bytes.Equal(b.Content, []byte("null")) {
-		return nil, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(b.Content))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, httpapi.Wrap(http.StatusBadRequest, err, "invalid content in request body")
-	}
-	return v, nil
-}
-
 func (m *Manager) servePut(w http.ResponseWriter, r *http.Request, p string) error {
 	body, err := decodeBody(w, r)
 	if err != nil {

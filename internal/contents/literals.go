@@ -1,7 +1,6 @@
 package contents
 
 import (
-	"encoding/json"
 	"io/fs"
 	"sync"
 	"time"
@@ -25,8 +24,9 @@ type fileStamp struct {
 // maxPlainFiles bounds the memory of plainFiles; past it the map is reset.
 const maxPlainFiles = 4096
 
-func (c *plainFiles) record(p string, fi fs.FileInfo, nb map[string]any) {
-	plain := !hasRewritableNumber(nb)
+// record notes whether the file p, as fi describes it, holds only plain
+// number literals.
+func (c *plainFiles) record(p string, fi fs.FileInfo, plain bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !plain {
@@ -48,32 +48,10 @@ func (c *plainFiles) plain(p string, fi fs.FileInfo) bool {
 	return ok && s.size == fi.Size() && s.mod.Equal(fi.ModTime())
 }
 
-// hasRewritableNumber reports whether v holds a number literal that a
-// JavaScript JSON round trip could write differently, such as 1.0, 1e5 or
-// an integer beyond 2^53. Plain integers of up to 15 digits come back as
-// they were.
-func hasRewritableNumber(v any) bool {
-	switch v := v.(type) {
-	case json.Number:
-		return !plainInteger(string(v))
-	case map[string]any:
-		for _, x := range v {
-			if hasRewritableNumber(x) {
-				return true
-			}
-		}
-	case []any:
-		for _, x := range v {
-			if hasRewritableNumber(x) {
-				return true
-			}
-		}
-	case float64, float32:
-		return true
-	}
-	return false
-}
-
+// plainInteger reports whether the number literal s is an integer that a
+// JavaScript JSON round trip writes back unchanged: at most 15 digits, no
+// leading zero, no fraction or exponent. Every other literal, such as 1.0,
+// 1e5 or an integer beyond 2^53, may come back written differently.
 func plainInteger(s string) bool {
 	if len(s) > 0 && s[0] == '-' {
 		s = s[1:]

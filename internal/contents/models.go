@@ -249,12 +249,12 @@ func (m *Manager) notebookModel(p string, fi fs.FileInfo, opt GetOptions) (*Mode
 	if !opt.Content {
 		return model, nil
 	}
-	nb, err := ReadNotebook(data)
+	nb, plain, err := readNotebook(data)
 	if err != nil {
 		return nil, httpapi.Wrap(http.StatusBadRequest, err,
 			fmt.Sprintf("Unreadable Notebook: %s %v", quote(p), err))
 	}
-	m.plain.record(p, fi, nb)
+	m.plain.record(p, fi, plain)
 	m.notary.markCells(nb, m.notary.check(data, nb))
 	model.Content = nb
 	model.Format = ptr("json")

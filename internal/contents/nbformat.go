@@ -1,11 +1,9 @@
 package contents
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -34,44 +32,52 @@ const (
 // Numbers are json.Number. Errors describe why the file is not a readable
 // notebook; ReadNotebook never panics on any input.
 func ReadNotebook(data []byte) (map[string]any, error) {
+	nb, _, err := readNotebook(data)
+	return nb, err
+}
+
+// readNotebook is ReadNotebook, and also reports whether every number
+// literal in the file is one that browsers write back unchanged (see
+// plainFiles).
+func readNotebook(data []byte) (nb map[string]any, plain bool, err error) {
 	if !utf8.Valid(data) {
-		return nil, errors.New("notebook is not UTF-8 encoded")
+		return nil, false, errors.New("notebook is not UTF-8 encoded")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
+	p := &jsonParser{src: string(data)}
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, fmt.Errorf("invalid JSON: %w", err)
+	if p.next() == '{' {
+		v, err = p.object(notebookObject)
+	} else {
+		v, err = p.value()
 	}
-	rest := data[dec.InputOffset():]
-	if len(bytes.TrimLeft(rest, " \t\r\n")) != 0 {
-		return nil, errors.New("invalid JSON: extra data after the notebook")
+	if err != nil {
+		return nil, false, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if p.end() != nil {
+		return nil, false, errors.New("invalid JSON: extra data after the notebook")
 	}
 	nb, ok := v.(map[string]any)
 	if !ok {
-		return nil, errors.New("notebook must be a JSON object")
+		return nil, false, errors.New("notebook must be a JSON object")
 	}
 
 	major, err := formatVersion(nb)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if major != NBFormat {
 		// TODO: nbformat converts v3 notebooks to v4 on read; jupygo
 		// reads only nbformat 4 notebooks.
-		return nil, fmt.Errorf("unsupported nbformat version %s: only version 4 can be read",
+		return nil, false, fmt.Errorf("unsupported nbformat version %s: only version 4 can be read",
 			formatNumber(nb["nbformat"]))
 	}
-	if err := rejoinLines(nb); err != nil {
-		return nil, err
+	if err := rejoinLines(nb, p); err != nil {
+		return nil, false, err
 	}
 	if err := stripTransient(nb); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return nb, nil
+	return nb, !p.inexact, nil
 }
 
 // WriteNotebook serializes nb as nbformat.writes does: multi-line strings
@@ -84,15 +90,23 @@ func ReadNotebook(data []byte) (map[string]any, error) {
 // WriteNotebook does not modify nb. It returns an error when nb fails
 // ValidateNotebook or holds a value that is not a JSON value.
 func WriteNotebook(nb map[string]any) ([]byte, error) {
+	data, _, err := writeNotebook(nb, 0)
+	return data, err
+}
+
+// writeNotebook is WriteNotebook with room for sizeHint bytes reserved.
+// It also reports whether every number it wrote is one that browsers write
+// back unchanged (see plainFiles).
+func writeNotebook(nb map[string]any, sizeHint int) (data []byte, plain bool, err error) {
 	if err := ValidateNotebook(nb); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var e pyEncoder
-	if err := e.value(diskForm(nb), 0); err != nil {
-		return nil, err
+	e := pyEncoder{buf: make([]byte, 0, max(sizeHint, 512))}
+	if err := e.object(nb, 0, nil, diskNotebookField); err != nil {
+		return nil, false, err
 	}
 	e.buf = append(e.buf, '\n')
-	return e.buf, nil
+	return e.buf, !e.inexact, nil
 }
 
 // KeepNumberLiterals returns nb with every number that equals, as a
@@ -368,9 +382,12 @@ func formatNumber(v any) string {
 	return fmt.Sprintf("%v", v)
 }
 
-// rejoinLines joins the multi-line strings of a freshly decoded notebook in
-// place, following nbformat.v4.rwbase.rejoin_lines.
-func rejoinLines(nb map[string]any) error {
+// rejoinLines joins the multi-line strings of a freshly parsed notebook in
+// place, following nbformat.v4.rwbase.rejoin_lines. The parser p has
+// turned every list of strings that may be joined into a *joinedLines;
+// rejoinLines replaces each with its string, or with the list parsed again
+// where nbformat keeps the list.
+func rejoinLines(nb map[string]any, p *jsonParser) error {
 	cells, ok := nb["cells"].([]any)
 	if !ok {
 		return errors.New("invalid notebook: cells must be a list")
@@ -380,15 +397,18 @@ func rejoinLines(nb map[string]any) error {
 		if !ok {
 			return fmt.Errorf("invalid notebook: cells[%d] must be an object", i)
 		}
-		if err := rejoinCell(cell); err != nil {
+		if err := rejoinCell(cell, p); err != nil {
 			return fmt.Errorf("invalid notebook: cells[%d]%w", i, err)
 		}
 	}
 	return nil
 }
 
-func rejoinCell(cell map[string]any) error {
-	if src, ok := cell["source"].([]any); ok {
+func rejoinCell(cell map[string]any, p *jsonParser) error {
+	switch src := cell["source"].(type) {
+	case *joinedLines:
+		cell["source"] = src.text
+	case []any:
 		joined, ok := joinStrings(src)
 		if !ok {
 			return cellError(".source must be a list of strings")
@@ -405,71 +425,148 @@ func rejoinCell(cell map[string]any) error {
 			if !ok {
 				return cellError(fmt.Sprintf(".attachments[%q] must be an object", name))
 			}
-			rejoinBundle(bundle)
+			if err := rejoinBundle(bundle, p); err != nil {
+				return err
+			}
 		}
-	}
-	if cell["cell_type"] != "code" {
-		return nil
 	}
 	outs, present := cell["outputs"]
 	if !present {
 		return nil
 	}
 	outputs, ok := outs.([]any)
+	if cell["cell_type"] != "code" {
+		// nbformat leaves the outputs of other cells as they are.
+		if ok {
+			return keepOutputLines(outputs, p)
+		}
+		return nil
+	}
 	if !ok {
 		return cellError(".outputs must be a list")
 	}
 	for j, o := range outputs {
-		if err := rejoinOutput(o); err != nil {
+		if err := rejoinOutput(o, p); err != nil {
 			return fmt.Errorf(".outputs[%d]%w", j, err)
 		}
 	}
 	return nil
 }
 
-func rejoinOutput(o any) error {
+// rejoinOutput joins the data bundle of execute_result and display_data
+// outputs, and the text of other outputs whose output_type is not empty.
+func rejoinOutput(o any, p *jsonParser) error {
 	out, ok := o.(map[string]any)
 	if !ok {
 		return cellError(" must be an object")
 	}
-	switch kind := out["output_type"]; kind {
-	case "execute_result", "display_data":
-		data, present := out["data"]
-		if !present {
-			return nil
-		}
+	kind := out["output_type"]
+	joinData := kind == "execute_result" || kind == "display_data"
+	joinText := !joinData && pyTruthy(kind)
+
+	if data, present := out["data"]; present {
 		bundle, ok := data.(map[string]any)
-		if !ok {
+		switch {
+		case joinData && !ok:
 			return cellError(".data must be an object")
+		case joinData:
+			if err := rejoinBundle(bundle, p); err != nil {
+				return err
+			}
+		case ok:
+			if err := keepBundleLines(bundle, p); err != nil {
+				return err
+			}
 		}
-		rejoinBundle(bundle)
-	default:
-		if !pyTruthy(kind) {
+	}
+	switch text := out["text"].(type) {
+	case *joinedLines:
+		if joinText {
+			out["text"] = text.text
 			return nil
 		}
-		if text, ok := out["text"].([]any); ok {
-			joined, ok := joinStrings(text)
-			if !ok {
-				return cellError(".text must be a list of strings")
-			}
-			out["text"] = joined
+		list, err := p.reparse(text)
+		if err != nil {
+			return err
 		}
+		out["text"] = list
+	case []any:
+		if !joinText {
+			return nil
+		}
+		joined, ok := joinStrings(text)
+		if !ok {
+			return cellError(".text must be a list of strings")
+		}
+		out["text"] = joined
 	}
 	return nil
 }
 
 // rejoinBundle joins every list of strings in a MIME bundle whose key is
 // not a JSON MIME type.
-func rejoinBundle(bundle map[string]any) {
+func rejoinBundle(bundle map[string]any, p *jsonParser) error {
 	for mime, v := range bundle {
-		lines, ok := v.([]any)
-		if !ok || isJSONMime(mime) {
-			continue
-		}
-		if joined, ok := joinStrings(lines); ok {
-			bundle[mime] = joined
+		switch v := v.(type) {
+		case *joinedLines:
+			if !isJSONMime(mime) {
+				bundle[mime] = v.text
+				continue
+			}
+			list, err := p.reparse(v)
+			if err != nil {
+				return err
+			}
+			bundle[mime] = list
+		case []any:
+			if isJSONMime(mime) {
+				continue
+			}
+			if joined, ok := joinStrings(v); ok {
+				bundle[mime] = joined
+			}
 		}
 	}
+	return nil
+}
+
+// keepBundleLines puts back the lists of strings of a bundle that
+// nbformat does not join.
+func keepBundleLines(bundle map[string]any, p *jsonParser) error {
+	for mime, v := range bundle {
+		if l, ok := v.(*joinedLines); ok {
+			list, err := p.reparse(l)
+			if err != nil {
+				return err
+			}
+			bundle[mime] = list
+		}
+	}
+	return nil
+}
+
+// keepOutputLines puts back the lists of strings of outputs that nbformat
+// does not join.
+func keepOutputLines(outputs []any, p *jsonParser) error {
+	for _, o := range outputs {
+		out, ok := o.(map[string]any)
+		if !ok {
+			continue
+		}
+		if l, ok := out["text"].(*joinedLines); ok {
+			list, err := p.reparse(l)
+			if err != nil {
+				return err
+			}
+			out["text"] = list
+		}
+		if bundle, ok := out["data"].(map[string]any); ok {
+			if err := keepBundleLines(bundle, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func isJSONMime(mime string) bool {
@@ -537,124 +634,163 @@ func stripTransient(nb map[string]any) error {
 	return nil
 }
 
-// diskForm returns the notebook as nbformat stores it: strings split into
-// lines and transient keys left out. It copies every object and list on the
-// way to a changed value and shares the rest with nb. nb must have passed
-// ValidateNotebook.
-func diskForm(nb map[string]any) map[string]any {
-	out := copyMap(nb)
-	out["metadata"] = copyMap(nb["metadata"].(map[string]any),
-		"orig_nbformat", "orig_nbformat_minor", "signature")
-	cells := nb["cells"].([]any)
-	diskCells := make([]any, len(cells))
-	for i, c := range cells {
-		diskCells[i] = diskCell(c.(map[string]any))
-	}
-	out["cells"] = diskCells
-	return out
-}
+// The field writers below write a notebook as nbformat stores it: strings
+// split into lines where nbformat splits them and transient keys left out.
+// They rely on nb having passed ValidateNotebook, and write any value of
+// an unexpected type as it is.
 
-func diskCell(cell map[string]any) map[string]any {
-	out := copyMap(cell)
-	out["metadata"] = copyMap(cell["metadata"].(map[string]any), "trusted")
-	if src, ok := cell["source"].(string); ok {
-		out["source"] = pySplitLines(src)
-	}
-	if bundles, ok := cell["attachments"].(map[string]any); ok {
-		diskBundles := make(map[string]any, len(bundles))
-		for name, b := range bundles {
-			diskBundles[name] = splitBundle(b.(map[string]any))
+func diskNotebookField(e *pyEncoder, key string, v any, depth int) error {
+	switch key {
+	case "metadata":
+		if md, ok := v.(map[string]any); ok {
+			return e.object(md, depth, isTransientNotebookKey, nil)
 		}
-		out["attachments"] = diskBundles
+	case "cells":
+		if cells, ok := v.([]any); ok {
+			return e.array(cells, depth, diskCell)
+		}
 	}
-	if cell["cell_type"] != "code" {
-		return out
-	}
-	outputs := cell["outputs"].([]any)
-	diskOutputs := make([]any, len(outputs))
-	for j, o := range outputs {
-		diskOutputs[j] = diskOutput(o.(map[string]any))
-	}
-	out["outputs"] = diskOutputs
-	return out
+	return e.value(v, depth)
 }
 
-func diskOutput(output map[string]any) map[string]any {
+func isTransientNotebookKey(key string) bool {
+	return key == "orig_nbformat" || key == "orig_nbformat_minor" || key == "signature"
+}
+
+func isTransientCellKey(key string) bool {
+	return key == "trusted"
+}
+
+func diskCell(e *pyEncoder, v any, depth int) error {
+	cell, ok := v.(map[string]any)
+	switch {
+	case !ok:
+		return e.value(v, depth)
+	case cell["cell_type"] == "code":
+		return e.object(cell, depth, nil, diskCodeCellField)
+	}
+	return e.object(cell, depth, nil, diskCellField)
+}
+
+func diskCellField(e *pyEncoder, key string, v any, depth int) error {
+	switch key {
+	case "metadata":
+		if md, ok := v.(map[string]any); ok {
+			return e.object(md, depth, isTransientCellKey, nil)
+		}
+	case "source":
+		if s, ok := v.(string); ok {
+			e.lines(s, depth)
+			return nil
+		}
+	case "attachments":
+		if bundles, ok := v.(map[string]any); ok {
+			return e.object(bundles, depth, nil, diskAttachmentField)
+		}
+	}
+	return e.value(v, depth)
+}
+
+func diskCodeCellField(e *pyEncoder, key string, v any, depth int) error {
+	if outputs, ok := v.([]any); ok && key == "outputs" {
+		return e.array(outputs, depth, diskOutput)
+	}
+	return diskCellField(e, key, v, depth)
+}
+
+func diskAttachmentField(e *pyEncoder, _ string, v any, depth int) error {
+	if bundle, ok := v.(map[string]any); ok {
+		return e.object(bundle, depth, nil, splitBundleField)
+	}
+	return e.value(v, depth)
+}
+
+func diskOutput(e *pyEncoder, v any, depth int) error {
+	output, ok := v.(map[string]any)
+	if !ok {
+		return e.value(v, depth)
+	}
 	switch output["output_type"] {
 	case "execute_result", "display_data":
-		data, ok := output["data"].(map[string]any)
-		if !ok {
-			return output
-		}
-		out := copyMap(output)
-		out["data"] = splitBundle(data)
-		return out
+		return e.object(output, depth, nil, displayOutputField)
 	case "stream":
-		text, ok := output["text"].(string)
-		if !ok {
-			return output
-		}
-		out := copyMap(output)
-		out["text"] = pySplitLines(text)
-		return out
+		return e.object(output, depth, nil, streamOutputField)
 	}
-	return output
+	return e.value(output, depth)
 }
 
-// splitBundle splits the text/* strings of a MIME bundle (and those of
-// splitMimes) into lines.
-func splitBundle(bundle map[string]any) map[string]any {
-	out := make(map[string]any, len(bundle))
-	for mime, v := range bundle {
-		s, ok := v.(string)
-		if ok && (strings.HasPrefix(mime, "text/") || splitMimes[mime]) {
-			out[mime] = pySplitLines(s)
-			continue
-		}
-		out[mime] = v
+func displayOutputField(e *pyEncoder, key string, v any, depth int) error {
+	if data, ok := v.(map[string]any); ok && key == "data" {
+		return e.object(data, depth, nil, splitBundleField)
 	}
-	return out
+	return e.value(v, depth)
 }
 
-// copyMap returns a shallow copy of m without the keys in omit.
-func copyMap(m map[string]any, omit ...string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if !slices.Contains(omit, k) {
-			out[k] = v
-		}
+func streamOutputField(e *pyEncoder, key string, v any, depth int) error {
+	if s, ok := v.(string); ok && key == "text" {
+		e.lines(s, depth)
+		return nil
 	}
-	return out
+	return e.value(v, depth)
+}
+
+// splitBundleField writes an entry of a MIME bundle, split into lines
+// when it is a string of a text/* type or of splitMimes.
+func splitBundleField(e *pyEncoder, mime string, v any, depth int) error {
+	if s, ok := v.(string); ok && (strings.HasPrefix(mime, "text/") || splitMimes[mime]) {
+		e.lines(s, depth)
+		return nil
+	}
+	return e.value(v, depth)
 }
 
 // pySplitLines splits s after every line boundary that Python's
-// str.splitlines(keepends=True) recognizes: \n, \r, \r\n, \v, \f, \x1c,
-// \x1d, \x1e, U+0085, U+2028 and U+2029. An empty string gives an empty
-// list.
+// str.splitlines(keepends=True) recognizes (see lineEnd). An empty string
+// gives an empty list.
 func pySplitLines(s string) []any {
 	lines := []any{}
-	start := 0
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		end := -1
-		switch r {
-		case '\r':
-			end = i + 1
-			if end < len(s) && s[end] == '\n' {
-				end++
-			}
-		case '\n', '\v', '\f', '\x1c', '\x1d', '\x1e', '\u0085', '\u2028', '\u2029':
-			end = i + size
-		}
-		if end < 0 {
-			i += size
-			continue
-		}
+	for start := 0; start < len(s); {
+		end := lineEnd(s, start)
 		lines = append(lines, s[start:end])
-		start, i = end, end
-	}
-	if start < len(s) {
-		lines = append(lines, s[start:])
+		start = end
 	}
 	return lines
+}
+
+// lineEnd returns the end of the line of s that starts at start: the index
+// after the first line boundary of Python's str.splitlines, or len(s).
+// The boundaries are \n, \r, \r\n, \v, \f, \x1c, \x1d, \x1e, U+0085, U+2028 and
+// U+2029. Scanning bytes finds the same boundaries as decoding runes, even
+// in invalid UTF-8, because the lead bytes 0xC2 and 0xE2 are never inside
+// another encoded rune.
+func lineEnd(s string, start int) int {
+	for i := start; i < len(s); i++ {
+		switch s[i] {
+		case '\n', '\v', '\f', '\x1c', '\x1d', '\x1e':
+			return i + 1
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				return i + 2
+			}
+			return i + 1
+		case 0xC2: // U+0085 is C2 85
+			if i+1 < len(s) && s[i+1] == 0x85 {
+				return i + 2
+			}
+		case 0xE2: // U+2028 and U+2029 are E2 80 A8 and E2 80 A9
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+				return i + 3
+			}
+		}
+	}
+	return len(s)
+}
+
+// copyMap returns a shallow copy of m.
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

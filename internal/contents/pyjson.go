@@ -20,7 +20,18 @@ type pyEncoder struct {
 	// compact leaves out the newlines, the indent and the space after
 	// each colon, for API responses, which need no stable layout.
 	compact bool
+	// keys is a stack of the sorted keys of the objects being written.
+	keys []string
+	// inexact is set when a number is written that a browser could
+	// write back differently (see plainInteger).
+	inexact bool
 }
+
+// fieldWriter writes the value v of key in an object, at the given depth.
+type fieldWriter func(e *pyEncoder, key string, v any, depth int) error
+
+// elementWriter writes the element v of a list, at the given depth.
+type elementWriter func(e *pyEncoder, v any, depth int) error
 
 func (e *pyEncoder) value(v any, depth int) error {
 	switch v := v.(type) {
@@ -34,43 +45,65 @@ func (e *pyEncoder) value(v any, depth int) error {
 		if !isJSONNumber(string(v)) {
 			return fmt.Errorf("invalid JSON number %q", string(v))
 		}
+		if !plainInteger(string(v)) {
+			e.inexact = true
+		}
 		e.buf = append(e.buf, v...)
 	case float64:
+		e.inexact = true
 		e.buf = append(e.buf, pyFloatRepr(v)...)
 	case int:
-		e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+		e.integer(int64(v))
 	case int64:
-		e.buf = strconv.AppendInt(e.buf, v, 10)
+		e.integer(v)
 	case map[string]any:
-		return e.object(v, depth)
+		return e.object(v, depth, nil, nil)
 	case []any:
-		return e.array(v, depth)
+		return e.array(v, depth, nil)
 	case []string:
 		items := make([]any, len(v))
 		for i, s := range v {
 			items[i] = s
 		}
-		return e.array(items, depth)
+		return e.array(items, depth, nil)
 	default:
 		return fmt.Errorf("value of type %T is not a JSON value", v)
 	}
 	return nil
 }
 
-func (e *pyEncoder) object(m map[string]any, depth int) error {
-	if len(m) == 0 {
+func (e *pyEncoder) integer(n int64) {
+	start := len(e.buf)
+	e.buf = strconv.AppendInt(e.buf, n, 10)
+	if !plainInteger(string(e.buf[start:])) {
+		e.inexact = true
+	}
+}
+
+// object writes m with its keys sorted. It leaves out the keys for which
+// skip, when not nil, returns true, and writes the values with field, or
+// with value when field is nil.
+func (e *pyEncoder) object(m map[string]any, depth int, skip func(string) bool, field fieldWriter) error {
+	base := len(e.keys)
+	for k := range m {
+		if skip == nil || !skip(k) {
+			e.keys = append(e.keys, k)
+		}
+	}
+	defer func() { e.keys = e.keys[:base] }()
+	n := len(e.keys) - base
+	if n == 0 {
 		e.buf = append(e.buf, "{}"...)
 		return nil
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
 	// Go compares strings bytewise, and UTF-8 byte order is code point
 	// order, which is how Python sorts str keys.
-	slices.Sort(keys)
+	slices.Sort(e.keys[base:])
 	e.buf = append(e.buf, '{')
-	for i, k := range keys {
+	for i := range n {
+		// Nested objects push and pop their own keys above ours, so
+		// e.keys is read again each time rather than held in a slice.
+		k := e.keys[base+i]
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
@@ -81,7 +114,13 @@ func (e *pyEncoder) object(m map[string]any, depth int) error {
 		} else {
 			e.buf = append(e.buf, ": "...)
 		}
-		if err := e.value(m[k], depth+1); err != nil {
+		var err error
+		if field != nil {
+			err = field(e, k, m[k], depth+1)
+		} else {
+			err = e.value(m[k], depth+1)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -90,7 +129,9 @@ func (e *pyEncoder) object(m map[string]any, depth int) error {
 	return nil
 }
 
-func (e *pyEncoder) array(items []any, depth int) error {
+// array writes a list, its elements with element, or with value when
+// element is nil.
+func (e *pyEncoder) array(items []any, depth int, element elementWriter) error {
 	if len(items) == 0 {
 		e.buf = append(e.buf, "[]"...)
 		return nil
@@ -101,7 +142,13 @@ func (e *pyEncoder) array(items []any, depth int) error {
 			e.buf = append(e.buf, ',')
 		}
 		e.newline(depth + 1)
-		if err := e.value(v, depth+1); err != nil {
+		var err error
+		if element != nil {
+			err = element(e, v, depth+1)
+		} else {
+			err = e.value(v, depth+1)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -110,33 +157,73 @@ func (e *pyEncoder) array(items []any, depth int) error {
 	return nil
 }
 
+// lines writes s as the list of its lines, as value(pySplitLines(s)) would.
+func (e *pyEncoder) lines(s string, depth int) {
+	if s == "" {
+		e.buf = append(e.buf, "[]"...)
+		return
+	}
+	e.buf = append(e.buf, '[')
+	for start := 0; start < len(s); {
+		if start > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		end := lineEnd(s, start)
+		e.newline(depth + 1)
+		e.str(s[start:end])
+		start = end
+	}
+	e.newline(depth)
+	e.buf = append(e.buf, ']')
+}
+
+// indent is a newline and the indent of the first levels.
+const indent = "\n                                                                " +
+	"                                                                "
+
 func (e *pyEncoder) newline(depth int) {
 	if e.compact {
 		return
 	}
-	e.buf = append(e.buf, '\n')
-	for range depth {
+	if depth < len(indent) {
+		e.buf = append(e.buf, indent[:depth+1]...)
+		return
+	}
+	e.buf = append(e.buf, indent...)
+	for range depth + 1 - len(indent) {
 		e.buf = append(e.buf, ' ')
 	}
 }
+
+// plainASCII marks the ASCII bytes that a JSON string holds as they are:
+// everything but control characters, '"' and '\\'.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // str writes s as a JSON string with Python's escaping. Bytes that are not
 // valid UTF-8 become U+FFFD, which is what decoding them would give.
 func (e *pyEncoder) str(s string) {
 	const hex = "0123456789abcdef"
 	e.buf = append(e.buf, '"')
+	done := 0 // s[:done] is written
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x80 {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				e.buf = append(e.buf, "\uFFFD"...)
-			} else {
-				e.buf = append(e.buf, s[i:i+size]...)
-			}
-			i += size
+		if c < utf8.RuneSelf && plainASCII[c] {
+			i++
 			continue
 		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+		}
+		e.buf = append(e.buf, s[done:i]...)
 		switch c {
 		case '"':
 			e.buf = append(e.buf, `\"`...)
@@ -156,11 +243,13 @@ func (e *pyEncoder) str(s string) {
 			if c < 0x20 {
 				e.buf = append(e.buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			} else {
-				e.buf = append(e.buf, c)
+				e.buf = append(e.buf, "\uFFFD"...)
 			}
 		}
 		i++
+		done = i
 	}
+	e.buf = append(e.buf, s[done:]...)
 	e.buf = append(e.buf, '"')
 }
 

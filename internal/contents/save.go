@@ -89,17 +89,25 @@ func (m *Manager) Save(apiPath string, req SaveRequest) (*Model, error) {
 	return model, nil
 }
 
+// maxSizeHint bounds the room reserved in advance for a serialized
+// notebook.
+const maxSizeHint = 256 << 20
+
 func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 	nb, ok := content.(map[string]any)
 	if !ok {
 		return nil, httpapi.Errorf(http.StatusBadRequest, "notebook content must be a JSON object")
 	}
+	sizeHint := 0
 	if fi, err := m.fsys.Stat(m.name(p)); err != nil || !m.plain.plain(p, fi) {
 		if previous := m.previousNotebook(p); previous != nil {
 			nb = KeepNumberLiterals(nb, previous)
 		}
+	} else {
+		// An edited notebook is usually about as long as it was.
+		sizeHint = int(min(fi.Size(), maxSizeHint)) * 9 / 8
 	}
-	data, err := WriteNotebook(nb)
+	data, plain, err := writeNotebook(nb, sizeHint)
 	if err != nil {
 		return nil, httpapi.Wrap(http.StatusBadRequest, err, err.Error())
 	}
@@ -107,7 +115,7 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 		return nil, err
 	}
 	if fi, err := m.fsys.Stat(m.name(p)); err == nil {
-		m.plain.record(p, fi, nb)
+		m.plain.record(p, fi, plain)
 	}
 	if checkCells(nb) {
 		m.notary.signBytes(data)

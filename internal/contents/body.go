@@ -1,0 +1,193 @@
+package contents
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// requestModel is the JSON body of PUT, POST and PATCH.
+type requestModel struct {
+	Type     string          `json:"type"`
+	Format   string          `json:"format"`
+	Content  json.RawMessage `json:"content"`
+	Chunk    *int            `json:"chunk"`
+	CopyFrom string          `json:"copy_from"`
+	Ext      string          `json:"ext"`
+	Path     *string         `json:"path"`
+
+	// parsed is the decoded content when parseRequestModel read the body,
+	// which leaves Content nil; hasParsed is set when the body has a
+	// content key, even one whose value is null.
+	parsed    any
+	hasParsed bool
+}
+
+func (b *requestModel) empty() bool {
+	return b == nil || b.Type == "" && b.Format == "" && b.Content == nil && !b.hasParsed &&
+		b.Chunk == nil && b.CopyFrom == "" && b.Ext == "" && b.Path == nil
+}
+
+// decodeBody decodes the request body as httpapi.DecodeJSON does, with
+// encoding/json's rules for a struct; an empty body or null gives nil.
+// The body is read whole and parsed by jsonParser, which is much faster on
+// a large notebook. A body that it does not decode the common way (not
+// UTF-8, not valid JSON, a field of the wrong type, a key in other letter
+// case) goes to httpapi.DecodeJSON, so that the result and the errors stay
+// exactly those of encoding/json.
+func decodeBody(w http.ResponseWriter, r *http.Request) (*requestModel, error) {
+	data, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	if body, ok := parseRequestModel(data); ok {
+		return body, nil
+	}
+	var body *requestModel
+	again := r.WithContext(r.Context())
+	again.Body = io.NopCloser(bytes.NewReader(data))
+	if err := httpapi.DecodeJSON(w, again, &body, int64(len(data))+1, true); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// readBody reads the request body whole, up to httpapi.MaxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	const limit = httpapi.MaxBodyBytes
+	body := http.MaxBytesReader(w, r.Body, limit)
+	size := 512
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		size = int(r.ContentLength) + 1 // room to see the end of the body
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, httpapi.Errorf(http.StatusRequestEntityTooLarge,
+			"request body is larger than %d bytes", tooLarge.Limit)
+	case err != nil:
+		return nil, httpapi.Wrap(http.StatusBadRequest, err, "reading request body: "+err.Error())
+	}
+	return buf.Bytes(), nil
+}
+
+// requestFields are the keys of requestModel.
+var requestFields = []string{"type", "format", "content", "chunk", "copy_from", "ext", "path"}
+
+// parseRequestModel decodes data as encoding/json would decode it into a
+// *requestModel, for the bodies that clients send. It returns false for
+// any other body, whose decoding is left to encoding/json.
+func parseRequestModel(data []byte) (*requestModel, bool) {
+	if !utf8.Valid(data) {
+		return nil, false
+	}
+	p := &jsonParser{src: string(data)}
+	if p.next() == 0 && p.pos == len(p.src) {
+		return nil, true // an empty body
+	}
+	v, err := p.value()
+	if err != nil || p.end() != nil {
+		return nil, false
+	}
+	if v == nil {
+		return nil, true
+	}
+	fields, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	body := &requestModel{}
+	for key, v := range fields {
+		if !body.set(key, v) {
+			return nil, false
+		}
+	}
+	return body, true
+}
+
+// set stores the value v of key in b, and reports whether encoding/json
+// would have stored it the same way without an error.
+func (b *requestModel) set(key string, v any) bool {
+	var text *string
+	switch key {
+	case "type":
+		text = &b.Type
+	case "format":
+		text = &b.Format
+	case "copy_from":
+		text = &b.CopyFrom
+	case "ext":
+		text = &b.Ext
+	case "content":
+		b.parsed, b.hasParsed = v, true
+		return true
+	case "chunk":
+		switch v := v.(type) {
+		case nil:
+			b.Chunk = nil
+			return true
+		case json.Number:
+			n, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil || int64(int(n)) != n {
+				return false
+			}
+			b.Chunk = ptr(int(n))
+			return true
+		}
+		return false
+	case "path":
+		switch v := v.(type) {
+		case nil:
+			b.Path = nil
+			return true
+		case string:
+			b.Path = &v
+			return true
+		}
+		return false
+	default:
+		// encoding/json matches keys to fields without regard to case,
+		// which the switch above does not.
+		for _, f := range requestFields {
+			if strings.EqualFold(key, f) {
+				return false
+			}
+		}
+		return true
+	}
+	switch v := v.(type) {
+	case nil: // null leaves a string field as it was
+	case string:
+		*text = v
+	default:
+		return false
+	}
+	return true
+}
+
+// content returns the content of body: a notebook (with json.Number
+// numbers) for notebooks, a string for files, or nil when there is none.
+func (b *requestModel) content() (any, error) {
+	if b.hasParsed {
+		return b.parsed, nil
+	}
+	if b.Content == nil || bytes.Equal(b.Content, []byte("null")) {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b.Content))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, httpapi.Wrap(http.StatusBadRequest, err, "invalid content in request body")
+	}
+	return v, nil
+}
