@@ -1,2 +1,45 @@
 // Package spawn starts, polls and stops the hub's single-user servers.
+//
+// The hub depends only on the Spawner interface. SimpleLocalProcess, the
+// one implementation so far, runs each server as a process of the hub's own
+// account, as JupyterHub's SimpleLocalProcessSpawner does. Spawners for
+// system accounts, Slurm or Kubernetes will implement the same interface.
+//
+// # Starting
+//
+// Start picks a free port on 127.0.0.1 and passes it to the server in
+// JUPYTERHUB_SERVICE_URL, as JupyterHub 2 and later do, so the command
+// needs no --ip or --port arguments. The environment is the Request's Env
+// on top of HOME, USER, JUPYTERHUB_ROOT_DIR and the few variables the
+// spawner keeps from the hub's own environment (PATH and LANG by default).
+// Nothing else of the hub's environment, such as its secrets, reaches the
+// server. Start returns once the server responds to HTTP at its prefix with a
+// status below 500, or fails when the process exits or a timeout passes.
+// The error then carries the last lines of the server's output.
+//
+// # Processes outlive the hub
+//
+// Each server leads a new session and process group, so signals sent to
+// the hub, or to its terminal's process group, do not reach it. Its
+// stdout and stderr go to a file in the user's home folder
+// (.jupygo-server.log, or .jupygo-server-NAME.log for a named server) and
+// not to a pipe, so the server neither blocks nor gets SIGPIPE when the hub
+// is gone. While the hub runs, it copies each new line of that file to its
+// own log, with user and server attributes.
+//
+// # State
+//
+// Start returns a JSON state that the hub stores with the server:
+//
+//	{"pid": 4242, "start_time": 1234567, "boot_id": "…",
+//	 "url": "http://127.0.0.1:41234", "prefix": "/user/alice/"}
+//
+// start_time is field 22 of /proc/PID/stat and boot_id the kernel's boot
+// ID. Poll and Stop need nothing but this state, so a hub that restarted
+// finds its servers again although they are not its children. A pid
+// counts as the server only while a process with that pid has the
+// recorded start time, in the same boot, and leads its own process group.
+// This keeps a reused pid from being reported as running or being
+// signalled. Stop sends SIGTERM to the process group, then SIGKILL after a
+// grace period. Stopping a server that is gone is not an error.
 package spawn

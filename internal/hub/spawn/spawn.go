@@ -3,6 +3,8 @@ package spawn
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,9 +28,9 @@ type Request struct {
 	// home folder.
 	NotebookDir string
 	// StartTimeout bounds the whole start, from launching the process to
-	// the first HTTP answer; 0 means the spawner's default.
+	// the first HTTP response; 0 means the spawner's default.
 	StartTimeout time.Duration
-	// HTTPTimeout bounds the wait for the first HTTP answer once the
+	// HTTPTimeout bounds the wait for the first HTTP response once the
 	// process runs; 0 means the spawner's default.
 	HTTPTimeout time.Duration
 	// Prefix is the URL prefix the server serves under, with slashes at
@@ -41,7 +43,7 @@ type Request struct {
 // restarted hub finds its servers again. Implementations are safe for
 // concurrent use.
 type Spawner interface {
-	// Start launches the server and returns once it answers over HTTP at
+	// Start launches the server and returns once it responds to HTTP at
 	// the returned URL, or fails after StartTimeout or HTTPTimeout.
 	// progress, which may be nil, receives human-readable events for the
 	// spawn-pending page. Cancelling ctx abandons the start and ends the
@@ -57,10 +59,10 @@ type Spawner interface {
 
 // Started is the result of a successful Start.
 type Started struct {
-	// URL is where the hub reaches the server, such as
-	// http://127.0.0.1:PORT, without the prefix.
+	// URL is the server's address for the hub, without the prefix, such as
+	// http://127.0.0.1:PORT.
 	URL string
-	// State is what Poll and Stop need to find the server again.
+	// State is the JSON value Poll and Stop need to find the server again.
 	State json.RawMessage
 }
 
@@ -68,6 +70,37 @@ type Started struct {
 type Event struct {
 	// Progress is a percentage, 0 to 100.
 	Progress int
-	// Message says what happened, for people.
+	// Message is a sentence for people about the step.
 	Message string
 }
+
+// StartError is the error of a start whose server process ran but exited
+// or did not respond in time. It carries the last lines of the server's
+// output, which usually contain the reason.
+type StartError struct {
+	User, Server string
+	// Err is the cause. It wraps ErrStartTimeout, an *exec.ExitError, or
+	// the context's error.
+	Err error
+	// Output holds the last lines the server wrote, oldest first.
+	Output []string
+	// OutputPath is the file that holds all of the server's output.
+	OutputPath string
+}
+
+func (e *StartError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "starting server for %s: %v", serverKey(e.User, e.Server), e.Err)
+	if len(e.Output) == 0 {
+		fmt.Fprintf(&b, " (no output in %s)", e.OutputPath)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "; last lines of %s:", e.OutputPath)
+	for _, line := range e.Output {
+		b.WriteString("\n    ")
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func (e *StartError) Unwrap() error { return e.Err }

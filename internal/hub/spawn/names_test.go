@@ -1,0 +1,90 @@
+package spawn
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateServerName(t *testing.T) {
+	tests := []nameCase{
+		{"a", true},
+		{"server1", true},
+		{"server-abcdef12", true},
+		{"my-lab-2", true},
+		{strings.Repeat("x", 30), true},
+		{strings.Repeat("x", 31), false},
+		{"", false},
+		{"1server", false},
+		{"-server", false},
+		{"server-", false},
+		{"server--abc-def", false},
+		{"Server", false},
+		{"a$/b", false},
+		{"$p~c|a! ch@rs", false},
+		{"hash#?question", false},
+		{"with space", false},
+		{"under_score", false},
+		{"dot.ted", false},
+		{"é", false},
+	}
+	checkNames(t, "ValidateServerName", ValidateServerName, tests)
+}
+
+func TestValidateUserName(t *testing.T) {
+	tests := []nameCase{
+		{"alice", true},
+		{"Alice", true},
+		{"alice@example.com", true},
+		{"a b", true},
+		{"ünïcödé", true},
+		{".hidden", true},
+		{strings.Repeat("x", 255), true},
+		{strings.Repeat("x", 256), false},
+		{"", false},
+		{"a/b", false},
+		{"/", false},
+		{".", false},
+		{"..", false},
+		{" alice", false},
+		{"alice ", false},
+		{"alice\n", false},
+		{"al\x00ice", false},
+	}
+	checkNames(t, "ValidateUserName", ValidateUserName, tests)
+}
+
+func TestValidateDisplayName(t *testing.T) {
+	tests := []nameCase{
+		{"My name is Trevor", true},
+		{"e_êẹèêéøßæṣ-", true},
+		{"x", true},
+		{"数据分析", true},
+		{strings.Repeat("é", 255), true},
+		{strings.Repeat("é", 256), false},
+		{"", false},
+		{" leading", false},
+		{"trailing ", false},
+		{"two  spaces", false},
+		{"tab\there", false},
+		{"new\nline", false},
+		{"nbsp\u00a0here", false},
+		{"bad\xffutf8", false},
+	}
+	checkNames(t, "ValidateDisplayName", ValidateDisplayName, tests)
+}
+
+type nameCase struct {
+	name  string
+	valid bool
+}
+
+// checkNames runs validate on each case.
+func checkNames(t *testing.T, fn string, validate func(string) error, tests []nameCase) {
+	t.Helper()
+	for _, tt := range tests {
+		err := validate(tt.name)
+		if (err == nil) != tt.valid {
+			t.Errorf("%s(%q) = %v, want valid %v", fn, tt.name, err, tt.valid)
+		}
+	}
+}

@@ -1,0 +1,570 @@
+package spawn
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Defaults of SimpleLocalProcess, those of JupyterHub's Spawner and
+// LocalProcessSpawner.
+const (
+	DefaultStartTimeout = 60 * time.Second
+	DefaultHTTPTimeout  = 30 * time.Second
+	DefaultTermTimeout  = 5 * time.Second
+	DefaultKillTimeout  = 5 * time.Second
+)
+
+// pollProbeTimeout bounds the HTTP check of Poll.
+const pollProbeTimeout = 5 * time.Second
+
+// ErrStartTimeout reports that a server did not respond to HTTP within its
+// start or HTTP timeout. Start's errors wrap it.
+var ErrStartTimeout = errors.New("server did not respond in time")
+
+// ErrNotResponding reports that a server's process runs but its URL does
+// not respond. Poll returns it with running set to true.
+var ErrNotResponding = errors.New("server process runs but does not respond to HTTP")
+
+// SimpleLocalProcess starts every server as a process of the hub's own
+// account, as JupyterHub's SimpleLocalProcessSpawner does. It gives each
+// user a home folder but no other isolation: every user's code can read
+// the others' files and the hub's. Set the exported fields before the
+// first Start and do not change them after; the methods are safe for
+// concurrent use.
+type SimpleLocalProcess struct {
+	// UsersDir is the folder that holds a home folder per user, named
+	// after the user; the hub passes <data dir>/users. Folders are
+	// created with mode 0700.
+	UsersDir string
+	// HomeDir, when set, returns the home folder of a user in place of
+	// UsersDir/<name>.
+	HomeDir func(user string) string
+	// Cmd is the default command line of servers, used when a Request has
+	// none. Empty means this binary followed by "server".
+	Cmd []string
+	// EnvKeep names the variables of the hub's environment that servers
+	// inherit. Nil means PATH and LANG.
+	EnvKeep []string
+	// IP is the loopback address servers listen on. Empty means
+	// 127.0.0.1.
+	IP string
+	// StartTimeout and HTTPTimeout apply when a Request leaves them 0.
+	// Zero means DefaultStartTimeout and DefaultHTTPTimeout.
+	StartTimeout, HTTPTimeout time.Duration
+	// TermTimeout is how long Stop waits after SIGTERM before it sends
+	// SIGKILL. Zero means DefaultTermTimeout.
+	TermTimeout time.Duration
+	// KillTimeout is how long Stop waits after SIGKILL before it reports
+	// an error. Zero means DefaultKillTimeout.
+	KillTimeout time.Duration
+	// Log receives lifecycle events and each line of the servers' output,
+	// with user and server attributes. Nil discards them.
+	Log *slog.Logger
+
+	initOnce sync.Once
+	probe    *http.Client
+
+	mu       sync.Mutex
+	children map[int]*child    // processes this value started, by pid
+	running  map[string]*child // the same, by user/server
+}
+
+var _ Spawner = (*SimpleLocalProcess)(nil)
+
+// child is a server process this value started. Its waiter reaps it.
+type child struct {
+	pid       int
+	startTime uint64
+	key       string
+	done      chan struct{} // closed once the process is reaped
+	waitErr   error         // the result of Wait, set before done closes
+}
+
+func (s *SimpleLocalProcess) init() {
+	s.initOnce.Do(func() {
+		s.probe = newProbeClient()
+		s.children = map[int]*child{}
+		s.running = map[string]*child{}
+	})
+}
+
+func (s *SimpleLocalProcess) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// serverKey names a server in messages: alice, or alice/analysis for a
+// named server.
+func serverKey(user, server string) string {
+	if server == "" {
+		return user
+	}
+	return user + "/" + server
+}
+
+// Start starts the server of r and waits until it responds at
+// http://IP:PORT + r.Prefix, with PORT a free port picked now. The process
+// gets its own session, so signals to the hub do not reach it and it keeps
+// running when the hub exits. Its stdout and stderr go to a file in the
+// user's home folder, whose last lines a *StartError carries when the
+// server exits early or does not respond in time. progress is called from
+// the goroutine of Start.
+func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func(Event)) (Started, error) {
+	s.init()
+	began := time.Now()
+	if progress == nil {
+		progress = func(Event) {}
+	}
+	key := serverKey(r.User, r.Server)
+	if err := checkRequest(r); err != nil {
+		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
+	}
+	log := s.logger().With("user", r.User, "server", r.Server)
+
+	progress(Event{Progress: 10, Message: "Preparing the home folder"})
+	p, err := s.prepare(r)
+	if err != nil {
+		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
+	}
+	c, err := s.launch(key, p.cmd)
+	if err != nil {
+		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
+	}
+	go followOutput(p.outPath, log, c.done)
+	base, outPath := p.base, p.outPath
+	log.Info("server process started", "pid", c.pid, "url", base, "cmd", p.cmd.Args)
+	progress(Event{Progress: 40, Message: fmt.Sprintf(
+		"Server process started (pid %d), waiting for it to respond", c.pid)})
+
+	err = s.awaitReady(ctx, r, c, base, began)
+	if err != nil {
+		s.kill(c)
+		startErr := &StartError{User: r.User, Server: r.Server, Err: err, OutputPath: outPath}
+		startErr.Output, _ = tailFile(outPath)
+		log.Error("server failed to start", "pid", c.pid, "err", err, "output", outPath)
+		return Started{}, startErr
+	}
+	log.Info("server ready", "pid", c.pid, "url", base, "duration", time.Since(began))
+	progress(Event{Progress: 90, Message: "Server responds at " + base + r.Prefix})
+
+	state, err := json.Marshal(processState{
+		PID: c.pid, StartTime: c.startTime, BootID: bootID(), URL: base, Prefix: r.Prefix,
+	})
+	if err != nil {
+		s.kill(c)
+		return Started{}, fmt.Errorf("starting server for %s: encoding state: %w", key, err)
+	}
+	return Started{URL: base, State: state}, nil
+}
+
+// checkRequest rejects a Request that could not be started safely.
+func checkRequest(r Request) error {
+	if err := ValidateUserName(r.User); err != nil {
+		return err
+	}
+	if r.Server != "" {
+		if err := ValidateServerName(r.Server); err != nil {
+			return err
+		}
+	}
+	if !strings.HasPrefix(r.Prefix, "/") || !strings.HasSuffix(r.Prefix, "/") ||
+		strings.ContainsAny(r.Prefix, "?#\x00") {
+		return fmt.Errorf("invalid URL prefix %q: it must be a path with slashes at both ends",
+			r.Prefix)
+	}
+	for k, v := range r.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("invalid environment variable %q: names must be non-empty "+
+				"without '=' or NUL, and values without NUL", k)
+		}
+	}
+	return nil
+}
+
+// plan is a server process ready to start.
+type plan struct {
+	cmd     *exec.Cmd
+	base    string // http://IP:PORT
+	outPath string // the file that receives its output
+}
+
+// prepare creates the home folder and the output file and returns the
+// server's command.
+func (s *SimpleLocalProcess) prepare(r Request) (plan, error) {
+	home, err := s.home(r.User)
+	if err != nil {
+		return plan{}, err
+	}
+	root, err := rootDir(r.NotebookDir, home)
+	if err != nil {
+		return plan{}, err
+	}
+	argv, err := s.command(r)
+	if err != nil {
+		return plan{}, err
+	}
+	ip := cmp.Or(s.IP, "127.0.0.1")
+	port, err := freePort(ip)
+	if err != nil {
+		return plan{}, err
+	}
+	base := "http://" + net.JoinHostPort(ip, strconv.Itoa(port))
+
+	outPath := outputPath(home, r.Server)
+	out, err := createOutput(outPath)
+	if err != nil {
+		return plan{}, fmt.Errorf("creating the output file: %w", err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = s.environ(r, home, root, base+r.Prefix)
+	cmd.Dir = home
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// Setsid makes the server the leader of a new session and process
+	// group: the hub's terminal and signals do not reach it, Stop can
+	// signal the whole group, and no Pdeathsig ties it to the hub.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return plan{cmd: cmd, base: base, outPath: outPath}, nil
+}
+
+// home returns the user's home folder, created with mode 0700 if missing.
+func (s *SimpleLocalProcess) home(user string) (string, error) {
+	var home string
+	switch {
+	case s.HomeDir != nil:
+		home = s.HomeDir(user)
+	case s.UsersDir != "":
+		home = filepath.Join(s.UsersDir, user)
+	default:
+		return "", errors.New("the spawner has no UsersDir or HomeDir to put home folders in")
+	}
+	if !filepath.IsAbs(home) {
+		abs, err := filepath.Abs(home)
+		if err != nil {
+			return "", fmt.Errorf("home folder %q: %w", home, err)
+		}
+		home = abs
+	}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return "", fmt.Errorf("creating the home folder: %w", err)
+	}
+	return home, nil
+}
+
+// rootDir resolves the folder a server serves: dir with "~" standing for
+// the home folder and relative paths taken from it, or home when dir is
+// empty. The folder must exist.
+func rootDir(dir, home string) (string, error) {
+	switch {
+	case dir == "" || dir == "~":
+		return home, nil
+	case strings.HasPrefix(dir, "~/"):
+		dir = filepath.Join(home, dir[2:])
+	case !filepath.IsAbs(dir):
+		dir = filepath.Join(home, dir)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("notebook folder: %w", err)
+	}
+	if !info.IsDir() {
+		return "", fmt.Errorf("notebook folder %s is not a folder", dir)
+	}
+	return dir, nil
+}
+
+// command returns the command line of r's server.
+func (s *SimpleLocalProcess) command(r Request) ([]string, error) {
+	argv := slices.Clone(r.Cmd)
+	if len(argv) == 0 {
+		argv = slices.Clone(s.Cmd)
+	}
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding this program to run as the server: %w", err)
+		}
+		argv = []string{exe, "server"}
+	}
+	if argv[0] == "" {
+		return nil, errors.New("the server command is empty")
+	}
+	return append(argv, r.Args...), nil
+}
+
+// environ returns the server's environment. It starts from the EnvKeep
+// variables of the hub, HOME as the home folder and USER as the hub user's
+// name (as JupyterHub's SimpleLocalProcessSpawner sets them), and
+// JUPYTERHUB_ROOT_DIR as the root folder. r.Env may override all of these.
+// JUPYTERHUB_SERVICE_URL comes last, with the port picked for this start.
+func (s *SimpleLocalProcess) environ(r Request, home, root, serviceURL string) []string {
+	env := map[string]string{}
+	keep := s.EnvKeep
+	if keep == nil {
+		keep = []string{"PATH", "LANG"}
+	}
+	for _, name := range keep {
+		if v, ok := os.LookupEnv(name); ok {
+			env[name] = v
+		}
+	}
+	env["HOME"] = home
+	env["USER"] = r.User
+	env["JUPYTERHUB_ROOT_DIR"] = root
+	maps.Copy(env, r.Env)
+	env["JUPYTERHUB_SERVICE_URL"] = serviceURL
+
+	list := make([]string, 0, len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		list = append(list, k+"="+env[k])
+	}
+	return list
+}
+
+// freePort returns a TCP port on ip that was free a moment ago.
+//
+// NOTE: another program may take the port before the server binds it; the
+// server then exits with "address already in use" and Start fails.
+func freePort(ip string) (int, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port on %s: %w", ip, err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// launch starts cmd and a goroutine that reaps it. The parent's copy of
+// the output file is closed once the child has its own.
+func (s *SimpleLocalProcess) launch(key string, cmd *exec.Cmd) (*child, error) {
+	out, _ := cmd.Stdout.(*os.File)
+	defer out.Close()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.running[key]; c != nil {
+		return nil, fmt.Errorf("its process %d, started by this hub, still runs", c.pid)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("running %q: %w", cmd.Path, err)
+	}
+	// The child exists until it is reaped below, exited or not, so its
+	// start time can be read now.
+	pid := cmd.Process.Pid
+	stat, err := readProcStat(pid)
+	if err != nil {
+		syscall.Kill(-pid, syscall.SIGKILL)
+		cmd.Wait()
+		return nil, fmt.Errorf("reading the start time of process %d: %w", pid, err)
+	}
+	c := &child{pid: pid, startTime: stat.startTime, key: key, done: make(chan struct{})}
+	s.children[pid] = c
+	s.running[key] = c
+	go s.reap(c, cmd)
+	return c, nil
+}
+
+// reap waits for c to exit and removes it from the maps of children.
+func (s *SimpleLocalProcess) reap(c *child, cmd *exec.Cmd) {
+	err := cmd.Wait()
+	s.mu.Lock()
+	delete(s.children, c.pid)
+	if s.running[c.key] == c {
+		delete(s.running, c.key)
+	}
+	c.waitErr = err
+	s.mu.Unlock()
+	close(c.done)
+}
+
+// awaitReady waits until the server responds, within the start and HTTP
+// timeouts, counted from began and from now.
+func (s *SimpleLocalProcess) awaitReady(ctx context.Context, r Request, c *child,
+	base string, began time.Time) error {
+	startTimeout := cmp.Or(r.StartTimeout, s.StartTimeout, DefaultStartTimeout)
+	httpTimeout := cmp.Or(r.HTTPTimeout, s.HTTPTimeout, DefaultHTTPTimeout)
+	deadline := began.Add(startTimeout)
+	if d := time.Now().Add(httpTimeout); d.Before(deadline) {
+		deadline = d
+	}
+	waitCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	err := waitUp(waitCtx, s.probe, base, r.Prefix, c.done)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errExited):
+		<-c.done
+		return fmt.Errorf("server process %d exited before it responded: %w", c.pid, c.waitErr)
+	case ctx.Err() != nil:
+		return fmt.Errorf("start abandoned: %w", ctx.Err())
+	default:
+		return fmt.Errorf("%w: no response at %s%s within %v",
+			ErrStartTimeout, base, r.Prefix, deadline.Sub(began).Round(time.Millisecond))
+	}
+}
+
+// kill ends c's process group at once and waits until c is reaped.
+func (s *SimpleLocalProcess) kill(c *child) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	// The pid cannot be reused before the reaper runs, so the group is
+	// still c's.
+	syscall.Kill(-c.pid, syscall.SIGKILL)
+	<-c.done
+}
+
+// Poll reports whether the server of state still runs. It needs nothing
+// but state, so a hub started after the server finds it: the process must
+// exist with the start time and boot ID recorded in state, and lead its
+// process group. A running process whose URL does not respond is reported
+// as running, with an error wrapping ErrNotResponding. Other errors mean
+// that state is invalid or the check failed, and running is then false.
+func (s *SimpleLocalProcess) Poll(ctx context.Context, state json.RawMessage) (bool, error) {
+	s.init()
+	st, err := parseState(state)
+	if err != nil {
+		return false, err
+	}
+	if err := checkProcess(st, bootID()); err != nil {
+		if errors.Is(err, errProcessGone) {
+			return false, nil
+		}
+		return false, err
+	}
+	probeCtx, cancel := context.WithTimeout(ctx, pollProbeTimeout)
+	defer cancel()
+	status, err := probe(probeCtx, s.probe, st.URL+st.Prefix)
+	if err != nil {
+		return true, fmt.Errorf("%w: process %d at %s: %v", ErrNotResponding, st.PID, st.URL, err)
+	}
+	if status >= 500 {
+		return true, fmt.Errorf("%w: process %d at %s: status %d",
+			ErrNotResponding, st.PID, st.URL, status)
+	}
+	return true, nil
+}
+
+// Stop ends the server of state: SIGTERM to its process group, then,
+// after TermTimeout, SIGKILL. It returns once the process has exited (and
+// has been reaped, when this value started it), and returns nil when it
+// was already gone. When ctx ends first, Stop sends SIGKILL and returns
+// ctx's error.
+func (s *SimpleLocalProcess) Stop(ctx context.Context, state json.RawMessage) error {
+	s.init()
+	st, err := parseState(state)
+	if err != nil {
+		return err
+	}
+	if st.PID == 0 {
+		return nil
+	}
+	log := s.logger().With("pid", st.PID)
+	boot := bootID()
+	own := s.child(st)
+
+	if err := signalGroup(st, boot, syscall.SIGTERM); err != nil {
+		if errors.Is(err, errProcessGone) {
+			s.awaitReaped(own)
+			return nil
+		}
+		return fmt.Errorf("stopping server process: %w", err)
+	}
+	termTimeout := cmp.Or(s.TermTimeout, DefaultTermTimeout)
+	if s.awaitExit(ctx, st, boot, own, termTimeout) {
+		log.Info("server stopped")
+		return nil
+	}
+	if ctx.Err() == nil {
+		log.Warn("server still runs after SIGTERM, sending SIGKILL", "term_timeout", termTimeout)
+	}
+	if err := signalGroup(st, boot, syscall.SIGKILL); err != nil && !errors.Is(err, errProcessGone) {
+		return fmt.Errorf("stopping server process: %w", err)
+	}
+	// Even when ctx has ended, wait the little a killed process takes to
+	// go, so that a pending stop does not outlive the call.
+	killTimeout := cmp.Or(s.KillTimeout, DefaultKillTimeout)
+	if s.awaitExit(context.WithoutCancel(ctx), st, boot, own, killTimeout) {
+		log.Info("server killed")
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopping server process %d: %w", st.PID, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("server process %d still runs %v after SIGKILL", st.PID, killTimeout)
+}
+
+// child returns the process this value started for st, or nil.
+func (s *SimpleLocalProcess) child(st processState) *child {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.children[st.PID]; c != nil && c.startTime == st.StartTime {
+		return c
+	}
+	return nil
+}
+
+// awaitReaped waits until c, if it is not nil, has been reaped; a process
+// found gone may still be a zombie for a moment.
+func (s *SimpleLocalProcess) awaitReaped(c *child) {
+	if c != nil {
+		<-c.done
+	}
+}
+
+// exitCheckInterval is how often Stop looks at a process it did not start.
+const exitCheckInterval = 20 * time.Millisecond
+
+// awaitExit waits up to timeout for st's process to exit and reports
+// whether it did. It watches own when this value started the process, and
+// else checks /proc.
+func (s *SimpleLocalProcess) awaitExit(ctx context.Context, st processState, boot string,
+	own *child, timeout time.Duration) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var done <-chan struct{}
+	var tick <-chan time.Time
+	if own != nil {
+		done = own.done
+	} else {
+		t := time.NewTicker(exitCheckInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-done:
+			return true
+		case <-tick:
+			if errors.Is(checkProcess(st, boot), errProcessGone) {
+				return true
+			}
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}

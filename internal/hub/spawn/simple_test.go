@@ -1,0 +1,503 @@
+package spawn
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeHub serves the two hub endpoints a jupygo server calls on its own:
+// the API root at start and activity reports.
+type fakeHub struct {
+	*httptest.Server
+	rootCalls atomic.Int32
+}
+
+func newFakeHub(t *testing.T) *fakeHub {
+	h := &fakeHub{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hub/api/{$}", func(w http.ResponseWriter, r *http.Request) {
+		h.rootCalls.Add(1)
+		w.Header().Set("X-JupyterHub-Version", "5.5.1")
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"version": "5.5.1"}`))
+	})
+	mux.HandleFunc("POST /hub/api/users/{name}/activity", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+	})
+	h.Server = httptest.NewServer(mux)
+	t.Cleanup(h.Close)
+	return h
+}
+
+func TestStartJupygoServer(t *testing.T) {
+	hub := newFakeHub(t)
+	s, rec := newSpawner(t)
+	r := Request{
+		User:   "alice",
+		Server: "analysis",
+		Cmd:    []string{jupygoBinary, "server"},
+		Prefix: "/user/alice/analysis/",
+		Env: map[string]string{
+			"JUPYTERHUB_API_TOKEN":          "0123456789abcdef0123456789abcdef",
+			"JUPYTERHUB_CLIENT_ID":          "jupyterhub-user-alice-analysis",
+			"JUPYTERHUB_API_URL":            hub.URL + "/hub/api",
+			"JUPYTERHUB_ACTIVITY_URL":       hub.URL + "/hub/api/users/alice/activity",
+			"JUPYTERHUB_BASE_URL":           "/",
+			"JUPYTERHUB_SERVICE_PREFIX":     "/user/alice/analysis/",
+			"JUPYTERHUB_OAUTH_CALLBACK_URL": "/user/alice/analysis/oauth_callback",
+			"JUPYTERHUB_USER":               "alice",
+			"JUPYTERHUB_SERVER_NAME":        "analysis",
+			runMarkerVar:                    runMarker,
+		},
+	}
+	var events []Event
+	started, err := s.Start(t.Context(), r, func(e Event) { events = append(events, e) })
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	st := mustState(t, started.State)
+	t.Cleanup(func() { killGroup(t, st) })
+
+	if got := hub.rootCalls.Load(); got == 0 {
+		t.Error("the server never called the hub's API root")
+	}
+	resp, err := http.Get(started.URL + "/user/alice/analysis/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct{ Version string }
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || info.Version == "" {
+		t.Fatalf("GET api: status %d, version %q, err %v", resp.StatusCode, info.Version, err)
+	}
+	for i := 1; i < len(events); i++ {
+		if events[i].Progress <= events[i-1].Progress {
+			t.Errorf("progress went from %d to %d: %+v", events[i-1].Progress, events[i].Progress, events)
+		}
+	}
+	if len(events) < 2 {
+		t.Errorf("got %d progress events, want several: %+v", len(events), events)
+	}
+
+	start := time.Now()
+	if err := s.Stop(t.Context(), started.State); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if running, err := s.Poll(t.Context(), started.State); running || err != nil {
+		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
+	}
+	if rec.find("server still runs after SIGTERM, sending SIGKILL", nil) != nil {
+		t.Errorf("jupygo server needed SIGKILL; it exited %v after SIGTERM", time.Since(start))
+	}
+	out, err := os.ReadFile(filepath.Join(s.UsersDir, "alice", ".jupygo-server-analysis.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "jupygo server started") {
+		t.Errorf("output file lacks the server's start line:\n%s", out)
+	}
+	// The output is logged by a goroutine that finishes soon after the exit.
+	waitFor(t, "server output logged with user and server", func() bool {
+		return rec.find("server output", map[string]string{"user": "alice", "server": "analysis"}) != nil
+	})
+}
+
+func TestStartEnvironment(t *testing.T) {
+	t.Setenv("LANG", "C.UTF-8")
+	s, _ := newSpawner(t)
+	r := helperRequest(t, "bob", helperServe)
+	r.Env["JUPYTERHUB_USER"] = "bob"
+	r.Env["JUPYTERHUB_SERVICE_URL"] = "http://127.0.0.1:1/ignored/"
+	started := startServer(t, s, r)
+	env := serverEnv(t, started, r.Prefix)
+
+	home := filepath.Join(s.UsersDir, "bob")
+	want := map[string]string{
+		"HOME":                   home,
+		"USER":                   "bob",
+		"PATH":                   os.Getenv("PATH"),
+		"LANG":                   "C.UTF-8",
+		"JUPYTERHUB_ROOT_DIR":    home,
+		"JUPYTERHUB_USER":        "bob",
+		"JUPYTERHUB_SERVICE_URL": started.URL + "/user/bob/",
+		helperModeVar:            helperServe,
+		runMarkerVar:             runMarker,
+	}
+	if diff := cmp.Diff(want, env); diff != "" {
+		t.Errorf("server environment (-want +got):\n%s", diff)
+	}
+	if _, ok := env[hubSecretVar]; ok {
+		t.Errorf("the hub's %s reached the server", hubSecretVar)
+	}
+	info, err := os.Stat(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o700 {
+		t.Errorf("home folder mode = %v, want 0700", perm)
+	}
+	if !strings.HasPrefix(started.URL, "http://127.0.0.1:") {
+		t.Errorf("URL = %q, want a loopback URL", started.URL)
+	}
+}
+
+func TestStartNotebookDir(t *testing.T) {
+	s, _ := newSpawner(t)
+	r := helperRequest(t, "carol", helperServe)
+	home := filepath.Join(s.UsersDir, "carol")
+	if err := os.MkdirAll(filepath.Join(home, "work"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r.NotebookDir = "~/work"
+	env := serverEnv(t, startServer(t, s, r), r.Prefix)
+	if got, want := env["JUPYTERHUB_ROOT_DIR"], filepath.Join(home, "work"); got != want {
+		t.Errorf("JUPYTERHUB_ROOT_DIR = %q, want %q", got, want)
+	}
+
+	r.NotebookDir = "missing"
+	r.Server = "other"
+	if _, err := s.Start(t.Context(), r, nil); err == nil || !strings.Contains(err.Error(), "notebook folder") {
+		t.Errorf("Start with a missing notebook folder: err = %v", err)
+	}
+}
+
+func TestStartAPIFallback(t *testing.T) {
+	s, _ := newSpawner(t)
+	started := startServer(t, s, helperRequest(t, "dave", helperAPIOnly))
+	if running, err := s.Poll(t.Context(), started.State); !running || !errors.Is(err, ErrNotResponding) {
+		t.Errorf("Poll of a server whose prefix returns 503 = %v, %v; want true, ErrNotResponding",
+			running, err)
+	}
+}
+
+func TestStartTimeout(t *testing.T) {
+	s, rec := newSpawner(t)
+	r := helperRequest(t, "erin", helperSilent)
+	r.HTTPTimeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := s.Start(t.Context(), r, nil)
+	if !errors.Is(err, ErrStartTimeout) {
+		t.Fatalf("Start of a server that never listens: err = %v, want ErrStartTimeout", err)
+	}
+	if elapsed := time.Since(start); elapsed < r.HTTPTimeout {
+		t.Errorf("Start gave up after %v, before the HTTP timeout %v", elapsed, r.HTTPTimeout)
+	}
+	var startErr *StartError
+	if !errors.As(err, &startErr) {
+		t.Fatalf("err is %T, want *StartError", err)
+	}
+	if diff := cmp.Diff([]string{"silent helper started"}, startErr.Output); diff != "" {
+		t.Errorf("output tail (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(err.Error(), "silent helper started") {
+		t.Errorf("error message lacks the output: %v", err)
+	}
+	assertNoChildren(t, s)
+	assertLogged(t, rec, "server failed to start")
+}
+
+func TestStartEarlyExit(t *testing.T) {
+	s, _ := newSpawner(t)
+	r := helperRequest(t, "frank", helperExit)
+	_, err := s.Start(t.Context(), r, nil)
+	var startErr *StartError
+	if !errors.As(err, &startErr) {
+		t.Fatalf("Start of a server that exits: err = %v, want a *StartError", err)
+	}
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != helperExitCode {
+		t.Errorf("err = %v, want exit status %d", err, helperExitCode)
+	}
+	var want []string
+	for i := helperOutputLines - tailLines + 1; i <= helperOutputLines; i++ {
+		want = append(want, "line "+strconv.Itoa(i))
+	}
+	if diff := cmp.Diff(want, startErr.Output); diff != "" {
+		t.Errorf("output tail (-want +got):\n%s", diff)
+	}
+	if errors.Is(err, ErrStartTimeout) {
+		t.Error("an early exit is reported as a timeout")
+	}
+	assertNoChildren(t, s)
+}
+
+func TestStartCancel(t *testing.T) {
+	s, _ := newSpawner(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	events := 0
+	_, err := s.Start(ctx, helperRequest(t, "gina", helperSilent), func(e Event) {
+		events++
+		if events == 2 { // the process has started
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start after cancel: err = %v, want context.Canceled", err)
+	}
+	assertNoChildren(t, s)
+}
+
+func TestStartTwice(t *testing.T) {
+	s, _ := newSpawner(t)
+	r := helperRequest(t, "hank", helperServe)
+	startServer(t, s, r)
+	_, err := s.Start(t.Context(), r, nil)
+	if err == nil || !strings.Contains(err.Error(), "still runs") {
+		t.Errorf("second Start of a running server: err = %v", err)
+	}
+}
+
+func TestStartInvalidRequest(t *testing.T) {
+	s, _ := newSpawner(t)
+	tests := []struct {
+		name   string
+		change func(*Request)
+		want   string
+	}{
+		{"user with slash", func(r *Request) { r.User = "a/b" }, "invalid user name"},
+		{"user dot-dot", func(r *Request) { r.User = ".." }, "invalid user name"},
+		{"bad server name", func(r *Request) { r.Server = "My Server" }, "invalid server name"},
+		{"prefix without slash", func(r *Request) { r.Prefix = "/user/ivy" }, "invalid URL prefix"},
+		{"env name with =", func(r *Request) { r.Env["A=B"] = "c" }, "invalid environment variable"},
+		{"env value with NUL", func(r *Request) { r.Env["A"] = "b\x00" }, "invalid environment variable"},
+		{"missing command", func(r *Request) { r.Cmd = []string{"/nonexistent/jupygo"} }, "/nonexistent/jupygo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := helperRequest(t, "ivy", helperServe)
+			tt.change(&r)
+			_, err := s.Start(t.Context(), r, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Start: err = %v, want one containing %q", err, tt.want)
+			}
+			assertNoChildren(t, s)
+		})
+	}
+}
+
+func TestStartWithoutUsersDir(t *testing.T) {
+	s := &SimpleLocalProcess{}
+	_, err := s.Start(t.Context(), helperRequest(t, "jack", helperServe), nil)
+	if err == nil || !strings.Contains(err.Error(), "UsersDir") {
+		t.Errorf("Start without UsersDir: err = %v", err)
+	}
+}
+
+func TestStopTerm(t *testing.T) {
+	s, rec := newSpawner(t)
+	started := startServer(t, s, helperRequest(t, "kate", helperServe))
+	if err := s.Stop(t.Context(), started.State); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertNoChildren(t, s)
+	assertLogged(t, rec, "server stopped")
+	if err := s.Stop(t.Context(), started.State); err != nil {
+		t.Errorf("second Stop: %v, want nil", err)
+	}
+}
+
+func TestStopKillsAfterGrace(t *testing.T) {
+	s, rec := newSpawner(t)
+	s.TermTimeout = 200 * time.Millisecond
+	started := startServer(t, s, helperRequest(t, "liam", helperIgnoreTerm))
+	start := time.Now()
+	if err := s.Stop(t.Context(), started.State); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if elapsed := time.Since(start); elapsed < s.TermTimeout {
+		t.Errorf("Stop returned after %v, before the %v grace period", elapsed, s.TermTimeout)
+	}
+	assertLogged(t, rec, "server still runs after SIGTERM, sending SIGKILL")
+	assertLogged(t, rec, "server killed")
+	assertNoChildren(t, s)
+	if running, err := s.Poll(t.Context(), started.State); running || err != nil {
+		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
+	}
+}
+
+func TestPollAfterExit(t *testing.T) {
+	s, _ := newSpawner(t)
+	started := startServer(t, s, helperRequest(t, "mia", helperServe))
+	if running, err := s.Poll(t.Context(), started.State); !running || err != nil {
+		t.Fatalf("Poll of a running server = %v, %v; want true, nil", running, err)
+	}
+	st := mustState(t, started.State)
+	if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the server to be reaped", func() bool { return s.child(st) == nil })
+	if running, err := s.Poll(t.Context(), started.State); running || err != nil {
+		t.Errorf("Poll of a killed server = %v, %v; want false, nil", running, err)
+	}
+}
+
+func TestReattachSecondSpawner(t *testing.T) {
+	s, _ := newSpawner(t)
+	started := startServer(t, s, helperRequest(t, "noah", helperServe))
+
+	other := &SimpleLocalProcess{}
+	if running, err := other.Poll(t.Context(), started.State); !running || err != nil {
+		t.Fatalf("Poll from a new spawner = %v, %v; want true, nil", running, err)
+	}
+	if err := other.Stop(t.Context(), started.State); err != nil {
+		t.Fatalf("Stop from a new spawner: %v", err)
+	}
+	if running, err := other.Poll(t.Context(), started.State); running || err != nil {
+		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
+	}
+	waitFor(t, "the first spawner to reap the server", func() bool {
+		return s.child(mustState(t, started.State)) == nil
+	})
+}
+
+// TestReattachAfterHubExit starts a server from a hub process, kills that
+// hub with SIGKILL, and finds the server still running.
+func TestReattachAfterHubExit(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := exec.Command(exe)
+	hub.Env = append(os.Environ(), helperModeVar+"="+helperHub,
+		runMarkerVar+"="+runMarker, "SPAWN_TEST_USERS_DIR="+filepath.Join(t.TempDir(), "users"))
+	hub.Stderr = os.Stderr
+	stdout, err := hub.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		hub.Process.Kill()
+		hub.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("reading the state from the hub: %v", err)
+	}
+	state := json.RawMessage(line)
+	st := mustState(t, state)
+	t.Cleanup(func() { killGroup(t, st) })
+
+	hub.Process.Kill()
+	hub.Wait()
+	s := &SimpleLocalProcess{}
+	if running, err := s.Poll(t.Context(), state); !running || err != nil {
+		t.Fatalf("Poll after the hub died = %v, %v; want true, nil", running, err)
+	}
+	if err := s.Stop(t.Context(), state); err != nil {
+		t.Fatalf("Stop after the hub died: %v", err)
+	}
+	if running, err := s.Poll(t.Context(), state); running || err != nil {
+		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
+	}
+}
+
+// TestPIDReuseGuard gives Poll and Stop the pid of a live process that is
+// not the one the state recorded.
+func TestPIDReuseGuard(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := exec.Command(exe)
+	other.Env = append(os.Environ(), helperModeVar+"="+helperSilent, runMarkerVar+"="+runMarker)
+	other.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-other.Process.Pid, syscall.SIGKILL)
+		other.Wait()
+	})
+	stat, err := readProcStat(other.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := processState{PID: other.Process.Pid, StartTime: stat.startTime, BootID: bootID(),
+		URL: "http://127.0.0.1:1", Prefix: "/"}
+	if err := checkProcess(real, bootID()); err != nil {
+		t.Fatalf("checkProcess of the live process: %v", err)
+	}
+
+	tests := []struct {
+		name  string
+		state processState
+	}{
+		{"other start time", func() processState { st := real; st.StartTime++; return st }()},
+		{"other boot", func() processState { st := real; st.BootID = "another-boot"; return st }()},
+	}
+	s := &SimpleLocalProcess{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, _ := json.Marshal(tt.state)
+			if running, err := s.Poll(t.Context(), raw); running || err != nil {
+				t.Errorf("Poll = %v, %v; want false, nil", running, err)
+			}
+			if err := s.Stop(t.Context(), raw); err != nil {
+				t.Errorf("Stop = %v, want nil", err)
+			}
+			if err := checkProcess(real, bootID()); err != nil {
+				t.Errorf("the unrelated process was stopped: %v", err)
+			}
+		})
+	}
+}
+
+func TestPollStopEmptyState(t *testing.T) {
+	s := &SimpleLocalProcess{}
+	for _, raw := range []string{"", "null", "{}"} {
+		if running, err := s.Poll(t.Context(), json.RawMessage(raw)); running || err != nil {
+			t.Errorf("Poll(%q) = %v, %v; want false, nil", raw, running, err)
+		}
+		if err := s.Stop(t.Context(), json.RawMessage(raw)); err != nil {
+			t.Errorf("Stop(%q) = %v, want nil", raw, err)
+		}
+	}
+	if _, err := s.Poll(t.Context(), json.RawMessage(`{"pid": "x"}`)); err == nil {
+		t.Error("Poll of invalid state: no error")
+	}
+	if err := s.Stop(t.Context(), json.RawMessage(`{"pid": 5}`)); err == nil {
+		t.Error("Stop of a state without start_time: no error")
+	}
+}
+
+// assertNoChildren fails unless every process s started has been reaped.
+func assertNoChildren(t *testing.T, s *SimpleLocalProcess) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var pids []int
+	for pid := range s.children {
+		pids = append(pids, pid)
+	}
+	slices.Sort(pids)
+	if len(pids) > 0 {
+		t.Errorf("processes still running: %v", pids)
+	}
+}
+
+func assertLogged(t *testing.T, rec *logRecorder, msg string) {
+	t.Helper()
+	if rec.find(msg, nil) == nil {
+		t.Errorf("no %q in the log: %q", msg, rec.messages())
+	}
+}
