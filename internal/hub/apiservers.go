@@ -1,0 +1,260 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// handleStartServer serves POST .../server and .../servers/{server}. The
+// body is the user options. It answers 201 when the server started within
+// the slow-spawn timeout, and 202 while it is still starting.
+func (h *Hub) handleStartServer(w http.ResponseWriter, r *http.Request, id *identity) error {
+	ctx := r.Context()
+	name := r.PathValue("server")
+	u, err := h.lookupServerOwner(r, id, "servers", name)
+	if err != nil {
+		return err
+	}
+	var options json.RawMessage
+	if err := decodeBody(w, r, &options); err != nil {
+		return err
+	}
+	if len(options) > 0 && options[0] != '{' && string(options) != "null" {
+		return badRequest("user options must be a JSON object")
+	}
+	if rn := h.runOf(u.Name, name); rn != nil && rn.action == store.PendingSpawn {
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	rn, err := h.startServer(ctx, u, name, options)
+	if err != nil {
+		return err
+	}
+	done, err := h.waitStart(ctx, rn)
+	if err != nil {
+		return httpapi.Wrap(http.StatusInternalServerError, err,
+			"Failed to start "+serverLabel(u.Name, name)+": "+err.Error())
+	}
+	if done {
+		w.WriteHeader(http.StatusCreated)
+	} else {
+		w.WriteHeader(http.StatusAccepted)
+	}
+	return nil
+}
+
+// lookupServerOwner returns the owner of a server when the caller holds
+// scope for it.
+func (h *Hub) lookupServerOwner(r *http.Request, id *identity, scope, server string) (store.User, error) {
+	name := r.PathValue("name")
+	u, err := h.store.GetUser(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		if id.scopes.allows(scope, serverTarget(name, nil, server)) {
+			return store.User{}, notFound("No such user: %s", name)
+		}
+		return store.User{}, forbidden()
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	if !id.scopes.allows(scope, serverTarget(u.Name, u.Groups, server)) {
+		return store.User{}, forbidden()
+	}
+	return u, nil
+}
+
+// handleStopServer serves DELETE .../server and .../servers/{server}, with
+// {"remove": true} deleting a named server's record after it stops.
+func (h *Hub) handleStopServer(w http.ResponseWriter, r *http.Request, id *identity) error {
+	ctx := r.Context()
+	name := r.PathValue("server")
+	u, err := h.lookupServerOwner(r, id, "delete:servers", name)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Remove bool `json:"remove"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if name != "" && !h.cfg.JupyterHub.AllowNamedServers {
+		return badRequest("Named servers are not enabled.")
+	}
+	if name == "" && body.Remove {
+		return badRequest("Cannot delete the default server")
+	}
+	done, err := h.stopServer(ctx, u.Name, name)
+	if err != nil {
+		return err
+	}
+	if body.Remove {
+		if !done {
+			return httpapi.Errorf(http.StatusAccepted, "%s is stopping; delete it afterwards",
+				serverLabel(u.Name, name))
+		}
+		if err := h.store.DeleteServer(ctx, u.Name, name); err != nil &&
+			!errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if done {
+		w.WriteHeader(http.StatusNoContent)
+	} else {
+		w.WriteHeader(http.StatusAccepted)
+	}
+	return nil
+}
+
+func (h *Hub) handleProgress(w http.ResponseWriter, r *http.Request, id *identity) error {
+	name := r.PathValue("server")
+	u, err := h.lookupServerOwner(r, id, "read:servers", name)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		if _, err := h.store.GetServer(r.Context(), u.Name, name); errors.Is(err, store.ErrNotFound) {
+			return notFound("%s has no server named '%s'", u.Name, name)
+		}
+	}
+	return h.streamProgress(w, r, u.Name, name)
+}
+
+func (h *Hub) handleListTokens(w http.ResponseWriter, r *http.Request, id *identity) error {
+	u, err := h.lookupUser(r.Context(), id, r.PathValue("name"), "read:tokens")
+	if err != nil {
+		return err
+	}
+	tokens, err := h.store.ListTokens(r.Context(), store.Owner{User: u.Name})
+	if err != nil {
+		return err
+	}
+	models := make([]any, 0, len(tokens))
+	for _, t := range tokens {
+		models = append(models, tokenModel(t))
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"api_tokens": models})
+}
+
+// maxTokenLifetime bounds expires_in, so that its conversion to a
+// duration cannot overflow.
+const maxTokenLifetime = 100 * 365 * 24 * time.Hour
+
+// handleCreateToken serves POST .../tokens: {"note", "expires_in"
+// (seconds), "scopes"}. The new token's scopes must be covered by the
+// caller's, so a token can never create a stronger one.
+func (h *Hub) handleCreateToken(w http.ResponseWriter, r *http.Request, id *identity) error {
+	ctx := r.Context()
+	u, err := h.lookupUser(ctx, id, r.PathValue("name"), "tokens")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Note      string   `json:"note"`
+		ExpiresIn *float64 `json:"expires_in"`
+		Scopes    []string `json:"scopes"`
+		Roles     []string `json:"roles"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	t, plain, err := h.createToken(ctx, id, u, body.Note, body.ExpiresIn, body.Scopes, body.Roles)
+	if err != nil {
+		return err
+	}
+	m := tokenModel(t)
+	m["token"] = plain
+	return writeJSON(w, http.StatusCreated, m)
+}
+
+// createToken issues an API token of u for the caller id. Scopes default
+// to the token role's "inherit"; roles name roles whose scopes are added.
+func (h *Hub) createToken(ctx context.Context, id *identity, u store.User, note string,
+	expiresIn *float64, scopes, roles []string) (store.Token, string, error) {
+	if len(roles) > 0 {
+		raw, err := h.roleScopes(ctx, roles)
+		if err != nil {
+			return store.Token{}, "", err
+		}
+		scopes = append(scopes, raw...)
+	}
+	if len(scopes) == 0 {
+		scopes = []string{"inherit"}
+	}
+	owner, err := h.userScopes(ctx, u)
+	if err != nil {
+		return store.Token{}, "", err
+	}
+	requested := intersect(expandScopes(scopes, principal{user: u.Name, groups: u.Groups}), owner)
+	if !id.scopes.coversAll(requested) {
+		return store.Token{}, "", httpapi.Errorf(http.StatusForbidden,
+			"Not assigning requested scopes %v, which the requesting token does not hold", scopes)
+	}
+	if note == "" {
+		note = "Requested via api"
+		if id.token == nil {
+			note = "Requested via token page"
+		}
+	}
+	nt := store.NewToken{Owner: store.Owner{User: u.Name}, Scopes: scopes, Note: note}
+	if expiresIn != nil {
+		if *expiresIn <= 0 || *expiresIn > maxTokenLifetime.Seconds() {
+			return store.Token{}, "", badRequest("expires_in must be a positive number of seconds")
+		}
+		nt.ExpiresAt = h.now().Add(time.Duration(*expiresIn * float64(time.Second)))
+	}
+	t, plain, err := h.store.CreateToken(ctx, nt)
+	if err != nil {
+		return store.Token{}, "", err
+	}
+	h.log.Info("token created", "user", u.Name, "token_id", t.ID, "by", id.name())
+	return t, plain, nil
+}
+
+// tokenOf returns the token in the path when it belongs to the user.
+func (h *Hub) tokenOf(r *http.Request, u store.User) (store.Token, error) {
+	tid, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return store.Token{}, notFound("No such token: %s", r.PathValue("id"))
+	}
+	t, err := h.store.GetToken(r.Context(), tid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && t.Owner.User != u.Name) {
+		return store.Token{}, notFound("No such token: %d", tid)
+	}
+	return t, err
+}
+
+func (h *Hub) handleGetToken(w http.ResponseWriter, r *http.Request, id *identity) error {
+	u, err := h.lookupUser(r.Context(), id, r.PathValue("name"), "read:tokens")
+	if err != nil {
+		return err
+	}
+	t, err := h.tokenOf(r, u)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, tokenModel(t))
+}
+
+func (h *Hub) handleDeleteToken(w http.ResponseWriter, r *http.Request, id *identity) error {
+	u, err := h.lookupUser(r.Context(), id, r.PathValue("name"), "tokens")
+	if err != nil {
+		return err
+	}
+	t, err := h.tokenOf(r, u)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteToken(r.Context(), t.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,452 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// handleAPIRoot serves GET /hub/api/, the only API call without
+// authentication.
+func (h *Hub) handleAPIRoot(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	writeJSON(w, http.StatusOK, map[string]string{"version": APIVersion})
+}
+
+func (h *Hub) handleInfo(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("read:hub") {
+		return forbidden()
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"version":        APIVersion,
+		"jupygo_version": h.version,
+		"python":         nil,
+		"sys_executable": nil,
+		"authenticator":  map[string]any{"class": h.auth.Class(), "version": h.version},
+		"spawner":        map[string]any{"class": h.cfg.JupyterHub.SpawnerClass, "version": h.version},
+	})
+}
+
+// handleSelf serves GET /hub/api/user: the model of whoever the token or
+// cookie belongs to, with its expanded scopes.
+func (h *Hub) handleSelf(w http.ResponseWriter, r *http.Request, id *identity) error {
+	ctx := r.Context()
+	sessionID := id.sessionID
+	if id.token != nil {
+		sessionID = id.token.SessionID
+	}
+	if id.service != nil {
+		scopes := id.scopes
+		return writeJSON(w, http.StatusOK, map[string]any{
+			"kind": "service", "name": id.service.Name, "admin": id.service.Admin,
+			"roles": nonNil(id.service.Roles), "scopes": scopes.list(),
+			"session_id": nullString(sessionID),
+		})
+	}
+	scopes := scopeSet{}
+	for s := range id.scopes {
+		scopes[s] = struct{}{}
+	}
+	for _, s := range identifyScopes(id.user.Name) {
+		scopes[s] = struct{}{}
+	}
+	servers, err := h.store.ListServers(ctx, id.user.Name)
+	if err != nil {
+		return err
+	}
+	m := h.userModel(*id.user, servers, scopes, false)
+	m["groups"] = nonNil(id.user.Groups)
+	m["scopes"] = scopes.list()
+	m["session_id"] = nullString(sessionID)
+	return writeJSON(w, http.StatusOK, m)
+}
+
+// pageParams reads offset and limit as JupyterHub does: limit defaults to
+// api_page_default_limit and is capped at api_page_max_limit.
+func (h *Hub) pageParams(r *http.Request) (offset, limit int, err error) {
+	q := r.URL.Query()
+	limit = h.cfg.JupyterHub.APIPageDefaultLimit
+	if s := q.Get("offset"); s != "" {
+		if offset, err = strconv.Atoi(s); err != nil || offset < 0 {
+			return 0, 0, badRequest("offset %q is not a non-negative integer", s)
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 0 {
+			return 0, 0, badRequest("limit %q is not a non-negative integer", s)
+		}
+	}
+	if max := h.cfg.JupyterHub.APIPageMaxLimit; max > 0 && (limit > max || limit == 0) {
+		limit = max
+	}
+	return offset, limit, nil
+}
+
+func (h *Hub) handleListUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.hasAny("list:users") {
+		return forbidden()
+	}
+	ctx := r.Context()
+	offset, limit, err := h.pageParams(r)
+	if err != nil {
+		return err
+	}
+	q := store.UserQuery{State: store.UserState(r.URL.Query().Get("state")),
+		NamePrefix: r.URL.Query().Get("name_filter")}
+	switch q.State {
+	case "", store.UserActive, store.UserReady, store.UserInactive:
+	default:
+		return badRequest("state %q is not one of active, ready, inactive", q.State)
+	}
+	var users []store.User
+	var total int
+	if id.scopes.has("list:users") {
+		q.Page = store.Page{Offset: offset, Limit: limit}
+		users, total, err = h.store.ListUsers(ctx, q)
+		if err != nil {
+			return err
+		}
+	} else {
+		// Filtered scopes: read everyone, keep whom the caller may list,
+		// and page the rest here.
+		all, _, err := h.store.ListUsers(ctx, q)
+		if err != nil {
+			return err
+		}
+		var visible []store.User
+		for _, u := range all {
+			if id.scopes.allows("list:users", userTarget(u.Name, u.Groups)) {
+				visible = append(visible, u)
+			}
+		}
+		total = len(visible)
+		users = visible[min(offset, total):min(offset+limit, total)]
+	}
+	includeStopped := queryBool(r, "include_stopped_servers")
+	models := make([]any, 0, len(users))
+	for _, u := range users {
+		servers, err := h.store.ListServers(ctx, u.Name)
+		if err != nil {
+			return err
+		}
+		models = append(models, h.userModel(u, servers, id.scopes, includeStopped))
+	}
+	if !strings.Contains(r.Header.Get("Accept"), "application/jupyterhub-pagination+json") {
+		return writeJSON(w, http.StatusOK, models)
+	}
+	var next any
+	if offset+len(users) < total {
+		nextQuery := r.URL.Query()
+		nextQuery.Set("offset", strconv.Itoa(offset+len(users)))
+		nextQuery.Set("limit", strconv.Itoa(limit))
+		next = map[string]any{"offset": offset + len(users), "limit": limit,
+			"url": h.prefix + "api/users?" + nextQuery.Encode()}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"items": models,
+		"_pagination": map[string]any{"offset": offset, "limit": limit, "total": total,
+			"next": next},
+	})
+}
+
+func queryBool(r *http.Request, name string) bool {
+	v, ok := r.URL.Query()[name]
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(v[0]) {
+	case "", "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+// handleCreateUsers serves POST /hub/api/users: {"usernames": [...],
+// "admin": false}. Existing users are skipped; when all exist it is a 409.
+func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("admin:users") {
+		return forbidden()
+	}
+	var body struct {
+		Usernames []string `json:"usernames"`
+		Admin     bool     `json:"admin"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if len(body.Usernames) == 0 {
+		return badRequest("Must specify at least one user to create")
+	}
+	if err := h.checkGrantAdmin(id, body.Admin); err != nil {
+		return err
+	}
+	var names []string
+	for _, raw := range body.Usernames {
+		name := h.auth.NormalizeUsername(raw)
+		if err := spawn.ValidateUserName(name); err != nil {
+			return badRequest("%s", err.Error())
+		}
+		names = append(names, name)
+	}
+	var created []any
+	for _, name := range names {
+		u, err := h.store.CreateUser(r.Context(), name, body.Admin)
+		if errors.Is(err, store.ErrExists) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		h.log.Info("user created", "user", name, "by", id.name())
+		created = append(created, h.userModel(u, nil, id.scopes, false))
+	}
+	if len(created) == 0 {
+		return httpapi.Errorf(http.StatusConflict, "All %d users already exist", len(names))
+	}
+	return writeJSON(w, http.StatusCreated, created)
+}
+
+// checkGrantAdmin rejects making someone an admin unless the caller holds
+// every scope of the admin role, so that admin:users alone cannot raise
+// anyone's rights above its own.
+func (h *Hub) checkGrantAdmin(id *identity, admin bool) error {
+	if !admin {
+		return nil
+	}
+	if !id.scopes.coversAll(expandScopes(builtinRoles["admin"], principal{})) {
+		return httpapi.Errorf(http.StatusForbidden,
+			"Making a user an admin needs every scope of the admin role")
+	}
+	return nil
+}
+
+// lookupUser returns the named user when the caller may see it with one
+// of the given scopes: 404 when it does not exist and the caller could
+// see it, 403 otherwise.
+func (h *Hub) lookupUser(ctx context.Context, id *identity, name string,
+	scopes ...string) (store.User, error) {
+	u, err := h.store.GetUser(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		for _, s := range scopes {
+			if id.scopes.allows(s, userTarget(name, nil)) {
+				return store.User{}, notFound("No such user: %s", name)
+			}
+		}
+		return store.User{}, forbidden()
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	for _, s := range scopes {
+		if id.scopes.allows(s, userTarget(u.Name, u.Groups)) {
+			return u, nil
+		}
+	}
+	return store.User{}, forbidden()
+}
+
+func (h *Hub) handleGetUser(w http.ResponseWriter, r *http.Request, id *identity) error {
+	u, err := h.lookupUser(r.Context(), id, r.PathValue("name"),
+		"read:users", "read:users:name", "read:servers")
+	if err != nil {
+		return err
+	}
+	servers, err := h.store.ListServers(r.Context(), u.Name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK,
+		h.userModel(u, servers, id.scopes, queryBool(r, "include_stopped_servers")))
+}
+
+func (h *Hub) handleCreateUser(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("admin:users") {
+		return forbidden()
+	}
+	var body struct {
+		Admin bool `json:"admin"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if err := h.checkGrantAdmin(id, body.Admin); err != nil {
+		return err
+	}
+	name := h.auth.NormalizeUsername(r.PathValue("name"))
+	if err := spawn.ValidateUserName(name); err != nil {
+		return badRequest("%s", err.Error())
+	}
+	u, err := h.store.CreateUser(r.Context(), name, body.Admin)
+	if errors.Is(err, store.ErrExists) {
+		return httpapi.Errorf(http.StatusConflict, "User %s already exists", name)
+	}
+	if err != nil {
+		return err
+	}
+	h.log.Info("user created", "user", name, "by", id.name())
+	return writeJSON(w, http.StatusCreated, h.userModel(u, nil, id.scopes, false))
+}
+
+func (h *Hub) handlePatchUser(w http.ResponseWriter, r *http.Request, id *identity) error {
+	ctx := r.Context()
+	u, err := h.lookupUser(ctx, id, r.PathValue("name"), "admin:users")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Name  *string `json:"name"`
+		Admin *bool   `json:"admin"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	var upd store.UserUpdate
+	if body.Admin != nil {
+		if err := h.checkGrantAdmin(id, *body.Admin); err != nil {
+			return err
+		}
+		upd.Admin = body.Admin
+	}
+	if body.Name != nil && *body.Name != u.Name {
+		name := h.auth.NormalizeUsername(*body.Name)
+		if err := spawn.ValidateUserName(name); err != nil {
+			return badRequest("%s", err.Error())
+		}
+		servers, err := h.store.ListServers(ctx, u.Name)
+		if err != nil {
+			return err
+		}
+		for _, sv := range servers {
+			if sv.Active() {
+				return badRequest("%s's servers must be stopped before renaming", u.Name)
+			}
+		}
+		upd.Name = &name
+	}
+	u, err = h.store.UpdateUser(ctx, u.Name, upd)
+	if errors.Is(err, store.ErrExists) {
+		return badRequest("User %s already exists, username must be unique", *body.Name)
+	}
+	if err != nil {
+		return err
+	}
+	servers, err := h.store.ListServers(ctx, u.Name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, h.userModel(u, servers, id.scopes, false))
+}
+
+func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *identity) error {
+	ctx := r.Context()
+	u, err := h.lookupUser(ctx, id, r.PathValue("name"), "delete:users")
+	if err != nil {
+		return err
+	}
+	if err := h.deleteUser(ctx, u.Name); err != nil {
+		return err
+	}
+	h.log.Info("user deleted", "user", u.Name, "by", id.name())
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deleteUser stops the user's servers, then deletes the user.
+func (h *Hub) deleteUser(ctx context.Context, name string) error {
+	servers, err := h.store.ListServers(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, sv := range servers {
+		if !sv.Active() {
+			continue
+		}
+		done, err := h.stopServer(ctx, name, sv.Name)
+		if err != nil {
+			return err
+		}
+		if !done {
+			return badRequest("%s is still stopping; try again", serverLabel(name, sv.Name))
+		}
+	}
+	return h.store.DeleteUser(ctx, name)
+}
+
+// maxActivityAhead is how far in the future an activity report may be, as
+// in JupyterHub (59 minutes, for clocks slightly ahead).
+const maxActivityAhead = 59 * time.Minute
+
+// handleActivity serves POST /hub/api/users/{name}/activity from a user's
+// servers: {"last_activity": T, "servers": {NAME: {"last_activity": T}}}.
+func (h *Hub) handleActivity(w http.ResponseWriter, r *http.Request, id *identity) error {
+	ctx := r.Context()
+	u, err := h.lookupUser(ctx, id, r.PathValue("name"), "users:activity")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		LastActivity *string `json:"last_activity"`
+		Servers      map[string]struct {
+			LastActivity *string `json:"last_activity"`
+		} `json:"servers"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if body.LastActivity == nil && body.Servers == nil {
+		return badRequest("body has neither last_activity nor servers")
+	}
+	if body.LastActivity != nil {
+		t, err := h.parseActivity(*body.LastActivity)
+		if err != nil {
+			return err
+		}
+		if _, err := h.store.UpdateUser(ctx, u.Name, store.UserUpdate{LastActivity: &t}); err != nil {
+			return err
+		}
+	}
+	for name, sv := range body.Servers {
+		if sv.LastActivity == nil {
+			return badRequest("server %q has no last_activity", name)
+		}
+		t, err := h.parseActivity(*sv.LastActivity)
+		if err != nil {
+			return err
+		}
+		_, err = h.store.UpdateServer(ctx, u.Name, name, store.ServerUpdate{LastActivity: &t})
+		if errors.Is(err, store.ErrNotFound) {
+			return badRequest("No such server '%s' for user %s", name, u.Name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// parseActivity parses an activity timestamp: ISO 8601 with a zone, or
+// without one meaning UTC, as JupyterHub accepts.
+func (h *Hub) parseActivity(s string) (time.Time, error) {
+	var t time.Time
+	var err error
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+		if t, err = time.Parse(layout, s); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return time.Time{}, badRequest("last_activity %q is not an ISO 8601 timestamp", s)
+	}
+	if t.Sub(h.now()) > maxActivityAhead {
+		return time.Time{}, badRequest("last_activity %q is more than 59 minutes in the future", s)
+	}
+	return t.UTC(), nil
+}

@@ -1,0 +1,211 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/hub/auth"
+	"github.com/jupygo/jupygo/internal/hub/config"
+	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/proxy"
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// APIVersion is the JupyterHub version whose REST API and single-user
+// contract the hub serves. It is sent in X-JupyterHub-Version and in
+// GET /hub/api, where clients such as jupyterhub-singleuser compare it
+// with their own.
+const APIVersion = "3.0.0"
+
+// Options configures a Hub.
+type Options struct {
+	// Config is the loaded configuration. Required.
+	Config *config.Config
+	// Store is the state database. Required; the caller closes it after
+	// Serve returns.
+	Store store.Store
+	// Spawner starts user servers. Required.
+	Spawner spawn.Spawner
+	// Authenticator signs people in. Required.
+	Authenticator auth.Authenticator
+	// CookieSecret signs the hub's cookies; at least 32 bytes.
+	CookieSecret []byte
+	// Logger receives the hub's log records. Nil discards them.
+	Logger *slog.Logger
+	// Version is jupygo's version, shown in /hub/api/info and the pages.
+	Version string
+	// SlowSpawnTimeout is how long a start request waits for the server
+	// before it is answered with 202 and the start goes on in the
+	// background. Zero means 10 seconds, JupyterHub's default.
+	SlowSpawnTimeout time.Duration
+	// Now replaces the clock in tests. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Hub is the hub: its pages, REST API and OAuth provider under
+// {base_url}hub/, and the built-in proxy in front of the user servers. Use
+// New, then Serve.
+type Hub struct {
+	cfg      *config.Config
+	store    store.Store
+	spawner  spawn.Spawner
+	auth     auth.Authenticator
+	log      *slog.Logger
+	version  string
+	now      func() time.Time
+	sessions *sessions
+	limiter  *auth.Limiter
+	// base is the base URL, such as "/", and prefix the hub's own prefix,
+	// base + "hub/".
+	base, prefix string
+	slowSpawn    time.Duration
+
+	routes *proxy.Table
+	proxy  *proxy.Proxy
+	mux    *http.ServeMux
+	// apiURL is the hub API as user servers reach it, such as
+	// http://127.0.0.1:8000/hub/api; Serve sets it before serving.
+	apiURL string
+
+	// runs tracks the servers being started or stopped by this process,
+	// keyed by runKey.
+	mu   sync.Mutex
+	runs map[string]*run
+	// ctx is cancelled when the hub shuts down, which abandons pending
+	// starts; wg waits for their goroutines.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a hub. It reads nothing from the store yet: Serve does.
+func New(opts Options) (*Hub, error) {
+	switch {
+	case opts.Config == nil:
+		return nil, errors.New("hub: Options.Config is nil")
+	case opts.Store == nil:
+		return nil, errors.New("hub: Options.Store is nil")
+	case opts.Spawner == nil:
+		return nil, errors.New("hub: Options.Spawner is nil")
+	case opts.Authenticator == nil:
+		return nil, errors.New("hub: Options.Authenticator is nil")
+	case len(opts.CookieSecret) < 32:
+		return nil, fmt.Errorf("hub: the cookie secret has %d bytes, want at least 32",
+			len(opts.CookieSecret))
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	h := &Hub{
+		cfg:       opts.Config,
+		store:     opts.Store,
+		spawner:   opts.Spawner,
+		auth:      opts.Authenticator,
+		log:       log,
+		version:   opts.Version,
+		now:       now,
+		base:      opts.Config.JupyterHub.BaseURL,
+		slowSpawn: opts.SlowSpawnTimeout,
+		runs:      map[string]*run{},
+		// Five failed logins a minute per user name, and thirty per
+		// client address, slow guessing down without locking people out
+		// for long.
+		limiter: auth.NewLimiter(5, time.Minute, now),
+	}
+	if h.slowSpawn == 0 {
+		h.slowSpawn = 10 * time.Second
+	}
+	h.prefix = h.base + "hub/"
+	h.sessions = newSessions(opts.CookieSecret, h.base, now)
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.routes = proxy.NewTable(proxy.TableOptions{Now: now})
+	h.proxy = proxy.New(h.routes, proxy.Options{
+		Logger:       log.With("component", "proxy"),
+		NotFound:     http.HandlerFunc(h.serveNoRoute),
+		ErrorHandler: h.serveProxyError,
+	})
+	h.mux = http.NewServeMux()
+	h.register(h.mux)
+	return h, nil
+}
+
+// ServeHTTP sends requests under the hub's prefix to the hub, and every
+// other request through the proxy to the user server whose route matches.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-JupyterHub-Version", APIVersion)
+	if strings.HasPrefix(r.URL.Path, h.prefix) || r.URL.Path+"/" == h.prefix {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	h.proxy.ServeHTTP(w, r)
+}
+
+// Serve syncs the store with the configuration, restores the routes of the
+// servers that still run, and serves on ln until ctx is done. Then it stops
+// accepting requests, abandons pending starts and returns. Running user
+// servers are left running, so a restarted hub finds them again.
+func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
+	if h.apiURL == "" {
+		h.apiURL = "http://" + connectAddr(ln.Addr()) + h.prefix + "api"
+	}
+	if err := h.syncConfig(ctx); err != nil {
+		return err
+	}
+	if err := h.restoreServers(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	h.log.Info("hub started", "address", ln.Addr().String(), "base_url", h.base,
+		"version", h.version)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	h.proxy.Close()
+	h.cancel()
+	h.wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// connectAddr returns the host:port that local clients use to reach addr:
+// a listener on all interfaces is reached through loopback.
+func connectAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		} else {
+			host = "127.0.0.1"
+		}
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,171 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// identity is who made a request: a user or a service, authenticated by an
+// API token or by the hub's login cookie, with the scopes that hold.
+type identity struct {
+	user    *store.User
+	service *store.Service
+	// token is the API token used, nil for a login cookie.
+	token *store.Token
+	// sessionID is the login session of a cookie, "" for a token.
+	sessionID string
+	scopes    scopeSet
+}
+
+// name returns the user or service name.
+func (id *identity) name() string {
+	if id.user != nil {
+		return id.user.Name
+	}
+	return id.service.Name
+}
+
+var authorizationHeader = regexp.MustCompile(`(?i)^(?:token|bearer)\s+(\S+)\s*$`)
+
+// bearerToken returns the token of the Authorization header, "" if none.
+func bearerToken(r *http.Request) string {
+	m := authorizationHeader.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// errNoIdentity reports a request with neither a valid token nor a valid
+// login cookie.
+var errNoIdentity = errors.New("no valid token or login cookie")
+
+// identify authenticates r by its Authorization header, or else by its
+// login cookie. It returns errNoIdentity when neither is valid; a present
+// but wrong token is never retried with the cookie.
+func (h *Hub) identify(r *http.Request) (*identity, error) {
+	ctx := r.Context()
+	if token := bearerToken(r); token != "" {
+		return h.identifyToken(ctx, token)
+	}
+	l, ok := h.sessions.readLogin(r)
+	if !ok {
+		return nil, errNoIdentity
+	}
+	u, err := h.store.GetUserByCookieID(ctx, l.cookieID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoIdentity
+	}
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := h.userScopes(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &identity{user: &u, sessionID: l.sessionID, scopes: scopes}, nil
+}
+
+// identifyToken returns the owner of an API token with the token's scopes,
+// limited to the owner's.
+func (h *Hub) identifyToken(ctx context.Context, token string) (*identity, error) {
+	t, err := h.store.FindToken(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoIdentity
+	}
+	if err != nil {
+		return nil, err
+	}
+	id := &identity{token: &t}
+	var owner scopeSet
+	var who principal
+	if t.Owner.User != "" {
+		u, err := h.store.GetUser(ctx, t.Owner.User)
+		if err != nil {
+			return nil, err
+		}
+		id.user = &u
+		who = principal{user: u.Name, groups: u.Groups}
+		owner, err = h.userScopes(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		s, err := h.store.GetService(ctx, t.Owner.Service)
+		if err != nil {
+			return nil, err
+		}
+		id.service = &s
+		who = principal{service: s.Name}
+		owner, err = h.serviceScopes(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+	}
+	id.scopes = intersect(expandScopes(t.Scopes, who), owner)
+	if err := h.store.TouchToken(ctx, t.ID, h.now()); err != nil {
+		h.log.Warn("recording token activity", "token_id", t.ID, "err", err)
+	}
+	return id, nil
+}
+
+// userScopes returns the expanded scopes of a user: the user role, the
+// admin role for admins, and the roles granted to the user and the user's
+// groups.
+func (h *Hub) userScopes(ctx context.Context, u store.User) (scopeSet, error) {
+	names := []string{"user"}
+	if u.Admin {
+		names = append(names, "admin")
+	}
+	names = append(names, u.Roles...)
+	for _, g := range u.Groups {
+		roles, err := h.store.RolesOf(ctx, store.Grantee{Kind: store.KindGroup, Name: g})
+		if err != nil {
+			return nil, fmt.Errorf("roles of group %q: %w", g, err)
+		}
+		for _, role := range roles {
+			names = append(names, role.Name)
+		}
+	}
+	raw, err := h.roleScopes(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	return expandScopes(raw, principal{user: u.Name, groups: u.Groups}), nil
+}
+
+// serviceScopes returns the expanded scopes of a service's roles.
+func (h *Hub) serviceScopes(ctx context.Context, s store.Service) (scopeSet, error) {
+	names := s.Roles
+	if s.Admin {
+		names = append([]string{"admin"}, names...)
+	}
+	raw, err := h.roleScopes(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	return expandScopes(raw, principal{service: s.Name}), nil
+}
+
+// roleScopes returns the raw scopes of the named roles. A role in the store
+// (from load_roles) wins over a built-in one of the same name.
+func (h *Hub) roleScopes(ctx context.Context, names []string) ([]string, error) {
+	var raw []string
+	for _, name := range names {
+		role, err := h.store.GetRole(ctx, name)
+		switch {
+		case err == nil:
+			raw = append(raw, role.Scopes...)
+		case errors.Is(err, store.ErrNotFound):
+			raw = append(raw, builtinRoles[name]...)
+		default:
+			return nil, fmt.Errorf("reading role %q: %w", name, err)
+		}
+	}
+	return raw, nil
+}

@@ -1,0 +1,39 @@
+package hub
+
+import (
+	"net/url"
+	"strings"
+)
+
+// safeNext returns next when it is a path on this hub, under the base URL,
+// and "" otherwise. It rejects absolute URLs, scheme-relative ones (//host,
+// ///host), backslashes (which browsers read as slashes, so \host and /\host
+// lead away too), control characters and paths outside the base URL.
+// The result is a path with an optional query and fragment, as the client
+// sent it.
+func (h *Hub) safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") {
+		return ""
+	}
+	if strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
+		return ""
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	// Decoding must not reveal a second leading slash or a backslash,
+	// which a server behind the hub could act on.
+	if strings.HasPrefix(u.Path, "//") || strings.Contains(u.Path, "\\") {
+		return ""
+	}
+	if !strings.HasPrefix(u.Path, h.base) && u.Path+"/" != h.base {
+		return ""
+	}
+	return next
+}

@@ -1,0 +1,204 @@
+package hub
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// The hub is the OAuth 2 provider of the user servers (RFC 6749's
+// authorization code grant, with optional PKCE from RFC 7636). Each server
+// is a client whose ID is clientID(user, server), whose secret is the
+// server's API token and whose redirect URI is {prefix}oauth_callback.
+
+const (
+	// oauthCodeLifetime is how long an authorization code may be
+	// exchanged, JupyterHub's 5 minutes.
+	oauthCodeLifetime = 5 * time.Minute
+	// oauthTokenLifetime is the lifetime of an access token, JupyterHub's
+	// default of the login cookie's 14 days.
+	oauthTokenLifetime = loginMaxAge
+)
+
+// handleAuthorize serves GET /hub/api/oauth2/authorize for a browser with
+// a hub login. It checks the client and redirect URI and that the user may
+// access the client's server, then sends the browser back with a code.
+// JupyterHub 3 skips the confirmation page for a user's own server.
+func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := h.identify(r)
+	if err != nil || id.user == nil || id.token != nil {
+		h.redirectToLogin(w, r)
+		return
+	}
+	q := r.URL.Query()
+	client, err := h.store.GetOAuthClient(ctx, q.Get("client_id"))
+	if err != nil {
+		h.errorPage(w, r, http.StatusBadRequest, "Invalid OAuth request",
+			"The OAuth client "+q.Get("client_id")+" is not known to this hub.")
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	if redirect == "" {
+		redirect = client.RedirectURI
+	}
+	if !sameRedirect(r, redirect, client.RedirectURI) {
+		h.errorPage(w, r, http.StatusBadRequest, "Invalid OAuth request",
+			"The redirect_uri does not match the one registered for "+client.ID+".")
+		return
+	}
+	if q.Get("response_type") != "code" {
+		oauthRedirect(w, r, redirect, url.Values{"error": {"unsupported_response_type"},
+			"state": {q.Get("state")}})
+		return
+	}
+	method := q.Get("code_challenge_method")
+	if q.Get("code_challenge") != "" && method != "S256" && method != "plain" && method != "" {
+		oauthRedirect(w, r, redirect, url.Values{"error": {"invalid_request"},
+			"error_description": {"unsupported code_challenge_method"}, "state": {q.Get("state")}})
+		return
+	}
+
+	scopes := identifyScopes(id.user.Name)
+	for _, s := range client.AllowedScopes {
+		if !strings.HasPrefix(s, "access:") {
+			continue
+		}
+		if !id.scopes.covers(s) {
+			h.log.Warn("user may not access an OAuth client", "user", id.user.Name,
+				"client", client.ID)
+			h.errorPage(w, r, http.StatusForbidden, "Access denied",
+				"You do not have permission to access "+client.Description+".")
+			return
+		}
+		scopes = append(scopes, s)
+	}
+	// NOTE: JupyterHub asks for confirmation before giving another user's
+	// server (an admin's access) a token; this hub grants it without one.
+	if method == "" && q.Get("code_challenge") != "" {
+		method = "plain"
+	}
+	code, err := h.store.CreateOAuthCode(ctx, store.OAuthCode{
+		ClientID: client.ID, User: id.user.Name, Scopes: scopes, RedirectURI: redirect,
+		SessionID: id.sessionID, CodeChallenge: q.Get("code_challenge"),
+		CodeChallengeMethod: method, ExpiresAt: h.now().Add(oauthCodeLifetime),
+	})
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	oauthRedirect(w, r, redirect, url.Values{"code": {code}, "state": {q.Get("state")}})
+}
+
+// sameRedirect reports whether redirect, from an authorization request,
+// names registered: the same string, or an absolute URL on the request's
+// own host with registered as its path.
+func sameRedirect(r *http.Request, redirect, registered string) bool {
+	if redirect == registered {
+		return true
+	}
+	u, err := url.Parse(redirect)
+	if err != nil || !strings.HasPrefix(registered, "/") {
+		return false
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host == r.Host &&
+		u.RequestURI() == registered
+}
+
+func oauthRedirect(w http.ResponseWriter, r *http.Request, target string, params url.Values) {
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, target+sep+params.Encode(), http.StatusFound)
+}
+
+// oauthError writes an RFC 6749 error response.
+func oauthError(w http.ResponseWriter, status int, code, description string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+}
+
+// handleToken serves POST /hub/api/oauth2/token: the exchange of an
+// authorization code for an access token by the client.
+func (h *Hub) handleToken(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
+		return
+	}
+	f := r.PostForm
+	id, secret := f.Get("client_id"), f.Get("client_secret")
+	if user, pass, ok := r.BasicAuth(); ok {
+		id, secret = user, pass
+	}
+	client, err := h.store.CheckOAuthClient(ctx, id, secret)
+	if errors.Is(err, store.ErrNotFound) || secret == "" {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
+		return
+	}
+	if err != nil {
+		h.writeAPIError(w, r, err)
+		return
+	}
+	if f.Get("grant_type") != "authorization_code" {
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type",
+			"only authorization_code is supported")
+		return
+	}
+	code, err := h.store.ConsumeOAuthCode(ctx, f.Get("code"))
+	if errors.Is(err, store.ErrNotFound) {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid code")
+		return
+	}
+	if err != nil {
+		h.writeAPIError(w, r, err)
+		return
+	}
+	if code.ClientID != client.ID || code.RedirectURI != f.Get("redirect_uri") &&
+		!sameRedirect(r, f.Get("redirect_uri"), code.RedirectURI) {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid code")
+		return
+	}
+	if !checkPKCE(code, f.Get("code_verifier")) {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "code_verifier does not match")
+		return
+	}
+	t, token, err := h.store.CreateToken(ctx, store.NewToken{
+		Owner: store.Owner{User: code.User}, Scopes: code.Scopes,
+		Note: "OAuth token for " + client.ID, SessionID: code.SessionID,
+		OAuthClientID: client.ID, ExpiresAt: h.now().Add(oauthTokenLifetime),
+	})
+	if err != nil {
+		h.writeAPIError(w, r, err)
+		return
+	}
+	h.log.Info("OAuth token issued", "user", code.User, "client", client.ID, "token_id", t.ID)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": token, "token_type": "Bearer",
+		"expires_in": int(oauthTokenLifetime / time.Second),
+		"scope":      strings.Join(code.Scopes, " "),
+	})
+}
+
+// checkPKCE reports whether verifier answers the code's challenge, or the
+// code has none.
+func checkPKCE(code store.OAuthCode, verifier string) bool {
+	if code.CodeChallenge == "" {
+		return true
+	}
+	want := verifier
+	if code.CodeChallengeMethod == "S256" {
+		sum := sha256.Sum256([]byte(verifier))
+		want = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	return verifier != "" &&
+		subtle.ConstantTimeCompare([]byte(want), []byte(code.CodeChallenge)) == 1
+}

@@ -1,0 +1,392 @@
+package hub
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/jupygo/jupygo/internal/hub/auth"
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one template set per page, each with the shared layout.
+var pages = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin"} {
+		m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html",
+			"templates/"+name+".html"))
+	}
+	return m
+}()
+
+// render writes a page with status.
+func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, name, title string,
+	id *identity, fields map[string]any) {
+	data := map[string]any{
+		"Title":  title,
+		"Prefix": h.prefix,
+		"XSRF":   h.sessions.xsrfToken(h.sessions.browserSession(w, r)),
+		"User":   "",
+	}
+	if id != nil && id.user != nil {
+		data["User"] = id.user.Name
+		data["IsAdmin"] = id.scopes.has("admin-ui")
+	}
+	for k, v := range fields {
+		data[k] = v
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if err := pages[name].ExecuteTemplate(w, name+".html", data); err != nil {
+		h.log.Error("rendering page", "page", name, "err", err)
+	}
+}
+
+// errorPage writes an error page for a browser.
+func (h *Hub) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	h.errorPageAction(w, r, status, heading, message, nil)
+}
+
+// pageAction is a button on an error page.
+type pageAction struct{ URL, Label string }
+
+func (h *Hub) errorPageAction(w http.ResponseWriter, r *http.Request, status int,
+	heading, message string, action *pageAction) {
+	id, _ := h.identify(r)
+	h.render(w, r, status, "error", heading, id, map[string]any{
+		"Status": status, "Heading": heading, "Message": message, "Action": action,
+	})
+}
+
+func (h *Hub) serverErrorPage(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	h.errorPage(w, r, http.StatusInternalServerError, "Internal error",
+		"The hub could not complete the request. The hub's log has the details.")
+}
+
+// pageUser returns the signed-in user of a page request. Without one it
+// redirects to the login page and returns nil.
+func (h *Hub) pageUser(w http.ResponseWriter, r *http.Request) *identity {
+	id, err := h.identify(r)
+	if err == nil && id.user != nil && id.token == nil {
+		return id
+	}
+	if err != nil && !errors.Is(err, errNoIdentity) {
+		h.serverErrorPage(w, r, err)
+		return nil
+	}
+	h.redirectToLogin(w, r)
+	return nil
+}
+
+// redirectToLogin sends the browser to the login page, which returns to
+// the current URL.
+func (h *Hub) redirectToLogin(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, h.prefix+"login?next="+url.QueryEscape(r.URL.RequestURI()),
+		http.StatusFound)
+}
+
+// pageForm parses a form post and checks its XSRF token. On failure it
+// writes a 403 page and returns false.
+func (h *Hub) pageForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		return false
+	}
+	if !h.sessions.checkXSRF(r, r.PostForm.Get("_xsrf")) {
+		h.errorPage(w, r, http.StatusForbidden, "Forbidden",
+			"The form's XSRF token is missing or does not match this browser's session. "+
+				"Reload the page and try again.")
+		return false
+	}
+	return true
+}
+
+// nextOr returns the safe next= of the request, or fallback.
+func (h *Hub) nextOr(r *http.Request, fallback string) string {
+	if next := h.safeNext(r.URL.Query().Get("next")); next != "" {
+		return next
+	}
+	return fallback
+}
+
+func (h *Hub) handleHubRoot(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, h.prefix+"home", http.StatusFound)
+}
+
+func (h *Hub) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	if id, err := h.identify(r); err == nil && id.user != nil && id.token == nil {
+		http.Redirect(w, r, h.nextOr(r, h.prefix+"home"), http.StatusFound)
+		return
+	}
+	h.renderLogin(w, r, http.StatusOK, "", "")
+}
+
+func (h *Hub) renderLogin(w http.ResponseWriter, r *http.Request, status int, username, message string) {
+	h.render(w, r, status, "login", "Sign in", nil, map[string]any{
+		"Next": h.safeNext(r.URL.Query().Get("next")), "Username": username, "Error": message,
+	})
+}
+
+// handleLogin checks the login form, then the allow lists, and starts a
+// session with a new session ID.
+func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if !h.pageForm(w, r) {
+		return
+	}
+	form, ok := h.auth.(auth.FormAuthenticator)
+	if !ok {
+		h.errorPage(w, r, http.StatusBadRequest, "Sign-in",
+			"This hub signs people in through another site, not with a password.")
+		return
+	}
+	username := h.auth.NormalizeUsername(r.PostForm.Get("username"))
+	client := clientAddr(r)
+	for _, key := range []string{"user:" + username, "addr:" + client} {
+		if ok, wait := h.limiter.Allow(key); !ok {
+			h.log.Warn("login rate limited", "user", username, "remote", client)
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			h.renderLogin(w, r, http.StatusTooManyRequests, username,
+				"Too many failed sign-ins. Wait a minute and try again.")
+			return
+		}
+	}
+	signed, err := form.AuthenticateForm(r.Context(), username, r.PostForm.Get("password"))
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		h.limiter.Fail("user:" + username)
+		h.limiter.Fail("addr:" + client)
+		h.log.Info("login failed", "user", username, "remote", client)
+		h.renderLogin(w, r, http.StatusForbidden, username, "Invalid user name or password.")
+		return
+	}
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	h.limiter.Reset("user:" + username)
+	h.completeLogin(w, r, signed)
+}
+
+// completeLogin admits an authenticated user when the allow lists let them
+// in: it creates their record if needed and starts a session. A user who
+// is not allowed gets a 403 page and no record.
+func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.User) {
+	ctx := r.Context()
+	u, err := h.store.GetUser(ctx, signed.Name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	if !h.allowed(signed.Name, exists) {
+		h.log.Warn("user not allowed", "user", signed.Name)
+		h.errorPage(w, r, http.StatusForbidden, "Not allowed",
+			"User "+signed.Name+" is not allowed to use this hub. Ask its administrator for access.")
+		return
+	}
+	if !exists {
+		u, err = h.store.CreateUser(ctx, signed.Name, h.isConfigAdmin(signed.Name))
+		if err != nil {
+			h.serverErrorPage(w, r, err)
+			return
+		}
+		h.log.Info("user created at login", "user", u.Name)
+	}
+	if signed.Admin != nil && *signed.Admin != u.Admin {
+		if u, err = h.store.UpdateUser(ctx, u.Name, store.UserUpdate{Admin: signed.Admin}); err != nil {
+			h.serverErrorPage(w, r, err)
+			return
+		}
+	}
+	if signed.AuthState != nil {
+		state := signed.AuthState
+		if _, err := h.store.UpdateUser(ctx, u.Name, store.UserUpdate{AuthState: &state}); err != nil {
+			h.serverErrorPage(w, r, err)
+			return
+		}
+	}
+	now := h.now()
+	if _, err := h.store.UpdateUser(ctx, u.Name, store.UserUpdate{LastActivity: &now}); err != nil {
+		h.log.Warn("recording login time", "user", u.Name, "err", err)
+	}
+	// A new session ID at each login, so that a session ID planted before
+	// the login is worth nothing after it.
+	h.sessions.setLogin(w, r, u.CookieID, newSessionID())
+	h.log.Info("user logged in", "user", u.Name, "remote", clientAddr(r))
+	http.Redirect(w, r, h.nextOr(r, h.prefix+"home"), http.StatusFound)
+}
+
+// handleLogout ends the hub session and revokes the OAuth tokens issued
+// through it, which signs the browser out of the user servers too.
+func (h *Hub) handleLogout(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if id, err := h.identify(r); err == nil && id.user != nil && id.token == nil {
+		n, err := h.store.DeleteTokens(ctx, store.TokenFilter{SessionID: id.sessionID})
+		if err != nil {
+			h.log.Error("revoking the tokens of a session", "user", id.user.Name, "err", err)
+		}
+		h.log.Info("user logged out", "user", id.user.Name, "revoked_tokens", n)
+		if h.cfg.JupyterHub.ShutdownOnLogout {
+			h.stopAllServers(r, id.user.Name)
+		}
+	}
+	h.sessions.clear(w, r)
+	http.Redirect(w, r, h.prefix+"login", http.StatusFound)
+}
+
+func (h *Hub) stopAllServers(r *http.Request, user string) {
+	servers, err := h.store.ListServers(r.Context(), user)
+	if err != nil {
+		h.log.Error("listing servers to stop at logout", "user", user, "err", err)
+		return
+	}
+	for _, sv := range servers {
+		if sv.Active() {
+			if _, err := h.stopServer(r.Context(), user, sv.Name); err != nil {
+				h.log.Error("stopping a server at logout", "user", user, "server", sv.Name, "err", err)
+			}
+		}
+	}
+}
+
+// clientAddr returns the client's IP address.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// serverRow is a server as the home and admin pages show it.
+type serverRow struct {
+	Name, Path, URL, Pending, LastActivity string
+	Ready                                  bool
+}
+
+func (h *Hub) serverRow(sv store.Server) serverRow {
+	path := escapePath(sv.User)
+	if sv.Name != "" {
+		path += "/" + escapePath(sv.Name)
+	}
+	return serverRow{Name: sv.Name, Path: path, URL: h.serverURLPath(sv.User, sv.Name),
+		Pending: sv.Pending, Ready: sv.Ready(), LastActivity: formatTime(sv.LastActivity)}
+}
+
+func (h *Hub) handleHome(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil {
+		return
+	}
+	servers, err := h.store.ListServers(r.Context(), id.user.Name)
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	def := serverRow{URL: h.serverURLPath(id.user.Name, "")}
+	var named []serverRow
+	for _, sv := range servers {
+		if sv.Name == "" {
+			def = h.serverRow(sv)
+		} else {
+			named = append(named, h.serverRow(sv))
+		}
+	}
+	h.render(w, r, http.StatusOK, "home", "Home", id, map[string]any{
+		"Default": def, "Named": named, "UserPath": escapePath(id.user.Name),
+		"NamedServers": h.cfg.JupyterHub.AllowNamedServers,
+		"Notice":       r.URL.Query().Get("notice"), "Error": r.URL.Query().Get("error"),
+	})
+}
+
+// tokenRow is a token as the token page shows it.
+type tokenRow struct {
+	ID                                             int64
+	Note, Prefix, Created, LastActivity, ExpiresAt string
+}
+
+func (h *Hub) handleTokenPage(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil {
+		return
+	}
+	h.renderTokens(w, r, id, http.StatusOK, "", "")
+}
+
+func (h *Hub) renderTokens(w http.ResponseWriter, r *http.Request, id *identity, status int,
+	newToken, message string) {
+	tokens, err := h.store.ListTokens(r.Context(), store.Owner{User: id.user.Name})
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	var rows []tokenRow
+	for _, t := range tokens {
+		if t.OAuthClientID != "" || strings.HasPrefix(t.Note, "Server at ") {
+			continue
+		}
+		expires := "never"
+		if !t.ExpiresAt.IsZero() {
+			expires = formatTime(t.ExpiresAt)
+		}
+		rows = append(rows, tokenRow{ID: t.ID, Note: t.Note, Prefix: t.Prefix,
+			Created: formatTime(t.Created), LastActivity: formatTime(t.LastActivity),
+			ExpiresAt: expires})
+	}
+	h.render(w, r, status, "token", "Token", id, map[string]any{
+		"Tokens": rows, "NewToken": newToken, "Error": message,
+	})
+}
+
+func (h *Hub) handleCreateTokenPage(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	var expires *float64
+	if s := strings.TrimSpace(r.PostForm.Get("expires_in")); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			h.renderTokens(w, r, id, http.StatusBadRequest, "", "Expires in must be a number of seconds.")
+			return
+		}
+		expires = &v
+	}
+	_, plain, err := h.createToken(r.Context(), id, *id.user, r.PostForm.Get("note"), expires, nil, nil)
+	if err != nil {
+		h.renderTokens(w, r, id, http.StatusBadRequest, "", clientMessage(err))
+		return
+	}
+	h.renderTokens(w, r, id, http.StatusOK, plain, "")
+}
+
+func (h *Hub) handleRevokeTokenPage(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	t, err := h.tokenOf(r, *id.user)
+	if err == nil {
+		err = h.store.DeleteToken(r.Context(), t.ID)
+	}
+	if err != nil {
+		h.renderTokens(w, r, id, http.StatusNotFound, "", clientMessage(err))
+		return
+	}
+	http.Redirect(w, r, h.prefix+"token", http.StatusSeeOther)
+}

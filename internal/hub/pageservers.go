@@ -1,0 +1,481 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// pageServer returns the signed-in user and the owner of the server named
+// by the path's {user} and {server}, when the user holds scope for it.
+// Otherwise it writes the page and returns nil.
+func (h *Hub) pageServer(w http.ResponseWriter, r *http.Request, scope string) (*identity, *store.User) {
+	id := h.pageUser(w, r)
+	if id == nil {
+		return nil, nil
+	}
+	name, server := r.PathValue("user"), r.PathValue("server")
+	owner, err := h.store.GetUser(r.Context(), name)
+	if err != nil || !id.scopes.allows(scope, serverTarget(owner.Name, owner.Groups, server)) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.serverErrorPage(w, r, err)
+			return nil, nil
+		}
+		h.errorPage(w, r, http.StatusForbidden, "Forbidden",
+			"You may not manage the servers of "+name+".")
+		return nil, nil
+	}
+	return id, &owner
+}
+
+// handleSpawn starts a server from a browser: a form post from the home or
+// admin page, or a GET as JupyterHub's /hub/spawn links make it. A GET from
+// another site only shows the start button, so a link elsewhere cannot
+// start anyone's server.
+func (h *Hub) handleSpawn(w http.ResponseWriter, r *http.Request) {
+	id, owner := h.pageServer(w, r, "servers")
+	if id == nil {
+		return
+	}
+	server := r.PathValue("server")
+	if r.Method == http.MethodPost {
+		if !h.pageForm(w, r) {
+			return
+		}
+		if server == "" {
+			server = strings.TrimSpace(r.PostForm.Get("server_name"))
+		}
+	} else if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" {
+		h.errorPageAction(w, r, http.StatusOK, "Start the server?",
+			"A page on another site sent you here to start "+serverLabel(owner.Name, server)+".",
+			&pageAction{URL: h.prefix + "home", Label: "Go to the hub's home page"})
+		return
+	}
+	next := h.safeNext(r.URL.Query().Get("next"))
+	if next == "" {
+		next = h.serverURLPath(owner.Name, server)
+	}
+	pending := h.prefix + "spawn-pending/" + h.serverRow(store.Server{User: owner.Name, Name: server}).Path +
+		"?next=" + url.QueryEscape(next)
+	if rn := h.runOf(owner.Name, server); rn != nil && rn.action == store.PendingSpawn {
+		http.Redirect(w, r, pending, http.StatusSeeOther)
+		return
+	}
+	if sv, err := h.store.GetServer(r.Context(), owner.Name, server); err == nil && sv.Ready() {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	rn, err := h.startServer(r.Context(), *owner, server, nil)
+	if err != nil {
+		h.pageActionError(w, r, err)
+		return
+	}
+	// A quick start goes straight to the server, as JupyterHub does.
+	if done, err := h.waitStartBriefly(r, rn); done && err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, pending, http.StatusSeeOther)
+}
+
+// waitStartBriefly waits a moment for a start, so that a fast spawner
+// skips the progress page.
+func (h *Hub) waitStartBriefly(r *http.Request, rn *run) (bool, error) {
+	t := time.NewTimer(min(h.slowSpawn, time.Second))
+	defer t.Stop()
+	select {
+	case <-rn.done:
+		rn.mu.Lock()
+		defer rn.mu.Unlock()
+		return true, rn.err
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	return false, nil
+}
+
+// pageActionError writes the error of a page action: its message for a
+// client error, an internal error page otherwise.
+func (h *Hub) pageActionError(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *httpapi.Error
+	if errors.As(err, &apiErr) && apiErr.Status < 500 {
+		h.errorPage(w, r, apiErr.Status, "Cannot do that", apiErr.Message)
+		return
+	}
+	h.serverErrorPage(w, r, err)
+}
+
+// clientMessage returns the client-safe message of err.
+func clientMessage(err error) string {
+	var apiErr *httpapi.Error
+	if errors.As(err, &apiErr) && apiErr.Status < 500 {
+		return apiErr.Message
+	}
+	return "The hub could not complete the request."
+}
+
+// handleSpawnPending shows the progress of a start. Once the server is
+// ready it redirects to next, or to the server.
+func (h *Hub) handleSpawnPending(w http.ResponseWriter, r *http.Request) {
+	id, owner := h.pageServer(w, r, "read:servers")
+	if id == nil {
+		return
+	}
+	server := r.PathValue("server")
+	next := h.safeNext(r.URL.Query().Get("next"))
+	if next == "" {
+		next = h.serverURLPath(owner.Name, server)
+	}
+	sv, err := h.store.GetServer(r.Context(), owner.Name, server)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	rn := h.runOf(owner.Name, server)
+	if sv.Ready() && (rn == nil || rn.action != store.PendingSpawn) {
+		http.Redirect(w, r, next, http.StatusFound)
+		return
+	}
+	row := h.serverRow(store.Server{User: owner.Name, Name: server})
+	fields := map[string]any{
+		"Label": serverLabel(owner.Name, server), "ServerPath": row.Path, "Next": next,
+		"Config": map[string]string{
+			"progressURL": h.progressURL(owner.Name, server), "next": next,
+		},
+	}
+	if rn == nil || rn.action != store.PendingSpawn {
+		fields["Failed"] = true
+		fields["Message"] = "The server is not running and no start is in progress."
+	}
+	h.render(w, r, http.StatusOK, "spawn_pending", "Starting server", id, fields)
+}
+
+func (h *Hub) progressURL(user, server string) string {
+	if server == "" {
+		return h.prefix + "api/users/" + escapePath(user) + "/server/progress"
+	}
+	return h.prefix + "api/users/" + escapePath(user) + "/servers/" + escapePath(server) + "/progress"
+}
+
+// handleStopPage stops a server from the home or admin page.
+func (h *Hub) handleStopPage(w http.ResponseWriter, r *http.Request) {
+	id, owner := h.pageServer(w, r, "delete:servers")
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	done, err := h.stopServer(r.Context(), owner.Name, r.PathValue("server"))
+	if err != nil {
+		h.pageActionError(w, r, err)
+		return
+	}
+	notice := "Server stopped."
+	if !done {
+		notice = "The server is stopping."
+	}
+	http.Redirect(w, r, h.nextOr(r, h.prefix+"home")+"?notice="+url.QueryEscape(notice),
+		http.StatusSeeOther)
+}
+
+// handleDeleteServerPage stops and deletes a named server.
+func (h *Hub) handleDeleteServerPage(w http.ResponseWriter, r *http.Request) {
+	id, owner := h.pageServer(w, r, "delete:servers")
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	server := r.PathValue("server")
+	done, err := h.stopServer(r.Context(), owner.Name, server)
+	if err == nil && !done {
+		err = badRequest("%s is still stopping; delete it once it stopped",
+			serverLabel(owner.Name, server))
+	}
+	if err == nil {
+		err = h.store.DeleteServer(r.Context(), owner.Name, server)
+	}
+	if err != nil {
+		h.pageActionError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, h.prefix+"home?notice="+url.QueryEscape("Server "+server+" deleted."),
+		http.StatusSeeOther)
+}
+
+// handleUserNotRunning serves /hub/user/{user}/..., where the proxy sends
+// requests for a server that has no route. As JupyterHub does, it sends a
+// pending start to its progress page, and answers 424 otherwise: a page
+// that offers to start the server for browsers, JSON for API calls.
+func (h *Hub) handleUserNotRunning(w http.ResponseWriter, r *http.Request) {
+	id, err := h.identify(r)
+	if err != nil || id.user == nil {
+		h.redirectToLogin(w, r)
+		return
+	}
+	name, rest := r.PathValue("user"), r.PathValue("rest")
+	owner, err := h.store.GetUser(r.Context(), name)
+	server := h.serverInPath(r, name, rest)
+	if err != nil || !id.scopes.allows("access:servers", serverTarget(name, owner.Groups, server)) {
+		h.errorPage(w, r, http.StatusForbidden, "Forbidden",
+			"You do not have access to the server of "+name+".")
+		return
+	}
+	publicPath := strings.TrimPrefix(r.URL.EscapedPath(), h.prefix[:len(h.prefix)-1])
+	if r.URL.RawQuery != "" {
+		publicPath += "?" + r.URL.RawQuery
+	}
+	row := h.serverRow(store.Server{User: name, Name: server})
+	if sv, err := h.store.GetServer(r.Context(), name, server); err == nil && sv.Ready() {
+		if _, ok := h.routes.Get(h.routeSpec(name, server)); ok {
+			http.Redirect(w, r, publicPath, http.StatusFound)
+			return
+		}
+	}
+	if rn := h.runOf(name, server); rn != nil && rn.action == store.PendingSpawn {
+		http.Redirect(w, r, h.prefix+"spawn-pending/"+row.Path+"?next="+url.QueryEscape(publicPath),
+			http.StatusFound)
+		return
+	}
+	spawnURL := h.prefix + "spawn/" + row.Path + "?next=" + url.QueryEscape(publicPath)
+	message := serverLabel(name, server) + " is not running."
+	if r.Method != http.MethodGet || strings.Contains(rest, "api/") ||
+		strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, http.StatusFailedDependency, map[string]any{"status": http.StatusFailedDependency,
+			"message": "JupyterHub server no longer running at " + h.serverURLPath(name, server) +
+				". Restart the server at " + spawnURL})
+		return
+	}
+	label := "Launch server"
+	if name != id.user.Name {
+		label = "Launch server of " + name
+	}
+	h.errorPageAction(w, r, http.StatusFailedDependency, "Server not running", message,
+		&pageAction{URL: spawnURL, Label: label})
+}
+
+// serverInPath returns the server a /user/{name}/{rest} path names: the
+// first segment of rest when named servers are on and the user has a
+// server of that name, else the default server.
+func (h *Hub) serverInPath(r *http.Request, user, rest string) string {
+	if !h.cfg.JupyterHub.AllowNamedServers {
+		return ""
+	}
+	first, _, _ := strings.Cut(rest, "/")
+	if first == "" {
+		return ""
+	}
+	if _, err := h.store.GetServer(r.Context(), user, first); err == nil {
+		return first
+	}
+	return ""
+}
+
+// handleUserRedirect serves /hub/user-redirect/..., a link to the same
+// path on the server of whoever opens it.
+func (h *Hub) handleUserRedirect(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil {
+		return
+	}
+	target := h.serverURLPath(id.user.Name, "") + r.PathValue("rest")
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	if h.safeNext(target) == "" {
+		h.errorPage(w, r, http.StatusBadRequest, "Bad request", "The link is not valid.")
+		return
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// serveNoRoute handles requests outside the hub's prefix that match no
+// route, as JupyterHub's default route does: the same path under the hub's
+// prefix, so /user/alice/lab goes to /hub/user/alice/lab.
+func (h *Hub) serveNoRoute(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), h.base)
+	if !strings.HasPrefix(r.URL.Path, h.base) {
+		rest = ""
+	}
+	target := h.prefix + rest
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	if h.safeNext(target) == "" {
+		target = h.prefix
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// serveProxyError answers a request the proxy could not forward, such as
+// one for a server that has just exited.
+func (h *Hub) serveProxyError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	h.log.Warn("proxy error", "path", r.URL.Path, "status", status, "err", err)
+	if isWebSocket(r) || !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		writeJSON(w, status, map[string]any{"status": status,
+			"message": "The server could not be reached: " + http.StatusText(status)})
+		return
+	}
+	h.errorPage(w, r, status, http.StatusText(status),
+		"Your server could not be reached. It may have stopped; start it again from the home page.")
+}
+
+func isWebSocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// adminUserRow is a user as the admin page shows it.
+type adminUserRow struct {
+	Name, Path, LastActivity string
+	Admin                    bool
+	Servers                  []serverRow
+}
+
+func (h *Hub) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil {
+		return
+	}
+	if !id.scopes.has("admin-ui") {
+		h.errorPage(w, r, http.StatusForbidden, "Forbidden", "The admin page is for admins.")
+		return
+	}
+	users, _, err := h.store.ListUsers(r.Context(), store.UserQuery{})
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	var rows []adminUserRow
+	for _, u := range users {
+		servers, err := h.store.ListServers(r.Context(), u.Name)
+		if err != nil {
+			h.serverErrorPage(w, r, err)
+			return
+		}
+		row := adminUserRow{Name: u.Name, Path: escapePath(u.Name), Admin: u.Admin,
+			LastActivity: formatTime(u.LastActivity)}
+		hasDefault := false
+		for _, sv := range servers {
+			hasDefault = hasDefault || sv.Name == ""
+			row.Servers = append(row.Servers, h.serverRow(sv))
+		}
+		if !hasDefault {
+			row.Servers = append([]serverRow{h.serverRow(store.Server{User: u.Name})}, row.Servers...)
+		}
+		rows = append(rows, row)
+	}
+	_, local := h.auth.(passwordSetter)
+	h.render(w, r, http.StatusOK, "admin", "Admin", id, map[string]any{
+		"Users": rows, "LocalAccounts": local,
+		"Notice": r.URL.Query().Get("notice"), "Error": r.URL.Query().Get("error"),
+	})
+}
+
+// passwordSetter is an authenticator of local accounts, whose passwords
+// the admin page can set.
+type passwordSetter interface {
+	SetPassword(ctx context.Context, name, password string) error
+}
+
+// handleAdminAddUsers adds users from the admin page, one name a line,
+// with a password when the hub has local accounts.
+func (h *Hub) handleAdminAddUsers(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	if !id.scopes.has("admin:users") {
+		h.errorPage(w, r, http.StatusForbidden, "Forbidden", "Adding users needs admin:users.")
+		return
+	}
+	admin := r.PostForm.Get("admin") != ""
+	if err := h.checkGrantAdmin(id, admin); err != nil {
+		h.pageActionError(w, r, err)
+		return
+	}
+	password := r.PostForm.Get("password")
+	var added []string
+	for _, line := range strings.Split(r.PostForm.Get("usernames"), "\n") {
+		name := h.auth.NormalizeUsername(line)
+		if name == "" {
+			continue
+		}
+		if err := h.addUser(r, name, admin, password); err != nil {
+			h.redirectAdmin(w, r, "", clientMessage(err))
+			return
+		}
+		added = append(added, name)
+	}
+	h.log.Info("users added", "users", added, "by", id.user.Name)
+	h.redirectAdmin(w, r, "Added "+strings.Join(added, ", ")+".", "")
+}
+
+func (h *Hub) addUser(r *http.Request, name string, admin bool, password string) error {
+	if err := spawn.ValidateUserName(name); err != nil {
+		return badRequest("%s", err.Error())
+	}
+	if _, err := h.store.CreateUser(r.Context(), name, admin); errors.Is(err, store.ErrExists) {
+		return badRequest("User %s already exists", name)
+	} else if err != nil {
+		return err
+	}
+	if password == "" {
+		return nil
+	}
+	setter, ok := h.auth.(passwordSetter)
+	if !ok {
+		return badRequest("This hub has no local accounts, so passwords cannot be set")
+	}
+	if err := setter.SetPassword(r.Context(), name, password); err != nil {
+		return badRequest("Password of %s not set: %s", name, err.Error())
+	}
+	return nil
+}
+
+func (h *Hub) redirectAdmin(w http.ResponseWriter, r *http.Request, notice, message string) {
+	target := h.prefix + "admin"
+	if notice != "" {
+		target += "?notice=" + url.QueryEscape(notice)
+	} else if message != "" {
+		target += "?error=" + url.QueryEscape(message)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (h *Hub) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	name := r.PathValue("user")
+	if !id.scopes.allows("delete:users", userTarget(name, nil)) {
+		h.errorPage(w, r, http.StatusForbidden, "Forbidden", "Deleting users needs delete:users.")
+		return
+	}
+	if name == id.user.Name {
+		h.redirectAdmin(w, r, "", "You cannot delete yourself.")
+		return
+	}
+	if err := h.deleteUser(r.Context(), name); err != nil {
+		h.redirectAdmin(w, r, "", clientMessage(err))
+		return
+	}
+	h.log.Info("user deleted", "user", name, "by", id.user.Name)
+	h.redirectAdmin(w, r, "Deleted "+name+".", "")
+}
+
+func (h *Hub) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+}
+
+// formatTime formats a time for the pages, "never" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}

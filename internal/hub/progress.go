@@ -1,0 +1,131 @@
+package hub
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// progressEvent is one event of the progress stream of a start, in
+// JupyterHub's shape.
+type progressEvent struct {
+	Progress    int    `json:"progress"`
+	Message     string `json:"message"`
+	Ready       bool   `json:"ready,omitempty"`
+	Failed      bool   `json:"failed,omitempty"`
+	URL         string `json:"url,omitempty"`
+	HTMLMessage string `json:"html_message,omitempty"`
+}
+
+// run is a start or stop of one server in progress in this process, with
+// the events the progress stream sends. The zero value is not usable; see
+// newRun.
+type run struct {
+	user, server string
+	action       string // store.PendingSpawn or store.PendingStop
+	cancel       func()
+
+	mu      sync.Mutex
+	events  []progressEvent
+	changed chan struct{} // closed and replaced at each new event
+	done    chan struct{} // closed when the action finished
+	err     error
+}
+
+func newRun(user, server, action string) *run {
+	return &run{user: user, server: server, action: action,
+		changed: make(chan struct{}), done: make(chan struct{}), cancel: func() {}}
+}
+
+// add records an event and wakes the streams.
+func (r *run) add(e progressEvent) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// finish records the outcome; err is nil for success.
+func (r *run) finish(final progressEvent, err error) {
+	r.mu.Lock()
+	r.err = err
+	r.mu.Unlock()
+	r.add(final)
+	close(r.done)
+}
+
+// since returns the events after the first n, and the channel that is
+// closed at the next event.
+func (r *run) since(n int) ([]progressEvent, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]progressEvent(nil), r.events[min(n, len(r.events)):]...), r.changed
+}
+
+// readyEvent is the last event of a successful start.
+func (h *Hub) readyEvent(user, server string) progressEvent {
+	u := h.serverURLPath(user, server)
+	return progressEvent{Progress: 100, Ready: true, URL: u,
+		Message:     "Server ready at " + u,
+		HTMLMessage: fmt.Sprintf(`Server ready at <a href="%s">%s</a>`, html.EscapeString(u), html.EscapeString(u))}
+}
+
+// progressKeepAlive is the interval of the empty keep-alive lines of a
+// progress stream, JupyterHub's 8 seconds.
+const progressKeepAlive = 8 * time.Second
+
+// streamProgress writes the progress of a start as an event stream, as
+// JupyterHub's progress API does: a ready server gets one ready event, a
+// stopped one a failed event, and a pending start its events as they come,
+// ending with the ready or failed event.
+func (h *Hub) streamProgress(w http.ResponseWriter, r *http.Request, user, server string) error {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	flusher, _ := w.(http.Flusher)
+	send := func(e progressEvent) {
+		data, _ := json.Marshal(e)
+		fmt.Fprintf(w, "data: %s\n\n", data)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	rn := h.runOf(user, server)
+	if rn == nil || rn.action != "spawn" {
+		sv, err := h.store.GetServer(r.Context(), user, server)
+		if err == nil && sv.Ready() {
+			send(h.readyEvent(user, server))
+		} else {
+			send(progressEvent{Progress: 100, Failed: true,
+				Message: "Spawn failed: the server is not running"})
+		}
+		return nil
+	}
+	keepAlive := time.NewTicker(progressKeepAlive)
+	defer keepAlive.Stop()
+	sent := 0
+	for {
+		events, changed := rn.since(sent)
+		for _, e := range events {
+			send(e)
+		}
+		sent += len(events)
+		select {
+		case <-rn.done:
+			if events, _ := rn.since(sent); len(events) == 0 {
+				return nil
+			}
+		case <-changed:
+		case <-keepAlive.C:
+			fmt.Fprint(w, "\n\n")
+			if flusher != nil {
+				flusher.Flush()
+			}
+		case <-r.Context().Done():
+			return nil
+		}
+	}
+}

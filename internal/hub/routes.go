@@ -1,0 +1,73 @@
+package hub
+
+import (
+	"io/fs"
+	"net/http"
+)
+
+// register adds the hub's pages and REST API, all under h.prefix.
+func (h *Hub) register(mux *http.ServeMux) {
+	p := h.prefix
+	page := func(pattern string, f http.HandlerFunc) {
+		mux.Handle(pattern, f)
+	}
+	api := func(pattern string, f apiFunc) {
+		mux.Handle(pattern, h.api(f))
+	}
+
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET "+p+"static/", http.StripPrefix(p+"static/", http.FileServerFS(static)))
+	page("GET "+p+"{$}", h.handleHubRoot)
+	page("GET "+p[:len(p)-1], h.handleHubRoot)
+	page("GET "+p+"health", h.handleHealth)
+	page("GET "+p+"login", h.handleLoginPage)
+	page("POST "+p+"login", h.handleLogin)
+	page("GET "+p+"logout", h.handleLogout)
+	page("GET "+p+"home", h.handleHome)
+	page("GET "+p+"token", h.handleTokenPage)
+	page("POST "+p+"token", h.handleCreateTokenPage)
+	page("POST "+p+"token/{id}/revoke", h.handleRevokeTokenPage)
+	page("GET "+p+"admin", h.handleAdmin)
+	page("POST "+p+"admin/users", h.handleAdminAddUsers)
+	page("POST "+p+"admin/users/{user}/delete", h.handleAdminDeleteUser)
+	for _, suffix := range []string{"{user}", "{user}/{server}"} {
+		page("GET "+p+"spawn/"+suffix, h.handleSpawn)
+		page("POST "+p+"spawn/"+suffix, h.handleSpawn)
+		page("GET "+p+"spawn-pending/"+suffix, h.handleSpawnPending)
+		page("POST "+p+"stop/"+suffix, h.handleStopPage)
+	}
+	page("POST "+p+"delete-server/{user}/{server}", h.handleDeleteServerPage)
+	page(p+"user/{user}/{rest...}", h.handleUserNotRunning)
+	page("GET "+p+"user-redirect/{rest...}", h.handleUserRedirect)
+
+	page("GET "+p+"api", h.handleAPIRoot)
+	page("GET "+p+"api/{$}", h.handleAPIRoot)
+	page("GET "+p+"api/health", h.handleHealth)
+	page("GET "+p+"api/oauth2/authorize", h.handleAuthorize)
+	page("POST "+p+"api/oauth2/token", h.handleToken)
+	api("GET "+p+"api/info", h.handleInfo)
+	api("GET "+p+"api/user", h.handleSelf)
+	api("GET "+p+"api/users", h.handleListUsers)
+	api("POST "+p+"api/users", h.handleCreateUsers)
+	api("GET "+p+"api/users/{name}", h.handleGetUser)
+	api("POST "+p+"api/users/{name}", h.handleCreateUser)
+	api("PATCH "+p+"api/users/{name}", h.handlePatchUser)
+	api("DELETE "+p+"api/users/{name}", h.handleDeleteUser)
+	api("POST "+p+"api/users/{name}/activity", h.handleActivity)
+	api("POST "+p+"api/users/{name}/server", h.handleStartServer)
+	api("DELETE "+p+"api/users/{name}/server", h.handleStopServer)
+	api("GET "+p+"api/users/{name}/server/progress", h.handleProgress)
+	api("POST "+p+"api/users/{name}/servers/{server}", h.handleStartServer)
+	api("DELETE "+p+"api/users/{name}/servers/{server}", h.handleStopServer)
+	api("GET "+p+"api/users/{name}/servers/{server}/progress", h.handleProgress)
+	api("GET "+p+"api/users/{name}/tokens", h.handleListTokens)
+	api("POST "+p+"api/users/{name}/tokens", h.handleCreateToken)
+	api("GET "+p+"api/users/{name}/tokens/{id}", h.handleGetToken)
+	api("DELETE "+p+"api/users/{name}/tokens/{id}", h.handleDeleteToken)
+	mux.Handle(p+"api/", h.api(func(w http.ResponseWriter, r *http.Request, _ *identity) error {
+		return notFound("No API endpoint %s %s", r.Method, r.URL.Path)
+	}))
+	page(p, func(w http.ResponseWriter, r *http.Request) {
+		h.errorPage(w, r, http.StatusNotFound, "Not found", "The hub has no page at "+r.URL.Path+".")
+	})
+}

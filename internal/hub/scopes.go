@@ -1,0 +1,217 @@
+package hub
+
+import (
+	"slices"
+	"strings"
+)
+
+// Scopes follow JupyterHub 3's RBAC: a scope is a base such as
+// "admin:users", optionally narrowed by one filter, "!user=NAME",
+// "!server=USER/NAME", "!group=NAME" or "!service=NAME". A role is a named
+// list of scopes. Expanding a list replaces the metascope "self" with the
+// owner's own scopes, fills in a bare filter ("!user") with the owner, and
+// adds every subscope with the filter of its parent.
+
+// subscopes lists the scopes each scope implies, as JupyterHub 3.0's
+// scope_definitions do.
+var subscopes = map[string][]string{
+	"admin:users":    {"admin:auth_state", "users", "read:roles:users", "delete:users"},
+	"users":          {"read:users", "list:users", "users:activity"},
+	"list:users":     {"read:users:name"},
+	"read:users":     {"read:users:name", "read:users:groups", "read:users:activity"},
+	"read:roles":     {"read:roles:users", "read:roles:services", "read:roles:groups"},
+	"users:activity": {"read:users:activity"},
+	"admin:servers":  {"admin:server_state", "servers"},
+	"servers":        {"read:servers", "delete:servers"},
+	"read:servers":   {"read:users:name"},
+	"tokens":         {"read:tokens"},
+	"admin:groups":   {"groups", "read:roles:groups", "delete:groups"},
+	"groups":         {"read:groups", "list:groups"},
+	"list:groups":    {"read:groups:name"},
+	"read:groups":    {"read:groups:name"},
+	"list:services":  {"read:services:name"},
+	"read:services":  {"read:services:name"},
+}
+
+// selfScopes are what "self" expands to for a user, each filtered to the
+// user, as in JupyterHub 3.0.
+var selfScopes = []string{
+	"read:users", "read:users:name", "read:users:groups", "users:activity",
+	"read:users:activity", "servers", "delete:servers", "read:servers", "tokens",
+	"read:tokens", "access:servers",
+}
+
+// builtinRoles are JupyterHub's default roles. A role of the same name in
+// load_roles replaces one of them.
+var builtinRoles = map[string][]string{
+	"user": {"self"},
+	"admin": {"admin-ui", "admin:users", "admin:servers", "tokens", "admin:groups",
+		"list:services", "read:services", "read:hub", "proxy", "shutdown", "access:services",
+		"access:servers", "read:roles", "read:metrics"},
+	"server": {"users:activity!user", "access:servers!user"},
+	"token":  {"inherit"},
+}
+
+// principal names the owner of a set of scopes, which "self" and bare
+// filters refer to: a user or a service.
+type principal struct {
+	user, service string
+	groups        []string // the user's groups
+}
+
+// scopeSet is a set of expanded scopes.
+type scopeSet map[string]struct{}
+
+// expandScopes expands raw scopes for owner. "inherit" is kept as it is,
+// for the caller to replace with the owner's scopes.
+func expandScopes(raw []string, owner principal) scopeSet {
+	set := scopeSet{}
+	var add func(s string)
+	add = func(s string) {
+		if _, ok := set[s]; ok {
+			return
+		}
+		base, filter, _ := strings.Cut(s, "!")
+		set[s] = struct{}{}
+		for _, sub := range subscopes[base] {
+			if filter != "" {
+				sub += "!" + filter
+			}
+			add(sub)
+		}
+	}
+	for _, s := range raw {
+		switch {
+		case s == "self":
+			if owner.user != "" {
+				for _, own := range selfScopes {
+					add(own + "!user=" + owner.user)
+				}
+			}
+		case strings.HasSuffix(s, "!user") && owner.user != "":
+			add(s + "=" + owner.user)
+		case strings.HasSuffix(s, "!service") && owner.service != "":
+			add(s + "=" + owner.service)
+		case strings.HasSuffix(s, "!user"), strings.HasSuffix(s, "!service"),
+			strings.HasSuffix(s, "!server"), strings.HasSuffix(s, "!group"):
+			// A bare filter whose owner kind does not apply grants nothing.
+		default:
+			add(s)
+		}
+	}
+	return set
+}
+
+// identifyScopes are the scopes every authenticated user holds for
+// GET /hub/api/user.
+func identifyScopes(user string) []string {
+	return []string{"read:users:name!user=" + user, "read:users:groups!user=" + user}
+}
+
+// target is what a request acts on: a user and optionally one of the
+// user's servers (server is nil for the user as a whole).
+type target struct {
+	user   string
+	groups []string
+	server *string
+}
+
+func userTarget(name string, groups []string) target {
+	return target{user: name, groups: groups}
+}
+
+func serverTarget(user string, groups []string, server string) target {
+	return target{user: user, groups: groups, server: &server}
+}
+
+// allows reports whether s holds base for t: unfiltered, or filtered to
+// t's user, to t's server, or to one of the user's groups.
+func (s scopeSet) allows(base string, t target) bool {
+	if s.has(base) || s.has(base+"!user="+t.user) {
+		return true
+	}
+	if t.server != nil && s.has(base+"!server="+t.user+"/"+*t.server) {
+		return true
+	}
+	for _, g := range t.groups {
+		if s.has(base + "!group=" + g) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAny reports whether s holds base with any filter or none, which is
+// enough to call an endpoint whose results are then filtered.
+func (s scopeSet) hasAny(base string) bool {
+	for held := range s {
+		if held == base || strings.HasPrefix(held, base+"!") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s scopeSet) has(scope string) bool {
+	_, ok := s[scope]
+	return ok
+}
+
+// list returns the scopes in sorted order.
+func (s scopeSet) list() []string {
+	out := make([]string, 0, len(s))
+	for scope := range s {
+		out = append(out, scope)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// covers reports whether held grants scope, one expanded scope.
+func (s scopeSet) covers(scope string) bool {
+	base, filter, ok := strings.Cut(scope, "!")
+	if s.has(scope) || s.has(base) {
+		return true
+	}
+	if !ok {
+		return false
+	}
+	kind, value, _ := strings.Cut(filter, "=")
+	if kind == "server" {
+		owner, _, _ := strings.Cut(value, "/")
+		return s.has(base + "!user=" + owner)
+	}
+	return false
+}
+
+// intersect returns the scopes of a token, requested, limited to those of
+// its owner: each requested scope the owner's scopes cover, and each of the
+// owner's scopes that is narrower than a requested one.
+func intersect(requested, owner scopeSet) scopeSet {
+	if requested.has("inherit") {
+		return owner
+	}
+	out := scopeSet{}
+	for scope := range requested {
+		if owner.covers(scope) {
+			out[scope] = struct{}{}
+		}
+	}
+	for scope := range owner {
+		if requested.covers(scope) {
+			out[scope] = struct{}{}
+		}
+	}
+	return out
+}
+
+// coversAll reports whether s covers every scope of other, so that a token
+// holding s may create a token holding other.
+func (s scopeSet) coversAll(other scopeSet) bool {
+	for scope := range other {
+		if !s.covers(scope) {
+			return false
+		}
+	}
+	return true
+}
