@@ -25,7 +25,12 @@
 // (.jupygo-server.log, or .jupygo-server-NAME.log for a named server) and
 // not to a pipe, so the server neither blocks nor gets SIGPIPE when the hub
 // is gone. While the hub runs, it copies each new line of that file to its
-// own log, with user and server attributes.
+// own log, with user and server attributes. A hub that finds a server
+// again after a restart does not copy that server's output.
+//
+// A service manager may still end the servers with the hub: systemd's
+// default KillMode=control-group kills every process left in the unit's
+// cgroup when the unit stops, so a hub unit needs KillMode=process.
 //
 // # State
 //

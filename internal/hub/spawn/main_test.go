@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -196,7 +197,7 @@ func newSpawner(t *testing.T) (*SimpleLocalProcess, *logRecorder) {
 }
 
 // helperRequest returns a request that starts the test binary in mode.
-func helperRequest(t *testing.T, user, mode string) Request {
+func helperRequest(t testing.TB, user, mode string) Request {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -224,12 +225,12 @@ func startServer(t *testing.T, s *SimpleLocalProcess, r Request) Started {
 }
 
 // killGroup kills the process group of st, if it still runs, and waits
-// until the process is gone.
+// until no process of the group is left, zombies included.
 func killGroup(t *testing.T, st processState) {
 	t.Helper()
 	signalGroup(st, bootID(), syscall.SIGKILL)
-	waitFor(t, "process "+strconv.Itoa(st.PID)+" to end", func() bool {
-		return checkProcess(st, bootID()) != nil
+	waitFor(t, "process group "+strconv.Itoa(st.PID)+" to end", func() bool {
+		return errors.Is(syscall.Kill(-st.PID, 0), syscall.ESRCH)
 	})
 }
 

@@ -1,6 +1,8 @@
 package spawn
 
 import (
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -87,4 +89,47 @@ func checkNames(t *testing.T, fn string, validate func(string) error, tests []na
 			t.Errorf("%s(%q) = %v, want valid %v", fn, tt.name, err, tt.valid)
 		}
 	}
+}
+
+// serverNamePattern restates ValidateServerName's rule as a regular
+// expression, to check the hand-written loop against.
+var serverNamePattern = regexp.MustCompile(`^[a-z](?:[a-z0-9]|-[a-z0-9])*$`)
+
+func FuzzValidateServerName(f *testing.F) {
+	for _, s := range []string{"server1", "a-b", "a--b", "-a", "a-", "", "A", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		got := ValidateServerName(name) == nil
+		want := len(name) <= maxServerNameLength && serverNamePattern.MatchString(name)
+		if got != want {
+			t.Errorf("ValidateServerName(%q) valid = %v, the pattern says %v", name, got, want)
+		}
+	})
+}
+
+func FuzzValidateUserName(f *testing.F) {
+	for _, s := range []string{"alice", "a/b", "..", " x", "x\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if ValidateUserName(name) != nil {
+			return
+		}
+		// A valid name must stay one folder below the users folder.
+		if filepath.Join("/users", name) != "/users/"+name {
+			t.Errorf("valid user name %q does not name a folder of its own", name)
+		}
+	})
+}
+
+func FuzzValidateDisplayName(f *testing.F) {
+	for _, s := range []string{"My lab", "  ", "\xff", "数据"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if ValidateDisplayName(name) == nil && strings.TrimSpace(name) != name {
+			t.Errorf("valid display name %q has whitespace at an end", name)
+		}
+	})
 }

@@ -39,6 +39,9 @@ func outputPath(home, server string) string {
 // pipe keeps the server's writes from blocking or failing when the hub is
 // gone. O_NOFOLLOW keeps a symbolic link planted at that name from
 // redirecting the write.
+//
+// NOTE: the file is truncated at each start but not rotated, so the output
+// of a server that runs for months grows without bound.
 func createOutput(path string) (*os.File, error) {
 	return os.OpenFile(path,
 		os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)

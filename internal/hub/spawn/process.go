@@ -44,9 +44,9 @@ func parseState(raw json.RawMessage) (processState, error) {
 		return processState{}, fmt.Errorf("invalid spawner state %.200q: "+
 			"data after the JSON object", raw)
 	}
-	if st.PID < 0 || (st.PID > 0 && st.StartTime == 0) {
+	if st.PID < 0 || (st.PID > 0 && (st.StartTime == 0 || st.URL == "")) {
 		return processState{}, fmt.Errorf("invalid spawner state %.200q: "+
-			"it needs a positive pid and its start_time", raw)
+			"it needs a positive pid with its start_time and url", raw)
 	}
 	return st, nil
 }

@@ -78,7 +78,8 @@ func TestParseState(t *testing.T) {
 			raw:  `{"pid": 12, "start_time": 345, "boot_id": "b", "url": "http://127.0.0.1:5", "prefix": "/user/a/"}`,
 			want: processState{PID: 12, StartTime: 345, BootID: "b", URL: "http://127.0.0.1:5", Prefix: "/user/a/"},
 		},
-		{name: "pid without start time", raw: `{"pid": 12}`, wantErr: true},
+		{name: "pid without start time", raw: `{"pid": 12, "url": "http://127.0.0.1:5"}`, wantErr: true},
+		{name: "pid without url", raw: `{"pid": 12, "start_time": 345}`, wantErr: true},
 		{name: "negative pid", raw: `{"pid": -1, "start_time": 3}`, wantErr: true},
 		{name: "pid as string", raw: `{"pid": "12"}`, wantErr: true},
 		{name: "trailing data", raw: `{"pid": 0} {}`, wantErr: true},
@@ -118,7 +119,7 @@ func FuzzParseState(f *testing.F) {
 	f.Add([]byte(`{"pid": 1e99}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := parseState(data)
-		if err == nil && (st.PID < 0 || (st.PID > 0 && st.StartTime == 0)) {
+		if err == nil && (st.PID < 0 || (st.PID > 0 && (st.StartTime == 0 || st.URL == ""))) {
 			t.Errorf("parseState(%q) accepted %+v", data, st)
 		}
 	})

@@ -185,6 +185,10 @@ func checkRequest(r Request) error {
 			return err
 		}
 	}
+	if r.StartTimeout < 0 || r.HTTPTimeout < 0 {
+		return fmt.Errorf("invalid timeouts %v and %v: they must not be negative",
+			r.StartTimeout, r.HTTPTimeout)
+	}
 	if !strings.HasPrefix(r.Prefix, "/") || !strings.HasSuffix(r.Prefix, "/") ||
 		strings.ContainsAny(r.Prefix, "?#\x00") {
 		return fmt.Errorf("invalid URL prefix %q: it must be a path with slashes at both ends",

@@ -28,7 +28,7 @@ type fakeHub struct {
 	rootCalls atomic.Int32
 }
 
-func newFakeHub(t *testing.T) *fakeHub {
+func newFakeHub(t testing.TB) *fakeHub {
 	h := &fakeHub{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hub/api/{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -45,10 +45,10 @@ func newFakeHub(t *testing.T) *fakeHub {
 	return h
 }
 
-func TestStartJupygoServer(t *testing.T) {
-	hub := newFakeHub(t)
-	s, rec := newSpawner(t)
-	r := Request{
+// jupygoRequest returns a request that starts jupygo server as alice's
+// server "analysis", with the hub at hubURL.
+func jupygoRequest(hubURL string) Request {
+	return Request{
 		User:   "alice",
 		Server: "analysis",
 		Cmd:    []string{jupygoBinary, "server"},
@@ -56,8 +56,8 @@ func TestStartJupygoServer(t *testing.T) {
 		Env: map[string]string{
 			"JUPYTERHUB_API_TOKEN":          "0123456789abcdef0123456789abcdef",
 			"JUPYTERHUB_CLIENT_ID":          "jupyterhub-user-alice-analysis",
-			"JUPYTERHUB_API_URL":            hub.URL + "/hub/api",
-			"JUPYTERHUB_ACTIVITY_URL":       hub.URL + "/hub/api/users/alice/activity",
+			"JUPYTERHUB_API_URL":            hubURL + "/hub/api",
+			"JUPYTERHUB_ACTIVITY_URL":       hubURL + "/hub/api/users/alice/activity",
 			"JUPYTERHUB_BASE_URL":           "/",
 			"JUPYTERHUB_SERVICE_PREFIX":     "/user/alice/analysis/",
 			"JUPYTERHUB_OAUTH_CALLBACK_URL": "/user/alice/analysis/oauth_callback",
@@ -66,6 +66,12 @@ func TestStartJupygoServer(t *testing.T) {
 			runMarkerVar:                    runMarker,
 		},
 	}
+}
+
+func TestStartJupygoServer(t *testing.T) {
+	hub := newFakeHub(t)
+	s, rec := newSpawner(t)
+	r := jupygoRequest(hub.URL)
 	var events []Event
 	started, err := s.Start(t.Context(), r, func(e Event) { events = append(events, e) })
 	if err != nil {
@@ -278,6 +284,7 @@ func TestStartInvalidRequest(t *testing.T) {
 		{"env name with =", func(r *Request) { r.Env["A=B"] = "c" }, "invalid environment variable"},
 		{"env value with NUL", func(r *Request) { r.Env["A"] = "b\x00" }, "invalid environment variable"},
 		{"missing command", func(r *Request) { r.Cmd = []string{"/nonexistent/jupygo"} }, "/nonexistent/jupygo"},
+		{"negative timeout", func(r *Request) { r.HTTPTimeout = -time.Second }, "invalid timeouts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,8 +374,9 @@ func TestReattachSecondSpawner(t *testing.T) {
 	})
 }
 
-// TestReattachAfterHubExit starts a server from a hub process, kills that
-// hub with SIGKILL, and finds the server still running.
+// TestReattachAfterHubExit starts a server from a hub process, ends that
+// hub with SIGTERM to its whole process group, as a terminal's Ctrl-C
+// would, and finds the server still running.
 func TestReattachAfterHubExit(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -378,6 +386,7 @@ func TestReattachAfterHubExit(t *testing.T) {
 	hub.Env = append(os.Environ(), helperModeVar+"="+helperHub,
 		runMarkerVar+"="+runMarker, "SPAWN_TEST_USERS_DIR="+filepath.Join(t.TempDir(), "users"))
 	hub.Stderr = os.Stderr
+	hub.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := hub.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -397,8 +406,12 @@ func TestReattachAfterHubExit(t *testing.T) {
 	st := mustState(t, state)
 	t.Cleanup(func() { killGroup(t, st) })
 
-	hub.Process.Kill()
-	hub.Wait()
+	if err := syscall.Kill(-hub.Process.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.Wait(); err == nil {
+		t.Fatal("the hub process exited normally, want death by SIGTERM")
+	}
 	s := &SimpleLocalProcess{}
 	if running, err := s.Poll(t.Context(), state); !running || err != nil {
 		t.Fatalf("Poll after the hub died = %v, %v; want true, nil", running, err)
@@ -475,7 +488,7 @@ func TestPollStopEmptyState(t *testing.T) {
 	if _, err := s.Poll(t.Context(), json.RawMessage(`{"pid": "x"}`)); err == nil {
 		t.Error("Poll of invalid state: no error")
 	}
-	if err := s.Stop(t.Context(), json.RawMessage(`{"pid": 5}`)); err == nil {
+	if err := s.Stop(t.Context(), json.RawMessage(`{"pid": 5, "url": "http://127.0.0.1:1"}`)); err == nil {
 		t.Error("Stop of a state without start_time: no error")
 	}
 }

@@ -49,7 +49,10 @@ type Spawner interface {
 	// spawn-pending page. Cancelling ctx abandons the start and ends the
 	// process.
 	Start(ctx context.Context, r Request, progress func(Event)) (Started, error)
-	// Poll reports whether the server described by state still runs.
+	// Poll reports whether the server described by state still runs. An
+	// error means that state is invalid or the check failed, except that
+	// a server whose process runs but does not respond to HTTP may be
+	// reported as running together with an error saying so.
 	Poll(ctx context.Context, state json.RawMessage) (running bool, err error)
 	// Stop ends the server described by state: SIGTERM, then SIGKILL
 	// after a grace period. Stopping a server that is gone is not an
