@@ -308,6 +308,10 @@ func (p *jsonParser) string() (string, error) {
 	p.pos++ // '"'
 	start := p.pos
 	for p.pos < len(p.src) {
+		p.skipPlain()
+		if p.pos == len(p.src) {
+			break
+		}
 		c := p.src[p.pos]
 		switch {
 		case c == '"':
@@ -328,11 +332,23 @@ func (p *jsonParser) string() (string, error) {
 	return "", p.unexpected("in string literal")
 }
 
+// skipPlain skips the bytes of a string that need no decoding, 8 at a
+// time, and stops at most 7 bytes before the next one that does.
+func (p *jsonParser) skipPlain() {
+	for p.pos+8 <= len(p.src) && plainStringWord(word(p.src, p.pos)) {
+		p.pos += 8
+	}
+}
+
 // appendString parses a JSON string and appends its value to p.buf.
 func (p *jsonParser) appendString() error {
 	p.pos++ // '"'
 	start := p.pos
 	for p.pos < len(p.src) {
+		p.skipPlain()
+		if p.pos == len(p.src) {
+			break
+		}
 		c := p.src[p.pos]
 		switch {
 		case c == '"':
@@ -363,6 +379,7 @@ func (p *jsonParser) appendEscaped() error {
 			return p.unexpected("in string literal")
 		case c != '\\':
 			start := p.pos
+			p.skipPlain()
 			for p.pos < len(p.src) && p.src[p.pos] >= 0x20 && p.src[p.pos] != '"' && p.src[p.pos] != '\\' {
 				p.pos++
 			}

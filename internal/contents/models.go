@@ -1,6 +1,8 @@
 package contents
 
 import (
+	"bytes"
+	"os"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -93,8 +95,7 @@ func (m *Manager) writable(p string) bool {
 	return unix.Access(m.osPath(p), unix.W_OK) == nil
 }
 
-func setHash(model *Model, data []byte) {
-	sum := sha256.Sum256(data)
+func setHash(model *Model, sum [sha256.Size]byte) {
 	model.Hash = ptr(hex.EncodeToString(sum[:]))
 	model.HashAlgorithm = ptr(hashAlgorithm)
 }
@@ -200,7 +201,7 @@ func (m *Manager) fileModel(p string, fi fs.FileInfo, opt GetOptions) (*Model, e
 		return nil, err
 	}
 	if opt.Hash {
-		setHash(model, data)
+		setHash(model, sha256.Sum256(data))
 	}
 	if !opt.Content {
 		return model, nil
@@ -239,23 +240,23 @@ func (m *Manager) notebookModel(p string, fi fs.FileInfo, opt GetOptions) (*Mode
 	if !opt.Content && !opt.Hash {
 		return model, nil
 	}
-	data, err := m.readFile(p)
+	text, sum, err := m.readNotebookFile(p, opt.Hash || m.notary.anySigned())
 	if err != nil {
 		return nil, err
 	}
 	if opt.Hash {
-		setHash(model, data)
+		setHash(model, sum)
 	}
 	if !opt.Content {
 		return model, nil
 	}
-	nb, plain, err := readNotebook(data)
+	nb, plain, err := readNotebook(text)
 	if err != nil {
 		return nil, httpapi.Wrap(http.StatusBadRequest, err,
 			fmt.Sprintf("Unreadable Notebook: %s %v", quote(p), err))
 	}
 	m.plain.record(p, fi, plain)
-	m.notary.markCells(nb, m.notary.check(data, nb))
+	m.notary.markCells(nb, m.notary.check(sum, nb))
 	model.Content = nb
 	model.Format = ptr("json")
 	return model, nil
@@ -265,23 +266,73 @@ func (m *Manager) notebookModel(p string, fi fs.FileInfo, opt GetOptions) (*Mode
 // blocking and rejects other kinds of files before reading, so a FIFO
 // cannot hang a request.
 func (m *Manager) readFile(p string) ([]byte, error) {
+	var data []byte
+	err := m.readRegular(p, func(f *os.File, size int64) error {
+		buf := bytes.NewBuffer(make([]byte, 0, readSize(size)))
+		_, err := buf.ReadFrom(f)
+		data = buf.Bytes()
+		return err
+	})
+	return data, err
+}
+
+// readNotebookFile returns the text of the regular file p, and its sha256
+// when withSum is set. The file is read in pieces that are hashed while
+// they are in the cache, and the text is built without a copy of the
+// whole file in between.
+func (m *Manager) readNotebookFile(p string, withSum bool) (string, [sha256.Size]byte, error) {
+	var text strings.Builder
+	var sum [sha256.Size]byte
+	err := m.readRegular(p, func(f *os.File, size int64) error {
+		text.Grow(readSize(size))
+		h := sha256.New()
+		chunk := make([]byte, 64<<10)
+		for {
+			n, err := f.Read(chunk)
+			if withSum {
+				h.Write(chunk[:n])
+			}
+			text.Write(chunk[:n])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		h.Sum(sum[:0])
+		return nil
+	})
+	return text.String(), sum, err
+}
+
+// readSize is the room to reserve for reading a file that had size bytes
+// when it was opened: one more byte lets the read see the end at once.
+func readSize(size int64) int {
+	const maxReserve = 256 << 20 // a file may shrink, so reserve no more
+	return int(min(max(size, 0), maxReserve)) + 1
+}
+
+// readRegular opens the regular file p and calls read with it and its
+// size. It opens without blocking and rejects other kinds of files before
+// reading, so a FIFO cannot hang a request.
+func (m *Manager) readRegular(p string, read func(f *os.File, size int64) error) error {
 	f, err := m.fsys.OpenFile(m.name(p), syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fsError("reading", p, err)
+		return fsError("reading", p, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fsError("reading", p, err)
+		return fsError("reading", p, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, httpapi.Errorf(http.StatusBadRequest, "Cannot read non-file %s", quote(p))
+		return httpapi.Errorf(http.StatusBadRequest, "Cannot read non-file %s", quote(p))
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fsError("reading", p, err)
+	if err := read(f, fi.Size()); err != nil {
+		return fsError("reading", p, err)
 	}
-	return data, nil
+	return nil
 }
 
 // encodeBase64Lines encodes data as Python's base64.encodebytes does:

@@ -32,18 +32,18 @@ const (
 // Numbers are json.Number. Errors describe why the file is not a readable
 // notebook; ReadNotebook never panics on any input.
 func ReadNotebook(data []byte) (map[string]any, error) {
-	nb, _, err := readNotebook(data)
+	nb, _, err := readNotebook(string(data))
 	return nb, err
 }
 
 // readNotebook is ReadNotebook, and also reports whether every number
 // literal in the file is one that browsers write back unchanged (see
 // plainFiles).
-func readNotebook(data []byte) (nb map[string]any, plain bool, err error) {
-	if !utf8.Valid(data) {
+func readNotebook(text string) (nb map[string]any, plain bool, err error) {
+	if !utf8.ValidString(text) {
 		return nil, false, errors.New("notebook is not UTF-8 encoded")
 	}
-	p := &jsonParser{src: string(data)}
+	p := &jsonParser{src: text}
 	var v any
 	if p.next() == '{' {
 		v, err = p.object(notebookObject)

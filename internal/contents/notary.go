@@ -28,20 +28,26 @@ func newNotary() *notary {
 	return &notary{signed: make(map[[sha256.Size]byte]uint64)}
 }
 
-// check reports whether nb, read from the file data, has been signed. The
-// server signs the bytes it writes, so the sha256 of the file usually
-// decides at once. Only when that misses and the store is not empty is nb
-// serialized again, so that a file someone merely reformatted keeps its
-// trust.
-func (n *notary) check(data []byte, nb map[string]any) bool {
-	if n.checkSum(sha256.Sum256(data)) {
-		return true
-	}
+// anySigned reports whether the store holds a signature, which is when
+// check needs the sha256 of a notebook file.
+func (n *notary) anySigned() bool {
 	n.mu.Lock()
-	empty := len(n.signed) == 0
-	n.mu.Unlock()
-	if empty {
+	defer n.mu.Unlock()
+	return len(n.signed) > 0
+}
+
+// check reports whether nb, read from a file whose sha256 is fileSum, has
+// been signed. The server signs the bytes it writes, so the sum of the
+// file usually decides at once. Only when that misses and the store is
+// not empty is nb serialized again, so that a file someone merely
+// reformatted keeps its trust. An empty store needs no sum, so fileSum
+// may then be zero.
+func (n *notary) check(fileSum [sha256.Size]byte, nb map[string]any) bool {
+	if !n.anySigned() {
 		return false
+	}
+	if n.checkSum(fileSum) {
+		return true
 	}
 	canonical, err := WriteNotebook(nb)
 	if err != nil {

@@ -20,11 +20,14 @@ type pyEncoder struct {
 	// compact leaves out the newlines, the indent and the space after
 	// each colon, for API responses, which need no stable layout.
 	compact bool
-	// keys is a stack of the sorted keys of the objects being written.
-	keys []string
 	// inexact is set when a number is written that a browser could
 	// write back differently (see plainInteger).
 	inexact bool
+}
+
+type objectField struct {
+	key   string
+	value any
 }
 
 // fieldWriter writes the value v of key in an object, at the given depth.
@@ -84,31 +87,30 @@ func (e *pyEncoder) integer(n int64) {
 // skip, when not nil, returns true, and writes the values with field, or
 // with value when field is nil.
 func (e *pyEncoder) object(m map[string]any, depth int, skip func(string) bool, field fieldWriter) error {
-	base := len(e.keys)
-	for k := range m {
+	// Most objects of a notebook are small, and their entries are sorted
+	// on the stack, where storing pointers needs no write barrier.
+	var small [8]objectField
+	fields := small[:0]
+	if len(m) > len(small) {
+		fields = make([]objectField, 0, len(m))
+	}
+	for k, v := range m {
 		if skip == nil || !skip(k) {
-			e.keys = append(e.keys, k)
+			fields = append(fields, objectField{k, v})
 		}
 	}
-	defer func() { e.keys = e.keys[:base] }()
-	n := len(e.keys) - base
-	if n == 0 {
+	if len(fields) == 0 {
 		e.buf = append(e.buf, "{}"...)
 		return nil
 	}
-	// Go compares strings bytewise, and UTF-8 byte order is code point
-	// order, which is how Python sorts str keys.
-	slices.Sort(e.keys[base:])
+	sortFields(fields)
 	e.buf = append(e.buf, '{')
-	for i := range n {
-		// Nested objects push and pop their own keys above ours, so
-		// e.keys is read again each time rather than held in a slice.
-		k := e.keys[base+i]
+	for i, f := range fields {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
 		e.newline(depth + 1)
-		e.str(k)
+		e.str(f.key)
 		if e.compact {
 			e.buf = append(e.buf, ':')
 		} else {
@@ -116,9 +118,9 @@ func (e *pyEncoder) object(m map[string]any, depth int, skip func(string) bool, 
 		}
 		var err error
 		if field != nil {
-			err = field(e, k, m[k], depth+1)
+			err = field(e, f.key, f.value, depth+1)
 		} else {
-			err = e.value(m[k], depth+1)
+			err = e.value(f.value, depth+1)
 		}
 		if err != nil {
 			return err
@@ -127,6 +129,21 @@ func (e *pyEncoder) object(m map[string]any, depth int, skip func(string) bool, 
 	e.newline(depth)
 	e.buf = append(e.buf, '}')
 	return nil
+}
+
+// sortFields sorts fields by key. Go compares strings bytewise, and UTF-8
+// byte order is code point order, which is how Python sorts str keys.
+func sortFields(fields []objectField) {
+	if len(fields) > 12 {
+		slices.SortFunc(fields, func(a, b objectField) int { return strings.Compare(a.key, b.key) })
+		return
+	}
+	// Insertion sort is faster for the few keys of most notebook objects.
+	for i := 1; i < len(fields); i++ {
+		for j := i; j > 0 && fields[j].key < fields[j-1].key; j-- {
+			fields[j], fields[j-1] = fields[j-1], fields[j]
+		}
+	}
 }
 
 // array writes a list, its elements with element, or with value when
@@ -168,10 +185,8 @@ func (e *pyEncoder) lines(s string, depth int) {
 		if start > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		end := lineEnd(s, start)
 		e.newline(depth + 1)
-		e.str(s[start:end])
-		start = end
+		start += e.quote(s[start:], true)
 	}
 	e.newline(depth)
 	e.buf = append(e.buf, ']')
@@ -207,10 +222,24 @@ var plainASCII = func() (t [utf8.RuneSelf]bool) {
 // str writes s as a JSON string with Python's escaping. Bytes that are not
 // valid UTF-8 become U+FFFD, which is what decoding them would give.
 func (e *pyEncoder) str(s string) {
+	e.quote(s, false)
+}
+
+// quote writes s as str does, or only the first line of s when firstLine
+// is set, and returns the number of bytes of s it wrote. Lines end as
+// lineEnd finds them.
+func (e *pyEncoder) quote(s string, firstLine bool) int {
 	const hex = "0123456789abcdef"
 	e.buf = append(e.buf, '"')
 	done := 0 // s[:done] is written
-	for i := 0; i < len(s); {
+	i := 0
+	for i < len(s) {
+		for i+8 <= len(s) && plainASCIIWord(word(s, i)) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf && plainASCII[c] {
 			i++
@@ -220,6 +249,9 @@ func (e *pyEncoder) str(s string) {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r != utf8.RuneError || size != 1 {
 				i += size
+				if firstLine && (r == '\u0085' || r == '\u2028' || r == '\u2029') {
+					break
+				}
 				continue
 			}
 		}
@@ -248,9 +280,63 @@ func (e *pyEncoder) str(s string) {
 		}
 		i++
 		done = i
+		if !firstLine {
+			continue
+		}
+		if c == '\r' && i < len(s) && s[i] == '\n' {
+			e.buf = append(e.buf, `\n`...)
+			i++
+			done = i
+			break
+		}
+		if c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\x1c' || c == '\x1d' || c == '\x1e' {
+			break
+		}
 	}
-	e.buf = append(e.buf, s[done:]...)
+	e.buf = append(e.buf, s[done:i]...)
 	e.buf = append(e.buf, '"')
+	return i
+}
+
+// word returns the 8 bytes of s at i as a little-endian integer, which
+// the compiler turns into one load.
+func word(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// Byte-parallel tests on the 8 bytes of a word, from the classic bit
+// tricks: for a word x whose bytes are all below 0x80,
+// (x - lows*n) &^ x & highs is not zero exactly when some byte of x is
+// below n (for n up to 0x80), and hasByte is not zero exactly when some
+// byte equals c.
+const (
+	lows  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func hasByte(x uint64, c byte) uint64 {
+	y := x ^ (lows * uint64(c))
+	return (y - lows) &^ y & highs
+}
+
+// plainASCIIWord reports whether all 8 bytes of x are plainASCII.
+func plainASCIIWord(x uint64) bool {
+	if x&highs != 0 {
+		return false
+	}
+	control := (x - lows*0x20) &^ x & highs
+	return control|hasByte(x, '"')|hasByte(x, '\\') == 0
+}
+
+// plainStringWord reports whether none of the 8 bytes of x ends or
+// escapes a JSON string: none is '"', '\\' or a control character. Bytes
+// from 0x80 up, parts of UTF-8 characters, are plain.
+func plainStringWord(x uint64) bool {
+	ascii := ^x & highs // the high bit of each ASCII byte
+	control := (x - lows*0x20) & ascii
+	return control|hasByte(x, '"')|hasByte(x, '\\') == 0
 }
 
 // pyFloatRepr formats f as Python's repr(float) and json.dumps do: the

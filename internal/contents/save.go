@@ -84,7 +84,7 @@ func (m *Manager) Save(apiPath string, req SaveRequest) (*Model, error) {
 		return nil, err
 	}
 	if req.Hash && data != nil {
-		setHash(model, data)
+		setHash(model, sha256.Sum256(data))
 	}
 	return model, nil
 }
@@ -127,11 +127,11 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 // previousNotebook returns the notebook that a save of p replaces, or nil
 // when there is none or it is unreadable.
 func (m *Manager) previousNotebook(p string) map[string]any {
-	data, err := m.readFile(p)
+	text, _, err := m.readNotebookFile(p, false)
 	if err != nil {
 		return nil
 	}
-	nb, err := ReadNotebook(data)
+	nb, _, err := readNotebook(text)
 	if err != nil {
 		return nil
 	}
