@@ -79,10 +79,11 @@ type SimpleLocalProcess struct {
 
 	initOnce sync.Once
 	probe    *http.Client
+	rootWarn sync.Once
 
 	mu       sync.Mutex
 	children map[int]*child    // processes this value started, by pid
-	running  map[string]*child // the same, by user/server
+	running  map[string]*child // the same by user/server, nil while starting
 }
 
 var _ Spawner = (*SimpleLocalProcess)(nil)
@@ -138,14 +139,28 @@ func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
 	log := s.logger().With("user", r.User, "server", r.Server)
+	if os.Geteuid() == 0 {
+		// NOTE: servers should never run as root; this spawner warns
+		// rather than refuses, so that a hub in a root-only container
+		// still works.
+		s.rootWarn.Do(func() {
+			s.logger().Warn("the hub runs as root, so every user's server does too: " +
+				"run the hub as an unprivileged account")
+		})
+	}
+	if err := s.reserve(key); err != nil {
+		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
+	}
 
 	progress(Event{Progress: 10, Message: "Preparing the home folder"})
 	p, err := s.prepare(r)
 	if err != nil {
+		s.release(key)
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
 	c, err := s.launch(key, p.cmd)
 	if err != nil {
+		s.release(key)
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
 	go followOutput(p.outPath, log, c.done)
@@ -159,19 +174,15 @@ func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func
 		s.kill(c)
 		startErr := &StartError{User: r.User, Server: r.Server, Err: err, OutputPath: outPath}
 		startErr.Output, _ = tailFile(outPath)
-		log.Error("server failed to start", "pid", c.pid, "err", err, "output", outPath)
 		return Started{}, startErr
 	}
 	log.Info("server ready", "pid", c.pid, "url", base, "duration", time.Since(began))
 	progress(Event{Progress: 90, Message: "Server responds at " + base + r.Prefix})
 
-	state, err := json.Marshal(processState{
+	// Marshal cannot fail on this struct of strings and numbers.
+	state, _ := json.Marshal(processState{
 		PID: c.pid, StartTime: c.startTime, BootID: bootID(), URL: base, Prefix: r.Prefix,
 	})
-	if err != nil {
-		s.kill(c)
-		return Started{}, fmt.Errorf("starting server for %s: encoding state: %w", key, err)
-	}
 	return Started{URL: base, State: state}, nil
 }
 
@@ -356,17 +367,41 @@ func freePort(ip string) (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// launch starts cmd and a goroutine that reaps it. The parent's copy of
-// the output file is closed once the child has its own.
+// reserve marks the server key as starting. It fails while this value
+// starts or runs that server already, before a second start could truncate
+// the first one's output file.
+func (s *SimpleLocalProcess) reserve(key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.running[key]
+	switch {
+	case ok && c != nil:
+		return fmt.Errorf("its process %d, started by this hub, still runs", c.pid)
+	case ok:
+		return errors.New("another start of it is in progress")
+	}
+	s.running[key] = nil
+	return nil
+}
+
+// release undoes reserve after a start that launched no process.
+func (s *SimpleLocalProcess) release(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[key] == nil {
+		delete(s.running, key)
+	}
+}
+
+// launch starts cmd, which reserve has made room for, and a goroutine
+// that reaps it. The parent's copy of the output file is closed once the
+// child has its own.
 func (s *SimpleLocalProcess) launch(key string, cmd *exec.Cmd) (*child, error) {
 	out, _ := cmd.Stdout.(*os.File)
 	defer out.Close()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.running[key]; c != nil {
-		return nil, fmt.Errorf("its process %d, started by this hub, still runs", c.pid)
-	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("running %q: %w", cmd.Path, err)
 	}
@@ -485,7 +520,7 @@ func (s *SimpleLocalProcess) Stop(ctx context.Context, state json.RawMessage) er
 	if st.PID == 0 {
 		return nil
 	}
-	log := s.logger().With("pid", st.PID)
+	log := s.logger().With("pid", st.PID, "url", st.URL+st.Prefix)
 	boot := bootID()
 	own := s.child(st)
 

@@ -216,7 +216,7 @@ func TestStartTimeout(t *testing.T) {
 		t.Errorf("error message lacks the output: %v", err)
 	}
 	assertNoChildren(t, s)
-	assertLogged(t, rec, "server failed to start")
+	assertLogged(t, rec, "server process started")
 }
 
 func TestStartEarlyExit(t *testing.T) {
@@ -267,6 +267,13 @@ func TestStartTwice(t *testing.T) {
 	_, err := s.Start(t.Context(), r, nil)
 	if err == nil || !strings.Contains(err.Error(), "still runs") {
 		t.Errorf("second Start of a running server: err = %v", err)
+	}
+	out, err := os.ReadFile(outputPath(filepath.Join(s.UsersDir, r.User), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "helper listening on") {
+		t.Errorf("the second Start truncated the first server's output, now %q", out)
 	}
 }
 

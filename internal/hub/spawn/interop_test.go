@@ -1,0 +1,48 @@
+package spawn
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// TestStartJupyterHubSingleuser starts JupyterHub's own single-user server,
+// where it is installed, to check that the environment the spawner passes
+// is the one JupyterHub's servers read.
+func TestStartJupyterHubSingleuser(t *testing.T) {
+	path, err := exec.LookPath("jupyterhub-singleuser")
+	if err != nil {
+		t.Skip("jupyterhub-singleuser is not installed")
+	}
+	hub := newFakeHub(t)
+	s, rec := newSpawner(t)
+	r := jupygoRequest(hub.URL)
+	r.Cmd = []string{path}
+	if os.Geteuid() == 0 {
+		r.Args = []string{"--allow-root"} // jupyter_server refuses root without it
+	}
+	started, err := s.Start(t.Context(), r, nil)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	st := mustState(t, started.State)
+	t.Cleanup(func() { killGroup(t, st) })
+	if got := hub.rootCalls.Load(); got == 0 {
+		t.Error("jupyterhub-singleuser never called the hub's API root")
+	}
+	resp, err := http.Get(started.URL + r.Prefix + "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %sapi: status %d, want 200", r.Prefix, resp.StatusCode)
+	}
+	if err := s.Stop(t.Context(), started.State); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if rec.find("server still runs after SIGTERM, sending SIGKILL", nil) != nil {
+		t.Error("jupyterhub-singleuser needed SIGKILL to stop")
+	}
+}
