@@ -410,3 +410,21 @@ func (r result) executeResult() string {
 	}
 	return ""
 }
+
+// startBusyLoop runs a cell that loops forever and returns its msg_id once
+// the cell's own code runs, so that an interrupt from then on is a
+// KeyboardInterrupt in the cell.
+//
+// ipykernel 6.17 publishes status busy and execute_input before the cell's
+// code runs. A SIGINT that comes before its handler is installed is ignored,
+// and one that comes while IPython compiles the cell escapes the request:
+// the kernel logs "KeyboardInterrupt caught in kernel." and sends no
+// execute_reply. jupyter_client's interrupt_kernel hits the same window, so
+// the cell prints first and the test waits for that stream.
+func (c *wsClient) startBusyLoop() string {
+	c.t.Helper()
+	id := c.send(channelShell, "execute_request",
+		executeContent("print('looping', flush=True)\nwhile True: pass", false))
+	c.until(func(m *Message) bool { return m.ParentID == id && m.MsgType == "stream" })
+	return id
+}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -124,40 +123,11 @@ func TestKernelMessaging(t *testing.T) {
 
 	t.Run("interrupt busy loop", func(t *testing.T) {
 		c := ts.dial(kernelID, "", true)
-		id := c.send(channelShell, "execute_request", executeContent("while True: pass", false))
-		// ipykernel turns SIGINT into KeyboardInterrupt only once it handles
-		// the request, after it has published busy; execute_input comes
-		// from inside the handler.
-		c.until(func(m *Message) bool {
-			return m.ParentID == id && m.MsgType == "execute_input"
-		})
+		id := c.startBusyLoop()
 		if status, body, _ := ts.do("POST", "/api/kernels/"+kernelID+"/interrupt", nil); status != http.StatusNoContent {
 			t.Fatalf("interrupt: status %d: %s", status, body)
 		}
-		// NOTE: ipykernel 6.17 sometimes ignores a SIGINT that arrives just
-		// after execute_input, in about one run in three on a busy machine.
-		// A person would press interrupt again, so this test repeats it
-		// every 2 s until the reply comes. Some runs still hang; the cause
-		// is not known.
-		done := make(chan struct{})
-		var repeats sync.WaitGroup
-		repeats.Add(1)
-		go func() {
-			defer repeats.Done()
-			tick := time.NewTicker(2 * time.Second)
-			defer tick.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-tick.C:
-					ts.m.Interrupt(kernelID)
-				}
-			}
-		}()
 		r := c.collect(id, nil)
-		close(done)
-		repeats.Wait()
 		var content struct {
 			Status string `json:"status"`
 			Ename  string `json:"ename"`
@@ -340,10 +310,7 @@ func TestInterruptMessageMode(t *testing.T) {
 	ts := newTestServer(t, Options{})
 	id := ts.startKernel("python3-message").ID
 	c := ts.dial(id, "", true)
-	msgID := c.send(channelShell, "execute_request", executeContent("while True: pass", false))
-	c.until(func(m *Message) bool {
-		return m.ParentID == msgID && m.MsgType == "status" && executionState(m.Content) == "busy"
-	})
+	msgID := c.startBusyLoop()
 	if err := ts.m.Interrupt(id); err != nil {
 		t.Fatal(err)
 	}
