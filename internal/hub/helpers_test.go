@@ -22,6 +22,7 @@ import (
 	"github.com/jupygo/jupygo/internal/hub/config"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
 	"github.com/jupygo/jupygo/internal/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // fakeSpawner starts an in-process HTTP server per user server, which
@@ -166,7 +167,7 @@ func startHub(t *testing.T, o hubOptions) *testHub {
 		sp = newFakeSpawner()
 		t.Cleanup(sp.kill)
 	}
-	local, err := auth.NewLocal(st)
+	local, err := auth.NewLocal(st, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jupygo/jupygo/internal/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func openStore(t *testing.T) store.Store {
@@ -25,7 +26,7 @@ func openStore(t *testing.T) store.Store {
 func TestLocalSignIn(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	l, err := NewLocal(st)
+	l, err := NewLocal(st, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestLocalUserWithoutPassword(t *testing.T) {
 	if _, err := st.CreateUser(ctx, "carol", false); err != nil {
 		t.Fatal(err)
 	}
-	l, _ := NewLocal(st)
+	l, _ := NewLocal(st, bcrypt.MinCost)
 	if _, err := l.AuthenticateForm(ctx, "carol", ""); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("err = %v, want ErrInvalidCredentials", err)
 	}
@@ -67,7 +68,7 @@ func TestLocalUserWithoutPassword(t *testing.T) {
 
 func TestSetPasswordChecks(t *testing.T) {
 	st := openStore(t)
-	l, _ := NewLocal(st)
+	l, _ := NewLocal(st, bcrypt.MinCost)
 	for _, pw := range []string{"short", strings.Repeat("x", 73)} {
 		if err := l.SetPassword(context.Background(), "dave", pw); err == nil {
 			t.Errorf("SetPassword(%d characters) succeeded, want an error", len(pw))

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/jupygo/jupygo/internal/store"
 )
@@ -21,18 +24,41 @@ const MinPasswordLength = 8
 // in with a password.
 type Local struct {
 	users store.Users
+	cost  int
+
 	// dummyHash is compared against when the user does not exist, so that
 	// a wrong name takes as long as a wrong password.
+	dummyOnce sync.Once
 	dummyHash string
 }
 
-// NewLocal returns the authenticator of the local accounts in users.
-func NewLocal(users store.Users) (*Local, error) {
-	dummy, err := store.HashPassword("not a password of anyone")
-	if err != nil {
-		return nil, err
+// NewLocal returns the authenticator of the local accounts in users. cost
+// is the bcrypt cost of new password hashes; 0 means bcrypt.DefaultCost
+// (10). Tests pass bcrypt.MinCost to run fast.
+func NewLocal(users store.Users, cost int) (*Local, error) {
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
 	}
-	return &Local{users: users, dummyHash: dummy}, nil
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("bcrypt cost %d is outside %d to %d", cost, bcrypt.MinCost,
+			bcrypt.MaxCost)
+	}
+	return &Local{users: users, cost: cost}, nil
+}
+
+func (l *Local) hash(password string) (string, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), l.cost)
+	if err != nil {
+		return "", fmt.Errorf("hashing password: %w", err)
+	}
+	return string(hash), nil
+}
+
+// checkDummy spends the time of a password check on a user who does not
+// exist.
+func (l *Local) checkDummy(password string) {
+	l.dummyOnce.Do(func() { l.dummyHash, _ = l.hash("not the password of anyone") })
+	store.CheckPassword(l.dummyHash, password)
 }
 
 // Class implements Authenticator.
@@ -50,7 +76,7 @@ func (l *Local) AuthenticateForm(ctx context.Context, username, password string)
 	name := l.NormalizeUsername(username)
 	u, err := l.users.GetUser(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		store.CheckPassword(l.dummyHash, password)
+		l.checkDummy(password)
 		return User{}, fmt.Errorf("signing in %q: %w", name, ErrInvalidCredentials)
 	}
 	if err != nil {
@@ -69,7 +95,7 @@ func (l *Local) SetPassword(ctx context.Context, name, password string) error {
 	if err := CheckPassword(password); err != nil {
 		return err
 	}
-	hash, err := store.HashPassword(password)
+	hash, err := l.hash(password)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,190 @@
+package hub
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/jupygo/jupygo/internal/hub/auth"
+)
+
+func TestLoginNeedsXSRF(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.xsrf("/hub/login")
+	p := b.post("/hub/login", url.Values{"username": {"alice"}, "password": {testPassword}})
+	if p.status != http.StatusForbidden {
+		t.Errorf("login without _xsrf = %d, want 403", p.status)
+	}
+	p = b.post("/hub/login", url.Values{"_xsrf": {"forged"}, "username": {"alice"},
+		"password": {testPassword}})
+	if p.status != http.StatusForbidden {
+		t.Errorf("login with a forged _xsrf = %d, want 403", p.status)
+	}
+	// Another browser's token does not fit this browser's session.
+	other := th.browser().xsrf("/hub/login")
+	p = b.post("/hub/login", url.Values{"_xsrf": {other}, "username": {"alice"},
+		"password": {testPassword}})
+	if p.status != http.StatusForbidden {
+		t.Errorf("login with another session's _xsrf = %d, want 403", p.status)
+	}
+}
+
+func TestLoginAndHome(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	if p := b.get("/hub/home"); p.status != http.StatusFound ||
+		!strings.HasPrefix(p.location, "/hub/login?next=") {
+		t.Fatalf("home before login = %d %q, want a redirect to login", p.status, p.location)
+	}
+	if p := b.login("alice", "wrong password", ""); p.status != http.StatusForbidden {
+		t.Errorf("wrong password = %d, want 403", p.status)
+	}
+	p := b.login("alice", testPassword, "/hub/token")
+	if p.status != http.StatusFound || p.location != "/hub/token" {
+		t.Fatalf("login = %d %q, want a redirect to /hub/token", p.status, p.location)
+	}
+	home := b.get("/hub/home")
+	if home.status != http.StatusOK || !strings.Contains(home.body, "Start my server") {
+		t.Errorf("home = %d, body lacks the start button", home.status)
+	}
+	if strings.Contains(home.body, `href="/hub/admin"`) {
+		t.Error("a user who is not an admin sees the admin link")
+	}
+	if p := b.get("/hub/admin"); p.status != http.StatusForbidden {
+		t.Errorf("admin page for a user = %d, want 403", p.status)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	for i := range 5 {
+		if p := b.login("alice", "wrong", ""); p.status != http.StatusForbidden {
+			t.Fatalf("attempt %d = %d, want 403", i+1, p.status)
+		}
+	}
+	p := b.login("alice", testPassword, "")
+	if p.status != http.StatusTooManyRequests {
+		t.Errorf("sixth attempt = %d, want 429 even with the right password", p.status)
+	}
+	if p.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+}
+
+// anyone is a form authenticator that accepts every password.
+type anyone struct{ *auth.Local }
+
+func (anyone) AuthenticateForm(_ context.Context, name, _ string) (auth.User, error) {
+	return auth.User{Name: name}, nil
+}
+
+func TestNotAllowedUser(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[Authenticator]
+allowed_users = ["alice"]
+`, auth: anyone{}})
+	b := th.browser()
+	p := b.login("mallory", "x", "")
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "not allowed") {
+		t.Errorf("login of a user not allowed = %d, want the 403 page", p.status)
+	}
+	if _, err := th.store.GetUser(t.Context(), "mallory"); err == nil {
+		t.Error("a user who is not allowed got a record")
+	}
+	if p := th.browser().login("alice", "x", ""); p.status != http.StatusFound {
+		t.Errorf("login of an allowed user = %d, want 302", p.status)
+	}
+}
+
+func TestNextRedirectAfterLogin(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	for _, tt := range []struct{ next, want string }{
+		{"/hub/token", "/hub/token"},
+		{"/user/alice/lab?reset", "/user/alice/lab?reset"},
+		{"//evil.example/x", "/hub/home"},
+		{"///evil.example", "/hub/home"},
+		{`\evil.example`, "/hub/home"},
+		{`/\evil.example`, "/hub/home"},
+		{"https://evil.example/", "/hub/home"},
+		{"javascript:alert(1)", "/hub/home"},
+	} {
+		t.Run(tt.next, func(t *testing.T) {
+			p := th.browser().login("alice", testPassword, tt.next)
+			if p.status != http.StatusFound || p.location != tt.want {
+				t.Errorf("login with next=%q = %d %q, want %q", tt.next, p.status, p.location, tt.want)
+			}
+		})
+	}
+}
+
+func TestNextEscapedInLoginPage(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	p := th.browser().get("/hub/login?next=" + url.QueryEscape(`/hub/"><script>alert(1)</script>`))
+	if strings.Contains(p.body, "<script>alert(1)") {
+		t.Errorf("next is written into the page unescaped: %s", p.body)
+	}
+}
+
+func TestTokenPage(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	token := b.xsrf("/hub/token")
+	p := b.post("/hub/token", url.Values{"_xsrf": {token}, "note": {"laptop"}})
+	m := regexp1(`<code class="token">([0-9a-f]+)</code>`, p.body)
+	if p.status != http.StatusOK || m == "" {
+		t.Fatalf("token page = %d, no new token shown", p.status)
+	}
+	if r := th.api("GET", "/hub/api/user", m, nil); r.status != http.StatusOK {
+		t.Errorf("token from the page does not work: %d", r.status)
+	}
+	if p := b.post("/hub/token", url.Values{"note": {"x"}}); p.status != http.StatusForbidden {
+		t.Errorf("token form without _xsrf = %d, want 403", p.status)
+	}
+}
+
+func TestAdminPageAddsUsers(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	b := th.browser()
+	b.mustLogin("root")
+	token := b.xsrf("/hub/admin")
+	p := b.post("/hub/admin/users", url.Values{"_xsrf": {token}, "usernames": {"Eve\nfrank"},
+		"password": {"a long password"}})
+	if p.status != http.StatusSeeOther || strings.Contains(p.location, "error=") {
+		t.Fatalf("adding users = %d %q", p.status, p.location)
+	}
+	eve := th.browser()
+	if p := eve.login("eve", "a long password", ""); p.status != http.StatusFound {
+		t.Errorf("login of the added user = %d", p.status)
+	}
+	p = b.post("/hub/admin/users/frank/delete", url.Values{"_xsrf": {token}})
+	if p.status != http.StatusSeeOther {
+		t.Errorf("deleting frank = %d", p.status)
+	}
+	if _, err := th.store.GetUser(t.Context(), "frank"); err == nil {
+		t.Error("frank still exists")
+	}
+}
+
+func TestLogoutEndsSession(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	if p := b.get("/hub/logout"); p.status != http.StatusFound {
+		t.Fatalf("logout = %d", p.status)
+	}
+	if p := b.get("/hub/home"); p.status != http.StatusFound {
+		t.Errorf("home after logout = %d, want a redirect to login", p.status)
+	}
+}
