@@ -17,6 +17,7 @@ func TestStartJupyterHubSingleuser(t *testing.T) {
 	}
 	hub := newFakeHub(t)
 	s, rec := newSpawner(t)
+
 	r := jupygoRequest(hub.URL)
 	r.Cmd = []string{path}
 	if os.Geteuid() == 0 {
@@ -28,6 +29,7 @@ func TestStartJupyterHubSingleuser(t *testing.T) {
 	}
 	st := mustState(t, started.State)
 	t.Cleanup(func() { killGroup(t, st) })
+
 	if got := hub.rootCalls.Load(); got == 0 {
 		t.Error("jupyterhub-singleuser never called the hub's API root")
 	}
@@ -39,6 +41,7 @@ func TestStartJupyterHubSingleuser(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET %sapi: status %d, want 200", r.Prefix, resp.StatusCode)
 	}
+
 	if err := s.Stop(t.Context(), started.State); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}

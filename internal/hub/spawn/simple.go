@@ -53,8 +53,9 @@ type SimpleLocalProcess struct {
 	// created with mode 0700.
 	UsersDir string
 	// HomeDir, when set, returns the home folder of a user in place of
-	// UsersDir/<name>.
-	HomeDir func(user string) string
+	// UsersDir/<name>, for a home_dir_template setting. Relative paths are
+	// taken from the hub's working folder.
+	HomeDir func(user string) (string, error)
 	// Cmd is the default command line of servers, used when a Request has
 	// none. Empty means this binary followed by "server".
 	Cmd []string
@@ -265,7 +266,11 @@ func (s *SimpleLocalProcess) home(user string) (string, error) {
 	var home string
 	switch {
 	case s.HomeDir != nil:
-		home = s.HomeDir(user)
+		dir, err := s.HomeDir(user)
+		if err != nil {
+			return "", fmt.Errorf("home folder: %w", err)
+		}
+		home = dir
 	case s.UsersDir != "":
 		home = filepath.Join(s.UsersDir, user)
 	default:

@@ -306,6 +306,24 @@ func TestStartInvalidRequest(t *testing.T) {
 	}
 }
 
+func TestStartHomeDirFunc(t *testing.T) {
+	dir := t.TempDir()
+	s := &SimpleLocalProcess{HomeDir: func(user string) (string, error) {
+		if user == "nobody" {
+			return "", errors.New("no home for nobody")
+		}
+		return filepath.Join(dir, "homes", user+"-home"), nil
+	}}
+	env := serverEnv(t, startServer(t, s, helperRequest(t, "olga", helperServe)), "/user/olga/")
+	if got, want := env["HOME"], filepath.Join(dir, "homes", "olga-home"); got != want {
+		t.Errorf("HOME = %q, want %q", got, want)
+	}
+	_, err := s.Start(t.Context(), helperRequest(t, "nobody", helperServe), nil)
+	if err == nil || !strings.Contains(err.Error(), "no home for nobody") {
+		t.Errorf("Start with a failing HomeDir: err = %v", err)
+	}
+}
+
 func TestStartWithoutUsersDir(t *testing.T) {
 	s := &SimpleLocalProcess{}
 	_, err := s.Start(t.Context(), helperRequest(t, "jack", helperServe), nil)
@@ -321,6 +339,7 @@ func TestStopTerm(t *testing.T) {
 		t.Fatalf("Stop: %v", err)
 	}
 	assertNoChildren(t, s)
+	assertGroupEmpty(t, started)
 	assertLogged(t, rec, "server stopped")
 	if err := s.Stop(t.Context(), started.State); err != nil {
 		t.Errorf("second Stop: %v, want nil", err)
@@ -341,6 +360,7 @@ func TestStopKillsAfterGrace(t *testing.T) {
 	assertLogged(t, rec, "server still runs after SIGTERM, sending SIGKILL")
 	assertLogged(t, rec, "server killed")
 	assertNoChildren(t, s)
+	assertGroupEmpty(t, started)
 	if running, err := s.Poll(t.Context(), started.State); running || err != nil {
 		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
 	}
@@ -382,9 +402,32 @@ func TestReattachSecondSpawner(t *testing.T) {
 }
 
 // TestReattachAfterHubExit starts a server from a hub process, ends that
-// hub with SIGTERM to its whole process group, as a terminal's Ctrl-C
+// hub with a signal to its whole process group, as a terminal's Ctrl-C
 // would, and finds the server still running.
 func TestReattachAfterHubExit(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			state := startFromHubProcess(t, sig)
+			s := &SimpleLocalProcess{}
+			if running, err := s.Poll(t.Context(), state); !running || err != nil {
+				t.Fatalf("Poll after the hub died = %v, %v; want true, nil", running, err)
+			}
+			if err := s.Stop(t.Context(), state); err != nil {
+				t.Fatalf("Stop after the hub died: %v", err)
+			}
+			assertGroupEmpty(t, Started{State: state})
+			if running, err := s.Poll(t.Context(), state); running || err != nil {
+				t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
+			}
+		})
+	}
+}
+
+// startFromHubProcess runs a hub helper process that starts a server,
+// sends sig to the hub's process group once the server runs, and returns
+// the server's state.
+func startFromHubProcess(t *testing.T, sig syscall.Signal) json.RawMessage {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -413,22 +456,13 @@ func TestReattachAfterHubExit(t *testing.T) {
 	st := mustState(t, state)
 	t.Cleanup(func() { killGroup(t, st) })
 
-	if err := syscall.Kill(-hub.Process.Pid, syscall.SIGTERM); err != nil {
+	if err := syscall.Kill(-hub.Process.Pid, sig); err != nil {
 		t.Fatal(err)
 	}
 	if err := hub.Wait(); err == nil {
-		t.Fatal("the hub process exited normally, want death by SIGTERM")
+		t.Fatalf("the hub process exited normally, want death by %v", sig)
 	}
-	s := &SimpleLocalProcess{}
-	if running, err := s.Poll(t.Context(), state); !running || err != nil {
-		t.Fatalf("Poll after the hub died = %v, %v; want true, nil", running, err)
-	}
-	if err := s.Stop(t.Context(), state); err != nil {
-		t.Fatalf("Stop after the hub died: %v", err)
-	}
-	if running, err := s.Poll(t.Context(), state); running || err != nil {
-		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
-	}
+	return state
 }
 
 // TestPIDReuseGuard gives Poll and Stop the pid of a live process that is
@@ -519,5 +553,15 @@ func assertLogged(t *testing.T, rec *logRecorder, msg string) {
 	t.Helper()
 	if rec.find(msg, nil) == nil {
 		t.Errorf("no %q in the log: %q", msg, rec.messages())
+	}
+}
+
+// assertGroupEmpty fails if a live process is left in the process group
+// of the server started.
+func assertGroupEmpty(t *testing.T, started Started) {
+	t.Helper()
+	st := mustState(t, started.State)
+	if pids := liveGroupMembers(st.PID); len(pids) > 0 {
+		t.Errorf("processes left in the server's group %d: %v", st.PID, pids)
 	}
 }
