@@ -1,0 +1,294 @@
+package hub
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// echo is what a fake server answers.
+type echo struct {
+	User    string              `json:"user"`
+	Path    string              `json:"path"`
+	Headers map[string][]string `json:"headers"`
+}
+
+func TestServerStartProxyStop(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	tok := th.token("alice")
+	if r := th.api("POST", "/hub/api/users/alice/server", tok, nil); r.status != http.StatusCreated {
+		t.Fatalf("POST server = %d %s", r.status, r.body)
+	}
+	if r := th.api("POST", "/hub/api/users/alice/server", tok, nil); r.status != http.StatusBadRequest {
+		t.Errorf("second POST server = %d, want 400", r.status)
+	}
+	req := th.spawner.lastRequest()
+	for k, want := range map[string]string{
+		"JUPYTERHUB_USER":               "alice",
+		"JUPYTERHUB_CLIENT_ID":          "jupyterhub-user-alice",
+		"JUPYTERHUB_SERVICE_PREFIX":     "/user/alice/",
+		"JUPYTERHUB_API_URL":            th.url + "/hub/api",
+		"JUPYTERHUB_ACTIVITY_URL":       th.url + "/hub/api/users/alice/activity",
+		"JUPYTERHUB_OAUTH_CALLBACK_URL": "/user/alice/oauth_callback",
+	} {
+		if req.Env[k] != want {
+			t.Errorf("%s = %q, want %q", k, req.Env[k], want)
+		}
+	}
+	if req.Prefix != "/user/alice/" {
+		t.Errorf("prefix = %q", req.Prefix)
+	}
+
+	hr, _ := http.NewRequest("GET", th.url+"/user/alice/lab?x=1", nil)
+	hr.Header.Set("X-Forwarded-For", "10.9.9.9")
+	resp, err := http.DefaultClient.Do(hr)
+	must(t, err)
+	var got echo
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || got.User != "alice" || got.Path != "/user/alice/lab" {
+		t.Fatalf("proxied request = %d %+v", resp.StatusCode, got)
+	}
+	if xff := got.Headers["X-Forwarded-For"]; len(xff) != 1 || xff[0] != "127.0.0.1" {
+		t.Errorf("X-Forwarded-For = %v, want only the client's address", xff)
+	}
+	if got.Headers["X-Forwarded-Proto"] == nil {
+		t.Error("X-Forwarded-Proto not set")
+	}
+
+	r := th.api("GET", "/hub/api/users/alice", tok, nil)
+	var model map[string]any
+	r.json(t, &model)
+	if model["server"] != "/user/alice/" {
+		t.Errorf("model server = %v, want /user/alice/", model["server"])
+	}
+	if r := th.api("DELETE", "/hub/api/users/alice/server", tok, nil); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE server = %d %s", r.status, r.body)
+	}
+	if th.spawner.running() != 0 {
+		t.Error("the server still runs after the stop")
+	}
+	b := th.browser()
+	p := b.get("/user/alice/lab")
+	if p.status != http.StatusFound || p.location != "/hub/user/alice/lab" {
+		t.Errorf("stopped server = %d %q, want a redirect to /hub/user/alice/lab", p.status, p.location)
+	}
+	// The server's API token is revoked at the stop.
+	if r := th.api("GET", "/hub/api/user", req.Env["JUPYTERHUB_API_TOKEN"], nil); r.status != http.StatusForbidden {
+		t.Errorf("the stopped server's token = %d, want 403", r.status)
+	}
+}
+
+func TestNotRunningPage(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.addUser("bob", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	p := b.get("/hub/user/alice/lab")
+	if p.status != http.StatusFailedDependency || !strings.Contains(p.body, "/hub/spawn/alice?next=") {
+		t.Fatalf("not-running page = %d, want 424 with a start link: %s", p.status, p.body)
+	}
+	if p := b.get("/hub/user/alice/api/status"); p.status != http.StatusFailedDependency ||
+		!strings.Contains(p.header.Get("Content-Type"), "json") {
+		t.Errorf("not-running API call = %d %s, want 424 JSON", p.status, p.header.Get("Content-Type"))
+	}
+	if p := b.get("/hub/user/bob/lab"); p.status != http.StatusForbidden {
+		t.Errorf("alice opening bob's server = %d, want 403", p.status)
+	}
+	// The start link starts the server and ends up at next.
+	p = b.get("/hub/spawn/alice?next=" + url.QueryEscape("/user/alice/lab"))
+	if p.status != http.StatusSeeOther || p.location != "/user/alice/lab" {
+		t.Errorf("spawn = %d %q, want a redirect to /user/alice/lab", p.status, p.location)
+	}
+	if p := b.get("/user/alice/lab"); p.status != http.StatusOK {
+		t.Errorf("started server through the proxy = %d", p.status)
+	}
+	if p := b.get("/hub/spawn/bob"); p.status != http.StatusForbidden {
+		t.Errorf("alice starting bob's server = %d, want 403", p.status)
+	}
+}
+
+func TestSpawnProgress(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	gate := make(chan struct{})
+	th.spawner.gate = gate
+	th.hub.slowSpawn = 0 // answer 202 at once
+	tok := th.token("alice")
+	r := th.api("POST", "/hub/api/users/alice/server", tok, nil)
+	if r.status != http.StatusAccepted {
+		t.Fatalf("POST server = %d, want 202", r.status)
+	}
+	req, _ := http.NewRequest("GET", th.url+"/hub/api/users/alice/server/progress", nil)
+	req.Header.Set("Authorization", "token "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	events := readEvents(t, bufio.NewScanner(resp.Body), 2)
+	if events[0].Message != "Server requested" || events[1].Progress != 50 {
+		t.Errorf("first events = %+v", events)
+	}
+	close(gate)
+	last := readEvents(t, bufio.NewScanner(resp.Body), 1)[0]
+	if !last.Ready || last.URL != "/user/alice/" {
+		t.Errorf("last event = %+v, want ready at /user/alice/", last)
+	}
+}
+
+func readEvents(t *testing.T, sc *bufio.Scanner, n int) []progressEvent {
+	t.Helper()
+	var out []progressEvent
+	for len(out) < n && sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var e progressEvent
+		must(t, json.Unmarshal([]byte(line), &e))
+		out = append(out, e)
+	}
+	if len(out) < n {
+		t.Fatalf("stream ended after %d events, want %d", len(out), n)
+	}
+	return out
+}
+
+func TestSpawnFailure(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.spawner.fail = errors.New("exit status 1")
+	r := th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	if r.status != http.StatusInternalServerError || !strings.Contains(string(r.body), "exit status 1") {
+		t.Errorf("failed start = %d %s", r.status, r.body)
+	}
+	sv, err := th.store.GetServer(t.Context(), "alice", "")
+	must(t, err)
+	if sv.Active() {
+		t.Errorf("failed server is still active: %+v", sv)
+	}
+}
+
+func TestNamedServers(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[JupyterHub]
+allow_named_servers = true
+named_server_limit_per_user = 1
+`})
+	th.addUser("alice", false)
+	tok := th.token("alice")
+	if r := th.api("POST", "/hub/api/users/alice/servers/Bad_Name", tok, nil); r.status != http.StatusBadRequest {
+		t.Errorf("invalid name = %d, want 400", r.status)
+	}
+	if r := th.api("POST", "/hub/api/users/alice/servers/work", tok, nil); r.status != http.StatusCreated {
+		t.Fatalf("POST named server = %d %s", r.status, r.body)
+	}
+	if r := th.api("POST", "/hub/api/users/alice/servers/more", tok, nil); r.status != http.StatusBadRequest {
+		t.Errorf("over the limit = %d, want 400", r.status)
+	}
+	if r := th.api("POST", "/hub/api/users/alice/server", tok, nil); r.status != http.StatusCreated {
+		t.Errorf("default beside named = %d", r.status)
+	}
+	resp, err := http.Get(th.url + "/user/alice/work/tree")
+	must(t, err)
+	var got echo
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if got.Path != "/user/alice/work/tree" {
+		t.Errorf("named server got %q", got.Path)
+	}
+	if env := th.spawner.requests[0].Env; env["JUPYTERHUB_CLIENT_ID"] != "jupyterhub-user-alice-work" ||
+		env["JUPYTERHUB_SERVICE_PREFIX"] != "/user/alice/work/" {
+		t.Errorf("named server env = %v", env)
+	}
+	r := th.api("DELETE", "/hub/api/users/alice/servers/work", tok, map[string]any{"remove": true})
+	if r.status != http.StatusNoContent {
+		t.Errorf("DELETE remove = %d %s", r.status, r.body)
+	}
+	if _, err := th.store.GetServer(t.Context(), "alice", "work"); err == nil {
+		t.Error("removed server still in the store")
+	}
+	if r := th.api("DELETE", "/hub/api/users/alice/server", tok, map[string]any{"remove": true}); r.status != http.StatusBadRequest {
+		t.Errorf("removing the default server = %d, want 400", r.status)
+	}
+}
+
+func TestNamedServersOff(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	r := th.api("POST", "/hub/api/users/alice/servers/work", th.token("alice"), nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "not enabled") {
+		t.Errorf("named server while off = %d %s", r.status, r.body)
+	}
+}
+
+func TestRestartRestoresServers(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.addUser("bob", false)
+	for _, u := range []string{"alice", "bob"} {
+		if r := th.api("POST", "/hub/api/users/"+u+"/server", th.token(u), nil); r.status != http.StatusCreated {
+			t.Fatalf("start %s = %d", u, r.status)
+		}
+	}
+	th.stop()
+	if th.spawner.running() != 2 {
+		t.Fatalf("stopping the hub stopped servers: %d running", th.spawner.running())
+	}
+	// bob's server dies while the hub is down.
+	bob, err := th.store.GetServer(t.Context(), "bob", "")
+	must(t, err)
+	must(t, th.spawner.Stop(t.Context(), bob.State))
+
+	th2 := startHub(t, hubOptions{store: th.store, spawn: th.spawner})
+	resp, err := http.Get(th2.url + "/user/alice/lab")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("alice's server after the restart = %d, want 200", resp.StatusCode)
+	}
+	sv, err := th2.store.GetServer(t.Context(), "bob", "")
+	must(t, err)
+	if sv.Active() {
+		t.Errorf("bob's dead server is still active: %+v", sv)
+	}
+}
+
+func TestActivity(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	tok := th.token("alice")
+	th.api("POST", "/hub/api/users/alice/server", tok, nil)
+	serverToken := th.spawner.lastRequest().Env["JUPYTERHUB_API_TOKEN"]
+	body := map[string]any{"last_activity": "2026-01-02T03:04:05.000000Z",
+		"servers": map[string]any{"": map[string]any{"last_activity": "2026-01-02T03:04:05.000000Z"}}}
+	if r := th.api("POST", "/hub/api/users/alice/activity", serverToken, body); r.status != http.StatusOK {
+		t.Fatalf("activity = %d %s", r.status, r.body)
+	}
+	sv, _ := th.store.GetServer(t.Context(), "alice", "")
+	if sv.LastActivity.Year() < 2026 {
+		t.Errorf("server activity = %v", sv.LastActivity)
+	}
+	for name, bad := range map[string]any{
+		"empty":          map[string]any{},
+		"unknown server": map[string]any{"servers": map[string]any{"nope": map[string]any{"last_activity": "2026-01-02T03:04:05Z"}}},
+		"bad time":       map[string]any{"last_activity": "yesterday"},
+		"future":         map[string]any{"last_activity": "2999-01-01T00:00:00Z"},
+	} {
+		if r := th.api("POST", "/hub/api/users/alice/activity", serverToken, bad); r.status != http.StatusBadRequest {
+			t.Errorf("%s: activity = %d, want 400", name, r.status)
+		}
+	}
+	th.addUser("bob", false)
+	if r := th.api("POST", "/hub/api/users/bob/activity", serverToken, body); r.status != http.StatusForbidden {
+		t.Errorf("alice's server reporting bob's activity = %d, want 403", r.status)
+	}
+}
