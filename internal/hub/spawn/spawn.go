@@ -16,8 +16,8 @@ type Request struct {
 	// server; it must pass ValidateServerName.
 	Server string
 	// Env holds the JUPYTERHUB_* variables and any others the hub computed
-	// for this server. The spawner adds its own (JUPYTERHUB_SERVICE_URL and
-	// the few it keeps from the hub's environment) on top.
+	// for this server. The spawner sets JUPYTERHUB_SERVICE_URL over it and
+	// adds its own defaults, such as HOME, where Env leaves them unset.
 	Env map[string]string
 	// Cmd is the command line of the server, from the [Spawner] cmd
 	// setting; empty means this binary followed by "server".
@@ -25,7 +25,8 @@ type Request struct {
 	// Args are appended to Cmd, from the [Spawner] args setting.
 	Args []string
 	// NotebookDir is the folder the server serves; "" means the user's
-	// home folder.
+	// home folder. A leading "~" and relative paths refer to the home
+	// folder too.
 	NotebookDir string
 	// StartTimeout bounds the whole start, from launching the process to
 	// the first HTTP response; 0 means the spawner's default.
