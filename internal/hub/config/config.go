@@ -63,8 +63,8 @@ type JupyterHub struct {
 	// "sqlite:///jupyterhub.sqlite". Config.Database parses it.
 	DBURL string
 	// DataDir is the folder for the hub's own files: the database, the
-	// cookie secret and the homes of the simple spawner. Default ".", the
-	// folder the hub starts in.
+	// cookie secret and the homes of the simple spawner. Default
+	// "jupygo-data", relative to the folder the hub starts in.
 	DataDir string
 	// AllowNamedServers lets users run named servers besides their default
 	// one. Default false.
@@ -326,7 +326,7 @@ func applyDefaults(c *Config) {
 		HubPort:              8081,
 		CookieSecretFile:     "jupyterhub_cookie_secret",
 		DBURL:                "sqlite:///jupyterhub.sqlite",
-		DataDir:              ".",
+		DataDir:              "jupygo-data",
 		AuthenticatorClass:   AuthenticatorLocal,
 		SpawnerClass:         SpawnerSimple,
 		ProxyClass:           ProxyBuiltin,

@@ -436,7 +436,7 @@ func TestDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		wd, _ := os.Getwd()
-		wantDB := Database{Driver: "sqlite", Path: filepath.Join(wd, "jupyterhub.sqlite")}
+		wantDB := Database{Driver: "sqlite", Path: filepath.Join(wd, "jupygo-data", "jupyterhub.sqlite")}
 		if diff := cmp.Diff(wantDB, db); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

@@ -58,7 +58,8 @@
 //     create first.
 //   - data_dir is new: the folder that relative data paths (the SQLite file,
 //     cookie_secret_file, home_dir_template) are relative to. Its default,
-//     ".", is the folder the hub starts in, where JupyterHub keeps them.
+//     "jupygo-data", is a folder in the one the hub starts in, so the hub's
+//     files stay together; JupyterHub keeps them in its working folder.
 //
 // # Cross-field defaults
 //

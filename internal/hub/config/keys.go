@@ -138,7 +138,8 @@ var classKeys = []Key{
 			"\"sqlite://\" in memory, or \"postgresql://...\"."),
 	hub("data_dir", func(h *JupyterHub) any { return &h.DataDir },
 		"Folder for the hub's own files: the SQLite database, the cookie secret and the homes "+
-			"of the simple spawner. Only jupygo has it: JupyterHub uses its working folder."),
+			"of the simple spawner, created with mode 0700 when missing. Only jupygo has it: "+
+			"JupyterHub uses its working folder."),
 	hub("allow_named_servers", func(h *JupyterHub) any { return &h.AllowNamedServers },
 		"Lets each user run named servers besides the default one."),
 	hub("named_server_limit_per_user", func(h *JupyterHub) any { return &h.NamedServerLimitPerUser },
