@@ -18,6 +18,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"server", "run a Jupyter server with JupyterLab in a folder", runServer},
+		{"hub", "run the multi-user hub: sign-in, a server per user, a proxy", runHub},
 		{"version", "print the version", runVersion},
 	}
 }

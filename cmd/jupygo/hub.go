@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/jupygo/jupygo/internal/hub"
+	"github.com/jupygo/jupygo/internal/hub/auth"
+	"github.com/jupygo/jupygo/internal/hub/config"
+	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// hubFlags are the flags of `jupygo hub` and its subcommands. Flags that
+// are set win over the configuration file.
+type hubFlags struct {
+	configFile string
+	dataDir    string
+	ip         string
+	port       int
+	logLevel   string
+}
+
+func (f *hubFlags) register(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&f.configFile, "f", "", "TOML configuration file (default: the built-in configuration)")
+	fs.StringVar(&f.configFile, "config", "", "alias of -f")
+	fs.StringVar(&f.dataDir, "data-dir", "",
+		"folder of the hub's database, cookie secret and user homes (default data_dir, jupygo-data)")
+	if serve {
+		fs.StringVar(&f.ip, "ip", "", "address to listen on (default JupyterHub.ip, 127.0.0.1)")
+		fs.IntVar(&f.port, "port", -1, "port to listen on; 0 picks a free port (default JupyterHub.port, 8000)")
+	}
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// load reads the configuration and applies the flags to it.
+func (f *hubFlags) load(fs *flag.FlagSet) (*config.Config, error) {
+	var cfg *config.Config
+	var err error
+	if f.configFile != "" {
+		cfg, err = config.Load(f.configFile)
+	} else {
+		cfg, err = config.Parse(nil, "")
+	}
+	if err != nil {
+		return nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		h := &cfg.JupyterHub
+		switch fl.Name {
+		case "data-dir":
+			h.DataDir = f.dataDir
+		case "ip":
+			h.IP = f.ip
+		case "port":
+			h.Port = f.port
+		}
+	})
+	if f.port > 65535 {
+		return nil, fmt.Errorf("invalid --port %d: use 0 to 65535", f.port)
+	}
+	return cfg, nil
+}
+
+func runHub(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "set-password" {
+		return runSetPassword(args[1:], os.Stdin, stdout, stderr)
+	}
+	var f hubFlags
+	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs, true)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintln(out, "Usage: jupygo hub [flags]")
+		fmt.Fprintln(out, "       jupygo hub set-password [flags] USER")
+		fmt.Fprintln(out, "\nRuns the hub: people sign in, each gets their own JupyterLab server, and")
+		fmt.Fprintln(out, "the built-in proxy routes /user/NAME/ to it. Without -f it uses the built-in")
+		fmt.Fprintln(out, "configuration: local accounts, SQLite in the data folder, http on")
+		fmt.Fprintln(out, "127.0.0.1:8000. At the first start it prints the admin's one-time password.")
+		fmt.Fprintln(out, "set-password reads a new password for USER from standard input.")
+		fmt.Fprintln(out, "\nFlags:")
+		printFlags(out, fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitCodeForParse(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "jupygo hub: unexpected argument %q; see --help\n", fs.Arg(0))
+		return 2
+	}
+	log, err := newLogger(stderr, f.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "jupygo hub: %v\n", err)
+		return 2
+	}
+	cfg, err := f.load(fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "jupygo hub: %v\n", err)
+		return 2
+	}
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM,
+		syscall.SIGHUP)
+	defer stop()
+	if err := serveHub(ctx, cfg, log, stdout); err != nil {
+		log.Error("hub stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// openHubStore prepares the data folder and opens the database.
+func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+	if err := hub.PrepareDataDir(cfg); err != nil {
+		return nil, err
+	}
+	db, err := cfg.Database()
+	if err != nil {
+		return nil, err
+	}
+	if db.Driver != "sqlite" {
+		return nil, errors.New("db_url: only SQLite is supported yet")
+	}
+	url := "sqlite:///" + db.Path
+	if db.Path == store.MemoryPath {
+		url = "sqlite://"
+	}
+	return store.Open(ctx, url, store.Options{Logger: log.With("component", "store")})
+}
+
+func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	cfg.LogWarnings(log)
+	if c := cfg.JupyterHub.AuthenticatorClass; c != config.AuthenticatorLocal {
+		return fmt.Errorf("authenticator_class %q is not supported yet: use %q", c,
+			config.AuthenticatorLocal)
+	}
+	if c := cfg.JupyterHub.SpawnerClass; c != config.SpawnerSimple {
+		return fmt.Errorf("spawner_class %q is not supported yet: use %q", c, config.SpawnerSimple)
+	}
+	if c := cfg.JupyterHub.ProxyClass; c != config.ProxyBuiltin {
+		return fmt.Errorf("proxy_class %q is not supported yet: use %q", c, config.ProxyBuiltin)
+	}
+	if cfg.JupyterHub.SSLCert != "" {
+		return errors.New("ssl_cert is not supported yet: put the hub behind a TLS proxy")
+	}
+	st, err := openHubStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	secret, err := hub.LoadCookieSecret(cfg)
+	if err != nil {
+		return err
+	}
+	local, err := auth.NewLocal(st, 0)
+	if err != nil {
+		return err
+	}
+	name, password, err := hub.EnsureFirstAdmin(ctx, st, local, cfg)
+	if err != nil {
+		return err
+	}
+	if password != "" {
+		// The password goes to the terminal only, never through the logger.
+		fmt.Fprintf(stdout, "\n    First start: sign in as %q with the one-time password\n"+
+			"        %s\n    and change it with: jupygo hub set-password %s\n\n",
+			name, password, name)
+	}
+	sp := &spawn.SimpleLocalProcess{
+		UsersDir:     cfg.Path("users"),
+		HomeDir:      cfg.HomeDir,
+		Cmd:          cfg.Spawner.Cmd,
+		EnvKeep:      cfg.Spawner.EnvKeep,
+		IP:           cfg.Spawner.IP,
+		StartTimeout: cfg.Spawner.StartTimeout,
+		HTTPTimeout:  cfg.Spawner.HTTPTimeout,
+		TermTimeout:  cfg.LocalProcessSpawner.TermTimeout,
+		KillTimeout:  cfg.LocalProcessSpawner.KillTimeout,
+		Log:          log.With("component", "spawner"),
+	}
+	h, err := hub.New(hub.Options{
+		Config: cfg, Store: st, Spawner: sp, Authenticator: local, CookieSecret: secret,
+		Logger: log, Version: currentVersion(),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.JupyterHub.IP, strconv.Itoa(cfg.JupyterHub.Port)))
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	fmt.Fprintf(stdout, "jupygo hub is running at http://%s%s\n", ln.Addr(), cfg.JupyterHub.BaseURL)
+	return h.Serve(ctx, ln)
+}
+
+// runSetPassword sets the password of a local account, read from the first
+// line of stdin, creating the account when it is missing.
+func runSetPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var f hubFlags
+	var admin bool
+	fs := flag.NewFlagSet("hub set-password", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs, false)
+	fs.BoolVar(&admin, "admin", false, "make the user an admin too")
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintln(out, "Usage: jupygo hub set-password [flags] USER")
+		fmt.Fprintln(out, "\nSets the password of USER's local account, read from the first line of")
+		fmt.Fprintln(out, "standard input, and creates the account when it is missing.")
+		fmt.Fprintln(out, "\nFlags:")
+		printFlags(out, fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitCodeForParse(err)
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "jupygo hub set-password: give exactly one user name; see --help")
+		return 2
+	}
+	log, err := newLogger(stderr, f.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "jupygo hub set-password: %v\n", err)
+		return 2
+	}
+	cfg, err := f.load(fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "jupygo hub set-password: %v\n", err)
+		return 2
+	}
+	password, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(stderr, "jupygo hub set-password: reading the password: %v\n", err)
+		return 1
+	}
+	password = strings.TrimRight(password, "\r\n")
+	if err := setPassword(cfg, log, fs.Arg(0), password, admin); err != nil {
+		fmt.Fprintf(stderr, "jupygo hub set-password: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "password of %s set\n", fs.Arg(0))
+	return 0
+}
+
+func setPassword(cfg *config.Config, log *slog.Logger, user, password string, admin bool) error {
+	ctx := context.Background()
+	st, err := openHubStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	local, err := auth.NewLocal(st, 0)
+	if err != nil {
+		return err
+	}
+	name := local.NormalizeUsername(user)
+	if err := spawn.ValidateUserName(name); err != nil {
+		return err
+	}
+	if err := local.SetPassword(ctx, name, password); err != nil {
+		return err
+	}
+	if admin {
+		if _, err := st.UpdateUser(ctx, name, store.UserUpdate{Admin: &admin}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

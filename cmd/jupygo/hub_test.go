@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// hubProcess is a `jupygo hub` started by a test.
+type hubProcess struct {
+	cmd      *exec.Cmd
+	url      string // http://127.0.0.1:PORT
+	admin    string
+	password string
+}
+
+// buildJupygo builds the binary into a temporary folder.
+func buildJupygo(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "jupygo")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var (
+	runningAt  = regexp.MustCompile(`jupygo hub is running at (http://\S+?)/\s`)
+	firstAdmin = regexp.MustCompile(`sign in as "([^"]+)" with the one-time password\s+(\S+)`)
+	pageXSRF   = regexp.MustCompile(`name="_xsrf" value="([^"]+)"`)
+	shownToken = regexp.MustCompile(`<code class="token">([0-9a-f]+)</code>`)
+)
+
+// startHubProcess runs `jupygo hub --port 0` with a new data folder and
+// reads the URL and the first admin's password from its output.
+func startHubProcess(t *testing.T, bin string) *hubProcess {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "hub", "--port", "0", "--data-dir", filepath.Join(dir, "data"))
+	cmd.Dir = dir
+	cmd.Stderr = &testLogWriter{t: t}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	hp := &hubProcess{cmd: cmd}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	var text strings.Builder
+	for sc.Scan() {
+		text.WriteString(sc.Text() + "\n")
+		if m := firstAdmin.FindStringSubmatch(text.String()); m != nil {
+			hp.admin, hp.password = m[1], m[2]
+		}
+		if m := runningAt.FindStringSubmatch(text.String()); m != nil {
+			hp.url = m[1]
+			break
+		}
+	}
+	if hp.url == "" || hp.password == "" {
+		t.Fatalf("hub output lacks the URL or the password:\n%s", text.String())
+	}
+	go io.Copy(io.Discard, stdout)
+	return hp
+}
+
+// testLogWriter sends the hub's log to the test log.
+type testLogWriter struct{ t *testing.T }
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// hubBrowser is a cookie-keeping client that can follow redirects.
+type hubBrowser struct {
+	t      *testing.T
+	base   string
+	client *http.Client
+}
+
+func newHubBrowser(t *testing.T, base string) *hubBrowser {
+	jar, _ := cookiejar.New(nil)
+	return &hubBrowser{t: t, base: base, client: &http.Client{Jar: jar, Timeout: 90 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type hubPage struct {
+	status   int
+	location string
+	body     string
+}
+
+func (b *hubBrowser) send(method, path string, form url.Values) hubPage {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	target := path
+	if strings.HasPrefix(path, "/") {
+		target = b.base + path
+	}
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return hubPage{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(data)}
+}
+
+// follow GETs path and follows redirects, up to limit, returning the last
+// page and the path it came from. Pages that say a start is pending are
+// polled until the start ends.
+func (b *hubBrowser) follow(path string) (hubPage, string) {
+	b.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for range 30 {
+		p := b.send("GET", path, nil)
+		switch {
+		case p.status >= 300 && p.status < 400:
+			next, err := url.Parse(p.location)
+			if err != nil {
+				b.t.Fatalf("bad Location %q", p.location)
+			}
+			path = next.RequestURI()
+		case p.status == http.StatusOK && strings.Contains(path, "/hub/spawn-pending/") &&
+			time.Now().Before(deadline):
+			time.Sleep(200 * time.Millisecond) // the page refreshes like this without JavaScript
+		default:
+			return p, path
+		}
+	}
+	b.t.Fatalf("too many redirects, last at %s", path)
+	return hubPage{}, ""
+}
+
+func (b *hubBrowser) xsrf(path string) string {
+	b.t.Helper()
+	m := pageXSRF.FindStringSubmatch(b.send("GET", path, nil).body)
+	if m == nil {
+		b.t.Fatalf("no _xsrf field on %s", path)
+	}
+	return m[1]
+}
+
+func (b *hubBrowser) login(user, password string) {
+	b.t.Helper()
+	p := b.send("POST", "/hub/login", url.Values{"_xsrf": {b.xsrf("/hub/login")},
+		"username": {user}, "password": {password}})
+	if p.status != http.StatusFound {
+		b.t.Fatalf("login of %s = %d: %s", user, p.status, p.body)
+	}
+}
+
+// TestHubEndToEnd runs the real hub with the real spawner and single-user
+// server: log in, start the default server, pass the OAuth flow into
+// JupyterLab, use the server's API through the proxy, and stop it.
+func TestHubEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	hp := startHubProcess(t, buildJupygo(t))
+	admin := newHubBrowser(t, hp.url)
+	admin.login(hp.admin, hp.password)
+
+	p, at := admin.follow("/user/" + hp.admin + "/lab")
+	if p.status != http.StatusFailedDependency || !strings.HasPrefix(at, "/hub/user/") {
+		t.Fatalf("stopped server = %d at %s, want the 424 page", p.status, at)
+	}
+	p, at = admin.follow("/hub/spawn/" + hp.admin + "?next=" + url.QueryEscape("/user/"+hp.admin+"/lab"))
+	if p.status != http.StatusOK || at != "/user/"+hp.admin+"/lab" {
+		t.Fatalf("JupyterLab = %d at %s: %.500s", p.status, at, p.body)
+	}
+	if !strings.Contains(p.body, `"hubUser": "`+hp.admin+`"`) &&
+		!strings.Contains(p.body, `"hubUser":"`+hp.admin+`"`) {
+		t.Errorf("JupyterLab's page config lacks hubUser %q: %.2000s", hp.admin, p.body)
+	}
+	status := admin.send("GET", "/user/"+hp.admin+"/api/status", nil)
+	if status.status != http.StatusOK || !strings.Contains(status.body, "started") {
+		t.Errorf("/api/status through the proxy = %d %s", status.status, status.body)
+	}
+
+	// A second user cannot open the admin's server.
+	token := admin.xsrf("/hub/admin")
+	if p := admin.send("POST", "/hub/admin/users", url.Values{"_xsrf": {token},
+		"usernames": {"bob"}, "password": {"bob's long password"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("adding bob = %d", p.status)
+	}
+	bob := newHubBrowser(t, hp.url)
+	bob.login("bob", "bob's long password")
+	p, at = bob.follow("/user/" + hp.admin + "/lab")
+	if p.status == http.StatusOK {
+		t.Errorf("bob opened the admin's server at %s", at)
+	}
+	if p.status != http.StatusForbidden {
+		t.Errorf("bob at the admin's server = %d at %s, want 403", p.status, at)
+	}
+
+	pid := serverPID(t, admin, hp.admin)
+	p = admin.send("POST", "/hub/stop/"+hp.admin, url.Values{"_xsrf": {admin.xsrf("/hub/home")}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("stop = %d %s", p.status, p.body)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("server process %d still runs after the stop", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if p, _ := admin.follow("/user/" + hp.admin + "/api/status"); p.status != http.StatusFailedDependency {
+		t.Errorf("stopped server's API = %d, want 424", p.status)
+	}
+}
+
+// processGone reports whether pid no longer exists or is a zombie.
+func processGone(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	fields := strings.Fields(string(data))
+	return len(fields) > 2 && fields[2] == "Z"
+}
+
+// serverPID reads the server's pid from its spawner state, through an API
+// token made on the token page.
+func serverPID(t *testing.T, b *hubBrowser, user string) int {
+	t.Helper()
+	p := b.send("POST", "/hub/token", url.Values{"_xsrf": {b.xsrf("/hub/token")}, "note": {"test"}})
+	m := shownToken.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("token page shows no token: %d", p.status)
+	}
+	req, _ := http.NewRequest("GET", b.base+"/hub/api/users/"+user, nil)
+	req.Header.Set("Authorization", "token "+m[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var model struct {
+		Servers map[string]struct {
+			State struct {
+				PID int `json:"pid"`
+			} `json:"state"`
+		} `json:"servers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&model); err != nil {
+		t.Fatal(err)
+	}
+	pid := model.Servers[""].State.PID
+	if pid <= 0 {
+		t.Fatalf("no pid in the server state: %+v", model)
+	}
+	return pid
+}
+
+func TestHubSetPassword(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var out, errs strings.Builder
+	code := runSetPassword([]string{"--data-dir", dir, "--admin", "Carol"},
+		strings.NewReader("a good long password\n"), &out, &errs)
+	if code != 0 {
+		t.Fatalf("set-password = %d: %s", code, errs.String())
+	}
+	st, err := store.Open(t.Context(), "sqlite:///"+filepath.Join(dir, "jupyterhub.sqlite"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.GetUser(t.Context(), "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.Admin || !store.CheckPassword(u.PasswordHash, "a good long password") {
+		t.Errorf("carol: admin %v, password set %v", u.Admin, u.PasswordHash != "")
+	}
+	code = runSetPassword([]string{"--data-dir", dir, "carol"}, strings.NewReader("short\n"), &out, &errs)
+	if code == 0 {
+		t.Error("a short password was accepted")
+	}
+}

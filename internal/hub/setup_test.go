@@ -1,0 +1,66 @@
+package hub
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jupygo/jupygo/internal/hub/auth"
+	"github.com/jupygo/jupygo/internal/hub/config"
+	"github.com/jupygo/jupygo/internal/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func TestCookieSecretFile(t *testing.T) {
+	cfg, err := config.Parse(nil, "")
+	must(t, err)
+	cfg.JupyterHub.DataDir = filepath.Join(t.TempDir(), "data")
+	must(t, PrepareDataDir(cfg))
+	first, err := LoadCookieSecret(cfg)
+	must(t, err)
+	path := cfg.Path(cfg.JupyterHub.CookieSecretFile)
+	info, err := os.Stat(path)
+	must(t, err)
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("new secret file has mode %o, want 600", info.Mode().Perm())
+	}
+	again, err := LoadCookieSecret(cfg)
+	must(t, err)
+	if !bytes.Equal(first, again) {
+		t.Error("the secret changed between starts")
+	}
+	must(t, os.Chmod(path, 0o644))
+	if _, err := LoadCookieSecret(cfg); err == nil {
+		t.Error("a secret file readable by others was accepted")
+	}
+	must(t, os.WriteFile(path, []byte("abcd"), 0o600))
+	if _, err := LoadCookieSecret(cfg); err == nil {
+		t.Error("a two-byte secret was accepted")
+	}
+}
+
+func TestEnsureFirstAdmin(t *testing.T) {
+	cfg, err := config.Parse(nil, "")
+	must(t, err)
+	st, err := store.Open(t.Context(), "sqlite://", store.Options{})
+	must(t, err)
+	defer st.Close()
+	local, err := auth.NewLocal(st, bcrypt.MinCost)
+	must(t, err)
+	name, password, err := EnsureFirstAdmin(t.Context(), st, local, cfg)
+	must(t, err)
+	if name != "admin" || password == "" {
+		t.Fatalf("first admin = %q %q", name, password)
+	}
+	if _, err := local.AuthenticateForm(t.Context(), name, password); err != nil {
+		t.Errorf("the printed password does not work: %v", err)
+	}
+	u, _ := st.GetUser(t.Context(), "admin")
+	if !u.Admin {
+		t.Error("the first admin is not an admin")
+	}
+	if _, again, _ := EnsureFirstAdmin(t.Context(), st, local, cfg); again != "" {
+		t.Error("a second start printed a new password")
+	}
+}
