@@ -50,13 +50,13 @@ var (
 	shownToken = regexp.MustCompile(`<code class="token">([0-9a-f]+)</code>`)
 )
 
-// startHubProcess runs `jupygo hub --port 0` with a new data folder and
-// reads the URL and the first admin's password from its output.
-func startHubProcess(t *testing.T, bin string) *hubProcess {
+// startHubProcess runs `jupygo hub --port 0` with the data folder dataDir
+// and reads the URL, and at the first start the admin's password, from its
+// output.
+func startHubProcess(t *testing.T, bin, dataDir string) *hubProcess {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "hub", "--port", "0", "--data-dir", filepath.Join(dir, "data"))
-	cmd.Dir = dir
+	cmd := exec.Command(bin, "hub", "--port", "0", "--data-dir", dataDir)
+	cmd.Dir = t.TempDir()
 	cmd.Stderr = &testLogWriter{t: t}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -66,10 +66,7 @@ func startHubProcess(t *testing.T, bin string) *hubProcess {
 		t.Fatal(err)
 	}
 	hp := &hubProcess{cmd: cmd}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
+	t.Cleanup(hp.stop)
 	sc := bufio.NewScanner(stdout)
 	var text strings.Builder
 	for sc.Scan() {
@@ -82,11 +79,19 @@ func startHubProcess(t *testing.T, bin string) *hubProcess {
 			break
 		}
 	}
-	if hp.url == "" || hp.password == "" {
-		t.Fatalf("hub output lacks the URL or the password:\n%s", text.String())
+	if hp.url == "" {
+		t.Fatalf("hub output lacks the URL:\n%s", text.String())
 	}
 	go io.Copy(io.Discard, stdout)
 	return hp
+}
+
+// stop ends the hub with SIGTERM and waits for it.
+func (hp *hubProcess) stop() {
+	if hp.cmd.ProcessState == nil {
+		hp.cmd.Process.Signal(syscall.SIGTERM)
+		hp.cmd.Wait()
+	}
 }
 
 // testLogWriter sends the hub's log to the test log.
@@ -193,7 +198,11 @@ func TestHubEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	hp := startHubProcess(t, buildJupygo(t))
+	bin, dataDir := buildJupygo(t), filepath.Join(t.TempDir(), "data")
+	hp := startHubProcess(t, bin, dataDir)
+	if hp.password == "" {
+		t.Fatal("the first start printed no admin password")
+	}
 	admin := newHubBrowser(t, hp.url)
 	admin.login(hp.admin, hp.password)
 
@@ -230,7 +239,27 @@ func TestHubEndToEnd(t *testing.T) {
 		t.Errorf("bob at the admin's server = %d at %s, want 403", p.status, at)
 	}
 
+	// The server keeps running through a restart of the hub, and the
+	// browser's cookies keep working. The new hub listens on a new port,
+	// which the cookies do not depend on.
 	pid := serverPID(t, admin, hp.admin)
+	hp.stop()
+	if processGone(pid) {
+		t.Fatal("stopping the hub stopped the user's server")
+	}
+	hp2 := startHubProcess(t, bin, dataDir)
+	if hp2.password != "" {
+		t.Error("the second start printed a new admin password")
+	}
+	admin.base = hp2.url
+	status = admin.send("GET", "/user/"+hp.admin+"/api/status", nil)
+	if status.status != http.StatusOK {
+		t.Errorf("/api/status after the hub restart = %d %s", status.status, status.body)
+	}
+	if got := serverPID(t, admin, hp.admin); got != pid {
+		t.Errorf("server pid after the restart = %d, want %d", got, pid)
+	}
+
 	p = admin.send("POST", "/hub/stop/"+hp.admin, url.Values{"_xsrf": {admin.xsrf("/hub/home")}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("stop = %d %s", p.status, p.body)
