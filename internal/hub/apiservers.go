@@ -97,10 +97,8 @@ func (h *Hub) handleStopServer(w http.ResponseWriter, r *http.Request, id *ident
 	}
 	if body.Remove {
 		if !done {
-			return httpapi.Errorf(http.StatusAccepted, "%s is stopping; delete it afterwards",
-				serverLabel(u.Name, name))
-		}
-		if err := h.store.DeleteServer(ctx, u.Name, name); err != nil &&
+			h.deleteAfterStop(u.Name, name)
+		} else if err := h.store.DeleteServer(ctx, u.Name, name); err != nil &&
 			!errors.Is(err, store.ErrNotFound) {
 			return err
 		}

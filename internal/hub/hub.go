@@ -78,6 +78,8 @@ type Hub struct {
 	// keyed by runKey.
 	mu   sync.Mutex
 	runs map[string]*run
+	// checking marks the servers whose reachability checkRoute is polling.
+	checking map[string]bool
 	// ctx is cancelled when the hub shuts down, which abandons pending
 	// starts; wg waits for their goroutines.
 	ctx    context.Context
@@ -119,6 +121,7 @@ func New(opts Options) (*Hub, error) {
 		base:      opts.Config.JupyterHub.BaseURL,
 		slowSpawn: opts.SlowSpawnTimeout,
 		runs:      map[string]*run{},
+		checking:  map[string]bool{},
 		// Five failed logins a minute per user name, and thirty per
 		// client address, slow guessing down without locking people out
 		// for long.
@@ -171,6 +174,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
 	}
+	h.recordActivity(h.cfg.JupyterHub.LastActivityInterval)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	h.log.Info("hub started", "address", ln.Addr().String(), "base_url", h.base,

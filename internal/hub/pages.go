@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
+	"github.com/jupygo/jupygo/internal/hub/spawn"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -138,9 +139,17 @@ func (h *Hub) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Hub) renderLogin(w http.ResponseWriter, r *http.Request, status int, username, message string) {
-	h.render(w, r, status, "login", "Sign in", nil, map[string]any{
-		"Next": h.safeNext(r.URL.Query().Get("next")), "Username": username, "Error": message,
-	})
+	next := h.safeNext(r.URL.Query().Get("next"))
+	fields := map[string]any{"Next": next, "Username": username, "Error": message}
+	if _, ok := h.auth.(auth.RedirectAuthenticator); ok {
+		if h.cfg.Authenticator.AutoLogin && message == "" {
+			http.Redirect(w, r, h.prefix+"oauth_login?next="+url.QueryEscape(next), http.StatusFound)
+			return
+		}
+		fields["LoginURL"] = h.prefix + "oauth_login?next=" + url.QueryEscape(next)
+		fields["Class"] = h.auth.Class()
+	}
+	h.render(w, r, status, "login", "Sign in", nil, fields)
 }
 
 // handleLogin checks the login form, then the allow lists, and starts a
@@ -179,14 +188,19 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.limiter.Reset("user:" + username)
-	h.completeLogin(w, r, signed)
+	h.completeLogin(w, r, signed, h.nextOr(r, h.prefix+"home"))
 }
 
 // completeLogin admits an authenticated user when the allow lists let them
 // in: it creates their record if needed and starts a session. A user who
 // is not allowed gets a 403 page and no record.
-func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.User) {
+func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.User, next string) {
 	ctx := r.Context()
+	if err := spawn.ValidateUserName(signed.Name); err != nil {
+		h.log.Warn("sign-in with an invalid user name", "err", err)
+		h.errorPage(w, r, http.StatusForbidden, "Not allowed", err.Error())
+		return
+	}
 	u, err := h.store.GetUser(ctx, signed.Name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -228,7 +242,7 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 	// the login is worth nothing after it.
 	h.sessions.setLogin(w, r, u.CookieID, newSessionID())
 	h.log.Info("user logged in", "user", u.Name, "remote", clientAddr(r))
-	http.Redirect(w, r, h.nextOr(r, h.prefix+"home"), http.StatusFound)
+	http.Redirect(w, r, next, http.StatusFound)
 }
 
 // handleLogout ends the hub session and revokes the OAuth tokens issued

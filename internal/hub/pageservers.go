@@ -314,6 +314,13 @@ func (h *Hub) serveNoRoute(w http.ResponseWriter, r *http.Request) {
 // one for a server that has just exited.
 func (h *Hub) serveProxyError(w http.ResponseWriter, r *http.Request, status int, err error) {
 	h.log.Warn("proxy error", "path", r.URL.Path, "status", status, "err", err)
+	if rt, ok := h.routes.Lookup(r.Host, r.URL.Path); ok && status == http.StatusServiceUnavailable {
+		user, _ := rt.Data["user"].(string)
+		name, _ := rt.Data["server_name"].(string)
+		if user != "" {
+			h.checkRoute(user, name)
+		}
+	}
 	if isWebSocket(r) || !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		writeJSON(w, status, map[string]any{"status": status,
 			"message": "The server could not be reached: " + http.StatusText(status)})

@@ -23,6 +23,8 @@ func (h *Hub) register(mux *http.ServeMux) {
 	page("GET "+p+"login", h.handleLoginPage)
 	page("POST "+p+"login", h.handleLogin)
 	page("GET "+p+"logout", h.handleLogout)
+	page("GET "+p+"oauth_login", h.handleOAuthLogin)
+	page("GET "+p+"oauth_callback", h.handleOAuthCallback)
 	page("GET "+p+"home", h.handleHome)
 	page("GET "+p+"token", h.handleTokenPage)
 	page("POST "+p+"token", h.handleCreateTokenPage)

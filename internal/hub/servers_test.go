@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // echo is what a fake server answers.
@@ -290,5 +291,50 @@ func TestActivity(t *testing.T) {
 	th.addUser("bob", false)
 	if r := th.api("POST", "/hub/api/users/bob/activity", serverToken, body); r.status != http.StatusForbidden {
 		t.Errorf("alice's server reporting bob's activity = %d, want 403", r.status)
+	}
+}
+
+func TestDeadServerIsNoticed(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	th.spawner.kill()
+	resp, err := http.Get(th.url + "/user/alice/lab")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("dead server = %d, want 503", resp.StatusCode)
+	}
+	waitFor(t, "the dead server to be marked stopped", func() bool {
+		sv, err := th.store.GetServer(t.Context(), "alice", "")
+		return err == nil && !sv.Active()
+	})
+	p := th.browser().get("/user/alice/lab")
+	if p.status != http.StatusFound || p.location != "/hub/user/alice/lab" {
+		t.Errorf("after the check = %d %q, want the hub's redirect", p.status, p.location)
+	}
+}
+
+func TestRouteActivityRecorded(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	resp, err := http.Get(th.url + "/user/alice/lab")
+	must(t, err)
+	resp.Body.Close()
+	rt, ok := th.hub.routes.Get("/user/alice/")
+	if !ok {
+		t.Fatal("no route")
+	}
+	th.hub.copyRouteActivity(t.Context())
+	sv, err := th.store.GetServer(t.Context(), "alice", "")
+	must(t, err)
+	if sv.LastActivity.Before(rt.LastActivity.Truncate(time.Microsecond)) {
+		t.Errorf("server activity %v is before the route's %v", sv.LastActivity, rt.LastActivity)
+	}
+	u, err := th.store.GetUser(t.Context(), "alice")
+	must(t, err)
+	if u.LastActivity.IsZero() {
+		t.Error("user activity not recorded")
 	}
 }

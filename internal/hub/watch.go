@@ -1,0 +1,115 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// deleteAfterStop deletes a named server's record once its stop in
+// progress ends, for DELETE with {"remove": true} on a slow stop.
+func (h *Hub) deleteAfterStop(user, name string) {
+	rn := h.runOf(user, name)
+	if rn == nil {
+		return
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		select {
+		case <-rn.done:
+		case <-h.ctx.Done():
+			return
+		}
+		err := h.store.DeleteServer(context.WithoutCancel(h.ctx), user, name)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.log.Error("deleting a stopped server", "user", user, "server", name, "err", err)
+		}
+	}()
+}
+
+// checkRoute is called when the proxy could not reach a route's server. If
+// the spawner says the server no longer runs, the hub marks it stopped,
+// so the next request offers to start it again instead of failing.
+func (h *Hub) checkRoute(user, name string) {
+	key := runKey(user, name)
+	h.mu.Lock()
+	if _, busy := h.runs[key]; busy || h.checking[key] {
+		h.mu.Unlock()
+		return
+	}
+	h.checking[key] = true
+	h.mu.Unlock()
+
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer func() {
+			h.mu.Lock()
+			delete(h.checking, key)
+			h.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+		defer cancel()
+		sv, err := h.store.GetServer(ctx, user, name)
+		if err != nil || !sv.Ready() {
+			return
+		}
+		running, err := h.spawner.Poll(ctx, sv.State)
+		if err != nil {
+			h.log.Warn("polling an unreachable server", "user", user, "server", name, "err", err)
+		}
+		if running || ctx.Err() != nil {
+			return
+		}
+		h.log.Info("server exited", "user", user, "server", name)
+		h.markStopped(context.WithoutCancel(ctx), user, name)
+	}()
+}
+
+// recordActivity runs until the hub shuts down. Every interval it copies
+// the last activity of each route, which the proxy moves as traffic flows,
+// to the server and its user in the store, as JupyterHub does with the
+// routes of configurable-http-proxy.
+func (h *Hub) recordActivity(interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.ctx.Done():
+				return
+			case <-tick.C:
+				h.copyRouteActivity(h.ctx)
+			}
+		}
+	}()
+}
+
+func (h *Hub) copyRouteActivity(ctx context.Context) {
+	for _, rt := range h.routes.List(time.Time{}) {
+		user, _ := rt.Data["user"].(string)
+		name, _ := rt.Data["server_name"].(string)
+		if user == "" || rt.LastActivity.IsZero() {
+			continue
+		}
+		at := rt.LastActivity
+		if _, err := h.store.UpdateServer(ctx, user, name, store.ServerUpdate{LastActivity: &at}); err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("recording server activity", "user", user, "server", name, "err", err)
+			}
+			continue
+		}
+		if _, err := h.store.UpdateUser(ctx, user, store.UserUpdate{LastActivity: &at}); err != nil &&
+			ctx.Err() == nil {
+			h.log.Warn("recording user activity", "user", user, "err", err)
+		}
+	}
+}
