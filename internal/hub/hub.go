@@ -61,7 +61,9 @@ type Hub struct {
 	version  string
 	now      func() time.Time
 	sessions *sessions
-	limiter  *auth.Limiter
+	// userLimiter and addrLimiter count failed logins per user name and
+	// per client address.
+	userLimiter, addrLimiter *auth.Limiter
 	// base is the base URL, such as "/", and prefix the hub's own prefix,
 	// base + "hub/".
 	base, prefix string
@@ -125,7 +127,8 @@ func New(opts Options) (*Hub, error) {
 		// Five failed logins a minute per user name, and thirty per
 		// client address, slow guessing down without locking people out
 		// for long.
-		limiter: auth.NewLimiter(5, time.Minute, now),
+		userLimiter: auth.NewLimiter(5, time.Minute, now),
+		addrLimiter: auth.NewLimiter(30, time.Minute, now),
 	}
 	if h.slowSpawn == 0 {
 		h.slowSpawn = 10 * time.Second

@@ -166,8 +166,11 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username := h.auth.NormalizeUsername(r.PostForm.Get("username"))
 	client := clientAddr(r)
-	for _, key := range []string{"user:" + username, "addr:" + client} {
-		if ok, wait := h.limiter.Allow(key); !ok {
+	for _, check := range []struct {
+		limiter *auth.Limiter
+		key     string
+	}{{h.userLimiter, username}, {h.addrLimiter, client}} {
+		if ok, wait := check.limiter.Allow(check.key); !ok {
 			h.log.Warn("login rate limited", "user", username, "remote", client)
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 			h.renderLogin(w, r, http.StatusTooManyRequests, username,
@@ -177,8 +180,8 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	signed, err := form.AuthenticateForm(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, auth.ErrInvalidCredentials) {
-		h.limiter.Fail("user:" + username)
-		h.limiter.Fail("addr:" + client)
+		h.userLimiter.Fail(username)
+		h.addrLimiter.Fail(client)
 		h.log.Info("login failed", "user", username, "remote", client)
 		h.renderLogin(w, r, http.StatusForbidden, username, "Invalid user name or password.")
 		return
@@ -187,7 +190,7 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.serverErrorPage(w, r, err)
 		return
 	}
-	h.limiter.Reset("user:" + username)
+	h.userLimiter.Reset(username)
 	h.completeLogin(w, r, signed, h.nextOr(r, h.prefix+"home"))
 }
 

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,6 +76,20 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	if p.header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
+	}
+}
+
+func TestLoginRateLimitPerAddress(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	for i := range 30 {
+		if p := b.login(fmt.Sprintf("nobody%d", i), "wrong", ""); p.status != http.StatusForbidden {
+			t.Fatalf("attempt %d = %d, want 403", i+1, p.status)
+		}
+	}
+	if p := b.login("alice", testPassword, ""); p.status != http.StatusTooManyRequests {
+		t.Errorf("login after 30 failures from one address = %d, want 429", p.status)
 	}
 }
 
