@@ -148,8 +148,8 @@ func (b *hubBrowser) send(method, path string, form url.Values) hubPage {
 }
 
 // follow GETs path and follows redirects, up to limit, returning the last
-// page and the path it came from. Pages that say a start is pending are
-// polled until the start ends.
+// page and the path it came from. Spawn-pending pages are polled until
+// the start ends.
 func (b *hubBrowser) follow(path string) (hubPage, string) {
 	b.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)

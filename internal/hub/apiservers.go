@@ -13,7 +13,7 @@ import (
 )
 
 // handleStartServer serves POST .../server and .../servers/{server}. The
-// body is the user options. It answers 201 when the server started within
+// body is the user options. It returns 201 when the server started within
 // the slow-spawn timeout, and 202 while it is still starting.
 func (h *Hub) handleStartServer(w http.ResponseWriter, r *http.Request, id *identity) error {
 	ctx := r.Context()

@@ -26,7 +26,7 @@ import (
 )
 
 // fakeSpawner starts an in-process HTTP server per user server, which
-// answers every request with what it received.
+// replies to every request with what it received.
 type fakeSpawner struct {
 	mu       sync.Mutex
 	next     int

@@ -42,7 +42,7 @@ type Options struct {
 	// Version is jupygo's version, shown in /hub/api/info and the pages.
 	Version string
 	// SlowSpawnTimeout is how long a start request waits for the server
-	// before it is answered with 202 and the start goes on in the
+	// before the hub replies 202 and the start continues in the
 	// background. Zero means 10 seconds, JupyterHub's default.
 	SlowSpawnTimeout time.Duration
 	// Now replaces the clock in tests. Nil means time.Now.
@@ -149,9 +149,11 @@ func New(opts Options) (*Hub, error) {
 
 // ServeHTTP sends requests under the hub's prefix to the hub, and every
 // other request through the proxy to the user server whose route matches.
+// Only the hub's own responses get X-JupyterHub-Version, because user
+// servers send their own.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-JupyterHub-Version", APIVersion)
 	if strings.HasPrefix(r.URL.Path, h.prefix) || r.URL.Path+"/" == h.prefix {
+		w.Header().Set("X-JupyterHub-Version", APIVersion)
 		h.mux.ServeHTTP(w, r)
 		return
 	}

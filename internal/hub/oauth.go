@@ -80,8 +80,8 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 		scopes = append(scopes, s)
 	}
-	// NOTE: JupyterHub asks for confirmation before giving another user's
-	// server (an admin's access) a token; this hub grants it without one.
+	// NOTE: JupyterHub shows a confirmation page before it gives a user a
+	// token for another user's server (an admin's access). This hub does not.
 	if method == "" && q.Get("code_challenge") != "" {
 		method = "plain"
 	}
@@ -162,8 +162,9 @@ func (h *Hub) handleToken(w http.ResponseWriter, r *http.Request) {
 		h.writeAPIError(w, r, err)
 		return
 	}
-	if code.ClientID != client.ID || code.RedirectURI != f.Get("redirect_uri") &&
-		!sameRedirect(r, f.Get("redirect_uri"), code.RedirectURI) {
+	redirectOK := code.RedirectURI == f.Get("redirect_uri") ||
+		sameRedirect(r, f.Get("redirect_uri"), code.RedirectURI)
+	if code.ClientID != client.ID || !redirectOK {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid code")
 		return
 	}
@@ -188,7 +189,7 @@ func (h *Hub) handleToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// checkPKCE reports whether verifier answers the code's challenge, or the
+// checkPKCE reports whether verifier matches the code's challenge, or the
 // code has none.
 func checkPKCE(code store.OAuthCode, verifier string) bool {
 	if code.CodeChallenge == "" {

@@ -69,16 +69,16 @@ func TestOAuthFlow(t *testing.T) {
 	}
 
 	r := th.api("GET", "/hub/api/user", access, nil)
-	var who struct {
+	var identity struct {
 		Name   string   `json:"name"`
 		Scopes []string `json:"scopes"`
 	}
-	r.json(t, &who)
-	if who.Name != "alice" || !slices.Contains(who.Scopes, "access:servers!server=alice/") {
-		t.Errorf("OAuth token identity = %+v", who)
+	r.json(t, &identity)
+	if identity.Name != "alice" || !slices.Contains(identity.Scopes, "access:servers!server=alice/") {
+		t.Errorf("OAuth token identity = %+v", identity)
 	}
-	if slices.Contains(who.Scopes, "admin:users") || slices.Contains(who.Scopes, "servers!user=alice") {
-		t.Errorf("OAuth token holds more than access: %v", who.Scopes)
+	if slices.Contains(identity.Scopes, "admin:users") || slices.Contains(identity.Scopes, "servers!user=alice") {
+		t.Errorf("OAuth token holds more than access: %v", identity.Scopes)
 	}
 
 	// Logging out revokes the OAuth tokens of the session.

@@ -203,3 +203,76 @@ func TestLogoutEndsSession(t *testing.T) {
 		t.Errorf("home after logout = %d, want a redirect to login", p.status)
 	}
 }
+
+func TestHomeStartStop(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	token := b.xsrf("/hub/home")
+	if p := b.post("/hub/spawn/alice", url.Values{}); p.status != http.StatusForbidden {
+		t.Errorf("start without _xsrf = %d, want 403", p.status)
+	}
+	p := b.post("/hub/spawn/alice", url.Values{"_xsrf": {token}})
+	if p.status != http.StatusSeeOther || p.location != "/user/alice/" {
+		t.Fatalf("start from home = %d %q, want a redirect to /user/alice/", p.status, p.location)
+	}
+	if home := b.get("/hub/home"); !strings.Contains(home.body, "Stop my server") {
+		t.Error("home of a running server lacks the stop button")
+	}
+	p = b.post("/hub/stop/alice", url.Values{"_xsrf": {token}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("stop from home = %d", p.status)
+	}
+	if th.spawner.running() != 0 {
+		t.Error("the server still runs")
+	}
+}
+
+func TestSpawnPendingPage(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	gate := make(chan struct{})
+	th.spawner.gate = gate
+	th.hub.slowSpawn = 0
+	b := th.browser()
+	b.mustLogin("alice")
+	p := b.get("/hub/spawn/alice")
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/hub/spawn-pending/alice") {
+		t.Fatalf("slow start = %d %q, want the pending page", p.status, p.location)
+	}
+	pending := b.get(p.location)
+	if pending.status != http.StatusOK ||
+		!strings.Contains(pending.body, "/hub/api/users/alice/server/progress") {
+		t.Errorf("pending page = %d, lacks the progress URL", pending.status)
+	}
+	if p := b.get("/user/alice/"); p.status != http.StatusFound ||
+		!strings.HasPrefix(p.location, "/hub/user/alice/") {
+		t.Errorf("server while pending = %d %q", p.status, p.location)
+	}
+	if p := b.get("/hub/user/alice/"); p.status != http.StatusFound ||
+		!strings.HasPrefix(p.location, "/hub/spawn-pending/alice") {
+		t.Errorf("hub user page while pending = %d %q, want the pending page", p.status, p.location)
+	}
+	close(gate)
+	waitFor(t, "the start", func() bool { return th.hub.runOf("alice", "") == nil })
+	if p := b.get("/hub/spawn-pending/alice?next=/user/alice/lab"); p.status != http.StatusFound ||
+		p.location != "/user/alice/lab" {
+		t.Errorf("pending page once ready = %d %q", p.status, p.location)
+	}
+}
+
+func TestSpawnFromAnotherSite(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	req, _ := http.NewRequest("GET", th.url+"/hub/spawn/alice", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if p := b.do(req); p.status != http.StatusOK {
+		t.Errorf("cross-site spawn link = %d, want the confirmation page", p.status)
+	}
+	if th.spawner.running() != 0 {
+		t.Error("a link from another site started the server")
+	}
+}

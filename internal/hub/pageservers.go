@@ -208,7 +208,7 @@ func (h *Hub) handleDeleteServerPage(w http.ResponseWriter, r *http.Request) {
 
 // handleUserNotRunning serves /hub/user/{user}/..., where the proxy sends
 // requests for a server that has no route. As JupyterHub does, it sends a
-// pending start to its progress page, and answers 424 otherwise: a page
+// pending start to its progress page, and returns 424 otherwise: a page
 // that offers to start the server for browsers, JSON for API calls.
 func (h *Hub) handleUserNotRunning(w http.ResponseWriter, r *http.Request) {
 	id, err := h.identify(r)
@@ -310,8 +310,8 @@ func (h *Hub) serveNoRoute(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusFound)
 }
 
-// serveProxyError answers a request the proxy could not forward, such as
-// one for a server that has just exited.
+// serveProxyError writes the response to a request the proxy could not
+// forward, such as one for a server that has just exited.
 func (h *Hub) serveProxyError(w http.ResponseWriter, r *http.Request, status int, err error) {
 	h.log.Warn("proxy error", "path", r.URL.Path, "status", status, "err", err)
 	if rt, ok := h.routes.Lookup(r.Host, r.URL.Path); ok && status == http.StatusServiceUnavailable {

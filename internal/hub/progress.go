@@ -79,9 +79,9 @@ func (h *Hub) readyEvent(user, server string) progressEvent {
 const progressKeepAlive = 8 * time.Second
 
 // streamProgress writes the progress of a start as an event stream, as
-// JupyterHub's progress API does: a ready server gets one ready event, a
-// stopped one a failed event, and a pending start its events as they come,
-// ending with the ready or failed event.
+// JupyterHub's progress API does. A ready server gets one ready event and
+// a stopped one a failed event. A pending start gets its events as they
+// come, ending with the ready or failed event.
 func (h *Hub) streamProgress(w http.ResponseWriter, r *http.Request, user, server string) error {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// echo is what a fake server answers.
+// echo is the reply of a fake server.
 type echo struct {
 	User    string              `json:"user"`
 	Path    string              `json:"path"`
@@ -120,7 +120,7 @@ func TestSpawnProgress(t *testing.T) {
 	th.addUser("alice", false)
 	gate := make(chan struct{})
 	th.spawner.gate = gate
-	th.hub.slowSpawn = 0 // answer 202 at once
+	th.hub.slowSpawn = 0 // reply 202 at once
 	tok := th.token("alice")
 	r := th.api("POST", "/hub/api/users/alice/server", tok, nil)
 	if r.status != http.StatusAccepted {

@@ -54,11 +54,11 @@ func (h *Hub) isConfigAdmin(name string) bool {
 }
 
 // allowed reports whether a signed-in user may use the hub, as JupyterHub's
-// check_allowed and check_blocked_users decide: never when blocked; else
-// when every user is allowed, when allowed_users or admin_users names
-// them, or when they exist already and allow_existing_users is on. A
-// local account exists only because an admin made it, so with local
-// accounts an existing user is allowed unless allowed_users is set and
+// check_allowed and check_blocked_users decide. A blocked user never may.
+// Others may when allow_all is on, when allowed_users or admin_users names
+// them, or when they exist already and allow_existing_users is on. A local
+// account exists only because an admin made it, so with local accounts an
+// existing user is allowed unless allowed_users is set and
 // allow_existing_users is off.
 func (h *Hub) allowed(name string, exists bool) bool {
 	a := h.cfg.Authenticator

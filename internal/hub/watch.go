@@ -30,9 +30,9 @@ func (h *Hub) deleteAfterStop(user, name string) {
 	}()
 }
 
-// checkRoute is called when the proxy could not reach a route's server. If
-// the spawner says the server no longer runs, the hub marks it stopped,
-// so the next request offers to start it again instead of failing.
+// checkRoute polls a route's server after the proxy could not reach it.
+// When the spawner reports that the server no longer runs, the hub marks
+// it stopped, so the next request offers to start it again.
 func (h *Hub) checkRoute(user, name string) {
 	key := runKey(user, name)
 	h.mu.Lock()
