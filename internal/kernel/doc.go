@@ -48,8 +48,10 @@
 //
 // After each start the sockets are nudged: kernel_info_request is sent every
 // 500 ms until a reply and some IOPub message have arrived, which proves the
-// SUB subscription live (ZeroMQ's "slow joiner"). Client messages that arrive
-// before that are held, so no output of theirs is lost. A kernel busy with a
+// SUB subscription live (ZeroMQ's "slow joiner"). The channels then wait up to
+// 2 s for the stdin socket to complete its handshake, because the kernel's
+// ROUTER drops an input_request for a peer that has not connected. Client
+// messages that arrive before that are held, so no output of theirs is lost. A kernel busy with a
 // cell is never waited for: new WebSockets attach to sockets that are
 // already live.
 //

@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,10 @@ var errChannelsClosed = errors.New("kernel channels are closed")
 const (
 	nudgeInterval   = 500 * time.Millisecond
 	firstNudgeDelay = 50 * time.Millisecond
+	// stdinWaitDefault bounds the wait for the stdin socket to connect once
+	// the kernel has replied. ipykernel binds stdin before it can reply, so
+	// the wait only delays kernels that do not listen on stdin.
+	stdinWaitDefault = 2 * time.Second
 	// reconnectInterval is the wait between attempts to connect to a
 	// kernel's ports.
 	reconnectInterval = 10 * time.Millisecond
@@ -58,9 +63,11 @@ const (
 // session.
 //
 // After each connect, the channels are not ready until a kernel_info_request,
-// resent every nudgeInterval, has a reply on shell and some IOPub message has
-// arrived. Client messages are held until then, so none of their output is
-// lost to a SUB socket that has not finished subscribing.
+// resent every nudgeInterval, has a reply on shell, some IOPub message has
+// arrived and the stdin socket has completed its handshake, for which it gets
+// stdinWait after the reply. Client messages are held until then, so none of
+// their output is lost to a SUB socket that has not finished subscribing,
+// and no input_request to a stdin socket that has not connected yet.
 type channels struct {
 	log     *slog.Logger
 	zctx    *zmq.Context
@@ -89,6 +96,12 @@ type channels struct {
 	clients map[string]*client
 	closing bool
 	dropLog logLimiter
+
+	// stdinEvents receives the handshake event of the stdin socket after a
+	// connect; nil once it has come.
+	stdinEvents *zmq.Socket
+	monitors    int           // stdin monitors started, which number their endpoints
+	stdinWait   time.Duration // stdinWaitDefault, shortened by tests
 }
 
 // Indexes of channels.socks.
@@ -102,9 +115,12 @@ const (
 var sockChannels = [4]string{channelShell, channelControl, channelStdin, channelIOPub}
 
 type nudgeState struct {
-	replied, iopub bool
-	next           time.Time
-	attempts       int
+	replied, iopub, stdin bool
+	next                  time.Time
+	attempts              int
+	// stdinDeadline is when the channels become ready without a stdin
+	// connection; zero until the kernel has replied.
+	stdinDeadline time.Time
 }
 
 type outgoing struct {
@@ -117,11 +133,12 @@ type outgoing struct {
 func newChannels(zctx *zmq.Context, obs observer, limits rateLimits, log *slog.Logger) (*channels, error) {
 	c := &channels{
 		log: log, zctx: zctx, obs: obs, session: uuid.NewString(), limits: limits,
-		cmds:    make(chan func(), commandBatch),
-		done:    make(chan struct{}),
-		routes:  newRouteTable(),
-		clients: make(map[string]*client),
-		dropLog: logLimiter{interval: 10 * time.Second},
+		cmds:      make(chan func(), commandBatch),
+		done:      make(chan struct{}),
+		routes:    newRouteTable(),
+		clients:   make(map[string]*client),
+		dropLog:   logLimiter{interval: 10 * time.Second},
+		stdinWait: stdinWaitDefault,
 	}
 	if err := c.openWake(); err != nil {
 		return nil, err
@@ -208,8 +225,12 @@ func (c *channels) run() {
 			time.Sleep(10 * time.Millisecond) // keep an unexpected error from spinning
 		}
 		for _, p := range polled {
-			if p.Socket == c.wakeIn {
+			switch p.Socket {
+			case c.wakeIn:
 				c.drainWake()
+				continue
+			case c.stdinEvents:
+				c.readStdinEvents()
 				continue
 			}
 			c.receive(p.Socket)
@@ -335,6 +356,9 @@ func (c *channels) openSockets(info ConnectionInfo) error {
 			// input_request to the identity of the shell request.
 			err = s.SetIdentity(c.session)
 		}
+		if err == nil && i == sockStdin {
+			err = c.monitorStdin(s)
+		}
 		if err != nil {
 			return err
 		}
@@ -355,6 +379,11 @@ func (c *channels) closeSockets() {
 			c.socks[i] = nil
 		}
 	}
+	// Closed after the stdin socket, whose close ends the monitor.
+	if c.stdinEvents != nil {
+		c.stdinEvents.Close()
+		c.stdinEvents = nil
+	}
 	c.ready = false
 	c.nudge = nil
 	c.routes.reset()
@@ -364,10 +393,63 @@ func (c *channels) closeSockets() {
 func (c *channels) rebuildPoller() {
 	c.poller = zmq.NewPoller()
 	c.poller.Add(c.wakeIn, zmq.POLLIN)
+	if c.stdinEvents != nil {
+		c.poller.Add(c.stdinEvents, zmq.POLLIN)
+	}
 	for _, s := range c.socks {
 		if s != nil {
 			c.poller.Add(s, zmq.POLLIN)
 		}
+	}
+}
+
+// monitorStdin has the handshake of the stdin socket s reported on
+// c.stdinEvents. It must be called before s connects.
+//
+// The kernel sends input_request on a ROUTER socket to the identity of the
+// shell request, and a ROUTER drops a message for an identity that has no
+// connection. So the channels wait for stdin to connect before they are
+// ready, or an input() in the first request could wait for a prompt that was
+// lost.
+func (c *channels) monitorStdin(s *zmq.Socket) error {
+	c.monitors++
+	addr := fmt.Sprintf("inproc://kernel-stdin-monitor-%s-%d", c.session, c.monitors)
+	if err := s.Monitor(addr, zmq.EVENT_HANDSHAKE_SUCCEEDED); err != nil {
+		return fmt.Errorf("monitoring the stdin socket: %w", err)
+	}
+	events, err := c.zctx.NewSocket(zmq.PAIR)
+	if err != nil {
+		return err
+	}
+	c.stdinEvents = events
+	if err := events.SetLinger(0); err != nil {
+		return err
+	}
+	return events.Connect(addr)
+}
+
+// readStdinEvents reads the events of the stdin monitor. At the handshake it
+// stops the monitor and marks stdin connected for the nudge.
+func (c *channels) readStdinEvents() {
+	for {
+		event, _, _, err := c.stdinEvents.RecvEvent(zmq.DONTWAIT)
+		if err != nil {
+			return
+		}
+		if event != zmq.EVENT_HANDSHAKE_SUCCEEDED {
+			continue
+		}
+		if err := c.socks[sockStdin].Monitor("", 0); err != nil {
+			c.log.Warn("stopping the stdin socket monitor", "err", err)
+		}
+		c.stdinEvents.Close()
+		c.stdinEvents = nil
+		c.rebuildPoller()
+		if c.nudge != nil {
+			c.nudge.stdin = true
+			c.checkNudge()
+		}
+		return
 	}
 }
 
@@ -501,6 +583,12 @@ func (c *channels) maybeNudge(now time.Time) {
 	if n == nil || now.Before(n.next) {
 		return
 	}
+	if !n.stdinDeadline.IsZero() {
+		c.log.Warn("kernel stdin socket not connected, so input_request messages may be lost",
+			"waited", c.stdinWait)
+		c.becomeReady()
+		return
+	}
 	n.attempts++
 	n.next = now.Add(nudgeDelay(n.attempts))
 	if n.attempts%20 == 0 {
@@ -514,10 +602,26 @@ func (c *channels) maybeNudge(now time.Time) {
 	})
 }
 
+// checkNudge makes the channels ready once the kernel has replied on shell
+// and published on IOPub, and its stdin socket has connected. A kernel that
+// has replied gets stdinWait for that connection, and no more nudges.
 func (c *channels) checkNudge() {
-	if n := c.nudge; n == nil || !n.replied || !n.iopub {
+	n := c.nudge
+	if n == nil || !n.replied || !n.iopub {
 		return
 	}
+	if !n.stdin {
+		if n.stdinDeadline.IsZero() {
+			n.stdinDeadline = time.Now().Add(c.stdinWait)
+			n.next = n.stdinDeadline
+		}
+		return
+	}
+	c.becomeReady()
+}
+
+// becomeReady ends the nudge and sends the client messages held until now.
+func (c *channels) becomeReady() {
 	c.nudge = nil
 	c.ready = true
 	// The kernel's state must be idle before a waiter on readyCh reads it.

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -197,19 +198,7 @@ func TestChannelsRouting(t *testing.T) {
 	})
 
 	obs := &fakeObserver{}
-	ch, err := newChannels(zctx, obs, rateLimits{}, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		ch.run()
-	}()
-	t.Cleanup(func() {
-		ch.close()
-		<-done
-	})
+	ch := startChannels(t, zctx, obs)
 
 	clA, attA, err := ch.attach("A", true)
 	if err != nil {
@@ -308,19 +297,7 @@ func TestOfflineClientsBounded(t *testing.T) {
 	}
 	t.Cleanup(func() { zctx.Term() })
 	obs := &fakeObserver{}
-	ch, err := newChannels(zctx, obs, rateLimits{}, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		ch.run()
-	}()
-	t.Cleanup(func() {
-		ch.close()
-		<-done
-	})
+	ch := startChannels(t, zctx, obs)
 
 	var clients []*client
 	for i := range maxOfflineClients + 3 {
@@ -359,4 +336,153 @@ func TestOfflineClientsBounded(t *testing.T) {
 	if obs.connections != 0 {
 		t.Errorf("connections = %d, want 0", obs.connections)
 	}
+}
+
+// TestChannelsWaitForStdin starts a kernel whose stdin socket listens only
+// after it has replied. A request held until then gets its input_request,
+// which the kernel's ROUTER drops while no stdin peer is connected. A kernel
+// that never listens on stdin gets the request after stdinWait.
+func TestChannelsWaitForStdin(t *testing.T) {
+	for _, late := range []bool{true, false} {
+		name := "late stdin"
+		if !late {
+			name = "no stdin"
+		}
+		t.Run(name, func(t *testing.T) { testChannelsWaitForStdin(t, late) })
+	}
+}
+
+func testChannelsWaitForStdin(t *testing.T, bindStdin bool) {
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { zctx.Term() })
+	// The stdin socket bound late is handed to the fake kernel's goroutine,
+	// and closed after that goroutine has stopped.
+	handoff := make(chan *zmq.Socket, 1)
+	var stdin *zmq.Socket
+	t.Cleanup(func() {
+		if stdin != nil {
+			stdin.Close()
+		}
+	})
+	fk := startFakeKernel(t, zctx, func(fk *fakeKernel, ids [][]byte, m *Message) {
+		if m.MsgType != "execute_request" {
+			return
+		}
+		select {
+		case stdin = <-handoff:
+		default:
+		}
+		if stdin != nil {
+			fk.reply(stdin, ids, m, "input_request", `{"prompt":"?"}`)
+		}
+		fk.reply(fk.shell, ids, m, "execute_reply", `{"status":"ok"}`)
+	})
+	info := fk.info
+	info.StdinPort = freePort(t)
+
+	ch := startChannels(t, zctx, &fakeObserver{})
+	ch.call(func() {
+		ch.stdinWait = 200 * time.Millisecond
+		if bindStdin {
+			ch.stdinWait = testTimeout
+		}
+	})
+	cl, att, err := ch.attach("A", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := newMessage(channelShell, "execute_request", "A", nil, map[string]any{"code": "input()"})
+	ch.send(cl, request)
+	ready, err := ch.connect(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Wait until the kernel has replied on shell and IOPub. The request
+	// must still be held.
+	var becameReady bool
+	awaitChannels(t, ch, func() bool {
+		if ch.ready {
+			becameReady = true
+			return true
+		}
+		return ch.nudge.replied && ch.nudge.iopub
+	})
+	if becameReady && bindStdin {
+		t.Fatal("channels ready before the stdin socket connected")
+	}
+
+	want := []string{`shell execute_reply {"status":"ok"}`}
+	if bindStdin {
+		s, err := zctx.NewSocket(zmq.ROUTER)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetLinger(0)
+		if err := s.Bind(info.endpoint(info.StdinPort)); err != nil {
+			s.Close()
+			t.Fatalf("binding the stdin port: %v", err)
+		}
+		handoff <- s
+		want = append(want, `stdin input_request {"prompt":"?"}`)
+	}
+	<-ready
+	got := receiveMatching(t, cl, att, len(want), func(m *Message) bool {
+		return m.ParentID == request.MsgID && m.Channel != channelIOPub
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("messages of the request (-want +got):\n%s", diff)
+	}
+}
+
+// startChannels runs channels until the test ends.
+func startChannels(t *testing.T, zctx *zmq.Context, obs observer) *channels {
+	t.Helper()
+	ch, err := newChannels(zctx, obs, rateLimits{}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ch.run()
+	}()
+	t.Cleanup(func() {
+		ch.close()
+		<-done
+	})
+	return ch
+}
+
+// awaitChannels calls cond on the channels goroutine until it returns true.
+func awaitChannels(t *testing.T, ch *channels, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for {
+		var ok bool
+		if !ch.call(func() { ok = cond() }) {
+			t.Fatal("channels closed")
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("condition on the channels not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// freePort returns a loopback TCP port that was free when it returned.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
