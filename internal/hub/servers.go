@@ -142,6 +142,8 @@ func (h *Hub) pendingSpawnsLocked() int {
 	return n
 }
 
+// endRun forgets rn. Callers end a run before they finish it, so that a
+// caller woken by the finish finds the server free for its next action.
 func (h *Hub) endRun(rn *run) {
 	h.mu.Lock()
 	if h.runs[runKey(rn.user, rn.server)] == rn {
@@ -250,7 +252,6 @@ func (h *Hub) serverEnv(user, name, token string) map[string]string {
 
 // runStart runs the spawner for rn and records the outcome.
 func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
-	defer h.endRun(rn)
 	log := h.log.With("user", rn.user, "server", rn.server)
 	log.Info("starting server")
 	begun := h.now()
@@ -271,11 +272,13 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 	if err != nil {
 		log.Error("server did not start", "err", err)
 		h.markStopped(bg, rn.user, rn.server)
+		h.endRun(rn)
 		rn.finish(progressEvent{Progress: 100, Failed: true,
 			Message: "Spawn failed: " + err.Error()}, err)
 		return
 	}
 	log.Info("server ready", "url", started.URL, "duration", h.now().Sub(begun))
+	h.endRun(rn)
 	rn.finish(h.readyEvent(rn.user, rn.server), nil)
 }
 
@@ -383,7 +386,6 @@ func (h *Hub) stopServer(ctx context.Context, user, name string) (done bool, err
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		defer h.endRun(rn)
 		bg := context.WithoutCancel(h.ctx)
 		h.routes.Remove(h.routeSpec(user, name))
 		pending := store.PendingStop
@@ -397,6 +399,7 @@ func (h *Hub) stopServer(ctx context.Context, user, name string) (done bool, err
 			h.log.Info("server stopped", "user", user, "server", name)
 		}
 		h.markStopped(bg, user, name)
+		h.endRun(rn)
 		rn.finish(progressEvent{Progress: 100, Message: "Server stopped"}, err)
 	}()
 
