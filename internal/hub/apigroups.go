@@ -1,0 +1,227 @@
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// groupModel is JupyterHub's group model.
+func groupModel(g store.Group) map[string]any {
+	var props any = map[string]any{}
+	if len(g.Properties) > 0 {
+		props = json.RawMessage(g.Properties)
+	}
+	return map[string]any{"kind": "group", "name": g.Name, "users": nonNil(g.Users),
+		"roles": nonNil(g.Roles), "properties": props}
+}
+
+// groupAllows reports whether s holds base for the named group, unfiltered
+// or filtered to it.
+func groupAllows(s scopeSet, base, group string) bool {
+	return s.has(base) || s.has(base+"!group="+group)
+}
+
+func (h *Hub) handleListGroups(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.hasAny("list:groups") {
+		return forbidden()
+	}
+	offset, limit, err := h.pageParams(r)
+	if err != nil {
+		return err
+	}
+	groups, _, err := h.store.ListGroups(r.Context(), store.Page{})
+	if err != nil {
+		return err
+	}
+	var visible []any
+	for _, g := range groups {
+		if groupAllows(id.scopes, "list:groups", g.Name) {
+			visible = append(visible, groupModel(g))
+		}
+	}
+	total := len(visible)
+	return writeJSON(w, http.StatusOK, nonNilAny(visible[min(offset, total):min(offset+limit, total)]))
+}
+
+func nonNilAny(s []any) []any {
+	if s == nil {
+		return []any{}
+	}
+	return s
+}
+
+// lookupGroup returns the named group when the caller holds scope for it.
+func (h *Hub) lookupGroup(r *http.Request, id *identity, scope string) (store.Group, error) {
+	name := r.PathValue("group")
+	if !groupAllows(id.scopes, scope, name) {
+		return store.Group{}, forbidden()
+	}
+	g, err := h.store.GetGroup(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Group{}, notFound("No such group: %s", name)
+	}
+	return g, err
+}
+
+func (h *Hub) handleGetGroup(w http.ResponseWriter, r *http.Request, id *identity) error {
+	g, err := h.lookupGroup(r, id, "read:groups")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, groupModel(g))
+}
+
+// handleCreateGroup serves POST /hub/api/groups/{group}, with an optional
+// {"users": [...]}.
+func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("admin:groups") {
+		return forbidden()
+	}
+	var body struct {
+		Users []string `json:"users"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	name := r.PathValue("group")
+	if _, err := h.store.CreateGroup(r.Context(), name, nil); errors.Is(err, store.ErrExists) {
+		return httpapi.Errorf(http.StatusConflict, "Group %s already exists", name)
+	} else if err != nil {
+		return err
+	}
+	g, err := h.store.AddGroupMembers(r.Context(), name, body.Users...)
+	if errors.Is(err, store.ErrNotFound) {
+		return badRequest("Group %s was created, but a member is not a user: %v", name, body.Users)
+	}
+	if err != nil {
+		return err
+	}
+	h.log.Info("group created", "group", name, "by", id.name())
+	return writeJSON(w, http.StatusCreated, groupModel(g))
+}
+
+func (h *Hub) handleDeleteGroup(w http.ResponseWriter, r *http.Request, id *identity) error {
+	g, err := h.lookupGroup(r, id, "delete:groups")
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteGroup(r.Context(), g.Name); err != nil {
+		return err
+	}
+	h.log.Info("group deleted", "group", g.Name, "by", id.name())
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleGroupUsers serves POST and DELETE /hub/api/groups/{group}/users:
+// {"users": [...]} to add or remove.
+func (h *Hub) handleGroupUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
+	g, err := h.lookupGroup(r, id, "groups")
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Users []string `json:"users"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if len(body.Users) == 0 {
+		return badRequest("Must specify users to add or remove")
+	}
+	if r.Method == http.MethodPost {
+		g, err = h.store.AddGroupMembers(r.Context(), g.Name, body.Users...)
+	} else {
+		g, err = h.store.RemoveGroupMembers(r.Context(), g.Name, body.Users...)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return badRequest("A user in %v does not exist", body.Users)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, groupModel(g))
+}
+
+// handleGroupProperties serves PUT /hub/api/groups/{group}/properties.
+func (h *Hub) handleGroupProperties(w http.ResponseWriter, r *http.Request, id *identity) error {
+	g, err := h.lookupGroup(r, id, "groups")
+	if err != nil {
+		return err
+	}
+	var props map[string]any
+	if err := decodeBody(w, r, &props); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(props)
+	if err != nil || props == nil {
+		return badRequest("properties must be a JSON object")
+	}
+	g, err = h.store.SetGroupProperties(r.Context(), g.Name, raw)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, groupModel(g))
+}
+
+// handleGetProxy serves GET /hub/api/proxy: the routing table in
+// configurable-http-proxy's form.
+func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("proxy") {
+		return forbidden()
+	}
+	routes := map[string]any{}
+	for _, rt := range h.routes.List(time.Time{}) {
+		data := map[string]any{}
+		for k, v := range rt.Data {
+			data[k] = v
+		}
+		routes[rt.Spec+"/"] = map[string]any{"routespec": rt.Spec + "/", "target": rt.Target,
+			"data": data}
+	}
+	return writeJSON(w, http.StatusOK, routes)
+}
+
+// handleListServices serves GET /hub/api/services.
+func (h *Hub) handleListServices(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.hasAny("list:services") {
+		return forbidden()
+	}
+	services, err := h.store.ListServices(r.Context())
+	if err != nil {
+		return err
+	}
+	out := map[string]any{}
+	for _, s := range services {
+		if id.scopes.has("list:services") || id.scopes.has("list:services!service="+s.Name) {
+			out[s.Name] = serviceModel(s)
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Hub) handleGetService(w http.ResponseWriter, r *http.Request, id *identity) error {
+	name := r.PathValue("service")
+	if !id.scopes.has("read:services") && !id.scopes.has("read:services!service="+name) {
+		return forbidden()
+	}
+	s, err := h.store.GetService(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("No such service: %s", name)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, serviceModel(s))
+}
+
+// serviceModel is JupyterHub's service model.
+func serviceModel(s store.Service) map[string]any {
+	return map[string]any{"kind": "service", "name": s.Name, "admin": s.Admin,
+		"roles": nonNil(s.Roles), "url": s.URL, "prefix": "/services/" + s.Name + "/"}
+}
