@@ -164,14 +164,14 @@ func (b *requestModel) set(key string, v any) bool {
 		}
 		return true
 	}
-	switch v := v.(type) {
-	case nil: // null leaves a string field as it was
-	case string:
-		*text = v
-	default:
-		return false
+	// encoding/json leaves a string field as it was for null, which may
+	// be the value of an earlier duplicate key that the parsed object no
+	// longer has, so only strings are taken here.
+	s, ok := v.(string)
+	if ok {
+		*text = s
 	}
-	return true
+	return ok
 }
 
 // content returns the content of body: a notebook (with json.Number
