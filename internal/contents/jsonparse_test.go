@@ -234,7 +234,7 @@ func TestWriteNotebookMatchesReference(t *testing.T) {
 					map[string]any{"output_type": "error", "ename": "E", "evalue": "v\nw", "traceback": []any{"t"}},
 				}},
 			map[string]any{"cell_type": "markdown", "metadata": map[string]any{},
-				"source": "invalid \xff utf-8 \"quoted\" \\ \x01 \u007f",
+				"source":      "invalid \xff utf-8 \"quoted\" \\ \x01 \u007f",
 				"attachments": map[string]any{"x.png": map[string]any{"image/png": "aGk=\n", "text/plain": "a\nb"}},
 				"outputs":     []any{map[string]any{"output_type": "stream", "text": "not split\nin markdown"}}},
 			map[string]any{"cell_type": "raw", "metadata": map[string]any{"trusted": false, "big": json.Number("12345678901234567890")},
