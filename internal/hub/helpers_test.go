@@ -290,11 +290,12 @@ type browser struct {
 	t      *testing.T
 	client *http.Client
 	base   string
+	prefix string // the hub's prefix, such as /hub/
 }
 
 func (th *testHub) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: th.t, base: th.url, client: &http.Client{Jar: jar,
+	return &browser{t: th.t, base: th.url, prefix: th.hub.prefix, client: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -352,7 +353,7 @@ func (b *browser) xsrf(path string) string {
 // login signs in and returns the redirect of the login form.
 func (b *browser) login(user, password, next string) pageResult {
 	b.t.Helper()
-	path := "/hub/login"
+	path := b.prefix + "login"
 	if next != "" {
 		path += "?next=" + url.QueryEscape(next)
 	}

@@ -224,7 +224,7 @@ func (h *Hub) handleUserNotRunning(w http.ResponseWriter, r *http.Request) {
 			"You do not have access to the server of "+name+".")
 		return
 	}
-	publicPath := strings.TrimPrefix(r.URL.EscapedPath(), h.prefix[:len(h.prefix)-1])
+	publicPath := h.base + strings.TrimPrefix(r.URL.EscapedPath(), h.prefix)
 	if r.URL.RawQuery != "" {
 		publicPath += "?" + r.URL.RawQuery
 	}

@@ -338,3 +338,45 @@ func TestRouteActivityRecorded(t *testing.T) {
 		t.Error("user activity not recorded")
 	}
 }
+
+func TestBaseURL(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[JupyterHub]
+base_url = "/jh/"
+`})
+	th.addUser("alice", false)
+	b := th.browser()
+	if p := b.login("alice", testPassword, "/jh/hub/token"); p.status != http.StatusFound ||
+		p.location != "/jh/hub/token" {
+		t.Fatalf("login = %d %q", p.status, p.location)
+	}
+	p := b.get("/jh/user/alice/lab")
+	if p.status != http.StatusFound || p.location != "/jh/hub/user/alice/lab" {
+		t.Fatalf("stopped server = %d %q", p.status, p.location)
+	}
+	p = b.get(p.location)
+	if p.status != http.StatusFailedDependency ||
+		!strings.Contains(p.body, "/jh/hub/spawn/alice?next=%2fjh%2fuser%2falice%2flab") &&
+			!strings.Contains(p.body, "/jh/hub/spawn/alice?next=%2Fjh%2Fuser%2Falice%2Flab") {
+		t.Fatalf("not-running page = %d: %s", p.status, p.body)
+	}
+	p = b.get("/jh/hub/spawn/alice?next=%2Fjh%2Fuser%2Falice%2Flab")
+	if p.status != http.StatusSeeOther || p.location != "/jh/user/alice/lab" {
+		t.Fatalf("spawn = %d %q", p.status, p.location)
+	}
+	if env := th.spawner.lastRequest().Env; env["JUPYTERHUB_SERVICE_PREFIX"] != "/jh/user/alice/" ||
+		env["JUPYTERHUB_BASE_URL"] != "/jh/" || env["JUPYTERHUB_API_URL"] != th.url+"/jh/hub/api" {
+		t.Errorf("env = %v", env)
+	}
+	resp, err := http.Get(th.url + "/jh/user/alice/lab")
+	must(t, err)
+	var got echo
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if got.Path != "/jh/user/alice/lab" {
+		t.Errorf("proxied path = %q", got.Path)
+	}
+	if r := th.api("GET", "/jh/hub/api/", "", nil); r.status != http.StatusOK {
+		t.Errorf("API root under the base URL = %d", r.status)
+	}
+}
