@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -30,7 +31,9 @@ const (
 // handleAuthorize serves GET /hub/api/oauth2/authorize for a browser with
 // a hub login. It checks the client and redirect URI and that the user may
 // access the client's server, then sends the browser back with a code.
-// JupyterHub 3 skips the confirmation page for a user's own server.
+// As in JupyterHub 3, a page asks the user to confirm, with a form that
+// posts back to the same URL, unless the client is one of the user's own
+// servers or a service with oauth_no_confirm.
 func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := h.identify(r)
@@ -80,8 +83,17 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 		scopes = append(scopes, s)
 	}
-	// NOTE: JupyterHub shows a confirmation page before it gives a user a
-	// token for another user's server (an admin's access). This hub does not.
+	if h.needsConfirm(ctx, id.user.Name, client.ID) {
+		if r.Method != http.MethodPost {
+			h.render(w, r, http.StatusOK, "oauth_confirm", "Authorize access", id, map[string]any{
+				"Client": client.Description, "Scopes": scopes, "Action": r.URL.RequestURI(),
+			})
+			return
+		}
+		if !h.pageForm(w, r) {
+			return
+		}
+	}
 	if method == "" && q.Get("code_challenge") != "" {
 		method = "plain"
 	}
@@ -95,6 +107,28 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oauthRedirect(w, r, redirect, url.Values{"code": {code}, "state": {q.Get("state")}})
+}
+
+// needsConfirm reports whether the user must confirm giving a token to the
+// client: any client but the user's own servers and the services
+// configured with oauth_no_confirm.
+func (h *Hub) needsConfirm(ctx context.Context, user, client string) bool {
+	for _, s := range h.cfg.JupyterHub.Services {
+		if s.OAuthNoConfirm && s.OAuthClientID == client {
+			return false
+		}
+	}
+	servers, err := h.store.ListServers(ctx, user)
+	if err != nil {
+		h.log.Warn("listing servers to check an OAuth client", "user", user, "err", err)
+		return true
+	}
+	for _, sv := range servers {
+		if clientID(user, sv.Name) == client {
+			return false
+		}
+	}
+	return true
 }
 
 // sameRedirect reports whether redirect, from an authorization request,

@@ -116,3 +116,29 @@ func TestOAuthBadRequests(t *testing.T) {
 		t.Errorf("foreign redirect_uri = %d %q, want 400", p.status, p.location)
 	}
 }
+
+func TestOAuthAdminConfirms(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.addUser("root", true)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	env := th.spawner.lastRequest().Env
+	client, redirect := env["JUPYTERHUB_CLIENT_ID"], env["JUPYTERHUB_OAUTH_CALLBACK_URL"]
+	b := th.browser()
+	b.mustLogin("root")
+	p := authorize(b, client, redirect)
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Authorize access") {
+		t.Fatalf("admin at alice's server = %d %q, want the confirmation page", p.status, p.location)
+	}
+	action := regexp1(`<form method="post" action="([^"]+)"`, p.body)
+	action = strings.ReplaceAll(action, "&amp;", "&")
+	if p := b.post(action, url.Values{}); p.status != http.StatusForbidden {
+		t.Errorf("confirmation without _xsrf = %d, want 403", p.status)
+	}
+	token := regexp1(`name="_xsrf" value="([^"]+)"`, p.body)
+	p = b.post(action, url.Values{"_xsrf": {token}})
+	loc, _ := url.Parse(p.location)
+	if p.status != http.StatusFound || loc.Path != redirect || loc.Query().Get("code") == "" {
+		t.Errorf("confirmed = %d %q, want a redirect with a code", p.status, p.location)
+	}
+}

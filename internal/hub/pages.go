@@ -24,7 +24,8 @@ var staticFS embed.FS
 // pages holds one template set per page, each with the shared layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin"} {
+	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
+		"oauth_confirm"} {
 		m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html",
 			"templates/"+name+".html"))
 	}

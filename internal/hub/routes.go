@@ -46,6 +46,7 @@ func (h *Hub) register(mux *http.ServeMux) {
 	page("GET "+p+"api/{$}", h.handleAPIRoot)
 	page("GET "+p+"api/health", h.handleHealth)
 	page("GET "+p+"api/oauth2/authorize", h.handleAuthorize)
+	page("POST "+p+"api/oauth2/authorize", h.handleAuthorize)
 	page("POST "+p+"api/oauth2/token", h.handleToken)
 	api("GET "+p+"api/info", h.handleInfo)
 	api("GET "+p+"api/user", h.handleSelf)
