@@ -43,54 +43,74 @@ func (b *requestModel) empty() bool {
 // case) goes to httpapi.DecodeJSON, so that the result and the errors stay
 // exactly those of encoding/json.
 func decodeBody(w http.ResponseWriter, r *http.Request) (*requestModel, error) {
-	data, err := readBody(w, r)
+	text, err := readBody(w, r)
 	if err != nil {
 		return nil, err
 	}
-	if body, ok := parseRequestModel(data); ok {
+	if body, ok := parseRequestModel(text); ok {
 		return body, nil
 	}
 	var body *requestModel
 	again := r.WithContext(r.Context())
-	again.Body = io.NopCloser(bytes.NewReader(data))
-	if err := httpapi.DecodeJSON(w, again, &body, int64(len(data))+1, true); err != nil {
+	again.Body = io.NopCloser(strings.NewReader(text))
+	if err := httpapi.DecodeJSON(w, again, &body, int64(len(text))+1, true); err != nil {
 		return nil, err
 	}
 	return body, nil
 }
 
 // readBody reads the request body whole, up to httpapi.MaxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func readBody(w http.ResponseWriter, r *http.Request) (string, error) {
 	const limit = httpapi.MaxBodyBytes
-	body := http.MaxBytesReader(w, r.Body, limit)
-	size := 512
+	var text strings.Builder
 	if r.ContentLength > 0 && r.ContentLength <= limit {
-		size = int(r.ContentLength) + 1 // room to see the end of the body
+		text.Grow(int(r.ContentLength))
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(body)
+	_, err := readChunks(http.MaxBytesReader(w, r.Body, limit), func(chunk []byte) {
+		text.Write(chunk)
+	})
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, httpapi.Errorf(http.StatusRequestEntityTooLarge,
+		return "", httpapi.Errorf(http.StatusRequestEntityTooLarge,
 			"request body is larger than %d bytes", tooLarge.Limit)
 	case err != nil:
-		return nil, httpapi.Wrap(http.StatusBadRequest, err, "reading request body: "+err.Error())
+		return "", httpapi.Wrap(http.StatusBadRequest, err, "reading request body: "+err.Error())
 	}
-	return buf.Bytes(), nil
+	return text.String(), nil
+}
+
+// readChunks reads r to its end in pieces of 64 KiB, passing each to use,
+// and returns the number of bytes read.
+func readChunks(r io.Reader, use func([]byte)) (int64, error) {
+	chunk := make([]byte, 64<<10)
+	var total int64
+	for {
+		n, err := r.Read(chunk)
+		if n > 0 {
+			use(chunk[:n])
+			total += int64(n)
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 // requestFields are the keys of requestModel.
 var requestFields = []string{"type", "format", "content", "chunk", "copy_from", "ext", "path"}
 
-// parseRequestModel decodes data as encoding/json would decode it into a
+// parseRequestModel decodes text as encoding/json would decode it into a
 // *requestModel, for the bodies that clients send. It returns false for
 // any other body, whose decoding is left to encoding/json.
-func parseRequestModel(data []byte) (*requestModel, bool) {
-	if !utf8.Valid(data) {
+func parseRequestModel(text string) (*requestModel, bool) {
+	if !utf8.ValidString(text) {
 		return nil, false
 	}
-	p := &jsonParser{src: string(data)}
+	p := &jsonParser{src: text}
 	if p.next() == 0 && p.pos == len(p.src) {
 		return nil, true // an empty body
 	}

@@ -353,7 +353,7 @@ func TestParseRequestModelMatchesEncodingJSON(t *testing.T) {
 
 func checkParseRequestModel(t *testing.T, data []byte) {
 	t.Helper()
-	got, ok := parseRequestModel(data)
+	got, ok := parseRequestModel(string(data))
 	if !ok {
 		return // encoding/json decodes it
 	}

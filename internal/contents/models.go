@@ -1,12 +1,10 @@
 package contents
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -268,40 +266,31 @@ func (m *Manager) notebookModel(p string, fi fs.FileInfo, opt GetOptions) (*Mode
 func (m *Manager) readFile(p string) ([]byte, error) {
 	var data []byte
 	err := m.readRegular(p, func(f *os.File, size int64) error {
-		buf := bytes.NewBuffer(make([]byte, 0, readSize(size)))
-		_, err := buf.ReadFrom(f)
-		data = buf.Bytes()
+		data = make([]byte, 0, readSize(size))
+		_, err := readChunks(f, func(chunk []byte) { data = append(data, chunk...) })
 		return err
 	})
 	return data, err
 }
 
 // readNotebookFile returns the text of the regular file p, and its sha256
-// when withSum is set. The file is read in pieces that are hashed while
-// they are in the cache, and the text is built without a copy of the
-// whole file in between.
+// when withSum is set. The pieces of the file are hashed while they are in
+// the cache, and the text is built without a copy of the whole file in
+// between.
 func (m *Manager) readNotebookFile(p string, withSum bool) (string, [sha256.Size]byte, error) {
 	var text strings.Builder
 	var sum [sha256.Size]byte
 	err := m.readRegular(p, func(f *os.File, size int64) error {
 		text.Grow(readSize(size))
 		h := sha256.New()
-		chunk := make([]byte, 64<<10)
-		for {
-			n, err := f.Read(chunk)
+		_, err := readChunks(f, func(chunk []byte) {
 			if withSum {
-				h.Write(chunk[:n])
+				h.Write(chunk)
 			}
-			text.Write(chunk[:n])
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-		}
+			text.Write(chunk)
+		})
 		h.Sum(sum[:0])
-		return nil
+		return err
 	})
 	return text.String(), sum, err
 }
