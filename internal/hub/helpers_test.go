@@ -128,7 +128,7 @@ func (f *fakeSpawner) lastRequest() spawn.Request {
 
 // testHub is a hub serving on a loopback port with a store in a temp dir.
 type testHub struct {
-	t       *testing.T
+	t       testing.TB
 	hub     *Hub
 	store   store.Store
 	spawner *fakeSpawner
@@ -147,7 +147,7 @@ type hubOptions struct {
 	auth   auth.Authenticator
 }
 
-func startHub(t *testing.T, o hubOptions) *testHub {
+func startHub(t testing.TB, o hubOptions) *testHub {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Parse([]byte(o.config), "test.toml")
@@ -287,7 +287,7 @@ func (th *testHub) api(method, path, token string, body any) apiResult {
 
 // browser is an HTTP client with cookies that does not follow redirects.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client
 	base   string
 	prefix string // the hub's prefix, such as /hub/

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/jupygo/jupygo/internal/store"
 )
@@ -29,6 +30,9 @@ func (id *identity) name() string {
 	}
 	return id.service.Name
 }
+
+// tokenActivityResolution is how stale a token's last activity may get.
+const tokenActivityResolution = time.Minute
 
 var authorizationHeader = regexp.MustCompile(`(?i)^(?:token|bearer)\s+(\S+)\s*$`)
 
@@ -108,8 +112,12 @@ func (h *Hub) identifyToken(ctx context.Context, token string) (*identity, error
 		}
 	}
 	id.scopes = intersect(expandScopes(t.Scopes, who), owner)
-	if err := h.store.TouchToken(ctx, t.ID, h.now()); err != nil {
-		h.log.Warn("recording token activity", "token_id", t.ID, "err", err)
+	// Activity is recorded at most once a minute per token, which spares
+	// the database a write on every API call.
+	if now := h.now(); now.Sub(t.LastActivity) >= tokenActivityResolution {
+		if err := h.store.TouchToken(ctx, t.ID, now); err != nil {
+			h.log.Warn("recording token activity", "token_id", t.ID, "err", err)
+		}
 	}
 	return id, nil
 }
