@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
@@ -157,9 +159,12 @@ func writeNotebookModel(w http.ResponseWriter, status int, model *Model, nb map[
 	}
 	size := 0
 	if model.Size != nil {
-		size = int(*model.Size)
+		size = int(min(*model.Size, maxPooledResponse))
 	}
-	e := pyEncoder{compact: true, buf: make([]byte, 0, len(head)+size+1024)}
+	// The compact encoding is shorter than the file, so the buffer
+	// rarely grows.
+	e := pyEncoder{compact: true, buf: getResponseBuffer(len(head) + size + 1024)}
+	defer func() { putResponseBuffer(e.buf) }()
 	e.buf = append(e.buf, head[:i+len(hole)-len("null")]...)
 	if err := e.value(nb, 0); err != nil {
 		return fmt.Errorf("encoding notebook model: %w", err)
@@ -168,9 +173,36 @@ func writeNotebookModel(w http.ResponseWriter, status int, model *Model, nb map[
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(e.buf)))
 	w.WriteHeader(status)
 	_, err = w.Write(e.buf)
 	return err
+}
+
+// responseBuffers holds the buffers of notebook responses for reuse. The
+// response to a large notebook is megabytes, and allocating it for every
+// GET costs more in garbage collection than the copy into it.
+var responseBuffers sync.Pool // of *[]byte
+
+// maxPooledResponse bounds the buffers that responseBuffers keeps.
+const maxPooledResponse = 64 << 20
+
+// getResponseBuffer returns an empty buffer with room for at least size
+// bytes.
+func getResponseBuffer(size int) []byte {
+	if bp, ok := responseBuffers.Get().(*[]byte); ok && cap(*bp) >= size {
+		return (*bp)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// putResponseBuffer gives buf back for reuse once it has been written.
+func putResponseBuffer(buf []byte) {
+	if cap(buf) > maxPooledResponse {
+		return
+	}
+	buf = buf[:0]
+	responseBuffers.Put(&buf)
 }
 
 // baseURL returns the base URL the request came through, ending in "/":

@@ -252,8 +252,9 @@ const (
 	notebookObject
 	cellObject
 	attachmentsObject
+	attachmentObject
 	outputObject
-	bundleObject
+	dataObject
 )
 
 func (p *jsonParser) object(kind objectKind) (any, error) {
@@ -502,12 +503,14 @@ type joinedLines struct {
 	start int
 }
 
-// notebookValue parses the value of key in an object of the given kind.
-// Where nbformat's rejoin_lines may join a list of strings, such a list
-// becomes a *joinedLines, which rejoinLines later turns into a string or
-// back into a list. These places are cells[].source,
-// cells[].attachments.*.*, cells[].outputs[].text and
-// cells[].outputs[].data.*.
+// notebookValue parses the value of key in an object of the given kind,
+// and joins lists of lines where nbformat's rejoin_lines joins them
+// whatever else the notebook holds: cells[].source and the non-JSON
+// entries of cells[].attachments.*. Whether it joins
+// cells[].outputs[].text and cells[].outputs[].data.* depends on the cell
+// type and output type, which may come later in the file, so there a list
+// of strings becomes a *joinedLines, which rejoinLines later turns into a
+// string or back into a list.
 func (p *jsonParser) notebookValue(kind objectKind, key string) (any, error) {
 	c := p.next()
 	switch kind {
@@ -518,7 +521,7 @@ func (p *jsonParser) notebookValue(kind objectKind, key string) (any, error) {
 	case cellObject:
 		switch {
 		case key == "source":
-			return p.lines()
+			return p.joined()
 		case key == "attachments" && c == '{':
 			return p.object(attachmentsObject)
 		case key == "outputs" && c == '[':
@@ -526,17 +529,23 @@ func (p *jsonParser) notebookValue(kind objectKind, key string) (any, error) {
 		}
 	case attachmentsObject:
 		if c == '{' {
-			return p.object(bundleObject)
+			return p.object(attachmentObject)
+		}
+	case attachmentObject:
+		if !isJSONMime(key) {
+			return p.joined()
 		}
 	case outputObject:
 		switch {
 		case key == "text":
 			return p.lines()
 		case key == "data" && c == '{':
-			return p.object(bundleObject)
+			return p.object(dataObject)
 		}
-	case bundleObject:
-		return p.lines()
+	case dataObject:
+		if !isJSONMime(key) {
+			return p.lines()
+		}
 	}
 	return p.value()
 }
@@ -555,53 +564,64 @@ func parseOutput(p *jsonParser) (any, error) {
 	return p.value()
 }
 
-// lines parses a value that may be a list of lines. A list whose elements
-// are all strings gives a *joinedLines; any other value is parsed as
-// value does.
-func (p *jsonParser) lines() (any, error) {
-	if p.next() != '[' || p.depth >= maxJSONDepth {
-		return p.value()
-	}
+// joined parses a value that may be a list of lines. A list whose
+// elements are all strings gives the strings joined; any other value is
+// parsed as value does.
+func (p *jsonParser) joined() (any, error) {
 	start := p.pos
+	if text, ok := p.joinList(); ok {
+		return boxString(text), nil
+	}
+	p.pos = start
+	return p.value()
+}
+
+// lines is joined, but gives a *joinedLines for a list of strings.
+func (p *jsonParser) lines() (any, error) {
+	start := p.pos
+	if text, ok := p.joinList(); ok {
+		return &joinedLines{text: text, start: start}, nil
+	}
+	p.pos = start
+	return p.value()
+}
+
+// joinList parses a list of strings at p.pos and returns them joined. It
+// returns false for anything else, and then leaves p.pos anywhere, since
+// the caller parses the value again.
+func (p *jsonParser) joinList() (string, bool) {
+	if p.next() != '[' || p.depth >= maxJSONDepth {
+		return "", false
+	}
 	p.pos++ // '['
 	p.buf = p.buf[:0]
-	c := p.next()
-	if c == ']' {
+	if p.next() == ']' {
 		p.pos++
-		return &joinedLines{start: start}, nil
+		return "", true
 	}
-	var single string // the only string, when it has no escapes
 	for n := 0; ; n++ {
-		if c != '"' {
-			break
+		if p.next() != '"' {
+			return "", false
 		}
 		from := p.pos
 		if err := p.appendString(); err != nil {
-			break
+			return "", false
 		}
-		if n == 0 && p.pos-from == len(p.buf)+2 {
-			single = p.src[from+1 : p.pos-1]
-		} else {
-			single = ""
-		}
+		to := p.pos
 		switch p.next() {
 		case ',':
 			p.pos++
-			c = p.next()
-			continue
 		case ']':
 			p.pos++
-			if n == 0 && single != "" {
-				return &joinedLines{text: single, start: start}, nil
+			// A single string without escapes needs no copy.
+			if n == 0 && to-from-2 == len(p.buf) {
+				return p.src[from+1 : to-1], true
 			}
-			return &joinedLines{text: string(p.buf), start: start}, nil
+			return string(p.buf), true
+		default:
+			return "", false
 		}
-		break
 	}
-	// Not a list of strings, or not valid JSON: parse it again as a
-	// value, which reports the error if there is one.
-	p.pos = start
-	return p.value()
 }
 
 // reparse returns the list that l was parsed from, as value would have

@@ -384,9 +384,9 @@ func formatNumber(v any) string {
 
 // rejoinLines joins the multi-line strings of a freshly parsed notebook in
 // place, following nbformat.v4.rwbase.rejoin_lines. The parser p has
-// turned every list of strings that may be joined into a *joinedLines;
-// rejoinLines replaces each with its string, or with the list parsed again
-// where nbformat keeps the list.
+// joined sources and attachments, and turned every list of strings in
+// outputs into a *joinedLines; rejoinLines replaces each with its string,
+// or with the list parsed again where nbformat keeps the list.
 func rejoinLines(nb map[string]any, p *jsonParser) error {
 	cells, ok := nb["cells"].([]any)
 	if !ok {
@@ -405,10 +405,8 @@ func rejoinLines(nb map[string]any, p *jsonParser) error {
 }
 
 func rejoinCell(cell map[string]any, p *jsonParser) error {
-	switch src := cell["source"].(type) {
-	case *joinedLines:
-		cell["source"] = src.text
-	case []any:
+	// The parser has joined every list of strings in source already.
+	if src, ok := cell["source"].([]any); ok {
 		joined, ok := joinStrings(src)
 		if !ok {
 			return cellError(".source must be a list of strings")
