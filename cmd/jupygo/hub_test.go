@@ -51,11 +51,12 @@ var (
 )
 
 // startHubProcess runs `jupygo hub --port 0` with the data folder dataDir
-// and reads the URL, and at the first start the admin's password, from its
-// output.
-func startHubProcess(t *testing.T, bin, dataDir string) *hubProcess {
+// and the extra arguments, and reads the URL, and at the first start the
+// admin's password, from its output.
+func startHubProcess(t *testing.T, bin, dataDir string, extra ...string) *hubProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "hub", "--port", "0", "--data-dir", dataDir)
+	args := append([]string{"hub", "--port", "0", "--data-dir", dataDir}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Stderr = &testLogWriter{t: t}
 	stdout, err := cmd.StdoutPipe()
@@ -342,5 +343,48 @@ func TestHubSetPassword(t *testing.T) {
 	code = runSetPassword([]string{"--data-dir", dir, "carol"}, strings.NewReader("short\n"), &out, &errs)
 	if code == 0 {
 		t.Error("a short password was accepted")
+	}
+}
+
+// TestHubWithJupyterHubSingleuser checks that JupyterHub 3's own
+// single-user server works with the hub: it starts, passes the OAuth flow
+// and serves its API through the proxy.
+func TestHubWithJupyterHubSingleuser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	singleuser, err := exec.LookPath("jupyterhub-singleuser")
+	if err != nil {
+		t.Skip("jupyterhub-singleuser is not installed")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hub.toml")
+	toml := "[Spawner]\ncmd = [\"" + singleuser + "\"]\n"
+	if os.Geteuid() == 0 {
+		// jupyter_server refuses to run as root without this flag.
+		toml += "args = [\"--allow-root\"]\n"
+	}
+	if err := os.WriteFile(cfg, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hp := startHubProcess(t, buildJupygo(t), filepath.Join(dir, "data"), "-f", cfg)
+	b := newHubBrowser(t, hp.url)
+	b.login(hp.admin, hp.password)
+	// An API call does not start the OAuth flow, but an authenticated
+	// page does. Debian's jupyter_server 1.23 alone has few pages: /files/
+	// is one, and a missing file gives 404 once the browser is signed in.
+	page := "/user/" + hp.admin + "/files/missing.txt"
+	p, at := b.follow("/hub/spawn/" + hp.admin + "?next=" + url.QueryEscape(page))
+	if p.status != http.StatusNotFound || at != page {
+		t.Fatalf("jupyterhub-singleuser's %s = %d at %s, want 404 after sign-in: %.500s",
+			page, p.status, at, p.body)
+	}
+	p = b.send("GET", "/user/"+hp.admin+"/api/status", nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, "started") {
+		t.Errorf("jupyterhub-singleuser's /api/status = %d: %.500s", p.status, p.body)
+	}
+	p = b.send("POST", "/hub/stop/"+hp.admin, url.Values{"_xsrf": {b.xsrf("/hub/home")}})
+	if p.status != http.StatusSeeOther {
+		t.Errorf("stop = %d", p.status)
 	}
 }
