@@ -25,7 +25,7 @@ var staticFS embed.FS
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
-		"oauth_confirm"} {
+		"oauth_confirm", "password"} {
 		m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html",
 			"templates/"+name+".html"))
 	}
@@ -44,6 +44,7 @@ func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, name, t
 	if id != nil && id.user != nil {
 		data["User"] = id.user.Name
 		data["IsAdmin"] = id.scopes.has("admin-ui")
+		_, data["LocalAccounts"] = h.auth.(passwordSetter)
 	}
 	for k, v := range fields {
 		data[k] = v
@@ -407,4 +408,47 @@ func (h *Hub) handleRevokeTokenPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, h.prefix+"token", http.StatusSeeOther)
+}
+
+func (h *Hub) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil {
+		return
+	}
+	h.render(w, r, http.StatusOK, "password", "Change password", id, nil)
+}
+
+// handleChangePassword changes the signed-in user's own password, which
+// needs the current one.
+func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	fail := func(status int, message string) {
+		h.render(w, r, status, "password", "Change password", id, map[string]any{"Error": message})
+	}
+	form, okForm := h.auth.(auth.FormAuthenticator)
+	setter, okSet := h.auth.(passwordSetter)
+	if !okForm || !okSet {
+		fail(http.StatusBadRequest, "This hub has no local accounts, so it keeps no passwords.")
+		return
+	}
+	f := r.PostForm
+	if _, err := form.AuthenticateForm(r.Context(), id.user.Name, f.Get("current")); err != nil {
+		h.userLimiter.Fail(id.user.Name)
+		fail(http.StatusForbidden, "The current password is wrong.")
+		return
+	}
+	if f.Get("new") != f.Get("confirm") {
+		fail(http.StatusBadRequest, "The two new passwords differ.")
+		return
+	}
+	if err := setter.SetPassword(r.Context(), id.user.Name, f.Get("new")); err != nil {
+		fail(http.StatusBadRequest, "Password not changed: "+err.Error())
+		return
+	}
+	h.log.Info("password changed", "user", id.user.Name)
+	h.render(w, r, http.StatusOK, "password", "Change password", id,
+		map[string]any{"Notice": "Password changed."})
 }

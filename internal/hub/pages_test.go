@@ -276,3 +276,51 @@ func TestSpawnFromAnotherSite(t *testing.T) {
 		t.Error("a link from another site started the server")
 	}
 }
+
+func TestChangePassword(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	token := b.xsrf("/hub/password")
+	form := func(current, newPassword, confirm string) url.Values {
+		return url.Values{"_xsrf": {token}, "current": {current}, "new": {newPassword},
+			"confirm": {confirm}}
+	}
+	if p := b.post("/hub/password", form("wrong", "a new password", "a new password")); p.status != http.StatusForbidden {
+		t.Errorf("wrong current password = %d, want 403", p.status)
+	}
+	if p := b.post("/hub/password", form(testPassword, "a new password", "another one")); p.status != http.StatusBadRequest {
+		t.Errorf("differing new passwords = %d, want 400", p.status)
+	}
+	if p := b.post("/hub/password", form(testPassword, "a new password", "a new password")); p.status != http.StatusOK {
+		t.Fatalf("change = %d", p.status)
+	}
+	if p := th.browser().login("alice", "a new password", ""); p.status != http.StatusFound {
+		t.Errorf("login with the new password = %d", p.status)
+	}
+}
+
+func TestAdminSetsPassword(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("root")
+	token := b.xsrf("/hub/admin")
+	p := b.post("/hub/admin/users/alice/password", url.Values{"_xsrf": {token},
+		"password": {"set by the admin"}})
+	if p.status != http.StatusSeeOther || strings.Contains(p.location, "error=") {
+		t.Fatalf("set password = %d %q", p.status, p.location)
+	}
+	if p := th.browser().login("alice", "set by the admin", ""); p.status != http.StatusFound {
+		t.Errorf("login with the admin's password = %d", p.status)
+	}
+	alice := th.browser()
+	alice.login("alice", "set by the admin", "")
+	p = alice.post("/hub/admin/users/root/password", url.Values{"_xsrf": {alice.xsrf("/hub/home")},
+		"password": {"taking over root"}})
+	if p.status != http.StatusForbidden {
+		t.Errorf("a user setting root's password = %d, want 403", p.status)
+	}
+}

@@ -474,6 +474,34 @@ func (h *Hub) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
 	h.redirectAdmin(w, r, "Deleted "+name+".", "")
 }
 
+// handleAdminSetPassword sets a user's password from the admin page.
+func (h *Hub) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil || !h.pageForm(w, r) {
+		return
+	}
+	name := r.PathValue("user")
+	if !id.scopes.allows("admin:users", userTarget(name, nil)) {
+		h.errorPage(w, r, http.StatusForbidden, "Forbidden", "Setting passwords needs admin:users.")
+		return
+	}
+	setter, ok := h.auth.(passwordSetter)
+	if !ok {
+		h.redirectAdmin(w, r, "", "This hub has no local accounts, so it keeps no passwords.")
+		return
+	}
+	if _, err := h.store.GetUser(r.Context(), name); err != nil {
+		h.redirectAdmin(w, r, "", "No such user: "+name)
+		return
+	}
+	if err := setter.SetPassword(r.Context(), name, r.PostForm.Get("password")); err != nil {
+		h.redirectAdmin(w, r, "", "Password of "+name+" not set: "+err.Error())
+		return
+	}
+	h.log.Info("password set", "user", name, "by", id.user.Name)
+	h.redirectAdmin(w, r, "Password of "+name+" set.", "")
+}
+
 func (h *Hub) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)

@@ -32,6 +32,9 @@ func (h *Hub) register(mux *http.ServeMux) {
 	page("GET "+p+"admin", h.handleAdmin)
 	page("POST "+p+"admin/users", h.handleAdminAddUsers)
 	page("POST "+p+"admin/users/{user}/delete", h.handleAdminDeleteUser)
+	page("POST "+p+"admin/users/{user}/password", h.handleAdminSetPassword)
+	page("GET "+p+"password", h.handlePasswordPage)
+	page("POST "+p+"password", h.handleChangePassword)
 	for _, suffix := range []string{"{user}", "{user}/{server}"} {
 		page("GET "+p+"spawn/"+suffix, h.handleSpawn)
 		page("POST "+p+"spawn/"+suffix, h.handleSpawn)
