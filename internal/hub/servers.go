@@ -101,6 +101,9 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 		return nil, badRequest("%s is already running", label)
 	}
 
+	if err := h.checkActiveLimit(ctx); err != nil {
+		return nil, err
+	}
 	rn := newRun(u.Name, name, store.PendingSpawn)
 	h.mu.Lock()
 	if _, busy := h.runs[runKey(u.Name, name)]; busy {
@@ -130,6 +133,31 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 		h.runStart(spawnCtx, rn, req)
 	}()
 	return rn, nil
+}
+
+// checkActiveLimit returns a 429 error when active_server_limit servers
+// are running or starting already.
+func (h *Hub) checkActiveLimit(ctx context.Context) error {
+	limit := h.cfg.JupyterHub.ActiveServerLimit
+	if limit <= 0 {
+		return nil
+	}
+	servers, err := h.store.ListServers(ctx, "")
+	if err != nil {
+		return err
+	}
+	active := 0
+	for _, sv := range servers {
+		if sv.Active() {
+			active++
+		}
+	}
+	if active >= limit {
+		h.log.Warn("active server limit reached", "limit", limit)
+		return httpapi.Errorf(http.StatusTooManyRequests,
+			"Active user limit exceeded. Try again in a few minutes.")
+	}
+	return nil
 }
 
 func (h *Hub) pendingSpawnsLocked() int {

@@ -380,3 +380,18 @@ base_url = "/jh/"
 		t.Errorf("API root under the base URL = %d", r.status)
 	}
 }
+
+func TestActiveServerLimit(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[JupyterHub]
+active_server_limit = 1
+`})
+	th.addUser("alice", false)
+	th.addUser("bob", false)
+	if r := th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil); r.status != http.StatusCreated {
+		t.Fatalf("first start = %d", r.status)
+	}
+	if r := th.api("POST", "/hub/api/users/bob/server", th.token("bob"), nil); r.status != http.StatusTooManyRequests {
+		t.Errorf("start over the limit = %d, want 429", r.status)
+	}
+}
