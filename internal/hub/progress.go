@@ -26,7 +26,6 @@ type progressEvent struct {
 type run struct {
 	user, server string
 	action       string // store.PendingSpawn or store.PendingStop
-	cancel       func()
 
 	mu      sync.Mutex
 	events  []progressEvent
@@ -37,7 +36,7 @@ type run struct {
 
 func newRun(user, server, action string) *run {
 	return &run{user: user, server: server, action: action,
-		changed: make(chan struct{}), done: make(chan struct{}), cancel: func() {}}
+		changed: make(chan struct{}), done: make(chan struct{})}
 }
 
 // add records an event and wakes the streams.

@@ -124,8 +124,11 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 		return nil, err
 	}
 	rn.add(progressEvent{Progress: 0, Message: "Server requested"})
-	spawnCtx, cancel := context.WithTimeout(h.ctx, h.cfg.Spawner.StartTimeout)
-	rn.cancel = cancel
+	timeout := h.cfg.Spawner.StartTimeout
+	if timeout <= 0 {
+		timeout = spawn.DefaultStartTimeout
+	}
+	spawnCtx, cancel := context.WithTimeout(h.ctx, timeout)
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
