@@ -241,14 +241,19 @@ func TestHubEndToEnd(t *testing.T) {
 	}
 
 	// The server keeps running through a restart of the hub, and the
-	// browser's cookies keep working. The new hub listens on a new port,
-	// which the cookies do not depend on.
+	// browser's cookies keep working. The new hub listens on the same
+	// port, because the server reaches the hub's API at the address it
+	// was started with.
 	pid := serverPID(t, admin, hp.admin)
 	hp.stop()
 	if processGone(pid) {
 		t.Fatal("stopping the hub stopped the user's server")
 	}
-	hp2 := startHubProcess(t, bin, dataDir)
+	hubURL, err := url.Parse(hp.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp2 := startHubProcess(t, bin, dataDir, "--port", hubURL.Port())
 	if hp2.password != "" {
 		t.Error("the second start printed a new admin password")
 	}
