@@ -75,19 +75,15 @@ func (m *Manager) CreateCheckpoint(apiPath string) (*Checkpoint, error) {
 }
 
 func (m *Manager) createCheckpoint(p string) (*Checkpoint, error) {
-	src, err := m.fsys.OpenFile(m.name(p), syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	src, fi, err := m.openRegular(m.name(p))
+	if errors.Is(err, errNotRegular) {
+		return nil, httpapi.Errorf(http.StatusBadRequest,
+			"cannot create a checkpoint of %s: it is not a file", quote(p))
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	fi, err := src.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, httpapi.Errorf(http.StatusBadRequest,
-			"cannot create a checkpoint of %s: it is not a file", quote(p))
-	}
 
 	dirName, name := m.checkpointFile(p, CheckpointID)
 	if err := m.fsys.Mkdir(dirName, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {

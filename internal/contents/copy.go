@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -46,10 +45,13 @@ func (m *Manager) Copy(fromPath, toPath string) (*Model, error) {
 	if err != nil {
 		return nil, fsError("copying", from, err)
 	}
-	if src.IsDir() {
+	switch {
+	case src.IsDir():
 		if err := m.checkFolderSize(from); err != nil {
 			return nil, err
 		}
+	case !src.Mode().IsRegular():
+		return nil, httpapi.Errorf(http.StatusBadRequest, "cannot copy %s: it is not a file", quote(from))
 	}
 
 	dst, err := m.fsys.Stat(m.name(to))
@@ -136,18 +138,11 @@ func (m *Manager) copyEntry(from string, src fs.FileInfo, dir *os.File, dirName,
 
 // copyFileTo writes the bytes of the regular file name to w.
 func (m *Manager) copyFileTo(name string, w io.Writer) error {
-	f, err := m.fsys.OpenFile(name, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := m.openRegular(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return &fs.PathError{Op: "copy", Path: name, Err: syscall.EINVAL}
-	}
 	_, err = io.Copy(w, f)
 	return err
 }

@@ -23,6 +23,9 @@ func fsError(op, apiPath string, err error) error {
 	if isEscape(err) {
 		return httpapi.Wrap(http.StatusNotFound, err, subject+" is outside root contents directory")
 	}
+	if errors.Is(err, errNotRegular) {
+		return httpapi.Wrap(http.StatusBadRequest, err, op+" "+subject+": not a regular file")
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return httpapi.Wrap(http.StatusNotFound, err,
 			fmt.Sprintf("file or directory %s does not exist", subject))

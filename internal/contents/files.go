@@ -1,9 +1,9 @@
 package contents
 
 import (
+	"errors"
 	"net/http"
 	"strings"
-	"syscall"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
@@ -26,18 +26,14 @@ func (m *Manager) serveFile(w http.ResponseWriter, r *http.Request) error {
 	if !m.visible(p) {
 		return notFound(p)
 	}
-	f, err := m.fsys.OpenFile(m.name(p), syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := m.openRegular(m.name(p))
+	if errors.Is(err, errNotRegular) {
+		return httpapi.Errorf(http.StatusForbidden, "%s is not a file", quote(p))
+	}
 	if err != nil {
 		return fsError("reading", p, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fsError("reading", p, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return httpapi.Errorf(http.StatusForbidden, "%s is not a file", quote(p))
-	}
 
 	_, name := splitPath(p)
 	if strings.HasSuffix(name, ".ipynb") || r.URL.Query().Get("download") != "" {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"mime"
@@ -303,25 +304,48 @@ func readSize(size int64) int {
 }
 
 // readRegular opens the regular file p and calls read with it and its
-// size. It opens without blocking and rejects other kinds of files before
-// reading, so a FIFO cannot hang a request.
+// size. Other kinds of files get a 400, as in jupyter_server.
 func (m *Manager) readRegular(p string, read func(f *os.File, size int64) error) error {
-	f, err := m.fsys.OpenFile(m.name(p), syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := m.openRegular(m.name(p))
+	if errors.Is(err, errNotRegular) {
+		return httpapi.Errorf(http.StatusBadRequest, "Cannot read non-file %s", quote(p))
+	}
 	if err != nil {
 		return fsError("reading", p, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fsError("reading", p, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return httpapi.Errorf(http.StatusBadRequest, "Cannot read non-file %s", quote(p))
-	}
 	if err := read(f, fi.Size()); err != nil {
 		return fsError("reading", p, err)
 	}
 	return nil
+}
+
+// errNotRegular is the error of openRegular for a socket, FIFO, device or
+// folder.
+var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens the regular file name of m.fsys for reading. It opens
+// without blocking, so that a FIFO cannot hang a request, and returns
+// errNotRegular for every other kind of file. Opening a socket fails with
+// ENXIO, which it reports as errNotRegular too.
+func (m *Manager) openRegular(name string) (*os.File, fs.FileInfo, error) {
+	f, err := m.fsys.OpenFile(name, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, nil, errNotRegular
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, errNotRegular
+	}
+	return f, fi, nil
 }
 
 // encodeBase64Lines encodes data as Python's base64.encodebytes does:
