@@ -77,3 +77,18 @@ func FuzzExpandScopes(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadOAuthState checks that forged sign-in state cookies are
+// rejected without a panic.
+func FuzzReadOAuthState(f *testing.F) {
+	h := &Hub{base: "/", sessions: newSessions([]byte(strings.Repeat("k", 32)), "/", time.Now)}
+	f.Add("0123456789abcdef0123456789abcdef.L2h1Yi9ob21l.sig")
+	f.Add("..")
+	f.Fuzz(func(t *testing.T, value string) {
+		r, _ := http.NewRequest("GET", "/hub/oauth_callback", nil)
+		r.Header.Set("Cookie", oauthStateCookie+"="+value)
+		if _, _, ok := h.readOAuthState(r); ok {
+			t.Fatalf("forged state cookie %q accepted", value)
+		}
+	})
+}

@@ -435,6 +435,10 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	if ok, _ := h.userLimiter.Allow(id.user.Name); !ok {
+		fail(http.StatusTooManyRequests, "Too many wrong passwords. Wait a minute and try again.")
+		return
+	}
 	if _, err := form.AuthenticateForm(r.Context(), id.user.Name, f.Get("current")); err != nil {
 		h.userLimiter.Fail(id.user.Name)
 		fail(http.StatusForbidden, "The current password is wrong.")
