@@ -31,9 +31,9 @@ const (
 // handleAuthorize serves GET /hub/api/oauth2/authorize for a browser with
 // a hub login. It checks the client and redirect URI and that the user may
 // access the client's server, then sends the browser back with a code.
-// As in JupyterHub 3, a page asks the user to confirm, with a form that
-// posts back to the same URL, unless the client is one of the user's own
-// servers or a service with oauth_no_confirm.
+// As in JupyterHub 3, the user confirms on a page, with a form that posts
+// back to the same URL, unless the client is one of the user's own servers
+// or a service with oauth_no_confirm.
 func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := h.identify(r)
@@ -168,6 +168,7 @@ func (h *Hub) handleToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
 		return
 	}
+
 	f := r.PostForm
 	id, secret := f.Get("client_id"), f.Get("client_secret")
 	if user, pass, ok := r.BasicAuth(); ok {
@@ -182,6 +183,7 @@ func (h *Hub) handleToken(w http.ResponseWriter, r *http.Request) {
 		h.writeAPIError(w, r, err)
 		return
 	}
+
 	if f.Get("grant_type") != "authorization_code" {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type",
 			"only authorization_code is supported")
@@ -206,6 +208,7 @@ func (h *Hub) handleToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "code_verifier does not match")
 		return
 	}
+
 	t, token, err := h.store.CreateToken(ctx, store.NewToken{
 		Owner: store.Owner{User: code.User}, Scopes: code.Scopes,
 		Note: "OAuth token for " + client.ID, SessionID: code.SessionID,

@@ -69,10 +69,10 @@ func (h *Hub) checkRoute(user, name string) {
 	}()
 }
 
-// recordActivity runs until the hub shuts down. Every interval it copies
-// the last activity of each route, which the proxy moves as traffic flows,
-// to the server and its user in the store, as JupyterHub does with the
-// routes of configurable-http-proxy.
+// recordActivity starts a goroutine that, every interval until the hub
+// shuts down, copies the last activity of each route to the server and its
+// user in the store. The proxy moves a route's activity as traffic flows,
+// and JupyterHub reads configurable-http-proxy's routes the same way.
 func (h *Hub) recordActivity(interval time.Duration) {
 	if interval <= 0 {
 		return
