@@ -224,7 +224,12 @@ func (m *Manager) servePut(w http.ResponseWriter, r *http.Request, p string) err
 		return err
 	}
 	if body.empty() {
-		return m.respondUntitled(w, r, p, "", "")
+		// jupyter_server creates an untitled file in the folder p here,
+		// which for the path of a file is a confusing 404. JupyterLab
+		// creates files with POST, so a missing model is an error.
+		return httpapi.Errorf(http.StatusBadRequest,
+			`PUT needs a JSON body with the model to save, such as {"type": "file", "format": "text", "content": ""}; `+
+				"POST creates untitled files")
 	}
 	if body.CopyFrom != "" {
 		return httpapi.Errorf(http.StatusBadRequest, "Cannot copy with PUT, only POST")
@@ -262,14 +267,18 @@ func (b *requestModel) saveRequest() (SaveRequest, error) {
 	switch req.Type {
 	case "", "directory", "file", "notebook":
 	default:
-		req.Type = "file"
+		// jupyter_server saves a model of an unknown type as a file,
+		// which hides a mistake in the request.
+		return SaveRequest{}, httpapi.Errorf(http.StatusBadRequest,
+			`Invalid type %s: the type of a model must be "notebook", "file" or "directory"`, quote(req.Type))
 	}
 	if b.Chunk != nil {
 		req.Chunk = *b.Chunk
 		if req.Chunk == 0 {
-			// A chunk numbered 0 continues an upload, as any number
-			// but 1 and -1 does in jupyter_server.
-			req.Chunk = 2
+			// SaveRequest takes 0 for a save in one piece, so 0 cannot
+			// pass on as the number of a piece.
+			return SaveRequest{}, httpapi.Errorf(http.StatusBadRequest,
+				"Invalid chunk 0: the pieces of an upload are numbered from 1, and the last one is -1")
 		}
 	}
 	return req, nil
