@@ -393,3 +393,32 @@ func TestHubWithJupyterHubSingleuser(t *testing.T) {
 		t.Errorf("stop = %d", p.status)
 	}
 }
+
+// TestHubNamedServer runs a named server beside the default one with the
+// real spawner, and checks that each answers under its own prefix.
+func TestHubNamedServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hub.toml")
+	if err := os.WriteFile(cfg, []byte("[JupyterHub]\nallow_named_servers = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hp := startHubProcess(t, buildJupygo(t), filepath.Join(dir, "data"), "-f", cfg)
+	b := newHubBrowser(t, hp.url)
+	b.login(hp.admin, hp.password)
+	for _, prefix := range []string{"/user/" + hp.admin + "/", "/user/" + hp.admin + "/work/"} {
+		spawn := "/hub/spawn/" + strings.TrimPrefix(strings.TrimSuffix(prefix, "/"), "/user/")
+		p, at := b.follow(spawn + "?next=" + url.QueryEscape(prefix+"lab"))
+		if p.status != http.StatusOK || at != prefix+"lab" {
+			t.Fatalf("%slab = %d at %s", prefix, p.status, at)
+		}
+	}
+	for _, prefix := range []string{"/user/" + hp.admin + "/", "/user/" + hp.admin + "/work/"} {
+		p := b.send("GET", prefix+"api/status", nil)
+		if p.status != http.StatusOK {
+			t.Errorf("%sapi/status = %d %s", prefix, p.status, p.body)
+		}
+	}
+}
