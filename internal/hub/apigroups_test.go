@@ -2,6 +2,7 @@ package hub
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -101,5 +102,26 @@ url = "http://127.0.0.1:1"
 	}
 	if r := th.api("GET", "/hub/api/services/announce", admin, nil); r.status != http.StatusOK {
 		t.Errorf("GET service = %d", r.status)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	r := th.api("GET", "/hub/metrics", th.token("root"), nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /hub/metrics = %d %s", r.status, r.body)
+	}
+	body := string(r.body)
+	for _, want := range []string{"jupyterhub_total_users 2", "jupyterhub_running_servers 1",
+		`jupyterhub_server_spawn_duration_seconds_count{status="success"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if r := th.api("GET", "/hub/metrics", th.token("alice"), nil); r.status != http.StatusForbidden {
+		t.Errorf("alice reading metrics = %d, want 403", r.status)
 	}
 }

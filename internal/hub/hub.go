@@ -69,9 +69,10 @@ type Hub struct {
 	base, prefix string
 	slowSpawn    time.Duration
 
-	routes *proxy.Table
-	proxy  *proxy.Proxy
-	mux    *http.ServeMux
+	routes  *proxy.Table
+	proxy   *proxy.Proxy
+	metrics *metrics
+	mux     *http.ServeMux
 	// apiURL is the hub API as user servers reach it, such as
 	// http://127.0.0.1:8000/hub/api; Serve sets it before serving.
 	apiURL string
@@ -142,6 +143,7 @@ func New(opts Options) (*Hub, error) {
 		NotFound:     http.HandlerFunc(h.serveNoRoute),
 		ErrorHandler: h.serveProxyError,
 	})
+	h.metrics = newMetrics(h)
 	h.mux = http.NewServeMux()
 	h.register(h.mux)
 	return h, nil

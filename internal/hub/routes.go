@@ -20,6 +20,7 @@ func (h *Hub) register(mux *http.ServeMux) {
 	page("GET "+p+"{$}", h.handleHubRoot)
 	page("GET "+p[:len(p)-1], h.handleHubRoot)
 	page("GET "+p+"health", h.handleHealth)
+	api("GET "+p+"metrics", h.handleMetrics)
 	page("GET "+p+"login", h.handleLoginPage)
 	page("POST "+p+"login", h.handleLogin)
 	page("GET "+p+"logout", h.handleLogout)

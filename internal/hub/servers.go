@@ -289,6 +289,7 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 	started, err := h.spawner.Start(ctx, req, func(e spawn.Event) {
 		rn.add(progressEvent{Progress: e.Progress, Message: e.Message})
 	})
+	defer func() { observe(h.metrics.spawn, begun, err) }()
 	bg := context.WithoutCancel(ctx)
 	if err == nil {
 		err = h.markReady(bg, rn.user, rn.server, req.Prefix, started)
@@ -423,7 +424,9 @@ func (h *Hub) stopServer(ctx context.Context, user, name string) (done bool, err
 		if _, err := h.store.UpdateServer(bg, user, name, store.ServerUpdate{Pending: &pending}); err != nil {
 			h.log.Error("recording a pending stop", "user", user, "server", name, "err", err)
 		}
+		begun := time.Now()
 		err := h.spawner.Stop(bg, sv.State)
+		observe(h.metrics.stop, begun, err)
 		if err != nil {
 			h.log.Error("stopping server", "user", user, "server", name, "err", err)
 		} else {
