@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/config"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
@@ -63,6 +64,10 @@ func (f *fakeSpawner) Start(ctx context.Context, r spawn.Request, progress func(
 		return spawn.Started{}, fail
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasSuffix(req.URL.Path, "/ws") {
+			echoWebSocket(w, req)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"user": r.User, "server": r.Server, "path": req.URL.Path,
@@ -76,6 +81,24 @@ func (f *fakeSpawner) Start(ctx context.Context, r spawn.Request, progress func(
 	f.mu.Unlock()
 	state, _ := json.Marshal(fakeState{ID: id})
 	return spawn.Started{URL: srv.URL, State: state}, nil
+}
+
+// echoWebSocket sends every message of a WebSocket back.
+func echoWebSocket(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	for {
+		typ, data, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if err := c.Write(r.Context(), typ, data); err != nil {
+			return
+		}
+	}
 }
 
 func (f *fakeSpawner) server(state json.RawMessage) (*httptest.Server, int) {

@@ -83,6 +83,9 @@ type Hub struct {
 	runs map[string]*run
 	// checking marks the servers whose reachability checkRoute is polling.
 	checking map[string]bool
+	// failures holds the error of each server's last failed start, for the
+	// progress page, until the next start.
+	failures map[string]string
 	// ctx is cancelled when the hub shuts down, which abandons pending
 	// starts; wg waits for their goroutines.
 	ctx    context.Context
@@ -125,6 +128,7 @@ func New(opts Options) (*Hub, error) {
 		slowSpawn: opts.SlowSpawnTimeout,
 		runs:      map[string]*run{},
 		checking:  map[string]bool{},
+		failures:  map[string]string{},
 		// Five failed logins a minute per user name, and thirty per
 		// client address, slow guessing down without locking people out
 		// for long.
@@ -154,12 +158,16 @@ func New(opts Options) (*Hub, error) {
 // Only the hub's own responses get X-JupyterHub-Version, because user
 // servers send their own.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
 	if strings.HasPrefix(r.URL.Path, h.prefix) || r.URL.Path+"/" == h.prefix {
 		w.Header().Set("X-JupyterHub-Version", APIVersion)
-		h.mux.ServeHTTP(w, r)
+		h.mux.ServeHTTP(sw, r)
+		h.logRequest(r, sw.status, began, false)
 		return
 	}
-	h.proxy.ServeHTTP(w, r)
+	h.proxy.ServeHTTP(sw, r)
+	h.logRequest(r, sw.status, began, true)
 }
 
 // Serve syncs the store with the configuration, restores the routes of the

@@ -152,7 +152,7 @@ func (h *Hub) handleSpawnPending(w http.ResponseWriter, r *http.Request) {
 	}
 	if rn == nil || rn.action != store.PendingSpawn {
 		fields["Failed"] = true
-		fields["Message"] = "The server is not running and no start is in progress."
+		fields["Message"] = h.lastFailure(owner.Name, server)
 	}
 	h.render(w, r, http.StatusOK, "spawn_pending", "Starting server", id, fields)
 }

@@ -98,8 +98,7 @@ func (h *Hub) streamProgress(w http.ResponseWriter, r *http.Request, user, serve
 		if err == nil && sv.Ready() {
 			send(h.readyEvent(user, server))
 		} else {
-			send(progressEvent{Progress: 100, Failed: true,
-				Message: "Spawn failed: the server is not running"})
+			send(progressEvent{Progress: 100, Failed: true, Message: h.lastFailure(user, server)})
 		}
 		return nil
 	}

@@ -18,6 +18,17 @@ import (
 // runKey names a server in Hub.runs.
 func runKey(user, server string) string { return user + "/" + server }
 
+// lastFailure returns the message of the server's last failed start, or a
+// generic one.
+func (h *Hub) lastFailure(user, server string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if m, ok := h.failures[runKey(user, server)]; ok {
+		return m
+	}
+	return "Spawn failed: the server is not running"
+}
+
 // runOf returns the start or stop of the server in progress, nil if none.
 func (h *Hub) runOf(user, server string) *run {
 	h.mu.Lock()
@@ -116,6 +127,7 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 			"Too many users trying to log in right now. Try again in a minute.")
 	}
 	h.runs[runKey(u.Name, name)] = rn
+	delete(h.failures, runKey(u.Name, name))
 	h.mu.Unlock()
 
 	req, err := h.prepareStart(ctx, u, name, options)
@@ -304,9 +316,12 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 	if err != nil {
 		log.Error("server did not start", "err", err)
 		h.markStopped(bg, rn.user, rn.server)
+		message := "Spawn failed: " + err.Error()
+		h.mu.Lock()
+		h.failures[runKey(rn.user, rn.server)] = message
+		h.mu.Unlock()
 		h.endRun(rn)
-		rn.finish(progressEvent{Progress: 100, Failed: true,
-			Message: "Spawn failed: " + err.Error()}, err)
+		rn.finish(progressEvent{Progress: 100, Failed: true, Message: message}, err)
 		return
 	}
 	log.Info("server ready", "url", started.URL, "duration", h.now().Sub(begun))

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // echo is the reply of a fake server.
@@ -175,6 +177,11 @@ func TestSpawnFailure(t *testing.T) {
 	must(t, err)
 	if sv.Active() {
 		t.Errorf("failed server is still active: %+v", sv)
+	}
+	b := th.browser()
+	b.mustLogin("alice")
+	if p := b.get("/hub/spawn-pending/alice"); !strings.Contains(p.body, "exit status 1") {
+		t.Errorf("pending page after the failure lacks its message: %s", p.body)
 	}
 }
 
@@ -393,5 +400,23 @@ active_server_limit = 1
 	}
 	if r := th.api("POST", "/hub/api/users/bob/server", th.token("bob"), nil); r.status != http.StatusTooManyRequests {
 		t.Errorf("start over the limit = %d, want 429", r.status)
+	}
+}
+
+func TestWebSocketThroughHub(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	ctx := t.Context()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(th.url, "http")+"/user/alice/ws", nil)
+	if err != nil {
+		t.Fatalf("dial through the hub: %v", err)
+	}
+	defer c.CloseNow()
+	must(t, c.Write(ctx, websocket.MessageText, []byte("ping")))
+	_, data, err := c.Read(ctx)
+	must(t, err)
+	if string(data) != "ping" {
+		t.Errorf("echo = %q, want ping", data)
 	}
 }

@@ -1,0 +1,57 @@
+package hub
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// statusWriter records the status of a response. Unwrap lets
+// http.ResponseController reach the connection, which the proxy hijacks for
+// WebSockets and flushes for event streams.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequest writes the access log line of a request: method, path,
+// status and duration, never the query, which can carry a token or an
+// OAuth code. Hub requests are logged at Info, or Warn for 5xx, as
+// JupyterHub logs them; proxied requests at Debug, since user servers log
+// their own.
+func (h *Hub) logRequest(r *http.Request, status int, began time.Time, proxied bool) {
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelWarn
+	case proxied:
+		level = slog.LevelDebug
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
+		"status", status, "duration", time.Since(began), "remote", clientAddr(r))
+}
