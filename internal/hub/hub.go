@@ -91,6 +91,10 @@ type Hub struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// closing is closed when shutdown begins, which ends progress streams
+	// so that http.Server.Shutdown need not wait for them.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a hub. It reads nothing from the store yet: Serve does.
@@ -141,6 +145,7 @@ func New(opts Options) (*Hub, error) {
 	h.prefix = h.base + "hub/"
 	h.sessions = newSessions(opts.CookieSecret, h.base, now)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.closing = make(chan struct{})
 	h.routes = proxy.NewTable(proxy.TableOptions{Now: now})
 	h.proxy = proxy.New(h.routes, proxy.Options{
 		Logger:       log.With("component", "proxy"),
@@ -189,6 +194,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
 	}
+	srv.RegisterOnShutdown(func() { h.closeOnce.Do(func() { close(h.closing) }) })
 	h.recordActivity(h.cfg.JupyterHub.LastActivityInterval)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -124,6 +124,8 @@ func (h *Hub) streamProgress(w http.ResponseWriter, r *http.Request, user, serve
 			}
 		case <-r.Context().Done():
 			return nil
+		case <-h.closing:
+			return nil
 		}
 	}
 }

@@ -420,3 +420,27 @@ func TestWebSocketThroughHub(t *testing.T) {
 		t.Errorf("echo = %q, want ping", data)
 	}
 }
+
+func TestShutdownEndsProgressStreams(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.spawner.gate = make(chan struct{})
+	th.hub.slowSpawn = 0
+	tok := th.token("alice")
+	th.api("POST", "/hub/api/users/alice/server", tok, nil)
+	req, _ := http.NewRequest("GET", th.url+"/hub/api/users/alice/server/progress", nil)
+	req.Header.Set("Authorization", "token "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	readEvents(t, sc, 1)
+	th.stop()
+	// A stream the hub did not end would stay open after Shutdown gave up
+	// waiting for it, and this loop would not finish.
+	for sc.Scan() {
+	}
+	if err := sc.Err(); err != nil {
+		t.Errorf("progress stream ended with %v, want a clean end", err)
+	}
+}
