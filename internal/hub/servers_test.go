@@ -436,9 +436,13 @@ func TestShutdownEndsProgressStreams(t *testing.T) {
 	sc := bufio.NewScanner(resp.Body)
 	readEvents(t, sc, 1)
 	th.stop()
-	// A stream the hub did not end would stay open after Shutdown gave up
-	// waiting for it, and this loop would not finish.
+	// The stream must end when shutdown begins. A stream left open lasts
+	// until Shutdown gives up waiting and the hub abandons the start,
+	// whose failed event would then arrive here.
 	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"failed":true`) {
+			t.Errorf("the stream stayed open until the start was abandoned: %s", sc.Text())
+		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Errorf("progress stream ended with %v, want a clean end", err)
