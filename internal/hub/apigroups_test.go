@@ -125,3 +125,24 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("alice reading metrics = %d, want 403", r.status)
 	}
 }
+
+func TestShutdownAPI(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	if r := th.api("POST", "/hub/api/shutdown", th.token("alice"), nil); r.status != http.StatusForbidden {
+		t.Errorf("alice shutting the hub down = %d, want 403", r.status)
+	}
+	r := th.api("POST", "/hub/api/shutdown", th.token("root"), map[string]any{"servers": true})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("shutdown = %d %s", r.status, r.body)
+	}
+	waitFor(t, "the hub to stop", func() bool {
+		_, err := http.Get(th.url + "/hub/health")
+		return err != nil
+	})
+	if th.spawner.running() != 0 {
+		t.Error("servers still run after a shutdown with servers: true")
+	}
+}

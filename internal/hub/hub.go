@@ -95,6 +95,9 @@ type Hub struct {
 	// so that http.Server.Shutdown need not wait for them.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// shutdown is closed by POST /hub/api/shutdown, which ends Serve.
+	shutdown     chan struct{}
+	shutdownOnce sync.Once
 }
 
 // New returns a hub. It reads nothing from the store yet: Serve does.
@@ -146,6 +149,7 @@ func New(opts Options) (*Hub, error) {
 	h.sessions = newSessions(opts.CookieSecret, h.base, now)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.closing = make(chan struct{})
+	h.shutdown = make(chan struct{})
 	h.routes = proxy.NewTable(proxy.TableOptions{Now: now})
 	h.proxy = proxy.New(h.routes, proxy.Options{
 		Logger:       log.With("component", "proxy"),
@@ -204,6 +208,8 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	var err error
 	select {
 	case <-ctx.Done():
+	case <-h.shutdown:
+		h.log.Info("hub shutting down at an API request")
 	case err = <-errc:
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -79,6 +79,7 @@ func (h *Hub) register(mux *http.ServeMux) {
 	api("DELETE "+p+"api/groups/{group}/users", h.handleGroupUsers)
 	api("PUT "+p+"api/groups/{group}/properties", h.handleGroupProperties)
 	api("GET "+p+"api/proxy", h.handleGetProxy)
+	api("POST "+p+"api/shutdown", h.handleShutdown)
 	api("GET "+p+"api/services", h.handleListServices)
 	api("GET "+p+"api/services/{service}", h.handleGetService)
 	mux.Handle(p+"api/", h.api(func(w http.ResponseWriter, r *http.Request, _ *identity) error {
