@@ -24,7 +24,7 @@ type requestModel struct {
 	Path     *string         `json:"path"`
 
 	// parsed is the decoded content when parseRequestModel read the body,
-	// which leaves Content nil; hasParsed is set when the body has a
+	// and Content is then nil. hasParsed is set when the body has a
 	// content key, even one whose value is null.
 	parsed    any
 	hasParsed bool
@@ -38,10 +38,10 @@ func (b *requestModel) empty() bool {
 // decodeBody decodes the request body as httpapi.DecodeJSON does, with
 // encoding/json's rules for a struct; an empty body or null gives nil.
 // The body is read whole and parsed by jsonParser, which is much faster on
-// a large notebook. A body that it does not decode the common way (not
-// UTF-8, not valid JSON, a field of the wrong type, a key in other letter
-// case) goes to httpapi.DecodeJSON, so that the result and the errors stay
-// exactly those of encoding/json.
+// a large notebook. Some bodies it leaves to httpapi.DecodeJSON: those
+// that are not UTF-8 or not valid JSON, and those with a field of the
+// wrong type or a key in other letter case. So the result and the errors
+// stay exactly those of encoding/json.
 func decodeBody(w http.ResponseWriter, r *http.Request) (*requestModel, error) {
 	text, err := readBody(w, r)
 	if err != nil {

@@ -179,7 +179,7 @@ func writeNotebookModel(w http.ResponseWriter, status int, model *Model, nb map[
 	return err
 }
 
-// responseBuffers holds the buffers of notebook responses for reuse. The
+// responseBuffers keeps the buffers of notebook responses for reuse. The
 // response to a large notebook is megabytes, and allocating it for every
 // GET costs more in garbage collection than the copy into it.
 var responseBuffers sync.Pool // of *[]byte

@@ -28,7 +28,7 @@ type jsonParser struct {
 	pos   int
 	depth int
 
-	// items is a stack of the elements of the lists being parsed; each
+	// items is a stack of the elements of the lists being parsed. Each
 	// list is copied out when it ends, so it is allocated at its size.
 	items []any
 	// buf collects the decoded bytes of strings that contain escapes.
@@ -54,12 +54,12 @@ func (p *jsonParser) errorf(format string, args ...any) error {
 }
 
 // unexpected returns the error for the byte at p.pos, or for the end of
-// the input, where the parser expected what names.
-func (p *jsonParser) unexpected(what string) error {
+// the input. context names where the byte is, as in "in string literal".
+func (p *jsonParser) unexpected(context string) error {
 	if p.pos >= len(p.src) {
 		return &jsonSyntaxError{msg: "unexpected end of JSON input", offset: p.pos}
 	}
-	return p.errorf("invalid character %s %s", quoteByte(p.src[p.pos]), what)
+	return p.errorf("invalid character %s %s", quoteByte(p.src[p.pos]), context)
 }
 
 // quoteByte formats c for an error message as encoding/json does.
@@ -494,10 +494,9 @@ func boxString(s string) any {
 	return s
 }
 
-// joinedLines is what the parser returns for a list of strings that
-// ReadNotebook may join: the strings joined, and where the list starts in
-// the input, so that rejoinLines can parse it again as a list where
-// nbformat keeps lists.
+// joinedLines is a parsed list of strings that ReadNotebook may join. It
+// keeps the strings joined, and where the list starts in the input, so
+// that rejoinLines can parse it again where nbformat keeps the list.
 type joinedLines struct {
 	text  string
 	start int
@@ -506,11 +505,10 @@ type joinedLines struct {
 // notebookValue parses the value of key in an object of the given kind,
 // and joins lists of lines where nbformat's rejoin_lines joins them
 // whatever else the notebook holds: cells[].source and the non-JSON
-// entries of cells[].attachments.*. Whether it joins
+// entries of cells[].attachments.*. Whether nbformat joins
 // cells[].outputs[].text and cells[].outputs[].data.* depends on the cell
-// type and output type, which may come later in the file, so there a list
-// of strings becomes a *joinedLines, which rejoinLines later turns into a
-// string or back into a list.
+// type and output type, which may come later in the file. So there a list
+// of strings becomes a *joinedLines, and rejoinLines decides.
 func (p *jsonParser) notebookValue(kind objectKind, key string) (any, error) {
 	c := p.next()
 	switch kind {
@@ -632,7 +630,7 @@ func (p *jsonParser) reparse(l *joinedLines) (any, error) {
 	v, err := p.value()
 	p.pos, p.depth = saved, depth
 	if err != nil {
-		// lines accepted this text as a list of strings, so this is a
+		// joinList accepted this text as a list of strings, so this is a
 		// bug in the parser, never bad input.
 		return nil, fmt.Errorf("reparsing the list of lines at byte %d: %w", l.start, err)
 	}

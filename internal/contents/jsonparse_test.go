@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -167,6 +168,9 @@ func FuzzReadNotebookReference(f *testing.F) {
 	for _, data := range readFixtures(f) {
 		f.Add(data)
 	}
+	if data, err := os.ReadFile(v3Fixture); err == nil {
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkReadNotebook(t, data)
 	})
@@ -177,6 +181,11 @@ func TestReadNotebookMatchesReference(t *testing.T) {
 	for _, data := range readFixtures(t) {
 		cases = append(cases, string(data))
 	}
+	v3, err := os.ReadFile(v3Fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, string(v3))
 	for _, src := range cases {
 		checkReadNotebook(t, []byte(src))
 	}
@@ -194,6 +203,9 @@ func checkReadNotebook(t *testing.T, data []byte) {
 	if err != nil {
 		return
 	}
+	// Version 3 notebooks get random cell ids.
+	clearCellIDs(want)
+	clearCellIDs(got)
 	if !reflect.DeepEqual(want, got) {
 		t.Fatalf("readNotebook(%.200q) (-reference +got):\n%s", data, cmp.Diff(want, got))
 	}
@@ -214,6 +226,21 @@ func checkReadNotebook(t *testing.T, data []byte) {
 	}
 	if wantPlain := !refHasRewritableNumber(got); gotPlain != wantPlain {
 		t.Fatalf("writeNotebook reports plain %v, want %v", gotPlain, wantPlain)
+	}
+}
+
+// clearCellIDs blanks the ids of the cells of a notebook converted from
+// version 3.
+func clearCellIDs(nb map[string]any) {
+	md, _ := nb["metadata"].(map[string]any)
+	if _, converted := md["orig_nbformat"]; !converted {
+		return
+	}
+	cells, _ := nb["cells"].([]any)
+	for _, c := range cells {
+		if cell, ok := c.(map[string]any); ok {
+			cell["id"] = ""
+		}
 	}
 }
 

@@ -29,6 +29,11 @@ const (
 // transient keys metadata.orig_nbformat, metadata.orig_nbformat_minor,
 // metadata.signature and cells[].metadata.trusted are removed.
 //
+// A version 3 notebook is converted to version 4 as nbformat.reads(s,
+// as_version=4) converts it (see upgradeV3), so its metadata keeps the
+// transient orig_nbformat and orig_nbformat_minor that record the
+// conversion.
+//
 // Numbers are json.Number. Errors describe why the file is not a readable
 // notebook; ReadNotebook never panics on any input.
 func ReadNotebook(data []byte) (map[string]any, error) {
@@ -65,10 +70,17 @@ func readNotebook(text string) (nb map[string]any, plain bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if major != NBFormat {
-		// TODO: nbformat converts v3 notebooks to v4 on read; jupygo
-		// reads only nbformat 4 notebooks.
-		return nil, false, fmt.Errorf("unsupported nbformat version %s: only version 4 can be read",
+	switch major {
+	case NBFormat:
+	case 3:
+		if err := upgradeV3(nb); err != nil {
+			return nil, false, err
+		}
+		// The conversion parses JSON outputs from strings, so the
+		// parser did not see all the numbers.
+		return nb, false, nil
+	default:
+		return nil, false, fmt.Errorf("unsupported nbformat version %s: only versions 3 and 4 can be read",
 			formatNumber(nb["nbformat"]))
 	}
 	if err := rejoinLines(nb, p); err != nil {
@@ -384,9 +396,9 @@ func formatNumber(v any) string {
 
 // rejoinLines joins the multi-line strings of a freshly parsed notebook in
 // place, following nbformat.v4.rwbase.rejoin_lines. The parser p has
-// joined sources and attachments, and turned every list of strings in
-// outputs into a *joinedLines; rejoinLines replaces each with its string,
-// or with the list parsed again where nbformat keeps the list.
+// joined sources and attachments already. It has turned every list of
+// strings in outputs into a *joinedLines, which rejoinLines replaces with
+// its string, or with the list parsed again where nbformat keeps the list.
 func rejoinLines(nb map[string]any, p *jsonParser) error {
 	cells, ok := nb["cells"].([]any)
 	if !ok {

@@ -306,11 +306,11 @@ func word(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// Byte-parallel tests on the 8 bytes of a word, from the classic bit
-// tricks: for a word x whose bytes are all below 0x80,
+// Byte-parallel tests on the 8 bytes of a word use the classic bit
+// tricks. For a word x whose bytes are all below 0x80,
 // (x - lows*n) &^ x & highs is not zero exactly when some byte of x is
-// below n (for n up to 0x80), and hasByte is not zero exactly when some
-// byte equals c.
+// below n (for n up to 0x80). hasByte is not zero exactly when some byte
+// equals c.
 const (
 	lows  = 0x0101010101010101
 	highs = 0x8080808080808080
