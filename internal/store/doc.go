@@ -15,16 +15,17 @@
 // tokens by numeric ID, OAuth clients by their client ID, and servers by
 // their user's name and the server name ("" for the default server).
 // Entities that belong to another are deleted with it: deleting a user
-// deletes the user's servers, tokens, authorization codes, memberships and
-// role grants, and deleting an OAuth client deletes the tokens and codes
+// deletes the user's servers, tokens, authorization codes, sessions,
+// memberships and role grants, and deleting an OAuth client deletes the tokens and codes
 // issued to it. Roles are granted directly to users, groups, services and
 // tokens. RolesOf returns only direct grants, so the hub adds the roles of
 // a user's groups itself.
 //
-// Login sessions have no table. As in JupyterHub, a login cookie carries
-// the user's cookie ID, which RotateCookieID replaces to end every session
-// at once, and OAuth tokens carry the session ID that DeleteTokens revokes
-// them by when one session logs out.
+// A login cookie carries the user's cookie ID, as in JupyterHub, which
+// RotateCookieID replaces to end every session at once. It also carries a
+// session ID, which names a row of Sessions: logging out deletes the row,
+// so a copied cookie stops working too. OAuth tokens carry the session ID
+// as well, and DeleteTokens revokes them by it when the session logs out.
 //
 // Update methods take structs of pointer fields, where nil leaves a field
 // as it is. LastActivity fields only move forward: setting an earlier time
@@ -46,8 +47,9 @@
 // without its cookie ID, password hash and auth state.
 //
 // FindToken treats an expired token as unknown and deletes it. GetToken
-// and ListTokens hide expired tokens, and PurgeExpired deletes all expired
-// tokens and codes for a periodic clean-up.
+// and ListTokens hide expired tokens, GetSession hides expired sessions,
+// and PurgeExpired deletes all expired tokens, codes and sessions for a
+// periodic clean-up.
 //
 // # Time
 //

@@ -35,9 +35,11 @@ type Store interface {
 	Tokens
 	Services
 	OAuth
+	Sessions
 
-	// PurgeExpired deletes the API tokens and OAuth authorization codes
-	// whose expiry time has passed, and returns how many rows it deleted.
+	// PurgeExpired deletes the API tokens, OAuth authorization codes and
+	// login sessions whose expiry time has passed, and returns how many
+	// rows it deleted.
 	PurgeExpired(ctx context.Context) (int64, error)
 
 	// Close closes the database. Calls in progress may fail.

@@ -372,6 +372,7 @@ func (s *sqlStore) PurgeExpired(ctx context.Context) (int64, error) {
 		for _, query := range []string{
 			"DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= $1",
 			"DELETE FROM oauth_codes WHERE expires_at <= $1",
+			"DELETE FROM login_sessions WHERE expires_at <= $1",
 		} {
 			res, err := tx.ExecContext(ctx, query, now)
 			if err != nil {
@@ -386,10 +387,10 @@ func (s *sqlStore) PurgeExpired(ctx context.Context) (int64, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("purging expired tokens and codes: %w", err)
+		return 0, fmt.Errorf("purging expired tokens, codes and sessions: %w", err)
 	}
 	if total > 0 {
-		s.log.Debug("expired tokens and codes purged", "count", total)
+		s.log.Debug("expired tokens, codes and sessions purged", "count", total)
 	}
 	return total, nil
 }

@@ -46,6 +46,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", tokenTests},
 		{"Services", serviceTests},
 		{"OAuth", oauthTests},
+		{"Sessions", sessionTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, suite := range suites {
