@@ -68,6 +68,15 @@ func (h *Hub) identify(r *http.Request) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The session row is what logging out deletes, so a signed cookie of
+	// a session that ended is refused.
+	sess, err := h.store.GetSession(ctx, l.sessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.User != u.Name) {
+		return nil, errNoIdentity
+	}
+	if err != nil {
+		return nil, err
+	}
 	scopes, err := h.userScopes(ctx, u)
 	if err != nil {
 		return nil, err

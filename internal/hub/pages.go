@@ -245,16 +245,26 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 	}
 	// A new session ID at each login, so that a session ID planted before
 	// the login is worth nothing after it.
-	h.sessions.setLogin(w, r, u.CookieID, newSessionID())
+	sessionID := newSessionID()
+	if _, err := h.store.CreateSession(ctx, store.Session{ID: sessionID, User: u.Name,
+		ExpiresAt: now.Add(loginMaxAge)}); err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
+	h.sessions.setLogin(w, r, u.CookieID, sessionID)
 	h.log.Info("user logged in", "user", u.Name, "remote", clientAddr(r))
 	http.Redirect(w, r, next, http.StatusFound)
 }
 
-// handleLogout ends the hub session and revokes the OAuth tokens issued
-// through it, which signs the browser out of the user servers too.
+// handleLogout deletes the hub session, so that copies of its cookie stop
+// working, and revokes the OAuth tokens issued through it, which signs the
+// browser out of the user servers too.
 func (h *Hub) handleLogout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if id, err := h.identify(r); err == nil && id.user != nil && id.token == nil {
+		if err := h.store.DeleteSession(ctx, id.sessionID); err != nil {
+			h.log.Error("ending a session", "user", id.user.Name, "err", err)
+		}
 		n, err := h.store.DeleteTokens(ctx, store.TokenFilter{SessionID: id.sessionID})
 		if err != nil {
 			h.log.Error("revoking the tokens of a session", "user", id.user.Name, "err", err)

@@ -324,3 +324,18 @@ func TestAdminSetsPassword(t *testing.T) {
 		t.Errorf("a user setting root's password = %d, want 403", p.status)
 	}
 }
+
+func TestLogoutEndsCopiedCookie(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	hubURL, _ := url.Parse(th.url + "/hub/")
+	copied := b.client.Jar.Cookies(hubURL)
+	b.get("/hub/logout")
+	thief := th.browser()
+	thief.client.Jar.SetCookies(hubURL, copied)
+	if p := thief.get("/hub/home"); p.status != http.StatusFound {
+		t.Errorf("home with a cookie copied before logout = %d, want a redirect to login", p.status)
+	}
+}
