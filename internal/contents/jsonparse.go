@@ -308,29 +308,54 @@ func (p *jsonParser) object(kind objectKind) (any, error) {
 func (p *jsonParser) string() (string, error) {
 	p.pos++ // '"'
 	start := p.pos
+	if err := p.scanPlain(); err != nil {
+		return "", err
+	}
+	if p.src[p.pos] == '"' {
+		s := p.src[start:p.pos]
+		p.pos++
+		return s, nil
+	}
+	p.buf = append(p.buf[:0], p.src[start:p.pos]...)
+	if err := p.appendEscaped(); err != nil {
+		return "", err
+	}
+	return string(p.buf), nil
+}
+
+// appendString parses a JSON string and appends its value to p.buf.
+func (p *jsonParser) appendString() error {
+	p.pos++ // '"'
+	start := p.pos
+	if err := p.scanPlain(); err != nil {
+		return err
+	}
+	p.buf = append(p.buf, p.src[start:p.pos]...)
+	if p.src[p.pos] == '"' {
+		p.pos++
+		return nil
+	}
+	return p.appendEscaped()
+}
+
+// scanPlain moves p.pos within a string to its closing quote or its first
+// backslash, and rejects control characters and the end of the input on
+// the way.
+func (p *jsonParser) scanPlain() error {
 	for p.pos < len(p.src) {
 		p.skipPlain()
 		if p.pos == len(p.src) {
 			break
 		}
-		c := p.src[p.pos]
-		switch {
-		case c == '"':
-			s := p.src[start:p.pos]
-			p.pos++
-			return s, nil
-		case c == '\\':
-			p.buf = append(p.buf[:0], p.src[start:p.pos]...)
-			if err := p.appendEscaped(); err != nil {
-				return "", err
-			}
-			return string(p.buf), nil
+		switch c := p.src[p.pos]; {
+		case c == '"' || c == '\\':
+			return nil
 		case c < 0x20:
-			return "", p.unexpected("in string literal")
+			return p.unexpected("in string literal")
 		}
 		p.pos++
 	}
-	return "", p.unexpected("in string literal")
+	return p.unexpected("in string literal")
 }
 
 // skipPlain skips the bytes of a string that need no decoding, 8 at a
@@ -339,32 +364,6 @@ func (p *jsonParser) skipPlain() {
 	for p.pos+8 <= len(p.src) && plainStringWord(word(p.src, p.pos)) {
 		p.pos += 8
 	}
-}
-
-// appendString parses a JSON string and appends its value to p.buf.
-func (p *jsonParser) appendString() error {
-	p.pos++ // '"'
-	start := p.pos
-	for p.pos < len(p.src) {
-		p.skipPlain()
-		if p.pos == len(p.src) {
-			break
-		}
-		c := p.src[p.pos]
-		switch {
-		case c == '"':
-			p.buf = append(p.buf, p.src[start:p.pos]...)
-			p.pos++
-			return nil
-		case c == '\\':
-			p.buf = append(p.buf, p.src[start:p.pos]...)
-			return p.appendEscaped()
-		case c < 0x20:
-			return p.unexpected("in string literal")
-		}
-		p.pos++
-	}
-	return p.unexpected("in string literal")
 }
 
 // appendEscaped decodes the rest of a string from the backslash at p.pos
