@@ -17,7 +17,9 @@
 //
 // API requests authenticate with "Authorization: token T" (or bearer), and
 // browsers with the jupyterhub-hub-login cookie, which carries the user's
-// cookie ID and a session ID under an HMAC of the cookie secret. Cookie
+// cookie ID and a session ID under an HMAC of the cookie secret. The
+// session must also exist in the store, which logging out deletes it from.
+// Cookie
 // requests with unsafe methods need the session's XSRF token (the _xsrf
 // form field or the X-XSRFToken header). Scopes follow JupyterHub 3's
 // RBAC (scopes.go): built-in roles user, admin, server and token, plus
