@@ -200,6 +200,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	srv.RegisterOnShutdown(func() { h.closeOnce.Do(func() { close(h.closing) }) })
 	h.recordActivity(h.cfg.JupyterHub.LastActivityInterval)
+	h.watch()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	h.log.Info("hub started", "address", ln.Addr().String(), "base_url", h.base,

@@ -448,3 +448,26 @@ func TestShutdownEndsProgressStreams(t *testing.T) {
 		t.Errorf("progress stream ended with %v, want a clean end", err)
 	}
 }
+
+func TestPollMarksDeadServers(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	th.hub.pollServers(t.Context())
+	// checkRoute works in the background, so give a live server's poll
+	// the same chance to (wrongly) stop it that the dead one gets below.
+	waitFor(t, "the poll of the live server", func() bool {
+		th.hub.mu.Lock()
+		defer th.hub.mu.Unlock()
+		return len(th.hub.checking) == 0
+	})
+	if sv, _ := th.store.GetServer(t.Context(), "alice", ""); !sv.Ready() {
+		t.Fatal("polling stopped a live server")
+	}
+	th.spawner.kill()
+	th.hub.pollServers(t.Context())
+	waitFor(t, "the dead server to be marked stopped", func() bool {
+		sv, err := th.store.GetServer(t.Context(), "alice", "")
+		return err == nil && !sv.Active()
+	})
+}

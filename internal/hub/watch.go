@@ -74,23 +74,9 @@ func (h *Hub) checkRoute(user, name string) {
 // user in the store. The proxy moves a route's activity as traffic flows,
 // and JupyterHub reads configurable-http-proxy's routes the same way.
 func (h *Hub) recordActivity(interval time.Duration) {
-	if interval <= 0 {
-		return
+	if interval > 0 {
+		h.every(interval, h.copyRouteActivity)
 	}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-h.ctx.Done():
-				return
-			case <-tick.C:
-				h.copyRouteActivity(h.ctx)
-			}
-		}
-	}()
 }
 
 func (h *Hub) copyRouteActivity(ctx context.Context) {
@@ -110,6 +96,63 @@ func (h *Hub) copyRouteActivity(ctx context.Context) {
 		if _, err := h.store.UpdateUser(ctx, user, store.UserUpdate{LastActivity: &at}); err != nil &&
 			ctx.Err() == nil {
 			h.log.Warn("recording user activity", "user", user, "err", err)
+		}
+	}
+}
+
+// Intervals of the hub's background checks.
+const (
+	// pollInterval is how often running servers are polled, JupyterHub's
+	// Spawner.poll_interval default.
+	pollInterval = 30 * time.Second
+	// purgeInterval is how often expired tokens, codes and sessions are
+	// deleted.
+	purgeInterval = time.Hour
+)
+
+// watch starts the goroutines that poll running servers, so that one
+// whose process died is marked stopped even without traffic, and that
+// purge expired rows from the store.
+func (h *Hub) watch() {
+	h.every(pollInterval, h.pollServers)
+	h.every(purgeInterval, func(ctx context.Context) {
+		if _, err := h.store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			h.log.Warn("purging expired tokens and sessions", "err", err)
+		}
+	})
+}
+
+// every runs f every interval until the hub shuts down.
+func (h *Hub) every(interval time.Duration, f func(ctx context.Context)) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.ctx.Done():
+				return
+			case <-tick.C:
+				f(h.ctx)
+			}
+		}
+	}()
+}
+
+// pollServers polls every ready server and marks stopped those whose
+// spawner reports them gone.
+func (h *Hub) pollServers(ctx context.Context) {
+	servers, err := h.store.ListServers(ctx, "")
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn("listing servers to poll", "err", err)
+		}
+		return
+	}
+	for _, sv := range servers {
+		if sv.Ready() && h.runOf(sv.User, sv.Name) == nil {
+			h.checkRoute(sv.User, sv.Name)
 		}
 	}
 }
