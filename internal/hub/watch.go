@@ -30,9 +30,10 @@ func (h *Hub) deleteAfterStop(user, name string) {
 	}()
 }
 
-// checkRoute polls a route's server after the proxy could not reach it.
-// When the spawner reports that the server no longer runs, the hub marks
-// it stopped, so the next request offers to start it again.
+// checkRoute polls a ready server in the background: when the proxy could
+// not reach it, and every pollInterval. When the spawner reports that the
+// server no longer runs, the hub marks it stopped, so the next request
+// offers to start it again.
 func (h *Hub) checkRoute(user, name string) {
 	key := runKey(user, name)
 	h.mu.Lock()
