@@ -1,0 +1,118 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// handleGetProxy serves GET /hub/api/proxy: the routing table in
+// configurable-http-proxy's form.
+func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("proxy") {
+		return forbidden()
+	}
+	routes := map[string]any{}
+	for _, rt := range h.routes.List(time.Time{}) {
+		data := map[string]any{}
+		for k, v := range rt.Data {
+			data[k] = v
+		}
+		routes[rt.Spec+"/"] = map[string]any{"routespec": rt.Spec + "/", "target": rt.Target,
+			"data": data}
+	}
+	return writeJSON(w, http.StatusOK, routes)
+}
+
+// handleListServices serves GET /hub/api/services.
+func (h *Hub) handleListServices(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.hasAny("list:services") {
+		return forbidden()
+	}
+	services, err := h.store.ListServices(r.Context())
+	if err != nil {
+		return err
+	}
+	out := map[string]any{}
+	for _, s := range services {
+		if id.scopes.has("list:services") || id.scopes.has("list:services!service="+s.Name) {
+			out[s.Name] = serviceModel(s)
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Hub) handleGetService(w http.ResponseWriter, r *http.Request, id *identity) error {
+	name := r.PathValue("service")
+	if !id.scopes.has("read:services") && !id.scopes.has("read:services!service="+name) {
+		return forbidden()
+	}
+	s, err := h.store.GetService(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("No such service: %s", name)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, serviceModel(s))
+}
+
+// serviceModel is JupyterHub's service model.
+func serviceModel(s store.Service) map[string]any {
+	return map[string]any{"kind": "service", "name": s.Name, "admin": s.Admin,
+		"roles": nonNil(s.Roles), "url": s.URL, "prefix": "/services/" + s.Name + "/"}
+}
+
+// handleShutdown serves POST /hub/api/shutdown: {"servers": bool}, where
+// true stops every user server first. Unlike JupyterHub, whose
+// cleanup_servers defaults to true, servers keep running unless asked,
+// as they do when the hub stops at a signal. The "proxy" key is accepted
+// and has no effect, because the proxy is part of the hub.
+func (h *Hub) handleShutdown(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("shutdown") {
+		return forbidden()
+	}
+	var body struct {
+		Servers *bool `json:"servers"`
+		Proxy   *bool `json:"proxy"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	stopServers := body.Servers != nil && *body.Servers
+	h.log.Info("shutdown requested", "by", id.name(), "stop_servers", stopServers)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		if stopServers {
+			h.stopEveryServer()
+		}
+		h.shutdownOnce.Do(func() { close(h.shutdown) })
+	}()
+	return writeJSON(w, http.StatusAccepted, map[string]string{"message": "Shutting down Hub"})
+}
+
+// stopEveryServer stops all active servers and waits for the stops.
+func (h *Hub) stopEveryServer() {
+	ctx := context.WithoutCancel(h.ctx)
+	servers, err := h.store.ListServers(ctx, "")
+	if err != nil {
+		h.log.Error("listing servers to stop", "err", err)
+		return
+	}
+	for _, sv := range servers {
+		if !sv.Active() {
+			continue
+		}
+		if _, err := h.stopServer(ctx, sv.User, sv.Name); err != nil {
+			h.log.Error("stopping server at shutdown", "user", sv.User, "server", sv.Name, "err", err)
+			continue
+		}
+		if rn := h.runOf(sv.User, sv.Name); rn != nil {
+			<-rn.done
+		}
+	}
+}
