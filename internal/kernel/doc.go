@@ -38,8 +38,9 @@
 // Each kernel has one set of ZeroMQ sockets: DEALERs for shell, control and
 // stdin, with one identity shared by shell and stdin as the kernel requires,
 // and a SUB for IOPub. One goroutine owns them (libzmq sockets are not safe
-// for concurrent use); other goroutines hand it work on a Go channel and wake
-// its poll through an inproc socket.
+// for concurrent use); other goroutines hand it work on a Go channel. It
+// never blocks in libzmq: small goroutines wait in Go's netpoller for each
+// socket's ZMQ_FD and hand it the sockets that have messages.
 //
 // A client is one browser tab, named by the session_id of its WebSocket URL.
 // IOPub goes to every client. Replies on shell and control, and stdin

@@ -29,6 +29,7 @@ func leakedGoroutines() string {
 	owned := []string{
 		"kernel.(*channels).run", "kernel.(*Kernel).supervise", "kernel.(*Kernel).watch",
 		"kernel.(*bridge).", "kernel.(*Manager).serveChannels", "kernel.(*fakeKernel).run",
+		"kernel.(*zsock).watch",
 	}
 	var leaked []string
 	for range 100 {

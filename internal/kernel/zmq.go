@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,8 +51,8 @@ const (
 //
 // libzmq sockets are not safe for concurrent use, so one goroutine, run,
 // owns all of them. Other goroutines hand it work as commands on a Go
-// channel and wake its poll through an inproc PAIR socket, whose sending
-// end is guarded by a mutex.
+// channel. It waits for the sockets in Go's netpoller, on a second Go
+// channel fed by one watcher goroutine per socket (see zsock).
 //
 // IOPub messages go to every client. A request from a client is recorded by
 // msg_id, and the replies on shell and control and the stdin messages whose
@@ -75,17 +73,13 @@ type channels struct {
 	session string // session id of the server's own messages and the ZMQ identity
 	limits  rateLimits
 
-	cmds        chan func()
-	wakeMu      sync.Mutex
-	wakeOut     *zmq.Socket
-	wakeClosed  bool
-	wakePending atomic.Bool
-	done        chan struct{} // closed when run returns
+	cmds     chan func()
+	readable chan *zsock   // sockets whose ZMQ_FD signalled, from zsock.watch
+	done     chan struct{} // closed when run returns
 
 	// Owned by run.
-	wakeIn  *zmq.Socket
-	socks   [4]*zmq.Socket // shell, control, stdin, iopub; nil when disconnected
-	poller  *zmq.Poller
+	socks   [4]*zsock // shell, control, stdin, iopub; nil when disconnected
+	backlog []*zsock  // sockets to read before waiting, as ZMQ_FD may not signal them
 	sign    *signer
 	guard   *replayGuard
 	ready   bool
@@ -99,7 +93,7 @@ type channels struct {
 
 	// stdinEvents receives the handshake event of the stdin socket after a
 	// connect; nil once it has come.
-	stdinEvents *zmq.Socket
+	stdinEvents *zsock
 	monitors    int           // stdin monitors started, which number their endpoints
 	stdinWait   time.Duration // stdinWaitDefault, shortened by tests
 }
@@ -134,43 +128,14 @@ func newChannels(zctx *zmq.Context, obs observer, limits rateLimits, log *slog.L
 	c := &channels{
 		log: log, zctx: zctx, obs: obs, session: uuid.NewString(), limits: limits,
 		cmds:      make(chan func(), commandBatch),
+		readable:  make(chan *zsock, 2*(len(sockChannels)+1)),
 		done:      make(chan struct{}),
 		routes:    newRouteTable(),
 		clients:   make(map[string]*client),
 		dropLog:   logLimiter{interval: 10 * time.Second},
 		stdinWait: stdinWaitDefault,
 	}
-	if err := c.openWake(); err != nil {
-		return nil, err
-	}
-	c.rebuildPoller()
 	return c, nil
-}
-
-func (c *channels) openWake() error {
-	addr := "inproc://kernel-wake-" + c.session
-	in, err := c.zctx.NewSocket(zmq.PAIR)
-	if err != nil {
-		return err
-	}
-	out, err := c.zctx.NewSocket(zmq.PAIR)
-	if err == nil {
-		err = in.Bind(addr)
-	}
-	if err == nil {
-		err = out.Connect(addr)
-	}
-	if err != nil {
-		in.Close()
-		if out != nil {
-			out.Close()
-		}
-		return err
-	}
-	in.SetLinger(0)
-	out.SetLinger(0)
-	c.wakeIn, c.wakeOut = in, out
-	return nil
 }
 
 // post hands fn to the channels goroutine and reports whether it was
@@ -178,7 +143,6 @@ func (c *channels) openWake() error {
 func (c *channels) post(fn func()) bool {
 	select {
 	case c.cmds <- fn:
-		c.wake()
 		return true
 	case <-c.done:
 		return false
@@ -199,70 +163,46 @@ func (c *channels) call(fn func()) bool {
 	}
 }
 
-// wake interrupts the poll of run. Wakes are coalesced: at most one byte is
-// in flight until run drains it.
-func (c *channels) wake() {
-	if !c.wakePending.CompareAndSwap(false, true) {
-		return
-	}
-	c.wakeMu.Lock()
-	defer c.wakeMu.Unlock()
-	if !c.wakeClosed {
-		c.wakeOut.SendBytes([]byte{0}, zmq.DONTWAIT)
-	}
-}
-
-// run owns the sockets until close: it polls them and executes commands.
+// run owns the sockets until close: it executes commands and reads the
+// sockets whose ZMQ_FD signalled.
 func (c *channels) run() {
 	defer c.finish()
+	nudgeTimer := time.NewTimer(time.Hour)
+	nudgeTimer.Stop()
 	for !c.closing {
-		polled, err := c.poller.Poll(c.pollTimeout())
-		if err != nil {
-			if zmq.AsErrno(err) == zmq.ETERM {
-				return
-			}
-			c.log.Error("polling kernel sockets", "err", err)
-			time.Sleep(10 * time.Millisecond) // keep an unexpected error from spinning
+		var nudgeDue <-chan time.Time
+		if c.nudge != nil {
+			nudgeTimer.Reset(time.Until(c.nudge.next))
+			nudgeDue = nudgeTimer.C
 		}
-		for _, p := range polled {
-			switch p.Socket {
-			case c.wakeIn:
-				c.drainWake()
-				continue
-			case c.stdinEvents:
-				c.readStdinEvents()
-				continue
-			}
-			c.receive(p.Socket)
+		var backlogDue <-chan struct{}
+		if len(c.backlog) > 0 {
+			backlogDue = alwaysReady
 		}
-		c.runCommands()
+		select {
+		case fn := <-c.cmds:
+			fn()
+			c.runCommands()
+		case z := <-c.readable:
+			c.service(z)
+		case <-backlogDue:
+			c.serviceBacklog()
+		case <-nudgeDue:
+		}
 		c.maybeNudge(time.Now())
 	}
 }
 
-func (c *channels) pollTimeout() time.Duration {
-	if len(c.cmds) > 0 {
-		return 0
-	}
-	if c.nudge != nil {
-		return max(time.Until(c.nudge.next), 0)
-	}
-	return -1
-}
+// alwaysReady is closed, so a select case on it is always ready.
+var alwaysReady = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
 
-func (c *channels) drainWake() {
-	for {
-		if _, err := c.wakeIn.RecvBytes(zmq.DONTWAIT); err != nil {
-			break
-		}
-	}
-	// Cleared before the commands are read, so a command posted after this
-	// point wakes the next poll.
-	c.wakePending.Store(false)
-}
-
+// runCommands runs the commands already posted, up to commandBatch.
 func (c *channels) runCommands() {
-	for range commandBatch {
+	for range commandBatch - 1 {
 		select {
 		case fn := <-c.cmds:
 			fn()
@@ -279,11 +219,6 @@ func (c *channels) finish() {
 		cl.remove(websocket.StatusGoingAway, "kernel shut down")
 	}
 	clear(c.clients)
-	c.wakeIn.Close()
-	c.wakeMu.Lock()
-	c.wakeClosed = true
-	c.wakeOut.Close()
-	c.wakeMu.Unlock()
 	close(c.done)
 }
 
@@ -319,9 +254,9 @@ func (c *channels) connect(info ConnectionInfo) (<-chan struct{}, error) {
 // in flight are dropped, because the process that would reply is gone.
 func (c *channels) disconnect() {
 	c.call(func() {
-		for i, s := range c.socks {
-			if s != nil {
-				c.receiveFrom(s, sockChannels[i], maxPending)
+		for _, z := range c.socks {
+			if z != nil {
+				c.receiveFrom(z, maxPending)
 			}
 		}
 		c.closeSockets()
@@ -339,7 +274,12 @@ func (c *channels) openSockets(info ConnectionInfo) error {
 		if err != nil {
 			return err
 		}
-		c.socks[i] = s
+		z, err := newZsock(s, i, sockChannels[i], c.readable)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		c.socks[i] = z
 		if err := s.SetLinger(0); err != nil {
 			return err
 		}
@@ -368,39 +308,25 @@ func (c *channels) openSockets(info ConnectionInfo) error {
 	}
 	c.sign = newSigner(info.Key)
 	c.guard = newReplayGuard()
-	c.rebuildPoller()
 	return nil
 }
 
 func (c *channels) closeSockets() {
-	for i, s := range c.socks {
-		if s != nil {
-			s.Close()
+	for i, z := range c.socks {
+		if z != nil {
+			z.close()
 			c.socks[i] = nil
 		}
 	}
 	// Closed after the stdin socket, whose close ends the monitor.
 	if c.stdinEvents != nil {
-		c.stdinEvents.Close()
+		c.stdinEvents.close()
 		c.stdinEvents = nil
 	}
+	c.backlog = c.backlog[:0]
 	c.ready = false
 	c.nudge = nil
 	c.routes.reset()
-	c.rebuildPoller()
-}
-
-func (c *channels) rebuildPoller() {
-	c.poller = zmq.NewPoller()
-	c.poller.Add(c.wakeIn, zmq.POLLIN)
-	if c.stdinEvents != nil {
-		c.poller.Add(c.stdinEvents, zmq.POLLIN)
-	}
-	for _, s := range c.socks {
-		if s != nil {
-			c.poller.Add(s, zmq.POLLIN)
-		}
-	}
 }
 
 // monitorStdin has the handshake of the stdin socket s reported on
@@ -421,7 +347,12 @@ func (c *channels) monitorStdin(s *zmq.Socket) error {
 	if err != nil {
 		return err
 	}
-	c.stdinEvents = events
+	z, err := newZsock(events, -1, "stdin monitor", c.readable)
+	if err != nil {
+		events.Close()
+		return err
+	}
+	c.stdinEvents = z
 	if err := events.SetLinger(0); err != nil {
 		return err
 	}
@@ -432,19 +363,18 @@ func (c *channels) monitorStdin(s *zmq.Socket) error {
 // stops the monitor and marks stdin connected for the nudge.
 func (c *channels) readStdinEvents() {
 	for {
-		event, _, _, err := c.stdinEvents.RecvEvent(zmq.DONTWAIT)
+		event, _, _, err := c.stdinEvents.s.RecvEvent(zmq.DONTWAIT)
 		if err != nil {
 			return
 		}
 		if event != zmq.EVENT_HANDSHAKE_SUCCEEDED {
 			continue
 		}
-		if err := c.socks[sockStdin].Monitor("", 0); err != nil {
+		if err := c.socks[sockStdin].s.Monitor("", 0); err != nil {
 			c.log.Warn("stopping the stdin socket monitor", "err", err)
 		}
-		c.stdinEvents.Close()
+		c.stdinEvents.close()
 		c.stdinEvents = nil
-		c.rebuildPoller()
 		if c.nudge != nil {
 			c.nudge.stdin = true
 			c.checkNudge()
@@ -453,27 +383,61 @@ func (c *channels) readStdinEvents() {
 	}
 }
 
-func (c *channels) receive(s *zmq.Socket) {
-	for i, own := range c.socks {
-		if own == s {
-			c.receiveFrom(s, sockChannels[i], recvBatch)
-			return
-		}
+// service reads z, which its watcher handed over or a send left unread.
+func (c *channels) service(z *zsock) {
+	if z.closed {
+		return
+	}
+	// Cleared before reading, so that a signal from now on hands z over
+	// again.
+	z.pending.Store(false)
+	if z == c.stdinEvents {
+		c.readStdinEvents()
+		return
+	}
+	if !c.receiveFrom(z, recvBatch) {
+		c.addBacklog(z)
 	}
 }
 
-// receiveFrom handles up to limit messages waiting on s.
-func (c *channels) receiveFrom(s *zmq.Socket, channel string, limit int) {
+// addBacklog marks z to be read before run waits again: after a send, or
+// when it had more than one batch waiting.
+func (c *channels) addBacklog(z *zsock) {
+	if !z.backlogged {
+		z.backlogged = true
+		c.backlog = append(c.backlog, z)
+	}
+}
+
+// serviceBacklog reads the sockets of the backlog once each.
+func (c *channels) serviceBacklog() {
+	backlog := c.backlog
+	c.backlog = nil
+	for _, z := range backlog {
+		z.backlogged = false
+		c.service(z)
+	}
+}
+
+// receiveFrom handles up to limit messages waiting on z and reports whether
+// it read them all. Only then has libzmq nothing left that ZMQ_FD would not
+// signal again.
+func (c *channels) receiveFrom(z *zsock, limit int) bool {
 	for range limit {
-		frames, err := s.RecvMessageBytes(zmq.DONTWAIT)
+		frames, err := z.s.RecvMessageBytes(zmq.DONTWAIT)
 		if err != nil {
 			if zmq.AsErrno(err) != zmq.Errno(syscall.EAGAIN) {
-				c.log.Warn("reading kernel socket", "channel", channel, "err", err)
+				c.log.Warn("reading kernel socket", "channel", z.channel, "err", err)
 			}
-			return
+			return true
 		}
-		c.handle(channel, frames)
+		c.handle(z.channel, frames)
+		if z.closed {
+			// A handler closed the sockets.
+			return true
+		}
 	}
+	return false
 }
 
 func (c *channels) handle(channel string, frames [][]byte) {
@@ -639,21 +603,24 @@ func (c *channels) becomeReady() {
 // request sends a message of the server's own on socket i; onReply, when
 // not nil, receives its reply.
 func (c *channels) request(i int, msgType string, content any, onReply func(*Message)) {
-	s := c.socks[i]
-	if s == nil {
+	z := c.socks[i]
+	if z == nil {
 		return
 	}
 	m := newMessage(sockChannels[i], msgType, c.session, nil, content)
 	if onReply != nil {
 		c.routes.add(m.MsgID, route{internal: onReply})
 	}
-	c.sendFrames(s, m)
+	c.sendFrames(z, m)
 }
 
-func (c *channels) sendFrames(s *zmq.Socket, m *Message) {
-	if _, err := s.SendMessageDontwait(wireFrames(m, c.sign)); err != nil {
+// sendFrames sends m on z. A send can consume the signal of ZMQ_FD, so z is
+// read again before run waits.
+func (c *channels) sendFrames(z *zsock, m *Message) {
+	if _, err := z.s.SendMessageDontwait(wireFrames(m, c.sign)); err != nil {
 		c.logDrop(m.Channel, err)
 	}
+	c.addBacklog(z)
 }
 
 // forward sends a client's message to the kernel.
