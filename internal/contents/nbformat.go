@@ -754,19 +754,6 @@ func splitBundleField(e *pyEncoder, mime string, v any, depth int) error {
 	return e.value(v, depth)
 }
 
-// pySplitLines splits s after every line boundary that Python's
-// str.splitlines(keepends=True) recognizes (see lineEnd). An empty string
-// gives an empty list.
-func pySplitLines(s string) []any {
-	lines := []any{}
-	for start := 0; start < len(s); {
-		end := lineEnd(s, start)
-		lines = append(lines, s[start:end])
-		start = end
-	}
-	return lines
-}
-
 // lineEnd returns the end of the line of s that starts at start: the index
 // after the first line boundary of Python's str.splitlines, or len(s).
 // The boundaries are \n, \r, \r\n, \v, \f, \x1c, \x1d, \x1e, U+0085, U+2028 and

@@ -174,7 +174,8 @@ func (e *pyEncoder) array(items []any, depth int, element elementWriter) error {
 	return nil
 }
 
-// lines writes s as the list of its lines, as value(pySplitLines(s)) would.
+// lines writes s as the list of its lines, split where Python's
+// str.splitlines(keepends=True) splits (see lineEnd).
 func (e *pyEncoder) lines(s string, depth int) {
 	if s == "" {
 		e.buf = append(e.buf, "[]"...)

@@ -264,6 +264,18 @@ func refCopyMap(m map[string]any, omit ...string) map[string]any {
 	return out
 }
 
+// pySplitLines splits s with lineEnd into the list that Python's
+// str.splitlines(keepends=True) gives.
+func pySplitLines(s string) []any {
+	lines := []any{}
+	for start := 0; start < len(s); {
+		end := lineEnd(s, start)
+		lines = append(lines, s[start:end])
+		start = end
+	}
+	return lines
+}
+
 // refSplitLines is str.splitlines(keepends=True), decoding rune by rune.
 func refSplitLines(s string) []any {
 	lines := []any{}
