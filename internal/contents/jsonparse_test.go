@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ func nested(open, close string, depth int) string {
 }
 
 func TestParseJSONMatchesEncodingJSON(t *testing.T) {
-	cases := append(slicesClone(jsonCases),
+	cases := append(slices.Clone(jsonCases),
 		nested("[", "]", maxJSONDepth), nested("[", "]", maxJSONDepth+1),
 		strings.Repeat(`{"a":`, maxJSONDepth)+"1"+strings.Repeat("}", maxJSONDepth),
 		strings.Repeat(`{"a":`, maxJSONDepth+1)+"1"+strings.Repeat("}", maxJSONDepth+1))
@@ -40,8 +41,6 @@ func TestParseJSONMatchesEncodingJSON(t *testing.T) {
 		checkParseJSON(t, []byte(src))
 	}
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 // checkParseJSON checks that parseJSON accepts src when encoding/json does,
 // and then gives the same value.
@@ -177,7 +176,7 @@ func FuzzReadNotebookReference(f *testing.F) {
 }
 
 func TestReadNotebookMatchesReference(t *testing.T) {
-	cases := slicesClone(notebookCases)
+	cases := slices.Clone(notebookCases)
 	for _, data := range readFixtures(t) {
 		cases = append(cases, string(data))
 	}
@@ -308,7 +307,7 @@ func FuzzSplitLines(f *testing.F) {
 	})
 }
 
-func TestWordTests(t *testing.T) {
+func TestPlainWordChecks(t *testing.T) {
 	plainASCIIByte := func(c byte) bool { return c < utf8.RuneSelf && plainASCII[c] }
 	plainStringByte := func(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
 	check := func(b [8]byte) {
