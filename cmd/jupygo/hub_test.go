@@ -192,6 +192,23 @@ func (b *hubBrowser) login(user, password string) {
 	}
 }
 
+// replacePassword signs in with a temporary password and replaces it, as
+// the hub requires before any other page.
+func (b *hubBrowser) replacePassword(user, temporary, password string) {
+	b.t.Helper()
+	b.login(user, temporary)
+	if p := b.send("GET", "/hub/home", nil); p.status != http.StatusFound ||
+		!strings.HasPrefix(p.location, "/hub/password") {
+		b.t.Fatalf("home with a temporary password = %d %q, want the password page",
+			p.status, p.location)
+	}
+	p := b.send("POST", "/hub/password", url.Values{"_xsrf": {b.xsrf("/hub/password")},
+		"current": {temporary}, "new": {password}, "confirm": {password}})
+	if p.status != http.StatusOK {
+		b.t.Fatalf("replacing the password of %s = %d", user, p.status)
+	}
+}
+
 // TestHubEndToEnd runs the real hub with the real spawner and single-user
 // server: log in, start the default server, pass the OAuth flow into
 // JupyterLab, use the server's API through the proxy, and stop it.
@@ -205,7 +222,7 @@ func TestHubEndToEnd(t *testing.T) {
 		t.Fatal("the first start printed no admin password")
 	}
 	admin := newHubBrowser(t, hp.url)
-	admin.login(hp.admin, hp.password)
+	admin.replacePassword(hp.admin, hp.password, "the admin's own password")
 
 	p, at := admin.follow("/user/" + hp.admin + "/lab")
 	if p.status != http.StatusFailedDependency || !strings.HasPrefix(at, "/hub/user/") {
@@ -231,7 +248,7 @@ func TestHubEndToEnd(t *testing.T) {
 		t.Fatalf("adding bob = %d", p.status)
 	}
 	bob := newHubBrowser(t, hp.url)
-	bob.login("bob", "bob's long password")
+	bob.replacePassword("bob", "bob's long password", "bob's own password")
 	p, at = bob.follow("/user/" + hp.admin + "/lab")
 	if p.status == http.StatusOK {
 		t.Errorf("bob opened the admin's server at %s", at)
@@ -374,7 +391,7 @@ func TestHubWithJupyterHubSingleuser(t *testing.T) {
 	}
 	hp := startHubProcess(t, buildJupygo(t), filepath.Join(dir, "data"), "-f", cfg)
 	b := newHubBrowser(t, hp.url)
-	b.login(hp.admin, hp.password)
+	b.replacePassword(hp.admin, hp.password, "the admin's own password")
 	// An API call does not start the OAuth flow, but an authenticated
 	// page does. Debian's jupyter_server 1.23 alone has few pages: /files/
 	// is one, and a missing file gives 404 once the browser is signed in.
@@ -407,7 +424,7 @@ func TestHubNamedServer(t *testing.T) {
 	}
 	hp := startHubProcess(t, buildJupygo(t), filepath.Join(dir, "data"), "-f", cfg)
 	b := newHubBrowser(t, hp.url)
-	b.login(hp.admin, hp.password)
+	b.replacePassword(hp.admin, hp.password, "the admin's own password")
 	for _, prefix := range []string{"/user/" + hp.admin + "/", "/user/" + hp.admin + "/work/"} {
 		spawn := "/hub/spawn/" + strings.TrimPrefix(strings.TrimSuffix(prefix, "/"), "/user/")
 		p, at := b.follow(spawn + "?next=" + url.QueryEscape(prefix+"lab"))

@@ -86,6 +86,9 @@ func (h *Hub) serverErrorPage(w http.ResponseWriter, r *http.Request, err error)
 func (h *Hub) pageUser(w http.ResponseWriter, r *http.Request) *identity {
 	id, err := h.identify(r)
 	if err == nil && id.user != nil && id.token == nil {
+		if h.mustChangePassword(w, r, id) {
+			return nil
+		}
 		return id
 	}
 	if err != nil && !errors.Is(err, errNoIdentity) {
@@ -94,6 +97,20 @@ func (h *Hub) pageUser(w http.ResponseWriter, r *http.Request) *identity {
 	}
 	h.redirectToLogin(w, r)
 	return nil
+}
+
+// mustChangePassword sends a user who signed in with a temporary password
+// to the password page, which every other page waits for, and reports
+// whether it did.
+func (h *Hub) mustChangePassword(w http.ResponseWriter, r *http.Request, id *identity) bool {
+	setter, ok := h.auth.(passwordSetter)
+	if !ok || !setter.PasswordIsTemporary(*id.user) ||
+		r.URL.Path == h.prefix+"password" || r.URL.Path == h.prefix+"logout" {
+		return false
+	}
+	http.Redirect(w, r, h.prefix+"password?next="+url.QueryEscape(r.URL.RequestURI()),
+		http.StatusFound)
+	return true
 }
 
 // redirectToLogin sends the browser to the login page, which returns to
@@ -425,7 +442,13 @@ func (h *Hub) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 	if id == nil {
 		return
 	}
-	h.render(w, r, http.StatusOK, "password", "Change password", id, nil)
+	var notice string
+	if setter, ok := h.auth.(passwordSetter); ok && setter.PasswordIsTemporary(*id.user) {
+		notice = "You signed in with a temporary password. Choose your own to go on."
+	}
+	h.render(w, r, http.StatusOK, "password", "Change password", id, map[string]any{
+		"Notice": notice, "Next": h.safeNext(r.URL.Query().Get("next")),
+	})
 }
 
 // handleChangePassword changes the signed-in user's own password, which
@@ -463,6 +486,10 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("password changed", "user", id.user.Name)
+	if next := h.safeNext(r.URL.Query().Get("next")); next != "" {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
 	h.render(w, r, http.StatusOK, "password", "Change password", id,
 		map[string]any{"Notice": "Password changed."})
 }

@@ -307,8 +307,8 @@ func TestAdminSetsPassword(t *testing.T) {
 	th.addUser("alice", false)
 	b := th.browser()
 	b.mustLogin("root")
-	token := b.xsrf("/hub/admin")
-	p := b.post("/hub/admin/users/alice/password", url.Values{"_xsrf": {token},
+	adminToken := b.xsrf("/hub/admin")
+	p := b.post("/hub/admin/users/alice/password", url.Values{"_xsrf": {adminToken},
 		"password": {"set by the admin"}})
 	if p.status != http.StatusSeeOther || strings.Contains(p.location, "error=") {
 		t.Fatalf("set password = %d %q", p.status, p.location)
@@ -316,8 +316,20 @@ func TestAdminSetsPassword(t *testing.T) {
 	if p := th.browser().login("alice", "set by the admin", ""); p.status != http.StatusFound {
 		t.Errorf("login with the admin's password = %d", p.status)
 	}
+	// The password an admin set is temporary: every page waits for alice
+	// to choose her own, and then lets her go where she was going.
 	alice := th.browser()
 	alice.login("alice", "set by the admin", "")
+	if p := alice.get("/hub/home"); p.status != http.StatusFound ||
+		!strings.HasPrefix(p.location, "/hub/password?next=") {
+		t.Fatalf("home with a temporary password = %d %q, want the password page", p.status, p.location)
+	}
+	token := alice.xsrf("/hub/password")
+	p = alice.post("/hub/password?next=%2Fhub%2Fhome", url.Values{"_xsrf": {token},
+		"current": {"set by the admin"}, "new": {"chosen by alice"}, "confirm": {"chosen by alice"}})
+	if p.status != http.StatusSeeOther || p.location != "/hub/home" {
+		t.Fatalf("changing the temporary password = %d %q", p.status, p.location)
+	}
 	p = alice.post("/hub/admin/users/root/password", url.Values{"_xsrf": {alice.xsrf("/hub/home")},
 		"password": {"taking over root"}})
 	if p.status != http.StatusForbidden {

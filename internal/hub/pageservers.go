@@ -382,9 +382,12 @@ func (h *Hub) handleAdmin(w http.ResponseWriter, r *http.Request) {
 }
 
 // passwordSetter is an authenticator of local accounts, whose passwords
-// the admin page can set.
+// the admin page can set. A password that an admin sets is temporary: the
+// user replaces it after signing in with it.
 type passwordSetter interface {
 	SetPassword(ctx context.Context, name, password string) error
+	SetTemporaryPassword(ctx context.Context, name, password string) error
+	PasswordIsTemporary(u store.User) bool
 }
 
 // handleAdminAddUsers adds users from the admin page, one name a line,
@@ -436,7 +439,7 @@ func (h *Hub) addUser(r *http.Request, name string, admin bool, password string)
 	if !ok {
 		return badRequest("This hub has no local accounts, so passwords cannot be set")
 	}
-	if err := setter.SetPassword(r.Context(), name, password); err != nil {
+	if err := setter.SetTemporaryPassword(r.Context(), name, password); err != nil {
 		return badRequest("Password of %s not set: %s", name, err.Error())
 	}
 	return nil
@@ -494,7 +497,7 @@ func (h *Hub) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
 		h.redirectAdmin(w, r, "", "No such user: "+name)
 		return
 	}
-	if err := setter.SetPassword(r.Context(), name, r.PostForm.Get("password")); err != nil {
+	if err := setter.SetTemporaryPassword(r.Context(), name, r.PostForm.Get("password")); err != nil {
 		h.redirectAdmin(w, r, "", "Password of "+name+" not set: "+err.Error())
 		return
 	}

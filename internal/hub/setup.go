@@ -82,9 +82,10 @@ func decodeSecret(text, source string) ([]byte, error) {
 }
 
 // EnsureFirstAdmin gives a new hub of local accounts its first admin. When
-// no user has a password yet, it sets a random one-time password for the
+// no user has a password yet, it sets a random temporary password for the
 // first of admin_users, or for "admin", makes that user an admin and
-// returns the name and password for the operator. Otherwise it returns "".
+// returns the name and password for the operator. The admin replaces the
+// password after the first sign-in. Otherwise it returns "".
 func EnsureFirstAdmin(ctx context.Context, st store.Store, local *auth.Local,
 	cfg *config.Config) (name, password string, err error) {
 	users, _, err := st.ListUsers(ctx, store.UserQuery{})
@@ -103,7 +104,7 @@ func EnsureFirstAdmin(ctx context.Context, st store.Store, local *auth.Local,
 	b := make([]byte, 12)
 	rand.Read(b)
 	password = hex.EncodeToString(b)
-	if err := local.SetPassword(ctx, name, password); err != nil {
+	if err := local.SetTemporaryPassword(ctx, name, password); err != nil {
 		return "", "", fmt.Errorf("setting the first admin's password: %w", err)
 	}
 	admin := true

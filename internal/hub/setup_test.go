@@ -60,6 +60,9 @@ func TestEnsureFirstAdmin(t *testing.T) {
 	if !u.Admin {
 		t.Error("the first admin is not an admin")
 	}
+	if !local.PasswordIsTemporary(u) {
+		t.Error("the printed password is not temporary")
+	}
 	if _, again, _ := EnsureFirstAdmin(t.Context(), st, local, cfg); again != "" {
 		t.Error("a second start printed a new password")
 	}

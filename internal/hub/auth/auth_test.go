@@ -108,3 +108,26 @@ func TestLimiter(t *testing.T) {
 		t.Error("blocked after Reset")
 	}
 }
+
+func TestTemporaryPassword(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	l, _ := NewLocal(st, bcrypt.MinCost)
+	if err := l.SetTemporaryPassword(ctx, "alice", "chosen by an admin"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.GetUser(ctx, "alice")
+	if !l.PasswordIsTemporary(u) {
+		t.Error("a temporary password is not marked temporary")
+	}
+	if _, err := l.AuthenticateForm(ctx, "alice", "chosen by an admin"); err != nil {
+		t.Errorf("temporary password does not sign in: %v", err)
+	}
+	if err := l.SetPassword(ctx, "alice", "chosen by alice"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = st.GetUser(ctx, "alice")
+	if l.PasswordIsTemporary(u) {
+		t.Error("the user's own password is still marked temporary")
+	}
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -107,8 +108,35 @@ func (l *Local) SetPassword(ctx context.Context, name, password string) error {
 	} else if err != nil {
 		return err
 	}
-	_, err = l.users.UpdateUser(ctx, name, store.UserUpdate{PasswordHash: &hash})
+	// A password the user chose replaces any temporary one.
+	var noState []byte
+	_, err = l.users.UpdateUser(ctx, name, store.UserUpdate{PasswordHash: &hash, AuthState: &noState})
 	return err
+}
+
+// localState is the auth state of a local account.
+type localState struct {
+	// TemporaryPassword marks a password that someone else chose, such as
+	// the first admin's printed one, which the user must replace.
+	TemporaryPassword bool `json:"temporary_password"`
+}
+
+// SetTemporaryPassword sets a password, as SetPassword does, that the user
+// must replace with their own after signing in with it.
+func (l *Local) SetTemporaryPassword(ctx context.Context, name, password string) error {
+	if err := l.SetPassword(ctx, name, password); err != nil {
+		return err
+	}
+	state, _ := json.Marshal(localState{TemporaryPassword: true})
+	_, err := l.users.UpdateUser(ctx, name, store.UserUpdate{AuthState: &state})
+	return err
+}
+
+// PasswordIsTemporary reports whether u signs in with a temporary password
+// that they must replace.
+func (l *Local) PasswordIsTemporary(u store.User) bool {
+	var st localState
+	return len(u.AuthState) > 0 && json.Unmarshal(u.AuthState, &st) == nil && st.TemporaryPassword
 }
 
 // CheckPassword returns an error unless password is long enough for a local
