@@ -41,6 +41,9 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		h.redirectToLogin(w, r)
 		return
 	}
+	if h.mustChangePassword(w, r, id) {
+		return
+	}
 	q := r.URL.Query()
 	client, err := h.store.GetOAuthClient(ctx, q.Get("client_id"))
 	if err != nil {
