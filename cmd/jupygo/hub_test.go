@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -67,6 +68,9 @@ func startHubProcess(t *testing.T, bin, dataDir string, extra ...string) *hubPro
 		t.Fatal(err)
 	}
 	hp := &hubProcess{cmd: cmd}
+	// Cleanups run last first: the hub stops, then its servers, which a
+	// stopping hub leaves running on purpose.
+	t.Cleanup(func() { stopLeftServers(t, dataDir) })
 	t.Cleanup(hp.stop)
 	sc := bufio.NewScanner(stdout)
 	var text strings.Builder
@@ -436,6 +440,42 @@ func TestHubNamedServer(t *testing.T) {
 		p := b.send("GET", prefix+"api/status", nil)
 		if p.status != http.StatusOK {
 			t.Errorf("%sapi/status = %d %s", prefix, p.status, p.body)
+		}
+	}
+}
+
+// stopLeftServers ends the server processes that the store in dataDir
+// still lists, so that a test leaves none behind, even when it fails
+// midway. Only processes working in dataDir are signalled, so a reused pid
+// is never hit.
+func stopLeftServers(t *testing.T, dataDir string) {
+	st, err := store.Open(context.Background(), "sqlite:///"+filepath.Join(dataDir, "jupyterhub.sqlite"),
+		store.Options{})
+	if err != nil {
+		t.Logf("opening the store to stop servers: %v", err)
+		return
+	}
+	defer st.Close()
+	servers, err := st.ListServers(context.Background(), "")
+	if err != nil {
+		t.Logf("listing servers to stop: %v", err)
+		return
+	}
+	for _, sv := range servers {
+		var state struct {
+			PID int `json:"pid"`
+		}
+		if json.Unmarshal(sv.State, &state) != nil || state.PID <= 0 {
+			continue
+		}
+		cwd, err := os.Readlink("/proc/" + strconv.Itoa(state.PID) + "/cwd")
+		if err != nil || !strings.HasPrefix(cwd, dataDir) {
+			continue
+		}
+		syscall.Kill(-state.PID, syscall.SIGKILL)
+		for deadline := time.Now().Add(5 * time.Second); !processGone(state.PID) &&
+			time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }
