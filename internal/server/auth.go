@@ -41,8 +41,6 @@ type identityProvider interface {
 	// challenge answers a request that carries no valid credentials: a page
 	// request is sent to log in, any other request gets a 403.
 	challenge(w http.ResponseWriter, r *http.Request)
-	// checkXSRF reports whether r carries the XSRF token of a cookie session.
-	checkXSRF(r *http.Request, session string) bool
 	// xsrfToken returns the XSRF token of a cookie session.
 	xsrfToken(session string) string
 	// setXSRFCookie sets the _xsrf cookie that JupyterLab echoes.
@@ -215,9 +213,8 @@ func (a *authenticator) clearLoginCookie(w http.ResponseWriter) {
 	})
 }
 
-// xsrfToken returns the XSRF token bound to a session. Binding it to the
-// session means a token planted by another site (for example through a
-// sibling subdomain's cookie) never matches.
+// xsrfToken returns the XSRF token that a new cookie session's _xsrf
+// cookie gets.
 func (a *authenticator) xsrfToken(sessionID string) string {
 	return hex.EncodeToString(a.sign("xsrf", sessionID)[:20])
 }
@@ -249,11 +246,18 @@ func requestXSRF(r *http.Request) string {
 	return r.URL.Query().Get("_xsrf")
 }
 
-// checkXSRF reports whether r carries the XSRF token of session sid.
-func (a *authenticator) checkXSRF(r *http.Request, sid string) bool {
+// checkXSRF reports whether r sends back, in a header, form field or query
+// parameter, the value of its own _xsrf cookie. This is the double-submit
+// check of jupyter_server: another site can send the cookie but cannot read
+// it. The value is not tied to this server, because the _xsrf cookie is
+// shared by every server on the host (cookies do not tell ports apart) and
+// two servers in one browser must not lock each other out. Pages of those
+// other ports could read the cookie, so what stops them is the Origin check
+// of crossOrigin, which runs first.
+func checkXSRF(r *http.Request) bool {
 	got := requestXSRF(r)
-	want := a.xsrfToken(sid)
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	c, err := r.Cookie("_xsrf")
+	return got != "" && err == nil && subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) == 1
 }
 
 // isSafeMethod reports whether a method is read-only by HTTP's definition.
@@ -283,6 +287,27 @@ func sameOrigin(r *http.Request) bool {
 		return strings.EqualFold(u.Host, r.Host)
 	}
 	return false
+}
+
+// crossOrigin reports whether a browser sent r from a page of another
+// origin: its Origin header names another host, or is "null" (sandboxed
+// frames and opaque origins), or, for an unsafe method, Sec-Fetch-Site says
+// the page is not of this origin. Requests without these headers come from
+// programs, not from pages, and pass. Another port of the same host is
+// another origin: its pages receive this server's cookies, since cookies
+// ignore ports, which is why this check matters more than the XSRF token.
+func crossOrigin(r *http.Request) bool {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return true
+		}
+	}
+	if isSafeMethod(r.Method) {
+		return false // following a link from another site is fine
+	}
+	site := r.Header.Get("Sec-Fetch-Site")
+	return site == "cross-site" || site == "same-site"
 }
 
 // websocketOriginAllowed reports whether a WebSocket upgrade's Origin may

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -32,18 +33,60 @@ func TestCookieSignature(t *testing.T) {
 	}
 }
 
-func TestXSRFBoundToSession(t *testing.T) {
-	a := newAuthenticator("tok", []byte("0123456789abcdef0123456789abcdef"), "c", "/")
-	if a.xsrfToken("s1") == a.xsrfToken("s2") {
-		t.Fatal("two sessions share an XSRF token")
+func TestCheckXSRF(t *testing.T) {
+	tests := []struct {
+		name           string
+		cookie, header string
+		query          string
+		want           bool
+	}{
+		{"header matches cookie", "abc", "abc", "", true},
+		{"query matches cookie", "abc", "", "abc", true},
+		{"header differs", "abc", "abd", "", false},
+		{"no cookie", "", "abc", "", false},
+		{"no token sent", "abc", "", "", false},
 	}
-	r := httptest.NewRequest("POST", "/api/contents", nil)
-	r.Header.Set("X-XSRFToken", a.xsrfToken("s1"))
-	if !a.checkXSRF(r, "s1") {
-		t.Error("valid XSRF token rejected")
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/api/contents?_xsrf="+tt.query, nil)
+		if tt.cookie != "" {
+			r.AddCookie(&http.Cookie{Name: "_xsrf", Value: tt.cookie})
+		}
+		if tt.header != "" {
+			r.Header.Set("X-XSRFToken", tt.header)
+		}
+		if got := checkXSRF(r); got != tt.want {
+			t.Errorf("%s: checkXSRF = %v, want %v", tt.name, got, tt.want)
+		}
 	}
-	if a.checkXSRF(r, "s2") {
-		t.Error("XSRF token of another session accepted")
+}
+
+func TestCrossOrigin(t *testing.T) {
+	tests := []struct {
+		method, origin, site string
+		want                 bool
+	}{
+		{"POST", "", "", false},
+		{"POST", "http://127.0.0.1:8888", "same-origin", false},
+		{"POST", "http://127.0.0.1:9999", "same-site", true},
+		{"GET", "http://127.0.0.1:9999", "", true},
+		{"POST", "null", "cross-site", true},
+		{"POST", "", "same-site", true},
+		{"GET", "", "cross-site", false}, // a link followed from another site
+		{"PUT", "http://evil.example", "", true},
+		{"POST", "http://[::1", "", true},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, "http://127.0.0.1:8888/api/contents", nil)
+		if tt.origin != "" {
+			r.Header.Set("Origin", tt.origin)
+		}
+		if tt.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tt.site)
+		}
+		if got := crossOrigin(r); got != tt.want {
+			t.Errorf("%s Origin %q Sec-Fetch-Site %q: crossOrigin = %v, want %v",
+				tt.method, tt.origin, tt.site, got, tt.want)
+		}
 	}
 }
 

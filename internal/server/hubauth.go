@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
@@ -203,13 +202,6 @@ func (a *hubAuth) sign(parts ...string) []byte {
 // xsrfToken returns the XSRF token of a cookie session.
 func (a *hubAuth) xsrfToken(session string) string {
 	return hex.EncodeToString(a.sign("xsrf", session)[:20])
-}
-
-// checkXSRF reports whether r carries the XSRF token of session.
-func (a *hubAuth) checkXSRF(r *http.Request, session string) bool {
-	got := requestXSRF(r)
-	want := a.xsrfToken(session)
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // setXSRFCookie sets the _xsrf cookie, readable by scripts on purpose.

@@ -82,7 +82,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			http.StatusForbidden)
 		return
 	}
-	if !s.auth.checkToken(strings.TrimSpace(r.PostFormValue("token"))) {
+	// Our form names the field "token"; jupyter_server's, which scripts
+	// fill in, names it "password".
+	token := r.PostFormValue("token")
+	if token == "" {
+		token = r.PostFormValue("password")
+	}
+	if !s.auth.checkToken(strings.TrimSpace(token)) {
 		s.log.Info("login rejected", "remote", r.RemoteAddr)
 		s.renderLogin(w, r, next, true)
 		return

@@ -137,6 +137,11 @@ func (s *Server) checkBrowserRequest(r *http.Request, method authMethod, sid str
 	if method == authToken {
 		return nil
 	}
+	if crossOrigin(r) && !isWebSocket(r) {
+		return httpapi.Errorf(http.StatusForbidden,
+			"cross-origin request from %q refused: this server answers only its own pages",
+			requestOrigin(r))
+	}
 	if isWebSocket(r) {
 		if !websocketOriginAllowed(r) {
 			return httpapi.Errorf(http.StatusForbidden,
@@ -148,13 +153,13 @@ func (s *Server) checkBrowserRequest(r *http.Request, method authMethod, sid str
 		if method == authOpen && !fromBrowser(r) {
 			return nil
 		}
-		if !s.idp.checkXSRF(r, sid) {
+		if !checkXSRF(r) {
 			return httpapi.Errorf(http.StatusForbidden,
 				"'_xsrf' argument missing or invalid: send the _xsrf cookie's value in the X-XSRFToken header")
 		}
 		return nil
 	}
-	if strings.HasPrefix(r.URL.Path, "/files/") && !sameOrigin(r) && !s.idp.checkXSRF(r, sid) {
+	if strings.HasPrefix(r.URL.Path, "/files/") && !sameOrigin(r) && !checkXSRF(r) {
 		return httpapi.Errorf(http.StatusForbidden,
 			"cross-site request for a file is not allowed: open it from JupyterLab or pass _xsrf")
 	}
@@ -175,14 +180,22 @@ func isPageRequest(r *http.Request) bool {
 	return !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/lab/api/")
 }
 
-// ensureXSRFCookie sets the _xsrf cookie when the browser lacks the current
-// one.
+// ensureXSRFCookie sets the _xsrf cookie when the browser has none. A
+// cookie that another server on this host set is kept: checkXSRF accepts
+// any value echoed back, and replacing it would break that server's pages.
 func (s *Server) ensureXSRFCookie(w http.ResponseWriter, r *http.Request, sid string) {
-	want := s.idp.xsrfToken(sid)
-	if c, err := r.Cookie("_xsrf"); err == nil && c.Value == want {
+	if c, err := r.Cookie("_xsrf"); err == nil && c.Value != "" {
 		return
 	}
-	s.idp.setXSRFCookie(w, want)
+	s.idp.setXSRFCookie(w, s.idp.xsrfToken(sid))
+}
+
+// requestOrigin names the page a browser request came from, for errors.
+func requestOrigin(r *http.Request) string {
+	if o := r.Header.Get("Origin"); o != "" {
+		return o
+	}
+	return r.Header.Get("Sec-Fetch-Site") + " page"
 }
 
 // allowedHost rejects requests whose Host header names another machine when

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -71,6 +72,7 @@ func newTestServer(t *testing.T, mutate func(*Config)) *testServer {
 		ts.Close()
 		srv.kernels.Close(context.Background())
 	})
+	srv.setPort(ts.Listener.Addr().(*net.TCPAddr).Port) // names the login cookie, as Listen does
 	return &testServer{Server: ts, srv: srv, root: srv.cfg.RootDir, logs: logs}
 }
 
@@ -208,7 +210,14 @@ func (ts *testServer) browser(t *testing.T) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	c := noRedirect(ts.Client())
 	c.Jar = jar
+	ts.login(t, c)
+	return c
+}
 
+// login signs c in through the login form, checking that a forged form and a
+// wrong token are refused on the way.
+func (ts *testServer) login(t *testing.T, c *http.Client) {
+	t.Helper()
 	loginForm := func() string {
 		resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/login?next=%2Flab", nil))
 		if resp.StatusCode != 200 {
@@ -221,7 +230,8 @@ func (ts *testServer) browser(t *testing.T) *http.Client {
 		return string(m[1])
 	}
 	post := func(token, xsrf string) *http.Response {
-		form := url.Values{"token": {token}, "_xsrf": {xsrf}, "next": {"/lab"}}
+		// jupyter_server's login form names the field "password".
+		form := url.Values{"password": {token}, "_xsrf": {xsrf}, "next": {"/lab"}}
 		req := mustRequest(t, "POST", ts.URL+"/login", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, _ := send(t, c, req)
@@ -238,7 +248,6 @@ func (ts *testServer) browser(t *testing.T) *http.Client {
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/lab" {
 		t.Fatalf("login = %d to %q, want 303 to /lab", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	return c
 }
 
 func mustRequest(t *testing.T, method, u string, body io.Reader) *http.Request {
@@ -290,6 +299,64 @@ func TestCookieSessionAndXSRF(t *testing.T) {
 	send(t, c, mustRequest(t, "GET", ts.URL+"/logout", nil))
 	if resp, _ := send(t, c, mustRequest(t, "GET", ts.URL+"/api/status", nil)); resp.StatusCode != 403 {
 		t.Errorf("after logout GET /api/status = %d, want 403", resp.StatusCode)
+	}
+}
+
+// A page on another port of the same host receives the server's cookies
+// and can read the _xsrf cookie, so its requests must fail on their Origin.
+func TestCrossOriginCookieRequestsRefused(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := ts.browser(t)
+	xsrf := xsrfCookie(t, c, ts.URL)
+	u, _ := url.Parse(ts.URL)
+	otherPort := "http://" + u.Hostname() + ":1"
+	tests := []struct {
+		name, method, path string
+		headers            map[string]string
+		want               int
+	}{
+		{"POST from another port", "POST", "/api/contents?_xsrf=" + xsrf,
+			map[string]string{"Origin": otherPort, "Sec-Fetch-Site": "same-site"}, 403},
+		{"GET from another port", "GET", "/api/contents",
+			map[string]string{"Origin": otherPort}, 403},
+		{"POST from an opaque origin", "POST", "/api/contents?_xsrf=" + xsrf,
+			map[string]string{"Origin": "null"}, 403},
+		{"POST from this origin", "POST", "/api/contents?_xsrf=" + xsrf,
+			map[string]string{"Origin": ts.URL, "Sec-Fetch-Site": "same-origin"}, 201},
+		{"link followed from another site", "GET", "/api/status",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := mustRequest(t, tt.method, ts.URL+tt.path, strings.NewReader(`{"type":"file"}`))
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, body := send(t, c, req)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status = %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+		})
+	}
+	entries, _ := os.ReadDir(ts.root)
+	if len(entries) != 1 {
+		t.Errorf("root holds %d entries, want the one file made from this origin", len(entries))
+	}
+}
+
+// Two servers on one host share the _xsrf cookie, since cookies ignore
+// ports; signing in to one must not lock the other's pages out.
+func TestTwoServersInOneBrowser(t *testing.T) {
+	a := newTestServer(t, nil)
+	b := newTestServer(t, nil)
+	c := a.browser(t)
+	b.login(t, c)
+	for _, ts := range []*testServer{a, b} {
+		req := mustRequest(t, "POST", ts.URL+"/api/contents", strings.NewReader(`{"type":"file"}`))
+		req.Header.Set("X-XSRFToken", xsrfCookie(t, c, ts.URL))
+		if resp, body := send(t, c, req); resp.StatusCode != 201 {
+			t.Errorf("POST to %s after signing in to both = %d %s, want 201", ts.URL, resp.StatusCode, body)
+		}
 	}
 }
 

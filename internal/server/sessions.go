@@ -193,7 +193,9 @@ func (m *sessionManager) kernelFor(ctx context.Context, ref *kernelRef, path str
 	}
 	km, err := m.kernels.Start(ctx, name, path)
 	if errors.Is(err, kernel.ErrSpecNotFound) {
-		return "", httpapi.Wrap(http.StatusNotFound, err, fmt.Sprintf(
+		// 501, not 404, as jupyter_server answers: the session path is fine,
+		// the kernel it asks for is what the server lacks.
+		return "", httpapi.Wrap(http.StatusNotImplemented, err, fmt.Sprintf(
 			"the %q kernel is not available: pick another kernel or install that one", name))
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -117,7 +118,10 @@ func TestSessionUnknownKernelName(t *testing.T) {
 	ts := newTestServer(t, nil)
 	resp, body := ts.do(t, "POST", "/api/sessions", map[string]any{"path": "a.ipynb",
 		"type": "notebook", "kernel": map[string]any{"name": "nope"}}, true)
-	if resp.StatusCode != 404 {
-		t.Errorf("unknown kernel name = %d %s, want 404", resp.StatusCode, body)
+	if resp.StatusCode != 501 {
+		t.Errorf("unknown kernel name = %d %s, want 501", resp.StatusCode, body)
+	}
+	if !strings.Contains(string(body), `\"nope\" kernel is not available`) {
+		t.Errorf("unknown kernel name: body %s does not name the kernel", body)
 	}
 }
