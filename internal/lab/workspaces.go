@@ -246,7 +246,8 @@ func (l *Lab) putWorkspace(w http.ResponseWriter, r *http.Request) error {
 	}
 	if got, want := percentDecode(id), "/"+name; got != want {
 		return httpapi.Errorf(http.StatusBadRequest,
-			"workspace metadata id mismatch: expected %q, got %q", want, got)
+			"workspace metadata id %q does not match the workspace name %q in the URL",
+			strings.TrimPrefix(got, "/"), name)
 	}
 
 	if err := writeFileAtomic(l.workspacePath(name), data); err != nil {

@@ -107,7 +107,7 @@ func TestWorkspacePutInvalid(t *testing.T) {
 	tests := []struct {
 		name, path, body, message string
 	}{
-		{"id mismatch", "/lab/api/workspaces/a", workspaceBody("b"), "mismatch"},
+		{"id mismatch", "/lab/api/workspaces/a", workspaceBody("b"), "does not match the workspace name"},
 		{"not JSON", "/lab/api/workspaces/a", "{", "invalid workspace"},
 		{"no metadata", "/lab/api/workspaces/a", `{"data": {}}`, "metadata must be an object"},
 		{"id not a string", "/lab/api/workspaces/a", `{"metadata": {"id": 1}}`, "metadata.id must be a string"},

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestVersionFlagPrintsVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version", "-version"} {
+		var out, errs bytes.Buffer
+		if code := run([]string{arg}, &out, &errs); code != 0 {
+			t.Errorf("jupygo %s exited %d: %s", arg, code, errs.String())
+		}
+		if !strings.Contains(out.String(), currentVersion()) {
+			t.Errorf("jupygo %s printed %q, want the version %q", arg, out.String(), currentVersion())
+		}
+	}
+}
+
+func TestServerHelpShowsFlagsAndDefaults(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"server", "--help"}, &out, &errs); code != 0 {
+		t.Fatalf("jupygo server --help exited %d", code)
+	}
+	help := out.String() + errs.String()
+	for _, want := range []string{
+		"--ip", "127.0.0.1", "--port", "8888", "--root-dir", "--notebook-dir", "--base-url",
+		"--token", "JUPYTER_TOKEN", "--no-browser", "--allow-hidden",
+		"--allow-symlinks-outside-root", "--expose-app-in-browser", "--log-level", "info",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("jupygo server --help does not show %q:\n%s", want, help)
+		}
+	}
+}
+
+func TestUnknownCommandFails(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"serve"}, &out, &errs); code != 2 {
+		t.Errorf("jupygo serve exited %d, want 2", code)
+	}
+	if !strings.Contains(errs.String(), `unknown command "serve"`) {
+		t.Errorf("jupygo serve printed %q, want it to name the command", errs.String())
+	}
+}
