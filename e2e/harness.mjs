@@ -11,7 +11,7 @@ export const repo = path.resolve(here, '..');
 export const artifacts = path.join(here, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
-const bin = process.env.JUPYGO_BIN || path.join(repo, 'bin', 'jupygo');
+export const bin = process.env.JUPYGO_BIN || path.join(repo, 'bin', 'jupygo');
 
 // tempDir returns a new empty folder under the system temp dir.
 export function tempDir(prefix) {
@@ -54,7 +54,7 @@ export function startServer(args, env = {}) {
 }
 
 // stopProcess sends SIGTERM and waits for the exit, with SIGKILL after 15 s.
-function stopProcess(child) {
+export function stopProcess(child) {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 15000);

@@ -1,0 +1,144 @@
+// `jupygo hub` in a real browser: sign-in, spawning, JupyterLab through
+// the built-in proxy, isolation between users, the admin page, named
+// servers and a restart of the hub under an open notebook.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { artifacts, collectErrors, launchBrowser, shot, tempDir } from './harness.mjs';
+import {
+  changePassword, hubAPI, kernelID, kernelIdle, killLeftovers, labShell, newNotebook,
+  processGone, processesUnder, runCell, serverPID, signIn, slowStart, startHub, stopAllServers,
+  waitFor, writeConfig,
+} from './hubharness.mjs';
+
+const adminPassword = 'the admin password of the e2e tests';
+const viewport = { width: 1280, height: 800 };
+
+// withHub runs body against a new hub with its own data folder and
+// configuration, and a browser. Afterwards it stops every user server
+// through the hub's API, stops the hub and fails the test when a process
+// of the data folder is left. body may replace ctx.hub, as a restart does.
+async function withHub(name, options, body) {
+  const dir = tempDir(`jupygo-e2e-hub-${name}-`);
+  const dataDir = path.join(dir, 'data');
+  const ctx = { dir, dataDir, config: writeConfig(dir, options), pages: [] };
+  ctx.hub = await startHub({ dataDir, config: ctx.config, cwd: dir });
+  ctx.browser = await launchBrowser();
+  let failure;
+  try {
+    await body(ctx);
+  } catch (e) {
+    failure = e;
+    for (const [i, page] of ctx.pages.entries()) {
+      await shot(page, `hub-${name}-failure-${i}`).catch(() => {});
+    }
+    e.message += `\nhub output:\n${ctx.hub.output().slice(-6000)}`;
+  }
+  try {
+    await ctx.browser.close();
+    await stopAllServers(ctx.hub);
+  } catch (e) {
+    failure ??= e;
+  } finally {
+    writeFileSync(path.join(artifacts, `hub-${name}.log`), ctx.hub.output());
+    await ctx.hub.stop();
+  }
+  const left = killLeftovers(dataDir);
+  if (failure) throw failure;
+  assert.deepEqual(left, [], 'processes of the data folder left after the test');
+}
+
+// newPage opens a page in a new browser context, one per person, and
+// remembers it for the failure screenshots.
+async function newPage(ctx) {
+  const context = await ctx.browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.errors = collectErrors(page);
+  ctx.pages.push(page);
+  return page;
+}
+
+// signInAdmin signs in as the first admin with the printed one-time
+// password and replaces it.
+async function signInAdmin(ctx, page) {
+  assert.ok(ctx.hub.password, 'the first start printed a one-time password');
+  await signIn(page, ctx.hub, ctx.hub.admin, ctx.hub.password);
+  await changePassword(page, ctx.hub.password, adminPassword);
+}
+
+// startFromHome clicks the home page's start button, and resolves once
+// JupyterLab runs at the user's default server.
+async function startFromHome(page, hub, user) {
+  await page.goto(new URL('hub/home', hub.url).href);
+  await page.click('button:has-text("Start my server")');
+  await page.waitForURL(new URL(`user/${user}/lab`, hub.url).href + '**', { timeout: 60000 });
+  await labShell(page);
+}
+
+test('admin signs in, spawns and runs a cell', { timeout: 180000 }, async () => {
+  await withHub('first', { spawnerCmd: slowStart(2) }, async (ctx) => {
+    const page = await newPage(ctx);
+    await signIn(page, ctx.hub, ctx.hub.admin, ctx.hub.password);
+    await shot(page, 'hub-01-password');
+    await changePassword(page, ctx.hub.password, adminPassword);
+
+    // The server takes two seconds to start, so the hub shows its
+    // progress page, which moves on to JupyterLab by itself.
+    await page.goto(new URL('hub/home', ctx.hub.url).href);
+    await shot(page, 'hub-02-home');
+    await page.click('button:has-text("Start my server")');
+    await page.waitForURL(/\/hub\/spawn-pending\/admin/);
+    await page.locator('#progress-bar').waitFor();
+    await shot(page, 'hub-03-spawn-pending');
+    await page.waitForURL(new URL('user/admin/lab', ctx.hub.url).href + '**', { timeout: 60000 });
+    await labShell(page);
+    await shot(page, 'hub-04-lab');
+
+    await newNotebook(page);
+    await runCell(page, 'print(6*7)', '42');
+    await shot(page, 'hub-05-executed');
+    assert.deepEqual([...page.errors], [], 'no page errors or server errors');
+  });
+});
+
+test('second user cannot open the admin server', { timeout: 180000 }, async () => {
+  await withHub('users', {}, async (ctx) => {
+    const admin = await newPage(ctx);
+    await signInAdmin(ctx, admin);
+    await startFromHome(admin, ctx.hub, 'admin');
+
+    // The admin adds bob with a password, which bob must replace.
+    await admin.goto(new URL('hub/admin', ctx.hub.url).href);
+    await admin.fill('#usernames', 'bob');
+    await admin.fill('#password', 'a temporary password for bob');
+    await admin.click('button:has-text("Add users")');
+    await admin.locator('td', { hasText: /^bob$/ }).waitFor();
+    await shot(admin, 'hub-06-admin-added-bob');
+
+    const bob = await newPage(ctx);
+    await signIn(bob, ctx.hub, 'bob', 'a temporary password for bob');
+    await changePassword(bob, 'a temporary password for bob', 'bob has his own password');
+    await startFromHome(bob, ctx.hub, 'bob');
+    await shot(bob, 'hub-07-bob-lab');
+    const adminPID = await serverPID(ctx.hub, 'admin');
+    const bobPID = await serverPID(ctx.hub, 'bob');
+    assert.ok(adminPID > 0 && bobPID > 0 && adminPID !== bobPID,
+      `admin and bob run their own servers: pids ${adminPID} and ${bobPID}`);
+
+    // Bob at the admin's URL is turned away, wherever the redirects lead.
+    const statuses = [];
+    bob.on('response', (r) => statuses.push(`${r.status()} ${new URL(r.url()).pathname}`));
+    const resp = await bob.goto(new URL('user/admin/lab', ctx.hub.url).href);
+    await shot(bob, 'hub-08-bob-at-admin');
+    const landed = new URL(bob.url()).pathname;
+    assert.ok(resp.status() === 403 || landed.startsWith('/hub/') || landed.startsWith('/user/bob/'),
+      `bob at /user/admin/lab got ${resp.status()} at ${landed}; responses: ${statuses}`);
+    assert.equal(await bob.locator('#jp-main-dock-panel').count(), 0,
+      'no JupyterLab on the page bob was sent to');
+    assert.ok(!landed.startsWith('/user/admin/'), `bob stayed on ${landed}`);
+    // Nor can bob's page reach the admin's server API with his cookies.
+    const api = await bob.evaluate(async () => (await fetch('/user/admin/api/status')).status);
+    assert.notEqual(api, 200, 'bob reads the admin server status');
+  });
+});
