@@ -76,6 +76,23 @@ async function startFromHome(page, hub, user) {
   await labShell(page);
 }
 
+// addUser adds a user with a temporary password on the admin page.
+async function addUser(admin, hub, user) {
+  await admin.goto(new URL('hub/admin', hub.url).href);
+  await admin.fill('#usernames', user);
+  await admin.fill('#password', `a temporary password for ${user}`);
+  await admin.click('button:has-text("Add users")');
+  await admin.locator('td', { hasText: new RegExp(`^${user}$`) }).waitFor();
+}
+
+// signInNewUser signs in as a user that addUser made and replaces the
+// temporary password.
+async function signInNewUser(page, hub, user) {
+  const temporary = `a temporary password for ${user}`;
+  await signIn(page, hub, user, temporary);
+  await changePassword(page, temporary, `${user} has chosen this password`);
+}
+
 test('admin signs in, spawns and runs a cell', { timeout: 180000 }, async () => {
   await withHub('first', { spawnerCmd: slowStart(2) }, async (ctx) => {
     const page = await newPage(ctx);
@@ -109,16 +126,10 @@ test('second user cannot open the admin server', { timeout: 180000 }, async () =
     await startFromHome(admin, ctx.hub, 'admin');
 
     // The admin adds bob with a password, which bob must replace.
-    await admin.goto(new URL('hub/admin', ctx.hub.url).href);
-    await admin.fill('#usernames', 'bob');
-    await admin.fill('#password', 'a temporary password for bob');
-    await admin.click('button:has-text("Add users")');
-    await admin.locator('td', { hasText: /^bob$/ }).waitFor();
+    await addUser(admin, ctx.hub, 'bob');
     await shot(admin, 'hub-06-admin-added-bob');
-
     const bob = await newPage(ctx);
-    await signIn(bob, ctx.hub, 'bob', 'a temporary password for bob');
-    await changePassword(bob, 'a temporary password for bob', 'bob has his own password');
+    await signInNewUser(bob, ctx.hub, 'bob');
     await startFromHome(bob, ctx.hub, 'bob');
     await shot(bob, 'hub-07-bob-lab');
     const adminPID = await serverPID(ctx.hub, 'admin');
@@ -140,5 +151,34 @@ test('second user cannot open the admin server', { timeout: 180000 }, async () =
     // Nor can bob's page reach the admin's server API with his cookies.
     const api = await bob.evaluate(async () => (await fetch('/user/admin/api/status')).status);
     assert.notEqual(api, 200, 'bob reads the admin server status');
+  });
+});
+
+test('admin stops a user server', { timeout: 180000 }, async () => {
+  await withHub('stop', {}, async (ctx) => {
+    const admin = await newPage(ctx);
+    await signInAdmin(ctx, admin);
+    await addUser(admin, ctx.hub, 'carol');
+    const carol = await newPage(ctx);
+    await signInNewUser(carol, ctx.hub, 'carol');
+    await startFromHome(carol, ctx.hub, 'carol');
+    await newNotebook(carol);
+    const pid = await serverPID(ctx.hub, 'carol');
+    assert.ok(pid > 0, 'carol server has a pid');
+
+    await admin.goto(new URL('hub/admin', ctx.hub.url).href);
+    const row = admin.locator('tr', { has: admin.locator('td', { hasText: /^carol$/ }) });
+    await row.locator('button:has-text("Stop")').click();
+    await row.locator('.muted', { hasText: 'stopped' }).waitFor();
+    await shot(admin, 'hub-09-admin-stopped-carol');
+    await waitFor(`carol server process ${pid} to exit`, () => processGone(pid));
+
+    // Carol's JupyterLab polls its server, gets the hub's 424 and offers
+    // to start the server again.
+    const dialog = carol.locator('.jp-Dialog', { hasText: 'Server unavailable or unreachable' });
+    await dialog.waitFor({ timeout: 60000 });
+    await shot(carol, 'hub-10-carol-sees-stopped');
+    const status = await carol.evaluate(async () => (await fetch('/user/carol/api/status')).status);
+    assert.equal(status, 424, 'carol server API after the stop');
   });
 });
