@@ -274,7 +274,7 @@ func (c *channels) openSockets(info ConnectionInfo) error {
 		if err != nil {
 			return err
 		}
-		z, err := newZsock(s, i, sockChannels[i], c.readable)
+		z, err := newZsock(s, sockChannels[i], c.readable)
 		if err != nil {
 			s.Close()
 			return err
@@ -347,7 +347,7 @@ func (c *channels) monitorStdin(s *zmq.Socket) error {
 	if err != nil {
 		return err
 	}
-	z, err := newZsock(events, -1, "stdin monitor", c.readable)
+	z, err := newZsock(events, "stdin monitor", c.readable)
 	if err != nil {
 		events.Close()
 		return err

@@ -16,10 +16,10 @@ import (
 // A goroutine blocked in a cgo call such as zmq_poll keeps the Go scheduler's
 // sysmon thread waking every 20 µs to take its P back. In bench/server.sh,
 // on a shared 2-core machine, that was about a third of the server's CPU
-// time per 1+1 round trip (1.1 ms before, 0.75 ms after). So each
-// socket gets a small goroutine that waits for the socket's ZMQ_FD to become
-// readable and then hands the socket to the channels goroutine, which alone
-// calls into libzmq.
+// time per 1+1 round trip (0.90 to 1.45 ms before, 0.70 to 0.85 ms after).
+// So each socket gets a small goroutine that waits for the socket's ZMQ_FD to
+// become readable and then hands the socket to the channels goroutine, which
+// alone calls into libzmq.
 //
 // ZMQ_FD is edge-triggered: it signals when commands reach the socket, and
 // libzmq drains it in any call on the socket, a send included. So after
@@ -27,7 +27,6 @@ import (
 // waits again (see channels.service).
 type zsock struct {
 	s       *zmq.Socket
-	index   int // index in channels.socks, or -1 for the stdin monitor
 	channel string
 
 	fd      *os.File      // a duplicate of ZMQ_FD, registered with the netpoller
@@ -42,7 +41,7 @@ type zsock struct {
 
 // newZsock wraps s and starts the goroutine that hands it to readable
 // whenever its ZMQ_FD signals. The caller must close the zsock.
-func newZsock(s *zmq.Socket, index int, channel string, readable chan<- *zsock) (*zsock, error) {
+func newZsock(s *zmq.Socket, channel string, readable chan<- *zsock) (*zsock, error) {
 	fd, err := s.GetFd()
 	if err != nil {
 		return nil, fmt.Errorf("reading ZMQ_FD of the %s socket: %w", channel, err)
@@ -52,7 +51,7 @@ func newZsock(s *zmq.Socket, index int, channel string, readable chan<- *zsock) 
 		return nil, fmt.Errorf("watching the %s socket: %w", channel, err)
 	}
 	z := &zsock{
-		s: s, index: index, channel: channel, fd: file,
+		s: s, channel: channel, fd: file,
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go z.watch(readable)
