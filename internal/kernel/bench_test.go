@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,28 +193,91 @@ func (c *zmqClient) send(tb testing.TB, m *Message, reply string) bool {
 func BenchmarkExecuteRoundTripZMQ(b *testing.B) {
 	skipWithoutIPyKernel(b)
 	ts := newTestServer(b, Options{})
-	id := ts.startKernel("python3").ID
-	k, _ := ts.m.kernel(id)
-	data, err := os.ReadFile(k.connFile)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var info ConnectionInfo
-	if err := json.Unmarshal(data, &info); err != nil {
-		b.Fatal(err)
-	}
-	zctx, err := zmq.NewContext()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { zctx.Term() })
-	c := dialZMQ(b, zctx, info)
-	for !c.execute(b, "1+1") {
-	}
+	c := ts.dialKernelZMQ(ts.startKernel("python3").ID)
 	b.ResetTimer()
 	for range b.N {
 		c.execute(b, "1+1")
 	}
+}
+
+// dialKernelZMQ connects a direct ZeroMQ client to a kernel of the manager,
+// with its own context, and returns it once its IOPub subscription is live.
+func (ts *testServer) dialKernelZMQ(id string) *zmqClient {
+	tb := ts.t
+	tb.Helper()
+	k, _ := ts.m.kernel(id)
+	data, err := os.ReadFile(k.connFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var info ConnectionInfo
+	if err := json.Unmarshal(data, &info); err != nil {
+		tb.Fatal(err)
+	}
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { zctx.Term() })
+	c := dialZMQ(tb, zctx, info)
+	for !c.execute(tb, "1+1") {
+	}
+	return c
+}
+
+// BenchmarkExecuteRoundTripPaired alternates `1+1` through the WebSocket
+// bridge (v1 framing) on one kernel with `1+1` over ZeroMQ on another, so
+// that both see the same load on a shared machine. Besides ns/op, the time
+// of both, it reports the median of each and the difference of the medians,
+// the bridge's share. The clients and the server share one process here, so
+// bench/server.sh, which runs the server on its own, gives the figure that
+// counts:
+//
+//	go test -run '^$' -bench ExecuteRoundTripPaired -benchtime 200x ./internal/kernel/
+func BenchmarkExecuteRoundTripPaired(b *testing.B) {
+	skipWithoutIPyKernel(b)
+	ts := newTestServer(b, Options{})
+	ws := ts.dialSync(ts.startKernel("python3").ID, true)
+	ws.execute(b, "1+1")
+	direct := ts.dialKernelZMQ(ts.startKernel("python3").ID)
+
+	viaWS := make([]time.Duration, 0, b.N)
+	viaZMQ := make([]time.Duration, 0, b.N)
+	timeWS := func() {
+		start := time.Now()
+		ws.execute(b, "1+1")
+		viaWS = append(viaWS, time.Since(start))
+	}
+	timeZMQ := func() {
+		start := time.Now()
+		direct.execute(b, "1+1")
+		viaZMQ = append(viaZMQ, time.Since(start))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		// Each goes first in every other round.
+		if i%2 == 0 {
+			timeWS()
+			timeZMQ()
+		} else {
+			timeZMQ()
+			timeWS()
+		}
+	}
+	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(median(viaWS)), "ws-median-ms")
+	b.ReportMetric(ms(median(viaZMQ)), "zmq-median-ms")
+	b.ReportMetric(ms(median(viaWS)-median(viaZMQ)), "bridge-ms")
+}
+
+// median returns the median of ds, which it sorts.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
 // BenchmarkBridgeOverhead measures the bridge alone: kernel_info_request
