@@ -248,8 +248,12 @@ func (m *Manager) servePut(w http.ResponseWriter, r *http.Request, p string) err
 
 	status := http.StatusOK
 	if !m.isFile(p) {
-		status = http.StatusCreated
 		newFileDefaults(p, &req)
+		// jupyter_server writes the first piece of an upload to the
+		// target, so it answers the later pieces with 200.
+		if req.Chunk == 0 || req.Chunk == 1 {
+			status = http.StatusCreated
+		}
 	}
 	model, err := m.Save(p, req)
 	if err != nil {

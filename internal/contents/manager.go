@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
@@ -31,6 +32,23 @@ type Options struct {
 	// root folder. The default is false: such links are left out of
 	// listings and every request through them gets 404.
 	AllowSymlinksOutsideRoot bool
+
+	// DeleteToTrash makes Delete move files and folders to the trash of
+	// the FreeDesktop.org Trash specification instead of deleting them
+	// (FileContentsManager.delete_to_trash, which jupyter_server turns on
+	// by default). The default is false, so that a Manager in a program's
+	// tests never writes into the user's trash; jupygo server sets it.
+	DeleteToTrash bool
+
+	// AlwaysDeleteDir lets Delete remove a folder with files in it for
+	// good when DeleteToTrash is off (ContentsManager.always_delete_dir).
+	// The default is false: such a Delete gives a 400.
+	AlwaysDeleteDir bool
+
+	// UploadIdleTimeout is how long an upload sent in pieces may wait for
+	// its next piece before its temporary file is removed. Zero means one
+	// hour.
+	UploadIdleTimeout time.Duration
 }
 
 // Manager serves the files under one root folder through the Jupyter
@@ -56,6 +74,7 @@ type Manager struct {
 	notary  *notary
 	plain   plainFiles
 	uploads keyedMutex
+	pending pendingUploads
 
 	// renameMu serializes renames on file systems without
 	// RENAME_NOREPLACE, where the check for an existing target and the
@@ -98,8 +117,10 @@ func New(root string, opts Options) (*Manager, error) {
 	return m, nil
 }
 
-// Close releases the root folder. The Manager must not be used afterwards.
+// Close removes the temporary files of unfinished uploads and releases
+// the root folder. The Manager must not be used afterwards.
 func (m *Manager) Close() error {
+	m.closeUploads()
 	return m.fsys.Close()
 }
 

@@ -180,7 +180,7 @@ func (m *Manager) mkdir(p string) error {
 // finds it.
 func uploadName(name string) string {
 	sum := sha256.Sum256([]byte(name))
-	return tempPrefix + "upload-" + hex.EncodeToString(sum[:16])
+	return uploadPrefix + hex.EncodeToString(sum[:16])
 }
 
 // saveChunk stores one piece of an upload in pieces.
@@ -206,6 +206,7 @@ func (m *Manager) saveChunk(p string, req SaveRequest) (*Model, error) {
 	}
 	defer dir.Close()
 	base, part := filepath.Base(name), uploadName(filepath.Base(name))
+	m.trackUpload(p, dir, filepath.Dir(name), part, req.Chunk)
 
 	if err := appendChunk(dir, part, req.Chunk, data); err != nil {
 		// The upload cannot go on without this piece, so its space is
@@ -218,10 +219,7 @@ func (m *Manager) saveChunk(p string, req SaveRequest) (*Model, error) {
 		if err != nil {
 			return nil, fsError("uploading", p, err)
 		}
-		model := m.baseModel(p, fi)
-		model.Type = "file"
-		model.Mimetype = guessMimetype(model.Name)
-		return model, nil
+		return m.chunkModel(p, dir, part, fi), nil
 	}
 	if err := finishUpload(dir, part, base); err != nil {
 		_ = unix.Unlinkat(fd(dir), part, 0)
