@@ -27,7 +27,8 @@ func TestServerHelpShowsFlagsAndDefaults(t *testing.T) {
 	for _, want := range []string{
 		"--ip", "127.0.0.1", "--port", "8888", "--root-dir", "--notebook-dir", "--base-url",
 		"--token", "JUPYTER_TOKEN", "--no-browser", "--allow-hidden",
-		"--allow-symlinks-outside-root", "--expose-app-in-browser", "--log-level", "info",
+		"--allow-symlinks-outside-root", "--delete-to-trash", "--always-delete-dir",
+		"--expose-app-in-browser", "--log-level", "info",
 	} {
 		if !strings.Contains(help, want) {
 			t.Errorf("jupygo server --help does not show %q:\n%s", want, help)

@@ -31,6 +31,8 @@ type serverFlags struct {
 	noBrowser   bool
 	allowHidden bool
 	allowLinks  bool
+	trash       bool
+	deleteDirs  bool
 	exposeApp   bool
 	logLevel    string
 }
@@ -51,6 +53,11 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 		"let the contents API read and write hidden files and folders (names starting with '.')")
 	fs.BoolVar(&f.allowLinks, "allow-symlinks-outside-root", false,
 		"follow symbolic links that point out of the root folder")
+	fs.BoolVar(&f.trash, "delete-to-trash", true,
+		"move deleted files and folders to the user's trash (freedesktop.org Trash);\n"+
+			"when that fails nothing is deleted; --delete-to-trash=false deletes for good")
+	fs.BoolVar(&f.deleteDirs, "always-delete-dir", false,
+		"with --delete-to-trash=false, also delete folders that have files in them")
 	fs.BoolVar(&f.exposeApp, "expose-app-in-browser", false,
 		"set window.jupyterapp in JupyterLab's pages, for browser tests and extension development")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -121,6 +128,8 @@ func (f *serverFlags) config(fs *flag.FlagSet) server.Config {
 		BaseURL:                  f.baseURL,
 		AllowHidden:              f.allowHidden,
 		AllowSymlinksOutsideRoot: f.allowLinks,
+		DeleteToTrash:            f.trash,
+		AlwaysDeleteDir:          f.deleteDirs,
 		ExposeAppInBrowser:       f.exposeApp,
 		Version:                  currentVersion(),
 	}

@@ -33,13 +33,24 @@
 // left on device") leaves the old file as it was. Renames, copies and new
 // untitled entries never replace an existing name: they use
 // renameat2(RENAME_NOREPLACE). Uploads sent in pieces collect in a
-// temporary file that replaces the target after the last piece.
+// temporary file that replaces the target after the last piece. The
+// temporary file of an upload idle for Options.UploadIdleTimeout is
+// removed, and so are all of them on Close.
+//
+// # Deleting
+//
+// With Options.DeleteToTrash, Delete moves the file or folder to the trash
+// of the FreeDesktop.org Trash specification, with rename(2) only. When
+// no trash can take it, the request fails and nothing is deleted.
+// Without it, files are removed and folders only when empty, unless
+// Options.AlwaysDeleteDir is set.
 //
 // # Checkpoints
 //
 // Each file has at most one checkpoint, "checkpoint", stored as
 // .ipynb_checkpoints/<name>-checkpoint<ext> beside it. A notebook gets its
-// checkpoint on its first save; renames move it and deletes remove it.
+// checkpoint on its first save; renames move it, and deletes move it to
+// the trash with the file or remove it.
 //
 // # Concurrency
 //

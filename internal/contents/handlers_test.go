@@ -454,7 +454,7 @@ func TestCopy(t *testing.T) {
 }
 
 func TestRenameAndDelete(t *testing.T) {
-	s := newTestServer(t, Options{})
+	s := newTestServer(t, Options{AlwaysDeleteDir: true})
 	s.writeFile("a.txt", "A")
 	s.writeFile("sub/keep", "")
 	s.writeFile("d/x/y.txt", "y")

@@ -2,6 +2,7 @@ package contents
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -39,12 +40,63 @@ func (m *Manager) Rename(oldPath, newPath string) (*Model, error) {
 		return nil, httpapi.Errorf(http.StatusBadRequest,
 			"cannot move %s into itself", quote(old))
 	}
+	if err := m.checkRename(old, dst); err != nil {
+		return nil, err
+	}
 	if err := m.rename(old, dst); err != nil {
 		return nil, err
 	}
 	m.log.Info("renamed", "from", old, "path", dst)
 	m.renameCheckpoints(old, dst)
 	return m.Get(dst, GetOptions{})
+}
+
+// checkRename returns the error that a rename of old to dst must give
+// before anything moves. Old must be an entry that Get serves. A symbolic
+// link with a relative target must still resolve inside the root from its
+// new folder. Without the check, the rename of a link out of the root, of
+// a dangling link, or of a link that the move breaks took place, and the
+// request still failed with a 404.
+func (m *Manager) checkRename(old, dst string) error {
+	oldName := m.name(old)
+	if _, err := m.fsys.Stat(oldName); err != nil {
+		return fsError("renaming", old, err)
+	}
+	fi, err := m.fsys.Lstat(oldName)
+	if err != nil {
+		return fsError("renaming", old, err)
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+
+	target, err := m.fsys.Readlink(oldName)
+	if err != nil {
+		return fsError("renaming", old, err)
+	}
+	if filepath.IsAbs(target) {
+		// It resolves to the same file from any folder.
+		return nil
+	}
+
+	dstParent, _ := splitPath(dst)
+	dir, err := filepath.EvalSymlinks(filepath.Join(m.realRoot, m.name(dstParent)))
+	if err != nil {
+		// The rename reports the missing folder.
+		return nil
+	}
+	// No filepath.Join, which would drop a ".." of target before the
+	// links in front of it are resolved.
+	resolved, err := filepath.EvalSymlinks(dir + string(filepath.Separator) + target)
+	if err == nil {
+		rel, err := filepath.Rel(m.realRoot, resolved)
+		if err == nil && (filepath.IsLocal(rel) || m.opts.AllowSymlinksOutsideRoot) {
+			return nil
+		}
+	}
+	return httpapi.Errorf(http.StatusBadRequest,
+		"cannot move the link %s to %s: its relative target would then be missing or outside the root",
+		quote(old), quote(dst))
 }
 
 func (m *Manager) rename(old, dst string) error {
@@ -95,10 +147,13 @@ func sameFile(dirA *os.File, a string, dirB *os.File, b string) bool {
 	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
-// Delete removes the file or folder apiPath, with everything in a folder,
-// as jupyter_server does when delete_to_trash is off and always_delete_dir
-// is on. A symbolic link is removed, not its target. A file's checkpoint
-// goes with it.
+// Delete removes the file or folder apiPath. With Options.DeleteToTrash it
+// moves it to the trash (see trash.go), and when that fails it returns an
+// error and deletes nothing. Otherwise a file is removed, and so is a
+// folder that is empty or contains only checkpoints, as in jupyter_server.
+// Other folders give a 400 unless Options.AlwaysDeleteDir is set.
+// A symbolic link is deleted, never its target. A file's checkpoint goes
+// with it, to the trash or for good.
 func (m *Manager) Delete(apiPath string) error {
 	p, err := m.cleanPath(apiPath)
 	if err != nil {
@@ -115,8 +170,18 @@ func (m *Manager) Delete(apiPath string) error {
 	if err != nil {
 		return fsError("deleting", p, err)
 	}
+	if m.opts.DeleteToTrash {
+		if err := m.trash(p, name); err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			m.trashCheckpoint(p)
+		}
+		return nil
+	}
+
 	if fi.IsDir() {
-		err = m.fsys.RemoveAll(name)
+		err = m.removeDir(p, name)
 	} else {
 		err = m.fsys.Remove(name)
 	}
@@ -128,6 +193,60 @@ func (m *Manager) Delete(apiPath string) error {
 		m.deleteCheckpoints(p)
 	}
 	return nil
+}
+
+// removeDir removes the folder name of m.fsys, whose API path is p, for
+// good. Unless Options.AlwaysDeleteDir is set, the folder must be empty
+// but for a checkpoint folder.
+func (m *Manager) removeDir(p, name string) error {
+	if m.opts.AlwaysDeleteDir {
+		return m.fsys.RemoveAll(name)
+	}
+	checkpoints, err := m.onlyCheckpoints(p, name)
+	if err != nil {
+		return err
+	}
+	if checkpoints {
+		if err := m.fsys.RemoveAll(filepath.Join(name, checkpointDir)); err != nil {
+			return err
+		}
+	}
+	// rmdir fails if an entry has appeared since the check.
+	err = m.fsys.Remove(name)
+	if errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+		return notEmpty(p, err)
+	}
+	return err
+}
+
+// onlyCheckpoints reports whether the folder name contains a checkpoint
+// folder, and returns a 400 when it contains anything else.
+func (m *Manager) onlyCheckpoints(p, name string) (bool, error) {
+	dir, err := m.openDir(name)
+	if err != nil {
+		return false, err
+	}
+	defer dir.Close()
+	found := false
+	for {
+		names, err := dir.Readdirnames(64)
+		for _, n := range names {
+			if n != checkpointDir {
+				return false, notEmpty(p, nil)
+			}
+			found = true
+		}
+		if errors.Is(err, io.EOF) {
+			return found, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+func notEmpty(p string, err error) error {
+	return httpapi.Wrap(http.StatusBadRequest, err, "directory not empty: "+quote(p))
 }
 
 // Trust marks the notebook apiPath as trusted, so that its outputs are

@@ -135,3 +135,81 @@ func TestCopyNeverReplaces(t *testing.T) {
 		t.Errorf("%d entries after %d copies, want %d", got, n, n+2)
 	}
 }
+
+// linkState returns the target of every link under root, for checking
+// that a failed rename moved none.
+func linkState(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.Type()&os.ModeSymlink == 0 {
+			return err
+		}
+		target, err := os.Readlink(p)
+		rel, _ := filepath.Rel(root, p)
+		out[rel] = target
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRenameLinks(t *testing.T) {
+	root, _ := symlinkLayout(t)
+	for name, target := range map[string]string{"dot-a": "./a.txt", "sub/up-a": "../a.txt"} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := serveRoot(t, root, root, Options{})
+
+	failures := []struct {
+		name, from, to string
+		status         int
+	}{
+		{"link out of the root", "link-file-out", "out-renamed", http.StatusNotFound},
+		{"folder link out of the root", "link-out", "folder-renamed", http.StatusNotFound},
+		{"relative link out of the root", "link-rel-out", "rel-renamed", http.StatusNotFound},
+		{"dangling link", "broken", "broken-renamed", http.StatusNotFound},
+		{"relative link into a subfolder", "link-file-in", "sub/link", http.StatusBadRequest},
+		{"dot link into a subfolder", "dot-a", "sub/dot-a", http.StatusBadRequest},
+		{"relative link out of its folder", "sub/up-a", "up-a", http.StatusBadRequest},
+	}
+	for _, tc := range failures {
+		t.Run(tc.name, func(t *testing.T) {
+			before := linkState(t, root)
+			status, msg := s.status("PATCH", "/api/contents/"+tc.from, map[string]any{"path": tc.to})
+			if status != tc.status {
+				t.Errorf("status %d (%s), want %d", status, msg, tc.status)
+			}
+			if diff := cmp.Diff(before, linkState(t, root)); diff != "" {
+				t.Errorf("links changed by a failed rename (-before +after):\n%s", diff)
+			}
+		})
+	}
+
+	successes := []struct {
+		name, from, to, content string
+	}{
+		{"relative link in its folder", "link-file-in", "link-file-in2", "A"},
+		{"absolute link into a subfolder", "link-abs-file", "sub/abs", "AB"},
+		{"relative link beside its target", "sub/up-a", "sub/up-b", "A"},
+	}
+	for _, tc := range successes {
+		t.Run(tc.name, func(t *testing.T) {
+			model := s.call("PATCH", "/api/contents/"+tc.from, map[string]any{"path": tc.to}, http.StatusOK)
+			if model["path"] != tc.to {
+				t.Errorf("model path %v, want %s", model["path"], tc.to)
+			}
+			if _, err := os.Lstat(filepath.Join(root, tc.from)); !os.IsNotExist(err) {
+				t.Errorf("old name still present: %v", err)
+			}
+			got := s.call("GET", "/api/contents/"+tc.to, nil, http.StatusOK)["content"]
+			if got != tc.content {
+				t.Errorf("renamed link gives %v, want %s", got, tc.content)
+			}
+		})
+	}
+}

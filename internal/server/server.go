@@ -52,6 +52,13 @@ type Config struct {
 	// AllowSymlinksOutsideRoot lets the contents API follow symbolic links
 	// that point out of RootDir.
 	AllowSymlinksOutsideRoot bool
+	// DeleteToTrash makes the contents API move deleted files to the
+	// user's trash. The zero value deletes for good; `jupygo server` turns
+	// it on unless --delete-to-trash=false.
+	DeleteToTrash bool
+	// AlwaysDeleteDir lets the contents API delete a folder with files in
+	// it for good when DeleteToTrash is off.
+	AlwaysDeleteDir bool
 	// RuntimeDir holds connection files, the cookie secret and the server
 	// info file; "" means the Jupyter runtime dir.
 	RuntimeDir string
@@ -125,6 +132,8 @@ func New(cfg Config) (*Server, error) {
 		Log:                      cfg.Log.With("component", "contents"),
 		AllowHidden:              cfg.AllowHidden,
 		AllowSymlinksOutsideRoot: cfg.AllowSymlinksOutsideRoot,
+		DeleteToTrash:            cfg.DeleteToTrash,
+		AlwaysDeleteDir:          cfg.AlwaysDeleteDir,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening root folder: %w", err)
@@ -299,6 +308,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if e := s.kernels.Close(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutting down kernels: %w", e)
+	}
+	// This also removes the temporary files of unfinished uploads.
+	if e := s.contents.Close(); e != nil && err == nil {
+		err = fmt.Errorf("closing the contents manager: %w", e)
 	}
 	if info != "" {
 		os.Remove(info)
