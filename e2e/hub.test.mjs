@@ -22,7 +22,7 @@ const viewport = { width: 1280, height: 800 };
 async function withHub(name, options, body) {
   const dir = tempDir(`jupygo-e2e-hub-${name}-`);
   const dataDir = path.join(dir, 'data');
-  const ctx = { dir, dataDir, config: writeConfig(dir, options), pages: [] };
+  const ctx = { dir, dataDir, config: writeConfig(dir, options), pages: [], earlierOutput: '' };
   ctx.hub = await startHub({ dataDir, config: ctx.config, cwd: dir });
   ctx.browser = await launchBrowser();
   let failure;
@@ -33,7 +33,7 @@ async function withHub(name, options, body) {
     for (const [i, page] of ctx.pages.entries()) {
       await shot(page, `hub-${name}-failure-${i}`).catch(() => {});
     }
-    e.message += `\nhub output:\n${ctx.hub.output().slice(-6000)}`;
+    e.message += `\nhub output:\n${hubOutput(ctx).slice(-6000)}`;
   }
   try {
     await ctx.browser.close();
@@ -41,12 +41,27 @@ async function withHub(name, options, body) {
   } catch (e) {
     failure ??= e;
   } finally {
-    writeFileSync(path.join(artifacts, `hub-${name}.log`), ctx.hub.output());
+    writeFileSync(path.join(artifacts, `hub-${name}.log`), hubOutput(ctx));
     await ctx.hub.stop();
   }
   const left = killLeftovers(dataDir);
   if (failure) throw failure;
   assert.deepEqual(left, [], 'processes of the data folder left after the test');
+}
+
+// hubOutput returns what the test's hubs have printed, the earlier ones
+// first.
+function hubOutput(ctx) {
+  return ctx.earlierOutput + ctx.hub.output();
+}
+
+// restartHub stops the hub with SIGTERM and starts a new one on the same
+// port with the same data folder and configuration.
+async function restartHub(ctx) {
+  assert.equal(await ctx.hub.stop(), 0, 'hub exits cleanly on SIGTERM');
+  ctx.earlierOutput += ctx.hub.output() + '\n--- hub restarted ---\n';
+  ctx.hub = await startHub({ dataDir: ctx.dataDir, config: ctx.config, port: ctx.hub.port,
+    cwd: ctx.dir });
 }
 
 // newPage opens a page in a new browser context, one per person, and
@@ -115,6 +130,14 @@ test('admin signs in, spawns and runs a cell', { timeout: 180000 }, async () => 
     await newNotebook(page);
     await runCell(page, 'print(6*7)', '42');
     await shot(page, 'hub-05-executed');
+
+    // The server and its kernel are what the cleanup looks for, so the
+    // check that none is left can fail.
+    const pid = await serverPID(ctx.hub, 'admin');
+    const found = processesUnder(ctx.dataDir);
+    assert.ok(found.some((p) => p.pid === pid), `server ${pid} among ${JSON.stringify(found)}`);
+    assert.ok(found.some((p) => p.cmdline.includes('ipykernel')),
+      `a kernel among ${JSON.stringify(found)}`);
     assert.deepEqual([...page.errors], [], 'no page errors or server errors');
   });
 });
@@ -180,5 +203,72 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     await shot(carol, 'hub-10-carol-sees-stopped');
     const status = await carol.evaluate(async () => (await fetch('/user/carol/api/status')).status);
     assert.equal(status, 424, 'carol server API after the stop');
+  });
+});
+
+test('named server runs beside the default one', { timeout: 180000 }, async () => {
+  await withHub('named', { jupyterHub: 'allow_named_servers = true' }, async (ctx) => {
+    const page = await newPage(ctx);
+    await signInAdmin(ctx, page);
+    await startFromHome(page, ctx.hub, 'admin');
+    await newNotebook(page);
+    await runCell(page, "print('default', 6*7)", 'default 42');
+    await shot(page, 'hub-11-default-server');
+
+    // The home page adds and starts the named server "work".
+    const work = await page.context().newPage();
+    ctx.pages.push(work);
+    await work.goto(new URL('hub/home', ctx.hub.url).href);
+    await work.fill('#server_name', 'work');
+    await work.click('button:has-text("Add new server")');
+    await work.waitForURL(new URL('user/admin/work/', ctx.hub.url).href + '**', { timeout: 60000 });
+    await labShell(work);
+    await newNotebook(work);
+    await runCell(work, "print('work', 6*7)", 'work 42');
+    await shot(work, 'hub-12-named-server');
+
+    // Both run at once, as two processes, and the first still works.
+    const [defaultPID, workPID] = [await serverPID(ctx.hub, 'admin'),
+      await serverPID(ctx.hub, 'admin', 'work')];
+    assert.ok(defaultPID > 0 && workPID > 0 && defaultPID !== workPID,
+      `two server processes: pids ${defaultPID} and ${workPID}`);
+    assert.ok(!processGone(defaultPID) && !processGone(workPID), 'both processes run');
+    await page.bringToFront();
+    await runCell(page, "print('default again')", 'default again');
+    await work.goto(new URL('hub/home', ctx.hub.url).href);
+    await work.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
+    await shot(work, 'hub-13-home-two-servers');
+  });
+});
+
+test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () => {
+  await withHub('restart', {}, async (ctx) => {
+    const page = await newPage(ctx);
+    await signInAdmin(ctx, page);
+    await startFromHome(page, ctx.hub, 'admin');
+    await newNotebook(page);
+    await runCell(page, 'answer = 6*7\nprint(answer)', '42');
+    const kernel = await kernelID(page);
+    const pid = await serverPID(ctx.hub, 'admin');
+    await shot(page, 'hub-14-before-restart');
+
+    // SIGTERM ends the hub but not the server; the new hub takes the same
+    // port and data folder and finds the server again.
+    await restartHub(ctx);
+    assert.ok(!processGone(pid), 'the server outlives the hub');
+    assert.equal(ctx.hub.password, undefined, 'no new one-time password');
+    assert.equal(await serverPID(ctx.hub, 'admin'), pid, 'server pid after the restart');
+
+    // The open page reconnects to the same kernel, whose state is kept.
+    // The hub's restart closed the kernel's WebSocket, and JupyterLab,
+    // after one failed attempt while no hub listened, retries only 10 to
+    // 30 seconds later.
+    await kernelIdle(page);
+    await runCell(page, "print('still', answer)", 'still 42');
+    assert.equal(await page.locator('.jp-Dialog').count(), 0, 'no dialog after the restart');
+    assert.equal(await kernelID(page), kernel, 'kernel id after the restart');
+    const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
+    assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
+    await shot(page, 'hub-15-after-restart');
   });
 });
