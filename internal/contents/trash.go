@@ -256,10 +256,14 @@ func (m *Manager) moveToTrash(t *trashDir, dir *os.File, dirPath, base string) (
 		}
 		err = m.renameNoReplace(dir, base, t.files, name)
 		if err == nil {
-			if err := syncDir(t.files); err != nil {
-				return "", err
+			// The item has moved, so the request succeeds even when
+			// the move cannot be made durable.
+			for _, d := range []*os.File{t.files, dir} {
+				if err := syncDir(d); err != nil {
+					m.log.Warn("syncing folder after a move to the trash failed", "name", base, "err", err)
+				}
 			}
-			return name, syncDir(dir)
+			return name, nil
 		}
 		_ = unix.Unlinkat(fd(t.info), name+".trashinfo", 0)
 		if !errors.Is(err, fs.ErrExist) {

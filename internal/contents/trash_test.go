@@ -420,3 +420,27 @@ func TestMountPoint(t *testing.T) {
 		t.Errorf("deviceOf a missing path = %d, want the device of its parent %d", got, dev)
 	}
 }
+
+func FuzzTrashName(f *testing.F) {
+	for _, seed := range []string{"a.txt", ".bashrc", "archive.tar.gz", strings.Repeat("ü", 130) + ".ipynb",
+		"x." + strings.Repeat("e", 250), "\xff\xfe.txt"} {
+		f.Add(seed, 0)
+		f.Add(seed, 3)
+		f.Add(seed, 150)
+	}
+	f.Fuzz(func(t *testing.T, name string, i int) {
+		if name == "" || len(name) > unix.NAME_MAX || strings.ContainsAny(name, "/\x00") || i < 0 {
+			t.Skip("not a file name or try number")
+		}
+		got := trashName(name, i)
+		if got == "" || len(got)+len(".trashinfo") > unix.NAME_MAX || strings.ContainsAny(got, "/\x00") {
+			t.Fatalf("trashName(%q, %d) = %q, not a name whose info file name fits", name, i, got)
+		}
+		if utf8.ValidString(name) && !utf8.ValidString(got) {
+			t.Errorf("trashName(%q, %d) = %q splits a UTF-8 sequence", name, i, got)
+		}
+		if i == 0 && len(name)+len(".trashinfo") <= unix.NAME_MAX && got != name {
+			t.Errorf("trashName(%q, 0) = %q, want the name itself", name, got)
+		}
+	})
+}
