@@ -1,5 +1,6 @@
 // Shared pieces of the browser tests: starting jupygo servers, launching
-// Debian's Chromium through playwright-core, and keeping screenshots.
+// Debian's Chromium through playwright-core, keeping screenshots, and
+// driving JupyterLab notebooks.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,4 +126,66 @@ export function traceKernelFrames(page, lines) {
     ws.on('framereceived', (f) => lines.push(`${Date.now() - t0} ${id} received ${describeV1(f.payload)}`));
     ws.on('close', () => lines.push(`${Date.now() - t0} ${id} closed`));
   });
+}
+
+// waitFor polls check until it returns a true value, and returns that.
+export async function waitFor(what, check, timeout = 30000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// labShell waits until JupyterLab's launcher shows on page.
+export async function labShell(page) {
+  await page.locator('.jp-LauncherCard[data-category="Notebook"]').first()
+    .waitFor({ timeout: 60000 });
+}
+
+// newNotebook creates a notebook from the launcher and waits for its
+// kernel to be idle.
+export async function newNotebook(page) {
+  await page.locator('.jp-LauncherCard[data-category="Notebook"]').first().click();
+  await page.locator('.jp-Notebook .jp-Cell .cm-content').first().waitFor();
+  await kernelIdle(page);
+}
+
+// kernelIdle waits until the status bar shows the notebook's kernel idle.
+export async function kernelIdle(page) {
+  await page.locator('.jp-StatusBar-Widget', { hasText: /\| Idle/ }).first()
+    .waitFor({ timeout: 60000 });
+}
+
+// runCell types code into the last cell of the current notebook, runs it
+// with Shift+Enter and waits for an output that contains expected. The
+// cell is chosen through the application object, because JupyterLab
+// renders cells lazily and a click may land on a cell that moves.
+export async function runCell(page, code, expected) {
+  const index = await page.evaluate(async () => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const last = notebook.widgets.length - 1;
+    notebook.activeCellIndex = last;
+    await notebook.scrollToItem(last);
+    notebook.mode = 'edit';
+    return last;
+  });
+  await page.waitForFunction(() => {
+    const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
+    if (!cell.editor) return false;
+    cell.editor.focus();
+    return cell.editor.hasFocus();
+  });
+  await page.keyboard.type(code);
+  await page.keyboard.press('Shift+Enter');
+  await page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea-output')
+    .filter({ hasText: expected }).waitFor({ timeout: 60000 });
+}
+
+// kernelID returns the id of the current notebook's kernel.
+export function kernelID(page) {
+  return page.evaluate(() =>
+    window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.id);
 }

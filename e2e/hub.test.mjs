@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { artifacts, collectErrors, launchBrowser, shot, tempDir } from './harness.mjs';
 import {
-  changePassword, hubAPI, kernelID, kernelIdle, killLeftovers, labShell, newNotebook,
-  processGone, processesUnder, runCell, serverPID, signIn, slowStart, startHub, stopAllServers,
-  waitFor, writeConfig,
+  artifacts, collectErrors, kernelID, kernelIdle, labShell, launchBrowser, newNotebook, runCell,
+  shot, tempDir, waitFor,
+} from './harness.mjs';
+import {
+  changePassword, hubAPI, killLeftovers, processGone, processesUnder, serverPID, signIn,
+  slowStart, startHub, stopAllServers, writeConfig,
 } from './hubharness.mjs';
 
 const adminPassword = 'the admin password of the e2e tests';
@@ -157,8 +159,9 @@ test('second user cannot open the admin server', { timeout: 180000 }, async () =
     await shot(bob, 'hub-07-bob-lab');
     const adminPID = await serverPID(ctx.hub, 'admin');
     const bobPID = await serverPID(ctx.hub, 'bob');
-    assert.ok(adminPID > 0 && bobPID > 0 && adminPID !== bobPID,
-      `admin and bob run their own servers: pids ${adminPID} and ${bobPID}`);
+    assert.ok(adminPID > 0, 'admin server has a pid');
+    assert.ok(bobPID > 0, 'bob server has a pid');
+    assert.notEqual(adminPID, bobPID, 'admin and bob share a server process');
 
     // Bob at the admin's URL is turned away, wherever the redirects lead.
     const statuses = [];
@@ -230,9 +233,11 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     // Both run at once, as two processes, and the first still works.
     const [defaultPID, workPID] = [await serverPID(ctx.hub, 'admin'),
       await serverPID(ctx.hub, 'admin', 'work')];
-    assert.ok(defaultPID > 0 && workPID > 0 && defaultPID !== workPID,
-      `two server processes: pids ${defaultPID} and ${workPID}`);
-    assert.ok(!processGone(defaultPID) && !processGone(workPID), 'both processes run');
+    assert.ok(defaultPID > 0, 'default server has a pid');
+    assert.ok(workPID > 0, 'named server has a pid');
+    assert.notEqual(defaultPID, workPID, 'both servers in one process');
+    assert.ok(!processGone(defaultPID), `default server ${defaultPID} runs`);
+    assert.ok(!processGone(workPID), `named server ${workPID} runs`);
     await page.bringToFront();
     await runCell(page, "print('default again')", 'default again');
     await work.goto(new URL('hub/home', ctx.hub.url).href);
@@ -252,7 +257,7 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     const pid = await serverPID(ctx.hub, 'admin');
     await shot(page, 'hub-14-before-restart');
 
-    // SIGTERM ends the hub but not the server; the new hub takes the same
+    // SIGTERM ends the hub but not the server. The new hub takes the same
     // port and data folder and finds the server again.
     await restartHub(ctx);
     assert.ok(!processGone(pid), 'the server outlives the hub');

@@ -1,19 +1,21 @@
 // Pieces of the hub's browser tests: starting `jupygo hub`, signing in
-// through its pages, driving JupyterLab notebooks, calling the hub's REST
-// API with a service token, and making sure no process outlives a test.
+// through its pages, calling the hub's REST API with a service token, and
+// making sure no process outlives a test.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bin, stopProcess } from './harness.mjs';
+import { bin, stopProcess, waitFor } from './harness.mjs';
 
 // apiToken is the token of the "e2e" service that every test configuration
-// declares, with the scopes to list users and to stop their servers.
+// declares, with the scopes to list users, read their servers' process ids
+// and stop the servers.
 export const apiToken = 'e2e' + Math.random().toString(16).slice(2).padEnd(16, '0');
 
 // writeConfig writes a hub configuration file into dir and returns its path.
 // Every configuration exposes JupyterLab's application object to the tests
-// and declares the e2e service; extra is TOML for the [JupyterHub] table.
+// and declares the e2e service. jupyterHub is TOML for the [JupyterHub]
+// table, and spawnerCmd, when set, replaces the command of user servers.
 export function writeConfig(dir, { jupyterHub = '', spawnerCmd } = {}) {
   const file = path.join(dir, 'hub.toml');
   const cmd = spawnerCmd ? `cmd = ${JSON.stringify(spawnerCmd)}\n` : '';
@@ -37,7 +39,8 @@ ${cmd}args = ["--expose-app-in-browser"]
 
 // slowStart returns a spawner command that waits a moment before it runs
 // `jupygo server`, so that the hub shows its spawn-pending page instead of
-// going straight to the server. exec keeps the process id the hub sees.
+// going straight to the server. exec keeps the process id that the spawner
+// stores.
 export function slowStart(seconds) {
   return ['/bin/sh', '-c', `sleep ${seconds}; exec "$0" server "$@"`, bin];
 }
@@ -176,17 +179,6 @@ export function killLeftovers(dir) {
   return left.map((p) => `${p.pid} ${p.cmdline}`);
 }
 
-// waitFor polls check until it returns a true value, and returns that.
-export async function waitFor(what, check, timeout = 30000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 // signIn fills the hub's login form on page.
 export async function signIn(page, hub, user, password) {
   await page.goto(new URL('hub/login', hub.url).href);
@@ -204,55 +196,4 @@ export async function changePassword(page, current, password) {
   await page.fill('#confirm', password);
   await page.click('button[type=submit]');
   await page.waitForURL((u) => !u.pathname.includes('/hub/password'));
-}
-
-// labShell waits until JupyterLab's launcher shows on page.
-export async function labShell(page) {
-  await page.locator('.jp-LauncherCard[data-category="Notebook"]').first()
-    .waitFor({ timeout: 60000 });
-}
-
-// newNotebook creates a notebook from the launcher and waits for its
-// kernel to be idle.
-export async function newNotebook(page) {
-  await page.locator('.jp-LauncherCard[data-category="Notebook"]').first().click();
-  await page.locator('.jp-Notebook .jp-Cell .cm-content').first().waitFor();
-  await kernelIdle(page);
-}
-
-// kernelIdle waits until the status bar shows the notebook's kernel idle.
-export async function kernelIdle(page) {
-  await page.locator('.jp-StatusBar-Widget', { hasText: /\| Idle/ }).first()
-    .waitFor({ timeout: 60000 });
-}
-
-// runCell types code into the last cell of the current notebook, runs it
-// with Shift+Enter and waits for an output that contains expected. The
-// cell is chosen through the application object, because JupyterLab
-// renders cells lazily and a click may land on a cell that moves.
-export async function runCell(page, code, expected) {
-  const index = await page.evaluate(async () => {
-    const notebook = window.jupyterapp.shell.currentWidget.content;
-    const last = notebook.widgets.length - 1;
-    notebook.activeCellIndex = last;
-    await notebook.scrollToItem(last);
-    notebook.mode = 'edit';
-    return last;
-  });
-  await page.waitForFunction(() => {
-    const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
-    if (!cell.editor) return false;
-    cell.editor.focus();
-    return cell.editor.hasFocus();
-  });
-  await page.keyboard.type(code);
-  await page.keyboard.press('Shift+Enter');
-  await page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea-output')
-    .filter({ hasText: expected }).waitFor({ timeout: 60000 });
-}
-
-// kernelID returns the id of the current notebook's kernel.
-export function kernelID(page) {
-  return page.evaluate(() =>
-    window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.id);
 }

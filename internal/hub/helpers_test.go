@@ -350,6 +350,18 @@ func (b *browser) get(path string) pageResult {
 	return b.do(req)
 }
 
+// withToken sends a request with the browser's cookies and an
+// Authorization header, as JupyterLab's fetches carry.
+func (b *browser) withToken(method, path, token string) pageResult {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.base+path, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+token)
+	return b.do(req)
+}
+
 func (b *browser) post(path string, form url.Values) pageResult {
 	b.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))

@@ -51,11 +51,11 @@ var errNoIdentity = errors.New("no valid token or login cookie")
 
 // identify authenticates r by its Authorization header, or else by its
 // login cookie. It returns errNoIdentity when neither is valid. As in
-// JupyterHub 3, a token that names no one falls back to the cookie:
-// JupyterLab keeps sending the token of its server after the server has
-// stopped and its tokens were revoked, and it needs the 424 that only a
-// signed-in request gets to offer a restart. The cookie grants no more
-// than it would without the header, and api checks its XSRF token.
+// JupyterHub 3, a token that names no one falls back to the cookie.
+// JupyterLab keeps sending its server's token after the server stopped
+// and the hub revoked the token, and only a signed-in request gets the 424
+// that makes JupyterLab offer a restart. The cookie grants no more than
+// it would without the header, and api checks its XSRF token.
 func (h *Hub) identify(r *http.Request) (*identity, error) {
 	ctx := r.Context()
 	if token := bearerToken(r); token != "" {

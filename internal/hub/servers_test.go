@@ -126,23 +126,16 @@ func TestNotRunningWithRevokedToken(t *testing.T) {
 	th.addUser("bob", false)
 	b := th.browser()
 	b.mustLogin("alice")
-	get := func(path, token string) pageResult {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, th.url+path, nil)
-		must(t, err)
-		req.Header.Set("Authorization", "token "+token)
-		return b.do(req)
-	}
-	if p := get("/hub/user/alice/api/kernels", "revoked-token"); p.status != http.StatusFailedDependency ||
+	if p := b.withToken(http.MethodGet, "/hub/user/alice/api/kernels", "revoked-token"); p.status != http.StatusFailedDependency ||
 		!strings.Contains(p.header.Get("Content-Type"), "json") {
 		t.Errorf("poll with a revoked token = %d %q %s, want 424 JSON", p.status, p.location,
 			p.header.Get("Content-Type"))
 	}
-	if p := get("/hub/user/bob/api/kernels", "revoked-token"); p.status != http.StatusForbidden {
+	if p := b.withToken(http.MethodGet, "/hub/user/bob/api/kernels", "revoked-token"); p.status != http.StatusForbidden {
 		t.Errorf("alice polling bob's server with a revoked token = %d, want 403", p.status)
 	}
 	// A valid token is not overridden by the cookie: bob's token stays bob's.
-	if p := get("/hub/user/alice/api/kernels", th.token("bob")); p.status != http.StatusForbidden {
+	if p := b.withToken(http.MethodGet, "/hub/user/alice/api/kernels", th.token("bob")); p.status != http.StatusForbidden {
 		t.Errorf("bob's token at alice's server = %d, want 403", p.status)
 	}
 	// Without a cookie, a wrong token is still no identity.
@@ -158,10 +151,8 @@ func TestRevokedTokenCookieNeedsXSRF(t *testing.T) {
 	th.addUser("alice", false)
 	b := th.browser()
 	b.mustLogin("alice")
-	req, err := http.NewRequest(http.MethodPost, th.url+"/hub/api/users/alice/server", nil)
-	must(t, err)
-	req.Header.Set("Authorization", "token revoked-token")
-	if p := b.do(req); p.status != http.StatusForbidden || !strings.Contains(p.body, "_xsrf") {
+	p := b.withToken(http.MethodPost, "/hub/api/users/alice/server", "revoked-token")
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "_xsrf") {
 		t.Errorf("POST with a revoked token and no XSRF = %d %s, want 403 about _xsrf", p.status, p.body)
 	}
 	if n := th.spawner.running(); n != 0 {
