@@ -85,6 +85,18 @@ func (h *Hub) handleSpawn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, pending, http.StatusSeeOther)
 }
 
+// handleSpawnSelf serves /hub/spawn, which names no user: JupyterHub's
+// link that starts the signed-in user's default server. JupyterLab's
+// dialog for a lost server opens it from its Restart button.
+func (h *Hub) handleSpawnSelf(w http.ResponseWriter, r *http.Request) {
+	id := h.pageUser(w, r)
+	if id == nil {
+		return
+	}
+	r.SetPathValue("user", id.user.Name)
+	h.handleSpawn(w, r)
+}
+
 // waitStartBriefly waits a moment for a start, so that a fast spawner
 // skips the progress page.
 func (h *Hub) waitStartBriefly(r *http.Request, rn *run) (bool, error) {

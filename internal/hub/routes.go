@@ -36,6 +36,8 @@ func (h *Hub) register(mux *http.ServeMux) {
 	page("POST "+p+"admin/users/{user}/password", h.handleAdminSetPassword)
 	page("GET "+p+"password", h.handlePasswordPage)
 	page("POST "+p+"password", h.handleChangePassword)
+	page("GET "+p+"spawn", h.handleSpawnSelf)
+	page("POST "+p+"spawn", h.handleSpawnSelf)
 	for _, suffix := range []string{"{user}", "{user}/{server}"} {
 		page("GET "+p+"spawn/"+suffix, h.handleSpawn)
 		page("POST "+p+"spawn/"+suffix, h.handleSpawn)

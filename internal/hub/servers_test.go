@@ -160,6 +160,33 @@ func TestRevokedTokenCookieNeedsXSRF(t *testing.T) {
 	}
 }
 
+// JupyterLab's Restart button, shown when its server is gone, opens
+// /hub/spawn with no user name: it starts the signed-in user's server.
+func TestSpawnWithoutUser(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	if p := b.get("/hub/spawn"); p.status != http.StatusFound ||
+		!strings.HasPrefix(p.location, "/hub/login") {
+		t.Errorf("/hub/spawn signed out = %d %q, want the login page", p.status, p.location)
+	}
+	b.mustLogin("alice")
+	p := b.get("/hub/spawn")
+	if p.status != http.StatusSeeOther || p.location != "/user/alice/" {
+		t.Fatalf("/hub/spawn = %d %q, want a redirect to /user/alice/", p.status, p.location)
+	}
+	if n := th.spawner.running(); n != 1 {
+		t.Errorf("%d servers running after /hub/spawn, want 1", n)
+	}
+	if p := b.get("/user/alice/api/status"); p.status != http.StatusOK {
+		t.Errorf("alice's server through the proxy = %d", p.status)
+	}
+	p = b.get("/hub/spawn?next=" + url.QueryEscape("/user/alice/lab/tree/a.ipynb"))
+	if p.status != http.StatusSeeOther || p.location != "/user/alice/lab/tree/a.ipynb" {
+		t.Errorf("/hub/spawn with next for a running server = %d %q", p.status, p.location)
+	}
+}
+
 func TestSpawnProgress(t *testing.T) {
 	th := startHub(t, hubOptions{})
 	th.addUser("alice", false)
