@@ -206,6 +206,19 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     await shot(carol, 'hub-10-carol-sees-stopped');
     const status = await carol.evaluate(async () => (await fetch('/user/carol/api/status')).status);
     assert.equal(status, 424, 'carol server API after the stop');
+
+    // The dialog's Restart button opens the hub's /hub/spawn in a new tab,
+    // which starts carol's server again and leads to JupyterLab.
+    const [restarted] = await Promise.all([carol.context().waitForEvent('page'),
+      dialog.locator('button', { hasText: 'Restart' }).click()]);
+    ctx.pages.push(restarted);
+    await restarted.waitForURL(new URL('user/carol/lab', ctx.hub.url).href + '**',
+      { timeout: 60000 });
+    await labShell(restarted);
+    await shot(restarted, 'hub-11-carol-restarted');
+    const newPID = await serverPID(ctx.hub, 'carol');
+    assert.ok(newPID > 0, 'carol server has a pid after the restart');
+    assert.notEqual(newPID, pid, 'carol server runs in a new process');
   });
 });
 
@@ -216,7 +229,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await startFromHome(page, ctx.hub, 'admin');
     await newNotebook(page);
     await runCell(page, "print('default', 6*7)", 'default 42');
-    await shot(page, 'hub-11-default-server');
+    await shot(page, 'hub-12-default-server');
 
     // The home page adds and starts the named server "work".
     const work = await page.context().newPage();
@@ -228,7 +241,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await labShell(work);
     await newNotebook(work);
     await runCell(work, "print('work', 6*7)", 'work 42');
-    await shot(work, 'hub-12-named-server');
+    await shot(work, 'hub-13-named-server');
 
     // Both run at once, as two processes, and the first still works.
     const [defaultPID, workPID] = [await serverPID(ctx.hub, 'admin'),
@@ -242,7 +255,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await runCell(page, "print('default again')", 'default again');
     await work.goto(new URL('hub/home', ctx.hub.url).href);
     await work.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
-    await shot(work, 'hub-13-home-two-servers');
+    await shot(work, 'hub-14-home-two-servers');
   });
 });
 
@@ -255,7 +268,7 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     await runCell(page, 'answer = 6*7\nprint(answer)', '42');
     const kernel = await kernelID(page);
     const pid = await serverPID(ctx.hub, 'admin');
-    await shot(page, 'hub-14-before-restart');
+    await shot(page, 'hub-15-before-restart');
 
     // SIGTERM ends the hub but not the server. The new hub takes the same
     // port and data folder and finds the server again.
@@ -274,6 +287,6 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     assert.equal(await kernelID(page), kernel, 'kernel id after the restart');
     const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
     assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
-    await shot(page, 'hub-15-after-restart');
+    await shot(page, 'hub-16-after-restart');
   });
 });
