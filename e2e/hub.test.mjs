@@ -110,7 +110,7 @@ async function signInNewUser(page, hub, user) {
   await changePassword(page, temporary, `${user} has chosen this password`);
 }
 
-test('admin signs in, spawns and runs a cell', { timeout: 180000 }, async () => {
+test('admin signs in, runs a cell, logs out', { timeout: 180000 }, async () => {
   await withHub('first', { spawnerCmd: slowStart(2) }, async (ctx) => {
     const page = await newPage(ctx);
     await signIn(page, ctx.hub, ctx.hub.admin, ctx.hub.password);
@@ -140,6 +140,16 @@ test('admin signs in, spawns and runs a cell', { timeout: 180000 }, async () => 
     assert.ok(found.some((p) => p.pid === pid), `server ${pid} among ${JSON.stringify(found)}`);
     assert.ok(found.some((p) => p.cmdline.includes('ipykernel')),
       `a kernel among ${JSON.stringify(found)}`);
+
+    // Logging out from JupyterLab ends the hub session and the server's
+    // own session: JupyterLab then asks for a sign-in again.
+    await page.evaluate(() => window.jupyterapp.commands.execute('hub:logout'));
+    await page.waitForURL(/\/hub\/login/);
+    await shot(page, 'hub-06-logged-out');
+    await page.goto(new URL('user/admin/lab', ctx.hub.url).href);
+    assert.match(new URL(page.url()).pathname, /^\/hub\/login/, 'JupyterLab after the logout');
+    const status = await page.evaluate(async () => (await fetch('/user/admin/api/status')).status);
+    assert.equal(status, 403, 'server API with the cookies left after the logout');
     assert.deepEqual([...page.errors], [], 'no page errors or server errors');
   });
 });
@@ -152,11 +162,11 @@ test('second user cannot open the admin server', { timeout: 180000 }, async () =
 
     // The admin adds bob with a password, which bob must replace.
     await addUser(admin, ctx.hub, 'bob');
-    await shot(admin, 'hub-06-admin-added-bob');
+    await shot(admin, 'hub-07-admin-added-bob');
     const bob = await newPage(ctx);
     await signInNewUser(bob, ctx.hub, 'bob');
     await startFromHome(bob, ctx.hub, 'bob');
-    await shot(bob, 'hub-07-bob-lab');
+    await shot(bob, 'hub-08-bob-lab');
     const adminPID = await serverPID(ctx.hub, 'admin');
     const bobPID = await serverPID(ctx.hub, 'bob');
     assert.ok(adminPID > 0, 'admin server has a pid');
@@ -167,7 +177,7 @@ test('second user cannot open the admin server', { timeout: 180000 }, async () =
     const statuses = [];
     bob.on('response', (r) => statuses.push(`${r.status()} ${new URL(r.url()).pathname}`));
     const resp = await bob.goto(new URL('user/admin/lab', ctx.hub.url).href);
-    await shot(bob, 'hub-08-bob-at-admin');
+    await shot(bob, 'hub-09-bob-at-admin');
     const landed = new URL(bob.url()).pathname;
     assert.ok(resp.status() === 403 || landed.startsWith('/hub/') || landed.startsWith('/user/bob/'),
       `bob at /user/admin/lab got ${resp.status()} at ${landed}; responses: ${statuses}`);
@@ -196,14 +206,14 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     const row = admin.locator('tr', { has: admin.locator('td', { hasText: /^carol$/ }) });
     await row.locator('button:has-text("Stop")').click();
     await row.locator('.muted', { hasText: 'stopped' }).waitFor();
-    await shot(admin, 'hub-09-admin-stopped-carol');
+    await shot(admin, 'hub-10-admin-stopped-carol');
     await waitFor(`carol server process ${pid} to exit`, () => processGone(pid));
 
     // Carol's JupyterLab polls its server, gets the hub's 424 and offers
     // to start the server again.
     const dialog = carol.locator('.jp-Dialog', { hasText: 'Server unavailable or unreachable' });
     await dialog.waitFor({ timeout: 60000 });
-    await shot(carol, 'hub-10-carol-sees-stopped');
+    await shot(carol, 'hub-11-carol-sees-stopped');
     const status = await carol.evaluate(async () => (await fetch('/user/carol/api/status')).status);
     assert.equal(status, 424, 'carol server API after the stop');
 
@@ -215,7 +225,7 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     await restarted.waitForURL(new URL('user/carol/lab', ctx.hub.url).href + '**',
       { timeout: 60000 });
     await labShell(restarted);
-    await shot(restarted, 'hub-11-carol-restarted');
+    await shot(restarted, 'hub-12-carol-restarted');
     const newPID = await serverPID(ctx.hub, 'carol');
     assert.ok(newPID > 0, 'carol server has a pid after the restart');
     assert.notEqual(newPID, pid, 'carol server runs in a new process');
@@ -229,7 +239,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await startFromHome(page, ctx.hub, 'admin');
     await newNotebook(page);
     await runCell(page, "print('default', 6*7)", 'default 42');
-    await shot(page, 'hub-12-default-server');
+    await shot(page, 'hub-13-default-server');
 
     // The home page adds and starts the named server "work".
     const work = await page.context().newPage();
@@ -241,7 +251,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await labShell(work);
     await newNotebook(work);
     await runCell(work, "print('work', 6*7)", 'work 42');
-    await shot(work, 'hub-13-named-server');
+    await shot(work, 'hub-14-named-server');
 
     // Both run at once, as two processes, and the first still works.
     const [defaultPID, workPID] = [await serverPID(ctx.hub, 'admin'),
@@ -255,7 +265,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await runCell(page, "print('default again')", 'default again');
     await work.goto(new URL('hub/home', ctx.hub.url).href);
     await work.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
-    await shot(work, 'hub-14-home-two-servers');
+    await shot(work, 'hub-15-home-two-servers');
   });
 });
 
@@ -268,7 +278,7 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     await runCell(page, 'answer = 6*7\nprint(answer)', '42');
     const kernel = await kernelID(page);
     const pid = await serverPID(ctx.hub, 'admin');
-    await shot(page, 'hub-15-before-restart');
+    await shot(page, 'hub-16-before-restart');
 
     // SIGTERM ends the hub but not the server. The new hub takes the same
     // port and data folder and finds the server again.
@@ -287,6 +297,6 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     assert.equal(await kernelID(page), kernel, 'kernel id after the restart');
     const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
     assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
-    await shot(page, 'hub-16-after-restart');
+    await shot(page, 'hub-17-after-restart');
   });
 });
