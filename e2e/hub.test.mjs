@@ -154,7 +154,7 @@ test('admin signs in, runs a cell, logs out', { timeout: 180000 }, async () => {
   });
 });
 
-test('second user cannot open the admin server', { timeout: 180000 }, async () => {
+test('server access between users', { timeout: 180000 }, async () => {
   await withHub('users', {}, async (ctx) => {
     const admin = await newPage(ctx);
     await signInAdmin(ctx, admin);
@@ -187,6 +187,21 @@ test('second user cannot open the admin server', { timeout: 180000 }, async () =
     // Nor can bob's page reach the admin's server API with his cookies.
     const api = await bob.evaluate(async () => (await fetch('/user/admin/api/status')).status);
     assert.notEqual(api, 200, 'bob reads the admin server status');
+
+    // The admin may open bob's server, after confirming on the hub's page,
+    // and gets bob's JupyterLab, not his own.
+    await admin.goto(new URL('user/bob/lab', ctx.hub.url).href);
+    await admin.locator('h1', { hasText: 'Authorize access' }).waitFor();
+    await shot(admin, 'hub-10-admin-authorizes');
+    await admin.click('button:has-text("Authorize")');
+    await admin.waitForURL(new URL('user/bob/lab', ctx.hub.url).href + '**');
+    await labShell(admin);
+    // As in JupyterHub, hubUser is who views the page, and the server's
+    // owner is hubServerUser.
+    const config = await admin.evaluate(() =>
+      JSON.parse(document.getElementById('jupyter-config-data').textContent));
+    assert.equal(config.hubServerUser, 'bob', 'owner of the server the admin opened');
+    assert.equal(config.hubUser, 'admin', 'viewer of bob\'s server');
   });
 });
 
@@ -206,14 +221,14 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     const row = admin.locator('tr', { has: admin.locator('td', { hasText: /^carol$/ }) });
     await row.locator('button:has-text("Stop")').click();
     await row.locator('.muted', { hasText: 'stopped' }).waitFor();
-    await shot(admin, 'hub-10-admin-stopped-carol');
+    await shot(admin, 'hub-11-admin-stopped-carol');
     await waitFor(`carol server process ${pid} to exit`, () => processGone(pid));
 
     // Carol's JupyterLab polls its server, gets the hub's 424 and offers
     // to start the server again.
     const dialog = carol.locator('.jp-Dialog', { hasText: 'Server unavailable or unreachable' });
     await dialog.waitFor({ timeout: 60000 });
-    await shot(carol, 'hub-11-carol-sees-stopped');
+    await shot(carol, 'hub-12-carol-sees-stopped');
     const status = await carol.evaluate(async () => (await fetch('/user/carol/api/status')).status);
     assert.equal(status, 424, 'carol server API after the stop');
 
@@ -225,7 +240,7 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     await restarted.waitForURL(new URL('user/carol/lab', ctx.hub.url).href + '**',
       { timeout: 60000 });
     await labShell(restarted);
-    await shot(restarted, 'hub-12-carol-restarted');
+    await shot(restarted, 'hub-13-carol-restarted');
     const newPID = await serverPID(ctx.hub, 'carol');
     assert.ok(newPID > 0, 'carol server has a pid after the restart');
     assert.notEqual(newPID, pid, 'carol server runs in a new process');
@@ -239,7 +254,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await startFromHome(page, ctx.hub, 'admin');
     await newNotebook(page);
     await runCell(page, "print('default', 6*7)", 'default 42');
-    await shot(page, 'hub-13-default-server');
+    await shot(page, 'hub-14-default-server');
 
     // The home page adds and starts the named server "work".
     const work = await page.context().newPage();
@@ -251,7 +266,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await labShell(work);
     await newNotebook(work);
     await runCell(work, "print('work', 6*7)", 'work 42');
-    await shot(work, 'hub-14-named-server');
+    await shot(work, 'hub-15-named-server');
 
     // Both run at once, as two processes, and the first still works.
     const [defaultPID, workPID] = [await serverPID(ctx.hub, 'admin'),
@@ -265,7 +280,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await runCell(page, "print('default again')", 'default again');
     await work.goto(new URL('hub/home', ctx.hub.url).href);
     await work.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
-    await shot(work, 'hub-15-home-two-servers');
+    await shot(work, 'hub-16-home-two-servers');
   });
 });
 
@@ -278,7 +293,7 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     await runCell(page, 'answer = 6*7\nprint(answer)', '42');
     const kernel = await kernelID(page);
     const pid = await serverPID(ctx.hub, 'admin');
-    await shot(page, 'hub-16-before-restart');
+    await shot(page, 'hub-17-before-restart');
 
     // SIGTERM ends the hub but not the server. The new hub takes the same
     // port and data folder and finds the server again.
@@ -297,6 +312,6 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     assert.equal(await kernelID(page), kernel, 'kernel id after the restart');
     const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
     assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
-    await shot(page, 'hub-17-after-restart');
+    await shot(page, 'hub-18-after-restart');
   });
 });
