@@ -154,6 +154,29 @@ test('admin signs in, runs a cell, logs out', { timeout: 180000 }, async () => {
   });
 });
 
+test('failed start shows its error', { timeout: 120000 }, async () => {
+  const failing = ['/bin/sh', '-c', 'sleep 2; echo "no such notebook folder" >&2; exit 3'];
+  await withHub('failed', { spawnerCmd: failing }, async (ctx) => {
+    const page = await newPage(ctx);
+    await signInAdmin(ctx, page);
+    await page.goto(new URL('hub/home', ctx.hub.url).href);
+    await page.click('button:has-text("Start my server")');
+    await page.waitForURL(/\/hub\/spawn-pending\/admin/);
+    await page.locator('#progress-bar').waitFor();
+
+    // The progress stream reports the failure, and the page reloads into
+    // the error with a button to try again.
+    await page.locator('h1', { hasText: 'The server did not start' }).waitFor({ timeout: 60000 });
+    await shot(page, 'hub-07-start-failed');
+    const message = await page.locator('.error').textContent();
+    assert.match(message, /exit status 3/, `the error names the exit: ${message}`);
+    assert.match(message, /no such notebook folder/, `the error shows the output: ${message}`);
+    assert.equal(await page.locator('button:has-text("Try again")').count(), 1, 'try-again button');
+    const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
+    assert.deepEqual(body.servers, {}, 'no server listed after the failed start');
+  });
+});
+
 test('server access between users', { timeout: 180000 }, async () => {
   await withHub('users', {}, async (ctx) => {
     const admin = await newPage(ctx);
@@ -162,11 +185,11 @@ test('server access between users', { timeout: 180000 }, async () => {
 
     // The admin adds bob with a password, which bob must replace.
     await addUser(admin, ctx.hub, 'bob');
-    await shot(admin, 'hub-07-admin-added-bob');
+    await shot(admin, 'hub-08-admin-added-bob');
     const bob = await newPage(ctx);
     await signInNewUser(bob, ctx.hub, 'bob');
     await startFromHome(bob, ctx.hub, 'bob');
-    await shot(bob, 'hub-08-bob-lab');
+    await shot(bob, 'hub-09-bob-lab');
     const adminPID = await serverPID(ctx.hub, 'admin');
     const bobPID = await serverPID(ctx.hub, 'bob');
     assert.ok(adminPID > 0, 'admin server has a pid');
@@ -177,7 +200,7 @@ test('server access between users', { timeout: 180000 }, async () => {
     const statuses = [];
     bob.on('response', (r) => statuses.push(`${r.status()} ${new URL(r.url()).pathname}`));
     const resp = await bob.goto(new URL('user/admin/lab', ctx.hub.url).href);
-    await shot(bob, 'hub-09-bob-at-admin');
+    await shot(bob, 'hub-10-bob-at-admin');
     const landed = new URL(bob.url()).pathname;
     assert.ok(resp.status() === 403 || landed.startsWith('/hub/') || landed.startsWith('/user/bob/'),
       `bob at /user/admin/lab got ${resp.status()} at ${landed}; responses: ${statuses}`);
@@ -192,7 +215,7 @@ test('server access between users', { timeout: 180000 }, async () => {
     // and gets bob's JupyterLab, not his own.
     await admin.goto(new URL('user/bob/lab', ctx.hub.url).href);
     await admin.locator('h1', { hasText: 'Authorize access' }).waitFor();
-    await shot(admin, 'hub-10-admin-authorizes');
+    await shot(admin, 'hub-11-admin-authorizes');
     await admin.click('button:has-text("Authorize")');
     await admin.waitForURL(new URL('user/bob/lab', ctx.hub.url).href + '**');
     await labShell(admin);
@@ -221,14 +244,14 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     const row = admin.locator('tr', { has: admin.locator('td', { hasText: /^carol$/ }) });
     await row.locator('button:has-text("Stop")').click();
     await row.locator('.muted', { hasText: 'stopped' }).waitFor();
-    await shot(admin, 'hub-11-admin-stopped-carol');
+    await shot(admin, 'hub-12-admin-stopped-carol');
     await waitFor(`carol server process ${pid} to exit`, () => processGone(pid));
 
     // Carol's JupyterLab polls its server, gets the hub's 424 and offers
     // to start the server again.
     const dialog = carol.locator('.jp-Dialog', { hasText: 'Server unavailable or unreachable' });
     await dialog.waitFor({ timeout: 60000 });
-    await shot(carol, 'hub-12-carol-sees-stopped');
+    await shot(carol, 'hub-13-carol-sees-stopped');
     const status = await carol.evaluate(async () => (await fetch('/user/carol/api/status')).status);
     assert.equal(status, 424, 'carol server API after the stop');
 
@@ -240,7 +263,7 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     await restarted.waitForURL(new URL('user/carol/lab', ctx.hub.url).href + '**',
       { timeout: 60000 });
     await labShell(restarted);
-    await shot(restarted, 'hub-13-carol-restarted');
+    await shot(restarted, 'hub-14-carol-restarted');
     const newPID = await serverPID(ctx.hub, 'carol');
     assert.ok(newPID > 0, 'carol server has a pid after the restart');
     assert.notEqual(newPID, pid, 'carol server runs in a new process');
@@ -254,7 +277,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await startFromHome(page, ctx.hub, 'admin');
     await newNotebook(page);
     await runCell(page, "print('default', 6*7)", 'default 42');
-    await shot(page, 'hub-14-default-server');
+    await shot(page, 'hub-15-default-server');
 
     // The home page adds and starts the named server "work".
     const work = await page.context().newPage();
@@ -266,7 +289,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await labShell(work);
     await newNotebook(work);
     await runCell(work, "print('work', 6*7)", 'work 42');
-    await shot(work, 'hub-15-named-server');
+    await shot(work, 'hub-16-named-server');
 
     // Both run at once, as two processes, and the first still works.
     const [defaultPID, workPID] = [await serverPID(ctx.hub, 'admin'),
@@ -280,7 +303,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await runCell(page, "print('default again')", 'default again');
     await work.goto(new URL('hub/home', ctx.hub.url).href);
     await work.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
-    await shot(work, 'hub-16-home-two-servers');
+    await shot(work, 'hub-17-home-two-servers');
   });
 });
 
@@ -293,7 +316,7 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     await runCell(page, 'answer = 6*7\nprint(answer)', '42');
     const kernel = await kernelID(page);
     const pid = await serverPID(ctx.hub, 'admin');
-    await shot(page, 'hub-17-before-restart');
+    await shot(page, 'hub-18-before-restart');
 
     // SIGTERM ends the hub but not the server. The new hub takes the same
     // port and data folder and finds the server again.
@@ -312,6 +335,6 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     assert.equal(await kernelID(page), kernel, 'kernel id after the restart');
     const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
     assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
-    await shot(page, 'hub-18-after-restart');
+    await shot(page, 'hub-19-after-restart');
   });
 });
