@@ -37,6 +37,10 @@ type fakeSpawner struct {
 	gate chan struct{}
 	// fail makes Start return this error.
 	fail error
+	// reportState makes Start run the server before it waits for gate,
+	// and report its state with the first progress event, as the real
+	// spawner does once its process runs.
+	reportState bool
 }
 
 type fakeState struct {
@@ -50,19 +54,35 @@ func newFakeSpawner() *fakeSpawner {
 func (f *fakeSpawner) Start(ctx context.Context, r spawn.Request, progress func(spawn.Event)) (spawn.Started, error) {
 	f.mu.Lock()
 	f.requests = append(f.requests, r)
-	gate, fail := f.gate, f.fail
+	gate, fail, early := f.gate, f.fail, f.reportState
 	f.mu.Unlock()
-	progress(spawn.Event{Progress: 50, Message: "process started"})
+	var started spawn.Started
+	event := spawn.Event{Progress: 50, Message: "process started"}
+	if early {
+		started = f.launch(r)
+		event.State = started.State
+	}
+	progress(event)
 	if gate != nil {
 		select {
 		case <-gate:
 		case <-ctx.Done():
+			f.Stop(ctx, started.State)
 			return spawn.Started{}, ctx.Err()
 		}
 	}
 	if fail != nil {
+		f.Stop(ctx, started.State)
 		return spawn.Started{}, fail
 	}
+	if !early {
+		started = f.launch(r)
+	}
+	return started, nil
+}
+
+// launch starts the HTTP server that stands for r's server process.
+func (f *fakeSpawner) launch(r spawn.Request) spawn.Started {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if strings.HasSuffix(req.URL.Path, "/ws") {
 			echoWebSocket(w, req)
@@ -80,7 +100,7 @@ func (f *fakeSpawner) Start(ctx context.Context, r spawn.Request, progress func(
 	f.servers[id] = srv
 	f.mu.Unlock()
 	state, _ := json.Marshal(fakeState{ID: id})
-	return spawn.Started{URL: srv.URL, State: state}, nil
+	return spawn.Started{URL: srv.URL, State: state}
 }
 
 // echoWebSocket sends every message of a WebSocket back.

@@ -298,11 +298,14 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 	log := h.log.With("user", rn.user, "server", rn.server)
 	log.Info("starting server")
 	begun := h.now()
+	bg := context.WithoutCancel(ctx)
 	started, err := h.spawner.Start(ctx, req, func(e spawn.Event) {
+		if len(e.State) > 0 {
+			h.recordLaunch(bg, rn, e.State)
+		}
 		rn.add(progressEvent{Progress: e.Progress, Message: e.Message})
 	})
 	defer func() { observe(h.metrics.spawn, begun, err) }()
-	bg := context.WithoutCancel(ctx)
 	if err == nil {
 		err = h.markReady(bg, rn.user, rn.server, req.Prefix, started)
 		if err != nil {
@@ -327,6 +330,17 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 	log.Info("server ready", "url", started.URL, "duration", h.now().Sub(begun))
 	h.endRun(rn)
 	rn.finish(h.readyEvent(rn.user, rn.server), nil)
+}
+
+// recordLaunch stores the state of a server process that runs but does not
+// respond yet. The server stays pending, and a hub that crashes now leaves
+// the state behind for restoreServers to stop the process.
+func (h *Hub) recordLaunch(ctx context.Context, rn *run, state json.RawMessage) {
+	if _, err := h.store.UpdateServer(ctx, rn.user, rn.server,
+		store.ServerUpdate{State: &state}); err != nil {
+		h.log.Error("recording the process of a starting server", "user", rn.user,
+			"server", rn.server, "err", err)
+	}
 }
 
 // markReady records a started server and adds its route.
@@ -493,6 +507,18 @@ func (h *Hub) restoreServers(ctx context.Context) error {
 			continue
 		}
 		log := h.log.With("user", sv.User, "server", sv.Name)
+		if sv.Started.IsZero() && len(sv.State) > 0 {
+			// The last hub stopped during this start, so the process
+			// may run with no one to stop it later. Stop it, and
+			// markStopped revokes the tokens the start issued.
+			if err := h.spawner.Stop(ctx, sv.State); err != nil {
+				log.Error("stopping the process of an interrupted start", "err", err)
+			} else {
+				log.Info("stopped the process of an interrupted start")
+			}
+			h.markStopped(ctx, sv.User, sv.Name)
+			continue
+		}
 		running := false
 		if len(sv.State) > 0 && !sv.Started.IsZero() {
 			running, err = h.spawner.Poll(ctx, sv.State)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/store"
 )
 
 // echo is the reply of a fake server.
@@ -337,6 +339,60 @@ func TestRestartRestoresServers(t *testing.T) {
 	must(t, err)
 	if sv.Active() {
 		t.Errorf("bob's dead server is still active: %+v", sv)
+	}
+}
+
+// The state of a server process is stored as soon as the spawner reports
+// it, while the start is still pending.
+func TestStartStoresStateEarly(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.spawner.reportState = true
+	gate := make(chan struct{})
+	th.spawner.gate = gate
+	th.hub.slowSpawn = 0
+	if r := th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil); r.status != http.StatusAccepted {
+		t.Fatalf("start = %d %s, want 202", r.status, r.body)
+	}
+	waitFor(t, "the process state in the store", func() bool {
+		sv, err := th.store.GetServer(t.Context(), "alice", "")
+		return err == nil && len(sv.State) > 0
+	})
+	sv, err := th.store.GetServer(t.Context(), "alice", "")
+	must(t, err)
+	if sv.Pending != store.PendingSpawn || !sv.Started.IsZero() {
+		t.Errorf("server while starting = pending %q, started %v; want a pending spawn",
+			sv.Pending, sv.Started)
+	}
+	close(gate)
+	waitFor(t, "the server to be ready", func() bool {
+		sv, err := th.store.GetServer(t.Context(), "alice", "")
+		return err == nil && sv.Ready()
+	})
+}
+
+// A hub that crashed during a start leaves a pending row with the process's
+// state. The next hub stops that process instead of orphaning it.
+func TestRestartStopsInterruptedStart(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.stop()
+	started := th.spawner.launch(spawn.Request{User: "alice"})
+	_, err := th.store.CreateServer(t.Context(), "alice", "")
+	must(t, err)
+	pending := store.PendingSpawn
+	_, err = th.store.UpdateServer(t.Context(), "alice", "", store.ServerUpdate{
+		Pending: &pending, State: &started.State})
+	must(t, err)
+
+	th2 := startHub(t, hubOptions{store: th.store, spawn: th.spawner})
+	if n := th.spawner.running(); n != 0 {
+		t.Errorf("%d processes run after the restart, want the interrupted one stopped", n)
+	}
+	sv, err := th2.store.GetServer(t.Context(), "alice", "")
+	must(t, err)
+	if sv.Active() || len(sv.State) > 0 {
+		t.Errorf("interrupted server after the restart = %+v, want stopped with no state", sv)
 	}
 }
 

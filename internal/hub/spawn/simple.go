@@ -167,7 +167,11 @@ func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func
 	go followOutput(p.outPath, log, c.done)
 	base, outPath := p.base, p.outPath
 	log.Info("server process started", "pid", c.pid, "url", base, "cmd", p.cmd.Args)
-	progress(Event{Progress: 40, Message: fmt.Sprintf(
+	// Marshal cannot fail on this struct of strings and numbers.
+	state, _ := json.Marshal(processState{
+		PID: c.pid, StartTime: c.startTime, BootID: bootID(), URL: base, Prefix: r.Prefix,
+	})
+	progress(Event{Progress: 40, State: state, Message: fmt.Sprintf(
 		"Server process started (pid %d), waiting for it to respond", c.pid)})
 
 	err = s.awaitReady(ctx, r, c, base, began)
@@ -179,11 +183,6 @@ func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func
 	}
 	log.Info("server ready", "pid", c.pid, "url", base, "duration", time.Since(began))
 	progress(Event{Progress: 90, Message: "Server responds at " + base + r.Prefix})
-
-	// Marshal cannot fail on this struct of strings and numbers.
-	state, _ := json.Marshal(processState{
-		PID: c.pid, StartTime: c.startTime, BootID: bootID(), URL: base, Prefix: r.Prefix,
-	})
 	return Started{URL: base, State: state}, nil
 }
 

@@ -260,6 +260,58 @@ func TestStartCancel(t *testing.T) {
 	assertNoChildren(t, s)
 }
 
+// The process state comes with a progress event as soon as the process
+// runs, so that a hub which crashes before the server responds leaves
+// enough behind for the next hub, here another spawner value, to stop it.
+func TestStartReportsStateEarly(t *testing.T) {
+	s, _ := newSpawner(t)
+	early := make(chan json.RawMessage, 1)
+	result := make(chan error, 1)
+	go func() {
+		_, err := s.Start(t.Context(), helperRequest(t, "ivan", helperSilent), func(e Event) {
+			if len(e.State) > 0 {
+				early <- e.State
+			}
+		})
+		result <- err
+	}()
+	state := <-early
+	st := mustState(t, state)
+	t.Cleanup(func() { killGroup(t, st) })
+	if st.PID <= 0 || st.StartTime == 0 || st.URL == "" || st.Prefix != "/user/ivan/" {
+		t.Errorf("early state = %+v, want a pid, start time, URL and prefix", st)
+	}
+
+	next, _ := newSpawner(t)
+	if running, _ := next.Poll(t.Context(), state); !running {
+		t.Error("Poll of the early state: the starting process is not running")
+	}
+	if err := next.Stop(t.Context(), state); err != nil {
+		t.Fatalf("Stop from the early state: %v", err)
+	}
+	if err := <-result; err == nil || errors.Is(err, ErrStartTimeout) {
+		t.Errorf("Start after its process was stopped: err = %v, want an early exit", err)
+	}
+	assertNoChildren(t, s)
+}
+
+func TestStartStateMatchesEarlyState(t *testing.T) {
+	s, _ := newSpawner(t)
+	var early json.RawMessage
+	started, err := s.Start(t.Context(), helperRequest(t, "jill", helperServe), func(e Event) {
+		if len(e.State) > 0 {
+			early = e.State
+		}
+	})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { killGroup(t, mustState(t, started.State)) })
+	if string(early) != string(started.State) {
+		t.Errorf("early state %s, final state %s: want the same", early, started.State)
+	}
+}
+
 func TestStartTwice(t *testing.T) {
 	s, _ := newSpawner(t)
 	r := helperRequest(t, "hank", helperServe)

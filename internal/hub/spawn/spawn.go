@@ -76,6 +76,11 @@ type Event struct {
 	Progress int
 	// Message is a sentence for people about the step.
 	Message string
+	// State, when set, describes the server's process as soon as it runs,
+	// in the form that Poll and Stop take. The hub stores it before the
+	// server responds, so that after a crash of the hub in that time the
+	// next hub can still stop the process.
+	State json.RawMessage
 }
 
 // StartError is the error of a start whose server process ran but exited
