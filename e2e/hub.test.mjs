@@ -57,10 +57,15 @@ function hubOutput(ctx) {
   return ctx.earlierOutput + ctx.hub.output();
 }
 
-// restartHub stops the hub with SIGTERM and starts a new one on the same
-// port with the same data folder and configuration.
-async function restartHub(ctx) {
-  assert.equal(await ctx.hub.stop(), 0, 'hub exits cleanly on SIGTERM');
+// restartHub stops the hub with SIGTERM, or kills it when crash is set,
+// and starts a new one on the same port with the same data folder and
+// configuration.
+async function restartHub(ctx, { crash = false } = {}) {
+  if (crash) {
+    await ctx.hub.crash();
+  } else {
+    assert.equal(await ctx.hub.stop(), 0, 'hub exits cleanly on SIGTERM');
+  }
   ctx.earlierOutput += ctx.hub.output() + '\n--- hub restarted ---\n';
   ctx.hub = await startHub({ dataDir: ctx.dataDir, config: ctx.config, port: ctx.hub.port,
     cwd: ctx.dir });
@@ -142,7 +147,7 @@ test('admin signs in, runs a cell, logs out', { timeout: 180000 }, async () => {
       `a kernel among ${JSON.stringify(found)}`);
 
     // Logging out from JupyterLab ends the hub session and the server's
-    // own session: JupyterLab then asks for a sign-in again.
+    // own session, so JupyterLab then requires a sign-in again.
     await page.evaluate(() => window.jupyterapp.commands.execute('hub:logout'));
     await page.waitForURL(/\/hub\/login/);
     await shot(page, 'hub-06-logged-out');
@@ -336,5 +341,27 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
     assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
     await shot(page, 'hub-19-after-restart');
+  });
+});
+
+test('hub crash during a start leaves no process', { timeout: 120000 }, async () => {
+  await withHub('crash', { spawnerCmd: slowStart(3) }, async (ctx) => {
+    const page = await newPage(ctx);
+    await signInAdmin(ctx, page);
+    await page.goto(new URL('hub/home', ctx.hub.url).href);
+    await page.click('button:has-text("Start my server")');
+    await page.waitForURL(/\/hub\/spawn-pending\/admin/);
+    const pid = await waitFor('the starting server pid', () => serverPID(ctx.hub, 'admin'));
+    assert.ok(!processGone(pid), `starting server ${pid} runs`);
+
+    // The new hub finds the start that the killed hub left pending and
+    // stops its process, which nothing would stop otherwise.
+    await restartHub(ctx, { crash: true });
+    await waitFor(`process ${pid} of the interrupted start to end`, () => processGone(pid));
+    const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
+    assert.deepEqual(body.servers, {}, 'no server listed after the restart');
+    await page.goto(new URL('hub/home', ctx.hub.url).href);
+    await page.locator('button', { hasText: 'Start my server' }).waitFor();
+    await shot(page, 'hub-20-after-crash');
   });
 });

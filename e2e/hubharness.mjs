@@ -51,7 +51,8 @@ const firstAdmin = /sign in as "([^"]+)" with the one-time password\s+(\S+)/;
 // startHub runs `jupygo hub` on port (0 for a free one) with the data
 // folder dataDir and the configuration file config. It resolves once the
 // hub prints its URL, with the admin's one-time password at the first
-// start.
+// start. The hub's stop sends SIGTERM and crash sends SIGKILL, and both
+// wait for the exit.
 export function startHub({ dataDir, config, port = 0, cwd }) {
   const args = ['hub', '--port', String(port), '--data-dir', dataDir];
   if (config) args.push('-f', config);
@@ -77,6 +78,10 @@ export function startHub({ dataDir, config, port = 0, cwd }) {
         pid: child.pid,
         output: () => output,
         stop: () => stopProcess(child),
+        crash: () => new Promise((done) => {
+          child.once('exit', done);
+          child.kill('SIGKILL');
+        }),
       });
     };
     child.stdout.on('data', onData);
