@@ -159,6 +159,31 @@ test('admin signs in, runs a cell, logs out', { timeout: 180000 }, async () => {
   });
 });
 
+test('token page creates and revokes', { timeout: 120000 }, async () => {
+  await withHub('token', {}, async (ctx) => {
+    const page = await newPage(ctx);
+    await signInAdmin(ctx, page);
+    await page.goto(new URL('hub/token', ctx.hub.url).href);
+    await page.fill('#note', 'e2e script');
+    await page.click('button:has-text("Request new API token")');
+    const token = (await page.locator('code.token').textContent()).trim();
+    await shot(page, 'hub-07-token');
+    const whoami = async () => {
+      const resp = await fetch(new URL('hub/api/user', ctx.hub.url),
+        { headers: { Authorization: `token ${token}` } });
+      return { status: resp.status, body: await resp.json() };
+    };
+    const before = await whoami();
+    assert.equal(before.status, 200, `the new token: ${JSON.stringify(before.body)}`);
+    assert.equal(before.body.name, 'admin', 'owner of the new token');
+
+    const row = page.locator('tr', { hasText: 'e2e script' });
+    await row.locator('button:has-text("Revoke")').click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await whoami()).status, 403, 'the revoked token');
+  });
+});
+
 test('failed start shows its error', { timeout: 120000 }, async () => {
   const failing = ['/bin/sh', '-c', 'sleep 2; echo "no such notebook folder" >&2; exit 3'];
   await withHub('failed', { spawnerCmd: failing }, async (ctx) => {
@@ -172,7 +197,7 @@ test('failed start shows its error', { timeout: 120000 }, async () => {
     // The progress stream reports the failure, and the page reloads into
     // the error with a button to try again.
     await page.locator('h1', { hasText: 'The server did not start' }).waitFor({ timeout: 60000 });
-    await shot(page, 'hub-07-start-failed');
+    await shot(page, 'hub-08-start-failed');
     const message = await page.locator('.error').textContent();
     assert.match(message, /exit status 3/, `the error names the exit: ${message}`);
     assert.match(message, /no such notebook folder/, `the error shows the output: ${message}`);
@@ -190,11 +215,11 @@ test('server access between users', { timeout: 180000 }, async () => {
 
     // The admin adds bob with a password, which bob must replace.
     await addUser(admin, ctx.hub, 'bob');
-    await shot(admin, 'hub-08-admin-added-bob');
+    await shot(admin, 'hub-09-admin-added-bob');
     const bob = await newPage(ctx);
     await signInNewUser(bob, ctx.hub, 'bob');
     await startFromHome(bob, ctx.hub, 'bob');
-    await shot(bob, 'hub-09-bob-lab');
+    await shot(bob, 'hub-10-bob-lab');
     const adminPID = await serverPID(ctx.hub, 'admin');
     const bobPID = await serverPID(ctx.hub, 'bob');
     assert.ok(adminPID > 0, 'admin server has a pid');
@@ -205,7 +230,7 @@ test('server access between users', { timeout: 180000 }, async () => {
     const statuses = [];
     bob.on('response', (r) => statuses.push(`${r.status()} ${new URL(r.url()).pathname}`));
     const resp = await bob.goto(new URL('user/admin/lab', ctx.hub.url).href);
-    await shot(bob, 'hub-10-bob-at-admin');
+    await shot(bob, 'hub-11-bob-at-admin');
     const landed = new URL(bob.url()).pathname;
     assert.ok(resp.status() === 403 || landed.startsWith('/hub/') || landed.startsWith('/user/bob/'),
       `bob at /user/admin/lab got ${resp.status()} at ${landed}; responses: ${statuses}`);
@@ -220,7 +245,7 @@ test('server access between users', { timeout: 180000 }, async () => {
     // and gets bob's JupyterLab, not his own.
     await admin.goto(new URL('user/bob/lab', ctx.hub.url).href);
     await admin.locator('h1', { hasText: 'Authorize access' }).waitFor();
-    await shot(admin, 'hub-11-admin-authorizes');
+    await shot(admin, 'hub-12-admin-authorizes');
     await admin.click('button:has-text("Authorize")');
     await admin.waitForURL(new URL('user/bob/lab', ctx.hub.url).href + '**');
     await labShell(admin);
@@ -249,14 +274,14 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     const row = admin.locator('tr', { has: admin.locator('td', { hasText: /^carol$/ }) });
     await row.locator('button:has-text("Stop")').click();
     await row.locator('.muted', { hasText: 'stopped' }).waitFor();
-    await shot(admin, 'hub-12-admin-stopped-carol');
+    await shot(admin, 'hub-13-admin-stopped-carol');
     await waitFor(`carol server process ${pid} to exit`, () => processGone(pid));
 
     // Carol's JupyterLab polls its server, gets the hub's 424 and offers
     // to start the server again.
     const dialog = carol.locator('.jp-Dialog', { hasText: 'Server unavailable or unreachable' });
     await dialog.waitFor({ timeout: 60000 });
-    await shot(carol, 'hub-13-carol-sees-stopped');
+    await shot(carol, 'hub-14-carol-sees-stopped');
     const status = await carol.evaluate(async () => (await fetch('/user/carol/api/status')).status);
     assert.equal(status, 424, 'carol server API after the stop');
 
@@ -268,7 +293,7 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     await restarted.waitForURL(new URL('user/carol/lab', ctx.hub.url).href + '**',
       { timeout: 60000 });
     await labShell(restarted);
-    await shot(restarted, 'hub-14-carol-restarted');
+    await shot(restarted, 'hub-15-carol-restarted');
     const newPID = await serverPID(ctx.hub, 'carol');
     assert.ok(newPID > 0, 'carol server has a pid after the restart');
     assert.notEqual(newPID, pid, 'carol server runs in a new process');
@@ -282,7 +307,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await startFromHome(page, ctx.hub, 'admin');
     await newNotebook(page);
     await runCell(page, "print('default', 6*7)", 'default 42');
-    await shot(page, 'hub-15-default-server');
+    await shot(page, 'hub-16-default-server');
 
     // The home page adds and starts the named server "work".
     const work = await page.context().newPage();
@@ -294,7 +319,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await labShell(work);
     await newNotebook(work);
     await runCell(work, "print('work', 6*7)", 'work 42');
-    await shot(work, 'hub-16-named-server');
+    await shot(work, 'hub-17-named-server');
 
     // Both run at once, as two processes, and the first still works.
     const [defaultPID, workPID] = [await serverPID(ctx.hub, 'admin'),
@@ -308,7 +333,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await runCell(page, "print('default again')", 'default again');
     await work.goto(new URL('hub/home', ctx.hub.url).href);
     await work.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
-    await shot(work, 'hub-17-home-two-servers');
+    await shot(work, 'hub-18-home-two-servers');
   });
 });
 
@@ -321,7 +346,7 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     await runCell(page, 'answer = 6*7\nprint(answer)', '42');
     const kernel = await kernelID(page);
     const pid = await serverPID(ctx.hub, 'admin');
-    await shot(page, 'hub-18-before-restart');
+    await shot(page, 'hub-19-before-restart');
 
     // SIGTERM ends the hub but not the server. The new hub takes the same
     // port and data folder and finds the server again.
@@ -340,7 +365,7 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     assert.equal(await kernelID(page), kernel, 'kernel id after the restart');
     const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
     assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
-    await shot(page, 'hub-19-after-restart');
+    await shot(page, 'hub-20-after-restart');
   });
 });
 
@@ -362,6 +387,6 @@ test('hub crash during a start leaves no process', { timeout: 120000 }, async ()
     assert.deepEqual(body.servers, {}, 'no server listed after the restart');
     await page.goto(new URL('hub/home', ctx.hub.url).href);
     await page.locator('button', { hasText: 'Start my server' }).waitFor();
-    await shot(page, 'hub-20-after-crash');
+    await shot(page, 'hub-21-after-crash');
   });
 });
