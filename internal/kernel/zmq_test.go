@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -485,4 +486,60 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestChannelsReconnectKeepsFiles connects the channels to one kernel after
+// another, as restarts do: each connect closes the sockets of the one
+// before, with the descriptors that their watchers duplicated.
+func TestChannelsReconnectKeepsFiles(t *testing.T) {
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { zctx.Term() })
+	// The kernels are started first, so that their own descriptors are open
+	// before the count. A new DEALER with the identity of a closed one is
+	// not accepted by a ROUTER that still has the old connection, so every
+	// connect gets a kernel of its own, as a restarted kernel is.
+	const reconnects = 20
+	var kernels []*fakeKernel
+	for range reconnects + 1 {
+		kernels = append(kernels, startFakeKernel(t, zctx, func(*fakeKernel, [][]byte, *Message) {}))
+	}
+	ch := startChannels(t, zctx, &fakeObserver{})
+	connect := func(fk *fakeKernel) {
+		ready, err := ch.connect(fk.info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-ready
+	}
+	connect(kernels[0])
+	before := openFiles(t)
+	for _, fk := range kernels[1:] {
+		connect(fk)
+	}
+	// libzmq closes the descriptors of a socket and of its connections in
+	// its own threads, a moment after zmq_close returns.
+	deadline := time.Now().Add(testTimeout)
+	for {
+		after := openFiles(t)
+		if after <= before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("open files: %d after %d reconnects, %d before", after, reconnects, before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// openFiles returns the number of open file descriptors of the process.
+func openFiles(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("counting open files: %v", err)
+	}
+	return len(entries)
 }
