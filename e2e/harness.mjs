@@ -189,3 +189,12 @@ export function kernelID(page) {
   return page.evaluate(() =>
     window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.id);
 }
+
+// saveNotebook saves the current notebook with the toolbar's button and
+// accepts the rename dialog that JupyterLab shows on the first save of an
+// untitled notebook, keeping the name.
+export async function saveNotebook(page) {
+  await page.locator('jp-button[data-command="docmanager:save"]').first().click();
+  const accept = page.locator('.jp-Dialog .jp-mod-accept');
+  await accept.waitFor({ timeout: 3000 }).then(() => accept.click(), () => {});
+}

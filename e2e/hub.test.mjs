@@ -2,12 +2,12 @@
 // the built-in proxy, isolation between users, the admin page, named
 // servers and a restart of the hub under an open notebook.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
   artifacts, collectErrors, kernelID, kernelIdle, labShell, launchBrowser, newNotebook, runCell,
-  shot, tempDir, waitFor,
+  saveNotebook, shot, tempDir, waitFor,
 } from './harness.mjs';
 import {
   changePassword, hubAPI, killLeftovers, processGone, processesUnder, serverPID, signIn,
@@ -362,6 +362,19 @@ test('hub restart keeps the kernel and the page', { timeout: 180000 }, async () 
     await kernelIdle(page);
     await runCell(page, "print('still', answer)", 'still 42');
     assert.equal(await page.locator('.jp-Dialog').count(), 0, 'no dialog after the restart');
+
+    // Saving goes through the new hub's proxy to the same server.
+    await saveNotebook(page);
+    const file = path.join(ctx.dataDir, 'users', 'admin', 'Untitled.ipynb');
+    const cellsOnDisk = () => {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')).cells.map((c) => [].concat(c.source).join(''));
+      } catch {
+        return [];
+      }
+    };
+    await waitFor(`the cell run after the restart in ${file}`,
+      () => cellsOnDisk().includes("print('still', answer)"));
     assert.equal(await kernelID(page), kernel, 'kernel id after the restart');
     const { body } = await hubAPI(ctx.hub, 'GET', 'users/admin');
     assert.ok(body.servers[''].ready, `server ready after the restart: ${JSON.stringify(body)}`);
