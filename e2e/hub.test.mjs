@@ -258,7 +258,7 @@ test('server access between users', { timeout: 180000 }, async () => {
   });
 });
 
-test('admin stops a user server', { timeout: 180000 }, async () => {
+test('admin stops and deletes a user', { timeout: 180000 }, async () => {
   await withHub('stop', {}, async (ctx) => {
     const admin = await newPage(ctx);
     await signInAdmin(ctx, admin);
@@ -297,6 +297,14 @@ test('admin stops a user server', { timeout: 180000 }, async () => {
     const newPID = await serverPID(ctx.hub, 'carol');
     assert.ok(newPID > 0, 'carol server has a pid after the restart');
     assert.notEqual(newPID, pid, 'carol server runs in a new process');
+
+    // Deleting carol on the admin page stops her running server first.
+    await admin.goto(new URL('hub/admin', ctx.hub.url).href);
+    await row.locator('button:has-text("Delete user")').click();
+    await admin.locator('.notice', { hasText: 'Deleted carol' }).waitFor();
+    assert.equal(await row.count(), 0, 'carol still listed on the admin page');
+    await waitFor(`carol server process ${newPID} to exit`, () => processGone(newPID));
+    assert.equal((await hubAPI(ctx.hub, 'GET', 'users/carol')).status, 404, 'carol after deletion');
   });
 });
 
