@@ -497,6 +497,7 @@ func TestChannelsReconnectKeepsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { zctx.Term() })
+
 	// The kernels are started first, so that their own descriptors are open
 	// before the count. A new DEALER with the identity of a closed one is
 	// not accepted by a ROUTER that still has the old connection, so every
@@ -506,6 +507,7 @@ func TestChannelsReconnectKeepsFiles(t *testing.T) {
 	for range reconnects + 1 {
 		kernels = append(kernels, startFakeKernel(t, zctx, func(*fakeKernel, [][]byte, *Message) {}))
 	}
+
 	ch := startChannels(t, zctx, &fakeObserver{})
 	connect := func(fk *fakeKernel) {
 		ready, err := ch.connect(fk.info)
@@ -515,10 +517,12 @@ func TestChannelsReconnectKeepsFiles(t *testing.T) {
 		<-ready
 	}
 	connect(kernels[0])
+
 	before := openFiles(t)
 	for _, fk := range kernels[1:] {
 		connect(fk)
 	}
+
 	// libzmq closes the descriptors of a socket and of its connections in
 	// its own threads, a moment after zmq_close returns.
 	deadline := time.Now().Add(testTimeout)
