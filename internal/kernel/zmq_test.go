@@ -84,7 +84,7 @@ func (fk *fakeKernel) run() {
 			continue
 		}
 		i := 0
-		for string(frames[i]) != string(delimiter) {
+		for i < len(frames) && string(frames[i]) != string(delimiter) {
 			i++
 		}
 		m, _, err := parseWire(frames, fk.sign)
