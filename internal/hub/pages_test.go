@@ -2,13 +2,16 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
+	"github.com/jupygo/jupygo/internal/store"
 )
 
 func TestLoginNeedsXSRF(t *testing.T) {
@@ -349,5 +352,55 @@ func TestLogoutEndsCopiedCookie(t *testing.T) {
 	thief.client.Jar.SetCookies(hubURL, copied)
 	if p := thief.get("/hub/home"); p.status != http.StatusFound {
 		t.Errorf("home with a cookie copied before logout = %d, want a redirect to login", p.status)
+	}
+}
+
+// The home page's buttons for a named server post to the paths the hub
+// serves: following them stops, starts and deletes the server.
+func TestHomeNamedServerForms(t *testing.T) {
+	th := startHub(t, hubOptions{config: "[JupyterHub]\nallow_named_servers = true\n"})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	if r := th.api("POST", "/hub/api/users/alice/servers/work", th.token("alice"), nil); r.status != http.StatusCreated {
+		t.Fatalf("starting work = %d %s", r.status, r.body)
+	}
+	formAction := regexp.MustCompile(`action="([^"]*/work)"`)
+	follow := func(button string) pageResult {
+		t.Helper()
+		home := b.get("/hub/home")
+		m := formAction.FindStringSubmatch(home.body[strings.Index(home.body, "Named servers"):])
+		if m == nil {
+			t.Fatalf("home page has no form for work (%s): %s", button, home.body)
+		}
+		if !strings.Contains(m[1], "/"+button+"/alice/work") {
+			t.Fatalf("the %s form of work posts to %s", button, m[1])
+		}
+		return b.post(m[1], url.Values{"_xsrf": {b.xsrf("/hub/home")}})
+	}
+
+	if p := follow("stop"); p.status != http.StatusSeeOther {
+		t.Fatalf("stop form = %d %s", p.status, p.body)
+	}
+	if sv, err := th.store.GetServer(t.Context(), "alice", "work"); err != nil || sv.Active() {
+		t.Errorf("work after the stop form: %+v, %v", sv, err)
+	}
+	if p := follow("spawn"); p.status != http.StatusSeeOther {
+		t.Fatalf("start form = %d %s", p.status, p.body)
+	}
+	if sv, err := th.store.GetServer(t.Context(), "alice", "work"); err != nil || !sv.Ready() {
+		t.Errorf("work after the start form: %+v, %v", sv, err)
+	}
+	follow("stop")
+	home := b.get("/hub/home")
+	del := regexp1(`action="([^"]*delete-server[^"]*)"`, home.body)
+	if del != "/hub/delete-server/alice/work" {
+		t.Fatalf("delete form of work posts to %q", del)
+	}
+	if p := b.post(del, url.Values{"_xsrf": {b.xsrf("/hub/home")}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete form = %d %s", p.status, p.body)
+	}
+	if _, err := th.store.GetServer(t.Context(), "alice", "work"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("work after the delete form: err = %v, want not found", err)
 	}
 }
