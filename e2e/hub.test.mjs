@@ -309,7 +309,9 @@ test('admin stops and deletes a user', { timeout: 180000 }, async () => {
 });
 
 test('named server runs beside the default one', { timeout: 180000 }, async () => {
-  await withHub('named', { jupyterHub: 'allow_named_servers = true' }, async (ctx) => {
+  // Slow starts send both servers through the spawn-pending page.
+  const options = { jupyterHub: 'allow_named_servers = true', spawnerCmd: slowStart(1.5) };
+  await withHub('named', options, async (ctx) => {
     const page = await newPage(ctx);
     await signInAdmin(ctx, page);
     await startFromHome(page, ctx.hub, 'admin');
@@ -323,6 +325,7 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await work.goto(new URL('hub/home', ctx.hub.url).href);
     await work.fill('#server_name', 'work');
     await work.click('button:has-text("Add new server")');
+    await work.waitForURL(/\/hub\/spawn-pending\/admin\/work/);
     await work.waitForURL(new URL('user/admin/work/', ctx.hub.url).href + '**', { timeout: 60000 });
     await labShell(work);
     await newNotebook(work);
@@ -339,9 +342,35 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     assert.ok(!processGone(workPID), `named server ${workPID} runs`);
     await page.bringToFront();
     await runCell(page, "print('default again')", 'default again');
-    await work.goto(new URL('hub/home', ctx.hub.url).href);
-    await work.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
-    await shot(work, 'hub-18-home-two-servers');
+    const home = await page.context().newPage();
+    ctx.pages.push(home);
+    await home.goto(new URL('hub/home', ctx.hub.url).href);
+    await home.locator('td a', { hasText: '/user/admin/work/' }).waitFor();
+    await shot(home, 'hub-18-home-two-servers');
+
+    // Stopping "work" from the home page leaves the default server alone.
+    const workRow = home.locator('tr', { has: home.locator('td', { hasText: /^work$/ }) });
+    await workRow.locator('button:has-text("Stop")').click();
+    await waitFor(`named server process ${workPID} to exit`, () => processGone(workPID));
+    assert.ok(!processGone(defaultPID), 'default server runs after the named one stopped');
+
+    // NOTE: while the default server runs, its route /user/admin/ is the
+    // longest prefix of /user/admin/work/, so work's JupyterLab reaches the
+    // default server and gets 403s, not the hub's 424, and shows no dialog.
+    // JupyterHub's proxy routes the same way. With both stopped, the
+    // Restart button of work's JupyterLab starts work again.
+    await home.click('button:has-text("Stop my server")');
+    await waitFor(`default server process ${defaultPID} to exit`, () => processGone(defaultPID));
+    const dialog = work.locator('.jp-Dialog', { hasText: 'Server unavailable or unreachable' });
+    await dialog.waitFor({ timeout: 60000 });
+    const [restarted] = await Promise.all([work.context().waitForEvent('page'),
+      dialog.locator('button', { hasText: 'Restart' }).click()]);
+    ctx.pages.push(restarted);
+    await restarted.waitForURL(new URL('user/admin/work/', ctx.hub.url).href + '**',
+      { timeout: 60000 });
+    await labShell(restarted);
+    const again = await serverPID(ctx.hub, 'admin', 'work');
+    assert.ok(again > 0 && again !== workPID, `named server restarted: pid ${again}`);
   });
 });
 
