@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
@@ -21,8 +22,10 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// pages holds one template set per page, each with the shared layout.
-var pages = func() map[string]*template.Template {
+// pages returns one template set per page, each with the shared layout.
+// They are parsed on first use, so that `jupygo server`, which links this
+// package in, does not pay for them at start.
+var pages = sync.OnceValue(func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
 		"oauth_confirm", "password"} {
@@ -30,7 +33,7 @@ var pages = func() map[string]*template.Template {
 			"templates/"+name+".html"))
 	}
 	return m
-}()
+})
 
 // render writes a page with status.
 func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, name, title string,
@@ -54,7 +57,7 @@ func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, name, t
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
 	w.WriteHeader(status)
-	if err := pages[name].ExecuteTemplate(w, name+".html", data); err != nil {
+	if err := pages()[name].ExecuteTemplate(w, name+".html", data); err != nil {
 		h.log.Error("rendering page", "page", name, "err", err)
 	}
 }

@@ -404,3 +404,14 @@ func TestHomeNamedServerForms(t *testing.T) {
 		t.Errorf("work after the delete form: err = %v, want not found", err)
 	}
 }
+
+// The templates are parsed on first use, so a broken one would show only
+// when its page is first served; parse them all here.
+func TestPageTemplatesParse(t *testing.T) {
+	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
+		"oauth_confirm", "password"} {
+		if pages()[name] == nil {
+			t.Errorf("no template for page %q", name)
+		}
+	}
+}
