@@ -29,6 +29,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	mux.Handle("PUT /api/config/{section}", h(s.handleUpdateConfig))
 	mux.Handle("GET /api/events/subscribe", h(s.handleEvents))
 	mux.Handle("GET /api/nbconvert", h(s.handleNbconvert))
+	mux.Handle("GET /api/resolvePath", h(s.handleResolvePath))
 	mux.Handle("/api/", h(func(w http.ResponseWriter, r *http.Request) error {
 		return httpapi.Errorf(http.StatusNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))
