@@ -340,6 +340,39 @@ func TestAdminSetsPassword(t *testing.T) {
 	}
 }
 
+// A link to a user's stopped server, followed before the sign-in, leads
+// through the login and the new password back to the link.
+func TestTemporaryPasswordBeforeServerLink(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	th.addUser("alice", false)
+	root := th.browser()
+	root.mustLogin("root")
+	root.post("/hub/admin/users/alice/password", url.Values{"_xsrf": {root.xsrf("/hub/admin")},
+		"password": {"set by the admin"}})
+
+	alice := th.browser()
+	p := alice.login("alice", "set by the admin", "/hub/user/alice/lab")
+	if p.status != http.StatusFound || p.location != "/hub/user/alice/lab" {
+		t.Fatalf("login = %d %q, want a redirect to the link", p.status, p.location)
+	}
+	p = alice.get(p.location)
+	if p.status != http.StatusFound || !strings.HasPrefix(p.location, "/hub/password?next=") {
+		t.Fatalf("server link with a temporary password = %d %q, want the password page",
+			p.status, p.location)
+	}
+	next, err := url.Parse(p.location)
+	must(t, err)
+	p = alice.post(p.location, url.Values{"_xsrf": {alice.xsrf("/hub/password")},
+		"current": {"set by the admin"}, "new": {"chosen by alice"}, "confirm": {"chosen by alice"}})
+	if want := next.Query().Get("next"); p.status != http.StatusSeeOther || p.location != want {
+		t.Fatalf("new password = %d %q, want a redirect to %q", p.status, p.location, want)
+	}
+	if p := alice.get(p.location); p.status != http.StatusFailedDependency {
+		t.Errorf("server link after the new password = %d, want the 424 page", p.status)
+	}
+}
+
 func TestLogoutEndsCopiedCookie(t *testing.T) {
 	th := startHub(t, hubOptions{})
 	th.addUser("alice", false)

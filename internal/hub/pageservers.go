@@ -228,6 +228,9 @@ func (h *Hub) handleUserNotRunning(w http.ResponseWriter, r *http.Request) {
 		h.redirectToLogin(w, r)
 		return
 	}
+	if id.token == nil && h.mustChangePassword(w, r, id) {
+		return
+	}
 	name, rest := r.PathValue("user"), r.PathValue("rest")
 	owner, err := h.store.GetUser(r.Context(), name)
 	server := h.serverInPath(r, name, rest)
