@@ -216,9 +216,19 @@ test('server access between users', { timeout: 180000 }, async () => {
     // The admin adds bob with a password, which bob must replace.
     await addUser(admin, ctx.hub, 'bob');
     await shot(admin, 'hub-09-admin-added-bob');
+    // Bob follows a link to his server before he has signed in. After the
+    // sign-in and the new password he is back at the link, which offers
+    // to start the server.
     const bob = await newPage(ctx);
-    await signInNewUser(bob, ctx.hub, 'bob');
-    await startFromHome(bob, ctx.hub, 'bob');
+    await bob.goto(new URL('user/bob/lab', ctx.hub.url).href);
+    await bob.waitForURL(/\/hub\/login/);
+    await bob.fill('#username', 'bob');
+    await bob.fill('#password', 'a temporary password for bob');
+    await bob.click('button[type=submit]');
+    await changePassword(bob, 'a temporary password for bob', 'bob has chosen this password');
+    await bob.locator('a', { hasText: 'Launch server' }).click();
+    await bob.waitForURL(new URL('user/bob/lab', ctx.hub.url).href + '**', { timeout: 60000 });
+    await labShell(bob);
     await shot(bob, 'hub-10-bob-lab');
     const adminPID = await serverPID(ctx.hub, 'admin');
     const bobPID = await serverPID(ctx.hub, 'bob');
