@@ -9,9 +9,8 @@
 # Environment: PYTHON (default /usr/bin/python3) is the Python that has
 # jupyter_server and ipykernel.
 #
-# It builds bin/serverbench, and bin/jupygo when that file is missing
-# (delete it to rebuild). When bin/jupygo cannot be built, only
-# jupyter-server is measured. Results go to bench/results/ as JSON.
+# It builds bin/serverbench and bin/jupygo from the working tree. When
+# bin/jupygo cannot be built, only jupyter-server is measured. Results go to bench/results/ as JSON.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -73,12 +72,12 @@ trap 'exit 143' TERM
 go build -o bin/serverbench ./bench/serverbench
 
 servers=jupyter-server,jupygo
-if [[ ! -x bin/jupygo ]]; then
-	echo "server.sh: building bin/jupygo" >&2
-	if ! go build -o bin/jupygo ./cmd/jupygo; then
-		echo "server.sh: bin/jupygo does not build; measuring jupyter-server alone" >&2
-		servers=jupyter-server
-	fi
+# Always rebuilt, so that a stale binary is never measured; go build
+# reuses its cache and takes a second when nothing changed.
+if ! go build -o bin/jupygo ./cmd/jupygo; then
+	echo "server.sh: bin/jupygo does not build; measuring jupyter-server alone" >&2
+	servers=jupyter-server
+	rm -f bin/jupygo
 fi
 
 # The measured binary is a copy, installed as a release would be. A binary
