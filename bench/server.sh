@@ -74,10 +74,11 @@ go build -o bin/serverbench ./bench/serverbench
 servers=jupyter-server,jupygo
 # Always rebuilt, so that a stale binary is never measured; go build
 # reuses its cache and takes a second when nothing changed.
+built=1
 if ! go build -o bin/jupygo ./cmd/jupygo; then
 	echo "server.sh: bin/jupygo does not build; measuring jupyter-server alone" >&2
 	servers=jupyter-server
-	rm -f bin/jupygo
+	built=0
 fi
 
 # The measured binary is a copy, installed as a release would be. A binary
@@ -85,7 +86,7 @@ fi
 # which the kernel maps whole, and that adds about 5 MiB of file-backed
 # pages to the idle RSS that an installed copy does not show.
 jupygo=bin/jupygo
-if [[ -x bin/jupygo ]]; then
+if ((built)); then
 	jupygo=$work/jupygo
 	install -m 755 bin/jupygo "$jupygo"
 fi
