@@ -251,6 +251,9 @@ test('server access between users', { timeout: 180000 }, async () => {
     const api = await bob.evaluate(async () => (await fetch('/user/admin/api/status')).status);
     assert.notEqual(api, 200, 'bob reads the admin server status');
 
+    const adminPage = await bob.goto(new URL('hub/admin', ctx.hub.url).href);
+    assert.equal(adminPage.status(), 403, 'bob at the admin page');
+
     // The admin may open bob's server, after confirming on the hub's page,
     // and gets bob's JupyterLab, not his own.
     await admin.goto(new URL('user/bob/lab', ctx.hub.url).href);
