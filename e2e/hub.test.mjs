@@ -383,7 +383,8 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
       { timeout: 60000 });
     await labShell(restarted);
     const again = await serverPID(ctx.hub, 'admin', 'work');
-    assert.ok(again > 0 && again !== workPID, `named server restarted: pid ${again}`);
+    assert.ok(again > 0, 'named server has a pid after the restart');
+    assert.notEqual(again, workPID, 'named server runs in a new process');
   });
 });
 
