@@ -256,6 +256,10 @@ func (c *channels) attach(session string, buffered bool) (*client, *attachment, 
 		}
 		cl.attach(att)
 		c.updateConnections()
+		if c.dead {
+			// A client that attaches after the death learns of it here.
+			c.push(cl, c.status(stateDead), false)
+		}
 	})
 	if !ok || cl == nil {
 		return nil, nil, errChannelsClosed

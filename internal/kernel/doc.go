@@ -17,10 +17,18 @@
 //
 // Manager.Start writes a connection file (mode 0600 in the runtime dir, a
 // random 32-byte key, five free ports on 127.0.0.1), starts the spec's argv
-// in a new session, so the kernel leads its own process group, and waits
-// until the kernel replies to kernel_info_request. A kernel that exits during
-// start, most often because another process took one of its ports, is
-// started again with new ports.
+// in a new session, so the kernel leads its own process group, and returns
+// while the channels wait for the kernel to reply to kernel_info_request. A
+// kernel that exits during start, most often because another process took
+// one of its ports, is started again with new ports, up to three starts in
+// all. A kernel that has not replied within Options.StartTimeout (60 s by
+// default) has its process group killed. Either way the kernel is then dead:
+// its sockets close, which ends the nudge, clients get status "dead", and
+// it stays listed with execution_state "dead" and a reason until it is
+// deleted or a requested restart revives it. jupyter_server 2 also lists a
+// kernel whose start failed as dead with a reason, but it removes a kernel
+// whose automatic restarts failed, and it nudges a kernel that never
+// replies, once for each WebSocket, until the kernel is shut down.
 //
 // A kernel that exits on its own is restarted with the same connection file;
 // its clients first get a synthesized IOPub status "restarting". It gets five

@@ -117,7 +117,7 @@ func (m *Manager) handleStartKernel(w http.ResponseWriter, r *http.Request) erro
 	if err := httpapi.DecodeJSON(w, r, &body, 1<<20, true); err != nil {
 		return err
 	}
-	model, err := m.Start(r.Context(), body.Name, body.Path)
+	model, err := m.Start(r.Context(), StartOptions{Name: body.Name, Path: body.Path})
 	switch {
 	case errors.Is(err, ErrSpecNotFound):
 		name := body.Name

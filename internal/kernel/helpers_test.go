@@ -160,7 +160,7 @@ func (ts *testServer) postKernel(name string) Model {
 // waitReady polls the kernel's model until it leaves the starting state.
 func (ts *testServer) waitReady(id string) Model {
 	ts.t.Helper()
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(ts.m.startWait)
 	for {
 		model, ok := ts.m.Get(id)
 		if !ok {
@@ -170,7 +170,7 @@ func (ts *testServer) waitReady(id string) Model {
 			return model
 		}
 		if time.Now().After(deadline) {
-			ts.t.Fatalf("kernel %s still starting after %s", id, readyTimeout)
+			ts.t.Fatalf("kernel %s still starting after %s", id, ts.m.startWait)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

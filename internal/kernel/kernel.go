@@ -17,9 +17,9 @@ const (
 	// shutdownWait is how long a kernel gets to exit after shutdown_request:
 	// SIGTERM follows after half of it, SIGKILL after all of it.
 	shutdownWait = 5 * time.Second
-	// readyTimeout bounds the wait for a started kernel to answer
-	// kernel_info_request.
-	readyTimeout = 60 * time.Second
+	// defaultStartTimeout bounds the wait for a started kernel to answer
+	// kernel_info_request, as jupyter_server's kernel_info_timeout.
+	defaultStartTimeout = 60 * time.Second
 	// restartLimit is how many automatic restarts in a row a kernel gets
 	// before it is declared dead.
 	restartLimit = 5
@@ -52,9 +52,14 @@ type Kernel struct {
 	spec     *Spec
 	cwd      string
 	connFile string
-	log      *slog.Logger
-	out      *outputLog
-	ch       *channels
+	// sessionName is the JPY_SESSION_NAME of the process, or "" for none.
+	sessionName string
+	// startTimeout bounds the wait for each process to answer
+	// kernel_info_request.
+	startTimeout time.Duration
+	log          *slog.Logger
+	out          *outputLog
+	ch           *channels
 
 	// opMu serializes the operations that change the process: start,
 	// restart, automatic restart and shutdown.
@@ -70,6 +75,7 @@ type Kernel struct {
 	lastActivity time.Time
 	connections  int
 	stopping     bool
+	reason       string // why the kernel is dead, for the REST model
 
 	quit     chan struct{} // closed when shutdown begins
 	quitOnce sync.Once
@@ -83,7 +89,7 @@ func (k *Kernel) Model() Model {
 	defer k.mu.Unlock()
 	return Model{
 		ID: k.id, Name: k.spec.Name, LastActivity: k.lastActivity,
-		ExecutionState: k.state, Connections: k.connections,
+		ExecutionState: k.state, Connections: k.connections, Reason: k.reason,
 	}
 }
 
@@ -181,7 +187,12 @@ func (k *Kernel) spawnLocked(freshPorts bool) (*process, <-chan struct{}, error)
 			return nil, nil, err
 		}
 	}
-	env := k.spec.processEnv(os.Environ(), map[string]string{
+	base := os.Environ()
+	if k.sessionName != "" {
+		// Before the spec's env, which may override it, as in jupyter_client.
+		base = append(base, "JPY_SESSION_NAME="+k.sessionName)
+	}
+	env := k.spec.processEnv(base, map[string]string{
 		// ipykernel exits when the process named here is gone.
 		"JPY_PARENT_PID": strconv.Itoa(os.Getpid()),
 	})
@@ -218,7 +229,7 @@ func (k *Kernel) watch(p *process) {
 // waitReady waits until the channels are ready. A process that is alive when
 // the wait fails is killed, so it never lingers half started.
 func (k *Kernel) waitReady(ctx context.Context, p *process, ready <-chan struct{}) error {
-	timer := time.NewTimer(readyTimeout)
+	timer := time.NewTimer(k.startTimeout)
 	defer timer.Stop()
 	var err error
 	select {
@@ -231,9 +242,15 @@ func (k *Kernel) waitReady(ctx context.Context, p *process, ready <-chan struct{
 	case <-k.quit:
 		err = errShutDown
 	case <-timer.C:
-		err = fmt.Errorf("kernel did not answer kernel_info_request within %s", readyTimeout)
+		err = fmt.Errorf("kernel did not answer kernel_info_request within %s", k.startTimeout)
 	}
 	_ = p.signalGroup(syscall.SIGKILL)
+	// Waiting for the exit means that a kernel declared dead next has no
+	// process left. SIGKILL cannot be caught, so the wait is short unless
+	// the process is stuck in the OS kernel, which the bound covers.
+	if !waitFor(context.Background(), p.done, 10*time.Second) {
+		k.log.Error("kernel survived SIGKILL", "pid", p.pid)
+	}
 	return err
 }
 
@@ -283,19 +300,27 @@ func (k *Kernel) restart(ctx context.Context) error {
 	k.setState(stateRestarting)
 	k.stopProcessLocked(ctx, true)
 	k.restarts, k.dead = 0, false
+	k.mu.Lock()
+	k.reason = ""
+	k.mu.Unlock()
 	if err := k.startLocked(ctx, false); err != nil {
-		k.declareDeadLocked()
+		k.declareDeadLocked(err.Error())
 		return err
 	}
 	k.log.Info("kernel restarted")
 	return nil
 }
 
-// declareDeadLocked marks the kernel dead and tells its clients. The caller
-// holds opMu.
-func (k *Kernel) declareDeadLocked() {
+// declareDeadLocked marks the kernel dead for reason and tells its clients.
+// It closes the sockets, which ends the nudge, because no process is left
+// to answer it. The kernel stays listed until it is shut down or restarted.
+// The caller holds opMu.
+func (k *Kernel) declareDeadLocked(reason string) {
 	k.dead = true
-	k.setState(stateDead)
+	k.ch.abandon()
+	k.mu.Lock()
+	k.state, k.reason = stateDead, reason
+	k.mu.Unlock()
 	k.ch.broadcast(k.ch.status(stateDead))
 }
 
@@ -330,7 +355,7 @@ func (k *Kernel) handleExit(p *process) {
 	k.restarts++
 	if k.restarts > restartLimit {
 		k.log.Error("kernel died too often, not restarting it", "restarts", restartLimit)
-		k.declareDeadLocked()
+		k.declareDeadLocked(fmt.Sprintf("kernel died %d times in a row", restartLimit+1))
 		return
 	}
 
@@ -350,7 +375,7 @@ func (k *Kernel) handleExit(p *process) {
 	default:
 		// No process could be started, so no exit will follow.
 		k.log.Error("kernel restart failed", "err", err)
-		k.declareDeadLocked()
+		k.declareDeadLocked(err.Error())
 	}
 }
 
@@ -395,8 +420,8 @@ func (k *Kernel) finishStart(p *process, ready <-chan struct{}) {
 		k.log.Info("kernel ready")
 	case errors.Is(err, errShutDown):
 	default:
-		k.log.Error("kernel failed to start", "err", err)
-		k.declareDeadLocked()
+		k.log.Error("kernel failed to start, so it is dead", "err", err)
+		k.declareDeadLocked(err.Error())
 	}
 }
 

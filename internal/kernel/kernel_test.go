@@ -482,7 +482,7 @@ func TestShutdownLeavesNoProcess(t *testing.T) {
 			t.Errorf("connection file %s still exists: %v", f, err)
 		}
 	}
-	if _, err := ts.m.Start(t.Context(), "python3", ""); !errors.Is(err, ErrClosed) {
+	if _, err := ts.m.Start(t.Context(), StartOptions{Name: "python3"}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Start after Close: %v, want ErrClosed", err)
 	}
 }

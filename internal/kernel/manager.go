@@ -60,6 +60,11 @@ type Options struct {
 	IOPubDataRateLimit float64
 	// RateLimitWindow is the window of the IOPub rate limits; 0 means 3 s.
 	RateLimitWindow time.Duration
+
+	// StartTimeout is how long a started or restarted kernel process gets to
+	// reply to kernel_info_request before it is killed; 0 means 60 s, the
+	// default of jupyter_server's kernel_info_timeout.
+	StartTimeout time.Duration
 }
 
 // Model is the REST model of a kernel.
@@ -69,6 +74,9 @@ type Model struct {
 	LastActivity   time.Time `json:"last_activity"`
 	ExecutionState string    `json:"execution_state"`
 	Connections    int       `json:"connections"`
+	// Reason is the cause of a dead kernel's death. It is empty for a live
+	// kernel and then omitted from the JSON, as jupyter_server omits it.
+	Reason string `json:"reason,omitempty"`
 }
 
 type modelJSON struct {
@@ -77,6 +85,7 @@ type modelJSON struct {
 	LastActivity   string `json:"last_activity"`
 	ExecutionState string `json:"execution_state"`
 	Connections    int    `json:"connections"`
+	Reason         string `json:"reason,omitempty"`
 }
 
 // MarshalJSON writes last_activity as jupyter_server does: ISO 8601 in UTC
@@ -84,7 +93,7 @@ type modelJSON struct {
 func (m Model) MarshalJSON() ([]byte, error) {
 	return json.Marshal(modelJSON{
 		ID: m.ID, Name: m.Name, LastActivity: isoTime(m.LastActivity),
-		ExecutionState: m.ExecutionState, Connections: m.Connections,
+		ExecutionState: m.ExecutionState, Connections: m.Connections, Reason: m.Reason,
 	})
 }
 
@@ -100,7 +109,7 @@ func (m *Model) UnmarshalJSON(data []byte) error {
 	}
 	*m = Model{
 		ID: j.ID, Name: j.Name, LastActivity: t,
-		ExecutionState: j.ExecutionState, Connections: j.Connections,
+		ExecutionState: j.ExecutionState, Connections: j.Connections, Reason: j.Reason,
 	}
 	return nil
 }
@@ -114,6 +123,7 @@ type Manager struct {
 	baseURL    string
 	runtimeDir string
 	limits     rateLimits
+	startWait  time.Duration // Options.StartTimeout or its default
 	zctx       *zmq.Context
 
 	python     string
@@ -164,8 +174,9 @@ func NewManager(opts Options) (*Manager, error) {
 			dataRate: limitOrDefault(opts.IOPubDataRateLimit, defaultDataRateLimit),
 			window:   cmpOr(opts.RateLimitWindow, defaultRateWindow),
 		},
-		python:  defaultPython,
-		kernels: make(map[string]*Kernel),
+		startWait: cmpOr(opts.StartTimeout, defaultStartTimeout),
+		python:    defaultPython,
+		kernels:   make(map[string]*Kernel),
 	}, nil
 }
 
@@ -239,28 +250,51 @@ func (m *Manager) Spec(name string) (*Spec, error) {
 	return spec, nil
 }
 
-// Start starts a kernel of the spec called name ("" for the default) in the
-// folder of the contents path apiPath. It returns once the process runs,
+// StartOptions are the parameters of Manager.Start.
+type StartOptions struct {
+	// Name is the name of the kernel spec; "" means the default.
+	Name string
+	// Path is the contents API path the kernel is started for. The kernel
+	// runs in the folder Options.ResolveCwd maps it to.
+	Path string
+	// SessionName is the name of the session that starts the kernel, most
+	// often the notebook's file name. When it is set, the kernel's
+	// environment gets JPY_SESSION_NAME: the session name joined to the
+	// kernel's working folder, as jupyter_server 2 sets it. ipykernel
+	// releases newer than 6.17 publish it as __session__. A JPY_SESSION_NAME in the spec's
+	// env wins, as in jupyter_client.
+	SessionName string
+}
+
+// Start starts a kernel of the spec and for the path opts name. It returns once the process runs,
 // with the model in state starting, as jupyter_server does. Clients can
 // connect and send requests at once, and the requests reach the kernel when
-// it replies to kernel_info_request. A kernel that never answers is declared
-// dead. ctx is used only when the manager is closing meanwhile.
-func (m *Manager) Start(ctx context.Context, name, apiPath string) (Model, error) {
+// it replies to kernel_info_request. A kernel that does not reply within
+// Options.StartTimeout is killed and declared dead. ctx is used only when
+// the manager is closing meanwhile.
+func (m *Manager) Start(ctx context.Context, opts StartOptions) (Model, error) {
 	if m.isClosed() {
 		return Model{}, ErrClosed
 	}
-	spec, err := m.Spec(name)
+	spec, err := m.Spec(opts.Name)
 	if err != nil {
 		return Model{}, err
 	}
-	cwd, err := m.kernelCwd(apiPath)
+	cwd, err := m.kernelCwd(opts.Path)
 	if err != nil {
 		return Model{}, err
+	}
+	var session string
+	if opts.SessionName != "" {
+		if session, err = sessionPath(cwd, opts.SessionName); err != nil {
+			return Model{}, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
+		}
 	}
 	k, err := m.newKernel(spec, cwd)
 	if err != nil {
 		return Model{}, fmt.Errorf("starting kernel %s: %w", spec.Name, err)
 	}
+	k.sessionName = session
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -277,6 +311,19 @@ func (m *Manager) Start(ctx context.Context, name, apiPath string) (Model, error
 	}
 	k.log.Info("kernel starting", "kernel_name", spec.Name, "cwd", cwd)
 	return k.Model(), nil
+}
+
+// sessionPath returns the value of JPY_SESSION_NAME for a kernel in cwd
+// started by the session called name: name joined to the absolute cwd. An
+// empty cwd is the server's working folder.
+func sessionPath(cwd, name string) (string, error) {
+	if cwd == "" {
+		var err error
+		if cwd, err = os.Getwd(); err != nil {
+			return "", fmt.Errorf("finding the working folder for JPY_SESSION_NAME: %w", err)
+		}
+	}
+	return filepath.Join(cwd, name), nil
 }
 
 func (m *Manager) isClosed() bool {
@@ -314,6 +361,7 @@ func (m *Manager) newKernel(spec *Spec, cwd string) (*Kernel, error) {
 	k := &Kernel{
 		id: id, spec: spec, cwd: cwd, log: log, out: newOutputLog(log),
 		connFile:     filepath.Join(m.runtimeDir, "kernel-"+id+".json"),
+		startTimeout: m.startWait,
 		state:        stateStarting,
 		lastActivity: time.Now(),
 		quit:         make(chan struct{}),

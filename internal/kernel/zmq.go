@@ -83,6 +83,7 @@ type channels struct {
 	sign    *signer
 	guard   *replayGuard
 	ready   bool
+	dead    bool // abandoned until the next connect: no process to talk to
 	readyCh chan struct{}
 	nudge   *nudgeState
 	pending []outgoing
@@ -243,6 +244,7 @@ func (c *channels) connect(info ConnectionInfo) (<-chan struct{}, error) {
 		ready = make(chan struct{})
 		c.readyCh = ready
 		c.nudge = &nudgeState{}
+		c.dead = false
 	})
 	if !ok {
 		return nil, errChannelsClosed
@@ -260,6 +262,20 @@ func (c *channels) disconnect() {
 			}
 		}
 		c.closeSockets()
+	})
+}
+
+// abandon closes the sockets of a kernel declared dead and drops the client
+// messages held for it, because no process is left to reply to them. Until the next
+// connect, client messages are dropped and a new client gets status dead.
+func (c *channels) abandon() {
+	c.call(func() {
+		c.closeSockets()
+		c.dead = true
+		if len(c.pending) > 0 {
+			c.log.Warn("client messages dropped, because the kernel is dead", "count", len(c.pending))
+		}
+		c.pending = nil
 	})
 }
 
@@ -658,6 +674,10 @@ func (c *channels) send(cl *client, m *Message) bool {
 		}
 		if c.ready {
 			c.forward(cl, m)
+			return
+		}
+		if c.dead {
+			c.logDrop(m.Channel, errors.New("the kernel is dead; restart it first"))
 			return
 		}
 		if len(c.pending) >= maxPending {

@@ -17,7 +17,7 @@ import (
 
 // kernelService is what sessions need from the kernel manager.
 type kernelService interface {
-	Start(ctx context.Context, name, apiPath string) (kernel.Model, error)
+	Start(ctx context.Context, opts kernel.StartOptions) (kernel.Model, error)
 	Get(id string) (kernel.Model, bool)
 	Shutdown(ctx context.Context, id string) error
 }
@@ -191,7 +191,7 @@ func (m *sessionManager) kernelFor(ctx context.Context, ref *kernelRef, path str
 	if ref != nil {
 		name = ref.Name
 	}
-	km, err := m.kernels.Start(ctx, name, path)
+	km, err := m.kernels.Start(ctx, kernel.StartOptions{Name: name, Path: path})
 	if errors.Is(err, kernel.ErrSpecNotFound) {
 		// 501, not 404, as jupyter_server answers: the session path is fine,
 		// the kernel it asks for is what the server lacks.
