@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	pathpkg "path"
 	"sort"
 	"sync"
 
@@ -162,7 +163,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (session
 		}
 	}
 
-	kernelID, err := m.kernelFor(ctx, req.Kernel, path)
+	kernelID, err := m.kernelFor(ctx, req.Kernel, path, req.Name)
 	if err != nil {
 		return sessionModel{}, err
 	}
@@ -179,8 +180,9 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (session
 }
 
 // kernelFor returns the id of the kernel ref names: an existing kernel when it
-// gives an id, else a new kernel of its name (the default when empty).
-func (m *sessionManager) kernelFor(ctx context.Context, ref *kernelRef, path string) (string, error) {
+// gives an id, else a new kernel of its name (the default when empty),
+// started for the session at path called sessionName.
+func (m *sessionManager) kernelFor(ctx context.Context, ref *kernelRef, path, sessionName string) (string, error) {
 	if ref != nil && ref.ID != "" {
 		if _, ok := m.kernels.Get(ref.ID); !ok {
 			return "", httpapi.Errorf(http.StatusBadRequest, "no such kernel: %s", ref.ID)
@@ -191,7 +193,14 @@ func (m *sessionManager) kernelFor(ctx context.Context, ref *kernelRef, path str
 	if ref != nil {
 		name = ref.Name
 	}
-	km, err := m.kernels.Start(ctx, kernel.StartOptions{Name: name, Path: path})
+	// jupyter_server 2 sets JPY_SESSION_NAME from the session name and uses
+	// the bare path when there is none. A session without a name is named
+	// after its document here instead, so the variable is an absolute path
+	// in both cases, as it is for every session JupyterLab 4 creates.
+	if sessionName == "" {
+		sessionName = pathpkg.Base(path)
+	}
+	km, err := m.kernels.Start(ctx, kernel.StartOptions{Name: name, Path: path, SessionName: sessionName})
 	if errors.Is(err, kernel.ErrSpecNotFound) {
 		// 501, not 404, as jupyter_server answers: the session path is fine,
 		// the kernel it asks for is what the server lacks.
@@ -242,7 +251,7 @@ func (m *sessionManager) update(ctx context.Context, id string, req patchRequest
 	oldKernel := current.KernelID
 	if req.Kernel != nil && (req.Kernel.ID != "" || req.Kernel.Name != "") &&
 		req.Kernel.ID != oldKernel {
-		kid, err := m.kernelFor(ctx, req.Kernel, current.Path)
+		kid, err := m.kernelFor(ctx, req.Kernel, current.Path, current.Name)
 		if err != nil {
 			return sessionModel{}, err
 		}

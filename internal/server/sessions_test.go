@@ -1,9 +1,16 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 )
 
 func requireIPyKernel(t *testing.T) {
@@ -123,5 +130,98 @@ func TestSessionUnknownKernelName(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `\"nope\" kernel is not available`) {
 		t.Errorf("unknown kernel name: body %s does not name the kernel", body)
+	}
+}
+
+// TestSessionNameInKernelEnv checks that a kernel started by a session gets
+// JPY_SESSION_NAME: the session name joined to the kernel's folder, or the
+// document's name when the session has none.
+func TestSessionNameInKernelEnv(t *testing.T) {
+	requireIPyKernel(t)
+	ts := newTestServer(t, nil)
+	if err := os.Mkdir(filepath.Join(ts.root, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, sessionName, want string
+	}{
+		{"named", "sub/a.ipynb", "a.ipynb", filepath.Join(ts.root, "sub", "a.ipynb")},
+		{"unnamed", "sub/b.ipynb", "", filepath.Join(ts.root, "sub", "b.ipynb")},
+		{"console", "sub/console-1-x", "Console 1", filepath.Join(ts.root, "sub", "Console 1")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			create := map[string]any{"path": tt.path, "name": tt.sessionName, "type": "notebook",
+				"kernel": map[string]any{"name": "python3"}}
+			resp, body := ts.do(t, "POST", "/api/sessions", create, true)
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("POST /api/sessions = %d %s", resp.StatusCode, body)
+			}
+			s := decode[testSession](t, body)
+			defer ts.do(t, "DELETE", "/api/sessions/"+s.ID, nil, true)
+			got := ts.runCode(t, s.Kernel.ID, `import os; print(os.environ.get("JPY_SESSION_NAME"))`)
+			if got != tt.want+"\n" {
+				t.Errorf("JPY_SESSION_NAME = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// runCode runs code in the kernel id over its WebSocket and returns what it
+// printed to stdout.
+func (ts *testServer) runCode(t *testing.T, id, code string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	ws := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/kernels/" + id + "/channels"
+	conn, _, err := websocket.Dial(ctx, ws+"?token="+testToken, nil)
+	if err != nil {
+		t.Fatalf("kernel WebSocket: %v", err)
+	}
+	defer conn.Close(websocket.StatusNormalClosure, "")
+	conn.SetReadLimit(1 << 24)
+
+	request, err := json.Marshal(map[string]any{
+		"header": map[string]string{"msg_id": "run-1", "username": "test", "session": "s1",
+			"msg_type": "execute_request", "version": "5.3", "date": ""},
+		"parent_header": map[string]any{}, "metadata": map[string]any{}, "channel": "shell",
+		"content": map[string]any{"code": code, "silent": false, "store_history": false,
+			"user_expressions": map[string]any{}, "allow_stdin": false},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Write(ctx, websocket.MessageText, request); err != nil {
+		t.Fatal(err)
+	}
+
+	var stdout strings.Builder
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for the output of %q: %v", code, err)
+		}
+		msg := decode[struct {
+			Header struct {
+				MsgType string `json:"msg_type"`
+			} `json:"header"`
+			Parent struct {
+				MsgID string `json:"msg_id"`
+			} `json:"parent_header"`
+			Content struct {
+				Name           string `json:"name"`
+				Text           string `json:"text"`
+				ExecutionState string `json:"execution_state"`
+			} `json:"content"`
+		}](t, data)
+		if msg.Parent.MsgID != "run-1" {
+			continue
+		}
+		switch {
+		case msg.Header.MsgType == "stream" && msg.Content.Name == "stdout":
+			stdout.WriteString(msg.Content.Text)
+		case msg.Header.MsgType == "status" && msg.Content.ExecutionState == "idle":
+			return stdout.String()
+		}
 	}
 }
