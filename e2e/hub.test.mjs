@@ -2,7 +2,7 @@
 // the built-in proxy, isolation between users, the admin page, named
 // servers and a restart of the hub under an open notebook.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -49,6 +49,8 @@ async function withHub(name, options, body) {
   const left = killLeftovers(dataDir);
   if (failure) throw failure;
   assert.deepEqual(left, [], 'processes of the data folder left after the test');
+  // A failed test keeps its folder, with the servers' logs, for a look.
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // hubOutput returns what the test's hubs have printed, the earlier ones
