@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// Goals of jupygo hub.
+const (
+	goalSpawnMs     = 100
+	goalHubProxyMiB = 30
+	goalIdle30MiB   = 500
+	goalProxyShare  = 0.5
+	goalP99ms       = 5
+)
+
+// writeReport prints one table per phase, with jupygo's figures as a
+// ratio of JupyterHub's where both were measured.
+func writeReport(w io.Writer, r results) {
+	byName := map[string]*hubResult{}
+	for i := range r.Hubs {
+		byName[r.Hubs[i].Name] = &r.Hubs[i]
+	}
+	py, gojo := byName[jupyterhubName], byName[jupygoName]
+	ratio := func(get func(*hubResult) float64) string {
+		if py == nil || gojo == nil || get(py) == 0 || get(gojo) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", get(gojo)/get(py))
+	}
+	cell := func(h *hubResult, get func(*hubResult) float64, format string) string {
+		if h == nil || get(h) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf(format, get(h))
+	}
+	table := func(title string, rows [][]string) {
+		fmt.Fprintf(w, "\n%s\n", title)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "\tjupyterhub\tjupygo\tjupygo/jupyterhub\tgoal\t")
+		for _, row := range rows {
+			for _, c := range row {
+				fmt.Fprintf(tw, "%s\t", c)
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+	row := func(label string, get func(*hubResult) float64, format, goal string) []string {
+		return []string{label, cell(py, get, format), cell(gojo, get, format), ratio(get), goal}
+	}
+
+	table("Hub cold start (process start to first 200), ms", [][]string{
+		row("cold start", func(h *hubResult) float64 { return h.ColdStart.Median }, "%.0f", ""),
+	})
+	table("Spawn (POST .../server until /user/NAME/api/status is 200 through the proxy), ms", [][]string{
+		row("median", func(h *hubResult) float64 { return h.Spawn.Median }, "%.0f", fmt.Sprintf("< %d", goalSpawnMs)),
+		row("max", func(h *hubResult) float64 { return h.Spawn.Max }, "%.0f", ""),
+		row("servers", func(h *hubResult) float64 { return float64(h.Spawn.N) }, "%.0f", ""),
+	})
+
+	var memRows [][]string
+	counts := map[int]bool{}
+	for _, h := range r.Hubs {
+		for _, m := range h.Memory {
+			counts[m.Users] = true
+		}
+	}
+	for _, users := range sortedKeys(counts) {
+		mem := func(pick func(memorySample) int) func(*hubResult) float64 {
+			return func(h *hubResult) float64 {
+				for _, m := range h.Memory {
+					if m.Users == users {
+						return float64(pick(m)) / 1024
+					}
+				}
+				return 0
+			}
+		}
+		hubGoal, allGoal := "", ""
+		if users == 0 {
+			hubGoal = fmt.Sprintf("< %d", goalHubProxyMiB)
+		}
+		if users == 30 {
+			allGoal = fmt.Sprintf("< %d", goalIdle30MiB)
+		}
+		memRows = append(memRows,
+			row(fmt.Sprintf("%d users: hub + proxy", users), mem(func(m memorySample) int { return m.HubKiB + m.ProxyKiB }), "%.1f", hubGoal),
+			row(fmt.Sprintf("%d users: all", users), mem(func(m memorySample) int { return m.TotalKiB }), "%.1f", allGoal),
+		)
+	}
+	table("Memory (RSS), MiB; all counts user servers and their children", memRows)
+
+	px := func(get func(*proxyResult) float64) func(*hubResult) float64 {
+		return func(h *hubResult) float64 {
+			if h.Proxy == nil {
+				return 0
+			}
+			return get(h.Proxy)
+		}
+	}
+	share := func(p *proxyResult) float64 {
+		if p.Direct.RequestsPerSec == 0 {
+			return 0
+		}
+		return p.Proxied.RequestsPerSec / p.Direct.RequestsPerSec
+	}
+	many := func(get func(wrkResult) float64) func(*proxyResult) float64 {
+		return func(p *proxyResult) float64 {
+			if p.ManyRoutes == nil {
+				return 0
+			}
+			return get(*p.ManyRoutes)
+		}
+	}
+	table("Proxy (wrk, 2 threads, 50 connections, GET of 3 bytes)", [][]string{
+		row("direct req/s", px(func(p *proxyResult) float64 { return p.Direct.RequestsPerSec }), "%.0f", ""),
+		row("proxied req/s", px(func(p *proxyResult) float64 { return p.Proxied.RequestsPerSec }), "%.0f", ""),
+		row("proxied/direct", px(share), "%.2f", fmt.Sprintf(">= %.2f", goalProxyShare)),
+		row("direct p99 ms", px(func(p *proxyResult) float64 { return p.Direct.P99ms }), "%.2f", ""),
+		row("proxied p99 ms", px(func(p *proxyResult) float64 { return p.Proxied.P99ms }), "%.2f", fmt.Sprintf("< %d", goalP99ms)),
+		row("many routes req/s", px(many(func(x wrkResult) float64 { return x.RequestsPerSec })), "%.0f", "= 1 route"),
+		row("many routes p99 ms", px(many(func(x wrkResult) float64 { return x.P99ms })), "%.2f", ""),
+		row("errors", px(func(p *proxyResult) float64 { return float64(p.Direct.Errors + p.Proxied.Errors) }), "%.0f", "0"),
+	})
+	for _, h := range r.Hubs {
+		if h.Proxy != nil && h.Proxy.ManySkipped != "" {
+			fmt.Fprintf(w, "%s, %d routes: skipped: %s\n", h.Name, h.Proxy.Routes, h.Proxy.ManySkipped)
+		}
+		for _, e := range h.Errors {
+			fmt.Fprintf(w, "\n%s: error: %s\n", h.Name, e)
+		}
+	}
+}
+
+func sortedKeys(m map[int]bool) []int {
+	var keys []int
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
