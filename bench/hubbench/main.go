@@ -24,8 +24,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 2 && os.Args[1] == "-upstream" {
-		if err := runUpstream(); err != nil {
+	if len(os.Args) == 3 && os.Args[1] == "-upstream" {
+		if err := runUpstream(os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, "hubbench upstream:", err)
 			os.Exit(1)
 		}

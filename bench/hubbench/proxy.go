@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,11 +20,12 @@ import (
 // proxyResult is what wrk measured against the trivial upstream directly,
 // through the hub's proxy with one route, and with cfg.Routes routes.
 type proxyResult struct {
-	Direct      wrkResult  `json:"direct"`
-	Proxied     wrkResult  `json:"proxied"`
-	ManyRoutes  *wrkResult `json:"many_routes,omitempty"`
-	Routes      int        `json:"routes"`
-	ManySkipped string     `json:"many_routes_skipped,omitempty"`
+	Direct     wrkResult  `json:"direct"`
+	Proxied    wrkResult  `json:"proxied"`
+	ManyRoutes *wrkResult `json:"many_routes,omitempty"`
+	Routes     int        `json:"routes"`
+	RoutesBy   string     `json:"routes_added_by"`
+	RoutesMs   float64    `json:"routes_added_ms"` // time to add all but the first route
 }
 
 // wrkResult holds the figures of one wrk run.
@@ -34,23 +36,30 @@ type wrkResult struct {
 	Errors         int     `json:"errors"`
 }
 
-// measureProxy starts a hub whose user servers are this program's trivial
-// upstream, starts one, and runs wrk against it directly and through the
-// proxy, then again with cfg.Routes routes in the table.
+// measureProxy starts a hub whose user servers are served by this
+// program's trivial upstream, starts one, and runs wrk against it directly
+// and through the proxy, then again with cfg.Routes routes in the table.
 func measureProxy(ctx context.Context, cfg config, name string) (*proxyResult, error) {
 	dir := filepath.Join(cfg.WorkDir, name+"-proxy")
 	addrDir := filepath.Join(dir, "addr")
 	if err := os.MkdirAll(addrDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating address folder: %w", err)
 	}
+	up, err := startProcess([]string{cfg.Self, "-upstream", addrDir}, dir, os.Environ(),
+		filepath.Join(dir, "upstream.log"), cfg.PIDFile)
+	if err != nil {
+		return nil, fmt.Errorf("starting the upstream: %w", err)
+	}
+	defer up.stop()
 	h, _, err := startHub(ctx, hubOptions{
 		cfg: cfg, name: name, dir: dir, addrDir: addrDir,
-		cmd: []string{cfg.Self, "-upstream"},
+		cmd: []string{"/bin/sh", "-c", serverScript},
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer h.stop()
+
 	const user = "route0"
 	if err := h.api(http.MethodPost, "/users", map[string]any{"usernames": []string{user}}, http.StatusCreated); err != nil {
 		return nil, fmt.Errorf("creating user: %w", err)
@@ -58,11 +67,15 @@ func measureProxy(ctx context.Context, cfg config, name string) (*proxyResult, e
 	if _, err := spawn(ctx, h, user); err != nil {
 		return nil, err
 	}
-	direct, err := os.ReadFile(filepath.Join(addrDir, user))
+	serviceURL, err := os.ReadFile(filepath.Join(addrDir, user))
 	if err != nil {
 		return nil, fmt.Errorf("reading the upstream's address: %w", err)
 	}
-	target := string(direct)
+	u, err := url.Parse(string(serviceURL))
+	if err != nil {
+		return nil, fmt.Errorf("reading the upstream's address: %w", err)
+	}
+	target := u.Scheme + "://" + u.Host
 	path := "/user/" + user + "/ping"
 
 	res := &proxyResult{Routes: cfg.Routes}
@@ -72,17 +85,38 @@ func measureProxy(ctx context.Context, cfg config, name string) (*proxyResult, e
 	if res.Proxied, err = runWrk(ctx, cfg, h.url+path); err != nil {
 		return res, err
 	}
-	if h.chpAPI == "" {
-		res.ManySkipped = "the built-in proxy takes routes only from running servers (no POST /hub/api/proxy)"
-		return res, nil
-	}
-	// The extra routes sort before and after the measured one and share
-	// its /user/ prefix, as other users' servers would.
-	for i := range cfg.Routes - 1 {
-		if err := addCHPRoute(h, fmt.Sprintf("/user/r%04d", i), target); err != nil {
-			return res, err
+
+	// The extra routes share the /user/ prefix of the measured one and sort
+	// before and after it, as other users' servers would.
+	start := time.Now()
+	if h.chpAPI != "" {
+		// JupyterHub adds a route the same way when a server starts, and
+		// starting a thousand of its servers would take many minutes.
+		for i := 1; i < cfg.Routes; i++ {
+			if err := addCHPRoute(h, fmt.Sprintf("/user/r%04d", i), target); err != nil {
+				return res, err
+			}
 		}
+		res.RoutesBy = "configurable-http-proxy REST API"
+	} else {
+		// The built-in proxy takes routes only from started servers.
+		names := make([]string, 0, cfg.Routes)
+		for i := 1; i < cfg.Routes; i++ {
+			names = append(names, fmt.Sprintf("r%04d", i))
+		}
+		if len(names) > 0 {
+			if err := h.api(http.MethodPost, "/users", map[string]any{"usernames": names}, http.StatusCreated); err != nil {
+				return res, fmt.Errorf("creating users: %w", err)
+			}
+		}
+		for _, n := range names {
+			if _, err := spawn(ctx, h, n); err != nil {
+				return res, err
+			}
+		}
+		res.RoutesBy = "started servers"
 	}
+	res.RoutesMs = float64(time.Since(start)) / float64(time.Millisecond)
 	many, err := runWrk(ctx, cfg, h.url+path)
 	if err != nil {
 		return res, err

@@ -120,13 +120,23 @@ func writeReport(w io.Writer, r results) {
 		row("proxied/direct", px(share), "%.2f", fmt.Sprintf(">= %.2f", goalProxyShare)),
 		row("direct p99 ms", px(func(p *proxyResult) float64 { return p.Direct.P99ms }), "%.2f", ""),
 		row("proxied p99 ms", px(func(p *proxyResult) float64 { return p.Proxied.P99ms }), "%.2f", fmt.Sprintf("< %d", goalP99ms)),
-		row("many routes req/s", px(many(func(x wrkResult) float64 { return x.RequestsPerSec })), "%.0f", "= 1 route"),
+		row("many routes req/s", px(many(func(x wrkResult) float64 { return x.RequestsPerSec })), "%.0f", ""),
+		row("many routes/1 route", px(func(p *proxyResult) float64 {
+			if p.ManyRoutes == nil || p.Proxied.RequestsPerSec == 0 {
+				return 0
+			}
+			return p.ManyRoutes.RequestsPerSec / p.Proxied.RequestsPerSec
+		}), "%.2f", ">= 1.00"),
 		row("many routes p99 ms", px(many(func(x wrkResult) float64 { return x.P99ms })), "%.2f", ""),
-		row("errors", px(func(p *proxyResult) float64 { return float64(p.Direct.Errors + p.Proxied.Errors) }), "%.0f", "0"),
+		row("errors", px(func(p *proxyResult) float64 { n := p.Direct.Errors + p.Proxied.Errors
+			if p.ManyRoutes != nil {
+				n += p.ManyRoutes.Errors
+			}
+			return float64(n) }), "%.0f", "0"),
 	})
 	for _, h := range r.Hubs {
-		if h.Proxy != nil && h.Proxy.ManySkipped != "" {
-			fmt.Fprintf(w, "%s, %d routes: skipped: %s\n", h.Name, h.Proxy.Routes, h.Proxy.ManySkipped)
+		if h.Proxy != nil && h.Proxy.ManyRoutes != nil {
+			fmt.Fprintf(w, "%s: %d routes added in %.2f s through %s\n", h.Name, h.Proxy.Routes, h.Proxy.RoutesMs/1000, h.Proxy.RoutesBy)
 		}
 		for _, e := range h.Errors {
 			fmt.Fprintf(w, "\n%s: error: %s\n", h.Name, e)

@@ -7,30 +7,62 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
-// runUpstream is the trivial user server of the proxy phase: it listens
-// where JUPYTERHUB_SERVICE_URL says, answers every request with 200 and
-// "ok", and writes its address to $HUBBENCH_ADDR_DIR/$JUPYTERHUB_USER so the
-// benchmark can also reach it directly.
-func runUpstream() error {
-	u, err := url.Parse(os.Getenv("JUPYTERHUB_SERVICE_URL"))
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("JUPYTERHUB_SERVICE_URL %q is not a URL with a host", os.Getenv("JUPYTERHUB_SERVICE_URL"))
-	}
-	l, err := net.Listen("tcp", u.Host)
-	if err != nil {
-		return err
-	}
-	if dir, user := os.Getenv("HUBBENCH_ADDR_DIR"), os.Getenv("JUPYTERHUB_USER"); dir != "" && user != "" {
-		addr := "http://" + l.Addr().String()
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(user)), []byte(addr), 0o600); err != nil {
-			return fmt.Errorf("writing address: %w", err)
-		}
-	}
+// serverScript is the user server command of the proxy phase. It writes
+// the server's URL into $HUBBENCH_ADDR_DIR, where the trivial upstream
+// finds it and listens on its port, then sleeps. So a thousand user
+// servers cost a thousand sleep processes and one listening process.
+const serverScript = `d=$HUBBENCH_ADDR_DIR; u=$JUPYTERHUB_USER
+printf %s "$JUPYTERHUB_SERVICE_URL" >"$d/.$u" && mv "$d/.$u" "$d/$u" && exec sleep infinity`
+
+// runUpstream is the trivial upstream of the proxy phase. Every 5 ms it
+// reads the files in dir, each holding a user server's URL, and listens on
+// the port of every new one. It answers every request with 200 and "ok".
+func runUpstream(dir string) error {
 	body := []byte("ok\n")
-	return http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write(body)
-	}))
+	})
+	served := map[string]bool{}
+	errs := make(chan error, 1)
+	for {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") || served[name] {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				return err
+			}
+			u, err := url.Parse(string(data))
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("server URL %q of %s is not a URL with a host", data, name)
+			}
+			l, err := net.Listen("tcp", u.Host)
+			if err != nil {
+				return fmt.Errorf("listening for %s: %w", name, err)
+			}
+			served[name] = true
+			go func() {
+				select {
+				case errs <- http.Serve(l, handler):
+				default:
+				}
+			}()
+		}
+		select {
+		case err := <-errs:
+			return err
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
