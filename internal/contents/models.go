@@ -256,6 +256,7 @@ func (m *Manager) notebookModel(p string, fi fs.FileInfo, opt GetOptions) (*Mode
 	}
 	m.plain.record(p, fi, plain)
 	m.notary.markCells(nb, m.notary.check(sum, nb))
+	repairCellIDs(nb)
 	model.Content = nb
 	model.Format = ptr("json")
 	return model, nil

@@ -107,6 +107,7 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 		// An edited notebook is usually about as long as it was.
 		sizeHint = int(min(fi.Size(), maxSizeHint)) * 9 / 8
 	}
+	repairCellIDs(nb)
 	data, plain, err := writeNotebook(nb, sizeHint)
 	if err != nil {
 		return nil, httpapi.Wrap(http.StatusBadRequest, err, err.Error())
