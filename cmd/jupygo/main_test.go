@@ -7,9 +7,10 @@ import (
 )
 
 func TestVersionFlagPrintsVersion(t *testing.T) {
-	for _, arg := range []string{"version", "--version", "-version"} {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}, {"server", "--version"}} {
+		arg := strings.Join(args, " ")
 		var out, errs bytes.Buffer
-		if code := run([]string{arg}, &out, &errs); code != 0 {
+		if code := run(args, &out, &errs); code != 0 {
 			t.Errorf("jupygo %s exited %d: %s", arg, code, errs.String())
 		}
 		if !strings.Contains(out.String(), currentVersion()) {

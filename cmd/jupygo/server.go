@@ -34,6 +34,7 @@ type serverFlags struct {
 	trash       bool
 	deleteDirs  bool
 	exposeApp   bool
+	version     bool
 	logLevel    string
 }
 
@@ -61,6 +62,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.exposeApp, "expose-app-in-browser", false,
 		"set window.jupyterapp in JupyterLab's pages, for browser tests and extension development")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 }
 
 func runServer(args []string, stdout, stderr io.Writer) int {
@@ -85,6 +87,9 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "jupygo server: unexpected argument %q; see --help\n", fs.Arg(0))
 		return 2
+	}
+	if f.version {
+		return runVersion(nil, stdout, stderr)
 	}
 	if f.port < 0 || f.port > 65535 {
 		fmt.Fprintf(stderr, "jupygo server: invalid --port %d: use 0 to 65535\n", f.port)
