@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks `jupygo hub` against Debian's JupyterHub 3.0 with
-# configurable-http-proxy 5.3 and jupyterhub-singleuser, side by side: hub
-# cold start, spawn latency through the proxy, memory with 0, 10 and 30 idle
-# users, and proxy throughput and latency with wrk, with one route and with
-# 1,000. Both hubs are driven through the JupyterHub REST API by
+# configurable-http-proxy 5.3 and jupyterhub-singleuser, side by side. It
+# measures hub cold start, spawn latency through the proxy, and memory with
+# 0, 10 and 30 idle users. Then wrk measures proxy throughput and latency,
+# with one route and with 1,000. Both hubs are driven through the JupyterHub REST API by
 # bench/hubbench, with the token of a service from their configuration.
 #
 # Usage: bench/hub.sh [hubbench flags]
@@ -43,8 +43,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hubbench.XXXXXX")
 bench_pid=
 
 # stop_pids sends SIGTERM to every process whose command or working folder
-# is in the work folder (hubs, proxies, user servers; a reused pid is left
-# alone), waits up to 15 s and sends SIGKILL to what is left.
+# is in the work folder: hubs, proxies and user servers, but no reused pid.
+# It waits up to 15 s and sends SIGKILL to what is left.
 stop_pids() {
 	local pid cwd live=()
 	for pid in $(ls /proc | grep -E '^[0-9]+$'); do

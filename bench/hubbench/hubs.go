@@ -30,7 +30,7 @@ type hub struct {
 	dir     string
 }
 
-// hubOptions says how to start a hub.
+// hubOptions describes how to start a hub.
 type hubOptions struct {
 	cfg     config
 	name    string
@@ -96,7 +96,7 @@ func startHub(ctx context.Context, o hubOptions) (*hub, time.Duration, error) {
 		return h.status(http.MethodGet, h.url+health, false) == http.StatusOK
 	}); err != nil {
 		h.stop()
-		return nil, 0, fmt.Errorf("%s did not answer %s: %w\n%s", o.name, health, err, p.logTail())
+		return nil, 0, fmt.Errorf("%s did not return 200 on %s: %w\n%s", o.name, health, err, p.logTail())
 	}
 	return h, time.Since(start), nil
 }
@@ -186,7 +186,7 @@ func waitFor(ctx context.Context, p *process, limit time.Duration, ready func() 
 			return fmt.Errorf("process exited: %v", p.waitErr)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %v", limit)
+			return fmt.Errorf("timed out after %v", limit)
 		}
 		select {
 		case <-ctx.Done():

@@ -81,17 +81,17 @@ func runHub(ctx context.Context, cfg config, name string, log *slog.Logger) hubR
 }
 
 // spawnAndMeasure reads the memory with no users, then starts user servers
-// one at a time, timing each from the API request until the server answers
+// one at a time, timing each from the API request until the server responds
 // through the proxy, and reads the memory at each count in cfg.Users.
 func spawnAndMeasure(ctx context.Context, cfg config, h *hub, log *slog.Logger) ([]time.Duration, []memorySample, error) {
 	var spawns []time.Duration
 	var mem []memorySample
-	most := cfg.Users[len(cfg.Users)-1]
-	names := make([]string, most)
+	maxUsers := cfg.Users[len(cfg.Users)-1]
+	names := make([]string, maxUsers)
 	for i := range names {
 		names[i] = fmt.Sprintf("bench%03d", i)
 	}
-	if most > 0 {
+	if maxUsers > 0 {
 		if err := h.api(http.MethodPost, "/users", map[string]any{"usernames": names}, http.StatusCreated); err != nil {
 			return nil, nil, fmt.Errorf("creating users: %w", err)
 		}
@@ -120,7 +120,7 @@ func spawnAndMeasure(ctx context.Context, cfg config, h *hub, log *slog.Logger) 
 }
 
 // spawn starts the default server of user and returns the time until
-// GET /user/NAME/api/status answers 200 through the proxy.
+// GET /user/NAME/api/status returns 200 through the proxy.
 func spawn(ctx context.Context, h *hub, user string) (time.Duration, error) {
 	start := time.Now()
 	if err := h.api(http.MethodPost, "/users/"+user+"/server", nil, http.StatusCreated, http.StatusAccepted); err != nil {

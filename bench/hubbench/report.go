@@ -128,11 +128,13 @@ func writeReport(w io.Writer, r results) {
 			return p.ManyRoutes.RequestsPerSec / p.Proxied.RequestsPerSec
 		}), "%.2f", ">= 1.00"),
 		row("many routes p99 ms", px(many(func(x wrkResult) float64 { return x.P99ms })), "%.2f", ""),
-		row("errors", px(func(p *proxyResult) float64 { n := p.Direct.Errors + p.Proxied.Errors
+		row("errors", px(func(p *proxyResult) float64 {
+			n := p.Direct.Errors + p.Proxied.Errors
 			if p.ManyRoutes != nil {
 				n += p.ManyRoutes.Errors
 			}
-			return float64(n) }), "%.0f", "0"),
+			return float64(n)
+		}), "%.0f", "0"),
 	})
 	for _, h := range r.Hubs {
 		if h.Proxy != nil && h.Proxy.ManyRoutes != nil {

@@ -55,17 +55,3 @@ func median(sorted []float64) float64 {
 	}
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
-
-// medianInt returns the median of vs, rounded down, or 0 for none.
-func medianInt(vs []int) int {
-	if len(vs) == 0 {
-		return 0
-	}
-	sorted := slices.Clone(vs)
-	slices.Sort(sorted)
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
-}

@@ -20,7 +20,7 @@ printf %s "$JUPYTERHUB_SERVICE_URL" >"$d/.$u" && mv "$d/.$u" "$d/$u" && exec sle
 
 // runUpstream is the trivial upstream of the proxy phase. Every 5 ms it
 // reads the files in dir, each holding a user server's URL, and listens on
-// the port of every new one. It answers every request with 200 and "ok".
+// the port of every new one. It responds to every request with 200 and "ok".
 func runUpstream(dir string) error {
 	body := []byte("ok\n")
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
