@@ -17,8 +17,8 @@ const (
 	// shutdownWait is how long a kernel gets to exit after shutdown_request:
 	// SIGTERM follows after half of it, SIGKILL after all of it.
 	shutdownWait = 5 * time.Second
-	// defaultStartTimeout bounds the wait for a started kernel to answer
-	// kernel_info_request, as jupyter_server's kernel_info_timeout.
+	// defaultStartTimeout bounds the wait for a started kernel's reply to
+	// kernel_info_request, like jupyter_server's kernel_info_timeout.
 	defaultStartTimeout = 60 * time.Second
 	// restartLimit is how many automatic restarts in a row a kernel gets
 	// before it is declared dead.
@@ -54,7 +54,7 @@ type Kernel struct {
 	connFile string
 	// sessionName is the JPY_SESSION_NAME of the process, or "" for none.
 	sessionName string
-	// startTimeout bounds the wait for each process to answer
+	// startTimeout bounds the wait for each process's reply to
 	// kernel_info_request.
 	startTimeout time.Duration
 	log          *slog.Logger
@@ -75,7 +75,7 @@ type Kernel struct {
 	lastActivity time.Time
 	connections  int
 	stopping     bool
-	reason       string // why the kernel is dead, for the REST model
+	reason       string // cause of death, reported in the REST model
 
 	quit     chan struct{} // closed when shutdown begins
 	quitOnce sync.Once
@@ -311,9 +311,9 @@ func (k *Kernel) restart(ctx context.Context) error {
 	return nil
 }
 
-// declareDeadLocked marks the kernel dead for reason and tells its clients.
-// It closes the sockets, which ends the nudge, because no process is left
-// to answer it. The kernel stays listed until it is shut down or restarted.
+// declareDeadLocked marks the kernel dead for reason and sends the dead
+// status to its clients. It closes the sockets, which ends the nudge,
+// because no process is left to reply to it. The kernel stays listed until it is shut down or restarted.
 // The caller holds opMu.
 func (k *Kernel) declareDeadLocked(reason string) {
 	k.dead = true
