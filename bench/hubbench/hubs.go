@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ const (
 // token of the benchmark's service.
 type hub struct {
 	name    string
-	proc    *process
+	proc    *benchkit.Process
 	url     string // public URL, such as http://127.0.0.1:PORT
 	token   string
 	chpAPI  string // REST API of configurable-http-proxy; empty for jupygo
@@ -45,7 +46,7 @@ func startHub(ctx context.Context, o hubOptions) (*hub, time.Duration, error) {
 	if err := os.MkdirAll(filepath.Join(o.dir, "home"), 0o700); err != nil {
 		return nil, 0, fmt.Errorf("creating hub folder: %w", err)
 	}
-	ports, err := freePorts(3)
+	ports, err := benchkit.FreePorts(3)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -87,7 +88,7 @@ func startHub(ctx context.Context, o hubOptions) (*hub, time.Duration, error) {
 	}
 	env := append(os.Environ(), "HOME="+filepath.Join(o.dir, "home"))
 	start := time.Now()
-	p, err := startProcess(argv, o.dir, env, filepath.Join(o.dir, "hub.log"), o.cfg.PIDFile)
+	p, err := benchkit.Start(argv, o.dir, env, filepath.Join(o.dir, "hub.log"), o.cfg.PIDFile)
 	if err != nil {
 		return nil, 0, fmt.Errorf("starting %s: %w", o.name, err)
 	}
@@ -96,7 +97,7 @@ func startHub(ctx context.Context, o hubOptions) (*hub, time.Duration, error) {
 		return h.status(http.MethodGet, h.url+health, false) == http.StatusOK
 	}); err != nil {
 		h.stop()
-		return nil, 0, fmt.Errorf("%s did not return 200 on %s: %w\n%s", o.name, health, err, p.logTail())
+		return nil, 0, fmt.Errorf("%s did not return 200 on %s: %w\n%s", o.name, health, err, p.LogTail())
 	}
 	return h, time.Since(start), nil
 }
@@ -170,20 +171,20 @@ func randomHex() string {
 // stop stops the hub and whatever it started.
 func (h *hub) stop() {
 	if h != nil && h.proc != nil {
-		h.proc.stop()
+		h.proc.Stop()
 	}
 }
 
 // waitFor polls ready every 5 ms until it reports true, the process exits,
 // limit passes or ctx ends.
-func waitFor(ctx context.Context, p *process, limit time.Duration, ready func() bool) error {
+func waitFor(ctx context.Context, p *benchkit.Process, limit time.Duration, ready func() bool) error {
 	deadline := time.Now().Add(limit)
 	for {
 		if ready() {
 			return nil
 		}
-		if p != nil && p.exited() {
-			return fmt.Errorf("process exited: %v", p.waitErr)
+		if p != nil && p.Exited() {
+			return fmt.Errorf("process exited: %v", p.Err())
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("timed out after %v", limit)

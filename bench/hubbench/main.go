@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -24,6 +25,8 @@ import (
 )
 
 func main() {
+	// JupyterHub stops its proxy and user servers in this window.
+	benchkit.StopGrace = 15 * time.Second
 	if len(os.Args) == 3 && os.Args[1] == "-upstream" {
 		if err := runUpstream(os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, "hubbench upstream:", err)

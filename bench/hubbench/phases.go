@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"log/slog"
 	"net/http"
 	"os"
@@ -30,12 +31,12 @@ type config struct {
 
 // hubResult is everything measured for one hub.
 type hubResult struct {
-	Name      string         `json:"name"`
-	ColdStart summary        `json:"cold_start"`
-	Spawn     summary        `json:"spawn"`
-	Memory    []memorySample `json:"memory"`
-	Proxy     *proxyResult   `json:"proxy,omitempty"`
-	Errors    []string       `json:"errors,omitempty"`
+	Name      string           `json:"name"`
+	ColdStart benchkit.Summary `json:"cold_start"`
+	Spawn     benchkit.Summary `json:"spawn"`
+	Memory    []memorySample   `json:"memory"`
+	Proxy     *proxyResult     `json:"proxy,omitempty"`
+	Errors    []string         `json:"errors,omitempty"`
 }
 
 // memorySample is the resident memory with a number of idle user servers.
@@ -59,9 +60,9 @@ func runHub(ctx context.Context, cfg config, name string, log *slog.Logger) hubR
 		fail(err)
 		return res
 	}
-	res.ColdStart = summarize([]time.Duration{took})
+	res.ColdStart = benchkit.Summarize([]time.Duration{took})
 	spawns, mem, err := spawnAndMeasure(ctx, cfg, h, log)
-	res.Spawn = summarize(spawns)
+	res.Spawn = benchkit.Summarize(spawns)
 	res.Memory = mem
 	if err != nil {
 		fail(err)
@@ -130,7 +131,7 @@ func spawn(ctx context.Context, h *hub, user string) (time.Duration, error) {
 	if err := waitFor(ctx, h.proc, 60*time.Second, func() bool {
 		return h.status(http.MethodGet, url, true) == http.StatusOK
 	}); err != nil {
-		return 0, fmt.Errorf("server of %s through the proxy: %w\n%s", user, err, h.proc.logTail())
+		return 0, fmt.Errorf("server of %s through the proxy: %w\n%s", user, err, h.proc.LogTail())
 	}
 	return time.Since(start), nil
 }
@@ -139,20 +140,20 @@ func spawn(ctx context.Context, h *hub, user string) (time.Duration, error) {
 // configurable-http-proxy) and all its descendants.
 func measureMemory(h *hub) (memorySample, error) {
 	var m memorySample
-	own, err := procStatus(h.proc.pid())
+	own, err := benchkit.ReadResident(h.proc.PID())
 	if err != nil {
 		return m, err
 	}
-	m.HubKiB, m.TotalKiB, m.Processes = own.rss, own.rss, 1
-	for _, pid := range descendants(h.proc.pid()) {
-		r, err := procStatus(pid)
+	m.HubKiB, m.TotalKiB, m.Processes = own.RSS, own.RSS, 1
+	for _, pid := range benchkit.Descendants(h.proc.PID()) {
+		r, err := benchkit.ReadResident(pid)
 		if err != nil {
 			continue // exited since the listing
 		}
-		m.TotalKiB += r.rss
+		m.TotalKiB += r.RSS
 		m.Processes++
 		if strings.Contains(cmdline(pid), "configurable-http-proxy") && m.ProxyKiB == 0 {
-			m.ProxyKiB = r.rss
+			m.ProxyKiB = r.RSS
 		}
 	}
 	return m, nil

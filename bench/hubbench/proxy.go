@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"net/http"
 	"net/url"
 	"os"
@@ -45,12 +46,12 @@ func measureProxy(ctx context.Context, cfg config, name string) (*proxyResult, e
 	if err := os.MkdirAll(addrDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating address folder: %w", err)
 	}
-	up, err := startProcess([]string{cfg.Self, "-upstream", addrDir}, dir, os.Environ(),
+	up, err := benchkit.Start([]string{cfg.Self, "-upstream", addrDir}, dir, os.Environ(),
 		filepath.Join(dir, "upstream.log"), cfg.PIDFile)
 	if err != nil {
 		return nil, fmt.Errorf("starting the upstream: %w", err)
 	}
-	defer up.stop()
+	defer up.Stop()
 	h, _, err := startHub(ctx, hubOptions{
 		cfg: cfg, name: name, dir: dir, addrDir: addrDir,
 		cmd: []string{"/bin/sh", "-c", serverScript},

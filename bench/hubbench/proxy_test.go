@@ -55,20 +55,3 @@ func FuzzParseWrk(f *testing.F) {
 		}
 	})
 }
-
-func FuzzParseStat(f *testing.F) {
-	f.Add([]byte("123 (a (b) c) S 1 123 123 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 1 0"))
-	f.Fuzz(func(t *testing.T, stat []byte) {
-		st, err := parseStat(stat)
-		if err == nil && st.ppid < 0 {
-			t.Errorf("parseStat returned parent pid %d", st.ppid)
-		}
-	})
-}
-
-func FuzzParseStatus(f *testing.F) {
-	f.Add([]byte("Name:\tx\nVmRSS:\t 1024 kB\nRssAnon:\t  512 kB\nRssFile:\t  512 kB\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = parseStatus(data)
-	})
-}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -61,7 +62,7 @@ func serverKinds(cfg config) map[string]serverKind {
 
 // runningServer is a started server with a client for it.
 type runningServer struct {
-	proc  *process
+	proc  *benchkit.Process
 	api   *apiClient
 	sb    *sandbox
 	argv  []string
@@ -75,7 +76,7 @@ func startServer(ctx context.Context, cfg config, kind serverKind) (*runningServ
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(1)
+	ports, err := benchkit.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func startServer(ctx context.Context, cfg config, kind serverKind) (*runningServ
 	logPath := filepath.Join(sb.Dir, "server.log")
 
 	start := time.Now()
-	proc, err := startProcess(argv, sb.Root, sb.env(), logPath, cfg.PIDFile)
+	proc, err := benchkit.Start(argv, sb.Root, sb.env(), logPath, cfg.PIDFile)
 	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", kind.Name, err)
 	}
@@ -91,7 +92,7 @@ func startServer(ctx context.Context, cfg config, kind serverKind) (*runningServ
 	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := api.waitReady(readyCtx, proc); err != nil {
-		proc.stop()
+		proc.Stop()
 		return nil, fmt.Errorf("starting %s: %w", kind.Name, err)
 	}
 	return &runningServer{proc: proc, api: api, sb: sb, argv: argv, ready: time.Since(start)}, nil
@@ -100,7 +101,7 @@ func startServer(ctx context.Context, cfg config, kind serverKind) (*runningServ
 // stop stops the server process and its kernels.
 func (s *runningServer) stop() {
 	s.api.close()
-	s.proc.stop()
+	s.proc.Stop()
 }
 
 // memory is the resident memory of an idle server in KiB, from
@@ -117,14 +118,14 @@ type memory struct {
 }
 
 func readMemory(pid int) (memory, error) {
-	status, err := procStatus(pid)
+	status, err := benchkit.ReadResident(pid)
 	if err != nil {
 		return memory{}, err
 	}
-	m := memory{Server: status.rss, ServerAnon: status.anon, ServerFile: status.file, Tree: status.rss}
-	for _, kid := range descendants(pid) {
-		if s, err := procStatus(kid); err == nil {
-			m.Tree += s.rss
+	m := memory{Server: status.RSS, ServerAnon: status.Anon, ServerFile: status.File, Tree: status.RSS}
+	for _, kid := range benchkit.Descendants(pid) {
+		if s, err := benchkit.ReadResident(kid); err == nil {
+			m.Tree += s.RSS
 			m.Children++
 		}
 	}
@@ -145,7 +146,7 @@ func startOnce(ctx context.Context, cfg config, kind serverKind) (time.Duration,
 		return 0, memory{}, ctx.Err()
 	case <-time.After(cfg.Settle):
 	}
-	mem, err := readMemory(s.proc.pid())
+	mem, err := readMemory(s.proc.PID())
 	return s.ready, mem, err
 }
 
@@ -184,14 +185,14 @@ func bareKernelStartOnce(ctx context.Context, cfg config, spec kernelspec) (time
 	if err != nil {
 		return 0, err
 	}
-	defer bk.proc.stop()
+	defer bk.proc.Stop()
 	conn, err := dialZMQ(bk.info)
 	if err != nil {
 		return 0, err
 	}
 	defer conn.close()
 	if _, err := kernelInfo(ctx, conn); err != nil {
-		return 0, fmt.Errorf("bare kernel: %w:\n%s", err, bk.proc.logTail())
+		return 0, fmt.Errorf("bare kernel: %w:\n%s", err, bk.proc.LogTail())
 	}
 	return time.Since(start), nil
 }
@@ -242,15 +243,15 @@ func openBareKernel(ctx context.Context, cfg config, spec kernelspec) (conn *zmq
 		return nil, 0, nil, err
 	}
 	if conn, err = dialZMQ(bk.info); err != nil {
-		bk.proc.stop()
+		bk.proc.Stop()
 		return nil, 0, nil, err
 	}
-	close = func() { conn.close(); bk.proc.stop() }
+	close = func() { conn.close(); bk.proc.Stop() }
 	if err := waitIOPub(ctx, conn); err != nil {
 		close()
-		return nil, 0, nil, fmt.Errorf("bare kernel: %w:\n%s", err, bk.proc.logTail())
+		return nil, 0, nil, fmt.Errorf("bare kernel: %w:\n%s", err, bk.proc.LogTail())
 	}
-	return conn, bk.proc.pid(), close, nil
+	return conn, bk.proc.PID(), close, nil
 }
 
 // notebookSize returns the size of the saved benchmark notebook.

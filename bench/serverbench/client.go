@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"io"
 	"net/http"
 	"net/url"
@@ -97,12 +98,12 @@ const maxReadyAttempts = 60000
 
 // waitReady polls GET /api/status until it returns 200, the process exits,
 // ctx ends or maxReadyAttempts polls have failed.
-func (c *apiClient) waitReady(ctx context.Context, p *process) error {
+func (c *apiClient) waitReady(ctx context.Context, p *benchkit.Process) error {
 	var buf bytes.Buffer
 	var last error
 	for attempt := 0; attempt < maxReadyAttempts; attempt++ {
-		if p.exited() {
-			return fmt.Errorf("server exited before GET /api/status returned 200 (%v):\n%s", p.waitErr, p.logTail())
+		if p.Exited() {
+			return fmt.Errorf("server exited before GET /api/status returned 200 (%v):\n%s", p.Err(), p.LogTail())
 		}
 		reqCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		status, err := c.do(reqCtx, http.MethodGet, "/api/status", nil, &buf)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"log/slog"
 	"time"
 )
@@ -93,7 +94,7 @@ func runStarts(ctx context.Context, cfg config, cs []*contender, log *slog.Logge
 		}
 	}
 	for i, c := range cs {
-		c.res.Start = summarize(times[i])
+		c.res.Start = benchkit.Summarize(times[i])
 		c.res.MemoryMedian = medianMemory(c.res.Memory)
 	}
 }
@@ -158,9 +159,9 @@ func runKernelStarts(ctx context.Context, cfg config, spec kernelspec, bare *bar
 		}
 	}
 
-	bare.KernelStart = summarize(bareTimes)
+	bare.KernelStart = benchkit.Summarize(bareTimes)
 	for i, c := range cs {
-		c.res.KernelStart = summarize(times[i])
+		c.res.KernelStart = benchkit.Summarize(times[i])
 		if !failed[i] && c.res.KernelStart.N > 0 && bare.KernelStart.N > 0 {
 			overhead := c.res.KernelStart.Median - bare.KernelStart.Median
 			c.res.KernelOverheadMs = &overhead
@@ -195,7 +196,7 @@ func measureIdleCPU(ctx context.Context, cfg config, execs []*executor) {
 	}
 	start := make([]time.Duration, len(execs))
 	for i, e := range execs {
-		start[i], e.err = cpuTime(e.pid)
+		start[i], e.err = benchkit.CPUTime(e.pid)
 	}
 	began := time.Now()
 	select {
@@ -208,7 +209,7 @@ func measureIdleCPU(ctx context.Context, cfg config, execs []*executor) {
 		if e.err != nil {
 			continue
 		}
-		end, err := cpuTime(e.pid)
+		end, err := benchkit.CPUTime(e.pid)
 		if err != nil {
 			e.err = err
 			continue
@@ -221,7 +222,7 @@ func measureIdleCPU(ctx context.Context, cfg config, execs []*executor) {
 // cpuPerRequest returns the CPU time of pid since start divided by n, in
 // milliseconds, or nil when it cannot be read.
 func cpuPerRequest(pid int, start time.Duration, n int) *float64 {
-	end, err := cpuTime(pid)
+	end, err := benchkit.CPUTime(pid)
 	if err != nil || n == 0 {
 		return nil
 	}
@@ -257,7 +258,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 		}
 		defer closeConn()
 		c.res.Subprotocol = protocolName(conn.protocol)
-		serverExecs[i].conn, serverExecs[i].pid = conn, c.srv.proc.pid()
+		serverExecs[i].conn, serverExecs[i].pid = conn, c.srv.proc.PID()
 		execs = append(execs, serverExecs[i])
 	}
 
@@ -272,7 +273,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 				continue
 			}
 			if round == cfg.Warmup {
-				if e.cpuStart, e.err = cpuTime(e.pid); e.err != nil {
+				if e.cpuStart, e.err = benchkit.CPUTime(e.pid); e.err != nil {
 					continue
 				}
 			}
@@ -292,7 +293,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 			e.cpu = cpuPerRequest(e.pid, e.cpuStart, len(e.times))
 		}
 	}
-	bare.Execute = summarize(bareExec.times)
+	bare.Execute = benchkit.Summarize(bareExec.times)
 	bare.ExecuteCPUMs = bareExec.cpu
 	bare.IdleCPUMsPerS = bareExec.idleCPU
 	if bareExec.err != nil {
@@ -300,7 +301,7 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 	}
 	log.Info("executes measured", "server", "bare kernel", "p50_ms", bare.Execute.Median)
 	for i, c := range cs {
-		c.res.Execute = summarize(serverExecs[i].times)
+		c.res.Execute = benchkit.Summarize(serverExecs[i].times)
 		c.res.ExecuteCPUMs = serverExecs[i].cpu
 		c.res.IdleCPUMsPerS = serverExecs[i].idleCPU
 		if serverExecs[i].err != nil {
@@ -342,8 +343,8 @@ func runContents(ctx context.Context, cfg config, nb map[string]any, cs []*conte
 			continue
 		}
 		r := &rounds[i]
-		c.res.ContentsPut = summarize(r.puts)
-		c.res.ContentsGet = summarize(r.gets)
+		c.res.ContentsPut = benchkit.Summarize(r.puts)
+		c.res.ContentsGet = benchkit.Summarize(r.gets)
 		if !r.failed && len(r.puts) > 0 {
 			c.res.ContentsPutCPUMs = msPer(r.putCPU, len(r.puts))
 			c.res.ContentsGetCPUMs = msPer(r.getCPU, len(r.gets))
@@ -371,8 +372,8 @@ type contentsRounds struct {
 // run does one PUT and one GET of the notebook, and records them when
 // timed is set.
 func (r *contentsRounds) run(ctx context.Context, s *runningServer, body []byte, timed bool) error {
-	pid := s.proc.pid()
-	cpu0, err := cpuTime(pid)
+	pid := s.proc.PID()
+	cpu0, err := benchkit.CPUTime(pid)
 	if err != nil {
 		return err
 	}
@@ -380,7 +381,7 @@ func (r *contentsRounds) run(ctx context.Context, s *runningServer, body []byte,
 	if err != nil {
 		return err
 	}
-	cpu1, err := cpuTime(pid)
+	cpu1, err := benchkit.CPUTime(pid)
 	if err != nil {
 		return err
 	}
@@ -388,7 +389,7 @@ func (r *contentsRounds) run(ctx context.Context, s *runningServer, body []byte,
 	if err != nil {
 		return err
 	}
-	cpu2, err := cpuTime(pid)
+	cpu2, err := benchkit.CPUTime(pid)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -167,7 +168,7 @@ func executeTable(r results, py, jg *serverResult) table {
 }
 
 func contentsTable(r results, py, jg *serverResult, method string) table {
-	pick := func(s *serverResult) summary {
+	pick := func(s *serverResult) benchkit.Summary {
 		if method == "GET" {
 			return s.ContentsGet
 		}

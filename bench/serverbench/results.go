@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -41,8 +42,8 @@ type runSettings struct {
 
 // bareResult holds the figures of the kernel without a server in between.
 type bareResult struct {
-	KernelStart summary `json:"kernel_start"`
-	Execute     summary `json:"execute"`
+	KernelStart benchkit.Summary `json:"kernel_start"`
+	Execute     benchkit.Summary `json:"execute"`
 	// ExecuteCPUMs is the CPU time of the kernel process per timed
 	// request, in milliseconds.
 	ExecuteCPUMs *float64 `json:"execute_kernel_cpu_ms"`
@@ -53,21 +54,21 @@ type bareResult struct {
 }
 
 // serverResult holds the figures of one server. A failed step has an entry
-// in Errors, and its summary covers the measurements taken before the
+// in Errors, and its benchkit.Summary covers the measurements taken before the
 // failure (none when N is 0).
 type serverResult struct {
-	Name             string   `json:"name"`
-	Version          string   `json:"version"`
-	Argv             []string `json:"argv"`
-	Start            summary  `json:"start_to_status_200"`
-	Memory           []memory `json:"idle_memory"`
-	MemoryMedian     memory   `json:"idle_memory_median"`
-	KernelStart      summary  `json:"kernel_start"`
-	KernelOverheadMs *float64 `json:"kernel_start_overhead_ms"`
-	Subprotocol      string   `json:"kernel_ws_subprotocol"`
-	Execute          summary  `json:"execute"`
-	ContentsPut      summary  `json:"contents_put"`
-	ContentsGet      summary  `json:"contents_get"`
+	Name             string           `json:"name"`
+	Version          string           `json:"version"`
+	Argv             []string         `json:"argv"`
+	Start            benchkit.Summary `json:"start_to_status_200"`
+	Memory           []memory         `json:"idle_memory"`
+	MemoryMedian     memory           `json:"idle_memory_median"`
+	KernelStart      benchkit.Summary `json:"kernel_start"`
+	KernelOverheadMs *float64         `json:"kernel_start_overhead_ms"`
+	Subprotocol      string           `json:"kernel_ws_subprotocol"`
+	Execute          benchkit.Summary `json:"execute"`
+	ContentsPut      benchkit.Summary `json:"contents_put"`
+	ContentsGet      benchkit.Summary `json:"contents_get"`
 	// CPU time of the server process per timed request, in milliseconds,
 	// in steps of clockTick summed over all requests. Kernels are
 	// separate processes and not counted. The execute figure covers the
@@ -103,8 +104,8 @@ func medianMemory(ms []memory) memory {
 		children = append(children, m.Children)
 	}
 	return memory{
-		Server: medianInt(server), ServerAnon: medianInt(anon), ServerFile: medianInt(file),
-		Tree: medianInt(tree), Children: medianInt(children),
+		Server: benchkit.MedianInt(server), ServerAnon: benchkit.MedianInt(anon), ServerFile: benchkit.MedianInt(file),
+		Tree: benchkit.MedianInt(tree), Children: benchkit.MedianInt(children),
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"os"
 	"strings"
 	"testing"
@@ -9,44 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 )
-
-func TestSummarize(t *testing.T) {
-	ms := func(vs ...int) []time.Duration {
-		var ds []time.Duration
-		for _, v := range vs {
-			ds = append(ds, time.Duration(v)*time.Millisecond)
-		}
-		return ds
-	}
-	hundred := make([]int, 100)
-	for i := range hundred {
-		hundred[i] = 100 - i
-	}
-	tests := []struct {
-		name string
-		in   []time.Duration
-		want summary
-	}{
-		{"none", nil, summary{}},
-		{"one", ms(5), summary{N: 1, Min: 5, Median: 5, Mean: 5, P99: 5, Max: 5, Samples: []float64{5}}},
-		{"odd count", ms(3, 1, 2), summary{N: 3, Min: 1, Median: 2, Mean: 2, P99: 3, Max: 3,
-			Samples: []float64{3, 1, 2}}},
-		{"even count", ms(4, 1, 2, 3), summary{N: 4, Min: 1, Median: 2.5, Mean: 2.5, P99: 4, Max: 4,
-			Samples: []float64{4, 1, 2, 3}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, summarize(tt.in)); diff != "" {
-				t.Errorf("summarize (-want +got):\n%s", diff)
-			}
-		})
-	}
-	t.Run("p99 nearest rank", func(t *testing.T) {
-		if got := summarize(ms(hundred...)).P99; got != 99 {
-			t.Errorf("p99 of 1..100 = %v, want 99", got)
-		}
-	})
-}
 
 func TestMakeNotebookShape(t *testing.T) {
 	nb := makeNotebook(200000, 6)
@@ -82,11 +45,11 @@ func TestReportFromSavedResults(t *testing.T) {
 		Time:     time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
 		Machine:  machine{CPUs: 2, CPUModel: "cpu", MemoryMiB: 1024},
 		Settings: runSettings{Starts: 5, KernelStarts: 10, Executes: 200, Warmup: 10, ContentsRuns: 5, Settle: "2s"},
-		Bare:     bareResult{Execute: summarize([]time.Duration{5 * time.Millisecond})},
+		Bare:     bareResult{Execute: benchkit.Summarize([]time.Duration{5 * time.Millisecond})},
 		Servers: []serverResult{
-			{Name: pythonName, Start: summarize([]time.Duration{400 * time.Millisecond}),
+			{Name: pythonName, Start: benchkit.Summarize([]time.Duration{400 * time.Millisecond}),
 				KernelOverheadMs: &overhead},
-			{Name: jupygoName, Start: summarize([]time.Duration{10 * time.Millisecond}),
+			{Name: jupygoName, Start: benchkit.Summarize([]time.Duration{10 * time.Millisecond}),
 				Errors: []string{"contents: status 500"}},
 		},
 	}

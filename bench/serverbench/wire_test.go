@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -193,35 +192,6 @@ func TestSignKnownVector(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	const tail = " 1 1 0 -1 4194560 100 0 0 0 "
-	tests := []struct {
-		name    string
-		stat    string
-		want    procStat
-		wantErr bool
-	}{
-		{"plain", "123 (bash) S 45" + tail + "7 3 0 0 20", procStat{ppid: 45, cpu: 100 * time.Millisecond}, false},
-		{"spaces and parens in name", "7 (a b) (c)) R 1" + tail + "0 1 0", procStat{ppid: 1, cpu: 10 * time.Millisecond}, false},
-		{"no name", "123 bash S 45" + tail + "7 3", procStat{}, true},
-		{"short", "1 (x) S 1 2", procStat{}, true},
-		{"not a number", "1 (x) S abc" + tail + "7 3", procStat{}, true},
-		{"negative", "1 (x) S 1" + tail + "-7 3", procStat{}, true},
-		{"huge", "1 (x) S 1" + tail + "9223372036854775807 3", procStat{}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseStat([]byte(tt.stat))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("parseStat error = %v, want error %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(procStat{})); diff != "" {
-				t.Errorf("parseStat (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func FuzzDecodeV1(f *testing.F) {
 	frame, _ := encodeV1(sampleMessage([]byte("b")))
 	f.Add(frame)
@@ -258,47 +228,5 @@ func FuzzDecodeZMQ(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b, c, d, e, g []byte) {
 		_, _ = decodeZMQ([][]byte{a, b, c, d, e, g}, "shell", s)
 		_, _ = decodeZMQ([][]byte{a, b, c, d, e, g}, "shell", signer{})
-	})
-}
-
-func FuzzParseStat(f *testing.F) {
-	f.Add([]byte("123 (bash) S 45 1 1 0 -1 4194560 100 0 0 0 7 3 0 0 20"))
-	f.Add([]byte(")"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = parseStat(data)
-	})
-}
-
-func TestParseStatus(t *testing.T) {
-	tests := []struct {
-		name    string
-		status  string
-		want    residentKiB
-		wantErr bool
-	}{
-		{"all fields", "Name:\tx\nVmRSS:\t   23208 kB\nRssAnon:\t    3820 kB\nRssFile:\t   19388 kB\n",
-			residentKiB{rss: 23208, anon: 3820, file: 19388}, false},
-		{"rss only", "VmRSS:\t12 kB\n", residentKiB{rss: 12}, false},
-		{"no rss", "Name:\tx\nRssAnon:\t1 kB\n", residentKiB{anon: 1}, true},
-		{"not a number", "VmRSS:\tmany kB\n", residentKiB{}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseStatus([]byte(tt.status))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("parseStatus error = %v, want error %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(residentKiB{})); diff != "" {
-				t.Errorf("parseStatus (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func FuzzParseStatus(f *testing.F) {
-	f.Add([]byte("VmRSS:\t   23208 kB\nRssAnon:\t    3820 kB\n"))
-	f.Add([]byte("VmRSS:\t\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = parseStatus(data)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,7 @@ func (c connectionInfo) endpoint(port int) string {
 // bareKernel is a kernel process that the benchmark started itself from a
 // kernelspec and a connection file, with no server in between.
 type bareKernel struct {
-	proc *process
+	proc *benchkit.Process
 	info connectionInfo
 }
 
@@ -70,7 +71,7 @@ type bareKernel struct {
 // at the time, a random key) into the sandbox runtime folder and starts
 // the kernel of spec with it, in the sandbox root folder.
 func startBareKernel(spec kernelspec, sb *sandbox, pidfile string) (*bareKernel, error) {
-	ports, err := freePorts(5)
+	ports, err := benchkit.FreePorts(5)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func startBareKernel(spec kernelspec, sb *sandbox, pidfile string) (*bareKernel,
 	for k, v := range spec.Env {
 		env = append(env, k+"="+v)
 	}
-	proc, err := startProcess(argv, sb.Root, env, filepath.Join(sb.Dir, "kernel.log"), pidfile)
+	proc, err := benchkit.Start(argv, sb.Root, env, filepath.Join(sb.Dir, "kernel.log"), pidfile)
 	if err != nil {
 		return nil, fmt.Errorf("starting bare kernel: %w", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"math"
@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// summary describes a set of timings in milliseconds. Samples keeps every
+// Summary describes a set of timings in milliseconds. Samples keeps every
 // timing in measurement order.
-type summary struct {
+type Summary struct {
 	N       int       `json:"n"`
 	Min     float64   `json:"min_ms"`
 	Median  float64   `json:"median_ms"`
@@ -18,12 +18,12 @@ type summary struct {
 	Samples []float64 `json:"samples_ms"`
 }
 
-// summarize returns the summary of ds. The median of an even count is the
+// Summarize returns the Summary of ds. The median of an even count is the
 // mean of the two middle values, and p99 is the nearest-rank percentile
-// (the value at rank ceil(0.99 n)). The zero summary stands for no timings.
-func summarize(ds []time.Duration) summary {
+// (the value at rank ceil(0.99 n)). The zero Summary stands for no timings.
+func Summarize(ds []time.Duration) Summary {
 	if len(ds) == 0 {
-		return summary{}
+		return Summary{}
 	}
 	samples := make([]float64, len(ds))
 	for i, d := range ds {
@@ -36,10 +36,10 @@ func summarize(ds []time.Duration) summary {
 		total += v
 	}
 	n := len(sorted)
-	return summary{
+	return Summary{
 		N:       n,
 		Min:     sorted[0],
-		Median:  median(sorted),
+		Median:  Median(sorted),
 		Mean:    total / float64(n),
 		P99:     sorted[int(math.Ceil(0.99*float64(n)))-1],
 		Max:     sorted[n-1],
@@ -47,8 +47,8 @@ func summarize(ds []time.Duration) summary {
 	}
 }
 
-// median returns the median of sorted values, which must not be empty.
-func median(sorted []float64) float64 {
+// Median returns the median of sorted values, which must not be empty.
+func Median(sorted []float64) float64 {
 	n := len(sorted)
 	if n%2 == 1 {
 		return sorted[n/2]
@@ -56,8 +56,8 @@ func median(sorted []float64) float64 {
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
-// medianInt returns the median of vs, rounded down, or 0 for none.
-func medianInt(vs []int) int {
+// MedianInt returns the median of vs, rounded down, or 0 for none.
+func MedianInt(vs []int) int {
 	if len(vs) == 0 {
 		return 0
 	}
