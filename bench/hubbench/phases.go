@@ -41,11 +41,14 @@ type hubResult struct {
 
 // memorySample is the resident memory with a number of idle user servers.
 type memorySample struct {
-	Users     int `json:"users"`
-	HubKiB    int `json:"hub_kib"`
-	ProxyKiB  int `json:"proxy_kib"` // 0 when the proxy is inside the hub
-	TotalKiB  int `json:"total_kib"` // hub and all its descendants
-	Processes int `json:"processes"`
+	Users    int `json:"users"`
+	HubKiB   int `json:"hub_kib"`
+	ProxyKiB int `json:"proxy_kib"` // 0 when the proxy is inside the hub
+	TotalKiB int `json:"total_kib"` // hub and all its descendants
+	// TotalPSSKiB is the PSS of the same processes: shared pages, such as
+	// those of the one executable every jupygo server maps, count once.
+	TotalPSSKiB int `json:"total_pss_kib"`
+	Processes   int `json:"processes"`
 }
 
 // runHub measures one hub: cold start, spawn latency and memory on one
@@ -137,7 +140,7 @@ func spawn(ctx context.Context, h *hub, user string) (time.Duration, error) {
 }
 
 // measureMemory sums the RSS of the hub, its proxy (the descendant running
-// configurable-http-proxy) and all its descendants.
+// configurable-http-proxy) and all its descendants, and their PSS.
 func measureMemory(h *hub) (memorySample, error) {
 	var m memorySample
 	own, err := benchkit.ReadResident(h.proc.PID())
@@ -145,12 +148,15 @@ func measureMemory(h *hub) (memorySample, error) {
 		return m, err
 	}
 	m.HubKiB, m.TotalKiB, m.Processes = own.RSS, own.RSS, 1
+	m.TotalPSSKiB, _ = benchkit.ReadPSS(h.proc.PID())
 	for _, pid := range benchkit.Descendants(h.proc.PID()) {
 		r, err := benchkit.ReadResident(pid)
 		if err != nil {
 			continue // exited since the listing
 		}
+		pss, _ := benchkit.ReadPSS(pid)
 		m.TotalKiB += r.RSS
+		m.TotalPSSKiB += pss
 		m.Processes++
 		if strings.Contains(cmdline(pid), "configurable-http-proxy") && m.ProxyKiB == 0 {
 			m.ProxyKiB = r.RSS

@@ -87,10 +87,12 @@ func writeReport(w io.Writer, r results) {
 		}
 		memRows = append(memRows,
 			row(fmt.Sprintf("%d users: hub + proxy", users), mem(func(m memorySample) int { return m.HubKiB + m.ProxyKiB }), "%.1f", hubGoal),
-			row(fmt.Sprintf("%d users: all", users), mem(func(m memorySample) int { return m.TotalKiB }), "%.1f", allGoal),
+			row(fmt.Sprintf("%d users: all", users), mem(func(m memorySample) int { return m.TotalKiB }), "%.1f", ""),
+			row(fmt.Sprintf("%d users: all, PSS", users), mem(func(m memorySample) int { return m.TotalPSSKiB }), "%.1f", allGoal),
 		)
 	}
-	table("Memory (RSS), MiB; all counts user servers and their children", memRows)
+	table("Memory (RSS unless PSS), MiB; all counts user servers and their children;\n"+
+		"  a sum of RSS counts pages that processes share once per process, PSS once in all", memRows)
 
 	px := func(get func(*proxyResult) float64) func(*hubResult) float64 {
 		return func(h *hubResult) float64 {

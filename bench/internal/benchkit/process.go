@@ -205,6 +205,36 @@ func ParseStatus(data []byte) (Resident, error) {
 	return r, nil
 }
 
+// ReadPSS returns the proportional set size of pid in KiB, from
+// /proc/PID/smaps_rollup: its resident pages, each shared page divided by
+// the number of processes that map it. Summed over processes, PSS counts a
+// page shared by many of them (the pages of one executable) once, where a
+// sum of RSS counts it once per process.
+func ReadPSS(pid int) (int, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading pss of %d: %w", pid, err)
+	}
+	return ParsePSS(data)
+}
+
+// ParsePSS reads the Pss line, in kB, of the text of a
+// /proc/PID/smaps_rollup file.
+func ParsePSS(data []byte) (int, error) {
+	for line := range strings.Lines(string(data)) {
+		value, ok := strings.CutPrefix(line, "Pss:")
+		if !ok {
+			continue
+		}
+		kib, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(value), " kB"))
+		if err != nil || kib < 0 {
+			return 0, fmt.Errorf("smaps_rollup: Pss %q is not a number of kB", strings.TrimSpace(value))
+		}
+		return kib, nil
+	}
+	return 0, errors.New("smaps_rollup: no Pss line")
+}
+
 // Descendants returns the pids of all living descendants of pid, found by
 // reading the parent pid of every process in /proc.
 func Descendants(pid int) []int {

@@ -1,6 +1,7 @@
 package benchkit
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -75,5 +76,40 @@ func FuzzParseStatus(f *testing.F) {
 	f.Add([]byte("VmRSS:\t\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = ParseStatus(data)
+	})
+}
+
+func TestParsePSS(t *testing.T) {
+	const rollup = "00400000-7ffd [rollup]\nRss:\t   22308 kB\nPss:\t    6120 kB\nPss_Anon:\t    3900 kB\n"
+	if got, err := ParsePSS([]byte(rollup)); err != nil || got != 6120 {
+		t.Errorf("ParsePSS = %d, %v, want 6120", got, err)
+	}
+	for _, bad := range []string{"", "Rss:\t1 kB\n", "Pss:\tmany kB\n", "Pss:\t-4 kB\n"} {
+		if _, err := ParsePSS([]byte(bad)); err == nil {
+			t.Errorf("ParsePSS(%q) returned no error", bad)
+		}
+	}
+}
+
+func TestReadPSSOfThisProcess(t *testing.T) {
+	pss, err := ReadPSS(os.Getpid())
+	if err != nil {
+		t.Skipf("no smaps_rollup here: %v", err)
+	}
+	r, err := ReadResident(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pss <= 0 || pss > r.RSS {
+		t.Errorf("PSS %d KiB, want between 1 and the RSS %d KiB", pss, r.RSS)
+	}
+}
+
+func FuzzParsePSS(f *testing.F) {
+	f.Add([]byte("Rss:\t 1024 kB\nPss:\t  512 kB\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if kib, err := ParsePSS(data); err == nil && kib < 0 {
+			t.Errorf("ParsePSS returned %d", kib)
+		}
 	})
 }
