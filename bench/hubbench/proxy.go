@@ -18,8 +18,8 @@ import (
 	"time"
 )
 
-// proxyResult is what wrk measured against the trivial upstream directly,
-// through the hub's proxy with one route, and with cfg.Routes routes.
+// proxyResult holds the wrk measurements against the trivial upstream
+// directly, through the hub's proxy with one route, and with cfg.Routes routes.
 type proxyResult struct {
 	Direct     wrkResult  `json:"direct"`
 	Proxied    wrkResult  `json:"proxied"`

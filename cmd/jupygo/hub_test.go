@@ -416,7 +416,7 @@ func TestHubWithJupyterHubSingleuser(t *testing.T) {
 }
 
 // TestHubNamedServer runs a named server beside the default one with the
-// real spawner, and checks that each answers under its own prefix.
+// real spawner, and checks that each responds under its own prefix.
 func TestHubNamedServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")

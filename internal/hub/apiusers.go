@@ -34,8 +34,8 @@ func (h *Hub) handleInfo(w http.ResponseWriter, r *http.Request, id *identity) e
 	})
 }
 
-// handleSelf serves GET /hub/api/user: the model of whoever the token or
-// cookie belongs to, with its expanded scopes.
+// handleSelf serves GET /hub/api/user: the model of the user or service
+// that owns the token or cookie, with its expanded scopes.
 func (h *Hub) handleSelf(w http.ResponseWriter, r *http.Request, id *identity) error {
 	ctx := r.Context()
 	sessionID := id.sessionID

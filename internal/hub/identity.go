@@ -31,7 +31,8 @@ func (id *identity) name() string {
 	return id.service.Name
 }
 
-// tokenActivityResolution is how stale a token's last activity may get.
+// tokenActivityResolution is the age a token's stored last activity must
+// reach before a request writes a new one.
 const tokenActivityResolution = time.Minute
 
 var authorizationHeader = regexp.MustCompile(`(?i)^(?:token|bearer)\s+(\S+)\s*$`)
@@ -128,8 +129,8 @@ func (h *Hub) identifyToken(ctx context.Context, token string) (*identity, error
 		}
 	}
 	id.scopes = intersect(expandScopes(t.Scopes, who), owner)
-	// Activity is recorded at most once a minute per token, which spares
-	// the database a write on every API call.
+	// The activity is written only when the stored time is a minute old or
+	// more, which spares the database a write on every API call.
 	if now := h.now(); now.Sub(t.LastActivity) >= tokenActivityResolution {
 		if err := h.store.TouchToken(ctx, t.ID, now); err != nil {
 			h.log.Warn("recording token activity", "token_id", t.ID, "err", err)

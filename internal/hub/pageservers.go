@@ -289,8 +289,8 @@ func (h *Hub) serverInPath(r *http.Request, user, rest string) string {
 	return ""
 }
 
-// handleUserRedirect serves /hub/user-redirect/..., a link to the same
-// path on the server of whoever opens it.
+// handleUserRedirect serves /hub/user-redirect/..., a link that redirects
+// each signed-in user to the same path on their own server.
 func (h *Hub) handleUserRedirect(w http.ResponseWriter, r *http.Request) {
 	id := h.pageUser(w, r)
 	if id == nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/jupygo/jupygo/internal/hub/auth"
 )
 
-// fakeProvider is a redirect authenticator whose provider "signs in"
-// whoever the callback's user parameter names when its code is "ok".
+// fakeProvider is a redirect authenticator whose provider signs in the
+// user named by the callback's user parameter when its code is "ok".
 type fakeProvider struct{}
 
 func (fakeProvider) Class() string                     { return "fake" }

@@ -33,8 +33,8 @@ var subscopes = map[string][]string{
 	"read:services":  {"read:services:name"},
 }
 
-// selfScopes are what "self" expands to for a user, each filtered to the
-// user, as in JupyterHub 3.0.
+// selfScopes are the scopes that "self" expands to for a user, each
+// filtered to the user, as in JupyterHub 3.0.
 var selfScopes = []string{
 	"read:users", "read:users:name", "read:users:groups", "users:activity",
 	"read:users:activity", "servers", "delete:servers", "read:servers", "tokens",
@@ -108,7 +108,7 @@ func identifyScopes(user string) []string {
 	return []string{"read:users:name!user=" + user, "read:users:groups!user=" + user}
 }
 
-// target is what a request acts on: a user and optionally one of the
+// target is the object of a request: a user and optionally one of the
 // user's servers (server is nil for the user as a whole).
 type target struct {
 	user   string

@@ -185,7 +185,7 @@ func (h *Hub) pendingSpawnsLocked() int {
 	return n
 }
 
-// endRun forgets rn. Callers end a run before they finish it, so that a
+// endRun removes rn from the running operations. Callers end a run before they finish it, so that a
 // caller woken by the finish finds the server free for its next action.
 func (h *Hub) endRun(rn *run) {
 	h.mu.Lock()

@@ -49,7 +49,7 @@ func deriveKey(secret []byte, purpose string) []byte {
 	return mac.Sum(nil)
 }
 
-// login is what a valid login cookie carries.
+// login is the content of a valid login cookie.
 type login struct {
 	cookieID  string
 	sessionID string

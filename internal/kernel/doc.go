@@ -26,9 +26,9 @@
 // its sockets close, which ends the nudge, clients get status "dead", and
 // it stays listed with execution_state "dead" and a reason until it is
 // deleted or a requested restart revives it. jupyter_server 2 also lists a
-// kernel whose start failed as dead with a reason, but it removes a kernel
-// whose automatic restarts failed, and it nudges a kernel that never
-// replies, once for each WebSocket, until the kernel is shut down.
+// kernel whose start failed as dead with a reason. Unlike jupygo, it removes
+// a kernel whose automatic restarts failed. It also keeps nudging a kernel
+// that never replies, once for each WebSocket, until the kernel is shut down.
 //
 // A kernel that exits on its own is restarted with the same connection file;
 // its clients first get a synthesized IOPub status "restarting". It gets five

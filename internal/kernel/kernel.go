@@ -242,7 +242,7 @@ func (k *Kernel) waitReady(ctx context.Context, p *process, ready <-chan struct{
 	case <-k.quit:
 		err = errShutDown
 	case <-timer.C:
-		err = fmt.Errorf("kernel did not answer kernel_info_request within %s", k.startTimeout)
+		err = fmt.Errorf("kernel did not reply to kernel_info_request within %s", k.startTimeout)
 	}
 	_ = p.signalGroup(syscall.SIGKILL)
 	// Waiting for the exit means that a kernel declared dead next has no

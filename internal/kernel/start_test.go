@@ -119,7 +119,7 @@ func processGone(pid int) bool {
 	return errors.Is(syscall.Kill(-pid, 0), syscall.ESRCH)
 }
 
-// TestStartTimeoutKillsKernel starts a kernel that never answers: at the
+// TestStartTimeoutKillsKernel starts a kernel that never replies: at the
 // start timeout its process group is killed, the nudge stops, and the
 // kernel stays listed as dead with a reason until it is deleted.
 func TestStartTimeoutKillsKernel(t *testing.T) {
@@ -135,7 +135,7 @@ func TestStartTimeoutKillsKernel(t *testing.T) {
 	c.until(isStatus(stateDead))
 
 	dead := ts.waitDead(model.ID)
-	if !strings.Contains(dead.Reason, "did not answer kernel_info_request within 300ms") {
+	if !strings.Contains(dead.Reason, "did not reply to kernel_info_request within 300ms") {
 		t.Errorf("reason = %q, want the start timeout", dead.Reason)
 	}
 	if !processGone(pid) {

@@ -291,8 +291,8 @@ func sameOrigin(r *http.Request) bool {
 
 // crossOrigin reports whether a browser sent r from a page of another
 // origin: its Origin header names another host, or is "null" (sandboxed
-// frames and opaque origins), or, for an unsafe method, Sec-Fetch-Site says
-// the page is not of this origin. Requests without these headers come from
+// frames and opaque origins), or, for an unsafe method, Sec-Fetch-Site marks
+// the page as not of this origin. Requests without these headers come from
 // programs, not from pages, and pass. Another port of the same host is
 // another origin: its pages receive this server's cookies, since cookies
 // ignore ports, which is why this check matters more than the XSRF token.

@@ -27,9 +27,9 @@ type scopeError struct {
 	Reason string `json:"reason"`
 }
 
-// handleResolvePath answers GET /api/resolvePath?path=P[&kernel=ID]. In the
+// handleResolvePath serves GET /api/resolvePath?path=P[&kernel=ID]. In the
 // "server" scope P is taken relative to the root folder, or as an absolute
-// path inside it; in the "kernel" scope a relative P is taken from the folder
+// path inside it. In the "kernel" scope a relative P is taken from the folder
 // of the notebook the kernel runs for. Only paths of existing files and
 // folders that the contents API serves are returned. JupyterLab falls back to
 // its own guesses when the list is empty.

@@ -202,8 +202,8 @@ func (m *sessionManager) kernelFor(ctx context.Context, ref *kernelRef, path, se
 	}
 	km, err := m.kernels.Start(ctx, kernel.StartOptions{Name: name, Path: path, SessionName: sessionName})
 	if errors.Is(err, kernel.ErrSpecNotFound) {
-		// 501, not 404, as jupyter_server answers: the session path is fine,
-		// the kernel it asks for is what the server lacks.
+		// 501, not 404, as in jupyter_server: the session path is valid, and
+		// the requested kernel is what the server lacks.
 		return "", httpapi.Wrap(http.StatusNotImplemented, err, fmt.Sprintf(
 			"the %q kernel is not available: pick another kernel or install that one", name))
 	}

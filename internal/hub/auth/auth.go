@@ -16,8 +16,8 @@ import (
 )
 
 // ErrInvalidCredentials reports a user name and password that do not match,
-// or a user that does not exist. The two are not told apart, so a login form
-// cannot be used to find out which names exist.
+// or a user that does not exist. Both cases return this error, so a login
+// form cannot be used to find out which names exist.
 var ErrInvalidCredentials = errors.New("invalid user name or password")
 
 // User is the result of a successful sign-in.

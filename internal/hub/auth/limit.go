@@ -56,7 +56,7 @@ func (l *Limiter) Fail(key string) {
 	l.failures[key] = append(recent, now)
 }
 
-// Reset forgets the failures of key, after a successful sign-in.
+// Reset clears the failures of key, after a successful sign-in.
 func (l *Limiter) Reset(key string) {
 	l.mu.Lock()
 	delete(l.failures, key)
