@@ -67,7 +67,7 @@ func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, err
 	w.SetConnMaxIdleTime(0)
 
 	s := &sqlStore{w: w, r: w, d: sqliteDialect, log: opts.Logger, now: opts.Now}
-	if err := s.migrate(ctx); err != nil {
+	if err := migrateNewSQLite(ctx, s); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -85,6 +85,39 @@ func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, err
 	s.r = r
 	return s, nil
 }
+
+// migrateNewSQLite migrates the store, trying again while the database is
+// busy. A new file starts in rollback-journal mode and each connection
+// switches it to WAL; when two processes open a new file at once, SQLite
+// can report SQLITE_BUSY to the one that saw the old journal mode without
+// waiting the busy timeout. Trying again within that timeout finds the
+// file in WAL mode.
+func migrateNewSQLite(ctx context.Context, s *sqlStore) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	wait := 5 * time.Millisecond
+	for {
+		err := s.migrate(ctx)
+		if err == nil || !isSQLiteBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// isSQLiteBusy reports whether err is SQLITE_BUSY or one of its extended
+// codes.
+func isSQLiteBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == sqliteBusy
+}
+
+// sqliteBusy is the primary result code SQLITE_BUSY.
+const sqliteBusy = 5
 
 // sqliteDSN returns the modernc.org/sqlite data source name for the file
 // path. Writer connections use WAL mode and take the write lock when a
