@@ -175,8 +175,8 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if password != "" {
 		// The password goes to the terminal only, never through the logger.
 		fmt.Fprintf(stdout, "\n    First start: sign in as %q with the one-time password\n"+
-			"        %s\n    and change it with: jupygo hub set-password %s\n\n",
-			name, password, name)
+			"        %s\n    The hub then asks for a new password.\n\n",
+			name, password)
 	}
 	sp := &spawn.SimpleLocalProcess{
 		UsersDir:     cfg.Path("users"),
