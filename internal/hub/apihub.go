@@ -2,10 +2,13 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -25,6 +28,56 @@ func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identit
 			"data": data}
 	}
 	return writeJSON(w, http.StatusOK, routes)
+}
+
+// handleCheckProxy serves POST /hub/api/proxy: it checks the routing table
+// against the servers in the store and repairs it, as JupyterHub's
+// check_routes does. Like JupyterHub, it replies 200 with an empty body.
+func (h *Hub) handleCheckProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("proxy") {
+		return forbidden()
+	}
+	changed, err := h.checkRoutes(r.Context())
+	if err != nil {
+		return err
+	}
+	h.log.Info("routes checked", "by", id.name(), "changed", changed)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// externalProxyKeys are the keys of a PATCH /hub/api/proxy body that point
+// JupyterHub at a new external proxy: api_url and auth_token in JupyterHub
+// 3's handler, ip, port and protocol in its REST API description.
+var externalProxyKeys = []string{"api_url", "auth_token", "ip", "port", "protocol"}
+
+// handlePatchProxy serves PATCH /hub/api/proxy, which tells JupyterHub that
+// a new external proxy is in charge. The hub's proxy is built in, so a body
+// that names an external proxy gets a 400 and changes nothing. Any other
+// JSON object, such as {}, checks the routes as POST does, and other keys
+// are ignored, as JupyterHub ignores them.
+func (h *Hub) handlePatchProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("proxy") {
+		return forbidden()
+	}
+	var body map[string]json.RawMessage
+	if err := httpapi.DecodeJSON(w, r, &body, 1<<20, false); err != nil {
+		return err
+	}
+	if body == nil {
+		return badRequest("Request body must be a JSON object")
+	}
+	var named []string
+	for _, k := range externalProxyKeys {
+		if _, ok := body[k]; ok {
+			named = append(named, k)
+		}
+	}
+	if len(named) > 0 {
+		return badRequest("The proxy is built into jupygo hub, so it cannot be replaced by "+
+			"an external proxy: %s cannot be set. Nothing was changed.", strings.Join(named, ", "))
+	}
+	return h.handleCheckProxy(w, r, id)
 }
 
 // handleListServices serves GET /hub/api/services.

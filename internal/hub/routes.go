@@ -81,6 +81,8 @@ func (h *Hub) register(mux *http.ServeMux) {
 	api("DELETE "+p+"api/groups/{group}/users", h.handleGroupUsers)
 	api("PUT "+p+"api/groups/{group}/properties", h.handleGroupProperties)
 	api("GET "+p+"api/proxy", h.handleGetProxy)
+	api("POST "+p+"api/proxy", h.handleCheckProxy)
+	api("PATCH "+p+"api/proxy", h.handlePatchProxy)
 	api("POST "+p+"api/shutdown", h.handleShutdown)
 	api("GET "+p+"api/services", h.handleListServices)
 	api("GET "+p+"api/services/{service}", h.handleGetService)
