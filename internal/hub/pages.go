@@ -163,13 +163,13 @@ func (h *Hub) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 func (h *Hub) renderLogin(w http.ResponseWriter, r *http.Request, status int, username, message string) {
 	next := h.safeNext(r.URL.Query().Get("next"))
 	fields := map[string]any{"Next": next, "Username": username, "Error": message}
-	if _, ok := h.auth.(auth.RedirectAuthenticator); ok {
+	if ra, ok := h.auth.(auth.RedirectAuthenticator); ok {
 		if h.cfg.Authenticator.AutoLogin && message == "" {
 			http.Redirect(w, r, h.prefix+"oauth_login?next="+url.QueryEscape(next), http.StatusFound)
 			return
 		}
 		fields["LoginURL"] = h.prefix + "oauth_login?next=" + url.QueryEscape(next)
-		fields["Class"] = h.auth.Class()
+		fields["LoginService"] = ra.LoginService()
 	}
 	h.render(w, r, status, "login", "Sign in", nil, fields)
 }
@@ -232,7 +232,7 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 		h.serverErrorPage(w, r, err)
 		return
 	}
-	if !h.allowed(signed.Name, exists) {
+	if !h.admits(signed, exists) {
 		h.log.Warn("user not allowed", "user", signed.Name)
 		h.errorPage(w, r, http.StatusForbidden, "Not allowed",
 			"User "+signed.Name+" is not allowed to use this hub. Ask its administrator for access.")

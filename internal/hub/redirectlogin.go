@@ -34,6 +34,21 @@ func (h *Hub) callbackURL(r *http.Request) string {
 	return scheme + "://" + r.Host + h.prefix + "oauth_callback"
 }
 
+// admits reports whether a signed-in user may use the hub: a user whom
+// the authenticator admits itself (auth.User.Allowed) unless blocked_users
+// names them, and otherwise a user whom the allow settings admit.
+func (h *Hub) admits(signed auth.User, exists bool) bool {
+	if !signed.Allowed {
+		return h.allowed(signed.Name, exists)
+	}
+	for _, b := range h.cfg.Authenticator.BlockedUsers {
+		if h.auth.NormalizeUsername(b) == signed.Name {
+			return false
+		}
+	}
+	return true
+}
+
 func (h *Hub) handleOAuthLogin(w http.ResponseWriter, r *http.Request) {
 	ra, ok := h.auth.(auth.RedirectAuthenticator)
 	if !ok {

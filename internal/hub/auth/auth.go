@@ -28,6 +28,11 @@ type User struct {
 	// authenticators that know it (such as an OAuth provider's groups).
 	// Nil leaves the hub's record as it is.
 	Admin *bool
+	// Allowed reports that the authenticator admits the user itself, as
+	// GitHub does for members of allowed_organizations. The hub then lets
+	// the user in unless blocked_users names them. When false, the hub's
+	// allow settings (allowed_users, allow_all, ...) decide alone.
+	Allowed bool
 	// AuthState is the authenticator's opaque state for the user, such as
 	// an OAuth access token, nil if none.
 	AuthState []byte
@@ -57,6 +62,9 @@ type RedirectAuthenticator interface {
 	// LoginURL returns the URL that starts the sign-in. The provider must
 	// send the browser back to callbackURL with state unchanged.
 	LoginURL(state, callbackURL string) string
+	// LoginService names the provider on the login button, such as
+	// "GitHub".
+	LoginService() string
 	// Callback finishes the sign-in from the query of the request to the
 	// callback URL, whose state the hub has checked already.
 	Callback(ctx context.Context, query url.Values, callbackURL string) (User, error)

@@ -57,6 +57,10 @@ type OAuthOptions struct {
 // caller gives no client.
 const defaultProviderTimeout = 30 * time.Second
 
+func defaultHTTPClient() *http.Client {
+	return &http.Client{Timeout: defaultProviderTimeout}
+}
+
 // maxProviderReply bounds the provider replies that are read, because a
 // user or token reply is a few kilobytes.
 const maxProviderReply = 1 << 20
@@ -96,7 +100,7 @@ func newOAuthClient(opts OAuthOptions, authorizeURL, tokenURL string) (*oauthCli
 	}
 	client := opts.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: defaultProviderTimeout}
+		client = defaultHTTPClient()
 	}
 	return &oauthClient{
 		config: oauth2.Config{
@@ -127,7 +131,7 @@ func checkProviderURL(key, raw string) error {
 // derive returns a value bound to one sign-in's state: the base64url form
 // of HMAC-SHA256(stateKey, purpose, state), 43 characters, which is a valid
 // PKCE code verifier (RFC 7636 section 4.1). Only the hub can compute it,
-// so a person who sees the state in a URL cannot.
+// so a person who reads the state in a URL cannot.
 func (c *oauthClient) derive(purpose, state string) string {
 	mac := hmac.New(sha256.New, c.stateKey)
 	mac.Write([]byte(purpose))
