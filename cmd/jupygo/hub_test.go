@@ -442,6 +442,24 @@ func TestHubNamedServer(t *testing.T) {
 			t.Errorf("%sapi/status = %d %s", prefix, p.status, p.body)
 		}
 	}
+
+	// The stopped named server's JupyterLab gets the hub's 424, which
+	// offers a restart, and not a reply of the default server.
+	work := "/user/" + hp.admin + "/work/"
+	p := b.send("POST", "/hub/stop/"+hp.admin+"/work", url.Values{"_xsrf": {b.xsrf("/hub/home")}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("stopping work = %d %s", p.status, p.body)
+	}
+	p, at := b.follow(work + "api/status")
+	if p.status != http.StatusFailedDependency || at != "/hub"+work+"api/status" {
+		t.Errorf("%sapi/status after the stop = %d at %s, want 424 at the hub: %s", work, p.status, at, p.body)
+	}
+	if !strings.Contains(p.body, "/hub/spawn/"+hp.admin+"/work") {
+		t.Errorf("424 of the stopped work lacks its spawn link: %s", p.body)
+	}
+	if p := b.send("GET", "/user/"+hp.admin+"/api/status", nil); p.status != http.StatusOK {
+		t.Errorf("default server after work stopped = %d %s", p.status, p.body)
+	}
 }
 
 // stopLeftServers ends the server processes that the store in dataDir

@@ -102,6 +102,7 @@ func (h *Hub) handleStopServer(w http.ResponseWriter, r *http.Request, id *ident
 			!errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		h.namedServers.forget(u.Name)
 	}
 	if done {
 		w.WriteHeader(http.StatusNoContent)

@@ -330,7 +330,11 @@ func (h *Hub) handlePatchUser(w http.ResponseWriter, r *http.Request, id *identi
 		}
 		upd.Name = &name
 	}
+	oldName := u.Name
 	u, err = h.store.UpdateUser(ctx, u.Name, upd)
+	if upd.Name != nil {
+		h.namedServers.forget(oldName, *upd.Name)
+	}
 	if errors.Is(err, store.ErrExists) {
 		return badRequest("User %s already exists, username must be unique", *body.Name)
 	}
@@ -376,6 +380,7 @@ func (h *Hub) deleteUser(ctx context.Context, name string) error {
 			return badRequest("%s is still stopping; try again", serverLabel(name, sv.Name))
 		}
 	}
+	defer h.namedServers.forget(name)
 	return h.store.DeleteUser(ctx, name)
 }
 

@@ -73,6 +73,10 @@ type Hub struct {
 	proxy   *proxy.Proxy
 	metrics *metrics
 	mux     *http.ServeMux
+
+	// namedServers caches the users' named servers for serveUserPath.
+	namedServers namedServerSet
+
 	// apiURL is the hub API as user servers reach it, such as
 	// http://127.0.0.1:8000/hub/api; Serve sets it before serving.
 	apiURL string
@@ -163,7 +167,8 @@ func New(opts Options) (*Hub, error) {
 }
 
 // ServeHTTP sends requests under the hub's prefix to the hub, and every
-// other request through the proxy to the user server whose route matches.
+// other request through the proxy to the user server whose route matches
+// (see serveUserPath for the exception).
 // Only the hub's own responses get X-JupyterHub-Version, because user
 // servers send their own.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +180,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logRequest(r, sw.status, began, false)
 		return
 	}
-	h.proxy.ServeHTTP(sw, r)
+	h.serveUserPath(sw, r)
 	h.logRequest(r, sw.status, began, true)
 }
 

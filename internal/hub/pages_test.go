@@ -253,7 +253,7 @@ func TestSpawnPendingPage(t *testing.T) {
 		!strings.HasPrefix(p.location, "/hub/user/alice/") {
 		t.Errorf("server while pending = %d %q", p.status, p.location)
 	}
-	if p := b.get("/hub/user/alice/"); p.status != http.StatusFound ||
+	if p := b.get("/hub/user/alice/"); p.status != http.StatusSeeOther ||
 		!strings.HasPrefix(p.location, "/hub/spawn-pending/alice") {
 		t.Errorf("hub user page while pending = %d %q, want the pending page", p.status, p.location)
 	}

@@ -134,7 +134,10 @@ func clientMessage(err error) string {
 }
 
 // handleSpawnPending shows the progress of a start. Once the server is
-// ready it redirects to next, or to the server.
+// ready it redirects to next, or to the server. As in JupyterHub, a server
+// that is stopping gets a page that reloads until the stop ends, and a
+// server that is not running gets the failure of its last start, if any,
+// and a button to start it.
 func (h *Hub) handleSpawnPending(w http.ResponseWriter, r *http.Request) {
 	id, owner := h.pageServer(w, r, "read:servers")
 	if id == nil {
@@ -151,7 +154,9 @@ func (h *Hub) handleSpawnPending(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rn := h.runOf(owner.Name, server)
-	if sv.Ready() && (rn == nil || rn.action != store.PendingSpawn) {
+	starting := rn != nil && rn.action == store.PendingSpawn
+	stopping := rn != nil && rn.action == store.PendingStop || sv.Pending == store.PendingStop
+	if sv.Ready() && !starting && !stopping {
 		http.Redirect(w, r, next, http.StatusFound)
 		return
 	}
@@ -162,11 +167,21 @@ func (h *Hub) handleSpawnPending(w http.ResponseWriter, r *http.Request) {
 			"progressURL": h.progressURL(owner.Name, server), "next": next,
 		},
 	}
-	if rn == nil || rn.action != store.PendingSpawn {
-		fields["Failed"] = true
-		fields["Message"] = h.lastFailure(owner.Name, server)
+	title := "Starting server"
+	switch {
+	case stopping:
+		fields["Stopping"] = true
+		title = "Stopping server"
+	case !starting:
+		title = "Server not running"
+		if message, failed := h.failedStart(owner.Name, server); failed {
+			fields["Failed"] = true
+			fields["Message"] = message
+		} else {
+			fields["NotRunning"] = true
+		}
 	}
-	h.render(w, r, http.StatusOK, "spawn_pending", "Starting server", id, fields)
+	h.render(w, r, http.StatusOK, "spawn_pending", title, id, fields)
 }
 
 func (h *Hub) progressURL(user, server string) string {
@@ -209,6 +224,7 @@ func (h *Hub) handleDeleteServerPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		err = h.store.DeleteServer(r.Context(), owner.Name, server)
+		h.namedServers.forget(owner.Name)
 	}
 	if err != nil {
 		h.pageActionError(w, r, err)
@@ -216,77 +232,6 @@ func (h *Hub) handleDeleteServerPage(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, h.prefix+"home?notice="+url.QueryEscape("Server "+server+" deleted."),
 		http.StatusSeeOther)
-}
-
-// handleUserNotRunning serves /hub/user/{user}/..., where the proxy sends
-// requests for a server that has no route. As JupyterHub does, it sends a
-// pending start to its progress page, and returns 424 otherwise: a page
-// that offers to start the server for browsers, JSON for API calls.
-func (h *Hub) handleUserNotRunning(w http.ResponseWriter, r *http.Request) {
-	id, err := h.identify(r)
-	if err != nil || id.user == nil {
-		h.redirectToLogin(w, r)
-		return
-	}
-	if id.token == nil && h.mustChangePassword(w, r, id) {
-		return
-	}
-	name, rest := r.PathValue("user"), r.PathValue("rest")
-	owner, err := h.store.GetUser(r.Context(), name)
-	server := h.serverInPath(r, name, rest)
-	if err != nil || !id.scopes.allows("access:servers", serverTarget(name, owner.Groups, server)) {
-		h.errorPage(w, r, http.StatusForbidden, "Forbidden",
-			"You do not have access to the server of "+name+".")
-		return
-	}
-	publicPath := h.base + strings.TrimPrefix(r.URL.EscapedPath(), h.prefix)
-	if r.URL.RawQuery != "" {
-		publicPath += "?" + r.URL.RawQuery
-	}
-	row := h.serverRow(store.Server{User: name, Name: server})
-	if sv, err := h.store.GetServer(r.Context(), name, server); err == nil && sv.Ready() {
-		if _, ok := h.routes.Get(h.routeSpec(name, server)); ok {
-			http.Redirect(w, r, publicPath, http.StatusFound)
-			return
-		}
-	}
-	if rn := h.runOf(name, server); rn != nil && rn.action == store.PendingSpawn {
-		http.Redirect(w, r, h.prefix+"spawn-pending/"+row.Path+"?next="+url.QueryEscape(publicPath),
-			http.StatusFound)
-		return
-	}
-	spawnURL := h.prefix + "spawn/" + row.Path + "?next=" + url.QueryEscape(publicPath)
-	message := serverLabel(name, server) + " is not running."
-	if r.Method != http.MethodGet || strings.Contains(rest, "api/") ||
-		strings.Contains(r.Header.Get("Accept"), "application/json") {
-		writeJSON(w, http.StatusFailedDependency, map[string]any{"status": http.StatusFailedDependency,
-			"message": "JupyterHub server no longer running at " + h.serverURLPath(name, server) +
-				". Restart the server at " + spawnURL})
-		return
-	}
-	label := "Launch server"
-	if name != id.user.Name {
-		label = "Launch server of " + name
-	}
-	h.errorPageAction(w, r, http.StatusFailedDependency, "Server not running", message,
-		&pageAction{URL: spawnURL, Label: label})
-}
-
-// serverInPath returns the server a /user/{name}/{rest} path names: the
-// first segment of rest when named servers are on and the user has a
-// server of that name, else the default server.
-func (h *Hub) serverInPath(r *http.Request, user, rest string) string {
-	if !h.cfg.JupyterHub.AllowNamedServers {
-		return ""
-	}
-	first, _, _ := strings.Cut(rest, "/")
-	if first == "" {
-		return ""
-	}
-	if _, err := h.store.GetServer(r.Context(), user, first); err == nil {
-		return first
-	}
-	return ""
 }
 
 // handleUserRedirect serves /hub/user-redirect/..., a link that redirects

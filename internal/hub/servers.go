@@ -21,12 +21,19 @@ func runKey(user, server string) string { return user + "/" + server }
 // lastFailure returns the message of the server's last failed start, or a
 // generic one.
 func (h *Hub) lastFailure(user, server string) string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if m, ok := h.failures[runKey(user, server)]; ok {
+	if m, failed := h.failedStart(user, server); failed {
 		return m
 	}
 	return "Spawn failed: the server is not running"
+}
+
+// failedStart reports whether the server's last start failed, with its
+// message. The next start clears the failure.
+func (h *Hub) failedStart(user, server string) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m, ok := h.failures[runKey(user, server)]
+	return m, ok
 }
 
 // runOf returns the start or stop of the server in progress, nil if none.
@@ -100,6 +107,7 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 	sv, err := h.store.GetServer(ctx, u.Name, name)
 	if errors.Is(err, store.ErrNotFound) {
 		sv, err = h.store.CreateServer(ctx, u.Name, name)
+		h.namedServers.forget(u.Name)
 	}
 	if err != nil {
 		return nil, err

@@ -103,8 +103,8 @@ func TestNotRunningPage(t *testing.T) {
 		!strings.Contains(p.header.Get("Content-Type"), "json") {
 		t.Errorf("not-running API call = %d %s, want 424 JSON", p.status, p.header.Get("Content-Type"))
 	}
-	if p := b.get("/hub/user/bob/lab"); p.status != http.StatusForbidden {
-		t.Errorf("alice opening bob's server = %d, want 403", p.status)
+	if p := b.get("/hub/user/bob/lab"); p.status != http.StatusNotFound {
+		t.Errorf("alice opening bob's server = %d, want 404", p.status)
 	}
 	// The start link starts the server and ends up at next.
 	p = b.get("/hub/spawn/alice?next=" + url.QueryEscape("/user/alice/lab"))
@@ -133,12 +133,12 @@ func TestNotRunningWithRevokedToken(t *testing.T) {
 		t.Errorf("poll with a revoked token = %d %q %s, want 424 JSON", p.status, p.location,
 			p.header.Get("Content-Type"))
 	}
-	if p := b.withToken(http.MethodGet, "/hub/user/bob/api/kernels", "revoked-token"); p.status != http.StatusForbidden {
-		t.Errorf("alice polling bob's server with a revoked token = %d, want 403", p.status)
+	if p := b.withToken(http.MethodGet, "/hub/user/bob/api/kernels", "revoked-token"); p.status != http.StatusNotFound {
+		t.Errorf("alice polling bob's server with a revoked token = %d, want 404", p.status)
 	}
 	// A valid token is not overridden by the cookie: bob's token stays bob's.
-	if p := b.withToken(http.MethodGet, "/hub/user/alice/api/kernels", th.token("bob")); p.status != http.StatusForbidden {
-		t.Errorf("bob's token at alice's server = %d, want 403", p.status)
+	if p := b.withToken(http.MethodGet, "/hub/user/alice/api/kernels", th.token("bob")); p.status != http.StatusNotFound {
+		t.Errorf("bob's token at alice's server = %d, want 404", p.status)
 	}
 	// Without a cookie, a wrong token is still no identity.
 	if r := th.api("GET", "/hub/api/user", "revoked-token", nil); r.status != http.StatusForbidden {

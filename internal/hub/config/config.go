@@ -106,6 +106,9 @@ type JupyterHub struct {
 	// APIPageMaxLimit is the largest page size a request may ask for.
 	// Default 200.
 	APIPageMaxLimit int
+	// UseLegacyStoppedServerStatusCode makes requests for a server that is
+	// not running get 503 instead of 424, for JupyterLab before 3.2.
+	UseLegacyStoppedServerStatusCode bool
 }
 
 // Service is one [[JupyterHub.services]] entry: a program that uses the hub

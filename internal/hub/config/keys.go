@@ -175,6 +175,10 @@ var classKeys = []Key{
 		"Page size of paginated API replies when the request sets no limit."),
 	hub("api_page_max_limit", func(h *JupyterHub) any { return &h.APIPageMaxLimit },
 		"Largest page size a request may ask for."),
+	hub("use_legacy_stopped_server_status_code",
+		func(h *JupyterHub) any { return &h.UseLegacyStoppedServerStatusCode },
+		"Answers requests for a server that is not running with 503 instead of 424, "+
+			"for JupyterLab before 3.2, which offers a restart only on 503."),
 
 	auth("allowed_users", func(a *Authenticator) any { return &a.AllowedUsers },
 		"Users who may log in, besides those other allow settings admit."),
