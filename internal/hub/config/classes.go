@@ -21,6 +21,9 @@ const (
 	// AuthenticatorLocalGitHub logs users in with GitHub OAuth and maps
 	// them to system accounts.
 	AuthenticatorLocalGitHub = "local-github"
+	// AuthenticatorGeneric logs users in with any OAuth 2 provider, or
+	// with OpenID Connect (GenericOAuthenticator).
+	AuthenticatorGeneric = "generic-oauth"
 )
 
 // Canonical names of the spawners.
@@ -68,6 +71,8 @@ var authenticators = []implementation{
 		"oauthenticator.github.LocalGitHubOAuthenticator"},
 		[]string{"Authenticator", "OAuthenticator", "GitHubOAuthenticator",
 			"LocalAuthenticator", "LocalGitHubOAuthenticator"}},
+	{AuthenticatorGeneric, []string{"oauthenticator.generic.GenericOAuthenticator"},
+		[]string{"Authenticator", "OAuthenticator", "GenericOAuthenticator"}},
 }
 
 var spawners = []implementation{
@@ -151,10 +156,13 @@ var classes = []class{
 		"Authenticator keys that apply only when authenticator_class is pam."},
 	{"DummyAuthenticator", []string{"Authenticator"},
 		"Authenticator keys that apply only when authenticator_class is dummy."},
-	{"OAuthenticator", []string{"Authenticator"}, "Every OAuth2 login (github, local-github)."},
+	{"OAuthenticator", []string{"Authenticator"},
+		"Every OAuth2 login (github, local-github, generic-oauth)."},
 	{"GitHubOAuthenticator", []string{"OAuthenticator"}, "GitHub login (github, local-github)."},
 	{"LocalGitHubOAuthenticator", []string{"LocalAuthenticator", "GitHubOAuthenticator"},
 		"Keys that apply only when authenticator_class is local-github."},
+	{"GenericOAuthenticator", []string{"OAuthenticator"},
+		"Login with any OAuth2 provider or OpenID Connect (generic-oauth)."},
 	{"Spawner", nil, "How user servers are started, for every spawner."},
 	{"LocalProcessSpawner", []string{"Spawner"},
 		"Servers that run as local processes (simple, localprocess)."},

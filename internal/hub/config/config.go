@@ -24,6 +24,7 @@ type Config struct {
 	LocalAuthenticator        LocalAuthenticator
 	OAuthenticator            OAuthenticator
 	GitHubOAuthenticator      GitHubOAuthenticator
+	GenericOAuthenticator     GenericOAuthenticator
 	Spawner                   Spawner
 	LocalProcessSpawner       LocalProcessSpawner
 	SimpleLocalProcessSpawner SimpleLocalProcessSpawner
@@ -198,6 +199,26 @@ type OAuthenticator struct {
 	// OAuthCallbackURL is the redirect URL registered with the provider,
 	// usually https://HOST/hub/oauth_callback.
 	OAuthCallbackURL string
+	// AuthorizeURL, TokenURL and UserdataURL are the provider's endpoints.
+	// Empty means the authenticator's own: GitHub's from GitHubURL, or
+	// the ones that OIDC discovery finds.
+	AuthorizeURL string
+	TokenURL     string
+	UserdataURL  string
+	// UsernameClaim is the field of the user data that is the user name.
+	// Empty means the authenticator's default: "login" for GitHub and
+	// "username" for GenericOAuthenticator.
+	UsernameClaim string
+	// Scope lists the scopes requested from the provider.
+	Scope []string
+	// LoginService is the provider's name on the login button. Empty means
+	// "GitHub" or "OAuth 2.0".
+	LoginService string
+	// EnablePKCE sends a PKCE code challenge (RFC 7636). Default true.
+	EnablePKCE bool
+	// BasicAuth sends the client credentials to TokenURL in an HTTP Basic
+	// Authorization header instead of the form body.
+	BasicAuth bool
 }
 
 // GitHubOAuthenticator is the [GitHubOAuthenticator] table.
@@ -205,6 +226,22 @@ type GitHubOAuthenticator struct {
 	// AllowedOrganizations admits members of these organizations, or of
 	// teams written "org:team".
 	AllowedOrganizations []string
+	// GitHubURL is GitHub's web URL. Default "https://github.com".
+	GitHubURL string
+	// GitHubAPI is GitHub's REST API URL. Empty means
+	// "https://api.github.com" for github.com and GitHubURL + "/api/v3"
+	// for any other GitHubURL.
+	GitHubAPI string
+	// PopulateTeamsInAuthState keeps the user's teams in the auth state.
+	PopulateTeamsInAuthState bool
+}
+
+// GenericOAuthenticator is the [GenericOAuthenticator] table.
+type GenericOAuthenticator struct {
+	// OIDCIssuer turns on OpenID Connect: endpoints come from the issuer's
+	// discovery document and each ID token is verified. Only jupygo has
+	// it.
+	OIDCIssuer string
 }
 
 // Spawner is the [Spawner] table: how user servers are started.
@@ -351,6 +388,8 @@ func applyDefaults(c *Config) {
 		KillTimeout:      5 * time.Second,
 	}
 	c.SimpleLocalProcessSpawner.HomeDirTemplate = "users/{username}"
+	c.OAuthenticator.EnablePKCE = true
+	c.GitHubOAuthenticator.GitHubURL = "https://github.com"
 	c.ConfigurableHTTPProxy = ConfigurableHTTPProxy{
 		APIURL:      "http://127.0.0.1:8001",
 		ShouldStart: true,

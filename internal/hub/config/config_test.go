@@ -328,8 +328,50 @@ admin_users = ["octocat"]
 			want("hub.toml", func(c *Config) {
 				c.JupyterHub.AuthenticatorClass = AuthenticatorGitHub
 				c.OAuthenticator = OAuthenticator{ClientID: "gh-id", ClientSecret: "gh-secret",
-					OAuthCallbackURL: "https://hub.example.org/hub/oauth_callback"}
+					OAuthCallbackURL: "https://hub.example.org/hub/oauth_callback", EnablePKCE: true}
 				c.Authenticator.AdminUsers = []string{"octocat"}
+			}),
+		},
+		{
+			"github enterprise",
+			`[JupyterHub]
+authenticator_class = "github"
+[GitHubOAuthenticator]
+client_id = "id"
+client_secret = "s"
+github_url = "https://ghe.example.org"
+allowed_organizations = ["jupyter", "jupyter:hub-ops"]
+populate_teams_in_auth_state = true
+scope = ["read:org"]
+enable_pkce = false
+`,
+			want("hub.toml", func(c *Config) {
+				c.JupyterHub.AuthenticatorClass = AuthenticatorGitHub
+				c.OAuthenticator = OAuthenticator{ClientID: "id", ClientSecret: "s",
+					Scope: []string{"read:org"}}
+				c.GitHubOAuthenticator = GitHubOAuthenticator{GitHubURL: "https://ghe.example.org",
+					AllowedOrganizations:     []string{"jupyter", "jupyter:hub-ops"},
+					PopulateTeamsInAuthState: true}
+			}),
+		},
+		{
+			"generic oidc",
+			`[JupyterHub]
+authenticator_class = "oauthenticator.generic.GenericOAuthenticator"
+[GenericOAuthenticator]
+client_id = "id"
+client_secret = "s"
+oidc_issuer = "https://sso.example.org/realms/lab"
+username_claim = "preferred_username"
+login_service = "Lab SSO"
+scope = ["profile", "email"]
+`,
+			want("hub.toml", func(c *Config) {
+				c.JupyterHub.AuthenticatorClass = AuthenticatorGeneric
+				c.OAuthenticator = OAuthenticator{ClientID: "id", ClientSecret: "s",
+					UsernameClaim: "preferred_username", LoginService: "Lab SSO",
+					Scope: []string{"profile", "email"}, EnablePKCE: true}
+				c.GenericOAuthenticator.OIDCIssuer = "https://sso.example.org/realms/lab"
 			}),
 		},
 		{
@@ -487,7 +529,9 @@ func TestClassNames(t *testing.T) {
 		"pam":                                AuthenticatorPAM,
 		"github":                             AuthenticatorGitHub,
 		"oauthenticator.github.GitHubOAuthenticator": AuthenticatorGitHub,
-		"oauthenticator.LocalGitHubOAuthenticator":   AuthenticatorLocalGitHub,
+		"generic-oauth": AuthenticatorGeneric,
+		"oauthenticator.generic.GenericOAuthenticator": AuthenticatorGeneric,
+		"oauthenticator.LocalGitHubOAuthenticator":     AuthenticatorLocalGitHub,
 	} {
 		if got := names[alias]; got != canonical {
 			t.Errorf("ClassNames(authenticator_class)[%q] = %q, want %q", alias, got, canonical)

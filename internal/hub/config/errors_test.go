@@ -150,6 +150,19 @@ url = "localhost:1"
 		}},
 		{"role names", "[[JupyterHub.load_roles]]\nscopes = [\"read:users\"]\n",
 			[]problem{{"1:1", "JupyterHub.load_roles[0].name", "name is required"}}},
+		{"generic without endpoints", "[JupyterHub]\nauthenticator_class = \"generic-oauth\"\n" +
+			"[GenericOAuthenticator]\nclient_id = \"i\"\nclient_secret = \"s\"\n" +
+			"token_url = \"https://p/token\"\n",
+			[]problem{
+				{"2:1", "OAuthenticator.authorize_url", "oidc_issuer"},
+				{"2:1", "OAuthenticator.userdata_url", "oidc_issuer"},
+			}},
+		{"generic without credentials", "[JupyterHub]\nauthenticator_class = \"generic-oauth\"\n" +
+			"[GenericOAuthenticator]\noidc_issuer = \"https://sso.example.org\"\n",
+			[]problem{
+				{"2:1", "OAuthenticator.client_id", "OAUTH_CLIENT_ID"},
+				{"2:1", "OAuthenticator.client_secret", "OAUTH_CLIENT_SECRET"},
+			}},
 		{"github without credentials", "[JupyterHub]\nauthenticator_class = \"github\"\n",
 			[]problem{
 				{"2:1", "OAuthenticator.client_id", "GITHUB_CLIENT_ID"},

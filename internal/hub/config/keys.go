@@ -145,7 +145,8 @@ var classKeys = []Key{
 	hub("named_server_limit_per_user", func(h *JupyterHub) any { return &h.NamedServerLimitPerUser },
 		"Maximum number of named servers per user, where 0 means no limit."),
 	hub("authenticator_class", func(h *JupyterHub) any { return &h.AuthenticatorClass },
-		"Authenticator: local, dummy, pam, github or local-github, or a JupyterHub name for one "+
+		"Authenticator: local, dummy, pam, github, local-github or generic-oauth, or a JupyterHub "+
+			"name for one "+
 			"(see the class names below). JupyterHub's default is pam."),
 	hub("spawner_class", func(h *JupyterHub) any { return &h.SpawnerClass },
 		"Spawner: simple or localprocess, or a JupyterHub name for one. "+
@@ -210,9 +211,50 @@ var classKeys = []Key{
 		func(c *Config) any { return &c.OAuthenticator.OAuthCallbackURL },
 		"Redirect URL registered with the provider, usually \"https://HOST/hub/oauth_callback\".").
 		env("OAUTH_CALLBACK_URL"),
+	oauth("authorize_url", func(o *OAuthenticator) any { return &o.AuthorizeURL },
+		"Provider URL that browsers are sent to for signing in.").
+		env("OAUTH2_AUTHORIZE_URL").defaultIs(`"", which means github_url's or the discovered one`),
+	oauth("token_url", func(o *OAuthenticator) any { return &o.TokenURL },
+		"Provider URL where the hub exchanges the authorization code for an access token.").
+		env("OAUTH2_TOKEN_URL").defaultIs(`"", which means github_url's or the discovered one`),
+	oauth("userdata_url", func(o *OAuthenticator) any { return &o.UserdataURL },
+		"Provider URL that returns the user's data as JSON for the access token.").
+		env("OAUTH2_USERDATA_URL").
+		defaultIs(`"", which means github_api's /user or the discovered userinfo endpoint`),
+	oauth("username_claim", func(o *OAuthenticator) any { return &o.UsernameClaim },
+		"Field of the user data that is the user name, such as \"preferred_username\" or "+
+			"\"email\" for OpenID Connect.").
+		env("OAUTH2_USERNAME_KEY").defaultIs(`"login" for github, "username" for generic-oauth`),
+	oauth("scope", func(o *OAuthenticator) any { return &o.Scope },
+		"Scopes requested from the provider. GitHub needs \"read:org\" to see private "+
+			"organization memberships, and OpenID Connect always gets \"openid\"."),
+	oauth("login_service", func(o *OAuthenticator) any { return &o.LoginService },
+		"Provider name on the login button, \"Sign in with NAME\".").
+		env("LOGIN_SERVICE").defaultIs(`"GitHub" for github, "OAuth 2.0" for generic-oauth`),
+	oauth("enable_pkce", func(o *OAuthenticator) any { return &o.EnablePKCE },
+		"Sends a PKCE code challenge (RFC 7636) with each sign-in. GitHub accepts PKCE."),
+	oauth("basic_auth", func(o *OAuthenticator) any { return &o.BasicAuth },
+		"Sends the client credentials to token_url in a Basic Authorization header instead of "+
+			"the form body."),
 	newKey("GitHubOAuthenticator", "allowed_organizations",
 		func(c *Config) any { return &c.GitHubOAuthenticator.AllowedOrganizations },
-		"Admits members of these GitHub organizations, or of teams written \"org:team\"."),
+		"Admits members of these GitHub organizations, or of teams written \"org:team\". "+
+			"Private memberships count only with the \"read:org\" scope."),
+	github("github_url", func(g *GitHubOAuthenticator) any { return &g.GitHubURL },
+		"Web URL of GitHub, or of a GitHub Enterprise Server.").env("GITHUB_URL"),
+	github("github_api", func(g *GitHubOAuthenticator) any { return &g.GitHubAPI },
+		"REST API URL of GitHub.").
+		defaultIs(`"https://api.github.com" for github.com, else github_url + "/api/v3"`),
+	github("populate_teams_in_auth_state",
+		func(g *GitHubOAuthenticator) any { return &g.PopulateTeamsInAuthState },
+		"Keeps the user's GitHub teams in the auth state, under \"teams\". Needs the "+
+			"\"read:org\" scope."),
+	newKey("GenericOAuthenticator", "oidc_issuer",
+		func(c *Config) any { return &c.GenericOAuthenticator.OIDCIssuer },
+		"OpenID Connect issuer URL. When set, the endpoints come from its "+
+			"/.well-known/openid-configuration, which must be reachable when the hub starts, "+
+			"and each ID token's signature, issuer, audience, expiry and nonce are checked. "+
+			"Only jupygo has it."),
 
 	spawner("cmd", func(s *Spawner) any { return &s.Cmd },
 		"Command that starts a user server. A string is a command without arguments. "+
@@ -323,6 +365,15 @@ func hub(name string, ptr func(*JupyterHub) any, doc string) Key {
 
 func auth(name string, ptr func(*Authenticator) any, doc string) Key {
 	return newKey("Authenticator", name, func(c *Config) any { return ptr(&c.Authenticator) }, doc)
+}
+
+func oauth(name string, ptr func(*OAuthenticator) any, doc string) Key {
+	return newKey("OAuthenticator", name, func(c *Config) any { return ptr(&c.OAuthenticator) }, doc)
+}
+
+func github(name string, ptr func(*GitHubOAuthenticator) any, doc string) Key {
+	return newKey("GitHubOAuthenticator", name,
+		func(c *Config) any { return ptr(&c.GitHubOAuthenticator) }, doc)
 }
 
 func spawner(name string, ptr func(*Spawner) any, doc string) Key {

@@ -215,21 +215,38 @@ func dedupe(list []string) []string {
 	return out
 }
 
-// checkOAuth requires the OAuth2 client credentials when a GitHub
-// authenticator is chosen.
+// checkOAuth requires the OAuth2 client credentials when an OAuth
+// authenticator is chosen, and GenericOAuthenticator's endpoints.
 func checkOAuth(c *Config, b *builder) {
 	name := c.JupyterHub.AuthenticatorClass
-	if name != AuthenticatorGitHub && name != AuthenticatorLocalGitHub {
+	table, env := "GitHubOAuthenticator", "GITHUB"
+	switch name {
+	case AuthenticatorGitHub, AuthenticatorLocalGitHub:
+	case AuthenticatorGeneric:
+		table, env = "GenericOAuthenticator", "OAUTH"
+	default:
 		return
 	}
 	pos := b.setPos("JupyterHub.authenticator_class")
-	if c.OAuthenticator.ClientID == "" {
+	o := c.OAuthenticator
+	if o.ClientID == "" {
 		b.errorf(pos, "OAuthenticator.client_id", "is required by authenticator_class %q: "+
-			"set [GitHubOAuthenticator] client_id or $GITHUB_CLIENT_ID", name)
+			"set [%s] client_id or $%s_CLIENT_ID", name, table, env)
 	}
-	if c.OAuthenticator.ClientSecret == "" {
+	if o.ClientSecret == "" {
 		b.errorf(pos, "OAuthenticator.client_secret", "is required by authenticator_class %q: "+
-			"set [GitHubOAuthenticator] client_secret_file or $GITHUB_CLIENT_SECRET", name)
+			"set [%s] client_secret_file or $%s_CLIENT_SECRET", name, table, env)
+	}
+	if name != AuthenticatorGeneric || c.GenericOAuthenticator.OIDCIssuer != "" {
+		return
+	}
+	for _, e := range []struct{ key, value string }{
+		{"authorize_url", o.AuthorizeURL}, {"token_url", o.TokenURL}, {"userdata_url", o.UserdataURL},
+	} {
+		if e.value == "" {
+			b.errorf(pos, "OAuthenticator."+e.key, "is required by authenticator_class %q "+
+				"without oidc_issuer: set [GenericOAuthenticator] %s, or oidc_issuer", name, e.key)
+		}
 	}
 }
 

@@ -200,6 +200,7 @@ func TestEnvFallbacks(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
+			tt.want.EnablePKCE = true
 			if diff := cmp.Diff(tt.want, c.OAuthenticator); diff != "" {
 				t.Errorf("OAuthenticator (-want +got):\n%s", diff)
 			}
