@@ -142,9 +142,11 @@ func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (st
 
 func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	cfg.LogWarnings(log)
-	if c := cfg.JupyterHub.AuthenticatorClass; c != config.AuthenticatorLocal {
-		return fmt.Errorf("authenticator_class %q is not supported yet: use %q", c,
-			config.AuthenticatorLocal)
+	switch c := cfg.JupyterHub.AuthenticatorClass; c {
+	case config.AuthenticatorLocal, config.AuthenticatorGitHub, config.AuthenticatorGeneric:
+	default:
+		return fmt.Errorf("authenticator_class %q is not supported yet: use %q, %q or %q", c,
+			config.AuthenticatorLocal, config.AuthenticatorGitHub, config.AuthenticatorGeneric)
 	}
 	if c := cfg.JupyterHub.SpawnerClass; c != config.SpawnerSimple {
 		return fmt.Errorf("spawner_class %q is not supported yet: use %q", c, config.SpawnerSimple)
@@ -164,19 +166,9 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
-	local, err := auth.NewLocal(st, 0)
+	authenticator, err := newAuthenticator(ctx, cfg, st, secret, log, stdout)
 	if err != nil {
 		return err
-	}
-	name, password, err := hub.EnsureFirstAdmin(ctx, st, local, cfg)
-	if err != nil {
-		return err
-	}
-	if password != "" {
-		// The password goes to the terminal only, never through the logger.
-		fmt.Fprintf(stdout, "\n    First start: sign in as %q with the one-time password\n"+
-			"        %s\n    The hub then asks for a new password.\n\n",
-			name, password)
 	}
 	sp := &spawn.SimpleLocalProcess{
 		UsersDir:     cfg.Path("users"),
@@ -191,7 +183,7 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		Log:          log.With("component", "spawner"),
 	}
 	h, err := hub.New(hub.Options{
-		Config: cfg, Store: st, Spawner: sp, Authenticator: local, CookieSecret: secret,
+		Config: cfg, Store: st, Spawner: sp, Authenticator: authenticator, CookieSecret: secret,
 		Logger: log, Version: currentVersion(),
 	})
 	if err != nil {
@@ -203,6 +195,31 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	}
 	fmt.Fprintf(stdout, "jupygo hub is running at http://%s%s\n", ln.Addr(), cfg.JupyterHub.BaseURL)
 	return h.Serve(ctx, ln)
+}
+
+// newAuthenticator returns the authenticator that authenticator_class
+// names. With local accounts it also makes the first admin and prints the
+// admin's one-time password to stdout.
+func newAuthenticator(ctx context.Context, cfg *config.Config, st store.Store, secret []byte,
+	log *slog.Logger, stdout io.Writer) (auth.Authenticator, error) {
+	if cfg.JupyterHub.AuthenticatorClass != config.AuthenticatorLocal {
+		return auth.NewOAuthFromConfig(ctx, cfg, secret, log.With("component", "auth"))
+	}
+	local, err := auth.NewLocal(st, 0)
+	if err != nil {
+		return nil, err
+	}
+	name, password, err := hub.EnsureFirstAdmin(ctx, st, local, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if password != "" {
+		// The password goes to the terminal only, never through the logger.
+		fmt.Fprintf(stdout, "\n    First start: sign in as %q with the one-time password\n"+
+			"        %s\n    The hub then asks for a new password.\n\n",
+			name, password)
+	}
+	return local, nil
 }
 
 // runSetPassword sets the password of a local account, read from the first

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,14 @@ type GitHubOptions struct {
 	// github.com and GitHubURL + "/api/v3" for any other GitHubURL, as
 	// GitHub Enterprise Server serves it.
 	GitHubAPI string
+	// AuthorizeURL, TokenURL and UserdataURL override the endpoints that
+	// GitHubURL and GitHubAPI imply, as oauthenticator allows.
+	AuthorizeURL string
+	TokenURL     string
+	UserdataURL  string
+	// UsernameClaim is the field of the /user reply that is the hub name.
+	// Empty means "login".
+	UsernameClaim string
 	// AllowedOrganizations admits members of these organizations, and
 	// "org:team" admits members of a team. Private memberships are seen
 	// only with the read:org scope.
@@ -64,6 +73,8 @@ type GitHubOptions struct {
 type GitHub struct {
 	oauth         *oauthClient
 	api           string
+	userdataURL   string
+	usernameClaim string
 	orgs          []string
 	populateTeams bool
 	loginService  string
@@ -92,8 +103,13 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 		return nil, err
 	}
 
-	client, err := newOAuthClient(opts.OAuthOptions, web+"/login/oauth/authorize",
-		web+"/login/oauth/access_token")
+	userdata := cmp.Or(opts.UserdataURL, api+"/user")
+	if err := checkProviderURL("userdata_url", userdata); err != nil {
+		return nil, err
+	}
+	client, err := newOAuthClient(opts.OAuthOptions,
+		cmp.Or(opts.AuthorizeURL, web+"/login/oauth/authorize"),
+		cmp.Or(opts.TokenURL, web+"/login/oauth/access_token"))
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +133,8 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	if service == "" {
 		service = "GitHub"
 	}
-	return &GitHub{oauth: client, api: api, orgs: opts.AllowedOrganizations,
+	return &GitHub{oauth: client, api: api, userdataURL: userdata,
+		usernameClaim: cmp.Or(opts.UsernameClaim, "login"), orgs: opts.AllowedOrganizations,
 		populateTeams: opts.PopulateTeamsInAuthState, loginService: service, log: log}, nil
 }
 
@@ -190,13 +207,23 @@ func (g *GitHub) Callback(ctx context.Context, query url.Values, callbackURL str
 	if err != nil {
 		return User{}, err
 	}
-	var gu GitHubUser
-	if _, err := g.oauth.getJSON(ctx, token, g.api+"/user", githubHeaders, &gu); err != nil {
+
+	var reply json.RawMessage
+	if _, err := g.oauth.getJSON(ctx, token, g.userdataURL, githubHeaders, &reply); err != nil {
 		return User{}, fmt.Errorf("reading the GitHub user: %w", err)
 	}
-	if gu.Login == "" {
-		return User{}, errors.New("reading the GitHub user: the reply has no login")
+	var gu GitHubUser
+	var fields map[string]any
+	if json.Unmarshal(reply, &gu) != nil || json.Unmarshal(reply, &fields) != nil {
+		return User{}, fmt.Errorf("reading the GitHub user: GET %s returned no JSON object",
+			g.userdataURL)
 	}
+	name, _ := fields[g.usernameClaim].(string)
+	if strings.TrimSpace(name) == "" {
+		return User{}, fmt.Errorf("reading the GitHub user: the reply has no %q string",
+			g.usernameClaim)
+	}
+
 	state := GitHubAuthState{GitHubUser: gu, Scope: grantedScopes(token)}
 	if g.populateTeams {
 		if state.Teams, err = g.teams(ctx, token); err != nil {
@@ -211,7 +238,7 @@ func (g *GitHub) Callback(ctx context.Context, query url.Values, callbackURL str
 	if err != nil {
 		return User{}, err
 	}
-	return User{Name: g.NormalizeUsername(gu.Login), Allowed: allowed, AuthState: raw}, nil
+	return User{Name: g.NormalizeUsername(name), Allowed: allowed, AuthState: raw}, nil
 }
 
 // githubHeaders are the headers that GitHub's REST API documentation

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/jupygo/jupygo/internal/hub/auth/fakegithub"
+)
+
+// writeHubConfig writes a hub configuration file into a temporary folder
+// and returns its path.
+func writeHubConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "jupygo_hub.toml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// clearOAuthEnv empties the variables that the OAuth keys fall back to, so
+// the hub reads only what a test sets.
+func clearOAuthEnv(t *testing.T) {
+	for _, name := range []string{"GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "OAUTH_CLIENT_ID",
+		"OAUTH_CLIENT_SECRET", "OAUTH_CALLBACK_URL", "GITHUB_URL", "OAUTH2_AUTHORIZE_URL",
+		"OAUTH2_TOKEN_URL", "OAUTH2_USERDATA_URL", "OAUTH2_USERNAME_KEY", "LOGIN_SERVICE"} {
+		t.Setenv(name, "")
+	}
+}
+
+// hubCallbackPath returns the hub path of a redirect to the hub's
+// oauth_callback, failing the test for any other page.
+func hubCallbackPath(t *testing.T, hp *hubProcess, p hubPage) string {
+	t.Helper()
+	if p.status != http.StatusFound || !strings.HasPrefix(p.location, hp.url+"/hub/oauth_callback?") {
+		t.Fatalf("provider reply = %d %q, want a redirect to the hub's callback", p.status, p.location)
+	}
+	return strings.TrimPrefix(p.location, hp.url)
+}
+
+func TestHubGitHubSignIn(t *testing.T) {
+	bin := buildJupygo(t)
+	gh := fakegithub.Start(fakegithub.Options{RequirePKCE: true})
+	defer gh.Close()
+	gh.AddUser(fakegithub.User{Login: "Octocat", Name: "The Octocat"})
+	gh.AddUser(fakegithub.User{Login: "member", Orgs: []string{"jupyter"}})
+	gh.AddUser(fakegithub.User{Login: "stranger"})
+
+	clearOAuthEnv(t)
+	t.Setenv("GITHUB_CLIENT_ID", gh.ClientID)
+	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
+	cfg := writeHubConfig(t, `[JupyterHub]
+authenticator_class = "oauthenticator.GitHubOAuthenticator"
+db_url = "sqlite://"
+
+[Authenticator]
+admin_users = ["octocat"]
+
+[GitHubOAuthenticator]
+github_url = "`+gh.URL+`"
+allowed_organizations = ["jupyter"]
+scope = ["read:org"]
+`)
+	dataDir := t.TempDir()
+	hp := startHubProcess(t, bin, dataDir, "-f", cfg)
+	if hp.password != "" {
+		t.Error("the hub printed a first admin password, which GitHub sign-in has no use for")
+	}
+
+	signIn := func(login string) (*hubBrowser, hubPage) {
+		b := newHubBrowser(t, hp.url)
+		if p := b.send("GET", "/hub/login", nil); !strings.Contains(p.body, "Sign in with GitHub") {
+			t.Fatalf("login page = %d, lacks the GitHub button: %s", p.status, p.body)
+		}
+		p := b.send("GET", "/hub/oauth_login?next=%2Fhub%2Ftoken", nil)
+		if p.status != http.StatusFound || !strings.HasPrefix(p.location, gh.URL+"/login/oauth/authorize?") {
+			t.Fatalf("oauth_login = %d %q, want the fake GitHub", p.status, p.location)
+		}
+		p = b.send("POST", p.location, url.Values{"login": {login}})
+		return b, b.send("GET", hubCallbackPath(t, hp, p), nil)
+	}
+
+	for _, login := range []string{"OCTOCAT", "member"} {
+		b, p := signIn(login)
+		if p.status != http.StatusFound || p.location != "/hub/token" {
+			t.Fatalf("callback of %s = %d %q, want a redirect to /hub/token: %s", login, p.status,
+				p.location, p.body)
+		}
+		if p := b.send("GET", "/hub/home", nil); p.status != http.StatusOK {
+			t.Errorf("home of %s = %d", login, p.status)
+		}
+	}
+	if _, p := signIn("stranger"); p.status != http.StatusForbidden {
+		t.Errorf("callback of a user in no allowed organization = %d, want 403", p.status)
+	}
+}
+
+func TestHubGitHubMissingCredentials(t *testing.T) {
+	bin := buildJupygo(t)
+	clearOAuthEnv(t)
+	cfg := writeHubConfig(t, "[JupyterHub]\nauthenticator_class = \"github\"\n")
+	raw, err := exec.Command(bin, "hub", "--port", "0", "--data-dir", t.TempDir(), "-f", cfg).
+		CombinedOutput()
+	out := string(raw)
+	if err == nil {
+		t.Fatalf("the hub started without client credentials:\n%s", out)
+	}
+	for _, want := range []string{"OAuthenticator.client_id", "GITHUB_CLIENT_ID",
+		"OAuthenticator.client_secret"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestHubOIDCSignIn(t *testing.T) {
+	bin := buildJupygo(t)
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Shutdown()
+	m.QueueUser(&mockoidc.MockUser{Subject: "7", Email: "Ada@Example.org", EmailVerified: true})
+
+	clearOAuthEnv(t)
+	t.Setenv("OAUTH_CLIENT_ID", m.ClientID)
+	t.Setenv("OAUTH_CLIENT_SECRET", m.ClientSecret)
+	cfg := writeHubConfig(t, `[JupyterHub]
+authenticator_class = "generic-oauth"
+db_url = "sqlite://"
+
+[Authenticator]
+allowed_users = ["ada@example.org"]
+
+[GenericOAuthenticator]
+oidc_issuer = "`+m.Issuer()+`"
+username_claim = "email"
+scope = ["email"]
+login_service = "Example SSO"
+`)
+	hp := startHubProcess(t, bin, t.TempDir(), "-f", cfg)
+	b := newHubBrowser(t, hp.url)
+	if p := b.send("GET", "/hub/login", nil); !strings.Contains(p.body, "Sign in with Example SSO") {
+		t.Errorf("login page lacks the provider's button: %s", p.body)
+	}
+	p := b.send("GET", "/hub/oauth_login", nil)
+	if p.status != http.StatusFound || !strings.HasPrefix(p.location, m.AuthorizationEndpoint()) {
+		t.Fatalf("oauth_login = %d %q, want mockoidc's authorize endpoint", p.status, p.location)
+	}
+	p = b.send("GET", hubCallbackPath(t, hp, b.send("GET", p.location, nil)), nil)
+	if p.status != http.StatusFound {
+		t.Fatalf("callback = %d: %s", p.status, p.body)
+	}
+	if p := b.send("GET", "/hub/home", nil); p.status != http.StatusOK ||
+		!strings.Contains(p.body, "ada@example.org") {
+		t.Errorf("home after the OIDC sign-in = %d", p.status)
+	}
+}
