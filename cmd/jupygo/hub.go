@@ -142,11 +142,10 @@ func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (st
 
 func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	cfg.LogWarnings(log)
-	switch c := cfg.JupyterHub.AuthenticatorClass; c {
-	case config.AuthenticatorLocal, config.AuthenticatorGitHub, config.AuthenticatorGeneric:
-	default:
-		return fmt.Errorf("authenticator_class %q is not supported yet: use %q, %q or %q", c,
-			config.AuthenticatorLocal, config.AuthenticatorGitHub, config.AuthenticatorGeneric)
+	if c := cfg.JupyterHub.AuthenticatorClass; c != config.AuthenticatorLocal &&
+		c != config.AuthenticatorDummy {
+		return fmt.Errorf("authenticator_class %q is not supported yet: use %q or, for tests, %q",
+			c, config.AuthenticatorLocal, config.AuthenticatorDummy)
 	}
 	if c := cfg.JupyterHub.SpawnerClass; c != config.SpawnerSimple {
 		return fmt.Errorf("spawner_class %q is not supported yet: use %q", c, config.SpawnerSimple)
@@ -166,7 +165,7 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
-	authenticator, err := newAuthenticator(ctx, cfg, st, secret, log, stdout)
+	authenticator, err := newAuthenticator(ctx, cfg, st, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -176,6 +175,7 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		Cmd:          cfg.Spawner.Cmd,
 		EnvKeep:      cfg.Spawner.EnvKeep,
 		IP:           cfg.Spawner.IP,
+		Port:         cfg.Spawner.Port,
 		StartTimeout: cfg.Spawner.StartTimeout,
 		HTTPTimeout:  cfg.Spawner.HTTPTimeout,
 		TermTimeout:  cfg.LocalProcessSpawner.TermTimeout,
@@ -200,10 +200,10 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 // newAuthenticator returns the authenticator that authenticator_class
 // names. With local accounts it also makes the first admin and prints the
 // admin's one-time password to stdout.
-func newAuthenticator(ctx context.Context, cfg *config.Config, st store.Store, secret []byte,
+func newAuthenticator(ctx context.Context, cfg *config.Config, st store.Store,
 	log *slog.Logger, stdout io.Writer) (auth.Authenticator, error) {
-	if cfg.JupyterHub.AuthenticatorClass != config.AuthenticatorLocal {
-		return auth.NewOAuthFromConfig(ctx, cfg, secret, log.With("component", "auth"))
+	if cfg.JupyterHub.AuthenticatorClass == config.AuthenticatorDummy {
+		return newDummy(cfg, log, stdout), nil
 	}
 	local, err := auth.NewLocal(st, 0)
 	if err != nil {
@@ -220,6 +220,18 @@ func newAuthenticator(ctx context.Context, cfg *config.Config, st store.Store, s
 			name, password)
 	}
 	return local, nil
+}
+
+// newDummy returns the dummy authenticator, with a warning in the log and
+// on stdout, because anyone who reaches the hub may sign in with it.
+func newDummy(cfg *config.Config, log *slog.Logger, stdout io.Writer) *auth.Dummy {
+	password := cfg.DummyAuthenticator.Password.Value()
+	log.Warn("the dummy authenticator signs in any user name, for tests only: "+
+		"do not use it on a hub that others can reach",
+		"shared_password", password != "", "allow_all", cfg.Authenticator.AllowAll)
+	fmt.Fprintln(stdout, "WARNING: authenticator_class = \"dummy\" signs in any user name with",
+		"any password, or with [DummyAuthenticator] password when it is set. It is for tests only.")
+	return &auth.Dummy{Password: password}
 }
 
 // runSetPassword sets the password of a local account, read from the first

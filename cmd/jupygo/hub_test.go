@@ -28,6 +28,7 @@ type hubProcess struct {
 	url      string // http://127.0.0.1:PORT
 	admin    string
 	password string
+	stdout   string // the output up to the line with the URL
 }
 
 // buildJupygo builds the binary into a temporary folder.
@@ -87,6 +88,7 @@ func startHubProcess(t *testing.T, bin, dataDir string, extra ...string) *hubPro
 	if hp.url == "" {
 		t.Fatalf("hub output lacks the URL:\n%s", text.String())
 	}
+	hp.stdout = text.String()
 	go io.Copy(io.Discard, stdout)
 	return hp
 }
@@ -459,6 +461,36 @@ func TestHubNamedServer(t *testing.T) {
 	}
 	if p := b.send("GET", "/user/"+hp.admin+"/api/status", nil); p.status != http.StatusOK {
 		t.Errorf("default server after work stopped = %d %s", p.status, p.body)
+	}
+}
+
+func TestHubDummyAuthenticator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hub.toml")
+	config := "[JupyterHub]\nauthenticator_class = \"dummy\"\n\n" +
+		"[DummyAuthenticator]\npassword = \"shared for tests\"\n"
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hp := startHubProcess(t, buildJupygo(t), filepath.Join(dir, "data"), "-f", cfg)
+	if !strings.Contains(hp.stdout, `WARNING: authenticator_class = "dummy"`) {
+		t.Errorf("output lacks the warning about the dummy authenticator:\n%s", hp.stdout)
+	}
+	if hp.password != "" {
+		t.Errorf("the hub printed a one-time admin password for the dummy authenticator")
+	}
+	b := newHubBrowser(t, hp.url)
+	p := b.send("POST", "/hub/login", url.Values{"_xsrf": {b.xsrf("/hub/login")},
+		"username": {"carol"}, "password": {"wrong"}})
+	if p.status != http.StatusForbidden {
+		t.Errorf("login with a wrong shared password = %d, want 403", p.status)
+	}
+	b.login("Carol", "shared for tests")
+	if p := b.send("GET", "/hub/home", nil); p.status != http.StatusOK || !strings.Contains(p.body, "carol") {
+		t.Errorf("home after the dummy login = %d, want carol's home page: %s", p.status, p.body)
 	}
 }
 

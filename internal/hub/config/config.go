@@ -22,6 +22,7 @@ type Config struct {
 	JupyterHub                JupyterHub
 	Authenticator             Authenticator
 	LocalAuthenticator        LocalAuthenticator
+	DummyAuthenticator        DummyAuthenticator
 	OAuthenticator            OAuthenticator
 	GitHubOAuthenticator      GitHubOAuthenticator
 	GenericOAuthenticator     GenericOAuthenticator
@@ -167,7 +168,9 @@ type Authenticator struct {
 	AdminUsers []string
 	// BlockedUsers may never log in, whatever else allows them.
 	BlockedUsers []string
-	// AllowAll lets every user who authenticates log in.
+	// AllowAll lets every user who authenticates log in. When the file does
+	// not set it, it is true exactly when AuthenticatorClass is
+	// AuthenticatorDummy and AllowedUsers is empty, as in JupyterHub 5.
 	AllowAll bool
 	// AllowExistingUsers lets every user in the database log in. When the
 	// file does not set it, it is true exactly when AllowedUsers is not
@@ -187,6 +190,14 @@ type Authenticator struct {
 type LocalAuthenticator struct {
 	// CreateSystemUsers creates missing system accounts at login.
 	CreateSystemUsers bool
+}
+
+// DummyAuthenticator is the [DummyAuthenticator] table, used when
+// JupyterHub.AuthenticatorClass is AuthenticatorDummy.
+type DummyAuthenticator struct {
+	// Password is the one password every user name signs in with. Empty
+	// lets any password sign in.
+	Password Secret
 }
 
 // OAuthenticator is the [OAuthenticator] table: settings of every OAuth2

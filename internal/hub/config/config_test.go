@@ -95,7 +95,53 @@ proxy_class = "jupyterhub.proxy.ConfigurableHTTPProxy"
 				c.JupyterHub.AuthenticatorClass = AuthenticatorDummy
 				c.JupyterHub.SpawnerClass = SpawnerLocalProcess
 				c.JupyterHub.ProxyClass = ProxyCHP
+				c.Authenticator.AllowAll = true
 			}),
+		},
+		{
+			"dummy with a shared password",
+			`[JupyterHub]
+authenticator_class = "dummy"
+
+[DummyAuthenticator]
+password = "shared"
+`,
+			want("hub.toml", func(c *Config) {
+				c.JupyterHub.AuthenticatorClass = AuthenticatorDummy
+				c.DummyAuthenticator.Password = "shared"
+				c.Authenticator.AllowAll = true
+			}),
+		},
+		{
+			"dummy with allowed users",
+			`[JupyterHub]
+authenticator_class = "dummy"
+
+[Authenticator]
+allowed_users = ["alice"]
+`,
+			want("hub.toml", func(c *Config) {
+				c.JupyterHub.AuthenticatorClass = AuthenticatorDummy
+				c.Authenticator.AllowedUsers = []string{"alice"}
+				c.Authenticator.AllowExistingUsers = true
+			}),
+		},
+		{
+			"dummy with allow_all off",
+			`[JupyterHub]
+authenticator_class = "dummy"
+
+[DummyAuthenticator]
+allow_all = false
+`,
+			want("hub.toml", func(c *Config) {
+				c.JupyterHub.AuthenticatorClass = AuthenticatorDummy
+			}),
+		},
+		{
+			"fixed spawner port",
+			"[Spawner]\nport = 8888\n",
+			want("hub.toml", func(c *Config) { c.Spawner.Port = 8888 }),
 		},
 		{
 			"hub scalars",

@@ -68,12 +68,15 @@
 // https exactly when ssl_cert is set, as JupyterHub makes it. After loading,
 // BindURL, IP, Port and BaseURL agree, and BaseURL starts and ends with "/".
 // allow_existing_users, when unset, is true exactly when allowed_users is
-// not empty. A service's oauth_client_id defaults to "service-" + name.
+// not empty. allow_all, when unset, is true exactly when authenticator_class
+// is dummy and allowed_users is empty, as in JupyterHub 5. A service's
+// oauth_client_id defaults to "service-" + name.
 //
 // # Secrets
 //
 // Every secret key X (services' api_token, OAuthenticator.client_secret,
-// ConfigurableHTTPProxy.auth_token, CryptKeeper.keys) also accepts X_file,
+// DummyAuthenticator.password, ConfigurableHTTPProxy.auth_token,
+// CryptKeeper.keys) also accepts X_file,
 // the path of a file holding the value. The file is read at load and must
 // be a regular file that neither group nor others may access (mode 0600 or
 // stricter), and surrounding white space is dropped. A table that sets both X

@@ -188,7 +188,8 @@ var classKeys = []Key{
 	auth("blocked_users", func(a *Authenticator) any { return &a.BlockedUsers },
 		"Users who may never log in, whatever else allows them."),
 	auth("allow_all", func(a *Authenticator) any { return &a.AllowAll },
-		"Lets every user who authenticates log in."),
+		"Lets every user who authenticates log in.").
+		defaultIs("true when authenticator_class is dummy and allowed_users is empty, else false"),
 	auth("allow_existing_users", func(a *Authenticator) any { return &a.AllowExistingUsers },
 		"Lets every user already in the database log in.").
 		defaultIs("true when allowed_users is not empty, else false"),
@@ -202,6 +203,11 @@ var classKeys = []Key{
 	newKey("LocalAuthenticator", "create_system_users",
 		func(c *Config) any { return &c.LocalAuthenticator.CreateSystemUsers },
 		"Creates missing system accounts at login (Linux and BSD)."),
+
+	newKey("DummyAuthenticator", "password", func(c *Config) any { return &c.DummyAuthenticator.Password },
+		"Password that every user name signs in with when authenticator_class is dummy, which "+
+			"lets anyone who knows it sign in as anyone, admins included. Empty lets any "+
+			"password sign in. For tests only.").secret(),
 
 	newKey("OAuthenticator", "client_id", func(c *Config) any { return &c.OAuthenticator.ClientID },
 		"OAuth2 client id registered with the provider.").env("GITHUB_CLIENT_ID", "OAUTH_CLIENT_ID"),
@@ -283,7 +289,9 @@ var classKeys = []Key{
 	spawner("ip", func(s *Spawner) any { return &s.IP },
 		"Address servers bind."),
 	spawner("port", func(s *Spawner) any { return &s.Port },
-		"Port servers bind, where 0 picks a free port for each server."),
+		"TCP port every server listens on, where 0 picks a free port for each start. With a "+
+			"fixed port only one server can run at a time, and a start while the port is taken "+
+			"fails with an error that names it."),
 	spawner("debug", func(s *Spawner) any { return &s.Debug },
 		"Turns on debug logging in servers."),
 

@@ -183,12 +183,16 @@ func checkHub(c *Config, b *builder) {
 	}
 }
 
-// resolveAuthenticator sets allow_existing_users from allowed_users when
-// the file leaves it unset, and removes repeated user names.
+// resolveAuthenticator sets allow_existing_users from allowed_users, and
+// allow_all for the dummy authenticator, when the file leaves them unset.
+// It also removes repeated user names.
 func resolveAuthenticator(c *Config, b *builder) {
 	a := &c.Authenticator
 	if !b.isSet("Authenticator.allow_existing_users") {
 		a.AllowExistingUsers = len(a.AllowedUsers) > 0
+	}
+	if !b.isSet("Authenticator.allow_all") && c.JupyterHub.AuthenticatorClass == AuthenticatorDummy {
+		a.AllowAll = len(a.AllowedUsers) == 0
 	}
 	for _, set := range []struct {
 		id   string

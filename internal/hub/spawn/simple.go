@@ -41,6 +41,10 @@ var ErrStartTimeout = errors.New("server did not respond in time")
 // not respond. Poll returns it with running set to true.
 var ErrNotResponding = errors.New("server process runs but does not respond to HTTP")
 
+// ErrPortInUse reports a start with a fixed SimpleLocalProcess.Port while
+// another server or program holds that port.
+var ErrPortInUse = errors.New("server port in use")
+
 // SimpleLocalProcess starts every server as a process of the hub's own
 // account, as JupyterHub's SimpleLocalProcessSpawner does. It gives each
 // user a home folder but no other isolation: every user's code can read
@@ -65,6 +69,11 @@ type SimpleLocalProcess struct {
 	// IP is the loopback address servers listen on. Empty means
 	// 127.0.0.1.
 	IP string
+	// Port is the TCP port every server listens on, as JupyterHub's
+	// Spawner.port sets it. Zero picks a free port for each start. With a
+	// fixed port only one server runs at a time: Start fails with
+	// ErrPortInUse while another server, or any other program, holds it.
+	Port int
 	// StartTimeout and HTTPTimeout apply when a Request leaves them 0.
 	// Zero means DefaultStartTimeout and DefaultHTTPTimeout.
 	StartTimeout, HTTPTimeout time.Duration
@@ -85,6 +94,9 @@ type SimpleLocalProcess struct {
 	mu       sync.Mutex
 	children map[int]*child    // processes this value started, by pid
 	running  map[string]*child // the same by user/server, nil while starting
+	// portHolder is the key of the server that starts or runs on the fixed
+	// Port, "" when none does.
+	portHolder string
 }
 
 var _ Spawner = (*SimpleLocalProcess)(nil)
@@ -123,7 +135,8 @@ func serverKey(user, server string) string {
 }
 
 // Start starts the server of r and waits until it responds at
-// http://IP:PORT + r.Prefix, with PORT a free port picked now. The process
+// http://IP:PORT + r.Prefix, with PORT the fixed Port or a free port picked
+// now. The process
 // gets its own session, so signals to the hub do not reach it and it keeps
 // running when the hub exits. Its stdout and stderr go to a file in the
 // user's home folder, whose last lines a *StartError carries when the
@@ -237,7 +250,14 @@ func (s *SimpleLocalProcess) prepare(r Request) (plan, error) {
 		return plan{}, err
 	}
 	ip := cmp.Or(s.IP, "127.0.0.1")
-	port, err := freePort(ip)
+	port := s.Port
+	if port == 0 {
+		port, err = freePort(ip)
+	} else {
+		// Another program on the port would answer the readiness probe
+		// in place of this server, so the port must be free now.
+		err = checkPortFree(ip, port)
+	}
 	if err != nil {
 		return plan{}, err
 	}
@@ -371,9 +391,26 @@ func freePort(ip string) (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// reserve marks the server key as starting. It fails while this value
-// starts or runs that server already, before a second start could truncate
-// the first one's output file.
+// checkPortFree returns an error wrapping ErrPortInUse when a program
+// listens on port of ip.
+func checkPortFree(ip string, port int) error {
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: port %d on %s is taken by another program. Every server "+
+			"listens on this fixed port (Spawner.port), so stop that program, or set the "+
+			"port to 0 to give each server a free port", ErrPortInUse, port, ip)
+	}
+	if err != nil {
+		return fmt.Errorf("checking that port %d on %s is free: %w", port, ip, err)
+	}
+	return ln.Close()
+}
+
+// reserve marks the server key as starting, and makes it the holder of a
+// fixed Port. It fails while this value starts or runs that server
+// already, before a second start could truncate the first one's output
+// file, and while another server holds the fixed port.
 func (s *SimpleLocalProcess) reserve(key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -383,8 +420,16 @@ func (s *SimpleLocalProcess) reserve(key string) error {
 		return fmt.Errorf("its process %d, started by this hub, still runs", c.pid)
 	case ok:
 		return errors.New("another start of it is in progress")
+	case s.Port != 0 && s.portHolder != "":
+		return fmt.Errorf("%w: port %d is held by the server of %s. Every server listens "+
+			"on this fixed port (Spawner.port), so only one can run at a time: stop that "+
+			"server, or set the port to 0 to give each server a free port",
+			ErrPortInUse, s.Port, s.portHolder)
 	}
 	s.running[key] = nil
+	if s.Port != 0 {
+		s.portHolder = key
+	}
 	return nil
 }
 
@@ -394,6 +439,9 @@ func (s *SimpleLocalProcess) release(key string) {
 	defer s.mu.Unlock()
 	if s.running[key] == nil {
 		delete(s.running, key)
+	}
+	if s.portHolder == key {
+		s.portHolder = ""
 	}
 }
 
@@ -432,6 +480,9 @@ func (s *SimpleLocalProcess) reap(c *child, cmd *exec.Cmd) {
 	delete(s.children, c.pid)
 	if s.running[c.key] == c {
 		delete(s.running, c.key)
+	}
+	if s.portHolder == c.key {
+		s.portHolder = ""
 	}
 	c.waitErr = err
 	s.mu.Unlock()

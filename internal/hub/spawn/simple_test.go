@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -615,5 +616,55 @@ func assertGroupEmpty(t *testing.T, started Started) {
 	st := mustState(t, started.State)
 	if pids := liveGroupMembers(st.PID); len(pids) > 0 {
 		t.Errorf("processes left in the server's group %d: %v", st.PID, pids)
+	}
+}
+
+func TestFixedPort(t *testing.T) {
+	s, _ := newSpawner(t)
+	port, err := freePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Port = port
+	want := "http://127.0.0.1:" + strconv.Itoa(port)
+	alice := startServer(t, s, helperRequest(t, "alice", helperServe))
+	if alice.URL != want {
+		t.Errorf("alice's server at %s, want %s", alice.URL, want)
+	}
+
+	_, err = s.Start(t.Context(), helperRequest(t, "bob", helperServe), nil)
+	if !errors.Is(err, ErrPortInUse) {
+		t.Fatalf("second start on the fixed port = %v, want ErrPortInUse", err)
+	}
+	for _, word := range []string{strconv.Itoa(port), "alice", "Spawner.port"} {
+		if !strings.Contains(err.Error(), word) {
+			t.Errorf("error %q lacks %q", err, word)
+		}
+	}
+
+	if err := s.Stop(t.Context(), alice.State); err != nil {
+		t.Fatal(err)
+	}
+	if bob := startServer(t, s, helperRequest(t, "bob", helperServe)); bob.URL != want {
+		t.Errorf("bob's server after alice's stopped at %s, want %s", bob.URL, want)
+	}
+}
+
+func TestFixedPortTakenByAnotherProgram(t *testing.T) {
+	s, _ := newSpawner(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	s.Port = port
+	_, err = s.Start(t.Context(), helperRequest(t, "alice", helperServe), nil)
+	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), strconv.Itoa(port)) {
+		t.Fatalf("start on a port another program holds = %v, want ErrPortInUse naming %d", err, port)
+	}
+	ln.Close()
+	// The failed start leaves the port to the next one.
+	if started := startServer(t, s, helperRequest(t, "alice", helperServe)); !strings.HasSuffix(started.URL, ":"+strconv.Itoa(port)) {
+		t.Errorf("start after the program exited at %s, want port %d", started.URL, port)
 	}
 }
