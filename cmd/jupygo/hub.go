@@ -142,10 +142,13 @@ func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (st
 
 func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	cfg.LogWarnings(log)
-	if c := cfg.JupyterHub.AuthenticatorClass; c != config.AuthenticatorLocal &&
-		c != config.AuthenticatorDummy {
-		return fmt.Errorf("authenticator_class %q is not supported yet: use %q or, for tests, %q",
-			c, config.AuthenticatorLocal, config.AuthenticatorDummy)
+	switch c := cfg.JupyterHub.AuthenticatorClass; c {
+	case config.AuthenticatorLocal, config.AuthenticatorGitHub, config.AuthenticatorGeneric,
+		config.AuthenticatorDummy:
+	default:
+		return fmt.Errorf("authenticator_class %q is not supported yet: use %q, %q, %q or, "+
+			"for tests, %q", c, config.AuthenticatorLocal, config.AuthenticatorGitHub,
+			config.AuthenticatorGeneric, config.AuthenticatorDummy)
 	}
 	if c := cfg.JupyterHub.SpawnerClass; c != config.SpawnerSimple {
 		return fmt.Errorf("spawner_class %q is not supported yet: use %q", c, config.SpawnerSimple)
@@ -165,7 +168,7 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
-	authenticator, err := newAuthenticator(ctx, cfg, st, log, stdout)
+	authenticator, err := newAuthenticator(ctx, cfg, st, secret, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -200,10 +203,14 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 // newAuthenticator returns the authenticator that authenticator_class
 // names. With local accounts it also makes the first admin and prints the
 // admin's one-time password to stdout.
-func newAuthenticator(ctx context.Context, cfg *config.Config, st store.Store,
+func newAuthenticator(ctx context.Context, cfg *config.Config, st store.Store, secret []byte,
 	log *slog.Logger, stdout io.Writer) (auth.Authenticator, error) {
-	if cfg.JupyterHub.AuthenticatorClass == config.AuthenticatorDummy {
+	switch cfg.JupyterHub.AuthenticatorClass {
+	case config.AuthenticatorDummy:
 		return newDummy(cfg, log, stdout), nil
+	case config.AuthenticatorLocal:
+	default:
+		return auth.NewOAuthFromConfig(ctx, cfg, secret, log.With("component", "auth"))
 	}
 	local, err := auth.NewLocal(st, 0)
 	if err != nil {
