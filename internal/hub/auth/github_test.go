@@ -300,3 +300,15 @@ func TestNextLink(t *testing.T) {
 		}
 	}
 }
+
+func FuzzNextLink(f *testing.F) {
+	f.Add(`<https://api.github.com/user/teams?page=2>; rel="next"`)
+	f.Add(`<a>; rel=next, <b>; rel="last"`)
+	f.Add(`<>;`)
+	f.Fuzz(func(t *testing.T, header string) {
+		next := nextLink(header)
+		if next != "" && !strings.Contains(header, next) {
+			t.Errorf("nextLink(%q) = %q, which the header does not contain", header, next)
+		}
+	})
+}

@@ -253,14 +253,15 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	signInPage.Execute(w, map[string]any{"Query": r.URL.RawQuery})
+	signInPage.Execute(w, r.URL.Query())
 }
 
 var signInPage = template.Must(template.New("signin").Parse(`<!doctype html>
 <title>Sign in to fake GitHub</title>
 <h1>Sign in to fake GitHub</h1>
-<form method="post" action="/login/oauth/authorize?{{.Query}}">
-<label for="login">Username</label>
+<form method="post" action="/login/oauth/authorize">
+{{range $name, $values := .}}{{range $values}}<input type="hidden" name="{{$name}}" value="{{.}}">
+{{end}}{{end}}<label for="login">Username</label>
 <input id="login" name="login" autofocus required>
 <button type="submit" id="authorize">Sign in and authorize</button>
 <button type="submit" id="deny" name="deny" value="1" formnovalidate>Cancel</button>
@@ -268,18 +269,26 @@ var signInPage = template.Must(template.New("signin").Parse(`<!doctype html>
 `))
 
 // handleAuthorizeForm signs the browser in as the posted login, or sends
-// it back with error=access_denied when it posted deny.
+// it back with error=access_denied when it posted deny. The authorize
+// parameters come in the URL's query or, from the sign-in page, in the
+// form.
 func (s *Server) handleAuthorizeForm(w http.ResponseWriter, r *http.Request) {
-	req, ok := s.parseAuthorize(w, r, r.URL.Query())
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "invalid form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	req, ok := s.parseAuthorize(w, r, r.Form)
 	if !ok {
 		return
 	}
+
 	if r.PostFormValue("deny") != "" {
 		http.Redirect(w, r, withQuery(req.redirectURI, url.Values{"error": {"access_denied"},
 			"error_description": {"The user has denied your application access."},
 			"state":             {req.state}}), http.StatusFound)
 		return
 	}
+
 	login := strings.ToLower(r.PostFormValue("login"))
 	s.mu.Lock()
 	u := s.users[login]
@@ -564,7 +573,7 @@ func (s *Server) handlePublicMember(w http.ResponseWriter, r *http.Request, _ ca
 	apiMessage(w, http.StatusNotFound, "Not Found")
 }
 
-// handleTeamMembership answers "get team membership for a user" with the
+// handleTeamMembership serves "get team membership for a user" with the
 // membership's state, active or pending, or 404.
 func (s *Server) handleTeamMembership(w http.ResponseWriter, r *http.Request, c caller) {
 	entry := r.PathValue("org") + ":" + r.PathValue("team")
