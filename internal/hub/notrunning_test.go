@@ -428,3 +428,20 @@ func TestReadyServerRouteRestored(t *testing.T) {
 		t.Errorf("route after the visit = %+v %v, want target %s", rt, ok, want.Target)
 	}
 }
+
+// BenchmarkUnroutedNamedServerCheck measures what serveUserPath adds to a
+// proxied request for a default server's path when named servers are on.
+func BenchmarkUnroutedNamedServerCheck(b *testing.B) {
+	th := startHub(b, hubOptions{config: namedServersConfig})
+	th.addUser("alice", false)
+	if _, err := th.store.CreateServer(b.Context(), "alice", "work"); err != nil {
+		b.Fatal(err)
+	}
+	r, _ := http.NewRequest(http.MethodGet, "/user/alice/api/kernels/0123", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if th.hub.isUnroutedNamedServer(r) {
+			b.Fatal("a default server's path counted as a named server's")
+		}
+	}
+}
