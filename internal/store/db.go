@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -46,9 +47,44 @@ func (s *sqlStore) Close() error {
 
 // write runs fn in a transaction on the writer pool and commits it when fn
 // returns nil. fn must do all its queries through tx: with one connection
-// in the pool, a query through s.r or s.w would wait for tx forever.
+// in the pool, a query through s.r or s.w would wait for tx forever. When
+// the database aborts the transaction for a conflict with a concurrent
+// one, such as a deadlock, write runs fn again after a short random pause,
+// so fn must set every result afresh.
 func (s *sqlStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		if err == nil || s.d.isRetryable == nil || !s.d.isRetryable(err) {
+			return err
+		}
+		if attempt == maxWriteAttempts {
+			return fmt.Errorf("transaction aborted %d times for conflicts with concurrent ones: %w",
+				attempt, err)
+		}
+		s.log.Debug("transaction retried", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(retryPause(attempt)):
+		}
+	}
+}
+
+// maxWriteAttempts bounds how often write runs a transaction that the
+// database aborts for a conflict with a concurrent one.
+const maxWriteAttempts = 20
+
+// retryPause returns a random pause before attempt+1, up to a maximum
+// that doubles with each attempt from 1ms to 64ms. The randomness keeps
+// the transactions that conflicted from meeting again.
+func retryPause(attempt int) time.Duration {
+	max := time.Millisecond << min(attempt-1, 6)
+	return time.Duration(rand.Int64N(int64(max)))
+}
+
+// writeOnce runs fn in one transaction.
+func (s *sqlStore) writeOnce(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, s.d.writeTx)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}

@@ -3,8 +3,10 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -16,14 +18,30 @@ import (
 type dialect struct {
 	name string
 	// schema replaces the type placeholders of the migration files:
-	// {{id}} for an auto-incrementing primary key, {{blob}} for bytes.
+	// {{id}} for an auto-incrementing primary key, {{text}} for text that
+	// compares and sorts bytewise, and {{blob}} for bytes.
 	schema *strings.Replacer
 	// isUniqueViolation and isForeignKeyViolation classify driver errors.
 	isUniqueViolation     func(error) bool
 	isForeignKeyViolation func(error) bool
+	// isRetryable reports whether a failed write transaction may succeed
+	// when it runs again, as after a serialization failure. Nil means
+	// never.
+	isRetryable func(error) bool
 	// readTx are the options of the transactions of reading methods. They
 	// must give every query of the transaction the same snapshot.
 	readTx *sql.TxOptions
+	// writeTx are the options of the transactions of writing methods.
+	writeTx *sql.TxOptions
+	// lockMigrations begins each migration transaction, so that a step
+	// waits for any other process's step and then sees its result. It is
+	// "" where the write transaction locks the database by itself.
+	lockMigrations string
+	// lockTokenPrefix takes a lock that the transaction holds until it
+	// ends, on the token prefix $1, so that two CreateToken calls with one
+	// caller-supplied token cannot both find it new. It is "" where write
+	// transactions run one at a time anyway.
+	lockTokenPrefix string
 }
 
 // sqliteDialect is SQLite through modernc.org/sqlite. AUTOINCREMENT keeps
@@ -33,6 +51,7 @@ var sqliteDialect = &dialect{
 	name: "sqlite",
 	schema: strings.NewReplacer(
 		"{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"{{text}}", "TEXT",
 		"{{blob}}", "BLOB",
 	),
 	isUniqueViolation: func(err error) bool {
@@ -47,6 +66,9 @@ var sqliteDialect = &dialect{
 	// level, and a read-only one begins with a plain BEGIN instead of
 	// BEGIN IMMEDIATE, so it takes no write lock.
 	readTx: &sql.TxOptions{ReadOnly: true},
+	// Writers need no options: the store's one writer connection runs
+	// them one after another, and BEGIN IMMEDIATE makes them wait for
+	// other processes.
 }
 
 // sqliteCode returns the extended result code of a SQLite error, or 0.
@@ -56,4 +78,72 @@ func sqliteCode(err error) int {
 		return e.Code()
 	}
 	return 0
+}
+
+// postgresDialect is PostgreSQL through github.com/jackc/pgx/v5.
+var postgresDialect = &dialect{
+	name: "postgresql",
+	schema: strings.NewReplacer(
+		// An identity column's sequence never hands out a value twice, so
+		// like SQLite's AUTOINCREMENT it never reuses a deleted row's ID.
+		"{{id}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+		// The "C" collation compares bytes, as SQLite does, whatever the
+		// database's default collation. Names then sort alike in both
+		// databases, and timestamps compare as the times they encode.
+		"{{text}}", `TEXT COLLATE "C"`,
+		"{{blob}}", "BYTEA",
+	),
+	isUniqueViolation: func(err error) bool {
+		return postgresCode(err) == "23505" // unique_violation
+	},
+	isForeignKeyViolation: func(err error) bool {
+		return postgresCode(err) == "23503" // foreign_key_violation
+	},
+	// PostgreSQL ends one of two deadlocked transactions. READ COMMITTED
+	// transactions see no serialization failures, unless the server's
+	// configuration changes the level, but those are retried as well.
+	isRetryable: func(err error) bool {
+		switch postgresCode(err) {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+		return false
+	},
+	// A read-only REPEATABLE READ transaction reads one snapshot and never
+	// fails with a serialization error.
+	readTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	// READ COMMITTED is enough for the write methods, which concurrent
+	// hubs or goroutines may run at once, because each either changes rows
+	// in one statement or relies on constraints. An UPDATE that moves
+	// last_activity forward computes the new value from the row as the
+	// latest transaction left it. ConsumeOAuthCode's DELETE ... RETURNING
+	// succeeds for one caller, and upserts with ON CONFLICT are atomic. A
+	// row looked up before an INSERT is kept by its foreign key, and one
+	// deleted concurrently fails the INSERT with foreign_key_violation.
+	// Each statement also sees what was committed before it started, which
+	// the locks below need. SERIALIZABLE would abort and retry many
+	// transactions that these rules already make safe, such as concurrent
+	// updates of one token's last activity.
+	writeTx:         &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+	lockMigrations:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+	lockTokenPrefix: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext($1))", tokenLockClass),
+}
+
+// Keys of the PostgreSQL advisory locks that the store takes, which the
+// transaction that takes one holds until it ends. migrationLockKey is
+// "jupygo" in ASCII, and tokenLockClass, "jpy" in ASCII, is the first of
+// the two keys of a token prefix's lock. PostgreSQL keeps locks with one
+// key apart from locks with two.
+const (
+	migrationLockKey int64 = 0x6a757079676f
+	tokenLockClass   int32 = 0x6a7079
+)
+
+// postgresCode returns the SQLSTATE code of a PostgreSQL error, or "".
+func postgresCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }

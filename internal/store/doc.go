@@ -5,9 +5,8 @@
 // cookie IDs again.
 //
 // Open takes a database URL as JupyterHub's db_url setting spells it
-// (see ParseURL) and returns a Store. SQLite is supported now, PostgreSQL
-// later behind the same interface. The conformance suite in the storetest
-// package runs against every implementation.
+// (see ParseURL) and returns a Store on SQLite or PostgreSQL. The
+// conformance suite in the storetest package runs against both.
 //
 // # Model
 //
@@ -54,8 +53,8 @@
 // # Time
 //
 // Timestamps are stored as fixed-width UTC text with microseconds
-// (2006-01-02T15:04:05.000000Z), which sorts like the times it encodes in
-// every SQL database. Times read back are in UTC and truncated to
+// (2006-01-02T15:04:05.000000Z), which sorts like the times it encodes
+// when text compares bytewise, as it does in both databases (see Dialects). Times read back are in UTC and truncated to
 // microseconds, and times outside the years 0001 to 9999 are stored as
 // those bounds. A zero time.Time stands for NULL: a user never seen, a
 // token that never expires, a stopped server. Options.Now replaces the
@@ -86,23 +85,57 @@
 // single connection, which serves reads and writes alike, and disappears
 // with the Store. Two in-memory stores never share data.
 //
+// With PostgreSQL, one pool of up to ten connections serves reads and
+// writes, and several hubs may share a database. A method that reads with
+// several queries runs them in one read-only REPEATABLE READ transaction,
+// which sees one snapshot. Writes run in READ COMMITTED transactions,
+// which PostgreSQL runs side by side, and each write method stays atomic
+// because it changes rows in one statement or relies on constraints. A
+// last activity moves forward in one UPDATE that reads the row as the
+// latest writer left it, so concurrent token use keeps the latest time.
+// UpdateServer changes a server's row in one statement, but it applies
+// whatever it is given: the hub, not the store, keeps two starts of one
+// server apart, and only within one process. The DELETE ... RETURNING of
+// ConsumeOAuthCode succeeds for exactly one caller. CreateToken with a
+// caller-supplied token takes an advisory lock on the token's prefix
+// before it checks that the token is new. A transaction that PostgreSQL
+// aborts for a deadlock or a serialization failure runs again, up to 20
+// times, after a random pause of up to 64 milliseconds.
+//
 // # Migrations
 //
 // The schema is built by numbered SQL files embedded from migrations/,
 // applied in order, each in its own transaction with its row in the
 // schema_migrations table. A failed migration leaves the database at the
-// previous version. Open refuses, with ErrSchemaTooNew, a database whose
-// version is newer than the files this build embeds, so an older jupygo
-// never writes to a schema it does not know.
+// previous version. Each transaction first takes a lock that every
+// migrating process takes, so that hubs that start at once apply each
+// step once: SQLite's write lock, or with PostgreSQL the advisory lock
+// pg_advisory_xact_lock(117052630722415), "jupygo" in ASCII. Open refuses,
+// with ErrSchemaTooNew, a database whose version is newer than the files
+// this build embeds, so an older jupygo never writes to a schema it does
+// not know.
 //
 // # Dialects
 //
 // Queries use only SQL that SQLite and PostgreSQL both accept: $1-style
 // parameters, RETURNING, ON CONFLICT, and text columns for timestamps and
-// JSON. What differs, namely the types of auto-incrementing keys and byte
-// strings in the schema and the classification of constraint errors, is
-// kept in the dialect type. PostgreSQL support is a second dialect plus
-// its branch in Open.
+// JSON. What differs is kept in the dialect type: the types that the
+// migrations' placeholders stand for, the classification of errors, the
+// transaction options and the locks. In PostgreSQL every text column of
+// the schema has the "C" collation, so names sort and timestamps compare
+// bytewise, as in SQLite, whatever collation the database has by default.
+//
+// # PostgreSQL connections
+//
+// The store connects through github.com/jackc/pgx/v5, which reads the
+// db_url as libpq does. Settings that the URL leaves out come from libpq's
+// environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,
+// PGSSLMODE and the others) and from the password file ~/.pgpass.
+// Connection attempts time out after ten seconds unless connect_timeout or
+// PGCONNECT_TIMEOUT sets another bound. Open connects once before it
+// migrates, and its error names the database, address and user and says
+// whether the connection was refused, timed out, failed to authenticate
+// or found no such database. No error repeats the password.
 //
 // Server sharing (JupyterHub 5's shares and share codes) is not stored
 // yet. It will be a new migration with tables that reference servers and

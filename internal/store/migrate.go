@@ -89,15 +89,21 @@ func (s *sqlStore) migrateWith(ctx context.Context, list []migration) error {
 }
 
 // migrateStep applies the next migration the database lacks and reports
-// whether there was one. The version is read inside the transaction, which
-// SQLite begins with BEGIN IMMEDIATE, so two processes migrating one
-// database at once apply each step once.
-//
-// NOTE: PostgreSQL runs two such transactions side by side; its dialect
-// needs an advisory lock around this step for the same guarantee.
+// whether there was one. The version is read inside the transaction, after
+// it has taken the database's migration lock, so two processes migrating
+// one database at once apply each step once. SQLite's lock is the write
+// lock that BEGIN IMMEDIATE takes. PostgreSQL's is an advisory lock, and
+// because its write transactions run in READ COMMITTED, the statements
+// after the lock see the step that the previous holder committed.
 func (s *sqlStore) migrateStep(ctx context.Context, list []migration) (bool, error) {
 	var applied *migration
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		applied = nil
+		if s.d.lockMigrations != "" {
+			if _, err := tx.ExecContext(ctx, s.d.lockMigrations); err != nil {
+				return fmt.Errorf("taking the migration lock: %w", err)
+			}
+		}
 		current, err := schemaVersion(ctx, tx)
 		if err != nil {
 			return err

@@ -209,10 +209,12 @@ func TestLoadMigrations(t *testing.T) {
 }
 
 func TestMigrationsUseKnownPlaceholders(t *testing.T) {
-	for _, m := range migrations {
-		text := sqliteDialect.schema.Replace(m.sql)
-		if strings.Contains(text, "{{") {
-			t.Errorf("%s has a placeholder that the dialect does not replace", m.name)
+	for _, d := range []*dialect{sqliteDialect, postgresDialect} {
+		for _, m := range migrations {
+			text := d.schema.Replace(m.sql)
+			if strings.Contains(text, "{{") {
+				t.Errorf("%s has a placeholder that the %s dialect does not replace", m.name, d.name)
+			}
 		}
 	}
 }

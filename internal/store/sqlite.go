@@ -5,42 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
-
-// Open opens the database that dbURL names (see ParseURL), creating it and
-// applying the schema migrations it lacks. It returns an error wrapping
-// ErrSchemaTooNew, and leaves the database alone, when a newer jupygo has
-// migrated it past the version this build supports. PostgreSQL URLs return
-// an error wrapping errors.ErrUnsupported for now.
-func Open(ctx context.Context, dbURL string, opts Options) (Store, error) {
-	loc, err := ParseURL(dbURL)
-	if err != nil {
-		return nil, err
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	switch loc.Driver {
-	case "sqlite":
-		s, err := openSQLite(ctx, loc, opts)
-		if err != nil {
-			return nil, fmt.Errorf("opening sqlite database %s: %w", loc.Path, err)
-		}
-		return s, nil
-	}
-	// TODO: open PostgreSQL through github.com/jackc/pgx/v5/stdlib with a
-	// postgres dialect beside sqliteDialect.
-	return nil, fmt.Errorf("opening %s database: %s is not supported yet, use a sqlite:/// db_url: %w",
-		loc.Driver, loc.Driver, errors.ErrUnsupported)
-}
 
 // maxSQLiteReaders is the size of the read pool of a SQLite file. In WAL
 // mode, readers do not block each other or the writer.

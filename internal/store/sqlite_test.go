@@ -308,8 +308,9 @@ func TestOpenErrors(t *testing.T) {
 		url  string
 		want error
 	}{
-		{"postgresql://hub:secret@127.0.0.1/jupyterhub", errors.ErrUnsupported},
-		{"postgres://127.0.0.1/jupyterhub", errors.ErrUnsupported},
+		{"postgresql://hub:secret@127.0.0.1:port/jupyterhub", ErrInvalid},
+		{"postgresql+psycopg2://hub:secret@127.0.0.1/hub?sslmode=sometimes", ErrInvalid},
+		{"postgres://hub:secret@[::1/jupyterhub", ErrInvalid},
 		{"mysql://127.0.0.1/hub", ErrInvalid},
 		{"jupyterhub.sqlite", ErrInvalid},
 	}

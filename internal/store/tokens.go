@@ -123,6 +123,11 @@ func (s *sqlStore) CreateToken(ctx context.Context, nt NewToken) (Token, string,
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		// A generated token has too many random bits to collide.
 		if rounds == suppliedRounds {
+			if s.d.lockTokenPrefix != "" {
+				if _, err := tx.ExecContext(ctx, s.d.lockTokenPrefix, tokenPrefix(plain)); err != nil {
+					return fmt.Errorf("locking the token prefix: %w", err)
+				}
+			}
 			if err := s.checkTokenFree(ctx, tx, plain); err != nil {
 				return err
 			}
@@ -369,6 +374,7 @@ func (s *sqlStore) PurgeExpired(ctx context.Context) (int64, error) {
 	now := timeArg(s.timestamp())
 	var total int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		total = 0
 		for _, query := range []string{
 			"DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= $1",
 			"DELETE FROM oauth_codes WHERE expires_at <= $1",

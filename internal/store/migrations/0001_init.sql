@@ -1,23 +1,25 @@
--- The hub's initial schema. {{id}} and {{blob}} stand for the dialect's
--- auto-incrementing primary key and byte string types. Timestamps are
--- UTC text in the fixed-width form 2006-01-02T15:04:05.000000Z, lists of
--- scopes are JSON arrays, and NULL timestamps mean "never".
+-- The hub's initial schema. {{id}}, {{text}} and {{blob}} stand for the
+-- dialect's types of an auto-incrementing primary key, of text that
+-- compares bytewise and of byte strings. In SQLite they are INTEGER
+-- PRIMARY KEY AUTOINCREMENT, TEXT and BLOB. Timestamps are UTC text in the
+-- fixed-width form 2006-01-02T15:04:05.000000Z, lists of scopes are JSON
+-- arrays, and NULL timestamps mean "never".
 
 CREATE TABLE users (
     id {{id}},
-    name TEXT NOT NULL UNIQUE,
+    name {{text}} NOT NULL UNIQUE,
     admin BOOLEAN NOT NULL DEFAULT FALSE,
-    created TEXT NOT NULL,
-    last_activity TEXT,
-    cookie_id TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL DEFAULT '',
+    created {{text}} NOT NULL,
+    last_activity {{text}},
+    cookie_id {{text}} NOT NULL UNIQUE,
+    password_hash {{text}} NOT NULL DEFAULT '',
     auth_state {{blob}}
 );
 
 CREATE TABLE groups (
     id {{id}},
-    name TEXT NOT NULL UNIQUE,
-    properties TEXT NOT NULL DEFAULT '{}'
+    name {{text}} NOT NULL UNIQUE,
+    properties {{text}} NOT NULL DEFAULT '{}'
 );
 
 CREATE TABLE group_members (
@@ -29,51 +31,51 @@ CREATE INDEX group_members_user_id ON group_members (user_id);
 
 CREATE TABLE services (
     id {{id}},
-    name TEXT NOT NULL UNIQUE,
+    name {{text}} NOT NULL UNIQUE,
     admin BOOLEAN NOT NULL DEFAULT FALSE,
-    url TEXT NOT NULL DEFAULT '',
-    oauth_client_id TEXT NOT NULL DEFAULT '',
+    url {{text}} NOT NULL DEFAULT '',
+    oauth_client_id {{text}} NOT NULL DEFAULT '',
     from_config BOOLEAN NOT NULL DEFAULT FALSE,
-    created TEXT NOT NULL
+    created {{text}} NOT NULL
 );
 
 CREATE TABLE servers (
     id {{id}},
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    display_name TEXT NOT NULL DEFAULT '',
-    started TEXT,
-    last_activity TEXT,
-    pending TEXT NOT NULL DEFAULT '',
-    url TEXT NOT NULL DEFAULT '',
-    user_options TEXT,
-    state TEXT,
+    name {{text}} NOT NULL,
+    display_name {{text}} NOT NULL DEFAULT '',
+    started {{text}},
+    last_activity {{text}},
+    pending {{text}} NOT NULL DEFAULT '',
+    url {{text}} NOT NULL DEFAULT '',
+    user_options {{text}},
+    state {{text}},
     UNIQUE (user_id, name)
 );
 
 CREATE TABLE oauth_clients (
     id {{id}},
-    client_id TEXT NOT NULL UNIQUE,
-    secret_hash TEXT NOT NULL DEFAULT '',
-    description TEXT NOT NULL DEFAULT '',
-    redirect_uri TEXT NOT NULL DEFAULT '',
-    allowed_scopes TEXT NOT NULL DEFAULT '[]',
-    created TEXT NOT NULL
+    client_id {{text}} NOT NULL UNIQUE,
+    secret_hash {{text}} NOT NULL DEFAULT '',
+    description {{text}} NOT NULL DEFAULT '',
+    redirect_uri {{text}} NOT NULL DEFAULT '',
+    allowed_scopes {{text}} NOT NULL DEFAULT '[]',
+    created {{text}} NOT NULL
 );
 
 CREATE TABLE api_tokens (
     id {{id}},
-    prefix TEXT NOT NULL,
-    hash TEXT NOT NULL,
+    prefix {{text}} NOT NULL,
+    hash {{text}} NOT NULL,
     user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
     service_id BIGINT REFERENCES services (id) ON DELETE CASCADE,
-    scopes TEXT NOT NULL DEFAULT '[]',
-    note TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL,
-    last_activity TEXT,
-    expires_at TEXT,
-    session_id TEXT NOT NULL DEFAULT '',
-    oauth_client_id TEXT REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+    scopes {{text}} NOT NULL DEFAULT '[]',
+    note {{text}} NOT NULL DEFAULT '',
+    created {{text}} NOT NULL,
+    last_activity {{text}},
+    expires_at {{text}},
+    session_id {{text}} NOT NULL DEFAULT '',
+    oauth_client_id {{text}} REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
     CHECK ((user_id IS NULL) <> (service_id IS NULL))
 );
 CREATE INDEX api_tokens_prefix ON api_tokens (prefix);
@@ -84,24 +86,24 @@ CREATE INDEX api_tokens_oauth_client_id ON api_tokens (oauth_client_id);
 
 CREATE TABLE oauth_codes (
     id {{id}},
-    code_hash TEXT NOT NULL UNIQUE,
-    client_id TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+    code_hash {{text}} NOT NULL UNIQUE,
+    client_id {{text}} NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    scopes TEXT NOT NULL DEFAULT '[]',
-    redirect_uri TEXT NOT NULL DEFAULT '',
-    session_id TEXT NOT NULL DEFAULT '',
-    code_challenge TEXT NOT NULL DEFAULT '',
-    code_challenge_method TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    scopes {{text}} NOT NULL DEFAULT '[]',
+    redirect_uri {{text}} NOT NULL DEFAULT '',
+    session_id {{text}} NOT NULL DEFAULT '',
+    code_challenge {{text}} NOT NULL DEFAULT '',
+    code_challenge_method {{text}} NOT NULL DEFAULT '',
+    created {{text}} NOT NULL,
+    expires_at {{text}} NOT NULL
 );
 CREATE INDEX oauth_codes_expires_at ON oauth_codes (expires_at);
 
 CREATE TABLE roles (
     id {{id}},
-    name TEXT NOT NULL UNIQUE,
-    description TEXT NOT NULL DEFAULT '',
-    scopes TEXT NOT NULL DEFAULT '[]'
+    name {{text}} NOT NULL UNIQUE,
+    description {{text}} NOT NULL DEFAULT '',
+    scopes {{text}} NOT NULL DEFAULT '[]'
 );
 
 -- One grant table per kind of grantee, so that each has a real foreign

@@ -4,10 +4,10 @@
 
 CREATE TABLE login_sessions (
     id {{id}},
-    session_id TEXT NOT NULL UNIQUE,
+    session_id {{text}} NOT NULL UNIQUE,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    created TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    created {{text}} NOT NULL,
+    expires_at {{text}} NOT NULL
 );
 CREATE INDEX login_sessions_user_id ON login_sessions (user_id);
 CREATE INDEX login_sessions_expires_at ON login_sessions (expires_at);

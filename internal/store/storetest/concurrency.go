@@ -15,6 +15,8 @@ var concurrencyTests = []test{
 	{"ReadersAndWriters", testConcurrentReadersAndWriters},
 	{"ConsumeCodeOnce", testConsumeCodeOnce},
 	{"AddMembersOnce", testConcurrentAddMembers},
+	{"SuppliedTokenOnce", testConcurrentSuppliedToken},
+	{"ActivityMovesForward", testConcurrentActivity},
 }
 
 // workers and perWorker size the concurrent tests: enough goroutines to
@@ -157,4 +159,86 @@ func testConcurrentAddMembers(t *testing.T, s store.Store) {
 	g, err := s.GetGroup(ctx, "staff")
 	wantErr(t, "GetGroup", err, nil)
 	diff(t, "members", g.Users, []string{"alice", "bob"})
+}
+
+// testConcurrentSuppliedToken stores one caller-supplied token from several
+// goroutines at once. The store checks that the token is new before it
+// inserts it, and exactly one of the calls may pass that check.
+func testConcurrentSuppliedToken(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustUser(t, s, "alice")
+	const supplied = "a-token-that-the-deployment-chose"
+	errs := runWorkers(func(int) error {
+		_, _, err := s.CreateToken(ctx, store.NewToken{Token: supplied, Owner: store.Owner{User: "alice"}})
+		return err
+	})
+	created := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case !errors.Is(err, store.ErrExists):
+			t.Errorf("worker %d: CreateToken: %v", i, err)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d of %d concurrent calls stored the token, want 1", created, workers)
+	}
+	tokens, err := s.ListTokens(ctx, store.Owner{User: "alice"})
+	wantErr(t, "ListTokens", err, nil)
+	if len(tokens) != 1 {
+		t.Errorf("alice has %d tokens, want 1", len(tokens))
+	}
+}
+
+// testConcurrentActivity reports activity of one token, user and server
+// from several goroutines at once, with times in random order. Each last
+// activity must end at the latest time reported, so no update may compute
+// its value from a row that another one changed meanwhile.
+func testConcurrentActivity(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustUser(t, s, "alice")
+	mustServer(t, s, "alice", "")
+	tok, _ := mustToken(t, s, store.NewToken{Owner: store.Owner{User: "alice"}})
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	latest := base.Add(time.Duration(workers*perWorker-1) * time.Second)
+
+	errs := runWorkers(func(w int) error {
+		for i := range perWorker {
+			// Worker w reports seconds w, w+workers, ... in descending
+			// order, so that late calls often carry early times.
+			at := base.Add(time.Duration((perWorker-1-i)*workers+w) * time.Second)
+			if err := s.TouchToken(ctx, tok.ID, at); err != nil {
+				return err
+			}
+			if _, err := s.UpdateUser(ctx, "alice", store.UserUpdate{LastActivity: &at}); err != nil {
+				return err
+			}
+			if _, err := s.UpdateServer(ctx, "alice", "", store.ServerUpdate{LastActivity: &at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("worker %d: %v", i, err)
+		}
+	}
+
+	got, err := s.GetToken(ctx, tok.ID)
+	wantErr(t, "GetToken", err, nil)
+	if !got.LastActivity.Equal(latest) {
+		t.Errorf("token's last activity %v, want %v", got.LastActivity, latest)
+	}
+	u, err := s.GetUser(ctx, "alice")
+	wantErr(t, "GetUser", err, nil)
+	if !u.LastActivity.Equal(latest) {
+		t.Errorf("user's last activity %v, want %v", u.LastActivity, latest)
+	}
+	sv, err := s.GetServer(ctx, "alice", "")
+	wantErr(t, "GetServer", err, nil)
+	if !sv.LastActivity.Equal(latest) {
+		t.Errorf("server's last activity %v, want %v", sv.LastActivity, latest)
+	}
 }

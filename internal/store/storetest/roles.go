@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/jupygo/jupygo/internal/store"
@@ -13,6 +14,7 @@ var roleTests = []test{
 	{"GrantErrors", testRoleGrantErrors},
 	{"Revoke", testRoleRevoke},
 	{"Delete", testRoleDelete},
+	{"ListSortsBytewise", testRoleListSortsBytewise},
 }
 
 func testRolePutGet(t *testing.T, s store.Store) {
@@ -179,4 +181,22 @@ func testRoleDelete(t *testing.T, s store.Store) {
 	grantees, err := s.ListGrantees(ctx, "reader")
 	wantErr(t, "ListGrantees", err, nil)
 	diff(t, "grantees of the new role", grantees, []store.Grantee{})
+}
+
+// testRoleListSortsBytewise checks that names sort by their bytes, as Go
+// sorts strings, whatever collation the database would use by default.
+func testRoleListSortsBytewise(t *testing.T, s store.Store) {
+	names := []string{"b", "B", "_", "a", "a-b", "ab", "Z", "\u00e9", "1"}
+	for _, name := range names {
+		mustRole(t, s, name)
+	}
+	roles, err := s.ListRoles(t.Context())
+	wantErr(t, "ListRoles", err, nil)
+	var got []string
+	for _, r := range roles {
+		got = append(got, r.Name)
+	}
+	want := slices.Clone(names)
+	slices.Sort(want)
+	diff(t, "role order", got, want)
 }

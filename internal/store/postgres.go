@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// maxPostgresConns is the size of a PostgreSQL store's connection pool,
+// which serves reads and writes. A server allows 100 connections by
+// default (max_connections), shared by all its clients.
+const maxPostgresConns = 10
+
+// postgresIdleTime is how long an unused connection stays in the pool.
+const postgresIdleTime = 5 * time.Minute
+
+// defaultConnectTimeout bounds each connection attempt when neither the
+// db_url's connect_timeout nor PGCONNECT_TIMEOUT sets a bound. Without it,
+// a server that drops packets would hang the hub's start forever.
+const defaultConnectTimeout = 10 * time.Second
+
+// openPostgres connects to the PostgreSQL database of dbURL, checks that
+// it accepts the connection, and migrates its schema.
+func openPostgres(ctx context.Context, dbURL string, opts Options) (*sqlStore, error) {
+	cfg, err := postgresConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	target := describeTarget(cfg)
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(maxPostgresConns)
+	db.SetMaxIdleConns(maxPostgresConns)
+	db.SetConnMaxIdleTime(postgresIdleTime)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening PostgreSQL %s: %w", target, connectError(cfg, err))
+	}
+	s := &sqlStore{w: db, r: db, d: postgresDialect, log: opts.Logger, now: opts.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening PostgreSQL %s: %w", target, err)
+	}
+	return s, nil
+}
+
+// postgresConfig parses a db_url of PostgreSQL into pgx's configuration.
+// The scheme may be postgresql, postgres or either with a SQLAlchemy
+// driver suffix such as postgresql+psycopg2. What the URL leaves out comes
+// from libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
+// PGDATABASE, PGSSLMODE and the others) and the password file ~/.pgpass,
+// as with libpq.
+func postgresConfig(dbURL string) (*pgx.ConnConfig, error) {
+	_, rest, _ := strings.Cut(dbURL, "://")
+	cfg, err := pgx.ParseConfig("postgresql://" + rest)
+	if err != nil {
+		return nil, fmt.Errorf("invalid PostgreSQL db_url: %s: %w",
+			scrubPassword(parseErrorDetail(err), rest), ErrInvalid)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	return cfg, nil
+}
+
+// parseErrorDetail returns the message of pgx's parse error without the
+// URL that it quotes and without the error it wraps. pgx masks the
+// passwords it recognizes, but a malformed URL can hide one: in
+// postgresql://hub:secret/db, "secret" reads as a port, and the wrapped
+// error may quote it.
+func parseErrorDetail(err error) string {
+	var pce *pgconn.ParseConfigError
+	if !errors.As(err, &pce) {
+		return "cannot parse the URL"
+	}
+	msg := pce.Error()
+	if inner := errors.Unwrap(pce); inner != nil {
+		msg = strings.TrimSuffix(msg, " ("+inner.Error()+")")
+	}
+	if i := strings.LastIndex(msg, "`: "); i >= 0 {
+		return msg[i+len("`: "):]
+	}
+	return "cannot parse the URL"
+}
+
+// scrubPassword replaces in msg each password that the URL rest, the part
+// after "://", contains. pgx already masks passwords in its parse errors;
+// this covers input malformed enough to defeat that.
+func scrubPassword(msg, rest string) string {
+	var secrets []string
+	if at := strings.IndexAny(rest, "@/"); at >= 0 && rest[at] == '@' {
+		if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+			secrets = append(secrets, pw)
+		}
+	}
+	if _, query, ok := strings.Cut(rest, "?"); ok {
+		for _, pair := range strings.Split(query, "&") {
+			key, value, _ := strings.Cut(pair, "=")
+			if strings.Contains(strings.ToLower(key), "password") {
+				secrets = append(secrets, value)
+			}
+		}
+	}
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		msg = strings.ReplaceAll(msg, secret, "xxxxx")
+		if decoded, err := url.QueryUnescape(secret); err == nil && decoded != "" {
+			msg = strings.ReplaceAll(msg, decoded, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// describeTarget names the database, server and user of cfg for error
+// messages, without the password.
+func describeTarget(cfg *pgx.ConnConfig) string {
+	return fmt.Sprintf("database %q at %s as user %q", cfg.Database, describeHosts(cfg), cfg.User)
+}
+
+// describeHosts lists the servers that cfg tries, each as host:port or as
+// the path of a Unix socket.
+func describeHosts(cfg *pgx.ConnConfig) string {
+	var list []string
+	add := func(host string, port uint16) {
+		addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+		if strings.HasPrefix(host, "/") {
+			addr = fmt.Sprintf("Unix socket %s/.s.PGSQL.%d", host, port)
+		}
+		for _, a := range list {
+			if a == addr {
+				return
+			}
+		}
+		list = append(list, addr)
+	}
+	add(cfg.Host, cfg.Port)
+	for _, fb := range cfg.Fallbacks {
+		add(fb.Host, fb.Port)
+	}
+	return strings.Join(list, ", ")
+}
+
+// connectError turns the failure of a first connection into an error that
+// names the cause and what to check. The caller adds the address. The
+// driver's error stays reachable with errors.As.
+func connectError(cfg *pgx.ConnConfig, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "28P01", "28000": // invalid_password, invalid_authorization_specification
+			return &causeError{err: err, msg: fmt.Sprintf("authentication failed: %s: "+
+				"check the user and password in db_url, PGPASSWORD or ~/.pgpass, "+
+				"and the server's pg_hba.conf", pgErr.Message)}
+		case "3D000": // invalid_catalog_name
+			return &causeError{err: err, msg: fmt.Sprintf("%s: create the database first, "+
+				"for example with: createdb --owner=%s %s", pgErr.Message, cfg.User, cfg.Database)}
+		}
+		return &causeError{err: err, msg: fmt.Sprintf("the server rejected the connection: %s (SQLSTATE %s)",
+			pgErr.Message, pgErr.Code)}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &causeError{err: err, msg: fmt.Sprintf("cannot connect: timed out after %v "+
+			"(connect_timeout): check the host, the port and the firewall", cfg.ConnectTimeout)}
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return &causeError{err: err, msg: fmt.Sprintf("cannot connect: %v: check that PostgreSQL "+
+			"runs there and accepts connections (listen_addresses, port)", opErr)}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return &causeError{err: err, msg: fmt.Sprintf("cannot connect: %v", dnsErr)}
+	}
+	return &causeError{err: err, msg: fmt.Sprintf("cannot connect: %v", err)}
+}
+
+// causeError is an error with its own message that wraps the error that
+// caused it.
+type causeError struct {
+	msg string
+	err error
+}
+
+func (e *causeError) Error() string { return e.msg }
+func (e *causeError) Unwrap() error { return e.err }
