@@ -58,6 +58,10 @@ var chpStripBug = map[string]bool{"/user/alice%2Flab": true}
 // proxy and configurable-http-proxy, with the same routes, and compares the
 // stored routes, the status, and the request the upstream receives.
 func TestMatchesConfigurableHTTPProxy(t *testing.T) {
+	forEachFront(t, testMatchesConfigurableHTTPProxy)
+}
+
+func testMatchesConfigurableHTTPProxy(t *testing.T, f front) {
 	bin := os.Getenv(chpEnv)
 	if bin == "" {
 		t.Skipf("set %s to a configurable-http-proxy executable to compare with it", chpEnv)
@@ -105,7 +109,7 @@ func TestMatchesConfigurableHTTPProxy(t *testing.T) {
 				data["target"] = target
 				chp.addRoute(t, spec, data)
 			}
-			_, ours := startProxy(t, table, mode.opts)
+			_, ours := startProxy(t, f, table, mode.opts)
 
 			if diff := cmp.Diff(chp.routes(t), ourRoutes(t, table)); diff != "" {
 				t.Errorf("stored routes (-chp +ours):\n%s", diff)

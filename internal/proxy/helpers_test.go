@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -44,20 +45,59 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// startProxy serves a Proxy for table on a loopback httptest server. The
+// front is how a test serves the proxy: through Serve's fast path, or as
+// a plain http.Handler.
+type front struct {
+	name string
+	fast bool
+}
+
+// forEachFront runs test once for each front.
+func forEachFront(t *testing.T, test func(*testing.T, front)) {
+	for _, f := range []front{{"fast path", true}, {"handler", false}} {
+		t.Run(f.name, func(t *testing.T) { test(t, f) })
+	}
+}
+
+// testServer is a proxy served on loopback for a test.
+type testServer struct {
+	URL string
+}
+
+// startProxy serves a Proxy for table on loopback through front f. The
 // server and the proxy are closed when the test ends.
-func startProxy(t *testing.T, table *Table, opts Options) (*Proxy, *httptest.Server) {
+func startProxy(t *testing.T, f front, table *Table, opts Options) (*Proxy, *testServer) {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = testLogger(t)
 	}
 	p := New(table, opts)
-	srv := httptest.NewServer(p)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: p, ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)}
+	done := make(chan error, 1)
+	go func() {
+		if f.fast {
+			done <- p.Serve(srv, ln, ServeOptions{})
+		} else {
+			done <- srv.Serve(ln)
+		}
+	}()
+	if f.fast {
+		// Serve registers itself once its goroutines run, and tests that
+		// count goroutines start counting after startProxy.
+		waitFor(t, "Serve to start", func() bool { return len(p.fastServers()) > 0 })
+	}
 	t.Cleanup(func() {
 		srv.Close()
 		p.Close()
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serving the proxy: %v", err)
+		}
 	})
-	return p, srv
+	return p, &testServer{URL: "http://" + ln.Addr().String()}
 }
 
 // connCounter counts the open connections of an httptest server through

@@ -48,6 +48,10 @@ func (u *wrongProtocolUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request
 // protocol, or is stopped. Every client must get an HTTP response and a
 // closed connection, and no connection or goroutine may outlive the loop.
 func TestProxyFailedUpgradeLeaksNothing(t *testing.T) {
+	forEachFront(t, testProxyFailedUpgradeLeaksNothing)
+}
+
+func testProxyFailedUpgradeLeaksNothing(t *testing.T, f front) {
 	const attempts = 200
 	plain := func(status int) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +85,7 @@ func TestProxyFailedUpgradeLeaksNothing(t *testing.T) {
 			}
 			table := NewTable(TableOptions{})
 			mustAdd(t, table, "/user/alice", target, nil)
-			p, srv := startProxy(t, table, Options{
+			p, srv := startProxy(t, f, table, Options{
 				MaxIdleConnsPerHost: 2,
 				ErrorHandler: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 					w.WriteHeader(status)

@@ -7,10 +7,12 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,11 +112,21 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 	transport http.RoundTripper
 
+	// upstreams are the fast path's keep-alive connections. headerLines
+	// are opts.Headers as header lines, and customKeys their names in
+	// lower case. fastOK is false when opts.Headers cannot be sent as
+	// they are, so Serve leaves every request to net/http.
+	upstreams   *upstreamPool
+	headerLines []byte
+	customKeys  []string
+	fastOK      bool
+
 	closed atomic.Bool
 
 	mu       sync.Mutex
 	closing  bool                       // guarded by mu
 	conns    map[*upgradedConn]struct{} // guarded by mu
+	servers  map[*fastServer]struct{}   // Serve calls; guarded by mu
 	upgrades sync.WaitGroup             // upgrade requests being served
 }
 
@@ -136,12 +148,15 @@ func New(table *Table, opts Options) *Proxy {
 	if opts.MaxIdleConnsPerHost <= 0 {
 		opts.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 	}
+	opts.Headers = canonicalHeaders(opts.Headers)
 	p := &Proxy{
 		table: table,
 		opts:  opts,
 		log:   opts.Logger,
 		conns: make(map[*upgradedConn]struct{}),
 	}
+	p.upstreams = newUpstreamPool(&p.opts)
+	p.headerLines, p.customKeys, p.fastOK = headerLines(opts.Headers)
 	p.transport = opts.Transport
 	if p.transport == nil {
 		p.transport = newTransport(&p.opts)
@@ -279,6 +294,19 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
+// forwardURL returns the request target that setURL builds for a request
+// with the origin-form target raw.
+func (p *Proxy) forwardURL(raw string, rt *route) string {
+	in, err := url.ParseRequestURI(raw)
+	if err != nil {
+		return raw
+	}
+	out := *in
+	pr := &httputil.ProxyRequest{In: &http.Request{URL: in}, Out: &http.Request{URL: &out}}
+	p.setURL(pr, rt)
+	return pr.Out.URL.RequestURI()
+}
+
 // setURL points the upstream request at the route's target, with the path
 // and query built as configurable-http-proxy builds them.
 func (p *Proxy) setURL(pr *httputil.ProxyRequest, rt *route) {
@@ -343,8 +371,8 @@ func (p *Proxy) setForwarded(pr *httputil.ProxyRequest) {
 		return
 	}
 	in := pr.In.Header
-	if p.opts.TrustForwarded {
-		h["X-Forwarded-For"] = in["X-Forwarded-For"]
+	if v := in["X-Forwarded-For"]; p.opts.TrustForwarded && len(v) > 0 {
+		h["X-Forwarded-For"] = v
 	}
 	pr.SetXForwarded()
 	port := forwardedPort(pr.In)
@@ -443,7 +471,7 @@ func (p *Proxy) handleError(w http.ResponseWriter, r *http.Request, err error) {
 		p.log.Debug("client went away", "route", st.route.spec, "path", st.in.URL.Path, "err", err)
 		return
 	}
-	p.logUpstreamError(st, err)
+	p.logUpstreamError(st.in.Context(), st.route, st.in, err)
 	p.fail(w, st.in, http.StatusServiceUnavailable, err)
 }
 
@@ -451,8 +479,7 @@ func (p *Proxy) handleError(w http.ResponseWriter, r *http.Request, err error) {
 // upstream errors for one route; the others go to Debug and are counted.
 const upstreamErrorLogInterval = int64(time.Second)
 
-func (p *Proxy) logUpstreamError(st *requestState, err error) {
-	rt := st.route
+func (p *Proxy) logUpstreamError(ctx context.Context, rt *route, in *http.Request, err error) {
 	now := time.Now().UnixNano()
 	last := rt.lastErrorLog.Load()
 	level := slog.LevelDebug
@@ -463,11 +490,11 @@ func (p *Proxy) logUpstreamError(st *requestState, err error) {
 	} else {
 		rt.suppressedErrors.Add(1)
 	}
-	p.log.Log(st.in.Context(), level, "upstream request failed",
+	p.log.Log(ctx, level, "upstream request failed",
 		"route", rt.spec,
 		"target", rt.targetText,
-		"method", st.in.Method,
-		"path", st.in.URL.Path,
+		"method", in.Method,
+		"path", in.URL.Path,
 		"err", err,
 		"suppressed", suppressed)
 }
@@ -493,8 +520,9 @@ func (p *Proxy) untrack(c *upgradedConn) {
 	p.mu.Unlock()
 }
 
-// Close ends every switched connection, waits until the handlers serving
-// them return, and closes idle upstream connections. Requests that arrive
+// Close ends every switched connection and every connection that Serve's
+// fast path serves, waits until the handlers serving them return, and
+// closes idle upstream connections. Requests that arrive
 // afterwards get status 503 with ErrClosed. http.Server.Shutdown does not
 // wait for hijacked connections, so a server shutting down calls Shutdown
 // and then Close. Close always returns nil.
@@ -511,7 +539,11 @@ func (p *Proxy) Close() error {
 	for _, c := range conns {
 		c.Close()
 	}
+	for _, s := range p.fastServers() {
+		s.closeAll()
+	}
 	p.upgrades.Wait()
+	p.upstreams.close()
 	if t, ok := p.transport.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()
 	}
@@ -552,4 +584,49 @@ type slogWriter struct{ log *slog.Logger }
 func (s slogWriter) Write(p []byte) (int, error) {
 	s.log.Debug(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// canonicalHeaders returns a copy of h with canonical keys, so a custom
+// header replaces the client's field of the same name in any case.
+func canonicalHeaders(h http.Header) http.Header {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		k = http.CanonicalHeaderKey(k)
+		out[k] = append(out[k], v...)
+	}
+	return out
+}
+
+// headerLines returns the custom headers as header lines, sorted, and
+// their names in lower case. ok is false when a name or value is invalid,
+// which net/http's Transport would reject for every request.
+func headerLines(h http.Header) (lines []byte, keys []string, ok bool) {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		if !isToken([]byte(k)) {
+			return nil, nil, false
+		}
+		keys = append(keys, strings.ToLower(k))
+		for _, v := range h[k] {
+			v = strings.TrimSpace(v)
+			if !isFieldValue([]byte(v)) {
+				return nil, nil, false
+			}
+			lines = appendField(lines, []byte(k), []byte(v))
+		}
+	}
+	return lines, keys, true
+}
+
+// isCustomHeader reports whether name, a field name from a client, is one
+// of Options.Headers, which replace it.
+func (p *Proxy) isCustomHeader(name []byte) bool {
+	for _, k := range p.customKeys {
+		if equalFold(name, k) {
+			return true
+		}
+	}
+	return false
 }

@@ -56,7 +56,9 @@ func sendEcho(t *testing.T, req *http.Request) echoed {
 	return e
 }
 
-func TestProxyPath(t *testing.T) {
+func TestProxyPath(t *testing.T) { forEachFront(t, testProxyPath) }
+
+func testProxyPath(t *testing.T, f front) {
 	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
 	tests := []struct {
 		name   string
@@ -97,7 +99,7 @@ func TestProxyPath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			table := NewTable(TableOptions{})
 			mustAdd(t, table, tt.spec, upstream.URL+tt.target, nil)
-			_, srv := startProxy(t, table, tt.opts)
+			_, srv := startProxy(t, f, table, tt.opts)
 			req, err := http.NewRequest("GET", srv.URL+tt.uri, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -109,7 +111,9 @@ func TestProxyPath(t *testing.T) {
 	}
 }
 
-func TestProxyHeaders(t *testing.T) {
+func TestProxyHeaders(t *testing.T) { forEachFront(t, testProxyHeaders) }
+
+func testProxyHeaders(t *testing.T, f front) {
 	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
 	upstreamHost := strings.TrimPrefix(upstream.URL, "http://")
 	spoofed := map[string]string{
@@ -190,7 +194,7 @@ func TestProxyHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			table := NewTable(TableOptions{})
 			mustAdd(t, table, "/", upstream.URL, nil)
-			_, srv := startProxy(t, table, tt.opts)
+			_, srv := startProxy(t, f, table, tt.opts)
 			proxyHost := strings.TrimPrefix(srv.URL, "http://")
 			_, proxyPort, _ := net.SplitHostPort(proxyHost)
 
@@ -227,11 +231,13 @@ func TestProxyHeaders(t *testing.T) {
 	}
 }
 
-func TestProxyRequestBody(t *testing.T) {
+func TestProxyRequestBody(t *testing.T) { forEachFront(t, testProxyRequestBody) }
+
+func testProxyRequestBody(t *testing.T, f front) {
 	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/user/alice", upstream.URL, nil)
-	_, srv := startProxy(t, table, Options{})
+	_, srv := startProxy(t, f, table, Options{})
 
 	tests := []struct {
 		name   string
@@ -260,7 +266,9 @@ func TestProxyRequestBody(t *testing.T) {
 	}
 }
 
-func TestProxyStreaming(t *testing.T) {
+func TestProxyStreaming(t *testing.T) { forEachFront(t, testProxyStreaming) }
+
+func testProxyStreaming(t *testing.T, f front) {
 	tests := []struct {
 		name   string
 		header http.Header
@@ -287,7 +295,7 @@ func TestProxyStreaming(t *testing.T) {
 			}))
 			table := NewTable(TableOptions{})
 			mustAdd(t, table, "/", upstream.URL, nil)
-			_, srv := startProxy(t, table, Options{})
+			_, srv := startProxy(t, f, table, Options{})
 
 			res, err := http.Get(srv.URL + "/events")
 			if err != nil {
@@ -317,7 +325,9 @@ func TestProxyStreaming(t *testing.T) {
 	}
 }
 
-func TestProxyActivity(t *testing.T) {
+func TestProxyActivity(t *testing.T) { forEachFront(t, testProxyActivity) }
+
+func testProxyActivity(t *testing.T, f front) {
 	upstream, _ := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/user/alice/missing":
@@ -333,7 +343,7 @@ func TestProxyActivity(t *testing.T) {
 	table := NewTable(TableOptions{Now: clock.Now})
 	mustAdd(t, table, "/user/alice", upstream.URL, nil)
 	mustAdd(t, table, "/user/down", "http://"+closedAddr(t), nil)
-	_, srv := startProxy(t, table, Options{})
+	_, srv := startProxy(t, f, table, Options{})
 	added := clock.Now()
 
 	tests := []struct {
@@ -370,7 +380,9 @@ func TestProxyActivity(t *testing.T) {
 	}
 }
 
-func TestProxyUpstreamDown(t *testing.T) {
+func TestProxyUpstreamDown(t *testing.T) { forEachFront(t, testProxyUpstreamDown) }
+
+func testProxyUpstreamDown(t *testing.T, f front) {
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/user/bob", "http://"+closedAddr(t), nil)
 	type call struct {
@@ -379,7 +391,7 @@ func TestProxyUpstreamDown(t *testing.T) {
 		refused bool
 	}
 	calls := make(chan call, 1)
-	_, srv := startProxy(t, table, Options{
+	_, srv := startProxy(t, f, table, Options{
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 			calls <- call{status, r.URL.Path, errors.Is(err, syscall.ECONNREFUSED)}
 			w.WriteHeader(status)
@@ -397,7 +409,9 @@ func TestProxyUpstreamDown(t *testing.T) {
 	}
 }
 
-func TestProxyResponseHeaderTimeout(t *testing.T) {
+func TestProxyResponseHeaderTimeout(t *testing.T) { forEachFront(t, testProxyResponseHeaderTimeout) }
+
+func testProxyResponseHeaderTimeout(t *testing.T, f front) {
 	release := make(chan struct{})
 	defer close(release)
 	upstream, _ := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -408,14 +422,16 @@ func TestProxyResponseHeaderTimeout(t *testing.T) {
 	}))
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/", upstream.URL, nil)
-	_, srv := startProxy(t, table, Options{ResponseHeaderTimeout: 50 * time.Millisecond})
+	_, srv := startProxy(t, f, table, Options{ResponseHeaderTimeout: 50 * time.Millisecond})
 
 	if status, _ := get(t, http.DefaultClient, srv.URL+"/slow"); status != 503 {
 		t.Errorf("status = %d, want 503", status)
 	}
 }
 
-func TestProxyNotFound(t *testing.T) {
+func TestProxyNotFound(t *testing.T) { forEachFront(t, testProxyNotFound) }
+
+func testProxyNotFound(t *testing.T, f front) {
 	tests := []struct {
 		name       string
 		opts       Options
@@ -444,7 +460,7 @@ func TestProxyNotFound(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			table := NewTable(TableOptions{})
 			mustAdd(t, table, "/user/alice", "http://127.0.0.1:1", nil)
-			_, srv := startProxy(t, table, tt.opts)
+			_, srv := startProxy(t, f, table, tt.opts)
 			status, body := get(t, http.DefaultClient, srv.URL+"/nowhere")
 			if status != tt.wantStatus || body != tt.wantBody {
 				t.Errorf("response = %d %q, want %d %q", status, body, tt.wantStatus, tt.wantBody)
@@ -453,7 +469,9 @@ func TestProxyNotFound(t *testing.T) {
 	}
 }
 
-func TestProxyHealthCheck(t *testing.T) {
+func TestProxyHealthCheck(t *testing.T) { forEachFront(t, testProxyHealthCheck) }
+
+func testProxyHealthCheck(t *testing.T, f front) {
 	upstream, _ := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "upstream")
 	}))
@@ -469,7 +487,7 @@ func TestProxyHealthCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			table := NewTable(TableOptions{})
 			mustAdd(t, table, "/", upstream.URL, nil)
-			_, srv := startProxy(t, table, tt.opts)
+			_, srv := startProxy(t, f, table, tt.opts)
 			if status, body := get(t, http.DefaultClient, srv.URL+HealthPath); status != 200 || body != tt.want {
 				t.Errorf("GET %s = %d %q, want 200 %q", HealthPath, status, body, tt.want)
 			}
@@ -477,10 +495,12 @@ func TestProxyHealthCheck(t *testing.T) {
 	}
 }
 
-func TestProxyConnectRejected(t *testing.T) {
+func TestProxyConnectRejected(t *testing.T) { forEachFront(t, testProxyConnectRejected) }
+
+func testProxyConnectRejected(t *testing.T, f front) {
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/", "http://127.0.0.1:1", nil)
-	_, srv := startProxy(t, table, Options{})
+	_, srv := startProxy(t, f, table, Options{})
 
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
@@ -498,12 +518,14 @@ func TestProxyConnectRejected(t *testing.T) {
 	}
 }
 
-func TestProxyClosed(t *testing.T) {
+func TestProxyClosed(t *testing.T) { forEachFront(t, testProxyClosed) }
+
+func testProxyClosed(t *testing.T, f front) {
 	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/", upstream.URL, nil)
 	errs := make(chan error, 1)
-	p, srv := startProxy(t, table, Options{
+	p, srv := startProxy(t, f, table, Options{
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 			errs <- err
 			w.WriteHeader(status)
@@ -521,7 +543,9 @@ func TestProxyClosed(t *testing.T) {
 	}
 }
 
-func TestProxyHostRouting(t *testing.T) {
+func TestProxyHostRouting(t *testing.T) { forEachFront(t, testProxyHostRouting) }
+
+func testProxyHostRouting(t *testing.T, f front) {
 	alice, _ := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "alice "+r.URL.Path)
 	}))
@@ -531,7 +555,7 @@ func TestProxyHostRouting(t *testing.T) {
 	table := NewTable(TableOptions{HostRouting: true})
 	mustAdd(t, table, "/", hub.URL, nil)
 	mustAdd(t, table, "/alice.hub.test", alice.URL, nil)
-	_, srv := startProxy(t, table, Options{})
+	_, srv := startProxy(t, f, table, Options{})
 
 	tests := []struct {
 		host, path, want string
@@ -560,11 +584,13 @@ func TestProxyHostRouting(t *testing.T) {
 // TestProxyKeepAlive checks that sequential requests reuse upstream
 // connections. A connection returns to the pool just after its response
 // body ends, so a request may occasionally find none idle and dial another.
-func TestProxyKeepAlive(t *testing.T) {
+func TestProxyKeepAlive(t *testing.T) { forEachFront(t, testProxyKeepAlive) }
+
+func testProxyKeepAlive(t *testing.T, f front) {
 	upstream, conns := startUpstream(t, http.HandlerFunc(echoHandler))
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/", upstream.URL, nil)
-	_, srv := startProxy(t, table, Options{})
+	_, srv := startProxy(t, f, table, Options{})
 	for i := range 20 {
 		if status, _ := get(t, http.DefaultClient, fmt.Sprintf("%s/%d", srv.URL, i)); status != 200 {
 			t.Fatalf("request %d: status %d", i, status)

@@ -50,7 +50,10 @@ type route struct {
 	prefixDepth int
 	targetText  string
 	target      *url.URL
-	data        map[string]any
+	// addr is the target's host and port, with the scheme's default port
+	// when the URL has none.
+	addr string
+	data map[string]any
 	// activity is shared by every route added under the same spec while
 	// the spec stays in the table, so traffic on a connection opened
 	// before a replacement still counts.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -86,6 +87,7 @@ func (t *Table) Add(spec, target string, data map[string]any) error {
 		depth:      specDepth(spec),
 		targetText: target,
 		target:     u,
+		addr:       targetAddr(u),
 		data:       copyData(data),
 	}
 	r.prefixDepth = r.depth
@@ -130,6 +132,18 @@ func parseTarget(target string) (*url.URL, error) {
 			ErrInvalidTarget, u.Redacted())
 	}
 	return u, nil
+}
+
+// targetAddr returns the address to dial for u, an http or https URL.
+func targetAddr(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // Remove deletes the route of spec and reports whether it existed.

@@ -100,13 +100,15 @@ func writeWS(t *testing.T, c *websocket.Conn, msg string) {
 	}
 }
 
-func TestProxyWebSocket(t *testing.T) {
+func TestProxyWebSocket(t *testing.T) { forEachFront(t, testProxyWebSocket) }
+
+func testProxyWebSocket(t *testing.T, f front) {
 	up := newWSUpstream()
 	upstream, _ := startUpstream(t, up)
 	clock := newFakeClock()
 	table := NewTable(TableOptions{Now: clock.Now})
 	mustAdd(t, table, "/user/alice", upstream.URL, nil)
-	_, srv := startProxy(t, table, Options{})
+	_, srv := startProxy(t, f, table, Options{})
 
 	path := "/user/alice/api/kernels/k1/channels?session_id=s%201"
 	c := dialWS(t, wsURL(srv.URL, path))
@@ -165,12 +167,14 @@ func TestProxyWebSocket(t *testing.T) {
 	}
 }
 
-func TestProxyWebSocketEndsCleanly(t *testing.T) {
+func TestProxyWebSocketEndsCleanly(t *testing.T) { forEachFront(t, testProxyWebSocketEndsCleanly) }
+
+func testProxyWebSocketEndsCleanly(t *testing.T, f front) {
 	up := newWSUpstream()
 	upstream, conns := startUpstream(t, up)
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/user/alice", upstream.URL, nil)
-	p, srv := startProxy(t, table, Options{})
+	p, srv := startProxy(t, f, table, Options{})
 	url := wsURL(srv.URL, "/user/alice/api/kernels/k1/channels")
 
 	endings := []struct {
@@ -212,12 +216,14 @@ func TestProxyWebSocketEndsCleanly(t *testing.T) {
 	}
 }
 
-func TestProxyCloseEndsWebSockets(t *testing.T) {
+func TestProxyCloseEndsWebSockets(t *testing.T) { forEachFront(t, testProxyCloseEndsWebSockets) }
+
+func testProxyCloseEndsWebSockets(t *testing.T, f front) {
 	up := newWSUpstream()
 	upstream, _ := startUpstream(t, up)
 	table := NewTable(TableOptions{})
 	mustAdd(t, table, "/user/alice", upstream.URL, nil)
-	p, srv := startProxy(t, table, Options{})
+	p, srv := startProxy(t, f, table, Options{})
 
 	clients := make([]*websocket.Conn, 3)
 	for i := range clients {

@@ -1,0 +1,152 @@
+package proxy
+
+import (
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// upstreamConn is a keep-alive connection to an upstream, used by the fast
+// path for one request at a time.
+type upstreamConn struct {
+	conn   *net.TCPConn
+	raw    syscall.RawConn
+	addr   string    // host:port it was dialed for
+	idleAt time.Time // when it went back to the pool
+	reused bool      // it served a request before
+}
+
+// upstreamPool keeps idle upstream connections of the fast path by
+// address, most recently used first. Connections idle longer than the
+// timeout are closed by a timer that runs while any are idle.
+type upstreamPool struct {
+	dialer      net.Dialer
+	maxIdle     int
+	idleTimeout time.Duration
+
+	mu     sync.Mutex
+	idle   map[string][]*upstreamConn // guarded by mu
+	sweep  *time.Timer                // guarded by mu; nil while none idle
+	closed bool                       // guarded by mu
+}
+
+func newUpstreamPool(o *Options) *upstreamPool {
+	return &upstreamPool{
+		dialer:      net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second},
+		maxIdle:     o.MaxIdleConnsPerHost,
+		idleTimeout: o.IdleConnTimeout,
+		idle:        make(map[string][]*upstreamConn),
+	}
+}
+
+// get returns an idle connection to addr, or dials one. With checkAlive it
+// first checks that an idle connection was not closed by the upstream, for
+// requests that cannot be sent again.
+func (p *upstreamPool) get(addr string, checkAlive bool) (*upstreamConn, error) {
+	for {
+		uc := p.take(addr)
+		if uc == nil {
+			return p.dial(addr)
+		}
+		if !checkAlive || isOpen(uc.raw) {
+			uc.reused = true
+			return uc, nil
+		}
+		uc.conn.Close()
+	}
+}
+
+func (p *upstreamPool) take(addr string) *upstreamConn {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	conns := p.idle[addr]
+	for len(conns) > 0 {
+		uc := conns[len(conns)-1]
+		conns = conns[:len(conns)-1]
+		if now.Sub(uc.idleAt) < p.idleTimeout {
+			p.idle[addr] = conns
+			return uc
+		}
+		uc.conn.Close()
+	}
+	delete(p.idle, addr)
+	return nil
+}
+
+func (p *upstreamPool) dial(addr string) (*upstreamConn, error) {
+	c, err := p.dialer.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	tcp := c.(*net.TCPConn)
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &upstreamConn{conn: tcp, raw: raw, addr: addr}, nil
+}
+
+// put returns uc to the pool, or closes it when the pool is full or
+// closed.
+func (p *upstreamPool) put(uc *upstreamConn) {
+	uc.idleAt = time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	conns := p.idle[uc.addr]
+	if p.closed || len(conns) >= p.maxIdle {
+		uc.conn.Close()
+		return
+	}
+	p.idle[uc.addr] = append(conns, uc)
+	if p.sweep == nil {
+		p.sweep = time.AfterFunc(p.idleTimeout, p.closeExpired)
+	}
+}
+
+// closeExpired closes the connections idle longer than the timeout, and
+// runs again while any are left.
+func (p *upstreamPool) closeExpired() {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr, conns := range p.idle {
+		kept := conns[:0]
+		for _, uc := range conns {
+			if now.Sub(uc.idleAt) < p.idleTimeout {
+				kept = append(kept, uc)
+			} else {
+				uc.conn.Close()
+			}
+		}
+		clear(conns[len(kept):])
+		if len(kept) == 0 {
+			delete(p.idle, addr)
+		} else {
+			p.idle[addr] = kept
+		}
+	}
+	p.sweep = nil
+	if len(p.idle) > 0 && !p.closed {
+		p.sweep = time.AfterFunc(p.idleTimeout, p.closeExpired)
+	}
+}
+
+// close closes the idle connections, and every connection put back later.
+func (p *upstreamPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, conns := range p.idle {
+		for _, uc := range conns {
+			uc.conn.Close()
+		}
+	}
+	clear(p.idle)
+	if p.sweep != nil {
+		p.sweep.Stop()
+		p.sweep = nil
+	}
+}
