@@ -369,13 +369,8 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await waitFor(`named server process ${workPID} to exit`, () => processGone(workPID));
     assert.ok(!processGone(defaultPID), 'default server runs after the named one stopped');
 
-    // NOTE: while the default server runs, its route /user/admin/ is the
-    // longest prefix of /user/admin/work/, so work's JupyterLab reaches the
-    // default server and gets 403s, not the hub's 424, and shows no dialog.
-    // JupyterHub's proxy routes the same way. With both stopped, the
-    // Restart button of work's JupyterLab starts work again.
-    await home.click('button:has-text("Stop my server")');
-    await waitFor(`default server process ${defaultPID} to exit`, () => processGone(defaultPID));
+    // work's JupyterLab now reaches the hub's 424 for work, not the default
+    // server, so it offers to restart work while the default server runs.
     const dialog = work.locator('.jp-Dialog', { hasText: 'Server unavailable or unreachable' });
     await dialog.waitFor({ timeout: 60000 });
     const [restarted] = await Promise.all([work.context().waitForEvent('page'),
@@ -387,6 +382,8 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     const again = await serverPID(ctx.hub, 'admin', 'work');
     assert.ok(again > 0, 'named server has a pid after the restart');
     assert.notEqual(again, workPID, 'named server runs in a new process');
+    assert.equal(await serverPID(ctx.hub, 'admin'), defaultPID, 'default server kept its process');
+    assert.ok(!processGone(defaultPID), 'default server runs after work restarted');
   });
 });
 
