@@ -130,12 +130,14 @@ func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (st
 	if err != nil {
 		return nil, err
 	}
-	if db.Driver != "sqlite" {
-		return nil, errors.New("db_url: only SQLite is supported yet")
-	}
-	url := "sqlite:///" + db.Path
-	if db.Path == store.MemoryPath {
+	var url string
+	switch {
+	case db.Driver == "postgres":
+		url = db.URL
+	case db.Path == store.MemoryPath:
 		url = "sqlite://"
+	default:
+		url = "sqlite:///" + db.Path
 	}
 	return store.Open(ctx, url, store.Options{Logger: log.With("component", "store")})
 }
