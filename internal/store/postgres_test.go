@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -175,6 +176,8 @@ func testPostgresURLForms(t *testing.T, srv *pgtest.Server) {
 		"postgres":    "postgres://" + strings.TrimPrefix(parsed.String(), "postgresql://"),
 		"psycopg2":    "postgresql+psycopg2://" + strings.TrimPrefix(parsed.String(), "postgresql://"),
 		"upper case":  "PostgreSQL://" + strings.TrimPrefix(parsed.String(), "postgresql://"),
+		"exec mode":   parsed.String() + "&default_query_exec_mode=exec",
+		"simple mode": parsed.String() + "&default_query_exec_mode=simple_protocol",
 		"unix socket": fmt.Sprintf("postgresql://%s:%s@/%s?host=%s&port=%d", pgtest.Superuser, password, db, srv.SocketDir, srv.Port),
 	}
 	for name, dbURL := range forms {
@@ -184,10 +187,40 @@ func testPostgresURLForms(t *testing.T, srv *pgtest.Server) {
 				t.Fatalf("Open: %v", err)
 			}
 			defer s.Close()
-			if _, _, err := s.ListUsers(t.Context(), store.UserQuery{}); err != nil {
-				t.Errorf("ListUsers: %v", err)
-			}
+			checkRoundTrip(t, s)
 		})
+	}
+}
+
+// checkRoundTrip writes a user with bytes, JSON and times, and reads them
+// back, which exercises each kind of column that the store encodes.
+func checkRoundTrip(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	name := fmt.Sprintf("user-%d", time.Now().UnixNano())
+	if _, err := s.CreateUser(ctx, name, true); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	state := []byte{0, 1, 0xfe, 0xff, '\'', '\\'}
+	at := time.Date(2031, 3, 4, 5, 6, 7, 123456000, time.UTC)
+	u, err := s.UpdateUser(ctx, name, store.UserUpdate{AuthState: &state, LastActivity: &at})
+	if err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	if !bytes.Equal(u.AuthState, state) || !u.LastActivity.Equal(at) || !u.Admin {
+		t.Errorf("user read back = auth state %x, last activity %v, admin %v; want %x, %v, true",
+			u.AuthState, u.LastActivity, u.Admin, state, at)
+	}
+	if _, err := s.CreateServer(ctx, name, "x"); err != nil {
+		t.Fatalf("CreateServer: %v", err)
+	}
+	options := json.RawMessage(`{"profile": "it's \"quoted\""}`)
+	sv, err := s.UpdateServer(ctx, name, "x", store.ServerUpdate{UserOptions: &options})
+	if err != nil {
+		t.Fatalf("UpdateServer: %v", err)
+	}
+	if string(sv.UserOptions) != string(options) {
+		t.Errorf("user options read back = %s, want %s", sv.UserOptions, options)
 	}
 }
 
