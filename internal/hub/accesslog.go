@@ -1,9 +1,12 @@
 package hub
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/proxy"
 )
 
 // statusWriter records the status of a response. Unwrap lets
@@ -42,16 +45,38 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // JupyterHub logs them; proxied requests at Debug, since user servers log
 // their own.
 func (h *Hub) logRequest(r *http.Request, status int, began time.Time, proxied bool) {
-	level := slog.LevelInfo
-	switch {
-	case status >= 500:
-		level = slog.LevelWarn
-	case proxied:
-		level = slog.LevelDebug
-	}
 	if status == 0 {
 		status = http.StatusOK
 	}
+	level := accessLevel(status, proxied)
+	if !h.log.Enabled(r.Context(), level) {
+		// Building the attributes costs more than a proxied request.
+		return
+	}
 	h.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
 		"status", status, "duration", time.Since(began), "remote", clientAddr(r))
+}
+
+// logForwarded writes the access log line of a request that the proxy's
+// fast path forwarded, as logRequest does for proxied requests.
+func (h *Hub) logForwarded(e proxy.AccessLogEntry) {
+	ctx := context.Background()
+	level := accessLevel(e.Status, true)
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
+	h.log.Log(ctx, level, "request", "method", e.Method, "path", e.Path,
+		"status", e.Status, "duration", e.Duration, "remote", e.RemoteAddr)
+}
+
+// accessLevel returns the level of an access log line: Warn for 5xx, Debug
+// for other proxied requests, Info for the rest.
+func accessLevel(status int, proxied bool) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelWarn
+	case proxied:
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -174,7 +175,7 @@ func New(opts Options) (*Hub, error) {
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	began := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	if strings.HasPrefix(r.URL.Path, h.prefix) || r.URL.Path+"/" == h.prefix {
+	if h.isHubPath(r.URL.Path) {
 		w.Header().Set("X-JupyterHub-Version", APIVersion)
 		h.mux.ServeHTTP(sw, r)
 		h.logRequest(r, sw.status, began, false)
@@ -182,6 +183,25 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.serveUserPath(sw, r)
 	h.logRequest(r, sw.status, began, true)
+}
+
+// isHubPath reports whether a request for the decoded path is the hub's
+// own, rather than one for the proxy.
+func (h *Hub) isHubPath(path string) bool {
+	return strings.HasPrefix(path, h.prefix) || path+"/" == h.prefix
+}
+
+// isReserved reports whether a request for the decoded path must reach
+// ServeHTTP instead of the proxy's fast path: the hub's own paths, and
+// those of named servers without a route, which serveUserPath answers
+// itself. It must stay in step with ServeHTTP.
+func (h *Hub) isReserved(path string) bool {
+	if h.isHubPath(path) {
+		return true
+	}
+	// isUnroutedNamedServer reads only the path and the context.
+	return h.cfg.JupyterHub.AllowNamedServers &&
+		h.isUnroutedNamedServer(&http.Request{URL: &url.URL{Path: path}})
 }
 
 // Serve syncs the store with the configuration, restores the routes of the
@@ -207,7 +227,10 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	h.recordActivity(h.cfg.JupyterHub.LastActivityInterval)
 	h.watch()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// The proxy's fast path serves the proxied requests it can on its own
+	// and hands every other connection to srv.
+	opts := proxy.ServeOptions{Reserved: h.isReserved, AccessLog: h.logForwarded}
+	go func() { errc <- h.proxy.Serve(srv, ln, opts) }()
 	h.log.Info("hub started", "address", ln.Addr().String(), "base_url", h.base,
 		"version", h.version)
 
@@ -221,6 +244,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
+	_ = h.proxy.Shutdown(shutdownCtx)
 	h.proxy.Close()
 	h.cancel()
 	h.wg.Wait()
