@@ -30,7 +30,8 @@ func TestHubOnPostgres(t *testing.T) {
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "hub.toml")
-	if err := os.WriteFile(cfg, []byte("[JupyterHub]\ndb_url = "+strconv.Quote(dbURL)+"\n"), 0o600); err != nil {
+	toml := "[JupyterHub]\ndb_url = " + strconv.Quote(dbURL) + "\n"
+	if err := os.WriteFile(cfg, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// Cleanups run last first: the hubs stop, then the servers they left,

@@ -165,8 +165,8 @@ func connectError(cfg *pgx.ConnConfig, err error) error {
 			return &causeError{err: err, msg: fmt.Sprintf("%s: create the database first, "+
 				"for example with: createdb --owner=%s %s", pgErr.Message, cfg.User, cfg.Database)}
 		}
-		return &causeError{err: err, msg: fmt.Sprintf("the server rejected the connection: %s (SQLSTATE %s)",
-			pgErr.Message, pgErr.Code)}
+		return &causeError{err: err, msg: fmt.Sprintf(
+			"the server rejected the connection: %s (SQLSTATE %s)", pgErr.Message, pgErr.Code)}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &causeError{err: err, msg: fmt.Sprintf("cannot connect: timed out after %v "+

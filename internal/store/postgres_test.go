@@ -178,7 +178,8 @@ func testPostgresURLForms(t *testing.T, srv *pgtest.Server) {
 		"upper case":  "PostgreSQL://" + strings.TrimPrefix(parsed.String(), "postgresql://"),
 		"exec mode":   parsed.String() + "&default_query_exec_mode=exec",
 		"simple mode": parsed.String() + "&default_query_exec_mode=simple_protocol",
-		"unix socket": fmt.Sprintf("postgresql://%s:%s@/%s?host=%s&port=%d", pgtest.Superuser, password, db, srv.SocketDir, srv.Port),
+		"unix socket": fmt.Sprintf("postgresql://%s:%s@/%s?host=%s&port=%d",
+			pgtest.Superuser, password, db, srv.SocketDir, srv.Port),
 	}
 	for name, dbURL := range forms {
 		t.Run(name, func(t *testing.T) {

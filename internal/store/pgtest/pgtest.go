@@ -10,8 +10,8 @@
 // account.
 //
 // When the PostgreSQL programs are missing, Start fails the test with a
-// message that names the package to install. Setting JUPYGO_SKIP_PG=1 makes it
-// skip the test instead.
+// message that names the package to install. Setting JUPYGO_SKIP_PG=1
+// makes it skip the test instead.
 package pgtest
 
 import (
@@ -72,13 +72,12 @@ const (
 // collation.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := findBinDir()
+	bin, skip, err := locate(debianBinGlob)
+	if skip {
+		t.Skip(err)
+	}
 	if err != nil {
-		if os.Getenv(SkipEnv) == "1" {
-			t.Skipf("%v (%s=1 is set)", err, SkipEnv)
-		}
-		t.Fatalf("%v: install Debian's postgresql package (scripts/setup.sh --test does), "+
-			"or set %s=1 to skip the PostgreSQL tests", err, SkipEnv)
+		t.Fatal(err)
 	}
 	run, err := newRunner()
 	if err != nil {
@@ -298,14 +297,31 @@ func (s *Server) Exec(ctx context.Context, statement string) error {
 	return nil
 }
 
-// findBinDir returns the folder with initdb and postgres: the one of
-// initdb on PATH, or else the newest /usr/lib/postgresql/VERSION/bin,
-// where Debian installs them off PATH.
-func findBinDir() (string, error) {
+// debianBinGlob matches the folders where Debian installs each major
+// version's server programs, off PATH.
+const debianBinGlob = "/usr/lib/postgresql/*/bin"
+
+// locate returns the folder with initdb and postgres, or an error that
+// says what to install and whether SkipEnv lets the test skip.
+func locate(glob string) (bin string, skip bool, err error) {
+	bin, err = findBinDir(glob)
+	if err == nil {
+		return bin, false, nil
+	}
+	if os.Getenv(SkipEnv) == "1" {
+		return "", true, fmt.Errorf("%v (%s=1 is set)", err, SkipEnv)
+	}
+	return "", false, fmt.Errorf("%v: install Debian's postgresql package "+
+		"(scripts/setup.sh --test does), or set %s=1 to skip the PostgreSQL tests", err, SkipEnv)
+}
+
+// findBinDir returns the folder of initdb on PATH, or else the newest
+// version's folder that glob matches.
+func findBinDir(glob string) (string, error) {
 	if path, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(path), nil
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(glob)
 	slices.SortFunc(dirs, func(a, b string) int {
 		return versionOf(b) - versionOf(a)
 	})
@@ -314,11 +330,10 @@ func findBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", errors.New("PostgreSQL is not installed: no initdb on PATH or in /usr/lib/postgresql/*/bin")
+	return "", fmt.Errorf("PostgreSQL is not installed: no initdb on PATH or in %s", glob)
 }
 
-// versionOf returns the major version in /usr/lib/postgresql/VERSION/bin,
-// or 0.
+// versionOf returns the major version in a folder .../VERSION/bin, or 0.
 func versionOf(binDir string) int {
 	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return v

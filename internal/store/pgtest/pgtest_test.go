@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,5 +48,47 @@ func TestStopRemovesFolder(t *testing.T) {
 	})
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("folder %s after the test: %v, want it removed", dir, err)
+	}
+}
+
+func TestLocateMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	glob := filepath.Join(t.TempDir(), "*", "bin")
+
+	t.Setenv(SkipEnv, "")
+	_, skip, err := locate(glob)
+	if err == nil || skip {
+		t.Fatalf("locate without PostgreSQL = %v, skip %v, want an error and no skip", err, skip)
+	}
+	for _, part := range []string{"not installed", "postgresql package", SkipEnv + "=1"} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("error %q lacks %q", err, part)
+		}
+	}
+
+	t.Setenv(SkipEnv, "1")
+	if _, skip, err := locate(glob); err == nil || !skip {
+		t.Errorf("locate with %s=1 = %v, skip %v, want an error and a skip", SkipEnv, err, skip)
+	}
+}
+
+func TestFindBinDirPicksNewest(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	root := t.TempDir()
+	for _, version := range []string{"9", "15", "13"} {
+		bin := filepath.Join(root, version, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bin, "postgres"), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := findBinDir(filepath.Join(root, "*", "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(root, "15", "bin"); got != want {
+		t.Errorf("findBinDir = %s, want %s", got, want)
 	}
 }

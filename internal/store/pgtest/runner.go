@@ -36,7 +36,8 @@ func newRunner() (*runner, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("account %s: %w", name, err)
 		}
-		return &runner{cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}, nil
+		cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+		return &runner{cred: cred}, nil
 	}
 	return nil, fmt.Errorf("PostgreSQL refuses to run as root, and none of the accounts %v exists "+
 		"to run it as", unprivilegedAccounts)
