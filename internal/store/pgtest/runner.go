@@ -43,15 +43,14 @@ func newRunner() (*runner, error) {
 		"to run it as", unprivilegedAccounts)
 }
 
-// command returns a command that runs as the runner's account, with an
-// environment that keeps only PATH, so that no PG* variable of the test's
-// environment changes the server.
+// command returns a command that runs as the runner's account, with PATH
+// and LC_ALL=C.UTF-8 as its whole environment, so that no PG* variable of
+// the test's environment changes the server.
 func (r *runner) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C.UTF-8"}
-	if r.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred}
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred}
+	endWithParent(cmd.SysProcAttr)
 	return cmd
 }
 
