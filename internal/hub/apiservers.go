@@ -14,7 +14,10 @@ import (
 
 // handleStartServer serves POST .../server and .../servers/{server}. The
 // body is the user options. It returns 201 when the server started within
-// the slow-spawn timeout, and 202 while it is still starting.
+// the slow-spawn timeout, and 202 while it is still starting. Starting
+// another user's server needs only servers, without checkNoEscalation's
+// rule, because the start gives the caller no access: the spawner does not
+// receive the user options, and the server's token goes to the server alone.
 func (h *Hub) handleStartServer(w http.ResponseWriter, r *http.Request, id *identity) error {
 	ctx := r.Context()
 	name := r.PathValue("server")

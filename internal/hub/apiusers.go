@@ -227,6 +227,24 @@ func (h *Hub) checkGrantAdmin(id *identity, admin bool) error {
 	return nil
 }
 
+// checkNoEscalation returns a 403 error unless the caller holds every
+// scope of u, the rule that also bounds the tokens a caller may create for
+// u. Acting on u's password, name, admin flag or record needs it, because
+// otherwise a holder of admin:users could set an admin's password and sign
+// in as that admin. action starts the message, as in "Deleting".
+func (h *Hub) checkNoEscalation(ctx context.Context, id *identity, u store.User,
+	action string) error {
+	targetScopes, err := h.userScopes(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !id.scopes.coversAll(targetScopes) {
+		return httpapi.Errorf(http.StatusForbidden,
+			"%s %s needs every scope that %s holds", action, u.Name, u.Name)
+	}
+	return nil
+}
+
 // lookupUser returns the named user when the caller may see it with one
 // of the given scopes: 404 when it does not exist and the caller could
 // see it, 403 otherwise.
@@ -307,6 +325,11 @@ func (h *Hub) handlePatchUser(w http.ResponseWriter, r *http.Request, id *identi
 	if err := decodeBody(w, r, &body); err != nil {
 		return err
 	}
+	if body.Admin != nil || body.Name != nil {
+		if err := h.checkNoEscalation(ctx, id, u, "Changing"); err != nil {
+			return err
+		}
+	}
 	var upd store.UserUpdate
 	if body.Admin != nil {
 		if err := h.checkGrantAdmin(id, *body.Admin); err != nil {
@@ -352,6 +375,9 @@ func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *ident
 	ctx := r.Context()
 	u, err := h.lookupUser(ctx, id, r.PathValue("name"), "delete:users")
 	if err != nil {
+		return err
+	}
+	if err := h.checkNoEscalation(ctx, id, u, "Deleting"); err != nil {
 		return err
 	}
 	if err := h.deleteUser(ctx, u.Name); err != nil {

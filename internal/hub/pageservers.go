@@ -429,12 +429,37 @@ func (h *Hub) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		h.redirectAdmin(w, r, "", "You cannot delete yourself.")
 		return
 	}
+	if h.adminTarget(w, r, id, "Deleting") == nil {
+		return
+	}
 	if err := h.deleteUser(r.Context(), name); err != nil {
 		h.redirectAdmin(w, r, "", clientMessage(err))
 		return
 	}
 	h.log.Info("user deleted", "user", name, "by", id.user.Name)
 	h.redirectAdmin(w, r, "Deleted "+name+".", "")
+}
+
+// adminTarget returns the user named by the path when the caller may act
+// on that account, as checkNoEscalation decides. Otherwise it writes the
+// page and returns nil.
+func (h *Hub) adminTarget(w http.ResponseWriter, r *http.Request, id *identity,
+	action string) *store.User {
+	name := r.PathValue("user")
+	u, err := h.store.GetUser(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		h.redirectAdmin(w, r, "", "No such user: "+name)
+		return nil
+	}
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return nil
+	}
+	if err := h.checkNoEscalation(r.Context(), id, u, action); err != nil {
+		h.pageActionError(w, r, err)
+		return nil
+	}
+	return &u
 }
 
 // handleAdminSetPassword sets a user's password from the admin page.
@@ -453,8 +478,7 @@ func (h *Hub) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
 		h.redirectAdmin(w, r, "", "This hub has no local accounts, so it keeps no passwords.")
 		return
 	}
-	if _, err := h.store.GetUser(r.Context(), name); err != nil {
-		h.redirectAdmin(w, r, "", "No such user: "+name)
+	if h.adminTarget(w, r, id, "Setting the password of") == nil {
 		return
 	}
 	if err := setter.SetTemporaryPassword(r.Context(), name, r.PostForm.Get("password")); err != nil {
