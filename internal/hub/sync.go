@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/jupygo/jupygo/internal/hub/config"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
 	"github.com/jupygo/jupygo/internal/store"
 )
@@ -143,39 +144,111 @@ func (h *Hub) syncServiceToken(ctx context.Context, service, token string) error
 	return nil
 }
 
-// syncRoles creates or updates the roles of load_roles and grants them.
+// syncRoles makes the roles in the store those of load_roles, as
+// JupyterHub 3.0 does at start. Each configured role gets its scopes and
+// exactly the users, groups and services listed, so a list left out
+// revokes the role from everyone of that kind. A role that is no longer
+// configured is deleted with its grants, unless it is a built-in role,
+// which gets its built-in scopes back and keeps its grants.
 func (h *Hub) syncRoles(ctx context.Context) error {
+	configured := map[string]bool{}
 	for _, r := range h.cfg.JupyterHub.LoadRoles {
-		if _, err := h.store.PutRole(ctx, store.Role{Name: r.Name, Description: r.Description,
-			Scopes: r.Scopes}); err != nil {
+		configured[r.Name] = true
+		if err := h.syncRole(ctx, r); err != nil {
 			return fmt.Errorf("role %q: %w", r.Name, err)
 		}
-		var grantees []store.Grantee
-		for _, u := range r.Users {
-			name := h.auth.NormalizeUsername(u)
-			if _, err := h.store.GetUser(ctx, name); errors.Is(err, store.ErrNotFound) {
-				if _, err := h.store.CreateUser(ctx, name, false); err != nil {
-					return fmt.Errorf("role %q: %w", r.Name, err)
-				}
-			}
-			grantees = append(grantees, store.Grantee{Kind: store.KindUser, Name: name})
+	}
+	roles, err := h.store.ListRoles(ctx)
+	if err != nil {
+		return err
+	}
+	for _, role := range roles {
+		if configured[role.Name] {
+			continue
 		}
-		for _, g := range r.Groups {
-			if _, err := h.store.GetGroup(ctx, g); errors.Is(err, store.ErrNotFound) {
-				if _, err := h.store.CreateGroup(ctx, g, nil); err != nil {
-					return fmt.Errorf("role %q: %w", r.Name, err)
-				}
+		if scopes, builtin := builtinRoles[role.Name]; builtin {
+			if slices.Equal(role.Scopes, scopes) {
+				continue
 			}
-			grantees = append(grantees, store.Grantee{Kind: store.KindGroup, Name: g})
-		}
-		for _, s := range r.Services {
-			grantees = append(grantees, store.Grantee{Kind: store.KindService, Name: s})
-		}
-		for _, g := range grantees {
-			if err := h.store.GrantRole(ctx, r.Name, g); err != nil {
-				return fmt.Errorf("granting role %q to %s: %w", r.Name, g, err)
+			role.Scopes, role.Description = scopes, ""
+			if _, err := h.store.PutRole(ctx, role); err != nil {
+				return fmt.Errorf("resetting built-in role %q: %w", role.Name, err)
 			}
+			h.log.Info("built-in role reset, no longer configured", "role", role.Name)
+			continue
+		}
+		if err := h.store.DeleteRole(ctx, role.Name); err != nil {
+			return fmt.Errorf("deleting role %q, no longer configured: %w", role.Name, err)
+		}
+		h.log.Warn("role deleted, no longer configured", "role", role.Name)
+	}
+	return nil
+}
+
+// syncRole stores one role of load_roles and makes its grants to users,
+// groups and services those listed, creating the users and groups that do
+// not exist yet. Grants to tokens are left alone. Leaving out the users of
+// the built-in user role keeps its grants to users, as in JupyterHub,
+// because every user holds that role anyway.
+func (h *Hub) syncRole(ctx context.Context, r config.Role) error {
+	if _, err := h.store.PutRole(ctx, store.Role{Name: r.Name, Description: r.Description,
+		Scopes: r.Scopes}); err != nil {
+		return err
+	}
+	want, err := h.roleGrantees(ctx, r)
+	if err != nil {
+		return err
+	}
+	current, err := h.store.ListGrantees(ctx, r.Name)
+	if err != nil {
+		return err
+	}
+	keepUsers := r.Name == "user" && r.Users == nil
+	for _, g := range current {
+		if g.Kind == store.KindToken || keepUsers && g.Kind == store.KindUser ||
+			slices.Contains(want, g) {
+			continue
+		}
+		if err := h.store.RevokeRole(ctx, r.Name, g); err != nil {
+			return fmt.Errorf("revoking from %s: %w", g, err)
+		}
+		h.log.Info("role revoked, no longer configured", "role", r.Name, "grantee", g.String())
+	}
+	for _, g := range want {
+		if err := h.store.GrantRole(ctx, r.Name, g); err != nil {
+			return fmt.Errorf("granting to %s: %w", g, err)
 		}
 	}
 	return nil
+}
+
+// roleGrantees returns the users, groups and services that a role of
+// load_roles lists, creating the users and groups that do not exist.
+func (h *Hub) roleGrantees(ctx context.Context, r config.Role) ([]store.Grantee, error) {
+	var grantees []store.Grantee
+	for _, u := range r.Users {
+		name := h.auth.NormalizeUsername(u)
+		_, err := h.store.GetUser(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			_, err = h.store.CreateUser(ctx, name, false)
+		}
+		if err != nil {
+			return nil, err
+		}
+		grantees = append(grantees, store.Grantee{Kind: store.KindUser, Name: name})
+	}
+	for _, g := range r.Groups {
+		_, err := h.store.GetGroup(ctx, g)
+		if errors.Is(err, store.ErrNotFound) {
+			_, err = h.store.CreateGroup(ctx, g, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		grantees = append(grantees, store.Grantee{Kind: store.KindGroup, Name: g})
+	}
+	for _, s := range r.Services {
+		grantees = append(grantees, store.Grantee{Kind: store.KindService, Name: s})
+	}
+	return grantees, nil
 }

@@ -1,0 +1,105 @@
+package hub
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/jupygo/jupygo/internal/store"
+)
+
+// restartWithConfig stops th and starts a hub on the same store and
+// spawner with another configuration.
+func restartWithConfig(t *testing.T, th *testHub, configTOML string) *testHub {
+	t.Helper()
+	th.stop()
+	return startHub(t, hubOptions{config: configTOML, store: th.store, spawn: th.spawner})
+}
+
+// grantees returns the grantees of a role as strings, such as `user "ops"`.
+func grantees(t *testing.T, st store.Store, role string) []string {
+	t.Helper()
+	gs, err := st.ListGrantees(t.Context(), role)
+	if err != nil {
+		t.Fatalf("grantees of %s: %v", role, err)
+	}
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.String())
+	}
+	return out
+}
+
+func TestLoadRolesMembershipExact(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[[JupyterHub.load_roles]]
+name = "useradmin"
+scopes = ["admin:users"]
+users = ["ops", "bob"]
+groups = ["staff"]
+`})
+	want := []string{`user "bob"`, `user "ops"`, `group "staff"`}
+	if got := grantees(t, th.store, "useradmin"); !slices.Equal(got, want) {
+		t.Fatalf("first start: grantees = %q, want %q", got, want)
+	}
+
+	th = restartWithConfig(t, th, `
+[[JupyterHub.load_roles]]
+name = "useradmin"
+scopes = ["admin:users"]
+users = ["ops"]
+`)
+	want = []string{`user "ops"`}
+	if got := grantees(t, th.store, "useradmin"); !slices.Equal(got, want) {
+		t.Errorf("bob and staff left out: grantees = %q, want %q", got, want)
+	}
+	bob := th.api("GET", "/hub/api/user", th.token("bob"), nil)
+	var m struct{ Scopes []string }
+	bob.json(t, &m)
+	if slices.Contains(m.Scopes, "admin:users") {
+		t.Errorf("bob's scopes after the revoke = %q, want no admin:users", m.Scopes)
+	}
+
+	th = restartWithConfig(t, th, `
+[[JupyterHub.load_roles]]
+name = "useradmin"
+scopes = ["admin:users"]
+users = []
+`)
+	if got := grantees(t, th.store, "useradmin"); len(got) != 0 {
+		t.Errorf("users = []: grantees = %q, want none", got)
+	}
+}
+
+func TestLoadRolesRemovedRole(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[[JupyterHub.load_roles]]
+name = "useradmin"
+scopes = ["admin:users"]
+users = ["ops"]
+
+[[JupyterHub.load_roles]]
+name = "server"
+scopes = ["users:activity!user"]
+users = ["ops"]
+`})
+	opsToken := th.token("ops")
+
+	th = restartWithConfig(t, th, "")
+	if _, err := th.store.GetRole(t.Context(), "useradmin"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetRole(useradmin) after its removal: err = %v, want ErrNotFound", err)
+	}
+	if r := th.api("GET", "/hub/api/users", opsToken, nil); r.status != 403 {
+		t.Errorf("ops's token listing users after the role's removal = %d, want 403", r.status)
+	}
+	server, err := th.store.GetRole(t.Context(), "server")
+	if err != nil {
+		t.Fatalf("built-in role server after its override's removal: %v", err)
+	}
+	if !slices.Equal(server.Scopes, builtinRoles["server"]) {
+		t.Errorf("role server scopes = %q, want the built-in %q", server.Scopes, builtinRoles["server"])
+	}
+	if got, want := grantees(t, th.store, "server"), []string{`user "ops"`}; !slices.Equal(got, want) {
+		t.Errorf("built-in role server grantees = %q, want %q kept", got, want)
+	}
+}
