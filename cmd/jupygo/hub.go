@@ -158,8 +158,9 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if c := cfg.JupyterHub.ProxyClass; c != config.ProxyBuiltin {
 		return fmt.Errorf("proxy_class %q is not supported yet: use %q", c, config.ProxyBuiltin)
 	}
-	if cfg.JupyterHub.SSLCert != "" {
-		return errors.New("ssl_cert is not supported yet: put the hub behind a TLS proxy")
+	if cfg.JupyterHub.HTTPS() {
+		return errors.New("ssl_cert and acme_domains are not supported yet: " +
+			"put the hub behind a TLS proxy")
 	}
 	st, err := openHubStore(ctx, cfg, log)
 	if err != nil {

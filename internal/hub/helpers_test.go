@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -178,6 +179,9 @@ type testHub struct {
 	local   *auth.Local
 	url     string
 	stop    func()
+	// client sends requests to the hub: http.DefaultClient, or over HTTPS
+	// one that trusts the hub's certificate.
+	client *http.Client
 }
 
 const testPassword = "correct horse battery"
@@ -188,6 +192,10 @@ type hubOptions struct {
 	store  store.Store
 	spawn  *fakeSpawner
 	auth   auth.Authenticator
+	// tls, when set, makes the hub serve HTTPS with this configuration,
+	// and client is then the one that trusts its certificate.
+	tls    *tls.Config
+	client *http.Client
 }
 
 func startHub(t testing.TB, o hubOptions) *testHub {
@@ -231,11 +239,15 @@ func startHub(t testing.TB, o hubOptions) *testHub {
 	if err != nil {
 		t.Fatal(err)
 	}
+	th := &testHub{t: t, hub: h, store: st, spawner: sp, local: local,
+		url: "http://" + ln.Addr().String(), client: http.DefaultClient}
+	if o.tls != nil {
+		ln = tls.NewListener(ln, o.tls)
+		th.url, th.client = "https://"+ln.Addr().String(), o.client
+	}
 	serveCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- h.Serve(serveCtx, ln) }()
-	th := &testHub{t: t, hub: h, store: st, spawner: sp, local: local,
-		url: "http://" + ln.Addr().String()}
 	var once sync.Once
 	th.stop = func() {
 		once.Do(func() {
@@ -253,7 +265,7 @@ func startHub(t testing.TB, o hubOptions) *testHub {
 func (th *testHub) waitUp() {
 	th.t.Helper()
 	for range 200 {
-		resp, err := http.Get(th.url + "/hub/health")
+		resp, err := th.client.Get(th.url + "/hub/health")
 		if err == nil {
 			resp.Body.Close()
 			return
@@ -319,7 +331,7 @@ func (th *testHub) api(method, path, token string, body any) apiResult {
 	if token != "" {
 		req.Header.Set("Authorization", "token "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := th.client.Do(req)
 	if err != nil {
 		th.t.Fatal(err)
 	}
@@ -339,6 +351,7 @@ type browser struct {
 func (th *testHub) browser() *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: th.t, base: th.url, prefix: th.hub.prefix, client: &http.Client{Jar: jar,
+		Transport:     th.client.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

@@ -42,6 +42,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is jupygo's version, shown in /hub/api/info and the pages.
 	Version string
+	// APIURL is the hub API's URL as user servers and services reach it,
+	// such as "http://127.0.0.1:8081/hub/api". Set it when they cannot
+	// use the listener that Serve gets, as when that one serves HTTPS.
+	// "" means plain http to that listener's address.
+	APIURL string
 	// SlowSpawnTimeout is how long a start request waits for the server
 	// before the hub replies 202 and the start continues in the
 	// background. Zero means 10 seconds, JupyterHub's default.
@@ -79,7 +84,8 @@ type Hub struct {
 	namedServers namedServerSet
 
 	// apiURL is the hub API as user servers reach it, such as
-	// http://127.0.0.1:8000/hub/api; Serve sets it before serving.
+	// http://127.0.0.1:8000/hub/api: Options.APIURL, else Serve sets it
+	// before serving.
 	apiURL string
 
 	// runs tracks the servers being started or stopped by this process,
@@ -138,6 +144,7 @@ func New(opts Options) (*Hub, error) {
 		now:       now,
 		base:      opts.Config.JupyterHub.BaseURL,
 		slowSpawn: opts.SlowSpawnTimeout,
+		apiURL:    opts.APIURL,
 		runs:      map[string]*run{},
 		checking:  map[string]bool{},
 		failures:  map[string]string{},
@@ -177,6 +184,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	if h.isHubPath(r.URL.Path) {
 		w.Header().Set("X-JupyterHub-Version", APIVersion)
+		h.setHSTS(w, r)
 		h.mux.ServeHTTP(sw, r)
 		h.logRequest(r, sw.status, began, false)
 		return

@@ -100,7 +100,7 @@ func (h *Hub) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: oauthStateCookie, Path: h.prefix, MaxAge: -1,
-		HttpOnly: true, Secure: isHTTPS(r)})
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
 	if e := r.URL.Query().Get("error"); e != "" {
 		h.errorPage(w, r, http.StatusForbidden, "Sign-in failed", "The provider answered: "+e)
 		return

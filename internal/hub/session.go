@@ -107,9 +107,9 @@ func (s *sessions) readLogin(r *http.Request) (login, bool) {
 // clear removes the login and session cookies.
 func (s *sessions) clear(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: s.path, MaxAge: -1,
-		HttpOnly: true, Secure: isHTTPS(r)})
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: s.base, MaxAge: -1,
-		HttpOnly: true, Secure: isHTTPS(r)})
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
 }
 
 func (s *sessions) setSessionID(w http.ResponseWriter, r *http.Request, id string) {
@@ -172,5 +172,7 @@ func validSessionID(id string) bool {
 	return err == nil
 }
 
-// isHTTPS reports whether the browser reached the hub over https.
+// isHTTPS reports whether the browser reached the hub over https, which
+// gives every cookie of the hub the Secure attribute. The hub trusts no
+// X-Forwarded-Proto header for it.
 func isHTTPS(r *http.Request) bool { return r.TLS != nil }

@@ -88,9 +88,32 @@ type JupyterHub struct {
 	// LoadRoles are the roles the hub creates or updates at startup.
 	LoadRoles []Role
 	// SSLCert and SSLKey are the PEM files of the public listener's TLS
-	// certificate and key. Both or neither are set.
+	// certificate and key. Both or neither are set. The hub reloads them
+	// when they change.
 	SSLCert string
 	SSLKey  string
+	// ACMEDomains are the DNS names of the certificate the hub obtains
+	// and renews itself from an ACME CA. Non-empty turns HTTPS on, and
+	// excludes SSLCert.
+	ACMEDomains []string
+	// ACMEEmail is the contact address of the ACME account, where "" means
+	// none.
+	ACMEEmail string
+	// ACMEDirectoryURL is the ACME CA's directory. Default Let's Encrypt's
+	// production directory, DefaultACMEDirectoryURL.
+	ACMEDirectoryURL string
+	// ACMECARoots is a PEM file of CA certificates trusted for the ACME
+	// directory's own HTTPS, besides the system roots, such as a test CA.
+	// "" means the system roots alone.
+	ACMECARoots string
+	// HTTPRedirectPort is the TCP port of a plain-HTTP listener on IP that
+	// answers ACME http-01 challenges and redirects every other request
+	// to HTTPS. 0 means no such listener. It requires HTTPS.
+	HTTPRedirectPort int
+	// HSTSMaxAge is the max-age of the Strict-Transport-Security header
+	// on the hub's own HTTPS responses. 0 sends no header. Default 365
+	// days.
+	HSTSMaxAge time.Duration
 	// ActiveServerLimit caps the servers running or starting at once, where
 	// 0 means no limit.
 	ActiveServerLimit int
@@ -353,6 +376,14 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // GoString hides the secret from the %#v verb.
 func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
 
+// DefaultACMEDirectoryURL is the directory of Let's Encrypt's production
+// CA, the default of acme_directory_url.
+const DefaultACMEDirectoryURL = "https://acme-v02.api.letsencrypt.org/directory"
+
+// HTTPS reports whether the public listener serves HTTPS: ssl_cert or
+// acme_domains is set.
+func (h *JupyterHub) HTTPS() bool { return h.SSLCert != "" || len(h.ACMEDomains) > 0 }
+
 // Default returns the built-in configuration: local accounts, the simple
 // spawner, SQLite in the working folder, and HTTP on 127.0.0.1:8000. It
 // reads no environment variable. Parse(nil, "") gives the same defaults
@@ -385,6 +416,8 @@ func applyDefaults(c *Config) {
 		LastActivityInterval: 300 * time.Second,
 		APIPageDefaultLimit:  50,
 		APIPageMaxLimit:      200,
+		ACMEDirectoryURL:     DefaultACMEDirectoryURL,
+		HSTSMaxAge:           365 * 24 * time.Hour,
 	}
 	c.Spawner = Spawner{
 		Cmd:          []string{executable(), "server"},

@@ -85,6 +85,19 @@ func TestParseValid(t *testing.T) {
 			}),
 		},
 		{
+			"acme",
+			"[JupyterHub]\nacme_domains = [\"Hub.Example.org.\", \"lab.example.org\"]\n" +
+				"acme_email = \"ops@example.org\"\nport = 443\nhttp_redirect_port = 80\n" +
+				"hsts_max_age = 600\n",
+			want("hub.toml", func(c *Config) {
+				h := &c.JupyterHub
+				h.ACMEDomains = []string{"hub.example.org", "lab.example.org"}
+				h.ACMEEmail, h.Port, h.HTTPRedirectPort = "ops@example.org", 443, 80
+				h.HSTSMaxAge = 10 * time.Minute
+				h.BindURL = "https://127.0.0.1:443/"
+			}),
+		},
+		{
 			"class aliases",
 			`[JupyterHub]
 authenticator_class = "jupyterhub.auth.DummyAuthenticator"

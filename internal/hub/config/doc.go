@@ -65,8 +65,9 @@
 //
 // bind_url, when set, overrides ip, port and base_url (each one also set is
 // reported as a warning). Otherwise it is built from them. Its scheme is
-// https exactly when ssl_cert is set, as JupyterHub makes it. After loading,
-// BindURL, IP, Port and BaseURL agree, and BaseURL starts and ends with "/".
+// https exactly when ssl_cert is set, as JupyterHub makes it, or
+// acme_domains. After loading, BindURL, IP, Port and BaseURL agree, and
+// BaseURL starts and ends with "/".
 // allow_existing_users, when unset, is true exactly when allowed_users is
 // not empty. allow_all, when unset, is true exactly when authenticator_class
 // is dummy and allowed_users is empty, as in JupyterHub 5. A service's

@@ -119,14 +119,16 @@ var classKeys = []Key{
 	hub("bind_url", func(h *JupyterHub) any { return &h.BindURL },
 		"URL of the public listener, such as \"https://:443/jupyter/\". "+
 			"When set, it overrides ip, port and base_url. "+
-			"The scheme follows ssl_cert: https with a certificate, http without one.").
+			"The scheme follows ssl_cert and acme_domains: https when one is set, else http.").
 		defaultIs(`"http://127.0.0.1:8000/", from ip, port and base_url`),
 	hub("base_url", func(h *JupyterHub) any { return &h.BaseURL },
 		"Path prefix of every hub URL, for running under an existing site."),
 	hub("hub_ip", func(h *JupyterHub) any { return &h.HubIP },
-		"Address of the hub's internal listener, which user servers and services use for the hub API."),
+		"Address of the hub's internal plain-HTTP listener, which user servers and services use "+
+			"for the hub API while the public listener serves HTTPS. Over http they use the "+
+			"public listener, and the hub opens no internal one."),
 	hub("hub_port", func(h *JupyterHub) any { return &h.HubPort },
-		"TCP port of the hub's internal listener."),
+		"TCP port of the hub's internal listener; 0 picks a free port at each start."),
 	hub("cookie_secret", func(h *JupyterHub) any { return &h.CookieSecret },
 		"Hex-encoded key that signs cookies. Unset, the hub reads cookie_secret_file, "+
 			"or creates it with a random key.").env("JPY_COOKIE_SECRET").secretNoFile(),
@@ -160,9 +162,37 @@ var classKeys = []Key{
 		"Roles created or updated at startup, one [[JupyterHub.load_roles]] table each (keys below).").
 		defaultIs("[]"),
 	hub("ssl_cert", func(h *JupyterHub) any { return &h.SSLCert },
-		"PEM certificate file of the public listener. Set ssl_key with it."),
+		"PEM file of the public listener's certificate followed by its chain, such as "+
+			"certbot's fullchain.pem. Setting it, with ssl_key, turns HTTPS on. On TLS "+
+			"handshakes, at most every 5 seconds, the hub checks both files for changes and "+
+			"loads a renewed pair without a restart. A pair that fails to load is logged, "+
+			"and the hub keeps the previous one."),
 	hub("ssl_key", func(h *JupyterHub) any { return &h.SSLKey },
-		"PEM private key file of the public listener. Set ssl_cert with it."),
+		"PEM file of ssl_cert's private key, such as certbot's privkey.pem."),
+	hub("acme_domains", func(h *JupyterHub) any { return &h.ACMEDomains },
+		"DNS names of the certificate that the hub obtains and renews itself from the ACME CA "+
+			"of acme_directory_url, such as [\"hub.example.org\"]. Setting it turns HTTPS on "+
+			"and accepts the CA's terms of service. Each name must resolve to this machine, "+
+			"which must be reachable on port 443 (tls-alpn-01) or on http_redirect_port 80 "+
+			"(http-01). The account key and certificates are kept in the acme folder of "+
+			"data_dir. Not with ssl_cert."),
+	hub("acme_email", func(h *JupyterHub) any { return &h.ACMEEmail },
+		"Contact address of the ACME account, for the CA's expiry notices. \"\" gives none."),
+	hub("acme_directory_url", func(h *JupyterHub) any { return &h.ACMEDirectoryURL },
+		"Directory URL of the ACME CA. The default is Let's Encrypt's production CA. Its "+
+			"staging CA, https://acme-staging-v02.api.letsencrypt.org/directory, suits trials."),
+	hub("acme_ca_roots", func(h *JupyterHub) any { return &h.ACMECARoots },
+		"PEM file of CA certificates trusted for the HTTPS of acme_directory_url besides the "+
+			"system roots, such as the CA of a test ACME server. \"\" trusts the system roots "+
+			"alone."),
+	hub("http_redirect_port", func(h *JupyterHub) any { return &h.HTTPRedirectPort },
+		"TCP port of a plain-HTTP listener on ip that answers ACME http-01 challenges and "+
+			"redirects every other request to HTTPS (301 for GET and HEAD, 308 otherwise). "+
+			"Usually 80. 0 opens no such listener. Needs ssl_cert or acme_domains."),
+	hub("hsts_max_age", func(h *JupyterHub) any { return &h.HSTSMaxAge },
+		"max-age, in seconds, of the Strict-Transport-Security header on the hub's own HTTPS "+
+			"responses, which makes browsers use HTTPS for the host for that long. "+
+			"0 sends no header. The default is 365 days."),
 	hub("active_server_limit", func(h *JupyterHub) any { return &h.ActiveServerLimit },
 		"Maximum number of servers running or starting at once. Further spawns get 429. "+
 			"0 means no limit."),
@@ -502,7 +532,7 @@ func formatValue(ptr any) string {
 	case *float64:
 		return strconv.FormatFloat(*p, 'g', -1, 64)
 	case *time.Duration:
-		return strconv.FormatFloat(p.Seconds(), 'g', -1, 64)
+		return strconv.FormatFloat(p.Seconds(), 'f', -1, 64)
 	case *[]string:
 		return formatList(*p)
 	case *[]Secret:

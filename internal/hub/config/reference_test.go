@@ -130,7 +130,8 @@ const referenceRules = `## Rules
   table, but only when the chosen class is that subclass or inherits from it; otherwise the hub
   ignores it and logs a warning. Keys a class defines itself are always kept.
 - **bind_url.** When set, ` + "`bind_url`" + ` overrides ` + "`ip`, `port` and `base_url`" + ` (each one also set
-  is logged as ignored). Its scheme is https exactly when ` + "`ssl_cert`" + ` is set.
+  is logged as ignored). Its scheme is https exactly when ` + "`ssl_cert`" + ` or
+  ` + "`acme_domains`" + ` is set.
 - **Secrets.** Every secret key X also accepts X_file: the path of a file that holds the value,
   read at load, which must be a regular file that neither group nor others may access
   (` + "`chmod 600`" + `). Setting both X and X_file in one table is an error. Precedence, highest

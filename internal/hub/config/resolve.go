@@ -33,11 +33,11 @@ func resolve(c *Config, b *builder) error {
 
 // resolveBindURL makes BindURL, IP, Port and BaseURL agree. A bind_url set
 // in the file wins over ip, port and base_url. The scheme is https exactly
-// when ssl_cert is set, as JupyterHub makes it.
+// when ssl_cert is set, as JupyterHub makes it, or acme_domains.
 func resolveBindURL(c *Config, b *builder) {
 	h := &c.JupyterHub
 	scheme := "http"
-	if h.SSLCert != "" {
+	if h.HTTPS() {
 		scheme = "https"
 	}
 	if b.isSet("JupyterHub.bind_url") {
@@ -55,7 +55,8 @@ func resolveBindURL(c *Config, b *builder) {
 		}
 		if u.Scheme != scheme {
 			b.warnf(b.setPos("JupyterHub.bind_url"), "JupyterHub.bind_url",
-				"scheme %s changed to %s: the scheme is https exactly when ssl_cert is set",
+				"scheme %s changed to %s: the scheme is https exactly when ssl_cert or "+
+					"acme_domains is set",
 				u.Scheme, scheme)
 		}
 		h.IP = u.Hostname()
@@ -127,18 +128,6 @@ func normalizeBaseURL(s string) (string, error) {
 		return "", fmt.Errorf("invalid base URL %q: use a path such as \"/jupyter/\"", s)
 	}
 	return s, nil
-}
-
-func checkTLS(c *Config, b *builder) {
-	h := c.JupyterHub
-	if (h.SSLCert == "") != (h.SSLKey == "") {
-		id, missing := "JupyterHub.ssl_cert", "ssl_key"
-		if h.SSLKey != "" {
-			id, missing = "JupyterHub.ssl_key", "ssl_cert"
-		}
-		b.errorf(b.setPos(id), id, "%s is missing: set both ssl_cert and ssl_key, or neither",
-			missing)
-	}
 }
 
 func checkHub(c *Config, b *builder) {
