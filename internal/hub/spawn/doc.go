@@ -1,9 +1,18 @@
 // Package spawn starts, polls and stops the hub's single-user servers.
 //
-// The hub depends only on the Spawner interface. SimpleLocalProcess, the
-// one implementation so far, runs each server as a process of the hub's own
-// account, as JupyterHub's SimpleLocalProcessSpawner does. Spawners for
-// system accounts, Slurm or Kubernetes will implement the same interface.
+// The hub depends only on the Spawner interface. SimpleLocalProcess runs
+// each server as a process of the hub's own account, as JupyterHub's
+// SimpleLocalProcessSpawner does. LocalProcess runs it as the user's system
+// account, as JupyterHub's LocalProcessSpawner does: a hub running as root
+// switches to the account's uid, gid and groups, and can create missing
+// accounts with add_user_cmd. It never runs a server as root or as a
+// system account unless configured to. Both share the process handling
+// below. Spawners for Slurm or Kubernetes will implement the same
+// interface.
+//
+// A spawner may also implement UserChecker, which the hub calls before it
+// records a start, so that a user name the spawner cannot serve gets a 400
+// response rather than a failed start.
 //
 // # Starting
 //
@@ -12,8 +21,9 @@
 // needs no --ip or --port arguments. The environment is the Request's Env
 // on top of HOME, USER, JUPYTERHUB_ROOT_DIR and the few variables the
 // spawner keeps from the hub's own environment (PATH and LANG by default).
-// Nothing else of the hub's environment, such as its secrets, reaches the
-// server. Start returns once the server responds to HTTP at its prefix with a
+// LocalProcess sets HOME, USER, LOGNAME and SHELL from the account's passwd
+// entry over the Env. Nothing else of the hub's environment, such as its
+// secrets, reaches the server. Start returns once the server responds to HTTP at its prefix with a
 // status below 500, or fails when the process exits or a timeout passes.
 // The error then carries the last lines of the server's output.
 //

@@ -59,6 +59,12 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// The system accounts of the LocalProcess tests run the binaries in
+	// this folder.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	jupygoBinary = filepath.Join(dir, "jupygo")
 	build := exec.Command("go", "build", "-o", jupygoBinary, "github.com/jupygo/jupygo/cmd/jupygo")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -113,6 +119,8 @@ const (
 	helperSilent      = "silent"      // print a line, never listen
 	helperExit        = "exit"        // print 30 lines, exit with status 7
 	helperHub         = "hub"         // start a serve helper, print its state, block
+	helperWriteHome   = "write-home"  // write homeFileName in $HOME, then serve
+	helperOwnHub      = "own-hub"     // a hub without root: try LocalProcess, print JSON
 	helperExitCode    = 7
 	helperOutputLines = 30
 )
@@ -135,6 +143,10 @@ func runHelper(mode string) {
 		os.Exit(helperExitCode)
 	case helperHub:
 		hubHelper()
+	case helperWriteHome:
+		writeHomeHelper()
+	case helperOwnHub:
+		ownHubHelper()
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		os.Exit(2)
@@ -212,7 +224,7 @@ func helperRequest(t testing.TB, user, mode string) Request {
 
 // startServer starts r and arranges for the server to be killed at the
 // end of the test.
-func startServer(t *testing.T, s *SimpleLocalProcess, r Request) Started {
+func startServer(t *testing.T, s Spawner, r Request) Started {
 	t.Helper()
 	started, err := s.Start(t.Context(), r, nil)
 	if err != nil {
@@ -237,6 +249,12 @@ func killGroup(t *testing.T, st processState) {
 // liveGroupMembers returns the processes of group pgid that are not
 // zombies.
 func liveGroupMembers(pgid int) []int {
+	return liveProcesses(func(_ int, stat procStat) bool { return stat.pgrp == pgid })
+}
+
+// liveProcesses returns the processes that are not zombies and for which
+// keep returns true.
+func liveProcesses(keep func(pid int, stat procStat) bool) []int {
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range entries {
@@ -245,7 +263,7 @@ func liveGroupMembers(pgid int) []int {
 			continue
 		}
 		stat, err := readProcStat(pid)
-		if err == nil && stat.pgrp == pgid && stat.state != 'Z' && stat.state != 'X' {
+		if err == nil && stat.state != 'Z' && stat.state != 'X' && keep(pid, stat) {
 			pids = append(pids, pid)
 		}
 	}

@@ -87,12 +87,8 @@ const maxUserNameBytes = 255
 // applies the rules of a folder name: no NUL byte, not "." or "..", and at
 // most 255 bytes.
 // Authenticators lowercase names before this check; it does not.
-//
-// NOTE: a spawner that runs servers as system accounts needs stricter
-// names. Debian 12's adduser accepts only names matching its NAME_REGEX
-// default ^[a-z][-a-z0-9_]*\$?$, and useradd takes at most 32 characters
-// and rejects names that are all digits, so that spawner must check these
-// rules as well.
+// LocalProcess, which runs servers as system accounts, also applies the
+// stricter rules of ValidateSystemUserName.
 func ValidateUserName(name string) error {
 	switch {
 	case name == "":

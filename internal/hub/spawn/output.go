@@ -3,6 +3,7 @@ package spawn
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -35,16 +36,86 @@ func outputPath(home, server string) string {
 	return filepath.Join(home, name)
 }
 
-// createOutput creates or truncates the output file. A file rather than a
-// pipe keeps the server's writes from blocking or failing when the hub is
-// gone. O_NOFOLLOW keeps a symbolic link planted at that name from
-// redirecting the write.
+// createOutput creates the output file at path, or truncates the one
+// there. A file rather than a pipe keeps the server's writes from blocking
+// or failing when the hub is gone.
+//
+// With owner nil the server runs as the hub's account. Otherwise the hub
+// runs as root and path lies in owner's home folder, which owner controls.
+// The file found there must then be a regular file with a single link,
+// owned by owner or by the hub, and it is made owner's. Checking the open
+// file rather than the path keeps a name swapped in meanwhile from
+// redirecting the write. O_NOFOLLOW rejects a symbolic link, the link count
+// a hard link to another account's file, and O_NONBLOCK keeps a FIFO from
+// blocking the open.
 //
 // NOTE: the file is truncated at each start but not rotated, so the output
 // of a server that runs for months grows without bound.
-func createOutput(path string) (*os.File, error) {
-	return os.OpenFile(path,
-		os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+func createOutput(path string, owner *account) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|
+		syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o600)
+	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENXIO) {
+		// ELOOP is O_NOFOLLOW's error for a symbolic link, and ENXIO that
+		// of a FIFO without a reader, opened with O_NONBLOCK.
+		return nil, fmt.Errorf("%s is not a regular file with a single link: remove it (%w)",
+			path, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := claimOutput(f, owner); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// claimOutput checks the output file f as createOutput describes, gives it
+// to owner and empties it.
+func claimOutput(f *os.File, owner *account) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok || !info.Mode().IsRegular() || st.Nlink != 1 {
+		return fmt.Errorf("%s is not a regular file with a single link: remove it", f.Name())
+	}
+	if owner != nil {
+		if st.Uid != owner.uid && int(st.Uid) != os.Geteuid() {
+			return fmt.Errorf("%s belongs to uid %d, not to %s (uid %d): remove it",
+				f.Name(), st.Uid, owner.name, owner.uid)
+		}
+		if err := f.Chown(int(owner.uid), int(owner.gid)); err != nil {
+			return err
+		}
+	}
+	return f.Truncate(0)
+}
+
+// openOutputReader opens the output file at path for reading and checks
+// that it is the file that w, the server's end, writes.
+func openOutputReader(path string, w *os.File) (*os.File, error) {
+	r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|
+		syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	wInfo, err := w.Stat()
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	rInfo, err := r.Stat()
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	if !os.SameFile(wInfo, rInfo) {
+		r.Close()
+		return nil, fmt.Errorf("%s was replaced by another file while it was opened", path)
+	}
+	return r, nil
 }
 
 // tailFile returns up to tailLines last lines of the file at path, read
@@ -55,6 +126,12 @@ func tailFile(path string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return tailOpenFile(f)
+}
+
+// tailOpenFile is tailFile on an open file. It reads with ReadAt, so it
+// neither uses nor moves the file's offset.
+func tailOpenFile(f *os.File) ([]string, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -92,14 +169,10 @@ func lastLines(data []byte, cut bool, n int) []string {
 	return out
 }
 
-// followOutput passes each line appended to the file at path to log, until
-// done is closed; then it reads what is left and returns.
-func followOutput(path string, log *slog.Logger, done <-chan struct{}) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		log.Warn("cannot read server output", "path", path, "err", err)
-		return
-	}
+// followOutput passes each line appended to f, the server's output file,
+// to log until done is closed. Then it reads what is left, closes f and
+// returns.
+func followOutput(f *os.File, log *slog.Logger, done <-chan struct{}) {
 	defer f.Close()
 	lw := &lineLogger{log: log}
 	tick := time.NewTicker(followInterval)

@@ -65,7 +65,7 @@ func TestCreateOutputRejectsSymlink(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := createOutput(link); err == nil {
+	if f, err := createOutput(link, nil); err == nil {
 		f.Close()
 		t.Error("createOutput followed a symbolic link")
 	}

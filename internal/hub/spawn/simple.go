@@ -87,6 +87,10 @@ type SimpleLocalProcess struct {
 	// with user and server attributes. Nil discards them.
 	Log *slog.Logger
 
+	// prepareFunc, when set, replaces prepare. LocalProcess sets it to run
+	// servers as system accounts with this value's process handling.
+	prepareFunc func(ctx context.Context, r Request, progress func(Event)) (plan, error)
+
 	initOnce sync.Once
 	probe    *http.Client
 	rootWarn sync.Once
@@ -153,31 +157,27 @@ func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
 	log := s.logger().With("user", r.User, "server", r.Server)
-	if os.Geteuid() == 0 {
-		// NOTE: servers should never run as root; this spawner warns
-		// rather than refuses, so that a hub in a root-only container
-		// still works.
-		s.rootWarn.Do(func() {
-			s.logger().Warn("the hub runs as root, so every user's server does too: " +
-				"run the hub as an unprivileged account")
-		})
-	}
 	if err := s.reserve(key); err != nil {
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
 
-	progress(Event{Progress: 10, Message: "Preparing the home folder"})
-	p, err := s.prepare(r)
+	prepare := s.prepare
+	if s.prepareFunc != nil {
+		prepare = s.prepareFunc
+	}
+	p, err := prepare(ctx, r, progress)
 	if err != nil {
 		s.release(key)
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
+	defer p.tail.Close()
 	c, err := s.launch(key, p.cmd)
 	if err != nil {
+		p.follow.Close()
 		s.release(key)
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
-	go followOutput(p.outPath, log, c.done)
+	go followOutput(p.follow, log, c.done)
 	base, outPath := p.base, p.outPath
 	log.Info("server process started", "pid", c.pid, "url", base, "cmd", p.cmd.Args)
 	// Marshal cannot fail on this struct of strings and numbers.
@@ -191,7 +191,7 @@ func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func
 	if err != nil {
 		s.kill(c)
 		startErr := &StartError{User: r.User, Server: r.Server, Err: err, OutputPath: outPath}
-		startErr.Output, _ = tailFile(outPath)
+		startErr.Output, _ = tailOpenFile(p.tail)
 		return Started{}, startErr
 	}
 	log.Info("server ready", "pid", c.pid, "url", base, "duration", time.Since(began))
@@ -229,14 +229,20 @@ func checkRequest(r Request) error {
 
 // plan is a server process ready to start.
 type plan struct {
-	cmd     *exec.Cmd
-	base    string // http://IP:PORT
-	outPath string // the file that receives its output
+	cmd     *exec.Cmd // its Stdout and Stderr are the output file
+	base    string    // http://IP:PORT
+	outPath string    // the file that receives its output
+	// follow and tail read the output file, for followOutput and for the
+	// lines of a StartError.
+	follow, tail *os.File
 }
 
 // prepare creates the home folder and the output file and returns the
 // server's command.
-func (s *SimpleLocalProcess) prepare(r Request) (plan, error) {
+func (s *SimpleLocalProcess) prepare(_ context.Context, r Request,
+	progress func(Event)) (plan, error) {
+	s.warnRoot()
+	progress(Event{Progress: 10, Message: "Preparing the home folder"})
 	home, err := s.home(r.User)
 	if err != nil {
 		return plan{}, err
@@ -249,8 +255,39 @@ func (s *SimpleLocalProcess) prepare(r Request) (plan, error) {
 	if err != nil {
 		return plan{}, err
 	}
+	base, err := s.serverBase()
+	if err != nil {
+		return plan{}, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = s.environ(r, home, root, base+r.Prefix)
+	cmd.Dir = home
+	// Setsid makes the server the leader of a new session and process
+	// group: the hub's terminal and signals do not reach it, Stop can
+	// signal the whole group, and no Pdeathsig ties it to the hub.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return attachOutput(plan{cmd: cmd, base: base}, outputPath(home, r.Server), nil)
+}
+
+// warnRoot logs once that servers run as root when the hub does.
+func (s *SimpleLocalProcess) warnRoot() {
+	if os.Geteuid() != 0 {
+		return
+	}
+	// NOTE: servers should never run as root; this spawner warns rather
+	// than rejects, so that a hub in a root-only container still works.
+	s.rootWarn.Do(func() {
+		s.logger().Warn("the hub runs as root, so every user's server does too: " +
+			"run the hub as an unprivileged account, or use spawner_class \"localprocess\"")
+	})
+}
+
+// serverBase returns http://IP:PORT for a new server, with the fixed Port
+// or a port that is free now.
+func (s *SimpleLocalProcess) serverBase() (string, error) {
 	ip := cmp.Or(s.IP, "127.0.0.1")
 	port := s.Port
+	var err error
 	if port == 0 {
 		port, err = freePort(ip)
 	} else {
@@ -259,25 +296,32 @@ func (s *SimpleLocalProcess) prepare(r Request) (plan, error) {
 		err = checkPortFree(ip, port)
 	}
 	if err != nil {
-		return plan{}, err
+		return "", err
 	}
-	base := "http://" + net.JoinHostPort(ip, strconv.Itoa(port))
+	return "http://" + net.JoinHostPort(ip, strconv.Itoa(port)), nil
+}
 
-	outPath := outputPath(home, r.Server)
-	out, err := createOutput(outPath)
+// attachOutput creates the output file at path for p's command, as
+// createOutput does for owner, and opens its two read ends.
+func attachOutput(p plan, path string, owner *account) (plan, error) {
+	out, err := createOutput(path, owner)
 	if err != nil {
 		return plan{}, fmt.Errorf("creating the output file: %w", err)
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = s.environ(r, home, root, base+r.Prefix)
-	cmd.Dir = home
-	cmd.Stdout = out
-	cmd.Stderr = out
-	// Setsid makes the server the leader of a new session and process
-	// group: the hub's terminal and signals do not reach it, Stop can
-	// signal the whole group, and no Pdeathsig ties it to the hub.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	return plan{cmd: cmd, base: base, outPath: outPath}, nil
+	follow, err := openOutputReader(path, out)
+	if err != nil {
+		out.Close()
+		return plan{}, fmt.Errorf("opening the output file: %w", err)
+	}
+	tail, err := openOutputReader(path, out)
+	if err != nil {
+		out.Close()
+		follow.Close()
+		return plan{}, fmt.Errorf("opening the output file: %w", err)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	p.outPath, p.follow, p.tail = path, follow, tail
+	return p, nil
 }
 
 // home returns the user's home folder, created with mode 0700 if missing.
@@ -355,22 +399,34 @@ func (s *SimpleLocalProcess) command(r Request) ([]string, error) {
 // JUPYTERHUB_ROOT_DIR as the root folder. r.Env may override all of these.
 // JUPYTERHUB_SERVICE_URL comes last, with the port picked for this start.
 func (s *SimpleLocalProcess) environ(r Request, home, root, serviceURL string) []string {
-	env := map[string]string{}
-	keep := s.EnvKeep
+	return environList(keptEnv(s.EnvKeep),
+		map[string]string{"HOME": home, "USER": r.User, "JUPYTERHUB_ROOT_DIR": root},
+		r.Env,
+		map[string]string{"JUPYTERHUB_SERVICE_URL": serviceURL})
+}
+
+// keptEnv returns the variables of the hub's environment that keep names,
+// where nil means PATH and LANG.
+func keptEnv(keep []string) map[string]string {
 	if keep == nil {
 		keep = []string{"PATH", "LANG"}
 	}
+	env := map[string]string{}
 	for _, name := range keep {
 		if v, ok := os.LookupEnv(name); ok {
 			env[name] = v
 		}
 	}
-	env["HOME"] = home
-	env["USER"] = r.User
-	env["JUPYTERHUB_ROOT_DIR"] = root
-	maps.Copy(env, r.Env)
-	env["JUPYTERHUB_SERVICE_URL"] = serviceURL
+	return env
+}
 
+// environList merges layers of variables, later ones winning, into a
+// sorted environment list.
+func environList(layers ...map[string]string) []string {
+	env := map[string]string{}
+	for _, layer := range layers {
+		maps.Copy(env, layer)
+	}
 	list := make([]string, 0, len(env))
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		list = append(list, k+"="+env[k])

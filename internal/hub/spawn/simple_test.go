@@ -49,21 +49,33 @@ func newFakeHub(t testing.TB) *fakeHub {
 // jupygoRequest returns a request that starts jupygo server as alice's
 // server "analysis", with the hub at hubURL.
 func jupygoRequest(hubURL string) Request {
+	return jupygoRequestFor(hubURL, "alice", "analysis")
+}
+
+// jupygoRequestFor returns a request that starts jupygo server as the
+// server of user, with the hub at hubURL.
+func jupygoRequestFor(hubURL, user, server string) Request {
+	prefix := "/user/" + user + "/"
+	clientID := "jupyterhub-user-" + user
+	if server != "" {
+		prefix += server + "/"
+		clientID += "-" + server
+	}
 	return Request{
-		User:   "alice",
-		Server: "analysis",
+		User:   user,
+		Server: server,
 		Cmd:    []string{jupygoBinary, "server"},
-		Prefix: "/user/alice/analysis/",
+		Prefix: prefix,
 		Env: map[string]string{
 			"JUPYTERHUB_API_TOKEN":          "0123456789abcdef0123456789abcdef",
-			"JUPYTERHUB_CLIENT_ID":          "jupyterhub-user-alice-analysis",
+			"JUPYTERHUB_CLIENT_ID":          clientID,
 			"JUPYTERHUB_API_URL":            hubURL + "/hub/api",
-			"JUPYTERHUB_ACTIVITY_URL":       hubURL + "/hub/api/users/alice/activity",
+			"JUPYTERHUB_ACTIVITY_URL":       hubURL + "/hub/api/users/" + user + "/activity",
 			"JUPYTERHUB_BASE_URL":           "/",
-			"JUPYTERHUB_SERVICE_PREFIX":     "/user/alice/analysis/",
-			"JUPYTERHUB_OAUTH_CALLBACK_URL": "/user/alice/analysis/oauth_callback",
-			"JUPYTERHUB_USER":               "alice",
-			"JUPYTERHUB_SERVER_NAME":        "analysis",
+			"JUPYTERHUB_SERVICE_PREFIX":     prefix,
+			"JUPYTERHUB_OAUTH_CALLBACK_URL": prefix + "oauth_callback",
+			"JUPYTERHUB_USER":               user,
+			"JUPYTERHUB_SERVER_NAME":        server,
 			runMarkerVar:                    runMarker,
 		},
 	}

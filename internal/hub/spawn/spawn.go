@@ -61,6 +61,16 @@ type Spawner interface {
 	Stop(ctx context.Context, state json.RawMessage) error
 }
 
+// UserChecker is an optional interface of a Spawner that accepts only some
+// user names, such as LocalProcess, which needs valid system account names.
+// CheckUser returns an error that explains why no server of user name can
+// start.
+// It runs no command and has no side effects. The hub calls it before it
+// records a start and returns its error to the client as a 400 response.
+type UserChecker interface {
+	CheckUser(name string) error
+}
+
 // Started is the result of a successful Start.
 type Started struct {
 	// URL is the server's address for the hub, without the prefix, such as
