@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
@@ -188,25 +189,23 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username := h.auth.NormalizeUsername(r.PostForm.Get("username"))
 	client := clientAddr(r)
-	for _, check := range []struct {
-		limiter *auth.Limiter
-		key     string
-	}{{h.userLimiter, username}, {h.addrLimiter, client}} {
-		if ok, wait := check.limiter.Allow(check.key); !ok {
-			h.log.Warn("login rate limited", "user", username, "remote", client)
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			h.renderLogin(w, r, http.StatusTooManyRequests, username,
-				"Too many failed sign-ins. Wait a minute and try again.")
-			return
-		}
+	reserved, wait := h.reserveLogin(username, client)
+	if reserved == nil {
+		h.log.Warn("login rate limited", "user", username, "remote", client)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.renderLogin(w, r, http.StatusTooManyRequests, username,
+			"Too many failed sign-ins. Wait a minute and try again.")
+		return
 	}
 	signed, err := form.AuthenticateForm(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, auth.ErrInvalidCredentials) {
-		h.userLimiter.Fail(username)
-		h.addrLimiter.Fail(client)
+		// The reservations stay, as failures of the user name and address.
 		h.log.Info("login failed", "user", username, "remote", client)
 		h.renderLogin(w, r, http.StatusForbidden, username, "Invalid user name or password.")
 		return
+	}
+	for _, res := range reserved {
+		res.Release()
 	}
 	if err != nil {
 		h.serverErrorPage(w, r, err)
@@ -214,6 +213,23 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	h.userLimiter.Reset(username)
 	h.completeLogin(w, r, signed, h.nextOr(r, h.prefix+"home"))
+}
+
+// reserveLogin counts a sign-in attempt against the limits of its user
+// name and of its client address before the password is checked. When
+// either limit is reached it counts nothing and returns nil with the time
+// to wait.
+func (h *Hub) reserveLogin(username, client string) ([]*auth.Reservation, time.Duration) {
+	byUser, wait := h.userLimiter.Reserve(username)
+	if byUser == nil {
+		return nil, wait
+	}
+	byAddr, wait := h.addrLimiter.Reserve(client)
+	if byAddr == nil {
+		byUser.Release()
+		return nil, wait
+	}
+	return []*auth.Reservation{byUser, byAddr}, 0
 }
 
 // completeLogin admits an authenticated user when the allow lists let them
@@ -471,15 +487,16 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if ok, _ := h.userLimiter.Allow(id.user.Name); !ok {
+	reserved, _ := h.userLimiter.Reserve(id.user.Name)
+	if reserved == nil {
 		fail(http.StatusTooManyRequests, "Too many wrong passwords. Wait a minute and try again.")
 		return
 	}
 	if _, err := form.AuthenticateForm(r.Context(), id.user.Name, f.Get("current")); err != nil {
-		h.userLimiter.Fail(id.user.Name)
 		fail(http.StatusForbidden, "The current password is wrong.")
 		return
 	}
+	reserved.Release()
 	if f.Get("new") != f.Get("confirm") {
 		fail(http.StatusBadRequest, "The two new passwords differ.")
 		return

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
@@ -79,6 +81,75 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	if p.header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
+	}
+}
+
+// heldPasswords rejects every password, each only once release is closed, so that
+// sign-ins overlap while their passwords are checked.
+type heldPasswords struct {
+	*auth.Local
+	checks  atomic.Int32
+	release chan struct{}
+}
+
+func (h *heldPasswords) AuthenticateForm(context.Context, string, string) (auth.User, error) {
+	h.checks.Add(1)
+	<-h.release
+	return auth.User{}, auth.ErrInvalidCredentials
+}
+
+func TestLoginRateLimitConcurrent(t *testing.T) {
+	held := &heldPasswords{release: make(chan struct{})}
+	th := startHub(t, hubOptions{auth: held})
+	const attempts = 20
+	var requests []*http.Request
+	var clients []*http.Client
+	for range attempts {
+		b := th.browser()
+		form := url.Values{"_xsrf": {b.xsrf("/hub/login")}, "username": {"alice"},
+			"password": {"wrong"}}
+		req, err := http.NewRequest("POST", th.url+"/hub/login", strings.NewReader(form.Encode()))
+		must(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		requests, clients = append(requests, req), append(clients, b.client)
+	}
+	results := make(chan int, attempts)
+	for i, req := range requests {
+		go func() {
+			resp, err := clients[i].Do(req)
+			if err != nil {
+				results <- 0
+				return
+			}
+			resp.Body.Close()
+			results <- resp.StatusCode
+		}()
+	}
+
+	// Each attempt either waits in the password check or has its response.
+	statuses := map[int]int{}
+	received := 0
+	waitFor(t, "every attempt checked or answered", func() bool {
+		for {
+			select {
+			case status := <-results:
+				statuses[status]++
+				received++
+			default:
+				return int(held.checks.Load())+received >= attempts
+			}
+		}
+	})
+	if got := held.checks.Load(); got != 5 {
+		t.Errorf("passwords checked at once = %d, want the limit of 5", got)
+	}
+	close(held.release)
+	for ; received < attempts; received++ {
+		statuses[<-results]++
+	}
+	want := map[int]int{http.StatusForbidden: 5, http.StatusTooManyRequests: 15}
+	if !maps.Equal(statuses, want) {
+		t.Errorf("statuses = %v, want %v", statuses, want)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jupygo/jupygo/internal/store"
 	"golang.org/x/crypto/bcrypt"
@@ -76,36 +75,6 @@ func TestSetPasswordChecks(t *testing.T) {
 	}
 	if _, err := st.GetUser(context.Background(), "dave"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a rejected password created the user: %v", err)
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	now := time.Unix(1000, 0)
-	l := NewLimiter(3, time.Minute, func() time.Time { return now })
-	for i := range 3 {
-		if ok, _ := l.Allow("alice"); !ok {
-			t.Fatalf("attempt %d blocked", i+1)
-		}
-		l.Fail("alice")
-	}
-	ok, wait := l.Allow("alice")
-	if ok {
-		t.Fatal("fourth attempt allowed after three failures")
-	}
-	if wait != time.Minute {
-		t.Errorf("wait = %v, want 1m", wait)
-	}
-	if ok, _ := l.Allow("bob"); !ok {
-		t.Error("another key is blocked")
-	}
-	now = now.Add(time.Minute)
-	if ok, _ := l.Allow("alice"); !ok {
-		t.Error("still blocked after the window")
-	}
-	l.Fail("alice")
-	l.Reset("alice")
-	if ok, _ := l.Allow("alice"); !ok {
-		t.Error("blocked after Reset")
 	}
 }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -8,7 +9,9 @@ import (
 // Limiter counts failed sign-ins per key (a user name or a client address)
 // and blocks a key after too many failures within a window. Each failure
 // is forgotten a window after it happened, so a blocked key is let in again
-// without an operator. It is safe for concurrent use.
+// without an operator. An attempt is counted by Reserve before the password
+// is checked, so concurrent attempts cannot all pass a check that none of
+// them has failed yet. It is safe for concurrent use.
 type Limiter struct {
 	max    int
 	window time.Duration
@@ -31,29 +34,56 @@ func NewLimiter(max int, window time.Duration, now func() time.Time) *Limiter {
 	return &Limiter{max: max, window: window, now: now, failures: map[string][]time.Time{}}
 }
 
-// Allow reports whether key may try again. When it may not, it also returns
-// how long until the oldest counted failure expires.
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
+// Reserve counts an attempt of key as a failure before its credentials
+// are checked, and returns the reservation that undoes it. When key has
+// max failures or reservations within the window already, it counts
+// nothing and returns nil with the time until the oldest one expires.
+func (l *Limiter) Reserve(key string) (*Reservation, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	recent := l.pruneLocked(key, now)
-	if len(recent) < l.max {
-		return true, 0
+	if len(recent) >= l.max {
+		if len(recent) == 0 {
+			return nil, l.window // max is 0
+		}
+		return nil, recent[0].Add(l.window).Sub(now)
 	}
-	return false, recent[0].Add(l.window).Sub(now)
-}
-
-// Fail records a failed attempt of key.
-func (l *Limiter) Fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	recent := l.pruneLocked(key, now)
 	if len(l.failures) >= maxLimiterKeys {
 		l.evictLocked(now)
 	}
 	l.failures[key] = append(recent, now)
+	return &Reservation{limiter: l, key: key, at: now}, 0
+}
+
+// Reservation is an attempt that Reserve counted. The attempt stays counted
+// as a failure unless Release is called.
+type Reservation struct {
+	limiter  *Limiter
+	key      string
+	at       time.Time
+	released bool // guarded by limiter.mu
+}
+
+// Release stops counting the attempt, for one that did not fail on its
+// credentials. Calling it again, or after the attempt expired, does nothing.
+func (r *Reservation) Release() {
+	l := r.limiter
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r.released {
+		return
+	}
+	r.released = true
+	times := l.failures[r.key]
+	if i := slices.IndexFunc(times, r.at.Equal); i >= 0 {
+		times = slices.Delete(times, i, i+1)
+		if len(times) == 0 {
+			delete(l.failures, r.key)
+		} else {
+			l.failures[r.key] = times
+		}
+	}
 }
 
 // Reset clears the failures of key, after a successful sign-in.
