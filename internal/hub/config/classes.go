@@ -151,7 +151,8 @@ var classes = []class{
 	{"JupyterHub", nil, "The hub application: listeners, database, classes, services, roles, limits."},
 	{"Authenticator", nil, "Who may log in and who is an admin, for every authenticator."},
 	{"LocalAuthenticator", []string{"Authenticator"},
-		"Authenticators whose users are system accounts (pam, local-github)."},
+		"Authenticators whose users are system accounts (pam, local-github), and the accounts " +
+			"that spawner_class localprocess creates."},
 	{"PAMAuthenticator", []string{"LocalAuthenticator"},
 		"Authenticator keys that apply only when authenticator_class is pam."},
 	{"DummyAuthenticator", []string{"Authenticator"},

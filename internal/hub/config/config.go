@@ -211,8 +211,13 @@ type Authenticator struct {
 // LocalAuthenticator is the [LocalAuthenticator] table: authenticators whose
 // users are system accounts.
 type LocalAuthenticator struct {
-	// CreateSystemUsers creates missing system accounts at login.
+	// CreateSystemUsers creates a missing system account when the
+	// localprocess spawner first starts a server for the user.
 	CreateSystemUsers bool
+	// AddUserCmd is the command that creates a system account, with
+	// USERNAME in any element replaced by the name, which is also
+	// appended. Nil means spawn.DefaultAddUserCmd.
+	AddUserCmd []string
 }
 
 // DummyAuthenticator is the [DummyAuthenticator] table, used when
@@ -324,6 +329,25 @@ type LocalProcessSpawner struct {
 	// KillTimeout is how long after SIGKILL before the hub gives up on
 	// the process. Default 5 s.
 	KillTimeout time.Duration
+	// Umask is the file mode creation mask of localprocess servers, in
+	// octal digits. Default "022". UmaskBits returns its value.
+	Umask string
+	// MinUID is the lowest uid localprocess servers may run as, root
+	// aside. 0 means SYS_UID_MAX + 1 from /etc/login.defs, else its
+	// UID_MIN, else 1000.
+	MinUID int
+	// AllowRoot lets localprocess servers run as root. Default false.
+	AllowRoot bool
+}
+
+// UmaskBits returns Umask as a number, or the default 0o022 when Umask
+// does not parse, which Load rejects.
+func (l LocalProcessSpawner) UmaskBits() int {
+	n, err := parseUmask(l.Umask)
+	if err != nil {
+		return 0o022
+	}
+	return n
 }
 
 // SimpleLocalProcessSpawner is the [SimpleLocalProcessSpawner] table:
@@ -430,6 +454,7 @@ func applyDefaults(c *Config) {
 		InterruptTimeout: 10 * time.Second,
 		TermTimeout:      5 * time.Second,
 		KillTimeout:      5 * time.Second,
+		Umask:            "022",
 	}
 	c.SimpleLocalProcessSpawner.HomeDirTemplate = "users/{username}"
 	c.OAuthenticator.EnablePKCE = true

@@ -360,6 +360,27 @@ term_timeout = 2
 			}),
 		},
 		{
+			"system accounts",
+			`[JupyterHub]
+spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+[LocalAuthenticator]
+create_system_users = true
+add_user_cmd = ["useradd", "-m", "-d", "/srv/USERNAME"]
+[LocalProcessSpawner]
+umask = "0077"
+min_uid = 2000
+allow_root = true
+`,
+			want("hub.toml", func(c *Config) {
+				c.JupyterHub.SpawnerClass = SpawnerLocalProcess
+				c.LocalAuthenticator.CreateSystemUsers = true
+				c.LocalAuthenticator.AddUserCmd = []string{"useradd", "-m", "-d", "/srv/USERNAME"}
+				c.LocalProcessSpawner.Umask = "0077"
+				c.LocalProcessSpawner.MinUID = 2000
+				c.LocalProcessSpawner.AllowRoot = true
+			}),
+		},
+		{
 			"subclass table of another class",
 			"[Authenticator]\nadmin_users = [\"a\"]\n[GitHubOAuthenticator]\nadmin_users = [\"b\"]\n" +
 				"allowed_organizations = [\"org:team\"]\n",

@@ -201,6 +201,16 @@ url = "localhost:1"
 				{"3:1", "ConfigurableHTTPProxy.auth_token_file", "are both set"},
 				{"3:1", "ConfigurableHTTPProxy.auth_token_file", "reading secret file"},
 			}},
+		{"umask not octal", "[LocalProcessSpawner]\numask = \"089\"\n",
+			[]problem{{"2:1", "LocalProcessSpawner.umask", `invalid umask "089"`}}},
+		{"umask too large", "[LocalProcessSpawner]\numask = \"1777\"\n",
+			[]problem{{"2:1", "LocalProcessSpawner.umask", `invalid umask "1777"`}}},
+		{"umask as a number", "[LocalProcessSpawner]\numask = 18\n",
+			[]problem{{"2:1", "LocalProcessSpawner.umask", "expected a string"}}},
+		{"negative min_uid", "[LocalProcessSpawner]\nmin_uid = -1\n",
+			[]problem{{"2:1", "LocalProcessSpawner.min_uid", "must not be negative"}}},
+		{"empty add_user_cmd", "[LocalAuthenticator]\nadd_user_cmd = []\n",
+			[]problem{{"2:1", "LocalAuthenticator.add_user_cmd", "must name a program"}}},
 		{"several at once", `[JupyterHub]
 port = "x"
 spawner_clas = "simple"

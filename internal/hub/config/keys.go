@@ -232,7 +232,18 @@ var classKeys = []Key{
 
 	newKey("LocalAuthenticator", "create_system_users",
 		func(c *Config) any { return &c.LocalAuthenticator.CreateSystemUsers },
-		"Creates missing system accounts at login (Linux and BSD)."),
+		"Creates a missing system account with add_user_cmd when spawner_class localprocess "+
+			"first starts a server for the user, if the hub runs as root. JupyterHub "+
+			"creates it at login."),
+	newKey("LocalAuthenticator", "add_user_cmd",
+		func(c *Config) any { return &c.LocalAuthenticator.AddUserCmd },
+		"Command that creates a system account. USERNAME in any argument becomes the user "+
+			"name, which is also appended as the last argument. It runs without a shell, "+
+			"and only for names that match Debian's adduser NAME_REGEX "+
+			"^[a-z][-a-z0-9_]*\\$?$ with at most 32 bytes.").
+		withType(TypeCommand).
+		defaultIs(`["adduser", "-q", "--gecos", "", "--disabled-password"] where /etc/adduser.conf ` +
+			`exists (Debian, Ubuntu), else ["useradd", "-m"]`),
 
 	newKey("DummyAuthenticator", "password", func(c *Config) any { return &c.DummyAuthenticator.Password },
 		"Password that every user name signs in with when authenticator_class is dummy, which "+
@@ -334,6 +345,21 @@ var classKeys = []Key{
 	newKey("LocalProcessSpawner", "kill_timeout",
 		func(c *Config) any { return &c.LocalProcessSpawner.KillTimeout },
 		"Time after SIGKILL before the hub gives up on the process, in seconds."),
+	newKey("LocalProcessSpawner", "umask",
+		func(c *Config) any { return &c.LocalProcessSpawner.Umask },
+		"File mode creation mask of localprocess servers, in octal digits, such as \"077\" "+
+			"for files that only their owner may read. Only jupygo has it: JupyterHub's "+
+			"servers inherit the hub's umask, and so do the simple spawner's."),
+	newKey("LocalProcessSpawner", "min_uid",
+		func(c *Config) any { return &c.LocalProcessSpawner.MinUID },
+		"Lowest uid that localprocess runs servers as, root aside, so that system accounts "+
+			"never run them. 0 means SYS_UID_MAX + 1 from /etc/login.defs, else its UID_MIN, "+
+			"else 1000. Only jupygo has it."),
+	newKey("LocalProcessSpawner", "allow_root",
+		func(c *Config) any { return &c.LocalProcessSpawner.AllowRoot },
+		"Lets localprocess run a server as root when the user is root, which gives that "+
+			"user's notebooks full control of the machine. Only jupygo has it: JupyterHub "+
+			"checks no uid."),
 	newKey("SimpleLocalProcessSpawner", "home_dir_template",
 		func(c *Config) any { return &c.SimpleLocalProcessSpawner.HomeDirTemplate },
 		"Home folder of each user. {username} is the user's name, and relative paths are "+

@@ -277,6 +277,35 @@ func checkSpawner(c *Config, b *builder) {
 		id := "SimpleLocalProcessSpawner.home_dir_template"
 		b.errorf(b.setPos(id), id, "must not be empty")
 	}
+	checkLocalProcess(c, b)
+}
+
+// checkLocalProcess checks the keys of system accounts and their servers.
+func checkLocalProcess(c *Config, b *builder) {
+	if cmd := c.LocalAuthenticator.AddUserCmd; b.isSet("LocalAuthenticator.add_user_cmd") &&
+		(len(cmd) == 0 || cmd[0] == "") {
+		id := "LocalAuthenticator.add_user_cmd"
+		b.errorf(b.setPos(id), b.label(id), "must name a program")
+	}
+	if _, err := parseUmask(c.LocalProcessSpawner.Umask); err != nil {
+		id := "LocalProcessSpawner.umask"
+		b.errorf(b.setPos(id), b.label(id), "%v", err)
+	}
+	if c.LocalProcessSpawner.MinUID < 0 {
+		id := "LocalProcessSpawner.min_uid"
+		b.errorf(b.setPos(id), b.label(id), "must not be negative: use 0 for the default "+
+			"from /etc/login.defs")
+	}
+}
+
+// parseUmask parses a umask written in octal digits, such as "022".
+func parseUmask(s string) (int, error) {
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("invalid umask %q: use octal digits for a value up to \"0777\", "+
+			"such as \"022\"", s)
+	}
+	return int(n), nil
 }
 
 // spawnerFields and homeFields are the template fields of notebook_dir and
