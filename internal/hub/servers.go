@@ -104,6 +104,11 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 	if err := h.checkServerName(ctx, u.Name, name); err != nil {
 		return nil, err
 	}
+	if checker, ok := h.spawner.(spawn.UserChecker); ok {
+		if err := checker.CheckUser(u.Name); err != nil {
+			return nil, badRequest("Cannot start a server for %s: %s", u.Name, err.Error())
+		}
+	}
 	sv, err := h.store.GetServer(ctx, u.Name, name)
 	if errors.Is(err, store.ErrNotFound) {
 		sv, err = h.store.CreateServer(ctx, u.Name, name)
@@ -240,15 +245,11 @@ func (h *Hub) prepareStart(ctx context.Context, u store.User, name string,
 	}, token); err != nil {
 		return fail(err)
 	}
-	root := ""
-	if h.cfg.Spawner.NotebookDir != "" {
-		home, err := h.cfg.HomeDir(u.Name)
-		if err == nil {
-			root, err = h.cfg.Spawner.RootDir(u.Name, prefix, home)
-		}
-		if err != nil {
-			return fail(err)
-		}
+	// The spawner resolves "~" in the root folder, because only it knows
+	// the user's home folder.
+	root, err := h.cfg.Spawner.ExpandNotebookDir(u.Name, prefix)
+	if err != nil {
+		return fail(err)
 	}
 	return spawn.Request{
 		User:         u.Name,

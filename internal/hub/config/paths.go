@@ -104,20 +104,20 @@ func (c *Config) HomeDir(username string) (string, error) {
 	return c.Path(dir), nil
 }
 
-// RootDir returns the root folder of a server of username whose home is
-// home: notebook_dir with {username} and {base_url} expanded and a leading
-// "~" replaced by home, or home itself when notebook_dir is empty. baseURL
-// is the server's URL prefix, such as "/user/alice/".
-func (s *Spawner) RootDir(username, baseURL, home string) (string, error) {
+// ExpandNotebookDir returns notebook_dir with {username} and {base_url}
+// expanded, and "" when it is empty. baseURL is the server's URL prefix,
+// such as "/user/alice/". A leading "~" is left for the spawner, which
+// knows the user's home folder.
+func (s *Spawner) ExpandNotebookDir(username, baseURL string) (string, error) {
 	if s.NotebookDir == "" {
-		return home, nil
+		return "", nil
 	}
 	dir, err := ExpandTemplate(s.NotebookDir,
 		map[string]string{"username": username, "base_url": baseURL})
 	if err != nil {
 		return "", fmt.Errorf("expanding notebook_dir: %w", err)
 	}
-	return expandHome(dir, home), nil
+	return dir, nil
 }
 
 // ExpandTemplate expands a template as Python's str.format does for the

@@ -95,13 +95,13 @@ func TestHomeDir(t *testing.T) {
 	}
 }
 
-func TestRootDir(t *testing.T) {
+func TestExpandNotebookDir(t *testing.T) {
 	tests := []struct {
 		notebookDir, want string
 	}{
-		{"", "/home/alice"},
-		{"~", "/home/alice"},
-		{"~/work/{username}", "/home/alice/work/alice"},
+		{"", ""},
+		{"~", "~"},
+		{"~/work/{username}", "~/work/alice"},
 		{"/srv/{username}{base_url}", "/srv/alice/user/alice/"},
 		{"/data/{{literal}}", "/data/{literal}"},
 		{"~bob/x", "~bob/x"},
@@ -109,11 +109,15 @@ func TestRootDir(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.notebookDir, func(t *testing.T) {
 			s := Spawner{NotebookDir: tt.notebookDir}
-			got, err := s.RootDir("alice", "/user/alice/", "/home/alice")
+			got, err := s.ExpandNotebookDir("alice", "/user/alice/")
 			if err != nil || got != tt.want {
-				t.Errorf("RootDir = %q, %v; want %q", got, err, tt.want)
+				t.Errorf("ExpandNotebookDir = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+	s := Spawner{NotebookDir: "/srv/{user}"}
+	if _, err := s.ExpandNotebookDir("alice", "/user/alice/"); err == nil {
+		t.Error("ExpandNotebookDir accepted the unknown field {user}")
 	}
 }
 
