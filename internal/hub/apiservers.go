@@ -37,6 +37,10 @@ func (h *Hub) handleStartServer(w http.ResponseWriter, r *http.Request, id *iden
 		return nil
 	}
 	rn, err := h.startServer(ctx, u, name, options)
+	if errors.Is(err, errSpawnPending) {
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,10 @@ func (h *Hub) handleSpawn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rn, err := h.startServer(r.Context(), *owner, server, nil)
+	if errors.Is(err, errSpawnPending) {
+		http.Redirect(w, r, pending, http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		h.pageActionError(w, r, err)
 		return

@@ -96,9 +96,24 @@ func (h *Hub) checkServerName(ctx context.Context, user, name string) error {
 	return nil
 }
 
+// errSpawnPending marks the error of a start that finds another start of
+// the same server in progress. JupyterHub returns the 202 of a pending
+// start to such a request.
+var errSpawnPending = errors.New("start pending")
+
+// pendingError returns the 400 error for a server with action pending,
+// which wraps errSpawnPending for a start.
+func pendingError(label, action string) error {
+	message := label + " is pending " + action
+	if action == store.PendingSpawn {
+		return httpapi.Wrap(http.StatusBadRequest, errSpawnPending, message)
+	}
+	return badRequest("%s", message)
+}
+
 // startServer begins starting one of the user's servers and returns its
 // run. It returns a 400 error when the server is running or has an action
-// pending.
+// pending, and that error wraps errSpawnPending when the action is a start.
 func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 	options json.RawMessage) (*run, error) {
 	if err := h.checkServerName(ctx, u.Name, name); err != nil {
@@ -109,17 +124,13 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 			return nil, badRequest("Cannot start a server for %s: %s", u.Name, err.Error())
 		}
 	}
-	sv, err := h.store.GetServer(ctx, u.Name, name)
-	if errors.Is(err, store.ErrNotFound) {
-		sv, err = h.store.CreateServer(ctx, u.Name, name)
-		h.namedServers.forget(u.Name)
-	}
+	sv, err := h.getOrCreateServer(ctx, u.Name, name)
 	if err != nil {
 		return nil, err
 	}
 	label := serverLabel(u.Name, name)
 	if sv.Pending != "" {
-		return nil, badRequest("%s is pending %s", label, sv.Pending)
+		return nil, pendingError(label, sv.Pending)
 	}
 	if sv.Active() {
 		return nil, badRequest("%s is already running", label)
@@ -130,9 +141,9 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 	}
 	rn := newRun(u.Name, name, store.PendingSpawn)
 	h.mu.Lock()
-	if _, busy := h.runs[runKey(u.Name, name)]; busy {
+	if cur, busy := h.runs[runKey(u.Name, name)]; busy {
 		h.mu.Unlock()
-		return nil, badRequest("%s is pending", label)
+		return nil, pendingError(label, cur.action)
 	}
 	if limit := h.cfg.JupyterHub.ConcurrentSpawnLimit; limit > 0 && h.pendingSpawnsLocked() >= limit {
 		h.mu.Unlock()
@@ -161,6 +172,22 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 		h.runStart(spawnCtx, rn, req)
 	}()
 	return rn, nil
+}
+
+// getOrCreateServer returns the user's server, and creates its record
+// when it has none. Concurrent first starts of the same server all get the
+// one record that the first of them creates.
+func (h *Hub) getOrCreateServer(ctx context.Context, user, name string) (store.Server, error) {
+	sv, err := h.store.GetServer(ctx, user, name)
+	if !errors.Is(err, store.ErrNotFound) {
+		return sv, err
+	}
+	sv, err = h.store.CreateServer(ctx, user, name)
+	h.namedServers.forget(user)
+	if errors.Is(err, store.ErrExists) {
+		return h.store.GetServer(ctx, user, name)
+	}
+	return sv, err
 }
 
 // checkActiveLimit returns a 429 error when active_server_limit servers

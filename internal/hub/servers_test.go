@@ -2,11 +2,15 @@ package hub
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -596,4 +600,94 @@ func TestPollMarksDeadServers(t *testing.T) {
 		sv, err := th.store.GetServer(t.Context(), "alice", "")
 		return err == nil && !sv.Active()
 	})
+}
+
+// barrierStore holds the calls of GetServer, once armed, until n of them
+// arrived, so that concurrent starts all find no server before any of them
+// creates one.
+type barrierStore struct {
+	store.Store
+	mu      sync.Mutex
+	waiting int
+	release chan struct{}
+}
+
+// arm makes the next n calls of GetServer wait for each other.
+func (b *barrierStore) arm(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waiting, b.release = n, make(chan struct{})
+}
+
+func (b *barrierStore) GetServer(ctx context.Context, user, name string) (store.Server, error) {
+	sv, err := b.Store.GetServer(ctx, user, name)
+	b.mu.Lock()
+	held, release := b.waiting > 0, b.release
+	if held {
+		b.waiting--
+		if b.waiting == 0 {
+			close(release)
+		}
+	}
+	b.mu.Unlock()
+	if held {
+		<-release
+	}
+	return sv, err
+}
+
+func TestConcurrentFirstStarts(t *testing.T) {
+	const starts = 10
+	st, err := store.Open(t.Context(), "sqlite:///"+filepath.Join(t.TempDir(), "hub.sqlite"),
+		store.Options{})
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	barrier := &barrierStore{Store: st}
+	th := startHub(t, hubOptions{store: barrier})
+	th.addUser("alice", false)
+	token := th.token("alice")
+
+	barrier.arm(starts)
+	type result struct {
+		status int
+		body   string
+	}
+	results := make(chan result, starts)
+	for range starts {
+		go func() {
+			req, _ := http.NewRequest("POST", th.url+"/hub/api/users/alice/server", nil)
+			req.Header.Set("Authorization", "token "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- result{body: err.Error()}
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			results <- result{resp.StatusCode, string(body)}
+		}()
+	}
+	counts := map[int]int{}
+	for range starts {
+		r := <-results
+		counts[r.status]++
+		switch r.status {
+		case http.StatusCreated, http.StatusAccepted:
+		case http.StatusBadRequest:
+			if !strings.Contains(r.body, "already running") {
+				t.Errorf("400 = %s, want already running", r.body)
+			}
+		default:
+			t.Errorf("concurrent start = %d %s", r.status, r.body)
+		}
+	}
+	if counts[http.StatusCreated] != 1 {
+		t.Errorf("statuses = %v, want one 201", counts)
+	}
+	th.spawner.mu.Lock()
+	spawned := len(th.spawner.requests)
+	th.spawner.mu.Unlock()
+	if spawned != 1 {
+		t.Errorf("spawner starts = %d, want 1", spawned)
+	}
 }
