@@ -152,8 +152,9 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 			"for tests, %q", c, config.AuthenticatorLocal, config.AuthenticatorGitHub,
 			config.AuthenticatorGeneric, config.AuthenticatorDummy)
 	}
-	if c := cfg.JupyterHub.SpawnerClass; c != config.SpawnerSimple {
-		return fmt.Errorf("spawner_class %q is not supported yet: use %q", c, config.SpawnerSimple)
+	sp, err := newSpawner(cfg, log.With("component", "spawner"))
+	if err != nil {
+		return err
 	}
 	if c := cfg.JupyterHub.ProxyClass; c != config.ProxyBuiltin {
 		return fmt.Errorf("proxy_class %q is not supported yet: use %q", c, config.ProxyBuiltin)
@@ -175,19 +176,6 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
-	sp := &spawn.SimpleLocalProcess{
-		UsersDir:     cfg.Path("users"),
-		HomeDir:      cfg.HomeDir,
-		Cmd:          cfg.Spawner.Cmd,
-		EnvKeep:      cfg.Spawner.EnvKeep,
-		IP:           cfg.Spawner.IP,
-		Port:         cfg.Spawner.Port,
-		StartTimeout: cfg.Spawner.StartTimeout,
-		HTTPTimeout:  cfg.Spawner.HTTPTimeout,
-		TermTimeout:  cfg.LocalProcessSpawner.TermTimeout,
-		KillTimeout:  cfg.LocalProcessSpawner.KillTimeout,
-		Log:          log.With("component", "spawner"),
-	}
 	h, err := hub.New(hub.Options{
 		Config: cfg, Store: st, Spawner: sp, Authenticator: authenticator, CookieSecret: secret,
 		Logger: log, Version: currentVersion(),
@@ -201,6 +189,35 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	}
 	fmt.Fprintf(stdout, "jupygo hub is running at http://%s%s\n", ln.Addr(), cfg.JupyterHub.BaseURL)
 	return h.Serve(ctx, ln)
+}
+
+// newSpawner returns the spawner that spawner_class names.
+func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
+	s, local := cfg.Spawner, cfg.LocalProcessSpawner
+	switch cfg.JupyterHub.SpawnerClass {
+	case config.SpawnerSimple:
+		return &spawn.SimpleLocalProcess{
+			UsersDir: cfg.Path("users"), HomeDir: cfg.HomeDir, Cmd: s.Cmd, EnvKeep: s.EnvKeep,
+			IP: s.IP, Port: s.Port, StartTimeout: s.StartTimeout, HTTPTimeout: s.HTTPTimeout,
+			TermTimeout: local.TermTimeout, KillTimeout: local.KillTimeout, Log: log,
+		}, nil
+	case config.SpawnerLocalProcess:
+		if os.Geteuid() != 0 {
+			log.Warn("the hub does not run as root, so spawner_class localprocess runs " +
+				"servers only for the user whose system account the hub runs as")
+		}
+		umask := local.UmaskBits()
+		return &spawn.LocalProcess{
+			Cmd: s.Cmd, EnvKeep: s.EnvKeep, IP: s.IP, Port: s.Port,
+			StartTimeout: s.StartTimeout, HTTPTimeout: s.HTTPTimeout,
+			TermTimeout: local.TermTimeout, KillTimeout: local.KillTimeout,
+			CreateUsers: cfg.LocalAuthenticator.CreateSystemUsers,
+			AddUserCmd:  cfg.LocalAuthenticator.AddUserCmd,
+			Umask:       &umask, MinUID: local.MinUID, AllowRoot: local.AllowRoot, Log: log,
+		}, nil
+	}
+	return nil, fmt.Errorf("spawner_class %q is not supported yet: use %q or %q",
+		cfg.JupyterHub.SpawnerClass, config.SpawnerSimple, config.SpawnerLocalProcess)
 }
 
 // newAuthenticator returns the authenticator that authenticator_class
