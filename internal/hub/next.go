@@ -2,13 +2,15 @@ package hub
 
 import (
 	"net/url"
+	"path"
 	"strings"
 )
 
 // safeNext returns next when it is a path on this hub, under the base URL,
 // and "" otherwise. It rejects absolute URLs, scheme-relative ones (//host,
 // ///host), backslashes (which browsers read as slashes, so \host and /\host
-// lead away too), control characters and paths outside the base URL.
+// lead away too), control characters and paths outside the base URL once
+// their dot segments are removed.
 // The result is a path with an optional query and fragment, as the client
 // sent it.
 func (h *Hub) safeNext(next string) string {
@@ -32,7 +34,13 @@ func (h *Hub) safeNext(next string) string {
 	if strings.HasPrefix(u.Path, "//") || strings.Contains(u.Path, "\\") {
 		return ""
 	}
-	if !strings.HasPrefix(u.Path, h.base) && u.Path+"/" != h.base {
+	// Browsers remove dot segments, %2e%2e included, before they follow
+	// a redirect, so /jh/../elsewhere/ leaves a base URL of /jh/.
+	cleaned := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && cleaned != "/" {
+		cleaned += "/"
+	}
+	if !strings.HasPrefix(cleaned, h.base) && cleaned+"/" != h.base {
 		return ""
 	}
 	return next

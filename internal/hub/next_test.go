@@ -36,11 +36,25 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 	sub := &Hub{base: "/jh/"}
-	if sub.safeNext("/other/") != "" {
-		t.Error("a path outside the base URL was accepted")
-	}
-	if sub.safeNext("/jh/hub/home") == "" {
-		t.Error("a path under the base URL was rejected")
+	for _, tt := range []struct {
+		next string
+		ok   bool
+	}{
+		{"/other/", false},
+		{"/jh/../elsewhere/", false},
+		{"/jh/%2e%2e/elsewhere/", false},
+		{"/jh/%2E%2E/elsewhere/", false},
+		{"/jh/./../../elsewhere", false},
+		{"/jh/..", false},
+		{"/jh/hub/home", true},
+		{"/jh", true},
+		{"/jh/./hub/home", true},
+		{"/jh/user/../hub/home?next=/x/../y", true},
+	} {
+		got := sub.safeNext(tt.next)
+		if (got != "") != tt.ok {
+			t.Errorf("base /jh/: safeNext(%q) = %q, want ok=%v", tt.next, got, tt.ok)
+		}
 	}
 }
 
