@@ -262,7 +262,7 @@ func (l *LocalProcess) createAccount(ctx context.Context, name string) (account,
 		return account{}, err
 	}
 	l.procs.logger().Info("system account created", "user", name, "uid", a.uid,
-		"home", a.home, "cmd", argv)
+		"home", a.home, "cmd", fmt.Sprintf("%q", argv))
 	return a, nil
 }
 

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHubSystemAccounts runs the hub as root with spawner_class
+// localprocess: a new user gets a system account at the first start, and
+// the server runs as that account across a hub restart. Names that are not
+// valid account names, root and system accounts get no server.
+func TestHubSystemAccounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: running servers as system accounts needs a hub running as root " +
+			"(CI runs the tests as root)")
+	}
+	bin := sharedBinary(t, buildJupygo(t))
+	name := "jgtest" + randomHexString(4)
+	removeSystemAccountAtCleanup(t, name)
+	const password = "shared password of the system account test"
+	cfg := writeHubConfig(t, `[JupyterHub]
+authenticator_class = "dummy"
+spawner_class = "localprocess"
+
+[Authenticator]
+admin_users = ["`+name+`"]
+
+[DummyAuthenticator]
+password = "`+password+`"
+
+[LocalAuthenticator]
+create_system_users = true
+
+[Spawner]
+cmd = ["`+bin+`", "server"]
+`)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	hp := startHubProcess(t, bin, dataDir, "-f", cfg)
+
+	// The user is an admin, because only admins see the server's pid in
+	// its spawner state.
+	b := newHubBrowser(t, hp.url)
+	b.login(name, password)
+	prefix := "/user/" + name + "/"
+	p, at := b.follow("/hub/spawn/" + name + "?next=" + url.QueryEscape(prefix+"lab"))
+	if p.status != http.StatusOK || at != prefix+"lab" {
+		t.Fatalf("JupyterLab after the spawn = %d at %s: %.500s", p.status, at, p.body)
+	}
+	account, err := user.Lookup(name)
+	if err != nil {
+		t.Fatalf("the first start created no system account: %v", err)
+	}
+	pid := serverPID(t, b, name)
+	if uid := processUID(t, pid); uid != account.Uid {
+		t.Errorf("server process %d runs as uid %s, want %s's %s", pid, uid, name, account.Uid)
+	}
+
+	// A file the server saves belongs to the account.
+	token := hubToken(t, b)
+	put := apiRequest(t, "PUT", hp.url+prefix+"api/contents/from-the-hub-test.txt", token,
+		`{"type": "file", "format": "text", "content": "saved by the server"}`)
+	if put.status != http.StatusCreated && put.status != http.StatusOK {
+		t.Fatalf("saving a file through the server = %d %s", put.status, put.body)
+	}
+	info, err := os.Stat(filepath.Join(account.HomeDir, "from-the-hub-test.txt"))
+	if err != nil {
+		t.Fatalf("the saved file is not in the home folder: %v", err)
+	}
+	if owner := strconv.Itoa(int(info.Sys().(*syscall.Stat_t).Uid)); owner != account.Uid {
+		t.Errorf("the saved file belongs to uid %s, want %s", owner, account.Uid)
+	}
+
+	// A restarted hub finds the server again and can stop it.
+	hp.stop()
+	hubURL, err := url.Parse(hp.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp2 := startHubProcess(t, bin, dataDir, "-f", cfg, "--port", hubURL.Port())
+	b.base = hp2.url
+	if got := serverPID(t, b, name); got != pid {
+		t.Errorf("server pid after the hub restart = %d, want %d", got, pid)
+	}
+	if p := b.send("GET", prefix+"api/status", nil); p.status != http.StatusOK {
+		t.Errorf("server status after the hub restart = %d %s", p.status, p.body)
+	}
+	p = b.send("POST", "/hub/stop/"+name, url.Values{"_xsrf": {b.xsrf("/hub/home")}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("stop = %d %s", p.status, p.body)
+	}
+	for deadline := time.Now().Add(15 * time.Second); !processGone(pid); {
+		if time.Now().After(deadline) {
+			t.Fatalf("server process %d still runs after the stop", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	t.Run("invalid name", func(t *testing.T) {
+		invalid := newHubBrowser(t, hp2.url)
+		invalid.login("jg.test", password)
+		p := invalid.send("GET", "/hub/spawn/jg.test", nil)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "invalid user name") {
+			t.Errorf("spawn page for jg.test = %d, want 400 with the reason: %.1000s", p.status, p.body)
+		}
+		api := apiRequest(t, "POST", hp2.url+"/hub/api/users/jg.test/server", hubToken(t, invalid), "")
+		if api.status != http.StatusBadRequest || !strings.Contains(api.body, "invalid user name") {
+			t.Errorf("API start for jg.test = %d %s, want 400 with the reason", api.status, api.body)
+		}
+		if _, err := user.Lookup("jg.test"); err == nil {
+			t.Error("an account jg.test exists")
+		}
+	})
+
+	for _, tt := range []struct{ user, want string }{
+		{"root", "servers never run as root"},
+		{"daemon", "so it is a system account"},
+	} {
+		t.Run(tt.user, func(t *testing.T) {
+			if _, err := user.Lookup(tt.user); err != nil {
+				t.Skipf("skipped: this machine has no %s account", tt.user)
+			}
+			c := newHubBrowser(t, hp2.url)
+			c.login(tt.user, password)
+			api := apiRequest(t, "POST", hp2.url+"/hub/api/users/"+tt.user+"/server", hubToken(t, c), "")
+			if api.status != http.StatusInternalServerError || !strings.Contains(api.body, tt.want) {
+				t.Errorf("API start for %s = %d %s, want 500 with %q", tt.user, api.status, api.body,
+					tt.want)
+			}
+			page := c.send("GET", "/hub/spawn-pending/"+tt.user, nil)
+			if !strings.Contains(page.body, tt.want) {
+				t.Errorf("spawn-pending page of %s = %d, want the failure %q: %.1000s",
+					tt.user, page.status, tt.want, page.body)
+			}
+		})
+	}
+}
+
+// sharedBinary copies bin into a new folder that every account may enter
+// and returns the copy, which servers running as those accounts execute.
+func sharedBinary(t *testing.T, bin string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "jupygo-system-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	copyPath := filepath.Join(dir, "jupygo")
+	out, err := os.OpenFile(copyPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return copyPath
+}
+
+func randomHexString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// removeSystemAccountAtCleanup deletes the account name at the end of t,
+// if it exists then, with its processes and its home folder.
+func removeSystemAccountAtCleanup(t *testing.T, name string) {
+	t.Helper()
+	t.Cleanup(func() {
+		account, err := user.Lookup(name)
+		if errors.As(err, new(user.UnknownUserError)) {
+			return
+		}
+		if err != nil {
+			t.Errorf("looking up test account %s to delete it: %v", name, err)
+			return
+		}
+		killProcessesOf(t, account.Uid)
+		cmd := exec.Command("userdel", "-r", name)
+		if _, err := os.Stat("/etc/adduser.conf"); err == nil {
+			cmd = exec.Command("deluser", "--remove-home", name)
+		}
+		cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("deleting test account %s: %v\n%s", name, err, out)
+		}
+		if _, err := os.Stat(account.HomeDir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("home folder %s of test account %s is left: %v", account.HomeDir, name, err)
+			os.RemoveAll(account.HomeDir)
+		}
+	})
+}
+
+// killProcessesOf kills every process whose real uid is uid and waits
+// until only zombies are left.
+func killProcessesOf(t *testing.T, uid string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var left []int
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err == nil && !processGone(pid) && processUIDOrEmpty(pid) == uid {
+				left = append(left, pid)
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("processes of uid %s still run: %v", uid, left)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// processUID returns the real uid of process pid, from /proc/PID/status.
+func processUID(t *testing.T, pid int) string {
+	t.Helper()
+	uid := processUIDOrEmpty(pid)
+	if uid == "" {
+		t.Fatalf("no uid of process %d in /proc", pid)
+	}
+	return uid
+}
+
+func processUIDOrEmpty(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(data)) {
+		if value, ok := strings.CutPrefix(line, "Uid:"); ok {
+			if fields := strings.Fields(value); len(fields) > 0 {
+				return fields[0]
+			}
+		}
+	}
+	return ""
+}
+
+// hubToken creates an API token on the token page and returns it.
+func hubToken(t *testing.T, b *hubBrowser) string {
+	t.Helper()
+	p := b.send("POST", "/hub/token", url.Values{"_xsrf": {b.xsrf("/hub/token")}, "note": {"test"}})
+	m := shownToken.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("token page shows no token: %d", p.status)
+	}
+	return m[1]
+}
+
+// apiRequest sends an API request with token and returns the response.
+func apiRequest(t *testing.T, method, target, token, body string) hubPage {
+	t.Helper()
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{Timeout: 90 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return hubPage{status: resp.StatusCode, body: string(data)}
+}
