@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/config"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/hub/tlsconf"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -159,9 +158,9 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if c := cfg.JupyterHub.ProxyClass; c != config.ProxyBuiltin {
 		return fmt.Errorf("proxy_class %q is not supported yet: use %q", c, config.ProxyBuiltin)
 	}
-	if cfg.JupyterHub.HTTPS() {
-		return errors.New("ssl_cert and acme_domains are not supported yet: " +
-			"put the hub behind a TLS proxy")
+	tlsSetup, err := tlsconf.New(cfg, currentVersion(), log.With("component", "tls"))
+	if err != nil {
+		return err
 	}
 	st, err := openHubStore(ctx, cfg, log)
 	if err != nil {
@@ -176,19 +175,23 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
-	h, err := hub.New(hub.Options{
-		Config: cfg, Store: st, Spawner: sp, Authenticator: authenticator, CookieSecret: secret,
-		Logger: log, Version: currentVersion(),
-	})
+	listeners, err := openHubListeners(cfg, tlsSetup)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.JupyterHub.IP, strconv.Itoa(cfg.JupyterHub.Port)))
+	h, err := hub.New(hub.Options{
+		Config: cfg, Store: st, Spawner: sp, Authenticator: authenticator, CookieSecret: secret,
+		Logger: log, Version: currentVersion(), APIURL: listeners.apiURL(),
+	})
 	if err != nil {
-		return fmt.Errorf("listening: %w", err)
+		listeners.close()
+		return err
 	}
-	fmt.Fprintf(stdout, "jupygo hub is running at http://%s%s\n", ln.Addr(), cfg.JupyterHub.BaseURL)
-	return h.Serve(ctx, ln)
+	listeners.logStart(log)
+	stopSide := listeners.serveSide(h, log)
+	defer stopSide()
+	fmt.Fprintf(stdout, "jupygo hub is running at %s\n", listeners.publicURL())
+	return h.Serve(ctx, listeners.public)
 }
 
 // newSpawner returns the spawner that spawner_class names.

@@ -25,7 +25,7 @@ import (
 // hubProcess is a `jupygo hub` started by a test.
 type hubProcess struct {
 	cmd      *exec.Cmd
-	url      string // http://127.0.0.1:PORT
+	url      string // http://127.0.0.1:PORT, or https://NAME:PORT over HTTPS
 	admin    string
 	password string
 	stdout   string // the output up to the line with the URL
@@ -46,7 +46,7 @@ func buildJupygo(t *testing.T) string {
 }
 
 var (
-	runningAt  = regexp.MustCompile(`jupygo hub is running at (http://\S+?)/\s`)
+	runningAt  = regexp.MustCompile(`jupygo hub is running at (https?://\S+?)/\s`)
 	firstAdmin = regexp.MustCompile(`sign in as "([^"]+)" with the one-time password\s+(\S+)`)
 	pageXSRF   = regexp.MustCompile(`name="_xsrf" value="([^"]+)"`)
 	shownToken = regexp.MustCompile(`<code class="token">([0-9a-f]+)</code>`)
@@ -156,9 +156,14 @@ func (b *hubBrowser) send(method, path string, form url.Values) hubPage {
 
 // follow GETs path and follows redirects, up to limit, returning the last
 // page and the path it came from. Spawn-pending pages are polled until
-// the start ends.
+// the start ends. A redirect to an absolute URL off the hub's origin, such
+// as http:// for a hub on https://, fails the test.
 func (b *hubBrowser) follow(path string) (hubPage, string) {
 	b.t.Helper()
+	origin, err := url.Parse(b.base)
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for range 30 {
 		p := b.send("GET", path, nil)
@@ -167,6 +172,9 @@ func (b *hubBrowser) follow(path string) (hubPage, string) {
 			next, err := url.Parse(p.location)
 			if err != nil {
 				b.t.Fatalf("bad Location %q", p.location)
+			}
+			if next.IsAbs() && (next.Scheme != origin.Scheme || next.Host != origin.Host) {
+				b.t.Errorf("%s redirects to %q, off the hub's origin %s", path, p.location, b.base)
 			}
 			path = next.RequestURI()
 		case p.status == http.StatusOK && strings.Contains(path, "/hub/spawn-pending/") &&

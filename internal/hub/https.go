@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,3 +19,7 @@ func (h *Hub) setHSTS(w http.ResponseWriter, r *http.Request) {
 	seconds := strconv.FormatInt(int64(age/time.Second), 10)
 	w.Header().Set("Strict-Transport-Security", "max-age="+seconds)
 }
+
+// ConnectAddr returns the host:port at which local clients reach a
+// listener's address: one on all interfaces is reached through loopback.
+func ConnectAddr(addr net.Addr) string { return connectAddr(addr) }
