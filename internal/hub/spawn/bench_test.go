@@ -22,7 +22,7 @@ func BenchmarkStartStop(b *testing.B) {
 
 // benchmarkStartStop starts and stops r's server in a loop and reports the
 // mean time of Start alone as start-ms/op.
-func benchmarkStartStop(b *testing.B, s *SimpleLocalProcess, r Request) {
+func benchmarkStartStop(b *testing.B, s Spawner, r Request) {
 	var starting time.Duration
 	n := 0
 	for b.Loop() {
@@ -38,4 +38,14 @@ func benchmarkStartStop(b *testing.B, s *SimpleLocalProcess, r Request) {
 		}
 	}
 	b.ReportMetric(starting.Seconds()*1000/float64(n), "start-ms/op")
+}
+
+// BenchmarkLocalProcessStartStop measures a Start and Stop of a server
+// that runs as a system account, with the test binary as a minimal HTTP
+// server. It needs root.
+func BenchmarkLocalProcessStartStop(b *testing.B) {
+	requireRoot(b)
+	a := createTestAccount(b)
+	l := &LocalProcess{}
+	benchmarkStartStop(b, l, accountRequest(b, a.name, helperServe))
 }

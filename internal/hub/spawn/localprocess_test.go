@@ -35,7 +35,7 @@ const homeFileName = "written-by-server.txt"
 const otherUserVar = "SPAWN_TEST_OTHER_USER"
 
 // requireRoot skips t unless the tests run as root.
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: creating system accounts and running servers as them needs root " +
@@ -51,7 +51,7 @@ var (
 
 // sharedHelper returns a copy of the test binary that every account may
 // run: the one go test builds lies in a folder only root may enter.
-func sharedHelper(t *testing.T) string {
+func sharedHelper(t testing.TB) string {
 	t.Helper()
 	helperCopyOnce.Do(func() {
 		exe, err := os.Executable()
@@ -86,7 +86,7 @@ func copyExecutable(from, to string) error {
 }
 
 // newAccountName returns a system account name that no account has.
-func newAccountName(t *testing.T) string {
+func newAccountName(t testing.TB) string {
 	t.Helper()
 	for range 10 {
 		name := "jgtest" + randomHex(4)
@@ -100,7 +100,7 @@ func newAccountName(t *testing.T) string {
 
 // removeAccountAtCleanup deletes the account name, if it exists at the end
 // of t, with its processes and its home folder.
-func removeAccountAtCleanup(t *testing.T, name string) {
+func removeAccountAtCleanup(t testing.TB, name string) {
 	t.Helper()
 	t.Cleanup(func() {
 		a, err := lookupAccount(name)
@@ -131,7 +131,7 @@ func removeAccountAtCleanup(t *testing.T, name string) {
 
 // killAccountProcesses kills every process of uid and waits until none is
 // left but zombies.
-func killAccountProcesses(t *testing.T, uid uint32) {
+func killAccountProcesses(t testing.TB, uid uint32) {
 	t.Helper()
 	for _, pid := range accountProcesses(uid) {
 		syscall.Kill(pid, syscall.SIGKILL)
@@ -167,7 +167,7 @@ func readProcStatus(pid int) (map[string][]string, error) {
 
 // createTestAccount creates a new account with the default add_user_cmd
 // and arranges for its deletion.
-func createTestAccount(t *testing.T) account {
+func createTestAccount(t testing.TB) account {
 	t.Helper()
 	name := newAccountName(t)
 	removeAccountAtCleanup(t, name)
@@ -220,7 +220,7 @@ func newLocalProcess() (*LocalProcess, *logRecorder) {
 
 // accountRequest returns a request that starts the shared test binary in
 // mode as a's server.
-func accountRequest(t *testing.T, name, mode string) Request {
+func accountRequest(t testing.TB, name, mode string) Request {
 	t.Helper()
 	return Request{
 		User:   name,
