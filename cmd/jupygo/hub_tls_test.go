@@ -38,11 +38,13 @@ func freePort(t *testing.T) int {
 }
 
 // hubClient returns a transport that verifies the hub's certificate
-// against roots and connects to 127.0.0.1 for every host name. Keep-alives
-// are off, so every request makes a new TLS handshake.
+// against roots and connects to 127.0.0.1 for every host name. It speaks
+// HTTP/2 over TLS, as browsers do, and keep-alives are off, so every
+// request makes a new TLS handshake.
 func hubClient(t *testing.T, roots *x509.CertPool) *http.Transport {
 	transport := &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: roots},
+		ForceAttemptHTTP2: true,
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			_, port, err := net.SplitHostPort(addr)
@@ -98,6 +100,9 @@ func TestHubHTTPSWithPebble(t *testing.T) {
 	resp := getHealth(t, transport, hp.url)
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /hub/health over HTTPS = %s", resp.Status)
+	}
+	if resp.ProtoMajor != 2 {
+		t.Errorf("GET /hub/health over HTTPS used %s, want HTTP/2", resp.Proto)
 	}
 	if leaf := resp.TLS.PeerCertificates[0]; len(leaf.DNSNames) != 1 ||
 		leaf.DNSNames[0] != testDomain {
