@@ -30,9 +30,15 @@ func TestCookieSecretFile(t *testing.T) {
 	if !bytes.Equal(first, again) {
 		t.Error("the secret changed between starts")
 	}
-	must(t, os.Chmod(path, 0o644))
-	if _, err := LoadCookieSecret(cfg); err == nil {
-		t.Error("a secret file readable by others was accepted")
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660} {
+		must(t, os.Chmod(path, mode))
+		if _, err := LoadCookieSecret(cfg); err == nil {
+			t.Errorf("a secret file with mode %04o, open to group or others, was accepted", mode)
+		}
+	}
+	must(t, os.Chmod(path, 0o400))
+	if _, err := LoadCookieSecret(cfg); err != nil {
+		t.Errorf("a read-only secret file of mode 0400 was rejected: %v", err)
 	}
 	must(t, os.WriteFile(path, []byte("abcd"), 0o600))
 	if _, err := LoadCookieSecret(cfg); err == nil {
