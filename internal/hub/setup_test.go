@@ -40,6 +40,7 @@ func TestCookieSecretFile(t *testing.T) {
 	if _, err := LoadCookieSecret(cfg); err != nil {
 		t.Errorf("a read-only secret file of mode 0400 was rejected: %v", err)
 	}
+	must(t, os.Chmod(path, 0o600))
 	must(t, os.WriteFile(path, []byte("abcd"), 0o600))
 	if _, err := LoadCookieSecret(cfg); err == nil {
 		t.Error("a two-byte secret was accepted")
