@@ -142,7 +142,7 @@ func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (cr
 func (a *authenticator) challenge(w http.ResponseWriter, r *http.Request) {
 	base := a.cookiePath
 	if isPageRequest(r) && !strings.HasPrefix(r.URL.Path, "/files/") {
-		next := base + strings.TrimPrefix(r.URL.Path, "/")
+		next := base + strings.TrimPrefix(r.URL.EscapedPath(), "/")
 		http.Redirect(w, r, base+"login?next="+queryEscape(next), http.StatusFound)
 		return
 	}

@@ -91,7 +91,7 @@ func TestCrossOrigin(t *testing.T) {
 }
 
 func TestSafeNext(t *testing.T) {
-	s := &Server{cfg: Config{BaseURL: "/user/alice/"}}
+	s := &Server{cfg: Config{BaseURL: "/user/alice/"}, basePath: "/user/alice/"}
 	tests := []struct {
 		next, want string
 	}{
@@ -104,10 +104,20 @@ func TestSafeNext(t *testing.T) {
 		{"https://evil.example/user/alice/", "/user/alice/lab"},
 		{"/user/bob/lab", "/user/alice/lab"},
 		{"/user/alice/\r\nSet-Cookie: x", "/user/alice/lab"},
+		{"/user/alice/../bob/lab", "/user/alice/lab"},
+		{"/user/alice/%2e%2e/bob/lab", "/user/alice/lab"},
+		{"/user/%61lice/lab", "/user/%61lice/lab"},
 	}
 	for _, tt := range tests {
 		if got := s.safeNext(tt.next); got != tt.want {
 			t.Errorf("safeNext(%q) = %q, want %q", tt.next, got, tt.want)
+		}
+	}
+
+	escaped := &Server{cfg: Config{BaseURL: "/user/a%26b%3Dc/"}, basePath: "/user/a&b=c/"}
+	for _, next := range []string{"/user/a%26b%3Dc/lab", "/user/a&b=c/lab", "/user/a%26b=c/lab"} {
+		if got := escaped.safeNext(next); got != next {
+			t.Errorf("base /user/a%%26b%%3Dc/: safeNext(%q) = %q, want it kept", next, got)
 		}
 	}
 }

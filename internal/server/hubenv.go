@@ -191,8 +191,16 @@ func (c *HubConfig) readURLs(getenv func(string) string) []error {
 		c.ServiceURL = u
 	}
 
-	c.ServicePrefix = normalizeBaseURL(getenv("JUPYTERHUB_SERVICE_PREFIX"))
-	c.HubPrefix = normalizeBaseURL(getenv("JUPYTERHUB_BASE_URL")) + "hub/"
+	prefix, err := canonicalBaseURL(getenv("JUPYTERHUB_SERVICE_PREFIX"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("JUPYTERHUB_SERVICE_PREFIX: %w", err))
+	}
+	c.ServicePrefix = prefix
+	hubBase, err := canonicalBaseURL(getenv("JUPYTERHUB_BASE_URL"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("JUPYTERHUB_BASE_URL: %w", err))
+	}
+	c.HubPrefix = hubBase + "hub/"
 	c.OAuthCallbackURL = getenv("JUPYTERHUB_OAUTH_CALLBACK_URL")
 	if c.OAuthCallbackURL == "" {
 		c.OAuthCallbackURL = c.ServicePrefix + "oauth_callback"

@@ -386,13 +386,14 @@ func startHubServer(t *testing.T, hub *fakeHub, env map[string]string) *hubServe
 // request waits for it.
 func (hs *hubServer) waitReady(t *testing.T) {
 	t.Helper()
-	resp, err := http.Get(hs.direct + "/user/alice/api")
+	probe := hs.srv.cfg.BaseURL + "api"
+	resp, err := http.Get(hs.direct + probe)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /user/alice/api = %d, want 200", resp.StatusCode)
+		t.Fatalf("GET %s = %d, want 200", probe, resp.StatusCode)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -105,11 +106,18 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 // safeNext returns next when it is a path on this server below the base URL,
 // and the JupyterLab page otherwise. Scheme-relative forms (//host, /\host)
-// and absolute URLs would send the browser to another site.
+// and absolute URLs would send the browser to another site. The path is
+// compared decoded and without dot segments, as the browser resolves it,
+// with the decoded base URL.
 func (s *Server) safeNext(next string) string {
 	fallback := s.cfg.BaseURL + "lab"
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\\r\n\t") || !strings.HasPrefix(next, s.cfg.BaseURL) {
+		strings.ContainsAny(next, "\\\r\n\t") {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(u.Path, "//") ||
+		strings.Contains(u.Path, "\\") || !strings.HasPrefix(cleanPath(u.Path), s.basePath) {
 		return fallback
 	}
 	return next

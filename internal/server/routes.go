@@ -25,11 +25,7 @@ func (s *Server) routes() http.Handler {
 		s.registerLogin(mux)
 	}
 
-	var h http.Handler = s.guard(mux)
-	if s.cfg.BaseURL != "/" {
-		h = http.StripPrefix(strings.TrimSuffix(s.cfg.BaseURL, "/"), h)
-	}
-	return s.hubHeaders(s.logRequests(s.baseURL(h)))
+	return s.hubHeaders(s.logRequests(s.baseURL(s.guard(mux))))
 }
 
 // publicPath reports whether a path (below the base URL) is served without
@@ -51,13 +47,15 @@ func (s *Server) isAuthPage(p string) bool {
 
 // baseURL handles requests outside the base URL: the base without its
 // trailing slash redirects to the base, anything else is a 404. It also
-// redirects unclean paths within the base.
+// redirects unclean paths within the base, and strips the base from the
+// path of the others. It matches the decoded path against the decoded base
+// URL, so every escaping of the base matches.
 func (s *Server) baseURL(next http.Handler) http.Handler {
-	base := s.cfg.BaseURL
+	base := s.basePath
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if base != "/" && p == strings.TrimSuffix(base, "/") {
-			http.Redirect(w, r, base, http.StatusFound)
+			http.Redirect(w, r, s.cfg.BaseURL, http.StatusFound)
 			return
 		}
 		if !strings.HasPrefix(p, base) {
@@ -66,15 +64,19 @@ func (s *Server) baseURL(next http.Handler) http.Handler {
 		}
 		// The mux redirects unclean paths (//, /./, /../) to their clean
 		// form. It gets the path without the base URL, so its redirect
-		// would leave the base; this one keeps it.
+		// would leave the base; this one keeps it. url.URL uses the
+		// cleaned RawPath only when it still encodes the cleaned path.
 		if clean := cleanPath(p); clean != p {
 			u := *r.URL
 			u.Path, u.RawPath = clean, ""
+			if r.URL.RawPath != "" {
+				u.RawPath = cleanPath(r.URL.RawPath)
+			}
 			http.Redirect(w, r, u.String(), http.StatusTemporaryRedirect)
 			return
 		}
 		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, stripBase(r, strings.TrimSuffix(base, "/")))
 	})
 }
 

@@ -41,7 +41,8 @@ type Config struct {
 	// folder.
 	RootDir string
 	// BaseURL is the path prefix of every URL, with slashes at both ends;
-	// "" means "/".
+	// "" means "/". It is a URL path, so "/x%20y/" serves /x%20y/ and so
+	// does "/x y/", whose space New escapes.
 	BaseURL string
 	// Token authenticates clients. NoAuth turns authentication off, which is
 	// only safe behind another authenticating layer.
@@ -92,6 +93,9 @@ type Server struct {
 	sessions *sessionManager
 	lab      *lab.Lab
 	handler  http.Handler
+	// basePath is cfg.BaseURL decoded, which request paths are matched
+	// against.
+	basePath string
 	started  time.Time
 	reqSeq   atomic.Uint64
 
@@ -111,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now().UTC()}
+	s.basePath, _ = url.PathUnescape(cfg.BaseURL) // canonicalBaseURL checked it
 	s.lastActivity = s.started
 
 	secret, err := loadCookieSecret(filepath.Join(cfg.RuntimeDir, "jupygo_cookie_secret"))
@@ -187,7 +192,9 @@ func (c *Config) fillDefaults() error {
 		return fmt.Errorf("root folder %s is not a folder", root)
 	}
 	c.RootDir = root
-	c.BaseURL = normalizeBaseURL(c.BaseURL)
+	if c.BaseURL, err = canonicalBaseURL(c.BaseURL); err != nil {
+		return err
+	}
 	if c.RuntimeDir == "" {
 		c.RuntimeDir = jupyterRuntimeDir()
 	}
