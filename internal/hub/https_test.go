@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/jupygo/jupygo/internal/testutil/testcert"
 )
 
@@ -161,5 +163,27 @@ func TestProxyOverHTTPS(t *testing.T) {
 	}
 	if h := r.header.Get("Strict-Transport-Security"); h != "" {
 		t.Errorf("the user server's response got Strict-Transport-Security %q", h)
+	}
+}
+
+// TestWebSocketOverHTTPS opens a WebSocket to a user server through an
+// HTTPS hub that also offers HTTP/2: the upgrade must get an HTTP/1.1
+// connection and reach the server.
+func TestWebSocketOverHTTPS(t *testing.T) {
+	th := startHTTPSHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	ctx := t.Context()
+	url := "wss" + strings.TrimPrefix(th.url, "https") + "/user/alice/ws"
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: th.client})
+	if err != nil {
+		t.Fatalf("dial through the HTTPS hub: %v", err)
+	}
+	defer c.CloseNow()
+	must(t, c.Write(ctx, websocket.MessageText, []byte("ping")))
+	_, data, err := c.Read(ctx)
+	must(t, err)
+	if string(data) != "ping" {
+		t.Errorf("echo = %q, want ping", data)
 	}
 }
