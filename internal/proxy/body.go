@@ -59,21 +59,6 @@ func parseChunkSize(line []byte) (int64, bool) {
 	return n, true
 }
 
-// firstChunk returns the data of the first chunk in p, a chunked body
-// read so far, up to the 512 bytes that Content-Type sniffing uses.
-func firstChunk(p []byte) []byte {
-	i := bytes.IndexByte(p, '\n')
-	if i < 0 {
-		return nil
-	}
-	n, ok := parseChunkSize(p[:i+1])
-	if !ok {
-		return nil
-	}
-	data := p[i+1:]
-	return data[:min(int64(len(data)), n, 512)]
-}
-
 // upstreamLine returns the next line of the response body, with its line
 // ending, still buffered in x.up.
 func (c *fastConn) upstreamLine(x *exchange, w *clientWriter, rt *route, res *fastResponse) ([]byte, error) {

@@ -356,9 +356,8 @@ func (c *fastConn) appendUpstreamHead(b []byte, req *fastRequest, rt *route) []b
 	}
 	b = append(b, "\r\n"...)
 	b = c.appendFields(b)
-	if req.length > 0 || (req.method != "GET" && req.method != "HEAD") {
-		// net/http's Transport sends a length of 0 for every method
-		// but GET and HEAD.
+	if req.length > 0 || req.method == "POST" || req.method == "PUT" || req.method == "PATCH" {
+		// net/http's Transport sends a length of 0 for these methods.
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, req.length, 10)
 		b = append(b, "\r\n"...)

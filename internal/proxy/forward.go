@@ -165,16 +165,12 @@ func (c *fastConn) send(x *exchange, uc *upstreamConn, req *fastRequest, rt *rou
 	return res, body, err
 }
 
-// max1xxResponses is the number of informational responses net/http's
-// Transport accepts before the final one.
-const max1xxResponses = 5
-
 // readResponseHead reads the final response head into x.up and its fields
 // into c.fields. Informational responses are sent to the client as they
 // come.
 func (c *fastConn) readResponseHead(x *exchange, req *fastRequest) (fastResponse, error) {
 	informational := false
-	for n1xx := 0; ; n1xx++ {
+	for {
 		n, err := readHead(&x.up, maxResponseHeadSize)
 		if err != nil {
 			return fastResponse{informational: informational}, err
@@ -188,9 +184,9 @@ func (c *fastConn) readResponseHead(x *exchange, req *fastRequest) (fastResponse
 			return res, fmt.Errorf("%w: switched protocols without an upgrade request", errMalformed)
 		case res.status >= 200:
 			return res, nil
-		case n1xx == max1xxResponses:
-			return res, fmt.Errorf("%w: too many 1xx responses", errMalformed)
 		}
+		// Like ReverseProxy, which reads 1xx responses through a client
+		// trace, this sets no limit on their number.
 		if err := c.sendInformational(x, &res); err != nil {
 			res.clientWentAway = true
 			return res, err
@@ -409,6 +405,11 @@ func (c *fastConn) copyResponse(x *exchange, req *fastRequest, rt *route, res *f
 	case bodyUntilClose:
 		err = c.copyUntilClose(x, &w, rt, res)
 	}
+	if err != nil && !errors.Is(err, errClientWrite) {
+		// What arrived goes out, as ReverseProxy sends it, and the
+		// client sees the body break off.
+		w.flush()
+	}
 	if err == nil && res.status < 300 {
 		// Before the last write, so the client never sees the response
 		// before the activity.
@@ -425,18 +426,14 @@ func (c *fastConn) copyResponse(x *exchange, req *fastRequest, rt *route, res *f
 }
 
 // sniffBytes returns the start of the body that the response head is
-// sent with, for Content-Type sniffing: what net/http would see in its
-// first write.
+// sent with, for Content-Type sniffing: what net/http's server would see
+// in its first write. ReverseProxy flushes the head of a body of unknown
+// length before any data, so such bodies are not sniffed.
 func sniffBytes(res *fastResponse, after []byte) []byte {
-	switch res.framing {
-	case bodyLength:
-		return after[:min(int64(len(after)), res.length, 512)]
-	case bodyUntilClose:
-		return after[:min(len(after), 512)]
-	case bodyChunked:
-		return firstChunk(after)
+	if res.framing != bodyLength {
+		return nil
 	}
-	return nil
+	return after[:min(int64(len(after)), res.length, 512)]
 }
 
 // clientWriter collects output for the client in x.out and writes it

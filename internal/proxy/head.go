@@ -96,10 +96,11 @@ func cutLine(p []byte, strict bool) (line, rest []byte, ok bool) {
 }
 
 // parseFields appends the header fields of p, the lines after the start
-// line up to the empty line, to fields. strict requires CRLF line endings.
-// It rejects obsolete line folding, field names that are not tokens or are
-// followed by white space, and values with control characters, as net/http
-// does.
+// line up to the empty line, to fields. It rejects field names that are
+// not tokens or are followed by white space, and values with control
+// characters, as net/http does. strict requires CRLF line endings and
+// rejects obsolete line folding; otherwise a folded line continues the
+// value before it, joined with a space as net/http joins it.
 func parseFields(fields []field, p []byte, strict bool) ([]field, bool) {
 	for {
 		line, rest, ok := cutLine(p, strict)
@@ -108,6 +109,20 @@ func parseFields(fields []field, p []byte, strict bool) ([]field, bool) {
 		}
 		if len(line) == 0 {
 			return fields, true
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if strict || len(fields) == 0 {
+				return fields, false
+			}
+			last := &fields[len(fields)-1]
+			more := trimSpace(line)
+			if !isFieldValue(more) {
+				return fields, false
+			}
+			// A copy, so the buffer the head is in stays as it was.
+			last.value = append(append(append([]byte{}, last.value...), ' '), more...)
+			p = rest
+			continue
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || !isToken(line[:colon]) {

@@ -104,8 +104,9 @@ func startProxy(t *testing.T, f front, table *Table, opts Options) (*Proxy, *tes
 // its ConnState hook. A hijacked connection stops counting, because the
 // server no longer owns it.
 type connCounter struct {
-	mu   sync.Mutex
-	open int
+	mu       sync.Mutex
+	open     int
+	accepted int
 }
 
 func (c *connCounter) hook(_ net.Conn, state http.ConnState) {
@@ -114,6 +115,7 @@ func (c *connCounter) hook(_ net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
 		c.open++
+		c.accepted++
 	case http.StateClosed, http.StateHijacked:
 		c.open--
 	}
@@ -123,6 +125,13 @@ func (c *connCounter) Open() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.open
+}
+
+// Accepted returns the number of connections accepted so far.
+func (c *connCounter) Accepted() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.accepted
 }
 
 // startUpstream starts a loopback upstream whose open connections are

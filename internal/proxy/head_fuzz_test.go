@@ -1,0 +1,120 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// FuzzParseRequest checks that the fast path accepts a request head only
+// when net/http reads it the same way, which makes forwarding its target
+// byte for byte safe.
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range []string{
+		"GET /user/alice/lab?x=1 HTTP/1.1\r\nHost: hub.test\r\n\r\n",
+		"POST /a%2Fb HTTP/1.1\r\nHost: h:80\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+		"GET /x HTTP/1.1\r\nHost: h\r\nTe: trailers\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+		"GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := headEnd(data)
+		if n < 0 {
+			return
+		}
+		head := data[:n]
+		c := &fastConn{}
+		req, ok := c.parseRequest(head)
+		if !ok {
+			return
+		}
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+		if err != nil {
+			t.Fatalf("accepted a head that net/http rejects: %v\n%q", err, head)
+		}
+		checks := []struct {
+			what      string
+			got, want any
+		}{
+			{"method", req.method, r.Method},
+			{"host", string(req.host), r.Host},
+			{"path", req.target.path, r.URL.Path},
+			{"escaped path", string(req.target.rawPath), r.URL.EscapedPath()},
+			{"request URI", string(req.target.raw), r.URL.RequestURI()},
+			{"length", req.length, max(r.ContentLength, 0)},
+			{"close", req.close, r.Close},
+			{"chunked", false, slices.Contains(r.TransferEncoding, "chunked")},
+		}
+		for _, c := range checks {
+			if c.got != c.want {
+				t.Errorf("%s = %v, net/http reads %v\n%q", c.what, c.got, c.want, head)
+			}
+		}
+	})
+}
+
+// FuzzParseResponse checks that the fast path reads an upstream response
+// head with the status and body framing net/http's Transport reads.
+func FuzzParseResponse(f *testing.F) {
+	for _, s := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n0\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\nold",
+		"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+		"HTTP/1.1 103 Early Hints\nLink: </a>\n\n",
+		"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nConnection: close\r\n\r\n",
+	} {
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, head bool) {
+		n := headEnd(data)
+		if n < 0 {
+			return
+		}
+		method := http.MethodGet
+		if head {
+			method = http.MethodHead
+		}
+		c := &fastConn{}
+		res, ok := c.parseResponse(data[:n], &fastRequest{method: method})
+		if !ok {
+			return
+		}
+		r, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(data[:n])), &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("accepted a head that net/http rejects: %v\n%q", err, data[:n])
+		}
+		if res.status != r.StatusCode {
+			t.Errorf("status = %d, net/http reads %d\n%q", res.status, r.StatusCode, data[:n])
+		}
+		chunked := slices.Contains(r.TransferEncoding, "chunked")
+		switch res.framing {
+		case bodyNone:
+			// For HEAD, net/http reports the length the header gives.
+			if r.Body != http.NoBody {
+				t.Errorf("no body, net/http reads length %d, chunked %v\n%q", r.ContentLength, chunked, data[:n])
+			}
+		case bodyLength:
+			if r.ContentLength != res.length || chunked {
+				t.Errorf("length %d, net/http reads %d, chunked %v\n%q", res.length, r.ContentLength, chunked, data[:n])
+			}
+		case bodyChunked:
+			if !chunked {
+				t.Errorf("chunked, net/http reads length %d\n%q", r.ContentLength, data[:n])
+			}
+		case bodyUntilClose:
+			if r.ContentLength != -1 || chunked || !r.Close {
+				t.Errorf("until close, net/http reads length %d, chunked %v, close %v\n%q",
+					r.ContentLength, chunked, r.Close, data[:n])
+			}
+		}
+		if res.keepAlive && r.Close {
+			t.Errorf("keep-alive, net/http reads close\n%q", data[:n])
+		}
+	})
+}
