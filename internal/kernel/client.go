@@ -42,7 +42,7 @@ type client struct {
 	dropped       int         // IOPub messages dropped since the queue filled
 	droppedParent []byte
 
-	// Owned by the goroutine of the kernel's channels.
+	// Guarded by the lock of the kernel's channels.
 	limiter  iopubLimiter
 	detached time.Time
 }
@@ -198,8 +198,8 @@ func stderrNotice(session string, parent []byte, text string) *Message {
 		map[string]string{"name": "stderr", "text": text})
 }
 
-// The client registry of a kernel's channels. These run on the channels
-// goroutine, or hand work to it.
+// The client registry of a kernel's channels. These run with the channels'
+// lock held, or take it.
 
 // push queues m for cl and removes cl when its queue overflowed.
 func (c *channels) push(cl *client, m *Message, droppable bool) {
@@ -270,7 +270,7 @@ func (c *channels) attach(session string, buffered bool) (*client, *attachment, 
 // detach detaches att from cl. A buffered client stays, collecting messages
 // for its next WebSocket, until more than maxOfflineClients are offline.
 func (c *channels) detach(cl *client, att *attachment) {
-	c.post(func() {
+	c.call(func() {
 		if !cl.detach(att) {
 			return
 		}

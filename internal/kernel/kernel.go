@@ -111,7 +111,7 @@ func (k *Kernel) isStopping() bool {
 	return k.stopping
 }
 
-// The observer methods, called by the channels goroutine.
+// The observer methods, called with the lock of the kernel's channels held.
 
 // statusChanged records an IOPub status. A kernel publishes "starting" once
 // as it boots, and that message can arrive after the nudge has proven the

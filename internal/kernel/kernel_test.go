@@ -257,7 +257,7 @@ func TestKernelModel(t *testing.T) {
 	c.until(func(m *Message) bool {
 		return m.ParentID == id && m.MsgType == "status" && executionState(m.Content) == "busy"
 	})
-	// The state follows IOPub in the channels goroutine, which delivered
+	// The state follows IOPub under the channels' lock, which delivered
 	// the busy status to this client after recording it.
 	got, _ := ts.m.Get(model.ID)
 	if got.ExecutionState != "busy" || got.Connections != 1 {

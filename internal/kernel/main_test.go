@@ -29,7 +29,6 @@ func leakedGoroutines() string {
 	owned := []string{
 		"kernel.(*channels).run", "kernel.(*Kernel).supervise", "kernel.(*Kernel).watch",
 		"kernel.(*bridge).", "kernel.(*Manager).serveChannels", "kernel.(*fakeKernel).run",
-		"kernel.(*zsock).watch",
 	}
 	var leaked []string
 	for range 100 {

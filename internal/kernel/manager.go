@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // Errors a caller can branch on.
@@ -124,7 +123,7 @@ type Manager struct {
 	runtimeDir string
 	limits     rateLimits
 	startWait  time.Duration // Options.StartTimeout or its default
-	zctx       *zmq.Context
+	zctx       *zmqContext
 
 	python     string
 	nativeOnce sync.Once
@@ -156,9 +155,9 @@ func NewManager(opts Options) (*Manager, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating runtime dir: %w", err)
 	}
-	zctx, err := zmq.NewContext()
+	zctx, err := newZMQContext()
 	if err != nil {
-		return nil, fmt.Errorf("creating ZeroMQ context: %w", err)
+		return nil, err
 	}
 	base := opts.BaseURL
 	if base == "" {
@@ -501,7 +500,7 @@ func (m *Manager) close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for kernel WebSockets to close: %w", ctx.Err())
 	}
-	if err := m.zctx.Term(); err != nil {
+	if err := m.zctx.term(); err != nil {
 		return fmt.Errorf("closing ZeroMQ context: %w", err)
 	}
 	return nil

@@ -27,7 +27,7 @@ type rateLimits struct {
 // messages count toward the data rate; once a limit is exceeded, messages
 // are dropped until the rate falls below 80 % of it; a status idle resets
 // the window, so one long "Run All" is not throttled by the cells before
-// it. It is owned by the goroutine of the kernel's channels.
+// it. The lock of the kernel's channels guards it.
 type iopubLimiter struct {
 	limits rateLimits
 

@@ -12,7 +12,7 @@ type route struct {
 // route. Replies on shell and control end their route; stdin input_request
 // messages find the route of the execute_request they belong to. Requests
 // the kernel never answers are forgotten oldest first once maxRoutes are
-// outstanding. It is owned by the goroutine of the kernel's channels.
+// outstanding. The lock of the kernel's channels guards it.
 type routeTable struct {
 	routes map[string]route
 	order  []routeRef // ring of the ids in insertion order

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -72,11 +71,11 @@ func (ts *testServer) waitDead(id string) Model {
 }
 
 // channelsIdle reports whether the kernel's channels have no nudge, no open
-// socket and no held client message.
+// socket, no socket in their poll set and no held client message.
 func channelsIdle(t *testing.T, k *Kernel) {
 	t.Helper()
 	var nudging bool
-	var open, pending int
+	var open, polled, pending int
 	k.ch.call(func() {
 		nudging = k.ch.nudge != nil
 		for _, z := range k.ch.socks {
@@ -84,6 +83,7 @@ func channelsIdle(t *testing.T, k *Kernel) {
 				open++
 			}
 		}
+		polled = len(k.ch.polled)
 		pending = len(k.ch.pending)
 	})
 	if nudging {
@@ -92,26 +92,12 @@ func channelsIdle(t *testing.T, k *Kernel) {
 	if open != 0 {
 		t.Errorf("%d sockets still open to the dead kernel", open)
 	}
+	if polled != 0 {
+		t.Errorf("%d sockets still in the poll set of the dead kernel", polled)
+	}
 	if pending != 0 {
 		t.Errorf("%d client messages still held for the dead kernel", pending)
 	}
-}
-
-// socketWatchers returns the number of goroutines that wait for a ZeroMQ
-// socket, once it is 0 or after a second. With one kernel, they are that
-// kernel's. A watcher of an earlier test that has just closed its done
-// channel may still be returning, hence the repeated check.
-func socketWatchers() int {
-	n := 0
-	for range 100 {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		if n = strings.Count(string(buf), "kernel.(*zsock).watch"); n == 0 {
-			return 0
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return n
 }
 
 // processGone reports whether no process is left in the group of pid.
@@ -142,9 +128,6 @@ func TestStartTimeoutKillsKernel(t *testing.T) {
 		t.Errorf("process group %d still runs after the start timeout", pid)
 	}
 	channelsIdle(t, k)
-	if n := socketWatchers(); n != 0 {
-		t.Errorf("%d socket watchers still run for the dead kernel", n)
-	}
 	if got := logs.String(); !strings.Contains(got, "kernel failed to start") ||
 		!strings.Contains(got, "within 300ms") {
 		t.Errorf("log does not say why the kernel is dead:\n%s", got)

@@ -5,16 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"syscall"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // observer receives the kernel state that the channels see on IOPub. Its
-// methods are called from the channels goroutine and must not block.
+// methods are called with the channels' lock held and must not block or
+// call the channels.
 type observer interface {
 	// statusChanged reports an IOPub status whose parent is parentType.
 	statusChanged(state, parentType string)
@@ -42,17 +43,21 @@ const (
 	reconnectInterval = 10 * time.Millisecond
 	maxPending        = 1000 // client messages held while the kernel is not ready
 	recvBatch         = 64   // messages read from one socket before others get a turn
-	commandBatch      = 256
 )
 
 // channels is the ZeroMQ side of one kernel: one DEALER socket each for
 // shell, control and stdin and one SUB socket for IOPub, shared by every
 // client of the kernel.
 //
-// libzmq sockets are not safe for concurrent use, so one goroutine, run,
-// owns all of them. Other goroutines hand it work as commands on a Go
-// channel. It waits for the sockets in Go's netpoller, on a second Go
-// channel fed by one watcher goroutine per socket (see zsock).
+// libzmq sockets are not safe for concurrent use, so a mutex, mu, guards
+// them and all other state of the channels. Any goroutine that holds it may
+// call into libzmq, so a goroutine that sends a client's message sends it
+// itself. One
+// goroutine, run, waits in Go's netpoller for the sockets' poll set and
+// reads the sockets that signal, so a kernel's message reaches the client
+// queues without a hand-off between goroutines. Before mu is released,
+// every socket that was called is read until libzmq has nothing left that
+// ZMQ_FD would not signal again (see settle).
 //
 // IOPub messages go to every client. A request from a client is recorded by
 // msg_id, and the replies on shell and control and the stdin messages whose
@@ -68,29 +73,32 @@ const (
 // and no input_request to a stdin socket that has not connected yet.
 type channels struct {
 	log     *slog.Logger
-	zctx    *zmq.Context
+	zctx    *zmqContext
 	obs     observer
 	session string // session id of the server's own messages and the ZMQ identity
 	limits  rateLimits
+	poll    *pollSet
+	done    chan struct{} // closed when run returns
 
-	cmds     chan func()
-	readable chan *zsock   // sockets whose ZMQ_FD signalled, from zsock.watch
-	done     chan struct{} // closed when run returns
-
-	// Owned by run.
-	socks   [4]*zsock // shell, control, stdin, iopub; nil when disconnected
-	backlog []*zsock  // sockets to read before waiting, as ZMQ_FD may not signal them
-	sign    *signer
-	guard   *replayGuard
-	ready   bool
-	dead    bool // abandoned until the next connect: no process to talk to
-	readyCh chan struct{}
-	nudge   *nudgeState
-	pending []outgoing
-	routes  *routeTable
-	clients map[string]*client
-	closing bool
-	dropLog logLimiter
+	mu sync.Mutex
+	// Guarded by mu.
+	closing     bool
+	socks       [4]*zsock // shell, control, stdin, iopub; nil when disconnected
+	polled      map[uint32]*zsock
+	tokens      uint32   // the last token given to a socket in the poll set
+	readyTokens []uint32 // the buffer of poll.ready
+	backlog     []*zsock // sockets to read before anyone waits
+	deadline    time.Time
+	sign        *signer
+	guard       *replayGuard
+	ready       bool
+	dead        bool // abandoned until the next connect: no process to talk to
+	readyCh     chan struct{}
+	nudge       *nudgeState
+	pending     []outgoing
+	routes      *routeTable
+	clients     map[string]*client
+	dropLog     logLimiter
 
 	// stdinEvents receives the handshake event of the stdin socket after a
 	// connect; nil once it has come.
@@ -125,12 +133,16 @@ type outgoing struct {
 
 // newChannels returns channels for one kernel. The caller runs run in a
 // goroutine it waits for, and stops it with close.
-func newChannels(zctx *zmq.Context, obs observer, limits rateLimits, log *slog.Logger) (*channels, error) {
+func newChannels(zctx *zmqContext, obs observer, limits rateLimits, log *slog.Logger) (*channels, error) {
+	poll, err := newPollSet()
+	if err != nil {
+		return nil, fmt.Errorf("creating the poll set of the kernel sockets: %w", err)
+	}
 	c := &channels{
 		log: log, zctx: zctx, obs: obs, session: uuid.NewString(), limits: limits,
-		cmds:      make(chan func(), commandBatch),
-		readable:  make(chan *zsock, 2*(len(sockChannels)+1)),
+		poll:      poll,
 		done:      make(chan struct{}),
+		polled:    make(map[uint32]*zsock),
 		routes:    newRouteTable(),
 		clients:   make(map[string]*client),
 		dropLog:   logLimiter{interval: 10 * time.Second},
@@ -139,93 +151,121 @@ func newChannels(zctx *zmq.Context, obs observer, limits rateLimits, log *slog.L
 	return c, nil
 }
 
-// post hands fn to the channels goroutine and reports whether it was
-// accepted.
-func (c *channels) post(fn func()) bool {
-	select {
-	case c.cmds <- fn:
-		return true
-	case <-c.done:
-		return false
-	}
-}
-
-// call runs fn on the channels goroutine and waits for it to finish.
+// call runs fn with the channels' lock held, on the caller's goroutine, and
+// reports false, without running it, once the channels are closed.
 func (c *channels) call(fn func()) bool {
-	finished := make(chan struct{})
-	if !c.post(func() { fn(); close(finished) }) {
+	c.mu.Lock()
+	defer c.unlock()
+	if c.closing {
 		return false
 	}
-	select {
-	case <-finished:
-		return true
-	case <-c.done:
-		return false
-	}
+	fn()
+	return true
 }
 
-// run owns the sockets until close: it executes commands and reads the
-// sockets whose ZMQ_FD signalled.
-func (c *channels) run() {
-	defer c.finish()
-	nudgeTimer := time.NewTimer(time.Hour)
-	nudgeTimer.Stop()
-	for !c.closing {
-		var nudgeDue <-chan time.Time
-		if c.nudge != nil {
-			nudgeTimer.Reset(time.Until(c.nudge.next))
-			nudgeDue = nudgeTimer.C
-		}
-		var backlogDue <-chan struct{}
-		if len(c.backlog) > 0 {
-			backlogDue = alwaysReady
-		}
-		select {
-		case fn := <-c.cmds:
-			fn()
-			c.runCommands()
-		case z := <-c.readable:
-			c.service(z)
-		case <-backlogDue:
-			c.serviceBacklog()
-		case <-nudgeDue:
-		}
+// unlock settles the channels and releases their lock.
+func (c *channels) unlock() {
+	c.settle()
+	c.mu.Unlock()
+}
+
+// settle sends a nudge that is due, then reads the sockets of the backlog,
+// which a call into libzmq may have left with messages that ZMQ_FD will
+// not signal. A socket with more than recvBatch waiting is left to run,
+// which the poll set's deadline wakes. The caller holds c.mu.
+func (c *channels) settle() {
+	if !c.closing {
 		c.maybeNudge(time.Now())
+		c.serviceBacklog()
+	}
+	c.setDeadline()
+}
+
+// deadlinePassed is a poll set deadline that has passed.
+var deadlinePassed = time.Unix(1, 0)
+
+// setDeadline sets the poll set's deadline to when run must act without a
+// signal: at once for a backlog or a close, at the next nudge, or never.
+func (c *channels) setDeadline() {
+	var at time.Time
+	switch {
+	case c.closing || len(c.backlog) > 0:
+		at = deadlinePassed
+	case c.nudge != nil:
+		at = c.nudge.next
+	}
+	if at.Equal(c.deadline) {
+		return
+	}
+	c.deadline = at
+	if err := c.poll.setDeadline(at); err != nil {
+		c.log.Error("setting the deadline of the kernel socket poll set", "err", err)
 	}
 }
 
-// alwaysReady is closed, so a select case on it is always ready.
-var alwaysReady = func() chan struct{} {
-	ch := make(chan struct{})
-	close(ch)
-	return ch
-}()
-
-// runCommands runs the commands already posted, up to commandBatch.
-func (c *channels) runCommands() {
-	for range commandBatch - 1 {
-		select {
-		case fn := <-c.cmds:
-			fn()
-		default:
+// run reads the sockets that signal and sends the nudge when it is due,
+// until close.
+func (c *channels) run() {
+	defer close(c.done)
+	for {
+		err := c.poll.wait(c.serviceReady)
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			if err := c.poll.close(); err != nil {
+				c.log.Warn("closing the kernel socket poll set", "err", err)
+			}
 			return
 		}
+		// A deadline that has passed keeps ending waits until it is set
+		// again.
+		c.deadline = deadlinePassed
+		c.unlock()
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			c.log.Error("waiting for the kernel sockets failed", "err", err)
+			// The next wait may fail at once too.
+			time.Sleep(reconnectInterval)
+		}
 	}
 }
 
-// finish closes every socket and client when run returns.
+// serviceReady reads the sockets that signalled, a batch each, and reports
+// whether the channels are closing. It is called by the poll set's wait.
+func (c *channels) serviceReady() bool {
+	c.mu.Lock()
+	defer c.unlock()
+	if c.closing {
+		return true
+	}
+	tokens, err := c.poll.ready(c.readyTokens[:0])
+	c.readyTokens = tokens
+	if err != nil {
+		c.log.Error("polling the kernel sockets", "err", err)
+	}
+	for _, token := range tokens {
+		if z := c.polled[token]; z != nil {
+			c.addBacklog(z)
+		}
+	}
+	return false
+}
+
+// finish closes every socket and client, when the channels close.
 func (c *channels) finish() {
 	c.closeSockets()
 	for _, cl := range c.clients {
 		cl.remove(websocket.StatusGoingAway, "kernel shut down")
 	}
 	clear(c.clients)
-	close(c.done)
 }
 
-// close stops run, closing every client's WebSocket, and waits for it.
+// close closes every socket and every client's WebSocket, and waits for
+// run to return.
 func (c *channels) close() {
-	c.post(func() { c.closing = true })
+	c.call(func() {
+		c.closing = true
+		c.finish()
+	})
 	<-c.done
 }
 
@@ -282,35 +322,35 @@ func (c *channels) abandon() {
 func (c *channels) openSockets(info ConnectionInfo) error {
 	ports := [4]int{info.ShellPort, info.ControlPort, info.StdinPort, info.IOPubPort}
 	for i := range c.socks {
-		typ := zmq.DEALER
+		typ := zmqDealer
 		if i == sockIOPub {
-			typ = zmq.SUB
+			typ = zmqSub
 		}
-		s, err := c.zctx.NewSocket(typ)
+		s, err := c.zctx.socket(typ)
 		if err != nil {
 			return err
 		}
-		z, err := newZsock(s, sockChannels[i], c.readable)
+		z, err := c.addSocket(s, sockChannels[i])
 		if err != nil {
-			s.Close()
+			s.close()
 			return err
 		}
 		c.socks[i] = z
-		if err := s.SetLinger(0); err != nil {
+		if err := s.setInt(zmqLinger, 0); err != nil {
 			return err
 		}
 		// The sockets usually connect before the kernel listens; libzmq's
 		// default of 100 ms between attempts would add that much to
 		// every start on loopback.
-		if err := s.SetReconnectIvl(reconnectInterval); err != nil {
+		if err := s.setInt(zmqReconnectIvl, int(reconnectInterval/time.Millisecond)); err != nil {
 			return err
 		}
-		if typ == zmq.SUB {
-			err = s.SetSubscribe("")
+		if typ == zmqSub {
+			err = s.setBytes(zmqSubscribe, nil)
 		} else {
 			// stdin must share the shell identity: the kernel sends
 			// input_request to the identity of the shell request.
-			err = s.SetIdentity(c.session)
+			err = s.setBytes(zmqRoutingID, []byte(c.session))
 		}
 		if err == nil && i == sockStdin {
 			err = c.monitorStdin(s)
@@ -318,7 +358,7 @@ func (c *channels) openSockets(info ConnectionInfo) error {
 		if err != nil {
 			return err
 		}
-		if err := s.Connect(info.endpoint(ports[i])); err != nil {
+		if err := s.connect(info.endpoint(ports[i])); err != nil {
 			return err
 		}
 	}
@@ -330,14 +370,17 @@ func (c *channels) openSockets(info ConnectionInfo) error {
 func (c *channels) closeSockets() {
 	for i, z := range c.socks {
 		if z != nil {
-			z.close()
+			c.closeSocket(z)
 			c.socks[i] = nil
 		}
 	}
 	// Closed after the stdin socket, whose close ends the monitor.
 	if c.stdinEvents != nil {
-		c.stdinEvents.close()
+		c.closeSocket(c.stdinEvents)
 		c.stdinEvents = nil
+	}
+	for _, z := range c.backlog {
+		z.backlogged = false
 	}
 	c.backlog = c.backlog[:0]
 	c.ready = false
@@ -353,60 +396,69 @@ func (c *channels) closeSockets() {
 // connection. So the channels wait for stdin to connect before they are
 // ready, or an input() in the first request could wait for a prompt that was
 // lost.
-func (c *channels) monitorStdin(s *zmq.Socket) error {
+func (c *channels) monitorStdin(s *zmqSocket) error {
 	c.monitors++
 	addr := fmt.Sprintf("inproc://kernel-stdin-monitor-%s-%d", c.session, c.monitors)
-	if err := s.Monitor(addr, zmq.EVENT_HANDSHAKE_SUCCEEDED); err != nil {
+	if err := s.monitor(addr, zmqEventHandshakeSucceeded); err != nil {
 		return fmt.Errorf("monitoring the stdin socket: %w", err)
 	}
-	events, err := c.zctx.NewSocket(zmq.PAIR)
+	events, err := c.zctx.socket(zmqPair)
 	if err != nil {
 		return err
 	}
-	z, err := newZsock(events, "stdin monitor", c.readable)
+	z, err := c.addSocket(events, "stdin monitor")
 	if err != nil {
-		events.Close()
+		events.close()
 		return err
 	}
 	c.stdinEvents = z
-	if err := events.SetLinger(0); err != nil {
+	if err := events.setInt(zmqLinger, 0); err != nil {
 		return err
 	}
-	return events.Connect(addr)
+	return events.connect(addr)
 }
 
-// readStdinEvents reads the events of the stdin monitor. At the handshake it
-// stops the monitor and marks stdin connected for the nudge.
+// readStdinEvents reads the events of the stdin monitor until the
+// handshake.
 func (c *channels) readStdinEvents() {
 	for {
-		event, _, _, err := c.stdinEvents.s.RecvEvent(zmq.DONTWAIT)
+		msgs, err := c.stdinEvents.s.receive()
+		for _, frames := range msgs {
+			event, err := monitorEvent(frames)
+			if err != nil {
+				c.log.Warn("reading the stdin socket monitor", "err", err)
+				continue
+			}
+			if event == zmqEventHandshakeSucceeded {
+				c.stdinConnected()
+				return
+			}
+		}
 		if err != nil {
 			return
 		}
-		if event != zmq.EVENT_HANDSHAKE_SUCCEEDED {
-			continue
-		}
-		if err := c.socks[sockStdin].s.Monitor("", 0); err != nil {
-			c.log.Warn("stopping the stdin socket monitor", "err", err)
-		}
-		c.stdinEvents.close()
-		c.stdinEvents = nil
-		if c.nudge != nil {
-			c.nudge.stdin = true
-			c.checkNudge()
-		}
-		return
 	}
 }
 
-// service reads z, which its watcher handed over or a send left unread.
+// stdinConnected stops the stdin monitor and marks stdin connected for the
+// nudge.
+func (c *channels) stdinConnected() {
+	if err := c.socks[sockStdin].s.monitor("", 0); err != nil {
+		c.log.Warn("stopping the stdin socket monitor", "err", err)
+	}
+	c.closeSocket(c.stdinEvents)
+	c.stdinEvents = nil
+	if c.nudge != nil {
+		c.nudge.stdin = true
+		c.checkNudge()
+	}
+}
+
+// service reads z, which signalled or was called.
 func (c *channels) service(z *zsock) {
 	if z.closed {
 		return
 	}
-	// Cleared before reading, so that a signal from now on hands z over
-	// again.
-	z.pending.Store(false)
 	if z == c.stdinEvents {
 		c.readStdinEvents()
 		return
@@ -416,8 +468,8 @@ func (c *channels) service(z *zsock) {
 	}
 }
 
-// addBacklog marks z to be read before run waits again: after a send, or
-// when it had more than one batch waiting.
+// addBacklog marks z to be read before anyone waits: after a call into
+// libzmq, when it signalled, or when it had more than one batch waiting.
 func (c *channels) addBacklog(z *zsock) {
 	if !z.backlogged {
 		z.backlogged = true
@@ -425,31 +477,41 @@ func (c *channels) addBacklog(z *zsock) {
 	}
 }
 
-// serviceBacklog reads the sockets of the backlog once each.
+// serviceBacklog gives every socket of the backlog a batch, in two rounds
+// at most, so that a socket a handler called in the first round is read in
+// the second. What is left is run's to read.
 func (c *channels) serviceBacklog() {
-	backlog := c.backlog
-	c.backlog = nil
-	for _, z := range backlog {
-		z.backlogged = false
-		c.service(z)
+	for range 2 {
+		if len(c.backlog) == 0 {
+			return
+		}
+		backlog := c.backlog
+		c.backlog = nil
+		for _, z := range backlog {
+			z.backlogged = false
+			c.service(z)
+		}
 	}
 }
 
-// receiveFrom handles up to limit messages waiting on z and reports whether
-// it read them all. Only then has libzmq nothing left that ZMQ_FD would not
-// signal again.
+// receiveFrom handles the messages waiting on z, about limit of them at
+// most, and reports whether it read them all. Only then has libzmq nothing
+// left that ZMQ_FD would not signal again.
 func (c *channels) receiveFrom(z *zsock, limit int) bool {
-	for range limit {
-		frames, err := z.s.RecvMessageBytes(zmq.DONTWAIT)
+	for n := 0; n < limit; {
+		msgs, err := z.s.receive()
+		for _, frames := range msgs {
+			c.handle(z.channel, frames)
+			if z.closed {
+				// A handler closed the sockets.
+				return true
+			}
+		}
+		n += len(msgs)
 		if err != nil {
-			if zmq.AsErrno(err) != zmq.Errno(syscall.EAGAIN) {
+			if !errors.Is(err, errAgain) {
 				c.log.Warn("reading kernel socket", "channel", z.channel, "err", err)
 			}
-			return true
-		}
-		c.handle(z.channel, frames)
-		if z.closed {
-			// A handler closed the sockets.
 			return true
 		}
 	}
@@ -631,9 +693,9 @@ func (c *channels) request(i int, msgType string, content any, onReply func(*Mes
 }
 
 // sendFrames sends m on z. A send can consume the signal of ZMQ_FD, so z is
-// read again before run waits.
+// read again before the lock is released.
 func (c *channels) sendFrames(z *zsock, m *Message) {
-	if _, err := z.s.SendMessageDontwait(wireFrames(m, c.sign)); err != nil {
+	if err := z.s.send(wireFrames(m, c.sign)); err != nil {
 		c.logDrop(m.Channel, err)
 	}
 	c.addBacklog(z)
@@ -665,10 +727,11 @@ func channelSocket(channel string) int {
 	return -1
 }
 
-// send hands a client's message to the kernel, or holds it until the
-// channels are ready. It reports false once the channels are closed.
+// send sends a client's message to the kernel on the caller's goroutine, or
+// holds it until the channels are ready. It reports false once the channels
+// are closed.
 func (c *channels) send(cl *client, m *Message) bool {
-	return c.post(func() {
+	return c.call(func() {
 		if cl.removed() {
 			return
 		}
@@ -691,7 +754,7 @@ func (c *channels) send(cl *client, m *Message) bool {
 // sendOwn sends a message of the server's own on control or shell, without
 // waiting for readiness, and ignores the reply.
 func (c *channels) sendOwn(channel, msgType string, content any) {
-	c.post(func() { c.request(channelSocket(channel), msgType, content, func(*Message) {}) })
+	c.call(func() { c.request(channelSocket(channel), msgType, content, func(*Message) {}) })
 }
 
 // status returns a synthesized IOPub status message.

@@ -41,6 +41,11 @@ func startFakeKernel(t testing.TB, zctx *zmq.Context, onShell func(*fakeKernel, 
 			t.Fatal(err)
 		}
 		s.SetLinger(0)
+		if typ == zmq.PUB {
+			// No high-water mark, so that the fake kernel never drops a
+			// flood of IOPub messages.
+			s.SetSndhwm(0)
+		}
 		if err := s.Bind("tcp://127.0.0.1:*"); err != nil {
 			t.Fatal(err)
 		}
@@ -199,7 +204,7 @@ func TestChannelsRouting(t *testing.T) {
 	})
 
 	obs := &fakeObserver{}
-	ch := startChannels(t, zctx, obs)
+	ch := startChannels(t, obs)
 
 	clA, attA, err := ch.attach("A", true)
 	if err != nil {
@@ -292,13 +297,8 @@ func TestClientQueueLimits(t *testing.T) {
 // TestOfflineClientsBounded detaches more buffered clients than a kernel
 // keeps: the ones offline the longest are removed.
 func TestOfflineClientsBounded(t *testing.T) {
-	zctx, err := zmq.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { zctx.Term() })
 	obs := &fakeObserver{}
-	ch := startChannels(t, zctx, obs)
+	ch := startChannels(t, obs)
 
 	var clients []*client
 	for i := range maxOfflineClients + 3 {
@@ -384,7 +384,7 @@ func testChannelsWaitForStdin(t *testing.T, bindStdin bool) {
 	info := fk.info
 	info.StdinPort = freePort(t)
 
-	ch := startChannels(t, zctx, &fakeObserver{})
+	ch := startChannels(t, &fakeObserver{})
 	ch.call(func() {
 		ch.stdinWait = 200 * time.Millisecond
 		if bindStdin {
@@ -439,9 +439,15 @@ func testChannelsWaitForStdin(t *testing.T, bindStdin bool) {
 	}
 }
 
-// startChannels runs channels until the test ends.
-func startChannels(t *testing.T, zctx *zmq.Context, obs observer) *channels {
+// startChannels runs channels on a ZeroMQ context of their own until the
+// test ends.
+func startChannels(t *testing.T, obs observer) *channels {
 	t.Helper()
+	zctx, err := newZMQContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { zctx.term() }) // runs after the channels are closed
 	ch, err := newChannels(zctx, obs, rateLimits{}, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -458,7 +464,8 @@ func startChannels(t *testing.T, zctx *zmq.Context, obs observer) *channels {
 	return ch
 }
 
-// awaitChannels calls cond on the channels goroutine until it returns true.
+// awaitChannels calls cond with the channels' lock held until it returns
+// true.
 func awaitChannels(t *testing.T, ch *channels, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
@@ -490,7 +497,7 @@ func freePort(t *testing.T) int {
 
 // TestChannelsReconnectKeepsFiles connects the channels to one kernel after
 // another, as restarts do: each connect closes the sockets of the one
-// before, with the descriptors that their watchers duplicated.
+// before and removes them from the poll set, leaking no descriptor.
 func TestChannelsReconnectKeepsFiles(t *testing.T) {
 	zctx, err := zmq.NewContext()
 	if err != nil {
@@ -508,7 +515,7 @@ func TestChannelsReconnectKeepsFiles(t *testing.T) {
 		kernels = append(kernels, startFakeKernel(t, zctx, func(*fakeKernel, [][]byte, *Message) {}))
 	}
 
-	ch := startChannels(t, zctx, &fakeObserver{})
+	ch := startChannels(t, &fakeObserver{})
 	connect := func(fk *fakeKernel) {
 		ready, err := ch.connect(fk.info)
 		if err != nil {
