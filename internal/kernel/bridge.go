@@ -32,7 +32,8 @@ func (m *Manager) serveChannels(w http.ResponseWriter, r *http.Request) {
 	defer m.sockets.Done()
 
 	// The server checks the Origin of upgrades before the mux.
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hijack := &hijackResponse{ResponseWriter: w}
+	ws, err := websocket.Accept(hijack, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{protocolV1},
 		InsecureSkipVerify: true,
 	})
@@ -49,14 +50,19 @@ func (m *Manager) serveChannels(w http.ResponseWriter, r *http.Request) {
 	if !buffered {
 		session = uuid.NewString()
 	}
-	cl, att, err := k.ch.attach(session, buffered)
+	log := k.log.With("session_id", session)
+	b := &bridge{ws: ws, conn: hijack.conn, k: k, framing: framingFor(ws.Subprotocol()), log: log}
+	var direct directWriter
+	if b.conn != nil {
+		direct = b
+	}
+	cl, att, err := k.ch.attach(session, buffered, direct)
 	if err != nil {
 		ws.Close(websocket.StatusGoingAway, "kernel shut down")
 		return
 	}
-	log := k.log.With("session_id", session)
+	b.cl, b.att = cl, att
 	log.Debug("kernel WebSocket opened", "subprotocol", ws.Subprotocol())
-	b := &bridge{ws: ws, k: k, cl: cl, att: att, framing: framingFor(ws.Subprotocol()), log: log}
 	b.run()
 	k.ch.detach(cl, att)
 	log.Debug("kernel WebSocket closed")
@@ -74,10 +80,13 @@ func (m *Manager) trackSocket() bool {
 }
 
 // bridge relays the messages of one WebSocket: the handler's goroutine
-// reads frames and hands them to the kernel; a writer goroutine writes the
-// client's queue; a third closes the WebSocket when the server ends it.
+// reads frames and sends them to the kernel. The kernel's channels write a
+// message to the WebSocket themselves when the client keeps up (see
+// tryWrite). Otherwise a writer goroutine writes the client's queue. A third
+// goroutine closes the WebSocket when the server ends it.
 type bridge struct {
 	ws      *websocket.Conn
+	conn    *wsConn // the connection under ws, or nil without direct writes
 	k       *Kernel
 	cl      *client
 	att     *attachment
@@ -151,18 +160,68 @@ func (b *bridge) write(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		for _, m := range b.cl.take(b.att) {
-			typ, data, err := b.framing.encode(m)
-			if err != nil {
-				b.log.Warn("kernel message not sent to WebSocket", "err", err)
-				continue
-			}
-			if err := b.ws.Write(ctx, typ, data); err != nil {
-				b.ws.CloseNow()
-				return
-			}
+		if !b.writeQueue(ctx) {
+			b.ws.CloseNow()
+			return
 		}
 	}
+}
+
+// writeQueue writes what direct writes left pending, then the client's
+// queue, until the queue is empty. It reports false when a write failed.
+func (b *bridge) writeQueue(ctx context.Context) bool {
+	for {
+		if b.conn != nil && b.conn.flush() != nil {
+			return false
+		}
+		msgs := b.cl.take(b.att)
+		if len(msgs) == 0 {
+			return true
+		}
+		if !b.writeMessages(ctx, msgs) {
+			return false
+		}
+	}
+}
+
+// writeMessages writes msgs to the WebSocket, their frames in as few writes
+// to the socket as its cork allows. It reports false when a write failed.
+func (b *bridge) writeMessages(ctx context.Context, msgs []*Message) bool {
+	if b.conn != nil {
+		b.conn.cork()
+	}
+	for _, m := range msgs {
+		typ, data, err := b.framing.encode(m)
+		if err != nil {
+			b.log.Warn("kernel message not sent to WebSocket", "err", err)
+			continue
+		}
+		if err := b.ws.Write(ctx, typ, data); err != nil {
+			return false
+		}
+	}
+	return b.conn == nil || b.conn.uncork() == nil
+}
+
+// tryWrite writes m to the WebSocket at once, in direct mode, so that the
+// write cannot wait for the client. What the socket does not take stays
+// pending for the writer goroutine. It rejects m while a write that can
+// wait is in progress or bytes are pending. It reports whether it accepted
+// m, and whether the writer goroutine must flush or handle a failed write.
+// The caller holds the client's lock, so the writer does not take the queue
+// meanwhile.
+func (b *bridge) tryWrite(m *Message) (accepted, wake bool) {
+	if !b.conn.beginDirect() {
+		return false, false
+	}
+	typ, data, err := b.framing.encode(m)
+	if err != nil {
+		b.log.Warn("kernel message not sent to WebSocket", "err", err)
+	} else {
+		err = b.ws.Write(context.Background(), typ, data)
+	}
+	pending := b.conn.endDirect()
+	return true, pending || err != nil
 }
 
 // quote quotes s for a log record, cut to 40 bytes.

@@ -49,15 +49,28 @@ type client struct {
 
 // attachment is one WebSocket attached to a client.
 type attachment struct {
-	wake   chan struct{} // signalled when the queue has messages
+	direct directWriter  // nil when the WebSocket has no direct writes
+	wake   chan struct{} // signalled when the queue has messages or direct writes left work
 	closed chan struct{} // closed when the server ends the WebSocket
 	once   sync.Once
 	code   websocket.StatusCode
 	reason string
+
+	// writing is set, under the client's lock, while the WebSocket's writer
+	// works through messages it took from the queue.
+	writing bool
 }
 
-func newAttachment() *attachment {
-	return &attachment{wake: make(chan struct{}, 1), closed: make(chan struct{})}
+// directWriter writes a message to a client's WebSocket at once, when the
+// write cannot wait for the client, sparing the hand-off to the writer
+// goroutine. tryWrite reports whether it accepted m, and whether the writer
+// must then be woken to finish. It is called with the client's lock held.
+type directWriter interface {
+	tryWrite(m *Message) (accepted, wake bool)
+}
+
+func newAttachment(direct directWriter) *attachment {
+	return &attachment{direct: direct, wake: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
 // close asks the WebSocket's handler to close it with code and reason. Only
@@ -111,8 +124,25 @@ func (c *client) push(m *Message, droppable bool) bool {
 		c.appendLocked(stderrNotice(c.serverSession, c.droppedParent, text))
 		c.dropped, c.droppedParent = 0, nil
 	}
+	if c.writeDirectLocked(m) {
+		return true
+	}
 	c.appendLocked(m)
 	return true
+}
+
+// writeDirectLocked writes m to the WebSocket at once when nothing is
+// queued before it and the writer is idle, and reports whether it did.
+func (c *client) writeDirectLocked(m *Message) bool {
+	att := c.att
+	if att == nil || att.direct == nil || att.writing || len(c.queue) > 0 {
+		return false
+	}
+	accepted, wake := att.direct.tryWrite(m)
+	if wake {
+		att.signal()
+	}
+	return accepted
 }
 
 func (c *client) appendLocked(m *Message) {
@@ -129,7 +159,8 @@ func (c *client) dropLocked() {
 }
 
 // take removes and returns the queued messages when att is the client's
-// current WebSocket.
+// current WebSocket. Until a take finds the queue empty, att is writing, and
+// new messages queue behind those taken instead of being written directly.
 func (c *client) take(att *attachment) []*Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -138,6 +169,7 @@ func (c *client) take(att *attachment) []*Message {
 	}
 	q := c.queue
 	c.queue, c.bytes = nil, 0
+	att.writing = len(q) > 0
 	return q
 }
 
@@ -238,10 +270,11 @@ func (c *channels) broadcast(m *Message) {
 
 // attach attaches a new WebSocket to the client with the given session,
 // creating the client when there is none. With buffered set, the client
-// keeps its messages while no WebSocket is attached.
-func (c *channels) attach(session string, buffered bool) (*client, *attachment, error) {
+// keeps its messages while no WebSocket is attached. direct, when not nil,
+// writes to the WebSocket directly.
+func (c *channels) attach(session string, buffered bool, direct directWriter) (*client, *attachment, error) {
 	var cl *client
-	att := newAttachment()
+	att := newAttachment(direct)
 	ok := c.call(func() {
 		if c.closing {
 			return

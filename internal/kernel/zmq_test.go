@@ -206,11 +206,11 @@ func TestChannelsRouting(t *testing.T) {
 	obs := &fakeObserver{}
 	ch := startChannels(t, obs)
 
-	clA, attA, err := ch.attach("A", true)
+	clA, attA, err := ch.attach("A", true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clB, attB, _ := ch.attach("B", true)
+	clB, attB, _ := ch.attach("B", true, nil)
 	request := newMessage(channelShell, "execute_request", "A", nil, map[string]any{"code": "x"})
 	ch.send(clA, request)
 
@@ -252,7 +252,7 @@ func TestChannelsRouting(t *testing.T) {
 // TestClientQueueLimits fills a client that does not read.
 func TestClientQueueLimits(t *testing.T) {
 	cl := &client{session: "s", serverSession: "server"}
-	att := newAttachment()
+	att := newAttachment(nil)
 	cl.attach(att)
 	small := iopubMessage("stream", 10)
 	for range softQueueMessages + 10 {
@@ -302,14 +302,14 @@ func TestOfflineClientsBounded(t *testing.T) {
 
 	var clients []*client
 	for i := range maxOfflineClients + 3 {
-		cl, att, err := ch.attach("session-"+strconv.Itoa(i), true)
+		cl, att, err := ch.attach("session-"+strconv.Itoa(i), true, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ch.detach(cl, att)
 		clients = append(clients, cl)
 	}
-	unbuffered, att, _ := ch.attach("no-session", false)
+	unbuffered, att, _ := ch.attach("no-session", false, nil)
 	ch.detach(unbuffered, att)
 
 	var kept []string
@@ -391,7 +391,7 @@ func testChannelsWaitForStdin(t *testing.T, bindStdin bool) {
 			ch.stdinWait = testTimeout
 		}
 	})
-	cl, att, err := ch.attach("A", true)
+	cl, att, err := ch.attach("A", true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
