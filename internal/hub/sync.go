@@ -16,6 +16,9 @@ import (
 // the services and their API tokens are those configured, and the roles of
 // load_roles exist with their grants.
 func (h *Hub) syncConfig(ctx context.Context) error {
+	if err := h.checkStoredUsers(ctx); err != nil {
+		return err
+	}
 	a := h.cfg.Authenticator
 	for _, raw := range append(slices.Clone(a.AllowedUsers), a.AdminUsers...) {
 		name := h.auth.NormalizeUsername(raw)
@@ -42,6 +45,35 @@ func (h *Hub) syncConfig(ctx context.Context) error {
 		return err
 	}
 	return h.syncRoles(ctx)
+}
+
+// checkStoredUsers validates the names of the users in the store at start,
+// as JupyterHub 3.0 does. A user whose name the hub no longer accepts is
+// deleted, servers first, when delete_invalid_users is set, and only logged
+// otherwise.
+func (h *Hub) checkStoredUsers(ctx context.Context) error {
+	users, _, err := h.store.ListUsers(ctx, store.UserQuery{})
+	if err != nil {
+		return fmt.Errorf("listing users to validate their names: %w", err)
+	}
+	for _, u := range users {
+		invalid := spawn.ValidateUserName(u.Name)
+		if invalid == nil {
+			continue
+		}
+		if !h.cfg.Authenticator.DeleteInvalidUsers {
+			h.log.Warn("invalid user name in the store; [Authenticator] "+
+				"delete_invalid_users = true deletes such users at start",
+				"user", u.Name, "err", invalid)
+			continue
+		}
+		if err := h.deleteUser(ctx, u.Name); err != nil {
+			h.log.Error("deleting a user with an invalid name", "user", u.Name, "err", err)
+			continue
+		}
+		h.log.Warn("user with an invalid name deleted", "user", u.Name, "err", invalid)
+	}
+	return nil
 }
 
 // isConfigAdmin reports whether admin_users names the user.

@@ -103,3 +103,24 @@ users = ["ops"]
 		t.Errorf("built-in role server grantees = %q, want %q kept", got, want)
 	}
 }
+
+func TestDeleteInvalidUsers(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	if _, err := th.store.CreateUser(t.Context(), "bad/name", false); err != nil {
+		t.Fatal(err)
+	}
+
+	th = restartWithConfig(t, th, "")
+	if _, err := th.store.GetUser(t.Context(), "bad/name"); err != nil {
+		t.Errorf("invalid user without delete_invalid_users: %v, want it kept", err)
+	}
+
+	th = restartWithConfig(t, th, "[Authenticator]\ndelete_invalid_users = true\n")
+	if _, err := th.store.GetUser(t.Context(), "bad/name"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("invalid user with delete_invalid_users: err = %v, want ErrNotFound", err)
+	}
+	if _, err := th.store.GetUser(t.Context(), "alice"); err != nil {
+		t.Errorf("valid user alice with delete_invalid_users: %v, want her kept", err)
+	}
+}
