@@ -184,23 +184,24 @@ api_page_max_limit = 100
 				h.LastActivityInterval = time.Minute
 				h.ShutdownOnLogout = true
 				h.APIPageDefaultLimit, h.APIPageMaxLimit = 20, 100
+				overHTTP := "ignored over http: user servers and services reach the hub on " +
+					"the public listener, and the internal one opens only with ssl_cert or " +
+					"acme_domains"
+				c.Warnings = []Warning{
+					{File: "hub.toml", Pos: Position{2, 1}, Key: "JupyterHub.hub_ip", Message: overHTTP},
+					{File: "hub.toml", Pos: Position{3, 1}, Key: "JupyterHub.hub_port", Message: overHTTP},
+				}
 			}),
 		},
 		{
 			"services and roles",
 			`[[JupyterHub.services]]
 name = "idle-culler"
-command = ["python3", "-m", "jupyterhub_idle_culler", "--timeout=3600"]
-environment = { CULL_DEBUG = "1" }
 
 [[JupyterHub.services]]
 name = "grader"
-url = "http://127.0.0.1:10101"
 api_token = "tok"
 display = false
-oauth_no_confirm = true
-oauth_client_id = "service-grader-app"
-oauth_client_allowed_scopes = ["read:users"]
 
 [[JupyterHub.load_roles]]
 name = "culler"
@@ -215,22 +216,12 @@ groups = ["staff"]
 `,
 			want("hub.toml", func(c *Config) {
 				c.JupyterHub.Services = []Service{
-					{
-						Name:          "idle-culler",
-						Command:       []string{"python3", "-m", "jupyterhub_idle_culler", "--timeout=3600"},
-						Environment:   map[string]string{"CULL_DEBUG": "1"},
-						OAuthClientID: "service-idle-culler",
-						Display:       true,
-					},
-					{
-						Name:                     "grader",
-						URL:                      "http://127.0.0.1:10101",
-						APIToken:                 "tok",
-						OAuthNoConfirm:           true,
-						OAuthClientID:            "service-grader-app",
-						OAuthClientAllowedScopes: []string{"read:users"},
-					},
+					{Name: "idle-culler", OAuthClientID: "service-idle-culler", Display: true},
+					{Name: "grader", APIToken: "tok", OAuthClientID: "service-grader"},
 				}
+				c.Warnings = []Warning{{File: "hub.toml", Pos: Position{7, 1},
+					Key:     "JupyterHub.services[1].display",
+					Message: "ignored: the home page does not list services yet"}}
 				c.JupyterHub.LoadRoles = []Role{
 					{Name: "culler", Description: "stops idle servers",
 						Scopes:   []string{"list:users", "read:users:activity", "delete:servers"},
@@ -241,10 +232,10 @@ groups = ["staff"]
 		},
 		{
 			"services as inline tables",
-			"[JupyterHub]\nservices = [{ name = \"a\", url = \"http://127.0.0.1:1\" }, { name = \"b\" }]\n",
+			"[JupyterHub]\nservices = [{ name = \"a\", api_token = \"t\" }, { name = \"b\" }]\n",
 			want("hub.toml", func(c *Config) {
 				c.JupyterHub.Services = []Service{
-					{Name: "a", URL: "http://127.0.0.1:1", OAuthClientID: "service-a", Display: true},
+					{Name: "a", APIToken: "t", OAuthClientID: "service-a", Display: true},
 					{Name: "b", OAuthClientID: "service-b", Display: true},
 				}
 			}),

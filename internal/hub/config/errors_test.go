@@ -160,7 +160,7 @@ name = "a"
 [[JupyterHub.services]]
 name = "a"
 [[JupyterHub.services]]
-url = "http://127.0.0.1:1"
+api_token = "t"
 [[JupyterHub.services]]
 name = "b/c"
 oauth_client_id = "client"
@@ -172,6 +172,31 @@ url = "localhost:1"
 			{"9:1", "JupyterHub.services[3].oauth_client_id", `must start with "service-"`},
 			{"10:1", "JupyterHub.services[3].url", "invalid URL"},
 		}},
+		{"unsupported service keys", `[[JupyterHub.services]]
+name = "culler"
+command = ["jupyterhub-idle-culler"]
+environment = { A = "1" }
+cwd = "/tmp"
+user = "nobody"
+url = "http://127.0.0.1:10101"
+oauth_client_id = "service-culler-app"
+oauth_redirect_uri = "https://app.example/callback"
+oauth_no_confirm = true
+oauth_client_allowed_scopes = ["read:users"]
+`, []problem{
+			{"3:1", "JupyterHub.services[0].command", "not supported yet: the hub does not start services"},
+			{"4:1", "JupyterHub.services[0].environment", "not supported yet: the hub does not start services"},
+			{"5:1", "JupyterHub.services[0].cwd", "not supported yet: the hub does not start services"},
+			{"6:1", "JupyterHub.services[0].user", "not supported yet: the hub does not start services"},
+			{"7:1", "JupyterHub.services[0].url", "not supported yet: the hub does not proxy"},
+			{"8:1", "JupyterHub.services[0].oauth_client_id", "not supported yet: the hub does not sign users in"},
+			{"9:1", "JupyterHub.services[0].oauth_redirect_uri", "not supported yet: the hub does not sign users in"},
+			{"10:1", "JupyterHub.services[0].oauth_no_confirm", "not supported yet: the hub does not sign users in"},
+			{"11:1", "JupyterHub.services[0].oauth_client_allowed_scopes", "not supported yet: the hub does not sign users in"},
+		}},
+		{"unsupported key of an inline service",
+			"[JupyterHub]\nservices = [{ name = \"inline\", url = \"http://127.0.0.1:1\" }]\n",
+			[]problem{{"2:32", "JupyterHub.services[0].url", "not supported yet: the hub does not proxy"}}},
 		{"role names", "[[JupyterHub.load_roles]]\nscopes = [\"read:users\"]\n",
 			[]problem{{"1:1", "JupyterHub.load_roles[0].name", "name is required"}}},
 		{"generic without endpoints", "[JupyterHub]\nauthenticator_class = \"generic-oauth\"\n" +

@@ -126,9 +126,10 @@ var classKeys = []Key{
 	hub("hub_ip", func(h *JupyterHub) any { return &h.HubIP },
 		"Address of the hub's internal plain-HTTP listener, which user servers and services use "+
 			"for the hub API while the public listener serves HTTPS. Over http they use the "+
-			"public listener, and the hub opens no internal one."),
+			"public listener, and the hub opens no internal one and warns when it is set."),
 	hub("hub_port", func(h *JupyterHub) any { return &h.HubPort },
-		"TCP port of the hub's internal listener; 0 picks a free port at each start."),
+		"TCP port of the hub's internal listener; 0 picks a free port at each start. "+
+			"Over http the hub warns when it is set."),
 	hub("cookie_secret", func(h *JupyterHub) any { return &h.CookieSecret },
 		"Hex-encoded key that signs cookies. Unset, the hub reads cookie_secret_file, "+
 			"or creates it with a random key.").env("JPY_COOKIE_SECRET").secretNoFile(),
@@ -228,7 +229,8 @@ var classKeys = []Key{
 	auth("enable_auth_state", func(a *Authenticator) any { return &a.EnableAuthState },
 		"Stores authentication state, encrypted with [CryptKeeper] keys."),
 	auth("delete_invalid_users", func(a *Authenticator) any { return &a.DeleteInvalidUsers },
-		"Deletes users that fail the authenticator's validation at startup."),
+		"Deletes, at startup, the users whose names the hub no longer accepts, after stopping "+
+			"their servers. Unset, the hub keeps such users and logs a warning for each."),
 
 	newKey("LocalAuthenticator", "create_system_users",
 		func(c *Config) any { return &c.LocalAuthenticator.CreateSystemUsers },
@@ -383,34 +385,38 @@ var classKeys = []Key{
 		env("JUPYTERHUB_CRYPT_KEY").secret(),
 }
 
+// notSupported ends the doc of a key that checkUnsupported rejects.
+const notSupported = " Not supported yet: the hub refuses to start when it is set."
+
 // serviceKeys are the keys of a [[JupyterHub.services]] table.
 var serviceKeys = []Key{
 	service("name", func(s *Service) any { return &s.Name },
-		"Name of the service, required. The service is served at /services/NAME/."),
+		"Name of the service, required. Roles grant it to the service by this name."),
 	service("api_token", func(s *Service) any { return &s.APIToken },
 		"Hub API token of the service.").secret(),
 	service("url", func(s *Service) any { return &s.URL },
-		"URL the service listens on, which the hub proxies /services/NAME/ to."),
+		"URL the service listens on, which the hub would proxy /services/NAME/ to."+notSupported),
 	service("command", func(s *Service) any { return &s.Command },
-		"Command that starts the service, which the hub then runs and stops. Unset for external services.").
+		"Command that starts the service, which the hub would then run and stop."+notSupported).
 		withType(TypeCommand),
 	service("environment", func(s *Service) any { return &s.Environment },
-		"Extra environment variables of a started service."),
+		"Extra environment variables of a started service."+notSupported),
 	service("cwd", func(s *Service) any { return &s.Cwd },
-		"Working folder of a started service."),
+		"Working folder of a started service."+notSupported),
 	service("user", func(s *Service) any { return &s.User },
-		"System user a started service runs as, where \"\" means the hub's own user."),
+		"System user a started service runs as, where \"\" means the hub's own user."+notSupported),
 	service("oauth_client_id", func(s *Service) any { return &s.OAuthClientID },
-		"OAuth client id of the service. It must start with \"service-\".").
+		"OAuth client id of the service. It must start with \"service-\"."+notSupported).
 		defaultIs(`"service-" followed by name`),
 	service("oauth_redirect_uri", func(s *Service) any { return &s.OAuthRedirectURI },
-		"OAuth callback of the service, where \"\" means /services/NAME/oauth_callback."),
+		"OAuth callback of the service, where \"\" means /services/NAME/oauth_callback."+notSupported),
 	service("oauth_no_confirm", func(s *Service) any { return &s.OAuthNoConfirm },
-		"Skips the OAuth confirmation page for this service."),
+		"Skips the OAuth confirmation page for this service."+notSupported),
 	service("oauth_client_allowed_scopes", func(s *Service) any { return &s.OAuthClientAllowedScopes },
-		"Scopes that OAuth tokens issued to this service may carry."),
+		"Scopes that OAuth tokens issued to this service may carry."+notSupported),
 	service("display", func(s *Service) any { return &s.Display },
-		"Lists the service on the hub's home page."),
+		"Lists the service on the hub's home page, which lists no services yet, so the hub "+
+			"warns when it is set."),
 }
 
 // roleKeys are the keys of a [[JupyterHub.load_roles]] table.

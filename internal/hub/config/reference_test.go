@@ -67,14 +67,10 @@ port = 8000
 authenticator_class = "github"
 allow_named_servers = true
 
-[[JupyterHub.services]]
-name = "idle-culler"
-command = ["jupyterhub-idle-culler", "--timeout=3600"]
-
 [[JupyterHub.load_roles]]
-name = "idle-culler"
-scopes = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
-services = ["idle-culler"]
+name = "server-admins"
+scopes = ["list:users", "admin:servers"]
+groups = ["teaching-assistants"]
 
 [Authenticator]
 admin_users = ["octocat"]
@@ -102,8 +98,10 @@ func referencePage() string {
 		writeClass(&b, c, keys)
 	}
 	writeItems(&b, "[[JupyterHub.services]]", servicesClass,
-		"Each entry is a service. Set `command` for a service the hub starts and stops, "+
-			"`url` for one that runs on its own, or both.", keys)
+		"Each entry is a service that runs on its own and calls the hub's REST API with its "+
+			"`api_token`. The hub does not start services, proxy /services/NAME/ or sign users "+
+			"in to services yet, so it refuses to start when an entry sets a key marked "+
+			"\"Not supported yet\".", keys)
 	writeItems(&b, "[[JupyterHub.load_roles]]", rolesClass,
 		"Each entry is a role the hub creates or updates at startup.", keys)
 	return b.String()

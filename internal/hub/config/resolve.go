@@ -24,6 +24,7 @@ func resolve(c *Config, b *builder) error {
 	resolveServices(c, b)
 	checkRoles(c, b)
 	checkCryptKeys(c, b)
+	checkUnsupported(c, b)
 	if len(b.errs) == 0 {
 		return nil
 	}

@@ -1,0 +1,67 @@
+package config
+
+import "fmt"
+
+// The hub rejects the keys of features it lacks, such as services that it
+// starts or proxies, because ignoring them would leave a configured service
+// not running or unreachable. It only warns about a key that JupyterHub
+// treats as a display hint, and about the internal listener's keys over
+// http, where the public listener takes their place.
+
+// unsupportedServiceKeys are the service keys that the hub rejects, each
+// with the reason.
+var unsupportedServiceKeys = []struct{ name, reason string }{
+	{"command", managedServices},
+	{"environment", managedServices},
+	{"cwd", managedServices},
+	{"user", managedServices},
+	{"url", "the hub does not proxy /services/NAME/ yet"},
+	{"oauth_client_id", serviceOAuth},
+	{"oauth_redirect_uri", serviceOAuth},
+	{"oauth_no_confirm", serviceOAuth},
+	{"oauth_client_allowed_scopes", serviceOAuth},
+}
+
+const (
+	managedServices = "the hub does not start services yet; run the service yourself, " +
+		"with its api_token in $JUPYTERHUB_API_TOKEN"
+	serviceOAuth = "the hub does not sign users in to services with OAuth yet"
+)
+
+// checkUnsupported reports the keys of unsupportedServiceKeys as errors
+// and the hints that have no effect as warnings.
+func checkUnsupported(c *Config, b *builder) {
+	h := &c.JupyterHub
+	if !h.HTTPS() {
+		for _, id := range []string{"JupyterHub.hub_ip", "JupyterHub.hub_port"} {
+			if b.isSet(id) {
+				b.warnf(b.setPos(id), b.label(id), "ignored over http: user servers and "+
+					"services reach the hub on the public listener, and the internal one "+
+					"opens only with ssl_cert or acme_domains")
+			}
+		}
+	}
+	for i := range h.Services {
+		path := fmt.Sprintf("%s[%d]", servicesClass, i)
+		for _, k := range unsupportedServiceKeys {
+			id := path + "." + k.name
+			if pos, ok := b.pos[id]; ok && !b.hasError(id) {
+				b.errorf(pos, id, "not supported yet: %s", k.reason)
+			}
+		}
+		if pos, ok := b.pos[path+".display"]; ok {
+			b.warnf(pos, path+".display", "ignored: the home page does not list services yet")
+		}
+	}
+}
+
+// hasError reports whether key id has an error already, such as an invalid
+// URL, which is then the one reported.
+func (b *builder) hasError(id string) bool {
+	for _, e := range b.errs {
+		if e.Key == id {
+			return true
+		}
+	}
+	return false
+}
