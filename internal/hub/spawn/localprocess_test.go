@@ -545,6 +545,9 @@ func TestLocalProcessJupygoServer(t *testing.T) {
 	a := createTestAccount(t)
 	hub := newFakeHub(t)
 	l, rec := newLocalProcess()
+	// A generous wait, so that only a server that ignores SIGTERM gets
+	// SIGKILL, however busy the machine is.
+	l.TermTimeout = time.Minute
 	r := jupygoRequestFor(hub.URL, a.name, "")
 	started, st := startAccountServer(t, l, r)
 
