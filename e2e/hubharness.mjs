@@ -15,8 +15,9 @@ export const apiToken = 'e2e' + Math.random().toString(16).slice(2).padEnd(16, '
 // writeConfig writes a hub configuration file into dir and returns its path.
 // Every configuration exposes JupyterLab's application object to the tests
 // and declares the e2e service. jupyterHub is TOML for the [JupyterHub]
-// table, and spawnerCmd, when set, replaces the command of user servers.
-export function writeConfig(dir, { jupyterHub = '', spawnerCmd } = {}) {
+// table, spawnerCmd, when set, replaces the command of user servers, and
+// tables is TOML of further tables, appended at the end.
+export function writeConfig(dir, { jupyterHub = '', spawnerCmd, tables = '' } = {}) {
   const file = path.join(dir, 'hub.toml');
   const cmd = spawnerCmd ? `cmd = ${JSON.stringify(spawnerCmd)}\n` : '';
   writeFileSync(file, `[JupyterHub]
@@ -33,6 +34,8 @@ services = ["e2e"]
 
 [Spawner]
 ${cmd}args = ["--expose-app-in-browser"]
+
+${tables}
 `);
   return file;
 }
@@ -45,7 +48,9 @@ export function slowStart(seconds) {
   return ['/bin/sh', '-c', `sleep ${seconds}; exec "$0" server "$@"`, bin];
 }
 
-const runningAt = /jupygo hub is running at (http:\/\/127\.0\.0\.1:(\d+)\/)/;
+// runningAt matches the URL line: http://127.0.0.1:PORT/, or over HTTPS
+// https://NAME:PORT/ with the certificate's first name.
+const runningAt = /jupygo hub is running at (https?:\/\/[^\s/:]+:(\d+)\/)/;
 const firstAdmin = /sign in as "([^"]+)" with the one-time password\s+(\S+)/;
 
 // startHub runs `jupygo hub` on port (0 for a free one) with the data
@@ -94,9 +99,10 @@ export function startHub({ dataDir, config, port = 0, cwd }) {
 }
 
 // hubAPI calls the hub's REST API with the e2e service's token and returns
-// the status and the decoded body.
+// the status and the decoded body. It uses hub.apiBase when set, such as the
+// plain-HTTP internal listener of a hub that serves HTTPS.
 export async function hubAPI(hub, method, apiPath, body) {
-  const resp = await fetch(new URL('hub/api/' + apiPath, hub.url), {
+  const resp = await fetch(new URL('hub/api/' + apiPath, hub.apiBase ?? hub.url), {
     method,
     headers: { Authorization: `token ${apiToken}` },
     body: body === undefined ? undefined : JSON.stringify(body),

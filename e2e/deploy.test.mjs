@@ -1,0 +1,265 @@
+// The single-machine deployment of docs/deploy.md in a real browser. A hub
+// running as root serves HTTPS with a certificate from an ACME CA (pebble).
+// People sign in with GitHub (the fake GitHub), and each gets a JupyterLab
+// server that runs as their own system account, which the hub creates.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  artifacts, collectErrors, labShell, newNotebook, runCell, saveNotebook, shot, tempDir, waitFor,
+} from './harness.mjs';
+import { serverPID, startHub, stopAllServers, writeConfig } from './hubharness.mjs';
+import {
+  freePort, hubDomain, launchDeployBrowser, processUID, removeSystemAccount, sharedBinary,
+  startFakeGitHub, startPebble, statOrUndefined, systemAccount, verifiedChain,
+} from './deployharness.mjs';
+
+const viewport = { width: 1280, height: 800 };
+const suffix = Math.random().toString(16).slice(2, 8);
+// The GitHub logins. The hub lowercases them, and its user names are the
+// names of the system accounts, so each run gets accounts of its own.
+const ada = { login: `Ada-${suffix}`, name: `ada-${suffix}` };
+const bob = { login: `Bob-${suffix}`, name: `bob-${suffix}` };
+const eve = { login: `Eve-${suffix}`, name: `eve-${suffix}` };
+
+// hubConfig returns the hub's configuration: the deployment's settings
+// with pebble in place of Let's Encrypt and the fake GitHub in place of
+// github.com.
+function hubConfig(dir, { pebble, github, port, redirectPort, binary }) {
+  return writeConfig(dir, {
+    spawnerCmd: [binary, 'server'],
+    jupyterHub: `port = ${port}
+authenticator_class = "github"
+spawner_class = "localprocess"
+acme_domains = ["${hubDomain}"]
+acme_email = "ops@jupygo.test"
+acme_directory_url = "${pebble.directoryURL}"
+acme_ca_roots = "${pebble.caFile}"
+http_redirect_port = ${redirectPort}
+hub_port = 0`,
+    tables: `[Authenticator]
+admin_users = ["${ada.name}"]
+allowed_users = ["${bob.name}"]
+
+[GitHubOAuthenticator]
+client_id = "${github.client_id}"
+client_secret = "${github.client_secret}"
+github_url = "${github.url}"
+oauth_callback_url = "https://${hubDomain}:${port}/hub/oauth_callback"
+
+[LocalAuthenticator]
+create_system_users = true
+
+[LocalProcessSpawner]
+umask = "077"
+`,
+  });
+}
+
+// withDeployment starts pebble, the fake GitHub, the hub and a browser
+// that trusts the hub's certificate, and runs body with them. Then, whether
+// body failed or not, it stops everything and deletes the system accounts
+// of the test's users with their homes.
+async function withDeployment(body) {
+  const dir = tempDir('jupygo-e2e-deploy-');
+  const ctx = { dir, dataDir: path.join(dir, 'data'), pages: [] };
+  const cleanups = [];
+  // Only accounts that did not exist before the test are deleted after it.
+  const users = [ada, bob, eve];
+  const newUsers = users.filter((u) => !systemAccount(u.name));
+
+  let failure;
+  try {
+    assert.deepEqual(newUsers, users, 'system accounts with the test\'s user names exist');
+    await setUp(ctx, cleanups);
+    await body(ctx);
+  } catch (e) {
+    failure = e;
+    for (const [i, page] of ctx.pages.entries()) {
+      await shot(page, `deploy-failure-${i}`).catch(() => {});
+    }
+    if (ctx.hub) e.message += `\nhub output:\n${ctx.hub.output().slice(-6000)}`;
+  }
+
+  const problems = [];
+  for (const [what, cleanup] of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (e) {
+      problems.push(`${what}: ${e.message}`);
+    }
+  }
+  for (const user of newUsers) problems.push(...await removeSystemAccount(user.name));
+
+  if (failure) throw failure;
+  assert.deepEqual(problems, [], 'cleanup after the test');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// setUp starts the pieces of the deployment into ctx and pushes a cleanup
+// for each onto cleanups, as [what, function].
+async function setUp(ctx, cleanups) {
+  const binary = sharedBinary();
+  cleanups.push(['removing the binary',
+    () => rmSync(path.dirname(binary), { recursive: true, force: true })]);
+  ctx.pebble = await startPebble(ctx.dir);
+  cleanups.push(['stopping pebble', () => ctx.pebble.stop()]);
+
+  const [port, redirectPort] = [await freePort(), await freePort()];
+  ctx.github = await startFakeGitHub(ctx.dir, {
+    logins: [ada.login, bob.login, eve.login],
+    callbackURL: `https://${hubDomain}:${port}/hub/oauth_callback`,
+  });
+  cleanups.push(['stopping the fake GitHub', () => ctx.github.stop()]);
+
+  const config = hubConfig(ctx.dir, { pebble: ctx.pebble, github: ctx.github, port,
+    redirectPort, binary });
+  ctx.hub = await startHub({ dataDir: ctx.dataDir, config, port, cwd: ctx.dir });
+  ctx.redirectPort = redirectPort;
+  cleanups.push(['stopping the hub', async () => {
+    writeFileSync(path.join(artifacts, 'deploy-hub.log'), ctx.hub.output());
+    assert.equal(await ctx.hub.stop(), 0, 'exit code of the hub');
+  }]);
+  cleanups.push(['stopping the user servers', () => stopAllServers(ctx.hub)]);
+
+  // User servers and the e2e service reach the hub API on its internal
+  // plain-HTTP listener, whose port the start log names.
+  const internal = await waitFor('the internal listener in the hub log',
+    () => ctx.hub.output().match(/"hub listeners open".*internal=(127\.0\.0\.1:\d+)/)?.[1]);
+  ctx.hub.apiBase = `http://${internal}/`;
+  await waitFor('the ACME certificate', () => {
+    const out = ctx.hub.output();
+    if (/ACME certificate request failed/.test(out)) throw new Error('the ACME request failed');
+    return out.includes('ACME certificate ready');
+  }, 60000);
+
+  // The hub's chain verifies against pebble's root, which the browser
+  // trusts.
+  const root = await ctx.pebble.issuerRoot();
+  ctx.tls = await verifiedChain(port, hubDomain, root);
+  const launched = await launchDeployBrowser(hubDomain, { root, chain: ctx.tls.chain,
+    dir: ctx.dir });
+  ctx.browser = launched.browser;
+  ctx.trust = launched.trust;
+  cleanups.push(['closing the browser', () => ctx.browser.close()]);
+}
+
+// newPage opens a page in a new browser context, one per person.
+async function newPage(ctx) {
+  const context = await ctx.browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.errors = collectErrors(page);
+  ctx.pages.push(page);
+  return page;
+}
+
+// signInWithGitHub signs in on the hub's login page through the fake
+// GitHub's authorize form as login.
+async function signInWithGitHub(page, hub, login) {
+  await page.goto(new URL('hub/login', hub.url).href);
+  await page.click('a:has-text("Sign in with GitHub")');
+  await page.waitForURL((u) => u.pathname === '/login/oauth/authorize');
+  await page.fill('#login', login);
+  await Promise.all([page.waitForURL((u) => u.host === new URL(hub.url).host),
+    page.click('#authorize')]);
+}
+
+// startLab signs user in, starts the default server from the home page
+// and waits for JupyterLab.
+async function startLab(ctx, user) {
+  const page = await newPage(ctx);
+  await signInWithGitHub(page, ctx.hub, user.login);
+  await page.goto(new URL('hub/home', ctx.hub.url).href);
+  await page.click('button:has-text("Start my server")');
+  await page.waitForURL(new URL(`user/${user.name}/lab`, ctx.hub.url).href + '**',
+    { timeout: 90000 });
+  await labShell(page);
+  return page;
+}
+
+// checkRunsAsAccount checks that user's server process and kernel run as
+// user's system account, and that a notebook saved in JupyterLab belongs
+// to it.
+async function checkRunsAsAccount(ctx, page, user) {
+  const account = systemAccount(user.name);
+  assert.ok(account, `the hub created no system account ${user.name}`);
+  assert.ok(account.uid >= 1000, `account ${user.name} has uid ${account.uid}`);
+  const pid = await serverPID(ctx.hub, user.name);
+  assert.ok(pid > 0, `${user.name} server has a pid`);
+  assert.equal(processUID(pid), account.uid, `uid of ${user.name} server process ${pid}`);
+
+  await newNotebook(page);
+  await runCell(page, 'import os, pwd\nprint("runs as", pwd.getpwuid(os.getuid()).pw_name)',
+    `runs as ${user.name}`);
+  await saveNotebook(page);
+  const file = path.join(account.home, 'Untitled.ipynb');
+  const saved = await waitFor(`the saved notebook ${file}`, () => statOrUndefined(file));
+  assert.equal(saved.uid, account.uid, `owner of ${file}`);
+  assert.equal(saved.mode & 0o077, 0, `mode of ${file} under umask 077`);
+}
+
+test('deployment: HTTPS, GitHub, system accounts', {
+  timeout: 400000,
+  skip: process.getuid() !== 0 && 'servers as system accounts need a hub running as root',
+}, async (t) => {
+  await withDeployment(async (ctx) => {
+    t.diagnostic(ctx.trust === 'nss'
+      ? 'Chromium trusts pebble\'s root from an NSS database'
+      : 'certutil is missing, so Chromium ignores certificate errors for the hub\'s chain only');
+
+    // The hub serves pebble's certificate for its name, over HTTP/2.
+    const leaf = ctx.tls.chain[0];
+    assert.equal(leaf.subjectAltName, `DNS:${hubDomain}`, 'names of the certificate');
+    assert.equal(ctx.tls.alpn, 'h2', 'protocol of the TLS connection');
+
+    // Plain HTTP on the redirect port leads the browser to HTTPS.
+    const first = await newPage(ctx);
+    await first.goto(`http://${hubDomain}:${ctx.redirectPort}/hub/login`);
+    assert.equal(first.url(), new URL('hub/login', ctx.hub.url).href, 'URL after the redirect');
+    await first.locator('a', { hasText: 'Sign in with GitHub' }).waitFor();
+    await shot(first, 'deploy-01-login');
+
+    // Ada, an admin, signs in with GitHub and gets JupyterLab as her own
+    // system account, which the first start created.
+    const adaPage = await startLab(ctx, ada);
+    await shot(adaPage, 'deploy-02-ada-lab');
+    await checkRunsAsAccount(ctx, adaPage, ada);
+    await shot(adaPage, 'deploy-03-ada-ran-cell');
+
+    // Bob, an allowed user, gets his own.
+    const bobPage = await startLab(ctx, bob);
+    await checkRunsAsAccount(ctx, bobPage, bob);
+    await shot(bobPage, 'deploy-04-bob-ran-cell');
+    assert.notEqual(systemAccount(ada.name).uid, systemAccount(bob.name).uid,
+      'ada and bob share a uid');
+
+    // Bob at Ada's server URL is turned away, wherever the redirects lead.
+    const resp = await bobPage.goto(new URL(`user/${ada.name}/lab`, ctx.hub.url).href);
+    await shot(bobPage, 'deploy-05-bob-at-ada');
+    const landed = new URL(bobPage.url()).pathname;
+    assert.ok(resp.status() === 403 || landed.startsWith('/hub/') ||
+      landed.startsWith(`/user/${bob.name}/`), `bob at ada's lab got ${resp.status()} at ${landed}`);
+    assert.ok(!landed.startsWith(`/user/${ada.name}/`), `bob stayed on ${landed}`);
+    assert.equal(await bobPage.locator('#jp-main-dock-panel').count(), 0,
+      'JupyterLab on the page bob was sent to');
+    const api = await bobPage.evaluate(async (name) =>
+      (await fetch(`/user/${name}/api/contents`)).status, ada.name);
+    assert.notEqual(api, 200, 'bob lists the files of ada\'s server');
+    const admin = await bobPage.goto(new URL('hub/admin', ctx.hub.url).href);
+    assert.equal(admin.status(), 403, 'bob at the admin page');
+
+    // Eve has a GitHub account but is not allowed: no hub user, no system
+    // account.
+    const evePage = await newPage(ctx);
+    await signInWithGitHub(evePage, ctx.hub, eve.login);
+    await shot(evePage, 'deploy-06-eve-rejected');
+    assert.match(await evePage.locator('h1').textContent(), /^403: Not allowed/,
+      'the page eve gets');
+    assert.equal(systemAccount(eve.name), undefined, `account ${eve.name} after the sign-in`);
+
+    for (const page of ctx.pages) {
+      assert.deepEqual([...page.errors], [], `page errors or server errors on ${page.url()}`);
+    }
+  });
+});
