@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -75,16 +76,7 @@ scope = ["read:org"]
 	}
 
 	signIn := func(login string) (*hubBrowser, hubPage) {
-		b := newHubBrowser(t, hp.url)
-		if p := b.send("GET", "/hub/login", nil); !strings.Contains(p.body, "Sign in with GitHub") {
-			t.Fatalf("login page = %d, lacks the GitHub button: %s", p.status, p.body)
-		}
-		p := b.send("GET", "/hub/oauth_login?next=%2Fhub%2Ftoken", nil)
-		if p.status != http.StatusFound || !strings.HasPrefix(p.location, gh.URL+"/login/oauth/authorize?") {
-			t.Fatalf("oauth_login = %d %q, want the fake GitHub", p.status, p.location)
-		}
-		p = b.send("POST", p.location, url.Values{"login": {login}})
-		return b, b.send("GET", hubCallbackPath(t, hp, p), nil)
+		return signInWithGitHub(t, hp, gh, login, "/hub/token")
 	}
 
 	for _, login := range []string{"OCTOCAT", "member"} {
@@ -100,6 +92,108 @@ scope = ["read:org"]
 	if _, p := signIn("stranger"); p.status != http.StatusForbidden {
 		t.Errorf("callback of a user in no allowed organization = %d, want 403", p.status)
 	}
+}
+
+// signInWithGitHub signs a new browser in at the fake GitHub as login,
+// from the hub's login page with next, and returns the browser and the
+// hub's reply to the callback.
+func signInWithGitHub(t *testing.T, hp *hubProcess, gh *fakegithub.Server, login,
+	next string) (*hubBrowser, hubPage) {
+	t.Helper()
+	b := newHubBrowser(t, hp.url)
+	if p := b.send("GET", "/hub/login", nil); !strings.Contains(p.body, "Sign in with GitHub") {
+		t.Fatalf("login page = %d, lacks the GitHub button: %s", p.status, p.body)
+	}
+	p := b.send("GET", "/hub/oauth_login?next="+url.QueryEscape(next), nil)
+	if p.status != http.StatusFound || !strings.HasPrefix(p.location, gh.URL+"/login/oauth/authorize?") {
+		t.Fatalf("oauth_login = %d %q, want the fake GitHub", p.status, p.location)
+	}
+	p = b.send("POST", p.location, url.Values{"login": {login}})
+	return b, b.send("GET", hubCallbackPath(t, hp, p), nil)
+}
+
+// labIdentity starts user's default server, opens JupyterLab through the
+// OAuth flow of the server, and returns the identity of its /api/me.
+func labIdentity(t *testing.T, b *hubBrowser, user string) map[string]any {
+	t.Helper()
+	lab := "/user/" + user + "/lab"
+	p, at := b.follow("/hub/spawn/" + user + "?next=" + url.QueryEscape(lab))
+	if p.status != http.StatusOK || at != lab {
+		t.Fatalf("JupyterLab of %s = %d at %s: %.500s", user, p.status, at, p.body)
+	}
+	p = b.send("GET", "/user/"+user+"/api/me", nil)
+	if p.status != http.StatusOK {
+		t.Fatalf("/api/me of %s = %d %s", user, p.status, p.body)
+	}
+	var me struct {
+		Identity map[string]any `json:"identity"`
+	}
+	if err := json.Unmarshal([]byte(p.body), &me); err != nil {
+		t.Fatalf("/api/me of %s: %v: %s", user, err, p.body)
+	}
+	return me.Identity
+}
+
+// checkIdentity compares the fields of an /api/me identity with want.
+func checkIdentity(t *testing.T, got map[string]any, want map[string]any) {
+	t.Helper()
+	for key, value := range want {
+		if got[key] != value {
+			t.Errorf("identity %s = %#v, want %#v (identity %v)", key, got[key], value, got)
+		}
+	}
+}
+
+func TestHubGitHubIdentityInLab(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildJupygo(t)
+	gh := fakegithub.Start(fakegithub.Options{RequirePKCE: true})
+	defer gh.Close()
+	avatar := gh.URL + "/avatars/u/583231?v=4"
+	gh.AddUser(fakegithub.User{Login: "Octocat", Name: "The Octocat", AvatarURL: avatar})
+	gh.AddUser(fakegithub.User{Login: "nameless"})
+
+	clearOAuthEnv(t)
+	t.Setenv("GITHUB_CLIENT_ID", gh.ClientID)
+	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
+	cfg := writeHubConfig(t, `[JupyterHub]
+authenticator_class = "github"
+db_url = "sqlite://"
+
+[Authenticator]
+allowed_users = ["octocat", "nameless"]
+
+[GitHubOAuthenticator]
+github_url = "`+gh.URL+`"
+`)
+	hp := startHubProcess(t, bin, t.TempDir(), "-f", cfg)
+
+	b, p := signInWithGitHub(t, hp, gh, "octocat", "/hub/home")
+	if p.status != http.StatusFound {
+		t.Fatalf("callback = %d: %s", p.status, p.body)
+	}
+	checkIdentity(t, labIdentity(t, b, "octocat"), map[string]any{
+		"username":     "octocat",
+		"name":         "The Octocat",
+		"display_name": "The Octocat",
+		"initials":     "TO",
+		"avatar_url":   avatar,
+	})
+
+	// A GitHub account without a name shows its hub name and no avatar.
+	b, p = signInWithGitHub(t, hp, gh, "nameless", "/hub/home")
+	if p.status != http.StatusFound {
+		t.Fatalf("callback = %d: %s", p.status, p.body)
+	}
+	checkIdentity(t, labIdentity(t, b, "nameless"), map[string]any{
+		"username":     "nameless",
+		"name":         "nameless",
+		"display_name": "nameless",
+		"initials":     "N",
+		"avatar_url":   nil,
+	})
 }
 
 func TestHubGitHubMissingCredentials(t *testing.T) {
@@ -150,6 +244,17 @@ login_service = "Example SSO"
 	if p := b.send("GET", "/hub/login", nil); !strings.Contains(p.body, "Sign in with Example SSO") {
 		t.Errorf("login page lacks the provider's button: %s", p.body)
 	}
+	signInWithOIDC(t, hp, m, b)
+	if p := b.send("GET", "/hub/home", nil); p.status != http.StatusOK ||
+		!strings.Contains(p.body, "ada@example.org") {
+		t.Errorf("home after the OIDC sign-in = %d", p.status)
+	}
+}
+
+// signInWithOIDC signs b in at mockoidc as the next user of its queue and
+// fails the test unless the hub's callback signs the browser in.
+func signInWithOIDC(t *testing.T, hp *hubProcess, m *mockoidc.MockOIDC, b *hubBrowser) {
+	t.Helper()
 	p := b.send("GET", "/hub/oauth_login", nil)
 	if p.status != http.StatusFound || !strings.HasPrefix(p.location, m.AuthorizationEndpoint()) {
 		t.Fatalf("oauth_login = %d %q, want mockoidc's authorize endpoint", p.status, p.location)
@@ -158,8 +263,66 @@ login_service = "Example SSO"
 	if p.status != http.StatusFound {
 		t.Fatalf("callback = %d: %s", p.status, p.body)
 	}
-	if p := b.send("GET", "/hub/home", nil); p.status != http.StatusOK ||
-		!strings.Contains(p.body, "ada@example.org") {
-		t.Errorf("home after the OIDC sign-in = %d", p.status)
+}
+
+// profileUser is a mockoidc user whose userinfo reply has the OpenID
+// Connect profile claims name and picture, which mockoidc's MockUser
+// leaves out.
+type profileUser struct {
+	*mockoidc.MockUser
+	name, picture string
+}
+
+func (u *profileUser) Userinfo(scope []string) ([]byte, error) {
+	raw, err := u.MockUser.Userinfo(scope)
+	if err != nil {
+		return nil, err
 	}
+	claims := map[string]any{}
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		return nil, err
+	}
+	claims["name"], claims["picture"] = u.name, u.picture
+	return json.Marshal(claims)
+}
+
+func TestHubOIDCIdentityInLab(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildJupygo(t)
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Shutdown()
+	picture := m.Addr() + "/pictures/ada.png"
+	m.QueueUser(&profileUser{MockUser: &mockoidc.MockUser{Subject: "7", PreferredUsername: "ada"},
+		name: "Ada Lovelace", picture: picture})
+
+	clearOAuthEnv(t)
+	t.Setenv("OAUTH_CLIENT_ID", m.ClientID)
+	t.Setenv("OAUTH_CLIENT_SECRET", m.ClientSecret)
+	cfg := writeHubConfig(t, `[JupyterHub]
+authenticator_class = "generic-oauth"
+db_url = "sqlite://"
+
+[Authenticator]
+allowed_users = ["ada"]
+
+[GenericOAuthenticator]
+oidc_issuer = "`+m.Issuer()+`"
+username_claim = "preferred_username"
+scope = ["profile"]
+`)
+	hp := startHubProcess(t, bin, t.TempDir(), "-f", cfg)
+	b := newHubBrowser(t, hp.url)
+	signInWithOIDC(t, hp, m, b)
+	checkIdentity(t, labIdentity(t, b, "ada"), map[string]any{
+		"username":     "ada",
+		"name":         "Ada Lovelace",
+		"display_name": "Ada Lovelace",
+		"initials":     "AL",
+		"avatar_url":   picture,
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/jupygo/jupygo/internal/store"
 )
 
 func TestAPIRoot(t *testing.T) {
@@ -255,5 +257,40 @@ admin_users = ["Root"]
 	}
 	if _, err := th.store.GetUser(t.Context(), "alice"); err != nil {
 		t.Errorf("allowed user alice not created: %v", err)
+	}
+}
+
+func TestAPIUserProfile(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.addUser("bob", false)
+	state := []byte(`{"github_user":{"login":"alice","name":"Alice Liddell",` +
+		`"avatar_url":"https://avatars.example.com/u/7"},"scope":["read:org"]}`)
+	if _, err := th.store.UpdateUser(t.Context(), "alice",
+		store.UserUpdate{AuthState: &state}); err != nil {
+		t.Fatal(err)
+	}
+
+	var alice map[string]any
+	th.api("GET", "/hub/api/user", th.token("alice"), nil).json(t, &alice)
+	if got := alice["display_name"]; got != "Alice Liddell" {
+		t.Errorf("display_name = %v, want Alice Liddell", got)
+	}
+	if got := alice["avatar_url"]; got != "https://avatars.example.com/u/7" {
+		t.Errorf("avatar_url = %v, want the GitHub avatar", got)
+	}
+	for _, key := range []string{"auth_state", "github_user", "scope"} {
+		if _, ok := alice[key]; ok {
+			t.Errorf("the model exposes %s of the auth state: %v", key, alice)
+		}
+	}
+
+	// Without an auth state the model has neither field.
+	var bob map[string]any
+	th.api("GET", "/hub/api/user", th.token("bob"), nil).json(t, &bob)
+	for _, key := range []string{"display_name", "avatar_url"} {
+		if _, ok := bob[key]; ok {
+			t.Errorf("model of a user without auth state has %s: %v", key, bob)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
 	"github.com/jupygo/jupygo/internal/store"
 )
@@ -65,7 +66,24 @@ func (h *Hub) handleSelf(w http.ResponseWriter, r *http.Request, id *identity) e
 	m["groups"] = nonNil(id.user.Groups)
 	m["scopes"] = scopes.list()
 	m["session_id"] = nullString(sessionID)
+	addProfile(m, id.user.AuthState)
 	return writeJSON(w, http.StatusOK, m)
+}
+
+// addProfile adds to the user's own model the display name and avatar URL
+// that the OAuth provider returned at sign-in, as display_name and
+// avatar_url, when it returned them. User servers read them for
+// JupyterLab's user menu. They are fields that JupyterHub's model lacks
+// and its clients ignore, and they stand in for the auth state, which
+// needs admin:auth_state.
+func addProfile(m map[string]any, authState []byte) {
+	p := auth.ProfileFromAuthState(authState)
+	if p.DisplayName != "" {
+		m["display_name"] = p.DisplayName
+	}
+	if p.AvatarURL != "" {
+		m["avatar_url"] = p.AvatarURL
+	}
 }
 
 // pageParams reads offset and limit as JupyterHub does: limit defaults to

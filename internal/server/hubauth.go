@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -211,14 +212,26 @@ func (a *hubAuth) setXSRFCookie(w http.ResponseWriter, value string) {
 	http.SetCookie(w, c)
 }
 
-// identity returns the /api/me identity of a hub user.
+// identity returns the /api/me identity of a hub user: the display name
+// that the hub sends, else the hub name, with initials taken from it, and
+// the avatar URL when it is an absolute http or https URL.
 func (u *hubUser) identity() identity {
-	return identity{
-		Username:    u.Name,
-		Name:        u.Name,
-		DisplayName: u.Name,
-		Initials:    initials(u.Name),
+	display := strings.TrimSpace(u.DisplayName)
+	if display == "" {
+		display = u.Name
 	}
+	id := identity{
+		Username:    u.Name,
+		Name:        display,
+		DisplayName: display,
+		Initials:    initials(display),
+	}
+	if avatar, err := url.Parse(u.AvatarURL); err == nil && avatar.Host != "" &&
+		(avatar.Scheme == "https" || avatar.Scheme == "http") {
+		avatarURL := u.AvatarURL
+		id.AvatarURL = &avatarURL
+	}
+	return id
 }
 
 // hubPageConfig returns the page config keys of single-user mode: the hub's

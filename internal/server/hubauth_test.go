@@ -689,3 +689,32 @@ func TestTokenInFileURLIsTokenAuthenticated(t *testing.T) {
 		}
 	})
 }
+
+func TestHubUserIdentity(t *testing.T) {
+	avatar := "https://avatars.example.com/u/1?v=4"
+	tests := []struct {
+		name string
+		user hubUser
+		want identity
+	}{
+		{"hub name only", hubUser{Name: "octocat"},
+			identity{Username: "octocat", Name: "octocat", DisplayName: "octocat", Initials: "O"}},
+		{"display name and avatar",
+			hubUser{Name: "octocat", DisplayName: "The Octocat", AvatarURL: avatar},
+			identity{Username: "octocat", Name: "The Octocat", DisplayName: "The Octocat",
+				Initials: "TO", AvatarURL: &avatar}},
+		{"blank display name", hubUser{Name: "ada", DisplayName: "  "},
+			identity{Username: "ada", Name: "ada", DisplayName: "ada", Initials: "A"}},
+		{"javascript avatar", hubUser{Name: "ada", AvatarURL: "javascript:alert(1)"},
+			identity{Username: "ada", Name: "ada", DisplayName: "ada", Initials: "A"}},
+		{"relative avatar", hubUser{Name: "ada", AvatarURL: "/avatar.png"},
+			identity{Username: "ada", Name: "ada", DisplayName: "ada", Initials: "A"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := cmp.Diff(tc.want, tc.user.identity()); d != "" {
+				t.Errorf("identity (-want +got):\n%s", d)
+			}
+		})
+	}
+}

@@ -21,6 +21,11 @@ type hubUser struct {
 	Admin  bool     `json:"admin"`
 	Groups []string `json:"groups"`
 	Scopes []string `json:"scopes"`
+	// DisplayName and AvatarURL are the user's name and avatar at their
+	// OAuth provider, which jupygo's hub adds to JupyterHub's model and
+	// JupyterHub leaves out. Both are "" when the hub sends none.
+	DisplayName string `json:"display_name"`
+	AvatarURL   string `json:"avatar_url"`
 }
 
 // errHubRejected marks a 4xx reply of the hub to a request it considers
