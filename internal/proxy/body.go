@@ -140,17 +140,17 @@ func (c *fastConn) copyTrailer(x *exchange, w *clientWriter, rt *route, res *fas
 	}
 }
 
-// errBodyInterrupted is returned by bodyCopy.stop when it had to end the
-// copy.
-var errBodyInterrupted = errors.New("request body copy interrupted")
-
 // aLongTimeAgo is a read deadline that interrupts a read at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
 // bodyCopy copies the rest of a request body from the client to the
 // upstream in its own goroutine.
 type bodyCopy struct {
-	done        chan struct{}
+	done chan struct{}
+	// readAll is set once the last byte is read from the client, before
+	// it is written to the upstream, so the upstream cannot respond to a
+	// whole body before readAll is set.
+	readAll     atomic.Bool
 	interrupted atomic.Bool
 	err         error // set before done closes
 	client      bool  // err came from reading the client
@@ -173,12 +173,13 @@ func (c *fastConn) copyBody(uc *upstreamConn, n int64, rt *route) *bodyCopy {
 		for n > 0 {
 			m, err := c.conn.Read(buf[:min(int64(len(buf)), n)])
 			if m > 0 {
+				n -= int64(m)
+				b.readAll.Store(n == 0)
 				rt.activity.touch(c.p.table.nowNanos())
 				if _, werr := uc.conn.Write(buf[:m]); werr != nil {
 					b.err = werr
 					return
 				}
-				n -= int64(m)
 			}
 			if err != nil && n > 0 {
 				b.err, b.client = err, !b.interrupted.Load()
@@ -200,19 +201,22 @@ func (b *bodyCopy) finished() bool {
 	}
 }
 
-// stop waits for the copy and returns its error. A copy that still runs,
-// because the upstream responded before reading the whole body, is ended
-// by closing uc and interrupting the client read; stop then returns
-// errBodyInterrupted, and neither connection can be used again.
-func (b *bodyCopy) stop(c *fastConn, uc *upstreamConn) error {
+// stop waits for the copy to end, ending it first when it still runs
+// because the upstream responded before it read the whole body. It
+// reports whether the client and the upstream connection can serve
+// another request.
+func (b *bodyCopy) stop(c *fastConn, uc *upstreamConn) (clientOK, upstreamOK bool) {
 	if b.finished() {
-		return b.err
+		return b.readAll.Load(), b.err == nil
 	}
 	b.interrupted.Store(true)
 	uc.conn.Close()
-	c.conn.SetReadDeadline(aLongTimeAgo)
+	interrupted := !b.readAll.Load()
+	if interrupted {
+		c.conn.SetReadDeadline(aLongTimeAgo)
+	}
 	<-b.done
-	return errBodyInterrupted
+	return !interrupted, false
 }
 
 // fail ends a request that got no response from the upstream. As

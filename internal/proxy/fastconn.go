@@ -91,6 +91,9 @@ type fastConn struct {
 
 	fields []field // header fields of the current head
 	host   hostCache
+	// unread is set when the client may still be sending the body of a
+	// request that was answered without it.
+	unread bool
 }
 
 func newFastConn(s *fastServer, c *net.TCPConn) *fastConn {
@@ -124,7 +127,7 @@ func (c *fastConn) serve() {
 			return
 		}
 		if !c.forward(&req, rt) {
-			c.conn.Close()
+			c.close()
 			return
 		}
 	}
@@ -181,6 +184,24 @@ func (c *fastConn) waitRequest(deadline *time.Duration) error {
 		return errConnClosed
 	}
 	return err
+}
+
+// lingerTime is how long close reads what a client still sends before it
+// closes the connection, as long as net/http's server waits.
+const lingerTime = 500 * time.Millisecond
+
+// close closes the connection. When the client may still be sending a
+// request body, it first sends FIN and discards what arrives for up to
+// lingerTime, as net/http's server does: closing with unread bytes makes
+// the kernel send a reset, which can destroy the response before the
+// client reads it.
+func (c *fastConn) close() {
+	if c.unread && c.state.Load() != connClosed {
+		c.conn.CloseWrite()
+		c.conn.SetReadDeadline(time.Now().Add(lingerTime))
+		io.Copy(io.Discard, c.conn)
+	}
+	c.conn.Close()
 }
 
 // setReadTimeout sets a read deadline timeout from now, or none for 0.

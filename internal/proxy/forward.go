@@ -92,13 +92,18 @@ func (c *fastConn) exchange(x *exchange, req *fastRequest, rt *route) (int, bool
 	}
 	c.in.discard(head + int(inBuffer))
 
-	uc, res, body, err := c.roundTrip(x, req, rt, req.length-inBuffer)
+	rest := req.length - inBuffer
+	uc, res, body, err := c.roundTrip(x, req, rt, rest)
 	if err != nil {
+		c.unread = rest > 0 && (body == nil || !body.readAll.Load())
 		return c.fail(x, req, rt, &res, err), false
 	}
 	keep, err := c.copyResponse(x, req, rt, &res, body)
-	if body != nil && body.stop(c, uc) != nil {
-		keep, res.keepAlive = false, false
+	if body != nil {
+		clientOK, upstreamOK := body.stop(c, uc)
+		keep = keep && clientOK
+		res.keepAlive = res.keepAlive && upstreamOK
+		c.unread = !clientOK
 	}
 	c.setUpstream(nil)
 	if err == nil && keep && res.keepAlive {
@@ -390,7 +395,7 @@ var errClientWrite = errors.New("writing to the client")
 func (c *fastConn) copyResponse(x *exchange, req *fastRequest, rt *route, res *fastResponse,
 	body *bodyCopy,
 ) (bool, error) {
-	closing := req.close || c.s.draining.Load() || (body != nil && !body.finished())
+	closing := req.close || c.s.draining.Load() || (body != nil && !body.readAll.Load())
 	after := x.up.buffered()[res.headLen:]
 	x.out = c.appendResponseHead(x.out[:0], res, sniffBytes(res, after), closing)
 	x.up.discard(res.headLen)

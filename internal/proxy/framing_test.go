@@ -67,7 +67,7 @@ func TestServeResponseFraming(t *testing.T) {
 		{"length", "GET", ok + "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello", false},
 		{"chunked with trailer", "GET", ok + "Content-Type: text/plain\r\nTrailer: X-Sum\r\n" +
 			"Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\n", false},
-		{"chunked wins over length", "GET", ok + "Content-Length: 999\r\n" +
+		{"chunked wins over length", "GET", ok + "Content-Type: text/plain\r\nContent-Length: 999\r\n" +
 			"Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", false},
 		{"until close", "GET", ok + "Content-Type: text/plain\r\n\r\nstreamed until close", true},
 		{"HTTP/1.0", "GET", "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nold", true},
