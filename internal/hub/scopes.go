@@ -42,7 +42,8 @@ var selfScopes = []string{
 }
 
 // builtinRoles are JupyterHub's default roles. A role of the same name in
-// load_roles replaces one of them.
+// load_roles overrides one of them, and keeps its scopes when it leaves
+// scopes out.
 var builtinRoles = map[string][]string{
 	"user": {"self"},
 	"admin": {"admin-ui", "admin:users", "admin:servers", "tokens", "admin:groups",

@@ -223,8 +223,11 @@ func (h *Hub) syncRoles(ctx context.Context) error {
 // the built-in user role keeps its grants to users, as in JupyterHub,
 // because every user holds that role anyway.
 func (h *Hub) syncRole(ctx context.Context, r config.Role) error {
-	if _, err := h.store.PutRole(ctx, store.Role{Name: r.Name, Description: r.Description,
-		Scopes: r.Scopes}); err != nil {
+	role, err := configuredRole(r)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.PutRole(ctx, role); err != nil {
 		return err
 	}
 	want, err := h.roleGrantees(ctx, r)
@@ -252,6 +255,35 @@ func (h *Hub) syncRole(ctx context.Context, r config.Role) error {
 		}
 	}
 	return nil
+}
+
+// configuredRole returns the role that r defines. JupyterHub 3.0 merges an
+// override of a built-in role with the default role key by key, so an
+// override that leaves out scopes keeps the built-in scopes, while
+// "scopes = []" empties them. The admin role's scopes cannot change, as in
+// JupyterHub 3.0, but their order may.
+func configuredRole(r config.Role) (store.Role, error) {
+	role := store.Role{Name: r.Name, Description: r.Description, Scopes: r.Scopes}
+	builtin, ok := builtinRoles[r.Name]
+	if !ok {
+		return role, nil
+	}
+	if role.Scopes == nil {
+		role.Scopes = slices.Clone(builtin)
+	}
+	if r.Name == "admin" && !sameStrings(role.Scopes, builtin) {
+		return store.Role{}, fmt.Errorf("the scopes of the built-in admin role cannot "+
+			"be changed: leave out scopes or list exactly %q", builtin)
+	}
+	return role, nil
+}
+
+// sameStrings reports whether a and b contain the same strings in any order.
+func sameStrings(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // roleGrantees returns the users, groups and services that a role of

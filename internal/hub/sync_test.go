@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/jupygo/jupygo/internal/hub/config"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -122,5 +123,63 @@ func TestDeleteInvalidUsers(t *testing.T) {
 	}
 	if _, err := th.store.GetUser(t.Context(), "alice"); err != nil {
 		t.Errorf("valid user alice with delete_invalid_users: %v, want her kept", err)
+	}
+}
+
+func TestLoadRolesOverrideKeepsScopes(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[[JupyterHub.load_roles]]
+name = "user"
+description = "everyone"
+users = ["alice"]
+
+[[JupyterHub.load_roles]]
+name = "server"
+users = ["ops"]
+
+[[JupyterHub.load_roles]]
+name = "token"
+scopes = []
+`})
+	for name, want := range map[string][]string{
+		"user": builtinRoles["user"], "server": builtinRoles["server"], "token": {}} {
+		role, err := th.store.GetRole(t.Context(), name)
+		if err != nil {
+			t.Fatalf("GetRole(%s): %v", name, err)
+		}
+		if !slices.Equal(role.Scopes, want) {
+			t.Errorf("role %s scopes = %q, want %q", name, role.Scopes, want)
+		}
+	}
+	th.addUser("alice", false)
+	if r := th.api("GET", "/hub/api/users/alice", th.token("alice"), nil); r.status != 200 {
+		t.Errorf("alice reading herself under the overridden user role = %d %s, want 200",
+			r.status, r.body)
+	}
+}
+
+func TestConfiguredRoleAdminScopes(t *testing.T) {
+	reversed := slices.Clone(builtinRoles["admin"])
+	slices.Reverse(reversed)
+	for _, c := range []struct {
+		name    string
+		scopes  []string
+		wantErr bool
+	}{
+		{"left out", nil, false},
+		{"same in another order", reversed, false},
+		{"narrower", []string{"admin:users"}, true},
+		{"empty", []string{}, true},
+		{"wider", append(slices.Clone(builtinRoles["admin"]), "admin:auth_state"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			role, err := configuredRole(config.Role{Name: "admin", Scopes: c.scopes})
+			if (err != nil) != c.wantErr {
+				t.Fatalf("configuredRole(admin, %q) error = %v, want error %v", c.scopes, err, c.wantErr)
+			}
+			if err == nil && !sameStrings(role.Scopes, builtinRoles["admin"]) {
+				t.Errorf("admin scopes = %q, want the built-in ones", role.Scopes)
+			}
+		})
 	}
 }
