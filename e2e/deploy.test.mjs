@@ -3,16 +3,17 @@
 // People sign in with GitHub (the fake GitHub), and each gets a JupyterLab
 // server that runs as their own system account, which the hub creates.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  artifacts, collectErrors, labShell, newNotebook, runCell, saveNotebook, shot, tempDir, waitFor,
+  artifacts, collectErrors, labShell, newNotebook, runCell, saveNotebook, repo, shot, tempDir,
+  waitFor,
 } from './harness.mjs';
-import { serverPID, startHub, stopAllServers, writeConfig } from './hubharness.mjs';
+import { e2eService, serverPID, startHub, stopAllServers } from './hubharness.mjs';
 import {
-  freePort, hubDomain, launchDeployBrowser, processUID, removeSystemAccount, sharedBinary,
-  startFakeGitHub, startPebble, statOrUndefined, systemAccount, verifiedChain,
+  freePort, hubDomain, launchDeployBrowser, processUID, removeSystemAccount, setTOMLKeys,
+  sharedBinary, startFakeGitHub, startPebble, statOrUndefined, systemAccount, verifiedChain,
 } from './deployharness.mjs';
 
 const viewport = { width: 1280, height: 800 };
@@ -23,38 +24,45 @@ const ada = { login: `Ada-${suffix}`, name: `ada-${suffix}` };
 const bob = { login: `Bob-${suffix}`, name: `bob-${suffix}` };
 const eve = { login: `Eve-${suffix}`, name: `eve-${suffix}` };
 
-// hubConfig returns the hub's configuration: the deployment's settings
-// with pebble in place of Let's Encrypt and the fake GitHub in place of
-// github.com.
+// hubConfig writes the hub's configuration into dir and returns its path:
+// deploy/hub.toml with pebble in place of Let's Encrypt, the fake GitHub
+// in place of github.com, the test's ports, names and binary, and the e2e
+// service.
 function hubConfig(dir, { pebble, github, port, redirectPort, binary }) {
-  return writeConfig(dir, {
-    spawnerCmd: [binary, 'server'],
-    jupyterHub: `port = ${port}
-authenticator_class = "github"
-spawner_class = "localprocess"
-acme_domains = ["${hubDomain}"]
-acme_email = "ops@jupygo.test"
-acme_directory_url = "${pebble.directoryURL}"
-acme_ca_roots = "${pebble.caFile}"
-http_redirect_port = ${redirectPort}
-hub_port = 0`,
-    tables: `[Authenticator]
-admin_users = ["${ada.name}"]
-allowed_users = ["${bob.name}"]
-
-[GitHubOAuthenticator]
-client_id = "${github.client_id}"
-client_secret = "${github.client_secret}"
-github_url = "${github.url}"
-oauth_callback_url = "https://${hubDomain}:${port}/hub/oauth_callback"
-
-[LocalAuthenticator]
-create_system_users = true
-
-[LocalProcessSpawner]
-umask = "077"
-`,
+  const secretFile = path.join(dir, 'github-client-secret');
+  writeFileSync(secretFile, github.client_secret, { mode: 0o600 });
+  const sample = readFileSync(path.join(repo, 'deploy', 'hub.toml'), 'utf8');
+  const toml = (value) => JSON.stringify(value);
+  const config = setTOMLKeys(sample, {
+    JupyterHub: {
+      ip: toml('127.0.0.1'),
+      port,
+      http_redirect_port: redirectPort,
+      hub_port: 0,
+      acme_domains: toml([hubDomain]),
+      acme_email: toml('ops@jupygo.test'),
+      acme_directory_url: toml(pebble.directoryURL),
+      acme_ca_roots: toml(pebble.caFile),
+      data_dir: toml(path.join(dir, 'data')),
+    },
+    Authenticator: {
+      admin_users: toml([ada.login]),
+      allowed_users: toml([bob.login]),
+    },
+    GitHubOAuthenticator: {
+      client_id: toml(github.client_id),
+      client_secret_file: toml(secretFile),
+      github_url: toml(github.url),
+      oauth_callback_url: toml(`https://${hubDomain}:${port}/hub/oauth_callback`),
+    },
+    Spawner: {
+      cmd: toml([binary, 'server']),
+      args: toml(['--expose-app-in-browser']),
+    },
   });
+  const file = path.join(dir, 'hub.toml');
+  writeFileSync(file, `${config}\n${e2eService}`);
+  return file;
 }
 
 // withDeployment starts pebble, the fake GitHub, the hub and a browser

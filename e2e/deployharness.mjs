@@ -241,6 +241,32 @@ function onPath(command) {
   });
 }
 
+// setTOMLKeys returns the TOML text with keys set in its tables: for each
+// table name in settings, each key's line in that table is replaced with
+// `key = value`, or added after the table's header when the table has no
+// such key. Values are TOML as written. Every table must be in text, as a
+// [NAME] header on its own line.
+export function setTOMLKeys(text, settings) {
+  const lines = text.split('\n');
+  for (const [table, keys] of Object.entries(settings)) {
+    const header = lines.indexOf(`[${table}]`);
+    if (header < 0) throw new Error(`no [${table}] table in the configuration`);
+    let end = lines.findIndex((line, i) => i > header && /^\[/.test(line));
+    if (end < 0) end = lines.length;
+    for (const [key, value] of Object.entries(keys)) {
+      const line = `${key} = ${value}`;
+      const at = lines.findIndex((l, i) => i > header && i < end && l.startsWith(`${key} = `));
+      if (at >= 0) {
+        lines[at] = line;
+      } else {
+        lines.splice(header + 1, 0, line);
+        end++;
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
 // systemAccount returns the passwd entry of name as { name, uid, gid,
 // home }, or undefined when there is no such account.
 export function systemAccount(name) {

@@ -7,23 +7,13 @@ import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { bin, stopProcess, waitFor } from './harness.mjs';
 
-// apiToken is the token of the "e2e" service that every test configuration
-// declares, with the scopes to list users, read their servers' process ids
-// and stop the servers.
+// apiToken is the token of the "e2e" service.
 export const apiToken = 'e2e' + Math.random().toString(16).slice(2).padEnd(16, '0');
 
-// writeConfig writes a hub configuration file into dir and returns its path.
-// Every configuration exposes JupyterLab's application object to the tests
-// and declares the e2e service. jupyterHub is TOML for the [JupyterHub]
-// table, spawnerCmd, when set, replaces the command of user servers, and
-// tables is TOML of further tables, appended at the end.
-export function writeConfig(dir, { jupyterHub = '', spawnerCmd, tables = '' } = {}) {
-  const file = path.join(dir, 'hub.toml');
-  const cmd = spawnerCmd ? `cmd = ${JSON.stringify(spawnerCmd)}\n` : '';
-  writeFileSync(file, `[JupyterHub]
-${jupyterHub}
-
-[[JupyterHub.services]]
+// e2eService is the TOML of the "e2e" service that every test
+// configuration declares, with the scopes to list users, read their
+// servers' process ids and stop the servers.
+export const e2eService = `[[JupyterHub.services]]
 name = "e2e"
 api_token = "${apiToken}"
 
@@ -31,11 +21,21 @@ api_token = "${apiToken}"
 name = "e2e"
 scopes = ["admin:users", "admin:servers", "admin:server_state"]
 services = ["e2e"]
+`;
 
+// writeConfig writes a hub configuration file into dir and returns its path.
+// Every configuration exposes JupyterLab's application object to the tests
+// and declares the e2e service. jupyterHub is TOML for the [JupyterHub]
+// table, and spawnerCmd, when set, replaces the command of user servers.
+export function writeConfig(dir, { jupyterHub = '', spawnerCmd } = {}) {
+  const file = path.join(dir, 'hub.toml');
+  const cmd = spawnerCmd ? `cmd = ${JSON.stringify(spawnerCmd)}\n` : '';
+  writeFileSync(file, `[JupyterHub]
+${jupyterHub}
+
+${e2eService}
 [Spawner]
 ${cmd}args = ["--expose-app-in-browser"]
-
-${tables}
 `);
   return file;
 }
