@@ -19,9 +19,10 @@ import (
 )
 
 // TestHubSystemAccounts runs the hub as root with spawner_class
-// localprocess: a new user gets a system account at the first start, and
+// localprocess: a new user gets a system account at the first sign-in, and
 // the server runs as that account across a hub restart. Names that are not
-// valid account names, root and system accounts get no server.
+// valid account names cannot sign in, and root and system accounts get no
+// server.
 func TestHubSystemAccounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -57,14 +58,14 @@ cmd = ["`+bin+`", "server"]
 	// its spawner state.
 	b := newHubBrowser(t, hp.url)
 	b.login(name, password)
+	account, err := user.Lookup(name)
+	if err != nil {
+		t.Fatalf("the first sign-in created no system account: %v", err)
+	}
 	prefix := "/user/" + name + "/"
 	p, at := b.follow("/hub/spawn/" + name + "?next=" + url.QueryEscape(prefix+"lab"))
 	if p.status != http.StatusOK || at != prefix+"lab" {
 		t.Fatalf("JupyterLab after the spawn = %d at %s: %.500s", p.status, at, p.body)
-	}
-	account, err := user.Lookup(name)
-	if err != nil {
-		t.Fatalf("the first start created no system account: %v", err)
 	}
 	pid := serverPID(t, b, name)
 	if uid := processUID(t, pid); uid != account.Uid {
@@ -113,12 +114,18 @@ cmd = ["`+bin+`", "server"]
 
 	t.Run("invalid name", func(t *testing.T) {
 		invalid := newHubBrowser(t, hp2.url)
-		invalid.login("jg.test", password)
-		p := invalid.send("GET", "/hub/spawn/jg.test", nil)
-		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "invalid user name") {
-			t.Errorf("spawn page for jg.test = %d, want 400 with the reason: %.1000s", p.status, p.body)
+		p := invalid.send("POST", "/hub/login", url.Values{"_xsrf": {invalid.xsrf("/hub/login")},
+			"username": {"jg.test"}, "password": {password}})
+		if p.status != http.StatusForbidden || !strings.Contains(p.body, "invalid user name") {
+			t.Errorf("sign-in of jg.test = %d, want 403 with the reason: %.1000s", p.status, p.body)
 		}
-		api := apiRequest(t, "POST", hp2.url+"/hub/api/users/jg.test/server", hubToken(t, invalid), "")
+		// An admin may still add the user, whose server then fails to start.
+		admin := hubToken(t, b)
+		if add := apiRequest(t, "POST", hp2.url+"/hub/api/users/jg.test", admin, ""); add.status !=
+			http.StatusCreated {
+			t.Fatalf("adding jg.test = %d %s", add.status, add.body)
+		}
+		api := apiRequest(t, "POST", hp2.url+"/hub/api/users/jg.test/server", admin, "")
 		if api.status != http.StatusBadRequest || !strings.Contains(api.body, "invalid user name") {
 			t.Errorf("API start for jg.test = %d %s, want 400 with the reason", api.status, api.body)
 		}

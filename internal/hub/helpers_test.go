@@ -196,6 +196,10 @@ type hubOptions struct {
 	// and client is then the one that trusts its certificate.
 	tls    *tls.Config
 	client *http.Client
+	// spawner, when set, is the hub's spawner in place of the fake one.
+	spawner spawn.Spawner
+	// log, when set, receives the hub's log records.
+	log *slog.Logger
 }
 
 func startHub(t testing.TB, o hubOptions) *testHub {
@@ -226,10 +230,18 @@ func startHub(t testing.TB, o hubOptions) *testHub {
 	if o.auth != nil {
 		a = o.auth
 	}
+	var spawner spawn.Spawner = sp
+	if o.spawner != nil {
+		spawner = o.spawner
+	}
+	log := o.log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	h, err := New(Options{
-		Config: cfg, Store: st, Spawner: sp, Authenticator: a,
+		Config: cfg, Store: st, Spawner: spawner, Authenticator: a,
 		CookieSecret: []byte(strings.Repeat("k", 32)),
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:       log,
 		Version:      "test", SlowSpawnTimeout: 5 * time.Second,
 	})
 	if err != nil {

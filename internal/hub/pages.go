@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -254,6 +255,9 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 			"User "+signed.Name+" is not allowed to use this hub. Ask its administrator for access.")
 		return
 	}
+	if !h.ensureSystemAccount(w, r, signed.Name) {
+		return
+	}
 	if !exists {
 		u, err = h.store.CreateUser(ctx, signed.Name, h.isConfigAdmin(signed.Name))
 		if err != nil {
@@ -290,6 +294,44 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 	h.sessions.setLogin(w, r, u.CookieID, sessionID)
 	h.log.Info("user logged in", "user", u.Name, "remote", clientAddr(r))
 	http.Redirect(w, r, next, http.StatusFound)
+}
+
+// accountCreator is a spawner that runs each server as the system account
+// of its user and creates missing accounts, as spawn.LocalProcess does.
+type accountCreator interface {
+	EnsureAccount(ctx context.Context, name string) (created bool, err error)
+}
+
+// ensureSystemAccount prepares the system account of a user who signs in,
+// when the spawner runs servers as system accounts. It rejects a name that
+// cannot be an account, and it creates a missing account when
+// create_system_users is set, as JupyterHub's LocalAuthenticator does when
+// it adds a user. On failure it writes an error page and returns false.
+func (h *Hub) ensureSystemAccount(w http.ResponseWriter, r *http.Request, name string) bool {
+	creator, ok := h.spawner.(accountCreator)
+	if !ok {
+		return true
+	}
+	if err := spawn.ValidateSystemUserName(name); err != nil {
+		h.log.Warn("sign-in rejected: the user name cannot be a system account", "user", name,
+			"err", err)
+		h.errorPage(w, r, http.StatusForbidden, "Not allowed", "This hub runs each server as "+
+			"the system account of the same name, so user "+name+" cannot sign in: "+
+			err.Error()+". Ask its administrator for access.")
+		return false
+	}
+	created, err := creator.EnsureAccount(r.Context(), name)
+	if err != nil {
+		h.log.Error("creating the system account at sign-in failed", "user", name, "err", err)
+		h.errorPage(w, r, http.StatusInternalServerError, "Sign-in failed",
+			"The hub could not create the system account "+name+" that your servers run as. "+
+				"Try again later, or ask the hub's administrator, who finds the cause in the hub's log.")
+		return false
+	}
+	if created {
+		h.log.Info("system account created at sign-in", "user", name)
+	}
+	return true
 }
 
 // handleLogout deletes the hub session, so that copies of its cookie stop

@@ -267,3 +267,32 @@ func lookPathIn(program, path string) (string, error) {
 	}
 	return "", exec.ErrNotFound
 }
+
+// EnsureAccount creates the system account called name with AddUserCmd
+// when CreateUsers is set and the account is missing, as JupyterHub's
+// LocalAuthenticator does when it adds a user. The hub calls it when
+// someone signs in, so the account exists before the first start. It
+// reports whether it created the account. It returns an error without
+// running any command when name is not a valid account name
+// (ValidateSystemUserName). It does nothing without CreateUsers, or when
+// the hub does not run as root and so cannot create accounts: Start then
+// reports the missing account.
+func (l *LocalProcess) EnsureAccount(ctx context.Context, name string) (created bool, err error) {
+	l.init()
+	if err := ValidateSystemUserName(name); err != nil {
+		return false, err
+	}
+	if !l.CreateUsers || os.Geteuid() != 0 {
+		return false, nil
+	}
+	l.accounts.Lock()
+	defer l.accounts.Unlock()
+	_, err = lookupAccount(name)
+	if !errors.Is(err, errNoAccount) {
+		return false, err
+	}
+	if _, err := l.createAccount(ctx, name); err != nil {
+		return false, err
+	}
+	return true, nil
+}
