@@ -1,9 +1,13 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/store"
@@ -88,6 +92,10 @@ func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *iden
 		return err
 	}
 	name := r.PathValue("group")
+	// A new group has no roles, because deleting a group drops its grants.
+	if err := h.checkGroupMembers(r.Context(), id, name, nil, body.Users); err != nil {
+		return err
+	}
 	if _, err := h.store.CreateGroup(r.Context(), name, nil); errors.Is(err, store.ErrExists) {
 		return httpapi.Errorf(http.StatusConflict, "Group %s already exists", name)
 	} else if err != nil {
@@ -134,6 +142,9 @@ func (h *Hub) handleGroupUsers(w http.ResponseWriter, r *http.Request, id *ident
 		return badRequest("Must specify users to add or remove")
 	}
 	if r.Method == http.MethodPost {
+		if err := h.checkGroupMembers(r.Context(), id, g.Name, g.Roles, body.Users); err != nil {
+			return err
+		}
 		g, err = h.store.AddGroupMembers(r.Context(), g.Name, body.Users...)
 	} else {
 		g, err = h.store.RemoveGroupMembers(r.Context(), g.Name, body.Users...)
@@ -147,7 +158,72 @@ func (h *Hub) handleGroupUsers(w http.ResponseWriter, r *http.Request, id *ident
 	return writeJSON(w, http.StatusOK, groupModel(g))
 }
 
+// checkGroupMembers returns a 403 error unless the caller may add users to
+// the group, which has the given roles. For each new member the caller
+// must hold every scope that the group's roles give the member, and every
+// scope that a role filtered to the group, such as
+// "admin:servers!group=NAME", gives its holders over the member. Otherwise
+// a holder of admin:groups could join a stronger group, or hand the
+// holders of such a role an admin's servers. Members already in the group
+// and names that are not users are skipped, because adding them grants
+// nothing.
+func (h *Hub) checkGroupMembers(ctx context.Context, id *identity, group string,
+	roles, users []string) error {
+	granted, err := h.roleScopes(ctx, roles)
+	if err != nil {
+		return err
+	}
+	overMembers, err := h.groupFilteredScopes(ctx, group)
+	if err != nil {
+		return err
+	}
+	for _, name := range users {
+		u, err := h.store.GetUser(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if slices.Contains(u.Groups, group) {
+			continue
+		}
+		raw := slices.Clone(granted)
+		for _, base := range overMembers {
+			raw = append(raw, base+"!user="+u.Name)
+		}
+		member := principal{user: u.Name, groups: append(slices.Clone(u.Groups), group)}
+		if !id.scopes.coversAll(expandScopes(raw, member)) {
+			return httpapi.Errorf(http.StatusForbidden,
+				"Adding %s to group %s needs every scope the membership grants", u.Name, group)
+		}
+	}
+	return nil
+}
+
+// groupFilteredScopes returns the bases of the scopes that roles in the
+// store grant filtered to the group, such as "admin:servers" for
+// "admin:servers!group=NAME". A built-in role is in the store only when
+// load_roles overrides it, and otherwise grants no such scope.
+func (h *Hub) groupFilteredScopes(ctx context.Context, group string) ([]string, error) {
+	roles, err := h.store.ListRoles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing roles to check group %q: %w", group, err)
+	}
+	var bases []string
+	for _, role := range roles {
+		for _, scope := range role.Scopes {
+			if base, filter, _ := strings.Cut(scope, "!"); filter == "group="+group {
+				bases = append(bases, base)
+			}
+		}
+	}
+	return bases, nil
+}
+
 // handleGroupProperties serves PUT /hub/api/groups/{group}/properties.
+// Properties grant no scopes, so changing them needs no check beyond the
+// groups scope.
 func (h *Hub) handleGroupProperties(w http.ResponseWriter, r *http.Request, id *identity) error {
 	g, err := h.lookupGroup(r, id, "groups")
 	if err != nil {

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -71,5 +72,78 @@ groups = ["teachers"]
 	}
 	if r := th.api("POST", "/hub/api/users/eve/server", tok, nil); r.status != http.StatusForbidden {
 		t.Errorf("teacher starting a non-student's server = %d, want 403", r.status)
+	}
+}
+
+// groupadminConfig gives gina admin:groups alone, while the group ops holds
+// admin:users and teachers hold admin:servers over the members of students.
+const groupadminConfig = `
+[[JupyterHub.load_roles]]
+name = "groupadmin"
+scopes = ["admin:groups"]
+users = ["gina"]
+
+[[JupyterHub.load_roles]]
+name = "useradmin"
+scopes = ["admin:users"]
+groups = ["ops"]
+
+[[JupyterHub.load_roles]]
+name = "teachers"
+scopes = ["admin:servers!group=students"]
+users = ["tina"]
+`
+
+func TestGroupMembersNoEscalation(t *testing.T) {
+	th := startHub(t, hubOptions{config: groupadminConfig})
+	th.addUser("root", true)
+	th.addUser("gina", false)
+	th.addUser("bob", false)
+	th.addUser("tina", false)
+	for _, g := range []string{"students", "plain"} {
+		if _, err := th.store.CreateGroup(t.Context(), g, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gina, root := th.token("gina"), th.token("root")
+	users := func(names ...string) map[string]any { return map[string]any{"users": names} }
+
+	for _, c := range []struct {
+		name, method, path, token string
+		body                      any
+		want                      int
+	}{
+		{"gina joins ops", "POST", "/hub/api/groups/ops/users", gina, users("gina"), 403},
+		{"gina adds bob to ops", "POST", "/hub/api/groups/ops/users", gina, users("bob"), 403},
+		{"gina adds root to students", "POST", "/hub/api/groups/students/users", gina,
+			users("root"), 403},
+		{"gina adds bob to plain", "POST", "/hub/api/groups/plain/users", gina, users("bob"), 200},
+		{"root adds bob to ops", "POST", "/hub/api/groups/ops/users", root, users("bob"), 200},
+		{"gina adds bob to ops again", "POST", "/hub/api/groups/ops/users", gina, users("bob"), 200},
+		{"gina removes bob from ops", "DELETE", "/hub/api/groups/ops/users", gina, users("bob"), 200},
+		{"gina sets properties of ops", "PUT", "/hub/api/groups/ops/properties", gina,
+			map[string]any{"course": "go"}, 200},
+		{"root deletes students", "DELETE", "/hub/api/groups/students", root, nil, 204},
+		{"gina creates students with root", "POST", "/hub/api/groups/students", gina,
+			users("root"), 403},
+		{"gina creates team with herself", "POST", "/hub/api/groups/team", gina, users("gina"), 201},
+		{"root adds gina to ops", "POST", "/hub/api/groups/ops/users", root, users("gina"), 200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := th.api(c.method, c.path, c.token, c.body)
+			if r.status != c.want {
+				t.Errorf("%s %s = %d %s, want %d", c.method, c.path, r.status, r.body, c.want)
+			}
+		})
+	}
+	if _, err := th.store.GetGroup(t.Context(), "students"); err == nil {
+		t.Errorf("group students exists after the rejected create")
+	}
+	u, err := th.store.GetUser(t.Context(), "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"plain"}; !slices.Equal(u.Groups, want) {
+		t.Errorf("bob's groups = %q, want %q", u.Groups, want)
 	}
 }
