@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/jupygo/jupygo/internal/hub/spawn"
 )
 
 // command is one subcommand of jupygo.
@@ -38,6 +40,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "-version", "--version":
 		return runVersion(nil, stdout, stderr)
+	case spawn.LaunchCommand:
+		// Hidden: the hub's spawners start every server through it.
+		return spawn.RunLaunch(args[1:], stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

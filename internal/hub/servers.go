@@ -335,9 +335,16 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 	log.Info("starting server")
 	begun := h.now()
 	bg := context.WithoutCancel(ctx)
+	// The spawner runs the server's command only after the progress
+	// event with the process state returns. When storing the state fails,
+	// abandon ends ctx, so the command never runs.
+	ctx, abandon := context.WithCancelCause(ctx)
+	defer abandon(nil)
 	started, err := h.spawner.Start(ctx, req, func(e spawn.Event) {
 		if len(e.State) > 0 {
-			h.recordLaunch(bg, rn, e.State)
+			if err := h.recordLaunch(bg, rn, e.State); err != nil {
+				abandon(err)
+			}
 		}
 		rn.add(progressEvent{Progress: e.Progress, Message: e.Message})
 	})
@@ -368,15 +375,16 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 	rn.finish(h.readyEvent(rn.user, rn.server), nil)
 }
 
-// recordLaunch stores the state of a server process that runs but does not
-// respond yet. The server stays pending, and a hub that crashes now leaves
-// the state behind for restoreServers to stop the process.
-func (h *Hub) recordLaunch(ctx context.Context, rn *run, state json.RawMessage) {
+// recordLaunch stores the state of a server process that has not run the
+// server's command yet. The server stays pending, and a hub that crashes
+// from now on leaves the state behind for restoreServers to stop the
+// process.
+func (h *Hub) recordLaunch(ctx context.Context, rn *run, state json.RawMessage) error {
 	if _, err := h.store.UpdateServer(ctx, rn.user, rn.server,
 		store.ServerUpdate{State: &state}); err != nil {
-		h.log.Error("recording the process of a starting server", "user", rn.user,
-			"server", rn.server, "err", err)
+		return fmt.Errorf("recording the process of the starting server: %w", err)
 	}
+	return nil
 }
 
 // markReady records a started server and adds its route.
@@ -543,7 +551,15 @@ func (h *Hub) restoreServers(ctx context.Context) error {
 			continue
 		}
 		log := h.log.With("user", sv.User, "server", sv.Name)
-		if sv.Started.IsZero() && len(sv.State) > 0 {
+		if sv.Started.IsZero() && len(sv.State) == 0 {
+			// The last hub stopped during this start before it stored a
+			// process state. The spawner runs a server's command only
+			// after its state is stored, so no server runs.
+			log.Info("start interrupted before the server ran")
+			h.markStopped(ctx, sv.User, sv.Name)
+			continue
+		}
+		if sv.Started.IsZero() {
 			// The last hub stopped during this start, so the process
 			// may run with no one to stop it later. Stop it, and
 			// markStopped revokes the tokens the start issued.

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -123,47 +122,6 @@ func TestCleanPath(t *testing.T) {
 		if got := cleanPath(path); got != want {
 			t.Errorf("cleanPath(%q) = %q, want %q", path, got, want)
 		}
-	}
-}
-
-func TestHubUmask(t *testing.T) {
-	old := syscall.Umask(0o027)
-	defer syscall.Umask(old)
-	if got := hubUmask(); got != 0o027 {
-		t.Errorf("hubUmask = %#o, want 027", got)
-	}
-}
-
-func TestApplyUmask(t *testing.T) {
-	old := syscall.Umask(0o022)
-	defer syscall.Umask(old)
-	argv := []string{"/bin/true", "--flag"}
-
-	same := 0o022
-	l := &LocalProcess{Umask: &same}
-	got, err := l.applyUmask(argv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(argv, got); diff != "" {
-		t.Errorf("applyUmask with the hub's umask changed the command (-want +got):\n%s", diff)
-	}
-
-	other := 0o077
-	l = &LocalProcess{Umask: &other}
-	got, err = l.applyUmask(argv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"/bin/sh", "-c", `umask 0077 && exec "$0" "$@"`, "/bin/true", "--flag"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("applyUmask with another umask (-want +got):\n%s", diff)
-	}
-
-	invalid := 0o1000
-	l = &LocalProcess{Umask: &invalid}
-	if _, err := l.applyUmask(argv); err == nil {
-		t.Error("applyUmask accepted the umask 01000")
 	}
 }
 

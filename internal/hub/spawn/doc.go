@@ -40,7 +40,26 @@
 //
 // A service manager may still end the servers with the hub: systemd's
 // default KillMode=control-group kills every process left in the unit's
-// cgroup when the unit stops, so a hub unit needs KillMode=process.
+// cgroup when the unit stops, so a hub unit needs KillMode=process. For
+// the same reason no server gets a parent-death signal (Pdeathsig).
+//
+// # No server without a stored state
+//
+// A hub that dies between starting a server's process and storing its
+// state would leave a server that no later hub can find or stop. So each
+// server process starts as the hub's own binary (/proc/self/exe) running
+// the hidden subcommand LaunchCommand, which waits on a pipe inherited as
+// descriptor 3 whose write end only the hub holds. Start reports the
+// process state in a progress event, the hub stores it and returns, and
+// Start then writes one byte on the pipe. The process then sets the umask
+// (LocalProcess) and execs the server's command, which keeps its pid,
+// start time, session and account, so the stored state describes the
+// server. When the pipe reaches end of file first, because the hub died
+// or abandoned the start, the process exits with status 125 without
+// running the command. This works for any command, whether jupygo server,
+// jupyterhub-singleuser or a user's own. Every account that runs servers
+// needs execute permission on the hub's binary, but not on its folders,
+// because the kernel opens /proc/self/exe without a path lookup.
 //
 // # State
 //
@@ -55,6 +74,13 @@
 // counts as the server only while a process with that pid has the
 // recorded start time, in the same boot, and leads its own process group.
 // This keeps a reused pid from being reported as running or being
-// signalled. Stop sends SIGTERM to the process group, then SIGKILL after a
-// grace period. Stopping a server that is gone is not an error.
+// signalled.
+//
+// # Stopping
+//
+// Stop signals the process group as JupyterHub's LocalProcessSpawner
+// signals the server: SIGINT, then SIGTERM after InterruptTimeout (10 s by
+// default), then SIGKILL after TermTimeout (5 s), and it fails when the
+// process still runs KillTimeout (5 s) later. Stopping a server that is
+// gone is not an error.
 package spawn

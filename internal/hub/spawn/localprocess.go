@@ -12,7 +12,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,11 +50,12 @@ type LocalProcess struct {
 	// dropped from PATH, which becomes /usr/local/bin:/usr/bin:/bin when
 	// none is left.
 	EnvKeep []string
-	// IP, Port, StartTimeout, HTTPTimeout, TermTimeout and KillTimeout are
-	// those of SimpleLocalProcess.
-	IP                                                  string
-	Port                                                int
-	StartTimeout, HTTPTimeout, TermTimeout, KillTimeout time.Duration
+	// IP, Port, StartTimeout, HTTPTimeout, InterruptTimeout, TermTimeout
+	// and KillTimeout are those of SimpleLocalProcess.
+	IP                                         string
+	Port                                       int
+	StartTimeout, HTTPTimeout                  time.Duration
+	InterruptTimeout, TermTimeout, KillTimeout time.Duration
 	// CreateUsers makes Start create a missing account with AddUserCmd,
 	// as [LocalAuthenticator] create_system_users does in JupyterHub.
 	CreateUsers bool
@@ -100,8 +100,8 @@ func (l *LocalProcess) init() {
 		l.procs = &SimpleLocalProcess{
 			Cmd: l.Cmd, IP: l.IP, Port: l.Port,
 			StartTimeout: l.StartTimeout, HTTPTimeout: l.HTTPTimeout,
-			TermTimeout: l.TermTimeout, KillTimeout: l.KillTimeout,
-			Log: l.Log, prepareFunc: l.prepare,
+			InterruptTimeout: l.InterruptTimeout, TermTimeout: l.TermTimeout,
+			KillTimeout: l.KillTimeout, Log: l.Log, prepareFunc: l.prepare,
 		}
 		l.minUID, l.minUIDSource = l.MinUID, "[LocalProcessSpawner] min_uid"
 		if l.MinUID <= 0 {
@@ -185,9 +185,12 @@ func (l *LocalProcess) prepare(ctx context.Context, r Request, progress func(Eve
 	if err != nil {
 		return plan{}, err
 	}
-	argv, err = l.applyUmask(argv)
-	if err != nil {
-		return plan{}, err
+	umask := DefaultUmask
+	if l.Umask != nil {
+		umask = *l.Umask
+	}
+	if umask < 0 || umask > 0o777 {
+		return plan{}, fmt.Errorf("invalid umask %#o: use 0 to 0777", umask)
 	}
 	base, err := l.procs.serverBase()
 	if err != nil {
@@ -199,7 +202,9 @@ func (l *LocalProcess) prepare(ctx context.Context, r Request, progress func(Eve
 	cmd.Dir = a.home
 	// As in SimpleLocalProcess, the server leads its own session. The
 	// child switches accounts after fork and before exec, and then enters
-	// the home folder as the account.
+	// the home folder as the account. It sets the umask in LaunchCommand,
+	// because os/exec cannot set a child's umask and changing the hub's
+	// own would affect every file the hub creates meanwhile.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if os.Geteuid() == 0 {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: a.uid, Gid: a.gid, Groups: a.groups}
@@ -212,7 +217,7 @@ func (l *LocalProcess) prepare(ctx context.Context, r Request, progress func(Eve
 	if os.Geteuid() != 0 {
 		owner = nil // the hub's own account
 	}
-	return attachOutput(plan{cmd: cmd, base: base}, outputPath(a.home, r.Server), owner)
+	return attachOutput(plan{cmd: cmd, base: base, umask: umask}, outputPath(a.home, r.Server), owner)
 }
 
 // account returns the account called name, created with AddUserCmd when it
@@ -339,49 +344,4 @@ func cleanPath(path string) string {
 		return defaultServerPath
 	}
 	return strings.Join(dirs, ":")
-}
-
-// applyUmask returns argv, run under Umask. Go's os/exec cannot set a
-// child's umask, and changing the hub's own would affect every file the
-// hub creates meanwhile. So a server whose umask differs from the hub's
-// starts through /bin/sh -c 'umask MASK && exec "$0" "$@"', which execs
-// the server in the same process. The command is looked up in the hub's
-// PATH first, as it is without the shell.
-func (l *LocalProcess) applyUmask(argv []string) ([]string, error) {
-	mask := DefaultUmask
-	if l.Umask != nil {
-		mask = *l.Umask
-	}
-	if mask < 0 || mask > 0o777 {
-		return nil, fmt.Errorf("invalid umask %#o: use 0 to 0777", mask)
-	}
-	if hubUmask() == mask {
-		return argv, nil
-	}
-	program, err := exec.LookPath(argv[0])
-	if err != nil {
-		return nil, fmt.Errorf("finding the server command: %w", err)
-	}
-	script := "umask " + fmt.Sprintf("%04o", mask) + ` && exec "$0" "$@"`
-	return append([]string{"/bin/sh", "-c", script, program}, argv[1:]...), nil
-}
-
-// hubUmask returns the hub's umask, from the Umask line of
-// /proc/self/status (Linux 4.7 and later), or -1 when it cannot be read.
-// Reading it there, unlike with umask(2), does not change it.
-func hubUmask() int {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for line := range strings.Lines(string(data)) {
-		if value, ok := strings.CutPrefix(line, "Umask:"); ok {
-			n, err := strconv.ParseUint(strings.TrimSpace(value), 8, 32)
-			if err != nil {
-				return -1
-			}
-			return int(n)
-		}
-	}
-	return -1
 }

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The tests of this file create real system accounts with unique names
@@ -573,6 +575,37 @@ func TestLocalProcessJupygoServer(t *testing.T) {
 		t.Error("jupygo server needed SIGKILL")
 	}
 	checkFileOwner(t, outputPath(a.home, ""), a, 0o600)
+}
+
+// TestLocalProcessStopSequence stops a server that ignores SIGINT and
+// SIGTERM, and checks that it got both before the SIGKILL.
+func TestLocalProcessStopSequence(t *testing.T) {
+	requireRoot(t)
+	a := createTestAccount(t)
+	l, rec := newLocalProcess()
+	l.InterruptTimeout, l.TermTimeout = stopTestInterrupt, stopTestTerm
+	started, _ := startAccountServer(t, l, accountRequest(t, a.name, helperIgnoreIntTerm))
+	output := outputPath(a.home, "")
+	awaitListening(t, output)
+
+	start := time.Now()
+	if err := l.Stop(t.Context(), started.State); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if elapsed := time.Since(start); elapsed < stopTestInterrupt+stopTestTerm {
+		t.Errorf("Stop returned after %v, before the timeouts of %v", elapsed,
+			stopTestInterrupt+stopTestTerm)
+	}
+	want := []string{"received SIGINT", "received SIGTERM"}
+	if diff := cmp.Diff(want, receivedSignals(t, output)); diff != "" {
+		t.Errorf("signals the server reported (-want +got):\n%s", diff)
+	}
+	logged := []string{"server still runs after SIGINT, sending SIGTERM",
+		"server still runs after SIGTERM, sending SIGKILL", "server killed"}
+	if diff := cmp.Diff(logged, stopMessages(rec)); diff != "" {
+		t.Errorf("log of Stop (-want +got):\n%s", diff)
+	}
+	assertGroupEmpty(t, started)
 }
 
 func TestLocalProcessNotebookDir(t *testing.T) {

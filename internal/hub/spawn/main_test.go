@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The test binary doubles as the server processes of the tests: started
@@ -43,6 +45,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The spawners start every server as this binary's LaunchCommand.
+	if len(os.Args) > 1 && os.Args[1] == LaunchCommand {
+		os.Exit(RunLaunch(os.Args[2:], os.Stderr))
+	}
 	if mode := os.Getenv(helperModeVar); mode != "" {
 		runHelper(mode)
 		return
@@ -113,7 +119,7 @@ func randomHex(n int) string {
 
 // Helper modes.
 const (
-	helperServe       = "serve"       // serve HTTP, exit on SIGTERM
+	helperServe       = "serve"       // serve HTTP, exit on SIGINT or SIGTERM
 	helperIgnoreTerm  = "ignore-term" // serve HTTP, ignore SIGTERM
 	helperAPIOnly     = "api-only"    // 503 on the prefix, 200 on {prefix}api
 	helperSilent      = "silent"      // print a line, never listen
@@ -125,6 +131,16 @@ const (
 	helperOutputLines = 30
 )
 
+// Helper modes that print each signal they ignore, and a hub helper that
+// dies before it stores the state of its server.
+const (
+	helperIgnoreInt     = "ignore-int"      // serve HTTP, ignore SIGINT
+	helperIgnoreIntTerm = "ignore-int-term" // serve HTTP, ignore SIGINT and SIGTERM
+	// helperHubUnstored starts a serve helper, prints its state from the
+	// progress event and blocks there, so that the state is never stored.
+	helperHubUnstored = "hub-unstored"
+)
+
 // runHelper runs the helper process of mode and exits.
 func runHelper(mode string) {
 	switch mode {
@@ -132,6 +148,12 @@ func runHelper(mode string) {
 		if mode == helperIgnoreTerm {
 			signal.Ignore(syscall.SIGTERM)
 		}
+		serveHelper(mode)
+	case helperIgnoreInt:
+		printSignals(syscall.SIGINT)
+		serveHelper(mode)
+	case helperIgnoreIntTerm:
+		printSignals(syscall.SIGINT, syscall.SIGTERM)
 		serveHelper(mode)
 	case helperSilent:
 		fmt.Println("silent helper started")
@@ -143,6 +165,8 @@ func runHelper(mode string) {
 		os.Exit(helperExitCode)
 	case helperHub:
 		hubHelper()
+	case helperHubUnstored:
+		unstoredHubHelper()
 	case helperWriteHome:
 		writeHomeHelper()
 	case helperOwnHub:
@@ -179,23 +203,57 @@ func serveHelper(mode string) {
 	}))
 }
 
-// hubHelper is a hub that starts one server and then waits to be killed.
-// It prints the server's state as one line on stdout.
-func hubHelper() {
-	s := &SimpleLocalProcess{UsersDir: os.Getenv("SPAWN_TEST_USERS_DIR")}
+// printSignals makes the process print a line for each of sigs it
+// receives, and not end on them.
+func printSignals(sigs ...os.Signal) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, sigs...)
+	go func() {
+		for sig := range ch {
+			fmt.Println("received", unix.SignalName(sig.(syscall.Signal)))
+		}
+	}()
+}
+
+// hubHelperRequest is the request of a serve helper that the hub helpers
+// start.
+func hubHelperRequest() Request {
 	exe, _ := os.Executable()
-	started, err := s.Start(context.Background(), Request{
+	return Request{
 		User:   "alice",
 		Cmd:    []string{exe},
 		Env:    map[string]string{helperModeVar: helperServe, runMarkerVar: os.Getenv(runMarkerVar)},
 		Prefix: "/user/alice/",
-	}, nil)
+	}
+}
+
+// hubHelper is a hub that starts one server and then waits to be killed.
+// It prints the server's state as one line on stdout.
+func hubHelper() {
+	s := &SimpleLocalProcess{UsersDir: os.Getenv("SPAWN_TEST_USERS_DIR")}
+	started, err := s.Start(context.Background(), hubHelperRequest(), nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	fmt.Printf("%s\n", started.State)
 	select {}
+}
+
+// unstoredHubHelper is a hub that starts one server and blocks in the
+// progress event that carries the server's state, before any store could
+// keep it. It prints the state as one line on stdout and waits to be
+// killed.
+func unstoredHubHelper() {
+	s := &SimpleLocalProcess{UsersDir: os.Getenv("SPAWN_TEST_USERS_DIR")}
+	s.Start(context.Background(), hubHelperRequest(), func(e Event) {
+		if len(e.State) > 0 {
+			fmt.Printf("%s\n", e.State)
+			select {}
+		}
+	})
+	fmt.Fprintln(os.Stderr, "Start returned before the state was reported")
+	os.Exit(2)
 }
 
 // newSpawner returns a spawner whose home folders are in a temporary

@@ -24,10 +24,11 @@ import (
 // Defaults of SimpleLocalProcess, those of JupyterHub's Spawner and
 // LocalProcessSpawner.
 const (
-	DefaultStartTimeout = 60 * time.Second
-	DefaultHTTPTimeout  = 30 * time.Second
-	DefaultTermTimeout  = 5 * time.Second
-	DefaultKillTimeout  = 5 * time.Second
+	DefaultStartTimeout     = 60 * time.Second
+	DefaultHTTPTimeout      = 30 * time.Second
+	DefaultInterruptTimeout = 10 * time.Second
+	DefaultTermTimeout      = 5 * time.Second
+	DefaultKillTimeout      = 5 * time.Second
 )
 
 // pollProbeTimeout bounds the HTTP check of Poll.
@@ -77,6 +78,9 @@ type SimpleLocalProcess struct {
 	// StartTimeout and HTTPTimeout apply when a Request leaves them 0.
 	// Zero means DefaultStartTimeout and DefaultHTTPTimeout.
 	StartTimeout, HTTPTimeout time.Duration
+	// InterruptTimeout is how long Stop waits after SIGINT before it
+	// sends SIGTERM. Zero means DefaultInterruptTimeout.
+	InterruptTimeout time.Duration
 	// TermTimeout is how long Stop waits after SIGTERM before it sends
 	// SIGKILL. Zero means DefaultTermTimeout.
 	TermTimeout time.Duration
@@ -171,21 +175,34 @@ func (s *SimpleLocalProcess) Start(ctx context.Context, r Request, progress func
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
 	defer p.tail.Close()
-	c, err := s.launch(key, p.cmd)
+	argv := p.cmd.Args
+	c, releaseEnd, err := s.launch(key, p)
 	if err != nil {
 		p.follow.Close()
 		s.release(key)
 		return Started{}, fmt.Errorf("starting server for %s: %w", key, err)
 	}
+	defer releaseEnd.Close()
 	go followOutput(p.follow, log, c.done)
 	base, outPath := p.base, p.outPath
-	log.Info("server process started", "pid", c.pid, "url", base, "cmd", p.cmd.Args)
+	log.Info("server process started", "pid", c.pid, "url", base, "cmd", argv)
 	// Marshal cannot fail on this struct of strings and numbers.
 	state, _ := json.Marshal(processState{
 		PID: c.pid, StartTime: c.startTime, BootID: bootID(), URL: base, Prefix: r.Prefix,
 	})
+	// The process waits in LaunchCommand until it is released, so that the
+	// hub stores its state (in progress) before the server runs. A hub that
+	// dies before the release leaves no server behind.
 	progress(Event{Progress: 40, State: state, Message: fmt.Sprintf(
 		"Server process started (pid %d), waiting for it to respond", c.pid)})
+	if ctx.Err() != nil {
+		s.kill(c)
+		return Started{}, fmt.Errorf("starting server for %s: start abandoned before the "+
+			"server command ran: %w", key, context.Cause(ctx))
+	}
+	if err := sendRelease(releaseEnd); err != nil {
+		log.Warn("server process exited before its release", "pid", c.pid, "err", err)
+	}
 
 	err = s.awaitReady(ctx, r, c, base, began)
 	if err != nil {
@@ -232,6 +249,9 @@ type plan struct {
 	cmd     *exec.Cmd // its Stdout and Stderr are the output file
 	base    string    // http://IP:PORT
 	outPath string    // the file that receives its output
+	// umask is the server's file mode creation mask, or
+	// launchUmaskUnchanged for the hub's own.
+	umask int
 	// follow and tail read the output file, for followOutput and for the
 	// lines of a StartError.
 	follow, tail *os.File
@@ -266,7 +286,8 @@ func (s *SimpleLocalProcess) prepare(_ context.Context, r Request,
 	// group: the hub's terminal and signals do not reach it, Stop can
 	// signal the whole group, and no Pdeathsig ties it to the hub.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	return attachOutput(plan{cmd: cmd, base: base}, outputPath(home, r.Server), nil)
+	return attachOutput(plan{cmd: cmd, base: base, umask: launchUmaskUnchanged},
+		outputPath(home, r.Server), nil)
 }
 
 // warnRoot logs once that servers run as root when the hub does.
@@ -501,32 +522,43 @@ func (s *SimpleLocalProcess) release(key string) {
 	}
 }
 
-// launch starts cmd, which reserve has made room for, and a goroutine
-// that reaps it. The parent's copy of the output file is closed once the
+// launch starts p's command as LaunchCommand, in the room reserve has
+// made, and a goroutine that reaps it. It returns the write end of the
+// release pipe, which lets the process run the command. The parent's
+// copies of the output file and of the pipe's read end are closed once the
 // child has its own.
-func (s *SimpleLocalProcess) launch(key string, cmd *exec.Cmd) (*child, error) {
+func (s *SimpleLocalProcess) launch(key string, p plan) (*child, *os.File, error) {
+	cmd := p.cmd
 	out, _ := cmd.Stdout.(*os.File)
 	defer out.Close()
+	program := cmd.Path
+	releaseEnd, err := launchCommand(cmd, p.umask)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cmd.ExtraFiles[0].Close()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("running %q: %w", cmd.Path, err)
+		releaseEnd.Close()
+		return nil, nil, fmt.Errorf("running %s to start %q: %w", selfExe, program, err)
 	}
 	// The child exists until it is reaped below, exited or not, so its
 	// start time can be read now.
 	pid := cmd.Process.Pid
 	stat, err := readProcStat(pid)
 	if err != nil {
+		releaseEnd.Close()
 		syscall.Kill(-pid, syscall.SIGKILL)
 		cmd.Wait()
-		return nil, fmt.Errorf("reading the start time of process %d: %w", pid, err)
+		return nil, nil, fmt.Errorf("reading the start time of process %d: %w", pid, err)
 	}
 	c := &child{pid: pid, startTime: stat.startTime, key: key, done: make(chan struct{})}
 	s.children[pid] = c
 	s.running[key] = c
 	go s.reap(c, cmd)
-	return c, nil
+	return c, releaseEnd, nil
 }
 
 // reap waits for c to exit and removes it from the maps of children.
@@ -615,106 +647,4 @@ func (s *SimpleLocalProcess) Poll(ctx context.Context, state json.RawMessage) (b
 			ErrNotResponding, st.PID, st.URL, status)
 	}
 	return true, nil
-}
-
-// Stop ends the server of state: SIGTERM to its process group, then,
-// after TermTimeout, SIGKILL. It returns once the process has exited (and
-// has been reaped, when this value started it), and returns nil when it
-// was already gone. When ctx ends first, Stop sends SIGKILL and returns
-// ctx's error.
-func (s *SimpleLocalProcess) Stop(ctx context.Context, state json.RawMessage) error {
-	s.init()
-	st, err := parseState(state)
-	if err != nil {
-		return err
-	}
-	if st.PID == 0 {
-		return nil
-	}
-	log := s.logger().With("pid", st.PID, "url", st.URL+st.Prefix)
-	boot := bootID()
-	own := s.child(st)
-
-	if err := signalGroup(st, boot, syscall.SIGTERM); err != nil {
-		if errors.Is(err, errProcessGone) {
-			s.awaitReaped(own)
-			return nil
-		}
-		return fmt.Errorf("stopping server process: %w", err)
-	}
-	termTimeout := cmp.Or(s.TermTimeout, DefaultTermTimeout)
-	if s.awaitExit(ctx, st, boot, own, termTimeout) {
-		log.Info("server stopped")
-		return nil
-	}
-	if ctx.Err() == nil {
-		log.Warn("server still runs after SIGTERM, sending SIGKILL", "term_timeout", termTimeout)
-	}
-	if err := signalGroup(st, boot, syscall.SIGKILL); err != nil && !errors.Is(err, errProcessGone) {
-		return fmt.Errorf("stopping server process: %w", err)
-	}
-	// Even when ctx has ended, wait the little a killed process takes to
-	// go, so that a pending stop does not outlive the call.
-	killTimeout := cmp.Or(s.KillTimeout, DefaultKillTimeout)
-	if s.awaitExit(context.WithoutCancel(ctx), st, boot, own, killTimeout) {
-		log.Info("server killed")
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("stopping server process %d: %w", st.PID, err)
-		}
-		return nil
-	}
-	return fmt.Errorf("server process %d still runs %v after SIGKILL", st.PID, killTimeout)
-}
-
-// child returns the process this value started for st, or nil.
-func (s *SimpleLocalProcess) child(st processState) *child {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.children[st.PID]; c != nil && c.startTime == st.StartTime {
-		return c
-	}
-	return nil
-}
-
-// awaitReaped waits until c, if it is not nil, has been reaped; a process
-// found gone may still be a zombie for a moment.
-func (s *SimpleLocalProcess) awaitReaped(c *child) {
-	if c != nil {
-		<-c.done
-	}
-}
-
-// exitCheckInterval is how often Stop looks at a process it did not start.
-const exitCheckInterval = 20 * time.Millisecond
-
-// awaitExit waits up to timeout for st's process to exit and reports
-// whether it did. It watches own when this value started the process, and
-// else checks /proc.
-func (s *SimpleLocalProcess) awaitExit(ctx context.Context, st processState, boot string,
-	own *child, timeout time.Duration) bool {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	var done <-chan struct{}
-	var tick <-chan time.Time
-	if own != nil {
-		done = own.done
-	} else {
-		t := time.NewTicker(exitCheckInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		select {
-		case <-done:
-			return true
-		case <-tick:
-			if errors.Is(checkProcess(st, boot), errProcessGone) {
-				return true
-			}
-		case <-timer.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
 }

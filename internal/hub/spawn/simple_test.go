@@ -1,7 +1,6 @@
 package spawn
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -27,13 +27,17 @@ import (
 type fakeHub struct {
 	*httptest.Server
 	rootCalls atomic.Int32
+	// rootCalled is closed at the first call of the API root.
+	rootCalled chan struct{}
+	rootOnce   sync.Once
 }
 
 func newFakeHub(t testing.TB) *fakeHub {
-	h := &fakeHub{}
+	h := &fakeHub{rootCalled: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hub/api/{$}", func(w http.ResponseWriter, r *http.Request) {
 		h.rootCalls.Add(1)
+		h.rootOnce.Do(func() { close(h.rootCalled) })
 		w.Header().Set("X-JupyterHub-Version", "5.5.1")
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"version": "5.5.1"}`))
@@ -122,8 +126,9 @@ func TestStartJupygoServer(t *testing.T) {
 	if running, err := s.Poll(t.Context(), started.State); running || err != nil {
 		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
 	}
-	if rec.find("server still runs after SIGTERM, sending SIGKILL", nil) != nil {
-		t.Errorf("jupygo server needed SIGKILL; it exited %v after SIGTERM", time.Since(start))
+	if rec.find("server stopped", map[string]string{"signal": "SIGINT"}) == nil {
+		t.Errorf("jupygo server did not stop on SIGINT; Stop took %v and logged %q",
+			time.Since(start), stopMessages(rec))
 	}
 	out, err := os.ReadFile(filepath.Join(s.UsersDir, "alice", ".jupygo-server-analysis.log"))
 	if err != nil {
@@ -411,24 +416,121 @@ func TestStopTerm(t *testing.T) {
 	}
 }
 
-func TestStopKillsAfterGrace(t *testing.T) {
-	s, rec := newSpawner(t)
-	s.TermTimeout = 200 * time.Millisecond
-	started := startServer(t, s, helperRequest(t, "liam", helperIgnoreTerm))
-	start := time.Now()
-	if err := s.Stop(t.Context(), started.State); err != nil {
-		t.Fatalf("Stop: %v", err)
+// TestStopSequence stops servers that ignore some of the signals of
+// Stop, and checks which signals each received and which log records
+// Stop wrote.
+func TestStopSequence(t *testing.T) {
+	tests := []struct {
+		name string
+		mode string
+		// received lists the signals the server reports, in order.
+		received []string
+		// logged lists the log messages of Stop, in order.
+		logged []string
+		// minWait is how long Stop must wait before it succeeds.
+		minWait time.Duration
+	}{
+		{
+			name:   "exits on SIGINT",
+			mode:   helperServe,
+			logged: []string{"server stopped"},
+		},
+		{
+			name:   "ignores SIGTERM",
+			mode:   helperIgnoreTerm,
+			logged: []string{"server stopped"},
+		},
+		{
+			name:     "ignores SIGINT",
+			mode:     helperIgnoreInt,
+			received: []string{"received SIGINT"},
+			logged:   []string{"server still runs after SIGINT, sending SIGTERM", "server stopped"},
+			minWait:  stopTestInterrupt,
+		},
+		{
+			name:     "ignores SIGINT and SIGTERM",
+			mode:     helperIgnoreIntTerm,
+			received: []string{"received SIGINT", "received SIGTERM"},
+			logged: []string{"server still runs after SIGINT, sending SIGTERM",
+				"server still runs after SIGTERM, sending SIGKILL", "server killed"},
+			minWait: stopTestInterrupt + stopTestTerm,
+		},
 	}
-	if elapsed := time.Since(start); elapsed < s.TermTimeout {
-		t.Errorf("Stop returned after %v, before the %v grace period", elapsed, s.TermTimeout)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, rec := newSpawner(t)
+			s.InterruptTimeout, s.TermTimeout = stopTestInterrupt, stopTestTerm
+			r := helperRequest(t, "liam", tt.mode)
+			started := startServer(t, s, r)
+			output := outputPath(filepath.Join(s.UsersDir, r.User), "")
+			awaitListening(t, output)
+
+			start := time.Now()
+			if err := s.Stop(t.Context(), started.State); err != nil {
+				t.Fatalf("Stop: %v", err)
+			}
+			if elapsed := time.Since(start); elapsed < tt.minWait {
+				t.Errorf("Stop returned after %v, before the timeouts of %v", elapsed, tt.minWait)
+			}
+			if diff := cmp.Diff(tt.logged, stopMessages(rec)); diff != "" {
+				t.Errorf("log of Stop (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.received, receivedSignals(t, output)); diff != "" {
+				t.Errorf("signals the server reported (-want +got):\n%s", diff)
+			}
+			assertNoChildren(t, s)
+			assertGroupEmpty(t, started)
+			if running, err := s.Poll(t.Context(), started.State); running || err != nil {
+				t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
+			}
+		})
 	}
-	assertLogged(t, rec, "server still runs after SIGTERM, sending SIGKILL")
-	assertLogged(t, rec, "server killed")
-	assertNoChildren(t, s)
-	assertGroupEmpty(t, started)
-	if running, err := s.Poll(t.Context(), started.State); running || err != nil {
-		t.Errorf("Poll after Stop = %v, %v; want false, nil", running, err)
+}
+
+// Timeouts of the Stop tests, short to keep them fast and long enough for
+// a loaded machine to deliver a signal and run the handler.
+const (
+	stopTestInterrupt = time.Second
+	stopTestTerm      = time.Second
+)
+
+// awaitListening waits until the output file at path shows that the
+// helper's signal handlers are in place, which happens before it listens.
+func awaitListening(t *testing.T, path string) {
+	t.Helper()
+	waitFor(t, "the server to listen", func() bool {
+		data, _ := os.ReadFile(path)
+		return strings.Contains(string(data), "helper listening on")
+	})
+}
+
+// stopMessages returns the messages of rec that Stop writes.
+func stopMessages(rec *logRecorder) []string {
+	var out []string
+	for _, msg := range rec.messages() {
+		if strings.HasPrefix(msg, "server still runs") || msg == "server stopped" ||
+			msg == "server killed" {
+			out = append(out, msg)
+		}
 	}
+	return out
+}
+
+// receivedSignals returns the "received SIG..." lines of the output file
+// at path.
+func receivedSignals(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for line := range strings.Lines(string(data)) {
+		if strings.HasPrefix(line, "received ") {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
 }
 
 func TestPollAfterExit(t *testing.T) {
@@ -493,27 +595,8 @@ func TestReattachAfterHubExit(t *testing.T) {
 // the server's state.
 func startFromHubProcess(t *testing.T, sig syscall.Signal) json.RawMessage {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub := exec.Command(exe)
-	hub.Env = append(os.Environ(), helperModeVar+"="+helperHub,
-		runMarkerVar+"="+runMarker, "SPAWN_TEST_USERS_DIR="+filepath.Join(t.TempDir(), "users"))
-	hub.Stderr = os.Stderr
-	hub.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := hub.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := hub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		hub.Process.Kill()
-		hub.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	hub, stdout := startHubHelper(t, helperHub, filepath.Join(t.TempDir(), "users"))
+	line, err := stdout.ReadBytes('\n')
 	if err != nil {
 		t.Fatalf("reading the state from the hub: %v", err)
 	}

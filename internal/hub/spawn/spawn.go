@@ -47,17 +47,17 @@ type Spawner interface {
 	// Start launches the server and returns once it responds to HTTP at
 	// the returned URL, or fails after StartTimeout or HTTPTimeout.
 	// progress, which may be nil, receives human-readable events for the
-	// spawn-pending page. Cancelling ctx abandons the start and ends the
-	// process.
+	// spawn-pending page, and the process state to store (Event.State).
+	// Cancelling ctx abandons the start and ends the process.
 	Start(ctx context.Context, r Request, progress func(Event)) (Started, error)
 	// Poll reports whether the server described by state still runs. An
 	// error means that state is invalid or the check failed, except that
 	// a server whose process runs but does not respond to HTTP may be
 	// reported as running together with an error saying so.
 	Poll(ctx context.Context, state json.RawMessage) (running bool, err error)
-	// Stop ends the server described by state: SIGTERM, then SIGKILL
-	// after a grace period. Stopping a server that is gone is not an
-	// error.
+	// Stop ends the server described by state: SIGINT, then SIGTERM and
+	// SIGKILL, each after a timeout. Stopping a server that is gone is
+	// not an error.
 	Stop(ctx context.Context, state json.RawMessage) error
 }
 
@@ -86,10 +86,13 @@ type Event struct {
 	Progress int
 	// Message is a sentence for people about the step.
 	Message string
-	// State, when set, describes the server's process as soon as it runs,
-	// in the form that Poll and Stop take. The hub stores it before the
-	// server responds, so that after a crash of the hub in that time the
-	// next hub can still stop the process.
+	// State, when set, describes the server's process, in the form that
+	// Poll and Stop take, before the process runs the server's command.
+	// The progress function stores it before it returns, and the spawner
+	// lets the command run only after that, and only if Start's ctx has
+	// not ended meanwhile. A hub that stops before it stored the state
+	// thus leaves no server running, and one that stops after leaves the
+	// state for the next hub to stop the process.
 	State json.RawMessage
 }
 
