@@ -8,10 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jupygo/jupygo/internal/hub"
 	"github.com/jupygo/jupygo/internal/hub/auth"
@@ -188,10 +193,56 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		return err
 	}
 	listeners.logStart(log)
+	logHubSetup(log, cfg, tlsSetup.Mode())
 	stopSide := listeners.serveSide(h, log)
 	defer stopSide()
 	fmt.Fprintf(stdout, "jupygo hub is running at %s\n", listeners.publicURL())
 	return h.Serve(ctx, listeners.public)
+}
+
+// logHubSetup logs in one line the authenticator, the spawner, the store
+// and the TLS mode that the hub runs with, as their configured names.
+func logHubSetup(log *slog.Logger, cfg *config.Config, mode tlsconf.Mode) {
+	attrs := []any{"authenticator", cfg.JupyterHub.AuthenticatorClass,
+		"spawner", cfg.JupyterHub.SpawnerClass}
+	attrs = append(attrs, storeLogAttrs(cfg)...)
+	attrs = append(attrs, "tls", string(mode))
+	log.Info("hub setup", attrs...)
+}
+
+// storeLogAttrs describes the store for the start log: the SQLite file,
+// or the PostgreSQL servers, database and user without the password.
+// Settings that db_url leaves out come from libpq's environment variables,
+// as when the store connects.
+func storeLogAttrs(cfg *config.Config) []any {
+	db, err := cfg.Database()
+	if err != nil {
+		return []any{"store", "invalid db_url"}
+	}
+	if db.Driver != "postgres" {
+		return []any{"store", "sqlite", "db_path", db.Path}
+	}
+	pg, err := pgconn.ParseConfig(db.URL)
+	if err != nil {
+		return []any{"store", "postgresql"}
+	}
+	hosts := []string{pgAddress(pg.Host, pg.Port)}
+	for _, fb := range pg.Fallbacks {
+		if addr := pgAddress(fb.Host, fb.Port); !slices.Contains(hosts, addr) {
+			hosts = append(hosts, addr)
+		}
+	}
+	return []any{"store", "postgresql", "db_host", strings.Join(hosts, ","),
+		"db_name", pg.Database, "db_user", pg.User}
+}
+
+// pgAddress returns host:port, or the socket path for a host that is the
+// folder of a Unix socket, as libpq names it.
+func pgAddress(host string, port uint16) string {
+	if strings.HasPrefix(host, "/") {
+		return host + "/.s.PGSQL." + strconv.Itoa(int(port))
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
 }
 
 // newSpawner returns the spawner that spawner_class names.
