@@ -1,7 +1,7 @@
 // The single-machine deployment of docs/deploy.md in a real browser. A hub
 // running as root serves HTTPS with a certificate from an ACME CA (pebble).
-// People sign in with GitHub (the fake GitHub), and each gets a JupyterLab
-// server that runs as their own system account, which the hub creates.
+// People sign in with GitHub (the fake GitHub), the hub creates their system
+// accounts, and each gets a JupyterLab server that runs as their own.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -173,11 +173,14 @@ async function signInWithGitHub(page, hub, login) {
     page.click('#authorize')]);
 }
 
-// startLab signs user in, starts the default server from the home page
-// and waits for JupyterLab.
+// startLab signs user in, checks that the sign-in created the user's
+// system account, starts the default server from the home page and waits
+// for JupyterLab.
 async function startLab(ctx, user) {
   const page = await newPage(ctx);
+  assert.equal(systemAccount(user.name), undefined, `account ${user.name} before the sign-in`);
   await signInWithGitHub(page, ctx.hub, user.login);
+  assert.ok(systemAccount(user.name), `the sign-in created no system account ${user.name}`);
   await page.goto(new URL('hub/home', ctx.hub.url).href);
   await page.click('button:has-text("Start my server")');
   await page.waitForURL(new URL(`user/${user.name}/lab`, ctx.hub.url).href + '**',
@@ -228,8 +231,8 @@ test('deployment: HTTPS, GitHub, system accounts', {
     await first.locator('a', { hasText: 'Sign in with GitHub' }).waitFor();
     await shot(first, 'deploy-01-login');
 
-    // Ada, an admin, signs in with GitHub and gets JupyterLab as her own
-    // system account, which the first start created.
+    // Ada, an admin, signs in with GitHub, which creates her system
+    // account, and gets JupyterLab running as it.
     const adaPage = await startLab(ctx, ada);
     await shot(adaPage, 'deploy-02-ada-lab');
     await checkRunsAsAccount(ctx, adaPage, ada);
