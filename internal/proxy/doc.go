@@ -43,6 +43,36 @@
 // for response headers have timeouts; bodies and upgraded connections have
 // none.
 //
+// # Fast path
+//
+// As an http.Handler, Proxy costs a request net/http's server and its
+// Transport, with their goroutines and channel hand-offs. Serve takes the
+// listener instead and forwards plain HTTP/1.1 requests itself. One
+// goroutine per client connection reads each request head in place, sends
+// it on a pooled keep-alive upstream connection and copies the response
+// back, with about one allocation per request. It writes to the client
+// whenever it would otherwise wait for the upstream, so events are
+// flushed at once and small responses leave in one write, with no timer.
+// The rules are ReverseProxy's: the same request target, Host, hop-by-hop
+// and forwarding headers, the same response fields and framing, and the
+// same retry of idempotent requests on a fresh connection. Tests send the
+// same requests and responses through both paths and compare them.
+//
+// The fast path takes only requests that net/http would read the same
+// way. Anything else goes to the http.Server with the bytes already read,
+// and its connection stays there. That covers requests without a route or
+// for reserved paths (the hub's own pages), WebSocket and other upgrades,
+// chunked and 100-continue bodies, HTTP/1.0, heads over 64 KiB, malformed
+// heads, https targets, and TLS connections. Upstream errors go to the ErrorHandler as
+// they do on the handler path, but the fast path closes the client
+// connection after the error response. A request body larger than what
+// arrived with the head is copied by a second goroutine, so an upstream
+// may respond before it has read it all, as through the Transport.
+//
+// NOTE: while the fast path waits for a response head, it does not watch
+// the client, so the upstream request is not cancelled when the client
+// goes away before the response starts. The handler path cancels it.
+//
 // Requests that ask to switch protocols go to the same route. When the
 // upstream answers 101, bytes are copied both ways until either side
 // closes. When it answers anything else, or cannot be reached, the client
@@ -76,9 +106,12 @@
 //
 // Table and Proxy are safe for concurrent use. Table lookups take no lock,
 // and writes copy one of 256 shards, so adding a route costs about 1/256 of
-// the table's size. Close ends the switched connections, waits for the
-// handlers serving them, and closes idle upstream connections. Call it
-// after http.Server.Shutdown, which does not wait for hijacked connections.
+// the table's size. Shutdown closes the fast path's idle connections and
+// waits for its busy ones, as http.Server.Shutdown does for its own. Close
+// ends the switched connections and the fast path's connections, waits
+// for the handlers serving them, and closes idle upstream connections.
+// Call http.Server.Shutdown, then Shutdown, then Close: the server does not
+// wait for hijacked connections, nor for those the fast path serves.
 // After ReverseProxy returns from a switched connection, one of its copy
 // goroutines may still be returning from a read on the closed connections.
 package proxy

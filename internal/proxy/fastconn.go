@@ -92,7 +92,7 @@ type fastConn struct {
 	fields []field // header fields of the current head
 	host   hostCache
 	// unread is set when the client may still be sending the body of a
-	// request that was answered without it.
+	// request that got its response before the whole body was read.
 	unread bool
 }
 
@@ -134,9 +134,9 @@ func (c *fastConn) serve() {
 }
 
 // readHead reads until the buffer holds a complete request head and
-// returns its length. While no byte of the request has arrived the
-// connection is idle, under the server's idle timeout; from the first byte
-// on the header timeout applies.
+// returns its length. Until the first byte of the request arrives, the
+// connection is idle and the server's idle timeout applies. From the
+// first byte on, the header timeout applies.
 func (c *fastConn) readHead() (int, error) {
 	var deadline time.Duration // the timeout set on the connection, or 0
 	for {
@@ -192,7 +192,7 @@ const lingerTime = 500 * time.Millisecond
 
 // close closes the connection. When the client may still be sending a
 // request body, it first sends FIN and discards what arrives for up to
-// lingerTime, as net/http's server does: closing with unread bytes makes
+// lingerTime, as net/http's server does. Closing with unread bytes makes
 // the kernel send a reset, which can destroy the response before the
 // client reads it.
 func (c *fastConn) close() {
@@ -264,11 +264,12 @@ func (r *fastRequest) replayable() bool {
 	return false
 }
 
-// parseRequest parses a request head that the fast path may forward, and
-// reports false for any other: not HTTP/1.1, CONNECT, a target other than
-// a path, an upgrade, Expect, Transfer-Encoding, a Connection option other
-// than close and keep-alive, or a Host or Content-Length that is missing,
-// repeated or invalid.
+// parseRequest parses a request head that the fast path may forward. It
+// reports false for every other head: a protocol other than HTTP/1.1, the
+// CONNECT method, a target that is not a path, an upgrade, Expect or
+// Transfer-Encoding, and Connection options other than close and
+// keep-alive. So do a Host or Content-Length that is missing, repeated or
+// invalid.
 func (c *fastConn) parseRequest(head []byte) (fastRequest, bool) {
 	req := fastRequest{head: head}
 	line, rest, _ := cutLine(head, true)
@@ -277,6 +278,7 @@ func (c *fastConn) parseRequest(head []byte) (fastRequest, bool) {
 	if !isToken(method) || string(proto) != "HTTP/1.1" || string(method) == "CONNECT" {
 		return req, false
 	}
+
 	var ok bool
 	if req.target, ok = parseRequestTarget(target); !ok {
 		return req, false
@@ -285,6 +287,7 @@ func (c *fastConn) parseRequest(head []byte) (fastRequest, bool) {
 		return req, false
 	}
 	req.method = methodString(method)
+
 	hosts, lengths := 0, 0
 	for _, f := range c.fields {
 		switch f.kind {
@@ -307,6 +310,7 @@ func (c *fastConn) parseRequest(head []byte) (fastRequest, bool) {
 			req.teTrailers = req.teTrailers || hasToken(f.value, "trailers")
 		}
 	}
+
 	if hosts != 1 || len(req.host) == 0 || !allOf(req.host, classHost) || lengths > 1 {
 		return req, false
 	}

@@ -239,9 +239,7 @@ func isHopByHop(k fieldKind) bool {
 }
 
 // parseResponse parses a response head by the rules of net/http's
-// Transport: Transfer-Encoding, when the protocol is HTTP/1.1, must be a
-// single "chunked", which wins over Content-Length; repeated lengths must
-// agree; and HEAD, 1xx, 204 and 304 responses have no body.
+// Transport, which setFraming applies to the body.
 func (c *fastConn) parseResponse(head []byte, req *fastRequest) (fastResponse, bool) {
 	line, rest, ok := cutLine(head, false)
 	if !ok {
@@ -254,6 +252,7 @@ func (c *fastConn) parseResponse(head []byte, req *fastRequest) (fastResponse, b
 	if c.fields, ok = parseFields(c.fields[:0], rest, false); !ok {
 		return fastResponse{}, false
 	}
+
 	res := fastResponse{status: status, headLen: len(head), keepAlive: http11}
 	var length, te []byte
 	encodings := 0
@@ -278,20 +277,27 @@ func (c *fastConn) parseResponse(head []byte, req *fastRequest) (fastResponse, b
 			res.hasEncoding = res.hasEncoding || len(f.value) > 0
 		}
 	}
-	chunked := false
-	if http11 && encodings > 0 {
-		if encodings > 1 || !equalFold(te, "chunked") {
-			return res, false
-		}
-		chunked = true
+	if http11 && encodings > 0 && (encodings > 1 || !equalFold(te, "chunked")) {
+		return res, false
 	}
+	chunked := http11 && encodings > 0
+	return res, res.setFraming(req.method, length, chunked)
+}
+
+// setFraming sets how the body is delimited, as RFC 9112 section 6.3 and
+// net/http's Transport do. HEAD, 1xx, 204 and 304 responses have no body.
+// Otherwise chunked encoding wins over a Content-Length, and without
+// either the body lasts until the upstream closes the connection. It
+// reports false for an invalid length.
+func (res *fastResponse) setFraming(method string, length []byte, chunked bool) bool {
 	if length != nil {
+		var ok bool
 		if res.length, ok = parseLength(length); !ok {
-			return res, false
+			return false
 		}
 	}
 	switch {
-	case req.method == "HEAD" || !bodyAllowed(status):
+	case method == http.MethodHead || !bodyAllowed(res.status):
 		res.framing = bodyNone
 	case chunked:
 		res.framing = bodyChunked
@@ -301,7 +307,7 @@ func (c *fastConn) parseResponse(head []byte, req *fastRequest) (fastResponse, b
 		res.framing = bodyUntilClose
 		res.keepAlive = false
 	}
-	return res, true
+	return true
 }
 
 // bodyAllowed reports whether a response with status may have a body.
@@ -309,9 +315,9 @@ func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
-// appendResponseHead appends the response head for the client: the
-// upstream's fields without the hop-by-hop ones and the framing, which the
-// proxy sets, plus the fields net/http's server adds: Date when missing, a
+// appendResponseHead appends the response head for the client. It has the
+// upstream's fields except the hop-by-hop ones and the framing, which the
+// proxy sets. It adds what net/http's server adds: Date when missing, a
 // sniffed Content-Type for a body without one, and Connection: close.
 func (c *fastConn) appendResponseHead(b []byte, res *fastResponse, sniff []byte, closing bool) []byte {
 	b = appendStatusLine(b, res.status)

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,22 +40,22 @@ const (
 	fieldTE
 	fieldUpgrade
 	fieldExpect
-	fieldHopByHop // Keep-Alive, Proxy-*, Trailer: always removed
+	fieldHopByHop // Keep-Alive, Proxy-*: always removed
 	fieldTrailer
 	fieldUserAgent
 	fieldDate
 	fieldContentType
 	fieldContentEncoding
 	fieldForwarded       // Forwarded: removed even when trusted
-	fieldXForwardedFor   // removed; kept values are folded into one
-	fieldXForwardedHost  // removed; a trusted value replaces the Host
-	fieldXForwardedProto // removed; a trusted value replaces "http"
+	fieldXForwardedFor   // removed, and trusted values lead the new one
+	fieldXForwardedHost  // removed, and a trusted value replaces the Host
+	fieldXForwardedProto // removed, and a trusted value replaces "http"
 	fieldXForwardedPort  // a trusted value replaces the port
 	fieldForwarding      // other X-Forwarded-*, X-Real-Ip, X-Scheme
 )
 
 // field is one header field of a head. name and value alias the buffer
-// the head was read into; value has no surrounding white space.
+// the head was read into, and value has no surrounding white space.
 type field struct {
 	name, value []byte
 	kind        fieldKind
@@ -99,8 +100,8 @@ func cutLine(p []byte, strict bool) (line, rest []byte, ok bool) {
 // line up to the empty line, to fields. It rejects field names that are
 // not tokens or are followed by white space, and values with control
 // characters, as net/http does. strict requires CRLF line endings and
-// rejects obsolete line folding; otherwise a folded line continues the
-// value before it, joined with a space as net/http joins it.
+// rejects obsolete line folding. Without strict, a folded line continues
+// the value before it, joined with a space as net/http joins it.
 func parseFields(fields []field, p []byte, strict bool) ([]field, bool) {
 	for {
 		line, rest, ok := cutLine(p, strict)
@@ -357,7 +358,7 @@ func isFieldValue(b []byte) bool { return allOf(b, classValue) }
 // parseLength parses a Content-Length value as net/http does: decimal
 // digits only, below 2⁶³.
 func parseLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 19 {
+	if len(v) == 0 {
 		return 0, false
 	}
 	var n int64
@@ -365,10 +366,11 @@ func parseLength(v []byte) (int64, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
-		if n < 0 {
+		d := int64(c - '0')
+		if n > (math.MaxInt64-d)/10 {
 			return 0, false
 		}
+		n = n*10 + d
 	}
 	return n, true
 }

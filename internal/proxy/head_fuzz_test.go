@@ -118,3 +118,28 @@ func FuzzParseResponse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseLength(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"007", 7, true},
+		{"9223372036854775807", 1<<63 - 1, true},
+		{"9223372036854775808", 0, false},
+		{"99999999999999999999", 0, false},
+		{"18446744073709551617", 0, false},
+		{"", 0, false},
+		{"+1", 0, false},
+		{"1 ", 0, false},
+		{"0x10", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseLength([]byte(tt.in))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseLength(%q) = %d, %v, want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

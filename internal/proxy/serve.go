@@ -45,12 +45,13 @@ type AccessLogEntry struct {
 // connection, with no goroutine per request. It must behave as srv's
 // handler does, so srv.Handler must serve every request that
 // opts.Reserved does not reserve with p.ServeHTTP. Serve hands a
-// connection to srv, with the bytes it has read, at the first request
-// it does not forward: reserved paths, requests without a route,
-// protocol upgrades such as WebSockets, chunked or 100-continue request
-// bodies, HTTP/1.0, heads over 64 KiB, malformed requests, and every
-// request after Close. The connection then stays with srv. Connections
-// that are not TCP, such as TLS connections, go to srv at once.
+// connection to srv, with the bytes it has read, at the first request it
+// does not forward, and the connection then stays with srv. Such requests
+// are those for reserved paths or without a route, protocol upgrades such
+// as WebSockets, chunked or 100-continue request bodies, HTTP/1.0, heads
+// over 64 KiB, malformed requests, and every request after Close.
+// Connections that are not TCP, such as TLS connections, go to srv at
+// once.
 //
 // The fast path applies srv's ReadHeaderTimeout, ReadTimeout (to heads
 // only) and IdleTimeout as srv would. Call Shutdown after srv.Shutdown
@@ -121,8 +122,8 @@ type fastServer struct {
 }
 
 // accept runs until ln fails for good, starting a goroutine for every
-// connection. Accept errors go to the http.Server, which waits before it
-// asks again when the error is temporary.
+// connection. Accept errors go to the http.Server. After a temporary one,
+// the server waits before it calls Accept again.
 func (s *fastServer) accept() {
 	for {
 		c, err := s.ln.Accept()
@@ -179,8 +180,8 @@ func (s *fastServer) finish(fc *fastConn) {
 	}
 }
 
-// closeListener closes ln and the handoff listener. The proxy forgets s
-// once no connection is left.
+// closeListener closes ln and the handoff listener. The proxy stops
+// tracking s once no connection is left.
 func (s *fastServer) closeListener() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	s.mu.Lock()

@@ -79,6 +79,16 @@ func (sp *servedProxy) waitFastPath(t *testing.T, n int64) int64 {
 	return sp.fastPath.Load()
 }
 
+// startEchoServed serves a proxy through Serve with one route, spec, to
+// an upstream that runs echoHandler.
+func startEchoServed(t *testing.T, spec string) (*servedProxy, *connCounter) {
+	t.Helper()
+	upstream, conns := startUpstream(t, http.HandlerFunc(echoHandler))
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, spec, upstream.URL, nil)
+	return startServed(t, table, Options{}), conns
+}
+
 // rawClient sends requests as raw bytes on one connection.
 type rawClient struct {
 	t    *testing.T
@@ -151,10 +161,7 @@ func (c *rawClient) closed() bool {
 }
 
 func TestServeTakesPlainRequests(t *testing.T) {
-	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
-	table := NewTable(TableOptions{})
-	mustAdd(t, table, "/user/alice", upstream.URL, nil)
-	sp := startServed(t, table, Options{})
+	sp, _ := startEchoServed(t, "/user/alice")
 	c := dialRaw(t, sp.addr)
 
 	res := c.roundTrip("GET /user/alice/api/status?x=1 HTTP/1.1\r\nHost: hub.test\r\n\r\n")
@@ -179,10 +186,7 @@ func TestServeTakesPlainRequests(t *testing.T) {
 }
 
 func TestServeHandsOffConnections(t *testing.T) {
-	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
-	table := NewTable(TableOptions{})
-	mustAdd(t, table, "/user/alice", upstream.URL, nil)
-	sp := startServed(t, table, Options{})
+	sp, _ := startEchoServed(t, "/user/alice")
 	c := dialRaw(t, sp.addr)
 
 	proxied := "GET /user/alice/lab HTTP/1.1\r\nHost: hub.test\r\n\r\n"
@@ -319,10 +323,7 @@ func TestServeMatchesHandler(t *testing.T) {
 }
 
 func TestServeKeepsUpstreamConnections(t *testing.T) {
-	upstream, conns := startUpstream(t, http.HandlerFunc(echoHandler))
-	table := NewTable(TableOptions{})
-	mustAdd(t, table, "/", upstream.URL, nil)
-	sp := startServed(t, table, Options{})
+	sp, conns := startEchoServed(t, "/")
 	c := dialRaw(t, sp.addr)
 	for i := range 50 {
 		res := c.roundTrip(fmt.Sprintf("GET /%d HTTP/1.1\r\nHost: hub.test\r\n\r\n", i))
@@ -336,10 +337,7 @@ func TestServeKeepsUpstreamConnections(t *testing.T) {
 }
 
 func TestServePipelinedRequests(t *testing.T) {
-	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
-	table := NewTable(TableOptions{})
-	mustAdd(t, table, "/", upstream.URL, nil)
-	sp := startServed(t, table, Options{})
+	sp, _ := startEchoServed(t, "/")
 	c := dialRaw(t, sp.addr)
 
 	var reqs strings.Builder
