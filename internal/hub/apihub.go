@@ -24,10 +24,21 @@ func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identit
 		for k, v := range rt.Data {
 			data[k] = v
 		}
-		routes[rt.Spec+"/"] = map[string]any{"routespec": rt.Spec + "/", "target": rt.Target,
-			"data": data}
+		spec := escapeRoutespec(rt.Spec) + "/"
+		routes[spec] = map[string]any{"routespec": spec, "target": rt.Target, "data": data}
 	}
 	return writeJSON(w, http.StatusOK, routes)
+}
+
+// escapeRoutespec escapes each segment of a decoded routespec with
+// escapePath. JupyterHub 3.0 does the same to the decoded routes it reads
+// from configurable-http-proxy, so /user/a b/ is listed as /user/a%20b/.
+func escapeRoutespec(spec string) string {
+	segments := strings.Split(spec, "/")
+	for i, s := range segments {
+		segments[i] = escapePath(s)
+	}
+	return strings.Join(segments, "/")
 }
 
 // handleCheckProxy serves POST /hub/api/proxy: it checks the routing table

@@ -126,11 +126,6 @@ func (h *Hub) serverURLPath(user, server string) string {
 // serverModel is JupyterHub's server model. withState adds the spawner's
 // state, which needs admin:server_state.
 func (h *Hub) serverModel(sv store.Server, withState bool) map[string]any {
-	progress := h.prefix + "api/users/" + escapePath(sv.User) + "/server/progress"
-	if sv.Name != "" {
-		progress = h.prefix + "api/users/" + escapePath(sv.User) + "/servers/" +
-			escapePath(sv.Name) + "/progress"
-	}
 	var options any = map[string]any{}
 	if len(sv.UserOptions) > 0 {
 		options = json.RawMessage(sv.UserOptions)
@@ -144,7 +139,7 @@ func (h *Hub) serverModel(sv store.Server, withState bool) map[string]any {
 		"stopped":       !sv.Active(),
 		"url":           h.serverURLPath(sv.User, sv.Name),
 		"user_options":  options,
-		"progress_url":  progress,
+		"progress_url":  h.progressURL(sv.User, sv.Name),
 	}
 	if withState {
 		var state any = map[string]any{}

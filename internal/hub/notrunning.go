@@ -264,14 +264,35 @@ func (h *Hub) notRunningStatus() int {
 	return http.StatusFailedDependency
 }
 
-// publicPath returns the path and query of r without the hub's prefix:
-// /hub/user/alice/lab becomes /user/alice/lab.
+// publicPath returns the path and query of a request for
+// /hub/user/{user}/{rest} without the hub's prefix: /hub/user/alice/lab
+// becomes /user/alice/lab. The user name is escaped by escapePath, however
+// the request escaped it, so that the browser sends the server's cookies,
+// whose path has that form. The rest keeps the request's escaping.
 func (h *Hub) publicPath(r *http.Request) string {
-	p := h.base + strings.TrimPrefix(r.URL.EscapedPath(), h.prefix)
+	p := h.serverURLPath(r.PathValue("user"), "") + pathAfter(r, segmentCount(h.prefix)+2)
 	if r.URL.RawQuery != "" {
 		p += "?" + r.URL.RawQuery
 	}
 	return p
+}
+
+// pathAfter returns the escaped path of r after its first n segments, as
+// the request escaped it: "lab/tree/a%3Fb" for
+// /hub/user/alice/lab/tree/a%3Fb and n = 3. Each segment keeps its escaping, where r.PathValue would
+// decode "%3F" to a "?" that ends the path of a URL built from it.
+func pathAfter(r *http.Request, n int) string {
+	segments := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", n+1)
+	if len(segments) <= n {
+		return ""
+	}
+	return segments[n]
+}
+
+// segmentCount returns the number of segments of a path that starts and
+// ends with "/", such as 1 for /hub/ and 0 for /.
+func segmentCount(dir string) int {
+	return strings.Count(dir, "/") - 1
 }
 
 // serverInPath returns the server a /user/{name}/{rest} path names: the

@@ -188,6 +188,7 @@ func (h *Hub) handleSpawnPending(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "spawn_pending", title, id, fields)
 }
 
+// progressURL returns the path of the progress event stream of a server.
 func (h *Hub) progressURL(user, server string) string {
 	if server == "" {
 		return h.prefix + "api/users/" + escapePath(user) + "/server/progress"
@@ -245,7 +246,7 @@ func (h *Hub) handleUserRedirect(w http.ResponseWriter, r *http.Request) {
 	if id == nil {
 		return
 	}
-	target := h.serverURLPath(id.user.Name, "") + r.PathValue("rest")
+	target := h.serverURLPath(id.user.Name, "") + pathAfter(r, segmentCount(h.prefix)+1)
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}

@@ -625,7 +625,27 @@ func serverLabel(user, name string) string {
 	return user + "'s server " + name
 }
 
-// escapePath escapes a user or server name for a URL path segment.
+// escapePath escapes a user or server name for a URL path segment as
+// JupyterHub 3.0 does, with urllib.parse.quote(name, safe="@~"): every
+// byte but ASCII letters, digits and "-._~@" becomes %XX, in upper case.
+// So "a+b" is "a%2Bb", where url.PathEscape would keep the "+", and a
+// client that builds the URL JupyterHub's way gets the path of the
+// server's cookies.
 func escapePath(s string) string {
-	return strings.ReplaceAll(url.PathEscape(s), "%40", "@")
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', c == '@':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
