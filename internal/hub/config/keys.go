@@ -234,9 +234,9 @@ var classKeys = []Key{
 
 	newKey("LocalAuthenticator", "create_system_users",
 		func(c *Config) any { return &c.LocalAuthenticator.CreateSystemUsers },
-		"Creates a missing system account with add_user_cmd when spawner_class localprocess "+
-			"first starts a server for the user, if the hub runs as root. JupyterHub "+
-			"creates it at login."),
+		"Creates a missing system account with add_user_cmd at the user's first sign-in, "+
+			"as JupyterHub does, when spawner_class is localprocess and the hub runs as root. "+
+			"Users that an admin adds get theirs when their first server starts."),
 	newKey("LocalAuthenticator", "add_user_cmd",
 		func(c *Config) any { return &c.LocalAuthenticator.AddUserCmd },
 		"Command that creates a system account. USERNAME in any argument becomes the user "+
