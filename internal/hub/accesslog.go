@@ -50,7 +50,8 @@ func (h *Hub) logRequest(r *http.Request, status int, began time.Time, proxied b
 	}
 	level := accessLevel(status, proxied)
 	if !h.log.Enabled(r.Context(), level) {
-		// Building the attributes costs more than a proxied request.
+		// Building the attributes would cost more than forwarding the
+		// request on the proxy's fast path.
 		return
 	}
 	h.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,

@@ -201,8 +201,8 @@ func (h *Hub) isHubPath(path string) bool {
 
 // isReserved reports whether a request for the decoded path must reach
 // ServeHTTP instead of the proxy's fast path: the hub's own paths, and
-// those of named servers without a route, which serveUserPath answers
-// itself. It must stay in step with ServeHTTP.
+// those of named servers without a route, for which serveUserPath serves
+// the not-running page. It must stay in step with ServeHTTP.
 func (h *Hub) isReserved(path string) bool {
 	if h.isHubPath(path) {
 		return true
