@@ -279,8 +279,9 @@ func (h *Hub) publicPath(r *http.Request) string {
 
 // pathAfter returns the escaped path of r after its first n segments, as
 // the request escaped it: "lab/tree/a%3Fb" for
-// /hub/user/alice/lab/tree/a%3Fb and n = 3. Each segment keeps its escaping, where r.PathValue would
-// decode "%3F" to a "?" that ends the path of a URL built from it.
+// /hub/user/alice/lab/tree/a%3Fb and n = 3. Each segment keeps its
+// escaping, where r.PathValue would decode "%3F" to a "?" that ends the
+// path of a URL built from it.
 func pathAfter(r *http.Request, n int) string {
 	segments := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", n+1)
 	if len(segments) <= n {
