@@ -206,10 +206,11 @@ func (b *bridge) writeMessages(ctx context.Context, msgs []*Message) bool {
 // tryWrite writes m to the WebSocket at once, in direct mode, so that the
 // write cannot wait for the client. What the socket does not take stays
 // pending for the writer goroutine. It rejects m while a write that can
-// wait is in progress or bytes are pending. It reports whether it accepted
-// m, and whether the writer goroutine must flush or handle a failed write.
-// The caller holds the client's lock, so the writer does not take the queue
-// meanwhile.
+// wait is in progress or bytes are pending, and when the write fails, so
+// that m is queued: a buffered client then replays it to its next
+// WebSocket. It reports whether it accepted m, and whether the writer
+// goroutine must flush or handle a failed write. The caller holds the
+// client's lock, so the writer does not take the queue meanwhile.
 func (b *bridge) tryWrite(m *Message) (accepted, wake bool) {
 	if !b.conn.beginDirect() {
 		return false, false
@@ -217,11 +218,14 @@ func (b *bridge) tryWrite(m *Message) (accepted, wake bool) {
 	typ, data, err := b.framing.encode(m)
 	if err != nil {
 		b.log.Warn("kernel message not sent to WebSocket", "err", err)
-	} else {
-		err = b.ws.Write(context.Background(), typ, data)
+		return true, b.conn.endDirect()
 	}
+	err = b.ws.Write(context.Background(), typ, data)
 	pending := b.conn.endDirect()
-	return true, pending || err != nil
+	if err != nil {
+		return false, true
+	}
+	return true, pending
 }
 
 // quote quotes s for a log record, cut to 40 bytes.

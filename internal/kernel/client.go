@@ -131,11 +131,17 @@ func (c *client) push(m *Message, droppable bool) bool {
 	return true
 }
 
+// maxDirectBytes bounds the size of a message written directly. A larger
+// one goes to the writer goroutine, which encodes and writes it without the
+// channels' lock held and without copying what the socket does not take.
+const maxDirectBytes = 64 << 10
+
 // writeDirectLocked writes m to the WebSocket at once when nothing is
-// queued before it and the writer is idle, and reports whether it did.
+// queued before it, the writer is idle and m is small, and reports whether
+// it did.
 func (c *client) writeDirectLocked(m *Message) bool {
 	att := c.att
-	if att == nil || att.direct == nil || att.writing || len(c.queue) > 0 {
+	if att == nil || att.direct == nil || att.writing || len(c.queue) > 0 || m.size() > maxDirectBytes {
 		return false
 	}
 	accepted, wake := att.direct.tryWrite(m)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -54,7 +56,7 @@ func TestWSConnDirectWrite(t *testing.T) {
 
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
 	if !c.beginDirect() {
-		t.Fatal("beginDirect refused an idle connection")
+		t.Fatal("beginDirect rejected an idle connection")
 	}
 	if n, err := c.Write(data); n != len(data) || err != nil {
 		t.Fatalf("direct Write = %d, %v; want %d, nil", n, err, len(data))
@@ -76,7 +78,7 @@ func TestWSConnDirectWrite(t *testing.T) {
 		t.Fatalf("flush: %v", err)
 	}
 	if !c.beginDirect() {
-		t.Fatal("beginDirect refused the connection after flush")
+		t.Fatal("beginDirect rejected the connection after flush")
 	}
 	if _, err := c.Write(tail); err != nil {
 		t.Fatalf("direct Write after flush: %v", err)
@@ -98,7 +100,7 @@ func TestWSConnDirectWriteError(t *testing.T) {
 	c := newWSConn(server)
 	server.Close()
 	if !c.beginDirect() {
-		t.Fatal("beginDirect refused an idle connection")
+		t.Fatal("beginDirect rejected an idle connection")
 	}
 	if _, err := c.Write([]byte("x")); err == nil {
 		t.Error("direct Write on a closed connection returned no error")
@@ -114,7 +116,7 @@ func TestWSConnDirectWriteError(t *testing.T) {
 	}
 }
 
-// TestWSConnCork collects writes between cork and uncork, refuses direct
+// TestWSConnCork collects writes between cork and uncork, rejects direct
 // writes meanwhile, and sends what it collected in order.
 func TestWSConnCork(t *testing.T) {
 	server, client := tcpPair(t)
@@ -143,13 +145,13 @@ func TestWSConnCork(t *testing.T) {
 
 // fakeDirect is a directWriter that records what it takes.
 type fakeDirect struct {
-	refuse  bool
+	reject  bool
 	wake    bool
 	written []string
 }
 
 func (f *fakeDirect) tryWrite(m *Message) (bool, bool) {
-	if f.refuse {
+	if f.reject {
 		return false, false
 	}
 	f.written = append(f.written, string(m.Content))
@@ -184,22 +186,35 @@ func TestClientDirectWrites(t *testing.T) {
 		t.Error("writer woken after a direct write that left nothing to do")
 	}
 
-	direct.refuse = true
+	// A large message goes to the writer.
+	large := msg(strings.Repeat("x", maxDirectBytes+1))
+	cl.push(large, true)
+	if len(cl.queue) != 1 || len(direct.written) != 1 {
+		t.Fatalf("large message: %d queued, %d more written directly; want 1, 0",
+			len(cl.queue), len(direct.written)-1)
+	}
+	if !woken() {
+		t.Error("writer not woken for the large message")
+	}
+	cl.take(att)
+	cl.take(att)
+
+	direct.reject = true
 	cl.push(msg("2"), true)
-	direct.refuse = false
+	direct.reject = false
 	cl.push(msg("3"), true)
 	if len(cl.queue) != 2 || len(direct.written) != 1 {
-		t.Fatalf("after a refusal: %d queued, %d written directly; want 2, 1", len(cl.queue), len(direct.written))
+		t.Fatalf("after a rejection: %d queued, %d written directly; want 2, 1", len(cl.queue), len(direct.written))
 	}
 	if !woken() {
 		t.Error("writer not woken for the queued messages")
 	}
 
 	// While the writer works through what it took, new messages queue.
-	taken := cl.take(att)
+	took := cl.take(att)
 	cl.push(msg("4"), true)
-	if len(taken) != 2 || len(cl.queue) != 1 {
-		t.Fatalf("while writing: took %d, %d queued; want 2, 1", len(taken), len(cl.queue))
+	if len(took) != 2 || len(cl.queue) != 1 {
+		t.Fatalf("while writing: took %d, %d queued; want 2, 1", len(took), len(cl.queue))
 	}
 	cl.take(att)
 	if rest := cl.take(att); len(rest) != 0 {
@@ -242,7 +257,17 @@ func TestSlowClientDoesNotStallOthers(t *testing.T) {
 	url := "ws" + strings.TrimPrefix(ts.srv.URL, "http") + "/api/kernels/" + id + "/channels?session_id=slow"
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	slow, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{protocolV1}})
+	// A small receive buffer, so that the flood is far more than the socket
+	// buffers of the connection can take.
+	dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+		})
+	}}
+	slow, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		Subprotocols: []string{protocolV1},
+		HTTPClient:   &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
