@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -162,9 +163,45 @@ func executeTable(r results, py, jg *serverResult) table {
 	cpuRatio, cpuOK := ratioOf(py, jg, func(s *serverResult) (float64, bool) {
 		return ptrValue(s.ExecuteCPUMs)
 	})
-	t.notes = append(t.notes, "p50 "+ratioNote(ratio, ok), "server CPU "+ratioNote(cpuRatio, cpuOK), goalNote(have, met,
+	t.notes = append(t.notes, "p50 "+ratioNote(ratio, ok), "server CPU "+ratioNote(cpuRatio, cpuOK))
+	if note := roundDifferencesNote(r); note != "" {
+		t.notes = append(t.notes, note)
+	}
+	t.notes = append(t.notes, goalNote(have, met,
 		fmt.Sprintf("jupygo p50 within %.1f ms of direct ZeroMQ", goalExecuteOverMs)))
 	return t
+}
+
+// roundDifferencesNote returns the median, for each server, of its round
+// trip minus the bare kernel's in the same round, or "" without samples.
+// A round times every client back to back, so a change of machine load
+// during the phase reaches both sides of a difference alike.
+func roundDifferencesNote(r results) string {
+	var parts []string
+	for _, s := range r.Servers {
+		if d, ok := medianDifference(s.Execute.Samples, r.Bare.Execute.Samples); ok {
+			parts = append(parts, fmt.Sprintf("%s %s", s.Name, ms(d, 1)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "median of the differences to the bare kernel in the same round: " + strings.Join(parts, ", ")
+}
+
+// medianDifference returns the median of a[i] - b[i] over the rounds both
+// have. A client that fails stops, so its samples are the first rounds.
+func medianDifference(a, b []float64) (float64, bool) {
+	n := min(len(a), len(b))
+	if n == 0 {
+		return 0, false
+	}
+	diffs := make([]float64, n)
+	for i := range n {
+		diffs[i] = a[i] - b[i]
+	}
+	slices.Sort(diffs)
+	return benchkit.Median(diffs), true
 }
 
 func contentsTable(r results, py, jg *serverResult, method string) table {

@@ -79,3 +79,28 @@ func TestReportFromSavedResults(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianDifference(t *testing.T) {
+	cases := []struct {
+		name string
+		a, b []float64
+		want float64
+		ok   bool
+	}{
+		{"same rounds", []float64{7, 9, 6}, []float64{6, 7, 6}, 1, true},
+		{"load cancels", []float64{5.5, 20.5, 6.5}, []float64{5, 20, 6}, 0.5, true},
+		{"shorter side", []float64{8, 9, 100}, []float64{7, 7}, 1.5, true},
+		{"no samples", nil, []float64{1}, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := medianDifference(c.a, c.b)
+			if ok != c.ok {
+				t.Fatalf("ok = %v, want %v", ok, c.ok)
+			}
+			if got != c.want {
+				t.Errorf("median difference = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
