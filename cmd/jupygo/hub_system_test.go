@@ -21,8 +21,8 @@ import (
 // TestHubSystemAccounts runs the hub as root with spawner_class
 // localprocess: a new user gets a system account at the first sign-in, and
 // the server runs as that account across a hub restart. Names that are not
-// valid account names cannot sign in, and root and system accounts get no
-// server.
+// valid account names cannot sign in, and root and system accounts get a
+// 400 at the start.
 func TestHubSystemAccounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -145,13 +145,13 @@ cmd = ["`+bin+`", "server"]
 			c := newHubBrowser(t, hp2.url)
 			c.login(tt.user, password)
 			api := apiRequest(t, "POST", hp2.url+"/hub/api/users/"+tt.user+"/server", hubToken(t, c), "")
-			if api.status != http.StatusInternalServerError || !strings.Contains(api.body, tt.want) {
-				t.Errorf("API start for %s = %d %s, want 500 with %q", tt.user, api.status, api.body,
+			if api.status != http.StatusBadRequest || !strings.Contains(api.body, tt.want) {
+				t.Errorf("API start for %s = %d %s, want 400 with %q", tt.user, api.status, api.body,
 					tt.want)
 			}
-			page := c.send("GET", "/hub/spawn-pending/"+tt.user, nil)
-			if !strings.Contains(page.body, tt.want) {
-				t.Errorf("spawn-pending page of %s = %d, want the failure %q: %.1000s",
+			page := c.send("GET", "/hub/spawn/"+tt.user, nil)
+			if page.status != http.StatusBadRequest || !strings.Contains(page.body, tt.want) {
+				t.Errorf("spawn page of %s = %d, want 400 with %q: %.1000s",
 					tt.user, page.status, tt.want, page.body)
 			}
 		})

@@ -33,7 +33,7 @@ func TestStartJupyterHubSingleuser(t *testing.T) {
 	t.Cleanup(func() { killGroup(t, st) })
 
 	// jupyterhub-singleuser listens before it calls the hub's API root,
-	// and answers requests while it waits for the hub's response, so
+	// and responds to requests while it waits for the hub's response, so
 	// Start may return before the call reached the hub.
 	select {
 	case <-hub.rootCalled:

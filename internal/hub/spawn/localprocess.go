@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,17 +111,20 @@ func (l *LocalProcess) init() {
 	})
 }
 
-// CheckUser returns an error when no server of user name can start: the
-// name is not a valid system account name (ValidateSystemUserName), or the
-// hub does not run as root and name is not the hub's own account. It runs
-// no command and reads only the hub's own account. The hub calls it
-// before it records a start, so that the client gets the error at once.
+// CheckUser returns an error when no server of user name can start. The
+// name may be invalid for a system account (ValidateSystemUserName). A hub
+// that does not run as root may run only its own account. For a hub that
+// runs as root, the account may be missing without CreateUsers, be root
+// without AllowRoot, or have a uid below MinUID. CheckUser runs no command
+// and only looks accounts up, and it leaves a failed lookup for Start to
+// report. The hub calls it before it records a start, so that the client
+// gets the error at once.
 func (l *LocalProcess) CheckUser(name string) error {
 	if err := ValidateSystemUserName(name); err != nil {
 		return err
 	}
 	if os.Geteuid() == 0 {
-		return nil
+		return l.checkAccountName(name)
 	}
 	self, err := user.Current()
 	if err != nil {
@@ -132,6 +136,37 @@ func (l *LocalProcess) CheckUser(name string) error {
 			self.Username, self.Uid, self.Username, name)
 	}
 	return nil
+}
+
+// checkAccountName applies the checks of account and checkAccount to the
+// account called name, with a lookup that runs no command, unlike
+// lookupAccount, which may run getent. It returns nil when the lookup
+// fails for another reason than a missing account.
+func (l *LocalProcess) checkAccountName(name string) error {
+	l.init()
+	u, err := user.Lookup(name)
+	if errors.As(err, new(user.UnknownUserError)) {
+		if l.CreateUsers {
+			return nil
+		}
+		return missingAccountError(name)
+	}
+	if err != nil {
+		return nil
+	}
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return nil
+	}
+	return l.checkAccount(account{name: u.Username, uid: uint32(uid)})
+}
+
+// missingAccountError returns the error of a start for the missing account
+// name without CreateUsers.
+func missingAccountError(name string) error {
+	return fmt.Errorf("system account %s does not exist: create it, or set "+
+		"[LocalAuthenticator] create_system_users = true to create accounts at the "+
+		"first start", name)
 }
 
 // Start starts r's server as the system account r.User, creating the
@@ -229,9 +264,7 @@ func (l *LocalProcess) account(ctx context.Context, name string, progress func(E
 	a, err := lookupAccount(name)
 	if errors.Is(err, errNoAccount) {
 		if !l.CreateUsers {
-			return account{}, fmt.Errorf("system account %s does not exist: create it, or set "+
-				"[LocalAuthenticator] create_system_users = true to create accounts at the "+
-				"first start", name)
+			return account{}, missingAccountError(name)
 		}
 		progress(Event{Progress: 20, Message: "Creating the system account " + name})
 		a, err = l.createAccount(ctx, name)

@@ -446,6 +446,46 @@ func TestLocalProcessRejectsRootAndSystemAccounts(t *testing.T) {
 	}
 }
 
+// TestLocalProcessCheckUserAccounts checks that CheckUser rejects, as
+// Start does, the accounts that no server may run as, so that the hub can
+// respond to the request with a 400 before it records a start.
+func TestLocalProcessCheckUserAccounts(t *testing.T) {
+	requireRoot(t)
+	a := createTestAccount(t)
+	missing := newAccountName(t)
+	tests := []struct {
+		name string
+		l    *LocalProcess
+		user string
+		want string // "" for no error
+	}{
+		{"account", &LocalProcess{}, a.name, ""},
+		{"root", &LocalProcess{}, "root", "servers never run as root"},
+		{"root allowed", &LocalProcess{AllowRoot: true}, "root", ""},
+		{"system account", &LocalProcess{}, "daemon", "so it is a system account"},
+		{"uid below min_uid", &LocalProcess{MinUID: int(a.uid) + 1}, a.name, "[LocalProcessSpawner] min_uid"},
+		{"missing", &LocalProcess{}, missing, "create_system_users"},
+		{"missing created at start", &LocalProcess{CreateUsers: true}, missing, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := user.Lookup(tt.user); err != nil && tt.user != missing {
+				t.Skipf("skipped: this machine has no %s account", tt.user)
+			}
+			err := tt.l.CheckUser(tt.user)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("CheckUser(%s) = %v, want nil", tt.user, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("CheckUser(%s) = %v, want an error with %q", tt.user, err, tt.want)
+			}
+		})
+	}
+	if _, err := user.Lookup(missing); err == nil {
+		t.Errorf("CheckUser created the account %s", missing)
+	}
+}
+
 func TestLocalProcessMinUID(t *testing.T) {
 	requireRoot(t)
 	a := createTestAccount(t)
