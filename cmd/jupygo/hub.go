@@ -253,7 +253,8 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 		return &spawn.SimpleLocalProcess{
 			UsersDir: cfg.Path("users"), HomeDir: cfg.HomeDir, Cmd: s.Cmd, EnvKeep: s.EnvKeep,
 			IP: s.IP, Port: s.Port, StartTimeout: s.StartTimeout, HTTPTimeout: s.HTTPTimeout,
-			TermTimeout: local.TermTimeout, KillTimeout: local.KillTimeout, Log: log,
+			InterruptTimeout: local.InterruptTimeout, TermTimeout: local.TermTimeout,
+			KillTimeout: local.KillTimeout, Log: log,
 		}, nil
 	case config.SpawnerLocalProcess:
 		if os.Geteuid() != 0 {
@@ -264,7 +265,8 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 		return &spawn.LocalProcess{
 			Cmd: s.Cmd, EnvKeep: s.EnvKeep, IP: s.IP, Port: s.Port,
 			StartTimeout: s.StartTimeout, HTTPTimeout: s.HTTPTimeout,
-			TermTimeout: local.TermTimeout, KillTimeout: local.KillTimeout,
+			InterruptTimeout: local.InterruptTimeout, TermTimeout: local.TermTimeout,
+			KillTimeout: local.KillTimeout,
 			CreateUsers: cfg.LocalAuthenticator.CreateSystemUsers,
 			AddUserCmd:  cfg.LocalAuthenticator.AddUserCmd,
 			Umask:       &umask, MinUID: local.MinUID, AllowRoot: local.AllowRoot, Log: log,
