@@ -209,23 +209,41 @@ func executeOnce(ctx context.Context, conn kernelConn) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// openServerKernel starts a kernel through the server and connects to its
-// WebSocket once the iopub channel is live. close disconnects and deletes
-// the kernel.
+// openServerKernel starts a kernel through the server, waits until its
+// iopub channel is live, and returns a synchronous connection to its
+// WebSocket. The timed round trips then read in the caller's goroutine, as
+// the bare kernel's client does. close disconnects and deletes the kernel.
 func openServerKernel(ctx context.Context, cfg config, s *runningServer) (conn *wsKernel, close func(), err error) {
 	k, err := s.api.startKernel(ctx, cfg.KernelName)
 	if err != nil {
 		return nil, nil, err
 	}
 	remove := func() { s.api.deleteKernel(context.WithoutCancel(ctx), k.ID) }
-	if conn, err = dialKernel(ctx, s.api, k.ID, cfg.Legacy); err != nil {
+	probe, err := dialKernel(ctx, s.api, k.ID, cfg.Legacy)
+	if err != nil {
+		remove()
+		return nil, nil, err
+	}
+	err = waitIOPub(ctx, probe)
+	probe.close()
+	if err != nil {
+		remove()
+		return nil, nil, err
+	}
+	if conn, err = dialKernelSync(ctx, s.api, k.ID, cfg.Legacy); err != nil {
 		remove()
 		return nil, nil, err
 	}
 	close = func() { conn.close(); remove() }
-	if err := waitIOPub(ctx, conn); err != nil {
+	// The kernel is live, so the reply and its status idle come. A
+	// synchronous connection closes when its read gives up, so this waits
+	// once, for longer than an attempt of waitIOPub.
+	if _, err := withTimeout(ctx, 20*time.Second, func(ctx context.Context) (time.Duration, error) {
+		_, err := request(ctx, conn, "kernel_info_request", map[string]any{}, true)
+		return 0, err
+	}); err != nil {
 		close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("first request on the kernel websocket: %w", err)
 	}
 	return conn, close, nil
 }

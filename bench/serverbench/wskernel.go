@@ -24,21 +24,41 @@ type wsFrame struct {
 }
 
 // wsKernel is a kernelConn over a server's kernel WebSocket
-// (/api/kernels/ID/channels). A reader goroutine decodes incoming frames
-// into a channel, so recv can give up on its context without closing the
-// connection. close stops the reader and waits for it.
+// (/api/kernels/ID/channels). Unless it is synchronous, a reader goroutine
+// decodes incoming frames into a channel, so recv can give up on its
+// context without closing the connection. close stops the reader and waits
+// for it.
+//
+// A synchronous wsKernel reads in recv itself, as the ZeroMQ client does,
+// so that a timed round trip has no hand-off between goroutines in the
+// client on either side. The end of recv's context closes its connection.
 type wsKernel struct {
 	conn      *websocket.Conn
 	protocol  string // subprotocolV1, or "" for the legacy framing
 	sessionID string
-	frames    chan wsFrame
+	frames    chan wsFrame // nil when synchronous
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 }
 
-// dialKernel opens the kernel WebSocket of kernel id, offering the v1
-// subprotocol unless legacy is set. The server's choice is in protocol.
+// dialKernel opens the kernel WebSocket of kernel id with a reader
+// goroutine, offering the v1 subprotocol unless legacy is set. The
+// server's choice is in protocol.
 func dialKernel(ctx context.Context, c *apiClient, id string, legacy bool) (*wsKernel, error) {
+	k, err := dialKernelSync(ctx, c, id, legacy)
+	if err != nil {
+		return nil, err
+	}
+	readCtx, cancel := context.WithCancel(context.Background())
+	k.frames, k.cancel = make(chan wsFrame, 1024), cancel
+	k.wg.Add(1)
+	go k.readLoop(readCtx)
+	return k, nil
+}
+
+// dialKernelSync opens the kernel WebSocket of kernel id, like dialKernel,
+// as a synchronous wsKernel.
+func dialKernelSync(ctx context.Context, c *apiClient, id string, legacy bool) (*wsKernel, error) {
 	sessionID := uuid.NewString()
 	wsURL := "ws" + strings.TrimPrefix(c.base, "http") + "/api/kernels/" + url.PathEscape(id) +
 		"/channels?session_id=" + url.QueryEscape(sessionID)
@@ -62,14 +82,7 @@ func dialKernel(ctx context.Context, c *apiClient, id string, legacy bool) (*wsK
 		return nil, fmt.Errorf("opening kernel websocket: server selected unknown subprotocol %q", protocol)
 	}
 
-	readCtx, cancel := context.WithCancel(context.Background())
-	k := &wsKernel{
-		conn: conn, protocol: protocol, sessionID: sessionID,
-		frames: make(chan wsFrame, 1024), cancel: cancel,
-	}
-	k.wg.Add(1)
-	go k.readLoop(readCtx)
-	return k, nil
+	return &wsKernel{conn: conn, protocol: protocol, sessionID: sessionID}, nil
 }
 
 // readLoop decodes frames into k.frames until reading fails or ctx ends,
@@ -78,26 +91,31 @@ func (k *wsKernel) readLoop(ctx context.Context) {
 	defer k.wg.Done()
 	defer close(k.frames)
 	for {
-		typ, data, err := k.conn.Read(ctx)
 		var f wsFrame
-		switch {
-		case err != nil:
-			f.err = err
-		case k.protocol == subprotocolV1 && typ != websocket.MessageBinary:
-			f.err = errors.New("v1 kernel websocket: text frame, want binary")
-		case k.protocol == subprotocolV1:
-			f.msg, f.err = decodeV1(data)
-		default:
-			f.msg, f.err = decodeLegacy(data, typ == websocket.MessageBinary)
-		}
+		f.msg, f.err = k.read(ctx)
 		select {
 		case k.frames <- f:
 		case <-ctx.Done():
 			return
 		}
-		if err != nil {
+		if f.err != nil {
 			return
 		}
+	}
+}
+
+// read reads and decodes the next frame.
+func (k *wsKernel) read(ctx context.Context) (Message, error) {
+	typ, data, err := k.conn.Read(ctx)
+	switch {
+	case err != nil:
+		return Message{}, err
+	case k.protocol == subprotocolV1 && typ != websocket.MessageBinary:
+		return Message{}, errors.New("v1 kernel websocket: text frame, want binary")
+	case k.protocol == subprotocolV1:
+		return decodeV1(data)
+	default:
+		return decodeLegacy(data, typ == websocket.MessageBinary)
 	}
 }
 
@@ -123,6 +141,13 @@ func (k *wsKernel) send(ctx context.Context, m Message) error {
 }
 
 func (k *wsKernel) recv(ctx context.Context) (Message, error) {
+	if k.frames == nil {
+		m, err := k.read(ctx)
+		if err != nil {
+			return Message{}, fmt.Errorf("reading kernel websocket: %w", err)
+		}
+		return m, nil
+	}
 	select {
 	case f, ok := <-k.frames:
 		if !ok {
@@ -139,6 +164,8 @@ func (k *wsKernel) recv(ctx context.Context) (Message, error) {
 
 func (k *wsKernel) close() {
 	k.conn.Close(websocket.StatusNormalClosure, "")
-	k.cancel()
+	if k.cancel != nil {
+		k.cancel()
+	}
 	k.wg.Wait()
 }
