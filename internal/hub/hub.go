@@ -67,9 +67,9 @@ type Hub struct {
 	version  string
 	now      func() time.Time
 	sessions *sessions
-	// userLimiter and addrLimiter count failed logins per user name and
-	// per client address.
-	userLimiter, addrLimiter *auth.Limiter
+	// logins counts failed sign-ins and failed checks of the current
+	// password.
+	logins *auth.LoginLimiter
 	// base is the base URL, such as "/", and prefix the hub's own prefix,
 	// base + "hub/".
 	base, prefix string
@@ -111,6 +111,16 @@ type Hub struct {
 	shutdownOnce sync.Once
 }
 
+// loginLimits slow password guessing down without locking people out for
+// long. Five failures a minute per user name and address stop guessing at
+// one account. Thirty per address stop one client from trying many
+// accounts. A hundred per user name, over all addresses, stop guessing
+// spread over many addresses, and no single address can reach it.
+var loginLimits = auth.LoginLimits{
+	PerPair: 5, PerAddress: 30, PerUser: 100,
+	Window: time.Minute, KnownFor: 30 * 24 * time.Hour,
+}
+
 // New returns a hub. It reads nothing from the store yet: Serve does.
 func New(opts Options) (*Hub, error) {
 	switch {
@@ -148,11 +158,7 @@ func New(opts Options) (*Hub, error) {
 		runs:      map[string]*run{},
 		checking:  map[string]bool{},
 		failures:  map[string]string{},
-		// Five failed logins a minute per user name, and thirty per
-		// client address, slow guessing down without locking people out
-		// for long.
-		userLimiter: auth.NewLimiter(5, time.Minute, now),
-		addrLimiter: auth.NewLimiter(30, time.Minute, now),
+		logins:    auth.NewLoginLimiter(loginLimits, now),
 	}
 	if h.slowSpawn == 0 {
 		h.slowSpawn = 10 * time.Second

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
@@ -190,7 +189,7 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username := h.auth.NormalizeUsername(r.PostForm.Get("username"))
 	client := clientAddr(r)
-	reserved, wait := h.reserveLogin(username, client)
+	reserved, wait := h.logins.Reserve(username, client)
 	if reserved == nil {
 		h.log.Warn("login rate limited", "user", username, "remote", client)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
@@ -200,37 +199,18 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	signed, err := form.AuthenticateForm(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, auth.ErrInvalidCredentials) {
-		// The reservations stay, as failures of the user name and address.
+		// The reservation stays, as a failure of the user name and address.
 		h.log.Info("login failed", "user", username, "remote", client)
 		h.renderLogin(w, r, http.StatusForbidden, username, "Invalid user name or password.")
 		return
 	}
-	for _, res := range reserved {
-		res.Release()
-	}
+	reserved.Release()
 	if err != nil {
 		h.serverErrorPage(w, r, err)
 		return
 	}
-	h.userLimiter.Reset(username)
+	h.logins.Succeeded(username, client)
 	h.completeLogin(w, r, signed, h.nextOr(r, h.prefix+"home"))
-}
-
-// reserveLogin counts a sign-in attempt against the limits of its user
-// name and of its client address before the password is checked. When
-// either limit is reached it counts nothing and returns nil with the time
-// to wait.
-func (h *Hub) reserveLogin(username, client string) ([]*auth.Reservation, time.Duration) {
-	byUser, wait := h.userLimiter.Reserve(username)
-	if byUser == nil {
-		return nil, wait
-	}
-	byAddr, wait := h.addrLimiter.Reserve(client)
-	if byAddr == nil {
-		byUser.Release()
-		return nil, wait
-	}
-	return []*auth.Reservation{byUser, byAddr}, 0
 }
 
 // completeLogin admits an authenticated user when the allow lists let them
@@ -371,7 +351,9 @@ func (h *Hub) stopAllServers(r *http.Request, user string) {
 	}
 }
 
-// clientAddr returns the client's IP address.
+// clientAddr returns the IP address of the connection. The hub has no
+// setting that trusts a proxy in front of it, so it ignores
+// X-Forwarded-For, which any client can set.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -529,7 +511,7 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	reserved, _ := h.userLimiter.Reserve(id.user.Name)
+	reserved, _ := h.logins.Reserve(id.user.Name, clientAddr(r))
 	if reserved == nil {
 		fail(http.StatusTooManyRequests, "Too many wrong passwords. Wait a minute and try again.")
 		return

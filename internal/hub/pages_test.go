@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -164,6 +165,73 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 	}
 	if p := b.login("alice", testPassword, ""); p.status != http.StatusTooManyRequests {
 		t.Errorf("login after 30 failures from one address = %d, want 429", p.status)
+	}
+}
+
+// browserFrom returns a browser whose connections come from the loopback
+// address ip, such as 127.0.0.2.
+func (th *testHub) browserFrom(ip string) *browser {
+	b := th.browser()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	b.client.Transport = &http.Transport{DialContext: dialer.DialContext}
+	return b
+}
+
+func TestLoginRateLimitOtherAddress(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	guesser := th.browserFrom("127.0.0.2")
+	for i := range 5 {
+		if p := guesser.login("alice", "wrong", ""); p.status != http.StatusForbidden {
+			t.Fatalf("attempt %d = %d, want 403", i+1, p.status)
+		}
+	}
+	if p := guesser.login("alice", testPassword, ""); p.status != http.StatusTooManyRequests {
+		t.Errorf("sixth attempt from the guesser = %d, want 429", p.status)
+	}
+	if p := th.browserFrom("127.0.0.1").login("alice", testPassword, ""); p.status != http.StatusFound {
+		t.Errorf("login of alice from another address = %d, want 302", p.status)
+	}
+}
+
+func TestLoginRateLimitKnownAddress(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("admin", true)
+	th.addUser("bob", false)
+	th.browser().mustLogin("admin")
+	b := th.browser()
+	for i := range 30 {
+		if p := b.login(fmt.Sprintf("nobody%d", i), "wrong", ""); p.status != http.StatusForbidden {
+			t.Fatalf("attempt %d = %d, want 403", i+1, p.status)
+		}
+	}
+	if p := b.login("admin", testPassword, ""); p.status != http.StatusFound {
+		t.Errorf("login of admin from the address of its last sign-in = %d, want 302", p.status)
+	}
+	if p := th.browser().login("bob", testPassword, ""); p.status != http.StatusTooManyRequests {
+		t.Errorf("first login of bob from that address = %d, want 429", p.status)
+	}
+}
+
+func TestLoginRateLimitIgnoresForwardedFor(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	b := th.browser()
+	for i := range 6 {
+		path := "/hub/login"
+		token := b.xsrf(path)
+		form := url.Values{"_xsrf": {token}, "username": {"alice"}, "password": {"wrong"}}
+		req, err := http.NewRequest(http.MethodPost, th.url+path, strings.NewReader(form.Encode()))
+		must(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i+1))
+		want := http.StatusForbidden
+		if i == 5 {
+			want = http.StatusTooManyRequests
+		}
+		if p := b.do(req); p.status != want {
+			t.Errorf("attempt %d with a new X-Forwarded-For = %d, want %d", i+1, p.status, want)
+		}
 	}
 }
 

@@ -119,3 +119,133 @@ func (l *Limiter) evictLocked(now time.Time) {
 		clear(l.failures)
 	}
 }
+
+// LoginLimiter limits failed sign-ins with three Limiters, so that a
+// guesser is slowed down without locking out the people they target:
+//
+//   - pair: failures of one user name from one client address, the tight
+//     limit that stops a guesser from trying one account;
+//   - address: failures from one client address over all user names, which
+//     stops one client from trying many accounts;
+//   - user: failures of one user name over all addresses, a ceiling that
+//     stops guessing spread over many addresses and that one address can
+//     never reach alone, because it is above the pair limit.
+//
+// A user name and address that signed in successfully within knownFor
+// are exempt from the address limit and the user ceiling, so a user who
+// shares an address with a guesser (behind NAT or a proxy) still gets in.
+// Only the pair limit applies to them. It is safe for concurrent use.
+type LoginLimiter struct {
+	pair, addr, user *Limiter
+	knownFor         time.Duration
+	now              func() time.Time
+
+	mu    sync.Mutex
+	known map[string]time.Time // pair key: time of the last sign-in
+}
+
+// LoginLimits sets the failures that a LoginLimiter allows within Window.
+type LoginLimits struct {
+	PerPair, PerAddress, PerUser int
+	Window                       time.Duration
+	// KnownFor is how long a successful sign-in exempts its pair from the
+	// address limit and the user ceiling.
+	KnownFor time.Duration
+}
+
+// NewLoginLimiter returns a LoginLimiter with limits. now is the clock;
+// nil means time.Now.
+func NewLoginLimiter(limits LoginLimits, now func() time.Time) *LoginLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &LoginLimiter{
+		pair:     NewLimiter(limits.PerPair, limits.Window, now),
+		addr:     NewLimiter(limits.PerAddress, limits.Window, now),
+		user:     NewLimiter(limits.PerUser, limits.Window, now),
+		knownFor: limits.KnownFor,
+		now:      now,
+		known:    map[string]time.Time{},
+	}
+}
+
+// pairKey joins a user name and an address. An address contains no NUL
+// byte, so two pairs never share a key.
+func pairKey(user, addr string) string { return user + "\x00" + addr }
+
+// Reserve counts a sign-in attempt of user from addr against every limit
+// that applies to it, before the password is checked. When one limit is
+// reached it counts nothing and returns nil with the time to wait.
+func (l *LoginLimiter) Reserve(user, addr string) (*LoginReservation, time.Duration) {
+	key := pairKey(user, addr)
+	res := &LoginReservation{}
+	byPair, wait := l.pair.Reserve(key)
+	if byPair == nil {
+		return nil, wait
+	}
+	res.held = append(res.held, byPair)
+	if l.isKnown(key) {
+		return res, 0
+	}
+	for _, check := range []struct {
+		limiter *Limiter
+		key     string
+	}{{l.addr, addr}, {l.user, user}} {
+		r, wait := check.limiter.Reserve(check.key)
+		if r == nil {
+			res.Release()
+			return nil, wait
+		}
+		res.held = append(res.held, r)
+	}
+	return res, 0
+}
+
+// Succeeded records a successful sign-in of user from addr: it clears the
+// failures of the pair and exempts the pair from the address limit and the
+// user ceiling for KnownFor. The failures counted against the address and
+// the user name stay, so a guesser cannot clear them with an account of
+// their own.
+func (l *LoginLimiter) Succeeded(user, addr string) {
+	key := pairKey(user, addr)
+	l.pair.Reset(key)
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.known) >= maxLimiterKeys {
+		for k, at := range l.known {
+			if now.Sub(at) >= l.knownFor {
+				delete(l.known, k)
+			}
+		}
+		if len(l.known) >= maxLimiterKeys {
+			clear(l.known)
+		}
+	}
+	l.known[key] = now
+}
+
+func (l *LoginLimiter) isKnown(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.known[key]
+	if ok && l.now().Sub(at) >= l.knownFor {
+		delete(l.known, key)
+		return false
+	}
+	return ok
+}
+
+// LoginReservation is an attempt that LoginLimiter.Reserve counted. It
+// stays counted as a failure unless Release is called.
+type LoginReservation struct {
+	held []*Reservation
+}
+
+// Release stops counting the attempt, for one that did not fail on its
+// credentials. Calling it again does nothing.
+func (r *LoginReservation) Release() {
+	for _, res := range r.held {
+		res.Release()
+	}
+}

@@ -83,3 +83,84 @@ func TestLimiterConcurrentReserve(t *testing.T) {
 		t.Errorf("concurrent reservations = %d, want the limit of 5", reserved)
 	}
 }
+
+func TestLoginLimiterLimits(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := NewLoginLimiter(LoginLimits{PerPair: 2, PerAddress: 4, PerUser: 5,
+		Window: time.Minute, KnownFor: time.Hour}, func() time.Time { return now })
+	reserve := func(user, addr string) bool {
+		res, _ := l.Reserve(user, addr)
+		return res != nil
+	}
+	for i := range 2 {
+		if !reserve("alice", "10.0.0.1") {
+			t.Fatalf("attempt %d of alice from 10.0.0.1 blocked", i+1)
+		}
+	}
+	if reserve("alice", "10.0.0.1") {
+		t.Error("third attempt of alice from 10.0.0.1 reserved over the pair limit")
+	}
+	if !reserve("alice", "10.0.0.2") {
+		t.Error("alice from another address blocked by the pair limit")
+	}
+	if !reserve("bob", "10.0.0.1") || !reserve("carol", "10.0.0.1") {
+		t.Fatal("other users from 10.0.0.1 blocked under the address limit")
+	}
+	if reserve("dave", "10.0.0.1") {
+		t.Error("fifth failure from 10.0.0.1 reserved over the address limit")
+	}
+	if !reserve("alice", "10.0.0.3") || !reserve("alice", "10.0.0.4") {
+		t.Fatal("alice blocked under the user ceiling")
+	}
+	if reserve("alice", "10.0.0.5") {
+		t.Error("sixth failure of alice reserved over the user ceiling")
+	}
+	now = now.Add(time.Minute)
+	if !reserve("alice", "10.0.0.1") {
+		t.Error("alice still blocked after the window")
+	}
+}
+
+func TestLoginLimiterKnownPair(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := NewLoginLimiter(LoginLimits{PerPair: 2, PerAddress: 3, PerUser: 3,
+		Window: time.Minute, KnownFor: time.Hour}, func() time.Time { return now })
+	l.Succeeded("admin", "10.0.0.1")
+	for _, user := range []string{"a", "b", "c"} {
+		if res, _ := l.Reserve(user, "10.0.0.1"); res == nil {
+			t.Fatalf("attempt of %s blocked under the address limit", user)
+		}
+	}
+	for _, addr := range []string{"10.0.0.2", "10.0.0.3", "10.0.0.4"} {
+		if res, _ := l.Reserve("admin", addr); res == nil {
+			t.Fatalf("attempt of admin from %s blocked under the user ceiling", addr)
+		}
+	}
+	if res, _ := l.Reserve("newcomer", "10.0.0.1"); res != nil {
+		t.Error("a user who never signed in from 10.0.0.1 passed its full address limit")
+	}
+	if res, _ := l.Reserve("admin", "10.0.0.5"); res != nil {
+		t.Error("admin from a new address passed the full user ceiling")
+	}
+	first, _ := l.Reserve("admin", "10.0.0.1")
+	second, _ := l.Reserve("admin", "10.0.0.1")
+	if first == nil || second == nil {
+		t.Fatal("admin from the address of its last sign-in blocked")
+	}
+	if res, _ := l.Reserve("admin", "10.0.0.1"); res != nil {
+		t.Error("a known pair passed its own pair limit")
+	}
+	second.Release()
+	if res, _ := l.Reserve("admin", "10.0.0.1"); res == nil {
+		t.Error("a released attempt still counts")
+	}
+	now = now.Add(time.Hour)
+	for _, user := range []string{"a", "b", "c"} {
+		if res, _ := l.Reserve(user, "10.0.0.1"); res == nil {
+			t.Fatalf("attempt of %s blocked after the window", user)
+		}
+	}
+	if res, _ := l.Reserve("admin", "10.0.0.1"); res != nil {
+		t.Error("admin passed the address limit after its sign-in expired")
+	}
+}
