@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jupygo/jupygo/internal/store"
@@ -173,6 +174,9 @@ func TestScopedTokenLimits(t *testing.T) {
 	r = th.api("POST", "/hub/api/users/root/tokens", tokens, map[string]any{"scopes": []string{"admin:servers"}})
 	if r.status != http.StatusForbidden {
 		t.Errorf("token minting a stronger token = %d %s, want 403", r.status, r.body)
+	}
+	if !strings.Contains(string(r.body), "not held by the token of user root") {
+		t.Errorf("token minting a stronger token = %s, want a message naming the token", r.body)
 	}
 	r = th.api("POST", "/hub/api/users/root/tokens", tokens, map[string]any{"scopes": []string{"read:users!user=root"}})
 	if r.status != http.StatusCreated {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
@@ -182,26 +185,29 @@ func (h *Hub) handleCreateToken(w http.ResponseWriter, r *http.Request, id *iden
 
 // createToken issues an API token of u for the caller id. Scopes default
 // to the token role's "inherit"; roles name roles whose scopes are added.
+// As in JupyterHub 3.0, it returns a 400 for a scope or role that does not
+// exist and for scopes that u does not hold. Unlike JupyterHub 3.0, it
+// returns a 403 for scopes of the token that the caller does not hold.
 func (h *Hub) createToken(ctx context.Context, id *identity, u store.User, note string,
 	expiresIn *float64, scopes, roles []string) (store.Token, string, error) {
-	if len(roles) > 0 {
-		raw, err := h.roleScopes(ctx, roles)
-		if err != nil {
-			return store.Token{}, "", err
-		}
-		scopes = append(scopes, raw...)
-	}
-	if len(scopes) == 0 {
-		scopes = []string{"inherit"}
+	scopes, err := h.requestedTokenScopes(ctx, scopes, roles)
+	if err != nil {
+		return store.Token{}, "", err
 	}
 	owner, err := h.userScopes(ctx, u)
 	if err != nil {
 		return store.Token{}, "", err
 	}
-	requested := intersect(expandScopes(scopes, principal{user: u.Name, groups: u.Groups}), owner)
-	if !id.scopes.coversAll(requested) {
+	expanded := expandScopes(scopes, principal{user: u.Name, groups: u.Groups})
+	if !expanded.has("inherit") {
+		if excess := owner.missing(expanded); len(excess) > 0 {
+			return store.Token{}, "", badRequest("Not assigning requested scopes %s not held by user %s",
+				strings.Join(excess, ","), u.Name)
+		}
+	}
+	if excess := id.scopes.missing(intersect(expanded, owner)); len(excess) > 0 {
 		return store.Token{}, "", httpapi.Errorf(http.StatusForbidden,
-			"Not assigning requested scopes %v, which the requesting token does not hold", scopes)
+			"Not assigning requested scopes %s not held by %s", strings.Join(excess, ","), id.describe())
 	}
 	if note == "" {
 		note = "Requested via api"
@@ -222,6 +228,34 @@ func (h *Hub) createToken(ctx context.Context, id *identity, u store.User, note 
 	}
 	h.log.Info("token created", "user", u.Name, "token_id", t.ID, "by", id.name())
 	return t, plain, nil
+}
+
+// requestedTokenScopes returns the raw scopes of a new token: scopes and
+// those of roles, or "inherit" when both are empty. It returns a 400 for a
+// role or scope that does not exist.
+func (h *Hub) requestedTokenScopes(ctx context.Context, scopes, roles []string) ([]string, error) {
+	for _, name := range roles {
+		if _, builtin := builtinRoles[name]; builtin {
+			continue
+		}
+		if _, err := h.store.GetRole(ctx, name); errors.Is(err, store.ErrNotFound) {
+			return nil, badRequest("No such role: %s", name)
+		} else if err != nil {
+			return nil, fmt.Errorf("reading role %q: %w", name, err)
+		}
+	}
+	raw, err := h.roleScopes(ctx, roles)
+	if err != nil {
+		return nil, err
+	}
+	scopes = append(slices.Clone(scopes), raw...)
+	if len(scopes) == 0 {
+		return []string{"inherit"}, nil
+	}
+	if err := checkScopesExist(scopes); err != nil {
+		return nil, badRequest("Invalid scopes for the token: %v", err)
+	}
+	return scopes, nil
 }
 
 // tokenOf returns the token in the path when it belongs to the user.

@@ -31,6 +31,19 @@ func (id *identity) name() string {
 	return id.service.Name
 }
 
+// describe returns the caller for messages: "user NAME" or "service NAME",
+// preceded by "the token of" when a token authenticated the request.
+func (id *identity) describe() string {
+	who := "user " + id.name()
+	if id.user == nil {
+		who = "service " + id.name()
+	}
+	if id.token != nil {
+		return "the token of " + who
+	}
+	return who
+}
+
 // tokenActivityResolution is the age a token's stored last activity must
 // reach before a request writes a new one.
 const tokenActivityResolution = time.Minute

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -39,6 +40,54 @@ var selfScopes = []string{
 	"read:users", "read:users:name", "read:users:groups", "users:activity",
 	"read:users:activity", "servers", "delete:servers", "read:servers", "tokens",
 	"read:tokens", "access:servers",
+}
+
+// scopeNames are the scopes that exist: the keys of JupyterHub 3.0's
+// scope_definitions except the placeholder "(no_scope)".
+var scopeNames = map[string]bool{
+	"self": true, "inherit": true, "admin-ui": true,
+	"admin:users": true, "admin:auth_state": true, "users": true, "delete:users": true,
+	"list:users": true, "read:users": true, "read:users:name": true,
+	"read:users:groups": true, "read:users:activity": true, "users:activity": true,
+	"read:roles": true, "read:roles:users": true, "read:roles:services": true,
+	"read:roles:groups": true,
+	"admin:servers": true, "admin:server_state": true, "servers": true,
+	"read:servers": true, "delete:servers": true, "tokens": true, "read:tokens": true,
+	"admin:groups": true, "groups": true, "list:groups": true, "read:groups": true,
+	"read:groups:name": true, "delete:groups": true,
+	"list:services": true, "read:services": true, "read:services:name": true,
+	"read:hub": true, "access:servers": true, "access:services": true, "proxy": true,
+	"shutdown": true, "read:metrics": true,
+}
+
+// checkScopesExist returns an error naming the first raw scope whose base
+// or filter does not exist. A filter is a bare "!user", "!service" or
+// "!server", or one of those or "!group" followed by "=" and a name.
+func checkScopesExist(raw []string) error {
+	for _, scope := range raw {
+		base, filter, filtered := strings.Cut(scope, "!")
+		if !scopeNames[base] {
+			if base == "all" {
+				return fmt.Errorf("scope 'all' does not exist, use 'inherit' for all of the owner's scopes")
+			}
+			return fmt.Errorf("scope '%s' does not exist", scope)
+		}
+		if filtered && !validFilter(filter) {
+			return fmt.Errorf("filter '!%s' in scope '%s' does not exist", filter, scope)
+		}
+	}
+	return nil
+}
+
+func validFilter(filter string) bool {
+	kind, value, named := strings.Cut(filter, "=")
+	switch kind {
+	case "user", "service", "server":
+		return !named || value != ""
+	case "group":
+		return named && value != ""
+	}
+	return false
 }
 
 // builtinRoles are JupyterHub's default roles. A role of the same name in
@@ -209,10 +258,17 @@ func intersect(requested, owner scopeSet) scopeSet {
 // coversAll reports whether s covers every scope of other, so that a token
 // holding s may create a token holding other.
 func (s scopeSet) coversAll(other scopeSet) bool {
+	return len(s.missing(other)) == 0
+}
+
+// missing returns the scopes of other that s does not cover, sorted.
+func (s scopeSet) missing(other scopeSet) []string {
+	var out []string
 	for scope := range other {
 		if !s.covers(scope) {
-			return false
+			out = append(out, scope)
 		}
 	}
-	return true
+	slices.Sort(out)
+	return out
 }
