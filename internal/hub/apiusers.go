@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -205,13 +206,9 @@ func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *iden
 	if err := h.checkGrantAdmin(id, body.Admin); err != nil {
 		return err
 	}
-	var names []string
-	for _, raw := range body.Usernames {
-		name := h.auth.NormalizeUsername(raw)
-		if err := spawn.ValidateUserName(name); err != nil {
-			return badRequest("%s", err.Error())
-		}
-		names = append(names, name)
+	names, err := h.newUserNames(body.Usernames)
+	if err != nil {
+		return err
 	}
 	var created []any
 	for _, name := range names {
@@ -229,6 +226,25 @@ func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *iden
 		return httpapi.Errorf(http.StatusConflict, "All %d users already exist", len(names))
 	}
 	return writeJSON(w, http.StatusCreated, created)
+}
+
+// newUserNames normalizes the names of users to create and drops repeats.
+// As JupyterHub's POST /users does, it checks every name before any user
+// is created, and returns one 400 that lists each invalid name.
+func (h *Hub) newUserNames(raw []string) ([]string, error) {
+	var names, invalid []string
+	for _, r := range raw {
+		name := h.auth.NormalizeUsername(r)
+		if err := spawn.ValidateUserName(name); err != nil {
+			invalid = append(invalid, err.Error())
+		} else if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	if len(invalid) > 0 {
+		return nil, badRequest("No users created: %s", strings.Join(invalid, "; "))
+	}
+	return names, nil
 }
 
 // checkGrantAdmin rejects making someone an admin unless the caller holds
@@ -394,6 +410,11 @@ func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *ident
 	u, err := h.lookupUser(ctx, id, r.PathValue("name"), "delete:users")
 	if err != nil {
 		return err
+	}
+	// As in JupyterHub, so that the last admin cannot remove the only
+	// account able to manage the hub.
+	if id.user != nil && id.user.Name == u.Name {
+		return badRequest("Cannot delete yourself!")
 	}
 	if err := h.checkNoEscalation(ctx, id, u, "Deleting"); err != nil {
 		return err

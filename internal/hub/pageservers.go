@@ -3,13 +3,14 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
-	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -372,14 +373,20 @@ func (h *Hub) handleAdminAddUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := r.PostForm.Get("password")
+	names, err := h.checkNewUsers(r, password)
+	var apiErr *httpapi.Error
+	if err != nil && !errors.As(err, &apiErr) {
+		h.log.Error("checking users to add from the admin page", "err", err)
+	}
+	if err != nil {
+		h.redirectAdmin(w, r, "", clientMessage(err))
+		return
+	}
 	var added []string
-	for _, line := range strings.Split(r.PostForm.Get("usernames"), "\n") {
-		name := h.auth.NormalizeUsername(line)
-		if name == "" {
-			continue
-		}
+	for _, name := range names {
 		if err := h.addUser(r, name, admin, password); err != nil {
-			h.redirectAdmin(w, r, "", clientMessage(err))
+			h.log.Error("adding a user from the admin page", "user", name, "err", err)
+			h.redirectAdmin(w, r, "", addedBefore(added)+clientMessage(err))
 			return
 		}
 		added = append(added, name)
@@ -388,10 +395,57 @@ func (h *Hub) handleAdminAddUsers(w http.ResponseWriter, r *http.Request) {
 	h.redirectAdmin(w, r, "Added "+strings.Join(added, ", ")+".", "")
 }
 
-func (h *Hub) addUser(r *http.Request, name string, admin bool, password string) error {
-	if err := spawn.ValidateUserName(name); err != nil {
-		return badRequest("%s", err.Error())
+// checkNewUsers returns the names of the admin page's form, one a line,
+// after checking all of them and the password, so that a mistake creates
+// no user. Blank lines are skipped and repeated names kept once.
+func (h *Hub) checkNewUsers(r *http.Request, password string) ([]string, error) {
+	var lines []string
+	for _, line := range strings.Split(r.PostForm.Get("usernames"), "\n") {
+		if strings.TrimSpace(line) != "" {
+			lines = append(lines, line)
+		}
 	}
+	if len(lines) == 0 {
+		return nil, badRequest("No users created: enter at least one user name")
+	}
+	names, err := h.newUserNames(lines)
+	if err != nil {
+		return nil, err
+	}
+	var exist []string
+	for _, name := range names {
+		if _, err := h.store.GetUser(r.Context(), name); err == nil {
+			exist = append(exist, name)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("looking up user %q: %w", name, err)
+		}
+	}
+	if len(exist) > 0 {
+		return nil, badRequest("No users created: %s already exist", strings.Join(exist, ", "))
+	}
+	if password == "" {
+		return names, nil
+	}
+	if _, ok := h.auth.(passwordSetter); !ok {
+		return nil, badRequest("No users created: this hub has no local accounts, " +
+			"so passwords cannot be set")
+	}
+	if err := auth.CheckPassword(password); err != nil {
+		return nil, badRequest("No users created: %s", err.Error())
+	}
+	return names, nil
+}
+
+// addedBefore returns the start of an error message on the admin page that
+// names the users created before the error.
+func addedBefore(added []string) string {
+	if len(added) == 0 {
+		return ""
+	}
+	return "Added " + strings.Join(added, ", ") + " before this error: "
+}
+
+func (h *Hub) addUser(r *http.Request, name string, admin bool, password string) error {
 	if _, err := h.store.CreateUser(r.Context(), name, admin); errors.Is(err, store.ErrExists) {
 		return badRequest("User %s already exists", name)
 	} else if err != nil {
