@@ -122,6 +122,21 @@ func TestAPIUsersCRUD(t *testing.T) {
 	}
 }
 
+func TestDeleteUserSelf(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	r := th.api("DELETE", "/hub/api/users/root", th.token("root"), nil)
+	if r.status != http.StatusBadRequest {
+		t.Errorf("root deleting root = %d %s, want 400", r.status, r.body)
+	}
+	if !strings.Contains(string(r.body), "Cannot delete yourself") {
+		t.Errorf("root deleting root = %s, want a message saying why", r.body)
+	}
+	if _, err := th.store.GetUser(t.Context(), "root"); err != nil {
+		t.Errorf("root after deleting itself: %v", err)
+	}
+}
+
 func TestAPIPagination(t *testing.T) {
 	th := startHub(t, hubOptions{})
 	th.addUser("root", true)

@@ -411,8 +411,8 @@ func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *ident
 	if err != nil {
 		return err
 	}
-	// As in JupyterHub, so that the last admin cannot remove the only
-	// account able to manage the hub.
+	// JupyterHub rejects this too: an admin deleting itself could leave
+	// the hub with no admin.
 	if id.user != nil && id.user.Name == u.Name {
 		return badRequest("Cannot delete yourself!")
 	}
