@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -356,7 +357,7 @@ func (h *Hub) handlePatchUser(w http.ResponseWriter, r *http.Request, id *identi
 		Name  *string `json:"name"`
 		Admin *bool   `json:"admin"`
 	}
-	if err := decodeBody(w, r, &body); err != nil {
+	if err := decodeUserPatch(w, r, &body); err != nil {
 		return err
 	}
 	if body.Admin != nil || body.Name != nil {
@@ -403,6 +404,36 @@ func (h *Hub) handlePatchUser(w http.ResponseWriter, r *http.Request, id *identi
 		return err
 	}
 	return writeJSON(w, http.StatusOK, h.userModel(u, servers, id.scopes, false))
+}
+
+// decodeUserPatch decodes the body of PATCH /hub/api/users/{name} into
+// body. Like JupyterHub 3.0, it returns a 400 for a key that a user model
+// does not have, and also for groups, roles and auth_state, which jupygo
+// does not change through this request.
+func decodeUserPatch(w http.ResponseWriter, r *http.Request, body any) error {
+	var raw json.RawMessage
+	if err := decodeBody(w, r, &raw); err != nil || raw == nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return badRequest("Invalid JSON data: the body must be a JSON object")
+	}
+	for key := range fields {
+		switch key {
+		case "name", "admin":
+		case "groups", "roles":
+			return badRequest("Changing %s with PATCH is not supported: use the %s API", key, key)
+		case "auth_state":
+			return badRequest("Changing auth_state with PATCH is not supported")
+		default:
+			return badRequest("Invalid JSON key: %q", key)
+		}
+	}
+	if err := json.Unmarshal(raw, body); err != nil {
+		return badRequest("Invalid user model: name must be a string and admin a boolean")
+	}
+	return nil
 }
 
 func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *identity) error {
