@@ -501,8 +501,10 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	if id == nil || !h.pageForm(w, r) {
 		return
 	}
+	next := h.safeNext(r.URL.Query().Get("next"))
 	fail := func(status int, message string) {
-		h.render(w, r, status, "password", "Change password", id, map[string]any{"Error": message})
+		h.render(w, r, status, "password", "Change password", id,
+			map[string]any{"Error": message, "Next": next})
 	}
 	form, okForm := h.auth.(auth.FormAuthenticator)
 	setter, okSet := h.auth.(passwordSetter)
@@ -530,7 +532,7 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("password changed", "user", id.user.Name)
-	if next := h.safeNext(r.URL.Query().Get("next")); next != "" {
+	if next != "" {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
