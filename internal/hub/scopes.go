@@ -44,20 +44,16 @@ var selfScopes = []string{
 
 // scopeNames are the scopes that exist: the keys of JupyterHub 3.0's
 // scope_definitions except the placeholder "(no_scope)".
-var scopeNames = map[string]bool{
-	"self": true, "inherit": true, "admin-ui": true,
-	"admin:users": true, "admin:auth_state": true, "users": true, "delete:users": true,
-	"list:users": true, "read:users": true, "read:users:name": true,
-	"read:users:groups": true, "read:users:activity": true, "users:activity": true,
-	"read:roles": true, "read:roles:users": true, "read:roles:services": true,
-	"read:roles:groups": true,
-	"admin:servers": true, "admin:server_state": true, "servers": true,
-	"read:servers": true, "delete:servers": true, "tokens": true, "read:tokens": true,
-	"admin:groups": true, "groups": true, "list:groups": true, "read:groups": true,
-	"read:groups:name": true, "delete:groups": true,
-	"list:services": true, "read:services": true, "read:services:name": true,
-	"read:hub": true, "access:servers": true, "access:services": true, "proxy": true,
-	"shutdown": true, "read:metrics": true,
+var scopeNames = []string{
+	"self", "inherit", "admin-ui",
+	"admin:users", "admin:auth_state", "users", "delete:users", "list:users", "read:users",
+	"read:users:name", "read:users:groups", "read:users:activity", "users:activity",
+	"read:roles", "read:roles:users", "read:roles:services", "read:roles:groups",
+	"admin:servers", "admin:server_state", "servers", "read:servers", "delete:servers",
+	"tokens", "read:tokens",
+	"admin:groups", "groups", "list:groups", "read:groups", "read:groups:name", "delete:groups",
+	"list:services", "read:services", "read:services:name",
+	"read:hub", "access:servers", "access:services", "proxy", "shutdown", "read:metrics",
 }
 
 // checkScopesExist returns an error naming the first raw scope whose base
@@ -66,7 +62,7 @@ var scopeNames = map[string]bool{
 func checkScopesExist(raw []string) error {
 	for _, scope := range raw {
 		base, filter, filtered := strings.Cut(scope, "!")
-		if !scopeNames[base] {
+		if !slices.Contains(scopeNames, base) {
 			if base == "all" {
 				return fmt.Errorf("scope 'all' does not exist, use 'inherit' for all of the owner's scopes")
 			}
