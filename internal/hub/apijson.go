@@ -16,7 +16,8 @@ import (
 type apiFunc func(w http.ResponseWriter, r *http.Request, id *identity) error
 
 // api adapts f: it authenticates the request, checks the XSRF token of
-// cookie-authenticated unsafe requests, and writes a returned error as
+// cookie-authenticated unsafe requests and that their user has no
+// temporary password, and writes a returned error as
 // JupyterHub does, {"status": N, "message": "..."}.
 func (h *Hub) api(f apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -27,6 +28,9 @@ func (h *Hub) api(f apiFunc) http.Handler {
 			!h.sessions.checkXSRF(r, xsrfFromRequest(r)) {
 			err = httpapi.Errorf(http.StatusForbidden,
 				"'_xsrf' argument missing or incorrect: send the X-XSRFToken header")
+		}
+		if err == nil {
+			err = h.checkPasswordChanged(id)
 		}
 		if err == nil {
 			err = f(w, r, id)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -42,6 +43,25 @@ func (id *identity) describe() string {
 		return "the token of " + who
 	}
 	return who
+}
+
+// checkPasswordChanged returns a 403 for a request that a login cookie
+// authenticated while the user's password is temporary, so that a session
+// opened with a password an admin set, or with the one-time password of
+// the first start, can do nothing but change it. Token requests pass,
+// because the user's own tokens come from the token page, which waits for
+// the change, and other tokens from someone who may already act for them.
+func (h *Hub) checkPasswordChanged(id *identity) error {
+	if id.token != nil || id.user == nil {
+		return nil
+	}
+	setter, ok := h.auth.(passwordSetter)
+	if !ok || !setter.PasswordIsTemporary(*id.user) {
+		return nil
+	}
+	return httpapi.Errorf(http.StatusForbidden,
+		"You signed in with a temporary password. Change it at %spassword before using the hub.",
+		h.prefix)
 }
 
 // tokenActivityResolution is the age a token's stored last activity must
