@@ -396,10 +396,11 @@ func (h *Hub) handleHome(w http.ResponseWriter, r *http.Request) {
 			named = append(named, h.serverRow(sv))
 		}
 	}
+	notice, message := h.sessions.readFlash(r)
 	h.render(w, r, http.StatusOK, "home", "Home", id, map[string]any{
 		"Default": def, "Named": named, "UserPath": escapePath(id.user.Name),
 		"NamedServers": h.cfg.JupyterHub.AllowNamedServers,
-		"Notice":       r.URL.Query().Get("notice"), "Error": r.URL.Query().Get("error"),
+		"Notice":       notice, "Error": message,
 	})
 }
 

@@ -212,7 +212,7 @@ func (h *Hub) handleStopPage(w http.ResponseWriter, r *http.Request) {
 	if !done {
 		notice = "The server is stopping."
 	}
-	http.Redirect(w, r, h.nextOr(r, h.prefix+"home")+"?notice="+url.QueryEscape(notice),
+	http.Redirect(w, r, h.sessions.flashURL(r, h.nextOr(r, h.prefix+"home"), notice, ""),
 		http.StatusSeeOther)
 }
 
@@ -236,7 +236,7 @@ func (h *Hub) handleDeleteServerPage(w http.ResponseWriter, r *http.Request) {
 		h.pageActionError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, h.prefix+"home?notice="+url.QueryEscape("Server "+server+" deleted."),
+	http.Redirect(w, r, h.sessions.flashURL(r, h.prefix+"home", "Server "+server+" deleted.", ""),
 		http.StatusSeeOther)
 }
 
@@ -341,9 +341,9 @@ func (h *Hub) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 	}
 	_, local := h.auth.(passwordSetter)
+	notice, message := h.sessions.readFlash(r)
 	h.render(w, r, http.StatusOK, "admin", "Admin", id, map[string]any{
-		"Users": rows, "LocalAccounts": local,
-		"Notice": r.URL.Query().Get("notice"), "Error": r.URL.Query().Get("error"),
+		"Users": rows, "LocalAccounts": local, "Notice": notice, "Error": message,
 	})
 }
 
@@ -464,14 +464,14 @@ func (h *Hub) addUser(r *http.Request, name string, admin bool, password string)
 	return nil
 }
 
+// redirectAdmin returns the browser to the admin page, which shows the
+// notice, or the error message when notice is "".
 func (h *Hub) redirectAdmin(w http.ResponseWriter, r *http.Request, notice, message string) {
-	target := h.prefix + "admin"
 	if notice != "" {
-		target += "?notice=" + url.QueryEscape(notice)
-	} else if message != "" {
-		target += "?error=" + url.QueryEscape(message)
+		message = ""
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	http.Redirect(w, r, h.sessions.flashURL(r, h.prefix+"admin", notice, message),
+		http.StatusSeeOther)
 }
 
 func (h *Hub) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
