@@ -45,10 +45,17 @@
 //
 // Each kernel has one set of ZeroMQ sockets: DEALERs for shell, control and
 // stdin, with one identity shared by shell and stdin as the kernel requires,
-// and a SUB for IOPub. One goroutine owns them (libzmq sockets are not safe
-// for concurrent use); other goroutines hand it work on a Go channel. It
-// never blocks in libzmq: small goroutines wait in Go's netpoller for each
-// socket's ZMQ_FD and hand it the sockets that have messages.
+// and a SUB for IOPub. libzmq sockets are not safe for concurrent use, so a
+// mutex guards them, and the goroutine that holds it calls libzmq itself:
+// the reader of a WebSocket sends its client's messages. The ZMQ_FDs of the
+// sockets are in an epoll (or kqueue) set of the kernel's own, which one
+// goroutine waits for in Go's netpoller. It never blocks in libzmq. A small
+// binding of libzmq in this package receives up to 128 frames, all that a
+// socket has queued in the common case, in one cgo call.
+//
+// A message from the kernel is written to a WebSocket by that goroutine
+// itself when the client keeps up, with a write that never waits for the
+// client. Otherwise it is queued for the WebSocket's writer goroutine.
 //
 // A client is one browser tab, named by the session_id of its WebSocket URL.
 // IOPub goes to every client. Replies on shell and control, and stdin
