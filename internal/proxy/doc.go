@@ -69,6 +69,11 @@
 // arrived with the head is copied by a second goroutine, so an upstream
 // may respond before it has read it all, as through the Transport.
 //
+// Responses cannot be handed on, so the fast path reads them itself, a
+// little more strictly than the Transport: heads over 1 MiB (the
+// Transport reads 10 MiB) and field names followed by white space get the
+// ErrorHandler's 503.
+//
 // NOTE: while the fast path waits for a response head, it does not watch
 // the client, so the upstream request is not cancelled when the client
 // goes away before the response starts. The handler path cancels it.

@@ -281,7 +281,42 @@ func (c *fastConn) parseResponse(head []byte, req *fastRequest) (fastResponse, b
 		return res, false
 	}
 	chunked := http11 && encodings > 0
-	return res, res.setFraming(req.method, length, chunked)
+	if !res.setFraming(req.method, length, chunked) {
+		return res, false
+	}
+	if res.connTokens {
+		c.removeConnectionOptions(&res)
+	}
+	return res, true
+}
+
+// removeConnectionOptions marks the fields that a Connection field of the
+// response names as hop-by-hop, so they are not forwarded, as ReverseProxy
+// removes them. A Content-Length that frames the body stays, because the
+// client needs it to find the end of the body: the proxy sends the body as
+// the upstream framed it. Date, Content-Type and Content-Encoding that are
+// removed count as missing, so the proxy adds a Date and sniffs the type
+// as net/http's server does for the handler.
+func (c *fastConn) removeConnectionOptions(res *fastResponse) {
+	for i := range c.fields {
+		f := &c.fields[i]
+		if isHopByHop(f.kind) || !c.namedByConnection(f.name) {
+			continue
+		}
+		switch f.kind {
+		case fieldContentLength:
+			if res.framing == bodyLength {
+				continue
+			}
+		case fieldDate:
+			res.hasDate = false
+		case fieldContentType:
+			res.hasType = false
+		case fieldContentEncoding:
+			res.hasEncoding = false
+		}
+		f.kind = fieldHopByHop
+	}
 }
 
 // setFraming sets how the body is delimited, as RFC 9112 section 6.3 and
@@ -316,9 +351,10 @@ func bodyAllowed(status int) bool {
 }
 
 // appendResponseHead appends the response head for the client. It has the
-// upstream's fields except the hop-by-hop ones and the framing, which the
-// proxy sets. It adds what net/http's server adds: Date when missing, a
-// sniffed Content-Type for a body without one, and Connection: close.
+// upstream's fields except the hop-by-hop ones, including those that
+// Connection names, and the framing, which the proxy sets. It adds what
+// net/http's server adds: Date when missing, a sniffed Content-Type for a
+// body without one, and Connection: close.
 func (c *fastConn) appendResponseHead(b []byte, res *fastResponse, sniff []byte, closing bool) []byte {
 	b = appendStatusLine(b, res.status)
 	rechunk := res.framing == bodyChunked || res.framing == bodyUntilClose
@@ -340,9 +376,6 @@ func (c *fastConn) appendResponseHead(b []byte, res *fastResponse, sniff []byte,
 			if res.status == http.StatusNotModified {
 				continue
 			}
-		}
-		if res.connTokens && c.namedByConnection(f.name) {
-			continue
 		}
 		b = appendField(b, f.name, f.value)
 	}

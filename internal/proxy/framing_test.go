@@ -98,6 +98,28 @@ func TestServeResponseFraming(t *testing.T) {
 			"Content-Length: 0\r\n\r\n", false},
 		{"not HTTP", "GET", "hello\r\n\r\n", true},
 		{"obsolete folding", "GET", ok + "X-A: 1\r\n 2\r\nContent-Length: 0\r\n\r\n", false},
+		{"connection names length", "GET", ok + "Connection: Content-Length\r\n" +
+			"Content-Length: 5\r\n\r\nhello", false},
+		{"connection names length of head", "HEAD", ok + "Connection: Content-Length\r\n" +
+			"Content-Length: 5\r\n\r\n", false},
+		{"connection names date", "GET", ok + "Connection: Date\r\n" +
+			"Date: Thu, 01 Jan 2015 00:00:00 GMT\r\nContent-Length: 2\r\n\r\nok", false},
+		{"connection names type", "GET", ok + "Connection: keep-alive, Content-Type\r\n" +
+			"Content-Type: text/plain\r\nContent-Length: 19\r\n\r\n<!DOCTYPE html><p>x", false},
+		{"connection names encoding", "GET", ok + "Connection: Content-Encoding\r\n" +
+			"Content-Encoding: gzip\r\nContent-Length: 19\r\n\r\n<!DOCTYPE html><p>x", false},
+		{"connection names a 1xx field", "GET", "HTTP/1.1 103 Early Hints\r\n" +
+			"Connection: X-Hint\r\nX-Hint: 1\r\nLink: </a.css>\r\n\r\n" + ok + "Content-Length: 0\r\n\r\n", false},
+		{"wrong length", "GET", ok + "Content-Length: 2\r\n\r\nok, and more", false},
+		{"two responses", "GET", ok + "Content-Length: 2\r\n\r\nok" + ok + "Content-Length: 6\r\n\r\nforged", false},
+		{"body after no content", "GET", "HTTP/1.1 204 No Content\r\n\r\n" + ok +
+			"Content-Length: 6\r\n\r\nforged", false},
+		{"large head", "GET", ok + strings.Repeat("X-Pad: "+strings.Repeat("a", 1000)+"\r\n", 200) +
+			"Content-Length: 0\r\n\r\n", false},
+		{"NUL in value", "GET", ok + "X-A: a\x00b\r\nContent-Length: 2\r\n\r\nok", false},
+		{"negative length", "GET", ok + "Content-Length: -2\r\n\r\nok", false},
+		{"plus length", "GET", ok + "Content-Length: +2\r\n\r\nok", false},
+		{"chunked, identity", "GET", ok + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +142,73 @@ func TestServeResponseFraming(t *testing.T) {
 	}
 }
 
+// getOnFastPath sends a GET through Serve to an upstream that responds
+// with response and then closes the connection. It returns the client
+// connection and the response the client read.
+func getOnFastPath(t *testing.T, response string) (*rawClient, rawResponse) {
+	t.Helper()
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, "/", startRawUpstream(t, response, true), nil)
+	sp := startServed(t, table, Options{})
+	c := dialRaw(t, sp.addr)
+	return c, c.roundTrip("GET /x HTTP/1.1\r\nHost: hub.test\r\n\r\n")
+}
+
+// TestServeRejectsResponses sends upstream responses that net/http's
+// Transport reads but the fast path rejects, because it reads responses
+// more strictly. The client gets the ErrorHandler's 503, and no byte of
+// the response.
+func TestServeRejectsResponses(t *testing.T) {
+	const ok = "HTTP/1.1 200 OK\r\n"
+	tests := []struct{ name, response string }{
+		// net/http keeps "Content-Length " as a field of its own, and
+		// reads the body until the connection closes.
+		{"space before colon", ok + "Content-Length : 2\r\n\r\nok"},
+		// net/http's Transport reads heads up to 10 MiB.
+		{"head over 1 MiB", ok + strings.Repeat("X-Pad: "+strings.Repeat("a", 1000)+"\r\n", 1100) +
+			"Content-Length: 0\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, res := getOnFastPath(t, tt.response)
+			if res.Status != http.StatusServiceUnavailable {
+				t.Errorf("status = %d, want 503", res.Status)
+			}
+			if res.Header.Get("X-Pad") != "" || res.Body == "ok" {
+				t.Errorf("the client received the upstream's response: %+v", res)
+			}
+		})
+	}
+}
+
+// TestServeKeepsResponsesApart sends two pipelined requests on one client
+// connection, the first to a server whose response names Content-Length
+// in Connection. The client must find the end of the first response, so
+// the second server's response never becomes part of the first one's body.
+func TestServeKeepsResponsesApart(t *testing.T) {
+	forEachFront(t, func(t *testing.T, f front) {
+		mallory := startRawUpstream(t, "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\n"+
+			"Content-Length: 5\r\n\r\nhello", false)
+		alice, _ := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "alice's secret")
+		}))
+		table := NewTable(TableOptions{})
+		mustAdd(t, table, "/user/mallory", mallory, nil)
+		mustAdd(t, table, "/user/alice", alice.URL, nil)
+		_, srv := startProxy(t, f, table, Options{})
+		c := dialRaw(t, strings.TrimPrefix(srv.URL, "http://"))
+
+		io.WriteString(c.conn, "GET /user/mallory/x HTTP/1.1\r\nHost: hub.test\r\n\r\n"+
+			"GET /user/alice/y HTTP/1.1\r\nHost: hub.test\r\n\r\n")
+		if res := c.read("GET"); res.Body != "hello" || res.Err != "" {
+			t.Errorf("first response: body %q, error %q; want hello", res.Body, res.Err)
+		}
+		if res := c.read("GET"); res.Body != "alice's secret" {
+			t.Errorf("second response: body %q, want alice's secret", res.Body)
+		}
+	})
+}
+
 // TestServeBrokenResponseBody checks that a response that breaks off after
 // its head reaches the client broken, never as a complete response.
 func TestServeBrokenResponseBody(t *testing.T) {
@@ -133,11 +222,7 @@ func TestServeBrokenResponseBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			table := NewTable(TableOptions{})
-			mustAdd(t, table, "/", startRawUpstream(t, tt.response, true), nil)
-			sp := startServed(t, table, Options{})
-			c := dialRaw(t, sp.addr)
-			res := c.roundTrip("GET /x HTTP/1.1\r\nHost: hub.test\r\n\r\n")
+			c, res := getOnFastPath(t, tt.response)
 			if res.Err == "" {
 				t.Errorf("the client read a complete response: %+v", res)
 			}

@@ -68,6 +68,11 @@ func FuzzParseResponse(f *testing.F) {
 		"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
 		"HTTP/1.1 103 Early Hints\nLink: </a>\n\n",
 		"HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\nConnection: close\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 5\r\n\r\nhello",
+		"HTTP/1.1 200 OK\r\nConnection: Date, Content-Type\r\nDate: x\r\nContent-Type: a/b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+		"HTTP/1.1 204 No Content\r\nConnection: Content-Length\r\nContent-Length: 2\r\n\r\n",
 	} {
 		f.Add([]byte(s), false)
 	}
@@ -116,7 +121,37 @@ func FuzzParseResponse(f *testing.F) {
 		if res.keepAlive && r.Close {
 			t.Errorf("keep-alive, net/http reads close\n%q", data[:n])
 		}
+		if res.status >= 200 {
+			checkClientFraming(t, c, &res, method, data[:n])
+		}
 	})
+}
+
+// checkClientFraming checks that a client reads the head the fast path
+// sends for res with the framing of the body the fast path sends after
+// it: the body must end where the proxy's output for it ends, so nothing
+// that follows on the connection can become part of it.
+func checkClientFraming(t *testing.T, c *fastConn, res *fastResponse, method string, upstreamHead []byte) {
+	t.Helper()
+	head := c.appendResponseHead(nil, res, nil, false)
+	r, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("a client cannot read the head sent for it: %v\n%q\nfrom %q", err, head, upstreamHead)
+	}
+	chunked := slices.Contains(r.TransferEncoding, "chunked")
+	var ok bool
+	switch res.framing {
+	case bodyNone:
+		ok = r.Body == http.NoBody
+	case bodyLength:
+		ok = r.ContentLength == res.length && !chunked
+	case bodyChunked, bodyUntilClose:
+		ok = chunked
+	}
+	if !ok || r.Close {
+		t.Errorf("framing %d, a client reads length %d, chunked %v, close %v\n%q\nfrom %q",
+			res.framing, r.ContentLength, chunked, r.Close, head, upstreamHead)
+	}
 }
 
 func TestParseLength(t *testing.T) {

@@ -108,12 +108,13 @@ func dialRaw(t *testing.T, addr string) *rawClient {
 	return &rawClient{t: t, conn: conn, br: bufio.NewReader(conn)}
 }
 
-// rawResponse is a response as a client sees it, without Date, which
-// differs between runs.
+// rawResponse is a response as a client sees it, without the value of
+// Date, which differs between runs.
 type rawResponse struct {
 	Informational []int // statuses of 1xx responses before this one
 	Status        int
 	Header        http.Header
+	Date          bool // the response has a Date field
 	Body          string
 	Trailer       http.Header
 	Close         bool
@@ -143,9 +144,10 @@ func (c *rawClient) read(method string) rawResponse {
 	}
 	body, err := io.ReadAll(res.Body)
 	res.Body.Close()
+	_, date := res.Header["Date"]
 	res.Header.Del("Date")
 	out := rawResponse{Informational: informational, Status: res.StatusCode, Header: res.Header,
-		Body: string(body), Trailer: res.Trailer, Close: res.Close}
+		Date: date, Body: string(body), Trailer: res.Trailer, Close: res.Close}
 	if err != nil {
 		out.Err = err.Error()
 	}
