@@ -39,9 +39,13 @@
 // flushed to the client after every write from the upstream, so events
 // arrive as they are sent, and bodies of known length wait at most 10 ms in
 // the write buffer. Upstream
-// connections are kept alive and reused. Dialing and, optionally, the wait
-// for response headers have timeouts; bodies and upgraded connections have
-// none.
+// connections are kept alive and reused, each only for the route it was
+// dialed for, unless Options.Transport replaces the built-in transport.
+// So when a server stops and another one later listens on its port, a
+// process of the stopped server that still holds its connections never
+// receives requests for the new route. Dialing and, optionally, the wait
+// for response headers have timeouts; bodies and upgraded connections
+// have none.
 //
 // # Fast path
 //

@@ -12,21 +12,27 @@ import (
 type upstreamConn struct {
 	conn   *net.TCPConn
 	raw    syscall.RawConn
-	addr   string    // host:port it was dialed for
+	route  *route    // the route it was dialed for, and the only one it serves
 	idleAt time.Time // when it went back to the pool
 	reused bool      // it served a request before
 }
 
-// upstreamPool keeps idle upstream connections of the fast path by
-// address, most recently used first. Connections idle longer than the
-// timeout are closed by a timer that runs while any are idle.
+// upstreamPool keeps idle upstream connections of the fast path by route,
+// most recently used first. Connections idle longer than the timeout are
+// closed by a timer that runs while any are idle.
+//
+// A connection serves only the route it was dialed for, never another
+// route with the same address. When a user's server stops and another
+// server later listens on its port, a process of the first server that
+// survived with its connections open would otherwise receive requests
+// meant for the second server and respond to them.
 type upstreamPool struct {
 	dialer      net.Dialer
 	maxIdle     int
 	idleTimeout time.Duration
 
 	mu     sync.Mutex
-	idle   map[string][]*upstreamConn // guarded by mu
+	idle   map[*route][]*upstreamConn // guarded by mu
 	sweep  *time.Timer                // guarded by mu; nil while none idle
 	closed bool                       // guarded by mu
 }
@@ -36,18 +42,18 @@ func newUpstreamPool(o *Options) *upstreamPool {
 		dialer:      net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second},
 		maxIdle:     o.MaxIdleConnsPerHost,
 		idleTimeout: o.IdleConnTimeout,
-		idle:        make(map[string][]*upstreamConn),
+		idle:        make(map[*route][]*upstreamConn),
 	}
 }
 
-// get returns an idle connection to addr, or dials one. With checkAlive it
+// get returns an idle connection of rt, or dials one. With checkAlive it
 // first checks that an idle connection was not closed by the upstream, for
 // requests that cannot be sent again.
-func (p *upstreamPool) get(addr string, checkAlive bool) (*upstreamConn, error) {
+func (p *upstreamPool) get(rt *route, checkAlive bool) (*upstreamConn, error) {
 	for {
-		uc := p.take(addr)
+		uc := p.take(rt)
 		if uc == nil {
-			return p.dial(addr)
+			return p.dial(rt)
 		}
 		if !checkAlive || isOpen(uc.raw) {
 			uc.reused = true
@@ -57,26 +63,26 @@ func (p *upstreamPool) get(addr string, checkAlive bool) (*upstreamConn, error) 
 	}
 }
 
-func (p *upstreamPool) take(addr string) *upstreamConn {
+func (p *upstreamPool) take(rt *route) *upstreamConn {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	conns := p.idle[addr]
+	conns := p.idle[rt]
 	for len(conns) > 0 {
 		uc := conns[len(conns)-1]
 		conns = conns[:len(conns)-1]
 		if now.Sub(uc.idleAt) < p.idleTimeout {
-			p.idle[addr] = conns
+			p.idle[rt] = conns
 			return uc
 		}
 		uc.conn.Close()
 	}
-	delete(p.idle, addr)
+	delete(p.idle, rt)
 	return nil
 }
 
-func (p *upstreamPool) dial(addr string) (*upstreamConn, error) {
-	c, err := p.dialer.Dial("tcp", addr)
+func (p *upstreamPool) dial(rt *route) (*upstreamConn, error) {
+	c, err := p.dialer.Dial("tcp", rt.addr)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +92,7 @@ func (p *upstreamPool) dial(addr string) (*upstreamConn, error) {
 		c.Close()
 		return nil, err
 	}
-	return &upstreamConn{conn: tcp, raw: raw, addr: addr}, nil
+	return &upstreamConn{conn: tcp, raw: raw, route: rt}, nil
 }
 
 // put returns uc to the pool, or closes it when the pool is full or
@@ -95,12 +101,12 @@ func (p *upstreamPool) put(uc *upstreamConn) {
 	uc.idleAt = time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	conns := p.idle[uc.addr]
+	conns := p.idle[uc.route]
 	if p.closed || len(conns) >= p.maxIdle {
 		uc.conn.Close()
 		return
 	}
-	p.idle[uc.addr] = append(conns, uc)
+	p.idle[uc.route] = append(conns, uc)
 	if p.sweep == nil {
 		p.sweep = time.AfterFunc(p.idleTimeout, p.closeExpired)
 	}
@@ -112,7 +118,7 @@ func (p *upstreamPool) closeExpired() {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for addr, conns := range p.idle {
+	for rt, conns := range p.idle {
 		kept := conns[:0]
 		for _, uc := range conns {
 			if now.Sub(uc.idleAt) < p.idleTimeout {
@@ -123,9 +129,9 @@ func (p *upstreamPool) closeExpired() {
 		}
 		clear(conns[len(kept):])
 		if len(kept) == 0 {
-			delete(p.idle, addr)
+			delete(p.idle, rt)
 		} else {
-			p.idle[addr] = kept
+			p.idle[rt] = kept
 		}
 	}
 	p.sweep = nil

@@ -78,9 +78,11 @@ type Options struct {
 	HealthCheck bool
 
 	// Transport sends requests upstream. Nil means a transport built from
-	// the fields below. A custom transport must return a body that
-	// implements io.ReadWriteCloser for 101 responses, as http.Transport
-	// does.
+	// the fields below, with keep-alive connections kept per route, so a
+	// connection never serves a route other than the one it was dialed
+	// for. A custom transport must return a body that implements
+	// io.ReadWriteCloser for 101 responses, as http.Transport does, and
+	// decides itself which requests share a connection.
 	Transport http.RoundTripper
 	// TLSClientConfig is used for https targets.
 	TLSClientConfig *tls.Config
@@ -159,7 +161,7 @@ func New(table *Table, opts Options) *Proxy {
 	p.headerLines, p.customKeys, p.fastOK = headerLines(opts.Headers)
 	p.transport = opts.Transport
 	if p.transport == nil {
-		p.transport = newTransport(&p.opts)
+		p.transport = &routeTransports{proxy: p, pruneAt: minPruneAt}
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,

@@ -32,6 +32,77 @@ func newTransport(o *Options) *http.Transport {
 	}
 }
 
+// routeTransports is the handler path's http.RoundTripper when
+// Options.Transport is nil. It gives each route its own http.Transport, so
+// a keep-alive connection serves only the route it was dialed for, as in
+// the fast path's upstreamPool. One Transport would share connections by
+// address, also with a later route whose server took over the port of a
+// stopped one.
+type routeTransports struct {
+	proxy   *Proxy
+	byRoute sync.Map // *route to *http.Transport
+
+	mu sync.Mutex
+	// pruneAt is the number of transports at which the next new one first
+	// closes those of routes that left the table. guarded by mu
+	pruneAt int
+	count   int // guarded by mu
+}
+
+// minPruneAt is the number of transports below which none are pruned.
+const minPruneAt = 64
+
+func (t *routeTransports) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.get(stateOf(r).route).RoundTrip(r)
+}
+
+// get returns the transport of rt, creating it on first use.
+func (t *routeTransports) get(rt *route) *http.Transport {
+	if v, ok := t.byRoute.Load(rt); ok {
+		return v.(*http.Transport)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.byRoute.Load(rt); ok {
+		return v.(*http.Transport)
+	}
+	if t.count >= t.pruneAt {
+		t.pruneLocked()
+		// Doubling the threshold keeps the cost of pruning proportional
+		// to the number of routes added.
+		t.pruneAt = max(2*t.count, minPruneAt)
+	}
+	tr := newTransport(&t.proxy.opts)
+	t.byRoute.Store(rt, tr)
+	t.count++
+	return tr
+}
+
+// pruneLocked removes the transports of routes that are no longer in the
+// table and closes their idle connections. A request still in flight on
+// such a route leaves its connection idle in a transport that no route
+// uses, until IdleConnTimeout closes it.
+func (t *routeTransports) pruneLocked() {
+	table := t.proxy.table
+	t.byRoute.Range(func(k, v any) bool {
+		rt := k.(*route)
+		if table.get(rt.spec) != rt {
+			v.(*http.Transport).CloseIdleConnections()
+			t.byRoute.Delete(rt)
+			t.count--
+		}
+		return true
+	})
+}
+
+// CloseIdleConnections closes the idle connections of every route.
+func (t *routeTransports) CloseIdleConnections() {
+	t.byRoute.Range(func(_, v any) bool {
+		v.(*http.Transport).CloseIdleConnections()
+		return true
+	})
+}
+
 // copyBufferSize is the size of the buffers that copy bodies.
 const copyBufferSize = 32 << 10
 

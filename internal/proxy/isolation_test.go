@@ -1,0 +1,126 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestUpstreamConnectionBoundToRoute stops a user server whose process
+// keeps its connection from the proxy open, then starts another user's
+// server on the same port. That user's requests must reach the new server,
+// never the connection of the old one.
+func TestUpstreamConnectionBoundToRoute(t *testing.T) {
+	forEachFront(t, testUpstreamConnectionBoundToRoute)
+}
+
+func testUpstreamConnectionBoundToRoute(t *testing.T, f front) {
+	// A process of mallory's server keeps the connection of the first
+	// request open and responds on it with what it read.
+	mallory := startScriptedUpstream(t, func(_, request int, r *http.Request) (string, bool) {
+		body := "mallory's server"
+		if request > 0 {
+			body = fmt.Sprintf("mallory's server read %s with cookie %q", r.URL.Path, r.Header.Get("Cookie"))
+		}
+		return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body), false
+	})
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, "/user/mallory", mallory.url, nil)
+	_, srv := startProxy(t, f, table, Options{})
+	addr := strings.TrimPrefix(srv.URL, "http://")
+
+	res := dialRaw(t, addr).roundTrip("GET /user/mallory/ HTTP/1.1\r\nHost: hub.test\r\n\r\n")
+	if res.Body != "mallory's server" {
+		t.Fatalf("first response: %+v", res)
+	}
+	mallory.listener.Close()
+	table.Remove("/user/mallory")
+
+	ln, err := net.Listen("tcp", mallory.listener.Addr().String())
+	if err != nil {
+		t.Fatalf("listening on the stopped server's port: %v", err)
+	}
+	alice := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "alice's server")
+	})}
+	go alice.Serve(ln)
+	t.Cleanup(func() { alice.Close() })
+	mustAdd(t, table, "/user/alice", mallory.url, nil)
+
+	c := dialRaw(t, addr)
+	for i := range 2 {
+		res = c.roundTrip("GET /user/alice/api/contents HTTP/1.1\r\nHost: hub.test\r\n" +
+			"Cookie: jupyterhub-user-alice=secret\r\n\r\n")
+		if res.Body != "alice's server" {
+			t.Errorf("request %d for alice's server: %d %q", i, res.Status, res.Body)
+		}
+	}
+}
+
+// scriptedUpstream is an upstream whose responses a test scripts.
+type scriptedUpstream struct {
+	url      string
+	listener net.Listener
+
+	mu    sync.Mutex
+	paths []string // of the requests read; guarded by mu
+}
+
+// startScriptedUpstream starts an upstream that responds to each request
+// with what script returns for it, the number of its connection and its
+// number on that connection, both from 0. After the last response it
+// closes the connection. Closing the listener leaves the connections open.
+func startScriptedUpstream(t *testing.T,
+	script func(conn, request int, r *http.Request) (response string, last bool),
+) *scriptedUpstream {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	u := &scriptedUpstream{url: "http://" + ln.Addr().String(), listener: ln}
+	go func() {
+		for n := 0; ; n++ {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go u.serve(conn, n, script)
+		}
+	}()
+	return u
+}
+
+func (u *scriptedUpstream) serve(conn net.Conn, n int,
+	script func(conn, request int, r *http.Request) (string, bool),
+) {
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	for i := 0; ; i++ {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		u.mu.Lock()
+		u.paths = append(u.paths, req.URL.Path)
+		u.mu.Unlock()
+		response, last := script(n, i, req)
+		if _, err := io.WriteString(conn, response); err != nil || last {
+			return
+		}
+	}
+}
+
+// seen returns the paths of the requests read so far, in order.
+func (u *scriptedUpstream) seen() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.paths...)
+}
