@@ -76,7 +76,9 @@
 // Responses cannot be handed on, so the fast path reads them itself, a
 // little more strictly than the Transport: heads over 1 MiB (the
 // Transport reads 10 MiB) and field names followed by white space get the
-// ErrorHandler's 503.
+// ErrorHandler's 503. Before it reuses an idle upstream connection, it
+// checks that the upstream sent nothing on it, so bytes sent after a
+// response never count as the response to the next request.
 //
 // NOTE: while the fast path waits for a response head, it does not watch
 // the client, so the upstream request is not cancelled when the client

@@ -127,7 +127,7 @@ func (c *fastConn) roundTrip(x *exchange, req *fastRequest, rt *route, rest int6
 	*upstreamConn, fastResponse, *bodyCopy, error,
 ) {
 	for attempt := 0; ; attempt++ {
-		uc, err := c.p.upstreams.get(rt, !req.replayable())
+		uc, err := c.p.upstreams.get(rt)
 		if err != nil {
 			return nil, fastResponse{}, nil, err
 		}

@@ -124,3 +124,61 @@ func (u *scriptedUpstream) seen() []string {
 	defer u.mu.Unlock()
 	return append([]string(nil), u.paths...)
 }
+
+// TestServeIgnoresBytesOfIdleConnection has an upstream send a second
+// response while its connection is idle in the pool. The next request,
+// from another client, must get its own response, not that one.
+func TestServeIgnoresBytesOfIdleConnection(t *testing.T) {
+	const real = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal"
+	inject, injected := make(chan struct{}), make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for first := true; ; first = false {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				serveRawOnce(conn, real)
+				if first {
+					<-inject
+					io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
+					close(injected)
+				}
+				serveRaw(conn, real, false)
+			}()
+		}
+	}()
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, "/", "http://"+ln.Addr().String(), nil)
+	sp := startServed(t, table, Options{})
+
+	if res := dialRaw(t, sp.addr).roundTrip("GET /a HTTP/1.1\r\nHost: hub.test\r\n\r\n"); res.Body != "real" {
+		t.Fatalf("first response: %+v", res)
+	}
+	close(inject)
+	<-injected
+	// On loopback the forged response is in the proxy's receive buffer
+	// once the upstream's write has returned.
+	for _, method := range []string{"GET", "POST"} {
+		req := method + " /b HTTP/1.1\r\nHost: hub.test\r\nContent-Length: 0\r\n\r\n"
+		if res := dialRaw(t, sp.addr).roundTrip(req); res.Body != "real" {
+			t.Errorf("%s after bytes on the idle connection: %d %q", method, res.Status, res.Body)
+		}
+	}
+}
+
+// serveRawOnce reads one request from conn and writes response.
+func serveRawOnce(conn net.Conn, response string) {
+	req, err := http.ReadRequest(bufio.NewReader(conn))
+	if err != nil {
+		return
+	}
+	io.Copy(io.Discard, req.Body)
+	io.WriteString(conn, response)
+}

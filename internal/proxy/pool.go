@@ -3,7 +3,6 @@ package proxy
 import (
 	"net"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -11,7 +10,7 @@ import (
 // path for one request at a time.
 type upstreamConn struct {
 	conn   *net.TCPConn
-	raw    syscall.RawConn
+	check  idleCheck // of the connection while it is idle
 	route  *route    // the route it was dialed for, and the only one it serves
 	idleAt time.Time // when it went back to the pool
 	reused bool      // it served a request before
@@ -46,16 +45,18 @@ func newUpstreamPool(o *Options) *upstreamPool {
 	}
 }
 
-// get returns an idle connection of rt, or dials one. With checkAlive it
-// first checks that an idle connection was not closed by the upstream, for
-// requests that cannot be sent again.
-func (p *upstreamPool) get(rt *route, checkAlive bool) (*upstreamConn, error) {
+// get returns an idle connection of rt, or dials one. It first checks that
+// an idle connection has nothing to read. The end of the stream means that
+// the upstream closed it. Bytes mean that the upstream sent them while no
+// request was pending, and they would be read as the response to the next
+// request. net/http's Transport reads idle connections for the same reason.
+func (p *upstreamPool) get(rt *route) (*upstreamConn, error) {
 	for {
 		uc := p.take(rt)
 		if uc == nil {
 			return p.dial(rt)
 		}
-		if !checkAlive || isOpen(uc.raw) {
+		if uc.check.isOpen() {
 			uc.reused = true
 			return uc, nil
 		}
@@ -92,7 +93,9 @@ func (p *upstreamPool) dial(rt *route) (*upstreamConn, error) {
 		c.Close()
 		return nil, err
 	}
-	return &upstreamConn{conn: tcp, raw: raw, route: rt}, nil
+	uc := &upstreamConn{conn: tcp, route: rt}
+	uc.check.init(raw)
+	return uc, nil
 }
 
 // put returns uc to the pool, or closes it when the pool is full or
