@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -120,9 +121,9 @@ func (c *fastConn) exchange(x *exchange, req *fastRequest, rt *route) (int, bool
 
 // roundTrip sends the request, whose head and buffered body are in x.out
 // and whose rest of rest bytes is still to be read from the client, and
-// reads the final response head into x.up. A replayable request that fails
-// on a reused connection before any response is sent again on a new one,
-// as net/http's Transport does.
+// reads the final response head into x.up. A replayable request is sent
+// again on a new connection when a reused one fails before the upstream
+// sent a byte of response, as net/http's Transport does.
 func (c *fastConn) roundTrip(x *exchange, req *fastRequest, rt *route, rest int64) (
 	*upstreamConn, fastResponse, *bodyCopy, error,
 ) {
@@ -138,10 +139,18 @@ func (c *fastConn) roundTrip(x *exchange, req *fastRequest, rt *route, rest int6
 		}
 		c.setUpstream(nil)
 		uc.conn.Close()
-		if attempt > 0 || !uc.reused || !req.replayable() || res.informational {
+		if attempt > 0 || !uc.reused || !req.replayable() || !nothingRead(x, &res, err) {
 			return nil, res, body, err
 		}
 	}
+}
+
+// nothingRead reports whether a request failed before the upstream sent
+// any part of a response, without timing out, so that sending it again
+// cannot mix a response begun on one connection with the rest from
+// another. net/http's Transport retries only such requests.
+func nothingRead(x *exchange, res *fastResponse, err error) bool {
+	return len(x.up.buffered()) == 0 && !res.informational && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // send writes the request to uc and reads the response head. A body still

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -181,4 +183,65 @@ func serveRawOnce(conn net.Conn, response string) {
 	}
 	io.Copy(io.Discard, req.Body)
 	io.WriteString(conn, response)
+}
+
+// TestRetryNeverMixesResponses has a reused upstream connection send part
+// of a response head and close. Sending the request again may not splice
+// that part onto the response from a new connection: the client gets an
+// error, and the request reaches the upstream once, as through net/http's
+// Transport.
+func TestRetryNeverMixesResponses(t *testing.T) { forEachFront(t, testRetryNeverMixesResponses) }
+
+func testRetryNeverMixesResponses(t *testing.T, f front) {
+	const real = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal"
+	upstream := startScriptedUpstream(t, func(conn, request int, _ *http.Request) (string, bool) {
+		if conn == 0 && request == 1 {
+			return "HTTP/1.1 302 Found\r\nLocation: https://evil.test/\r\nX-A: ", true
+		}
+		return real, false
+	})
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, "/", upstream.url, nil)
+	_, srv := startProxy(t, f, table, Options{})
+	c := dialRaw(t, strings.TrimPrefix(srv.URL, "http://"))
+
+	if res := c.roundTrip("GET /a HTTP/1.1\r\nHost: hub.test\r\n\r\n"); res.Body != "real" {
+		t.Fatalf("first response: %+v", res)
+	}
+	res := c.roundTrip("GET /b HTTP/1.1\r\nHost: hub.test\r\n\r\n")
+	if res.Status != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503", res.Status)
+	}
+	if loc := res.Header.Get("Location"); loc != "" {
+		t.Errorf("the response has the broken head's Location %q", loc)
+	}
+	if got := strings.Join(upstream.seen(), " "); got != "/a /b" {
+		t.Errorf("requests at the upstream: %s, want /a /b", got)
+	}
+}
+
+func TestNothingRead(t *testing.T) {
+	tests := []struct {
+		name          string
+		buffered      string
+		informational bool
+		err           error
+		want          bool
+	}{
+		{"closed", "", false, io.EOF, true},
+		{"reset", "", false, syscall.ECONNRESET, true},
+		{"timed out", "", false, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, false},
+		{"part of a head", "HTTP/1.1 200 OK\r\n", false, io.EOF, false},
+		{"malformed head", "HTTP/1.1 2x0 OK\r\n\r\n", false, errMalformed, false},
+		{"after a 1xx", "", true, io.EOF, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &exchange{up: readBuffer{buf: []byte(tt.buffered), w: len(tt.buffered)}}
+			res := &fastResponse{informational: tt.informational}
+			if got := nothingRead(x, res, tt.err); got != tt.want {
+				t.Errorf("nothingRead = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
