@@ -167,10 +167,18 @@ func (c *fastConn) readHead() (int, error) {
 // drain or abort.
 var errConnClosed = errors.New("connection closed by shutdown")
 
+// maxIdleFields and maxIdleHost are the capacities of the field slice and
+// of the cached Host that an idle connection keeps for the next request.
+const (
+	maxIdleFields = 64
+	maxIdleHost   = 256
+)
+
 // waitRequest waits, idle, for the first bytes of the next request. drain
 // closes idle connections, so the state moves to active only once bytes
 // arrive.
 func (c *fastConn) waitRequest(deadline *time.Duration) error {
+	c.releaseMemory()
 	c.state.Store(connIdle)
 	if c.s.draining.Load() && c.state.CompareAndSwap(connIdle, connClosed) {
 		return errConnClosed
@@ -184,6 +192,23 @@ func (c *fastConn) waitRequest(deadline *time.Duration) error {
 		return errConnClosed
 	}
 	return err
+}
+
+// releaseMemory drops what a large head grew: the read buffer, the cached
+// Host, and the slice of fields, which a head of many short fields makes
+// many times larger than the head itself. An idle connection then keeps
+// about as much as a new one, however large its last request and response
+// were. The buffer must be empty.
+func (c *fastConn) releaseMemory() {
+	if len(c.in.buf) > initialBufferSize {
+		c.in.buf, c.in.r, c.in.w = make([]byte, initialBufferSize), 0, 0
+	}
+	if cap(c.fields) > maxIdleFields {
+		c.fields = nil
+	}
+	if cap(c.host.raw) > maxIdleHost {
+		c.host = hostCache{}
+	}
 }
 
 // lingerTime is how long close reads what a client still sends before it

@@ -245,3 +245,42 @@ func TestNothingRead(t *testing.T) {
 		})
 	}
 }
+
+// TestServeIdleConnectionMemory sends a request head with a long Host and
+// many short fields, and gets a response head of many fields, then checks that the idle client connection
+// no longer holds the memory they took.
+func TestServeIdleConnectionMemory(t *testing.T) {
+	fields := func(n int) string { return strings.Repeat("X-A: 1\r\n", n) }
+	upstream := startRawUpstream(t, "HTTP/1.1 200 OK\r\n"+fields(20000)+"Content-Length: 2\r\n\r\nok", false)
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, "/", upstream, nil)
+	sp := startServed(t, table, Options{})
+	c := dialRaw(t, sp.addr)
+
+	host := strings.Repeat("a", 30000) + ".test"
+	res := c.roundTrip("GET /x HTTP/1.1\r\nHost: " + host + "\r\n" + fields(3000) + "\r\n")
+	if res.Body != "ok" {
+		t.Fatalf("response: %d %q", res.Status, res.Body)
+	}
+	var fc *fastConn
+	for _, s := range sp.proxy.fastServers() {
+		s.mu.Lock()
+		for conn := range s.conns {
+			fc = conn
+		}
+		s.mu.Unlock()
+	}
+	if fc == nil {
+		t.Fatal("no connection on the fast path")
+	}
+	waitFor(t, "the connection to be idle", func() bool { return fc.state.Load() == connIdle })
+	if n := len(fc.in.buf); n > initialBufferSize {
+		t.Errorf("idle connection keeps a read buffer of %d bytes, want at most %d", n, initialBufferSize)
+	}
+	if n := cap(fc.fields); n > maxIdleFields {
+		t.Errorf("idle connection keeps room for %d fields, want at most %d", n, maxIdleFields)
+	}
+	if n := cap(fc.host.raw); n > maxIdleHost {
+		t.Errorf("idle connection keeps a Host of %d bytes, want at most %d", n, maxIdleHost)
+	}
+}
