@@ -19,6 +19,16 @@ func FuzzParseRequest(f *testing.F) {
 		"GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
 		"GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n",
 		"GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n 0\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length : 3\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: +3\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\nX-A: a\x00b\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\nConnection: Content-Length\r\nContent-Length: 0\r\n\r\n",
+		"GET http://other/x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET //other/x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /a/..%2Fb;c HTTP/1.1\r\nHost: H:80\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
