@@ -167,6 +167,14 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
+	if err := hub.PrepareDataDir(cfg); err != nil {
+		return err
+	}
+	lock, err := hub.LockDataDir(cfg.Path("."))
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	st, err := openHubStore(ctx, cfg, log)
 	if err != nil {
 		return err
