@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/hub/spawn"
 )
 
 // maxSeconds is the largest duration a time.Duration holds, in seconds.
@@ -56,7 +58,12 @@ func (b *builder) decode(k Key, ptr any, v any, path string, pos Position) bool 
 	case *int64:
 		return b.decodeByteSize(p, v, path, pos, bad)
 	case *[]string:
-		return b.decodeStrings(p, k, v, path, pos, bad)
+		if !b.decodeStrings(p, k, v, path, pos, bad) {
+			return false
+		}
+		if k.isUserNames {
+			return b.checkUserNames(*p, path, pos)
+		}
 	case *[]Secret:
 		var list []string
 		if !b.decodeStrings(&list, k, v, path, pos, bad) {
@@ -185,6 +192,20 @@ func (b *builder) decodeStrings(p *[]string, k Key, v any, path string, pos Posi
 	}
 	*p = list
 	return true
+}
+
+// checkUserNames reports an error at each name of list that cannot name a
+// hub user, so that a start fails before it creates anything.
+func (b *builder) checkUserNames(list []string, path string, pos Position) bool {
+	valid := true
+	for i, name := range list {
+		if err := spawn.ValidateUserName(name); err != nil {
+			itemPath := fmt.Sprintf("%s[%d]", path, i)
+			b.errorf(b.posOf(itemPath, pos), itemPath, "%v", err)
+			valid = false
+		}
+	}
+	return valid
 }
 
 func (b *builder) decodeStringTable(p *map[string]string, v any, path string, pos Position,

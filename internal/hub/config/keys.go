@@ -58,6 +58,9 @@ type Key struct {
 	ptr func(owner any) any
 	// defaultText overrides Default when the default is not a constant.
 	defaultText string
+	// isUserNames marks a list of hub user names, each of which must pass
+	// spawn.ValidateUserName.
+	isUserNames bool
 }
 
 // ID returns "Class.Name".
@@ -67,6 +70,7 @@ func (k Key) env(names ...string) Key       { k.Env = names; return k }
 func (k Key) secret() Key                   { k.Secret, k.File = true, true; return k }
 func (k Key) defaultIs(text string) Key     { k.defaultText = text; return k }
 func (k Key) withType(t Type) Key           { k.Type = t; return k }
+func (k Key) userNames() Key                { k.isUserNames = true; return k }
 func (k Key) field(owner any) any           { return k.ptr(owner) }
 func (k Key) isItemTable() bool             { return k.Type == TypeServices || k.Type == TypeRoles }
 func (k Key) acceptsFileName(n string) bool { return k.File && n == k.Name+"_file" }
@@ -213,11 +217,11 @@ var classKeys = []Key{
 			"for JupyterLab before 3.2, which offers a restart only on 503."),
 
 	auth("allowed_users", func(a *Authenticator) any { return &a.AllowedUsers },
-		"Users who may log in, besides those other allow settings admit."),
+		"Users who may log in, besides those other allow settings admit.").userNames(),
 	auth("admin_users", func(a *Authenticator) any { return &a.AdminUsers },
-		"Users granted the admin role at startup. Removing a name later does not revoke it."),
+		"Users granted the admin role at startup. Removing a name later does not revoke it.").userNames(),
 	auth("blocked_users", func(a *Authenticator) any { return &a.BlockedUsers },
-		"Users who may never log in, whatever else allows them."),
+		"Users who may never log in, whatever else allows them.").userNames(),
 	auth("allow_all", func(a *Authenticator) any { return &a.AllowAll },
 		"Lets every user who authenticates log in.").
 		defaultIs("true when authenticator_class is dummy and allowed_users is empty, else false"),
