@@ -184,7 +184,7 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
-	authenticator, err := newAuthenticator(ctx, cfg, st, secret, log, stdout)
+	authenticator, err := newAuthenticator(ctx, cfg, secret, st, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -196,6 +196,9 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		Config: cfg, Store: st, Spawner: sp, Authenticator: authenticator, CookieSecret: secret,
 		Logger: log, Version: currentVersion(), APIURL: listeners.apiURL(),
 	})
+	if err == nil {
+		err = printFirstAdmin(ctx, cfg, st, authenticator, stdout)
+	}
 	if err != nil {
 		listeners.close()
 		return err
@@ -285,32 +288,42 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 }
 
 // newAuthenticator returns the authenticator that authenticator_class
-// names. With local accounts it also makes the first admin and prints the
-// admin's one-time password to stdout.
-func newAuthenticator(ctx context.Context, cfg *config.Config, st store.Store, secret []byte,
+// names.
+func newAuthenticator(ctx context.Context, cfg *config.Config, secret []byte, st store.Store,
 	log *slog.Logger, stdout io.Writer) (auth.Authenticator, error) {
 	switch cfg.JupyterHub.AuthenticatorClass {
 	case config.AuthenticatorDummy:
 		return newDummy(cfg, log, stdout), nil
 	case config.AuthenticatorLocal:
-	default:
-		return auth.NewOAuthFromConfig(ctx, cfg, secret, log.With("component", "auth"))
+		return auth.NewLocal(st, 0)
 	}
-	local, err := auth.NewLocal(st, 0)
-	if err != nil {
-		return nil, err
+	return auth.NewOAuthFromConfig(ctx, cfg, secret, log.With("component", "auth"))
+}
+
+// printFirstAdmin makes the first admin of local accounts and prints the
+// admin's one-time password to stdout, at every start until a user has
+// chosen a password. It runs once the listeners are open and the hub is
+// set up, so that a start that fails prints no password.
+func printFirstAdmin(ctx context.Context, cfg *config.Config, st store.Store,
+	authenticator auth.Authenticator, stdout io.Writer) error {
+	local, ok := authenticator.(*auth.Local)
+	if !ok {
+		return nil
 	}
-	name, password, err := hub.EnsureFirstAdmin(ctx, st, local, cfg)
-	if err != nil {
-		return nil, err
+	name, password, replaced, err := hub.EnsureFirstAdmin(ctx, st, local, cfg)
+	if err != nil || password == "" {
+		return err
 	}
-	if password != "" {
-		// The password goes to the terminal only, never through the logger.
-		fmt.Fprintf(stdout, "\n    First start: sign in as %q with the one-time password\n"+
-			"        %s\n    The hub then asks for a new password.\n\n",
-			name, password)
+	// The password goes to the terminal only, never through the logger.
+	lead := "First start"
+	if replaced {
+		fmt.Fprintf(stdout, "\n    %q has not replaced the one-time password yet, so the one "+
+			"printed at an earlier start\n    no longer works.", name)
+		lead = "New one-time password"
 	}
-	return local, nil
+	fmt.Fprintf(stdout, "\n    %s: sign in as %q with the one-time password\n        %s\n"+
+		"    The hub then asks for a new password.\n\n", lead, name, password)
+	return nil
 }
 
 // newDummy returns the dummy authenticator, with a warning in the log and

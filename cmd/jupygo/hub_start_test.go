@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -62,5 +63,47 @@ func TestHubSecondOnSameDataDir(t *testing.T) {
 	pid := "process " + strconv.Itoa(first.cmd.Process.Pid)
 	if !strings.Contains(stderr, pid) {
 		t.Errorf("the error does not name the first hub, %s:\n%s", pid, stderr)
+	}
+}
+
+func TestHubOneTimePasswordAfterFailedStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin, dataDir := buildJupygo(t), filepath.Join(t.TempDir(), "data")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	code, stdout, _ := runHubProcess(t, bin, "--port", takenPort, "--data-dir", dataDir)
+	if code == 0 {
+		t.Fatal("a hub on a port in use exited 0")
+	}
+	if strings.Contains(stdout, "one-time password") {
+		t.Errorf("a start that failed printed a password:\n%s", stdout)
+	}
+
+	first := startHubProcess(t, bin, dataDir)
+	if first.password == "" {
+		t.Fatalf("the start after a failed one printed no password:\n%s", first.stdout)
+	}
+	first.stop()
+	second := startHubProcess(t, bin, dataDir)
+	if second.password == "" || second.password == first.password {
+		t.Fatalf("second start printed %q after %q, want a new password:\n%s",
+			second.password, first.password, second.stdout)
+	}
+	if !strings.Contains(second.stdout, "no longer works") {
+		t.Errorf("the second start does not say the old password stopped working:\n%s",
+			second.stdout)
+	}
+	b := newHubBrowser(t, second.url)
+	b.replacePassword(second.admin, second.password, "the admin's own password")
+	second.stop()
+	third := startHubProcess(t, bin, dataDir)
+	if third.password != "" {
+		t.Errorf("a start after the admin chose a password printed one:\n%s", third.stdout)
 	}
 }

@@ -81,35 +81,42 @@ func decodeSecret(text, source string) ([]byte, error) {
 	return secret, nil
 }
 
-// EnsureFirstAdmin gives a new hub of local accounts its first admin. When
-// no user has a password yet, it sets a random temporary password for the
-// first of admin_users, or for "admin", makes that user an admin and
-// returns the name and password for the operator. The admin replaces the
-// password after the first sign-in. Otherwise it returns "".
+// EnsureFirstAdmin gives a hub of local accounts its first admin: the
+// first of admin_users, or "admin". While no account has a password that
+// its user chose, it sets a new random temporary password for that admin
+// at every start, makes the user an admin and returns the name and the
+// password for the operator, so an operator who missed the printed
+// password gets another one by restarting. replaced reports that the
+// admin already had a temporary password, which no longer works. Once a
+// user has chosen a password it returns "".
 func EnsureFirstAdmin(ctx context.Context, st store.Store, local *auth.Local,
-	cfg *config.Config) (name, password string, err error) {
-	users, _, err := st.ListUsers(ctx, store.UserQuery{})
-	if err != nil {
-		return "", "", err
-	}
-	for _, u := range users {
-		if u.PasswordHash != "" {
-			return "", "", nil
-		}
-	}
+	cfg *config.Config) (name, password string, replaced bool, err error) {
 	name = "admin"
 	if len(cfg.Authenticator.AdminUsers) > 0 {
 		name = local.NormalizeUsername(cfg.Authenticator.AdminUsers[0])
+	}
+	users, _, err := st.ListUsers(ctx, store.UserQuery{})
+	if err != nil {
+		return "", "", false, err
+	}
+	for _, u := range users {
+		switch {
+		case u.PasswordHash == "":
+		case !local.PasswordIsTemporary(u):
+			return "", "", false, nil
+		case u.Name == name:
+			replaced = true
+		}
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
 	password = hex.EncodeToString(b)
 	if err := local.SetTemporaryPassword(ctx, name, password); err != nil {
-		return "", "", fmt.Errorf("setting the first admin's password: %w", err)
+		return "", "", false, fmt.Errorf("setting the first admin's password: %w", err)
 	}
 	admin := true
 	if _, err := st.UpdateUser(ctx, name, store.UserUpdate{Admin: &admin}); err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
-	return name, password, nil
+	return name, password, replaced, nil
 }

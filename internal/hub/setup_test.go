@@ -55,10 +55,13 @@ func TestEnsureFirstAdmin(t *testing.T) {
 	defer st.Close()
 	local, err := auth.NewLocal(st, bcrypt.MinCost)
 	must(t, err)
-	name, password, err := EnsureFirstAdmin(t.Context(), st, local, cfg)
+	name, password, replaced, err := EnsureFirstAdmin(t.Context(), st, local, cfg)
 	must(t, err)
 	if name != "admin" || password == "" {
 		t.Fatalf("first admin = %q %q", name, password)
+	}
+	if replaced {
+		t.Error("the first start reports a replaced password")
 	}
 	if _, err := local.AuthenticateForm(t.Context(), name, password); err != nil {
 		t.Errorf("the printed password does not work: %v", err)
@@ -70,7 +73,29 @@ func TestEnsureFirstAdmin(t *testing.T) {
 	if !local.PasswordIsTemporary(u) {
 		t.Error("the printed password is not temporary")
 	}
-	if _, again, _ := EnsureFirstAdmin(t.Context(), st, local, cfg); again != "" {
-		t.Error("a second start printed a new password")
+
+	// A start before the admin replaced the password prints a new one, and
+	// the one printed before stops working.
+	_, second, replaced, err := EnsureFirstAdmin(t.Context(), st, local, cfg)
+	must(t, err)
+	if second == "" || second == password {
+		t.Fatalf("second start printed %q after %q, want a new password", second, password)
+	}
+	if !replaced {
+		t.Error("the second start does not report the replaced password")
+	}
+	if _, err := local.AuthenticateForm(t.Context(), name, password); err == nil {
+		t.Error("the first start's password still works")
+	}
+	if _, err := local.AuthenticateForm(t.Context(), name, second); err != nil {
+		t.Errorf("the second start's password does not work: %v", err)
+	}
+
+	must(t, local.SetPassword(t.Context(), name, "the admin's own password"))
+	if _, again, _, _ := EnsureFirstAdmin(t.Context(), st, local, cfg); again != "" {
+		t.Error("a start after the admin chose a password printed a new one")
+	}
+	if _, err := local.AuthenticateForm(t.Context(), name, "the admin's own password"); err != nil {
+		t.Errorf("the admin's own password stopped working: %v", err)
 	}
 }
