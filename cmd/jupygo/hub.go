@@ -378,6 +378,11 @@ func runSetPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 		return 1
 	}
 	password = strings.TrimRight(password, "\r\n")
+	if password == "" {
+		fmt.Fprintln(stderr, "jupygo hub set-password: the password is empty: write it on the "+
+			"first line of standard input, as in echo 'a long password' | jupygo hub set-password USER")
+		return 1
+	}
 	if err := setPassword(cfg, log, fs.Arg(0), password, admin); err != nil {
 		fmt.Fprintf(stderr, "jupygo hub set-password: %v\n", err)
 		return 1
@@ -387,6 +392,9 @@ func runSetPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 }
 
 func setPassword(cfg *config.Config, log *slog.Logger, user, password string, admin bool) error {
+	if err := checkHubExists(cfg); err != nil {
+		return err
+	}
 	ctx := context.Background()
 	st, err := openHubStore(ctx, cfg, log)
 	if err != nil {
@@ -408,6 +416,26 @@ func setPassword(cfg *config.Config, log *slog.Logger, user, password string, ad
 		if _, err := st.UpdateUser(ctx, name, store.UserUpdate{Admin: &admin}); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkHubExists returns an error when the data folder, or the SQLite
+// database in it, does not exist, so that set-password run from the wrong
+// folder does not create a new hub's database.
+func checkHubExists(cfg *config.Config) error {
+	const fix = "run the hub once to create it, or name the hub's folder with --data-dir " +
+		"or its configuration with -f"
+	dir := cfg.Path(".")
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("the data folder %s is not readable (%w): %s", dir, err, fix)
+	}
+	db, err := cfg.Database()
+	if err != nil || db.Driver == "postgres" || db.Path == store.MemoryPath {
+		return err
+	}
+	if _, err := os.Stat(db.Path); err != nil {
+		return fmt.Errorf("the database %s is not readable (%w): %s", db.Path, err, fix)
 	}
 	return nil
 }

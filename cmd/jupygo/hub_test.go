@@ -359,7 +359,43 @@ func serverPID(t *testing.T, b *hubBrowser, user string) int {
 func TestHubSetPassword(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	var out, errs strings.Builder
-	code := runSetPassword([]string{"--data-dir", dir, "--admin", "Carol"},
+	code := runSetPassword([]string{"--data-dir", dir, "carol"},
+		strings.NewReader("a good long password\n"), &out, &errs)
+	if code == 0 {
+		t.Error("set-password succeeded without a data folder")
+	}
+	if !strings.Contains(errs.String(), dir) || !strings.Contains(errs.String(), "--data-dir") {
+		t.Errorf("the error does not name the folder %s and --data-dir: %s", dir, errs.String())
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("set-password created the data folder %s", dir)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	errs.Reset()
+	code = runSetPassword([]string{"--data-dir", dir, "carol"},
+		strings.NewReader("a good long password\n"), &out, &errs)
+	if code == 0 {
+		t.Error("set-password succeeded without a database")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "jupyterhub.sqlite")); err == nil {
+		t.Error("set-password created the database")
+	}
+	created, err := store.Open(t.Context(), "sqlite:///"+filepath.Join(dir, "jupyterhub.sqlite"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Close()
+	errs.Reset()
+	code = runSetPassword([]string{"--data-dir", dir, "carol"}, strings.NewReader(""), &out, &errs)
+	if code == 0 {
+		t.Error("an empty password was accepted")
+	}
+	if !strings.Contains(errs.String(), "empty") {
+		t.Errorf("the error for an empty standard input does not say it is empty: %s", errs.String())
+	}
+	code = runSetPassword([]string{"--data-dir", dir, "--admin", "Carol"},
 		strings.NewReader("a good long password\n"), &out, &errs)
 	if code != 0 {
 		t.Fatalf("set-password = %d: %s", code, errs.String())
