@@ -115,14 +115,33 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM,
-		syscall.SIGHUP)
+	ctx, stop := stopOnSignal(log)
 	defer stop()
 	if err := serveHub(ctx, cfg, log, stdout); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// stopOnSignal returns a context that SIGINT, SIGTERM or SIGHUP cancels,
+// after logging the signal. After the first signal the default handling
+// returns, so a second Ctrl-C ends the process at once.
+func stopOnSignal(log *slog.Logger) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case sig := <-signals:
+			signal.Stop(signals)
+			log.Info("hub stopping; user servers keep running", "signal", sig.String())
+			cancel()
+		case <-ctx.Done():
+			signal.Stop(signals)
+		}
+	}()
+	return ctx, cancel
 }
 
 // openHubStore prepares the data folder and opens the database.

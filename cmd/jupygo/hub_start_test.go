@@ -107,3 +107,18 @@ func TestHubOneTimePasswordAfterFailedStart(t *testing.T) {
 		t.Errorf("a start after the admin chose a password printed one:\n%s", third.stdout)
 	}
 }
+
+func TestHubLogsStopSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildJupygo(t)
+	code, _, stderr := runHubProcess(t, bin, "--port", "0", "--data-dir",
+		filepath.Join(t.TempDir(), "data"))
+	if code != 0 {
+		t.Errorf("the hub exited %d after SIGTERM:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, `msg="hub stopping; user servers keep running" signal=terminated`) {
+		t.Errorf("the log lacks the stop line with the signal:\n%s", stderr)
+	}
+}
