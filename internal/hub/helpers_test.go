@@ -200,6 +200,8 @@ type hubOptions struct {
 	spawner spawn.Spawner
 	// log, when set, receives the hub's log records.
 	log *slog.Logger
+	// idleTimeout, when set, replaces DefaultIdleTimeout.
+	idleTimeout time.Duration
 }
 
 func startHub(t testing.TB, o hubOptions) *testHub {
@@ -243,6 +245,7 @@ func startHub(t testing.TB, o hubOptions) *testHub {
 		CookieSecret: []byte(strings.Repeat("k", 32)),
 		Logger:       log,
 		Version:      "test", SlowSpawnTimeout: 5 * time.Second,
+		IdleTimeout: o.idleTimeout,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,9 +53,18 @@ type Options struct {
 	// before the hub replies 202 and the start continues in the
 	// background. Zero means 10 seconds, JupyterHub's default.
 	SlowSpawnTimeout time.Duration
+	// IdleTimeout is how long a client's keep-alive connection may wait
+	// for its next request, on the hub's pages and through the proxy.
+	// Zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 	// Now replaces the clock in tests. Nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultIdleTimeout is how long the hub keeps an idle keep-alive connection
+// of a client open. Browsers reuse a connection within seconds while a page
+// works, so two minutes keeps them fast without holding sockets for days.
+const DefaultIdleTimeout = 2 * time.Minute
 
 // Hub is the hub: its pages, REST API and OAuth provider under
 // {base_url}hub/, and the built-in proxy in front of the user servers. Use
@@ -75,6 +85,7 @@ type Hub struct {
 	// base + "hub/".
 	base, prefix string
 	slowSpawn    time.Duration
+	idle         time.Duration
 
 	routes  *proxy.Table
 	proxy   *proxy.Proxy
@@ -155,6 +166,7 @@ func New(opts Options) (*Hub, error) {
 		now:       now,
 		base:      opts.Config.JupyterHub.BaseURL,
 		slowSpawn: opts.SlowSpawnTimeout,
+		idle:      cmp.Or(opts.IdleTimeout, DefaultIdleTimeout),
 		apiURL:    opts.APIURL,
 		runs:      map[string]*run{},
 		checking:  map[string]bool{},
@@ -236,6 +248,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       h.idle,
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
 	}
 	srv.RegisterOnShutdown(func() { h.closeOnce.Do(func() { close(h.closing) }) })

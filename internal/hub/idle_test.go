@@ -1,0 +1,48 @@
+package hub
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestIdleConnectionClosed checks that the hub closes a keep-alive
+// connection that sends no further request within the idle timeout.
+func TestIdleConnectionClosed(t *testing.T) {
+	th := startHub(t, hubOptions{idleTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(th.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /hub/health HTTP/1.1\r\nHost: hub\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /hub/health = %d, want 200", resp.StatusCode)
+	}
+
+	// The bound only keeps a broken hub from hanging the test: the
+	// connection must end long before it.
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, err = br.ReadByte()
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		t.Fatal("the hub kept an idle connection open for 30 s")
+	}
+	if !errors.Is(err, io.EOF) {
+		t.Errorf("read after the idle timeout: %v, want EOF", err)
+	}
+}
