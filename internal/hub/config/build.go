@@ -342,11 +342,34 @@ func (b *builder) canonicalClass(c *Config, impls []implementation, a assignment
 	field := a.key.field(c).(*string)
 	impl, ok := findImplementation(impls, *field)
 	if !ok {
-		b.errorf(a.pos, a.path(), "unknown class %q; use one of %s, or see ClassNames for "+
-			"the JupyterHub names accepted", *field, joinNames(implementationNames(impls)))
+		b.errorf(a.pos, a.path(), "unknown class %q; %s", *field, classChoices(impls))
+		return
+	}
+	if !isSupported(impl.canonical) {
+		b.errorf(a.pos, a.path(), "class %q is not supported yet; %s", *field,
+			classChoices(impls))
 		return
 	}
 	*field = impl.canonical
+}
+
+// classChoices names the supported values of a *_class key for messages:
+// the canonical names, then their aliases, which are mostly JupyterHub
+// class names.
+func classChoices(impls []implementation) string {
+	var names, aliases []string
+	for _, impl := range impls {
+		if !isSupported(impl.canonical) {
+			continue
+		}
+		names = append(names, impl.canonical)
+		aliases = append(aliases, impl.aliases...)
+	}
+	msg := "use " + joinNames(names)
+	if len(aliases) > 0 {
+		msg += ", or an alias: " + joinNames(aliases)
+	}
+	return msg
 }
 
 // applyEnv sets keys that the file leaves unset from their environment

@@ -130,15 +130,6 @@ func ClassNames(key string) map[string]string {
 	return names
 }
 
-// implementationNames lists the canonical names of list for messages.
-func implementationNames(list []implementation) []string {
-	var names []string
-	for _, impl := range list {
-		names = append(names, impl.canonical)
-	}
-	return names
-}
-
 // class is a configurable class, which is a table of the file.
 type class struct {
 	name    string
@@ -151,17 +142,19 @@ var classes = []class{
 	{"JupyterHub", nil, "The hub application: listeners, database, classes, services, roles, limits."},
 	{"Authenticator", nil, "Who may log in and who is an admin, for every authenticator."},
 	{"LocalAuthenticator", []string{"Authenticator"},
-		"Authenticators whose users are system accounts (pam, local-github), and the accounts " +
+		"Authenticators whose users are system accounts (pam and local-github, not supported yet), and the accounts " +
 			"that spawner_class localprocess creates."},
 	{"PAMAuthenticator", []string{"LocalAuthenticator"},
-		"Authenticator keys that apply only when authenticator_class is pam."},
+		"Authenticator keys that apply only when authenticator_class is pam, which the hub " +
+			"does not support yet."},
 	{"DummyAuthenticator", []string{"Authenticator"},
 		"Authenticator keys that apply only when authenticator_class is dummy."},
 	{"OAuthenticator", []string{"Authenticator"},
 		"Every OAuth2 login (github, local-github, generic-oauth)."},
 	{"GitHubOAuthenticator", []string{"OAuthenticator"}, "GitHub login (github, local-github)."},
 	{"LocalGitHubOAuthenticator", []string{"LocalAuthenticator", "GitHubOAuthenticator"},
-		"Keys that apply only when authenticator_class is local-github."},
+		"Keys that apply only when authenticator_class is local-github, which the hub does " +
+			"not support yet."},
 	{"GenericOAuthenticator", []string{"OAuthenticator"},
 		"Login with any OAuth2 provider or OpenID Connect (generic-oauth)."},
 	{"Spawner", nil, "How user servers are started, for every spawner."},
@@ -170,7 +163,8 @@ var classes = []class{
 	{"SimpleLocalProcessSpawner", []string{"LocalProcessSpawner"},
 		"Servers that run as the hub's own user (simple)."},
 	{"ConfigurableHTTPProxy", nil,
-		"An external configurable-http-proxy, used when proxy_class is configurable-http-proxy."},
+		"An external configurable-http-proxy, used when proxy_class is configurable-http-proxy, " +
+			"which the hub does not support yet."},
 	{"CryptKeeper", nil, "Encryption of stored authentication state."},
 }
 

@@ -102,12 +102,11 @@ func TestParseValid(t *testing.T) {
 			`[JupyterHub]
 authenticator_class = "jupyterhub.auth.DummyAuthenticator"
 spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
-proxy_class = "jupyterhub.proxy.ConfigurableHTTPProxy"
+proxy_class = "jupygo"
 `,
 			want("hub.toml", func(c *Config) {
 				c.JupyterHub.AuthenticatorClass = AuthenticatorDummy
 				c.JupyterHub.SpawnerClass = SpawnerLocalProcess
-				c.JupyterHub.ProxyClass = ProxyCHP
 				c.Authenticator.AllowAll = true
 			}),
 		},
@@ -446,20 +445,22 @@ scope = ["profile", "email"]
 			}),
 		},
 		{
-			"local-github chain",
+			"github chain",
 			`[JupyterHub]
-authenticator_class = "oauthenticator.LocalGitHubOAuthenticator"
+authenticator_class = "oauthenticator.GitHubOAuthenticator"
 [LocalAuthenticator]
 create_system_users = true
+[Authenticator]
 admin_users = ["root-ish"]
 [GitHubOAuthenticator]
 client_id = "id"
 client_secret = "s"
-[LocalGitHubOAuthenticator]
 admin_users = ["octocat"]
+[OAuthenticator]
+admin_users = ["oauth-admin"]
 `,
 			want("hub.toml", func(c *Config) {
-				c.JupyterHub.AuthenticatorClass = AuthenticatorLocalGitHub
+				c.JupyterHub.AuthenticatorClass = AuthenticatorGitHub
 				c.LocalAuthenticator.CreateSystemUsers = true
 				c.OAuthenticator.ClientID, c.OAuthenticator.ClientSecret = "id", "s"
 				c.Authenticator.AdminUsers = []string{"octocat"}
@@ -467,9 +468,7 @@ admin_users = ["octocat"]
 		},
 		{
 			"proxy and crypt",
-			`[JupyterHub]
-proxy_class = "configurable-http-proxy"
-[ConfigurableHTTPProxy]
+			`[ConfigurableHTTPProxy]
 auth_token = "proxy-token"
 api_url = "http://127.0.0.1:8001"
 should_start = false
@@ -479,7 +478,6 @@ keys = ["` + hexKey + `"]
 enable_auth_state = true
 `,
 			want("hub.toml", func(c *Config) {
-				c.JupyterHub.ProxyClass = ProxyCHP
 				c.ConfigurableHTTPProxy.AuthToken = "proxy-token"
 				c.ConfigurableHTTPProxy.ShouldStart = false
 				c.CryptKeeper.Keys = []Secret{hexKey}

@@ -102,7 +102,18 @@ api_token = 7
 		{"unknown class name", "[JupyterHub]\nauthenticator_class = \"ldapauthenticator.LDAPAuthenticator\"\n",
 			[]problem{{"2:1", "JupyterHub.authenticator_class", "unknown class \"ldapauthenticator.LDAPAuthenticator\""}}},
 		{"unknown spawner", "[JupyterHub]\n\nspawner_class = \"docker\"\n",
-			[]problem{{"3:1", "JupyterHub.spawner_class", "use one of simple or localprocess"}}},
+			[]problem{{"3:1", "JupyterHub.spawner_class", `unknown class "docker"; use simple or ` +
+				"localprocess, or an alias: jupyterhub.spawner.SimpleLocalProcessSpawner or " +
+				"jupyterhub.spawner.LocalProcessSpawner"}}},
+		{"pam", "[JupyterHub]\nport = 8000\nauthenticator_class = \"pam\"\n",
+			[]problem{{"3:1", "JupyterHub.authenticator_class", `class "pam" is not supported ` +
+				"yet; use local, dummy, github or generic-oauth, or an alias: native,"}}},
+		{"local-github", "[JupyterHub]\nauthenticator_class = " +
+			"\"oauthenticator.LocalGitHubOAuthenticator\"\n",
+			[]problem{{"2:1", "JupyterHub.authenticator_class", "is not supported yet"}}},
+		{"configurable-http-proxy", "[JupyterHub]\nproxy_class = \"configurable-http-proxy\"\n",
+			[]problem{{"2:1", "JupyterHub.proxy_class", "not supported yet; use builtin, or an " +
+				"alias: jupygo"}}},
 		{"port range", "[JupyterHub]\nport = 70000\n",
 			[]problem{{"2:1", "JupyterHub.port", "port 70000 is out of range"}}},
 		{"negative seconds", "[Spawner]\nstart_timeout = -1\n",

@@ -152,15 +152,16 @@ var classKeys = []Key{
 	hub("named_server_limit_per_user", func(h *JupyterHub) any { return &h.NamedServerLimitPerUser },
 		"Maximum number of named servers per user, where 0 means no limit."),
 	hub("authenticator_class", func(h *JupyterHub) any { return &h.AuthenticatorClass },
-		"Authenticator: local, dummy, pam, github, local-github or generic-oauth, or a JupyterHub "+
-			"name for one "+
-			"(see the class names below). JupyterHub's default is pam."),
+		"Authenticator: local, dummy, github or generic-oauth, or a JupyterHub name for one "+
+			"(see the class names below). pam and local-github are not supported yet, and the "+
+			"hub rejects them at load. JupyterHub's default is pam."),
 	hub("spawner_class", func(h *JupyterHub) any { return &h.SpawnerClass },
 		"Spawner: simple or localprocess, or a JupyterHub name for one. "+
 			"JupyterHub's default is localprocess."),
 	hub("proxy_class", func(h *JupyterHub) any { return &h.ProxyClass },
-		"Proxy: builtin routes inside the hub, and configurable-http-proxy drives an external one "+
-			"(see [ConfigurableHTTPProxy]). JupyterHub's default is configurable-http-proxy."),
+		"Proxy: builtin routes inside the hub. configurable-http-proxy, an external proxy "+
+			"(see [ConfigurableHTTPProxy]), is not supported yet, and the hub rejects it at load. "+
+			"JupyterHub's default is configurable-http-proxy."),
 	hub("services", func(h *JupyterHub) any { return &h.Services },
 		"Services, one [[JupyterHub.services]] table each (keys below).").defaultIs("[]"),
 	hub("load_roles", func(h *JupyterHub) any { return &h.LoadRoles },

@@ -150,15 +150,21 @@ const referenceRules = `## Rules
 func writeClassNames(b *strings.Builder) {
 	b.WriteString("## Class names\n\n")
 	b.WriteString("`authenticator_class`, `spawner_class` and `proxy_class` take one of these names, " +
-		"or a JupyterHub name for the same class.\n\n")
-	b.WriteString("| key | name | also accepted |\n| --- | --- | --- |\n")
+		"or a JupyterHub name for the same class. The hub rejects the classes marked " +
+		"\"not supported yet\" when it loads the file.\n\n")
+	b.WriteString("| key | name | also accepted | supported |\n| --- | --- | --- | --- |\n")
 	for _, key := range []string{"authenticator_class", "spawner_class", "proxy_class"} {
 		for _, impl := range implementations(key) {
 			aliases := make([]string, len(impl.aliases))
 			for i, a := range impl.aliases {
 				aliases[i] = "`" + a + "`"
 			}
-			fmt.Fprintf(b, "| %s | `%s` | %s |\n", key, impl.canonical, strings.Join(aliases, ", "))
+			supported := "yes"
+			if !isSupported(impl.canonical) {
+				supported = "not supported yet"
+			}
+			fmt.Fprintf(b, "| %s | `%s` | %s | %s |\n", key, impl.canonical,
+				strings.Join(aliases, ", "), supported)
 		}
 	}
 	b.WriteString("\n")

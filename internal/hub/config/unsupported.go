@@ -1,12 +1,25 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // The hub rejects the keys of features it lacks, such as services that it
 // starts or proxies, because ignoring them would leave a configured service
 // not running or unreachable. It only warns about a key that JupyterHub
 // treats as a display hint, and about the internal listener's keys over
 // http, where the public listener takes their place.
+
+// unsupportedClasses are the canonical names of the classes that the key
+// table describes but the hub cannot run yet. Loading rejects them, so the
+// hub does not fail later at startup.
+var unsupportedClasses = []string{AuthenticatorPAM, AuthenticatorLocalGitHub, ProxyCHP}
+
+// isSupported reports whether the hub runs the class with canonical name.
+func isSupported(canonical string) bool {
+	return !slices.Contains(unsupportedClasses, canonical)
+}
 
 // unsupportedServiceKeys are the service keys that the hub rejects, each
 // with the reason.
