@@ -11,9 +11,6 @@ import (
 	"github.com/jupygo/jupygo/internal/hub/spawn"
 )
 
-// maxSeconds is the largest duration a time.Duration holds, in seconds.
-const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
-
 // decode converts v, a value of key k at path, into the field ptr points
 // to. It reports each problem and whether v was valid, and leaves ptr as
 // it was when v is invalid.
@@ -54,7 +51,7 @@ func (b *builder) decode(k Key, ptr any, v any, path string, pos Position) bool 
 		}
 		*p = f
 	case *time.Duration:
-		return b.decodeSeconds(p, v, path, pos, bad)
+		return b.decodeSeconds(p, k.maxDuration, v, path, pos, bad)
 	case *int64:
 		return b.decodeByteSize(p, v, path, pos, bad)
 	case *[]string:
@@ -85,14 +82,15 @@ func (b *builder) decode(k Key, ptr any, v any, path string, pos Position) bool 
 	return true
 }
 
-func (b *builder) decodeSeconds(p *time.Duration, v any, path string, pos Position,
-	bad func(string) bool) bool {
+// decodeSeconds decodes a number of seconds from 0 to limit.
+func (b *builder) decodeSeconds(p *time.Duration, limit time.Duration, v any, path string,
+	pos Position, bad func(string) bool) bool {
 	f, ok := toFloat(v)
 	if !ok {
 		return bad("a number of seconds")
 	}
-	if f < 0 || f > maxSeconds {
-		b.errorf(pos, path, "%v seconds is out of range: use 0 to %.0f", f, maxSeconds)
+	if f < 0 || f > limit.Seconds() {
+		b.errorf(pos, path, "%v seconds is out of range: use 0 to %s", f, describeLimit(limit))
 		return false
 	}
 	*p = time.Duration(f * float64(time.Second))
@@ -415,4 +413,15 @@ func describe(v any, secret bool) string {
 		return kind
 	}
 	return kind + " " + text
+}
+
+// describeLimit formats a bound of a TypeSeconds key in seconds and in whole
+// days, such as "86400 seconds (1 day)".
+func describeLimit(limit time.Duration) string {
+	days := int(limit / (24 * time.Hour))
+	unit := "days"
+	if days == 1 {
+		unit = "day"
+	}
+	return fmt.Sprintf("%.0f seconds (%d %s)", limit.Seconds(), days, unit)
 }

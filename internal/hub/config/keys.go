@@ -61,7 +61,14 @@ type Key struct {
 	// isUserNames marks a list of hub user names, each of which must pass
 	// spawn.ValidateUserName.
 	isUserNames bool
+	// maxDuration is the largest value of a TypeSeconds key.
+	maxDuration time.Duration
 }
+
+// defaultMaxDuration bounds every key of TypeSeconds that sets no bound of
+// its own, because a timeout or interval longer than a day is more likely a
+// mistake, such as milliseconds written for seconds, than intended.
+const defaultMaxDuration = 24 * time.Hour
 
 // ID returns "Class.Name".
 func (k Key) ID() string { return k.Class + "." + k.Name }
@@ -71,6 +78,7 @@ func (k Key) secret() Key                   { k.Secret, k.File = true, true; ret
 func (k Key) defaultIs(text string) Key     { k.defaultText = text; return k }
 func (k Key) withType(t Type) Key           { k.Type = t; return k }
 func (k Key) userNames() Key                { k.isUserNames = true; return k }
+func (k Key) atMost(d time.Duration) Key    { k.maxDuration = d; return k }
 func (k Key) field(owner any) any           { return k.ptr(owner) }
 func (k Key) isItemTable() bool             { return k.Type == TypeServices || k.Type == TypeRoles }
 func (k Key) acceptsFileName(n string) bool { return k.File && n == k.Name+"_file" }
@@ -81,6 +89,9 @@ func newKey[T any](class, name string, ptr func(*T) any, doc string) Key {
 	k.ptr = func(owner any) any { return ptr(owner.(*T)) }
 	var zero T
 	k.Type = typeOf(ptr(&zero))
+	if k.Type == TypeSeconds {
+		k.maxDuration = defaultMaxDuration
+	}
 	return k
 }
 
@@ -198,7 +209,7 @@ var classKeys = []Key{
 	hub("hsts_max_age", func(h *JupyterHub) any { return &h.HSTSMaxAge },
 		"max-age, in seconds, of the Strict-Transport-Security header on the hub's own HTTPS "+
 			"responses, which makes browsers use HTTPS for the host for that long. "+
-			"0 sends no header. The default is 365 days."),
+			"0 sends no header. The default is 365 days.").atMost(2 * 365 * 24 * time.Hour),
 	hub("active_server_limit", func(h *JupyterHub) any { return &h.ActiveServerLimit },
 		"Maximum number of servers running or starting at once. Further spawns get 429. "+
 			"0 means no limit."),

@@ -204,6 +204,9 @@ func writeKeyTable(b *strings.Builder, keys []Key) {
 		if k.File {
 			doc += fmt.Sprintf(" Also `%s_file`.", k.Name)
 		}
+		if k.Type == TypeSeconds {
+			doc += " At most " + describeLimit(k.maxDuration) + "."
+		}
 		if len(k.Env) > 0 {
 			envs := make([]string, len(k.Env))
 			for i, e := range k.Env {
