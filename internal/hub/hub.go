@@ -239,10 +239,18 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	if h.apiURL == "" {
 		h.apiURL = "http://" + connectAddr(ln.Addr()) + h.prefix + "api"
 	}
+	// A stop signal during these steps ends the start cleanly: what they
+	// did not finish, the next start does.
 	if err := h.syncConfig(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	if err := h.restoreServers(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	srv := &http.Server{

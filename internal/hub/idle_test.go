@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -44,5 +45,29 @@ func TestIdleConnectionClosed(t *testing.T) {
 	}
 	if !errors.Is(err, io.EOF) {
 		t.Errorf("read after the idle timeout: %v, want EOF", err)
+	}
+}
+
+// TestServeStoppedDuringStart checks that a stop that comes while the hub
+// still syncs its configuration ends Serve without an error.
+func TestServeStoppedDuringStart(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.stop()
+	h, err := New(Options{
+		Config: th.hub.cfg, Store: th.store, Spawner: th.spawner, Authenticator: th.local,
+		CookieSecret: []byte(strings.Repeat("k", 32)), Version: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h.Serve(ctx, ln); err != nil {
+		t.Errorf("Serve after a stop during start: %v, want nil", err)
 	}
 }
