@@ -66,6 +66,22 @@ func TestParseErrors(t *testing.T) {
 			[]problem{{"2:1", "Spawner.admin_users", "admin_users is a key of [Authenticator]"}}},
 		{"key outside tables", "port = 8000\n",
 			[]problem{{"1:1", "port", "put port under [JupyterHub]"}}},
+		{"python line", "c.JupyterHub.port = 8000\n",
+			[]problem{{"1:1", "c.JupyterHub.port", "this file is TOML, not Python: write " +
+				"c.JupyterHub.port as [JupyterHub] then port = 8000"}}},
+		{"python lines", "c.Spawner.default_url = '/lab'\nc.Spawner.cmd = ['jupyter-labhub']\n" +
+			"c.JupyterHub.cookie_secret = 'abc'\n",
+			[]problem{
+				{"1:1", "c.Spawner.default_url", `write c.Spawner.default_url as [Spawner] ` +
+					`then default_url = "/lab"`},
+				{"2:1", "c.Spawner.cmd", "as [Spawner] then cmd = ..."},
+				{"3:1", "c.JupyterHub.cookie_secret", "as [JupyterHub] then cookie_secret = ..."},
+			}},
+		{"python table", "[c.JupyterHub]\nport = 8000\n",
+			[]problem{{"2:1", "c.JupyterHub.port", "as [JupyterHub] then port = 8000"}}},
+		{"python key without class", "c.port = 8000\n",
+			[]problem{{"1:1", "c.port", "this file is TOML, not Python: put port under its " +
+				"class table, such as [JupyterHub]"}}},
 		{"array of tables outside a class", "[[services]]\nname = \"x\"\n",
 			[]problem{{"1:1", "services", "unknown table [[services]]"}}},
 		{"wrong type", "[JupyterHub]\nport = \"8000\"\n",

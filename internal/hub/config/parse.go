@@ -42,6 +42,10 @@ func Parse(data []byte, name string) (*Config, error) {
 			b.topLevelKey(top, pos)
 			continue
 		}
+		if top == pythonObject {
+			b.pythonKeys(table)
+			continue
+		}
 		if !b.checkTable(top, pos) {
 			continue
 		}
