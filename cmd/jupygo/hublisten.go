@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,13 +85,15 @@ func port(ln net.Listener) int {
 
 // publicURL returns the URL that browsers open: over HTTPS with the first
 // name of the certificate, when it names one, as that is what the
-// certificate is valid for.
+// certificate is valid for. A listener on all interfaces is shown with the
+// machine's host name, as jupyter_server 1.23 does, because a loopback address
+// would not open from another machine.
 func (l *hubListeners) publicURL() string {
 	base := l.cfg.JupyterHub.BaseURL
+	host := browserHost(l.public.Addr())
 	if l.tls.Mode() == tlsconf.ModeOff {
-		return "http://" + hub.ConnectAddr(l.public.Addr()) + base
+		return "http://" + host + base
 	}
-	host := hub.ConnectAddr(l.public.Addr())
 	if domains := l.tls.Domains(); len(domains) > 0 {
 		host = domains[0]
 		if p := port(l.public); p != 443 {
@@ -98,6 +101,47 @@ func (l *hubListeners) publicURL() string {
 		}
 	}
 	return "https://" + host + base
+}
+
+// localURL returns the URL of the public listener through 127.0.0.1 when
+// it listens on all interfaces, and "" otherwise, where publicURL is
+// already local.
+func (l *hubListeners) localURL() string {
+	if !listensOnAll(l.public.Addr()) {
+		return ""
+	}
+	scheme := "https://"
+	if l.tls.Mode() == tlsconf.ModeOff {
+		scheme = "http://"
+	}
+	// NOTE: 127.0.0.1 reaches a listener on "::" only because Go opens
+	// that as a dual-stack socket, which Linux supports.
+	hostPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(port(l.public)))
+	return scheme + hostPort + l.cfg.JupyterHub.BaseURL
+}
+
+// hostname is os.Hostname, replaced by tests.
+var hostname = os.Hostname
+
+// browserHost returns the host:port of addr that a person opens: the host
+// name for a listener on all interfaces, falling back to 127.0.0.1 when
+// the name is unknown, and otherwise the address local clients use.
+func browserHost(addr net.Addr) string {
+	if !listensOnAll(addr) {
+		return hub.ConnectAddr(addr)
+	}
+	name, err := hostname()
+	if err != nil || name == "" {
+		name = "127.0.0.1"
+	}
+	return net.JoinHostPort(name, strconv.Itoa(addr.(*net.TCPAddr).Port))
+}
+
+// listensOnAll reports whether addr is the unspecified address 0.0.0.0 or
+// "::", which Go's listeners report for ip "" as well.
+func listensOnAll(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsUnspecified()
 }
 
 // apiURL returns the hub API's URL for user servers, "" over plain http,
@@ -112,6 +156,9 @@ func (l *hubListeners) apiURL() string {
 // logStart logs the listeners and the TLS mode.
 func (l *hubListeners) logStart(log *slog.Logger) {
 	attrs := append([]any{"url", l.publicURL()}, l.tls.LogAttrs(l.cfg)...)
+	if local := l.localURL(); local != "" {
+		attrs = append(attrs, "local_url", local)
+	}
 	if l.internal != nil {
 		attrs = append(attrs, "internal", l.internal.Addr().String())
 	}
