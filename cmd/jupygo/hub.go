@@ -227,6 +227,9 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	stopSide := listeners.serveSide(h, log)
 	defer stopSide()
 	fmt.Fprintf(stdout, "jupygo hub is running at %s\n", listeners.publicURL())
+	if local := listeners.localURL(); local != "" {
+		fmt.Fprintf(stdout, "    and on this machine at %s\n", local)
+	}
 	return h.Serve(ctx, listeners.public)
 }
 
