@@ -44,7 +44,6 @@ func TestHubAccountAtGitHubSignIn(t *testing.T) {
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "github"
 spawner_class = "localprocess"
-db_url = "sqlite://"
 
 [Authenticator]
 admin_users = ["`+signed+`"]

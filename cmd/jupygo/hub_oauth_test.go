@@ -59,7 +59,6 @@ func TestHubGitHubSignIn(t *testing.T) {
 	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "oauthenticator.GitHubOAuthenticator"
-db_url = "sqlite://"
 
 [Authenticator]
 admin_users = ["octocat"]
@@ -160,7 +159,6 @@ func TestHubGitHubIdentityInLab(t *testing.T) {
 	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "github"
-db_url = "sqlite://"
 
 [Authenticator]
 allowed_users = ["octocat", "nameless"]
@@ -228,7 +226,6 @@ func TestHubOIDCSignIn(t *testing.T) {
 	t.Setenv("OAUTH_CLIENT_SECRET", m.ClientSecret)
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "generic-oauth"
-db_url = "sqlite://"
 
 [Authenticator]
 allowed_users = ["ada@example.org"]
@@ -305,7 +302,6 @@ func TestHubOIDCIdentityInLab(t *testing.T) {
 	t.Setenv("OAUTH_CLIENT_SECRET", m.ClientSecret)
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "generic-oauth"
-db_url = "sqlite://"
 
 [Authenticator]
 allowed_users = ["ada"]
