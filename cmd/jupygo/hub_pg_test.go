@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +33,7 @@ func TestHubOnPostgres(t *testing.T) {
 	}
 	// Cleanups run last first: the hubs stop, then the servers they left,
 	// and then PostgreSQL.
-	t.Cleanup(func() { stopPostgresServers(t, dbURL, dataDir) })
+	t.Cleanup(func() { stopListedServers(t, dbURL, dataDir) })
 
 	bin := buildJupygo(t)
 	hp := startHubProcess(t, bin, dataDir, "-f", cfg)
@@ -113,33 +110,4 @@ func postgresServer(t *testing.T, dbURL, user string) store.Server {
 		t.Fatal(err)
 	}
 	return sv
-}
-
-// stopPostgresServers kills the server processes that the database at
-// dbURL lists and that work in dataDir, so that a failed test leaves none
-// behind.
-func stopPostgresServers(t *testing.T, dbURL, dataDir string) {
-	st, err := store.Open(context.Background(), dbURL, store.Options{})
-	if err != nil {
-		t.Logf("opening the store to stop servers: %v", err)
-		return
-	}
-	defer st.Close()
-	servers, err := st.ListServers(context.Background(), "")
-	if err != nil {
-		t.Logf("listing servers to stop: %v", err)
-		return
-	}
-	for _, sv := range servers {
-		var state struct {
-			PID int `json:"pid"`
-		}
-		if json.Unmarshal(sv.State, &state) != nil || state.PID <= 0 {
-			continue
-		}
-		if cwd, err := os.Readlink("/proc/" + strconv.Itoa(state.PID) + "/cwd"); err == nil &&
-			strings.HasPrefix(cwd, dataDir) {
-			syscall.Kill(-state.PID, syscall.SIGKILL)
-		}
-	}
 }

@@ -538,13 +538,18 @@ func TestHubDummyAuthenticator(t *testing.T) {
 	}
 }
 
-// stopLeftServers ends the server processes that the store in dataDir
-// still lists, so that a test leaves none behind, even when it fails
-// midway. Only processes working in dataDir are signalled, so a reused pid
-// is never hit.
+// stopLeftServers ends the server processes that the SQLite store in
+// dataDir still lists, so that a test leaves none behind, even when it fails
+// midway.
 func stopLeftServers(t *testing.T, dataDir string) {
-	st, err := store.Open(context.Background(), "sqlite:///"+filepath.Join(dataDir, "jupyterhub.sqlite"),
-		store.Options{})
+	stopListedServers(t, "sqlite:///"+filepath.Join(dataDir, "jupyterhub.sqlite"), dataDir)
+}
+
+// stopListedServers ends the server processes that the store at dbURL
+// lists. Only processes working in dataDir are signalled, so a reused pid
+// is never hit.
+func stopListedServers(t *testing.T, dbURL, dataDir string) {
+	st, err := store.Open(context.Background(), dbURL, store.Options{})
 	if err != nil {
 		t.Logf("opening the store to stop servers: %v", err)
 		return
