@@ -62,7 +62,7 @@ func (h *Hub) handleCheckProxy(w http.ResponseWriter, r *http.Request, id *ident
 // 3's handler, ip, port and protocol in its REST API description.
 var externalProxyKeys = []string{"api_url", "auth_token", "ip", "port", "protocol"}
 
-// handlePatchProxy serves PATCH /hub/api/proxy, which tells JupyterHub that
+// handlePatchProxy serves PATCH /hub/api/proxy, which informs JupyterHub that
 // a new external proxy is in charge. The hub's proxy is built in, so a body
 // that names an external proxy gets a 400 and changes nothing. Any other
 // JSON object, such as {}, checks the routes as POST does, and other keys

@@ -46,7 +46,7 @@ func (id *identity) describe() string {
 }
 
 // checkPasswordChanged returns a 403 for a request that a login cookie
-// authenticated while the user's password is temporary, so that a session
+// authenticated while the user's password is temporary. So a session
 // opened with a password an admin set, or with the one-time password of
 // the first start, can do nothing but change it. Token requests pass,
 // because the user's own tokens come from the token page, which waits for

@@ -272,8 +272,8 @@ func (h *Hub) prepareStart(ctx context.Context, u store.User, name string,
 	}, token); err != nil {
 		return fail(err)
 	}
-	// The spawner resolves "~" in the root folder, because only it knows
-	// the user's home folder.
+	// The spawner resolves "~" in the root folder, because only it looks
+	// up the user's home folder.
 	root, err := h.cfg.Spawner.ExpandNotebookDir(u.Name, prefix)
 	if err != nil {
 		return fail(err)

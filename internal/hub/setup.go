@@ -85,8 +85,8 @@ func decodeSecret(text, source string) ([]byte, error) {
 // first of admin_users, or "admin". While no account has a password that
 // its user chose, it sets a new random temporary password for that admin
 // at every start, makes the user an admin and returns the name and the
-// password for the operator, so an operator who missed the printed
-// password gets another one by restarting. replaced reports that the
+// password for the operator. An operator who missed the printed password
+// gets another one by restarting. replaced reports that the
 // admin already had a temporary password, which no longer works. Once a
 // user has chosen a password it returns "".
 func EnsureFirstAdmin(ctx context.Context, st store.Store, local *auth.Local,

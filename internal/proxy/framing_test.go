@@ -16,8 +16,8 @@ import (
 )
 
 // startRawUpstream starts an upstream that reads each request head, and
-// its body when it has a Content-Length, and answers with response as it
-// is. With closeAfter it closes the connection after the response, else
+// its body when it has a Content-Length, and replies with response
+// unchanged. With closeAfter it closes the connection after the response, else
 // it waits for the next request.
 func startRawUpstream(t *testing.T, response string, closeAfter bool) string {
 	t.Helper()

@@ -122,7 +122,7 @@ type rawResponse struct {
 }
 
 // roundTrip sends req and reads one response; method is the request's
-// method, which tells whether the response has a body.
+// method, which decides whether the response has a body.
 func (c *rawClient) roundTrip(req string) rawResponse {
 	c.t.Helper()
 	if _, err := io.WriteString(c.conn, req); err != nil {

@@ -34,7 +34,7 @@ type dialect struct {
 	// writeTx are the options of the transactions of writing methods.
 	writeTx *sql.TxOptions
 	// lockMigrations begins each migration transaction, so that a step
-	// waits for any other process's step and then sees its result. It is
+	// waits for any other process's step and then reads its result. It is
 	// "" where the write transaction locks the database by itself.
 	lockMigrations string
 	// lockTokenPrefix takes a lock that the transaction holds until it
@@ -120,7 +120,7 @@ var postgresDialect = &dialect{
 	// succeeds for one caller, and upserts with ON CONFLICT are atomic. A
 	// row looked up before an INSERT is kept by its foreign key, and one
 	// deleted concurrently fails the INSERT with foreign_key_violation.
-	// Each statement also sees what was committed before it started, which
+	// Each statement also reads what was committed before it started, which
 	// the locks below need. SERIALIZABLE would abort and retry many
 	// transactions that these rules already make safe, such as concurrent
 	// updates of one token's last activity.

@@ -56,10 +56,10 @@ func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, err
 }
 
 // migrateNewSQLite migrates the store, trying again while the database is
-// busy. A new file starts in rollback-journal mode and each connection
-// switches it to WAL; when two processes open a new file at once, SQLite
-// can report SQLITE_BUSY to the one that saw the old journal mode without
-// waiting the busy timeout. Trying again within that timeout finds the
+// busy. A new file starts in rollback-journal mode, and each connection
+// switches it to WAL. When two processes open a new file at once, SQLite
+// can report SQLITE_BUSY to the one that read the old journal mode, without
+// waiting for the busy timeout. Trying again within that timeout finds the
 // file in WAL mode.
 func migrateNewSQLite(ctx context.Context, s *sqlStore) error {
 	deadline := time.Now().Add(sqliteBusyTimeout)

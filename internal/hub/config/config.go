@@ -107,7 +107,7 @@ type JupyterHub struct {
 	// "" means the system roots alone.
 	ACMECARoots string
 	// HTTPRedirectPort is the TCP port of a plain-HTTP listener on IP that
-	// answers ACME http-01 challenges and redirects every other request
+	// serves ACME http-01 challenges and redirects every other request
 	// to HTTPS. 0 means no such listener. It requires HTTPS.
 	HTTPRedirectPort int
 	// HSTSMaxAge is the max-age of the Strict-Transport-Security header

@@ -107,7 +107,7 @@ func (c *Config) HomeDir(username string) (string, error) {
 // ExpandNotebookDir returns notebook_dir with {username} and {base_url}
 // expanded, and "" when it is empty. baseURL is the server's URL prefix,
 // such as "/user/alice/". A leading "~" is left for the spawner, which
-// knows the user's home folder.
+// looks up the user's home folder.
 func (s *Spawner) ExpandNotebookDir(username, baseURL string) (string, error) {
 	if s.NotebookDir == "" {
 		return "", nil

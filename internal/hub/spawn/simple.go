@@ -312,7 +312,7 @@ func (s *SimpleLocalProcess) serverBase() (string, error) {
 	if port == 0 {
 		port, err = freePort(ip)
 	} else {
-		// Another program on the port would answer the readiness probe
+		// Another program on the port would reply to the readiness probe
 		// in place of this server, so the port must be free now.
 		err = checkPortFree(ip, port)
 	}

@@ -62,7 +62,7 @@ func TestHTTPHandlerChallenges(t *testing.T) {
 	}{
 		{"files", "[JupyterHub]\nssl_cert = \"" + certFile + "\"\nssl_key = \"" + keyFile + "\"\n",
 			http.StatusMovedPermanently},
-		// autocert answers 404 for a token it did not issue.
+		// autocert returns 404 for a token it did not issue.
 		{"acme", "[JupyterHub]\nacme_domains = [\"hub.example.org\"]\n" +
 			"acme_directory_url = \"https://127.0.0.1:1/dir\"\n", http.StatusNotFound},
 	} {

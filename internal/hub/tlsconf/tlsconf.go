@@ -15,7 +15,7 @@ import (
 	"golang.org/x/crypto/acme"
 )
 
-// Mode is where the certificate of the public listener comes from.
+// Mode is the source of the public listener's certificate.
 type Mode string
 
 // The modes.
@@ -94,7 +94,7 @@ func (s *Setup) TLSConfig() *tls.Config {
 }
 
 // HTTPHandler returns the handler of the plain-HTTP listener: in ModeACME
-// it answers http-01 challenges, and every other request is redirected to
+// it serves http-01 challenges, and every other request is redirected to
 // HTTPS on httpsPort.
 func (s *Setup) HTTPHandler(httpsPort int) http.Handler {
 	redirect := RedirectHandler(httpsPort)

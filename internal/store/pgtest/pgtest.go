@@ -302,7 +302,7 @@ func (s *Server) Exec(ctx context.Context, statement string) error {
 const debianBinGlob = "/usr/lib/postgresql/*/bin"
 
 // locate returns the folder with initdb and postgres, or an error that
-// says what to install and whether SkipEnv lets the test skip.
+// names what to install and whether SkipEnv lets the test skip.
 func locate(glob string) (bin string, skip bool, err error) {
 	bin, err = findBinDir(glob)
 	if err == nil {

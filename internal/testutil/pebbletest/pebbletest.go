@@ -236,7 +236,7 @@ func (s *Server) IssuerRoots(t testing.TB) *x509.CertPool {
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(data) {
-		t.Fatalf("pebble's /roots/0 holds no PEM certificate: %q", data)
+		t.Fatalf("pebble's /roots/0 contains no PEM certificate: %q", data)
 	}
 	return pool
 }
