@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
 )
@@ -101,8 +102,8 @@ func (h *Hub) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: oauthStateCookie, Path: h.prefix, MaxAge: -1,
 		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
-	if e := r.URL.Query().Get("error"); e != "" {
-		h.errorPage(w, r, http.StatusForbidden, "Sign-in failed", "The provider answered: "+e)
+	if code := r.URL.Query().Get("error"); code != "" {
+		h.providerErrorPage(w, r, code, r.URL.Query().Get("error_description"))
 		return
 	}
 	signed, err := ra.Callback(r.Context(), r.URL.Query(), h.callbackURL(r))
@@ -117,4 +118,53 @@ func (h *Hub) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 		next = h.prefix + "home"
 	}
 	h.completeLogin(w, r, signed, next)
+}
+
+// oauthErrorCodes are the error codes of an authorization response in
+// RFC 6749, section 4.1.2.1.
+var oauthErrorCodes = map[string]bool{
+	"invalid_request":           true,
+	"unauthorized_client":       true,
+	"access_denied":             true,
+	"unsupported_response_type": true,
+	"invalid_scope":             true,
+	"server_error":              true,
+	"temporarily_unavailable":   true,
+}
+
+// maxLoggedProviderText bounds each provider value in the log, since any
+// site may send the browser to the callback with any text.
+const maxLoggedProviderText = 500
+
+// providerErrorPage logs the error and error_description that the provider
+// sent and shows a fixed message. The page names the code only when it is
+// one of RFC 6749's, so a crafted link cannot put its own text on the hub's
+// page. A user who declined (access_denied) gets 403, and other errors 400.
+func (h *Hub) providerErrorPage(w http.ResponseWriter, r *http.Request, code, description string) {
+	h.log.Warn("sign-in provider returned an error",
+		"error", truncate(code, maxLoggedProviderText),
+		"error_description", truncate(description, maxLoggedProviderText))
+	if !oauthErrorCodes[code] {
+		h.errorPage(w, r, http.StatusBadRequest, "Sign-in failed",
+			"The provider reported an error. Try again, or ask the hub's administrator.")
+		return
+	}
+	status := http.StatusBadRequest
+	if code == "access_denied" {
+		status = http.StatusForbidden
+	}
+	h.errorPage(w, r, status, "Sign-in failed",
+		"The provider reported the error "+code+". Try again, or ask the hub's administrator.")
+}
+
+// truncate cuts s to at most n bytes, at a UTF-8 character boundary, and
+// marks a cut with "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

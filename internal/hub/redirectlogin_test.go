@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -82,6 +83,70 @@ allowed_users = ["alice"]
 	}
 	if _, err := th.store.GetUser(t.Context(), "mallory"); err == nil {
 		t.Error("a user who is not allowed got a record")
+	}
+}
+
+func TestOAuthCallbackProviderError(t *testing.T) {
+	logs := &lockedBuffer{}
+	th := startHub(t, hubOptions{auth: fakeProvider{}, log: slog.New(slog.NewTextHandler(logs, nil)),
+		config: `
+[Authenticator]
+allow_all = true
+`})
+	const description = "Call +1 555 0100 to restore your account"
+	tests := []struct {
+		code       string
+		wantStatus int
+		wantText   string // a part of the page
+	}{
+		{"access_denied", http.StatusForbidden, "access_denied"},
+		{"server_error", http.StatusBadRequest, "server_error"},
+		{"invalid_scope", http.StatusBadRequest, "invalid_scope"},
+		{"Visit evil.example to sign in", http.StatusBadRequest, "The provider reported an error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			b := th.browser()
+			p := b.get("/hub/oauth_login")
+			u, err := url.Parse(p.location)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p = b.get("/hub/oauth_callback?" + url.Values{"state": {u.Query().Get("state")},
+				"error": {tt.code}, "error_description": {description}}.Encode())
+			if p.status != tt.wantStatus {
+				t.Errorf("status = %d, want %d", p.status, tt.wantStatus)
+			}
+			if !strings.Contains(p.body, tt.wantText) {
+				t.Errorf("page lacks %q: %s", tt.wantText, p.body)
+			}
+			if strings.Contains(p.body, description) {
+				t.Errorf("page shows the provider's error_description: %s", p.body)
+			}
+			if strings.Contains(p.body, "evil.example") {
+				t.Errorf("page shows an unknown error code: %s", p.body)
+			}
+			if len(logLines(logs, "provider returned an error", description)) == 0 {
+				t.Errorf("log lacks the provider's error_description: %s", logs)
+			}
+		})
+	}
+}
+
+func TestTruncateAtRuneBoundary(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc…"},
+		{"aé", 2, "a…"}, // é is two bytes, so the cut moves before it
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
 	}
 }
 
