@@ -183,13 +183,18 @@ func (h *Hub) handleCreateToken(w http.ResponseWriter, r *http.Request, id *iden
 	return writeJSON(w, http.StatusCreated, m)
 }
 
-// createToken issues an API token of u for the caller id. Scopes default
-// to the token role's "inherit"; roles name roles whose scopes are added.
-// As in JupyterHub 3.0, it returns a 400 for a scope or role that does not
-// exist and for scopes that u does not hold. Unlike JupyterHub 3.0, it
-// returns a 403 for scopes of the token that the caller does not hold.
+// createToken issues an API token of u for the caller id. The token gets
+// either scopes or the scopes of roles, and "inherit" when both are nil.
+// It returns a 400 when both are non-nil, even if empty, as JupyterHub's
+// orm.APIToken.new does. As in JupyterHub 3.0, it returns a 400 for a scope
+// or role that does not exist and for scopes that u does not hold. Unlike
+// JupyterHub 3.0, it returns a 403 for scopes of the token that the caller
+// does not hold.
 func (h *Hub) createToken(ctx context.Context, id *identity, u store.User, note string,
 	expiresIn *float64, scopes, roles []string) (store.Token, string, error) {
+	if scopes != nil && roles != nil {
+		return store.Token{}, "", badRequest("Can only assign one of scopes or roles when creating tokens")
+	}
 	scopes, err := h.requestedTokenScopes(ctx, scopes, roles)
 	if err != nil {
 		return store.Token{}, "", err

@@ -45,6 +45,12 @@ func TestCreateTokenScopeChecks(t *testing.T) {
 			201, ""},
 		{"configured role", alice, "alice", map[string]any{"roles": []string{"read-only"}},
 			201, ""},
+		{"scopes and roles", alice, "alice", map[string]any{"scopes": []string{"read:users!user"},
+			"roles": []string{"read-only"}}, 400, "Can only assign one of scopes or roles"},
+		{"empty scopes and roles", alice, "alice", map[string]any{"scopes": []string{},
+			"roles": []string{}}, 400, "Can only assign one of scopes or roles"},
+		{"scopes and null roles", alice, "alice", map[string]any{"scopes": []string{"read:users!user"},
+			"roles": nil}, 201, ""},
 		{"default", alice, "alice", map[string]any{}, 201, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
