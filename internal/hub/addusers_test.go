@@ -23,6 +23,14 @@ func TestAdminPageAddUsersAllOrNone(t *testing.T) {
 		{"short password", "good1\ngood2", "short", []string{"too short"}},
 		{"existing name", "good1\nTaken", "", []string{"taken already exist"}},
 	}
+	for _, hidden := range hiddenCharacterNames {
+		if !strings.Contains(hidden.name, "\n") { // the form takes one name a line
+			tests = append(tests, struct {
+				name, usernames, password string
+				wantInError               []string
+			}{hidden.want, "good1\n" + hidden.name, "", []string{hidden.want}})
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := b.post("/hub/admin/users", url.Values{"_xsrf": {token},
@@ -101,5 +109,52 @@ func TestAPICreateUsersAllOrNone(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"dup"}) {
 		t.Errorf("created %v, want [dup]", names)
+	}
+}
+
+// hiddenCharacterNames are user names that could look like another name
+// in a list or a log: control characters and bidi formatting characters.
+var hiddenCharacterNames = []struct{ name, want string }{
+	{"bo\tb", "control character U+0009"},
+	{"bo\nb", "control character U+000A"},
+	{"bo\u0085b", "control character U+0085"},
+	{"bob\u202eexe.txt", "bidirectional formatting character U+202E"},
+	{"bo\u2066b", "bidirectional formatting character U+2066"},
+}
+
+func TestAPIRejectsHiddenCharacterNames(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	th.addUser("carol", false)
+	admin := th.token("root")
+	for _, tt := range hiddenCharacterNames {
+		t.Run(tt.want, func(t *testing.T) {
+			requests := []struct {
+				method, path string
+				body         any
+			}{
+				{"POST", "/hub/api/users/" + url.PathEscape(tt.name), nil},
+				{"POST", "/hub/api/users", map[string]any{"usernames": []string{"good1", tt.name}}},
+				{"PATCH", "/hub/api/users/carol", map[string]any{"name": tt.name}},
+			}
+			for _, req := range requests {
+				r := th.api(req.method, req.path, admin, req.body)
+				if r.status != http.StatusBadRequest {
+					t.Errorf("%s %s = %d %s, want 400", req.method, req.path, r.status, r.body)
+				}
+				if !strings.Contains(string(r.body), tt.want) {
+					t.Errorf("%s %s = %s, want a message containing %q", req.method, req.path,
+						r.body, tt.want)
+				}
+			}
+			for _, name := range []string{tt.name, "good1"} {
+				if _, err := th.store.GetUser(t.Context(), name); err == nil {
+					t.Errorf("user %q was created despite the error", name)
+				}
+			}
+			if _, err := th.store.GetUser(t.Context(), "carol"); err != nil {
+				t.Errorf("carol was renamed despite the error: %v", err)
+			}
+		})
 	}
 }

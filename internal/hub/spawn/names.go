@@ -85,7 +85,9 @@ const maxUserNameBytes = 255
 // (Authenticator.validate_username: not empty, no "/", no whitespace at
 // either end). Because each user gets a home folder of that name, it also
 // applies the rules of a folder name: no NUL byte, not "." or "..", and at
-// most 255 bytes.
+// most 255 bytes. Unlike JupyterHub, it also rejects control characters
+// and bidi formatting characters, which can make a name look like another
+// in a list, a log or a terminal.
 // Authenticators lowercase names before this check; it does not.
 // LocalProcess, which runs servers as system accounts, also applies the
 // stricter rules of ValidateSystemUserName.
@@ -105,5 +107,22 @@ func ValidateUserName(name string) error {
 		return fmt.Errorf("invalid user name %q: it is longer than %d bytes",
 			name, maxUserNameBytes)
 	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("invalid user name %q: it contains the control character %U",
+				name, r)
+		}
+		if isBidiFormatting(r) {
+			return fmt.Errorf("invalid user name %q: it contains the bidirectional formatting "+
+				"character %U, which can make text look reordered", name, r)
+		}
+	}
 	return nil
+}
+
+// isBidiFormatting reports whether r is one of the embedding, override and
+// isolate characters of Unicode's bidirectional algorithm:
+// U+202A to U+202E and U+2066 to U+2069.
+func isBidiFormatting(r rune) bool {
+	return ('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069')
 }

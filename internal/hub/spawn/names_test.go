@@ -51,8 +51,47 @@ func TestValidateUserName(t *testing.T) {
 		{"alice ", false},
 		{"alice\n", false},
 		{"al\x00ice", false},
+		{"al\tice", false},
+		{"al\nice", false},
+		{"al\rice", false},
+		{"al\x1bice", false},
+		{"al\x7fice", false},
+		{"al\u0085ice", false},
+		{"al\u009bice", false},
+		{"a\u202ab", false},
+		{"a\u202bb", false},
+		{"a\u202cb", false},
+		{"a\u202db", false},
+		{"alice\u202egpj.exe", false},
+		{"a\u2066b", false},
+		{"a\u2067b", false},
+		{"a\u2068b", false},
+		{"a\u2069b", false},
+		{"a\u2029b", true}, // a separator, not a control or bidi formatting character
+		{"a\u200db", true}, // zero width joiner, part of some emoji
+		{"a\u2065b", true}, // unassigned, between the two bidi ranges
+		{"a\u202fb", true}, // narrow no-break space, after the first bidi range
 	}
 	checkNames(t, "ValidateUserName", ValidateUserName, tests)
+}
+
+func TestValidateUserNameNamesCharacter(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"al\tice", "control character U+0009"},
+		{"al\u009bice", "control character U+009B"},
+		{"alice\u202egpj.exe", "bidirectional formatting character U+202E"},
+		{"a\u2069b", "bidirectional formatting character U+2069"},
+	}
+	for _, tt := range tests {
+		err := ValidateUserName(tt.name)
+		if err == nil {
+			t.Errorf("ValidateUserName(%q) = nil, want an error", tt.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ValidateUserName(%q) = %q, want it to contain %q", tt.name, err, tt.want)
+		}
+	}
 }
 
 func TestValidateDisplayName(t *testing.T) {
