@@ -275,10 +275,15 @@ func processUIDOrEmpty(pid int) string {
 	return ""
 }
 
-// hubToken creates an API token on the token page and returns it.
+// hubToken creates an API token on the token page and returns it, as the
+// page that the form redirects to shows it.
 func hubToken(t *testing.T, b *hubBrowser) string {
 	t.Helper()
 	p := b.send("POST", "/hub/token", url.Values{"_xsrf": {b.xsrf("/hub/token")}, "note": {"test"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("creating a token on the token page = %d, want 303", p.status)
+	}
+	p = b.send("GET", p.location, nil)
 	m := shownToken.FindStringSubmatch(p.body)
 	if m == nil {
 		t.Fatalf("token page shows no token: %d", p.status)

@@ -92,6 +92,10 @@ type Hub struct {
 	metrics *metrics
 	mux     *http.ServeMux
 
+	// newTokens keeps the tokens that the token page has just created
+	// until it shows them.
+	newTokens newTokens
+
 	// namedServers caches the users' named servers for serveUserPath.
 	namedServers namedServerSet
 

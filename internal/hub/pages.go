@@ -410,16 +410,55 @@ type tokenRow struct {
 	Note, Prefix, Created, LastActivity, ExpiresAt string
 }
 
+// createdParam is the query parameter of the token page that names, by
+// ID, the token that the page's form has just created.
+const createdParam = "created"
+
+// tokenPageText is the text of the token page beyond its list of tokens.
+type tokenPageText struct {
+	newToken, notice, errText string
+}
+
 func (h *Hub) handleTokenPage(w http.ResponseWriter, r *http.Request) {
 	id := h.pageUser(w, r)
 	if id == nil {
 		return
 	}
-	h.renderTokens(w, r, id, http.StatusOK, "", "")
+	var text tokenPageText
+	if created := r.URL.Query().Get(createdParam); created != "" {
+		text = h.createdTokenText(r, id, created)
+	}
+	h.renderTokens(w, r, id, http.StatusOK, text)
+}
+
+// createdTokenText returns the new token that handleCreateTokenPage stored
+// for this login session, once. Later it returns a notice that the token
+// was shown, when the token exists and belongs to the user.
+func (h *Hub) createdTokenText(r *http.Request, id *identity, created string) tokenPageText {
+	if plain, ok := h.newTokens.take(h.newTokenKey(r, id, created), h.now()); ok {
+		return tokenPageText{newToken: plain}
+	}
+	tid, err := strconv.ParseInt(created, 10, 64)
+	if err != nil {
+		return tokenPageText{}
+	}
+	t, err := h.store.GetToken(r.Context(), tid)
+	if err != nil || t.Owner.User != id.user.Name {
+		return tokenPageText{}
+	}
+	return tokenPageText{notice: "The new token was shown only once. If you did not copy it, " +
+		"revoke it below and request another."}
+}
+
+// newTokenKey returns the key in h.newTokens of the token with ID tokenID
+// that the token page creates for r's user and login session, so that only
+// the same session can show it.
+func (h *Hub) newTokenKey(r *http.Request, id *identity, tokenID string) string {
+	return id.user.Name + "\x00" + h.sessions.loginSessionID(r) + "\x00" + tokenID
 }
 
 func (h *Hub) renderTokens(w http.ResponseWriter, r *http.Request, id *identity, status int,
-	newToken, message string) {
+	text tokenPageText) {
 	tokens, err := h.store.ListTokens(r.Context(), store.Owner{User: id.user.Name})
 	if err != nil {
 		h.serverErrorPage(w, r, err)
@@ -439,10 +478,13 @@ func (h *Hub) renderTokens(w http.ResponseWriter, r *http.Request, id *identity,
 			ExpiresAt: expires})
 	}
 	h.render(w, r, status, "token", "Token", id, map[string]any{
-		"Tokens": rows, "NewToken": newToken, "Error": message,
+		"Tokens": rows, "NewToken": text.newToken, "Notice": text.notice, "Error": text.errText,
 	})
 }
 
+// handleCreateTokenPage creates a token from the token page's form and
+// redirects to the token page, which shows the token once. The redirect
+// (POST-redirect-GET) keeps a reload from creating another token.
 func (h *Hub) handleCreateTokenPage(w http.ResponseWriter, r *http.Request) {
 	id := h.pageUser(w, r)
 	if id == nil || !h.pageForm(w, r) {
@@ -452,17 +494,21 @@ func (h *Hub) handleCreateTokenPage(w http.ResponseWriter, r *http.Request) {
 	if s := strings.TrimSpace(r.PostForm.Get("expires_in")); s != "" {
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			h.renderTokens(w, r, id, http.StatusBadRequest, "", "Expires in must be a number of seconds.")
+			h.renderTokens(w, r, id, http.StatusBadRequest,
+				tokenPageText{errText: "Expires in must be a number of seconds."})
 			return
 		}
 		expires = &v
 	}
-	_, plain, err := h.createToken(r.Context(), id, *id.user, r.PostForm.Get("note"), expires, nil, nil)
+	t, plain, err := h.createToken(r.Context(), id, *id.user, r.PostForm.Get("note"), expires, nil, nil)
 	if err != nil {
-		h.renderTokens(w, r, id, http.StatusBadRequest, "", clientMessage(err))
+		h.renderTokens(w, r, id, http.StatusBadRequest, tokenPageText{errText: clientMessage(err)})
 		return
 	}
-	h.renderTokens(w, r, id, http.StatusOK, plain, "")
+	created := strconv.FormatInt(t.ID, 10)
+	h.newTokens.put(h.newTokenKey(r, id, created), plain, h.now())
+	target := h.prefix + "token?" + url.Values{createdParam: {created}}.Encode()
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 func (h *Hub) handleRevokeTokenPage(w http.ResponseWriter, r *http.Request) {
@@ -475,7 +521,7 @@ func (h *Hub) handleRevokeTokenPage(w http.ResponseWriter, r *http.Request) {
 		err = h.store.DeleteToken(r.Context(), t.ID)
 	}
 	if err != nil {
-		h.renderTokens(w, r, id, http.StatusNotFound, "", clientMessage(err))
+		h.renderTokens(w, r, id, http.StatusNotFound, tokenPageText{errText: clientMessage(err)})
 		return
 	}
 	http.Redirect(w, r, h.prefix+"token", http.StatusSeeOther)

@@ -297,6 +297,10 @@ func TestTokenPage(t *testing.T) {
 	b.mustLogin("alice")
 	token := b.xsrf("/hub/token")
 	p := b.post("/hub/token", url.Values{"_xsrf": {token}, "note": {"laptop"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("creating a token = %d, want 303", p.status)
+	}
+	p = b.get(p.location)
 	m := regexp1(`<code class="token">([0-9a-f]+)</code>`, p.body)
 	if p.status != http.StatusOK || m == "" {
 		t.Fatalf("token page = %d, no new token shown", p.status)
@@ -306,6 +310,72 @@ func TestTokenPage(t *testing.T) {
 	}
 	if p := b.post("/hub/token", url.Values{"note": {"x"}}); p.status != http.StatusForbidden {
 		t.Errorf("token form without _xsrf = %d, want 403", p.status)
+	}
+}
+
+func TestTokenPageShowsNewTokenOnce(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("alice", false)
+	th.addUser("bob", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	p := b.post("/hub/token", url.Values{"_xsrf": {b.xsrf("/hub/token")}, "note": {"laptop"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("creating a token = %d %s, want a 303 redirect", p.status, p.body)
+	}
+	if strings.Contains(p.body, `class="token"`) {
+		t.Errorf("the POST response shows the token: %s", p.body)
+	}
+	target := p.location
+	if !strings.HasPrefix(target, "/hub/token?") {
+		t.Fatalf("redirect to %q, want the token page", target)
+	}
+
+	// Another session of alice and another user cannot see the token.
+	other := th.browser()
+	other.mustLogin("alice")
+	if p := other.get(target); strings.Contains(p.body, `class="token"`) {
+		t.Errorf("another session of alice sees the new token: %s", p.body)
+	}
+	bob := th.browser()
+	bob.mustLogin("bob")
+	if p := bob.get(target); strings.Contains(p.body, `class="token"`) {
+		t.Errorf("bob sees alice's new token: %s", p.body)
+	}
+
+	p = b.get(target)
+	plainToken := regexp1(`<code class="token">([0-9a-f]+)</code>`, p.body)
+	if p.status != http.StatusOK || plainToken == "" {
+		t.Fatalf("token page after the redirect = %d, no new token shown: %s", p.status, p.body)
+	}
+	if strings.Contains(target, plainToken) {
+		t.Errorf("redirect URL %q contains the token", target)
+	}
+	if r := th.api("GET", "/hub/api/user", plainToken, nil); r.status != http.StatusOK {
+		t.Errorf("token from the page = %d on GET /hub/api/user, want 200", r.status)
+	}
+
+	// A reload shows the token no more and creates no other.
+	p = b.get(target)
+	if p.status != http.StatusOK {
+		t.Errorf("reload of the token page = %d, want 200", p.status)
+	}
+	if strings.Contains(p.body, plainToken) {
+		t.Errorf("reload shows the token again: %s", p.body)
+	}
+	if !strings.Contains(p.body, "shown only once") {
+		t.Errorf("reload does not say the token was shown once: %s", p.body)
+	}
+	tokens, err := th.store.ListTokens(t.Context(), store.Owner{User: "alice"})
+	must(t, err)
+	laptop := 0
+	for _, tok := range tokens {
+		if tok.Note == "laptop" {
+			laptop++
+		}
+	}
+	if laptop != 1 {
+		t.Errorf("alice has %d tokens with the note laptop, want 1", laptop)
 	}
 }
 
