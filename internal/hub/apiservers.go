@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,6 +157,54 @@ func (h *Hub) handleListTokens(w http.ResponseWriter, r *http.Request, id *ident
 // duration cannot overflow.
 const maxTokenLifetime = 100 * 365 * 24 * time.Hour
 
+// jsonSeconds is the expires_in of a token request: a JSON number of
+// seconds. A number beyond the range of float64 decodes to ±Inf, not to
+// an error, so that createToken rejects it with the message that names
+// maxTokenLifetime.
+type jsonSeconds float64
+
+func (s *jsonSeconds) UnmarshalJSON(data []byte) error {
+	if kind := jsonValueKind(data); kind != "number" {
+		return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeFor[float64]()}
+	}
+	v, err := strconv.ParseFloat(string(data), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return err
+	}
+	*s = jsonSeconds(v)
+	return nil
+}
+
+// jsonValueKind names the kind of the JSON value that data starts with.
+func jsonValueKind(data []byte) string {
+	if len(data) == 0 {
+		return "nothing"
+	}
+	switch data[0] {
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// checkTokenLifetime returns a 400 unless seconds is a positive number of
+// seconds of at most maxTokenLifetime. NaN and ±Inf fail too.
+func checkTokenLifetime(seconds float64) error {
+	if seconds > 0 && seconds <= maxTokenLifetime.Seconds() {
+		return nil
+	}
+	return badRequest("expires_in must be a positive number of seconds, at most %d seconds (%d years)",
+		int64(maxTokenLifetime/time.Second), int64(maxTokenLifetime/(365*24*time.Hour)))
+}
+
 // handleCreateToken serves POST .../tokens: {"note", "expires_in"
 // (seconds), "scopes"}. The new token's scopes must be covered by the
 // caller's, so a token can never create a stronger one.
@@ -166,15 +215,16 @@ func (h *Hub) handleCreateToken(w http.ResponseWriter, r *http.Request, id *iden
 		return err
 	}
 	var body struct {
-		Note      string   `json:"note"`
-		ExpiresIn *float64 `json:"expires_in"`
-		Scopes    []string `json:"scopes"`
-		Roles     []string `json:"roles"`
+		Note      string       `json:"note"`
+		ExpiresIn *jsonSeconds `json:"expires_in"`
+		Scopes    []string     `json:"scopes"`
+		Roles     []string     `json:"roles"`
 	}
 	if err := decodeBody(w, r, &body); err != nil {
 		return err
 	}
-	t, plain, err := h.createToken(ctx, id, u, body.Note, body.ExpiresIn, body.Scopes, body.Roles)
+	t, plain, err := h.createToken(ctx, id, u, body.Note, (*float64)(body.ExpiresIn), body.Scopes,
+		body.Roles)
 	if err != nil {
 		return err
 	}
@@ -222,8 +272,8 @@ func (h *Hub) createToken(ctx context.Context, id *identity, u store.User, note 
 	}
 	nt := store.NewToken{Owner: store.Owner{User: u.Name}, Scopes: scopes, Note: note}
 	if expiresIn != nil {
-		if *expiresIn <= 0 || *expiresIn > maxTokenLifetime.Seconds() {
-			return store.Token{}, "", badRequest("expires_in must be a positive number of seconds")
+		if err := checkTokenLifetime(*expiresIn); err != nil {
+			return store.Token{}, "", err
 		}
 		nt.ExpiresAt = h.now().Add(time.Duration(*expiresIn * float64(time.Second)))
 	}

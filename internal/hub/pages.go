@@ -492,8 +492,10 @@ func (h *Hub) handleCreateTokenPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var expires *float64
 	if s := strings.TrimSpace(r.PostForm.Get("expires_in")); s != "" {
+		// ParseFloat returns ±Inf for a number beyond float64's range, which
+		// createToken rejects with the message that names the maximum.
 		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			h.renderTokens(w, r, id, http.StatusBadRequest,
 				tokenPageText{errText: "Expires in must be a number of seconds."})
 			return
