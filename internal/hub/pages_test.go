@@ -599,6 +599,68 @@ func TestLogoutEndsCopiedCookie(t *testing.T) {
 
 // The home page's buttons for a named server post to the paths the hub
 // serves: following them stops, starts and deletes the server.
+// htmlTag matches a start or end tag and captures the slash and the name.
+var htmlTag = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>`)
+
+// blockInParagraph returns each block element that page opens inside an
+// open <p>. HTML does not allow it: a parser ends the paragraph at the
+// block element and turns the paragraph's </p> into an empty paragraph.
+func blockInParagraph(page string) []string {
+	block := map[string]bool{"div": true, "form": true, "table": true, "p": true, "ul": true,
+		"ol": true, "pre": true, "h1": true, "h2": true, "h3": true, "section": true}
+	var found []string
+	inParagraph := false
+	for _, m := range htmlTag.FindAllStringSubmatchIndex(page, -1) {
+		closing := page[m[2]:m[3]] == "/"
+		name := strings.ToLower(page[m[4]:m[5]])
+		switch {
+		case closing && name == "p":
+			inParagraph = false
+		case !closing && block[name] && inParagraph:
+			found = append(found, page[m[0]:m[1]])
+			inParagraph = name == "p"
+		case !closing && name == "p":
+			inParagraph = true
+		}
+	}
+	return found
+}
+
+func TestBlockInParagraphFindsForm(t *testing.T) {
+	if got := blockInParagraph(`<p><a href="x">x</a><form method="post"></form></p>`); len(got) != 1 {
+		t.Errorf("form inside p: found %q, want one", got)
+	}
+	if got := blockInParagraph(`<p>x</p><form method="post"><p><button>b</button></p></form>`); len(got) != 0 {
+		t.Errorf("valid markup: found %q, want none", got)
+	}
+}
+
+func TestHomeMarkupValid(t *testing.T) {
+	th := startHub(t, hubOptions{config: "[JupyterHub]\nallow_named_servers = true\n"})
+	th.addUser("alice", false)
+	b := th.browser()
+	b.mustLogin("alice")
+	alice := th.token("alice")
+	check := func(state string) {
+		t.Helper()
+		home := b.get("/hub/home")
+		if home.status != http.StatusOK {
+			t.Fatalf("home (%s) = %d", state, home.status)
+		}
+		if found := blockInParagraph(home.body); len(found) > 0 {
+			t.Errorf("home (%s) opens %q inside a <p>", state, found)
+		}
+	}
+	check("no server")
+	if r := th.api("POST", "/hub/api/users/alice/server", alice, nil); r.status != http.StatusCreated {
+		t.Fatalf("starting the default server = %d %s", r.status, r.body)
+	}
+	if r := th.api("POST", "/hub/api/users/alice/servers/work", alice, nil); r.status != http.StatusCreated {
+		t.Fatalf("starting work = %d %s", r.status, r.body)
+	}
+	check("servers running")
+}
+
 func TestHomeNamedServerForms(t *testing.T) {
 	th := startHub(t, hubOptions{config: "[JupyterHub]\nallow_named_servers = true\n"})
 	th.addUser("alice", false)
