@@ -262,10 +262,7 @@ func (h *Hub) handleUserRedirect(w http.ResponseWriter, r *http.Request) {
 // route, as JupyterHub's default route does: the same path under the hub's
 // prefix, so /user/alice/lab goes to /hub/user/alice/lab.
 func (h *Hub) serveNoRoute(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.EscapedPath(), h.base)
-	if !strings.HasPrefix(r.URL.Path, h.base) {
-		rest = ""
-	}
+	rest, _ := h.pathAfterBase(r)
 	target := h.prefix + rest
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
@@ -274,6 +271,29 @@ func (h *Hub) serveNoRoute(w http.ResponseWriter, r *http.Request) {
 		target = h.prefix
 	}
 	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// pathAfterBase returns the escaped path of r after the base URL, with the
+// request's escaping. It returns "" and false unless the path's leading
+// segments, decoded one at a time, are those of the base URL. So for the
+// base URL /jupyter/, neither /jupyterx/lab nor /jupyter%2Fuser/ is under
+// it, while /jupyter is.
+func (h *Hub) pathAfterBase(r *http.Request) (string, bool) {
+	n := segmentCount(h.base)
+	if n == 0 {
+		return pathAfter(r, 0), true
+	}
+	base := strings.Split(strings.Trim(h.base, "/"), "/")
+	segments := strings.SplitN(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/", n+1)
+	if len(segments) < n {
+		return "", false
+	}
+	for i, want := range base {
+		if got, err := url.PathUnescape(segments[i]); err != nil || got != want {
+			return "", false
+		}
+	}
+	return pathAfter(r, n), true
 }
 
 // serveProxyError writes the response to a request the proxy could not

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -515,6 +516,64 @@ base_url = "/jh/"
 	}
 	if r := th.api("GET", "/jh/hub/api/", "", nil); r.status != http.StatusOK {
 		t.Errorf("API root under the base URL = %d", r.status)
+	}
+}
+
+func TestNoRouteRedirectUnderBaseURL(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[JupyterHub]
+base_url = "/jupyter/"
+`})
+	b := th.browser()
+	tests := []struct{ path, want string }{
+		{"/jupyter/user/alice/lab", "/jupyter/hub/user/alice/lab"},
+		{"/jupyter/user/alice/lab?x=1", "/jupyter/hub/user/alice/lab?x=1"},
+		{"/jupyter/user/al%20ice/", "/jupyter/hub/user/al%20ice/"},
+		{"/jupyter", "/jupyter/hub/"},
+		{"/jupyterx/user/alice/lab", "/jupyter/hub/"},
+		{"/jupyterx", "/jupyter/hub/"},
+		{"/jupyter%2Fuser/alice/", "/jupyter/hub/"},
+		{"/other/jupyter/user/alice/", "/jupyter/hub/"},
+		{"/", "/jupyter/hub/"},
+	}
+	for _, tt := range tests {
+		p := b.get(tt.path)
+		if p.status != http.StatusFound || p.location != tt.want {
+			t.Errorf("GET %s = %d %q, want 302 to %q", tt.path, p.status, p.location, tt.want)
+		}
+	}
+}
+
+func TestPathAfterBaseBySegment(t *testing.T) {
+	tests := []struct {
+		base, path, want string
+		under            bool
+	}{
+		{"/", "/user/alice/lab", "user/alice/lab", true},
+		{"/", "/", "", true},
+		{"/jupyter/", "/jupyter/user/a%3Fb/", "user/a%3Fb/", true},
+		{"/jupyter/", "/jupyter/", "", true},
+		{"/jupyter/", "/jupyter", "", true},
+		{"/jupyter/", "/jupyterx/user/alice/", "", false},
+		{"/jupyter/", "/jupyterx", "", false},
+		{"/jupyter/", "/jupyter%2Fuser/alice/", "", false},
+		{"/jupyter/", "/Jupyter/user/alice/", "", false},
+		{"/jupyter/", "/", "", false},
+		{"/a/b/", "/a/b/user/alice/", "user/alice/", true},
+		{"/a/b/", "/a/bc/user/alice/", "", false},
+		{"/a/b/", "/a/", "", false},
+		{"/a/b/", "/a", "", false},
+		{"/my hub/", "/my%20hub/user/alice/", "user/alice/", true},
+		{"/j%/", "/j%25/user/", "user/", true},
+	}
+	for _, tt := range tests {
+		h := &Hub{base: tt.base}
+		r := httptest.NewRequest(http.MethodGet, "http://hub.test"+tt.path, nil)
+		got, under := h.pathAfterBase(r)
+		if got != tt.want || under != tt.under {
+			t.Errorf("base %q, path %q: pathAfterBase = %q, %v, want %q, %v", tt.base, tt.path, got,
+				under, tt.want, tt.under)
+		}
 	}
 }
 
