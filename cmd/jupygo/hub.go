@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -446,18 +447,39 @@ func setPassword(cfg *config.Config, log *slog.Logger, user, password string, ad
 // database in it, does not exist, so that set-password run from the wrong
 // folder does not create a new hub's database.
 func checkHubExists(cfg *config.Config) error {
-	const fix = "run the hub once to create it, or name the hub's folder with --data-dir " +
-		"or its configuration with -f"
+	const nameExisting = "name the hub's existing folder with --data-dir or its configuration with -f"
 	dir := cfg.Path(".")
-	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("the data folder %s is not readable (%w): %s", dir, err, fix)
+	create := "start the hub once to create it, with jupygo hub --data-dir " + shellQuote(dir) +
+		" (and your -f, if you use one), or " + nameExisting
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("the data folder %s does not exist: %s", dir, create)
+	case err != nil:
+		return fmt.Errorf("the data folder %s is not readable (%w): %s", dir, err, nameExisting)
+	case !info.IsDir():
+		return fmt.Errorf("%s is not a folder, so it cannot be the data folder: %s", dir, nameExisting)
 	}
 	db, err := cfg.Database()
 	if err != nil || db.Driver == "postgres" || db.Path == store.MemoryPath {
 		return err
 	}
-	if _, err := os.Stat(db.Path); err != nil {
-		return fmt.Errorf("the database %s is not readable (%w): %s", db.Path, err, fix)
+	if _, err := os.Stat(db.Path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("the database %s does not exist: %s", db.Path, create)
+	} else if err != nil {
+		return fmt.Errorf("the database %s is not readable (%w): %s", db.Path, err, nameExisting)
 	}
 	return nil
+}
+
+// shellSafe matches the words that a POSIX shell reads as they are.
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellQuote returns s as one word of a POSIX shell command, for a command
+// that an error message suggests.
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -351,6 +351,20 @@ func serverPID(t *testing.T, b *hubBrowser, user string) int {
 	return pid
 }
 
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/srv/jupygo-data", "/srv/jupygo-data"},
+		{"/srv/my data", "'/srv/my data'"},
+		{"/srv/it's", `'/srv/it'\''s'`},
+		{"", "''"},
+	}
+	for _, tt := range tests {
+		if got := shellQuote(tt.in); got != tt.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestHubSetPassword(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	var out, errs strings.Builder
@@ -359,12 +373,35 @@ func TestHubSetPassword(t *testing.T) {
 	if code == 0 {
 		t.Error("set-password succeeded without a data folder")
 	}
-	if !strings.Contains(errs.String(), dir) || !strings.Contains(errs.String(), "--data-dir") {
-		t.Errorf("the error does not name the folder %s and --data-dir: %s", dir, errs.String())
+	if want := "the data folder " + dir + " does not exist"; !strings.Contains(errs.String(), want) {
+		t.Errorf("the error does not say %q: %s", want, errs.String())
+	}
+	if want := "jupygo hub --data-dir " + dir; !strings.Contains(errs.String(), want) {
+		t.Errorf("the error does not give the command %q: %s", want, errs.String())
+	}
+	if strings.Contains(errs.String(), "not readable") {
+		t.Errorf("the error calls a missing folder not readable: %s", errs.String())
 	}
 	if _, err := os.Stat(dir); err == nil {
 		t.Errorf("set-password created the data folder %s", dir)
 	}
+
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errs.Reset()
+	code = runSetPassword([]string{"--data-dir", dir, "carol"},
+		strings.NewReader("a good long password\n"), &out, &errs)
+	if code == 0 {
+		t.Error("set-password succeeded with a file as the data folder")
+	}
+	if want := dir + " is not a folder"; !strings.Contains(errs.String(), want) {
+		t.Errorf("the error does not say %q: %s", want, errs.String())
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -373,6 +410,13 @@ func TestHubSetPassword(t *testing.T) {
 		strings.NewReader("a good long password\n"), &out, &errs)
 	if code == 0 {
 		t.Error("set-password succeeded without a database")
+	}
+	database := filepath.Join(dir, "jupyterhub.sqlite")
+	if want := "the database " + database + " does not exist"; !strings.Contains(errs.String(), want) {
+		t.Errorf("the error does not say %q: %s", want, errs.String())
+	}
+	if want := "jupygo hub --data-dir " + dir; !strings.Contains(errs.String(), want) {
+		t.Errorf("the error does not give the command %q: %s", want, errs.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "jupyterhub.sqlite")); err == nil {
 		t.Error("set-password created the database")
