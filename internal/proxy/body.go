@@ -171,12 +171,12 @@ func (c *fastConn) copyBody(uc *upstreamConn, n int64, rt *route) *bodyCopy {
 		defer copyBuffers.Put(bufp)
 		buf := *bufp
 		for n > 0 {
-			m, err := c.conn.Read(buf[:min(int64(len(buf)), n)])
+			m, err := c.sock.Read(buf[:min(int64(len(buf)), n)])
 			if m > 0 {
 				n -= int64(m)
 				b.readAll.Store(n == 0)
 				rt.activity.touch(c.p.table.nowNanos())
-				if _, werr := uc.conn.Write(buf[:m]); werr != nil {
+				if _, werr := uc.sock.Write(buf[:m]); werr != nil {
 					b.err = werr
 					return
 				}
@@ -234,7 +234,7 @@ func (c *fastConn) fail(x *exchange, req *fastRequest, rt *route, res *fastRespo
 	w := &errorResponse{header: make(http.Header)}
 	p.opts.ErrorHandler(w, r, http.StatusServiceUnavailable, err)
 	x.out = w.appendTo(x.out[:0], req.method == http.MethodHead)
-	c.conn.Write(x.out)
+	c.sock.Write(x.out)
 	return w.statusCode()
 }
 

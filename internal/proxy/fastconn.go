@@ -28,7 +28,7 @@ var errBufferFull = errors.New("buffer full")
 // readBuffer is a read buffer over a connection whose unread bytes stay
 // in one slice, so a head can be parsed in place and handed on.
 type readBuffer struct {
-	conn net.Conn
+	conn io.Reader
 	buf  []byte
 	r, w int
 }
@@ -80,6 +80,7 @@ type fastConn struct {
 	s          *fastServer
 	p          *Proxy
 	conn       *net.TCPConn
+	sock       *socket // conn, for the reads and writes of requests
 	in         readBuffer
 	remoteAddr string // as net/http puts it in Request.RemoteAddr
 	clientIP   string // for X-Forwarded-For
@@ -97,9 +98,9 @@ type fastConn struct {
 }
 
 func newFastConn(s *fastServer, c *net.TCPConn) *fastConn {
-	fc := &fastConn{s: s, p: s.proxy, conn: c, remoteAddr: c.RemoteAddr().String()}
+	fc := &fastConn{s: s, p: s.proxy, conn: c, sock: newSocket(c), remoteAddr: c.RemoteAddr().String()}
 	fc.clientIP, _, _ = net.SplitHostPort(fc.remoteAddr)
-	fc.in.conn = c
+	fc.in.conn = fc.sock
 	return fc
 }
 

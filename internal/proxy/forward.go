@@ -159,7 +159,7 @@ func nothingRead(x *exchange, res *fastResponse, err error) bool {
 func (c *fastConn) send(x *exchange, uc *upstreamConn, req *fastRequest, rt *route, rest int64) (
 	fastResponse, *bodyCopy, error,
 ) {
-	if _, err := uc.conn.Write(x.out); err != nil {
+	if _, err := uc.sock.Write(x.out); err != nil {
 		return fastResponse{}, nil, err
 	}
 	var body *bodyCopy
@@ -170,7 +170,7 @@ func (c *fastConn) send(x *exchange, uc *upstreamConn, req *fastRequest, rt *rou
 		uc.conn.SetReadDeadline(time.Now().Add(t))
 		defer uc.conn.SetReadDeadline(time.Time{})
 	}
-	x.up.conn = uc.conn
+	x.up.conn = uc.sock
 	res, err := c.readResponseHead(x, req)
 	if err != nil && body != nil {
 		body.stop(c, uc)
@@ -234,7 +234,7 @@ func (c *fastConn) sendInformational(x *exchange, res *fastResponse) error {
 		}
 	}
 	b = append(b, "\r\n"...)
-	_, err := c.conn.Write(b[start:])
+	_, err := c.sock.Write(b[start:])
 	x.out = b[:start]
 	return err
 }
@@ -448,7 +448,7 @@ func (c *fastConn) copyResponse(x *exchange, req *fastRequest, rt *route, res *f
 	x.out = c.appendResponseHead(x.out[:0], res, sniffBytes(res, after), closing)
 	x.up.discard(res.headLen)
 
-	w := clientWriter{x: x, conn: c.conn}
+	w := clientWriter{x: x, conn: c.sock}
 	var err error
 	switch res.framing {
 	case bodyLength:

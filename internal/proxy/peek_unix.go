@@ -28,7 +28,7 @@ func (c *idleCheck) isOpen() bool {
 }
 
 func (c *idleCheck) peekFD(fd uintptr) bool {
-	_, _, err := syscall.Recvfrom(int(fd), c.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	err := peek(fd, c.buf[:])
 	c.open = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
 	return true
 }

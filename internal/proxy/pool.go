@@ -10,6 +10,7 @@ import (
 // path for one request at a time.
 type upstreamConn struct {
 	conn   *net.TCPConn
+	sock   *socket   // conn, for the reads and writes of requests
 	check  idleCheck // of the connection while it is idle
 	route  *route    // the route it was dialed for, and the only one it serves
 	idleAt time.Time // when it went back to the pool
@@ -93,7 +94,7 @@ func (p *upstreamPool) dial(rt *route) (*upstreamConn, error) {
 		c.Close()
 		return nil, err
 	}
-	uc := &upstreamConn{conn: tcp, route: rt}
+	uc := &upstreamConn{conn: tcp, sock: newSocket(tcp), route: rt}
 	uc.check.init(raw)
 	return uc, nil
 }
