@@ -19,10 +19,14 @@ import (
 )
 
 // proxyResult holds the wrk measurements against the trivial upstream
-// directly, through the hub's proxy with one route, and with cfg.Routes routes.
+// directly, through the hub's proxy with one route, and with cfg.Routes
+// routes, when the upstream is measured directly once more. The second
+// direct run shows how much the machine itself slowed once the routes
+// were added: for jupygo, each route is a started server.
 type proxyResult struct {
 	Direct     wrkResult  `json:"direct"`
 	Proxied    wrkResult  `json:"proxied"`
+	DirectMany *wrkResult `json:"direct_many_routes,omitempty"`
 	ManyRoutes *wrkResult `json:"many_routes,omitempty"`
 	Routes     int        `json:"routes"`
 	RoutesBy   string     `json:"routes_added_by"`
@@ -118,6 +122,11 @@ func measureProxy(ctx context.Context, cfg config, name string) (*proxyResult, e
 		res.RoutesBy = "started servers"
 	}
 	res.RoutesMs = float64(time.Since(start)) / float64(time.Millisecond)
+	direct, err := runWrk(ctx, cfg, target+path)
+	if err != nil {
+		return res, err
+	}
+	res.DirectMany = &direct
 	many, err := runWrk(ctx, cfg, h.url+path)
 	if err != nil {
 		return res, err

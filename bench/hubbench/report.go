@@ -108,6 +108,15 @@ func writeReport(w io.Writer, r results) {
 		}
 		return p.Proxied.RequestsPerSec / p.Direct.RequestsPerSec
 	}
+	// manyShare compares the proxied share of direct throughput with many
+	// routes and with one, so that a machine slowed by the started servers
+	// behind the routes does not count against the proxy.
+	manyShare := func(p *proxyResult) float64 {
+		if p.ManyRoutes == nil || p.DirectMany == nil || p.DirectMany.RequestsPerSec == 0 || share(p) == 0 {
+			return 0
+		}
+		return p.ManyRoutes.RequestsPerSec / p.DirectMany.RequestsPerSec / share(p)
+	}
 	many := func(get func(wrkResult) float64) func(*proxyResult) float64 {
 		return func(p *proxyResult) float64 {
 			if p.ManyRoutes == nil {
@@ -128,12 +137,21 @@ func writeReport(w io.Writer, r results) {
 				return 0
 			}
 			return p.ManyRoutes.RequestsPerSec / p.Proxied.RequestsPerSec
-		}), "%.2f", ">= 1.00"),
+		}), "%.2f", ""),
+		row("direct, many routes req/s", px(func(p *proxyResult) float64 {
+			if p.DirectMany == nil {
+				return 0
+			}
+			return p.DirectMany.RequestsPerSec
+		}), "%.0f", ""),
+		row("many routes/1 route, same load", px(manyShare), "%.2f", ">= 1.00"),
 		row("many routes p99 ms", px(many(func(x wrkResult) float64 { return x.P99ms })), "%.2f", ""),
 		row("errors", px(func(p *proxyResult) float64 {
 			n := p.Direct.Errors + p.Proxied.Errors
-			if p.ManyRoutes != nil {
-				n += p.ManyRoutes.Errors
+			for _, x := range []*wrkResult{p.DirectMany, p.ManyRoutes} {
+				if x != nil {
+					n += x.Errors
+				}
 			}
 			return float64(n)
 		}), "%.0f", "0"),

@@ -21,8 +21,13 @@ const (
 	// maxLogLine bounds one line passed to the hub's log; longer lines are
 	// cut.
 	maxLogLine = 4 << 10
-	// followInterval is how often the hub looks for new output.
-	followInterval = 250 * time.Millisecond
+	// followInterval is how soon the hub looks again for new output after
+	// a server wrote some, so a chatty server's lines are read in batches.
+	// Each look that finds none doubles the wait, up to followMaxInterval,
+	// or followWatchedInterval where inotify reports writes at once.
+	followInterval        = 250 * time.Millisecond
+	followMaxInterval     = 4 * time.Second
+	followWatchedInterval = time.Minute
 )
 
 // outputPath returns the file that receives the stdout and stderr of a
@@ -173,24 +178,52 @@ func lastLines(data []byte, cut bool, n int) []string {
 // to log until done is closed. Then it reads what is left, closes f and
 // returns.
 func followOutput(f *os.File, log *slog.Logger, done <-chan struct{}) {
+	longest := followMaxInterval
+	changed, stop, watched := watchFile(f)
+	if watched {
+		defer stop()
+		longest = followWatchedInterval
+	}
+	followOutputEvery(f, log, done, changed, followInterval, longest)
+}
+
+// followOutputEvery is followOutput with the shortest and the longest
+// wait between looks at f. A value on changed ends a wait longer than the
+// shortest.
+func followOutputEvery(f *os.File, log *slog.Logger, done <-chan struct{}, changed <-chan struct{},
+	first, longest time.Duration) {
 	defer f.Close()
 	lw := &lineLogger{log: log}
-	tick := time.NewTicker(followInterval)
-	defer tick.Stop()
 	buf := make([]byte, 32<<10)
-	drain := func() {
+	// drain logs what was appended to f and reports whether there was any.
+	drain := func() bool {
+		read := false
 		for {
 			n, err := f.Read(buf)
 			lw.write(buf[:n])
+			read = read || n > 0
 			if n == 0 || err != nil {
-				return
+				return read
 			}
 		}
 	}
+	wait := first
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	for {
-		drain()
+		if drain() {
+			wait = first
+		} else {
+			wait = min(2*wait, longest)
+		}
+		timer.Reset(wait)
+		events := changed
+		if wait == first {
+			events = nil
+		}
 		select {
-		case <-tick.C:
+		case <-timer.C:
+		case <-events:
 		case <-done:
 			drain()
 			lw.flush()

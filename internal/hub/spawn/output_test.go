@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -98,5 +100,74 @@ func TestLineLoggerSplitsAndBounds(t *testing.T) {
 	want := []string{"first", "second", strings.Repeat("x", maxLogLine), "xxxxxxxxxx"}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("logged lines (-want +got):\n%s", diff)
+	}
+}
+
+// outputLines returns the lines that rec logged as server output.
+func outputLines(rec *logRecorder) []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var lines []string
+	for _, r := range *rec.recs {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "line" {
+				lines = append(lines, a.Value.String())
+			}
+			return true
+		})
+	}
+	return lines
+}
+
+// outputFile creates an output file in a test folder and returns it open
+// for writing and for reading.
+func outputFile(t *testing.T) (w, r *os.File) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "out.log")
+	w, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	r, err = os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return w, r
+}
+
+// waitForOutput waits up to 10 s for rec to log a line of server output.
+func waitForOutput(rec *logRecorder) {
+	deadline := time.Now().Add(10 * time.Second)
+	for len(outputLines(rec)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// After a quiet spell the follower looks less often, but still within
+// the longest wait, and at done it logs what is left.
+func TestFollowOutputAfterQuietSpell(t *testing.T) {
+	w, r := outputFile(t)
+	rec := newLogRecorder()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		followOutputEvery(r, slog.New(rec), done, nil, 2*time.Millisecond, 40*time.Millisecond)
+		close(finished)
+	}()
+
+	time.Sleep(100 * time.Millisecond) // the waits grow to the longest
+	w.WriteString("after quiet\n")
+	waitForOutput(rec)
+	if got := outputLines(rec); !slices.Equal(got, []string{"after quiet"}) {
+		t.Fatalf("logged %q, want the line written after the quiet spell", got)
+	}
+
+	w.WriteString("last words")
+	close(done)
+	<-finished
+	if got := outputLines(rec); !slices.Equal(got, []string{"after quiet", "last words"}) {
+		t.Errorf("logged %q after done, want the unterminated last line too", got)
 	}
 }
