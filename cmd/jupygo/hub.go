@@ -302,11 +302,23 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 			KillTimeout: local.KillTimeout,
 			CreateUsers: cfg.LocalAuthenticator.CreateSystemUsers,
 			AddUserCmd:  cfg.LocalAuthenticator.AddUserCmd,
-			Umask:       &umask, MinUID: local.MinUID, AllowRoot: local.AllowRoot, Log: log,
+			Umask:       &umask, MinUID: local.MinUID, MaxUID: local.MaxUID,
+			BlockedGroups: blockedGroups(local.BlockedGroups), AllowRoot: local.AllowRoot,
+			Log: log,
 		}, nil
 	}
 	return nil, fmt.Errorf("spawner_class %q is not supported yet: use %q or %q",
 		cfg.JupyterHub.SpawnerClass, config.SpawnerSimple, config.SpawnerLocalProcess)
+}
+
+// blockedGroups returns blocked_groups for spawn.LocalProcess, whose nil
+// means the default list. The config's default is that list, so nil here
+// comes from a file that sets blocked_groups = [], which blocks no group.
+func blockedGroups(groups []string) []string {
+	if groups == nil {
+		return []string{}
+	}
+	return groups
 }
 
 // newAuthenticator returns the authenticator that authenticator_class

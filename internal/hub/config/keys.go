@@ -373,6 +373,20 @@ var classKeys = []Key{
 		"Lowest uid that localprocess runs servers as, root aside, so that system accounts "+
 			"never run them. 0 means SYS_UID_MAX + 1 from /etc/login.defs, else its UID_MIN, "+
 			"else 1000. Only jupygo has it."),
+	newKey("LocalProcessSpawner", "max_uid",
+		func(c *Config) any { return &c.LocalProcessSpawner.MaxUID },
+		"Highest uid that localprocess runs servers as, so that accounts such as nobody "+
+			"(65534) never run them. 0 means UID_MAX from /etc/login.defs, else 60000. Only "+
+			"jupygo has it."),
+	newKey("LocalProcessSpawner", "blocked_groups",
+		func(c *Config) any { return &c.LocalProcessSpawner.BlockedGroups },
+		"Groups whose members localprocess never runs servers as, primary group included, "+
+			"because a server as the operator's account (such as debian or ubuntu on a cloud "+
+			"VM, in sudo) would give its notebooks that account's rights. A GitHub user with "+
+			"the same login as such an account gets a 400 at the start. Groups missing on the "+
+			"machine are skipped. The hub checks them only when it runs as root. Rights given "+
+			"in /etc/sudoers by account name are not seen, so list such users in "+
+			"blocked_users. Only jupygo has it."),
 	newKey("LocalProcessSpawner", "allow_root",
 		func(c *Config) any { return &c.LocalProcessSpawner.AllowRoot },
 		"Lets localprocess run a server as root when the user is root, which gives that "+

@@ -297,6 +297,16 @@ func checkLocalProcess(c *Config, b *builder) {
 		b.errorf(b.setPos(id), b.label(id), "must not be negative: use 0 for the default "+
 			"from /etc/login.defs")
 	}
+	local := c.LocalProcessSpawner
+	if local.MaxUID < 0 {
+		id := "LocalProcessSpawner.max_uid"
+		b.errorf(b.setPos(id), b.label(id), "must not be negative: use 0 for the default "+
+			"from /etc/login.defs")
+	} else if local.MaxUID > 0 && local.MaxUID < local.MinUID {
+		id := "LocalProcessSpawner.max_uid"
+		b.errorf(b.setPos(id), b.label(id), "%d is below min_uid %d, so no account could run "+
+			"a server", local.MaxUID, local.MinUID)
+	}
 }
 
 // parseUmask parses a umask written in octal digits, such as "022".
