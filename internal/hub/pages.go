@@ -235,6 +235,9 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 			"User "+signed.Name+" is not allowed to use this hub. Ask its administrator for access.")
 		return
 	}
+	if exists && !h.checkSameAccount(w, r, u, signed) {
+		return
+	}
 	if !h.ensureSystemAccount(w, r, signed.Name) {
 		return
 	}
