@@ -205,6 +205,7 @@ var classKeys = []Key{
 	hub("http_redirect_port", func(h *JupyterHub) any { return &h.HTTPRedirectPort },
 		"TCP port of a plain-HTTP listener on ip that answers ACME http-01 challenges and "+
 			"redirects every other request to HTTPS (301 for GET and HEAD, 308 otherwise). "+
+			"The redirect keeps only hosts that the certificate is for. "+
 			"Usually 80. 0 opens no such listener. Needs ssl_cert or acme_domains."),
 	hub("hsts_max_age", func(h *JupyterHub) any { return &h.HSTSMaxAge },
 		"max-age, in seconds, of the Strict-Transport-Security header on the hub's own HTTPS "+
