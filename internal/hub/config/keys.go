@@ -48,7 +48,8 @@ type Key struct {
 	// neither Name nor Name_file.
 	Env []string
 	// File is set when the key also accepts Name_file: the path of a file
-	// that holds the value, which must not be readable by group or others.
+	// that holds the value, which must not be readable by group or others
+	// and must belong to root or to the hub's account.
 	File bool
 	// Secret marks values that are hidden in logs.
 	Secret bool
@@ -150,7 +151,8 @@ var classKeys = []Key{
 			"or creates it with a random key.").env("JPY_COOKIE_SECRET").secretNoFile(),
 	hub("cookie_secret_file", func(h *JupyterHub) any { return &h.CookieSecretFile },
 		"File with the hex-encoded cookie secret, created with mode 0600 when missing. "+
-			"Relative to data_dir. The hub rejects a file readable by group or others."),
+			"Relative to data_dir. The hub rejects a file readable by group or others, or "+
+			"owned by another account than root or its own."),
 	hub("db_url", func(h *JupyterHub) any { return &h.DBURL },
 		"Database URL: \"sqlite:///FILE\" (relative to data_dir), \"sqlite:////ABSOLUTE/FILE\", "+
 			"\"sqlite://\" in memory, or \"postgresql://...\"."),

@@ -74,6 +74,27 @@ func TestReadSecretFile(t *testing.T) {
 			t.Errorf("ReadSecretFile(dir) error = %v, want not a regular file", err)
 		}
 	})
+	t.Run("owned by another account", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("skipped: giving a file to another uid needs root")
+		}
+		path := writeSecret(t, "s3cret", 0o600)
+		// A uid that no account has works as well for the check.
+		const otherUID = 61234
+		if err := os.Chown(path, otherUID, otherUID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadSecretFile(path)
+		if err == nil || !strings.Contains(err.Error(), "belongs to uid 61234, not to root") {
+			t.Errorf("ReadSecretFile of another uid's file = %v, want an error naming the owner", err)
+		}
+		if err := os.Chown(path, 0, otherUID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadSecretFile(path); err != nil || got != "s3cret" {
+			t.Errorf("ReadSecretFile of root's file = %q, %v; want the secret", got, err)
+		}
+	})
 	t.Run("missing", func(t *testing.T) {
 		_, err := ReadSecretFile(filepath.Join(t.TempDir(), "none"))
 		if !os.IsNotExist(err) {
