@@ -223,11 +223,11 @@ func checkOAuth(c *Config, b *builder) {
 	}
 	pos := b.setPos("JupyterHub.authenticator_class")
 	o := c.OAuthenticator
-	if o.ClientID == "" {
+	if o.ClientID == "" && !b.invalid["OAuthenticator.client_id"] {
 		b.errorf(pos, "OAuthenticator.client_id", "is required by authenticator_class %q: "+
 			"set [%s] client_id or $%s_CLIENT_ID", name, table, env)
 	}
-	if o.ClientSecret == "" {
+	if o.ClientSecret == "" && !b.invalid["OAuthenticator.client_secret"] {
 		b.errorf(pos, "OAuthenticator.client_secret", "is required by authenticator_class %q: "+
 			"set [%s] client_secret_file or $%s_CLIENT_SECRET", name, table, env)
 	}

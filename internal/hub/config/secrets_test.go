@@ -140,6 +140,37 @@ keys_file = %q
 	}
 }
 
+// TestBadClientSecretFileOneError checks that a client_secret_file that
+// cannot be used is reported for its cause alone, not also as a missing
+// client_secret.
+func TestBadClientSecretFileOneError(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, path, want string
+	}{
+		{"mode 0644", writeSecret(t, "s3cret", 0o644), "has mode 0644"},
+		{"missing", filepath.Join(dir, "missing"), "no such file or directory"},
+		{"empty", writeSecret(t, "\n", 0o600), "is empty"},
+		{"folder", dir, "is not a regular file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "[JupyterHub]\nauthenticator_class = \"github\"\n[GitHubOAuthenticator]\n" +
+				"client_id = \"Iv1.0123\"\nclient_secret_file = " + strconv.Quote(tt.path) + "\n"
+			_, err := Parse([]byte(src), "hub.toml")
+			if err == nil {
+				t.Fatal("Parse accepted the client_secret_file")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse error = %v, want the cause %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "is required") {
+				t.Errorf("Parse error = %v, which also reports client_secret missing", err)
+			}
+		})
+	}
+}
+
 func TestSecretFileModeRejected(t *testing.T) {
 	clearEnv(t)
 	loose := writeSecret(t, "proxy-token", 0o644)
