@@ -295,6 +295,7 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 			log.Warn("the hub does not run as root, so spawner_class localprocess runs " +
 				"servers only for the user whose system account the hub runs as")
 		}
+		warnInvalidAccountNames(cfg, log)
 		umask := local.UmaskBits()
 		return &spawn.LocalProcess{
 			Cmd: s.Cmd, EnvKeep: s.EnvKeep, IP: s.IP, Port: s.Port,
@@ -303,11 +304,45 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 			KillTimeout: local.KillTimeout,
 			CreateUsers: cfg.LocalAuthenticator.CreateSystemUsers,
 			AddUserCmd:  cfg.LocalAuthenticator.AddUserCmd,
-			Umask:       &umask, MinUID: local.MinUID, AllowRoot: local.AllowRoot, Log: log,
+			Umask:       &umask, MinUID: local.MinUID, MaxUID: local.MaxUID,
+			BlockedGroups: blockedGroups(local.BlockedGroups), AllowRoot: local.AllowRoot,
+			Log: log,
 		}, nil
 	}
 	return nil, fmt.Errorf("spawner_class %q is not supported yet: use %q or %q",
 		cfg.JupyterHub.SpawnerClass, config.SpawnerSimple, config.SpawnerLocalProcess)
+}
+
+// warnInvalidAccountNames logs a warning for each name of allowed_users and
+// admin_users that cannot name a system account, since such a user can
+// neither sign in nor start a server under spawner_class localprocess.
+func warnInvalidAccountNames(cfg *config.Config, log *slog.Logger) {
+	lists := []struct {
+		key   string
+		names []string
+	}{
+		{"[Authenticator] allowed_users", cfg.Authenticator.AllowedUsers},
+		{"[Authenticator] admin_users", cfg.Authenticator.AdminUsers},
+	}
+	for _, list := range lists {
+		for _, name := range list.names {
+			if err := spawn.ValidateSystemUserName(name); err != nil {
+				log.Warn("user name is not a valid system account name, so with spawner_class "+
+					"localprocess the user can neither sign in nor start a server",
+					"user", name, "setting", list.key, "err", err)
+			}
+		}
+	}
+}
+
+// blockedGroups returns blocked_groups for spawn.LocalProcess, whose nil
+// means the default list. The config's default is that list, so nil here
+// comes from a file that sets blocked_groups = [], which blocks no group.
+func blockedGroups(groups []string) []string {
+	if groups == nil {
+		return []string{}
+	}
+	return groups
 }
 
 // newAuthenticator returns the authenticator that authenticator_class

@@ -21,8 +21,8 @@ import (
 // TestHubSystemAccounts runs the hub as root with spawner_class
 // localprocess: a new user gets a system account at the first sign-in, and
 // the server runs as that account across a hub restart. Names that are not
-// valid account names cannot sign in, and root and system accounts get a
-// 400 at the start.
+// valid account names cannot sign in, and root, system accounts, nobody
+// and members of sudo get a 400 at the start.
 func TestHubSystemAccounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -134,9 +134,22 @@ cmd = ["`+bin+`", "server"]
 		}
 	})
 
+	// The operator's account of a cloud VM, such as debian, is in sudo.
+	operator := "jgtest" + randomHexString(4)
+	removeSystemAccountAtCleanup(t, operator)
+	for _, argv := range [][]string{{"useradd", "-m", operator}, {"usermod", "-a", "-G", "sudo", operator}} {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%q: %v\n%s", argv, err, out)
+		}
+	}
+
 	for _, tt := range []struct{ user, want string }{
 		{"root", "servers never run as root"},
 		{"daemon", "so it is a system account"},
+		{"nobody", "max_uid"},
+		{operator, "member of the group sudo"},
 	} {
 		t.Run(tt.user, func(t *testing.T) {
 			if _, err := user.Lookup(tt.user); err != nil {

@@ -235,16 +235,24 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 			"User "+signed.Name+" is not allowed to use this hub. Ask its administrator for access.")
 		return
 	}
+	if exists && !h.checkSameAccount(w, r, u, signed) {
+		return
+	}
 	if !h.ensureSystemAccount(w, r, signed.Name) {
 		return
 	}
 	if !exists {
 		u, err = h.store.CreateUser(ctx, signed.Name, h.isConfigAdmin(signed.Name))
+		if errors.Is(err, store.ErrExists) {
+			// A concurrent first sign-in of the same user created it.
+			u, err = h.store.GetUser(ctx, signed.Name)
+		} else if err == nil {
+			h.log.Info("user created at login", "user", u.Name)
+		}
 		if err != nil {
 			h.serverErrorPage(w, r, err)
 			return
 		}
-		h.log.Info("user created at login", "user", u.Name)
 	}
 	if signed.Admin != nil && *signed.Admin != u.Admin {
 		if u, err = h.store.UpdateUser(ctx, u.Name, store.UserUpdate{Admin: signed.Admin}); err != nil {

@@ -356,12 +356,16 @@ blocked_users = ["Mallory"]
 	})
 }
 
-func TestOIDCSignInThroughHub(t *testing.T) {
+// startMockOIDC starts an OpenID Connect provider, stopped at the end of
+// t, and returns it with an authenticator named "Example SSO" that signs
+// in through it by preferred_username.
+func startMockOIDC(t *testing.T) (*mockoidc.MockOIDC, *auth.Generic) {
+	t.Helper()
 	m, err := mockoidc.Run()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Shutdown()
+	t.Cleanup(func() { m.Shutdown() })
 	g, err := auth.NewGeneric(t.Context(), auth.GenericOptions{
 		OAuthOptions: auth.OAuthOptions{ClientID: m.ClientID, ClientSecret: m.ClientSecret,
 			Scope: []string{"profile"}},
@@ -372,6 +376,11 @@ func TestOIDCSignInThroughHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, g
+}
+
+func TestOIDCSignInThroughHub(t *testing.T) {
+	m, g := startMockOIDC(t)
 	m.QueueUser(&mockoidc.MockUser{Subject: "1", PreferredUsername: "Dana"})
 	th := startHub(t, hubOptions{auth: g, config: "[Authenticator]\nallowed_users = [\"dana\"]\n"})
 	b := th.browser()

@@ -43,8 +43,9 @@ type identityProvider interface {
 	challenge(w http.ResponseWriter, r *http.Request)
 	// xsrfToken returns the XSRF token of a cookie session.
 	xsrfToken(session string) string
-	// setXSRFCookie sets the _xsrf cookie that JupyterLab echoes.
-	setXSRFCookie(w http.ResponseWriter, value string)
+	// setXSRFCookie sets the _xsrf cookie that JupyterLab echoes, in the
+	// response to r.
+	setXSRFCookie(w http.ResponseWriter, r *http.Request, value string)
 }
 
 // credentials are what authentication found on a request.
@@ -221,7 +222,7 @@ func (a *authenticator) xsrfToken(sessionID string) string {
 
 // setXSRFCookie sets the _xsrf cookie that JupyterLab echoes in the
 // X-XSRFToken header. It is readable by scripts on purpose.
-func (a *authenticator) setXSRFCookie(w http.ResponseWriter, value string) {
+func (a *authenticator) setXSRFCookie(w http.ResponseWriter, _ *http.Request, value string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: "_xsrf", Value: value, Path: a.cookiePath,
 		Secure: a.secure, SameSite: http.SameSiteLaxMode,

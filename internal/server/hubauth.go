@@ -205,9 +205,10 @@ func (a *hubAuth) xsrfToken(session string) string {
 	return hex.EncodeToString(a.sign("xsrf", session)[:20])
 }
 
-// setXSRFCookie sets the _xsrf cookie, readable by scripts on purpose.
-func (a *hubAuth) setXSRFCookie(w http.ResponseWriter, value string) {
-	c := a.newCookie(nil, "_xsrf", value, a.cfg.ServicePrefix)
+// setXSRFCookie sets the _xsrf cookie, readable by scripts on purpose. It
+// is Secure under the same rule as the OAuth cookie.
+func (a *hubAuth) setXSRFCookie(w http.ResponseWriter, r *http.Request, value string) {
+	c := a.newCookie(r, "_xsrf", value, a.cfg.ServicePrefix)
 	c.HttpOnly = false
 	http.SetCookie(w, c)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
@@ -578,6 +579,8 @@ func TestHubCookieAttributes(t *testing.T) {
 		{"options", map[string]string{
 			"JUPYTERHUB_COOKIE_OPTIONS": `{"secure": true, "samesite": "Strict", "expires_days": 1}`,
 		}, "", "jupyterhub-user-alice", "/user/alice/", true, http.SameSiteStrictMode, 86400},
+		{"https public URL", map[string]string{"JUPYTERHUB_PUBLIC_URL": "https://hub.example.org/user/alice/"},
+			"", "jupyterhub-user-alice", "/user/alice/", true, http.SameSiteLaxMode, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -605,6 +608,50 @@ func TestHubCookieAttributes(t *testing.T) {
 			want := []any{tt.wantPath, tt.wantSecure, tt.wantSame, tt.wantMaxAge, true}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("cookie [path secure samesite maxage httponly] (-want +got):\n%s", d)
+			}
+			xsrf := findCookie(resp.Cookies(), "_xsrf")
+			if xsrf == nil {
+				t.Fatalf("no _xsrf cookie in %v", resp.Header["Set-Cookie"])
+			}
+			if xsrf.Secure != tt.wantSecure {
+				t.Errorf("_xsrf cookie Secure = %v, want %v", xsrf.Secure, tt.wantSecure)
+			}
+			if xsrf.HttpOnly {
+				t.Error("_xsrf cookie is HttpOnly, but JupyterLab must read it")
+			}
+		})
+	}
+}
+
+func TestHubCookieSecure(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		cfg       HubConfig
+		forwarded string
+		want      bool
+	}{
+		{"plain", HubConfig{HubHost: "http://hub.example.org"}, "", false},
+		{"https hub host", HubConfig{HubHost: "https://hub.example.org"}, "", true},
+		{"https callback", HubConfig{OAuthCallbackURL: "HTTPS://hub.example.org/user/a/oauth_callback"},
+			"", true},
+		{"https public URL", HubConfig{PublicURL: "https://hub.example.org/user/a/"}, "", true},
+		{"forwarded https", HubConfig{}, "https", true},
+		{"forwarded http", HubConfig{}, "http", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &hubAuth{cfg: &tt.cfg}
+			r := httptest.NewRequest("GET", "/user/a/lab", nil)
+			if tt.forwarded != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.forwarded)
+			}
+			w := httptest.NewRecorder()
+			a.setXSRFCookie(w, r, "token")
+			ck := findCookie(w.Result().Cookies(), "_xsrf")
+			if ck == nil {
+				t.Fatalf("no _xsrf cookie in %v", w.Header()["Set-Cookie"])
+			}
+			if ck.Secure != tt.want {
+				t.Errorf("_xsrf cookie Secure = %v, want %v", ck.Secure, tt.want)
 			}
 		})
 	}

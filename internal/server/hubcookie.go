@@ -71,13 +71,20 @@ func (a *hubAuth) newCookie(r *http.Request, name, value, path string) *http.Coo
 	return c
 }
 
-// secure reports whether cookies need the Secure attribute. The server runs
-// behind the hub's proxy, so X-Forwarded-Proto is trusted, as
-// jupyterhub-singleuser trusts it.
+// secure reports whether cookies need the Secure attribute: when the
+// cookie options or the host prefix ask for it, when the public URL, the
+// hub's host or the OAuth callback URL is https, or when the request came
+// over https. The hub's proxy sets X-Forwarded-Proto and drops the
+// client's own unless configured to trust it, so the header is trusted
+// here, as jupyterhub-singleuser trusts it.
 func (a *hubAuth) secure(r *http.Request) bool {
-	if a.cfg.CookieOptions.Secure || a.cfg.CookieHostPrefix ||
-		strings.HasPrefix(a.cfg.PublicURL, "https:") {
+	if a.cfg.CookieOptions.Secure || a.cfg.CookieHostPrefix {
 		return true
+	}
+	for _, u := range []string{a.cfg.PublicURL, a.cfg.HubHost, a.cfg.OAuthCallbackURL} {
+		if len(u) >= 6 && strings.EqualFold(u[:6], "https:") {
+			return true
+		}
 	}
 	if r == nil {
 		return false

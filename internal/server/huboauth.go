@@ -72,7 +72,7 @@ func (s *Server) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("user logged in through the hub", "user", user.Name)
 	a.cache.store(a.cacheKey(r, token), user, a.now())
 	a.setTokenCookie(w, r, token)
-	a.setXSRFCookie(w, a.xsrfToken(tokenSession(token)))
+	a.setXSRFCookie(w, r, a.xsrfToken(tokenSession(token)))
 	if next == "" {
 		next = s.cfg.BaseURL
 	}

@@ -95,7 +95,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid := s.auth.setLoginCookie(w)
-	s.auth.setXSRFCookie(w, s.auth.xsrfToken(sid))
+	s.auth.setXSRFCookie(w, r, s.auth.xsrfToken(sid))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

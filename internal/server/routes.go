@@ -189,7 +189,7 @@ func (s *Server) ensureXSRFCookie(w http.ResponseWriter, r *http.Request, sid st
 	if c, err := r.Cookie("_xsrf"); err == nil && c.Value != "" {
 		return
 	}
-	s.idp.setXSRFCookie(w, s.idp.xsrfToken(sid))
+	s.idp.setXSRFCookie(w, r, s.idp.xsrfToken(sid))
 }
 
 // requestOrigin names the page a browser request came from, for errors.

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -92,4 +93,45 @@ func cleanAvatarURL(raw string) string {
 		return ""
 	}
 	return raw
+}
+
+// AccountID is the provider's stable id of an account, which stays with
+// the account when its login or user name changes.
+type AccountID struct {
+	// Issuer names the provider that issued ID: "github" for GitHub, and
+	// for Generic the iss claim, "" when the claims have none.
+	Issuer string
+	// ID is GitHub's numeric user id, or the OpenID Connect sub claim.
+	ID string
+}
+
+// AccountIDFromAuthState returns the account id in an auth state that
+// GitHub or Generic wrote: the id of github_user, or the sub claim of
+// oauth_user with its iss claim. The second result is false when the auth
+// state has none, such as one of a user that an admin added.
+func AccountIDFromAuthState(state []byte) (AccountID, bool) {
+	if len(state) == 0 {
+		return AccountID{}, false
+	}
+	var s struct {
+		GitHubUser *struct {
+			ID int64 `json:"id"`
+		} `json:"github_user"`
+		OAuthUser map[string]any `json:"oauth_user"`
+	}
+	if json.Unmarshal(state, &s) != nil {
+		return AccountID{}, false
+	}
+	switch {
+	case s.GitHubUser != nil && s.GitHubUser.ID != 0:
+		return AccountID{Issuer: "github", ID: strconv.FormatInt(s.GitHubUser.ID, 10)}, true
+	case s.OAuthUser != nil:
+		sub, _ := s.OAuthUser["sub"].(string)
+		if sub == "" {
+			return AccountID{}, false
+		}
+		issuer, _ := s.OAuthUser["iss"].(string)
+		return AccountID{Issuer: issuer, ID: sub}, true
+	}
+	return AccountID{}, false
 }

@@ -84,3 +84,29 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return raw
 }
+
+func TestAccountIDFromAuthState(t *testing.T) {
+	tests := []struct {
+		name  string
+		state string
+		want  AccountID
+		found bool
+	}{
+		{"github", `{"github_user": {"login": "alice", "id": 583231}}`, AccountID{"github", "583231"}, true},
+		{"github without id", `{"github_user": {"login": "alice"}}`, AccountID{}, false},
+		{"oidc", `{"oauth_user": {"sub": "abc", "iss": "https://sso.example"}}`,
+			AccountID{"https://sso.example", "abc"}, true},
+		{"oauth2 without iss", `{"oauth_user": {"sub": "abc"}}`, AccountID{"", "abc"}, true},
+		{"no sub", `{"oauth_user": {"preferred_username": "dana"}}`, AccountID{}, false},
+		{"sub not a string", `{"oauth_user": {"sub": 7}}`, AccountID{}, false},
+		{"empty", ``, AccountID{}, false},
+		{"not json", `{`, AccountID{}, false},
+	}
+	for _, tt := range tests {
+		got, found := AccountIDFromAuthState([]byte(tt.state))
+		if got != tt.want || found != tt.found {
+			t.Errorf("%s: AccountIDFromAuthState = %+v, %v; want %+v, %v", tt.name, got, found,
+				tt.want, tt.found)
+		}
+	}
+}

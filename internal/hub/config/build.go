@@ -44,6 +44,10 @@ type builder struct {
 	// envName holds, for each Key.ID set from the environment, the
 	// variable's name.
 	envName map[string]string
+	// invalid holds each Key.ID whose value, or the file it names, was
+	// rejected, so that checks of required keys do not report it missing
+	// on top of the real cause.
+	invalid map[string]bool
 	// tables are class names already checked, so an unknown table is
 	// reported once.
 	tables map[string]bool
@@ -54,6 +58,7 @@ func newBuilder(file string) *builder {
 		file:    file,
 		setAt:   make(map[string]Position),
 		envName: make(map[string]string),
+		invalid: make(map[string]bool),
 		tables:  make(map[string]bool),
 	}
 }
@@ -297,6 +302,7 @@ func classKeyFor(table string) string {
 // from.
 func (b *builder) apply(c *Config, a assignment) {
 	if !b.decodeAssignment(c, a) {
+		b.invalid[a.key.ID()] = true
 		return
 	}
 	b.setAt[a.key.ID()] = a.pos
@@ -376,7 +382,7 @@ func classChoices(impls []implementation) string {
 // variables.
 func (b *builder) applyEnv(c *Config) {
 	for _, k := range classKeys {
-		if len(k.Env) == 0 || b.isSet(k.ID()) {
+		if len(k.Env) == 0 || b.isSet(k.ID()) || b.invalid[k.ID()] {
 			continue
 		}
 		for _, name := range k.Env {
@@ -392,6 +398,8 @@ func (b *builder) applyEnv(c *Config) {
 			if b.decode(k, k.field(c), v, label, Position{}) {
 				b.setAt[k.ID()] = Position{}
 				b.envName[k.ID()] = name
+			} else {
+				b.invalid[k.ID()] = true
 			}
 			break
 		}

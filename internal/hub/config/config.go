@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/hub/spawn"
 )
 
 // Config is the hub's configuration: one field per configurable class,
@@ -336,6 +339,12 @@ type LocalProcessSpawner struct {
 	// aside. 0 means SYS_UID_MAX + 1 from /etc/login.defs, else its
 	// UID_MIN, else 1000.
 	MinUID int
+	// MaxUID is the highest uid localprocess servers may run as. 0 means
+	// UID_MAX from /etc/login.defs, else 60000.
+	MaxUID int
+	// BlockedGroups names the groups whose members localprocess servers
+	// never run as. Default spawn.DefaultBlockedGroups.
+	BlockedGroups []string
 	// AllowRoot lets localprocess servers run as root. Default false.
 	AllowRoot bool
 }
@@ -455,6 +464,7 @@ func applyDefaults(c *Config) {
 		TermTimeout:      5 * time.Second,
 		KillTimeout:      5 * time.Second,
 		Umask:            "022",
+		BlockedGroups:    slices.Clone(spawn.DefaultBlockedGroups),
 	}
 	c.SimpleLocalProcessSpawner.HomeDirTemplate = "users/{username}"
 	c.OAuthenticator.EnablePKCE = true

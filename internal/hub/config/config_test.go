@@ -359,6 +359,8 @@ add_user_cmd = ["useradd", "-m", "-d", "/srv/USERNAME"]
 [LocalProcessSpawner]
 umask = "0077"
 min_uid = 2000
+max_uid = 2999
+blocked_groups = ["sudo", "operators"]
 allow_root = true
 `,
 			want("hub.toml", func(c *Config) {
@@ -367,7 +369,16 @@ allow_root = true
 				c.LocalAuthenticator.AddUserCmd = []string{"useradd", "-m", "-d", "/srv/USERNAME"}
 				c.LocalProcessSpawner.Umask = "0077"
 				c.LocalProcessSpawner.MinUID = 2000
+				c.LocalProcessSpawner.MaxUID = 2999
+				c.LocalProcessSpawner.BlockedGroups = []string{"sudo", "operators"}
 				c.LocalProcessSpawner.AllowRoot = true
+			}),
+		},
+		{
+			"no blocked groups",
+			"[LocalProcessSpawner]\nblocked_groups = []\n",
+			want("hub.toml", func(c *Config) {
+				c.LocalProcessSpawner.BlockedGroups = []string{}
 			}),
 		},
 		{

@@ -283,6 +283,10 @@ oauth_client_allowed_scopes = ["read:users"]
 			[]problem{{"2:1", "LocalProcessSpawner.umask", "expected a string"}}},
 		{"negative min_uid", "[LocalProcessSpawner]\nmin_uid = -1\n",
 			[]problem{{"2:1", "LocalProcessSpawner.min_uid", "must not be negative"}}},
+		{"negative max_uid", "[LocalProcessSpawner]\nmax_uid = -1\n",
+			[]problem{{"2:1", "LocalProcessSpawner.max_uid", "must not be negative"}}},
+		{"max_uid below min_uid", "[LocalProcessSpawner]\nmin_uid = 2000\nmax_uid = 1999\n",
+			[]problem{{"3:1", "LocalProcessSpawner.max_uid", "below min_uid 2000"}}},
 		{"empty add_user_cmd", "[LocalAuthenticator]\nadd_user_cmd = []\n",
 			[]problem{{"2:1", "LocalAuthenticator.add_user_cmd", "must name a program"}}},
 		{"several at once", `[JupyterHub]

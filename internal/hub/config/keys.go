@@ -48,7 +48,8 @@ type Key struct {
 	// neither Name nor Name_file.
 	Env []string
 	// File is set when the key also accepts Name_file: the path of a file
-	// that holds the value, which must not be readable by group or others.
+	// that holds the value, which must not be readable by group or others
+	// and must belong to root or to the hub's account.
 	File bool
 	// Secret marks values that are hidden in logs.
 	Secret bool
@@ -150,7 +151,8 @@ var classKeys = []Key{
 			"or creates it with a random key.").env("JPY_COOKIE_SECRET").secretNoFile(),
 	hub("cookie_secret_file", func(h *JupyterHub) any { return &h.CookieSecretFile },
 		"File with the hex-encoded cookie secret, created with mode 0600 when missing. "+
-			"Relative to data_dir. The hub rejects a file readable by group or others."),
+			"Relative to data_dir. The hub rejects a file readable by group or others, or "+
+			"owned by another account than root or its own."),
 	hub("db_url", func(h *JupyterHub) any { return &h.DBURL },
 		"Database URL: \"sqlite:///FILE\" (relative to data_dir), \"sqlite:////ABSOLUTE/FILE\", "+
 			"\"sqlite://\" in memory, or \"postgresql://...\"."),
@@ -205,6 +207,7 @@ var classKeys = []Key{
 	hub("http_redirect_port", func(h *JupyterHub) any { return &h.HTTPRedirectPort },
 		"TCP port of a plain-HTTP listener on ip that answers ACME http-01 challenges and "+
 			"redirects every other request to HTTPS (301 for GET and HEAD, 308 otherwise). "+
+			"The redirect keeps only hosts that the certificate is for. "+
 			"Usually 80. 0 opens no such listener. Needs ssl_cert or acme_domains."),
 	hub("hsts_max_age", func(h *JupyterHub) any { return &h.HSTSMaxAge },
 		"max-age, in seconds, of the Strict-Transport-Security header on the hub's own HTTPS "+
@@ -373,6 +376,20 @@ var classKeys = []Key{
 		"Lowest uid that localprocess runs servers as, root aside, so that system accounts "+
 			"never run them. 0 means SYS_UID_MAX + 1 from /etc/login.defs, else its UID_MIN, "+
 			"else 1000. Only jupygo has it."),
+	newKey("LocalProcessSpawner", "max_uid",
+		func(c *Config) any { return &c.LocalProcessSpawner.MaxUID },
+		"Highest uid that localprocess runs servers as, so that accounts such as nobody "+
+			"(65534) never run them. 0 means UID_MAX from /etc/login.defs, else 60000. Only "+
+			"jupygo has it."),
+	newKey("LocalProcessSpawner", "blocked_groups",
+		func(c *Config) any { return &c.LocalProcessSpawner.BlockedGroups },
+		"Groups whose members localprocess never runs servers as, primary group included, "+
+			"because a server as the operator's account (such as debian or ubuntu on a cloud "+
+			"VM, in sudo) would give its notebooks that account's rights. A GitHub user with "+
+			"the same login as such an account gets a 400 at the start. Groups missing on the "+
+			"machine are skipped. The hub checks them only when it runs as root. Rights given "+
+			"in /etc/sudoers by account name are not seen, so list such users in "+
+			"blocked_users. Only jupygo has it."),
 	newKey("LocalProcessSpawner", "allow_root",
 		func(c *Config) any { return &c.LocalProcessSpawner.AllowRoot },
 		"Lets localprocess run a server as root when the user is root, which gives that "+

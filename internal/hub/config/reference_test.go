@@ -132,7 +132,7 @@ const referenceRules = `## Rules
   ` + "`acme_domains`" + ` is set.
 - **Secrets.** Every secret key X also accepts X_file: the path of a file that holds the value,
   read at load, which must be a regular file that neither group nor others may access
-  (` + "`chmod 600`" + `). Setting both X and X_file in one table is an error. Precedence, highest
+  (` + "`chmod 600`" + `), owned by root or by the account the hub runs as. Setting both X and X_file in one table is an error. Precedence, highest
   first: X or X_file in the file (a subclass table over its ancestors), then the environment
   variables listed for the key, in order, skipping empty ones, then the default.
   ` + "`cookie_secret_file`" + ` is JupyterHub's own key and keeps its meaning: the hub reads it at

@@ -223,11 +223,11 @@ func checkOAuth(c *Config, b *builder) {
 	}
 	pos := b.setPos("JupyterHub.authenticator_class")
 	o := c.OAuthenticator
-	if o.ClientID == "" {
+	if o.ClientID == "" && !b.invalid["OAuthenticator.client_id"] {
 		b.errorf(pos, "OAuthenticator.client_id", "is required by authenticator_class %q: "+
 			"set [%s] client_id or $%s_CLIENT_ID", name, table, env)
 	}
-	if o.ClientSecret == "" {
+	if o.ClientSecret == "" && !b.invalid["OAuthenticator.client_secret"] {
 		b.errorf(pos, "OAuthenticator.client_secret", "is required by authenticator_class %q: "+
 			"set [%s] client_secret_file or $%s_CLIENT_SECRET", name, table, env)
 	}
@@ -296,6 +296,16 @@ func checkLocalProcess(c *Config, b *builder) {
 		id := "LocalProcessSpawner.min_uid"
 		b.errorf(b.setPos(id), b.label(id), "must not be negative: use 0 for the default "+
 			"from /etc/login.defs")
+	}
+	local := c.LocalProcessSpawner
+	if local.MaxUID < 0 {
+		id := "LocalProcessSpawner.max_uid"
+		b.errorf(b.setPos(id), b.label(id), "must not be negative: use 0 for the default "+
+			"from /etc/login.defs")
+	} else if local.MaxUID > 0 && local.MaxUID < local.MinUID {
+		id := "LocalProcessSpawner.max_uid"
+		b.errorf(b.setPos(id), b.label(id), "%d is below min_uid %d, so no account could run "+
+			"a server", local.MaxUID, local.MinUID)
 	}
 }
 

@@ -74,6 +74,27 @@ func TestReadSecretFile(t *testing.T) {
 			t.Errorf("ReadSecretFile(dir) error = %v, want not a regular file", err)
 		}
 	})
+	t.Run("owned by another account", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("skipped: giving a file to another uid needs root")
+		}
+		path := writeSecret(t, "s3cret", 0o600)
+		// A uid that no account has works as well for the check.
+		const otherUID = 61234
+		if err := os.Chown(path, otherUID, otherUID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadSecretFile(path)
+		if err == nil || !strings.Contains(err.Error(), "belongs to uid 61234, not to root") {
+			t.Errorf("ReadSecretFile of another uid's file = %v, want an error naming the owner", err)
+		}
+		if err := os.Chown(path, 0, otherUID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadSecretFile(path); err != nil || got != "s3cret" {
+			t.Errorf("ReadSecretFile of root's file = %q, %v; want the secret", got, err)
+		}
+	})
 	t.Run("missing", func(t *testing.T) {
 		_, err := ReadSecretFile(filepath.Join(t.TempDir(), "none"))
 		if !os.IsNotExist(err) {
@@ -116,6 +137,37 @@ keys_file = %q
 	want := []string{"service-token", "client-secret", "proxy-token", hexKey, strings.Repeat("ab", 32)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("secrets (-want +got):\n%s", diff)
+	}
+}
+
+// TestBadClientSecretFileOneError checks that a client_secret_file that
+// cannot be used is reported for its cause alone, not also as a missing
+// client_secret.
+func TestBadClientSecretFileOneError(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, path, want string
+	}{
+		{"mode 0644", writeSecret(t, "s3cret", 0o644), "has mode 0644"},
+		{"missing", filepath.Join(dir, "missing"), "no such file or directory"},
+		{"empty", writeSecret(t, "\n", 0o600), "is empty"},
+		{"folder", dir, "is not a regular file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "[JupyterHub]\nauthenticator_class = \"github\"\n[GitHubOAuthenticator]\n" +
+				"client_id = \"Iv1.0123\"\nclient_secret_file = " + strconv.Quote(tt.path) + "\n"
+			_, err := Parse([]byte(src), "hub.toml")
+			if err == nil {
+				t.Fatal("Parse accepted the client_secret_file")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse error = %v, want the cause %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "is required") {
+				t.Errorf("Parse error = %v, which also reports client_secret missing", err)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -155,6 +156,57 @@ func defaultMinUID(path string) (int, string) {
 		}
 	}
 	return fallbackMinUID, "the default of useradd"
+}
+
+// fallbackMaxUID is the highest uid of accounts for people when
+// /etc/login.defs sets no UID_MAX. It is the default UID_MAX of shadow's
+// useradd and of Debian's adduser, and it keeps nobody (65534) out.
+const fallbackMaxUID = 60000
+
+// defaultMaxUID returns the highest uid of accounts for people, as
+// shadow's useradd reads it from the login.defs file at path: UID_MAX when
+// set, else 60000. The second result names the source, for messages.
+func defaultMaxUID(path string) (int, string) {
+	if v, ok := readLoginDefs(path)["UID_MAX"]; ok {
+		if n, err := strconv.ParseInt(v, 0, 64); err == nil && n > 0 && n < 1<<32 {
+			return int(n), "UID_MAX from " + path
+		}
+	}
+	return fallbackMaxUID, "the default of useradd"
+}
+
+// DefaultBlockedGroups are the groups whose members no server runs as when
+// LocalProcess.BlockedGroups is nil, because each gives root's rights or
+// reads what only root should. Members of sudo, wheel and admin run
+// commands as root. Members of docker, lxd and libvirt start containers or
+// machines that mount the host's files. disk and kmem read raw devices,
+// shadow reads password hashes and adm reads system logs. root owns system
+// files by group, and staff writes /usr/local, which comes first in root's
+// PATH on Debian. Cloud images put their first account (debian, ubuntu,
+// ec2-user) in sudo or wheel, and in adm.
+var DefaultBlockedGroups = []string{
+	"sudo", "adm", "wheel", "admin", "root", "docker", "lxd", "libvirt", "disk", "shadow",
+	"kmem", "staff",
+}
+
+// blockedGroup returns the name of the first group in blocked that a is a
+// member of, primary group included, and "" when a is in none of them.
+// Groups that do not exist on this machine are skipped.
+func blockedGroup(a account, blocked []string) string {
+	for _, name := range blocked {
+		g, err := user.LookupGroup(name)
+		if err != nil {
+			continue
+		}
+		gid, err := strconv.ParseUint(g.Gid, 10, 32)
+		if err != nil {
+			continue
+		}
+		if uint32(gid) == a.gid || slices.Contains(a.groups, uint32(gid)) {
+			return name
+		}
+	}
+	return ""
 }
 
 // readLoginDefs reads the "NAME value" lines of a login.defs file. A

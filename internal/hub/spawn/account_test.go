@@ -37,20 +37,21 @@ func TestValidateSystemUserName(t *testing.T) {
 	}
 }
 
-func TestDefaultMinUID(t *testing.T) {
+func TestDefaultUIDRange(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
-		name string
-		text string // "" leaves the file missing
-		want int
+		name     string
+		text     string // "" leaves the file missing
+		min, max int
 	}{
-		{"missing file", "", 1000},
-		{"sys_uid_max", "UID_MIN 1000\nSYS_UID_MAX 999\n", 1000},
-		{"sys_uid_max wins", "UID_MIN 1000\nSYS_UID_MAX\t\t499\n", 500},
-		{"uid_min only", "# SYS_UID_MAX 99\nUID_MIN 2000\n", 2000},
-		{"hexadecimal", "SYS_UID_MAX 0x3e7\n", 1000},
-		{"commented out", "#SYS_UID_MAX 99\n#UID_MIN 5\n", 1000},
-		{"invalid number", "SYS_UID_MAX many\nUID_MIN 1500\n", 1500},
+		{"missing file", "", 1000, 60000},
+		{"sys_uid_max", "UID_MIN 1000\nSYS_UID_MAX 999\n", 1000, 60000},
+		{"sys_uid_max wins", "UID_MIN 1000\nSYS_UID_MAX\t\t499\n", 500, 60000},
+		{"uid_min only", "# SYS_UID_MAX 99\nUID_MIN 2000\n", 2000, 60000},
+		{"hexadecimal", "SYS_UID_MAX 0x3e7\nUID_MAX 0x7530\n", 1000, 30000},
+		{"uid_max", "UID_MIN 1000\nUID_MAX 29999\n", 1000, 29999},
+		{"commented out", "#SYS_UID_MAX 99\n#UID_MIN 5\n#UID_MAX 100\n", 1000, 60000},
+		{"invalid number", "SYS_UID_MAX many\nUID_MIN 1500\nUID_MAX many\n", 1500, 60000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,8 +61,11 @@ func TestDefaultMinUID(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got, source := defaultMinUID(path); got != tt.want {
-				t.Errorf("defaultMinUID = %d (%s), want %d", got, source, tt.want)
+			if got, source := defaultMinUID(path); got != tt.min {
+				t.Errorf("defaultMinUID = %d (%s), want %d", got, source, tt.min)
+			}
+			if got, source := defaultMaxUID(path); got != tt.max {
+				t.Errorf("defaultMaxUID = %d (%s), want %d", got, source, tt.max)
 			}
 		})
 	}

@@ -35,7 +35,9 @@ const defaultServerPath = "/usr/local/bin:/usr/bin:/bin"
 // do not change them after; the methods are safe for concurrent use.
 //
 // A server never runs as root (uid 0) unless AllowRoot is set, nor as a
-// system account, one with a uid below MinUID. It runs with the account's
+// system account, one with a uid below MinUID or above MaxUID. When the hub
+// runs as root, a server never runs as a member of BlockedGroups either,
+// such as the sudo group of a cloud VM's first account. It runs with the account's
 // uid, gid and groups, in its home folder, with HOME, USER, LOGNAME and
 // SHELL from its passwd entry and the Umask. Its output goes to
 // .jupygo-server.log in the home folder, owned by the account. Processes,
@@ -72,7 +74,22 @@ type LocalProcess struct {
 	// means SYS_UID_MAX + 1 from /etc/login.defs, else its UID_MIN, else
 	// 1000, so that system accounts never run servers.
 	MinUID int
-	// AllowRoot allows servers to run as root, whatever MinUID is.
+	// MaxUID is the highest uid a server may run as. Zero means UID_MAX
+	// from /etc/login.defs, else 60000, so that nobody (65534) never runs
+	// servers.
+	MaxUID int
+	// BlockedGroups names the groups whose members no server runs as,
+	// primary group included, because membership grants administrative
+	// rights. Nil means DefaultBlockedGroups, and an empty slice blocks no
+	// group. Groups missing on the machine are skipped. The hub checks
+	// them only when it runs as root, since a hub that does not runs
+	// servers as its own account alone.
+	//
+	// NOTE: rights given by name in /etc/sudoers, outside any group, are
+	// not seen. Keep such accounts out with [Authenticator] blocked_users.
+	BlockedGroups []string
+	// AllowRoot allows servers to run as root, whatever MinUID and
+	// BlockedGroups are.
 	AllowRoot bool
 	// Log receives lifecycle events and each line of the servers' output,
 	// with user and server attributes. Nil discards them.
@@ -86,6 +103,8 @@ type LocalProcess struct {
 	procs        *SimpleLocalProcess // starts, polls and stops the processes
 	minUID       int
 	minUIDSource string // the setting or file minUID comes from, for messages
+	maxUID       int
+	maxUIDSource string // the setting or file maxUID comes from, for messages
 	// accounts serializes the lookup and creation of accounts, so that two
 	// starts for one user do not both run AddUserCmd.
 	accounts sync.Mutex
@@ -108,6 +127,10 @@ func (l *LocalProcess) init() {
 		if l.MinUID <= 0 {
 			l.minUID, l.minUIDSource = defaultMinUID(cmp.Or(l.loginDefs, loginDefsPath))
 		}
+		l.maxUID, l.maxUIDSource = l.MaxUID, "[LocalProcessSpawner] max_uid"
+		if l.MaxUID <= 0 {
+			l.maxUID, l.maxUIDSource = defaultMaxUID(cmp.Or(l.loginDefs, loginDefsPath))
+		}
 	})
 }
 
@@ -115,7 +138,8 @@ func (l *LocalProcess) init() {
 // name may be invalid for a system account (ValidateSystemUserName). A hub
 // that does not run as root may run only its own account. For a hub that
 // runs as root, the account may be missing without CreateUsers, be root
-// without AllowRoot, or have a uid below MinUID. CheckUser runs no command
+// without AllowRoot, have a uid outside MinUID to MaxUID, or be a member of
+// BlockedGroups. CheckUser runs no command
 // and only looks accounts up, and it leaves a failed lookup for Start to
 // report. The hub calls it before it records a start, so that the client
 // gets the error at once.
@@ -158,7 +182,21 @@ func (l *LocalProcess) checkAccountName(name string) error {
 	if err != nil {
 		return nil
 	}
-	return l.checkAccount(account{name: u.Username, uid: uint32(uid)})
+	gid, err := strconv.ParseUint(u.Gid, 10, 32)
+	if err != nil {
+		return nil
+	}
+	a := account{name: u.Username, uid: uint32(uid), gid: uint32(gid)}
+	ids, err := u.GroupIds()
+	if err != nil {
+		return nil
+	}
+	for _, id := range ids {
+		if g, err := strconv.ParseUint(id, 10, 32); err == nil {
+			a.groups = append(a.groups, uint32(g))
+		}
+	}
+	return l.checkAccount(a)
 }
 
 // missingAccountError returns the error of a start for the missing account
@@ -173,8 +211,7 @@ func missingAccountError(name string) error {
 // account first when it is missing and CreateUsers is set, and waits until
 // the server responds, as SimpleLocalProcess.Start does. It fails before
 // it runs any command when CheckUser rejects r.User, and before it starts
-// the server when the account is missing, is root or has a uid below
-// MinUID.
+// the server when the account is missing or checkAccount rejects it.
 func (l *LocalProcess) Start(ctx context.Context, r Request, progress func(Event)) (Started, error) {
 	l.init()
 	if err := l.CheckUser(r.User); err != nil {
@@ -305,8 +342,9 @@ func (l *LocalProcess) createAccount(ctx context.Context, name string) (account,
 }
 
 // checkAccount rejects root unless AllowRoot is set, accounts with a uid
-// below minUID, and, when the hub does not run as root, every account but
-// the hub's own.
+// outside minUID to maxUID, and, when the hub runs as root, members of the
+// blocked groups. When the hub does not run as root, it rejects every
+// account but the hub's own.
 func (l *LocalProcess) checkAccount(a account) error {
 	if euid := os.Geteuid(); euid != 0 && int(a.uid) != euid {
 		return fmt.Errorf("system account %s has uid %d, but the hub runs as uid %d, not as "+
@@ -323,6 +361,24 @@ func (l *LocalProcess) checkAccount(a account) error {
 		return fmt.Errorf("system account %s has uid %d, below %d (%s), so it is a system "+
 			"account, which servers never run as: set [LocalProcessSpawner] min_uid to allow "+
 			"lower uids", a.name, a.uid, l.minUID, l.minUIDSource)
+	}
+	if int64(a.uid) > int64(l.maxUID) {
+		return fmt.Errorf("system account %s has uid %d, above %d (%s), so it is not an "+
+			"account for people, and servers never run as it: set [LocalProcessSpawner] "+
+			"max_uid to allow higher uids", a.name, a.uid, l.maxUID, l.maxUIDSource)
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	blocked := l.BlockedGroups
+	if blocked == nil {
+		blocked = DefaultBlockedGroups
+	}
+	if group := blockedGroup(a, blocked); group != "" {
+		return fmt.Errorf("system account %s is a member of the group %s, which grants "+
+			"administrative rights, so servers never run as it: keep the user out with "+
+			"[Authenticator] blocked_users, or remove the account from the group, or change "+
+			"[LocalProcessSpawner] blocked_groups", a.name, group)
 	}
 	return nil
 }

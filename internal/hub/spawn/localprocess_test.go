@@ -430,6 +430,7 @@ func TestLocalProcessRejectsRootAndSystemAccounts(t *testing.T) {
 	}{
 		{"root", "servers never run as root"},
 		{"daemon", "so it is a system account"},
+		{"nobody", "[LocalProcessSpawner] max_uid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.user, func(t *testing.T) {
@@ -464,6 +465,8 @@ func TestLocalProcessCheckUserAccounts(t *testing.T) {
 		{"root allowed", &LocalProcess{AllowRoot: true}, "root", ""},
 		{"system account", &LocalProcess{}, "daemon", "so it is a system account"},
 		{"uid below min_uid", &LocalProcess{MinUID: int(a.uid) + 1}, a.name, "[LocalProcessSpawner] min_uid"},
+		{"uid above max_uid", &LocalProcess{MaxUID: int(a.uid) - 1}, a.name, "[LocalProcessSpawner] max_uid"},
+		{"nobody", &LocalProcess{}, "nobody", "so it is not an account for people"},
 		{"missing", &LocalProcess{}, missing, "create_system_users"},
 		{"missing created at start", &LocalProcess{CreateUsers: true}, missing, ""},
 	}
@@ -511,6 +514,63 @@ func TestLocalProcessMinUID(t *testing.T) {
 					a.uid, limit, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestLocalProcessRejectsAdminGroups checks that no server runs as a
+// member of a blocked group, such as the sudo group of a cloud VM's first
+// account, whose name a GitHub user may also have.
+func TestLocalProcessRejectsAdminGroups(t *testing.T) {
+	requireRoot(t)
+	a := createTestAccount(t)
+	gid := addTestGroup(t, a)
+	g, err := user.LookupGroupId(strconv.Itoa(int(gid)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		blocked []string
+		want    string // "" for no error
+	}{
+		{"test group blocked", []string{"jgtest-missing-group", g.Name}, "member of the group " + g.Name},
+		{"default groups", nil, ""},
+		{"no group blocked", []string{}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l, _ := newLocalProcess()
+			l.BlockedGroups = tt.blocked
+			err := l.CheckUser(a.name)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("CheckUser(%s) = %v, want nil", a.name, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("CheckUser(%s) = %v, want an error with %q", a.name, err, tt.want)
+			}
+		})
+	}
+
+	// A member of sudo, as the operator's account of a cloud VM is.
+	if _, err := user.LookupGroup("sudo"); err != nil {
+		t.Skip("skipped: this machine has no sudo group")
+	}
+	cmd := exec.Command("usermod", "-a", "-G", "sudo", a.name)
+	cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("adding %s to sudo: %v\n%s", a.name, err, out)
+	}
+	l, _ := newLocalProcess()
+	const want = "member of the group sudo, which grants administrative rights"
+	if err := l.CheckUser(a.name); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckUser of a sudo member = %v, want an error with %q", err, want)
+	}
+	l, _ = newLocalProcess()
+	_, err = l.Start(t.Context(), accountRequest(t, a.name, helperServe), nil)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Start of a sudo member = %v, want an error with %q", err, want)
+	}
+	if procs := accountProcesses(a.uid); len(procs) != 0 {
+		t.Errorf("processes of the sudo member run: %v", procs)
 	}
 }
 

@@ -9,7 +9,9 @@ package tlsconf
 import (
 	"crypto/tls"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/jupygo/jupygo/internal/hub/config"
 	"golang.org/x/crypto/acme"
@@ -95,13 +97,42 @@ func (s *Setup) TLSConfig() *tls.Config {
 
 // HTTPHandler returns the handler of the plain-HTTP listener: in ModeACME
 // it serves http-01 challenges, and every other request is redirected to
-// HTTPS on httpsPort.
+// HTTPS on httpsPort, to the host that redirectHost picks.
 func (s *Setup) HTTPHandler(httpsPort int) http.Handler {
-	redirect := RedirectHandler(httpsPort)
+	redirect := RedirectHandler(httpsPort, s.redirectHost)
 	if s.mode == ModeACME {
 		return s.acme.HTTPHandler(redirect)
 	}
 	return redirect
+}
+
+// redirectHost returns the host that a plain-HTTP request for host is
+// redirected to. In ModeACME that is host when acme_domains lists it, else
+// the first of acme_domains. With certificate files it is host when host
+// is an IP address or a name that the current certificate is valid for,
+// else the certificate's first DNS name that is not a wildcard, else "".
+func (s *Setup) redirectHost(host string) string {
+	if s.mode == ModeACME {
+		for _, d := range s.domains {
+			if strings.EqualFold(d, host) {
+				return host
+			}
+		}
+		return strings.ToLower(s.domains[0])
+	}
+	if s.files == nil {
+		return ""
+	}
+	leaf := s.files.Certificate().Leaf
+	if host != "" && (net.ParseIP(host) != nil || leaf.VerifyHostname(host) == nil) {
+		return host
+	}
+	for _, name := range leaf.DNSNames {
+		if !strings.HasPrefix(name, "*.") {
+			return strings.ToLower(name)
+		}
+	}
+	return ""
 }
 
 // Obtain requests the ACME certificates that are missing and logs the
