@@ -145,8 +145,10 @@ func stopOnSignal(log *slog.Logger) (context.Context, context.CancelFunc) {
 	return ctx, cancel
 }
 
-// openHubStore prepares the data folder and opens the database.
-func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+// openHubStore prepares the data folder and opens the database. An
+// exclusive store, the running hub's, fails to open on a PostgreSQL
+// database that another hub uses.
+func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger, exclusive bool) (store.Store, error) {
 	if err := hub.PrepareDataDir(cfg); err != nil {
 		return nil, err
 	}
@@ -163,7 +165,7 @@ func openHubStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (st
 	default:
 		url = "sqlite:///" + db.Path
 	}
-	return store.Open(ctx, url, store.Options{Logger: log.With("component", "store")})
+	return store.Open(ctx, url, store.Options{Logger: log.With("component", "store"), Exclusive: exclusive})
 }
 
 func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
@@ -195,7 +197,7 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		return err
 	}
 	defer lock.Close()
-	st, err := openHubStore(ctx, cfg, log)
+	st, err := openHubStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
@@ -454,7 +456,7 @@ func setPassword(cfg *config.Config, log *slog.Logger, user, password string, ad
 		return err
 	}
 	ctx := context.Background()
-	st, err := openHubStore(ctx, cfg, log)
+	st, err := openHubStore(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}

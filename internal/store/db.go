@@ -26,6 +26,9 @@ type sqlStore struct {
 	d   *dialect
 	log *slog.Logger
 	now func() time.Time
+	// exclusive is the connection that holds the session-level advisory
+	// lock of Options.Exclusive, or nil.
+	exclusive *sql.Conn
 }
 
 // querier is the query interface that *sql.DB and *sql.Tx share.
@@ -38,6 +41,9 @@ type querier interface {
 // Close closes both pools.
 func (s *sqlStore) Close() error {
 	var errs []error
+	if s.exclusive != nil {
+		errs = append(errs, s.exclusive.Close())
+	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}

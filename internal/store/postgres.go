@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -45,11 +46,54 @@ func openPostgres(ctx context.Context, dbURL string, opts Options) (*sqlStore, e
 		return nil, fmt.Errorf("opening PostgreSQL %s: %w", target, connectError(cfg, err))
 	}
 	s := &sqlStore{w: db, r: db, d: postgresDialect, log: opts.Logger, now: opts.Now}
+	if opts.Exclusive {
+		if err := s.lockExclusive(ctx, target); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("opening PostgreSQL %s: %w", target, err)
 	}
 	return s, nil
+}
+
+// exclusiveLockKey is the key of the session-level advisory lock that an
+// exclusive store holds: "jpyhub" in ASCII.
+const exclusiveLockKey int64 = 0x6a7079687562
+
+// lockExclusive takes the advisory lock of an exclusive store on a
+// connection of its own, which keeps it until Close.
+//
+// NOTE: PostgreSQL drops the lock with the connection, so after a
+// restart of PostgreSQL or a broken connection a second hub could start.
+func (s *sqlStore) lockExclusive(ctx context.Context, target string) error {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("opening PostgreSQL %s: %w", target, err)
+	}
+	var locked bool
+	var holder sql.NullInt64
+	err = conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1),
+		(SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+			AND ((classid::bigint << 32) | objid::bigint) = $1 AND objsubid = 1
+			AND pid <> pg_backend_pid() LIMIT 1)`, exclusiveLockKey).Scan(&locked, &holder)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("opening PostgreSQL %s: locking the database for this hub: %w", target, err)
+	}
+	if !locked {
+		conn.Close()
+		who := "another hub"
+		if holder.Valid {
+			who = fmt.Sprintf("another hub (PostgreSQL backend process %d)", holder.Int64)
+		}
+		return fmt.Errorf("PostgreSQL %s is in use by %s: stop that hub, or give this one another database",
+			target, who)
+	}
+	s.exclusive = conn
+	return nil
 }
 
 // postgresConfig parses a db_url of PostgreSQL into pgx's configuration.

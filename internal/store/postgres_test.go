@@ -38,6 +38,31 @@ func TestPostgres(t *testing.T) {
 	t.Run("URLForms", func(t *testing.T) { testPostgresURLForms(t, srv) })
 	t.Run("PasswordFromEnvironment", func(t *testing.T) { testPostgresPasswordFromEnv(t, srv) })
 	t.Run("OpenErrors", func(t *testing.T) { testPostgresOpenErrors(t, srv) })
+	t.Run("Exclusive", func(t *testing.T) { testPostgresExclusive(t, srv) })
+}
+
+// A second exclusive store on one database fails with an error naming
+// the holder until the first closes. Other stores open beside it.
+func testPostgresExclusive(t *testing.T, srv *pgtest.Server) {
+	ctx := t.Context()
+	dbURL := srv.CreateDatabase(t)
+	exclusive := store.Options{Exclusive: true}
+	first, err := store.Open(ctx, dbURL, exclusive)
+	if err != nil {
+		t.Fatalf("first exclusive Open: %v", err)
+	}
+	_, err = store.Open(ctx, dbURL, exclusive)
+	if err == nil || !strings.Contains(err.Error(), "in use by another hub (PostgreSQL backend process") {
+		t.Fatalf("second exclusive Open: %v, want an error naming the other hub", err)
+	}
+	shared := openPostgres(t, dbURL)
+	shared.Close()
+	first.Close()
+	again, err := store.Open(ctx, dbURL, exclusive)
+	if err != nil {
+		t.Fatalf("exclusive Open after the first closed: %v", err)
+	}
+	again.Close()
 }
 
 // openPostgres opens a store on dbURL and fails the test on an error. The

@@ -215,6 +215,11 @@ type Options struct {
 	// Now returns the current time, used for timestamps and expiry. Nil
 	// means time.Now. Tests set it to control expiry.
 	Now func() time.Time
+	// Exclusive makes Open fail when another store opened with Exclusive
+	// uses the same PostgreSQL database, so that two hubs on two machines
+	// cannot both serve its users. SQLite ignores it: the hub locks its
+	// data folder instead.
+	Exclusive bool
 }
 
 // Page selects a window of a list. A Limit of 0 or less means no limit.
