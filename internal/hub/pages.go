@@ -589,10 +589,32 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("password changed", "user", id.user.Name)
+	if err := h.endOtherSessions(r.Context(), id.user.Name, id.sessionID); err != nil {
+		fail(http.StatusInternalServerError, "Password changed, but your other sessions could "+
+			"not be ended. Sign out and in again, or ask the hub's administrator.")
+		return
+	}
 	if next != "" {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	h.render(w, r, http.StatusOK, "password", "Change password", id,
 		map[string]any{"Notice": "Password changed."})
+}
+
+// endOtherSessions ends every login session of user but keep ("" for
+// none) and revokes the OAuth tokens issued through them, after a password
+// change, so that whoever knew the old password is signed out of the hub
+// and of the user's servers. A user server may accept a revoked token
+// for as long as it caches the hub's reply (five minutes in jupygo).
+func (h *Hub) endOtherSessions(ctx context.Context, user, keep string) error {
+	sessions, tokens, err := h.store.EndOtherSessions(ctx, user, keep)
+	if err != nil {
+		h.log.Error("ending the sessions of a user after a password change", "user", user,
+			"err", err)
+		return err
+	}
+	h.log.Info("sessions ended after a password change", "user", user,
+		"sessions", sessions, "revoked_tokens", tokens)
+	return nil
 }

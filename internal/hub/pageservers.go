@@ -565,6 +565,16 @@ func (h *Hub) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("password set", "user", name, "by", id.user.Name)
+	// An admin who sets their own password keeps the session doing it.
+	keep := ""
+	if name == id.user.Name {
+		keep = id.sessionID
+	}
+	if err := h.endOtherSessions(r.Context(), name, keep); err != nil {
+		h.redirectAdmin(w, r, "", "Password of "+name+" set, but the sessions of "+name+
+			" could not be ended: the hub's log has the details.")
+		return
+	}
 	h.redirectAdmin(w, r, "Password of "+name+" set.", "")
 }
 

@@ -25,6 +25,8 @@
 // session ID, which names a row of Sessions: logging out deletes the row,
 // so a copied cookie stops working too. OAuth tokens carry the session ID
 // as well, and DeleteTokens revokes them by it when the session logs out.
+// EndOtherSessions ends all but one session of a user together with their
+// tokens, as a password change needs.
 //
 // Update methods take structs of pointer fields, where nil leaves a field
 // as it is. LastActivity fields only move forward: setting an earlier time
