@@ -15,7 +15,7 @@
 // their user's name and the server name ("" for the default server).
 // Entities that belong to another are deleted with it: deleting a user
 // deletes the user's servers, tokens, authorization codes, sessions,
-// memberships and role grants, and deleting an OAuth client deletes the tokens and codes
+// known sign-in addresses, memberships and role grants, and deleting an OAuth client deletes the tokens and codes
 // issued to it. Roles are granted directly to users, groups, services and
 // tokens. RolesOf returns only direct grants, so the hub adds the roles of
 // a user's groups itself.

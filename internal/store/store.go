@@ -36,6 +36,7 @@ type Store interface {
 	Services
 	OAuth
 	Sessions
+	KnownLogins
 
 	// PurgeExpired deletes the API tokens, OAuth authorization codes and
 	// login sessions whose expiry time has passed, and returns how many
