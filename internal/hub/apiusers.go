@@ -190,6 +190,7 @@ func queryBool(r *http.Request, name string) bool {
 
 // handleCreateUsers serves POST /hub/api/users: {"usernames": [...],
 // "admin": false}. Existing users are skipped; when all exist it is a 409.
+// The others are created in one transaction, all or none.
 func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:users") {
 		return forbidden()
@@ -211,20 +212,28 @@ func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *iden
 	if err != nil {
 		return err
 	}
-	var created []any
+	var fresh []store.NewUser
 	for _, name := range names {
-		u, err := h.store.CreateUser(r.Context(), name, body.Admin)
-		if errors.Is(err, store.ErrExists) {
+		_, err := h.store.GetUser(r.Context(), name)
+		if err == nil {
 			continue
 		}
-		if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		h.log.Info("user created", "user", name, "by", id.name())
-		created = append(created, h.userModel(u, nil, id.scopes, false))
+		fresh = append(fresh, store.NewUser{Name: name, Admin: body.Admin})
 	}
-	if len(created) == 0 {
+	if len(fresh) == 0 {
 		return httpapi.Errorf(http.StatusConflict, "All %d users already exist", len(names))
+	}
+	users, err := h.createUsers(r.Context(), fresh)
+	if err != nil {
+		return err
+	}
+	created := make([]any, 0, len(users))
+	for _, u := range users {
+		h.log.Info("user created", "user", u.Name, "by", id.name())
+		created = append(created, h.userModel(u, nil, id.scopes, false))
 	}
 	return writeJSON(w, http.StatusCreated, created)
 }
