@@ -395,12 +395,25 @@ func (h *Hub) handlePatchUser(w http.ResponseWriter, r *http.Request, id *identi
 				return badRequest("%s's servers must be stopped before renaming", u.Name)
 			}
 		}
+		if _, err := h.store.GetUser(ctx, name); err == nil {
+			return badRequest("User %s already exists, username must be unique", *body.Name)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		upd.Name = &name
 	}
 	oldName := u.Name
+	if upd.Name != nil {
+		if err := h.renameHome(oldName, *upd.Name); err != nil {
+			return err
+		}
+	}
 	u, err = h.store.UpdateUser(ctx, u.Name, upd)
 	if upd.Name != nil {
 		h.namedServers.forget(oldName, *upd.Name)
+		if err != nil {
+			h.undoRenameHome(oldName, *upd.Name)
+		}
 	}
 	if errors.Is(err, store.ErrExists) {
 		return badRequest("User %s already exists, username must be unique", *body.Name)
@@ -467,7 +480,9 @@ func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *ident
 	return nil
 }
 
-// deleteUser stops the user's servers, then deletes the user.
+// deleteUser stops the user's servers, moves the user's home folder aside
+// and then deletes the user. When the deletion fails, the folder moves
+// back.
 func (h *Hub) deleteUser(ctx context.Context, name string) error {
 	servers, err := h.store.ListServers(ctx, name)
 	if err != nil {
@@ -486,7 +501,20 @@ func (h *Hub) deleteUser(ctx context.Context, name string) error {
 		}
 	}
 	defer h.namedServers.forget(name)
-	return h.store.DeleteUser(ctx, name)
+	restore, err := h.archiveHome(name)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteUser(ctx, name); err != nil {
+		if restore != nil {
+			if rerr := restore(); rerr != nil {
+				h.log.Error("moving the home folder of a user back after the deletion failed",
+					"user", name, "err", rerr)
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 // maxActivityAhead is how far in the future an activity report may be, as
