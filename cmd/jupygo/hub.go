@@ -287,7 +287,8 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 	switch cfg.JupyterHub.SpawnerClass {
 	case config.SpawnerSimple:
 		return &spawn.SimpleLocalProcess{
-			UsersDir: cfg.Path("users"), HomeDir: cfg.HomeDir, Cmd: s.Cmd, EnvKeep: s.EnvKeep,
+			UsersDir: cfg.Path("users"), HomeDir: cfg.HomeDir, DeletedDir: cfg.Path("deleted-users"),
+			Cmd: s.Cmd, EnvKeep: s.EnvKeep,
 			IP: s.IP, Port: s.Port, StartTimeout: s.StartTimeout, HTTPTimeout: s.HTTPTimeout,
 			InterruptTimeout: local.InterruptTimeout, TermTimeout: local.TermTimeout,
 			KillTimeout: local.KillTimeout, Log: log,

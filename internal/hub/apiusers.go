@@ -190,6 +190,7 @@ func queryBool(r *http.Request, name string) bool {
 
 // handleCreateUsers serves POST /hub/api/users: {"usernames": [...],
 // "admin": false}. Existing users are skipped; when all exist it is a 409.
+// The others are created in one transaction, all or none.
 func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:users") {
 		return forbidden()
@@ -211,20 +212,28 @@ func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *iden
 	if err != nil {
 		return err
 	}
-	var created []any
+	var fresh []store.NewUser
 	for _, name := range names {
-		u, err := h.store.CreateUser(r.Context(), name, body.Admin)
-		if errors.Is(err, store.ErrExists) {
+		_, err := h.store.GetUser(r.Context(), name)
+		if err == nil {
 			continue
 		}
-		if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		h.log.Info("user created", "user", name, "by", id.name())
-		created = append(created, h.userModel(u, nil, id.scopes, false))
+		fresh = append(fresh, store.NewUser{Name: name, Admin: body.Admin})
 	}
-	if len(created) == 0 {
+	if len(fresh) == 0 {
 		return httpapi.Errorf(http.StatusConflict, "All %d users already exist", len(names))
+	}
+	users, err := h.createUsers(r.Context(), fresh)
+	if err != nil {
+		return err
+	}
+	created := make([]any, 0, len(users))
+	for _, u := range users {
+		h.log.Info("user created", "user", u.Name, "by", id.name())
+		created = append(created, h.userModel(u, nil, id.scopes, false))
 	}
 	return writeJSON(w, http.StatusCreated, created)
 }
@@ -386,12 +395,25 @@ func (h *Hub) handlePatchUser(w http.ResponseWriter, r *http.Request, id *identi
 				return badRequest("%s's servers must be stopped before renaming", u.Name)
 			}
 		}
+		if _, err := h.store.GetUser(ctx, name); err == nil {
+			return badRequest("User %s already exists, username must be unique", *body.Name)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		upd.Name = &name
 	}
 	oldName := u.Name
+	if upd.Name != nil {
+		if err := h.renameHome(oldName, *upd.Name); err != nil {
+			return err
+		}
+	}
 	u, err = h.store.UpdateUser(ctx, u.Name, upd)
 	if upd.Name != nil {
 		h.namedServers.forget(oldName, *upd.Name)
+		if err != nil {
+			h.undoRenameHome(oldName, *upd.Name)
+		}
 	}
 	if errors.Is(err, store.ErrExists) {
 		return badRequest("User %s already exists, username must be unique", *body.Name)
@@ -458,7 +480,9 @@ func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *ident
 	return nil
 }
 
-// deleteUser stops the user's servers, then deletes the user.
+// deleteUser stops the user's servers, moves the user's home folder aside
+// and then deletes the user. When the deletion fails, the folder moves
+// back.
 func (h *Hub) deleteUser(ctx context.Context, name string) error {
 	servers, err := h.store.ListServers(ctx, name)
 	if err != nil {
@@ -477,7 +501,20 @@ func (h *Hub) deleteUser(ctx context.Context, name string) error {
 		}
 	}
 	defer h.namedServers.forget(name)
-	return h.store.DeleteUser(ctx, name)
+	restore, err := h.archiveHome(name)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteUser(ctx, name); err != nil {
+		if restore != nil {
+			if rerr := restore(); rerr != nil {
+				h.log.Error("moving the home folder of a user back after the deletion failed",
+					"user", name, "err", rerr)
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 // maxActivityAhead is how far in the future an activity report may be, as

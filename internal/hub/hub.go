@@ -131,10 +131,12 @@ type Hub struct {
 // long. Five failures a minute per user name and address stop guessing at
 // one account. Thirty per address stop one client from trying many
 // accounts. A hundred per user name, over all addresses, stop guessing
-// spread over many addresses, and no single address can reach it.
+// spread over many addresses, and no single address can reach it. The
+// last ten addresses a user signed in from in the last 30 days are exempt
+// from the last two limits.
 var loginLimits = auth.LoginLimits{
 	PerPair: 5, PerAddress: 30, PerUser: 100,
-	Window: time.Minute, KnownFor: 30 * 24 * time.Hour,
+	Window: time.Minute, KnownFor: 30 * 24 * time.Hour, KnownPerUser: 10,
 }
 
 // New returns a hub. It reads nothing from the store yet: Serve does.
@@ -175,7 +177,7 @@ func New(opts Options) (*Hub, error) {
 		runs:      map[string]*run{},
 		checking:  map[string]bool{},
 		failures:  map[string]string{},
-		logins:    auth.NewLoginLimiter(loginLimits, now),
+		logins:    auth.NewLoginLimiter(loginLimits, opts.Store, now),
 	}
 	if h.slowSpawn == 0 {
 		h.slowSpawn = 10 * time.Second

@@ -189,7 +189,11 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	username := h.auth.NormalizeUsername(r.PostForm.Get("username"))
 	client := clientAddr(r)
-	reserved, wait := h.logins.Reserve(username, client)
+	reserved, wait, err := h.logins.Reserve(r.Context(), username, client)
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
 	if reserved == nil {
 		h.log.Warn("login rate limited", "user", username, "remote", client)
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
@@ -209,37 +213,44 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.serverErrorPage(w, r, err)
 		return
 	}
-	h.logins.Succeeded(username, client)
-	h.completeLogin(w, r, signed, h.nextOr(r, h.prefix+"home"))
+	if !h.completeLogin(w, r, signed, h.nextOr(r, h.prefix+"home")) {
+		return
+	}
+	if err := h.logins.Succeeded(r.Context(), signed.Name, client); err != nil {
+		h.log.Error("recording the address of a sign-in", "user", signed.Name, "remote", client,
+			"err", err)
+	}
 }
 
 // completeLogin admits an authenticated user when the allow lists let them
 // in: it creates their record if needed and starts a session. A user who
-// is not allowed gets a 403 page and no record.
-func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.User, next string) {
+// is not allowed gets a 403 page and no record. It reports whether the
+// session started.
+func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.User,
+	next string) bool {
 	ctx := r.Context()
 	if err := spawn.ValidateUserName(signed.Name); err != nil {
 		h.log.Warn("sign-in with an invalid user name", "err", err)
 		h.errorPage(w, r, http.StatusForbidden, "Not allowed", err.Error())
-		return
+		return false
 	}
 	u, err := h.store.GetUser(ctx, signed.Name)
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.serverErrorPage(w, r, err)
-		return
+		return false
 	}
 	if !h.admits(signed, exists) {
 		h.log.Warn("user not allowed", "user", signed.Name)
 		h.errorPage(w, r, http.StatusForbidden, "Not allowed",
 			"User "+signed.Name+" is not allowed to use this hub. Ask its administrator for access.")
-		return
+		return false
 	}
 	if exists && !h.checkSameAccount(w, r, u, signed) {
-		return
+		return false
 	}
 	if !h.ensureSystemAccount(w, r, signed.Name) {
-		return
+		return false
 	}
 	if !exists {
 		u, err = h.store.CreateUser(ctx, signed.Name, h.isConfigAdmin(signed.Name))
@@ -251,20 +262,20 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 		}
 		if err != nil {
 			h.serverErrorPage(w, r, err)
-			return
+			return false
 		}
 	}
 	if signed.Admin != nil && *signed.Admin != u.Admin {
 		if u, err = h.store.UpdateUser(ctx, u.Name, store.UserUpdate{Admin: signed.Admin}); err != nil {
 			h.serverErrorPage(w, r, err)
-			return
+			return false
 		}
 	}
 	if signed.AuthState != nil {
 		state := signed.AuthState
 		if _, err := h.store.UpdateUser(ctx, u.Name, store.UserUpdate{AuthState: &state}); err != nil {
 			h.serverErrorPage(w, r, err)
-			return
+			return false
 		}
 	}
 	now := h.now()
@@ -277,11 +288,12 @@ func (h *Hub) completeLogin(w http.ResponseWriter, r *http.Request, signed auth.
 	if _, err := h.store.CreateSession(ctx, store.Session{ID: sessionID, User: u.Name,
 		ExpiresAt: now.Add(loginMaxAge)}); err != nil {
 		h.serverErrorPage(w, r, err)
-		return
+		return false
 	}
 	h.sessions.setLogin(w, r, u.CookieID, sessionID)
 	h.log.Info("user logged in", "user", u.Name, "remote", clientAddr(r))
 	http.Redirect(w, r, next, http.StatusFound)
+	return true
 }
 
 // accountCreator is a spawner that runs each server as the system account
@@ -570,7 +582,11 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	reserved, _ := h.logins.Reserve(id.user.Name, clientAddr(r))
+	reserved, _, err := h.logins.Reserve(r.Context(), id.user.Name, clientAddr(r))
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
 	if reserved == nil {
 		fail(http.StatusTooManyRequests, "Too many wrong passwords. Wait a minute and try again.")
 		return
@@ -589,10 +605,32 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("password changed", "user", id.user.Name)
+	if err := h.endOtherSessions(r.Context(), id.user.Name, id.sessionID); err != nil {
+		fail(http.StatusInternalServerError, "Password changed, but your other sessions could "+
+			"not be ended. Sign out and in again, or ask the hub's administrator.")
+		return
+	}
 	if next != "" {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	h.render(w, r, http.StatusOK, "password", "Change password", id,
 		map[string]any{"Notice": "Password changed."})
+}
+
+// endOtherSessions ends every login session of user but keep ("" for
+// none) and revokes the OAuth tokens issued through them, after a password
+// change, so that whoever knew the old password is signed out of the hub
+// and of the user's servers. A user server may accept a revoked token
+// for as long as it caches the hub's reply (five minutes in jupygo).
+func (h *Hub) endOtherSessions(ctx context.Context, user, keep string) error {
+	sessions, tokens, err := h.store.EndOtherSessions(ctx, user, keep)
+	if err != nil {
+		h.log.Error("ending the sessions of a user after a password change", "user", user,
+			"err", err)
+		return err
+	}
+	h.log.Info("sessions ended after a password change", "user", user,
+		"sessions", sessions, "revoked_tokens", tokens)
+	return nil
 }

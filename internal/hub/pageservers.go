@@ -373,6 +373,7 @@ func (h *Hub) handleAdmin(w http.ResponseWriter, r *http.Request) {
 type passwordSetter interface {
 	SetPassword(ctx context.Context, name, password string) error
 	SetTemporaryPassword(ctx context.Context, name, password string) error
+	HashTemporaryPassword(password string) (hash string, authState []byte, err error)
 	PasswordIsTemporary(u store.User) bool
 }
 
@@ -402,17 +403,63 @@ func (h *Hub) handleAdminAddUsers(w http.ResponseWriter, r *http.Request) {
 		h.redirectAdmin(w, r, "", clientMessage(err))
 		return
 	}
-	var added []string
-	for _, name := range names {
-		if err := h.addUser(r, name, admin, password); err != nil {
-			h.log.Error("adding a user from the admin page", "user", name, "err", err)
-			h.redirectAdmin(w, r, "", addedBefore(added)+clientMessage(err))
-			return
-		}
-		added = append(added, name)
+	users, err := h.newUsers(names, admin, password)
+	if err == nil {
+		_, err = h.createUsers(r.Context(), users)
 	}
-	h.log.Info("users added", "users", added, "by", id.user.Name)
-	h.redirectAdmin(w, r, "Added "+strings.Join(added, ", ")+".", "")
+	if err != nil {
+		h.log.Error("adding users from the admin page", "users", names, "err", err)
+		message := clientMessage(err)
+		// The messages of createUsers, 500 included, say that no user
+		// was created and show nothing of the store.
+		if errors.As(err, &apiErr) {
+			message = apiErr.Message
+		}
+		h.redirectAdmin(w, r, "", message)
+		return
+	}
+	h.log.Info("users added", "users", names, "by", id.user.Name)
+	h.redirectAdmin(w, r, "Added "+strings.Join(names, ", ")+".", "")
+}
+
+// newUsers returns the users that the admin page adds, each with its own
+// hash of the temporary password when password is not "".
+func (h *Hub) newUsers(names []string, admin bool, password string) ([]store.NewUser, error) {
+	users := make([]store.NewUser, len(names))
+	for i, name := range names {
+		users[i] = store.NewUser{Name: name, Admin: admin}
+	}
+	if password == "" {
+		return users, nil
+	}
+	setter, ok := h.auth.(passwordSetter)
+	if !ok {
+		return nil, badRequest("No users created: this hub has no local accounts, " +
+			"so passwords cannot be set")
+	}
+	for i := range users {
+		hash, state, err := setter.HashTemporaryPassword(password)
+		if err != nil {
+			return nil, badRequest("No users created: %s", err.Error())
+		}
+		users[i].PasswordHash, users[i].AuthState = hash, state
+	}
+	return users, nil
+}
+
+// createUsers stores users in one transaction, so that a failure creates
+// none of them.
+func (h *Hub) createUsers(ctx context.Context, users []store.NewUser) ([]store.User, error) {
+	created, err := h.store.CreateUsers(ctx, users)
+	if errors.Is(err, store.ErrExists) {
+		return nil, httpapi.Errorf(http.StatusConflict, "No users created: another request "+
+			"created one of them meanwhile. Send the request again to create the others")
+	}
+	if err != nil {
+		return nil, &httpapi.Error{Status: http.StatusInternalServerError, Err: err,
+			Message: "No users created: the hub could not store them. The hub's log has the details."}
+	}
+	return created, nil
 }
 
 // checkNewUsers returns the names of the admin page's form, one a line,
@@ -454,34 +501,6 @@ func (h *Hub) checkNewUsers(r *http.Request, password string) ([]string, error) 
 		return nil, badRequest("No users created: %s", err.Error())
 	}
 	return names, nil
-}
-
-// addedBefore returns the start of an error message on the admin page that
-// names the users created before the error.
-func addedBefore(added []string) string {
-	if len(added) == 0 {
-		return ""
-	}
-	return "Added " + strings.Join(added, ", ") + " before this error: "
-}
-
-func (h *Hub) addUser(r *http.Request, name string, admin bool, password string) error {
-	if _, err := h.store.CreateUser(r.Context(), name, admin); errors.Is(err, store.ErrExists) {
-		return badRequest("User %s already exists", name)
-	} else if err != nil {
-		return err
-	}
-	if password == "" {
-		return nil
-	}
-	setter, ok := h.auth.(passwordSetter)
-	if !ok {
-		return badRequest("This hub has no local accounts, so passwords cannot be set")
-	}
-	if err := setter.SetTemporaryPassword(r.Context(), name, password); err != nil {
-		return badRequest("Password of %s not set: %s", name, err.Error())
-	}
-	return nil
 }
 
 // redirectAdmin returns the browser to the admin page, which shows the
@@ -565,6 +584,16 @@ func (h *Hub) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("password set", "user", name, "by", id.user.Name)
+	// An admin who sets their own password keeps the session doing it.
+	keep := ""
+	if name == id.user.Name {
+		keep = id.sessionID
+	}
+	if err := h.endOtherSessions(r.Context(), name, keep); err != nil {
+		h.redirectAdmin(w, r, "", "Password of "+name+" set, but the sessions of "+name+
+			" could not be ended: the hub's log has the details.")
+		return
+	}
 	h.redirectAdmin(w, r, "Password of "+name+" set.", "")
 }
 

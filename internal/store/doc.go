@@ -15,7 +15,7 @@
 // their user's name and the server name ("" for the default server).
 // Entities that belong to another are deleted with it: deleting a user
 // deletes the user's servers, tokens, authorization codes, sessions,
-// memberships and role grants, and deleting an OAuth client deletes the tokens and codes
+// known sign-in addresses, memberships and role grants, and deleting an OAuth client deletes the tokens and codes
 // issued to it. Roles are granted directly to users, groups, services and
 // tokens. RolesOf returns only direct grants, so the hub adds the roles of
 // a user's groups itself.
@@ -25,6 +25,8 @@
 // session ID, which names a row of Sessions: logging out deletes the row,
 // so a copied cookie stops working too. OAuth tokens carry the session ID
 // as well, and DeleteTokens revokes them by it when the session logs out.
+// EndOtherSessions ends all but one session of a user together with their
+// tokens, as a password change needs.
 //
 // Update methods take structs of pointer fields, where nil leaves a field
 // as it is. LastActivity fields only move forward: setting an earlier time

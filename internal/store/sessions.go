@@ -36,6 +36,13 @@ type Sessions interface {
 	// DeleteUserSessions deletes every session of the named user and
 	// returns how many it deleted.
 	DeleteUserSessions(ctx context.Context, user string) (int64, error)
+	// EndOtherSessions deletes every session of the named user except the
+	// one with ID keep, and the OAuth tokens and authorization codes
+	// issued through them, in one transaction. keep "" ends all of them.
+	// The tokens deleted are those of the user with a session ID other
+	// than keep, so tokens of sessions that expired go too. It returns
+	// the number of sessions and of tokens deleted.
+	EndOtherSessions(ctx context.Context, user, keep string) (sessions, tokens int64, err error)
 }
 
 const sessionColumns = `ls.session_id, u.name, ls.created, ls.expires_at`
@@ -106,15 +113,46 @@ func (s *sqlStore) DeleteUserSessions(ctx context.Context, user string) (int64, 
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM login_sessions WHERE user_id = $1", userID)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+		n, err = execCount(ctx, tx, "DELETE FROM login_sessions WHERE user_id = $1", userID)
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("deleting sessions of user %q: %w", user, s.classify(err))
 	}
 	return n, nil
+}
+
+// EndOtherSessions implements Sessions.
+func (s *sqlStore) EndOtherSessions(ctx context.Context, user, keep string) (int64, int64, error) {
+	var sessions, tokens int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		userID, err := lookupID(ctx, tx, "users", user)
+		if err != nil {
+			return err
+		}
+		if sessions, err = execCount(ctx, tx,
+			"DELETE FROM login_sessions WHERE user_id = $1 AND session_id <> $2", userID, keep); err != nil {
+			return err
+		}
+		if tokens, err = execCount(ctx, tx, `DELETE FROM api_tokens
+			WHERE user_id = $1 AND session_id <> '' AND session_id <> $2`, userID, keep); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM oauth_codes
+			WHERE user_id = $1 AND session_id <> '' AND session_id <> $2`, userID, keep)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("ending sessions of user %q: %w", user, s.classify(err))
+	}
+	return sessions, tokens, nil
+}
+
+// execCount runs a statement and returns how many rows it changed.
+func execCount(ctx context.Context, q querier, query string, args ...any) (int64, error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -36,6 +36,7 @@ type Store interface {
 	Services
 	OAuth
 	Sessions
+	KnownLogins
 
 	// PurgeExpired deletes the API tokens, OAuth authorization codes and
 	// login sessions whose expiry time has passed, and returns how many
@@ -52,6 +53,11 @@ type Users interface {
 	// CreateUser adds a user with a fresh cookie ID. It returns ErrExists
 	// when the name is taken.
 	CreateUser(ctx context.Context, name string, admin bool) (User, error)
+	// CreateUsers adds users, each with a fresh cookie ID, in one
+	// transaction: all of them, or none when any fails. It returns
+	// ErrExists, naming the first name that is taken, and ErrInvalid for
+	// an empty name or a name listed twice.
+	CreateUsers(ctx context.Context, users []NewUser) ([]User, error)
 	// GetUser returns the named user.
 	GetUser(ctx context.Context, name string) (User, error)
 	// GetUserByCookieID returns the user whose current cookie ID is id.

@@ -113,6 +113,56 @@ func (s *sqlStore) CreateUser(ctx context.Context, name string, admin bool) (Use
 	return u, nil
 }
 
+// NewUser is a user that CreateUsers adds.
+type NewUser struct {
+	Name  string
+	Admin bool
+	// PasswordHash is the bcrypt hash of a local account's password, ""
+	// for none.
+	PasswordHash string
+	// AuthState is the authenticator's state for the user, nil for none.
+	AuthState []byte
+}
+
+// CreateUsers implements Users.
+func (s *sqlStore) CreateUsers(ctx context.Context, users []NewUser) ([]User, error) {
+	seen := make(map[string]bool, len(users))
+	for _, nu := range users {
+		if nu.Name == "" {
+			return nil, invalid("creating users: empty name")
+		}
+		if seen[nu.Name] {
+			return nil, invalid("creating users: user %q is listed twice", nu.Name)
+		}
+		seen[nu.Name] = true
+	}
+	var out []User
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		out = make([]User, 0, len(users))
+		for _, nu := range users {
+			var id int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO users
+				(name, admin, created, cookie_id, password_hash, auth_state)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+				nu.Name, nu.Admin, timeArg(s.timestamp()), GenerateToken(), nu.PasswordHash,
+				blobArg(nu.AuthState)).Scan(&id)
+			if err != nil {
+				return fmt.Errorf("creating user %q: %w", nu.Name, s.classify(err))
+			}
+			u, err := s.userWhere(ctx, tx, "id = $1", id)
+			if err != nil {
+				return fmt.Errorf("creating user %q: %w", nu.Name, err)
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating %d users, none created: %w", len(users), err)
+	}
+	return out, nil
+}
+
 // GetUser implements Users.
 func (s *sqlStore) GetUser(ctx context.Context, name string) (User, error) {
 	u, err := readValue(ctx, s, func(tx *sql.Tx) (User, error) {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"time"
@@ -131,17 +132,32 @@ func (l *Limiter) evictLocked(now time.Time) {
 //     stops guessing spread over many addresses and that one address can
 //     never reach alone, because it is above the pair limit.
 //
-// A user name and address that signed in successfully within knownFor
+// A user name and address that signed in successfully within KnownFor
 // are exempt from the address limit and the user ceiling, so a user who
 // shares an address with a guesser (behind NAT or a proxy) still gets in.
-// Only the pair limit applies to them. It is safe for concurrent use.
+// Only the pair limit applies to them. The successful sign-ins are kept
+// in a KnownAddresses, the hub's store, so that they outlive a restart and
+// take no memory. The failure counts live in memory. It is safe for
+// concurrent use.
 type LoginLimiter struct {
 	pair, addr, user *Limiter
+	known            KnownAddresses
 	knownFor         time.Duration
+	knownPerUser     int
 	now              func() time.Time
+}
 
-	mu    sync.Mutex
-	known map[string]time.Time // pair key: time of the last sign-in
+// KnownAddresses stores the client addresses of users' successful
+// sign-ins. store.Store implements it.
+type KnownAddresses interface {
+	// RecordKnownLogin stores that user signed in from address at time at,
+	// keeps the user's keep most recent addresses and deletes those last
+	// used at since or before.
+	RecordKnownLogin(ctx context.Context, user, address string, at time.Time,
+		keep int, since time.Time) error
+	// IsKnownLogin reports whether user signed in from address after
+	// since.
+	IsKnownLogin(ctx context.Context, user, address string, since time.Time) (bool, error)
 }
 
 // LoginLimits sets the failures that a LoginLimiter allows within Window.
@@ -151,21 +167,25 @@ type LoginLimits struct {
 	// KnownFor is how long a successful sign-in exempts its pair from the
 	// address limit and the user ceiling.
 	KnownFor time.Duration
+	// KnownPerUser is how many of a user's most recent sign-in addresses
+	// stay exempt. It must be at least 1.
+	KnownPerUser int
 }
 
-// NewLoginLimiter returns a LoginLimiter with limits. now is the clock;
-// nil means time.Now.
-func NewLoginLimiter(limits LoginLimits, now func() time.Time) *LoginLimiter {
+// NewLoginLimiter returns a LoginLimiter with limits that keeps successful
+// sign-ins in known. now is the clock; nil means time.Now.
+func NewLoginLimiter(limits LoginLimits, known KnownAddresses, now func() time.Time) *LoginLimiter {
 	if now == nil {
 		now = time.Now
 	}
 	return &LoginLimiter{
-		pair:     NewLimiter(limits.PerPair, limits.Window, now),
-		addr:     NewLimiter(limits.PerAddress, limits.Window, now),
-		user:     NewLimiter(limits.PerUser, limits.Window, now),
-		knownFor: limits.KnownFor,
-		now:      now,
-		known:    map[string]time.Time{},
+		pair:         NewLimiter(limits.PerPair, limits.Window, now),
+		addr:         NewLimiter(limits.PerAddress, limits.Window, now),
+		user:         NewLimiter(limits.PerUser, limits.Window, now),
+		known:        known,
+		knownFor:     limits.KnownFor,
+		knownPerUser: limits.KnownPerUser,
+		now:          now,
 	}
 }
 
@@ -175,17 +195,23 @@ func pairKey(user, addr string) string { return user + "\x00" + addr }
 
 // Reserve counts a sign-in attempt of user from addr against every limit
 // that applies to it, before the password is checked. When one limit is
-// reached it counts nothing and returns nil with the time to wait.
-func (l *LoginLimiter) Reserve(user, addr string) (*LoginReservation, time.Duration) {
-	key := pairKey(user, addr)
+// reached it counts nothing and returns nil with the time to wait. An
+// error from the lookup of known addresses counts nothing either.
+func (l *LoginLimiter) Reserve(ctx context.Context, user, addr string) (*LoginReservation,
+	time.Duration, error) {
 	res := &LoginReservation{}
-	byPair, wait := l.pair.Reserve(key)
+	byPair, wait := l.pair.Reserve(pairKey(user, addr))
 	if byPair == nil {
-		return nil, wait
+		return nil, wait, nil
 	}
 	res.held = append(res.held, byPair)
-	if l.isKnown(key) {
-		return res, 0
+	known, err := l.known.IsKnownLogin(ctx, user, addr, l.now().Add(-l.knownFor))
+	if err != nil {
+		res.Release()
+		return nil, 0, err
+	}
+	if known {
+		return res, 0, nil
 	}
 	for _, check := range []struct {
 		limiter *Limiter
@@ -194,46 +220,22 @@ func (l *LoginLimiter) Reserve(user, addr string) (*LoginReservation, time.Durat
 		r, wait := check.limiter.Reserve(check.key)
 		if r == nil {
 			res.Release()
-			return nil, wait
+			return nil, wait, nil
 		}
 		res.held = append(res.held, r)
 	}
-	return res, 0
+	return res, 0, nil
 }
 
 // Succeeded records a successful sign-in of user from addr: it clears the
 // failures of the pair and exempts the pair from the address limit and the
 // user ceiling for KnownFor. The failures counted against the address and
 // the user name stay, so a guesser cannot clear them with an account of
-// their own.
-func (l *LoginLimiter) Succeeded(user, addr string) {
-	key := pairKey(user, addr)
-	l.pair.Reset(key)
+// their own. The user must exist in the store of known addresses.
+func (l *LoginLimiter) Succeeded(ctx context.Context, user, addr string) error {
+	l.pair.Reset(pairKey(user, addr))
 	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.known) >= maxLimiterKeys {
-		for k, at := range l.known {
-			if now.Sub(at) >= l.knownFor {
-				delete(l.known, k)
-			}
-		}
-		if len(l.known) >= maxLimiterKeys {
-			clear(l.known)
-		}
-	}
-	l.known[key] = now
-}
-
-func (l *LoginLimiter) isKnown(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	at, ok := l.known[key]
-	if ok && l.now().Sub(at) >= l.knownFor {
-		delete(l.known, key)
-		return false
-	}
-	return ok
+	return l.known.RecordKnownLogin(ctx, user, addr, now, l.knownPerUser, now.Add(-l.knownFor))
 }
 
 // LoginReservation is an attempt that LoginLimiter.Reserve counted. It

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -87,9 +88,13 @@ func TestLimiterConcurrentReserve(t *testing.T) {
 func TestLoginLimiterLimits(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := NewLoginLimiter(LoginLimits{PerPair: 2, PerAddress: 4, PerUser: 5,
-		Window: time.Minute, KnownFor: time.Hour}, func() time.Time { return now })
+		Window: time.Minute, KnownFor: time.Hour, KnownPerUser: 10}, knownMap{},
+		func() time.Time { return now })
 	reserve := func(user, addr string) bool {
-		res, _ := l.Reserve(user, addr)
+		res, _, err := l.Reserve(context.Background(), user, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return res != nil
 	}
 	for i := range 2 {
@@ -124,43 +129,68 @@ func TestLoginLimiterLimits(t *testing.T) {
 func TestLoginLimiterKnownPair(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := NewLoginLimiter(LoginLimits{PerPair: 2, PerAddress: 3, PerUser: 3,
-		Window: time.Minute, KnownFor: time.Hour}, func() time.Time { return now })
-	l.Succeeded("admin", "10.0.0.1")
+		Window: time.Minute, KnownFor: time.Hour, KnownPerUser: 10}, knownMap{},
+		func() time.Time { return now })
+	if err := l.Succeeded(context.Background(), "admin", "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	reserve := func(user, addr string) *LoginReservation {
+		res, _, err := l.Reserve(context.Background(), user, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
 	for _, user := range []string{"a", "b", "c"} {
-		if res, _ := l.Reserve(user, "10.0.0.1"); res == nil {
+		if res := reserve(user, "10.0.0.1"); res == nil {
 			t.Fatalf("attempt of %s blocked under the address limit", user)
 		}
 	}
 	for _, addr := range []string{"10.0.0.2", "10.0.0.3", "10.0.0.4"} {
-		if res, _ := l.Reserve("admin", addr); res == nil {
+		if res := reserve("admin", addr); res == nil {
 			t.Fatalf("attempt of admin from %s blocked under the user ceiling", addr)
 		}
 	}
-	if res, _ := l.Reserve("newcomer", "10.0.0.1"); res != nil {
+	if res := reserve("newcomer", "10.0.0.1"); res != nil {
 		t.Error("a user who never signed in from 10.0.0.1 passed its full address limit")
 	}
-	if res, _ := l.Reserve("admin", "10.0.0.5"); res != nil {
+	if res := reserve("admin", "10.0.0.5"); res != nil {
 		t.Error("admin from a new address passed the full user ceiling")
 	}
-	first, _ := l.Reserve("admin", "10.0.0.1")
-	second, _ := l.Reserve("admin", "10.0.0.1")
+	first := reserve("admin", "10.0.0.1")
+	second := reserve("admin", "10.0.0.1")
 	if first == nil || second == nil {
 		t.Fatal("admin from the address of its last sign-in blocked")
 	}
-	if res, _ := l.Reserve("admin", "10.0.0.1"); res != nil {
+	if res := reserve("admin", "10.0.0.1"); res != nil {
 		t.Error("a known pair passed its own pair limit")
 	}
 	second.Release()
-	if res, _ := l.Reserve("admin", "10.0.0.1"); res == nil {
+	if res := reserve("admin", "10.0.0.1"); res == nil {
 		t.Error("a released attempt still counts")
 	}
 	now = now.Add(time.Hour)
 	for _, user := range []string{"a", "b", "c"} {
-		if res, _ := l.Reserve(user, "10.0.0.1"); res == nil {
+		if res := reserve(user, "10.0.0.1"); res == nil {
 			t.Fatalf("attempt of %s blocked after the window", user)
 		}
 	}
-	if res, _ := l.Reserve("admin", "10.0.0.1"); res != nil {
+	if res := reserve("admin", "10.0.0.1"); res != nil {
 		t.Error("admin passed the address limit after its sign-in expired")
 	}
+}
+
+// knownMap keeps known sign-ins in memory, by user name and address, and
+// ignores the bound on addresses per user.
+type knownMap map[[2]string]time.Time
+
+func (m knownMap) RecordKnownLogin(_ context.Context, user, address string, at time.Time,
+	_ int, _ time.Time) error {
+	m[[2]string{user, address}] = at
+	return nil
+}
+
+func (m knownMap) IsKnownLogin(_ context.Context, user, address string, since time.Time) (bool, error) {
+	at, ok := m[[2]string{user, address}]
+	return ok && at.After(since), nil
 }

@@ -132,6 +132,20 @@ func (l *Local) SetTemporaryPassword(ctx context.Context, name, password string)
 	return err
 }
 
+// HashTemporaryPassword returns the password hash and the auth state that
+// SetTemporaryPassword stores for password, for a user that the caller
+// creates with them. It rejects the passwords that SetPassword rejects.
+func (l *Local) HashTemporaryPassword(password string) (hash string, authState []byte, err error) {
+	if err := CheckPassword(password); err != nil {
+		return "", nil, err
+	}
+	if hash, err = l.hash(password); err != nil {
+		return "", nil, err
+	}
+	state, _ := json.Marshal(localState{TemporaryPassword: true})
+	return hash, state, nil
+}
+
 // PasswordIsTemporary reports whether u signs in with a temporary password
 // that they must replace.
 func (l *Local) PasswordIsTemporary(u store.User) bool {

@@ -61,6 +61,10 @@ type SimpleLocalProcess struct {
 	// UsersDir/<name>, for a home_dir_template setting. Relative paths are
 	// taken from the hub's working folder.
 	HomeDir func(user string) (string, error)
+	// DeletedDir is the folder that ArchiveHome moves the home folders of
+	// deleted users to; the hub passes <data dir>/deleted-users. Empty
+	// makes ArchiveHome fail for a user who has a home folder.
+	DeletedDir string
 	// Cmd is the default command line of servers, used when a Request has
 	// none. Empty means this binary followed by "server".
 	Cmd []string
@@ -347,6 +351,18 @@ func attachOutput(p plan, path string, owner *account) (plan, error) {
 
 // home returns the user's home folder, created with mode 0700 if missing.
 func (s *SimpleLocalProcess) home(user string) (string, error) {
+	home, err := s.homePath(user)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return "", fmt.Errorf("creating the home folder: %w", err)
+	}
+	return home, nil
+}
+
+// homePath returns the absolute path of the user's home folder.
+func (s *SimpleLocalProcess) homePath(user string) (string, error) {
 	var home string
 	switch {
 	case s.HomeDir != nil:
@@ -367,10 +383,7 @@ func (s *SimpleLocalProcess) home(user string) (string, error) {
 		}
 		home = abs
 	}
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		return "", fmt.Errorf("creating the home folder: %w", err)
-	}
-	return home, nil
+	return filepath.Clean(home), nil
 }
 
 // rootDir resolves the folder a server serves: dir with "~" standing for

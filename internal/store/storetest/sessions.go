@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ var sessionTests = []test{
 	{"Expired", testSessionExpired},
 	{"Delete", testSessionDelete},
 	{"DeletedWithUser", testSessionDeletedWithUser},
+	{"EndOthers", testSessionEndOthers},
+	{"EndAll", testSessionEndAll},
 }
 
 func testSessionCreateGet(t *testing.T, s store.Store) {
@@ -89,4 +92,70 @@ func testSessionDeletedWithUser(t *testing.T, s store.Store) {
 	mustUser(t, s, "alice")
 	_, err = s.GetSession(t.Context(), "s1")
 	wantErr(t, "GetSession(after the user was deleted)", err, store.ErrNotFound)
+}
+
+// mustSessions creates sessions of user with the given IDs, an hour long.
+func mustSessions(t *testing.T, s store.Store, user string, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		_, err := s.CreateSession(t.Context(), store.Session{ID: id, User: user,
+			ExpiresAt: time.Now().Add(time.Hour)})
+		wantErr(t, "CreateSession", err, nil)
+	}
+}
+
+func testSessionEndOthers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	alice, bob := store.Owner{User: "alice"}, store.Owner{User: "bob"}
+	mustUser(t, s, "alice")
+	mustUser(t, s, "bob")
+	mustClient(t, s, "client", "")
+	mustSessions(t, s, "alice", "keep", "other1", "other2")
+	mustSessions(t, s, "bob", "bob1")
+	kept, _ := mustToken(t, s, store.NewToken{Owner: alice, SessionID: "keep"})
+	mustToken(t, s, store.NewToken{Owner: alice, SessionID: "other1"})
+	mustToken(t, s, store.NewToken{Owner: alice, SessionID: "expired-session"})
+	plain, _ := mustToken(t, s, store.NewToken{Owner: alice})
+	bobs, _ := mustToken(t, s, store.NewToken{Owner: bob, SessionID: "bob1"})
+	code, err := s.CreateOAuthCode(ctx, store.OAuthCode{ClientID: "client", User: "alice",
+		SessionID: "other2", ExpiresAt: time.Now().Add(time.Hour)})
+	wantErr(t, "CreateOAuthCode", err, nil)
+
+	sessions, tokens, err := s.EndOtherSessions(ctx, "alice", "keep")
+	wantErr(t, "EndOtherSessions", err, nil)
+	if sessions != 2 {
+		t.Errorf("EndOtherSessions deleted %d sessions, want 2", sessions)
+	}
+	if tokens != 2 {
+		t.Errorf("EndOtherSessions deleted %d tokens, want 2", tokens)
+	}
+	for _, id := range []string{"other1", "other2"} {
+		_, err := s.GetSession(ctx, id)
+		wantErr(t, "GetSession(ended "+id+")", err, store.ErrNotFound)
+	}
+	for _, id := range []string{"keep", "bob1"} {
+		_, err := s.GetSession(ctx, id)
+		wantErr(t, "GetSession(kept "+id+")", err, nil)
+	}
+	for _, tok := range []store.Token{kept, plain, bobs} {
+		_, err := s.GetToken(ctx, tok.ID)
+		wantErr(t, fmt.Sprintf("GetToken(kept %d)", tok.ID), err, nil)
+	}
+	_, err = s.ConsumeOAuthCode(ctx, code)
+	wantErr(t, "ConsumeOAuthCode(of an ended session)", err, store.ErrNotFound)
+	_, _, err = s.EndOtherSessions(ctx, "nobody", "")
+	wantErr(t, "EndOtherSessions(unknown user)", err, store.ErrNotFound)
+}
+
+func testSessionEndAll(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustUser(t, s, "alice")
+	mustSessions(t, s, "alice", "s1", "s2")
+	mustToken(t, s, store.NewToken{Owner: store.Owner{User: "alice"}, SessionID: "s1"})
+	sessions, tokens, err := s.EndOtherSessions(ctx, "alice", "")
+	wantErr(t, "EndOtherSessions", err, nil)
+	if sessions != 2 || tokens != 1 {
+		t.Errorf("EndOtherSessions deleted %d sessions and %d tokens, want 2 and 1",
+			sessions, tokens)
+	}
 }

@@ -47,6 +47,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Services", serviceTests},
 		{"OAuth", oauthTests},
 		{"Sessions", sessionTests},
+		{"KnownLogins", knownLoginTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, suite := range suites {

@@ -20,6 +20,8 @@ var userTests = []test{
 	{"ListNamePrefix", testUserListNamePrefix},
 	{"ListState", testUserListState},
 	{"DeleteCascades", testUserDeleteCascades},
+	{"CreateMany", testUserCreateMany},
+	{"CreateManyAllOrNone", testUserCreateManyAllOrNone},
 }
 
 func testUserCreateGet(t *testing.T, s store.Store) {
@@ -314,4 +316,69 @@ func userNames(users []store.User) []string {
 		names = append(names, u.Name)
 	}
 	return names
+}
+
+func testUserCreateMany(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	in := []store.NewUser{
+		{Name: "alice", Admin: true},
+		{Name: "bob", PasswordHash: "$2a$04$hash", AuthState: []byte(`{"k":1}`)},
+	}
+	created, err := s.CreateUsers(ctx, in)
+	wantErr(t, "CreateUsers", err, nil)
+	want := []store.User{
+		{Name: "alice", Admin: true},
+		{Name: "bob", PasswordHash: "$2a$04$hash", AuthState: []byte(`{"k":1}`)},
+	}
+	diff(t, "created users", created, want)
+	for i, u := range created {
+		checkStamped(t, "Created", u.Created)
+		if u.CookieID == "" {
+			t.Errorf("user %s has no cookie ID", u.Name)
+		}
+		got, err := s.GetUser(ctx, u.Name)
+		wantErr(t, "GetUser", err, nil)
+		diff(t, "stored user", got, want[i])
+	}
+	if created[0].CookieID == created[1].CookieID {
+		t.Error("two created users share a cookie ID")
+	}
+	list, err := s.CreateUsers(ctx, nil)
+	wantErr(t, "CreateUsers(none)", err, nil)
+	if len(list) != 0 {
+		t.Errorf("CreateUsers(none) = %v, want no users", list)
+	}
+}
+
+func testUserCreateManyAllOrNone(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustUser(t, s, "taken")
+	cases := []struct {
+		name  string
+		names []string
+		want  error
+	}{
+		{"taken name last", []string{"a1", "a2", "a3", "taken"}, store.ErrExists},
+		{"taken name first", []string{"taken", "a1"}, store.ErrExists},
+		{"repeated name", []string{"a1", "a2", "a1"}, store.ErrInvalid},
+		{"empty name", []string{"a1", ""}, store.ErrInvalid},
+	}
+	for _, tc := range cases {
+		var in []store.NewUser
+		for _, name := range tc.names {
+			in = append(in, store.NewUser{Name: name})
+		}
+		_, err := s.CreateUsers(ctx, in)
+		wantErr(t, "CreateUsers("+tc.name+")", err, tc.want)
+		for _, name := range []string{"a1", "a2", "a3"} {
+			if _, err := s.GetUser(ctx, name); err == nil {
+				t.Errorf("CreateUsers(%s) failed but created %s", tc.name, name)
+			}
+		}
+	}
+	_, total, err := s.ListUsers(ctx, store.UserQuery{})
+	wantErr(t, "ListUsers", err, nil)
+	if total != 1 {
+		t.Errorf("users after the failed calls = %d, want only taken", total)
+	}
 }
