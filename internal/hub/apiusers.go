@@ -158,22 +158,7 @@ func (h *Hub) handleListUsers(w http.ResponseWriter, r *http.Request, id *identi
 		}
 		models = append(models, h.userModel(u, servers, id.scopes, includeStopped))
 	}
-	if !strings.Contains(r.Header.Get("Accept"), "application/jupyterhub-pagination+json") {
-		return writeJSON(w, http.StatusOK, models)
-	}
-	var next any
-	if offset+len(users) < total {
-		nextQuery := r.URL.Query()
-		nextQuery.Set("offset", strconv.Itoa(offset+len(users)))
-		nextQuery.Set("limit", strconv.Itoa(limit))
-		next = map[string]any{"offset": offset + len(users), "limit": limit,
-			"url": h.prefix + "api/users?" + nextQuery.Encode()}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"items": models,
-		"_pagination": map[string]any{"offset": offset, "limit": limit, "total": total,
-			"next": next},
-	})
+	return writeList(w, r, models, offset, limit, total)
 }
 
 func queryBool(r *http.Request, name string) bool {

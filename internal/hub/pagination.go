@@ -1,0 +1,66 @@
+package hub
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// paginationMediaType is the Accept value with which a client asks for a
+// list in JupyterHub's paginated form.
+const paginationMediaType = "application/jupyterhub-pagination+json"
+
+// writeList writes a page of a collection: items alone, or, when the
+// client accepts paginationMediaType, JupyterHub's
+// {"items": ..., "_pagination": ...} with the URL of the next page.
+// total counts the whole collection.
+func writeList(w http.ResponseWriter, r *http.Request, items any, offset, limit, total int) error {
+	if !acceptsPagination(r) {
+		return writeJSON(w, http.StatusOK, items)
+	}
+	var next any
+	if nextOffset := offset + limit; nextOffset < total {
+		next = map[string]any{"offset": nextOffset, "limit": limit,
+			"url": nextPageURL(r, nextOffset, limit)}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"items": items,
+		"_pagination": map[string]any{"offset": offset, "limit": limit, "total": total,
+			"next": next},
+	})
+}
+
+// acceptsPagination reports whether one of the comma-separated values of
+// the Accept header is paginationMediaType, as JupyterHub 3.0 checks it.
+func acceptsPagination(r *http.Request) bool {
+	for _, v := range strings.Split(r.Header.Get("Accept"), ",") {
+		if strings.EqualFold(strings.TrimSpace(v), paginationMediaType) {
+			return true
+		}
+	}
+	return false
+}
+
+// nextPageURL returns the absolute URL of the request with offset and limit
+// replaced. JupyterHub builds it from the request's full URL, and clients
+// such as jupyterhub-idle-culler fetch it as it is. The scheme and host are
+// those with which the client reached the hub: https when the connection
+// is TLS, and the Host header, else the listener's address.
+func nextPageURL(r *http.Request, offset, limit int) string {
+	q := r.URL.Query()
+	q.Set("offset", strconv.Itoa(offset))
+	q.Set("limit", strconv.Itoa(limit))
+	u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath,
+		RawQuery: q.Encode()}
+	if isHTTPS(r) {
+		u.Scheme = "https"
+	}
+	if u.Host == "" {
+		if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			u.Host = addr.String()
+		}
+	}
+	return u.String()
+}
