@@ -137,7 +137,8 @@ var loginLimits = auth.LoginLimits{
 	Window: time.Minute, KnownFor: 30 * 24 * time.Hour,
 }
 
-// New returns a hub. It reads nothing from the store yet: Serve does.
+// New returns a hub. It checks the configuration and reads nothing from
+// the store yet: Serve does.
 func New(opts Options) (*Hub, error) {
 	switch {
 	case opts.Config == nil:
@@ -151,6 +152,9 @@ func New(opts Options) (*Hub, error) {
 	case len(opts.CookieSecret) < 32:
 		return nil, fmt.Errorf("hub: the cookie secret has %d bytes, want at least 32",
 			len(opts.CookieSecret))
+	}
+	if err := checkConfig(opts.Config); err != nil {
+		return nil, err
 	}
 	log := opts.Logger
 	if log == nil {

@@ -341,3 +341,29 @@ func TestErrorListUnwrap(t *testing.T) {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}
 }
+
+func TestErrorAtPosition(t *testing.T) {
+	c, err := Parse([]byte(`[JupyterHub]
+port = 8000
+
+[[JupyterHub.load_roles]]
+name = "a"
+
+[[JupyterHub.load_roles]]
+name = "b"
+scopes = ["read:users"]
+`), "hub.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ key, want string }{
+		{"JupyterHub.load_roles[1].scopes", "hub.toml:9:1: JupyterHub.load_roles[1].scopes: bad"},
+		{"JupyterHub.load_roles[0].scopes", "hub.toml:4:1: JupyterHub.load_roles[0].scopes: bad"},
+		{"JupyterHub.services[0].api_token", "hub.toml:1:1: JupyterHub.services[0].api_token: bad"},
+		{"Spawner.cmd", "hub.toml: Spawner.cmd: bad"},
+	} {
+		if got := c.ErrorAt(tc.key, "bad").Error(); got != tc.want {
+			t.Errorf("ErrorAt(%s) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+}
