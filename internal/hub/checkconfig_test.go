@@ -13,8 +13,9 @@ import (
 )
 
 // newHubWithConfig calls New for a hub with the TOML configuration src,
-// and returns the store it gave New and the error of New.
-func newHubWithConfig(t *testing.T, src string) (store.Store, error) {
+// and returns the store it gave New, the hub and the error of New.
+// prepare, when set, runs on the store first.
+func newHubWithConfig(t *testing.T, src string, prepare func(store.Store)) (store.Store, *Hub, error) {
 	t.Helper()
 	cfg, err := config.Parse([]byte(src), "hub.toml")
 	if err != nil {
@@ -26,13 +27,16 @@ func newHubWithConfig(t *testing.T, src string) (store.Store, error) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if prepare != nil {
+		prepare(st)
+	}
 	local, err := auth.NewLocal(st, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(Options{Config: cfg, Store: st, Spawner: newFakeSpawner(), Authenticator: local,
+	h, err := New(Options{Config: cfg, Store: st, Spawner: newFakeSpawner(), Authenticator: local,
 		CookieSecret: []byte(strings.Repeat("k", 32))})
-	return st, err
+	return st, h, err
 }
 
 func TestNewRejectsUnknownRoleScopes(t *testing.T) {
@@ -48,8 +52,8 @@ func TestNewRejectsUnknownRoleScopes(t *testing.T) {
 		{"all", `["all"]`, `use 'inherit'`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := newHubWithConfig(t, "[[JupyterHub.load_roles]]\nname = \"ops\"\nusers = [\"alice\"]\n"+
-				"scopes = "+c.scopes+"\n")
+			_, _, err := newHubWithConfig(t, "[[JupyterHub.load_roles]]\nname = \"ops\"\nusers = [\"alice\"]\n"+
+				"scopes = "+c.scopes+"\n", nil)
 			if err == nil {
 				t.Fatal("New accepted the role")
 			}
@@ -65,12 +69,66 @@ func TestNewRejectsUnknownRoleScopes(t *testing.T) {
 }
 
 func TestNewAcceptsKnownRoleScopes(t *testing.T) {
-	_, err := newHubWithConfig(t, `[[JupyterHub.load_roles]]
+	_, _, err := newHubWithConfig(t, `[[JupyterHub.load_roles]]
 name = "ops"
 scopes = ["read:users!group=staff", "admin:servers!user=alice", "access:servers!server",
   "users:activity!user", "list:services!service=cull"]
-`)
+`, nil)
 	if err != nil {
 		t.Errorf("New: %v", err)
+	}
+}
+
+func TestNewRejectsSharedServiceToken(t *testing.T) {
+	_, _, err := newHubWithConfig(t, `[[JupyterHub.services]]
+name = "a"
+api_token = "0123456789abcdef"
+
+[[JupyterHub.services]]
+name = "b"
+api_token = "0123456789abcdef"
+`, nil)
+	want := `hub.toml:7:1: JupyterHub.services[1].api_token: service "b" has the same api_token as service "a"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("New error = %v, want it to contain %q", err, want)
+	}
+	if err != nil && strings.Contains(err.Error(), "0123456789abcdef") {
+		t.Errorf("New error shows the token: %v", err)
+	}
+}
+
+func TestPrepareRejectsStoredTokenFirst(t *testing.T) {
+	const token = "0123456789abcdef"
+	st, h, err := newHubWithConfig(t, `[Authenticator]
+admin_users = ["boss"]
+
+[[JupyterHub.services]]
+name = "cull"
+api_token = "`+token+`"
+`, func(st store.Store) {
+		if _, err := st.CreateUser(t.Context(), "bob", false); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.CreateToken(t.Context(), store.NewToken{Token: token,
+			Owner: store.Owner{User: "bob"}, Scopes: []string{"inherit"}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	err = h.Prepare(t.Context())
+	want := `service "cull": its api_token is already a token of user "bob"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Prepare error = %v, want it to contain %q", err, want)
+	}
+	if _, err := st.GetUser(t.Context(), "boss"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetUser(boss) after the failed Prepare: err = %v, want ErrNotFound", err)
+	}
+	if _, err := st.GetService(t.Context(), "cull"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetService(cull) after the failed Prepare: err = %v, want ErrNotFound", err)
+	}
+	if tok, err := st.FindToken(t.Context(), token); err != nil || tok.Owner.User != "bob" {
+		t.Errorf("FindToken after the failed Prepare = %+v, %v, want bob's token", tok, err)
 	}
 }
