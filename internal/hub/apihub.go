@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,10 +15,15 @@ import (
 )
 
 // handleGetProxy serves GET /hub/api/proxy: the routing table in
-// configurable-http-proxy's form.
+// configurable-http-proxy's form. As in JupyterHub 3.0, a page of it holds
+// the routes from offset on in the order of their routespecs.
 func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("proxy") {
 		return forbidden()
+	}
+	offset, limit, err := h.pageParams(r)
+	if err != nil {
+		return err
 	}
 	routes := map[string]any{}
 	for _, rt := range h.routes.List(time.Time{}) {
@@ -27,7 +34,12 @@ func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identit
 		spec := escapeRoutespec(rt.Spec) + "/"
 		routes[spec] = map[string]any{"routespec": spec, "target": rt.Target, "data": data}
 	}
-	return writeJSON(w, http.StatusOK, routes)
+	specs := slices.Sorted(maps.Keys(routes))
+	page := map[string]any{}
+	for _, spec := range specs[min(offset, len(specs)):min(offset+limit, len(specs))] {
+		page[spec] = routes[spec]
+	}
+	return writeList(w, r, page, offset, limit, len(routes))
 }
 
 // escapeRoutespec escapes each segment of a decoded routespec with

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -53,13 +52,7 @@ func (h *Hub) handleSelf(w http.ResponseWriter, r *http.Request, id *identity) e
 			"session_id": nullString(sessionID),
 		})
 	}
-	scopes := scopeSet{}
-	for s := range id.scopes {
-		scopes[s] = struct{}{}
-	}
-	for _, s := range identifyScopes(id.user.Name) {
-		scopes[s] = struct{}{}
-	}
+	scopes := withIdentifyScopes(id.scopes, id.user.Name)
 	servers, err := h.store.ListServers(ctx, id.user.Name)
 	if err != nil {
 		return err
@@ -86,27 +79,6 @@ func addProfile(m map[string]any, authState []byte) {
 	if p.AvatarURL != "" {
 		m["avatar_url"] = p.AvatarURL
 	}
-}
-
-// pageParams reads offset and limit as JupyterHub does: limit defaults to
-// api_page_default_limit and is capped at api_page_max_limit.
-func (h *Hub) pageParams(r *http.Request) (offset, limit int, err error) {
-	q := r.URL.Query()
-	limit = h.cfg.JupyterHub.APIPageDefaultLimit
-	if s := q.Get("offset"); s != "" {
-		if offset, err = strconv.Atoi(s); err != nil || offset < 0 {
-			return 0, 0, badRequest("offset %q is not a non-negative integer", s)
-		}
-	}
-	if s := q.Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 0 {
-			return 0, 0, badRequest("limit %q is not a non-negative integer", s)
-		}
-	}
-	if max := h.cfg.JupyterHub.APIPageMaxLimit; max > 0 && (limit > max || limit == 0) {
-		limit = max
-	}
-	return offset, limit, nil
 }
 
 func (h *Hub) handleListUsers(w http.ResponseWriter, r *http.Request, id *identity) error {

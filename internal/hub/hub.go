@@ -96,6 +96,10 @@ type Hub struct {
 	// until it shows them.
 	newTokens newTokens
 
+	// warnTokenOwnerOnce logs the deprecation of
+	// GET /hub/api/authorizations/token once per process.
+	warnTokenOwnerOnce sync.Once
+
 	// namedServers caches the users' named servers for serveUserPath.
 	namedServers namedServerSet
 

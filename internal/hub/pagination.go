@@ -12,6 +12,42 @@ import (
 // list in JupyterHub's paginated form.
 const paginationMediaType = "application/jupyterhub-pagination+json"
 
+// pageParams reads offset and limit as JupyterHub 3.0's
+// get_api_pagination does. limit defaults to api_page_default_limit, or to
+// api_page_max_limit for a client that does not accept
+// paginationMediaType, so that it is less likely to miss items. A
+// negative value counts as its absolute value, and limit is kept within 1
+// and api_page_max_limit.
+func (h *Hub) pageParams(r *http.Request) (offset, limit int, err error) {
+	q := r.URL.Query()
+	maxLimit := h.cfg.JupyterHub.APIPageMaxLimit
+	limit = h.cfg.JupyterHub.APIPageDefaultLimit
+	if !acceptsPagination(r) {
+		limit = maxLimit
+	}
+	invalid := badRequest("Invalid argument type, offset and limit must be integers")
+	// Tornado's get_argument reads the last value, without spaces around.
+	if v, ok := q["offset"]; ok {
+		if offset, err = strconv.Atoi(strings.TrimSpace(v[len(v)-1])); err != nil {
+			return 0, 0, invalid
+		}
+	}
+	if v, ok := q["limit"]; ok {
+		if limit, err = strconv.Atoi(strings.TrimSpace(v[len(v)-1])); err != nil {
+			return 0, 0, invalid
+		}
+	}
+	offset, limit = abs(offset), min(abs(limit), maxLimit)
+	return offset, max(limit, 1), nil
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
 // writeList writes a page of a collection: items alone, or, when the
 // client accepts paginationMediaType, JupyterHub's
 // {"items": ..., "_pagination": ...} with the URL of the next page.

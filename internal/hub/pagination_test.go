@@ -18,8 +18,17 @@ type pageBody struct {
 	} `json:"_pagination"`
 }
 
-// getPage fetches url, absolute, with the pagination media type.
+// getPage fetches url, absolute, with the pagination media type, and
+// decodes a list of objects.
 func (th *testHub) getPage(t *testing.T, url, token, host string) pageBody {
+	t.Helper()
+	var body pageBody
+	th.getPageJSON(t, url, token, host).json(t, &body)
+	return body
+}
+
+// getPageJSON fetches url as getPage does, and returns the response.
+func (th *testHub) getPageJSON(t *testing.T, url, token, host string) apiResult {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	must(t, err)
@@ -35,9 +44,7 @@ func (th *testHub) getPage(t *testing.T, url, token, host string) pageBody {
 	if r.status != http.StatusOK {
 		t.Fatalf("GET %s = %d %s, want 200", url, r.status, r.body)
 	}
-	var body pageBody
-	r.json(t, &body)
-	return body
+	return r
 }
 
 func TestPaginationNextURLAbsolute(t *testing.T) {

@@ -74,6 +74,7 @@ func (h *Hub) register(mux *http.ServeMux) {
 	api("GET "+p+"api/users/{name}/tokens/{id}", h.handleGetToken)
 	api("DELETE "+p+"api/users/{name}/tokens/{id}", h.handleDeleteToken)
 	api("GET "+p+"api/groups", h.handleListGroups)
+	api("POST "+p+"api/groups", h.handleCreateGroups)
 	api("GET "+p+"api/groups/{group}", h.handleGetGroup)
 	api("POST "+p+"api/groups/{group}", h.handleCreateGroup)
 	api("DELETE "+p+"api/groups/{group}", h.handleDeleteGroup)
@@ -84,6 +85,7 @@ func (h *Hub) register(mux *http.ServeMux) {
 	api("POST "+p+"api/proxy", h.handleCheckProxy)
 	api("PATCH "+p+"api/proxy", h.handlePatchProxy)
 	api("POST "+p+"api/shutdown", h.handleShutdown)
+	api("GET "+p+"api/authorizations/token/{token}", h.handleTokenOwner)
 	api("GET "+p+"api/services", h.handleListServices)
 	api("GET "+p+"api/services/{service}", h.handleGetService)
 	mux.Handle(p+"api/", h.api(func(w http.ResponseWriter, r *http.Request, _ *identity) error {
