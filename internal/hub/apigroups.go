@@ -31,7 +31,7 @@ func groupAllows(s scopeSet, base, group string) bool {
 
 func (h *Hub) handleListGroups(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.hasAny("list:groups") {
-		return forbidden()
+		return forbidden("list:groups")
 	}
 	offset, limit, err := h.pageParams(r)
 	if err != nil {
@@ -63,7 +63,7 @@ func nonNilAny(s []any) []any {
 func (h *Hub) lookupGroup(r *http.Request, id *identity, scope string) (store.Group, error) {
 	name := r.PathValue("group")
 	if !groupAllows(id.scopes, scope, name) {
-		return store.Group{}, forbidden()
+		return store.Group{}, deny(id.scopes, scope)
 	}
 	g, err := h.store.GetGroup(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -84,7 +84,7 @@ func (h *Hub) handleGetGroup(w http.ResponseWriter, r *http.Request, id *identit
 // {"users": [...]}.
 func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:groups") {
-		return forbidden()
+		return forbidden("admin:groups")
 	}
 	var body struct {
 		Users []string `json:"users"`
@@ -120,7 +120,7 @@ func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *iden
 // first, so a 409 or 400 creates no group.
 func (h *Hub) handleCreateGroups(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:groups") {
-		return forbidden()
+		return forbidden("admin:groups")
 	}
 	var body struct {
 		Groups []string `json:"groups"`

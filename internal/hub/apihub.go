@@ -19,7 +19,7 @@ import (
 // the routes from offset on in the order of their routespecs.
 func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("proxy") {
-		return forbidden()
+		return forbidden("proxy")
 	}
 	offset, limit, err := h.pageParams(r)
 	if err != nil {
@@ -58,7 +58,7 @@ func escapeRoutespec(spec string) string {
 // check_routes does. Like JupyterHub, it replies 200 with an empty body.
 func (h *Hub) handleCheckProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("proxy") {
-		return forbidden()
+		return forbidden("proxy")
 	}
 	changed, err := h.checkRoutes(r.Context())
 	if err != nil {
@@ -81,7 +81,7 @@ var externalProxyKeys = []string{"api_url", "auth_token", "ip", "port", "protoco
 // are ignored, as JupyterHub ignores them.
 func (h *Hub) handlePatchProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("proxy") {
-		return forbidden()
+		return forbidden("proxy")
 	}
 	var body map[string]json.RawMessage
 	if err := httpapi.DecodeJSON(w, r, &body, 1<<20, false); err != nil {
@@ -106,7 +106,7 @@ func (h *Hub) handlePatchProxy(w http.ResponseWriter, r *http.Request, id *ident
 // handleListServices serves GET /hub/api/services.
 func (h *Hub) handleListServices(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.hasAny("list:services") {
-		return forbidden()
+		return forbidden("list:services")
 	}
 	services, err := h.store.ListServices(r.Context())
 	if err != nil {
@@ -124,7 +124,7 @@ func (h *Hub) handleListServices(w http.ResponseWriter, r *http.Request, id *ide
 func (h *Hub) handleGetService(w http.ResponseWriter, r *http.Request, id *identity) error {
 	name := r.PathValue("service")
 	if !id.scopes.has("read:services") && !id.scopes.has("read:services!service="+name) {
-		return forbidden()
+		return deny(id.scopes, "read:services")
 	}
 	s, err := h.store.GetService(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -149,7 +149,7 @@ func serviceModel(s store.Service) map[string]any {
 // and has no effect, because the proxy is part of the hub.
 func (h *Hub) handleShutdown(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("shutdown") {
-		return forbidden()
+		return forbidden("shutdown")
 	}
 	var body struct {
 		Servers *bool `json:"servers"`

@@ -24,7 +24,7 @@ func (h *Hub) handleAPIRoot(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hub) handleInfo(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("read:hub") {
-		return forbidden()
+		return forbidden("read:hub")
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"version":        APIVersion,
@@ -83,7 +83,7 @@ func addProfile(m map[string]any, authState []byte) {
 
 func (h *Hub) handleListUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.hasAny("list:users") {
-		return forbidden()
+		return forbidden("list:users")
 	}
 	ctx := r.Context()
 	offset, limit, err := h.pageParams(r)
@@ -149,7 +149,7 @@ func queryBool(r *http.Request, name string) bool {
 // "admin": false}. Existing users are skipped; when all exist it is a 409.
 func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:users") {
-		return forbidden()
+		return forbidden("admin:users")
 	}
 	var body struct {
 		Usernames []string `json:"usernames"`
@@ -249,7 +249,7 @@ func (h *Hub) lookupUser(ctx context.Context, id *identity, name string,
 				return store.User{}, notFound("No such user: %s", name)
 			}
 		}
-		return store.User{}, forbidden()
+		return store.User{}, deny(id.scopes, scopes...)
 	}
 	if err != nil {
 		return store.User{}, err
@@ -259,7 +259,7 @@ func (h *Hub) lookupUser(ctx context.Context, id *identity, name string,
 			return u, nil
 		}
 	}
-	return store.User{}, forbidden()
+	return store.User{}, deny(id.scopes, scopes...)
 }
 
 func (h *Hub) handleGetUser(w http.ResponseWriter, r *http.Request, id *identity) error {
@@ -278,7 +278,7 @@ func (h *Hub) handleGetUser(w http.ResponseWriter, r *http.Request, id *identity
 
 func (h *Hub) handleCreateUser(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:users") {
-		return forbidden()
+		return forbidden("admin:users")
 	}
 	var body struct {
 		Admin bool `json:"admin"`
