@@ -18,7 +18,7 @@ func (h *Hub) register(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET "+p+"static/", http.StripPrefix(p+"static/", http.FileServerFS(static)))
 	page("GET "+p+"{$}", h.handleHubRoot)
-	page("GET "+p[:len(p)-1], h.handleHubRoot)
+	page("GET "+p[:len(p)-1], h.handleAddSlash)
 	page("GET "+p+"health", h.handleHealth)
 	api("GET "+p+"metrics", h.handleMetrics)
 	page("GET "+p+"login", h.handleLoginPage)
