@@ -7,12 +7,16 @@ import (
 	"strings"
 )
 
-// printFlags lists the flags of fs with two leading dashes, as people type
-// them, each with its usage text and default.
+// printFlags lists the flags of fs as people type them, each with its
+// usage text and default: one-letter flags with one dash, such as -f, and
+// the others with two.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
+		if len(f.Name) == 1 {
+			line = "  -" + f.Name
+		}
 		if name != "" {
 			line += " " + name
 		}

@@ -119,6 +119,12 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := stopOnSignal(log)
 	defer stop()
 	if err := serveHub(ctx, cfg, log, stdout); err != nil {
+		// An invalid configuration is reported as Load reports one.
+		var invalid config.ErrorList
+		if errors.As(err, &invalid) {
+			fmt.Fprintf(stderr, "jupygo hub: %v\n", err)
+			return 2
+		}
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
@@ -210,6 +216,9 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
+	if err := hub.CheckConfig(cfg, authenticator.NormalizeUsername); err != nil {
+		return err
+	}
 	listeners, err := openHubListeners(cfg, tlsSetup)
 	if err != nil {
 		return err
@@ -218,11 +227,19 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		Config: cfg, Store: st, Spawner: sp, Authenticator: authenticator, CookieSecret: secret,
 		Logger: log, Version: currentVersion(), APIURL: listeners.apiURL(),
 	})
+	// The store follows the configuration before the password is printed,
+	// so that a sync that fails prints none.
+	if err == nil {
+		err = h.Prepare(ctx)
+	}
 	if err == nil {
 		err = printFirstAdmin(ctx, cfg, st, authenticator, stdout)
 	}
 	if err != nil {
 		listeners.close()
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	listeners.logStart(log)
@@ -363,8 +380,9 @@ func newAuthenticator(ctx context.Context, cfg *config.Config, secret []byte, st
 
 // printFirstAdmin makes the first admin of local accounts and prints the
 // admin's one-time password to stdout, at every start until a user has
-// chosen a password. It runs once the listeners are open and the hub is
-// set up, so that a start that fails prints no password.
+// chosen a password. It runs once the listeners are open and the store
+// follows the configuration, so that a start that fails prints no
+// password.
 func printFirstAdmin(ctx context.Context, cfg *config.Config, st store.Store,
 	authenticator auth.Authenticator, stdout io.Writer) error {
 	local, ok := authenticator.(*auth.Local)

@@ -37,6 +37,23 @@ func TestServerHelpShowsFlagsAndDefaults(t *testing.T) {
 	}
 }
 
+func TestHubHelpShowsOneDashConfigFlag(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"hub", "--help"}, &out, &errs); code != 0 {
+		t.Fatalf("jupygo hub --help exited %d", code)
+	}
+	help := out.String() + errs.String()
+	if !strings.Contains(help, "\n  -f string\n") {
+		t.Errorf("jupygo hub --help does not show -f:\n%s", help)
+	}
+	if strings.Contains(help, "--f ") {
+		t.Errorf("jupygo hub --help shows --f:\n%s", help)
+	}
+	if !strings.Contains(help, "\n  --data-dir string\n") {
+		t.Errorf("jupygo hub --help does not show --data-dir:\n%s", help)
+	}
+}
+
 func TestUnknownCommandFails(t *testing.T) {
 	var out, errs bytes.Buffer
 	if code := run([]string{"serve"}, &out, &errs); code != 2 {

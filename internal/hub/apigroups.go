@@ -31,7 +31,7 @@ func groupAllows(s scopeSet, base, group string) bool {
 
 func (h *Hub) handleListGroups(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.hasAny("list:groups") {
-		return forbidden()
+		return forbidden("list:groups")
 	}
 	offset, limit, err := h.pageParams(r)
 	if err != nil {
@@ -48,7 +48,8 @@ func (h *Hub) handleListGroups(w http.ResponseWriter, r *http.Request, id *ident
 		}
 	}
 	total := len(visible)
-	return writeJSON(w, http.StatusOK, nonNilAny(visible[min(offset, total):min(offset+limit, total)]))
+	page := nonNilAny(visible[min(offset, total):min(offset+limit, total)])
+	return writeList(w, r, page, offset, limit, total)
 }
 
 func nonNilAny(s []any) []any {
@@ -62,7 +63,7 @@ func nonNilAny(s []any) []any {
 func (h *Hub) lookupGroup(r *http.Request, id *identity, scope string) (store.Group, error) {
 	name := r.PathValue("group")
 	if !groupAllows(id.scopes, scope, name) {
-		return store.Group{}, forbidden()
+		return store.Group{}, deny(id.scopes, scope)
 	}
 	g, err := h.store.GetGroup(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -83,7 +84,7 @@ func (h *Hub) handleGetGroup(w http.ResponseWriter, r *http.Request, id *identit
 // {"users": [...]}.
 func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:groups") {
-		return forbidden()
+		return forbidden("admin:groups")
 	}
 	var body struct {
 		Users []string `json:"users"`
@@ -110,6 +111,79 @@ func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *iden
 	}
 	h.log.Info("group created", "group", name, "by", id.name())
 	return writeJSON(w, http.StatusCreated, groupModel(g))
+}
+
+// handleCreateGroups serves POST /hub/api/groups: {"groups": [...]}, with
+// an optional "users" list that each new group gets, as in JupyterHub 3.0.
+// JupyterHub creates the groups one at a time until it meets one that
+// exists, which gets a 409. This handler checks every name and user
+// first, so a 409 or 400 creates no group.
+func (h *Hub) handleCreateGroups(w http.ResponseWriter, r *http.Request, id *identity) error {
+	if !id.scopes.has("admin:groups") {
+		return forbidden("admin:groups")
+	}
+	var body struct {
+		Groups []string `json:"groups"`
+		Users  []string `json:"users"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if len(body.Groups) == 0 {
+		return badRequest("Must specify at least one group to create")
+	}
+	ctx := r.Context()
+	users, err := h.checkNewGroups(ctx, id, body.Groups, body.Users)
+	if err != nil {
+		return err
+	}
+
+	created := make([]any, 0, len(body.Groups))
+	for _, name := range body.Groups {
+		if _, err := h.store.CreateGroup(ctx, name, nil); errors.Is(err, store.ErrExists) {
+			return httpapi.Errorf(http.StatusConflict, "Group %s already exists", name)
+		} else if err != nil {
+			return err
+		}
+		g, err := h.store.AddGroupMembers(ctx, name, users...)
+		if err != nil {
+			return err
+		}
+		h.log.Info("group created", "group", name, "users", len(users), "by", id.name())
+		created = append(created, groupModel(g))
+	}
+	return writeJSON(w, http.StatusCreated, created)
+}
+
+// checkNewGroups returns the normalized names of the users to add to the
+// new groups, or an error unless every user exists, every group is new and
+// named once, and the caller may add the users to each group.
+func (h *Hub) checkNewGroups(ctx context.Context, id *identity, groups, rawUsers []string) ([]string, error) {
+	users := make([]string, len(rawUsers))
+	for i, name := range rawUsers {
+		users[i] = h.auth.NormalizeUsername(name)
+		if _, err := h.store.GetUser(ctx, users[i]); errors.Is(err, store.ErrNotFound) {
+			return nil, badRequest("No such user: %s", users[i])
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	for i, name := range groups {
+		if name == "" {
+			return nil, badRequest("Group names must not be empty")
+		}
+		_, err := h.store.GetGroup(ctx, name)
+		if err == nil || slices.Contains(groups[:i], name) {
+			return nil, httpapi.Errorf(http.StatusConflict, "Group %s already exists", name)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err := h.checkGroupMembers(ctx, id, name, nil, users); err != nil {
+			return nil, err
+		}
+	}
+	return users, nil
 }
 
 func (h *Hub) handleDeleteGroup(w http.ResponseWriter, r *http.Request, id *identity) error {

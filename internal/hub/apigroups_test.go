@@ -70,8 +70,8 @@ groups = ["teachers"]
 	if r := th.api("POST", "/hub/api/users/sam/server", tok, nil); r.status != http.StatusCreated {
 		t.Errorf("teacher starting a student's server = %d %s", r.status, r.body)
 	}
-	if r := th.api("POST", "/hub/api/users/eve/server", tok, nil); r.status != http.StatusForbidden {
-		t.Errorf("teacher starting a non-student's server = %d, want 403", r.status)
+	if r := th.api("POST", "/hub/api/users/eve/server", tok, nil); r.status != http.StatusNotFound {
+		t.Errorf("teacher starting a non-student's server = %d, want 404", r.status)
 	}
 }
 

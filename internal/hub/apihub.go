@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,10 +15,15 @@ import (
 )
 
 // handleGetProxy serves GET /hub/api/proxy: the routing table in
-// configurable-http-proxy's form.
+// configurable-http-proxy's form. As in JupyterHub 3.0, a page of it holds
+// the routes from offset on in the order of their routespecs.
 func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("proxy") {
-		return forbidden()
+		return forbidden("proxy")
+	}
+	offset, limit, err := h.pageParams(r)
+	if err != nil {
+		return err
 	}
 	routes := map[string]any{}
 	for _, rt := range h.routes.List(time.Time{}) {
@@ -27,7 +34,12 @@ func (h *Hub) handleGetProxy(w http.ResponseWriter, r *http.Request, id *identit
 		spec := escapeRoutespec(rt.Spec) + "/"
 		routes[spec] = map[string]any{"routespec": spec, "target": rt.Target, "data": data}
 	}
-	return writeJSON(w, http.StatusOK, routes)
+	specs := slices.Sorted(maps.Keys(routes))
+	page := map[string]any{}
+	for _, spec := range specs[min(offset, len(specs)):min(offset+limit, len(specs))] {
+		page[spec] = routes[spec]
+	}
+	return writeList(w, r, page, offset, limit, len(routes))
 }
 
 // escapeRoutespec escapes each segment of a decoded routespec with
@@ -46,7 +58,7 @@ func escapeRoutespec(spec string) string {
 // check_routes does. Like JupyterHub, it replies 200 with an empty body.
 func (h *Hub) handleCheckProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("proxy") {
-		return forbidden()
+		return forbidden("proxy")
 	}
 	changed, err := h.checkRoutes(r.Context())
 	if err != nil {
@@ -69,7 +81,7 @@ var externalProxyKeys = []string{"api_url", "auth_token", "ip", "port", "protoco
 // are ignored, as JupyterHub ignores them.
 func (h *Hub) handlePatchProxy(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("proxy") {
-		return forbidden()
+		return forbidden("proxy")
 	}
 	var body map[string]json.RawMessage
 	if err := httpapi.DecodeJSON(w, r, &body, 1<<20, false); err != nil {
@@ -94,7 +106,7 @@ func (h *Hub) handlePatchProxy(w http.ResponseWriter, r *http.Request, id *ident
 // handleListServices serves GET /hub/api/services.
 func (h *Hub) handleListServices(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.hasAny("list:services") {
-		return forbidden()
+		return forbidden("list:services")
 	}
 	services, err := h.store.ListServices(r.Context())
 	if err != nil {
@@ -112,7 +124,7 @@ func (h *Hub) handleListServices(w http.ResponseWriter, r *http.Request, id *ide
 func (h *Hub) handleGetService(w http.ResponseWriter, r *http.Request, id *identity) error {
 	name := r.PathValue("service")
 	if !id.scopes.has("read:services") && !id.scopes.has("read:services!service="+name) {
-		return forbidden()
+		return deny(id.scopes, "read:services")
 	}
 	s, err := h.store.GetService(r.Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -137,7 +149,7 @@ func serviceModel(s store.Service) map[string]any {
 // and has no effect, because the proxy is part of the hub.
 func (h *Hub) handleShutdown(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("shutdown") {
-		return forbidden()
+		return forbidden("shutdown")
 	}
 	var body struct {
 		Servers *bool `json:"servers"`

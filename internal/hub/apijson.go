@@ -105,8 +105,26 @@ func nullString(s string) any {
 	return s
 }
 
-func forbidden() error {
-	return httpapi.Errorf(http.StatusForbidden, "Action is not authorized with current scopes")
+// forbidden returns the 403 of JupyterHub 3.0's needs_scope for a caller
+// that holds none of the scopes, each of which would allow the request.
+func forbidden(scopes ...string) error {
+	return httpapi.Errorf(http.StatusForbidden,
+		"Action is not authorized with current scopes; requires any of [%s]",
+		strings.Join(scopes, ", "))
+}
+
+// deny returns the error for a caller whose scopes do not allow a request
+// about one user, server, group or service. As in JupyterHub 3.0, a
+// caller that holds one of the scopes with a filter that does not match
+// gets a 404, so that the reply does not tell whether the resource exists.
+// A caller that holds none of them gets forbidden's 403.
+func deny(held scopeSet, scopes ...string) error {
+	for _, s := range scopes {
+		if held.hasAny(s) {
+			return notFound("No access to resources or resources not found")
+		}
+	}
+	return forbidden(scopes...)
 }
 
 func notFound(format string, args ...any) error {

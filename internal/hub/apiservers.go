@@ -70,13 +70,13 @@ func (h *Hub) lookupServerOwner(r *http.Request, id *identity, scope, server str
 		if id.scopes.allows(scope, serverTarget(name, nil, server)) {
 			return store.User{}, notFound("No such user: %s", name)
 		}
-		return store.User{}, forbidden()
+		return store.User{}, deny(id.scopes, scope)
 	}
 	if err != nil {
 		return store.User{}, err
 	}
 	if !id.scopes.allows(scope, serverTarget(u.Name, u.Groups, server)) {
-		return store.User{}, forbidden()
+		return store.User{}, deny(id.scopes, scope)
 	}
 	return u, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +24,7 @@ func (h *Hub) handleAPIRoot(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hub) handleInfo(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("read:hub") {
-		return forbidden()
+		return forbidden("read:hub")
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"version":        APIVersion,
@@ -53,13 +52,7 @@ func (h *Hub) handleSelf(w http.ResponseWriter, r *http.Request, id *identity) e
 			"session_id": nullString(sessionID),
 		})
 	}
-	scopes := scopeSet{}
-	for s := range id.scopes {
-		scopes[s] = struct{}{}
-	}
-	for _, s := range identifyScopes(id.user.Name) {
-		scopes[s] = struct{}{}
-	}
+	scopes := withIdentifyScopes(id.scopes, id.user.Name)
 	servers, err := h.store.ListServers(ctx, id.user.Name)
 	if err != nil {
 		return err
@@ -88,30 +81,9 @@ func addProfile(m map[string]any, authState []byte) {
 	}
 }
 
-// pageParams reads offset and limit as JupyterHub does: limit defaults to
-// api_page_default_limit and is capped at api_page_max_limit.
-func (h *Hub) pageParams(r *http.Request) (offset, limit int, err error) {
-	q := r.URL.Query()
-	limit = h.cfg.JupyterHub.APIPageDefaultLimit
-	if s := q.Get("offset"); s != "" {
-		if offset, err = strconv.Atoi(s); err != nil || offset < 0 {
-			return 0, 0, badRequest("offset %q is not a non-negative integer", s)
-		}
-	}
-	if s := q.Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 0 {
-			return 0, 0, badRequest("limit %q is not a non-negative integer", s)
-		}
-	}
-	if max := h.cfg.JupyterHub.APIPageMaxLimit; max > 0 && (limit > max || limit == 0) {
-		limit = max
-	}
-	return offset, limit, nil
-}
-
 func (h *Hub) handleListUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.hasAny("list:users") {
-		return forbidden()
+		return forbidden("list:users")
 	}
 	ctx := r.Context()
 	offset, limit, err := h.pageParams(r)
@@ -158,22 +130,7 @@ func (h *Hub) handleListUsers(w http.ResponseWriter, r *http.Request, id *identi
 		}
 		models = append(models, h.userModel(u, servers, id.scopes, includeStopped))
 	}
-	if !strings.Contains(r.Header.Get("Accept"), "application/jupyterhub-pagination+json") {
-		return writeJSON(w, http.StatusOK, models)
-	}
-	var next any
-	if offset+len(users) < total {
-		nextQuery := r.URL.Query()
-		nextQuery.Set("offset", strconv.Itoa(offset+len(users)))
-		nextQuery.Set("limit", strconv.Itoa(limit))
-		next = map[string]any{"offset": offset + len(users), "limit": limit,
-			"url": h.prefix + "api/users?" + nextQuery.Encode()}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"items": models,
-		"_pagination": map[string]any{"offset": offset, "limit": limit, "total": total,
-			"next": next},
-	})
+	return writeList(w, r, models, offset, limit, total)
 }
 
 func queryBool(r *http.Request, name string) bool {
@@ -193,7 +150,7 @@ func queryBool(r *http.Request, name string) bool {
 // The others are created in one transaction, all or none.
 func (h *Hub) handleCreateUsers(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:users") {
-		return forbidden()
+		return forbidden("admin:users")
 	}
 	var body struct {
 		Usernames []string `json:"usernames"`
@@ -301,7 +258,7 @@ func (h *Hub) lookupUser(ctx context.Context, id *identity, name string,
 				return store.User{}, notFound("No such user: %s", name)
 			}
 		}
-		return store.User{}, forbidden()
+		return store.User{}, deny(id.scopes, scopes...)
 	}
 	if err != nil {
 		return store.User{}, err
@@ -311,7 +268,7 @@ func (h *Hub) lookupUser(ctx context.Context, id *identity, name string,
 			return u, nil
 		}
 	}
-	return store.User{}, forbidden()
+	return store.User{}, deny(id.scopes, scopes...)
 }
 
 func (h *Hub) handleGetUser(w http.ResponseWriter, r *http.Request, id *identity) error {
@@ -330,7 +287,7 @@ func (h *Hub) handleGetUser(w http.ResponseWriter, r *http.Request, id *identity
 
 func (h *Hub) handleCreateUser(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("admin:users") {
-		return forbidden()
+		return forbidden("admin:users")
 	}
 	var body struct {
 		Admin bool `json:"admin"`

@@ -96,8 +96,16 @@ type Hub struct {
 	// until it shows them.
 	newTokens newTokens
 
+	// warnTokenOwnerOnce logs the deprecation of
+	// GET /hub/api/authorizations/token once per process.
+	warnTokenOwnerOnce sync.Once
+
 	// namedServers caches the users' named servers for serveUserPath.
 	namedServers namedServerSet
+
+	// prepared is set once Prepare has synced the store and restored the
+	// routes.
+	prepared bool
 
 	// apiURL is the hub API as user servers reach it, such as
 	// http://127.0.0.1:8000/hub/api: Options.APIURL, else Serve sets it
@@ -139,7 +147,8 @@ var loginLimits = auth.LoginLimits{
 	Window: time.Minute, KnownFor: 30 * 24 * time.Hour, KnownPerUser: 10,
 }
 
-// New returns a hub. It reads nothing from the store yet: Serve does.
+// New returns a hub. It checks the configuration and reads nothing from
+// the store yet: Serve does.
 func New(opts Options) (*Hub, error) {
 	switch {
 	case opts.Config == nil:
@@ -153,6 +162,9 @@ func New(opts Options) (*Hub, error) {
 	case len(opts.CookieSecret) < 32:
 		return nil, fmt.Errorf("hub: the cookie secret has %d bytes, want at least 32",
 			len(opts.CookieSecret))
+	}
+	if err := CheckConfig(opts.Config, opts.Authenticator.NormalizeUsername); err != nil {
+		return nil, err
 	}
 	log := opts.Logger
 	if log == nil {
@@ -237,23 +249,34 @@ func (h *Hub) isReserved(path string) bool {
 		h.isUnroutedNamedServer(&http.Request{URL: &url.URL{Path: path}})
 }
 
-// Serve syncs the store with the configuration, restores the routes of the
-// servers that still run, and serves on ln until ctx is done. Then it stops
+// Prepare syncs the store with the configuration and restores the routes
+// of the servers that still run. Serve calls it unless it ran already.
+// A caller that announces the hub calls it first, so that a start that
+// fails announces nothing.
+func (h *Hub) Prepare(ctx context.Context) error {
+	if h.prepared {
+		return nil
+	}
+	// A stop signal during these steps ends the start cleanly: what they
+	// did not finish, the next start does.
+	if err := h.syncConfig(ctx); err != nil {
+		return err
+	}
+	if err := h.restoreServers(ctx); err != nil {
+		return err
+	}
+	h.prepared = true
+	return nil
+}
+
+// Serve calls Prepare, and serves on ln until ctx is done. Then it stops
 // accepting requests, abandons pending starts and returns. Running user
 // servers are left running, so a restarted hub finds them again.
 func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	if h.apiURL == "" {
 		h.apiURL = "http://" + connectAddr(ln.Addr()) + h.prefix + "api"
 	}
-	// A stop signal during these steps ends the start cleanly: what they
-	// did not finish, the next start does.
-	if err := h.syncConfig(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-	if err := h.restoreServers(ctx); err != nil {
+	if err := h.Prepare(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -96,7 +96,7 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 // JupyterHub does with authenticate_prometheus on.
 func (h *Hub) handleMetrics(w http.ResponseWriter, r *http.Request, id *identity) error {
 	if !id.scopes.has("read:metrics") {
-		return forbidden()
+		return forbidden("read:metrics")
 	}
 	promhttp.HandlerFor(h.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 	return nil

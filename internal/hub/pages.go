@@ -149,6 +149,16 @@ func (h *Hub) nextOr(r *http.Request, fallback string) string {
 	return fallback
 }
 
+// handleAddSlash redirects {base_url}hub to {base_url}hub/ with the same
+// query, permanently, as JupyterHub 3.0's AddSlashHandler does.
+func (h *Hub) handleAddSlash(w http.ResponseWriter, r *http.Request) {
+	target := h.prefix
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusMovedPermanently)
+}
+
 func (h *Hub) handleHubRoot(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, h.prefix+"home", http.StatusFound)
 }

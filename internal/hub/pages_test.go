@@ -719,3 +719,22 @@ func TestPageTemplatesParse(t *testing.T) {
 		}
 	}
 }
+
+func TestHubPathAddsSlash(t *testing.T) {
+	for _, base := range []string{"/", "/jh/"} {
+		th := startHub(t, hubOptions{config: "[JupyterHub]\nbase_url = \"" + base + "\"\n"})
+		b := th.browser()
+		for _, tc := range []struct{ path, location string }{
+			{base + "hub", base + "hub/"},
+			{base + "hub?next=%2Fuser%2Fa%2F", base + "hub/?next=%2Fuser%2Fa%2F"},
+		} {
+			p := b.get(tc.path)
+			if p.status != http.StatusMovedPermanently || p.location != tc.location {
+				t.Errorf("GET %s = %d %q, want 301 to %q", tc.path, p.status, p.location, tc.location)
+			}
+		}
+		if p := b.get(base + "hub/"); p.status != http.StatusFound || p.location != base+"hub/home" {
+			t.Errorf("GET %shub/ = %d %q, want 302 to %shub/home", base, p.status, p.location, base)
+		}
+	}
+}

@@ -2,11 +2,14 @@ package hub
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/store"
 )
 
 // progressEvent is one event of the progress stream of a start, in
@@ -73,15 +76,44 @@ func (h *Hub) readyEvent(user, server string) progressEvent {
 		HTMLMessage: fmt.Sprintf(`Server ready at <a href="%s">%s</a>`, html.EscapeString(u), html.EscapeString(u))}
 }
 
+// serverLogName names a server as JupyterHub's Spawner._log_name does:
+// "USER" for the default server and "USER:NAME" for a named one.
+func serverLogName(user, server string) string {
+	if server == "" {
+		return user
+	}
+	return user + ":" + server
+}
+
 // progressKeepAlive is the interval of the empty keep-alive lines of a
 // progress stream, JupyterHub's 8 seconds.
 const progressKeepAlive = 8 * time.Second
 
 // streamProgress writes the progress of a start as an event stream, as
-// JupyterHub's progress API does. A ready server gets one ready event and
-// a stopped one a failed event. A pending start gets its events as they
-// come, ending with the ready or failed event.
+// JupyterHub 3.0's progress API does. A ready server gets one ready event,
+// and a server whose last start failed gets one failed event. A pending
+// start gets its events as they come, ending with the ready or failed
+// event. Any other server, stopped or stopping, gets a 400.
 func (h *Hub) streamProgress(w http.ResponseWriter, r *http.Request, user, server string) error {
+	rn := h.runOf(user, server)
+	var final *progressEvent
+	if rn == nil || rn.action != store.PendingSpawn {
+		sv, err := h.store.GetServer(r.Context(), user, server)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		message, failed := h.failedStart(user, server)
+		switch {
+		case rn == nil && err == nil && sv.Ready():
+			ready := h.readyEvent(user, server)
+			final = &ready
+		case failed:
+			final = &progressEvent{Progress: 100, Failed: true, Message: message}
+		default:
+			return badRequest("%s is not starting...", serverLogName(user, server))
+		}
+	}
+
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	flusher, _ := w.(http.Flusher)
@@ -92,14 +124,8 @@ func (h *Hub) streamProgress(w http.ResponseWriter, r *http.Request, user, serve
 			flusher.Flush()
 		}
 	}
-	rn := h.runOf(user, server)
-	if rn == nil || rn.action != "spawn" {
-		sv, err := h.store.GetServer(r.Context(), user, server)
-		if err == nil && sv.Ready() {
-			send(h.readyEvent(user, server))
-		} else {
-			send(progressEvent{Progress: 100, Failed: true, Message: h.lastFailure(user, server)})
-		}
+	if final != nil {
+		send(*final)
 		return nil
 	}
 	keepAlive := time.NewTicker(progressKeepAlive)

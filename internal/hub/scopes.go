@@ -154,6 +154,18 @@ func identifyScopes(user string) []string {
 	return []string{"read:users:name!user=" + user, "read:users:groups!user=" + user}
 }
 
+// withIdentifyScopes returns a copy of s with the identifyScopes of user.
+func withIdentifyScopes(s scopeSet, user string) scopeSet {
+	out := scopeSet{}
+	for scope := range s {
+		out[scope] = struct{}{}
+	}
+	for _, scope := range identifyScopes(user) {
+		out[scope] = struct{}{}
+	}
+	return out
+}
+
 // target is the object of a request: a user and optionally one of the
 // user's servers (server is nil for the user as a whole).
 type target struct {

@@ -18,15 +18,6 @@ import (
 // runKey names a server in Hub.runs.
 func runKey(user, server string) string { return user + "/" + server }
 
-// lastFailure returns the message of the server's last failed start, or a
-// generic one.
-func (h *Hub) lastFailure(user, server string) string {
-	if m, failed := h.failedStart(user, server); failed {
-		return m
-	}
-	return "Spawn failed: the server is not running"
-}
-
 // failedStart reports whether the server's last start failed, with its
 // message. The next start clears the failure.
 func (h *Hub) failedStart(user, server string) (string, bool) {

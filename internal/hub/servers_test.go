@@ -427,8 +427,8 @@ func TestActivity(t *testing.T) {
 		}
 	}
 	th.addUser("bob", false)
-	if r := th.api("POST", "/hub/api/users/bob/activity", serverToken, body); r.status != http.StatusForbidden {
-		t.Errorf("alice's server reporting bob's activity = %d, want 403", r.status)
+	if r := th.api("POST", "/hub/api/users/bob/activity", serverToken, body); r.status != http.StatusNotFound {
+		t.Errorf("alice's server reporting bob's activity = %d, want 404", r.status)
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 // the services and their API tokens are those configured, and the roles of
 // load_roles exist with their grants.
 func (h *Hub) syncConfig(ctx context.Context) error {
+	if err := h.checkStoredTokens(ctx); err != nil {
+		return err
+	}
 	if err := h.checkStoredUsers(ctx); err != nil {
 		return err
 	}

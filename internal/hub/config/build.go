@@ -130,7 +130,7 @@ func (a assignment) path() string {
 }
 
 func (b *builder) build(values []Value) (*Config, error) {
-	c := &Config{File: b.file}
+	c := &Config{File: b.file, positions: b.pos}
 	applyDefaults(c)
 
 	assigned := b.match(values)

@@ -38,6 +38,10 @@ type Config struct {
 	// Warnings lists settings that were read but have no effect, in file
 	// order. The hub logs them at startup (see LogWarnings).
 	Warnings []Warning
+
+	// positions holds the position of each key that the file sets, by the
+	// paths that Build describes, for ErrorAt.
+	positions map[string]Position
 }
 
 // JupyterHub is the [JupyterHub] table: the hub application itself.

@@ -145,3 +145,28 @@ func sortWarnings(list []Warning) []Warning {
 	}
 	return out
 }
+
+// ErrorAt returns an Error about key, a path such as
+// "JupyterHub.load_roles[0].scopes", for checks that run after Parse. Its
+// position is that of key in the file or, when the file does not have
+// key itself, of the closest enclosing element or table that it has.
+func (c *Config) ErrorAt(key, format string, args ...any) *Error {
+	e := &Error{File: c.File, Key: key, Message: fmt.Sprintf(format, args...)}
+	for path := key; path != ""; path = parentPath(path) {
+		if p, ok := c.positions[path]; ok {
+			e.Pos = p
+			break
+		}
+	}
+	return e
+}
+
+// parentPath returns the path that encloses path: "a.b[1]" for
+// "a.b[1].c", "a.b" for "a.b[1]", and "" for "a".
+func parentPath(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}

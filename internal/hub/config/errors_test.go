@@ -345,3 +345,69 @@ func TestErrorListUnwrap(t *testing.T) {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}
 }
+
+func TestErrorAtPosition(t *testing.T) {
+	c, err := Parse([]byte(`[JupyterHub]
+port = 8000
+
+[[JupyterHub.load_roles]]
+name = "a"
+
+[[JupyterHub.load_roles]]
+name = "b"
+scopes = ["read:users"]
+`), "hub.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ key, want string }{
+		{"JupyterHub.load_roles[1].scopes", "hub.toml:9:1: JupyterHub.load_roles[1].scopes: bad"},
+		{"JupyterHub.load_roles[0].scopes", "hub.toml:4:1: JupyterHub.load_roles[0].scopes: bad"},
+		{"JupyterHub.services[0].api_token", "hub.toml:1:1: JupyterHub.services[0].api_token: bad"},
+		{"Spawner.cmd", "hub.toml: Spawner.cmd: bad"},
+	} {
+		if got := c.ErrorAt(tc.key, "bad").Error(); got != tc.want {
+			t.Errorf("ErrorAt(%s) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+}
+
+func TestParseRejectsUTF16(t *testing.T) {
+	const text = "[JupyterHub]\nport = 8000\n"
+	utf16 := func(bigEndian bool) []byte {
+		out := []byte{0xFF, 0xFE}
+		if bigEndian {
+			out = []byte{0xFE, 0xFF}
+		}
+		for _, c := range []byte(text) {
+			if bigEndian {
+				out = append(out, 0, c)
+			} else {
+				out = append(out, c, 0)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"little-endian mark and ASCII", append([]byte{0xFF, 0xFE}, text...)},
+		{"big-endian mark and ASCII", append([]byte{0xFE, 0xFF}, text...)},
+		{"UTF-16LE", utf16(false)},
+		{"UTF-16BE", utf16(true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.data, "hub.toml")
+			if err == nil {
+				t.Fatal("Parse accepted the file")
+			}
+			if !strings.Contains(err.Error(), "UTF-16") {
+				t.Errorf("Parse error = %q, want it to name UTF-16", err)
+			}
+			if !strings.HasPrefix(err.Error(), "hub.toml:1:") {
+				t.Errorf("Parse error = %q, want it at line 1", err)
+			}
+		})
+	}
+}

@@ -456,7 +456,8 @@ var serviceKeys = []Key{
 var roleKeys = []Key{
 	role("name", func(r *Role) any { return &r.Name }, "Name of the role, required."),
 	role("description", func(r *Role) any { return &r.Description }, "Description of the role."),
-	role("scopes", func(r *Role) any { return &r.Scopes }, "Scopes the role grants."),
+	role("scopes", func(r *Role) any { return &r.Scopes },
+		"Scopes the role grants. The hub does not start when one of them, or its filter, does not exist."),
 	role("users", func(r *Role) any { return &r.Users }, "Users who hold the role.").userNames(),
 	role("groups", func(r *Role) any { return &r.Groups }, "Groups that hold the role."),
 	role("services", func(r *Role) any { return &r.Services }, "Services that hold the role."),

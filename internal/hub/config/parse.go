@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +27,13 @@ func Load(path string) (*Config, error) {
 // key, value of the wrong type and failed check is returned together in an
 // ErrorList, each entry with its line and column.
 func Parse(data []byte, name string) (*Config, error) {
+	// The toml package rejects UTF-16 text by its NUL bytes, which a byte
+	// order mark followed by ASCII text lacks.
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return nil, ErrorList{{File: name, Pos: Position{Line: 1, Column: 1},
+			Message: "invalid TOML: the file starts with a UTF-16 byte order mark, " +
+				"but TOML files must be UTF-8: save it as UTF-8"}}
+	}
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		return nil, ErrorList{syntaxError(name, string(data), err)}
