@@ -346,7 +346,9 @@ func warnInvalidAccountNames(cfg *config.Config, log *slog.Logger) {
 	}
 	for _, list := range lists {
 		for _, name := range list.names {
-			if err := spawn.ValidateSystemUserName(name); err != nil {
+			// Every authenticator folds names to lower case, and the
+			// account is named after the folded name.
+			if err := spawn.ValidateSystemUserName(strings.ToLower(strings.TrimSpace(name))); err != nil {
 				log.Warn("user name is not a valid system account name, so with spawner_class "+
 					"localprocess the user can neither sign in nor start a server",
 					"user", name, "setting", list.key, "err", err)

@@ -54,7 +54,7 @@ func TestNewSpawnerWarnsInvalidAccountNames(t *testing.T) {
 	cfg := config.Default()
 	cfg.JupyterHub.SpawnerClass = config.SpawnerLocalProcess
 	cfg.Authenticator.AllowedUsers = []string{"hubot", "mona.lisa", "1up"}
-	cfg.Authenticator.AdminUsers = []string{"octocat", "Octo_Cat"}
+	cfg.Authenticator.AdminUsers = []string{"octocat", "OctoCat", "Octo.Cat"}
 	var logs bytes.Buffer
 	if _, err := newSpawner(cfg, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestNewSpawnerWarnsInvalidAccountNames(t *testing.T) {
 		if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "not a valid system account name") {
 			continue
 		}
-		for _, name := range []string{"hubot", "mona.lisa", "1up", "octocat", "Octo_Cat"} {
+		for _, name := range []string{"hubot", "mona.lisa", "1up", "octocat", "OctoCat", "Octo.Cat"} {
 			if strings.Contains(line, "user="+name+" ") {
 				warned = append(warned, name)
 			}
@@ -73,7 +73,7 @@ func TestNewSpawnerWarnsInvalidAccountNames(t *testing.T) {
 			t.Errorf("warning lacks the reason or the setting: %s", line)
 		}
 	}
-	if want := []string{"mona.lisa", "1up", "Octo_Cat"}; !slices.Equal(warned, want) {
+	if want := []string{"mona.lisa", "1up", "Octo.Cat"}; !slices.Equal(warned, want) {
 		t.Errorf("warned about %v, want %v; log:\n%s", warned, want, logs.String())
 	}
 

@@ -112,6 +112,7 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 	}
 	if checker, ok := h.spawner.(spawn.UserChecker); ok {
 		if err := checker.CheckUser(u.Name); err != nil {
+			h.log.Warn("server start rejected", "user", u.Name, "server", name, "err", err)
 			return nil, badRequest("Cannot start a server for %s: %s", u.Name, err.Error())
 		}
 	}

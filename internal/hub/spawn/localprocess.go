@@ -171,7 +171,7 @@ func (l *LocalProcess) checkAccountName(name string) error {
 	u, err := user.Lookup(name)
 	if errors.As(err, new(user.UnknownUserError)) {
 		if l.CreateUsers {
-			return nil
+			return checkNoGroupNamed(name)
 		}
 		return missingAccountError(name)
 	}
@@ -324,6 +324,9 @@ func (l *LocalProcess) createAccount(ctx context.Context, name string) (account,
 	if cmd[0] == "" {
 		return account{}, errors.New("add_user_cmd has an empty program name")
 	}
+	if err := checkNoGroupNamed(name); err != nil {
+		return account{}, err
+	}
 	argv := addUserArgv(cmd, name)
 	if err := runAddUser(ctx, argv); err != nil {
 		return account{}, fmt.Errorf("creating system account %s: %w", name, err)
@@ -433,4 +436,17 @@ func cleanPath(path string) string {
 		return defaultServerPath
 	}
 	return strings.Join(dirs, ":")
+}
+
+// checkNoGroupNamed rejects creating the account name when a group of
+// that name exists already. Debian's adduser gives each new account a
+// group of its own name and fails when one exists, and the group may be a
+// system group such as sudo.
+func checkNoGroupNamed(name string) error {
+	if _, err := user.LookupGroup(name); err == nil {
+		return fmt.Errorf("no system account %s exists, but a group %s does, so the account "+
+			"cannot be created with a group of its own name: add the user to "+
+			"[Authenticator] blocked_users, or create the account by hand", name, name)
+	}
+	return nil
 }

@@ -550,6 +550,15 @@ func TestLocalProcessRejectsAdminGroups(t *testing.T) {
 		})
 	}
 
+	// A user named like a group that has no account of its name: adduser
+	// would fail to give the new account a group of its own name.
+	l, _ := newLocalProcess()
+	l.CreateUsers = true
+	const wantGroup = "but a group " // of the message of checkNoGroupNamed
+	if err := l.CheckUser(g.Name); err == nil || !strings.Contains(err.Error(), wantGroup) {
+		t.Errorf("CheckUser(%s), named like a group = %v, want an error with %q", g.Name, err, wantGroup)
+	}
+
 	// A member of sudo, as the operator's account of a cloud VM is.
 	if _, err := user.LookupGroup("sudo"); err != nil {
 		t.Skip("skipped: this machine has no sudo group")
@@ -559,7 +568,7 @@ func TestLocalProcessRejectsAdminGroups(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("adding %s to sudo: %v\n%s", a.name, err, out)
 	}
-	l, _ := newLocalProcess()
+	l, _ = newLocalProcess()
 	const want = "member of the group sudo, which grants administrative rights"
 	if err := l.CheckUser(a.name); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("CheckUser of a sudo member = %v, want an error with %q", err, want)
