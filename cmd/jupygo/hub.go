@@ -208,6 +208,19 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 		return err
 	}
 	defer st.Close()
+	// A hub whose store lost its lock on a PostgreSQL database to another
+	// hub stops, so that two hubs never serve the same users.
+	ctx, stopLost := context.WithCancelCause(ctx)
+	defer stopLost(nil)
+	if l, ok := st.(interface{ Lost() <-chan error }); ok && l.Lost() != nil {
+		go func() {
+			select {
+			case err := <-l.Lost():
+				stopLost(err)
+			case <-ctx.Done():
+			}
+		}()
+	}
 	secret, err := hub.LoadCookieSecret(cfg)
 	if err != nil {
 		return err
@@ -250,7 +263,11 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if local := listeners.localURL(); local != "" {
 		fmt.Fprintf(stdout, "    and on this machine at %s\n", local)
 	}
-	return h.Serve(ctx, listeners.public)
+	err = h.Serve(ctx, listeners.public)
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = fmt.Errorf("stopped, because the database lock was lost: %w", cause)
+	}
+	return err
 }
 
 // logHubSetup logs in one line the authenticator, the spawner, the store

@@ -120,6 +120,36 @@ var hiddenCharacterNames = []struct{ name, want string }{
 	{"bo\u0085b", "control character U+0085"},
 	{"bob\u202eexe.txt", "bidirectional formatting character U+202E"},
 	{"bo\u2066b", "bidirectional formatting character U+2066"},
+	{"a\u200bb", "invisible character U+200B"},
+	{"bo\ufeffb", "invisible character U+FEFF"},
+	{"bo\u2028b", "invisible character U+2028"},
+}
+
+func TestAPIRejectsHiddenCharacterGroups(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	admin := th.token("root")
+	for _, tt := range hiddenCharacterNames {
+		t.Run(tt.want, func(t *testing.T) {
+			for _, req := range []struct {
+				path string
+				body any
+			}{
+				{"/hub/api/groups/" + url.PathEscape(tt.name), nil},
+				{"/hub/api/groups", map[string]any{"groups": []string{"good", tt.name}}},
+			} {
+				r := th.api("POST", req.path, admin, req.body)
+				if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "invalid group name") {
+					t.Errorf("POST %s = %d %s, want 400 invalid group name", req.path, r.status, r.body)
+				}
+			}
+			for _, name := range []string{tt.name, "good"} {
+				if _, err := th.store.GetGroup(t.Context(), name); err == nil {
+					t.Errorf("group %q was created despite the error", name)
+				}
+			}
+		})
+	}
 }
 
 func TestAPIRejectsHiddenCharacterNames(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/hub/spawn"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -93,6 +94,9 @@ func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *iden
 		return err
 	}
 	name := r.PathValue("group")
+	if err := spawn.CheckHiddenCharacters("group", name); err != nil {
+		return badRequest("%s", err.Error())
+	}
 	// A new group has no roles, because deleting a group drops its grants.
 	if err := h.checkGroupMembers(r.Context(), id, name, nil, body.Users); err != nil {
 		return err
@@ -171,6 +175,9 @@ func (h *Hub) checkNewGroups(ctx context.Context, id *identity, groups, rawUsers
 	for i, name := range groups {
 		if name == "" {
 			return nil, badRequest("Group names must not be empty")
+		}
+		if err := spawn.CheckHiddenCharacters("group", name); err != nil {
+			return nil, badRequest("%s", err.Error())
 		}
 		_, err := h.store.GetGroup(ctx, name)
 		if err == nil || slices.Contains(groups[:i], name) {

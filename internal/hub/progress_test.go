@@ -70,7 +70,9 @@ func TestProgressReadyAndFailed(t *testing.T) {
 	}
 
 	th.api("DELETE", "/hub/api/users/alice/server", tok, nil)
+	th.spawner.mu.Lock()
 	th.spawner.fail = errors.New("no space left")
+	th.spawner.mu.Unlock()
 	th.api("POST", "/hub/api/users/alice/server", tok, nil)
 	resp = th.getProgress(t, tok, "")
 	events = readEvents(t, bufio.NewScanner(resp.Body), 1)

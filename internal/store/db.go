@@ -27,8 +27,12 @@ type sqlStore struct {
 	log *slog.Logger
 	now func() time.Time
 	// exclusive is the connection that holds the session-level advisory
-	// lock of Options.Exclusive, or nil.
+	// lock of Options.Exclusive, or nil. Once the store is open, only the
+	// goroutine of watchExclusive uses it, until it closes watchDone.
 	exclusive *sql.Conn
+	lost      chan error    // see Lost
+	stopWatch chan struct{} // closed by Close to end watchExclusive
+	watchDone chan struct{} // closed when watchExclusive returns
 }
 
 // querier is the query interface that *sql.DB and *sql.Tx share.
@@ -41,6 +45,10 @@ type querier interface {
 // Close closes both pools.
 func (s *sqlStore) Close() error {
 	var errs []error
+	if s.stopWatch != nil {
+		close(s.stopWatch)
+		<-s.watchDone
+	}
 	if s.exclusive != nil {
 		errs = append(errs, s.exclusive.Close())
 	}

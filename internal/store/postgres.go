@@ -63,12 +63,29 @@ func openPostgres(ctx context.Context, dbURL string, opts Options) (*sqlStore, e
 // exclusive store holds: "jpyhub" in ASCII.
 const exclusiveLockKey int64 = 0x6a7079687562
 
+// exclusiveCheckInterval is how often an exclusive store checks that the
+// connection that holds its lock is alive. PostgreSQL drops the lock with
+// the connection: on a restart of PostgreSQL, pg_terminate_backend, an
+// idle_session_timeout or a broken network.
+var exclusiveCheckInterval = 15 * time.Second
+
 // lockExclusive takes the advisory lock of an exclusive store on a
-// connection of its own, which keeps it until Close.
-//
-// NOTE: PostgreSQL drops the lock with the connection, so after a
-// restart of PostgreSQL or a broken connection a second hub could start.
+// connection of its own, which keeps it until Close, and starts the
+// goroutine that watches that connection.
 func (s *sqlStore) lockExclusive(ctx context.Context, target string) error {
+	if err := s.takeExclusive(ctx, target); err != nil {
+		return err
+	}
+	s.lost = make(chan error, 1)
+	s.stopWatch = make(chan struct{})
+	s.watchDone = make(chan struct{})
+	go s.watchExclusive(target, exclusiveCheckInterval)
+	return nil
+}
+
+// takeExclusive takes the advisory lock on a new connection and keeps it
+// in s.exclusive.
+func (s *sqlStore) takeExclusive(ctx context.Context, target string) error {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("opening PostgreSQL %s: %w", target, err)
@@ -89,12 +106,57 @@ func (s *sqlStore) lockExclusive(ctx context.Context, target string) error {
 		if holder.Valid {
 			who = fmt.Sprintf("another hub (PostgreSQL backend process %d)", holder.Int64)
 		}
-		return fmt.Errorf("PostgreSQL %s is in use by %s: stop that hub, or give this one another database",
-			target, who)
+		return lockHeldError(fmt.Sprintf("PostgreSQL %s is in use by %s: stop that hub, or give "+
+			"this one another database", target, who))
 	}
 	s.exclusive = conn
 	return nil
 }
+
+// lockHeldError is the error of takeExclusive when another hub holds the
+// lock.
+type lockHeldError string
+
+func (e lockHeldError) Error() string { return string(e) }
+
+// watchExclusive checks the lock's connection every interval. When the connection is gone, it takes the lock
+// again on a new one. While PostgreSQL cannot be reached it keeps trying,
+// because no other hub can start then either. When another hub took the
+// lock meanwhile, it sends the error to s.lost and stops.
+func (s *sqlStore) watchExclusive(target string, interval time.Duration) {
+	defer close(s.watchDone)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.stopWatch:
+			return
+		case <-ticker.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), interval)
+		err := s.exclusive.PingContext(ctx)
+		if err != nil {
+			s.exclusive.Close()
+			s.exclusive = nil
+			s.log.Warn("the connection that holds this hub's lock on the database was lost; "+
+				"taking the lock again", "database", target, "err", err)
+			err = s.takeExclusive(ctx, target)
+			switch {
+			case err == nil:
+				s.log.Info("took this hub's lock on the database again", "database", target)
+			case errors.As(err, new(lockHeldError)):
+				cancel()
+				s.lost <- err
+				return
+			}
+		}
+		cancel()
+	}
+}
+
+// Lost returns a channel that receives an error when an exclusive store
+// lost its lock to another hub, and nil for a store that is not exclusive.
+func (s *sqlStore) Lost() <-chan error { return s.lost }
 
 // postgresConfig parses a db_url of PostgreSQL into pgx's configuration.
 // The scheme may be postgresql, postgres or either with a SQLAlchemy

@@ -39,6 +39,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("PasswordFromEnvironment", func(t *testing.T) { testPostgresPasswordFromEnv(t, srv) })
 	t.Run("OpenErrors", func(t *testing.T) { testPostgresOpenErrors(t, srv) })
 	t.Run("Exclusive", func(t *testing.T) { testPostgresExclusive(t, srv) })
+	t.Run("ExclusiveLost", func(t *testing.T) { testPostgresExclusiveLost(t, srv) })
 }
 
 // A second exclusive store on one database fails with an error naming
@@ -63,6 +64,71 @@ func testPostgresExclusive(t *testing.T, srv *pgtest.Server) {
 		t.Fatalf("exclusive Open after the first closed: %v", err)
 	}
 	again.Close()
+}
+
+// An exclusive store whose lock connection ends takes the lock again, and
+// reports on Lost when another hub took it first.
+func testPostgresExclusiveLost(t *testing.T, srv *pgtest.Server) {
+	store.SetExclusiveCheckIntervalForTest(t, 50*time.Millisecond)
+	ctx := t.Context()
+	dbURL := srv.CreateDatabase(t)
+	raw := rawPostgres(t, dbURL)
+	// terminate ends the backends that hold an advisory lock of this database.
+	terminate := func() {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+			WHERE locktype = 'advisory' AND granted AND database =
+				(SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exclusive := store.Options{Exclusive: true}
+	lostOf := func(s store.Store) <-chan error {
+		return s.(interface{ Lost() <-chan error }).Lost()
+	}
+
+	first, err := store.Open(ctx, dbURL, exclusive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	terminate()
+	// Wait, without competing for the lock, until someone holds it again.
+	deadline := time.Now().Add(10 * time.Second)
+	for held := 0; held == 0; {
+		if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND granted AND database =
+				(SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first store did not take its lock again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if second, err := store.Open(ctx, dbURL, exclusive); err == nil {
+		second.Close()
+		t.Fatal("a second exclusive Open succeeded after the first took its lock again")
+	}
+
+	// Another hub takes the lock before the first notices.
+	var other store.Store
+	for other == nil {
+		terminate()
+		other, err = store.Open(ctx, dbURL, exclusive)
+		if err != nil && time.Now().After(deadline.Add(10*time.Second)) {
+			t.Fatalf("no store took the lock after its holder ended: %v", err)
+		}
+	}
+	defer other.Close()
+	select {
+	case err := <-lostOf(first):
+		if !strings.Contains(err.Error(), "in use by another hub") {
+			t.Errorf("Lost sent %v, want the error naming the other hub", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first store did not report its lost lock")
+	}
 }
 
 // openPostgres opens a store on dbURL and fails the test on an error. The

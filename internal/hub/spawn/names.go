@@ -85,9 +85,8 @@ const maxUserNameBytes = 255
 // (Authenticator.validate_username: not empty, no "/", no whitespace at
 // either end). Because each user gets a home folder of that name, it also
 // applies the rules of a folder name: no NUL byte, not "." or "..", and at
-// most 255 bytes. Unlike JupyterHub, it also rejects control characters
-// and bidi formatting characters, which can make a name look like another
-// in a list, a log or a terminal.
+// most 255 bytes. Unlike JupyterHub, it also rejects the characters that
+// CheckHiddenCharacters rejects.
 // Authenticators lowercase names before this check; it does not.
 // LocalProcess, which runs servers as system accounts, also applies the
 // stricter rules of ValidateSystemUserName.
@@ -107,14 +106,28 @@ func ValidateUserName(name string) error {
 		return fmt.Errorf("invalid user name %q: it is longer than %d bytes",
 			name, maxUserNameBytes)
 	}
+	return CheckHiddenCharacters("user", name)
+}
+
+// CheckHiddenCharacters rejects a name of the given kind ("user",
+// "group") with a character that shows as nothing or changes how the text
+// around it shows. Such a name can look like another in a list, a log or
+// a terminal. The characters are the controls, the format characters of
+// Unicode category Cf (U+200B ZERO WIDTH SPACE, U+FEFF, the bidi
+// formatting characters and others), and the separators U+2028 and
+// U+2029.
+func CheckHiddenCharacters(kind, name string) error {
 	for _, r := range name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("invalid user name %q: it contains the control character %U",
-				name, r)
-		}
-		if isBidiFormatting(r) {
-			return fmt.Errorf("invalid user name %q: it contains the bidirectional formatting "+
-				"character %U, which can make text look reordered", name, r)
+		switch {
+		case unicode.IsControl(r):
+			return fmt.Errorf("invalid %s name %q: it contains the control character %U",
+				kind, name, r)
+		case isBidiFormatting(r):
+			return fmt.Errorf("invalid %s name %q: it contains the bidirectional formatting "+
+				"character %U, which can make text look reordered", kind, name, r)
+		case unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp):
+			return fmt.Errorf("invalid %s name %q: it contains the invisible character %U, "+
+				"which can make it look like another name", kind, name, r)
 		}
 	}
 	return nil

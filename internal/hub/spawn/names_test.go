@@ -67,8 +67,10 @@ func TestValidateUserName(t *testing.T) {
 		{"a\u2067b", false},
 		{"a\u2068b", false},
 		{"a\u2069b", false},
-		{"a\u2029b", true}, // a separator, not a control or bidi formatting character
-		{"a\u200db", true}, // zero width joiner, part of some emoji
+		{"a\u2029b", false}, // paragraph separator
+		{"a\u200db", false}, // zero width joiner, invisible between letters
+		{"a\u00adb", false}, // soft hyphen, shown only at a line break
+		{"a\u00a0b", true},  // no-break space, which shows as a space
 		{"a\u2065b", true}, // unassigned, between the two bidi ranges
 		{"a\u202fb", true}, // narrow no-break space, after the first bidi range
 	}
