@@ -322,7 +322,8 @@ func newSpawner(cfg *config.Config, log *slog.Logger) (spawn.Spawner, error) {
 	case config.SpawnerSimple:
 		return &spawn.SimpleLocalProcess{
 			UsersDir: cfg.Path("users"), HomeDir: cfg.HomeDir, DeletedDir: cfg.Path("deleted-users"),
-			Cmd: s.Cmd, EnvKeep: s.EnvKeep,
+			DataDir: cfg.Path("."),
+			Cmd:     s.Cmd, EnvKeep: s.EnvKeep,
 			IP: s.IP, Port: s.Port, StartTimeout: s.StartTimeout, HTTPTimeout: s.HTTPTimeout,
 			InterruptTimeout: local.InterruptTimeout, TermTimeout: local.TermTimeout,
 			KillTimeout: local.KillTimeout, Log: log,

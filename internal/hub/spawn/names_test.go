@@ -71,8 +71,8 @@ func TestValidateUserName(t *testing.T) {
 		{"a\u200db", false}, // zero width joiner, invisible between letters
 		{"a\u00adb", false}, // soft hyphen, shown only at a line break
 		{"a\u00a0b", true},  // no-break space, which shows as a space
-		{"a\u2065b", true}, // unassigned, between the two bidi ranges
-		{"a\u202fb", true}, // narrow no-break space, after the first bidi range
+		{"a\u2065b", true},  // unassigned, between the two bidi ranges
+		{"a\u202fb", true},  // narrow no-break space, after the first bidi range
 	}
 	checkNames(t, "ValidateUserName", ValidateUserName, tests)
 }

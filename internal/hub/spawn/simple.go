@@ -65,6 +65,12 @@ type SimpleLocalProcess struct {
 	// deleted users to; the hub passes <data dir>/deleted-users. Empty
 	// makes ArchiveHome fail for a user who has a home folder.
 	DeletedDir string
+	// DataDir is the hub's data folder, which holds its database and
+	// cookie secret. No home folder may be it or contain it, and none may
+	// lie inside it except under UsersDir, so that no user's server can
+	// read the hub's secrets through a home_dir_template such as
+	// "../{username}". Empty skips the check.
+	DataDir string
 	// Cmd is the default command line of servers, used when a Request has
 	// none. Empty means this binary followed by "server".
 	Cmd []string
@@ -383,7 +389,45 @@ func (s *SimpleLocalProcess) homePath(user string) (string, error) {
 		}
 		home = abs
 	}
-	return filepath.Clean(home), nil
+	home = filepath.Clean(home)
+	if err := s.checkOutsideData(home); err != nil {
+		return "", err
+	}
+	return home, nil
+}
+
+// checkOutsideData rejects a home folder that is the data folder,
+// contains it, or lies inside it outside UsersDir.
+func (s *SimpleLocalProcess) checkOutsideData(home string) error {
+	if s.DataDir == "" {
+		return nil
+	}
+	data, err := filepath.Abs(s.DataDir)
+	if err != nil {
+		return fmt.Errorf("data folder %q: %w", s.DataDir, err)
+	}
+	users := ""
+	if s.UsersDir != "" {
+		if users, err = filepath.Abs(s.UsersDir); err != nil {
+			return fmt.Errorf("users folder %q: %w", s.UsersDir, err)
+		}
+	}
+	switch {
+	case isWithin(data, home):
+		return fmt.Errorf("the home folder %s is or contains the hub's data folder %s, whose "+
+			"secrets the server could read: change home_dir_template", home, data)
+	case isWithin(home, data) && (users == "" || !isWithin(home, users) || home == users):
+		return fmt.Errorf("the home folder %s is inside the hub's data folder %s but not in "+
+			"its users folder: change home_dir_template", home, data)
+	}
+	return nil
+}
+
+// isWithin reports whether path is dir or a path below it. Both are
+// clean and absolute.
+func isWithin(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // rootDir resolves the folder a server serves: dir with "~" standing for

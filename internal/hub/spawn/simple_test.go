@@ -763,3 +763,33 @@ func TestFixedPortTakenByAnotherProgram(t *testing.T) {
 		t.Errorf("start after the program exited at %s, want port %d", started.URL, port)
 	}
 }
+
+// No home folder may expose the hub's data folder, whatever
+// home_dir_template says.
+func TestHomeOutsideDataFolder(t *testing.T) {
+	data := t.TempDir()
+	users := filepath.Join(data, "users")
+	for _, tt := range []struct {
+		home string
+		ok   bool
+	}{
+		{filepath.Join(users, "alice"), true},
+		{filepath.Join(filepath.Dir(data), "alice"), true},
+		{filepath.Join(data+"x", "alice"), true}, // a sibling whose name starts alike
+		{data, false},
+		{filepath.Dir(data), false},
+		{users, false},
+		{filepath.Join(data, "alice"), false},
+		{filepath.Join(data, "deleted-users", "alice"), false},
+	} {
+		s := &SimpleLocalProcess{UsersDir: users, DataDir: data,
+			HomeDir: func(string) (string, error) { return tt.home, nil }}
+		_, err := s.homePath("alice")
+		if tt.ok && err != nil {
+			t.Errorf("home %s: %v, want it accepted", tt.home, err)
+		}
+		if !tt.ok && (err == nil || !strings.Contains(err.Error(), "data folder")) {
+			t.Errorf("home %s: %v, want an error naming the data folder", tt.home, err)
+		}
+	}
+}
