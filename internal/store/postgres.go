@@ -119,8 +119,8 @@ type lockHeldError string
 
 func (e lockHeldError) Error() string { return string(e) }
 
-// watchExclusive checks the lock's connection every interval. When the connection is gone, it takes the lock
-// again on a new one. While PostgreSQL cannot be reached it keeps trying,
+// watchExclusive checks the lock's connection every interval. When the
+// connection is gone, it takes the lock again on a new one. While PostgreSQL cannot be reached it keeps trying,
 // because no other hub can start then either. When another hub took the
 // lock meanwhile, it sends the error to s.lost and stops.
 func (s *sqlStore) watchExclusive(target string, interval time.Duration) {
@@ -134,12 +134,19 @@ func (s *sqlStore) watchExclusive(target string, interval time.Duration) {
 		case <-ticker.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), interval)
-		err := s.exclusive.PingContext(ctx)
-		if err != nil {
-			s.exclusive.Close()
-			s.exclusive = nil
-			s.log.Warn("the connection that holds this hub's lock on the database was lost; "+
-				"taking the lock again", "database", target, "err", err)
+		var err error
+		if s.exclusive != nil {
+			err = s.exclusive.PingContext(ctx)
+			if err != nil {
+				s.exclusive.Close()
+				s.exclusive = nil
+				s.log.Warn("the connection that holds this hub's lock on the database was lost; "+
+					"taking the lock again", "database", target, "err", err)
+			}
+		}
+		if s.exclusive == nil {
+			// The connection was lost at this check or at an earlier one
+			// whose attempt to take the lock again failed.
 			err = s.takeExclusive(ctx, target)
 			switch {
 			case err == nil:
@@ -148,6 +155,9 @@ func (s *sqlStore) watchExclusive(target string, interval time.Duration) {
 				cancel()
 				s.lost <- err
 				return
+			default:
+				s.log.Warn("could not take this hub's lock on the database again; trying at "+
+					"the next check", "database", target, "err", err)
 			}
 		}
 		cancel()

@@ -87,20 +87,32 @@ func testPostgresExclusiveLost(t *testing.T, srv *pgtest.Server) {
 		return s.(interface{ Lost() <-chan error }).Lost()
 	}
 
+	// holder is the backend process that holds the lock, or 0.
+	holder := func() int {
+		t.Helper()
+		var pid sql.NullInt64
+		if err := raw.QueryRowContext(ctx, `SELECT max(pid) FROM pg_locks
+			WHERE locktype = 'advisory' AND granted AND database =
+				(SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		return int(pid.Int64)
+	}
+
 	first, err := store.Open(ctx, dbURL, exclusive)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
+	old := holder()
+	if old == 0 {
+		t.Fatal("no backend holds the lock of an open exclusive store")
+	}
 	terminate()
-	// Wait, without competing for the lock, until someone holds it again.
+	// Wait, without competing for the lock, until a new backend holds it:
+	// the ended one may still be listed for a moment.
 	deadline := time.Now().Add(10 * time.Second)
-	for held := 0; held == 0; {
-		if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks
-			WHERE locktype = 'advisory' AND granted AND database =
-				(SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held); err != nil {
-			t.Fatal(err)
-		}
+	for pid := old; pid == 0 || pid == old; pid = holder() {
 		if time.Now().After(deadline) {
 			t.Fatal("the first store did not take its lock again")
 		}
