@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/elf"
 	"os/exec"
 	"strings"
 	"testing"
@@ -45,5 +46,26 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBinaryLoadsLibzmqLazily checks that the binary does not link libzmq:
+// the kernel package loads it when the first kernel starts, so the hub and
+// a server without kernels do not map it and the libraries it needs.
+func TestBinaryLoadsLibzmqLazily(t *testing.T) {
+	bin := buildJupygo(t)
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Skipf("not an ELF binary: %v", err)
+	}
+	defer f.Close()
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lib := range libs {
+		if strings.Contains(lib, "zmq") {
+			t.Errorf("jupygo links %s; want libzmq loaded with dlopen", lib)
+		}
 	}
 }

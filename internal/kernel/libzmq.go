@@ -1,14 +1,101 @@
 package kernel
 
 /*
-#cgo pkg-config: libzmq
+#cgo linux LDFLAGS: -ldl
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <zmq.h>
 
 #if ZMQ_VERSION < ZMQ_MAKE_VERSION(4, 3, 0)
 #error "the kernel channels need libzmq 4.3 or later"
 #endif
+
+// libzmq is loaded with dlopen when the first kernel starts, not linked,
+// so that a server without kernels and the hub never map it and the
+// libraries it needs (libstdc++, libsodium, libgssapi_krb5 and others).
+// Every zmq_ call below goes through these pointers, which the macros
+// stand in for. kernel_load_zmq sets them all before any is called.
+#define KERNEL_ZMQ_FUNCS(X) \
+	X(zmq_version) X(zmq_strerror) X(zmq_errno) X(zmq_ctx_new) X(zmq_ctx_term) \
+	X(zmq_socket) X(zmq_close) X(zmq_setsockopt) X(zmq_getsockopt) X(zmq_connect) \
+	X(zmq_socket_monitor) X(zmq_send) X(zmq_msg_init) X(zmq_msg_recv) X(zmq_msg_close) \
+	X(zmq_msg_data) X(zmq_msg_size) X(zmq_msg_more)
+
+#define KERNEL_ZMQ_POINTER(name) static __typeof__(name) *kernel_p_##name;
+KERNEL_ZMQ_FUNCS(KERNEL_ZMQ_POINTER)
+
+#define zmq_version (*kernel_p_zmq_version)
+#define zmq_strerror (*kernel_p_zmq_strerror)
+#define zmq_errno (*kernel_p_zmq_errno)
+#define zmq_ctx_new (*kernel_p_zmq_ctx_new)
+#define zmq_ctx_term (*kernel_p_zmq_ctx_term)
+#define zmq_socket (*kernel_p_zmq_socket)
+#define zmq_close (*kernel_p_zmq_close)
+#define zmq_setsockopt (*kernel_p_zmq_setsockopt)
+#define zmq_getsockopt (*kernel_p_zmq_getsockopt)
+#define zmq_connect (*kernel_p_zmq_connect)
+#define zmq_socket_monitor (*kernel_p_zmq_socket_monitor)
+#define zmq_send (*kernel_p_zmq_send)
+#define zmq_msg_init (*kernel_p_zmq_msg_init)
+#define zmq_msg_recv (*kernel_p_zmq_msg_recv)
+#define zmq_msg_close (*kernel_p_zmq_msg_close)
+#define zmq_msg_data (*kernel_p_zmq_msg_data)
+#define zmq_msg_size (*kernel_p_zmq_msg_size)
+#define zmq_msg_more (*kernel_p_zmq_msg_more)
+
+#ifdef __APPLE__
+#define KERNEL_ZMQ_LIBRARY "libzmq.5.dylib"
+#else
+#define KERNEL_ZMQ_LIBRARY "libzmq.so.5"
+#endif
+
+static char kernel_load_error[512];
+
+// kernel_load_zmq opens libzmq and looks up every function the binding
+// calls. It returns NULL, or a message saying what failed. It is called
+// once, before any other function here.
+static const char *kernel_load_zmq(void) {
+	void *lib = dlopen(KERNEL_ZMQ_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (lib == NULL) {
+		snprintf(kernel_load_error, sizeof kernel_load_error, "%s", dlerror());
+		return kernel_load_error;
+	}
+#define KERNEL_ZMQ_LOOKUP(name) \
+	kernel_p_##name = (__typeof__(kernel_p_##name))dlsym(lib, #name); \
+	if (kernel_p_##name == NULL) { \
+		snprintf(kernel_load_error, sizeof kernel_load_error, \
+			"%s has no function %s", KERNEL_ZMQ_LIBRARY, #name); \
+		return kernel_load_error; \
+	}
+	KERNEL_ZMQ_FUNCS(KERNEL_ZMQ_LOOKUP)
+	int major, minor, patch;
+	zmq_version(&major, &minor, &patch);
+	if (ZMQ_MAKE_VERSION(major, minor, patch) < ZMQ_MAKE_VERSION(4, 3, 0)) {
+		snprintf(kernel_load_error, sizeof kernel_load_error,
+			"%s is version %d.%d.%d, and the kernel channels need 4.3 or later",
+			KERNEL_ZMQ_LIBRARY, major, minor, patch);
+		return kernel_load_error;
+	}
+	return NULL;
+}
+
+static const char *kernel_strerror(int errnum) {
+	return zmq_strerror(errnum);
+}
+
+static void *kernel_ctx_new(int *err) {
+	void *ctx = zmq_ctx_new();
+	*err = ctx == NULL ? zmq_errno() : 0;
+	return ctx;
+}
+
+static void *kernel_socket(void *ctx, int type, int *err) {
+	void *socket = zmq_socket(ctx, type);
+	*err = socket == NULL ? zmq_errno() : 0;
+	return socket;
+}
 
 typedef struct {
 	const void *data;
@@ -120,6 +207,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
+	"syscall"
 	"unsafe"
 )
 
@@ -159,7 +248,12 @@ const (
 // beyond the system's, such as ETERM.
 type zmqErrno C.int
 
-func (e zmqErrno) Error() string { return C.GoString(C.zmq_strerror(C.int(e))) }
+func (e zmqErrno) Error() string {
+	if loadZMQ() != nil {
+		return syscall.Errno(e).Error()
+	}
+	return C.GoString(C.kernel_strerror(C.int(e)))
+}
 
 // errAgain is the errno of a receive or send that would block.
 var errAgain error = zmqErrno(C.EAGAIN)
@@ -171,23 +265,60 @@ func zmqError(errno C.int) error {
 	return zmqErrno(errno)
 }
 
+// loadZMQ loads libzmq on its first call and returns the error of that
+// load on every call.
+var loadZMQ = sync.OnceValue(func() error {
+	if msg := C.kernel_load_zmq(); msg != nil {
+		return fmt.Errorf("loading libzmq, which kernels need: %s (on Debian and Ubuntu, "+
+			"install the package libzmq5)", C.GoString(msg))
+	}
+	return nil
+})
+
 // zmqContext is a libzmq context: its I/O thread serves every socket made
-// from it.
+// from it. The context, and libzmq itself, are created with the first
+// socket.
 type zmqContext struct {
-	ptr unsafe.Pointer
+	mu         sync.Mutex
+	ptr        unsafe.Pointer
+	terminated bool
 }
 
 func newZMQContext() (*zmqContext, error) {
-	ptr, err := C.zmq_ctx_new()
-	if ptr == nil {
-		return nil, fmt.Errorf("creating the ZeroMQ context: %w", err)
+	return &zmqContext{}, nil
+}
+
+// start loads libzmq and creates the context, unless an earlier call did.
+func (c *zmqContext) start() (unsafe.Pointer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.terminated {
+		return nil, zmqErrno(C.ETERM)
 	}
-	return &zmqContext{ptr: ptr}, nil
+	if c.ptr != nil {
+		return c.ptr, nil
+	}
+	if err := loadZMQ(); err != nil {
+		return nil, err
+	}
+	var errno C.int
+	ptr := C.kernel_ctx_new(&errno)
+	if ptr == nil {
+		return nil, fmt.Errorf("creating the ZeroMQ context: %w", zmqErrno(errno))
+	}
+	c.ptr = ptr
+	return ptr, nil
 }
 
 // term closes the context. It blocks until every socket made from it is
 // closed.
 func (c *zmqContext) term() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.terminated = true
+	if c.ptr == nil {
+		return nil
+	}
 	return zmqError(C.kernel_ctx_term(c.ptr))
 }
 
@@ -206,9 +337,14 @@ type zmqSocket struct {
 }
 
 func (c *zmqContext) socket(typ int) (*zmqSocket, error) {
-	ptr, err := C.zmq_socket(c.ptr, C.int(typ))
+	ctx, err := c.start()
+	if err != nil {
+		return nil, err
+	}
+	var errno C.int
+	ptr := C.kernel_socket(ctx, C.int(typ), &errno)
 	if ptr == nil {
-		return nil, fmt.Errorf("creating a ZeroMQ socket: %w", err)
+		return nil, fmt.Errorf("creating a ZeroMQ socket: %w", zmqErrno(errno))
 	}
 	s := &zmqSocket{ptr: ptr}
 	s.msgs = (*C.zmq_msg_t)(C.calloc(recvFrames, C.size_t(unsafe.Sizeof(C.zmq_msg_t{}))))
