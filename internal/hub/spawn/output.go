@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -174,6 +175,12 @@ func lastLines(data []byte, cut bool, n int) []string {
 	return out
 }
 
+// followBuffers holds the read buffers of followOutputEvery.
+var followBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
+
 // followOutput passes each line appended to f, the server's output file,
 // to log until done is closed. Then it reads what is left, closes f and
 // returns.
@@ -194,13 +201,17 @@ func followOutputEvery(f *os.File, log *slog.Logger, done <-chan struct{}, chang
 	first, longest time.Duration) {
 	defer f.Close()
 	lw := &lineLogger{log: log}
-	buf := make([]byte, 32<<10)
 	// drain logs what was appended to f and reports whether there was any.
+	// It borrows its buffer from a pool, because a buffer of each
+	// follower's own, on its stack or on the heap, would cost every running
+	// server 32 KiB of the hub's memory while it sits idle.
 	drain := func() bool {
+		buf := followBuffers.Get().(*[]byte)
+		defer followBuffers.Put(buf)
 		read := false
 		for {
-			n, err := f.Read(buf)
-			lw.write(buf[:n])
+			n, err := f.Read(*buf)
+			lw.write((*buf)[:n])
 			read = read || n > 0
 			if n == 0 || err != nil {
 				return read

@@ -17,10 +17,13 @@ const (
 
 // newProbeClient returns the HTTP client that checks servers. It ignores
 // proxy variables, which are meant for the users' programs, and does not
-// follow redirects, because a redirect is a response.
+// follow redirects, because a redirect is a response. It keeps no idle
+// connection: a server is probed while it starts and when the hub starts,
+// and each idle connection would hold two goroutines and their buffers.
 func newProbeClient() *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = nil
+	transport.DisableKeepAlives = true
 	return &http.Client{
 		Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {

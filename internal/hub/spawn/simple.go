@@ -620,6 +620,7 @@ func (s *SimpleLocalProcess) launch(key string, p plan) (*child, *os.File, error
 
 // reap waits for c to exit and removes it from the maps of children.
 func (s *SimpleLocalProcess) reap(c *child, cmd *exec.Cmd) {
+	awaitExit(c.pid)
 	err := cmd.Wait()
 	s.mu.Lock()
 	delete(s.children, c.pid)
