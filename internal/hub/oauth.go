@@ -77,7 +77,12 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(s, "access:") {
 			continue
 		}
-		if !id.scopes.covers(s) {
+		allowed, err := h.grantsAccess(ctx, id, s)
+		if err != nil {
+			h.serverErrorPage(w, r, err)
+			return
+		}
+		if !allowed {
 			h.log.Warn("user may not access an OAuth client", "user", id.user.Name,
 				"client", client.ID)
 			h.errorPage(w, r, http.StatusForbidden, "Access denied",
@@ -242,4 +247,26 @@ func checkPKCE(code store.OAuthCode, verifier string) bool {
 	}
 	return verifier != "" &&
 		subtle.ConstantTimeCompare([]byte(want), []byte(code.CodeChallenge)) == 1
+}
+
+// grantsAccess reports whether id holds scope, an access scope that an
+// OAuth client requires. For a user server's scope it counts scopes
+// filtered to the owner's groups too, as JupyterHub does, so a role with
+// access:servers!group=students opens the servers of that group's members.
+func (h *Hub) grantsAccess(ctx context.Context, id *identity, scope string) (bool, error) {
+	if id.scopes.covers(scope) {
+		return true, nil
+	}
+	owner, server, ok := strings.Cut(strings.TrimPrefix(scope, "access:servers!server="), "/")
+	if !ok || !strings.HasPrefix(scope, "access:servers!server=") {
+		return false, nil
+	}
+	u, err := h.store.GetUser(ctx, owner)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return id.scopes.allows("access:servers", serverTarget(owner, u.Groups, server)), nil
 }

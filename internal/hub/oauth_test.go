@@ -142,3 +142,39 @@ func TestOAuthAdminConfirms(t *testing.T) {
 		t.Errorf("confirmed = %d %q, want a redirect with a code", p.status, p.location)
 	}
 }
+
+// A role filtered to a group opens the servers of that group's members in
+// the browser, as it does through the API.
+func TestOAuthGroupFilteredAccess(t *testing.T) {
+	th := startHub(t, hubOptions{config: `
+[[JupyterHub.load_roles]]
+name = "ta"
+scopes = ["access:servers!group=students"]
+users = ["tara"]
+`})
+	th.addUser("tara", false)
+	th.addUser("sam", false)
+	th.addUser("eve", false)
+	if _, err := th.store.CreateGroup(t.Context(), "students", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.store.AddGroupMembers(t.Context(), "students", "sam"); err != nil {
+		t.Fatal(err)
+	}
+	b := th.browser()
+	b.mustLogin("tara")
+	for _, tt := range []struct {
+		user string
+		ok   bool
+	}{{"sam", true}, {"eve", false}} {
+		th.api("POST", "/hub/api/users/"+tt.user+"/server", th.token(tt.user), nil)
+		env := th.spawner.lastRequest().Env
+		p := authorize(b, env["JUPYTERHUB_CLIENT_ID"], env["JUPYTERHUB_OAUTH_CALLBACK_URL"])
+		switch {
+		case tt.ok && (p.status != http.StatusOK || !strings.Contains(p.body, "Authorize access")):
+			t.Errorf("tara at %s's server = %d %q, want the confirmation page", tt.user, p.status, p.location)
+		case !tt.ok && p.status != http.StatusForbidden:
+			t.Errorf("tara at %s's server = %d %q, want 403", tt.user, p.status, p.location)
+		}
+	}
+}
