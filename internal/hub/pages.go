@@ -610,6 +610,12 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "The two new passwords differ.")
 		return
 	}
+	// A temporary password was printed in the hub's log or chosen by an
+	// admin, so keeping it would leave the account open to them.
+	if f.Get("new") == f.Get("current") {
+		fail(http.StatusBadRequest, "The new password is the current one. Choose a different password.")
+		return
+	}
 	if err := setter.SetPassword(r.Context(), id.user.Name, f.Get("new")); err != nil {
 		fail(http.StatusBadRequest, "Password not changed: "+err.Error())
 		return

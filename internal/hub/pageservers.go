@@ -579,7 +579,13 @@ func (h *Hub) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
 	if h.adminTarget(w, r, id, "Setting the password of") == nil {
 		return
 	}
-	if err := setter.SetTemporaryPassword(r.Context(), name, r.PostForm.Get("password")); err != nil {
+	// A password set for someone else is temporary, because the admin
+	// knows it. An admin who sets their own has chosen it.
+	set := setter.SetTemporaryPassword
+	if name == id.user.Name {
+		set = setter.SetPassword
+	}
+	if err := set(r.Context(), name, r.PostForm.Get("password")); err != nil {
 		h.redirectAdmin(w, r, "", "Password of "+name+" not set: "+err.Error())
 		return
 	}

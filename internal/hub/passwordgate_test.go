@@ -62,6 +62,15 @@ func TestTemporaryPasswordBlocksCookieAPI(t *testing.T) {
 	}
 
 	p = dave.post("/hub/password", url.Values{"_xsrf": {xsrf}, "current": {"set by the admin"},
+		"new": {"set by the admin"}, "confirm": {"set by the admin"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "Choose a different password") {
+		t.Errorf("keeping the temporary password = %d %q, want 400", p.status, p.location)
+	}
+	if p := dave.cookieAPI("GET", "/hub/api/user", xsrf); p.status != http.StatusForbidden {
+		t.Errorf("cookie API after keeping the temporary password = %d, want 403", p.status)
+	}
+
+	p = dave.post("/hub/password", url.Values{"_xsrf": {xsrf}, "current": {"set by the admin"},
 		"new": {"chosen by dave"}, "confirm": {"chosen by dave"}})
 	if p.status != http.StatusOK || !strings.Contains(p.body, "Password changed.") {
 		t.Fatalf("changing the temporary password = %d %q %s", p.status, p.location, p.body)

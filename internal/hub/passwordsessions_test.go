@@ -112,4 +112,8 @@ func TestAdminPasswordEndsSessions(t *testing.T) {
 	if !admin.signedIn() {
 		t.Error("the admin's own session ended when the admin set the own password")
 	}
+	if p := admin.get("/hub/home"); p.status != http.StatusOK {
+		t.Errorf("home after the admin set the own password = %d %q, want 200 and no "+
+			"forced password change", p.status, p.location)
+	}
 }
