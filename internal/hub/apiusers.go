@@ -232,18 +232,43 @@ func (h *Hub) checkGrantAdmin(id *identity, admin bool) error {
 // scope of u, the rule that also bounds the tokens a caller may create for
 // u. Acting on u's password, name, admin flag or record needs it, because
 // otherwise a holder of admin:users could set an admin's password and sign
-// in as that admin. action starts the message, as in "Deleting".
+// in as that admin. Deleting u gives nobody u's own scopes (those
+// filtered to u and u's servers), so a deletion leaves them out: deleting
+// a plain user needs delete:users alone, as in JupyterHub. action starts
+// the message, as in "Deleting".
 func (h *Hub) checkNoEscalation(ctx context.Context, id *identity, u store.User,
 	action string) error {
 	targetScopes, err := h.userScopes(ctx, u)
 	if err != nil {
 		return err
 	}
-	if !id.scopes.coversAll(targetScopes) {
+	if action == actionDelete {
+		targetScopes = withoutOwnScopes(targetScopes, u.Name)
+	}
+	if missing := id.scopes.missing(targetScopes); len(missing) > 0 {
 		return httpapi.Errorf(http.StatusForbidden,
-			"%s %s needs every scope that %s holds", action, u.Name, u.Name)
+			"%s %s needs every scope that %s holds, and the request lacks %s",
+			action, u.Name, u.Name, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// actionDelete is the action of checkNoEscalation that leaves out the
+// target's own scopes.
+const actionDelete = "Deleting"
+
+// withoutOwnScopes returns the scopes of s that are not filtered to user
+// or to one of user's servers.
+func withoutOwnScopes(s scopeSet, user string) scopeSet {
+	out := scopeSet{}
+	for scope := range s {
+		_, filter, _ := strings.Cut(scope, "!")
+		if filter == "user="+user || strings.HasPrefix(filter, "server="+user+"/") {
+			continue
+		}
+		out[scope] = struct{}{}
+	}
+	return out
 }
 
 // lookupUser returns the named user when the caller may see it with one
@@ -426,7 +451,7 @@ func (h *Hub) handleDeleteUser(w http.ResponseWriter, r *http.Request, id *ident
 	if id.user != nil && id.user.Name == u.Name {
 		return badRequest("Cannot delete yourself!")
 	}
-	if err := h.checkNoEscalation(ctx, id, u, "Deleting"); err != nil {
+	if err := h.checkNoEscalation(ctx, id, u, actionDelete); err != nil {
 		return err
 	}
 	if err := h.deleteUser(ctx, u.Name); err != nil {

@@ -527,7 +527,7 @@ func (h *Hub) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		h.redirectAdmin(w, r, "", "You cannot delete yourself.")
 		return
 	}
-	if h.adminTarget(w, r, id, "Deleting") == nil {
+	if h.adminTarget(w, r, id, actionDelete) == nil {
 		return
 	}
 	if err := h.deleteUser(r.Context(), name); err != nil {
