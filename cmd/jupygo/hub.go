@@ -257,6 +257,7 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	}
 	listeners.logStart(log)
 	logHubSetup(log, cfg, tlsSetup.Mode())
+	warnSharedAccount(log, cfg)
 	stopSide := listeners.serveSide(h, log)
 	defer stopSide()
 	fmt.Fprintf(stdout, "jupygo hub is running at %s\n", listeners.publicURL())
@@ -278,6 +279,18 @@ func logHubSetup(log *slog.Logger, cfg *config.Config, mode tlsconf.Mode) {
 	attrs = append(attrs, storeLogAttrs(cfg)...)
 	attrs = append(attrs, "tls", string(mode))
 	log.Info("hub setup", attrs...)
+}
+
+// warnSharedAccount warns that the simple spawner isolates no user from
+// the hub or from each other.
+func warnSharedAccount(log *slog.Logger, cfg *config.Config) {
+	if cfg.JupyterHub.SpawnerClass == config.SpawnerSimple {
+		log.Warn("spawner_class simple runs every user's server as this hub's own account, " +
+			"so each user's code can read the hub's data folder, including its database and " +
+			"cookie secret, and can act as any user or admin: give accounts only to people you " +
+			"would trust with the hub itself, or run the hub as root with spawner_class " +
+			"\"localprocess\", which runs each server as its user's system account")
+	}
 }
 
 // storeLogAttrs describes the store for the start log: the SQLite file,

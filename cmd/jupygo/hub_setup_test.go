@@ -76,3 +76,20 @@ func TestHubSetupLogLine(t *testing.T) {
 		})
 	}
 }
+
+func TestHubWarnsOfSharedAccount(t *testing.T) {
+	for _, tc := range []struct {
+		spawner string
+		warns   bool
+	}{{"simple", true}, {"localprocess", false}} {
+		cfg, err := config.Parse([]byte("[JupyterHub]\nspawner_class = \""+tc.spawner+"\"\n"), "hub.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		warnSharedAccount(slog.New(slog.NewTextHandler(&out, nil)), cfg)
+		if got := strings.Contains(out.String(), "level=WARN"); got != tc.warns {
+			t.Errorf("spawner %s: warning logged = %v, want %v: %s", tc.spawner, got, tc.warns, out.String())
+		}
+	}
+}
