@@ -195,6 +195,12 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return err
 	}
+	// Check before anything is created in the data folder or the store, so
+	// that a failed start leaves nothing behind. hub.New checks again with
+	// the authenticator's own normalization.
+	if err := hub.CheckConfig(cfg, auth.NormalizeUsername); err != nil {
+		return err
+	}
 	if err := hub.PrepareDataDir(cfg); err != nil {
 		return err
 	}
@@ -227,9 +233,6 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	}
 	authenticator, err := newAuthenticator(ctx, cfg, secret, st, log, stdout)
 	if err != nil {
-		return err
-	}
-	if err := hub.CheckConfig(cfg, authenticator.NormalizeUsername); err != nil {
 		return err
 	}
 	listeners, err := openHubListeners(cfg, tlsSetup)

@@ -21,7 +21,7 @@ func TestAdminPageAddUsersAllOrNone(t *testing.T) {
 	}{
 		{"invalid names", "good1\n../bad\ngood2\n..", "", []string{`"../bad"`, `".."`}},
 		{"short password", "good1\ngood2", "short", []string{"too short"}},
-		{"existing name", "good1\nTaken", "", []string{"taken already exist"}},
+		{"existing name", "good1\nTaken", "", []string{"taken already exists"}},
 	}
 	for _, hidden := range hiddenCharacterNames {
 		if !strings.Contains(hidden.name, "\n") { // the form takes one name a line

@@ -488,7 +488,11 @@ func (h *Hub) checkNewUsers(r *http.Request, password string) ([]string, error) 
 		}
 	}
 	if len(exist) > 0 {
-		return nil, badRequest("No users created: %s already exist", strings.Join(exist, ", "))
+		verb := "already exist"
+		if len(exist) == 1 {
+			verb = "already exists"
+		}
+		return nil, badRequest("No users created: %s %s", strings.Join(exist, ", "), verb)
 	}
 	if password == "" {
 		return names, nil

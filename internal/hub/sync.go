@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jupygo/jupygo/internal/hub/config"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
@@ -276,7 +278,7 @@ func configuredRole(r config.Role) (store.Role, error) {
 	}
 	if r.Name == "admin" && !sameStrings(role.Scopes, builtin) {
 		return store.Role{}, fmt.Errorf("the scopes of the built-in admin role cannot "+
-			"be changed: leave out scopes or list exactly %q", builtin)
+			"be changed: leave out scopes or list exactly [%s]", tomlStrings(builtin))
 	}
 	return role, nil
 }
@@ -318,4 +320,14 @@ func (h *Hub) roleGrantees(ctx context.Context, r config.Role) ([]store.Grantee,
 		grantees = append(grantees, store.Grantee{Kind: store.KindService, Name: s})
 	}
 	return grantees, nil
+}
+
+// tomlStrings formats strs as the items of a TOML array, ready to paste
+// into a configuration file.
+func tomlStrings(strs []string) string {
+	quoted := make([]string, len(strs))
+	for i, s := range strs {
+		quoted[i] = strconv.Quote(s)
+	}
+	return strings.Join(quoted, ", ")
 }

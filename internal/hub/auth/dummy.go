@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
-	"strings"
 )
 
 // DummyClass is the class name of Dummy, the same as JupyterHub's.
@@ -26,7 +25,7 @@ func (d *Dummy) Class() string { return DummyClass }
 // NormalizeUsername implements Authenticator as Local does: names are
 // lower-cased and stripped of surrounding white space.
 func (d *Dummy) NormalizeUsername(name string) string {
-	return strings.ToLower(strings.TrimSpace(name))
+	return NormalizeUsername(name)
 }
 
 // AuthenticateForm implements FormAuthenticator. It returns an error

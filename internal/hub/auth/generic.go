@@ -139,7 +139,7 @@ func (g *Generic) LoginService() string { return g.loginService }
 // stripped of surrounding white space, as JupyterHub's base Authenticator
 // does.
 func (g *Generic) NormalizeUsername(name string) string {
-	return strings.ToLower(strings.TrimSpace(name))
+	return NormalizeUsername(name)
 }
 
 // LoginURL implements RedirectAuthenticator. With OIDC the URL carries a

@@ -159,7 +159,7 @@ func (g *GitHub) LoginService() string { return g.loginService }
 // NormalizeUsername implements Authenticator: GitHub logins are
 // case-insensitive, so the hub name is the lower-case login.
 func (g *GitHub) NormalizeUsername(name string) string {
-	return strings.ToLower(strings.TrimSpace(name))
+	return NormalizeUsername(name)
 }
 
 // LoginURL implements RedirectAuthenticator.

@@ -69,6 +69,12 @@ func (l *Local) Class() string { return LocalClass }
 // stripped of surrounding white space, as JupyterHub's base Authenticator
 // does.
 func (l *Local) NormalizeUsername(name string) string {
+	return NormalizeUsername(name)
+}
+
+// NormalizeUsername is the user name normalization of every authenticator
+// here: surrounding space removed, letters in lower case.
+func NormalizeUsername(name string) string {
 	return strings.ToLower(strings.TrimSpace(name))
 }
 
