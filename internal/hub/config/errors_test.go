@@ -174,6 +174,15 @@ api_token = 7
 		{"acme directory over http", "[JupyterHub]\nacme_domains = [\"hub.example.org\"]\n" +
 			"acme_directory_url = \"http://ca.example.org/dir\"\n",
 			[]problem{{"3:1", "JupyterHub.acme_directory_url", "invalid URL"}}},
+		{"acme email with spaces", "[JupyterHub]\nacme_domains = [\"hub.example.org\"]\n" +
+			"acme_email = \"not an email\"\n",
+			[]problem{{"3:1", "JupyterHub.acme_email", "invalid email address"}}},
+		{"acme email with a name", "[JupyterHub]\nacme_domains = [\"hub.example.org\"]\n" +
+			"acme_email = \"Ops <ops@example.org>\"\n",
+			[]problem{{"3:1", "JupyterHub.acme_email", "invalid email address"}}},
+		{"acme email without a domain", "[JupyterHub]\nacme_domains = [\"hub.example.org\"]\n" +
+			"acme_email = \"ops@localhost\"\n",
+			[]problem{{"3:1", "JupyterHub.acme_email", "invalid email address"}}},
 		{"redirect without https", "[JupyterHub]\nhttp_redirect_port = 80\n",
 			[]problem{{"2:1", "JupyterHub.http_redirect_port", "needs HTTPS"}}},
 		{"redirect on the https port", "[JupyterHub]\nacme_domains = [\"hub.example.org\"]\n" +

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"net/mail"
 	"net/url"
 	"strings"
 )
@@ -56,11 +57,30 @@ func checkACME(h *JupyterHub, b *builder) {
 		}
 		h.ACMEDomains[i] = d
 	}
+	if h.ACMEEmail != "" && !validACMEEmail(h.ACMEEmail) {
+		id := "JupyterHub.acme_email"
+		b.errorf(b.setPos(id), id, "invalid email address %q: use a plain address such as "+
+			"\"admin@example.org\", with no name or angle brackets, or leave acme_email out",
+			h.ACMEEmail)
+	}
 	if u, err := url.Parse(h.ACMEDirectoryURL); err != nil || u.Scheme != "https" || u.Host == "" {
 		id := "JupyterHub.acme_directory_url"
 		b.errorf(b.setPos(id), id, "invalid URL %q: use the https URL of an ACME directory, "+
 			"such as %q", h.ACMEDirectoryURL, DefaultACMEDirectoryURL)
 	}
+}
+
+// validACMEEmail reports whether addr is a bare email address whose
+// domain has at least two labels, which ACME CAs require of a contact:
+// Let's Encrypt rejects the account otherwise, and the hub would then
+// never get a certificate.
+func validACMEEmail(addr string) bool {
+	parsed, err := mail.ParseAddress(addr)
+	if err != nil || parsed.Name != "" || parsed.Address != addr {
+		return false
+	}
+	_, domain, _ := strings.Cut(addr, "@")
+	return validACMEDomain(strings.ToLower(domain))
 }
 
 // validACMEDomain reports whether d is a lower-case DNS name that an ACME
