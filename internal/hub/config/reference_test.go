@@ -144,8 +144,8 @@ const referenceRules = `## Rules
   ` + "`home_dir_template`" + ` expands ` + "`{username}`" + `. Write ` + "`{{` and `}}`" + ` for braces.
 - **Errors.** Unknown tables, unknown keys, values of the wrong type and failed checks of
   single values are reported together, each with its file, line, column and key. Checks
-  that relate several keys, such as the scopes of `+"`load_roles`"+`, the services that roles
-  name and the length of each `+"`api_token`"+`, run once the file has no such error, so a second
+  that relate several keys, such as the scopes of ` + "`load_roles`" + `, the services that roles
+  name and the length of each ` + "`api_token`" + `, run once the file has no such error, so a second
   start may report more. Either way the hub stops before it creates anything in its data
   folder.
 
