@@ -126,10 +126,18 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		log.Error("hub stopped", "err", err)
+		if errors.Is(err, store.ErrInUse) || errors.Is(err, hub.ErrDataDirInUse) {
+			return exitInUse
+		}
 		return 1
 	}
 	return 0
 }
+
+// exitInUse is the exit status of a hub that stops because another hub
+// holds its data folder or database, so that a service manager need not
+// restart it (RestartPreventExitStatus=3 in deploy/jupygo-hub.service).
+const exitInUse = 3
 
 // stopOnSignal returns a context that SIGINT, SIGTERM or SIGHUP cancels,
 // after logging the signal. After the first signal the default handling

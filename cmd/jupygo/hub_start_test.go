@@ -51,8 +51,9 @@ func TestHubSecondOnSameDataDir(t *testing.T) {
 	bin, dataDir := buildJupygo(t), filepath.Join(t.TempDir(), "data")
 	first := startHubProcess(t, bin, dataDir)
 	code, stdout, stderr := runHubProcess(t, bin, "--port", "0", "--data-dir", dataDir)
-	if code == 0 {
-		t.Fatalf("a second hub on the same data folder exited 0:\n%s", stdout)
+	if code != exitInUse {
+		t.Fatalf("a second hub on the same data folder exited %d, want %d:\n%s",
+			code, exitInUse, stdout)
 	}
 	if strings.Contains(stdout, "running at") {
 		t.Errorf("the second hub served:\n%s", stdout)

@@ -19,6 +19,10 @@ const LockFileName = "hub.lock"
 // DataDirLock is the lock of a hub on its data folder.
 type DataDirLock struct{ file *os.File }
 
+// ErrDataDirInUse is wrapped by the error of LockDataDir when another hub
+// holds the lock.
+var ErrDataDirInUse = errors.New("in use")
+
 // LockDataDir takes an exclusive lock on DIR/hub.lock, which lasts until
 // Close or the end of the process. When another process holds it, the
 // error names the folder and the holder's process id.
@@ -36,8 +40,9 @@ func LockDataDir(dir string) (*DataDirLock, error) {
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("the data folder %s is in use by another hub (%s holds %s): "+
-			"stop that hub, or give this one another --data-dir", dir, lockHolder(f), path)
+		return nil, fmt.Errorf("the data folder %s is %w by another hub (%s holds %s): "+
+			"stop that hub, or give this one another --data-dir", dir, ErrDataDirInUse,
+			lockHolder(f), path)
 	}
 	if err := f.Truncate(0); err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,9 @@ func TestLockDataDirSecondHub(t *testing.T) {
 	_, err = LockDataDir(dir)
 	if err == nil {
 		t.Fatal("a second lock on the data folder succeeded")
+	}
+	if !errors.Is(err, ErrDataDirInUse) {
+		t.Errorf("error %q does not wrap ErrDataDirInUse", err)
 	}
 	if !strings.Contains(err.Error(), dir) {
 		t.Errorf("error %q does not name the folder %s", err, dir)

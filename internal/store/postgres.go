@@ -119,6 +119,8 @@ type lockHeldError string
 
 func (e lockHeldError) Error() string { return string(e) }
 
+func (e lockHeldError) Unwrap() error { return ErrInUse }
+
 // watchExclusive checks the lock's connection every interval. When the
 // connection is gone, it takes the lock again on a new one. While PostgreSQL cannot be reached it keeps trying,
 // because no other hub can start then either. When another hub took the

@@ -56,6 +56,9 @@ func testPostgresExclusive(t *testing.T, srv *pgtest.Server) {
 	if err == nil || !strings.Contains(err.Error(), "in use by another hub (PostgreSQL backend process") {
 		t.Fatalf("second exclusive Open: %v, want an error naming the other hub", err)
 	}
+	if !errors.Is(err, store.ErrInUse) {
+		t.Errorf("second exclusive Open: %v, want an error wrapping ErrInUse", err)
+	}
 	shared := openPostgres(t, dbURL)
 	shared.Close()
 	first.Close()
@@ -135,7 +138,7 @@ func testPostgresExclusiveLost(t *testing.T, srv *pgtest.Server) {
 	defer other.Close()
 	select {
 	case err := <-lostOf(first):
-		if !strings.Contains(err.Error(), "in use by another hub") {
+		if !strings.Contains(err.Error(), "in use by another hub") || !errors.Is(err, store.ErrInUse) {
 			t.Errorf("Lost sent %v, want the error naming the other hub", err)
 		}
 	case <-time.After(20 * time.Second):

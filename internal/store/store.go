@@ -13,6 +13,10 @@ var (
 	// ErrNotFound reports that the named entity does not exist, or that a
 	// token, code or secret did not match.
 	ErrNotFound = errors.New("not found")
+	// ErrInUse is wrapped by the error of an exclusive Open, and by the
+	// error an exclusive store sends when it lost its lock, when another
+	// hub holds the database.
+	ErrInUse = errors.New("database in use by another hub")
 	// ErrExists reports that a unique name or value is already taken.
 	ErrExists = errors.New("already exists")
 	// ErrInvalid reports an argument that the store rejects before it
