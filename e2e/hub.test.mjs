@@ -342,6 +342,10 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await work.click('button:has-text("Add new server")');
     await work.waitForURL(/\/hub\/spawn-pending\/admin\/work/);
     await work.waitForURL(new URL('user/admin/work/', ctx.hub.url).href + '**', { timeout: 60000 });
+    // JupyterLab keeps its workspace in the home folder, which both servers
+    // share, as with jupyterlab_server. So the named server's JupyterLab may
+    // restore the notebook opened above; ?reset starts from the launcher.
+    await work.goto(new URL('user/admin/work/lab?reset', ctx.hub.url).href);
     await labShell(work);
     await newNotebook(work);
     await runCell(work, "print('work', 6*7)", 'work 42');
