@@ -150,7 +150,6 @@ func (m *Manager) Create(opts CreateOptions) (Model, error) {
 		return Model{}, err
 	}
 	m.touch(time.Now())
-	go m.forget(t)
 	t.log.Info("terminal started", "shell", m.shell[0], "cwd", dir)
 	return t.model(), nil
 }
@@ -170,7 +169,7 @@ func (m *Manager) startTerminal(name, dir string) (*Terminal, error) {
 	m.seq++
 	t, err := start(startOptions{
 		name: name, seq: m.seq, argv: m.shell, dir: dir, env: m.env(),
-		grace: m.opts.KillGrace, log: m.log, touch: m.touch,
+		grace: m.opts.KillGrace, log: m.log, touch: m.touch, ended: m.forget,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting terminal %s: %w", name, err)
@@ -238,9 +237,8 @@ func (m *Manager) env() []string {
 	return env
 }
 
-// forget removes t once it has ended.
+// forget removes t, which has ended, from the running terminals.
 func (m *Manager) forget(t *Terminal) {
-	<-t.done
 	m.mu.Lock()
 	if m.terms[t.name] == t {
 		delete(m.terms, t.name)

@@ -40,6 +40,7 @@ type Terminal struct {
 	pty   *os.File // the PTY's master side, in Go's poller
 	grace time.Duration
 	touch func(time.Time) // records activity with the manager
+	ended func(*Terminal) // removes the terminal from the manager
 
 	stdin    chan []byte
 	readDone chan struct{} // closed when readLoop has returned
@@ -57,7 +58,7 @@ type Terminal struct {
 	replayBytes  int
 	lastActivity time.Time
 	rows, cols   int
-	ended        bool
+	over         bool // the shell is gone and the clients disconnected
 }
 
 // startOptions configures start.
@@ -70,6 +71,7 @@ type startOptions struct {
 	grace time.Duration
 	log   *slog.Logger
 	touch func(time.Time)
+	ended func(*Terminal)
 }
 
 // start runs opts.argv on a new PTY in its own session, with the PTY as its
@@ -88,7 +90,7 @@ func start(opts startOptions) (*Terminal, error) {
 	cmd.SysProcAttr = sysProcAttr()
 	t := &Terminal{
 		name: opts.name, seq: opts.seq, cmd: cmd, pty: master,
-		grace: opts.grace, touch: opts.touch,
+		grace: opts.grace, touch: opts.touch, ended: opts.ended,
 		stdin:        make(chan []byte, 8),
 		readDone:     make(chan struct{}),
 		exited:       make(chan struct{}),
@@ -257,7 +259,7 @@ func (t *Terminal) wait() {
 	t.log.Info("terminal ended", "status", exitStatus(err))
 
 	t.mu.Lock()
-	t.ended = true
+	t.over = true
 	bye := encodeMessage(kindDisconnect, 1)
 	for c := range t.clients {
 		c.send(bye)
@@ -265,6 +267,7 @@ func (t *Terminal) wait() {
 		c.stop(terminalEnded)
 	}
 	t.mu.Unlock()
+	t.ended(t)
 	close(t.done)
 }
 
@@ -343,7 +346,7 @@ func waitClosed(ch <-chan struct{}, d time.Duration) bool {
 func (t *Terminal) attach(c *client) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.ended {
+	if t.over {
 		return false
 	}
 	c.send(encodeMessage(kindSetup, struct{}{}))
@@ -392,7 +395,7 @@ func (t *Terminal) resizeLocked() {
 			cols = c.cols
 		}
 	}
-	if rows == 0 || (rows == t.rows && cols == t.cols) || t.ended {
+	if rows == 0 || (rows == t.rows && cols == t.cols) || t.over {
 		return
 	}
 	if err := t.setWinsize(rows, cols); err != nil {
