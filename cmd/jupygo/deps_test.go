@@ -30,6 +30,9 @@ func TestImportRules(t *testing.T) {
 		{"internal/contents/...", func(dep string) bool {
 			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub")
 		}, "contents never imports the server or the hub"},
+		{"internal/terminal/...", func(dep string) bool {
+			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub")
+		}, "terminal never imports the server or the hub"},
 	}
 	for _, rule := range rules {
 		t.Run(rule.pkg, func(t *testing.T) {

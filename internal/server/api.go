@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/terminal"
 )
 
 // registerAPI mounts the server's own endpoints: /api, status, identity,
@@ -61,13 +62,8 @@ type status struct {
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) error {
-	conns, kernelActivity, running := s.kernels.ActivityStats()
-	s.mu.Lock()
-	last := s.lastActivity
-	s.mu.Unlock()
-	if kernelActivity.After(last) {
-		last = kernelActivity
-	}
+	conns, _, running := s.kernels.ActivityStats()
+	last := s.lastActivityTime()
 	return httpapi.WriteJSON(w, http.StatusOK, status{
 		Started:      isoTime(s.started),
 		LastActivity: isoTime(last),
@@ -203,7 +199,7 @@ func (s *Server) handleNbconvert(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) pageConfig(r *http.Request) map[string]any {
 	config := map[string]any{
 		"token":              "",
-		"terminalsAvailable": false,
+		"terminalsAvailable": terminal.Supported,
 		"serverRoot":         s.cfg.RootDir,
 		"preferredPath":      "/",
 		"allow_hidden_files": s.cfg.AllowHidden,

@@ -87,14 +87,18 @@ func jitterTenPercent(d time.Duration) time.Duration {
 }
 
 // lastActivityTime returns when the server was last used: the last
-// authenticated request, or the last kernel message, whichever is later.
+// authenticated request, kernel message or terminal input or output,
+// whichever is latest.
 func (s *Server) lastActivityTime() time.Time {
 	_, kernelActivity, _ := s.kernels.ActivityStats()
+	terminalActivity, _ := s.terminals.ActivityStats()
 	s.mu.Lock()
 	last := s.lastActivity
 	s.mu.Unlock()
-	if kernelActivity.After(last) {
-		last = kernelActivity
+	for _, t := range []time.Time{kernelActivity, terminalActivity} {
+		if t.After(last) {
+			last = t
+		}
 	}
 	return last
 }

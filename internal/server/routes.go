@@ -16,6 +16,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.contents.Register(mux)
 	s.kernels.Register(mux)
+	s.terminals.Register(mux)
 	s.lab.Register(mux)
 	s.registerAPI(mux)
 	s.registerSessions(mux)

@@ -26,6 +26,7 @@ import (
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/kernel"
 	"github.com/jupygo/jupygo/internal/lab"
+	"github.com/jupygo/jupygo/internal/terminal"
 )
 
 // Config is the configuration of `jupygo server`. The zero value of each
@@ -85,14 +86,15 @@ type Config struct {
 // Server is a running single-user server. Create it with New, start it with
 // Serve, and stop it by cancelling the context given to Serve.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	auth     *authenticator
-	contents *contents.Manager
-	kernels  *kernel.Manager
-	sessions *sessionManager
-	lab      *lab.Lab
-	handler  http.Handler
+	cfg       Config
+	log       *slog.Logger
+	auth      *authenticator
+	contents  *contents.Manager
+	kernels   *kernel.Manager
+	terminals *terminal.Manager
+	sessions  *sessionManager
+	lab       *lab.Lab
+	handler   http.Handler
 	// basePath is cfg.BaseURL decoded, which request paths are matched
 	// against.
 	basePath string
@@ -152,6 +154,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting kernel manager: %w", err)
 	}
+	s.terminals = terminal.NewManager(terminal.Options{
+		Log:        cfg.Log.With("component", "terminal"),
+		RootDir:    cfg.RootDir,
+		ResolveCwd: s.contents.ResolveDir,
+		Env:        s.terminalEnv,
+	})
 	s.sessions = newSessionManager(s.kernels, s.contents)
 	s.lab, err = lab.New(lab.Options{
 		Log:             cfg.Log.With("component", "lab"),
@@ -275,9 +283,9 @@ func (s *Server) setPort(port int) {
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down: it stops
-// accepting, closes WebSockets, and ends every kernel. In single-user mode
-// it first checks that the hub answers, returning an error if it does not,
-// and reports activity to the hub while it serves.
+// accepting, closes WebSockets, and ends every kernel and terminal. In
+// single-user mode it first checks that the hub answers, returning an error
+// if it does not, and reports activity to the hub while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stopHub, err := s.startHub(ctx)
 	if err != nil {
@@ -316,6 +324,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if e := s.kernels.Close(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutting down kernels: %w", e)
 	}
+	if e := s.terminals.Close(shutCtx); e != nil && err == nil {
+		err = fmt.Errorf("shutting down terminals: %w", e)
+	}
 	// This also removes the temporary files of unfinished uploads.
 	if e := s.contents.Close(); e != nil && err == nil {
 		err = fmt.Errorf("closing the contents manager: %w", e)
@@ -351,6 +362,13 @@ func (s *Server) URLs() []string {
 		urls = append(urls, u)
 	}
 	return urls
+}
+
+// terminalEnv returns the variables jupyter_server adds to a terminal's
+// environment: the root folder and the server's URL.
+func (s *Server) terminalEnv() []string {
+	u := fmt.Sprintf("http://%s%s", net.JoinHostPort(s.cfg.IP, fmt.Sprint(s.cfg.Port)), s.cfg.BaseURL)
+	return []string{"JUPYTER_SERVER_ROOT=" + s.cfg.RootDir, "JUPYTER_SERVER_URL=" + u}
 }
 
 // touch records activity for /api/status.
