@@ -28,14 +28,16 @@ export const userMenuLabel = {
       }
       menu.title.label = identity.display_name || identity.name || identity.username || '';
     };
-    user.userChanged.connect(update);
-    void user.ready.then(update);
-    void app.restored.then(() => {
+    // The menu bar renders the menu again when its title changes, not when
+    // items are added, so the items go in before the first label.
+    void Promise.all([user.ready, app.restored]).then(() => {
       for (const command of hubCommands) {
         if (app.commands.hasCommand(command)) {
           menu.addItem({ command });
         }
       }
+      update();
+      user.userChanged.connect(update);
     });
   }
 };
