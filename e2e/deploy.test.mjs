@@ -4,11 +4,12 @@
 // accounts, and each gets a JupyterLab server that runs as their own.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
   artifacts, collectErrors, labShell, newNotebook, runCell, saveNotebook, repo, shot, tempDir,
-  waitFor,
+  userIdentity, userMenu, waitFor,
 } from './harness.mjs';
 import { e2eService, serverPID, startHub, stopAllServers } from './hubharness.mjs';
 import {
@@ -23,6 +24,55 @@ const suffix = Math.random().toString(16).slice(2, 8);
 const ada = { login: `Ada-${suffix}`, name: `ada-${suffix}` };
 const bob = { login: `Bob-${suffix}`, name: `bob-${suffix}` };
 const eve = { login: `Eve-${suffix}`, name: `eve-${suffix}` };
+// Ada's GitHub account has a name and an avatar, which the avatar server
+// of the test serves. Bob's has his login as its name and no avatar.
+ada.displayName = 'Ada Lovelace';
+bob.displayName = bob.login;
+
+// startAvatarServer serves an SVG avatar on a free loopback port, so that
+// Chromium loads no image from elsewhere. It resolves with the avatar's
+// url, the number of requests for it, and stop().
+function startAvatarServer() {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48">' +
+    '<circle cx="24" cy="24" r="24" fill="#3f7fbf"/></svg>';
+  const served = { requests: 0 };
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/avatars/ada.svg') {
+      res.writeHead(404).end();
+      return;
+    }
+    served.requests++;
+    res.writeHead(200, { 'Content-Type': 'image/svg+xml' }).end(svg);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      served.url = `http://127.0.0.1:${server.address().port}/avatars/ada.svg`;
+      served.stop = () => new Promise((done) => server.close(done));
+      resolve(served);
+    });
+  });
+}
+
+// checkUserMenu checks that the user menu in JupyterLab's top bar shows
+// user's display name and, when avatar is given, that avatar, else the
+// initials on the user's color.
+async function checkUserMenu(page, user, avatar) {
+  const menu = await userMenu(page);
+  const identity = await userIdentity(page);
+  assert.equal(identity.display_name, user.displayName, `display name of ${user.name}`);
+  assert.equal(menu.label, user.displayName, `label of ${user.name}'s user menu`);
+  if (avatar) {
+    assert.equal(menu.avatar, avatar, `avatar of ${user.name}`);
+    assert.ok(menu.avatarLoaded, `${user.name}'s avatar did not load`);
+    assert.equal(menu.initials, null, `initials of ${user.name} beside the avatar`);
+    return;
+  }
+  assert.equal(menu.avatar, null, `avatar of ${user.name}`);
+  assert.equal(menu.initials, identity.initials, `initials of ${user.name}`);
+  assert.ok(identity.color, `JupyterLab gave ${user.name} no color`);
+  assert.equal(menu.color, identity.color, `background of ${user.name}'s initials`);
+}
 
 // hubConfig writes the hub's configuration into dir and returns its path:
 // deploy/hub.toml with pebble in place of Let's Encrypt, the fake GitHub
@@ -114,10 +164,13 @@ async function setUp(ctx, cleanups) {
   ctx.pebble = await startPebble(ctx.dir);
   cleanups.push(['stopping pebble', () => ctx.pebble.stop()]);
 
+  ctx.avatars = await startAvatarServer();
+  cleanups.push(['stopping the avatar server', () => ctx.avatars.stop()]);
   const [port, redirectPort] = [await freePort(), await freePort()];
   ctx.github = await startFakeGitHub(ctx.dir, {
     logins: [ada.login, bob.login, eve.login],
     callbackURL: `https://${hubDomain}:${port}/hub/oauth_callback`,
+    profiles: { [ada.login]: { name: ada.displayName, avatar_url: ctx.avatars.url } },
   });
   cleanups.push(['stopping the fake GitHub', () => ctx.github.stop()]);
 
@@ -234,12 +287,24 @@ test('deployment: HTTPS, GitHub, system accounts', {
     // Ada, an admin, signs in with GitHub, which creates her system
     // account, and gets JupyterLab running as it.
     const adaPage = await startLab(ctx, ada);
+    await checkUserMenu(adaPage, ada, ctx.avatars.url);
+    assert.ok(ctx.avatars.requests > 0, 'requests for ada\'s avatar');
     await shot(adaPage, 'deploy-02-ada-lab');
+
+    // Her user menu contains the hub's commands.
+    await adaPage.locator('#jp-UserMenu .lm-MenuBar-item').click();
+    const items = adaPage.locator('.lm-Menu .lm-Menu-itemLabel');
+    await items.filter({ hasText: 'Log Out' }).waitFor();
+    assert.deepEqual(await items.allTextContents(), ['Hub Control Panel', 'Log Out'],
+      'items of ada\'s user menu');
+    await shot(adaPage, 'deploy-02-ada-user-menu');
+    await adaPage.keyboard.press('Escape');
     await checkRunsAsAccount(ctx, adaPage, ada);
     await shot(adaPage, 'deploy-03-ada-ran-cell');
 
     // Bob, an allowed user, gets his own.
     const bobPage = await startLab(ctx, bob);
+    await checkUserMenu(bobPage, bob, null);
     await checkRunsAsAccount(ctx, bobPage, bob);
     await shot(bobPage, 'deploy-04-bob-ran-cell');
     assert.notEqual(systemAccount(ada.name).uid, systemAccount(bob.name).uid,

@@ -150,14 +150,18 @@ function httpsGet(url, ca) {
 // startFakeGitHub builds and runs fakegithubd, the fake GitHub of
 // internal/hub/auth/fakegithub, over plain HTTP on a free loopback port,
 // with an account for each login and the OAuth app's registered
-// callbackURL. It resolves with url, client_id and client_secret, and
-// stop().
-export async function startFakeGitHub(dir, { logins, callbackURL }) {
+// callbackURL. profiles maps a login to the name and avatar_url of its
+// account. It resolves with url, client_id and client_secret, and stop().
+export async function startFakeGitHub(dir, { logins, callbackURL, profiles = {} }) {
   const file = path.join(dir, 'fakegithubd');
   execFileSync('go', ['build', '-o', file, './internal/hub/auth/fakegithub/fakegithubd'],
     { cwd: repo, stdio: 'pipe' });
   const args = ['-callback-url', callbackURL, '-require-pkce'];
   for (const login of logins) args.push('-user', login);
+  for (const [login, { name, avatar_url: avatar }] of Object.entries(profiles)) {
+    if (name !== undefined) args.push('-name', `${login}=${name}`);
+    if (avatar !== undefined) args.push('-avatar-url', `${login}=${avatar}`);
+  }
   const run = await spawnPrinting('fakegithubd', file, args, { pattern: /^\{.*\}\n/m });
   return { ...JSON.parse(run.match[0]), stop: run.stop };
 }

@@ -198,3 +198,39 @@ export async function saveNotebook(page) {
   const accept = page.locator('.jp-Dialog .jp-mod-accept');
   await accept.waitFor({ timeout: 3000 }).then(() => accept.click(), () => {});
 }
+
+// userMenu waits until the user menu in JupyterLab's top bar shows a name,
+// and an avatar that finished loading if it shows one. It returns the
+// label, the initials and their background color (null with an avatar),
+// and the avatar's address and whether it loaded (null and false without).
+export async function userMenu(page) {
+  const item = page.locator('#jp-top-panel #jp-UserMenu .lm-MenuBar-item');
+  await item.locator('.jp-MenuBar-label', { hasText: /\S/ }).waitFor({ timeout: 30000 });
+  await item.evaluate((li) => new Promise((resolve) => {
+    const img = li.querySelector('.jp-MenuBar-imageIcon img');
+    if (!img || img.complete) return resolve();
+    img.addEventListener('load', resolve, { once: true });
+    img.addEventListener('error', resolve, { once: true });
+  }));
+  return item.evaluate((li) => {
+    const initials = li.querySelector('.jp-MenuBar-anonymousIcon');
+    const img = li.querySelector('.jp-MenuBar-imageIcon img');
+    return {
+      label: li.querySelector('.jp-MenuBar-label').textContent,
+      initials: initials ? initials.textContent : null,
+      color: initials ? initials.style.backgroundColor : null,
+      avatar: img ? img.getAttribute('src') : null,
+      avatarLoaded: img ? img.complete && img.naturalWidth > 0 : false,
+    };
+  });
+}
+
+// userIdentity returns the identity that JupyterLab's user manager holds.
+// The server must run with --expose-app-in-browser.
+export function userIdentity(page) {
+  return page.evaluate(async () => {
+    const { user } = window.jupyterapp.serviceManager;
+    await user.ready;
+    return user.identity;
+  });
+}

@@ -4,10 +4,51 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { artifacts, collectErrors, launchBrowser, shot, startServer, tempDir, traceKernelFrames }
-  from './harness.mjs';
+import {
+  artifacts, collectErrors, launchBrowser, shot, startServer, tempDir, traceKernelFrames, userIdentity,
+  userMenu,
+} from './harness.mjs';
 
 const token = 'e2e' + Math.random().toString(16).slice(2);
+
+// The plugins of the collaboration extension that the application leaves
+// out, and the ones it takes for the user menu.
+const leftOutPlugins = ['rtcGlobalAwareness', 'rtcPanel', 'shared-link', 'userEditorCursors']
+  .map((name) => `@jupyter/collaboration-extension:${name}`);
+const userMenuPlugins = ['@jupyter/collaboration-extension:userMenu',
+  '@jupyter/collaboration-extension:user-menu-bar', '@jupygo/lab:user-menu-label'];
+
+// isCollaborationURL reports whether url is one of the collaboration
+// server's endpoints, which jupygo does not serve.
+function isCollaborationURL(url) {
+  return /\/api\/(collaboration|yjs)(\/|$)/.test(new URL(url).pathname);
+}
+
+// checkUserMenu checks that the top bar's user menu shows the user of the
+// server's /api/me and that the collaboration plugins other than the user
+// menu are not in the application.
+async function checkUserMenu(page, server) {
+  const meURL = new URL('/api/me', server.url);
+  const me = await (await fetch(meURL, { headers: { Authorization: `token ${token}` } })).json();
+  const menu = await userMenu(page);
+  const identity = await userIdentity(page);
+  assert.equal(menu.label, me.identity.display_name, 'label of the user menu');
+  assert.equal(menu.initials, me.identity.initials, 'initials in the user menu');
+  assert.equal(menu.avatar, null, 'avatar in the user menu of a user without one');
+  assert.ok(identity.color, 'JupyterLab gave the user no color');
+  assert.equal(menu.color, identity.color, 'background of the initials');
+  const plugins = await page.evaluate((ids) => ids.map((id) => [id, window.jupyterapp.hasPlugin(id),
+    window.jupyterapp.isPluginActivated(id)]), [...leftOutPlugins, ...userMenuPlugins]);
+  for (const [id, registered, activated] of plugins) {
+    const expected = userMenuPlugins.includes(id);
+    assert.equal(registered, expected, `plugin ${id} registered`);
+    assert.equal(activated, expected, `plugin ${id} activated`);
+  }
+  assert.equal(await page.locator('.jp-RTCPanel, #jp-collaboration-panel').count(), 0,
+    'collaboration panel on the page');
+  assert.equal(await page.locator('#jp-top-panel [data-jp-item-name*="shared-link"]').count(), 0,
+    'shared-link button in the top bar');
+}
 
 // notebookOnDisk reads and parses the notebook file, or returns null.
 function notebookOnDisk(file) {
@@ -82,7 +123,21 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors = collectErrors(page);
     const consoleLines = [];
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    const pluginErrors = [];
+    const collaborationRequests = [];
+    page.on('console', (m) => {
+      consoleLines.push(`${m.type()}: ${m.text()}`);
+      if (m.type() === 'error' && /plugin|collaborat|awareness|docprovider|provider|IUserMenu/i
+        .test(m.text())) {
+        pluginErrors.push(m.text());
+      }
+    });
+    page.on('request', (r) => {
+      if (isCollaborationURL(r.url())) collaborationRequests.push(`${r.method()} ${r.url()}`);
+    });
+    page.on('websocket', (ws) => {
+      if (isCollaborationURL(ws.url())) collaborationRequests.push(`WebSocket ${ws.url()}`);
+    });
     page.on('request', (r) => {
       if (r.url().includes('/api/sessions') && r.method() !== 'GET') {
         consoleLines.push(`request: ${r.method()} ${r.url()} ${r.postData()}`);
@@ -101,7 +156,9 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await page.goto(server.url);
     const card = page.locator('.jp-LauncherCard[data-category="Notebook"]').first();
     await card.waitFor({ timeout: 60000 });
+    await checkUserMenu(page, server);
     await shot(page, '01-launcher');
+    await page.locator('#jp-top-panel').screenshot({ path: path.join(artifacts, '01-top-bar.png') });
 
     // Create a notebook from the launcher and run a cell.
     await card.click();
@@ -167,7 +224,10 @@ test('notebook from launcher to server restart', { timeout: 240000 }, async () =
     await runInLastCell(page, 'print(6*7)');
     await page.locator('.jp-OutputArea-output', { hasText: '42' }).waitFor({ timeout: 60000 });
     await shot(page, '07-server-restarted');
+    await checkUserMenu(page, server);
     assert.deepEqual([...errors], [], 'no page errors or server errors');
+    assert.deepEqual(pluginErrors, [], 'console errors about plugins');
+    assert.deepEqual(collaborationRequests, [], 'requests to collaboration endpoints');
   } catch (e) {
     if (page) await shot(page, 'failure').catch(() => {});
     writeFileSync(path.join(artifacts, 'server.log'), server.output());

@@ -53,15 +53,21 @@ function moduleRequest(name, file) {
   return file ? `${name}/${file}` : name;
 }
 
+// onlyPlugins maps an extension package to the ids of the plugins that the
+// application takes from it. The package's other plugins are left out.
+const onlyPlugins = lab.onlyPlugins || {};
+
 // writeExtensionsModule writes the module that lists every bundled
 // extension. Loading stays lazy (a function per entry) so that an extension
-// replaced by a prebuilt one of the same name is never evaluated.
+// replaced by a prebuilt one of the same name is never evaluated. An entry
+// of onlyPlugins carries its plugin ids as `plugins`.
 function writeExtensionsModule() {
   const entries = table =>
     Object.entries(table)
       .map(([name, file]) => {
         const request = JSON.stringify(moduleRequest(name, file));
-        return `  { name: ${JSON.stringify(name)}, load: () => require(${request}) },`;
+        const plugins = onlyPlugins[name] ? `, plugins: ${JSON.stringify(onlyPlugins[name])}` : '';
+        return `  { name: ${JSON.stringify(name)}, load: () => require(${request})${plugins} },`;
       })
       .join('\n');
   const source = [
@@ -78,6 +84,23 @@ function writeExtensionsModule() {
     ''
   ].join('\n');
   fs.writeFileSync(extensionsModule, source);
+}
+
+// removeUnusedSchemas deletes the settings schemas of the plugins that
+// onlyPlugins leaves out, so that their toolbar items, menus and shortcuts,
+// which name commands that no plugin registers, do not reach the page.
+function removeUnusedSchemas() {
+  for (const [name, ids] of Object.entries(onlyPlugins)) {
+    if (!extensionNames.includes(name)) {
+      throw new Error(`invalid jupyterlab.onlyPlugins entry ${name}: not in jupyterlab.extensions`);
+    }
+    const dir = path.join(outputDir, 'schemas', name);
+    for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      if (file.endsWith('.json') && !ids.includes(`${name}:${file.slice(0, -'.json'.length)}`)) {
+        fs.removeSync(path.join(dir, file));
+      }
+    }
+  }
 }
 
 // writeAppPackage writes static/package.json: the application's own
@@ -139,6 +162,7 @@ function sharedModules() {
 
 cleanOutput();
 const themeConfigs = Build.ensureAssets({ packageNames: extensionNames, output: outputDir });
+removeUnusedSchemas();
 writeExtensionsModule();
 writeAppPackage();
 

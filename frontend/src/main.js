@@ -4,6 +4,7 @@
 
 import { JupyterPluginRegistry, PageConfig } from '@jupyterlab/coreutils';
 import { extensions, mimeExtensions } from '@jupygo/extensions';
+import ownPlugins from './usermenu';
 
 // Plugin ids that JupyterLab 4 renamed. Page configs and settings written for
 // older versions may still name the old ones.
@@ -97,6 +98,21 @@ class PluginSelection {
   }
 }
 
+// onlyListed returns an extension module that exports only the plugins of
+// extension whose ids are in ids, the list of jupyterlab.onlyPlugins in
+// package.json. It logs an error for each listed id that the package lacks.
+function onlyListed(extension, name, ids) {
+  const plugins = pluginsOf(extension).filter(plugin => ids.includes(plugin.id));
+  for (const id of ids) {
+    if (!plugins.some(plugin => plugin.id === id)) {
+      console.error(
+        `Plugin ${id} not found in extension ${name}: update jupyterlab.onlyPlugins in package.json`
+      );
+    }
+  }
+  return { __esModule: true, default: plugins };
+}
+
 // loadBundled collects the active plugins of the bundled extensions whose
 // name no prebuilt extension took over.
 function loadBundled(entries, replaced, selection, into) {
@@ -105,7 +121,10 @@ function loadBundled(entries, replaced, selection, into) {
       continue;
     }
     try {
-      const extension = entry.load();
+      let extension = entry.load();
+      if (entry.plugins) {
+        extension = onlyListed(extension, entry.name, entry.plugins);
+      }
       extension.__scope__ = entry.name;
       into.push(...selection.active(extension));
     } catch (err) {
@@ -152,6 +171,7 @@ export async function main() {
 
   const plugins = [];
   loadBundled(extensions, replaced, selection, plugins);
+  plugins.push(...selection.active({ __esModule: true, default: ownPlugins, __scope__: '@jupygo/lab' }));
   await loadFederated(extensionPromises, selection, plugins);
 
   for (const result of await Promise.allSettled(stylePromises)) {

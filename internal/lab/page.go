@@ -196,8 +196,8 @@ func (l *Lab) defaultPageConfig() map[string]any {
 			"name": "read-only", "can_install": false, "install_path": nil,
 		},
 		"news": map[string]any{"disabled": true},
-		// The collaboration extensions are not bundled, and documents load
-		// through the contents API.
+		// Of the collaboration extensions only the user menu is bundled,
+		// and documents load through the contents API.
 		"disableRTC":          true,
 		"serverSideExecution": false,
 	}
