@@ -258,6 +258,21 @@ func (b *textDeltaBuilder) addOp() {
 	b.action = ""
 }
 
+// deltaInsertable reports whether yjs's event delta keeps an embedded
+// value as an insert: it keeps objects (typeof "object") and non-empty
+// strings, and drops numbers, booleans and big integers. A null embed,
+// which yjs keeps as {insert: null}, is dropped too, as a Delta cannot
+// hold a nil insert.
+func deltaInsertable(v any) bool {
+	switch v := v.(type) {
+	case nil, float64, bool, int64, Undefined:
+		return false
+	case string:
+		return v != ""
+	}
+	return true
+}
+
 func (b *textDeltaBuilder) switchTo(action string) {
 	if b.action != action {
 		b.addOp()
@@ -274,7 +289,9 @@ func (b *textDeltaBuilder) visit(it *item) {
 			if !e.deletes(it) {
 				b.addOp()
 				b.action = "insert"
-				b.insert = c.values()[0]
+				if v := c.values()[0]; deltaInsertable(v) {
+					b.insert = v
+				}
 				b.addOp()
 			}
 		case e.deletes(it):

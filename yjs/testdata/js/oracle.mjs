@@ -85,6 +85,7 @@ const applyEdit = (doc, e) => {
     case 'arrayDelete': t.delete(e.index, e.length); break
     case 'xmlInsert': t.insert(e.index, e.values.map(value)); break
     case 'setAttribute': t.setAttribute(e.key, value(e.value)); break
+    case 'removeAttribute': t.removeAttribute(e.key); break
     default: throw new Error('unknown edit ' + e.op)
   }
 }
