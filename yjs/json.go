@@ -19,7 +19,9 @@ import (
 // shortest form, object keys in JavaScript's property order, and only the
 // escapes JSON.stringify uses.
 
-const maxJSONDepth = 1000
+// maxJSONDepth bounds the nesting of parsed JSON as lib0.MaxDepth bounds
+// Any values.
+const maxJSONDepth = lib0.MaxDepth
 
 // ParseJSON parses JSON text as JavaScript's JSON.parse does, into Any
 // values (see lib0): numbers become float64 (±Inf when too large), objects

@@ -1,10 +1,28 @@
 package yjs
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
+
+// diffJSON compares two values by their JSON encodings, which stays fast
+// for deeply nested values where cmp.Diff does not, and returns a diff of
+// the encodings or "".
+func diffJSON(want, got any) string {
+	a, errA := json.Marshal(want)
+	b, errB := json.Marshal(got)
+	if errA != nil || errB != nil {
+		return fmt.Sprintf("not JSON: %v, %v", errA, errB)
+	}
+	if bytes.Equal(a, b) {
+		return ""
+	}
+	return cmp.Diff(string(a), string(b))
+}
 
 // compareEdits applies batches of edits, one transaction per batch, to a
 // new Go document and to a yjs document, and compares the updates and
@@ -26,13 +44,13 @@ func compareEdits(t *testing.T, o *oracle, roots map[string]string, batches ...[
 		if err != nil {
 			t.Fatalf("edits %v: %v", batch, err)
 		}
-		if diff := cmp.Diff(yr.Updates, got); diff != "" {
+		if diff := diffJSON(yr.Updates, got); diff != "" {
 			t.Errorf("update of %v (-yjs +go):\n%s", batch, diff)
 		}
-		if diff := cmp.Diff(yr.UpdatesV2, gotV2); diff != "" {
+		if diff := diffJSON(yr.UpdatesV2, gotV2); diff != "" {
 			t.Errorf("V2 update of %v (-yjs +go):\n%s", batch, diff)
 		}
-		if diff := cmp.Diff(yr.Events, events.take()); diff != "" {
+		if diff := diffJSON(yr.Events, events.take()); diff != "" {
 			t.Errorf("events of %v (-yjs +go):\n%s", batch, diff)
 		}
 	}
@@ -40,13 +58,13 @@ func compareEdits(t *testing.T, o *oracle, roots map[string]string, batches ...[
 	var st peerState
 	o.call(t, map[string]any{"op": "state", "doc": name, "roots": roots}, &st)
 	js, deltas := docJSON(d, roots)
-	if diff := cmp.Diff(st.JSON, js); diff != "" {
+	if diff := diffJSON(st.JSON, js); diff != "" {
 		t.Errorf("JSON (-yjs +go):\n%s", diff)
 	}
-	if diff := cmp.Diff(st.Deltas, deltas); diff != "" {
+	if diff := diffJSON(st.Deltas, deltas); diff != "" {
 		t.Errorf("deltas (-yjs +go):\n%s", diff)
 	}
-	if diff := cmp.Diff(st.Update, hexOf(d.EncodeStateAsUpdate(nil))); diff != "" {
+	if diff := diffJSON(st.Update, hexOf(d.EncodeStateAsUpdate(nil))); diff != "" {
 		t.Errorf("encoded state (-yjs +go):\n%s", diff)
 	}
 
@@ -60,7 +78,7 @@ func compareEdits(t *testing.T, o *oracle, roots map[string]string, batches ...[
 	if err := peer.ApplyUpdate(d.EncodeStateAsUpdate(nil), "remote"); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(yr.Events, peerEvents.take()); diff != "" {
+	if diff := diffJSON(yr.Events, peerEvents.take()); diff != "" {
 		t.Errorf("events of a peer applying the state (-yjs +go):\n%s", diff)
 	}
 	return d
@@ -166,5 +184,33 @@ func TestXMLRemoveAttribute(t *testing.T) {
 		[]edit{xmlIns(xmlT(), 0, xmlElemV("p"), xmlTextV), setAttr(xmlT(0), "a", 1), setAttr(xmlT(0), "b", 2),
 			setAttr(xmlT(1), "c", 3)},
 		[]edit{removeAttr(xmlT(0), "a"), removeAttr(xmlT(1), "c"), removeAttr(xmlT(1), "none")},
+	)
+}
+
+// nestedValue returns 1 wrapped depth times, in arrays or in objects
+// under the key "a".
+func nestedValue(depth int, objects bool) any {
+	var v any = 1
+	for range depth {
+		if objects {
+			v = map[string]any{"a": v}
+		} else {
+			v = []any{v}
+		}
+	}
+	return v
+}
+
+// TestDeepValues stores values nested 2,000 deep (the oracle's own value
+// builder overflows the node stack near 4,000) as a map value, an array
+// element, an embed and a format attribute.
+func TestDeepValues(t *testing.T) {
+	o := startOracle(t)
+	roots := map[string]string{"m": "map", "a": "array", "t": "text"}
+	compareEdits(t, o, roots,
+		[]edit{mapSet(mapT("m"), "arr", nestedValue(2000, false)), mapSet(mapT("m"), "obj", nestedValue(2000, true))},
+		[]edit{arrIns(arrayT("a"), 0, nestedValue(2000, false)), insText(textT("t"), 0, "ab")},
+		[]edit{insEmbed(textT("t"), 1, nestedValue(2000, true), nil)},
+		[]edit{format(textT("t"), 0, 1, map[string]any{"deep": nestedValue(2000, true)})},
 	)
 }

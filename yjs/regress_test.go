@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // Updates with delete ranges that end past 2^53-1 or have no length.
@@ -162,5 +163,72 @@ func TestV2StructCountBomb(t *testing.T) {
 	err := NewDoc().ApplyUpdateV2(in, nil)
 	if !errors.Is(err, ErrInvalidUpdate) {
 		t.Fatalf("got %v, want ErrInvalidUpdate", err)
+	}
+}
+
+// nestedMaps returns the state of a document whose root map "m" holds a
+// chain of depth maps, each under the key "k" of the one above.
+func nestedMaps(depth int) []byte {
+	d := NewDoc(WithClientID(3))
+	d.Transact(func(*Transaction) {
+		m := d.GetMap("m")
+		for range depth {
+			n := NewMap()
+			m.Set("k", n)
+			m = n
+		}
+		m.Set("leaf", 1)
+	}, nil)
+	return d.EncodeStateAsUpdate(nil)
+}
+
+func TestDeeplyNestedTypes(t *testing.T) {
+	const depth = 20000
+	d := NewDoc(WithClientID(1))
+	var paths int
+	d.GetMap("m").ObserveDeep(func(evs []*Event) {
+		for _, e := range evs {
+			paths = max(paths, len(e.Path()))
+		}
+	})
+	if err := d.ApplyUpdate(nestedMaps(depth), nil); err != nil {
+		t.Fatalf("ApplyUpdate: %v", err)
+	}
+	if paths != 0 {
+		t.Errorf("longest event path %d, want 0: only the root changed", paths)
+	}
+	if err := NewDoc().ApplyUpdateV2(d.EncodeStateAsUpdateV2(nil), nil); err != nil {
+		t.Fatalf("re-applying V2 state: %v", err)
+	}
+	js := d.GetMap("m").ToJSON()
+	for range depth {
+		js = js["k"].(map[string]any)
+	}
+	if js["leaf"] != 1.0 {
+		t.Errorf("leaf = %v, want 1", js["leaf"])
+	}
+	if err := d.GetMap("m").Delete("k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewDoc().ApplyUpdate(d.EncodeStateAsUpdate(nil), nil); err != nil {
+		t.Fatalf("re-applying state after the delete: %v", err)
+	}
+}
+
+func TestValueNestedPastMaxDepthRejected(t *testing.T) {
+	// A map entry whose value is an array nested MaxDepth+1 deep: the Any
+	// encoding of [[...[1]...]] is 117 1 per level, then 125 1.
+	deep := bytes.Repeat([]byte{117, 1}, lib0.MaxDepth+1)
+	d := NewDoc(WithClientID(1))
+	d.GetMap("m").Set("k", 0)
+	u := d.EncodeStateAsUpdate(nil)
+	i := bytes.LastIndex(u, []byte{125, 0})
+	bad := append(append(append([]byte(nil), u[:i]...), deep...), u[i:]...)
+	if err := NewDoc().ApplyUpdate(bad, nil); !errors.Is(err, ErrInvalidUpdate) {
+		t.Errorf("got %v, want ErrInvalidUpdate", err)
+	}
+	ok := append(append(append([]byte(nil), u[:i]...), deep[2:]...), u[i:]...)
+	if err := NewDoc().ApplyUpdate(ok, nil); err != nil {
+		t.Errorf("value nested MaxDepth deep: %v", err)
 	}
 }
