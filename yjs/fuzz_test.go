@@ -76,6 +76,7 @@ func FuzzApplyUpdateV2(f *testing.F) {
 	f.Add(unhex(f, hugeDeleteV2))
 	f.Add(manyDeletedStructsV2(1000))
 	f.Add(unhex(f, structCountBombV2))
+	f.Add(unhex(f, gcRunV2))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := NewDoc(WithClientID(1))
 		if err := d.ApplyUpdateV2(b, nil); err != nil {

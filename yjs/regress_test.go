@@ -3,6 +3,7 @@ package yjs
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,6 +21,8 @@ const (
 	// V2: client 5 declares 2^40 GC structs of length 1: the info column
 	// repeats GC forever and the length column holds a run of 2^40 ones.
 	structCountBombV2 = "00 00 0105 00 00 0100 0100 00 00 07418080808080 20 01 808080808020 00 00"
+	// V2: the same with 1,048,572 GC structs, within the struct budget.
+	gcRunV2 = "00 00 0105 00 00 0100 0100 00 00 07418080808080 20 01 fcff3f 00 00"
 )
 
 func TestDeleteRangePastMaxSafeRejected(t *testing.T) {
@@ -230,5 +233,40 @@ func TestValueNestedPastMaxDepthRejected(t *testing.T) {
 	ok := append(append(append([]byte(nil), u[:i]...), deep[2:]...), u[i:]...)
 	if err := NewDoc().ApplyUpdate(ok, nil); err != nil {
 		t.Errorf("value nested MaxDepth deep: %v", err)
+	}
+}
+
+// TestV2GCRunAllocation applies a 26-byte update declaring a million GC
+// structs: the decoder merges the run as it reads it, so memory stays
+// small, and the document ends as yjs's does.
+func TestV2GCRunAllocation(t *testing.T) {
+	in := unhex(t, gcRunV2)
+	d := NewDoc(WithClientID(1))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err := d.ApplyUpdateV2(in, nil)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatalf("ApplyUpdateV2: %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
+		t.Errorf("applying %d bytes allocated %d bytes, want under 2 MB", len(in), n)
+	}
+	if got := d.StateVector()[5]; got != 1048572 {
+		t.Errorf("state of client 5 = %d, want 1048572", got)
+	}
+
+	o := startOracle(t)
+	o.call(t, map[string]any{"op": "new", "doc": "gcrun", "client": 1}, nil)
+	defer o.call(t, map[string]any{"op": "drop", "doc": "gcrun"}, nil)
+	o.call(t, map[string]any{"op": "apply", "doc": "gcrun", "update": hexOf(in), "v2": true}, nil)
+	var st peerState
+	o.call(t, map[string]any{"op": "state", "doc": "gcrun"}, &st)
+	if diff := cmp.Diff(st.Update, hexOf(d.EncodeStateAsUpdate(nil))); diff != "" {
+		t.Errorf("encoded state (-yjs +go):\n%s", diff)
+	}
+	if diff := cmp.Diff(st.UpdateV2, hexOf(d.EncodeStateAsUpdateV2(nil))); diff != "" {
+		t.Errorf("encoded V2 state (-yjs +go):\n%s", diff)
 	}
 }
