@@ -2,7 +2,8 @@ package yjs
 
 import (
 	"slices"
-	"strings"
+
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // Event describes the changes one transaction made to one shared type. It
@@ -212,7 +213,7 @@ type textDeltaBuilder struct {
 	attributes *attrMap
 	action     string
 	insert     any
-	insertStr  strings.Builder
+	insertStr  []byte
 	retain     int
 	deleteLen  int
 }
@@ -228,8 +229,8 @@ func (b *textDeltaBuilder) addOp() {
 		b.deleteLen = 0
 	case "insert":
 		ins := b.insert
-		if ins == nil && b.insertStr.Len() > 0 {
-			ins = b.insertStr.String()
+		if ins == nil && len(b.insertStr) > 0 {
+			ins = string(b.insertStr)
 		}
 		if ins != nil {
 			op := Delta{Insert: ins}
@@ -244,7 +245,7 @@ func (b *textDeltaBuilder) addOp() {
 			b.delta = append(b.delta, op)
 		}
 		b.insert = nil
-		b.insertStr.Reset()
+		b.insertStr = b.insertStr[:0]
 	case "retain":
 		if b.retain > 0 {
 			op := Delta{Retain: b.retain}
@@ -306,7 +307,7 @@ func (b *textDeltaBuilder) visit(it *item) {
 		case e.adds(it):
 			if !e.deletes(it) {
 				b.switchTo("insert")
-				b.insertStr.Write(c.b)
+				b.insertStr = lib0.AppendWTF8(b.insertStr, c.b)
 			}
 		case e.deletes(it):
 			b.switchTo("delete")

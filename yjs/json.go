@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
 )
@@ -193,7 +192,12 @@ func (p *jsonParser) escape(sb *strings.Builder) error {
 		}
 		p.i = save
 	}
-	// A lone surrogate has no UTF-8 form; Go strings hold U+FFFD instead.
+	if utf16.IsSurrogate(r1) {
+		// A lone surrogate has no UTF-8 form: it is held in WTF-8 (see
+		// lib0).
+		sb.Write(lib0.AppendSurrogate(nil, r1))
+		return nil
+	}
 	sb.WriteRune(r1)
 	return nil
 }
@@ -361,8 +365,13 @@ func writeJSONString(sb *strings.Builder, s string) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= 0x80 {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			sb.WriteRune(r)
+			r, size := lib0.DecodeWTF8(s[i:])
+			if size == 3 && utf16.IsSurrogate(r) {
+				// JSON.stringify escapes a lone surrogate.
+				fmt.Fprintf(sb, `\u%04x`, r)
+			} else {
+				sb.WriteRune(r)
+			}
 			i += size
 			continue
 		}

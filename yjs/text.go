@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // Text is shared rich text: a string with formatting attributes and
@@ -631,13 +633,13 @@ func deltaContent(v any) (content, error) {
 
 // String returns the text without embeds and formatting.
 func (x *Text) String() string {
-	var sb strings.Builder
+	var b []byte
 	for n := x.b.start; n != nil; n = n.right {
 		if s, ok := n.content.(*contentString); ok && n.visibleCountable() {
-			sb.Write(s.b)
+			b = lib0.AppendWTF8(b, s.b)
 		}
 	}
-	return sb.String()
+	return string(b)
 }
 
 // ToJSON returns the text as a string, as yjs's toJSON does.
@@ -647,13 +649,13 @@ func (x *Text) ToJSON() string { return x.String() }
 func (x *Text) ToDelta() []Delta {
 	var ops []Delta
 	attrs := newAttrMap()
-	var sb strings.Builder
+	var sb []byte
 	pack := func() {
-		if sb.Len() == 0 {
+		if len(sb) == 0 {
 			return
 		}
-		ops = append(ops, Delta{Insert: sb.String(), Attributes: attrs.object()})
-		sb.Reset()
+		ops = append(ops, Delta{Insert: string(sb), Attributes: attrs.object()})
+		sb = sb[:0]
 	}
 	for n := x.b.start; n != nil; n = n.right {
 		if n.deleted() {
@@ -661,7 +663,7 @@ func (x *Text) ToDelta() []Delta {
 		}
 		switch c := n.content.(type) {
 		case *contentString:
-			sb.Write(c.b)
+			sb = lib0.AppendWTF8(sb, c.b)
 		case *contentType, *contentEmbed:
 			pack()
 			ops = append(ops, Delta{Insert: c.values()[0], Attributes: attrs.object()})

@@ -182,6 +182,17 @@ const handlers = {
     }
     return { items: out }
   },
+  // stringify {doc, roots}: JSON.stringify of each root's toJSON, and of
+  // toDelta for texts, as text, so that lone surrogates stay escaped.
+  stringify: (r) => {
+    const { doc } = docs.get(r.doc)
+    const out = {}
+    for (const [name, kind] of Object.entries(r.roots)) {
+      const t = getRoot(doc, name, kind)
+      out[name] = JSON.stringify(kind === 'text' ? t.toDelta() : t.toJSON())
+    }
+    return { strings: out }
+  },
   drop: (r) => { docs.delete(r.doc); return {} }
 }
 
