@@ -149,7 +149,9 @@ func (p *jsonParser) string() (string, error) {
 		switch {
 		case c == '"':
 			p.i++
-			return sb.String(), nil
+			// Surrogate halves that meet, escaped or raw, form a pair, as
+			// in a JavaScript string.
+			return lib0.ToWTF8(sb.String()), nil
 		case c < 0x20:
 			return "", fmt.Errorf("control character in string at offset %d", p.i)
 		case c == '\\':
