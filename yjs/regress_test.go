@@ -194,6 +194,7 @@ func TestDeeplyNestedTypes(t *testing.T) {
 			paths = max(paths, len(e.Path()))
 		}
 	})
+
 	if err := d.ApplyUpdate(nestedMaps(depth), nil); err != nil {
 		t.Fatalf("ApplyUpdate: %v", err)
 	}
@@ -203,6 +204,7 @@ func TestDeeplyNestedTypes(t *testing.T) {
 	if err := NewDoc().ApplyUpdateV2(d.EncodeStateAsUpdateV2(nil), nil); err != nil {
 		t.Fatalf("re-applying V2 state: %v", err)
 	}
+
 	js := d.GetMap("m").ToJSON()
 	for range depth {
 		js = js["k"].(map[string]any)
@@ -210,6 +212,7 @@ func TestDeeplyNestedTypes(t *testing.T) {
 	if js["leaf"] != 1.0 {
 		t.Errorf("leaf = %v, want 1", js["leaf"])
 	}
+
 	if err := d.GetMap("m").Delete("k"); err != nil {
 		t.Fatal(err)
 	}

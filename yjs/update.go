@@ -31,9 +31,9 @@ const maxStructsPerByte = 8
 // billions of structs.
 // NOTE: 2^20 is a chosen limit, not one yjs has: a valid V2 update with
 // more structs than 2^20 plus 8 a byte is rejected. Runs of GC structs are
-// merged as they are read and cost nothing, but runs of deleted items or
-// nested types cost one item each (about 280 bytes when measured), so a
-// few bytes of input can still take up to about 300 MB.
+// merged as they are read and cost nothing. Runs of deleted items or
+// nested types cost one item each, about 280 bytes as measured, so a few
+// bytes of input can still take up to about 300 MB.
 const maxRunStructs = 1 << 20
 
 // structBudget returns the maximum number of structs an update of
