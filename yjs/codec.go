@@ -73,7 +73,7 @@ func (e *encoderV1) writeRightID(id ID) {
 func (e *encoderV1) writeClient(c uint64)  { e.e.WriteVarUint(c) }
 func (e *encoderV1) writeInfo(i uint8)     { e.e.WriteUint8(i) }
 func (e *encoderV1) writeString(s string)  { e.e.WriteVarString(s) }
-func (e *encoderV1) writeUTF8(b []byte)    { e.e.WriteVarUint8Array(b) }
+func (e *encoderV1) writeUTF8(b []byte)    { e.e.WriteVarUTF8(b) }
 func (e *encoderV1) writeTypeRef(r uint8)  { e.e.WriteVarUint(uint64(r)) }
 func (e *encoderV1) writeLen(n uint64)     { e.e.WriteVarUint(n) }
 func (e *encoderV1) writeAny(v any)        { e.e.WriteAny(v) }

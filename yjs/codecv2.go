@@ -2,6 +2,7 @@ package yjs
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
 )
@@ -86,11 +87,15 @@ func (r *intDiffOptRleDecoder) read() uint64 {
 	return uint64(r.s)
 }
 
-// stringDecoder slices one concatenated string by UTF-16 lengths.
+// stringDecoder slices one concatenated string by UTF-16 lengths, as
+// lib0 slices the JavaScript string. A length that ends inside a surrogate
+// pair cuts it: the string read gets the high half and the next one
+// starts with the low half, both in WTF-8 (see lib0).
 type stringDecoder struct {
 	lens uintOptRleDecoder
 	str  string
-	pos  int // byte offset into str
+	pos  int  // byte offset into str
+	half bool // the high half of the pair at pos was read
 }
 
 func (s *stringDecoder) read(fail func(error)) string {
@@ -100,10 +105,25 @@ func (s *stringDecoder) read(fail func(error)) string {
 		fail(fmt.Errorf("string of %d units past the string column", n))
 		return ""
 	}
-	b := utf16ToByteOffset(rest, int(n))
-	out := rest[:b]
+	units := int(n)
+	var head []byte
+	if s.half && units > 0 {
+		head = lowHalf(rest)
+		rest = rest[4:]
+		s.pos += 4
+		s.half = false
+		units--
+	}
+	b, inPair := utf16ToByteOffset(rest, -1, units)
 	s.pos += b
-	return out
+	if inPair {
+		s.half = true
+		return string(append(append(head, rest[:b]...), highHalf(rest[b:])...))
+	}
+	if head != nil {
+		return string(append(head, rest[:b]...))
+	}
+	return rest[:b]
 }
 
 type decoderV2 struct {
@@ -302,19 +322,24 @@ func (r *intDiffOptRleEncoder) bytes() []byte {
 	return r.e.Bytes()
 }
 
-// stringEncoder concatenates strings and records their UTF-16 lengths.
+// stringEncoder concatenates strings and records their UTF-16 lengths. As
+// in JavaScript, a lone high surrogate and a lone low one that meet form a
+// pair, and lone surrogates left over are written as U+FFFD.
 type stringEncoder struct {
 	sb   []byte
 	lens uintOptRleEncoder
 }
 
 func (s *stringEncoder) write(b []byte) {
-	s.sb = append(s.sb, b...)
+	s.sb = lib0.AppendWTF8(s.sb, b)
 	s.lens.write(uint64(lib0.UTF16Len(string(b))))
 }
 
 func (s *stringEncoder) bytes() []byte {
 	e := &lib0.Encoder{}
+	if !utf8.Valid(s.sb) {
+		s.sb = []byte(lib0.ToValidUTF8(string(s.sb)))
+	}
 	e.WriteVarUint8Array(s.sb)
 	e.WriteBytes(s.lens.bytes())
 	return e.Bytes()
@@ -369,7 +394,7 @@ func (v *encoderV2) writeRightID(id ID) {
 
 func (v *encoderV2) writeClient(c uint64) { v.client.write(c) }
 func (v *encoderV2) writeInfo(i uint8)    { v.info.write(i) }
-func (v *encoderV2) writeString(s string) { v.strings.write([]byte(lib0.ToValidUTF8(s))) }
+func (v *encoderV2) writeString(s string) { v.strings.write([]byte(lib0.ToWTF8(s))) }
 func (v *encoderV2) writeUTF8(b []byte)   { v.strings.write(b) }
 func (v *encoderV2) writeTypeRef(r uint8) { v.typeRef.write(uint64(r)) }
 func (v *encoderV2) writeLen(n uint64)    { v.length.write(n) }

@@ -1,7 +1,7 @@
 package yjs
 
 import (
-	"unicode/utf8"
+	"unicode/utf16"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
 )
@@ -198,6 +198,7 @@ type contentString struct {
 }
 
 func newContentString(s string) *contentString {
+	s = lib0.ToWTF8(s)
 	return &contentString{b: []byte(s), n: lib0.UTF16Len(s)}
 }
 
@@ -210,14 +211,18 @@ func (c *contentString) gc(*store)                     {}
 func (c *contentString) str() string                   { return string(c.b) }
 
 // values returns one string per UTF-16 unit, as yjs splits a string into
-// its JavaScript characters; each half of a surrogate pair becomes U+FFFD.
+// its JavaScript characters. Each half of a surrogate pair, and each lone
+// surrogate, becomes U+FFFD.
 func (c *contentString) values() []any {
 	out := make([]any, 0, c.n)
 	for i := 0; i < len(c.b); {
-		r, size := utf8.DecodeRune(c.b[i:])
-		if size == 4 {
-			out = append(out, "\uFFFD", "\uFFFD")
-		} else {
+		r, size := lib0.DecodeWTF8(c.b[i:])
+		switch {
+		case size == 4:
+			out = append(out, replacementChar, replacementChar)
+		case size == 3 && r >= 0xd800 && r <= 0xdfff:
+			out = append(out, replacementChar)
+		default:
 			out = append(out, string(r))
 		}
 		i += size
@@ -234,63 +239,44 @@ func (c *contentString) splice(offset int) content {
 
 func (c *contentString) mergeWith(right content) bool {
 	r := right.(*contentString)
-	c.b = append(c.b, r.b...)
+	c.b = lib0.AppendWTF8(c.b, r.b)
 	c.n += r.n
 	return true
 }
 
+// write writes the text from UTF-16 offset offset, which yjs cuts with
+// slice: an offset inside a surrogate pair leaves its low half.
 func (c *contentString) write(e updateEncoder, offset int) {
 	if offset == 0 {
 		e.writeUTF8(c.b)
 		return
 	}
-	_, right := splitUTF16(c.b, c.n, offset)
-	e.writeUTF8(right)
+	i, inPair := utf16ToByteOffset(c.b, c.n, offset)
+	if !inPair {
+		e.writeUTF8(c.b[i:])
+		return
+	}
+	e.writeUTF8(append(lowHalf(c.b[i:]), c.b[i+4:]...))
 }
 
 const replacementChar = "\uFFFD"
 
-// splitUTF16 splits UTF-8 text of n UTF-16 units at UTF-16 offset off. The
-// left part's capacity is clipped so that appending to it never overwrites
-// the right part. A split inside a surrogate pair turns each half into
-// U+FFFD, as yjs does, so both sides keep their UTF-16 lengths.
-func splitUTF16(b []byte, n, off int) (left, right []byte) {
+// utf16ToByteOffset returns the byte offset in text b of UTF-16 offset off,
+// and whether off falls inside the surrogate pair that starts there. n is
+// the length of b in UTF-16 units, or -1 when unknown.
+func utf16ToByteOffset[S string | []byte](b S, n, off int) (int, bool) {
 	if len(b) == n {
-		return b[:off:off], b[off:]
+		return min(off, len(b)), false
 	}
-	units := 0
-	for i := 0; i < len(b); {
-		if units == off {
-			return b[:i:i], b[i:]
-		}
-		_, size := utf8.DecodeRune(b[i:])
-		if size == 4 {
-			if units+1 == off {
-				left = append(append([]byte(nil), b[:i]...), replacementChar...)
-				right = append([]byte(replacementChar), b[i+4:]...)
-				return left, right
-			}
-			units += 2
-		} else {
-			units++
-		}
-		i += size
-	}
-	return b, nil
-}
-
-// utf16ToByteOffset returns the byte offset in UTF-8 text b of UTF-16
-// offset off, rounding an offset inside a surrogate pair down.
-func utf16ToByteOffset(b string, off int) int {
 	units := 0
 	for i := 0; i < len(b); {
 		if units >= off {
-			return i
+			return i, false
 		}
-		_, size := utf8.DecodeRuneInString(b[i:])
+		_, size := lib0.DecodeWTF8(b[i:])
 		if size == 4 {
-			if units+2 > off {
-				return i
+			if units+1 == off {
+				return i, true
 			}
 			units += 2
 		} else {
@@ -298,7 +284,52 @@ func utf16ToByteOffset(b string, off int) int {
 		}
 		i += size
 	}
-	return len(b)
+	return len(b), false
+}
+
+// highHalf and lowHalf return the WTF-8 forms of the halves of the
+// surrogate pair of the four-byte character that starts b.
+func highHalf[S string | []byte](b S) []byte {
+	r, _ := lib0.DecodeWTF8(b)
+	hi, _ := utf16.EncodeRune(r)
+	return lib0.AppendSurrogate(nil, hi)
+}
+
+func lowHalf[S string | []byte](b S) []byte {
+	r, _ := lib0.DecodeWTF8(b)
+	_, lo := utf16.EncodeRune(r)
+	return lib0.AppendSurrogate(nil, lo)
+}
+
+// splitUTF16 splits text b of n UTF-16 units at UTF-16 offset off, as
+// yjs's ContentString.splice does. The left part's capacity is clipped so
+// that appending to it never overwrites the right part. When the left
+// part would end with a high surrogate, a split pair's or a lone one,
+// yjs writes U+FFFD in its place and in place of the right part's first
+// unit, so both sides keep their UTF-16 lengths.
+func splitUTF16(b []byte, n, off int) (left, right []byte) {
+	i, inPair := utf16ToByteOffset(b, n, off)
+	switch {
+	case inPair:
+		left = append(append([]byte(nil), b[:i]...), replacementChar...)
+		right = append([]byte(replacementChar), b[i+4:]...)
+		return left, right
+	case i >= 3 && isHighSurrogate(b[i-3:i]) && i < len(b):
+		left = append(append([]byte(nil), b[:i-3]...), replacementChar...)
+		right = []byte(replacementChar)
+		r, size := lib0.DecodeWTF8(b[i:])
+		if size == 4 {
+			_, lo := utf16.EncodeRune(r)
+			right = lib0.AppendSurrogate(right, lo)
+		}
+		return left, append(right, b[i+size:]...)
+	}
+	return b[:i:i], b[i:]
+}
+
+func isHighSurrogate(b []byte) bool {
+	r, size := lib0.DecodeWTF8(b)
+	return size == 3 && r >= 0xd800 && r < 0xdc00
 }
 
 // contentType holds a nested shared type.

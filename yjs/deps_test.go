@@ -27,7 +27,7 @@ func TestImportsOnlyStandardLibrary(t *testing.T) {
 
 func FuzzParseJSON(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2.5e-7,"\u00e9\ud83d\ude00"],"10":null}`, `"x"`, `[]`,
-		`-0`, `1e400`, `{"b":true,"b":false}`, `"\ud800"`} {
+		`-0`, `1e400`, `{"b":true,"b":false}`, `"\ud800"`, "\"\xed\xa4\xb5\xed\xb5\xb5\"", "\"\xed\xa4\xb5\\udd75\""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

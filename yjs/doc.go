@@ -18,6 +18,17 @@
 // linked left to right; items of a map key are linked from the oldest
 // value to the current one, which is the key's entry in the parent.
 //
+// Strings are Go strings, but a V2 update can cut a surrogate pair in
+// two, and yjs then keeps each half as a lone surrogate in its UTF-16
+// string. Such a half is held in WTF-8 (three bytes ED A0..BF 80..BF),
+// which is not valid UTF-8. Text.String, deltas, map keys and JSON values
+// can return it, and StringifyJSON escapes it as JSON.stringify does
+// ("\ud83d"). Halves that meet again join into their pair, and the
+// encoders write a lone half as U+FFFD, as yjs does. Insert keeps a lone
+// surrogate given in WTF-8 and replaces other invalid UTF-8 by U+FFFD.
+// encoding/json writes each byte of a half as U+FFFD, so use StringifyJSON
+// where the escapes matter.
+//
 // Each Item records its origin, the last unit to its left when it was
 // inserted, and its right origin, the first unit to its right. Integration
 // (YATA) places concurrent inserts between the same neighbours in the same

@@ -2,7 +2,8 @@ package yjs
 
 import (
 	"slices"
-	"strings"
+
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // Event describes the changes one transaction made to one shared type. It
@@ -212,7 +213,7 @@ type textDeltaBuilder struct {
 	attributes *attrMap
 	action     string
 	insert     any
-	insertStr  strings.Builder
+	insertStr  []byte
 	retain     int
 	deleteLen  int
 }
@@ -228,8 +229,8 @@ func (b *textDeltaBuilder) addOp() {
 		b.deleteLen = 0
 	case "insert":
 		ins := b.insert
-		if ins == nil && b.insertStr.Len() > 0 {
-			ins = b.insertStr.String()
+		if ins == nil && len(b.insertStr) > 0 {
+			ins = string(b.insertStr)
 		}
 		if ins != nil {
 			op := Delta{Insert: ins}
@@ -244,7 +245,7 @@ func (b *textDeltaBuilder) addOp() {
 			b.delta = append(b.delta, op)
 		}
 		b.insert = nil
-		b.insertStr.Reset()
+		b.insertStr = b.insertStr[:0]
 	case "retain":
 		if b.retain > 0 {
 			op := Delta{Retain: b.retain}
@@ -256,6 +257,21 @@ func (b *textDeltaBuilder) addOp() {
 		b.retain = 0
 	}
 	b.action = ""
+}
+
+// deltaInsertable reports whether yjs's event delta keeps an embedded
+// value as an insert: it keeps objects (typeof "object") and non-empty
+// strings, and drops numbers, booleans and big integers. A null embed,
+// which yjs keeps as {insert: null}, is dropped too, as a Delta cannot
+// hold a nil insert.
+func deltaInsertable(v any) bool {
+	switch v := v.(type) {
+	case nil, float64, bool, int64, Undefined:
+		return false
+	case string:
+		return v != ""
+	}
+	return true
 }
 
 func (b *textDeltaBuilder) switchTo(action string) {
@@ -274,7 +290,9 @@ func (b *textDeltaBuilder) visit(it *item) {
 			if !e.deletes(it) {
 				b.addOp()
 				b.action = "insert"
-				b.insert = c.values()[0]
+				if v := c.values()[0]; deltaInsertable(v) {
+					b.insert = v
+				}
 				b.addOp()
 			}
 		case e.deletes(it):
@@ -289,7 +307,7 @@ func (b *textDeltaBuilder) visit(it *item) {
 		case e.adds(it):
 			if !e.deletes(it) {
 				b.switchTo("insert")
-				b.insertStr.Write(c.b)
+				b.insertStr = lib0.AppendWTF8(b.insertStr, c.b)
 			}
 		case e.deletes(it):
 			b.switchTo("delete")

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // fixtureSeeds returns updates from the recorded fixtures as fuzz seeds:
@@ -69,6 +71,17 @@ func FuzzApplyUpdate(f *testing.F) {
 	})
 }
 
+// splitPairV2 returns a V2 state whose string column holds a surrogate pair
+// that its lengths cut in two: a text with "x" and a lone high surrogate,
+// and before it a lone low surrogate and "y".
+func splitPairV2() []byte {
+	d := NewDoc(WithClientID(4))
+	text := d.GetText("t")
+	text.Insert(0, "x"+string(lib0.AppendSurrogate(nil, 0xd83d)), nil)
+	text.Insert(0, string(lib0.AppendSurrogate(nil, 0xde00))+"y", nil)
+	return d.EncodeStateAsUpdateV2(nil)
+}
+
 func FuzzApplyUpdateV2(f *testing.F) {
 	for _, s := range fixtureSeeds(f, true) {
 		f.Add(s)
@@ -76,6 +89,8 @@ func FuzzApplyUpdateV2(f *testing.F) {
 	f.Add(unhex(f, hugeDeleteV2))
 	f.Add(manyDeletedStructsV2(1000))
 	f.Add(unhex(f, structCountBombV2))
+	f.Add(unhex(f, gcRunV2))
+	f.Add(splitPairV2())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := NewDoc(WithClientID(1))
 		if err := d.ApplyUpdateV2(b, nil); err != nil {

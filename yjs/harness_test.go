@@ -190,6 +190,20 @@ func resolveTarget(d *Doc, tg target) (any, error) {
 	return cur, nil
 }
 
+// applyEdits applies edits in one transaction, stopping at the first
+// error.
+func applyEdits(d *Doc, edits []edit) error {
+	var err error
+	d.Transact(func(*Transaction) {
+		for _, e := range edits {
+			if err == nil {
+				err = applyEdit(d, e)
+			}
+		}
+	}, nil)
+	return err
+}
+
 // applyEdit applies one edit (as decoded from JSON) to a Go document.
 func applyEdit(d *Doc, e edit) error {
 	tg, err := resolveTarget(d, e.Target)
@@ -269,7 +283,17 @@ func applyEdit(d *Doc, e edit) error {
 		if err != nil {
 			return err
 		}
-		return tg.(*XMLElement).SetAttribute(e.Key, v)
+		switch tg := tg.(type) {
+		case *XMLElement:
+			return tg.SetAttribute(e.Key, v)
+		default:
+			return textOf(tg).SetAttribute(e.Key, v)
+		}
+	case "removeAttribute":
+		if el, ok := tg.(*XMLElement); ok {
+			return el.RemoveAttribute(e.Key)
+		}
+		return textOf(tg).RemoveAttribute(e.Key)
 	}
 	return fmt.Errorf("unknown edit %q on %T", e.Op, tg)
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
 )
@@ -19,7 +18,9 @@ import (
 // shortest form, object keys in JavaScript's property order, and only the
 // escapes JSON.stringify uses.
 
-const maxJSONDepth = 1000
+// maxJSONDepth bounds the nesting of parsed JSON as lib0.MaxDepth bounds
+// Any values.
+const maxJSONDepth = lib0.MaxDepth
 
 // ParseJSON parses JSON text as JavaScript's JSON.parse does, into Any
 // values (see lib0): numbers become float64 (±Inf when too large), objects
@@ -148,7 +149,9 @@ func (p *jsonParser) string() (string, error) {
 		switch {
 		case c == '"':
 			p.i++
-			return sb.String(), nil
+			// Surrogate halves that meet, escaped or raw, form a pair, as
+			// in a JavaScript string.
+			return lib0.ToWTF8(sb.String()), nil
 		case c < 0x20:
 			return "", fmt.Errorf("control character in string at offset %d", p.i)
 		case c == '\\':
@@ -191,7 +194,12 @@ func (p *jsonParser) escape(sb *strings.Builder) error {
 		}
 		p.i = save
 	}
-	// A lone surrogate has no UTF-8 form; Go strings hold U+FFFD instead.
+	if utf16.IsSurrogate(r1) {
+		// A lone surrogate has no UTF-8 form: it is held in WTF-8 (see
+		// lib0).
+		sb.Write(lib0.AppendSurrogate(nil, r1))
+		return nil
+	}
 	sb.WriteRune(r1)
 	return nil
 }
@@ -359,8 +367,13 @@ func writeJSONString(sb *strings.Builder, s string) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= 0x80 {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			sb.WriteRune(r)
+			r, size := lib0.DecodeWTF8(s[i:])
+			if size == 3 && utf16.IsSurrogate(r) {
+				// JSON.stringify escapes a lone surrogate.
+				fmt.Fprintf(sb, `\u%04x`, r)
+			} else {
+				sb.WriteRune(r)
+			}
 			i += size
 			continue
 		}

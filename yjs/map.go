@@ -3,8 +3,11 @@ package yjs
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // Map is a shared map from string keys to values. Concurrent writes to one
@@ -144,6 +147,12 @@ func (e *XMLElement) SetAttribute(key string, v any) error {
 	return e.b.transactErr(func(t *Transaction) error { return e.b.mapSet(t, key, v) })
 }
 
+// RemoveAttribute removes an attribute. Removing a missing attribute
+// changes nothing.
+func (e *XMLElement) RemoveAttribute(key string) error {
+	return e.b.transactErr(func(t *Transaction) error { e.b.mapDelete(t, key); return nil })
+}
+
 // Attributes returns the attributes that are set.
 func (e *XMLElement) Attributes() map[string]any { return (&Map{e.b}).Entries() }
 
@@ -158,7 +167,7 @@ func (e *XMLElement) String() string {
 	name := strings.ToLower(e.b.name)
 	var sb strings.Builder
 	sb.WriteString("<" + name)
-	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+	for _, k := range slices.SortedFunc(maps.Keys(attrs), compareUTF16) {
 		sb.WriteString(" " + k + "=\"" + jsString(attrs[k]) + "\"")
 	}
 	sb.WriteString(">" + xmlChildren(e.b) + "</" + name + ">")
@@ -197,7 +206,9 @@ func xmlChildren(b *branch) string {
 }
 
 // jsString formats a value as JavaScript's String() does for the values
-// XML attributes and children hold.
+// XML attributes and children hold: arrays and byte arrays joined with
+// commas, texts and XML nodes as their toString, other objects and shared
+// types as "[object Object]".
 func jsString(v any) string {
 	switch v := v.(type) {
 	case string:
@@ -207,14 +218,77 @@ func jsString(v any) string {
 	case Undefined:
 		return "undefined"
 	case float64:
+		switch {
+		case math.IsNaN(v):
+			return "NaN"
+		case math.IsInf(v, 1):
+			return "Infinity"
+		case math.IsInf(v, -1):
+			return "-Infinity"
+		}
 		return formatNumber(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
 	case bool:
 		if v {
 			return "true"
 		}
 		return "false"
-	case Object:
-		return "[object Object]"
+	case []any:
+		// Array.prototype.join writes null and undefined as "".
+		parts := make([]string, len(v))
+		for i, x := range v {
+			if _, undef := x.(Undefined); x != nil && !undef {
+				parts[i] = jsString(x)
+			}
+		}
+		return strings.Join(parts, ",")
+	case []byte:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = strconv.Itoa(int(x))
+		}
+		return strings.Join(parts, ",")
+	case *Text:
+		return v.String()
+	case *XMLElement:
+		return v.String()
+	case *XMLText:
+		return v.String()
+	case *XMLFragment:
+		return v.String()
 	}
-	return fmt.Sprint(v)
+	return "[object Object]"
+}
+
+// compareUTF16 orders strings by their UTF-16 code units, as JavaScript's
+// string comparison and default sort do. It differs from byte order where
+// characters past U+FFFF meet characters from U+E000 to U+FFFF.
+func compareUTF16(a, b string) int {
+	return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
+}
+
+// forIn lists the properties JavaScript's for...in visits on a value, with
+// their values: an object's keys, and the indexes of an array, a byte array
+// or a string (one UTF-16 unit each, a surrogate half as U+FFFD). Other
+// values have none.
+func forIn(v any) []Field {
+	var out []Field
+	switch v := v.(type) {
+	case Object:
+		return v.Fields
+	case []any:
+		for i, x := range v {
+			out = append(out, Field{Key: strconv.Itoa(i), Value: x})
+		}
+	case []byte:
+		for i, x := range v {
+			out = append(out, Field{Key: strconv.Itoa(i), Value: float64(x)})
+		}
+	case string:
+		for i, x := range newContentString(v).values() {
+			out = append(out, Field{Key: strconv.Itoa(i), Value: x})
+		}
+	}
+	return out
 }

@@ -213,17 +213,7 @@ func randomEdit(t *testing.T, o *oracle, rng *rand.Rand, reps []*replica, r *rep
 	if r.doc != nil {
 		var decoded []edit
 		remarshal(t, edits, &decoded)
-		got, gotV2, err := captureUpdates(r.doc, func() error {
-			var err error
-			r.doc.Transact(func(*Transaction) {
-				for _, e := range decoded {
-					if err == nil {
-						err = applyEdit(r.doc, e)
-					}
-				}
-			}, nil)
-			return err
-		})
+		got, gotV2, err := captureUpdates(r.doc, func() error { return applyEdits(r.doc, decoded) })
 		if err != nil {
 			t.Fatalf("%s: %v", r.name, err)
 		}

@@ -3,9 +3,11 @@ package yjs
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // Updates with delete ranges that end past 2^53-1 or have no length.
@@ -19,6 +21,8 @@ const (
 	// V2: client 5 declares 2^40 GC structs of length 1: the info column
 	// repeats GC forever and the length column holds a run of 2^40 ones.
 	structCountBombV2 = "00 00 0105 00 00 0100 0100 00 00 07418080808080 20 01 808080808020 00 00"
+	// V2: the same with 1,048,572 GC structs, within the struct budget.
+	gcRunV2 = "00 00 0105 00 00 0100 0100 00 00 07418080808080 20 01 fcff3f 00 00"
 )
 
 func TestDeleteRangePastMaxSafeRejected(t *testing.T) {
@@ -162,5 +166,110 @@ func TestV2StructCountBomb(t *testing.T) {
 	err := NewDoc().ApplyUpdateV2(in, nil)
 	if !errors.Is(err, ErrInvalidUpdate) {
 		t.Fatalf("got %v, want ErrInvalidUpdate", err)
+	}
+}
+
+// nestedMaps returns the state of a document whose root map "m" holds a
+// chain of depth maps, each under the key "k" of the one above.
+func nestedMaps(depth int) []byte {
+	d := NewDoc(WithClientID(3))
+	d.Transact(func(*Transaction) {
+		m := d.GetMap("m")
+		for range depth {
+			n := NewMap()
+			m.Set("k", n)
+			m = n
+		}
+		m.Set("leaf", 1)
+	}, nil)
+	return d.EncodeStateAsUpdate(nil)
+}
+
+func TestDeeplyNestedTypes(t *testing.T) {
+	const depth = 20000
+	d := NewDoc(WithClientID(1))
+	var paths int
+	d.GetMap("m").ObserveDeep(func(evs []*Event) {
+		for _, e := range evs {
+			paths = max(paths, len(e.Path()))
+		}
+	})
+
+	if err := d.ApplyUpdate(nestedMaps(depth), nil); err != nil {
+		t.Fatalf("ApplyUpdate: %v", err)
+	}
+	if paths != 0 {
+		t.Errorf("longest event path %d, want 0: only the root changed", paths)
+	}
+	if err := NewDoc().ApplyUpdateV2(d.EncodeStateAsUpdateV2(nil), nil); err != nil {
+		t.Fatalf("re-applying V2 state: %v", err)
+	}
+
+	js := d.GetMap("m").ToJSON()
+	for range depth {
+		js = js["k"].(map[string]any)
+	}
+	if js["leaf"] != 1.0 {
+		t.Errorf("leaf = %v, want 1", js["leaf"])
+	}
+
+	if err := d.GetMap("m").Delete("k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewDoc().ApplyUpdate(d.EncodeStateAsUpdate(nil), nil); err != nil {
+		t.Fatalf("re-applying state after the delete: %v", err)
+	}
+}
+
+func TestValueNestedPastMaxDepthRejected(t *testing.T) {
+	// A map entry whose value is an array nested MaxDepth+1 deep: the Any
+	// encoding of [[...[1]...]] is 117 1 per level, then 125 1.
+	deep := bytes.Repeat([]byte{117, 1}, lib0.MaxDepth+1)
+	d := NewDoc(WithClientID(1))
+	d.GetMap("m").Set("k", 0)
+	u := d.EncodeStateAsUpdate(nil)
+	i := bytes.LastIndex(u, []byte{125, 0})
+	bad := append(append(append([]byte(nil), u[:i]...), deep...), u[i:]...)
+	if err := NewDoc().ApplyUpdate(bad, nil); !errors.Is(err, ErrInvalidUpdate) {
+		t.Errorf("got %v, want ErrInvalidUpdate", err)
+	}
+	ok := append(append(append([]byte(nil), u[:i]...), deep[2:]...), u[i:]...)
+	if err := NewDoc().ApplyUpdate(ok, nil); err != nil {
+		t.Errorf("value nested MaxDepth deep: %v", err)
+	}
+}
+
+// TestV2GCRunAllocation applies a 26-byte update declaring a million GC
+// structs: the decoder merges the run as it reads it, so memory stays
+// small, and the document ends as yjs's does.
+func TestV2GCRunAllocation(t *testing.T) {
+	in := unhex(t, gcRunV2)
+	d := NewDoc(WithClientID(1))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err := d.ApplyUpdateV2(in, nil)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatalf("ApplyUpdateV2: %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
+		t.Errorf("applying %d bytes allocated %d bytes, want under 2 MB", len(in), n)
+	}
+	if got := d.StateVector()[5]; got != 1048572 {
+		t.Errorf("state of client 5 = %d, want 1048572", got)
+	}
+
+	o := startOracle(t)
+	o.call(t, map[string]any{"op": "new", "doc": "gcrun", "client": 1}, nil)
+	defer o.call(t, map[string]any{"op": "drop", "doc": "gcrun"}, nil)
+	o.call(t, map[string]any{"op": "apply", "doc": "gcrun", "update": hexOf(in), "v2": true}, nil)
+	var st peerState
+	o.call(t, map[string]any{"op": "state", "doc": "gcrun"}, &st)
+	if diff := cmp.Diff(st.Update, hexOf(d.EncodeStateAsUpdate(nil))); diff != "" {
+		t.Errorf("encoded state (-yjs +go):\n%s", diff)
+	}
+	if diff := cmp.Diff(st.UpdateV2, hexOf(d.EncodeStateAsUpdateV2(nil))); diff != "" {
+		t.Errorf("encoded V2 state (-yjs +go):\n%s", diff)
 	}
 }

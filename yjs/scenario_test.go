@@ -248,14 +248,7 @@ func replay(t *testing.T, sc scenario) map[string]*Doc {
 			var got, gotV2 []string
 			cancel := d.OnUpdate(func(u []byte, _ any, _ *Transaction) { got = append(got, hexOf(u)) })
 			cancelV2 := d.OnUpdateV2(func(u []byte, _ any, _ *Transaction) { gotV2 = append(gotV2, hexOf(u)) })
-			var err error
-			d.Transact(func(*Transaction) {
-				for _, e := range s.Edits {
-					if err == nil {
-						err = applyEdit(d, e)
-					}
-				}
-			}, nil)
+			err := applyEdits(d, s.Edits)
 			cancel()
 			cancelV2()
 			if err != nil {

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // Text is shared rich text: a string with formatting attributes and
@@ -631,13 +633,13 @@ func deltaContent(v any) (content, error) {
 
 // String returns the text without embeds and formatting.
 func (x *Text) String() string {
-	var sb strings.Builder
+	var b []byte
 	for n := x.b.start; n != nil; n = n.right {
 		if s, ok := n.content.(*contentString); ok && n.visibleCountable() {
-			sb.Write(s.b)
+			b = lib0.AppendWTF8(b, s.b)
 		}
 	}
-	return sb.String()
+	return string(b)
 }
 
 // ToJSON returns the text as a string, as yjs's toJSON does.
@@ -647,13 +649,13 @@ func (x *Text) ToJSON() string { return x.String() }
 func (x *Text) ToDelta() []Delta {
 	var ops []Delta
 	attrs := newAttrMap()
-	var sb strings.Builder
+	var sb []byte
 	pack := func() {
-		if sb.Len() == 0 {
+		if len(sb) == 0 {
 			return
 		}
-		ops = append(ops, Delta{Insert: sb.String(), Attributes: attrs.object()})
-		sb.Reset()
+		ops = append(ops, Delta{Insert: string(sb), Attributes: attrs.object()})
+		sb = sb[:0]
 	}
 	for n := x.b.start; n != nil; n = n.right {
 		if n.deleted() {
@@ -661,7 +663,7 @@ func (x *Text) ToDelta() []Delta {
 		}
 		switch c := n.content.(type) {
 		case *contentString:
-			sb.Write(c.b)
+			sb = lib0.AppendWTF8(sb, c.b)
 		case *contentType, *contentEmbed:
 			pack()
 			ops = append(ops, Delta{Insert: c.values()[0], Attributes: attrs.object()})
@@ -691,26 +693,35 @@ func (x *Text) SetAttribute(key string, v any) error {
 	return x.b.transactErr(func(t *Transaction) error { return x.b.mapSet(t, key, v) })
 }
 
+// RemoveAttribute removes an attribute of the text itself, as yjs's
+// removeAttribute does. Removing a missing attribute changes nothing.
+func (x *Text) RemoveAttribute(key string) error {
+	return x.b.transactErr(func(t *Transaction) error { x.b.mapDelete(t, key); return nil })
+}
+
 // Attribute returns an attribute of the text itself.
 func (x *Text) Attribute(key string) (any, bool) { return x.b.mapGet(key) }
+
+// Attributes returns the attributes of the text itself that are set.
+func (x *Text) Attributes() map[string]any { return (&Map{x.b}).Entries() }
 
 // Len returns the length in UTF-16 code units.
 func (x *XMLText) Len() int { return x.b.length }
 
 // String returns the text with formatting attributes as XML tags, sorted
-// by name, as yjs's XmlText toString writes them.
+// by name, as yjs's XmlText toString writes them: an attribute's value
+// gives the tag's XML attributes, its properties as JavaScript's for...in
+// lists them (an object's keys, a string's or an array's indexes), sorted.
 func (x *XMLText) String() string {
 	var sb strings.Builder
 	for _, op := range (&Text{x.b}).ToDelta() {
-		keys := slices.Sorted(maps.Keys(op.Attributes))
+		keys := slices.SortedFunc(maps.Keys(op.Attributes), compareUTF16)
 		for _, k := range keys {
 			sb.WriteString("<" + k)
-			if o, ok := op.Attributes[k].(Object); ok {
-				fields := slices.Clone(o.Fields)
-				slices.SortFunc(fields, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
-				for _, f := range fields {
-					sb.WriteString(" " + f.Key + "=\"" + jsString(f.Value) + "\"")
-				}
+			fields := slices.Clone(forIn(op.Attributes[k]))
+			slices.SortFunc(fields, func(a, b Field) int { return compareUTF16(a.Key, b.Key) })
+			for _, f := range fields {
+				sb.WriteString(" " + f.Key + "=\"" + jsString(f.Value) + "\"")
 			}
 			sb.WriteString(">")
 		}

@@ -30,7 +30,10 @@ const maxStructsPerByte = 8
 // holds. The fixed allowance still stops a short input from declaring
 // billions of structs.
 // NOTE: 2^20 is a chosen limit, not one yjs has: a valid V2 update with
-// more structs than 2^20 plus 8 a byte is rejected.
+// more structs than 2^20 plus 8 a byte is rejected. Runs of GC structs are
+// merged as they are read and cost nothing. Runs of deleted items or
+// nested types cost one item each, about 280 bytes as measured, so a few
+// bytes of input can still take up to about 300 MB.
 const maxRunStructs = 1 << 20
 
 // structBudget returns the maximum number of structs an update of
@@ -64,9 +67,29 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 		budget -= int(n)
 		client := d.readClient()
 		clock := rest.ReadVarUint()
-		refs := make([]*item, 0, min(n, 1024))
+		// The slice grows with the structs read, not with the count the
+		// input claims.
+		var refs []*item
 		for j := uint64(0); j < n && rest.Err() == nil; j++ {
-			it := readStruct(d, doc, roots, ID{client, clock})
+			info := d.readInfo()
+			if info&0x1f == refGC {
+				// V2 writes a run of GC structs in a few bytes however long
+				// it is, so adjacent ones are merged as they are read, as
+				// yjs merges them once they are integrated.
+				length := d.readLen()
+				if length == 0 || clock+length > lib0.MaxSafeInteger {
+					rest.Fail(fmt.Errorf("GC struct %d:%d with length %d", client, clock, length))
+					break
+				}
+				if k := len(refs) - 1; k >= 0 && refs[k].isGC() {
+					refs[k].length += int(length)
+				} else {
+					refs = append(refs, newGC(ID{client, clock}, int(length)))
+				}
+				clock += length
+				continue
+			}
+			it := readStruct(d, doc, roots, ID{client, clock}, info)
 			if rest.Err() != nil {
 				break
 			}
@@ -87,11 +110,9 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 	return out, order
 }
 
-func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID) *item {
-	info := d.readInfo()
+// readStruct reads the struct with info byte info, other than GC.
+func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info uint8) *item {
 	switch info & 0x1f {
-	case refGC:
-		return newGC(id, int(d.readLen()))
 	case refSkip:
 		return newSkip(id, int(d.rest().ReadVarUint()))
 	}

@@ -23,7 +23,7 @@ type (
 // int64 stays a bigint. Shared types and subdocuments are not Any values
 // and are rejected here.
 func normalizeValue(v any, depth int) (any, error) {
-	if depth > 1000 {
+	if depth > lib0.MaxDepth {
 		return nil, fmt.Errorf("value nested too deeply")
 	}
 	switch v := v.(type) {

@@ -12,6 +12,7 @@ package lib0
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // MaxSafeInteger is the largest integer a JavaScript number holds exactly
@@ -106,13 +107,22 @@ func (e *Encoder) WriteVarUint8Array(b []byte) {
 	e.buf = append(e.buf, b...)
 }
 
-// WriteVarString appends s as its UTF-8 byte length and bytes. Invalid
-// UTF-8 in s is written as U+FFFD, as JavaScript's TextEncoder writes lone
-// surrogates.
+// WriteVarString appends s as its UTF-8 byte length and bytes. A lone
+// surrogate in s (see utf.go) and any other invalid byte are written as
+// U+FFFD, as JavaScript's TextEncoder writes lone surrogates.
 func (e *Encoder) WriteVarString(s string) {
 	s = ToValidUTF8(s)
 	e.WriteVarUint(uint64(len(s)))
 	e.buf = append(e.buf, s...)
+}
+
+// WriteVarUTF8 appends text b as WriteVarString does.
+func (e *Encoder) WriteVarUTF8(b []byte) {
+	if !utf8.Valid(b) {
+		e.WriteVarString(string(b))
+		return
+	}
+	e.WriteVarUint8Array(b)
 }
 
 // Decoder reads lib0-encoded values from a byte slice. See the package

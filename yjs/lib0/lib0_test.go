@@ -164,3 +164,32 @@ func FuzzReadAny(f *testing.F) {
 		}
 	})
 }
+
+func TestLoneSurrogatesInWTF8(t *testing.T) {
+	hi, lo := string(AppendSurrogate(nil, 0xd83d)), string(AppendSurrogate(nil, 0xde00))
+	tests := []struct {
+		name, in, valid, wtf8 string
+		units                 int
+	}{
+		{"lone high", "a" + hi + "b", "a\uFFFDb", "a" + hi + "b", 3},
+		{"lone low", lo, "\uFFFD", lo, 1},
+		{"halves that meet", hi + lo, "😀", "😀", 2},
+		{"other invalid byte", "a\xffb", "a\uFFFDb", "a\uFFFDb", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ToValidUTF8(tt.in); got != tt.valid {
+				t.Errorf("ToValidUTF8 = %q, want %q", got, tt.valid)
+			}
+			if got := ToWTF8(tt.in); got != tt.wtf8 {
+				t.Errorf("ToWTF8 = %q, want %q", got, tt.wtf8)
+			}
+			if got := UTF16Len(ToWTF8(tt.in)); got != tt.units {
+				t.Errorf("UTF16Len = %d, want %d", got, tt.units)
+			}
+		})
+	}
+	if got := string(AppendWTF8([]byte("x"+hi), lo+"y")); got != "x😀y" {
+		t.Errorf("AppendWTF8 = %q, want %q", got, "x😀y")
+	}
+}

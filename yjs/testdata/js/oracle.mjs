@@ -85,6 +85,7 @@ const applyEdit = (doc, e) => {
     case 'arrayDelete': t.delete(e.index, e.length); break
     case 'xmlInsert': t.insert(e.index, e.values.map(value)); break
     case 'setAttribute': t.setAttribute(e.key, value(e.value)); break
+    case 'removeAttribute': t.removeAttribute(e.key); break
     default: throw new Error('unknown edit ' + e.op)
   }
 }
@@ -180,6 +181,17 @@ const handlers = {
         (c.constructor.name === 'ContentFormat' ? `fmt ${c.key}=${JSON.stringify(c.value)}` : c.constructor.name === 'ContentString' ? JSON.stringify(c.str) : c.constructor.name))
     }
     return { items: out }
+  },
+  // stringify {doc, roots}: JSON.stringify of each root's toJSON, and of
+  // toDelta for texts, as text, so that lone surrogates stay escaped.
+  stringify: (r) => {
+    const { doc } = docs.get(r.doc)
+    const out = {}
+    for (const [name, kind] of Object.entries(r.roots)) {
+      const t = getRoot(doc, name, kind)
+      out[name] = JSON.stringify(kind === 'text' ? t.toDelta() : t.toJSON())
+    }
+    return { strings: out }
   },
   drop: (r) => { docs.delete(r.doc); return {} }
 }
