@@ -21,6 +21,7 @@ func commands() []command {
 	return []command{
 		{"server", "run a Jupyter server with JupyterLab in a folder", runServer},
 		{"hub", "run the multi-user hub: sign-in, a server per user, a proxy", runHub},
+		{"proxy", "run a routing proxy in configurable-http-proxy's place", runProxy},
 		{"version", "print the version", runVersion},
 	}
 }
