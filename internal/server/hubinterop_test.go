@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,11 +22,11 @@ import (
 	"github.com/jupygo/jupygo/frontend"
 )
 
-// The interoperability test runs a real JupyterHub (Debian's jupyterhub
-// package, 3.0) with configurable-http-proxy, and lets the hub spawn
-// `jupygo server` as alice's server. It needs jupyterhub on PATH and a
-// working configurable-http-proxy: $CONFIGURABLE_HTTP_PROXY, or the one on
-// PATH. Debian's proxy package fails under a Node.js that does not search
+// The interoperability tests run a real JupyterHub (Debian's jupyterhub
+// package, 3.0) and let the hub spawn `jupygo server` as alice's server.
+// They need jupyterhub on PATH. One runs the hub with `jupygo proxy` as its
+// proxy; the other with configurable-http-proxy: $CONFIGURABLE_HTTP_PROXY,
+// or the one on PATH. Debian's proxy package fails under a Node.js that does not search
 // /usr/share/nodejs (it cannot find its commander module), and `npm install
 // configurable-http-proxy@5` in a folder of its own provides one.
 
@@ -64,9 +65,9 @@ func buildJupygo(t *testing.T, dir string) string {
 }
 
 // startRealHub starts JupyterHub in a temporary folder, with
-// DummyAuthenticator and SimpleLocalProcessSpawner running jupygo, and
-// waits until its proxy serves the hub.
-func startRealHub(t *testing.T, proxy, jupygo string) *realHub {
+// DummyAuthenticator, SimpleLocalProcessSpawner running jupygo, and the
+// proxy command proxy, and waits until its proxy serves the hub.
+func startRealHub(t *testing.T, proxy []string, jupygo string) *realHub {
 	t.Helper()
 	dir := t.TempDir()
 	public, hubPort, apiPort := freePort(t), freePort(t), freePort(t)
@@ -75,7 +76,7 @@ func startRealHub(t *testing.T, proxy, jupygo string) *realHub {
 c.JupyterHub.bind_url = 'http://127.0.0.1:%d'
 c.JupyterHub.hub_bind_url = 'http://127.0.0.1:%d'
 c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:%d'
-c.ConfigurableHTTPProxy.command = [%q]
+c.ConfigurableHTTPProxy.command = %s
 c.ConfigurableHTTPProxy.pid_file = %q
 c.JupyterHub.authenticator_class = 'dummy'
 c.JupyterHub.spawner_class = 'simple'
@@ -88,7 +89,7 @@ c.JupyterHub.pid_file = %q
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.services = [{'name': 'test', 'api_token': %q}]
 c.JupyterHub.load_roles = [{'name': 'test', 'scopes': ['read:users', 'read:servers'], 'services': ['test']}]
-`, public, hubPort, apiPort, proxy, filepath.Join(dir, "proxy.pid"),
+`, public, hubPort, apiPort, pythonList(proxy), filepath.Join(dir, "proxy.pid"),
 		filepath.Join(dir, "home", "{username}"), jupygo, filepath.Join(dir, "hub.sqlite"),
 		filepath.Join(dir, "cookie_secret"), filepath.Join(dir, "hub.pid"), token)
 	cfgFile := filepath.Join(dir, "jupyterhub_config.py")
@@ -133,6 +134,15 @@ c.JupyterHub.load_roles = [{'name': 'test', 'scopes': ['read:users', 'read:serve
 	return h
 }
 
+// pythonList writes args as a Python list of strings.
+func pythonList(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = strconv.Quote(a)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
 // withoutHubEnv drops JUPYTERHUB_* variables, which a test run inside a
 // hub's server would pass on.
 func withoutHubEnv(env []string) []string {
@@ -163,18 +173,37 @@ func waitFor(t *testing.T, exited <-chan error, ready func() bool) {
 }
 
 func TestHubInteropJupyterHub(t *testing.T) {
+	skipWithoutJupyterHub(t)
+	proxy := findProxy()
+	if proxy == "" {
+		t.Skip("no working configurable-http-proxy: set CONFIGURABLE_HTTP_PROXY " +
+			"(npm install configurable-http-proxy@5)")
+	}
+	testHubInterop(t, []string{proxy}, buildJupygo(t, t.TempDir()))
+}
+
+// TestHubInteropJupyterHubJupygoProxy runs JupyterHub with `jupygo proxy`
+// in configurable-http-proxy's place.
+func TestHubInteropJupyterHubJupygoProxy(t *testing.T) {
+	skipWithoutJupyterHub(t)
+	jupygo := buildJupygo(t, t.TempDir())
+	testHubInterop(t, []string{jupygo, "proxy"}, jupygo)
+}
+
+func skipWithoutJupyterHub(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts JupyterHub")
 	}
 	if _, err := exec.LookPath("jupyterhub"); err != nil {
 		t.Skip("jupyterhub is not installed (apt-get install jupyterhub)")
 	}
-	proxy := findProxy()
-	if proxy == "" {
-		t.Skip("no working configurable-http-proxy: set CONFIGURABLE_HTTP_PROXY " +
-			"(npm install configurable-http-proxy@5)")
-	}
-	hub := startRealHub(t, proxy, buildJupygo(t, t.TempDir()))
+}
+
+// testHubInterop signs alice in to a JupyterHub that runs the proxy
+// command proxy, and uses her jupygo server through that proxy.
+func testHubInterop(t *testing.T, proxy []string, jupygo string) {
+	hub := startRealHub(t, proxy, jupygo)
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: time.Minute}
