@@ -85,10 +85,12 @@ func (f *proxyFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.port, "port", 8000, "port of the public proxy; 0 picks a free port")
 	fs.StringVar(&f.socket, "socket", "", "Unix socket of the public proxy, instead of --ip and --port")
 	f.ssl.register(fs, "ssl", "the public proxy")
+
 	fs.StringVar(&f.apiIP, "api-ip", "localhost", "address of the REST API")
 	fs.IntVar(&f.apiPort, "api-port", 0, "port of the REST API (default --port + 1)")
 	fs.StringVar(&f.apiSocket, "api-socket", "", "Unix socket of the REST API, instead of --api-ip and --api-port")
 	f.apiSSL.register(fs, "api-ssl", "the REST API")
+
 	fs.StringVar(&f.clientKey, "client-ssl-key", "", "PEM private key the proxy presents to https targets")
 	fs.StringVar(&f.clientCert, "client-ssl-cert", "", "PEM certificate the proxy presents to https targets")
 	fs.StringVar(&f.clientCA, "client-ssl-ca", "", "PEM file of the authorities that sign https targets' certificates")
@@ -96,6 +98,7 @@ func (f *proxyFlags) register(fs *flag.FlagSet) {
 		"accepted for compatibility; no effect, as in configurable-http-proxy")
 	fs.BoolVar(&f.clientReject, "client-ssl-reject-unauthorized", false,
 		"accepted for compatibility; no effect, as in configurable-http-proxy")
+
 	fs.StringVar(&f.defaultTarget, "default-target", "", "target of the route '/', added at start (proto://host[:port])")
 	fs.StringVar(&f.errorTarget, "error-target", "",
 		"server asked for error pages: GET <target>/<status>?url=<request> (proto://host[:port][/path])")
@@ -104,6 +107,7 @@ func (f *proxyFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.redirectPort, "redirect-port", 0, "port on which plain HTTP requests are redirected to HTTPS")
 	fs.IntVar(&f.redirectTo, "redirect-to", 0, "HTTPS port that --redirect-port redirects to (default --port)")
 	fs.StringVar(&f.pidFile, "pid-file", "", "file to write the process id to, removed at exit")
+
 	fs.BoolVar(&f.xForward, "x-forward", true, "send X-Forwarded-For, -Host, -Proto and -Port to targets")
 	fs.BoolVar(&f.noXForward, "no-x-forward", false, "send no X-Forwarded-* headers")
 	fs.BoolVar(&f.prependPath, "prepend-path", true, "put the target's path in front of the forwarded path")
@@ -114,6 +118,7 @@ func (f *proxyFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.headers, "custom-header", "`name:value` header set on every forwarded request; repeat for more")
 	fs.BoolVar(&f.insecure, "insecure", false, "do not verify the certificates of https targets")
 	fs.BoolVar(&f.hostRouting, "host-routing", false, "route by host: the host is the first segment of every routespec")
+
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&f.timeout, "timeout", 0, "close client connections idle this many milliseconds; 0 never")
 	fs.IntVar(&f.proxyTimeout, "proxy-timeout", 0,
@@ -125,7 +130,7 @@ func (f *proxyFlags) register(fs *flag.FlagSet) {
 }
 
 // registerUnsupported adds the flags that jupygo proxy rejects, so the
-// error says why instead of only that the flag is unknown.
+// error gives the reason, not only that the flag is unknown.
 func (f *proxyFlags) registerUnsupported(fs *flag.FlagSet) {
 	f.unsupported = map[string]string{
 		"ssl-protocol":     "Go's TLS negotiates TLS 1.2 or 1.3",
@@ -164,6 +169,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(out, "\nFlags:")
 		printFlags(out, fs)
 	}
+
 	if err := fs.Parse(args); err != nil {
 		return exitCodeForParse(err)
 	}
@@ -178,6 +184,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "jupygo proxy: %v\n", err)
 		return 2
 	}
+
 	log, err := newLogger(stderr, f.logLevel)
 	if err != nil {
 		fmt.Fprintf(stderr, "jupygo proxy: %v\n", err)

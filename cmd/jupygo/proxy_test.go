@@ -90,6 +90,7 @@ func startProxyProcess(t *testing.T, bin string, extra ...string) *proxyProcess 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -102,6 +103,7 @@ func startProxyProcess(t *testing.T, bin string, extra ...string) *proxyProcess 
 			t.Error("jupygo proxy did not stop within 10 s of SIGTERM")
 		}
 	})
+
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if res, err := http.Get(p.api + "/api/routes"); err == nil {
@@ -149,7 +151,7 @@ func getURL(t *testing.T, u string) (int, string) {
 	return doRequest(t, req)
 }
 
-// echoUpstream answers with the request target and the forwarding headers,
+// echoUpstream responds with the request target and the forwarding headers,
 // and echoes WebSocket messages.
 func echoUpstream(t *testing.T) *httptest.Server {
 	t.Helper()

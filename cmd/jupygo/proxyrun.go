@@ -146,7 +146,7 @@ func serveUntilClosed(err error) error {
 	return err
 }
 
-// httpsRedirect answers every request with a 301 to the same URL over
+// httpsRedirect responds to every request with a 301 to the same URL over
 // HTTPS on port, which is left out when it is 443.
 func httpsRedirect(port int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +167,7 @@ func httpsRedirect(port int) http.Handler {
 	})
 }
 
-// publicListener listens where --ip, --port or --socket say, with TLS
+// publicListener listens on the address of --ip and --port, or on --socket, with TLS
 // when --ssl-key and --ssl-cert are set and the idle limit of --timeout.
 func (f *proxyFlags) publicListener() (net.Listener, error) {
 	cfg, err := f.ssl.serverTLS("ssl")
@@ -187,7 +187,8 @@ func (f *proxyFlags) publicListener() (net.Listener, error) {
 	return ln, nil
 }
 
-// apiListener listens where --api-ip, --api-port or --api-socket say.
+// apiListener listens on the address of --api-ip and --api-port, or on
+// --api-socket.
 func (f *proxyFlags) apiListener() (net.Listener, error) {
 	cfg, err := f.apiSSL.serverTLS("api-ssl")
 	if err != nil {
@@ -281,7 +282,7 @@ func loadCertPool(file string) (*x509.CertPool, error) {
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+		return nil, fmt.Errorf("no PEM certificate found in %s", file)
 	}
 	return pool, nil
 }

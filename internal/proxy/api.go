@@ -60,22 +60,22 @@ func NewAPI(table *Table, opts APIOptions) *API {
 	return &API{table: table, token: opts.Token, log: opts.Logger}
 }
 
-// ServeHTTP answers one REST API request.
+// ServeHTTP serves one REST API request.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), APIPrefix)
 	if !ok || (rest != "" && rest[0] != '/') {
-		apiError(w, http.StatusNotFound, "")
+		a.fail(w, r, http.StatusNotFound, "")
 		return
 	}
 	spec, err := url.PathUnescape(rest)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "Invalid route: "+err.Error())
+		a.fail(w, r, http.StatusBadRequest, "Invalid route: "+err.Error())
 		return
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodPost, http.MethodDelete:
 	default:
-		apiError(w, http.StatusMethodNotAllowed, "Method not supported")
+		a.fail(w, r, http.StatusMethodNotAllowed, "Method not supported")
 		return
 	}
 	if !a.authorized(r) {
@@ -90,7 +90,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodDelete:
 		a.remove(w, spec)
 	case spec != "" && spec != "/":
-		a.get(w, spec)
+		a.get(w, r, spec)
 	default:
 		a.list(w, r)
 	}
@@ -118,7 +118,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	if param != "" {
 		var err error
 		if since, err = ParseActivityTime(param); err != nil {
-			apiError(w, http.StatusBadRequest,
+			a.fail(w, r, http.StatusBadRequest,
 				fmt.Sprintf("Invalid datestamp '%s' must be ISO8601.", param))
 			return
 		}
@@ -128,41 +128,40 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	for _, rt := range routes {
 		out[rt.Spec] = rt
 	}
-	writeJSON(w, http.StatusOK, out)
+	a.writeJSON(w, r, http.StatusOK, out)
 }
 
-func (a *API) get(w http.ResponseWriter, spec string) {
+func (a *API) get(w http.ResponseWriter, r *http.Request, spec string) {
 	rt, ok := a.table.Get(spec)
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, rt)
+	a.writeJSON(w, r, http.StatusOK, rt)
 }
 
 func (a *API) add(w http.ResponseWriter, r *http.Request, spec string) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "Body not valid JSON: "+err.Error())
+		a.fail(w, r, http.StatusBadRequest, "Body not valid JSON: "+err.Error())
 		return
 	}
 	var data any
 	if err := json.Unmarshal(body, &data); err != nil {
-		apiError(w, http.StatusBadRequest, "Body not valid JSON: "+err.Error())
+		a.fail(w, r, http.StatusBadRequest, "Body not valid JSON: "+err.Error())
 		return
 	}
 	m, _ := data.(map[string]any)
 	target, ok := m["target"].(string)
 	if !ok {
-		a.log.Warn("bad route data", "route", spec, "body", string(body))
-		apiError(w, http.StatusBadRequest, "Must specify 'target' as string")
+		a.fail(w, r, http.StatusBadRequest, "Must specify 'target' as string")
 		return
 	}
 	if spec == "" {
 		spec = "/"
 	}
 	if err := a.table.Add(spec, target, m); err != nil {
-		apiError(w, http.StatusBadRequest, err.Error())
+		a.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	a.log.Info("route added", "route", CleanSpec(spec), "target", target)
@@ -200,10 +199,10 @@ func ParseActivityTime(s string) (time.Time, error) {
 	return time.Time{}, errors.New("not an ISO 8601 time")
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, err.Error())
+		a.fail(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -211,12 +210,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(data)
 }
 
-// apiError writes status with msg as a plain text body, or the status
-// text when msg is empty, as configurable-http-proxy does.
-func apiError(w http.ResponseWriter, status int, msg string) {
+// fail writes status with msg as a plain text body, or the status text
+// when msg is empty, as configurable-http-proxy does, and logs it.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
+	a.log.Debug("api request failed", "method", r.Method, "path", r.URL.Path,
+		"status", status, "err", msg)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	io.WriteString(w, msg)

@@ -40,6 +40,7 @@ func loadRESTSpec(t *testing.T) *restSpec {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
+
 	s := &restSpec{statuses: map[string][]int{}, schemas: map[string]*jsonschema.Schema{}}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
@@ -49,7 +50,7 @@ func loadRESTSpec(t *testing.T) *restSpec {
 			}
 		}
 	}
-	// Round-trip through JSON so the schema compiler sees JSON values.
+	// Encode as JSON, because the schema compiler takes JSON values only.
 	defs, err := json.Marshal(map[string]any{"definitions": doc.Definitions})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,8 @@
 // servers: a routing table with the semantics of configurable-http-proxy
 // (CHP), and an http.Handler that forwards each request, WebSocket upgrades
 // included, to the target of the route it matches. The hub's built-in proxy
-// and a standalone proxy with CHP's REST API share it.
+// and `jupygo proxy`, a standalone proxy with CHP's REST API (API) and
+// error pages (ErrorTarget, ErrorFiles, ErrorPage), share it.
 //
 // # Routes
 //

@@ -22,9 +22,9 @@ const errorPageTimeout = 10 * time.Second
 // maxErrorPage limits the size of an error page read from a file.
 const maxErrorPage = 1 << 20
 
-// ErrorTarget returns an Options.ErrorHandler that asks the server at
-// target for the page, as configurable-http-proxy's --error-target does:
-// it requests GET <target>/<status>?url=<request target> and answers with
+// ErrorTarget returns an Options.ErrorHandler that requests the page
+// from the server at target, as configurable-http-proxy's --error-target does:
+// it sends GET <target>/<status>?url=<request target> and responds with
 // the proxy's status, the page's Content-Type and Content-Encoding, and
 // its body. Redirects are not followed, and the request times out after
 // 10 seconds. When the error server cannot be reached, the response is
@@ -100,7 +100,7 @@ func fetchErrorPage(ctx context.Context, client *http.Client, u string) (*http.R
 	return client.Do(req)
 }
 
-// ErrorFiles returns an Options.ErrorHandler that answers with the file
+// ErrorFiles returns an Options.ErrorHandler that responds with the file
 // <dir>/<status>.html, or else <dir>/error.html, as text/html, as
 // configurable-http-proxy's --error-path does. When neither can be read
 // the response is a short page of jupygo's own. A failed WebSocket
@@ -139,7 +139,7 @@ func readErrorFile(dir string, status int) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, maxErrorPage))
 }
 
-// ErrorPage is an Options.ErrorHandler that answers with a short HTML page
+// ErrorPage is an Options.ErrorHandler that responds with a short HTML page
 // naming the status, the standalone proxy's default. A failed WebSocket
 // upgrade gets the status with an empty body.
 func ErrorPage(w http.ResponseWriter, r *http.Request, status int, _ error) {
