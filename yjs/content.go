@@ -77,7 +77,7 @@ func (c *contentDeleted) splice(offset int) content {
 	return right
 }
 func (c *contentDeleted) mergeWith(right content) bool {
-	c.n += right.(*contentDeleted).n
+	c.n += right.length()
 	return true
 }
 func (c *contentDeleted) write(e updateEncoder, offset int) { e.writeLen(uint64(c.n - offset)) }
@@ -504,4 +504,86 @@ func readContentType(d updateDecoder, doc *Doc) content {
 		b.name = d.readKey()
 	}
 	return &contentType{b}
+}
+
+// contentDeletedRun is the content of adjacent deleted items of one
+// client that the decoder joined into one item: each item after the first
+// has the end of the one before as its origin and the same right origin.
+// yjs integrates such items next to each other and then merges them, so
+// the joined item integrates as plain deleted content. Until then, pieces
+// keeps the lengths of the items as the update wrote them, run-length
+// coded, so that a struct written back to an update (pending structs,
+// mergeUpdates, diffUpdate, format conversion) comes out as yjs writes it.
+type contentDeletedRun struct {
+	n      int
+	pieces []pieceRun
+}
+
+// pieceRun is count consecutive items of length n.
+type pieceRun struct{ n, count int }
+
+func (c *contentDeletedRun) length() int         { return c.n }
+func (c *contentDeletedRun) countable() bool     { return false }
+func (c *contentDeletedRun) ref() uint8          { return refDeleted }
+func (c *contentDeletedRun) values() []any       { return nil }
+func (c *contentDeletedRun) delete(*Transaction) {}
+func (c *contentDeletedRun) gc(*store)           {}
+func (c *contentDeletedRun) copy() content       { return &contentDeleted{c.n} }
+func (c *contentDeletedRun) mergeWith(content) bool {
+	return false
+}
+
+// add appends an item of length n.
+func (c *contentDeletedRun) add(n int) {
+	c.n += n
+	if k := len(c.pieces) - 1; k >= 0 && c.pieces[k].n == n {
+		c.pieces[k].count++
+		return
+	}
+	c.pieces = append(c.pieces, pieceRun{n, 1})
+}
+
+// each calls f with the start and length of every item that ends after
+// offset, in order.
+func (c *contentDeletedRun) each(offset int, f func(start, n int)) {
+	start := 0
+	for _, p := range c.pieces {
+		if start+p.n*p.count <= offset {
+			start += p.n * p.count
+			continue
+		}
+		for range p.count {
+			if start+p.n > offset {
+				f(start, p.n)
+			}
+			start += p.n
+		}
+	}
+}
+
+// splice keeps units [0, offset) and returns the rest. An item that
+// offset falls inside is cut in two.
+func (c *contentDeletedRun) splice(offset int) content {
+	left, right := &contentDeletedRun{}, &contentDeletedRun{}
+	c.each(0, func(start, n int) {
+		switch {
+		case start+n <= offset:
+			left.add(n)
+		case start >= offset:
+			right.add(n)
+		default:
+			left.add(offset - start)
+			right.add(start + n - offset)
+		}
+	})
+	*c = *left
+	return right
+}
+
+// write is not used: item.write writes each item of the run itself.
+func (c *contentDeletedRun) write(e updateEncoder, offset int) { e.writeLen(uint64(c.n - offset)) }
+
+func (c *contentDeletedRun) integrate(t *Transaction, it *item) {
+	it.content = &contentDeleted{c.n}
+	it.content.integrate(t, it)
 }

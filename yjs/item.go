@@ -414,6 +414,17 @@ func (it *item) split(t *Transaction, diff int) *item {
 
 // write encodes the item from unit offset on.
 func (it *item) write(e updateEncoder, offset int) {
+	if run, ok := it.content.(*contentDeletedRun); ok {
+		// Every item of the run after the first has the end of the one
+		// before as its origin, which is what writing the joined item
+		// from the item's start on writes.
+		run.each(offset, func(start, n int) {
+			cut := max(offset-start, 0)
+			it.writeHeader(e, start+cut)
+			e.writeLen(uint64(n - cut))
+		})
+		return
+	}
 	switch {
 	case it.isGC():
 		e.writeInfo(refGC)
@@ -424,6 +435,12 @@ func (it *item) write(e updateEncoder, offset int) {
 		e.rest().WriteVarUint(uint64(it.length - offset))
 		return
 	}
+	it.writeHeader(e, offset)
+	it.content.write(e, offset)
+}
+
+// writeHeader writes an item from offset on up to its content.
+func (it *item) writeHeader(e updateEncoder, offset int) {
 	hasOrigin := it.has(flagHasOrigin) || offset > 0
 	origin := it.origin
 	if offset > 0 {
@@ -452,7 +469,18 @@ func (it *item) write(e updateEncoder, offset int) {
 			e.writeString(it.parentSub)
 		}
 	}
-	it.content.write(e, offset)
+}
+
+// structCount returns the number of structs write writes from offset on:
+// one, or the number of items a joined run of deleted items holds there.
+func (it *item) structCount(offset int) int {
+	run, ok := it.content.(*contentDeletedRun)
+	if !ok {
+		return 1
+	}
+	n := 0
+	run.each(offset, func(int, int) { n++ })
+	return n
 }
 
 func (it *item) writeParent(e updateEncoder) {

@@ -84,7 +84,7 @@ func (w *lazyWriter) write(it *item, offset int) {
 		w.enc.rest().WriteVarUint(it.id.Clock + uint64(offset))
 	}
 	it.write(w.enc, offset)
-	w.written++
+	w.written += it.structCount(offset)
 }
 
 func (w *lazyWriter) flush() {

@@ -30,10 +30,13 @@ const maxStructsPerByte = 8
 // holds. The fixed allowance still stops a short input from declaring
 // billions of structs.
 // NOTE: 2^20 is a chosen limit, not one yjs has: a valid V2 update with
-// more structs than 2^20 plus 8 a byte is rejected. Runs of GC structs are
-// merged as they are read and cost nothing. Runs of deleted items or
-// nested types cost one item each, about 280 bytes as measured, so a few
-// bytes of input can still take up to about 300 MB.
+// more structs than 2^20 plus 8 a byte is rejected. Runs of GC structs,
+// and runs of deleted items each after the one before (see joinDeleted),
+// are joined as they are read and cost nothing per struct. Other runs,
+// such as nested types each after the one before, cost one item each,
+// because the document they build holds one item each in yjs too. An
+// empty map took about 400 bytes as measured, so 36 bytes of input can
+// still take about 400 MB.
 const maxRunStructs = 1 << 20
 
 // structBudget returns the maximum number of structs an update of
@@ -58,6 +61,7 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 	total := budget
 	nClients := rest.ReadLen(1)
 	roots := map[string]*branch{}
+	var scratch item
 	for i := 0; i < nClients && rest.Err() == nil; i++ {
 		n := rest.ReadVarUint()
 		if n > uint64(budget) {
@@ -89,16 +93,28 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 				clock += length
 				continue
 			}
-			it := readStruct(d, doc, roots, ID{client, clock}, info)
+			// The struct is read into scratch and copied to the heap only
+			// when it is not joined to the one before, so that a run of
+			// deleted items allocates nothing per item.
+			scratch = item{}
+			readStruct(d, doc, roots, ID{client, clock}, info, &scratch)
 			if rest.Err() != nil {
 				break
 			}
-			if it.length <= 0 || clock+uint64(it.length) > lib0.MaxSafeInteger {
-				rest.Fail(fmt.Errorf("struct %v with length %d", it.id, it.length))
+			if scratch.length <= 0 || clock+uint64(scratch.length) > lib0.MaxSafeInteger {
+				rest.Fail(fmt.Errorf("struct %v with length %d", scratch.id, scratch.length))
 				break
 			}
+			clock += uint64(scratch.length)
+			if k := len(refs) - 1; k >= 0 && joinDeleted(refs[k], &scratch) {
+				continue
+			}
+			it := new(item)
+			*it = scratch
+			if it.content == nil && !it.isSkip() {
+				it.content = &contentDeleted{it.length}
+			}
 			refs = append(refs, it)
-			clock += uint64(it.length)
 		}
 		// A client listed twice keeps its last block, as in yjs.
 		if _, dup := out[client]; dup {
@@ -110,13 +126,42 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 	return out, order
 }
 
-// readStruct reads the struct with info byte info, other than GC.
-func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info uint8) *item {
-	switch info & 0x1f {
-	case refSkip:
-		return newSkip(id, int(d.rest().ReadVarUint()))
+// joinDeleted appends it, a struct read by readStruct, to prev, the
+// struct before it in the update, when both are deleted items that yjs integrates next to each other and
+// merges: it has the end of prev as its origin and prev's right origin.
+// A run of such items then costs one item, as in the document yjs builds.
+func joinDeleted(prev, it *item) bool {
+	if prev.isGC() || prev.isSkip() || !it.has(flagHasOrigin) || it.origin != prev.lastID() ||
+		it.has(flagHasRightOrigin) != prev.has(flagHasRightOrigin) || it.rightOrigin != prev.rightOrigin {
+		return false
 	}
-	it := &item{id: id}
+	if it.content != nil || it.isSkip() {
+		return false
+	}
+	switch c := prev.content.(type) {
+	case *contentDeleted:
+		run := &contentDeletedRun{}
+		run.add(c.n)
+		run.add(it.length)
+		prev.content = run
+	case *contentDeletedRun:
+		c.add(it.length)
+	default:
+		return false
+	}
+	prev.length += it.length
+	return true
+}
+
+// readStruct reads the struct with info byte info, other than GC, into
+// it. The content of a deleted item is left nil, its length set.
+func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info uint8, it *item) {
+	it.id = id
+	if info&0x1f == refSkip {
+		it.length = int(d.rest().ReadVarUint())
+		it.flags = flagSkip
+		return
+	}
 	if info&0x80 != 0 {
 		it.origin = d.readLeftID()
 		it.flags |= flagHasOrigin
@@ -137,12 +182,15 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info
 			it.flags |= flagHasParentSub
 		}
 	}
+	if info&0x1f == refDeleted {
+		it.length = int(d.readLen())
+		return
+	}
 	it.content = readContent(d, doc, info)
 	it.length = it.content.length()
 	if it.content.countable() {
 		it.flags |= flagCountable
 	}
-	return it
 }
 
 func resolveRoot(doc *Doc, roots map[string]*branch, name string) *branch {
@@ -480,7 +528,11 @@ func writeStructs(e updateEncoder, l *structList, client, clock uint64) {
 // writeStructSlice writes decoded structs of client, all of them.
 func writeStructSlice(e updateEncoder, structs []*item, client uint64) {
 	rest := e.rest()
-	rest.WriteVarUint(uint64(len(structs)))
+	n := 0
+	for _, it := range structs {
+		n += it.structCount(0)
+	}
+	rest.WriteVarUint(uint64(n))
 	e.writeClient(client)
 	rest.WriteVarUint(structs[0].id.Clock)
 	for _, it := range structs {
