@@ -161,7 +161,10 @@ func (h *Hub) identifyToken(ctx context.Context, token string) (*identity, error
 			return nil, err
 		}
 	}
-	id.scopes = intersect(expandScopes(t.Scopes, who), owner)
+	id.scopes, err = h.intersectScopes(ctx, expandScopes(t.Scopes, who), owner)
+	if err != nil {
+		return nil, err
+	}
 	// The activity is written only when the stored time is a minute old or
 	// more, which spares the database a write on every API call.
 	if now := h.now(); now.Sub(t.LastActivity) >= tokenActivityResolution {

@@ -250,23 +250,67 @@ func checkPKCE(code store.OAuthCode, verifier string) bool {
 }
 
 // grantsAccess reports whether id holds scope, an access scope that an
-// OAuth client requires. For a user server's scope it counts scopes
-// filtered to the owner's groups too, as JupyterHub does, so a role with
-// access:servers!group=students opens the servers of that group's members.
+// OAuth client requires. See coversWithGroups.
 func (h *Hub) grantsAccess(ctx context.Context, id *identity, scope string) (bool, error) {
-	if id.scopes.covers(scope) {
+	return h.coversWithGroups(ctx, id.scopes, scope)
+}
+
+// coversWithGroups reports whether held grants scope, one expanded scope.
+// For a scope filtered to a user or to a user's server it counts scopes
+// filtered to that user's groups too, as JupyterHub does, so a role with
+// access:servers!group=students opens the servers of that group's members.
+func (h *Hub) coversWithGroups(ctx context.Context, held scopeSet, scope string) (bool, error) {
+	if held.covers(scope) {
 		return true, nil
 	}
-	owner, server, ok := strings.Cut(strings.TrimPrefix(scope, "access:servers!server="), "/")
-	if !ok || !strings.HasPrefix(scope, "access:servers!server=") {
+	base, filter, ok := strings.Cut(scope, "!")
+	if !ok {
 		return false, nil
 	}
-	u, err := h.store.GetUser(ctx, owner)
+	kind, value, _ := strings.Cut(filter, "=")
+	var user, server string
+	switch kind {
+	case "user":
+		user = value
+	case "server":
+		if user, server, ok = strings.Cut(value, "/"); !ok {
+			return false, nil
+		}
+	default:
+		return false, nil
+	}
+	u, err := h.store.GetUser(ctx, user)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	return id.scopes.allows("access:servers", serverTarget(owner, u.Groups, server)), nil
+	if kind == "user" {
+		return held.allows(base, userTarget(user, u.Groups)), nil
+	}
+	return held.allows(base, serverTarget(user, u.Groups, server)), nil
+}
+
+// intersectScopes is intersect, with the owner's scopes filtered to groups
+// counted for requested scopes filtered to a member or a member's server.
+// So an OAuth token for a group member's server keeps its access scope.
+func (h *Hub) intersectScopes(ctx context.Context, requested, owner scopeSet) (scopeSet, error) {
+	out := intersect(requested, owner)
+	if requested.has("inherit") {
+		return out, nil
+	}
+	for scope := range requested {
+		if out.has(scope) || !strings.Contains(scope, "!") {
+			continue
+		}
+		ok, err := h.coversWithGroups(ctx, owner, scope)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[scope] = struct{}{}
+		}
+	}
+	return out, nil
 }

@@ -169,12 +169,35 @@ users = ["tara"]
 	}{{"sam", true}, {"eve", false}} {
 		th.api("POST", "/hub/api/users/"+tt.user+"/server", th.token(tt.user), nil)
 		env := th.spawner.lastRequest().Env
-		p := authorize(b, env["JUPYTERHUB_CLIENT_ID"], env["JUPYTERHUB_OAUTH_CALLBACK_URL"])
-		switch {
-		case tt.ok && (p.status != http.StatusOK || !strings.Contains(p.body, "Authorize access")):
-			t.Errorf("tara at %s's server = %d %q, want the confirmation page", tt.user, p.status, p.location)
-		case !tt.ok && p.status != http.StatusForbidden:
-			t.Errorf("tara at %s's server = %d %q, want 403", tt.user, p.status, p.location)
+		client, secret, redirect := env["JUPYTERHUB_CLIENT_ID"], env["JUPYTERHUB_API_TOKEN"],
+			env["JUPYTERHUB_OAUTH_CALLBACK_URL"]
+		p := authorize(b, client, redirect)
+		if !tt.ok {
+			if p.status != http.StatusForbidden {
+				t.Errorf("tara at %s's server = %d %q, want 403", tt.user, p.status, p.location)
+			}
+			continue
+		}
+		if p.status != http.StatusOK || !strings.Contains(p.body, "Authorize access") {
+			t.Fatalf("tara at %s's server = %d %q, want the confirmation page", tt.user, p.status, p.location)
+		}
+		action := strings.ReplaceAll(regexp1(`<form method="post" action="([^"]+)"`, p.body), "&amp;", "&")
+		p = b.post(action, url.Values{"_xsrf": {regexp1(`name="_xsrf" value="([^"]+)"`, p.body)}})
+		loc, _ := url.Parse(p.location)
+		status, tok := exchange(t, th, client, secret, loc.Query().Get("code"), redirect)
+		access, _ := tok["access_token"].(string)
+		if status != http.StatusOK || access == "" {
+			t.Fatalf("exchange = %d %v", status, tok)
+		}
+		// The user server checks these scopes from GET /hub/api/user.
+		var identity struct {
+			Name   string   `json:"name"`
+			Scopes []string `json:"scopes"`
+		}
+		th.api("GET", "/hub/api/user", access, nil).json(t, &identity)
+		if want := "access:servers!server=" + tt.user + "/"; identity.Name != "tara" ||
+			!slices.Contains(identity.Scopes, want) {
+			t.Errorf("tara's OAuth token for %s's server = %+v, want %s", tt.user, identity, want)
 		}
 	}
 }
