@@ -94,11 +94,10 @@ func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *iden
 		return err
 	}
 	name := r.PathValue("group")
-	if err := spawn.CheckHiddenCharacters("group", name); err != nil {
-		return badRequest("%s", err.Error())
-	}
+	// Every check comes first, so that a rejected request creates no group.
 	// A new group has no roles, because deleting a group drops its grants.
-	if err := h.checkGroupMembers(r.Context(), id, name, nil, body.Users); err != nil {
+	users, err := h.checkNewGroups(r.Context(), id, []string{name}, body.Users)
+	if err != nil {
 		return err
 	}
 	if _, err := h.store.CreateGroup(r.Context(), name, nil); errors.Is(err, store.ErrExists) {
@@ -106,10 +105,7 @@ func (h *Hub) handleCreateGroup(w http.ResponseWriter, r *http.Request, id *iden
 	} else if err != nil {
 		return err
 	}
-	g, err := h.store.AddGroupMembers(r.Context(), name, body.Users...)
-	if errors.Is(err, store.ErrNotFound) {
-		return badRequest("Group %s was created, but a member is not a user: %v", name, body.Users)
-	}
+	g, err := h.store.AddGroupMembers(r.Context(), name, users...)
 	if err != nil {
 		return err
 	}
@@ -166,11 +162,9 @@ func (h *Hub) checkNewGroups(ctx context.Context, id *identity, groups, rawUsers
 	users := make([]string, len(rawUsers))
 	for i, name := range rawUsers {
 		users[i] = h.auth.NormalizeUsername(name)
-		if _, err := h.store.GetUser(ctx, users[i]); errors.Is(err, store.ErrNotFound) {
-			return nil, badRequest("No such user: %s", users[i])
-		} else if err != nil {
-			return nil, err
-		}
+	}
+	if err := h.checkUsersExist(ctx, users); err != nil {
+		return nil, err
 	}
 	for i, name := range groups {
 		if name == "" {
@@ -223,6 +217,9 @@ func (h *Hub) handleGroupUsers(w http.ResponseWriter, r *http.Request, id *ident
 		return badRequest("Must specify users to add or remove")
 	}
 	if r.Method == http.MethodPost {
+		if err := h.checkUsersExist(r.Context(), body.Users); err != nil {
+			return err
+		}
 		if err := h.checkGroupMembers(r.Context(), id, g.Name, g.Roles, body.Users); err != nil {
 			return err
 		}
@@ -323,4 +320,17 @@ func (h *Hub) handleGroupProperties(w http.ResponseWriter, r *http.Request, id *
 		return err
 	}
 	return writeJSON(w, http.StatusOK, groupModel(g))
+}
+
+// checkUsersExist returns a 400 error that names the first of users that
+// does not exist.
+func (h *Hub) checkUsersExist(ctx context.Context, users []string) error {
+	for _, name := range users {
+		if _, err := h.store.GetUser(ctx, name); errors.Is(err, store.ErrNotFound) {
+			return badRequest("No such user: %s", name)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package hub
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -145,5 +146,35 @@ func TestGroupMembersNoEscalation(t *testing.T) {
 	}
 	if want := []string{"plain"}; !slices.Equal(u.Groups, want) {
 		t.Errorf("bob's groups = %q, want %q", u.Groups, want)
+	}
+}
+
+// A request naming a user that does not exist changes nothing and names
+// that user.
+func TestGroupUnknownMember(t *testing.T) {
+	th := startHub(t, hubOptions{})
+	th.addUser("root", true)
+	th.addUser("bob", false)
+	admin := th.token("root")
+	r := th.api("POST", "/hub/api/groups/g9", admin, map[string]any{"users": []string{"bob", "nosuch"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "No such user: nosuch") {
+		t.Errorf("creating a group with an unknown member = %d %s, want 400 naming nosuch", r.status, r.body)
+	}
+	if r := th.api("GET", "/hub/api/groups/g9", admin, nil); r.status != http.StatusNotFound {
+		t.Errorf("group after the rejected create = %d, want 404", r.status)
+	}
+	if r := th.api("POST", "/hub/api/groups/g1", admin, nil); r.status != http.StatusCreated {
+		t.Fatalf("creating g1 = %d %s", r.status, r.body)
+	}
+	r = th.api("POST", "/hub/api/groups/g1/users", admin, map[string]any{"users": []string{"bob", "nosuch"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "No such user: nosuch") {
+		t.Errorf("adding an unknown member = %d %s, want 400 naming nosuch", r.status, r.body)
+	}
+	var g struct {
+		Users []string `json:"users"`
+	}
+	th.api("GET", "/hub/api/groups/g1", admin, nil).json(t, &g)
+	if len(g.Users) != 0 {
+		t.Errorf("members after the rejected add = %v, want none", g.Users)
 	}
 }
