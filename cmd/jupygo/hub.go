@@ -535,6 +535,13 @@ func setPassword(cfg *config.Config, log *slog.Logger, user, password string, ad
 	if err := local.SetPassword(ctx, name, password); err != nil {
 		return err
 	}
+	// As on the admin page, whoever knew the old password is signed out of
+	// the hub, and of the user's servers once their token cache expires.
+	sessions, tokens, err := st.EndOtherSessions(ctx, name, "")
+	if err != nil {
+		return fmt.Errorf("the password of %s is set, but ending the user's sessions failed: %w", name, err)
+	}
+	log.Info("password set; sessions ended", "user", name, "sessions", sessions, "oauth_tokens", tokens)
 	if admin {
 		if _, err := st.UpdateUser(ctx, name, store.UserUpdate{Admin: &admin}); err != nil {
 			return err

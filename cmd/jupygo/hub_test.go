@@ -451,6 +451,19 @@ func TestHubSetPassword(t *testing.T) {
 	if !u.Admin || !store.CheckPassword(u.PasswordHash, "a good long password") {
 		t.Errorf("carol: admin %v, password set %v", u.Admin, u.PasswordHash != "")
 	}
+	// Setting the password again signs carol out everywhere.
+	if _, err := st.CreateSession(t.Context(), store.Session{ID: "carol-session", User: "carol",
+		ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	code = runSetPassword([]string{"--data-dir", dir, "carol"},
+		strings.NewReader("another long password\n"), &out, &errs)
+	if code != 0 {
+		t.Fatalf("set-password = %d: %s", code, errs.String())
+	}
+	if _, err := st.GetSession(t.Context(), "carol-session"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("carol's session after set-password: %v, want it ended", err)
+	}
 	code = runSetPassword([]string{"--data-dir", dir, "carol"}, strings.NewReader("short\n"), &out, &errs)
 	if code == 0 {
 		t.Error("a short password was accepted")
