@@ -1,10 +1,7 @@
 package kernel
 
 import (
-	"bytes"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -46,25 +43,6 @@ func TestCullPolicy(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects log records that tests read while the manager
-// writes them.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitGone polls until the kernel id is no longer listed.
 func (ts *testServer) waitGone(id string, within time.Duration) {
 	ts.t.Helper()
@@ -94,9 +72,9 @@ func (ts *testServer) stillListed(id string, d time.Duration) {
 
 func TestCullIdleKernels(t *testing.T) {
 	skipWithoutIPyKernel(t)
-	logs := &lockedBuffer{}
+	logs, log := newLogBuffer()
 	ts := newTestServer(t, Options{
-		Log:             slog.New(slog.NewTextHandler(logs, nil)),
+		Log:             log,
 		CullIdleTimeout: time.Second,
 		CullInterval:    100 * time.Millisecond,
 	})

@@ -42,11 +42,12 @@
 // process is reaped. Manager.Close shuts every kernel down.
 //
 // With Options.CullIdleTimeout set, a goroutine of the manager checks the
-// kernels every Options.CullInterval and shuts down, as jupyter_server's
-// MappingKernelManager does, each dead kernel and each kernel whose last
-// IOPub activity is older than the timeout, unless it is busy or has a
-// WebSocket attached (Options.CullBusy and Options.CullConnected cull those
-// too). Kernels are shut down one at a time, each with a warning in the log.
+// kernels every Options.CullInterval, as jupyter_server's
+// MappingKernelManager does. It shuts down each dead kernel, and each kernel
+// whose last IOPub activity is older than the timeout unless the kernel is
+// busy or has a WebSocket attached. Options.CullBusy and
+// Options.CullConnected cull those too. Kernels are shut down one at a time,
+// each with a warning in the log.
 //
 // # Channels and routing
 //
