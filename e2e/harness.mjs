@@ -20,13 +20,15 @@ export function tempDir(prefix) {
 }
 
 // startServer runs `jupygo server` with args and resolves once it has
-// printed its URL. The returned object has the URL, the port and stop().
+// printed its URL. The returned object has the URL, the port, stop(), and
+// exited, a promise of the exit code.
 export function startServer(args, env = {}) {
   const child = spawn(bin, ['server', '--no-browser', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -42,6 +44,7 @@ export function startServer(args, env = {}) {
           port: Number(m[2]),
           output: () => output,
           stop: () => stopProcess(child),
+          exited,
         });
       }
     };

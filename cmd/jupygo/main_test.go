@@ -30,6 +30,8 @@ func TestServerHelpShowsFlagsAndDefaults(t *testing.T) {
 		"--token", "JUPYTER_TOKEN", "--no-browser", "--allow-hidden",
 		"--allow-symlinks-outside-root", "--delete-to-trash", "--always-delete-dir",
 		"--expose-app-in-browser", "--log-level", "info",
+		"--cull-idle-timeout int", "--cull-interval int", "(default 300)", "--cull-connected",
+		"--cull-busy",
 	} {
 		if !strings.Contains(help, want) {
 			t.Errorf("jupygo server --help does not show %q:\n%s", want, help)
@@ -61,5 +63,28 @@ func TestUnknownCommandFails(t *testing.T) {
 	}
 	if !strings.Contains(errs.String(), `unknown command "serve"`) {
 		t.Errorf("jupygo serve printed %q, want it to name the command", errs.String())
+	}
+}
+
+func TestServerRejectsInvalidCullFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"negative timeout", []string{"--cull-idle-timeout", "-1"}, "invalid --cull-idle-timeout -1"},
+		{"zero interval", []string{"--cull-interval", "0"}, "invalid --cull-interval 0"},
+		{"not a number", []string{"--cull-idle-timeout", "soon"}, "invalid value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			if code := run(append([]string{"server"}, tc.args...), &out, &errs); code != 2 {
+				t.Errorf("exit code = %d, want 2", code)
+			}
+			if !strings.Contains(errs.String(), tc.want) {
+				t.Errorf("stderr = %q, want it to contain %q", errs.String(), tc.want)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jupygo/jupygo/frontend"
 	"github.com/jupygo/jupygo/internal/server"
@@ -36,6 +37,11 @@ type serverFlags struct {
 	exposeApp   bool
 	version     bool
 	logLevel    string
+
+	cullIdleTimeout int // seconds
+	cullInterval    int // seconds
+	cullConnected   bool
+	cullBusy        bool
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -61,6 +67,16 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 		"with --delete-to-trash=false, also delete folders that have files in them")
 	fs.BoolVar(&f.exposeApp, "expose-app-in-browser", false,
 		"set window.jupyterapp in JupyterLab's pages, for browser tests and extension development")
+	fs.IntVar(&f.cullIdleTimeout, "cull-idle-timeout", 0,
+		"seconds after which an idle kernel is shut down; 0 turns culling off")
+	fs.IntVar(&f.cullInterval, "cull-interval", 300,
+		"seconds between checks for idle kernels, with --cull-idle-timeout")
+	fs.BoolVar(&f.cullConnected, "cull-connected", false,
+		"with --cull-idle-timeout, also shut down idle kernels that have a browser tab\n"+
+			"connected")
+	fs.BoolVar(&f.cullBusy, "cull-busy", false,
+		"with --cull-idle-timeout, also shut down busy kernels that have sent no output\n"+
+			"for that long")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 }
@@ -97,6 +113,15 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	}
 	if f.portRetries < 0 {
 		fmt.Fprintf(stderr, "jupygo server: invalid --port-retries %d: use 0 or more\n", f.portRetries)
+		return 2
+	}
+	if f.cullIdleTimeout < 0 {
+		fmt.Fprintf(stderr, "jupygo server: invalid --cull-idle-timeout %d: use 0 (off) or more\n",
+			f.cullIdleTimeout)
+		return 2
+	}
+	if f.cullInterval < 1 {
+		fmt.Fprintf(stderr, "jupygo server: invalid --cull-interval %d: use 1 or more\n", f.cullInterval)
 		return 2
 	}
 	// A closed terminal or stdout pipe must not kill the server before it
@@ -136,6 +161,10 @@ func (f *serverFlags) config(fs *flag.FlagSet) server.Config {
 		DeleteToTrash:            f.trash,
 		AlwaysDeleteDir:          f.deleteDirs,
 		ExposeAppInBrowser:       f.exposeApp,
+		CullIdleTimeout:          time.Duration(f.cullIdleTimeout) * time.Second,
+		CullInterval:             time.Duration(f.cullInterval) * time.Second,
+		CullConnected:            f.cullConnected,
+		CullBusy:                 f.cullBusy,
 		Version:                  currentVersion(),
 	}
 	tokenSet := false

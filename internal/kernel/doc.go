@@ -41,6 +41,14 @@
 // process exits, whatever is left of its process group is killed before the
 // process is reaped. Manager.Close shuts every kernel down.
 //
+// With Options.CullIdleTimeout set, a goroutine of the manager checks the
+// kernels every Options.CullInterval, as jupyter_server's
+// MappingKernelManager does. It shuts down each dead kernel, and each kernel
+// whose last IOPub activity is older than the timeout unless the kernel is
+// busy or has a WebSocket attached. Options.CullBusy and
+// Options.CullConnected cull those too. Kernels are shut down one at a time,
+// each with a warning in the log.
+//
 // # Channels and routing
 //
 // Each kernel has one set of ZeroMQ sockets: DEALERs for shell, control and

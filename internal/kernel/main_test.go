@@ -29,6 +29,7 @@ func leakedGoroutines() string {
 	owned := []string{
 		"kernel.(*channels).run", "kernel.(*Kernel).supervise", "kernel.(*Kernel).watch",
 		"kernel.(*bridge).", "kernel.(*Manager).serveChannels", "kernel.(*fakeKernel).run",
+		"kernel.(*Manager).startCuller",
 	}
 	var leaked []string
 	for range 100 {

@@ -64,6 +64,19 @@ type Options struct {
 	// reply to kernel_info_request before it is killed; 0 means 60 s, the
 	// default of jupyter_server's kernel_info_timeout.
 	StartTimeout time.Duration
+
+	// CullIdleTimeout turns on the culling of idle kernels: a kernel whose
+	// last activity is older than this is shut down. 0 (the default) or
+	// less culls nothing. A dead kernel is culled at the next check.
+	CullIdleTimeout time.Duration
+	// CullInterval is how often kernels are checked for culling; 0 means
+	// 5 minutes, as does a negative value, with a warning.
+	CullInterval time.Duration
+	// CullConnected culls idle kernels even when WebSockets are attached.
+	CullConnected bool
+	// CullBusy culls idle kernels even when their state is busy, which a
+	// kernel keeps while it runs code without output.
+	CullBusy bool
 }
 
 // Model is the REST model of a kernel.
@@ -137,9 +150,14 @@ type Manager struct {
 	closeErr  error
 
 	sockets sync.WaitGroup // WebSocket handlers
+
+	cull       cullPolicy
+	stopCuller context.CancelFunc // nil when culling is off
+	cullerDone chan struct{}      // closed when the culler has returned
 }
 
-// NewManager returns a manager for opts. It creates the runtime dir.
+// NewManager returns a manager for opts. It creates the runtime dir, and
+// starts the culler of idle kernels when opts.CullIdleTimeout is positive.
 func NewManager(opts Options) (*Manager, error) {
 	log := opts.Log
 	if log == nil {
@@ -166,7 +184,7 @@ func NewManager(opts Options) (*Manager, error) {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
-	return &Manager{
+	m := &Manager{
 		log: log, opts: opts, baseURL: base, runtimeDir: dir, zctx: zctx,
 		limits: rateLimits{
 			msgRate:  limitOrDefault(opts.IOPubMsgRateLimit, defaultMsgRateLimit),
@@ -176,7 +194,14 @@ func NewManager(opts Options) (*Manager, error) {
 		startWait: cmpOr(opts.StartTimeout, defaultStartTimeout),
 		python:    defaultPython,
 		kernels:   make(map[string]*Kernel),
-	}, nil
+		cull: cullPolicy{
+			timeout:   max(opts.CullIdleTimeout, 0),
+			connected: opts.CullConnected,
+			busy:      opts.CullBusy,
+		},
+	}
+	m.startCuller()
+	return m, nil
 }
 
 func limitOrDefault(v, def float64) float64 {
@@ -463,14 +488,16 @@ func (m *Manager) Restart(ctx context.Context, id string) (Model, error) {
 }
 
 // Close shuts every kernel down, waits for their WebSocket handlers to
-// return and releases the ZeroMQ context. Start fails with ErrClosed after
-// it begins. Later calls wait for the first and return its result.
+// return, stops the culler and releases the ZeroMQ context. Start fails
+// with ErrClosed after it begins. Later calls wait for the first and return
+// its result.
 func (m *Manager) Close(ctx context.Context) error {
 	m.closeOnce.Do(func() { m.closeErr = m.close(ctx) })
 	return m.closeErr
 }
 
 func (m *Manager) close(ctx context.Context) error {
+	m.haltCuller()
 	m.mu.Lock()
 	m.closed = true
 	kernels := make([]*Kernel, 0, len(m.kernels))

@@ -53,9 +53,18 @@ func validLocale(s string) bool {
 	return err == nil
 }
 
-// getListings serves GET /lab/api/listings/..., the allow and block lists
-// of the extension manager, which are empty.
+// listingsPath is the one path below /lab/api/listings/ that
+// jupyterlab_server serves.
+const listingsPath = "@jupyterlab/extensionmanager-extension/listings.json"
+
+// getListings serves GET /lab/api/listings/<listingsPath>: the allow and
+// block lists of the extension manager, empty as jupyterlab_server sends
+// them when none are configured. Other paths get a 400, as there.
 func (l *Lab) getListings(w http.ResponseWriter, r *http.Request) error {
+	if p := r.PathValue("path"); p != listingsPath {
+		return httpapi.Errorf(http.StatusBadRequest,
+			"no listings at %q: the extension manager's listings are at %s", p, listingsPath)
+	}
 	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"blocked_extensions_uris": []string{},
 		"allowed_extensions_uris": []string{},

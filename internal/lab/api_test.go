@@ -66,6 +66,17 @@ func TestListingsExtensionsPlugins(t *testing.T) {
 	}
 }
 
+func TestListingsOtherPath(t *testing.T) {
+	tl := newTestLab(t, Options{Build: fakeBuild(t)})
+	r := tl.do(t, "GET", "/lab/api/listings/other.json", "")
+	if r.status != http.StatusBadRequest {
+		t.Errorf("status = %d, want 400", r.status)
+	}
+	if msg := errorMessage(t, r); !strings.Contains(msg, "listings.json") {
+		t.Errorf("message = %q, want it to name the listings path", msg)
+	}
+}
+
 func TestLicenses(t *testing.T) {
 	tl := newTestLab(t, Options{Build: fakeBuild(t)})
 

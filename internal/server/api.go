@@ -2,11 +2,7 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -26,8 +22,10 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/status", h(s.handleStatus))
 	mux.Handle("GET /api/me", h(s.handleMe))
 	mux.Handle("GET /api/config/{section}", h(s.handleGetConfig))
-	mux.Handle("PATCH /api/config/{section}", h(s.handleUpdateConfig))
-	mux.Handle("PUT /api/config/{section}", h(s.handleUpdateConfig))
+	mux.Handle("PATCH /api/config/{section}", h(s.handlePatchConfig))
+	mux.Handle("PUT /api/config/{section}", h(s.handlePutConfig))
+	mux.Handle("POST /api/shutdown", h(s.handleShutdown))
+	mux.Handle("/api/shutdown", h(methodNotAllowed("POST")))
 	mux.Handle("GET /api/events/subscribe", h(s.handleEvents))
 	mux.Handle("GET /api/nbconvert", h(s.handleNbconvert))
 	mux.Handle("GET /api/resolvePath", h(s.handleResolvePath))
@@ -94,83 +92,26 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-var configSectionName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
-func (s *Server) configPath(section string) (string, error) {
-	if !configSectionName.MatchString(section) || strings.HasPrefix(section, ".") {
-		return "", httpapi.Errorf(http.StatusBadRequest, "invalid config section name %q", section)
-	}
-	return filepath.Join(s.cfg.ConfigDir, "serverconfig", section+".json"), nil
+// handleShutdown serves POST /api/shutdown as jupyter_server does: it
+// responds with 200 and an empty body, and then Serve stops the server
+// with its kernels and terminals, as on SIGTERM.
+func (s *Server) handleShutdown(w http.ResponseWriter, r *http.Request) error {
+	s.log.Info("shutting down on /api/shutdown request")
+	w.WriteHeader(http.StatusOK)
+	// Serve waits for this response in http.Server.Shutdown; flushing
+	// sends it before the kernels, which take seconds, are stopped.
+	_ = http.NewResponseController(w).Flush()
+	s.quitOnce.Do(func() { close(s.quit) })
+	return nil
 }
 
-func readConfigSection(path string) (map[string]any, error) {
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return map[string]any{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	section := map[string]any{}
-	if err := json.Unmarshal(data, &section); err != nil {
-		return nil, fmt.Errorf("config file %s is not a JSON object: %w", path, err)
-	}
-	return section, nil
-}
-
-func (s *Server) handleGetConfig(w http.ResponseWriter, r *http.Request) error {
-	path, err := s.configPath(r.PathValue("section"))
-	if err != nil {
-		return err
-	}
-	section, err := readConfigSection(path)
-	if err != nil {
-		return err
-	}
-	return httpapi.WriteJSON(w, http.StatusOK, section)
-}
-
-// handleUpdateConfig merges (PATCH) or replaces (PUT) a config section. In a
-// merge, a null value removes its key, as jupyter_server's config manager does.
-func (s *Server) handleUpdateConfig(w http.ResponseWriter, r *http.Request) error {
-	path, err := s.configPath(r.PathValue("section"))
-	if err != nil {
-		return err
-	}
-	var body map[string]any
-	if err := httpapi.DecodeJSON(w, r, &body, 1<<20, false); err != nil {
-		return err
-	}
-	section := map[string]any{}
-	if r.Method == http.MethodPatch {
-		if section, err = readConfigSection(path); err != nil {
-			return err
-		}
-	}
-	mergeConfig(section, body)
-	data, err := json.MarshalIndent(section, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
-		return fmt.Errorf("saving config section: %w", err)
-	}
-	return httpapi.WriteJSON(w, http.StatusOK, section)
-}
-
-func mergeConfig(dst, src map[string]any) {
-	for k, v := range src {
-		if v == nil {
-			delete(dst, k)
-			continue
-		}
-		sub, ok := v.(map[string]any)
-		old, oldOK := dst[k].(map[string]any)
-		if ok && oldOK {
-			mergeConfig(old, sub)
-			continue
-		}
-		dst[k] = v
+// methodNotAllowed returns a handler that responds with 405 and names the
+// allowed methods of the path.
+func methodNotAllowed(allow string) httpapi.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		return httpapi.Errorf(http.StatusMethodNotAllowed,
+			"method %s is not allowed for %s: use %s", r.Method, r.URL.Path, allow)
 	}
 }
 
@@ -205,7 +146,9 @@ func (s *Server) pageConfig(r *http.Request) map[string]any {
 		"allow_hidden_files": s.cfg.AllowHidden,
 		"delete_to_trash":    false,
 		"exposeAppInBrowser": s.cfg.ExposeAppInBrowser,
-		"disableRTC":         true,
+		// File > Shut Down, which JupyterHub's single-user servers hide.
+		"quitButton": s.hub == nil,
+		"disableRTC": true,
 	}
 	for key, value := range s.hubPageConfig(r) {
 		config[key] = value

@@ -67,6 +67,21 @@ type Config struct {
 	// ConfigDir is the Jupyter config dir (lab settings, workspaces,
 	// serverconfig); "" means ~/.jupyter or JUPYTER_CONFIG_DIR.
 	ConfigDir string
+	// ConfigPath is the list of Jupyter config folders whose serverconfig
+	// sections /api/config merges, highest priority first; it should hold
+	// ConfigDir, where changes are written. nil means JUPYTER_CONFIG_PATH's
+	// folders, then ConfigDir, /usr/local/etc/jupyter and /etc/jupyter.
+	ConfigPath []string
+	// CullIdleTimeout turns on the culling of idle kernels: a kernel idle
+	// for longer is shut down. 0 (the default) culls nothing.
+	CullIdleTimeout time.Duration
+	// CullInterval is how often kernels are checked for culling; 0 means
+	// 5 minutes.
+	CullInterval time.Duration
+	// CullConnected and CullBusy also cull idle kernels that have a
+	// WebSocket attached, and kernels whose state is busy.
+	CullConnected bool
+	CullBusy      bool
 	// ExposeAppInBrowser makes JupyterLab set window.jupyterapp, which
 	// browser tests and extensions under development use.
 	ExposeAppInBrowser bool
@@ -93,6 +108,7 @@ type Server struct {
 	kernels   *kernel.Manager
 	terminals *terminal.Manager
 	sessions  *sessionManager
+	config    *configStore
 	lab       *lab.Lab
 	handler   http.Handler
 	// basePath is cfg.BaseURL decoded, which request paths are matched
@@ -108,6 +124,10 @@ type Server struct {
 
 	mu           sync.Mutex
 	lastActivity time.Time
+
+	// quit is closed by POST /api/shutdown, which ends Serve.
+	quit     chan struct{}
+	quitOnce sync.Once
 }
 
 // New prepares a server from cfg: it resolves the folders, loads the cookie
@@ -116,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.fillDefaults(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now().UTC()}
+	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now().UTC(), quit: make(chan struct{})}
 	s.basePath, _ = url.PathUnescape(cfg.BaseURL) // canonicalBaseURL checked it
 	s.lastActivity = s.started
 
@@ -150,6 +170,11 @@ func New(cfg Config) (*Server, error) {
 		RuntimeDir: cfg.RuntimeDir,
 		ResolveCwd: s.contents.ResolveDir,
 		BaseURL:    cfg.BaseURL,
+
+		CullIdleTimeout: cfg.CullIdleTimeout,
+		CullInterval:    cfg.CullInterval,
+		CullConnected:   cfg.CullConnected,
+		CullBusy:        cfg.CullBusy,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting kernel manager: %w", err)
@@ -161,6 +186,7 @@ func New(cfg Config) (*Server, error) {
 		Env:        s.terminalEnv,
 	})
 	s.sessions = newSessionManager(s.kernels, s.contents)
+	s.config = newConfigStore(cfg.ConfigDir, cfg.ConfigPath)
 	s.lab, err = lab.New(lab.Options{
 		Log:             cfg.Log.With("component", "lab"),
 		Build:           cfg.Frontend,
@@ -208,6 +234,9 @@ func (c *Config) fillDefaults() error {
 	}
 	if c.ConfigDir == "" {
 		c.ConfigDir = jupyterConfigDir()
+	}
+	if c.ConfigPath == nil {
+		c.ConfigPath = jupyterConfigPath(c.ConfigDir)
 	}
 	if !c.NoAuth && c.Token == "" {
 		c.Token = newToken()
@@ -282,8 +311,9 @@ func (s *Server) setPort(port int) {
 	s.auth.cookieName = cookieName(s.cfg.IP, port)
 }
 
-// Serve serves HTTP on ln until ctx is cancelled, then shuts down: it stops
-// accepting, closes WebSockets, and ends every kernel and terminal. In
+// Serve serves HTTP on ln until ctx is cancelled or a client requests
+// POST /api/shutdown, then shuts down: it stops accepting, closes
+// WebSockets, and ends every kernel and terminal. In
 // single-user mode it first checks that the hub answers, returning an error
 // if it does not, and reports activity to the hub while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -312,6 +342,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
+	case <-s.quit:
 	}
 
 	s.log.Info("shutting down")

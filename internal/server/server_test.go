@@ -63,6 +63,9 @@ func newTestServer(t *testing.T, mutate func(*Config)) *testServer {
 	if mutate != nil {
 		mutate(&cfg)
 	}
+	if cfg.ConfigPath == nil {
+		cfg.ConfigPath = []string{cfg.ConfigDir} // not the machine's config folders
+	}
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -478,30 +481,6 @@ func TestUnknownAPIPathIsJSON404(t *testing.T) {
 		t.Fatalf("GET /api/nope = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	decode[map[string]any](t, body)
-}
-
-func TestConfigSection(t *testing.T) {
-	ts := newTestServer(t, nil)
-	const path = "/api/config/notebook"
-	ts.do(t, "PATCH", path, map[string]any{"a": 1, "nested": map[string]any{"x": 1, "y": 2}}, true)
-	resp, body := ts.do(t, "PATCH", path, map[string]any{"a": nil, "nested": map[string]any{"y": 3}}, true)
-	if resp.StatusCode != 200 {
-		t.Fatalf("PATCH = %d %s", resp.StatusCode, body)
-	}
-	_, body = ts.do(t, "GET", path, nil, true)
-	want := map[string]any{"nested": map[string]any{"x": 1.0, "y": 3.0}}
-	if d := cmp.Diff(want, decode[map[string]any](t, body)); d != "" {
-		t.Errorf("config after two PATCHes (-want +got):\n%s", d)
-	}
-	if resp, _ := ts.do(t, "GET", "/api/config/..%2fsecret", nil, true); resp.StatusCode != 400 &&
-		resp.StatusCode != 404 {
-		t.Errorf("section with a path = %d, want 400 or 404", resp.StatusCode)
-	}
-	req := mustRequest(t, "PATCH", ts.URL+path, strings.NewReader("{not json"))
-	req.Header.Set("Authorization", "token "+testToken)
-	if resp, _ := send(t, ts.Client(), req); resp.StatusCode != 400 {
-		t.Errorf("PATCH with bad JSON = %d, want 400", resp.StatusCode)
-	}
 }
 
 func TestTokenNeverLogged(t *testing.T) {

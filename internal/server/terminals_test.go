@@ -173,37 +173,22 @@ var pidPattern = regexp.MustCompile(`pid=([0-9]+)=`)
 
 func TestShutdownEndsTerminals(t *testing.T) {
 	t.Setenv("SHELL", "/bin/sh")
-	srv, err := New(Config{
+	ss := startServing(t, Config{
 		RootDir: t.TempDir(), Token: testToken, RuntimeDir: t.TempDir(), ConfigDir: t.TempDir(),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := srv.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	base := "http://" + ln.Addr().String() + "/"
 
-	req := mustRequest(t, "POST", base+"api/terminals", nil)
-	req.Header.Set("Authorization", "token "+testToken)
-	resp, body := send(t, http.DefaultClient, req)
+	resp, body := ss.request(t, "POST", "api/terminals", testToken)
 	if resp.StatusCode != 200 {
 		t.Fatalf("POST /api/terminals = %d %s", resp.StatusCode, body)
 	}
 	name := decode[map[string]any](t, body)["name"].(string)
 	auth := http.Header{"Authorization": {"token " + testToken}}
-	c := dialTerminal(t, wsBase(base[:len(base)-1]), name, &websocket.DialOptions{HTTPHeader: auth})
+	c := dialTerminal(t, wsBase(strings.TrimSuffix(ss.base, "/")), name,
+		&websocket.DialOptions{HTTPHeader: auth})
 	out := c.runUntil("sleep 1000 & echo pid=$!=", pidPattern)
 	pid, _ := strconv.Atoi(pidPattern.FindStringSubmatch(out)[1])
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Serve: %v", err)
-	}
+	ss.stop(t)
 	if syscall.Kill(pid, 0) == nil && !isZombie(pid) {
 		t.Errorf("background job %d of a terminal outlived the server", pid)
 	}
