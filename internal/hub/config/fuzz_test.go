@@ -45,3 +45,47 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePython checks that ParsePython never panics and that it
+// returns either a Config or an ErrorList of errors with messages and,
+// for the Python subset's own errors, a line.
+func FuzzParsePython(f *testing.F) {
+	seeds := []string{
+		"",
+		deploymentPy,
+		"c = get_config()  # noqa\nc.JupyterHub.port = 0x1F90\n",
+		"import os\nfrom os.path import join as j\nc.JupyterHub.data_dir = j(os.environ.get('HOME', '/'), 'x')\n",
+		"c.Authenticator.admin_users = {'a', \"b\", '''c''', r'\\d'}\nc.Authenticator.admin_users += ['e']\n",
+		"c.JupyterHub.services = [{'name': 'a', 'api_token': 't', 'display': False}, ('x',)]\n",
+		"from oauthenticator.github import GitHubOAuthenticator\nc.JupyterHub.authenticator_class = GitHubOAuthenticator\n",
+		"x = (1,\n 2.5e3, -3, None, True)\nc.Spawner.args = x + (\\\n'y',)\n",
+		"if x:\n  pass\n",
+		"c.JupyterHub.ip = f'{x}' + \"\\N{DASH}\\x4\"\n",
+		"c.Spawner.environment = {'A': 1, 2: 3}\n[\n",
+		"c.JupyterHub.ip = 'a\nb'\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParsePython(data, "fuzz.py")
+		if err == nil {
+			if c == nil {
+				t.Fatal("ParsePython returned neither a Config nor an error")
+			}
+			return
+		}
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) == 0 {
+			t.Fatalf("ParsePython error is not a non-empty ErrorList: %v", err)
+		}
+		for _, e := range list {
+			if e.Message == "" {
+				t.Fatalf("error without a message: %+v", e)
+			}
+			if e.Key == "" && !e.Pos.IsValid() {
+				t.Fatalf("error without a line: %+v", e)
+			}
+		}
+	})
+}

@@ -8,7 +8,7 @@ import (
 )
 
 // This file splits a jupyterhub_config.py into tokens for pyparse.go. It
-// knows the parts of Python's lexical grammar that such files use: names,
+// handles the parts of Python's lexical grammar that such files use: names,
 // numbers, string literals with their prefixes and escapes, operators,
 // comments, blank lines, and lines joined inside brackets or by a
 // backslash. Anything else is a pyError at its position.
@@ -22,6 +22,8 @@ const (
 	pyOp
 	pyNewline
 	pyEOF
+	// pyBad is the text from the lexer's first error on.
+	pyBad
 )
 
 // pyToken is one token. value holds the value of a number (int64 or
@@ -38,7 +40,7 @@ func (t pyToken) describe() string {
 	switch t.kind {
 	case pyNewline:
 		return "end of line"
-	case pyEOF:
+	case pyEOF, pyBad:
 		return "end of file"
 	case pyString:
 		return "a string"
@@ -58,7 +60,7 @@ func pyErrorf(pos Position, format string, args ...any) *pyError {
 	return &pyError{pos: pos, msg: fmt.Sprintf(format, args...)}
 }
 
-// pyOps are the operators the lexer knows, longest first. Most are
+// pyOps are the operators the lexer recognizes, longest first. Most are
 // rejected by the parser with a message that names them.
 var pyOps = []string{
 	"**=", "//=", ">>=", "<<=", "...",
@@ -79,7 +81,9 @@ type pyLexer struct {
 	toks      []pyToken
 }
 
-// pyTokens splits src into tokens, ending with pyEOF.
+// pyTokens splits src into tokens, ending with pyEOF. On an error, the
+// tokens end with pyBad at the error's position instead, so that the
+// parser reports a problem in an earlier statement first.
 func pyTokens(src string) ([]pyToken, error) {
 	src = strings.TrimPrefix(src, "\uFEFF")
 	src = strings.ReplaceAll(src, "\r\n", "\n")
@@ -92,11 +96,14 @@ func pyTokens(src string) ([]pyToken, error) {
 			}
 			off += n
 		}
-		return nil, pyErrorf(offsetPosition(src, off), "the file is not valid UTF-8: save it as UTF-8")
+		pos := offsetPosition(src, off)
+		return []pyToken{{kind: pyBad, pos: pos}},
+			pyErrorf(pos, "the file is not valid UTF-8: save it as UTF-8")
 	}
 	l := &pyLexer{src: src, line: 1, lineStart: true}
 	if err := l.run(); err != nil {
-		return nil, err
+		pe := err.(*pyError)
+		return append(l.toks, pyToken{kind: pyBad, pos: pe.pos}), err
 	}
 	return l.toks, nil
 }
@@ -247,6 +254,7 @@ func (l *pyLexer) number() error {
 		}
 		break
 	}
+
 	text := l.src[begin:l.i]
 	lower := strings.ToLower(text)
 	bad := func() error { return pyErrorf(pos, "invalid number %q", text) }
@@ -311,6 +319,7 @@ func (l *pyLexer) str(pos Position, prefix string) error {
 	if prefix == "ur" {
 		return pyErrorf(pos, "invalid string prefix %q", prefix)
 	}
+
 	raw := strings.Contains(prefix, "r")
 	q := l.src[l.i]
 	delim := string(q)
@@ -373,6 +382,7 @@ func (l *pyLexer) escape(b *strings.Builder) error {
 		b.WriteString(s)
 		return nil
 	}
+
 	switch c {
 	case '\n':
 		l.newline()

@@ -61,6 +61,8 @@ type pyNone struct{}
 type pyList struct {
 	kind  string
 	items []*pyValue
+	// size is the count of values that pySize returns.
+	size int
 }
 
 // pyDict is a dict with string keys, in file order.
@@ -68,6 +70,8 @@ type pyDict struct {
 	keys   []string
 	keyPos []Position
 	vals   []*pyValue
+	// size is the count of values that pySize returns.
+	size int
 }
 
 // pyValue is the value of an expression: string, int64, float64, bool,
@@ -95,16 +99,19 @@ type pyParser struct {
 }
 
 func parsePython(src string) (*pyParser, error) {
-	toks, err := pyTokens(src)
-	if err != nil {
-		return nil, err
-	}
+	toks, lexErr := pyTokens(src)
 	p := &pyParser{toks: toks, vars: map[string]*pyValue{
 		"c":          {v: pyObject{kind: pyConfigObject}},
 		"get_config": {v: pyObject{kind: pyFunc, name: "get_config"}},
 	}}
 	for p.peek().kind != pyEOF {
-		if err := p.statement(); err != nil {
+		err := p.statement()
+		if p.peek().kind == pyBad {
+			// The statement reached the text the lexer could not read,
+			// whose error comes first.
+			return nil, lexErr
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +122,7 @@ func (p *pyParser) peek() pyToken { return p.toks[p.i] }
 
 func (p *pyParser) next() pyToken {
 	t := p.toks[p.i]
-	if t.kind != pyEOF {
+	if t.kind != pyEOF && t.kind != pyBad {
 		p.i++
 	}
 	return t
@@ -199,16 +206,65 @@ func (p *pyParser) statement() error {
 	if class, trait, ok := p.traitTarget(); ok {
 		return p.traitAssignment(class, trait, t.pos)
 	}
+	if op, ok := p.assignmentOp(); ok {
+		if op.text == "=" {
+			return pyErrorf(t.pos, "only c.Class.trait and plain names can be assigned to")
+		}
+		return pyErrorf(op.pos, "augmented assignment %s is not supported: only += on "+
+			"c.Class.trait is", op.text)
+	}
 	if _, err := p.expr(); err != nil {
 		return err
 	}
 	switch {
-	case p.isOp("="), p.isOp("+="):
-		return pyErrorf(t.pos, "only c.Class.trait and plain names can be assigned to")
 	case p.peek().kind == pyNewline:
 		return pyErrorf(t.pos, "statements other than imports and assignments are not supported")
 	}
 	return p.unexpected("end of line")
+}
+
+// assignmentOp returns the assignment operator of the statement at p.i,
+// if it has one outside brackets.
+func (p *pyParser) assignmentOp() (pyToken, bool) {
+	depth := 0
+	for _, t := range p.toks[p.i:] {
+		switch {
+		case t.kind == pyNewline || t.kind == pyEOF || t.kind == pyBad:
+			return pyToken{}, false
+		case t.kind != pyOp:
+		case t.text == "(" || t.text == "[" || t.text == "{":
+			depth++
+		case t.text == ")" || t.text == "]" || t.text == "}":
+			depth--
+		case depth == 0 && (t.text == "=" || len(t.text) >= 2 && strings.HasSuffix(t.text, "=") &&
+			!slices.Contains([]string{"==", "!=", "<=", ">="}, t.text)):
+			return t, true
+		}
+	}
+	return pyToken{}, false
+}
+
+// comprehensionAhead reports whether the brackets opened just before p.i
+// hold a comprehension: a for at their own depth.
+func (p *pyParser) comprehensionAhead() (pyToken, bool) {
+	depth := 0
+	for _, t := range p.toks[p.i:] {
+		switch {
+		case t.kind == pyEOF || t.kind == pyBad:
+			return pyToken{}, false
+		case t.kind == pyName && t.text == "for" && depth == 0:
+			return t, true
+		case t.kind != pyOp:
+		case t.text == "(" || t.text == "[" || t.text == "{":
+			depth++
+		case t.text == ")" || t.text == "]" || t.text == "}":
+			if depth == 0 {
+				return pyToken{}, false
+			}
+			depth--
+		}
+	}
+	return pyToken{}, false
 }
 
 // traitTarget reads c.Class.trait followed by = or +=, where c is the
@@ -273,11 +329,10 @@ func (p *pyParser) extend(class, trait string, v *pyValue, pos Position) (*pyVal
 		}
 		old, ok := a.value.v.(*pyList)
 		if !ok {
-			return nil, pyErrorf(pos, "+= extends a list, but c.%s.%s holds %s", class, trait,
+			return nil, pyErrorf(pos, "+= extends a list, but c.%s.%s contains %s", class, trait,
 				pyDescribe(a.value))
 		}
-		items := slices.Concat(old.items, add.items)
-		return &pyValue{v: &pyList{kind: old.kind, items: items}, pos: a.value.pos}, nil
+		return newPyList(old.kind, slices.Concat(old.items, add.items), a.value.pos)
 	}
 	k, ok := Lookup(class, trait)
 	if !ok {
@@ -478,10 +533,17 @@ func (p *pyParser) expr() (*pyValue, error) {
 	return left, nil
 }
 
+// pyMaxSize bounds the length of a string and the items of a list that +
+// builds, so that a few lines such as x = x + x cannot exhaust memory.
+const pyMaxSize = 1 << 20
+
 func pyAdd(x, y *pyValue, pos Position) (*pyValue, error) {
 	switch a := x.v.(type) {
 	case string:
 		if b, ok := y.v.(string); ok {
+			if len(a)+len(b) > pyMaxSize {
+				return nil, pyErrorf(pos, "the string is too long: over %d bytes", pyMaxSize)
+			}
 			return &pyValue{v: a + b, pos: x.pos}, nil
 		}
 	case int64:
@@ -503,11 +565,39 @@ func pyAdd(x, y *pyValue, pos Position) (*pyValue, error) {
 		}
 	case *pyList:
 		if b, ok := y.v.(*pyList); ok && a.kind == b.kind && a.kind != "set" {
-			return &pyValue{v: &pyList{kind: a.kind, items: slices.Concat(a.items, b.items)},
-				pos: x.pos}, nil
+			v, err := newPyList(a.kind, slices.Concat(a.items, b.items), x.pos)
+			if err != nil {
+				return nil, pyErrorf(pos, "%s", err.(*pyError).msg)
+			}
+			return v, nil
 		}
 	}
 	return nil, pyErrorf(pos, "cannot add %s and %s", pyDescribe(x), pyDescribe(y))
+}
+
+// pySize counts v and the items of the lists and dicts in it, each time
+// it holds them.
+func pySize(v *pyValue) int {
+	switch x := v.v.(type) {
+	case *pyList:
+		return x.size
+	case *pyDict:
+		return x.size
+	}
+	return 1
+}
+
+// newPyList returns a list of items, or an error at pos when it would
+// hold more than pyMaxSize values.
+func newPyList(kind string, items []*pyValue, pos Position) (*pyValue, error) {
+	size := 1
+	for _, item := range items {
+		size += pySize(item)
+	}
+	if size > pyMaxSize {
+		return nil, pyErrorf(pos, "the %s is too large: over %d values", kind, pyMaxSize)
+	}
+	return &pyValue{v: &pyList{kind: kind, items: items, size: size}, pos: pos}, nil
 }
 
 func (p *pyParser) unary() (*pyValue, error) {
@@ -741,6 +831,10 @@ func (p *pyParser) collection() (*pyValue, error) {
 	open := p.next()
 	closer := map[string]string{"(": ")", "[": "]", "{": "}"}[open.text]
 	kind := map[string]string{"(": "tuple", "[": "list", "{": "set"}[open.text]
+	if t, ok := p.comprehensionAhead(); ok {
+		return nil, pyErrorf(t.pos, "comprehensions are not supported: write the items out")
+	}
+
 	var items []*pyValue
 	dict := &pyDict{}
 	isDict := false
@@ -778,9 +872,6 @@ func (p *pyParser) collection() (*pyValue, error) {
 		} else {
 			items = append(items, item)
 		}
-		if t := p.peek(); t.kind == pyName && (t.text == "for" || t.text == "async") {
-			return nil, pyErrorf(t.pos, "comprehensions are not supported: write the items out")
-		}
 		trailingComma = p.isOp(",")
 		if !trailingComma {
 			break
@@ -792,9 +883,16 @@ func (p *pyParser) collection() (*pyValue, error) {
 	}
 	switch {
 	case isDict:
+		dict.size = 1
+		for _, v := range dict.vals {
+			dict.size += pySize(v)
+		}
+		if dict.size > pyMaxSize {
+			return nil, pyErrorf(open.pos, "the dict is too large: over %d values", pyMaxSize)
+		}
 		return &pyValue{v: dict, pos: open.pos}, nil
 	case open.text == "{" && len(items) == 0:
-		return &pyValue{v: &pyDict{}, pos: open.pos}, nil
+		return &pyValue{v: &pyDict{size: 1}, pos: open.pos}, nil
 	case open.text == "(" && len(items) == 1 && !trailingComma:
 		return items[0], nil
 	case kind == "set":
@@ -807,7 +905,7 @@ func (p *pyParser) collection() (*pyValue, error) {
 		}
 		items = unique
 	}
-	return &pyValue{v: &pyList{kind: kind, items: items}, pos: open.pos}, nil
+	return newPyList(kind, items, open.pos)
 }
 
 // pyEqual reports whether two set items are equal; it compares the
