@@ -28,22 +28,30 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "fuzz.toml")
-		if err == nil {
-			if c == nil {
-				t.Fatal("Parse returned neither a Config nor an error")
-			}
-			return
-		}
-		var list ErrorList
-		if !errors.As(err, &list) || len(list) == 0 {
-			t.Fatalf("Parse error is not a non-empty ErrorList: %v", err)
-		}
-		for _, e := range list {
-			if e.Message == "" {
-				t.Fatalf("error without a message: %+v", e)
-			}
-		}
+		checkParseResult(t, c, err)
 	})
+}
+
+// checkParseResult fails t unless exactly one of c and err is set and err
+// is a non-empty ErrorList of errors with messages.
+func checkParseResult(t *testing.T, c *Config, err error) ErrorList {
+	t.Helper()
+	if err == nil {
+		if c == nil {
+			t.Fatal("neither a Config nor an error")
+		}
+		return nil
+	}
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		t.Fatalf("error is not a non-empty ErrorList: %v", err)
+	}
+	for _, e := range list {
+		if e.Message == "" {
+			t.Fatalf("error without a message: %+v", e)
+		}
+	}
+	return list
 }
 
 // FuzzParsePython checks that ParsePython never panics and that it
@@ -69,20 +77,7 @@ func FuzzParsePython(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParsePython(data, "fuzz.py")
-		if err == nil {
-			if c == nil {
-				t.Fatal("ParsePython returned neither a Config nor an error")
-			}
-			return
-		}
-		var list ErrorList
-		if !errors.As(err, &list) || len(list) == 0 {
-			t.Fatalf("ParsePython error is not a non-empty ErrorList: %v", err)
-		}
-		for _, e := range list {
-			if e.Message == "" {
-				t.Fatalf("error without a message: %+v", e)
-			}
+		for _, e := range checkParseResult(t, c, err) {
 			if e.Key == "" && !e.Pos.IsValid() {
 				t.Fatalf("error without a line: %+v", e)
 			}
