@@ -38,7 +38,7 @@ type hubFlags struct {
 }
 
 func (f *hubFlags) register(fs *flag.FlagSet, serve bool) {
-	fs.StringVar(&f.configFile, "f", "", "TOML configuration file (default: the built-in configuration)")
+	fs.StringVar(&f.configFile, "f", "", "TOML configuration file, or JupyterHub Python one ending in .py (default: the built-in configuration)")
 	fs.StringVar(&f.configFile, "config", "", "alias of -f")
 	fs.StringVar(&f.dataDir, "data-dir", "",
 		"folder of the hub's database, cookie secret and user homes (default data_dir, jupygo-data)")

@@ -18,14 +18,17 @@
 // # API
 //
 // Load reads a file and Parse parses bytes. Both return a *Config with every
-// default applied, or an ErrorList. Default returns the built-in
+// default applied, or an ErrorList. Load reads a file whose name ends in
+// .py with ParsePython. It accepts a jupyterhub_config.py of the usual
+// shape (imports of os and of classes, assignments of literals,
+// os.environ, os.path.join) without running Python. Any other statement is
+// an error at its line. Default returns the built-in
 // configuration without reading the environment. Without a file, the hub
 // calls Parse(nil, "") to get the defaults with the environment fallbacks.
 //
 // Keys describes every key: class, name, type, default and documentation.
 // Lookup maps (class, trait) to a Key, and Build turns a list of Values into
-// a Config. A reader of another format, such as a restricted
-// jupyterhub_config.py, produces Values and calls Build, so both formats
+// a Config. ParsePython produces Values and calls Build, so both formats
 // share one key table and the same checks.
 //
 // # Classes

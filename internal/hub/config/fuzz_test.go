@@ -28,19 +28,58 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "fuzz.toml")
-		if err == nil {
-			if c == nil {
-				t.Fatal("Parse returned neither a Config nor an error")
-			}
-			return
+		checkParseResult(t, c, err)
+	})
+}
+
+// checkParseResult fails t unless exactly one of c and err is set and err
+// is a non-empty ErrorList of errors with messages.
+func checkParseResult(t *testing.T, c *Config, err error) ErrorList {
+	t.Helper()
+	if err == nil {
+		if c == nil {
+			t.Fatal("neither a Config nor an error")
 		}
-		var list ErrorList
-		if !errors.As(err, &list) || len(list) == 0 {
-			t.Fatalf("Parse error is not a non-empty ErrorList: %v", err)
+		return nil
+	}
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		t.Fatalf("error is not a non-empty ErrorList: %v", err)
+	}
+	for _, e := range list {
+		if e.Message == "" {
+			t.Fatalf("error without a message: %+v", e)
 		}
-		for _, e := range list {
-			if e.Message == "" {
-				t.Fatalf("error without a message: %+v", e)
+	}
+	return list
+}
+
+// FuzzParsePython checks that ParsePython never panics and that it
+// returns either a Config or an ErrorList of errors with messages and,
+// for the Python subset's own errors, a line.
+func FuzzParsePython(f *testing.F) {
+	seeds := []string{
+		"",
+		deploymentPy,
+		"c = get_config()  # noqa\nc.JupyterHub.port = 0x1F90\n",
+		"import os\nfrom os.path import join as j\nc.JupyterHub.data_dir = j(os.environ.get('HOME', '/'), 'x')\n",
+		"c.Authenticator.admin_users = {'a', \"b\", '''c''', r'\\d'}\nc.Authenticator.admin_users += ['e']\n",
+		"c.JupyterHub.services = [{'name': 'a', 'api_token': 't', 'display': False}, ('x',)]\n",
+		"from oauthenticator.github import GitHubOAuthenticator\nc.JupyterHub.authenticator_class = GitHubOAuthenticator\n",
+		"x = (1,\n 2.5e3, -3, None, True)\nc.Spawner.args = x + (\\\n'y',)\n",
+		"if x:\n  pass\n",
+		"c.JupyterHub.ip = f'{x}' + \"\\N{DASH}\\x4\"\n",
+		"c.Spawner.environment = {'A': 1, 2: 3}\n[\n",
+		"c.JupyterHub.ip = 'a\nb'\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParsePython(data, "fuzz.py")
+		for _, e := range checkParseResult(t, c, err) {
+			if e.Key == "" && !e.Pos.IsValid() {
+				t.Fatalf("error without a line: %+v", e)
 			}
 		}
 	})

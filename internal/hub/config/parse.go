@@ -5,16 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 )
 
-// Load reads and parses the TOML configuration file at path. See Parse.
+// Load reads and parses the configuration file at path: Python, read by
+// ParsePython, when its name ends in .py, and TOML, read by Parse, when it
+// does not.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading hub config: %w", err)
+	}
+	if strings.EqualFold(filepath.Ext(path), ".py") {
+		return ParsePython(data, path)
 	}
 	return Parse(data, path)
 }

@@ -93,6 +93,7 @@ func referencePage() string {
 	b.WriteString("```toml\n" + referenceExample + "```\n\n")
 	b.WriteString(referenceRules)
 	writeClassNames(&b)
+	b.WriteString(referencePython)
 	keys := Keys()
 	for _, c := range classes {
 		writeClass(&b, c, keys)
@@ -117,7 +118,41 @@ one table per configurable class, with JupyterHub's trait names. The Python line
 ` + "`c.JupyterHub.port = 443`" + ` is written ` + "`port = 443`" + ` under ` + "`[JupyterHub]`" + `, and
 ` + "`c.Authenticator.admin_users`" + ` is ` + "`admin_users`" + ` under ` + "`[Authenticator]`" + `.
 Durations are numbers of seconds, as in JupyterHub. Without ` + "`-f`" + `, the hub uses the defaults
-below with the environment fallbacks.
+below with the environment fallbacks. A file whose name ends in ` + "`.py`" + ` is read as a
+` + "`jupyterhub_config.py`" + ` instead (see [Python files](#python-files)).
+
+`
+
+const referencePython = `## Python files
+
+` + "`jupygo hub -f jupyterhub_config.py`" + ` reads a JupyterHub configuration of the usual shape
+without running Python. Each ` + "`c.Class.trait = value`" + ` sets the same key as the TOML line
+` + "`trait = value`" + ` under ` + "`[Class]`" + `, with the same checks, defaults and messages. The last
+assignment of a trait wins, as in Python. Supported:
+
+- ` + "`c = get_config()`" + ` (optional, under any name), comments, blank lines, and lines continued
+  inside brackets or after a backslash;
+- ` + "`import os`, `import os.path`, `from os.path import join`" + `, and imports of the classes in
+  [Class names](#class-names), such as
+  ` + "`from oauthenticator.github import LocalGitHubOAuthenticator`" + `, whose class is then a
+  value of ` + "`authenticator_class`, `spawner_class` or `proxy_class`" + `;
+- literals: strings in single, double or triple quotes with Python's escapes, raw strings,
+  adjacent strings, integers (decimal, ` + "`0x`, `0o`, `0b`, with `_`" + `), floats, ` + "`True`, `False`" + `,
+  lists, tuples, sets and dicts with string keys, nested (a list, tuple or set is a TOML array,
+  a dict a TOML table);
+- ` + "`os.environ[\"X\"]`" + ` (an error at its line when X is unset), ` + "`os.environ.get(\"X\")`" + `,
+  ` + "`os.environ.get(\"X\", default)`" + `, ` + "`os.getenv`" + ` likewise, ` + "`os.path.join(...)`" + ` and an alias
+  of it (` + "`join = os.path.join`" + `);
+- ` + "`+`" + ` on strings, numbers, lists and tuples, a leading ` + "`-`" + ` on numbers, and local names assigned
+  from any of these and used below;
+- ` + "`c.Class.trait += [...]`" + `, which extends the list that the file assigned to the trait before,
+  or a list trait whose default is empty.
+
+Anything else is an error at its file, line and column, and the hub does not start: f-strings,
+bytes, ` + "`None`" + ` as a trait's value (leave the trait out for its default), calls of other functions,
+methods such as ` + "`.add()`" + `, reading ` + "`c.Class.trait`" + `, other imports, ` + "`if`" + `, loops,
+` + "`def`" + `, ` + "`lambda`" + `, comprehensions, other operators and other assignments. Unknown classes and
+traits are errors as in TOML.
 
 `
 

@@ -1,0 +1,319 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// deploymentPy is a single-VM deployment as JupyterHub's documentation
+// writes it. deploymentTOML is the same configuration in TOML, each key on
+// the line of its Python assignment, so that errors and warnings match
+// line for line.
+const deploymentPy = `# Configuration file for jupyterhub.
+import os
+from os.path import join
+
+c = get_config()  # noqa
+
+root = "/srv/jupyterhub"
+c.JupyterHub.allow_named_servers = True
+c.JupyterHub.port = 443
+c.JupyterHub.ssl_key = join(root, "ssl", 'hub.key')
+c.JupyterHub.ssl_cert = os.path.join(root, "ssl", """hub.crt""")
+c.JupyterHub.cookie_secret_file = root + "/jupyterhub_cookie_secret"
+c.JupyterHub.db_url = "sqlite:///" + join(root, 'jupyterhub.sqlite')
+c.JupyterHub.authenticator_class = "oauthenticator.LocalGitHubOAuthenticator"
+c.GitHubOAuthenticator.oauth_callback_url = os.environ["OAUTH_CALLBACK_URL"]
+c.GitHubOAuthenticator.client_id = os.environ.get("GITHUB_CLIENT_ID", "id")
+c.GitHubOAuthenticator.client_secret = os.getenv("GITHUB_CLIENT_SECRET", r"s\ecret")
+c.LocalAuthenticator.create_system_users = True
+c.Authenticator.allowed_users = {
+    'alice',
+    "bob",  # a comment inside the brackets
+}
+c.Authenticator.admin_users = {'alice'}
+`
+
+const deploymentTOML = `# Configuration file for jupyterhub.
+
+
+
+
+
+
+JupyterHub.allow_named_servers = true
+JupyterHub.port = 443
+JupyterHub.ssl_key = "/srv/jupyterhub/ssl/hub.key"
+JupyterHub.ssl_cert = "/srv/jupyterhub/ssl/hub.crt"
+JupyterHub.cookie_secret_file = "/srv/jupyterhub/jupyterhub_cookie_secret"
+JupyterHub.db_url = "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
+JupyterHub.authenticator_class = "oauthenticator.LocalGitHubOAuthenticator"
+GitHubOAuthenticator.oauth_callback_url = "https://hub.example.org/hub/oauth_callback"
+GitHubOAuthenticator.client_id = "id"
+GitHubOAuthenticator.client_secret = 's\ecret'
+LocalAuthenticator.create_system_users = true
+Authenticator.allowed_users = [
+    'alice',
+    "bob",
+]
+Authenticator.admin_users = ['alice']
+`
+
+// comparable clears what differs between two files of the same
+// configuration: their names and the columns of their keys.
+func comparable(c *Config) *Config {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.File = ""
+	out.positions = nil
+	out.Warnings = nil
+	for _, w := range c.Warnings {
+		w.File, w.Pos.Column = "", 0
+		out.Warnings = append(out.Warnings, w)
+	}
+	return &out
+}
+
+// comparableErrors returns the errors of err without their file names
+// and columns.
+func comparableErrors(err error) []Error {
+	var list ErrorList
+	if !errors.As(err, &list) {
+		return nil
+	}
+	var out []Error
+	for _, e := range list {
+		out = append(out, Error{Pos: Position{Line: e.Pos.Line}, Key: e.Key, Message: e.Message})
+	}
+	return out
+}
+
+func TestParsePythonDeployment(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("OAUTH_CALLBACK_URL", "https://hub.example.org/hub/oauth_callback")
+	// Unset, not empty, so that the defaults of os.environ.get apply.
+	for _, name := range []string{"GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"} {
+		if err := os.Unsetenv(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name, class, tomlClass string }{
+		// local-github is not supported yet: both files give the same
+		// errors.
+		{"local-github", "", ""},
+		{"github by class object", "GitHubOAuthenticator", `"oauthenticator.github.GitHubOAuthenticator"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			py, toml := deploymentPy, deploymentTOML
+			if tc.class != "" {
+				// The import takes the place of the first comment, so
+				// that lines stay aligned.
+				py = strings.Replace(py, "# Configuration file for jupyterhub.",
+					"from oauthenticator.github import "+tc.class, 1)
+				py = strings.Replace(py, `"oauthenticator.LocalGitHubOAuthenticator"`, tc.class, 1)
+				toml = strings.Replace(toml, `"oauthenticator.LocalGitHubOAuthenticator"`, tc.tomlClass, 1)
+			}
+			fromPy, errPy := ParsePython([]byte(py), "jupyterhub_config.py")
+			fromTOML, errTOML := Parse([]byte(toml), "jupyterhub_config.toml")
+			if d := cmp.Diff(comparableErrors(errTOML), comparableErrors(errPy)); d != "" {
+				t.Errorf("errors differ (-toml +python):\n%s\npython: %v", d, errPy)
+			}
+			if (errPy == nil) != (errTOML == nil) {
+				t.Fatalf("python: %v\ntoml: %v", errPy, errTOML)
+			}
+			if d := cmp.Diff(comparable(fromTOML), comparable(fromPy), ignorePositions); d != "" {
+				t.Errorf("configs differ (-toml +python):\n%s", d)
+			}
+			if tc.class != "" && fromPy.JupyterHub.AuthenticatorClass != AuthenticatorGitHub {
+				t.Errorf("authenticator_class = %q", fromPy.JupyterHub.AuthenticatorClass)
+			}
+		})
+	}
+}
+
+// TestParsePythonValues checks each supported expression against the TOML
+// value it means.
+func TestParsePythonValues(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("JG_TEST_DIR", "/data")
+	t.Setenv("JG_TEST_EMPTY", "")
+	tests := []struct{ name, py, toml string }{
+		{"empty", "", ""},
+		{"comments and blank lines", "# x\n\n   # indented comment\nc = get_config()\n", ""},
+		{"ints and floats", "c.JupyterHub.port = 0x1F90\nc.Spawner.start_timeout = 1_20\n" +
+			"c.JupyterHub.last_activity_interval = 2.5e2\n",
+			"[JupyterHub]\nport = 8080\nlast_activity_interval = 250.0\n[Spawner]\nstart_timeout = 120\n"},
+		{"signs", "c.JupyterHub.port = - -80\nc.Spawner.start_timeout = +1.5\n",
+			"[JupyterHub]\nport = 80\n[Spawner]\nstart_timeout = 1.5\n"},
+		{"string escapes", `c.Spawner.environment = {'A': "/a\tb\x41\u00e9\101\\" 'c\q'}` + "\n",
+			"[Spawner]\nenvironment = { A = \"/a\\tbAéA\\\\c\\\\q\" }\n"},
+		{"raw and triple strings", "c.Spawner.notebook_dir = r'~\\{username}'\n" +
+			"c.Spawner.default_url = '''/lab\\\n'''\n",
+			"[Spawner]\nnotebook_dir = '~\\{username}'\ndefault_url = \"/lab\"\n"},
+		{"backslash continuation", "c.JupyterHub.port = \\\n  8001\n", "[JupyterHub]\nport = 8001\n"},
+		{"last assignment wins", "c.JupyterHub.port = 1\nc.JupyterHub.port = 2\n",
+			"[JupyterHub]\nport = 2\n"},
+		{"tuple and list concatenation", "c.Spawner.args = ('--a',) + ('--b', '--c')\n",
+			"[Spawner]\nargs = [\"--a\", \"--b\", \"--c\"]\n"},
+		{"extend", "c.Authenticator.admin_users = ['a']\nc.Authenticator.admin_users += ['b']\n" +
+			"c.Authenticator.allowed_users += {'c', 'c'}\n",
+			"[Authenticator]\nadmin_users = [\"a\", \"b\"]\nallowed_users = [\"c\"]\n"},
+		{"variables", "port = 80\nhost = '0.0.0.0'\nc.JupyterHub.ip = host\nc.JupyterHub.port = port\n",
+			"[JupyterHub]\nip = \"0.0.0.0\"\nport = 80\n"},
+		{"environment", "import os.path\n" +
+			"c.JupyterHub.data_dir = os.environ.get('JG_TEST_DIR')\n" +
+			"c.JupyterHub.ssl_key = os.getenv('JG_TEST_UNSET', '')\n" +
+			"c.JupyterHub.cookie_secret_file = os.path.join(os.environ['JG_TEST_DIR'], 's')\n" +
+			"c.JupyterHub.db_url = os.environ.get('JG_TEST_EMPTY', 'x') + 'sqlite://'\n",
+			"[JupyterHub]\ndata_dir = \"/data\"\nssl_key = \"\"\ncookie_secret_file = \"/data/s\"\n" +
+				"db_url = \"sqlite://\"\n"},
+		{"join alias and absolute part", "import os\njoin = os.path.join\n" +
+			"c.JupyterHub.data_dir = join('a', 'b/', 'c', '/abs', 'd')\n",
+			"[JupyterHub]\ndata_dir = \"/abs/d\"\n"},
+		{"dicts and nested lists", "c.JupyterHub.load_roles = [\n  {'name': 'r', 'scopes': ['self'],\n" +
+			"   'users': ('a',)},\n]\nc.Spawner.environment = {'A': 'x', \"B\": 'y'}\n",
+			"[[JupyterHub.load_roles]]\nname = \"r\"\nscopes = [\"self\"]\nusers = [\"a\"]\n" +
+				"[Spawner]\nenvironment = { A = \"x\", B = \"y\" }\n"},
+		{"spawner class object", "from jupyterhub.spawner import LocalProcessSpawner as LPS\n" +
+			"c.JupyterHub.spawner_class = LPS\n",
+			"[JupyterHub]\nspawner_class = \"localprocess\"\n"},
+		{"dummy class name", "c.JupyterHub.authenticator_class = 'jupyterhub.auth.DummyAuthenticator'\n",
+			"[JupyterHub]\nauthenticator_class = \"dummy\"\n"},
+		{"config under another name", "config = get_config()\nconfig.JupyterHub.port = 9\n",
+			"[JupyterHub]\nport = 9\n"},
+		{"parenthesized imports", "from os.path import (\n    join,\n)\nc.JupyterHub.data_dir = join('x')\n",
+			"[JupyterHub]\ndata_dir = \"x\"\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fromPy, errPy := ParsePython([]byte(tc.py), "c.py")
+			fromTOML, errTOML := Parse([]byte(tc.toml), "c.toml")
+			if errPy != nil || errTOML != nil {
+				t.Fatalf("python: %v\ntoml: %v", errPy, errTOML)
+			}
+			// Warnings name lines, which differ between the two.
+			fromPy.Warnings, fromTOML.Warnings = nil, nil
+			if d := cmp.Diff(comparable(fromTOML), comparable(fromPy), ignorePositions); d != "" {
+				t.Errorf("configs differ (-toml +python):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestParsePythonErrors(t *testing.T) {
+	clearEnv(t)
+	os.Unsetenv("JG_TEST_UNSET")
+	tests := []struct{ name, py, want string }{
+		{"unknown class", "c = get_config()\n\nc.Nope.port = 1\n",
+			"c.py:3:1: Nope: unknown table [Nope]"},
+		{"unknown trait", "c.JupyterHub.prot = 1\n", "c.py:1:1: JupyterHub.prot: unknown key"},
+		{"wrong type", "c.JupyterHub.port = '80'\n",
+			"c.py:1:1: JupyterHub.port: expected an integer, got a string \"80\""},
+		{"bad item in a set", "c.Authenticator.admin_users = {\n  'a',\n  1,\n}\n",
+			"c.py:3:3: Authenticator.admin_users[1]: expected a string, got an integer 1"},
+		{"bad key in a dict", "c.JupyterHub.services = [{'name': 'a', 'nope': 1}]\n",
+			"c.py:1:40: JupyterHub.services[0].nope: unknown key"},
+		{"unset environment variable", "import os\nx = 1\nc.JupyterHub.ip = os.environ['JG_TEST_UNSET']\n",
+			"c.py:3:29: unsupported Python: environment variable JG_TEST_UNSET is not set"},
+		{"f-string", "x = 1\nc.JupyterHub.ip = f'{x}'\n",
+			"c.py:2:19: unsupported Python: f-strings are not supported"},
+		{"builtin call", "\nc.JupyterHub.ip = str(1)\n",
+			"c.py:2:19: unsupported Python: name str is not defined"},
+		{"call of a string", "x = 'a'\nc.JupyterHub.ip = x()\n",
+			"c.py:2:20: unsupported Python: calling a string is not supported"},
+		{"call of another function", "import os\nc.JupyterHub.ip = os.path.exists('x')\n",
+			"c.py:2:27: unsupported Python: os.path.exists is not supported"},
+		{"augmented assignment", "c.JupyterHub.port = 1\nc.JupyterHub.port -= 1\n",
+			"c.py:2:19: unsupported Python: augmented assignment -= is not supported"},
+		{"undefined name", "c.JupyterHub.ip = ip\n", "c.py:1:19: unsupported Python: name ip is not defined"},
+		{"if", "import os\nif True:\n    c.JupyterHub.port = 1\n",
+			"c.py:2:1: unsupported Python: \"if\" statements are not supported"},
+		{"indented line", "c.JupyterHub.port = 1\n  c.JupyterHub.port = 2\n",
+			"c.py:2:3: unsupported Python: unexpected indentation"},
+		{"loop", "for u in ['a']:\n", "c.py:1:1: unsupported Python: \"for\" statements"},
+		{"lambda", "c.Spawner.pre_spawn_hook = lambda s: None\n",
+			"c.py:1:28: unsupported Python: \"lambda\" is not supported"},
+		{"method call on a trait", "c.Authenticator.admin_users.add('a')\n",
+			"c.py:1:17: unsupported Python: reading c.Authenticator.admin_users is not supported"},
+		{"attribute of another object", "x = 'a'\nc.JupyterHub.ip = x.strip\n",
+			"c.py:2:21: unsupported Python: attribute strip of a string"},
+		{"other import", "import sys\n", "c.py:1:8: unsupported Python: import sys is not supported"},
+		{"unknown class import", "from dockerspawner import DockerSpawner\n",
+			"c.py:1:27: unsupported Python: from dockerspawner import DockerSpawner is not supported"},
+		{"class for another trait", "from jupyterhub.auth import DummyAuthenticator\n" +
+			"c.JupyterHub.ip = DummyAuthenticator\n",
+			"c.py:2:19: unsupported Python: a class can be the value of authenticator_class"},
+		{"None", "c.JupyterHub.ip = None\n", "c.py:1:19: unsupported Python: None is not supported"},
+		{"extend a non-empty default", "c.Spawner.cmd += ['x']\n",
+			"c.py:1:1: unsupported Python: += is supported only on a list trait"},
+		{"other operator", "c.JupyterHub.port = 80 * 2\n",
+			"c.py:1:24: unsupported Python: operator * is not supported"},
+		{"comprehension", "c.Authenticator.admin_users = [u for u in 'ab']\n",
+			"c.py:1:34: unsupported Python: comprehensions are not supported"},
+		{"unterminated string", "c.JupyterHub.ip = 'abc\n", "c.py:1:19: unsupported Python: unterminated string"},
+		{"unclosed bracket", "c.Authenticator.admin_users = [\n'a',\n",
+			"c.py:3:1: unsupported Python: unexpected end of file"},
+		{"leading zero", "c.JupyterHub.port = 0800\n", "c.py:1:21: unsupported Python: invalid number"},
+		{"huge integer", "c.JupyterHub.port = 99999999999999999999\n",
+			"c.py:1:21: unsupported Python: integer 99999999999999999999 is out of range"},
+		{"plain expression", "c.JupyterHub\n",
+			"c.py:1:1: unsupported Python: statements other than imports and assignments"},
+		{"assignment to another target", "x = {}\nx['a'] = 1\n",
+			"c.py:2:1: unsupported Python: only c.Class.trait and plain names"},
+		{"adding a string and a number", "c.JupyterHub.ip = 'a' + 1\n",
+			"c.py:1:23: unsupported Python: cannot add a string and an integer"},
+		{"keyword argument", "import os\nc.JupyterHub.ip = os.getenv(key='X')\n",
+			"c.py:2:29: unsupported Python: keyword arguments are not supported"},
+		{"semicolon", "c.JupyterHub.port = 1; c.JupyterHub.ip = ''\n",
+			"c.py:1:22: unsupported Python: semicolons are not supported"},
+		{"dict with a number key", "c.Spawner.environment = {1: 'a'}\n",
+			"c.py:1:26: unsupported Python: dict keys must be strings"},
+		{"bytes", "c.JupyterHub.ip = b'x'\n", "c.py:1:19: unsupported Python: bytes literals"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParsePython([]byte(tc.py), "c.py")
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error is not an ErrorList: %v", err)
+			}
+			if !strings.HasPrefix(list[0].Error(), tc.want) {
+				t.Errorf("got  %v\nwant %s...", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadPython(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	py := filepath.Join(dir, "jupyterhub_config.py")
+	if err := os.WriteFile(py, []byte("c = get_config()\nc.JupyterHub.port = 8123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(py)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.JupyterHub.Port != 8123 || c.File != py {
+		t.Errorf("port %d, file %q", c.JupyterHub.Port, c.File)
+	}
+	// The same text is not TOML, so the extension decides.
+	toml := filepath.Join(dir, "jupyterhub_config.toml")
+	if err := os.WriteFile(toml, []byte("c = get_config()\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(toml); err == nil || !strings.Contains(err.Error(), "invalid TOML") {
+		t.Errorf("Load(%s) = %v, want a TOML error", toml, err)
+	}
+}
