@@ -428,18 +428,20 @@ var classKeys = []Key{
 		"Stops a server this long after it started, active or not, 0 for never.").
 		atMost(maxCullerDuration),
 	culler("cull_admin_users", func(c *IdleCuller) any { return &c.CullAdminUsers },
-		"Stops the servers of admin users too. With false, they run until stopped by hand."),
+		"Stops the servers of admin users too. With false, they run until stopped by hand. "+
+			"jupyterhub-idle-culler reads this option only when it deletes users."),
 	culler("remove_named_servers", func(c *IdleCuller) any { return &c.RemoveNamedServers },
 		"Deletes a culled named server, as the API's DELETE with {\"remove\": true} does, "+
 			"instead of only stopping it. Default servers are only stopped."),
 }
 
-// maxCullerDuration bounds the timeout and max_age of [IdleCuller], which
-// may well be days.
+// maxCullerDuration bounds the timeout and max_age of [IdleCuller], because
+// either may be several days.
 const maxCullerDuration = 366 * 24 * time.Hour
 
-// defaultCullEvery is the default of IdleCuller.cull_every, the default
-// of jupyterhub-idle-culler's --cull-every.
+// defaultCullEvery is the longest default of IdleCuller.cull_every.
+// jupyterhub-idle-culler checks every timeout/2, so a timeout of hours
+// would leave servers running for hours past it.
 const defaultCullEvery = 600 * time.Second
 
 // notSupported ends the doc of a key that checkUnsupported rejects.

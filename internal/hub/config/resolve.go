@@ -434,17 +434,17 @@ func decodeCryptKey(s string) ([]byte, error) {
 // seconds, or half of timeout or max_age when that is smaller, so that a
 // server is stopped at most half its limit late.
 func resolveCuller(c *Config, b *builder) {
-	ic := &c.IdleCuller
+	culler := &c.IdleCuller
 	id := "IdleCuller.cull_every"
 	if b.isSet(id) {
-		if ic.CullEvery <= 0 && ic.Enabled() {
+		if culler.CullEvery <= 0 && culler.Enabled() {
 			b.errorf(b.setPos(id), id, "must be more than 0 seconds")
 		}
 		return
 	}
-	for _, limit := range []time.Duration{ic.Timeout, ic.MaxAge} {
-		if half := limit / 2; half > 0 && half < ic.CullEvery {
-			ic.CullEvery = half
+	for _, limit := range []time.Duration{culler.Timeout, culler.MaxAge} {
+		if half := limit / 2; half > 0 && half < culler.CullEvery {
+			culler.CullEvery = half
 		}
 	}
 }
