@@ -16,7 +16,7 @@ import (
 const remoteEntry = "var _JUPYTERLAB = {};\n"
 
 // writeExtensions lays out two labextensions folders: first with the
-// scoped extension @demo/ext, the unscoped mime-only, one without a build
+// scoped extension @demo/ext, which has a settings schema, the unscoped mime-only, one without a build
 // and one whose package.json names another package, and second with a
 // copy of @demo/ext that first hides. Outside both is a secret file that
 // a symlink in @demo/ext points to.
@@ -32,6 +32,10 @@ func writeExtensions(t *testing.T) (first, second string) {
 			"disabledExtensions": ["@jupyterlab/help-extension:about"]
 		}}`)
 	writeFile(t, filepath.Join(first, "@demo/ext/static/remoteEntry.0123456789abcdef0123.js"), remoteEntry)
+	writeFile(t, filepath.Join(first, "@demo/ext/schemas/@demo/ext/plugin.json"),
+		`{"type": "object", "properties": {"size": {"type": "number", "default": 3}}}`)
+	writeFile(t, filepath.Join(first, "@demo/ext/schemas/@demo/ext/package.json.orig"),
+		`{"name": "@demo/ext", "version": "1.0.0"}`)
 	writeFile(t, filepath.Join(first, "mime-only/package.json"), `{
 		"name": "mime-only",
 		"jupyterlab": {"_build": {"load": "static/remoteEntry.js", "mimeExtension": "./mime"}}}`)
@@ -123,5 +127,39 @@ func TestFederatedExtensionsNone(t *testing.T) {
 	config := pageConfigOf(t, tl.do(t, "GET", "/lab", "").body)
 	if diff := cmp.Diff([]any{}, config["federated_extensions"]); diff != "" {
 		t.Errorf("federated_extensions (-want +got):\n%s", diff)
+	}
+}
+
+func TestFederatedExtensionSettings(t *testing.T) {
+	first, second := writeExtensions(t)
+	tl := newTestLab(t, Options{Build: fakeBuild(t), LabextensionsDirs: []string{first, second}})
+	t.Cleanup(func() { tl.lab.Close() })
+
+	var setting settingResponse
+	decodeJSON(t, tl.do(t, "GET", "/lab/api/settings/@demo/ext:plugin", ""), &setting)
+	if setting.Version != "1.0.0" {
+		t.Errorf("version = %q, want 1.0.0", setting.Version)
+	}
+	properties, _ := setting.Schema["properties"].(map[string]any)
+	if _, ok := properties["size"]; !ok {
+		t.Errorf("schema = %v, want the extension's, with the property size", setting.Schema)
+	}
+	if r := putRaw(t, tl, "@demo/ext:plugin", `{"size": "big"}`); r.status != http.StatusBadRequest {
+		t.Errorf("PUT of a value the schema rejects = %d, want 400", r.status)
+	}
+	if r := putRaw(t, tl, "@demo/ext:plugin", `{"size": 5}`); r.status != http.StatusNoContent {
+		t.Errorf("PUT = %d %s, want 204", r.status, r.body)
+	}
+
+	var list struct {
+		Settings []settingResponse `json:"settings"`
+	}
+	decodeJSON(t, tl.do(t, "GET", "/lab/api/settings", ""), &list)
+	found := false
+	for _, s := range list.Settings {
+		found = found || s.ID == "@demo/ext:plugin"
+	}
+	if !found {
+		t.Error("the settings list lacks @demo/ext:plugin")
 	}
 }
