@@ -116,6 +116,11 @@ type Hub struct {
 	// keyed by runKey.
 	mu   sync.Mutex
 	runs map[string]*run
+	// restoredRoutes is the activity of each route that restoreServers
+	// added at the time it added it, keyed by runKey. routeMu guards it, apart from mu because
+	// repairRoute removes routes while it holds mu.
+	routeMu        sync.Mutex
+	restoredRoutes map[string]time.Time
 	// checking marks the servers whose reachability checkRoute is polling.
 	checking map[string]bool
 	// failures holds the error of each server's last failed start, for the
@@ -175,21 +180,22 @@ func New(opts Options) (*Hub, error) {
 		now = time.Now
 	}
 	h := &Hub{
-		cfg:       opts.Config,
-		store:     opts.Store,
-		spawner:   opts.Spawner,
-		auth:      opts.Authenticator,
-		log:       log,
-		version:   opts.Version,
-		now:       now,
-		base:      opts.Config.JupyterHub.BaseURL,
-		slowSpawn: opts.SlowSpawnTimeout,
-		idle:      cmp.Or(opts.IdleTimeout, DefaultIdleTimeout),
-		apiURL:    opts.APIURL,
-		runs:      map[string]*run{},
-		checking:  map[string]bool{},
-		failures:  map[string]string{},
-		logins:    auth.NewLoginLimiter(loginLimits, opts.Store, now),
+		cfg:            opts.Config,
+		store:          opts.Store,
+		spawner:        opts.Spawner,
+		auth:           opts.Authenticator,
+		log:            log,
+		version:        opts.Version,
+		now:            now,
+		base:           opts.Config.JupyterHub.BaseURL,
+		slowSpawn:      opts.SlowSpawnTimeout,
+		idle:           cmp.Or(opts.IdleTimeout, DefaultIdleTimeout),
+		apiURL:         opts.APIURL,
+		runs:           map[string]*run{},
+		checking:       map[string]bool{},
+		restoredRoutes: map[string]time.Time{},
+		failures:       map[string]string{},
+		logins:         auth.NewLoginLimiter(loginLimits, opts.Store, now),
 	}
 	if h.slowSpawn == 0 {
 		h.slowSpawn = 10 * time.Second
@@ -291,6 +297,7 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	srv.RegisterOnShutdown(func() { h.closeOnce.Do(func() { close(h.closing) }) })
 	h.recordActivity(h.cfg.JupyterHub.LastActivityInterval)
 	h.watch()
+	h.cullIdle()
 	errc := make(chan error, 1)
 	// The proxy's fast path serves the proxied requests it can on its own
 	// and hands every other connection to srv.

@@ -17,6 +17,7 @@ type metrics struct {
 	registry *prometheus.Registry
 	spawn    *prometheus.HistogramVec
 	stop     *prometheus.HistogramVec
+	culled   *prometheus.CounterVec
 }
 
 // durationBuckets suit starts and stops, which take from milliseconds for
@@ -36,8 +37,12 @@ func newMetrics(h *Hub) *metrics {
 			Help:    "Time taken for server stopping operation",
 			Buckets: durationBuckets,
 		}, []string{"status"}),
+		culled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jupygo_culled_servers_total",
+			Help: "Servers stopped by the idle culler, by reason: idle or max_age",
+		}, []string{"reason"}),
 	}
-	m.registry.MustRegister(m.spawn, m.stop, storeCollector{h: h},
+	m.registry.MustRegister(m.spawn, m.stop, m.culled, storeCollector{h: h},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

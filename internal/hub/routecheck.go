@@ -96,7 +96,7 @@ func (h *Hub) repairRoute(ctx context.Context, user, name string) (int, error) {
 		}
 		return 1, nil
 	case routed:
-		h.routes.Remove(spec)
+		h.removeRoute(user, name)
 		log.Warn("stale route removed", "target", current.Target)
 		return 1, nil
 	}

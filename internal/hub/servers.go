@@ -12,6 +12,7 @@ import (
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/proxy"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -412,10 +413,43 @@ func (h *Hub) addRoute(user, name, origin string) error {
 		map[string]any{"user": user, "server_name": name})
 }
 
+// noteRestoredRoute notes the activity of a route that restoreServers
+// added, which routeActivity does not count as a request.
+func (h *Hub) noteRestoredRoute(user, name string) {
+	if rt, ok := h.routes.Get(h.routeSpec(user, name)); ok {
+		h.routeMu.Lock()
+		h.restoredRoutes[runKey(user, name)] = rt.LastActivity
+		h.routeMu.Unlock()
+	}
+}
+
+// removeRoute removes the server's route.
+func (h *Hub) removeRoute(user, name string) {
+	h.routes.Remove(h.routeSpec(user, name))
+	h.routeMu.Lock()
+	delete(h.restoredRoutes, runKey(user, name))
+	h.routeMu.Unlock()
+}
+
+// routeActivity returns the route's last activity, and false when it has
+// none or the route was restored and has carried no request since. A new
+// route's activity is the time it was added, and a restarted hub adds the
+// routes of running servers again, so that time is not activity of the
+// server.
+func (h *Hub) routeActivity(user, name string, rt proxy.Route) (time.Time, bool) {
+	h.routeMu.Lock()
+	restored, ok := h.restoredRoutes[runKey(user, name)]
+	h.routeMu.Unlock()
+	if ok && !rt.LastActivity.After(restored) {
+		return time.Time{}, false
+	}
+	return rt.LastActivity, !rt.LastActivity.IsZero()
+}
+
 // markStopped records a server as stopped, removes its route and revokes
 // its tokens. Errors are logged, because the caller has none to return.
 func (h *Hub) markStopped(ctx context.Context, user, name string) {
-	h.routes.Remove(h.routeSpec(user, name))
+	h.removeRoute(user, name)
 	var zero time.Time
 	var none string
 	var noState json.RawMessage
@@ -454,28 +488,48 @@ func (h *Hub) revokeServerTokens(ctx context.Context, user, name string) {
 // the slow-spawn timeout and reports whether it finished; a stop that takes
 // longer goes on in the background. A stopped server is not an error.
 func (h *Hub) stopServer(ctx context.Context, user, name string) (done bool, err error) {
+	rn, done, err := h.beginStop(ctx, user, name)
+	if rn == nil {
+		return done, err
+	}
+	timer := time.NewTimer(h.slowSpawn)
+	defer timer.Stop()
+	select {
+	case <-rn.done:
+		return true, nil
+	case <-timer.C:
+		return false, nil
+	case <-ctx.Done():
+		return false, nil
+	}
+}
+
+// beginStop starts stopping one of the user's servers in the background
+// and returns its run. With no run, done reports whether the server is
+// stopped already: it is false while another stop is in progress.
+func (h *Hub) beginStop(ctx context.Context, user, name string) (rn *run, done bool, err error) {
 	sv, err := h.store.GetServer(ctx, user, name)
 	if errors.Is(err, store.ErrNotFound) {
 		if name == "" {
-			return true, nil
+			return nil, true, nil
 		}
-		return false, notFound("%s has no server named '%s'", user, name)
+		return nil, false, notFound("%s has no server named '%s'", user, name)
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	rn := newRun(user, name, store.PendingStop)
+	rn = newRun(user, name, store.PendingStop)
 	h.mu.Lock()
 	if cur, busy := h.runs[runKey(user, name)]; busy {
 		h.mu.Unlock()
 		if cur.action == store.PendingStop {
-			return false, nil
+			return nil, false, nil
 		}
-		return false, badRequest("%s is pending %s, please wait", serverLabel(user, name), cur.action)
+		return nil, false, badRequest("%s is pending %s, please wait", serverLabel(user, name), cur.action)
 	}
 	if !sv.Active() {
 		h.mu.Unlock()
-		return true, nil
+		return nil, true, nil
 	}
 	h.runs[runKey(user, name)] = rn
 	h.mu.Unlock()
@@ -484,7 +538,7 @@ func (h *Hub) stopServer(ctx context.Context, user, name string) (done bool, err
 	go func() {
 		defer h.wg.Done()
 		bg := context.WithoutCancel(h.ctx)
-		h.routes.Remove(h.routeSpec(user, name))
+		h.removeRoute(user, name)
 		pending := store.PendingStop
 		if _, err := h.store.UpdateServer(bg, user, name, store.ServerUpdate{Pending: &pending}); err != nil {
 			h.log.Error("recording a pending stop", "user", user, "server", name, "err", err)
@@ -501,17 +555,7 @@ func (h *Hub) stopServer(ctx context.Context, user, name string) (done bool, err
 		h.endRun(rn)
 		rn.finish(progressEvent{Progress: 100, Message: "Server stopped"}, err)
 	}()
-
-	timer := time.NewTimer(h.slowSpawn)
-	defer timer.Stop()
-	select {
-	case <-rn.done:
-		return true, nil
-	case <-timer.C:
-		return false, nil
-	case <-ctx.Done():
-		return false, nil
-	}
+	return rn, false, nil
 }
 
 // waitStart waits for a start up to the slow-spawn timeout and reports
@@ -588,6 +632,7 @@ func (h *Hub) restoreServers(ctx context.Context) error {
 				}
 			}
 			if err == nil {
+				h.noteRestoredRoute(sv.User, sv.Name)
 				log.Info("server restored", "url", sv.URL)
 				continue
 			}

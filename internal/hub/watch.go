@@ -11,10 +11,14 @@ import (
 // deleteAfterStop deletes a named server's record once its stop in
 // progress ends, for DELETE with {"remove": true} on a slow stop.
 func (h *Hub) deleteAfterStop(user, name string) {
-	rn := h.runOf(user, name)
-	if rn == nil {
-		return
+	if rn := h.runOf(user, name); rn != nil {
+		h.deleteAfterRun(rn)
 	}
+}
+
+// deleteAfterRun deletes the record of rn's server once rn ends.
+func (h *Hub) deleteAfterRun(rn *run) {
+	user, name := rn.user, rn.server
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -84,10 +88,13 @@ func (h *Hub) copyRouteActivity(ctx context.Context) {
 	for _, rt := range h.routes.List(time.Time{}) {
 		user, _ := rt.Data["user"].(string)
 		name, _ := rt.Data["server_name"].(string)
-		if user == "" || rt.LastActivity.IsZero() {
+		if user == "" {
 			continue
 		}
-		at := rt.LastActivity
+		at, ok := h.routeActivity(user, name, rt)
+		if !ok {
+			continue
+		}
 		if _, err := h.store.UpdateServer(ctx, user, name, store.ServerUpdate{LastActivity: &at}); err != nil {
 			if ctx.Err() == nil {
 				h.log.Warn("recording server activity", "user", user, "server", name, "err", err)

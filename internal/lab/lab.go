@@ -71,6 +71,13 @@ type Options struct {
 	// one. Missing folders and files are skipped.
 	AppSettingsDirs []string
 
+	// LabextensionsDirs are searched, in order, for prebuilt extensions:
+	// NAME/package.json and @SCOPE/NAME/package.json with a
+	// jupyterlab._build section. An extension in an earlier folder wins
+	// over one of the same name in a later folder. Missing folders are
+	// skipped.
+	LabextensionsDirs []string
+
 	// PageConfig returns extra page config keys for a request, such as
 	// token, terminalsAvailable, serverRoot, allow_hidden_files or the
 	// JupyterHub keys. They replace the defaults, except disabledExtensions
@@ -92,6 +99,7 @@ type Lab struct {
 	app         appPackage
 	overrides   map[string]any
 	disabled    []string // plugins disabled by default
+	extensions  []*federatedExtension
 	storeID     atomic.Int64
 	staticFiles *fileServer
 	themeFiles  *fileServer
@@ -140,6 +148,7 @@ func New(opts Options) (*Lab, error) {
 	}
 
 	l.overrides = loadOverrides(l.log, opts.AppSettingsDirs)
+	l.extensions = loadFederatedExtensions(l.log, opts.LabextensionsDirs)
 	l.disabled = l.defaultDisabled()
 	return l, nil
 }
@@ -181,6 +190,9 @@ func (l *Lab) defaultDisabled() []string {
 	for _, meta := range l.app.Jupyterlab.ExtensionMetadata {
 		disabled = append(disabled, meta.DisabledExtensions...)
 	}
+	for _, ext := range l.extensions {
+		disabled = append(disabled, ext.disabled...)
+	}
 	if _, configured := l.overrides[announcementsPlugin]; !configured {
 		disabled = append(disabled, announcementsPlugin)
 	}
@@ -195,6 +207,7 @@ func (l *Lab) Register(mux *http.ServeMux) {
 
 	mux.Handle("GET /static/lab/{path...}", http.HandlerFunc(l.serveStatic))
 	mux.Handle("GET /lab/api/themes/{path...}", http.HandlerFunc(l.serveTheme))
+	mux.Handle("GET /lab/extensions/{path...}", http.HandlerFunc(l.serveExtension))
 
 	mux.Handle("GET /lab/api/settings", l.handle(l.getSettings))
 	mux.Handle("GET /lab/api/settings/{id...}", l.handle(l.getSettings))

@@ -172,7 +172,7 @@ func (l *Lab) defaultPageConfig() map[string]any {
 		"wsUrl":                "",
 		"fullStaticUrl":        l.baseURL + "static/lab",
 		"token":                "",
-		"federated_extensions": []any{},
+		"federated_extensions": l.federatedEntries(),
 		"disabledExtensions":   slices.Clone(l.disabled),
 		"deferredExtensions":   []string{},
 		"ignorePlugins":        []string{},

@@ -111,11 +111,11 @@ func (l *Lab) schema(id settingID) (*schemaEntry, error) {
 }
 
 func (l *Lab) loadSchema(id settingID) (*schemaEntry, error) {
-	if l.build == nil {
+	fsys, dir := l.schemaDir(id)
+	if fsys == nil {
 		return nil, fmt.Errorf("schema %s: %w", id, fs.ErrNotExist)
 	}
-	dir := "schemas/" + id.pkg
-	data, err := fs.ReadFile(l.build, dir+"/"+id.plugin+".json")
+	data, err := fs.ReadFile(fsys, dir+"/"+id.plugin+".json")
 	if err != nil {
 		return nil, fmt.Errorf("reading schema %s: %w", id, err)
 	}
@@ -141,18 +141,38 @@ func (l *Lab) loadSchema(id settingID) (*schemaEntry, error) {
 	return &schemaEntry{
 		id:        id,
 		schema:    encoded,
-		version:   l.packageVersion(dir),
+		version:   packageVersion(fsys, dir),
 		validator: validator,
 	}, nil
 }
 
+// schemaDir returns the file system and folder that contain the schemas
+// of id's package: schemas/PACKAGE of the build when it has id's schema,
+// else, as in jupyterlab_server, schemas/PACKAGE of the prebuilt extension
+// PACKAGE. It returns a nil file system when there is no such extension.
+func (l *Lab) schemaDir(id settingID) (fs.FS, string) {
+	dir := "schemas/" + id.pkg
+	file := dir + "/" + id.plugin + ".json"
+	if l.build != nil {
+		if _, err := fs.Stat(l.build, file); err == nil {
+			return l.build, dir
+		}
+	}
+	for _, ext := range l.extensions {
+		if ext.name == id.pkg {
+			return ext.root.FS(), dir
+		}
+	}
+	return nil, ""
+}
+
 // packageVersion returns the version in a schema folder's package.json.orig,
 // or "N/A" as jupyterlab_server reports a missing one.
-func (l *Lab) packageVersion(dir string) string {
+func packageVersion(fsys fs.FS, dir string) string {
 	var pkg struct {
 		Version string `json:"version"`
 	}
-	data, err := fs.ReadFile(l.build, dir+"/package.json.orig")
+	data, err := fs.ReadFile(fsys, dir+"/package.json.orig")
 	if err != nil || json.Unmarshal(data, &pkg) != nil || pkg.Version == "" {
 		return "N/A"
 	}
@@ -184,24 +204,37 @@ func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("schema %s is not available: settings schemas cannot refer to other documents", url)
 }
 
-// settingsIDs returns the ids of every schema in the build, sorted.
+// settingsIDs returns the ids of every schema in the build and in the
+// prebuilt extensions, sorted. A schema of the build hides one of the same
+// id in an extension.
 func (l *Lab) settingsIDs() []settingID {
-	if l.build == nil {
-		return nil
-	}
+	seen := map[string]bool{}
 	var ids []settingID
-	_ = fs.WalkDir(l.build, "schemas", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".json") {
+	add := func(fsys fs.FS, pkg string) {
+		_ = fs.WalkDir(fsys, "schemas", func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(name, ".json") {
+				return nil
+			}
+			rel := strings.TrimPrefix(name, "schemas/")
+			dir, file := path.Split(rel)
+			dir = strings.TrimSuffix(dir, "/")
+			if pkg != "" && dir != pkg {
+				return nil
+			}
+			id, err := parseSettingID(dir + ":" + strings.TrimSuffix(file, ".json"))
+			if err == nil && !seen[id.String()] {
+				seen[id.String()] = true
+				ids = append(ids, id)
+			}
 			return nil
-		}
-		rel := strings.TrimPrefix(name, "schemas/")
-		dir, file := path.Split(rel)
-		id, err := parseSettingID(strings.TrimSuffix(dir, "/") + ":" + strings.TrimSuffix(file, ".json"))
-		if err == nil {
-			ids = append(ids, id)
-		}
-		return nil
-	})
+		})
+	}
+	if l.build != nil {
+		add(l.build, "")
+	}
+	for _, ext := range l.extensions {
+		add(ext.root.FS(), ext.name)
+	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
 	return ids
 }

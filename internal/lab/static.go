@@ -97,7 +97,7 @@ func (s *fileServer) serve(w http.ResponseWriter, r *http.Request, name string) 
 		http.NotFound(w, r)
 		return
 	}
-	full := s.root + "/" + name
+	full := path.Join(s.root, name)
 	info, err := fs.Stat(s.fsys, full)
 	if err != nil || info.IsDir() {
 		http.NotFound(w, r)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/kernel"
 )
 
 // jupyterRuntimeDir returns the Jupyter runtime dir: JUPYTER_RUNTIME_DIR, or
@@ -51,6 +53,17 @@ func appSettingsDirs() []string {
 		filepath.Join(jupyterDataDir(), "lab", "settings"),
 		"/usr/local/share/jupyter/lab/settings",
 		"/usr/share/jupyter/lab/settings")
+	return dirs
+}
+
+// labextensionsDirs returns the folders searched for prebuilt JupyterLab
+// extensions: share/jupyter/labextensions, that is labextensions/ below
+// each Jupyter data folder, most specific first.
+func labextensionsDirs() []string {
+	var dirs []string
+	for _, d := range kernel.DataDirs() {
+		dirs = append(dirs, filepath.Join(d, "labextensions"))
+	}
 	return dirs
 }
 

@@ -194,7 +194,10 @@ func New(cfg Config) (*Server, error) {
 		UserSettingsDir: filepath.Join(cfg.ConfigDir, "lab", "user-settings"),
 		WorkspacesDir:   filepath.Join(cfg.ConfigDir, "lab", "workspaces"),
 		AppSettingsDirs: appSettingsDirs(),
-		PageConfig:      s.pageConfig,
+		// Prebuilt extensions, in the labextensions folder of each
+		// Jupyter data folder, as jupyterlab_server finds them.
+		LabextensionsDirs: labextensionsDirs(),
+		PageConfig:        s.pageConfig,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("preparing JupyterLab: %w", err)
@@ -361,6 +364,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// This also removes the temporary files of unfinished uploads.
 	if e := s.contents.Close(); e != nil && err == nil {
 		err = fmt.Errorf("closing the contents manager: %w", e)
+	}
+	if e := s.lab.Close(); e != nil && err == nil {
+		err = fmt.Errorf("closing the JupyterLab extension folders: %w", e)
 	}
 	if info != "" {
 		os.Remove(info)

@@ -166,6 +166,8 @@ var classes = []class{
 		"An external configurable-http-proxy, used when proxy_class is configurable-http-proxy, " +
 			"which the hub does not support yet."},
 	{"CryptKeeper", nil, "Encryption of stored authentication state."},
+	{"IdleCuller", nil, "Stopping servers that have been idle, or have run, too long, with the " +
+		"options of jupyterhub-idle-culler, which the hub runs itself."},
 }
 
 // findClass returns the class named name.

@@ -34,6 +34,7 @@ type Config struct {
 	SimpleLocalProcessSpawner SimpleLocalProcessSpawner
 	ConfigurableHTTPProxy     ConfigurableHTTPProxy
 	CryptKeeper               CryptKeeper
+	IdleCuller                IdleCuller
 
 	// Warnings lists settings that were read but have no effect, in file
 	// order. The hub logs them at startup (see LogWarnings).
@@ -389,6 +390,29 @@ type CryptKeeper struct {
 	Keys []Secret
 }
 
+// IdleCuller is the [IdleCuller] table: the hub stops servers that have
+// been idle, or have run, too long, as jupyterhub-idle-culler does for
+// JupyterHub. Culling is off while Timeout and MaxAge are both 0.
+type IdleCuller struct {
+	// Timeout is how long a server may go without activity before it is
+	// stopped, 0 for no limit. Default 0.
+	Timeout time.Duration
+	// CullEvery is how often servers are checked. Default 600 seconds, or
+	// half of Timeout or MaxAge when that is smaller.
+	CullEvery time.Duration
+	// MaxAge is how long a server may run, active or not, 0 for no limit.
+	// Default 0.
+	MaxAge time.Duration
+	// CullAdminUsers culls the servers of admins too. Default true.
+	CullAdminUsers bool
+	// RemoveNamedServers deletes a culled named server, as DELETE with
+	// {"remove": true} does, instead of only stopping it. Default false.
+	RemoveNamedServers bool
+}
+
+// Enabled reports whether the hub culls servers: Timeout or MaxAge is set.
+func (c IdleCuller) Enabled() bool { return c.Timeout > 0 || c.MaxAge > 0 }
+
 // Secret is a configuration value that must never reach a log. Its String,
 // LogValue and MarshalText methods hide it, and Value returns it.
 type Secret string
@@ -471,6 +495,7 @@ func applyDefaults(c *Config) {
 		BlockedGroups:    slices.Clone(spawn.DefaultBlockedGroups),
 	}
 	c.SimpleLocalProcessSpawner.HomeDirTemplate = "users/{username}"
+	c.IdleCuller = IdleCuller{CullEvery: defaultCullEvery, CullAdminUsers: true}
 	c.OAuthenticator.EnablePKCE = true
 	c.GitHubOAuthenticator.GitHubURL = "https://github.com"
 	c.ConfigurableHTTPProxy = ConfigurableHTTPProxy{

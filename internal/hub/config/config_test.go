@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -682,5 +683,40 @@ func TestBuildFromValues(t *testing.T) {
 	}
 	if c.JupyterHub.Port != 9000 || c.JupyterHub.Services[0].Name != "svc" {
 		t.Errorf("Build = port %d services %v", c.JupyterHub.Port, c.JupyterHub.Services)
+	}
+}
+
+// TestIdleCullerDefaults checks the [IdleCuller] defaults and how
+// cull_every follows timeout and max_age unless set.
+func TestIdleCullerDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		want       IdleCuller
+	}{
+		{"off", "", IdleCuller{CullEvery: 600 * time.Second, CullAdminUsers: true}},
+		{"long timeout", "[IdleCuller]\ntimeout = 3600\n",
+			IdleCuller{Timeout: time.Hour, CullEvery: 600 * time.Second, CullAdminUsers: true}},
+		{"short timeout", "[IdleCuller]\ntimeout = 300\n",
+			IdleCuller{Timeout: 300 * time.Second, CullEvery: 150 * time.Second, CullAdminUsers: true}},
+		{"short max_age", "[IdleCuller]\ntimeout = 3600\nmax_age = 200\n",
+			IdleCuller{Timeout: time.Hour, MaxAge: 200 * time.Second, CullEvery: 100 * time.Second,
+				CullAdminUsers: true}},
+		{"cull_every set", "[IdleCuller]\ntimeout = 60\ncull_every = 45\ncull_admin_users = false\n" +
+			"remove_named_servers = true\n",
+			IdleCuller{Timeout: time.Minute, CullEvery: 45 * time.Second, RemoveNamedServers: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.file), "test.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, c.IdleCuller); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	_, err := Parse([]byte("[IdleCuller]\ntimeout = 60\ncull_every = 0\n"), "test.toml")
+	if err == nil || !strings.Contains(err.Error(), "IdleCuller.cull_every") {
+		t.Errorf("cull_every = 0 with a timeout: error %v, want one naming IdleCuller.cull_every", err)
 	}
 }

@@ -416,7 +416,33 @@ var classKeys = []Key{
 		"Keys that encrypt auth state: each 32 bytes, hex or base64. The first encrypts, all "+
 			"decrypt. JUPYTERHUB_CRYPT_KEY holds them separated by \";\".").
 		env("JUPYTERHUB_CRYPT_KEY").secret(),
+
+	culler("timeout", func(c *IdleCuller) any { return &c.Timeout },
+		"Stops a server after this long without activity, 0 for never. Activity is the later "+
+			"of what the server reports and the last request the proxy forwarded to it.").
+		atMost(maxCullerDuration),
+	culler("cull_every", func(c *IdleCuller) any { return &c.CullEvery },
+		"How often the hub looks for servers to stop.").
+		defaultIs("600, or half of timeout or max_age when that is smaller"),
+	culler("max_age", func(c *IdleCuller) any { return &c.MaxAge },
+		"Stops a server this long after it started, active or not, 0 for never.").
+		atMost(maxCullerDuration),
+	culler("cull_admin_users", func(c *IdleCuller) any { return &c.CullAdminUsers },
+		"Stops the servers of admin users too. With false, they run until stopped by hand. "+
+			"jupyterhub-idle-culler reads this option only when it deletes users."),
+	culler("remove_named_servers", func(c *IdleCuller) any { return &c.RemoveNamedServers },
+		"Deletes a culled named server, as the API's DELETE with {\"remove\": true} does, "+
+			"instead of only stopping it. Default servers are only stopped."),
 }
+
+// maxCullerDuration bounds the timeout and max_age of [IdleCuller], because
+// either may be several days.
+const maxCullerDuration = 366 * 24 * time.Hour
+
+// defaultCullEvery is the longest default of IdleCuller.cull_every.
+// jupyterhub-idle-culler checks every timeout/2, so a timeout of hours
+// would leave servers running for hours past it.
+const defaultCullEvery = 600 * time.Second
 
 // notSupported ends the doc of a key that checkUnsupported rejects.
 const notSupported = " Not supported yet: the hub refuses to start when it is set."
@@ -478,6 +504,10 @@ func oauth(name string, ptr func(*OAuthenticator) any, doc string) Key {
 func github(name string, ptr func(*GitHubOAuthenticator) any, doc string) Key {
 	return newKey("GitHubOAuthenticator", name,
 		func(c *Config) any { return ptr(&c.GitHubOAuthenticator) }, doc)
+}
+
+func culler(name string, ptr func(*IdleCuller) any, doc string) Key {
+	return newKey("IdleCuller", name, func(c *Config) any { return ptr(&c.IdleCuller) }, doc)
 }
 
 func spawner(name string, ptr func(*Spawner) any, doc string) Key {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // resolve works out the defaults that depend on other keys and checks the
@@ -24,6 +25,7 @@ func resolve(c *Config, b *builder) error {
 	resolveServices(c, b)
 	checkRoles(c, b)
 	checkCryptKeys(c, b)
+	resolveCuller(c, b)
 	checkUnsupported(c, b)
 	if len(b.errs) == 0 {
 		return nil
@@ -426,4 +428,23 @@ func decodeCryptKey(s string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("invalid key: use 32 bytes as 64 hex digits or in base64, " +
 		"such as the output of openssl rand -hex 32")
+}
+
+// resolveCuller works out the default of IdleCuller.cull_every: 600
+// seconds, or half of timeout or max_age when that is smaller, so that a
+// server is stopped at most half its limit late.
+func resolveCuller(c *Config, b *builder) {
+	culler := &c.IdleCuller
+	id := "IdleCuller.cull_every"
+	if b.isSet(id) {
+		if culler.CullEvery <= 0 && culler.Enabled() {
+			b.errorf(b.setPos(id), id, "must be more than 0 seconds")
+		}
+		return
+	}
+	for _, limit := range []time.Duration{culler.Timeout, culler.MaxAge} {
+		if half := limit / 2; half > 0 && half < culler.CullEvery {
+			culler.CullEvery = half
+		}
+	}
 }
