@@ -268,6 +268,7 @@ func (h *Hub) coversWithGroups(ctx context.Context, held scopeSet, scope string)
 		return false, nil
 	}
 	kind, value, _ := strings.Cut(filter, "=")
+
 	var user, server string
 	switch kind {
 	case "user":
@@ -279,6 +280,7 @@ func (h *Hub) coversWithGroups(ctx context.Context, held scopeSet, scope string)
 	default:
 		return false, nil
 	}
+
 	u, err := h.store.GetUser(ctx, user)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
