@@ -70,12 +70,17 @@ func (ts *testServer) stillListed(id string, d time.Duration) {
 	}
 }
 
+// cullTestTimeout is the idle timeout of the culling tests. It must exceed
+// the time a kernel takes to start on a loaded machine, because a kernel
+// still starting after the timeout is culled, as in jupyter_server.
+const cullTestTimeout = 5 * time.Second
+
 func TestCullIdleKernels(t *testing.T) {
 	skipWithoutIPyKernel(t)
 	logs, log := newLogBuffer()
 	ts := newTestServer(t, Options{
 		Log:             log,
-		CullIdleTimeout: time.Second,
+		CullIdleTimeout: cullTestTimeout,
 		CullInterval:    100 * time.Millisecond,
 	})
 	lonely := ts.startKernel("python3")
@@ -106,7 +111,7 @@ func TestCullBusyKernel(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ts := newTestServer(t, Options{
-				CullIdleTimeout: time.Second,
+				CullIdleTimeout: cullTestTimeout,
 				CullInterval:    100 * time.Millisecond,
 				CullConnected:   true,
 				CullBusy:        cullBusy,
@@ -118,7 +123,7 @@ func TestCullBusyKernel(t *testing.T) {
 				ts.waitGone(k.ID, 20*time.Second)
 				return
 			}
-			ts.stillListed(k.ID, 2500*time.Millisecond)
+			ts.stillListed(k.ID, cullTestTimeout+1500*time.Millisecond)
 			if m, _ := ts.m.Get(k.ID); m.ExecutionState != "busy" {
 				t.Errorf("execution_state = %q, want busy", m.ExecutionState)
 			}
