@@ -187,10 +187,18 @@ func serveHub(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	switch c := cfg.JupyterHub.AuthenticatorClass; c {
 	case config.AuthenticatorLocal, config.AuthenticatorGitHub, config.AuthenticatorGeneric,
 		config.AuthenticatorDummy:
+	case config.AuthenticatorLocalGitHub:
+		// Loading rejects other spawners, and this check covers a Config
+		// built in code.
+		if s := cfg.JupyterHub.SpawnerClass; s != config.SpawnerLocalProcess {
+			return fmt.Errorf("authenticator_class %q maps users to system accounts, which "+
+				"spawner_class %q does not use: use spawner_class %q", c, s,
+				config.SpawnerLocalProcess)
+		}
 	default:
-		return fmt.Errorf("authenticator_class %q is not supported yet: use %q, %q, %q or, "+
+		return fmt.Errorf("authenticator_class %q is not supported yet: use %q, %q, %q, %q or, "+
 			"for tests, %q", c, config.AuthenticatorLocal, config.AuthenticatorGitHub,
-			config.AuthenticatorGeneric, config.AuthenticatorDummy)
+			config.AuthenticatorLocalGitHub, config.AuthenticatorGeneric, config.AuthenticatorDummy)
 	}
 	sp, err := newSpawner(cfg, log.With("component", "spawner"))
 	if err != nil {

@@ -34,13 +34,7 @@ func TestHubAccountAtGitHubSignIn(t *testing.T) {
 	removeSystemAccountAtCleanup(t, signed)
 	removeSystemAccountAtCleanup(t, added)
 
-	gh := fakegithub.Start(fakegithub.Options{RequirePKCE: true})
-	defer gh.Close()
-	gh.AddUser(fakegithub.User{Login: signed})
-	gh.AddUser(fakegithub.User{Login: "9lives"})
-	clearOAuthEnv(t)
-	t.Setenv("GITHUB_CLIENT_ID", gh.ClientID)
-	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
+	gh := startFakeGitHub(t, fakegithub.User{Login: signed}, fakegithub.User{Login: "9lives"})
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "github"
 spawner_class = "localprocess"

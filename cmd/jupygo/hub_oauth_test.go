@@ -36,6 +36,21 @@ func clearOAuthEnv(t *testing.T) {
 	}
 }
 
+// startFakeGitHub starts a fake GitHub that requires PKCE, with users, and
+// points the hub's client credentials at it through the environment.
+func startFakeGitHub(t *testing.T, users ...fakegithub.User) *fakegithub.Server {
+	t.Helper()
+	gh := fakegithub.Start(fakegithub.Options{RequirePKCE: true})
+	t.Cleanup(gh.Close)
+	for _, u := range users {
+		gh.AddUser(u)
+	}
+	clearOAuthEnv(t)
+	t.Setenv("GITHUB_CLIENT_ID", gh.ClientID)
+	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
+	return gh
+}
+
 // hubCallbackPath returns the hub path of a redirect to the hub's
 // oauth_callback, failing the test for any other page.
 func hubCallbackPath(t *testing.T, hp *hubProcess, p hubPage) string {
@@ -48,15 +63,9 @@ func hubCallbackPath(t *testing.T, hp *hubProcess, p hubPage) string {
 
 func TestHubGitHubSignIn(t *testing.T) {
 	bin := buildJupygo(t)
-	gh := fakegithub.Start(fakegithub.Options{RequirePKCE: true})
-	defer gh.Close()
-	gh.AddUser(fakegithub.User{Login: "Octocat", Name: "The Octocat"})
-	gh.AddUser(fakegithub.User{Login: "member", Orgs: []string{"jupyter"}})
-	gh.AddUser(fakegithub.User{Login: "stranger"})
-
-	clearOAuthEnv(t)
-	t.Setenv("GITHUB_CLIENT_ID", gh.ClientID)
-	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
+	gh := startFakeGitHub(t, fakegithub.User{Login: "Octocat", Name: "The Octocat"},
+		fakegithub.User{Login: "member", Orgs: []string{"jupyter"}},
+		fakegithub.User{Login: "stranger"})
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "oauthenticator.GitHubOAuthenticator"
 
@@ -90,6 +99,68 @@ scope = ["read:org"]
 	}
 	if _, p := signIn("stranger"); p.status != http.StatusForbidden {
 		t.Errorf("callback of a user in no allowed organization = %d, want 403", p.status)
+	}
+}
+
+// TestHubLocalGitHubSignIn runs a hub with authenticator_class
+// local-github and no spawner_class, as a jupyterhub_config.py for
+// LocalGitHubOAuthenticator is written. Users sign in through GitHub as
+// with github, and their servers are system accounts: a login that cannot
+// be an account name is rejected at sign-in, and without
+// create_system_users a start for a missing account is rejected. The test
+// creates no account.
+func TestHubLocalGitHubSignIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildJupygo(t)
+	// A name that no system account has.
+	login := "jgtest" + randomHexString(4)
+	gh := startFakeGitHub(t, fakegithub.User{Login: login}, fakegithub.User{Login: "9lives"},
+		fakegithub.User{Login: "stranger"})
+	cfg := writeHubConfig(t, `[JupyterHub]
+authenticator_class = "oauthenticator.LocalGitHubOAuthenticator"
+
+[Authenticator]
+allowed_users = ["`+login+`", "9lives"]
+
+[GitHubOAuthenticator]
+github_url = "`+gh.URL+`"
+
+[LocalAuthenticator]
+create_system_users = false
+`)
+	hp := startHubProcess(t, bin, t.TempDir(), "-f", cfg)
+
+	b, p := signInWithGitHub(t, hp, gh, login, "/hub/home")
+	if p.status != http.StatusFound || p.location != "/hub/home" {
+		t.Fatalf("callback of %s = %d %q, want a redirect to /hub/home: %s", login, p.status,
+			p.location, p.body)
+	}
+	if p := b.send("GET", "/hub/home", nil); p.status != http.StatusOK {
+		t.Errorf("home of %s = %d", login, p.status)
+	}
+	if _, p := signInWithGitHub(t, hp, gh, "stranger", "/hub/home"); p.status != http.StatusForbidden {
+		t.Errorf("callback of a user not in allowed_users = %d, want 403", p.status)
+	}
+	_, p = signInWithGitHub(t, hp, gh, "9lives", "/hub/home")
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "system account") {
+		t.Errorf("callback of 9lives = %d, want 403 naming the system account rule: %s",
+			p.status, p.body)
+	}
+
+	// The spawner is localprocess, so without create_system_users the hub
+	// rejects the start of a user who has no account before anything runs.
+	r := apiRequest(t, "POST", hp.url+"/hub/api/users/"+login+"/server", hubToken(t, b), "")
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("starting the server of %s = %d, want 400: %s", login, r.status, r.body)
+	}
+	want := "not as root"
+	if os.Geteuid() == 0 {
+		want = "create_system_users"
+	}
+	if !strings.Contains(r.body, want) {
+		t.Errorf("starting the server of %s: %s, want a message with %q", login, r.body, want)
 	}
 }
 
@@ -148,15 +219,9 @@ func TestHubGitHubIdentityInLab(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildJupygo(t)
-	gh := fakegithub.Start(fakegithub.Options{RequirePKCE: true})
-	defer gh.Close()
+	gh := startFakeGitHub(t, fakegithub.User{Login: "nameless"})
 	avatar := gh.URL + "/avatars/u/583231?v=4"
 	gh.AddUser(fakegithub.User{Login: "Octocat", Name: "The Octocat", AvatarURL: avatar})
-	gh.AddUser(fakegithub.User{Login: "nameless"})
-
-	clearOAuthEnv(t)
-	t.Setenv("GITHUB_CLIENT_ID", gh.ClientID)
-	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "github"
 

@@ -120,3 +120,15 @@ func TestNewSpawnerAccountLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestServeHubLocalGitHubSimple checks that the hub does not start a
+// Config built in code that pairs local-github with the simple spawner.
+func TestServeHubLocalGitHubSimple(t *testing.T) {
+	cfg := config.Default()
+	cfg.JupyterHub.AuthenticatorClass = config.AuthenticatorLocalGitHub
+	var out bytes.Buffer
+	err := serveHub(t.Context(), cfg, slog.New(slog.NewTextHandler(&out, nil)), &out)
+	if err == nil || !strings.Contains(err.Error(), `use spawner_class "localprocess"`) {
+		t.Errorf("serveHub = %v, want an error that names localprocess", err)
+	}
+}

@@ -11,8 +11,9 @@ import (
 )
 
 // NewOAuthFromConfig returns the OAuth authenticator that
-// cfg.JupyterHub.AuthenticatorClass names: GitHub for "github", Generic
-// for "generic-oauth". cookieSecret derives the key of the PKCE verifiers
+// cfg.JupyterHub.AuthenticatorClass names: GitHub for "github" and
+// "local-github", Generic for "generic-oauth". The localprocess spawner
+// provides the system accounts of "local-github". cookieSecret derives the key of the PKCE verifiers
 // and OIDC nonces, so a sign-in that is under way when the hub restarts
 // still completes. With an OIDC issuer it fetches the discovery document,
 // bounded by ctx.
@@ -30,7 +31,7 @@ func NewOAuthFromConfig(ctx context.Context, cfg *config.Config, cookieSecret []
 		StateKey:     mac.Sum(nil),
 	}
 	switch class := cfg.JupyterHub.AuthenticatorClass; class {
-	case config.AuthenticatorGitHub:
+	case config.AuthenticatorGitHub, config.AuthenticatorLocalGitHub:
 		gh := cfg.GitHubOAuthenticator
 		g, err := NewGitHub(GitHubOptions{
 			OAuthOptions:             common,

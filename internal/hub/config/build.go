@@ -144,6 +144,7 @@ func (b *builder) build(values []Value) (*Config, error) {
 			rest = append(rest, a)
 		}
 	}
+	resolveSpawnerClass(c, b)
 	b.applyClassTables(c, rest)
 	b.applyEnv(c)
 	if err := resolve(c, b); err != nil {

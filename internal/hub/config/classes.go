@@ -18,8 +18,10 @@ const (
 	AuthenticatorPAM = "pam"
 	// AuthenticatorGitHub logs users in with GitHub OAuth.
 	AuthenticatorGitHub = "github"
-	// AuthenticatorLocalGitHub logs users in with GitHub OAuth and maps
-	// them to system accounts.
+	// AuthenticatorLocalGitHub logs users in with GitHub OAuth, as
+	// AuthenticatorGitHub does, and maps them to system accounts of the
+	// same name (LocalGitHubOAuthenticator). Its spawner is localprocess
+	// unless the file sets another, and it rejects simple.
 	AuthenticatorLocalGitHub = "local-github"
 	// AuthenticatorGeneric logs users in with any OAuth 2 provider, or
 	// with OpenID Connect (GenericOAuthenticator).
@@ -142,8 +144,8 @@ var classes = []class{
 	{"JupyterHub", nil, "The hub application: listeners, database, classes, services, roles, limits."},
 	{"Authenticator", nil, "Who may log in and who is an admin, for every authenticator."},
 	{"LocalAuthenticator", []string{"Authenticator"},
-		"Authenticators whose users are system accounts (pam and local-github, not supported yet), and the accounts " +
-			"that spawner_class localprocess creates."},
+		"Authenticators whose users are system accounts (local-github, and pam, which the hub " +
+			"does not support yet), and the accounts that spawner_class localprocess creates."},
 	{"PAMAuthenticator", []string{"LocalAuthenticator"},
 		"Authenticator keys that apply only when authenticator_class is pam, which the hub " +
 			"does not support yet."},
@@ -153,8 +155,8 @@ var classes = []class{
 		"Every OAuth2 login (github, local-github, generic-oauth)."},
 	{"GitHubOAuthenticator", []string{"OAuthenticator"}, "GitHub login (github, local-github)."},
 	{"LocalGitHubOAuthenticator", []string{"LocalAuthenticator", "GitHubOAuthenticator"},
-		"Keys that apply only when authenticator_class is local-github, which the hub does " +
-			"not support yet."},
+		"Keys that apply only when authenticator_class is local-github: GitHub login whose " +
+			"users are system accounts."},
 	{"GenericOAuthenticator", []string{"OAuthenticator"},
 		"Login with any OAuth2 provider or OpenID Connect (generic-oauth)."},
 	{"Spawner", nil, "How user servers are started, for every spawner."},

@@ -86,7 +86,8 @@ type JupyterHub struct {
 	// of the Authenticator* constants. Default AuthenticatorLocal.
 	AuthenticatorClass string
 	// SpawnerClass is the canonical name of the spawner, one of the
-	// Spawner* constants. Default SpawnerSimple.
+	// Spawner* constants. Default SpawnerSimple, or SpawnerLocalProcess
+	// with AuthenticatorLocalGitHub.
 	SpawnerClass string
 	// ProxyClass is the canonical name of the proxy, one of the Proxy*
 	// constants. Default ProxyBuiltin.

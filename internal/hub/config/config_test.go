@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -516,6 +517,45 @@ enable_auth_state = true
 }
 
 const hexKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+// TestLocalGitHubSpawner checks that local-github runs servers as system
+// accounts: its spawner is localprocess unless the file names one, and the
+// [LocalAuthenticator] and [LocalProcessSpawner] keys apply.
+func TestLocalGitHubSpawner(t *testing.T) {
+	clearEnv(t)
+	const base = "[JupyterHub]\nauthenticator_class = %q\n%s" +
+		"[GitHubOAuthenticator]\nclient_id = \"id\"\nclient_secret = \"s\"\n" +
+		"[LocalAuthenticator]\ncreate_system_users = true\n" +
+		"[LocalProcessSpawner]\numask = \"077\"\n"
+	for _, tc := range []struct{ name, class, spawner string }{
+		{"default spawner", "local-github", ""},
+		{"alias", "oauthenticator.github.LocalGitHubOAuthenticator", ""},
+		{"explicit localprocess", "oauthenticator.LocalGitHubOAuthenticator",
+			"spawner_class = \"jupyterhub.spawner.LocalProcessSpawner\"\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(fmt.Sprintf(base, tc.class, tc.spawner)), "c.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.JupyterHub.AuthenticatorClass; got != AuthenticatorLocalGitHub {
+				t.Errorf("authenticator_class = %q, want local-github", got)
+			}
+			if got := c.JupyterHub.SpawnerClass; got != SpawnerLocalProcess {
+				t.Errorf("spawner_class = %q, want localprocess", got)
+			}
+			if !c.LocalAuthenticator.CreateSystemUsers {
+				t.Error("create_system_users = false, want true")
+			}
+			if got := c.LocalProcessSpawner.Umask; got != "077" {
+				t.Errorf("umask = %q, want 077", got)
+			}
+			if len(c.Warnings) != 0 {
+				t.Errorf("warnings: %v", c.Warnings)
+			}
+		})
+	}
+}
 
 func TestParseEmptyIsDefault(t *testing.T) {
 	clearEnv(t)

@@ -52,8 +52,9 @@
 //   - JupyterHub.ip is "127.0.0.1", not "" (all interfaces), so a new hub
 //     is reachable from this machine only until ip or bind_url is set.
 //   - authenticator_class is "local" (accounts kept in the hub's database),
-//     not PAM. spawner_class is "simple", not "localprocess", and
-//     proxy_class is "builtin", not configurable-http-proxy.
+//     not PAM. spawner_class is "simple", not "localprocess", unless
+//     authenticator_class is "local-github". proxy_class is "builtin", not
+//     configurable-http-proxy.
 //   - Spawner.cmd is this binary with "server", and "jupyterhub-singleuser"
 //     works too.
 //   - SimpleLocalProcessSpawner.home_dir_template is "users/{username}"

@@ -129,10 +129,14 @@ api_token = 7
 				"jupyterhub.spawner.LocalProcessSpawner"}}},
 		{"pam", "[JupyterHub]\nport = 8000\nauthenticator_class = \"pam\"\n",
 			[]problem{{"3:1", "JupyterHub.authenticator_class", `class "pam" is not supported ` +
-				"yet; use local, dummy, github or generic-oauth, or an alias: native,"}}},
-		{"local-github", "[JupyterHub]\nauthenticator_class = " +
-			"\"oauthenticator.LocalGitHubOAuthenticator\"\n",
-			[]problem{{"2:1", "JupyterHub.authenticator_class", "is not supported yet"}}},
+				"yet; use local, dummy, github, local-github or generic-oauth, or an alias: native,"}}},
+		{"local-github with the simple spawner", "[JupyterHub]\nauthenticator_class = " +
+			"\"oauthenticator.LocalGitHubOAuthenticator\"\nspawner_class = \"simple\"\n" +
+			"[GitHubOAuthenticator]\nclient_id = \"id\"\nclient_secret = \"s\"\n",
+			[]problem{{"3:1", "JupyterHub.spawner_class", "simple runs every server as the hub's " +
+				"own account, so authenticator_class \"local-github\" would create and use no " +
+				"system account: remove spawner_class, which is then localprocess, set it to " +
+				"localprocess, or use authenticator_class \"github\""}}},
 		{"configurable-http-proxy", "[JupyterHub]\nproxy_class = \"configurable-http-proxy\"\n",
 			[]problem{{"2:1", "JupyterHub.proxy_class", "not supported yet; use builtin, or an " +
 				"alias: jupygo"}}},

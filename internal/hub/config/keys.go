@@ -165,11 +165,14 @@ var classKeys = []Key{
 	hub("named_server_limit_per_user", func(h *JupyterHub) any { return &h.NamedServerLimitPerUser },
 		"Maximum number of named servers per user, where 0 means no limit."),
 	hub("authenticator_class", func(h *JupyterHub) any { return &h.AuthenticatorClass },
-		"Authenticator: local, dummy, github or generic-oauth, or a JupyterHub name for one "+
-			"(see the class names below). pam and local-github are not supported yet, and the "+
-			"hub rejects them at load. JupyterHub's default is pam."),
+		"Authenticator: local, dummy, github, local-github or generic-oauth, or a JupyterHub "+
+			"name for one (see the class names below). local-github is GitHub login whose users "+
+			"are system accounts: it makes the default spawner_class localprocess and rejects "+
+			"simple. pam is not supported yet, and the hub rejects it at load. JupyterHub's "+
+			"default is pam."),
 	hub("spawner_class", func(h *JupyterHub) any { return &h.SpawnerClass },
-		"Spawner: simple or localprocess, or a JupyterHub name for one. "+
+		"Spawner: simple or localprocess, or a JupyterHub name for one. The default is "+
+			"localprocess with authenticator_class local-github, else simple. "+
 			"JupyterHub's default is localprocess."),
 	hub("proxy_class", func(h *JupyterHub) any { return &h.ProxyClass },
 		"Proxy: builtin routes inside the hub. configurable-http-proxy, an external proxy "+

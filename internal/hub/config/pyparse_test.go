@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,11 +105,13 @@ func TestParsePythonDeployment(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range []struct{ name, class, tomlClass string }{
-		// local-github is not supported yet: both files give the same
-		// errors.
-		{"local-github", "", ""},
-		{"github by class object", "GitHubOAuthenticator", `"oauthenticator.github.GitHubOAuthenticator"`},
+	for _, tc := range []struct{ name, class, tomlClass, wantClass, wantSpawner string }{
+		{"local-github", "", "", AuthenticatorLocalGitHub, SpawnerLocalProcess},
+		{"local-github by class object", "LocalGitHubOAuthenticator",
+			`"oauthenticator.github.LocalGitHubOAuthenticator"`, AuthenticatorLocalGitHub,
+			SpawnerLocalProcess},
+		{"github by class object", "GitHubOAuthenticator",
+			`"oauthenticator.github.GitHubOAuthenticator"`, AuthenticatorGitHub, SpawnerSimple},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			py, toml := deploymentPy, deploymentTOML
@@ -125,14 +128,34 @@ func TestParsePythonDeployment(t *testing.T) {
 			if d := cmp.Diff(comparableErrors(errTOML), comparableErrors(errPy)); d != "" {
 				t.Errorf("errors differ (-toml +python):\n%s\npython: %v", d, errPy)
 			}
-			if (errPy == nil) != (errTOML == nil) {
+			if errPy != nil || errTOML != nil {
 				t.Fatalf("python: %v\ntoml: %v", errPy, errTOML)
 			}
 			if d := cmp.Diff(comparable(fromTOML), comparable(fromPy), ignorePositions); d != "" {
 				t.Errorf("configs differ (-toml +python):\n%s", d)
 			}
-			if tc.class != "" && fromPy.JupyterHub.AuthenticatorClass != AuthenticatorGitHub {
-				t.Errorf("authenticator_class = %q", fromPy.JupyterHub.AuthenticatorClass)
+			h, a := fromPy.JupyterHub, fromPy.Authenticator
+			for _, c := range []struct{ key, got, want string }{
+				{"authenticator_class", h.AuthenticatorClass, tc.wantClass},
+				{"spawner_class", h.SpawnerClass, tc.wantSpawner},
+				{"ssl_cert", h.SSLCert, "/srv/jupyterhub/ssl/hub.crt"},
+				{"db_url", h.DBURL, "sqlite:////srv/jupyterhub/jupyterhub.sqlite"},
+				{"cookie_secret_file", h.CookieSecretFile, "/srv/jupyterhub/jupyterhub_cookie_secret"},
+				{"oauth_callback_url", fromPy.OAuthenticator.OAuthCallbackURL,
+					"https://hub.example.org/hub/oauth_callback"},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.key, c.got, c.want)
+				}
+			}
+			if !fromPy.LocalAuthenticator.CreateSystemUsers {
+				t.Error("create_system_users = false, want true")
+			}
+			if !slices.Equal(a.AllowedUsers, []string{"alice", "bob"}) {
+				t.Errorf("allowed_users = %q, want alice and bob", a.AllowedUsers)
+			}
+			if !slices.Equal(a.AdminUsers, []string{"alice"}) {
+				t.Errorf("admin_users = %q, want alice", a.AdminUsers)
 			}
 		})
 	}

@@ -207,7 +207,30 @@ func writeClassNames(b *strings.Builder) {
 		}
 	}
 	b.WriteString("\n")
+	b.WriteString(referenceLocalGitHub)
 }
+
+const referenceLocalGitHub = `### GitHub sign-in as system accounts
+
+` + "`authenticator_class = \"local-github\"`" + ` (LocalGitHubOAuthenticator) signs users in with
+GitHub exactly as ` + "`github`" + ` does, with the same [GitHubOAuthenticator] and [OAuthenticator]
+keys. It runs each user's servers as the system account of the same name, with the
+[LocalAuthenticator] keys. ` + "`create_system_users = true`" + ` creates a missing account at
+sign-in. Without it, the hub rejects a start for a missing account with a message that
+names the account.
+
+The system accounts are the work of the ` + "`localprocess`" + ` spawner, so local-github sets the
+spawner:
+
+- With no ` + "`spawner_class`" + ` in the file, the spawner is ` + "`localprocess`" + `, not ` + "`simple`" + `.
+  JupyterHub's default spawner is LocalProcessSpawner, so a ` + "`jupyterhub_config.py`" + ` written
+  for LocalGitHubOAuthenticator sets none, and it keeps running servers as system accounts.
+- ` + "`spawner_class = \"simple\"`" + ` with local-github is an error at load: the simple spawner
+  would run every user's server as the hub's own account, which can read the hub's database
+  and cookie secret, and the accounts that local-github promises would never be used. Remove
+  ` + "`spawner_class`" + `, set it to ` + "`localprocess`" + `, or use ` + "`authenticator_class = \"github\"`" + `.
+
+`
 
 func writeClass(b *strings.Builder, c class, keys []Key) {
 	fmt.Fprintf(b, "## [%s]\n\n%s", c.name, c.doc)

@@ -175,6 +175,27 @@ func checkHub(c *Config, b *builder) {
 	}
 }
 
+// resolveSpawnerClass makes localprocess the default spawner of local-github,
+// as in JupyterHub, and rejects simple, which would use no system account.
+// It runs before the class tables apply, so [LocalProcessSpawner] applies.
+func resolveSpawnerClass(c *Config, b *builder) {
+	h := &c.JupyterHub
+	if h.AuthenticatorClass != AuthenticatorLocalGitHub {
+		return
+	}
+	id := "JupyterHub.spawner_class"
+	if !b.isSet(id) {
+		h.SpawnerClass = SpawnerLocalProcess
+		return
+	}
+	if h.SpawnerClass == SpawnerSimple {
+		b.errorf(b.setPos(id), id, "simple runs every server as the hub's own account, so "+
+			"authenticator_class %q would create and use no system account: remove "+
+			"spawner_class, which is then localprocess, set it to localprocess, or use "+
+			"authenticator_class %q", AuthenticatorLocalGitHub, AuthenticatorGitHub)
+	}
+}
+
 // resolveAuthenticator sets allow_existing_users from allowed_users, and
 // allow_all for the dummy authenticator, when the file leaves them unset.
 // It also removes repeated user names.

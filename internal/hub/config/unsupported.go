@@ -14,7 +14,7 @@ import (
 // unsupportedClasses are the canonical names of the classes that the key
 // table describes but the hub cannot run yet. Loading rejects them, so the
 // hub does not fail later at startup.
-var unsupportedClasses = []string{AuthenticatorPAM, AuthenticatorLocalGitHub, ProxyCHP}
+var unsupportedClasses = []string{AuthenticatorPAM, ProxyCHP}
 
 // isSupported reports whether the hub runs the class with canonical name.
 func isSupported(canonical string) bool {
