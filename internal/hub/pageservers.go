@@ -584,7 +584,7 @@ func (h *Hub) handleAdminSetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A password set for someone else is temporary, because the admin
-	// knows it. An admin who sets their own has chosen it.
+	// chose it. An admin who sets their own password keeps it.
 	set := setter.SetTemporaryPassword
 	if name == id.user.Name {
 		set = setter.SetPassword

@@ -41,6 +41,7 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release.Close()
+
 	var wg sync.WaitGroup
 	cmds := make([]*exec.Cmd, processes)
 	for i := range cmds {
@@ -60,9 +61,11 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 		})
 	}
 	stdin.Close()
+
 	time.Sleep(200 * time.Millisecond) // let every waiter block
 	during := threadCount(t)
 	release.Close()
+
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -70,6 +73,7 @@ func TestAwaitExitHoldsNoThread(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the waits did not end after every process exited")
 	}
+
 	if grown := during - before; grown > processes/4 {
 		t.Errorf("waiting for %d processes added %d OS threads, want far fewer than one each",
 			processes, grown)
