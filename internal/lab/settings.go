@@ -8,17 +8,17 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/jupygo/jupygo/internal/httpapi"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/titanous/json5"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
 // settingsExtension ends the name of every user settings file, as in
@@ -86,7 +86,7 @@ type schemaEntry struct {
 	id        settingID
 	schema    json.RawMessage
 	version   string
-	validator *jsonschema.Schema
+	validator *jsonschema.Resolved
 }
 
 // schema returns the schema of id, loading it on first use. It returns
@@ -134,7 +134,7 @@ func (l *Lab) loadSchema(id settingID) (*schemaEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding schema %s: %w", id, err)
 	}
-	validator, err := compileSchema(id, schema)
+	validator, err := compileSchema(id, encoded)
 	if err != nil {
 		return nil, err
 	}
@@ -179,29 +179,32 @@ func packageVersion(fsys fs.FS, dir string) string {
 	return pkg.Version
 }
 
-// compileSchema compiles a settings schema as JSON Schema draft 7, the
-// draft jupyterlab_server validates with. References to other documents are
-// rejected rather than loaded.
-func compileSchema(id settingID, schema map[string]any) (*jsonschema.Schema, error) {
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft7)
-	c.UseLoader(noLoader{})
-	url := "urn:jupyterlab-settings:" + id.String()
-	if err := c.AddResource(url, schema); err != nil {
-		return nil, fmt.Errorf("adding schema %s: %w", id, err)
+// draft7 is the $schema of JSON Schema draft 7.
+const draft7 = "http://json-schema.org/draft-07/schema#"
+
+// compileSchema compiles a settings schema as JSON Schema draft 7, whatever
+// draft it names, as jupyterlab_server validates every schema with its
+// draft 7 validator. References to other documents are rejected rather
+// than loaded.
+func compileSchema(id settingID, encoded []byte) (*jsonschema.Resolved, error) {
+	var schema jsonschema.Schema
+	if err := json.Unmarshal(encoded, &schema); err != nil {
+		return nil, fmt.Errorf("reading schema %s: %w", id, err)
 	}
-	compiled, err := c.Compile(url)
+	schema.Schema = draft7
+	resolved, err := schema.Resolve(&jsonschema.ResolveOptions{
+		BaseURI: "urn:jupyterlab-settings:" + id.String(),
+		Loader:  refuseLoad,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("compiling schema %s: %w", id, err)
 	}
-	return compiled, nil
+	return resolved, nil
 }
 
-// noLoader refuses to load referenced schema documents.
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("schema %s is not available: settings schemas cannot refer to other documents", url)
+// refuseLoad refuses to load referenced schema documents.
+func refuseLoad(uri *url.URL) (*jsonschema.Schema, error) {
+	return nil, fmt.Errorf("schema %s is not available: settings schemas cannot refer to other documents", uri)
 }
 
 // settingsIDs returns the ids of every schema in the build and in the
@@ -533,32 +536,5 @@ func jsonKind(v any) string {
 
 // validateSettings checks parsed settings against the plugin's schema.
 func validateSettings(entry *schemaEntry, settings map[string]any) error {
-	if err := entry.validator.Validate(settings); err != nil {
-		var verr *jsonschema.ValidationError
-		if errors.As(err, &verr) {
-			return errors.New(validationText(verr))
-		}
-		return err
-	}
-	return nil
-}
-
-// validationText returns the most specific causes of a validation error,
-// one per line, without the schema's internal URL.
-func validationText(verr *jsonschema.ValidationError) string {
-	printer := message.NewPrinter(language.English)
-	var lines []string
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			loc := "/" + strings.Join(e.InstanceLocation, "/")
-			lines = append(lines, fmt.Sprintf("at %s: %s", loc, e.ErrorKind.LocalizedString(printer)))
-			return
-		}
-		for _, cause := range e.Causes {
-			walk(cause)
-		}
-	}
-	walk(verr)
-	return strings.Join(lines, "; ")
+	return entry.validator.Validate(settings)
 }
