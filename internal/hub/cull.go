@@ -104,7 +104,7 @@ func (h *Hub) cullServer(ctx context.Context, sv store.Server, reason string, id
 		h.log.Warn("culling server failed", "user", sv.User, "server", sv.Name, "err", err)
 		return
 	}
-	h.metrics.culled.WithLabelValues(reason).Inc()
+	h.metrics.culled(reason)
 	if sv.Name == "" || !h.cfg.IdleCuller.RemoveNamedServers || rn == nil {
 		return
 	}

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -247,19 +248,6 @@ func TestRestoredRouteNoActivity(t *testing.T) {
 // culledCount returns jupygo_culled_servers_total for reason.
 func culledCount(t *testing.T, th *testHub, reason string) float64 {
 	t.Helper()
-	families, err := th.hub.metrics.registry.Gather()
-	must(t, err)
-	for _, f := range families {
-		if f.GetName() != "jupygo_culled_servers_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	name := fmt.Sprintf("%s{reason=%q}", culledMetric, reason)
+	return float64(th.hub.metrics.set.GetOrCreateCounter(name).Get())
 }

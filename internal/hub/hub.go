@@ -89,7 +89,7 @@ type Hub struct {
 
 	routes  *proxy.Table
 	proxy   *proxy.Proxy
-	metrics *metrics
+	metrics *hubMetrics
 	mux     *http.ServeMux
 
 	// newTokens keeps the tokens that the token page has just created

@@ -341,7 +341,7 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 		}
 		rn.add(progressEvent{Progress: e.Progress, Message: e.Message})
 	})
-	defer func() { observe(h.metrics.spawn, begun, err) }()
+	defer func() { h.metrics.observe(spawnMetric, begun, err) }()
 	if err == nil {
 		err = h.markReady(bg, rn.user, rn.server, req.Prefix, started)
 		if err != nil {
@@ -545,7 +545,7 @@ func (h *Hub) beginStop(ctx context.Context, user, name string) (rn *run, done b
 		}
 		begun := time.Now()
 		err := h.spawner.Stop(bg, sv.State)
-		observe(h.metrics.stop, begun, err)
+		h.metrics.observe(stopMetric, begun, err)
 		if err != nil {
 			h.log.Error("stopping server", "user", user, "server", name, "err", err)
 		} else {
