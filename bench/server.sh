@@ -86,13 +86,21 @@ fi
 # which the kernel maps whole, and that adds about 5 MiB of file-backed
 # pages to the idle RSS that an installed copy does not show.
 jupygo=bin/jupygo
+nohub=()
 if ((built)); then
 	jupygo=$work/jupygo
 	install -m 755 bin/jupygo "$jupygo"
+	# The same server built without the hub (docs/design.md), measured
+	# beside it for its idle RSS.
+	if go build -tags nohub -o bin/jupygo-nohub ./cmd/jupygo; then
+		install -m 755 bin/jupygo-nohub "$work/jupygo-nohub"
+		nohub=(-jupygo-nohub "$work/jupygo-nohub")
+		servers+=,jupygo-nohub
+	fi
 fi
 
 mkdir -p "$work/sandboxes" bench/results
-bin/serverbench -python "$python" -jupygo "$jupygo" -servers "$servers" \
+bin/serverbench -python "$python" -jupygo "$jupygo" "${nohub[@]}" -servers "$servers" \
 	-workdir "$work/sandboxes" -pidfile "$pidfile" -out bench/results "$@" &
 bench_pid=$!
 rc=0

@@ -17,6 +17,7 @@ const token = "jupygo-bench-token"
 type config struct {
 	Python        string        // Python with jupyter_server and ipykernel
 	Jupygo        string        // jupygo binary
+	JupygoNoHub   string        // jupygo built with the nohub tag
 	Servers       []string      // server names to run, in order
 	KernelspecDir string        // kernelspec used for bare kernels
 	KernelName    string        // kernelspec name sent to POST /api/kernels
@@ -53,8 +54,12 @@ func serverKinds(cfg config) map[string]serverKind {
 			}
 			return argv
 		}},
-		"jupygo": {Name: "jupygo", Argv: func(port int, root string) []string {
+		jupygoName: {Name: jupygoName, Argv: func(port int, root string) []string {
 			return []string{cfg.Jupygo, "server", "--no-browser", "--port", strconv.Itoa(port),
+				"--token", token, "--root-dir", root}
+		}},
+		noHubName: {Name: noHubName, Argv: func(port int, root string) []string {
+			return []string{cfg.JupygoNoHub, "server", "--no-browser", "--port", strconv.Itoa(port),
 				"--token", token, "--root-dir", root}
 		}},
 	}

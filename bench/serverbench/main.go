@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -97,7 +98,8 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 	}
 	fs.StringVar(&cfg.Python, "python", "/usr/bin/python3", "Python interpreter that has jupyter_server and ipykernel")
 	fs.StringVar(&cfg.Jupygo, "jupygo", "bin/jupygo", "jupygo binary")
-	servers := fs.String("servers", "jupyter-server,jupygo", "comma-separated servers to measure: jupyter-server, jupygo")
+	fs.StringVar(&cfg.JupygoNoHub, "jupygo-nohub", "", "jupygo binary built with the nohub tag, measured as jupygo-nohub")
+	servers := fs.String("servers", "jupyter-server,jupygo", "comma-separated servers to measure: jupyter-server, jupygo, jupygo-nohub")
 	fs.StringVar(&cfg.KernelspecDir, "kernelspec", "/usr/share/jupyter/kernels/python3", "kernelspec folder of the bare kernel")
 	fs.StringVar(&cfg.KernelName, "kernel", "python3", "kernelspec name sent to POST /api/kernels")
 	fs.IntVar(&cfg.Starts, "starts", 5, "server starts for the start time and idle RSS")
@@ -120,7 +122,7 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 
 	// Servers run in their sandbox root folder, so a relative program path
 	// must be made absolute here.
-	for _, prog := range []*string{&cfg.Python, &cfg.Jupygo} {
+	for _, prog := range []*string{&cfg.Python, &cfg.Jupygo, &cfg.JupygoNoHub} {
 		if strings.Contains(*prog, "/") {
 			abs, err := filepath.Abs(*prog)
 			if err != nil {
@@ -132,8 +134,14 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 	cfg.NotebookSize = int(*notebookMB * 1e6)
 	for name := range strings.SplitSeq(*servers, ",") {
 		name = strings.TrimSpace(name)
-		if name != pythonName && name != jupygoName {
-			return cfg, "", 0, fmt.Errorf("-servers: unknown server %q, want jupyter-server or jupygo", name)
+		switch name {
+		case pythonName, jupygoName:
+		case noHubName:
+			if cfg.JupygoNoHub == "" {
+				return cfg, "", 0, errors.New("-servers: jupygo-nohub needs -jupygo-nohub")
+			}
+		default:
+			return cfg, "", 0, fmt.Errorf("-servers: unknown server %q, want jupyter-server, jupygo or jupygo-nohub", name)
 		}
 		cfg.Servers = append(cfg.Servers, name)
 	}
@@ -161,7 +169,7 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 // settings returns the part of cfg that is recorded with the results.
 func settings(cfg config) runSettings {
 	return runSettings{
-		Python: cfg.Python, Jupygo: cfg.Jupygo, Kernelspec: cfg.KernelspecDir,
+		Python: cfg.Python, Jupygo: cfg.Jupygo, JupygoNoHub: cfg.JupygoNoHub, Kernelspec: cfg.KernelspecDir,
 		Starts: cfg.Starts, KernelStarts: cfg.KernelStarts, Executes: cfg.Executes,
 		Warmup: cfg.Warmup, ContentsRuns: cfg.ContentsRuns, NotebookSize: cfg.NotebookSize,
 		OutputLines: cfg.OutputLines, Settle: cfg.Settle.String(), Idle: cfg.IdleWindow.String(),

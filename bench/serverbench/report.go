@@ -20,6 +20,7 @@ const (
 const (
 	pythonName = "jupyter-server"
 	jupygoName = "jupygo"
+	noHubName  = "jupygo-nohub" // the same server, built with the nohub tag
 )
 
 // table is one metric of the report: a title, a header row, data rows and
@@ -114,6 +115,11 @@ func memoryTable(r results, jg, py *serverResult) table {
 	met := jg != nil && len(jg.Memory) > 0 && float64(jg.MemoryMedian.Tree) <= goalIdleRSSMiB*1024
 	t.notes = append(t.notes, ratioNote(ratio, ok), goalNote(jg != nil && len(jg.Memory) > 0, met,
 		fmt.Sprintf("jupygo with children at most %d MiB", goalIdleRSSMiB)))
+	if nh := findServer(r, noHubName); nh != nil && len(nh.Memory) > 0 {
+		met := float64(nh.MemoryMedian.Tree) <= goalIdleRSSMiB*1024
+		t.notes = append(t.notes, goalNote(true, met,
+			fmt.Sprintf("jupygo-nohub with children at most %d MiB", goalIdleRSSMiB)))
+	}
 	return t
 }
 

@@ -27,6 +27,7 @@ type results struct {
 type runSettings struct {
 	Python       string `json:"python"`
 	Jupygo       string `json:"jupygo"`
+	JupygoNoHub  string `json:"jupygo_nohub,omitempty"`
 	Kernelspec   string `json:"kernelspec"`
 	Starts       int    `json:"starts"`
 	KernelStarts int    `json:"kernel_starts"`

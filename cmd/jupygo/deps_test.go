@@ -3,6 +3,8 @@ package main
 import (
 	"debug/elf"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -70,5 +72,48 @@ func TestBinaryLoadsLibzmqLazily(t *testing.T) {
 		if strings.Contains(lib, "zmq") {
 			t.Errorf("jupygo links %s; want libzmq loaded with dlopen", lib)
 		}
+	}
+}
+
+// buildJupygo builds jupygo into a temporary folder with the build tags
+// given and returns its path.
+func buildJupygo(t *testing.T, tags ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "jupygo")
+	out, err := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestNoHubBuild checks the build with the nohub tag: it vets, links none
+// of the hub's packages and store drivers, runs servers, and says that it
+// has no hub.
+func TestNoHubBuild(t *testing.T) {
+	bin := buildJupygo(t, "nohub")
+	if out, err := exec.Command("go", "vet", "-tags", "nohub", ".").CombinedOutput(); err != nil {
+		t.Errorf("go vet -tags nohub: %v\n%s", err, out)
+	}
+	out, err := exec.Command("go", "list", "-deps", "-tags", "nohub", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	for _, pkg := range []string{"github.com/jupygo/jupygo/internal/hub", "github.com/jupygo/jupygo/internal/store",
+		"github.com/jackc/pgx/v5", "modernc.org/sqlite"} {
+		if slices.Contains(deps, pkg) {
+			t.Errorf("the nohub build links %s", pkg)
+		}
+	}
+	out, _ = exec.Command(bin, "hub").CombinedOutput()
+	if !strings.Contains(string(out), `unknown command "hub"`) {
+		t.Errorf("jupygo hub in the nohub build printed %q, want an unknown command error", out)
+	}
+	if out, err := exec.Command(bin, "server", "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "--root-dir") {
+		t.Errorf("jupygo server --help in the nohub build: %v\n%s", err, out)
 	}
 }

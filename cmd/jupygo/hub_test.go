@@ -1,3 +1,5 @@
+//go:build !nohub
+
 package main
 
 import (
@@ -32,19 +34,6 @@ type hubProcess struct {
 }
 
 // buildJupygo builds the binary into a temporary folder.
-func buildJupygo(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go command not on PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "jupygo")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 var (
 	runningAt  = regexp.MustCompile(`jupygo hub is running at (https?://\S+?)/\s`)
 	firstAdmin = regexp.MustCompile(`sign in as "([^"]+)" with the one-time password\s+(\S+)`)
@@ -99,14 +88,6 @@ func (hp *hubProcess) stop() {
 		hp.cmd.Process.Signal(syscall.SIGTERM)
 		hp.cmd.Wait()
 	}
-}
-
-// testLogWriter sends the hub's log to the test log.
-type testLogWriter struct{ t *testing.T }
-
-func (w *testLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // hubBrowser is a cookie-keeping client that can follow redirects.

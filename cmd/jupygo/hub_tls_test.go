@@ -1,3 +1,5 @@
+//go:build !nohub
+
 package main
 
 import (
@@ -24,18 +26,6 @@ import (
 // testDomain is the DNS name of the hub in the HTTPS tests. It resolves
 // nowhere: hubClient dials the hub's loopback address for it.
 const testDomain = "hub.jupygo.test"
-
-// freePort returns a loopback port that was free a moment ago, for
-// listeners whose port 0 means "none", such as http_redirect_port.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // hubClient returns a transport that verifies the hub's certificate
 // against roots and connects to 127.0.0.1 for every host name. It speaks

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/jupygo/jupygo/internal/hub/spawn"
 )
 
 // command is one subcommand of jupygo.
@@ -18,12 +16,12 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
-		{"server", "run a Jupyter server with JupyterLab in a folder", runServer},
-		{"hub", "run the multi-user hub: sign-in, a server per user, a proxy", runHub},
-		{"proxy", "run a routing proxy in configurable-http-proxy's place", runProxy},
-		{"version", "print the version", runVersion},
-	}
+	cmds := []command{{"server", "run a Jupyter server with JupyterLab in a folder", runServer}}
+	cmds = append(cmds, hubCommands...)
+	return append(cmds,
+		command{"proxy", "run a routing proxy in configurable-http-proxy's place", runProxy},
+		command{"version", "print the version", runVersion},
+	)
 }
 
 func main() {
@@ -41,9 +39,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "-version", "--version":
 		return runVersion(nil, stdout, stderr)
-	case spawn.LaunchCommand:
-		// Hidden: the hub's spawners start every server through it.
-		return spawn.RunLaunch(args[1:], stderr)
+	}
+	if code, ok := runHidden(args, stderr); ok {
+		return code
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -271,4 +272,24 @@ func TestProxyCommandDefaultTargetAndFlags(t *testing.T) {
 	if status, body := getURL(t, p.public+"/_nothing_here"); status != 200 {
 		t.Errorf("the default target does not catch unrouted paths: %d %q", status, body)
 	}
+}
+
+// freePort returns a loopback port that was free a moment ago, for
+// listeners whose port 0 means "none", such as http_redirect_port.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// testLogWriter sends a child process's output to the test log.
+type testLogWriter struct{ t *testing.T }
+
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -194,7 +194,7 @@ func compileSchema(id settingID, encoded []byte) (*jsonschema.Resolved, error) {
 	schema.Schema = draft7
 	resolved, err := schema.Resolve(&jsonschema.ResolveOptions{
 		BaseURI: "urn:jupyterlab-settings:" + id.String(),
-		Loader:  refuseLoad,
+		Loader:  rejectLoad,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("compiling schema %s: %w", id, err)
@@ -202,8 +202,8 @@ func compileSchema(id settingID, encoded []byte) (*jsonschema.Resolved, error) {
 	return resolved, nil
 }
 
-// refuseLoad refuses to load referenced schema documents.
-func refuseLoad(uri *url.URL) (*jsonschema.Schema, error) {
+// rejectLoad rejects referenced schema documents.
+func rejectLoad(uri *url.URL) (*jsonschema.Schema, error) {
 	return nil, fmt.Errorf("schema %s is not available: settings schemas cannot refer to other documents", uri)
 }
 
