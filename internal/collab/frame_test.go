@@ -99,3 +99,23 @@ func FuzzParseMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRoomHandle feeds frames to a transient room: whatever a client
+// sends, the room returns an error or acts, and never panics.
+func FuzzRoomHandle(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0})
+	f.Add([]byte{0, 2, 2, 0, 0})
+	f.Add([]byte{1, 5, 1, 1, 1, 1, '1'})
+	f.Add(saveFrame(1))
+	f.Add([]byte{3})
+	svc := &Service{opts: Options{}, rooms: map[string]*room{}}
+	svc.opts.fillDefaults()
+	svc.log = svc.opts.Log
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := svc.newRoom("fuzz")
+		c := newConn(nil)
+		r.clients[c] = true
+		_ = r.handle(c, b)
+		r.wg.Wait()
+	})
+}

@@ -432,3 +432,5 @@ func insert(i int, s string) func(*yjs.Doc) {
 		}
 	}
 }
+
+func updateFrame(update []byte) []byte { return yprotocol.UpdateFrame(update) }
