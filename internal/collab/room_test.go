@@ -335,7 +335,6 @@ func (c *client) stateLocked(key string) any {
 	return v
 }
 
-
 func TestSessionOfOtherVersionCloses(t *testing.T) {
 	root, dataDir := t.TempDir(), t.TempDir()
 	first := newTestService(t, root, dataDir, nil)
