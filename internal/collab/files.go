@@ -6,7 +6,7 @@ import (
 	"github.com/jupygo/jupygo/internal/contents"
 )
 
-// Files is what rooms need of the contents manager. Errors that a client
+// Files is the part of the contents manager that rooms use. Errors that a client
 // should see are *httpapi.Error values, whose status picks the close code
 // of a room that fails to load.
 type Files interface {

@@ -79,7 +79,7 @@ const (
 	saveFailed  = "failed"
 )
 
-// saveReplyFrame returns the RAW frame that answers a save request.
+// saveReplyFrame returns the RAW frame of the reply to a save request.
 func saveReplyFrame(id uint64, status string) []byte {
 	body, _ := json.Marshal(struct {
 		Type       string `json:"type"`

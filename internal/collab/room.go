@@ -41,8 +41,8 @@ type room struct {
 	docType string
 	model   Model
 
-	// ready is closed when the room is loaded; loadErr is then set when
-	// that failed.
+	// ready is closed when the room is loaded. loadErr is then set if
+	// loading failed.
 	ready   chan struct{}
 	loadErr error
 
@@ -63,13 +63,13 @@ type room struct {
 	stored int
 	// dirty is set by client changes not yet saved.
 	dirty bool
-	// autosave is what the clients' awareness states last said about
-	// autosave; it outlives their states for the save at cleanup.
+	// autosave is the autosave setting of the clients' awareness states
+	// as last received. It outlives their states, for the save at cleanup.
 	autosave bool
 	closed   bool
 
-	// changed wakes run to debounce a save; emptied to start the cleanup
-	// timer; stop ends run.
+	// changed wakes run to debounce a save, and emptied to start the
+	// cleanup timer. Closing stop ends run.
 	changed chan struct{}
 	emptied chan struct{}
 	stop    chan struct{}
@@ -169,8 +169,8 @@ func (r *room) join(c *conn) bool {
 	return true
 }
 
-// leave removes c, tells the other clients that its awareness states are
-// gone, and starts the cleanup timer when c was the last client.
+// leave removes c, sends the other clients the removal of its awareness
+// states, and starts the cleanup timer when c was the last client.
 func (r *room) leave(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -257,7 +257,12 @@ func (r *room) readLoop(ctx context.Context, c *conn) {
 		}
 		if err := r.handle(c, data); err != nil {
 			r.log.Info("closing room client", "err", err)
-			c.close(websocket.StatusInvalidFramePayloadData, err.Error())
+			code := websocket.StatusInvalidFramePayloadData
+			var ce *closeError
+			if errors.As(err, &ce) {
+				code = ce.code
+			}
+			c.close(code, err.Error())
 			return
 		}
 	}
@@ -299,10 +304,17 @@ func (r *room) handle(c *conn, data []byte) error {
 }
 
 func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
-	// NOTE: the work of an update is bounded only by the yjs package's
-	// limit of 8 structs per byte and by Options.MaxMessageBytes. Applying
-	// an update of many small nested types allocated about 45 bytes per
-	// byte of update as measured, so the message limit also bounds memory.
+	if m.Type != yprotocol.SyncStep1 {
+		limit := r.svc.opts.MaxUpdateItems
+		n, err := updateCost(m.Payload, limit)
+		if err != nil {
+			return err
+		}
+		if n > limit {
+			return &closeError{websocket.StatusMessageTooBig,
+				fmt.Sprintf("update creates more than %d items", limit)}
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reply, err := yprotocol.HandleSync(r.doc, m, c)
@@ -337,6 +349,10 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 			c.awareness[e.Client] = true
 		}
 	}
+	if len(c.awareness) > maxAwarenessClients {
+		return &closeError{websocket.StatusPolicyViolation,
+			fmt.Sprintf("more than %d awareness states from one connection", maxAwarenessClients)}
+	}
 	r.autosave = r.autosaveLocked()
 	var except *conn
 	if len(entries) == 1 && entries[0].State == nil {
@@ -345,6 +361,18 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	r.broadcastLocked(frame, except)
 	return nil
 }
+
+// maxAwarenessClients bounds the awareness states one connection may
+// hold. A browser tab holds one per shared document.
+const maxAwarenessClients = 64
+
+// closeError is an error that closes a connection with its own code.
+type closeError struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+func (e *closeError) Error() string { return e.reason }
 
 // autosaveLocked reports whether the clients allow autosave: a client
 // turns it off with "autosave": false in its awareness state, and any
@@ -373,8 +401,8 @@ func (r *room) currentPath() string {
 	return r.path
 }
 
-// renamed moves the room to the new path of its file and tells the
-// clients through the state map.
+// renamed moves the room to the new path of its file and sets the path in
+// the state map, which clients follow.
 func (r *room) renamed(oldPath, newPath string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

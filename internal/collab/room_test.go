@@ -10,7 +10,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/jupygo/jupygo/yjs"
-	"github.com/jupygo/jupygo/yjs/lib0"
 	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
 
@@ -135,13 +134,6 @@ func TestLeavingClientGetsNoEcho(t *testing.T) {
 	}
 }
 
-func saveRequest(id uint64) []byte {
-	e := lib0.NewEncoder([]byte{msgRaw})
-	e.WriteVarString("save")
-	e.WriteVarUint(id)
-	return e.Bytes()
-}
-
 func TestSaveReply(t *testing.T) {
 	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
 	ts.writeFile(t, "a.txt", "old")
@@ -151,7 +143,7 @@ func TestSaveReply(t *testing.T) {
 		doc.GetText("source").Insert(3, " new", nil)
 		doc.GetMap("state").Set(stateDirty, true)
 	})
-	c.send(saveRequest(42))
+	c.send(saveFrame(42))
 	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
 
 	var reply map[string]any
@@ -197,7 +189,7 @@ func TestLoadErrorsClose(t *testing.T) {
 	ts.writeFile(t, "bin.txt", "\xff\xfe")
 	ts.writeFile(t, "n.ipynb", "{}")
 	binRoom, session := ts.openSession(t, "bin.txt")
-	nbRoom := "json:notebook:" + strings.TrimPrefix(must(ts.openSession(t, "n.ipynb")), "text:file:")
+	nbRoom := "json:notebook:" + strings.TrimPrefix(roomOf(ts.openSession(t, "n.ipynb")), "text:file:")
 	tests := []struct {
 		name, room string
 		want       websocket.StatusCode
@@ -219,7 +211,7 @@ func TestLoadErrorsClose(t *testing.T) {
 	}
 }
 
-func must(room, _ string) string { return room }
+func roomOf(room, _ string) string { return room }
 
 func TestMalformedMessageClosesOneClient(t *testing.T) {
 	ts := newTestService(t, "", "", func(o *Options) { o.MaxMessageBytes = 4096 })
@@ -269,7 +261,7 @@ func TestGlobalAwarenessRoom(t *testing.T) {
 	a.send(awarenessFrame(5, 1, `{"current":"editor:a.txt"}`))
 	b.waitFor("A's state", func() bool { return len(b.awareness) == 1 })
 	a.waitFor("the echo", func() bool { return len(a.awareness) == 1 })
-	a.send(saveRequest(1))
+	a.send(saveFrame(1))
 	a.waitFor("the save reply", func() bool { return len(a.raw) == 1 })
 	if !strings.Contains(a.raw[0], `"status":"failed"`) {
 		t.Errorf("save in a transient room: %s, want failed", a.raw[0])
@@ -300,7 +292,7 @@ func TestRenameUpdatesStatePath(t *testing.T) {
 	}
 	c.waitFor("state path", func() bool { return c.stateLocked(statePath) == "b.txt" })
 	c.edit(insert(1, "y"))
-	c.send(saveRequest(1))
+	c.send(saveFrame(1))
 	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
 	if got := ts.readFile(t, "b.txt"); got != "xy" {
 		t.Errorf("renamed file %q, want xy", got)
@@ -345,5 +337,42 @@ func TestSessionOfOtherVersionCloses(t *testing.T) {
 	code, reason := c.waitClose()
 	if code != websocket.StatusUnsupportedData || !strings.Contains(reason, `"reason":"version_mismatch"`) {
 		t.Errorf("closed with %d %q, want 1003 and version_mismatch", code, reason)
+	}
+}
+
+func TestLargeUpdateClosesClient(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.MaxUpdateItems = 100 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	big := yjs.NewDoc()
+	arr := big.GetArray("cells")
+	big.Transact(func(*yjs.Transaction) {
+		for range 200 {
+			arr.Push(yjs.NewMap())
+		}
+	}, nil)
+	c.send(yprotocol.UpdateFrame(big.EncodeStateAsUpdate(nil)))
+	if code, reason := c.waitClose(); code != websocket.StatusMessageTooBig {
+		t.Errorf("closed with %d %q, want 1009", code, reason)
+	}
+	r := ts.room(t, room)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := r.doc.GetArray("cells").Len(); n != 0 {
+		t.Errorf("the room applied the rejected update: %d cells", n)
+	}
+}
+
+func TestAwarenessStatesPerConnectionBounded(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	for i := range maxAwarenessClients + 1 {
+		c.send(awarenessFrame(uint64(100+i), 1, `{}`))
+	}
+	if code, _ := c.waitClose(); code != websocket.StatusPolicyViolation {
+		t.Errorf("closed with %d, want 1008", code)
 	}
 }

@@ -320,10 +320,34 @@ func (r *room) poll() {
 	}
 	defer r.saveMu.Unlock()
 	info, err := r.svc.opts.Files.Stat(p)
-	if err != nil || info.ModTime.Equal(modTime) {
+	if err != nil {
+		r.followFileID(p)
+		return
+	}
+	if info.ModTime.Equal(modTime) {
 		return
 	}
 	if _, err := r.reload(p); err != nil {
 		r.log.Warn("file changed on disk but not loaded", "path", p, "err", err)
 	}
+}
+
+// followFileID moves the room to the path its file id now names, when the
+// file at p is gone because a rename passed the room by, such as one made
+// while the room was loading.
+func (r *room) followFileID(p string) {
+	now, err := r.svc.store.filePath(context.Background(), r.fileID)
+	if err != nil || now == p {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.path != p {
+		return
+	}
+	r.path = now
+	if err := setState(r.doc, serverOrigin, statePath, now); err != nil {
+		r.log.Warn("state path not updated", "err", err)
+	}
+	r.log.Info("room follows its file", "path", now)
 }

@@ -41,7 +41,7 @@ func TestAutosaveOffInAwareness(t *testing.T) {
 	if got := ts.readFile(t, "a.txt"); got != "" {
 		t.Fatalf("file %q autosaved, want it untouched while autosave is off", got)
 	}
-	c.send(saveRequest(1))
+	c.send(saveFrame(1))
 	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
 	if got := ts.readFile(t, "a.txt"); got != "unsaved" {
 		t.Errorf("file %q after a save request, want %q", got, "unsaved")
@@ -245,4 +245,19 @@ func TestHistoryCompacts(t *testing.T) {
 	if got := again.join(t, room, session).text(); got != want {
 		t.Errorf("text after compaction and restart %q, want %q", got, want)
 	}
+}
+
+func TestPollFollowsFileID(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "x")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	// A rename the room did not see: the file and its id move together.
+	if err := os.Rename(filepath.Join(ts.root, "a.txt"), filepath.Join(ts.root, "b.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.svc.store.movePaths(t.Context(), "a.txt", "b.txt"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("state path", func() bool { return c.stateLocked(statePath) == "b.txt" })
 }

@@ -46,6 +46,13 @@ type Options struct {
 	// MaxMessageBytes bounds one WebSocket message (default 64 MiB). A
 	// longer one closes its connection with status 1009.
 	MaxMessageBytes int64
+	// MaxUpdateItems bounds the items one update may create (default
+	// 262144), counting each delete range as two. A few bytes of update
+	// can describe many nested types. Applying 100,000 empty Y.Maps
+	// allocated about 450 bytes per map (amd64, Go 1.26), so the default
+	// bounds an update's memory near 120 MB, an estimate. A client that
+	// sends a larger update is closed with status 1009.
+	MaxUpdateItems int
 	// MaxRooms bounds the rooms open at once (default 256). A client of a
 	// further room is closed with status 1013 and tries again later.
 	MaxRooms int
@@ -69,6 +76,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 64 << 20
+	}
+	if o.MaxUpdateItems <= 0 {
+		o.MaxUpdateItems = 1 << 18
 	}
 	if o.MaxRooms <= 0 {
 		o.MaxRooms = 256
@@ -137,8 +147,8 @@ func (s *Service) ContentsChanged(c contents.Change) {
 		err = s.store.movePaths(ctx, c.Path, c.NewPath)
 		s.forRoomsUnder(c.Path, func(r *room) { r.renamed(c.Path, c.NewPath) })
 	case contents.Copied:
-		// A copy gets its own id when it is first opened; a record left at
-		// the new path by a file deleted outside the API must go.
+		// A copy gets its own id when it is first opened. A record left at
+		// the new path, by a file deleted outside the API, must go.
 		err = s.store.deletePaths(ctx, c.NewPath)
 	case contents.Deleted:
 		err = s.store.deletePaths(ctx, c.Path)
@@ -153,15 +163,15 @@ func (s *Service) ContentsChanged(c contents.Change) {
 // below it.
 func (s *Service) forRoomsUnder(p string, f func(*room)) {
 	s.mu.Lock()
-	var matched []*room
+	rooms := make([]*room, 0, len(s.rooms))
 	for _, r := range s.rooms {
-		if r.fileID != "" && isUnder(r.currentPath(), p) {
-			matched = append(matched, r)
-		}
+		rooms = append(rooms, r)
 	}
 	s.mu.Unlock()
-	for _, r := range matched {
-		f(r)
+	for _, r := range rooms {
+		if r.fileID != "" && isUnder(r.currentPath(), p) {
+			f(r)
+		}
 	}
 }
 

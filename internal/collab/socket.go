@@ -63,7 +63,7 @@ func (c *conn) send(frame []byte) {
 	}
 }
 
-// close asks the writer to close the WebSocket with code and reason once
+// close makes the writer close the WebSocket with code and reason once
 // the frames queued before it are sent. Only the first call counts.
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
@@ -124,8 +124,8 @@ func sessionCloseReason(reason, sessionID string) string {
 }
 
 // roomKind splits a room name. Names with at least two colons, such as
-// "text:file:<file id>", name a document; others, such as
-// "JupyterLab:globalAwareness", a transient room that only relays
+// "text:file:<file id>", name a document. Others, such as
+// "JupyterLab:globalAwareness", name a transient room that only relays
 // awareness.
 func roomKind(name string) (format, docType, fileID string, isDoc bool) {
 	parts := strings.SplitN(name, ":", 3)
