@@ -73,7 +73,7 @@ func changedRange(a, b string) (start, aEnd, bEnd int) {
 	for start < len(a) && start < len(b) && a[start] == b[start] {
 		start++
 	}
-	for start > 0 && !utf8.RuneStart(a[start]) {
+	for start > 0 && start < len(a) && !utf8.RuneStart(a[start]) {
 		start--
 	}
 	aEnd, bEnd = len(a), len(b)

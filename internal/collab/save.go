@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -58,9 +59,7 @@ func (r *room) loadDocument() error {
 	case len(history) == 0:
 		err = setDeterministic(r.model, r.doc, data, serverOrigin)
 	case lastHash == info.Hash:
-		var content []byte
-		content, err = r.model.Content(r.doc)
-		r.dirty = err == nil && sha256Hex(content) != info.Hash
+		r.dirty, err = r.differsFrom(data)
 	default:
 		r.doc.Transact(func(*yjs.Transaction) { err = r.model.Set(r.doc, data) }, serverOrigin)
 	}
@@ -79,6 +78,21 @@ func (r *room) loadDocument() error {
 	r.recordHashLocked()
 	r.compactLocked()
 	return nil
+}
+
+// differsFrom reports whether the doc's content differs from what loading
+// data would give, which for text files has LF line ends.
+func (r *room) differsFrom(data []byte) (bool, error) {
+	loaded := yjs.NewDoc()
+	if err := r.model.Set(loaded, data); err != nil {
+		return false, err
+	}
+	want, err := r.model.Content(loaded)
+	if err != nil {
+		return false, err
+	}
+	have, err := r.model.Content(r.doc)
+	return !bytes.Equal(have, want), err
 }
 
 func (r *room) recordHashLocked() {
@@ -101,8 +115,10 @@ func (r *room) run() {
 	defer poll.Stop()
 	saveTimer := time.NewTimer(time.Hour)
 	saveTimer.Stop()
-	cleanupTimer := time.NewTimer(time.Hour)
-	cleanupTimer.Stop()
+	// A room starts empty: clients join once it is ready. One whose
+	// client gave up while it loaded closes like any other.
+	cleanupTimer := time.NewTimer(r.svc.opts.CleanupDelay)
+	defer cleanupTimer.Stop()
 	for {
 		select {
 		case <-r.stop:
@@ -154,7 +170,7 @@ func (r *room) tryClose() bool {
 	unsaved := r.unsavedLocked()
 	r.mu.Unlock()
 	if unsaved {
-		if status := r.save(); status != saveSuccess {
+		if status := r.save(); status != saveSuccess && !r.fileGone() {
 			r.log.Warn("empty room kept open: its changes are not saved", "status", status)
 			return false
 		}
@@ -175,6 +191,14 @@ func (r *room) tryClose() bool {
 	r.svc.mu.Unlock()
 	r.log.Debug("room closed", "reason", "no clients")
 	return true
+}
+
+// fileGone reports whether the room's file id no longer names a file,
+// because the file was deleted through the contents API while the room
+// loaded. Such a room has nowhere to save to.
+func (r *room) fileGone() bool {
+	_, err := r.svc.store.filePath(context.Background(), r.fileID)
+	return errors.Is(err, errUnknown)
 }
 
 // finish saves unsaved changes when the room stops.

@@ -261,3 +261,26 @@ func TestPollFollowsFileID(t *testing.T) {
 	}
 	c.waitFor("state path", func() bool { return c.stateLocked(statePath) == "b.txt" })
 }
+
+func TestRestartKeepsCRLFFile(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, nil)
+	first.writeFile(t, "a.txt", "one\r\ntwo\r\n")
+	room, session := first.openSession(t, "a.txt")
+	first.join(t, room, session)
+	first.kill(t)
+
+	second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = 20 * time.Millisecond })
+	c := second.join(t, room, session)
+	if got := c.text(); got != "one\ntwo\n" {
+		t.Errorf("text %q, want LF line ends", got)
+	}
+	// Ten save delays.
+	time.Sleep(200 * time.Millisecond)
+	if n := second.files.writeCount(); n != 0 {
+		t.Errorf("%d writes of an unedited file, want 0", n)
+	}
+	if got := second.readFile(t, "a.txt"); got != "one\r\ntwo\r\n" {
+		t.Errorf("file %q, want it unchanged", got)
+	}
+}

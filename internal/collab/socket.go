@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
@@ -25,6 +26,10 @@ const (
 
 // maxCloseReason is the longest close reason a close frame can carry.
 const maxCloseReason = 123
+
+// writeTimeout bounds the write of one frame. A client that reads nothing
+// for that long is disconnected, which frees its connection.
+const writeTimeout = 30 * time.Second
 
 // sendQueue is how many frames a connection may have waiting. A client
 // that falls further behind is closed with 1013 and reconnects, which
@@ -78,7 +83,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 	for {
 		select {
 		case frame := <-c.out:
-			if c.ws.Write(ctx, websocket.MessageBinary, frame) != nil {
+			if c.write(ctx, frame) != nil {
 				c.close(websocket.StatusGoingAway, "")
 				c.ws.CloseNow()
 				return
@@ -87,7 +92,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 			for {
 				select {
 				case frame := <-c.out:
-					if c.ws.Write(ctx, websocket.MessageBinary, frame) != nil {
+					if c.write(ctx, frame) != nil {
 						c.ws.CloseNow()
 						return
 					}
@@ -98,6 +103,12 @@ func (c *conn) writeLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+func (c *conn) write(ctx context.Context, frame []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageBinary, frame)
 }
 
 // truncateReason cuts a close reason to what a close frame can carry, at
