@@ -284,3 +284,26 @@ func TestRestartKeepsCRLFFile(t *testing.T) {
 		t.Errorf("file %q, want it unchanged", got)
 	}
 }
+
+func TestCloseSavesAndDisconnects(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.edit(insert(0, "unsaved"))
+	r := ts.room(t, room)
+	waitUntil(t, "the edit at the server", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.dirty
+	})
+	if err := ts.svc.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := c.waitClose(); code != 1001 {
+		t.Errorf("closed with %d, want 1001", code)
+	}
+	if got := ts.readFile(t, "a.txt"); got != "unsaved" {
+		t.Errorf("file %q after Close, want the edit saved", got)
+	}
+}
