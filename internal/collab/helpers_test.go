@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,8 +30,12 @@ import (
 const waitTimeout = 10 * time.Second
 
 // testService is a Service with a contents manager on a loopback server.
+// A testService for a server process has only baseURL and token set.
 type testService struct {
 	*httptest.Server
+	// baseURL is the server's URL; token, when set, authenticates.
+	baseURL string
+	token   string
 	svc     *Service
 	root    string
 	dataDir string
@@ -120,7 +125,8 @@ func newTestService(t *testing.T, root, dataDir string, mutate func(*Options)) *
 	mux := http.NewServeMux()
 	m.Register(mux)
 	svc.Register(mux)
-	ts := &testService{Server: httptest.NewServer(mux), svc: svc, root: root, dataDir: dataDir,
+	server := httptest.NewServer(mux)
+	ts := &testService{Server: server, baseURL: server.URL, svc: svc, root: root, dataDir: dataDir,
 		files: files, logs: logs}
 	t.Cleanup(func() {
 		ts.Close()
@@ -160,11 +166,14 @@ func (ts *testService) request(t *testing.T, method, path string, body any) (int
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, ts.URL+path, rd)
+	req, err := http.NewRequest(method, ts.baseURL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := ts.Client().Do(req)
+	if ts.token != "" {
+		req.Header.Set("Authorization", "token "+ts.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,9 +232,16 @@ func (ts *testService) dial(t *testing.T, room, session string) *client {
 // reconnects does; nil starts with an empty doc.
 func (ts *testService) dialDoc(t *testing.T, room, session string, doc *yjs.Doc) *client {
 	t.Helper()
-	u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/collaboration/room/" + room
+	u := "ws" + strings.TrimPrefix(ts.baseURL, "http") + "/api/collaboration/room/" + room
+	query := url.Values{}
 	if session != "" {
-		u += "?sessionId=" + session
+		query.Set("sessionId", session)
+	}
+	if ts.token != "" {
+		query.Set("token", ts.token)
+	}
+	if len(query) > 0 {
+		u += "?" + query.Encode()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()

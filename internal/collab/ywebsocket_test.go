@@ -81,7 +81,7 @@ func ywebsocketClient(t *testing.T) func(ts *testService, room, session string, 
 	}
 	return func(ts *testService, room, session string, args ...string) map[string]map[string]any {
 		t.Helper()
-		base := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/collaboration/room"
+		base := "ws" + strings.TrimPrefix(ts.baseURL, "http") + "/api/collaboration/room"
 		cmd := exec.Command(node, append([]string{filepath.Join(dir, "client.mjs"), base, room, session}, args...)...)
 		cmd.Dir = dir
 		var stderr bytes.Buffer
