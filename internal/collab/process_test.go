@@ -26,6 +26,7 @@ func startServerProcess(t *testing.T, bin, root, dataDir string) (*exec.Cmd, *te
 		"--root-dir", root, "--collaborative", "--collab-save-delay", "0")
 	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir,
 		"JUPYTER_RUNTIME_DIR="+t.TempDir(), "JUPYTER_CONFIG_DIR="+t.TempDir())
+
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +38,7 @@ func startServerProcess(t *testing.T, bin, root, dataDir string) (*exec.Cmd, *te
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -60,9 +62,10 @@ func startServerProcess(t *testing.T, bin, root, dataDir string) (*exec.Cmd, *te
 }
 
 // TestServerProcessKilledMidEdit kills a `jupygo server` process with
-// SIGKILL while a document has edits that were never saved: a new process
-// on the same data folder serves every edit another client had received,
-// and a client that kept its doc merges back without duplicates.
+// SIGKILL while a document has edits that were never saved. A new process
+// on the same data folder must serve every edit another client had
+// received, and a client that kept its doc must merge back without
+// duplicates.
 func TestServerProcessKilledMidEdit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the jupygo binary")
@@ -102,9 +105,9 @@ func TestServerProcessKilledMidEdit(t *testing.T) {
 		t.Errorf("text after the restart %q, want %q", got, want)
 	}
 	a.mu.Lock()
-	kept := a.doc
+	oldDoc := a.doc
 	a.mu.Unlock()
-	back := again.joinDoc(t, room, session, kept)
+	back := again.joinDoc(t, room, session, oldDoc)
 	back.send(syncStep2For(t, back, fresh))
 	fresh.edit(insert(0, ">"))
 	back.waitFor("the fresh client's edit", func() bool {

@@ -170,9 +170,9 @@ func TestRestartKeepsEdits(t *testing.T) {
 	// A client that kept its doc across the restart merges without
 	// duplicating anything.
 	a.mu.Lock()
-	kept := a.doc
+	oldDoc := a.doc
 	a.mu.Unlock()
-	back := second.joinDoc(t, room, session, kept)
+	back := second.joinDoc(t, room, session, oldDoc)
 	back.send(syncStep2For(t, back, fresh))
 	fresh.edit(insert(0, ">"))
 	back.waitFor("the fresh client's edit", func() bool {
