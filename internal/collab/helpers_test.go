@@ -65,16 +65,20 @@ func (b *syncBuffer) String() string {
 type gatedFiles struct {
 	Files
 	mu     sync.Mutex
-	gate   chan struct{} // reads wait for it to close when non-nil
-	writes int
+	gate    chan struct{} // reads wait for it to close when non-nil
+	readErr error         // returned by reads when non-nil
+	writes  int
 }
 
 func (f *gatedFiles) Read(p string) ([]byte, FileInfo, error) {
 	f.mu.Lock()
-	gate := f.gate
+	gate, readErr := f.gate, f.readErr
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
+	}
+	if readErr != nil {
+		return nil, FileInfo{}, readErr
 	}
 	return f.Files.Read(p)
 }

@@ -74,6 +74,9 @@ type room struct {
 	emptied chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
+	// removed is closed when the room has left the service's table.
+	removed     chan struct{}
+	removedOnce sync.Once
 	// noSave makes run stop without saving, for rooms whose file is gone.
 	noSave bool
 	// finalErr is the error of the save run made when it stopped.
@@ -123,6 +126,7 @@ func (s *Service) newRoom(name string) *room {
 		emptied: make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+		removed: make(chan struct{}),
 	}
 	r.doc = yjs.NewDoc()
 	r.doc.OnUpdate(r.onUpdateLocked)
@@ -140,17 +144,24 @@ func (r *room) load() {
 	}
 	if err != nil {
 		r.loadErr = err
-		r.svc.mu.Lock()
-		if r.svc.rooms[r.name] == r {
-			delete(r.svc.rooms, r.name)
-		}
-		r.svc.mu.Unlock()
+		r.svc.removeRoom(r)
 		close(r.done)
 		close(r.ready)
 		return
 	}
 	go r.run()
 	close(r.ready)
+}
+
+// removeRoom removes r from the room table, so that the next client of
+// its name opens a new room.
+func (s *Service) removeRoom(r *room) {
+	s.mu.Lock()
+	if s.rooms[r.name] == r {
+		delete(s.rooms, r.name)
+	}
+	s.mu.Unlock()
+	r.removedOnce.Do(func() { close(r.removed) })
 }
 
 // join adds c to the room and sends it the first sync step and the
@@ -444,10 +455,6 @@ func (r *room) shutdown() error {
 	r.mu.Unlock()
 	<-r.done
 	r.wg.Wait()
-	r.svc.mu.Lock()
-	if r.svc.rooms[r.name] == r {
-		delete(r.svc.rooms, r.name)
-	}
-	r.svc.mu.Unlock()
+	r.svc.removeRoom(r)
 	return r.finalErr
 }

@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/coder/websocket"
 
+	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/yjs"
 	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
@@ -374,5 +376,33 @@ func TestAwarenessStatesPerConnectionBounded(t *testing.T) {
 	}
 	if code, _ := c.waitClose(); code != websocket.StatusPolicyViolation {
 		t.Errorf("closed with %d, want 1008", code)
+	}
+}
+
+func TestReadErrorsClose(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		want   websocket.StatusCode
+		reason string
+	}{
+		{"contents error", httpapi.Errorf(500, "disk on fire"), statusServerError,
+			"Error initializing: a.txt."},
+		{"other error", errors.New("no contents"), websocket.StatusUnsupportedData,
+			`{"reason":"initialization_error","reloadable":false}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestService(t, "", "", nil)
+			ts.writeFile(t, "a.txt", "")
+			room, session := ts.openSession(t, "a.txt")
+			ts.files.mu.Lock()
+			ts.files.readErr = tt.err
+			ts.files.mu.Unlock()
+			c := ts.dial(t, room, session)
+			if code, reason := c.waitClose(); code != tt.want || reason != tt.reason {
+				t.Errorf("closed with %d %q, want %d %q", code, reason, tt.want, tt.reason)
+			}
+		})
 	}
 }

@@ -184,11 +184,7 @@ func (r *room) tryClose() bool {
 	r.closed = true
 	close(r.stop)
 	r.mu.Unlock()
-	r.svc.mu.Lock()
-	if r.svc.rooms[r.name] == r {
-		delete(r.svc.rooms, r.name)
-	}
-	r.svc.mu.Unlock()
+	r.svc.removeRoom(r)
 	r.log.Debug("room closed", "reason", "no clients")
 	return true
 }

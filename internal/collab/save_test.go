@@ -143,6 +143,9 @@ func TestCleanupSavesThenCloses(t *testing.T) {
 	if got := ts.readFile(t, "a.txt"); got != "before leaving" {
 		t.Errorf("file %q after cleanup, want the edit saved", got)
 	}
+	if got := ts.join(t, room, session).text(); got != "before leaving" {
+		t.Errorf("text in the reopened room %q, want %q", got, "before leaving")
+	}
 }
 
 func TestRestartKeepsEdits(t *testing.T) {

@@ -213,7 +213,7 @@ func (s *Service) joinRoom(ctx context.Context, name string, c *conn) (*room, er
 		}
 		// Wait until the closing room has left the service.
 		select {
-		case <-rm.done:
+		case <-rm.removed:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
