@@ -56,6 +56,18 @@ func TestCollabRoomByCookie(t *testing.T) {
 	browser := ts.browser(t)
 	ws := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/collaboration/room/JupyterLab:globalAwareness"
 
+	// JupyterLab opens a session with the cookie and the _xsrf value.
+	body := `{"format":"text","type":"file"}`
+	req := mustRequest(t, "PUT", ts.URL+"/api/collaboration/session/a.txt", strings.NewReader(body))
+	if resp, _ := send(t, browser, req); resp.StatusCode != 403 {
+		t.Errorf("cookie PUT session without X-XSRFToken = %d, want 403", resp.StatusCode)
+	}
+	req = mustRequest(t, "PUT", ts.URL+"/api/collaboration/session/a.txt", strings.NewReader(body))
+	req.Header.Set("X-XSRFToken", xsrfCookie(t, browser, ts.URL))
+	if resp, data := send(t, browser, req); resp.StatusCode != http.StatusCreated {
+		t.Errorf("cookie PUT session with X-XSRFToken = %d %s, want 201", resp.StatusCode, data)
+	}
+
 	header := http.Header{"Origin": {"http://evil.example"}}
 	_, resp, err := websocket.Dial(t.Context(), ws, &websocket.DialOptions{HTTPClient: browser, HTTPHeader: header})
 	if err == nil || resp.StatusCode != 403 {
