@@ -64,7 +64,7 @@ func (b *syncBuffer) String() string {
 // gatedFiles wraps Files so tests can hold reads back and count writes.
 type gatedFiles struct {
 	Files
-	mu     sync.Mutex
+	mu      sync.Mutex
 	gate    chan struct{} // reads wait for it to close when non-nil
 	readErr error         // returned by reads when non-nil
 	writes  int

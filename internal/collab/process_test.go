@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -85,12 +84,7 @@ func TestServerProcessKilledMidEdit(t *testing.T) {
 	first, ts := startServerProcess(t, bin, root, dataDir)
 	room, session := ts.openSession(t, "a.txt")
 	a := ts.join(t, room, session)
-	b := ts.join(t, room, session)
-	for i := range 20 {
-		a.edit(insert(5+i, string(rune('a'+i))))
-	}
-	want := "base\nabcdefghijklmnopqrst"
-	b.waitFor("every edit at B", func() bool { return b.doc.GetText("source").String() == want })
+	want := typeTwentyEdits(a, ts.join(t, room, session))
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -100,23 +94,5 @@ func TestServerProcessKilledMidEdit(t *testing.T) {
 	}
 
 	_, again := startServerProcess(t, bin, root, dataDir)
-	fresh := again.join(t, room, session)
-	if got := fresh.text(); got != want {
-		t.Errorf("text after the restart %q, want %q", got, want)
-	}
-	a.mu.Lock()
-	oldDoc := a.doc
-	a.mu.Unlock()
-	back := again.joinDoc(t, room, session, oldDoc)
-	back.send(syncStep2For(t, back, fresh))
-	fresh.edit(insert(0, ">"))
-	back.waitFor("the fresh client's edit", func() bool {
-		return back.doc.GetText("source").String() == ">"+want
-	})
-	fresh.waitFor("one copy of every edit", func() bool {
-		return fresh.doc.GetText("source").String() == ">"+want
-	})
-	if strings.Count(fresh.text(), "abc") != 1 {
-		t.Errorf("text %q holds the edits twice", fresh.text())
-	}
+	checkRestored(t, again, room, session, a, want)
 }

@@ -154,36 +154,49 @@ func TestRestartKeepsEdits(t *testing.T) {
 	first.writeFile(t, "a.txt", "base\n")
 	room, session := first.openSession(t, "a.txt")
 	a := first.join(t, room, session)
-	b := first.join(t, room, session)
-	for i := range 20 {
-		a.edit(insert(5+i, string(rune('a'+i))))
-	}
-	want := "base\nabcdefghijklmnopqrst"
-	b.waitFor("every edit at B", func() bool { return b.doc.GetText("source").String() == want })
+	want := typeTwentyEdits(a, first.join(t, room, session))
 	first.kill(t)
 	if got := first.readFile(t, "a.txt"); got != "base\n" {
 		t.Fatalf("file %q before the restart, want the edits unsaved", got)
 	}
 
 	second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
-	fresh := second.join(t, room, session)
+	checkRestored(t, second, room, session, a, want)
+}
+
+// typeTwentyEdits inserts twenty letters after "base\n" at a, waits
+// until b has them all, and returns the text.
+func typeTwentyEdits(a, b *client) string {
+	a.t.Helper()
+	for i := range 20 {
+		a.edit(insert(5+i, string(rune('a'+i))))
+	}
+	want := "base\nabcdefghijklmnopqrst"
+	b.waitFor("every edit at B", func() bool { return b.doc.GetText("source").String() == want })
+	return want
+}
+
+// checkRestored checks that a new client of ts gets the text want, and
+// that old, a client whose doc predates the restart, merges back
+// without duplicating anything.
+func checkRestored(t *testing.T, ts *testService, room, session string, old *client, want string) {
+	t.Helper()
+	fresh := ts.join(t, room, session)
 	if got := fresh.text(); got != want {
 		t.Errorf("text after the restart %q, want %q", got, want)
 	}
-	// A client that kept its doc across the restart merges without
-	// duplicating anything.
-	a.mu.Lock()
-	oldDoc := a.doc
-	a.mu.Unlock()
-	back := second.joinDoc(t, room, session, oldDoc)
+	old.mu.Lock()
+	oldDoc := old.doc
+	old.mu.Unlock()
+	back := ts.joinDoc(t, room, session, oldDoc)
 	back.send(syncStep2For(t, back, fresh))
 	fresh.edit(insert(0, ">"))
 	back.waitFor("the fresh client's edit", func() bool {
 		return back.doc.GetText("source").String() == ">"+want
 	})
-	if got := fresh.text(); got != ">"+want {
-		t.Errorf("fresh client's text %q, want %q", got, ">"+want)
-	}
+	fresh.waitFor("one copy of every edit", func() bool {
+		return fresh.doc.GetText("source").String() == ">"+want
+	})
 }
 
 // syncStep2For returns an update frame with what from's doc has and
