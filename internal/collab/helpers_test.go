@@ -113,6 +113,7 @@ func newTestService(t *testing.T, root, dataDir string, mutate func(*Options)) *
 		t.Fatal(err)
 	}
 	files := &gatedFiles{Files: ContentsFiles(m)}
+
 	opts := Options{
 		Files: files, DataDir: dataDir, RootDir: root, Version: "test", Log: log,
 		SaveDelay: 50 * time.Millisecond, PollInterval: 50 * time.Millisecond,
@@ -126,6 +127,7 @@ func newTestService(t *testing.T, root, dataDir string, mutate func(*Options)) *
 		t.Fatal(err)
 	}
 	m.OnChange(svc.ContentsChanged)
+
 	mux := http.NewServeMux()
 	m.Register(mux)
 	svc.Register(mux)
@@ -206,9 +208,9 @@ func (ts *testService) openSession(t *testing.T, path string) (room, session str
 	return "text:file:" + reply.FileID, reply.SessionID
 }
 
-// client is a y-websocket client built on the yjs package, as
-// @jupyter/docprovider behaves: it answers SyncStep1, applies updates and
-// sends its own changes.
+// client is a y-websocket client built on the yjs package that behaves
+// as @jupyter/docprovider does: it replies to SyncStep1, applies updates
+// and sends its own changes.
 type client struct {
 	t  *testing.T
 	ws *websocket.Conn
@@ -254,6 +256,7 @@ func (ts *testService) dialDoc(t *testing.T, room, session string, doc *yjs.Doc)
 		t.Fatalf("dialing room %s: %v", room, err)
 	}
 	ws.SetReadLimit(-1)
+
 	if doc == nil {
 		doc = yjs.NewDoc()
 	}
