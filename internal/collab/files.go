@@ -1,7 +1,11 @@
 package collab
 
 import (
+	"encoding/base64"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jupygo/jupygo/internal/contents"
 )
@@ -44,18 +48,28 @@ func (f contentsFiles) Stat(path string) (FileInfo, error) {
 }
 
 func (f contentsFiles) Read(path string) ([]byte, FileInfo, error) {
-	// Type "file" returns a notebook's bytes as they are on disk.
-	model, err := f.m.Get(path, contents.GetOptions{
-		Type: "file", Format: "text", Content: true, Hash: true})
+	// Type "file" returns a notebook's bytes as they are on disk, as text
+	// when they are UTF-8 and as base64 otherwise.
+	model, err := f.m.Get(path, contents.GetOptions{Type: "file", Content: true, Hash: true})
 	if err != nil {
 		return nil, FileInfo{}, err
 	}
 	text, _ := model.Content.(string)
-	return []byte(text), infoOf(model), nil
+	if model.Format == nil || *model.Format != "base64" {
+		return []byte(text), infoOf(model), nil
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(text, "\n", ""))
+	if err != nil {
+		return nil, FileInfo{}, fmt.Errorf("decoding the base64 content of %s: %w", path, err)
+	}
+	return data, infoOf(model), nil
 }
 
 func (f contentsFiles) Write(path, docType string, content []byte) (FileInfo, error) {
 	req := contents.SaveRequest{Type: "file", Format: "text", Content: string(content), Hash: true}
+	if !utf8.Valid(content) {
+		req.Format, req.Content = "base64", base64.StdEncoding.EncodeToString(content)
+	}
 	if docType == "notebook" {
 		nb, err := contents.ReadNotebook(content)
 		if err != nil {
