@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 
-# The Yjs tests compare against the real yjs library when its npm package is
-# installed beside them.
-if [[ ! -d yjs/testdata/js/node_modules/yjs ]] || \
-	[[ yjs/testdata/js/package-lock.json -nt yjs/testdata/js/node_modules/.package-lock.json ]]; then
-	(cd yjs/testdata/js && npm ci --no-audit --no-fund)
-fi
+# The Yjs tests compare against the real yjs library, and the collaboration
+# tests run y-websocket's client, when their npm packages are installed
+# beside them.
+for dir in yjs/testdata/js internal/collab/testdata/js; do
+	if [[ ! -d $dir/node_modules ]] || [[ $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+		(cd "$dir" && npm ci --no-audit --no-fund)
+	fi
+done
 
 echo "test: go vet"
 go vet ./...

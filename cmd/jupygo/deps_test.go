@@ -32,6 +32,12 @@ func TestImportRules(t *testing.T) {
 		{"internal/contents/...", func(dep string) bool {
 			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub")
 		}, "contents never imports the server or the hub"},
+		{"internal/contents/...", func(dep string) bool {
+			return strings.HasPrefix(dep, mod+"internal/collab")
+		}, "contents never imports collab, which observes it"},
+		{"internal/collab/...", func(dep string) bool {
+			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub")
+		}, "collab never imports the server or the hub"},
 		{"internal/terminal/...", func(dep string) bool {
 			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub")
 		}, "terminal never imports the server or the hub"},

@@ -31,7 +31,8 @@ func TestServerHelpShowsFlagsAndDefaults(t *testing.T) {
 		"--allow-symlinks-outside-root", "--delete-to-trash", "--always-delete-dir",
 		"--expose-app-in-browser", "--log-level", "info",
 		"--cull-idle-timeout int", "--cull-interval int", "(default 300)", "--cull-connected",
-		"--cull-busy",
+		"--cull-busy", "--collaborative", "--collab-save-delay float", "--collab-cleanup-delay",
+		"--collab-poll-interval", "--collab-max-message-mb int", "(default 64)", "--collab-max-rooms",
 	} {
 		if !strings.Contains(help, want) {
 			t.Errorf("jupygo server --help does not show %q:\n%s", want, help)

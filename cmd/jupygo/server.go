@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jupygo/jupygo/frontend"
+	"github.com/jupygo/jupygo/internal/collab"
 	"github.com/jupygo/jupygo/internal/server"
 )
 
@@ -37,6 +38,13 @@ type serverFlags struct {
 	exposeApp   bool
 	version     bool
 	logLevel    string
+
+	collaborative    bool
+	collabSaveDelay  float64 // seconds
+	collabCleanup    float64 // seconds
+	collabPoll       float64 // seconds
+	collabMaxMessage int     // MiB
+	collabMaxRooms   int
 
 	cullIdleTimeout int // seconds
 	cullInterval    int // seconds
@@ -77,6 +85,20 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.cullBusy, "cull-busy", false,
 		"with --cull-idle-timeout, also shut down busy kernels that have sent no output\n"+
 			"for that long")
+	fs.BoolVar(&f.collaborative, "collaborative", false,
+		"turn on real-time collaboration: people who open the same file edit one shared\n"+
+			"document, which the server saves (jupyter-collaboration's protocol)")
+	fs.Float64Var(&f.collabSaveDelay, "collab-save-delay", 1,
+		"seconds a shared document must go without changes before it is saved;\n"+
+			"0 turns autosave off")
+	fs.Float64Var(&f.collabCleanup, "collab-cleanup-delay", 60,
+		"seconds a shared document stays in memory after its last client left")
+	fs.Float64Var(&f.collabPoll, "collab-poll-interval", 1,
+		"seconds between checks of a shared document's file for changes made on disk")
+	fs.IntVar(&f.collabMaxMessage, "collab-max-message-mb", 64,
+		"largest message, in MiB, that a client may send to a shared document")
+	fs.IntVar(&f.collabMaxRooms, "collab-max-rooms", 256,
+		"how many shared documents may be open at once")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 }
@@ -118,6 +140,12 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	if f.cullIdleTimeout < 0 {
 		fmt.Fprintf(stderr, "jupygo server: invalid --cull-idle-timeout %d: use 0 (off) or more\n",
 			f.cullIdleTimeout)
+		return 2
+	}
+	if f.collabSaveDelay < 0 || f.collabCleanup <= 0 || f.collabPoll <= 0 ||
+		f.collabMaxMessage < 1 || f.collabMaxRooms < 1 {
+		fmt.Fprintln(stderr, "jupygo server: invalid --collab-* value: delays and the poll interval"+
+			" must be positive (--collab-save-delay may be 0), sizes and counts at least 1")
 		return 2
 	}
 	if f.cullInterval < 1 {
@@ -166,6 +194,17 @@ func (f *serverFlags) config(fs *flag.FlagSet) server.Config {
 		CullConnected:            f.cullConnected,
 		CullBusy:                 f.cullBusy,
 		Version:                  currentVersion(),
+		Collaborative:            f.collaborative,
+		Collab: collab.Options{
+			SaveDelay:       seconds(f.collabSaveDelay),
+			CleanupDelay:    seconds(f.collabCleanup),
+			PollInterval:    seconds(f.collabPoll),
+			MaxMessageBytes: int64(f.collabMaxMessage) << 20,
+			MaxRooms:        f.collabMaxRooms,
+		},
+	}
+	if f.collabSaveDelay == 0 {
+		cfg.Collab.SaveDelay = -1 // collab.Options takes a negative delay as off
 	}
 	tokenSet := false
 	fs.Visit(func(fl *flag.Flag) { tokenSet = tokenSet || fl.Name == "token" })
@@ -180,6 +219,11 @@ func (f *serverFlags) config(fs *flag.FlagSet) server.Config {
 		cfg.Frontend = frontend.FS()
 	}
 	return cfg
+}
+
+// seconds converts a flag's seconds to a duration.
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second))
 }
 
 func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {

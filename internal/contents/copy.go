@@ -105,6 +105,7 @@ func (m *Manager) copyNumbered(from string, src fs.FileInfo, to string) (*Model,
 
 func (m *Manager) copied(from, to string) (*Model, error) {
 	m.log.Info("copied", "from", from, "path", to)
+	m.notify(Change{Op: Copied, Path: from, NewPath: to})
 	model, err := m.Get(to, GetOptions{})
 	if err == nil && model.Type == "notebook" {
 		m.ensureCheckpoint(to)

@@ -80,6 +80,9 @@ type Manager struct {
 	// RENAME_NOREPLACE, where the check for an existing target and the
 	// rename are two steps.
 	renameMu sync.Mutex
+
+	observersMu sync.Mutex
+	observers   []func(Change)
 }
 
 // New returns a Manager for the folder root. The folder must exist. The

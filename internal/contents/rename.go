@@ -48,6 +48,7 @@ func (m *Manager) Rename(oldPath, newPath string) (*Model, error) {
 	}
 	m.log.Info("renamed", "from", old, "path", dst)
 	m.renameCheckpoints(old, dst)
+	m.notify(Change{Op: Renamed, Path: old, NewPath: dst})
 	return m.Get(dst, GetOptions{})
 }
 
@@ -177,6 +178,7 @@ func (m *Manager) Delete(apiPath string) error {
 		if !fi.IsDir() {
 			m.trashCheckpoint(p)
 		}
+		m.notify(Change{Op: Deleted, Path: p})
 		return nil
 	}
 
@@ -192,6 +194,7 @@ func (m *Manager) Delete(apiPath string) error {
 	if !fi.IsDir() {
 		m.deleteCheckpoints(p)
 	}
+	m.notify(Change{Op: Deleted, Path: p})
 	return nil
 }
 

@@ -148,7 +148,7 @@ func (s *Server) pageConfig(r *http.Request) map[string]any {
 		"exposeAppInBrowser": s.cfg.ExposeAppInBrowser,
 		// File > Shut Down, which JupyterHub's single-user servers hide.
 		"quitButton": s.hub == nil,
-		"disableRTC": true,
+		"disableRTC": !s.cfg.Collaborative,
 	}
 	for key, value := range s.hubPageConfig(r) {
 		config[key] = value

@@ -20,6 +20,9 @@ func (s *Server) routes() http.Handler {
 	s.lab.Register(mux)
 	s.registerAPI(mux)
 	s.registerSessions(mux)
+	if s.collab != nil {
+		s.collab.Register(mux)
+	}
 	if s.hub != nil {
 		s.registerHub(mux)
 	} else {

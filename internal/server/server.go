@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jupygo/jupygo/internal/collab"
 	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/kernel"
@@ -82,6 +83,18 @@ type Config struct {
 	// WebSocket attached, and kernels whose state is busy.
 	CullConnected bool
 	CullBusy      bool
+	// Collaborative turns on real-time collaboration: the file id API,
+	// document sessions and the room WebSockets of jupyter-collaboration,
+	// and JupyterLab's shared documents (page config disableRTC false).
+	Collaborative bool
+	// Collab tunes the collaboration service. New sets its Files, DataDir,
+	// RootDir, Version and Log; zero fields take the defaults that
+	// collab.Options documents.
+	Collab collab.Options
+	// DataDir is the Jupyter data folder, where the collaboration service
+	// keeps its database; "" means JUPYTER_DATA_DIR or
+	// ~/.local/share/jupyter.
+	DataDir string
 	// ExposeAppInBrowser makes JupyterLab set window.jupyterapp, which
 	// browser tests and extensions under development use.
 	ExposeAppInBrowser bool
@@ -110,7 +123,9 @@ type Server struct {
 	sessions  *sessionManager
 	config    *configStore
 	lab       *lab.Lab
-	handler   http.Handler
+	// collab is nil unless Config.Collaborative is set.
+	collab  *collab.Service
+	handler http.Handler
 	// basePath is cfg.BaseURL decoded, which request paths are matched
 	// against.
 	basePath string
@@ -185,6 +200,11 @@ func New(cfg Config) (*Server, error) {
 		ResolveCwd: s.contents.ResolveDir,
 		Env:        s.terminalEnv,
 	})
+	if cfg.Collaborative {
+		if err := s.startCollab(); err != nil {
+			return nil, err
+		}
+	}
 	s.sessions = newSessionManager(s.kernels, s.contents)
 	s.config = newConfigStore(cfg.ConfigDir, cfg.ConfigPath)
 	s.lab, err = lab.New(lab.Options{
@@ -241,10 +261,41 @@ func (c *Config) fillDefaults() error {
 	if c.ConfigPath == nil {
 		c.ConfigPath = jupyterConfigPath(c.ConfigDir)
 	}
+	if c.DataDir == "" {
+		c.DataDir = jupyterDataDir()
+	}
 	if !c.NoAuth && c.Token == "" {
 		c.Token = newToken()
 	}
 	return os.MkdirAll(c.RuntimeDir, 0o700)
+}
+
+// startCollab starts the collaboration service and has it follow the
+// contents manager's renames, copies and deletes.
+func (s *Server) startCollab() error {
+	opts := s.cfg.Collab
+	opts.Files = collab.ContentsFiles(s.contents)
+	opts.DataDir = s.cfg.DataDir
+	opts.RootDir = s.cfg.RootDir
+	opts.Version = s.cfg.Version
+	opts.Log = s.cfg.Log.With("component", "collab")
+	svc, err := collab.New(opts)
+	if err != nil {
+		return fmt.Errorf("starting collaboration: %w", err)
+	}
+	s.collab = svc
+	s.contents.OnChange(svc.ContentsChanged)
+	return nil
+}
+
+func (s *Server) closeCollab(ctx context.Context) error {
+	if s.collab == nil {
+		return nil
+	}
+	if err := s.collab.Close(ctx); err != nil {
+		return fmt.Errorf("closing collaboration rooms: %w", err)
+	}
+	return nil
 }
 
 // normalizeBaseURL returns base with exactly one slash at each end.
@@ -360,6 +411,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if e := s.terminals.Close(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutting down terminals: %w", e)
+	}
+	// Rooms save their documents before the contents manager closes.
+	if e := s.closeCollab(shutCtx); e != nil && err == nil {
+		err = e
 	}
 	// This also removes the temporary files of unfinished uploads.
 	if e := s.contents.Close(); e != nil && err == nil {

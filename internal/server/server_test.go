@@ -74,6 +74,9 @@ func newTestServer(t *testing.T, mutate func(*Config)) *testServer {
 	t.Cleanup(func() {
 		ts.Close()
 		srv.kernels.Close(context.Background())
+		if err := srv.closeCollab(context.Background()); err != nil {
+			t.Errorf("closing collaboration: %v", err)
+		}
 	})
 	srv.setPort(ts.Listener.Addr().(*net.TCPAddr).Port) // names the login cookie, as Listen does
 	return &testServer{Server: ts, srv: srv, root: srv.cfg.RootDir, logs: logs}

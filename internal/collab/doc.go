@@ -1,0 +1,75 @@
+// Package collab is the server side of JupyterLab's real-time
+// collaboration, compatible with jupyter-collaboration 5.0 as
+// @jupyter/docprovider 5 speaks to it: the file id API, document
+// sessions, and rooms that share a Y.Doc over WebSockets.
+//
+// # File ids and sessions
+//
+// A file id is a random UUID that names a file for as long as it is
+// renamed and moved through the contents API: contents.Manager reports
+// those changes to Service.ContentsChanged. Ids live in a SQLite file in
+// the data folder, per root folder. PUT /api/collaboration/session/{path}
+// returns the id with the session id of this server process. A client
+// sends that session id back when it joins a room. Sessions of earlier
+// processes (the last 10) are accepted when the server version is the
+// same, because a room's history outlives the process and an old client's
+// document still merges with it. Other clients are closed with 1003 and a
+// JSON reason that makes JupyterLab offer a reload.
+//
+// # Rooms
+//
+// A room named "{format}:{type}:{fileId}" holds a document. Other names,
+// such as "JupyterLab:globalAwareness", are transient rooms that relay
+// awareness and keep nothing. A document room loads its file before it
+// reads or sends any frame, so frames a client sends earlier wait in the
+// socket. It
+// then sends SyncStep1 and answers the client's. Updates go to every
+// other client, and awareness updates to every client, the sender too,
+// because y-websocket clients reconnect when they hear nothing for 30
+// seconds. When a connection closes, the awareness states it introduced
+// are removed and the removal is sent to the others.
+//
+// # Load, save and changes on disk
+//
+// A document type's Model maps file bytes to the doc and back; rooms
+// implement text files ("file", "unicode": the Y.Text "source"). Without
+// stored history a file is loaded deterministically, in a scratch doc
+// with client id 0, so that equal content always has equal history.
+// Every update is appended to the room's history in SQLite before it is
+// sent on, and the history is merged into one update every
+// Options.CompactAfter updates. A room loads its history, and keeps it
+// when the file is as the room last read or wrote it: those are edits the
+// server had not saved when it stopped. Otherwise the file changed while
+// the room was closed, and the doc is set from the file.
+//
+// Client changes are saved Options.SaveDelay after the last one, unless
+// every client's awareness state says "autosave": false, and at once on a
+// RAW "save" message, which gets a {"type":"save","responseTo":id,
+// "status":...} reply. A save writes through the contents manager's
+// atomic writer, then sets the state map's hash (the sha256 that
+// /api/contents?hash=1 returns) and dirty=false. Each room polls its file
+// every Options.PollInterval: new bytes are loaded into the doc with the
+// least change, and a new modification time with the same bytes (a touch,
+// or the server's own save) changes nothing. A rename through the API sets
+// the state map's path, and a delete closes the room without saving. A
+// room left without clients closes after Options.CleanupDelay, once its
+// changes are saved.
+//
+// # Limits
+//
+// A message longer than Options.MaxMessageBytes, or an update that would
+// create more than Options.MaxUpdateItems items, closes its connection
+// with 1009. A malformed message closes its connection with 1007, and
+// unknown message types are ignored. At most Options.MaxRooms rooms are
+// open at once, and a client of one more is closed with 1013.
+//
+// # Concurrency
+//
+// A room's mu guards its doc, awareness and clients. Clients' frames are
+// handled on their connection's goroutine under mu, and sends go to a
+// queue per connection that a writer goroutine drains, closing a client
+// whose queue is full with 1013. The room's own goroutine owns its timers.
+// saveMu serializes saves and reloads, which read and write the file
+// without holding mu. Service.mu guards the room table and is never taken
+// while a room's mu is held.
+package collab

@@ -1,0 +1,121 @@
+package collab
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/jupygo/jupygo/yjs/lib0"
+	"github.com/jupygo/jupygo/yjs/yprotocol"
+)
+
+func saveFrame(id uint64) []byte {
+	e := lib0.NewEncoder([]byte{msgRaw})
+	e.WriteVarString("save")
+	e.WriteVarUint(id)
+	return e.Bytes()
+}
+
+func TestParseMessage(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+		want  message
+	}{
+		{"sync step 1", []byte{0, 0, 1, 0}, message{typ: msgSync,
+			sync: yprotocol.SyncMessage{Type: yprotocol.SyncStep1, Payload: []byte{0}}}},
+		{"update", []byte{0, 2, 2, 0, 0}, message{typ: msgSync,
+			sync: yprotocol.SyncMessage{Type: yprotocol.SyncUpdate, Payload: []byte{0, 0}}}},
+		{"awareness", []byte{1, 1, 0}, message{typ: msgAwareness, awareness: []byte{0}}},
+		{"save", saveFrame(300), message{typ: msgRaw, raw: "save", saveID: 300}},
+		{"other raw", []byte{2, 1, 'x'}, message{typ: msgRaw, raw: "x"}},
+		{"query awareness", []byte{3}, message{typ: msgQueryAwareness}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseMessage(tt.frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(message{})); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseMessageErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+		want  error
+	}{
+		{"empty", nil, errMalformed},
+		{"bad varuint", []byte{0x80}, errMalformed},
+		{"sync cut short", []byte{0, 0, 5, 1}, errMalformed},
+		{"sync type 3", []byte{0, 3, 0}, errMalformed},
+		{"save without id", []byte{2, 4, 's', 'a', 'v', 'e'}, errMalformed},
+		{"awareness cut short", []byte{1, 9}, errMalformed},
+		{"chat", []byte{125, 2, '{', '}'}, errUnknownType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseMessage(tt.frame)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("parseMessage(%x) = %v, want %v", tt.frame, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSaveReplyFrame(t *testing.T) {
+	d := lib0.NewDecoder(saveReplyFrame(7, saveSuccess))
+	if typ := d.ReadVarUint(); typ != msgRaw {
+		t.Fatalf("type %d, want %d", typ, msgRaw)
+	}
+	want := `{"type":"save","responseTo":7,"status":"success"}`
+	if got := d.ReadVarString(); got != want {
+		t.Errorf("reply %s, want %s", got, want)
+	}
+}
+
+func FuzzParseMessage(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0})
+	f.Add([]byte{0, 2, 2, 0, 0})
+	f.Add([]byte{1, 1, 0})
+	f.Add(saveFrame(1))
+	f.Add([]byte{3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseMessage(b)
+		if err != nil {
+			if !errors.Is(err, errMalformed) && !errors.Is(err, errUnknownType) {
+				t.Fatalf("error %v wraps neither errMalformed nor errUnknownType", err)
+			}
+			return
+		}
+		if m.typ > msgQueryAwareness {
+			t.Fatalf("accepted message type %d", m.typ)
+		}
+	})
+}
+
+// FuzzRoomHandle feeds frames to a transient room: whatever a client
+// sends, the room returns an error or acts, and never panics.
+func FuzzRoomHandle(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0})
+	f.Add([]byte{0, 2, 2, 0, 0})
+	f.Add([]byte{1, 5, 1, 1, 1, 1, '1'})
+	f.Add(saveFrame(1))
+	f.Add([]byte{3})
+	svc := &Service{opts: Options{}, rooms: map[string]*room{}}
+	svc.opts.fillDefaults()
+	svc.log = svc.opts.Log
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := svc.newRoom("fuzz")
+		c := newConn(nil)
+		r.clients[c] = true
+		_ = r.handle(c, b)
+		r.wg.Wait()
+	})
+}

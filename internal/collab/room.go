@@ -1,0 +1,460 @@
+package collab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/yjs"
+	"github.com/jupygo/jupygo/yjs/yprotocol"
+)
+
+// Origins of the changes a room makes to its doc, beside the *conn of the
+// client whose update it applies.
+type origin int
+
+const (
+	// serverOrigin marks the server's own changes: loads, reloads from
+	// disk, the state it sets after a save. They are stored and sent to
+	// every client but do not schedule a save.
+	serverOrigin origin = iota + 1
+	// historyOrigin marks the replay of the stored history at load,
+	// which is neither stored again nor sent.
+	historyOrigin
+)
+
+// room is one shared document, or for a transient room an empty doc that
+// carries only awareness. Its goroutine (run) polls the file, debounces
+// saves and closes the room once it has been empty for the cleanup delay.
+type room struct {
+	svc  *Service
+	name string
+	log  *slog.Logger
+	// fileID and docType are empty for a transient room.
+	fileID  string
+	docType string
+	model   Model
+
+	// ready is closed when the room is loaded. loadErr is then set if
+	// loading failed.
+	ready   chan struct{}
+	loadErr error
+
+	// saveMu serializes saves and reloads, which read and write the file
+	// outside mu.
+	saveMu sync.Mutex
+
+	mu      sync.Mutex
+	doc     *yjs.Doc
+	aw      *yprotocol.Awareness
+	clients map[*conn]bool
+	path    string
+	// modTime and hash describe the file as the room last read or wrote
+	// it.
+	modTime time.Time
+	hash    string
+	// stored is the number of updates in the room's history.
+	stored int
+	// dirty is set by client changes not yet saved.
+	dirty bool
+	// autosave is the autosave setting of the clients' awareness states
+	// as last received. It outlives their states, for the save at cleanup.
+	autosave bool
+	closed   bool
+
+	// changed wakes run to debounce a save, and emptied to start the
+	// cleanup timer. Closing stop ends run.
+	changed chan struct{}
+	emptied chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	// removed is closed when the room has left the service's table.
+	removed     chan struct{}
+	removedOnce sync.Once
+	// noSave makes run stop without saving, for rooms whose file is gone.
+	noSave bool
+	// finalErr is the error of the save run made when it stopped.
+	finalErr error
+	wg       sync.WaitGroup
+}
+
+// openRoom returns the loaded room name, creating and loading it when it
+// is not open.
+func (s *Service) openRoom(ctx context.Context, name string) (*room, error) {
+	s.mu.Lock()
+	r, ok := s.rooms[name]
+	if !ok {
+		if s.closing {
+			s.mu.Unlock()
+			return nil, errors.New("server is shutting down")
+		}
+		if len(s.rooms) >= s.opts.MaxRooms {
+			s.mu.Unlock()
+			return nil, errTooManyRooms
+		}
+		r = s.newRoom(name)
+		s.rooms[name] = r
+		go r.load()
+	}
+	s.mu.Unlock()
+
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.loadErr != nil {
+		return nil, r.loadErr
+	}
+	return r, nil
+}
+
+func (s *Service) newRoom(name string) *room {
+	_, docType, fileID, _ := roomKind(name)
+	r := &room{
+		svc: s, name: name, log: s.log.With("room", name),
+		fileID: fileID, docType: docType, autosave: true,
+		ready:   make(chan struct{}),
+		clients: map[*conn]bool{},
+		changed: make(chan struct{}, 1),
+		emptied: make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		removed: make(chan struct{}),
+	}
+	r.doc = yjs.NewDoc()
+	r.doc.OnUpdate(r.onUpdateLocked)
+	r.aw = yprotocol.NewAwareness(r.doc.ClientID(), time.Now())
+	// The server has no awareness state of its own.
+	r.aw.SetLocalState(nil, time.Now())
+	return r
+}
+
+// load fills the doc, then starts run; on failure it removes the room.
+func (r *room) load() {
+	var err error
+	if r.fileID != "" {
+		err = r.loadDocument()
+	}
+	if err != nil {
+		r.loadErr = err
+		r.svc.removeRoom(r)
+		close(r.done)
+		close(r.ready)
+		return
+	}
+	go r.run()
+	close(r.ready)
+}
+
+// removeRoom removes r from the room table, so that the next client of
+// its name opens a new room.
+func (s *Service) removeRoom(r *room) {
+	s.mu.Lock()
+	if s.rooms[r.name] == r {
+		delete(s.rooms, r.name)
+	}
+	s.mu.Unlock()
+	r.removedOnce.Do(func() { close(r.removed) })
+}
+
+// join adds c to the room and sends it the first sync step and the
+// awareness states known. It returns false when the room has closed.
+func (r *room) join(c *conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.clients[c] = true
+	c.send(yprotocol.SyncStep1Frame(r.doc))
+	if len(r.aw.States()) > 0 {
+		c.send(yprotocol.AwarenessFrame(r.aw.EncodeAll()))
+	}
+	return true
+}
+
+// leave removes c, sends the other clients the removal of its awareness
+// states, and starts the cleanup timer when c was the last client.
+func (r *room) leave(c *conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.clients, c)
+	if ids := mapKeys(c.awareness); len(ids) > 0 {
+		r.aw.RemoveStates(ids, c, time.Now())
+		r.broadcastLocked(yprotocol.AwarenessFrame(r.aw.EncodeUpdate(ids)), nil)
+	}
+	if len(r.clients) == 0 {
+		select {
+		case r.emptied <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func mapKeys(m map[uint64]bool) []uint64 {
+	keys := make([]uint64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// broadcastLocked sends frame to every client but except.
+func (r *room) broadcastLocked(frame []byte, except *conn) {
+	for c := range r.clients {
+		if c != except {
+			c.send(frame)
+		}
+	}
+}
+
+// onUpdateLocked stores a doc update, sends it to the clients other than
+// the one it came from, and schedules a save for a client's change.
+func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
+	if o == historyOrigin {
+		return
+	}
+	if r.fileID != "" {
+		if err := r.svc.store.appendUpdate(r.name, update); err != nil {
+			r.log.Error("update not stored: it is lost if the server stops before a save",
+				"err", err)
+		} else {
+			r.stored++
+		}
+	}
+	from, _ := o.(*conn)
+	r.broadcastLocked(yprotocol.UpdateFrame(update), from)
+	if from != nil && r.fileID != "" {
+		r.dirty = true
+		select {
+		case r.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// compactLocked merges the room's history into one update once it holds
+// Options.CompactAfter updates.
+func (r *room) compactLocked() {
+	if r.fileID == "" || r.stored < r.svc.opts.CompactAfter {
+		return
+	}
+	if err := r.svc.store.replaceUpdates(r.name, r.doc.EncodeStateAsUpdate(nil)); err != nil {
+		r.log.Warn("history not compacted", "err", err)
+		return
+	}
+	r.stored = 1
+}
+
+// readLoop handles the client's frames until the connection ends or a
+// frame is malformed.
+func (r *room) readLoop(ctx context.Context, c *conn) {
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageBinary {
+			c.close(websocket.StatusUnsupportedData, "room messages are binary")
+			return
+		}
+		if err := r.handle(c, data); err != nil {
+			r.log.Info("closing room client", "err", err)
+			code := websocket.StatusInvalidFramePayloadData
+			var ce *closeError
+			if errors.As(err, &ce) {
+				code = ce.code
+			}
+			c.close(code, err.Error())
+			return
+		}
+	}
+}
+
+// handle acts on one frame from c. An error closes c.
+func (r *room) handle(c *conn, data []byte) error {
+	m, err := parseMessage(data)
+	if errors.Is(err, errUnknownType) {
+		r.log.Debug("ignoring room message", "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch m.typ {
+	case msgSync:
+		return r.handleSync(c, m.sync)
+	case msgAwareness:
+		return r.handleAwareness(c, m.awareness, data)
+	case msgQueryAwareness:
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.aw.States()) > 0 {
+			c.send(yprotocol.AwarenessFrame(r.aw.EncodeAll()))
+		}
+	case msgRaw:
+		if m.raw != "save" {
+			r.log.Debug("ignoring RAW message", "text", m.raw)
+			return nil
+		}
+		if r.fileID == "" {
+			c.send(saveReplyFrame(m.saveID, saveFailed))
+			return nil
+		}
+		r.wg.Go(func() { c.send(saveReplyFrame(m.saveID, r.save())) })
+	}
+	return nil
+}
+
+func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
+	if m.Type != yprotocol.SyncStep1 {
+		limit := r.svc.opts.MaxUpdateItems
+		n, err := updateCost(m.Payload, limit)
+		if err != nil {
+			return err
+		}
+		if n > limit {
+			return &closeError{websocket.StatusMessageTooBig,
+				fmt.Sprintf("update creates more than %d items", limit)}
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reply, err := yprotocol.HandleSync(r.doc, m, c)
+	if err != nil {
+		return fmt.Errorf("sync message: %w", err)
+	}
+	if reply != nil {
+		c.send(reply)
+	}
+	r.compactLocked()
+	return nil
+}
+
+// handleAwareness applies an awareness update and relays the frame to
+// every client, the sender too: a lone client's own renewals coming back
+// are what keep y-websocket's 30-second watchdog from reconnecting. A
+// client announcing that it leaves gets no echo.
+func (r *room) handleAwareness(c *conn, update, frame []byte) error {
+	entries, err := yprotocol.DecodeUpdate(update)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.aw.ApplyUpdate(update, c, time.Now()); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.State == nil {
+			delete(c.awareness, e.Client)
+		} else {
+			c.awareness[e.Client] = true
+		}
+	}
+	if len(c.awareness) > maxAwarenessClients {
+		return &closeError{websocket.StatusPolicyViolation,
+			fmt.Sprintf("more than %d awareness states from one connection", maxAwarenessClients)}
+	}
+	r.autosave = r.autosaveLocked()
+	var except *conn
+	if len(entries) == 1 && entries[0].State == nil {
+		except = c
+	}
+	r.broadcastLocked(frame, except)
+	return nil
+}
+
+// maxAwarenessClients bounds the awareness states one connection may
+// hold. A browser tab holds one per shared document.
+const maxAwarenessClients = 64
+
+// closeError is an error that closes a connection with its own code.
+type closeError struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+func (e *closeError) Error() string { return e.reason }
+
+// autosaveLocked reports whether the clients allow autosave: a client
+// turns it off with "autosave": false in its awareness state, and any
+// client that leaves it on, or has no state yet, wins.
+func (r *room) autosaveLocked() bool {
+	states := r.aw.States()
+	if len(states) == 0 {
+		return true
+	}
+	for _, st := range states {
+		obj, ok := st.(yjs.Object)
+		if !ok {
+			return true
+		}
+		v, ok := obj.Get("autosave")
+		if !ok || v == true {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *room) currentPath() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.path
+}
+
+// renamed moves the room to the new path of its file and sets the path in
+// the state map, which clients follow.
+func (r *room) renamed(oldPath, newPath string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.path = newPath + r.path[len(oldPath):]
+	if err := setState(r.doc, serverOrigin, statePath, r.path); err != nil {
+		r.log.Warn("state path not updated", "err", err)
+	}
+	r.log.Info("room follows its file", "path", r.path)
+}
+
+// dropRoom closes a room whose file was deleted, without saving, and
+// removes its history.
+func (s *Service) dropRoom(r *room, reason string) {
+	r.mu.Lock()
+	r.noSave = true
+	r.mu.Unlock()
+	r.shutdown()
+	if err := s.store.deleteRoom(r.name); err != nil {
+		r.log.Warn("history of a deleted file not removed", "err", err)
+	}
+	r.log.Info("room closed", "reason", reason)
+}
+
+// shutdown closes every client with 1001, stops run, which saves unsaved
+// changes unless noSave is set, and removes the room from the service. It
+// returns the error of that save.
+func (r *room) shutdown() error {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		for c := range r.clients {
+			c.close(websocket.StatusGoingAway, "document closed on the server")
+		}
+		close(r.stop)
+	}
+	r.mu.Unlock()
+	<-r.done
+	r.wg.Wait()
+	r.svc.removeRoom(r)
+	return r.finalErr
+}

@@ -1,0 +1,408 @@
+package collab
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/yjs"
+	"github.com/jupygo/jupygo/yjs/yprotocol"
+)
+
+func TestRoomSyncsTwoClients(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "hello\r\nworld\r\n")
+	room, session := ts.openSession(t, "a.txt")
+
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	if got := a.text(); got != "hello\nworld\n" {
+		t.Errorf("first client's text %q, want the file with LF line ends", got)
+	}
+	if got := b.state(statePath); got != "a.txt" {
+		t.Errorf("state path %v, want a.txt", got)
+	}
+
+	a.edit(insert(0, "A: "))
+	b.waitFor("A's edit at B", func() bool { return b.doc.GetText("source").String() == "A: hello\nworld\n" })
+	b.edit(insert(len("A: hello\nworld\n"), "B"))
+	a.waitFor("B's edit at A", func() bool { return strings.HasSuffix(a.doc.GetText("source").String(), "B") })
+}
+
+func TestRoomSendsUpdatesOnlyToOthers(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+
+	a.mu.Lock()
+	before := a.frames
+	a.mu.Unlock()
+	a.edit(insert(0, "x"))
+	b.waitFor("the edit", func() bool { return b.doc.GetText("source").String() == "x" })
+	// B's own edit is the marker: once it arrives at A, A would also have
+	// received an echo of its own edit.
+	b.edit(insert(1, "y"))
+	a.waitFor("B's edit", func() bool { return a.doc.GetText("source").String() == "xy" })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if got := a.frames - before; got != 1 {
+		t.Errorf("A received %d frames after its edit, want 1 (B's edit)", got)
+	}
+}
+
+func TestEarlyFramesWaitForLoad(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "content")
+	room, session := ts.openSession(t, "a.txt")
+	gate := make(chan struct{})
+	ts.files.mu.Lock()
+	ts.files.gate = gate
+	ts.files.mu.Unlock()
+
+	c := ts.dial(t, room, session)
+	c.send(yprotocol.SyncStep1Frame(c.doc))
+	c.send(awarenessFrame(7, 1, `{"user":{"name":"early"}}`))
+	waitUntil(t, "the room to start loading", func() bool {
+		ts.svc.mu.Lock()
+		defer ts.svc.mu.Unlock()
+		return ts.svc.rooms[room] != nil
+	})
+	c.mu.Lock()
+	early := c.frames
+	c.mu.Unlock()
+	if early != 0 {
+		t.Errorf("the server sent %d frames before the file was read", early)
+	}
+	close(gate)
+	c.waitFor("the first sync", func() bool { return c.synced })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.textAtSync != "content" {
+		t.Errorf("text at the first SyncStep2 %q, want the file's content", c.textAtSync)
+	}
+}
+
+func TestAwarenessEchoAndRelay(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+
+	a.send(awarenessFrame(11, 1, `{"user":{"name":"a"}}`))
+	a.waitFor("the echo of A's awareness", func() bool { return len(a.awareness) == 1 })
+
+	b := ts.join(t, room, session)
+	b.waitFor("the awareness snapshot", func() bool { return len(b.awareness) >= 1 })
+	entries, err := yprotocol.DecodeUpdate(b.awareness[0])
+	if err != nil || len(entries) != 1 || entries[0].Client != 11 {
+		t.Fatalf("snapshot %v (%v), want client 11", entries, err)
+	}
+
+	a.send(awarenessFrame(11, 2, `{"user":{"name":"a2"}}`))
+	b.waitFor("A's renewal at B", func() bool { return len(b.awareness) >= 2 })
+
+	a.ws.Close(websocket.StatusNormalClosure, "")
+	b.waitFor("A's removal at B", func() bool {
+		last, err := yprotocol.DecodeUpdate(b.awareness[len(b.awareness)-1])
+		return err == nil && len(last) == 1 && last[0].Client == 11 && last[0].State == nil
+	})
+}
+
+func TestLeavingClientGetsNoEcho(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	a.send(awarenessFrame(11, 1, `{}`))
+	a.waitFor("the echo", func() bool { return len(a.awareness) == 1 })
+	a.send(awarenessFrame(11, 2, `null`))
+	b.waitFor("the leave at B", func() bool { return len(b.awareness) == 2 })
+	// A marker from B: when it reaches A, an echo of the leave would have.
+	b.send(awarenessFrame(12, 1, `{}`))
+	a.waitFor("B's state", func() bool { return len(a.awareness) >= 2 })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.awareness) != 2 {
+		t.Errorf("A received %d awareness updates, want 2 (its state, B's)", len(a.awareness))
+	}
+}
+
+func TestSaveReply(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "a.txt", "old")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.edit(func(doc *yjs.Doc) {
+		doc.GetText("source").Insert(3, " new", nil)
+		doc.GetMap("state").Set(stateDirty, true)
+	})
+	c.send(saveFrame(42))
+	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
+
+	var reply map[string]any
+	if err := json.Unmarshal([]byte(c.raw[0]), &reply); err != nil {
+		t.Fatal(err)
+	}
+	if reply["type"] != "save" || reply["responseTo"] != 42.0 || reply["status"] != "success" {
+		t.Errorf("reply %v, want type save, responseTo 42, status success", reply)
+	}
+	if got := ts.readFile(t, "a.txt"); got != "old new" {
+		t.Errorf("file %q, want %q", got, "old new")
+	}
+	sum := sha256.Sum256([]byte("old new"))
+	want := hex.EncodeToString(sum[:])
+	c.waitFor("state hash and dirty", func() bool {
+		return c.stateLocked(stateHash) == want && c.stateLocked(stateDirty) == false
+	})
+}
+
+func TestSessionMismatchCloses(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, _ := ts.openSession(t, "a.txt")
+	c := ts.dial(t, room, "not-a-session")
+	code, reason := c.waitClose()
+	if code != websocket.StatusUnsupportedData {
+		t.Errorf("close code %d, want 1003", code)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(reason), &got); err != nil {
+		t.Fatalf("reason %q is not JSON: %v", reason, err)
+	}
+	want := map[string]any{"reason": "unknown_session", "sessionId": "not-a-session", "reloadable": true}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("reason field %s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestLoadErrorsClose(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "bin.txt", "\xff\xfe")
+	ts.writeFile(t, "n.ipynb", "{}")
+	binRoom, session := ts.openSession(t, "bin.txt")
+	nbRoom := "json:notebook:" + strings.TrimPrefix(roomOf(ts.openSession(t, "n.ipynb")), "text:file:")
+	tests := []struct {
+		name, room string
+		want       websocket.StatusCode
+		reason     string
+	}{
+		{"unknown file id", "text:file:00000000-0000-0000-0000-000000000000", statusNotFound,
+			"Error initializing: text:file:00000000-0000-0000-0000-000000000000."},
+		{"not UTF-8", binRoom, statusBadRequest, "Error initializing: bin.txt."},
+		{"type without a model", nbRoom, statusBadRequest, "Error initializing: n.ipynb."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ts.dial(t, tt.room, session)
+			code, reason := c.waitClose()
+			if code != tt.want || reason != tt.reason {
+				t.Errorf("closed with %d %q, want %d %q", code, reason, tt.want, tt.reason)
+			}
+		})
+	}
+}
+
+func roomOf(room, _ string) string { return room }
+
+func TestMalformedMessageClosesOneClient(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.MaxMessageBytes = 4096 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	tests := []struct {
+		name  string
+		frame []byte
+		want  websocket.StatusCode
+	}{
+		{"bad sync type", []byte{0, 7, 0}, websocket.StatusInvalidFramePayloadData},
+		{"bad update", []byte{0, 2, 3, 1, 0xff, 0xff}, websocket.StatusInvalidFramePayloadData},
+		{"bad awareness", []byte{1, 3, 1, 1, 1}, websocket.StatusInvalidFramePayloadData},
+		{"oversized", append([]byte{1}, make([]byte, 8192)...), websocket.StatusMessageTooBig},
+	}
+	other := ts.join(t, room, session)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ts.join(t, room, session)
+			c.send(tt.frame)
+			if code, reason := c.waitClose(); code != tt.want {
+				t.Errorf("closed with %d %q, want %d", code, reason, tt.want)
+			}
+		})
+	}
+	probe := ts.join(t, room, session)
+	other.edit(insert(0, "still here"))
+	probe.waitFor("the other client's edit", func() bool {
+		return probe.doc.GetText("source").String() == "still here"
+	})
+}
+
+func TestUnknownMessageTypeIgnored(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.send([]byte{125, 2, '{', '}'})
+	c.send(awarenessFrame(3, 1, `{}`))
+	c.waitFor("the awareness echo after the chat frame", func() bool { return len(c.awareness) == 1 })
+}
+
+func TestGlobalAwarenessRoom(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	a := ts.join(t, "JupyterLab:globalAwareness", "")
+	b := ts.join(t, "JupyterLab:globalAwareness", "")
+	a.send(awarenessFrame(5, 1, `{"current":"editor:a.txt"}`))
+	b.waitFor("A's state", func() bool { return len(b.awareness) == 1 })
+	a.waitFor("the echo", func() bool { return len(a.awareness) == 1 })
+	a.send(saveFrame(1))
+	a.waitFor("the save reply", func() bool { return len(a.raw) == 1 })
+	if !strings.Contains(a.raw[0], `"status":"failed"`) {
+		t.Errorf("save in a transient room: %s, want failed", a.raw[0])
+	}
+}
+
+func TestMaxRooms(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.MaxRooms = 1 })
+	ts.writeFile(t, "a.txt", "")
+	ts.writeFile(t, "b.txt", "")
+	roomA, session := ts.openSession(t, "a.txt")
+	roomB, _ := ts.openSession(t, "b.txt")
+	ts.join(t, roomA, session)
+	c := ts.dial(t, roomB, session)
+	if code, _ := c.waitClose(); code != websocket.StatusTryAgainLater {
+		t.Errorf("closed with %d, want 1013", code)
+	}
+}
+
+func TestRenameUpdatesStatePath(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "x")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	status, body := ts.request(t, "PATCH", "/api/contents/a.txt", map[string]string{"path": "b.txt"})
+	if status != 200 {
+		t.Fatalf("rename: %d %s", status, body)
+	}
+	c.waitFor("state path", func() bool { return c.stateLocked(statePath) == "b.txt" })
+	c.edit(insert(1, "y"))
+	c.send(saveFrame(1))
+	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
+	if got := ts.readFile(t, "b.txt"); got != "xy" {
+		t.Errorf("renamed file %q, want xy", got)
+	}
+}
+
+func TestDeleteClosesRoom(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "x")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	if status, body := ts.request(t, "DELETE", "/api/contents/a.txt", nil); status != 204 {
+		t.Fatalf("delete: %d %s", status, body)
+	}
+	if code, _ := c.waitClose(); code != websocket.StatusGoingAway {
+		t.Errorf("closed with %d, want 1001", code)
+	}
+	again := ts.dial(t, room, session)
+	if code, _ := again.waitClose(); code != statusNotFound {
+		t.Errorf("reconnect closed with %d, want 4404", code)
+	}
+	waitUntil(t, "no file", func() bool { return !fileExists(ts, "a.txt") })
+}
+
+func fileExists(ts *testService, name string) bool {
+	_, err := ts.files.Stat(name)
+	return err == nil
+}
+
+func (c *client) stateLocked(key string) any {
+	v, _ := c.doc.GetMap("state").Get(key)
+	return v
+}
+
+func TestSessionOfOtherVersionCloses(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, nil)
+	first.writeFile(t, "a.txt", "")
+	room, oldSession := first.openSession(t, "a.txt")
+	second := newTestService(t, root, dataDir, func(o *Options) { o.Version = "other" })
+	c := second.dial(t, room, oldSession)
+	code, reason := c.waitClose()
+	if code != websocket.StatusUnsupportedData || !strings.Contains(reason, `"reason":"version_mismatch"`) {
+		t.Errorf("closed with %d %q, want 1003 and version_mismatch", code, reason)
+	}
+}
+
+func TestLargeUpdateClosesClient(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.MaxUpdateItems = 100 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	big := yjs.NewDoc()
+	arr := big.GetArray("cells")
+	big.Transact(func(*yjs.Transaction) {
+		for range 200 {
+			arr.Push(yjs.NewMap())
+		}
+	}, nil)
+	c.send(yprotocol.UpdateFrame(big.EncodeStateAsUpdate(nil)))
+	if code, reason := c.waitClose(); code != websocket.StatusMessageTooBig {
+		t.Errorf("closed with %d %q, want 1009", code, reason)
+	}
+	r := ts.room(t, room)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := r.doc.GetArray("cells").Len(); n != 0 {
+		t.Errorf("the room applied the rejected update: %d cells", n)
+	}
+}
+
+func TestAwarenessStatesPerConnectionBounded(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	for i := range maxAwarenessClients + 1 {
+		c.send(awarenessFrame(uint64(100+i), 1, `{}`))
+	}
+	if code, _ := c.waitClose(); code != websocket.StatusPolicyViolation {
+		t.Errorf("closed with %d, want 1008", code)
+	}
+}
+
+func TestReadErrorsClose(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		want   websocket.StatusCode
+		reason string
+	}{
+		{"contents error", httpapi.Errorf(500, "disk on fire"), statusServerError,
+			"Error initializing: a.txt."},
+		{"other error", errors.New("no contents"), websocket.StatusUnsupportedData,
+			`{"reason":"initialization_error","reloadable":false}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestService(t, "", "", nil)
+			ts.writeFile(t, "a.txt", "")
+			room, session := ts.openSession(t, "a.txt")
+			ts.files.mu.Lock()
+			ts.files.readErr = tt.err
+			ts.files.mu.Unlock()
+			c := ts.dial(t, room, session)
+			if code, reason := c.waitClose(); code != tt.want || reason != tt.reason {
+				t.Errorf("closed with %d %q, want %d %q", code, reason, tt.want, tt.reason)
+			}
+		})
+	}
+}

@@ -1,0 +1,373 @@
+package collab
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/yjs"
+)
+
+// loadDocument fills the doc of a document room from its file and its
+// stored history. With no history, the file is loaded deterministically.
+// With history, the history wins when the file is as the room last saw it,
+// because it then holds edits made since the last save (the server may
+// have stopped before saving them). Otherwise the file changed while the
+// room was closed, and the doc is set from the file.
+func (r *room) loadDocument() error {
+	ctx := context.Background()
+	p, err := r.svc.store.filePath(ctx, r.fileID)
+	if errors.Is(err, errUnknown) {
+		return httpapi.Errorf(http.StatusNotFound, "unknown file id %s", r.fileID)
+	}
+	if err != nil {
+		return err
+	}
+	if r.model = modelFor(r.docType); r.model == nil {
+		return &loadError{p, httpapi.Errorf(http.StatusBadRequest,
+			"documents of type %q cannot be shared yet", r.docType)}
+	}
+	data, info, err := r.svc.opts.Files.Read(p)
+	if err != nil {
+		return &loadError{p, err}
+	}
+	history, err := r.svc.store.updates(ctx, r.name)
+	if err != nil {
+		return err
+	}
+	lastHash, err := r.svc.store.fileHash(ctx, r.name)
+	if err != nil {
+		return err
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.path = p
+	for i, u := range history {
+		if err := r.doc.ApplyUpdate(u, historyOrigin); err != nil {
+			r.log.Warn("stored update skipped", "index", i, "err", err)
+		}
+	}
+	r.stored = len(history)
+	switch {
+	case len(history) == 0:
+		err = setDeterministic(r.model, r.doc, data, serverOrigin)
+	case lastHash == info.Hash:
+		r.dirty, err = r.differsFrom(data)
+	default:
+		r.doc.Transact(func(*yjs.Transaction) { err = r.model.Set(r.doc, data) }, serverOrigin)
+	}
+	if err != nil {
+		return &loadError{p, httpapi.Wrap(http.StatusBadRequest, err, err.Error())}
+	}
+	if r.dirty {
+		r.log.Info("room restored edits that were not saved")
+		r.changed <- struct{}{}
+	}
+	err = setState(r.doc, serverOrigin, statePath, p, stateHash, info.Hash, stateDirty, r.dirty)
+	if err != nil {
+		return err
+	}
+	r.modTime, r.hash = info.ModTime, info.Hash
+	r.recordHashLocked()
+	r.compactLocked()
+	return nil
+}
+
+// differsFrom reports whether the doc's content differs from what loading
+// data would give, which for text files has LF line ends.
+func (r *room) differsFrom(data []byte) (bool, error) {
+	loaded := yjs.NewDoc()
+	if err := r.model.Set(loaded, data); err != nil {
+		return false, err
+	}
+	want, err := r.model.Content(loaded)
+	if err != nil {
+		return false, err
+	}
+	have, err := r.model.Content(r.doc)
+	return !bytes.Equal(have, want), err
+}
+
+func (r *room) recordHashLocked() {
+	if err := r.svc.store.setFileHash(r.name, r.hash); err != nil {
+		r.log.Warn("file hash not recorded", "err", err)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// run owns the room's timers: it polls the file, saves a changed document
+// once it has gone Options.SaveDelay without changes, and closes the room
+// once it has been empty for Options.CleanupDelay.
+func (r *room) run() {
+	defer close(r.done)
+	poll := time.NewTicker(r.svc.opts.PollInterval)
+	defer poll.Stop()
+	saveTimer := time.NewTimer(time.Hour)
+	saveTimer.Stop()
+	// A room starts empty: clients join once it is ready. One whose
+	// client gave up while it loaded closes like any other.
+	cleanupTimer := time.NewTimer(r.svc.opts.CleanupDelay)
+	defer cleanupTimer.Stop()
+	for {
+		select {
+		case <-r.stop:
+			r.finalErr = r.finish()
+			return
+		case <-r.changed:
+			if r.svc.opts.SaveDelay > 0 {
+				saveTimer.Reset(r.svc.opts.SaveDelay)
+			}
+		case <-saveTimer.C:
+			r.autosaveNow()
+		case <-poll.C:
+			r.poll()
+		case <-r.emptied:
+			cleanupTimer.Reset(r.svc.opts.CleanupDelay)
+		case <-cleanupTimer.C:
+			if r.tryClose() {
+				return
+			}
+			cleanupTimer.Reset(r.svc.opts.CleanupDelay)
+		}
+	}
+}
+
+// unsavedLocked reports whether the doc has changes that autosave should
+// write before the room closes.
+func (r *room) unsavedLocked() bool {
+	return r.fileID != "" && r.dirty && !r.noSave && r.svc.opts.SaveDelay > 0 && r.autosave
+}
+
+func (r *room) autosaveNow() {
+	r.mu.Lock()
+	save := r.unsavedLocked() && r.autosaveLocked()
+	r.mu.Unlock()
+	if save {
+		r.save()
+	}
+}
+
+// tryClose closes a room that has no clients, after saving its unsaved
+// changes. It returns false, leaving the room open, when a client joined
+// or the save failed.
+func (r *room) tryClose() bool {
+	r.mu.Lock()
+	if len(r.clients) > 0 {
+		r.mu.Unlock()
+		return false
+	}
+	unsaved := r.unsavedLocked()
+	r.mu.Unlock()
+	if unsaved {
+		if status := r.save(); status != saveSuccess && !r.fileGone() {
+			r.log.Warn("empty room kept open: its changes are not saved", "status", status)
+			return false
+		}
+	}
+
+	r.mu.Lock()
+	if len(r.clients) > 0 {
+		r.mu.Unlock()
+		return false
+	}
+	r.closed = true
+	close(r.stop)
+	r.mu.Unlock()
+	r.svc.removeRoom(r)
+	r.log.Debug("room closed", "reason", "no clients")
+	return true
+}
+
+// fileGone reports whether the room's file id no longer names a file,
+// because the file was deleted through the contents API while the room
+// loaded. Such a room has nowhere to save to.
+func (r *room) fileGone() bool {
+	_, err := r.svc.store.filePath(context.Background(), r.fileID)
+	return errors.Is(err, errUnknown)
+}
+
+// finish saves unsaved changes when the room stops.
+func (r *room) finish() error {
+	r.mu.Lock()
+	unsaved := r.unsavedLocked()
+	r.mu.Unlock()
+	if !unsaved {
+		return nil
+	}
+	if status := r.save(); status != saveSuccess {
+		return fmt.Errorf("saving %s before closing: %s", r.currentPath(), status)
+	}
+	return nil
+}
+
+// save writes the doc to its file and returns the status for the RAW save
+// reply. A file changed on disk since the room last read it is loaded
+// instead, as jupyter-collaboration does, and the status is "skipped".
+// A file whose bytes equal the doc's content is not written again.
+func (r *room) save() string {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+
+	r.mu.Lock()
+	if r.noSave {
+		r.mu.Unlock()
+		return saveFailed
+	}
+	content, err := r.model.Content(r.doc)
+	p, modTime, hash := r.path, r.modTime, r.hash
+	wasDirty := r.dirty
+	r.dirty = false // changes from here on set it again
+	r.mu.Unlock()
+
+	status, info, err := r.write(p, modTime, hash, content, err)
+	if status != saveSuccess {
+		if err != nil {
+			r.log.Warn("document not saved", "path", p, "status", status, "err", err)
+		}
+		r.mu.Lock()
+		r.dirty = r.dirty || wasDirty && status != saveSkipped
+		r.mu.Unlock()
+		return status
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.modTime, r.hash = info.ModTime, info.Hash
+	r.recordHashLocked()
+	kv := []any{stateHash, info.Hash}
+	if !r.dirty {
+		kv = append(kv, stateDirty, false)
+	}
+	if err := setState(r.doc, serverOrigin, kv...); err != nil {
+		r.log.Warn("state not updated after a save", "err", err)
+	}
+	r.log.Debug("document saved", "path", p)
+	return saveSuccess
+}
+
+// write is the file part of save. It holds saveMu but not mu.
+func (r *room) write(p string, modTime time.Time, hash string, content []byte, contentErr error) (
+	string, FileInfo, error) {
+	if contentErr != nil {
+		return saveFailed, FileInfo{}, contentErr
+	}
+	files := r.svc.opts.Files
+	info, err := files.Stat(p)
+	if err != nil {
+		return saveFailed, info, err
+	}
+	if !info.Writable {
+		return saveSkipped, info, fmt.Errorf("%s is read-only", p)
+	}
+	if !info.ModTime.Equal(modTime) {
+		changed, err := r.reload(p)
+		if err != nil {
+			return saveFailed, info, err
+		}
+		if changed {
+			return saveSkipped, info, errors.New("the file changed on disk and was loaded instead")
+		}
+		hash = r.lastHash()
+	}
+	if sha256Hex(content) == hash {
+		info.Hash = hash
+		return saveSuccess, info, nil
+	}
+	info, err = files.Write(p, r.docType, content)
+	if err != nil {
+		return saveFailed, info, err
+	}
+	return saveSuccess, info, nil
+}
+
+func (r *room) lastHash() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hash
+}
+
+// reload loads the file at p into the doc when its bytes differ from what
+// the room last read or wrote, and reports whether they did. A file only
+// touched keeps the doc as it is. The caller holds saveMu.
+func (r *room) reload(p string) (bool, error) {
+	data, info, err := r.svc.opts.Files.Read(p)
+	if err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.modTime = info.ModTime
+	if info.Hash == r.hash {
+		return false, nil
+	}
+	r.doc.Transact(func(*yjs.Transaction) {
+		if err = r.model.Set(r.doc, data); err == nil {
+			err = setState(r.doc, serverOrigin, stateHash, info.Hash, stateDirty, false)
+		}
+	}, serverOrigin)
+	if err != nil {
+		return false, fmt.Errorf("loading %s after it changed on disk: %w", p, err)
+	}
+	r.hash = info.Hash
+	r.dirty = false
+	r.recordHashLocked()
+	r.compactLocked()
+	r.log.Info("document reloaded: its file changed on disk", "path", p)
+	return true, nil
+}
+
+// poll renews awareness and loads the file when it changed on disk. It
+// skips a round while a save or reload holds saveMu.
+func (r *room) poll() {
+	r.mu.Lock()
+	r.aw.Check(time.Now())
+	p, modTime := r.path, r.modTime
+	isDoc := r.fileID != ""
+	r.mu.Unlock()
+	if !isDoc || !r.saveMu.TryLock() {
+		return
+	}
+	defer r.saveMu.Unlock()
+	info, err := r.svc.opts.Files.Stat(p)
+	if err != nil {
+		r.followFileID(p)
+		return
+	}
+	if info.ModTime.Equal(modTime) {
+		return
+	}
+	if _, err := r.reload(p); err != nil {
+		r.log.Warn("file changed on disk but not loaded", "path", p, "err", err)
+	}
+}
+
+// followFileID moves the room to the path its file id now names, when the
+// file at p is gone because a rename passed the room by, such as one made
+// while the room was loading.
+func (r *room) followFileID(p string) {
+	now, err := r.svc.store.filePath(context.Background(), r.fileID)
+	if err != nil || now == p {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.path != p {
+		return
+	}
+	r.path = now
+	if err := setState(r.doc, serverOrigin, statePath, now); err != nil {
+		r.log.Warn("state path not updated", "err", err)
+	}
+	r.log.Info("room follows its file", "path", now)
+}

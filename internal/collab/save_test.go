@@ -1,0 +1,325 @@
+package collab
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jupygo/jupygo/yjs"
+)
+
+func TestAutosaveDebounces(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = 300 * time.Millisecond })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	for i := range 5 {
+		c.edit(insert(i, "x"))
+	}
+	waitUntil(t, "the autosave", func() bool { return ts.readFile(t, "a.txt") == "xxxxx" })
+	if n := ts.files.writeCount(); n != 1 {
+		t.Errorf("%d writes for five quick edits, want 1", n)
+	}
+	sum := sha256Hex([]byte("xxxxx"))
+	c.waitFor("the state after the save", func() bool {
+		return c.stateLocked(stateHash) == sum && c.stateLocked(stateDirty) == false
+	})
+}
+
+func TestAutosaveOffInAwareness(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = 20 * time.Millisecond })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.send(awarenessFrame(9, 1, `{"autosave":false}`))
+	c.waitFor("the awareness echo", func() bool { return len(c.awareness) == 1 })
+	c.edit(insert(0, "unsaved"))
+	// Ten save delays without a save.
+	time.Sleep(200 * time.Millisecond)
+	if got := ts.readFile(t, "a.txt"); got != "" {
+		t.Fatalf("file %q autosaved, want it untouched while autosave is off", got)
+	}
+	c.send(saveFrame(1))
+	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
+	if got := ts.readFile(t, "a.txt"); got != "unsaved" {
+		t.Errorf("file %q after a save request, want %q", got, "unsaved")
+	}
+}
+
+func TestChangeOnDiskReachesClients(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "one\ntwo\n")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	a.edit(func(doc *yjs.Doc) { doc.GetMap("state").Set(stateDirty, true) })
+
+	ts.writeFile(t, "a.txt", "one\n2\ntwo\n")
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256Hex([]byte("one\n2\ntwo\n"))
+	for _, c := range []*client{a, b} {
+		c.waitFor("the file's new text", func() bool {
+			return c.doc.GetText("source").String() == "one\n2\ntwo\n" &&
+				c.stateLocked(stateHash) == sum && c.stateLocked(stateDirty) == false
+		})
+	}
+	if n := ts.files.writeCount(); n != 0 {
+		t.Errorf("the server wrote the file %d times after a change on disk, want 0", n)
+	}
+}
+
+func TestTouchDisturbsNobody(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "same")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.mu.Lock()
+	before := c.frames
+	c.mu.Unlock()
+
+	future := time.Now().Add(time.Minute).Truncate(time.Second)
+	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.room(t, room)
+	waitUntil(t, "the poll to see the touch", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.modTime.Equal(future)
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frames != before {
+		t.Errorf("the client received %d frames after a touch, want 0", c.frames-before)
+	}
+	if got := c.doc.GetText("source").String(); got != "same" {
+		t.Errorf("text %q, want %q", got, "same")
+	}
+}
+
+func TestOwnSaveDisturbsNobody(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.edit(insert(0, "typed"))
+	waitUntil(t, "the autosave", func() bool { return ts.readFile(t, "a.txt") == "typed" })
+	// Several polls after the save.
+	time.Sleep(300 * time.Millisecond)
+	if strings.Contains(ts.logs.String(), "document reloaded") {
+		t.Error("the server reloaded its own save")
+	}
+	if got := c.text(); got != "typed" {
+		t.Errorf("text %q, want %q", got, "typed")
+	}
+}
+
+func TestCleanupSavesThenCloses(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) {
+		o.SaveDelay = time.Hour
+		o.CleanupDelay = 50 * time.Millisecond
+	})
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.edit(insert(0, "before leaving"))
+	r := ts.room(t, room)
+	waitUntil(t, "the edit at the server", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.dirty
+	})
+	c.ws.CloseNow()
+	waitUntil(t, "the room to close", func() bool {
+		ts.svc.mu.Lock()
+		defer ts.svc.mu.Unlock()
+		return ts.svc.rooms[room] == nil
+	})
+	if got := ts.readFile(t, "a.txt"); got != "before leaving" {
+		t.Errorf("file %q after cleanup, want the edit saved", got)
+	}
+	if got := ts.join(t, room, session).text(); got != "before leaving" {
+		t.Errorf("text in the reopened room %q, want %q", got, "before leaving")
+	}
+}
+
+func TestRestartKeepsEdits(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	first.writeFile(t, "a.txt", "base\n")
+	room, session := first.openSession(t, "a.txt")
+	a := first.join(t, room, session)
+	want := typeTwentyEdits(a, first.join(t, room, session))
+	first.kill(t)
+	if got := first.readFile(t, "a.txt"); got != "base\n" {
+		t.Fatalf("file %q before the restart, want the edits unsaved", got)
+	}
+
+	second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	checkRestored(t, second, room, session, a, want)
+}
+
+// typeTwentyEdits inserts twenty letters after "base\n" at a, waits
+// until b has them all, and returns the text.
+func typeTwentyEdits(a, b *client) string {
+	a.t.Helper()
+	for i := range 20 {
+		a.edit(insert(5+i, string(rune('a'+i))))
+	}
+	want := "base\nabcdefghijklmnopqrst"
+	b.waitFor("every edit at B", func() bool { return b.doc.GetText("source").String() == want })
+	return want
+}
+
+// checkRestored checks that a new client of ts gets the text want, and
+// that old, a client whose doc predates the restart, merges back
+// without duplicating anything.
+func checkRestored(t *testing.T, ts *testService, room, session string, old *client, want string) {
+	t.Helper()
+	fresh := ts.join(t, room, session)
+	if got := fresh.text(); got != want {
+		t.Errorf("text after the restart %q, want %q", got, want)
+	}
+	old.mu.Lock()
+	oldDoc := old.doc
+	old.mu.Unlock()
+	back := ts.joinDoc(t, room, session, oldDoc)
+	back.send(syncStep2For(t, back, fresh))
+	fresh.edit(insert(0, ">"))
+	back.waitFor("the fresh client's edit", func() bool {
+		return back.doc.GetText("source").String() == ">"+want
+	})
+	fresh.waitFor("one copy of every edit", func() bool {
+		return fresh.doc.GetText("source").String() == ">"+want
+	})
+}
+
+// syncStep2For returns an update frame with what from's doc has and
+// to's lacks, as a reconnecting client sends its state.
+func syncStep2For(t *testing.T, from, to *client) []byte {
+	t.Helper()
+	to.mu.Lock()
+	sv := to.doc.StateVector()
+	to.mu.Unlock()
+	from.mu.Lock()
+	defer from.mu.Unlock()
+	return updateFrame(from.doc.EncodeStateAsUpdate(sv))
+}
+
+func TestRestartFileChangedWins(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	first.writeFile(t, "a.txt", "base")
+	room, session := first.openSession(t, "a.txt")
+	a := first.join(t, room, session)
+	a.edit(insert(4, " edited"))
+	r := first.room(t, room)
+	waitUntil(t, "the edit at the server", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.dirty
+	})
+	first.kill(t)
+	first.writeFile(t, "a.txt", "rewritten")
+
+	second := newTestService(t, root, dataDir, nil)
+	c := second.join(t, room, session)
+	if got := c.text(); got != "rewritten" {
+		t.Errorf("text %q, want the file changed while the server was down", got)
+	}
+}
+
+func TestHistoryCompacts(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	ts := newTestService(t, root, dataDir, func(o *Options) {
+		o.SaveDelay = -1
+		o.CompactAfter = 5
+	})
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	for i := range 30 {
+		a.edit(insert(i, "x"))
+	}
+	want := strings.Repeat("x", 30)
+	b.waitFor("every edit", func() bool { return b.doc.GetText("source").String() == want })
+	var rows int
+	if err := ts.svc.store.db.QueryRow(`SELECT count(*) FROM updates WHERE room = ?`, room).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows >= 5 {
+		t.Errorf("%d stored updates, want fewer than 5 after compaction", rows)
+	}
+	ts.kill(t)
+	again := newTestService(t, root, dataDir, nil)
+	if got := again.join(t, room, session).text(); got != want {
+		t.Errorf("text after compaction and restart %q, want %q", got, want)
+	}
+}
+
+func TestPollFollowsFileID(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "x")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	// A rename the room did not see: the file and its id move together.
+	if err := os.Rename(filepath.Join(ts.root, "a.txt"), filepath.Join(ts.root, "b.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.svc.store.movePaths(t.Context(), "a.txt", "b.txt"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("state path", func() bool { return c.stateLocked(statePath) == "b.txt" })
+}
+
+func TestRestartKeepsCRLFFile(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, nil)
+	first.writeFile(t, "a.txt", "one\r\ntwo\r\n")
+	room, session := first.openSession(t, "a.txt")
+	first.join(t, room, session)
+	first.kill(t)
+
+	second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = 20 * time.Millisecond })
+	c := second.join(t, room, session)
+	if got := c.text(); got != "one\ntwo\n" {
+		t.Errorf("text %q, want LF line ends", got)
+	}
+	// Ten save delays.
+	time.Sleep(200 * time.Millisecond)
+	if n := second.files.writeCount(); n != 0 {
+		t.Errorf("%d writes of an unedited file, want 0", n)
+	}
+	if got := second.readFile(t, "a.txt"); got != "one\r\ntwo\r\n" {
+		t.Errorf("file %q, want it unchanged", got)
+	}
+}
+
+func TestCloseSavesAndDisconnects(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.edit(insert(0, "unsaved"))
+	r := ts.room(t, room)
+	waitUntil(t, "the edit at the server", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.dirty
+	})
+	if err := ts.svc.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := c.waitClose(); code != 1001 {
+		t.Errorf("closed with %d, want 1001", code)
+	}
+	if got := ts.readFile(t, "a.txt"); got != "unsaved" {
+		t.Errorf("file %q after Close, want the edit saved", got)
+	}
+}

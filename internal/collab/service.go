@@ -1,0 +1,299 @@
+package collab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jupygo/jupygo/internal/contents"
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// Options configures a Service. Zero durations and sizes take the
+// defaults named on each field.
+type Options struct {
+	// Files loads and saves documents.
+	Files Files
+	// DataDir is the folder of the SQLite file that holds file ids,
+	// document sessions and room histories. It is created when missing.
+	DataDir string
+	// RootDir is the root folder the contents API serves. File ids are
+	// recorded per root, so servers of different folders can share
+	// DataDir.
+	RootDir string
+	// Version identifies the server build. A client whose document
+	// session began under another version is asked to reload.
+	Version string
+	Log     *slog.Logger
+
+	// SaveDelay is how long a document must go without changes before it
+	// is saved (default 1 s). A negative value turns autosave off.
+	SaveDelay time.Duration
+	// PollInterval is how often the file of an open document is checked
+	// for changes made on disk (default 1 s).
+	PollInterval time.Duration
+	// CleanupDelay is how long a room stays open after its last client
+	// left (default 60 s).
+	CleanupDelay time.Duration
+	// MaxMessageBytes bounds one WebSocket message (default 64 MiB). A
+	// longer one closes its connection with status 1009.
+	MaxMessageBytes int64
+	// MaxUpdateItems bounds the items one update may create (default
+	// 262144), counting each delete range as two. A few bytes of update
+	// can describe many nested types. Applying 100,000 empty Y.Maps
+	// allocated about 450 bytes per map (amd64, Go 1.26), so the default
+	// bounds an update's memory near 120 MB, an estimate. A client that
+	// sends a larger update is closed with status 1009.
+	MaxUpdateItems int
+	// MaxRooms bounds the rooms open at once (default 256). A client of a
+	// further room is closed with status 1013 and tries again later.
+	MaxRooms int
+	// CompactAfter is how many updates a room's history may hold before
+	// they are merged into one (default 500).
+	CompactAfter int
+}
+
+func (o *Options) fillDefaults() {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.SaveDelay == 0 {
+		o.SaveDelay = time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.CleanupDelay <= 0 {
+		o.CleanupDelay = 60 * time.Second
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 64 << 20
+	}
+	if o.MaxUpdateItems <= 0 {
+		o.MaxUpdateItems = 1 << 18
+	}
+	if o.MaxRooms <= 0 {
+		o.MaxRooms = 256
+	}
+	if o.CompactAfter <= 0 {
+		o.CompactAfter = 500
+	}
+}
+
+// Service is the server side of JupyterLab's real-time collaboration: the
+// file id API, document sessions and the room WebSockets. It is safe for
+// concurrent use. Create it with New, mount it with Register, and end it
+// with Close.
+type Service struct {
+	opts    Options
+	log     *slog.Logger
+	store   *store
+	session string // the session id of this process
+
+	mu      sync.Mutex
+	rooms   map[string]*room
+	closing bool
+	sockets sync.WaitGroup
+}
+
+// New opens the service's database in opts.DataDir and records a new
+// document session.
+func New(opts Options) (*Service, error) {
+	opts.fillDefaults()
+	if opts.Files == nil {
+		return nil, errors.New("collab: Options.Files is nil")
+	}
+	st, err := openStore(opts.DataDir, opts.RootDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{opts: opts, log: opts.Log, store: st, session: uuid.NewString(),
+		rooms: map[string]*room{}}
+	if err := st.addSession(context.Background(), s.session, opts.Version, time.Now()); err != nil {
+		st.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Register mounts the endpoints on mux: /api/fileid/id, /api/fileid/path,
+// PUT /api/collaboration/session/{path} and the room WebSockets at
+// /api/collaboration/room/{room}. The server authenticates requests and
+// checks the Origin of WebSocket upgrades before they arrive.
+func (s *Service) Register(mux *http.ServeMux) {
+	h := func(f httpapi.HandlerFunc) http.Handler { return httpapi.Handle(s.log, f) }
+	mux.Handle("GET /api/fileid/id", h(s.handleFileID))
+	mux.Handle("GET /api/fileid/path", h(s.handleFilePath))
+	mux.Handle("PUT /api/collaboration/session/{path...}", h(s.handleSession))
+	mux.HandleFunc("GET /api/collaboration/room/{room}", s.serveRoom)
+}
+
+// ContentsChanged keeps file ids and rooms in step with a rename, copy or
+// delete made through the contents API. Give it to
+// contents.Manager.OnChange.
+func (s *Service) ContentsChanged(c contents.Change) {
+	ctx := context.Background()
+	var err error
+	switch c.Op {
+	case contents.Renamed:
+		err = s.store.movePaths(ctx, c.Path, c.NewPath)
+		s.forRoomsUnder(c.Path, func(r *room) { r.renamed(c.Path, c.NewPath) })
+	case contents.Copied:
+		// A copy gets its own id when it is first opened. A record left at
+		// the new path, by a file deleted outside the API, must go.
+		err = s.store.deletePaths(ctx, c.NewPath)
+	case contents.Deleted:
+		err = s.store.deletePaths(ctx, c.Path)
+		s.forRoomsUnder(c.Path, func(r *room) { s.dropRoom(r, "file deleted") })
+	}
+	if err != nil {
+		s.log.Error("file ids out of step with the files", "path", c.Path, "err", err)
+	}
+}
+
+// forRoomsUnder calls f for every document room whose file is p or lies
+// below it.
+func (s *Service) forRoomsUnder(p string, f func(*room)) {
+	s.mu.Lock()
+	rooms := make([]*room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		if r.fileID != "" && isUnder(r.currentPath(), p) {
+			f(r)
+		}
+	}
+}
+
+func isUnder(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// Close ends every connection with status 1001, saves the documents with
+// unsaved changes and closes the database. It waits for the room
+// WebSocket handlers to return or ctx to end.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	rooms := make([]*room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+
+	var errs []error
+	for _, r := range rooms {
+		if err := r.shutdown(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		s.sockets.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("waiting for room connections: %w", ctx.Err()))
+	}
+	s.mu.Lock()
+	clear(s.rooms)
+	s.mu.Unlock()
+	if err := s.store.close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the collaboration database: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// cleanAPIPath returns an API path as the contents manager cleans it:
+// slash-separated, without leading or trailing slashes.
+func cleanAPIPath(p string) string {
+	p = strings.Trim(path.Clean("/"+p), "/")
+	return p
+}
+
+// handleFileID serves GET /api/fileid/id?path=.
+func (s *Service) handleFileID(w http.ResponseWriter, r *http.Request) error {
+	if !r.URL.Query().Has("path") {
+		return httpapi.Errorf(http.StatusBadRequest, "missing query parameter path")
+	}
+	p := cleanAPIPath(r.URL.Query().Get("path"))
+	id, err := s.store.fileID(r.Context(), p)
+	if errors.Is(err, errUnknown) {
+		return httpapi.Errorf(http.StatusNotFound, "no file id for path %q", p)
+	}
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "path": p})
+}
+
+// handleFilePath serves GET /api/fileid/path?id=.
+func (s *Service) handleFilePath(w http.ResponseWriter, r *http.Request) error {
+	if !r.URL.Query().Has("id") {
+		return httpapi.Errorf(http.StatusBadRequest, "missing query parameter id")
+	}
+	id := r.URL.Query().Get("id")
+	p, err := s.store.filePath(r.Context(), id)
+	if errors.Is(err, errUnknown) {
+		return httpapi.Errorf(http.StatusNotFound, "unknown file id %q", id)
+	}
+	if err != nil {
+		return err
+	}
+	return httpapi.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "path": p})
+}
+
+// sessionReply is the body of a PUT /api/collaboration/session response.
+type sessionReply struct {
+	Format    string `json:"format"`
+	Type      string `json:"type"`
+	FileID    string `json:"fileId"`
+	SessionID string `json:"sessionId"`
+}
+
+// handleSession serves PUT /api/collaboration/session/{path}: it returns
+// the file id of the path, with 201 when the path got its id now and 200
+// when it had one, and the session id of this server.
+func (s *Service) handleSession(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Format string `json:"format"`
+		Type   string `json:"type"`
+	}
+	if err := httpapi.DecodeJSON(w, r, &body, 1<<16, false); err != nil {
+		return err
+	}
+	if body.Format == "" || body.Type == "" {
+		return httpapi.Errorf(http.StatusBadRequest,
+			`the body must name the document's "format" and "type", such as {"format":"text","type":"file"}`)
+	}
+	p := cleanAPIPath(r.PathValue("path"))
+	info, err := s.opts.Files.Stat(p)
+	if err != nil {
+		return err
+	}
+	if info.IsDir {
+		return httpapi.Errorf(http.StatusBadRequest, "%s is a directory, not a document", p)
+	}
+	id, created, err := s.store.indexPath(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return httpapi.WriteJSON(w, status, sessionReply{
+		Format: body.Format, Type: body.Type, FileID: id, SessionID: s.session})
+}

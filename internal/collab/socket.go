@@ -1,0 +1,296 @@
+package collab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
+)
+
+// Close codes of room sockets beyond those of RFC 6455, as
+// jupyter-collaboration 4.3 and later send them when loading a document
+// fails with an HTTP error.
+const (
+	statusNotFound    websocket.StatusCode = 4404
+	statusBadRequest  websocket.StatusCode = 4400
+	statusServerError websocket.StatusCode = 4500
+)
+
+// maxCloseReason is the longest close reason a close frame can carry.
+const maxCloseReason = 123
+
+// writeTimeout bounds the write of one frame. A client that reads nothing
+// for that long is disconnected, which frees its connection.
+const writeTimeout = 30 * time.Second
+
+// sendQueue is how many frames a connection may have waiting. A client
+// that falls further behind is closed with 1013 and reconnects, which
+// costs it only a new sync.
+const sendQueue = 512
+
+// conn is one client's WebSocket to a room. Frames to send go through
+// out, which a writer goroutine drains. Fields below mu of the room are
+// guarded by it.
+type conn struct {
+	ws  *websocket.Conn
+	out chan []byte
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	code      websocket.StatusCode
+	reason    string
+
+	// awareness is the awareness client ids this connection introduced,
+	// which are removed when it closes. Guarded by the room's mu.
+	awareness map[uint64]bool
+}
+
+func newConn(ws *websocket.Conn) *conn {
+	return &conn{ws: ws, out: make(chan []byte, sendQueue), closed: make(chan struct{}),
+		awareness: map[uint64]bool{}}
+}
+
+// send queues a frame, or closes a connection whose queue is full.
+func (c *conn) send(frame []byte) {
+	select {
+	case c.out <- frame:
+	case <-c.closed:
+	default:
+		c.close(websocket.StatusTryAgainLater, "client too slow: reconnect to sync again")
+	}
+}
+
+// close makes the writer close the WebSocket with code and reason once
+// the frames queued before it are sent. Only the first call counts.
+func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.closeOnce.Do(func() {
+		c.code, c.reason = code, truncateReason(reason)
+		close(c.closed)
+	})
+}
+
+// writeLoop sends queued frames until the connection is closed, then
+// sends what is left and the close frame.
+func (c *conn) writeLoop(ctx context.Context) {
+	for {
+		select {
+		case frame := <-c.out:
+			if c.write(ctx, frame) != nil {
+				c.close(websocket.StatusGoingAway, "")
+				c.ws.CloseNow()
+				return
+			}
+		case <-c.closed:
+			for {
+				select {
+				case frame := <-c.out:
+					if c.write(ctx, frame) != nil {
+						c.ws.CloseNow()
+						return
+					}
+				default:
+					c.ws.Close(c.code, c.reason)
+					return
+				}
+			}
+		}
+	}
+}
+
+func (c *conn) write(ctx context.Context, frame []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageBinary, frame)
+}
+
+// truncateReason cuts a close reason to what a close frame can carry, at
+// a character boundary.
+func truncateReason(s string) string {
+	if len(s) <= maxCloseReason {
+		return s
+	}
+	s = s[:maxCloseReason]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// sessionCloseReason returns the JSON close reason of a rejected session,
+// as @jupyter/docprovider 5 parses it.
+func sessionCloseReason(reason, sessionID string) string {
+	b, _ := json.Marshal(map[string]any{"reason": reason, "sessionId": sessionID, "reloadable": true})
+	if len(b) > maxCloseReason {
+		b, _ = json.Marshal(map[string]any{"reason": reason, "sessionId": "", "reloadable": true})
+	}
+	return string(b)
+}
+
+// roomKind splits a room name. Names with at least two colons, such as
+// "text:file:<file id>", name a document. Others, such as
+// "JupyterLab:globalAwareness", name a transient room that only relays
+// awareness.
+func roomKind(name string) (format, docType, fileID string, isDoc bool) {
+	parts := strings.SplitN(name, ":", 3)
+	if len(parts) < 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+// serveRoom serves the WebSocket of a room.
+func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("room")
+	_, docType, _, isDoc := roomKind(name)
+	if !s.trackSocket() {
+		httpapi.WriteError(s.log, w, r,
+			httpapi.Errorf(http.StatusServiceUnavailable, "server is shutting down"))
+		return
+	}
+	defer s.sockets.Done()
+
+	// The server checks the Origin of upgrades before the mux.
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		s.log.Info("room WebSocket upgrade failed", "room", name, "err", err)
+		return
+	}
+	ws.SetReadLimit(s.opts.MaxMessageBytes)
+	c := newConn(ws)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	var writer sync.WaitGroup
+	writer.Go(func() { c.writeLoop(ctx) })
+	defer writer.Wait()
+
+	if isDoc {
+		if reason := s.checkSession(r.Context(), r.URL.Query().Get("sessionId")); reason != "" {
+			c.close(websocket.StatusUnsupportedData, reason)
+			return
+		}
+	}
+	rm, err := s.joinRoom(r.Context(), name, c)
+	if err != nil {
+		code, reason := loadErrorClose(err, name, docType)
+		s.log.Info("room not opened", "room", name, "err", err)
+		c.close(code, reason)
+		return
+	}
+	s.log.Debug("room client joined", "room", name)
+	go func() {
+		// Unblocks the reader when the room or a slow send closes c.
+		select {
+		case <-c.closed:
+			writer.Wait()
+			ws.CloseNow()
+		case <-ctx.Done():
+		}
+	}()
+	rm.readLoop(ctx, c)
+	rm.leave(c)
+	c.close(websocket.StatusNormalClosure, "")
+	s.log.Debug("room client left", "room", name)
+}
+
+// joinRoom opens the room name and adds c to it. A room found closing,
+// after its cleanup delay, is opened anew.
+func (s *Service) joinRoom(ctx context.Context, name string, c *conn) (*room, error) {
+	for {
+		rm, err := s.openRoom(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if rm.join(c) {
+			return rm, nil
+		}
+		// Wait until the closing room has left the service.
+		select {
+		case <-rm.removed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// trackSocket counts a room handler for Close, unless Close has begun.
+func (s *Service) trackSocket() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sockets.Add(1)
+	return true
+}
+
+// checkSession returns the close reason for a client whose document
+// session cannot continue, or "" to accept it. Sessions of earlier server
+// processes are accepted when the version matches, because a room's
+// history survives restarts and the client's document merges with it.
+func (s *Service) checkSession(ctx context.Context, id string) string {
+	if id == s.session {
+		return ""
+	}
+	version, known, err := s.store.sessionVersion(ctx, id)
+	switch {
+	case err != nil:
+		s.log.Error("reading document sessions", "err", err)
+		return sessionCloseReason("unknown_session", id)
+	case !known:
+		return sessionCloseReason("unknown_session", id)
+	case version != s.opts.Version:
+		return sessionCloseReason("version_mismatch", id)
+	}
+	return ""
+}
+
+// errTooManyRooms is returned when Options.MaxRooms rooms are open.
+var errTooManyRooms = errors.New("too many open rooms")
+
+// loadErrorClose returns the close code and reason for a room that did
+// not open: 4404, 4400 or 4500 for the HTTP status of a contents error,
+// and 1003 with a JSON reason for other failures.
+func loadErrorClose(err error, name, docType string) (websocket.StatusCode, string) {
+	if errors.Is(err, errTooManyRooms) {
+		return websocket.StatusTryAgainLater, "too many open documents: try again later"
+	}
+	var he *httpapi.Error
+	if errors.As(err, &he) {
+		code := statusServerError
+		switch he.Status {
+		case http.StatusNotFound:
+			code = statusNotFound
+		case http.StatusBadRequest:
+			code = statusBadRequest
+		}
+		return code, "Error initializing: " + loadTarget(err, name) + "."
+	}
+	b, _ := json.Marshal(map[string]any{"reason": "initialization_error", "reloadable": false})
+	return websocket.StatusUnsupportedData, string(b)
+}
+
+// loadTarget names what failed to load: the file's path when known.
+func loadTarget(err error, name string) string {
+	var le *loadError
+	if errors.As(err, &le) && le.path != "" {
+		return le.path
+	}
+	return name
+}
+
+// loadError is an error that occurred while loading the file at path.
+type loadError struct {
+	path string
+	err  error
+}
+
+func (e *loadError) Error() string { return "loading " + e.path + ": " + e.err.Error() }
+func (e *loadError) Unwrap() error { return e.err }

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+)
+
+func newCollabServer(t *testing.T) *testServer {
+	t.Helper()
+	ts := newTestServer(t, func(c *Config) {
+		c.Collaborative = true
+		c.DataDir = t.TempDir()
+	})
+	if err := os.WriteFile(filepath.Join(ts.root, "a.txt"), []byte("hi"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func TestCollabNeedsAuthentication(t *testing.T) {
+	ts := newCollabServer(t)
+	body := map[string]string{"format": "text", "type": "file"}
+	if resp, _ := ts.do(t, "PUT", "/api/collaboration/session/a.txt", body, false); resp.StatusCode != 403 {
+		t.Errorf("PUT session without credentials = %d, want 403", resp.StatusCode)
+	}
+	resp, data := ts.do(t, "PUT", "/api/collaboration/session/a.txt", body, true)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT session with the token = %d %s, want 201", resp.StatusCode, data)
+	}
+	reply := decode[map[string]string](t, data)
+
+	ws := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/collaboration/room/text:file:" +
+		reply["fileId"] + "?sessionId=" + reply["sessionId"]
+	if _, resp, err := websocket.Dial(t.Context(), ws, nil); err == nil || resp.StatusCode != 403 {
+		t.Errorf("room without credentials: err %v, want a 403", err)
+	}
+	conn, _, err := websocket.Dial(t.Context(), ws+"&token="+testToken, nil)
+	if err != nil {
+		t.Fatalf("room with the token: %v", err)
+	}
+	_, frame, err := conn.Read(t.Context())
+	if err != nil || len(frame) < 2 || frame[0] != 0 || frame[1] != 0 {
+		t.Errorf("first frame %x (%v), want SyncStep1", frame, err)
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
+}
+
+func TestCollabRoomByCookie(t *testing.T) {
+	ts := newCollabServer(t)
+	browser := ts.browser(t)
+	ws := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/collaboration/room/JupyterLab:globalAwareness"
+
+	// JupyterLab opens a session with the cookie and the _xsrf value.
+	body := `{"format":"text","type":"file"}`
+	req := mustRequest(t, "PUT", ts.URL+"/api/collaboration/session/a.txt", strings.NewReader(body))
+	if resp, _ := send(t, browser, req); resp.StatusCode != 403 {
+		t.Errorf("cookie PUT session without X-XSRFToken = %d, want 403", resp.StatusCode)
+	}
+	req = mustRequest(t, "PUT", ts.URL+"/api/collaboration/session/a.txt", strings.NewReader(body))
+	req.Header.Set("X-XSRFToken", xsrfCookie(t, browser, ts.URL))
+	if resp, data := send(t, browser, req); resp.StatusCode != http.StatusCreated {
+		t.Errorf("cookie PUT session with X-XSRFToken = %d %s, want 201", resp.StatusCode, data)
+	}
+
+	header := http.Header{"Origin": {"http://evil.example"}}
+	_, resp, err := websocket.Dial(t.Context(), ws, &websocket.DialOptions{HTTPClient: browser, HTTPHeader: header})
+	if err == nil || resp.StatusCode != 403 {
+		t.Errorf("room from another origin: err %v, want a 403", err)
+	}
+	header = http.Header{"Origin": {ts.URL}}
+	conn, _, err := websocket.Dial(t.Context(), ws, &websocket.DialOptions{HTTPClient: browser, HTTPHeader: header})
+	if err != nil {
+		t.Fatalf("room by cookie from the server's origin: %v", err)
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
+}
+
+func TestCollabFlagSetsPageConfig(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		ts := newTestServer(t, func(c *Config) {
+			c.Collaborative = on
+			c.DataDir = t.TempDir()
+		})
+		got := ts.srv.pageConfig(httptest.NewRequest("GET", "/lab", nil))["disableRTC"]
+		if got != !on {
+			t.Errorf("Collaborative %v: disableRTC %v, want %v", on, got, !on)
+		}
+		resp, _ := ts.do(t, "GET", "/api/fileid/id", nil, true)
+		if want := map[bool]int{false: 404, true: 400}[on]; resp.StatusCode != want {
+			t.Errorf("Collaborative %v: GET /api/fileid/id without path = %d, want %d",
+				on, resp.StatusCode, want)
+		}
+	}
+}
