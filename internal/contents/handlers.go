@@ -132,7 +132,7 @@ func (m *Manager) serveGet(w http.ResponseWriter, r *http.Request, p string) err
 // writeModel writes a model with the headers jupyter_server sets.
 func writeModel(w http.ResponseWriter, r *http.Request, status int, model *Model, location bool) error {
 	if location {
-		w.Header().Set("Location", baseURL(r)+"api/contents/"+urlEscape(model.Path))
+		w.Header().Set("Location", httpapi.BaseURL(r)+"api/contents/"+urlEscape(model.Path))
 	}
 	w.Header().Set("Last-Modified", model.LastModified.UTC().Format(http.TimeFormat))
 	if nb, ok := model.Content.(map[string]any); ok {
@@ -203,19 +203,6 @@ func putResponseBuffer(buf []byte) {
 	}
 	buf = buf[:0]
 	responseBuffers.Put(&buf)
-}
-
-// baseURL returns the base URL the request came through, ending in "/":
-// the part of the request URI in front of the path that mux matched.
-func baseURL(r *http.Request) string {
-	uri := r.RequestURI
-	if u, err := url.ParseRequestURI(uri); err == nil {
-		uri = u.EscapedPath()
-	}
-	if prefix, ok := strings.CutSuffix(uri, r.URL.EscapedPath()); ok {
-		return strings.TrimSuffix(prefix, "/") + "/"
-	}
-	return "/"
 }
 
 func (m *Manager) servePut(w http.ResponseWriter, r *http.Request, p string) error {
@@ -399,7 +386,7 @@ func (m *Manager) serveCheckpoints(w http.ResponseWriter, r *http.Request, p str
 		return err
 	}
 	w.Header().Set("Location",
-		baseURL(r)+"api/contents/"+urlEscape(strings.Trim(p, "/"))+"/checkpoints/"+urlEscape(cp.ID))
+		httpapi.BaseURL(r)+"api/contents/"+urlEscape(strings.Trim(p, "/"))+"/checkpoints/"+urlEscape(cp.ID))
 	return httpapi.WriteJSON(w, http.StatusCreated, cp)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/kernel"
 	"github.com/jupygo/jupygo/internal/lab"
+	"github.com/jupygo/jupygo/internal/nbconvert"
 	"github.com/jupygo/jupygo/internal/terminal"
 )
 
@@ -110,6 +111,7 @@ type Server struct {
 	sessions  *sessionManager
 	config    *configStore
 	lab       *lab.Lab
+	nbconvert *nbconvert.Exporter
 	handler   http.Handler
 	// basePath is cfg.BaseURL decoded, which request paths are matched
 	// against.
@@ -186,6 +188,10 @@ func New(cfg Config) (*Server, error) {
 		Env:        s.terminalEnv,
 	})
 	s.sessions = newSessionManager(s.kernels, s.contents)
+	s.nbconvert = nbconvert.New(nbconvert.Options{
+		Log:      cfg.Log.With("component", "nbconvert"),
+		Contents: s.contents,
+	})
 	s.config = newConfigStore(cfg.ConfigDir, cfg.ConfigPath)
 	s.lab, err = lab.New(lab.Options{
 		Log:             cfg.Log.With("component", "lab"),
