@@ -42,7 +42,7 @@ var archiveMimetypes = map[string]string{
 type archiveRequest struct {
 	path        string // clean API path of the folder
 	format      string // a key of archiveFormats
-	follow      bool   // follow symbolic links inside the root
+	follow      bool   // follow symbolic links that fsys lets through
 	allowHidden bool   // include names that start with a dot
 }
 
@@ -58,7 +58,7 @@ type archiveRequest struct {
 // time and copied to the response, so memory use does not grow with the
 // folder. Errors found before the first byte get a JSON error; after it,
 // the connection is cut, so the client sees a failed download rather
-// than a short archive.
+// than a short archive that looks whole.
 func (m *Manager) serveArchive(w http.ResponseWriter, r *http.Request) error {
 	req, err := m.parseArchiveRequest(r)
 	if err != nil {
