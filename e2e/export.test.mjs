@@ -51,8 +51,13 @@ test('notebook export and folder archive download', { timeout: 180000 }, async (
       acceptDownloads: true });
     const page = await context.newPage();
     const errors = collectErrors(page);
+    // JupyterLab fills the export menu from /api/nbconvert once a notebook
+    // opens; the server probes jupyter-nbconvert first, which takes seconds.
+    const formatsListed = page.waitForResponse((r) => r.url().includes('/api/nbconvert'),
+      { timeout: 60000 });
     await page.goto(server.url.replace(/\/lab\b/, '/lab/tree/report.ipynb'));
     await page.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 60000 });
+    await formatsListed;
 
     // JupyterLab opens the export in a new window, which closes once the
     // download starts; Chromium reports the download on the opener too.

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -92,17 +91,24 @@ func (x *external) probe() {
 			"command", x.command, "err", err)
 		return
 	}
-	for _, name := range slices.Sorted(maps.Keys(externalFormats)) {
-		start := time.Now()
-		_, _, err := x.Convert(context.Background(), name, "probe.ipynb", []byte(probeNotebook))
-		if err != nil {
-			x.log.Info("nbconvert format unavailable", "format", name, "err", err)
-			continue
-		}
-		x.log.Info("nbconvert format available", "format", name,
-			"duration", time.Since(start).Round(time.Millisecond))
-		x.formats[name] = externalFormats[name]
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, mimetype := range externalFormats {
+		wg.Go(func() {
+			start := time.Now()
+			_, _, err := x.Convert(context.Background(), name, "probe.ipynb", []byte(probeNotebook))
+			if err != nil {
+				x.log.Info("nbconvert format unavailable", "format", name, "err", err)
+				return
+			}
+			x.log.Info("nbconvert format available", "format", name,
+				"duration", time.Since(start).Round(time.Millisecond))
+			mu.Lock()
+			x.formats[name] = mimetype
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
 }
 
 // errTimeout is the error of a conversion that ran out of time.
@@ -152,7 +158,7 @@ func (x *external) run(ctx context.Context, dir string, args ...string) error {
 		return fmt.Errorf("%w after %v", errTimeout, x.timeout)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w: %s", x.command, err, lastLine(stderr.String()))
+		return fmt.Errorf("%s: %w: %s", x.command, err, errorText(stderr.String()))
 	}
 	return nil
 }
@@ -213,13 +219,30 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 
 func (t *tailBuffer) String() string { return string(t.buf) }
 
-// lastLine returns the last non-empty line of s, which is where Python
-// puts the message of an uncaught exception.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	line := strings.TrimSpace(lines[len(lines)-1])
-	if line == "" {
-		return "no error output"
+// pythonError matches the line where Python reports an uncaught
+// exception: its qualified name, a colon and the message.
+var pythonError = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|Exit)\w*: `)
+
+// errorText returns the part of a Python program's error output that
+// says what failed: the last exception line and the lines after it, at
+// most three, or else the last non-empty line.
+func errorText(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if pythonError.MatchString(lines[i]) {
+			end := min(len(lines), i+3)
+			return strings.Join(trimAll(lines[i:end]), " ")
+		}
 	}
-	return line
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return last
+	}
+	return "no error output"
+}
+
+func trimAll(lines []string) []string {
+	for i, line := range lines {
+		lines[i] = strings.TrimSpace(line)
+	}
+	return lines
 }

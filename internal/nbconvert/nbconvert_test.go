@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -455,5 +456,49 @@ func TestExportBadInput(t *testing.T) {
 	resp, _ := s.get("/nbconvert/html/folder/a.txt")
 	if got := resp.Header.Get("Location"); got != "/files/folder/a.txt" {
 		t.Errorf("redirect of a plain file = %q, want /files/folder/a.txt", got)
+	}
+}
+
+// TestRealNbconvert checks with the jupyter-nbconvert on PATH, when there
+// is one, that every format the server lists converts a notebook.
+func TestRealNbconvert(t *testing.T) {
+	if _, err := exec.LookPath("jupyter-nbconvert"); err != nil {
+		t.Skip("jupyter-nbconvert is not installed (Debian package jupyter-nbconvert)")
+	}
+	s := newTestServer(t, Options{})
+	s.writeFile("nb.ipynb", testNotebook)
+	formats := s.formats()
+	t.Logf("formats on this machine: %v", formats)
+	for _, name := range formats {
+		resp, body := s.get("/nbconvert/" + name + "/nb.ipynb?download=true")
+		if resp.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Errorf("listed format %s: status %d, %d bytes: %.300s", name, resp.StatusCode, len(body), body)
+			continue
+		}
+		if got := resp.Header.Get("Content-Disposition"); !strings.Contains(got, `filename="nb.`) {
+			t.Errorf("format %s: Content-Disposition = %q", name, got)
+		}
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	tests := []struct{ name, stderr, want string }{
+		{"pandoc missing", "[NbConvertApp] Converting notebook probe.ipynb to rst\n" +
+			"Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n" +
+			"nbconvert.utils.pandoc.PandocMissing: Pandoc wasn't found.\n" +
+			"Please check that pandoc is installed:\nhttps://pandoc.org/installing.html\n",
+			"nbconvert.utils.pandoc.PandocMissing: Pandoc wasn't found. " +
+				"Please check that pandoc is installed: https://pandoc.org/installing.html"},
+		{"value error", "Traceback (most recent call last):\nValueError: bad template\n",
+			"ValueError: bad template"},
+		{"plain", "something went wrong\n\n", "something went wrong"},
+		{"empty", "", "no error output"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errorText(tt.stderr); got != tt.want {
+				t.Errorf("errorText = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
