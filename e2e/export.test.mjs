@@ -1,6 +1,7 @@
 // Downloads from JupyterLab: a notebook through File > Save and Export
 // Notebook As > Executable Script, and a folder through the file browser's
-// "Download as an Archive".
+// "Download as an Archive". Also checks that the HTML export, opened in the
+// browser, runs its scripts in an opaque origin.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,13 @@ const notebook = {
     { cell_type: 'markdown', id: 'm1', metadata: {}, source: ['# Report\n', 'Numbers.'] },
     {
       cell_type: 'code', execution_count: 1, id: 'c1', metadata: {},
-      outputs: [{ name: 'stdout', output_type: 'stream', text: ['6\n'] }],
+      outputs: [
+        { name: 'stdout', output_type: 'stream', text: ['6\n'] },
+        {
+          output_type: 'display_data', metadata: {},
+          data: { 'text/html': ['<p id="out">output</p><script>window.outputRan = true;</script>'] },
+        },
+      ],
       source: ['total = 1 + 2 + 3\n', 'print(total)'],
     },
   ],
@@ -92,6 +99,29 @@ test('notebook export and folder archive download', { timeout: 180000 }, async (
     }
     await shot(page, 'export');
     assert.deepEqual([...errors], [], 'server errors and page errors');
+
+    // The HTML export opened in the browser renders, and the script of
+    // its output runs in an opaque origin, away from the server's
+    // cookies and API.
+    // It is opened from JupyterLab's page, as the server lets a cookie
+    // session read exports only from its own pages.
+    const [view] = await Promise.all([
+      context.waitForEvent('page'),
+      page.evaluate(() => window.open('/nbconvert/html/report.ipynb', '_blank')),
+    ]);
+    await view.locator('h1', { hasText: 'Report' }).waitFor({ timeout: 15000 });
+    const sandbox = await view.evaluate(() => {
+      let cookies;
+      try {
+        cookies = document.cookie;
+      } catch (e) {
+        cookies = e.name;
+      }
+      return { ran: window.outputRan === true, origin: window.origin, cookies };
+    });
+    assert.deepEqual(sandbox, { ran: true, origin: 'null', cookies: 'SecurityError' },
+      'script of the HTML export');
+    await shot(view, 'export-html');
   } finally {
     await browser.close();
     await server.stop();
