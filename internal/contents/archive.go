@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -96,8 +97,12 @@ func (m *Manager) serveArchive(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if err != nil {
-		m.log.Warn("archive download aborted", "path", req.path, "format", req.format,
-			"request_id", httpapi.RequestID(r.Context()), "err", err)
+		level := slog.LevelWarn
+		if r.Context().Err() != nil {
+			level = slog.LevelInfo // the client went away
+		}
+		m.log.Log(r.Context(), level, "archive download aborted", "path", req.path,
+			"format", req.format, "request_id", httpapi.RequestID(r.Context()), "err", err)
 		panic(http.ErrAbortHandler) // the status is sent: cut the connection
 	}
 	return nil

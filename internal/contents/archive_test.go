@@ -284,3 +284,44 @@ func TestArchiveStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveCutOnReadError checks that a read error after the response
+// started cuts the connection, so the client does not get a short archive
+// that looks whole. Reading /proc/self/mem at offset 0 fails with EIO.
+func TestArchiveCutOnReadError(t *testing.T) {
+	if _, err := os.Stat("/proc/self/mem"); err != nil {
+		t.Skip("no /proc/self/mem")
+	}
+	s := newTestServer(t, Options{AllowSymlinksOutsideRoot: true})
+	s.writeFile("data/a.txt", "alpha")
+	if err := os.Symlink("/proc/self/mem", filepath.Join(s.root, "data", "mem")); err != nil {
+		t.Fatal(err)
+	}
+	// The cut comes before the headers when they are still buffered, or
+	// in the middle of the body.
+	resp, err := s.client.Get(s.url + "/directories/data")
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Error("the download ended cleanly after a read error")
+	}
+}
+
+func TestTarRejectsShrunkFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "f"), "0123456789")
+	fi, err := os.Stat(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	aw, err := newArchiveWriter(io.Discard, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = aw.AddFile("f", fi, strings.NewReader("01234"))
+	if err == nil || !strings.Contains(err.Error(), "shrank from 10 to 5 bytes") {
+		t.Errorf("AddFile of a shrunk file = %v, want an error", err)
+	}
+}

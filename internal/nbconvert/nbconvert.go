@@ -139,7 +139,8 @@ func (e *Exporter) serveExport(w http.ResponseWriter, r *http.Request) error {
 			"cannot export '%s': it is a directory, not a notebook", apiPath)
 	case "file":
 		// As in jupyter_server: other files are served as they are.
-		http.Redirect(w, r, httpapi.BaseURL(r)+"files/"+escapePath(apiPath), http.StatusFound)
+		files := &url.URL{Path: "files/" + apiPath}
+		http.Redirect(w, r, httpapi.BaseURL(r)+files.EscapedPath(), http.StatusFound)
 		return nil
 	}
 	nb, _ := model.Content.(map[string]any)
@@ -233,13 +234,4 @@ func (e *Exporter) formatList(r *http.Request) string {
 		maps.Copy(names, formats)
 	}
 	return strings.Join(slices.Sorted(maps.Keys(names)), ", ")
-}
-
-// escapePath percent-encodes each segment of an API path.
-func escapePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
 }
