@@ -73,6 +73,9 @@ func newExternal(command string, timeout time.Duration, log *slog.Logger) *exter
 
 // Formats returns the formats that work on this machine. The first call
 // starts the probe, and every call waits for it or for ctx.
+//
+// NOTE: a probe that hangs holds the list back for up to the time limit
+// of a conversion, two formats at a time.
 func (x *external) Formats(ctx context.Context) (map[string]string, error) {
 	x.probeOnce.Do(func() { go x.probe() })
 	select {

@@ -115,18 +115,9 @@ type export struct {
 func (e *Exporter) serveExport(w http.ResponseWriter, r *http.Request) error {
 	formatArg := r.PathValue("format")
 	apiPath := strings.Trim(r.PathValue("path"), "/")
-	_, ok := nativeFormats[formatArg]
-	external := false
-	if !ok && formatName.MatchString(formatArg) {
-		formats, err := e.external.Formats(r.Context())
-		if err != nil {
-			return err
-		}
-		_, external = formats[formatArg]
-	}
-	if !ok && !external {
-		return httpapi.Errorf(http.StatusNotFound,
-			"No exporter for format: %s (available: %s)", formatArg, e.formatList(r))
+	external, err := e.isExternal(r, formatArg)
+	if err != nil {
+		return err
 	}
 
 	model, err := e.contents.Get(apiPath, contents.GetOptions{Content: true})
@@ -157,6 +148,25 @@ func (e *Exporter) serveExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeExport(w, r, out, model.LastModified.Time)
 	return nil
+}
+
+// isExternal reports whether formatArg is converted by jupyter-nbconvert.
+// It returns a 404 for a format that is not available.
+func (e *Exporter) isExternal(r *http.Request, formatArg string) (bool, error) {
+	if _, ok := nativeFormats[formatArg]; ok {
+		return false, nil
+	}
+	if formatName.MatchString(formatArg) {
+		formats, err := e.external.Formats(r.Context())
+		if err != nil {
+			return false, err
+		}
+		if _, ok := formats[formatArg]; ok {
+			return true, nil
+		}
+	}
+	return false, httpapi.Errorf(http.StatusNotFound,
+		"No exporter for format: %s (available: %s)", formatArg, e.formatList(r))
 }
 
 // convertNative converts nb, the notebook named stem.ipynb, to one of
