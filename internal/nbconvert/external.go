@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +19,8 @@ import (
 	"time"
 )
 
-// externalFormats maps the formats that jupyter-nbconvert may convert to
-// to the output mimetype of nbconvert 6.5's exporter. Which of them work
+// externalFormats maps each format that jupyter-nbconvert may convert to
+// the output mimetype of nbconvert 6.5's exporter for it. Which of them work
 // depends on the machine: pdf needs xelatex, latex, rst and asciidoc need
 // pandoc, webpdf needs a browser that nbconvert can drive.
 var externalFormats = map[string]string{
@@ -58,57 +59,83 @@ type external struct {
 	// slots limits how many conversions run at once.
 	slots chan struct{}
 
+	// ctx ends every conversion when Close cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	probeOnce sync.Once
-	probed    chan struct{}     // closed when formats is set
-	formats   map[string]string // format name to mimetype
+	probed    chan struct{} // closed when the probe has finished
+
+	mu      sync.Mutex
+	formats map[string]string // format name to mimetype, of the formats found so far
 }
 
 func newExternal(command string, timeout time.Duration, log *slog.Logger) *external {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &external{
 		command: command, timeout: timeout, log: log,
-		slots:  make(chan struct{}, 2),
-		probed: make(chan struct{}),
+		slots:   make(chan struct{}, 2),
+		ctx:     ctx,
+		cancel:  cancel,
+		probed:  make(chan struct{}),
+		formats: map[string]string{},
 	}
 }
 
-// Formats returns the formats that work on this machine. The first call
-// starts the probe, and every call waits for it or for ctx.
-//
-// NOTE: a probe that hangs holds the list back for up to the time limit
-// of a conversion, two formats at a time.
-func (x *external) Formats(ctx context.Context) (map[string]string, error) {
+// Close kills the conversions that are running, and waits for the probe
+// to end when it has started.
+func (x *external) Close() {
+	x.cancel()
+	x.probeOnce.Do(func() { close(x.probed) }) // no probe from now on
+	<-x.probed
+}
+
+// Formats returns the formats found to work on this machine, and whether
+// the probe has finished. The first call starts the probe. Every call
+// waits for the probe to finish, for ctx, or for wait when it is
+// positive, whichever comes first, and then returns the formats found so
+// far.
+func (x *external) Formats(ctx context.Context, wait time.Duration) (map[string]string, bool) {
 	x.probeOnce.Do(func() { go x.probe() })
+	var timeout <-chan time.Time
+	if wait > 0 {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	complete := false
 	select {
 	case <-x.probed:
-		return x.formats, nil
+		complete = true
 	case <-ctx.Done():
-		return nil, ctx.Err()
+	case <-timeout:
 	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return maps.Clone(x.formats), complete
 }
 
 func (x *external) probe() {
 	defer close(x.probed)
-	x.formats = map[string]string{}
 	if _, err := exec.LookPath(x.command); err != nil {
 		x.log.Info("nbconvert formats beyond html, markdown and script are off",
 			"command", x.command, "err", err)
 		return
 	}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for name, mimetype := range externalFormats {
 		wg.Go(func() {
 			start := time.Now()
-			_, _, err := x.Convert(context.Background(), name, "probe.ipynb", []byte(probeNotebook))
+			_, _, err := x.Convert(x.ctx, name, "probe.ipynb", []byte(probeNotebook))
 			if err != nil {
 				x.log.Info("nbconvert format unavailable", "format", name, "err", err)
 				return
 			}
 			x.log.Info("nbconvert format available", "format", name,
 				"duration", time.Since(start).Round(time.Millisecond))
-			mu.Lock()
+			x.mu.Lock()
 			x.formats[name] = mimetype
-			mu.Unlock()
+			x.mu.Unlock()
 		})
 	}
 	wg.Wait()
@@ -121,8 +148,14 @@ var errTimeout = errors.New("timed out")
 // named name, and returns the output file's name and bytes. When nbconvert
 // writes more than one file, such as the figures of a LaTeX export, it
 // returns a zip archive of them all, named after the notebook, as
-// jupyter_server does. It waits for a free slot first.
+// jupyter_server does. It waits for a free slot first. The conversion
+// ends with ctx or with Close.
 func (x *external) Convert(ctx context.Context, format, name string, data []byte) (string, []byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(x.ctx, cancel)
+	defer stop()
+
 	select {
 	case x.slots <- struct{}{}:
 		defer func() { <-x.slots }()

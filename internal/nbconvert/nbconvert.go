@@ -43,6 +43,10 @@ type Options struct {
 	Command string
 	// Timeout limits each run of Command. Zero means two minutes.
 	Timeout time.Duration
+	// ListWait is how long GET /api/nbconvert waits for the probe of
+	// Command's formats to finish, after which it lists the formats found
+	// so far. JupyterLab requests the list once per page load. Zero means 10 seconds.
+	ListWait time.Duration
 }
 
 // Exporter serves the nbconvert endpoints. It is safe for concurrent use.
@@ -50,6 +54,7 @@ type Exporter struct {
 	log      *slog.Logger
 	contents *contents.Manager
 	external *external
+	listWait time.Duration
 }
 
 // nativeFormats maps the formats converted in Go to their output mimetype.
@@ -73,11 +78,21 @@ func New(opts Options) *Exporter {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Minute
 	}
+	if opts.ListWait <= 0 {
+		opts.ListWait = 10 * time.Second
+	}
 	return &Exporter{
 		log:      opts.Log,
 		contents: opts.Contents,
 		external: newExternal(opts.Command, opts.Timeout, opts.Log),
+		listWait: opts.ListWait,
 	}
+}
+
+// Close kills the jupyter-nbconvert processes that are running and waits
+// for the probe of formats to end. Later exports to those formats fail.
+func (e *Exporter) Close() {
+	e.external.Close()
 }
 
 // Register adds the endpoints to mux, with patterns that start at the
@@ -89,9 +104,10 @@ func (e *Exporter) Register(mux *http.ServeMux) {
 }
 
 func (e *Exporter) serveFormats(w http.ResponseWriter, r *http.Request) error {
-	external, err := e.external.Formats(r.Context())
-	if err != nil {
-		return err
+	external, complete := e.external.Formats(r.Context(), e.listWait)
+	if !complete {
+		e.log.Info("listing nbconvert formats before the probe finished",
+			"request_id", httpapi.RequestID(r.Context()), "found", len(external))
 	}
 	list := map[string]any{}
 	for _, formats := range []map[string]string{external, nativeFormats} {
@@ -157,12 +173,13 @@ func (e *Exporter) isExternal(r *http.Request, formatArg string) (bool, error) {
 		return false, nil
 	}
 	if formatName.MatchString(formatArg) {
-		formats, err := e.external.Formats(r.Context())
-		if err != nil {
-			return false, err
-		}
+		formats, complete := e.external.Formats(r.Context(), 0)
 		if _, ok := formats[formatArg]; ok {
 			return true, nil
+		}
+		if !complete {
+			return false, httpapi.Wrap(http.StatusServiceUnavailable, r.Context().Err(),
+				"the request ended before the formats of jupyter-nbconvert were known")
 		}
 	}
 	return false, httpapi.Errorf(http.StatusNotFound,
@@ -211,8 +228,8 @@ func (e *Exporter) convertExternal(r *http.Request, formatArg, name string, nb m
 // act as the user on the server.
 const exportCSP = "sandbox allow-scripts; frame-ancestors 'self'"
 
-// writeExport sends an export: as an attachment when the request asks
-// for a download, and always with a Content-Security-Policy that keeps
+// writeExport sends an export: as an attachment when the request is for a
+// download, and always with a Content-Security-Policy that keeps
 // active HTML out of the server's origin.
 func writeExport(w http.ResponseWriter, r *http.Request, out *export, modified time.Time) {
 	h := w.Header()
@@ -240,8 +257,7 @@ func writeExport(w http.ResponseWriter, r *http.Request, out *export, modified t
 func (e *Exporter) formatList(r *http.Request) string {
 	names := map[string]string{}
 	maps.Copy(names, nativeFormats)
-	if formats, err := e.external.Formats(r.Context()); err == nil {
-		maps.Copy(names, formats)
-	}
+	formats, _ := e.external.Formats(r.Context(), 0)
+	maps.Copy(names, formats)
 	return strings.Join(slices.Sorted(maps.Keys(names)), ", ")
 }

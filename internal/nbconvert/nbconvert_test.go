@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,9 +24,10 @@ import (
 
 // testServer is an Exporter and a contents manager on a loopback server.
 type testServer struct {
-	t    *testing.T
-	root string
-	url  string
+	t        *testing.T
+	root     string
+	url      string
+	exporter *Exporter
 }
 
 func newTestServer(t *testing.T, opts Options) *testServer {
@@ -38,10 +41,12 @@ func newTestServer(t *testing.T, opts Options) *testServer {
 	opts.Contents = m
 	mux := http.NewServeMux()
 	m.Register(mux)
-	New(opts).Register(mux)
+	exporter := New(opts)
+	exporter.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &testServer{t: t, root: root, url: srv.URL}
+	t.Cleanup(exporter.Close)
+	return &testServer{t: t, root: root, url: srv.URL, exporter: exporter}
 }
 
 func (s *testServer) writeFile(rel, content string) {
@@ -191,6 +196,57 @@ esac
 	}
 	if resp, _ := s.get("/nbconvert/pdf/dir/nb.ipynb"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET pdf = %d, want 404 for a format whose probe failed", resp.StatusCode)
+	}
+}
+
+func TestFormatsListBeforeSlowProbe(t *testing.T) {
+	// The probe of latex takes 2 s; the list waits 100 ms.
+	fakeNbconvert(t, `[ "$format" = latex ] || exit 1
+[ "$name" = probe.ipynb ] && sleep 2
+echo tex > "$out/$stem.tex"
+`)
+	s := newTestServer(t, Options{ListWait: 100 * time.Millisecond})
+	if diff := cmp.Diff([]string{"html", "markdown", "script"}, s.formats()); diff != "" {
+		t.Errorf("formats during the probe (-want +got):\n%s", diff)
+	}
+	s.writeFile("nb.ipynb", testNotebook)
+	resp, body := s.get("/nbconvert/latex/nb.ipynb")
+	if resp.StatusCode != http.StatusOK || string(body) != "tex\n" {
+		t.Errorf("export during the probe = %d %q, want it to wait for the probe", resp.StatusCode, body)
+	}
+	if diff := cmp.Diff([]string{"html", "latex", "markdown", "script"}, s.formats()); diff != "" {
+		t.Errorf("formats after the probe (-want +got):\n%s", diff)
+	}
+}
+
+func TestCloseKillsProbe(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	fakeNbconvert(t, `echo $$ >> `+pidFile+`
+sleep 60
+`)
+	s := newTestServer(t, Options{ListWait: 100 * time.Millisecond})
+	s.formats() // starts the probe
+	var pids []string
+	for range 100 {
+		data, _ := os.ReadFile(pidFile)
+		if pids = strings.Fields(string(data)); len(pids) == 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(pids) != 2 {
+		t.Fatalf("probe started %d processes, want 2 at a time", len(pids))
+	}
+
+	s.exporter.Close()
+	for _, pid := range pids {
+		n, err := strconv.Atoi(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(n, 0); err == nil {
+			t.Errorf("probe process %d still runs after Close", n)
+		}
 	}
 }
 

@@ -367,6 +367,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if e := s.terminals.Close(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutting down terminals: %w", e)
 	}
+	s.nbconvert.Close()
 	// This also removes the temporary files of unfinished uploads.
 	if e := s.contents.Close(); e != nil && err == nil {
 		err = fmt.Errorf("closing the contents manager: %w", e)
