@@ -13,9 +13,10 @@ import (
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
-// Register adds the contents API and the file server to mux, with
-// patterns that start at the server's root ("/api/contents/{path...}",
-// "/files/{path...}"). The caller strips its base URL, authenticates the
+// Register adds the contents API, the file server and folder archives to
+// mux, with patterns that start at the server's root
+// ("/api/contents/{path...}", "/files/{path...}",
+// "/directories/{path...}"). The caller strips its base URL, authenticates the
 // request and checks XSRF before mux receives it.
 //
 // The API path is the {path...} wildcard, decoded once, so
