@@ -3,6 +3,8 @@ package nbconvert
 import (
 	"bytes"
 	"html"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -134,8 +136,11 @@ var markdown = goldmark.New(
 )
 
 // renderMarkdown returns source as HTML, with the images that refer to
-// attachments of the cell shown from data URIs.
+// attachments of the cell shown from data URIs. TeX math between $ or $$
+// is kept as written, because Markdown would read its underscores and
+// asterisks as emphasis.
 func renderMarkdown(source string, attachments map[string]any) string {
+	source, math := protectMath(source)
 	var buf bytes.Buffer
 	ctx := parser.NewContext()
 	ctx.Set(attachmentsKey, attachments)
@@ -144,7 +149,28 @@ func renderMarkdown(source string, attachments map[string]any) string {
 		// cannot; show the source rather than nothing.
 		return "<pre>" + html.EscapeString(source) + "</pre>"
 	}
-	return buf.String()
+	return math.Replace(buf.String())
+}
+
+// mathSpan matches display math ($$...$$) and inline math ($...$ on one
+// line), as JupyterLab finds math in markdown cells.
+var mathSpan = regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
+
+// protectMath replaces each math span of source with a placeholder of
+// letters and digits, which Markdown leaves alone, and returns a replacer
+// that puts the escaped math back.
+func protectMath(source string) (string, *strings.Replacer) {
+	prefix := "jupygomath"
+	for strings.Contains(source, prefix) {
+		prefix += "x"
+	}
+	var pairs []string
+	source = mathSpan.ReplaceAllStringFunc(source, func(math string) string {
+		placeholder := prefix + strconv.Itoa(len(pairs)/2) + "end"
+		pairs = append(pairs, placeholder, html.EscapeString(math))
+		return placeholder
+	})
+	return source, strings.NewReplacer(pairs...)
 }
 
 var attachmentsKey = parser.NewContextKey()

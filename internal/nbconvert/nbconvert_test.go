@@ -558,3 +558,22 @@ func TestErrorText(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderMarkdownKeepsMath(t *testing.T) {
+	tests := []struct{ name, source, want string }{
+		{"inline", "Energy $E_1 = m_2 c^2$ and *bold*",
+			"<p>Energy $E_1 = m_2 c^2$ and <em>bold</em></p>\n"},
+		{"display", "$$\na_1 < b_2\n$$", "<p>$$\na_1 &lt; b_2\n$$</p>\n"},
+		{"placeholder in source", "jupygomath0end $x_1$ _y_",
+			"<p>jupygomath0end $x_1$ <em>y</em></p>\n"},
+		{"code span", "`$a_b$`", "<p><code>$a_b$</code></p>\n"},
+		{"lone dollar", "costs $5 and _more_", "<p>costs $5 and <em>more</em></p>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := renderMarkdown(tt.source, nil); got != tt.want {
+				t.Errorf("renderMarkdown(%q) = %q, want %q", tt.source, got, tt.want)
+			}
+		})
+	}
+}
