@@ -80,14 +80,31 @@ func parseANSI(s string) []ansiRun {
 
 // cutEscape splits the escape sequence at the start of s (which starts
 // with ESC) from the text after it. For a CSI sequence it returns its
-// parameters and final byte; for other sequences final is 0. A sequence cut
-// off by the end of s takes the rest of s.
+// parameters and final byte; for other sequences final is 0. An operating
+// system command ends at BEL or ESC \. A sequence cut off by the end of s
+// takes the rest of s.
 func cutEscape(s string) (params string, final byte, rest string) {
 	if len(s) < 2 {
 		return "", 0, ""
 	}
-	if s[1] != '[' {
-		return "", 0, s[2:] // a two-byte escape such as ESC ( or ESC =
+	switch s[1] {
+	case ']': // an operating system command, such as a window title
+		bel, st := strings.IndexByte(s, '\a'), strings.Index(s, "\x1b\\")
+		switch {
+		case bel >= 0 && (st < 0 || bel < st):
+			return "", 0, s[bel+1:]
+		case st >= 0:
+			return "", 0, s[st+2:]
+		}
+		return "", 0, ""
+	case '[':
+	default:
+		// Intermediate bytes, then one final byte: ESC ( B, ESC =.
+		j := 1
+		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
+			j++
+		}
+		return "", 0, s[min(j+1, len(s)):]
 	}
 	for j := 2; j < len(s); j++ {
 		if c := s[j]; c >= 0x40 && c <= 0x7e {

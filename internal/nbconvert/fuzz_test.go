@@ -39,6 +39,7 @@ func FuzzANSI(f *testing.F) {
 		"\x1b[0;31mValueError\x1b[0m: <bad>",
 		"\x1b[38;5;208morange\x1b[48;2;1;2;3m\x1b[1;4mx",
 		"\x1b[38;5\x1b[38;2;999;0m\x1b]0;title\x07\x1b(B\x1b",
+		"a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b",
 	} {
 		f.Add(seed)
 	}

@@ -577,3 +577,20 @@ func TestRenderMarkdownKeepsMath(t *testing.T) {
 		})
 	}
 }
+
+func TestStripANSI(t *testing.T) {
+	tests := []struct{ name, input, want string }{
+		{"colors", "\x1b[0;31mValueError\x1b[0m: bad", "ValueError: bad"},
+		{"title ended by BEL", "\x1b]0;title\ax", "x"},
+		{"hyperlink ended by ST", "a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b", "alinkb"},
+		{"charset", "\x1b(Bplain", "plain"},
+		{"cut off", "text\x1b[31", "text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := stripANSI(tt.input); got != tt.want {
+				t.Errorf("stripANSI(%q) = %q, want %q", tt.input, got, tt.want)
+			}
+		})
+	}
+}
