@@ -75,6 +75,8 @@ func (m *Manager) serveArchive(w http.ResponseWriter, r *http.Request) error {
 	top := filepath.Base(m.root)
 	if req.path != "" {
 		_, top = splitPath(req.path)
+	} else if top == string(filepath.Separator) {
+		top = "root" // the server serves the whole file system
 	}
 
 	h := w.Header()
