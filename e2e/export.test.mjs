@@ -1,11 +1,12 @@
 // Downloads from JupyterLab: a notebook through File > Save and Export
-// Notebook As > Executable Script, and a folder through the file browser's
-// "Download as an Archive". Also checks that the HTML export, opened in the
+// Notebook As > Executable Script, and folders through the file browser's
+// archive submenus. Also checks that the HTML export, opened in the
 // browser, runs its scripts in an opaque origin.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { collectErrors, launchBrowser, shot, startServer, tempDir } from './harness.mjs';
 
 const token = 'e2e' + Math.random().toString(16).slice(2);
@@ -88,12 +89,27 @@ test('notebook export and folder archive download', { timeout: 180000 }, async (
     await page.locator('.jp-DirListing-item[title^="Name: data"]').first().click({ button: 'right' });
     const archiveDownload = page.waitForEvent('download');
     await menuItem(page, 'Download as an Archive');
+    await shot(page, 'export-archive-menu');
+    await menuItem(page, 'ZIP Archive');
     const archive = await archiveDownload;
     assert.equal(archive.suggestedFilename(), 'data.zip', 'file name of the archive');
     const zip = readFileSync(await archive.path());
     assert.equal(zip.subarray(0, 2).toString(), 'PK', 'archive is a zip file');
     for (const name of ['data/a.txt', 'data/nested/b.txt']) {
       assert.ok(zip.includes(Buffer.from(name)), `archive lists ${name}`);
+    }
+
+    // The folder shown, from the context menu of the listing.
+    await page.locator('.jp-DirListing-content').click({ button: 'right', position: { x: 100, y: 300 } });
+    const tarDownload = page.waitForEvent('download');
+    await menuItem(page, 'Download Current Folder as an Archive');
+    await menuItem(page, 'TAR GZ Archive');
+    const tarball = await tarDownload;
+    assert.equal(tarball.suggestedFilename(), `${path.basename(root)}.tar.gz`,
+      'file name of the current folder\'s archive');
+    const entries = gunzipSync(readFileSync(await tarball.path()));
+    for (const name of ['/report.ipynb', '/data/nested/b.txt']) {
+      assert.ok(entries.includes(Buffer.from(path.basename(root) + name)), `tarball has ${name}`);
     }
     await shot(page, 'export');
     assert.deepEqual([...errors], [], 'server errors and page errors');

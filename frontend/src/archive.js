@@ -1,24 +1,34 @@
 // The application's own plugin for downloading a folder as an archive. The
 // file browser of JupyterLab 4.6 downloads files only, so this plugin adds
-// "Download as an Archive" to the context menu of folders and "Download
-// Current Folder as an Archive" to the context menu of the listing. Both
-// open the server's /directories/{path}?archiveFormat=zip endpoint, the one
-// the jupyter-archive server extension has, and the browser saves the
-// stream it sends.
+// a "Download as an Archive" submenu to the context menu of folders and a
+// "Download Current Folder as an Archive" submenu to the context menu of
+// the listing, each with the archive formats. Both open the server's
+// /directories/{path}?archiveFormat=... endpoint, the one the
+// jupyter-archive server extension has, and the browser saves the stream
+// it sends.
 
 import { URLExt } from '@jupyterlab/coreutils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { downloadIcon } from '@jupyterlab/ui-components';
+import { Menu } from '@lumino/widgets';
 
 const commandIds = {
   selected: 'filebrowser:download-folder-archive',
   current: 'filebrowser:download-current-folder-archive'
 };
 
-// archiveURL returns the URL of the zip archive of the folder at path.
-function archiveURL(baseUrl, path) {
+// formats are the archiveFormat values offered, with their menu labels.
+const formats = [
+  ['zip', 'ZIP Archive'],
+  ['tar.gz', 'TAR GZ Archive'],
+  ['tar.bz2', 'TAR BZ2 Archive'],
+  ['tar.xz', 'TAR XZ Archive']
+];
+
+// archiveURL returns the URL of the archive of the folder at path.
+function archiveURL(baseUrl, path, format) {
   const url = new URL(URLExt.join(baseUrl, 'directories', URLExt.encodeParts(path)));
-  url.searchParams.set('archiveFormat', 'zip');
+  url.searchParams.set('archiveFormat', format);
   return url.toString();
 }
 
@@ -33,9 +43,20 @@ function download(url) {
   document.body.removeChild(link);
 }
 
+// formatMenu returns a submenu with an item of command for each format.
+function formatMenu(commands, command, label) {
+  const menu = new Menu({ commands });
+  menu.title.label = label;
+  menu.title.icon = downloadIcon;
+  for (const [format] of formats) {
+    menu.addItem({ command, args: { format } });
+  }
+  return menu;
+}
+
 export const folderArchive = {
   id: '@jupygo/lab:folder-archive',
-  description: 'Adds commands that download a folder of the file browser as a zip archive.',
+  description: 'Adds context-menu entries that download a folder of the file browser as an archive.',
   autoStart: true,
   requires: [IFileBrowserFactory],
   activate: (app, factory) => {
@@ -46,37 +67,38 @@ export const folderArchive = {
       const browser = tracker.currentWidget;
       return browser ? Array.from(browser.selectedItems()).filter(i => i.type === 'directory') : [];
     };
+    const formatLabel = args => (formats.find(([f]) => f === args.format) || formats[0])[1];
+    const formatOf = args => (formats.some(([f]) => f === args.format) ? args.format : 'zip');
 
     commands.addCommand(commandIds.selected, {
-      label: 'Download as an Archive',
-      caption: 'Download the selected folders as zip archives',
-      icon: downloadIcon.bindprops({ stylesheet: 'menuItem' }),
-      isVisible: () => selectedFolders().length > 0,
-      execute: () => {
+      label: formatLabel,
+      caption: 'Download the selected folders as archives',
+      execute: args => {
         for (const folder of selectedFolders()) {
-          download(archiveURL(baseUrl, folder.path));
+          download(archiveURL(baseUrl, folder.path, formatOf(args)));
         }
       }
     });
     commands.addCommand(commandIds.current, {
-      label: 'Download Current Folder as an Archive',
-      caption: 'Download the folder shown in the file browser as a zip archive',
-      icon: downloadIcon.bindprops({ stylesheet: 'menuItem' }),
-      execute: () => {
+      label: formatLabel,
+      caption: 'Download the folder shown in the file browser as an archive',
+      execute: args => {
         const browser = tracker.currentWidget;
         if (browser) {
-          download(archiveURL(baseUrl, browser.model.path));
+          download(archiveURL(baseUrl, browser.model.path, formatOf(args)));
         }
       }
     });
 
     contextMenu.addItem({
-      command: commandIds.selected,
+      type: 'submenu',
+      submenu: formatMenu(commands, commandIds.selected, 'Download as an Archive'),
       selector: '.jp-DirListing-item[data-isdir="true"]',
       rank: 10
     });
     contextMenu.addItem({
-      command: commandIds.current,
+      type: 'submenu',
+      submenu: formatMenu(commands, commandIds.current, 'Download Current Folder as an Archive'),
       selector: '.jp-DirListing-content',
       rank: 3
     });
