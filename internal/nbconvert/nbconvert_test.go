@@ -466,6 +466,9 @@ func TestExportBadInput(t *testing.T) {
 	s.writeFile("array.ipynb", `[1, 2]`)
 	s.writeFile("folder/a.txt", "a")
 	s.writeFile(".hidden.ipynb", testNotebook)
+	if err := syscall.Mkfifo(filepath.Join(s.root, "fifo.ipynb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s.writeFile("bad-cells.ipynb", `{"cells": [{"cell_type": "code", "source": 7, "outputs": [3]}],
 		"metadata": {}, "nbformat": 4, "nbformat_minor": 5}`)
 	// odd.ipynb passes the reader but has values of unexpected types
@@ -485,6 +488,7 @@ func TestExportBadInput(t *testing.T) {
 		{"/nbconvert/script/v5.ipynb", 400, "unsupported nbformat version 5"},
 		{"/nbconvert/markdown/array.ipynb", 400, "must be a JSON object"},
 		{"/nbconvert/html/missing.ipynb", 404, "does not exist"},
+		{"/nbconvert/html/fifo.ipynb", 400, "Cannot read non-file"},
 		{"/nbconvert/html/folder", 400, "is a directory, not a notebook"},
 		{"/nbconvert/html/.hidden.ipynb", 404, "does not exist"},
 		{"/nbconvert/html/..%2F..%2Fetc%2Fpasswd", 404, "outside root"},
