@@ -13,7 +13,8 @@ want_test=0
 
 packages=(libzmq3-dev pkg-config python3-ipykernel)
 if [[ $want_test == 1 ]]; then
-	packages+=(chromium python3-nbformat python3-jupyter-server jupyterhub postgresql libnss3-tools)
+	packages+=(chromium python3-nbformat python3-jupyter-server jupyterhub postgresql libnss3-tools
+		jupyter-nbconvert)
 fi
 
 missing=()

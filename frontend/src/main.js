@@ -4,7 +4,10 @@
 
 import { JupyterPluginRegistry, PageConfig } from '@jupyterlab/coreutils';
 import { extensions, mimeExtensions } from '@jupygo/extensions';
-import ownPlugins from './usermenu';
+import archivePlugins from './archive';
+import userMenuPlugins from './usermenu';
+
+const ownPlugins = [...userMenuPlugins, ...archivePlugins];
 
 // Plugin ids that JupyterLab 4 renamed. Page configs and settings written for
 // older versions may still name the old ones.

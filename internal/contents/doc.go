@@ -1,7 +1,7 @@
 // Package contents serves the files of one root folder through the Jupyter
-// contents API (/api/contents) and the file server (/files), compatible
-// with jupyter_server 2.x's FileContentsManager and LargeFileManager as
-// JupyterLab 4 uses them.
+// contents API (/api/contents), the file server (/files) and folder
+// archives (/directories), compatible with jupyter_server 2.x's
+// FileContentsManager and LargeFileManager as JupyterLab 4 uses them.
 //
 // # Models
 //
@@ -51,6 +51,13 @@
 // .ipynb_checkpoints/<name>-checkpoint<ext> beside it. A notebook gets its
 // checkpoint on its first save; renames move it, and deletes move it to
 // the trash with the file or remove it.
+//
+// # Archives
+//
+// GET /directories/{path} streams a folder as a zip or tar archive, the
+// endpoint of the jupyter-archive server extension. The archive holds
+// what a listing of the folder and its subfolders shows, and is written
+// while the folders are walked.
 //
 // # Concurrency
 //

@@ -37,7 +37,7 @@ func (m *Manager) serveFile(w http.ResponseWriter, r *http.Request) error {
 
 	_, name := splitPath(p)
 	if strings.HasSuffix(name, ".ipynb") || r.URL.Query().Get("download") != "" {
-		h.Set("Content-Disposition", contentDisposition(name))
+		h.Set("Content-Disposition", ContentDisposition(name))
 	}
 	h.Set("Content-Type", filesContentType(name))
 	if !r.URL.Query().Has("v") {
@@ -67,10 +67,10 @@ func filesContentType(name string) string {
 	return "application/octet-stream"
 }
 
-// contentDisposition returns an attachment header for name: the RFC 5987
+// ContentDisposition returns an attachment header for name: the RFC 5987
 // filename* form that jupyter_server sends, and before it a plain filename
 // for clients without RFC 5987 support when name is printable ASCII.
-func contentDisposition(name string) string {
+func ContentDisposition(name string) string {
 	ext := "filename*=utf-8''" + urlEscape(name)
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {

@@ -13,9 +13,10 @@ import (
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
-// Register adds the contents API and the file server to mux, with
-// patterns that start at the server's root ("/api/contents/{path...}",
-// "/files/{path...}"). The caller strips its base URL, authenticates the
+// Register adds the contents API, the file server and folder archives to
+// mux, with patterns that start at the server's root
+// ("/api/contents/{path...}", "/files/{path...}",
+// "/directories/{path...}"). The caller strips its base URL, authenticates the
 // request and checks XSRF before mux receives it.
 //
 // The API path is the {path...} wildcard, decoded once, so
@@ -30,6 +31,7 @@ func (m *Manager) Register(mux *http.ServeMux) {
 		mux.Handle(method+" /api/contents/{path...}", h)
 	}
 	mux.Handle("GET /files/{path...}", httpapi.Handle(m.log, m.serveFile))
+	mux.Handle("GET /directories/{path...}", httpapi.Handle(m.log, m.serveArchive))
 }
 
 func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) error {
@@ -132,7 +134,7 @@ func (m *Manager) serveGet(w http.ResponseWriter, r *http.Request, p string) err
 // writeModel writes a model with the headers jupyter_server sets.
 func writeModel(w http.ResponseWriter, r *http.Request, status int, model *Model, location bool) error {
 	if location {
-		w.Header().Set("Location", baseURL(r)+"api/contents/"+urlEscape(model.Path))
+		w.Header().Set("Location", httpapi.BaseURL(r)+"api/contents/"+urlEscape(model.Path))
 	}
 	w.Header().Set("Last-Modified", model.LastModified.UTC().Format(http.TimeFormat))
 	if nb, ok := model.Content.(map[string]any); ok {
@@ -203,19 +205,6 @@ func putResponseBuffer(buf []byte) {
 	}
 	buf = buf[:0]
 	responseBuffers.Put(&buf)
-}
-
-// baseURL returns the base URL the request came through, ending in "/":
-// the part of the request URI in front of the path that mux matched.
-func baseURL(r *http.Request) string {
-	uri := r.RequestURI
-	if u, err := url.ParseRequestURI(uri); err == nil {
-		uri = u.EscapedPath()
-	}
-	if prefix, ok := strings.CutSuffix(uri, r.URL.EscapedPath()); ok {
-		return strings.TrimSuffix(prefix, "/") + "/"
-	}
-	return "/"
 }
 
 func (m *Manager) servePut(w http.ResponseWriter, r *http.Request, p string) error {
@@ -399,7 +388,7 @@ func (m *Manager) serveCheckpoints(w http.ResponseWriter, r *http.Request, p str
 		return err
 	}
 	w.Header().Set("Location",
-		baseURL(r)+"api/contents/"+urlEscape(strings.Trim(p, "/"))+"/checkpoints/"+urlEscape(cp.ID))
+		httpapi.BaseURL(r)+"api/contents/"+urlEscape(strings.Trim(p, "/"))+"/checkpoints/"+urlEscape(cp.ID))
 	return httpapi.WriteJSON(w, http.StatusCreated, cp)
 }
 

@@ -12,7 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"reflect"
+	"strings"
 )
 
 // Error is an HTTP error. Message is safe to show to the client; Err is the
@@ -206,4 +208,18 @@ func jsonKind(t reflect.Type) string {
 		return "a number"
 	}
 	return "a JSON value"
+}
+
+// BaseURL returns the base URL the request came through, ending in "/":
+// the part of the request URI in front of the path that the mux matched,
+// once the server stripped its base URL from r.URL.
+func BaseURL(r *http.Request) string {
+	uri := r.RequestURI
+	if u, err := url.ParseRequestURI(uri); err == nil {
+		uri = u.EscapedPath()
+	}
+	if prefix, ok := strings.CutSuffix(uri, r.URL.EscapedPath()); ok {
+		return strings.TrimSuffix(prefix, "/") + "/"
+	}
+	return "/"
 }

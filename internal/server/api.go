@@ -27,7 +27,6 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	mux.Handle("POST /api/shutdown", h(s.handleShutdown))
 	mux.Handle("/api/shutdown", h(methodNotAllowed("POST")))
 	mux.Handle("GET /api/events/subscribe", h(s.handleEvents))
-	mux.Handle("GET /api/nbconvert", h(s.handleNbconvert))
 	mux.Handle("GET /api/resolvePath", h(s.handleResolvePath))
 	mux.Handle("/api/", h(func(w http.ResponseWriter, r *http.Request) error {
 		return httpapi.Errorf(http.StatusNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
@@ -127,12 +126,6 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	<-ctx.Done()
 	c.Close(websocket.StatusGoingAway, "server shutting down")
 	return nil
-}
-
-// handleNbconvert lists the export formats; none are offered yet, so
-// JupyterLab's export menu stays empty.
-func (s *Server) handleNbconvert(w http.ResponseWriter, r *http.Request) error {
-	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{})
 }
 
 // pageConfig returns the page-config keys that come from the server rather

@@ -17,8 +17,9 @@ import (
 )
 
 // authMethod says how a request proved who it is. The checks that protect
-// browsers (XSRF, WebSocket Origin, cross-site reads of /files/) apply only to
-// cookie authentication, because a token has to be sent on purpose.
+// browsers (XSRF, WebSocket Origin, cross-site reads of files, exports and
+// archives) apply only to cookie authentication, because a token has to be
+// sent on purpose.
 type authMethod int
 
 const (

@@ -18,6 +18,7 @@ func (s *Server) routes() http.Handler {
 	s.kernels.Register(mux)
 	s.terminals.Register(mux)
 	s.lab.Register(mux)
+	s.nbconvert.Register(mux)
 	s.registerAPI(mux)
 	s.registerSessions(mux)
 	if s.collab != nil {
@@ -96,7 +97,7 @@ func cleanPath(p string) string {
 
 // guard authenticates the request and applies the checks that protect
 // cookie-authenticated browsers: XSRF tokens on unsafe methods, the Origin of
-// WebSocket upgrades, and same-origin reads of /files/.
+// WebSocket upgrades, and same-origin reads of files, exports and archives.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.allowedHost(r) {
@@ -165,11 +166,23 @@ func (s *Server) checkBrowserRequest(r *http.Request, method authMethod, sid str
 		}
 		return nil
 	}
-	if strings.HasPrefix(r.URL.Path, "/files/") && !sameOrigin(r) && !checkXSRF(r) {
+	if isDownload(r.URL.Path) && !sameOrigin(r) && !checkXSRF(r) {
 		return httpapi.Errorf(http.StatusForbidden,
 			"cross-site request for a file is not allowed: open it from JupyterLab or pass _xsrf")
 	}
 	return nil
+}
+
+// isDownload reports whether p serves the bytes of a file, a notebook
+// export or a folder archive: reads that another site must not be able to
+// make with the user's cookies.
+func isDownload(p string) bool {
+	for _, prefix := range []string{"/files/", "/nbconvert/", "/directories/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // fromBrowser reports whether a request carries the headers browsers add to

@@ -27,6 +27,7 @@ import (
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/kernel"
 	"github.com/jupygo/jupygo/internal/lab"
+	"github.com/jupygo/jupygo/internal/nbconvert"
 	"github.com/jupygo/jupygo/internal/terminal"
 )
 
@@ -123,6 +124,7 @@ type Server struct {
 	sessions  *sessionManager
 	config    *configStore
 	lab       *lab.Lab
+	nbconvert *nbconvert.Exporter
 	// collab is nil unless Config.Collaborative is set.
 	collab  *collab.Service
 	handler http.Handler
@@ -206,6 +208,10 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.sessions = newSessionManager(s.kernels, s.contents)
+	s.nbconvert = nbconvert.New(nbconvert.Options{
+		Log:      cfg.Log.With("component", "nbconvert"),
+		Contents: s.contents,
+	})
 	s.config = newConfigStore(cfg.ConfigDir, cfg.ConfigPath)
 	s.lab, err = lab.New(lab.Options{
 		Log:             cfg.Log.With("component", "lab"),
@@ -412,6 +418,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if e := s.terminals.Close(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutting down terminals: %w", e)
 	}
+	s.nbconvert.Close()
 	// Rooms save their documents before the contents manager closes.
 	if e := s.closeCollab(shutCtx); e != nil && err == nil {
 		err = e

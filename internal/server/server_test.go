@@ -379,9 +379,14 @@ func TestTokenInURLStartsCookieSession(t *testing.T) {
 	xsrfCookie(t, c, ts.URL)
 }
 
-func TestFilesCrossSiteRead(t *testing.T) {
+// TestDownloadsCrossSiteRead checks that a page of another site cannot
+// read files, notebook exports or folder archives with the user's cookie.
+func TestDownloadsCrossSiteRead(t *testing.T) {
 	ts := newTestServer(t, nil)
 	os.WriteFile(filepath.Join(ts.root, "secret.js"), []byte(`var s = "TOPSECRET";`), 0o644)
+	os.WriteFile(filepath.Join(ts.root, "secret.ipynb"), []byte(`{"cells": [{"cell_type": "code",
+		"execution_count": null, "id": "a", "metadata": {}, "outputs": [], "source": "TOPSECRET"}],
+		"metadata": {}, "nbformat": 4, "nbformat_minor": 5}`), 0o644)
 	c := ts.browser(t)
 	tests := []struct {
 		name    string
@@ -393,24 +398,26 @@ func TestFilesCrossSiteRead(t *testing.T) {
 		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
 		{"same-origin referer", map[string]string{"Referer": ts.URL + "/lab"}, 200},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := mustRequest(t, "GET", ts.URL+"/files/secret.js", nil)
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			resp, body := send(t, c, req)
-			if resp.StatusCode != tt.want {
-				t.Fatalf("status = %d, want %d", resp.StatusCode, tt.want)
-			}
-			if tt.want != 200 && bytes.Contains(body, []byte("TOPSECRET")) {
-				t.Error("rejected response carries the file")
-			}
-		})
-	}
-	resp, _ := ts.do(t, "GET", "/files/secret.js", nil, true)
-	if resp.StatusCode != 200 {
-		t.Errorf("token GET /files/secret.js = %d, want 200", resp.StatusCode)
+	for _, path := range []string{"/files/secret.js", "/nbconvert/script/secret.ipynb", "/directories/"} {
+		for _, tt := range tests {
+			t.Run(path+" "+tt.name, func(t *testing.T) {
+				req := mustRequest(t, "GET", ts.URL+path, nil)
+				for k, v := range tt.headers {
+					req.Header.Set(k, v)
+				}
+				resp, body := send(t, c, req)
+				if resp.StatusCode != tt.want {
+					t.Fatalf("status = %d, want %d", resp.StatusCode, tt.want)
+				}
+				if tt.want != 200 && bytes.Contains(body, []byte("TOPSECRET")) {
+					t.Error("rejected response carries the file")
+				}
+			})
+		}
+		resp, _ := ts.do(t, "GET", path, nil, true)
+		if resp.StatusCode != 200 {
+			t.Errorf("token GET %s = %d, want 200", path, resp.StatusCode)
+		}
 	}
 }
 

@@ -1,0 +1,250 @@
+package nbconvert
+
+import (
+	"bytes"
+	"html"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	goldhtml "github.com/yuin/goldmark/renderer/html"
+	gtext "github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+)
+
+// htmlOptions are the choices of one HTML export.
+type htmlOptions struct {
+	// Title is the page title.
+	Title string
+	// Sanitize removes scripts, event handlers and other active content
+	// from HTML outputs, raw HTML cells and the HTML inside markdown
+	// cells, and leaves JavaScript outputs out (nbconvert's sanitize_html).
+	Sanitize bool
+}
+
+// exportHTML returns nb as one self-contained HTML page: markdown cells
+// rendered with goldmark (GitHub Flavored Markdown, raw HTML kept as
+// nbconvert keeps it), code cells with their escaped source, and outputs
+// with images as data URIs and ANSI colors as styles. The page loads
+// nothing from elsewhere.
+//
+// Without Sanitize the page keeps the notebook's HTML and JavaScript
+// outputs, as nbconvert's HTML export does, so the server must keep the
+// page away from its own origin (see serveExport).
+//
+// NOTE: math stays as TeX source, because typesetting it needs MathJax
+// from outside the page.
+func exportHTML(nb *notebook, opts htmlOptions) []byte {
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+	b.WriteString("<title>" + html.EscapeString(opts.Title) + "</title>\n")
+	b.WriteString("<style>\n" + pageCSS + "</style>\n</head>\n<body>\n<main class=\"notebook\">\n")
+	for _, c := range nb.Cells {
+		writeHTMLCell(&b, c, nb.Language.Name, opts)
+	}
+	b.WriteString("</main>\n</body>\n</html>\n")
+	return []byte(b.String())
+}
+
+func writeHTMLCell(b *strings.Builder, c cell, lang string, opts htmlOptions) {
+	switch c.Type {
+	case "markdown":
+		b.WriteString("<div class=\"cell markdown\">\n")
+		b.WriteString(sanitize(renderMarkdown(c.Source, c.Attachments), opts))
+		b.WriteString("</div>\n")
+	case "code":
+		b.WriteString("<div class=\"cell code\">\n<div class=\"input\">")
+		b.WriteString("<div class=\"prompt\">In&nbsp;[" + html.EscapeString(c.Count) + "]:</div>")
+		b.WriteString("<pre><code class=\"language-" + html.EscapeString(lang) + "\">")
+		b.WriteString(html.EscapeString(c.Source))
+		b.WriteString("</code></pre></div>\n")
+		for _, o := range c.Outputs {
+			if out := htmlOutput(o, opts); out != "" {
+				b.WriteString("<div class=\"output\">" + out + "</div>\n")
+			}
+		}
+		b.WriteString("</div>\n")
+	case "raw":
+		if rawFormat(c) == "text/html" {
+			b.WriteString("<div class=\"cell raw\">" + sanitize(c.Source, opts) + "</div>\n")
+		}
+	}
+}
+
+// htmlMimetypes are the output types the HTML export shows, the first one
+// an output has winning, in the order of nbconvert's HTML exporter.
+var htmlMimetypes = []string{
+	"application/javascript", "text/html", "text/markdown", "image/svg+xml",
+	"image/png", "image/jpeg", "text/latex", "text/plain",
+}
+
+// htmlOutput returns the HTML of one output, or "" for an output with
+// nothing to show.
+func htmlOutput(o map[string]any, opts htmlOptions) string {
+	switch text(o["output_type"]) {
+	case "stream":
+		class := "stream"
+		if text(o["name"]) == "stderr" {
+			class = "stream stderr"
+		}
+		return "<pre class=\"" + class + "\">" + ansiToHTML(multiline(o["text"])) + "</pre>"
+	case "error":
+		return "<pre class=\"error\">" + ansiToHTML(traceback(o)) + "</pre>"
+	case "execute_result", "display_data":
+		for _, mimetype := range htmlMimetypes {
+			data, ok := mimeData(o, mimetype)
+			if !ok || (mimetype == "application/javascript" && opts.Sanitize) {
+				continue
+			}
+			return htmlData(mimetype, data, opts)
+		}
+	}
+	return ""
+}
+
+func htmlData(mimetype, data string, opts htmlOptions) string {
+	switch mimetype {
+	case "application/javascript":
+		// A script element ends at the first "</script", whatever the
+		// JavaScript around it means.
+		return "<script>" + strings.ReplaceAll(data, "</script", `<\/script`) + "</script>"
+	case "text/html":
+		return sanitize(data, opts)
+	case "text/markdown":
+		return sanitize(renderMarkdown(data, nil), opts)
+	case "image/svg+xml", "image/png", "image/jpeg":
+		// An SVG in an img element runs no script.
+		return "<img alt=\"output\" src=\"" + html.EscapeString(dataURI(mimetype, data)) + "\">"
+	case "text/latex":
+		return "<div class=\"latex\">" + html.EscapeString(data) + "</div>"
+	}
+	return "<pre>" + ansiToHTML(data) + "</pre>"
+}
+
+// markdown renders markdown cells: GitHub Flavored Markdown with raw HTML
+// kept, as in nbconvert. Sanitizing happens on the output.
+var markdown = goldmark.New(
+	goldmark.WithExtensions(extension.GFM),
+	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(attachmentLinks{}, 100))),
+	goldmark.WithRendererOptions(goldhtml.WithUnsafe()),
+)
+
+// renderMarkdown returns source as HTML, with the images that refer to
+// attachments of the cell shown from data URIs. TeX math between $ or $$
+// is kept as written, because Markdown would read its underscores and
+// asterisks as emphasis.
+func renderMarkdown(source string, attachments map[string]any) string {
+	source, math := protectMath(source)
+	var buf bytes.Buffer
+	ctx := parser.NewContext()
+	ctx.Set(attachmentsKey, attachments)
+	if err := markdown.Convert([]byte(source), &buf, parser.WithContext(ctx)); err != nil {
+		// goldmark fails only when writing to buf fails, which it
+		// cannot; show the source rather than nothing.
+		return "<pre>" + html.EscapeString(source) + "</pre>"
+	}
+	return math.Replace(buf.String())
+}
+
+// mathSpan matches display math ($$...$$) and inline math ($...$ on one
+// line), as JupyterLab finds math in markdown cells.
+var mathSpan = regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
+
+// protectMath replaces each math span of source with a placeholder of
+// letters and digits, which Markdown leaves alone, and returns a replacer
+// that puts the escaped math back.
+func protectMath(source string) (string, *strings.Replacer) {
+	prefix := "jupygomath"
+	for strings.Contains(source, prefix) {
+		prefix += "x"
+	}
+	var pairs []string
+	source = mathSpan.ReplaceAllStringFunc(source, func(math string) string {
+		placeholder := prefix + strconv.Itoa(len(pairs)/2) + "end"
+		pairs = append(pairs, placeholder, html.EscapeString(math))
+		return placeholder
+	})
+	return source, strings.NewReplacer(pairs...)
+}
+
+var attachmentsKey = parser.NewContextKey()
+
+// attachmentLinks rewrites the destination of images and links that name
+// an attachment of the cell ("attachment:NAME") to its data URI.
+type attachmentLinks struct{}
+
+func (attachmentLinks) Transform(doc *ast.Document, _ gtext.Reader, pc parser.Context) {
+	attachments, _ := pc.Get(attachmentsKey).(map[string]any)
+	if len(attachments) == 0 {
+		return
+	}
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		var dest *[]byte
+		switch n := n.(type) {
+		case *ast.Image:
+			dest = &n.Destination
+		case *ast.Link:
+			dest = &n.Destination
+		default:
+			return ast.WalkContinue, nil
+		}
+		name, ok := strings.CutPrefix(string(*dest), "attachment:")
+		if !ok {
+			return ast.WalkContinue, nil
+		}
+		if uri, ok := attachmentURI(attachments, name); ok {
+			*dest = []byte(uri)
+		}
+		return ast.WalkContinue, nil
+	})
+}
+
+// sanitizer is the policy of sanitized exports: bluemonday's policy for
+// user content, which keeps formatting, tables, links and images and drops
+// scripts, styles, frames, forms and event handlers, plus data URIs for
+// images.
+var sanitizer = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowDataURIImages()
+	return p
+}()
+
+// sanitize returns fragment unchanged, or sanitized when opts asks for it.
+func sanitize(fragment string, opts htmlOptions) string {
+	if !opts.Sanitize {
+		return fragment
+	}
+	return sanitizer.Sanitize(fragment)
+}
+
+// pageCSS is the stylesheet of the HTML export.
+const pageCSS = `body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif;
+  font-size: 14px; line-height: 1.5; color: #212121; background: #fff; }
+.notebook { max-width: 1100px; margin: 0 auto; padding: 16px 24px; }
+.cell { margin: 8px 0; }
+.input { display: flex; align-items: flex-start; }
+.prompt { flex: 0 0 72px; color: #307fc1; font-family: monospace; font-size: 13px;
+  padding-top: 6px; text-align: right; margin-right: 8px; }
+pre { margin: 0; white-space: pre-wrap; word-break: break-word; font-size: 13px; }
+.input pre { flex: 1; background: #f7f7f7; border: 1px solid #e0e0e0; border-radius: 2px;
+  padding: 6px 8px; overflow-x: auto; }
+.output { margin-left: 80px; padding: 4px 0; overflow-x: auto; }
+.output pre { padding: 2px 8px; }
+.stderr { background: #fdd; }
+.error { background: #fdd; }
+.output img { max-width: 100%; }
+.latex { font-family: monospace; }
+.markdown table, .output table { border-collapse: collapse; }
+.markdown th, .markdown td, .output th, .output td { border: 1px solid #bdbdbd; padding: 2px 8px; }
+.markdown img { max-width: 100%; }
+.markdown pre { background: #f7f7f7; padding: 6px 8px; }
+`
