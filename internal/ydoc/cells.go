@@ -13,6 +13,15 @@ type cell struct {
 	fields map[string]any
 	id     string
 	fileID bool // the id comes from the notebook, not from idSource
+	plain  map[string]any
+}
+
+// json returns the fields in the form of yjs.ToJSONValue.
+func (c *cell) json() map[string]any {
+	if c.plain == nil {
+		c.plain = toPlain(c.fields).(map[string]any)
+	}
+	return c.plain
 }
 
 // newCells returns the cells of nb, or the one empty code cell that a
@@ -200,7 +209,7 @@ func (o *oldCell) sameAs(c *cell) bool {
 		return false
 	}
 	old := o.json()
-	want := toPlain(c.fields).(map[string]any)
+	want := c.json()
 	for k := range old {
 		if _, ok := want[k]; !ok && k != "id" {
 			return false

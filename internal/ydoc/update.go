@@ -103,9 +103,61 @@ func matchByPosition(olds []*oldCell, cells []*cell, match []*oldCell) {
 		match[len(cells)-1-suffix] = olds[len(olds)-1-suffix]
 		suffix++
 	}
-	for i := prefix; i < len(cells)-suffix && i < len(olds)-suffix; i++ {
-		match[i] = olds[i]
+	matchMiddle(olds[prefix:len(olds)-suffix], cells[prefix:len(cells)-suffix], match[prefix:len(cells)-suffix])
+}
+
+// maxAlignment bounds the cell comparisons of matchMiddle.
+const maxAlignment = 1 << 18
+
+// matchMiddle matches the cells of a longest common subsequence of equal
+// cells, and pairs the cells between two such anchors by position. Past
+// maxAlignment comparisons it pairs all cells by position.
+func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
+	n, m := len(olds), len(cells)
+	if n == 0 || m == 0 {
+		return
 	}
+	if n*m > maxAlignment {
+		for i := range min(n, m) {
+			match[i] = olds[i]
+		}
+		return
+	}
+	// lcs[i*(m+1)+j] is the length of a longest common subsequence of
+	// olds[i:] and cells[j:].
+	w := m + 1
+	lcs := make([]int32, (n+1)*w)
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case olds[i].sameAs(cells[j]):
+				lcs[i*w+j] = lcs[(i+1)*w+j+1] + 1
+			default:
+				lcs[i*w+j] = max(lcs[(i+1)*w+j], lcs[i*w+j+1])
+			}
+		}
+	}
+	i, j := 0, 0
+	lastI, lastJ := 0, 0
+	pairGap := func(toI, toJ int) {
+		for k := 0; lastI+k < toI && lastJ+k < toJ; k++ {
+			match[lastJ+k] = olds[lastI+k]
+		}
+	}
+	for i < n && j < m {
+		switch {
+		case lcs[i*w+j] == lcs[(i+1)*w+j+1]+1 && olds[i].sameAs(cells[j]):
+			pairGap(i, j)
+			match[j] = olds[i]
+			i, j = i+1, j+1
+			lastI, lastJ = i, j
+		case lcs[(i+1)*w+j] >= lcs[i*w+j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	pairGap(n, m)
 }
 
 // keptCells returns the largest set of matched old cells whose order in
