@@ -5,12 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 
-# The Yjs tests compare against the real yjs library when its npm package is
-# installed beside them.
-if [[ ! -d yjs/testdata/js/node_modules/yjs ]] || \
-	[[ yjs/testdata/js/package-lock.json -nt yjs/testdata/js/node_modules/.package-lock.json ]]; then
-	(cd yjs/testdata/js && npm ci --no-audit --no-fund)
-fi
+# The Yjs tests compare against the real yjs library, and the ydoc tests
+# against JupyterLab's @jupyter/ydoc, when their npm packages are installed
+# beside them.
+for js in yjs/testdata/js internal/ydoc/testdata/js; do
+	if [[ ! -f $js/node_modules/.package-lock.json ]] || \
+		[[ $js/package-lock.json -nt $js/node_modules/.package-lock.json ]]; then
+		(cd "$js" && npm ci --no-audit --no-fund)
+	fi
+done
 
 echo "test: go vet"
 go vet ./...
