@@ -33,6 +33,13 @@ func (Notebook) Set(doc *yjs.Doc, content []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidNotebook, err)
 	}
+	if md, ok := nb["metadata"].(map[string]any); ok && md["orig_nbformat"] != nil {
+		// ReadNotebook converted a version 3 notebook and gave its
+		// cells random ids; derived ones keep the load deterministic.
+		for _, c := range nb["cells"].([]any) {
+			delete(c.(map[string]any), "id")
+		}
+	}
 	seed := sha256.Sum256(content)
 	return setNotebook(doc, nb, func() []byte { return seed[:] })
 }
@@ -62,6 +69,10 @@ func (Notebook) SetJSON(doc *yjs.Doc, nb map[string]any) error {
 
 func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte) error {
 	if err := contents.ValidateNotebook(nb); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidNotebook, err)
+	}
+	// Checked before any change, so that an error leaves doc as it was.
+	if err := checkJSON(nb, 0); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidNotebook, err)
 	}
 	for _, root := range []struct {

@@ -337,3 +337,40 @@ func TestNotebookSchemaErrors(t *testing.T) {
 		t.Errorf("Content with a string cell: %v, want ErrSchema", err)
 	}
 }
+
+func TestNotebookV3Deterministic(t *testing.T) {
+	// testdata/v3/ipython2.ipynb is a copy of the nbformat 3 notebook in
+	// internal/contents/testdata/v3.
+	file, err := os.ReadFile("testdata/v3/ipython2.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := setNew(t, Notebook{}, file).EncodeStateAsUpdate(nil)
+	b := setNew(t, Notebook{}, file).EncodeStateAsUpdate(nil)
+	if !bytes.Equal(a, b) {
+		t.Error("two loads of a version 3 notebook differ")
+	}
+	saved := string(content(t, Notebook{}, setNew(t, Notebook{}, file)))
+	if !strings.Contains(saved, `"nbformat": 4`) || !strings.Contains(saved, `"id": "`) {
+		t.Errorf("saved version 3 notebook is not 4.5 with ids:\n%s", saved)
+	}
+}
+
+func TestSetJSONRejectsNonJSON(t *testing.T) {
+	file := testNotebooks(t)["v4.5.ipynb"]
+	doc := setNew(t, Notebook{}, file)
+	before := doc.EncodeStateAsUpdate(nil)
+	nb, err := contents.ReadNotebook(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb["metadata"].(map[string]any)["bad"] = struct{}{}
+	cells := nb["cells"].([]any)
+	cells[0].(map[string]any)["source"] = "changed before the bad value is reached"
+	if err := (Notebook{}).SetJSON(doc, nb); !errors.Is(err, ErrInvalidNotebook) {
+		t.Fatalf("SetJSON with a struct value: %v, want ErrInvalidNotebook", err)
+	}
+	if !bytes.Equal(before, doc.EncodeStateAsUpdate(nil)) {
+		t.Error("a rejected SetJSON changed the document")
+	}
+}

@@ -58,6 +58,32 @@ func toAny(v any) (any, error) {
 	return nil, fmt.Errorf("value of type %T is not a JSON value", v)
 }
 
+// checkJSON returns an error when v holds a value that toAny rejects, or
+// nests deeper than lib0.MaxDepth.
+func checkJSON(v any, depth int) error {
+	if depth > lib0.MaxDepth {
+		return fmt.Errorf("values nest deeper than %d levels", lib0.MaxDepth)
+	}
+	switch v := v.(type) {
+	case []any:
+		for _, x := range v {
+			if err := checkJSON(x, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case map[string]any:
+		for k, x := range v {
+			if err := checkJSON(x, depth+1); err != nil {
+				return fmt.Errorf("%q: %w", k, err)
+			}
+		}
+		return nil
+	}
+	_, err := toAny(v)
+	return err
+}
+
 // fromY converts a value read from the document into a JSON tree for the
 // nbformat writer. Numbers with an integer value become integer literals,
 // as jupyter_ydoc casts them back to int, and other numbers stay float64.
