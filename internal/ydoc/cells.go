@@ -202,7 +202,7 @@ func (o *oldCell) json() map[string]any {
 	return o.plain
 }
 
-// sameAs reports whether o holds c, apart from its id and from a
+// sameAs reports whether o contains c, apart from its id and from a
 // "trusted" metadata key that c lacks.
 func (o *oldCell) sameAs(c *cell) bool {
 	if o.ycell == nil {

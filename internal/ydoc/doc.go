@@ -13,7 +13,7 @@
 //
 // # Schema
 //
-// Every document has a root Y.Map "state" with the keys "dirty" (bool,
+// Every document has a root Y.Map "state". Its keys are "dirty" (bool,
 // unsaved changes), "hash" (sha256 hex of the file as saved, which clients
 // compare with the contents API), "path" (the file's path, which follows
 // renames) and "document_id" (set by clients). SetState writes them.

@@ -12,7 +12,7 @@ import (
 )
 
 // File is the Model of a text file (@jupyter/ydoc's YFile, jupyter_ydoc's
-// YUnicode): the root Y.Text "source" holds the text.
+// YUnicode): the root Y.Text "source" contains the text.
 type File struct{}
 
 // ErrNotText reports file content that is not UTF-8 text.
@@ -20,8 +20,8 @@ var ErrNotText = errors.New("file is not UTF-8 text")
 
 // Set sets "source" to content with every CRLF line ending turned into LF,
 // as jupyter-collaboration loads text files. On a loaded document only the
-// changed range of the text is replaced. Content that is not valid UTF-8
-// gives ErrNotText.
+// changed lines, trimmed to their changed characters, are replaced (see
+// editText). Content that is not valid UTF-8 gives ErrNotText.
 func (File) Set(doc *yjs.Doc, content []byte) error {
 	if !utf8.Valid(content) {
 		return ErrNotText
@@ -53,7 +53,7 @@ func (File) Content(doc *yjs.Doc) ([]byte, error) {
 }
 
 // Blob is the Model of a binary file (jupyter_ydoc's YBlob): the root Y.Map
-// "source" holds the bytes under the key "bytes".
+// "source" contains the bytes under the key "bytes".
 type Blob struct{}
 
 // Set stores content under "bytes", unless it is there already.

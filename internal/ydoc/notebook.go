@@ -16,8 +16,8 @@ import (
 
 // Notebook is the Model of a Jupyter notebook (@jupyter/ydoc's YNotebook,
 // schema version 2.0.0). Besides the Model methods it converts to and from
-// the notebook trees of package contents (SetJSON, JSON), so that a caller
-// can load through contents.Manager.Get, which marks trusted cells, and
+// the notebook trees of package contents (SetJSON, JSON). So a caller can
+// load through contents.Manager.Get, which marks trusted cells. It can also
 // save through contents.Manager.Save, which keeps number literals such as
 // 1.0, signs trusted notebooks and makes checkpoints.
 type Notebook struct{}
@@ -49,10 +49,11 @@ func (Notebook) Set(doc *yjs.Doc, content []byte) error {
 // contents.ValidateNotebook. A notebook without cells gets one empty code
 // cell with metadata {"trusted": true}, as jupyter_ydoc gives it.
 //
-// On a loaded document, cells are kept by id; when no cell of nb has an id
-// (nbformat 4.0 to 4.4), the cells before and after the first and last
-// change are kept by position. A kept cell is edited in place: its source
-// Y.Text in the changed range, its metadata key by key, its outputs one by
+// On a loaded document, cells are kept by id. When no cell of nb has an id
+// (nbformat 4.0 to 4.4), equal cells are kept (a longest common
+// subsequence), and the cells between two kept ones pair up by position.
+// A kept cell is edited in place: its source
+// Y.Text where it changed, its metadata key by key, its outputs one by
 // one (stream text edited in place) and its other keys where they differ.
 // A cell's metadata key "trusted" is left alone when nb lacks it, because
 // the nbformat reader removes it from every file. Kept cells that moved,
@@ -234,7 +235,7 @@ func formatUUID(b []byte, version byte) string {
 // attachments of markdown and raw cells. Cell ids are left out for nbformat
 // 4.0 to 4.4. From 4.5 on, a cell without an id, or with the id of a
 // different earlier cell, gets a new id, which is written back to the
-// document; an exact copy of an earlier cell with the same id is dropped,
+// document. An exact copy of an earlier cell with the same id is dropped,
 // as jupyter_ydoc does.
 func (Notebook) JSON(doc *yjs.Doc) (map[string]any, error) {
 	if err := checkRoot(doc, "meta", yjs.KindMap); err != nil {

@@ -284,8 +284,8 @@ func TestNotebookDuplicateIDs(t *testing.T) {
 	}
 }
 
-// copyCell inserts at index to a cell with the id and type of the cell at
-// from and the given source.
+// copyCell inserts, at index to, a cell with the id and type of the cell at
+// index from and the given source.
 func copyCell(t *testing.T, ycells *yjs.Array, from, to int, source string) {
 	t.Helper()
 	src := ycells.Slice()[from].(*yjs.Map)

@@ -63,8 +63,7 @@ func updateCells(ycells *yjs.Array, cells []*cell, seed func() []byte) error {
 
 // matchCells returns, for each new cell, the cell of the document it
 // replaces, or nil. Cells are matched by id. When no new cell has an id of
-// its own (nbformat 4.0 to 4.4), the equal cells at the start and at the
-// end are matched, and the cells between them pair up by position.
+// its own (nbformat 4.0 to 4.4), they are aligned with matchByPosition.
 func matchCells(olds []*oldCell, cells []*cell) []*oldCell {
 	match := make([]*oldCell, len(cells))
 	byID := map[string]*oldCell{}
@@ -91,6 +90,8 @@ func matchCells(olds []*oldCell, cells []*cell) []*oldCell {
 	return match
 }
 
+// matchByPosition matches the equal cells at the start and at the end, and
+// aligns the cells between them with matchMiddle.
 func matchByPosition(olds []*oldCell, cells []*cell, match []*oldCell) {
 	prefix := 0
 	for prefix < len(olds) && prefix < len(cells) && olds[prefix].sameAs(cells[prefix]) {
@@ -123,6 +124,7 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 		}
 		return
 	}
+
 	// lcs[i*(m+1)+j] is the length of a longest common subsequence of
 	// olds[i:] and cells[j:].
 	w := m + 1
@@ -137,6 +139,9 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 			}
 		}
 	}
+
+	// Walk the table, matching equal cells, and pair the cells between
+	// two matches by position.
 	i, j := 0, 0
 	lastI, lastJ := 0, 0
 	pairGap := func(toI, toJ int) {

@@ -145,8 +145,8 @@ func TestReloadMovesAndDeletes(t *testing.T) {
 
 	reload(t, doc, after)
 	now := doc.GetArray("cells").Slice()
-	// a and d keep their order, so they stay; c moved before them and is
-	// inserted anew; b is gone and e is new.
+	// Cells a and d keep their order, so they stay. Cell c moved before
+	// them and is inserted anew. Cell b is gone, and e is new.
 	if now[1] != old[0] || now[2] != old[3] {
 		t.Error("cells a and d were replaced")
 	}

@@ -58,7 +58,7 @@ func toAny(v any) (any, error) {
 	return nil, fmt.Errorf("value of type %T is not a JSON value", v)
 }
 
-// checkJSON returns an error when v holds a value that toAny rejects, or
+// checkJSON returns an error when v contains a value that toAny rejects, or
 // nests deeper than lib0.MaxDepth.
 func checkJSON(v any, depth int) error {
 	if depth > lib0.MaxDepth {

@@ -9,7 +9,7 @@ import (
 
 // Model converts between a file's bytes and the shared types of a Y.Doc for
 // one kind of document. Implementations are stateless and safe for
-// concurrent use, but a yjs.Doc is not: the caller serializes all access to
+// concurrent use. A yjs.Doc is not, so the caller serializes all access to
 // one Doc.
 type Model interface {
 	// Set replaces the document's content with content, the bytes of the
