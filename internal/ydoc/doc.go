@@ -32,8 +32,9 @@
 //
 // # Determinism
 //
-// Set on a document that has never been changed builds the content in a
-// scratch document with client id 0 and applies it as one update. The
+// Set on a document without content builds the content in a scratch
+// document with client id 0 and applies it as one update. Writes of other
+// clients, such as the server's "state" keys, may come first. The
 // same file bytes therefore give the same update in every server process:
 // a client that reconnects after a restart, still holding the old
 // document, merges into the new one without duplicating cells or text.

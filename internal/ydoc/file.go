@@ -30,7 +30,7 @@ func (File) Set(doc *yjs.Doc, content []byte) error {
 	if err := checkRoot(doc, "source", yjs.KindText); err != nil {
 		return err
 	}
-	if isEmpty(doc) {
+	if canSetFresh(doc, doc.GetText("source").Len() == 0) {
 		return setFresh(doc, func(scratch *yjs.Doc) error {
 			return scratch.GetText("source").Insert(0, text, nil)
 		})
@@ -62,7 +62,7 @@ func (Blob) Set(doc *yjs.Doc, content []byte) error {
 		return err
 	}
 	content = bytes.Clone(content)
-	if isEmpty(doc) {
+	if canSetFresh(doc, doc.GetMap("source").Len() == 0) {
 		return setFresh(doc, func(scratch *yjs.Doc) error {
 			return scratch.GetMap("source").Set("bytes", content)
 		})

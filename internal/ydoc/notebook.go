@@ -86,7 +86,7 @@ func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte) error {
 	}
 	cells := newCells(nb)
 
-	if isEmpty(doc) {
+	if canSetFresh(doc, doc.GetArray("cells").Len() == 0 && doc.GetMap("meta").Len() == 0) {
 		ids := newIDSource(seed, nil)
 		for _, c := range cells {
 			c.assignID(ids)

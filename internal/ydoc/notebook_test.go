@@ -374,3 +374,47 @@ func TestSetJSONRejectsNonJSON(t *testing.T) {
 		t.Error("a rejected SetJSON changed the document")
 	}
 }
+
+func TestNotebookSetAfterState(t *testing.T) {
+	// A room may write "state" and observe the roots before it loads the
+	// file; the content is still client 0's deterministic update.
+	file := testNotebooks(t)["v4.5.ipynb"]
+	fresh := setNew(t, Notebook{}, file)
+	doc := yjs.NewDoc()
+	doc.GetArray("cells").ObserveDeep(func([]*yjs.Event) {})
+	if err := SetState(doc, StatePath, "a.ipynb"); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Notebook{}).Set(doc, file); err != nil {
+		t.Fatal(err)
+	}
+	want := fresh.StateVector()[0]
+	if got := doc.StateVector()[0]; got != want {
+		t.Errorf("client 0 wrote %d units, want %d as in a fresh load", got, want)
+	}
+	if err := doc.ApplyUpdate(fresh.EncodeStateAsUpdate(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(t, Notebook{}, doc); !bytes.Equal(got, file) {
+		t.Errorf("merging a fresh load changed the notebook:\n%s", got)
+	}
+}
+
+func TestNotebookSetAfterClientZero(t *testing.T) {
+	// Once client 0 wrote the content, a later Set of an emptied
+	// document must not reuse its clocks.
+	file := testNotebooks(t)["v4.5.ipynb"]
+	doc := setNew(t, Notebook{}, file)
+	cells := doc.GetArray("cells")
+	cells.Delete(0, cells.Len())
+	meta := doc.GetMap("meta")
+	for _, k := range meta.Keys() {
+		meta.Delete(k)
+	}
+	if err := (Notebook{}).Set(doc, file); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(t, Notebook{}, doc); !bytes.Equal(got, file) {
+		t.Errorf("Set of an emptied document:\n%s", got)
+	}
+}

@@ -13,8 +13,8 @@ import (
 // one Doc.
 type Model interface {
 	// Set replaces the document's content with content, the bytes of the
-	// file. On a document that has never been changed (an empty state
-	// vector), the content is built in a scratch document with client id 0
+	// file. On a document without content and without changes by client
+	// id 0, the content is built in a scratch document with client id 0
 	// and applied as one update, so the same bytes always give the same
 	// update. On a loaded document, Set changes only what differs. It
 	// returns an error, and leaves doc as it was, when content is not a
@@ -59,9 +59,16 @@ type origin struct{}
 // text file's document.
 var ErrSchema = errors.New("document does not follow the schema")
 
-// isEmpty reports whether doc has never been changed.
-func isEmpty(doc *yjs.Doc) bool {
-	return len(doc.StateVector()) == 0 && !doc.HasPending()
+// canSetFresh reports whether setFresh may fill doc: its content roots are
+// empty (contentEmpty) and client id 0 has written nothing to it, so the
+// structs of the scratch document are all new to it. Other clients' writes,
+// such as a "state" key set before the content, do not matter.
+func canSetFresh(doc *yjs.Doc, contentEmpty bool) bool {
+	if !contentEmpty || doc.HasPending() {
+		return false
+	}
+	_, written := doc.StateVector()[0]
+	return !written
 }
 
 // setFresh fills a scratch document with client id 0 and applies its
