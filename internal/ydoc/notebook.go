@@ -49,17 +49,21 @@ func (Notebook) Set(doc *yjs.Doc, content []byte) error {
 // contents.ValidateNotebook. A notebook without cells gets one empty code
 // cell with metadata {"trusted": true}, as jupyter_ydoc gives it.
 //
-// On a loaded document, cells are kept by id. When no cell of nb has an id
-// (nbformat 4.0 to 4.4), equal cells are kept (a longest common
-// subsequence), and the cells between two kept ones pair up by position.
-// A kept cell is edited in place: its source
-// Y.Text where it changed, its metadata key by key, its outputs one by
-// one (stream text edited in place) and its other keys where they differ.
-// A cell's metadata key "trusted" is left alone when nb lacks it, because
-// the nbformat reader removes it from every file. Kept cells that moved,
-// and cells whose type changed, are deleted and inserted anew, because
-// Yjs 13 cannot move an item. Every key of the root map "state" but
-// "dirty", "path" and "document_id" is deleted, as jupyter_ydoc does.
+// A document without content gets nb as one update of client id 0 (see
+// Model.Set). On a loaded document, cells are kept by id. When no cell of
+// nb has an id (nbformat 4.0 to 4.4), equal cells are kept (a longest
+// common subsequence), and the cells between two kept ones pair up by
+// position. A kept cell is edited in place: its source Y.Text where it
+// changed, its metadata key by key, its outputs one by one (stream text
+// edited in place) and its other keys where they differ. A cell's
+// metadata key "trusted" is left alone when nb lacks it, because the
+// nbformat reader removes it from every file. Kept cells that moved, and
+// cells whose type changed, are deleted and inserted anew, because Yjs 13
+// cannot move an item.
+//
+// Either way, every key of the root map "state" but "dirty", "path" and
+// "document_id" is deleted, as jupyter_ydoc does, because those keys
+// describe the version of the file that nb replaces.
 func (Notebook) SetJSON(doc *yjs.Doc, nb map[string]any) error {
 	return setNotebook(doc, nb, func() []byte {
 		data, _ := contents.WriteNotebook(nb)
@@ -91,12 +95,17 @@ func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte) error {
 		for _, c := range cells {
 			c.assignID(ids)
 		}
-		return setFresh(doc, func(scratch *yjs.Doc) error {
+		err := setFresh(doc, func(scratch *yjs.Doc) error {
 			if err := setMeta(scratch.GetMap("meta"), nb); err != nil {
 				return err
 			}
 			return insertCells(scratch.GetArray("cells"), 0, cells)
 		})
+		if err != nil {
+			return err
+		}
+		doc.Transact(func(*yjs.Transaction) { err = clearState(doc.GetMap("state")) }, Origin)
+		return err
 	}
 
 	var err error

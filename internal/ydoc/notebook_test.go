@@ -385,8 +385,17 @@ func TestNotebookSetAfterState(t *testing.T) {
 	if err := SetState(doc, StatePath, "a.ipynb"); err != nil {
 		t.Fatal(err)
 	}
+	if err := SetState(doc, StateHash, "abc"); err != nil {
+		t.Fatal(err)
+	}
 	if err := (Notebook{}).Set(doc, file); err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := State(doc, StateHash); ok {
+		t.Error("the hash of an earlier version survived the load")
+	}
+	if _, ok := State(doc, StatePath); !ok {
+		t.Error("the load deleted the path")
 	}
 	want := fresh.StateVector()[0]
 	if got := doc.StateVector()[0]; got != want {
