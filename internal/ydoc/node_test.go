@@ -208,3 +208,35 @@ func TestNodeReloadMerges(t *testing.T) {
 		t.Errorf("merged document differs from the file (-file +js):\n%s", diff)
 	}
 }
+
+func TestNodeFollowsReload(t *testing.T) {
+	// A client that has the notebook open receives the changes of a
+	// reload as one update and keeps its models of the cells that stay.
+	before := notebookFile(t, 5, markdown("a", "# Title\n"), code("b", "x = 1\n", stream("1\n")),
+		markdown("c", "gone"), code("d", "y = 2\n"))
+	after := notebookFile(t, 5, markdown("a", "# Title changed\n"), code("b", "x = 1\n", stream("1\n2\n")),
+		code("d", "y = 2\n"), markdown("e", "new"))
+	doc := setNew(t, Notebook{}, before)
+	initial := doc.EncodeStateAsUpdate(nil)
+	sv := doc.EncodeStateVector()
+	if err := (Notebook{}).Set(doc, after); err != nil {
+		t.Fatal(err)
+	}
+	diff, err := doc.EncodeStateAsUpdateFrom(sv)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var reply struct {
+		JSON map[string]any
+		Kept []bool
+	}
+	runYDoc(t, map[string]any{"op": "reload", "update": hex.EncodeToString(initial),
+		"diff": hex.EncodeToString(diff)}, &reply)
+	if d := cmp.Diff(plainNotebook(t, after), reply.JSON); d != "" {
+		t.Errorf("YNotebook after the reload differs from the file (-file +js):\n%s", d)
+	}
+	if d := cmp.Diff([]bool{true, true, true, false}, reply.Kept); d != "" {
+		t.Errorf("cell models kept by the client (-want +got):\n%s", d)
+	}
+}

@@ -9,6 +9,10 @@
 //     where outputsAreMaps means Y.Maps, with stream text as Y.Text
 //   {"op": "edit-notebook", "update": hex}
 //     -> {"update": hex of the whole state after editing, "json": toJSON()}
+//   {"op": "reload", "update": hex, "diff": hex}
+//     -> {"json": toJSON() after the diff, "kept": [bool]}, where kept[i]
+//        tells whether cell i after the diff is the cell model that had
+//        its id before it
 //   {"op": "file", "update": hex} -> {"source": YFile.source}
 //   {"op": "edit-file", "update": hex, "start": n, "end": n, "value": s}
 //     -> {"update": hex, "source": s}
@@ -63,6 +67,12 @@ const handlers = {
     const nb = notebookFrom(req.update)
     editNotebook(nb)
     return { update: toHex(Y.encodeStateAsUpdate(nb.ydoc)), json: nb.toJSON() }
+  },
+  reload: (req) => {
+    const nb = notebookFrom(req.update)
+    const before = new Map(nb.cells.map(c => [c.id, c]))
+    Y.applyUpdate(nb.ydoc, fromHex(req.diff))
+    return { json: nb.toJSON(), kept: nb.cells.map(c => before.get(c.id) === c) }
   },
   file: (req) => {
     const f = new YFile()
