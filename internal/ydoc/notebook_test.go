@@ -305,6 +305,7 @@ func TestNotebookInvalid(t *testing.T) {
 		{"cells not a list", `{"cells": {}, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`},
 		{"unknown cell type", `{"cells": [{"cell_type": "x", "metadata": {}, "source": ""}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`},
 		{"code cell without outputs", `{"cells": [{"cell_type": "code", "metadata": {}, "source": ""}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`},
+		{"number out of range", `{"cells": [], "metadata": {"x": 1e400}, "nbformat": 4, "nbformat_minor": 5}`},
 		{"not UTF-8", "{\"cells\": [], \"metadata\": {\"a\": \"\xff\"}, \"nbformat\": 4, \"nbformat_minor\": 5}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,11 +22,20 @@ import (
 // gives the same bytes.
 func toAny(v any) (any, error) {
 	switch v := v.(type) {
-	case nil, bool, string, float64, lib0.Object, lib0.Undefined:
+	case nil, bool, string, lib0.Object, lib0.Undefined:
+		return v, nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("number %v has no JSON form", v)
+		}
 		return v, nil
 	case json.Number:
 		f, err := strconv.ParseFloat(string(v), 64)
-		if err != nil && !math.IsInf(f, 0) {
+		switch {
+		case math.IsInf(f, 0):
+			// Yjs clients would save it as null.
+			return nil, fmt.Errorf("number %s is out of the range of a double", string(v))
+		case err != nil:
 			return nil, fmt.Errorf("invalid number %q", string(v))
 		}
 		return f, nil
