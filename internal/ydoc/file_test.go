@@ -23,6 +23,14 @@ func TestForTypes(t *testing.T) {
 	}
 }
 
+func TestVersion(t *testing.T) {
+	for docType, want := range map[string]string{"notebook": "2.0.0", "blob": "2.0.0", "file": "1.0.0", "unicode": "1.0.0", "x": "1.0.0"} {
+		if got := Version(docType); got != want {
+			t.Errorf("Version(%q) = %q, want %q", docType, got, want)
+		}
+	}
+}
+
 func TestFileCRLF(t *testing.T) {
 	doc := setNew(t, File{}, []byte("a\r\nb\rc\r\n"))
 	if got := doc.GetText("source").String(); got != "a\nb\rc\n" {

@@ -47,6 +47,17 @@ func For(docType string) Model {
 	return File{}
 }
 
+// Version returns the schema version of a document type, as jupyter_ydoc
+// 4.x gives it and the session store of jupyter-collaboration records it:
+// "2.0.0" for notebooks and blobs, "1.0.0" for text files.
+func Version(docType string) string {
+	switch For(docType).(type) {
+	case Notebook, Blob:
+		return "2.0.0"
+	}
+	return "1.0.0"
+}
+
 // Origin is the origin of every transaction this package runs, so that
 // observers and OnUpdate handlers can tell the server's own writes from
 // clients' updates.
