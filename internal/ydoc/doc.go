@@ -11,6 +11,20 @@
 // base64). A Model sets a Y.Doc from a file's bytes (Set) and returns the
 // bytes to save (Content).
 //
+// # Use
+//
+// A room calls For with the type of its room id, then Model.Set with the
+// file's bytes before it answers the first sync message, and Model.Content
+// to save. SetState records "dirty", "hash" and "path" after a save or a
+// rename. A notebook room can load and save through package contents
+// instead: Notebook.SetJSON takes the content of contents.Manager.Get,
+// which marks trusted cells, and Notebook.JSON gives the content for
+// contents.Manager.Save, which keeps the file's number literals. Version
+// gives the schema version that a session store records. Set returns
+// ErrInvalidNotebook or ErrNotText for content that is not a file of its
+// kind, and every function returns ErrSchema for a document whose roots or
+// cells have other types than the schema below.
+//
 // # Schema
 //
 // Every document has a root Y.Map "state". Its keys are "dirty" (bool,
