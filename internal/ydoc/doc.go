@@ -14,7 +14,7 @@
 // # Use
 //
 // A room calls For with the type of its room id, then Model.Set with the
-// file's bytes before it answers the first sync message, and Model.Content
+// file's bytes before it replies to the first sync message, and Model.Content
 // to save. SetState records "dirty", "hash" and "path" after a save or a
 // rename. A notebook room can load and save through package contents
 // instead: Notebook.SetJSON takes the content of contents.Manager.Get,
