@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/yjs"
@@ -41,7 +43,7 @@ func (Notebook) Set(doc *yjs.Doc, content []byte) error {
 		}
 	}
 	seed := sha256.Sum256(content)
-	return setNotebook(doc, nb, func() []byte { return seed[:] })
+	return setNotebook(doc, nb, func() []byte { return seed[:] }, false)
 }
 
 // SetJSON sets the document to nb, a notebook as contents.ReadNotebook
@@ -69,10 +71,12 @@ func (Notebook) SetJSON(doc *yjs.Doc, nb map[string]any) error {
 		data, _ := contents.WriteNotebook(nb)
 		sum := sha256.Sum256(data)
 		return sum[:]
-	})
+	}, true)
 }
 
-func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte) error {
+// setNotebook is SetJSON. With splitTrust, the "trusted" marks of the
+// cells stay out of the update of client id 0 (see takeTrust).
+func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte, splitTrust bool) error {
 	if err := contents.ValidateNotebook(nb); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidNotebook, err)
 	}
@@ -95,6 +99,10 @@ func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte) error {
 		for _, c := range cells {
 			c.assignID(ids)
 		}
+		trust := map[int]any{}
+		if splitTrust && len(nb["cells"].([]any)) > 0 {
+			trust = takeTrust(cells)
+		}
 		err := setFresh(doc, func(scratch *yjs.Doc) error {
 			if err := setMeta(scratch.GetMap("meta"), nb); err != nil {
 				return err
@@ -104,7 +112,11 @@ func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte) error {
 		if err != nil {
 			return err
 		}
-		doc.Transact(func(*yjs.Transaction) { err = clearState(doc.GetMap("state")) }, Origin)
+		doc.Transact(func(*yjs.Transaction) {
+			if err = restoreTrust(doc.GetArray("cells"), trust); err == nil {
+				err = clearState(doc.GetMap("state"))
+			}
+		}, Origin)
 		return err
 	}
 
@@ -119,6 +131,47 @@ func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte) error {
 		err = clearState(doc.GetMap("state"))
 	}, Origin)
 	return err
+}
+
+// takeTrust removes the "trusted" key from the metadata of cells and
+// returns the values by cell index. The key is not part of the file, but
+// contents.Manager.Get adds it from the trust store of the running server,
+// which would make the update of client id 0 differ from one server
+// process to the next. Clients that merged different updates of client 0
+// would hold different documents.
+func takeTrust(cells []*cell) map[int]any {
+	trust := map[int]any{}
+	for i, c := range cells {
+		md, _ := c.fields["metadata"].(map[string]any)
+		v, ok := md["trusted"]
+		if !ok {
+			continue
+		}
+		trust[i] = v
+		rest := make(map[string]any, len(md))
+		for k, x := range md {
+			if k != "trusted" {
+				rest[k] = x
+			}
+		}
+		c.fields["metadata"] = rest
+	}
+	return trust
+}
+
+// restoreTrust sets the "trusted" metadata that takeTrust removed.
+func restoreTrust(ycells *yjs.Array, trust map[int]any) error {
+	for _, i := range slices.Sorted(maps.Keys(trust)) {
+		v, err := toAny(trust[i])
+		if err != nil {
+			return err
+		}
+		ycell, _ := ycells.Get(i)
+		if err := getMap(ycell.(*yjs.Map), "metadata").Set("trusted", v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setMeta sets the root map "meta": nbformat, nbformat_minor and the
