@@ -66,6 +66,10 @@ func (Notebook) Set(doc *yjs.Doc, content []byte) error {
 // Either way, every key of the root map "state" but "dirty", "path" and
 // "document_id" is deleted, as jupyter_ydoc does, because those keys
 // describe the version of the file that nb replaces.
+//
+// NOTE: contents.Manager.Get gives random ids to the cells of an nbformat
+// 4.5 file that lack one, so for such a file the update of client id 0
+// differs between server processes. Set derives those ids from the file.
 func (Notebook) SetJSON(doc *yjs.Doc, nb map[string]any) error {
 	return setNotebook(doc, nb, func() []byte {
 		data, _ := contents.WriteNotebook(nb)
