@@ -22,8 +22,8 @@
 // contents.Manager.Save, which keeps the file's number literals. Version
 // gives the schema version that a session store records. Set returns
 // ErrInvalidNotebook or ErrNotText for content that is not a file of its
-// kind, and every function returns ErrSchema for a document whose roots or
-// cells have other types than the schema below.
+// kind. The functions that read or write a document return ErrSchema for a
+// document whose roots or cells have other types than the schema below.
 //
 // # Schema
 //
@@ -52,8 +52,8 @@
 // same file bytes therefore give the same update in every server process:
 // a client that reconnects after a restart, still holding the old
 // document, merges into the new one without duplicating cells or text.
-// Cells without an id get one derived from a hash of the file and their
-// position for the same reason.
+// Cells without an id get one derived from a hash of the file and a
+// counter for the same reason.
 //
 // # Reloading
 //

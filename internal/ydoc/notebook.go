@@ -28,8 +28,8 @@ type Notebook struct{}
 var ErrInvalidNotebook = errors.New("invalid notebook")
 
 // Set reads content with contents.ReadNotebook and sets the document to
-// it (see SetJSON). Cells without an id get one derived from content and
-// their position, so the same bytes always give the same document.
+// it (see SetJSON). Cells without an id get one derived from a hash of
+// content, so the same bytes always give the same document.
 func (Notebook) Set(doc *yjs.Doc, content []byte) error {
 	nb, err := contents.ReadNotebook(content)
 	if err != nil {
