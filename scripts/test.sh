@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 
-# The Yjs tests compare against the real yjs library, and the collaboration
-# tests run y-websocket's client, when their npm packages are installed
-# beside them.
-for dir in yjs/testdata/js internal/collab/testdata/js; do
-	if [[ ! -d $dir/node_modules ]] || [[ $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
-		(cd "$dir" && npm ci --no-audit --no-fund)
+# The Yjs tests compare against the real yjs library, the ydoc tests against
+# JupyterLab's @jupyter/ydoc, and the collaboration tests run y-websocket's
+# client, when their npm packages are installed beside them.
+for js in yjs/testdata/js internal/ydoc/testdata/js internal/collab/testdata/js; do
+	if [[ ! -f $js/node_modules/.package-lock.json ]] || \
+		[[ $js/package-lock.json -nt $js/node_modules/.package-lock.json ]]; then
+		(cd "$js" && npm ci --no-audit --no-fund)
 	fi
 done
 

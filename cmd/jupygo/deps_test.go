@@ -41,6 +41,10 @@ func TestImportRules(t *testing.T) {
 		{"internal/terminal/...", func(dep string) bool {
 			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub")
 		}, "terminal never imports the server or the hub"},
+		{"internal/ydoc/...", func(dep string) bool {
+			return strings.HasPrefix(dep, mod+"internal/server") || strings.HasPrefix(dep, mod+"internal/hub") ||
+				strings.HasPrefix(dep, mod+"internal/collab")
+		}, "ydoc never imports the server, the hub or the collaboration rooms"},
 	}
 	for _, rule := range rules {
 		t.Run(rule.pkg, func(t *testing.T) {

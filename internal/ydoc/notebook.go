@@ -1,0 +1,385 @@
+package ydoc
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+
+	"github.com/jupygo/jupygo/internal/contents"
+	"github.com/jupygo/jupygo/yjs"
+)
+
+// Notebook is the Model of a Jupyter notebook (@jupyter/ydoc's YNotebook,
+// schema version 2.0.0). Besides the Model methods it converts to and from
+// the notebook trees of package contents (SetJSON, JSON). So a caller can
+// load through contents.Manager.Get, which marks trusted cells. It can also
+// save through contents.Manager.Save, which keeps number literals such as
+// 1.0, signs trusted notebooks and makes checkpoints.
+type Notebook struct{}
+
+// ErrInvalidNotebook wraps the reason why content is not a notebook.
+var ErrInvalidNotebook = errors.New("invalid notebook")
+
+// Set reads content with contents.ReadNotebook and sets the document to
+// it (see SetJSON). Cells without an id get one derived from a hash of
+// content, so the same bytes always give the same document.
+func (Notebook) Set(doc *yjs.Doc, content []byte) error {
+	nb, err := contents.ReadNotebook(content)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidNotebook, err)
+	}
+	if md, ok := nb["metadata"].(map[string]any); ok && md["orig_nbformat"] != nil {
+		// ReadNotebook converted a version 3 notebook and gave its
+		// cells random ids; derived ones keep the load deterministic.
+		for _, c := range nb["cells"].([]any) {
+			delete(c.(map[string]any), "id")
+		}
+	}
+	seed := sha256.Sum256(content)
+	return setNotebook(doc, nb, func() []byte { return seed[:] }, false)
+}
+
+// SetJSON sets the document to nb, a notebook as contents.ReadNotebook
+// returns it. nb is not modified. The notebook must pass
+// contents.ValidateNotebook. A notebook without cells gets one empty code
+// cell with metadata {"trusted": true}, as jupyter_ydoc gives it.
+//
+// A document without content gets nb as one update of client id 0 (see
+// Model.Set). On a loaded document, cells are kept by id. When no cell of
+// nb has an id (nbformat 4.0 to 4.4), equal cells are kept (a longest
+// common subsequence), and the cells between two kept ones pair up by
+// position. A kept cell is edited in place: its source Y.Text where it
+// changed, its metadata key by key, its outputs one by one (stream text
+// edited in place) and its other keys where they differ. A cell's
+// metadata key "trusted" is left alone when nb lacks it, because the
+// nbformat reader removes it from every file. Kept cells that moved, and
+// cells whose type changed, are deleted and inserted anew, because Yjs 13
+// cannot move an item.
+//
+// Either way, every key of the root map "state" but "dirty", "path" and
+// "document_id" is deleted, as jupyter_ydoc does, because those keys
+// describe the version of the file that nb replaces.
+//
+// NOTE: contents.Manager.Get gives random ids to the cells of an nbformat
+// 4.5 file that lack one, so for such a file the update of client id 0
+// differs between server processes. Set derives those ids from the file.
+func (Notebook) SetJSON(doc *yjs.Doc, nb map[string]any) error {
+	return setNotebook(doc, nb, func() []byte {
+		data, _ := contents.WriteNotebook(nb)
+		sum := sha256.Sum256(data)
+		return sum[:]
+	}, true)
+}
+
+// setNotebook is SetJSON. With splitTrust, the "trusted" marks of the
+// cells stay out of the update of client id 0 (see takeTrust).
+func setNotebook(doc *yjs.Doc, nb map[string]any, seed func() []byte, splitTrust bool) error {
+	if err := contents.ValidateNotebook(nb); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidNotebook, err)
+	}
+	// Checked before any change, so that an error leaves doc as it was.
+	if err := checkJSON(nb, 0); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidNotebook, err)
+	}
+	for _, root := range []struct {
+		name string
+		kind yjs.Kind
+	}{{"meta", yjs.KindMap}, {"cells", yjs.KindArray}, {"state", yjs.KindMap}} {
+		if err := checkRoot(doc, root.name, root.kind); err != nil {
+			return err
+		}
+	}
+	cells := newCells(nb)
+
+	if canSetFresh(doc, doc.GetArray("cells").Len() == 0 && doc.GetMap("meta").Len() == 0) {
+		ids := newIDSource(seed, nil)
+		for _, c := range cells {
+			c.assignID(ids)
+		}
+		trust := map[int]any{}
+		if splitTrust && len(nb["cells"].([]any)) > 0 {
+			trust = takeTrust(cells)
+		}
+		err := setFresh(doc, func(scratch *yjs.Doc) error {
+			if err := setMeta(scratch.GetMap("meta"), nb); err != nil {
+				return err
+			}
+			return insertCells(scratch.GetArray("cells"), 0, cells)
+		})
+		if err != nil {
+			return err
+		}
+		doc.Transact(func(*yjs.Transaction) {
+			if err = restoreTrust(doc.GetArray("cells"), trust); err == nil {
+				err = clearState(doc.GetMap("state"))
+			}
+		}, Origin)
+		return err
+	}
+
+	var err error
+	doc.Transact(func(*yjs.Transaction) {
+		if err = setMeta(doc.GetMap("meta"), nb); err != nil {
+			return
+		}
+		if err = updateCells(doc.GetArray("cells"), cells, seed); err != nil {
+			return
+		}
+		err = clearState(doc.GetMap("state"))
+	}, Origin)
+	return err
+}
+
+// takeTrust removes the "trusted" key from the metadata of cells and
+// returns the values by cell index. The key is not part of the file, but
+// contents.Manager.Get adds it from the trust store of the running server,
+// which would make the update of client id 0 differ from one server
+// process to the next. Clients that merged different updates of client 0
+// would hold different documents.
+func takeTrust(cells []*cell) map[int]any {
+	trust := map[int]any{}
+	for i, c := range cells {
+		md, _ := c.fields["metadata"].(map[string]any)
+		v, ok := md["trusted"]
+		if !ok {
+			continue
+		}
+		trust[i] = v
+		rest := make(map[string]any, len(md))
+		for k, x := range md {
+			if k != "trusted" {
+				rest[k] = x
+			}
+		}
+		c.fields["metadata"] = rest
+	}
+	return trust
+}
+
+// restoreTrust sets the "trusted" metadata that takeTrust removed.
+func restoreTrust(ycells *yjs.Array, trust map[int]any) error {
+	for _, i := range slices.Sorted(maps.Keys(trust)) {
+		v, err := toAny(trust[i])
+		if err != nil {
+			return err
+		}
+		ycell, _ := ycells.Get(i)
+		if err := getMap(ycell.(*yjs.Map), "metadata").Set("trusted", v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setMeta sets the root map "meta": nbformat, nbformat_minor and the
+// Y.Map metadata, edited key by key when it exists.
+func setMeta(meta *yjs.Map, nb map[string]any) error {
+	for _, key := range []string{"nbformat", "nbformat_minor"} {
+		v, err := toAny(nb[key])
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if old, ok := meta.Get(key); !ok || !equalAny(old, v) {
+			if err := meta.Set(key, v); err != nil {
+				return err
+			}
+		}
+	}
+	md, _ := nb["metadata"].(map[string]any)
+	if ymd, ok := meta.Get("metadata"); ok {
+		if m, ok := ymd.(*yjs.Map); ok {
+			return updateMap(m, md, nil)
+		}
+	}
+	if err := meta.Set("metadata", yjs.NewMap()); err != nil {
+		return err
+	}
+	m, _ := meta.Get("metadata")
+	return updateMap(m.(*yjs.Map), md, nil)
+}
+
+// updateMap makes m hold the entries of want: keys missing from want are
+// deleted unless keep reports them, and keys whose value differs are set.
+func updateMap(m *yjs.Map, want map[string]any, keep func(string) bool) error {
+	for _, k := range m.Keys() {
+		if _, ok := want[k]; !ok && (keep == nil || !keep(k)) {
+			if err := m.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range sortedKeys(want) {
+		v, err := toAny(want[k])
+		if err != nil {
+			return fmt.Errorf("%q: %w", k, err)
+		}
+		if old, ok := m.Get(k); ok && equalAny(old, v) {
+			continue
+		}
+		if err := m.Set(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearState deletes the keys of "state" that describe a saved version of
+// the document, which a new content replaces.
+func clearState(state *yjs.Map) error {
+	for _, k := range state.Keys() {
+		switch k {
+		case StateDirty, StatePath, "document_id":
+			continue
+		}
+		if err := state.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idSource makes cell ids that are not in use yet. Ids derive from a seed
+// (a hash of the notebook) and a counter, so the same notebook always gets
+// the same ids.
+type idSource struct {
+	seed  func() []byte
+	taken map[string]bool
+	n     uint64
+}
+
+func newIDSource(seed func() []byte, taken map[string]bool) *idSource {
+	if taken == nil {
+		taken = map[string]bool{}
+	}
+	return &idSource{seed: seed, taken: taken}
+}
+
+// next returns an unused id, formatted as a UUID (version 8, whose bits
+// are free for the application).
+func (s *idSource) next() string {
+	for {
+		s.n++
+		h := sha256.New()
+		h.Write(s.seed())
+		h.Write(binary.BigEndian.AppendUint64(nil, s.n))
+		id := formatUUID(h.Sum(nil), 8)
+		if !s.taken[id] {
+			s.taken[id] = true
+			return id
+		}
+	}
+}
+
+// randomID returns a random UUID (version 4), as jupyter_ydoc gives a cell
+// whose id another cell already has.
+func randomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return formatUUID(b[:], 4)
+}
+
+func formatUUID(b []byte, version byte) string {
+	var u [16]byte
+	copy(u[:], b)
+	u[6] = u[6]&0x0f | version<<4
+	u[8] = u[8]&0x3f | 0x80
+	x := hex.EncodeToString(u[:])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
+}
+
+// JSON returns the notebook that doc holds, as contents.ReadNotebook would
+// return the file that Content writes: numbers with an integer value are
+// json.Number integers (jupyter_ydoc casts them back to int), other numbers
+// float64. The execution_state of cells is left out, and so are empty
+// attachments of markdown and raw cells. Cell ids are left out for nbformat
+// 4.0 to 4.4. From 4.5 on, a cell without an id, or with the id of a
+// different earlier cell, gets a new id, which is written back to the
+// document. An exact copy of an earlier cell with the same id is dropped,
+// as jupyter_ydoc does.
+func (Notebook) JSON(doc *yjs.Doc) (map[string]any, error) {
+	if err := checkRoot(doc, "meta", yjs.KindMap); err != nil {
+		return nil, err
+	}
+	if err := checkRoot(doc, "cells", yjs.KindArray); err != nil {
+		return nil, err
+	}
+	nb, err := readMeta(doc.GetMap("meta"))
+	if err != nil {
+		return nil, err
+	}
+	major, _ := nb["nbformat"].(json.Number).Int64()
+	minor, _ := nb["nbformat_minor"].(json.Number).Int64()
+	withIDs := major > 4 || (major == 4 && minor >= 5)
+
+	ycells := doc.GetArray("cells")
+	cells, fixes, err := readCells(ycells.Slice(), withIDs)
+	if err != nil {
+		return nil, err
+	}
+	if len(fixes) > 0 {
+		doc.Transact(func(*yjs.Transaction) {
+			for _, f := range fixes {
+				if err == nil {
+					err = f.ycell.Set("id", f.id)
+				}
+			}
+		}, Origin)
+		if err != nil {
+			return nil, err
+		}
+	}
+	nb["cells"] = cells
+	return nb, nil
+}
+
+// Content returns the notebook as the nbformat writer of package contents
+// writes it (see JSON). For a document set from a file that nbformat
+// wrote, the bytes are the file's, except for number literals that do not
+// survive a float64: 1.0 is written as 1. Save through
+// contents.Manager.Save, which keeps the literals of the file it replaces,
+// to avoid that.
+func (n Notebook) Content(doc *yjs.Doc) ([]byte, error) {
+	nb, err := n.JSON(doc)
+	if err != nil {
+		return nil, err
+	}
+	return contents.WriteNotebook(nb)
+}
+
+// readMeta returns the notebook without cells from the root map "meta".
+// A missing version is the current one, and missing metadata is empty.
+func readMeta(meta *yjs.Map) (map[string]any, error) {
+	nb := map[string]any{}
+	defaults := map[string]int{"nbformat": contents.NBFormat, "nbformat_minor": contents.NBFormatMinor}
+	for _, key := range []string{"nbformat", "nbformat_minor"} {
+		v, ok := meta.Get(key)
+		if !ok {
+			v = float64(defaults[key])
+		}
+		f, isNumber := v.(float64)
+		if !isNumber || f != math.Trunc(f) || math.Abs(f) > 1<<31 {
+			return nil, fmt.Errorf("%w: meta.%s is %s, not an integer", ErrSchema, key, describe(v))
+		}
+		nb[key] = json.Number(fmt.Sprint(int64(f)))
+	}
+
+	nb["metadata"] = map[string]any{}
+	if v, ok := meta.Get("metadata"); ok {
+		if _, isMap := v.(*yjs.Map); !isMap {
+			return nil, fmt.Errorf("%w: meta.metadata is a %s, not a Y.Map", ErrSchema, describe(v))
+		}
+		md, err := fromY(v)
+		if err != nil {
+			return nil, fmt.Errorf("notebook metadata: %w", err)
+		}
+		nb["metadata"] = md
+	}
+	return nb, nil
+}

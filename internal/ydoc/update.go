@@ -1,0 +1,382 @@
+package ydoc
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+
+	"github.com/jupygo/jupygo/yjs"
+)
+
+// updateCells makes the cells array of a loaded document hold cells,
+// keeping what it can of the cells already there (see Notebook.SetJSON).
+func updateCells(ycells *yjs.Array, cells []*cell, seed func() []byte) error {
+	olds := readOldCells(ycells.Slice())
+	ids := newIDSource(seed, nil)
+	for _, c := range cells {
+		if c.fileID {
+			c.assignID(ids)
+		}
+	}
+	match := matchCells(olds, cells)
+	for i, c := range cells {
+		switch {
+		case c.id != "":
+		case match[i] != nil && match[i].id != "" && !ids.taken[match[i].id]:
+			c.id = match[i].id
+			ids.taken[c.id] = true
+		default:
+			c.id = ids.next()
+		}
+	}
+	keep := keptCells(match)
+
+	// Delete, from the end, the runs of cells that are not kept. What
+	// remains are the kept cells, in the order of cells.
+	for j := len(olds) - 1; j >= 0; {
+		if keep[olds[j]] {
+			j--
+			continue
+		}
+		end := j
+		for j >= 0 && !keep[olds[j]] {
+			j--
+		}
+		if err := ycells.Delete(j+1, end-j); err != nil {
+			return err
+		}
+	}
+
+	for i, c := range cells {
+		if o := match[i]; o != nil && keep[o] {
+			if err := updateCell(o, c); err != nil {
+				return fmt.Errorf("cell %s: %w", c.id, err)
+			}
+			continue
+		}
+		if err := insertCell(ycells, i, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// matchCells returns, for each new cell, the cell of the document it
+// replaces, or nil. Cells are matched by id. When no new cell has an id of
+// its own (nbformat 4.0 to 4.4), they are aligned with matchByPosition.
+func matchCells(olds []*oldCell, cells []*cell) []*oldCell {
+	match := make([]*oldCell, len(cells))
+	byID := map[string]*oldCell{}
+	for _, o := range olds {
+		if o.ycell != nil && o.id != "" && byID[o.id] == nil {
+			byID[o.id] = o
+		}
+	}
+	withIDs := false
+	for i, c := range cells {
+		if c.fileID {
+			withIDs = true
+			match[i] = byID[c.id]
+		}
+	}
+	if !withIDs {
+		matchByPosition(olds, cells, match)
+	}
+	for i, c := range cells {
+		if match[i] != nil && !match[i].fits(c) {
+			match[i] = nil
+		}
+	}
+	return match
+}
+
+// matchByPosition matches the equal cells at the start and at the end, and
+// aligns the cells between them with matchMiddle.
+func matchByPosition(olds []*oldCell, cells []*cell, match []*oldCell) {
+	prefix := 0
+	for prefix < len(olds) && prefix < len(cells) && olds[prefix].sameAs(cells[prefix]) {
+		match[prefix] = olds[prefix]
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(olds)-prefix && suffix < len(cells)-prefix &&
+		olds[len(olds)-1-suffix].sameAs(cells[len(cells)-1-suffix]) {
+		match[len(cells)-1-suffix] = olds[len(olds)-1-suffix]
+		suffix++
+	}
+	matchMiddle(olds[prefix:len(olds)-suffix], cells[prefix:len(cells)-suffix], match[prefix:len(cells)-suffix])
+}
+
+// maxAlignment bounds the cell comparisons of matchMiddle.
+const maxAlignment = 1 << 18
+
+// matchMiddle matches the cells of a longest common subsequence of equal
+// cells, and pairs the cells between two such anchors by position. Past
+// maxAlignment comparisons it pairs all cells by position.
+func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
+	n, m := len(olds), len(cells)
+	if n == 0 || m == 0 {
+		return
+	}
+	if n*m > maxAlignment {
+		for i := range min(n, m) {
+			match[i] = olds[i]
+		}
+		return
+	}
+
+	// lcs[i*(m+1)+j] is the length of a longest common subsequence of
+	// olds[i:] and cells[j:].
+	w := m + 1
+	lcs := make([]int32, (n+1)*w)
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case olds[i].sameAs(cells[j]):
+				lcs[i*w+j] = lcs[(i+1)*w+j+1] + 1
+			default:
+				lcs[i*w+j] = max(lcs[(i+1)*w+j], lcs[i*w+j+1])
+			}
+		}
+	}
+
+	// Walk the table, matching equal cells, and pair the cells between
+	// two matches by position.
+	i, j := 0, 0
+	lastI, lastJ := 0, 0
+	pairGap := func(toI, toJ int) {
+		for k := 0; lastI+k < toI && lastJ+k < toJ; k++ {
+			match[lastJ+k] = olds[lastI+k]
+		}
+	}
+	for i < n && j < m {
+		switch {
+		case lcs[i*w+j] == lcs[(i+1)*w+j+1]+1 && olds[i].sameAs(cells[j]):
+			pairGap(i, j)
+			match[j] = olds[i]
+			i, j = i+1, j+1
+			lastI, lastJ = i, j
+		case lcs[(i+1)*w+j] >= lcs[i*w+j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	pairGap(n, m)
+}
+
+// keptCells returns the largest set of matched old cells whose order in
+// the document is their order among the new cells (a longest increasing
+// subsequence of their indexes). The other matched cells have moved.
+func keptCells(match []*oldCell) map[*oldCell]bool {
+	var seq []*oldCell
+	for _, o := range match {
+		if o != nil {
+			seq = append(seq, o)
+		}
+	}
+	// tails[k] is the index in seq of the smallest last element of an
+	// increasing run of length k+1; prev links each element to the one
+	// before it in its run.
+	var tails []int
+	prev := make([]int, len(seq))
+	for i, o := range seq {
+		k := sort.Search(len(tails), func(k int) bool { return seq[tails[k]].index >= o.index })
+		prev[i] = -1
+		if k > 0 {
+			prev[i] = tails[k-1]
+		}
+		if k == len(tails) {
+			tails = append(tails, i)
+		} else {
+			tails[k] = i
+		}
+	}
+	keep := make(map[*oldCell]bool, len(tails))
+	if len(tails) > 0 {
+		for i := tails[len(tails)-1]; i >= 0; i = prev[i] {
+			keep[seq[i]] = true
+		}
+	}
+	return keep
+}
+
+// updateCell writes c into the document's cell o in place.
+func updateCell(o *oldCell, c *cell) error {
+	y := o.ycell
+	if id, _ := getAny(y, "id").(string); id != c.id {
+		if err := y.Set("id", c.id); err != nil {
+			return err
+		}
+	}
+	for _, k := range y.Keys() {
+		if _, ok := c.fields[k]; !ok && k != "id" && k != "execution_state" {
+			if err := y.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range sortedKeys(c.fields) {
+		v := c.fields[k]
+		var err error
+		switch k {
+		case "source":
+			s, _ := v.(string)
+			err = editText(getText(y, k), s)
+		case "metadata":
+			md, _ := v.(map[string]any)
+			err = updateMap(getMap(y, k), md, isTrusted)
+		case "outputs":
+			outputs, _ := v.([]any)
+			err = updateOutputs(getArray(y, k), outputs)
+		default:
+			err = setIfChanged(y, k, v)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func isTrusted(key string) bool { return key == "trusted" }
+
+func setIfChanged(m *yjs.Map, key string, v any) error {
+	a, err := toAny(v)
+	if err != nil {
+		return err
+	}
+	if old, ok := m.Get(key); ok && equalAny(old, a) {
+		return nil
+	}
+	return m.Set(key, a)
+}
+
+// updateOutputs makes youtputs hold outputs. Equal outputs stay, the text
+// of a stream output whose other fields are equal is edited in place, and
+// other outputs that differ are replaced.
+func updateOutputs(youtputs *yjs.Array, outputs []any) error {
+	old := youtputs.Slice()
+	for i := range min(len(old), len(outputs)) {
+		want := outputs[i].(map[string]any)
+		if reflect.DeepEqual(yjs.ToJSONValue(old[i]), toPlain(want)) {
+			continue
+		}
+		if t := streamText(old[i], want); t != nil {
+			if err := editText(t, want["text"].(string)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := youtputs.Delete(i, 1); err != nil {
+			return err
+		}
+		if err := insertOutput(youtputs, i, want); err != nil {
+			return err
+		}
+	}
+	if len(old) > len(outputs) {
+		return youtputs.Delete(len(outputs), len(old)-len(outputs))
+	}
+	for i := len(old); i < len(outputs); i++ {
+		if err := insertOutput(youtputs, i, outputs[i].(map[string]any)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// streamText returns the Y.Text of the stream output old when want is a
+// stream output that differs from it in its text alone, or nil.
+func streamText(old any, want map[string]any) *yjs.Text {
+	m, ok := old.(*yjs.Map)
+	if !ok || want["output_type"] != "stream" {
+		return nil
+	}
+	t := getText(m, "text")
+	if _, ok := want["text"].(string); !ok || t == nil {
+		return nil
+	}
+	oldJSON := m.ToJSON()
+	delete(oldJSON, "text")
+	wantJSON := toPlain(want).(map[string]any)
+	delete(wantJSON, "text")
+	if !reflect.DeepEqual(oldJSON, wantJSON) {
+		return nil
+	}
+	return t
+}
+
+// idFix is a new id for a cell of the document.
+type idFix struct {
+	ycell *yjs.Map
+	id    string
+}
+
+// readCells converts the elements of the cells array into nbformat cells
+// (see Notebook.JSON) and returns the ids to write back.
+func readCells(values []any, withIDs bool) ([]any, []idFix, error) {
+	cells := make([]any, 0, len(values))
+	seen := map[string]map[string]any{}
+	var fixes []idFix
+	for i, v := range values {
+		ycell, ok := v.(*yjs.Map)
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: cells[%d] is a %s, not a Y.Map", ErrSchema, i, describe(v))
+		}
+		x, err := fromY(ycell)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cells[%d]: %w", i, err)
+		}
+		c := x.(map[string]any)
+		completeCell(c)
+		if !withIDs {
+			delete(c, "id")
+			cells = append(cells, c)
+			continue
+		}
+
+		id, _ := c["id"].(string)
+		if prev, dup := seen[id]; dup {
+			if reflect.DeepEqual(prev, c) {
+				continue
+			}
+			id = ""
+		}
+		if id == "" {
+			id = randomID()
+			c["id"] = id
+			fixes = append(fixes, idFix{ycell, id})
+		}
+		seen[id] = c
+		cells = append(cells, c)
+	}
+	return cells, fixes, nil
+}
+
+// completeCell drops the fields of a cell that are not saved and adds the
+// required ones that a client left out.
+func completeCell(c map[string]any) {
+	delete(c, "execution_state")
+	if _, ok := c["source"]; !ok {
+		c["source"] = ""
+	}
+	if _, ok := c["metadata"]; !ok {
+		c["metadata"] = map[string]any{}
+	}
+	switch c["cell_type"] {
+	case "code":
+		if _, ok := c["outputs"]; !ok {
+			c["outputs"] = []any{}
+		}
+		if _, ok := c["execution_count"]; !ok {
+			c["execution_count"] = nil
+		}
+	case "markdown", "raw":
+		if a, ok := c["attachments"]; ok {
+			if m, isMap := a.(map[string]any); a == nil || (isMap && len(m) == 0) {
+				delete(c, "attachments")
+			}
+		}
+	}
+}
