@@ -1,11 +1,7 @@
 package collab
 
 import (
-	"bytes"
-	"fmt"
-	"unicode/utf16"
-	"unicode/utf8"
-
+	"github.com/jupygo/jupygo/internal/ydoc"
 	"github.com/jupygo/jupygo/yjs"
 )
 
@@ -20,82 +16,10 @@ type Model interface {
 	Content(doc *yjs.Doc) ([]byte, error)
 }
 
-// modelFor returns the model of a document type, or nil when rooms cannot
-// hold that type yet.
-//
-// TODO: notebooks need the model of package ydoc, which is written
-// separately. Once it lands this becomes
-// `func modelFor(t string) Model { return ydoc.For(t) }`.
+// modelFor returns the model of a document type: package ydoc's, which
+// falls back to the text file model for unknown types.
 func modelFor(docType string) Model {
-	switch docType {
-	case "file", "unicode":
-		return textModel{}
-	}
-	return nil
-}
-
-// textModel is the model of text files (jupyter_ydoc's YUnicode and
-// YFile): the root Y.Text "source" holds the file's text, with CRLF line
-// ends turned into LF on load.
-type textModel struct{}
-
-func (textModel) Set(doc *yjs.Doc, content []byte) error {
-	if !utf8.Valid(content) {
-		return fmt.Errorf("file content is not UTF-8")
-	}
-	text := doc.GetText("source")
-	newText := string(bytes.ReplaceAll(content, []byte("\r\n"), []byte("\n")))
-	oldText := text.String()
-	if oldText == newText {
-		return nil
-	}
-	start, oldEnd, newEnd := changedRange(oldText, newText)
-	var err error
-	doc.Transact(func(*yjs.Transaction) {
-		at := utf16Len(oldText[:start])
-		if n := utf16Len(oldText[start:oldEnd]); n > 0 {
-			if err = text.Delete(at, n); err != nil {
-				return
-			}
-		}
-		err = text.Insert(at, newText[start:newEnd], nil)
-	}, nil)
-	return err
-}
-
-func (textModel) Content(doc *yjs.Doc) ([]byte, error) {
-	return []byte(doc.GetText("source").String()), nil
-}
-
-// changedRange returns the byte range that differs between a and b, cut
-// at character boundaries: a[start:aEnd] is replaced by b[start:bEnd].
-func changedRange(a, b string) (start, aEnd, bEnd int) {
-	for start < len(a) && start < len(b) && a[start] == b[start] {
-		start++
-	}
-	for start > 0 && start < len(a) && !utf8.RuneStart(a[start]) {
-		start--
-	}
-	aEnd, bEnd = len(a), len(b)
-	for aEnd > start && bEnd > start && a[aEnd-1] == b[bEnd-1] {
-		aEnd--
-		bEnd--
-	}
-	for aEnd < len(a) && !utf8.RuneStart(a[aEnd]) {
-		aEnd++
-		bEnd++
-	}
-	return start, aEnd, bEnd
-}
-
-// utf16Len returns the length of s in UTF-16 code units, the unit of Y.Text
-// indices.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
+	return ydoc.For(docType)
 }
 
 // setDeterministic loads content into an empty doc so that equal content

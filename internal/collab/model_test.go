@@ -12,11 +12,11 @@ func TestTextModelLoadIsDeterministic(t *testing.T) {
 	var updates [][]byte
 	for range 2 {
 		doc := yjs.NewDoc()
-		if err := setDeterministic(textModel{}, doc, content, nil); err != nil {
+		if err := setDeterministic(modelFor("file"), doc, content, nil); err != nil {
 			t.Fatal(err)
 		}
 		updates = append(updates, doc.EncodeStateAsUpdate(nil))
-		got, err := textModel{}.Content(doc)
+		got, err := modelFor("file").Content(doc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestTextModelSetChangesLeast(t *testing.T) {
 					deleted += d.Delete
 				}
 			})
-			if err := (textModel{}).Set(doc, []byte(tt.new)); err != nil {
+			if err := modelFor("file").Set(doc, []byte(tt.new)); err != nil {
 				t.Fatal(err)
 			}
 			want := string(bytes.ReplaceAll([]byte(tt.new), []byte("\r\n"), []byte("\n")))
@@ -75,7 +75,7 @@ func TestTextModelSetChangesLeast(t *testing.T) {
 }
 
 func TestTextModelRejectsInvalidUTF8(t *testing.T) {
-	if err := (textModel{}).Set(yjs.NewDoc(), []byte{0xff}); err == nil {
+	if err := modelFor("file").Set(yjs.NewDoc(), []byte{0xff}); err == nil {
 		t.Error("Set accepted bytes that are not UTF-8")
 	}
 }
@@ -88,10 +88,10 @@ func FuzzTextModelSet(f *testing.F) {
 	f.Add("x\r\ny", "x\ny\n")
 	f.Fuzz(func(t *testing.T, old, new string) {
 		doc := yjs.NewDoc()
-		if err := (textModel{}).Set(doc, []byte(old)); err != nil {
+		if err := modelFor("file").Set(doc, []byte(old)); err != nil {
 			return
 		}
-		if err := (textModel{}).Set(doc, []byte(new)); err != nil {
+		if err := modelFor("file").Set(doc, []byte(new)); err != nil {
 			return
 		}
 		want := string(bytes.ReplaceAll([]byte(new), []byte("\r\n"), []byte("\n")))

@@ -200,7 +200,7 @@ func TestLoadErrorsClose(t *testing.T) {
 		{"unknown file id", "text:file:00000000-0000-0000-0000-000000000000", statusNotFound,
 			"Error initializing: text:file:00000000-0000-0000-0000-000000000000."},
 		{"not UTF-8", binRoom, statusBadRequest, "Error initializing: bin.txt."},
-		{"type without a model", nbRoom, statusBadRequest, "Error initializing: n.ipynb."},
+		{"invalid notebook", nbRoom, statusBadRequest, "Error initializing: n.ipynb."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,94 @@
+package collab
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jupygo/jupygo/internal/ydoc"
+	"github.com/jupygo/jupygo/yjs"
+)
+
+// notebookFile is a notebook as nbformat writes it, with one code cell.
+const notebookFile = `{
+ "cells": [
+  {
+   "cell_type": "code",
+   "execution_count": null,
+   "id": "a1",
+   "metadata": {},
+   "outputs": [],
+   "source": [
+    "x = 1"
+   ]
+  }
+ ],
+ "metadata": {
+  "kernelspec": {
+   "display_name": "Python 3",
+   "language": "python",
+   "name": "python3"
+  }
+ },
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+`
+
+// cellSource returns the source of cell i of a client's notebook.
+func (c *client) cellSource(i int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	nb, err := ydoc.Notebook{}.JSON(c.doc)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	cells, _ := nb["cells"].([]any)
+	if i >= len(cells) {
+		return ""
+	}
+	src, _ := cells[i].(map[string]any)["source"].(string)
+	return src
+}
+
+func TestNotebookRoomSyncsAndSaves(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = 50 * time.Millisecond })
+	ts.writeFile(t, "n.ipynb", notebookFile)
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	if got := a.cellSource(0); got != "x = 1" {
+		t.Fatalf("cell source after the sync = %q, want %q", got, "x = 1")
+	}
+
+	// A types into the cell; B sees it, and the file gets it.
+	a.edit(func(doc *yjs.Doc) {
+		cells := doc.GetArray("cells")
+		cell, _ := cells.Get(0)
+		src, _ := cell.(*yjs.Map).Get("source")
+		if err := src.(*yjs.Text).Insert(5, "0", nil); err != nil {
+			t.Error(err)
+		}
+	})
+	b.waitFor("A's edit", func() bool {
+		nb, err := ydoc.Notebook{}.JSON(b.doc)
+		if err != nil {
+			return false
+		}
+		return nb["cells"].([]any)[0].(map[string]any)["source"] == "x = 10"
+	})
+	want := strings.Replace(notebookFile, `"x = 1"`, `"x = 10"`, 1)
+	waitUntil(t, "the autosave", func() bool { return ts.readFile(t, "n.ipynb") == want })
+
+	// The saved file loads back into the same notebook.
+	var nb map[string]any
+	if err := json.Unmarshal([]byte(ts.readFile(t, "n.ipynb")), &nb); err != nil {
+		t.Fatalf("saved notebook is not JSON: %v", err)
+	}
+	if n := len(nb["cells"].([]any)); n != 1 {
+		t.Errorf("saved notebook has %d cells, want 1", n)
+	}
+}
