@@ -148,7 +148,6 @@ func (s *Server) pageConfig(r *http.Request) map[string]any {
 		"exposeAppInBrowser": s.cfg.ExposeAppInBrowser,
 		// File > Shut Down, which JupyterHub's single-user servers hide.
 		"quitButton": s.hub == nil,
-		"disableRTC": true,
 	}
 	for key, value := range s.hubPageConfig(r) {
 		config[key] = value
