@@ -11,22 +11,23 @@ import {
 
 const token = 'e2e' + Math.random().toString(16).slice(2);
 
-// The plugins of the collaboration extension that the application leaves
-// out, and the ones it takes for the user menu.
-const leftOutPlugins = ['rtcGlobalAwareness', 'rtcPanel', 'shared-link', 'userEditorCursors']
+// The plugins of the collaboration extension that the page config disables
+// while collaboration is off, and the ones that make the user menu.
+const collaborationPlugins = ['rtcGlobalAwareness', 'rtcPanel', 'shared-link', 'userEditorCursors']
   .map((name) => `@jupyter/collaboration-extension:${name}`);
 const userMenuPlugins = ['@jupyter/collaboration-extension:userMenu',
   '@jupyter/collaboration-extension:user-menu-bar', '@jupygo/lab:user-menu-label'];
 
 // isCollaborationURL reports whether url is one of the collaboration
-// server's endpoints, which jupygo does not serve.
+// server's endpoints, which the page must not call while collaboration is
+// off.
 function isCollaborationURL(url) {
   return /\/api\/(collaboration|yjs)(\/|$)/.test(new URL(url).pathname);
 }
 
 // checkUserMenu checks that the top bar's user menu shows the user of the
 // server's /api/me and that the collaboration plugins other than the user
-// menu are not in the application.
+// menu are not in the application, because the page config disables them.
 async function checkUserMenu(page, server) {
   const meURL = new URL('/api/me', server.url);
   const me = await (await fetch(meURL, { headers: { Authorization: `token ${token}` } })).json();
@@ -38,7 +39,7 @@ async function checkUserMenu(page, server) {
   assert.ok(identity.color, 'JupyterLab gave the user no color');
   assert.equal(menu.color, identity.color, 'background of the initials');
   const plugins = await page.evaluate((ids) => ids.map((id) => [id, window.jupyterapp.hasPlugin(id),
-    window.jupyterapp.isPluginActivated(id)]), [...leftOutPlugins, ...userMenuPlugins]);
+    window.jupyterapp.isPluginActivated(id)]), [...collaborationPlugins, ...userMenuPlugins]);
   for (const [id, registered, activated] of plugins) {
     const expected = userMenuPlugins.includes(id);
     assert.equal(registered, expected, `plugin ${id} registered`);

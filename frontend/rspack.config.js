@@ -53,21 +53,15 @@ function moduleRequest(name, file) {
   return file ? `${name}/${file}` : name;
 }
 
-// onlyPlugins maps an extension package to the ids of the plugins that the
-// application takes from it. The package's other plugins are left out.
-const onlyPlugins = lab.onlyPlugins || {};
-
 // writeExtensionsModule writes the module that lists every bundled
 // extension. Loading stays lazy (a function per entry) so that an extension
-// replaced by a prebuilt one of the same name is never evaluated. An entry
-// of onlyPlugins carries its plugin ids as `plugins`.
+// replaced by a prebuilt one of the same name is never evaluated.
 function writeExtensionsModule() {
   const entries = table =>
     Object.entries(table)
       .map(([name, file]) => {
         const request = JSON.stringify(moduleRequest(name, file));
-        const plugins = onlyPlugins[name] ? `, plugins: ${JSON.stringify(onlyPlugins[name])}` : '';
-        return `  { name: ${JSON.stringify(name)}, load: () => require(${request})${plugins} },`;
+        return `  { name: ${JSON.stringify(name)}, load: () => require(${request}) },`;
       })
       .join('\n');
   const source = [
@@ -84,23 +78,6 @@ function writeExtensionsModule() {
     ''
   ].join('\n');
   fs.writeFileSync(extensionsModule, source);
-}
-
-// removeUnusedSchemas deletes the settings schemas of the plugins that
-// onlyPlugins leaves out, so that their toolbar items, menus and shortcuts,
-// which name commands that no plugin registers, do not reach the page.
-function removeUnusedSchemas() {
-  for (const [name, ids] of Object.entries(onlyPlugins)) {
-    if (!extensionNames.includes(name)) {
-      throw new Error(`invalid jupyterlab.onlyPlugins entry ${name}: not in jupyterlab.extensions`);
-    }
-    const dir = path.join(outputDir, 'schemas', name);
-    for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      if (file.endsWith('.json') && !ids.includes(`${name}:${file.slice(0, -'.json'.length)}`)) {
-        fs.removeSync(path.join(dir, file));
-      }
-    }
-  }
 }
 
 // writeAppPackage writes static/package.json: the application's own
@@ -162,7 +139,6 @@ function sharedModules() {
 
 cleanOutput();
 const themeConfigs = Build.ensureAssets({ packageNames: extensionNames, output: outputDir });
-removeUnusedSchemas();
 writeExtensionsModule();
 writeAppPackage();
 

@@ -101,21 +101,6 @@ class PluginSelection {
   }
 }
 
-// onlyListed returns an extension module that exports only the plugins of
-// extension whose ids are in ids, the list of jupyterlab.onlyPlugins in
-// package.json. It logs an error for each listed id that the package lacks.
-function onlyListed(extension, name, ids) {
-  const plugins = pluginsOf(extension).filter(plugin => ids.includes(plugin.id));
-  for (const id of ids) {
-    if (!plugins.some(plugin => plugin.id === id)) {
-      console.error(
-        `Plugin ${id} not found in extension ${name}: update jupyterlab.onlyPlugins in package.json`
-      );
-    }
-  }
-  return { __esModule: true, default: plugins };
-}
-
 // loadBundled collects the active plugins of the bundled extensions whose
 // name no prebuilt extension took over.
 function loadBundled(entries, replaced, selection, into) {
@@ -124,10 +109,7 @@ function loadBundled(entries, replaced, selection, into) {
       continue;
     }
     try {
-      let extension = entry.load();
-      if (entry.plugins) {
-        extension = onlyListed(extension, entry.name, entry.plugins);
-      }
+      const extension = entry.load();
       extension.__scope__ = entry.name;
       into.push(...selection.active(extension));
     } catch (err) {

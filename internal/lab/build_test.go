@@ -36,6 +36,19 @@ func TestEmbeddedBuild(t *testing.T) {
 	if !contains(disabled, announcementsPlugin) {
 		t.Errorf("disabledExtensions = %v, want it to include %s", disabled, announcementsPlugin)
 	}
+	// Collaboration is off by default, so the page disables the
+	// collaboration plugins, which only works while the build bundles
+	// their packages under these names.
+	for pkg, plugins := range collaborationPlugins {
+		if _, ok := tl.lab.app.Jupyterlab.ExtensionMetadata[pkg]; !ok {
+			t.Errorf("the build does not bundle %s", pkg)
+		}
+		for _, id := range plugins {
+			if !contains(disabled, id) {
+				t.Errorf("disabledExtensions = %v, want it to include %s", disabled, id)
+			}
+		}
+	}
 
 	m := mainScript.FindSubmatch(page.body)
 	if m == nil {

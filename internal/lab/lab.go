@@ -38,6 +38,32 @@ const (
 // presets its settings.
 const announcementsPlugin = "@jupyterlab/apputils-extension:announcements"
 
+// collaborationPlugins lists, per extension package, the plugins of the
+// collaboration extensions (version 5.0.2) that open collaboration rooms or
+// build on them: the document provider, the global awareness, the
+// Collaboration panel, remote cursors, shared links, the timeline and forks.
+// The user menu and the notebook cell executor are not among them. The
+// executor runs cells over the kernel WebSocket as JupyterLab's own does,
+// unless the page config sets serverSideExecution.
+var collaborationPlugins = map[string][]string{
+	"@jupyter/collaboration-extension": {
+		"@jupyter/collaboration-extension:rtcGlobalAwareness",
+		"@jupyter/collaboration-extension:rtcPanel",
+		"@jupyter/collaboration-extension:shared-link",
+		"@jupyter/collaboration-extension:userEditorCursors",
+	},
+	"@jupyter/docprovider-extension": {
+		"@jupyter/docprovider-extension:content-provider",
+		"@jupyter/docprovider-extension:forkManager",
+		"@jupyter/docprovider-extension:logger",
+		"@jupyter/docprovider-extension:statusBarTimeline",
+		"@jupyter/docprovider-extension:websocket-provider-awareness-factory",
+		"@jupyter/docprovider-extension:websocket-provider-document-factory",
+		"@jupyter/docprovider-extension:yfile",
+		"@jupyter/docprovider-extension:ynotebook",
+	},
+}
+
 // Options configures a Lab.
 type Options struct {
 	// Log receives warnings about unreadable settings, workspaces and
@@ -84,6 +110,15 @@ type Options struct {
 	// and deferredExtensions, whose entries are added to the defaults. Nil
 	// adds nothing.
 	PageConfig func(r *http.Request) map[string]any
+
+	// Collaborative turns on real-time collaboration in the frontend:
+	// notebooks and text files open through the rooms under
+	// /api/collaboration, and the Collaboration panel and remote cursors
+	// appear. The server must serve those rooms. The default, false, sets
+	// disableRTC in the page config and disables the plugins of the
+	// bundled collaboration extensions other than the user menu and the
+	// cell executor, so documents load through the contents API.
+	Collaborative bool
 }
 
 // Lab serves the JupyterLab frontend. Create it with New.
@@ -94,6 +129,7 @@ type Lab struct {
 	userSettingsDir string
 	workspacesDir   string
 	extraConfig     func(r *http.Request) map[string]any
+	collaborative   bool
 
 	index       *pageTemplate
 	app         appPackage
@@ -122,10 +158,11 @@ type appPackage struct {
 // overrides files once; later changes to them take effect on the next New.
 func New(opts Options) (*Lab, error) {
 	l := &Lab{
-		log:         opts.Log,
-		baseURL:     normalizeBaseURL(opts.BaseURL),
-		extraConfig: opts.PageConfig,
-		schemaByID:  map[string]*schemaEntry{},
+		log:           opts.Log,
+		baseURL:       normalizeBaseURL(opts.BaseURL),
+		extraConfig:   opts.PageConfig,
+		collaborative: opts.Collaborative,
+		schemaByID:    map[string]*schemaEntry{},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -183,12 +220,16 @@ func (l *Lab) loadBuild(build fs.FS) error {
 var hiddenStatic = map[string]bool{"index.html": true, "package.json": true}
 
 // defaultDisabled returns the plugins that the page config disables by
-// default: those that bundled extensions ask to disable, and the
+// default: those that bundled extensions ask to disable, the collaboration
+// plugins of bundled extensions unless collaboration is on, and the
 // announcements plugin unless an overrides file configures it.
 func (l *Lab) defaultDisabled() []string {
 	var disabled []string
-	for _, meta := range l.app.Jupyterlab.ExtensionMetadata {
+	for name, meta := range l.app.Jupyterlab.ExtensionMetadata {
 		disabled = append(disabled, meta.DisabledExtensions...)
+		if !l.collaborative {
+			disabled = append(disabled, collaborationPlugins[name]...)
+		}
 	}
 	for _, ext := range l.extensions {
 		disabled = append(disabled, ext.disabled...)

@@ -196,9 +196,10 @@ func (l *Lab) defaultPageConfig() map[string]any {
 			"name": "read-only", "can_install": false, "install_path": nil,
 		},
 		"news": map[string]any{"disabled": true},
-		// Of the collaboration extensions only the user menu is bundled,
-		// and documents load through the contents API.
-		"disableRTC":          true,
+		// With disableRTC true, the content provider of
+		// @jupyter/docprovider 5.0.4 opens documents through the contents
+		// API. It reads the key once, when its module loads.
+		"disableRTC":          !l.collaborative,
 		"serverSideExecution": false,
 	}
 	for key, path := range map[string]string{

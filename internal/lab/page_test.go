@@ -227,3 +227,66 @@ func TestPageNotBuilt(t *testing.T) {
 		t.Errorf("settings without a build = %v, want none", list.Settings)
 	}
 }
+
+// collaborationPackage is a static/package.json that bundles both
+// collaboration extensions, with the disabledExtensions of the
+// docprovider extension.
+const collaborationPackage = `{
+  "name": "@jupygo/lab",
+  "jupyterlab": {
+    "version": "4.6.4",
+    "extensionMetadata": {
+      "@jupyter/collaboration-extension": {},
+      "@jupyter/docprovider-extension": {
+        "disabledExtensions": ["@jupyterlab/notebook-extension:cell-executor"]
+      }
+    }
+  }
+}`
+
+func TestPageConfigCollaborative(t *testing.T) {
+	// Both lists contain the plugins that the page config disables, plus
+	// announcements, which no overrides file configures here.
+	off := []any{
+		"@jupyter/collaboration-extension:rtcGlobalAwareness",
+		"@jupyter/collaboration-extension:rtcPanel",
+		"@jupyter/collaboration-extension:shared-link",
+		"@jupyter/collaboration-extension:userEditorCursors",
+		"@jupyter/docprovider-extension:content-provider",
+		"@jupyter/docprovider-extension:forkManager",
+		"@jupyter/docprovider-extension:logger",
+		"@jupyter/docprovider-extension:statusBarTimeline",
+		"@jupyter/docprovider-extension:websocket-provider-awareness-factory",
+		"@jupyter/docprovider-extension:websocket-provider-document-factory",
+		"@jupyter/docprovider-extension:yfile",
+		"@jupyter/docprovider-extension:ynotebook",
+		"@jupyterlab/apputils-extension:announcements",
+		"@jupyterlab/notebook-extension:cell-executor",
+	}
+	on := []any{
+		"@jupyterlab/apputils-extension:announcements",
+		"@jupyterlab/notebook-extension:cell-executor",
+	}
+	tests := []struct {
+		name          string
+		collaborative bool
+		wantDisabled  []any
+	}{
+		{"off", false, off},
+		{"on", true, on},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			build := fakeBuild(t)
+			build["static/package.json"].Data = []byte(collaborationPackage)
+			tl := newTestLab(t, Options{Build: build, Collaborative: tt.collaborative})
+			config := pageConfigOf(t, tl.do(t, "GET", "/lab", "").body)
+			if got, want := config["disableRTC"], !tt.collaborative; got != want {
+				t.Errorf("disableRTC = %v, want %v", got, want)
+			}
+			if diff := cmp.Diff(tt.wantDisabled, config["disabledExtensions"]); diff != "" {
+				t.Errorf("disabledExtensions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -141,7 +141,6 @@ func (s *Server) pageConfig(r *http.Request) map[string]any {
 		"exposeAppInBrowser": s.cfg.ExposeAppInBrowser,
 		// File > Shut Down, which JupyterHub's single-user servers hide.
 		"quitButton": s.hub == nil,
-		"disableRTC": !s.cfg.Collaborative,
 	}
 	for key, value := range s.hubPageConfig(r) {
 		config[key] = value

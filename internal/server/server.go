@@ -224,6 +224,7 @@ func New(cfg Config) (*Server, error) {
 		// Jupyter data folder, as jupyterlab_server finds them.
 		LabextensionsDirs: labextensionsDirs(),
 		PageConfig:        s.pageConfig,
+		Collaborative:     cfg.Collaborative,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("preparing JupyterLab: %w", err)
