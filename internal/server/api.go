@@ -86,7 +86,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, map[string]any{
-		"identity":    requestIdentity(r.Context()),
+		"identity":    requestIdentity(r.Context(), s.cfg.Collaborative),
 		"permissions": perms,
 	})
 }

@@ -209,6 +209,51 @@ func TestMePermissions(t *testing.T) {
 	}
 }
 
+// meIdentity returns the identity of GET /api/me sent by c.
+func (ts *testServer) meIdentity(t *testing.T, c *http.Client) identity {
+	t.Helper()
+	resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/api/me", nil))
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api/me = %d %s", resp.StatusCode, body)
+	}
+	return decode[struct {
+		Identity identity `json:"identity"`
+	}](t, body).Identity
+}
+
+func TestMeIdentityPerSession(t *testing.T) {
+	local := localIdentity()
+	t.Run("collaborative", func(t *testing.T) {
+		ts := newTestServer(t, func(c *Config) { c.Collaborative = true })
+		a, b := ts.browser(t), ts.browser(t)
+		first, second := ts.meIdentity(t, a), ts.meIdentity(t, b)
+		if first.Username == second.Username {
+			t.Errorf("two sessions share the user name %q", first.Username)
+		}
+		if again := ts.meIdentity(t, a); again != first {
+			t.Errorf("one session's identity changed from %+v to %+v", first, again)
+		}
+		if !strings.HasPrefix(first.DisplayName, "Anonymous ") || len(first.Initials) != 2 {
+			t.Errorf("session identity %+v, want an anonymous name with two initials", first)
+		}
+		resp, body := ts.do(t, "GET", "/api/me", nil, true)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /api/me with the token = %d", resp.StatusCode)
+		}
+		if got := decode[struct {
+			Identity identity `json:"identity"`
+		}](t, body).Identity; got != local {
+			t.Errorf("identity with the token and no session = %+v, want the local user %+v", got, local)
+		}
+	})
+	t.Run("alone", func(t *testing.T) {
+		ts := newTestServer(t, nil)
+		if got := ts.meIdentity(t, ts.browser(t)); got != local {
+			t.Errorf("session identity without collaboration = %+v, want the local user %+v", got, local)
+		}
+	})
+}
+
 // browser returns a client with a cookie jar that has logged in through the
 // login form.
 func (ts *testServer) browser(t *testing.T) *http.Client {
