@@ -20,8 +20,8 @@ export function tempDir(prefix) {
 }
 
 // startServer runs `jupygo server` with args and resolves once it has
-// printed its URL. The returned object has the URL, the port, stop(), and
-// exited, a promise of the exit code.
+// printed its URL. The returned object has the URL, the port, stop(),
+// kill() (SIGKILL, as in a crash), and exited, a promise of the exit code.
 export function startServer(args, env = {}) {
   const child = spawn(bin, ['server', '--no-browser', ...args], {
     env: { ...process.env, ...env },
@@ -44,6 +44,7 @@ export function startServer(args, env = {}) {
           port: Number(m[2]),
           output: () => output,
           stop: () => stopProcess(child),
+          kill: () => child.kill('SIGKILL'),
           exited,
         });
       }

@@ -1,0 +1,185 @@
+// Two people on one notebook of a jupygo server with --collaborative: each
+// sees the other's typing, cells and outputs, both appear in the
+// Collaboration panel, a change made to the file on disk reaches both, and
+// a server killed in the middle of the editing restarts with every edit
+// that reached the other person, once.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import {
+  collectErrors, kernelIdle, launchBrowser, shot, startServer, tempDir, userIdentity, waitFor,
+} from './harness.mjs';
+
+const token = 'e2e' + Math.random().toString(16).slice(2);
+
+// notebook is the shared notebook as nbformat writes it: one code cell.
+const notebook = {
+  cells: [{
+    cell_type: 'code', execution_count: null, id: 'c0', metadata: {}, outputs: [],
+    source: ['x = 1'],
+  }],
+  metadata: {
+    kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' },
+  },
+  nbformat: 4,
+  nbformat_minor: 5,
+};
+
+// cells returns the cells of the page's current notebook as JupyterLab's
+// shared model holds them: the sources, and the text of each cell's
+// outputs.
+function cells(page) {
+  return page.evaluate(() => {
+    const model = window.jupyterapp.shell.currentWidget?.content?.model;
+    if (!model) return null;
+    return model.sharedModel.cells.map((cell) => ({
+      source: cell.getSource(),
+      outputs: (cell.toJSON().outputs || []).map((o) =>
+        [].concat(o.text ?? o.data?.['text/plain'] ?? '').join('')).join(''),
+    }));
+  });
+}
+
+// waitCells waits until check accepts the cells of page's notebook.
+function waitCells(page, what, check, timeout = 30000) {
+  return waitFor(what, async () => {
+    const got = await cells(page);
+    return got && check(got);
+  }, timeout);
+}
+
+// typeInCell puts the cursor at the end of cell index and types text, as a
+// person does.
+async function typeInCell(page, index, text) {
+  await page.evaluate(async (i) => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    notebook.activeCellIndex = i;
+    await notebook.scrollToItem(i);
+    notebook.mode = 'edit';
+  }, index);
+  await page.waitForFunction(() => {
+    const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
+    if (!cell.editor) return false;
+    cell.editor.focus();
+    return cell.editor.hasFocus();
+  });
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(text);
+}
+
+// openNotebook opens the shared notebook in a new browser context, which
+// is a new cookie session and so a new person.
+async function openNotebook(browser, server, name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  const url = new URL(server.url);
+  url.pathname = url.pathname.replace(/\/lab\/?$/, '/lab/tree/shared.ipynb');
+  url.searchParams.set('reset', '');
+  await page.goto(url.href);
+  await page.locator('.jp-Notebook .jp-Cell .cm-content').first().waitFor({ timeout: 60000 });
+  await waitCells(page, `${name}'s notebook to load`, (c) => c.length >= 1);
+  return { page, errors, context };
+}
+
+// count returns how many times needle occurs in haystack.
+function count(haystack, needle) {
+  return haystack.split(needle).length - 1;
+}
+
+test('two people edit one notebook', { timeout: 600000 }, async () => {
+  const root = tempDir('jupygo-e2e-collab-');
+  const file = path.join(root, 'shared.ipynb');
+  writeFileSync(file, JSON.stringify(notebook, null, 1) + '\n');
+  const env = {
+    JUPYTER_RUNTIME_DIR: tempDir('jupygo-e2e-runtime-'),
+    JUPYTER_CONFIG_DIR: tempDir('jupygo-e2e-config-'),
+    JUPYTER_DATA_DIR: tempDir('jupygo-e2e-data-'),
+  };
+  const args = ['--root-dir', root, '--token', token, '--collaborative', '--expose-app-in-browser',
+    '--collab-save-delay', '5'];
+  let server = await startServer([...args, '--port', '0'], env);
+  const browser = await launchBrowser();
+  let a, b;
+  try {
+    a = await openNotebook(browser, server, 'A');
+    b = await openNotebook(browser, server, 'B');
+    await shot(a.page, 'collab-01-a-opened');
+
+    // A types into the cell and B sees it.
+    await typeInCell(a.page, 0, ' + 41');
+    await waitCells(b.page, "A's typing on B's page", (c) => c[0].source === 'x = 1 + 41');
+    await shot(b.page, 'collab-02-b-sees-typing');
+
+    // B adds a cell and A sees it.
+    await b.page.evaluate(() => window.jupyterapp.commands.execute('notebook:insert-cell-below'));
+    await typeInCell(b.page, 1, "print('from B', x)");
+    await waitCells(a.page, "B's new cell on A's page",
+      (c) => c.length === 2 && c[1].source === "print('from B', x)");
+    await shot(a.page, 'collab-03-a-sees-cell');
+
+    // Both appear in the Collaboration panel.
+    const idA = await userIdentity(a.page);
+    const idB = await userIdentity(b.page);
+    assert.notEqual(idA.username, idB.username, 'the two sessions are two people');
+    for (const [page, other] of [[a.page, idB], [b.page, idA]]) {
+      await page.locator('.jp-SideBar [data-id="jp-collaboration-panel"]').click();
+      await page.locator('#jp-collaboration-panel').getByText(other.display_name).first()
+        .waitFor({ timeout: 30000 });
+    }
+    await shot(a.page, 'collab-04-panel');
+
+    // A runs both cells and B sees the output.
+    await kernelIdle(a.page);
+    await a.page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+    await waitCells(b.page, "the output of A's run on B's page", (c) => c[1].outputs.includes('from B 42'),
+      60000);
+    await shot(b.page, 'collab-05-b-sees-output');
+
+    // A change made to the file on disk reaches both.
+    await waitFor('the autosave of the output', () => readFileSync(file, 'utf8').includes('from B 42'));
+    const onDisk = JSON.parse(readFileSync(file, 'utf8'));
+    onDisk.cells[0].source = ['x = 2  # edited on disk'];
+    writeFileSync(file, JSON.stringify(onDisk, null, 1) + '\n');
+    for (const [page, name] of [[a.page, 'A'], [b.page, 'B']]) {
+      await waitCells(page, `the disk edit on ${name}'s page`, (c) => c[0].source === 'x = 2  # edited on disk');
+    }
+    await shot(a.page, 'collab-06-disk-edit');
+
+    // A types; once B has the text, the server has stored it. Then the
+    // server is killed before its autosave (5 s after the last change),
+    // and restarted on its port.
+    await typeInCell(a.page, 1, '  # before the kill');
+    await waitCells(b.page, "A's last typing on B's page", (c) => c[1].source.endsWith('# before the kill'));
+    const port = server.port;
+    server.kill();
+    await server.exited;
+    assert.equal(count(readFileSync(file, 'utf8'), '# before the kill'), 0,
+      'the text typed before the kill was saved to the file before the kill');
+    server = await startServer([...args, '--port', String(port)], env);
+
+    // Both pages reconnect, and a third person opens the notebook fresh:
+    // everyone has the text once and the two cells once.
+    const c = await openNotebook(browser, server, 'C');
+    for (const [page, name] of [[a.page, 'A'], [b.page, 'B'], [c.page, 'C']]) {
+      await waitCells(page, `the text from before the kill on ${name}'s page once`, (cs) =>
+        cs.length === 2 && count(cs[1].source, '# before the kill') === 1 &&
+        cs[0].source === 'x = 2  # edited on disk', 60000);
+    }
+    await shot(c.page, 'collab-07-after-restart');
+    await waitFor('the autosave after the restart', () => {
+      const saved = readFileSync(file, 'utf8');
+      return count(saved, '# before the kill') === 1 && JSON.parse(saved).cells.length === 2;
+    }, 30000);
+    await c.context.close();
+  } catch (e) {
+    e.message += `\nserver:\n${server.output()}`;
+    if (a) e.message += `\nerrors of A: ${a.errors.join('\n')}`;
+    if (b) e.message += `\nerrors of B: ${b.errors.join('\n')}`;
+    throw e;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
