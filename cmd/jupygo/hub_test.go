@@ -504,9 +504,9 @@ func TestHubSetPassword(t *testing.T) {
 }
 
 // TestHubWithJupyterHubSingleuser checks that JupyterHub 3's own
-// single-user server works with the hub. It starts and passes the hub's
-// readiness check, calls the hub's API with its API token, reports
-// activity, and signs the browser in through the OAuth flow, checking the
+// single-user server works with the hub. It starts, passes the hub's
+// readiness check, calls the hub's API with its API token and reports
+// activity. It signs the browser in through the OAuth flow and checks the
 // OAuth token with /hub/api/user, so that the user lands in their server.
 func TestHubWithJupyterHubSingleuser(t *testing.T) {
 	if testing.Short() {
