@@ -29,7 +29,7 @@ asyncio.run(main())
 // TestHubReadinessJupyterHubCheck runs `jupygo server` with a hub's
 // environment and sends it JupyterHub's own readiness check at both URLs
 // that hubs check: 3.x and 4.x the server's prefix, 5.x {prefix}api.
-// TestHubReadinessProbes checks the same answers in process.
+// TestHubReadinessProbes checks the same responses in process.
 func TestHubReadinessJupyterHubCheck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
