@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/jupygo/jupygo/internal/store"
+
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // hubProcess is a `jupygo hub` started by a test.
@@ -310,7 +312,7 @@ func TestHubEndToEnd(t *testing.T) {
 	// was started with.
 	pid := serverPID(t, admin, hp.admin)
 	hp.stop()
-	if processGone(pid) {
+	if sysaccount.Gone(pid) {
 		t.Fatal("stopping the hub stopped the user's server")
 	}
 	hubURL, err := url.Parse(hp.url)
@@ -335,7 +337,7 @@ func TestHubEndToEnd(t *testing.T) {
 		t.Fatalf("stop = %d %s", p.status, p.body)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !processGone(pid) {
+	for !sysaccount.Gone(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("server process %d still runs after the stop", pid)
 		}
@@ -344,16 +346,6 @@ func TestHubEndToEnd(t *testing.T) {
 	if p, _ := admin.follow("/user/" + hp.admin + "/api/status"); p.status != http.StatusFailedDependency {
 		t.Errorf("stopped server's API = %d, want 424", p.status)
 	}
-}
-
-// processGone reports whether pid no longer exists or is a zombie.
-func processGone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
-		return true
-	}
-	fields := strings.Fields(string(data))
-	return len(fields) > 2 && fields[2] == "Z"
 }
 
 // serverPID reads the server's pid from its spawner state, through an API
@@ -595,7 +587,7 @@ func TestHubWithJupyterHubSingleuser(t *testing.T) {
 	if p.status != http.StatusSeeOther {
 		t.Errorf("stop = %d", p.status)
 	}
-	for deadline := time.Now().Add(30 * time.Second); !processGone(pid); {
+	for deadline := time.Now().Add(30 * time.Second); !sysaccount.Gone(pid); {
 		if time.Now().After(deadline) {
 			t.Fatalf("jupyterhub-singleuser (pid %d) still runs after the stop", pid)
 		}
@@ -714,7 +706,7 @@ func stopListedServers(t *testing.T, dbURL, dataDir string) {
 			continue
 		}
 		syscall.Kill(-state.PID, syscall.SIGKILL)
-		for deadline := time.Now().Add(5 * time.Second); !processGone(state.PID) &&
+		for deadline := time.Now().Add(5 * time.Second); !sysaccount.Gone(state.PID) &&
 			time.Now().Before(deadline); {
 			time.Sleep(20 * time.Millisecond)
 		}
