@@ -299,6 +299,19 @@ func testHubInterop(t *testing.T, o realHubOptions, user string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	// The login returns while the server starts. Until the hub has added
+	// its route, /user/NAME/ reaches the hub instead of the server.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		model, body := hub.user(t, user)
+		if model.Servers[""].Ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's server is not ready a minute after the login: %s", user, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	resp, body := send(t, browser, mustRequest(t, "GET", hub.url+prefix+"lab", nil))
 	if resp.Request.URL.Path != prefix+"lab" {
 		t.Fatalf("login ended at %s (%d), want %slab", resp.Request.URL, resp.StatusCode, prefix)
