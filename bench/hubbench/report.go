@@ -158,6 +158,8 @@ func writePairing(w io.Writer, r results, py, gojo *hubResult, leftName, rightNa
 		row("direct req/s", px(func(p *proxyResult) float64 { return p.Direct.RequestsPerSec }), "%.0f", ""),
 		row("proxied req/s", px(func(p *proxyResult) float64 { return p.Proxied.RequestsPerSec }), "%.0f", ""),
 		row("proxied/direct", px(share), "%.2f", fmt.Sprintf(">= %.2f", goalProxyShare)),
+		row("direct p50 ms", px(func(p *proxyResult) float64 { return p.Direct.P50ms }), "%.2f", ""),
+		row("proxied p50 ms", px(func(p *proxyResult) float64 { return p.Proxied.P50ms }), "%.2f", ""),
 		row("direct p99 ms", px(func(p *proxyResult) float64 { return p.Direct.P99ms }), "%.2f", ""),
 		row("proxied p99 ms", px(func(p *proxyResult) float64 { return p.Proxied.P99ms }), "%.2f", fmt.Sprintf("< %d", goalP99ms)),
 		row("many routes req/s", px(many(func(x wrkResult) float64 { return x.RequestsPerSec })), "%.0f", ""),

@@ -391,6 +391,11 @@ func testHubInterop(t *testing.T, o realHubOptions, user string) {
 		if server.LastActivity == nil || model.LastActivity == nil {
 			t.Errorf("the hub has no activity of %s's server: %s", user, body)
 		}
+		// The proxy's routes carry activity too, so the server's own
+		// report is read from the hub's access log.
+		if report := "200 POST /hub/api/users/" + user + "/activity"; !strings.Contains(hub.log.String(), report) {
+			t.Errorf("the hub's log has no %q from the server", report)
+		}
 	})
 
 	t.Run("logout", func(t *testing.T) {
