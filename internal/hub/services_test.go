@@ -164,3 +164,41 @@ func TestServiceOAuthClientRemoved(t *testing.T) {
 		t.Error("the OAuth client of a removed service is still stored")
 	}
 }
+
+// A scope parameter narrows the token to the allowed scopes it names.
+func TestServiceOAuthRequestedScopes(t *testing.T) {
+	th := startHub(t, hubOptions{config: serviceConfig("http://127.0.0.1:1",
+		`oauth_no_confirm = true
+oauth_client_allowed_scopes = ["read:users!user", "read:servers!user"]`)})
+	th.addUser("alice", false)
+	const client, redirect = "service-whoami", "/services/whoami/oauth_callback"
+	b := th.browser()
+	b.mustLogin("alice")
+	q := url.Values{"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"},
+		"state": {"s1"}, "scope": {"read:servers!user admin:users"}}
+	p := b.get("/hub/api/oauth2/authorize?" + q.Encode())
+	loc, err := url.Parse(p.location)
+	if p.status != http.StatusFound || err != nil {
+		t.Fatalf("authorize = %d %q, want a redirect with a code", p.status, p.location)
+	}
+	status, tok := exchange(t, th, client, serviceToken, loc.Query().Get("code"), redirect)
+	access, _ := tok["access_token"].(string)
+	if status != http.StatusOK || access == "" {
+		t.Fatalf("exchange = %d %v", status, tok)
+	}
+	var identity struct {
+		Scopes []string `json:"scopes"`
+	}
+	th.api("GET", "/hub/api/user", access, nil).json(t, &identity)
+	for _, want := range []string{"read:servers!user=alice", "access:services!service=whoami"} {
+		if !slices.Contains(identity.Scopes, want) {
+			t.Errorf("the token lacks %s: %v", want, identity.Scopes)
+		}
+	}
+	for _, unwanted := range []string{"read:users!user=alice", "admin:users"} {
+		if slices.Contains(identity.Scopes, unwanted) {
+			t.Errorf("the token has %s, which the request did not name or alice lacks: %v",
+				unwanted, identity.Scopes)
+		}
+	}
+}
