@@ -46,7 +46,7 @@ type results struct {
 	Time     time.Time `json:"time"`
 	Command  []string  `json:"command"`
 	Settings any       `json:"settings"`
-	// CHPVersion is what `configurable-http-proxy --version` printed.
+	// CHPVersion is the output of `configurable-http-proxy --version`.
 	CHPVersion string      `json:"chp_version,omitempty"`
 	Hubs       []hubResult `json:"hubs"`
 }
@@ -97,7 +97,7 @@ func run(args []string) error {
 			return fmt.Errorf("running %s --version: %w", cfg.CHP, err)
 		}
 		r.CHPVersion = strings.TrimSpace(string(out))
-		log.Info("configurable-http-proxy", "command", cfg.CHP, "version", r.CHPVersion)
+		log.Info("configurable-http-proxy version", "command", cfg.CHP, "version", r.CHPVersion)
 	}
 	for _, name := range cfg.Hubs {
 		if ctx.Err() != nil {
