@@ -565,7 +565,19 @@ func TestHubWithJupyterHubSingleuser(t *testing.T) {
 			hp.waitLog(t, regexp.MustCompile(call.line))
 		})
 	}
+	// A user's API token opens the server's REST API, which checks it with
+	// the hub's /hub/api/user.
 	token := hubToken(t, b)
+	contents := apiRequest(t, "GET", hp.url+"/user/"+hp.admin+"/api/contents/hello.txt", token, "")
+	if contents.status != http.StatusOK || !strings.Contains(contents.body, `"name": "hello.txt"`) &&
+		!strings.Contains(contents.body, `"name":"hello.txt"`) {
+		t.Errorf("jupyterhub-singleuser's contents API with the user's API token = %d: %.500s",
+			contents.status, contents.body)
+	}
+	if p := apiRequest(t, "GET", hp.url+"/user/"+hp.admin+"/api/contents/hello.txt",
+		"0123456789abcdef0123456789abcdef", ""); p.status != http.StatusForbidden {
+		t.Errorf("jupyterhub-singleuser's contents API with an unknown token = %d, want 403", p.status)
+	}
 	model := apiRequest(t, "GET", hp.url+"/hub/api/users/"+hp.admin, token, "")
 	var user struct {
 		Servers map[string]struct {
