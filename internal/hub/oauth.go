@@ -135,7 +135,9 @@ func heldClientScopes(client store.OAuthClient, requested string, id *identity) 
 		if strings.HasSuffix(s, "!user") {
 			s += "=" + id.user.Name
 		}
-		if id.scopes.covers(s) {
+		// inherit, all of the user's scopes at each request, is the user's
+		// to give, as in JupyterHub.
+		if s == "inherit" || id.scopes.covers(s) {
 			out = append(out, s)
 		}
 	}

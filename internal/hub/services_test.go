@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jupygo/jupygo/internal/hub/config"
 )
 
 // serviceToken is the api_token of the services in these tests.
@@ -200,5 +202,44 @@ oauth_client_allowed_scopes = ["read:users!user", "read:servers!user"]`)})
 			t.Errorf("the token has %s, which the request did not name or alice lacks: %v",
 				unwanted, identity.Scopes)
 		}
+	}
+}
+
+// A service allowed inherit gets tokens with all of the user's scopes.
+func TestServiceOAuthInherit(t *testing.T) {
+	th := startHub(t, hubOptions{config: serviceConfig("http://127.0.0.1:1",
+		`oauth_no_confirm = true
+oauth_client_allowed_scopes = ["inherit"]`)})
+	th.addUser("alice", false)
+	const client, redirect = "service-whoami", "/services/whoami/oauth_callback"
+	b := th.browser()
+	b.mustLogin("alice")
+	p := authorize(b, client, redirect)
+	loc, err := url.Parse(p.location)
+	if p.status != http.StatusFound || err != nil {
+		t.Fatalf("authorize = %d %q, want a redirect with a code", p.status, p.location)
+	}
+	_, tok := exchange(t, th, client, serviceToken, loc.Query().Get("code"), redirect)
+	access, _ := tok["access_token"].(string)
+	var identity struct {
+		Scopes []string `json:"scopes"`
+	}
+	th.api("GET", "/hub/api/user", access, nil).json(t, &identity)
+	if !slices.Contains(identity.Scopes, "access:servers!user=alice") {
+		t.Errorf("a token of a service allowed inherit lacks alice's access:servers!user=alice: %v",
+			identity.Scopes)
+	}
+}
+
+func TestServiceOAuthUnknownScope(t *testing.T) {
+	cfg, err := config.Parse([]byte(serviceConfig("http://127.0.0.1:1",
+		`oauth_client_allowed_scopes = ["read:userz"]`)), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckConfig(cfg, strings.ToLower)
+	if err == nil || !strings.Contains(err.Error(), "oauth_client_allowed_scopes") ||
+		!strings.Contains(err.Error(), "read:userz") {
+		t.Errorf("CheckConfig with an unknown allowed scope = %v, want an error naming it", err)
 	}
 }

@@ -482,7 +482,8 @@ var serviceKeys = []Key{
 	service("oauth_client_allowed_scopes", func(s *Service) any { return &s.OAuthClientAllowedScopes },
 		"Scopes that OAuth tokens issued to this service may carry, besides "+
 			"access:services!service=NAME, which every one carries. A token gets those "+
-			"that its user holds."),
+			"that its user holds, and inherit gives it all of them. A bare !user filter "+
+			"names the user. The hub does not start when one of them does not exist."),
 	service("display", func(s *Service) any { return &s.Display },
 		"Lists the service on the hub's home page, which lists no services yet, so the hub "+
 			"warns when it is set."),
