@@ -243,3 +243,22 @@ func TestServiceOAuthUnknownScope(t *testing.T) {
 		t.Errorf("CheckConfig with an unknown allowed scope = %v, want an error naming it", err)
 	}
 }
+
+// Under a base URL, the service's prefix and route are below it.
+func TestServiceBaseURL(t *testing.T) {
+	th := startHub(t, hubOptions{config: "[JupyterHub]\nbase_url = \"/jupyter/\"\n" +
+		serviceConfig("http://127.0.0.1:1", "")})
+	th.addUser("root", true)
+	var service map[string]any
+	th.api("GET", "/jupyter/hub/api/services/whoami", th.token("root"), nil).json(t, &service)
+	if service["prefix"] != "/jupyter/services/whoami/" {
+		t.Errorf("the service's prefix = %v, want /jupyter/services/whoami/", service["prefix"])
+	}
+	if _, ok := th.hub.routes.Get("/jupyter/services/whoami/"); !ok {
+		t.Error("no route at /jupyter/services/whoami/")
+	}
+	client, err := th.store.GetOAuthClient(t.Context(), "service-whoami")
+	if err != nil || client.RedirectURI != "/jupyter/services/whoami/oauth_callback" {
+		t.Errorf("the OAuth client = %+v, %v, want the redirect URI under /jupyter/", client, err)
+	}
+}
