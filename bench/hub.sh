@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Benchmarks `jupygo hub` against Debian's JupyterHub 3.0 with
-# configurable-http-proxy 5.3 and jupyterhub-singleuser, side by side. It
+# Benchmarks three hubs side by side: Debian's JupyterHub 3.0 with
+# configurable-http-proxy and jupyterhub-singleuser, `jupygo hub`, and
+# JupyterHub 3.0 with `jupygo proxy` in configurable-http-proxy's place. It
 # measures hub cold start, spawn latency through the proxy, and memory with
 # 0, 10 and 30 idle users. Then wrk measures proxy throughput and latency,
-# with one route and with 1,000. Both hubs are driven through the JupyterHub REST API by
-# bench/hubbench, with the token of a service from their configuration.
+# with one route and with 1,000. The hubs are driven through the JupyterHub
+# REST API by bench/hubbench, with the token of a service from their
+# configuration.
 #
 # Usage: bench/hub.sh [hubbench flags]
 #   e.g. bench/hub.sh -hubs jupygo -users 0,10
-# Needs: Debian's jupyterhub and wrk packages, and npm, which installs
-# configurable-http-proxy 5.3 into .cache/hubbench/ at the first run.
+#        bench/hub.sh -hubs jupyterhub,jupyterhub-jupygo-proxy -users 0
+# Needs: Debian's jupyterhub and wrk packages.
 # Environment: PYTHON (default /usr/bin/python3) is the Python that has
-# jupyterhub.
+# jupyterhub. CHP picks configurable-http-proxy: "debian" (the default when
+# Debian's node-configurable-http-proxy, which Debian's jupyterhub depends
+# on, is installed) or "npm", which installs release 5.3.0 with npm into
+# .cache/hubbench/ at the first run.
 #
 # It builds bin/hubbench and bin/jupygo from the working tree. Results go to
 # bench/results/ as JSON; `bin/hubbench -report FILE` prints them again.
@@ -19,9 +24,12 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 python=${PYTHON:-/usr/bin/python3}
-chp_version=5.3.0
-chp_dir=.cache/hubbench/chp-$chp_version
-chp=$chp_dir/node_modules/.bin/configurable-http-proxy
+debian_chp=/usr/share/nodejs/configurable-http-proxy/bin/configurable-http-proxy
+chp_from=${CHP:-}
+if [[ -z $chp_from ]]; then
+	chp_from=npm
+	[[ -f $debian_chp ]] && chp_from=debian
+fi
 
 if ! "$python" -c 'import jupyterhub' 2>/dev/null; then
 	echo "hub.sh: $python cannot import jupyterhub; install Debian's jupyterhub package" >&2
@@ -31,13 +39,34 @@ if ! command -v wrk >/dev/null; then
 	echo "hub.sh: wrk is missing; install Debian's wrk package" >&2
 	exit 1
 fi
-# Debian's own configurable-http-proxy fails on Node 20, so the npm
-# release is installed into the cache.
-if [[ ! -x $chp ]]; then
-	mkdir -p "$chp_dir"
-	npm install --prefix "$chp_dir" --no-audit --no-fund --loglevel=error \
-		"configurable-http-proxy@$chp_version" >&2
+case $chp_from in
+debian)
+	chp=/usr/bin/configurable-http-proxy
+	# Debian's package keeps its modules in /usr/share/nodejs, which only
+	# Debian's own Node.js searches; another Node.js on PATH (such as
+	# NodeSource's) finds them through NODE_PATH. JupyterHub passes its
+	# environment on to the proxy.
+	export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
+	;;
+npm)
+	chp_dir=.cache/hubbench/chp-5.3.0
+	chp=$chp_dir/node_modules/.bin/configurable-http-proxy
+	if [[ ! -x $chp ]]; then
+		mkdir -p "$chp_dir"
+		npm install --prefix "$chp_dir" --no-audit --no-fund --loglevel=error \
+			configurable-http-proxy@5.3.0 >&2
+	fi
+	;;
+*)
+	echo "hub.sh: CHP=$chp_from is invalid; want debian or npm" >&2
+	exit 1
+	;;
+esac
+if ! chp_version=$("$chp" --version 2>&1); then
+	echo "hub.sh: $chp --version failed: $chp_version" >&2
+	exit 1
 fi
+echo "hub.sh: configurable-http-proxy $chp_version ($chp_from, $chp)" >&2
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hubbench.XXXXXX")
 bench_pid=

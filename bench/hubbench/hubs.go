@@ -17,7 +17,13 @@ import (
 const (
 	jupyterhubName = "jupyterhub"
 	jupygoName     = "jupygo"
+	// jupyterhubJupygoProxyName is JupyterHub with `jupygo proxy` in the
+	// place of configurable-http-proxy, and everything else as jupyterhubName.
+	jupyterhubJupygoProxyName = "jupyterhub-jupygo-proxy"
 )
+
+// hubNames are the hubs that -hubs accepts.
+var hubNames = []string{jupyterhubName, jupygoName, jupyterhubJupygoProxyName}
 
 // hub is one running hub, driven through its public port with the API
 // token of the benchmark's service.
@@ -26,7 +32,7 @@ type hub struct {
 	proc    *benchkit.Process
 	url     string // public URL, such as http://127.0.0.1:PORT
 	token   string
-	chpAPI  string // REST API of configurable-http-proxy; empty for jupygo
+	chpAPI  string // REST API of the proxy that JupyterHub runs; empty for jupygo hub
 	chpAuth string
 	dir     string
 }
@@ -59,7 +65,7 @@ func startHub(ctx context.Context, o hubOptions) (*hub, time.Duration, error) {
 	var argv []string
 	var health string
 	switch o.name {
-	case jupyterhubName:
+	case jupyterhubName, jupyterhubJupygoProxyName:
 		h.chpAPI = "http://127.0.0.1:" + strconv.Itoa(ports[2])
 		h.chpAuth = randomHex()
 		cmd := o.cmd
@@ -70,8 +76,13 @@ func startHub(ctx context.Context, o hubOptions) (*hub, time.Duration, error) {
 				cmd = append(cmd, "--allow-root")
 			}
 		}
+		proxy := []string{o.cfg.CHP}
+		if o.name == jupyterhubJupygoProxyName {
+			proxy = []string{o.cfg.Jupygo, "proxy"}
+		}
+		config := jupyterhubConfig(h, o, ports, cmd, proxy)
 		path := filepath.Join(o.dir, "jupyterhub_config.py")
-		if err := os.WriteFile(path, []byte(jupyterhubConfig(h, o, ports, cmd)), 0o600); err != nil {
+		if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 			return nil, 0, fmt.Errorf("writing JupyterHub config: %w", err)
 		}
 		argv = []string{o.cfg.Python, "-m", "jupyterhub", "-f", path}
@@ -104,8 +115,9 @@ func startHub(ctx context.Context, o hubOptions) (*hub, time.Duration, error) {
 
 // jupyterhubConfig is the jupyterhub_config.py of a JupyterHub run: loopback
 // ports picked at run time, the dummy authenticator, the simple spawner, and
-// a service whose token may manage users and open their servers.
-func jupyterhubConfig(h *hub, o hubOptions, ports []int, cmd []string) string {
+// a service whose token may manage users and open their servers, and the
+// proxy command proxy.
+func jupyterhubConfig(h *hub, o hubOptions, ports []int, cmd, proxy []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "c.JupyterHub.ip = '127.0.0.1'\n")
 	fmt.Fprintf(&b, "c.JupyterHub.port = %d\n", ports[0])
@@ -121,7 +133,7 @@ func jupyterhubConfig(h *hub, o hubOptions, ports []int, cmd []string) string {
 	if o.addrDir != "" {
 		fmt.Fprintf(&b, "c.Spawner.environment = {'HUBBENCH_ADDR_DIR': %q}\n", o.addrDir)
 	}
-	fmt.Fprintf(&b, "c.ConfigurableHTTPProxy.command = [%q]\n", o.cfg.CHP)
+	fmt.Fprintf(&b, "c.ConfigurableHTTPProxy.command = %s\n", pyList(proxy))
 	fmt.Fprintf(&b, "c.ConfigurableHTTPProxy.api_url = %q\n", h.chpAPI)
 	fmt.Fprintf(&b, "c.ConfigurableHTTPProxy.auth_token = %q\n", h.chpAuth)
 	fmt.Fprintf(&b, "c.ConfigurableHTTPProxy.pid_file = %q\n", filepath.Join(o.dir, "proxy.pid"))

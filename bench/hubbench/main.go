@@ -15,6 +15,7 @@ import (
 	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -42,10 +43,12 @@ func main() {
 
 // results is everything one run measured; it is written as JSON.
 type results struct {
-	Time     time.Time   `json:"time"`
-	Command  []string    `json:"command"`
-	Settings any         `json:"settings"`
-	Hubs     []hubResult `json:"hubs"`
+	Time     time.Time `json:"time"`
+	Command  []string  `json:"command"`
+	Settings any       `json:"settings"`
+	// CHPVersion is the output of `configurable-http-proxy --version`.
+	CHPVersion string      `json:"chp_version,omitempty"`
+	Hubs       []hubResult `json:"hubs"`
 }
 
 func run(args []string) error {
@@ -88,6 +91,14 @@ func run(args []string) error {
 			"chp": cfg.CHP, "singleuser": cfg.Singleuser, "jupygo": cfg.Jupygo,
 		},
 	}
+	if slices.Contains(cfg.Hubs, jupyterhubName) {
+		out, err := exec.CommandContext(ctx, cfg.CHP, "--version").Output()
+		if err != nil {
+			return fmt.Errorf("running %s --version: %w", cfg.CHP, err)
+		}
+		r.CHPVersion = strings.TrimSpace(string(out))
+		log.Info("configurable-http-proxy version", "command", cfg.CHP, "version", r.CHPVersion)
+	}
 	for _, name := range cfg.Hubs {
 		if ctx.Err() != nil {
 			break
@@ -121,7 +132,8 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 	fs.StringVar(&cfg.CHP, "chp", "configurable-http-proxy", "configurable-http-proxy command")
 	fs.StringVar(&cfg.Singleuser, "singleuser", "/usr/bin/jupyterhub-singleuser", "single-user server of JupyterHub")
 	fs.StringVar(&cfg.Wrk, "wrk", "wrk", "wrk command")
-	hubs := fs.String("hubs", "jupyterhub,jupygo", "comma-separated hubs to measure: jupyterhub, jupygo")
+	hubs := fs.String("hubs", "jupyterhub,jupygo,jupyterhub-jupygo-proxy",
+		"comma-separated hubs to measure: "+strings.Join(hubNames, ", "))
 	users := fs.String("users", "0,10,30", "comma-separated idle user counts at which memory is read; every user's start is timed")
 	fs.DurationVar(&cfg.Settle, "settle", 3*time.Second, "wait before each memory reading")
 	fs.DurationVar(&cfg.WrkTime, "wrk-duration", 10*time.Second, "length of each wrk run (whole seconds)")
@@ -135,8 +147,9 @@ func parseFlags(args []string) (config, string, time.Duration, error) {
 	}
 	for name := range strings.SplitSeq(*hubs, ",") {
 		name = strings.TrimSpace(name)
-		if name != jupyterhubName && name != jupygoName {
-			return cfg, "", 0, fmt.Errorf("-hubs: unknown hub %q, want jupyterhub or jupygo", name)
+		if !slices.Contains(hubNames, name) {
+			return cfg, "", 0, fmt.Errorf("-hubs: unknown hub %q, want one of %s",
+				name, strings.Join(hubNames, ", "))
 		}
 		cfg.Hubs = append(cfg.Hubs, name)
 	}

@@ -140,7 +140,8 @@ func spawn(ctx context.Context, h *hub, user string) (time.Duration, error) {
 }
 
 // measureMemory sums the RSS of the hub, its proxy (the descendant running
-// configurable-http-proxy) and all its descendants, and their PSS.
+// configurable-http-proxy or `jupygo proxy`) and all its descendants, and
+// their PSS.
 func measureMemory(h *hub) (memorySample, error) {
 	var m memorySample
 	own, err := benchkit.ReadResident(h.proc.PID())
@@ -158,11 +159,21 @@ func measureMemory(h *hub) (memorySample, error) {
 		m.TotalKiB += r.RSS
 		m.TotalPSSKiB += pss
 		m.Processes++
-		if strings.Contains(cmdline(pid), "configurable-http-proxy") && m.ProxyKiB == 0 {
+		if isProxy(cmdline(pid)) && m.ProxyKiB == 0 {
 			m.ProxyKiB = r.RSS
 		}
 	}
 	return m, nil
+}
+
+// isProxy reports whether the command line cmd runs configurable-http-proxy
+// or `jupygo proxy`.
+func isProxy(cmd string) bool {
+	if strings.Contains(cmd, "configurable-http-proxy") {
+		return true
+	}
+	fields := strings.Fields(cmd)
+	return len(fields) > 1 && filepath.Base(fields[0]) == "jupygo" && fields[1] == "proxy"
 }
 
 func cmdline(pid int) string {

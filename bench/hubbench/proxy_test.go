@@ -55,3 +55,22 @@ func FuzzParseWrk(f *testing.F) {
 		}
 	})
 }
+
+func TestIsProxy(t *testing.T) {
+	tests := []struct {
+		cmd  string
+		want bool
+	}{
+		{"node /usr/bin/configurable-http-proxy --ip 127.0.0.1 --port 8000", true},
+		{"/tmp/hubbench.x/jupygo proxy --ip 127.0.0.1 --port 8000", true},
+		{"/tmp/hubbench.x/jupygo server", false},
+		{"/tmp/hubbench.x/jupygo hub -f hub.toml", false},
+		{"/usr/bin/python3 -m jupyterhub -f jupyterhub_config.py", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := isProxy(tt.cmd); got != tt.want {
+			t.Errorf("isProxy(%q) = %v, want %v", tt.cmd, got, tt.want)
+		}
+	}
+}

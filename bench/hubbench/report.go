@@ -15,14 +15,39 @@ const (
 	goalP99ms       = 5
 )
 
-// writeReport prints one table per phase, with jupygo's figures as a
-// ratio of JupyterHub's where both were measured.
+// writeReport prints the version of configurable-http-proxy, then, for each
+// pairing of hubs that the run measured, one table per phase with the second
+// hub's figures as a ratio of the first's.
 func writeReport(w io.Writer, r results) {
+	if r.CHPVersion != "" {
+		fmt.Fprintf(w, "configurable-http-proxy %s\n", r.CHPVersion)
+	}
 	byName := map[string]*hubResult{}
 	for i := range r.Hubs {
 		byName[r.Hubs[i].Name] = &r.Hubs[i]
 	}
-	py, gojo := byName[jupyterhubName], byName[jupygoName]
+	pairings := []struct {
+		title, left, right string
+		goals              bool
+	}{
+		{"JupyterHub 3.0 with configurable-http-proxy against jupygo hub",
+			jupyterhubName, jupygoName, true},
+		{"JupyterHub 3.0 with configurable-http-proxy against JupyterHub 3.0 with jupygo proxy",
+			jupyterhubName, jupyterhubJupygoProxyName, false},
+	}
+	for _, p := range pairings {
+		left, right := byName[p.left], byName[p.right]
+		if right == nil && (left == nil || p.right != jupygoName) {
+			continue // a run of JupyterHub alone prints it in the first pairing
+		}
+		fmt.Fprintf(w, "\n== %s\n", p.title)
+		writePairing(w, r, left, right, p.left, p.right, p.goals)
+	}
+}
+
+// writePairing prints the tables of two hubs, either of which may be nil.
+// With goals it adds the goals of jupygo hub.
+func writePairing(w io.Writer, r results, py, gojo *hubResult, leftName, rightName string, goals bool) {
 	ratio := func(get func(*hubResult) float64) string {
 		if py == nil || gojo == nil || get(py) == 0 || get(gojo) == 0 {
 			return "-"
@@ -38,7 +63,7 @@ func writeReport(w io.Writer, r results) {
 	table := func(title string, rows [][]string) {
 		fmt.Fprintf(w, "\n%s\n", title)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "\tjupyterhub\tjupygo\tjupygo/jupyterhub\tgoal\t")
+		fmt.Fprintf(tw, "\t%s\t%s\t%s/%s\tgoal\t\n", leftName, rightName, rightName, leftName)
 		for _, row := range rows {
 			for _, c := range row {
 				fmt.Fprintf(tw, "%s\t", c)
@@ -48,6 +73,9 @@ func writeReport(w io.Writer, r results) {
 		tw.Flush()
 	}
 	row := func(label string, get func(*hubResult) float64, format, goal string) []string {
+		if !goals {
+			goal = ""
+		}
 		return []string{label, cell(py, get, format), cell(gojo, get, format), ratio(get), goal}
 	}
 
@@ -87,6 +115,7 @@ func writeReport(w io.Writer, r results) {
 		}
 		memRows = append(memRows,
 			row(fmt.Sprintf("%d users: hub + proxy", users), mem(func(m memorySample) int { return m.HubKiB + m.ProxyKiB }), "%.1f", hubGoal),
+			row(fmt.Sprintf("%d users: proxy alone", users), mem(func(m memorySample) int { return m.ProxyKiB }), "%.1f", ""),
 			row(fmt.Sprintf("%d users: all", users), mem(func(m memorySample) int { return m.TotalKiB }), "%.1f", ""),
 			row(fmt.Sprintf("%d users: all, PSS", users), mem(func(m memorySample) int { return m.TotalPSSKiB }), "%.1f", allGoal),
 		)
@@ -129,6 +158,8 @@ func writeReport(w io.Writer, r results) {
 		row("direct req/s", px(func(p *proxyResult) float64 { return p.Direct.RequestsPerSec }), "%.0f", ""),
 		row("proxied req/s", px(func(p *proxyResult) float64 { return p.Proxied.RequestsPerSec }), "%.0f", ""),
 		row("proxied/direct", px(share), "%.2f", fmt.Sprintf(">= %.2f", goalProxyShare)),
+		row("direct p50 ms", px(func(p *proxyResult) float64 { return p.Direct.P50ms }), "%.2f", ""),
+		row("proxied p50 ms", px(func(p *proxyResult) float64 { return p.Proxied.P50ms }), "%.2f", ""),
 		row("direct p99 ms", px(func(p *proxyResult) float64 { return p.Direct.P99ms }), "%.2f", ""),
 		row("proxied p99 ms", px(func(p *proxyResult) float64 { return p.Proxied.P99ms }), "%.2f", fmt.Sprintf("< %d", goalP99ms)),
 		row("many routes req/s", px(many(func(x wrkResult) float64 { return x.RequestsPerSec })), "%.0f", ""),
@@ -156,7 +187,10 @@ func writeReport(w io.Writer, r results) {
 			return float64(n)
 		}), "%.0f", "0"),
 	})
-	for _, h := range r.Hubs {
+	for _, h := range []*hubResult{py, gojo} {
+		if h == nil {
+			continue
+		}
 		if h.Proxy != nil && h.Proxy.ManyRoutes != nil {
 			fmt.Fprintf(w, "%s: %d routes added in %.2f s through %s\n", h.Name, h.Proxy.Routes, h.Proxy.RoutesMs/1000, h.Proxy.RoutesBy)
 		}

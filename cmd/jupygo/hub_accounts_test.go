@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jupygo/jupygo/internal/hub/auth/fakegithub"
+
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // TestHubAccountAtGitHubSignIn runs the hub as root with GitHub sign-in,
@@ -30,11 +32,11 @@ func TestHubAccountAtGitHubSignIn(t *testing.T) {
 		t.Skip("skipped: creating system accounts needs a hub running as root " +
 			"(CI runs the tests as root)")
 	}
-	bin := sharedBinary(t, buildJupygo(t))
-	signed := "jgtest" + randomHexString(4)
-	added := "jgtest" + randomHexString(4)
-	removeSystemAccountAtCleanup(t, signed)
-	removeSystemAccountAtCleanup(t, added)
+	bin := sysaccount.SharedBinary(t, buildJupygo(t))
+	signed := sysaccount.NewName()
+	added := sysaccount.NewName()
+	sysaccount.RemoveAtCleanup(t, signed)
+	sysaccount.RemoveAtCleanup(t, added)
 
 	gh := startFakeGitHub(t, fakegithub.User{Login: signed}, fakegithub.User{Login: "9lives"})
 	cfg := writeHubConfig(t, `[JupyterHub]

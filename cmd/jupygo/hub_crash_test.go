@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // Bounds of TestHubCrashDuringStart.
@@ -120,7 +122,7 @@ func postQuietly(target, token string) {
 func awaitChild(ppid int, timeout time.Duration) bool {
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
 		for _, pid := range hubChildren(ppid) {
-			if !processGone(pid) {
+			if !sysaccount.Gone(pid) {
 				return true
 			}
 		}
@@ -196,7 +198,7 @@ func checkNoOrphans(t *testing.T, marker string, listed int, children []int) {
 	for deadline := time.Now().Add(crashSettle); ; {
 		var pending []int
 		for _, pid := range append(markedProcesses(marker), children...) {
-			if processGone(pid) || (listed != 0 && (pid == listed || processGroup(pid) == listed)) {
+			if sysaccount.Gone(pid) || (listed != 0 && (pid == listed || processGroup(pid) == listed)) {
 				continue
 			}
 			cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
@@ -263,7 +265,7 @@ func markedProcesses(marker string) []int {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err == nil && hasMarker(pid, marker) && !processGone(pid) {
+		if err == nil && hasMarker(pid, marker) && !sysaccount.Gone(pid) {
 			pids = append(pids, pid)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/jupygo/jupygo/internal/hub/auth/fakegithub"
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // writeHubConfig writes a hub configuration file into a temporary folder
@@ -117,7 +118,7 @@ func TestHubLocalGitHubSignIn(t *testing.T) {
 	}
 	bin := buildJupygo(t)
 	// A name that no system account has.
-	login := "jgtest" + randomHexString(4)
+	login := sysaccount.NewName()
 	gh := startFakeGitHub(t, fakegithub.User{Login: login}, fakegithub.User{Login: "9lives"},
 		fakegithub.User{Login: "stranger"})
 	cfg := writeHubConfig(t, `[JupyterHub]

@@ -15,6 +15,8 @@ import (
 
 	"github.com/jupygo/jupygo/internal/store"
 	"github.com/jupygo/jupygo/internal/store/pgtest"
+
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // TestHubOnPostgres runs the real hub with its state in a throwaway
@@ -63,7 +65,7 @@ func TestHubOnPostgres(t *testing.T) {
 	// The new hub listens on the same port, because the server reaches the
 	// hub's API at the address it was started with.
 	hp.stop()
-	if processGone(pid) {
+	if sysaccount.Gone(pid) {
 		t.Fatal("stopping the hub stopped the user's server")
 	}
 	hubURL, err := url.Parse(hp.url)
@@ -87,7 +89,7 @@ func TestHubOnPostgres(t *testing.T) {
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("stop = %d %s", p.status, p.body)
 	}
-	for deadline := time.Now().Add(15 * time.Second); !processGone(pid); {
+	for deadline := time.Now().Add(15 * time.Second); !sysaccount.Gone(pid); {
 		if time.Now().After(deadline) {
 			t.Fatalf("server process %d still runs after the stop", pid)
 		}

@@ -5,7 +5,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // TestHubSystemAccounts runs the hub as root with spawner_class
@@ -33,9 +34,9 @@ func TestHubSystemAccounts(t *testing.T) {
 		t.Skip("skipped: running servers as system accounts needs a hub running as root " +
 			"(CI runs the tests as root)")
 	}
-	bin := sharedBinary(t, buildJupygo(t))
-	name := "jgtest" + randomHexString(4)
-	removeSystemAccountAtCleanup(t, name)
+	bin := sysaccount.SharedBinary(t, buildJupygo(t))
+	name := sysaccount.NewName()
+	sysaccount.RemoveAtCleanup(t, name)
 	const password = "shared password of the system account test"
 	cfg := writeHubConfig(t, `[JupyterHub]
 authenticator_class = "dummy"
@@ -107,7 +108,7 @@ cmd = ["`+bin+`", "server"]
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("stop = %d %s", p.status, p.body)
 	}
-	for deadline := time.Now().Add(15 * time.Second); !processGone(pid); {
+	for deadline := time.Now().Add(15 * time.Second); !sysaccount.Gone(pid); {
 		if time.Now().After(deadline) {
 			t.Fatalf("server process %d still runs after the stop", pid)
 		}
@@ -137,8 +138,8 @@ cmd = ["`+bin+`", "server"]
 	})
 
 	// The operator's account of a cloud VM, such as debian, is in sudo.
-	operator := "jgtest" + randomHexString(4)
-	removeSystemAccountAtCleanup(t, operator)
+	operator := sysaccount.NewName()
+	sysaccount.RemoveAtCleanup(t, operator)
 	for _, argv := range [][]string{{"useradd", "-m", operator}, {"usermod", "-a", "-G", "sudo", operator}} {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
@@ -173,121 +174,20 @@ cmd = ["`+bin+`", "server"]
 	}
 }
 
-// sharedBinary copies bin into a new folder that every account may enter
-// and returns the copy, which servers running as those accounts execute.
-func sharedBinary(t *testing.T, bin string) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "jupygo-system-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	in, err := os.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	copyPath := filepath.Join(dir, "jupygo")
-	out, err := os.OpenFile(copyPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return copyPath
-}
-
 func randomHexString(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-// removeSystemAccountAtCleanup deletes the account name at the end of t,
-// if it exists then, with its processes and its home folder.
-func removeSystemAccountAtCleanup(t *testing.T, name string) {
-	t.Helper()
-	t.Cleanup(func() {
-		account, err := user.Lookup(name)
-		if errors.As(err, new(user.UnknownUserError)) {
-			return
-		}
-		if err != nil {
-			t.Errorf("looking up test account %s to delete it: %v", name, err)
-			return
-		}
-		killProcessesOf(t, account.Uid)
-		cmd := exec.Command("userdel", "-r", name)
-		if _, err := os.Stat("/etc/adduser.conf"); err == nil {
-			cmd = exec.Command("deluser", "--remove-home", name)
-		}
-		cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin:/sbin")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("deleting test account %s: %v\n%s", name, err, out)
-		}
-		if _, err := os.Stat(account.HomeDir); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("home folder %s of test account %s is left: %v", account.HomeDir, name, err)
-			os.RemoveAll(account.HomeDir)
-		}
-	})
-}
-
-// killProcessesOf kills every process whose real uid is uid and waits
-// until only zombies are left.
-func killProcessesOf(t *testing.T, uid string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var left []int
-		entries, _ := os.ReadDir("/proc")
-		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err == nil && !processGone(pid) && processUIDOrEmpty(pid) == uid {
-				left = append(left, pid)
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("processes of uid %s still run: %v", uid, left)
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // processUID returns the real uid of process pid, from /proc/PID/status.
 func processUID(t *testing.T, pid int) string {
 	t.Helper()
-	uid := processUIDOrEmpty(pid)
+	uid := sysaccount.UID(pid)
 	if uid == "" {
 		t.Fatalf("no uid of process %d in /proc", pid)
 	}
 	return uid
-}
-
-func processUIDOrEmpty(pid int) string {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return ""
-	}
-	for line := range strings.Lines(string(data)) {
-		if value, ok := strings.CutPrefix(line, "Uid:"); ok {
-			if fields := strings.Fields(value); len(fields) > 0 {
-				return fields[0]
-			}
-		}
-	}
-	return ""
 }
 
 // hubToken creates an API token on the token page and returns it, as the

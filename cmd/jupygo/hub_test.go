@@ -17,11 +17,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jupygo/jupygo/internal/store"
+
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // hubProcess is a `jupygo hub` started by a test.
@@ -31,6 +34,38 @@ type hubProcess struct {
 	admin    string
 	password string
 	stdout   string // the output up to the line with the URL
+	log      lockedBuffer
+}
+
+// lockedBuffer is a buffer that one goroutine writes while others read.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitLog waits up to a minute for a line of the hub's log that matches
+// re, and fails the test without one.
+func (hp *hubProcess) waitLog(t *testing.T, re *regexp.Regexp) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !re.MatchString(hp.log.String()); {
+		if time.Now().After(deadline) {
+			t.Errorf("the hub's log has no line matching %s", re)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // buildJupygo builds the binary into a temporary folder.
@@ -49,7 +84,8 @@ func startHubProcess(t *testing.T, bin, dataDir string, extra ...string) *hubPro
 	args := append([]string{"hub", "--port", "0", "--data-dir", dataDir}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Stderr = &testLogWriter{t: t}
+	hp := &hubProcess{cmd: cmd}
+	cmd.Stderr = io.MultiWriter(&testLogWriter{t: t}, &hp.log)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +93,6 @@ func startHubProcess(t *testing.T, bin, dataDir string, extra ...string) *hubPro
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	hp := &hubProcess{cmd: cmd}
 	// Cleanups run last first: the hub stops, then its servers, which a
 	// stopping hub leaves running on purpose.
 	t.Cleanup(func() { stopLeftServers(t, dataDir) })
@@ -258,7 +293,7 @@ func TestHubEndToEnd(t *testing.T) {
 	// was started with.
 	pid := serverPID(t, admin, hp.admin)
 	hp.stop()
-	if processGone(pid) {
+	if sysaccount.Gone(pid) {
 		t.Fatal("stopping the hub stopped the user's server")
 	}
 	hubURL, err := url.Parse(hp.url)
@@ -283,7 +318,7 @@ func TestHubEndToEnd(t *testing.T) {
 		t.Fatalf("stop = %d %s", p.status, p.body)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !processGone(pid) {
+	for !sysaccount.Gone(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("server process %d still runs after the stop", pid)
 		}
@@ -292,16 +327,6 @@ func TestHubEndToEnd(t *testing.T) {
 	if p, _ := admin.follow("/user/" + hp.admin + "/api/status"); p.status != http.StatusFailedDependency {
 		t.Errorf("stopped server's API = %d, want 424", p.status)
 	}
-}
-
-// processGone reports whether pid no longer exists or is a zombie.
-func processGone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
-		return true
-	}
-	fields := strings.Fields(string(data))
-	return len(fields) > 2 && fields[2] == "Z"
 }
 
 // serverPID reads the server's pid from its spawner state, through an API
@@ -452,8 +477,10 @@ func TestHubSetPassword(t *testing.T) {
 }
 
 // TestHubWithJupyterHubSingleuser checks that JupyterHub 3's own
-// single-user server works with the hub: it starts, passes the OAuth flow
-// and serves its API through the proxy.
+// single-user server works with the hub. It starts, passes the hub's
+// readiness check, calls the hub's API with its API token and reports
+// activity. It signs the browser in through the OAuth flow and checks the
+// OAuth token with /hub/api/user, so that the user lands in their server.
 func TestHubWithJupyterHubSingleuser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -464,7 +491,9 @@ func TestHubWithJupyterHubSingleuser(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "hub.toml")
-	toml := "[Spawner]\ncmd = [\"" + singleuser + "\"]\n"
+	// A short activity interval makes the server report soon after start.
+	toml := "[Spawner]\ncmd = [\"" + singleuser + "\"]\n" +
+		"environment = { JUPYTERHUB_ACTIVITY_INTERVAL = \"2\" }\n"
 	if os.Geteuid() == 0 {
 		// jupyter_server refuses to run as root without this flag.
 		toml += "args = [\"--allow-root\"]\n"
@@ -472,25 +501,90 @@ func TestHubWithJupyterHubSingleuser(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hp := startHubProcess(t, buildJupygo(t), filepath.Join(dir, "data"), "-f", cfg)
+	dataDir := filepath.Join(dir, "data")
+	hp := startHubProcess(t, buildJupygo(t), dataDir, "-f", cfg)
 	b := newHubBrowser(t, hp.url)
 	b.replacePassword(hp.admin, hp.password, "the admin's own password")
+	home := filepath.Join(dataDir, "users", hp.admin)
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "hello.txt"), []byte("hello from the home folder"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	// An API call does not start the OAuth flow, but an authenticated
 	// page does. Debian's jupyter_server 1.23 alone has few pages: /files/
-	// is one, and a missing file gives 404 once the browser is signed in.
-	page := "/user/" + hp.admin + "/files/missing.txt"
+	// is one.
+	page := "/user/" + hp.admin + "/files/hello.txt"
 	p, at := b.follow("/hub/spawn/" + hp.admin + "?next=" + url.QueryEscape(page))
-	if p.status != http.StatusNotFound || at != page {
-		t.Fatalf("jupyterhub-singleuser's %s = %d at %s, want 404 after sign-in: %.500s",
+	if p.status != http.StatusOK || at != page || p.body != "hello from the home folder" {
+		t.Fatalf("jupyterhub-singleuser's %s = %d at %s, want the file after sign-in: %.500s",
 			page, p.status, at, p.body)
+	}
+	if p := b.send("GET", "/user/"+hp.admin+"/files/missing.txt", nil); p.status != http.StatusNotFound {
+		t.Errorf("a missing file with the OAuth cookie = %d, want 404", p.status)
 	}
 	p = b.send("GET", "/user/"+hp.admin+"/api/status", nil)
 	if p.status != http.StatusOK || !strings.Contains(p.body, "started") {
 		t.Errorf("jupyterhub-singleuser's /api/status = %d: %.500s", p.status, p.body)
 	}
+	if p := newHubBrowser(t, hp.url).send("GET", page, nil); p.status != http.StatusFound ||
+		!strings.Contains(p.location, "/hub/api/oauth2/authorize?") {
+		t.Errorf("%s without the OAuth cookie = %d to %q, want the hub's authorize URL",
+			page, p.status, p.location)
+	}
+
+	// The hub's access log shows each call of the server with its status.
+	for _, call := range []struct{ what, line string }{
+		{"the check of the hub's API at start", `method=GET path=/hub/api/? status=200`},
+		{"the code exchange with the API token", `method=POST path=/hub/api/oauth2/token status=200`},
+		{"the OAuth token's identity", `method=GET path=/hub/api/user status=200`},
+		{"activity", `method=POST path=/hub/api/users/` + hp.admin + `/activity status=200`},
+	} {
+		t.Run(call.what, func(t *testing.T) {
+			hp.waitLog(t, regexp.MustCompile(call.line))
+		})
+	}
+	// A user's API token opens the server's REST API, which checks it with
+	// the hub's /hub/api/user.
+	token := hubToken(t, b)
+	contents := apiRequest(t, "GET", hp.url+"/user/"+hp.admin+"/api/contents/hello.txt", token, "")
+	if contents.status != http.StatusOK || !strings.Contains(contents.body, `"name": "hello.txt"`) &&
+		!strings.Contains(contents.body, `"name":"hello.txt"`) {
+		t.Errorf("jupyterhub-singleuser's contents API with the user's API token = %d: %.500s",
+			contents.status, contents.body)
+	}
+	if p := apiRequest(t, "GET", hp.url+"/user/"+hp.admin+"/api/contents/hello.txt",
+		"0123456789abcdef0123456789abcdef", ""); p.status != http.StatusForbidden {
+		t.Errorf("jupyterhub-singleuser's contents API with an unknown token = %d, want 403", p.status)
+	}
+	model := apiRequest(t, "GET", hp.url+"/hub/api/users/"+hp.admin, token, "")
+	var user struct {
+		Servers map[string]struct {
+			Ready        bool    `json:"ready"`
+			LastActivity *string `json:"last_activity"`
+			URL          string  `json:"url"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(model.body), &user); err != nil {
+		t.Fatalf("user model: %v: %s", err, model.body)
+	}
+	if sv, ok := user.Servers[""]; !ok || !sv.Ready || sv.LastActivity == nil ||
+		sv.URL != "/user/"+hp.admin+"/" {
+		t.Errorf("the hub's model of the server = %s, want it ready with activity", model.body)
+	}
+
+	pid := serverPID(t, b, hp.admin)
 	p = b.send("POST", "/hub/stop/"+hp.admin, url.Values{"_xsrf": {b.xsrf("/hub/home")}})
 	if p.status != http.StatusSeeOther {
 		t.Errorf("stop = %d", p.status)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !sysaccount.Gone(pid); {
+		if time.Now().After(deadline) {
+			t.Fatalf("jupyterhub-singleuser (pid %d) still runs after the stop", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -605,7 +699,7 @@ func stopListedServers(t *testing.T, dbURL, dataDir string) {
 			continue
 		}
 		syscall.Kill(-state.PID, syscall.SIGKILL)
-		for deadline := time.Now().Add(5 * time.Second); !processGone(state.PID) &&
+		for deadline := time.Now().Add(5 * time.Second); !sysaccount.Gone(state.PID) &&
 			time.Now().Before(deadline); {
 			time.Sleep(20 * time.Millisecond)
 		}

@@ -44,7 +44,7 @@ func (h *Hub) handleTokenOwner(w http.ResponseWriter, r *http.Request, id *ident
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, serviceModel(s))
+		return writeJSON(w, http.StatusOK, h.serviceModel(s))
 	}
 	u, err := h.store.UpdateUser(ctx, t.Owner.User, store.UserUpdate{LastActivity: &now})
 	if err != nil {

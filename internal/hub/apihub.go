@@ -115,7 +115,7 @@ func (h *Hub) handleListServices(w http.ResponseWriter, r *http.Request, id *ide
 	out := map[string]any{}
 	for _, s := range services {
 		if id.scopes.has("list:services") || id.scopes.has("list:services!service="+s.Name) {
-			out[s.Name] = serviceModel(s)
+			out[s.Name] = h.serviceModel(s)
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
@@ -133,13 +133,13 @@ func (h *Hub) handleGetService(w http.ResponseWriter, r *http.Request, id *ident
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, serviceModel(s))
+	return writeJSON(w, http.StatusOK, h.serviceModel(s))
 }
 
 // serviceModel is JupyterHub's service model.
-func serviceModel(s store.Service) map[string]any {
+func (h *Hub) serviceModel(s store.Service) map[string]any {
 	return map[string]any{"kind": "service", "name": s.Name, "admin": s.Admin,
-		"roles": nonNil(s.Roles), "url": s.URL, "prefix": "/services/" + s.Name + "/"}
+		"roles": nonNil(s.Roles), "url": s.URL, "prefix": h.servicePrefix(s.Name)}
 }
 
 // handleShutdown serves POST /hub/api/shutdown: {"servers": bool}, where

@@ -34,6 +34,12 @@ func CheckConfig(cfg *config.Config, normalize func(string) string) error {
 		}
 	}
 	checkServiceTokens(cfg, addError)
+	for i, s := range cfg.JupyterHub.Services {
+		if err := checkScopesExist(s.OAuthClientAllowedScopes); err != nil {
+			addError(fmt.Sprintf("JupyterHub.services[%d].oauth_client_allowed_scopes", i),
+				"service %q: %v", s.Name, err)
+		}
+	}
 	for i, r := range cfg.JupyterHub.LoadRoles {
 		checkRole(cfg, fmt.Sprintf("JupyterHub.load_roles[%d]", i), r, normalize, addError)
 	}

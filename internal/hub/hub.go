@@ -255,10 +255,10 @@ func (h *Hub) isReserved(path string) bool {
 		h.isUnroutedNamedServer(&http.Request{URL: &url.URL{Path: path}})
 }
 
-// Prepare syncs the store with the configuration and restores the routes
-// of the servers that still run. Serve calls it unless it ran already.
-// A caller that announces the hub calls it first, so that a start that
-// fails announces nothing.
+// Prepare syncs the store with the configuration, restores the routes of
+// the servers that still run and adds those of the services. Serve calls
+// it unless it ran already. A caller that announces the hub calls it
+// first, so that a start that fails announces nothing.
 func (h *Hub) Prepare(ctx context.Context) error {
 	if h.prepared {
 		return nil
@@ -269,6 +269,9 @@ func (h *Hub) Prepare(ctx context.Context) error {
 		return err
 	}
 	if err := h.restoreServers(ctx); err != nil {
+		return err
+	}
+	if err := h.addServiceRoutes(); err != nil {
 		return err
 	}
 	h.prepared = true

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +92,7 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 		scopes = append(scopes, s)
 	}
+	scopes = append(scopes, heldClientScopes(client, q.Get("scope"), id)...)
 	if h.needsConfirm(ctx, id.user.Name, client.ID) {
 		if r.Method != http.MethodPost {
 			h.render(w, r, http.StatusOK, "oauth_confirm", "Authorize access", id, map[string]any{
@@ -115,6 +117,31 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oauthRedirect(w, r, redirect, url.Values{"code": {code}, "state": {q.Get("state")}})
+}
+
+// heldClientScopes returns the scopes other than access scopes that a
+// token of the client gets. They are the client's allowed scopes that the
+// user holds, limited to those named in requested, the space-separated
+// scope parameter, when it names any. As in JupyterHub, a bare !user
+// filter names the user, and scopes the user lacks are left out, not
+// refused.
+func heldClientScopes(client store.OAuthClient, requested string, id *identity) []string {
+	want := strings.Fields(requested)
+	var out []string
+	for _, s := range client.AllowedScopes {
+		if strings.HasPrefix(s, "access:") || len(want) > 0 && !slices.Contains(want, s) {
+			continue
+		}
+		if strings.HasSuffix(s, "!user") {
+			s += "=" + id.user.Name
+		}
+		// inherit, all of the user's scopes at each request, is the user's
+		// to give, as in JupyterHub.
+		if s == "inherit" || id.scopes.covers(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // needsConfirm reports whether the user must confirm giving a token to the

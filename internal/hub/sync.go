@@ -122,8 +122,8 @@ func (h *Hub) allowed(name string, exists bool) bool {
 	return a.AllowExistingUsers
 }
 
-// syncServices creates or updates the configured services and replaces
-// their API tokens with the configured ones. Services that were in an
+// syncServices creates or updates the configured services, replaces
+// their API tokens with the configured ones and puts their OAuth clients. Services that were in an
 // earlier configuration are deleted.
 func (h *Hub) syncServices(ctx context.Context) error {
 	configured := map[string]bool{}
@@ -145,6 +145,9 @@ func (h *Hub) syncServices(ctx context.Context) error {
 		if err := h.syncServiceToken(ctx, s.Name, s.APIToken.Value()); err != nil {
 			return err
 		}
+	}
+	if err := h.syncServiceClients(ctx); err != nil {
+		return err
 	}
 	services, err := h.store.ListServices(ctx)
 	if err != nil {

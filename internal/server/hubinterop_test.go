@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -20,35 +20,63 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/jupygo/jupygo/frontend"
+	"github.com/jupygo/jupygo/internal/testutil/sysaccount"
 )
 
 // The interoperability tests run a real JupyterHub (Debian's jupyterhub
-// package, 3.0) and let the hub spawn `jupygo server` as alice's server.
-// They need jupyterhub on PATH. One runs the hub with `jupygo proxy` as its
-// proxy; the other with configurable-http-proxy: $CONFIGURABLE_HTTP_PROXY,
-// or the one on PATH. Debian's proxy package fails under a Node.js that does not search
-// /usr/share/nodejs (it cannot find its commander module), and `npm install
-// configurable-http-proxy@5` in a folder of its own provides one.
+// package, 3.0) and let the hub spawn `jupygo server` as a user's server,
+// with SimpleLocalProcessSpawner, and as root also with
+// LocalProcessSpawner, which runs it as the user's system account. They
+// need jupyterhub on PATH. One runs the hub with configurable-http-proxy
+// ($CONFIGURABLE_HTTP_PROXY, or the one on PATH), the others with `jupygo
+// proxy` in its place.
 
 // realHub is a running JupyterHub.
 type realHub struct {
 	url   string // the proxy's public URL
-	token string // a service token with read access to users
-	log   *bytes.Buffer
+	token string // a service token that reads users and stops servers
+	log   *syncBuffer
 }
 
-// findProxy returns a configurable-http-proxy that runs, or "".
-func findProxy() string {
+// realHubOptions says how to run a JupyterHub.
+type realHubOptions struct {
+	proxy    []string // the proxy command
+	proxyEnv []string // extra environment of the hub, which it passes to the proxy
+	jupygo   string   // the jupygo binary, the user servers' command
+	// spawner is the value of spawner_class: "simple" or "localprocess".
+	spawner string
+}
+
+// debianNodePath is where Debian's Node.js packages keep their modules.
+const debianNodePath = "/usr/share/nodejs"
+
+// findProxy returns a configurable-http-proxy that runs and the extra
+// environment it needs, or "". Debian's proxy package fails under a
+// Node.js that does not search /usr/share/nodejs, such as NodeSource's,
+// because it cannot find its commander module, so it is also tried with
+// that folder in NODE_PATH.
+func findProxy() (string, []string) {
 	candidates := []string{os.Getenv("CONFIGURABLE_HTTP_PROXY")}
 	if p, err := exec.LookPath("configurable-http-proxy"); err == nil {
 		candidates = append(candidates, p)
 	}
-	for _, c := range candidates {
-		if c != "" && exec.Command(c, "--version").Run() == nil {
-			return c
+	nodePath := debianNodePath
+	if old := os.Getenv("NODE_PATH"); old != "" {
+		nodePath += ":" + old
+	}
+	for _, env := range [][]string{nil, {"NODE_PATH=" + nodePath}} {
+		for _, c := range candidates {
+			if c == "" {
+				continue
+			}
+			cmd := exec.Command(c, "--version")
+			cmd.Env = append(os.Environ(), env...)
+			if cmd.Run() == nil {
+				return c, env
+			}
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // buildJupygo compiles the jupygo command into dir.
@@ -65,9 +93,10 @@ func buildJupygo(t *testing.T, dir string) string {
 }
 
 // startRealHub starts JupyterHub in a temporary folder, with
-// DummyAuthenticator, SimpleLocalProcessSpawner running jupygo, and the
-// proxy command proxy, and waits until its proxy serves the hub.
-func startRealHub(t *testing.T, proxy []string, jupygo string) *realHub {
+// DummyAuthenticator and the spawner and proxy of o, and waits until its
+// proxy serves the hub. The hub logs at debug level, which shows the
+// signals that stop a server.
+func startRealHub(t *testing.T, o realHubOptions) *realHub {
 	t.Helper()
 	dir := t.TempDir()
 	public, hubPort, apiPort := freePort(t), freePort(t), freePort(t)
@@ -79,7 +108,8 @@ c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:%d'
 c.ConfigurableHTTPProxy.command = %s
 c.ConfigurableHTTPProxy.pid_file = %q
 c.JupyterHub.authenticator_class = 'dummy'
-c.JupyterHub.spawner_class = 'simple'
+c.JupyterHub.spawner_class = %q
+c.JupyterHub.log_level = 'DEBUG'
 c.SimpleLocalProcessSpawner.home_dir_template = %q
 c.Spawner.cmd = [%q, 'server']
 c.Spawner.default_url = '/lab'
@@ -88,19 +118,20 @@ c.JupyterHub.cookie_secret_file = %q
 c.JupyterHub.pid_file = %q
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.services = [{'name': 'test', 'api_token': %q}]
-c.JupyterHub.load_roles = [{'name': 'test', 'scopes': ['read:users', 'read:servers'], 'services': ['test']}]
-`, public, hubPort, apiPort, pythonList(proxy), filepath.Join(dir, "proxy.pid"),
-		filepath.Join(dir, "home", "{username}"), jupygo, filepath.Join(dir, "hub.sqlite"),
+c.JupyterHub.load_roles = [{'name': 'test', 'services': ['test'],
+    'scopes': ['read:users', 'read:servers', 'delete:servers', 'admin:server_state']}]
+`, public, hubPort, apiPort, pythonList(o.proxy), filepath.Join(dir, "proxy.pid"),
+		o.spawner, filepath.Join(dir, "home", "{username}"), o.jupygo, filepath.Join(dir, "hub.sqlite"),
 		filepath.Join(dir, "cookie_secret"), filepath.Join(dir, "hub.pid"), token)
 	cfgFile := filepath.Join(dir, "jupyterhub_config.py")
 	if err := os.WriteFile(cfgFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	log := &bytes.Buffer{}
+	log := &syncBuffer{}
 	cmd := exec.Command("jupyterhub", "-f", cfgFile)
 	cmd.Dir = dir
-	cmd.Env = withoutHubEnv(os.Environ())
+	cmd.Env = append(withoutHubEnv(os.Environ()), o.proxyEnv...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -132,6 +163,30 @@ c.JupyterHub.load_roles = [{'name': 'test', 'scopes': ['read:users', 'read:serve
 		return resp.StatusCode == http.StatusOK
 	})
 	return h
+}
+
+// hubUserModel is the part of JupyterHub's user model that the tests read.
+type hubUserModel struct {
+	LastActivity *string `json:"last_activity"`
+	Servers      map[string]struct {
+		Ready        bool    `json:"ready"`
+		LastActivity *string `json:"last_activity"`
+		State        struct {
+			PID int `json:"pid"`
+		} `json:"state"`
+	} `json:"servers"`
+}
+
+// user returns the hub's model of the user, and its JSON.
+func (h *realHub) user(t *testing.T, name string) (hubUserModel, []byte) {
+	t.Helper()
+	req := mustRequest(t, "GET", h.url+"/hub/api/users/"+name, nil)
+	req.Header.Set("Authorization", "token "+h.token)
+	resp, body := send(t, http.DefaultClient, req)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /hub/api/users/%s = %d %s", name, resp.StatusCode, body)
+	}
+	return decode[hubUserModel](t, body), body
 }
 
 // pythonList writes args as a Python list of strings.
@@ -174,12 +229,13 @@ func waitFor(t *testing.T, exited <-chan error, ready func() bool) {
 
 func TestHubInteropJupyterHub(t *testing.T) {
 	skipWithoutJupyterHub(t)
-	proxy := findProxy()
+	proxy, env := findProxy()
 	if proxy == "" {
-		t.Skip("no working configurable-http-proxy: set CONFIGURABLE_HTTP_PROXY " +
-			"(npm install configurable-http-proxy@5)")
+		t.Skip("no working configurable-http-proxy: install Debian's node-configurable-http-proxy " +
+			"or set CONFIGURABLE_HTTP_PROXY (npm install configurable-http-proxy@5)")
 	}
-	testHubInterop(t, []string{proxy}, buildJupygo(t, t.TempDir()))
+	testHubInterop(t, realHubOptions{proxy: []string{proxy}, proxyEnv: env,
+		jupygo: buildJupygo(t, t.TempDir()), spawner: "simple"}, "alice")
 }
 
 // TestHubInteropJupyterHubJupygoProxy runs JupyterHub with `jupygo proxy`
@@ -187,7 +243,32 @@ func TestHubInteropJupyterHub(t *testing.T) {
 func TestHubInteropJupyterHubJupygoProxy(t *testing.T) {
 	skipWithoutJupyterHub(t)
 	jupygo := buildJupygo(t, t.TempDir())
-	testHubInterop(t, []string{jupygo, "proxy"}, jupygo)
+	testHubInterop(t, realHubOptions{proxy: []string{jupygo, "proxy"}, jupygo: jupygo,
+		spawner: "simple"}, "alice")
+}
+
+// TestHubInteropJupyterHubLocalProcess runs jupygo server under
+// JupyterHub's LocalProcessSpawner, as a system account made for the test.
+func TestHubInteropJupyterHubLocalProcess(t *testing.T) {
+	skipWithoutJupyterHub(t)
+	if os.Geteuid() != 0 {
+		t.Skip("LocalProcessSpawner runs servers as system accounts, which needs a hub " +
+			"running as root (CI runs the tests as root)")
+	}
+	name := sysaccount.NewName()
+	account := sysaccount.Add(t, name)
+	jupygo := sysaccount.SharedBinary(t, buildJupygo(t, t.TempDir()))
+	testHubInterop(t, realHubOptions{proxy: []string{jupygo, "proxy"}, jupygo: jupygo,
+		spawner: "localprocess"}, name)
+
+	info, err := os.Stat(filepath.Join(account.HomeDir, ".local", "share", "jupyter", "runtime"))
+	if err != nil {
+		t.Fatalf("the server kept no runtime folder in the account's home: %v", err)
+	}
+	if owner := strconv.Itoa(int(info.Sys().(*syscall.Stat_t).Uid)); owner != account.Uid {
+		t.Errorf("the server's runtime folder belongs to uid %s, want %s's %s", owner, name,
+			account.Uid)
+	}
 }
 
 func skipWithoutJupyterHub(t *testing.T) {
@@ -200,25 +281,40 @@ func skipWithoutJupyterHub(t *testing.T) {
 	}
 }
 
-// testHubInterop signs alice in to a JupyterHub that runs the proxy
-// command proxy, and uses her jupygo server through that proxy.
-func testHubInterop(t *testing.T, proxy []string, jupygo string) {
-	hub := startRealHub(t, proxy, jupygo)
+// testHubInterop signs user in to a JupyterHub run as o says, uses the
+// user's jupygo server through the hub's proxy, and stops the server with
+// the hub's REST API.
+func testHubInterop(t *testing.T, o realHubOptions, user string) {
+	hub := startRealHub(t, o)
+	prefix := "/user/" + user + "/"
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: time.Minute}
 
 	// DummyAuthenticator accepts any password. The hub spawns the server and
 	// sends the browser through the OAuth flow to the default URL, /lab.
-	form := url.Values{"username": {"alice"}, "password": {"any"}}
+	form := url.Values{"username": {user}, "password": {"any"}}
 	resp, err := browser.PostForm(hub.url+"/hub/login?next=", form)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	resp, body := send(t, browser, mustRequest(t, "GET", hub.url+"/user/alice/lab", nil))
-	if resp.Request.URL.Path != "/user/alice/lab" {
-		t.Fatalf("login ended at %s (%d), want /user/alice/lab", resp.Request.URL, resp.StatusCode)
+	// The login returns while the server starts. Until the hub has added
+	// its route, /user/NAME/ reaches the hub instead of the server.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		model, body := hub.user(t, user)
+		if model.Servers[""].Ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's server is not ready a minute after the login: %s", user, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	resp, body := send(t, browser, mustRequest(t, "GET", hub.url+prefix+"lab", nil))
+	if resp.Request.URL.Path != prefix+"lab" {
+		t.Fatalf("login ended at %s (%d), want %slab", resp.Request.URL, resp.StatusCode, prefix)
 	}
 
 	var token string
@@ -234,7 +330,7 @@ func testHubInterop(t *testing.T, proxy []string, jupygo string) {
 		}
 		config := pageConfigOf(t, body)
 		for key, want := range map[string]any{
-			"hubUser": "alice", "hubPrefix": "/hub/", "hubServerName": "", "baseUrl": "/user/alice/",
+			"hubUser": user, "hubPrefix": "/hub/", "hubServerName": "", "baseUrl": prefix,
 		} {
 			if config[key] != want {
 				t.Errorf("page config %s = %v, want %v", key, config[key], want)
@@ -247,21 +343,21 @@ func testHubInterop(t *testing.T, proxy []string, jupygo string) {
 	})
 
 	t.Run("api through the proxy", func(t *testing.T) {
-		resp, body := send(t, browser, mustRequest(t, "GET", hub.url+"/user/alice/api/status", nil))
+		resp, body := send(t, browser, mustRequest(t, "GET", hub.url+prefix+"api/status", nil))
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET /api/status with the OAuth cookie = %d %s", resp.StatusCode, body)
 		}
 		if v := resp.Header.Get("X-JupyterHub-Version"); v == "" {
 			t.Error("no X-JupyterHub-Version header")
 		}
-		resp, _ = send(t, http.DefaultClient, mustRequest(t, "GET", hub.url+"/user/alice/api/status", nil))
+		resp, _ = send(t, http.DefaultClient, mustRequest(t, "GET", hub.url+prefix+"api/status", nil))
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("GET /api/status without credentials = %d, want 403", resp.StatusCode)
 		}
 		if token == "" {
 			t.Skip("no token from the page config")
 		}
-		req := mustRequest(t, "GET", hub.url+"/user/alice/api/status", nil)
+		req := mustRequest(t, "GET", hub.url+prefix+"api/status", nil)
 		req.Header.Set("Authorization", "token "+token)
 		if resp, body := send(t, http.DefaultClient, req); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET /api/status with the page config token = %d %s", resp.StatusCode, body)
@@ -269,7 +365,7 @@ func testHubInterop(t *testing.T, proxy []string, jupygo string) {
 	})
 
 	t.Run("websocket with the cookie", func(t *testing.T) {
-		ws := "ws" + strings.TrimPrefix(hub.url, "http") + "/user/alice/api/events/subscribe"
+		ws := "ws" + strings.TrimPrefix(hub.url, "http") + prefix + "api/events/subscribe"
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
 		conn, resp, err := websocket.Dial(ctx, ws, &websocket.DialOptions{HTTPClient: browser})
@@ -283,29 +379,22 @@ func testHubInterop(t *testing.T, proxy []string, jupygo string) {
 		if _, err := os.Stat("/usr/share/jupyter/kernels/python3/kernel.json"); err != nil {
 			t.Skip("no python3 kernelspec")
 		}
-		runKernelThroughHub(t, browser, hub.url+"/user/alice/")
+		runKernelThroughHub(t, browser, hub.url+prefix)
 	})
 
 	t.Run("activity reported", func(t *testing.T) {
-		req := mustRequest(t, "GET", hub.url+"/hub/api/users/alice", nil)
-		req.Header.Set("Authorization", "token "+hub.token)
-		resp, body := send(t, http.DefaultClient, req)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET /hub/api/users/alice = %d %s", resp.StatusCode, body)
-		}
-		user := decode[struct {
-			LastActivity *string `json:"last_activity"`
-			Servers      map[string]struct {
-				Ready        bool    `json:"ready"`
-				LastActivity *string `json:"last_activity"`
-			} `json:"servers"`
-		}](t, body)
-		server, ok := user.Servers[""]
+		model, body := hub.user(t, user)
+		server, ok := model.Servers[""]
 		if !ok || !server.Ready {
 			t.Fatalf("the hub lists no ready default server: %s", body)
 		}
-		if server.LastActivity == nil || user.LastActivity == nil {
-			t.Errorf("the hub has no activity of alice's server: %s", body)
+		if server.LastActivity == nil || model.LastActivity == nil {
+			t.Errorf("the hub has no activity of %s's server: %s", user, body)
+		}
+		// The proxy's routes carry activity too, so the server's own
+		// report is read from the hub's access log.
+		if report := "200 POST /hub/api/users/" + user + "/activity"; !strings.Contains(hub.log.String(), report) {
+			t.Errorf("the hub's log has no %q from the server", report)
 		}
 	})
 
@@ -313,9 +402,68 @@ func testHubInterop(t *testing.T, proxy []string, jupygo string) {
 		noFollow := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}
-		resp, _ := send(t, noFollow, mustRequest(t, "GET", hub.url+"/user/alice/logout", nil))
+		resp, _ := send(t, noFollow, mustRequest(t, "GET", hub.url+prefix+"logout", nil))
 		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/hub/logout" {
 			t.Errorf("logout = %d to %q, want 302 to /hub/logout", resp.StatusCode, loc)
+		}
+	})
+
+	t.Run("stop from the admin API", func(t *testing.T) {
+		model, body := hub.user(t, user)
+		pid := model.Servers[""].State.PID
+		if pid <= 0 {
+			t.Fatalf("the server's state has no pid: %s", body)
+		}
+		if o.spawner == "localprocess" {
+			account, err := osuser.Lookup(user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uid := sysaccount.UID(pid); uid != account.Uid {
+				t.Errorf("the server runs as uid %s, want %s's %s", uid, user, account.Uid)
+			}
+		}
+		req := mustRequest(t, "DELETE", hub.url+"/hub/api/users/"+user+"/server", nil)
+		req.Header.Set("Authorization", "token "+hub.token)
+		resp, body := send(t, http.DefaultClient, req)
+		if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("DELETE /hub/api/users/%s/server = %d %s", user, resp.StatusCode, body)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			model, body := hub.user(t, user)
+			_, running := model.Servers[""]
+			if !running && sysaccount.Gone(pid) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a minute after the stop, pid %d gone: %v, the hub's model: %s",
+					pid, sysaccount.Gone(pid), body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// LocalProcessSpawner sends SIGINT, and SIGTERM only to a server
+		// that is still running 10 seconds later.
+		log := hub.log.String()
+		if !strings.Contains(log, fmt.Sprintf("Interrupting %d", pid)) {
+			t.Errorf("the hub's log does not show the SIGINT to %d", pid)
+		}
+		if strings.Contains(log, fmt.Sprintf("Terminating %d", pid)) {
+			t.Errorf("the server %d did not stop on SIGINT, so the hub sent SIGTERM", pid)
+		}
+		if !strings.Contains(log, "msg=\"shutting down\"") {
+			t.Error("the server's log does not show its shutdown")
+		}
+		// Without the server's route, the proxy sends the request to the
+		// hub, which redirects it to its page for a stopped server.
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+		resp, _ = send(t, noFollow, mustRequest(t, "GET", hub.url+prefix+"api/status", nil))
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound ||
+			!strings.HasPrefix(loc, "/hub"+prefix) {
+			t.Errorf("GET %sapi/status after the stop = %d to %q, want a redirect to /hub%s",
+				prefix, resp.StatusCode, loc, prefix)
 		}
 	})
 }

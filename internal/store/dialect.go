@@ -42,13 +42,16 @@ type dialect struct {
 	// caller-supplied token cannot both find it new. It is "" where write
 	// transactions run one at a time anyway.
 	lockTokenPrefix string
+	// countTables counts the tables named $1 in the database's schema.
+	countTables string
 }
 
 // sqliteDialect is SQLite through modernc.org/sqlite. AUTOINCREMENT keeps
 // the IDs of deleted rows from being reused, so a stale token ID can never
 // name a newer token.
 var sqliteDialect = &dialect{
-	name: "sqlite",
+	name:        "sqlite",
+	countTables: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
 	schema: strings.NewReplacer(
 		"{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT",
 		"{{text}}", "TEXT",
@@ -127,6 +130,8 @@ var postgresDialect = &dialect{
 	writeTx:         &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 	lockMigrations:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 	lockTokenPrefix: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext($1))", tokenLockClass),
+	countTables: "SELECT COUNT(*) FROM information_schema.tables " +
+		"WHERE table_schema = current_schema() AND table_name = $1",
 }
 
 // Keys of the PostgreSQL advisory locks that the store takes, which the

@@ -115,6 +115,11 @@ func (s *sqlStore) migrateStep(ctx context.Context, list []migration) (bool, err
 		if current == len(list) {
 			return nil
 		}
+		if current == 0 {
+			if err := checkNotJupyterHub(ctx, tx, s.d); err != nil {
+				return err
+			}
+		}
 		m := list[current]
 		if _, err := tx.ExecContext(ctx, s.d.schema.Replace(m.sql)); err != nil {
 			return fmt.Errorf("applying migration %s: %w", m.name, err)
@@ -133,6 +138,24 @@ func (s *sqlStore) migrateStep(ctx context.Context, list []migration) (bool, err
 	}
 	s.log.Info("schema migrated", "version", applied.version, "migration", applied.name)
 	return true, nil
+}
+
+// checkNotJupyterHub returns an error wrapping ErrJupyterHubDatabase when
+// the database has the alembic_version table, with which JupyterHub
+// records its schema. The first migration would otherwise fail on a table
+// name that both schemas use.
+func checkNotJupyterHub(ctx context.Context, q querier, d *dialect) error {
+	var n int
+	if err := q.QueryRowContext(ctx, d.countTables, "alembic_version").Scan(&n); err != nil {
+		return fmt.Errorf("looking for JupyterHub's tables: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("the database has JupyterHub's alembic_version table, and jupygo hub "+
+			"keeps its own schema and cannot read JupyterHub's: point db_url at a new "+
+			"database, and add the users again with admin_users, allowed_users or "+
+			"POST /hub/api/users: %w", ErrJupyterHubDatabase)
+	}
+	return nil
 }
 
 // schemaVersion creates schema_migrations if it is missing and returns the

@@ -139,6 +139,38 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 	}
 }
 
+// jupyterHubTables creates two of the tables of a database that
+// JupyterHub 3.0 created: alembic_version, and users, a name the store
+// uses too.
+const jupyterHubTables = `CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);
+INSERT INTO alembic_version VALUES ('651f5419b74d');
+CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(255), admin BOOLEAN)`
+
+func TestOpenRejectsJupyterHubDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jupyterhub.sqlite")
+	db := rawDB(t, path)
+	for stmt := range strings.SplitSeq(jupyterHubTables, ";") {
+		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Open(t.Context(), "sqlite:///"+path, Options{})
+	if !errors.Is(err, ErrJupyterHubDatabase) {
+		t.Fatalf("Open of JupyterHub's database: got %v, want ErrJupyterHubDatabase", err)
+	}
+	if !strings.Contains(err.Error(), "new database") {
+		t.Errorf("the error does not say to use a new database: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(t.Context(),
+		"SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Error("the rejected Open created schema_migrations")
+	}
+}
+
 func TestMigrateSteps(t *testing.T) {
 	s := openFile(t, filepath.Join(t.TempDir(), "hub.sqlite"), Options{})
 	ctx := t.Context()

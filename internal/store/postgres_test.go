@@ -35,6 +35,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("ConcurrentOpen", func(t *testing.T) { testPostgresConcurrentOpen(t, srv) })
 	t.Run("ReopenKeepsState", func(t *testing.T) { testPostgresReopen(t, srv) })
 	t.Run("SchemaTooNew", func(t *testing.T) { testPostgresSchemaTooNew(t, srv) })
+	t.Run("JupyterHubDatabase", func(t *testing.T) { testPostgresJupyterHubDatabase(t, srv) })
 	t.Run("URLForms", func(t *testing.T) { testPostgresURLForms(t, srv) })
 	t.Run("PasswordFromEnvironment", func(t *testing.T) { testPostgresPasswordFromEnv(t, srv) })
 	t.Run("OpenErrors", func(t *testing.T) { testPostgresOpenErrors(t, srv) })
@@ -265,6 +266,25 @@ func testPostgresSchemaTooNew(t *testing.T, srv *pgtest.Server) {
 	}
 	if versions := store.AppliedVersionsForTest(t, db); versions[len(versions)-1] != newer {
 		t.Errorf("the rejected Open changed schema_migrations to %v", versions)
+	}
+}
+
+// testPostgresJupyterHubDatabase opens a database with JupyterHub's
+// alembic_version table.
+func testPostgresJupyterHubDatabase(t *testing.T, srv *pgtest.Server) {
+	dbURL := srv.CreateDatabase(t)
+	db := rawPostgres(t, dbURL)
+	for _, stmt := range []string{
+		"CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)",
+		"CREATE TABLE users (id SERIAL PRIMARY KEY, name VARCHAR(255), admin BOOLEAN)",
+	} {
+		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := store.Open(t.Context(), dbURL, store.Options{})
+	if !errors.Is(err, store.ErrJupyterHubDatabase) {
+		t.Fatalf("Open of JupyterHub's database: got %v, want ErrJupyterHubDatabase", err)
 	}
 }
 

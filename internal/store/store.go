@@ -25,6 +25,9 @@ var (
 	// ErrSchemaTooNew reports a database whose schema version is newer than
 	// this build supports, which happens after a newer jupygo has migrated it.
 	ErrSchemaTooNew = errors.New("database schema is newer than this jupygo")
+	// ErrJupyterHubDatabase reports a database that JupyterHub created,
+	// whose tables have the names but not the columns of the store's.
+	ErrJupyterHubDatabase = errors.New("database belongs to JupyterHub")
 )
 
 // Store is the hub's state database. Every method is safe for concurrent

@@ -153,7 +153,8 @@ type Service struct {
 	// APIToken is the service's hub API token.
 	APIToken Secret
 	// URL is the address the service listens on, which the hub proxies
-	// /services/NAME/ to. It is "" for services without an HTTP endpoint.
+	// {base_url}services/NAME/ to. It is "" for services without an HTTP
+	// endpoint.
 	URL string
 	// Command starts a hub-managed service. It is nil for external services.
 	Command []string
@@ -167,8 +168,9 @@ type Service struct {
 	// OAuthClientID is the service's OAuth client id, which starts with
 	// "service-". Default "service-" + Name.
 	OAuthClientID string
-	// OAuthRedirectURI is the service's OAuth callback, where "" means
-	// /services/NAME/oauth_callback.
+	// OAuthRedirectURI is the service's OAuth callback. Resolving sets it
+	// to {base_url}services/NAME/oauth_callback for a service with a URL and
+	// an API token. "" means the service has no OAuth client.
 	OAuthRedirectURI string
 	// OAuthNoConfirm skips the OAuth confirmation page for this service.
 	OAuthNoConfirm bool

@@ -760,3 +760,47 @@ func TestIdleCullerDefaults(t *testing.T) {
 		t.Errorf("cull_every = 0 with a timeout: error %v, want one naming IdleCuller.cull_every", err)
 	}
 }
+
+func TestServiceOAuthDefaults(t *testing.T) {
+	const token = "a-service-token-0123456789abcdef"
+	for _, tc := range []struct {
+		name, file            string
+		clientID, redirectURI string
+	}{
+		{"url and token", `[JupyterHub]
+base_url = "/jupyter/"
+[[JupyterHub.services]]
+name = "whoami"
+url = "http://127.0.0.1:10101"
+api_token = "` + token + `"
+`, "service-whoami", "/jupyter/services/whoami/oauth_callback"},
+		{"url without token", `[[JupyterHub.services]]
+name = "whoami"
+url = "http://127.0.0.1:10101"
+`, "service-whoami", ""},
+		{"token without url", `[[JupyterHub.services]]
+name = "whoami"
+api_token = "` + token + `"
+`, "service-whoami", ""},
+		{"redirect and client set", `[[JupyterHub.services]]
+name = "whoami"
+api_token = "` + token + `"
+oauth_client_id = "service-whoami-app"
+oauth_redirect_uri = "https://app.example.org/callback"
+`, "service-whoami-app", "https://app.example.org/callback"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.file), "test.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := c.JupyterHub.Services[0]
+			if s.OAuthClientID != tc.clientID {
+				t.Errorf("oauth_client_id = %q, want %q", s.OAuthClientID, tc.clientID)
+			}
+			if s.OAuthRedirectURI != tc.redirectURI {
+				t.Errorf("oauth_redirect_uri = %q, want %q", s.OAuthRedirectURI, tc.redirectURI)
+			}
+		})
+	}
+}

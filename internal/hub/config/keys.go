@@ -457,7 +457,8 @@ var serviceKeys = []Key{
 	service("api_token", func(s *Service) any { return &s.APIToken },
 		"Hub API token of the service.").secret(),
 	service("url", func(s *Service) any { return &s.URL },
-		"URL the service listens on, which the hub would proxy /services/NAME/ to."+notSupported),
+		"URL the service listens on, which the hub proxies /services/NAME/ to. The service "+
+			"serves its pages under that path, as the hub forwards it whole."),
 	service("command", func(s *Service) any { return &s.Command },
 		"Command that starts the service, which the hub would then run and stop."+notSupported).
 		withType(TypeCommand),
@@ -468,14 +469,21 @@ var serviceKeys = []Key{
 	service("user", func(s *Service) any { return &s.User },
 		"System user a started service runs as, where \"\" means the hub's own user."+notSupported),
 	service("oauth_client_id", func(s *Service) any { return &s.OAuthClientID },
-		"OAuth client id of the service. It must start with \"service-\"."+notSupported).
+		"OAuth client id of the service, its $JUPYTERHUB_CLIENT_ID. It must start with "+
+			"\"service-\".").
 		defaultIs(`"service-" followed by name`),
 	service("oauth_redirect_uri", func(s *Service) any { return &s.OAuthRedirectURI },
-		"OAuth callback of the service, where \"\" means /services/NAME/oauth_callback."+notSupported),
+		"OAuth callback of the service. When it is set, the service signs users in "+
+			"through the hub's OAuth, with api_token as its client secret. The default is "+
+			"{base_url}services/NAME/oauth_callback when url and api_token are set, and no "+
+			"OAuth otherwise."),
 	service("oauth_no_confirm", func(s *Service) any { return &s.OAuthNoConfirm },
-		"Skips the OAuth confirmation page for this service."+notSupported),
+		"Skips the OAuth confirmation page for this service."),
 	service("oauth_client_allowed_scopes", func(s *Service) any { return &s.OAuthClientAllowedScopes },
-		"Scopes that OAuth tokens issued to this service may carry."+notSupported),
+		"Scopes that OAuth tokens issued to this service may carry, besides "+
+			"access:services!service=NAME, which every one carries. A token gets those "+
+			"that its user holds, and inherit gives it all of them. A bare !user filter "+
+			"names the user. The hub does not start when one of them does not exist."),
 	service("display", func(s *Service) any { return &s.Display },
 		"Lists the service on the hub's home page, which lists no services yet, so the hub "+
 			"warns when it is set."),

@@ -100,8 +100,10 @@ func referencePage() string {
 	}
 	writeItems(&b, "[[JupyterHub.services]]", servicesClass,
 		"Each entry is a service that runs on its own and calls the hub's REST API with its "+
-			"`api_token`. The hub does not start services, proxy /services/NAME/ or sign users "+
-			"in to services yet, so it refuses to start when an entry sets a key marked "+
+			"`api_token`. With `url`, the hub proxies {base_url}services/NAME/ to it, and with "+
+			"`url` or `oauth_redirect_uri` and an `api_token` the service can sign users in "+
+			"with the hub's OAuth, as JupyterHub's `HubOAuth` does. The hub does not start "+
+			"services yet, so it refuses to start when an entry sets a key marked "+
 			"\"Not supported yet\".", keys)
 	writeItems(&b, "[[JupyterHub.load_roles]]", rolesClass,
 		"Each entry is a role the hub creates or updates at startup.", keys)

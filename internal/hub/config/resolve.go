@@ -386,6 +386,16 @@ func resolveServices(c *Config, b *builder) {
 				pos, p := at("url")
 				b.errorf(pos, p, "invalid URL %q: use an http or https URL", s.URL)
 			}
+			// A service without a token has no client secret, so it gets
+			// the route but no OAuth client.
+			if s.OAuthRedirectURI == "" && s.APIToken.Value() != "" {
+				s.OAuthRedirectURI = c.JupyterHub.BaseURL + "services/" + s.Name + "/oauth_callback"
+			}
+		}
+		if s.OAuthRedirectURI != "" && s.APIToken.Value() == "" {
+			pos, p := at("oauth_redirect_uri")
+			b.errorf(pos, p, "service %q has an oauth_redirect_uri but no api_token, which is "+
+				"its OAuth client secret: set api_token", s.Name)
 		}
 		if len(s.Command) == 0 {
 			s.Command = nil

@@ -6,8 +6,8 @@ import (
 )
 
 // The hub rejects the keys of features it lacks, such as services that it
-// starts or proxies, because ignoring them would leave a configured service
-// not running or unreachable. It only warns about a key that JupyterHub
+// starts, because ignoring them would leave a configured service not
+// running. It only warns about a key that JupyterHub
 // treats as a display hint, and about the internal listener's keys over
 // http, where the public listener takes their place.
 
@@ -28,18 +28,10 @@ var unsupportedServiceKeys = []struct{ name, reason string }{
 	{"environment", managedServices},
 	{"cwd", managedServices},
 	{"user", managedServices},
-	{"url", "the hub does not proxy /services/NAME/ yet"},
-	{"oauth_client_id", serviceOAuth},
-	{"oauth_redirect_uri", serviceOAuth},
-	{"oauth_no_confirm", serviceOAuth},
-	{"oauth_client_allowed_scopes", serviceOAuth},
 }
 
-const (
-	managedServices = "the hub does not start services yet; run the service yourself, " +
-		"with its api_token in $JUPYTERHUB_API_TOKEN"
-	serviceOAuth = "the hub does not sign users in to services with OAuth yet"
-)
+const managedServices = "the hub does not start services yet; run the service yourself, " +
+	"with its api_token in $JUPYTERHUB_API_TOKEN"
 
 // checkUnsupported reports the keys of unsupportedServiceKeys as errors
 // and the hints that have no effect as warnings.
