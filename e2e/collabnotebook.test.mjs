@@ -139,6 +139,14 @@ test('two people edit one notebook', { timeout: 600000 }, async () => {
 
     // A change made to the file on disk reaches both.
     await waitFor('the autosave of the output', () => readFileSync(file, 'utf8').includes('from B 42'));
+
+    // Saving by hand after the autosave raises no File Changed dialog,
+    // because the server puts the saved file's hash into the document.
+    // The command waits for the dialog, so the test does not wait for it.
+    await b.page.evaluate(() => { window.jupyterapp.commands.execute('docmanager:save'); });
+    const dialog = await b.page.locator('.jp-Dialog').waitFor({ timeout: 3000 }).then(() => true, () => false);
+    if (dialog) await shot(b.page, 'collab-05b-dialog');
+    assert.equal(dialog, false, 'a dialog opened on saving after the autosave');
     const onDisk = JSON.parse(readFileSync(file, 'utf8'));
     onDisk.cells[0].source = ['x = 2  # edited on disk'];
     writeFileSync(file, JSON.stringify(onDisk, null, 1) + '\n');
