@@ -436,7 +436,7 @@ func (h *Hub) handleHome(w http.ResponseWriter, r *http.Request) {
 		"Default": def, "Named": named, "UserPath": escapePath(id.user.Name),
 		"NamedServers": h.cfg.JupyterHub.AllowNamedServers,
 		"Notice":       notice, "Error": message,
-		"Granted":      granted, "Received": received,
+		"Granted": granted, "Received": received,
 	})
 }
 
