@@ -248,3 +248,60 @@ func TestHomePageShares(t *testing.T) {
 		t.Errorf("shares after revoke and leave = %v, %v, want none", shares, err)
 	}
 }
+
+// Spawner.oauth_client_allowed_scopes puts the scopes that JupyterLab's
+// share dialog checks into the OAuth tokens of users who hold them, so
+// the owner's JupyterLab can share the server and a guest's cannot.
+func TestShareDialogScopes(t *testing.T) {
+	th := startHub(t, hubOptions{config: sharingConfig + `
+[Spawner]
+oauth_client_allowed_scopes = ["shares!server", "read:users:name"]
+`})
+	th.addUser("alice", false)
+	th.addUser("bob", false)
+	alice := th.token("alice")
+	if r := th.api("POST", "/hub/api/users/alice/server", alice, nil); r.status >= 300 {
+		t.Fatalf("starting alice's server = %d %s", r.status, r.body)
+	}
+	env := th.spawner.lastRequest().Env
+	if got, want := env["JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES"],
+		`["shares!server=alice/","read:users:name"]`; got != want {
+		t.Errorf("JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES = %s, want %s", got, want)
+	}
+
+	var root struct{ Version string }
+	th.api("GET", "/hub/api", "", nil).json(t, &root)
+	if !strings.HasPrefix(root.Version, "5.") {
+		t.Errorf("hub version %q, want 5.x, which the share dialog requires", root.Version)
+	}
+
+	owner := th.browser()
+	owner.mustLogin("alice")
+	token := oauthToken(t, th, owner, env)
+	scopes := tokenScopes(t, th, token)
+	for _, want := range []string{"read:users:name", "shares!server=alice/", "access:servers!server=alice/"} {
+		if !slices.Contains(scopes, want) {
+			t.Errorf("alice's OAuth token lacks %s: %v", want, scopes)
+		}
+	}
+	// The requests of the share dialog, with the token of the page config.
+	if r := th.api("GET", "/hub/api/shares/alice/", token, nil); r.status != http.StatusOK {
+		t.Errorf("listing shares with the OAuth token = %d %s", r.status, r.body)
+	}
+	r := th.api("POST", "/hub/api/shares/alice/", token, map[string]any{"user": "bob",
+		"scopes": []string{"access:servers!server=alice/"}})
+	if r.status != http.StatusOK {
+		t.Fatalf("sharing with the OAuth token = %d %s", r.status, r.body)
+	}
+
+	guest := th.browser()
+	guest.mustLogin("bob")
+	scopes = tokenScopes(t, th, oauthToken(t, th, guest, env))
+	if slices.Contains(scopes, "shares!server=alice/") || slices.Contains(scopes, "read:users:name") ||
+		!slices.Contains(scopes, "access:servers!server=alice/") {
+		t.Errorf("bob's OAuth token scopes = %v, want access alone", scopes)
+	}
+	if r := th.api("PATCH", "/hub/api/shares/alice/", token, map[string]any{"user": "bob"}); r.status != http.StatusOK {
+		t.Errorf("revoking with the OAuth token = %d %s", r.status, r.body)
+	}
+}
