@@ -443,3 +443,34 @@ func TestShareCodesAPI(t *testing.T) {
 		t.Errorf("%d codes left after the deletes", l.Pagination.Total)
 	}
 }
+
+// Joining a group hands over the access of its shares, so adding a member
+// needs that access, as it needs the scopes of the group's roles.
+func TestGroupShareNeedsAccessToJoin(t *testing.T) {
+	th := startHub(t, hubOptions{config: sharingConfig + `
+[[JupyterHub.load_roles]]
+name = "groupadmin"
+scopes = ["admin:groups"]
+users = ["dave"]
+`})
+	for _, name := range []string{"alice", "dave", "erin", "frank"} {
+		th.addUser(name, false)
+	}
+	th.addUser("root", true)
+	ctx := t.Context()
+	must(t, errOnly(th.store.CreateGroup(ctx, "staff", nil)))
+	must(t, errOnly(th.store.CreateServer(ctx, "alice", "")))
+	dave := th.token("dave")
+	body := map[string]any{"users": []string{"frank"}}
+	if r := th.api("POST", "/hub/api/groups/staff/users", dave, body); r.status != http.StatusOK {
+		t.Fatalf("dave adding frank to staff without shares = %d %s", r.status, r.body)
+	}
+	th.api("POST", "/hub/api/shares/alice/", th.token("alice"), map[string]any{"group": "staff"})
+	body = map[string]any{"users": []string{"erin"}}
+	if r := th.api("POST", "/hub/api/groups/staff/users", dave, body); r.status != http.StatusForbidden {
+		t.Errorf("dave adding erin to staff with a share = %d %s, want 403", r.status, r.body)
+	}
+	if r := th.api("POST", "/hub/api/groups/staff/users", th.token("root"), body); r.status != http.StatusOK {
+		t.Errorf("root adding erin to staff = %d %s, want 200", r.status, r.body)
+	}
+}

@@ -211,11 +211,16 @@ func (h *Hub) sharedScopes(ctx context.Context, user string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shares with user %q: %w", user, err)
 	}
+	return shareScopes(shares), nil
+}
+
+// shareScopes returns the scopes of shares, each narrowed to its server.
+func shareScopes(shares []store.Share) []string {
 	var scopes []string
 	for _, sh := range shares {
 		scopes = append(scopes, serverScopes(sh.Scopes, sh.Server.User, sh.Server.Name)...)
 	}
-	return scopes, nil
+	return scopes
 }
 
 // serviceScopes returns the expanded scopes of a service's roles.
