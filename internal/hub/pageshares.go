@@ -78,7 +78,7 @@ type shareRow struct {
 	Owner, Server, ServerURL, User, Group, Created string
 	Scopes                                         []string
 	Ready                                          bool
-	// CanRevoke tells whether the signed-in user may revoke or leave it.
+	// CanRevoke reports whether the signed-in user may revoke or leave it.
 	CanRevoke bool
 }
 
