@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/jupygo/jupygo/internal/store"
 )
 
 // sharingConfig lets alice share her servers with users and groups she can
@@ -472,5 +474,53 @@ users = ["dave"]
 	}
 	if r := th.api("POST", "/hub/api/groups/staff/users", th.token("root"), body); r.status != http.StatusOK {
 		t.Errorf("root adding erin to staff = %d %s, want 200", r.status, r.body)
+	}
+}
+
+// The sharing scopes apply with each filter: to a user's servers, to one
+// server, and to the servers of a group's members.
+func TestShareScopeFilters(t *testing.T) {
+	th := startHub(t, hubOptions{config: sharingConfig + `
+[[JupyterHub.load_roles]]
+name = "lead"
+scopes = ["read:shares!group=staff", "groups:shares!group=staff"]
+users = ["dave"]
+`})
+	for _, name := range []string{"alice", "bob", "carol", "dave"} {
+		th.addUser(name, false)
+	}
+	ctx := t.Context()
+	must(t, errOnly(th.store.CreateGroup(ctx, "staff", nil)))
+	must(t, errOnly(th.store.AddGroupMembers(ctx, "staff", "carol")))
+	for _, sv := range []struct{ user, name string }{{"alice", ""}, {"alice", "lab"}, {"carol", ""}} {
+		must(t, errOnly(th.store.CreateServer(ctx, sv.user, sv.name)))
+	}
+	must(t, errOnly(th.store.GrantShare(ctx, store.ShareKey{Owner: "carol", Group: "staff"},
+		[]string{"access:servers"})))
+	labOnly := th.token("alice", "read:shares!server=alice/lab", "shares!server=alice/lab",
+		"read:users:name")
+	dave := th.token("dave")
+	for _, c := range []struct {
+		name, method, path, token string
+		body                      any
+		want                      int
+	}{
+		{"server filter reads its server", "GET", "/hub/api/shares/alice/lab", labOnly, nil, 200},
+		{"server filter reads no other", "GET", "/hub/api/shares/alice/", labOnly, nil, 404},
+		{"server filter lists no owner", "GET", "/hub/api/shares/alice", labOnly, nil, 404},
+		{"server filter grants on its server", "POST", "/hub/api/shares/alice/lab", labOnly,
+			map[string]any{"user": "bob"}, 200},
+		{"server filter grants on no other", "POST", "/hub/api/shares/alice/", labOnly,
+			map[string]any{"user": "bob"}, 404},
+		{"group filter reads a member's", "GET", "/hub/api/shares/carol", dave, nil, 200},
+		{"group filter reads no other", "GET", "/hub/api/shares/alice", dave, nil, 404},
+		{"group filter reads the group's", "GET", "/hub/api/groups/staff/shared", dave, nil, 200},
+		{"group filter ends the group's", "DELETE", "/hub/api/groups/staff/shared/carol/", dave, nil, 204},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if r := th.api(c.method, c.path, c.token, c.body); r.status != c.want {
+				t.Errorf("%s %s = %d %s, want %d", c.method, c.path, r.status, r.body, c.want)
+			}
+		})
 	}
 }
