@@ -196,19 +196,32 @@ func (h *Hub) checkGrantable(ctx context.Context, id *identity, p sharePath, bas
 	return nil
 }
 
+// grantRequest returns the server and the checked body of a request that
+// grants scopes on the server, a share or a share code: id must hold
+// shares on the server and every scope that the body grants, which are
+// defaultShareScopes when it names none.
+func (h *Hub) grantRequest(w http.ResponseWriter, r *http.Request, id *identity,
+	kind shareBodyKind) (sharePath, shareRequest, error) {
+	p, err := h.lookupSharePath(r, id, "shares")
+	if err != nil {
+		return sharePath{}, shareRequest{}, err
+	}
+	req, err := h.readShareBody(w, r, kind, p)
+	if err != nil {
+		return sharePath{}, shareRequest{}, err
+	}
+	req = withDefaultScopes(req)
+	if err := h.checkGrantable(r.Context(), id, p, req.Scopes); err != nil {
+		return sharePath{}, shareRequest{}, err
+	}
+	return p, req, nil
+}
+
 // handleGrantShare serves POST /hub/api/shares/{owner}/{server}.
 func (h *Hub) handleGrantShare(w http.ResponseWriter, r *http.Request, id *identity) error {
 	ctx := r.Context()
-	p, err := h.lookupSharePath(r, id, "shares")
+	p, req, err := h.grantRequest(w, r, id, shareGrantBody)
 	if err != nil {
-		return err
-	}
-	req, err := h.readShareBody(w, r, shareGrantBody, p)
-	if err != nil {
-		return err
-	}
-	req = withDefaultScopes(req)
-	if err := h.checkGrantable(ctx, id, p, req.Scopes); err != nil {
 		return err
 	}
 	if err := h.checkRecipient(ctx, id, req); err != nil {
@@ -330,16 +343,8 @@ func (h *Hub) handleListShareCodes(w http.ResponseWriter, r *http.Request, id *i
 // The reply is the only one that contains the code.
 func (h *Hub) handleCreateShareCode(w http.ResponseWriter, r *http.Request, id *identity) error {
 	ctx := r.Context()
-	p, err := h.lookupSharePath(r, id, "shares")
+	p, req, err := h.grantRequest(w, r, id, shareCodeBody)
 	if err != nil {
-		return err
-	}
-	req, err := h.readShareBody(w, r, shareCodeBody, p)
-	if err != nil {
-		return err
-	}
-	req = withDefaultScopes(req)
-	if err := h.checkGrantable(ctx, id, p, req.Scopes); err != nil {
 		return err
 	}
 	c, code, err := h.store.CreateShareCode(ctx, store.NewShareCode{

@@ -62,14 +62,8 @@ type shareJSON struct {
 
 // shareList is a paginated list of shares.
 type shareList struct {
-	Items      []shareJSON `json:"items"`
-	Pagination struct {
-		Offset, Limit, Total int
-		Next                 *struct {
-			Offset, Limit int
-			URL           string
-		}
-	} `json:"_pagination"`
+	Items      []shareJSON    `json:"items"`
+	Pagination paginationJSON `json:"_pagination"`
 }
 
 // with returns the user or "@group" a share is with.
