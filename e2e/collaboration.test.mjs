@@ -12,7 +12,7 @@ const token = 'e2e' + Math.random().toString(16).slice(2);
 // collaborationPlugins are the plugins that the page config disables while
 // collaboration is off.
 const collaborationPlugins = [
-  ...['rtcGlobalAwareness', 'rtcPanel', 'shared-link', 'userEditorCursors']
+  ...['rtcGlobalAwareness', 'rtcPanel', 'userEditorCursors']
     .map((name) => `@jupyter/collaboration-extension:${name}`),
   ...['content-provider', 'forkManager', 'logger', 'statusBarTimeline',
     'websocket-provider-awareness-factory', 'websocket-provider-document-factory', 'yfile', 'ynotebook']

@@ -457,3 +457,46 @@ test('hub crash during a start leaves no process', { timeout: 120000 }, async ()
     await shot(page, 'hub-21-after-crash');
   });
 });
+
+test('owner shares the server from JupyterLab\'s share dialog', { timeout: 240000 }, async () => {
+  // The OAuth tokens of JupyterLab carry the scopes that the dialog checks
+  // when the signed-in user holds them, as the admin does.
+  const spawner = 'oauth_client_allowed_scopes = ["shares!server", "read:users:name", ' +
+    '"list:users", "list:groups"]';
+  await withHub('share', { spawner }, async (ctx) => {
+    const admin = await newPage(ctx);
+    await signInAdmin(ctx, admin);
+    await addUser(admin, ctx.hub, 'bob');
+    await startFromHome(admin, ctx.hub, 'admin');
+
+    // The dialog opens in its sharing form, which lists bob.
+    admin.evaluate(() => { window.jupyterapp.commands.execute('collaboration:shared-link'); });
+    const dialog = admin.locator('.jp-Dialog');
+    await dialog.locator('.jp-Dialog-header', { hasText: 'Share Jupyter Server default' }).waitFor();
+    await dialog.locator('.jp-ManageSharesBody-search-input').fill('bob');
+    await dialog.locator('.jp-ManageSharesBody-user-item', { hasText: /^bob$/ }).click();
+    await dialog.locator('.jp-ManageSharesBody-shares-table td', { hasText: /^bob$/ }).waitFor();
+    await shot(admin, 'hub-20-share-dialog');
+    let shares = await hubAPI(ctx.hub, 'GET', 'shares/admin/');
+    assert.equal(shares.status, 200, `GET shares/admin/: ${JSON.stringify(shares.body)}`);
+    assert.deepEqual(shares.body.items.map((s) => s.user?.name), ['bob'], 'shares after the dialog');
+
+    // bob confirms the authorization and opens the admin's JupyterLab.
+    const bob = await newPage(ctx);
+    await signInNewUser(bob, ctx.hub, 'bob');
+    await bob.goto(new URL('user/admin/lab', ctx.hub.url).href);
+    await bob.locator('button:has-text("Authorize")').click();
+    await bob.waitForURL(new URL('user/admin/lab', ctx.hub.url).href + '**', { timeout: 60000 });
+    await labShell(bob);
+    await shot(bob, 'hub-21-guest-lab');
+    const who = await bob.evaluate(async () => (await fetch('api/me')).json());
+    assert.equal(who.identity.username, 'bob', 'identity in the shared JupyterLab');
+
+    // Revoke in the dialog ends the share.
+    await dialog.locator('.jp-ManageSharesBody-shares-table button', { hasText: 'Revoke' }).click();
+    await dialog.locator('.jp-ManageSharesBody-shares-table td',
+      { hasText: 'Your server is not shared to anybody yet' }).waitFor();
+    shares = await hubAPI(ctx.hub, 'GET', 'shares/admin/');
+    assert.deepEqual(shares.body.items, [], 'shares after the revoke');
+  });
+});

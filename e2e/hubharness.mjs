@@ -19,15 +19,16 @@ api_token = "${apiToken}"
 
 [[JupyterHub.load_roles]]
 name = "e2e"
-scopes = ["admin:users", "admin:servers", "admin:server_state"]
+scopes = ["admin:users", "admin:servers", "admin:server_state", "read:shares"]
 services = ["e2e"]
 `;
 
 // writeConfig writes a hub configuration file into dir and returns its path.
 // Every configuration exposes JupyterLab's application object to the tests
 // and declares the e2e service. jupyterHub is TOML for the [JupyterHub]
-// table, and spawnerCmd, when set, replaces the command of user servers.
-export function writeConfig(dir, { jupyterHub = '', spawnerCmd } = {}) {
+// table, spawner more TOML for the [Spawner] table, and spawnerCmd, when
+// set, replaces the command of user servers.
+export function writeConfig(dir, { jupyterHub = '', spawner = '', spawnerCmd } = {}) {
   const file = path.join(dir, 'hub.toml');
   const cmd = spawnerCmd ? `cmd = ${JSON.stringify(spawnerCmd)}\n` : '';
   writeFileSync(file, `[JupyterHub]
@@ -36,6 +37,7 @@ ${jupyterHub}
 ${e2eService}
 [Spawner]
 ${cmd}args = ["--expose-app-in-browser"]
+${spawner}
 `);
   return file;
 }

@@ -12,11 +12,13 @@ import {
 const token = 'e2e' + Math.random().toString(16).slice(2);
 
 // The plugins of the collaboration extension that the page config disables
-// while collaboration is off, and the ones that make the user menu.
-const collaborationPlugins = ['rtcGlobalAwareness', 'rtcPanel', 'shared-link', 'userEditorCursors']
+// while collaboration is off, and the ones that make the user menu and the
+// share dialog, which stay on.
+const collaborationPlugins = ['rtcGlobalAwareness', 'rtcPanel', 'userEditorCursors']
   .map((name) => `@jupyter/collaboration-extension:${name}`);
 const userMenuPlugins = ['@jupyter/collaboration-extension:userMenu',
-  '@jupyter/collaboration-extension:user-menu-bar', '@jupygo/lab:user-menu-label'];
+  '@jupyter/collaboration-extension:user-menu-bar', '@jupygo/lab:user-menu-label',
+  '@jupyter/collaboration-extension:shared-link'];
 
 // isCollaborationURL reports whether url is one of the collaboration
 // server's endpoints, which the page must not call while collaboration is
@@ -26,8 +28,8 @@ function isCollaborationURL(url) {
 }
 
 // checkUserMenu checks that the top bar's user menu shows the user of the
-// server's /api/me and that the collaboration plugins other than the user
-// menu are not in the application, because the page config disables them.
+// server's /api/me and that the collaboration plugins other than those of
+// the user menu and the share dialog are not in the application.
 async function checkUserMenu(page, server) {
   const meURL = new URL('/api/me', server.url);
   const me = await (await fetch(meURL, { headers: { Authorization: `token ${token}` } })).json();
@@ -47,7 +49,7 @@ async function checkUserMenu(page, server) {
   }
   assert.equal(await page.locator('.jp-RTCPanel, #jp-collaboration-panel').count(), 0,
     'collaboration panel on the page');
-  assert.equal(await page.locator('#jp-top-panel [data-jp-item-name*="shared-link"]').count(), 0,
+  assert.equal(await page.locator('#jp-top-panel [data-jp-item-name*="shared-link"]').count(), 1,
     'shared-link button in the top bar');
 }
 

@@ -238,7 +238,8 @@ func (h *Hub) handleGroupUsers(w http.ResponseWriter, r *http.Request, id *ident
 
 // checkGroupMembers returns a 403 error unless the caller may add users to
 // the group, which has the given roles. For each new member the caller
-// must hold every scope that the group's roles give the member, and every
+// must hold every scope that the group's roles and the shares with the
+// group give the member, and every
 // scope that a role filtered to the group, such as
 // "admin:servers!group=NAME", gives its holders over the member. Otherwise
 // a holder of admin:groups could join a stronger group, or hand the
@@ -251,6 +252,11 @@ func (h *Hub) checkGroupMembers(ctx context.Context, id *identity, group string,
 	if err != nil {
 		return err
 	}
+	shared, err := h.groupShareScopes(ctx, group)
+	if err != nil {
+		return err
+	}
+	granted = append(granted, shared...)
 	overMembers, err := h.groupFilteredScopes(ctx, group)
 	if err != nil {
 		return err
@@ -277,6 +283,20 @@ func (h *Hub) checkGroupMembers(ctx context.Context, id *identity, group string,
 		}
 	}
 	return nil
+}
+
+// groupShareScopes returns the scopes that the shares with the group grant
+// its members, each narrowed to its server, and none for a group that does
+// not exist yet.
+func (h *Hub) groupShareScopes(ctx context.Context, group string) ([]string, error) {
+	shares, _, err := h.store.ListShares(ctx, store.ShareQuery{Group: group})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the shares with group %q: %w", group, err)
+	}
+	return shareScopes(shares), nil
 }
 
 // groupFilteredScopes returns the bases of the scopes that roles in the

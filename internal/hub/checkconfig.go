@@ -40,6 +40,9 @@ func CheckConfig(cfg *config.Config, normalize func(string) string) error {
 				"service %q: %v", s.Name, err)
 		}
 	}
+	if err := checkScopesExist(cfg.Spawner.OAuthClientAllowedScopes); err != nil {
+		addError("Spawner.oauth_client_allowed_scopes", "%v", err)
+	}
 	for i, r := range cfg.JupyterHub.LoadRoles {
 		checkRole(cfg, fmt.Sprintf("JupyterHub.load_roles[%d]", i), r, normalize, addError)
 	}

@@ -132,3 +132,13 @@ api_token = "`+token+`"
 		t.Errorf("FindToken after the failed Prepare = %+v, %v, want bob's token", tok, err)
 	}
 }
+
+func TestNewRejectsUnknownClientScopes(t *testing.T) {
+	_, _, err := newHubWithConfig(t, "[Spawner]\noauth_client_allowed_scopes = [\"shares!server\", \"share\"]\n", nil)
+	if err == nil || !strings.Contains(err.Error(), "Spawner.oauth_client_allowed_scopes: scope 'share' does not exist") {
+		t.Errorf("New with an unknown client scope: %v", err)
+	}
+	if _, _, err := newHubWithConfig(t, "[Spawner]\noauth_client_allowed_scopes = [\"shares!server\", \"read:users:name\"]\n", nil); err != nil {
+		t.Errorf("New with known client scopes: %v", err)
+	}
+}

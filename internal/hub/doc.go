@@ -23,7 +23,10 @@
 // requests with unsafe methods need the session's XSRF token (the _xsrf
 // form field or the X-XSRFToken header). Scopes follow JupyterHub 3's
 // RBAC (scopes.go): built-in roles user, admin, server and token, plus
-// load_roles from the configuration.
+// load_roles from the configuration. JupyterHub 5.0's shares add scopes
+// on one server to the user shared with and to the members of a group
+// shared with (apishares.go), and every access check sees them among the
+// user's scopes.
 //
 // # Servers
 //

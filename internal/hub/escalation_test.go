@@ -12,7 +12,7 @@ import (
 const useradminConfig = `
 [[JupyterHub.load_roles]]
 name = "useradmin"
-scopes = ["admin:users", "admin:servers", "tokens", "access:servers"]
+scopes = ["admin:users", "admin:servers", "tokens", "access:servers", "read:shares", "users:shares"]
 users = ["ops"]
 `
 

@@ -3,6 +3,7 @@ package hub
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,39 @@ func FuzzReadOAuthState(f *testing.F) {
 		r.Header.Set("Cookie", oauthStateCookie+"="+value)
 		if _, _, ok := h.readOAuthState(r); ok {
 			t.Fatalf("forged state cookie %q accepted", value)
+		}
+	})
+}
+
+// FuzzParseShareBody checks that a share request body parses without a
+// panic, and that what it accepts holds: exactly one recipient for a grant,
+// existing base scopes only, and a lifetime within the bounds.
+func FuzzParseShareBody(f *testing.F) {
+	for _, s := range []string{`{"user": "bob"}`, `{"group": "staff", "scopes": ["access:servers"]}`,
+		`{"scopes": ["read:servers!server=alice/lab"], "expires_in": 60}`, `{"user": 1}`,
+		`[]`, `null`, `{"expires_in": 1e99}`, ``} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, code bool) {
+		kind := shareGrantBody
+		if code {
+			kind = shareCodeBody
+		}
+		req, err := parseShareBody(data, kind, "alice", "lab")
+		if err != nil {
+			return
+		}
+		if kind == shareGrantBody && (req.User == "") == (req.Group == "") {
+			t.Fatalf("grant of %q accepted with user %q and group %q", data, req.User, req.Group)
+		}
+		for _, s := range req.Scopes {
+			if strings.Contains(s, "!") || !slices.Contains(scopeNames, s) {
+				t.Fatalf("body %q gave scope %q", data, s)
+			}
+		}
+		if req.ExpiresIn < minShareCodeLifetime || req.ExpiresIn > maxShareCodeLifetime {
+			t.Fatalf("body %q gave lifetime %v", data, req.ExpiresIn)
 		}
 	})
 }

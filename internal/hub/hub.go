@@ -24,8 +24,11 @@ import (
 // APIVersion is the JupyterHub version whose REST API and single-user
 // contract the hub serves. It is sent in X-JupyterHub-Version and in
 // GET /hub/api, where clients such as jupyterhub-singleuser compare it
-// with their own.
-const APIVersion = "3.0.0"
+// with their own. The hub serves JupyterHub 3.0's API with the sharing
+// endpoints of 5.0, and reports 5.0.0 because JupyterLab's share dialog
+// (@jupyter/collaboration 5) offers shares only to a hub of version 5 or
+// later.
+const APIVersion = "5.0.0"
 
 // Options configures a Hub.
 type Options struct {

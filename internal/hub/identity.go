@@ -176,8 +176,8 @@ func (h *Hub) identifyToken(ctx context.Context, token string) (*identity, error
 }
 
 // userScopes returns the expanded scopes of a user: the user role, the
-// admin role for admins, and the roles granted to the user and the user's
-// groups.
+// admin role for admins, the roles granted to the user and the user's
+// groups, and the scopes of the shares with the user and the groups.
 func (h *Hub) userScopes(ctx context.Context, u store.User) (scopeSet, error) {
 	names := []string{"user"}
 	if u.Admin {
@@ -197,7 +197,30 @@ func (h *Hub) userScopes(ctx context.Context, u store.User) (scopeSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return expandScopes(raw, principal{user: u.Name, groups: u.Groups}), nil
+	shared, err := h.sharedScopes(ctx, u.Name)
+	if err != nil {
+		return nil, err
+	}
+	return expandScopes(append(raw, shared...), principal{user: u.Name, groups: u.Groups}), nil
+}
+
+// sharedScopes returns the scopes that shares grant the user, directly or
+// through the user's groups, each narrowed to its server.
+func (h *Hub) sharedScopes(ctx context.Context, user string) ([]string, error) {
+	shares, _, err := h.store.ListShares(ctx, store.ShareQuery{User: user})
+	if err != nil {
+		return nil, fmt.Errorf("shares with user %q: %w", user, err)
+	}
+	return shareScopes(shares), nil
+}
+
+// shareScopes returns the scopes of shares, each narrowed to its server.
+func shareScopes(shares []store.Share) []string {
+	var scopes []string
+	for _, sh := range shares {
+		scopes = append(scopes, serverScopes(sh.Scopes, sh.Server.User, sh.Server.Name)...)
+	}
+	return scopes
 }
 
 // serviceScopes returns the expanded scopes of a service's roles.

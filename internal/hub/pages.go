@@ -29,7 +29,7 @@ var staticFS embed.FS
 var pages = sync.OnceValue(func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
-		"oauth_confirm", "password"} {
+		"oauth_confirm", "password", "accept_share"} {
 		m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html",
 			"templates/"+name+".html"))
 	}
@@ -426,11 +426,17 @@ func (h *Hub) handleHome(w http.ResponseWriter, r *http.Request) {
 			named = append(named, h.serverRow(sv))
 		}
 	}
+	granted, received, err := h.homeShares(r.Context(), id)
+	if err != nil {
+		h.serverErrorPage(w, r, err)
+		return
+	}
 	notice, message := h.sessions.readFlash(r)
 	h.render(w, r, http.StatusOK, "home", "Home", id, map[string]any{
 		"Default": def, "Named": named, "UserPath": escapePath(id.user.Name),
 		"NamedServers": h.cfg.JupyterHub.AllowNamedServers,
 		"Notice":       notice, "Error": message,
+		"Granted": granted, "Received": received,
 	})
 }
 

@@ -56,6 +56,13 @@ func writeList(w http.ResponseWriter, r *http.Request, items any, offset, limit,
 	if !acceptsPagination(r) {
 		return writeJSON(w, http.StatusOK, items)
 	}
+	return writePaginated(w, r, items, offset, limit, total)
+}
+
+// writePaginated writes a page of a collection in JupyterHub's
+// {"items": ..., "_pagination": ...} form, whatever the Accept header, as
+// JupyterHub 5.0's sharing endpoints do.
+func writePaginated(w http.ResponseWriter, r *http.Request, items any, offset, limit, total int) error {
 	var next any
 	if nextOffset := offset + limit; nextOffset < total {
 		next = map[string]any{"offset": nextOffset, "limit": limit,

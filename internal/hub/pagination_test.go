@@ -9,13 +9,16 @@ import (
 // pageBody is a list in JupyterHub's paginated form.
 type pageBody struct {
 	Items      []map[string]any `json:"items"`
-	Pagination struct {
-		Offset, Limit, Total int
-		Next                 *struct {
-			Offset, Limit int
-			URL           string
-		}
-	} `json:"_pagination"`
+	Pagination paginationJSON   `json:"_pagination"`
+}
+
+// paginationJSON is the _pagination object of a paginated list.
+type paginationJSON struct {
+	Offset, Limit, Total int
+	Next                 *struct {
+		Offset, Limit int
+		URL           string
+	}
 }
 
 // getPage fetches url, absolute, with the pagination media type, and

@@ -45,6 +45,10 @@ func (h *Hub) register(mux *http.ServeMux) {
 		page("POST "+p+"stop/"+suffix, h.handleStopPage)
 	}
 	page("POST "+p+"delete-server/{user}/{server}", h.handleDeleteServerPage)
+	page("GET "+p+"accept-share", h.handleAcceptSharePage)
+	page("POST "+p+"accept-share", h.handleAcceptShare)
+	page("POST "+p+"shares/revoke", h.handleRevokeSharePage)
+	page("POST "+p+"shares/leave", h.handleLeaveSharePage)
 	page(p+"user/{user}/{rest...}", h.handleUserNotRunning)
 	page("GET "+p+"user-redirect/{rest...}", h.handleUserRedirect)
 
@@ -81,6 +85,7 @@ func (h *Hub) register(mux *http.ServeMux) {
 	api("POST "+p+"api/groups/{group}/users", h.handleGroupUsers)
 	api("DELETE "+p+"api/groups/{group}/users", h.handleGroupUsers)
 	api("PUT "+p+"api/groups/{group}/properties", h.handleGroupProperties)
+	h.registerShares(api)
 	api("GET "+p+"api/proxy", h.handleGetProxy)
 	api("POST "+p+"api/proxy", h.handleCheckProxy)
 	api("PATCH "+p+"api/proxy", h.handlePatchProxy)
@@ -94,4 +99,34 @@ func (h *Hub) register(mux *http.ServeMux) {
 	page(p, func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusNotFound, "Not found", "The hub has no page at "+r.URL.Path+".")
 	})
+}
+
+// registerShares adds the sharing endpoints of JupyterHub 5.0. Each path
+// that ends in a server name also comes with an empty name, {$}, which
+// stands for the default server.
+func (h *Hub) registerShares(api func(string, apiFunc)) {
+	p := h.prefix + "api/"
+	api("GET "+p+"shares/{owner}", h.handleListShares)
+	api("GET "+p+"share-codes/{owner}", h.handleListShareCodes)
+	for _, method := range []string{"POST", "PATCH", "DELETE"} {
+		api(method+" "+p+"shares/{owner}", h.handleOwnerOnly)
+	}
+	for _, method := range []string{"POST", "DELETE"} {
+		api(method+" "+p+"share-codes/{owner}", h.handleOwnerOnly)
+	}
+	api("GET "+p+"users/{name}/shared", h.handleUserShared)
+	api("GET "+p+"groups/{group}/shared", h.handleGroupShared)
+	for _, server := range []string{"{owner}/{server}", "{owner}/{$}"} {
+		api("GET "+p+"shares/"+server, h.handleListShares)
+		api("POST "+p+"shares/"+server, h.handleGrantShare)
+		api("PATCH "+p+"shares/"+server, h.handleRevokeShare)
+		api("DELETE "+p+"shares/"+server, h.handleDeleteShares)
+		api("GET "+p+"share-codes/"+server, h.handleListShareCodes)
+		api("POST "+p+"share-codes/"+server, h.handleCreateShareCode)
+		api("DELETE "+p+"share-codes/"+server, h.handleDeleteShareCodes)
+		for _, with := range []string{"users/{name}", "groups/{group}"} {
+			api("GET "+p+with+"/shared/"+server, h.handleGetReceivedShare)
+			api("DELETE "+p+with+"/shared/"+server, h.handleLeaveShare)
+		}
+	}
 }

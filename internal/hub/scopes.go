@@ -32,18 +32,26 @@ var subscopes = map[string][]string{
 	"read:groups":    {"read:groups:name"},
 	"list:services":  {"read:services:name"},
 	"read:services":  {"read:services:name"},
+	// The scopes of sharing, from JupyterHub 5.0.
+	"shares":        {"access:servers", "read:shares", "users:shares", "groups:shares"},
+	"users:shares":  {"read:users:shares"},
+	"groups:shares": {"read:groups:shares"},
 }
 
 // selfScopes are the scopes that "self" expands to for a user, each
-// filtered to the user, as in JupyterHub 3.0.
+// filtered to the user, as in JupyterHub 5.0: those of JupyterHub 3.0 and
+// the reading of shares of the user's servers and the management of the
+// shares with the user. Granting shares (the scope "shares") is not among
+// them; a deployment grants it with a role, as in JupyterHub.
 var selfScopes = []string{
 	"read:users", "read:users:name", "read:users:groups", "users:activity",
 	"read:users:activity", "servers", "delete:servers", "read:servers", "tokens",
-	"read:tokens", "access:servers",
+	"read:tokens", "access:servers", "read:shares", "users:shares", "read:users:shares",
 }
 
 // scopeNames are the scopes that exist: the keys of JupyterHub 3.0's
-// scope_definitions except the placeholder "(no_scope)".
+// scope_definitions except the placeholder "(no_scope)", and the scopes
+// of sharing from JupyterHub 5.0.
 var scopeNames = []string{
 	"self", "inherit", "admin-ui",
 	"admin:users", "admin:auth_state", "users", "delete:users", "list:users", "read:users",
@@ -54,6 +62,8 @@ var scopeNames = []string{
 	"admin:groups", "groups", "list:groups", "read:groups", "read:groups:name", "delete:groups",
 	"list:services", "read:services", "read:services:name",
 	"read:hub", "access:servers", "access:services", "proxy", "shutdown", "read:metrics",
+	"shares", "read:shares", "users:shares", "read:users:shares", "groups:shares",
+	"read:groups:shares",
 }
 
 // checkScopesExist returns an error naming the first raw scope whose base
@@ -93,7 +103,7 @@ var builtinRoles = map[string][]string{
 	"user": {"self"},
 	"admin": {"admin-ui", "admin:users", "admin:servers", "tokens", "admin:groups",
 		"list:services", "read:services", "read:hub", "proxy", "shutdown", "access:services",
-		"access:servers", "read:roles", "read:metrics"},
+		"access:servers", "read:roles", "read:metrics", "shares"},
 	"server": {"users:activity!user", "access:servers!user"},
 	"token":  {"inherit"},
 }

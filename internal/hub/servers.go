@@ -261,7 +261,7 @@ func (h *Hub) prepareStart(ctx context.Context, u store.User, name string,
 	access := "access:servers!server=" + u.Name + "/" + name
 	if _, err := h.store.PutOAuthClient(ctx, store.OAuthClient{
 		ID: id, Description: "Server at " + prefix, RedirectURI: prefix + "oauth_callback",
-		AllowedScopes: []string{access},
+		AllowedScopes: append([]string{access}, h.clientAllowedScopes(u.Name, name)...),
 	}, token); err != nil {
 		return fail(err)
 	}
@@ -284,6 +284,23 @@ func (h *Hub) prepareStart(ctx context.Context, u store.User, name string,
 	}, nil
 }
 
+// clientAllowedScopes returns Spawner.oauth_client_allowed_scopes for the
+// server user/name, with a bare "!server" or "!user" filter filled in, as
+// JupyterHub does.
+func (h *Hub) clientAllowedScopes(user, name string) []string {
+	var out []string
+	for _, s := range h.cfg.Spawner.OAuthClientAllowedScopes {
+		switch {
+		case strings.HasSuffix(s, "!server"):
+			s += "=" + user + "/" + name
+		case strings.HasSuffix(s, "!user"):
+			s += "=" + user
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // serverEnv returns the JUPYTERHUB_* environment of a server, as
 // JupyterHub 3's Spawner.get_env sets it, with the [Spawner] environment
 // on top.
@@ -291,6 +308,7 @@ func (h *Hub) serverEnv(user, name, token string) map[string]string {
 	prefix := h.serverURLPath(user, name)
 	access, _ := json.Marshal([]string{
 		"access:servers!server=" + user + "/" + name, "access:servers!user=" + user})
+	allowed, _ := json.Marshal(nonNil(h.clientAllowedScopes(user, name)))
 	env := map[string]string{}
 	for k, v := range h.cfg.Spawner.Environment {
 		env[k] = v
@@ -303,7 +321,7 @@ func (h *Hub) serverEnv(user, name, token string) map[string]string {
 		"JUPYTERHUB_OAUTH_CALLBACK_URL":          prefix + "oauth_callback",
 		"JUPYTERHUB_OAUTH_ACCESS_SCOPES":         string(access),
 		"JUPYTERHUB_OAUTH_SCOPES":                string(access),
-		"JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES": "[]",
+		"JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES": string(allowed),
 		"JUPYTERHUB_USER":                        user,
 		"JUPYTERHUB_SERVER_NAME":                 name,
 		"JUPYTERHUB_API_URL":                     h.apiURL,

@@ -41,15 +41,15 @@ const announcementsPlugin = "@jupyterlab/apputils-extension:announcements"
 // collaborationPlugins lists, per extension package, the plugins of the
 // collaboration extensions (version 5.0.2) that open collaboration rooms or
 // build on them: the document provider, the global awareness, the
-// Collaboration panel, remote cursors, shared links, the timeline and forks.
-// The user menu and the notebook cell executor are not among them. The
+// Collaboration panel, remote cursors, the timeline and forks. The user
+// menu, the share dialog (shared-link, which shares a server of a hub) and
+// the notebook cell executor are not among them. The
 // executor runs cells over the kernel WebSocket as JupyterLab's own does,
 // unless the page config sets serverSideExecution.
 var collaborationPlugins = map[string][]string{
 	"@jupyter/collaboration-extension": {
 		"@jupyter/collaboration-extension:rtcGlobalAwareness",
 		"@jupyter/collaboration-extension:rtcPanel",
-		"@jupyter/collaboration-extension:shared-link",
 		"@jupyter/collaboration-extension:userEditorCursors",
 	},
 	"@jupyter/docprovider-extension": {

@@ -250,7 +250,6 @@ func TestPageConfigCollaborative(t *testing.T) {
 	off := []any{
 		"@jupyter/collaboration-extension:rtcGlobalAwareness",
 		"@jupyter/collaboration-extension:rtcPanel",
-		"@jupyter/collaboration-extension:shared-link",
 		"@jupyter/collaboration-extension:userEditorCursors",
 		"@jupyter/docprovider-extension:content-provider",
 		"@jupyter/docprovider-extension:forkManager",

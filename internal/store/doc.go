@@ -1,6 +1,6 @@
 // Package store is the hub's state database: users, groups, roles,
-// servers, API tokens, services, and OAuth clients and authorization
-// codes. The hub keeps all of its state here and none of it only in
+// servers, API tokens, services, OAuth clients and authorization codes,
+// and the shares of servers with their share codes. The hub keeps all of its state here and none of it only in
 // memory, so a restarted hub finds its running servers, tokens and users'
 // cookie IDs again.
 //
@@ -16,7 +16,10 @@
 // Entities that belong to another are deleted with it: deleting a user
 // deletes the user's servers, tokens, authorization codes, sessions,
 // known sign-in addresses, memberships and role grants, and deleting an OAuth client deletes the tokens and codes
-// issued to it. Roles are granted directly to users, groups, services and
+// issued to it. A share grants a user or a group scopes on one server and
+// references all three by ID, so deleting any of them deletes the share,
+// and deleting the server or its owner deletes the server's share codes.
+// Roles are granted directly to users, groups, services and
 // tokens. RolesOf returns only direct grants, so the hub adds the roles of
 // a user's groups itself.
 //
@@ -41,16 +44,18 @@
 // have 128 random bits and are hashed once. Tokens supplied by the caller
 // and OAuth client secrets may be guessable, so they get 16384 rounds. Digests are
 // compared in constant time. OAuth authorization codes are stored as
-// their SHA-256 and looked up by it. No clear token, secret or code is
-// ever written to the database, and only CreateToken and CreateOAuthCode
-// return one, once. Password hashing for local accounts is the caller's
+// their SHA-256 and looked up by it. Share codes, 256 random bits, are
+// stored like generated tokens. No clear token, secret or code is ever
+// written to the database, and only CreateToken, CreateOAuthCode and
+// CreateShareCode return one, once. Password hashing for local accounts is the caller's
 // job: HashPassword and CheckPassword wrap bcrypt. User prints and logs
 // without its cookie ID, password hash and auth state.
 //
 // FindToken treats an expired token as unknown and deletes it. GetToken
 // and ListTokens hide expired tokens, GetSession hides expired sessions,
-// and PurgeExpired deletes all expired tokens, codes and sessions for a
-// periodic clean-up.
+// FindShareCode and ExchangeShareCode delete an expired share code and
+// ListShareCodes hides them, and PurgeExpired deletes all expired tokens,
+// codes and sessions for a periodic clean-up.
 //
 // # Time
 //

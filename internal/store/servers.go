@@ -72,10 +72,15 @@ const serverFrom = ` FROM servers s JOIN users u ON u.id = s.user_id`
 
 func scanServer(row interface{ Scan(...any) error }) (Server, error) {
 	var sv Server
-	err := row.Scan(&sv.ID, &sv.User, &sv.Name, &sv.DisplayName, timeCol{&sv.Started},
-		timeCol{&sv.LastActivity}, &sv.Pending, &sv.URL,
-		rawCol{(*[]byte)(&sv.UserOptions)}, rawCol{(*[]byte)(&sv.State)})
+	err := row.Scan(serverDest(&sv)...)
 	return sv, err
+}
+
+// serverDest returns the scan destinations of serverColumns in sv.
+func serverDest(sv *Server) []any {
+	return []any{&sv.ID, &sv.User, &sv.Name, &sv.DisplayName, timeCol{&sv.Started},
+		timeCol{&sv.LastActivity}, &sv.Pending, &sv.URL,
+		rawCol{(*[]byte)(&sv.UserOptions)}, rawCol{(*[]byte)(&sv.State)}}
 }
 
 // CreateServer implements Servers.

@@ -44,10 +44,11 @@ type Store interface {
 	OAuth
 	Sessions
 	KnownLogins
+	Shares
 
-	// PurgeExpired deletes the API tokens, OAuth authorization codes and
-	// login sessions whose expiry time has passed, and returns how many
-	// rows it deleted.
+	// PurgeExpired deletes the API tokens, OAuth authorization codes,
+	// share codes and login sessions whose expiry time has passed, and
+	// returns how many rows it deleted.
 	PurgeExpired(ctx context.Context) (int64, error)
 
 	// Close closes the database. Calls in progress may fail.
@@ -55,7 +56,8 @@ type Store interface {
 }
 
 // Users stores hub users. Deleting a user deletes the user's servers,
-// tokens, group memberships, role grants and authorization codes.
+// tokens, group memberships, role grants, authorization codes, the shares
+// and share codes of the user's servers and the shares with the user.
 type Users interface {
 	// CreateUser adds a user with a fresh cookie ID. It returns ErrExists
 	// when the name is taken.
@@ -94,7 +96,8 @@ type Groups interface {
 	ListGroups(ctx context.Context, p Page) ([]Group, int, error)
 	// SetGroupProperties replaces the group's properties, a JSON object.
 	SetGroupProperties(ctx context.Context, name string, properties []byte) (Group, error)
-	// DeleteGroup deletes the group, its memberships and its role grants.
+	// DeleteGroup deletes the group, its memberships, its role grants and
+	// the shares with it.
 	DeleteGroup(ctx context.Context, name string) error
 	// AddGroupMembers adds users to the group. Users who are members
 	// already are skipped. It returns ErrNotFound and changes nothing when
@@ -146,7 +149,8 @@ type Servers interface {
 	ListServers(ctx context.Context, user string) ([]Server, error)
 	// UpdateServer changes the fields that u sets and returns the result.
 	UpdateServer(ctx context.Context, user, name string, u ServerUpdate) (Server, error)
-	// DeleteServer deletes one of the user's servers.
+	// DeleteServer deletes one of the user's servers with its shares and
+	// share codes.
 	DeleteServer(ctx context.Context, user, name string) error
 }
 

@@ -379,6 +379,7 @@ func (s *sqlStore) PurgeExpired(ctx context.Context) (int64, error) {
 			"DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= $1",
 			"DELETE FROM oauth_codes WHERE expires_at <= $1",
 			"DELETE FROM login_sessions WHERE expires_at <= $1",
+			"DELETE FROM share_codes WHERE expires_at <= $1",
 		} {
 			res, err := tx.ExecContext(ctx, query, now)
 			if err != nil {

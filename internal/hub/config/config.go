@@ -327,6 +327,10 @@ type Spawner struct {
 	Port int
 	// Debug turns on debug logging in servers.
 	Debug bool
+	// OAuthClientAllowedScopes are the scopes, beyond the server's access
+	// scope, that the OAuth tokens of a server's client may carry. A bare
+	// "!server" or "!user" filter stands for the server or its owner.
+	OAuthClientAllowedScopes []string
 }
 
 // LocalProcessSpawner is the [LocalProcessSpawner] table: servers run as

@@ -359,6 +359,12 @@ var classKeys = []Key{
 			"fails with an error that names it."),
 	spawner("debug", func(s *Spawner) any { return &s.Debug },
 		"Turns on debug logging in servers."),
+	spawner("oauth_client_allowed_scopes", func(s *Spawner) any { return &s.OAuthClientAllowedScopes },
+		"Scopes that the OAuth tokens of each server's client may carry beside the access "+
+			"to the server, such as [\"shares!server\", \"read:users:name\"] for "+
+			"JupyterLab's share dialog. A bare !server or !user filter stands for the server or "+
+			"its owner. A token gets the ones that the signed-in user holds. The hub does not "+
+			"start when one of them, or its filter, does not exist."),
 
 	newKey("LocalProcessSpawner", "interrupt_timeout",
 		func(c *Config) any { return &c.LocalProcessSpawner.InterruptTimeout },

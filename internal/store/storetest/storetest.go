@@ -48,6 +48,7 @@ func RunConformance(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuth", oauthTests},
 		{"Sessions", sessionTests},
 		{"KnownLogins", knownLoginTests},
+		{"Shares", shareTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, suite := range suites {
