@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,12 +85,16 @@ func TestCollabFlagSetsPageConfig(t *testing.T) {
 		ts := newTestServer(t, func(c *Config) {
 			c.Collaborative = on
 			c.DataDir = t.TempDir()
+			c.Frontend = fakeBuild
 		})
-		got := ts.srv.pageConfig(httptest.NewRequest("GET", "/lab", nil))["disableRTC"]
-		if got != !on {
+		resp, body := ts.do(t, "GET", "/lab", nil, true)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /lab = %d", resp.StatusCode)
+		}
+		if got := pageConfigOf(t, body)["disableRTC"]; got != !on {
 			t.Errorf("Collaborative %v: disableRTC %v, want %v", on, got, !on)
 		}
-		resp, _ := ts.do(t, "GET", "/api/fileid/id", nil, true)
+		resp, _ = ts.do(t, "GET", "/api/fileid/id", nil, true)
 		if want := map[bool]int{false: 404, true: 400}[on]; resp.StatusCode != want {
 			t.Errorf("Collaborative %v: GET /api/fileid/id without path = %d, want %d",
 				on, resp.StatusCode, want)
