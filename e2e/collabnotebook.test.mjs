@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  collectErrors, kernelIdle, launchBrowser, shot, startServer, tempDir, userIdentity, waitFor,
+  collectErrors, kernelIdle, launchBrowser, notebookCells, shot, startServer, tempDir, typeInCell,
+  userIdentity, waitCells, waitFor,
 } from './harness.mjs';
 
 const token = 'e2e' + Math.random().toString(16).slice(2);
@@ -25,48 +26,6 @@ const notebook = {
   nbformat: 4,
   nbformat_minor: 5,
 };
-
-// cells returns the cells of the page's current notebook as JupyterLab's
-// shared model holds them: the sources, and the text of each cell's
-// outputs.
-function cells(page) {
-  return page.evaluate(() => {
-    const model = window.jupyterapp.shell.currentWidget?.content?.model;
-    if (!model) return null;
-    return model.sharedModel.cells.map((cell) => ({
-      source: cell.getSource(),
-      outputs: (cell.toJSON().outputs || []).map((o) =>
-        [].concat(o.text ?? o.data?.['text/plain'] ?? '').join('')).join(''),
-    }));
-  });
-}
-
-// waitCells waits until check accepts the cells of page's notebook.
-function waitCells(page, what, check, timeout = 30000) {
-  return waitFor(what, async () => {
-    const got = await cells(page);
-    return got && check(got);
-  }, timeout);
-}
-
-// typeInCell puts the cursor at the end of cell index and types text, as a
-// person does.
-async function typeInCell(page, index, text) {
-  await page.evaluate(async (i) => {
-    const notebook = window.jupyterapp.shell.currentWidget.content;
-    notebook.activeCellIndex = i;
-    await notebook.scrollToItem(i);
-    notebook.mode = 'edit';
-  }, index);
-  await page.waitForFunction(() => {
-    const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
-    if (!cell.editor) return false;
-    cell.editor.focus();
-    return cell.editor.hasFocus();
-  });
-  await page.keyboard.press('Control+End');
-  await page.keyboard.type(text);
-}
 
 // openNotebook opens the shared notebook in a new browser context, which
 // is a new cookie session and so a new person.

@@ -238,3 +238,45 @@ export function userIdentity(page) {
     return user.identity;
   });
 }
+
+// notebookCells returns the cells of the page's current notebook as JupyterLab's
+// shared model holds them: the sources, and the text of each cell's
+// outputs.
+export function notebookCells(page) {
+  return page.evaluate(() => {
+    const model = window.jupyterapp.shell.currentWidget?.content?.model;
+    if (!model) return null;
+    return model.sharedModel.cells.map((cell) => ({
+      source: cell.getSource(),
+      outputs: (cell.toJSON().outputs || []).map((o) =>
+        [].concat(o.text ?? o.data?.['text/plain'] ?? '').join('')).join(''),
+    }));
+  });
+}
+
+// waitCells waits until check accepts the cells of page's notebook.
+export function waitCells(page, what, check, timeout = 30000) {
+  return waitFor(what, async () => {
+    const got = await notebookCells(page);
+    return got && check(got);
+  }, timeout);
+}
+
+// typeInCell puts the cursor at the end of cell index and types text, as a
+// person does.
+export async function typeInCell(page, index, text) {
+  await page.evaluate(async (i) => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    notebook.activeCellIndex = i;
+    await notebook.scrollToItem(i);
+    notebook.mode = 'edit';
+  }, index);
+  await page.waitForFunction(() => {
+    const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
+    if (!cell.editor) return false;
+    cell.editor.focus();
+    return cell.editor.hasFocus();
+  });
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(text);
+}

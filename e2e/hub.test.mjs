@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   artifacts, collectErrors, kernelID, kernelIdle, labShell, launchBrowser, newNotebook, runCell,
-  saveNotebook, shot, tempDir, waitFor,
+  saveNotebook, shot, tempDir, typeInCell, userIdentity, waitCells, waitFor,
 } from './harness.mjs';
 import {
   changePassword, hubAPI, killLeftovers, processGone, processesUnder, serverPID, signIn,
@@ -498,5 +498,57 @@ test('owner shares the server from JupyterLab\'s share dialog', { timeout: 24000
       { hasText: 'Your server is not shared to anybody yet' }).waitFor();
     shares = await hubAPI(ctx.hub, 'GET', 'shares/admin/');
     assert.deepEqual(shares.body.items, [], 'shares after the revoke');
+  });
+});
+
+test('two users edit a shared server\'s notebook', { timeout: 300000 }, async () => {
+  await withHub('collab', { serverArgs: ['--collaborative'] }, async (ctx) => {
+    const admin = await newPage(ctx);
+    await signInAdmin(ctx, admin);
+    await addUser(admin, ctx.hub, 'bob');
+    await startFromHome(admin, ctx.hub, 'admin');
+    const shared = await hubAPI(ctx.hub, 'POST', 'shares/admin/', { user: 'bob' });
+    assert.equal(shared.status, 200, `POST shares/admin/: ${JSON.stringify(shared.body)}`);
+
+    // The admin writes a notebook into the server, and both open it.
+    const notebook = {
+      cells: [{ cell_type: 'code', execution_count: null, id: 'c0', metadata: {}, outputs: [],
+        source: 'x = 1' }],
+      metadata: { kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    await admin.evaluate((content) => window.jupyterapp.serviceManager.contents.save('shared.ipynb',
+      { type: 'notebook', format: 'json', content }), notebook);
+    const notebookURL = new URL('user/admin/lab/tree/shared.ipynb?reset', ctx.hub.url).href;
+    await admin.goto(notebookURL);
+    const bob = await newPage(ctx);
+    await signInNewUser(bob, ctx.hub, 'bob');
+    await bob.goto(notebookURL);
+    await bob.locator('button:has-text("Authorize")').click();
+    await bob.waitForURL(new URL('user/admin/lab', ctx.hub.url).href + '**', { timeout: 60000 });
+    for (const page of [admin, bob]) {
+      await page.locator('.jp-Notebook .jp-Cell .cm-content').first().waitFor({ timeout: 60000 });
+    }
+
+    // Each is shown with their own name, and sees the other's typing.
+    const ids = { admin: await userIdentity(admin), bob: await userIdentity(bob) };
+    assert.equal(ids.admin.username, 'admin', 'identity of the owner');
+    assert.equal(ids.bob.username, 'bob', 'identity of the guest');
+    await typeInCell(bob, 0, '  # bob was here');
+    await waitCells(admin, "bob's typing on the admin's page", (c) => c[0].source === 'x = 1  # bob was here');
+    await typeInCell(admin, 0, ' and admin too');
+    await waitCells(bob, "the admin's typing on bob's page",
+      (c) => c[0].source === 'x = 1  # bob was here and admin too');
+    for (const [page, other] of [[admin, ids.bob], [bob, ids.admin]]) {
+      await page.locator('.jp-SideBar [data-id="jp-collaboration-panel"]').click();
+      const entry = page.locator('#jp-collaboration-panel .jp-CollaboratorsList .jp-Collaborator',
+        { hasText: other.display_name });
+      await entry.first().waitFor({ timeout: 30000 });
+      const initials = await entry.first().locator('.jp-CollaboratorIcon').textContent();
+      assert.equal(initials.trim(), other.initials, `initials of ${other.username} in the panel`);
+    }
+    await shot(admin, 'hub-22-collab-admin');
+    await shot(bob, 'hub-23-collab-bob');
   });
 });

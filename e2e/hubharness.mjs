@@ -12,31 +12,34 @@ export const apiToken = 'e2e' + Math.random().toString(16).slice(2).padEnd(16, '
 
 // e2eService is the TOML of the "e2e" service that every test
 // configuration declares, with the scopes to list users, read their
-// servers' process ids and stop the servers.
+// servers' process ids, stop the servers and share them (which needs the
+// access that a share grants).
 export const e2eService = `[[JupyterHub.services]]
 name = "e2e"
 api_token = "${apiToken}"
 
 [[JupyterHub.load_roles]]
 name = "e2e"
-scopes = ["admin:users", "admin:servers", "admin:server_state", "read:shares"]
+scopes = ["admin:users", "admin:servers", "admin:server_state", "read:shares", "shares", "access:servers"]
 services = ["e2e"]
 `;
 
 // writeConfig writes a hub configuration file into dir and returns its path.
 // Every configuration exposes JupyterLab's application object to the tests
 // and declares the e2e service. jupyterHub is TOML for the [JupyterHub]
-// table, spawner more TOML for the [Spawner] table, and spawnerCmd, when
-// set, replaces the command of user servers.
-export function writeConfig(dir, { jupyterHub = '', spawner = '', spawnerCmd } = {}) {
+// table, spawner more TOML for the [Spawner] table, spawnerCmd, when set,
+// replaces the command of user servers, and serverArgs are arguments of the
+// user servers besides --expose-app-in-browser.
+export function writeConfig(dir, { jupyterHub = '', spawner = '', spawnerCmd, serverArgs = [] } = {}) {
   const file = path.join(dir, 'hub.toml');
   const cmd = spawnerCmd ? `cmd = ${JSON.stringify(spawnerCmd)}\n` : '';
+  const args = JSON.stringify(['--expose-app-in-browser', ...serverArgs]);
   writeFileSync(file, `[JupyterHub]
 ${jupyterHub}
 
 ${e2eService}
 [Spawner]
-${cmd}args = ["--expose-app-in-browser"]
+${cmd}args = ${args}
 ${spawner}
 `);
   return file;
