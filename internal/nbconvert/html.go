@@ -6,12 +6,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
-	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	goldhtml "github.com/yuin/goldmark/renderer/html"
 	gtext "github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
@@ -21,9 +22,11 @@ import (
 type htmlOptions struct {
 	// Title is the page title.
 	Title string
-	// Sanitize removes scripts, event handlers and other active content
-	// from HTML outputs, raw HTML cells and the HTML inside markdown
-	// cells, and leaves JavaScript outputs out (nbconvert's sanitize_html).
+	// Sanitize leaves out every piece of HTML that the notebook brings:
+	// HTML and JavaScript outputs show their next representation (such as
+	// text/plain), raw HTML cells are left out, and the HTML inside
+	// markdown is omitted. nbconvert's sanitize_html keeps the HTML that
+	// its allow-list deems safe, but no HTML means no active content.
 	Sanitize bool
 }
 
@@ -56,7 +59,7 @@ func writeHTMLCell(b *strings.Builder, c cell, lang string, opts htmlOptions) {
 	switch c.Type {
 	case "markdown":
 		b.WriteString("<div class=\"cell markdown\">\n")
-		b.WriteString(sanitize(renderMarkdown(c.Source, c.Attachments), opts))
+		b.WriteString(renderMarkdown(c.Source, c.Attachments, opts.Sanitize))
 		b.WriteString("</div>\n")
 	case "code":
 		b.WriteString("<div class=\"cell code\">\n<div class=\"input\">")
@@ -71,8 +74,8 @@ func writeHTMLCell(b *strings.Builder, c cell, lang string, opts htmlOptions) {
 		}
 		b.WriteString("</div>\n")
 	case "raw":
-		if rawFormat(c) == "text/html" {
-			b.WriteString("<div class=\"cell raw\">" + sanitize(c.Source, opts) + "</div>\n")
+		if rawFormat(c) == "text/html" && !opts.Sanitize {
+			b.WriteString("<div class=\"cell raw\">" + c.Source + "</div>\n")
 		}
 	}
 }
@@ -99,7 +102,7 @@ func htmlOutput(o map[string]any, opts htmlOptions) string {
 	case "execute_result", "display_data":
 		for _, mimetype := range htmlMimetypes {
 			data, ok := mimeData(o, mimetype)
-			if !ok || (mimetype == "application/javascript" && opts.Sanitize) {
+			if !ok || (opts.Sanitize && (mimetype == "application/javascript" || mimetype == "text/html")) {
 				continue
 			}
 			return htmlData(mimetype, data, opts)
@@ -115,9 +118,9 @@ func htmlData(mimetype, data string, opts htmlOptions) string {
 		// JavaScript around it means.
 		return "<script>" + strings.ReplaceAll(data, "</script", `<\/script`) + "</script>"
 	case "text/html":
-		return sanitize(data, opts)
+		return data
 	case "text/markdown":
-		return sanitize(renderMarkdown(data, nil), opts)
+		return renderMarkdown(data, nil, opts.Sanitize)
 	case "image/svg+xml", "image/png", "image/jpeg":
 		// An SVG in an img element runs no script.
 		return "<img alt=\"output\" src=\"" + html.EscapeString(dataURI(mimetype, data)) + "\">"
@@ -127,23 +130,35 @@ func htmlData(mimetype, data string, opts htmlOptions) string {
 	return "<pre>" + ansiToHTML(data) + "</pre>"
 }
 
-// markdown renders markdown cells: GitHub Flavored Markdown with raw HTML
-// kept, as in nbconvert. Sanitizing happens on the output.
-var markdown = goldmark.New(
-	goldmark.WithExtensions(extension.GFM),
-	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(attachmentLinks{}, 100))),
-	goldmark.WithRendererOptions(goldhtml.WithUnsafe()),
+// markdownWithHTML renders markdown cells as GitHub Flavored Markdown with
+// raw HTML kept, as in nbconvert, and markdownWithoutHTML with raw HTML
+// omitted, for sanitized exports. Both are made on first use.
+var (
+	markdownWithHTML    = sync.OnceValue(func() goldmark.Markdown { return newMarkdown(goldhtml.WithUnsafe()) })
+	markdownWithoutHTML = sync.OnceValue(func() goldmark.Markdown { return newMarkdown() })
 )
+
+func newMarkdown(opts ...renderer.Option) goldmark.Markdown {
+	return goldmark.New(
+		goldmark.WithExtensions(extension.GFM),
+		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(attachmentLinks{}, 100))),
+		goldmark.WithRendererOptions(opts...),
+	)
+}
 
 // renderMarkdown returns source as HTML, with the images that refer to
 // attachments of the cell shown from data URIs. TeX math between $ or $$
 // is kept as written, because Markdown would read its underscores and
-// asterisks as emphasis.
-func renderMarkdown(source string, attachments map[string]any) string {
+// asterisks as emphasis. withoutHTML omits the raw HTML of source.
+func renderMarkdown(source string, attachments map[string]any, withoutHTML bool) string {
 	source, math := protectMath(source)
 	var buf bytes.Buffer
 	ctx := parser.NewContext()
 	ctx.Set(attachmentsKey, attachments)
+	markdown := markdownWithHTML()
+	if withoutHTML {
+		markdown = markdownWithoutHTML()
+	}
 	if err := markdown.Convert([]byte(source), &buf, parser.WithContext(ctx)); err != nil {
 		// goldmark fails only when writing to buf fails, which it
 		// cannot; show the source rather than nothing.
@@ -206,24 +221,6 @@ func (attachmentLinks) Transform(doc *ast.Document, _ gtext.Reader, pc parser.Co
 		}
 		return ast.WalkContinue, nil
 	})
-}
-
-// sanitizer is the policy of sanitized exports: bluemonday's policy for
-// user content, which keeps formatting, tables, links and images and drops
-// scripts, styles, frames, forms and event handlers, plus data URIs for
-// images.
-var sanitizer = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.AllowDataURIImages()
-	return p
-}()
-
-// sanitize returns fragment unchanged, or sanitized when opts asks for it.
-func sanitize(fragment string, opts htmlOptions) string {
-	if !opts.Sanitize {
-		return fragment
-	}
-	return sanitizer.Sanitize(fragment)
 }
 
 // pageCSS is the stylesheet of the HTML export.

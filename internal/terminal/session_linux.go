@@ -37,7 +37,7 @@ func waitExited(pid int) {
 }
 
 // sessionProcesses returns the pids of the processes in session sid,
-// zombies included, read from /proc.
+// other than zombies, read from /proc.
 func sessionProcesses(sid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -53,7 +53,7 @@ func sessionProcesses(sid int) []int {
 		if err != nil {
 			continue // gone since the listing
 		}
-		if s, ok := statSession(stat); ok && s == sid {
+		if s, ok := statSession(stat); ok && s == sid && !statZombie(stat) {
 			pids = append(pids, pid)
 		}
 	}
@@ -75,4 +75,11 @@ func statSession(stat []byte) (int, bool) {
 	}
 	sid, err := strconv.Atoi(string(fields[3]))
 	return sid, err == nil
+}
+
+// statZombie reports whether a /proc/PID/stat line is a zombie's, a
+// process that has ended and waits for its parent to reap it.
+func statZombie(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z"))
 }

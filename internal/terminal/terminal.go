@@ -299,19 +299,33 @@ func (t *Terminal) terminate() {
 // endSession ends the processes that the exited shell left in its
 // session, such as background jobs, so that none outlives its terminal.
 func (t *Terminal) endSession() {
-	if len(sessionProcesses(t.pid)) <= 1 { // the shell's zombie
+	if len(sessionProcesses(t.pid)) == 0 {
 		return
 	}
 	t.hangUp()
-	deadline := time.Now().Add(t.grace)
-	for len(sessionProcesses(t.pid)) > 1 {
+	if t.waitSessionGone(t.grace) {
+		return
+	}
+	t.log.Info("terminal processes did not hang up, sending SIGKILL")
+	t.signalSession(syscall.SIGKILL)
+	// SIGKILL takes effect asynchronously; wait, briefly, so that a
+	// DELETE that returns has ended every process.
+	if !t.waitSessionGone(2 * time.Second) {
+		t.log.Warn("terminal processes still listed 2 s after SIGKILL", "pid", t.pid)
+	}
+}
+
+// waitSessionGone waits up to d until no process is left in the
+// terminal's session but zombies, and reports whether that happened.
+func (t *Terminal) waitSessionGone(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for len(sessionProcesses(t.pid)) > 0 {
 		if time.Now().After(deadline) {
-			t.log.Info("terminal processes did not hang up, sending SIGKILL")
-			t.signalSession(syscall.SIGKILL)
-			return
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }
 
 // signalSession sends sig to the process group of the shell and to every
