@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -62,6 +63,32 @@ func TestProxyRejectsFlags(t *testing.T) {
 		}
 		if !strings.Contains(errs.String(), tc.want) {
 			t.Errorf("jupygo proxy %v printed %q, want %q", tc.args, errs.String(), tc.want)
+		}
+	}
+}
+
+func TestProxyFlagsForwardingOptions(t *testing.T) {
+	for _, tc := range []struct {
+		args                []string
+		trust, noXForwarded bool
+	}{
+		{nil, true, false},
+		{[]string{"--strip-forwarded"}, false, false},
+		{[]string{"--no-x-forward"}, true, true},
+		{[]string{"--x-forward=false", "--strip-forwarded"}, false, true},
+	} {
+		var f proxyFlags
+		fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+		f.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatalf("parse %v: %v", tc.args, err)
+		}
+		opts := f.options(nil)
+		if opts.TrustForwarded != tc.trust {
+			t.Errorf("%v: TrustForwarded = %v, want %v", tc.args, opts.TrustForwarded, tc.trust)
+		}
+		if opts.NoXForwarded != tc.noXForwarded {
+			t.Errorf("%v: NoXForwarded = %v, want %v", tc.args, opts.NoXForwarded, tc.noXForwarded)
 		}
 	}
 }
@@ -203,6 +230,16 @@ func TestProxyCommandRoutes(t *testing.T) {
 		want := "GET /srv/user/alice/api/status?x=1 for=127.0.0.1 proto=http custom=yes"
 		if status != 200 || body != want {
 			t.Errorf("GET through the proxy = %d %q, want 200 %q", status, body, want)
+		}
+	})
+	t.Run("client forwarding headers kept", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", p.public+"/user/alice/x", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		status, body := doRequest(t, req)
+		want := "GET /srv/user/alice/x for=203.0.113.9, 127.0.0.1 proto=https custom=yes"
+		if status != 200 || body != want {
+			t.Errorf("GET with X-Forwarded-* = %d %q, want 200 %q", status, body, want)
 		}
 	})
 	t.Run("error target", func(t *testing.T) {
