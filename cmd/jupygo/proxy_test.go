@@ -309,3 +309,20 @@ func TestProxyCommandDefaultTargetAndFlags(t *testing.T) {
 		t.Errorf("the default target does not catch unrouted paths: %d %q", status, body)
 	}
 }
+
+func TestProxyLinkedAsConfigurableHTTPProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds jupygo")
+	}
+	link := filepath.Join(t.TempDir(), chpName)
+	if err := os.Symlink(buildJupygo(t), link); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(link, "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --help: %v\n%s", chpName, err, out)
+	}
+	if !strings.Contains(string(out), "Usage: jupygo proxy") {
+		t.Errorf("%s --help does not print the proxy's usage:\n%s", chpName, out)
+	}
+}
