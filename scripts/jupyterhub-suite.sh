@@ -60,9 +60,8 @@ chmod 755 "$work"
 mkdir -p "$work/home" "$work/bin" "$work/tmp"
 
 if [[ -z $proxy_dir ]]; then
-	go build -o "$work/bin/jupygo" ./cmd/jupygo
-	printf '#!/bin/sh\nexec %s proxy "$@"\n' "$work/bin/jupygo" >"$work/bin/configurable-http-proxy"
-	chmod 755 "$work/bin/configurable-http-proxy"
+	# Run under configurable-http-proxy's name, jupygo runs `jupygo proxy`.
+	go build -o "$work/bin/configurable-http-proxy" ./cmd/jupygo
 	proxy_dir=$work/bin
 fi
 echo "jupyterhub-suite: proxy $("$proxy_dir/configurable-http-proxy" --version)"
