@@ -24,3 +24,5 @@ bash e2e/run.sh
 
 echo "test: JupyterHub's test suite through jupygo proxy"
 bash scripts/jupyterhub-suite.sh
+echo "test: JupyterHub's test suite through jupygo proxy, with internal TLS"
+bash scripts/jupyterhub-suite.sh --ssl
