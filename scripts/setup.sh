@@ -17,17 +17,7 @@ if [[ $want_test == 1 ]]; then
 		jupyter-nbconvert)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	echo "setup: installing Debian packages: ${missing[*]}"
-	sudo=""
-	[[ $(id -u) != 0 ]] && sudo="sudo"
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/debian-packages.sh "${packages[@]}"
 
 for tool in go node npm; do
 	command -v "$tool" >/dev/null || { echo "setup: $tool is required and not on PATH" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up jupygo and runs every test: go vet, the Go tests with the race
-# detector, and the browser tests in headless Chromium.
+# detector, the browser tests in headless Chromium, and JupyterHub's own
+# test suite with jupygo proxy in configurable-http-proxy's place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -23,3 +24,8 @@ go test -race -count=1 -timeout 20m ./...
 
 echo "test: browser tests"
 bash e2e/run.sh
+
+echo "test: JupyterHub's test suite through jupygo proxy"
+bash scripts/jupyterhub-suite.sh
+echo "test: JupyterHub's test suite through jupygo proxy, with internal TLS"
+bash scripts/jupyterhub-suite.sh --ssl

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // command is one subcommand of jupygo.
@@ -25,7 +26,23 @@ func commands() []command {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(commandArgs(os.Args), os.Stdout, os.Stderr))
+}
+
+// chpName is configurable-http-proxy's command name. A link of that name to
+// jupygo runs `jupygo proxy`, so JupyterHub's default proxy command starts it.
+const chpName = "configurable-http-proxy"
+
+// commandArgs returns the arguments for run: argv without the program name,
+// with "proxy" in front when the program runs under chpName.
+func commandArgs(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
+	if filepath.Base(argv[0]) == chpName {
+		return append([]string{"proxy"}, argv[1:]...)
+	}
+	return argv[1:]
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestVersionFlagPrintsVersion(t *testing.T) {
@@ -87,5 +89,21 @@ func TestServerRejectsInvalidCullFlags(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", errs.String(), tc.want)
 			}
 		})
+	}
+}
+
+func TestCommandArgsUnderProxyName(t *testing.T) {
+	for _, tc := range []struct {
+		argv, want []string
+	}{
+		{[]string{"jupygo", "server", "--port", "1"}, []string{"server", "--port", "1"}},
+		{[]string{"/usr/local/bin/configurable-http-proxy", "--port", "1"}, []string{"proxy", "--port", "1"}},
+		{[]string{"configurable-http-proxy"}, []string{"proxy"}},
+		{[]string{"/opt/configurable-http-proxy/jupygo", "proxy"}, []string{"proxy"}},
+		{nil, nil},
+	} {
+		if diff := cmp.Diff(tc.want, commandArgs(tc.argv)); diff != "" {
+			t.Errorf("commandArgs(%q) (-want +got):\n%s", tc.argv, diff)
+		}
 	}
 }

@@ -32,6 +32,7 @@ type proxyFlags struct {
 	redirectPort, redirectTo       int
 	pidFile                        string
 	xForward, noXForward           bool
+	stripForwarded                 bool
 	prependPath, noPrependPath     bool
 	includePrefix, noIncludePrefix bool
 	changeOrigin                   bool
@@ -110,6 +111,9 @@ func (f *proxyFlags) register(fs *flag.FlagSet) {
 
 	fs.BoolVar(&f.xForward, "x-forward", true, "send X-Forwarded-For, -Host, -Proto and -Port to targets")
 	fs.BoolVar(&f.noXForward, "no-x-forward", false, "send no X-Forwarded-* headers")
+	fs.BoolVar(&f.stripForwarded, "strip-forwarded", false,
+		"remove the client's X-Forwarded-*, Forwarded, X-Real-Ip and X-Scheme headers "+
+			"(default keep them, as configurable-http-proxy does)")
 	fs.BoolVar(&f.prependPath, "prepend-path", true, "put the target's path in front of the forwarded path")
 	fs.BoolVar(&f.noPrependPath, "no-prepend-path", false, "forward the request path without the target's path")
 	fs.BoolVar(&f.includePrefix, "include-prefix", true, "forward the route's prefix as part of the path")
@@ -241,6 +245,7 @@ func (f *proxyFlags) options(log *slog.Logger) proxy.Options {
 		StripPrefix:           !f.includePrefix || f.noIncludePrefix,
 		IgnoreTargetPath:      !f.prependPath || f.noPrependPath,
 		NoXForwarded:          !f.xForward || f.noXForward,
+		TrustForwarded:        !f.stripForwarded,
 		ChangeOrigin:          f.changeOrigin,
 		Headers:               f.headers.h,
 		HealthCheck:           true,

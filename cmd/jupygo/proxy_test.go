@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -63,6 +64,32 @@ func TestProxyRejectsFlags(t *testing.T) {
 		}
 		if !strings.Contains(errs.String(), tc.want) {
 			t.Errorf("jupygo proxy %v printed %q, want %q", tc.args, errs.String(), tc.want)
+		}
+	}
+}
+
+func TestProxyFlagsForwardingOptions(t *testing.T) {
+	for _, tc := range []struct {
+		args                []string
+		trust, noXForwarded bool
+	}{
+		{nil, true, false},
+		{[]string{"--strip-forwarded"}, false, false},
+		{[]string{"--no-x-forward"}, true, true},
+		{[]string{"--x-forward=false", "--strip-forwarded"}, false, true},
+	} {
+		var f proxyFlags
+		fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+		f.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatalf("parse %v: %v", tc.args, err)
+		}
+		opts := f.options(nil)
+		if opts.TrustForwarded != tc.trust {
+			t.Errorf("%v: TrustForwarded = %v, want %v", tc.args, opts.TrustForwarded, tc.trust)
+		}
+		if opts.NoXForwarded != tc.noXForwarded {
+			t.Errorf("%v: NoXForwarded = %v, want %v", tc.args, opts.NoXForwarded, tc.noXForwarded)
 		}
 	}
 }
@@ -206,6 +233,16 @@ func TestProxyCommandRoutes(t *testing.T) {
 			t.Errorf("GET through the proxy = %d %q, want 200 %q", status, body, want)
 		}
 	})
+	t.Run("client forwarding headers kept", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", p.public+"/user/alice/x", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		status, body := doRequest(t, req)
+		want := "GET /srv/user/alice/x for=203.0.113.9, 127.0.0.1 proto=https custom=yes"
+		if status != 200 || body != want {
+			t.Errorf("GET with X-Forwarded-* = %d %q, want 200 %q", status, body, want)
+		}
+	})
 	t.Run("error target", func(t *testing.T) {
 		status, body := getURL(t, p.public+"/user/bob/lab?a=b")
 		want := "error page /hub/error/404 url=/user/bob/lab?a=b"
@@ -271,6 +308,23 @@ func TestProxyCommandDefaultTargetAndFlags(t *testing.T) {
 	}
 	if status, body := getURL(t, p.public+"/_nothing_here"); status != 200 {
 		t.Errorf("the default target does not catch unrouted paths: %d %q", status, body)
+	}
+}
+
+func TestProxyLinkedAsConfigurableHTTPProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds jupygo")
+	}
+	link := filepath.Join(t.TempDir(), chpName)
+	if err := os.Symlink(buildJupygo(t), link); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(link, "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --help: %v\n%s", chpName, err, out)
+	}
+	if !strings.Contains(string(out), "Usage: jupygo proxy") {
+		t.Errorf("%s --help does not print the proxy's usage:\n%s", chpName, out)
 	}
 }
 

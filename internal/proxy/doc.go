@@ -32,9 +32,10 @@
 // and prependPath defaults). The path keeps the escaped form the client
 // sent, so %2F, %23 and %20 reach the target unchanged, and the query is
 // forwarded byte for byte. The client's Host header is kept. X-Forwarded-For, -Host,
-// -Proto and -Port are set, and the client's own X-Forwarded-*, Forwarded,
-// X-Real-Ip and X-Scheme headers are removed first. Options mirror CHP's
-// flags that change these rules.
+// -Proto and -Port are set. The client's own X-Forwarded-*, Forwarded,
+// X-Real-Ip and X-Scheme headers are removed first unless
+// Options.TrustForwarded is set, which `jupygo proxy` sets by default
+// because CHP keeps them. Options mirror CHP's flags that change these rules.
 //
 // Responses are streamed: event streams and bodies of unknown length are
 // flushed to the client after every write from the upstream, so events

@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -46,6 +47,7 @@ func ErrorTarget(target string, tlsConfig *tls.Config, log *slog.Logger) (
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = nil
 	transport.TLSClientConfig = tlsConfig
+	transport.DialTLSContext = dialTargetTLS(&net.Dialer{Timeout: errorPageTimeout}, tlsConfig)
 	client := &http.Client{
 		Transport:     transport,
 		Timeout:       errorPageTimeout,

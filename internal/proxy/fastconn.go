@@ -445,9 +445,12 @@ func (c *fastConn) appendFields(b []byte) []byte {
 	for _, f := range c.fields {
 		switch f.kind {
 		case fieldHost, fieldContentLength, fieldConnection, fieldTE, fieldHopByHop,
-			fieldTrailer, fieldForwarded, fieldXForwardedFor, fieldXForwardedHost,
-			fieldXForwardedProto:
+			fieldTrailer, fieldXForwardedFor, fieldXForwardedHost, fieldXForwardedProto:
 			continue
+		case fieldForwarded:
+			if !o.TrustForwarded || o.NoXForwarded {
+				continue
+			}
 		case fieldXForwardedPort:
 			if !o.TrustForwarded || !o.NoXForwarded {
 				continue

@@ -46,7 +46,7 @@ const (
 	fieldDate
 	fieldContentType
 	fieldContentEncoding
-	fieldForwarded       // Forwarded: removed even when trusted
+	fieldForwarded       // Forwarded: kept when trusted and X-Forwarded-* are sent
 	fieldXForwardedFor   // removed, and trusted values lead the new one
 	fieldXForwardedHost  // removed, and a trusted value replaces the Host
 	fieldXForwardedProto // removed, and a trusted value replaces "http"

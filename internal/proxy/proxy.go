@@ -63,10 +63,11 @@ type Options struct {
 	// NoXForwarded sends no X-Forwarded-* headers (--no-x-forward). The
 	// client's own are still removed unless TrustForwarded is set.
 	NoXForwarded bool
-	// TrustForwarded keeps the client's X-Forwarded-* headers, appending to
-	// X-Forwarded-For, for a proxy behind a trusted load balancer. When
-	// unset, the client's X-Forwarded-*, Forwarded, X-Real-Ip and X-Scheme
-	// headers are removed, so a client cannot spoof its address or scheme.
+	// TrustForwarded keeps the client's X-Forwarded-*, Forwarded, X-Real-Ip
+	// and X-Scheme headers, appending to X-Forwarded-For, for a proxy behind
+	// a trusted load balancer; configurable-http-proxy always keeps them.
+	// When unset, they are removed, so a client cannot spoof its address or
+	// scheme.
 	TrustForwarded bool
 	// ChangeOrigin sends the target's host as the Host header instead of the
 	// client's (--change-origin).
@@ -375,6 +376,10 @@ func (p *Proxy) setForwarded(pr *httputil.ProxyRequest) {
 	in := pr.In.Header
 	if v := in["X-Forwarded-For"]; p.opts.TrustForwarded && len(v) > 0 {
 		h["X-Forwarded-For"] = v
+	}
+	// ReverseProxy removes Forwarded before Rewrite runs.
+	if v := in["Forwarded"]; p.opts.TrustForwarded && len(v) > 0 {
+		h["Forwarded"] = v
 	}
 	pr.SetXForwarded()
 	port := forwardedPort(pr.In)

@@ -163,7 +163,7 @@ func testProxyHeaders(t *testing.T, f front) {
 				"X-Forwarded-For": "203.0.113.9, 127.0.0.1", "X-Forwarded-Proto": "https",
 				"X-Forwarded-Host": "evil.example.com", "X-Forwarded-Port": "443",
 				"X-Forwarded-Prefix": "/evil", "X-Real-Ip": "203.0.113.9", "X-Scheme": "https",
-				"X_forwarded_for": "203.0.113.9",
+				"X_forwarded_for": "203.0.113.9", "Forwarded": "for=203.0.113.9;proto=https",
 			},
 		},
 		{

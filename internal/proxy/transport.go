@@ -21,6 +21,7 @@ func newTransport(o *Options) *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
+		DialTLSContext:        dialTargetTLS(dialer, o.TLSClientConfig),
 		TLSClientConfig:       o.TLSClientConfig,
 		TLSHandshakeTimeout:   o.DialTimeout,
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,

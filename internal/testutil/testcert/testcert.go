@@ -7,8 +7,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -109,6 +111,53 @@ func (ca *CA) IssueValid(t testing.TB, notBefore, notAfter time.Time, names ...s
 	}
 	return Pair{CertPEM: encode("CERTIFICATE", der), KeyPEM: encode("PRIVATE KEY", keyDER),
 		Cert: cert}
+}
+
+// IssueV1 returns a server certificate for the names as Issue does, but of
+// X.509 version 1, with the subjectAltName extension still inside, as
+// certipy 0.1.3 (JupyterHub's internal TLS) issues them. Go ignores the
+// extensions of such a certificate; OpenSSL reads them.
+func (ca *CA) IssueV1(t testing.TB, names ...string) Pair {
+	t.Helper()
+	p := ca.Issue(t, names...)
+
+	// A TBSCertificate starts with its version, [0] EXPLICIT, which is
+	// left out for version 1.
+	var tbs, version asn1.RawValue
+	if _, err := asn1.Unmarshal(p.Cert.RawTBSCertificate, &tbs); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := asn1.Unmarshal(tbs.Bytes, &version)
+	if err != nil || version.Class != asn1.ClassContextSpecific || version.Tag != 0 {
+		t.Fatalf("reading the version of a test certificate: %v", err)
+	}
+	tbsV1, err := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: rest})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	digest := sha256.Sum256(tbsV1)
+	sig, err := ecdsa.SignASN1(rand.Reader, ca.key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := asn1.Marshal(struct {
+		TBS       asn1.RawValue
+		Algorithm pkix.AlgorithmIdentifier
+		Signature asn1.BitString
+	}{
+		asn1.RawValue{FullBytes: tbsV1},
+		pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}},
+		asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Cert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
+	}
+	p.CertPEM = encode("CERTIFICATE", der)
+	return p
 }
 
 // Write writes the certificate and key to cert.pem and key.pem in dir,
