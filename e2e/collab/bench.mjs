@@ -274,13 +274,16 @@ function jupygoTarget(bin) {
       const env = {
         JUPYTER_RUNTIME_DIR: mkdtempSync(path.join(root, '.runtime-')),
         JUPYTER_CONFIG_DIR: mkdtempSync(path.join(root, '.config-')),
+        JUPYTER_DATA_DIR: mkdtempSync(path.join(root, '.data-')),
       };
       let match;
       ({ child, match } = await startProcess(bin, ['server', '--no-browser', '--collaborative',
         '--root-dir', root, '--ip', '127.0.0.1', '--port', '0', '--token', token], {
         env, ready: /(http:\/\/127\.0\.0\.1:\d+\/\S*)/, what: 'jupygo server',
       }));
-      server = parseServerURL(match.replace(/\?.*$/, ''));
+      // The printed URL opens JupyterLab: the server's base URL is its
+      // path without "lab" and the query.
+      server = parseServerURL(match.replace(/\?.*$/, '').replace(/lab\/?$/, ''));
       return child.pid;
     },
     async room() {

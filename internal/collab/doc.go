@@ -67,8 +67,8 @@
 //
 // A room's mu guards its doc, awareness and clients. Clients' frames are
 // handled on their connection's goroutine under mu, and sends go to a
-// queue per connection that a writer goroutine drains, closing a client
-// whose queue is full with 1013. The room's own goroutine owns its timers.
+// queue per connection that a writer goroutine drains, closing with 1013 a
+// client that has 32 MiB or 16,384 frames waiting. The room's own goroutine owns its timers.
 // saveMu serializes saves and reloads, which read and write the file
 // without holding mu. Service.mu guards the room table and is never taken
 // while a room's mu is held.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
@@ -118,4 +119,34 @@ func FuzzRoomHandle(f *testing.F) {
 		_ = r.handle(c, b)
 		r.wg.Wait()
 	})
+}
+
+func TestSendQueueBoundsBytes(t *testing.T) {
+	c := newConn(nil)
+	for i := range 1000 {
+		c.send(make([]byte, 40)) // keystrokes of a client that reads nothing yet
+		if isClosed(c) {
+			t.Fatalf("closed after %d small frames", i+1)
+		}
+	}
+	c.send(make([]byte, sendQueueBytes/2))
+	if isClosed(c) {
+		t.Fatal("closed after a first large frame within the byte bound")
+	}
+	c.send(make([]byte, sendQueueBytes/2))
+	if !isClosed(c) {
+		t.Fatal("open with more than sendQueueBytes waiting")
+	}
+	if c.code != websocket.StatusTryAgainLater {
+		t.Errorf("close code %d, want %d", c.code, websocket.StatusTryAgainLater)
+	}
+}
+
+func isClosed(c *conn) bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -31,10 +32,16 @@ const maxCloseReason = 123
 // for that long is disconnected, which frees its connection.
 const writeTimeout = 30 * time.Second
 
-// sendQueue is how many frames a connection may have waiting. A client
-// that falls further behind is closed with 1013 and reconnects, which
-// costs it only a new sync.
-const sendQueue = 512
+// A connection may have sendQueue frames or sendQueueBytes bytes waiting.
+// A client that falls further behind is closed with 1013 and reconnects,
+// which costs it a new sync of the whole document. Most frames are single
+// keystrokes of a few dozen bytes, while a client that applies a large
+// document's first sync reads nothing for a while, so the bound is mostly
+// on bytes.
+const (
+	sendQueue      = 16384
+	sendQueueBytes = 32 << 20
+)
 
 // conn is one client's WebSocket to a room. Frames to send go through
 // out, which a writer goroutine drains. Fields below mu of the room are
@@ -42,6 +49,8 @@ const sendQueue = 512
 type conn struct {
 	ws  *websocket.Conn
 	out chan []byte
+	// queued is the number of bytes in out.
+	queued atomic.Int64
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -60,8 +69,13 @@ func newConn(ws *websocket.Conn) *conn {
 
 // send queues a frame, or closes a connection whose queue is full.
 func (c *conn) send(frame []byte) {
+	if c.queued.Load()+int64(len(frame)) > sendQueueBytes {
+		c.close(websocket.StatusTryAgainLater, "client too slow: reconnect to sync again")
+		return
+	}
 	select {
 	case c.out <- frame:
+		c.queued.Add(int64(len(frame)))
 	case <-c.closed:
 	default:
 		c.close(websocket.StatusTryAgainLater, "client too slow: reconnect to sync again")
@@ -83,6 +97,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 	for {
 		select {
 		case frame := <-c.out:
+			c.queued.Add(-int64(len(frame)))
 			if c.write(ctx, frame) != nil {
 				c.close(websocket.StatusGoingAway, "")
 				c.ws.CloseNow()
@@ -197,7 +212,11 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	rm.readLoop(ctx, c)
 	rm.leave(c)
 	c.close(websocket.StatusNormalClosure, "")
-	s.log.Debug("room client left", "room", name)
+	if c.code != websocket.StatusNormalClosure {
+		s.log.Info("room client disconnected", "room", name, "code", int(c.code), "reason", c.reason)
+	} else {
+		s.log.Debug("room client left", "room", name)
+	}
 }
 
 // joinRoom opens the room name and adds c to it. A room found closing,
