@@ -92,3 +92,71 @@ func TestNotebookRoomSyncsAndSaves(t *testing.T) {
 		t.Errorf("saved notebook has %d cells, want 1", n)
 	}
 }
+
+// breakSchema makes the notebook's meta.nbformat a string, which no file
+// can hold, as a faulty client could.
+func breakSchema(doc *yjs.Doc) {
+	meta := doc.GetMap("meta")
+	if err := meta.Set("nbformat", "four"); err != nil {
+		panic(err)
+	}
+}
+
+func TestBrokenNotebookHistoryDropped(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	first.writeFile(t, "n.ipynb", notebookFile)
+	textRoom, session := first.openSession(t, "n.ipynb")
+	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	a := first.join(t, room, session)
+	a.edit(breakSchema)
+	b := first.join(t, room, session)
+	b.waitFor("the broken meta", func() bool {
+		v, _ := b.doc.GetMap("meta").Get("nbformat")
+		return v == "four"
+	})
+	first.kill(t)
+
+	// The history cannot make a notebook: the room loads the file instead.
+	second := newTestService(t, root, dataDir, nil)
+	c := second.join(t, room, session)
+	c.waitFor("the file's notebook", func() bool {
+		v, _ := c.doc.GetMap("meta").Get("nbformat")
+		return v == float64(4)
+	})
+	if got := c.cellSource(0); got != "x = 1" {
+		t.Errorf("cell source = %q, want the file's %q", got, "x = 1")
+	}
+	if got := second.readFile(t, "n.ipynb"); got != notebookFile {
+		t.Errorf("file changed:\n%s", got)
+	}
+}
+
+func TestBrokenNotebookRoomCloses(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) {
+		o.SaveDelay = 20 * time.Millisecond
+		o.CleanupDelay = 20 * time.Millisecond
+	})
+	ts.writeFile(t, "n.ipynb", notebookFile)
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	a := ts.join(t, room, session)
+	a.edit(breakSchema)
+	time.Sleep(100 * time.Millisecond) // autosaves fail meanwhile
+	a.ws.CloseNow()
+
+	// Once empty, the room closes although it cannot save, and a new
+	// client gets the file's notebook.
+	waitUntil(t, "the room to close", func() bool {
+		ts.svc.mu.Lock()
+		defer ts.svc.mu.Unlock()
+		return len(ts.svc.rooms) == 0
+	})
+	c := ts.join(t, room, session)
+	if got := c.cellSource(0); got != "x = 1" {
+		t.Errorf("cell source after reopening = %q, want the file's %q", got, "x = 1")
+	}
+	if got := ts.readFile(t, "n.ipynb"); got != notebookFile {
+		t.Errorf("file changed:\n%s", got)
+	}
+}

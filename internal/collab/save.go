@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/ydoc"
 	"github.com/jupygo/jupygo/yjs"
 )
 
@@ -40,6 +41,16 @@ func (r *room) loadDocument() error {
 	history, err := r.svc.store.updates(ctx, r.name)
 	if err != nil {
 		return err
+	}
+	if len(history) > 0 && !r.historyFollowsSchema(history) {
+		// A client wrote something the file cannot hold, such as a cell
+		// that is not a map; the room would never save or open again.
+		r.log.Warn("room history does not follow the document schema: dropping it and loading the file",
+			"path", p)
+		if err := r.svc.store.deleteRoom(r.name); err != nil {
+			return err
+		}
+		history = nil
 	}
 	lastHash, err := r.svc.store.fileHash(ctx, r.name)
 	if err != nil {
@@ -78,6 +89,17 @@ func (r *room) loadDocument() error {
 	r.recordHashLocked()
 	r.compactLocked()
 	return nil
+}
+
+// historyFollowsSchema reports whether the doc that the stored updates
+// make can be saved as a file of the room's type.
+func (r *room) historyFollowsSchema(history [][]byte) bool {
+	scratch := yjs.NewDoc()
+	for _, u := range history {
+		_ = scratch.ApplyUpdate(u, nil) // a broken update is skipped on the real load too
+	}
+	_, err := r.model.Content(scratch)
+	return !errors.Is(err, ydoc.ErrSchema)
 }
 
 // differsFrom reports whether the doc's content differs from what loading
@@ -170,7 +192,7 @@ func (r *room) tryClose() bool {
 	unsaved := r.unsavedLocked()
 	r.mu.Unlock()
 	if unsaved {
-		if status := r.save(); status != saveSuccess && !r.fileGone() {
+		if status := r.save(); status != saveSuccess && !r.fileGone() && !r.dropIfBroken() {
 			r.log.Warn("empty room kept open: its changes are not saved", "status", status)
 			return false
 		}
@@ -205,10 +227,30 @@ func (r *room) finish() error {
 	if !unsaved {
 		return nil
 	}
-	if status := r.save(); status != saveSuccess {
+	if status := r.save(); status != saveSuccess && !r.dropIfBroken() {
 		return fmt.Errorf("saving %s before closing: %s", r.currentPath(), status)
 	}
 	return nil
+}
+
+// dropIfBroken deletes the history of a room whose doc no longer follows
+// the schema of its type, so that the room can close and open again from
+// the file, and reports whether it did. Such a doc can never be saved: a
+// client wrote something the file cannot hold, and the edits since the
+// last save are lost with it.
+func (r *room) dropIfBroken() bool {
+	r.mu.Lock()
+	_, err := r.model.Content(r.doc)
+	r.mu.Unlock()
+	if !errors.Is(err, ydoc.ErrSchema) {
+		return false
+	}
+	r.log.Warn("dropping a room whose document does not follow the schema; its unsaved edits are lost",
+		"path", r.currentPath(), "err", err)
+	if err := r.svc.store.deleteRoom(r.name); err != nil {
+		r.log.Warn("history of a broken room not deleted", "err", err)
+	}
+	return true
 }
 
 // save writes the doc to its file and returns the status for the RAW save
