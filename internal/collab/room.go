@@ -59,6 +59,11 @@ type room struct {
 	// it.
 	modTime time.Time
 	hash    string
+	// base is the doc's state when its content last equaled the file's,
+	// or nil when the room has not seen such a state (it restored edits
+	// that were never saved). A change made on disk is merged into the
+	// doc as the change from base, so edits made since then are kept.
+	base []byte
 	// stored is the number of updates in the room's history.
 	stored int
 	// dirty is set by client changes not yet saved.

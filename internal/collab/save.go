@@ -86,6 +86,9 @@ func (r *room) loadDocument() error {
 		return err
 	}
 	r.modTime, r.hash = info.ModTime, info.Hash
+	if !r.dirty {
+		r.base = r.doc.EncodeStateAsUpdate(nil)
+	}
 	r.recordHashLocked()
 	r.compactLocked()
 	return nil
@@ -267,6 +270,7 @@ func (r *room) save() string {
 		return saveFailed
 	}
 	content, err := r.model.Content(r.doc)
+	snapshot := r.doc.EncodeStateAsUpdate(nil)
 	p, modTime, hash := r.path, r.modTime, r.hash
 	wasDirty := r.dirty
 	r.dirty = false // changes from here on set it again
@@ -286,6 +290,7 @@ func (r *room) save() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.modTime, r.hash = info.ModTime, info.Hash
+	r.base = snapshot
 	r.recordHashLocked()
 	kv := []any{stateHash, info.Hash}
 	if !r.dirty {
@@ -353,6 +358,14 @@ func (r *room) reload(p string) (bool, error) {
 	if info.Hash == r.hash {
 		return false, nil
 	}
+	if r.dirty && r.base != nil {
+		// Edits not saved yet: merge the change made on disk into them.
+		if err := r.mergeLocked(data, info.Hash); err != nil {
+			return false, fmt.Errorf("merging the change on disk into %s: %w", p, err)
+		}
+		r.log.Info("document merged with its file, which changed on disk", "path", p)
+		return true, nil
+	}
 	r.doc.Transact(func(*yjs.Transaction) {
 		if err = r.model.Set(r.doc, data); err == nil {
 			err = setState(r.doc, serverOrigin, stateHash, info.Hash, stateDirty, false)
@@ -363,10 +376,42 @@ func (r *room) reload(p string) (bool, error) {
 	}
 	r.hash = info.Hash
 	r.dirty = false
+	r.base = r.doc.EncodeStateAsUpdate(nil)
 	r.recordHashLocked()
 	r.compactLocked()
 	r.log.Info("document reloaded: its file changed on disk", "path", p)
 	return true, nil
+}
+
+// mergeLocked applies to the doc the change from r.base to the file
+// content data, made by a client id of its own, so that the CRDT merges it
+// with the edits made since base, and none of them is lost. The doc then
+// holds both, which differs from the file, and stays dirty for the next
+// save.
+func (r *room) mergeLocked(data []byte, hash string) error {
+	scratch := yjs.NewDoc()
+	if err := scratch.ApplyUpdate(r.base, nil); err != nil {
+		return err
+	}
+	before := scratch.StateVector()
+	if err := r.model.Set(scratch, data); err != nil {
+		return err
+	}
+	if err := r.doc.ApplyUpdate(scratch.EncodeStateAsUpdate(before), serverOrigin); err != nil {
+		return err
+	}
+	if err := setState(r.doc, serverOrigin, stateHash, hash, stateDirty, true); err != nil {
+		return err
+	}
+	r.hash = hash
+	r.base = scratch.EncodeStateAsUpdate(nil)
+	r.recordHashLocked()
+	r.compactLocked()
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // poll renews awareness and loads the file when it changed on disk. It

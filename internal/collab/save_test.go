@@ -323,3 +323,32 @@ func TestCloseSavesAndDisconnects(t *testing.T) {
 		t.Errorf("file %q after Close, want the edit saved", got)
 	}
 }
+
+func TestChangeOnDiskMergesUnsavedEdits(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
+	ts.writeFile(t, "a.txt", "one\ntwo\n")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	a.edit(insert(0, "zero\n"))
+	b.waitFor("A's edit", func() bool { return b.doc.GetText("source").String() == "zero\none\ntwo\n" })
+
+	// The file changes on disk before the edit is saved: the doc keeps
+	// the edit and takes the change.
+	ts.writeFile(t, "a.txt", "one\ntwo\nthree\n")
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	const want = "zero\none\ntwo\nthree\n"
+	for _, c := range []*client{a, b} {
+		c.waitFor("the edit and the change on disk", func() bool {
+			return c.doc.GetText("source").String() == want && c.stateLocked(stateDirty) == true
+		})
+	}
+	a.send(saveFrame(1))
+	a.waitFor("the save reply", func() bool { return len(a.raw) == 1 })
+	if got := ts.readFile(t, "a.txt"); got != want {
+		t.Errorf("file after the save = %q, want %q", got, want)
+	}
+}
