@@ -167,7 +167,7 @@ var classes = []class{
 	{"ConfigurableHTTPProxy", nil,
 		"An external configurable-http-proxy, used when proxy_class is configurable-http-proxy, " +
 			"which the hub does not support yet."},
-	{"CryptKeeper", nil, "Encryption of stored authentication state."},
+	{"CryptKeeper", nil, "Keys for stored authentication state, which the hub requires with enable_auth_state but does not use yet: the state holds no tokens and is stored unencrypted."},
 	{"IdleCuller", nil, "Stopping servers that have been idle, or have run, too long, with the " +
 		"options of jupyterhub-idle-culler, which the hub runs itself."},
 }

@@ -500,6 +500,13 @@ enable_auth_state = true
 				c.ConfigurableHTTPProxy.ShouldStart = false
 				c.CryptKeeper.Keys = []Secret{hexKey}
 				c.Authenticator.EnableAuthState = true
+				const ignored = "ignored: jupygo hub routes through its built-in proxy, " +
+					"so configurable-http-proxy's settings have no effect"
+				c.Warnings = []Warning{
+					{File: "hub.toml", Pos: Position{2, 1}, Key: "ConfigurableHTTPProxy.auth_token", Message: ignored},
+					{File: "hub.toml", Pos: Position{3, 1}, Key: "ConfigurableHTTPProxy.api_url", Message: ignored},
+					{File: "hub.toml", Pos: Position{4, 1}, Key: "ConfigurableHTTPProxy.should_start", Message: ignored},
+				}
 			}),
 		},
 	}

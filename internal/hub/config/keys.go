@@ -249,7 +249,9 @@ var classKeys = []Key{
 	auth("auto_login", func(a *Authenticator) any { return &a.AutoLogin },
 		"Skips the login page and starts the external login flow at once."),
 	auth("enable_auth_state", func(a *Authenticator) any { return &a.EnableAuthState },
-		"Stores authentication state, encrypted with [CryptKeeper] keys."),
+		"Stores authentication state: the provider's data about the user (name, email, avatar, teams or claims, "+
+			"granted scopes), never its tokens. The hub requires [CryptKeeper] keys, as JupyterHub does, "+
+			"but stores the state unencrypted for now."),
 	auth("delete_invalid_users", func(a *Authenticator) any { return &a.DeleteInvalidUsers },
 		"Deletes, at startup, the users whose names the hub no longer accepts, after stopping "+
 			"their servers. Unset, the hub keeps such users and logs a warning for each."),
@@ -412,14 +414,17 @@ var classKeys = []Key{
 
 	newKey("ConfigurableHTTPProxy", "auth_token",
 		func(c *Config) any { return &c.ConfigurableHTTPProxy.AuthToken },
-		"Token of the proxy's REST API. Unset and with should_start, the hub makes one.").
+		"Token of configurable-http-proxy's REST API. Read for compatibility, with a warning: "+
+			"jupygo hub routes through its built-in proxy, which has no REST API.").
 		env("CONFIGPROXY_AUTH_TOKEN").secret(),
 	newKey("ConfigurableHTTPProxy", "api_url",
 		func(c *Config) any { return &c.ConfigurableHTTPProxy.APIURL },
-		"URL of the proxy's REST API."),
+		"URL of configurable-http-proxy's REST API. Read for compatibility, with a warning: "+
+			"the built-in proxy has none."),
 	newKey("ConfigurableHTTPProxy", "should_start",
 		func(c *Config) any { return &c.ConfigurableHTTPProxy.ShouldStart },
-		"Makes the hub start and stop the proxy. Set it to false when the proxy runs on its own."),
+		"Makes JupyterHub start and stop configurable-http-proxy. Read for compatibility, with a "+
+			"warning: jupygo hub always routes through its built-in proxy."),
 
 	newKey("CryptKeeper", "keys", func(c *Config) any { return &c.CryptKeeper.Keys },
 		"Keys that encrypt auth state: each 32 bytes, hex or base64. The first encrypts, all "+

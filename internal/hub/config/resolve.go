@@ -27,6 +27,7 @@ func resolve(c *Config, b *builder) error {
 	checkCryptKeys(c, b)
 	resolveCuller(c, b)
 	checkUnsupported(c, b)
+	warnExternalProxy(b)
 	if len(b.errs) == 0 {
 		return nil
 	}
@@ -476,6 +477,18 @@ func resolveCuller(c *Config, b *builder) {
 	for _, limit := range []time.Duration{culler.Timeout, culler.MaxAge} {
 		if half := limit / 2; half > 0 && half < culler.CullEvery {
 			culler.CullEvery = half
+		}
+	}
+}
+
+// warnExternalProxy warns about each configurable-http-proxy setting,
+// which a configuration written for JupyterHub with a proxy of its own
+// sets, because jupygo hub routes through its built-in proxy.
+func warnExternalProxy(b *builder) {
+	for _, trait := range []string{"api_url", "auth_token", "should_start"} {
+		if id := "ConfigurableHTTPProxy." + trait; b.isSet(id) {
+			b.warnf(b.setPos(id), id, "ignored: jupygo hub routes through its built-in proxy, "+
+				"so configurable-http-proxy's settings have no effect")
 		}
 	}
 }
