@@ -26,7 +26,12 @@ func Open(ctx context.Context, dbURL string, opts Options) (Store, error) {
 		opts.Now = time.Now
 	}
 	if loc.Driver == "postgresql" {
-		return openPostgres(ctx, dbURL, opts)
+		s, err := openPostgres(ctx, dbURL, opts)
+		if err != nil {
+			// Not s: a nil *sqlStore in a Store is not a nil Store.
+			return nil, err
+		}
+		return s, nil
 	}
 	s, err := openSQLite(ctx, loc, opts)
 	if err != nil {

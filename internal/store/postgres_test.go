@@ -132,6 +132,9 @@ func testPostgresExclusiveLost(t *testing.T, srv *pgtest.Server) {
 	for other == nil {
 		terminate()
 		other, err = store.Open(ctx, dbURL, exclusive)
+		if err != nil && other != nil {
+			t.Fatalf("Open returned a non-nil store with the error %v", err)
+		}
 		if err != nil && time.Now().After(deadline.Add(10*time.Second)) {
 			t.Fatalf("no store took the lock after its holder ended: %v", err)
 		}
