@@ -120,6 +120,24 @@ export async function startPebble(dir) {
     pattern: /ACME directory available at: \S+/,
   });
   const ca = readFileSync(certFile);
+  // pebble prints the line above before its listener accepts, and a hub
+  // that asks at once retries only a minute later: wait for the port.
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    try {
+      await new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(); });
+        socket.on('error', reject);
+      });
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        await run.stop();
+        throw new Error(`pebble's port took no connection within 10 s: ${e.message}\n${run.output()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return {
     directoryURL: `https://127.0.0.1:${port}/dir`,
     caFile: certFile,
