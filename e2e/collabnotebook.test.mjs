@@ -1,5 +1,5 @@
 // Two people on one notebook of a jupygo server with --collaborative: each
-// sees the other's typing, cells and outputs, both appear in the
+// gets the other's typing, cells and outputs, both appear in the
 // Collaboration panel, a change made to the file on disk reaches both, and
 // a server killed in the middle of the editing restarts with every edit
 // that reached the other person, once.
@@ -66,12 +66,12 @@ test('two people edit one notebook', { timeout: 600000 }, async () => {
     b = await openNotebook(browser, server, 'B');
     await shot(a.page, 'collab-01-a-opened');
 
-    // A types into the cell and B sees it.
+    // A types into the cell, and the text reaches B.
     await typeInCell(a.page, 0, ' + 41');
     await waitCells(b.page, "A's typing on B's page", (c) => c[0].source === 'x = 1 + 41');
     await shot(b.page, 'collab-02-b-sees-typing');
 
-    // B adds a cell and A sees it.
+    // B adds a cell, and the cell reaches A.
     await b.page.evaluate(() => window.jupyterapp.commands.execute('notebook:insert-cell-below'));
     await typeInCell(b.page, 1, "print('from B', x)");
     await waitCells(a.page, "B's new cell on A's page",

@@ -121,7 +121,8 @@ export async function startPebble(dir) {
   });
   const ca = readFileSync(certFile);
   // pebble prints the line above before its listener accepts, and a hub
-  // that asks at once retries only a minute later: wait for the port.
+  // whose first request is refused retries only a minute later, so wait for
+  // the port.
   const deadline = Date.now() + 10000;
   for (;;) {
     try {

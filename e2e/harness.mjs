@@ -240,7 +240,7 @@ export function userIdentity(page) {
 }
 
 // notebookCells returns the cells of the page's current notebook as JupyterLab's
-// shared model holds them: the sources, and the text of each cell's
+// shared model contains them: the sources, and the text of each cell's
 // outputs.
 export function notebookCells(page) {
   return page.evaluate(() => {

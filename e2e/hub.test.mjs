@@ -531,7 +531,7 @@ test('two users edit a shared server\'s notebook', { timeout: 300000 }, async ()
       await page.locator('.jp-Notebook .jp-Cell .cm-content').first().waitFor({ timeout: 60000 });
     }
 
-    // Each is shown with their own name, and sees the other's typing.
+    // Each is shown with their own name, and gets the other's typing.
     const ids = { admin: await userIdentity(admin), bob: await userIdentity(bob) };
     assert.equal(ids.admin.username, 'admin', 'identity of the owner');
     assert.equal(ids.bob.username, 'bob', 'identity of the guest');

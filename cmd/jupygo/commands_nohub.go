@@ -12,8 +12,8 @@ import (
 // JupyterHub, and each of its processes is smaller (docs/design.md).
 var hubCommands []command
 
-// runHidden answers the hub's commands with an error that says why they
-// are missing.
+// runHidden rejects the hub's commands with an error that explains why
+// they are missing.
 func runHidden(args []string, stderr io.Writer) (code int, ok bool) {
 	if args[0] == "hub" {
 		fmt.Fprintln(stderr, "jupygo: this jupygo was built without the hub (go build -tags nohub);"+

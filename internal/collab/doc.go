@@ -23,7 +23,7 @@
 // awareness and keep nothing. A document room loads its file before it
 // reads or sends any frame, so frames a client sends earlier wait in the
 // socket. It
-// then sends SyncStep1 and answers the client's. Updates go to every
+// then sends SyncStep1 and replies to the client's. Updates go to every
 // other client, and awareness updates to every client, the sender too,
 // because y-websocket clients reconnect when they hear nothing for 30
 // seconds. When a connection closes, the awareness states it introduced

@@ -64,7 +64,7 @@ func TestNotebookRoomSyncsAndSaves(t *testing.T) {
 		t.Fatalf("cell source after the sync = %q, want %q", got, "x = 1")
 	}
 
-	// A types into the cell; B sees it, and the file gets it.
+	// A types into the cell. The text reaches B and then the file.
 	a.edit(func(doc *yjs.Doc) {
 		cells := doc.GetArray("cells")
 		cell, _ := cells.Get(0)

@@ -25,7 +25,7 @@
 // RBAC (scopes.go): built-in roles user, admin, server and token, plus
 // load_roles from the configuration. JupyterHub 5.0's shares add scopes
 // on one server to the user shared with and to the members of a group
-// shared with (apishares.go), and every access check sees them among the
+// shared with (apishares.go), and every access check finds them among the
 // user's scopes.
 //
 // # Servers

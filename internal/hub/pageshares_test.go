@@ -104,7 +104,7 @@ func TestShareGrantsServerAccess(t *testing.T) {
 	}
 }
 
-// The hub's page for a stopped server tells a guest with a share that the
+// The hub's page for a stopped server shows a guest with a share that the
 // server is not running, and others that it does not exist.
 func TestShareNotRunningPage(t *testing.T) {
 	th := startSharingHub(t)

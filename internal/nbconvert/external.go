@@ -260,7 +260,7 @@ func (t *tailBuffer) String() string { return string(t.buf) }
 var pythonError = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|Exit)\w*: `)
 
 // errorText returns the part of a Python program's error output that
-// says what failed: the last exception line and the lines after it, at
+// names the failure: the last exception line and the lines after it, at
 // most three, or else the last non-empty line.
 func errorText(stderr string) string {
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")

@@ -160,8 +160,8 @@ func renderMarkdown(source string, attachments map[string]any, withoutHTML bool)
 		markdown = markdownWithoutHTML()
 	}
 	if err := markdown.Convert([]byte(source), &buf, parser.WithContext(ctx)); err != nil {
-		// goldmark fails only when writing to buf fails, which it
-		// cannot; show the source rather than nothing.
+		// goldmark fails only when writing to buf fails, which a
+		// bytes.Buffer does not. Show the source rather than nothing.
 		return "<pre>" + html.EscapeString(source) + "</pre>"
 	}
 	return math.Replace(buf.String())

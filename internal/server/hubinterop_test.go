@@ -38,7 +38,7 @@ type realHub struct {
 	log   *syncBuffer
 }
 
-// realHubOptions says how to run a JupyterHub.
+// realHubOptions are the settings of one JupyterHub run.
 type realHubOptions struct {
 	proxy    []string // the proxy command
 	proxyEnv []string // extra environment of the hub, which it passes to the proxy
@@ -281,7 +281,7 @@ func skipWithoutJupyterHub(t *testing.T) {
 	}
 }
 
-// testHubInterop signs user in to a JupyterHub run as o says, uses the
+// testHubInterop signs user in to a JupyterHub run with o, uses the
 // user's jupygo server through the hub's proxy, and stops the server with
 // the hub's REST API.
 func testHubInterop(t *testing.T, o realHubOptions, user string) {

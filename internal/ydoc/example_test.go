@@ -7,7 +7,7 @@ import (
 	"github.com/jupygo/jupygo/yjs"
 )
 
-// A room loads its file before it answers the first sync message, saves
+// A room loads its file before it replies to the first sync message, saves
 // what the clients edited, and records the save in "state".
 func Example() {
 	model := ydoc.For("file") // from the room id "text:file:<fileId>"
