@@ -413,6 +413,9 @@ func (k *Kernel) finishStart(p *process, ready <-chan struct{}) {
 	for attempt := 2; errors.Is(err, errExitedEarly) && attempt <= startAttempts; attempt++ {
 		k.log.Warn("kernel exited during start, retrying with new ports", "attempt", attempt)
 		k.ch.disconnect()
+		// Clients may have seen the first process's idle status already.
+		k.setState(stateRestarting)
+		k.ch.broadcast(k.ch.status(stateRestarting))
 		err = k.launchLocked(context.Background(), true)
 	}
 	switch {

@@ -421,6 +421,10 @@ func TestKernelKilledTooOften(t *testing.T) {
 	id := ts.startKernel("python3").ID
 	k, _ := ts.m.kernel(id)
 	c := ts.dial(id, "", true)
+	// The state leaves starting at the first IOPub status, before the
+	// server's own kernel_info exchange; a reply to ours comes after it.
+	ready := c.send(channelShell, "kernel_info_request", struct{}{})
+	c.until(func(m *Message) bool { return m.ParentID == ready && m.MsgType == "kernel_info_reply" })
 	for n := 1; n <= restartLimit+1; n++ {
 		pid := k.currentProc().pid
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
