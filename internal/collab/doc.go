@@ -60,8 +60,10 @@
 // A message longer than Options.MaxMessageBytes, or an update that would
 // create more than Options.MaxUpdateItems items, closes its connection
 // with 1009. A malformed message closes its connection with 1007, and
-// unknown message types are ignored. At most Options.MaxRooms rooms are
-// open at once, and a client of one more is closed with 1013.
+// unknown message types are ignored. At most Options.MaxRooms document
+// rooms, and as many transient ones, are open at once, and a client of one
+// more is closed with 1013. The clients of a document whose file is
+// deleted are closed with 1003 and a reason that JupyterLab shows.
 //
 // # Concurrency
 //

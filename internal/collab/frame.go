@@ -20,7 +20,7 @@ const (
 
 // errMalformed is wrapped by every error about a frame that does not
 // decode.
-var errMalformed = errors.New("malformed message")
+var errMalformed = yprotocol.ErrMalformed
 
 // errUnknownType is returned for frames of a type rooms do not handle,
 // such as the chat messages of jupyter-collaboration 4.0. Rooms ignore
@@ -51,8 +51,11 @@ func parseMessage(b []byte) (message, error) {
 	switch m.typ {
 	case msgSync:
 		s, err := yprotocol.ReadSync(d)
+		if err != nil && !errors.Is(err, errMalformed) {
+			err = fmt.Errorf("%w: %w", errMalformed, err)
+		}
 		if err != nil {
-			return message{}, fmt.Errorf("%w: %w", errMalformed, err)
+			return message{}, err
 		}
 		m.sync = s
 	case msgAwareness:

@@ -99,7 +99,7 @@ func (s *Service) openRoom(ctx context.Context, name string) (*room, error) {
 			s.mu.Unlock()
 			return nil, errors.New("server is shutting down")
 		}
-		if len(s.rooms) >= s.opts.MaxRooms {
+		if s.countRoomsLocked(name) >= s.opts.MaxRooms {
 			s.mu.Unlock()
 			return nil, errTooManyRooms
 		}
@@ -118,6 +118,21 @@ func (s *Service) openRoom(ctx context.Context, name string) (*room, error) {
 		return nil, r.loadErr
 	}
 	return r, nil
+}
+
+// countRoomsLocked counts the open rooms of the same kind as name:
+// document rooms and transient ones, such as JupyterLab's global awareness
+// room, are bounded apart, so that neither kind can take the other's
+// places. The caller holds s.mu.
+func (s *Service) countRoomsLocked(name string) int {
+	_, _, _, isDoc := roomKind(name)
+	n := 0
+	for other := range s.rooms {
+		if _, _, _, otherIsDoc := roomKind(other); otherIsDoc == isDoc {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Service) newRoom(name string) *room {
@@ -438,7 +453,7 @@ func (s *Service) dropRoom(r *room, reason string) {
 	r.mu.Lock()
 	r.noSave = true
 	r.mu.Unlock()
-	r.shutdown()
+	r.shutdownWith(websocket.StatusUnsupportedData, deletedCloseReason)
 	if err := s.store.deleteRoom(r.name); err != nil {
 		r.log.Warn("history of a deleted file not removed", "err", err)
 	}
@@ -449,11 +464,16 @@ func (s *Service) dropRoom(r *room, reason string) {
 // changes unless noSave is set, and removes the room from the service. It
 // returns the error of that save.
 func (r *room) shutdown() error {
+	return r.shutdownWith(websocket.StatusGoingAway, "document closed on the server")
+}
+
+// shutdownWith is shutdown with the clients closed by code and reason.
+func (r *room) shutdownWith(code websocket.StatusCode, reason string) error {
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true
 		for c := range r.clients {
-			c.close(websocket.StatusGoingAway, "document closed on the server")
+			c.close(code, reason)
 		}
 		close(r.stop)
 	}

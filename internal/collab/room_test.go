@@ -283,6 +283,31 @@ func TestMaxRooms(t *testing.T) {
 	}
 }
 
+// TestMaxRoomsCountsKindsApart checks that transient rooms, such as
+// JupyterLab's global awareness room, do not take document rooms' places.
+func TestMaxRoomsCountsKindsApart(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.MaxRooms = 1 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	ts.join(t, "JupyterLab:globalAwareness", session)
+	ts.join(t, room, session)
+	other := ts.dial(t, "another:awareness", session)
+	if code, _ := other.waitClose(); code != websocket.StatusTryAgainLater {
+		t.Errorf("second transient room closed with %d, want 1013", code)
+	}
+}
+
+func TestCloseReasonCutAtAWord(t *testing.T) {
+	long := strings.Repeat("word ", 40)
+	got := truncateReason(long)
+	if len(got) > maxCloseReason || !strings.HasSuffix(got, "word…") {
+		t.Errorf("truncateReason gave %q (%d bytes)", got, len(got))
+	}
+	if got := truncateReason("short"); got != "short" {
+		t.Errorf("truncateReason(short) = %q", got)
+	}
+}
+
 func TestRenameUpdatesStatePath(t *testing.T) {
 	ts := newTestService(t, "", "", nil)
 	ts.writeFile(t, "a.txt", "x")
@@ -309,8 +334,14 @@ func TestDeleteClosesRoom(t *testing.T) {
 	if status, body := ts.request(t, "DELETE", "/api/contents/a.txt", nil); status != 204 {
 		t.Fatalf("delete: %d %s", status, body)
 	}
-	if code, _ := c.waitClose(); code != websocket.StatusGoingAway {
-		t.Errorf("closed with %d, want 1001", code)
+	code, reason := c.waitClose()
+	if code != websocket.StatusUnsupportedData {
+		t.Errorf("closed with %d, want 1003", code)
+	}
+	// @jupyter/docprovider shows errorReason and stops reconnecting.
+	var payload struct{ Reason, ErrorReason string }
+	if err := json.Unmarshal([]byte(reason), &payload); err != nil || payload.ErrorReason == "" {
+		t.Errorf("close reason %q is not a JSON object with errorReason", reason)
 	}
 	again := ts.dial(t, room, session)
 	if code, _ := again.waitClose(); code != statusNotFound {

@@ -311,6 +311,16 @@ func (r *room) write(p string, modTime time.Time, hash string, content []byte, c
 	}
 	files := r.svc.opts.Files
 	info, err := files.Stat(p)
+	if err != nil && r.removedOnDisk(p, err) {
+		// Removed outside the API (rm, a git checkout) while the doc still
+		// names it: writing it again keeps the edits it holds.
+		r.log.Info("file removed on disk: writing the document to it again", "path", p)
+		info, err = files.Write(p, r.docType, content)
+		if err != nil {
+			return saveFailed, info, err
+		}
+		return saveSuccess, info, nil
+	}
 	if err != nil {
 		return saveFailed, info, err
 	}
@@ -338,6 +348,17 @@ func (r *room) write(p string, modTime time.Time, hash string, content []byte, c
 	return saveSuccess, info, nil
 }
 
+// removedOnDisk reports whether err, from reading the file at p, says the
+// file does not exist while the room's file id still names p.
+func (r *room) removedOnDisk(p string, err error) bool {
+	var he *httpapi.Error
+	if !errors.As(err, &he) || he.Status != http.StatusNotFound {
+		return false
+	}
+	now, err := r.svc.store.filePath(context.Background(), r.fileID)
+	return err == nil && now == p
+}
+
 func (r *room) lastHash() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -357,6 +378,16 @@ func (r *room) reload(p string) (bool, error) {
 	r.modTime = info.ModTime
 	if info.Hash == r.hash {
 		return false, nil
+	}
+	if r.dirty {
+		// The file may hold the doc as it is, written through the
+		// contents API by a client that saved without the room.
+		differs, err := r.differsFrom(data)
+		if err == nil && !differs {
+			r.adoptLocked(info.Hash)
+			r.log.Info("file changed on disk to the document's content", "path", p)
+			return false, nil
+		}
 	}
 	if r.dirty && r.base != nil {
 		// Edits not saved yet: merge the change made on disk into them.
@@ -381,6 +412,18 @@ func (r *room) reload(p string) (bool, error) {
 	r.compactLocked()
 	r.log.Info("document reloaded: its file changed on disk", "path", p)
 	return true, nil
+}
+
+// adoptLocked records that the file, whose hash is hash, now holds the
+// doc's content.
+func (r *room) adoptLocked(hash string) {
+	r.hash = hash
+	r.dirty = false
+	r.base = r.doc.EncodeStateAsUpdate(nil)
+	if err := setState(r.doc, serverOrigin, stateHash, hash, stateDirty, false); err != nil {
+		r.log.Warn("state not updated", "err", err)
+	}
+	r.recordHashLocked()
 }
 
 // mergeLocked applies to the doc the change from r.base to the file

@@ -352,3 +352,46 @@ func TestChangeOnDiskMergesUnsavedEdits(t *testing.T) {
 		t.Errorf("file after the save = %q, want %q", got, want)
 	}
 }
+
+// TestRemovedOnDiskWrittenAgain removes the file behind the room's back:
+// the next save writes it again with the edits, and nothing is doubled.
+func TestRemovedOnDiskWrittenAgain(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = 200 * time.Millisecond })
+	ts.writeFile(t, "a.txt", "one\n")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	if err := os.Remove(filepath.Join(ts.root, "a.txt")); err != nil {
+		t.Fatal(err)
+	}
+	a.edit(insert(4, "two\n"))
+	waitUntil(t, "the file written again", func() bool { return fileExists(ts, "a.txt") })
+	if got := ts.readFile(t, "a.txt"); got != "one\ntwo\n" {
+		t.Errorf("file = %q, want the edit once", got)
+	}
+}
+
+// TestFileWithDocContentAdopted writes the doc's unsaved content to the
+// file, as a client saving through the contents API does: the room takes
+// the file as saved and applies nothing twice.
+func TestFileWithDocContentAdopted(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
+	ts.writeFile(t, "a.txt", "one\n")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	a.edit(insert(4, "two\n"))
+	r := ts.room(t, room)
+	waitUntil(t, "the edit in the room", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.dirty
+	})
+	ts.writeFile(t, "a.txt", "one\ntwo\n")
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor("the file's hash", func() bool { return a.stateLocked(stateHash) == sha256Hex([]byte("one\ntwo\n")) })
+	if got := a.text(); got != "one\ntwo\n" {
+		t.Errorf("doc = %q, want the edit once", got)
+	}
+}

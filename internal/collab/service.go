@@ -53,8 +53,9 @@ type Options struct {
 	// bounds an update's memory near 120 MB, an estimate. A client that
 	// sends a larger update is closed with status 1009.
 	MaxUpdateItems int
-	// MaxRooms bounds the rooms open at once (default 256). A client of a
-	// further room is closed with status 1013 and tries again later.
+	// MaxRooms bounds the document rooms open at once, and apart from them
+	// the transient rooms (default 256 each). A client of a further room is
+	// closed with status 1013 and tries again later.
 	MaxRooms int
 	// CompactAfter is how many updates a room's history may hold before
 	// they are merged into one (default 500).

@@ -132,12 +132,25 @@ func truncateReason(s string) string {
 	if len(s) <= maxCloseReason {
 		return s
 	}
-	s = s[:maxCloseReason]
+	// Cut at the last space that leaves room for the ellipsis.
+	s = s[:maxCloseReason-len("…")]
 	for len(s) > 0 && !utf8.ValidString(s) {
 		s = s[:len(s)-1]
 	}
-	return s
+	if i := strings.LastIndexByte(s, ' '); i > maxCloseReason/2 {
+		s = s[:i]
+	}
+	return s + "…"
 }
+
+// deletedCloseReason is the close reason for the clients of a document
+// whose file was deleted: @jupyter/docprovider 5 shows errorReason in a
+// dialog and stops reconnecting, where a 4404 would make it retry.
+var deletedCloseReason = func() string {
+	b, _ := json.Marshal(map[string]any{"reason": "initialization_error", "reloadable": false,
+		"errorReason": "This file was deleted on the server. Close this tab."})
+	return string(b)
+}()
 
 // sessionCloseReason returns the JSON close reason of a rejected session,
 // as @jupyter/docprovider 5 parses it.
