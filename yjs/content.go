@@ -361,8 +361,8 @@ func (c *contentType) delete(t *Transaction) {
 	for it := c.t.start; it != nil; it = it.right {
 		c.deleteChild(t, it)
 	}
-	for _, key := range c.t.orderedKeys() {
-		c.deleteChild(t, c.t.m[key])
+	for _, e := range c.t.mapItems() {
+		c.deleteChild(t, e.it)
 	}
 	t.forgetChanged(c.t)
 }
@@ -383,15 +383,14 @@ func (c *contentType) gc(s *store) {
 		it = next
 	}
 	c.t.start = nil
-	for _, key := range c.t.orderedKeys() {
-		for it := c.t.m[key]; it != nil; {
+	for _, e := range c.t.mapItems() {
+		for it := e.it; it != nil; {
 			left := it.left
 			it.gc(s, true)
 			it = left
 		}
 	}
-	c.t.m = map[string]*item{}
-	c.t.keys = nil
+	c.t.m = nil
 }
 
 // contentDoc holds a subdocument by its guid and options. The subdocument

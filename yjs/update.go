@@ -174,7 +174,7 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info
 		if d.readParentInfo() {
 			it.parent = resolveRoot(doc, roots, d.readString())
 		} else {
-			it.parentID = d.readLeftID()
+			it.origin = d.readLeftID()
 			it.flags |= flagHasParentID
 		}
 		if info&0x20 != 0 {

@@ -93,9 +93,8 @@ func (d *Doc) get(name string, kind Kind) (*branch, error) {
 	}
 	// yjs replaces the placeholder with a fresh type that takes over its
 	// items, so search markers start anew and a formatting flag is lost.
-	upgraded := newBranch(kind)
 	b.kind = kind
-	b.markers = upgraded.markers
+	b.markers = nil
 	b.hasFormatting = false
 	return b, nil
 }
