@@ -565,10 +565,25 @@ func writeClientsStructsFrom(e updateEncoder, s *store, known func(uint64) uint6
 // holds past sv (nil for everything), the whole delete set, and any
 // pending structs and deletes, as yjs's encodeStateAsUpdate does.
 func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
-	e := newEncoderV1()
+	return d.AppendStateAsUpdate(nil, sv)
+}
+
+// AppendStateAsUpdate appends EncodeStateAsUpdate(sv) to dst and returns
+// the extended slice, so that a message header can precede the update
+// without a copy of it.
+func (d *Doc) AppendStateAsUpdate(dst []byte, sv StateVector) []byte {
+	start := len(dst)
+	if len(sv) == 0 && d.stateSize > 0 {
+		// The whole state is about as long as last time, so one buffer
+		// with some room to grow replaces a series of doublings, whose
+		// garbage would be up to three times the state's size.
+		dst = slices.Grow(dst, d.stateSize+d.stateSize/16)
+	}
+	e := &encoderV1{e: lib0.NewEncoder(dst)}
 	writeClientsStructs(e, d.store, sv)
 	writeDeleteSet(e, d.store.deleteSet())
-	updates := [][]byte{e.bytes()}
+	out := e.bytes()
+	updates := [][]byte{out[start:]}
 	if d.store.pendingDS != nil {
 		updates = append(updates, d.store.pendingDS)
 	}
@@ -578,10 +593,13 @@ func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
 			updates = append(updates, diff)
 		}
 	}
-	if len(updates) == 1 {
-		return updates[0]
+	if len(updates) > 1 {
+		out = append(out[:start], mergeOwnParts(updates)...)
 	}
-	return mergeOwnParts(updates)
+	if len(sv) == 0 {
+		d.stateSize = len(out) - start
+	}
+	return out
 }
 
 // mergeOwnParts merges updates this package encoded itself, the first of

@@ -23,6 +23,9 @@ type Doc struct {
 	updateHandlers   []*updateHandler
 	updateV2Handlers []*updateHandler
 	afterTxnHandlers []*txnHandler
+	// stateSize is the length of the last encoding of the whole state,
+	// the capacity the next one starts with.
+	stateSize int
 }
 
 // Option configures NewDoc.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -63,7 +64,7 @@ type room struct {
 	// or nil when the room has not seen such a state (it restored edits
 	// that were never saved). A change made on disk is merged into the
 	// doc as the change from base, so edits made since then are kept.
-	base []byte
+	base packedState
 	// stored is the number of updates in the room's history.
 	stored int
 	// dirty is set by client changes not yet saved.
@@ -156,6 +157,11 @@ func (r *room) load() {
 	}
 	go r.run()
 	close(r.ready)
+	if r.fileID != "" {
+		// Loading leaves garbage several times the document's size, and
+		// the heap would keep those pages until it grew again.
+		go debug.FreeOSMemory()
+	}
 }
 
 // removeRoom removes r from the room table, so that the next client of
