@@ -2,6 +2,7 @@ package yjs
 
 import (
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
 )
@@ -200,6 +201,16 @@ type contentString struct {
 func newContentString(s string) *contentString {
 	s = lib0.ToWTF8(s)
 	return &contentString{b: []byte(s), n: lib0.UTF16Len(s)}
+}
+
+// readContentString returns the content of a string read from an update.
+func readContentString(d updateDecoder) *contentString {
+	b := d.readText()
+	if !utf8.Valid(b) {
+		// WTF-8 from a lone surrogate: repaired as newContentString does.
+		return newContentString(string(b))
+	}
+	return &contentString{b: b, n: lib0.UTF16Len(b)}
 }
 
 func (c *contentString) length() int                   { return c.n }
@@ -439,7 +450,7 @@ func readContent(d updateDecoder, doc *Doc, info uint8) content {
 	case refBinary:
 		return &contentBinary{d.readBuf()}
 	case refString:
-		return newContentString(d.readString())
+		return readContentString(d)
 	case refEmbed:
 		return &contentEmbed{d.readJSON()}
 	case refFormat:

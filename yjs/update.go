@@ -61,6 +61,8 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 	total := budget
 	nClients := rest.ReadLen(1)
 	roots := map[string]*branch{}
+	// Map keys repeat from item to item: each is kept once.
+	keys := map[string]string{}
 	var scratch item
 	for i := 0; i < nClients && rest.Err() == nil; i++ {
 		n := rest.ReadVarUint()
@@ -97,7 +99,7 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 			// when it is not joined to the one before, so that a run of
 			// deleted items allocates nothing per item.
 			scratch = item{}
-			readStruct(d, doc, roots, ID{client, clock}, info, &scratch)
+			readStruct(d, doc, roots, keys, ID{client, clock}, info, &scratch)
 			if rest.Err() != nil {
 				break
 			}
@@ -154,8 +156,10 @@ func joinDeleted(prev, it *item) bool {
 }
 
 // readStruct reads the struct with info byte info, other than GC, into
-// it. The content of a deleted item is left nil, its length set.
-func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info uint8, it *item) {
+// it. The content of a deleted item is left nil, its length set. keys
+// interns map keys.
+func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, keys map[string]string,
+	id ID, info uint8, it *item) {
 	it.id = id
 	if info&0x1f == refSkip {
 		it.length = int(d.rest().ReadVarUint())
@@ -178,7 +182,7 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info
 			it.flags |= flagHasParentID
 		}
 		if info&0x20 != 0 {
-			it.parentSub = d.readString()
+			it.parentSub = intern(keys, d.readString())
 			it.flags |= flagHasParentSub
 		}
 	}
@@ -191,6 +195,14 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info
 	if it.content.countable() {
 		it.flags |= flagCountable
 	}
+}
+
+func intern(strs map[string]string, s string) string {
+	if k, ok := strs[s]; ok {
+		return k
+	}
+	strs[s] = s
+	return s
 }
 
 func resolveRoot(doc *Doc, roots map[string]*branch, name string) *branch {
