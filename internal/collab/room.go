@@ -67,6 +67,9 @@ type room struct {
 	base packedState
 	// stored is the number of updates in the room's history.
 	stored int
+	// stateFrame is the SyncStep2 frame of the whole doc, shared by the
+	// clients that join while the doc is unchanged, or nil.
+	stateFrame []byte
 	// dirty is set by client changes not yet saved.
 	dirty bool
 	// autosave is the autosave setting of the clients' awareness states
@@ -230,6 +233,7 @@ func (r *room) broadcastLocked(frame []byte, except *conn) {
 // onUpdateLocked stores a doc update, sends it to the clients other than
 // the one it came from, and schedules a save for a client's change.
 func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
+	r.stateFrame = nil
 	if o == historyOrigin {
 		return
 	}
@@ -339,7 +343,7 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	reply, err := yprotocol.HandleSync(r.doc, m, c)
+	reply, err := r.handleSyncLocked(c, m)
 	if err != nil {
 		return fmt.Errorf("sync message: %w", err)
 	}
