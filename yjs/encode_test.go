@@ -7,7 +7,7 @@ import (
 
 // TestAppendStateAsUpdate checks that appending gives the prefix and then
 // the bytes of EncodeStateAsUpdate, with and without pending structs, and
-// again once the document knows the size of its state.
+// again once the document has recorded the size of its state.
 func TestAppendStateAsUpdate(t *testing.T) {
 	src := NewDoc(WithClientID(1))
 	text := src.GetText("t")

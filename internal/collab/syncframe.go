@@ -10,7 +10,7 @@ import (
 // empty, which every client opening the document sends.
 var emptyStateVector = []byte{0}
 
-// handleSyncLocked answers a sync message as yprotocol.HandleSync does,
+// handleSyncLocked replies to a sync message as yprotocol.HandleSync does,
 // but sends clients that start from an empty doc one shared frame of the
 // whole state. The frame is the size of the document, and without sharing
 // every client that joined since the last change would get its own copy,
