@@ -32,31 +32,112 @@ var (
 
 // branch is the state every shared type has, yjs's AbstractType: a list of
 // items from start, the current item of every map key, and the item that
-// holds the type when it is nested.
+// holds the type when it is nested. A document holds one for every nested
+// type, so what most types never use (map keys, search markers, observers)
+// is allocated on first use.
 type branch struct {
-	kind     Kind
-	doc      *Doc
-	item     *item
-	m        map[string]*item
-	keys     []string // keys of m in insertion order, as a JavaScript Map
-	start    *item
-	length   int
-	markers  *searchMarkers // nil: no markers, as for formatted text
-	name     string         // node name of an XML element or hook
-	rootName string
+	kind Kind
 	// hasFormatting is set once a format item was integrated.
 	hasFormatting bool
-	observers     []*observer
-	deepObservers []*observer
-	wrapper       any
+	doc           *Doc
+	item          *item
+	m             *keyMap // nil: no key set yet
+	start         *item
+	length        int
+	// markers is nil until the first index lookup of an Array, Text or
+	// XMLText, and stays nil once the type has formatting.
+	markers   *searchMarkers
+	name      string // node name of an XML element or hook
+	rootName  string
+	observers *observers // nil: none registered yet
+	wrapper   any
+}
+
+// observers is the functions registered on a type.
+type observers struct {
+	direct, deep []*observer
+}
+
+// keyMap is the current item of every map key of a type, in the order the
+// keys were first set, which is the order a JavaScript Map iterates them.
+// Most types have a few keys, which a scan finds as fast as a hash, so an
+// index is built only past keyMapScan keys.
+type keyMap struct {
+	entries []mapEntry
+	index   map[string]int
+}
+
+type mapEntry struct {
+	key string
+	it  *item
+}
+
+const keyMapScan = 16
+
+func (m *keyMap) find(key string) int {
+	if m.index != nil {
+		if i, ok := m.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range m.entries {
+		if m.entries[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *keyMap) set(key string, it *item) {
+	if i := m.find(key); i >= 0 {
+		m.entries[i].it = it
+		return
+	}
+	m.entries = append(m.entries, mapEntry{key, it})
+	switch {
+	case m.index != nil:
+		m.index[key] = len(m.entries) - 1
+	case len(m.entries) > keyMapScan:
+		m.index = make(map[string]int, len(m.entries))
+		for i, e := range m.entries {
+			m.index[e.key] = i
+		}
+	}
 }
 
 func newBranch(kind Kind) *branch {
-	b := &branch{kind: kind, m: map[string]*item{}}
-	if kind == KindArray || kind == KindText || kind == KindXMLText {
+	return &branch{kind: kind}
+}
+
+// mapItem returns the current item of key, nil when the key was never set.
+func (b *branch) mapItem(key string) *item {
+	if b.m == nil {
+		return nil
+	}
+	if i := b.m.find(key); i >= 0 {
+		return b.m.entries[i].it
+	}
+	return nil
+}
+
+// mapItems returns the keys with their current items in insertion order.
+// The caller must not keep the slice past a change of the type.
+func (b *branch) mapItems() []mapEntry {
+	if b.m == nil {
+		return nil
+	}
+	return b.m.entries
+}
+
+// searchMarkers returns the search markers of the type, allocating them on
+// first use, or nil for a type without them.
+func (b *branch) searchMarkers() *searchMarkers {
+	if b.markers == nil && !b.hasFormatting &&
+		(b.kind == KindArray || b.kind == KindText || b.kind == KindXMLText) {
 		b.markers = &searchMarkers{}
 	}
-	return b
+	return b.markers
 }
 
 func (b *branch) integrate(doc *Doc, it *item) {
@@ -65,14 +146,11 @@ func (b *branch) integrate(doc *Doc, it *item) {
 }
 
 func (b *branch) setMapEntry(key string, it *item) {
-	if _, ok := b.m[key]; !ok {
-		b.keys = append(b.keys, key)
+	if b.m == nil {
+		b.m = &keyMap{}
 	}
-	b.m[key] = it
+	b.m.set(key, it)
 }
-
-// orderedKeys returns the map keys in insertion order.
-func (b *branch) orderedKeys() []string { return b.keys }
 
 // shared returns the public value for the branch: *Map, *Array, *Text,
 // *XMLElement, *XMLFragment, *XMLHook or *XMLText.
@@ -103,7 +181,7 @@ func (b *branch) shared() any {
 
 // mapGet returns the value of key and whether it is set.
 func (b *branch) mapGet(key string) (any, bool) {
-	it := b.m[key]
+	it := b.mapItem(key)
 	if it == nil || it.deleted() {
 		return nil, false
 	}
@@ -175,8 +253,11 @@ func (s *searchMarkers) markPosition(p *item, index int) *marker {
 // findMarker returns a marker at or near index, moved onto an item that
 // cannot be merged with its left neighbour, or nil when markers are off.
 func (b *branch) findMarker(index int) *marker {
-	s := b.markers
-	if b.start == nil || index == 0 || s == nil {
+	if b.start == nil || index == 0 {
+		return nil
+	}
+	s := b.searchMarkers()
+	if s == nil {
 		return nil
 	}
 	var m *marker

@@ -40,6 +40,8 @@ type updateDecoder interface {
 	readClient() uint64
 	readInfo() uint8
 	readString() string
+	// readText reads a string as a byte slice that the caller owns.
+	readText() []byte
 	readParentInfo() bool
 	readTypeRef() uint64
 	readLen() uint64
@@ -104,6 +106,7 @@ func (d *decoderV1) readRightID() ID      { return d.readLeftID() }
 func (d *decoderV1) readClient() uint64   { return d.d.ReadVarUint() }
 func (d *decoderV1) readInfo() uint8      { return d.d.ReadUint8() }
 func (d *decoderV1) readString() string   { return d.d.ReadVarString() }
+func (d *decoderV1) readText() []byte     { return d.d.ReadVarUTF8() }
 func (d *decoderV1) readParentInfo() bool { return d.d.ReadVarUint() == 1 }
 func (d *decoderV1) readTypeRef() uint64  { return d.d.ReadVarUint() }
 func (d *decoderV1) readLen() uint64      { return d.d.ReadVarUint() }

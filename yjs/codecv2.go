@@ -192,6 +192,7 @@ func (v *decoderV2) readRightID() ID {
 func (v *decoderV2) readClient() uint64   { return v.client.read() }
 func (v *decoderV2) readInfo() uint8      { return v.info.read() }
 func (v *decoderV2) readString() string   { return v.strings.read(v.d.Fail) }
+func (v *decoderV2) readText() []byte     { return []byte(v.readString()) }
 func (v *decoderV2) readParentInfo() bool { return v.parent.read() == 1 }
 func (v *decoderV2) readTypeRef() uint64  { return v.typeRef.read() }
 func (v *decoderV2) readLen() uint64      { return v.length.read() }

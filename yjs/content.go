@@ -2,6 +2,7 @@ package yjs
 
 import (
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
 )
@@ -202,6 +203,16 @@ func newContentString(s string) *contentString {
 	return &contentString{b: []byte(s), n: lib0.UTF16Len(s)}
 }
 
+// readContentString returns the content of a string read from an update.
+func readContentString(d updateDecoder) *contentString {
+	b := d.readText()
+	if !utf8.Valid(b) {
+		// WTF-8 from a lone surrogate: repaired as newContentString does.
+		return newContentString(string(b))
+	}
+	return &contentString{b: b, n: lib0.UTF16Len(b)}
+}
+
 func (c *contentString) length() int                   { return c.n }
 func (c *contentString) countable() bool               { return true }
 func (c *contentString) ref() uint8                    { return refString }
@@ -361,8 +372,8 @@ func (c *contentType) delete(t *Transaction) {
 	for it := c.t.start; it != nil; it = it.right {
 		c.deleteChild(t, it)
 	}
-	for _, key := range c.t.orderedKeys() {
-		c.deleteChild(t, c.t.m[key])
+	for _, e := range c.t.mapItems() {
+		c.deleteChild(t, e.it)
 	}
 	t.forgetChanged(c.t)
 }
@@ -383,15 +394,14 @@ func (c *contentType) gc(s *store) {
 		it = next
 	}
 	c.t.start = nil
-	for _, key := range c.t.orderedKeys() {
-		for it := c.t.m[key]; it != nil; {
+	for _, e := range c.t.mapItems() {
+		for it := e.it; it != nil; {
 			left := it.left
 			it.gc(s, true)
 			it = left
 		}
 	}
-	c.t.m = map[string]*item{}
-	c.t.keys = nil
+	c.t.m = nil
 }
 
 // contentDoc holds a subdocument by its guid and options. The subdocument
@@ -440,7 +450,7 @@ func readContent(d updateDecoder, doc *Doc, info uint8) content {
 	case refBinary:
 		return &contentBinary{d.readBuf()}
 	case refString:
-		return newContentString(d.readString())
+		return readContentString(d)
 	case refEmbed:
 		return &contentEmbed{d.readJSON()}
 	case refFormat:

@@ -84,7 +84,7 @@ func (e *Event) Keys() map[string]KeyChange {
 		return e.keys
 	}
 	for key := range ck.keys {
-		it := e.target.m[key]
+		it := e.target.mapItem(key)
 		if it == nil {
 			continue
 		}
@@ -385,7 +385,7 @@ func (d *Doc) callObservers(t *Transaction) {
 		ck.b.callObserver(t, ck)
 	}
 	for _, b := range t.parentOrder {
-		if len(b.deepObservers) == 0 || b.item != nil && b.item.deleted() {
+		if b.observers == nil || len(b.observers.deep) == 0 || b.item != nil && b.item.deleted() {
 			continue
 		}
 		var events []*Event
@@ -400,7 +400,7 @@ func (d *Doc) callObservers(t *Transaction) {
 			continue
 		}
 		slices.SortStableFunc(events, func(x, y *Event) int { return len(x.Path()) - len(y.Path()) })
-		for _, o := range slices.Clone(b.deepObservers) {
+		for _, o := range slices.Clone(b.observers.deep) {
 			o.deep(events)
 		}
 	}
@@ -431,7 +431,10 @@ func (b *branch) callObserver(t *Transaction, ck *changedKeys) {
 		}
 		p = p.item.parent
 	}
-	for _, o := range slices.Clone(b.observers) {
+	if b.observers == nil {
+		return
+	}
+	for _, o := range slices.Clone(b.observers.direct) {
 		o.f(ev)
 	}
 }
@@ -439,11 +442,11 @@ func (b *branch) callObserver(t *Transaction, ck *changedKeys) {
 // hasListeners reports whether b has observers or b or an ancestor has
 // deep observers. Without them no event is built.
 func (b *branch) hasListeners() bool {
-	if len(b.observers) > 0 {
+	if b.observers != nil && len(b.observers.direct) > 0 {
 		return true
 	}
 	for p := b; p != nil; {
-		if len(p.deepObservers) > 0 {
+		if p.observers != nil && len(p.observers.deep) > 0 {
 			return true
 		}
 		if p.item == nil {
@@ -456,14 +459,23 @@ func (b *branch) hasListeners() bool {
 
 func (b *branch) observe(f func(*Event)) func() {
 	o := &observer{f: f}
-	b.observers = append(b.observers, o)
-	return func() { b.observers = removeHandler(b.observers, o) }
+	obs := b.observerLists()
+	obs.direct = append(obs.direct, o)
+	return func() { obs.direct = removeHandler(obs.direct, o) }
 }
 
 func (b *branch) observeDeep(f func([]*Event)) func() {
 	o := &observer{deep: f}
-	b.deepObservers = append(b.deepObservers, o)
-	return func() { b.deepObservers = removeHandler(b.deepObservers, o) }
+	obs := b.observerLists()
+	obs.deep = append(obs.deep, o)
+	return func() { obs.deep = removeHandler(obs.deep, o) }
+}
+
+func (b *branch) observerLists() *observers {
+	if b.observers == nil {
+		b.observers = &observers{}
+	}
+	return b.observers
 }
 
 // Observe registers f for the changes of every transaction to the map; it

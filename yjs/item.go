@@ -11,21 +11,28 @@ const (
 	flagHasOrigin
 	flagHasRightOrigin
 	flagHasParentSub
-	flagHasParentID // parent is given by parentID and not resolved yet
+	// flagHasParentID marks an item read from an update whose parent is
+	// given by the ID of the parent's item, kept in origin until it is
+	// resolved. Such an item has no origins: the update format writes the
+	// parent only for items without them.
+	flagHasParentID
 )
 
 // item is a struct of the struct store: an Item with content, a GC struct
 // (flagGC) or, only while decoding, a Skip struct (flagSkip). GC and Skip
-// structs use only id, length and flags.
+// structs use only id, length and flags. The fields are ordered and sized
+// so that an item takes 128 bytes, because a document holds one for every
+// run of content.
 type item struct {
 	id          ID
 	length      int
 	left, right *item
+	// origin is the last ID of the left neighbour at insertion, or with
+	// flagHasParentID the ID of the parent's item.
 	origin      ID
 	rightOrigin ID
 	parent      *branch
 	parentSub   string
-	parentID    ID
 	content     content
 	flags       uint16
 	// redone is the item that redid this one after an undo, if any.
@@ -128,15 +135,15 @@ func (it *item) getMissing(t *Transaction, s *store) (uint64, bool) {
 		it.rightOrigin.Clock >= s.state(it.rightOrigin.Client) {
 		return it.rightOrigin.Client, true
 	}
-	if it.has(flagHasParentID) && it.parentID.Client != it.id.Client &&
-		it.parentID.Clock >= s.state(it.parentID.Client) {
-		return it.parentID.Client, true
+	if it.has(flagHasParentID) && it.origin.Client != it.id.Client &&
+		it.origin.Clock >= s.state(it.origin.Client) {
+		return it.origin.Client, true
 	}
 	// An origin inside this client's own pending range is an invalid
 	// update; yjs fails on it, and the item is integrated as a GC here.
 	if it.has(flagHasOrigin) && it.origin.Clock >= s.state(it.origin.Client) ||
 		it.has(flagHasRightOrigin) && it.rightOrigin.Clock >= s.state(it.rightOrigin.Client) ||
-		it.has(flagHasParentID) && it.parentID.Clock >= s.state(it.parentID.Client) {
+		it.has(flagHasParentID) && it.origin.Clock >= s.state(it.origin.Client) {
 		it.parent = nil
 		it.flags &^= flagHasParentID | flagHasOrigin | flagHasRightOrigin
 		return 0, false
@@ -160,8 +167,9 @@ func (it *item) getMissing(t *Transaction, s *store) (uint64, bool) {
 			it.copyParent(it.right)
 		}
 	case it.has(flagHasParentID):
-		p := s.find(it.parentID)
+		p := s.find(it.origin)
 		it.flags &^= flagHasParentID
+		it.origin = ID{}
 		if ct, ok := p.content.(*contentType); ok && !p.isGC() {
 			it.parent = ct.t
 		} else {
@@ -226,7 +234,7 @@ func (it *item) resolveConflicts(t *Transaction) *item {
 	case left != nil:
 		o = left.right
 	case it.hasParentSub():
-		o = it.parent.m[it.parentSub]
+		o = it.parent.mapItem(it.parentSub)
 		for o != nil && o.left != nil {
 			o = o.left
 		}
@@ -273,7 +281,7 @@ func (it *item) link(t *Transaction) {
 	} else {
 		var r *item
 		if it.hasParentSub() {
-			r = p.m[it.parentSub]
+			r = p.mapItem(it.parentSub)
 			for r != nil && r.left != nil {
 				r = r.left
 			}
@@ -487,7 +495,7 @@ func (it *item) writeParent(e updateEncoder) {
 	switch {
 	case it.has(flagHasParentID):
 		e.writeParentInfo(false)
-		e.writeLeftID(it.parentID)
+		e.writeLeftID(it.origin)
 	case it.parent == nil:
 		// Only structs read by mergeUpdates lack a parent here; they carry
 		// the root name instead.

@@ -25,14 +25,14 @@ func (b *branch) mapSet(t *Transaction, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("setting %q: %w", key, err)
 	}
-	left := b.m[key]
+	left := b.mapItem(key)
 	it := newItem(b.nextID(t), left, nil, b, &key, c)
 	it.integrate(t, 0)
 	return nil
 }
 
 func (b *branch) mapDelete(t *Transaction, key string) {
-	if it := b.m[key]; it != nil {
+	if it := b.mapItem(key); it != nil {
 		it.delete(t)
 	}
 }
@@ -40,9 +40,9 @@ func (b *branch) mapDelete(t *Transaction, key string) {
 // mapEntries returns the keys with values, sorted.
 func (b *branch) mapKeys() []string {
 	var keys []string
-	for k, it := range b.m {
-		if !it.deleted() {
-			keys = append(keys, k)
+	for _, e := range b.mapItems() {
+		if !e.it.deleted() {
+			keys = append(keys, e.key)
 		}
 	}
 	slices.Sort(keys)

@@ -294,8 +294,8 @@ func (s *store) tryMergeWithLefts(client uint64, pos int) int {
 		if left.deleted() != right.deleted() || left.kind() != right.kind() || !left.mergeWith(right) {
 			break
 		}
-		if right.hasParentSub() && !right.isGC() && right.parent.m[right.parentSub] == right {
-			right.parent.m[right.parentSub] = left
+		if right.hasParentSub() && !right.isGC() && right.parent.mapItem(right.parentSub) == right {
+			right.parent.setMapEntry(right.parentSub, left)
 		}
 		right = left
 		if i-2 >= 0 {

@@ -472,11 +472,11 @@ func (um *UndoManager) redoPosition(t *Transaction, it, parentItem *item, parent
 			return nil, nil, false
 		}
 	} else {
-		left = parentType.m[it.parentSub]
+		left = parentType.mapItem(it.parentSub)
 	}
 	if left != nil && left.parent.item != parentItem {
 		// A left neighbour from another parent would mislead peers.
-		left = parentType.m[it.parentSub]
+		left = parentType.mapItem(it.parentSub)
 	}
 	return left, nil, true
 }

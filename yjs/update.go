@@ -61,6 +61,8 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 	total := budget
 	nClients := rest.ReadLen(1)
 	roots := map[string]*branch{}
+	// Map keys repeat from item to item: each is kept once.
+	keys := map[string]string{}
 	var scratch item
 	for i := 0; i < nClients && rest.Err() == nil; i++ {
 		n := rest.ReadVarUint()
@@ -97,7 +99,7 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 			// when it is not joined to the one before, so that a run of
 			// deleted items allocates nothing per item.
 			scratch = item{}
-			readStruct(d, doc, roots, ID{client, clock}, info, &scratch)
+			readStruct(d, doc, roots, keys, ID{client, clock}, info, &scratch)
 			if rest.Err() != nil {
 				break
 			}
@@ -154,8 +156,10 @@ func joinDeleted(prev, it *item) bool {
 }
 
 // readStruct reads the struct with info byte info, other than GC, into
-// it. The content of a deleted item is left nil, its length set.
-func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info uint8, it *item) {
+// it. The content of a deleted item is left nil, its length set. keys
+// interns map keys.
+func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, keys map[string]string,
+	id ID, info uint8, it *item) {
 	it.id = id
 	if info&0x1f == refSkip {
 		it.length = int(d.rest().ReadVarUint())
@@ -174,11 +178,11 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info
 		if d.readParentInfo() {
 			it.parent = resolveRoot(doc, roots, d.readString())
 		} else {
-			it.parentID = d.readLeftID()
+			it.origin = d.readLeftID()
 			it.flags |= flagHasParentID
 		}
 		if info&0x20 != 0 {
-			it.parentSub = d.readString()
+			it.parentSub = intern(keys, d.readString())
 			it.flags |= flagHasParentSub
 		}
 	}
@@ -191,6 +195,14 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, id ID, info
 	if it.content.countable() {
 		it.flags |= flagCountable
 	}
+}
+
+func intern(strs map[string]string, s string) string {
+	if k, ok := strs[s]; ok {
+		return k
+	}
+	strs[s] = s
+	return s
 }
 
 func resolveRoot(doc *Doc, roots map[string]*branch, name string) *branch {
@@ -565,10 +577,25 @@ func writeClientsStructsFrom(e updateEncoder, s *store, known func(uint64) uint6
 // holds past sv (nil for everything), the whole delete set, and any
 // pending structs and deletes, as yjs's encodeStateAsUpdate does.
 func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
-	e := newEncoderV1()
+	return d.AppendStateAsUpdate(nil, sv)
+}
+
+// AppendStateAsUpdate appends EncodeStateAsUpdate(sv) to dst and returns
+// the extended slice, so that a message header can precede the update
+// without a copy of it.
+func (d *Doc) AppendStateAsUpdate(dst []byte, sv StateVector) []byte {
+	start := len(dst)
+	if len(sv) == 0 && d.stateSize > 0 {
+		// The whole state is about as long as last time, so one buffer
+		// with some room to grow replaces a series of doublings, whose
+		// garbage would be up to three times the state's size.
+		dst = slices.Grow(dst, d.stateSize+d.stateSize/16)
+	}
+	e := &encoderV1{e: lib0.NewEncoder(dst)}
 	writeClientsStructs(e, d.store, sv)
 	writeDeleteSet(e, d.store.deleteSet())
-	updates := [][]byte{e.bytes()}
+	out := e.bytes()
+	updates := [][]byte{out[start:]}
 	if d.store.pendingDS != nil {
 		updates = append(updates, d.store.pendingDS)
 	}
@@ -578,10 +605,13 @@ func (d *Doc) EncodeStateAsUpdate(sv StateVector) []byte {
 			updates = append(updates, diff)
 		}
 	}
-	if len(updates) == 1 {
-		return updates[0]
+	if len(updates) > 1 {
+		out = append(out[:start], mergeOwnParts(updates)...)
 	}
-	return mergeOwnParts(updates)
+	if len(sv) == 0 {
+		d.stateSize = len(out) - start
+	}
+	return out
 }
 
 // mergeOwnParts merges updates this package encoded itself, the first of

@@ -23,6 +23,9 @@ type Doc struct {
 	updateHandlers   []*updateHandler
 	updateV2Handlers []*updateHandler
 	afterTxnHandlers []*txnHandler
+	// stateSize is the length of the last encoding of the whole state,
+	// the capacity the next one starts with.
+	stateSize int
 }
 
 // Option configures NewDoc.
@@ -93,9 +96,8 @@ func (d *Doc) get(name string, kind Kind) (*branch, error) {
 	}
 	// yjs replaces the placeholder with a fresh type that takes over its
 	// items, so search markers start anew and a formatting flag is lost.
-	upgraded := newBranch(kind)
 	b.kind = kind
-	b.markers = upgraded.markers
+	b.markers = nil
 	b.hasFormatting = false
 	return b, nil
 }

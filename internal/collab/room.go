@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -63,9 +64,12 @@ type room struct {
 	// or nil when the room has not seen such a state (it restored edits
 	// that were never saved). A change made on disk is merged into the
 	// doc as the change from base, so edits made since then are kept.
-	base []byte
+	base packedState
 	// stored is the number of updates in the room's history.
 	stored int
+	// stateFrame is the SyncStep2 frame of the whole doc, shared by the
+	// clients that join while the doc is unchanged, or nil.
+	stateFrame []byte
 	// dirty is set by client changes not yet saved.
 	dirty bool
 	// autosave is the autosave setting of the clients' awareness states
@@ -171,6 +175,11 @@ func (r *room) load() {
 	}
 	go r.run()
 	close(r.ready)
+	if r.fileID != "" {
+		// Loading leaves garbage several times the document's size, and
+		// the heap would keep those pages until it grew again.
+		go debug.FreeOSMemory()
+	}
 }
 
 // removeRoom removes r from the room table, so that the next client of
@@ -239,6 +248,7 @@ func (r *room) broadcastLocked(frame []byte, except *conn) {
 // onUpdateLocked stores a doc update, sends it to the clients other than
 // the one it came from, and schedules a save for a client's change.
 func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
+	r.stateFrame = nil
 	if o == historyOrigin {
 		return
 	}
@@ -348,7 +358,7 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	reply, err := yprotocol.HandleSync(r.doc, m, c)
+	reply, err := r.handleSyncLocked(c, m)
 	if err != nil {
 		return fmt.Errorf("sync message: %w", err)
 	}

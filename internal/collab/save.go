@@ -87,7 +87,7 @@ func (r *room) loadDocument() error {
 	}
 	r.modTime, r.hash = info.ModTime, info.Hash
 	if !r.dirty {
-		r.base = r.doc.EncodeStateAsUpdate(nil)
+		r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	}
 	r.recordHashLocked()
 	r.compactLocked()
@@ -287,10 +287,11 @@ func (r *room) save() string {
 		return status
 	}
 
+	base := packState(snapshot)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.modTime, r.hash = info.ModTime, info.Hash
-	r.base = snapshot
+	r.base = base
 	r.recordHashLocked()
 	kv := []any{stateHash, info.Hash}
 	if !r.dirty {
@@ -407,7 +408,7 @@ func (r *room) reload(p string) (bool, error) {
 	}
 	r.hash = info.Hash
 	r.dirty = false
-	r.base = r.doc.EncodeStateAsUpdate(nil)
+	r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	r.recordHashLocked()
 	r.compactLocked()
 	r.log.Info("document reloaded: its file changed on disk", "path", p)
@@ -432,8 +433,12 @@ func (r *room) adoptLocked(hash string) {
 // holds both, which differs from the file, and stays dirty for the next
 // save.
 func (r *room) mergeLocked(data []byte, hash string) error {
+	base, err := r.base.unpack()
+	if err != nil {
+		return err
+	}
 	scratch := yjs.NewDoc()
-	if err := scratch.ApplyUpdate(r.base, nil); err != nil {
+	if err := scratch.ApplyUpdate(base, nil); err != nil {
 		return err
 	}
 	before := scratch.StateVector()
@@ -447,7 +452,7 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 		return err
 	}
 	r.hash = hash
-	r.base = scratch.EncodeStateAsUpdate(nil)
+	r.base = packState(scratch.EncodeStateAsUpdate(nil))
 	r.recordHashLocked()
 	r.compactLocked()
 	select {

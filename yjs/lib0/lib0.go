@@ -10,6 +10,7 @@
 package lib0
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -290,6 +291,20 @@ func (d *Decoder) ReadVarUint8Array() []byte {
 		return nil
 	}
 	return d.ReadBytes(int(n))
+}
+
+// ReadVarUTF8 is ReadVarString returning a copy of the bytes, for a
+// caller that keeps them as a byte slice.
+func (d *Decoder) ReadVarUTF8() []byte {
+	b := d.ReadVarUint8Array()
+	if d.err != nil {
+		return nil
+	}
+	if !validUTF8(b) {
+		d.err = ErrInvalidUTF8
+		return nil
+	}
+	return bytes.Clone(b)
 }
 
 // ReadVarString reads a length-prefixed UTF-8 string. Invalid UTF-8 is an

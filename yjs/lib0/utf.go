@@ -105,7 +105,7 @@ func repair(s string, keepSurrogates bool) string {
 
 // UTF16Len returns the length of s in UTF-16 code units, the unit of
 // JavaScript's String.length. s must be valid UTF-8 or WTF-8.
-func UTF16Len(s string) int {
+func UTF16Len[S string | []byte](s S) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]

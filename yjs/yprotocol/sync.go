@@ -16,6 +16,7 @@
 package yprotocol
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -77,11 +78,21 @@ func SyncStep1Frame(doc *yjs.Doc) []byte {
 // SyncStep2Frame returns the reply to a SyncStep1 that carried the binary
 // state vector sv.
 func SyncStep2Frame(doc *yjs.Doc, sv []byte) ([]byte, error) {
-	update, err := doc.EncodeStateAsUpdateFrom(sv)
+	state, err := yjs.DecodeStateVector(sv)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	return AppendSync([]byte{MessageSync}, SyncStep2, update), nil
+	// The update, often the whole document, is encoded behind room for
+	// the longest header, and the header is then written right before it.
+	const room = 2 + binary.MaxVarintLen64
+	frame := doc.AppendStateAsUpdate(make([]byte, room), state)
+	header := lib0.NewEncoder(make([]byte, 0, room))
+	header.WriteVarUint(MessageSync)
+	header.WriteVarUint(SyncStep2)
+	header.WriteVarUint(uint64(len(frame) - room))
+	start := room - header.Len()
+	copy(frame[start:], header.Bytes())
+	return frame[start:], nil
 }
 
 // UpdateFrame returns the frame that broadcasts a V1 update.

@@ -266,3 +266,25 @@ func FuzzAwarenessUpdate(f *testing.F) {
 		}
 	})
 }
+
+// TestSyncStep2FrameLengths checks the header that SyncStep2Frame writes
+// in front of the update against AppendSync, for updates whose length takes
+// one, two and three bytes, and for a second encoding of the same state.
+func TestSyncStep2FrameLengths(t *testing.T) {
+	for _, n := range []int{10, 200, 20000} {
+		d := yjs.NewDoc(yjs.WithClientID(7))
+		if err := d.GetText("t").Insert(0, strings.Repeat("x", n), nil); err != nil {
+			t.Fatal(err)
+		}
+		want := AppendSync([]byte{MessageSync}, SyncStep2, d.EncodeStateAsUpdate(nil))
+		for round := range 2 {
+			got, err := SyncStep2Frame(d, []byte{0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%d characters, encoding %d (-want +got):\n%s", n, round, diff)
+			}
+		}
+	}
+}
