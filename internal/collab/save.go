@@ -52,7 +52,7 @@ func (r *room) loadDocument() error {
 		}
 		history = nil
 	}
-	lastHash, err := r.svc.store.fileHash(ctx, r.name)
+	lastHash, storedBase, err := r.svc.store.fileState(ctx, r.name)
 	if err != nil {
 		return err
 	}
@@ -71,6 +71,15 @@ func (r *room) loadDocument() error {
 		err = setDeterministic(r.model, r.doc, data, serverOrigin)
 	case lastHash == info.Hash:
 		r.dirty, err = r.differsFrom(data)
+		r.base = storedBase
+	case storedBase != nil:
+		// The file changed while the room was closed: merge the change
+		// into the edits made since the last save, as while it is open.
+		r.base = storedBase
+		if err = r.mergeLocked(data, info.Hash); err == nil {
+			r.dirty, err = r.differsFrom(data)
+			r.log.Info("room merged its file, which changed while it was closed", "path", p)
+		}
 	default:
 		r.doc.Transact(func(*yjs.Transaction) { err = r.model.Set(r.doc, data) }, serverOrigin)
 	}
@@ -79,7 +88,10 @@ func (r *room) loadDocument() error {
 	}
 	if r.dirty {
 		r.log.Info("room restored edits that were not saved")
-		r.changed <- struct{}{}
+		select {
+		case r.changed <- struct{}{}:
+		default:
+		}
 	}
 	err = setState(r.doc, serverOrigin, statePath, p, stateHash, info.Hash, stateDirty, r.dirty)
 	if err != nil {
@@ -89,7 +101,7 @@ func (r *room) loadDocument() error {
 	if !r.dirty {
 		r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	}
-	r.recordHashLocked()
+	r.recordFileLocked()
 	r.compactLocked()
 	return nil
 }
@@ -120,8 +132,10 @@ func (r *room) differsFrom(data []byte) (bool, error) {
 	return !bytes.Equal(have, want), err
 }
 
-func (r *room) recordHashLocked() {
-	if err := r.svc.store.setFileHash(r.name, r.hash); err != nil {
+// recordFileLocked stores the file's hash and the base state, which a
+// restart needs to merge a change made on disk while the room was closed.
+func (r *room) recordFileLocked() {
+	if err := r.svc.store.setFileState(r.name, r.hash, r.base); err != nil {
 		r.log.Warn("file hash not recorded", "err", err)
 	}
 }
@@ -292,7 +306,7 @@ func (r *room) save() string {
 	defer r.mu.Unlock()
 	r.modTime, r.hash = info.ModTime, info.Hash
 	r.base = base
-	r.recordHashLocked()
+	r.recordFileLocked()
 	kv := []any{stateHash, info.Hash}
 	if !r.dirty {
 		kv = append(kv, stateDirty, false)
@@ -409,7 +423,7 @@ func (r *room) reload(p string) (bool, error) {
 	r.hash = info.Hash
 	r.dirty = false
 	r.base = packState(r.doc.EncodeStateAsUpdate(nil))
-	r.recordHashLocked()
+	r.recordFileLocked()
 	r.compactLocked()
 	r.log.Info("document reloaded: its file changed on disk", "path", p)
 	return true, nil
@@ -420,11 +434,11 @@ func (r *room) reload(p string) (bool, error) {
 func (r *room) adoptLocked(hash string) {
 	r.hash = hash
 	r.dirty = false
-	r.base = r.doc.EncodeStateAsUpdate(nil)
+	r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	if err := setState(r.doc, serverOrigin, stateHash, hash, stateDirty, false); err != nil {
 		r.log.Warn("state not updated", "err", err)
 	}
-	r.recordHashLocked()
+	r.recordFileLocked()
 }
 
 // mergeLocked applies to the doc the change from r.base to the file
@@ -453,7 +467,7 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 	}
 	r.hash = hash
 	r.base = packState(scratch.EncodeStateAsUpdate(nil))
-	r.recordHashLocked()
+	r.recordFileLocked()
 	r.compactLocked()
 	select {
 	case r.changed <- struct{}{}:

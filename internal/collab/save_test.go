@@ -211,13 +211,15 @@ func syncStep2For(t *testing.T, from, to *client) []byte {
 	return updateFrame(from.doc.EncodeStateAsUpdate(sv))
 }
 
-func TestRestartFileChangedWins(t *testing.T) {
+// TestRestartMergesFileChange changes the file while the server is down
+// with an edit not saved: the restarted room keeps both.
+func TestRestartMergesFileChange(t *testing.T) {
 	root, dataDir := t.TempDir(), t.TempDir()
 	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
-	first.writeFile(t, "a.txt", "base")
+	first.writeFile(t, "a.txt", "one\ntwo\n")
 	room, session := first.openSession(t, "a.txt")
 	a := first.join(t, room, session)
-	a.edit(insert(4, " edited"))
+	a.edit(insert(8, "three\n"))
 	r := first.room(t, room)
 	waitUntil(t, "the edit at the server", func() bool {
 		r.mu.Lock()
@@ -225,12 +227,12 @@ func TestRestartFileChangedWins(t *testing.T) {
 		return r.dirty
 	})
 	first.kill(t)
-	first.writeFile(t, "a.txt", "rewritten")
+	first.writeFile(t, "a.txt", "zero\none\ntwo\n")
 
 	second := newTestService(t, root, dataDir, nil)
 	c := second.join(t, room, session)
-	if got := c.text(); got != "rewritten" {
-		t.Errorf("text %q, want the file changed while the server was down", got)
+	if got, want := c.text(), "zero\none\ntwo\nthree\n"; got != want {
+		t.Errorf("text %q, want %q: the change on disk and the unsaved edit", got, want)
 	}
 }
 

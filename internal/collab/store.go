@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS room_files (
 	room TEXT PRIMARY KEY,
 	hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS room_bases (
+	room TEXT PRIMARY KEY,
+	base BLOB NOT NULL
+);
 `
 
 // store is the SQLite database of the collaboration service. It is safe
@@ -257,28 +261,42 @@ func (s *store) replaceUpdates(room string, update []byte) error {
 	return tx.Commit()
 }
 
-// fileHash returns the hash of the file as a room last read or wrote it,
-// or "" when none is recorded.
-func (s *store) fileHash(ctx context.Context, room string) (string, error) {
+// fileState returns the hash of the file as a room last read or wrote it,
+// or "" when none is recorded, and the room's base state then, or nil.
+func (s *store) fileState(ctx context.Context, room string) (string, packedState, error) {
 	var hash string
-	err := s.db.QueryRowContext(ctx, `SELECT hash FROM room_files WHERE room = ?`, room).Scan(&hash)
+	var base []byte
+	err := s.db.QueryRowContext(ctx, `SELECT f.hash, b.base FROM room_files f
+		LEFT JOIN room_bases b ON b.room = f.room WHERE f.room = ?`, room).Scan(&hash, &base)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return "", nil, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading file hash of room %s: %w", room, err)
+		return "", nil, fmt.Errorf("reading file state of room %s: %w", room, err)
 	}
-	return hash, nil
+	return hash, packedState(base), nil
 }
 
-// setFileHash records the hash of the file as a room read or wrote it.
-func (s *store) setFileHash(room, hash string) error {
-	_, err := s.db.Exec(`INSERT INTO room_files (room, hash) VALUES (?, ?)
-		ON CONFLICT (room) DO UPDATE SET hash = excluded.hash`, room, hash)
+// setFileState records the hash of the file as a room read or wrote it,
+// and the room's base state then, or none when base is nil.
+func (s *store) setFileState(room, hash string, base packedState) error {
+	tx, err := s.db.Begin()
 	if err != nil {
-		return fmt.Errorf("recording file hash of room %s: %w", room, err)
+		return err
 	}
-	return nil
+	defer tx.Rollback()
+	_, err = tx.Exec(`INSERT INTO room_files (room, hash) VALUES (?, ?)
+		ON CONFLICT (room) DO UPDATE SET hash = excluded.hash`, room, hash)
+	if err == nil && base == nil {
+		_, err = tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room)
+	} else if err == nil {
+		_, err = tx.Exec(`INSERT INTO room_bases (room, base) VALUES (?, ?)
+			ON CONFLICT (room) DO UPDATE SET base = excluded.base`, room, []byte(base))
+	}
+	if err != nil {
+		return fmt.Errorf("recording file state of room %s: %w", room, err)
+	}
+	return tx.Commit()
 }
 
 // deleteRoom removes a room's history and file hash.
@@ -293,6 +311,9 @@ func (s *store) deleteRoom(room string) error {
 	}
 	if _, err := tx.Exec(`DELETE FROM room_files WHERE room = ?`, room); err != nil {
 		return fmt.Errorf("removing file hash of room %s: %w", room, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room); err != nil {
+		return fmt.Errorf("removing base state of room %s: %w", room, err)
 	}
 	return tx.Commit()
 }
