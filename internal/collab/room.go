@@ -64,7 +64,8 @@ type room struct {
 	// that were never saved). A change made on disk is merged into the
 	// doc as the change from base, so edits made since then are kept.
 	base []byte
-	// stored is the number of updates in the room's history.
+	// stored is the number of updates in the room's history, counting
+	// those queued and not yet written.
 	stored int
 	// dirty is set by client changes not yet saved.
 	dirty bool
@@ -221,42 +222,32 @@ func (r *room) broadcastLocked(frame []byte, except *conn) {
 	}
 }
 
-// onUpdateLocked stores a doc update, sends it to the clients other than
-// the one it came from, and schedules a save for a client's change.
+// onUpdateLocked sends a doc update to the clients other than the one it
+// came from, queues it for the room's history, and schedules a save for a
+// client's change. The room's lock orders the queue as the doc applied
+// the updates.
 func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
 	if o == historyOrigin {
 		return
 	}
-	if r.fileID != "" {
-		if err := r.svc.store.appendUpdate(r.name, update); err != nil {
-			r.log.Error("update not stored: it is lost if the server stops before a save",
-				"err", err)
-		} else {
-			r.stored++
-		}
-	}
 	from, _ := o.(*conn)
 	r.broadcastLocked(yprotocol.UpdateFrame(update), from)
-	if from != nil && r.fileID != "" {
+	if r.fileID == "" {
+		return
+	}
+	r.svc.store.appendUpdate(r.name, update)
+	r.stored++
+	if r.stored >= r.svc.opts.CompactAfter {
+		r.svc.store.compact(r.name)
+		r.stored = 1
+	}
+	if from != nil {
 		r.dirty = true
 		select {
 		case r.changed <- struct{}{}:
 		default:
 		}
 	}
-}
-
-// compactLocked merges the room's history into one update once it holds
-// Options.CompactAfter updates.
-func (r *room) compactLocked() {
-	if r.fileID == "" || r.stored < r.svc.opts.CompactAfter {
-		return
-	}
-	if err := r.svc.store.replaceUpdates(r.name, r.doc.EncodeStateAsUpdate(nil)); err != nil {
-		r.log.Warn("history not compacted", "err", err)
-		return
-	}
-	r.stored = 1
 }
 
 // readLoop handles the client's frames until the connection ends or a
@@ -340,7 +331,6 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	if reply != nil {
 		c.send(reply)
 	}
-	r.compactLocked()
 	return nil
 }
 

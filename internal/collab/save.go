@@ -90,7 +90,13 @@ func (r *room) loadDocument() error {
 		r.base = r.doc.EncodeStateAsUpdate(nil)
 	}
 	r.recordHashLocked()
-	r.compactLocked()
+	if r.stored >= r.svc.opts.CompactAfter {
+		// Clients wait for the load, so the doc is encoded here rather
+		// than merged by the writer: unlike a merge, the encoding drops
+		// the content of deleted items.
+		r.svc.store.replaceUpdates(r.name, r.doc.EncodeStateAsUpdate(nil))
+		r.stored = 1
+	}
 	return nil
 }
 
@@ -121,9 +127,7 @@ func (r *room) differsFrom(data []byte) (bool, error) {
 }
 
 func (r *room) recordHashLocked() {
-	if err := r.svc.store.setFileHash(r.name, r.hash); err != nil {
-		r.log.Warn("file hash not recorded", "err", err)
-	}
+	r.svc.store.setFileHash(r.name, r.hash)
 }
 
 func sha256Hex(b []byte) string {
@@ -378,7 +382,6 @@ func (r *room) reload(p string) (bool, error) {
 	r.dirty = false
 	r.base = r.doc.EncodeStateAsUpdate(nil)
 	r.recordHashLocked()
-	r.compactLocked()
 	r.log.Info("document reloaded: its file changed on disk", "path", p)
 	return true, nil
 }
@@ -406,7 +409,6 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 	r.hash = hash
 	r.base = scratch.EncodeStateAsUpdate(nil)
 	r.recordHashLocked()
-	r.compactLocked()
 	select {
 	case r.changed <- struct{}{}:
 	default:
