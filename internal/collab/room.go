@@ -64,6 +64,8 @@ type room struct {
 	// that were never saved). A change made on disk is merged into the
 	// doc as the change from base, so edits made since then are kept.
 	base []byte
+	// state caches the whole doc for the first sync of new clients.
+	state stateCache
 	// stored is the number of updates in the room's history, counting
 	// those queued and not yet written.
 	stored int
@@ -227,6 +229,7 @@ func (r *room) broadcastLocked(frame []byte, except *conn) {
 // client's change. The room's lock orders the queue as the doc applied
 // the updates.
 func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
+	r.state.noteUpdate(update)
 	if o == historyOrigin {
 		return
 	}
@@ -324,6 +327,14 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if m.Type == yprotocol.SyncStep1 {
+		if frames, ok := r.firstSyncLocked(m.Payload); ok {
+			for _, f := range frames {
+				c.send(f)
+			}
+			return nil
+		}
+	}
 	reply, err := yprotocol.HandleSync(r.doc, m, c)
 	if err != nil {
 		return fmt.Errorf("sync message: %w", err)

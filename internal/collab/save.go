@@ -416,11 +416,13 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 	return nil
 }
 
-// poll renews awareness and loads the file when it changed on disk. It
-// skips a round while a save or reload holds saveMu.
+// poll renews awareness, drops a first-sync cache that went unused, and
+// loads the file when it changed on disk. It skips the file check while a
+// save or reload holds saveMu.
 func (r *room) poll() {
 	r.mu.Lock()
 	r.aw.Check(time.Now())
+	r.state.dropUnused()
 	p, modTime := r.path, r.modTime
 	isDoc := r.fileID != ""
 	r.mu.Unlock()

@@ -1,0 +1,107 @@
+package collab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/internal/contents"
+	"github.com/jupygo/jupygo/yjs/yprotocol"
+)
+
+// benchNotebook returns a notebook of n code cells shaped as the one of
+// bench/collab.sh: a three-line source and a 15-line stream output each.
+func benchNotebook(n int) []byte {
+	cells := make([]map[string]any, n)
+	for i := range cells {
+		var text []string
+		for row := range 15 {
+			text = append(text, fmt.Sprintf("batch %d row %d: value=%d status=ok\n", i, row, row*(i+1)))
+		}
+		cells[i] = map[string]any{
+			"cell_type": "code", "execution_count": i + 1, "id": fmt.Sprintf("cell-%05d", i),
+			"metadata": map[string]any{},
+			"outputs":  []any{map[string]any{"name": "stdout", "output_type": "stream", "text": text}},
+			"source": []string{fmt.Sprintf("# step %d: summarise batch %d\n", i, i%97),
+				"for row in range(15):\n",
+				fmt.Sprintf(`    print(f"batch %d row {row}: value={row * %d} status=ok")`, i, i+1)},
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"cells": cells, "metadata": map[string]any{},
+		"nbformat": 4, "nbformat_minor": 5})
+	return b
+}
+
+// BenchmarkFirstSync times the server's share of a new client's first
+// sync of a 2,000-cell notebook: from the client's SyncStep1 to the last
+// byte of the SyncStep2, which the client reads without applying it.
+func BenchmarkFirstSync(b *testing.B) {
+	root := b.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "n.ipynb"), benchNotebook(2000), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	m, err := contents.New(root, contents.Options{Log: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	svc, err := New(Options{Files: ContentsFiles(m), DataDir: b.TempDir(), RootDir: root,
+		Version: "bench", Log: log, SaveDelay: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close(context.Background())
+	mux := http.NewServeMux()
+	svc.Register(mux)
+	server := httptest.NewServer(mux)
+	defer server.Close()
+
+	id, _, err := svc.store.indexPath(context.Background(), "n.ipynb")
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := "ws" + strings.TrimPrefix(server.URL, "http") + "/api/collaboration/room/json:notebook:" +
+		id + "?sessionId=" + svc.session
+	syncOnce(b, u) // loads the room
+	b.ResetTimer()
+	for b.Loop() {
+		syncOnce(b, u)
+	}
+}
+
+// syncOnce dials the room at u, sends an empty SyncStep1 and reads frames
+// until the SyncStep2.
+func syncOnce(b *testing.B, u string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(-1)
+	step1 := yprotocol.AppendSync([]byte{yprotocol.MessageSync}, yprotocol.SyncStep1, []byte{0})
+	if err := ws.Write(ctx, websocket.MessageBinary, step1); err != nil {
+		b.Fatal(err)
+	}
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(data) > 1 && data[0] == yprotocol.MessageSync && data[1] == yprotocol.SyncStep2 {
+			return
+		}
+	}
+}
