@@ -64,6 +64,8 @@ type room struct {
 	// that were never saved). A change made on disk is merged into the
 	// doc as the change from base, so edits made since then are kept.
 	base []byte
+	// awApplied is the change of the last awareness update applied.
+	awApplied yprotocol.Change
 	// state caches the whole doc for the first sync of new clients.
 	state stateCache
 	// stored is the number of updates in the room's history, counting
@@ -139,6 +141,7 @@ func (s *Service) newRoom(name string) *room {
 	r.doc = yjs.NewDoc()
 	r.doc.OnUpdate(r.onUpdateLocked)
 	r.aw = yprotocol.NewAwareness(r.doc.ClientID(), time.Now())
+	r.aw.OnUpdate(func(ch yprotocol.Change, _ any) { r.awApplied = ch })
 	// The server has no awareness state of its own.
 	r.aw.SetLocalState(nil, time.Now())
 	return r
@@ -345,10 +348,14 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	return nil
 }
 
-// handleAwareness applies an awareness update and relays the frame to
-// every client, the sender too: a lone client's own renewals coming back
-// are what keep y-websocket's 30-second watchdog from reconnecting. A
-// client announcing that it leaves gets no echo.
+// handleAwareness applies an awareness update and relays the entries
+// that changed the room's awareness to every client, the sender too: a
+// lone client's own renewals coming back are what keep y-websocket's
+// 30-second watchdog from reconnecting. A client announcing that it
+// leaves gets no echo. Entries with a clock the room already has are
+// dropped, as @y/websocket-server drops them. y-websocket 1.5 clients
+// send back every awareness update they apply, so relaying those would
+// multiply each change by the number of clients.
 func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	entries, err := yprotocol.DecodeUpdate(update)
 	if err != nil {
@@ -356,6 +363,7 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.awApplied = yprotocol.Change{}
 	if err := r.aw.ApplyUpdate(update, c, time.Now()); err != nil {
 		return err
 	}
@@ -371,6 +379,13 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 			fmt.Sprintf("more than %d awareness states from one connection", maxAwarenessClients)}
 	}
 	r.autosave = r.autosaveLocked()
+	applied := slices.Concat(r.awApplied.Added, r.awApplied.Updated, r.awApplied.Removed)
+	if len(applied) == 0 {
+		return nil
+	}
+	if len(applied) < len(entries) {
+		frame = yprotocol.AwarenessFrame(r.aw.EncodeUpdate(applied))
+	}
 	var except *conn
 	if len(entries) == 1 && entries[0].State == nil {
 		except = c
