@@ -105,3 +105,18 @@ func syncOnce(b *testing.B, u string) {
 		}
 	}
 }
+
+// BenchmarkStoreAppend times the history write of one update, queued
+// and committed alone as the writer commits a keystroke.
+func BenchmarkStoreAppend(b *testing.B) {
+	st, err := openStore(b.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	update := []byte{1, 1, 201, 1, 5, 132, 201, 1, 4, 1, 120, 0}
+	for b.Loop() {
+		st.appendUpdate("r", update)
+		st.flush()
+	}
+}

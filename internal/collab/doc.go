@@ -24,9 +24,10 @@
 // reads or sends any frame, so frames a client sends earlier wait in the
 // socket. It
 // then sends SyncStep1 and replies to the client's. Updates go to every
-// other client, and awareness updates to every client, the sender too,
-// because y-websocket clients reconnect when they hear nothing for 30
-// seconds. When a connection closes, the awareness states it introduced
+// other client, and awareness entries newer than the room's to every
+// client, the sender too, because y-websocket clients reconnect when they
+// hear nothing for 30 seconds. A new client's SyncStep1 gets the room's
+// cached encoding of the doc. When a connection closes, the awareness states it introduced
 // are removed and the removal is sent to the others.
 //
 // # Load, save and changes on disk
