@@ -154,6 +154,16 @@ func (w *writer) take() (ops []writeOp, stop bool) {
 	return ops, len(ops) == 0 && w.closing
 }
 
+// reject sends errStoreClosed to the callers waiting on ops, which were
+// dropped.
+func reject(ops []writeOp) {
+	for _, op := range ops {
+		if op.done != nil {
+			op.done <- errStoreClosed
+		}
+	}
+}
+
 func (w *writer) abandoned() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -171,6 +181,8 @@ func (s *store) writeLoop() {
 	w := &s.w
 	defer func() {
 		w.mu.Lock()
+		reject(w.queue)
+		w.queue = nil
 		w.stopped = true
 		w.cond.Broadcast()
 		w.mu.Unlock()
@@ -187,6 +199,7 @@ func (s *store) writeLoop() {
 			}
 			w.hook("batch")
 			if w.abandoned() {
+				reject(ops)
 				return
 			}
 			s.writeBatch(ops)

@@ -184,3 +184,30 @@ func TestStoreWriteAfterClose(t *testing.T) {
 		t.Errorf("deleteRoom after close: %v, want %v", err, errStoreClosed)
 	}
 }
+
+func TestStoreAbandonRejectsWaiters(t *testing.T) {
+	st, err := openStore(t.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.db.Close()
+	reached, release := gateWriter(st, "batch")
+	st.appendUpdate("r", []byte{0, 0})
+	<-reached
+	deleted := make(chan error)
+	go func() { deleted <- st.deleteRoom("r") }()
+	waitUntil(t, "the delete in the queue", func() bool {
+		st.w.mu.Lock()
+		defer st.w.mu.Unlock()
+		return len(st.w.queue) == 1
+	})
+
+	st.w.mu.Lock()
+	st.w.abandon = true
+	st.w.mu.Unlock()
+	close(release)
+	st.stopWriter(true)
+	if err := <-deleted; err != errStoreClosed {
+		t.Errorf("deleteRoom dropped by an abandoned writer: %v, want %v", err, errStoreClosed)
+	}
+}
