@@ -56,6 +56,9 @@ type conn struct {
 	// context with a deadline per write, on which coder/websocket 1.8
 	// also registers a callback.
 	stall *time.Timer
+	// timeout is the stall timer's duration, writeTimeout unless a test
+	// sets it before the writer starts.
+	timeout time.Duration
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -69,7 +72,7 @@ type conn struct {
 
 func newConn(ws *websocket.Conn) *conn {
 	c := &conn{ws: ws, out: make(chan []byte, sendQueue), closed: make(chan struct{}),
-		awareness: map[uint64]bool{}}
+		awareness: map[uint64]bool{}, timeout: writeTimeout}
 	c.stall = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
 	c.stall.Stop()
 	return c
@@ -132,7 +135,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 }
 
 func (c *conn) write(ctx context.Context, frame []byte) error {
-	c.stall.Reset(writeTimeout)
+	c.stall.Reset(c.timeout)
 	err := c.ws.Write(ctx, websocket.MessageBinary, frame)
 	c.stall.Stop()
 	return err
