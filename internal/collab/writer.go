@@ -35,6 +35,8 @@ const (
 	// opCompact merges the room's history into one update. The merge
 	// runs on the writer, from the stored rows, so no room lock is held
 	// while it runs. Updates queued meanwhile wait in the queue.
+	// NOTE: a merge keeps the content of deleted items. Only a load,
+	// which replaces a long history by the encoded doc, drops it.
 	opCompact
 	// opDelete removes the room's history and file hash.
 	opDelete
