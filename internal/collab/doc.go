@@ -24,9 +24,10 @@
 // reads or sends any frame, so frames a client sends earlier wait in the
 // socket. It
 // then sends SyncStep1 and replies to the client's. Updates go to every
-// other client, and awareness updates to every client, the sender too,
-// because y-websocket clients reconnect when they hear nothing for 30
-// seconds. When a connection closes, the awareness states it introduced
+// other client, and awareness entries newer than the room's to every
+// client, the sender too, because y-websocket clients reconnect when they
+// hear nothing for 30 seconds. A new client's SyncStep1 gets the room's
+// cached encoding of the doc. When a connection closes, the awareness states it introduced
 // are removed and the removal is sent to the others.
 //
 // # Load, save and changes on disk
@@ -35,9 +36,11 @@
 // implement text files ("file", "unicode": the Y.Text "source"). Without
 // stored history a file is loaded deterministically, in a scratch doc
 // with client id 0, so that equal content always has equal history.
-// Every update is appended to the room's history in SQLite before it is
-// sent on, and the history is merged into one update every
-// Options.CompactAfter updates. A room loads its history, and keeps it
+// Every update is sent on at once and queued for the room's history in
+// SQLite. One writer goroutine per database commits what is queued in
+// one transaction as soon as the previous one has committed, and merges a
+// room's history into one update every Options.CompactAfter updates. An
+// update is acknowledged once the writer has committed it. A room loads its history, and keeps it
 // when the file is as the room last read or wrote it: those are edits the
 // server had not saved when it stopped. Otherwise the file changed while
 // the room was closed, and the doc is set from the file.
@@ -67,7 +70,8 @@
 //
 // # Concurrency
 //
-// A room's mu guards its doc, awareness and clients. Clients' frames are
+// A room's mu guards its doc, awareness and clients, and orders the
+// history writes it queues. No database write happens under it. Clients' frames are
 // handled on their connection's goroutine under mu, and sends go to a
 // queue per connection that a writer goroutine drains, closing with 1013 a
 // client that has 32 MiB or 16,384 frames waiting. The room's own goroutine owns its timers.

@@ -1,8 +1,13 @@
 package collab
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
@@ -148,5 +153,43 @@ func isClosed(c *conn) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+func TestStalledWriteClosesConn(t *testing.T) {
+	accepted := make(chan *websocket.Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ws, err := websocket.Accept(w, r, nil); err == nil {
+			accepted <- ws
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	// The client reads nothing, so the server's writes block once the
+	// socket buffers are full.
+	peer, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.CloseNow()
+
+	c := newConn(<-accepted)
+	c.timeout = 100 * time.Millisecond
+	stopped := make(chan struct{})
+	go func() {
+		c.writeLoop(context.Background())
+		close(stopped)
+	}()
+	for range 16 {
+		c.send(make([]byte, 1<<20))
+	}
+	select {
+	case <-stopped:
+	case <-time.After(waitTimeout):
+		t.Fatal("writer still blocked on a client that reads nothing")
+	}
+	if !isClosed(c) {
+		t.Error("connection not closed after a stalled write")
 	}
 }

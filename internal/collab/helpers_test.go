@@ -412,9 +412,18 @@ func awarenessFrame(client, clock uint64, state string) []byte {
 	return yprotocol.AwarenessFrame(e.Bytes())
 }
 
-// kill stops the service as a killed process stops: connections drop,
-// nothing is saved, and only what reached the database survives.
+// kill stops the service as a process killed after its writer committed
+// every queued write: connections drop, nothing is saved, and only what
+// reached the database survives.
 func (ts *testService) kill(t *testing.T) {
+	t.Helper()
+	ts.svc.store.flush()
+	ts.killNow(t)
+}
+
+// killNow stops the service as a killed process stops, dropping the
+// history writes that the writer has not begun.
+func (ts *testService) killNow(t *testing.T) {
 	t.Helper()
 	ts.CloseClientConnections()
 	ts.Close()
@@ -430,7 +439,8 @@ func (ts *testService) kill(t *testing.T) {
 		r.mu.Unlock()
 		r.shutdown()
 	}
-	if err := ts.svc.store.close(); err != nil {
+	ts.svc.store.stopWriter(true)
+	if err := ts.svc.store.db.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

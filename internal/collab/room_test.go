@@ -12,6 +12,7 @@ import (
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/yjs"
+	"github.com/jupygo/jupygo/yjs/lib0"
 	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
 
@@ -133,6 +134,44 @@ func TestLeavingClientGetsNoEcho(t *testing.T) {
 	defer a.mu.Unlock()
 	if len(a.awareness) != 2 {
 		t.Errorf("A received %d awareness updates, want 2 (its state, B's)", len(a.awareness))
+	}
+}
+
+func TestAwarenessDuplicatesNotRelayed(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	a.send(awarenessFrame(11, 1, `{}`))
+	b.waitFor("A's state", func() bool { return len(b.awareness) == 1 })
+
+	// B sends back what it applied, as y-websocket 1.5 clients do, and
+	// one entry of its own beside it.
+	b.send(awarenessFrame(11, 1, `{}`))
+	both := lib0.NewEncoder(nil)
+	both.WriteVarUint(2)
+	for _, e := range []struct {
+		client, clock uint64
+	}{{11, 1}, {12, 1}} {
+		both.WriteVarUint(e.client)
+		both.WriteVarUint(e.clock)
+		both.WriteVarString(`{}`)
+	}
+	b.send(yprotocol.AwarenessFrame(both.Bytes()))
+	a.waitFor("B's state", func() bool { return len(a.awareness) >= 2 })
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.awareness) != 2 {
+		t.Fatalf("A received %d awareness updates, want 2 (its echo, B's state)", len(a.awareness))
+	}
+	entries, err := yprotocol.DecodeUpdate(a.awareness[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Client != 12 {
+		t.Errorf("relayed entries %+v, want only client 12's", entries)
 	}
 }
 

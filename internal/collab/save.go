@@ -102,7 +102,13 @@ func (r *room) loadDocument() error {
 		r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	}
 	r.recordFileLocked()
-	r.compactLocked()
+	if r.stored >= r.svc.opts.CompactAfter {
+		// Clients wait for the load, so the doc is encoded here rather
+		// than merged by the writer: unlike a merge, the encoding drops
+		// the content of deleted items.
+		r.svc.store.replaceUpdates(r.name, r.doc.EncodeStateAsUpdate(nil))
+		r.stored = 1
+	}
 	return nil
 }
 
@@ -132,12 +138,10 @@ func (r *room) differsFrom(data []byte) (bool, error) {
 	return !bytes.Equal(have, want), err
 }
 
-// recordFileLocked stores the file's hash and the base state, which a
+// recordFileLocked queues the file's hash and the base state, which a
 // restart needs to merge a change made on disk while the room was closed.
 func (r *room) recordFileLocked() {
-	if err := r.svc.store.setFileState(r.name, r.hash, r.base); err != nil {
-		r.log.Warn("file hash not recorded", "err", err)
-	}
+	r.svc.store.setFileState(r.name, r.hash, r.base)
 }
 
 func sha256Hex(b []byte) string {
@@ -424,7 +428,6 @@ func (r *room) reload(p string) (bool, error) {
 	r.dirty = false
 	r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	r.recordFileLocked()
-	r.compactLocked()
 	r.log.Info("document reloaded: its file changed on disk", "path", p)
 	return true, nil
 }
@@ -468,7 +471,6 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 	r.hash = hash
 	r.base = packState(scratch.EncodeStateAsUpdate(nil))
 	r.recordFileLocked()
-	r.compactLocked()
 	select {
 	case r.changed <- struct{}{}:
 	default:
@@ -476,11 +478,13 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 	return nil
 }
 
-// poll renews awareness and loads the file when it changed on disk. It
-// skips a round while a save or reload holds saveMu.
+// poll renews awareness, drops a first-sync cache that went unused, and
+// loads the file when it changed on disk. It skips the file check while a
+// save or reload holds saveMu.
 func (r *room) poll() {
 	r.mu.Lock()
 	r.aw.Check(time.Now())
+	r.state.dropUnused()
 	p, modTime := r.path, r.modTime
 	isDoc := r.fileID != ""
 	r.mu.Unlock()

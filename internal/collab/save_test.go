@@ -251,6 +251,7 @@ func TestHistoryCompacts(t *testing.T) {
 	}
 	want := strings.Repeat("x", 30)
 	b.waitFor("every edit", func() bool { return b.doc.GetText("source").String() == want })
+	ts.svc.store.flush()
 	var rows int
 	if err := ts.svc.store.db.QueryRow(`SELECT count(*) FROM updates WHERE room = ?`, room).Scan(&rows); err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func New(opts Options) (*Service, error) {
 	if opts.Files == nil {
 		return nil, errors.New("collab: Options.Files is nil")
 	}
-	st, err := openStore(opts.DataDir, opts.RootDir)
+	st, err := openStore(opts.DataDir, opts.RootDir, opts.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,14 @@ type conn struct {
 	out chan []byte
 	// queued is the number of bytes in out.
 	queued atomic.Int64
+	// stall closes the WebSocket when a write takes longer than
+	// writeTimeout. One timer, reset for each write, costs less than a
+	// context with a deadline per write, on which coder/websocket 1.8
+	// also registers a callback.
+	stall *time.Timer
+	// timeout is the stall timer's duration, writeTimeout unless a test
+	// sets it before the writer starts.
+	timeout time.Duration
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -63,8 +71,11 @@ type conn struct {
 }
 
 func newConn(ws *websocket.Conn) *conn {
-	return &conn{ws: ws, out: make(chan []byte, sendQueue), closed: make(chan struct{}),
-		awareness: map[uint64]bool{}}
+	c := &conn{ws: ws, out: make(chan []byte, sendQueue), closed: make(chan struct{}),
+		awareness: map[uint64]bool{}, timeout: writeTimeout}
+	c.stall = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
+	c.stall.Stop()
+	return c
 }
 
 // send queues a frame, or closes a connection whose queue is full.
@@ -92,8 +103,11 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 }
 
 // writeLoop sends queued frames until the connection is closed, then
-// sends what is left and the close frame.
+// sends what is left and the close frame. Writes end with an error when
+// the stall timer closes the connection, not when ctx ends.
 func (c *conn) writeLoop(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	defer c.stall.Stop()
 	for {
 		select {
 		case frame := <-c.out:
@@ -121,9 +135,10 @@ func (c *conn) writeLoop(ctx context.Context) {
 }
 
 func (c *conn) write(ctx context.Context, frame []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageBinary, frame)
+	c.stall.Reset(c.timeout)
+	err := c.ws.Write(ctx, websocket.MessageBinary, frame)
+	c.stall.Stop()
+	return err
 }
 
 // truncateReason cuts a close reason to what a close frame can carry, at

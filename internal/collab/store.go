@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -51,16 +52,21 @@ CREATE TABLE IF NOT EXISTS room_bases (
 `
 
 // store is the SQLite database of the collaboration service. It is safe
-// for concurrent use: one connection serializes every statement.
+// for concurrent use: one connection serializes every statement. Writes
+// to room histories go through the store's writer (writer.go).
 type store struct {
 	db *sql.DB
 	// root is the root folder that file ids are recorded for, so that
 	// servers of different folders can share one data folder.
 	root string
+	log  *slog.Logger
+	// insert appends a row to the updates table.
+	insert *sql.Stmt
+	w      writer
 }
 
-// openStore opens or creates the database in dir.
-func openStore(dir, root string) (*store, error) {
+// openStore opens or creates the database in dir and starts its writer.
+func openStore(dir, root string, log *slog.Logger) (*store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data folder: %w", err)
 	}
@@ -84,10 +90,22 @@ func openStore(dir, root string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating tables in %s: %w", path, err)
 	}
-	return &store{db: db, root: root}, nil
+	insert, err := db.Prepare(`INSERT INTO updates (room, data) VALUES (?, ?)`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing statements in %s: %w", path, err)
+	}
+	s := &store{db: db, root: root, log: log, insert: insert}
+	s.startWriter()
+	return s, nil
 }
 
-func (s *store) close() error { return s.db.Close() }
+// close commits the queued history writes and closes the database.
+func (s *store) close() error {
+	s.stopWriter(false)
+	s.insert.Close()
+	return s.db.Close()
+}
 
 // errUnknown is returned for a file id or path that has no record.
 var errUnknown = errors.New("not indexed")
@@ -215,18 +233,37 @@ func (s *store) sessionVersion(ctx context.Context, id string) (version string, 
 	return version, true, nil
 }
 
-// appendUpdate adds an update to a room's history.
-func (s *store) appendUpdate(room string, update []byte) error {
-	_, err := s.db.Exec(`INSERT INTO updates (room, data) VALUES (?, ?)`, room, update)
-	if err != nil {
-		return fmt.Errorf("storing update of room %s: %w", room, err)
-	}
-	return nil
+// appendUpdate queues an update for the room's history.
+func (s *store) appendUpdate(room string, update []byte) {
+	s.enqueue(writeOp{kind: opAppend, room: room, data: update})
 }
 
-// updates returns a room's history, oldest first.
+// replaceUpdates queues the replacement of a room's history by one
+// update. The writer replaces it in one transaction, so a crash leaves
+// the old history or the new one.
+func (s *store) replaceUpdates(room string, update []byte) {
+	s.enqueue(writeOp{kind: opReplace, room: room, data: update})
+}
+
+// compact queues the merge of a room's history into one update.
+func (s *store) compact(room string) {
+	s.enqueue(writeOp{kind: opCompact, room: room})
+}
+
+// updates returns a room's history, oldest first, once the writes queued
+// before the call are committed.
 func (s *store) updates(ctx context.Context, room string) ([][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data FROM updates WHERE room = ? ORDER BY seq`, room)
+	s.flush()
+	return readUpdates(ctx, s.db, room)
+}
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func readUpdates(ctx context.Context, q queryer, room string) ([][]byte, error) {
+	rows, err := q.QueryContext(ctx, `SELECT data FROM updates WHERE room = ? ORDER BY seq`, room)
 	if err != nil {
 		return nil, fmt.Errorf("reading history of room %s: %w", room, err)
 	}
@@ -240,25 +277,6 @@ func (s *store) updates(ctx context.Context, room string) ([][]byte, error) {
 		out = append(out, data)
 	}
 	return out, rows.Err()
-}
-
-// replaceUpdates replaces a room's history by one update, in one
-// transaction, so a crash leaves the old history or the new one.
-func (s *store) replaceUpdates(room string, update []byte) error {
-	ctx := context.Background()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM updates WHERE room = ?`, room); err != nil {
-		return fmt.Errorf("compacting room %s: %w", room, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO updates (room, data) VALUES (?, ?)`,
-		room, update); err != nil {
-		return fmt.Errorf("compacting room %s: %w", room, err)
-	}
-	return tx.Commit()
 }
 
 // fileState returns the hash of the file as a room last read or wrote it,
@@ -277,43 +295,19 @@ func (s *store) fileState(ctx context.Context, room string) (string, packedState
 	return hash, packedState(base), nil
 }
 
-// setFileState records the hash of the file as a room read or wrote it,
-// and the room's base state then, or none when base is nil.
-func (s *store) setFileState(room, hash string, base packedState) error {
-	tx, err := s.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	_, err = tx.Exec(`INSERT INTO room_files (room, hash) VALUES (?, ?)
-		ON CONFLICT (room) DO UPDATE SET hash = excluded.hash`, room, hash)
-	if err == nil && base == nil {
-		_, err = tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room)
-	} else if err == nil {
-		_, err = tx.Exec(`INSERT INTO room_bases (room, base) VALUES (?, ?)
-			ON CONFLICT (room) DO UPDATE SET base = excluded.base`, room, []byte(base))
-	}
-	if err != nil {
-		return fmt.Errorf("recording file state of room %s: %w", room, err)
-	}
-	return tx.Commit()
+// setFileState queues the record of the hash of the file as a room read
+// or wrote it, and of the room's base state then, or none when base is nil.
+func (s *store) setFileState(room, hash string, base packedState) {
+	s.enqueue(writeOp{kind: opHash, room: room, hash: hash, data: base})
 }
 
-// deleteRoom removes a room's history and file hash.
+// deleteRoom removes a room's history and file hash, and returns once the
+// removal is committed.
 func (s *store) deleteRoom(room string) error {
-	tx, err := s.db.Begin()
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`DELETE FROM updates WHERE room = ?`, room); err != nil {
-		return fmt.Errorf("removing history of room %s: %w", room, err)
-	}
-	if _, err := tx.Exec(`DELETE FROM room_files WHERE room = ?`, room); err != nil {
-		return fmt.Errorf("removing file hash of room %s: %w", room, err)
-	}
-	if _, err := tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room); err != nil {
-		return fmt.Errorf("removing base state of room %s: %w", room, err)
-	}
-	return tx.Commit()
+	done := make(chan error, 1)
+	s.enqueue(writeOp{kind: opDelete, room: room, done: done})
+	return <-done
 }
+
+// errStoreClosed is returned for a write queued after the store closed.
+var errStoreClosed = errors.New("collaboration database closed")

@@ -1,0 +1,97 @@
+package collab
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/internal/contents"
+	"github.com/jupygo/jupygo/yjs/yprotocol"
+)
+
+// BenchmarkFirstSync times the server's share of a new client's first
+// sync of a 2,000-cell notebook: from the client's SyncStep1 to the last
+// byte of the SyncStep2, which the client reads without applying it.
+func BenchmarkFirstSync(b *testing.B) {
+	root := b.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "n.ipynb"), benchNotebook(b, 2000, 15), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	m, err := contents.New(root, contents.Options{Log: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	svc, err := New(Options{Files: ContentsFiles(m), DataDir: b.TempDir(), RootDir: root,
+		Version: "bench", Log: log, SaveDelay: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close(context.Background())
+	mux := http.NewServeMux()
+	svc.Register(mux)
+	server := httptest.NewServer(mux)
+	defer server.Close()
+
+	id, _, err := svc.store.indexPath(context.Background(), "n.ipynb")
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := "ws" + strings.TrimPrefix(server.URL, "http") + "/api/collaboration/room/json:notebook:" +
+		id + "?sessionId=" + svc.session
+	syncOnce(b, u) // loads the room
+	b.ResetTimer()
+	for b.Loop() {
+		syncOnce(b, u)
+	}
+}
+
+// syncOnce dials the room at u, sends an empty SyncStep1 and reads frames
+// until the SyncStep2.
+func syncOnce(b *testing.B, u string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(-1)
+	step1 := yprotocol.AppendSync([]byte{yprotocol.MessageSync}, yprotocol.SyncStep1, []byte{0})
+	if err := ws.Write(ctx, websocket.MessageBinary, step1); err != nil {
+		b.Fatal(err)
+	}
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(data) > 1 && data[0] == yprotocol.MessageSync && data[1] == yprotocol.SyncStep2 {
+			return
+		}
+	}
+}
+
+// BenchmarkStoreAppend times the history write of one update, queued
+// and committed alone as the writer commits a keystroke.
+func BenchmarkStoreAppend(b *testing.B) {
+	st, err := openStore(b.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	update := []byte{1, 1, 201, 1, 5, 132, 201, 1, 4, 1, 120, 0}
+	for b.Loop() {
+		st.appendUpdate("r", update)
+		st.flush()
+	}
+}

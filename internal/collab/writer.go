@@ -1,0 +1,325 @@
+package collab
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jupygo/jupygo/yjs"
+)
+
+// Room histories are written by one goroutine per store, the writer, so
+// that a room relays an update without waiting for SQLite and without
+// holding its lock during a write. Rooms queue writes. The writer takes
+// everything queued and applies it in one transaction, in queue order, as
+// soon as the previous transaction has committed. So under load the
+// writes batch themselves, and with one edit at a time each is committed
+// alone, a fraction of a millisecond after it was queued.
+//
+// An update is acknowledged once the writer has committed it. Only
+// acknowledged updates survive a crash of the process. flush waits until
+// every write queued before it is committed, and close commits what is
+// queued before it closes the database.
+
+// opKind is the kind of a queued history write.
+type opKind int
+
+const (
+	// opAppend adds data to the room's history.
+	opAppend opKind = iota
+	// opReplace replaces the room's history by data.
+	opReplace
+	// opCompact merges the room's history into one update. The merge
+	// runs on the writer, from the stored rows, so no room lock is held
+	// while it runs. Updates queued meanwhile wait in the queue.
+	// NOTE: a merge keeps the content of deleted items. Only a load,
+	// which replaces a long history by the encoded doc, drops it.
+	opCompact
+	// opDelete removes the room's history and file hash.
+	opDelete
+	// opHash records hash as the hash of the room's file, and data as its
+	// packed base state.
+	opHash
+)
+
+func (k opKind) String() string {
+	return [...]string{"append", "replace", "compact", "delete", "hash"}[k]
+}
+
+// writeOp is one queued write. done, when set, receives the write's
+// error once its transaction has committed or failed.
+type writeOp struct {
+	kind opKind
+	room string
+	data []byte
+	hash string
+	done chan error
+}
+
+// writer is the queue of a store's history writes. Its fields are guarded
+// by mu.
+type writer struct {
+	mu sync.Mutex
+	// cond is broadcast when handled grows or the writer stops.
+	cond  sync.Cond
+	queue []writeOp
+	// queued and handled count the writes queued and handled so far.
+	queued, handled uint64
+	closing         bool
+	stopped         bool
+	// abandon makes the writer stop without handling the queue, as a
+	// killed process would.
+	abandon bool
+
+	wake chan struct{}
+	done chan struct{}
+
+	// hookForTest, when set, is called by the writer with "batch" before
+	// it writes a batch, and with "compacting" during a compaction, after
+	// it read the rows and before it replaces them.
+	hookForTest atomic.Pointer[func(event string)]
+}
+
+func (w *writer) hook(event string) {
+	if f := w.hookForTest.Load(); f != nil {
+		(*f)(event)
+	}
+}
+
+func (s *store) startWriter() {
+	w := &s.w
+	w.cond.L = &w.mu
+	w.wake = make(chan struct{}, 1)
+	w.done = make(chan struct{})
+	go s.writeLoop()
+}
+
+// enqueue queues a write. Writes queued after close are dropped.
+func (s *store) enqueue(op writeOp) {
+	w := &s.w
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		s.log.Error("room history write after the database closed", "room", op.room, "op", op.kind)
+		if op.done != nil {
+			op.done <- errStoreClosed
+		}
+		return
+	}
+	w.queue = append(w.queue, op)
+	w.queued++
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flush waits until every write queued before it has been committed, or
+// the writer has stopped.
+func (s *store) flush() {
+	w := &s.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	target := w.queued
+	for w.handled < target && !w.stopped {
+		w.cond.Wait()
+	}
+}
+
+// stopWriter stops the writer once it has handled the queue, or at once,
+// dropping the queue, when abandon is set.
+func (s *store) stopWriter(abandon bool) {
+	w := &s.w
+	w.mu.Lock()
+	w.closing = true
+	w.abandon = w.abandon || abandon
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	<-w.done
+}
+
+// take returns the queued writes and empties the queue. stop reports that
+// the writer should end.
+func (w *writer) take() (ops []writeOp, stop bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.abandon {
+		return nil, true
+	}
+	ops, w.queue = w.queue, nil
+	return ops, len(ops) == 0 && w.closing
+}
+
+// reject sends errStoreClosed to the callers waiting on ops, which were
+// dropped.
+func reject(ops []writeOp) {
+	for _, op := range ops {
+		if op.done != nil {
+			op.done <- errStoreClosed
+		}
+	}
+}
+
+func (w *writer) abandoned() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.abandon
+}
+
+func (w *writer) finish(n int) {
+	w.mu.Lock()
+	w.handled += uint64(n)
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+func (s *store) writeLoop() {
+	w := &s.w
+	defer func() {
+		w.mu.Lock()
+		reject(w.queue)
+		w.queue = nil
+		w.stopped = true
+		w.cond.Broadcast()
+		w.mu.Unlock()
+		close(w.done)
+	}()
+	for range w.wake {
+		for {
+			ops, stop := w.take()
+			if stop {
+				return
+			}
+			if len(ops) == 0 {
+				break
+			}
+			w.hook("batch")
+			if w.abandoned() {
+				reject(ops)
+				return
+			}
+			s.writeBatch(ops)
+			w.finish(len(ops))
+		}
+	}
+}
+
+// writeBatch applies ops in one transaction. A failed write is logged and
+// the others go on. When the commit fails, every write of the batch is
+// lost.
+func (s *store) writeBatch(ops []writeOp) {
+	errs := make([]error, len(ops))
+	var failed int
+	var firstErr error
+	tx, err := s.db.Begin()
+	if err == nil {
+		for i, op := range ops {
+			errs[i] = s.write(tx, op)
+			if errs[i] != nil {
+				failed++
+				firstErr = cmp.Or(firstErr, errs[i])
+			}
+		}
+		err = tx.Commit()
+	}
+	if err != nil {
+		err = fmt.Errorf("committing room history writes: %w", err)
+		tx.Rollback()
+		for i := range errs {
+			errs[i] = cmp.Or(errs[i], err)
+		}
+		failed, firstErr = len(ops), err
+	}
+	if failed > 0 {
+		s.log.Error("room history writes failed: the updates are lost if the server stops before a save",
+			"failed", failed, "writes", len(ops), "err", firstErr)
+	}
+	for i, op := range ops {
+		if op.done != nil {
+			op.done <- errs[i]
+		}
+	}
+}
+
+// write applies one op inside tx.
+func (s *store) write(tx *sql.Tx, op writeOp) error {
+	switch op.kind {
+	case opAppend:
+		return s.appendTx(tx, op.room, op.data)
+	case opReplace:
+		return s.replaceTx(tx, op.room, op.data)
+	case opCompact:
+		return s.compactTx(tx, op.room)
+	case opDelete:
+		return deleteRoomTx(tx, op.room)
+	case opHash:
+		return setFileStateTx(tx, op.room, op.hash, op.data)
+	}
+	return fmt.Errorf("unknown history write %d", op.kind)
+}
+
+func (s *store) appendTx(tx *sql.Tx, room string, update []byte) error {
+	if _, err := tx.Stmt(s.insert).Exec(room, update); err != nil {
+		return fmt.Errorf("storing update of room %s: %w", room, err)
+	}
+	return nil
+}
+
+func (s *store) replaceTx(tx *sql.Tx, room string, update []byte) error {
+	if _, err := tx.Exec(`DELETE FROM updates WHERE room = ?`, room); err != nil {
+		return fmt.Errorf("replacing history of room %s: %w", room, err)
+	}
+	return s.appendTx(tx, room, update)
+}
+
+// compactTx merges the room's stored updates into one. An update that
+// does not decode stops the merge and leaves the history as it is.
+func (s *store) compactTx(tx *sql.Tx, room string) error {
+	rows, err := readUpdates(context.Background(), tx, room)
+	if err != nil || len(rows) < 2 {
+		return err
+	}
+	s.w.hook("compacting")
+	merged, err := yjs.MergeUpdates(rows...)
+	if err != nil {
+		return fmt.Errorf("compacting history of room %s: %w", room, err)
+	}
+	return s.replaceTx(tx, room, merged)
+}
+
+func deleteRoomTx(tx *sql.Tx, room string) error {
+	if _, err := tx.Exec(`DELETE FROM updates WHERE room = ?`, room); err != nil {
+		return fmt.Errorf("removing history of room %s: %w", room, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM room_files WHERE room = ?`, room); err != nil {
+		return fmt.Errorf("removing file hash of room %s: %w", room, err)
+	}
+	if _, err := tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room); err != nil {
+		return fmt.Errorf("removing base state of room %s: %w", room, err)
+	}
+	return nil
+}
+
+// setFileStateTx records the hash of a room's file and its base state,
+// packed, or removes the base state when base is nil.
+func setFileStateTx(tx *sql.Tx, room, hash string, base []byte) error {
+	_, err := tx.Exec(`INSERT INTO room_files (room, hash) VALUES (?, ?)
+		ON CONFLICT (room) DO UPDATE SET hash = excluded.hash`, room, hash)
+	if err == nil && base == nil {
+		_, err = tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room)
+	} else if err == nil {
+		_, err = tx.Exec(`INSERT INTO room_bases (room, base) VALUES (?, ?)
+			ON CONFLICT (room) DO UPDATE SET base = excluded.base`, room, base)
+	}
+	if err != nil {
+		return fmt.Errorf("recording file state of room %s: %w", room, err)
+	}
+	return nil
+}

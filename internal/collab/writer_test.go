@@ -1,0 +1,213 @@
+package collab
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/jupygo/jupygo/yjs"
+)
+
+// gateWriter makes the store's writer wait at event until release is
+// closed, and returns a channel closed when it first gets there.
+func gateWriter(st *store, event string) (reached, release chan struct{}) {
+	reached, release = make(chan struct{}), make(chan struct{})
+	first := true
+	hook := func(e string) {
+		if e != event || !first {
+			return
+		}
+		first = false
+		close(reached)
+		<-release
+	}
+	st.w.hookForTest.Store(&hook)
+	return reached, release
+}
+
+// typeText appends s to the text at a, one edit per letter, and waits
+// until b has the text want.
+func typeText(a, b *client, s, want string) {
+	a.t.Helper()
+	for _, ch := range s {
+		a.mu.Lock()
+		n := a.doc.GetText("source").Len()
+		a.mu.Unlock()
+		a.edit(insert(n, string(ch)))
+	}
+	b.waitFor("the typed text at B", func() bool { return b.doc.GetText("source").String() == want })
+}
+
+func TestRelayDoesNotWaitForWriter(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	first.writeFile(t, "a.txt", "base\n")
+	room, session := first.openSession(t, "a.txt")
+	a := first.join(t, room, session)
+	b := first.join(t, room, session)
+	typeText(a, b, "abcde", "base\nabcde")
+	first.svc.store.flush()
+
+	// The writer stops before its next batch, and the server dies before
+	// it commits: B still gets the edits, which the database never does.
+	st := first.svc.store
+	reached, release := gateWriter(st, "batch")
+	typeText(a, b, "fghij", "base\nabcdefghij")
+	<-reached
+	st.w.mu.Lock()
+	st.w.abandon = true
+	st.w.mu.Unlock()
+	close(release)
+	first.killNow(t)
+
+	second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	fresh := second.join(t, room, session)
+	if got, want := fresh.text(), "base\nabcde"; got != want {
+		t.Errorf("text after the restart %q, want the committed edits %q", got, want)
+	}
+	// A client that kept its doc sends back what the server lost.
+	a.mu.Lock()
+	oldDoc := a.doc
+	a.mu.Unlock()
+	back := second.joinDoc(t, room, session, oldDoc)
+	back.send(syncStep2For(t, back, fresh))
+	fresh.waitFor("the lost edits from the old client", func() bool {
+		return fresh.doc.GetText("source").String() == "base\nabcdefghij"
+	})
+}
+
+func TestUpdateDuringCompactionKept(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	ts := newTestService(t, root, dataDir, func(o *Options) {
+		o.SaveDelay = -1
+		o.CompactAfter = 10
+	})
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	reached, release := gateWriter(ts.svc.store, "compacting")
+	typeText(a, b, strings.Repeat("x", 10), strings.Repeat("x", 10))
+	<-reached
+
+	// The writer is merging the history: edits still reach B, and wait
+	// in the queue.
+	want := strings.Repeat("x", 10) + strings.Repeat("y", 20)
+	typeText(a, b, strings.Repeat("y", 20), want)
+	close(release)
+	ts.svc.store.flush()
+
+	rows, err := readUpdates(context.Background(), ts.svc.store.db, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) >= 10+20 {
+		t.Errorf("%d stored updates, want fewer after the compaction", len(rows))
+	}
+	ts.kill(t)
+	again := newTestService(t, root, dataDir, nil)
+	if got := again.join(t, room, session).text(); got != want {
+		t.Errorf("text after compaction and restart %q, want %q", got, want)
+	}
+}
+
+func TestStoreCloseCommitsQueue(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	st, err := openStore(dir, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var updates [][]byte
+	doc := yjs.NewDoc()
+	doc.OnUpdate(func(u []byte, _ any, _ *yjs.Transaction) { updates = append(updates, u) })
+	for i := range 100 {
+		if err := doc.GetText("source").Insert(i, "x", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// close begins while the writer holds its first batch and the rest
+	// is queued.
+	reached, release := gateWriter(st, "batch")
+	st.appendUpdate("r", updates[0])
+	<-reached
+	for _, u := range updates[1:] {
+		st.appendUpdate("r", u)
+	}
+	closed := make(chan error)
+	go func() { closed <- st.close() }()
+	waitUntil(t, "close to begin", func() bool {
+		st.w.mu.Lock()
+		defer st.w.mu.Unlock()
+		return st.w.closing
+	})
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+
+	st, err = openStore(dir, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	rows, err := st.updates(context.Background(), "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(updates) {
+		t.Fatalf("%d stored updates after close, want %d", len(rows), len(updates))
+	}
+	got := yjs.NewDoc()
+	for _, u := range rows {
+		if err := got.ApplyUpdate(u, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := got.GetText("source").String(); s != strings.Repeat("x", 100) {
+		t.Errorf("stored text %q, want 100 x", s)
+	}
+}
+
+func TestStoreWriteAfterClose(t *testing.T) {
+	st, err := openStore(t.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.close(); err != nil {
+		t.Fatal(err)
+	}
+	st.appendUpdate("r", []byte{0, 0})
+	if err := st.deleteRoom("r"); err != errStoreClosed {
+		t.Errorf("deleteRoom after close: %v, want %v", err, errStoreClosed)
+	}
+}
+
+func TestStoreAbandonRejectsWaiters(t *testing.T) {
+	st, err := openStore(t.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.db.Close()
+	reached, release := gateWriter(st, "batch")
+	st.appendUpdate("r", []byte{0, 0})
+	<-reached
+	deleted := make(chan error)
+	go func() { deleted <- st.deleteRoom("r") }()
+	waitUntil(t, "the delete in the queue", func() bool {
+		st.w.mu.Lock()
+		defer st.w.mu.Unlock()
+		return len(st.w.queue) == 1
+	})
+
+	st.w.mu.Lock()
+	st.w.abandon = true
+	st.w.mu.Unlock()
+	close(release)
+	st.stopWriter(true)
+	if err := <-deleted; err != errStoreClosed {
+		t.Errorf("deleteRoom dropped by an abandoned writer: %v, want %v", err, errStoreClosed)
+	}
+}
