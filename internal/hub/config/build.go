@@ -216,7 +216,7 @@ var renamedKeys = map[string]string{
 
 // ownerOf returns the class that defines a key named name, or "".
 func ownerOf(name string) string {
-	for _, k := range classKeys {
+	for _, k := range classKeys() {
 		if k.Name == name || k.acceptsFileName(name) {
 			return k.Class
 		}
@@ -382,7 +382,7 @@ func classChoices(impls []implementation) string {
 // applyEnv sets keys that the file leaves unset from their environment
 // variables.
 func (b *builder) applyEnv(c *Config) {
-	for _, k := range classKeys {
+	for _, k := range classKeys() {
 		if len(k.Env) == 0 || b.isSet(k.ID()) || b.invalid[k.ID()] {
 			continue
 		}
