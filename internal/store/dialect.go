@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/mattn/go-sqlite3"
 )
 
 // dialect holds everything that differs between the SQL databases the
@@ -46,7 +45,7 @@ type dialect struct {
 	countTables string
 }
 
-// sqliteDialect is SQLite through modernc.org/sqlite. AUTOINCREMENT keeps
+// sqliteDialect is SQLite through github.com/mattn/go-sqlite3. AUTOINCREMENT keeps
 // the IDs of deleted rows from being reused, so a stale token ID can never
 // name a newer token.
 var sqliteDialect = &dialect{
@@ -59,11 +58,11 @@ var sqliteDialect = &dialect{
 	),
 	isUniqueViolation: func(err error) bool {
 		code := sqliteCode(err)
-		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
-			code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+		return code == sqlite3.ErrConstraintUnique ||
+			code == sqlite3.ErrConstraintPrimaryKey
 	},
 	isForeignKeyViolation: func(err error) bool {
-		return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+		return sqliteCode(err) == sqlite3.ErrConstraintForeignKey
 	},
 	// A SQLite transaction reads one snapshot whatever its isolation
 	// level, and a read-only one begins with a plain BEGIN instead of
@@ -75,10 +74,10 @@ var sqliteDialect = &dialect{
 }
 
 // sqliteCode returns the extended result code of a SQLite error, or 0.
-func sqliteCode(err error) int {
-	var e *sqlite.Error
+func sqliteCode(err error) sqlite3.ErrNoExtended {
+	var e sqlite3.Error
 	if errors.As(err, &e) {
-		return e.Code()
+		return e.ExtendedCode
 	}
 	return 0
 }

@@ -27,7 +27,7 @@ func openFile(t *testing.T, path string, opts Options) *sqlStore {
 // rawDB opens path with the driver alone, bypassing the store.
 func rawDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", sqliteDSN(path, false))
+	db, err := sql.Open(sqliteDriver, sqliteDSN(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
