@@ -255,9 +255,12 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 
 func (t *tailBuffer) String() string { return string(t.buf) }
 
-// pythonError matches the line where Python reports an uncaught
-// exception: its qualified name, a colon and the message.
-var pythonError = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|Exit)\w*: `)
+// pythonError returns a regular expression, compiled on first use, that matches
+// the line where Python reports an uncaught exception: its qualified name, a
+// colon and the message.
+var pythonError = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|Exit)\w*: `)
+})
 
 // errorText returns the part of a Python program's error output that
 // names the failure: the last exception line and the lines after it, at
@@ -265,7 +268,7 @@ var pythonError = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|E
 func errorText(stderr string) string {
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
-		if pythonError.MatchString(lines[i]) {
+		if pythonError().MatchString(lines[i]) {
 			end := min(len(lines), i+3)
 			return strings.Join(trimAll(lines[i:end]), " ")
 		}

@@ -167,9 +167,12 @@ func renderMarkdown(source string, attachments map[string]any, withoutHTML bool)
 	return math.Replace(buf.String())
 }
 
-// mathSpan matches display math ($$...$$) and inline math ($...$ on one
-// line), as JupyterLab finds math in markdown cells.
-var mathSpan = regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
+// mathSpan returns a regular expression, compiled on first use, that matches
+// display math ($$...$$) and inline math ($...$ on one line), as JupyterLab
+// finds math in markdown cells.
+var mathSpan = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
+})
 
 // protectMath replaces each math span of source with a placeholder of
 // letters and digits, which Markdown leaves alone, and returns a replacer
@@ -180,7 +183,7 @@ func protectMath(source string) (string, *strings.Replacer) {
 		prefix += "x"
 	}
 	var pairs []string
-	source = mathSpan.ReplaceAllStringFunc(source, func(math string) string {
+	source = mathSpan().ReplaceAllStringFunc(source, func(math string) string {
 		placeholder := prefix + strconv.Itoa(len(pairs)/2) + "end"
 		pairs = append(pairs, placeholder, html.EscapeString(math))
 		return placeholder

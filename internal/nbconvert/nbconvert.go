@@ -25,6 +25,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jupygo/jupygo/internal/contents"
@@ -118,8 +119,9 @@ func (e *Exporter) serveFormats(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, list)
 }
 
-// formatName matches the format segment that jupyter_server routes.
-var formatName = regexp.MustCompile(`^\w+$`)
+// formatName returns a regular expression, compiled on first use, that matches
+// the format segment that jupyter_server routes.
+var formatName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\w+$`) })
 
 // export is the result of one conversion.
 type export struct {
@@ -172,7 +174,7 @@ func (e *Exporter) isExternal(r *http.Request, formatArg string) (bool, error) {
 	if _, ok := nativeFormats[formatArg]; ok {
 		return false, nil
 	}
-	if formatName.MatchString(formatArg) {
+	if formatName().MatchString(formatArg) {
 		formats, complete := e.external.Formats(r.Context(), 0)
 		if _, ok := formats[formatArg]; ok {
 			return true, nil

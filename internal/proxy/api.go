@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -96,15 +97,18 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// tokenPattern finds the token in an Authorization header, where
-// configurable-http-proxy looks for it.
-var tokenPattern = regexp.MustCompile(`token\s+(\S+)`)
+// tokenPattern returns a regular expression, compiled on first use, that finds
+// the token in an Authorization header, where configurable-http-proxy looks for
+// it.
+var tokenPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`token\s+(\S+)`)
+})
 
 func (a *API) authorized(r *http.Request) bool {
 	if a.token == "" {
 		return true
 	}
-	m := tokenPattern.FindStringSubmatch(r.Header.Get("Authorization"))
+	m := tokenPattern().FindStringSubmatch(r.Header.Get("Authorization"))
 	return m != nil && subtle.ConstantTimeCompare([]byte(m[1]), []byte(a.token)) == 1
 }
 

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
@@ -122,7 +123,12 @@ func (s *Server) landingPath() string {
 	return "lab"
 }
 
-var hubPageTemplate = template.Must(template.New("hub").Parse(`<!doctype html>
+// hubPageTemplate returns the template of hubPage, parsed on first use.
+var hubPageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("hub").Parse(hubPageSource))
+})
+
+const hubPageSource = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · jupygo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
@@ -134,7 +140,7 @@ h1{font-size:1.3rem;margin:0 0 1rem}p{color:#333}
 <h1>{{.Status}}: {{.Title}}</h1>
 <p>{{.Message}}</p>
 <p><a href="{{.Home}}">JupyterHub home</a></p>
-</main></body></html>`))
+</main></body></html>`
 
 // hubPage writes a small HTML page for a browser, with a link to the hub's
 // home page.
@@ -142,7 +148,7 @@ func (s *Server) hubPage(w http.ResponseWriter, status int, title, message strin
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = hubPageTemplate.Execute(w, map[string]any{
+	_ = hubPageTemplate().Execute(w, map[string]any{
 		"Status":  status,
 		"Title":   title,
 		"Message": message,

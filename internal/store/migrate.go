@@ -9,6 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // migrationFiles holds the schema migrations, named NNNN_summary.sql and
@@ -25,11 +26,13 @@ type migration struct {
 	sql     string
 }
 
-// migrations is the parsed content of migrationFiles.
-var migrations = mustLoadMigrations(migrationFiles)
+// migrations returns the parsed content of migrationFiles, parsed on first
+// use so that processes that open no store do not pay for it.
+var migrations = sync.OnceValue(func() []migration { return mustLoadMigrations(migrationFiles) })
 
 // mustLoadMigrations parses the embedded files and panics on a bad file
-// name, which makes every test run of the package fail before a release.
+// name, which makes every test of the package that opens a store fail
+// before a release.
 func mustLoadMigrations(fsys fs.FS) []migration {
 	list, err := loadMigrations(fsys)
 	if err != nil {
@@ -70,7 +73,7 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 // migrate applies the embedded migrations that the database lacks.
 func (s *sqlStore) migrate(ctx context.Context) error {
-	return s.migrateWith(ctx, migrations)
+	return s.migrateWith(ctx, migrations())
 }
 
 // migrateWith applies the migrations of list that the database lacks, each

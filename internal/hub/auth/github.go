@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/oauth2"
 )
@@ -209,7 +210,7 @@ func (g *GitHub) Callback(ctx context.Context, query url.Values, callbackURL str
 	}
 
 	var reply json.RawMessage
-	if _, err := g.oauth.getJSON(ctx, token, g.userdataURL, githubHeaders, &reply); err != nil {
+	if _, err := g.oauth.getJSON(ctx, token, g.userdataURL, githubHeaders(), &reply); err != nil {
 		return User{}, fmt.Errorf("reading the GitHub user: %w", err)
 	}
 	var gu GitHubUser
@@ -243,10 +244,12 @@ func (g *GitHub) Callback(ctx context.Context, query url.Values, callbackURL str
 
 // githubHeaders are the headers that GitHub's REST API documentation
 // recommends on every request.
-var githubHeaders = map[string]string{
-	"Accept":               "application/vnd.github+json",
-	"X-GitHub-Api-Version": githubAPIVersion,
-}
+var githubHeaders = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"Accept":               "application/vnd.github+json",
+		"X-GitHub-Api-Version": githubAPIVersion,
+	}
+})
 
 // memberOfAllowed reports whether login is a member of one of the allowed
 // organizations or teams. It stops at the first match.
@@ -276,7 +279,7 @@ func (g *GitHub) isMember(ctx context.Context, token *oauth2.Token, entry, login
 	org, team, isTeam := strings.Cut(entry, ":")
 	if !isTeam {
 		u := g.api + "/orgs/" + url.PathEscape(org) + "/members/" + url.PathEscape(login)
-		resp, err := g.oauth.get(ctx, token, u, githubHeaders)
+		resp, err := g.oauth.get(ctx, token, u, githubHeaders())
 		if err != nil {
 			return false, fmt.Errorf("checking membership of %s: %w", org, err)
 		}
@@ -296,7 +299,7 @@ func (g *GitHub) isMember(ctx context.Context, token *oauth2.Token, entry, login
 	var m struct {
 		State string `json:"state"`
 	}
-	_, err := g.oauth.getJSON(ctx, token, u, githubHeaders, &m)
+	_, err := g.oauth.getJSON(ctx, token, u, githubHeaders(), &m)
 	var status *errHTTPStatus
 	if errors.As(err, &status) && status.status == http.StatusNotFound {
 		return false, nil
@@ -319,7 +322,7 @@ func (g *GitHub) teams(ctx context.Context, token *oauth2.Token) ([]GitHubTeam, 
 			break
 		}
 		var batch []GitHubTeam
-		header, err := g.oauth.getJSON(ctx, token, next, githubHeaders, &batch)
+		header, err := g.oauth.getJSON(ctx, token, next, githubHeaders(), &batch)
 		if err != nil {
 			return nil, fmt.Errorf("reading the user's GitHub teams: %w", err)
 		}
