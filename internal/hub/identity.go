@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sync"
 	"time"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/lazy"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -69,9 +69,13 @@ func (h *Hub) checkPasswordChanged(id *identity) error {
 // reach before a request writes a new one.
 const tokenActivityResolution = time.Minute
 
-var authorizationHeader = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)^(?:token|bearer)\s+(\S+)\s*$`)
-})
+var authorizationHeaderValue lazy.Value[*regexp.Regexp]
+
+func authorizationHeader() *regexp.Regexp {
+	return authorizationHeaderValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:token|bearer)\s+(\S+)\s*$`)
+	})
+}
 
 // bearerToken returns the token of the Authorization header, "" if none.
 func bearerToken(r *http.Request) string {

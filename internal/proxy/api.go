@@ -11,8 +11,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // APIPrefix is the path of configurable-http-proxy's REST API: the routing
@@ -97,12 +98,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+var tokenPatternValue lazy.Value[*regexp.Regexp]
+
 // tokenPattern returns a regular expression, compiled on first use, that finds
 // the token in an Authorization header, where configurable-http-proxy looks for
 // it.
-var tokenPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`token\s+(\S+)`)
-})
+func tokenPattern() *regexp.Regexp {
+	return tokenPatternValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`token\s+(\S+)`)
+	})
+}
 
 func (a *API) authorized(r *http.Request) bool {
 	if a.token == "" {

@@ -9,7 +9,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // migrationFiles holds the schema migrations, named NNNN_summary.sql and
@@ -26,9 +27,13 @@ type migration struct {
 	sql     string
 }
 
+var migrationsValue lazy.Value[[]migration]
+
 // migrations returns the parsed content of migrationFiles, parsed on first
 // use so that processes that open no store do not pay for it.
-var migrations = sync.OnceValue(func() []migration { return mustLoadMigrations(migrationFiles) })
+func migrations() []migration {
+	return migrationsValue.Get(func() []migration { return mustLoadMigrations(migrationFiles) })
+}
 
 // mustLoadMigrations parses the embedded files and panics on a bad file
 // name, which makes every test of the package that opens a store fail

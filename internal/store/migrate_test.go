@@ -241,7 +241,7 @@ func TestLoadMigrations(t *testing.T) {
 }
 
 func TestMigrationsUseKnownPlaceholders(t *testing.T) {
-	for _, d := range []*dialect{sqliteDialect, postgresDialect} {
+	for _, d := range []*dialect{sqliteDialect(), postgresDialect()} {
 		for _, m := range migrations() {
 			text := d.schema.Replace(m.sql)
 			if strings.Contains(text, "{{") {

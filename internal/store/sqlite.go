@@ -35,7 +35,7 @@ func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, err
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &sqlStore{w: w, r: w, d: sqliteDialect, log: opts.Logger, now: opts.Now}
+	s := &sqlStore{w: w, r: w, d: sqliteDialect(), log: opts.Logger, now: opts.Now}
 	if err := migrateNewSQLite(ctx, s); err != nil {
 		w.Close()
 		return nil, err

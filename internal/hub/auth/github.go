@@ -12,9 +12,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
 	"golang.org/x/oauth2"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // GitHubClass is the class name of GitHub, as oauthenticator names its
@@ -242,14 +243,18 @@ func (g *GitHub) Callback(ctx context.Context, query url.Values, callbackURL str
 	return User{Name: g.NormalizeUsername(name), Allowed: allowed, AuthState: raw}, nil
 }
 
-// githubHeaders are the headers that GitHub's REST API documentation
+var githubHeadersValue lazy.Value[map[string]string]
+
+// githubHeaders returns the headers that GitHub's REST API documentation
 // recommends on every request.
-var githubHeaders = sync.OnceValue(func() map[string]string {
-	return map[string]string{
-		"Accept":               "application/vnd.github+json",
-		"X-GitHub-Api-Version": githubAPIVersion,
-	}
-})
+func githubHeaders() map[string]string {
+	return githubHeadersValue.Get(func() map[string]string {
+		return map[string]string{
+			"Accept":               "application/vnd.github+json",
+			"X-GitHub-Api-Version": githubAPIVersion,
+		}
+	})
+}
 
 // memberOfAllowed reports whether login is a member of one of the allowed
 // organizations or teams. It stops at the first match.

@@ -13,7 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // account is a system account that a server runs as.
@@ -33,12 +34,16 @@ type account struct {
 // shadow's useradd accept.
 const maxSystemUserNameBytes = 32
 
+var systemUserNameRegexpValue lazy.Value[*regexp.Regexp]
+
 // systemUserNameRegexp returns the default NAME_REGEX of Debian 12's adduser
 // (3.134), which Ubuntu shares, compiled on first use: a lowercase letter,
 // then lowercase letters, digits, '-' and '_', and an optional final '$'.
-var systemUserNameRegexp = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[a-z][-a-z0-9_]*\$?$`)
-})
+func systemUserNameRegexp() *regexp.Regexp {
+	return systemUserNameRegexpValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z][-a-z0-9_]*\$?$`)
+	})
+}
 
 // ValidateSystemUserName reports whether name may name a system account
 // that a server runs as: at most 32 bytes and matching the default
