@@ -6,12 +6,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/gomarkdown/markdown"
 	mdast "github.com/gomarkdown/markdown/ast"
 	mdhtml "github.com/gomarkdown/markdown/html"
 	mdparser "github.com/gomarkdown/markdown/parser"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // htmlOptions are the choices of one HTML export.
@@ -207,12 +208,16 @@ func renderTaskCheckbox(w io.Writer, n mdast.Node, entering bool) (mdast.WalkSta
 	return mdast.GoToNext, true
 }
 
+var mathSpanValue lazy.Value[*regexp.Regexp]
+
 // mathSpan returns a regular expression, compiled on first use, that matches
 // display math ($$...$$) and inline math ($...$ on one line), as JupyterLab
 // finds math in markdown cells.
-var mathSpan = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
-})
+func mathSpan() *regexp.Regexp {
+	return mathSpanValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
+	})
+}
 
 // protectMath replaces each math span of source with a placeholder of
 // letters and digits, which Markdown leaves alone, and returns a replacer

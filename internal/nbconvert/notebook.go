@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
-	"sync"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // The exporters read the generic JSON tree of contents.ReadNotebook. A
@@ -64,18 +65,26 @@ func parseNotebook(nb map[string]any) *notebook {
 	return out
 }
 
+var safeExtensionValue lazy.Value[*regexp.Regexp]
+
 // safeExtension returns a regular expression, compiled on first use, that
 // matches a file extension that may go into a file name and a
 // Content-Disposition header unchanged.
-var safeExtension = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^\.[A-Za-z0-9_+-]{1,16}$`)
-})
+func safeExtension() *regexp.Regexp {
+	return safeExtensionValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\.[A-Za-z0-9_+-]{1,16}$`)
+	})
+}
+
+var safeMimetypeValue lazy.Value[*regexp.Regexp]
 
 // safeMimetype returns a regular expression, compiled on first use, that
 // matches a media type that may go into a Content-Type header.
-var safeMimetype = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[a-z0-9.+-]+/[A-Za-z0-9.+-]+$`)
-})
+func safeMimetype() *regexp.Regexp {
+	return safeMimetypeValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9.+-]+/[A-Za-z0-9.+-]+$`)
+	})
+}
 
 func parseLanguage(meta map[string]any) language {
 	info := object(meta["language_info"])
