@@ -5,9 +5,9 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // registerHub adds the pages of single-user mode: the OAuth callback, and
@@ -123,10 +123,14 @@ func (s *Server) landingPath() string {
 	return "lab"
 }
 
+var hubPageTemplateValue lazy.Value[*template.Template]
+
 // hubPageTemplate returns the template of hubPage, parsed on first use.
-var hubPageTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("hub").Parse(hubPageSource))
-})
+func hubPageTemplate() *template.Template {
+	return hubPageTemplateValue.Get(func() *template.Template {
+		return template.Must(template.New("hub").Parse(hubPageSource))
+	})
+}
 
 const hubPageSource = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · jupygo</title>

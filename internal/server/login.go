@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 func (s *Server) registerLogin(mux *http.ServeMux) {
@@ -17,10 +18,14 @@ func (s *Server) registerLogin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /logout", s.handleLogout)
 }
 
+var loginPageValue lazy.Value[*template.Template]
+
 // loginPage returns the template of the login page, parsed on first use.
-var loginPage = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("login").Parse(loginPageSource))
-})
+func loginPage() *template.Template {
+	return loginPageValue.Get(func() *template.Template {
+		return template.Must(template.New("login").Parse(loginPageSource))
+	})
+}
 
 const loginPageSource = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · jupygo</title>
