@@ -343,10 +343,12 @@ func parseUmask(s string) (int, error) {
 	return int(n), nil
 }
 
-// spawnerFields() and homeFields() are the template fields of notebook_dir and
-// default_url, and of home_dir_template, as in JupyterHub.
+// spawnerFields returns the template fields of notebook_dir and
+// default_url, with sample values, as in JupyterHub.
 func spawnerFields() map[string]string { return map[string]string{"username": "u", "base_url": "/"} }
 
+// homeFields returns the template fields of home_dir_template, with sample
+// values, as in JupyterHub.
 func homeFields() map[string]string { return map[string]string{"username": "u"} }
 
 func checkTemplate(b *builder, id, template string, fields map[string]string) {
