@@ -1,6 +1,9 @@
 package yjs
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // List operations shared by Array, Text (for embeds) and the XML types.
 // They follow yjs's typeList* functions, search markers included.
@@ -239,7 +242,7 @@ func (b *branch) transactErr(f func(*Transaction) error) error {
 	return b.doc.transactE(f, nil, true)
 }
 
-var errNotIntegrated = fmt.Errorf("shared type is not part of a document yet")
+var errNotIntegrated = errors.New("shared type is not part of a document yet")
 
 func (b *branch) toJSON() any {
 	switch b.kind {

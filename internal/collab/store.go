@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // dbFileName is the SQLite file, in the data folder, that holds file ids,
@@ -76,10 +76,9 @@ func openStore(dir, root string, log *slog.Logger) (*store, error) {
 	// SQLite kept a full one (3.4 MB of RSS) once a large notebook's history
 	// was written.
 	dsn := "file://" + (&url.URL{Path: path}).EscapedPath() +
-		fmt.Sprintf("?_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()) +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-256)" +
-		"&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+		fmt.Sprintf("?_busy_timeout=%d", sqliteBusyTimeout.Milliseconds()) +
+		"&_journal_mode=WAL&_synchronous=NORMAL&_cache_size=-256&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -19,9 +20,10 @@ import (
 // jupyter_server's max_copy_folder_size_mb (500 MB).
 const maxCopyFolderBytes = 500 << 20
 
-// copySuffix matches the "-Copy<n>." that Copy removes from a name before
-// numbering the copy, so a copy of a-Copy1.txt is a-Copy2.txt.
-var copySuffix = regexp.MustCompile(`-Copy\d*\.`)
+// copySuffix returns a regular expression, compiled on first use, that matches
+// the "-Copy<n>." that Copy removes from a name before numbering the copy, so a
+// copy of a-Copy1.txt is a-Copy2.txt.
+var copySuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-Copy\d*\.`) })
 
 // Copy copies the file, notebook or folder fromPath and returns the model of
 // the copy. When toPath is a folder, the copy goes into it under the first
@@ -88,7 +90,7 @@ func (m *Manager) copyNumbered(from string, src fs.FileInfo, to string) (*Model,
 	}
 	defer dir.Close()
 	_, fromName := splitPath(from)
-	base := copySuffix.ReplaceAllString(fromName, ".")
+	base := copySuffix().ReplaceAllString(fromName, ".")
 	for i := range maxUntitled {
 		name := incrementName(base, "-Copy", i)
 		err := m.copyEntry(from, src, dir, m.name(to), name)

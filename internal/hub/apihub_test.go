@@ -47,7 +47,10 @@ func TestMetrics(t *testing.T) {
 	}
 	body := string(r.body)
 	for _, want := range []string{"jupyterhub_total_users 2", "jupyterhub_running_servers 1",
-		`jupyterhub_server_spawn_duration_seconds_count{status="success"} 1`} {
+		"# TYPE jupyterhub_server_spawn_duration_seconds histogram\n",
+		`jupyterhub_server_spawn_duration_seconds_bucket{status="success",le="+Inf"} 1`,
+		`jupyterhub_server_spawn_duration_seconds_count{status="success"} 1`,
+		"\ngo_goroutines ", "\nprocess_resident_memory_bytes ", "\nprocess_cpu_seconds_total "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

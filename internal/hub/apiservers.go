@@ -290,7 +290,7 @@ func (h *Hub) createToken(ctx context.Context, id *identity, u store.User, note 
 // role or scope that does not exist.
 func (h *Hub) requestedTokenScopes(ctx context.Context, scopes, roles []string) ([]string, error) {
 	for _, name := range roles {
-		if _, builtin := builtinRoles[name]; builtin {
+		if _, builtin := builtinRoles()[name]; builtin {
 			continue
 		}
 		if _, err := h.store.GetRole(ctx, name); errors.Is(err, store.ErrNotFound) {

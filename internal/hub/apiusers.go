@@ -221,7 +221,7 @@ func (h *Hub) checkGrantAdmin(id *identity, admin bool) error {
 	if !admin {
 		return nil
 	}
-	if !id.scopes.coversAll(expandScopes(builtinRoles["admin"], principal{})) {
+	if !id.scopes.coversAll(expandScopes(builtinRoles()["admin"], principal{})) {
 		return httpapi.Errorf(http.StatusForbidden,
 			"Making a user an admin needs every scope of the admin role")
 	}

@@ -21,7 +21,7 @@ func failingInsertHub(t *testing.T, failName string) *testHub {
 	st, err := store.Open(context.Background(), "sqlite:///"+path, store.Options{})
 	must(t, err)
 	t.Cleanup(func() { st.Close() })
-	db, err := sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite3", path)
 	must(t, err)
 	defer db.Close()
 	_, err = db.Exec(fmt.Sprintf(`CREATE TRIGGER full_disk BEFORE INSERT ON users

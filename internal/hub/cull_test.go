@@ -2,7 +2,6 @@ package hub
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -248,6 +247,5 @@ func TestRestoredRouteNoActivity(t *testing.T) {
 // culledCount returns jupygo_culled_servers_total for reason.
 func culledCount(t *testing.T, th *testHub, reason string) float64 {
 	t.Helper()
-	name := fmt.Sprintf("%s{reason=%q}", culledMetric, reason)
-	return float64(th.hub.metrics.set.GetOrCreateCounter(name).Get())
+	return float64(th.hub.metrics.culledCount(reason))
 }

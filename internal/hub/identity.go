@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/lazy"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -68,11 +69,17 @@ func (h *Hub) checkPasswordChanged(id *identity) error {
 // reach before a request writes a new one.
 const tokenActivityResolution = time.Minute
 
-var authorizationHeader = regexp.MustCompile(`(?i)^(?:token|bearer)\s+(\S+)\s*$`)
+var authorizationHeaderValue lazy.Value[*regexp.Regexp]
+
+func authorizationHeader() *regexp.Regexp {
+	return authorizationHeaderValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:token|bearer)\s+(\S+)\s*$`)
+	})
+}
 
 // bearerToken returns the token of the Authorization header, "" if none.
 func bearerToken(r *http.Request) string {
-	m := authorizationHeader.FindStringSubmatch(r.Header.Get("Authorization"))
+	m := authorizationHeader().FindStringSubmatch(r.Header.Get("Authorization"))
 	if m == nil {
 		return ""
 	}
@@ -246,7 +253,7 @@ func (h *Hub) roleScopes(ctx context.Context, names []string) ([]string, error) 
 		case err == nil:
 			raw = append(raw, role.Scopes...)
 		case errors.Is(err, store.ErrNotFound):
-			raw = append(raw, builtinRoles[name]...)
+			raw = append(raw, builtinRoles()[name]...)
 		default:
 			return nil, fmt.Errorf("reading role %q: %w", name, err)
 		}

@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
+	"github.com/jupygo/jupygo/internal/lazy"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -23,18 +23,22 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+var pagesValue lazy.Value[map[string]*template.Template]
+
 // pages returns one template set per page, each with the shared layout.
 // They are parsed on first use, so that `jupygo server`, which links this
 // package in, does not pay for them at start.
-var pages = sync.OnceValue(func() map[string]*template.Template {
-	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
-		"oauth_confirm", "password", "accept_share"} {
-		m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html",
-			"templates/"+name+".html"))
-	}
-	return m
-})
+func pages() map[string]*template.Template {
+	return pagesValue.Get(func() map[string]*template.Template {
+		m := map[string]*template.Template{}
+		for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
+			"oauth_confirm", "password", "accept_share"} {
+			m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html",
+				"templates/"+name+".html"))
+		}
+		return m
+	})
+}
 
 // render writes a page with status.
 func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, name, title string,

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -122,14 +123,14 @@ func (h *Hub) handleOAuthCallback(w http.ResponseWriter, r *http.Request) {
 
 // oauthErrorCodes are the error codes of an authorization response in
 // RFC 6749, section 4.1.2.1.
-var oauthErrorCodes = map[string]bool{
-	"invalid_request":           true,
-	"unauthorized_client":       true,
-	"access_denied":             true,
-	"unsupported_response_type": true,
-	"invalid_scope":             true,
-	"server_error":              true,
-	"temporarily_unavailable":   true,
+var oauthErrorCodes = []string{
+	"invalid_request",
+	"unauthorized_client",
+	"access_denied",
+	"unsupported_response_type",
+	"invalid_scope",
+	"server_error",
+	"temporarily_unavailable",
 }
 
 // maxLoggedProviderText bounds each provider value in the log, since any
@@ -144,7 +145,7 @@ func (h *Hub) providerErrorPage(w http.ResponseWriter, r *http.Request, code, de
 	h.log.Warn("sign-in provider returned an error",
 		"error", truncate(code, maxLoggedProviderText),
 		"error_description", truncate(description, maxLoggedProviderText))
-	if !oauthErrorCodes[code] {
+	if !slices.Contains(oauthErrorCodes, code) {
 		h.errorPage(w, r, http.StatusBadRequest, "Sign-in failed",
 			"The provider reported an error. Try again, or ask the hub's administrator.")
 		return

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // Scopes follow JupyterHub 3's RBAC: a scope is a base such as
@@ -13,29 +15,35 @@ import (
 // owner's own scopes, fills in a bare filter ("!user") with the owner, and
 // adds every subscope with the filter of its parent.
 
-// subscopes lists the scopes each scope implies, as JupyterHub 3.0's
+var subscopesValue lazy.Value[map[string][]string]
+
+// subscopes returns the scopes each scope implies, as JupyterHub 3.0's
 // scope_definitions do.
-var subscopes = map[string][]string{
-	"admin:users":    {"admin:auth_state", "users", "read:roles:users", "delete:users"},
-	"users":          {"read:users", "list:users", "users:activity"},
-	"list:users":     {"read:users:name"},
-	"read:users":     {"read:users:name", "read:users:groups", "read:users:activity"},
-	"read:roles":     {"read:roles:users", "read:roles:services", "read:roles:groups"},
-	"users:activity": {"read:users:activity"},
-	"admin:servers":  {"admin:server_state", "servers"},
-	"servers":        {"read:servers", "delete:servers"},
-	"read:servers":   {"read:users:name"},
-	"tokens":         {"read:tokens"},
-	"admin:groups":   {"groups", "read:roles:groups", "delete:groups"},
-	"groups":         {"read:groups", "list:groups"},
-	"list:groups":    {"read:groups:name"},
-	"read:groups":    {"read:groups:name"},
-	"list:services":  {"read:services:name"},
-	"read:services":  {"read:services:name"},
-	// The scopes of sharing, from JupyterHub 5.0.
-	"shares":        {"access:servers", "read:shares", "users:shares", "groups:shares"},
-	"users:shares":  {"read:users:shares"},
-	"groups:shares": {"read:groups:shares"},
+func subscopes() map[string][]string {
+	return subscopesValue.Get(func() map[string][]string {
+		return map[string][]string{
+			"admin:users":    {"admin:auth_state", "users", "read:roles:users", "delete:users"},
+			"users":          {"read:users", "list:users", "users:activity"},
+			"list:users":     {"read:users:name"},
+			"read:users":     {"read:users:name", "read:users:groups", "read:users:activity"},
+			"read:roles":     {"read:roles:users", "read:roles:services", "read:roles:groups"},
+			"users:activity": {"read:users:activity"},
+			"admin:servers":  {"admin:server_state", "servers"},
+			"servers":        {"read:servers", "delete:servers"},
+			"read:servers":   {"read:users:name"},
+			"tokens":         {"read:tokens"},
+			"admin:groups":   {"groups", "read:roles:groups", "delete:groups"},
+			"groups":         {"read:groups", "list:groups"},
+			"list:groups":    {"read:groups:name"},
+			"read:groups":    {"read:groups:name"},
+			"list:services":  {"read:services:name"},
+			"read:services":  {"read:services:name"},
+			// The scopes of sharing, from JupyterHub 5.0.
+			"shares":        {"access:servers", "read:shares", "users:shares", "groups:shares"},
+			"users:shares":  {"read:users:shares"},
+			"groups:shares": {"read:groups:shares"},
+		}
+	})
 }
 
 // selfScopes are the scopes that "self" expands to for a user, each
@@ -96,16 +104,22 @@ func validFilter(filter string) bool {
 	return false
 }
 
-// builtinRoles are JupyterHub's default roles. A role of the same name in
+var builtinRolesValue lazy.Value[map[string][]string]
+
+// builtinRoles returns JupyterHub's default roles. A role of the same name in
 // load_roles overrides one of them, and keeps its scopes when it leaves
 // scopes out.
-var builtinRoles = map[string][]string{
-	"user": {"self"},
-	"admin": {"admin-ui", "admin:users", "admin:servers", "tokens", "admin:groups",
-		"list:services", "read:services", "read:hub", "proxy", "shutdown", "access:services",
-		"access:servers", "read:roles", "read:metrics", "shares"},
-	"server": {"users:activity!user", "access:servers!user"},
-	"token":  {"inherit"},
+func builtinRoles() map[string][]string {
+	return builtinRolesValue.Get(func() map[string][]string {
+		return map[string][]string{
+			"user": {"self"},
+			"admin": {"admin-ui", "admin:users", "admin:servers", "tokens", "admin:groups",
+				"list:services", "read:services", "read:hub", "proxy", "shutdown", "access:services",
+				"access:servers", "read:roles", "read:metrics", "shares"},
+			"server": {"users:activity!user", "access:servers!user"},
+			"token":  {"inherit"},
+		}
+	})
 }
 
 // principal names the owner of a set of scopes, which "self" and bare
@@ -129,7 +143,7 @@ func expandScopes(raw []string, owner principal) scopeSet {
 		}
 		base, filter, _ := strings.Cut(s, "!")
 		set[s] = struct{}{}
-		for _, sub := range subscopes[base] {
+		for _, sub := range subscopes()[base] {
 			if filter != "" {
 				sub += "!" + filter
 			}

@@ -122,11 +122,8 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 		return nil, err
 	}
 	label := serverLabel(u.Name, name)
-	if sv.Pending != "" {
-		return nil, pendingError(label, sv.Pending)
-	}
-	if sv.Active() {
-		return nil, badRequest("%s is already running", label)
+	if err := checkStartable(label, sv); err != nil {
+		return nil, err
 	}
 
 	if err := h.checkActiveLimit(ctx); err != nil {
@@ -147,6 +144,17 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 	delete(h.failures, runKey(u.Name, name))
 	h.mu.Unlock()
 
+	// Another start of this server may have run to its end between the
+	// read above and taking the run, so read the record again now that no
+	// other start can begin.
+	if sv, err := h.store.GetServer(ctx, u.Name, name); err != nil || checkStartable(label, sv) != nil {
+		h.endRun(rn)
+		if err != nil {
+			return nil, err
+		}
+		return nil, checkStartable(label, sv)
+	}
+
 	req, err := h.prepareStart(ctx, u, name, options)
 	if err != nil {
 		h.endRun(rn)
@@ -165,6 +173,19 @@ func (h *Hub) startServer(ctx context.Context, u store.User, name string,
 		h.runStart(spawnCtx, rn, req)
 	}()
 	return rn, nil
+}
+
+// checkStartable returns the 400 error of startServer when the server sv,
+// named label in messages, is running or has an action pending, and nil
+// otherwise.
+func checkStartable(label string, sv store.Server) error {
+	if sv.Pending != "" {
+		return pendingError(label, sv.Pending)
+	}
+	if sv.Active() {
+		return badRequest("%s is already running", label)
+	}
+	return nil
 }
 
 // getOrCreateServer returns the user's server, and creates its record
@@ -359,7 +380,6 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 		}
 		rn.add(progressEvent{Progress: e.Progress, Message: e.Message})
 	})
-	defer func() { h.metrics.observe(spawnMetric, begun, err) }()
 	if err == nil {
 		err = h.markReady(bg, rn.user, rn.server, req.Prefix, started)
 		if err != nil {
@@ -370,6 +390,9 @@ func (h *Hub) runStart(ctx context.Context, rn *run, req spawn.Request) {
 			}
 		}
 	}
+	// The duration is recorded before the run ends, so a client that sees
+	// the start end also finds it in /hub/metrics.
+	h.metrics.observe(spawnMetric, begun, err)
 	if err != nil {
 		log.Error("server did not start", "err", err)
 		h.markStopped(bg, rn.user, rn.server)

@@ -206,7 +206,7 @@ func (h *Hub) syncRoles(ctx context.Context) error {
 		if configured[role.Name] {
 			continue
 		}
-		if scopes, builtin := builtinRoles[role.Name]; builtin {
+		if scopes, builtin := builtinRoles()[role.Name]; builtin {
 			if slices.Equal(role.Scopes, scopes) {
 				continue
 			}
@@ -272,7 +272,7 @@ func (h *Hub) syncRole(ctx context.Context, r config.Role) error {
 // JupyterHub 3.0, but their order may.
 func configuredRole(r config.Role) (store.Role, error) {
 	role := store.Role{Name: r.Name, Description: r.Description, Scopes: r.Scopes}
-	builtin, ok := builtinRoles[r.Name]
+	builtin, ok := builtinRoles()[r.Name]
 	if !ok {
 		return role, nil
 	}

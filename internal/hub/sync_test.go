@@ -97,8 +97,8 @@ users = ["ops"]
 	if err != nil {
 		t.Fatalf("built-in role server after its override's removal: %v", err)
 	}
-	if !slices.Equal(server.Scopes, builtinRoles["server"]) {
-		t.Errorf("role server scopes = %q, want the built-in %q", server.Scopes, builtinRoles["server"])
+	if !slices.Equal(server.Scopes, builtinRoles()["server"]) {
+		t.Errorf("role server scopes = %q, want the built-in %q", server.Scopes, builtinRoles()["server"])
 	}
 	if got, want := grantees(t, th.store, "server"), []string{`user "ops"`}; !slices.Equal(got, want) {
 		t.Errorf("built-in role server grantees = %q, want %q kept", got, want)
@@ -142,7 +142,7 @@ name = "token"
 scopes = []
 `})
 	for name, want := range map[string][]string{
-		"user": builtinRoles["user"], "server": builtinRoles["server"], "token": {}} {
+		"user": builtinRoles()["user"], "server": builtinRoles()["server"], "token": {}} {
 		role, err := th.store.GetRole(t.Context(), name)
 		if err != nil {
 			t.Fatalf("GetRole(%s): %v", name, err)
@@ -159,7 +159,7 @@ scopes = []
 }
 
 func TestConfiguredRoleAdminScopes(t *testing.T) {
-	reversed := slices.Clone(builtinRoles["admin"])
+	reversed := slices.Clone(builtinRoles()["admin"])
 	slices.Reverse(reversed)
 	for _, c := range []struct {
 		name    string
@@ -170,14 +170,14 @@ func TestConfiguredRoleAdminScopes(t *testing.T) {
 		{"same in another order", reversed, false},
 		{"narrower", []string{"admin:users"}, true},
 		{"empty", []string{}, true},
-		{"wider", append(slices.Clone(builtinRoles["admin"]), "admin:auth_state"), true},
+		{"wider", append(slices.Clone(builtinRoles()["admin"]), "admin:auth_state"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			role, err := configuredRole(config.Role{Name: "admin", Scopes: c.scopes})
 			if (err != nil) != c.wantErr {
 				t.Fatalf("configuredRole(admin, %q) error = %v, want error %v", c.scopes, err, c.wantErr)
 			}
-			if err == nil && !sameStrings(role.Scopes, builtinRoles["admin"]) {
+			if err == nil && !sameStrings(role.Scopes, builtinRoles()["admin"]) {
 				t.Errorf("admin scopes = %q, want the built-in ones", role.Scopes)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -255,14 +256,16 @@ func (s *Spec) processEnv(base []string, extra map[string]string) []string {
 	return env
 }
 
-var templatePattern = regexp.MustCompile(`\$(?:(\$)|([_a-zA-Z][_a-zA-Z0-9]*)|\{([_a-zA-Z][_a-zA-Z0-9]*)\})`)
+var templatePattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\$(?:(\$)|([_a-zA-Z][_a-zA-Z0-9]*)|\{([_a-zA-Z][_a-zA-Z0-9]*)\})`)
+})
 
 // substituteEnv expands $NAME and ${NAME} in s from vars as Python's
 // string.Template.safe_substitute does, which jupyter_client uses: $$ is a
 // literal $, and unknown names are left as written.
 func substituteEnv(s string, vars map[string]string) string {
-	return templatePattern.ReplaceAllStringFunc(s, func(match string) string {
-		sub := templatePattern.FindStringSubmatch(match)
+	return templatePattern().ReplaceAllStringFunc(s, func(match string) string {
+		sub := templatePattern().FindStringSubmatch(match)
 		switch {
 		case sub[1] != "":
 			return "$"

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Placeholders that the build leaves in static/index.html.
@@ -21,9 +22,12 @@ const (
 // is a JSON-encoded string because JupyterLab's page config uses that form.
 const notebookVersion = "[2, 17, 0]"
 
-// workspaceName matches the workspace names that lab page URLs accept, as
-// in jupyterlab_server.
-var workspaceName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// workspaceName returns a regular expression, compiled on first use, that
+// matches the workspace names that lab page URLs accept, as in
+// jupyterlab_server.
+var workspaceName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+})
 
 // pageTemplate is static/index.html of a build.
 type pageTemplate struct {
@@ -98,7 +102,7 @@ func (l *Lab) servePage(w http.ResponseWriter, r *http.Request, page pageRequest
 	}
 	if page.workspace == "" {
 		page.workspace = "default"
-	} else if !workspaceName.MatchString(page.workspace) {
+	} else if !workspaceName().MatchString(page.workspace) {
 		http.Error(w, fmt.Sprintf("404 page not found: invalid workspace name %q", page.workspace),
 			http.StatusNotFound)
 		return

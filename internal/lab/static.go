@@ -18,10 +18,13 @@ import (
 	"time"
 )
 
-// hashedName matches the file names that carry a content hash, such as
-// jlab_core.21b00e471229e67b.js or 0031b1860ea4ad75.woff. Their content
-// never changes, so they may be cached forever.
-var hashedName = regexp.MustCompile(`(^|\.)[0-9a-f]{16,}\.[A-Za-z0-9]+$`)
+// hashedName returns a regular expression, compiled on first use, that matches
+// the file names that carry a content hash, such as
+// jlab_core.21b00e471229e67b.js or 0031b1860ea4ad75.woff. Their content never
+// changes, so they may be cached forever.
+var hashedName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(^|\.)[0-9a-f]{16,}\.[A-Za-z0-9]+$`)
+})
 
 // contentTypes fixes the types of the files a build contains, so that they
 // do not depend on the machine's MIME table.
@@ -106,7 +109,7 @@ func (s *fileServer) serve(w http.ResponseWriter, r *http.Request, name string) 
 
 	h := w.Header()
 	h.Set("Content-Type", contentType(name))
-	if r.URL.Query().Has("v") || hashedName.MatchString(path.Base(name)) {
+	if r.URL.Query().Has("v") || hashedName().MatchString(path.Base(name)) {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		h.Set("Cache-Control", "no-cache")

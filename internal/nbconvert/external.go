@@ -17,19 +17,27 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
-// externalFormats maps each format that jupyter-nbconvert may convert to
-// the output mimetype of nbconvert 6.5's exporter for it. Which of them work
-// depends on the machine: pdf needs xelatex, latex, rst and asciidoc need
-// pandoc, webpdf needs a browser that nbconvert can drive.
-var externalFormats = map[string]string{
-	"asciidoc": "text/asciidoc",
-	"latex":    "text/latex",
-	"pdf":      "application/pdf",
-	"rst":      "text/restructuredtext",
-	"slides":   "text/html",
-	"webpdf":   "application/pdf",
+var externalFormatsValue lazy.Value[map[string]string]
+
+// externalFormats returns a map from each format that jupyter-nbconvert may
+// convert to the output mimetype of nbconvert 6.5's exporter for it. Which of
+// them work depends on the machine: pdf needs xelatex, latex, rst and asciidoc
+// need pandoc, webpdf needs a browser that nbconvert can drive.
+func externalFormats() map[string]string {
+	return externalFormatsValue.Get(func() map[string]string {
+		return map[string]string{
+			"asciidoc": "text/asciidoc",
+			"latex":    "text/latex",
+			"pdf":      "application/pdf",
+			"rst":      "text/restructuredtext",
+			"slides":   "text/html",
+			"webpdf":   "application/pdf",
+		}
+	})
 }
 
 // probeNotebook is the notebook that the probe converts to each external
@@ -123,7 +131,7 @@ func (x *external) probe() {
 		return
 	}
 	var wg sync.WaitGroup
-	for name, mimetype := range externalFormats {
+	for name, mimetype := range externalFormats() {
 		wg.Go(func() {
 			start := time.Now()
 			_, _, err := x.Convert(x.ctx, name, "probe.ipynb", []byte(probeNotebook))
@@ -255,9 +263,16 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 
 func (t *tailBuffer) String() string { return string(t.buf) }
 
-// pythonError matches the line where Python reports an uncaught
-// exception: its qualified name, a colon and the message.
-var pythonError = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|Exit)\w*: `)
+var pythonErrorValue lazy.Value[*regexp.Regexp]
+
+// pythonError returns a regular expression, compiled on first use, that matches
+// the line where Python reports an uncaught exception: its qualified name, a
+// colon and the message.
+func pythonError() *regexp.Regexp {
+	return pythonErrorValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|Exit)\w*: `)
+	})
+}
 
 // errorText returns the part of a Python program's error output that
 // names the failure: the last exception line and the lines after it, at
@@ -265,7 +280,7 @@ var pythonError = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Missing|E
 func errorText(stderr string) string {
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
-		if pythonError.MatchString(lines[i]) {
+		if pythonError().MatchString(lines[i]) {
 			end := min(len(lines), i+3)
 			return strings.Join(trimAll(lines[i:end]), " ")
 		}

@@ -1,21 +1,18 @@
 package nbconvert
 
 import (
-	"bytes"
 	"html"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/parser"
-	"github.com/yuin/goldmark/renderer"
-	goldhtml "github.com/yuin/goldmark/renderer/html"
-	gtext "github.com/yuin/goldmark/text"
-	"github.com/yuin/goldmark/util"
+	"github.com/gomarkdown/markdown"
+	mdast "github.com/gomarkdown/markdown/ast"
+	mdhtml "github.com/gomarkdown/markdown/html"
+	mdparser "github.com/gomarkdown/markdown/parser"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // htmlOptions are the choices of one HTML export.
@@ -31,8 +28,9 @@ type htmlOptions struct {
 }
 
 // exportHTML returns nb as one self-contained HTML page: markdown cells
-// rendered with goldmark (GitHub Flavored Markdown, raw HTML kept as
-// nbconvert keeps it), code cells with their escaped source, and outputs
+// rendered with github.com/gomarkdown/markdown (CommonMark with GitHub
+// Flavored Markdown's tables, strikethrough, autolinks and task lists, raw
+// HTML kept as nbconvert keeps it), code cells with their escaped source, and outputs
 // with images as data URIs and ANSI colors as styles. The page loads
 // nothing from elsewhere.
 //
@@ -130,46 +128,96 @@ func htmlData(mimetype, data string, opts htmlOptions) string {
 	return "<pre>" + ansiToHTML(data) + "</pre>"
 }
 
-// markdownWithHTML renders markdown cells as GitHub Flavored Markdown with
-// raw HTML kept, as in nbconvert, and markdownWithoutHTML with raw HTML
-// omitted, for sanitized exports. Both are made on first use.
-var (
-	markdownWithHTML    = sync.OnceValue(func() goldmark.Markdown { return newMarkdown(goldhtml.WithUnsafe()) })
-	markdownWithoutHTML = sync.OnceValue(func() goldmark.Markdown { return newMarkdown() })
-)
-
-func newMarkdown(opts ...renderer.Option) goldmark.Markdown {
-	return goldmark.New(
-		goldmark.WithExtensions(extension.GFM),
-		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(attachmentLinks{}, 100))),
-		goldmark.WithRendererOptions(opts...),
-	)
-}
+// markdownExtensions are the GitHub Flavored Markdown extensions that
+// JupyterLab's renderer also reads: pipe tables, ~~strikethrough~~ and bare
+// URLs as links.
+const markdownExtensions = mdparser.Tables | mdparser.Strikethrough | mdparser.Autolink
 
 // renderMarkdown returns source as HTML, with the images that refer to
 // attachments of the cell shown from data URIs. TeX math between $ or $$
 // is kept as written, because Markdown would read its underscores and
-// asterisks as emphasis. withoutHTML omits the raw HTML of source.
+// asterisks as emphasis. withoutHTML omits the raw HTML of source and
+// turns links and images into plain text unless their URL is relative,
+// http, https, ftp, mailto or a data URI of a raster image.
 func renderMarkdown(source string, attachments map[string]any, withoutHTML bool) string {
 	source, math := protectMath(source)
-	var buf bytes.Buffer
-	ctx := parser.NewContext()
-	ctx.Set(attachmentsKey, attachments)
-	markdown := markdownWithHTML()
+	doc := mdparser.NewCommonMarkWithExtensions(markdownExtensions).Parse([]byte(source))
+	if len(attachments) > 0 {
+		linkAttachments(doc, attachments)
+	}
+	markTaskItems(doc)
+	opts := mdhtml.RendererOptions{RenderNodeHook: renderTaskCheckbox}
 	if withoutHTML {
-		markdown = markdownWithoutHTML()
+		opts.Flags = mdhtml.SkipHTML | mdhtml.Safelink
 	}
-	if err := markdown.Convert([]byte(source), &buf, parser.WithContext(ctx)); err != nil {
-		// goldmark fails only when writing to buf fails, which a
-		// bytes.Buffer does not. Show the source rather than nothing.
-		return "<pre>" + html.EscapeString(source) + "</pre>"
-	}
-	return math.Replace(buf.String())
+	out := markdown.Render(doc, mdhtml.NewRenderer(opts))
+	return math.Replace(string(out))
 }
 
-// mathSpan matches display math ($$...$$) and inline math ($...$ on one
-// line), as JupyterLab finds math in markdown cells.
-var mathSpan = regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
+// taskCheckbox is the checkbox of a GitHub Flavored Markdown task list
+// item ("- [ ] todo", "- [x] done").
+type taskCheckbox struct {
+	mdast.Leaf
+	checked bool
+}
+
+// markTaskItems replaces the "[ ] " or "[x] " that opens a list item of
+// doc with a taskCheckbox.
+func markTaskItems(doc mdast.Node) {
+	mdast.WalkFunc(doc, func(n mdast.Node, entering bool) mdast.WalkStatus {
+		item, ok := n.(*mdast.ListItem)
+		if !entering || !ok || len(item.Children) == 0 {
+			return mdast.GoToNext
+		}
+		para, ok := item.Children[0].(*mdast.Paragraph)
+		if !ok || len(para.Children) == 0 {
+			return mdast.GoToNext
+		}
+		text, ok := para.Children[0].(*mdast.Text)
+		if !ok || len(text.Literal) < 4 || text.Literal[0] != '[' || text.Literal[2] != ']' ||
+			text.Literal[3] != ' ' {
+			return mdast.GoToNext
+		}
+		mark := text.Literal[1]
+		if mark != ' ' && mark != 'x' && mark != 'X' {
+			return mdast.GoToNext
+		}
+		text.Literal = text.Literal[4:]
+		box := &taskCheckbox{checked: mark != ' '}
+		box.SetParent(para)
+		para.Children = append([]mdast.Node{box}, para.Children...)
+		return mdast.GoToNext
+	})
+}
+
+// renderTaskCheckbox renders a taskCheckbox as a disabled checkbox, as
+// GitHub and JupyterLab show task list items. It leaves other nodes to
+// the renderer.
+func renderTaskCheckbox(w io.Writer, n mdast.Node, entering bool) (mdast.WalkStatus, bool) {
+	box, ok := n.(*taskCheckbox)
+	if !ok {
+		return mdast.GoToNext, false
+	}
+	if entering {
+		checked := ""
+		if box.checked {
+			checked = `checked="" `
+		}
+		io.WriteString(w, `<input `+checked+`disabled="" type="checkbox"> `)
+	}
+	return mdast.GoToNext, true
+}
+
+var mathSpanValue lazy.Value[*regexp.Regexp]
+
+// mathSpan returns a regular expression, compiled on first use, that matches
+// display math ($$...$$) and inline math ($...$ on one line), as JupyterLab
+// finds math in markdown cells.
+func mathSpan() *regexp.Regexp {
+	return mathSpanValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`\$\$[\s\S]+?\$\$|\$[^$\n]+\$`)
+	})
+}
 
 // protectMath replaces each math span of source with a placeholder of
 // letters and digits, which Markdown leaves alone, and returns a replacer
@@ -180,7 +228,7 @@ func protectMath(source string) (string, *strings.Replacer) {
 		prefix += "x"
 	}
 	var pairs []string
-	source = mathSpan.ReplaceAllStringFunc(source, func(math string) string {
+	source = mathSpan().ReplaceAllStringFunc(source, func(math string) string {
 		placeholder := prefix + strconv.Itoa(len(pairs)/2) + "end"
 		pairs = append(pairs, placeholder, html.EscapeString(math))
 		return placeholder
@@ -188,38 +236,30 @@ func protectMath(source string) (string, *strings.Replacer) {
 	return source, strings.NewReplacer(pairs...)
 }
 
-var attachmentsKey = parser.NewContextKey()
-
-// attachmentLinks rewrites the destination of images and links that name
-// an attachment of the cell ("attachment:NAME") to its data URI.
-type attachmentLinks struct{}
-
-func (attachmentLinks) Transform(doc *ast.Document, _ gtext.Reader, pc parser.Context) {
-	attachments, _ := pc.Get(attachmentsKey).(map[string]any)
-	if len(attachments) == 0 {
-		return
-	}
-	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		if !entering {
-			return ast.WalkContinue, nil
-		}
+// linkAttachments rewrites the destination of the images and links of doc
+// that name an attachment of the cell ("attachment:NAME") to its data URI.
+func linkAttachments(doc mdast.Node, attachments map[string]any) {
+	mdast.WalkFunc(doc, func(n mdast.Node, entering bool) mdast.WalkStatus {
 		var dest *[]byte
 		switch n := n.(type) {
-		case *ast.Image:
+		case *mdast.Image:
 			dest = &n.Destination
-		case *ast.Link:
+		case *mdast.Link:
 			dest = &n.Destination
 		default:
-			return ast.WalkContinue, nil
+			return mdast.GoToNext
+		}
+		if !entering {
+			return mdast.GoToNext
 		}
 		name, ok := strings.CutPrefix(string(*dest), "attachment:")
 		if !ok {
-			return ast.WalkContinue, nil
+			return mdast.GoToNext
 		}
 		if uri, ok := attachmentURI(attachments, name); ok {
 			*dest = []byte(uri)
 		}
-		return ast.WalkContinue, nil
+		return mdast.GoToNext
 	})
 }
 

@@ -29,6 +29,7 @@ import (
 
 	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // Options configures an Exporter.
@@ -57,13 +58,19 @@ type Exporter struct {
 	listWait time.Duration
 }
 
-// nativeFormats maps the formats converted in Go to their output mimetype.
-// The script's mimetype depends on the notebook; nbconvert lists it as
-// text/plain too.
-var nativeFormats = map[string]string{
-	"html":     "text/html",
-	"markdown": "text/markdown",
-	"script":   "text/plain",
+var nativeFormatsValue lazy.Value[map[string]string]
+
+// nativeFormats returns a map from the formats converted in Go to their output
+// mimetype. The script's mimetype depends on the notebook, and nbconvert lists
+// it as text/plain too.
+func nativeFormats() map[string]string {
+	return nativeFormatsValue.Get(func() map[string]string {
+		return map[string]string{
+			"html":     "text/html",
+			"markdown": "text/markdown",
+			"script":   "text/plain",
+		}
+	})
 }
 
 // New returns an Exporter. It runs no program until a client asks for the
@@ -110,7 +117,7 @@ func (e *Exporter) serveFormats(w http.ResponseWriter, r *http.Request) error {
 			"request_id", httpapi.RequestID(r.Context()), "found", len(external))
 	}
 	list := map[string]any{}
-	for _, formats := range []map[string]string{external, nativeFormats} {
+	for _, formats := range []map[string]string{external, nativeFormats()} {
 		for name, mimetype := range formats {
 			list[name] = map[string]string{"output_mimetype": mimetype}
 		}
@@ -118,8 +125,13 @@ func (e *Exporter) serveFormats(w http.ResponseWriter, r *http.Request) error {
 	return httpapi.WriteJSON(w, http.StatusOK, list)
 }
 
-// formatName matches the format segment that jupyter_server routes.
-var formatName = regexp.MustCompile(`^\w+$`)
+var formatNameValue lazy.Value[*regexp.Regexp]
+
+// formatName returns a regular expression, compiled on first use, that matches
+// the format segment that jupyter_server routes.
+func formatName() *regexp.Regexp {
+	return formatNameValue.Get(func() *regexp.Regexp { return regexp.MustCompile(`^\w+$`) })
+}
 
 // export is the result of one conversion.
 type export struct {
@@ -169,10 +181,10 @@ func (e *Exporter) serveExport(w http.ResponseWriter, r *http.Request) error {
 // isExternal reports whether formatArg is converted by jupyter-nbconvert.
 // It returns a 404 for a format that is not available.
 func (e *Exporter) isExternal(r *http.Request, formatArg string) (bool, error) {
-	if _, ok := nativeFormats[formatArg]; ok {
+	if _, ok := nativeFormats()[formatArg]; ok {
 		return false, nil
 	}
-	if formatName.MatchString(formatArg) {
+	if formatName().MatchString(formatArg) {
 		formats, complete := e.external.Formats(r.Context(), 0)
 		if _, ok := formats[formatArg]; ok {
 			return true, nil
@@ -216,7 +228,7 @@ func (e *Exporter) convertExternal(r *http.Request, formatArg, name string, nb m
 	if err != nil {
 		return nil, httpapi.Wrap(http.StatusInternalServerError, err, "nbconvert failed: "+err.Error())
 	}
-	mimetype := externalFormats[formatArg]
+	mimetype := externalFormats()[formatArg]
 	if path.Ext(outName) == ".zip" {
 		mimetype = "application/zip"
 	}
@@ -256,7 +268,7 @@ func writeExport(w http.ResponseWriter, r *http.Request, out *export, modified t
 // formatList names the available formats for an error message.
 func (e *Exporter) formatList(r *http.Request) string {
 	names := map[string]string{}
-	maps.Copy(names, nativeFormats)
+	maps.Copy(names, nativeFormats())
 	formats, _ := e.external.Formats(r.Context(), 0)
 	maps.Copy(names, formats)
 	return strings.Join(slices.Sorted(maps.Keys(names)), ", ")

@@ -584,6 +584,50 @@ func TestRenderMarkdownKeepsMath(t *testing.T) {
 	}
 }
 
+func TestRenderMarkdownGFM(t *testing.T) {
+	png := map[string]any{"dot.png": map[string]any{"image/png": "iVBORw0KGgo="}}
+	tests := []struct {
+		name, source string
+		attachments  map[string]any
+		withoutHTML  bool
+		want         []string
+		unwanted     []string
+	}{
+		{name: "table", source: "| a | b |\n|---|:-:|\n| 1 | 2 |",
+			want: []string{"<table>", "<th>a</th>", `<td align="center">2</td>`}},
+		{name: "strikethrough", source: "~~gone~~", want: []string{"<del>gone</del>"}},
+		{name: "autolink", source: "see https://example.com/x.",
+			want: []string{`<a href="https://example.com/x">https://example.com/x</a>.`}},
+		{name: "task list", source: "- [ ] todo\n- [x] done",
+			want: []string{`<li><input disabled="" type="checkbox"> todo</li>`,
+				`<li><input checked="" disabled="" type="checkbox"> done</li>`}},
+		{name: "attachment", source: "![dot](attachment:dot.png)", attachments: png,
+			want: []string{`<img src="data:image/png;base64,iVBORw0KGgo=" alt="dot">`}},
+		{name: "raw HTML kept", source: "<div><b>raw</b></div>", want: []string{"<div><b>raw</b></div>"}},
+		{name: "raw HTML omitted", source: "<script>x()</script>\n\ntext <b>bold</b>", withoutHTML: true,
+			want: []string{"<p>text bold</p>"}, unwanted: []string{"<script", "<b>"}},
+		{name: "script link omitted", source: "[link](javascript:alert(1))", withoutHTML: true,
+			unwanted: []string{"javascript:"}},
+		{name: "attachment kept without HTML", source: "![dot](attachment:dot.png)", attachments: png,
+			withoutHTML: true, want: []string{`src="data:image/png;base64,iVBORw0KGgo="`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := renderMarkdown(tt.source, tt.attachments, tt.withoutHTML)
+			for _, want := range tt.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("renderMarkdown(%q) = %q, lacks %q", tt.source, got, want)
+				}
+			}
+			for _, unwanted := range tt.unwanted {
+				if strings.Contains(got, unwanted) {
+					t.Errorf("renderMarkdown(%q) = %q, contains %q", tt.source, got, unwanted)
+				}
+			}
+		})
+	}
+}
+
 func TestStripANSI(t *testing.T) {
 	tests := []struct{ name, input, want string }{
 		{"colors", "\x1b[0;31mValueError\x1b[0m: bad", "ValueError: bad"},

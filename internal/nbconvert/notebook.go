@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // The exporters read the generic JSON tree of contents.ReadNotebook. A
@@ -63,12 +65,26 @@ func parseNotebook(nb map[string]any) *notebook {
 	return out
 }
 
-// safeExtension matches a file extension that may go into a file name and
-// a Content-Disposition header unchanged.
-var safeExtension = regexp.MustCompile(`^\.[A-Za-z0-9_+-]{1,16}$`)
+var safeExtensionValue lazy.Value[*regexp.Regexp]
 
-// safeMimetype matches a media type that may go into a Content-Type header.
-var safeMimetype = regexp.MustCompile(`^[a-z0-9.+-]+/[A-Za-z0-9.+-]+$`)
+// safeExtension returns a regular expression, compiled on first use, that
+// matches a file extension that may go into a file name and a
+// Content-Disposition header unchanged.
+func safeExtension() *regexp.Regexp {
+	return safeExtensionValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\.[A-Za-z0-9_+-]{1,16}$`)
+	})
+}
+
+var safeMimetypeValue lazy.Value[*regexp.Regexp]
+
+// safeMimetype returns a regular expression, compiled on first use, that
+// matches a media type that may go into a Content-Type header.
+func safeMimetype() *regexp.Regexp {
+	return safeMimetypeValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9.+-]+/[A-Za-z0-9.+-]+$`)
+	})
+}
 
 func parseLanguage(meta map[string]any) language {
 	info := object(meta["language_info"])
@@ -80,10 +96,10 @@ func parseLanguage(meta map[string]any) language {
 	if lang.Name == "" {
 		lang.Name = strings.ToLower(text(object(meta["kernelspec"])["language"]))
 	}
-	if !safeExtension.MatchString(lang.Extension) {
+	if !safeExtension().MatchString(lang.Extension) {
 		lang.Extension = ".txt"
 	}
-	if !safeMimetype.MatchString(lang.Mimetype) {
+	if !safeMimetype().MatchString(lang.Mimetype) {
 		lang.Mimetype = "text/plain"
 	}
 	return lang

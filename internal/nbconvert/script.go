@@ -2,18 +2,26 @@ package nbconvert
 
 import (
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
-// commentPrefixes maps a kernel language to the prefix of its line
-// comments, which carry the markdown cells into a script.
-var commentPrefixes = map[string]string{
-	"python": "#", "r": "#", "julia": "#", "bash": "#", "sh": "#", "ruby": "#",
-	"perl": "#", "powershell": "#", "raku": "#", "nim": "#", "elixir": "#",
-	"javascript": "//", "typescript": "//", "go": "//", "rust": "//", "c": "//",
-	"c++": "//", "cpp": "//", "java": "//", "scala": "//", "kotlin": "//",
-	"csharp": "//", "c#": "//", "swift": "//", "dart": "//", "groovy": "//",
-	"sql": "--", "lua": "--", "haskell": "--",
-	"matlab": "%", "octave": "%", "erlang": "%", "prolog": "%",
+var commentPrefixesValue lazy.Value[map[string]string]
+
+// commentPrefixes returns a map from a kernel language to the prefix of its
+// line comments, which carry the markdown cells into a script.
+func commentPrefixes() map[string]string {
+	return commentPrefixesValue.Get(func() map[string]string {
+		return map[string]string{
+			"python": "#", "r": "#", "julia": "#", "bash": "#", "sh": "#", "ruby": "#",
+			"perl": "#", "powershell": "#", "raku": "#", "nim": "#", "elixir": "#",
+			"javascript": "//", "typescript": "//", "go": "//", "rust": "//", "c": "//",
+			"c++": "//", "cpp": "//", "java": "//", "scala": "//", "kotlin": "//",
+			"csharp": "//", "c#": "//", "swift": "//", "dart": "//", "groovy": "//",
+			"sql": "--", "lua": "--", "haskell": "--",
+			"matlab": "%", "octave": "%", "erlang": "%", "prolog": "%",
+		}
+	})
 }
 
 // exportScript returns the code cells of nb as a script in the notebook's
@@ -26,7 +34,7 @@ var commentPrefixes = map[string]string{
 // transformer.
 func exportScript(nb *notebook) []byte {
 	var b strings.Builder
-	prefix := commentPrefixes[nb.Language.Name]
+	prefix := commentPrefixes()[nb.Language.Name]
 	if nb.Language.Name == "python" {
 		b.WriteString("#!/usr/bin/env python\n# coding: utf-8\n\n")
 	}

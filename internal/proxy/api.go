@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // APIPrefix is the path of configurable-http-proxy's REST API: the routing
@@ -96,15 +98,22 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// tokenPattern finds the token in an Authorization header, where
-// configurable-http-proxy looks for it.
-var tokenPattern = regexp.MustCompile(`token\s+(\S+)`)
+var tokenPatternValue lazy.Value[*regexp.Regexp]
+
+// tokenPattern returns a regular expression, compiled on first use, that finds
+// the token in an Authorization header, where configurable-http-proxy looks for
+// it.
+func tokenPattern() *regexp.Regexp {
+	return tokenPatternValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`token\s+(\S+)`)
+	})
+}
 
 func (a *API) authorized(r *http.Request) bool {
 	if a.token == "" {
 		return true
 	}
-	m := tokenPattern.FindStringSubmatch(r.Header.Get("Authorization"))
+	m := tokenPattern().FindStringSubmatch(r.Header.Get("Authorization"))
 	return m != nil && subtle.ConstantTimeCompare([]byte(m[1]), []byte(a.token)) == 1
 }
 

@@ -13,13 +13,20 @@ import (
 	"sync"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // configDirName is the folder, in each Jupyter config folder, that holds
 // the sections of /api/config, as in jupyter_server.
 const configDirName = "serverconfig"
 
-var configSectionName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+var configSectionNameValue lazy.Value[*regexp.Regexp]
+
+func configSectionName() *regexp.Regexp {
+	return configSectionNameValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	})
+}
 
 // configStore keeps the frontend config sections of /api/config as
 // jupyter_server's ConfigManager keeps them. A section is the JSON object
@@ -211,7 +218,7 @@ func deepCopyConfig(m map[string]any) map[string]any {
 // configSection returns the section named in the request's path.
 func configSection(r *http.Request) (string, error) {
 	section := r.PathValue("section")
-	if !configSectionName.MatchString(section) || strings.HasPrefix(section, ".") {
+	if !configSectionName().MatchString(section) || strings.HasPrefix(section, ".") {
 		return "", httpapi.Errorf(http.StatusBadRequest,
 			"invalid config section name %q: use letters, digits, '_', '-' and '.'", section)
 	}

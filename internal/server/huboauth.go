@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // registerHub adds the pages of single-user mode: the OAuth callback, and
@@ -122,7 +123,16 @@ func (s *Server) landingPath() string {
 	return "lab"
 }
 
-var hubPageTemplate = template.Must(template.New("hub").Parse(`<!doctype html>
+var hubPageTemplateValue lazy.Value[*template.Template]
+
+// hubPageTemplate returns the template of hubPage, parsed on first use.
+func hubPageTemplate() *template.Template {
+	return hubPageTemplateValue.Get(func() *template.Template {
+		return template.Must(template.New("hub").Parse(hubPageSource))
+	})
+}
+
+const hubPageSource = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · jupygo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
@@ -134,7 +144,7 @@ h1{font-size:1.3rem;margin:0 0 1rem}p{color:#333}
 <h1>{{.Status}}: {{.Title}}</h1>
 <p>{{.Message}}</p>
 <p><a href="{{.Home}}">JupyterHub home</a></p>
-</main></body></html>`))
+</main></body></html>`
 
 // hubPage writes a small HTML page for a browser, with a link to the hub's
 // home page.
@@ -142,7 +152,7 @@ func (s *Server) hubPage(w http.ResponseWriter, status int, title, message strin
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = hubPageTemplate.Execute(w, map[string]any{
+	_ = hubPageTemplate().Execute(w, map[string]any{
 		"Status":  status,
 		"Title":   title,
 		"Message": message,

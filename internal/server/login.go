@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 func (s *Server) registerLogin(mux *http.ServeMux) {
@@ -16,7 +18,16 @@ func (s *Server) registerLogin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /logout", s.handleLogout)
 }
 
-var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+var loginPageValue lazy.Value[*template.Template]
+
+// loginPage returns the template of the login page, parsed on first use.
+func loginPage() *template.Template {
+	return loginPageValue.Get(func() *template.Template {
+		return template.Must(template.New("login").Parse(loginPageSource))
+	})
+}
+
+const loginPageSource = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · jupygo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
@@ -37,7 +48,7 @@ p{color:#555;font-size:.9rem}.error{color:#b00020}
 <input type="hidden" name="next" value="{{.Next}}">
 <button type="submit">Sign in</button>
 <p>The token is in the URL the server printed when it started, after <code>?token=</code>.</p>
-</form></body></html>`))
+</form></body></html>`
 
 // loginXSRFCookie holds the value the login form must echo. It protects the
 // form before any session exists.
@@ -65,7 +76,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, next string
 	if failed {
 		w.WriteHeader(http.StatusUnauthorized)
 	}
-	loginPage.Execute(w, map[string]any{
+	loginPage().Execute(w, map[string]any{
 		"Action": s.cfg.BaseURL + "login",
 		"Next":   next,
 		"XSRF":   xsrf,

@@ -186,10 +186,9 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 // Bounds of the stored times. A year outside 0001 to 9999 would change the
 // width of the text and break the comparisons.
-var (
-	minStoredTime = time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC)
-	maxStoredTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
-)
+func minStoredTime() time.Time { return time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC) }
+
+func maxStoredTime() time.Time { return time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC) }
 
 // timeArg returns t as a query argument, or NULL when t is zero. Times
 // outside the years 0001 to 9999 are clamped to those bounds.
@@ -198,11 +197,11 @@ func timeArg(t time.Time) any {
 		return nil
 	}
 	t = t.UTC()
-	if t.Before(minStoredTime) {
-		t = minStoredTime
+	if t.Before(minStoredTime()) {
+		t = minStoredTime()
 	}
-	if t.After(maxStoredTime) {
-		t = maxStoredTime
+	if t.After(maxStoredTime()) {
+		t = maxStoredTime()
 	}
 	return t.Format(timeLayout)
 }

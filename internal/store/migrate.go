@@ -9,6 +9,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // migrationFiles holds the schema migrations, named NNNN_summary.sql and
@@ -25,11 +27,17 @@ type migration struct {
 	sql     string
 }
 
-// migrations is the parsed content of migrationFiles.
-var migrations = mustLoadMigrations(migrationFiles)
+var migrationsValue lazy.Value[[]migration]
+
+// migrations returns the parsed content of migrationFiles, parsed on first
+// use so that processes that open no store do not pay for it.
+func migrations() []migration {
+	return migrationsValue.Get(func() []migration { return mustLoadMigrations(migrationFiles) })
+}
 
 // mustLoadMigrations parses the embedded files and panics on a bad file
-// name, which makes every test run of the package fail before a release.
+// name, which makes every test of the package that opens a store fail
+// before a release.
 func mustLoadMigrations(fsys fs.FS) []migration {
 	list, err := loadMigrations(fsys)
 	if err != nil {
@@ -70,7 +78,7 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 // migrate applies the embedded migrations that the database lacks.
 func (s *sqlStore) migrate(ctx context.Context) error {
-	return s.migrateWith(ctx, migrations)
+	return s.migrateWith(ctx, migrations())
 }
 
 // migrateWith applies the migrations of list that the database lacks, each

@@ -27,7 +27,7 @@ func openFile(t *testing.T, path string, opts Options) *sqlStore {
 // rawDB opens path with the driver alone, bypassing the store.
 func rawDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", sqliteDSN(path, false))
+	db, err := sql.Open(sqliteDriver, sqliteDSN(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func appliedVersions(t *testing.T, q querier) []int {
 func TestMigrateFromEmpty(t *testing.T) {
 	s := openFile(t, filepath.Join(t.TempDir(), "hub.sqlite"), Options{})
 	var want []int
-	for _, m := range migrations {
+	for _, m := range migrations() {
 		want = append(want, m.version)
 	}
 	if d := cmp.Diff(want, appliedVersions(t, s.r)); d != "" {
@@ -110,7 +110,7 @@ func TestReopenKeepsState(t *testing.T) {
 	if _, err := second.FindToken(ctx, clear); err != nil {
 		t.Errorf("FindToken after reopening: %v", err)
 	}
-	if want := len(migrations); len(appliedVersions(t, second.r)) != want {
+	if want := len(migrations()); len(appliedVersions(t, second.r)) != want {
 		t.Errorf("reopening changed the migrations: %v", appliedVersions(t, second.r))
 	}
 }
@@ -123,7 +123,7 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 	}
 	s.Close()
 	db := rawDB(t, path)
-	newer := len(migrations) + 1
+	newer := len(migrations()) + 1
 	_, err = db.ExecContext(t.Context(),
 		"INSERT INTO schema_migrations (version, name, applied) VALUES ($1, 'future.sql', 'x')", newer)
 	if err != nil {
@@ -174,8 +174,8 @@ func TestOpenRejectsJupyterHubDatabase(t *testing.T) {
 func TestMigrateSteps(t *testing.T) {
 	s := openFile(t, filepath.Join(t.TempDir(), "hub.sqlite"), Options{})
 	ctx := t.Context()
-	base := len(migrations)
-	next := append(append([]migration{}, migrations...),
+	base := len(migrations())
+	next := append(append([]migration{}, migrations()...),
 		migration{version: base + 1, name: "next.sql", sql: "CREATE TABLE extra (id {{id}}, note TEXT);"})
 	if err := s.migrateWith(ctx, next); err != nil {
 		t.Fatalf("applying a new migration: %v", err)
@@ -202,7 +202,7 @@ func TestMigrateSteps(t *testing.T) {
 	}
 
 	// The code embeds fewer migrations than the database has applied.
-	if err := s.migrateWith(ctx, migrations); !errors.Is(err, ErrSchemaTooNew) {
+	if err := s.migrateWith(ctx, migrations()); !errors.Is(err, ErrSchemaTooNew) {
 		t.Errorf("migrating with older code: got %v, want ErrSchemaTooNew", err)
 	}
 }
@@ -241,8 +241,8 @@ func TestLoadMigrations(t *testing.T) {
 }
 
 func TestMigrationsUseKnownPlaceholders(t *testing.T) {
-	for _, d := range []*dialect{sqliteDialect, postgresDialect} {
-		for _, m := range migrations {
+	for _, d := range []*dialect{sqliteDialect(), postgresDialect()} {
+		for _, m := range migrations() {
 			text := d.schema.Replace(m.sql)
 			if strings.Contains(text, "{{") {
 				t.Errorf("%s has a placeholder that the %s dialect does not replace", m.name, d.name)
@@ -273,7 +273,7 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 	}
 	db := rawDB(t, path)
-	if got := appliedVersions(t, db); len(got) != len(migrations) {
-		t.Errorf("applied versions %v, want each of %d once", got, len(migrations))
+	if got := appliedVersions(t, db); len(got) != len(migrations()) {
+		t.Errorf("applied versions %v, want each of %d once", got, len(migrations()))
 	}
 }

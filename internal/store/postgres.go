@@ -45,7 +45,7 @@ func openPostgres(ctx context.Context, dbURL string, opts Options) (*sqlStore, e
 		db.Close()
 		return nil, fmt.Errorf("opening PostgreSQL %s: %w", target, connectError(cfg, err))
 	}
-	s := &sqlStore{w: db, r: db, d: postgresDialect, log: opts.Logger, now: opts.Now}
+	s := &sqlStore{w: db, r: db, d: postgresDialect(), log: opts.Logger, now: opts.Now}
 	if opts.Exclusive {
 		if err := s.lockExclusive(ctx, target); err != nil {
 			db.Close()

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/mattn/go-sqlite3"
 )
 
 // maxSQLiteReaders is the size of the read pool of a SQLite file. In WAL
@@ -24,7 +24,7 @@ const sqliteBusyTimeout = 10 * time.Second
 // openSQLite opens the writer pool, migrates the schema and then opens the
 // read pool.
 func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, error) {
-	w, err := sql.Open("sqlite", sqliteDSN(loc.Path, false))
+	w, err := sql.Open(sqliteDriver, sqliteDSN(loc.Path, false))
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, err
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &sqlStore{w: w, r: w, d: sqliteDialect, log: opts.Logger, now: opts.Now}
+	s := &sqlStore{w: w, r: w, d: sqliteDialect(), log: opts.Logger, now: opts.Now}
 	if err := migrateNewSQLite(ctx, s); err != nil {
 		w.Close()
 		return nil, err
@@ -44,7 +44,7 @@ func openSQLite(ctx context.Context, loc Location, opts Options) (*sqlStore, err
 		return s, nil
 	}
 
-	r, err := sql.Open("sqlite", sqliteDSN(loc.Path, true))
+	r, err := sql.Open(sqliteDriver, sqliteDSN(loc.Path, true))
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -81,18 +81,18 @@ func migrateNewSQLite(ctx context.Context, s *sqlStore) error {
 // isSQLiteBusy reports whether err is SQLITE_BUSY or one of its extended
 // codes.
 func isSQLiteBusy(err error) bool {
-	var coded interface{ Code() int }
-	return errors.As(err, &coded) && coded.Code()&0xff == sqliteBusy
+	var e sqlite3.Error
+	return errors.As(err, &e) && e.Code == sqlite3.ErrBusy
 }
 
-// sqliteBusy is the primary result code SQLITE_BUSY.
-const sqliteBusy = 5
+// sqliteDriver is the database/sql name of github.com/mattn/go-sqlite3.
+const sqliteDriver = "sqlite3"
 
-// sqliteDSN returns the modernc.org/sqlite data source name for the file
-// path. Writer connections use WAL mode and take the write lock when a
-// transaction begins (BEGIN IMMEDIATE), so a transaction that reads before
-// it writes cannot fail halfway with SQLITE_BUSY. Reader connections are
-// query-only.
+// sqliteDSN returns the github.com/mattn/go-sqlite3 data source name for
+// the file path. Writer connections use WAL mode and take the write lock
+// when a transaction begins (BEGIN IMMEDIATE), so a transaction that reads
+// before it writes cannot fail halfway with SQLITE_BUSY. Reader connections
+// are query-only.
 func sqliteDSN(path string, readOnly bool) string {
 	var name string
 	switch {
@@ -106,13 +106,13 @@ func sqliteDSN(path string, readOnly bool) string {
 		name = "file:" + escapeURIPath(path)
 	}
 	params := []string{
-		fmt.Sprintf("_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()),
-		"_pragma=foreign_keys(1)",
+		fmt.Sprintf("_busy_timeout=%d", sqliteBusyTimeout.Milliseconds()),
+		"_foreign_keys=1",
 	}
 	if readOnly {
-		params = append(params, "_pragma=query_only(1)")
+		params = append(params, "_query_only=1")
 	} else {
-		params = append(params, "_pragma=journal_mode(WAL)", "_txlock=immediate")
+		params = append(params, "_journal_mode=WAL", "_txlock=immediate")
 	}
 	return name + "?" + strings.Join(params, "&")
 }

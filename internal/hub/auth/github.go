@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // GitHubClass is the class name of GitHub, as oauthenticator names its
@@ -209,7 +211,7 @@ func (g *GitHub) Callback(ctx context.Context, query url.Values, callbackURL str
 	}
 
 	var reply json.RawMessage
-	if _, err := g.oauth.getJSON(ctx, token, g.userdataURL, githubHeaders, &reply); err != nil {
+	if _, err := g.oauth.getJSON(ctx, token, g.userdataURL, githubHeaders(), &reply); err != nil {
 		return User{}, fmt.Errorf("reading the GitHub user: %w", err)
 	}
 	var gu GitHubUser
@@ -241,11 +243,17 @@ func (g *GitHub) Callback(ctx context.Context, query url.Values, callbackURL str
 	return User{Name: g.NormalizeUsername(name), Allowed: allowed, AuthState: raw}, nil
 }
 
-// githubHeaders are the headers that GitHub's REST API documentation
+var githubHeadersValue lazy.Value[map[string]string]
+
+// githubHeaders returns the headers that GitHub's REST API documentation
 // recommends on every request.
-var githubHeaders = map[string]string{
-	"Accept":               "application/vnd.github+json",
-	"X-GitHub-Api-Version": githubAPIVersion,
+func githubHeaders() map[string]string {
+	return githubHeadersValue.Get(func() map[string]string {
+		return map[string]string{
+			"Accept":               "application/vnd.github+json",
+			"X-GitHub-Api-Version": githubAPIVersion,
+		}
+	})
 }
 
 // memberOfAllowed reports whether login is a member of one of the allowed
@@ -276,7 +284,7 @@ func (g *GitHub) isMember(ctx context.Context, token *oauth2.Token, entry, login
 	org, team, isTeam := strings.Cut(entry, ":")
 	if !isTeam {
 		u := g.api + "/orgs/" + url.PathEscape(org) + "/members/" + url.PathEscape(login)
-		resp, err := g.oauth.get(ctx, token, u, githubHeaders)
+		resp, err := g.oauth.get(ctx, token, u, githubHeaders())
 		if err != nil {
 			return false, fmt.Errorf("checking membership of %s: %w", org, err)
 		}
@@ -296,7 +304,7 @@ func (g *GitHub) isMember(ctx context.Context, token *oauth2.Token, entry, login
 	var m struct {
 		State string `json:"state"`
 	}
-	_, err := g.oauth.getJSON(ctx, token, u, githubHeaders, &m)
+	_, err := g.oauth.getJSON(ctx, token, u, githubHeaders(), &m)
 	var status *errHTTPStatus
 	if errors.As(err, &status) && status.status == http.StatusNotFound {
 		return false, nil
@@ -319,7 +327,7 @@ func (g *GitHub) teams(ctx context.Context, token *oauth2.Token) ([]GitHubTeam, 
 			break
 		}
 		var batch []GitHubTeam
-		header, err := g.oauth.getJSON(ctx, token, next, githubHeaders, &batch)
+		header, err := g.oauth.getJSON(ctx, token, next, githubHeaders(), &batch)
 		if err != nil {
 			return nil, fmt.Errorf("reading the user's GitHub teams: %w", err)
 		}

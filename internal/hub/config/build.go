@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // Value is one setting read from a configuration file: Class.Key = Value.
@@ -196,7 +198,7 @@ func (b *builder) checkTable(name string, pos Position) bool {
 // unknownKey reports a key that class does not accept.
 func (b *builder) unknownKey(class, name string, pos Position) {
 	msg := "unknown key"
-	if hint, ok := renamedKeys[name]; ok {
+	if hint, ok := renamedKeys()[name]; ok {
 		msg += "; " + hint
 	} else if s := suggest(name, acceptedNames(class)); s != "" {
 		msg += s
@@ -206,17 +208,24 @@ func (b *builder) unknownKey(class, name string, pos Position) {
 	b.errorf(pos, class+"."+name, "%s", msg)
 }
 
-// renamedKeys explains keys that JupyterHub has renamed or removed.
-var renamedKeys = map[string]string{
-	"whitelist":       "JupyterHub 1.2 renamed it to allowed_users",
-	"blacklist":       "JupyterHub 1.2 renamed it to blocked_users",
-	"admin_access":    "JupyterHub 2.0 deprecated it, because the admin role has full access",
-	"group_whitelist": "JupyterHub renamed it to allowed_groups, which jupygo does not support yet",
+var renamedKeysValue lazy.Value[map[string]string]
+
+// renamedKeys returns the explanations of keys that JupyterHub has renamed
+// or removed, by key.
+func renamedKeys() map[string]string {
+	return renamedKeysValue.Get(func() map[string]string {
+		return map[string]string{
+			"whitelist":       "JupyterHub 1.2 renamed it to allowed_users",
+			"blacklist":       "JupyterHub 1.2 renamed it to blocked_users",
+			"admin_access":    "JupyterHub 2.0 deprecated it, because the admin role has full access",
+			"group_whitelist": "JupyterHub renamed it to allowed_groups, which jupygo does not support yet",
+		}
+	})
 }
 
 // ownerOf returns the class that defines a key named name, or "".
 func ownerOf(name string) string {
-	for _, k := range classKeys {
+	for _, k := range classKeys() {
 		if k.Name == name || k.acceptsFileName(name) {
 			return k.Class
 		}
@@ -382,7 +391,7 @@ func classChoices(impls []implementation) string {
 // applyEnv sets keys that the file leaves unset from their environment
 // variables.
 func (b *builder) applyEnv(c *Config) {
-	for _, k := range classKeys {
+	for _, k := range classKeys() {
 		if len(k.Env) == 0 || b.isSet(k.ID()) || b.invalid[k.ID()] {
 			continue
 		}

@@ -21,7 +21,7 @@ var ignorePositions = cmpopts.IgnoreUnexported(Config{})
 // see only what they set themselves.
 func clearEnv(t *testing.T) {
 	t.Helper()
-	for _, k := range classKeys {
+	for _, k := range classKeys() {
 		for _, name := range k.Env {
 			t.Setenv(name, "")
 		}

@@ -73,9 +73,9 @@ func (b *builder) decode(k Key, ptr any, v any, path string, pos Position) bool 
 	case *map[string]string:
 		return b.decodeStringTable(p, v, path, pos, bad)
 	case *[]Service:
-		return decodeItems(b, p, serviceKeys, defaultService, v, path, pos, bad)
+		return decodeItems(b, p, serviceKeys(), defaultService, v, path, pos, bad)
 	case *[]Role:
-		return decodeItems(b, p, roleKeys, func() Role { return Role{} }, v, path, pos, bad)
+		return decodeItems(b, p, roleKeys(), func() Role { return Role{} }, v, path, pos, bad)
 	default:
 		panic(fmt.Sprintf("config: key %s has a field of unsupported type %T", path, ptr))
 	}

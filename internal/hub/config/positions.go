@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // keyPositions returns the position of every key, table header and array
@@ -167,7 +169,7 @@ func unescapeKey(s string) string {
 			continue
 		}
 		i++
-		if r, ok := simpleEscapes[s[i]]; ok {
+		if r, ok := simpleEscapes()[s[i]]; ok {
 			b.WriteByte(r)
 			continue
 		}
@@ -189,8 +191,14 @@ func unescapeKey(s string) string {
 	return b.String()
 }
 
-var simpleEscapes = map[byte]byte{
-	'b': '\b', 't': '\t', 'n': '\n', 'f': '\f', 'r': '\r', 'e': 0x1b, '"': '"', '\\': '\\',
+var simpleEscapesValue lazy.Value[map[byte]byte]
+
+func simpleEscapes() map[byte]byte {
+	return simpleEscapesValue.Get(func() map[byte]byte {
+		return map[byte]byte{
+			'b': '\b', 't': '\t', 'n': '\n', 'f': '\f', 'r': '\r', 'e': 0x1b, '"': '"', '\\': '\\',
+		}
+	})
 }
 
 func isBareKeyChar(c byte) bool {

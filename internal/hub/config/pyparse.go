@@ -5,6 +5,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // This file reads a jupyterhub_config.py of the usual shape: imports of os
@@ -151,20 +153,27 @@ func (p *pyParser) unexpected(want string) error {
 	if t.kind == pyOp && t.text == ";" {
 		return pyErrorf(t.pos, "semicolons are not supported: write one statement per line")
 	}
-	if t.kind == pyName && pyKeywords[t.text] {
+	if t.kind == pyName && pyKeywords()[t.text] {
 		return pyErrorf(t.pos, "%q is not supported here", t.text)
 	}
 	return pyErrorf(t.pos, "expected %s, found %s", want, t.describe())
 }
 
-// pyKeywords are Python's keywords other than True, False and None.
-var pyKeywords = map[string]bool{
-	"and": true, "as": true, "assert": true, "async": true, "await": true, "break": true,
-	"class": true, "continue": true, "def": true, "del": true, "elif": true, "else": true,
-	"except": true, "finally": true, "for": true, "from": true, "global": true, "if": true,
-	"import": true, "in": true, "is": true, "lambda": true, "nonlocal": true, "not": true,
-	"or": true, "pass": true, "raise": true, "return": true, "try": true, "while": true,
-	"with": true, "yield": true,
+var pyKeywordsValue lazy.Value[map[string]bool]
+
+// pyKeywords returns the set of Python's keywords other than True, False
+// and None.
+func pyKeywords() map[string]bool {
+	return pyKeywordsValue.Get(func() map[string]bool {
+		return map[string]bool{
+			"and": true, "as": true, "assert": true, "async": true, "await": true, "break": true,
+			"class": true, "continue": true, "def": true, "del": true, "elif": true, "else": true,
+			"except": true, "finally": true, "for": true, "from": true, "global": true, "if": true,
+			"import": true, "in": true, "is": true, "lambda": true, "nonlocal": true, "not": true,
+			"or": true, "pass": true, "raise": true, "return": true, "try": true, "while": true,
+			"with": true, "yield": true,
+		}
+	})
 }
 
 func (p *pyParser) endStatement() error {
@@ -183,13 +192,13 @@ func (p *pyParser) statement() error {
 			return p.importStatement()
 		case t.text == "from":
 			return p.fromStatement()
-		case pyKeywords[t.text]:
+		case pyKeywords()[t.text]:
 			return pyErrorf(t.pos, "%q statements are not supported: only imports and "+
 				"assignments are", t.text)
 		}
 		if p.toks[p.i+1].kind == pyOp && p.toks[p.i+1].text == "=" {
 			p.i += 2
-			if p.isOp("=") || pyKeywords[p.peek().text] {
+			if p.isOp("=") || pyKeywords()[p.peek().text] {
 				return p.unexpected("a value")
 			}
 			v, err := p.expr()
@@ -404,7 +413,7 @@ func (p *pyParser) importStatement() error {
 		if p.peek().text == "as" {
 			p.next()
 			alias := p.next()
-			if alias.kind != pyName || pyKeywords[alias.text] {
+			if alias.kind != pyName || pyKeywords()[alias.text] {
 				return pyErrorf(alias.pos, "expected a name after as")
 			}
 			p.vars[alias.text] = &pyValue{v: pyObject{kind: pyModule, name: path}, pos: pos}
@@ -424,7 +433,7 @@ func (p *pyParser) dotted() (string, Position, error) {
 	var parts []string
 	for {
 		t := p.next()
-		if t.kind != pyName || pyKeywords[t.text] {
+		if t.kind != pyName || pyKeywords()[t.text] {
 			return "", t.pos, pyErrorf(t.pos, "expected a module name, found %s", t.describe())
 		}
 		parts = append(parts, t.text)
@@ -457,7 +466,7 @@ func (p *pyParser) fromStatement() error {
 			return pyErrorf(t.pos, "from %s import * is not supported: name what to import",
 				module)
 		}
-		if t.kind != pyName || pyKeywords[t.text] {
+		if t.kind != pyName || pyKeywords()[t.text] {
 			return pyErrorf(t.pos, "expected a name to import, found %s", t.describe())
 		}
 		v, ok := pyImport(module, t.text)
@@ -470,7 +479,7 @@ func (p *pyParser) fromStatement() error {
 		if p.peek().text == "as" {
 			p.next()
 			alias := p.next()
-			if alias.kind != pyName || pyKeywords[alias.text] {
+			if alias.kind != pyName || pyKeywords()[alias.text] {
 				return pyErrorf(alias.pos, "expected a name after as")
 			}
 			name = alias.text
@@ -527,7 +536,7 @@ func (p *pyParser) expr() (*pyValue, error) {
 			return nil, err
 		}
 	}
-	if t := p.peek(); t.kind == pyName && pyKeywords[t.text] && t.text != "as" {
+	if t := p.peek(); t.kind == pyName && pyKeywords()[t.text] && t.text != "as" {
 		return nil, pyErrorf(t.pos, "%q expressions are not supported", t.text)
 	}
 	return left, nil
@@ -805,7 +814,7 @@ func (p *pyParser) atom() (*pyValue, error) {
 		case "None":
 			return &pyValue{v: pyNone{}, pos: t.pos}, nil
 		}
-		if pyKeywords[t.text] {
+		if pyKeywords()[t.text] {
 			return nil, pyErrorf(t.pos, "%q is not supported here", t.text)
 		}
 		v, ok := p.vars[t.text]

@@ -294,10 +294,10 @@ func checkSpawner(c *Config, b *builder) {
 			b.warnf(b.setPos(id), id, "not enforced: the local spawners do not limit resources")
 		}
 	}
-	checkTemplate(b, "Spawner.notebook_dir", s.NotebookDir, spawnerFields)
-	checkTemplate(b, "Spawner.default_url", s.DefaultURL, spawnerFields)
+	checkTemplate(b, "Spawner.notebook_dir", s.NotebookDir, spawnerFields())
+	checkTemplate(b, "Spawner.default_url", s.DefaultURL, spawnerFields())
 	checkTemplate(b, "SimpleLocalProcessSpawner.home_dir_template",
-		c.SimpleLocalProcessSpawner.HomeDirTemplate, homeFields)
+		c.SimpleLocalProcessSpawner.HomeDirTemplate, homeFields())
 	if c.SimpleLocalProcessSpawner.HomeDirTemplate == "" {
 		id := "SimpleLocalProcessSpawner.home_dir_template"
 		b.errorf(b.setPos(id), id, "must not be empty")
@@ -343,12 +343,13 @@ func parseUmask(s string) (int, error) {
 	return int(n), nil
 }
 
-// spawnerFields and homeFields are the template fields of notebook_dir and
-// default_url, and of home_dir_template, as in JupyterHub.
-var (
-	spawnerFields = map[string]string{"username": "u", "base_url": "/"}
-	homeFields    = map[string]string{"username": "u"}
-)
+// spawnerFields returns the template fields of notebook_dir and
+// default_url, with sample values, as in JupyterHub.
+func spawnerFields() map[string]string { return map[string]string{"username": "u", "base_url": "/"} }
+
+// homeFields returns the template fields of home_dir_template, with sample
+// values, as in JupyterHub.
+func homeFields() map[string]string { return map[string]string{"username": "u"} }
 
 func checkTemplate(b *builder, id, template string, fields map[string]string) {
 	if _, err := ExpandTemplate(template, fields); err != nil {

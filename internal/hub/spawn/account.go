@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jupygo/jupygo/internal/lazy"
 )
 
 // account is a system account that a server runs as.
@@ -32,10 +34,16 @@ type account struct {
 // shadow's useradd accept.
 const maxSystemUserNameBytes = 32
 
-// systemUserNameRegexp is the default NAME_REGEX of Debian 12's adduser
-// (3.134), which Ubuntu shares: a lowercase letter, then lowercase
-// letters, digits, '-' and '_', and an optional final '$'.
-var systemUserNameRegexp = regexp.MustCompile(`^[a-z][-a-z0-9_]*\$?$`)
+var systemUserNameRegexpValue lazy.Value[*regexp.Regexp]
+
+// systemUserNameRegexp returns the default NAME_REGEX of Debian 12's adduser
+// (3.134), which Ubuntu shares, compiled on first use: a lowercase letter,
+// then lowercase letters, digits, '-' and '_', and an optional final '$'.
+func systemUserNameRegexp() *regexp.Regexp {
+	return systemUserNameRegexpValue.Get(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z][-a-z0-9_]*\$?$`)
+	})
+}
 
 // ValidateSystemUserName reports whether name may name a system account
 // that a server runs as: at most 32 bytes and matching the default
@@ -49,10 +57,10 @@ func ValidateSystemUserName(name string) error {
 		return fmt.Errorf("invalid user name %q for a system account: it is longer than %d bytes",
 			name, maxSystemUserNameBytes)
 	}
-	if !systemUserNameRegexp.MatchString(name) {
+	if !systemUserNameRegexp().MatchString(name) {
 		return fmt.Errorf("invalid user name %q for a system account: it must start with a "+
 			"lowercase letter a-z, followed by lowercase letters, digits, '-' and '_', with an "+
-			"optional final '$' (adduser's NAME_REGEX %s)", name, systemUserNameRegexp)
+			"optional final '$' (adduser's NAME_REGEX %s)", name, systemUserNameRegexp())
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -68,11 +69,11 @@ func (s *SimpleLocalProcess) userRoot(user string) (root, rest string, ok bool, 
 
 // homeMoves serializes the moves of home folders, so that two renames to
 // one name cannot both find it free.
-var homeMoves = make(chan struct{}, 1)
+var homeMoves sync.Mutex
 
 func lockHomeMoves() func() {
-	homeMoves <- struct{}{}
-	return func() { <-homeMoves }
+	homeMoves.Lock()
+	return homeMoves.Unlock
 }
 
 // RenameHome implements HomeMover. It moves the user's own folder (see
