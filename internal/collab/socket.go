@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -43,14 +42,20 @@ const (
 	sendQueueBytes = 32 << 20
 )
 
-// conn is one client's WebSocket to a room. Frames to send go through
-// out, which a writer goroutine drains. Fields below mu of the room are
-// guarded by it.
+// conn is one client's WebSocket to a room. Frames to send wait in a
+// queue, which a writer goroutine drains. The queue is a slice rather than
+// a channel because a channel's buffer of sendQueue frames is allocated
+// whole: 384 KiB for each connection, most of them idle.
 type conn struct {
-	ws  *websocket.Conn
-	out chan []byte
-	// queued is the number of bytes in out.
-	queued atomic.Int64
+	ws *websocket.Conn
+
+	qmu sync.Mutex
+	// queue holds the frames to send and queued their bytes. Guarded by
+	// qmu.
+	queue  [][]byte
+	queued int64
+	// wake tells the writer that the queue has frames.
+	wake chan struct{}
 	// stall closes the WebSocket when a write takes longer than
 	// writeTimeout. One timer, reset for each write, costs less than a
 	// context with a deadline per write, on which coder/websocket 1.8
@@ -71,7 +76,7 @@ type conn struct {
 }
 
 func newConn(ws *websocket.Conn) *conn {
-	c := &conn{ws: ws, out: make(chan []byte, sendQueue), closed: make(chan struct{}),
+	c := &conn{ws: ws, wake: make(chan struct{}, 1), closed: make(chan struct{}),
 		awareness: map[uint64]bool{}, timeout: writeTimeout}
 	c.stall = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
 	c.stall.Stop()
@@ -80,17 +85,36 @@ func newConn(ws *websocket.Conn) *conn {
 
 // send queues a frame, or closes a connection whose queue is full.
 func (c *conn) send(frame []byte) {
-	if c.queued.Load()+int64(len(frame)) > sendQueueBytes {
+	select {
+	case <-c.closed:
+		return
+	default:
+	}
+	c.qmu.Lock()
+	full := c.queued+int64(len(frame)) > sendQueueBytes || len(c.queue) >= sendQueue
+	if !full {
+		c.queue = append(c.queue, frame)
+		c.queued += int64(len(frame))
+	}
+	c.qmu.Unlock()
+	if full {
 		c.close(websocket.StatusTryAgainLater, "client too slow: reconnect to sync again")
 		return
 	}
 	select {
-	case c.out <- frame:
-		c.queued.Add(int64(len(frame)))
-	case <-c.closed:
+	case c.wake <- struct{}{}:
 	default:
-		c.close(websocket.StatusTryAgainLater, "client too slow: reconnect to sync again")
 	}
+}
+
+// take returns the queued frames and empties the queue, keeping spare as
+// the next queue's storage.
+func (c *conn) take(spare [][]byte) [][]byte {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	frames := c.queue
+	c.queue, c.queued = spare[:0], 0
+	return frames
 }
 
 // close makes the writer close the WebSocket with code and reason once
@@ -108,28 +132,34 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 func (c *conn) writeLoop(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	defer c.stall.Stop()
+	var spare [][]byte
 	for {
+		closing := false
 		select {
-		case frame := <-c.out:
-			c.queued.Add(-int64(len(frame)))
+		case <-c.wake:
+		case <-c.closed:
+			closing = true
+		}
+		frames := c.take(spare)
+		for i, frame := range frames {
+			frames[i] = nil
 			if c.write(ctx, frame) != nil {
 				c.close(websocket.StatusGoingAway, "")
 				c.ws.CloseNow()
 				return
 			}
-		case <-c.closed:
-			for {
-				select {
-				case frame := <-c.out:
-					if c.write(ctx, frame) != nil {
-						c.ws.CloseNow()
-						return
-					}
-				default:
-					c.ws.Close(c.code, c.reason)
+		}
+		spare = frames
+		if closing {
+			// Frames queued while the last ones were written go too.
+			for _, frame := range c.take(nil) {
+				if c.write(ctx, frame) != nil {
+					c.ws.CloseNow()
 					return
 				}
 			}
+			c.ws.Close(c.code, c.reason)
+			return
 		}
 	}
 }
