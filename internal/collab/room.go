@@ -333,6 +333,9 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.checkSchemaLocked(m); err != nil {
+		return err
+	}
 	reply, err := yprotocol.HandleSync(r.doc, m, c)
 	if err != nil {
 		return fmt.Errorf("sync message: %w", err)
