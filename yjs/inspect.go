@@ -67,6 +67,24 @@ type UpdateParent struct {
 	// Deleted is set when the type is deleted in the document, or its
 	// item in the update's delete set.
 	Deleted bool
+
+	b *branch // the type in the document, or nil
+}
+
+// Index returns the position of a type of the document in its parent
+// list, and false for a root, a map entry or a type the update creates.
+// It walks the list, so its cost grows with the position.
+func (p *UpdateParent) Index() (int, bool) {
+	if p.b == nil || p.b.item == nil || p.IsEntry {
+		return 0, false
+	}
+	i := 0
+	for n := p.b.item.left; n != nil; n = n.left {
+		if n.visibleCountable() {
+			i += n.length
+		}
+	}
+	return i, true
 }
 
 // Inspection is what InspectUpdate finds in an update.
@@ -397,7 +415,7 @@ func (in *inspector) branch(b *branch) *UpdateParent {
 				up = in.branches[par]
 			}
 			in.branches[x] = &UpdateParent{Kind: x.kind, Up: up, Key: x.item.parentSub,
-				IsEntry: x.item.hasParentSub(), Value: x.shared(),
+				IsEntry: x.item.hasParentSub(), Value: x.shared(), b: x,
 				Deleted: x.item.deleted() || up != nil && up.Deleted}
 		}
 		p = in.branches[b]

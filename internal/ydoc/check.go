@@ -472,13 +472,8 @@ func writeLocation(b *strings.Builder, p *yjs.UpdateParent) {
 		return
 	}
 	index := "new"
-	if list, ok := p.Up.Value.(*yjs.Array); ok && p.Value != nil {
-		for i, v := range list.Slice() {
-			if v == p.Value {
-				index = fmt.Sprint(i)
-				break
-			}
-		}
+	if i, ok := p.Index(); ok {
+		index = fmt.Sprint(i)
 	}
 	b.WriteString("[" + index + "]")
 }
