@@ -68,6 +68,8 @@ type room struct {
 	stored int
 	// dirty is set by client changes not yet saved.
 	dirty bool
+	// repairLogged is set once a save logged that it repaired the doc.
+	repairLogged bool
 	// autosave is the autosave setting of the clients' awareness states
 	// as last received. It outlives their states, for the save at cleanup.
 	autosave bool
