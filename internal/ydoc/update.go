@@ -357,8 +357,8 @@ func readCells(values []any, withIDs bool, rep *repairs) ([]any, []idFix) {
 func readCell(ycell *yjs.Map, i int, rep *repairs) map[string]any {
 	entries := ycell.Entries()
 	c := make(map[string]any, len(entries))
-	for _, k := range sortedKeys(entries) {
-		x, err := fromY(entries[k])
+	for k, v := range entries {
+		x, err := fromY(v)
 		if err != nil {
 			rep.add("cells[%d].%s: %v: dropped", i, k, err)
 			continue
