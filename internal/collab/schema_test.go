@@ -141,3 +141,47 @@ func TestRoomRejectsSchemaBreakingUpdates(t *testing.T) {
 		})
 	}
 }
+
+func TestRoomRejectsUncheckableUpdate(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "n.ipynb", notebookFile)
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	a := ts.join(t, room, session)
+
+	// An edit on top of a cell the server has not received.
+	a.mu.Lock()
+	offline := yjs.NewDoc()
+	if err := offline.ApplyUpdate(a.doc.EncodeStateAsUpdate(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Unlock()
+	if err := insertCell(offline, map[string]any{"cell_type": "code", "id": "c2", "source": nil,
+		"metadata": nil, "outputs": nil}); err != nil {
+		t.Fatal(err)
+	}
+	before := offline.StateVector()
+	v, _ := offline.GetArray("cells").Get(1)
+	src, _ := v.(*yjs.Map).Get("source")
+	if err := src.(*yjs.Text).Insert(0, "y", nil); err != nil {
+		t.Fatal(err)
+	}
+	a.send(updateFrame(offline.EncodeStateAsUpdate(before)))
+	if code, reason := a.waitClose(); code != websocket.StatusTryAgainLater {
+		t.Errorf("closed with %d %q, want 1013", code, reason)
+	}
+
+	// The client's next sync carries the update with what it depends on.
+	b := ts.joinDoc(t, room, session, offline)
+	b.waitFor("the server's state", func() bool { return b.synced })
+	c := ts.join(t, room, session)
+	c.waitFor("the offline cell", func() bool {
+		v, ok := c.doc.GetArray("cells").Get(1)
+		if !ok {
+			return false
+		}
+		src, _ := v.(*yjs.Map).Get("source")
+		text, _ := src.(*yjs.Text)
+		return text != nil && text.String() == "y"
+	})
+}
