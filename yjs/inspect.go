@@ -110,9 +110,10 @@ type Inspection struct {
 // Items, or parts of items, that d already holds are left out. Errors wrap
 // ErrInvalidUpdate.
 //
-// NOTE: the doc's own pending structs are not consulted. An update item
-// that depends on them is reported as unresolved, and pending structs that
-// the update makes integrable are not reported.
+// Items that the doc holds among its pending structs are left out of
+// Unresolved. NOTE: pending structs that the update makes integrable are
+// not reported, and an item that depends on them is reported as
+// unresolved.
 func (d *Doc) InspectUpdate(update []byte) (*Inspection, error) {
 	u, err := decodeUpdate(update, nil, false)
 	if err != nil {
@@ -161,6 +162,7 @@ func (d *Doc) InspectUpdate(update []byte) (*Inspection, error) {
 			}
 		}
 	}
+	out.Unresolved = d.notPending(out.Unresolved)
 	for _, ui := range out.Items {
 		ui.Deleted = u.ds.Contains(ui.ID)
 		if ui.Type != nil && ui.Deleted {
@@ -168,6 +170,27 @@ func (d *Doc) InspectUpdate(update []byte) (*Inspection, error) {
 		}
 	}
 	return out, nil
+}
+
+// notPending returns the IDs of ids that the doc's pending structs do not
+// hold. A client's sync step 2 carries the pending structs it received
+// from the doc, and those are not new.
+func (d *Doc) notPending(ids []ID) []ID {
+	if len(ids) == 0 || d.store.pendingStructs == nil {
+		return ids
+	}
+	pending, err := decodeUpdate(d.store.pendingStructs, nil, false)
+	if err != nil {
+		return ids
+	}
+	in := &inspector{u: pending}
+	kept := ids[:0]
+	for _, id := range ids {
+		if in.find(id) == nil {
+			kept = append(kept, id)
+		}
+	}
+	return kept
 }
 
 // resolveState tracks the resolution of an update's item.

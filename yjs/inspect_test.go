@@ -117,6 +117,19 @@ func TestInspectUpdateUnresolved(t *testing.T) {
 	if len(in.Unresolved) != 1 || len(in.Items) != 0 {
 		t.Errorf("unresolved %v and items %d, want one unresolved item", in.Unresolved, len(in.Items))
 	}
+
+	// Once the doc holds the item as pending, a sync step 2 that carries
+	// it again brings nothing new.
+	if err := server.ApplyUpdate(update, nil); err != nil {
+		t.Fatal(err)
+	}
+	in, err = server.InspectUpdate(update)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Unresolved) != 0 {
+		t.Errorf("pending item reported as unresolved: %v", in.Unresolved)
+	}
 }
 
 func TestInspectUpdateKnownAndDeleted(t *testing.T) {
