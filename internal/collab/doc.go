@@ -63,6 +63,15 @@
 // unknown message types are ignored. At most Options.MaxRooms rooms are
 // open at once, and a client of one more is closed with 1013.
 //
+// A sync step 2 or update that would take the doc out of the schema of
+// its type (ydoc.CheckUpdate) closes its connection with 1003 and a
+// reason naming the offending value, before it reaches the doc, the
+// history or the other clients. One whose items depend on structs the doc
+// lacks cannot be checked and closes its connection with 1013: the client
+// reconnects and sends it again with what it depends on. A doc outside the
+// schema all the same, from a history stored before rooms checked
+// updates, is saved repaired, with one warning per room.
+//
 // # Concurrency
 //
 // A room's mu guards its doc, awareness and clients. Clients' frames are
