@@ -87,7 +87,8 @@ func (p *UpdateParent) Index() (int, bool) {
 	return i, true
 }
 
-// Inspection is what InspectUpdate finds in an update.
+// Inspection is the result of InspectUpdate: the new items of an update
+// and its delete set.
 type Inspection struct {
 	// Items are the items new to the document that have a parent, in the
 	// order of the update. An item whose parent is gone (a GC struct in

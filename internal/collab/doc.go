@@ -66,9 +66,9 @@
 // A sync step 2 or update that would take the doc out of the schema of
 // its type (ydoc.CheckUpdate) closes its connection with 1003 and a
 // reason naming the offending value, before it reaches the doc, the
-// history or the other clients. One whose items depend on structs the doc
-// lacks cannot be checked and closes its connection with 1013: the client
-// reconnects and sends it again with what it depends on. A doc outside the
+// history or the other clients. An update whose items depend on structs
+// the doc lacks cannot be checked. It closes its connection with 1013, and
+// the client reconnects and sends it again with what it depends on. A doc outside the
 // schema all the same, from a history stored before rooms checked
 // updates, is saved repaired, with one warning per room.
 //

@@ -219,7 +219,7 @@ func (r *room) finish() error {
 // because it does not follow the schema of its type, so that the room can
 // close and open again from the file, and reports whether it did. Rooms
 // reject client updates that break the schema, and a notebook outside it
-// is saved repaired, so this is left for what no repair fixes, such as a
+// is saved repaired. So this is left for what no repair fixes, such as a
 // blob whose bytes are a string in a history stored before the check. The
 // edits since the last save are lost with it.
 func (r *room) dropIfBroken() bool {

@@ -19,14 +19,17 @@ var ErrUnresolved = errors.New("update depends on changes the document lacks")
 // documentation). It reads the update's items and resolves where each
 // would go, without changing doc, so its cost grows with the update and
 // not with the document. It returns an *UpdateError, which wraps
-// ErrSchema and names the first offending value, ErrUnresolved when items wait for structs
-// the document lacks (ApplyUpdate would keep them pending, and they could
-// land anywhere once their dependencies arrive), or an error wrapping
+// ErrSchema and names the first offending value. It returns ErrUnresolved
+// when items wait for structs the document lacks, because ApplyUpdate
+// would keep them pending and they could land anywhere once their
+// dependencies arrive. A malformed update gives an error wrapping
 // yjs.ErrInvalidUpdate.
 //
 // Deleted content is not checked: it never reaches a file.
-// NOTE: a delete set that removes the "cell_type" entry of an existing
-// cell passes; Notebook.JSON then saves the cell as a raw cell.
+// NOTE: an update that removes the "cell_type" of an existing cell passes,
+// whether through its delete set or a deleted entry that ends up as the
+// key's current one, because telling needs conflict resolution.
+// Notebook.JSON then saves the cell as a raw cell.
 func CheckUpdate(docType string, doc *yjs.Doc, update []byte) error {
 	ins, err := doc.InspectUpdate(update)
 	if err != nil {

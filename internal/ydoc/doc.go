@@ -25,7 +25,7 @@
 // kind. The functions that read or write a document return ErrSchema for a
 // document whose roots have other kinds than the schema below. Notebook's
 // Content and JSON repair the values below the roots instead
-// (Notebook.JSONRepairs). CheckUpdate tells whether an update would keep
+// (Notebook.JSONRepairs). CheckUpdate reports whether an update would keep
 // a document within the schema, before it is applied.
 //
 // # Schema
