@@ -101,6 +101,10 @@ type Inspection struct {
 	Unresolved []ID
 	// DeleteSet is the update's delete set.
 	DeleteSet DeleteSet
+	// DeletedEntries are the current map entries of the document that the
+	// delete set deletes, each with its parent and key, unless the delete
+	// set deletes their parent too. Their content is that of the entry.
+	DeletedEntries []*UpdateItem
 }
 
 // InspectUpdate decodes a V1 update and resolves the parent of each of its
@@ -164,6 +168,7 @@ func (d *Doc) InspectUpdate(update []byte) (*Inspection, error) {
 		}
 	}
 	out.Unresolved = d.notPending(out.Unresolved)
+	out.DeletedEntries = in.deletedEntries()
 	for _, ui := range out.Items {
 		ui.Deleted = u.ds.Contains(ui.ID)
 		if ui.Type != nil && ui.Deleted {
@@ -192,6 +197,49 @@ func (d *Doc) notPending(ids []ID) []ID {
 		}
 	}
 	return kept
+}
+
+// deletedEntries returns the current map entries of the document that the
+// update's delete set deletes.
+func (in *inspector) deletedEntries() []*UpdateItem {
+	var out []*UpdateItem
+	s := in.doc.store
+	for client, ranges := range in.u.ds {
+		l := s.clients[client]
+		state := s.state(client)
+		for _, r := range ranges {
+			if r.Clock >= state {
+				continue
+			}
+			end := min(r.Clock+r.Len, state)
+			for i := l.findIndex(r.Clock); i < l.len(); i++ {
+				it := l.at(i)
+				if it.id.Clock >= end {
+					break
+				}
+				if it.isGC() || it.deleted() || !it.hasParentSub() || it.parent == nil ||
+					it.parent.m[it.parentSub] != it || in.typeDeleted(it.parent) {
+					continue
+				}
+				ui := &UpdateItem{ID: it.id, Parent: in.branch(it.parent), Key: it.parentSub,
+					IsEntry: true, Deleted: true}
+				describeContent(ui, it.content)
+				out = append(out, ui)
+			}
+		}
+	}
+	return out
+}
+
+// typeDeleted reports whether b, or a type that contains it, is deleted
+// in the document or by the update.
+func (in *inspector) typeDeleted(b *branch) bool {
+	for ; b != nil && b.item != nil; b = b.item.parent {
+		if b.item.deleted() || in.u.ds.Contains(b.item.id) {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveState tracks the resolution of an update's item.

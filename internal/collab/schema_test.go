@@ -81,6 +81,9 @@ var schemaAttacks = []struct {
 	{"source as a Y.Map", func(doc *yjs.Doc) error {
 		return firstCell(doc).Set("source", yjs.NewMap())
 	}, "cells[0].source is a Y.Map, not a Y.Text"},
+	{"deleted cell_type", func(doc *yjs.Doc) error {
+		return firstCell(doc).Delete("cell_type")
+	}, "cells[0].cell_type is deleted"},
 	{"execution_count as a string", func(doc *yjs.Doc) error {
 		return firstCell(doc).Set("execution_count", "lots")
 	}, "cells[0].execution_count is a string, not an integer or null"},

@@ -26,10 +26,10 @@ var ErrUnresolved = errors.New("update depends on changes the document lacks")
 // yjs.ErrInvalidUpdate.
 //
 // Deleted content is not checked: it never reaches a file.
-// NOTE: an update that removes the "cell_type" of an existing cell passes,
-// whether through its delete set or a deleted entry that ends up as the
-// key's current one, because telling needs conflict resolution.
-// Notebook.JSON then saves the cell as a raw cell.
+// An existing cell's "cell_type" may be replaced but not deleted.
+// NOTE: a deleted entry that ends up as the key's current one still
+// removes it, because telling needs conflict resolution. Notebook.JSON
+// then saves the cell as a raw cell.
 func CheckUpdate(docType string, doc *yjs.Doc, update []byte) error {
 	ins, err := doc.InspectUpdate(update)
 	if err != nil {
@@ -41,7 +41,7 @@ func CheckUpdate(docType string, doc *yjs.Doc, update []byte) error {
 	var problem string
 	switch For(docType).(type) {
 	case Notebook:
-		problem = checkNotebookItems(ins.Items)
+		problem = checkNotebookItems(ins.Items, ins.DeletedEntries)
 	case Blob:
 		problem = checkBlobItems(ins.Items)
 	default:
@@ -156,7 +156,7 @@ var cellTypes = map[string]bool{"code": true, "markdown": true, "raw": true}
 
 // checkNotebookItems returns what is wrong with the first item that breaks
 // the notebook schema, or "".
-func checkNotebookItems(items []*yjs.UpdateItem) string {
+func checkNotebookItems(items, deletedEntries []*yjs.UpdateItem) string {
 	c := &notebookChecker{places: map[*yjs.UpdateParent]place{}}
 	typed := map[*yjs.UpdateParent]bool{} // new cells given a cell_type
 	var newCells []*yjs.UpdateItem
@@ -178,6 +178,13 @@ func checkNotebookItems(items []*yjs.UpdateItem) string {
 	for _, cell := range newCells {
 		if !typed[cell.Type] {
 			return location(cell.Parent, cell) + " has no cell_type"
+		}
+	}
+	// An existing cell may change its cell_type but not lose it.
+	for _, e := range deletedEntries {
+		if e.Key == "cell_type" && !e.Parent.Deleted && c.place(e.Parent) == placeCell &&
+			!typed[e.Parent] {
+			return location(e.Parent, nil) + ".cell_type is deleted"
 		}
 	}
 	return ""

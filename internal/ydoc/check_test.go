@@ -125,6 +125,12 @@ func TestCheckUpdateNotebook(t *testing.T) {
 		{"execution_count as a string", func(doc *yjs.Doc) error {
 			return cellAt(doc, 1).Set("execution_count", "lots")
 		}, "cells[1].execution_count is a string, not an integer or null"},
+		{"change cell_type in place", func(doc *yjs.Doc) error {
+			return cellAt(doc, 1).Set("cell_type", "raw")
+		}, ""},
+		{"delete cell_type", func(doc *yjs.Doc) error {
+			return cellAt(doc, 1).Delete("cell_type")
+		}, "cells[1].cell_type is deleted"},
 		{"map in a source", func(doc *yjs.Doc) error {
 			return getText(cellAt(doc, 0), "source").InsertEmbed(0, yjs.NewMap(), nil)
 		}, "cells[0].source contains a Y.Map"},
