@@ -84,7 +84,9 @@
 // which y-websocket and the Jupyter stack use, and V2 (ApplyUpdateV2,
 // EncodeStateAsUpdateV2, ConvertUpdateV1ToV2). MergeUpdates, DiffUpdate,
 // EncodeStateVectorFromUpdate and ParseUpdateMeta work on V1 updates
-// without a Doc. Values inside Any and JSON content follow JavaScript:
+// without a Doc. Doc.InspectUpdate reads a V1 update and finds where each
+// of its items would go in the document, without applying it, so that an
+// application can check an update before it accepts it. Values inside Any and JSON content follow JavaScript:
 // see package lib0 for the value model and ParseJSON for JSON text.
 //
 // Package yprotocol builds the sync and awareness protocols of y-websocket

@@ -68,6 +68,15 @@
 // more is closed with 1013. The clients of a document whose file is
 // deleted are closed with 1003 and a reason that JupyterLab shows.
 //
+// A sync step 2 or update that would take the doc out of the schema of
+// its type (ydoc.CheckUpdate) closes its connection with 1003 and a
+// reason naming the offending value, before it reaches the doc, the
+// history or the other clients. An update whose items depend on structs
+// the doc lacks cannot be checked. It closes its connection with 1013, and
+// the client reconnects and sends it again with what it depends on. A doc outside the
+// schema all the same, from a history stored before rooms checked
+// updates, is saved repaired, with one warning per room.
+//
 // # Concurrency
 //
 // A room's mu guards its doc, awareness and clients, and orders the

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/internal/ydoc"
 	"github.com/jupygo/jupygo/yjs"
 )
@@ -102,33 +105,79 @@ func breakSchema(doc *yjs.Doc) {
 	}
 }
 
-func TestBrokenNotebookHistoryDropped(t *testing.T) {
+func TestBrokenNotebookHistoryRepaired(t *testing.T) {
 	root, dataDir := t.TempDir(), t.TempDir()
 	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
 	first.writeFile(t, "n.ipynb", notebookFile)
 	textRoom, session := first.openSession(t, "n.ipynb")
 	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
 	a := first.join(t, room, session)
-	a.edit(breakSchema)
-	b := first.join(t, room, session)
-	b.waitFor("the broken meta", func() bool {
-		v, _ := b.doc.GetMap("meta").Get("nbformat")
-		return v == "four"
+	a.edit(func(doc *yjs.Doc) {
+		src, _ := firstCell(doc).Get("source")
+		if err := src.(*yjs.Text).Insert(5, "\nunsaved = 1", nil); err != nil {
+			t.Error(err)
+		}
 	})
+	waitUntil(t, "A's edit in the room", func() bool {
+		r := first.room(t, room)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.dirty
+	})
+
+	// A history stored before rooms checked updates holds one that breaks
+	// the schema.
+	a.mu.Lock()
+	broken := yjs.NewDoc()
+	if err := broken.ApplyUpdate(a.doc.EncodeStateAsUpdate(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Unlock()
+	before := broken.StateVector()
+	breakSchema(broken)
+	r := first.room(t, room)
+	r.mu.Lock()
+	first.svc.store.appendUpdate(room, broken.EncodeStateAsUpdate(before))
+	r.mu.Unlock()
+	first.svc.store.flush()
 	first.kill(t)
 
-	// The history cannot make a notebook: the room loads the file instead.
-	second := newTestService(t, root, dataDir, nil)
+	// The history is kept, edits and all, and saves write a repaired
+	// notebook.
+	second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = 20 * time.Millisecond })
 	c := second.join(t, room, session)
-	c.waitFor("the file's notebook", func() bool {
+	c.waitFor("the broken meta", func() bool {
 		v, _ := c.doc.GetMap("meta").Get("nbformat")
-		return v == float64(4)
+		return v == "four"
 	})
-	if got := c.cellSource(0); got != "x = 1" {
-		t.Errorf("cell source = %q, want the file's %q", got, "x = 1")
+	if got := c.cellSource(0); got != "x = 1\nunsaved = 1" {
+		t.Errorf("cell source = %q, want the history's", got)
 	}
-	if got := second.readFile(t, "n.ipynb"); got != notebookFile {
-		t.Errorf("file changed:\n%s", got)
+	waitUntil(t, "the restored edit on disk", func() bool {
+		return strings.Contains(second.readFile(t, "n.ipynb"), "unsaved = 1")
+	})
+	c.edit(func(doc *yjs.Doc) {
+		src, _ := firstCell(doc).Get("source")
+		if err := src.(*yjs.Text).Insert(0, "# more\n", nil); err != nil {
+			t.Error(err)
+		}
+	})
+	waitUntil(t, "the next edit on disk", func() bool {
+		return strings.Contains(second.readFile(t, "n.ipynb"), "# more")
+	})
+	nb, err := contents.ReadNotebook([]byte(second.readFile(t, "n.ipynb")))
+	if err != nil {
+		t.Fatalf("the file is not a notebook: %v", err)
+	}
+	if err := contents.ValidateNotebook(nb); err != nil {
+		t.Errorf("the file is not valid nbformat: %v", err)
+	}
+	logs := second.logs.String()
+	if n := strings.Count(logs, "saving a repaired copy"); n != 1 {
+		t.Errorf("%d repair warnings, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "meta.nbformat was a string") {
+		t.Errorf("the warning does not name the repair:\n%s", logs)
 	}
 }
 
@@ -142,11 +191,12 @@ func TestBrokenNotebookRoomCloses(t *testing.T) {
 	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
 	a := ts.join(t, room, session)
 	a.edit(breakSchema)
-	time.Sleep(100 * time.Millisecond) // autosaves fail meanwhile
-	a.ws.CloseNow()
+	if code, _ := a.waitClose(); code != websocket.StatusUnsupportedData {
+		t.Errorf("the client that broke the schema was closed with %d, want 1003", code)
+	}
 
-	// Once empty, the room closes although it cannot save, and a new
-	// client gets the file's notebook.
+	// Once empty, the room closes, and a new client gets the file's
+	// notebook.
 	waitUntil(t, "the room to close", func() bool {
 		ts.svc.mu.Lock()
 		defer ts.svc.mu.Unlock()

@@ -74,6 +74,8 @@ type room struct {
 	stored int
 	// dirty is set by client changes not yet saved.
 	dirty bool
+	// repairLogged is set once a save logged that it repaired the doc.
+	repairLogged bool
 	// autosave is the autosave setting of the clients' awareness states
 	// as last received. It outlives their states, for the save at cleanup.
 	autosave bool
@@ -351,6 +353,9 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.checkSchemaLocked(m); err != nil {
+		return err
+	}
 	if m.Type == yprotocol.SyncStep1 {
 		if frames, ok := r.firstSyncLocked(m.Payload); ok {
 			for _, f := range frames {

@@ -42,16 +42,6 @@ func (r *room) loadDocument() error {
 	if err != nil {
 		return err
 	}
-	if len(history) > 0 && !r.historyFollowsSchema(history) {
-		// A client wrote something the file cannot hold, such as a cell
-		// that is not a map; the room would never save or open again.
-		r.log.Warn("room history does not follow the document schema: dropping it and loading the file",
-			"path", p)
-		if err := r.svc.store.deleteRoom(r.name); err != nil {
-			return err
-		}
-		history = nil
-	}
 	lastHash, storedBase, err := r.svc.store.fileState(ctx, r.name)
 	if err != nil {
 		return err
@@ -110,17 +100,6 @@ func (r *room) loadDocument() error {
 		r.stored = 1
 	}
 	return nil
-}
-
-// historyFollowsSchema reports whether the doc that the stored updates
-// make can be saved as a file of the room's type.
-func (r *room) historyFollowsSchema(history [][]byte) bool {
-	scratch := yjs.NewDoc()
-	for _, u := range history {
-		_ = scratch.ApplyUpdate(u, nil) // a broken update is skipped on the real load too
-	}
-	_, err := r.model.Content(scratch)
-	return !errors.Is(err, ydoc.ErrSchema)
 }
 
 // differsFrom reports whether the doc's content differs from what loading
@@ -254,14 +233,16 @@ func (r *room) finish() error {
 	return nil
 }
 
-// dropIfBroken deletes the history of a room whose doc no longer follows
-// the schema of its type, so that the room can close and open again from
-// the file, and reports whether it did. Such a doc can never be saved: a
-// client wrote something the file cannot hold, and the edits since the
-// last save are lost with it.
+// dropIfBroken deletes the history of a room whose doc cannot be saved
+// because it does not follow the schema of its type, so that the room can
+// close and open again from the file, and reports whether it did. Rooms
+// reject client updates that break the schema, and a notebook outside it
+// is saved repaired. So this is left for what no repair fixes, such as a
+// blob whose bytes are a string in a history stored before the check. The
+// edits since the last save are lost with it.
 func (r *room) dropIfBroken() bool {
 	r.mu.Lock()
-	_, err := r.model.Content(r.doc)
+	_, err := r.contentLocked()
 	r.mu.Unlock()
 	if !errors.Is(err, ydoc.ErrSchema) {
 		return false
@@ -287,7 +268,7 @@ func (r *room) save() string {
 		r.mu.Unlock()
 		return saveFailed
 	}
-	content, err := r.model.Content(r.doc)
+	content, err := r.contentLocked()
 	snapshot := r.doc.EncodeStateAsUpdate(nil)
 	p, modTime, hash := r.path, r.modTime, r.hash
 	wasDirty := r.dirty
@@ -320,6 +301,33 @@ func (r *room) save() string {
 	}
 	r.log.Debug("document saved", "path", p)
 	return saveSuccess
+}
+
+// repairer is a Model that saves a doc outside its schema by repairing
+// what it can, and reports what it repaired: ydoc.Notebook.
+type repairer interface {
+	ContentRepairs(doc *yjs.Doc) ([]byte, []string, error)
+}
+
+// maxLoggedRepairs bounds the repairs that the warning lists.
+const maxLoggedRepairs = 10
+
+// contentLocked returns the bytes to save. A doc outside the schema, such
+// as one whose history holds updates stored before rooms checked them, is
+// saved repaired, and the room logs the first repair it makes.
+func (r *room) contentLocked() ([]byte, error) {
+	m, ok := r.model.(repairer)
+	if !ok {
+		return r.model.Content(r.doc)
+	}
+	content, repairs, err := m.ContentRepairs(r.doc)
+	if len(repairs) > 0 && !r.repairLogged {
+		r.repairLogged = true
+		r.log.Warn("document does not follow the schema: saving a repaired copy",
+			"path", r.path, "repairs", len(repairs),
+			"first", repairs[:min(len(repairs), maxLoggedRepairs)])
+	}
+	return content, err
 }
 
 // write is the file part of save. It holds saveMu but not mu.

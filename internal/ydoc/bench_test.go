@@ -102,3 +102,28 @@ func BenchmarkNotebookReload(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "update-bytes")
 }
+
+// BenchmarkCheckUpdate checks client updates against a 2,000-cell
+// notebook: one typed character, and a new code cell.
+func BenchmarkCheckUpdate(b *testing.B) {
+	server := setNew(b, Notebook{}, largeNotebook(b, 2000, ""))
+	for _, bc := range []struct {
+		name string
+		edit func(doc *yjs.Doc) error
+	}{
+		{"keystroke", func(doc *yjs.Doc) error {
+			return getText(cellAt(doc, 1000), "source").Insert(5, "x", nil)
+		}},
+		{"new cell", func(doc *yjs.Doc) error { return newCell(doc, 1000, validCode) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			update := change(b, peer(b, server), bc.edit)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := CheckUpdate(TypeNotebook, server, update); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -23,7 +23,10 @@
 // gives the schema version that a session store records. Set returns
 // ErrInvalidNotebook or ErrNotText for content that is not a file of its
 // kind. The functions that read or write a document return ErrSchema for a
-// document whose roots or cells have other types than the schema below.
+// document whose roots have other kinds than the schema below. Notebook's
+// Content and JSON repair the values below the roots instead
+// (Notebook.JSONRepairs). CheckUpdate reports whether an update would keep
+// a document within the schema, before it is applied.
 //
 // # Schema
 //

@@ -2,6 +2,7 @@ package ydoc
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -119,6 +120,10 @@ func describe(v any) string {
 		return "object"
 	case []any:
 		return "array"
+	case map[string]any:
+		return "object"
+	case json.Number:
+		return "number"
 	default:
 		return strings.TrimPrefix(fmt.Sprintf("%T", v), "*")
 	}

@@ -2,6 +2,7 @@ package ydoc
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -89,10 +90,47 @@ func FuzzNotebookContent(f *testing.F) {
 		if err := doc.ApplyUpdate(update, nil); err != nil {
 			return
 		}
-		if _, err := (Notebook{}).Content(doc); err != nil {
-			return
+		data, err := (Notebook{}).Content(doc)
+		if err != nil {
+			t.Fatalf("Content of a doc outside the schema: %v", err)
+		}
+		nb, err := contents.ReadNotebook(data)
+		if err != nil {
+			t.Fatalf("the saved notebook does not read: %v\n%s", err, data)
+		}
+		if nb["nbformat"] == json.Number("4") {
+			if err := contents.ValidateNotebook(nb); err != nil {
+				t.Fatalf("the saved notebook is not valid: %v\n%s", err, data)
+			}
 		}
 		_, _ = File{}.Content(yjs.NewDoc())
+	})
+}
+
+// FuzzCheckUpdate checks updates against a loaded notebook. One that
+// passes must leave a document that saves without repairs.
+func FuzzCheckUpdate(f *testing.F) {
+	loaded := testNotebooks(f)["v4.5.ipynb"]
+	for _, file := range testNotebooks(f) {
+		f.Add(setNew(f, Notebook{}, file).EncodeStateAsUpdate(nil))
+	}
+	server := setNew(f, Notebook{}, loaded)
+	f.Add(change(f, peer(f, server), func(doc *yjs.Doc) error { return newCell(doc, 1, validCode) }))
+	f.Add(change(f, peer(f, server), func(doc *yjs.Doc) error {
+		return cellAt(doc, 0).Set("execution_count", "x")
+	}))
+	f.Fuzz(func(t *testing.T, update []byte) {
+		doc := setNew(t, Notebook{}, loaded)
+		if err := CheckUpdate(TypeNotebook, doc, update); err != nil {
+			return
+		}
+		if err := doc.ApplyUpdate(update, nil); err != nil {
+			t.Fatalf("an update that passed the check does not apply: %v", err)
+		}
+		_, repairs, err := Notebook{}.ContentRepairs(doc)
+		if err != nil || len(repairs) > 0 {
+			t.Fatalf("an update that passed the check needs repairs: %v %v", err, repairs)
+		}
 	})
 }
 

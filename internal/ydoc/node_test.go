@@ -109,6 +109,9 @@ func TestNodeEditsNotebook(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if err := CheckUpdate(TypeNotebook, doc, update); err != nil {
+				t.Errorf("YNotebook's edits fail the schema check: %v", err)
+			}
 			if err := doc.ApplyUpdate(update, nil); err != nil {
 				t.Fatalf("applying the client's update: %v", err)
 			}

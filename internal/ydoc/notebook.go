@@ -303,27 +303,43 @@ func formatUUID(b []byte, version byte) string {
 // different earlier cell, gets a new id, which is written back to the
 // document. An exact copy of an earlier cell with the same id is dropped,
 // as jupyter_ydoc does.
-func (Notebook) JSON(doc *yjs.Doc) (map[string]any, error) {
+//
+// Values outside the schema are repaired so that the notebook can still be
+// saved (see JSONRepairs). It returns ErrSchema only when a root has
+// another kind, such as a "cells" that is a Y.Text.
+func (n Notebook) JSON(doc *yjs.Doc) (map[string]any, error) {
+	nb, _, err := n.JSONRepairs(doc)
+	return nb, err
+}
+
+// JSONRepairs is JSON that also returns what it repaired in a document
+// outside the schema, one entry per value, such as "cells[2].source was
+// a number: saved its JSON text". Elements of "cells" that are not maps
+// are skipped. A source that is not a string becomes its JSON text, or
+// empty for null. A missing or unknown cell_type makes a raw cell, which
+// keeps the source, metadata and attachments. Metadata that is not an
+// object becomes {}, outputs that nbformat rejects are dropped, an
+// execution_count that is not a non-negative integer becomes null, an id
+// that is not a string is replaced, and a missing or non-integer nbformat
+// or nbformat_minor takes the current version's value. Values without a
+// JSON form, such as binary data, are dropped.
+func (Notebook) JSONRepairs(doc *yjs.Doc) (map[string]any, []string, error) {
 	if err := checkRoot(doc, "meta", yjs.KindMap); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkRoot(doc, "cells", yjs.KindArray); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	nb, err := readMeta(doc.GetMap("meta"))
-	if err != nil {
-		return nil, err
-	}
+	var rep repairs
+	nb := readMeta(doc.GetMap("meta"), &rep)
 	major, _ := nb["nbformat"].(json.Number).Int64()
 	minor, _ := nb["nbformat_minor"].(json.Number).Int64()
 	withIDs := major > 4 || (major == 4 && minor >= 5)
 
 	ycells := doc.GetArray("cells")
-	cells, fixes, err := readCells(ycells.Slice(), withIDs)
-	if err != nil {
-		return nil, err
-	}
+	cells, fixes := readCells(ycells.Slice(), withIDs, &rep)
 	if len(fixes) > 0 {
+		var err error
 		doc.Transact(func(*yjs.Transaction) {
 			for _, f := range fixes {
 				if err == nil {
@@ -332,11 +348,11 @@ func (Notebook) JSON(doc *yjs.Doc) (map[string]any, error) {
 			}
 		}, Origin)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	nb["cells"] = cells
-	return nb, nil
+	return nb, rep, nil
 }
 
 // Content returns the notebook as the nbformat writer of package contents
@@ -346,16 +362,25 @@ func (Notebook) JSON(doc *yjs.Doc) (map[string]any, error) {
 // contents.Manager.Save, which keeps the literals of the file it replaces,
 // to avoid that.
 func (n Notebook) Content(doc *yjs.Doc) ([]byte, error) {
-	nb, err := n.JSON(doc)
+	data, _, err := n.ContentRepairs(doc)
+	return data, err
+}
+
+// ContentRepairs is Content that also returns what it repaired (see
+// JSONRepairs).
+func (n Notebook) ContentRepairs(doc *yjs.Doc) ([]byte, []string, error) {
+	nb, rep, err := n.JSONRepairs(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return contents.WriteNotebook(nb)
+	data, err := contents.WriteNotebook(nb)
+	return data, rep, err
 }
 
 // readMeta returns the notebook without cells from the root map "meta".
-// A missing version is the current one, and missing metadata is empty.
-func readMeta(meta *yjs.Map) (map[string]any, error) {
+// A missing or invalid version is the current one, and missing or invalid
+// metadata is empty.
+func readMeta(meta *yjs.Map, rep *repairs) map[string]any {
 	nb := map[string]any{}
 	defaults := map[string]int{"nbformat": contents.NBFormat, "nbformat_minor": contents.NBFormatMinor}
 	for _, key := range []string{"nbformat", "nbformat_minor"} {
@@ -365,21 +390,34 @@ func readMeta(meta *yjs.Map) (map[string]any, error) {
 		}
 		f, isNumber := v.(float64)
 		if !isNumber || f != math.Trunc(f) || math.Abs(f) > 1<<31 {
-			return nil, fmt.Errorf("%w: meta.%s is %s, not an integer", ErrSchema, key, describe(v))
+			rep.add("meta.%s was %s, not an integer: saved %d", key, withArticle(describe(v)), defaults[key])
+			f = float64(defaults[key])
 		}
 		nb[key] = json.Number(fmt.Sprint(int64(f)))
 	}
 
 	nb["metadata"] = map[string]any{}
-	if v, ok := meta.Get("metadata"); ok {
-		if _, isMap := v.(*yjs.Map); !isMap {
-			return nil, fmt.Errorf("%w: meta.metadata is a %s, not a Y.Map", ErrSchema, describe(v))
-		}
-		md, err := fromY(v)
-		if err != nil {
-			return nil, fmt.Errorf("notebook metadata: %w", err)
-		}
-		nb["metadata"] = md
+	v, ok := meta.Get("metadata")
+	if !ok {
+		return nb
 	}
-	return nb, nil
+	if _, isMap := v.(*yjs.Map); !isMap {
+		rep.add("meta.metadata was %s, not a Y.Map: saved {}", withArticle(describe(v)))
+		return nb
+	}
+	md, err := fromY(v)
+	if err != nil {
+		rep.add("meta.metadata: %v: saved {}", err)
+		return nb
+	}
+	nb["metadata"] = md
+	return nb
+}
+
+// repairs lists what JSONRepairs changed to save a document outside the
+// schema.
+type repairs []string
+
+func (r *repairs) add(format string, args ...any) {
+	*r = append(*r, fmt.Sprintf(format, args...))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/yjs"
+	"github.com/jupygo/jupygo/yjs/lib0"
 )
 
 // The notebooks in testdata/notebooks are copies of those in
@@ -331,12 +333,88 @@ func TestNotebookSchemaErrors(t *testing.T) {
 	if _, err := (Notebook{}).Content(doc); !errors.Is(err, ErrSchema) {
 		t.Errorf("Content on a doc whose cells is a Y.Text: %v, want ErrSchema", err)
 	}
+}
 
-	doc = yjs.NewDoc()
-	doc.GetArray("cells").Push("not a cell")
-	if _, err := (Notebook{}).Content(doc); !errors.Is(err, ErrSchema) {
-		t.Errorf("Content with a string cell: %v, want ErrSchema", err)
+func TestNotebookContentRepairs(t *testing.T) {
+	doc := setNew(t, Notebook{}, testNotebooks(t)["v4.5.ipynb"])
+	var err error
+	doc.Transact(func(*yjs.Transaction) { err = breakEveryRule(doc) }, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	data, repaired, err := Notebook{}.ContentRepairs(doc)
+	if err != nil {
+		t.Fatalf("ContentRepairs: %v", err)
+	}
+	nb, err := contents.ReadNotebook(data)
+	if err != nil {
+		t.Fatalf("the repaired notebook does not read: %v", err)
+	}
+	if err := contents.ValidateNotebook(nb); err != nil {
+		t.Errorf("the repaired notebook is not valid: %v", err)
+	}
+	for _, want := range []string{
+		"meta.nbformat was a string, not an integer: saved 4",
+		"meta.metadata was a Y.Array, not a Y.Map: saved {}",
+		"cells[0] was a string, not a Y.Map: skipped",
+		"cells[1].source was a number, not a string: saved its JSON text",
+		"cells[2].cell_type was missing: saved a raw cell",
+		"cells[3].cell_type was \"evil\": saved a raw cell",
+		"cells[4].execution_count was a string, not an integer: saved null",
+		"cells[4].outputs: dropped 2 invalid outputs",
+	} {
+		if !slices.Contains(repaired, want) {
+			t.Errorf("repairs lack %q:\n%s", want, strings.Join(repaired, "\n"))
+		}
+	}
+	cells := nb["cells"].([]any)
+	first := cells[0].(map[string]any)
+	if first["source"] != "42" || first["cell_type"] != "code" {
+		t.Errorf("number source cell = %v", first)
+	}
+	if raw := cells[2].(map[string]any); raw["cell_type"] != "raw" || raw["source"] != "x" {
+		t.Errorf("unknown cell_type cell = %v", raw)
+	}
+	if code := cells[3].(map[string]any); code["execution_count"] != nil ||
+		len(code["outputs"].([]any)) != 1 {
+		t.Errorf("repaired code cell = %v", code)
+	}
+}
+
+// breakEveryRule writes into a notebook document what the schema forbids:
+// a string cell first, then cells with a number source, no cell_type, an
+// unknown cell_type, and a code cell with a string execution_count and
+// two invalid outputs beside a valid one.
+func breakEveryRule(doc *yjs.Doc) error {
+	meta := doc.GetMap("meta")
+	if err := meta.Set("nbformat", "four"); err != nil {
+		return err
+	}
+	if err := meta.Set("metadata", yjs.NewArray()); err != nil {
+		return err
+	}
+	if err := newCell(doc, 0, map[string]any{"cell_type": "code", "id": "n", "source": float64(42)}); err != nil {
+		return err
+	}
+	if err := newCell(doc, 1, map[string]any{"id": "none", "source": nil}); err != nil {
+		return err
+	}
+	if err := newCell(doc, 2, map[string]any{"id": "evil", "cell_type": "evil", "source": nil}); err != nil {
+		return err
+	}
+	if err := getText(cellAt(doc, 2), "source").Insert(0, "x", nil); err != nil {
+		return err
+	}
+	if err := newCell(doc, 3, map[string]any{"id": "c", "cell_type": "code", "source": nil,
+		"execution_count": "lots", "outputs": nil}); err != nil {
+		return err
+	}
+	stream := lib0.NewObject(lib0.Field{Key: "output_type", Value: "stream"},
+		lib0.Field{Key: "name", Value: "stdout"}, lib0.Field{Key: "text", Value: "ok"})
+	if err := getArray(cellAt(doc, 3), "outputs").Insert(0, "garbage", float64(5), stream); err != nil {
+		return err
+	}
+	return doc.GetArray("cells").Insert(0, "not a map")
 }
 
 func TestNotebookV3Deterministic(t *testing.T) {

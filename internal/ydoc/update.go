@@ -1,6 +1,7 @@
 package ydoc
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -314,22 +315,19 @@ type idFix struct {
 }
 
 // readCells converts the elements of the cells array into nbformat cells
-// (see Notebook.JSON) and returns the ids to write back.
-func readCells(values []any, withIDs bool) ([]any, []idFix, error) {
+// (see Notebook.JSON), repairing what does not follow the schema, and
+// returns the ids to write back.
+func readCells(values []any, withIDs bool, rep *repairs) ([]any, []idFix) {
 	cells := make([]any, 0, len(values))
 	seen := map[string]map[string]any{}
 	var fixes []idFix
 	for i, v := range values {
 		ycell, ok := v.(*yjs.Map)
 		if !ok {
-			return nil, nil, fmt.Errorf("%w: cells[%d] is a %s, not a Y.Map", ErrSchema, i, describe(v))
+			rep.add("cells[%d] was %s, not a Y.Map: skipped", i, withArticle(describe(v)))
+			continue
 		}
-		x, err := fromY(ycell)
-		if err != nil {
-			return nil, nil, fmt.Errorf("cells[%d]: %w", i, err)
-		}
-		c := x.(map[string]any)
-		completeCell(c)
+		c := readCell(ycell, i, rep)
 		if !withIDs {
 			delete(c, "id")
 			cells = append(cells, c)
@@ -351,7 +349,158 @@ func readCells(values []any, withIDs bool) ([]any, []idFix, error) {
 		seen[id] = c
 		cells = append(cells, c)
 	}
-	return cells, fixes, nil
+	return cells, fixes
+}
+
+// readCell converts cell i, dropping values without a JSON form and
+// repairing fields that nbformat rejects.
+func readCell(ycell *yjs.Map, i int, rep *repairs) map[string]any {
+	entries := ycell.Entries()
+	c := make(map[string]any, len(entries))
+	for k, v := range entries {
+		x, err := fromY(v)
+		if err != nil {
+			rep.add("cells[%d].%s: %v: dropped", i, k, err)
+			continue
+		}
+		c[k] = x
+	}
+	repairCell(c, i, rep)
+	completeCell(c)
+	return c
+}
+
+// repairCell makes the fields of cell i valid nbformat (see
+// Notebook.JSONRepairs).
+func repairCell(c map[string]any, i int, rep *repairs) {
+	if t, ok := c["cell_type"].(string); !ok || !cellTypes[t] {
+		what := "missing"
+		if v, present := c["cell_type"]; present {
+			what = jsonText(v)
+		}
+		rep.add("cells[%d].cell_type was %s: saved a raw cell", i, what)
+		c["cell_type"] = "raw"
+	}
+	switch v := c["source"].(type) {
+	case string:
+	case nil:
+		if _, present := c["source"]; present {
+			rep.add("cells[%d].source was null: saved an empty source", i)
+		}
+		c["source"] = ""
+	default:
+		rep.add("cells[%d].source was %s, not a string: saved its JSON text", i,
+			withArticle(describe(v)))
+		c["source"] = jsonText(v)
+	}
+	if v, present := c["metadata"]; present {
+		if _, ok := v.(map[string]any); !ok {
+			rep.add("cells[%d].metadata was %s, not an object: saved {}", i, withArticle(describe(v)))
+			c["metadata"] = map[string]any{}
+		}
+	}
+	if v, present := c["id"]; present {
+		if _, ok := v.(string); !ok {
+			rep.add("cells[%d].id was %s, not a string: replaced", i, withArticle(describe(v)))
+			delete(c, "id")
+		}
+	}
+	if c["cell_type"] != "code" {
+		for _, k := range []string{"outputs", "execution_count"} {
+			if _, present := c[k]; present {
+				rep.add("cells[%d].%s dropped from a %s cell", i, k, c["cell_type"])
+				delete(c, k)
+			}
+		}
+		if a, present := c["attachments"]; present && a != nil {
+			if _, ok := a.(map[string]any); !ok {
+				rep.add("cells[%d].attachments was %s, not an object: dropped", i,
+					withArticle(describe(a)))
+				delete(c, "attachments")
+			}
+		}
+		return
+	}
+	repairCode(c, i, rep)
+}
+
+// repairCode repairs the outputs and execution_count of code cell i.
+func repairCode(c map[string]any, i int, rep *repairs) {
+	if v, present := c["outputs"]; present {
+		outputs, ok := v.([]any)
+		if !ok {
+			rep.add("cells[%d].outputs was %s, not a list: saved []", i, withArticle(describe(v)))
+			outputs = []any{}
+		}
+		kept := outputs[:0:0]
+		for _, o := range outputs {
+			if validOutput(o) {
+				kept = append(kept, o)
+			}
+		}
+		if n := len(outputs) - len(kept); n > 0 {
+			rep.add("cells[%d].outputs: dropped %d invalid outputs", i, n)
+		}
+		c["outputs"] = kept
+	}
+	switch v := c["execution_count"].(type) {
+	case nil:
+	case json.Number:
+		if n, err := v.Int64(); err != nil || n < 0 {
+			rep.add("cells[%d].execution_count was %s: saved null", i, v)
+			c["execution_count"] = nil
+		}
+	default:
+		rep.add("cells[%d].execution_count was %s, not an integer: saved null", i,
+			withArticle(describe(v)))
+		c["execution_count"] = nil
+	}
+}
+
+// validOutput reports whether o is an output that nbformat accepts: an
+// object with a string output_type, the text of a stream a string or a
+// list of strings, and data an object.
+func validOutput(o any) bool {
+	out, ok := o.(map[string]any)
+	if !ok {
+		return false
+	}
+	switch out["output_type"] {
+	case "stream":
+		return isMultiline(out["text"])
+	case "execute_result", "display_data":
+		if data, present := out["data"]; present {
+			_, ok := data.(map[string]any)
+			return ok
+		}
+		return true
+	}
+	_, ok = out["output_type"].(string)
+	return ok
+}
+
+func isMultiline(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return true
+	case []any:
+		for _, s := range v {
+			if _, ok := s.(string); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// jsonText returns the JSON text of a value converted by fromY.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // completeCell drops the fields of a cell that are not saved and adds the

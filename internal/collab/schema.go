@@ -1,0 +1,34 @@
+package collab
+
+import (
+	"errors"
+
+	"github.com/coder/websocket"
+
+	"github.com/jupygo/jupygo/internal/ydoc"
+	"github.com/jupygo/jupygo/yjs/yprotocol"
+)
+
+// checkSchemaLocked rejects a client's sync step 2 or update that would
+// take a document room's doc out of the schema of its type, before it
+// reaches the doc, the history or the other clients. Such an update
+// closes its connection with 1003 and the reason, which JupyterLab shows.
+// An update that cannot be checked yet, because it depends on structs the
+// doc lacks, closes the connection with 1013: the client reconnects and
+// its next sync step 2 carries the update with what it depends on.
+// Malformed updates are left to yprotocol.HandleSync.
+func (r *room) checkSchemaLocked(m yprotocol.SyncMessage) error {
+	if m.Type == yprotocol.SyncStep1 || r.fileID == "" {
+		return nil
+	}
+	err := ydoc.CheckUpdate(r.docType, r.doc, m.Payload)
+	var ue *ydoc.UpdateError
+	switch {
+	case errors.As(err, &ue):
+		return &closeError{websocket.StatusUnsupportedData, ue.Error()}
+	case errors.Is(err, ydoc.ErrUnresolved):
+		return &closeError{websocket.StatusTryAgainLater,
+			"update depends on changes the server lacks: reconnect to sync"}
+	}
+	return nil
+}
