@@ -26,7 +26,8 @@ var ErrUnresolved = errors.New("update depends on changes the document lacks")
 // yjs.ErrInvalidUpdate.
 //
 // Deleted content is not checked: it never reaches a file.
-// An existing cell's "cell_type" may be replaced but not deleted.
+// An existing cell's "cell_type" and "source" may be replaced but not
+// deleted.
 // NOTE: a deleted entry that ends up as the key's current one still
 // removes it, because telling needs conflict resolution. Notebook.JSON
 // then saves the cell as a raw cell.
@@ -158,7 +159,8 @@ var cellTypes = map[string]bool{"code": true, "markdown": true, "raw": true}
 // the notebook schema, or "".
 func checkNotebookItems(items, deletedEntries []*yjs.UpdateItem) string {
 	c := &notebookChecker{places: map[*yjs.UpdateParent]place{}}
-	typed := map[*yjs.UpdateParent]bool{} // new cells given a cell_type
+	typed := map[*yjs.UpdateParent]bool{}   // new cells given a cell_type
+	sourced := map[*yjs.UpdateParent]bool{} // cells given a new source
 	var newCells []*yjs.UpdateItem
 	for _, it := range items {
 		if it.Content == yjs.ContentDeleted {
@@ -173,6 +175,8 @@ func checkNotebookItems(items, deletedEntries []*yjs.UpdateItem) string {
 			newCells = append(newCells, it)
 		case up == placeCell && it.IsEntry && it.Key == "cell_type" && !it.Deleted:
 			typed[it.Parent] = true
+		case up == placeCell && it.IsEntry && it.Key == "source" && !it.Deleted:
+			sourced[it.Parent] = true
 		}
 	}
 	for _, cell := range newCells {
@@ -180,11 +184,14 @@ func checkNotebookItems(items, deletedEntries []*yjs.UpdateItem) string {
 			return location(cell.Parent, cell) + " has no cell_type"
 		}
 	}
-	// An existing cell may change its cell_type but not lose it.
+	// An existing cell may replace its cell_type and source but not lose
+	// them.
 	for _, e := range deletedEntries {
-		if e.Key == "cell_type" && !e.Parent.Deleted && c.place(e.Parent) == placeCell &&
-			!typed[e.Parent] {
-			return location(e.Parent, nil) + ".cell_type is deleted"
+		if e.Parent.Deleted || c.place(e.Parent) != placeCell {
+			continue
+		}
+		if e.Key == "cell_type" && !typed[e.Parent] || e.Key == "source" && !sourced[e.Parent] {
+			return location(e.Parent, nil) + "." + e.Key + " is deleted"
 		}
 	}
 	return ""
@@ -219,8 +226,14 @@ func checkNotebookItem(up place, it *yjs.UpdateItem) string {
 			return at() + " is " + bad + ", not an output"
 		}
 	case placeOutput:
-		if it.IsEntry && it.Key == "output_type" && !isAnyString(it) {
-			return at() + " is " + describeItem(it) + ", not a string"
+		if it.IsEntry && it.Key == "output_type" {
+			s, ok := anyValue(it).(string)
+			if ok && !isOutputType(s) {
+				return fmt.Sprintf("%s is %q, not an output type", at(), s)
+			}
+			if !ok {
+				return at() + " is " + describeItem(it) + ", not a string"
+			}
 		}
 		if !isJSON(it) {
 			return at() + " is " + describeItem(it) + ", which has no JSON form"
@@ -272,6 +285,10 @@ func checkCellEntry(it *yjs.UpdateItem, at func() string) string {
 	case "id":
 		if !isAnyString(it) {
 			want = "a string"
+		}
+	case "attachments":
+		if _, ok := anyValue(it).(lib0.Object); !ok || len(it.Values) != 1 {
+			want = "an object"
 		}
 	case "execution_state":
 	default:
@@ -369,11 +386,20 @@ func badOutput(it *yjs.UpdateItem) (string, bool) {
 		if !ok {
 			return withArticle(describe(v)), true
 		}
-		if t, _ := o.Get("output_type"); !isString(t) {
-			return "an object without a string output_type", true
+		if t, _ := o.Get("output_type"); !isString(t) || !isOutputType(t.(string)) {
+			return "an object without a known output_type", true
 		}
 	}
 	return "", false
+}
+
+// isOutputType reports whether s is an output type of nbformat 4.
+func isOutputType(s string) bool {
+	switch s {
+	case "stream", "display_data", "execute_result", "error":
+		return true
+	}
+	return false
 }
 
 func isString(v any) bool {

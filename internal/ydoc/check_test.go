@@ -131,6 +131,22 @@ func TestCheckUpdateNotebook(t *testing.T) {
 		{"delete cell_type", func(doc *yjs.Doc) error {
 			return cellAt(doc, 1).Delete("cell_type")
 		}, "cells[1].cell_type is deleted"},
+		{"delete source", func(doc *yjs.Doc) error {
+			return cellAt(doc, 1).Delete("source")
+		}, "cells[1].source is deleted"},
+		{"replace source", func(doc *yjs.Doc) error {
+			return cellAt(doc, 1).Set("source", yjs.NewText())
+		}, ""},
+		{"attachments as a string", func(doc *yjs.Doc) error {
+			return cellAt(doc, 1).Set("attachments", "zzz")
+		}, "cells[1].attachments is a string, not an object"},
+		{"attachments as an object", func(doc *yjs.Doc) error {
+			return cellAt(doc, 1).Set("attachments", lib0.NewObject())
+		}, ""},
+		{"unknown output_type", func(doc *yjs.Doc) error {
+			return insertOutput(getArray(cellAt(doc, 1), "outputs"), 0,
+				map[string]any{"output_type": "evil"})
+		}, `cells[1].outputs[new].output_type is "evil", not an output type`},
 		{"map in a source", func(doc *yjs.Doc) error {
 			return getText(cellAt(doc, 0), "source").InsertEmbed(0, yjs.NewMap(), nil)
 		}, "cells[0].source contains a Y.Map"},

@@ -361,7 +361,8 @@ func TestNotebookContentRepairs(t *testing.T) {
 		"cells[2].cell_type was missing: saved a raw cell",
 		"cells[3].cell_type was \"evil\": saved a raw cell",
 		"cells[4].execution_count was a string, not an integer: saved null",
-		"cells[4].outputs: dropped 2 invalid outputs",
+		"cells[4].outputs: dropped 3 invalid outputs",
+		"cells[4].attachments was a string in a code cell: dropped",
 	} {
 		if !slices.Contains(repaired, want) {
 			t.Errorf("repairs lack %q:\n%s", want, strings.Join(repaired, "\n"))
@@ -406,12 +407,13 @@ func breakEveryRule(doc *yjs.Doc) error {
 		return err
 	}
 	if err := newCell(doc, 3, map[string]any{"id": "c", "cell_type": "code", "source": nil,
-		"execution_count": "lots", "outputs": nil}); err != nil {
+		"execution_count": "lots", "outputs": nil, "attachments": "zzz"}); err != nil {
 		return err
 	}
 	stream := lib0.NewObject(lib0.Field{Key: "output_type", Value: "stream"},
 		lib0.Field{Key: "name", Value: "stdout"}, lib0.Field{Key: "text", Value: "ok"})
-	if err := getArray(cellAt(doc, 3), "outputs").Insert(0, "garbage", float64(5), stream); err != nil {
+	evil := lib0.NewObject(lib0.Field{Key: "output_type", Value: "evil"})
+	if err := getArray(cellAt(doc, 3), "outputs").Insert(0, "garbage", float64(5), evil, stream); err != nil {
 		return err
 	}
 	return doc.GetArray("cells").Insert(0, "not a map")

@@ -405,18 +405,18 @@ func repairCell(c map[string]any, i int, rep *repairs) {
 			delete(c, "id")
 		}
 	}
+	if a, present := c["attachments"]; present {
+		if _, ok := a.(map[string]any); !ok || c["cell_type"] == "code" {
+			rep.add("cells[%d].attachments was %s in a %s cell: dropped", i,
+				withArticle(describe(a)), c["cell_type"])
+			delete(c, "attachments")
+		}
+	}
 	if c["cell_type"] != "code" {
 		for _, k := range []string{"outputs", "execution_count"} {
 			if _, present := c[k]; present {
 				rep.add("cells[%d].%s dropped from a %s cell", i, k, c["cell_type"])
 				delete(c, k)
-			}
-		}
-		if a, present := c["attachments"]; present && a != nil {
-			if _, ok := a.(map[string]any); !ok {
-				rep.add("cells[%d].attachments was %s, not an object: dropped", i,
-					withArticle(describe(a)))
-				delete(c, "attachments")
 			}
 		}
 		return
@@ -474,9 +474,10 @@ func validOutput(o any) bool {
 			return ok
 		}
 		return true
+	case "error":
+		return true
 	}
-	_, ok = out["output_type"].(string)
-	return ok
+	return false
 }
 
 func isMultiline(v any) bool {
