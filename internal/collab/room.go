@@ -371,6 +371,9 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	if reply != nil {
 		c.send(reply)
 	}
+	if m.Type != yprotocol.SyncStep1 {
+		r.restoreStatePathLocked()
+	}
 	return nil
 }
 
@@ -457,6 +460,22 @@ func (r *room) currentPath() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.path
+}
+
+// restoreStatePathLocked sets the state's path back to the room's when a
+// client changed it. Clients follow that path to rename their document,
+// and only the server may move it, after a rename through the API.
+func (r *room) restoreStatePathLocked() {
+	if r.fileID == "" {
+		return
+	}
+	if v, _ := r.doc.GetMap("state").Get(statePath); v == r.path {
+		return
+	}
+	r.log.Warn("a client changed the document's path: set back", "path", r.path)
+	if err := setState(r.doc, serverOrigin, statePath, r.path); err != nil {
+		r.log.Warn("state path not set back", "err", err)
+	}
 }
 
 // renamed moves the room to the new path of its file and sets the path in

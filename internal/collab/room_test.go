@@ -476,3 +476,23 @@ func TestReadErrorsClose(t *testing.T) {
 		})
 	}
 }
+
+// TestClientCannotMoveStatePath checks that a client's change of the
+// state's path, which other clients would follow, is set back.
+func TestClientCannotMoveStatePath(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "x")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	a.edit(func(doc *yjs.Doc) {
+		if err := doc.GetMap("state").Set(statePath, "../../elsewhere.txt"); err != nil {
+			t.Error(err)
+		}
+	})
+	a.edit(insert(1, "y"))
+	b.waitFor("A's edit", func() bool { return b.doc.GetText("source").String() == "xy" })
+	for _, c := range []*client{a, b} {
+		c.waitFor("the path set back", func() bool { return c.stateLocked(statePath) == "a.txt" })
+	}
+}
