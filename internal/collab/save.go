@@ -375,8 +375,8 @@ func (r *room) write(p string, modTime time.Time, hash string, content []byte, c
 	return saveSuccess, info, nil
 }
 
-// removedOnDisk reports whether err, from reading the file at p, says the
-// file does not exist while the room's file id still names p.
+// removedOnDisk reports whether err, from reading the file at p, is a
+// not-found error while the room's file id still maps to p.
 func (r *room) removedOnDisk(p string, err error) bool {
 	var he *httpapi.Error
 	if !errors.As(err, &he) || he.Status != http.StatusNotFound {

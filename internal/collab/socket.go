@@ -54,7 +54,7 @@ type conn struct {
 	// qmu.
 	queue  [][]byte
 	queued int64
-	// wake tells the writer that the queue has frames.
+	// wake signals the writer that the queue has frames.
 	wake chan struct{}
 	// stall closes the WebSocket when a write takes longer than
 	// writeTimeout. One timer, reset for each write, costs less than a

@@ -265,7 +265,7 @@ func validateCell(c any) error {
 	if _, ok := cell["metadata"].(map[string]any); !ok {
 		return cellError(".metadata must be an object")
 	}
-	if !isMultiline(cell["source"]) {
+	if !IsMultiline(cell["source"]) {
 		return cellError(".source must be a string or a list of strings")
 	}
 	if att, present := cell["attachments"]; present {
@@ -318,15 +318,15 @@ func validateOutput(o any) error {
 			}
 		}
 	case "stream":
-		if !isMultiline(out["text"]) {
+		if !IsMultiline(out["text"]) {
 			return cellError(".text must be a string or a list of strings")
 		}
 	}
 	return nil
 }
 
-// isMultiline reports whether v is a string or a list of strings.
-func isMultiline(v any) bool {
+// IsMultiline reports whether v is a string or a list of strings.
+func IsMultiline(v any) bool {
 	switch v := v.(type) {
 	case string:
 		return true

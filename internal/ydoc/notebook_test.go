@@ -382,10 +382,11 @@ func TestNotebookContentRepairs(t *testing.T) {
 	}
 }
 
-// breakEveryRule writes into a notebook document what the schema forbids:
-// a string cell first, then cells with a number source, no cell_type, an
-// unknown cell_type, and a code cell with a string execution_count and
-// two invalid outputs beside a valid one.
+// breakEveryRule writes into a notebook document what the schema forbids.
+// It adds a string cell first, then cells with a number source, no
+// cell_type and an unknown cell_type. The last is a code cell with a string
+// execution_count, string attachments, and three invalid outputs beside a
+// valid one.
 func breakEveryRule(doc *yjs.Doc) error {
 	meta := doc.GetMap("meta")
 	if err := meta.Set("nbformat", "four"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 
+	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/yjs"
 )
 
@@ -467,7 +468,7 @@ func validOutput(o any) bool {
 	}
 	switch out["output_type"] {
 	case "stream":
-		return isMultiline(out["text"])
+		return contents.IsMultiline(out["text"])
 	case "execute_result", "display_data":
 		if data, present := out["data"]; present {
 			_, ok := data.(map[string]any)
@@ -475,21 +476,6 @@ func validOutput(o any) bool {
 		}
 		return true
 	case "error":
-		return true
-	}
-	return false
-}
-
-func isMultiline(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return true
-	case []any:
-		for _, s := range v {
-			if _, ok := s.(string); !ok {
-				return false
-			}
-		}
 		return true
 	}
 	return false
