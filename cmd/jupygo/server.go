@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -239,11 +238,6 @@ func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM,
 		syscall.SIGHUP)
 	defer stop()
-
-	// Package initialisation, the JSON Schema compiler's above all, leaves
-	// over a megabyte of garbage on the heap. A server may then idle for
-	// days without a collection, so collect once now and return the pages.
-	go debug.FreeOSMemory()
 
 	urls := srv.URLs()
 	log.Info("jupygo server started", "version", cfg.Version, "root", cfg.RootDir,
