@@ -92,8 +92,8 @@ func sqliteCode(err error) sqlite3.ErrNoExtended {
 
 var postgresDialectValue lazy.Value[*dialect]
 
-// postgresDialect returns the dialect of PostgreSQL through
-// github.com/jackc/pgx/v5.
+// postgresDialect returns the dialect of PostgreSQL through the store's
+// driver on github.com/jackc/pgx/v5/pgconn.
 func postgresDialect() *dialect {
 	return postgresDialectValue.Get(func() *dialect {
 		return &dialect{

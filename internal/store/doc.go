@@ -134,8 +134,9 @@
 //
 // # PostgreSQL connections
 //
-// The store connects through github.com/jackc/pgx/v5, which reads the
-// db_url as libpq does. Settings that the URL leaves out come from libpq's
+// The store connects through its own database/sql driver on pgconn, the
+// wire-protocol layer of github.com/jackc/pgx/v5, which reads the db_url
+// as libpq does. Settings that the URL leaves out come from libpq's
 // environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,
 // PGSSLMODE and the others) and from the password file ~/.pgpass.
 // Connection attempts time out after ten seconds unless connect_timeout or

@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // maxPostgresConns is the size of a PostgreSQL store's connection pool,
@@ -37,7 +36,7 @@ func openPostgres(ctx context.Context, dbURL string, opts Options) (*sqlStore, e
 		return nil, err
 	}
 	target := describeTarget(cfg)
-	db := stdlib.OpenDB(*cfg)
+	db := sql.OpenDB(&pgConnector{cfg: cfg})
 	db.SetMaxOpenConns(maxPostgresConns)
 	db.SetMaxIdleConns(maxPostgresConns)
 	db.SetConnMaxIdleTime(postgresIdleTime)
@@ -170,15 +169,19 @@ func (s *sqlStore) watchExclusive(target string, interval time.Duration) {
 // lost its lock to another hub, and nil for a store that is not exclusive.
 func (s *sqlStore) Lost() <-chan error { return s.lost }
 
-// postgresConfig parses a db_url of PostgreSQL into pgx's configuration.
+// postgresConfig parses a db_url of PostgreSQL into pgconn's configuration.
 // The scheme may be postgresql, postgres or either with a SQLAlchemy
 // driver suffix such as postgresql+psycopg2. What the URL leaves out comes
 // from libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
 // PGDATABASE, PGSSLMODE and the others) and the password file ~/.pgpass,
 // as with libpq.
-func postgresConfig(dbURL string) (*pgx.ConnConfig, error) {
+func postgresConfig(dbURL string) (*pgconn.Config, error) {
 	_, rest, _ := strings.Cut(dbURL, "://")
-	cfg, err := pgx.ParseConfig("postgresql://" + rest)
+	rest, err := dropPgxParams(rest)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgconn.ParseConfig("postgresql://" + rest)
 	if err != nil {
 		return nil, fmt.Errorf("invalid PostgreSQL db_url: %s: %w",
 			scrubPassword(parseErrorDetail(err), rest), ErrInvalid)
@@ -189,8 +192,48 @@ func postgresConfig(dbURL string) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
-// parseErrorDetail returns the message of pgx's parse error without the
-// URL that it quotes and without the error it wraps. pgx masks the
+// pgxExecModes are the values of pgx's default_query_exec_mode.
+var pgxExecModes = []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"}
+
+// dropPgxParams removes from the URL rest, the part after "://", the query
+// parameters that github.com/jackc/pgx reads and libpq does not:
+// default_query_exec_mode, statement_cache_capacity and
+// description_cache_capacity. db_urls written for an earlier jupygo, which
+// connected through pgx, may hold them. They have no effect now: every
+// query is sent as an unnamed statement, which suits a pooler in
+// transaction mode as pgx's exec mode did. pgconn would pass unknown
+// parameters on to the server, which rejects them. Invalid values are
+// still an error.
+func dropPgxParams(rest string) (string, error) {
+	base, query, ok := strings.Cut(rest, "?")
+	if !ok {
+		return rest, nil
+	}
+	var kept []string
+	for _, pair := range strings.Split(query, "&") {
+		key, value, _ := strings.Cut(pair, "=")
+		switch key {
+		case "default_query_exec_mode":
+			if !slices.Contains(pgxExecModes, value) {
+				return "", fmt.Errorf("invalid PostgreSQL db_url: default_query_exec_mode %q is not one of %s: %w",
+					value, strings.Join(pgxExecModes, ", "), ErrInvalid)
+			}
+		case "statement_cache_capacity", "description_cache_capacity":
+			if _, err := strconv.ParseUint(value, 10, 32); err != nil {
+				return "", fmt.Errorf("invalid PostgreSQL db_url: %s %q is not a count: %w", key, value, ErrInvalid)
+			}
+		default:
+			kept = append(kept, pair)
+		}
+	}
+	if len(kept) == 0 {
+		return base, nil
+	}
+	return base + "?" + strings.Join(kept, "&"), nil
+}
+
+// parseErrorDetail returns the message of pgconn's parse error without the
+// URL that it quotes and without the error it wraps. pgconn masks the
 // passwords it recognizes, but a malformed URL can hide one: in
 // postgresql://hub:secret/db, "secret" reads as a port, and the wrapped
 // error may quote it.
@@ -210,7 +253,7 @@ func parseErrorDetail(err error) string {
 }
 
 // scrubPassword replaces in msg each password that the URL rest, the part
-// after "://", contains. pgx already masks passwords in its parse errors;
+// after "://", contains. pgconn already masks passwords in its parse errors;
 // this covers input malformed enough to defeat that.
 func scrubPassword(msg, rest string) string {
 	var secrets []string
@@ -241,13 +284,13 @@ func scrubPassword(msg, rest string) string {
 
 // describeTarget names the database, server and user of cfg for error
 // messages, without the password.
-func describeTarget(cfg *pgx.ConnConfig) string {
+func describeTarget(cfg *pgconn.Config) string {
 	return fmt.Sprintf("database %q at %s as user %q", cfg.Database, describeHosts(cfg), cfg.User)
 }
 
 // describeHosts lists the servers that cfg tries, each as host:port or as
 // the path of a Unix socket.
-func describeHosts(cfg *pgx.ConnConfig) string {
+func describeHosts(cfg *pgconn.Config) string {
 	var list []string
 	add := func(host string, port uint16) {
 		addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
@@ -271,7 +314,7 @@ func describeHosts(cfg *pgx.ConnConfig) string {
 // connectError turns the failure of a first connection into an error that
 // names the cause and what to check. The caller adds the address. The
 // driver's error stays reachable with errors.As.
-func connectError(cfg *pgx.ConnConfig, err error) error {
+func connectError(cfg *pgconn.Config, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
