@@ -47,7 +47,7 @@ func ErrorTarget(target string, tlsConfig *tls.Config, log *slog.Logger) (
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = nil
 	transport.TLSClientConfig = tlsConfig
-	transport.DialTLSContext = dialTargetTLS(&net.Dialer{Timeout: errorPageTimeout}, tlsConfig)
+	transport.DialTLSContext = dialTargetTLS((&net.Dialer{Timeout: errorPageTimeout}).DialContext, tlsConfig)
 	client := &http.Client{
 		Transport:     transport,
 		Timeout:       errorPageTimeout,

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"net"
 	"sync"
 	"time"
@@ -84,7 +85,7 @@ func (p *upstreamPool) take(rt *route) *upstreamConn {
 }
 
 func (p *upstreamPool) dial(rt *route) (*upstreamConn, error) {
-	c, err := p.dialer.Dial("tcp", rt.addr)
+	c, err := dialRoute(context.Background(), &p.dialer, "tcp", rt.addr, rt)
 	if err != nil {
 		return nil, err
 	}

@@ -600,3 +600,52 @@ func testProxyKeepAlive(t *testing.T, f front) {
 		t.Errorf("upstream has %d open connections after 20 sequential requests", n)
 	}
 }
+
+// A route added just before its target listens gets the response, not a
+// 503: refused connections to a new route are tried again for a moment.
+func TestNewRouteRefusedRetried(t *testing.T) {
+	forEachFront(t, func(t *testing.T, f front) {
+		addr := closedAddr(t)
+		table := NewTable(TableOptions{})
+		mustAdd(t, table, "/user/late", "http://"+addr, nil)
+		_, srv := startProxy(t, f, table, Options{})
+
+		listening := make(chan error, 1)
+		go func() {
+			time.Sleep(3 * refusedRetryDelay)
+			ln, err := net.Listen("tcp", addr)
+			listening <- err
+			if err != nil {
+				return
+			}
+			late := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				io.WriteString(w, "late")
+			})}
+			t.Cleanup(func() { late.Close() })
+			late.Serve(ln)
+		}()
+		status, body := get(t, http.DefaultClient, srv.URL+"/user/late/api")
+		if err := <-listening; err != nil {
+			t.Skipf("the closed port was taken meanwhile: %v", err)
+		}
+		if status != 200 || body != "late" {
+			t.Errorf("response = %d %q, want 200 \"late\" from the server that listened late", status, body)
+		}
+	})
+}
+
+// Once a route is older than newRouteGrace, a refused connection is a 503
+// at once.
+func TestOldRouteRefused(t *testing.T) {
+	grace := newRouteGrace
+	newRouteGrace = 0
+	t.Cleanup(func() { newRouteGrace = grace })
+	forEachFront(t, func(t *testing.T, f front) {
+		table := NewTable(TableOptions{})
+		mustAdd(t, table, "/user/down", "http://"+closedAddr(t), nil)
+		_, srv := startProxy(t, f, table, Options{})
+		if status, _ := get(t, http.DefaultClient, srv.URL+"/user/down/api"); status != 503 {
+			t.Errorf("status = %d, want 503", status)
+		}
+	})
+}

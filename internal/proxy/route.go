@@ -54,6 +54,9 @@ type route struct {
 	// when the URL has none.
 	addr string
 	data map[string]any
+	// added is when the route was added, for the retries of refused
+	// connections to a new route.
+	added time.Time
 	// activity is shared by every route added under the same spec while
 	// the spec stays in the table, so traffic on a connection opened
 	// before a replacement still counts.

@@ -89,6 +89,7 @@ func (t *Table) Add(spec, target string, data map[string]any) error {
 		target:     u,
 		addr:       targetAddr(u),
 		data:       copyData(data),
+		added:      time.Now(),
 	}
 	r.prefixDepth = r.depth
 	delete(r.data, "target")

@@ -23,7 +23,7 @@ import (
 // internal TLS (certipy 0.1.3, Debian's python3-certipy) issues version 1
 // certificates that name 127.0.0.1 and localhost in a subjectAltName, and
 // the proxy has to accept the hub's.
-func dialTargetTLS(dialer *net.Dialer, cfg *tls.Config) func(context.Context, string, string) (net.Conn, error) {
+func dialTargetTLS(dial dialFunc, cfg *tls.Config) dialFunc {
 	if cfg == nil || cfg.InsecureSkipVerify {
 		return nil
 	}
@@ -32,7 +32,7 @@ func dialTargetTLS(dialer *net.Dialer, cfg *tls.Config) func(context.Context, st
 		if err != nil {
 			return nil, err
 		}
-		conn, err := dialer.DialContext(ctx, network, addr)
+		conn, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}

@@ -1,9 +1,12 @@
 package proxy
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -14,14 +17,18 @@ const (
 	DefaultMaxIdleConnsPerHost = 128
 )
 
-// newTransport returns the transport to upstreams: HTTP/1.1 with keep-alive,
-// no proxy from the environment, and bodies passed through unchanged.
-func newTransport(o *Options) *http.Transport {
+// newTransport returns the transport to the upstream of rt: HTTP/1.1 with
+// keep-alive, no proxy from the environment, and bodies passed through
+// unchanged.
+func newTransport(o *Options, rt *route) *http.Transport {
 	dialer := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return dialRoute(ctx, dialer, network, addr, rt)
+	}
 	return &http.Transport{
 		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		DialTLSContext:        dialTargetTLS(dialer, o.TLSClientConfig),
+		DialContext:           dial,
+		DialTLSContext:        dialTargetTLS(dial, o.TLSClientConfig),
 		TLSClientConfig:       o.TLSClientConfig,
 		TLSHandshakeTimeout:   o.DialTimeout,
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
@@ -30,6 +37,35 @@ func newTransport(o *Options) *http.Transport {
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   o.MaxIdleConnsPerHost,
 		DisableCompression:    true,
+	}
+}
+
+// dialFunc is the type of http.Transport's DialContext.
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// newRouteGrace is how long after a route is added a refused connection
+// to its target is tried again, every refusedRetryDelay. A client may add a
+// route as it starts the target, which then listens a moment later.
+// JupyterHub adds a route once the server responds, but its tests start
+// some servers in a thread and send the first request at once.
+var (
+	newRouteGrace     = 2 * time.Second
+	refusedRetryDelay = 50 * time.Millisecond
+)
+
+// dialRoute dials the upstream of rt. While the route is younger than
+// newRouteGrace, a refused connection is tried again.
+func dialRoute(ctx context.Context, dialer *net.Dialer, network, addr string, rt *route) (net.Conn, error) {
+	for {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Since(rt.added) >= newRouteGrace {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(refusedRetryDelay):
+		}
 	}
 }
 
@@ -73,7 +109,7 @@ func (t *routeTransports) get(rt *route) *http.Transport {
 		// to the number of routes added.
 		t.pruneAt = max(2*t.count, minPruneAt)
 	}
-	tr := newTransport(&t.proxy.opts)
+	tr := newTransport(&t.proxy.opts, rt)
 	t.byRoute.Store(rt, tr)
 	t.count++
 	return tr
