@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -311,10 +310,6 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- h.proxy.Serve(srv, ln, opts) }()
 	h.log.Info("hub started", "address", ln.Addr().String(), "base_url", h.base,
 		"version", h.version)
-	// Package initialisation and the start leave garbage that an idle hub
-	// might not collect for a long time, so collect once and return the pages.
-	go debug.FreeOSMemory()
-
 	var err error
 	select {
 	case <-ctx.Done():
