@@ -62,7 +62,9 @@
 //
 // A message longer than Options.MaxMessageBytes, or an update that would
 // create more than Options.MaxUpdateItems items, closes its connection
-// with 1009. A malformed message closes its connection with 1007, and
+// with 1009. The messages being read by all clients at once hold at
+// most Options.MaxReadBytes, and a client whose message would pass that is
+// closed with 1013. A malformed message closes its connection with 1007, and
 // unknown message types are ignored. At most Options.MaxRooms document
 // rooms, and as many transient ones, are open at once, and a client of one
 // more is closed with 1013. The clients of a document whose file is

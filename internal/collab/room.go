@@ -283,15 +283,24 @@ func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
 // frame is malformed.
 func (r *room) readLoop(ctx context.Context, c *conn) {
 	for {
-		typ, data, err := c.ws.Read(ctx)
+		typ, data, release, err := r.svc.readMessage(ctx, c.ws)
+		if errors.Is(err, errReadBudget) {
+			r.log.Warn("closing room client: messages being read pass the read budget",
+				"max_read_bytes", r.svc.opts.MaxReadBytes)
+			c.close(errReadBudget.code, errReadBudget.reason)
+			return
+		}
 		if err != nil {
 			return
 		}
 		if typ != websocket.MessageBinary {
+			release()
 			c.close(websocket.StatusUnsupportedData, "room messages are binary")
 			return
 		}
-		if err := r.handle(c, data); err != nil {
+		err = r.handle(c, data)
+		release()
+		if err != nil {
 			r.log.Info("closing room client", "err", err)
 			code := websocket.StatusInvalidFramePayloadData
 			var ce *closeError

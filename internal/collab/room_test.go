@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -495,4 +496,58 @@ func TestClientCannotMoveStatePath(t *testing.T) {
 	for _, c := range []*client{a, b} {
 		c.waitFor("the path set back", func() bool { return c.stateLocked(statePath) == "a.txt" })
 	}
+}
+
+// bigEdit returns an update frame that inserts n bytes into an empty
+// text document.
+func bigEdit(n int) []byte {
+	doc := yjs.NewDoc()
+	insert(0, strings.Repeat("x", n))(doc)
+	return updateFrame(doc.EncodeStateAsUpdate(nil))
+}
+
+func TestReadBudgetSharedByClients(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) {
+		o.MaxMessageBytes = 64 << 10
+		o.MaxReadBytes = 96 << 10
+	})
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	frame := bigEdit(60000)
+	probe := ts.join(t, room, session)
+
+	// A sends all but the last byte of its message and holds more than 40
+	// KiB of the budget while the server waits for the rest.
+	a := ts.join(t, room, session)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	w, err := a.ws.Writer(ctx, websocket.MessageBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(frame[:len(frame)-1]); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "A's message to hold the budget", func() bool { return ts.svc.reading.Load() > 40<<10 })
+
+	b := ts.join(t, room, session)
+	b.send(frame)
+	if code, reason := b.waitClose(); code != websocket.StatusTryAgainLater {
+		t.Errorf("B closed with %d %q, want 1013 while A holds the budget", code, reason)
+	}
+
+	if _, err := w.Write(frame[len(frame)-1:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	probe.waitFor("A's edit", func() bool { return len(probe.doc.GetText("source").String()) == 60000 })
+	waitUntil(t, "the budget to be released", func() bool { return ts.svc.reading.Load() == 0 })
+
+	// With the budget free again, another client's large message goes
+	// through.
+	c := ts.join(t, room, session)
+	c.send(bigEdit(50000))
+	probe.waitFor("C's edit", func() bool { return len(probe.doc.GetText("source").String()) == 110000 })
 }

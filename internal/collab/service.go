@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,10 @@ type Options struct {
 	// MaxMessageBytes bounds one WebSocket message (default 64 MiB). A
 	// longer one closes its connection with status 1009.
 	MaxMessageBytes int64
+	// MaxReadBytes bounds the bytes of the messages that all clients are
+	// sending at once (default 256 MiB). A client whose message would pass
+	// it is closed with status 1013 and sends it again when it reconnects.
+	MaxReadBytes int64
 	// MaxUpdateItems bounds the items one update may create (default
 	// 262144), counting each delete range as two. A few bytes of update
 	// can describe many nested types. Applying 100,000 empty Y.Maps
@@ -78,6 +83,9 @@ func (o *Options) fillDefaults() {
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 64 << 20
 	}
+	if o.MaxReadBytes <= 0 {
+		o.MaxReadBytes = 256 << 20
+	}
 	if o.MaxUpdateItems <= 0 {
 		o.MaxUpdateItems = 1 << 18
 	}
@@ -98,6 +106,10 @@ type Service struct {
 	log     *slog.Logger
 	store   *store
 	session string // the session id of this process
+
+	// reading is the number of bytes that clients' messages being read
+	// hold, bounded by opts.MaxReadBytes.
+	reading atomic.Int64
 
 	mu      sync.Mutex
 	rooms   map[string]*room

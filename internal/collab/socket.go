@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -371,3 +373,55 @@ type loadError struct {
 
 func (e *loadError) Error() string { return "loading " + e.path + ": " + e.err.Error() }
 func (e *loadError) Unwrap() error { return e.err }
+
+// errReadBudget is the error of readMessage when the messages that all
+// clients are sending at once would pass Options.MaxReadBytes.
+var errReadBudget = &closeError{websocket.StatusTryAgainLater,
+	"server busy reading other large messages: try again later"}
+
+// readMessage reads one message of ws. The bytes it buffers count against
+// the service's read budget, s.reading, until the returned release is
+// called. Each client may send up to Options.MaxMessageBytes, so without
+// a shared bound many clients sending large messages at once could take
+// all the server's memory. A message that would pass the budget fails
+// with errReadBudget, and the caller closes its connection with 1013.
+func (s *Service) readMessage(ctx context.Context, ws *websocket.Conn) (websocket.MessageType, []byte, func(), error) {
+	typ, rd, err := ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	var held int64
+	release := func() {
+		s.reading.Add(-held)
+		held = 0
+	}
+	var buf []byte
+	for {
+		if len(buf) == cap(buf) {
+			// Grow as io.ReadAll does, up to one byte past the message
+			// limit, where the reader fails with 1009.
+			grow := min(max(int64(cap(buf)), 512), s.opts.MaxMessageBytes+1-int64(cap(buf)))
+			grow = max(grow, 1)
+			if s.reading.Add(grow) > s.opts.MaxReadBytes {
+				s.reading.Add(-grow)
+				release()
+				return 0, nil, nil, errReadBudget
+			}
+			old := cap(buf)
+			buf = slices.Grow(buf, int(grow))
+			// Allocation rounds the capacity up to a size class.
+			extra := int64(cap(buf)-old) - grow
+			s.reading.Add(extra)
+			held += grow + extra
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return typ, buf, release, nil
+		}
+		if err != nil {
+			release()
+			return 0, nil, nil, err
+		}
+	}
+}
