@@ -156,7 +156,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	// read, so writes to a closed pipe return an error instead.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
-	log, err := newLogger(stderr, f.logLevel)
+	log, err := newLogger(stderr, serverLogLevel(fs, f.logLevel, os.Getenv))
 	if err != nil {
 		fmt.Fprintf(stderr, "jupygo server: %v\n", err)
 		return 2
@@ -205,10 +205,8 @@ func (f *serverFlags) config(fs *flag.FlagSet) server.Config {
 	if f.collabSaveDelay == 0 {
 		cfg.Collab.SaveDelay = -1 // collab.Options takes a negative delay as off
 	}
-	tokenSet := false
-	fs.Visit(func(fl *flag.Flag) { tokenSet = tokenSet || fl.Name == "token" })
 	switch {
-	case tokenSet:
+	case flagSet(fs, "token"):
 		cfg.Token = f.token
 		cfg.NoAuth = f.token == ""
 	case os.Getenv("JUPYTER_TOKEN") != "":
@@ -291,6 +289,28 @@ func openURL(log *slog.Logger, u string) {
 		return
 	}
 	go cmd.Wait()
+}
+
+// serverLogLevel returns the log level of --log-level when the command
+// line sets it, else "debug" when the hub asks for debug logging through
+// JUPYTERHUB_DEBUG (Spawner.debug), else level. As in
+// jupyterhub-singleuser, any value of JUPYTERHUB_DEBUG but "" and "0"
+// counts.
+func serverLogLevel(fs *flag.FlagSet, level string, getenv func(string) string) string {
+	if flagSet(fs, "log-level") {
+		return level
+	}
+	if v := getenv("JUPYTERHUB_DEBUG"); v != "" && v != "0" {
+		return "debug"
+	}
+	return level
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

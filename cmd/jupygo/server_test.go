@@ -49,3 +49,35 @@ func TestCollabFlagsConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestServerLogLevelFromHubDebug(t *testing.T) {
+	tests := []struct {
+		args  []string
+		debug string
+		want  string
+	}{
+		{nil, "", "info"},
+		{nil, "1", "debug"},
+		{nil, "0", "info"},
+		{nil, "true", "debug"},
+		{[]string{"--log-level", "warn"}, "1", "warn"},
+		{[]string{"--log-level", "info"}, "1", "info"},
+	}
+	for _, tc := range tests {
+		var f serverFlags
+		fs := flag.NewFlagSet("server", flag.ContinueOnError)
+		f.register(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		getenv := func(key string) string {
+			if key == "JUPYTERHUB_DEBUG" {
+				return tc.debug
+			}
+			return ""
+		}
+		if got := serverLogLevel(fs, f.logLevel, getenv); got != tc.want {
+			t.Errorf("args %q, JUPYTERHUB_DEBUG=%q: level %q, want %q", tc.args, tc.debug, got, tc.want)
+		}
+	}
+}
