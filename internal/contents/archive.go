@@ -93,7 +93,7 @@ func (m *Manager) serveArchive(w http.ResponseWriter, r *http.Request) error {
 	aw, err := newArchiveWriter(w, compression)
 	if err == nil {
 		a := &archiver{m: m, ctx: r.Context(), req: req, out: aw}
-		err = a.addDir(req.path, top, fi, nil)
+		err = a.addDir(req.path, top, fi, m.containingFolders(req.path))
 		if closeErr := aw.Close(); err == nil {
 			err = closeErr
 		}
@@ -171,6 +171,24 @@ func idOf(fi fs.FileInfo) (fileID, bool) {
 		return fileID{}, false
 	}
 	return fileID{uint64(st.Dev), st.Ino}, true
+}
+
+// containingFolders returns the IDs of the folders that contain p, from
+// its parent up to the root. A link to one of them leads back to p, and following it
+// would put p's siblings, and maybe the whole root, into p's archive.
+func (m *Manager) containingFolders(p string) []fileID {
+	var ids []fileID
+	for dir := p; dir != ""; {
+		dir, _ = splitPath(dir)
+		fi, err := m.fsys.Stat(m.name(dir))
+		if err != nil {
+			continue
+		}
+		if id, ok := idOf(fi); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // addDir adds the folder p, named name in the archive, and everything in

@@ -215,12 +215,20 @@ func deepCopyConfig(m map[string]any) map[string]any {
 	return out
 }
 
+// maxSectionBytes bounds a config section name, so that its files, up to
+// {section}.json, fit the 255-byte file names of Linux file systems.
+const maxSectionBytes = 255 - len(".json")
+
 // configSection returns the section named in the request's path.
 func configSection(r *http.Request) (string, error) {
 	section := r.PathValue("section")
 	if !configSectionName().MatchString(section) || strings.HasPrefix(section, ".") {
 		return "", httpapi.Errorf(http.StatusBadRequest,
 			"invalid config section name %q: use letters, digits, '_', '-' and '.'", section)
+	}
+	if len(section) > maxSectionBytes {
+		return "", httpapi.Errorf(http.StatusBadRequest,
+			"invalid config section name: %d bytes long, at most %d allowed", len(section), maxSectionBytes)
 	}
 	return section, nil
 }

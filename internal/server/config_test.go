@@ -140,6 +140,8 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{"section with a space", "GET", "/api/config/a%20b", "", http.StatusBadRequest},
 		{"section out of the folder", "GET", "/api/config/..%2fsecret", "", http.StatusNotFound},
 		{"hidden section", "PATCH", "/api/config/.hidden", "{}", http.StatusBadRequest},
+		{"section name too long", "PATCH", "/api/config/" + strings.Repeat("a", 251), "{}", http.StatusBadRequest},
+		{"section name too long to read", "GET", "/api/config/" + strings.Repeat("a", 300), "", http.StatusBadRequest},
 		{"DELETE", "DELETE", "/api/config/notebook", "", http.StatusNotFound},
 	}
 	for _, tc := range tests {

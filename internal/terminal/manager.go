@@ -138,7 +138,8 @@ func (m *Manager) Create(opts CreateOptions) (Model, error) {
 		return Model{}, ErrUnsupported
 	}
 	if opts.Name != "" && !validName(opts.Name) {
-		return Model{}, fmt.Errorf("%w %q: use letters, digits and underscores", ErrInvalidName, opts.Name)
+		return Model{}, fmt.Errorf("%w %q: use at most %d bytes of letters, digits and underscores",
+			ErrInvalidName, opts.Name, maxNameBytes)
 	}
 	dir, err := m.cwd(opts.Cwd)
 	if err != nil {

@@ -13,10 +13,11 @@ import (
 	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
-// maxFrameBytes bounds one message from a client. A larger one, such as a
-// paste of megabytes, closes the WebSocket with status 1009 (message too
+// maxFrameBytes bounds one message from a client, 10 MiB as tornado's
+// default WebSocket limit in jupyter_server. A larger one, such as a paste
+// of tens of megabytes, closes the WebSocket with status 1009 (message too
 // big) and the limit in the reason. JupyterLab then reconnects.
-const maxFrameBytes = 1 << 20
+const maxFrameBytes = 10 << 20
 
 // queueFrames bounds the messages waiting for one client. A client that
 // falls further behind is disconnected (see Terminal.sendLocked).
