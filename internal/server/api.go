@@ -129,9 +129,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 }
 
 // pageConfig returns the page-config keys that come from the server rather
-// than from the JupyterLab build.
+// than from the JupyterLab build: those of the labconfig/page_config.json
+// files, then the server's own.
 func (s *Server) pageConfig(r *http.Request) map[string]any {
-	config := map[string]any{
+	config := labPageConfig(s.cfg.ConfigPath, s.log)
+	for key, value := range map[string]any{
 		"token":              "",
 		"terminalsAvailable": terminal.Supported,
 		"serverRoot":         s.cfg.RootDir,
@@ -141,6 +143,8 @@ func (s *Server) pageConfig(r *http.Request) map[string]any {
 		"exposeAppInBrowser": s.cfg.ExposeAppInBrowser,
 		// File > Shut Down, which JupyterHub's single-user servers hide.
 		"quitButton": s.hub == nil,
+	} {
+		config[key] = value
 	}
 	for key, value := range s.hubPageConfig(r) {
 		config[key] = value
