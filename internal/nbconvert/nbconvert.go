@@ -56,7 +56,16 @@ type Exporter struct {
 	contents *contents.Manager
 	external *external
 	listWait time.Duration
+	// slots holds a token for each export that is reading or converting
+	// a notebook.
+	slots chan struct{}
 }
+
+// maxConcurrentExports bounds the exports that read and convert notebooks
+// at once; others wait for a slot. An export holds the parsed notebook and
+// its output in memory, several times the file's size: an HTML export of
+// a 101 MB notebook peaked at 776 MiB, so four at once took 2.5 GB.
+const maxConcurrentExports = 2
 
 var nativeFormatsValue lazy.Value[map[string]string]
 
@@ -93,6 +102,7 @@ func New(opts Options) *Exporter {
 		contents: opts.Contents,
 		external: newExternal(opts.Command, opts.Timeout, opts.Log),
 		listWait: opts.ListWait,
+		slots:    make(chan struct{}, maxConcurrentExports),
 	}
 }
 
@@ -148,6 +158,12 @@ func (e *Exporter) serveExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
+	select {
+	case e.slots <- struct{}{}:
+		defer func() { <-e.slots }()
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
 	model, err := e.contents.Get(apiPath, contents.GetOptions{Content: true})
 	if err != nil {
 		return err

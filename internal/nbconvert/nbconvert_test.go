@@ -644,3 +644,33 @@ func TestStripANSI(t *testing.T) {
 		})
 	}
 }
+
+// An export waits while maxConcurrentExports others hold their slots, and
+// runs once one is free.
+func TestExportWaitsForSlot(t *testing.T) {
+	t.Setenv("PATH", emptyPath(t))
+	s := newTestServer(t, Options{})
+	s.writeFile("a.ipynb", testNotebook)
+	for range maxConcurrentExports {
+		s.exporter.slots <- struct{}{}
+	}
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(s.url + "/nbconvert/script/a.ipynb")
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	select {
+	case status := <-done:
+		t.Fatalf("export finished with %d while every slot was taken", status)
+	case <-time.After(200 * time.Millisecond):
+	}
+	<-s.exporter.slots
+	if status := <-done; status != http.StatusOK {
+		t.Errorf("export after a slot was freed = %d, want 200", status)
+	}
+}
