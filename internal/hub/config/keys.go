@@ -367,7 +367,8 @@ func classKeys() []Key {
 					"fixed port only one server can run at a time, and a start while the port is taken "+
 					"fails with an error that names it."),
 			spawner("debug", func(s *Spawner) any { return &s.Debug },
-				"Turns on debug logging in servers."),
+				"Turns on debug logging in servers: the hub sets JUPYTERHUB_DEBUG=1, which jupygo server "+
+					"and jupyterhub-singleuser read. A --log-level in args takes precedence."),
 			spawner("oauth_client_allowed_scopes", func(s *Spawner) any { return &s.OAuthClientAllowedScopes },
 				"Scopes that the OAuth tokens of each server's client may carry beside the access "+
 					"to the server, such as [\"shares!server\", \"read:users:name\"] for "+
