@@ -29,6 +29,9 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/events/subscribe", h(s.handleEvents))
 	mux.Handle("GET /api/resolvePath", h(s.handleResolvePath))
 	mux.Handle("/api/", h(func(w http.ResponseWriter, r *http.Request) error {
+		if allow := allowedMethods(mux, r, "/api/"); allow != "" {
+			return methodNotAllowed(allow)(w, r)
+		}
 		return httpapi.Errorf(http.StatusNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))
 
@@ -106,6 +109,22 @@ func (s *Server) handleShutdown(w http.ResponseWriter, r *http.Request) error {
 
 // methodNotAllowed returns a handler that responds with 405 and names the
 // allowed methods of the path.
+// allowedMethods lists the methods, comma-separated, for which mux has a
+// pattern other than fallback that matches r's path, or "" when it has
+// none. A catch-all pattern such as "/api/" matches every method, so the
+// mux itself never answers 405 below it.
+func allowedMethods(mux *http.ServeMux, r *http.Request, fallback string) string {
+	var allow []string
+	for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != fallback {
+			allow = append(allow, method)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
+
 func methodNotAllowed(allow string) httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", allow)

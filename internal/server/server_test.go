@@ -605,3 +605,28 @@ func TestPagesRejectFraming(t *testing.T) {
 		t.Errorf("Content-Security-Policy = %q, want frame-ancestors 'self'", got)
 	}
 }
+
+func TestAPIWrongMethodIs405(t *testing.T) {
+	ts := newTestServer(t, nil)
+	tests := []struct {
+		method, path string
+		want         int
+		allow        string
+	}{
+		{"PUT", "/api/terminals/1", http.StatusMethodNotAllowed, "GET, DELETE"},
+		{"DELETE", "/api/status", http.StatusMethodNotAllowed, "GET"},
+		{"POST", "/api/config/notebook", http.StatusMethodNotAllowed, "GET, PUT, PATCH"},
+		{"GET", "/api/no-such-endpoint", http.StatusNotFound, ""},
+	}
+	for _, tc := range tests {
+		req := mustRequest(t, tc.method, ts.URL+tc.path, nil)
+		req.Header.Set("Authorization", "token "+testToken)
+		resp, body := send(t, ts.Client(), req)
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s = %d %s, want %d", tc.method, tc.path, resp.StatusCode, body, tc.want)
+		}
+		if got := resp.Header.Get("Allow"); got != tc.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+	}
+}
