@@ -142,7 +142,7 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{"hidden section", "PATCH", "/api/config/.hidden", "{}", http.StatusBadRequest},
 		{"section name too long", "PATCH", "/api/config/" + strings.Repeat("a", 251), "{}", http.StatusBadRequest},
 		{"section name too long to read", "GET", "/api/config/" + strings.Repeat("a", 300), "", http.StatusBadRequest},
-		{"DELETE", "DELETE", "/api/config/notebook", "", http.StatusNotFound},
+		{"DELETE", "DELETE", "/api/config/notebook", "", http.StatusMethodNotAllowed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
