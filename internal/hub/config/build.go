@@ -10,7 +10,9 @@ import (
 
 // Value is one setting read from a configuration file: Class.Key = Value.
 // Value holds what a TOML or Python reader produces: string, bool, int64,
-// float64, []any, map[string]any or []map[string]any.
+// float64, []any, map[string]any or []map[string]any. A nil Value, which
+// Python's None gives, leaves the key at its default: Build checks that
+// the class and key exist and sets nothing.
 type Value struct {
 	Class string
 	Key   string
@@ -170,6 +172,9 @@ func (b *builder) match(values []Value) []assignment {
 		k, ok := Lookup(v.Class, v.Key)
 		if !ok {
 			b.unknownKey(v.Class, v.Key, v.Pos)
+			continue
+		}
+		if v.Value == nil {
 			continue
 		}
 		out = append(out, assignment{table: v.Class, key: k, fromFile: v.Key != k.Name,

@@ -105,6 +105,7 @@ func parsePython(src string) (*pyParser, error) {
 	p := &pyParser{toks: toks, vars: map[string]*pyValue{
 		"c":          {v: pyObject{kind: pyConfigObject}},
 		"get_config": {v: pyObject{kind: pyFunc, name: "get_config"}},
+		"set":        {v: pyObject{kind: pyFunc, name: "set"}},
 	}}
 	for p.peek().kind != pyEOF {
 		err := p.statement()
@@ -364,14 +365,16 @@ func (p *pyParser) extend(class, trait string, v *pyValue, pos Position) (*pyVal
 		"before, or whose default is empty: assign c.%s.%s with =", class, trait)
 }
 
-// checkTraitValue reports a value that a trait cannot take: None at the
-// top, which TOML cannot write, a module or function, and a class outside
-// the *_class keys.
+// checkTraitValue reports a value that a trait cannot take: None inside a
+// list or dict, which TOML cannot write, a module or function, and a class
+// outside the *_class keys. None as the whole value leaves the trait at its
+// default.
 func (p *pyParser) checkTraitValue(trait string, v *pyValue, top bool) error {
 	switch x := v.v.(type) {
 	case pyNone:
-		if top {
-			return pyErrorf(v.pos, "None is not supported: leave the trait out to keep its default")
+		if !top {
+			return pyErrorf(v.pos, "None inside a list, tuple, set or dict is not supported: "+
+				"None is accepted only as the whole value of a trait, which then keeps its default")
 		}
 	case pyObject:
 		if x.kind == pyClassRef {
@@ -739,7 +742,7 @@ func (p *pyParser) call(fn *pyValue) (*pyValue, error) {
 	}
 	obj, ok := fn.v.(pyObject)
 	if !ok || obj.kind != pyFunc {
-		return nil, pyErrorf(open.pos, "calling %s is not supported: only get_config, "+
+		return nil, pyErrorf(open.pos, "calling %s is not supported: only get_config, set, "+
 			"os.environ.get, os.getenv and os.path.join can be called", pyDescribe(fn))
 	}
 	wrongArgs := func(usage string) error {
@@ -751,6 +754,8 @@ func (p *pyParser) call(fn *pyValue) (*pyValue, error) {
 			return nil, wrongArgs("no arguments")
 		}
 		return &pyValue{v: pyObject{kind: pyConfigObject}, pos: fn.pos}, nil
+	case "set":
+		return pySetCall(args, open.pos, fn.pos)
 	case "os.environ.get", "os.getenv":
 		if len(args) < 1 || len(args) > 2 {
 			return nil, wrongArgs("a variable name and an optional default")
@@ -905,26 +910,50 @@ func (p *pyParser) collection() (*pyValue, error) {
 	case open.text == "(" && len(items) == 1 && !trailingComma:
 		return items[0], nil
 	case kind == "set":
-		var unique []*pyValue
-		for _, item := range items {
-			if slices.ContainsFunc(unique, func(u *pyValue) bool { return pyEqual(u.v, item.v) }) {
-				continue
-			}
-			unique = append(unique, item)
-		}
-		items = unique
+		return newPySet(items, open.pos)
 	}
 	return newPyList(kind, items, open.pos)
 }
 
-// pyEqual reports whether two set items are equal; it compares the
-// scalars, which are what sets in configurations hold.
-func pyEqual(a, b any) bool {
-	switch a.(type) {
-	case string, int64, float64, bool, pyNone:
-		return a == b
+// pySetCall returns set() or set(iterable), where the iterable is a list,
+// tuple or set written in the file.
+func pySetCall(args []*pyValue, open, pos Position) (*pyValue, error) {
+	if len(args) == 0 {
+		return newPyList("set", nil, pos)
 	}
-	return false
+	list, ok := args[0].v.(*pyList)
+	if len(args) > 1 || !ok {
+		got := "more than one argument"
+		if len(args) == 1 {
+			got = pyDescribe(args[0])
+		}
+		return nil, pyErrorf(open, "set takes no argument or a list, tuple or set, got %s", got)
+	}
+	return newPySet(list.items, pos)
+}
+
+// newPySet returns a set of items, without repeats. Like Python, it
+// rejects lists, sets and dicts as items, which are not hashable.
+func newPySet(items []*pyValue, pos Position) (*pyValue, error) {
+	var unique []*pyValue
+	seen := make(map[any]bool)
+	for _, item := range items {
+		switch x := item.v.(type) {
+		case *pyDict:
+			return nil, pyErrorf(item.pos, "a set cannot contain a dict: it is not hashable")
+		case *pyList:
+			if x.kind != "tuple" {
+				return nil, pyErrorf(item.pos, "a set cannot contain a %s: it is not hashable", x.kind)
+			}
+		case string, int64, float64, bool, pyNone:
+			if seen[x] {
+				continue
+			}
+			seen[x] = true
+		}
+		unique = append(unique, item)
+	}
+	return newPyList("set", unique, pos)
 }
 
 // pyDescribe names the kind of v for messages.

@@ -167,6 +167,10 @@ func TestParsePythonValues(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("JG_TEST_DIR", "/data")
 	t.Setenv("JG_TEST_EMPTY", "")
+	t.Setenv("JG_TEST_UNSET", "")
+	if err := os.Unsetenv("JG_TEST_UNSET"); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ name, py, toml string }{
 		{"empty", "", ""},
 		{"comments and blank lines", "# x\n\n   # indented comment\nc = get_config()\n", ""},
@@ -211,6 +215,19 @@ func TestParsePythonValues(t *testing.T) {
 			"[JupyterHub]\nauthenticator_class = \"dummy\"\n"},
 		{"config under another name", "config = get_config()\nconfig.JupyterHub.port = 9\n",
 			"[JupyterHub]\nport = 9\n"},
+		{"None keeps the default", "c.Spawner.mem_limit = None\nc.JupyterHub.port = 1\n" +
+			"c.JupyterHub.port = None\n", ""},
+		{"None after a value", "c.JupyterHub.ip = '0.0.0.0'\nx = None\nc.JupyterHub.ip = x\n", ""},
+		{"unset variable without a default", "import os\n" +
+			"c.JupyterHub.base_url = os.environ.get('JG_TEST_UNSET')\n" +
+			"c.JupyterHub.ip = os.getenv('JG_TEST_UNSET')\n", ""},
+		{"empty set", "c.Authenticator.admin_users = set()\nc.Authenticator.allowed_users = set()\n" +
+			"c.Authenticator.blocked_users = set()\n", "[Authenticator]\nadmin_users = []\n" +
+			"allowed_users = []\nblocked_users = []\n"},
+		{"set of a list and of a tuple", "c.Authenticator.admin_users = set(['a', 'b', 'a'])\n" +
+			"c.Authenticator.allowed_users = set(('c',))\nc.Authenticator.blocked_users = set({'d'})\n",
+			"[Authenticator]\nadmin_users = [\"a\", \"b\"]\nallowed_users = [\"c\"]\n" +
+				"blocked_users = [\"d\"]\n"},
 		{"parenthesized imports", "from os.path import (\n    join,\n)\nc.JupyterHub.data_dir = join('x')\n",
 			"[JupyterHub]\ndata_dir = \"x\"\n"},
 	}
@@ -273,7 +290,25 @@ func TestParsePythonErrors(t *testing.T) {
 		{"class for another trait", "from jupyterhub.auth import DummyAuthenticator\n" +
 			"c.JupyterHub.ip = DummyAuthenticator\n",
 			"c.py:2:19: unsupported Python: a class can be the value of authenticator_class"},
-		{"None", "c.JupyterHub.ip = None\n", "c.py:1:19: unsupported Python: None is not supported"},
+		{"None in a list", "c.Spawner.args = ['a', None]\n",
+			"c.py:1:24: unsupported Python: None inside a list, tuple, set or dict is not supported"},
+		{"None in a dict", "c.Spawner.environment = {'A': None}\n",
+			"c.py:1:31: unsupported Python: None inside a list, tuple, set or dict is not supported"},
+		{"None for an unknown trait", "c.Spawner.nope = None\n", "c.py:1:1: Spawner.nope: unknown key"},
+		{"None for an unknown class", "c.Nope.port = None\n", "c.py:1:1: Nope: unknown"},
+		{"extending None", "c.Spawner.args = None\nc.Spawner.args += ['a']\n",
+			"c.py:2:1: unsupported Python: += extends a list, but c.Spawner.args contains None"},
+		{"set of a string", "c.Authenticator.admin_users = set('ab')\n",
+			"c.py:1:34: unsupported Python: set takes no argument or a list, tuple or set, got a string"},
+		{"set of two arguments", "c.Authenticator.admin_users = set([], [])\n",
+			"c.py:1:34: unsupported Python: set takes no argument or a list, tuple or set, " +
+				"got more than one argument"},
+		{"set of lists", "c.Authenticator.admin_users = set([['a']])\n",
+			"c.py:1:36: unsupported Python: a set cannot contain a list"},
+		{"set literal of dicts", "c.Authenticator.admin_users = {{}}\n",
+			"c.py:1:32: unsupported Python: a set cannot contain a dict"},
+		{"frozenset", "c.Authenticator.admin_users = frozenset()\n",
+			"c.py:1:31: unsupported Python: name frozenset is not defined"},
 		{"extend a non-empty default", "c.Spawner.cmd += ['x']\n",
 			"c.py:1:1: unsupported Python: += is supported only on a list trait"},
 		{"other operator", "c.JupyterHub.port = 80 * 2\n",

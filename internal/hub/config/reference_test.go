@@ -140,8 +140,13 @@ assignment of a trait wins, as in Python. Supported:
   value of ` + "`authenticator_class`, `spawner_class` or `proxy_class`" + `;
 - literals: strings in single, double or triple quotes with Python's escapes, raw strings,
   adjacent strings, integers (decimal, ` + "`0x`, `0o`, `0b`, with `_`" + `), floats, ` + "`True`, `False`" + `,
-  lists, tuples, sets and dicts with string keys, nested (a list, tuple or set is a TOML array,
-  a dict a TOML table);
+  ` + "`None`" + `, lists, tuples, sets and dicts with string keys, nested (a list, tuple or set is a
+  TOML array, a dict a TOML table), and ` + "`set()`, `set([...])` and `set((...))`" + `;
+- ` + "`None`" + ` as the whole value of a trait, which leaves the trait at its default, as if the
+  line were absent; the class and trait must still exist. This is also what
+  ` + "`os.environ.get(\"X\")`" + ` gives when X is unset. TOML has no null, so ` + "`None`" + ` inside a
+  list, tuple, set or dict is an error. JupyterHub itself rejects ` + "`None`" + ` for a trait that
+  does not allow it, such as ` + "`port`" + `, while jupygo takes the default for every trait;
 - ` + "`os.environ[\"X\"]`" + ` (an error at its line when X is unset), ` + "`os.environ.get(\"X\")`" + `,
   ` + "`os.environ.get(\"X\", default)`" + `, ` + "`os.getenv`" + ` likewise, ` + "`os.path.join(...)`" + ` and an alias
   of it (` + "`join = os.path.join`" + `);
@@ -151,7 +156,7 @@ assignment of a trait wins, as in Python. Supported:
   or a list trait whose default is empty.
 
 Anything else is an error at its file, line and column, and the hub does not start: f-strings,
-bytes, ` + "`None`" + ` as a trait's value (leave the trait out for its default), calls of other functions,
+bytes, ` + "`None`" + ` inside a list or dict, calls of other functions,
 methods such as ` + "`.add()`" + `, reading ` + "`c.Class.trait`" + `, other imports, ` + "`if`" + `, loops,
 ` + "`def`" + `, ` + "`lambda`" + `, comprehensions, other operators and other assignments. Unknown classes and
 traits are errors as in TOML.
