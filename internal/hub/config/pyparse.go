@@ -94,7 +94,9 @@ type pyAssignment struct {
 type pyParser struct {
 	toks []pyToken
 	i    int
-	vars map[string]*pyValue
+	// depth counts the expressions being read, one inside another.
+	depth int
+	vars  map[string]*pyValue
 	// assigned holds the current value of each c.Class.trait, in the
 	// order of their last assignment.
 	assigned []pyAssignment
@@ -525,24 +527,105 @@ func pyImport(module, name string) (pyObject, bool) {
 
 // expr reads an expression: terms joined by +.
 func (p *pyParser) expr() (*pyValue, error) {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxNesting {
+		return nil, pyErrorf(p.peek().pos, "expressions nested deeper than %d levels are "+
+			"not supported", maxNesting)
+	}
 	left, err := p.unary()
 	if err != nil {
 		return nil, err
 	}
+	var sum pySum
+	sum.reset(left)
 	for p.isOp("+") {
 		op := p.next()
 		right, err := p.unary()
 		if err != nil {
 			return nil, err
 		}
-		if left, err = pyAdd(left, right, op.pos); err != nil {
+		if err := sum.add(right, op.pos); err != nil {
 			return nil, err
 		}
 	}
 	if t := p.peek(); t.kind == pyName && pyKeywords()[t.text] && t.text != "as" {
 		return nil, pyErrorf(t.pos, "%q expressions are not supported", t.text)
 	}
-	return left, nil
+	return sum.value()
+}
+
+// pySum adds up a chain of + in place, so that a chain of strings, lists
+// or tuples takes time linear in its length, where adding one term at a
+// time would copy the sum so far each time.
+type pySum struct {
+	pos Position
+	// v is the sum when it is not a string, list or tuple.
+	v *pyValue
+	// text is the sum of strings.
+	text *strings.Builder
+	// items are the items of a sum of lists or tuples of kind, and size
+	// their pySize.
+	items []*pyValue
+	kind  string
+	size  int
+}
+
+func (s *pySum) reset(v *pyValue) {
+	*s = pySum{pos: v.pos, v: v}
+	switch x := v.v.(type) {
+	case string:
+		s.text = &strings.Builder{}
+		s.text.WriteString(x)
+		s.v = nil
+	case *pyList:
+		if x.kind != "set" {
+			s.items, s.kind, s.size = slices.Clone(x.items), x.kind, x.size
+			s.v = nil
+		}
+	}
+}
+
+func (s *pySum) add(v *pyValue, pos Position) error {
+	switch x := v.v.(type) {
+	case string:
+		if s.text != nil {
+			if s.text.Len()+len(x) > pyMaxSize {
+				return pyErrorf(pos, "the string is too long: over %d bytes", pyMaxSize)
+			}
+			s.text.WriteString(x)
+			return nil
+		}
+	case *pyList:
+		if s.v == nil && s.text == nil && x.kind == s.kind {
+			if s.size+x.size-1 > pyMaxSize {
+				return pyErrorf(pos, "the %s is too large: over %d values", s.kind, pyMaxSize)
+			}
+			s.items = append(s.items, x.items...)
+			s.size += x.size - 1
+			return nil
+		}
+	}
+	sum, err := s.value()
+	if err != nil {
+		return err
+	}
+	if sum, err = pyAdd(sum, v, pos); err != nil {
+		return err
+	}
+	s.reset(sum)
+	return nil
+}
+
+// value returns the sum.
+func (s *pySum) value() (*pyValue, error) {
+	switch {
+	case s.v != nil:
+		return s.v, nil
+	case s.text != nil:
+		return &pyValue{v: s.text.String(), pos: s.pos}, nil
+	}
+	return newPyList(s.kind, s.items, s.pos)
 }
 
 // pyMaxSize bounds the length of a string and the items of a list that +
@@ -612,29 +695,36 @@ func newPyList(kind string, items []*pyValue, pos Position) (*pyValue, error) {
 	return &pyValue{v: &pyList{kind: kind, items: items, size: size}, pos: pos}, nil
 }
 
+// unary reads a term with its leading signs, in a loop rather than by
+// recursion, so that a long run of signs cannot deepen the stack.
 func (p *pyParser) unary() (*pyValue, error) {
-	if p.isOp("-") || p.isOp("+") {
-		op := p.next()
-		v, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
+	var signs []pyToken
+	for p.isOp("-") || p.isOp("+") {
+		signs = append(signs, p.next())
+	}
+	v, err := p.postfix()
+	if err != nil {
+		return nil, err
+	}
+	for i := len(signs) - 1; i >= 0; i-- {
+		op := signs[i]
 		switch x := v.v.(type) {
 		case int64:
 			if op.text == "-" {
 				x = -x
 			}
-			return &pyValue{v: x, pos: op.pos}, nil
+			v = &pyValue{v: x, pos: op.pos}
 		case float64:
 			if op.text == "-" {
 				x = -x
 			}
-			return &pyValue{v: x, pos: op.pos}, nil
+			v = &pyValue{v: x, pos: op.pos}
+		default:
+			return nil, pyErrorf(op.pos, "unary %s applies to numbers only, not %s", op.text,
+				pyDescribe(v))
 		}
-		return nil, pyErrorf(op.pos, "unary %s applies to numbers only, not %s", op.text,
-			pyDescribe(v))
 	}
-	return p.postfix()
+	return v, nil
 }
 
 // postfix reads an atom followed by attribute accesses, calls and
@@ -804,11 +894,12 @@ func (p *pyParser) atom() (*pyValue, error) {
 		return &pyValue{v: t.value, pos: t.pos}, nil
 	case pyString:
 		p.next()
-		s := t.value.(string)
+		var b strings.Builder
+		b.WriteString(t.value.(string))
 		for p.peek().kind == pyString {
-			s += p.next().value.(string)
+			b.WriteString(p.next().value.(string))
 		}
-		return &pyValue{v: s, pos: t.pos}, nil
+		return &pyValue{v: b.String(), pos: t.pos}, nil
 	case pyName:
 		p.next()
 		switch t.text {
