@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -373,5 +374,50 @@ func TestLoadPython(t *testing.T) {
 	}
 	if _, err := Load(toml); err == nil || !strings.Contains(err.Error(), "invalid TOML") {
 		t.Errorf("Load(%s) = %v, want a TOML error", toml, err)
+	}
+}
+
+// TestParsePythonProxyKeys checks that every configurable trait of
+// JupyterHub's ConfigurableHTTPProxy (3.0 to 5.5) loads with a warning,
+// as a file that ran JupyterHub with its own proxy sets them.
+func TestParsePythonProxyKeys(t *testing.T) {
+	clearEnv(t)
+	src := `c.ConfigurableHTTPProxy.command = ['/usr/local/bin/jupygo', 'proxy']
+c.ConfigurableHTTPProxy.debug = True
+c.ConfigurableHTTPProxy.log_level = 'warn'
+c.ConfigurableHTTPProxy.pid_file = '/run/jupyterhub-proxy.pid'
+c.ConfigurableHTTPProxy.extra_routes = {'/grafana/': 'http://127.0.0.1:3000'}
+c.ConfigurableHTTPProxy.concurrency = 20
+c.ConfigurableHTTPProxy.check_running_interval = 10
+c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:8001'
+c.ConfigurableHTTPProxy.auth_token = 'token'
+c.ConfigurableHTTPProxy.should_start = False
+`
+	c, err := ParsePython([]byte(src), "c.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"command", "debug", "log_level", "pid_file", "extra_routes", "concurrency",
+		"check_running_interval", "api_url", "auth_token", "should_start"}
+	var got, want []string
+	for _, w := range c.Warnings {
+		got = append(got, fmt.Sprintf("%d %s", w.Pos.Line, w.Key))
+		if !strings.Contains(w.Message, "ignored") {
+			t.Errorf("warning %v does not say the key is ignored", w)
+		}
+	}
+	for i, k := range keys {
+		want = append(want, fmt.Sprintf("%d ConfigurableHTTPProxy.%s", i+1, k))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+	if c.JupyterHub.ProxyClass != ProxyBuiltin {
+		t.Errorf("proxy_class = %q, want %q", c.JupyterHub.ProxyClass, ProxyBuiltin)
+	}
+
+	_, err = ParsePython([]byte("c.ConfigurableHTTPProxy.debug = 'yes'\n"), "c.py")
+	if err == nil || !strings.Contains(err.Error(), "ConfigurableHTTPProxy.debug: expected true or false") {
+		t.Errorf("a string for debug gives %v, want a type error", err)
 	}
 }

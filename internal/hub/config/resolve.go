@@ -486,8 +486,8 @@ func resolveCuller(c *Config, b *builder) {
 // which a configuration written for JupyterHub with a proxy of its own
 // sets, because jupygo hub routes through its built-in proxy.
 func warnExternalProxy(b *builder) {
-	for _, trait := range []string{"api_url", "auth_token", "should_start"} {
-		if id := "ConfigurableHTTPProxy." + trait; b.isSet(id) {
+	for _, k := range classKeys() {
+		if id := k.ID(); k.Class == "ConfigurableHTTPProxy" && b.isSet(id) {
 			b.warnf(b.setPos(id), id, "ignored: jupygo hub routes through its built-in proxy, "+
 				"so configurable-http-proxy's settings have no effect")
 		}
