@@ -363,6 +363,10 @@ func (b *builder) canonicalClass(c *Config, impls []implementation, a assignment
 	field := a.key.field(c).(*string)
 	impl, ok := findImplementation(impls, *field)
 	if !ok {
+		if hint := misplacedClassHint(impls, *field); hint != "" {
+			b.errorf(a.pos, a.path(), "unknown class %q: %s", *field, hint)
+			return
+		}
 		b.errorf(a.pos, a.path(), "unknown class %q; %s", *field, classChoices(impls))
 		return
 	}

@@ -475,6 +475,9 @@ func (p *pyParser) fromStatement() error {
 			return pyErrorf(t.pos, "expected a name to import, found %s", t.describe())
 		}
 		v, ok := pyImport(module, t.text)
+		if hint := pyImportHint(module + "." + t.text); !ok && hint != "" {
+			return pyErrorf(t.pos, "from %s import %s: %s", module, t.text, hint)
+		}
 		if !ok {
 			return pyErrorf(t.pos, "from %s import %s is not supported: only os.path.join, "+
 				"os.environ, os.getenv and the classes that authenticator_class, "+
@@ -523,6 +526,17 @@ func pyImport(module, name string) (pyObject, bool) {
 		}
 	}
 	return pyObject{}, false
+}
+
+// pyImportHint returns misplacedClassHint for the class qual of any
+// *_class key.
+func pyImportHint(qual string) string {
+	for _, key := range []string{"authenticator_class", "spawner_class", "proxy_class"} {
+		if hint := misplacedClassHint(implementations(key), qual); hint != "" {
+			return hint
+		}
+	}
+	return ""
 }
 
 // expr reads an expression: terms joined by +.

@@ -421,3 +421,107 @@ c.ConfigurableHTTPProxy.should_start = False
 		t.Errorf("a string for debug gives %v, want a type error", err)
 	}
 }
+
+// TestClassSpellings checks every spelling of each class in the mapping
+// of docs/migrate.md, as a string in Python and TOML and as an import in
+// Python, against the canonical name it must load as. Unsupported classes
+// must be recognized and rejected as such.
+func TestClassSpellings(t *testing.T) {
+	clearEnv(t)
+	type spelling struct {
+		key, canonical string
+		// names are the strings the key accepts, and imports the modules
+		// from which the class can be imported, under class.
+		names   []string
+		imports []string
+		class   string
+	}
+	oauth := []string{"oauthenticator", "oauthenticator.github"}
+	classes := []spelling{
+		{"authenticator_class", AuthenticatorDummy, []string{"dummy", "jupyterhub.auth.DummyAuthenticator"},
+			[]string{"jupyterhub.auth"}, "DummyAuthenticator"},
+		{"authenticator_class", AuthenticatorGitHub, []string{"github", "oauthenticator.GitHubOAuthenticator",
+			"oauthenticator.github.GitHubOAuthenticator"}, oauth, "GitHubOAuthenticator"},
+		{"authenticator_class", AuthenticatorLocalGitHub, []string{"local-github",
+			"oauthenticator.LocalGitHubOAuthenticator", "oauthenticator.github.LocalGitHubOAuthenticator"},
+			oauth, "LocalGitHubOAuthenticator"},
+		{"authenticator_class", AuthenticatorGeneric, []string{"generic-oauth",
+			"oauthenticator.generic.GenericOAuthenticator"}, []string{"oauthenticator.generic"},
+			"GenericOAuthenticator"},
+		{"authenticator_class", AuthenticatorLocal, []string{"local", "native",
+			"nativeauthenticator.NativeAuthenticator",
+			"nativeauthenticator.nativeauthenticator.NativeAuthenticator"},
+			[]string{"nativeauthenticator", "nativeauthenticator.nativeauthenticator"}, "NativeAuthenticator"},
+		{"authenticator_class", AuthenticatorPAM, []string{"pam", "jupyterhub.auth.PAMAuthenticator"},
+			[]string{"jupyterhub.auth"}, "PAMAuthenticator"},
+		{"spawner_class", SpawnerLocalProcess, []string{"localprocess",
+			"jupyterhub.spawner.LocalProcessSpawner"}, []string{"jupyterhub.spawner"}, "LocalProcessSpawner"},
+		{"spawner_class", SpawnerSimple, []string{"simple", "jupyterhub.spawner.SimpleLocalProcessSpawner"},
+			[]string{"jupyterhub.spawner"}, "SimpleLocalProcessSpawner"},
+		{"proxy_class", ProxyBuiltin, []string{"builtin", "jupygo"}, nil, ""},
+		{"proxy_class", ProxyCHP, []string{"configurable-http-proxy",
+			"jupyterhub.proxy.ConfigurableHTTPProxy"}, []string{"jupyterhub.proxy"}, "ConfigurableHTTPProxy"},
+	}
+	// The OAuth settings that generic-oauth and the GitHub classes require.
+	const prelude = "c.OAuthenticator.client_id = 'id'\nc.OAuthenticator.client_secret = 's'\n" +
+		"c.OAuthenticator.authorize_url = 'https://127.0.0.1/a'\n" +
+		"c.OAuthenticator.token_url = 'https://127.0.0.1/t'\n" +
+		"c.OAuthenticator.userdata_url = 'https://127.0.0.1/u'\n"
+	for _, sp := range classes {
+		files := map[string]string{}
+		for _, name := range sp.names {
+			files["string "+name] = "c.JupyterHub." + sp.key + " = '" + name + "'\n"
+			files["toml "+name] = "[JupyterHub]\n" + sp.key + " = \"" + name + "\"\n"
+		}
+		for _, module := range sp.imports {
+			files["from "+module] = "from " + module + " import " + sp.class + "\n" +
+				"c.JupyterHub." + sp.key + " = " + sp.class + "\n"
+			files["from "+module+" as"] = "from " + module + " import " + sp.class + " as X\n" +
+				"c.JupyterHub." + sp.key + " = X\n"
+		}
+		for name, src := range files {
+			t.Run(sp.canonical+"/"+name, func(t *testing.T) {
+				var c *Config
+				var err error
+				if strings.HasPrefix(name, "toml ") {
+					c, err = Parse([]byte(strings.ReplaceAll(strings.ReplaceAll(prelude, "c.", ""),
+						"'", "\"")+src), "c.toml")
+				} else {
+					c, err = ParsePython([]byte(prelude+src), "c.py")
+				}
+				if !isSupported(sp.canonical) {
+					if err == nil || !strings.Contains(err.Error(), "is not supported yet") {
+						t.Fatalf("got %v, want an error saying the class is not supported yet", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]string{"authenticator_class": c.JupyterHub.AuthenticatorClass,
+					"spawner_class": c.JupyterHub.SpawnerClass, "proxy_class": c.JupyterHub.ProxyClass}[sp.key]
+				if got != sp.canonical {
+					t.Errorf("%s = %q, want %q", sp.key, got, sp.canonical)
+				}
+			})
+		}
+	}
+}
+
+// TestClassNotExported checks that a class named under a package that does
+// not export it gets the spelling that works.
+func TestClassNotExported(t *testing.T) {
+	clearEnv(t)
+	for _, src := range []string{
+		"c.JupyterHub.authenticator_class = 'oauthenticator.GenericOAuthenticator'\n",
+		"from oauthenticator import GenericOAuthenticator\n",
+	} {
+		_, err := ParsePython([]byte(src), "c.py")
+		want := "oauthenticator does not export GenericOAuthenticator at its top level, so " +
+			"JupyterHub cannot import oauthenticator.GenericOAuthenticator either: use " +
+			"oauthenticator.generic.GenericOAuthenticator or generic-oauth"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q gives %v, want %q", src, err, want)
+		}
+	}
+}

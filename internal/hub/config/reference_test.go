@@ -134,8 +134,8 @@ assignment of a trait wins, as in Python. Supported:
 
 - ` + "`c = get_config()`" + ` (optional, under any name), comments, blank lines, and lines continued
   inside brackets or after a backslash;
-- ` + "`import os`, `import os.path`, `from os.path import join`" + `, and imports of the classes in
-  [Class names](#class-names), such as
+- ` + "`import os`, `import os.path`, `from os import environ, getenv, path`, `from os.path import join`" + `,
+  each optionally with ` + "`as`" + `, and imports of the classes in [Class names](#class-names), such as
   ` + "`from oauthenticator.github import LocalGitHubOAuthenticator`" + `, whose class is then a
   value of ` + "`authenticator_class`, `spawner_class` or `proxy_class`" + `;
 - literals: strings in single, double or triple quotes with Python's escapes, raw strings,
