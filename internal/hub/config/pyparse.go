@@ -150,8 +150,12 @@ func (p *pyParser) expectOp(text string) error {
 func (p *pyParser) unexpected(want string) error {
 	t := p.peek()
 	if t.kind == pyOp && slices.Contains([]string{"-", "*", "/", "//", "%", "**", "==", "!=",
-		"<", ">", "<=", ">=", "|", "&", "^", "<<", ">>", "@", "~", ":="}, t.text) {
+		"<", ">", "<=", ">=", "|", "&", "^", "<<", ">>", "@", "~"}, t.text) {
 		return pyErrorf(t.pos, "operator %s is not supported: only + joins strings and lists", t.text)
+	}
+	if t.kind == pyOp && t.text == ":=" {
+		return pyErrorf(t.pos, "the walrus operator := is not supported: assign the name "+
+			"on a line of its own")
 	}
 	if t.kind == pyOp && t.text == ";" {
 		return pyErrorf(t.pos, "semicolons are not supported: write one statement per line")
@@ -199,21 +203,12 @@ func (p *pyParser) statement() error {
 			return pyErrorf(t.pos, "%q statements are not supported: only imports and "+
 				"assignments are", t.text)
 		}
-		if p.toks[p.i+1].kind == pyOp && p.toks[p.i+1].text == "=" {
-			p.i += 2
-			if p.isOp("=") || pyKeywords()[p.peek().text] {
-				return p.unexpected("a value")
-			}
-			v, err := p.expr()
-			if err != nil {
-				return err
-			}
-			if p.isOp("=") {
-				return pyErrorf(p.peek().pos, "chained assignments are not supported")
-			}
-			p.vars[t.text] = v
-			return p.endStatement()
+		if p.nameAssignmentAhead() {
+			return p.nameAssignment()
 		}
+	}
+	if p.docstringAhead() {
+		return nil
 	}
 	if class, trait, ok := p.traitTarget(); ok {
 		return p.traitAssignment(class, trait, t.pos)
@@ -235,13 +230,60 @@ func (p *pyParser) statement() error {
 	return p.unexpected("end of line")
 }
 
+// nameAssignmentAhead reports whether the tokens at p.i are a plain name
+// and =.
+func (p *pyParser) nameAssignmentAhead() bool {
+	t, op := p.peek(), p.toks[min(p.i+1, len(p.toks)-1)]
+	return t.kind == pyName && !pyKeywords()[t.text] && op.kind == pyOp && op.text == "="
+}
+
+// nameAssignment reads name = value, or a chain name = name = value,
+// which gives each name the value.
+func (p *pyParser) nameAssignment() error {
+	var names []string
+	for p.nameAssignmentAhead() {
+		names = append(names, p.next().text)
+		p.next()
+	}
+	if op, ok := p.assignmentOp(); ok {
+		return pyErrorf(op.pos, "chained assignments are supported between plain names only, "+
+			"such as x = y = 1")
+	}
+	if p.isOp("=") || pyKeywords()[p.peek().text] {
+		return p.unexpected("a value")
+	}
+	v, err := p.expr()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		p.vars[name] = v
+	}
+	return p.endStatement()
+}
+
+// docstringAhead reports whether the statement at p.i is string literals
+// alone, such as a docstring, which does nothing, and if so skips it.
+func (p *pyParser) docstringAhead() bool {
+	i := p.i
+	for p.toks[i].kind == pyString {
+		i++
+	}
+	if i == p.i || p.toks[i].kind != pyNewline {
+		return false
+	}
+	p.i = i + 1
+	return true
+}
+
 // assignmentOp returns the assignment operator of the statement at p.i,
-// if it has one outside brackets.
+// if it has one outside brackets and before any semicolon.
 func (p *pyParser) assignmentOp() (pyToken, bool) {
 	depth := 0
 	for _, t := range p.toks[p.i:] {
 		switch {
-		case t.kind == pyNewline || t.kind == pyEOF || t.kind == pyBad:
+		case t.kind == pyNewline || t.kind == pyEOF || t.kind == pyBad,
+			t.kind == pyOp && t.text == ";" && depth == 0:
 			return pyToken{}, false
 		case t.kind != pyOp:
 		case t.text == "(" || t.text == "[" || t.text == "{":
@@ -306,12 +348,13 @@ func (p *pyParser) traitAssignment(class, trait string, pos Position) error {
 	if p.isOp("=") {
 		return p.unexpected("a value")
 	}
+	if next, ok := p.assignmentOp(); ok {
+		return pyErrorf(next.pos, "chained assignments are supported between plain names only, "+
+			"such as x = y = 1")
+	}
 	v, err := p.expr()
 	if err != nil {
 		return err
-	}
-	if p.isOp("=") {
-		return pyErrorf(p.peek().pos, "chained assignments are not supported")
 	}
 	if err := p.checkTraitValue(trait, v, true); err != nil {
 		return err
@@ -928,6 +971,9 @@ func (p *pyParser) atom() (*pyValue, error) {
 			return nil, pyErrorf(t.pos, "%q is not supported here", t.text)
 		}
 		v, ok := p.vars[t.text]
+		if !ok && p.isOp(":=") {
+			return nil, p.unexpected("a value")
+		}
 		if !ok {
 			return nil, pyErrorf(t.pos, "name %s is not defined: only os, get_config, c, "+
 				"imported names and names assigned above can be used", t.text)

@@ -229,6 +229,11 @@ func TestParsePythonValues(t *testing.T) {
 			"c.Authenticator.allowed_users = set(('c',))\nc.Authenticator.blocked_users = set({'d'})\n",
 			"[Authenticator]\nadmin_users = [\"a\", \"b\"]\nallowed_users = [\"c\"]\n" +
 				"blocked_users = [\"d\"]\n"},
+		{"chained assignment of names", "x = y = '/a/'\nc.JupyterHub.base_url = x\n" +
+			"c.JupyterHub.data_dir = y\n", "[JupyterHub]\nbase_url = \"/a/\"\ndata_dir = \"/a/\"\n"},
+		{"docstrings", "\"\"\"Configuration\nof the hub.\"\"\"\nc.JupyterHub.port = 1\n'a' \"b\"\n",
+			"[JupyterHub]\nport = 1\n"},
+		{"backslash before a blank last line", "c.JupyterHub.port = 1 \\\n\n", "[JupyterHub]\nport = 1\n"},
 		{"parenthesized imports", "from os.path import (\n    join,\n)\nc.JupyterHub.data_dir = join('x')\n",
 			"[JupyterHub]\ndata_dir = \"x\"\n"},
 	}
@@ -291,6 +296,20 @@ func TestParsePythonErrors(t *testing.T) {
 		{"class for another trait", "from jupyterhub.auth import DummyAuthenticator\n" +
 			"c.JupyterHub.ip = DummyAuthenticator\n",
 			"c.py:2:19: unsupported Python: a class can be the value of authenticator_class"},
+		{"chained assignment to a trait", "c.JupyterHub.ip = x = '1'\n",
+			"c.py:1:21: unsupported Python: chained assignments are supported between plain names only"},
+		{"chained assignment of a name and a trait", "x = c.JupyterHub.ip = '1'\n",
+			"c.py:1:21: unsupported Python: chained assignments are supported between plain names only"},
+		{"walrus", "c.JupyterHub.port = (p := 80)\n",
+			"c.py:1:24: unsupported Python: the walrus operator := is not supported"},
+		{"walrus on a defined name", "p = 1\nc.JupyterHub.port = (p := 80)\n",
+			"c.py:2:24: unsupported Python: the walrus operator := is not supported"},
+		{"string expression", "'a' + 'b'\n",
+			"c.py:1:1: unsupported Python: statements other than imports and assignments"},
+		{"backslash at the end of the file", "c.JupyterHub.port = 1\n\\\n",
+			"c.py:3:1: unsupported Python: unexpected end of file after a backslash"},
+		{"backslash ending the last line", "c.JupyterHub.port = 1 \\\n",
+			"c.py:2:1: unsupported Python: unexpected end of file after a backslash"},
 		{"None in a list", "c.Spawner.args = ['a', None]\n",
 			"c.py:1:24: unsupported Python: None inside a list, tuple, set or dict is not supported"},
 		{"None in a dict", "c.Spawner.environment = {'A': None}\n",
