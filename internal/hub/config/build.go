@@ -36,6 +36,15 @@ func Build(file string, values []Value, positions map[string]Position) (*Config,
 	return b.build(values)
 }
 
+// buildPython is Build for a Python configuration, whose messages write
+// settings as c.Class.trait.
+func buildPython(file string, values []Value, positions map[string]Position) (*Config, error) {
+	b := newBuilder(file)
+	b.pos = positions
+	b.python = true
+	return b.build(values)
+}
+
 // builder collects the errors and warnings of one configuration.
 type builder struct {
 	file  string
@@ -55,6 +64,9 @@ type builder struct {
 	// tables are class names already checked, so an unknown table is
 	// reported once.
 	tables map[string]bool
+	// python is set for a Python configuration, whose messages name
+	// settings in its syntax.
+	python bool
 }
 
 func newBuilder(file string) *builder {
@@ -65,6 +77,24 @@ func newBuilder(file string) *builder {
 		invalid: make(map[string]bool),
 		tables:  make(map[string]bool),
 	}
+}
+
+// table names a class in the syntax of the file: [Class] in TOML, or
+// c.Class in Python.
+func (b *builder) table(class string) string {
+	if b.python {
+		return pythonObject + "." + class
+	}
+	return "[" + class + "]"
+}
+
+// setting names a key of a class in the syntax of the file, for messages
+// that tell what to set: [Class] key in TOML, or c.Class.key in Python.
+func (b *builder) setting(class, key string) string {
+	if b.python {
+		return pythonObject + "." + class + "." + key
+	}
+	return "[" + class + "] " + key
 }
 
 func (b *builder) errorf(pos Position, key, format string, args ...any) {
@@ -194,8 +224,11 @@ func (b *builder) checkTable(name string, pos Position) bool {
 	}
 	if !b.tables[name] {
 		b.tables[name] = true
-		b.errorf(pos, name, "unknown table [%s]%s; the tables are %s", name,
-			suggest(name, classNames()), joinNames(classNames()))
+		format := "unknown table [%s]%s; the tables are %s"
+		if b.python {
+			format = "unknown class %s%s; the classes are %s"
+		}
+		b.errorf(pos, name, format, name, suggest(name, classNames()), joinNames(classNames()))
 	}
 	return false
 }
@@ -208,7 +241,7 @@ func (b *builder) unknownKey(class, name string, pos Position) {
 	} else if s := suggest(name, acceptedNames(class)); s != "" {
 		msg += s
 	} else if owner := ownerOf(name); owner != "" {
-		msg += fmt.Sprintf("; %s is a key of [%s]", name, owner)
+		msg += fmt.Sprintf("; %s is a key of %s", name, b.table(owner))
 	}
 	b.errorf(pos, class+"."+name, "%s", msg)
 }
@@ -271,8 +304,8 @@ func (b *builder) applyClassTables(c *Config, list []assignment) {
 		scratch := &Config{}
 		applyDefaults(scratch)
 		b.decodeAssignment(scratch, a)
-		b.warnf(a.pos, a.path(), "ignored: [%s] applies only when %s names it or a subclass",
-			a.table, classKeyFor(a.table))
+		b.warnf(a.pos, a.path(), "ignored: %s applies only when %s names it or a subclass",
+			b.table(a.table), classKeyFor(a.table))
 	}
 	slices.SortStableFunc(applied, func(x, y assignment) int { return x.rank - y.rank })
 	for _, a := range applied {

@@ -238,6 +238,9 @@ func decodeItems[T any](b *builder, p *[]T, keys []Key, zero func() T, v any, pa
 	pos Position, bad func(string) bool) bool {
 	tables, ok := toTables(v)
 	if !ok {
+		if b.python {
+			return bad("a list of dicts")
+		}
 		return bad(fmt.Sprintf("an array of tables, written [[%s]]", path))
 	}
 	out := make([]T, 0, len(tables))
@@ -269,8 +272,12 @@ func decodeItem[T any](b *builder, item *T, keys []Key, m map[string]any, path s
 		if !ok {
 			msg := "unknown key" + suggest(name, itemNames(keys))
 			if name == "admin" && keys[0].Class == servicesClass {
+				roles := "[[JupyterHub.load_roles]]"
+				if b.python {
+					roles = "c.JupyterHub.load_roles"
+				}
 				msg += "; JupyterHub 2.0 deprecated it: list the service under services " +
-					"of the role named \"admin\" in [[JupyterHub.load_roles]]"
+					"of the role named \"admin\" in " + roles
 			}
 			b.errorf(namePos, namePath, "%s", msg)
 			valid = false

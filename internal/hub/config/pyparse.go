@@ -32,7 +32,7 @@ func ParsePython(data []byte, name string) (*Config, error) {
 		return nil, ErrorList{{File: name, Pos: pe.pos, Message: "unsupported Python: " + pe.msg}}
 	}
 	values, positions := p.result()
-	return Build(name, values, positions)
+	return buildPython(name, values, positions)
 }
 
 // pyObject is a value of the configuration's Python: an object that is

@@ -258,7 +258,7 @@ func TestParsePythonErrors(t *testing.T) {
 	os.Unsetenv("JG_TEST_UNSET")
 	tests := []struct{ name, py, want string }{
 		{"unknown class", "c = get_config()\n\nc.Nope.port = 1\n",
-			"c.py:3:1: Nope: unknown table [Nope]"},
+			"c.py:3:1: Nope: unknown class Nope"},
 		{"unknown trait", "c.JupyterHub.prot = 1\n", "c.py:1:1: JupyterHub.prot: unknown key"},
 		{"wrong type", "c.JupyterHub.port = '80'\n",
 			"c.py:1:1: JupyterHub.port: expected an integer, got a string \"80\""},
@@ -310,6 +310,16 @@ func TestParsePythonErrors(t *testing.T) {
 			"c.py:3:1: unsupported Python: unexpected end of file after a backslash"},
 		{"backslash ending the last line", "c.JupyterHub.port = 1 \\\n",
 			"c.py:2:1: unsupported Python: unexpected end of file after a backslash"},
+		{"missing OAuth client", "c.JupyterHub.authenticator_class = 'github'\n",
+			"c.py:1:1: OAuthenticator.client_id: is required by authenticator_class \"github\": " +
+				"set c.GitHubOAuthenticator.client_id or $GITHUB_CLIENT_ID"},
+		{"missing crypt keys", "c.Authenticator.enable_auth_state = True\n",
+			"c.py:1:1: Authenticator.enable_auth_state: needs encryption keys: set " +
+				"$JUPYTERHUB_CRYPT_KEY (openssl rand -hex 32) or c.CryptKeeper.keys_file"},
+		{"key of another class", "c.JupyterHub.admin_users = ['a']\n",
+			"c.py:1:1: JupyterHub.admin_users: unknown key; admin_users is a key of c.Authenticator"},
+		{"services not a list of dicts", "c.JupyterHub.services = ['a']\n",
+			"c.py:1:1: JupyterHub.services: expected a list of dicts, got an array"},
 		{"None in a list", "c.Spawner.args = ['a', None]\n",
 			"c.py:1:24: unsupported Python: None inside a list, tuple, set or dict is not supported"},
 		{"None in a dict", "c.Spawner.environment = {'A': None}\n",
