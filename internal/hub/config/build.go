@@ -380,7 +380,7 @@ func (b *builder) decodeAssignment(c *Config, a assignment) bool {
 func (b *builder) readFileValue(path string, v any, pos Position) (string, bool) {
 	name, ok := v.(string)
 	if !ok {
-		b.errorf(pos, path, "expected a file path string, got %s", describe(v, false))
+		b.errorf(pos, path, "expected a file path string, got %s", b.describe(v, false))
 		return "", false
 	}
 	text, err := ReadSecretFile(name)
