@@ -132,8 +132,8 @@ without running Python. Each ` + "`c.Class.trait = value`" + ` sets the same key
 ` + "`trait = value`" + ` under ` + "`[Class]`" + `, with the same checks, defaults and messages. The last
 assignment of a trait wins, as in Python. Supported:
 
-- ` + "`c = get_config()`" + ` (optional, under any name), comments, blank lines, and lines continued
-  inside brackets or after a backslash;
+- ` + "`c = get_config()`" + ` (optional, under any name), comments, blank lines, docstrings and other
+  statements of string literals alone, and lines continued inside brackets or after a backslash;
 - ` + "`import os`, `import os.path`, `from os import environ, getenv, path`, `from os.path import join`" + `,
   each optionally with ` + "`as`" + `, and imports of the classes in [Class names](#class-names), such as
   ` + "`from oauthenticator.github import LocalGitHubOAuthenticator`" + `, whose class is then a
@@ -151,15 +151,16 @@ assignment of a trait wins, as in Python. Supported:
   ` + "`os.environ.get(\"X\", default)`" + `, ` + "`os.getenv`" + ` likewise, ` + "`os.path.join(...)`" + ` and an alias
   of it (` + "`join = os.path.join`" + `);
 - ` + "`+`" + ` on strings, numbers, lists and tuples, a leading ` + "`-`" + ` on numbers, and local names assigned
-  from any of these and used below;
+  from any of these, one or several at once (` + "`x = y = value`" + `), and used below;
 - ` + "`c.Class.trait += [...]`" + `, which extends the list that the file assigned to the trait before,
   or a list trait whose default is empty.
 
 Anything else is an error at its file, line and column, and the hub does not start: f-strings,
 bytes, ` + "`None`" + ` inside a list or dict, calls of other functions,
 methods such as ` + "`.add()`" + `, reading ` + "`c.Class.trait`" + `, other imports, ` + "`if`" + `, loops,
-` + "`def`" + `, ` + "`lambda`" + `, comprehensions, other operators and other assignments. Unknown classes and
-traits are errors as in TOML.
+` + "`def`" + `, ` + "`lambda`" + `, comprehensions, other operators (` + "`:=`" + ` among them) and other assignments,
+such as a chain that reaches ` + "`c.Class.trait`" + `. Unknown classes and traits are errors as in TOML,
+and messages name settings in Python syntax, such as ` + "`c.GitHubOAuthenticator.client_id`" + `.
 
 `
 
@@ -184,6 +185,9 @@ const referenceRules = `## Rules
   paths are relative to the folder the hub starts in.
 - **Templates.** ` + "`notebook_dir`" + ` and ` + "`default_url`" + ` expand ` + "`{username}` and `{base_url}`" + `;
   ` + "`home_dir_template`" + ` expands ` + "`{username}`" + `. Write ` + "`{{` and `}}`" + ` for braces.
+- **Nesting.** Keys and values nest at most 100 levels: in TOML each bracket, brace and dot
+  of a key counts one, and in Python each expression inside another. A deeper file is an
+  error at the first level too deep.
 - **Errors.** Unknown tables, unknown keys, values of the wrong type and failed checks of
   single values are reported together, each with its file, line, column and key. Checks
   that relate several keys, such as the scopes of ` + "`load_roles`" + `, the services that roles
