@@ -10,7 +10,9 @@ import (
 
 // Value is one setting read from a configuration file: Class.Key = Value.
 // Value holds what a TOML or Python reader produces: string, bool, int64,
-// float64, []any, map[string]any or []map[string]any.
+// float64, []any, map[string]any or []map[string]any. A nil Value, which
+// Python's None gives, leaves the key at its default: Build checks that
+// the class and key exist and sets nothing.
 type Value struct {
 	Class string
 	Key   string
@@ -34,6 +36,15 @@ func Build(file string, values []Value, positions map[string]Position) (*Config,
 	return b.build(values)
 }
 
+// buildPython is Build for a Python configuration, whose messages write
+// settings as c.Class.trait.
+func buildPython(file string, values []Value, positions map[string]Position) (*Config, error) {
+	b := newBuilder(file)
+	b.pos = positions
+	b.python = true
+	return b.build(values)
+}
+
 // builder collects the errors and warnings of one configuration.
 type builder struct {
 	file  string
@@ -53,6 +64,9 @@ type builder struct {
 	// tables are class names already checked, so an unknown table is
 	// reported once.
 	tables map[string]bool
+	// python is set for a Python configuration, whose messages name
+	// settings in its syntax.
+	python bool
 }
 
 func newBuilder(file string) *builder {
@@ -63,6 +77,24 @@ func newBuilder(file string) *builder {
 		invalid: make(map[string]bool),
 		tables:  make(map[string]bool),
 	}
+}
+
+// table names a class in the syntax of the file: [Class] in TOML, or
+// c.Class in Python.
+func (b *builder) table(class string) string {
+	if b.python {
+		return pythonObject + "." + class
+	}
+	return "[" + class + "]"
+}
+
+// setting names a key of a class in the syntax of the file, for messages
+// that tell what to set: [Class] key in TOML, or c.Class.key in Python.
+func (b *builder) setting(class, key string) string {
+	if b.python {
+		return pythonObject + "." + class + "." + key
+	}
+	return "[" + class + "] " + key
 }
 
 func (b *builder) errorf(pos Position, key, format string, args ...any) {
@@ -172,6 +204,9 @@ func (b *builder) match(values []Value) []assignment {
 			b.unknownKey(v.Class, v.Key, v.Pos)
 			continue
 		}
+		if v.Value == nil {
+			continue
+		}
 		out = append(out, assignment{table: v.Class, key: k, fromFile: v.Key != k.Name,
 			value: v.Value, pos: v.Pos})
 	}
@@ -189,8 +224,11 @@ func (b *builder) checkTable(name string, pos Position) bool {
 	}
 	if !b.tables[name] {
 		b.tables[name] = true
-		b.errorf(pos, name, "unknown table [%s]%s; the tables are %s", name,
-			suggest(name, classNames()), joinNames(classNames()))
+		format := "unknown table [%s]%s; the tables are %s"
+		if b.python {
+			format = "unknown class %s%s; the classes are %s"
+		}
+		b.errorf(pos, name, format, name, suggest(name, classNames()), joinNames(classNames()))
 	}
 	return false
 }
@@ -203,7 +241,7 @@ func (b *builder) unknownKey(class, name string, pos Position) {
 	} else if s := suggest(name, acceptedNames(class)); s != "" {
 		msg += s
 	} else if owner := ownerOf(name); owner != "" {
-		msg += fmt.Sprintf("; %s is a key of [%s]", name, owner)
+		msg += fmt.Sprintf("; %s is a key of %s", name, b.table(owner))
 	}
 	b.errorf(pos, class+"."+name, "%s", msg)
 }
@@ -266,8 +304,8 @@ func (b *builder) applyClassTables(c *Config, list []assignment) {
 		scratch := &Config{}
 		applyDefaults(scratch)
 		b.decodeAssignment(scratch, a)
-		b.warnf(a.pos, a.path(), "ignored: [%s] applies only when %s names it or a subclass",
-			a.table, classKeyFor(a.table))
+		b.warnf(a.pos, a.path(), "ignored: %s applies only when %s names it or a subclass",
+			b.table(a.table), classKeyFor(a.table))
 	}
 	slices.SortStableFunc(applied, func(x, y assignment) int { return x.rank - y.rank })
 	for _, a := range applied {
@@ -342,7 +380,7 @@ func (b *builder) decodeAssignment(c *Config, a assignment) bool {
 func (b *builder) readFileValue(path string, v any, pos Position) (string, bool) {
 	name, ok := v.(string)
 	if !ok {
-		b.errorf(pos, path, "expected a file path string, got %s", describe(v, false))
+		b.errorf(pos, path, "expected a file path string, got %s", b.describe(v, false))
 		return "", false
 	}
 	text, err := ReadSecretFile(name)
@@ -358,6 +396,10 @@ func (b *builder) canonicalClass(c *Config, impls []implementation, a assignment
 	field := a.key.field(c).(*string)
 	impl, ok := findImplementation(impls, *field)
 	if !ok {
+		if hint := misplacedClassHint(impls, *field); hint != "" {
+			b.errorf(a.pos, a.path(), "unknown class %q: %s", *field, hint)
+			return
+		}
 		b.errorf(a.pos, a.path(), "unknown class %q; %s", *field, classChoices(impls))
 		return
 	}

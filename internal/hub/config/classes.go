@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Canonical names of the authenticators. JupyterHub.AuthenticatorClass is
@@ -60,7 +62,8 @@ type implementation struct {
 }
 
 var authenticators = []implementation{
-	{AuthenticatorLocal, []string{"native", "nativeauthenticator.NativeAuthenticator"},
+	{AuthenticatorLocal, []string{"native", "nativeauthenticator.NativeAuthenticator",
+		"nativeauthenticator.nativeauthenticator.NativeAuthenticator"},
 		[]string{"Authenticator"}},
 	{AuthenticatorDummy, []string{"jupyterhub.auth.DummyAuthenticator"},
 		[]string{"Authenticator", "DummyAuthenticator"}},
@@ -112,6 +115,28 @@ func findImplementation(list []implementation, name string) (implementation, boo
 		}
 	}
 	return implementation{}, false
+}
+
+// misplacedClassHint returns a hint for an unknown class name P.C when
+// some accepted name is P.M.C: the package P does not export C, so Python
+// cannot import P.C either. oauthenticator (0.1 to 17.4) exports
+// GitHubOAuthenticator at its top level, but not GenericOAuthenticator.
+func misplacedClassHint(list []implementation, name string) string {
+	dot := strings.LastIndexByte(name, '.')
+	if dot < 0 {
+		return ""
+	}
+	pkg, class := name[:dot], name[dot+1:]
+	for _, impl := range list {
+		for _, a := range impl.aliases {
+			if strings.HasPrefix(a, pkg+".") && strings.HasSuffix(a, "."+class) &&
+				strings.Count(a, ".") == strings.Count(name, ".")+1 {
+				return fmt.Sprintf("%s does not export %s at its top level, so JupyterHub "+
+					"cannot import %s either: use %s or %s", pkg, class, name, a, impl.canonical)
+			}
+		}
+	}
+	return ""
 }
 
 // ClassNames returns the accepted values of the key "authenticator_class",

@@ -388,6 +388,23 @@ type ConfigurableHTTPProxy struct {
 	APIURL string
 	// ShouldStart makes the hub start and stop the proxy. Default true.
 	ShouldStart bool
+	// Command starts the proxy. Default ["configurable-http-proxy"].
+	Command []string
+	// Debug turns on the proxy's debug logging. Default false.
+	Debug bool
+	// LogLevel is the proxy's log level. Default "info".
+	LogLevel string
+	// PIDFile is the file of the proxy's PID that JupyterHub writes. Default
+	// "jupyterhub-proxy.pid".
+	PIDFile string
+	// ExtraRoutes are routes kept in the proxy besides the hub's, by
+	// routespec. Default none.
+	ExtraRoutes map[string]string
+	// Concurrency bounds the REST requests to the proxy at once. Default 10.
+	Concurrency int
+	// CheckRunningInterval is the interval, in seconds, of JupyterHub's check that
+	// the proxy runs. Default 5.
+	CheckRunningInterval int
 }
 
 // CryptKeeper is the [CryptKeeper] table: encryption of stored auth state.
@@ -506,8 +523,14 @@ func applyDefaults(c *Config) {
 	c.OAuthenticator.EnablePKCE = true
 	c.GitHubOAuthenticator.GitHubURL = "https://github.com"
 	c.ConfigurableHTTPProxy = ConfigurableHTTPProxy{
-		APIURL:      "http://127.0.0.1:8001",
-		ShouldStart: true,
+		APIURL:               "http://127.0.0.1:8001",
+		ShouldStart:          true,
+		Command:              []string{"configurable-http-proxy"},
+		LogLevel:             "info",
+		PIDFile:              "jupyterhub-proxy.pid",
+		ExtraRoutes:          map[string]string{},
+		Concurrency:          10,
+		CheckRunningInterval: 5,
 	}
 }
 

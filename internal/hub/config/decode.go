@@ -16,7 +16,7 @@ import (
 // it was when v is invalid.
 func (b *builder) decode(k Key, ptr any, v any, path string, pos Position) bool {
 	bad := func(want string) bool {
-		b.errorf(pos, path, "expected %s, got %s", want, describe(v, k.Secret))
+		b.errorf(pos, path, "expected %s, got %s", b.pythonWords(want), b.describe(v, k.Secret))
 		return false
 	}
 	switch p := ptr.(type) {
@@ -179,7 +179,7 @@ func (b *builder) decodeStrings(p *[]string, k Key, v any, path string, pos Posi
 		if !ok {
 			itemPath := fmt.Sprintf("%s[%d]", path, i)
 			b.errorf(b.posOf(itemPath, pos), itemPath, "expected a string, got %s",
-				describe(item, k.Secret))
+				b.describe(item, k.Secret))
 			valid = false
 			continue
 		}
@@ -219,7 +219,7 @@ func (b *builder) decodeStringTable(p *map[string]string, v any, path string, po
 		if !ok {
 			itemPath := path + "." + name
 			b.errorf(b.posOf(itemPath, pos), itemPath, "expected a string, got %s",
-				describe(m[name], false))
+				b.describe(m[name], false))
 			valid = false
 			continue
 		}
@@ -238,6 +238,9 @@ func decodeItems[T any](b *builder, p *[]T, keys []Key, zero func() T, v any, pa
 	pos Position, bad func(string) bool) bool {
 	tables, ok := toTables(v)
 	if !ok {
+		if b.python {
+			return bad("a list of dicts")
+		}
 		return bad(fmt.Sprintf("an array of tables, written [[%s]]", path))
 	}
 	out := make([]T, 0, len(tables))
@@ -269,8 +272,12 @@ func decodeItem[T any](b *builder, item *T, keys []Key, m map[string]any, path s
 		if !ok {
 			msg := "unknown key" + suggest(name, itemNames(keys))
 			if name == "admin" && keys[0].Class == servicesClass {
+				roles := "[[JupyterHub.load_roles]]"
+				if b.python {
+					roles = "c.JupyterHub.load_roles"
+				}
 				msg += "; JupyterHub 2.0 deprecated it: list the service under services " +
-					"of the role named \"admin\" in [[JupyterHub.load_roles]]"
+					"of the role named \"admin\" in " + roles
 			}
 			b.errorf(namePos, namePath, "%s", msg)
 			valid = false
@@ -413,6 +420,20 @@ func describe(v any, secret bool) string {
 		return kind
 	}
 	return kind + " " + text
+}
+
+// describe is describe in the words of the file's syntax.
+func (b *builder) describe(v any, secret bool) string {
+	return b.pythonWords(describe(v, secret))
+}
+
+// pythonWords replaces the TOML names of arrays and tables in text with
+// Python's list and dict when the file is Python.
+func (b *builder) pythonWords(text string) string {
+	if !b.python {
+		return text
+	}
+	return strings.NewReplacer("an array", "a list", "a table", "a dict").Replace(text)
 }
 
 // describeLimit formats a bound of a TypeSeconds key in seconds and in whole

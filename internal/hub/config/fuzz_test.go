@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -22,6 +23,8 @@ func FuzzParse(f *testing.F) {
 		"port = 1\n[JupyterHub.services]\nname = 1\n",
 		"[JupyterHub]\nlast_activity_interval = 1e300\nport = -1\n",
 		"[JupyterHub\n",
+		"[Spawner]\nargs = " + strings.Repeat("[", 150) + strings.Repeat("]", 150) + "\n",
+		"[Spawner]\n" + strings.Repeat("a.", 150) + "b = '[#'\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -71,6 +74,9 @@ func FuzzParsePython(f *testing.F) {
 		"c.JupyterHub.ip = f'{x}' + \"\\N{DASH}\\x4\"\n",
 		"c.Spawner.environment = {'A': 1, 2: 3}\n[\n",
 		"c.JupyterHub.ip = 'a\nb'\n",
+		"c.Spawner.args = " + strings.Repeat("[", 150) + strings.Repeat("]", 150) + "\n",
+		"c.JupyterHub.port = " + strings.Repeat("-(", 150) + "1" + strings.Repeat(")", 150) + "\n",
+		"c.Authenticator.admin_users = set()\nc.Spawner.mem_limit = None\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

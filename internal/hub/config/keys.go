@@ -433,6 +433,22 @@ func classKeys() []Key {
 				func(c *Config) any { return &c.ConfigurableHTTPProxy.ShouldStart },
 				"Makes JupyterHub start and stop configurable-http-proxy. Read for compatibility, with a "+
 					"warning: jupygo hub always routes through its built-in proxy."),
+			chp("command", func(p *ConfigurableHTTPProxy) any { return &p.Command },
+				"Command that starts configurable-http-proxy.").withType(TypeCommand),
+			chp("debug", func(p *ConfigurableHTTPProxy) any { return &p.Debug },
+				"Turns on configurable-http-proxy's debug logging."),
+			chp("log_level", func(p *ConfigurableHTTPProxy) any { return &p.LogLevel },
+				"Log level of configurable-http-proxy: debug, info, warn or error."),
+			chp("pid_file", func(p *ConfigurableHTTPProxy) any { return &p.PIDFile },
+				"File in which JupyterHub writes the PID of configurable-http-proxy."),
+			chp("extra_routes", func(p *ConfigurableHTTPProxy) any { return &p.ExtraRoutes },
+				"Routes that JupyterHub keeps in configurable-http-proxy besides its own, from "+
+					"routespec to target URL."),
+			chp("concurrency", func(p *ConfigurableHTTPProxy) any { return &p.Concurrency },
+				"Maximum number of requests to configurable-http-proxy's REST API at once."),
+			chp("check_running_interval",
+				func(p *ConfigurableHTTPProxy) any { return &p.CheckRunningInterval },
+				"Interval, in seconds, at which JupyterHub checks that configurable-http-proxy runs."),
 
 			newKey("CryptKeeper", "keys", func(c *Config) any { return &c.CryptKeeper.Keys },
 				"Keys that encrypt auth state: each 32 bytes, hex or base64. The first encrypts, all "+
@@ -548,6 +564,14 @@ func oauth(name string, ptr func(*OAuthenticator) any, doc string) Key {
 func github(name string, ptr func(*GitHubOAuthenticator) any, doc string) Key {
 	return newKey("GitHubOAuthenticator", name,
 		func(c *Config) any { return ptr(&c.GitHubOAuthenticator) }, doc)
+}
+
+// chp makes a key of configurable-http-proxy that jupygo hub reads, checks
+// and ignores with a warning, because it routes through its built-in proxy.
+func chp(name string, ptr func(*ConfigurableHTTPProxy) any, doc string) Key {
+	return newKey("ConfigurableHTTPProxy", name,
+		func(c *Config) any { return ptr(&c.ConfigurableHTTPProxy) },
+		doc+" Read for compatibility, with a warning: jupygo hub routes through its built-in proxy.")
 }
 
 func culler(name string, ptr func(*IdleCuller) any, doc string) Key {

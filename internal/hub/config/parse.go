@@ -41,6 +41,11 @@ func Parse(data []byte, name string) (*Config, error) {
 			Message: "invalid TOML: the file starts with a UTF-16 byte order mark, " +
 				"but TOML files must be UTF-8: save it as UTF-8"}}
 	}
+	if off := tomlNesting(string(data)); off >= 0 {
+		return nil, ErrorList{{File: name, Pos: offsetPosition(string(data), off),
+			Message: fmt.Sprintf("keys and values nested deeper than %d levels are not supported",
+				maxNesting)}}
+	}
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		return nil, ErrorList{syntaxError(name, string(data), err)}

@@ -158,6 +158,10 @@ func (l *pyLexer) run() error {
 			}
 			l.i += 2
 			l.newline()
+			if l.i >= len(l.src) {
+				return pyErrorf(l.pos(), "unexpected end of file after a backslash: "+
+					"the line it continues is missing")
+			}
 		case c == '"' || c == '\'':
 			if err := l.str(l.pos(), ""); err != nil {
 				return err

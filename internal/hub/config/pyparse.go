@@ -32,7 +32,7 @@ func ParsePython(data []byte, name string) (*Config, error) {
 		return nil, ErrorList{{File: name, Pos: pe.pos, Message: "unsupported Python: " + pe.msg}}
 	}
 	values, positions := p.result()
-	return Build(name, values, positions)
+	return buildPython(name, values, positions)
 }
 
 // pyObject is a value of the configuration's Python: an object that is
@@ -94,7 +94,9 @@ type pyAssignment struct {
 type pyParser struct {
 	toks []pyToken
 	i    int
-	vars map[string]*pyValue
+	// depth counts the expressions being read, one inside another.
+	depth int
+	vars  map[string]*pyValue
 	// assigned holds the current value of each c.Class.trait, in the
 	// order of their last assignment.
 	assigned []pyAssignment
@@ -105,6 +107,7 @@ func parsePython(src string) (*pyParser, error) {
 	p := &pyParser{toks: toks, vars: map[string]*pyValue{
 		"c":          {v: pyObject{kind: pyConfigObject}},
 		"get_config": {v: pyObject{kind: pyFunc, name: "get_config"}},
+		"set":        {v: pyObject{kind: pyFunc, name: "set"}},
 	}}
 	for p.peek().kind != pyEOF {
 		err := p.statement()
@@ -147,8 +150,12 @@ func (p *pyParser) expectOp(text string) error {
 func (p *pyParser) unexpected(want string) error {
 	t := p.peek()
 	if t.kind == pyOp && slices.Contains([]string{"-", "*", "/", "//", "%", "**", "==", "!=",
-		"<", ">", "<=", ">=", "|", "&", "^", "<<", ">>", "@", "~", ":="}, t.text) {
+		"<", ">", "<=", ">=", "|", "&", "^", "<<", ">>", "@", "~"}, t.text) {
 		return pyErrorf(t.pos, "operator %s is not supported: only + joins strings and lists", t.text)
+	}
+	if t.kind == pyOp && t.text == ":=" {
+		return pyErrorf(t.pos, "the walrus operator := is not supported: assign the name "+
+			"on a line of its own")
 	}
 	if t.kind == pyOp && t.text == ";" {
 		return pyErrorf(t.pos, "semicolons are not supported: write one statement per line")
@@ -196,21 +203,12 @@ func (p *pyParser) statement() error {
 			return pyErrorf(t.pos, "%q statements are not supported: only imports and "+
 				"assignments are", t.text)
 		}
-		if p.toks[p.i+1].kind == pyOp && p.toks[p.i+1].text == "=" {
-			p.i += 2
-			if p.isOp("=") || pyKeywords()[p.peek().text] {
-				return p.unexpected("a value")
-			}
-			v, err := p.expr()
-			if err != nil {
-				return err
-			}
-			if p.isOp("=") {
-				return pyErrorf(p.peek().pos, "chained assignments are not supported")
-			}
-			p.vars[t.text] = v
-			return p.endStatement()
+		if p.nameAssignmentAhead() {
+			return p.nameAssignment()
 		}
+	}
+	if p.docstringAhead() {
+		return nil
 	}
 	if class, trait, ok := p.traitTarget(); ok {
 		return p.traitAssignment(class, trait, t.pos)
@@ -232,13 +230,60 @@ func (p *pyParser) statement() error {
 	return p.unexpected("end of line")
 }
 
+// nameAssignmentAhead reports whether the tokens at p.i are a plain name
+// and =.
+func (p *pyParser) nameAssignmentAhead() bool {
+	t, op := p.peek(), p.toks[min(p.i+1, len(p.toks)-1)]
+	return t.kind == pyName && !pyKeywords()[t.text] && op.kind == pyOp && op.text == "="
+}
+
+// nameAssignment reads name = value, or a chain name = name = value,
+// which gives each name the value.
+func (p *pyParser) nameAssignment() error {
+	var names []string
+	for p.nameAssignmentAhead() {
+		names = append(names, p.next().text)
+		p.next()
+	}
+	if op, ok := p.assignmentOp(); ok {
+		return pyErrorf(op.pos, "chained assignments are supported between plain names only, "+
+			"such as x = y = 1")
+	}
+	if p.isOp("=") || pyKeywords()[p.peek().text] {
+		return p.unexpected("a value")
+	}
+	v, err := p.expr()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		p.vars[name] = v
+	}
+	return p.endStatement()
+}
+
+// docstringAhead reports whether the statement at p.i is string literals
+// alone, such as a docstring, which does nothing, and if so skips it.
+func (p *pyParser) docstringAhead() bool {
+	i := p.i
+	for p.toks[i].kind == pyString {
+		i++
+	}
+	if i == p.i || p.toks[i].kind != pyNewline {
+		return false
+	}
+	p.i = i + 1
+	return true
+}
+
 // assignmentOp returns the assignment operator of the statement at p.i,
-// if it has one outside brackets.
+// if it has one outside brackets and before any semicolon.
 func (p *pyParser) assignmentOp() (pyToken, bool) {
 	depth := 0
 	for _, t := range p.toks[p.i:] {
 		switch {
-		case t.kind == pyNewline || t.kind == pyEOF || t.kind == pyBad:
+		case t.kind == pyNewline || t.kind == pyEOF || t.kind == pyBad,
+			t.kind == pyOp && t.text == ";" && depth == 0:
 			return pyToken{}, false
 		case t.kind != pyOp:
 		case t.text == "(" || t.text == "[" || t.text == "{":
@@ -303,12 +348,13 @@ func (p *pyParser) traitAssignment(class, trait string, pos Position) error {
 	if p.isOp("=") {
 		return p.unexpected("a value")
 	}
+	if next, ok := p.assignmentOp(); ok {
+		return pyErrorf(next.pos, "chained assignments are supported between plain names only, "+
+			"such as x = y = 1")
+	}
 	v, err := p.expr()
 	if err != nil {
 		return err
-	}
-	if p.isOp("=") {
-		return pyErrorf(p.peek().pos, "chained assignments are not supported")
 	}
 	if err := p.checkTraitValue(trait, v, true); err != nil {
 		return err
@@ -364,14 +410,16 @@ func (p *pyParser) extend(class, trait string, v *pyValue, pos Position) (*pyVal
 		"before, or whose default is empty: assign c.%s.%s with =", class, trait)
 }
 
-// checkTraitValue reports a value that a trait cannot take: None at the
-// top, which TOML cannot write, a module or function, and a class outside
-// the *_class keys.
+// checkTraitValue reports a value that a trait cannot take: None inside a
+// list or dict, which TOML cannot write, a module or function, and a class
+// outside the *_class keys. None as the whole value leaves the trait at its
+// default.
 func (p *pyParser) checkTraitValue(trait string, v *pyValue, top bool) error {
 	switch x := v.v.(type) {
 	case pyNone:
-		if top {
-			return pyErrorf(v.pos, "None is not supported: leave the trait out to keep its default")
+		if !top {
+			return pyErrorf(v.pos, "None inside a list, tuple, set or dict is not supported: "+
+				"None is accepted only as the whole value of a trait, which then keeps its default")
 		}
 	case pyObject:
 		if x.kind == pyClassRef {
@@ -470,6 +518,9 @@ func (p *pyParser) fromStatement() error {
 			return pyErrorf(t.pos, "expected a name to import, found %s", t.describe())
 		}
 		v, ok := pyImport(module, t.text)
+		if hint := pyImportHint(module + "." + t.text); !ok && hint != "" {
+			return pyErrorf(t.pos, "from %s import %s: %s", module, t.text, hint)
+		}
 		if !ok {
 			return pyErrorf(t.pos, "from %s import %s is not supported: only os.path.join, "+
 				"os.environ, os.getenv and the classes that authenticator_class, "+
@@ -520,26 +571,118 @@ func pyImport(module, name string) (pyObject, bool) {
 	return pyObject{}, false
 }
 
+// pyImportHint returns misplacedClassHint for the class qual of any
+// *_class key.
+func pyImportHint(qual string) string {
+	for _, key := range []string{"authenticator_class", "spawner_class", "proxy_class"} {
+		if hint := misplacedClassHint(implementations(key), qual); hint != "" {
+			return hint
+		}
+	}
+	return ""
+}
+
 // expr reads an expression: terms joined by +.
 func (p *pyParser) expr() (*pyValue, error) {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxNesting {
+		return nil, pyErrorf(p.peek().pos, "expressions nested deeper than %d levels are "+
+			"not supported", maxNesting)
+	}
 	left, err := p.unary()
 	if err != nil {
 		return nil, err
 	}
+	var sum pySum
+	sum.reset(left)
 	for p.isOp("+") {
 		op := p.next()
 		right, err := p.unary()
 		if err != nil {
 			return nil, err
 		}
-		if left, err = pyAdd(left, right, op.pos); err != nil {
+		if err := sum.add(right, op.pos); err != nil {
 			return nil, err
 		}
 	}
 	if t := p.peek(); t.kind == pyName && pyKeywords()[t.text] && t.text != "as" {
 		return nil, pyErrorf(t.pos, "%q expressions are not supported", t.text)
 	}
-	return left, nil
+	return sum.value()
+}
+
+// pySum adds up a chain of + in place, so that a chain of strings, lists
+// or tuples takes time linear in its length, where adding one term at a
+// time would copy the sum so far each time.
+type pySum struct {
+	pos Position
+	// v is the sum when it is not a string, list or tuple.
+	v *pyValue
+	// text is the sum of strings.
+	text *strings.Builder
+	// items are the items of a sum of lists or tuples of kind, and size
+	// their pySize.
+	items []*pyValue
+	kind  string
+	size  int
+}
+
+func (s *pySum) reset(v *pyValue) {
+	*s = pySum{pos: v.pos, v: v}
+	switch x := v.v.(type) {
+	case string:
+		s.text = &strings.Builder{}
+		s.text.WriteString(x)
+		s.v = nil
+	case *pyList:
+		if x.kind != "set" {
+			s.items, s.kind, s.size = slices.Clone(x.items), x.kind, x.size
+			s.v = nil
+		}
+	}
+}
+
+func (s *pySum) add(v *pyValue, pos Position) error {
+	switch x := v.v.(type) {
+	case string:
+		if s.text != nil {
+			if s.text.Len()+len(x) > pyMaxSize {
+				return pyErrorf(pos, "the string is too long: over %d bytes", pyMaxSize)
+			}
+			s.text.WriteString(x)
+			return nil
+		}
+	case *pyList:
+		if s.v == nil && s.text == nil && x.kind == s.kind {
+			if s.size+x.size-1 > pyMaxSize {
+				return pyErrorf(pos, "the %s is too large: over %d values", s.kind, pyMaxSize)
+			}
+			s.items = append(s.items, x.items...)
+			s.size += x.size - 1
+			return nil
+		}
+	}
+	sum, err := s.value()
+	if err != nil {
+		return err
+	}
+	if sum, err = pyAdd(sum, v, pos); err != nil {
+		return err
+	}
+	s.reset(sum)
+	return nil
+}
+
+// value returns the sum.
+func (s *pySum) value() (*pyValue, error) {
+	switch {
+	case s.v != nil:
+		return s.v, nil
+	case s.text != nil:
+		return &pyValue{v: s.text.String(), pos: s.pos}, nil
+	}
+	return newPyList(s.kind, s.items, s.pos)
 }
 
 // pyMaxSize bounds the length of a string and the items of a list that +
@@ -609,29 +752,36 @@ func newPyList(kind string, items []*pyValue, pos Position) (*pyValue, error) {
 	return &pyValue{v: &pyList{kind: kind, items: items, size: size}, pos: pos}, nil
 }
 
+// unary reads a term with its leading signs, in a loop rather than by
+// recursion, so that a long run of signs cannot deepen the stack.
 func (p *pyParser) unary() (*pyValue, error) {
-	if p.isOp("-") || p.isOp("+") {
-		op := p.next()
-		v, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
+	var signs []pyToken
+	for p.isOp("-") || p.isOp("+") {
+		signs = append(signs, p.next())
+	}
+	v, err := p.postfix()
+	if err != nil {
+		return nil, err
+	}
+	for i := len(signs) - 1; i >= 0; i-- {
+		op := signs[i]
 		switch x := v.v.(type) {
 		case int64:
 			if op.text == "-" {
 				x = -x
 			}
-			return &pyValue{v: x, pos: op.pos}, nil
+			v = &pyValue{v: x, pos: op.pos}
 		case float64:
 			if op.text == "-" {
 				x = -x
 			}
-			return &pyValue{v: x, pos: op.pos}, nil
+			v = &pyValue{v: x, pos: op.pos}
+		default:
+			return nil, pyErrorf(op.pos, "unary %s applies to numbers only, not %s", op.text,
+				pyDescribe(v))
 		}
-		return nil, pyErrorf(op.pos, "unary %s applies to numbers only, not %s", op.text,
-			pyDescribe(v))
 	}
-	return p.postfix()
+	return v, nil
 }
 
 // postfix reads an atom followed by attribute accesses, calls and
@@ -739,7 +889,7 @@ func (p *pyParser) call(fn *pyValue) (*pyValue, error) {
 	}
 	obj, ok := fn.v.(pyObject)
 	if !ok || obj.kind != pyFunc {
-		return nil, pyErrorf(open.pos, "calling %s is not supported: only get_config, "+
+		return nil, pyErrorf(open.pos, "calling %s is not supported: only get_config, set, "+
 			"os.environ.get, os.getenv and os.path.join can be called", pyDescribe(fn))
 	}
 	wrongArgs := func(usage string) error {
@@ -751,6 +901,8 @@ func (p *pyParser) call(fn *pyValue) (*pyValue, error) {
 			return nil, wrongArgs("no arguments")
 		}
 		return &pyValue{v: pyObject{kind: pyConfigObject}, pos: fn.pos}, nil
+	case "set":
+		return pySetCall(args, open.pos, fn.pos)
 	case "os.environ.get", "os.getenv":
 		if len(args) < 1 || len(args) > 2 {
 			return nil, wrongArgs("a variable name and an optional default")
@@ -799,11 +951,12 @@ func (p *pyParser) atom() (*pyValue, error) {
 		return &pyValue{v: t.value, pos: t.pos}, nil
 	case pyString:
 		p.next()
-		s := t.value.(string)
+		var b strings.Builder
+		b.WriteString(t.value.(string))
 		for p.peek().kind == pyString {
-			s += p.next().value.(string)
+			b.WriteString(p.next().value.(string))
 		}
-		return &pyValue{v: s, pos: t.pos}, nil
+		return &pyValue{v: b.String(), pos: t.pos}, nil
 	case pyName:
 		p.next()
 		switch t.text {
@@ -818,6 +971,9 @@ func (p *pyParser) atom() (*pyValue, error) {
 			return nil, pyErrorf(t.pos, "%q is not supported here", t.text)
 		}
 		v, ok := p.vars[t.text]
+		if !ok && p.isOp(":=") {
+			return nil, p.unexpected("a value")
+		}
 		if !ok {
 			return nil, pyErrorf(t.pos, "name %s is not defined: only os, get_config, c, "+
 				"imported names and names assigned above can be used", t.text)
@@ -905,26 +1061,50 @@ func (p *pyParser) collection() (*pyValue, error) {
 	case open.text == "(" && len(items) == 1 && !trailingComma:
 		return items[0], nil
 	case kind == "set":
-		var unique []*pyValue
-		for _, item := range items {
-			if slices.ContainsFunc(unique, func(u *pyValue) bool { return pyEqual(u.v, item.v) }) {
-				continue
-			}
-			unique = append(unique, item)
-		}
-		items = unique
+		return newPySet(items, open.pos)
 	}
 	return newPyList(kind, items, open.pos)
 }
 
-// pyEqual reports whether two set items are equal; it compares the
-// scalars, which are what sets in configurations hold.
-func pyEqual(a, b any) bool {
-	switch a.(type) {
-	case string, int64, float64, bool, pyNone:
-		return a == b
+// pySetCall returns set() or set(iterable), where the iterable is a list,
+// tuple or set written in the file.
+func pySetCall(args []*pyValue, open, pos Position) (*pyValue, error) {
+	if len(args) == 0 {
+		return newPyList("set", nil, pos)
 	}
-	return false
+	list, ok := args[0].v.(*pyList)
+	if len(args) > 1 || !ok {
+		got := "more than one argument"
+		if len(args) == 1 {
+			got = pyDescribe(args[0])
+		}
+		return nil, pyErrorf(open, "set takes no argument or a list, tuple or set, got %s", got)
+	}
+	return newPySet(list.items, pos)
+}
+
+// newPySet returns a set of items, without repeats. Like Python, it
+// rejects lists, sets and dicts as items, which are not hashable.
+func newPySet(items []*pyValue, pos Position) (*pyValue, error) {
+	var unique []*pyValue
+	seen := make(map[any]bool)
+	for _, item := range items {
+		switch x := item.v.(type) {
+		case *pyDict:
+			return nil, pyErrorf(item.pos, "a set cannot contain a dict: it is not hashable")
+		case *pyList:
+			if x.kind != "tuple" {
+				return nil, pyErrorf(item.pos, "a set cannot contain a %s: it is not hashable", x.kind)
+			}
+		case string, int64, float64, bool, pyNone:
+			if seen[x] {
+				continue
+			}
+			seen[x] = true
+		}
+		unique = append(unique, item)
+	}
+	return newPyList("set", unique, pos)
 }
 
 // pyDescribe names the kind of v for messages.

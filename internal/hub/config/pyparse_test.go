@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,6 +168,10 @@ func TestParsePythonValues(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("JG_TEST_DIR", "/data")
 	t.Setenv("JG_TEST_EMPTY", "")
+	t.Setenv("JG_TEST_UNSET", "")
+	if err := os.Unsetenv("JG_TEST_UNSET"); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ name, py, toml string }{
 		{"empty", "", ""},
 		{"comments and blank lines", "# x\n\n   # indented comment\nc = get_config()\n", ""},
@@ -211,6 +216,24 @@ func TestParsePythonValues(t *testing.T) {
 			"[JupyterHub]\nauthenticator_class = \"dummy\"\n"},
 		{"config under another name", "config = get_config()\nconfig.JupyterHub.port = 9\n",
 			"[JupyterHub]\nport = 9\n"},
+		{"None keeps the default", "c.Spawner.mem_limit = None\nc.JupyterHub.port = 1\n" +
+			"c.JupyterHub.port = None\n", ""},
+		{"None after a value", "c.JupyterHub.ip = '0.0.0.0'\nx = None\nc.JupyterHub.ip = x\n", ""},
+		{"unset variable without a default", "import os\n" +
+			"c.JupyterHub.base_url = os.environ.get('JG_TEST_UNSET')\n" +
+			"c.JupyterHub.ip = os.getenv('JG_TEST_UNSET')\n", ""},
+		{"empty set", "c.Authenticator.admin_users = set()\nc.Authenticator.allowed_users = set()\n" +
+			"c.Authenticator.blocked_users = set()\n", "[Authenticator]\nadmin_users = []\n" +
+			"allowed_users = []\nblocked_users = []\n"},
+		{"set of a list and of a tuple", "c.Authenticator.admin_users = set(['a', 'b', 'a'])\n" +
+			"c.Authenticator.allowed_users = set(('c',))\nc.Authenticator.blocked_users = set({'d'})\n",
+			"[Authenticator]\nadmin_users = [\"a\", \"b\"]\nallowed_users = [\"c\"]\n" +
+				"blocked_users = [\"d\"]\n"},
+		{"chained assignment of names", "x = y = '/a/'\nc.JupyterHub.base_url = x\n" +
+			"c.JupyterHub.data_dir = y\n", "[JupyterHub]\nbase_url = \"/a/\"\ndata_dir = \"/a/\"\n"},
+		{"docstrings", "\"\"\"Configuration\nof the hub.\"\"\"\nc.JupyterHub.port = 1\n'a' \"b\"\n",
+			"[JupyterHub]\nport = 1\n"},
+		{"backslash before a blank last line", "c.JupyterHub.port = 1 \\\n\n", "[JupyterHub]\nport = 1\n"},
 		{"parenthesized imports", "from os.path import (\n    join,\n)\nc.JupyterHub.data_dir = join('x')\n",
 			"[JupyterHub]\ndata_dir = \"x\"\n"},
 	}
@@ -235,7 +258,7 @@ func TestParsePythonErrors(t *testing.T) {
 	os.Unsetenv("JG_TEST_UNSET")
 	tests := []struct{ name, py, want string }{
 		{"unknown class", "c = get_config()\n\nc.Nope.port = 1\n",
-			"c.py:3:1: Nope: unknown table [Nope]"},
+			"c.py:3:1: Nope: unknown class Nope"},
 		{"unknown trait", "c.JupyterHub.prot = 1\n", "c.py:1:1: JupyterHub.prot: unknown key"},
 		{"wrong type", "c.JupyterHub.port = '80'\n",
 			"c.py:1:1: JupyterHub.port: expected an integer, got a string \"80\""},
@@ -273,7 +296,53 @@ func TestParsePythonErrors(t *testing.T) {
 		{"class for another trait", "from jupyterhub.auth import DummyAuthenticator\n" +
 			"c.JupyterHub.ip = DummyAuthenticator\n",
 			"c.py:2:19: unsupported Python: a class can be the value of authenticator_class"},
-		{"None", "c.JupyterHub.ip = None\n", "c.py:1:19: unsupported Python: None is not supported"},
+		{"chained assignment to a trait", "c.JupyterHub.ip = x = '1'\n",
+			"c.py:1:21: unsupported Python: chained assignments are supported between plain names only"},
+		{"chained assignment of a name and a trait", "x = c.JupyterHub.ip = '1'\n",
+			"c.py:1:21: unsupported Python: chained assignments are supported between plain names only"},
+		{"walrus", "c.JupyterHub.port = (p := 80)\n",
+			"c.py:1:24: unsupported Python: the walrus operator := is not supported"},
+		{"walrus on a defined name", "p = 1\nc.JupyterHub.port = (p := 80)\n",
+			"c.py:2:24: unsupported Python: the walrus operator := is not supported"},
+		{"string expression", "'a' + 'b'\n",
+			"c.py:1:1: unsupported Python: statements other than imports and assignments"},
+		{"backslash at the end of the file", "c.JupyterHub.port = 1\n\\\n",
+			"c.py:3:1: unsupported Python: unexpected end of file after a backslash"},
+		{"backslash ending the last line", "c.JupyterHub.port = 1 \\\n",
+			"c.py:2:1: unsupported Python: unexpected end of file after a backslash"},
+		{"missing OAuth client", "c.JupyterHub.authenticator_class = 'github'\n",
+			"c.py:1:1: OAuthenticator.client_id: is required by authenticator_class \"github\": " +
+				"set c.GitHubOAuthenticator.client_id or $GITHUB_CLIENT_ID"},
+		{"missing crypt keys", "c.Authenticator.enable_auth_state = True\n",
+			"c.py:1:1: Authenticator.enable_auth_state: needs encryption keys: set " +
+				"$JUPYTERHUB_CRYPT_KEY (openssl rand -hex 32) or c.CryptKeeper.keys_file"},
+		{"key of another class", "c.JupyterHub.admin_users = ['a']\n",
+			"c.py:1:1: JupyterHub.admin_users: unknown key; admin_users is a key of c.Authenticator"},
+		{"services not a list of dicts", "c.JupyterHub.services = ['a']\n",
+			"c.py:1:1: JupyterHub.services: expected a list of dicts, got a list"},
+		{"list for a string", "c.JupyterHub.ip = ['a']\n",
+			"c.py:1:1: JupyterHub.ip: expected a string, got a list"},
+		{"dict for a list", "c.Spawner.args = {}\n",
+			"c.py:1:1: Spawner.args: expected a list of strings, got a dict"},
+		{"None in a list", "c.Spawner.args = ['a', None]\n",
+			"c.py:1:24: unsupported Python: None inside a list, tuple, set or dict is not supported"},
+		{"None in a dict", "c.Spawner.environment = {'A': None}\n",
+			"c.py:1:31: unsupported Python: None inside a list, tuple, set or dict is not supported"},
+		{"None for an unknown trait", "c.Spawner.nope = None\n", "c.py:1:1: Spawner.nope: unknown key"},
+		{"None for an unknown class", "c.Nope.port = None\n", "c.py:1:1: Nope: unknown"},
+		{"extending None", "c.Spawner.args = None\nc.Spawner.args += ['a']\n",
+			"c.py:2:1: unsupported Python: += extends a list, but c.Spawner.args contains None"},
+		{"set of a string", "c.Authenticator.admin_users = set('ab')\n",
+			"c.py:1:34: unsupported Python: set takes no argument or a list, tuple or set, got a string"},
+		{"set of two arguments", "c.Authenticator.admin_users = set([], [])\n",
+			"c.py:1:34: unsupported Python: set takes no argument or a list, tuple or set, " +
+				"got more than one argument"},
+		{"set of lists", "c.Authenticator.admin_users = set([['a']])\n",
+			"c.py:1:36: unsupported Python: a set cannot contain a list"},
+		{"set literal of dicts", "c.Authenticator.admin_users = {{}}\n",
+			"c.py:1:32: unsupported Python: a set cannot contain a dict"},
+		{"frozenset", "c.Authenticator.admin_users = frozenset()\n",
+			"c.py:1:31: unsupported Python: name frozenset is not defined"},
 		{"extend a non-empty default", "c.Spawner.cmd += ['x']\n",
 			"c.py:1:1: unsupported Python: += is supported only on a list trait"},
 		{"other operator", "c.JupyterHub.port = 80 * 2\n",
@@ -338,5 +407,154 @@ func TestLoadPython(t *testing.T) {
 	}
 	if _, err := Load(toml); err == nil || !strings.Contains(err.Error(), "invalid TOML") {
 		t.Errorf("Load(%s) = %v, want a TOML error", toml, err)
+	}
+}
+
+// TestParsePythonProxyKeys checks that every configurable trait of
+// JupyterHub's ConfigurableHTTPProxy (3.0 to 5.5) loads with a warning,
+// as a file that ran JupyterHub with its own proxy sets them.
+func TestParsePythonProxyKeys(t *testing.T) {
+	clearEnv(t)
+	src := `c.ConfigurableHTTPProxy.command = ['/usr/local/bin/jupygo', 'proxy']
+c.ConfigurableHTTPProxy.debug = True
+c.ConfigurableHTTPProxy.log_level = 'warn'
+c.ConfigurableHTTPProxy.pid_file = '/run/jupyterhub-proxy.pid'
+c.ConfigurableHTTPProxy.extra_routes = {'/grafana/': 'http://127.0.0.1:3000'}
+c.ConfigurableHTTPProxy.concurrency = 20
+c.ConfigurableHTTPProxy.check_running_interval = 10
+c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:8001'
+c.ConfigurableHTTPProxy.auth_token = 'token'
+c.ConfigurableHTTPProxy.should_start = False
+`
+	c, err := ParsePython([]byte(src), "c.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"command", "debug", "log_level", "pid_file", "extra_routes", "concurrency",
+		"check_running_interval", "api_url", "auth_token", "should_start"}
+	var got, want []string
+	for _, w := range c.Warnings {
+		got = append(got, fmt.Sprintf("%d %s", w.Pos.Line, w.Key))
+		if !strings.Contains(w.Message, "ignored") {
+			t.Errorf("warning %v does not say the key is ignored", w)
+		}
+	}
+	for i, k := range keys {
+		want = append(want, fmt.Sprintf("%d ConfigurableHTTPProxy.%s", i+1, k))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+	if c.JupyterHub.ProxyClass != ProxyBuiltin {
+		t.Errorf("proxy_class = %q, want %q", c.JupyterHub.ProxyClass, ProxyBuiltin)
+	}
+
+	_, err = ParsePython([]byte("c.ConfigurableHTTPProxy.debug = 'yes'\n"), "c.py")
+	if err == nil || !strings.Contains(err.Error(), "ConfigurableHTTPProxy.debug: expected true or false") {
+		t.Errorf("a string for debug gives %v, want a type error", err)
+	}
+}
+
+// TestClassSpellings checks every spelling of each class in the mapping
+// of docs/migrate.md, as a string in Python and TOML and as an import in
+// Python, against the canonical name it must load as. Unsupported classes
+// must be recognized and rejected as such.
+func TestClassSpellings(t *testing.T) {
+	clearEnv(t)
+	type spelling struct {
+		key, canonical string
+		// names are the strings the key accepts, and imports the modules
+		// from which the class can be imported, under class.
+		names   []string
+		imports []string
+		class   string
+	}
+	oauth := []string{"oauthenticator", "oauthenticator.github"}
+	classes := []spelling{
+		{"authenticator_class", AuthenticatorDummy, []string{"dummy", "jupyterhub.auth.DummyAuthenticator"},
+			[]string{"jupyterhub.auth"}, "DummyAuthenticator"},
+		{"authenticator_class", AuthenticatorGitHub, []string{"github", "oauthenticator.GitHubOAuthenticator",
+			"oauthenticator.github.GitHubOAuthenticator"}, oauth, "GitHubOAuthenticator"},
+		{"authenticator_class", AuthenticatorLocalGitHub, []string{"local-github",
+			"oauthenticator.LocalGitHubOAuthenticator", "oauthenticator.github.LocalGitHubOAuthenticator"},
+			oauth, "LocalGitHubOAuthenticator"},
+		{"authenticator_class", AuthenticatorGeneric, []string{"generic-oauth",
+			"oauthenticator.generic.GenericOAuthenticator"}, []string{"oauthenticator.generic"},
+			"GenericOAuthenticator"},
+		{"authenticator_class", AuthenticatorLocal, []string{"local", "native",
+			"nativeauthenticator.NativeAuthenticator",
+			"nativeauthenticator.nativeauthenticator.NativeAuthenticator"},
+			[]string{"nativeauthenticator", "nativeauthenticator.nativeauthenticator"}, "NativeAuthenticator"},
+		{"authenticator_class", AuthenticatorPAM, []string{"pam", "jupyterhub.auth.PAMAuthenticator"},
+			[]string{"jupyterhub.auth"}, "PAMAuthenticator"},
+		{"spawner_class", SpawnerLocalProcess, []string{"localprocess",
+			"jupyterhub.spawner.LocalProcessSpawner"}, []string{"jupyterhub.spawner"}, "LocalProcessSpawner"},
+		{"spawner_class", SpawnerSimple, []string{"simple", "jupyterhub.spawner.SimpleLocalProcessSpawner"},
+			[]string{"jupyterhub.spawner"}, "SimpleLocalProcessSpawner"},
+		{"proxy_class", ProxyBuiltin, []string{"builtin", "jupygo"}, nil, ""},
+		{"proxy_class", ProxyCHP, []string{"configurable-http-proxy",
+			"jupyterhub.proxy.ConfigurableHTTPProxy"}, []string{"jupyterhub.proxy"}, "ConfigurableHTTPProxy"},
+	}
+	// The OAuth settings that generic-oauth and the GitHub classes require.
+	const prelude = "c.OAuthenticator.client_id = 'id'\nc.OAuthenticator.client_secret = 's'\n" +
+		"c.OAuthenticator.authorize_url = 'https://127.0.0.1/a'\n" +
+		"c.OAuthenticator.token_url = 'https://127.0.0.1/t'\n" +
+		"c.OAuthenticator.userdata_url = 'https://127.0.0.1/u'\n"
+	for _, sp := range classes {
+		files := map[string]string{}
+		for _, name := range sp.names {
+			files["string "+name] = "c.JupyterHub." + sp.key + " = '" + name + "'\n"
+			files["toml "+name] = "[JupyterHub]\n" + sp.key + " = \"" + name + "\"\n"
+		}
+		for _, module := range sp.imports {
+			files["from "+module] = "from " + module + " import " + sp.class + "\n" +
+				"c.JupyterHub." + sp.key + " = " + sp.class + "\n"
+			files["from "+module+" as"] = "from " + module + " import " + sp.class + " as X\n" +
+				"c.JupyterHub." + sp.key + " = X\n"
+		}
+		for name, src := range files {
+			t.Run(sp.canonical+"/"+name, func(t *testing.T) {
+				var c *Config
+				var err error
+				if strings.HasPrefix(name, "toml ") {
+					c, err = Parse([]byte(strings.ReplaceAll(strings.ReplaceAll(prelude, "c.", ""),
+						"'", "\"")+src), "c.toml")
+				} else {
+					c, err = ParsePython([]byte(prelude+src), "c.py")
+				}
+				if !isSupported(sp.canonical) {
+					if err == nil || !strings.Contains(err.Error(), "is not supported yet") {
+						t.Fatalf("got %v, want an error saying the class is not supported yet", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]string{"authenticator_class": c.JupyterHub.AuthenticatorClass,
+					"spawner_class": c.JupyterHub.SpawnerClass, "proxy_class": c.JupyterHub.ProxyClass}[sp.key]
+				if got != sp.canonical {
+					t.Errorf("%s = %q, want %q", sp.key, got, sp.canonical)
+				}
+			})
+		}
+	}
+}
+
+// TestClassNotExported checks that a class named under a package that does
+// not export it gets the spelling that works.
+func TestClassNotExported(t *testing.T) {
+	clearEnv(t)
+	for _, src := range []string{
+		"c.JupyterHub.authenticator_class = 'oauthenticator.GenericOAuthenticator'\n",
+		"from oauthenticator import GenericOAuthenticator\n",
+	} {
+		_, err := ParsePython([]byte(src), "c.py")
+		want := "oauthenticator does not export GenericOAuthenticator at its top level, so " +
+			"JupyterHub cannot import oauthenticator.GenericOAuthenticator either: use " +
+			"oauthenticator.generic.GenericOAuthenticator or generic-oauth"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q gives %v, want %q", src, err, want)
+		}
 	}
 }

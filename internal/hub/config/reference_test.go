@@ -132,29 +132,35 @@ without running Python. Each ` + "`c.Class.trait = value`" + ` sets the same key
 ` + "`trait = value`" + ` under ` + "`[Class]`" + `, with the same checks, defaults and messages. The last
 assignment of a trait wins, as in Python. Supported:
 
-- ` + "`c = get_config()`" + ` (optional, under any name), comments, blank lines, and lines continued
-  inside brackets or after a backslash;
-- ` + "`import os`, `import os.path`, `from os.path import join`" + `, and imports of the classes in
-  [Class names](#class-names), such as
+- ` + "`c = get_config()`" + ` (optional, under any name), comments, blank lines, docstrings and other
+  statements of string literals alone, and lines continued inside brackets or after a backslash;
+- ` + "`import os`, `import os.path`, `from os import environ, getenv, path`, `from os.path import join`" + `,
+  each optionally with ` + "`as`" + `, and imports of the classes in [Class names](#class-names), such as
   ` + "`from oauthenticator.github import LocalGitHubOAuthenticator`" + `, whose class is then a
   value of ` + "`authenticator_class`, `spawner_class` or `proxy_class`" + `;
 - literals: strings in single, double or triple quotes with Python's escapes, raw strings,
   adjacent strings, integers (decimal, ` + "`0x`, `0o`, `0b`, with `_`" + `), floats, ` + "`True`, `False`" + `,
-  lists, tuples, sets and dicts with string keys, nested (a list, tuple or set is a TOML array,
-  a dict a TOML table);
+  ` + "`None`" + `, lists, tuples, sets and dicts with string keys, nested (a list, tuple or set is a
+  TOML array, a dict a TOML table), and ` + "`set()`, `set([...])` and `set((...))`" + `;
+- ` + "`None`" + ` as the whole value of a trait, which leaves the trait at its default, as if the
+  line were absent; the class and trait must still exist. This is also what
+  ` + "`os.environ.get(\"X\")`" + ` gives when X is unset. TOML has no null, so ` + "`None`" + ` inside a
+  list, tuple, set or dict is an error. JupyterHub itself rejects ` + "`None`" + ` for a trait that
+  does not allow it, such as ` + "`port`" + `, while jupygo takes the default for every trait;
 - ` + "`os.environ[\"X\"]`" + ` (an error at its line when X is unset), ` + "`os.environ.get(\"X\")`" + `,
   ` + "`os.environ.get(\"X\", default)`" + `, ` + "`os.getenv`" + ` likewise, ` + "`os.path.join(...)`" + ` and an alias
   of it (` + "`join = os.path.join`" + `);
 - ` + "`+`" + ` on strings, numbers, lists and tuples, a leading ` + "`-`" + ` on numbers, and local names assigned
-  from any of these and used below;
+  from any of these, one or several at once (` + "`x = y = value`" + `), and used below;
 - ` + "`c.Class.trait += [...]`" + `, which extends the list that the file assigned to the trait before,
   or a list trait whose default is empty.
 
 Anything else is an error at its file, line and column, and the hub does not start: f-strings,
-bytes, ` + "`None`" + ` as a trait's value (leave the trait out for its default), calls of other functions,
+bytes, ` + "`None`" + ` inside a list or dict, calls of other functions,
 methods such as ` + "`.add()`" + `, reading ` + "`c.Class.trait`" + `, other imports, ` + "`if`" + `, loops,
-` + "`def`" + `, ` + "`lambda`" + `, comprehensions, other operators and other assignments. Unknown classes and
-traits are errors as in TOML.
+` + "`def`" + `, ` + "`lambda`" + `, comprehensions, other operators (` + "`:=`" + ` among them) and other assignments,
+such as a chain that reaches ` + "`c.Class.trait`" + `. Unknown classes and traits are errors as in TOML,
+and messages name settings in Python syntax, such as ` + "`c.GitHubOAuthenticator.client_id`" + `.
 
 `
 
@@ -179,6 +185,9 @@ const referenceRules = `## Rules
   paths are relative to the folder the hub starts in.
 - **Templates.** ` + "`notebook_dir`" + ` and ` + "`default_url`" + ` expand ` + "`{username}` and `{base_url}`" + `;
   ` + "`home_dir_template`" + ` expands ` + "`{username}`" + `. Write ` + "`{{` and `}}`" + ` for braces.
+- **Nesting.** Keys and values nest at most 100 levels: in TOML each bracket, brace and dot
+  of a key counts one, and in Python each expression inside another. A deeper file is an
+  error at the first level too deep.
 - **Errors.** Unknown tables, unknown keys, values of the wrong type and failed checks of
   single values are reported together, each with its file, line, column and key. Checks
   that relate several keys, such as the scopes of ` + "`load_roles`" + `, the services that roles

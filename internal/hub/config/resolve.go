@@ -249,11 +249,11 @@ func checkOAuth(c *Config, b *builder) {
 	o := c.OAuthenticator
 	if o.ClientID == "" && !b.invalid["OAuthenticator.client_id"] {
 		b.errorf(pos, "OAuthenticator.client_id", "is required by authenticator_class %q: "+
-			"set [%s] client_id or $%s_CLIENT_ID", name, table, env)
+			"set %s or $%s_CLIENT_ID", name, b.setting(table, "client_id"), env)
 	}
 	if o.ClientSecret == "" && !b.invalid["OAuthenticator.client_secret"] {
 		b.errorf(pos, "OAuthenticator.client_secret", "is required by authenticator_class %q: "+
-			"set [%s] client_secret_file or $%s_CLIENT_SECRET", name, table, env)
+			"set %s or $%s_CLIENT_SECRET", name, b.setting(table, "client_secret_file"), env)
 	}
 	if name != AuthenticatorGeneric || c.GenericOAuthenticator.OIDCIssuer != "" {
 		return
@@ -263,7 +263,8 @@ func checkOAuth(c *Config, b *builder) {
 	} {
 		if e.value == "" {
 			b.errorf(pos, "OAuthenticator."+e.key, "is required by authenticator_class %q "+
-				"without oidc_issuer: set [GenericOAuthenticator] %s, or oidc_issuer", name, e.key)
+				"without oidc_issuer: set %s, or oidc_issuer", name,
+				b.setting("GenericOAuthenticator", e.key))
 		}
 	}
 }
@@ -443,7 +444,7 @@ func checkCryptKeys(c *Config, b *builder) {
 	if c.Authenticator.EnableAuthState && len(c.CryptKeeper.Keys) == 0 {
 		at := "Authenticator.enable_auth_state"
 		b.errorf(b.setPos(at), at, "needs encryption keys: set $JUPYTERHUB_CRYPT_KEY "+
-			"(openssl rand -hex 32) or [CryptKeeper] keys_file")
+			"(openssl rand -hex 32) or %s", b.setting("CryptKeeper", "keys_file"))
 	}
 }
 
@@ -486,8 +487,8 @@ func resolveCuller(c *Config, b *builder) {
 // which a configuration written for JupyterHub with a proxy of its own
 // sets, because jupygo hub routes through its built-in proxy.
 func warnExternalProxy(b *builder) {
-	for _, trait := range []string{"api_url", "auth_token", "should_start"} {
-		if id := "ConfigurableHTTPProxy." + trait; b.isSet(id) {
+	for _, k := range classKeys() {
+		if id := k.ID(); k.Class == "ConfigurableHTTPProxy" && b.isSet(id) {
 			b.warnf(b.setPos(id), id, "ignored: jupygo hub routes through its built-in proxy, "+
 				"so configurable-http-proxy's settings have no effect")
 		}
