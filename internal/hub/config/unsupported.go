@@ -31,7 +31,8 @@ var unsupportedServiceKeys = []struct{ name, reason string }{
 }
 
 const managedServices = "the hub does not start services yet; run the service yourself, " +
-	"with its api_token in $JUPYTERHUB_API_TOKEN"
+	"with its api_token in $JUPYTERHUB_API_TOKEN (for jupyterhub-idle-culler, set the " +
+	"IdleCuller options instead, such as c.IdleCuller.timeout or [IdleCuller] timeout)"
 
 // checkUnsupported reports the keys of unsupportedServiceKeys as errors
 // and the hints that have no effect as warnings.
