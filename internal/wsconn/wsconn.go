@@ -1,4 +1,10 @@
-package kernel
+// Package wsconn wraps the TCP connection under a WebSocket so that a
+// server can write a small message to a client that keeps up from the
+// goroutine that produced it, with a write that never waits, and leave the
+// rest to the connection's writer goroutine. A hand-off to a writer
+// goroutine per client costs the Go scheduler a wake-up per message, which
+// dominates when one message goes to many clients.
+package wsconn
 
 import (
 	"bufio"
@@ -9,20 +15,20 @@ import (
 	"syscall"
 )
 
-// wsConn is the TCP connection under a kernel WebSocket. Its writes wait for
-// the peer, as the connection's own do, except between beginDirect and
-// endDirect: there a write takes what the socket accepts at once and keeps
-// the rest for flush. So the kernel's channels can write a message to a
-// client that keeps up without waiting for it and without waking the
-// bridge's writer goroutine.
+// Conn is the TCP connection under a WebSocket. Its writes wait for the
+// peer, as the connection's own do, except between BeginDirect and
+// EndDirect: there a write takes what the socket accepts at once and keeps
+// the rest for Flush. So a server can write a message to a client that
+// keeps up without waiting for it and without waking the client's writer
+// goroutine.
 //
-// Between cork and uncork, writes are collected in pending, so that the
+// Between Cork and Uncork, writes are collected in pending, so that the
 // frames of the messages the writer goroutine took go out in one write.
 //
 // The WebSocket library calls Write with its frame lock held, so Writes do
-// not overlap. But flush, called by the writer goroutine, can overlap them,
+// not overlap. But Flush, called by the writer goroutine, can overlap them,
 // so wmu orders the bytes on the wire.
-type wsConn struct {
+type Conn struct {
 	net.Conn
 	raw syscall.RawConn
 
@@ -39,9 +45,9 @@ type wsConn struct {
 // corkBytes bounds pending while corked. A write past it goes out at once.
 const corkBytes = 64 << 10
 
-// newWSConn wraps conn, or returns nil when conn has no descriptor for
+// New wraps conn, or returns nil when conn has no descriptor for
 // writes that do not wait, as a TLS connection has none.
-func newWSConn(conn net.Conn) *wsConn {
+func New(conn net.Conn) *Conn {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return nil
@@ -50,12 +56,12 @@ func newWSConn(conn net.Conn) *wsConn {
 	if err != nil {
 		return nil
 	}
-	return &wsConn{Conn: conn, raw: raw}
+	return &Conn{Conn: conn, raw: raw}
 }
 
 // Write writes p, waiting for the peer unless the connection is in direct
 // mode.
-func (c *wsConn) Write(p []byte) (int, error) {
+func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.mu.Lock()
@@ -90,7 +96,7 @@ func (c *wsConn) Write(p []byte) (int, error) {
 
 // writeWaiting writes pending, then p, in one writev, and returns how much
 // of p it wrote.
-func (c *wsConn) writeWaiting(pending, p []byte) (int, error) {
+func (c *Conn) writeWaiting(pending, p []byte) (int, error) {
 	bufs := net.Buffers{pending, p}
 	n, err := bufs.WriteTo(c.Conn)
 	return max(int(n)-len(pending), 0), err
@@ -98,7 +104,7 @@ func (c *wsConn) writeWaiting(pending, p []byte) (int, error) {
 
 // writeDirectLocked writes what the socket takes of p at once and keeps the
 // rest. It reports p written unless the socket failed.
-func (c *wsConn) writeDirectLocked(p []byte) (int, error) {
+func (c *Conn) writeDirectLocked(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -116,7 +122,7 @@ func (c *wsConn) writeDirectLocked(p []byte) (int, error) {
 }
 
 // writeNow writes what the socket takes of p without waiting.
-func (c *wsConn) writeNow(p []byte) (int, error) {
+func (c *Conn) writeNow(p []byte) (int, error) {
 	written := 0
 	var werr error
 	err := c.raw.Write(func(fd uintptr) bool {
@@ -142,10 +148,10 @@ func (c *wsConn) writeNow(p []byte) (int, error) {
 	return written, werr
 }
 
-// beginDirect puts the connection in direct mode and reports true, unless
+// BeginDirect puts the connection in direct mode and reports true, unless
 // a write that waits is in progress, the connection is corked or bytes are
 // pending.
-func (c *wsConn) beginDirect() bool {
+func (c *Conn) BeginDirect() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.waiting || c.corked || len(c.pending) > 0 || c.err != nil {
@@ -155,56 +161,57 @@ func (c *wsConn) beginDirect() bool {
 	return true
 }
 
-// endDirect ends direct mode and reports whether bytes are pending or a
-// write failed, which flush then handles.
-func (c *wsConn) endDirect() bool {
+// EndDirect ends direct mode and reports whether bytes are pending or a
+// write failed, which Flush then handles.
+func (c *Conn) EndDirect() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.direct = false
 	return len(c.pending) > 0 || c.err != nil
 }
 
-// flush writes the pending bytes, waiting for the peer, and returns the
+// Flush writes the pending bytes, waiting for the peer, and returns the
 // first write error of the connection.
-func (c *wsConn) flush() error {
+func (c *Conn) Flush() error {
 	_, err := c.Write(nil)
 	return err
 }
 
-// cork collects the writes that can wait until uncork.
-func (c *wsConn) cork() {
+// Cork collects the writes that can wait until Uncork.
+func (c *Conn) Cork() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.corked = true
 }
 
-// uncork ends cork and writes what it collected.
-func (c *wsConn) uncork() error {
+// Uncork ends Cork and writes what it collected.
+func (c *Conn) Uncork() error {
 	c.mu.Lock()
 	c.corked = false
 	c.mu.Unlock()
-	return c.flush()
+	return c.Flush()
 }
 
-// hijackResponse is the ResponseWriter of a kernel WebSocket upgrade. Its
-// Hijack wraps the connection in a wsConn, kept in conn.
-type hijackResponse struct {
+// Response is the ResponseWriter of a WebSocket upgrade. Its Hijack wraps
+// the connection in a Conn, kept in Conn, which stays nil for a connection
+// that New rejects.
+type Response struct {
 	http.ResponseWriter
-	conn *wsConn
+	Conn *Conn
 }
 
-func (h *hijackResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (h *Response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn = newWSConn(conn)
-	if h.conn == nil {
+	h.Conn = New(conn)
+	if h.Conn == nil {
 		return conn, brw, nil
 	}
 	// The buffered writer is empty after the hijack.
-	brw.Writer.Reset(h.conn)
-	return h.conn, brw, nil
+	brw.Writer.Reset(h.Conn)
+	return h.Conn, brw, nil
 }
 
-func (h *hijackResponse) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+func (h *Response) Unwrap() http.ResponseWriter { return h.ResponseWriter }
