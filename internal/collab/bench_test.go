@@ -113,7 +113,12 @@ func BenchmarkFanOut(b *testing.B) {
 	for range listeners {
 		listen(b, ts.dialURL(room, session), got)
 	}
-	// One edit that every listener receives shows they have all joined.
+	r := ts.room(b, room)
+	waitUntil(b, "the listeners to join", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.clients) == listeners+1
+	})
 	edit := func(i int) {
 		typist.edit(insert(i, "x"))
 		for range listeners {

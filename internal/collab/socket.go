@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/wsconn"
 )
 
 // Close codes of room sockets beyond those of RFC 6455, as
@@ -42,19 +43,38 @@ const (
 	sendQueueBytes = 32 << 20
 )
 
-// conn is one client's WebSocket to a room. Frames to send wait in a
-// queue, which a writer goroutine drains. The queue is a slice rather than
-// a channel because a channel's buffer of sendQueue frames is allocated
-// whole: 384 KiB for each connection, most of them idle.
+// maxDirectBytes bounds the frames that send writes itself. A larger one,
+// such as a first sync, goes to the writer goroutine, which writes it
+// without the room's lock held.
+const maxDirectBytes = 64 << 10
+
+// conn is one client's WebSocket to a room. A frame to send is written at
+// once by the goroutine that sends it, when the connection is idle: nothing
+// queued, no write in progress, and the socket takes the bytes without
+// waiting. Otherwise it waits in a queue, which a writer goroutine drains.
+// A write that never waits keeps the room's fan-out of an edit on the
+// goroutine that applied it, where a hand-off to one writer goroutine per
+// client cost a scheduler wake-up per client and edit. The queue is a slice
+// rather than a channel because a channel's buffer of sendQueue frames is
+// allocated whole: 384 KiB for each connection, most of them idle.
 type conn struct {
 	ws *websocket.Conn
+	// tcp is the connection under ws, for the writes that never wait, or
+	// nil when it has no descriptor for them (TLS).
+	tcp *wsconn.Conn
 
 	qmu sync.Mutex
 	// queue holds the frames to send and queued their bytes. Guarded by
 	// qmu.
 	queue  [][]byte
 	queued int64
-	// wake signals the writer that the queue has frames.
+	// writing is set while the writer goroutine writes frames it took
+	// from the queue, until a take finds the queue empty, and for good
+	// once the writer has begun to close the connection. While it is set,
+	// frames are queued. Guarded by qmu.
+	writing bool
+	// wake signals the writer that the queue has frames, or that a direct
+	// write left bytes pending or failed.
 	wake chan struct{}
 	// stall closes the WebSocket when a write takes longer than
 	// writeTimeout. One timer, reset for each write, costs less than a
@@ -75,15 +95,17 @@ type conn struct {
 	awareness map[uint64]bool
 }
 
-func newConn(ws *websocket.Conn) *conn {
-	c := &conn{ws: ws, wake: make(chan struct{}, 1), closed: make(chan struct{}),
+// newConn returns the conn of ws, whose TCP connection is tcp or nil.
+func newConn(ws *websocket.Conn, tcp *wsconn.Conn) *conn {
+	c := &conn{ws: ws, tcp: tcp, wake: make(chan struct{}, 1), closed: make(chan struct{}),
 		awareness: map[uint64]bool{}, timeout: writeTimeout}
 	c.stall = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
 	c.stall.Stop()
 	return c
 }
 
-// send queues a frame, or closes a connection whose queue is full.
+// send writes a frame at once when the connection is idle, or queues it.
+// A connection whose queue is full is closed.
 func (c *conn) send(frame []byte) {
 	select {
 	case <-c.closed:
@@ -91,6 +113,10 @@ func (c *conn) send(frame []byte) {
 	default:
 	}
 	c.qmu.Lock()
+	if c.writeDirectLocked(frame) {
+		c.qmu.Unlock()
+		return
+	}
 	full := c.queued+int64(len(frame)) > sendQueueBytes || len(c.queue) >= sendQueue
 	if !full {
 		c.queue = append(c.queue, frame)
@@ -101,19 +127,48 @@ func (c *conn) send(frame []byte) {
 		c.close(websocket.StatusTryAgainLater, "client too slow: reconnect to sync again")
 		return
 	}
+	c.signal()
+}
+
+func (c *conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 }
 
+// writeDirectLocked writes frame with a write that never waits, when
+// nothing is queued before it, the writer is idle and frame is small, and
+// reports whether it did. The bytes the socket does not take at once stay
+// pending in tcp for the writer. A failed write reports false, so frame is
+// queued, and wakes the writer, whose flush then fails and ends the
+// connection. The caller holds qmu, so the writer does not take the queue
+// meanwhile.
+func (c *conn) writeDirectLocked(frame []byte) bool {
+	if c.tcp == nil || c.writing || len(c.queue) > 0 || len(frame) > maxDirectBytes {
+		return false
+	}
+	if !c.tcp.BeginDirect() {
+		return false
+	}
+	err := c.ws.Write(context.Background(), websocket.MessageBinary, frame)
+	if c.tcp.EndDirect() {
+		c.signal()
+	}
+	return err == nil
+}
+
 // take returns the queued frames and empties the queue, keeping spare as
-// the next queue's storage.
-func (c *conn) take(spare [][]byte) [][]byte {
+// the next queue's storage. Until a take finds the queue empty, the writer
+// is writing and send queues frames behind those taken. A final take marks
+// the writer writing for good, so that nothing is written directly after
+// the frames it returns.
+func (c *conn) take(spare [][]byte, final bool) [][]byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	frames := c.queue
 	c.queue, c.queued = spare[:0], 0
+	c.writing = final || len(frames) > 0
 	return frames
 }
 
@@ -126,9 +181,10 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	})
 }
 
-// writeLoop sends queued frames until the connection is closed, then
-// sends what is left and the close frame. Writes end with an error when
-// the stall timer closes the connection, not when ctx ends.
+// writeLoop sends what direct writes left pending and the queued frames
+// until the connection is closed, then sends what is left and the close
+// frame. Writes end with an error when the stall timer closes the
+// connection, not when ctx ends.
 func (c *conn) writeLoop(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	defer c.stall.Stop()
@@ -140,28 +196,51 @@ func (c *conn) writeLoop(ctx context.Context) {
 		case <-c.closed:
 			closing = true
 		}
-		frames := c.take(spare)
-		for i, frame := range frames {
-			frames[i] = nil
-			if c.write(ctx, frame) != nil {
-				c.close(websocket.StatusGoingAway, "")
-				c.ws.CloseNow()
-				return
-			}
+		var ok bool
+		if spare, ok = c.writeQueue(ctx, spare, closing); !ok {
+			c.close(websocket.StatusGoingAway, "")
+			c.ws.CloseNow()
+			return
 		}
-		spare = frames
 		if closing {
-			// Frames queued while the last ones were written go too.
-			for _, frame := range c.take(nil) {
-				if c.write(ctx, frame) != nil {
-					c.ws.CloseNow()
-					return
-				}
-			}
 			c.ws.Close(c.code, c.reason)
 			return
 		}
 	}
+}
+
+// writeQueue flushes the bytes that direct writes left pending, then writes
+// the queued frames until a take finds the queue empty. It returns the
+// storage of the last frames taken, for reuse, and reports false when a
+// write failed. With final set, the takes are final.
+func (c *conn) writeQueue(ctx context.Context, spare [][]byte, final bool) ([][]byte, bool) {
+	for {
+		if c.flush() != nil {
+			return spare, false
+		}
+		frames := c.take(spare, final)
+		if len(frames) == 0 {
+			return frames, true
+		}
+		for i, frame := range frames {
+			frames[i] = nil
+			if c.write(ctx, frame) != nil {
+				return frames, false
+			}
+		}
+		spare = frames
+	}
+}
+
+// flush writes the bytes that direct writes left pending.
+func (c *conn) flush() error {
+	if c.tcp == nil {
+		return nil
+	}
+	c.stall.Reset(c.timeout)
+	err := c.tcp.Flush()
+	c.stall.Stop()
+	return err
 }
 
 func (c *conn) write(ctx context.Context, frame []byte) error {
@@ -231,13 +310,14 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	defer s.sockets.Done()
 
 	// The server checks the Origin of upgrades before the mux.
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	hijack := &wsconn.Response{ResponseWriter: w}
+	ws, err := websocket.Accept(hijack, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		s.log.Info("room WebSocket upgrade failed", "room", name, "err", err)
 		return
 	}
 	ws.SetReadLimit(s.opts.MaxMessageBytes)
-	c := newConn(ws)
+	c := newConn(ws, hijack.Conn)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	var writer sync.WaitGroup

@@ -1,9 +1,9 @@
-// Package wsconn wraps the TCP connection under a WebSocket so that a
-// server can write a small message to a client that keeps up from the
-// goroutine that produced it, with a write that never waits, and leave the
-// rest to the connection's writer goroutine. A hand-off to a writer
-// goroutine per client costs the Go scheduler a wake-up per message, which
-// dominates when one message goes to many clients.
+// Package wsconn wraps the TCP connection under a WebSocket for writes
+// that never wait. A server writes a small message to a client that keeps
+// up from the goroutine that produced it, and leaves what the socket does
+// not take to the connection's writer goroutine. Handing every message to
+// a writer goroutine per client costs the Go scheduler a wake-up per
+// message, which dominates when one message goes to many clients.
 package wsconn
 
 import (
