@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -317,5 +318,40 @@ func TestCloseAfterDirectWrites(t *testing.T) {
 	}
 	if ce.Code != websocket.StatusGoingAway || ce.Reason != "bye" {
 		t.Errorf("close frame %d %q, want %d %q", ce.Code, ce.Reason, websocket.StatusGoingAway, "bye")
+	}
+}
+
+// TestDirectFrameSizes writes directly, to an idle connection, a frame of
+// each length encoding of RFC 6455, whose bytes the room builds itself.
+// The client reads each back whole.
+func TestDirectFrameSizes(t *testing.T) {
+	c, peer := acceptConn(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for i, n := range []int{1, 125, 126, 4096, 0xffff, maxDirectBytes} {
+		want := bytes.Repeat([]byte{byte(i + 1)}, n)
+		c.send(want)
+		c.qmu.Lock()
+		queued := len(c.queue)
+		c.qmu.Unlock()
+		if queued != 0 {
+			t.Errorf("frame of %d bytes queued, want it written directly", n)
+		}
+
+		typ, data, err := peer.Read(ctx)
+		if err != nil {
+			t.Fatalf("reading the frame of %d bytes: %v", n, err)
+		}
+		if typ != websocket.MessageBinary {
+			t.Errorf("frame of %d bytes has type %v, want binary", n, typ)
+		}
+		if !bytes.Equal(data, want) {
+			t.Errorf("frame of %d bytes read as %d bytes or with other content", n, len(data))
+		}
+		waitUntil(t, "the writer to flush", func() bool {
+			c.qmu.Lock()
+			defer c.qmu.Unlock()
+			return !c.writing && c.tcp.BeginDirect() && !c.tcp.EndDirect()
+		})
 	}
 }

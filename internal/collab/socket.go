@@ -2,6 +2,7 @@ package collab
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -106,14 +107,19 @@ func newConn(ws *websocket.Conn, tcp *wsconn.Conn) *conn {
 
 // send writes a frame at once when the connection is idle, or queues it.
 // A connection whose queue is full is closed.
-func (c *conn) send(frame []byte) {
+func (c *conn) send(frame []byte) { c.sendWire(frame, nil) }
+
+// sendWire is send with the frame's bytes on the wire, as wireFrame
+// returns them, or nil to build them when they are needed. A room encodes
+// an update's frame once for all its clients.
+func (c *conn) sendWire(frame, wire []byte) {
 	select {
 	case <-c.closed:
 		return
 	default:
 	}
 	c.qmu.Lock()
-	if c.writeDirectLocked(frame) {
+	if c.writeDirectLocked(frame, wire) {
 		c.qmu.Unlock()
 		return
 	}
@@ -144,18 +150,49 @@ func (c *conn) signal() {
 // queued, and wakes the writer, whose flush then fails and ends the
 // connection. The caller holds qmu, so the writer does not take the queue
 // meanwhile.
-func (c *conn) writeDirectLocked(frame []byte) bool {
+//
+// The frame's bytes go to tcp without the WebSocket library, which would
+// take two locks and copy them into its buffer for each client. That is
+// safe because the library writes to tcp only from the writer, which is
+// idle, and for the control frames it answers itself (pong, the reply to a
+// close). Those fit its buffer, so each reaches tcp in one Write, which
+// tcp orders with this one.
+// NOTE: a frame written here after the library replied to a client's close
+// frame, before the room removed the client, breaks RFC 6455 on a
+// connection that is closing anyway.
+func (c *conn) writeDirectLocked(frame, wire []byte) bool {
 	if c.tcp == nil || c.writing || len(c.queue) > 0 || len(frame) > maxDirectBytes {
 		return false
 	}
 	if !c.tcp.BeginDirect() {
 		return false
 	}
-	err := c.ws.Write(context.Background(), websocket.MessageBinary, frame)
+	if wire == nil {
+		wire = wireFrame(frame)
+	}
+	_, err := c.tcp.Write(wire)
 	if c.tcp.EndDirect() {
 		c.signal()
 	}
 	return err == nil
+}
+
+// wireFrame returns the bytes of an unmasked, final binary WebSocket
+// frame, as a server sends it (RFC 6455 section 5.2), carrying payload.
+func wireFrame(payload []byte) []byte {
+	n := len(payload)
+	var b []byte
+	switch {
+	case n < 126:
+		b = append(make([]byte, 0, 2+n), 0x82, byte(n))
+	case n <= 0xffff:
+		b = append(make([]byte, 0, 4+n), 0x82, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(make([]byte, 0, 10+n), 0x82, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
 }
 
 // take returns the queued frames and empties the queue, keeping spare as
