@@ -40,6 +40,8 @@ type Conn struct {
 	waiting bool   // a write that can wait is in progress
 	pending []byte // bytes accepted but not yet sent
 	err     error  // the first write error, returned by every write after it
+	now     nowWrite
+	writeFD func(fd uintptr) bool // c.writeToFD, made once
 }
 
 // corkBytes bounds pending while corked. A write past it goes out at once.
@@ -121,31 +123,50 @@ func (c *Conn) writeDirectLocked(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// writeNow writes what the socket takes of p without waiting.
+// writeNow writes what the socket takes of p without waiting. The caller
+// holds mu, which guards the fields of the write in progress.
 func (c *Conn) writeNow(p []byte) (int, error) {
-	written := 0
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for written < len(p) {
-			n, err := syscall.Write(int(fd), p[written:])
-			if errors.Is(err, syscall.EINTR) {
-				continue
-			}
-			if errors.Is(err, syscall.EAGAIN) {
-				return true
-			}
-			if err != nil {
-				werr = err
-				return true
-			}
-			written += n
-		}
-		return true
-	})
+	if c.writeFD == nil {
+		// A method value made once, where a closure over p would cost
+		// allocations on every write.
+		c.writeFD = c.writeToFD
+	}
+	c.now = nowWrite{p: p}
+	err := c.raw.Write(c.writeFD)
+	written, werr := c.now.written, c.now.err
+	c.now = nowWrite{}
 	if werr == nil {
 		werr = err
 	}
 	return written, werr
+}
+
+// nowWrite is the state of a writeNow call.
+type nowWrite struct {
+	p       []byte
+	written int
+	err     error
+}
+
+// writeToFD writes c.now.p to the socket fd until it would block, as
+// syscall.RawConn.Write calls it.
+func (c *Conn) writeToFD(fd uintptr) bool {
+	w := &c.now
+	for w.written < len(w.p) {
+		n, err := syscall.Write(int(fd), w.p[w.written:])
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if errors.Is(err, syscall.EAGAIN) {
+			return true
+		}
+		if err != nil {
+			w.err = err
+			return true
+		}
+		w.written += n
+	}
+	return true
 }
 
 // BeginDirect puts the connection in direct mode and reports true, unless
