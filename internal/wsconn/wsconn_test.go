@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
@@ -133,5 +134,27 @@ func TestCork(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Errorf("peer got %q, want %q", got, want)
+	}
+}
+
+// TestRead reads what the peer wrote, waiting for it when nothing has
+// arrived yet, then io.EOF once the peer closed.
+func TestRead(t *testing.T) {
+	server, client := tcpPair(t)
+	c := New(server)
+	go func() {
+		time.Sleep(10 * time.Millisecond) // so that the first Read waits
+		client.Write([]byte("hello"))
+		client.Close()
+	}()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("reading until EOF: %v", err)
+	}
+	if string(got) != "hello" {
+		t.Errorf("read %q, want %q", got, "hello")
+	}
+	if n, err := c.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+		t.Errorf("Read after EOF = %d, %v; want 0, io.EOF", n, err)
 	}
 }
