@@ -16,7 +16,7 @@
 // each, so that one busy event loop does not delay all of them. Times come
 // from process.hrtime, the system's monotonic clock, which is the same in
 // every process.
-import { fork, spawn } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -165,9 +165,23 @@ class Worker {
 
 // ---- server processes -----------------------------------------------------
 
+// serverCpus, when set, is the CPU list (taskset -c) that servers run on.
+let serverCpus = '';
+
+// pinSelf restricts this process and the workers it forks to the CPUs of
+// list, as taskset -c reads it.
+function pinSelf(list) {
+  const r = spawnSync('taskset', ['-a', '-pc', list, String(process.pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset -a -pc ${list} failed: ${r.error?.message ?? r.stderr}`);
+}
+
 // startProcess runs command and resolves with the child once its output
 // matches ready, whose first group is returned as match.
 function startProcess(command, args, { env = {}, ready, what }) {
+  if (serverCpus) {
+    args = ['-c', serverCpus, command, ...args];
+    command = 'taskset';
+  }
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -463,6 +477,9 @@ function printReport(results, opts) {
     `${(opts.stateBytes / 1e6).toFixed(2)} MB as Yjs state`);
   console.log(`typing: one character every ${opts.intervalMs} ms for ${opts.durationS} s; ` +
     `awareness: ${opts.awareness} changes, one every ${opts.intervalMs} ms`);
+  if (opts.serverCpus || opts.clientCpus) {
+    console.log(`CPUs: servers on ${opts.serverCpus || 'any'}, clients on ${opts.clientCpus || 'any'}`);
+  }
   for (const r of results) {
     console.log(`${r.target}: load average (1 min) ${r.loadBefore} before, ${r.loadAfter} after`);
     for (const f of r.fanOut) {
@@ -505,6 +522,9 @@ Options:
   --syncs N         clients joining one after another for the first-sync figure (default 5)
   --cells N         cells of the generated notebook (default 2000)
   --group N         clients per worker process (default 10)
+  --server-cpus L   run the servers on the CPUs of list L (taskset -c), e.g. 0
+  --client-cpus L   run the clients and this process on the CPUs of list L,
+                    e.g. 1; default: no pinning
   --json FILE       where to write the results as JSON
                     (default bench/results/collab-YYYYMMDD-HHMMSS.json)
 `;
@@ -527,6 +547,8 @@ function parseOptions() {
       syncs: { type: 'string', default: '5' },
       cells: { type: 'string', default: '2000' },
       group: { type: 'string', default: '10' },
+      'server-cpus': { type: 'string', default: '' },
+      'client-cpus': { type: 'string', default: '' },
       json: { type: 'string' },
       worker: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -540,6 +562,13 @@ function parseOptions() {
     const v = Number(values[name]);
     if (!Number.isInteger(v) || v < min || v > max) {
       throw new Error(`invalid --${name} ${values[name]}: expected an integer from ${min} to ${max}`);
+    }
+    return v;
+  };
+  const cpuList = (name) => {
+    const v = values[name];
+    if (v !== '' && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) {
+      throw new Error(`invalid --${name} ${v}: expected a CPU list such as 0 or 0-1,3`);
     }
     return v;
   };
@@ -565,6 +594,8 @@ function parseOptions() {
     syncs: int('syncs', 1, limits.syncs),
     cells: int('cells', 1, limits.cells),
     group: int('group', 1, limits.clients),
+    serverCpus: cpuList('server-cpus'),
+    clientCpus: cpuList('client-cpus'),
     json: values.json ?? defaultResultsFile(),
   };
 }
@@ -575,6 +606,8 @@ async function main() {
     runWorker();
     return;
   }
+  serverCpus = opts.serverCpus;
+  if (opts.clientCpus) pinSelf(opts.clientCpus);
   const notebook = generateNotebook(opts.cells, 15);
   opts.fileBytes = Buffer.byteLength(notebookFile(notebook));
   opts.stateBytes = notebookState(notebook).length;

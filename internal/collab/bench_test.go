@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,4 +95,72 @@ func BenchmarkStoreAppend(b *testing.B) {
 		st.appendUpdate("r", update)
 		st.flush()
 	}
+}
+
+// BenchmarkFanOut times the relay of one typed character to 50 clients of
+// a room: from the typist's write of the update to its receipt by every
+// listener. The listeners read frames without applying them. Besides the
+// time per edit it reports the CPU time of the whole process per edit,
+// user and system apart, which includes the clients' reads.
+func BenchmarkFanOut(b *testing.B) {
+	const listeners = 50
+	ts := newTestService(b, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(b, "t.txt", "")
+	room, session := ts.openSession(b, "t.txt")
+	typist := ts.join(b, room, session)
+
+	got := make(chan struct{}, listeners)
+	for range listeners {
+		listen(b, ts.dialURL(room, session), got)
+	}
+	r := ts.room(b, room)
+	waitUntil(b, "the listeners to join", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.clients) == listeners+1
+	})
+	edit := func(i int) {
+		typist.edit(insert(i, "x"))
+		for range listeners {
+			<-got
+		}
+	}
+	edit(0)
+
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	i := 1
+	for b.Loop() {
+		edit(i)
+		i++
+	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	perOp := func(a, b syscall.Timeval) float64 {
+		return float64(a.Nano()-b.Nano()) / 1e3 / float64(i-1)
+	}
+	b.ReportMetric(perOp(after.Utime, before.Utime), "user-µs/op")
+	b.ReportMetric(perOp(after.Stime, before.Stime), "sys-µs/op")
+}
+
+// listen connects to the room at u and sends to got for every update
+// frame it reads, until the connection closes.
+func listen(b *testing.B, u string, got chan<- struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ws.CloseNow() })
+	go func() {
+		for {
+			_, data, err := ws.Read(context.Background())
+			if err != nil {
+				return
+			}
+			if len(data) > 1 && data[0] == msgSync && data[1] == yprotocol.SyncUpdate {
+				got <- struct{}{}
+			}
+		}
+	}()
 }

@@ -1,17 +1,21 @@
 package collab
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/jupygo/jupygo/internal/wsconn"
 	"github.com/jupygo/jupygo/yjs/lib0"
 	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
@@ -119,7 +123,7 @@ func FuzzRoomHandle(f *testing.F) {
 	svc.log = svc.opts.Log
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := svc.newRoom("fuzz")
-		c := newConn(nil)
+		c := newConn(nil, nil)
 		r.clients[c] = true
 		_ = r.handle(c, b)
 		r.wg.Wait()
@@ -127,7 +131,7 @@ func FuzzRoomHandle(f *testing.F) {
 }
 
 func TestSendQueueBoundsBytes(t *testing.T) {
-	c := newConn(nil)
+	c := newConn(nil, nil)
 	for i := range 1000 {
 		c.send(make([]byte, 40)) // keystrokes of a client that reads nothing yet
 		if isClosed(c) {
@@ -167,14 +171,15 @@ func TestStalledWriteClosesConn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	// The client reads nothing, so the server's writes block once the
-	// socket buffers are full.
+	// socket buffers are full. Without the TCP connection, every frame
+	// goes through the writer.
 	peer, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer peer.CloseNow()
 
-	c := newConn(<-accepted)
+	c := newConn(<-accepted, nil)
 	c.timeout = 100 * time.Millisecond
 	stopped := make(chan struct{})
 	go func() {
@@ -191,5 +196,162 @@ func TestStalledWriteClosesConn(t *testing.T) {
 	}
 	if !isClosed(c) {
 		t.Error("connection not closed after a stalled write")
+	}
+}
+
+// acceptConn returns a server whose first WebSocket becomes a conn with
+// direct writes, started with its writer, and the client's end of it.
+func acceptConn(t *testing.T, dialOpts *websocket.DialOptions) (*conn, *websocket.Conn) {
+	t.Helper()
+	accepted := make(chan *conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hijack := &wsconn.Response{ResponseWriter: w}
+		ws, err := websocket.Accept(hijack, r, nil)
+		if err != nil {
+			return
+		}
+		c := newConn(ws, hijack.Conn)
+		go c.writeLoop(context.Background())
+		accepted <- c
+	}))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	peer, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), dialOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.CloseNow() })
+	peer.SetReadLimit(-1)
+	c := <-accepted
+	if c.tcp == nil {
+		t.Fatal("no TCP connection for direct writes")
+	}
+	return c, peer
+}
+
+// TestSendNeverWaits sends, from two goroutines, far more than the socket
+// buffers hold to a client that reads nothing meanwhile, in small frames
+// that are written directly while the socket takes them and large ones
+// that always go to the writer. No send waits for the client, and the
+// client then reads each goroutine's frames in the order sent.
+func TestSendNeverWaits(t *testing.T) {
+	c, peer := acceptConn(t, nil)
+	const senders, frames = 2, 2000
+	var wg sync.WaitGroup
+	for sender := range senders {
+		wg.Go(func() {
+			for seq := range frames {
+				size := 4 << 10
+				if seq%500 == 499 {
+					size = maxDirectBytes + 1
+				}
+				frame := make([]byte, size)
+				binary.BigEndian.PutUint32(frame, uint32(sender))
+				binary.BigEndian.PutUint32(frame[4:], uint32(seq))
+				c.send(frame)
+			}
+		})
+	}
+	sent := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(sent)
+	}()
+	select {
+	case <-sent:
+	case <-time.After(waitTimeout):
+		t.Fatal("a send waited for a client that reads nothing")
+	}
+	if isClosed(c) {
+		t.Fatalf("connection closed while sending: %d %s", c.code, c.reason)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	next := make([]uint32, senders)
+	for range senders * frames {
+		_, data, err := peer.Read(ctx)
+		if err != nil {
+			t.Fatalf("reading frame: %v", err)
+		}
+		sender := binary.BigEndian.Uint32(data)
+		seq := binary.BigEndian.Uint32(data[4:])
+		if sender >= senders || seq != next[sender] {
+			t.Fatalf("frame %d of sender %d arrived; want frame %d", seq, sender, next[sender])
+		}
+		next[sender]++
+	}
+}
+
+// TestCloseAfterDirectWrites closes a connection after frames written
+// directly and queued: the client reads every frame, then the close frame
+// with its code and reason.
+func TestCloseAfterDirectWrites(t *testing.T) {
+	c, peer := acceptConn(t, nil)
+	for i := range 100 {
+		size := 100
+		if i == 50 {
+			size = maxDirectBytes + 1
+		}
+		frame := make([]byte, size)
+		frame[0] = byte(i)
+		c.send(frame)
+	}
+	c.close(websocket.StatusGoingAway, "bye")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for i := range 100 {
+		_, data, err := peer.Read(ctx)
+		if err != nil {
+			t.Fatalf("reading frame %d: %v", i, err)
+		}
+		if data[0] != byte(i) {
+			t.Fatalf("frame %d arrived in place of %d", data[0], i)
+		}
+	}
+	_, _, err := peer.Read(ctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) {
+		t.Fatalf("read after the frames returned %v, want a close frame", err)
+	}
+	if ce.Code != websocket.StatusGoingAway || ce.Reason != "bye" {
+		t.Errorf("close frame %d %q, want %d %q", ce.Code, ce.Reason, websocket.StatusGoingAway, "bye")
+	}
+}
+
+// TestDirectFrameSizes writes directly, to an idle connection, a frame of
+// each length encoding of RFC 6455, whose bytes the room builds itself.
+// The client reads each back whole.
+func TestDirectFrameSizes(t *testing.T) {
+	c, peer := acceptConn(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for i, n := range []int{1, 125, 126, 4096, 0xffff, maxDirectBytes} {
+		want := bytes.Repeat([]byte{byte(i + 1)}, n)
+		c.send(want)
+		c.qmu.Lock()
+		queued := len(c.queue)
+		c.qmu.Unlock()
+		if queued != 0 {
+			t.Errorf("frame of %d bytes queued, want it written directly", n)
+		}
+
+		typ, data, err := peer.Read(ctx)
+		if err != nil {
+			t.Fatalf("reading the frame of %d bytes: %v", n, err)
+		}
+		if typ != websocket.MessageBinary {
+			t.Errorf("frame of %d bytes has type %v, want binary", n, typ)
+		}
+		if !bytes.Equal(data, want) {
+			t.Errorf("frame of %d bytes read as %d bytes or with other content", n, len(data))
+		}
+		waitUntil(t, "the writer to flush", func() bool {
+			c.qmu.Lock()
+			defer c.qmu.Unlock()
+			return !c.writing && c.tcp.BeginDirect() && !c.tcp.EndDirect()
+		})
 	}
 }

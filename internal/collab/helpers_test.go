@@ -98,7 +98,7 @@ func (f *gatedFiles) writeCount() int {
 
 // newTestService starts a service on a fresh root folder. mutate may
 // change the options; root and dataDir, when not empty, are reused.
-func newTestService(t *testing.T, root, dataDir string, mutate func(*Options)) *testService {
+func newTestService(t testing.TB, root, dataDir string, mutate func(*Options)) *testService {
 	t.Helper()
 	if root == "" {
 		root = t.TempDir()
@@ -145,14 +145,14 @@ func newTestService(t *testing.T, root, dataDir string, mutate func(*Options)) *
 }
 
 // writeFile writes a file below the root.
-func (ts *testService) writeFile(t *testing.T, name, text string) {
+func (ts *testService) writeFile(t testing.TB, name, text string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(ts.root, name), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (ts *testService) readFile(t *testing.T, name string) string {
+func (ts *testService) readFile(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(ts.root, name))
 	if err != nil {
@@ -162,7 +162,7 @@ func (ts *testService) readFile(t *testing.T, name string) string {
 }
 
 // request sends a request and returns the status and body.
-func (ts *testService) request(t *testing.T, method, path string, body any) (int, []byte) {
+func (ts *testService) request(t testing.TB, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -193,7 +193,7 @@ func (ts *testService) request(t *testing.T, method, path string, body any) (int
 
 // openSession requests a document session for a text file and returns
 // the room name and session id.
-func (ts *testService) openSession(t *testing.T, path string) (room, session string) {
+func (ts *testService) openSession(t testing.TB, path string) (room, session string) {
 	t.Helper()
 	status, body := ts.request(t, http.MethodPut,
 		"/api/collaboration/session/"+strings.ReplaceAll(path, "/", "%2F"),
@@ -212,7 +212,7 @@ func (ts *testService) openSession(t *testing.T, path string) (room, session str
 // as @jupyter/docprovider does: it replies to SyncStep1, applies updates
 // and sends its own changes.
 type client struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 
 	mu        sync.Mutex
@@ -229,26 +229,16 @@ type client struct {
 }
 
 // dial connects to a room without waiting for the first sync.
-func (ts *testService) dial(t *testing.T, room, session string) *client {
+func (ts *testService) dial(t testing.TB, room, session string) *client {
 	t.Helper()
 	return ts.dialDoc(t, room, session, nil)
 }
 
 // dialDoc connects to a room with an existing doc, as a client that
 // reconnects does; nil starts with an empty doc.
-func (ts *testService) dialDoc(t *testing.T, room, session string, doc *yjs.Doc) *client {
+func (ts *testService) dialDoc(t testing.TB, room, session string, doc *yjs.Doc) *client {
 	t.Helper()
-	u := "ws" + strings.TrimPrefix(ts.baseURL, "http") + "/api/collaboration/room/" + room
-	query := url.Values{}
-	if session != "" {
-		query.Set("sessionId", session)
-	}
-	if ts.token != "" {
-		query.Set("token", ts.token)
-	}
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
+	u := ts.dialURL(room, session)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	ws, _, err := websocket.Dial(ctx, u, nil)
@@ -271,13 +261,29 @@ func (ts *testService) dialDoc(t *testing.T, room, session string, doc *yjs.Doc)
 	return c
 }
 
+// dialURL returns the WebSocket URL of a room.
+func (ts *testService) dialURL(room, session string) string {
+	u := "ws" + strings.TrimPrefix(ts.baseURL, "http") + "/api/collaboration/room/" + room
+	query := url.Values{}
+	if session != "" {
+		query.Set("sessionId", session)
+	}
+	if ts.token != "" {
+		query.Set("token", ts.token)
+	}
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	return u
+}
+
 // join connects and waits until the first SyncStep2 arrived.
-func (ts *testService) join(t *testing.T, room, session string) *client {
+func (ts *testService) join(t testing.TB, room, session string) *client {
 	t.Helper()
 	return ts.joinDoc(t, room, session, nil)
 }
 
-func (ts *testService) joinDoc(t *testing.T, room, session string, doc *yjs.Doc) *client {
+func (ts *testService) joinDoc(t testing.TB, room, session string, doc *yjs.Doc) *client {
 	t.Helper()
 	c := ts.dialDoc(t, room, session, doc)
 	c.send(yprotocol.SyncStep1Frame(c.doc))
@@ -390,7 +396,7 @@ func (c *client) waitClose() (websocket.StatusCode, string) {
 }
 
 // waitUntil polls cond until it holds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
@@ -415,7 +421,7 @@ func awarenessFrame(client, clock uint64, state string) []byte {
 // kill stops the service as a process killed after its writer committed
 // every queued write: connections drop, nothing is saved, and only what
 // reached the database survives.
-func (ts *testService) kill(t *testing.T) {
+func (ts *testService) kill(t testing.TB) {
 	t.Helper()
 	ts.svc.store.flush()
 	ts.killNow(t)
@@ -423,7 +429,7 @@ func (ts *testService) kill(t *testing.T) {
 
 // killNow stops the service as a killed process stops, dropping the
 // history writes that the writer has not begun.
-func (ts *testService) killNow(t *testing.T) {
+func (ts *testService) killNow(t testing.TB) {
 	t.Helper()
 	ts.CloseClientConnections()
 	ts.Close()
@@ -446,7 +452,7 @@ func (ts *testService) killNow(t *testing.T) {
 }
 
 // room returns the open room name.
-func (ts *testService) room(t *testing.T, name string) *room {
+func (ts *testService) room(t testing.TB, name string) *room {
 	t.Helper()
 	ts.svc.mu.Lock()
 	defer ts.svc.mu.Unlock()

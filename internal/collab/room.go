@@ -243,9 +243,13 @@ func mapKeys(m map[uint64]bool) []uint64 {
 
 // broadcastLocked sends frame to every client but except.
 func (r *room) broadcastLocked(frame []byte, except *conn) {
+	var wire []byte
+	if len(frame) <= maxDirectBytes {
+		wire = wireFrame(frame)
+	}
 	for c := range r.clients {
 		if c != except {
-			c.send(frame)
+			c.sendWire(frame, wire)
 		}
 	}
 }

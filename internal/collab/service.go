@@ -65,6 +65,11 @@ type Options struct {
 	// CompactAfter is how many updates a room's history may hold before
 	// they are merged into one (default 500).
 	CompactAfter int
+	// CommitWindow is how long an update may wait in the history queue
+	// for others to share its transaction (default 100 ms). An update is
+	// acknowledged, and survives a crash of the process, once committed.
+	// A negative value commits each queued update at once.
+	CommitWindow time.Duration
 }
 
 func (o *Options) fillDefaults() {
@@ -94,6 +99,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.CompactAfter <= 0 {
 		o.CompactAfter = 500
+	}
+	if o.CommitWindow == 0 {
+		o.CommitWindow = 100 * time.Millisecond
 	}
 }
 
@@ -128,6 +136,7 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.setCommitWindow(max(opts.CommitWindow, 0))
 	s := &Service{opts: opts, log: opts.Log, store: st, session: uuid.NewString(),
 		rooms: map[string]*room{}}
 	if err := st.addSession(context.Background(), s.session, opts.Version, time.Now()); err != nil {

@@ -2,6 +2,7 @@ package collab
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/wsconn"
 )
 
 // Close codes of room sockets beyond those of RFC 6455, as
@@ -44,19 +46,38 @@ const (
 	sendQueueBytes = 32 << 20
 )
 
-// conn is one client's WebSocket to a room. Frames to send wait in a
-// queue, which a writer goroutine drains. The queue is a slice rather than
-// a channel because a channel's buffer of sendQueue frames is allocated
-// whole: 384 KiB for each connection, most of them idle.
+// maxDirectBytes bounds the frames that send writes itself. A larger one,
+// such as a first sync, goes to the writer goroutine, which writes it
+// without the room's lock held.
+const maxDirectBytes = 64 << 10
+
+// conn is one client's WebSocket to a room. A frame to send is written at
+// once by the goroutine that sends it, when the connection is idle: nothing
+// queued, no write in progress, and the socket takes the bytes without
+// waiting. Otherwise it waits in a queue, which a writer goroutine drains.
+// A write that never waits keeps the room's fan-out of an edit on the
+// goroutine that applied it, where a hand-off to one writer goroutine per
+// client cost a scheduler wake-up per client and edit. The queue is a slice
+// rather than a channel because a channel's buffer of sendQueue frames is
+// allocated whole: 384 KiB for each connection, most of them idle.
 type conn struct {
 	ws *websocket.Conn
+	// tcp is the connection under ws, for the writes that never wait, or
+	// nil when it has no descriptor for them (TLS).
+	tcp *wsconn.Conn
 
 	qmu sync.Mutex
 	// queue holds the frames to send and queued their bytes. Guarded by
 	// qmu.
 	queue  [][]byte
 	queued int64
-	// wake signals the writer that the queue has frames.
+	// writing is set while the writer goroutine writes frames it took
+	// from the queue, until a take finds the queue empty, and for good
+	// once the writer has begun to close the connection. While it is set,
+	// frames are queued. Guarded by qmu.
+	writing bool
+	// wake signals the writer that the queue has frames, or that a direct
+	// write left bytes pending or failed.
 	wake chan struct{}
 	// stall closes the WebSocket when a write takes longer than
 	// writeTimeout. One timer, reset for each write, costs less than a
@@ -77,22 +98,33 @@ type conn struct {
 	awareness map[uint64]bool
 }
 
-func newConn(ws *websocket.Conn) *conn {
-	c := &conn{ws: ws, wake: make(chan struct{}, 1), closed: make(chan struct{}),
+// newConn returns the conn of ws, whose TCP connection is tcp or nil.
+func newConn(ws *websocket.Conn, tcp *wsconn.Conn) *conn {
+	c := &conn{ws: ws, tcp: tcp, wake: make(chan struct{}, 1), closed: make(chan struct{}),
 		awareness: map[uint64]bool{}, timeout: writeTimeout}
 	c.stall = time.AfterFunc(time.Hour, func() { ws.CloseNow() })
 	c.stall.Stop()
 	return c
 }
 
-// send queues a frame, or closes a connection whose queue is full.
-func (c *conn) send(frame []byte) {
+// send writes a frame at once when the connection is idle, or queues it.
+// A connection whose queue is full is closed.
+func (c *conn) send(frame []byte) { c.sendWire(frame, nil) }
+
+// sendWire is send with the frame's bytes on the wire, as wireFrame
+// returns them, or nil to build them when they are needed. A room encodes
+// an update's frame once for all its clients.
+func (c *conn) sendWire(frame, wire []byte) {
 	select {
 	case <-c.closed:
 		return
 	default:
 	}
 	c.qmu.Lock()
+	if c.writeDirectLocked(frame, wire) {
+		c.qmu.Unlock()
+		return
+	}
 	full := c.queued+int64(len(frame)) > sendQueueBytes || len(c.queue) >= sendQueue
 	if !full {
 		c.queue = append(c.queue, frame)
@@ -103,19 +135,79 @@ func (c *conn) send(frame []byte) {
 		c.close(websocket.StatusTryAgainLater, "client too slow: reconnect to sync again")
 		return
 	}
+	c.signal()
+}
+
+func (c *conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 }
 
+// writeDirectLocked writes frame with a write that never waits, when
+// nothing is queued before it, the writer is idle and frame is small, and
+// reports whether it did. The bytes the socket does not take at once stay
+// pending in tcp for the writer. A failed write reports false, so frame is
+// queued, and wakes the writer, whose flush then fails and ends the
+// connection. The caller holds qmu, so the writer does not take the queue
+// meanwhile.
+//
+// The frame's bytes go to tcp without the WebSocket library, which would
+// take two locks and copy them into its buffer for each client. That is
+// safe because the library writes to tcp only from the writer, which is
+// idle, and for the control frames it answers itself (pong, the reply to a
+// close). Those fit its buffer, so each reaches tcp in one Write, which
+// tcp orders with this one.
+// NOTE: a frame written here after the library replied to a client's close
+// frame, before the room removed the client, breaks RFC 6455 on a
+// connection that is closing anyway.
+func (c *conn) writeDirectLocked(frame, wire []byte) bool {
+	if c.tcp == nil || c.writing || len(c.queue) > 0 || len(frame) > maxDirectBytes {
+		return false
+	}
+	if !c.tcp.BeginDirect() {
+		return false
+	}
+	if wire == nil {
+		wire = wireFrame(frame)
+	}
+	_, err := c.tcp.Write(wire)
+	if c.tcp.EndDirect() {
+		c.signal()
+	}
+	return err == nil
+}
+
+// wireFrame returns the bytes of an unmasked, final binary WebSocket
+// frame, as a server sends it (RFC 6455 section 5.2), carrying payload.
+func wireFrame(payload []byte) []byte {
+	n := len(payload)
+	var b []byte
+	switch {
+	case n < 126:
+		b = append(make([]byte, 0, 2+n), 0x82, byte(n))
+	case n <= 0xffff:
+		b = append(make([]byte, 0, 4+n), 0x82, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(make([]byte, 0, 10+n), 0x82, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
+}
+
 // take returns the queued frames and empties the queue, keeping spare as
-// the next queue's storage.
-func (c *conn) take(spare [][]byte) [][]byte {
+// the next queue's storage. Until a take finds the queue empty, the writer
+// is writing and send queues frames behind those taken. A final take marks
+// the writer writing for good, so that nothing is written directly after
+// the frames it returns.
+func (c *conn) take(spare [][]byte, final bool) [][]byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	frames := c.queue
 	c.queue, c.queued = spare[:0], 0
+	c.writing = final || len(frames) > 0
 	return frames
 }
 
@@ -128,9 +220,10 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	})
 }
 
-// writeLoop sends queued frames until the connection is closed, then
-// sends what is left and the close frame. Writes end with an error when
-// the stall timer closes the connection, not when ctx ends.
+// writeLoop sends what direct writes left pending and the queued frames
+// until the connection is closed, then sends what is left and the close
+// frame. Writes end with an error when the stall timer closes the
+// connection, not when ctx ends.
 func (c *conn) writeLoop(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	defer c.stall.Stop()
@@ -142,28 +235,51 @@ func (c *conn) writeLoop(ctx context.Context) {
 		case <-c.closed:
 			closing = true
 		}
-		frames := c.take(spare)
-		for i, frame := range frames {
-			frames[i] = nil
-			if c.write(ctx, frame) != nil {
-				c.close(websocket.StatusGoingAway, "")
-				c.ws.CloseNow()
-				return
-			}
+		var ok bool
+		if spare, ok = c.writeQueue(ctx, spare, closing); !ok {
+			c.close(websocket.StatusGoingAway, "")
+			c.ws.CloseNow()
+			return
 		}
-		spare = frames
 		if closing {
-			// Frames queued while the last ones were written go too.
-			for _, frame := range c.take(nil) {
-				if c.write(ctx, frame) != nil {
-					c.ws.CloseNow()
-					return
-				}
-			}
 			c.ws.Close(c.code, c.reason)
 			return
 		}
 	}
+}
+
+// writeQueue flushes the bytes that direct writes left pending, then writes
+// the queued frames until a take finds the queue empty. It returns the
+// storage of the last frames taken, for reuse, and reports false when a
+// write failed. With final set, the takes are final.
+func (c *conn) writeQueue(ctx context.Context, spare [][]byte, final bool) ([][]byte, bool) {
+	for {
+		if c.flush() != nil {
+			return spare, false
+		}
+		frames := c.take(spare, final)
+		if len(frames) == 0 {
+			return frames, true
+		}
+		for i, frame := range frames {
+			frames[i] = nil
+			if c.write(ctx, frame) != nil {
+				return frames, false
+			}
+		}
+		spare = frames
+	}
+}
+
+// flush writes the bytes that direct writes left pending.
+func (c *conn) flush() error {
+	if c.tcp == nil {
+		return nil
+	}
+	c.stall.Reset(c.timeout)
+	err := c.tcp.Flush()
+	c.stall.Stop()
+	return err
 }
 
 func (c *conn) write(ctx context.Context, frame []byte) error {
@@ -233,13 +349,14 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	defer s.sockets.Done()
 
 	// The server checks the Origin of upgrades before the mux.
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	hijack := &wsconn.Response{ResponseWriter: w}
+	ws, err := websocket.Accept(hijack, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		s.log.Info("room WebSocket upgrade failed", "room", name, "err", err)
 		return
 	}
 	ws.SetReadLimit(s.opts.MaxMessageBytes)
-	c := newConn(ws)
+	c := newConn(ws, hijack.Conn)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	var writer sync.WaitGroup

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jupygo/jupygo/yjs"
 )
@@ -18,6 +19,12 @@ import (
 // soon as the previous transaction has committed. So under load the
 // writes batch themselves, and with one edit at a time each is committed
 // alone, a fraction of a millisecond after it was queued.
+//
+// A commit window makes the writer gather writes. A batch is committed
+// once its first write has waited for the window. It is committed sooner
+// when commitBytes of data are queued, when a caller waits for a queued
+// write or a flush, and when the store closes. So updates typed one after
+// another share a transaction, where each cost a commit of its own.
 //
 // An update is acknowledged once the writer has committed it. Only
 // acknowledged updates survive a crash of the process. flush waits until
@@ -74,6 +81,19 @@ type writer struct {
 	// killed process would.
 	abandon bool
 
+	// window is how long the first write of a batch waits for others
+	// before the batch is committed. Zero commits at once.
+	window time.Duration
+	// since is when the first write of the queue was queued, and bytes
+	// the size of the queued data.
+	since time.Time
+	bytes int
+	// waited is set while the queue holds a write that a caller waits
+	// for, and flushes counts the flush calls waiting. Both commit the
+	// queue without waiting for the window.
+	waited  bool
+	flushes int
+
 	wake chan struct{}
 	done chan struct{}
 
@@ -97,6 +117,13 @@ func (s *store) startWriter() {
 	go s.writeLoop()
 }
 
+// setCommitWindow sets the writer's commit window.
+func (s *store) setCommitWindow(d time.Duration) {
+	s.w.mu.Lock()
+	s.w.window = d
+	s.w.mu.Unlock()
+}
+
 // enqueue queues a write. Writes queued after close are dropped.
 func (s *store) enqueue(op writeOp) {
 	w := &s.w
@@ -109,9 +136,26 @@ func (s *store) enqueue(op writeOp) {
 		}
 		return
 	}
+	first := len(w.queue) == 0
+	if first {
+		w.since = time.Now()
+	}
 	w.queue = append(w.queue, op)
 	w.queued++
+	w.bytes += len(op.data)
+	w.waited = w.waited || op.done != nil
+	// Within the window, the writer needs no wake-up for each write.
+	signal := first || w.window == 0 || w.waited || w.bytes >= commitBytes
 	w.mu.Unlock()
+	if signal {
+		w.signal()
+	}
+}
+
+// commitBytes is the queued data that ends the commit window at once.
+const commitBytes = 1 << 20
+
+func (w *writer) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -125,6 +169,11 @@ func (s *store) flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	target := w.queued
+	if w.handled < target && !w.stopped {
+		w.flushes++
+		defer func() { w.flushes-- }()
+		w.signal()
+	}
 	for w.handled < target && !w.stopped {
 		w.cond.Wait()
 	}
@@ -138,23 +187,27 @@ func (s *store) stopWriter(abandon bool) {
 	w.closing = true
 	w.abandon = w.abandon || abandon
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.signal()
 	<-w.done
 }
 
-// take returns the queued writes and empties the queue. stop reports that
-// the writer should end.
-func (w *writer) take() (ops []writeOp, stop bool) {
+// take returns the queued writes and empties the queue, unless the batch
+// should wait: then wait is how long, from now. stop reports that the
+// writer should end.
+func (w *writer) take(now time.Time) (ops []writeOp, wait time.Duration, stop bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.abandon {
-		return nil, true
+		return nil, 0, true
+	}
+	if len(w.queue) > 0 && !w.closing && !w.waited && w.flushes == 0 && w.bytes < commitBytes {
+		if wait := w.since.Add(w.window).Sub(now); wait > 0 {
+			return nil, wait, false
+		}
 	}
 	ops, w.queue = w.queue, nil
-	return ops, len(ops) == 0 && w.closing
+	w.bytes, w.waited = 0, false
+	return ops, 0, len(ops) == 0 && w.closing
 }
 
 // reject sends errStoreClosed to the callers waiting on ops, which were
@@ -191,11 +244,22 @@ func (s *store) writeLoop() {
 		w.mu.Unlock()
 		close(w.done)
 	}()
+	window := time.NewTimer(time.Hour)
+	window.Stop()
 	for range w.wake {
 		for {
-			ops, stop := w.take()
+			ops, wait, stop := w.take(time.Now())
 			if stop {
 				return
+			}
+			if wait > 0 {
+				window.Reset(wait)
+				select {
+				case <-w.wake:
+				case <-window.C:
+				}
+				window.Stop()
+				continue
 			}
 			if len(ops) == 0 {
 				break

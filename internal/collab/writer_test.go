@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jupygo/jupygo/yjs"
 )
@@ -209,5 +211,93 @@ func TestStoreAbandonRejectsWaiters(t *testing.T) {
 	st.stopWriter(true)
 	if err := <-deleted; err != errStoreClosed {
 		t.Errorf("deleteRoom dropped by an abandoned writer: %v, want %v", err, errStoreClosed)
+	}
+}
+
+// countBatches counts the batches the store's writer writes.
+func countBatches(st *store) *atomic.Int32 {
+	var n atomic.Int32
+	hook := func(e string) {
+		if e == "batch" {
+			n.Add(1)
+		}
+	}
+	st.w.hookForTest.Store(&hook)
+	return &n
+}
+
+// storedCount returns the number of committed rows in a room's history,
+// without waiting for the writes queued.
+func storedCount(t *testing.T, st *store, room string) int {
+	t.Helper()
+	rows, err := readUpdates(context.Background(), st.db, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rows)
+}
+
+// TestCommitWindowEndsEarly gives the writer a window of an hour: writes
+// gather in one batch, and a flush, a write that a caller waits for and
+// close each commit the queue at once.
+func TestCommitWindowEndsEarly(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	st, err := openStore(dir, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.setCommitWindow(time.Hour)
+	batches := countBatches(st)
+
+	for range 3 {
+		st.appendUpdate("r", []byte{0, 0})
+	}
+	st.flush()
+	if n := storedCount(t, st, "r"); n != 3 {
+		t.Errorf("%d rows after flush, want 3", n)
+	}
+	if n := batches.Load(); n != 1 {
+		t.Errorf("%d batches for three writes and a flush, want 1", n)
+	}
+
+	st.appendUpdate("r", []byte{0, 0})
+	st.appendUpdate("s", []byte{0, 0})
+	if err := st.deleteRoom("r"); err != nil {
+		t.Fatal(err)
+	}
+	if n := storedCount(t, st, "s"); n != 1 {
+		t.Errorf("%d rows of room s after a delete that was waited for, want 1", n)
+	}
+
+	st.appendUpdate("s", []byte{0, 0})
+	if err := st.close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = openStore(dir, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	if n := storedCount(t, st, "s"); n != 2 {
+		t.Errorf("%d rows of room s after close, want 2", n)
+	}
+}
+
+// TestCommitWindowCommits waits for a write to be committed with no flush,
+// once its window has passed.
+func TestCommitWindowCommits(t *testing.T) {
+	st, err := openStore(t.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	st.setCommitWindow(20 * time.Millisecond)
+	batches := countBatches(st)
+	st.appendUpdate("r", []byte{0, 0})
+	st.appendUpdate("r", []byte{0, 0})
+	waitUntil(t, "the writes committed", func() bool { return storedCount(t, st, "r") == 2 })
+	if n := batches.Load(); n > 2 {
+		t.Errorf("%d batches for two writes, want at most 2", n)
 	}
 }

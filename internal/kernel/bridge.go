@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/wsconn"
 )
 
 // serveChannels serves GET /api/kernels/{id}/channels: the WebSocket that
@@ -32,7 +33,7 @@ func (m *Manager) serveChannels(w http.ResponseWriter, r *http.Request) {
 	defer m.sockets.Done()
 
 	// The server checks the Origin of upgrades before the mux.
-	hijack := &hijackResponse{ResponseWriter: w}
+	hijack := &wsconn.Response{ResponseWriter: w}
 	ws, err := websocket.Accept(hijack, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{protocolV1},
 		InsecureSkipVerify: true,
@@ -51,7 +52,7 @@ func (m *Manager) serveChannels(w http.ResponseWriter, r *http.Request) {
 		session = uuid.NewString()
 	}
 	log := k.log.With("session_id", session)
-	b := &bridge{ws: ws, conn: hijack.conn, k: k, framing: framingFor(ws.Subprotocol()), log: log}
+	b := &bridge{ws: ws, conn: hijack.Conn, k: k, framing: framingFor(ws.Subprotocol()), log: log}
 	var direct directWriter
 	if b.conn != nil {
 		direct = b
@@ -86,7 +87,7 @@ func (m *Manager) trackSocket() bool {
 // goroutine closes the WebSocket when the server ends it.
 type bridge struct {
 	ws      *websocket.Conn
-	conn    *wsConn // the connection under ws, or nil without direct writes
+	conn    *wsconn.Conn // the connection under ws, or nil without direct writes
 	k       *Kernel
 	cl      *client
 	att     *attachment
@@ -171,7 +172,7 @@ func (b *bridge) write(ctx context.Context) {
 // queue, until the queue is empty. It reports false when a write failed.
 func (b *bridge) writeQueue(ctx context.Context) bool {
 	for {
-		if b.conn != nil && b.conn.flush() != nil {
+		if b.conn != nil && b.conn.Flush() != nil {
 			return false
 		}
 		msgs := b.cl.take(b.att)
@@ -188,7 +189,7 @@ func (b *bridge) writeQueue(ctx context.Context) bool {
 // to the socket as its cork allows. It reports false when a write failed.
 func (b *bridge) writeMessages(ctx context.Context, msgs []*Message) bool {
 	if b.conn != nil {
-		b.conn.cork()
+		b.conn.Cork()
 	}
 	for _, m := range msgs {
 		typ, data, err := b.framing.encode(m)
@@ -200,7 +201,7 @@ func (b *bridge) writeMessages(ctx context.Context, msgs []*Message) bool {
 			return false
 		}
 	}
-	return b.conn == nil || b.conn.uncork() == nil
+	return b.conn == nil || b.conn.Uncork() == nil
 }
 
 // tryWrite writes m to the WebSocket at once, in direct mode, so that the
@@ -212,16 +213,16 @@ func (b *bridge) writeMessages(ctx context.Context, msgs []*Message) bool {
 // goroutine must flush or handle a failed write. The caller holds the
 // client's lock, so the writer does not take the queue meanwhile.
 func (b *bridge) tryWrite(m *Message) (accepted, wake bool) {
-	if !b.conn.beginDirect() {
+	if !b.conn.BeginDirect() {
 		return false, false
 	}
 	typ, data, err := b.framing.encode(m)
 	if err != nil {
 		b.log.Warn("kernel message not sent to WebSocket", "err", err)
-		return true, b.conn.endDirect()
+		return true, b.conn.EndDirect()
 	}
 	err = b.ws.Write(context.Background(), typ, data)
-	pending := b.conn.endDirect()
+	pending := b.conn.EndDirect()
 	if err != nil {
 		return false, true
 	}

@@ -1,9 +1,7 @@
 package kernel
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -13,135 +11,6 @@ import (
 	"github.com/coder/websocket"
 	zmq "github.com/pebbe/zmq4"
 )
-
-// tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (server, client *net.TCPConn) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := l.Accept()
-		accepted <- c
-	}()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := <-accepted
-	if s == nil {
-		t.Fatal("accepting a loopback connection failed")
-	}
-	t.Cleanup(func() {
-		s.Close()
-		c.Close()
-	})
-	return s.(*net.TCPConn), c.(*net.TCPConn)
-}
-
-// TestWSConnDirectWrite writes more to a peer that does not read than its
-// socket buffers hold: the direct write returns at once, keeps the rest
-// pending until flush, and the peer gets every byte in order.
-func TestWSConnDirectWrite(t *testing.T) {
-	server, client := tcpPair(t)
-	server.SetWriteBuffer(64 << 10)
-	client.SetReadBuffer(64 << 10)
-	c := newWSConn(server)
-	if c == nil {
-		t.Fatal("newWSConn returned nil for a TCP connection")
-	}
-
-	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB
-	if !c.beginDirect() {
-		t.Fatal("beginDirect rejected an idle connection")
-	}
-	if n, err := c.Write(data); n != len(data) || err != nil {
-		t.Fatalf("direct Write = %d, %v; want %d, nil", n, err, len(data))
-	}
-	if !c.endDirect() {
-		t.Fatal("endDirect reports nothing pending after 4 MiB to a peer that does not read")
-	}
-	if c.beginDirect() {
-		t.Fatal("beginDirect accepted a connection with pending bytes")
-	}
-
-	tail := []byte("tail")
-	received := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(io.LimitReader(client, int64(len(data)+len(tail))))
-		received <- b
-	}()
-	if err := c.flush(); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
-	if !c.beginDirect() {
-		t.Fatal("beginDirect rejected the connection after flush")
-	}
-	if _, err := c.Write(tail); err != nil {
-		t.Fatalf("direct Write after flush: %v", err)
-	}
-	c.endDirect()
-	if err := c.flush(); err != nil {
-		t.Fatalf("second flush: %v", err)
-	}
-	got := <-received
-	if !bytes.Equal(got, append(data, tail...)) {
-		t.Errorf("peer got %d bytes, not the %d written in order", len(got), len(data)+len(tail))
-	}
-}
-
-// TestWSConnDirectWriteError closes the connection under a direct write:
-// the error is kept, so endDirect reports it and flush returns it.
-func TestWSConnDirectWriteError(t *testing.T) {
-	server, _ := tcpPair(t)
-	c := newWSConn(server)
-	server.Close()
-	if !c.beginDirect() {
-		t.Fatal("beginDirect rejected an idle connection")
-	}
-	if _, err := c.Write([]byte("x")); err == nil {
-		t.Error("direct Write on a closed connection returned no error")
-	}
-	if !c.endDirect() {
-		t.Error("endDirect does not report the failed write")
-	}
-	if err := c.flush(); err == nil {
-		t.Error("flush after a failed write returned no error")
-	}
-	if c.beginDirect() {
-		t.Error("beginDirect accepted a connection whose write failed")
-	}
-}
-
-// TestWSConnCork collects writes between cork and uncork, rejects direct
-// writes meanwhile, and sends what it collected in order.
-func TestWSConnCork(t *testing.T) {
-	server, client := tcpPair(t)
-	c := newWSConn(server)
-	c.cork()
-	for _, p := range []string{"first ", "second ", "third"} {
-		if n, err := c.Write([]byte(p)); n != len(p) || err != nil {
-			t.Fatalf("corked Write(%q) = %d, %v", p, n, err)
-		}
-	}
-	if c.beginDirect() {
-		t.Error("beginDirect accepted a corked connection")
-	}
-	if err := c.uncork(); err != nil {
-		t.Fatalf("uncork: %v", err)
-	}
-	want := "first second third"
-	got := make([]byte, len(want))
-	if _, err := io.ReadFull(client, got); err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("peer got %q, want %q", got, want)
-	}
-}
 
 // fakeDirect is a directWriter that records what it takes.
 type fakeDirect struct {
