@@ -292,7 +292,7 @@ func openURL(log *slog.Logger, u string) {
 }
 
 // serverLogLevel returns the log level of --log-level when the command
-// line sets it, else "debug" when the hub asks for debug logging through
+// line sets it, else "debug" when the hub requests debug logging through
 // JUPYTERHUB_DEBUG (Spawner.debug), else level. As in
 // jupyterhub-singleuser, any value of JUPYTERHUB_DEBUG but "" and "0"
 // counts.

@@ -112,7 +112,7 @@ func (s *Server) handleShutdown(w http.ResponseWriter, r *http.Request) error {
 // allowedMethods lists the methods, comma-separated, for which mux has a
 // pattern other than fallback that matches r's path, or "" when it has
 // none. A catch-all pattern such as "/api/" matches every method, so the
-// mux itself never answers 405 below it.
+// mux itself never returns 405 below it.
 func allowedMethods(mux *http.ServeMux, r *http.Request, fallback string) string {
 	var allow []string
 	for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
