@@ -30,8 +30,8 @@ func (m *Manager) Register(mux *http.ServeMux) {
 		mux.Handle(method+" /api/contents", h)
 		mux.Handle(method+" /api/contents/{path...}", h)
 	}
-	mux.Handle("GET /files/{path...}", httpapi.Handle(m.log, m.serveFile))
-	mux.Handle("GET /directories/{path...}", httpapi.Handle(m.log, m.serveArchive))
+	mux.Handle("GET /files/{path...}", httpapi.HandlePage(m.log, m.serveFile))
+	mux.Handle("GET /directories/{path...}", httpapi.HandlePage(m.log, m.serveArchive))
 }
 
 func (m *Manager) serveAPI(w http.ResponseWriter, r *http.Request) error {

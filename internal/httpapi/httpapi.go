@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -64,8 +65,42 @@ func Handle(log *slog.Logger, f HandlerFunc) http.Handler {
 	})
 }
 
+// HandlePage is Handle for URLs that a browser opens as a page, such as
+// file downloads and exports. When the request accepts text/html, an error
+// is written as a short HTML page, so the browser tab shows a message
+// rather than JSON. Other clients get the JSON body.
+func HandlePage(log *slog.Logger, f HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := f(w, r)
+		if err == nil {
+			return
+		}
+		apiErr := logError(log, r, err)
+		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+			writeErrorJSON(w, apiErr)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'")
+		w.WriteHeader(apiErr.Status)
+		title := html.EscapeString(fmt.Sprintf("%d %s", apiErr.Status, http.StatusText(apiErr.Status)))
+		fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"+
+			"<body><h1>%s</h1>\n<p>%s</p></body></html>\n", title, title, html.EscapeString(apiErr.Message))
+	})
+}
+
 // WriteError writes err as a JSON error body, as Handle does.
 func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	writeErrorJSON(w, logError(log, r, err))
+}
+
+// logError logs err for the request r and returns it as an *Error: a
+// returned *Error as it is, any other error as a 500 with only the status
+// text for the client.
+func logError(log *slog.Logger, r *http.Request, err error) *Error {
 	var apiErr *Error
 	if !errors.As(err, &apiErr) {
 		apiErr = &Error{Status: http.StatusInternalServerError, Err: err}
@@ -86,7 +121,11 @@ func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 		"status", apiErr.Status,
 		"message", apiErr.Message,
 		"err", apiErr.Err)
+	return apiErr
+}
 
+// writeErrorJSON writes apiErr as jupyter_server's JSON error body.
+func writeErrorJSON(w http.ResponseWriter, apiErr *Error) {
 	var reason any
 	if apiErr.Reason != "" {
 		reason = apiErr.Reason

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,5 +38,34 @@ func TestDecodeJSONErrorsNameJSONKinds(t *testing.T) {
 		if !strings.Contains(e.Message, tt.want) || strings.Contains(e.Message, "httpapi.") {
 			t.Errorf("body %q: message %q, want it to say %q", tt.body, e.Message, tt.want)
 		}
+	}
+}
+
+func TestHandlePageErrorsAsHTMLForBrowsers(t *testing.T) {
+	h := HandlePage(slog.New(slog.DiscardHandler), func(w http.ResponseWriter, r *http.Request) error {
+		return Errorf(http.StatusNotFound, "no file <b>x</b>")
+	})
+
+	req := httptest.NewRequest("GET", "/files/x", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("status = %d, want 404", rec.Code)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q, want text/html", ct)
+	}
+	if body := rec.Body.String(); !strings.Contains(body, "<h1>404 Not Found</h1>") ||
+		!strings.Contains(body, "no file &lt;b&gt;x&lt;/b&gt;") {
+		t.Errorf("page = %q, want the status and the escaped message", body)
+	}
+
+	req = httptest.NewRequest("GET", "/files/x", nil)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["message"] != "no file <b>x</b>" {
+		t.Errorf("body without Accept text/html = %s (%v), want the JSON error", rec.Body, err)
 	}
 }

@@ -233,6 +233,9 @@ func TestRestoredRouteNoActivity(t *testing.T) {
 		t.Errorf("activity moved from %v to %v with no request", before.LastActivity, after.LastActivity)
 	}
 
+	// The proxy records activity in steps of at least a millisecond, so a
+	// request in the same millisecond as the restore would not move it.
+	time.Sleep(5 * time.Millisecond)
 	resp, err := http.Get(th2.url + "/user/alice/lab")
 	must(t, err)
 	resp.Body.Close()

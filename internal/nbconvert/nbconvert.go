@@ -117,7 +117,7 @@ func (e *Exporter) Close() {
 // and checks that a browser sent it from a page of this server.
 func (e *Exporter) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/nbconvert", httpapi.Handle(e.log, e.serveFormats))
-	mux.Handle("GET /nbconvert/{format}/{path...}", httpapi.Handle(e.log, e.serveExport))
+	mux.Handle("GET /nbconvert/{format}/{path...}", httpapi.HandlePage(e.log, e.serveExport))
 }
 
 func (e *Exporter) serveFormats(w http.ResponseWriter, r *http.Request) error {
