@@ -262,6 +262,13 @@ func (r *room) dropIfBroken() bool {
 func (r *room) save() string {
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
+	// The file's new hash and base state, or the update of a change loaded
+	// from disk, are committed before the next save or reload. A restart
+	// that found the file written but its hash not recorded would merge
+	// the file's content into the doc a second time.
+	// NOTE: a kill between the file's rename and this commit, a few
+	// milliseconds, still leads to that merge.
+	defer r.svc.store.flush()
 
 	r.mu.Lock()
 	if r.noSave {
@@ -275,6 +282,10 @@ func (r *room) save() string {
 	r.dirty = false // changes from here on set it again
 	r.mu.Unlock()
 
+	// Every update in content is committed to the history before the file
+	// holds it, so a restart never finds edits on disk that its history
+	// lacks.
+	r.svc.store.flush()
 	status, info, err := r.write(p, modTime, hash, content, err)
 	if status != saveSuccess {
 		if err != nil {

@@ -66,9 +66,12 @@ type Options struct {
 	// they are merged into one (default 500).
 	CompactAfter int
 	// CommitWindow is how long an update may wait in the history queue
-	// for others to share its transaction (default 100 ms). An update is
-	// acknowledged, and survives a crash of the process, once committed.
-	// A negative value commits each queued update at once.
+	// for others to share its transaction. An update is acknowledged, and
+	// survives a crash of the process, once committed. The default, 0,
+	// commits what is queued at once: a window of 100 ms saved about a
+	// tenth of the CPU time of a room with 50 clients, but a process
+	// killed within the window lost the edits of a client that had left,
+	// and the record of a save.
 	CommitWindow time.Duration
 }
 
@@ -99,9 +102,6 @@ func (o *Options) fillDefaults() {
 	}
 	if o.CompactAfter <= 0 {
 		o.CompactAfter = 500
-	}
-	if o.CommitWindow == 0 {
-		o.CommitWindow = 100 * time.Millisecond
 	}
 }
 
