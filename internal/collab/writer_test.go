@@ -301,3 +301,38 @@ func TestCommitWindowCommits(t *testing.T) {
 		t.Errorf("%d batches for two writes, want at most 2", n)
 	}
 }
+
+// A save commits the history before it writes the file, and the file's
+// hash before it returns, even with a long commit window. A process killed
+// right after then finds the file recorded as saved, and a restart does not
+// merge the file's content into the doc a second time.
+func TestSaveCommitsAroundTheFileWrite(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	opts := func(o *Options) {
+		o.SaveDelay = -1
+		o.CommitWindow = time.Hour
+	}
+	first := newTestService(t, root, dataDir, opts)
+	first.writeFile(t, "a.txt", "")
+	room, session := first.openSession(t, "a.txt")
+	a := first.join(t, room, session)
+	b := first.join(t, room, session)
+	typeText(a, b, "hello", "hello")
+	if status := first.room(t, room).save(); status != saveSuccess {
+		t.Fatalf("save: %s", status)
+	}
+	hash, _, err := first.svc.store.fileState(context.Background(), room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sha256Hex([]byte("hello")); hash != want {
+		t.Errorf("committed hash after the save %q, want the file's %q", hash, want)
+	}
+	first.killNow(t)
+
+	second := newTestService(t, root, dataDir, opts)
+	fresh := second.join(t, room, session)
+	if got := fresh.text(); got != "hello" {
+		t.Errorf("text after the restart %q, want %q", got, "hello")
+	}
+}
