@@ -551,3 +551,24 @@ func TestReadBudgetSharedByClients(t *testing.T) {
 	c.send(bigEdit(50000))
 	probe.waitFor("C's edit", func() bool { return len(probe.doc.GetText("source").String()) == 110000 })
 }
+
+// A first sync larger than a connection's byte bound for queued frames
+// is sent when nothing else waits, so a client can open a document of
+// that size.
+func TestFirstSyncLargerThanSendBound(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "big.txt", "")
+	room, session := ts.openSession(t, "big.txt")
+	a := ts.join(t, room, session)
+	a.send(bigEdit(sendQueueBytes + 1<<20))
+	r := ts.room(t, room)
+	waitUntil(t, "the room to apply the edit", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.doc.GetText("source").String()) > 0
+	})
+	b := ts.join(t, room, session)
+	if got := len(b.text()); got != sendQueueBytes+1<<20 {
+		t.Errorf("second client's text is %d bytes, want %d", got, sendQueueBytes+1<<20)
+	}
+}
