@@ -127,7 +127,7 @@ func (c *conn) sendWire(frame, wire []byte) {
 	}
 	// A frame larger than the byte bound, such as the first sync of a
 	// large document, is accepted when nothing else waits.
-	full := len(c.queue) > 0 && c.queued+int64(len(frame)) > sendQueueBytes || len(c.queue) >= sendQueue
+	full := (len(c.queue) > 0 && c.queued+int64(len(frame)) > sendQueueBytes) || len(c.queue) >= sendQueue
 	if !full {
 		c.queue = append(c.queue, frame)
 		c.queued += int64(len(frame))

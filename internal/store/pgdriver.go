@@ -36,8 +36,8 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 
 func (c *pgConnector) Driver() driver.Driver { return pgDriver{} }
 
-// pgDriver is the driver of pgConnector. database/sql asks a connector for
-// its driver, but the store never opens PostgreSQL by name.
+// pgDriver is the driver of pgConnector. database/sql requires a connector
+// to return a driver, but the store never opens PostgreSQL by name.
 type pgDriver struct{}
 
 func (pgDriver) Open(string) (driver.Conn, error) {
