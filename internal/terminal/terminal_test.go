@@ -139,7 +139,9 @@ func TestResize(t *testing.T) {
 	// The PTY fits the smallest screen.
 	b := h.dial(t, name)
 	b.send(kindSetSize, 40, 90)
-	a.run("stty size", "33 90")
+	// B's size reaches the PTY through B's connection, which A's command
+	// does not wait for.
+	a.run("sleep 0.2; stty size", "33 90")
 	b.ws.Close(websocket.StatusNormalClosure, "")
 	a.run("sleep 0.2; stty size", "33 101")
 }
