@@ -149,7 +149,7 @@ func New(opts Options) (*Service, error) {
 // PUT /api/collaboration/session/{path} and the room WebSockets at
 // /api/collaboration/room/{room}. The server authenticates requests and
 // checks the Origin of WebSocket upgrades before they arrive.
-func (s *Service) Register(mux *http.ServeMux) {
+func (s *Service) Register(mux httpapi.Router) {
 	h := func(f httpapi.HandlerFunc) http.Handler { return httpapi.Handle(s.log, f) }
 	mux.Handle("GET /api/fileid/id", h(s.handleFileID))
 	mux.Handle("GET /api/fileid/path", h(s.handleFilePath))

@@ -24,7 +24,7 @@ import (
 // /checkpoints, /checkpoints/{id} and /trust address the checkpoint and
 // trust endpoints for the methods those endpoints have, as jupyter_server
 // routes them; other methods reach the contents endpoint.
-func (m *Manager) Register(mux *http.ServeMux) {
+func (m *Manager) Register(mux httpapi.Router) {
 	h := httpapi.Handle(m.log, m.serveAPI)
 	for _, method := range []string{"GET", "PUT", "POST", "PATCH", "DELETE"} {
 		mux.Handle(method+" /api/contents", h)

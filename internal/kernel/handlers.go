@@ -16,7 +16,7 @@ import (
 // have no base URL: the server strips it, authenticates every request and
 // checks the Origin of WebSocket upgrades before the mux, so the handlers do
 // no authentication.
-func (m *Manager) Register(mux *http.ServeMux) {
+func (m *Manager) Register(mux httpapi.Router) {
 	h := func(f httpapi.HandlerFunc) http.Handler { return httpapi.Handle(m.log, f) }
 	mux.Handle("GET /api/kernelspecs", h(m.handleListSpecs))
 	mux.Handle("GET /api/kernelspecs/{name}", h(m.handleGetSpec))

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
 // Version facts of the bundled frontend, as the page config reports them.
@@ -243,7 +245,7 @@ func (l *Lab) defaultDisabled() []string {
 // Register adds the lab routes to mux, without the base URL. It leaves "/"
 // and "/tree" to the server, which may mount Redirect on "GET /{$}",
 // "GET /tree" and "GET /tree/{path...}".
-func (l *Lab) Register(mux *http.ServeMux) {
+func (l *Lab) Register(mux httpapi.Router) {
 	l.registerPages(mux)
 
 	mux.Handle("GET /static/lab/{path...}", http.HandlerFunc(l.serveStatic))

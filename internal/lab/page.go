@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/jupygo/jupygo/internal/httpapi"
 )
 
 // Placeholders that the build leaves in static/index.html.
@@ -58,7 +60,7 @@ type pageRequest struct {
 
 // registerPages adds the page routes: /lab and /doc, each optionally
 // followed by /workspaces/<name> and then by /tree/<path>.
-func (l *Lab) registerPages(mux *http.ServeMux) {
+func (l *Lab) registerPages(mux httpapi.Router) {
 	for _, app := range []string{"lab", "doc"} {
 		mode := "multiple-document"
 		if app == "doc" {

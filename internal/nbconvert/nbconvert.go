@@ -115,7 +115,7 @@ func (e *Exporter) Close() {
 // Register adds the endpoints to mux, with patterns that start at the
 // server's root. The caller strips its base URL, authenticates the request
 // and checks that a browser sent it from a page of this server.
-func (e *Exporter) Register(mux *http.ServeMux) {
+func (e *Exporter) Register(mux httpapi.Router) {
 	mux.Handle("GET /api/nbconvert", httpapi.Handle(e.log, e.serveFormats))
 	mux.Handle("GET /nbconvert/{format}/{path...}", httpapi.HandlePage(e.log, e.serveExport))
 }

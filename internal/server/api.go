@@ -15,7 +15,7 @@ import (
 // registerAPI mounts the server's own endpoints: /api, status, identity,
 // frontend config sections, the event stream, and the redirects to
 // JupyterLab.
-func (s *Server) registerAPI(mux *http.ServeMux) {
+func (s *Server) registerAPI(mux httpapi.Router, served *http.ServeMux) {
 	h := func(f httpapi.HandlerFunc) http.Handler { return httpapi.Handle(s.log, f) }
 	mux.Handle("GET /api", h(s.handleVersion))
 	mux.Handle("GET /api/{$}", h(s.handleVersion))
@@ -29,7 +29,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/events/subscribe", h(s.handleEvents))
 	mux.Handle("GET /api/resolvePath", h(s.handleResolvePath))
 	mux.Handle("/api/", h(func(w http.ResponseWriter, r *http.Request) error {
-		if allow := allowedMethods(mux, r, "/api/"); allow != "" {
+		if allow := allowedMethods(served, r, "/api/"); allow != "" {
 			return methodNotAllowed(allow)(w, r)
 		}
 		return httpapi.Errorf(http.StatusNotFound, "no API endpoint %s %s", r.Method, r.URL.Path)

@@ -12,7 +12,7 @@ import (
 
 // registerHub adds the pages of single-user mode: the OAuth callback, and
 // login and logout, which both go through the hub.
-func (s *Server) registerHub(mux *http.ServeMux) {
+func (s *Server) registerHub(mux httpapi.Router) {
 	mux.HandleFunc("GET /oauth_callback", s.handleOAuthCallback)
 	mux.HandleFunc("GET /login", s.handleHubLogin)
 	mux.HandleFunc("GET /logout", s.handleHubLogout)

@@ -9,10 +9,11 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/lazy"
 )
 
-func (s *Server) registerLogin(mux *http.ServeMux) {
+func (s *Server) registerLogin(mux httpapi.Router) {
 	mux.HandleFunc("GET /login", s.handleLoginPage)
 	mux.HandleFunc("POST /login", s.handleLogin)
 	mux.HandleFunc("GET /logout", s.handleLogout)

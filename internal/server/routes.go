@@ -14,21 +14,23 @@ import (
 // the browser checks, then the mux of every endpoint.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	s.contents.Register(mux)
-	s.kernels.Register(mux)
-	s.terminals.Register(mux)
-	s.lab.Register(mux)
-	s.nbconvert.Register(mux)
-	s.registerAPI(mux)
-	s.registerSessions(mux)
+	var rt httpapi.Routes
+	s.contents.Register(&rt)
+	s.kernels.Register(&rt)
+	s.terminals.Register(&rt)
+	s.lab.Register(&rt)
+	s.nbconvert.Register(&rt)
+	s.registerAPI(&rt, mux)
+	s.registerSessions(&rt)
 	if s.collab != nil {
-		s.collab.Register(mux)
+		s.collab.Register(&rt)
 	}
 	if s.hub != nil {
-		s.registerHub(mux)
+		s.registerHub(&rt)
 	} else {
-		s.registerLogin(mux)
+		s.registerLogin(&rt)
 	}
+	rt.Install(mux)
 
 	return s.hubHeaders(s.logRequests(s.baseURL(s.guard(mux))))
 }

@@ -310,7 +310,7 @@ func (m *sessionManager) remove(ctx context.Context, id string) error {
 	return nil
 }
 
-func (s *Server) registerSessions(mux *http.ServeMux) {
+func (s *Server) registerSessions(mux httpapi.Router) {
 	h := func(f httpapi.HandlerFunc) http.Handler { return httpapi.Handle(s.log, f) }
 	mux.Handle("GET /api/sessions", h(s.handleListSessions))
 	mux.Handle("POST /api/sessions", h(s.handleCreateSession))

@@ -12,7 +12,7 @@ import (
 // URL: the server strips it, authenticates every request and checks XSRF
 // tokens and the Origin of WebSocket upgrades before the mux, so the
 // handlers do no authentication.
-func (m *Manager) Register(mux *http.ServeMux) {
+func (m *Manager) Register(mux httpapi.Router) {
 	h := func(f httpapi.HandlerFunc) http.Handler { return httpapi.Handle(m.log, f) }
 	mux.Handle("GET /api/terminals", h(m.handleList))
 	mux.Handle("POST /api/terminals", h(m.handleCreate))
