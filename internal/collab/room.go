@@ -81,7 +81,15 @@ type room struct {
 	autosave bool
 	closed   bool
 
-	// changed wakes run to debounce a save, and emptied to start the
+	// lastChange is when the doc last changed in a way that autosave
+	// writes, and saveArmed is set from the change that started the save
+	// timer until the timer fires at least Options.SaveDelay after
+	// lastChange. So run wakes up to restart the timer once per save, not
+	// once per edit.
+	lastChange time.Time
+	saveArmed  bool
+
+	// changed wakes run to start the save timer, and emptied to start the
 	// cleanup timer. Closing stop ends run.
 	changed chan struct{}
 	emptied chan struct{}
@@ -220,6 +228,9 @@ func (r *room) leave(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.clients, c)
+	// The client's updates that wait for the commit window are committed
+	// now: a client that left cannot send them again to a restarted server.
+	r.svc.store.commitSoon()
 	if ids := mapKeys(c.awareness); len(ids) > 0 {
 		r.aw.RemoveStates(ids, c, time.Now())
 		r.broadcastLocked(yprotocol.AwarenessFrame(r.aw.EncodeUpdate(ids)), nil)
@@ -276,10 +287,21 @@ func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
 	}
 	if from != nil {
 		r.dirty = true
-		select {
-		case r.changed <- struct{}{}:
-		default:
-		}
+		r.noteChangeLocked()
+	}
+}
+
+// noteChangeLocked records a change for autosave, and starts the save
+// timer unless it runs already.
+func (r *room) noteChangeLocked() {
+	r.lastChange = time.Now()
+	if r.saveArmed {
+		return
+	}
+	r.saveArmed = true
+	select {
+	case r.changed <- struct{}{}:
+	default:
 	}
 }
 

@@ -78,10 +78,7 @@ func (r *room) loadDocument() error {
 	}
 	if r.dirty {
 		r.log.Info("room restored edits that were not saved")
-		select {
-		case r.changed <- struct{}{}:
-		default:
-		}
+		r.noteChangeLocked()
 	}
 	err = setState(r.doc, serverOrigin, statePath, p, stateHash, info.Hash, stateDirty, r.dirty)
 	if err != nil {
@@ -121,6 +118,10 @@ func (r *room) differsFrom(data []byte) (bool, error) {
 // restart needs to merge a change made on disk while the room was closed.
 func (r *room) recordFileLocked() {
 	r.svc.store.setFileState(r.name, r.hash, r.base)
+	// The hash is committed at once, in one transaction with the updates
+	// queued before it, so that a restart finds the history and the hash
+	// of the file that it matches.
+	r.svc.store.commitSoon()
 }
 
 func sha256Hex(b []byte) string {
@@ -151,6 +152,10 @@ func (r *room) run() {
 				saveTimer.Reset(r.svc.opts.SaveDelay)
 			}
 		case <-saveTimer.C:
+			if wait := r.saveWait(); wait > 0 {
+				saveTimer.Reset(wait)
+				continue
+			}
 			r.autosaveNow()
 		case <-poll.C:
 			r.poll()
@@ -163,6 +168,19 @@ func (r *room) run() {
 			cleanupTimer.Reset(r.svc.opts.CleanupDelay)
 		}
 	}
+}
+
+// saveWait returns how long autosave must still wait for the doc to go
+// Options.SaveDelay without changes. At zero the save is due, and the next
+// change starts the timer again.
+func (r *room) saveWait() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	wait := r.svc.opts.SaveDelay - time.Since(r.lastChange)
+	if wait <= 0 {
+		r.saveArmed = false
+	}
+	return wait
 }
 
 // unsavedLocked reports whether the doc has changes that autosave should
@@ -490,10 +508,7 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 	r.hash = hash
 	r.base = packState(scratch.EncodeStateAsUpdate(nil))
 	r.recordFileLocked()
-	select {
-	case r.changed <- struct{}{}:
-	default:
-	}
+	r.noteChangeLocked()
 	return nil
 }
 

@@ -28,6 +28,35 @@ func TestAutosaveDebounces(t *testing.T) {
 	})
 }
 
+func TestAutosaveWaitsForTheLastEdit(t *testing.T) {
+	const delay = 400 * time.Millisecond
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = delay })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+
+	// Edits 100 ms apart span three save delays. Each one moves the save.
+	var last time.Time
+	for i := range 12 {
+		if i > 0 && time.Since(last) >= delay {
+			t.Skipf("edit %d came %v after the one before: the machine is too slow for this test", i, time.Since(last))
+		}
+		c.edit(insert(i, "x"))
+		last = time.Now()
+		if n := ts.files.writeCount(); n != 0 {
+			t.Fatalf("a save after edit %d, within %v of the edit before", i, delay)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitUntil(t, "the autosave", func() bool { return ts.readFile(t, "a.txt") == strings.Repeat("x", 12) })
+	if waited := time.Since(last); waited < delay {
+		t.Errorf("saved %v after the last edit, want at least %v", waited, delay)
+	}
+	if n := ts.files.writeCount(); n != 1 {
+		t.Errorf("%d writes, want 1", n)
+	}
+}
+
 func TestAutosaveOffInAwareness(t *testing.T) {
 	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = 20 * time.Millisecond })
 	ts.writeFile(t, "a.txt", "")

@@ -66,11 +66,12 @@ type Options struct {
 	// they are merged into one (default 500).
 	CompactAfter int
 	// CommitWindow is how long an update may wait in the history queue
-	// for others to share its transaction. An update is acknowledged, and
-	// survives a crash of the process, once committed. The default, 0,
-	// commits what is queued at once. A window of 100 ms saved about a
-	// sixth of a 50-client room's CPU time, but a process killed within it
-	// lost the edits of a client that had just left.
+	// for others to share its transaction (default 500 ms). An update
+	// survives a crash of the process once committed. One relayed but not
+	// yet committed is sent back by the clients that have it when they
+	// reconnect. So the updates of a client that leaves, and the record of
+	// a file written or loaded, are committed without waiting. A negative
+	// window commits every update at once.
 	CommitWindow time.Duration
 }
 
@@ -80,6 +81,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.SaveDelay == 0 {
 		o.SaveDelay = time.Second
+	}
+	if o.CommitWindow == 0 {
+		o.CommitWindow = 500 * time.Millisecond
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second

@@ -89,8 +89,8 @@ type writer struct {
 	since time.Time
 	bytes int
 	// waited is set while the queue holds a write that a caller waits
-	// for, and flushes counts the flush calls waiting. Both commit the
-	// queue without waiting for the window.
+	// for, or that commitSoon marked, and flushes counts the flush calls
+	// waiting. Both commit the queue without waiting for the window.
 	waited  bool
 	flushes int
 
@@ -159,6 +159,19 @@ func (w *writer) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
+	}
+}
+
+// commitSoon ends the commit window of the writes queued so far, without
+// waiting for their commit.
+func (s *store) commitSoon() {
+	w := &s.w
+	w.mu.Lock()
+	urgent := len(w.queue) > 0
+	w.waited = w.waited || urgent
+	w.mu.Unlock()
+	if urgent {
+		w.signal()
 	}
 }
 
@@ -279,6 +292,10 @@ func (s *store) writeLoop() {
 // the others go on. When the commit fails, every write of the batch is
 // lost.
 func (s *store) writeBatch(ops []writeOp) {
+	if len(ops) == 1 && ops[0].kind == opAppend {
+		s.writeAppend(ops[0])
+		return
+	}
 	errs := make([]error, len(ops))
 	var failed int
 	var firstErr error
@@ -309,6 +326,22 @@ func (s *store) writeBatch(ops []writeOp) {
 		if op.done != nil {
 			op.done <- errs[i]
 		}
+	}
+}
+
+// writeAppend stores the update of a single append, the write of a room
+// with one client typing, in a statement of its own. SQLite commits it as
+// a transaction. A transaction of database/sql would cost a goroutine,
+// and two more round trips to SQLite.
+func (s *store) writeAppend(op writeOp) {
+	_, err := s.insert.Exec(op.room, op.data)
+	if err != nil {
+		err = fmt.Errorf("storing update of room %s: %w", op.room, err)
+		s.log.Error("room history write failed: the update is lost if the server stops before a save",
+			"room", op.room, "err", err)
+	}
+	if op.done != nil {
+		op.done <- err
 	}
 }
 

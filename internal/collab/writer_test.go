@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jupygo/jupygo/yjs"
 )
 
@@ -335,4 +336,69 @@ func TestSaveCommitsAroundTheFileWrite(t *testing.T) {
 	if got := fresh.text(); got != "hello" {
 		t.Errorf("text after the restart %q, want %q", got, "hello")
 	}
+}
+
+// storedText returns the text of the room's history as committed.
+func storedText(t *testing.T, st *store, room string) string {
+	t.Helper()
+	rows, err := readUpdates(context.Background(), st.db, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := yjs.NewDoc()
+	for _, u := range rows {
+		if err := doc.ApplyUpdate(u, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return doc.GetText("source").String()
+}
+
+// TestLeaveCommitsHistory gives the writer a window of an hour. The edits
+// of a client that leaves are committed without a flush, because no client
+// would send them to a restarted server.
+func TestLeaveCommitsHistory(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) {
+		o.SaveDelay = -1
+		o.CommitWindow = time.Hour
+	})
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	typeText(a, b, "abc", "abc")
+	if got := storedText(t, ts.svc.store, room); got != "" {
+		t.Fatalf("history %q while the window runs, want it empty", got)
+	}
+
+	a.ws.Close(websocket.StatusNormalClosure, "")
+	waitUntil(t, "the edits of the client that left in the history", func() bool {
+		return storedText(t, ts.svc.store, room) == "abc"
+	})
+}
+
+// TestMergeCommitsHistory changes a file on disk while its room is open,
+// with a commit window of an hour. The merge and the file's hash are
+// committed without a flush, so that a restart does not merge the file
+// again.
+func TestMergeCommitsHistory(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) {
+		o.SaveDelay = -1
+		o.CommitWindow = time.Hour
+	})
+	ts.writeFile(t, "a.txt", "base\n")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	ts.svc.store.flush()
+
+	ts.writeFile(t, "a.txt", "base\nfrom disk\n")
+	a.waitFor("the change on disk", func() bool { return a.doc.GetText("source").String() == "base\nfrom disk\n" })
+	want := sha256Hex([]byte("base\nfrom disk\n"))
+	waitUntil(t, "the merge and the hash in the database", func() bool {
+		hash, _, err := ts.svc.store.fileState(context.Background(), room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hash == want && storedText(t, ts.svc.store, room) == "base\nfrom disk\n"
+	})
 }
