@@ -2,7 +2,6 @@ package collab
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jupygo/jupygo/yjs"
 )
 
 // serverURL matches the URL that `jupygo server` prints.
@@ -110,17 +107,5 @@ func waitStored(t *testing.T, dataDir, room, want string) {
 		t.Fatal(err)
 	}
 	defer st.close()
-	waitUntil(t, "the edits in the database", func() bool {
-		rows, err := readUpdates(context.Background(), st.db, room)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := yjs.NewDoc()
-		for _, u := range rows {
-			if err := doc.ApplyUpdate(u, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return doc.GetText("source").String() == want
-	})
+	waitUntil(t, "the edits in the database", func() bool { return storedText(t, st, room) == want })
 }

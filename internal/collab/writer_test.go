@@ -354,14 +354,17 @@ func storedText(t *testing.T, st *store, room string) string {
 	return doc.GetText("source").String()
 }
 
+// hourWindow turns autosave off and sets a commit window of an hour.
+func hourWindow(o *Options) {
+	o.SaveDelay = -1
+	o.CommitWindow = time.Hour
+}
+
 // TestLeaveCommitsHistory gives the writer a window of an hour. The edits
 // of a client that leaves are committed without a flush, because no client
 // would send them to a restarted server.
 func TestLeaveCommitsHistory(t *testing.T) {
-	ts := newTestService(t, "", "", func(o *Options) {
-		o.SaveDelay = -1
-		o.CommitWindow = time.Hour
-	})
+	ts := newTestService(t, "", "", hourWindow)
 	ts.writeFile(t, "a.txt", "")
 	room, session := ts.openSession(t, "a.txt")
 	a := ts.join(t, room, session)
@@ -382,10 +385,7 @@ func TestLeaveCommitsHistory(t *testing.T) {
 // committed without a flush, so that a restart does not merge the file
 // again.
 func TestMergeCommitsHistory(t *testing.T) {
-	ts := newTestService(t, "", "", func(o *Options) {
-		o.SaveDelay = -1
-		o.CommitWindow = time.Hour
-	})
+	ts := newTestService(t, "", "", hourWindow)
 	ts.writeFile(t, "a.txt", "base\n")
 	room, session := ts.openSession(t, "a.txt")
 	a := ts.join(t, room, session)
