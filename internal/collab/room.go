@@ -65,8 +65,12 @@ type room struct {
 	// that were never saved). A change made on disk is merged into the
 	// doc as the change from base, so edits made since then are kept.
 	base packedState
-	// awApplied is the change of the last awareness update applied.
-	awApplied yprotocol.Change
+	// awApplied is the change of the last awareness update applied, and
+	// awChanged the part of it that changed states, without renewals.
+	awApplied, awChanged yprotocol.Change
+	// renewals are the clients whose awareness renewals wait for the next
+	// poll, which relays them in one frame.
+	renewals map[uint64]struct{}
 	// state caches the whole doc for the first sync of new clients.
 	state stateCache
 	// stored is the number of updates in the room's history, counting
@@ -168,6 +172,7 @@ func (s *Service) newRoom(name string) *room {
 	r.doc.OnUpdate(r.onUpdateLocked)
 	r.aw = yprotocol.NewAwareness(r.doc.ClientID(), time.Now())
 	r.aw.OnUpdate(func(ch yprotocol.Change, _ any) { r.awApplied = ch })
+	r.aw.OnChange(func(ch yprotocol.Change, _ any) { r.awChanged = ch })
 	// The server has no awareness state of its own.
 	r.aw.SetLocalState(nil, time.Now())
 	return r
@@ -232,6 +237,9 @@ func (r *room) leave(c *conn) {
 	// now: a client that left cannot send them again to a restarted server.
 	r.svc.store.commitSoon()
 	if ids := mapKeys(c.awareness); len(ids) > 0 {
+		for _, id := range ids {
+			delete(r.renewals, id)
+		}
 		r.aw.RemoveStates(ids, c, time.Now())
 		r.broadcastLocked(yprotocol.AwarenessFrame(r.aw.EncodeUpdate(ids)), nil)
 	}
@@ -415,7 +423,8 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 // handleAwareness applies an awareness update and relays the entries
 // that changed the room's awareness to every client, the sender too: a
 // lone client's own renewals coming back are what keep y-websocket's
-// 30-second watchdog from reconnecting. A client announcing that it
+// 30-second watchdog from reconnecting. An update of renewals alone waits
+// for the next poll (relayRenewalsLocked). A client announcing that it
 // leaves gets no echo. Entries with a clock the room already has are
 // dropped, as @y/websocket-server drops them. y-websocket 1.5 clients
 // send back every awareness update they apply, so relaying those would
@@ -427,7 +436,7 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.awApplied = yprotocol.Change{}
+	r.awApplied, r.awChanged = yprotocol.Change{}, yprotocol.Change{}
 	if err := r.aw.ApplyUpdate(update, c, time.Now()); err != nil {
 		return err
 	}
@@ -447,6 +456,19 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	if len(applied) == 0 {
 		return nil
 	}
+	if r.awChanged.Empty() && r.svc.opts.PollInterval <= maxRenewalDelay {
+		if r.renewals == nil {
+			r.renewals = map[uint64]struct{}{}
+		}
+		for _, id := range applied {
+			r.renewals[id] = struct{}{}
+		}
+		return nil
+	}
+	// The frame carries the newest clocks of its clients.
+	for _, id := range applied {
+		delete(r.renewals, id)
+	}
 	if len(applied) < len(entries) {
 		frame = yprotocol.AwarenessFrame(r.aw.EncodeUpdate(applied))
 	}
@@ -456,6 +478,34 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	}
 	r.broadcastLocked(frame, except)
 	return nil
+}
+
+// maxRenewalDelay bounds how long a renewal may wait for the poll that
+// relays it. Clients renew their states every 15 s and drop the states of
+// others after 30 s without an update.
+const maxRenewalDelay = 5 * time.Second
+
+// relayRenewalsLocked sends every client, the renewing ones too, one frame
+// with the awareness renewals received since the last poll. Clients renew
+// their states every 15 s, and those that joined together renew together,
+// so the frame often carries many: with n clients, n writes take the place
+// of n².
+func (r *room) relayRenewalsLocked() {
+	if len(r.renewals) == 0 {
+		return
+	}
+	states := r.aw.States()
+	ids := make([]uint64, 0, len(r.renewals))
+	for id := range r.renewals {
+		if _, ok := states[id]; ok {
+			ids = append(ids, id)
+		}
+	}
+	clear(r.renewals)
+	if len(ids) > 0 {
+		slices.Sort(ids)
+		r.broadcastLocked(yprotocol.AwarenessFrame(r.aw.EncodeUpdate(ids)), nil)
+	}
 }
 
 // maxAwarenessClients bounds the awareness states one connection may

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -116,6 +117,87 @@ func TestAwarenessEchoAndRelay(t *testing.T) {
 		last, err := yprotocol.DecodeUpdate(b.awareness[len(b.awareness)-1])
 		return err == nil && len(last) == 1 && last[0].Client == 11 && last[0].State == nil
 	})
+}
+
+// awarenessClientsLocked returns the clients named in the awareness
+// frames that c received. The caller holds c.mu.
+func awarenessClientsLocked(c *client) map[uint64]bool {
+	seen := map[uint64]bool{}
+	for _, frame := range c.awareness {
+		entries, err := yprotocol.DecodeUpdate(frame)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for _, e := range entries {
+			seen[e.Client] = true
+		}
+	}
+	return seen
+}
+
+// TestAwarenessRenewalsShareFrame has three clients renew their awareness
+// states. The renewals wait for the room's poll, which relays them to
+// every client in one frame, while a change is relayed at once.
+func TestAwarenessRenewalsShareFrame(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.PollInterval = time.Second })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	clients := make([]*client, 3)
+	for i := range clients {
+		clients[i] = ts.join(t, room, session)
+		clients[i].send(awarenessFrame(uint64(20+i), 1, `{"n":1}`))
+	}
+	for _, c := range clients {
+		c.waitFor("the three states", func() bool { return len(awarenessClientsLocked(c)) == 3 })
+	}
+	received := func(c *client) int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.awareness)
+	}
+	before := make([]int, len(clients))
+	for i, c := range clients {
+		before[i] = received(c)
+	}
+
+	for i, c := range clients {
+		c.send(awarenessFrame(uint64(20+i), 2, `{"n":1}`))
+	}
+	for i, c := range clients {
+		c.waitFor("the renewals", func() bool { return len(c.awareness) > before[i] })
+	}
+	for i, c := range clients {
+		c.mu.Lock()
+		got := c.awareness[before[i]:]
+		c.mu.Unlock()
+		if len(got) != 1 {
+			t.Errorf("client %d received %d awareness frames for three renewals, want 1", i, len(got))
+			continue
+		}
+		entries, err := yprotocol.DecodeUpdate(got[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 3 {
+			t.Errorf("client %d: renewal frame with %d entries, want 3", i, len(entries))
+		}
+		for _, e := range entries {
+			if e.Clock != 2 {
+				t.Errorf("client %d: entry of client %d with clock %d, want 2", i, e.Client, e.Clock)
+			}
+		}
+	}
+
+	// A change does not wait for the poll.
+	start := time.Now()
+	clients[0].send(awarenessFrame(20, 3, `{"n":2}`))
+	clients[1].waitFor("the change", func() bool {
+		last, err := yprotocol.DecodeUpdate(clients[1].awareness[len(clients[1].awareness)-1])
+		return err == nil && len(last) == 1 && last[0].Clock == 3
+	})
+	if waited := time.Since(start); waited >= time.Second {
+		t.Errorf("the change took %v, want less than the poll interval of 1s", waited)
+	}
 }
 
 func TestLeavingClientGetsNoEcho(t *testing.T) {

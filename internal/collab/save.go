@@ -518,6 +518,7 @@ func (r *room) mergeLocked(data []byte, hash string) error {
 func (r *room) poll() {
 	r.mu.Lock()
 	r.aw.Check(time.Now())
+	r.relayRenewalsLocked()
 	r.state.dropUnused()
 	p, modTime := r.path, r.modTime
 	isDoc := r.fileID != ""

@@ -26,7 +26,8 @@ type Change struct {
 	Removed []uint64
 }
 
-func (c Change) empty() bool { return len(c.Added)+len(c.Updated)+len(c.Removed) == 0 }
+// Empty reports whether the change names no client.
+func (c Change) Empty() bool { return len(c.Added)+len(c.Updated)+len(c.Removed) == 0 }
 
 type clientMeta struct {
 	clock       uint64
@@ -67,12 +68,12 @@ func (a *Awareness) OnChange(f func(c Change, origin any)) { a.onChange = append
 func (a *Awareness) OnUpdate(f func(c Change, origin any)) { a.onUpdate = append(a.onUpdate, f) }
 
 func (a *Awareness) emit(change, update Change, origin any) {
-	if !change.empty() {
+	if !change.Empty() {
 		for _, f := range a.onChange {
 			f(change, origin)
 		}
 	}
-	if !update.empty() {
+	if !update.Empty() {
 		for _, f := range a.onUpdate {
 			f(update, origin)
 		}
