@@ -100,6 +100,17 @@ async function startFromHome(page, hub, user) {
   await labShell(page);
 }
 
+// waitForLabShell waits until page shows JupyterLab's shell at a URL that
+// starts with url. JupyterLab 4.6 attaches its shell only after its window
+// resolver has claimed a workspace name for the window. When another window
+// of the same browser context and origin has claimed that name, JupyterLab
+// loads lab/workspaces/auto-X?reset=1 instead, and a page.goto started
+// meanwhile is interrupted. Once the shell shows, no such reload is pending.
+async function waitForLabShell(page, url) {
+  await page.waitForURL(url + '**', { timeout: 60000 });
+  await page.locator('#jp-main-dock-panel').waitFor({ timeout: 60000 });
+}
+
 // addUser adds a user with a temporary password on the admin page.
 async function addUser(admin, hub, user) {
   await admin.goto(new URL('hub/admin', hub.url).href);
@@ -341,7 +352,9 @@ test('named server runs beside the default one', { timeout: 180000 }, async () =
     await work.fill('#server_name', 'work');
     await work.click('button:has-text("Add new server")');
     await work.waitForURL(/\/hub\/spawn-pending\/admin\/work/);
-    await work.waitForURL(new URL('user/admin/work/', ctx.hub.url).href + '**', { timeout: 60000 });
+    // The default server's window has claimed the default workspace, so
+    // work's JupyterLab usually reloads itself at a workspace of its own.
+    await waitForLabShell(work, new URL('user/admin/work/', ctx.hub.url).href);
     // JupyterLab keeps its workspace in the home folder, which both servers
     // share, as with jupyterlab_server. So the named server's JupyterLab may
     // restore the notebook opened above; ?reset starts from the launcher.
