@@ -110,7 +110,8 @@
 //
 // A request that matches no route goes to Options.NotFound, or else to
 // Options.ErrorHandler with 404 and ErrNoRoute. An upstream that refuses,
-// resets or times out gives the ErrorHandler 503 with the cause. Upstream
+// resets or times out gives the ErrorHandler 503 with the cause. A request
+// body that breaks off or is malformed gives it 400. Upstream
 // errors are logged at Warn, at most once a second per route, the rest at
 // Debug with a count. A client that goes away before the response is only
 // logged at Debug.

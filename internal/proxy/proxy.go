@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -190,6 +191,35 @@ type requestState struct {
 	failed   bool          // the request ended in handleError
 	hijacked bool          // the client connection was hijacked
 	upgraded *upgradedConn // the upstream side of a switched connection
+	body     *clientBody   // the client's request body, if any
+}
+
+// clientBody records the error of a failed read of the client's request
+// body, such as malformed chunked encoding, so that handleError can tell
+// it from an upstream failure. The transport may read the body on its own
+// goroutine.
+type clientBody struct {
+	io.ReadCloser
+	err atomic.Pointer[error]
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.err.CompareAndSwap(nil, &err)
+	}
+	return n, err
+}
+
+// failed returns the error of the read that failed, or nil.
+func (b *clientBody) failed() error {
+	if b == nil {
+		return nil
+	}
+	if err := b.err.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 type stateKey struct{}
@@ -225,6 +255,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isUpgrade(r.Header) {
 		p.serveUpgrade(w, r, st)
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		st.body = &clientBody{ReadCloser: r.Body}
+		r.Body = st.body
 	}
 	p.rp.ServeHTTP(w, r)
 	p.finish(st)
@@ -441,6 +475,11 @@ func forwardedPort(r *http.Request) string {
 // the client did not ask for.
 func (p *Proxy) modifyResponse(res *http.Response) error {
 	st := stateOf(res.Request)
+	if err := st.body.failed(); err != nil {
+		// The upstream responded to a body that broke off, and may have
+		// read it as complete. handleError sends 400 instead.
+		return err
+	}
 	st.status = res.StatusCode
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		if rwc, ok := res.Body.(io.ReadWriteCloser); ok {
@@ -473,6 +512,16 @@ func (p *Proxy) handleError(w http.ResponseWriter, r *http.Request, err error) {
 		// The upstream switched protocols but the client cannot follow.
 		// ReverseProxy leaves the upstream connection open in this case.
 		st.upgraded.Close()
+	}
+	if bodyErr := st.body.failed(); bodyErr != nil {
+		// The client's body broke off or is malformed: the request is
+		// the client's fault, not the upstream's. A client that closed
+		// its side after a body cut short still gets the 400, though its
+		// request's context ends as if it went away.
+		p.log.Debug("invalid request body", "route", st.route.spec, "path", st.in.URL.Path, "err", bodyErr)
+		w.Header().Set("Connection", "close")
+		p.fail(w, st.in, http.StatusBadRequest, fmt.Errorf("invalid request body: %w", bodyErr))
+		return
 	}
 	if errors.Is(err, context.Canceled) && st.in.Context().Err() != nil {
 		p.log.Debug("client went away", "route", st.route.spec, "path", st.in.URL.Path, "err", err)

@@ -266,6 +266,52 @@ func testProxyRequestBody(t *testing.T, f front) {
 	}
 }
 
+func TestProxyMalformedRequestBody(t *testing.T) { forEachFront(t, testProxyMalformedRequestBody) }
+
+// testProxyMalformedRequestBody sends request bodies that break off or
+// are not valid chunked encoding. The client gets 400, not the 503 of an
+// upstream failure.
+func testProxyMalformedRequestBody(t *testing.T, f front) {
+	upstream, _ := startUpstream(t, http.HandlerFunc(echoHandler))
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, "/user/alice", upstream.URL, nil)
+	_, srv := startProxy(t, f, table, Options{})
+	addr := strings.TrimPrefix(srv.URL, "http://")
+
+	bodies := map[string]string{
+		"bad chunk size":   "3\r\nabc\r\nzz\r\n",
+		"chunk too long":   "3\r\nabcdef\r\n0\r\n\r\n",
+		"unfinished chunk": "a\r\nabc",
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			req := "POST /user/alice/api/contents HTTP/1.1\r\nHost: " + addr +
+				"\r\nTransfer-Encoding: chunked\r\n\r\n" + body
+			if _, err := io.WriteString(conn, req); err != nil {
+				t.Fatal(err)
+			}
+			if name == "unfinished chunk" {
+				conn.(*net.TCPConn).CloseWrite()
+			}
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("reading the response: %v", err)
+			}
+			defer res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest {
+				b, _ := io.ReadAll(res.Body)
+				t.Errorf("status %d, want 400: %s", res.StatusCode, b)
+			}
+		})
+	}
+}
+
 func TestProxyStreaming(t *testing.T) { forEachFront(t, testProxyStreaming) }
 
 func testProxyStreaming(t *testing.T, f front) {
