@@ -661,6 +661,35 @@ func TestPollMarksDeadServers(t *testing.T) {
 	})
 }
 
+// exitingSpawner is a fakeSpawner that reports its servers' exits, as
+// SimpleLocalProcess reports its children's.
+type exitingSpawner struct {
+	*fakeSpawner
+	exited chan struct{}
+}
+
+func (e *exitingSpawner) Exited() <-chan struct{} { return e.exited }
+
+// TestExitMarksServerStopped kills a server of a spawner that reports
+// exits. The hub marks it stopped without waiting for its 30 s poll.
+func TestExitMarksServerStopped(t *testing.T) {
+	fake := newFakeSpawner()
+	sp := &exitingSpawner{fakeSpawner: fake, exited: make(chan struct{}, 1)}
+	th := startHub(t, hubOptions{spawn: fake, spawner: sp})
+	th.addUser("alice", false)
+	th.api("POST", "/hub/api/users/alice/server", th.token("alice"), nil)
+	if sv, _ := th.store.GetServer(t.Context(), "alice", ""); !sv.Ready() {
+		t.Fatal("the server is not ready after its start")
+	}
+
+	fake.kill()
+	sp.exited <- struct{}{}
+	waitFor(t, "the exited server to be marked stopped", func() bool {
+		sv, err := th.store.GetServer(t.Context(), "alice", "")
+		return err == nil && !sv.Active()
+	})
+}
+
 // barrierStore holds the calls of GetServer, once armed, until n of them
 // arrived, so that concurrent starts all find no server before any of them
 // creates one.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jupygo/jupygo/internal/hub/spawn"
 	"github.com/jupygo/jupygo/internal/store"
 )
 
@@ -123,11 +124,31 @@ const (
 // purge expired rows from the store.
 func (h *Hub) watch() {
 	h.every(pollInterval, h.pollServers)
+	if n, ok := h.spawner.(spawn.ExitNotifier); ok {
+		h.onExits(n.Exited())
+	}
 	h.every(purgeInterval, func(ctx context.Context) {
 		if _, err := h.store.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			h.log.Warn("purging expired tokens and sessions", "err", err)
 		}
 	})
+}
+
+// onExits polls the servers each time exited receives, until the hub
+// shuts down.
+func (h *Hub) onExits(exited <-chan struct{}) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		for {
+			select {
+			case <-exited:
+				h.pollServers(h.ctx)
+			case <-h.ctx.Done():
+				return
+			}
+		}
+	}()
 }
 
 // every runs f every interval until the hub shuts down.

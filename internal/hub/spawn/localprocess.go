@@ -225,6 +225,12 @@ func (l *LocalProcess) Start(ctx context.Context, r Request, progress func(Event
 	return started, err
 }
 
+// Exited is SimpleLocalProcess.Exited.
+func (l *LocalProcess) Exited() <-chan struct{} {
+	l.init()
+	return l.procs.Exited()
+}
+
 // Poll is SimpleLocalProcess.Poll: state holds everything it needs.
 func (l *LocalProcess) Poll(ctx context.Context, state json.RawMessage) (bool, error) {
 	l.init()

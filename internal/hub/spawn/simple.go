@@ -108,6 +108,7 @@ type SimpleLocalProcess struct {
 	initOnce sync.Once
 	probe    *http.Client
 	rootWarn sync.Once
+	exited   chan struct{}
 
 	mu       sync.Mutex
 	children map[int]*child    // processes this value started, by pid
@@ -117,7 +118,16 @@ type SimpleLocalProcess struct {
 	portHolder string
 }
 
-var _ Spawner = (*SimpleLocalProcess)(nil)
+var (
+	_ Spawner      = (*SimpleLocalProcess)(nil)
+	_ ExitNotifier = (*SimpleLocalProcess)(nil)
+)
+
+// Exited is ExitNotifier.Exited.
+func (s *SimpleLocalProcess) Exited() <-chan struct{} {
+	s.init()
+	return s.exited
+}
 
 // child is a server process this value started. Its waiter reaps it.
 type child struct {
@@ -131,6 +141,7 @@ type child struct {
 func (s *SimpleLocalProcess) init() {
 	s.initOnce.Do(func() {
 		s.probe = newProbeClient()
+		s.exited = make(chan struct{}, 1)
 		s.children = map[int]*child{}
 		s.running = map[string]*child{}
 	})
@@ -633,6 +644,10 @@ func (s *SimpleLocalProcess) reap(c *child, cmd *exec.Cmd) {
 	c.waitErr = err
 	s.mu.Unlock()
 	close(c.done)
+	select {
+	case s.exited <- struct{}{}:
+	default:
+	}
 }
 
 // awaitReady waits until the server responds, within the start and HTTP

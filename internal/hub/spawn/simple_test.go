@@ -549,6 +549,25 @@ func TestPollAfterExit(t *testing.T) {
 	}
 }
 
+func TestExitedAfterExit(t *testing.T) {
+	s, _ := newSpawner(t)
+	started := startServer(t, s, helperRequest(t, "mia", helperServe))
+	select {
+	case <-s.Exited():
+		t.Fatal("Exited received while the server runs")
+	default:
+	}
+	st := mustState(t, started.State)
+	if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Exited received nothing within 10 s of the server's exit")
+	}
+}
+
 func TestReattachSecondSpawner(t *testing.T) {
 	s, _ := newSpawner(t)
 	started := startServer(t, s, helperRequest(t, "noah", helperServe))

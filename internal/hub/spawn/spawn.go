@@ -71,6 +71,17 @@ type UserChecker interface {
 	CheckUser(name string) error
 }
 
+// ExitNotifier is an optional interface of a Spawner that sees its servers'
+// processes exit, such as SimpleLocalProcess, which is their parent. The
+// hub then polls its servers at once, so that a server shut down from
+// JupyterLab shows as stopped without waiting for the next poll.
+type ExitNotifier interface {
+	// Exited returns a channel that receives after a server process that
+	// this Spawner started has exited. Exits close together may share one
+	// receive.
+	Exited() <-chan struct{}
+}
+
 // Started is the result of a successful Start.
 type Started struct {
 	// URL is the server's address for the hub, without the prefix, such as
