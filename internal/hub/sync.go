@@ -67,8 +67,8 @@ func (h *Hub) checkStoredUsers(ctx context.Context) error {
 			continue
 		}
 		if !h.cfg.Authenticator.DeleteInvalidUsers {
-			h.log.Warn("invalid user name in the store; [Authenticator] "+
-				"delete_invalid_users = true deletes such users at start",
+			h.log.Warn("invalid user name in the store; setting "+
+				"Authenticator.delete_invalid_users to true deletes such users at start",
 				"user", u.Name, "err", invalid)
 			continue
 		}

@@ -123,11 +123,11 @@ func (l *LocalProcess) init() {
 			InterruptTimeout: l.InterruptTimeout, TermTimeout: l.TermTimeout,
 			KillTimeout: l.KillTimeout, Log: l.Log, prepareFunc: l.prepare,
 		}
-		l.minUID, l.minUIDSource = l.MinUID, "[LocalProcessSpawner] min_uid"
+		l.minUID, l.minUIDSource = l.MinUID, "LocalProcessSpawner.min_uid"
 		if l.MinUID <= 0 {
 			l.minUID, l.minUIDSource = defaultMinUID(cmp.Or(l.loginDefs, loginDefsPath))
 		}
-		l.maxUID, l.maxUIDSource = l.MaxUID, "[LocalProcessSpawner] max_uid"
+		l.maxUID, l.maxUIDSource = l.MaxUID, "LocalProcessSpawner.max_uid"
 		if l.MaxUID <= 0 {
 			l.maxUID, l.maxUIDSource = defaultMaxUID(cmp.Or(l.loginDefs, loginDefsPath))
 		}
@@ -203,7 +203,7 @@ func (l *LocalProcess) checkAccountName(name string) error {
 // name without CreateUsers.
 func missingAccountError(name string) error {
 	return fmt.Errorf("system account %s does not exist: create it, or set "+
-		"[LocalAuthenticator] create_system_users = true to create accounts at the "+
+		"LocalAuthenticator.create_system_users to true to create accounts at the "+
 		"first start", name)
 }
 
@@ -364,17 +364,17 @@ func (l *LocalProcess) checkAccount(a account) error {
 			return nil
 		}
 		return fmt.Errorf("system account %s is root (uid 0): servers never run as root "+
-			"unless [LocalProcessSpawner] allow_root = true", a.name)
+			"unless LocalProcessSpawner.allow_root is true", a.name)
 	}
 	if int(a.uid) < l.minUID {
 		return fmt.Errorf("system account %s has uid %d, below %d (%s), so it is a system "+
-			"account, which servers never run as: set [LocalProcessSpawner] min_uid to allow "+
+			"account, which servers never run as: set LocalProcessSpawner.min_uid to allow "+
 			"lower uids", a.name, a.uid, l.minUID, l.minUIDSource)
 	}
 	if int64(a.uid) > int64(l.maxUID) {
 		return fmt.Errorf("system account %s has uid %d, above %d (%s), so it is not an "+
-			"account for people, and servers never run as it: set [LocalProcessSpawner] "+
-			"max_uid to allow higher uids", a.name, a.uid, l.maxUID, l.maxUIDSource)
+			"account for people, and servers never run as it: set "+
+			"LocalProcessSpawner.max_uid to allow higher uids", a.name, a.uid, l.maxUID, l.maxUIDSource)
 	}
 	if os.Geteuid() != 0 {
 		return nil
@@ -386,8 +386,8 @@ func (l *LocalProcess) checkAccount(a account) error {
 	if group := blockedGroup(a, blocked); group != "" {
 		return fmt.Errorf("system account %s is a member of the group %s, which grants "+
 			"administrative rights, so servers never run as it: keep the user out with "+
-			"[Authenticator] blocked_users, or remove the account from the group, or change "+
-			"[LocalProcessSpawner] blocked_groups", a.name, group)
+			"Authenticator.blocked_users, or remove the account from the group, or change "+
+			"LocalProcessSpawner.blocked_groups", a.name, group)
 	}
 	return nil
 }
@@ -452,7 +452,7 @@ func checkNoGroupNamed(name string) error {
 	if _, err := user.LookupGroup(name); err == nil {
 		return fmt.Errorf("no system account %s exists, but a group %s does, so the account "+
 			"cannot be created with a group of its own name: add the user to "+
-			"[Authenticator] blocked_users, or create the account by hand", name, name)
+			"Authenticator.blocked_users, or create the account by hand", name, name)
 	}
 	return nil
 }

@@ -414,8 +414,9 @@ func TestLocalProcessMissingAccount(t *testing.T) {
 	l, _ := newLocalProcess()
 	_, err := l.Start(t.Context(), accountRequest(t, name, helperServe), nil)
 	if err == nil || !strings.Contains(err.Error(), "does not exist") ||
-		!strings.Contains(err.Error(), "create_system_users") {
-		t.Errorf("Start for a missing account = %v, want an error naming create_system_users", err)
+		!strings.Contains(err.Error(), "LocalAuthenticator.create_system_users") {
+		t.Errorf("Start for a missing account = %v, want an error naming "+
+			"LocalAuthenticator.create_system_users, as Python and TOML configs both read it", err)
 	}
 	if _, err := user.Lookup(name); err == nil {
 		t.Errorf("account %s was created without CreateUsers", name)
@@ -430,7 +431,7 @@ func TestLocalProcessRejectsRootAndSystemAccounts(t *testing.T) {
 	}{
 		{"root", "servers never run as root"},
 		{"daemon", "so it is a system account"},
-		{"nobody", "[LocalProcessSpawner] max_uid"},
+		{"nobody", "LocalProcessSpawner.max_uid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.user, func(t *testing.T) {
@@ -464,8 +465,8 @@ func TestLocalProcessCheckUserAccounts(t *testing.T) {
 		{"root", &LocalProcess{}, "root", "servers never run as root"},
 		{"root allowed", &LocalProcess{AllowRoot: true}, "root", ""},
 		{"system account", &LocalProcess{}, "daemon", "so it is a system account"},
-		{"uid below min_uid", &LocalProcess{MinUID: int(a.uid) + 1}, a.name, "[LocalProcessSpawner] min_uid"},
-		{"uid above max_uid", &LocalProcess{MaxUID: int(a.uid) - 1}, a.name, "[LocalProcessSpawner] max_uid"},
+		{"uid below min_uid", &LocalProcess{MinUID: int(a.uid) + 1}, a.name, "LocalProcessSpawner.min_uid"},
+		{"uid above max_uid", &LocalProcess{MaxUID: int(a.uid) - 1}, a.name, "LocalProcessSpawner.max_uid"},
 		{"nobody", &LocalProcess{}, "nobody", "so it is not an account for people"},
 		{"missing", &LocalProcess{}, missing, "create_system_users"},
 		{"missing created at start", &LocalProcess{CreateUsers: true}, missing, ""},
@@ -504,7 +505,7 @@ func TestLocalProcessMinUID(t *testing.T) {
 		want string
 	}{
 		{"login.defs", &LocalProcess{loginDefs: defs}, "SYS_UID_MAX + 1 from " + defs},
-		{"min_uid", &LocalProcess{MinUID: limit}, "[LocalProcessSpawner] min_uid"},
+		{"min_uid", &LocalProcess{MinUID: limit}, "LocalProcessSpawner.min_uid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.l.Start(t.Context(), accountRequest(t, a.name, helperServe), nil)
