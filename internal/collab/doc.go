@@ -66,8 +66,9 @@
 // most Options.MaxReadBytes, and a client whose message would pass that is
 // closed with 1013. A malformed message closes its connection with 1007, and
 // unknown message types are ignored. At most Options.MaxRooms document
-// rooms, and as many transient ones, are open at once, and a client of one
-// more is closed with 1013. The clients of a document whose file is
+// rooms, and as many transient ones, are open at once. A client of one more
+// is refused with 503 and Retry-After before the WebSocket upgrade, or
+// closed with 1013 when another room took the last place meanwhile. The clients of a document whose file is
 // deleted are closed with 1003 and a reason that JupyterLab shows.
 //
 // A sync step 2 or update that would take the doc out of the schema of

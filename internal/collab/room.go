@@ -140,6 +140,15 @@ func (s *Service) openRoom(ctx context.Context, name string) (*room, error) {
 	return r, nil
 }
 
+// roomFits reports whether the room name is open or has a place to open.
+// openRoom checks again, since rooms may open meanwhile.
+func (s *Service) roomFits(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, open := s.rooms[name]
+	return open || s.countRoomsLocked(name) < s.opts.MaxRooms
+}
+
 // countRoomsLocked counts the open rooms of the same kind as name:
 // document rooms and transient ones, such as JupyterLab's global awareness
 // room, are bounded apart, so that neither kind can take the other's

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -399,9 +400,25 @@ func TestMaxRooms(t *testing.T) {
 	roomA, session := ts.openSession(t, "a.txt")
 	roomB, _ := ts.openSession(t, "b.txt")
 	ts.join(t, roomA, session)
-	c := ts.dial(t, roomB, session)
-	if code, _ := c.waitClose(); code != websocket.StatusTryAgainLater {
-		t.Errorf("closed with %d, want 1013", code)
+	checkRefused(t, ts, roomB, session)
+}
+
+// checkRefused dials room and checks that the upgrade is refused with 503
+// and a Retry-After, so that clients back off.
+func checkRefused(t *testing.T, ts *testService, room, session string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ws, res, err := websocket.Dial(ctx, ts.dialURL(room, session), nil)
+	if err == nil {
+		ws.CloseNow()
+		t.Fatalf("room %s opened, want the upgrade refused", room)
+	}
+	if res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("dialing room %s: %v, want a 503 response", room, err)
+	}
+	if got := res.Header.Get("Retry-After"); got == "" {
+		t.Errorf("refusal of room %s without Retry-After", room)
 	}
 }
 
@@ -413,10 +430,7 @@ func TestMaxRoomsCountsKindsApart(t *testing.T) {
 	room, session := ts.openSession(t, "a.txt")
 	ts.join(t, "JupyterLab:globalAwareness", session)
 	ts.join(t, room, session)
-	other := ts.dial(t, "another:awareness", session)
-	if code, _ := other.waitClose(); code != websocket.StatusTryAgainLater {
-		t.Errorf("second transient room closed with %d, want 1013", code)
-	}
+	checkRefused(t, ts, "another:awareness", session)
 }
 
 func TestCloseReasonCutAtAWord(t *testing.T) {

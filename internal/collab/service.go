@@ -59,8 +59,8 @@ type Options struct {
 	// sends a larger update is closed with status 1009.
 	MaxUpdateItems int
 	// MaxRooms bounds the document rooms open at once, and apart from them
-	// the transient rooms (default 256 each). A client of a further room is
-	// closed with status 1013 and tries again later.
+	// the transient rooms (default 256 each). A client of a further room
+	// gets 503 before the WebSocket upgrade, and tries again later.
 	MaxRooms int
 	// CompactAfter is how many updates a room's history may hold before
 	// they are merged into one (default 500).

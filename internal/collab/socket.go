@@ -350,6 +350,17 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.sockets.Done()
 
+	// A room that cannot open is refused before the upgrade. y-websocket
+	// clients retry a refused connection with a growing delay, up to
+	// 2.5 s, but a connection closed after it opened every 100 ms.
+	if !s.roomFits(name) {
+		s.log.Info("room not opened", "room", name, "err", errTooManyRooms)
+		w.Header().Set("Retry-After", "2")
+		httpapi.WriteError(s.log, w, r, httpapi.Errorf(http.StatusServiceUnavailable,
+			"too many open documents: try again later"))
+		return
+	}
+
 	// The server checks the Origin of upgrades before the mux.
 	hijack := &wsconn.Response{ResponseWriter: w}
 	ws, err := websocket.Accept(hijack, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
