@@ -8,6 +8,8 @@
 #
 # Usage: bench/collab.sh [bench.mjs options]
 #   e.g. bench/collab.sh --targets reference,jupygo --clients 20,50
+#   bench/collab.sh --targets reference,jupygo --runs 3
+#   runs each target three times, in turn, and reports each figure's median.
 #   bench/collab.sh --targets reference,jupygo --server-cpus 0 --client-cpus 1
 #   runs the servers and the node clients on separate CPUs (taskset).
 #   bench/collab.sh --help lists the options.

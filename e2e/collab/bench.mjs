@@ -34,7 +34,7 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Upper bounds that keep one run short and the machine usable.
-const limits = { clients: 100, durationS: 120, syncs: 20, cells: 20000 };
+const limits = { clients: 100, durationS: 120, syncs: 20, cells: 20000, runs: 9 };
 
 // notebookName is the notebook's file name in the jupygo root folder.
 const notebookName = 'bench.ipynb';
@@ -472,6 +472,15 @@ function figures(r) {
   return out;
 }
 
+// medianFigures returns, for every figure of runs, its median over the runs.
+function medianFigures(runs) {
+  const out = new Map();
+  for (const name of runs[0].keys()) {
+    out.set(name, median(runs.map((f) => f.get(name))));
+  }
+  return out;
+}
+
 function printReport(results, opts) {
   console.log(`\nnotebook: ${opts.cells} cells, ${(opts.fileBytes / 1e6).toFixed(2)} MB as .ipynb, ` +
     `${(opts.stateBytes / 1e6).toFixed(2)} MB as Yjs state`);
@@ -480,8 +489,9 @@ function printReport(results, opts) {
   if (opts.serverCpus || opts.clientCpus) {
     console.log(`CPUs: servers on ${opts.serverCpus || 'any'}, clients on ${opts.clientCpus || 'any'}`);
   }
+  if (opts.runs > 1) console.log(`each figure: the median of ${opts.runs} runs`);
   for (const r of results) {
-    console.log(`${r.target}: load average (1 min) ${r.loadBefore} before, ${r.loadAfter} after`);
+    console.log(`${r.target}, run ${r.run}: load average (1 min) ${r.loadBefore} before, ${r.loadAfter} after`);
     for (const f of r.fanOut) {
       if (f.fanOut.missing || f.awareness.missing) {
         console.log(`${r.target}, ${f.clients} clients: ${f.fanOut.missing} edits and ` +
@@ -489,11 +499,12 @@ function printReport(results, opts) {
       }
     }
   }
-  const tables = results.map(figures);
+  const targets = opts.targets.filter((t) => results.some((r) => r.target === t));
+  const tables = targets.map((t) => medianFigures(results.filter((r) => r.target === t).map(figures)));
   const names = [...tables[0].keys()];
-  const header = ['figure', ...results.map((r) => r.target)];
-  const ref = results.findIndex((r) => r.target === 'reference');
-  const jg = results.findIndex((r) => r.target === 'jupygo');
+  const header = ['figure', ...targets];
+  const ref = targets.indexOf('reference');
+  const jg = targets.indexOf('jupygo');
   const ratio = ref >= 0 && jg >= 0;
   if (ratio) header.push('jupygo/reference');
   const rows = names.map((name) => {
@@ -520,6 +531,8 @@ Options:
   --interval MS     time between typed characters and awareness changes (default 50)
   --awareness N     awareness changes per phase (default 40)
   --syncs N         clients joining one after another for the first-sync figure (default 5)
+  --runs N          runs of every target, in turn; the report gives each figure's median
+                    (default 1; at most ${limits.runs})
   --cells N         cells of the generated notebook (default 2000)
   --group N         clients per worker process (default 10)
   --server-cpus L   run the servers on the CPUs of list L (taskset -c), e.g. 0
@@ -545,6 +558,7 @@ function parseOptions() {
       interval: { type: 'string', default: '50' },
       awareness: { type: 'string', default: '40' },
       syncs: { type: 'string', default: '5' },
+      runs: { type: 'string', default: '1' },
       cells: { type: 'string', default: '2000' },
       group: { type: 'string', default: '10' },
       'server-cpus': { type: 'string', default: '' },
@@ -592,6 +606,7 @@ function parseOptions() {
     intervalMs: int('interval', 10, 10000),
     awareness: int('awareness', 1, 1000),
     syncs: int('syncs', 1, limits.syncs),
+    runs: int('runs', 1, limits.runs),
     cells: int('cells', 1, limits.cells),
     group: int('group', 1, limits.clients),
     serverCpus: cpuList('server-cpus'),
@@ -613,14 +628,19 @@ async function main() {
   opts.stateBytes = notebookState(notebook).length;
   const results = [];
   let failed = false;
-  for (const name of opts.targets) {
-    const target = name === 'jupygo' ? jupygoTarget(opts.jupygo) : referenceTarget();
-    console.error(`collab bench: measuring ${name}`);
-    try {
-      results.push(await runTarget(target, notebook, opts));
-    } catch (err) {
-      console.error(`collab bench: ${name} failed: ${err.message}`);
-      failed = true;
+  for (let run = 1; run <= opts.runs; run++) {
+    // Every other run reverses the order, so that no target always
+    // follows the other.
+    const order = run % 2 === 1 ? opts.targets : [...opts.targets].reverse();
+    for (const name of order) {
+      const target = name === 'jupygo' ? jupygoTarget(opts.jupygo) : referenceTarget();
+      console.error(`collab bench: run ${run} of ${opts.runs}: measuring ${name}`);
+      try {
+        results.push({ ...(await runTarget(target, notebook, opts)), run });
+      } catch (err) {
+        console.error(`collab bench: ${name} failed: ${err.message}`);
+        failed = true;
+      }
     }
   }
   if (results.length === 0) process.exit(1);
