@@ -68,9 +68,16 @@ type room struct {
 	// awApplied is the change of the last awareness update applied, and
 	// awChanged the part of it that changed states, without renewals.
 	awApplied, awChanged yprotocol.Change
-	// renewals are the clients whose awareness renewals wait for the next
-	// poll, which relays them in one frame.
-	renewals map[uint64]struct{}
+	// renewals are the clients whose awareness renewals wait to be
+	// relayed in one frame, since renewalsSince.
+	renewals      map[uint64]struct{}
+	renewalsSince time.Time
+	// changes are the clients whose awareness changes wait for the end of
+	// the window that began at changesSent, when the room last relayed
+	// changes. changesArmed is set while a timer will relay them.
+	changes      map[uint64]struct{}
+	changesSent  time.Time
+	changesArmed bool
 	// state caches the whole doc for the first sync of new clients.
 	state stateCache
 	// stored is the number of updates in the room's history, counting
@@ -246,11 +253,8 @@ func (r *room) leave(c *conn) {
 	// now: a client that left cannot send them again to a restarted server.
 	r.svc.store.commitSoon()
 	if ids := mapKeys(c.awareness); len(ids) > 0 {
-		for _, id := range ids {
-			delete(r.renewals, id)
-		}
 		r.aw.RemoveStates(ids, c, time.Now())
-		r.broadcastLocked(yprotocol.AwarenessFrame(r.aw.EncodeUpdate(ids)), nil)
+		r.relayChangesLocked(ids, nil, nil)
 	}
 	if len(r.clients) == 0 {
 		select {
@@ -323,8 +327,11 @@ func (r *room) noteChangeLocked() {
 }
 
 // readLoop handles the client's frames until the connection ends or a
-// frame is malformed.
+// frame is malformed. Reads end when the connection is closed, which
+// closing c does, not when ctx ends: a context that can end costs the
+// WebSocket library a timer registration and removal on every read.
 func (r *room) readLoop(ctx context.Context, c *conn) {
+	ctx = context.WithoutCancel(ctx)
 	for {
 		typ, data, release, err := r.svc.readMessage(ctx, c.ws)
 		if errors.Is(err, errReadBudget) {
@@ -433,7 +440,7 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 // that changed the room's awareness to every client, the sender too: a
 // lone client's own renewals coming back are what keep y-websocket's
 // 30-second watchdog from reconnecting. An update of renewals alone waits
-// for the next poll (relayRenewalsLocked). A client announcing that it
+// to share a frame with others (relayRenewalsLocked). A client announcing that it
 // leaves gets no echo. Entries with a clock the room already has are
 // dropped, as @y/websocket-server drops them. y-websocket 1.5 clients
 // send back every awareness update they apply, so relaying those would
@@ -446,15 +453,15 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.awApplied, r.awChanged = yprotocol.Change{}, yprotocol.Change{}
-	if err := r.aw.ApplyUpdate(update, c, time.Now()); err != nil {
-		return err
+	r.aw.ApplyEntries(entries, c, time.Now())
+	// A connection owns the states it added, not those it sent back:
+	// y-websocket 1.5 clients send every client's entries back to the
+	// room, which removes a connection's states when it closes.
+	for _, id := range r.awApplied.Added {
+		c.awareness[id] = true
 	}
-	for _, e := range entries {
-		if e.State == nil {
-			delete(c.awareness, e.Client)
-		} else {
-			c.awareness[e.Client] = true
-		}
+	for _, id := range r.awApplied.Removed {
+		delete(c.awareness, id)
 	}
 	if len(c.awareness) > maxAwarenessClients {
 		return &closeError{websocket.StatusPolicyViolation,
@@ -469,24 +476,82 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 		if r.renewals == nil {
 			r.renewals = map[uint64]struct{}{}
 		}
+		if len(r.renewals) == 0 {
+			r.renewalsSince = time.Now()
+		}
 		for _, id := range applied {
 			r.renewals[id] = struct{}{}
 		}
 		return nil
 	}
-	// The frame carries the newest clocks of its clients.
-	for _, id := range applied {
-		delete(r.renewals, id)
-	}
 	if len(applied) < len(entries) {
-		frame = yprotocol.AwarenessFrame(r.aw.EncodeUpdate(applied))
+		frame = nil
 	}
 	var except *conn
 	if len(entries) == 1 && entries[0].State == nil {
 		except = c
 	}
-	r.broadcastLocked(frame, except)
+	r.relayChangesLocked(applied, frame, except)
 	return nil
+}
+
+// changeWindow is the shortest time between two frames of awareness
+// changes in a room. y-websocket 1.5 clients send back every frame with
+// the entries they applied, so a room of n clients that relays k frames
+// reads k·n messages back. Changes made by many clients at once share a
+// few frames: when they join together, when they leave together, and 15 s
+// after they joined, because y-protocols ignores a client's first state
+// (clock 0) and its first renewal adds it. A change that follows no other
+// within the window is relayed at once.
+const changeWindow = 20 * time.Millisecond
+
+// relayChangesLocked sends every client but except the awareness entries
+// of clients, frame when it is not nil, at once if the room relayed no
+// change within changeWindow, or else in one frame at the window's end.
+// A frame carries the newest clocks of its clients, so their pending
+// renewals are dropped.
+func (r *room) relayChangesLocked(clients []uint64, frame []byte, except *conn) {
+	for _, id := range clients {
+		delete(r.renewals, id)
+	}
+	now := time.Now()
+	if !r.changesArmed && now.Sub(r.changesSent) >= changeWindow {
+		r.changesSent = now
+		if frame == nil {
+			frame = yprotocol.AwarenessFrame(r.aw.EncodeUpdate(clients))
+		}
+		r.broadcastLocked(frame, except)
+		return
+	}
+	if r.changes == nil {
+		r.changes = map[uint64]struct{}{}
+	}
+	for _, id := range clients {
+		r.changes[id] = struct{}{}
+	}
+	if !r.changesArmed {
+		r.changesArmed = true
+		time.AfterFunc(r.changesSent.Add(changeWindow).Sub(now), r.relayPendingChanges)
+	}
+}
+
+// relayPendingChanges sends every client one frame with the awareness
+// changes that waited for the end of the window.
+func (r *room) relayPendingChanges() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changesArmed = false
+	r.changesSent = time.Now()
+	if r.closed || len(r.changes) == 0 {
+		return
+	}
+	ids := make([]uint64, 0, len(r.changes))
+	for id := range r.changes {
+		ids = append(ids, id)
+	}
+	clear(r.changes)
+	slices.Sort(ids)
+	r.broadcastLocked(yprotocol.AwarenessFrame(r.aw.EncodeUpdate(ids)), nil)
 }
 
 // maxRenewalDelay bounds how long a renewal may wait for the poll that
@@ -495,12 +560,14 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 const maxRenewalDelay = 5 * time.Second
 
 // relayRenewalsLocked sends every client, the renewing ones too, one frame
-// with the awareness renewals received since the last poll. Clients renew
-// their states every 15 s, and those that joined together renew together,
-// so the frame often carries many: with n clients, n writes take the place
-// of n².
+// with the waiting awareness renewals, once the first has waited
+// Options.RenewalDelay. Clients renew their states every 15 s, so with n
+// clients and the default delay a frame carries about n/3 renewals, and 3
+// frames of n writes each take the place of n² writes. y-websocket 1.5
+// clients send back each frame with the entries they applied, which the
+// room reads and drops, so each frame also costs n messages read.
 func (r *room) relayRenewalsLocked() {
-	if len(r.renewals) == 0 {
+	if len(r.renewals) == 0 || time.Since(r.renewalsSince) < r.svc.opts.RenewalDelay {
 		return
 	}
 	states := r.aw.States()

@@ -137,10 +137,14 @@ func awarenessClientsLocked(c *client) map[uint64]bool {
 }
 
 // TestAwarenessRenewalsShareFrame has three clients renew their awareness
-// states. The renewals wait for the room's poll, which relays them to
-// every client in one frame, while a change is relayed at once.
+// states over several polls of the room. The renewals wait for the renewal
+// delay, then go to every client in one frame, while a change is relayed
+// at once.
 func TestAwarenessRenewalsShareFrame(t *testing.T) {
-	ts := newTestService(t, "", "", func(o *Options) { o.PollInterval = time.Second })
+	ts := newTestService(t, "", "", func(o *Options) {
+		o.PollInterval = 100 * time.Millisecond
+		o.RenewalDelay = time.Second
+	})
 	ts.writeFile(t, "a.txt", "")
 	room, session := ts.openSession(t, "a.txt")
 	clients := make([]*client, 3)
@@ -163,6 +167,7 @@ func TestAwarenessRenewalsShareFrame(t *testing.T) {
 
 	for i, c := range clients {
 		c.send(awarenessFrame(uint64(20+i), 2, `{"n":1}`))
+		time.Sleep(200 * time.Millisecond)
 	}
 	for i, c := range clients {
 		c.waitFor("the renewals", func() bool { return len(c.awareness) > before[i] })
@@ -189,7 +194,7 @@ func TestAwarenessRenewalsShareFrame(t *testing.T) {
 		}
 	}
 
-	// A change does not wait for the poll.
+	// A change does not wait.
 	start := time.Now()
 	clients[0].send(awarenessFrame(20, 3, `{"n":2}`))
 	clients[1].waitFor("the change", func() bool {
@@ -197,7 +202,62 @@ func TestAwarenessRenewalsShareFrame(t *testing.T) {
 		return err == nil && len(last) == 1 && last[0].Clock == 3
 	})
 	if waited := time.Since(start); waited >= time.Second {
-		t.Errorf("the change took %v, want less than the poll interval of 1s", waited)
+		t.Errorf("the change took %v, want less than the renewal delay of 1s", waited)
+	}
+}
+
+// TestAwarenessChangesShareFrames has ten clients change their states at
+// once. An observer gets all ten changes in fewer frames than changes, and a
+// change after a quiet window in a frame of its own at once.
+func TestAwarenessChangesShareFrames(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	observer := ts.join(t, room, session)
+	clients := make([]*client, 10)
+	for i := range clients {
+		clients[i] = ts.join(t, room, session)
+	}
+	for i, c := range clients {
+		c.send(awarenessFrame(uint64(30+i), 1, `{"joined":true}`))
+	}
+	observer.waitFor("the ten states", func() bool { return len(awarenessClientsLocked(observer)) == len(clients) })
+	observer.mu.Lock()
+	frames := len(observer.awareness)
+	observer.mu.Unlock()
+	if frames >= len(clients) {
+		t.Errorf("ten changes at once reached the observer in %d frames, want fewer", frames)
+	}
+
+	time.Sleep(2 * changeWindow)
+	start := time.Now()
+	clients[0].send(awarenessFrame(30, 2, `{"joined":false}`))
+	observer.waitFor("the change", func() bool {
+		last, err := yprotocol.DecodeUpdate(observer.awareness[len(observer.awareness)-1])
+		return err == nil && len(last) == 1 && last[0].Client == 30 && last[0].Clock == 2
+	})
+	if waited := time.Since(start); waited >= time.Second {
+		t.Errorf("a lone change took %v", waited)
+	}
+}
+
+// TestRenewalDelayBounded checks that the renewal delay leaves room for
+// one poll within the 5 s that a renewal may wait.
+func TestRenewalDelayBounded(t *testing.T) {
+	for _, tc := range []struct {
+		poll, delay, want time.Duration
+	}{
+		{0, 0, 4 * time.Second},
+		{2 * time.Second, 0, 3 * time.Second},
+		{time.Second, 10 * time.Second, 4 * time.Second},
+		{100 * time.Millisecond, time.Second, time.Second},
+		{10 * time.Second, 0, 0},
+	} {
+		o := Options{PollInterval: tc.poll, RenewalDelay: tc.delay}
+		o.fillDefaults()
+		if o.RenewalDelay != tc.want {
+			t.Errorf("poll %v, delay %v: RenewalDelay %v, want %v", tc.poll, tc.delay, o.RenewalDelay, tc.want)
+		}
 	}
 }
 
@@ -218,6 +278,66 @@ func TestLeavingClientGetsNoEcho(t *testing.T) {
 	defer a.mu.Unlock()
 	if len(a.awareness) != 2 {
 		t.Errorf("A received %d awareness updates, want 2 (its state, B's)", len(a.awareness))
+	}
+}
+
+// TestEchoedStatesStayWithTheirOwner has A send back the states of B and of
+// 70 other clients, as y-websocket 1.5 clients send back every awareness
+// update they apply. A's connection answers only for its own state: it stays
+// open past the bound on states per connection, and when A leaves, only A's
+// state goes.
+func TestEchoedStatesStayWithTheirOwner(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	a.send(awarenessFrame(11, 1, `{"n":"a"}`))
+	b.send(awarenessFrame(12, 1, `{"n":"b"}`))
+	others := make([]*client, 0, maxAwarenessClients+6)
+	for i := range cap(others) {
+		o := ts.join(t, room, session)
+		o.send(awarenessFrame(uint64(100+i), 1, `{}`))
+		others = append(others, o)
+	}
+	want := len(others) + 2
+	a.waitFor("every state", func() bool { return len(awarenessClientsLocked(a)) == want })
+
+	// A sends back every state it holds, in one update.
+	e := &lib0.Encoder{}
+	e.WriteVarUint(uint64(want))
+	e.WriteVarUint(11)
+	e.WriteVarUint(1)
+	e.WriteVarString(`{"n":"a"}`)
+	e.WriteVarUint(12)
+	e.WriteVarUint(1)
+	e.WriteVarString(`{"n":"b"}`)
+	for i := range others {
+		e.WriteVarUint(uint64(100 + i))
+		e.WriteVarUint(1)
+		e.WriteVarString(`{}`)
+	}
+	a.send(yprotocol.AwarenessFrame(e.Bytes()))
+	// A marker from B: once A has it, the room has handled A's echo.
+	b.send(awarenessFrame(12, 2, `{"n":"b2"}`))
+	a.waitFor("B's change", func() bool {
+		last, err := yprotocol.DecodeUpdate(a.awareness[len(a.awareness)-1])
+		return err == nil && len(last) == 1 && last[0].Client == 12 && last[0].Clock == 2
+	})
+
+	a.ws.Close(websocket.StatusNormalClosure, "")
+	b.waitFor("A's removal", func() bool {
+		last, err := yprotocol.DecodeUpdate(b.awareness[len(b.awareness)-1])
+		return err == nil && len(last) == 1 && last[0].Client == 11 && last[0].State == nil
+	})
+	r := ts.room(t, room)
+	r.mu.Lock()
+	states := r.aw.States()
+	_, hasB := states[12]
+	n := len(states)
+	r.mu.Unlock()
+	if !hasB || n != want-1 {
+		t.Errorf("after A left the room holds %d states (B's: %v), want %d with B's", n, hasB, want-1)
 	}
 }
 

@@ -44,6 +44,13 @@ type Options struct {
 	// CleanupDelay is how long a room stays open after its last client
 	// left (default 60 s).
 	CleanupDelay time.Duration
+	// RenewalDelay is how long an awareness renewal, a client's state sent
+	// again unchanged, waits for others to share its frame (default 4 s).
+	// Clients renew every 15 s and send back each frame of renewals they
+	// apply, so fewer frames save the room and its clients work. The first
+	// poll after RenewalDelay relays the renewals. A renewal waits at most
+	// 5 s, so RenewalDelay is cut to 5 s less PollInterval.
+	RenewalDelay time.Duration
 	// MaxMessageBytes bounds one WebSocket message (default 64 MiB). A
 	// longer one closes its connection with status 1009.
 	MaxMessageBytes int64
@@ -87,6 +94,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
+	}
+	if limit := max(0, maxRenewalDelay-o.PollInterval); o.RenewalDelay <= 0 || o.RenewalDelay > limit {
+		o.RenewalDelay = min(4*time.Second, limit)
 	}
 	if o.CleanupDelay <= 0 {
 		o.CleanupDelay = 60 * time.Second

@@ -225,12 +225,18 @@ func (a *Awareness) ApplyUpdate(update []byte, origin any, now time.Time) error 
 	if err != nil {
 		return err
 	}
+	a.ApplyEntries(entries, origin, now)
+	return nil
+}
+
+// ApplyEntries is ApplyUpdate for entries that DecodeUpdate returned, for
+// a caller that reads them too.
+func (a *Awareness) ApplyEntries(entries []AwarenessEntry, origin any, now time.Time) {
 	var change, all Change
 	for _, en := range entries {
 		a.applyEntry(en, now, &change, &all)
 	}
 	a.emit(change, all, origin)
-	return nil
 }
 
 func (a *Awareness) applyEntry(en AwarenessEntry, now time.Time, change, all *Change) {
