@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
 
 // TestYWebsocketClient runs y-websocket 1.5.4's WebsocketProvider, the
@@ -44,6 +47,51 @@ func TestYWebsocketClient(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestYWebsocketEchoKeepsOtherStates has y-websocket join a room where a Go
+// client has an awareness state. y-websocket sends that state back to the
+// room when it applies it. When y-websocket leaves, the room removes its
+// state alone and keeps the Go client's.
+func TestYWebsocketEchoKeepsOtherStates(t *testing.T) {
+	ywebsocket := ywebsocketClient(t)
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	goClient := ts.join(t, room, session)
+	goClient.send(awarenessFrame(11, 1, `{"user":{"name":"go"}}`))
+	goClient.waitFor("the echo of its state", func() bool { return len(goClient.awareness) == 1 })
+
+	ywebsocket(ts, room, session)
+	removed := func() []uint64 {
+		var ids []uint64
+		for _, frame := range goClient.awareness {
+			entries, err := yprotocol.DecodeUpdate(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if e.State == nil {
+					ids = append(ids, e.Client)
+				}
+			}
+		}
+		return ids
+	}
+	goClient.waitFor("y-websocket's removal", func() bool { return len(removed()) > 0 })
+	goClient.mu.Lock()
+	gone := removed()
+	goClient.mu.Unlock()
+	if slices.Contains(gone, 11) {
+		t.Errorf("removed states %v include the Go client's, 11", gone)
+	}
+	r := ts.room(t, room)
+	r.mu.Lock()
+	_, kept := r.aw.States()[11]
+	r.mu.Unlock()
+	if !kept {
+		t.Error("the room dropped the Go client's state when y-websocket left")
+	}
 }
 
 // TestYWebsocketClientStaysConnected keeps a lone y-websocket client in a
