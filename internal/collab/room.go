@@ -440,8 +440,9 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 // that changed the room's awareness to every client, the sender too: a
 // lone client's own renewals coming back are what keep y-websocket's
 // 30-second watchdog from reconnecting. An update of renewals alone waits
-// to share a frame with others (relayRenewalsLocked). A client announcing that it
-// leaves gets no echo. Entries with a clock the room already has are
+// to share a frame with others (relayRenewalsLocked). A client announcing
+// that it leaves gets no echo when the room relays the removal at once.
+// Entries with a clock the room already has are
 // dropped, as @y/websocket-server drops them. y-websocket 1.5 clients
 // send back every awareness update they apply, so relaying those would
 // multiply each change by the number of clients.
@@ -467,11 +468,13 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 		return &closeError{websocket.StatusPolicyViolation,
 			fmt.Sprintf("more than %d awareness states from one connection", maxAwarenessClients)}
 	}
-	r.autosave = r.autosaveLocked()
 	applied := slices.Concat(r.awApplied.Added, r.awApplied.Updated, r.awApplied.Removed)
 	if len(applied) == 0 {
+		// Clients send back most of what the room relays, and none of it
+		// changes a state.
 		return nil
 	}
+	r.autosave = r.autosaveLocked()
 	if r.awChanged.Empty() && r.svc.opts.PollInterval <= maxRenewalDelay {
 		if r.renewals == nil {
 			r.renewals = map[uint64]struct{}{}

@@ -283,7 +283,7 @@ func TestLeavingClientGetsNoEcho(t *testing.T) {
 
 // TestEchoedStatesStayWithTheirOwner has A send back the states of B and of
 // 70 other clients, as y-websocket 1.5 clients send back every awareness
-// update they apply. A's connection answers only for its own state: it stays
+// update they apply. A's connection owns only its own state, so it stays
 // open past the bound on states per connection, and when A leaves, only A's
 // state goes.
 func TestEchoedStatesStayWithTheirOwner(t *testing.T) {

@@ -80,16 +80,16 @@ func TestYWebsocketEchoKeepsOtherStates(t *testing.T) {
 	}
 	goClient.waitFor("y-websocket's removal", func() bool { return len(removed()) > 0 })
 	goClient.mu.Lock()
-	gone := removed()
+	removedIDs := removed()
 	goClient.mu.Unlock()
-	if slices.Contains(gone, 11) {
-		t.Errorf("removed states %v include the Go client's, 11", gone)
+	if slices.Contains(removedIDs, 11) {
+		t.Errorf("removed states %v include the Go client's, 11", removedIDs)
 	}
 	r := ts.room(t, room)
 	r.mu.Lock()
-	_, kept := r.aw.States()[11]
+	_, hasGoState := r.aw.States()[11]
 	r.mu.Unlock()
-	if !kept {
+	if !hasGoState {
 		t.Error("the room dropped the Go client's state when y-websocket left")
 	}
 }

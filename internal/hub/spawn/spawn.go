@@ -71,8 +71,8 @@ type UserChecker interface {
 	CheckUser(name string) error
 }
 
-// ExitNotifier is an optional interface of a Spawner that sees its servers'
-// processes exit, such as SimpleLocalProcess, which is their parent. The
+// ExitNotifier is an optional interface of a Spawner that learns when its
+// servers' processes exit, such as SimpleLocalProcess, their parent. The
 // hub then polls its servers at once, so that a server shut down from
 // JupyterLab shows as stopped without waiting for the next poll.
 type ExitNotifier interface {
