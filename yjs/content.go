@@ -440,7 +440,7 @@ func (c *contentDoc) write(e updateEncoder, _ int) {
 func (c *contentDoc) integrate(t *Transaction, it *item) { c.doc.item = it }
 
 // readContent reads the content of an item whose info byte is info.
-func readContent(d updateDecoder, doc *Doc, info uint8) content {
+func readContent(d updateDecoder, info uint8) content {
 	rest := d.rest()
 	switch info & 0x1f {
 	case refDeleted:
@@ -457,7 +457,7 @@ func readContent(d updateDecoder, doc *Doc, info uint8) content {
 		key := d.readKey()
 		return &contentFormat{key: key, value: d.readJSON()}
 	case refType:
-		return readContentType(d, doc)
+		return readContentType(d)
 	case refAny:
 		n := d.readLen()
 		if n > uint64(rest.Remaining()) {
@@ -502,7 +502,7 @@ func readContentJSON(d updateDecoder) content {
 	return &contentJSON{arr}
 }
 
-func readContentType(d updateDecoder, doc *Doc) content {
+func readContentType(d updateDecoder) content {
 	ref := d.readTypeRef()
 	kind := Kind(ref)
 	if ref > uint64(KindXMLText) {

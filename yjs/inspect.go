@@ -120,10 +120,20 @@ type Inspection struct {
 // not reported, and an item that depends on them is reported as
 // unresolved.
 func (d *Doc) InspectUpdate(update []byte) (*Inspection, error) {
-	u, err := decodeUpdate(update, nil, false)
+	u, err := DecodeUpdate(update)
 	if err != nil {
 		return nil, err
 	}
+	return d.Inspect(u)
+}
+
+// Inspect is InspectUpdate for an update decoded by DecodeUpdate, which
+// can be applied afterwards. An update already applied returns an error.
+func (d *Doc) Inspect(update *Update) (*Inspection, error) {
+	if update.applied {
+		return nil, errApplied
+	}
+	u := update.u
 	in := &inspector{
 		doc:      d,
 		u:        u,

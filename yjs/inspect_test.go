@@ -1,6 +1,8 @@
 package yjs
 
 import (
+	"errors"
+	"slices"
 	"testing"
 )
 
@@ -175,4 +177,58 @@ func FuzzInspectUpdate(f *testing.F) {
 			t.Fatal("InspectUpdate changed the document")
 		}
 	})
+}
+
+func TestApplyDecodedMatchesApplyUpdate(t *testing.T) {
+	src := NewDoc(WithClientID(7))
+	update := captured(t, src, func() {
+		_ = src.GetText("b").Insert(0, "hello", nil)
+		_ = src.GetMap("a").Set("k", 1.0)
+		_ = src.GetArray("c").Push("x")
+	})
+
+	viaBytes := NewDoc(WithClientID(1))
+	if err := viaBytes.ApplyUpdate(update, nil); err != nil {
+		t.Fatal(err)
+	}
+	decoded := NewDoc(WithClientID(1))
+	u, err := DecodeUpdate(update)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(decoded.shareOrder) != 0 {
+		t.Fatalf("decoding created root types %v", decoded.shareOrder)
+	}
+	if _, err := decoded.Inspect(u); err != nil {
+		t.Fatal(err)
+	}
+	if err := decoded.ApplyDecoded(u, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := decoded.EncodeStateAsUpdate(nil), viaBytes.EncodeStateAsUpdate(nil); string(got) != string(want) {
+		t.Errorf("state after ApplyDecoded differs from ApplyUpdate:\n got %x\nwant %x", got, want)
+	}
+	if got, want := decoded.shareOrder, viaBytes.shareOrder; !slices.Equal(got, want) {
+		t.Errorf("root types created in order %v, ApplyUpdate created %v", got, want)
+	}
+	if s := decoded.GetText("b").String(); s != "hello" {
+		t.Errorf("text = %q, want hello", s)
+	}
+
+	if err := decoded.ApplyDecoded(u, nil); err == nil {
+		t.Error("a second ApplyDecoded of one update succeeded")
+	}
+	if _, err := decoded.Inspect(u); err == nil {
+		t.Error("Inspect of an applied update succeeded")
+	}
+}
+
+func TestDecodeUpdateMalformed(t *testing.T) {
+	src := NewDoc(WithClientID(3))
+	update := captured(t, src, func() { _ = src.GetText("t").Insert(0, "abc", nil) })
+	for n := range len(update) - 1 {
+		if _, err := DecodeUpdate(update[:n]); !errors.Is(err, ErrInvalidUpdate) {
+			t.Errorf("DecodeUpdate of the first %d of %d bytes: err = %v, want ErrInvalidUpdate", n, len(update), err)
+		}
+	}
 }

@@ -49,18 +49,18 @@ func structBudget(inputLen int, v2 bool) int {
 	return budget
 }
 
-// readClientsStructRefs decodes the struct part of an update. With doc
-// set, root type names resolve to the document's root types, which are
-// created as yjs creates them. With doc nil they stay names, as
-// mergeUpdates needs. The decoder fails when the update declares more than
-// budget structs in all.
-func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*refList, []uint64) {
+// readClientsStructRefs decodes the struct part of an update. Root type
+// names resolve to placeholders, which it also returns in the order the
+// update first names them: mergeUpdates keeps them as names, and
+// Doc.bindRoots puts the document's root types in their place. The
+// decoder fails when the update declares more than budget structs in all.
+func readClientsStructRefs(d updateDecoder, budget int) (map[uint64]*refList, []uint64, []*branch) {
 	rest := d.rest()
 	out := map[uint64]*refList{}
 	var order []uint64
 	total := budget
 	nClients := rest.ReadLen(1)
-	roots := map[string]*branch{}
+	roots := &rootNames{byName: map[string]*branch{}}
 	// Map keys repeat from item to item: each is kept once.
 	keys := map[string]string{}
 	var scratch item
@@ -99,7 +99,7 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 			// when it is not joined to the one before, so that a run of
 			// deleted items allocates nothing per item.
 			scratch = item{}
-			readStruct(d, doc, roots, keys, ID{client, clock}, info, &scratch)
+			readStruct(d, roots, keys, ID{client, clock}, info, &scratch)
 			if rest.Err() != nil {
 				break
 			}
@@ -125,7 +125,7 @@ func readClientsStructRefs(d updateDecoder, doc *Doc, budget int) (map[uint64]*r
 		out[client] = &refList{refs: refs}
 		order = append(order, client)
 	}
-	return out, order
+	return out, order, roots.order
 }
 
 // joinDeleted appends it, a struct read by readStruct, to prev, the
@@ -158,7 +158,7 @@ func joinDeleted(prev, it *item) bool {
 // readStruct reads the struct with info byte info, other than GC, into
 // it. The content of a deleted item is left nil, its length set. keys
 // interns map keys.
-func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, keys map[string]string,
+func readStruct(d updateDecoder, roots *rootNames, keys map[string]string,
 	id ID, info uint8, it *item) {
 	it.id = id
 	if info&0x1f == refSkip {
@@ -176,7 +176,7 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, keys map[st
 	}
 	if info&0xc0 == 0 {
 		if d.readParentInfo() {
-			it.parent = resolveRoot(doc, roots, d.readString())
+			it.parent = roots.get(d.readString())
 		} else {
 			it.origin = d.readLeftID()
 			it.flags |= flagHasParentID
@@ -190,7 +190,7 @@ func readStruct(d updateDecoder, doc *Doc, roots map[string]*branch, keys map[st
 		it.length = int(d.readLen())
 		return
 	}
-	it.content = readContent(d, doc, info)
+	it.content = readContent(d, info)
 	it.length = it.content.length()
 	if it.content.countable() {
 		it.flags |= flagCountable
@@ -205,15 +205,20 @@ func intern(strs map[string]string, s string) string {
 	return s
 }
 
-func resolveRoot(doc *Doc, roots map[string]*branch, name string) *branch {
-	if doc != nil {
-		b, _ := doc.get(name, KindUndefined)
-		return b
-	}
-	b := roots[name]
+// rootNames is the placeholders of the root types an update names, each
+// keeping its name, in the order in which the update first names them.
+type rootNames struct {
+	byName map[string]*branch
+	order  []*branch
+}
+
+// get returns the placeholder of the root type name.
+func (r *rootNames) get(name string) *branch {
+	b := r.byName[name]
 	if b == nil {
 		b = &branch{kind: KindUndefined, rootName: name}
-		roots[name] = b
+		r.byName[name] = b
+		r.order = append(r.order, b)
 	}
 	return b
 }
@@ -224,8 +229,14 @@ type decodedUpdate struct {
 	order   []uint64 // clients in input order
 	ds      DeleteSet
 	dsOrder []uint64 // delete set clients in input order
+	// roots is the placeholders of the root types the update names, until
+	// Doc.bindRoots replaces them.
+	roots []*branch
 }
 
+// decodeUpdate decodes an update. With doc set, the root types it names
+// are the doc's, created as yjs creates them if they are new. A malformed
+// update creates none.
 func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
 	var d updateDecoder
 	if v2 {
@@ -237,7 +248,7 @@ func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
 	} else {
 		d = newDecoderV1(lib0.NewDecoder(update))
 	}
-	refs, order := readClientsStructRefs(d, doc, structBudget(len(update), v2))
+	refs, order, roots := readClientsStructRefs(d, structBudget(len(update), v2))
 	ds, dsOrder := readDeleteSetOrdered(d)
 	if err := d.rest().Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidUpdate, err)
@@ -247,7 +258,70 @@ func decodeUpdate(update []byte, doc *Doc, v2 bool) (*decodedUpdate, error) {
 			delete(refs, c)
 		}
 	}
-	return &decodedUpdate{refs: refs, order: order, ds: ds, dsOrder: dsOrder}, nil
+	u := &decodedUpdate{refs: refs, order: order, ds: ds, dsOrder: dsOrder, roots: roots}
+	if doc != nil {
+		doc.bindRoots(u)
+	}
+	return u, nil
+}
+
+// errApplied is returned for an Update that was applied already.
+var errApplied = errors.New("yjs: update already applied")
+
+// Update is a V1 update decoded once, so that Doc.Inspect can look at it
+// and Doc.ApplyDecoded apply it without reading its bytes again. It can be
+// applied once: applying gives its structs to the document.
+type Update struct {
+	u       *decodedUpdate
+	applied bool
+}
+
+// DecodeUpdate decodes a V1 update for Doc.Inspect and Doc.ApplyDecoded.
+// Errors wrap ErrInvalidUpdate.
+func DecodeUpdate(update []byte) (*Update, error) {
+	u, err := decodeUpdate(update, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Update{u: u}, nil
+}
+
+// ApplyDecoded applies u as ApplyUpdate applies the update u was decoded
+// from. The root types it names are created as it is applied. Applying u
+// a second time returns an error.
+func (d *Doc) ApplyDecoded(u *Update, origin any) error {
+	if u.applied {
+		return errApplied
+	}
+	u.applied = true
+	d.bindRoots(u.u)
+	var applyErr error
+	d.transact(func(t *Transaction) {
+		t.Local = false
+		applyErr = d.integrateUpdate(t, u.u)
+	}, origin, false)
+	return applyErr
+}
+
+// bindRoots replaces the root placeholders of u by the doc's root types.
+// New ones are created in the order in which the update first names them,
+// as yjs creates them while it decodes.
+func (d *Doc) bindRoots(u *decodedUpdate) {
+	if len(u.roots) == 0 {
+		return
+	}
+	bound := make(map[*branch]*branch, len(u.roots))
+	for _, p := range u.roots {
+		bound[p], _ = d.get(p.rootName, KindUndefined)
+	}
+	u.roots = nil
+	for _, rl := range u.refs {
+		for _, it := range rl.refs {
+			if b, ok := bound[it.parent]; ok {
+				it.parent = b
+			}
+		}
+	}
 }
 
 // ApplyUpdate applies a V1 update, such as one from OnUpdate, SyncStep2 or

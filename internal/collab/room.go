@@ -412,9 +412,6 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.checkSchemaLocked(m); err != nil {
-		return err
-	}
 	if m.Type == yprotocol.SyncStep1 {
 		if frames, ok := r.firstSyncLocked(m.Payload); ok {
 			for _, f := range frames {
@@ -422,17 +419,27 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 			}
 			return nil
 		}
+		reply, err := yprotocol.HandleSync(r.doc, m, c)
+		if err != nil {
+			return fmt.Errorf("sync message: %w", err)
+		}
+		if reply != nil {
+			c.send(reply)
+		}
+		return nil
 	}
-	reply, err := yprotocol.HandleSync(r.doc, m, c)
+	// The update is decoded once, for the schema check and the apply.
+	u, err := yjs.DecodeUpdate(m.Payload)
+	if err == nil {
+		if err := r.checkSchemaLocked(u); err != nil {
+			return err
+		}
+		err = r.doc.ApplyDecoded(u, c)
+	}
 	if err != nil {
-		return fmt.Errorf("sync message: %w", err)
+		return fmt.Errorf("sync message: applying sync message %d: %w", m.Type, err)
 	}
-	if reply != nil {
-		c.send(reply)
-	}
-	if m.Type != yprotocol.SyncStep1 {
-		r.restoreStatePathLocked()
-	}
+	r.restoreStatePathLocked()
 	return nil
 }
 

@@ -32,7 +32,17 @@ var ErrUnresolved = errors.New("update depends on changes the document lacks")
 // removes it, because telling needs conflict resolution. Notebook.JSON
 // then saves the cell as a raw cell.
 func CheckUpdate(docType string, doc *yjs.Doc, update []byte) error {
-	ins, err := doc.InspectUpdate(update)
+	u, err := yjs.DecodeUpdate(update)
+	if err != nil {
+		return err
+	}
+	return CheckDecoded(docType, doc, u)
+}
+
+// CheckDecoded is CheckUpdate for an update that yjs.DecodeUpdate decoded,
+// which doc.ApplyDecoded can apply afterwards.
+func CheckDecoded(docType string, doc *yjs.Doc, update *yjs.Update) error {
+	ins, err := doc.Inspect(update)
 	if err != nil {
 		return err
 	}
