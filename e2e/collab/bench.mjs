@@ -17,7 +17,7 @@
 // from process.hrtime, the system's monotonic clock, which is the same in
 // every process.
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -215,7 +215,11 @@ async function stopProcess(child) {
 }
 
 // processStats returns the CPU seconds (user + system) and the resident
-// memory in MiB (current and peak) of process pid.
+// memory in MiB (current and peak) of process pid. cpuS counts clock
+// ticks, so it moves in steps of 10 ms and a process that runs in short
+// bursts is charged whole ticks at random. runS is the time the process's
+// threads ran by the scheduler's clock, to the nanosecond, or null when the
+// kernel does not expose it.
 const clockTicks = 100; // USER_HZ (getconf CLK_TCK), 100 on Linux for x86 and arm
 function processStats(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -223,7 +227,26 @@ function processStats(pid) {
   const cpu = (Number(fields[11]) + Number(fields[12])) / clockTicks;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'))[1]);
-  return { cpuS: cpu, rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+  return { cpuS: cpu, runS: runTime(pid), rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+}
+
+// runTime returns the seconds that the threads of process pid have run,
+// the sum of se.sum_exec_runtime (milliseconds) in /proc/PID/task/TID/sched,
+// or null when those files are missing (kernels without CONFIG_SCHED_DEBUG).
+// Threads that have exited are not counted: Go and Node.js keep theirs.
+function runTime(pid) {
+  let ms = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const sched = readFileSync(`/proc/${pid}/task/${tid}/sched`, 'utf8');
+      const m = sched.match(/^se\.sum_exec_runtime\s*:\s*([\d.]+)/m);
+      if (!m) return null;
+      ms += Number(m[1]);
+    }
+  } catch {
+    return null;
+  }
+  return ms / 1000;
 }
 
 // loadAverage returns the 1-minute load average of the machine.
@@ -405,6 +428,7 @@ async function fanOut(target, pid, n, opts) {
       fanOut: { ...summarize(typed.values), missing: typed.missing, maxPerChange: typed.maxPerChange },
       awareness: { ...summarize(aware.values), missing: aware.missing, maxPerChange: aware.maxPerChange },
       cpuS: after.cpuS - before.cpuS,
+      runS: after.runS === null || before.runS === null ? null : after.runS - before.runS,
       hwmMiB: after.hwmMiB,
     };
   } finally {
@@ -467,6 +491,7 @@ function figures(r) {
     out.set(`${f.clients} clients: awareness p99 (ms)`, f.awareness.p99);
     out.set(`${f.clients} clients: awareness max (ms)`, f.awareness.max);
     out.set(`${f.clients} clients: server CPU while typing (s)`, f.cpuS);
+    if (f.runS !== null) out.set(`${f.clients} clients: server run time while typing (s)`, f.runS);
     out.set(`${f.clients} clients: peak RSS, VmHWM (MiB)`, f.hwmMiB);
   }
   return out;

@@ -38,8 +38,9 @@
 // with client id 0, so that equal content always has equal history.
 // Every update is sent on at once and queued for the room's history in
 // SQLite. One writer goroutine per database commits what is queued in
-// one transaction as soon as the previous one has committed, and merges a
-// room's history into one update every Options.CompactAfter updates. An
+// one transaction as soon as the previous one has committed, and merges the
+// newest rows of a room's history into one every Options.CompactAfter
+// updates. An
 // update is acknowledged once the writer has committed it. A room loads its history, and keeps it
 // when the file is as the room last read or wrote it: those are edits the
 // server had not saved when it stopped. Otherwise the file changed while

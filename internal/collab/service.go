@@ -69,8 +69,9 @@ type Options struct {
 	// the transient rooms (default 256 each). A client of a further room
 	// gets 503 before the WebSocket upgrade, and tries again later.
 	MaxRooms int
-	// CompactAfter is how many updates a room's history may hold before
-	// they are merged into one (default 500).
+	// CompactAfter is how many updates a room stores between two
+	// compactions of its history, which merge the newest rows into one
+	// (default 500).
 	CompactAfter int
 	// CommitWindow is how long an update may wait in the history queue
 	// for others to share its transaction (default 500 ms). An update

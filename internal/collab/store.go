@@ -262,20 +262,29 @@ type queryer interface {
 }
 
 func readUpdates(ctx context.Context, q queryer, room string) ([][]byte, error) {
-	rows, err := q.QueryContext(ctx, `SELECT data FROM updates WHERE room = ? ORDER BY seq`, room)
+	_, data, err := readHistory(ctx, q, room)
+	return data, err
+}
+
+// readHistory returns the sequence numbers and data of a room's stored
+// updates, in order.
+func readHistory(ctx context.Context, q queryer, room string) ([]int64, [][]byte, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, data FROM updates WHERE room = ? ORDER BY seq`, room)
 	if err != nil {
-		return nil, fmt.Errorf("reading history of room %s: %w", room, err)
+		return nil, nil, fmt.Errorf("reading history of room %s: %w", room, err)
 	}
 	defer rows.Close()
-	var out [][]byte
+	var seqs []int64
+	var data [][]byte
 	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("reading history of room %s: %w", room, err)
+		var seq int64
+		var d []byte
+		if err := rows.Scan(&seq, &d); err != nil {
+			return nil, nil, fmt.Errorf("reading history of room %s: %w", room, err)
 		}
-		out = append(out, data)
+		seqs, data = append(seqs, seq), append(data, d)
 	}
-	return out, rows.Err()
+	return seqs, data, rows.Err()
 }
 
 // fileState returns the hash of the file as a room last read or wrote it,

@@ -376,19 +376,48 @@ func (s *store) replaceTx(tx *sql.Tx, room string, update []byte) error {
 	return s.appendTx(tx, room, update)
 }
 
-// compactTx merges the room's stored updates into one. An update that
-// does not decode stops the merge and leaves the history as it is.
+// compactTx merges the newest of the room's stored updates into one: the
+// last one, and each before it that is no larger than those after it
+// together. A merge takes time in proportion to its input, and most
+// histories begin with the whole document, stored when the room loaded
+// its file. That update joins a merge only once the edits after it add up
+// to its size. Each row stays larger than the rows after it together, so
+// the history keeps about log2(total size / smallest row) rows. An update
+// that does not decode stops the merge and leaves the history as it is.
 func (s *store) compactTx(tx *sql.Tx, room string) error {
-	rows, err := readUpdates(context.Background(), tx, room)
-	if err != nil || len(rows) < 2 {
+	seqs, rows, err := readHistory(context.Background(), tx, room)
+	if err != nil {
 		return err
 	}
+	first := mergeStart(rows)
+	if len(rows)-first < 2 {
+		return nil
+	}
 	s.w.hook("compacting")
-	merged, err := yjs.MergeUpdates(rows...)
+	merged, err := yjs.MergeUpdates(rows[first:]...)
 	if err != nil {
 		return fmt.Errorf("compacting history of room %s: %w", room, err)
 	}
-	return s.replaceTx(tx, room, merged)
+	if _, err := tx.Exec(`DELETE FROM updates WHERE room = ? AND seq >= ?`, room, seqs[first]); err != nil {
+		return fmt.Errorf("compacting history of room %s: %w", room, err)
+	}
+	return s.appendTx(tx, room, merged)
+}
+
+// mergeStart returns the index of the first of the updates that
+// compactTx merges: the last update, and each before it whose size is at
+// most the total size of the updates after it.
+func mergeStart(rows [][]byte) int {
+	if len(rows) == 0 {
+		return 0
+	}
+	first := len(rows) - 1
+	total := len(rows[first])
+	for first > 0 && len(rows[first-1]) <= total {
+		first--
+		total += len(rows[first])
+	}
+	return first
 }
 
 func deleteRoomTx(tx *sql.Tx, room string) error {

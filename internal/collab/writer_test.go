@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -401,4 +402,70 @@ func TestMergeCommitsHistory(t *testing.T) {
 		}
 		return hash == want && storedText(t, ts.svc.store, room) == "base\nfrom disk\n"
 	})
+}
+
+func TestMergeStartSizes(t *testing.T) {
+	rows := func(sizes ...int) [][]byte {
+		var out [][]byte
+		for _, n := range sizes {
+			out = append(out, make([]byte, n))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		sizes []int
+		want  int
+	}{
+		{nil, 0},
+		{[]int{100}, 0},
+		{[]int{1000, 10, 10, 10}, 1},
+		{[]int{1000, 20, 10, 10}, 1},
+		{[]int{1000, 40, 10, 10}, 2},
+		{[]int{30, 10, 10, 10}, 0},
+		{[]int{1000, 500, 300, 100, 100}, 3},
+		{[]int{1000, 500, 300, 100, 100, 100, 100}, 0},
+	} {
+		if got := mergeStart(rows(tc.sizes...)); got != tc.want {
+			t.Errorf("mergeStart(sizes %v) = %d, want %d", tc.sizes, got, tc.want)
+		}
+	}
+}
+
+func TestCompactionKeepsLargeBase(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	ts := newTestService(t, root, dataDir, func(o *Options) {
+		o.SaveDelay = -1
+		o.CompactAfter = 10
+	})
+	start := strings.Repeat("line of the file as it was loaded\n", 200)
+	ts.writeFile(t, "a.txt", start)
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	ts.svc.store.flush()
+	before, err := readUpdates(context.Background(), ts.svc.store.db, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) == 0 || len(before[0]) < len(start) {
+		t.Fatalf("stored history after the load does not begin with the document: %d updates", len(before))
+	}
+
+	typeText(a, b, strings.Repeat("x", 25), start+strings.Repeat("x", 25))
+	ts.svc.store.flush()
+	after, err := readUpdates(context.Background(), ts.svc.store.db, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) >= len(before)+25 {
+		t.Errorf("%d stored updates after 25 edits, want some merged", len(after))
+	}
+	if !bytes.Equal(after[0], before[0]) {
+		t.Error("the compaction rewrote the loaded document, want it left as stored")
+	}
+	ts.kill(t)
+	again := newTestService(t, root, dataDir, nil)
+	if got, want := again.join(t, room, session).text(), start+strings.Repeat("x", 25); got != want {
+		t.Errorf("text after compaction and restart has %d bytes, want %d", len(got), len(want))
+	}
 }
