@@ -124,7 +124,7 @@ func FuzzRoomHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := svc.newRoom("fuzz")
 		c := newConn(nil, nil)
-		r.clients[c] = true
+		r.clients = append(r.clients, c)
 		_ = r.handle(c, b)
 		r.wg.Wait()
 	})

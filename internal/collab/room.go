@@ -54,7 +54,9 @@ type room struct {
 	mu      sync.Mutex
 	doc     *yjs.Doc
 	aw      *yprotocol.Awareness
-	clients map[*conn]bool
+	// clients is the room's connections in the order they joined, which
+	// is the order a frame to all of them is written in.
+	clients []*conn
 	path    string
 	// modTime and hash describe the file as the room last read or wrote
 	// it.
@@ -177,7 +179,6 @@ func (s *Service) newRoom(name string) *room {
 		svc: s, name: name, log: s.log.With("room", name),
 		fileID: fileID, docType: docType, autosave: true,
 		ready:   make(chan struct{}),
-		clients: map[*conn]bool{},
 		changed: make(chan struct{}, 1),
 		emptied: make(chan struct{}, 1),
 		stop:    make(chan struct{}),
@@ -235,7 +236,7 @@ func (r *room) join(c *conn) bool {
 	if r.closed {
 		return false
 	}
-	r.clients[c] = true
+	r.clients = append(r.clients, c)
 	c.send(yprotocol.SyncStep1Frame(r.doc))
 	if len(r.aw.States()) > 0 {
 		c.send(yprotocol.AwarenessFrame(r.aw.EncodeAll()))
@@ -248,7 +249,7 @@ func (r *room) join(c *conn) bool {
 func (r *room) leave(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.clients, c)
+	r.clients = slices.DeleteFunc(r.clients, func(x *conn) bool { return x == c })
 	// The client's updates that wait for the commit window are committed
 	// now: a client that left cannot send them again to a restarted server.
 	r.svc.store.commitSoon()
@@ -279,7 +280,7 @@ func (r *room) broadcastLocked(frame []byte, except *conn) {
 	if len(frame) <= maxDirectBytes {
 		wire = wireFrame(frame)
 	}
-	for c := range r.clients {
+	for _, c := range r.clients {
 		if c != except {
 			c.sendWire(frame, wire)
 		}
@@ -689,7 +690,7 @@ func (r *room) shutdownWith(code websocket.StatusCode, reason string) error {
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true
-		for c := range r.clients {
+		for _, c := range r.clients {
 			c.close(code, reason)
 		}
 		close(r.stop)
