@@ -2,6 +2,7 @@ package collab
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -209,4 +210,79 @@ func TestBrokenNotebookRoomCloses(t *testing.T) {
 	if got := ts.readFile(t, "n.ipynb"); got != notebookFile {
 		t.Errorf("file changed:\n%s", got)
 	}
+}
+
+// TestSaveWhileEditing saves a notebook over and over while a client
+// edits its source, outputs and metadata: the file's bytes are written
+// without the room's lock, and the race detector checks that they share
+// nothing the edits change. The last save holds the last edit.
+func TestSaveWhileEditing(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "n.ipynb", notebookFile)
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	a := ts.join(t, name, session)
+	r := ts.room(t, name)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			if status := r.save(); status != saveSuccess {
+				t.Errorf("save while editing: %s", status)
+				return
+			}
+		}
+	}()
+	for i := range 50 {
+		a.edit(func(doc *yjs.Doc) {
+			cell := firstCell(doc)
+			src, _ := cell.Get("source")
+			_ = src.(*yjs.Text).Insert(0, "#", nil)
+			outputs, _ := cell.Get("outputs")
+			arr := outputs.(*yjs.Array)
+			if arr.Len() > 0 {
+				_ = arr.Delete(0, arr.Len())
+			}
+			_ = arr.Push(map[string]any{"output_type": "stream", "name": "stdout",
+				"text": fmt.Sprintf("line %d\n", i)})
+			meta, _ := cell.Get("metadata")
+			_ = meta.(*yjs.Map).Set("step", float64(i))
+		})
+	}
+	<-done
+
+	want := "#" + strings.Repeat("#", 49) + "x = 1"
+	a.waitFor("the room to apply every edit", func() bool { return roomSource(r) == want })
+	if status := r.save(); status != saveSuccess {
+		t.Fatalf("last save: %s", status)
+	}
+	var nb struct {
+		Cells []struct {
+			Source  []string `json:"source"`
+			Outputs []struct {
+				Text []string `json:"text"`
+			} `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal([]byte(ts.readFile(t, "n.ipynb")), &nb); err != nil {
+		t.Fatalf("saved notebook is not JSON: %v", err)
+	}
+	if len(nb.Cells) != 1 {
+		t.Fatalf("saved notebook has %d cells, want 1", len(nb.Cells))
+	}
+	if got := strings.Join(nb.Cells[0].Source, ""); got != want {
+		t.Errorf("saved source %q, want %q", got, want)
+	}
+	if out := nb.Cells[0].Outputs; len(out) != 1 || strings.Join(out[0].Text, "") != "line 49\n" {
+		t.Errorf("saved outputs %+v, want the last edit's one line", out)
+	}
+}
+
+// roomSource returns the source of the first cell of r's doc.
+func roomSource(r *room) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	src, _ := firstCell(r.doc).Get("source")
+	return src.(*yjs.Text).String()
 }
