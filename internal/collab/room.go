@@ -51,9 +51,9 @@ type room struct {
 	// outside mu.
 	saveMu sync.Mutex
 
-	mu      sync.Mutex
-	doc     *yjs.Doc
-	aw      *yprotocol.Awareness
+	mu  sync.Mutex
+	doc *yjs.Doc
+	aw  *yprotocol.Awareness
 	// clients is the room's connections in the order they joined, which
 	// is the order a frame to all of them is written in.
 	clients []*conn
@@ -62,6 +62,8 @@ type room struct {
 	// it.
 	modTime time.Time
 	hash    string
+	// fileSize is the file's size then, which saves reserve room for.
+	fileSize int
 	// base is the doc's state when its content last equaled the file's,
 	// or nil when the room has not seen such a state (it restored edits
 	// that were never saved). A change made on disk is merged into the

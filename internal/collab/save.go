@@ -84,7 +84,7 @@ func (r *room) loadDocument() error {
 	if err != nil {
 		return err
 	}
-	r.modTime, r.hash = info.ModTime, info.Hash
+	r.modTime, r.hash, r.fileSize = info.ModTime, info.Hash, len(data)
 	if !r.dirty {
 		r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	}
@@ -320,7 +320,7 @@ func (r *room) save() string {
 	base := packState(snapshot)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.modTime, r.hash = info.ModTime, info.Hash
+	r.modTime, r.hash, r.fileSize = info.ModTime, info.Hash, len(content)
 	r.base = base
 	r.recordFileLocked()
 	kv := []any{stateHash, info.Hash}
@@ -338,7 +338,7 @@ func (r *room) save() string {
 // what it can, and reads a doc in one step and writes the file's bytes in
 // another: ydoc.Notebook.
 type preparer interface {
-	PrepareContent(doc *yjs.Doc) (write func() ([]byte, error), repairs []string, err error)
+	PrepareContent(doc *yjs.Doc) (write func(sizeHint int) ([]byte, error), repairs []string, err error)
 }
 
 // maxLoggedRepairs bounds the repairs that the warning lists.
@@ -357,6 +357,7 @@ func (r *room) contentLocked() func() ([]byte, error) {
 		return func() ([]byte, error) { return content, err }
 	}
 	write, repairs, err := m.PrepareContent(r.doc)
+	sizeHint := r.fileSize + r.fileSize/8
 	if len(repairs) > 0 && !r.repairLogged {
 		r.repairLogged = true
 		r.log.Warn("document does not follow the schema: saving a repaired copy",
@@ -366,7 +367,7 @@ func (r *room) contentLocked() func() ([]byte, error) {
 	if err != nil {
 		return func() ([]byte, error) { return nil, err }
 	}
-	return write
+	return func() ([]byte, error) { return write(sizeHint) }
 }
 
 // write is the file part of save. It holds saveMu but not mu.
@@ -441,7 +442,7 @@ func (r *room) reload(p string) (bool, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.modTime = info.ModTime
+	r.modTime, r.fileSize = info.ModTime, len(data)
 	if info.Hash == r.hash {
 		return false, nil
 	}

@@ -102,7 +102,14 @@ func readNotebook(text string) (nb map[string]any, plain bool, err error) {
 // WriteNotebook does not modify nb. It returns an error when nb fails
 // ValidateNotebook or holds a value that is not a JSON value.
 func WriteNotebook(nb map[string]any) ([]byte, error) {
-	data, _, err := writeNotebook(nb, 0)
+	return WriteNotebookSized(nb, 0)
+}
+
+// WriteNotebookSized is WriteNotebook with room for sizeHint bytes
+// reserved, such as the size of the file it replaces, so that a large
+// notebook is written without growing its buffer several times.
+func WriteNotebookSized(nb map[string]any, sizeHint int) ([]byte, error) {
+	data, _, err := writeNotebook(nb, sizeHint)
 	return data, err
 }
 
