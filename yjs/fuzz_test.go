@@ -1,8 +1,10 @@
 package yjs
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
@@ -80,6 +82,42 @@ func splitPairV2() []byte {
 	text.Insert(0, "x"+string(lib0.AppendSurrogate(nil, 0xd83d)), nil)
 	text.Insert(0, string(lib0.AppendSurrogate(nil, 0xde00))+"y", nil)
 	return d.EncodeStateAsUpdateV2(nil)
+}
+
+// FuzzApplyDecoded checks that an update decoded once, inspected and then
+// applied leaves a doc as ApplyUpdate leaves it, and that both reject the
+// same inputs.
+func FuzzApplyDecoded(f *testing.F) {
+	f.Add([]byte{0, 0})
+	f.Add(unhex(f, "01 02 07 00 21 01 05 7374617465 05 6469727479 01 a8 07 00 01 79 01 07 01 00 01"))
+	f.Add(unhex(f, "01 01 02 00 c4 01 00 01 01 01 62 00"))
+	for _, s := range fixtureSeeds(f, false)[:40] {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		direct := NewDoc(WithClientID(1))
+		directErr := direct.ApplyUpdate(b, nil)
+		decoded := NewDoc(WithClientID(1))
+		u, err := DecodeUpdate(b)
+		if err == nil {
+			if _, err = decoded.Inspect(u); err != nil {
+				t.Fatalf("inspecting a decoded update: %v", err)
+			}
+			err = decoded.ApplyDecoded(u, nil)
+		}
+		if (err == nil) != (directErr == nil) {
+			t.Fatalf("ApplyDecoded error %v, ApplyUpdate error %v", err, directErr)
+		}
+		if err != nil {
+			return
+		}
+		if got, want := decoded.EncodeStateAsUpdate(nil), direct.EncodeStateAsUpdate(nil); !bytes.Equal(got, want) {
+			t.Fatalf("state after ApplyDecoded differs from ApplyUpdate:\n got %x\nwant %x", got, want)
+		}
+		if got, want := decoded.RootNames(), direct.RootNames(); !slices.Equal(got, want) {
+			t.Fatalf("root types %v after ApplyDecoded, %v after ApplyUpdate", got, want)
+		}
+	})
 }
 
 func FuzzApplyUpdateV2(f *testing.F) {
