@@ -2,12 +2,11 @@ package server
 
 import (
 	"errors"
-	"html/template"
 	"net/http"
 	"strings"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
-	"github.com/jupygo/jupygo/internal/lazy"
+	"github.com/jupygo/jupygo/internal/webpage"
 )
 
 // registerHub adds the pages of single-user mode: the OAuth callback, and
@@ -123,41 +122,11 @@ func (s *Server) landingPath() string {
 	return "lab"
 }
 
-var hubPageTemplateValue lazy.Value[*template.Template]
-
-// hubPageTemplate returns the template of hubPage, parsed on first use.
-func hubPageTemplate() *template.Template {
-	return hubPageTemplateValue.Get(func() *template.Template {
-		return template.Must(template.New("hub").Parse(hubPageSource))
-	})
-}
-
-const hubPageSource = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · jupygo</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,sans-serif;background:#f5f5f5;margin:0;display:flex;
-min-height:100vh;align-items:center;justify-content:center}
-main{background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002;max-width:32rem}
-h1{font-size:1.3rem;margin:0 0 1rem}p{color:#333}
-</style></head><body><main>
-<h1>{{.Status}}: {{.Title}}</h1>
-<p>{{.Message}}</p>
-<p><a href="{{.Home}}">JupyterHub home</a></p>
-</main></body></html>`
-
 // hubPage writes a small HTML page for a browser, with a link to the hub's
 // home page.
 func (s *Server) hubPage(w http.ResponseWriter, status int, title, message string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = hubPageTemplate().Execute(w, map[string]any{
-		"Status":  status,
-		"Title":   title,
-		"Message": message,
-		"Home":    s.hub.cfg.HubHost + s.hub.cfg.HubPrefix + "home",
-	})
+	home := s.hub.cfg.HubHost + s.hub.cfg.HubPrefix + "home"
+	_ = webpage.Write(w, status, hubMessagePage(status, title, message, home))
 }
 
 // errorMessage returns the client-safe message of err.

@@ -4,13 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
-	"github.com/jupygo/jupygo/internal/lazy"
+	"github.com/jupygo/jupygo/internal/webpage"
 )
 
 func (s *Server) registerLogin(mux httpapi.Router) {
@@ -18,38 +17,6 @@ func (s *Server) registerLogin(mux httpapi.Router) {
 	mux.HandleFunc("POST /login", s.handleLogin)
 	mux.HandleFunc("GET /logout", s.handleLogout)
 }
-
-var loginPageValue lazy.Value[*template.Template]
-
-// loginPage returns the template of the login page, parsed on first use.
-func loginPage() *template.Template {
-	return loginPageValue.Get(func() *template.Template {
-		return template.Must(template.New("login").Parse(loginPageSource))
-	})
-}
-
-const loginPageSource = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · jupygo</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,sans-serif;background:#f5f5f5;margin:0;display:flex;
-min-height:100vh;align-items:center;justify-content:center}
-form{background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002;width:22rem}
-h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin-bottom:.4rem}
-input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}
-button{margin-top:1rem;padding:.5rem 1rem;font-size:1rem}
-p{color:#555;font-size:.9rem}.error{color:#b00020}
-</style></head><body>
-<form method="post" action="{{.Action}}">
-<h1>Sign in to JupyterLab</h1>
-{{if .Failed}}<p class="error">Invalid token.</p>{{end}}
-<label for="token">Token</label>
-<input type="password" id="token" name="token" autocomplete="current-password" autofocus>
-<input type="hidden" name="_xsrf" value="{{.XSRF}}">
-<input type="hidden" name="next" value="{{.Next}}">
-<button type="submit">Sign in</button>
-<p>The token is in the URL the server printed when it started, after <code>?token=</code>.</p>
-</form></body></html>`
 
 // loginXSRFCookie holds the value the login form must echo. It protects the
 // form before any session exists.
@@ -72,17 +39,11 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, next string
 		Name: loginXSRFCookie, Value: xsrf, Path: s.cfg.BaseURL,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.auth.secure,
 	})
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	status := http.StatusOK
 	if failed {
-		w.WriteHeader(http.StatusUnauthorized)
+		status = http.StatusUnauthorized
 	}
-	loginPage().Execute(w, map[string]any{
-		"Action": s.cfg.BaseURL + "login",
-		"Next":   next,
-		"XSRF":   xsrf,
-		"Failed": failed,
-	})
+	_ = webpage.Write(w, status, loginPage(s.cfg.BaseURL+"login", next, xsrf, failed))
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
