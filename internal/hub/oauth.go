@@ -101,9 +101,9 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	scopes = append(scopes, heldClientScopes(client, q.Get("scope"), id)...)
 	if h.needsConfirm(ctx, id.user.Name, client.ID) {
 		if r.Method != http.MethodPost {
-			h.render(w, r, http.StatusOK, "oauth_confirm", "Authorize access", id, map[string]any{
-				"Client": client.Description, "Scopes": scopes, "Action": r.URL.RequestURI(),
-			})
+			h.render(w, r, http.StatusOK, "Authorize access", id, pageOf(oauthConfirmView,
+				oauthConfirmPageData{client: client.Description, scopes: scopes,
+					action: r.URL.RequestURI()}))
 			return
 		}
 		if !h.pageForm(w, r) {

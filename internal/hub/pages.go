@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"html/template"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,58 +12,37 @@ import (
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
-	"github.com/jupygo/jupygo/internal/lazy"
 	"github.com/jupygo/jupygo/internal/store"
-)
+	"github.com/jupygo/jupygo/internal/webpage"
 
-//go:embed templates/*.html
-var templateFS embed.FS
+	g "maragu.dev/gomponents"
+)
 
 //go:embed static
 var staticFS embed.FS
 
-var pagesValue lazy.Value[map[string]*template.Template]
-
-// pages returns one template set per page, each with the shared layout.
-// They are parsed on first use, so that `jupygo server`, which links this
-// package in, does not pay for them at start.
-func pages() map[string]*template.Template {
-	return pagesValue.Get(func() map[string]*template.Template {
-		m := map[string]*template.Template{}
-		for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
-			"oauth_confirm", "password", "accept_share"} {
-			m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html",
-				"templates/"+name+".html"))
-		}
-		return m
-	})
-}
-
-// render writes a page with status.
-func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, name, title string,
-	id *identity, fields map[string]any) {
-	data := map[string]any{
-		"Title":  title,
-		"Prefix": h.prefix,
-		"XSRF":   h.sessions.xsrfToken(h.sessions.browserSession(w, r)),
-		"User":   "",
-	}
+// render writes the page that build returns with status. build gets the
+// frame of the page: its title, the navigation of id's user (nil for none)
+// and the XSRF token of its forms.
+func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, title string,
+	id *identity, build func(frame pageFrame) g.Node) {
+	frame := pageFrame{title: title, prefix: h.prefix,
+		xsrf: h.sessions.xsrfToken(h.sessions.browserSession(w, r))}
 	if id != nil && id.user != nil {
-		data["User"] = id.user.Name
-		data["IsAdmin"] = id.scopes.has("admin-ui")
-		_, data["LocalAccounts"] = h.auth.(passwordSetter)
+		frame.user = id.user.Name
+		frame.isAdmin = id.scopes.has("admin-ui")
+		_, frame.localAccounts = h.auth.(passwordSetter)
 	}
-	for k, v := range fields {
-		data[k] = v
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
-	w.WriteHeader(status)
-	if err := pages()[name].ExecuteTemplate(w, name+".html", data); err != nil {
-		h.log.Error("rendering page", "page", name, "err", err)
+	if err := webpage.Write(w, status, build(frame)); err != nil {
+		h.log.Error("sending a page failed", "title", title, "err", err)
 	}
+}
+
+// pageOf returns the builder of a page from its function and its data.
+func pageOf[D any](page func(pageFrame, D) g.Node, data D) func(pageFrame) g.Node {
+	return func(frame pageFrame) g.Node { return page(frame, data) }
 }
 
 // errorPage writes an error page for a browser.
@@ -78,9 +56,9 @@ type pageAction struct{ URL, Label string }
 func (h *Hub) errorPageAction(w http.ResponseWriter, r *http.Request, status int,
 	heading, message string, action *pageAction) {
 	id, _ := h.identify(r)
-	h.render(w, r, status, "error", heading, id, map[string]any{
-		"Status": status, "Heading": heading, "Message": message, "Action": action,
-	})
+	h.render(w, r, status, heading, id, pageOf(errorView, errorPageData{
+		status: status, heading: heading, message: message, action: action,
+	}))
 }
 
 func (h *Hub) serverErrorPage(w http.ResponseWriter, r *http.Request, err error) {
@@ -177,16 +155,16 @@ func (h *Hub) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hub) renderLogin(w http.ResponseWriter, r *http.Request, status int, username, message string) {
 	next := h.safeNext(r.URL.Query().Get("next"))
-	fields := map[string]any{"Next": next, "Username": username, "Error": message}
+	data := loginPageData{next: next, username: username, errText: message}
 	if ra, ok := h.auth.(auth.RedirectAuthenticator); ok {
 		if h.cfg.Authenticator.AutoLogin && message == "" {
 			http.Redirect(w, r, h.prefix+"oauth_login?next="+url.QueryEscape(next), http.StatusFound)
 			return
 		}
-		fields["LoginURL"] = h.prefix + "oauth_login?next=" + url.QueryEscape(next)
-		fields["LoginService"] = ra.LoginService()
+		data.loginURL = webpage.WithQuery(h.prefix+"oauth_login", "next", next)
+		data.loginService = ra.LoginService()
 	}
-	h.render(w, r, status, "login", "Sign in", nil, fields)
+	h.render(w, r, status, "Sign in", nil, pageOf(loginView, data))
 }
 
 // handleLogin checks the login form, then the allow lists, and starts a
@@ -436,12 +414,12 @@ func (h *Hub) handleHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notice, message := h.sessions.readFlash(r)
-	h.render(w, r, http.StatusOK, "home", "Home", id, map[string]any{
-		"Default": def, "Named": named, "UserPath": escapePath(id.user.Name),
-		"NamedServers": h.cfg.JupyterHub.AllowNamedServers,
-		"Notice":       notice, "Error": message,
-		"Granted": granted, "Received": received,
-	})
+	h.render(w, r, http.StatusOK, "Home", id, pageOf(homeView, homePageData{
+		def: def, named: named, userPath: escapePath(id.user.Name),
+		namedServers: h.cfg.JupyterHub.AllowNamedServers,
+		notice:       notice, errText: message,
+		granted: granted, received: received,
+	}))
 }
 
 // tokenRow is a token as the token page shows it.
@@ -517,9 +495,8 @@ func (h *Hub) renderTokens(w http.ResponseWriter, r *http.Request, id *identity,
 			Created: formatTime(t.Created), LastActivity: formatTime(t.LastActivity),
 			ExpiresAt: expires})
 	}
-	h.render(w, r, status, "token", "Token", id, map[string]any{
-		"Tokens": rows, "NewToken": text.newToken, "Notice": text.notice, "Error": text.errText,
-	})
+	h.render(w, r, status, "Token", id, pageOf(tokenView, tokenPageData{tokens: rows,
+		tokenPageText: text}))
 }
 
 // handleCreateTokenPage creates a token from the token page's form and
@@ -578,9 +555,9 @@ func (h *Hub) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 	if setter, ok := h.auth.(passwordSetter); ok && setter.PasswordIsTemporary(*id.user) {
 		notice = "You signed in with a temporary password. Choose your own to go on."
 	}
-	h.render(w, r, http.StatusOK, "password", "Change password", id, map[string]any{
-		"Notice": notice, "Next": h.safeNext(r.URL.Query().Get("next")),
-	})
+	h.render(w, r, http.StatusOK, "Change password", id, pageOf(passwordView, passwordPageData{
+		notice: notice, next: h.safeNext(r.URL.Query().Get("next")),
+	}))
 }
 
 // handleChangePassword changes the signed-in user's own password, which
@@ -592,8 +569,8 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	next := h.safeNext(r.URL.Query().Get("next"))
 	fail := func(status int, message string) {
-		h.render(w, r, status, "password", "Change password", id,
-			map[string]any{"Error": message, "Next": next})
+		h.render(w, r, status, "Change password", id,
+			pageOf(passwordView, passwordPageData{errText: message, next: next}))
 	}
 	form, okForm := h.auth.(auth.FormAuthenticator)
 	setter, okSet := h.auth.(passwordSetter)
@@ -640,8 +617,8 @@ func (h *Hub) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "password", "Change password", id,
-		map[string]any{"Notice": "Password changed."})
+	h.render(w, r, http.StatusOK, "Change password", id,
+		pageOf(passwordView, passwordPageData{notice: "Password changed."}))
 }
 
 // endOtherSessions ends every login session of user but keep ("" for

@@ -709,17 +709,6 @@ func TestHomeNamedServerForms(t *testing.T) {
 	}
 }
 
-// The templates are parsed on first use, so a broken one would show only
-// when its page is first served; parse them all here.
-func TestPageTemplatesParse(t *testing.T) {
-	for _, name := range []string{"login", "error", "home", "spawn_pending", "token", "admin",
-		"oauth_confirm", "password"} {
-		if pages()[name] == nil {
-			t.Errorf("no template for page %q", name)
-		}
-	}
-}
-
 func TestHubPathAddsSlash(t *testing.T) {
 	for _, base := range []string{"/", "/jh/"} {
 		th := startHub(t, hubOptions{config: "[JupyterHub]\nbase_url = \"" + base + "\"\n"})

@@ -166,27 +166,19 @@ func (h *Hub) handleSpawnPending(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	row := h.serverRow(store.Server{User: owner.Name, Name: server})
-	fields := map[string]any{
-		"Label": serverLabel(owner.Name, server), "ServerPath": row.Path, "Next": next,
-		"Config": map[string]string{
-			"progressURL": h.progressURL(owner.Name, server), "next": next,
-		},
-	}
+	data := spawnPendingPageData{label: serverLabel(owner.Name, server), serverPath: row.Path,
+		next: next, progressURL: h.progressURL(owner.Name, server)}
 	title := "Starting server"
 	switch {
 	case stopping:
-		fields["Stopping"] = true
+		data.stopping = true
 		title = "Stopping server"
 	case !starting:
 		title = "Server not running"
-		if message, failed := h.failedStart(owner.Name, server); failed {
-			fields["Failed"] = true
-			fields["Message"] = message
-		} else {
-			fields["NotRunning"] = true
-		}
+		data.message, data.failed = h.failedStart(owner.Name, server)
+		data.notRunning = !data.failed
 	}
-	h.render(w, r, http.StatusOK, "spawn_pending", title, id, fields)
+	h.render(w, r, http.StatusOK, title, id, pageOf(spawnPendingView, data))
 }
 
 // progressURL returns the path of the progress event stream of a server.
@@ -360,11 +352,10 @@ func (h *Hub) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	_, local := h.auth.(passwordSetter)
 	notice, message := h.sessions.readFlash(r)
-	h.render(w, r, http.StatusOK, "admin", "Admin", id, map[string]any{
-		"Users": rows, "LocalAccounts": local, "Notice": notice, "Error": message,
-	})
+	h.render(w, r, http.StatusOK, "Admin", id, pageOf(adminView, adminPageData{
+		users: rows, notice: notice, errText: message,
+	}))
 }
 
 // passwordSetter is an authenticator of local accounts, whose passwords

@@ -35,14 +35,15 @@ func (h *Hub) handleAcceptSharePage(w http.ResponseWriter, r *http.Request) {
 			"This code shares your own server: send it to the people you share it with.")
 		return
 	}
-	h.render(w, r, http.StatusOK, "accept_share", "Accept sharing invitation", id, map[string]any{
-		"Owner": c.Server.User, "ServerName": c.Server.Name,
-		"ServerURL": h.serverURLPath(c.Server.User, c.Server.Name),
-		"Ready":     c.Server.Ready(), "Code": code,
-		"Scopes":    serverScopes(c.Scopes, c.Server.User, c.Server.Name),
-		"Next":      h.nextOr(r, h.serverURLPath(c.Server.User, c.Server.Name)),
-		"ExpiresAt": formatTime(c.ExpiresAt),
-	})
+	serverURL := h.serverURLPath(c.Server.User, c.Server.Name)
+	h.render(w, r, http.StatusOK, "Accept sharing invitation", id, pageOf(acceptShareView,
+		acceptSharePageData{
+			owner: c.Server.User, serverName: c.Server.Name, serverURL: serverURL,
+			ready: c.Server.Ready(), code: code,
+			scopes:    serverScopes(c.Scopes, c.Server.User, c.Server.Name),
+			next:      h.nextOr(r, serverURL),
+			expiresAt: formatTime(c.ExpiresAt),
+		}))
 }
 
 // handleAcceptShare serves POST {prefix}accept-share: it exchanges the
