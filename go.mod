@@ -24,7 +24,6 @@ require (
 	golang.org/x/oauth2 v0.38.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/text v0.44.0
-	maragu.dev/gomponents v1.2.0
 )
 
 require (

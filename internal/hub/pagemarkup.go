@@ -4,14 +4,13 @@ import (
 	"io"
 	"strconv"
 
-	g "maragu.dev/gomponents"
-	h "maragu.dev/gomponents/html"
-
+	g "github.com/jupygo/jupygo/internal/markup"
+	h "github.com/jupygo/jupygo/internal/markup/html"
 	"github.com/jupygo/jupygo/internal/store"
 	"github.com/jupygo/jupygo/internal/webpage"
 )
 
-// The markup of the hub's pages, built with gomponents, which escapes
+// The markup of the hub's pages, built with package markup, which escapes
 // every text and attribute value. A value that goes into a URL attribute
 // passes through webpage.URL, and one that goes into a query through
 // webpage.WithQuery, as html/template's contextual escaping did for the

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	g "maragu.dev/gomponents"
-
+	g "github.com/jupygo/jupygo/internal/markup"
 	"github.com/jupygo/jupygo/internal/store"
 )
 

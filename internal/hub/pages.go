@@ -12,10 +12,9 @@ import (
 
 	"github.com/jupygo/jupygo/internal/hub/auth"
 	"github.com/jupygo/jupygo/internal/hub/spawn"
+	g "github.com/jupygo/jupygo/internal/markup"
 	"github.com/jupygo/jupygo/internal/store"
 	"github.com/jupygo/jupygo/internal/webpage"
-
-	g "maragu.dev/gomponents"
 )
 
 //go:embed static

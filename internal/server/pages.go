@@ -3,9 +3,8 @@ package server
 import (
 	"strconv"
 
-	g "maragu.dev/gomponents"
-	h "maragu.dev/gomponents/html"
-
+	g "github.com/jupygo/jupygo/internal/markup"
+	h "github.com/jupygo/jupygo/internal/markup/html"
 	"github.com/jupygo/jupygo/internal/webpage"
 )
 

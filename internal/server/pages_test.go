@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	g "maragu.dev/gomponents"
+	g "github.com/jupygo/jupygo/internal/markup"
 )
 
 func renderNode(t *testing.T, n g.Node) string {

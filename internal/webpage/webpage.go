@@ -2,7 +2,7 @@
 // share: writing a page, and making a value safe to put in a URL attribute
 // or a script element.
 //
-// The pages are built with gomponents, which escapes every text and
+// The pages are built with package markup, which escapes every text and
 // attribute value, instead of html/template. html/template executes
 // templates through reflection on methods by name, and a program that can
 // do that keeps every exported method of every type it converts to an
@@ -18,7 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	g "maragu.dev/gomponents"
+	g "github.com/jupygo/jupygo/internal/markup"
 )
 
 // Write renders page and sends it with status. The page is rendered into

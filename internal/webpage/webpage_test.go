@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	g "maragu.dev/gomponents"
-	h "maragu.dev/gomponents/html"
+	g "github.com/jupygo/jupygo/internal/markup"
+	h "github.com/jupygo/jupygo/internal/markup/html"
 )
 
 func TestURL(t *testing.T) {
