@@ -100,8 +100,8 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(out, "\nFlags:")
 		printFlags(out, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitCodeForParse(err)
+	if code, exit := parseFlags(fs, args, stdout, stderr); exit {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "jupygo hub: unexpected argument %q; see --help\n", fs.Arg(0))
@@ -488,8 +488,8 @@ func runSetPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 		fmt.Fprintln(out, "\nFlags:")
 		printFlags(out, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitCodeForParse(err)
+	if code, exit := parseFlags(fs, args, stdout, stderr); exit {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "jupygo hub set-password: give exactly one user name; see --help")

@@ -107,3 +107,58 @@ func TestCommandArgsUnderProxyName(t *testing.T) {
 		}
 	}
 }
+
+// helpCommands returns the command lines of every subcommand that has
+// flags, so that help and flag errors are checked for each.
+func helpCommands() [][]string {
+	var lines [][]string
+	for _, c := range commands() {
+		lines = append(lines, []string{c.name})
+		if c.name == "hub" {
+			lines = append(lines, []string{"hub", "set-password"})
+		}
+	}
+	return lines
+}
+
+func TestSubcommandHelpGoesToStdout(t *testing.T) {
+	for _, line := range helpCommands() {
+		for _, helpFlag := range []string{"--help", "-h", "-help"} {
+			args := append(append([]string{}, line...), helpFlag)
+			var out, errs bytes.Buffer
+			if code := run(args, &out, &errs); code != 0 {
+				t.Errorf("jupygo %s exited %d, want 0", strings.Join(args, " "), code)
+			}
+			want := "Usage: jupygo " + strings.Join(line, " ")
+			if !strings.HasPrefix(out.String(), want) {
+				t.Errorf("jupygo %s wrote %q to stdout, want the usage starting %q",
+					strings.Join(args, " "), out.String(), want)
+			}
+			if errs.Len() != 0 {
+				t.Errorf("jupygo %s wrote %q to stderr, want nothing", strings.Join(args, " "), errs.String())
+			}
+		}
+	}
+}
+
+func TestSubcommandFlagErrorGoesToStderr(t *testing.T) {
+	for _, line := range helpCommands() {
+		args := append(append([]string{}, line...), "--no-such-flag")
+		var out, errs bytes.Buffer
+		if code := run(args, &out, &errs); code != 2 {
+			t.Errorf("jupygo %s exited %d, want 2", strings.Join(args, " "), code)
+		}
+		if out.Len() != 0 {
+			t.Errorf("jupygo %s wrote %q to stdout, want nothing", strings.Join(args, " "), out.String())
+		}
+		for _, want := range []string{
+			"flag provided but not defined: -no-such-flag",
+			"Usage: jupygo " + strings.Join(line, " "),
+		} {
+			if !strings.Contains(errs.String(), want) {
+				t.Errorf("jupygo %s wrote %q to stderr, want it to contain %q",
+					strings.Join(args, " "), errs.String(), want)
+			}
+		}
+	}
+}

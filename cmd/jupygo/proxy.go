@@ -174,8 +174,8 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		printFlags(out, fs)
 	}
 
-	if err := fs.Parse(args); err != nil {
-		return exitCodeForParse(err)
+	if code, exit := parseFlags(fs, args, stdout, stderr); exit {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "jupygo proxy: unexpected argument %q; see --help\n", fs.Arg(0))

@@ -118,8 +118,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(out, "\nFlags:")
 		printFlags(out, fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitCodeForParse(err)
+	if code, exit := parseFlags(fs, args, stdout, stderr); exit {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "jupygo server: unexpected argument %q; see --help\n", fs.Arg(0))
@@ -319,11 +319,4 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
-func exitCodeForParse(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
 }

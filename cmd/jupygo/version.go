@@ -29,8 +29,8 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "Usage: jupygo version")
 		fmt.Fprintln(fs.Output(), "\nPrints the version of jupygo and of the Go it was built with.")
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitCodeForParse(err)
+	if code, exit := parseFlags(fs, args, stdout, stderr); exit {
+		return code
 	}
 	fmt.Fprintf(stdout, "jupygo %s (%s, %s/%s)\n", currentVersion(), runtime.Version(),
 		runtime.GOOS, runtime.GOARCH)
