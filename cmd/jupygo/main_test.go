@@ -162,3 +162,16 @@ func TestSubcommandFlagErrorGoesToStderr(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionRejectsArguments(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"version", "extra"}, &out, &errs); code != 2 {
+		t.Errorf("jupygo version extra exited %d, want 2", code)
+	}
+	if out.Len() != 0 {
+		t.Errorf("jupygo version extra wrote %q to stdout, want nothing", out.String())
+	}
+	if want := `unexpected argument "extra"`; !strings.Contains(errs.String(), want) {
+		t.Errorf("jupygo version extra wrote %q to stderr, want it to contain %q", errs.String(), want)
+	}
+}

@@ -32,6 +32,10 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	if code, exit := parseFlags(fs, args, stdout, stderr); exit {
 		return code
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "jupygo version: unexpected argument %q; see --help\n", fs.Arg(0))
+		return 2
+	}
 	fmt.Fprintf(stdout, "jupygo %s (%s, %s/%s)\n", currentVersion(), runtime.Version(),
 		runtime.GOOS, runtime.GOARCH)
 	return 0
