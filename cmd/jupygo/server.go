@@ -238,7 +238,7 @@ func serve(cfg server.Config, openBrowser bool, stderr io.Writer) error {
 	defer stop()
 
 	urls := srv.URLs()
-	log.Info("jupygo server started", "version", cfg.Version, "root", cfg.RootDir,
+	log.Info("jupygo server started", "version", cfg.Version, "root", srv.RootDir(),
 		"address", ln.Addr().String(), "base_url", srv.BaseURL())
 	if cfg.Frontend == nil {
 		log.Warn("this binary contains no JupyterLab build: the REST API works, and /lab explains how to build it")

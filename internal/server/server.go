@@ -339,6 +339,10 @@ func (s *Server) Token() string { return s.auth.token }
 // BaseURL returns the base URL, with slashes at both ends.
 func (s *Server) BaseURL() string { return s.cfg.BaseURL }
 
+// RootDir returns the absolute, cleaned path of the root folder, as the
+// server info file gives it.
+func (s *Server) RootDir() string { return s.cfg.RootDir }
+
 // Listen opens the listening socket, trying the following ports when the
 // configured one is taken, and returns it.
 func (s *Server) Listen() (net.Listener, error) {
