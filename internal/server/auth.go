@@ -139,11 +139,12 @@ func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (cr
 	return credentials{}, nil
 }
 
-// challenge redirects a page request, other than one for /files/, to the
-// login page and answers any other request with a 403.
+// challenge redirects a page request, /files/ included, to the login page
+// with the path in next, as jupyter_server's @authenticated handlers do, and
+// rejects any other request with a JSON 403.
 func (a *authenticator) challenge(w http.ResponseWriter, r *http.Request) {
 	base := a.cookiePath
-	if isPageRequest(r) && !strings.HasPrefix(r.URL.Path, "/files/") {
+	if isPageRequest(r) {
 		next := base + strings.TrimPrefix(r.URL.EscapedPath(), "/")
 		http.Redirect(w, r, base+"login?next="+queryEscape(next), http.StatusFound)
 		return

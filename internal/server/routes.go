@@ -193,9 +193,11 @@ func fromBrowser(r *http.Request) bool {
 	return r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") != ""
 }
 
-// isPageRequest reports whether r is a browser navigating to a page.
+// isPageRequest reports whether r is a browser navigating to a page: a GET
+// or HEAD of a path outside the APIs, as tornado's @authenticated redirects
+// those two methods to the login page.
 func isPageRequest(r *http.Request) bool {
-	if r.Method != http.MethodGet || isWebSocket(r) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || isWebSocket(r) {
 		return false
 	}
 	return !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/lab/api/")

@@ -169,6 +169,43 @@ func TestUnauthenticatedRequests(t *testing.T) {
 	}
 }
 
+func TestFilesWithoutCredentialsRedirectToLogin(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.BaseURL = "/base/" })
+	if err := os.WriteFile(filepath.Join(ts.root, "hello world.txt"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := noRedirect(ts.Client())
+	want := "/base/login?next=" + url.QueryEscape("/base/files/hello%20world.txt")
+	for _, method := range []string{"GET", "HEAD"} {
+		resp, _ := send(t, c, mustRequest(t, method, ts.URL+"/base/files/hello%20world.txt", nil))
+		if resp.StatusCode != http.StatusFound {
+			t.Errorf("%s /files/ without credentials = %d, want 302", method, resp.StatusCode)
+		}
+		if loc := resp.Header.Get("Location"); loc != want {
+			t.Errorf("%s /files/ without credentials redirects to %q, want %q", method, loc, want)
+		}
+	}
+
+	// API requests and other methods still get a 403 with a JSON body.
+	resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/base/api/contents/hello%20world.txt", nil))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET /api/contents/ without credentials = %d, want 403", resp.StatusCode)
+	}
+	if msg := decode[map[string]any](t, body)["message"]; msg == nil {
+		t.Errorf("403 body has no message: %s", body)
+	}
+	resp, _ = send(t, c, mustRequest(t, "PUT", ts.URL+"/base/files/hello%20world.txt", nil))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("PUT /files/ without credentials = %d, want 403", resp.StatusCode)
+	}
+
+	req := mustRequest(t, "GET", ts.URL+"/base/files/hello%20world.txt", nil)
+	req.Header.Set("Authorization", "token "+testToken)
+	if resp, body := send(t, c, req); resp.StatusCode != http.StatusOK || string(body) != "hello" {
+		t.Errorf("GET /files/ with the token = %d %q, want 200 \"hello\"", resp.StatusCode, body)
+	}
+}
+
 func TestStatus(t *testing.T) {
 	ts := newTestServer(t, nil)
 	resp, body := ts.do(t, "GET", "/api/status", nil, true)
