@@ -3,7 +3,6 @@ package contents
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -43,7 +42,7 @@ func (b *requestModel) empty() bool {
 // wrong type or a key in other letter case. So the result and the errors
 // stay exactly those of encoding/json.
 func decodeBody(w http.ResponseWriter, r *http.Request) (*requestModel, error) {
-	text, err := readBody(w, r)
+	text, err := readBody(w, r, httpapi.MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -59,23 +58,22 @@ func decodeBody(w http.ResponseWriter, r *http.Request) (*requestModel, error) {
 	return body, nil
 }
 
-// readBody reads the request body whole, up to httpapi.MaxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) (string, error) {
-	const limit = httpapi.MaxBodyBytes
+// readBody reads the request body whole, up to limit bytes. A body that
+// its Content-Length announces to be larger is rejected before it is read.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (string, error) {
+	body, err := httpapi.LimitBody(w, r, limit)
+	if err != nil {
+		return "", err
+	}
 	var text strings.Builder
-	if r.ContentLength > 0 && r.ContentLength <= limit {
+	if r.ContentLength > 0 {
 		text.Grow(int(r.ContentLength))
 	}
-	_, err := readChunks(http.MaxBytesReader(w, r.Body, limit), func(chunk []byte) {
+	_, err = readChunks(body, func(chunk []byte) {
 		text.Write(chunk)
 	})
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return "", httpapi.Errorf(http.StatusRequestEntityTooLarge,
-			"request body is larger than %d bytes", tooLarge.Limit)
-	case err != nil:
-		return "", httpapi.Wrap(http.StatusBadRequest, err, "reading request body: "+err.Error())
+	if err != nil {
+		return "", httpapi.BodyError(err)
 	}
 	return text.String(), nil
 }

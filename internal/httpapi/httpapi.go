@@ -151,9 +151,36 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	return err
 }
 
-// MaxBodyBytes is the largest request body DecodeJSON reads by default. It
-// leaves room for large notebooks, which JupyterLab saves in one request.
-const MaxBodyBytes = 1 << 30
+// MaxBodyBytes is the largest request body that the server reads: 512 MiB,
+// the max_body_size and max_buffer_size that jupyter_server 2.x's ServerApp
+// gives tornado. JupyterLab saves a notebook in one request, so this is also
+// the largest notebook it can save.
+const MaxBodyBytes = 512 << 20
+
+// LimitBody returns the body of r capped at limit bytes. A request whose
+// Content-Length is larger gets a 413 Error at once, before any of its body
+// is read. A body without a length, sent in chunks, fails the read past
+// limit with an *http.MaxBytesError, which BodyError turns into the same 413.
+func LimitBody(w http.ResponseWriter, r *http.Request, limit int64) (io.Reader, error) {
+	if r.ContentLength > limit {
+		return nil, bodyTooLarge(limit)
+	}
+	return http.MaxBytesReader(w, r.Body, limit), nil
+}
+
+// BodyError returns the Error for err from reading a body that LimitBody
+// capped: a 413 when the body passed the limit, a 400 otherwise.
+func BodyError(err error) *Error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return bodyTooLarge(tooLarge.Limit)
+	}
+	return Wrap(http.StatusBadRequest, err, "reading request body: "+err.Error())
+}
+
+func bodyTooLarge(limit int64) *Error {
+	return Errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", limit)
+}
 
 // DecodeJSON decodes the JSON body of r into v, whatever its Content-Type
 // header, as jupyter_server does. A body that is not JSON,
@@ -164,10 +191,13 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, empt
 	if limit <= 0 {
 		limit = MaxBodyBytes
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
+	body, err := LimitBody(w, r, limit)
+	if err != nil {
+		return err
+	}
 	dec := json.NewDecoder(body)
 	dec.UseNumber()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if errors.Is(err, io.EOF) {
 		if emptyOK {
 			return nil
@@ -176,8 +206,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, empt
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return Errorf(http.StatusRequestEntityTooLarge,
-			"request body is larger than %d bytes", tooLarge.Limit)
+		return bodyTooLarge(tooLarge.Limit)
 	}
 	if err != nil {
 		return Wrap(http.StatusBadRequest, err, "invalid JSON in request body: "+jsonErrorText(err))

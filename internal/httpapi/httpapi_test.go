@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -67,5 +68,27 @@ func TestHandlePageErrorsAsHTMLForBrowsers(t *testing.T) {
 	var body map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["message"] != "no file <b>x</b>" {
 		t.Errorf("body without Accept text/html = %s (%v), want the JSON error", rec.Body, err)
+	}
+}
+
+// unreadBody fails the test when it is read.
+type unreadBody struct{ t *testing.T }
+
+func (b unreadBody) Read([]byte) (int, error) {
+	b.t.Error("the body was read")
+	return 0, io.EOF
+}
+
+func TestDecodeJSONRejectsLongContentLengthUnread(t *testing.T) {
+	r := httptest.NewRequest("PUT", "/", unreadBody{t})
+	r.ContentLength = 1<<20 + 1
+	var v map[string]any
+	err := DecodeJSON(httptest.NewRecorder(), r, &v, 1<<20, false)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("error %v, want a 413", err)
+	}
+	if want := "request body is larger than 1048576 bytes"; e.Message != want {
+		t.Errorf("message %q, want %q", e.Message, want)
 	}
 }
