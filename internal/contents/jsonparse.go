@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxJSONDepth is the deepest nesting of arrays and objects that
@@ -316,11 +318,69 @@ func (p *jsonParser) string() (string, error) {
 		p.pos++
 		return s, nil
 	}
+	if p.pos-start >= largeString || stringEnd(p.src, p.pos, min(start+largeString, len(p.src))) < 0 {
+		return p.largeString(start)
+	}
 	p.buf = append(p.buf[:0], p.src[start:p.pos]...)
 	if err := p.appendEscaped(); err != nil {
 		return "", err
 	}
 	return string(p.buf), nil
+}
+
+// largeString is the length of string text, escapes included, from which
+// a string with escapes is decoded into a buffer of its own instead of p.buf.
+// Such a string is usually the content of a large text file that a PUT saves.
+const largeString = 64 << 10
+
+// largeString decodes the rest of the string that starts at start, whose
+// first backslash is at p.pos. It allocates the buffer once, with the
+// length of the escaped text, which the decoded text never exceeds. The
+// buffer then becomes the string without a copy. Growing p.buf and copying
+// it out allocated six times the string's length for a 4 MB string.
+func (p *jsonParser) largeString(start int) (string, error) {
+	end := stringEnd(p.src, p.pos, len(p.src))
+	if end < 0 {
+		end = len(p.src) // appendEscaped reports the missing quote
+	}
+	shared := p.buf
+	p.buf = make([]byte, 0, end-start)
+	p.buf = append(p.buf, p.src[start:p.pos]...)
+	err := p.appendEscaped()
+	decoded := p.buf
+	p.buf = shared
+	if err != nil {
+		return "", err
+	}
+	if len(decoded) < cap(decoded)/2 {
+		// Mostly escapes: a copy of the decoded length holds less memory
+		// for as long as the string lives.
+		return string(decoded), nil
+	}
+	// Nothing else refers to decoded, and nothing writes to it again.
+	return unsafe.String(unsafe.SliceData(decoded), len(decoded)), nil
+}
+
+// stringEnd returns the index of the first quote in s[i:limit] that no
+// backslash escapes, which closes the JSON string that s[i] is in, or -1
+// when there is none. The string must start before i with its opening
+// quote, which stops the count of backslashes in front of a quote.
+func stringEnd(s string, i, limit int) int {
+	for {
+		q := strings.IndexByte(s[i:limit], '"')
+		if q < 0 {
+			return -1
+		}
+		q += i
+		backslashes := 0
+		for s[q-1-backslashes] == '\\' {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }
 
 // appendString parses a JSON string and appends its value to p.buf.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -421,5 +422,84 @@ func checkParseRequestModel(t *testing.T, data []byte) {
 	}
 	if diff := cmp.Diff(wantContent, gotContent); diff != "" {
 		t.Errorf("parseRequestModel(%q) content (-encoding/json +got):\n%s", data, diff)
+	}
+}
+
+// TestParseJSONLargeStrings checks strings with escapes around and past
+// largeString against encoding/json. The cases put escapes at the edge of
+// the window, escaped quotes and backslashes before the closing quote, a
+// long plain run before the first escape, mostly escapes, and no end.
+func TestParseJSONLargeStrings(t *testing.T) {
+	lines := strings.Repeat(`0123456789 abcdefghij ABCDEFGHIJ \"q\" \\ é 😀 \ud83d\ude00\n`, 2*largeString/60)
+	cases := []string{
+		`"` + lines + `"`,
+		`["` + lines + `", "` + lines[:largeString-3] + `\"", "after"]`,
+		`"` + strings.Repeat("x", largeString-2) + `\n"`,
+		`"` + strings.Repeat("x", largeString-1) + `\\"`,
+		`"` + strings.Repeat("x", largeString+10) + `\t"`,
+		`"` + strings.Repeat(`\\`, largeString) + `"`,
+		`"` + strings.Repeat(`\"`, largeString) + `\""`,
+		`"` + strings.Repeat(`\u0000`, largeString/4) + `"`,
+		`{"content": "` + lines + `", "type": "file"}`,
+		`"` + lines,
+		`"` + lines + `\`,
+		`"` + lines + "\x01" + lines + `"`,
+	}
+	for _, src := range cases {
+		checkParseJSON(t, []byte(src))
+	}
+	for _, width := range []int{1, 2, 3, 4, 5, 6, 7} {
+		for _, n := range []int{largeString - 8, largeString - 1, largeString, largeString + 1} {
+			src := `"` + strings.Repeat("y", n-width) + `\n` + strings.Repeat("z", width) + `"`
+			checkParseJSON(t, []byte(src))
+		}
+	}
+	checkParseRequestModel(t, []byte(`{"type": "file", "format": "text", "content": "`+lines+`"}`))
+}
+
+func TestStringEnd(t *testing.T) {
+	tests := []struct {
+		src  string
+		i    int
+		want int
+	}{
+		{`"abc"`, 1, 4},
+		{`"a\"b"`, 2, 5},
+		{`"a\\"b`, 2, 4},
+		{`"a\\\"b"`, 2, 7},
+		{`"\\\\"`, 1, 5},
+		{`"abc`, 1, -1},
+		{`"a\"`, 2, -1},
+	}
+	for _, tc := range tests {
+		if got := stringEnd(tc.src, tc.i, len(tc.src)); got != tc.want {
+			t.Errorf("stringEnd(%q, %d) = %d, want %d", tc.src, tc.i, got, tc.want)
+		}
+	}
+	if got := stringEnd(`"abcdef"`, 1, 4); got != -1 {
+		t.Errorf("stringEnd with the quote past limit = %d, want -1", got)
+	}
+}
+
+// TestParseJSONLargeStringAllocation checks that a large string with
+// escapes is decoded into one allocation of about its size, rather than a
+// growing buffer and a copy of it.
+func TestParseJSONLargeStringAllocation(t *testing.T) {
+	src := `"` + strings.Repeat(`a line of text in a large file\n`, 128<<10) + `"`
+	decodedLen := len(src) - 2 - 128<<10
+	parseJSON(src) // allocations of the first call only
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	v, _, err := parseJSON(src)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := v.(string); len(s) != decodedLen {
+		t.Fatalf("decoded %d bytes, want %d", len(s), decodedLen)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > uint64(len(src))*5/4 {
+		t.Errorf("decoding a string of %d bytes allocated %d bytes, want at most %d",
+			decodedLen, allocated, len(src)*5/4)
 	}
 }
