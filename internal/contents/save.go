@@ -60,14 +60,14 @@ func (m *Manager) Save(apiPath string, req SaveRequest) (*Model, error) {
 		return m.saveChunk(p, req)
 	}
 
-	var data []byte
+	var data fileData // the bytes saved, none for a folder
 	switch req.Type {
 	case "notebook":
-		data, err = m.saveNotebook(p, req.Content)
+		data.bytes, err = m.saveNotebook(p, req.Content)
 	case "file":
 		data, err = fileBytes(p, req.Format, req.Content)
 		if err == nil {
-			err = m.writeFile(p, data)
+			err = m.writeFileFunc(p, data.writeTo)
 		}
 	case "directory":
 		err = m.mkdir(p)
@@ -77,16 +77,58 @@ func (m *Manager) Save(apiPath string, req SaveRequest) (*Model, error) {
 	if err != nil {
 		return nil, fsError("saving", p, err)
 	}
-	m.log.Debug("saved", "path", p, "type", req.Type, "size", len(data))
+	m.log.Debug("saved", "path", p, "type", req.Type, "size", data.len())
 
 	model, err := m.Get(p, GetOptions{})
 	if err != nil {
 		return nil, err
 	}
-	if req.Hash && data != nil {
-		setHash(model, sha256.Sum256(data))
+	if req.Hash && req.Type != "directory" {
+		setHash(model, data.sum256())
 	}
 	return model, nil
+}
+
+// fileData is the bytes of a file to save. The text of a text model stays
+// the string that the request gave, so saving it makes no copy. The bytes
+// of a base64 model or a notebook are in bytes.
+type fileData struct {
+	text  string
+	bytes []byte
+}
+
+func (d fileData) len() int {
+	return len(d.text) + len(d.bytes)
+}
+
+// writeTo writes the bytes to w.
+func (d fileData) writeTo(w io.Writer) error {
+	if d.bytes != nil {
+		_, err := w.Write(d.bytes)
+		return err
+	}
+	// *os.File writes a string without copying it.
+	_, err := io.WriteString(w, d.text)
+	return err
+}
+
+// sum256 returns the SHA-256 of the bytes. The text is hashed in pieces,
+// because the hash has no WriteString and converting the whole text would
+// copy it.
+func (d fileData) sum256() [sha256.Size]byte {
+	if d.bytes != nil {
+		return sha256.Sum256(d.bytes)
+	}
+	h := sha256.New()
+	piece := make([]byte, 64<<10)
+	for text := d.text; text != ""; {
+		n := copy(piece, text)
+		h.Write(piece[:n])
+		text = text[n:]
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // maxSizeHint bounds the room reserved in advance for a serialized
@@ -140,24 +182,24 @@ func (m *Manager) previousNotebook(p string) map[string]any {
 }
 
 // fileBytes decodes the content of a file model.
-func fileBytes(p, format string, content any) ([]byte, error) {
+func fileBytes(p, format string, content any) (fileData, error) {
 	if format != "text" && format != "base64" {
-		return nil, httpapi.Errorf(http.StatusBadRequest,
+		return fileData{}, httpapi.Errorf(http.StatusBadRequest,
 			"Must specify format of file contents as 'text' or 'base64'")
 	}
 	s, ok := content.(string)
 	if !ok {
-		return nil, httpapi.Errorf(http.StatusBadRequest, "file content must be a string")
+		return fileData{}, httpapi.Errorf(http.StatusBadRequest, "file content must be a string")
 	}
 	if format == "text" {
-		return []byte(s), nil
+		return fileData{text: s}, nil
 	}
 	data, err := decodeBase64(s)
 	if err != nil {
-		return nil, httpapi.Wrap(http.StatusBadRequest, err,
+		return fileData{}, httpapi.Wrap(http.StatusBadRequest, err,
 			fmt.Sprintf("Encoding error saving %s: %v", quote(p), err))
 	}
-	return data, nil
+	return fileData{bytes: data}, nil
 }
 
 // mkdir creates the folder p; an existing folder is fine.
@@ -232,7 +274,7 @@ func (m *Manager) saveChunk(p string, req SaveRequest) (*Model, error) {
 
 // appendChunk writes data to the upload file part: a new file for chunk
 // 1, the end of the existing one otherwise.
-func appendChunk(dir *os.File, part string, chunk int, data []byte) error {
+func appendChunk(dir *os.File, part string, chunk int, data fileData) error {
 	flags := unix.O_WRONLY | unix.O_APPEND | unix.O_CLOEXEC
 	if chunk == 1 {
 		flags = unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC | unix.O_CLOEXEC
@@ -242,7 +284,7 @@ func appendChunk(dir *os.File, part string, chunk int, data []byte) error {
 		return err
 	}
 	f := os.NewFile(uintptr(pfd), part)
-	_, err = f.Write(data)
+	err = data.writeTo(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
