@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +156,40 @@ func TestNoMethodLookupByName(t *testing.T) {
 	if len(callers) > 0 {
 		t.Errorf("these functions call methods by name, so the linker keeps every exported method: %s",
 			strings.Join(callers, ", "))
+	}
+}
+
+// TestLazyPackagesRunNoInit checks that the packages docs/design.md keeps
+// free of initialization still have no init function: each one costs every
+// jupygo process the 64 KiB block of code around it, although only the hub,
+// an export or a first request needs the values it builds.
+func TestLazyPackagesRunNoInit(t *testing.T) {
+	// The compiler names a package's init functions init, init.N and
+	// map.init.N, and closures in package-level values init.funcN.
+	initFunc := regexp.MustCompile(`^(init|init\.[0-9]+|map\.init\.[0-9]+)$`)
+	bin := buildJupygo(t)
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Skipf("not an ELF binary: %v", err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mod = "github.com/jupygo/jupygo/"
+	lazy := []string{"internal/hub", "internal/store", "internal/server", "internal/nbconvert",
+		"internal/markup", "internal/webpage", "internal/lazy", "yjs"}
+	for _, s := range syms {
+		pkg, fn, ok := strings.Cut(strings.TrimPrefix(s.Name, mod), ".")
+		if !ok || !strings.HasPrefix(s.Name, mod) || !initFunc.MatchString(fn) {
+			continue
+		}
+		for _, p := range lazy {
+			if (pkg == p || strings.HasPrefix(pkg, p+"/")) && s.Size > 1 {
+				t.Errorf("%s has an init function (%s, %d bytes); build its values on first use with internal/lazy",
+					mod+pkg, s.Name, s.Size)
+			}
+		}
 	}
 }

@@ -475,8 +475,10 @@ type spawnPendingPageData struct {
 	notRunning bool
 }
 
-// refresh reloads the page every two seconds.
-var refresh = h.Meta(g.Attr("http-equiv", "refresh"), h.Content("2"))
+// refresh returns the element that reloads the page every two seconds. A
+// package-level value would be built by an init function in every jupygo
+// process.
+func refresh() g.Node { return h.Meta(g.Attr("http-equiv", "refresh"), h.Content("2")) }
 
 // progressScript follows the progress of a start from the event stream
 // that the progress-config element names, and goes to the server once it
@@ -507,7 +509,7 @@ func spawnPendingView(frame pageFrame, data spawnPendingPageData) g.Node {
 	var content g.Group
 	switch {
 	case data.stopping:
-		head = refresh
+		head = refresh()
 		content = g.Group{
 			h.H1(g.Text("Stopping " + data.label)),
 			h.P(g.Text("The server is stopping. You can start it again once it has stopped, " +
@@ -525,7 +527,7 @@ func spawnPendingView(frame pageFrame, data spawnPendingPageData) g.Node {
 				submit("primary", button)),
 		}
 	default:
-		head = h.NoScript(refresh)
+		head = h.NoScript(refresh())
 		config, err := webpage.JSONScript("progress-config",
 			map[string]string{"progressURL": webpage.URL(data.progressURL),
 				"next": webpage.URL(data.next)})
