@@ -33,16 +33,14 @@ func (m *Manager) serveChannels(w http.ResponseWriter, r *http.Request) {
 	defer m.sockets.Done()
 
 	// The server checks the Origin of upgrades before the mux.
-	hijack := &wsconn.Response{ResponseWriter: w}
-	ws, err := websocket.Accept(hijack, r, &websocket.AcceptOptions{
+	ws, conn, err := wsconn.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{protocolV1},
 		InsecureSkipVerify: true,
-	})
+	}, maxFrameBytes, true)
 	if err != nil {
 		k.log.Info("kernel WebSocket upgrade failed", "err", err)
 		return
 	}
-	ws.SetReadLimit(maxFrameBytes)
 
 	// A session_id chosen by the client names a client that keeps its
 	// messages across reconnects; without one, the connection stands alone.
@@ -52,7 +50,7 @@ func (m *Manager) serveChannels(w http.ResponseWriter, r *http.Request) {
 		session = uuid.NewString()
 	}
 	log := k.log.With("session_id", session)
-	b := &bridge{ws: ws, conn: hijack.Conn, k: k, framing: framingFor(ws.Subprotocol()), log: log}
+	b := &bridge{ws: ws, conn: conn, k: k, framing: framingFor(ws.Subprotocol()), log: log}
 	var direct directWriter
 	if b.conn != nil {
 		direct = b
@@ -120,7 +118,8 @@ func (b *bridge) run() {
 }
 
 // read hands the client's messages to the kernel until the WebSocket ends.
-// A frame that does not decode is dropped and logged.
+// A frame that does not decode is dropped and logged. A frame that RFC 6455
+// says ends the connection, such as text that is not UTF-8, closes it.
 //
 // NOTE: messages are relayed as they are. jupyter_server also adapts them
 // for kernels that report a protocol version before 5, which this bridge
@@ -129,6 +128,11 @@ func (b *bridge) read() {
 	b.badFrames.interval = 10 * time.Second
 	for {
 		typ, data, err := b.ws.Read(context.Background())
+		if fe := wsconn.AsFrameError(err); fe != nil {
+			b.log.Info("kernel WebSocket closed for an invalid frame", "err", fe)
+			b.ws.Close(fe.Code, fe.Reason)
+			return
+		}
 		if err != nil {
 			if status := websocket.CloseStatus(err); status == -1 && !errors.Is(err, context.Canceled) {
 				b.log.Debug("kernel WebSocket read ended", "err", err)

@@ -286,10 +286,17 @@ func (c *Conn) Uncork() error {
 
 // Response is the ResponseWriter of a WebSocket upgrade. Its Hijack wraps
 // the connection in a Conn, kept in Conn, which stays nil for a connection
-// that New rejects.
+// that New rejects. Accept also sets its unexported fields, which add the
+// check of the client's frames or leave out the Conn.
 type Response struct {
 	http.ResponseWriter
 	Conn *Conn
+
+	// readLimit, when positive, puts a frameCheck with this message limit
+	// in front of the reads.
+	readLimit int64
+	// plain leaves out the Conn for writes that do not wait.
+	plain bool
 }
 
 func (h *Response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -297,13 +304,18 @@ func (h *Response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.Conn = New(conn)
-	if h.Conn == nil {
-		return conn, brw, nil
+	if !h.plain {
+		h.Conn = New(conn)
 	}
-	// The buffered writer is empty after the hijack.
-	brw.Writer.Reset(h.Conn)
-	return h.Conn, brw, nil
+	if h.Conn != nil {
+		// The buffered writer is empty after the hijack.
+		brw.Writer.Reset(h.Conn)
+		conn = h.Conn
+	}
+	if h.readLimit > 0 {
+		conn = newCheckedConn(conn, brw.Reader, h.readLimit)
+	}
+	return conn, brw, nil
 }
 
 func (h *Response) Unwrap() http.ResponseWriter { return h.ResponseWriter }
