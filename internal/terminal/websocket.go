@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/jupygo/jupygo/internal/httpapi"
+	"github.com/jupygo/jupygo/internal/wsconn"
 )
 
 // maxFrameBytes bounds one message from a client, 10 MiB as tornado's
@@ -88,12 +89,12 @@ func (m *Manager) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer m.sockets.Done()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	ws, _, err := wsconn.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true},
+		maxFrameBytes, false)
 	if err != nil {
 		t.log.Info("terminal WebSocket upgrade failed", "err", err)
 		return
 	}
-	ws.SetReadLimit(maxFrameBytes)
 
 	c := newClient()
 	if !t.attach(c) {
@@ -122,6 +123,11 @@ func (m *Manager) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 func readFrames(ctx context.Context, ws *websocket.Conn, t *Terminal, c *client) {
 	for {
 		_, frame, err := ws.Read(ctx)
+		if fe := wsconn.AsFrameError(err); fe != nil {
+			t.log.Info("invalid terminal WebSocket frame, closing the WebSocket", "err", fe)
+			c.stop(closeReason{fe.Code, fe.Reason})
+			return
+		}
 		if err != nil {
 			return // closed by the client, by the writer or for a frame over the limit
 		}
