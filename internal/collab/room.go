@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/jupygo/jupygo/internal/wsconn"
 	"github.com/jupygo/jupygo/yjs"
 	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
@@ -341,6 +342,11 @@ func (r *room) readLoop(ctx context.Context, c *conn) {
 			r.log.Warn("closing room client: messages being read pass the read budget",
 				"max_read_bytes", r.svc.opts.MaxReadBytes)
 			c.close(errReadBudget.code, errReadBudget.reason)
+			return
+		}
+		if fe := wsconn.AsFrameError(err); fe != nil {
+			r.log.Info("closing room client for an invalid frame", "err", fe)
+			c.close(fe.Code, fe.Reason)
 			return
 		}
 		if err != nil {

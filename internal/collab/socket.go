@@ -362,14 +362,13 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// The server checks the Origin of upgrades before the mux.
-	hijack := &wsconn.Response{ResponseWriter: w}
-	ws, err := websocket.Accept(hijack, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	ws, tcp, err := wsconn.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true},
+		s.opts.MaxMessageBytes, true)
 	if err != nil {
 		s.log.Info("room WebSocket upgrade failed", "room", name, "err", err)
 		return
 	}
-	ws.SetReadLimit(s.opts.MaxMessageBytes)
-	c := newConn(ws, hijack.Conn)
+	c := newConn(ws, tcp)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	var writer sync.WaitGroup
