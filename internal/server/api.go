@@ -10,6 +10,7 @@ import (
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/terminal"
+	"github.com/jupygo/jupygo/internal/wsconn"
 )
 
 // registerAPI mounts the server's own endpoints: /api, status, identity,
@@ -133,17 +134,29 @@ func methodNotAllowed(allow string) httpapi.HandlerFunc {
 	}
 }
 
+// eventsReadLimit is the read limit of the event stream, which takes no
+// messages: the default of the WebSocket library.
+const eventsReadLimit = 32 << 10
+
 // handleEvents accepts the event stream JupyterLab opens at start. The
 // server emits no events yet, so the socket stays quiet until either side
-// closes it.
+// closes it. A message from the client closes it with status 1008 (policy
+// violation), or with the status of its frame when RFC 6455 gives one.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	c, _, err := wsconn.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true},
+		eventsReadLimit, false)
 	if err != nil {
 		return nil // Accept has written the error response
 	}
-	ctx := c.CloseRead(r.Context())
-	<-ctx.Done()
-	c.Close(websocket.StatusGoingAway, "server shutting down")
+	_, _, err = c.Reader(r.Context())
+	switch fe := wsconn.AsFrameError(err); {
+	case fe != nil:
+		c.Close(fe.Code, fe.Reason)
+	case err == nil:
+		c.Close(websocket.StatusPolicyViolation, "the event stream takes no messages")
+	default:
+		c.Close(websocket.StatusGoingAway, "server shutting down")
+	}
 	return nil
 }
 
