@@ -193,3 +193,31 @@ func TestLazyPackagesRunNoInit(t *testing.T) {
 		}
 	}
 }
+
+// TestStackGrowsBeforeMarkdownInit checks that internal/initstack, which
+// grows the main goroutine's stack in one step, initializes before
+// gomarkdown's parser, whose regular expressions need a deep stack. The Go
+// runtime prints the order with GODEBUG=inittrace=1.
+func TestStackGrowsBeforeMarkdownInit(t *testing.T) {
+	bin := buildJupygo(t)
+	cmd := exec.Command(bin, "version")
+	cmd.Env = append(cmd.Environ(), "GODEBUG=inittrace=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("jupygo version: %v\n%s", err, out)
+	}
+	order := map[string]int{}
+	for i, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "init" {
+			order[f[1]] = i + 1
+		}
+	}
+	stack := order["github.com/jupygo/jupygo/internal/initstack"]
+	parser := order["github.com/gomarkdown/markdown/parser"]
+	if stack == 0 || parser == 0 {
+		t.Fatalf("inittrace lacks initstack (line %d) or gomarkdown's parser (line %d):\n%s", stack, parser, out)
+	}
+	if stack > parser {
+		t.Errorf("initstack initializes at line %d, after gomarkdown's parser at line %d", stack, parser)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	_ "github.com/jupygo/jupygo/internal/initstack" // grows the stack before gomarkdown initializes
 )
 
 // command is one subcommand of jupygo.
