@@ -140,12 +140,19 @@ func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (cr
 }
 
 // challenge redirects a page request, /files/ included, to the login page
-// with the path in next, as jupyter_server's @authenticated handlers do, and
-// rejects any other request with a JSON 403.
+// with its path and query in next, as jupyter_server's @authenticated
+// handlers do, and rejects any other request with a JSON 403.
 func (a *authenticator) challenge(w http.ResponseWriter, r *http.Request) {
 	base := a.cookiePath
 	if isPageRequest(r) {
 		next := base + strings.TrimPrefix(r.URL.EscapedPath(), "/")
+		// The query goes along, so that ?download=1 or ?reset still hold
+		// after the login, but a wrong token does not.
+		q := r.URL.Query()
+		q.Del("token")
+		if len(q) > 0 {
+			next += "?" + q.Encode()
+		}
 		http.Redirect(w, r, base+"login?next="+queryEscape(next), http.StatusFound)
 		return
 	}

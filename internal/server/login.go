@@ -28,6 +28,15 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusFound)
 		return
 	}
+	// A browser that is signed in already, or brings the token in the URL,
+	// goes on to next, as jupyter_server's login page sends it.
+	if cred, err := s.auth.authenticate(w, r); err == nil && cred.method != authNone {
+		if cred.session != "" {
+			s.ensureXSRFCookie(w, r, cred.session)
+		}
+		http.Redirect(w, r, next, http.StatusFound)
+		return
+	}
 	s.renderLogin(w, r, next, false)
 }
 

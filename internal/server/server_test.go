@@ -667,3 +667,49 @@ func TestAPIWrongMethodIs405(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginRedirectKeepsQuery(t *testing.T) {
+	ts := newTestServer(t, nil)
+	if err := os.WriteFile(filepath.Join(ts.root, "a.txt"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := noRedirect(ts.Client())
+	resp, _ := send(t, c, mustRequest(t, "GET", ts.URL+"/files/a.txt?download=1&token=wrong", nil))
+	want := "/login?next=" + url.QueryEscape("/files/a.txt?download=1")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != want {
+		t.Errorf("GET /files/a.txt?download=1&token=wrong = %d to %q, want 302 to %q", resp.StatusCode, loc, want)
+	}
+}
+
+func TestLoginPageSendsSignedInBrowserOn(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := noRedirect(ts.Client())
+
+	// The token in the URL signs the browser in and sends it to next.
+	resp, _ := send(t, c, mustRequest(t, "GET", ts.URL+"/login?next=%2Flab%2Ftree%2Fa.ipynb&token="+testToken, nil))
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/lab/tree/a.ipynb" {
+		t.Fatalf("GET /login with the token = %d to %q, want 302 to /lab/tree/a.ipynb", resp.StatusCode, loc)
+	}
+	var session *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == ts.srv.auth.cookieName {
+			session = ck
+		}
+	}
+	if session == nil {
+		t.Fatal("GET /login with the token set no login cookie")
+	}
+
+	// A signed-in browser is sent on as well.
+	req := mustRequest(t, "GET", ts.URL+"/login?next=%2Flab", nil)
+	req.AddCookie(session)
+	if resp, _ := send(t, c, req); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/lab" {
+		t.Errorf("GET /login when signed in = %d to %q, want 302 to /lab", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// A wrong token still gets the form.
+	resp, body := send(t, c, mustRequest(t, "GET", ts.URL+"/login?token=wrong", nil))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `name="_xsrf"`) {
+		t.Errorf("GET /login with a wrong token = %d, want 200 with the form:\n%s", resp.StatusCode, body)
+	}
+}
