@@ -162,6 +162,13 @@ type frameCheck struct {
 	text       bool
 	pending    [utf8.UTFMax]byte
 	pendingLen int
+
+	// closing is set for a close frame, whose unmasked payload goes to
+	// reason: a status code, then a reason that must be UTF-8 (RFC 6455,
+	// section 5.5.1). Control frames carry at most 125 bytes.
+	closing   bool
+	reason    [125]byte
+	reasonLen int
 }
 
 // scan checks the next bytes from the client. It returns how many of them
@@ -199,6 +206,11 @@ func (f *frameCheck) scan(p []byte) (int, *FrameError) {
 		n := int(min(f.remaining, uint64(len(p)-i)))
 		if f.text && !f.control && !f.checkText(p[i:i+n]) {
 			return start, f.invalidText()
+		}
+		if f.closing {
+			m := min(n, len(f.reason)-f.reasonLen)
+			unmask(f.reason[f.reasonLen:f.reasonLen+m], p[i:i+m], f.mask, f.maskPos)
+			f.reasonLen += m
 		}
 		f.maskPos = (f.maskPos + n) % 4
 		f.remaining -= uint64(n)
@@ -256,6 +268,7 @@ func (f *frameCheck) startFrame() *FrameError {
 			fmt.Sprintf("frame payload length %d has the most significant bit set", length)}
 	}
 	f.control = opcode >= 0x8
+	f.closing, f.reasonLen = opcode == 0x8, 0
 	switch opcode {
 	case 0x1, 0x2: // text and binary start a message
 		f.messageLen = 0
@@ -281,6 +294,12 @@ func (f *frameCheck) startFrame() *FrameError {
 // with its last frame, which must not end a text message inside a
 // character.
 func (f *frameCheck) endFrame() *FrameError {
+	if f.closing {
+		f.closing = false
+		if f.reasonLen > 2 && !utf8.Valid(f.reason[2:f.reasonLen]) {
+			return &FrameError{websocket.StatusInvalidFramePayloadData, "close reason is not valid UTF-8"}
+		}
+	}
 	if f.control || !f.fin {
 		return nil
 	}

@@ -46,6 +46,10 @@ var frameCases = []struct {
 	{"empty last fragment after a cut character", frames(text(false, "a\xe2"),
 		frame(true, wstest.OpContinuation, "")), "", websocket.StatusInvalidFramePayloadData},
 
+	{"close reason not UTF-8", frames(frame(true, 0x8, "\x03\xe8\xff")), "", websocket.StatusInvalidFramePayloadData},
+	{"close reason not UTF-8 after a ping", frames(frame(true, 0x9, "p"), frame(true, 0x8, "\x03\xe8ok\xc3")),
+		"", websocket.StatusInvalidFramePayloadData},
+
 	{"length 2^63", frames(wstest.Header(true, wstest.OpText, 1<<63)), "", websocket.StatusProtocolError},
 	{"length 2^64-1", frames(wstest.Header(true, wstest.OpBinary, 1<<64-1)), "", websocket.StatusProtocolError},
 	{"length 2^63-1", frames(wstest.Header(true, wstest.OpBinary, 1<<63-1)), "", websocket.StatusMessageTooBig},
@@ -170,6 +174,23 @@ func TestFrameCheckSplits(t *testing.T) {
 			}
 			if fe == nil && passed != len(stream) {
 				t.Errorf("%s in pieces of %d: %d of %d bytes passed", tc.name, size, passed, len(stream))
+			}
+		}
+	}
+}
+
+// TestFrameCheckCloseReason passes a close frame whose reason is UTF-8, in
+// pieces of every size.
+func TestFrameCheckCloseReason(t *testing.T) {
+	stream := frame(true, 0x8, "\x03\xe8bye é")
+	for size := 1; size <= len(stream); size++ {
+		f := frameCheck{limit: 1024}
+		for rest := stream; len(rest) > 0; {
+			piece := rest[:min(size, len(rest))]
+			rest = rest[len(piece):]
+			if n, fe := f.scan(piece); fe != nil || n != len(piece) {
+				t.Fatalf("close with a UTF-8 reason in pieces of %d: %d of %d bytes passed, %v",
+					size, n, len(piece), fe)
 			}
 		}
 	}
