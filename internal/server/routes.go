@@ -235,7 +235,8 @@ func (s *Server) allowedHost(r *http.Request) bool {
 // statusRecorder remembers the status a handler wrote, for the access log.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	written int64 // bytes of the response body
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
@@ -249,7 +250,9 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection, which WebSocket
@@ -263,7 +266,17 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		id := s.requestID()
 		rec := &statusRecorder{ResponseWriter: w}
+		var body *countingBody
+		if r.Body != nil && r.Body != http.NoBody {
+			body = &countingBody{ReadCloser: r.Body}
+			r.Body = body
+		}
 		next.ServeHTTP(rec, r.WithContext(httpapi.WithRequestID(r.Context(), id)))
+		transferred := rec.written
+		if body != nil {
+			transferred += body.read
+		}
+		s.memory.afterRequest(transferred)
 		level := s.accessLogLevel(rec.status)
 		s.log.Log(r.Context(), level, "request",
 			"request_id", id,

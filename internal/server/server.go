@@ -117,6 +117,7 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	log       *slog.Logger
+	memory    memoryReleaser
 	auth      *authenticator
 	contents  *contents.Manager
 	kernels   *kernel.Manager
