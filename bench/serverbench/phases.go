@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/jupygo/jupygo/bench/internal/benchkit"
 	"log/slog"
+	"math/rand/v2"
 	"time"
+
+	"github.com/jupygo/jupygo/bench/internal/benchkit"
 )
 
 // The benchmark runs in phases, one per metric. Within a phase the servers
@@ -263,12 +265,18 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 	}
 
 	measureIdleCPU(ctx, cfg, execs)
+	// Each round takes the clients in a new order. In a fixed cycle, one
+	// server would always run right after jupyter-server, whose round trip
+	// of 45 ms leaves the machine's caches and CPU frequency to it, and
+	// that server measured up to 0.4 ms slower than the same build later
+	// in the cycle.
+	order := rand.New(rand.NewPCG(1, 2))
 	for round := range cfg.Warmup + cfg.Executes {
 		if ctx.Err() != nil {
 			break
 		}
-		for j := range execs {
-			e := execs[(round+j)%len(execs)]
+		for _, j := range order.Perm(len(execs)) {
+			e := execs[j]
 			if e.err != nil {
 				continue
 			}
