@@ -266,10 +266,9 @@ func runExecutes(ctx context.Context, cfg config, spec kernelspec, bare *bareRes
 
 	measureIdleCPU(ctx, cfg, execs)
 	// Each round takes the clients in a new order. In a fixed cycle, one
-	// server would always run right after jupyter-server, whose round trip
-	// of 45 ms leaves the machine's caches and CPU frequency to it, and
-	// that server measured up to 0.4 ms slower than the same build later
-	// in the cycle.
+	// server always ran right after jupyter-server. It measured up to 0.5 ms
+	// slower than the same build elsewhere in the cycle, for a cause not
+	// found.
 	order := rand.New(rand.NewPCG(1, 2))
 	for round := range cfg.Warmup + cfg.Executes {
 		if ctx.Err() != nil {
