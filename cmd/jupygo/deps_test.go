@@ -160,9 +160,9 @@ func TestNoMethodLookupByName(t *testing.T) {
 }
 
 // TestLazyPackagesRunNoInit checks that the packages docs/design.md keeps
-// free of initialization still have no init function: each one costs every
-// jupygo process the 64 KiB block of code around it, although only the hub,
-// an export or a first request needs the values it builds.
+// free of initialization have no init function. Each one costs every jupygo
+// process the 64 KiB block of code around it, although only the hub, an
+// export or a first request uses the values it builds.
 func TestLazyPackagesRunNoInit(t *testing.T) {
 	// The compiler names a package's init functions init, init.N and
 	// map.init.N, and closures in package-level values init.funcN.

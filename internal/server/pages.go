@@ -9,7 +9,7 @@ import (
 )
 
 // The server's own HTML pages: the token login form, and the message page of
-// single-user mode. Everything else a browser sees is JupyterLab.
+// single-user mode. Every other page a browser loads is JupyterLab.
 
 const loginStyle = `body{font-family:system-ui,sans-serif;background:#f5f5f5;margin:0;display:flex;
 min-height:100vh;align-items:center;justify-content:center}
@@ -56,8 +56,8 @@ func loginPage(action, next, xsrf string, failed bool) g.Node {
 	)
 }
 
-// hubMessagePage tells a browser in single-user mode why a login failed,
-// with a link to the hub's home page.
+// hubMessagePage returns the page that shows why a login failed in
+// single-user mode, with a link to the hub's home page.
 func hubMessagePage(status int, title, message, home string) g.Node {
 	return page(title, messageStyle,
 		h.Main(

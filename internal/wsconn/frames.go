@@ -88,7 +88,11 @@ const lingerTime = 500 * time.Millisecond
 func newCheckedConn(conn net.Conn, buffered *bufio.Reader, limit int64) *checkedConn {
 	early, _ := buffered.Peek(buffered.Buffered())
 	c := &checkedConn{Conn: conn, check: frameCheck{limit: uint64(limit)}}
-	c.r = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
+	c.r = conn
+	if len(early) > 0 {
+		// Most clients wait for the upgrade's reply, so most reads skip this.
+		c.r = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
+	}
 	buffered.Reset(c)
 	return c
 }
