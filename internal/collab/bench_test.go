@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/jupygo/jupygo/internal/contents"
+	"github.com/jupygo/jupygo/yjs"
 	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
 
@@ -163,4 +164,37 @@ func listen(b *testing.B, u string, got chan<- struct{}) {
 			}
 		}
 	}()
+}
+
+// BenchmarkSave times the save of a 2,000-cell notebook after one typed
+// character, as a room's autosave runs it: reading the doc, encoding the
+// file, writing it through the contents manager and keeping the base
+// state.
+func BenchmarkSave(b *testing.B) {
+	ts := newTestService(b, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(b, "n.ipynb", string(benchNotebook(b, 2000, 15)))
+	textRoom, _ := ts.openSession(b, "n.ipynb")
+	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	r, err := ts.svc.openRoom(context.Background(), name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	edit := func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		src, _ := firstCell(r.doc).Get("source")
+		r.doc.Transact(func(*yjs.Transaction) { _ = src.(*yjs.Text).Insert(0, "#", nil) }, nil)
+		r.dirty = true
+	}
+	edit()
+	if status := r.save(); status != saveSuccess { // the first save reads the file it replaces
+		b.Fatal(status)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		edit()
+		if status := r.save(); status != saveSuccess {
+			b.Fatal(status)
+		}
+	}
 }

@@ -20,7 +20,15 @@ type Files interface {
 	Read(path string) ([]byte, FileInfo, error)
 	// Write replaces the file's bytes atomically with content, a document
 	// of type docType, and returns the new information.
-	Write(path, docType string, content []byte) (FileInfo, error)
+	Write(path, docType string, content Content) (FileInfo, error)
+}
+
+// Content is a file that a room saves: its bytes, and for a notebook the
+// notebook they encode, which the contents manager then saves without
+// parsing the bytes.
+type Content struct {
+	Bytes    []byte
+	Notebook *contents.EncodedNotebook
 }
 
 // FileInfo is the part of a contents model that rooms use.
@@ -65,18 +73,25 @@ func (f contentsFiles) Read(path string) ([]byte, FileInfo, error) {
 	return data, infoOf(model), nil
 }
 
-func (f contentsFiles) Write(path, docType string, content []byte) (FileInfo, error) {
-	req := contents.SaveRequest{Type: "file", Format: "text", Content: string(content), Hash: true}
-	if !utf8.Valid(content) {
-		req.Format, req.Content = "base64", base64.StdEncoding.EncodeToString(content)
-	}
-	if docType == "notebook" {
-		nb, err := contents.ReadNotebook(content)
+func (f contentsFiles) Write(path, docType string, content Content) (FileInfo, error) {
+	data := content.Bytes
+	var req contents.SaveRequest
+	switch {
+	case content.Notebook != nil:
+		req = contents.SaveRequest{Type: "notebook", Content: content.Notebook}
+	case docType == "notebook":
+		nb, err := contents.ReadNotebook(data)
 		if err != nil {
 			return FileInfo{}, err
 		}
-		req = contents.SaveRequest{Type: "notebook", Content: nb, Hash: true}
+		req = contents.SaveRequest{Type: "notebook", Content: nb}
+	case utf8.Valid(data):
+		req = contents.SaveRequest{Type: "file", Format: "text", Content: string(data)}
+	default:
+		req = contents.SaveRequest{Type: "file", Format: "base64",
+			Content: base64.StdEncoding.EncodeToString(data)}
 	}
+	req.Hash = true
 	model, err := f.m.Save(path, req)
 	if err != nil {
 		return FileInfo{}, err

@@ -35,7 +35,7 @@ func TestContentsFilesKeepBytes(t *testing.T) {
 			if tt.docType == "notebook" {
 				name = "n.ipynb"
 			}
-			info, err := files.Write(name, tt.docType, tt.data)
+			info, err := files.Write(name, tt.docType, Content{Bytes: tt.data})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -83,7 +83,7 @@ func (f *gatedFiles) Read(p string) ([]byte, FileInfo, error) {
 	return f.Files.Read(p)
 }
 
-func (f *gatedFiles) Write(p, docType string, content []byte) (FileInfo, error) {
+func (f *gatedFiles) Write(p, docType string, content Content) (FileInfo, error) {
 	f.mu.Lock()
 	f.writes++
 	f.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/ydoc"
 	"github.com/jupygo/jupygo/yjs"
@@ -320,7 +321,7 @@ func (r *room) save() string {
 	base := packState(snapshot)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.modTime, r.hash, r.fileSize = info.ModTime, info.Hash, len(content)
+	r.modTime, r.hash, r.fileSize = info.ModTime, info.Hash, len(content.Bytes)
 	r.base = base
 	r.recordFileLocked()
 	kv := []any{stateHash, info.Hash}
@@ -335,28 +336,28 @@ func (r *room) save() string {
 }
 
 // preparer is a Model that saves a doc outside its schema by repairing
-// what it can, and reads a doc in one step and writes the file's bytes in
+// what it can, and reads a doc in one step and encodes the file in
 // another: ydoc.Notebook.
 type preparer interface {
-	PrepareContent(doc *yjs.Doc) (write func(sizeHint int) ([]byte, error), repairs []string, err error)
+	PrepareContent(doc *yjs.Doc) (encode func(sizeHint int) (*contents.EncodedNotebook, error), repairs []string, err error)
 }
 
 // maxLoggedRepairs bounds the repairs that the warning lists.
 const maxLoggedRepairs = 10
 
 // contentLocked reads the doc's content and returns the function that
-// writes the bytes to save from it, which the caller runs without mu
-// held: for a 2 MB notebook, writing takes milliseconds. A doc
+// encodes the file to save from it, which the caller runs without mu
+// held: for a 2 MB notebook, encoding takes milliseconds. A doc
 // outside the schema, such as one whose history holds updates stored
 // before rooms checked them, is saved repaired, and the room logs the
 // first repair it makes.
-func (r *room) contentLocked() func() ([]byte, error) {
+func (r *room) contentLocked() func() (Content, error) {
 	m, ok := r.model.(preparer)
 	if !ok {
-		content, err := r.model.Content(r.doc)
-		return func() ([]byte, error) { return content, err }
+		data, err := r.model.Content(r.doc)
+		return func() (Content, error) { return Content{Bytes: data}, err }
 	}
-	write, repairs, err := m.PrepareContent(r.doc)
+	encode, repairs, err := m.PrepareContent(r.doc)
 	sizeHint := r.fileSize + r.fileSize/8
 	if len(repairs) > 0 && !r.repairLogged {
 		r.repairLogged = true
@@ -365,13 +366,19 @@ func (r *room) contentLocked() func() ([]byte, error) {
 			"first", repairs[:min(len(repairs), maxLoggedRepairs)])
 	}
 	if err != nil {
-		return func() ([]byte, error) { return nil, err }
+		return func() (Content, error) { return Content{}, err }
 	}
-	return func() ([]byte, error) { return write(sizeHint) }
+	return func() (Content, error) {
+		nb, err := encode(sizeHint)
+		if err != nil {
+			return Content{}, err
+		}
+		return Content{Bytes: nb.Bytes(), Notebook: nb}, nil
+	}
 }
 
 // write is the file part of save. It holds saveMu but not mu.
-func (r *room) write(p string, modTime time.Time, hash string, content []byte, contentErr error) (
+func (r *room) write(p string, modTime time.Time, hash string, content Content, contentErr error) (
 	string, FileInfo, error) {
 	if contentErr != nil {
 		return saveFailed, FileInfo{}, contentErr
@@ -404,7 +411,7 @@ func (r *room) write(p string, modTime time.Time, hash string, content []byte, c
 		}
 		hash = r.lastHash()
 	}
-	if sha256Hex(content) == hash {
+	if sha256Hex(content.Bytes) == hash {
 		info.Hash = hash
 		return saveSuccess, info, nil
 	}

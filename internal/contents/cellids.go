@@ -6,11 +6,11 @@ package contents
 // Without this, such a notebook would be saved in a form that nbformat's
 // validator rejects. Ids that are present and unique are kept,
 // so a valid notebook is never changed. Cells that are not objects are
-// left to ValidateNotebook.
-func repairCellIDs(nb map[string]any) {
+// left to ValidateNotebook. It reports whether it changed an id.
+func repairCellIDs(nb map[string]any) (changed bool) {
 	minor, ok := intValue(nb["nbformat_minor"])
 	if !ok || minor < 5 {
-		return
+		return false
 	}
 	cells, _ := nb["cells"].([]any)
 	seen := make(map[string]bool, len(cells))
@@ -28,9 +28,11 @@ func repairCellIDs(nb map[string]any) {
 			}
 			cell["id"] = id
 			isString = true
+			changed = true
 		}
 		if isString {
 			seen[id] = true
 		}
 	}
+	return changed
 }

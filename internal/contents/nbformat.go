@@ -113,6 +113,31 @@ func WriteNotebookSized(nb map[string]any, sizeHint int) ([]byte, error) {
 	return data, err
 }
 
+// EncodedNotebook is a notebook with the bytes that WriteNotebook writes
+// for it. Manager.Save takes one as the content of a notebook and writes
+// its bytes without encoding the notebook again, unless the save changes
+// the notebook. That spares a caller who needs the bytes anyway, such as a
+// collaboration room comparing them with the file, a second encoding.
+type EncodedNotebook struct {
+	nb    map[string]any
+	data  []byte
+	plain bool // every number is one that browsers write back unchanged
+}
+
+// EncodeNotebook is WriteNotebookSized that keeps nb with its bytes. The
+// caller must not modify nb afterwards. A save may repair nb's cell ids
+// in place, so an EncodedNotebook serves one save.
+func EncodeNotebook(nb map[string]any, sizeHint int) (*EncodedNotebook, error) {
+	data, plain, err := writeNotebook(nb, sizeHint)
+	if err != nil {
+		return nil, err
+	}
+	return &EncodedNotebook{nb: nb, data: data, plain: plain}, nil
+}
+
+// Bytes returns the notebook's bytes, which the caller must not modify.
+func (e *EncodedNotebook) Bytes() []byte { return e.data }
+
 // writeNotebook is WriteNotebook with room for sizeHint bytes reserved.
 // It also reports whether every number it wrote is one that browsers write
 // back unchanged (see plainFiles).

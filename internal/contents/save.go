@@ -24,7 +24,7 @@ type SaveRequest struct {
 	// Format is "text" or "base64" for a file. Notebooks are JSON.
 	Format string
 	// Content is the notebook (map[string]any with json.Number numbers, see
-	// ReadNotebook) or the text or base64 of a file. Nil means the request
+	// ReadNotebook, or an *EncodedNotebook) or the text or base64 of a file. Nil means the request
 	// has no content, which only a directory may omit.
 	Content any
 	// Chunk places the request in an upload sent in pieces, as
@@ -137,22 +137,37 @@ const maxSizeHint = 256 << 20
 
 func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 	nb, ok := content.(map[string]any)
+	encoded, isEncoded := content.(*EncodedNotebook)
+	if isEncoded {
+		nb, ok = encoded.nb, true
+	}
 	if !ok {
 		return nil, httpapi.Errorf(http.StatusBadRequest, "notebook content must be a JSON object")
 	}
 	sizeHint := 0
 	if fi, err := m.fsys.Stat(m.name(p)); err != nil || !m.plain.plain(p, fi) {
 		if previous := m.previousNotebook(p); previous != nil {
-			nb = KeepNumberLiterals(nb, previous)
+			kept, replaced := keepLiterals(nb, previous)
+			if replaced {
+				nb, encoded = kept.(map[string]any), nil
+			}
 		}
 	} else {
 		// An edited notebook is usually about as long as it was.
 		sizeHint = int(min(fi.Size(), maxSizeHint)) * 9 / 8
 	}
-	repairCellIDs(nb)
-	data, plain, err := writeNotebook(nb, sizeHint)
-	if err != nil {
-		return nil, httpapi.Wrap(http.StatusBadRequest, err, err.Error())
+	if repairCellIDs(nb) {
+		encoded = nil
+	}
+	var data []byte
+	var plain bool
+	if encoded != nil {
+		data, plain = encoded.data, encoded.plain
+	} else {
+		var err error
+		if data, plain, err = writeNotebook(nb, sizeHint); err != nil {
+			return nil, httpapi.Wrap(http.StatusBadRequest, err, err.Error())
+		}
 	}
 	if err := m.writeFile(p, data); err != nil {
 		return nil, err

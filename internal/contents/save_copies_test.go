@@ -1,7 +1,11 @@
 package contents
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,5 +73,92 @@ func TestSaveTextAllocatesNoCopy(t *testing.T) {
 	}
 	if string(data) != text {
 		t.Errorf("saved %d bytes, want the %d bytes of the text", len(data), len(text))
+	}
+}
+
+// TestSaveEncodedNotebook saves notebooks as EncodedNotebook values and
+// checks that the file holds what saving the plain notebook writes: the
+// literals of the file it replaces kept, and missing cell ids added.
+func TestSaveEncodedNotebook(t *testing.T) {
+	root := t.TempDir()
+	m, err := New(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := func(id any, count string) map[string]any {
+		c := map[string]any{"cell_type": "code", "execution_count": json.Number(count),
+			"metadata": map[string]any{}, "outputs": []any{}, "source": "x = 1"}
+		if id != nil {
+			c["id"] = id
+		}
+		return c
+	}
+	notebook := func(scale string, cells ...any) map[string]any {
+		return map[string]any{"cells": cells, "metadata": map[string]any{"scale": json.Number(scale)},
+			"nbformat": json.Number("4"), "nbformat_minor": json.Number("5")}
+	}
+	tests := []struct {
+		name     string
+		previous string // the file's bytes before the save, or "" for none
+		nb       map[string]any
+		want     string
+	}{
+		{
+			name: "new file",
+			nb:   notebook("2", cell("a", "1")),
+		},
+		{
+			name:     "literal of the replaced file kept",
+			previous: `{"cells": [], "metadata": {"scale": 1.0}, "nbformat": 4, "nbformat_minor": 5}`,
+			nb:       notebook("1", cell("a", "1")),
+			want:     `"scale": 1.0`,
+		},
+		{
+			name: "missing and repeated ids repaired",
+			nb:   notebook("2", cell("a", "1"), cell(nil, "2"), cell("a", "3")),
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("n%d.ipynb", i)
+			if tt.previous != "" {
+				if err := os.WriteFile(filepath.Join(root, name), []byte(tt.previous), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			enc, err := EncodeNotebook(tt.nb, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			model, err := m.Save(name, SaveRequest{Type: "notebook", Content: enc, Hash: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(root, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(got), tt.want) {
+				t.Errorf("saved file lacks %q:\n%s", tt.want, got)
+			}
+			read, err := ReadNotebook(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ValidateNotebook(read); err != nil {
+				t.Errorf("saved notebook is invalid: %v\n%s", err, got)
+			}
+			ids := map[any]bool{}
+			for _, c := range read["cells"].([]any) {
+				id := c.(map[string]any)["id"]
+				if id == nil || ids[id] {
+					t.Errorf("cell id %v missing or repeated:\n%s", id, got)
+				}
+				ids[id] = true
+			}
+			if sum := sha256.Sum256(got); model.Hash == nil || *model.Hash != hex.EncodeToString(sum[:]) {
+				t.Errorf("hash %v is not the file's", model.Hash)
+			}
+		})
 	}
 }
