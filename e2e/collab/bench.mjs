@@ -9,8 +9,10 @@
 //   - awareness: the typist changes its awareness state every interval. The
 //     latency runs from the change to each client's receipt of it.
 //   - the server's CPU time while the typist types (utime + stime of
-//     /proc/PID/stat) and its resident memory (VmRSS and VmHWM of
-//     /proc/PID/status).
+//     /proc/PID/stat), then for the autosave that follows, and its resident
+//     memory (VmRSS and VmHWM of /proc/PID/status).
+//
+// Before the timed typing, the typist types --warmup seconds untimed.
 //
 // The clients run in child processes (workers) of at most --group clients
 // each, so that one busy event loop does not delay all of them. Times come
@@ -53,6 +55,8 @@ function sourceOf(doc) {
 function runWorker() {
   const clients = [];
   let typist = null;
+  // typed counts the typist's characters over all its type calls.
+  let typed = 0;
   const handlers = {
     async join({ address, token, count, role }) {
       const room = new RoomAddress(address.folderURL, address.name, address.params);
@@ -88,8 +92,9 @@ function runWorker() {
       const start = now();
       for (let i = 1; now() - start < durationMs; i++) {
         const next = start + i * intervalMs;
-        sent.push([i, now()]);
-        text.insert(text.length, String.fromCharCode(97 + (i % 26)));
+        typed++;
+        sent.push([typed, now()]);
+        text.insert(text.length, String.fromCharCode(97 + (typed % 26)));
         await sleep(Math.max(0, next - now()));
       }
       return { sent };
@@ -396,6 +401,19 @@ function latencies(sent, receipts) {
   return { values: out, maxPerChange, missing };
 }
 
+// afterTypingMs is how long the CPU time of the typing phase runs on after
+// the last edit, for its fan-out to end. A document server's autosave,
+// jupygo's 1 s after the last change, comes after it, and saveWindowMs
+// covers it.
+const afterTypingMs = 500;
+const saveWindowMs = 2000;
+
+// runTimeBetween returns the server's run time from one processStats to
+// another, or null where the kernel does not report it.
+function runTimeBetween(from, to) {
+  return from.runS === null || to.runS === null ? null : to.runS - from.runS;
+}
+
 // fanOut runs the typing and awareness phases with n listening clients.
 async function fanOut(target, pid, n, opts) {
   const { address, token } = await target.room();
@@ -410,11 +428,21 @@ async function fanOut(target, pid, n, opts) {
     await typist.call('join', { address, token, count: 1, role: 'typist' });
     const joinS = (now() - joinStart) / 1000;
     await sleep(1000);
+    if (opts.warmupS > 0) {
+      // Without this typing, the clients of a process were held up at the
+      // same edits with either server, most likely while node compiled
+      // their code. The autosave that follows ends before the timed
+      // typing starts.
+      await typist.call('type', { intervalMs: opts.intervalMs, durationMs: opts.warmupS * 1000 });
+      await sleep(afterTypingMs + saveWindowMs);
+    }
 
     const before = processStats(pid);
     const { sent } = await typist.call('type', { intervalMs: opts.intervalMs, durationMs: opts.durationS * 1000 });
-    await sleep(1000);
+    await sleep(afterTypingMs);
     const after = processStats(pid);
+    await sleep(saveWindowMs);
+    const saved = processStats(pid);
     const { sent: awareSent } = await typist.call('aware', { intervalMs: opts.intervalMs, count: opts.awareness });
     await sleep(1000);
 
@@ -428,7 +456,9 @@ async function fanOut(target, pid, n, opts) {
       fanOut: { ...summarize(typed.values), missing: typed.missing, maxPerChange: typed.maxPerChange },
       awareness: { ...summarize(aware.values), missing: aware.missing, maxPerChange: aware.maxPerChange },
       cpuS: after.cpuS - before.cpuS,
-      runS: after.runS === null || before.runS === null ? null : after.runS - before.runS,
+      runS: runTimeBetween(before, after),
+      saveCpuS: saved.cpuS - after.cpuS,
+      saveRunS: runTimeBetween(after, saved),
       hwmMiB: after.hwmMiB,
     };
   } finally {
@@ -492,6 +522,8 @@ function figures(r) {
     out.set(`${f.clients} clients: awareness max (ms)`, f.awareness.max);
     out.set(`${f.clients} clients: server CPU while typing (s)`, f.cpuS);
     if (f.runS !== null) out.set(`${f.clients} clients: server run time while typing (s)`, f.runS);
+    out.set(`${f.clients} clients: server CPU in the 2 s after, autosave included (s)`, f.saveCpuS);
+    if (f.saveRunS !== null) out.set(`${f.clients} clients: server run time in those 2 s (s)`, f.saveRunS);
     out.set(`${f.clients} clients: peak RSS, VmHWM (MiB)`, f.hwmMiB);
   }
   return out;
@@ -509,8 +541,8 @@ function medianFigures(runs) {
 function printReport(results, opts) {
   console.log(`\nnotebook: ${opts.cells} cells, ${(opts.fileBytes / 1e6).toFixed(2)} MB as .ipynb, ` +
     `${(opts.stateBytes / 1e6).toFixed(2)} MB as Yjs state`);
-  console.log(`typing: one character every ${opts.intervalMs} ms for ${opts.durationS} s; ` +
-    `awareness: ${opts.awareness} changes, one every ${opts.intervalMs} ms`);
+  console.log(`typing: one character every ${opts.intervalMs} ms for ${opts.durationS} s, ` +
+    `after ${opts.warmupS} s untimed; awareness: ${opts.awareness} changes, one every ${opts.intervalMs} ms`);
   if (opts.serverCpus || opts.clientCpus) {
     console.log(`CPUs: servers on ${opts.serverCpus || 'any'}, clients on ${opts.clientCpus || 'any'}`);
   }
@@ -533,8 +565,11 @@ function printReport(results, opts) {
   const ratio = ref >= 0 && jg >= 0;
   if (ratio) header.push('jupygo/reference');
   const rows = names.map((name) => {
-    const row = [name, ...tables.map((t) => fmt(t.get(name)))];
-    if (ratio) row.push(fmt(tables[jg].get(name) / tables[ref].get(name), 2));
+    // Times in seconds are CPU times, whose differences are tens of ms.
+    const digits = name.endsWith('(s)') ? 3 : 1;
+    const row = [name, ...tables.map((t) => fmt(t.get(name), digits))];
+    // The reference server keeps documents in memory and saves nothing.
+    if (ratio) row.push(name.includes('2 s after') || name.includes('those 2 s') ? '-' : fmt(tables[jg].get(name) / tables[ref].get(name), 2));
     return row;
   });
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => row[i].length)));
@@ -553,6 +588,8 @@ Options:
   --jupygo PATH     jupygo binary for the jupygo target (default bin/jupygo)
   --clients LIST    listening clients per fan-out phase (default 20,50; at most ${limits.clients})
   --duration S      typing time per phase, in seconds (default 20; at most ${limits.durationS})
+  --warmup S        untimed typing before each phase's timed typing, in seconds
+                    (default 10; 0 for none)
   --interval MS     time between typed characters and awareness changes (default 50)
   --awareness N     awareness changes per phase (default 40)
   --syncs N         clients joining one after another for the first-sync figure (default 5)
@@ -580,6 +617,7 @@ function parseOptions() {
       jupygo: { type: 'string', default: path.resolve(here, '..', '..', 'bin', 'jupygo') },
       clients: { type: 'string', default: '20,50' },
       duration: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '10' },
       interval: { type: 'string', default: '50' },
       awareness: { type: 'string', default: '40' },
       syncs: { type: 'string', default: '5' },
@@ -628,6 +666,7 @@ function parseOptions() {
     jupygo: values.jupygo,
     clients,
     durationS: int('duration', 1, limits.durationS),
+    warmupS: int('warmup', 0, limits.durationS),
     intervalMs: int('interval', 10, 10000),
     awareness: int('awareness', 1, 1000),
     syncs: int('syncs', 1, limits.syncs),
