@@ -70,6 +70,13 @@ func randomClientID() uint64 {
 // changes when a remote update turns out to use the same id.
 func (d *Doc) ClientID() uint64 { return d.clientID }
 
+// SetClientID sets the id under which later local changes are recorded,
+// as assigning doc.clientID does in yjs. It must not be called inside a
+// transaction. A server can load a file under the shared id 0, so that
+// every load of the same file gives the same items, and go on under its
+// own id.
+func (d *Doc) SetClientID(id uint64) { d.clientID = id }
+
 // GUID returns the document's guid, or "" when none was set.
 func (d *Doc) GUID() string { return d.guid }
 

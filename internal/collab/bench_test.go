@@ -198,3 +198,28 @@ func BenchmarkSave(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoad times the load of a 2,000-cell notebook into a new room,
+// as its first client's join starts it: reading and parsing the file,
+// building the doc and storing its first update.
+func BenchmarkLoad(b *testing.B) {
+	ts := newTestService(b, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(b, "n.ipynb", string(benchNotebook(b, 2000, 15)))
+	textRoom, _ := ts.openSession(b, "n.ipynb")
+	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := ts.svc.openRoom(context.Background(), name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if !r.tryClose() {
+			b.Fatal("room not closed")
+		}
+		if err := ts.svc.store.deleteRoom(name); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}

@@ -23,14 +23,16 @@ func modelFor(docType string) Model {
 }
 
 // setDeterministic loads content into an empty doc so that equal content
-// always gives the same history: the model builds it in a scratch doc
-// whose client id is 0, and doc applies that as one update.
+// always gives the same history: the model builds it under client id 0,
+// in one transaction, and doc then goes on under its own id. The models
+// check content before they change the doc, so an error leaves it empty.
 func setDeterministic(m Model, doc *yjs.Doc, content []byte, origin any) error {
-	scratch := yjs.NewDoc(yjs.WithClientID(0))
-	if err := m.Set(scratch, content); err != nil {
-		return err
-	}
-	return doc.ApplyUpdate(scratch.EncodeStateAsUpdate(nil), origin)
+	id := doc.ClientID()
+	doc.SetClientID(0)
+	defer doc.SetClientID(id)
+	var err error
+	doc.Transact(func(*yjs.Transaction) { err = m.Set(doc, content) }, origin)
+	return err
 }
 
 // Keys of the root map "state" that the server writes.

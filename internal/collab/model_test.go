@@ -2,6 +2,7 @@ package collab
 
 import (
 	"bytes"
+	"os"
 	"testing"
 
 	"github.com/jupygo/jupygo/yjs"
@@ -99,4 +100,62 @@ func FuzzTextModelSet(f *testing.F) {
 			t.Fatalf("text %q, want %q", got, want)
 		}
 	})
+}
+
+// TestDeterministicLoadMatchesFreshDoc loads files into a doc with a client
+// id of its own. The doc must hold the state that the model builds in a
+// fresh doc of client id 0, from one update, and keep its own id.
+func TestDeterministicLoadMatchesFreshDoc(t *testing.T) {
+	v3, err := os.ReadFile("../ydoc/testdata/v3/ipython2.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, docType string
+		content       []byte
+	}{
+		{"notebook", "notebook", benchNotebook(t, 20, 3)},
+		{"notebook without cells", "notebook",
+			[]byte(`{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}` + "\n")},
+		{"version 3 notebook", "notebook", v3},
+		{"text", "file", []byte("print('hi')\r\n# é 😀\r\n")},
+		{"empty text", "file", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := modelFor(tt.docType)
+			fresh := yjs.NewDoc(yjs.WithClientID(0))
+			if err := m.Set(fresh, tt.content); err != nil {
+				t.Fatal(err)
+			}
+			doc := yjs.NewDoc(yjs.WithClientID(42))
+			updates := 0
+			doc.OnUpdate(func([]byte, any, *yjs.Transaction) { updates++ })
+			if err := setDeterministic(m, doc, tt.content, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := doc.EncodeStateAsUpdate(nil), fresh.EncodeStateAsUpdate(nil); !bytes.Equal(got, want) {
+				t.Errorf("loaded state differs from a fresh doc's:\n%x\n%x", got, want)
+			}
+			if updates > 1 {
+				t.Errorf("the load made %d updates, want at most 1", updates)
+			}
+			if id := doc.ClientID(); id != 42 {
+				t.Errorf("client id after the load is %d, want 42", id)
+			}
+		})
+	}
+}
+
+// TestDeterministicLoadErrorLeavesDocEmpty loads an invalid notebook and
+// checks that the doc stays empty.
+func TestDeterministicLoadErrorLeavesDocEmpty(t *testing.T) {
+	doc := yjs.NewDoc(yjs.WithClientID(42))
+	err := setDeterministic(modelFor("notebook"), doc, []byte(`{"cells": 3}`), nil)
+	if err == nil {
+		t.Fatal("an invalid notebook loaded without error")
+	}
+	if sv := doc.StateVector(); len(sv) != 0 {
+		t.Errorf("the failed load left state %v", sv)
+	}
 }
