@@ -387,6 +387,43 @@ func TestChangeOnDiskMergesUnsavedEdits(t *testing.T) {
 	}
 }
 
+// TestDiskChangeKeepsEditInCellWithoutID edits a cell to which the
+// nbformat 4.5 file gives no id, then changes the file on disk before the
+// edit is saved. The merge must keep the edit in that cell.
+func TestDiskChangeKeepsEditInCellWithoutID(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
+	cell := func(id, source string) string {
+		if id != "" {
+			id = `"id": "` + id + `", `
+		}
+		return `{` + id + `"cell_type": "markdown", "metadata": {}, "source": "` + source + `"}`
+	}
+	file := func(cells ...string) string {
+		return `{"cells": [` + strings.Join(cells, ", ") +
+			`], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}` + "\n"
+	}
+	ts.writeFile(t, "n.ipynb", file(cell("", "x"), cell("b", "y")))
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	a := ts.join(t, name, session)
+	a.edit(func(doc *yjs.Doc) {
+		src, _ := firstCell(doc).Get("source")
+		_ = src.(*yjs.Text).Insert(1, " typed", nil)
+	})
+	r := ts.room(t, name)
+	a.waitFor("the room to apply the edit", func() bool { return roomSource(r) == "x typed" })
+
+	ts.writeFile(t, "n.ipynb", file(cell("", "x"), cell("b", "y"), cell("c", "z")))
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(ts.root, "n.ipynb"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor("the change on disk", func() bool { return a.doc.GetArray("cells").Len() == 3 })
+	if got := roomSource(r); got != "x typed" {
+		t.Errorf("first cell's source after the merge = %q, want %q", got, "x typed")
+	}
+}
+
 // TestRemovedOnDiskWrittenAgain removes the file behind the room's back:
 // the next save writes it again with the edits, and nothing is doubled.
 func TestRemovedOnDiskWrittenAgain(t *testing.T) {

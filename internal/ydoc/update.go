@@ -14,10 +14,17 @@ import (
 // keeping what it can of the cells already there (see Notebook.SetJSON).
 func updateCells(ycells *yjs.Array, cells []*cell, seed func() []byte) error {
 	olds := readOldCells(ycells.Slice())
+	// Cells keep the ids the file gives them. A repeat of an earlier
+	// cell's id is dropped, and the cell gets the id of the cell it
+	// replaces, or a new one, below.
 	ids := newIDSource(seed, nil)
 	for _, c := range cells {
-		if c.fileID {
-			c.assignID(ids)
+		switch {
+		case !c.fileID:
+		case ids.taken[c.id]:
+			c.id, c.fileID = "", false
+		default:
+			ids.taken[c.id] = true
 		}
 	}
 	match := matchCells(olds, cells)
@@ -66,6 +73,10 @@ func updateCells(ycells *yjs.Array, cells []*cell, seed func() []byte) error {
 // matchCells returns, for each new cell, the cell of the document it
 // replaces, or nil. Cells are matched by id. When no new cell has an id of
 // its own (nbformat 4.0 to 4.4), they are aligned with matchByPosition.
+// Otherwise the new cells without an id of their own (missing, or taken by
+// an earlier cell) are aligned the same way with the old cells that no id
+// matched. So a cell that the file gives no id keeps its Y.Map, and the
+// edits made in it.
 func matchCells(olds []*oldCell, cells []*cell) []*oldCell {
 	match := make([]*oldCell, len(cells))
 	byID := map[string]*oldCell{}
@@ -81,7 +92,9 @@ func matchCells(olds []*oldCell, cells []*cell) []*oldCell {
 			match[i] = byID[c.id]
 		}
 	}
-	if !withIDs {
+	if withIDs {
+		matchUnmatched(olds, cells, match)
+	} else {
 		matchByPosition(olds, cells, match)
 	}
 	for i, c := range cells {
@@ -90,6 +103,39 @@ func matchCells(olds []*oldCell, cells []*cell) []*oldCell {
 		}
 	}
 	return match
+}
+
+// matchUnmatched aligns with matchByPosition the new cells that have no id
+// of their own and the old cells that match holds for no new cell.
+func matchUnmatched(olds []*oldCell, cells []*cell, match []*oldCell) {
+	used := make(map[*oldCell]bool, len(match))
+	for _, o := range match {
+		if o != nil {
+			used[o] = true
+		}
+	}
+	var freeOlds []*oldCell
+	for _, o := range olds {
+		if !used[o] {
+			freeOlds = append(freeOlds, o)
+		}
+	}
+	var freeCells []*cell
+	var at []int // the index in cells of each of freeCells
+	for i, c := range cells {
+		if !c.fileID {
+			freeCells = append(freeCells, c)
+			at = append(at, i)
+		}
+	}
+	if len(freeOlds) == 0 || len(freeCells) == 0 {
+		return
+	}
+	found := make([]*oldCell, len(freeCells))
+	matchByPosition(freeOlds, freeCells, found)
+	for k, i := range at {
+		match[i] = found[k]
+	}
 }
 
 // matchByPosition matches the equal cells at the start and at the end, and

@@ -317,3 +317,55 @@ func TestSetStateSkipsEqual(t *testing.T) {
 		t.Error("SetState took a channel")
 	}
 }
+
+// TestReloadKeepsCellsWithoutOwnID reloads nbformat 4.5 notebooks in which
+// some cells have no id, or the id of an earlier cell, after a cell was
+// added on disk. Those cells must keep their Y.Map and their id, so edits
+// made in them since the last load survive.
+func TestReloadKeepsCellsWithoutOwnID(t *testing.T) {
+	tests := []struct {
+		name          string
+		before, after []map[string]any
+		added         int // index of the cell added on disk
+	}{
+		{
+			name:   "missing id",
+			before: []map[string]any{code("", "x = 1"), code("b", "y = 2")},
+			after:  []map[string]any{code("", "x = 1"), code("b", "y = 2"), markdown("c", "new")},
+			added:  2,
+		},
+		{
+			name:   "repeated id",
+			before: []map[string]any{code("a", "x = 1"), code("a", "y = 2"), markdown("b", "z"), code("a", "w")},
+			after: []map[string]any{markdown("n", "new"), code("a", "x = 1"), code("a", "y = 2"),
+				markdown("b", "z"), code("a", "w")},
+			added: 0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := setNew(t, Notebook{}, notebookFile(t, 5, tt.before...))
+			old := doc.GetArray("cells").Slice()
+			ids := make([]any, len(old))
+			for i, c := range old {
+				ids[i] = getAny(c.(*yjs.Map), "id")
+			}
+			if err := (Notebook{}).Set(doc, notebookFile(t, 5, tt.after...)); err != nil {
+				t.Fatal(err)
+			}
+			now := doc.GetArray("cells").Slice()
+			if len(now) != len(tt.after) {
+				t.Fatalf("%d cells after the reload, want %d", len(now), len(tt.after))
+			}
+			now = append(now[:tt.added:tt.added], now[tt.added+1:]...)
+			for i := range old {
+				if now[i] != old[i] {
+					t.Errorf("cells[%d] was replaced", i)
+				}
+				if got := getAny(now[i].(*yjs.Map), "id"); got != ids[i] {
+					t.Errorf("cells[%d] id changed from %v to %v", i, ids[i], got)
+				}
+			}
+		})
+	}
+}
