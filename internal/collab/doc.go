@@ -34,8 +34,10 @@
 //
 // A document type's Model maps file bytes to the doc and back; rooms
 // implement text files ("file", "unicode": the Y.Text "source"). Without
-// stored history a file is loaded deterministically, in a scratch doc
-// with client id 0, so that equal content always has equal history.
+// stored history a file is loaded deterministically, under client id 0,
+// so that equal content always has equal history. A notebook that the
+// server signed gets its code cells marked trusted after that, under the
+// room's own client id.
 // Every update is sent on at once and queued for the room's history in
 // SQLite. One writer goroutine per database commits what is queued in
 // one transaction as soon as the previous one has committed, and merges the

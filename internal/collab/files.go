@@ -39,6 +39,9 @@ type FileInfo struct {
 	// Hash is the sha256 hex digest of the bytes, as /api/contents?hash=1
 	// returns it; Stat leaves it empty.
 	Hash string
+	// Signed is set by Read for a notebook (.ipynb) that this server
+	// signed, whose code cells a room then marks trusted.
+	Signed bool
 }
 
 // ContentsFiles returns the Files of a contents manager, which reads and
@@ -63,14 +66,19 @@ func (f contentsFiles) Read(path string) ([]byte, FileInfo, error) {
 		return nil, FileInfo{}, err
 	}
 	text, _ := model.Content.(string)
+	info := infoOf(model)
 	if model.Format == nil || *model.Format != "base64" {
-		return []byte(text), infoOf(model), nil
+		data := []byte(text)
+		if strings.HasSuffix(path, ".ipynb") {
+			info.Signed = f.m.NotebookSigned(data)
+		}
+		return data, info, nil
 	}
 	data, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(text, "\n", ""))
 	if err != nil {
 		return nil, FileInfo{}, fmt.Errorf("decoding the base64 content of %s: %w", path, err)
 	}
-	return data, infoOf(model), nil
+	return data, info, nil
 }
 
 func (f contentsFiles) Write(path, docType string, content Content) (FileInfo, error) {

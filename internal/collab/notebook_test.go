@@ -3,6 +3,7 @@ package collab
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -285,4 +286,68 @@ func roomSource(r *room) string {
 	defer r.mu.Unlock()
 	src, _ := firstCell(r.doc).Get("source")
 	return src.(*yjs.Text).String()
+}
+
+// TestSignedNotebookStaysTrusted signs a notebook through the contents API,
+// edits it in a room and saves it there. The room must mark its code cells
+// trusted, as the contents API does, and the save must keep it signed.
+func TestSignedNotebookStaysTrusted(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
+	html := map[string]any{"output_type": "display_data", "metadata": map[string]any{},
+		"data": map[string]any{"text/html": "<b>hi</b>"}}
+	nb := map[string]any{
+		"cells": []any{
+			map[string]any{"id": "c", "cell_type": "code", "execution_count": nil, "source": "x",
+				"metadata": map[string]any{"trusted": true}, "outputs": []any{html}},
+			map[string]any{"id": "m", "cell_type": "markdown", "metadata": map[string]any{}, "source": "text"},
+		},
+		"metadata": map[string]any{}, "nbformat": 4, "nbformat_minor": 5,
+	}
+	if status, body := ts.request(t, http.MethodPut, "/api/contents/n.ipynb",
+		map[string]any{"type": "notebook", "content": nb}); status != http.StatusOK && status != http.StatusCreated {
+		t.Fatalf("PUT n.ipynb: %d %s", status, body)
+	}
+	codeTrusted := func() any {
+		t.Helper()
+		status, body := ts.request(t, http.MethodGet, "/api/contents/n.ipynb", nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET n.ipynb: %d %s", status, body)
+		}
+		var model struct {
+			Content struct {
+				Cells []struct {
+					Metadata map[string]any `json:"metadata"`
+				} `json:"cells"`
+			} `json:"content"`
+		}
+		if err := json.Unmarshal(body, &model); err != nil {
+			t.Fatal(err)
+		}
+		return model.Content.Cells[0].Metadata["trusted"]
+	}
+	if got := codeTrusted(); got != true {
+		t.Fatalf("after the signing save, the code cell's trusted = %v", got)
+	}
+
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	a := ts.join(t, name, session)
+	a.waitFor("the code cell marked trusted", func() bool {
+		md, _ := firstCell(a.doc).Get("metadata")
+		v, _ := md.(*yjs.Map).Get("trusted")
+		return v == true
+	})
+	a.edit(func(doc *yjs.Doc) {
+		v, _ := doc.GetArray("cells").Get(1)
+		src, _ := v.(*yjs.Map).Get("source")
+		_ = src.(*yjs.Text).Insert(0, "more ", nil)
+	})
+	a.send(saveFrame(1))
+	a.waitFor("the save reply", func() bool { return len(a.raw) == 1 })
+	if !strings.Contains(ts.readFile(t, "n.ipynb"), "more text") {
+		t.Fatal("the edit was not saved")
+	}
+	if got := codeTrusted(); got != true {
+		t.Errorf("after the room's save, the code cell's trusted = %v, want true", got)
+	}
 }

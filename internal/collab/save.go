@@ -74,6 +74,9 @@ func (r *room) loadDocument() error {
 	default:
 		r.doc.Transact(func(*yjs.Transaction) { err = r.model.Set(r.doc, data) }, serverOrigin)
 	}
+	if err == nil {
+		err = r.markTrustedLocked(info)
+	}
 	if err != nil {
 		return &loadError{p, httpapi.Wrap(http.StatusBadRequest, err, err.Error())}
 	}
@@ -98,6 +101,18 @@ func (r *room) loadDocument() error {
 		r.stored = 1
 	}
 	return nil
+}
+
+// markTrustedLocked marks every code cell trusted when this server signed
+// the notebook, as the contents API does when it reads the file, so that a
+// save from the doc signs the notebook again.
+func (r *room) markTrustedLocked(info FileInfo) error {
+	if !info.Signed || r.docType != "notebook" {
+		return nil
+	}
+	var err error
+	r.doc.Transact(func(*yjs.Transaction) { err = ydoc.MarkTrusted(r.doc) }, serverOrigin)
+	return err
 }
 
 // differsFrom reports whether the doc's content differs from what loading
@@ -468,11 +483,17 @@ func (r *room) reload(p string) (bool, error) {
 		if err := r.mergeLocked(data, info.Hash); err != nil {
 			return false, fmt.Errorf("merging the change on disk into %s: %w", p, err)
 		}
+		if err := r.markTrustedLocked(info); err != nil {
+			return false, fmt.Errorf("marking the cells of %s trusted: %w", p, err)
+		}
 		r.log.Info("document merged with its file, which changed on disk", "path", p)
 		return true, nil
 	}
 	r.doc.Transact(func(*yjs.Transaction) {
 		if err = r.model.Set(r.doc, data); err == nil {
+			err = r.markTrustedLocked(info)
+		}
+		if err == nil {
 			err = setState(r.doc, serverOrigin, stateHash, info.Hash, stateDirty, false)
 		}
 	}, serverOrigin)

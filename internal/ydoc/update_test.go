@@ -369,3 +369,23 @@ func TestReloadKeepsCellsWithoutOwnID(t *testing.T) {
 		})
 	}
 }
+
+func TestMarkTrustedCodeCellsOnly(t *testing.T) {
+	doc := setNew(t, Notebook{}, notebookFile(t, 5, code("a", "x"), markdown("b", "y"), code("c", "z")))
+	if err := MarkTrusted(doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []any{true, nil, true} {
+		md := getMap(ycellAt(doc, i), "metadata")
+		if got, _ := md.Get("trusted"); got != want {
+			t.Errorf("cells[%d] trusted = %v, want %v", i, got, want)
+		}
+	}
+	r := record(doc)
+	if err := MarkTrusted(doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.updates) != 0 {
+		t.Errorf("marking trusted cells again made %d updates", len(r.updates))
+	}
+}

@@ -85,8 +85,8 @@ func canSetFresh(doc *yjs.Doc, contentEmpty bool) bool {
 // setFresh fills a scratch document with client id 0 and applies its
 // state to doc as one update, which makes the update depend on the
 // content alone. A doc that is itself empty and of client id 0, such as
-// the scratch document of a deterministic load, is filled in place: it
-// ends in the same state without a second copy of the document.
+// a room's doc during its load, is filled in place: it ends in the same
+// state without a second copy of the document.
 func setFresh(doc *yjs.Doc, fill func(scratch *yjs.Doc) error) error {
 	if doc.ClientID() == 0 && len(doc.StateVector()) == 0 && !doc.HasPending() {
 		var err error
