@@ -35,9 +35,10 @@
 // A document type's Model maps file bytes to the doc and back; rooms
 // implement text files ("file", "unicode": the Y.Text "source"). Without
 // stored history a file is loaded deterministically, under client id 0,
-// so that equal content always has equal history. A notebook that the
-// server signed gets its code cells marked trusted after that, under the
-// room's own client id.
+// so that equal content always has equal history. After each load,
+// reload and merge, the code cells of a notebook are marked trusted when
+// the server signed its file and untrusted otherwise, under the room's
+// own client id.
 // Every update is sent on at once and queued for the room's history in
 // SQLite. One writer goroutine per database commits what is queued in
 // one transaction as soon as the previous one has committed, and merges the

@@ -40,7 +40,8 @@ type FileInfo struct {
 	// returns it; Stat leaves it empty.
 	Hash string
 	// Signed is set by Read for a notebook (.ipynb) that this server
-	// signed, whose code cells a room then marks trusted.
+	// signed. A room marks the code cells of a notebook trusted when it is
+	// set and untrusted when it is not.
 	Signed bool
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -350,4 +352,63 @@ func TestSignedNotebookStaysTrusted(t *testing.T) {
 	if got := codeTrusted(); got != true {
 		t.Errorf("after the room's save, the code cell's trusted = %v, want true", got)
 	}
+
+	// A change on disk voids the signature: the room must mark the code
+	// cell untrusted, and its next save must not sign the file again.
+	file := ts.readFile(t, "n.ipynb")
+	ts.writeFile(t, "n.ipynb", strings.Replace(file, "<b>hi</b>", "<script>alert(1)</script>", 1))
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(ts.root, "n.ipynb"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor("the code cell marked untrusted", func() bool {
+		md, _ := firstCell(a.doc).Get("metadata")
+		v, _ := md.(*yjs.Map).Get("trusted")
+		return v == false
+	})
+	a.edit(func(doc *yjs.Doc) {
+		v, _ := doc.GetArray("cells").Get(1)
+		src, _ := v.(*yjs.Map).Get("source")
+		_ = src.(*yjs.Text).Insert(0, "again ", nil)
+	})
+	a.send(saveFrame(2))
+	a.waitFor("the second save reply", func() bool { return len(a.raw) == 2 })
+	if !strings.Contains(ts.readFile(t, "n.ipynb"), "again more text") {
+		t.Fatal("the second edit was not saved")
+	}
+	if got := codeTrusted(); got != false {
+		t.Errorf("after a change on disk and a save, the code cell's trusted = %v, want false", got)
+	}
+}
+
+// TestRestartForgetsTrust signs a notebook and opens its room, then starts
+// a new server on the same folders. Signatures live in memory, so the new
+// server's contents API reads the file as untrusted, and the room restored
+// from its history must mark the code cell untrusted too.
+func TestRestartForgetsTrust(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	nb := map[string]any{
+		"cells": []any{map[string]any{"id": "c", "cell_type": "code", "execution_count": nil, "source": "x",
+			"metadata": map[string]any{"trusted": true}, "outputs": []any{}}},
+		"metadata": map[string]any{}, "nbformat": 4, "nbformat_minor": 5,
+	}
+	if status, body := first.request(t, http.MethodPut, "/api/contents/n.ipynb",
+		map[string]any{"type": "notebook", "content": nb}); status != http.StatusOK && status != http.StatusCreated {
+		t.Fatalf("PUT n.ipynb: %d %s", status, body)
+	}
+	textRoom, session := first.openSession(t, "n.ipynb")
+	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	a := first.join(t, name, session)
+	trusted := func(c *client) any {
+		md, _ := firstCell(c.doc).Get("metadata")
+		v, _ := md.(*yjs.Map).Get("trusted")
+		return v
+	}
+	a.waitFor("the code cell marked trusted", func() bool { return trusted(a) == true })
+	first.kill(t)
+
+	second := newTestService(t, root, dataDir, nil)
+	b := second.join(t, name, session)
+	b.waitFor("the code cell marked untrusted", func() bool { return trusted(b) == false })
 }

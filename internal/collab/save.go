@@ -75,7 +75,7 @@ func (r *room) loadDocument() error {
 		r.doc.Transact(func(*yjs.Transaction) { err = r.model.Set(r.doc, data) }, serverOrigin)
 	}
 	if err == nil {
-		err = r.markTrustedLocked(info)
+		err = r.markTrustLocked(info)
 	}
 	if err != nil {
 		return &loadError{p, httpapi.Wrap(http.StatusBadRequest, err, err.Error())}
@@ -103,15 +103,16 @@ func (r *room) loadDocument() error {
 	return nil
 }
 
-// markTrustedLocked marks every code cell trusted when this server signed
-// the notebook, as the contents API does when it reads the file, so that a
-// save from the doc signs the notebook again.
-func (r *room) markTrustedLocked(info FileInfo) error {
-	if !info.Signed || r.docType != "notebook" {
+// markTrustLocked marks the code cells of a notebook trusted when this
+// server signed its file and untrusted otherwise, as the contents API does
+// when it reads the file. So a save from the doc signs the notebook again
+// only while its file is signed, or when a client trusts it.
+func (r *room) markTrustLocked(info FileInfo) error {
+	if r.docType != "notebook" {
 		return nil
 	}
 	var err error
-	r.doc.Transact(func(*yjs.Transaction) { err = ydoc.MarkTrusted(r.doc) }, serverOrigin)
+	r.doc.Transact(func(*yjs.Transaction) { err = ydoc.SetTrusted(r.doc, info.Signed) }, serverOrigin)
 	return err
 }
 
@@ -483,15 +484,15 @@ func (r *room) reload(p string) (bool, error) {
 		if err := r.mergeLocked(data, info.Hash); err != nil {
 			return false, fmt.Errorf("merging the change on disk into %s: %w", p, err)
 		}
-		if err := r.markTrustedLocked(info); err != nil {
-			return false, fmt.Errorf("marking the cells of %s trusted: %w", p, err)
+		if err := r.markTrustLocked(info); err != nil {
+			return false, fmt.Errorf("marking the cells of %s trusted or not: %w", p, err)
 		}
 		r.log.Info("document merged with its file, which changed on disk", "path", p)
 		return true, nil
 	}
 	r.doc.Transact(func(*yjs.Transaction) {
 		if err = r.model.Set(r.doc, data); err == nil {
-			err = r.markTrustedLocked(info)
+			err = r.markTrustLocked(info)
 		}
 		if err == nil {
 			err = setState(r.doc, serverOrigin, stateHash, info.Hash, stateDirty, false)

@@ -178,10 +178,12 @@ func restoreTrust(ycells *yjs.Array, trust map[int]any) error {
 	return nil
 }
 
-// MarkTrusted sets the "trusted" metadata of every code cell to true, as
-// the contents API marks the cells of a notebook signed by this server
-// when it reads one. Cells marked so already are left alone.
-func MarkTrusted(doc *yjs.Doc) error {
+// SetTrusted sets the "trusted" metadata of every code cell to trusted, as
+// the contents API marks the cells of a notebook when it reads one: true
+// when this server signed the file, false otherwise. Cells that have the
+// value already are left alone, and so are cells without the mark when
+// trusted is false, which JupyterLab reads as untrusted.
+func SetTrusted(doc *yjs.Doc, trusted bool) error {
 	if err := checkRoot(doc, "cells", yjs.KindArray); err != nil {
 		return err
 	}
@@ -196,10 +198,10 @@ func MarkTrusted(doc *yjs.Doc) error {
 			if md == nil {
 				continue
 			}
-			if trusted, _ := md.Get("trusted"); trusted == true {
+			if mark, _ := md.Get("trusted"); mark == trusted || (!trusted && mark != true) {
 				continue
 			}
-			if err = md.Set("trusted", true); err != nil {
+			if err = md.Set("trusted", trusted); err != nil {
 				return
 			}
 		}

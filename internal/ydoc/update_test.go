@@ -370,22 +370,41 @@ func TestReloadKeepsCellsWithoutOwnID(t *testing.T) {
 	}
 }
 
-func TestMarkTrustedCodeCellsOnly(t *testing.T) {
+func TestSetTrustedCodeCellsOnly(t *testing.T) {
 	doc := setNew(t, Notebook{}, notebookFile(t, 5, code("a", "x"), markdown("b", "y"), code("c", "z")))
-	if err := MarkTrusted(doc); err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []any{true, nil, true} {
-		md := getMap(ycellAt(doc, i), "metadata")
-		if got, _ := md.Get("trusted"); got != want {
-			t.Errorf("cells[%d] trusted = %v, want %v", i, got, want)
+	for _, tc := range []struct {
+		trusted bool
+		want    []any
+	}{
+		{true, []any{true, nil, true}},
+		{false, []any{false, nil, false}},
+	} {
+		if err := SetTrusted(doc, tc.trusted); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range tc.want {
+			md := getMap(ycellAt(doc, i), "metadata")
+			if got, _ := md.Get("trusted"); got != want {
+				t.Errorf("after SetTrusted(%v), cells[%d] trusted = %v, want %v", tc.trusted, i, got, want)
+			}
+		}
+		r := record(doc)
+		if err := SetTrusted(doc, tc.trusted); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.updates) != 0 {
+			t.Errorf("SetTrusted(%v) a second time made %d updates", tc.trusted, len(r.updates))
 		}
 	}
+}
+
+func TestSetUntrustedLeavesUnmarkedCells(t *testing.T) {
+	doc := setNew(t, Notebook{}, notebookFile(t, 5, code("a", "x")))
 	r := record(doc)
-	if err := MarkTrusted(doc); err != nil {
+	if err := SetTrusted(doc, false); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.updates) != 0 {
-		t.Errorf("marking trusted cells again made %d updates", len(r.updates))
+		t.Errorf("marking an unmarked cell untrusted made %d updates", len(r.updates))
 	}
 }
