@@ -334,21 +334,31 @@ func TestSignedNotebookStaysTrusted(t *testing.T) {
 	textRoom, session := ts.openSession(t, "n.ipynb")
 	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
 	a := ts.join(t, name, session)
-	a.waitFor("the code cell marked trusted", func() bool {
-		md, _ := firstCell(a.doc).Get("metadata")
-		v, _ := md.(*yjs.Map).Get("trusted")
-		return v == true
-	})
-	a.edit(func(doc *yjs.Doc) {
-		v, _ := doc.GetArray("cells").Get(1)
-		src, _ := v.(*yjs.Map).Get("source")
-		_ = src.(*yjs.Text).Insert(0, "more ", nil)
-	})
-	a.send(saveFrame(1))
-	a.waitFor("the save reply", func() bool { return len(a.raw) == 1 })
-	if !strings.Contains(ts.readFile(t, "n.ipynb"), "more text") {
-		t.Fatal("the edit was not saved")
+	marked := func(want bool) func() bool {
+		return func() bool {
+			md, _ := firstCell(a.doc).Get("metadata")
+			v, _ := md.(*yjs.Map).Get("trusted")
+			return v == want
+		}
 	}
+	// editAndSave prefixes the markdown cell's source in the room and saves.
+	saves := 0
+	editAndSave := func(prefix string) {
+		t.Helper()
+		a.edit(func(doc *yjs.Doc) {
+			v, _ := doc.GetArray("cells").Get(1)
+			src, _ := v.(*yjs.Map).Get("source")
+			_ = src.(*yjs.Text).Insert(0, prefix, nil)
+		})
+		saves++
+		a.send(saveFrame(uint64(saves)))
+		a.waitFor("the save reply", func() bool { return len(a.raw) == saves })
+		if !strings.Contains(ts.readFile(t, "n.ipynb"), prefix) {
+			t.Fatalf("the edit %q was not saved", prefix)
+		}
+	}
+	a.waitFor("the code cell marked trusted", marked(true))
+	editAndSave("more ")
 	if got := codeTrusted(); got != true {
 		t.Errorf("after the room's save, the code cell's trusted = %v, want true", got)
 	}
@@ -361,21 +371,8 @@ func TestSignedNotebookStaysTrusted(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(ts.root, "n.ipynb"), future, future); err != nil {
 		t.Fatal(err)
 	}
-	a.waitFor("the code cell marked untrusted", func() bool {
-		md, _ := firstCell(a.doc).Get("metadata")
-		v, _ := md.(*yjs.Map).Get("trusted")
-		return v == false
-	})
-	a.edit(func(doc *yjs.Doc) {
-		v, _ := doc.GetArray("cells").Get(1)
-		src, _ := v.(*yjs.Map).Get("source")
-		_ = src.(*yjs.Text).Insert(0, "again ", nil)
-	})
-	a.send(saveFrame(2))
-	a.waitFor("the second save reply", func() bool { return len(a.raw) == 2 })
-	if !strings.Contains(ts.readFile(t, "n.ipynb"), "again more text") {
-		t.Fatal("the second edit was not saved")
-	}
+	a.waitFor("the code cell marked untrusted", marked(false))
+	editAndSave("again ")
 	if got := codeTrusted(); got != false {
 		t.Errorf("after a change on disk and a save, the code cell's trusted = %v, want false", got)
 	}
