@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/jupygo/jupygo/internal/contents"
 	"github.com/jupygo/jupygo/yjs"
@@ -159,7 +160,7 @@ func matchByPosition(olds []*oldCell, cells []*cell, match []*oldCell) {
 const maxAlignment = 1 << 18
 
 // matchMiddle matches the cells of a longest common subsequence of equal
-// cells, and pairs the cells between two such anchors by position. Past
+// cells, and pairs the cells between two such anchors with pairGap. Past
 // maxAlignment comparisons it pairs all cells by position.
 func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 	n, m := len(olds), len(cells)
@@ -189,18 +190,16 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 	}
 
 	// Walk the table, matching equal cells, and pair the cells between
-	// two matches by position.
+	// two matches.
 	i, j := 0, 0
 	lastI, lastJ := 0, 0
-	pairGap := func(toI, toJ int) {
-		for k := 0; lastI+k < toI && lastJ+k < toJ; k++ {
-			match[lastJ+k] = olds[lastI+k]
-		}
+	pair := func(toI, toJ int) {
+		pairGap(olds[lastI:toI], cells[lastJ:toJ], match[lastJ:toJ])
 	}
 	for i < n && j < m {
 		switch {
 		case lcs[i*w+j] == lcs[(i+1)*w+j+1]+1 && olds[i].sameAs(cells[j]):
-			pairGap(i, j)
+			pair(i, j)
 			match[j] = olds[i]
 			i, j = i+1, j+1
 			lastI, lastJ = i, j
@@ -210,7 +209,99 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 			j++
 		}
 	}
-	pairGap(n, m)
+	pair(n, m)
+}
+
+// maxGapAlignment bounds the cell comparisons of pairGap.
+const maxGapAlignment = 1 << 12
+
+// pairGap pairs the changed cells between two equal ones. It pairs the
+// cells of an alignment that shares the most source lines, so that an edit
+// typed in a cell stays in that cell. Between two such pairs, cells are
+// paired by position when both sides have as many, since each was most
+// likely rewritten in place. Otherwise they are deleted and inserted, so
+// no cell takes the place of one it shares nothing with. Past
+// maxGapAlignment comparisons it pairs by position.
+func pairGap(olds []*oldCell, cells []*cell, match []*oldCell) {
+	n, m := len(olds), len(cells)
+	if n == 0 || m == 0 {
+		return
+	}
+	if n*m > maxGapAlignment {
+		for k := range min(n, m) {
+			match[k] = olds[k]
+		}
+		return
+	}
+	sim := make([]int, n*m)
+	for i, o := range olds {
+		for j, c := range cells {
+			sim[i*m+j] = sharedLines(o, c)
+		}
+	}
+
+	// best[i*(m+1)+j] is the most lines that pairs of olds[i:] and
+	// cells[j:] share.
+	w := m + 1
+	best := make([]int, (n+1)*w)
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			b := max(best[(i+1)*w+j], best[i*w+j+1])
+			if s := sim[i*m+j]; s > 0 {
+				b = max(b, best[(i+1)*w+j+1]+s)
+			}
+			best[i*w+j] = b
+		}
+	}
+
+	lastI, lastJ := 0, 0
+	pairSameCount := func(toI, toJ int) {
+		if toI-lastI == toJ-lastJ {
+			for k := range toI - lastI {
+				match[lastJ+k] = olds[lastI+k]
+			}
+		}
+	}
+	for i, j := 0, 0; i < n && j < m; {
+		switch s := sim[i*m+j]; {
+		case s > 0 && best[i*w+j] == best[(i+1)*w+j+1]+s:
+			pairSameCount(i, j)
+			match[j] = olds[i]
+			i, j = i+1, j+1
+			lastI, lastJ = i, j
+		case best[(i+1)*w+j] >= best[i*w+j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	pairSameCount(n, m)
+}
+
+// sharedLines counts the source lines that o and c have in common, each
+// line as often as both have it, or 0 when their cell types differ. Two
+// empty sources share one line.
+func sharedLines(o *oldCell, c *cell) int {
+	if o.ycell == nil || getAny(o.ycell, "cell_type") != c.cellType() {
+		return 0
+	}
+	old, _ := o.json()["source"].(string)
+	src, _ := c.json()["source"].(string)
+	if old == "" && src == "" {
+		return 1
+	}
+	count := map[string]int{}
+	for _, line := range strings.Split(old, "\n") {
+		count[line]++
+	}
+	shared := 0
+	for _, line := range strings.Split(src, "\n") {
+		if count[line] > 0 {
+			count[line]--
+			shared++
+		}
+	}
+	return shared
 }
 
 // keptCells returns the largest set of matched old cells whose order in

@@ -2,6 +2,7 @@ package ydoc
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -406,5 +407,45 @@ func TestSetUntrustedLeavesUnmarkedCells(t *testing.T) {
 	}
 	if len(r.updates) != 0 {
 		t.Errorf("marking an unmarked cell untrusted made %d updates", len(r.updates))
+	}
+}
+
+// TestReloadPairsChangedCellsBySource reloads notebooks in which cells
+// without an id were added or removed on disk next to cells changed on
+// disk. Each changed cell must keep its Y.Map, and no cell may take the
+// place of one with other lines.
+func TestReloadPairsChangedCellsBySource(t *testing.T) {
+	for _, minor := range []int{4, 5} {
+		id := func(s string) string {
+			if minor < 5 {
+				return ""
+			}
+			return s
+		}
+		t.Run(fmt.Sprintf("nbformat 4.%d", minor), func(t *testing.T) {
+			before := notebookFile(t, minor, code(id("a"), "a = 1"), code("", "u1 = 1"), code("", "u2 = 2"),
+				code("", "u3 = 3"), markdown(id("m"), "end"))
+			// u2 deleted, u3 changed, and a new cell before u1, changed.
+			after := notebookFile(t, minor, code(id("a"), "a = 1"), code("", "new = 0"), code("", "u1 = 1\nmore"),
+				code("", "u3 = 3\nmore"), markdown(id("m"), "end"))
+			doc := setNew(t, Notebook{}, before)
+			old := doc.GetArray("cells").Slice()
+			if err := (Notebook{}).Set(doc, after); err != nil {
+				t.Fatal(err)
+			}
+			now := doc.GetArray("cells").Slice()
+			if len(now) != 5 {
+				t.Fatalf("%d cells after the reload, want 5", len(now))
+			}
+			if now[1] == old[1] || now[1] == old[2] || now[1] == old[3] {
+				t.Error("the new cell took the place of an old one")
+			}
+			if now[2] != old[1] {
+				t.Error("cell u1 was replaced")
+			}
+			if now[3] != old[3] {
+				t.Error("cell u3 was replaced")
+			}
+		})
 	}
 }
