@@ -174,42 +174,63 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 		return
 	}
 
-	// lcs[i*(m+1)+j] is the length of a longest common subsequence of
-	// olds[i:] and cells[j:].
-	w := m + 1
-	lcs := make([]int32, (n+1)*w)
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			switch {
-			case olds[i].sameAs(cells[j]):
-				lcs[i*w+j] = lcs[(i+1)*w+j+1] + 1
-			default:
-				lcs[i*w+j] = max(lcs[(i+1)*w+j], lcs[i*w+j+1])
-			}
+	equal := func(i, j int) int32 {
+		if olds[i].sameAs(cells[j]) {
+			return 1
+		}
+		return 0
+	}
+	lastI, lastJ := 0, 0
+	for _, p := range align(n, m, equal) {
+		pairGap(olds[lastI:p.i], cells[lastJ:p.j], match[lastJ:p.j])
+		match[p.j] = olds[p.i]
+		lastI, lastJ = p.i+1, p.j+1
+	}
+	pairGap(olds[lastI:], cells[lastJ:], match[lastJ:])
+}
+
+// pairIndex is a pair of align: the index of an old cell and of a new one.
+type pairIndex struct{ i, j int }
+
+// align returns, in order, the pairs of an alignment of n old cells with m
+// new ones whose scores add up to the most. Only pairs that score above 0
+// are taken. With scores of 1 for equal cells, that is a longest common
+// subsequence.
+func align(n, m int, score func(i, j int) int32) []pairIndex {
+	scores := make([]int32, n*m)
+	for i := range n {
+		for j := range m {
+			scores[i*m+j] = score(i, j)
 		}
 	}
 
-	// Walk the table, matching equal cells, and pair the cells between
-	// two matches.
-	i, j := 0, 0
-	lastI, lastJ := 0, 0
-	pair := func(toI, toJ int) {
-		pairGap(olds[lastI:toI], cells[lastJ:toJ], match[lastJ:toJ])
+	// best[i*(m+1)+j] is the highest sum of the pairs of olds[i:] and
+	// cells[j:].
+	w := m + 1
+	best := make([]int32, (n+1)*w)
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			b := max(best[(i+1)*w+j], best[i*w+j+1])
+			if s := scores[i*m+j]; s > 0 {
+				b = max(b, best[(i+1)*w+j+1]+s)
+			}
+			best[i*w+j] = b
+		}
 	}
-	for i < n && j < m {
-		switch {
-		case lcs[i*w+j] == lcs[(i+1)*w+j+1]+1 && olds[i].sameAs(cells[j]):
-			pair(i, j)
-			match[j] = olds[i]
+
+	var pairs []pairIndex
+	for i, j := 0, 0; i < n && j < m; {
+		switch s := scores[i*m+j]; {
+		case s > 0 && best[i*w+j] == best[(i+1)*w+j+1]+s:
+			pairs = append(pairs, pairIndex{i, j})
 			i, j = i+1, j+1
-			lastI, lastJ = i, j
-		case lcs[(i+1)*w+j] >= lcs[i*w+j+1]:
+		case best[(i+1)*w+j] >= best[i*w+j+1]:
 			i++
 		default:
 			j++
 		}
 	}
-	pair(n, m)
+	return pairs
 }
 
 // maxGapAlignment bounds the cell comparisons of pairGap.
@@ -233,27 +254,7 @@ func pairGap(olds []*oldCell, cells []*cell, match []*oldCell) {
 		}
 		return
 	}
-	sim := make([]int, n*m)
-	for i, o := range olds {
-		for j, c := range cells {
-			sim[i*m+j] = sharedLines(o, c)
-		}
-	}
-
-	// best[i*(m+1)+j] is the most lines that pairs of olds[i:] and
-	// cells[j:] share.
-	w := m + 1
-	best := make([]int, (n+1)*w)
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			b := max(best[(i+1)*w+j], best[i*w+j+1])
-			if s := sim[i*m+j]; s > 0 {
-				b = max(b, best[(i+1)*w+j+1]+s)
-			}
-			best[i*w+j] = b
-		}
-	}
-
+	shared := func(i, j int) int32 { return int32(sharedLines(olds[i], cells[j])) }
 	lastI, lastJ := 0, 0
 	pairSameCount := func(toI, toJ int) {
 		if toI-lastI == toJ-lastJ {
@@ -262,18 +263,10 @@ func pairGap(olds []*oldCell, cells []*cell, match []*oldCell) {
 			}
 		}
 	}
-	for i, j := 0, 0; i < n && j < m; {
-		switch s := sim[i*m+j]; {
-		case s > 0 && best[i*w+j] == best[(i+1)*w+j+1]+s:
-			pairSameCount(i, j)
-			match[j] = olds[i]
-			i, j = i+1, j+1
-			lastI, lastJ = i, j
-		case best[(i+1)*w+j] >= best[i*w+j+1]:
-			i++
-		default:
-			j++
-		}
+	for _, p := range align(n, m, shared) {
+		pairSameCount(p.i, p.j)
+		match[p.j] = olds[p.i]
+		lastI, lastJ = p.i+1, p.j+1
 	}
 	pairSameCount(n, m)
 }
