@@ -161,16 +161,15 @@ const maxAlignment = 1 << 18
 
 // matchMiddle matches the cells of a longest common subsequence of equal
 // cells, and pairs the cells between two such anchors with pairGap. Past
-// maxAlignment comparisons it pairs all cells by position.
+// maxAlignment comparisons it first matches the equal cells that are unique
+// on both sides (matchUnique).
 func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 	n, m := len(olds), len(cells)
 	if n == 0 || m == 0 {
 		return
 	}
 	if n*m > maxAlignment {
-		for i := range min(n, m) {
-			match[i] = olds[i]
-		}
+		matchUnique(olds, cells, match)
 		return
 	}
 
@@ -187,6 +186,104 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 		lastI, lastJ = p.i+1, p.j+1
 	}
 	pairGap(olds[lastI:], cells[lastJ:], match[lastJ:])
+}
+
+// matchUnique matches, in a large notebook, the equal cells whose content
+// no other cell on either side has, keeping the longest run of them in
+// the same order on both sides, as patience diff does with lines. The
+// cells between two such anchors go to matchMiddle again. Without any
+// anchor, it pairs the cells by position.
+func matchUnique(olds []*oldCell, cells []*cell, match []*oldCell) {
+	type seen struct{ olds, cells, i, j int }
+	byKey := map[string]*seen{}
+	entry := func(key string) *seen {
+		e := byKey[key]
+		if e == nil {
+			e = &seen{}
+			byKey[key] = e
+		}
+		return e
+	}
+	for i, o := range olds {
+		if o.ycell == nil {
+			continue
+		}
+		e := entry(cellKey(o.json()))
+		e.olds++
+		e.i = i
+	}
+	for j, c := range cells {
+		e := entry(cellKey(c.json()))
+		e.cells++
+		e.j = j
+	}
+	var pairs []pairIndex // unique on both sides, in the order of cells
+	for j, c := range cells {
+		e := byKey[cellKey(c.json())]
+		if e.olds == 1 && e.cells == 1 && e.j == j && olds[e.i].sameAs(c) {
+			pairs = append(pairs, pairIndex{e.i, j})
+		}
+	}
+	anchors := increasingRun(pairs)
+	if len(anchors) == 0 {
+		for k := range min(len(olds), len(cells)) {
+			match[k] = olds[k]
+		}
+		return
+	}
+	lastI, lastJ := 0, 0
+	for _, p := range anchors {
+		matchMiddle(olds[lastI:p.i], cells[lastJ:p.j], match[lastJ:p.j])
+		match[p.j] = olds[p.i]
+		lastI, lastJ = p.i+1, p.j+1
+	}
+	matchMiddle(olds[lastI:], cells[lastJ:], match[lastJ:])
+}
+
+// cellKey returns the JSON text of a cell without its id and its trusted
+// mark, which sameAs leaves out of the comparison.
+func cellKey(cell map[string]any) string {
+	c := make(map[string]any, len(cell))
+	for k, v := range cell {
+		if k != "id" {
+			c[k] = v
+		}
+	}
+	if md, ok := c["metadata"].(map[string]any); ok {
+		c["metadata"] = withoutTrusted(md, nil)
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// increasingRun returns the longest subsequence of pairs, which are in
+// increasing j, whose i increase too.
+func increasingRun(pairs []pairIndex) []pairIndex {
+	// tails[k] is the index in pairs of the smallest last i of an
+	// increasing run of length k+1; prev links each pair to the one
+	// before it in its run.
+	var tails []int
+	prev := make([]int, len(pairs))
+	for x, p := range pairs {
+		k := sort.Search(len(tails), func(k int) bool { return pairs[tails[k]].i >= p.i })
+		prev[x] = -1
+		if k > 0 {
+			prev[x] = tails[k-1]
+		}
+		if k == len(tails) {
+			tails = append(tails, x)
+		} else {
+			tails[k] = x
+		}
+	}
+	if len(tails) == 0 {
+		return nil
+	}
+	run := make([]pairIndex, len(tails))
+	for k, x := len(tails)-1, tails[len(tails)-1]; x >= 0; k, x = k-1, prev[x] {
+		run[k] = pairs[x]
+	}
+	return run
 }
 
 // pairIndex is a pair of align: the index of an old cell and of a new one.
@@ -301,34 +398,16 @@ func sharedLines(o *oldCell, c *cell) int {
 // the document is their order among the new cells (a longest increasing
 // subsequence of their indexes). The other matched cells have moved.
 func keptCells(match []*oldCell) map[*oldCell]bool {
-	var seq []*oldCell
-	for _, o := range match {
+	var pairs []pairIndex
+	for j, o := range match {
 		if o != nil {
-			seq = append(seq, o)
+			pairs = append(pairs, pairIndex{o.index, j})
 		}
 	}
-	// tails[k] is the index in seq of the smallest last element of an
-	// increasing run of length k+1; prev links each element to the one
-	// before it in its run.
-	var tails []int
-	prev := make([]int, len(seq))
-	for i, o := range seq {
-		k := sort.Search(len(tails), func(k int) bool { return seq[tails[k]].index >= o.index })
-		prev[i] = -1
-		if k > 0 {
-			prev[i] = tails[k-1]
-		}
-		if k == len(tails) {
-			tails = append(tails, i)
-		} else {
-			tails[k] = i
-		}
-	}
-	keep := make(map[*oldCell]bool, len(tails))
-	if len(tails) > 0 {
-		for i := tails[len(tails)-1]; i >= 0; i = prev[i] {
-			keep[seq[i]] = true
-		}
+	run := increasingRun(pairs)
+	keep := make(map[*oldCell]bool, len(run))
+	for _, p := range run {
+		keep[match[p.j]] = true
 	}
 	return keep
 }

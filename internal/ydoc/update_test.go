@@ -449,3 +449,40 @@ func TestReloadPairsChangedCellsBySource(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadLargeNotebookWithoutIDs reloads a 600-cell nbformat 4.4
+// notebook, past the cell comparisons of a full alignment, with a cell
+// added at the top and the last cell changed on disk. Every old cell must
+// keep its Y.Map, the changed one included.
+func TestReloadLargeNotebookWithoutIDs(t *testing.T) {
+	const n = 600
+	before := make([]map[string]any, n)
+	after := make([]map[string]any, n+1)
+	after[0] = code("", "new = 0")
+	for i := range n {
+		before[i] = code("", fmt.Sprintf("cell_%d = %d", i, i))
+		after[i+1] = before[i]
+	}
+	after[n] = code("", fmt.Sprintf("cell_%d = %d\nchanged = True", n-1, n-1))
+	doc := setNew(t, Notebook{}, notebookFile(t, 4, before...))
+	old := doc.GetArray("cells").Slice()
+	if err := (Notebook{}).Set(doc, notebookFile(t, 4, after...)); err != nil {
+		t.Fatal(err)
+	}
+	now := doc.GetArray("cells").Slice()
+	if len(now) != n+1 {
+		t.Fatalf("%d cells after the reload, want %d", len(now), n+1)
+	}
+	replaced := 0
+	for i := range old {
+		if now[i+1] != old[i] {
+			replaced++
+		}
+	}
+	if replaced > 0 {
+		t.Errorf("%d of %d old cells were replaced", replaced, n)
+	}
+	if s := getText(now[n].(*yjs.Map), "source").String(); s != fmt.Sprintf("cell_%d = %d\nchanged = True", n-1, n-1) {
+		t.Errorf("last cell's source = %q", s)
+	}
+}
