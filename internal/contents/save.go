@@ -147,9 +147,9 @@ func (m *Manager) saveNotebook(p string, content any) ([]byte, error) {
 	sizeHint := 0
 	if fi, err := m.fsys.Stat(m.name(p)); err != nil || !m.plain.plain(p, fi) {
 		if previous := m.previousNotebook(p); previous != nil {
-			kept, replaced := keepLiterals(nb, previous)
+			withLiterals, replaced := keepLiterals(nb, previous)
 			if replaced {
-				nb, encoded = kept.(map[string]any), nil
+				nb, encoded = withLiterals.(map[string]any), nil
 			}
 		}
 	} else {

@@ -106,8 +106,8 @@ func matchCells(olds []*oldCell, cells []*cell) []*oldCell {
 	return match
 }
 
-// matchUnmatched aligns with matchByPosition the new cells that have no id
-// of their own and the old cells that match holds for no new cell.
+// matchUnmatched aligns, with matchByPosition, the new cells that have no
+// id of their own with the old cells that no new cell matched.
 func matchUnmatched(olds []*oldCell, cells []*cell, match []*oldCell) {
 	used := make(map[*oldCell]bool, len(match))
 	for _, o := range match {
@@ -179,13 +179,28 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 		}
 		return 0
 	}
+	matchAround(align(n, m, equal), olds, cells, match, pairGap)
+}
+
+// matchAround matches the pairs, which are in increasing order on both
+// sides, and passes the cells before, between and after them to gap.
+func matchAround(pairs []pairIndex, olds []*oldCell, cells []*cell, match []*oldCell,
+	gap func(olds []*oldCell, cells []*cell, match []*oldCell)) {
 	lastI, lastJ := 0, 0
-	for _, p := range align(n, m, equal) {
-		pairGap(olds[lastI:p.i], cells[lastJ:p.j], match[lastJ:p.j])
+	for _, p := range pairs {
+		gap(olds[lastI:p.i], cells[lastJ:p.j], match[lastJ:p.j])
 		match[p.j] = olds[p.i]
 		lastI, lastJ = p.i+1, p.j+1
 	}
-	pairGap(olds[lastI:], cells[lastJ:], match[lastJ:])
+	gap(olds[lastI:], cells[lastJ:], match[lastJ:])
+}
+
+// pairByPosition pairs the cells of olds and cells one to one from the
+// start, as far as the shorter side goes.
+func pairByPosition(olds []*oldCell, cells []*cell, match []*oldCell) {
+	for k := range min(len(olds), len(cells)) {
+		match[k] = olds[k]
+	}
 }
 
 // matchUnique matches, in a large notebook, the equal cells whose content
@@ -194,50 +209,45 @@ func matchMiddle(olds []*oldCell, cells []*cell, match []*oldCell) {
 // cells between two such anchors go to matchMiddle again. Without any
 // anchor, it pairs the cells by position.
 func matchUnique(olds []*oldCell, cells []*cell, match []*oldCell) {
-	type seen struct{ olds, cells, i, j int }
-	byKey := map[string]*seen{}
-	entry := func(key string) *seen {
-		e := byKey[key]
-		if e == nil {
-			e = &seen{}
-			byKey[key] = e
+	// count is the number of old and of new cells with one content.
+	type count struct{ olds, cells int }
+	counts := map[string]*count{}
+	countOf := func(key string) *count {
+		c := counts[key]
+		if c == nil {
+			c = &count{}
+			counts[key] = c
 		}
-		return e
+		return c
 	}
+	oldAt := map[string]int{} // the index of the last old cell of each content
 	for i, o := range olds {
 		if o.ycell == nil {
 			continue
 		}
-		e := entry(cellKey(o.json()))
-		e.olds++
-		e.i = i
+		key := cellKey(o.json())
+		countOf(key).olds++
+		oldAt[key] = i
 	}
+	keys := make([]string, len(cells))
 	for j, c := range cells {
-		e := entry(cellKey(c.json()))
-		e.cells++
-		e.j = j
+		keys[j] = cellKey(c.json())
+		countOf(keys[j]).cells++
 	}
+
 	var pairs []pairIndex // unique on both sides, in the order of cells
 	for j, c := range cells {
-		e := byKey[cellKey(c.json())]
-		if e.olds == 1 && e.cells == 1 && e.j == j && olds[e.i].sameAs(c) {
-			pairs = append(pairs, pairIndex{e.i, j})
+		n := counts[keys[j]]
+		if i := oldAt[keys[j]]; n.olds == 1 && n.cells == 1 && olds[i].sameAs(c) {
+			pairs = append(pairs, pairIndex{i, j})
 		}
 	}
 	anchors := increasingRun(pairs)
 	if len(anchors) == 0 {
-		for k := range min(len(olds), len(cells)) {
-			match[k] = olds[k]
-		}
+		pairByPosition(olds, cells, match)
 		return
 	}
-	lastI, lastJ := 0, 0
-	for _, p := range anchors {
-		matchMiddle(olds[lastI:p.i], cells[lastJ:p.j], match[lastJ:p.j])
-		match[p.j] = olds[p.i]
-		lastI, lastJ = p.i+1, p.j+1
-	}
-	matchMiddle(olds[lastI:], cells[lastJ:], match[lastJ:])
+	matchAround(anchors, olds, cells, match, matchMiddle)
 }
 
 // cellKey returns the JSON text of a cell without its id and its trusted
@@ -260,7 +270,7 @@ func cellKey(cell map[string]any) string {
 // increasing j, whose i increase too.
 func increasingRun(pairs []pairIndex) []pairIndex {
 	// tails[k] is the index in pairs of the smallest last i of an
-	// increasing run of length k+1; prev links each pair to the one
+	// increasing run of length k+1. prev links each pair to the one
 	// before it in its run.
 	var tails []int
 	prev := make([]int, len(pairs))
@@ -346,26 +356,16 @@ func pairGap(olds []*oldCell, cells []*cell, match []*oldCell) {
 		return
 	}
 	if n*m > maxGapAlignment {
-		for k := range min(n, m) {
-			match[k] = olds[k]
-		}
+		pairByPosition(olds, cells, match)
 		return
 	}
 	shared := func(i, j int) int32 { return int32(sharedLines(olds[i], cells[j])) }
-	lastI, lastJ := 0, 0
-	pairSameCount := func(toI, toJ int) {
-		if toI-lastI == toJ-lastJ {
-			for k := range toI - lastI {
-				match[lastJ+k] = olds[lastI+k]
-			}
+	sameCount := func(olds []*oldCell, cells []*cell, match []*oldCell) {
+		if len(olds) == len(cells) {
+			pairByPosition(olds, cells, match)
 		}
 	}
-	for _, p := range align(n, m, shared) {
-		pairSameCount(p.i, p.j)
-		match[p.j] = olds[p.i]
-		lastI, lastJ = p.i+1, p.j+1
-	}
-	pairSameCount(n, m)
+	matchAround(align(n, m, shared), olds, cells, match, sameCount)
 }
 
 // sharedLines counts the source lines that o and c have in common, each

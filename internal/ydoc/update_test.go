@@ -425,7 +425,8 @@ func TestReloadPairsChangedCellsBySource(t *testing.T) {
 		t.Run(fmt.Sprintf("nbformat 4.%d", minor), func(t *testing.T) {
 			before := notebookFile(t, minor, code(id("a"), "a = 1"), code("", "u1 = 1"), code("", "u2 = 2"),
 				code("", "u3 = 3"), markdown(id("m"), "end"))
-			// u2 deleted, u3 changed, and a new cell before u1, changed.
+			// On disk, u2 is deleted, u1 and u3 are changed, and a new cell
+			// comes before u1.
 			after := notebookFile(t, minor, code(id("a"), "a = 1"), code("", "new = 0"), code("", "u1 = 1\nmore"),
 				code("", "u3 = 3\nmore"), markdown(id("m"), "end"))
 			doc := setNew(t, Notebook{}, before)
@@ -464,11 +465,13 @@ func TestReloadLargeNotebookWithoutIDs(t *testing.T) {
 		after[i+1] = before[i]
 	}
 	after[n] = code("", fmt.Sprintf("cell_%d = %d\nchanged = True", n-1, n-1))
+
 	doc := setNew(t, Notebook{}, notebookFile(t, 4, before...))
 	old := doc.GetArray("cells").Slice()
 	if err := (Notebook{}).Set(doc, notebookFile(t, 4, after...)); err != nil {
 		t.Fatal(err)
 	}
+
 	now := doc.GetArray("cells").Slice()
 	if len(now) != n+1 {
 		t.Fatalf("%d cells after the reload, want %d", len(now), n+1)
