@@ -2,7 +2,9 @@ package yjs
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -185,6 +187,51 @@ func TestV2RoundTripOfAllContent(t *testing.T) {
 			if diff := cmp.Diff(a.EncodeStateAsUpdate(nil), b.EncodeStateAsUpdate(nil)); diff != "" {
 				t.Errorf("%s/%s: state differs after V2 round trip", sc.Name, p.Name)
 			}
+		}
+	}
+}
+
+// TestValuesDoNotShareTheCallersMemory sets map keys and Any values that
+// are substrings of one large string, as a parser that makes no copies
+// returns them. The doc must hold copies: a substring kept would keep the
+// whole string alive.
+func TestValuesDoNotShareTheCallersMemory(t *testing.T) {
+	big := strings.Repeat("x", 1<<16) + "keyvalueinnerlist"
+	start := uintptr(unsafe.Pointer(unsafe.StringData(big)))
+	end := start + uintptr(len(big))
+	shares := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return len(s) > 0 && p >= start && p < end
+	}
+	sub := func(s string) string {
+		i := strings.Index(big, s)
+		return big[i : i+len(s)]
+	}
+
+	d := NewDoc(WithClientID(1))
+	m := d.GetMap("m")
+	if err := m.Set(sub("key"), sub("value")); err != nil {
+		t.Fatal(err)
+	}
+	nested := map[string]any{sub("inner"): []any{sub("list")}}
+	if err := d.GetArray("a").Push(nested); err != nil {
+		t.Fatal(err)
+	}
+
+	if k := m.b.mapItem("key").parentSub; shares(k) {
+		t.Errorf("map key %q shares the caller's string", k)
+	}
+	if v, _ := m.Get("key"); shares(v.(string)) {
+		t.Errorf("map value %q shares the caller's string", v)
+	}
+	v, _ := d.GetArray("a").Get(0)
+	obj := v.(Object)
+	for _, f := range obj.Fields {
+		if shares(f.Key) {
+			t.Errorf("object key %q shares the caller's string", f.Key)
+		}
+		if s := f.Value.([]any)[0].(string); shares(s) {
+			t.Errorf("list element %q shares the caller's string", s)
 		}
 	}
 }

@@ -26,6 +26,13 @@ func (b *branch) mapSet(t *Transaction, key string, v any) error {
 		return fmt.Errorf("setting %q: %w", key, err)
 	}
 	left := b.mapItem(key)
+	// The item keeps its own copy of the key, as normalizeValue copies
+	// strings, or shares the one of the entry it replaces.
+	if left != nil {
+		key = left.parentSub
+	} else {
+		key = strings.Clone(key)
+	}
 	it := newItem(b.nextID(t), left, nil, b, &key, c)
 	it.integrate(t, 0)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/jupygo/jupygo/yjs/lib0"
 )
@@ -21,13 +22,17 @@ type (
 // and float types become float64 (JavaScript numbers), map[string]any
 // becomes an Object with sorted keys, and slices of values become []any.
 // int64 stays a bigint. Shared types and subdocuments are not Any values
-// and are rejected here.
+// and are rejected here. Strings and keys are copied, as bytes are,
+// because a substring keeps its whole parent string alive as long as the
+// document keeps the substring.
 func normalizeValue(v any, depth int) (any, error) {
 	if depth > lib0.MaxDepth {
 		return nil, fmt.Errorf("value nested too deeply")
 	}
 	switch v := v.(type) {
-	case nil, bool, string, int64, Undefined:
+	case string:
+		return strings.Clone(v), nil
+	case nil, bool, int64, Undefined:
 		return v, nil
 	case float64:
 		return v, nil
@@ -56,7 +61,7 @@ func normalizeValue(v any, depth int) (any, error) {
 	case []string:
 		out := make([]any, len(v))
 		for i, s := range v {
-			out[i] = s
+			out[i] = strings.Clone(s)
 		}
 		return out, nil
 	case []any:
@@ -76,7 +81,7 @@ func normalizeValue(v any, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.Set(k, n)
+			o.Set(strings.Clone(k), n)
 		}
 		return o, nil
 	case Object:
@@ -86,7 +91,7 @@ func normalizeValue(v any, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.Set(f.Key, n)
+			o.Set(strings.Clone(f.Key), n)
 		}
 		return o, nil
 	}

@@ -40,6 +40,14 @@ func (sc *stateCache) noteUpdate(update []byte) {
 	}
 }
 
+// encode fills the cache with doc's SyncStep2 frame unless it holds one.
+func (sc *stateCache) encode(doc *yjs.Doc) {
+	if sc.step2 == nil {
+		sc.step2 = yprotocol.AppendSync([]byte{yprotocol.MessageSync}, yprotocol.SyncStep2,
+			doc.EncodeStateAsUpdate(nil))
+	}
+}
+
 func (sc *stateCache) drop() {
 	sc.step2, sc.tail, sc.tailBytes = nil, nil, 0
 }
@@ -62,10 +70,7 @@ func (r *room) firstSyncLocked(sv []byte) (frames [][]byte, ok bool) {
 		return nil, false
 	}
 	sc := &r.state
-	if sc.step2 == nil {
-		sc.step2 = yprotocol.AppendSync([]byte{yprotocol.MessageSync}, yprotocol.SyncStep2,
-			r.doc.EncodeStateAsUpdate(nil))
-	}
+	sc.encode(r.doc)
 	sc.used = true
 	frames = [][]byte{sc.step2}
 	switch len(sc.tail) {

@@ -1,11 +1,14 @@
 package collab
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jupygo/jupygo/yjs"
+	"github.com/jupygo/jupygo/yjs/yprotocol"
 )
 
 // cachedStep2 returns the room's cached SyncStep2 frame and its tail
@@ -53,6 +56,30 @@ func TestFirstSyncSharesEncodedState(t *testing.T) {
 	}
 	if tail != 1 {
 		t.Errorf("tail of %d updates after a join, want the 3 edits merged into 1", tail)
+	}
+}
+
+// TestLoadedRoomHoldsFirstSync checks that a room encodes its doc for new
+// clients as it loads, so that the load's release of memory covers the
+// encoding's garbage too.
+func TestLoadedRoomHoldsFirstSync(t *testing.T) {
+	ts := newTestService(t, t.TempDir(), t.TempDir(), func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "a.txt", "loaded")
+	room, _ := ts.openSession(t, "a.txt")
+	r, err := ts.svc.openRoom(context.Background(), room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step2, _ := cachedStep2(r)
+	if step2 == nil {
+		t.Fatal("no cached state after the load")
+	}
+	r.mu.Lock()
+	want := yprotocol.AppendSync([]byte{yprotocol.MessageSync}, yprotocol.SyncStep2,
+		r.doc.EncodeStateAsUpdate(nil))
+	r.mu.Unlock()
+	if !bytes.Equal(step2, want) {
+		t.Error("cached state differs from the doc's")
 	}
 }
 

@@ -81,7 +81,8 @@ func readHeap() heapStats {
 
 // TestRoomMemory loads the notebook of bench/collab.sh into a room and
 // measures the heap the open room keeps: the Y.Doc, the compressed base
-// state and whatever else outlives the load.
+// state, the encoded doc that new clients get, and whatever else outlives
+// the load.
 func TestRoomMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads a 2,000-cell notebook")
@@ -121,9 +122,11 @@ func TestRoomMemory(t *testing.T) {
 	live := int64(after.live) - int64(before.live)
 	inUse := int64(after.inUse) - int64(before.inUse)
 	size := float64(len(file))
+	step2, _ := cachedStep2(r)
 	t.Logf("file %d bytes, loaded in %v; heap growth: %d bytes live (%.1f times the file), "+
-		"%d bytes in use (%.1f times)", len(file), loaded.Round(time.Millisecond),
-		live, float64(live)/size, inUse, float64(inUse)/size)
+		"%d bytes in use (%.1f times); of it the encoded doc for new clients: %d bytes",
+		len(file), loaded.Round(time.Millisecond), live, float64(live)/size, inUse,
+		float64(inUse)/size, cap(step2))
 	if limit := 5 * int64(len(file)); live > limit {
 		t.Errorf("the open room keeps %d bytes of live heap, more than 5 times the file (%d)",
 			live, limit)

@@ -211,6 +211,14 @@ func (r *room) load() {
 		close(r.ready)
 		return
 	}
+	if r.fileID != "" {
+		// The client that opened the room waits for the whole doc, and
+		// encoding it leaves garbage too, so it is encoded here, before
+		// the release below.
+		r.mu.Lock()
+		r.state.encode(r.doc)
+		r.mu.Unlock()
+	}
 	go r.run()
 	close(r.ready)
 	if r.fileID != "" {
