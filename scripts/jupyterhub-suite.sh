@@ -16,9 +16,11 @@
 # network namespace because the suite listens on fixed ports (8001, 8081,
 # 54321), a mount namespace with a private /tmp because its spawners create
 # /tmp/<username> folders, and a PID namespace that ends every process the
-# suite leaves behind. It runs as nobody because jupyter_server refuses to
-# start as root. Other users run it directly, and then those ports must be
-# free.
+# suite leaves behind. The namespace's ephemeral ports (20000-49999) leave
+# out the suite's fixed ports, 54321 and 55432 among them, which one of its
+# own client connections could otherwise hold when a test binds them. It
+# runs as nobody because jupyter_server refuses to start as root. Other
+# users run it directly, and then those ports must be free.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -92,7 +94,8 @@ if [[ $(id -u) == 0 ]]; then
 	chown nobody "$work/home"
 	chmod 1777 "$work/tmp"
 	timeout 2400 nice unshare --net --mount --pid --fork --kill-child -- sh -c \
-		'ip link set lo up && mount --bind "$0" /tmp &&
+		'ip link set lo up && echo "20000 49999" >/proc/sys/net/ipv4/ip_local_port_range &&
+		mount --bind "$0" /tmp &&
 		exec setpriv --reuid nobody --regid nogroup --clear-groups "$@"' \
 		"$work/tmp" env -i "${env[@]}" "${pytest[@]}" || status=$?
 else
