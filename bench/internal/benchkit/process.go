@@ -31,7 +31,9 @@ type Process struct {
 	waitErr error
 }
 
-// Start starts argv in dir with env, its output going to logPath.
+// Start starts argv in dir with env, its output going to logPath. A
+// relative program path such as bin/jupygo is taken from the current
+// folder, not from dir.
 // The child gets its own process group, so a Ctrl-C in the terminal reaches
 // only the benchmark, which then stops its children itself. Its pid is
 // appended to pidfile (when set) so the calling script can kill what is
@@ -42,7 +44,13 @@ func Start(argv []string, dir string, env []string, logPath, pidfile string) (*P
 		return nil, fmt.Errorf("creating log: %w", err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
+	program := argv[0]
+	if strings.ContainsRune(program, filepath.Separator) {
+		if program, err = filepath.Abs(program); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.Command(program, argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout = logFile

@@ -2,6 +2,8 @@ package benchkit
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,4 +114,37 @@ func FuzzParsePSS(f *testing.F) {
 			t.Errorf("ParsePSS returned %d", kib)
 		}
 	})
+}
+
+// TestStartRelativeProgram starts a program by a path relative to the
+// current folder while the process runs in another folder.
+func TestStartRelativeProgram(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "prog")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho started\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(cwd, script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A folder deeper than the current one, where rel leads nowhere.
+	dir := filepath.Join(t.TempDir(), "a", "b", "c", "d")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start([]string{rel}, dir, nil, filepath.Join(t.TempDir(), "log"), "")
+	if err != nil {
+		t.Fatalf("Start(%q): %v", rel, err)
+	}
+	<-p.done
+	if err := p.Err(); err != nil {
+		t.Errorf("program failed: %v", err)
+	}
+	if got := p.LogTail(); !strings.Contains(got, "started") {
+		t.Errorf("log %q, want the program's output", got)
+	}
 }
