@@ -68,6 +68,7 @@ type gatedFiles struct {
 	gate    chan struct{} // reads wait for it to close when non-nil
 	readErr error         // returned by reads when non-nil
 	writes  int
+	onWrite func(p string, content Content) // called before each write when non-nil
 }
 
 func (f *gatedFiles) Read(p string) ([]byte, FileInfo, error) {
@@ -86,7 +87,11 @@ func (f *gatedFiles) Read(p string) ([]byte, FileInfo, error) {
 func (f *gatedFiles) Write(p, docType string, content Content) (FileInfo, error) {
 	f.mu.Lock()
 	f.writes++
+	onWrite := f.onWrite
 	f.mu.Unlock()
+	if onWrite != nil {
+		onWrite(p, content)
+	}
 	return f.Files.Write(p, docType, content)
 }
 

@@ -47,6 +47,10 @@ func (r *room) loadDocument() error {
 	if err != nil {
 		return err
 	}
+	savingHash, savingBase, err := r.svc.store.savingState(ctx, r.name)
+	if err != nil {
+		return err
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -63,13 +67,23 @@ func (r *room) loadDocument() error {
 	case lastHash == info.Hash:
 		r.dirty, err = r.differsFrom(data)
 		r.base = storedBase
+	case savingHash == info.Hash && savingBase != nil:
+		// A save wrote the file, and the server stopped before it recorded
+		// that. The history holds every edit the file does.
+		r.dirty, err = r.differsFrom(data)
+		r.base = savingBase
+		r.log.Info("room found its last save written", "path", p)
 	case storedBase != nil:
 		// The file changed while the room was closed: merge the change
-		// into the edits made since the last save, as while it is open.
+		// into the edits made since the last save, as while it is open,
+		// unless the file holds the doc as it is.
 		r.base = storedBase
-		if err = r.mergeLocked(data, info.Hash); err == nil {
-			r.dirty, err = r.differsFrom(data)
-			r.log.Info("room merged its file, which changed while it was closed", "path", p)
+		r.dirty, err = r.differsFrom(data)
+		if err == nil && r.dirty {
+			if err = r.mergeLocked(data, info.Hash); err == nil {
+				r.dirty, err = r.differsFrom(data)
+				r.log.Info("room merged its file, which changed while it was closed", "path", p)
+			}
 		}
 	default:
 		r.doc.Transact(func(*yjs.Transaction) { err = r.model.Set(r.doc, data) }, serverOrigin)
@@ -299,11 +313,7 @@ func (r *room) save() string {
 	r.saveMu.Lock()
 	defer r.saveMu.Unlock()
 	// The file's new hash and base state, or the update of a change loaded
-	// from disk, are committed before the next save or reload. A restart
-	// that found the file written but its hash not recorded would merge
-	// the file's content into the doc a second time.
-	// NOTE: a kill between the file's rename and this commit, a few
-	// milliseconds, still leads to that merge.
+	// from disk, are committed before the next save or reload.
 	defer r.svc.store.flush()
 
 	r.mu.Lock()
@@ -318,12 +328,23 @@ func (r *room) save() string {
 	r.dirty = false // changes from here on set it again
 	r.mu.Unlock()
 
-	// Every update in content is committed to the history before the file
-	// holds it, so a restart never finds edits on disk that its history
-	// lacks.
-	r.svc.store.flush()
 	content, err := write()
-	status, info, err := r.write(p, modTime, hash, content, err)
+	var newHash string
+	var base packedState
+	if err == nil {
+		newHash, base = sha256Hex(content.Bytes), packState(snapshot)
+		if newHash != hash {
+			// A restart that finds the file written but its new hash not
+			// recorded would otherwise merge the file's content into the
+			// doc a second time.
+			r.svc.store.beginSave(r.name, newHash, base)
+		}
+	}
+	// Every update in content, and the record of the save, are committed
+	// before the file holds them, so a restart never finds edits on disk
+	// that its history lacks.
+	r.svc.store.flush()
+	status, info, err := r.write(p, modTime, hash, newHash, content, err)
 	if status != saveSuccess {
 		if err != nil {
 			r.log.Warn("document not saved", "path", p, "status", status, "err", err)
@@ -334,7 +355,6 @@ func (r *room) save() string {
 		return status
 	}
 
-	base := packState(snapshot)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.modTime, r.hash, r.fileSize = info.ModTime, info.Hash, len(content.Bytes)
@@ -394,8 +414,8 @@ func (r *room) contentLocked() func() (Content, error) {
 }
 
 // write is the file part of save. It holds saveMu but not mu.
-func (r *room) write(p string, modTime time.Time, hash string, content Content, contentErr error) (
-	string, FileInfo, error) {
+func (r *room) write(p string, modTime time.Time, hash, newHash string, content Content,
+	contentErr error) (string, FileInfo, error) {
 	if contentErr != nil {
 		return saveFailed, FileInfo{}, contentErr
 	}
@@ -427,7 +447,7 @@ func (r *room) write(p string, modTime time.Time, hash string, content Content, 
 		}
 		hash = r.lastHash()
 	}
-	if sha256Hex(content.Bytes) == hash {
+	if newHash == hash {
 		info.Hash = hash
 		return saveSuccess, info, nil
 	}

@@ -1,6 +1,8 @@
 package collab
 
 import (
+	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -464,5 +466,113 @@ func TestFileWithDocContentAdopted(t *testing.T) {
 	a.waitFor("the file's hash", func() bool { return a.stateLocked(stateHash) == sha256Hex([]byte("one\ntwo\n")) })
 	if got := a.text(); got != "one\ntwo\n" {
 		t.Errorf("doc = %q, want the edit once", got)
+	}
+}
+
+// TestRestartAfterUnrecordedSave restarts a room whose last save wrote the
+// file while its database still names the file before it, as a server
+// killed between the file's rename and the commit of its hash leaves
+// them. The restarted room must hold each edit once.
+func TestRestartAfterUnrecordedSave(t *testing.T) {
+	tests := []struct {
+		name string
+		// recorded sets the record of the save under way, as the save
+		// commits it before it writes the file.
+		recorded bool
+		// after is typed after the save, and reaches the history.
+		after string
+	}{
+		{"save under way recorded", true, ""},
+		{"no record of the save", false, ""},
+		{"edit after the save", true, "more\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, dataDir := t.TempDir(), t.TempDir()
+			first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+			first.writeFile(t, "a.txt", "one\n")
+			room, session := first.openSession(t, "a.txt")
+			a := first.join(t, room, session)
+			r := first.room(t, room)
+			first.svc.store.flush()
+			ctx := context.Background()
+			oldHash, oldBase, err := first.svc.store.fileState(ctx, room)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			var underWay string
+			first.files.mu.Lock()
+			first.files.onWrite = func(string, Content) {
+				underWay, _, _ = first.svc.store.savingState(ctx, room)
+			}
+			first.files.mu.Unlock()
+			a.edit(insert(4, "EDIT0\n"))
+			waitUntil(t, "the edit in the room", func() bool {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				return r.dirty
+			})
+			if status := r.save(); status != saveSuccess {
+				t.Fatalf("save: %s", status)
+			}
+			want := "one\nEDIT0\n"
+			if got := first.readFile(t, "a.txt"); got != want {
+				t.Fatalf("file %q after the save, want %q", got, want)
+			}
+			if underWay != sha256Hex([]byte(want)) {
+				t.Errorf("save under way %q when the file was written, want the new file's hash",
+					underWay)
+			}
+			if tt.after != "" {
+				a.edit(insert(len(want), tt.after))
+				waitUntil(t, "the edit after the save", func() bool {
+					r.mu.Lock()
+					defer r.mu.Unlock()
+					return r.dirty
+				})
+			}
+			first.svc.store.flush()
+			newHash, newBase, err := first.svc.store.fileState(ctx, room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first.kill(t)
+
+			db, err := sql.Open("sqlite3", filepath.Join(dataDir, dbFileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			stmts := []struct {
+				query string
+				args  []any
+			}{
+				{`UPDATE room_files SET hash = ? WHERE room = ?`, []any{oldHash, room}},
+				{`UPDATE room_bases SET base = ? WHERE room = ?`, []any{[]byte(oldBase), room}},
+			}
+			if tt.recorded {
+				stmts = append(stmts, struct {
+					query string
+					args  []any
+				}{`INSERT INTO room_saves (room, hash, base) VALUES (?, ?, ?)`,
+					[]any{room, newHash, []byte(newBase)}})
+			}
+			for _, st := range stmts {
+				if _, err := db.Exec(st.query, st.args...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+
+			second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+			c := second.join(t, room, session)
+			if got := c.text(); got != want+tt.after {
+				t.Errorf("text after the restart %q, want %q", got, want+tt.after)
+			}
+			if got := second.readFile(t, "a.txt"); got != want {
+				t.Errorf("file %q after the restart, want %q", got, want)
+			}
+		})
 	}
 }

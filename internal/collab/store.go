@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS room_bases (
 	room TEXT PRIMARY KEY,
 	base BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS room_saves (
+	room TEXT PRIMARY KEY,
+	hash TEXT NOT NULL,
+	base BLOB NOT NULL
+);
 `
 
 // store is the SQLite database of the collaboration service. It is safe
@@ -307,6 +312,29 @@ func (s *store) fileState(ctx context.Context, room string) (string, packedState
 // or wrote it, and of the room's base state then, or none when base is nil.
 func (s *store) setFileState(room, hash string, base packedState) {
 	s.enqueue(writeOp{kind: opHash, room: room, hash: hash, data: base})
+}
+
+// savingState returns the hash and base state of the file that a room's
+// save was about to write when the room last recorded its file, or "" and
+// nil when no save was under way.
+func (s *store) savingState(ctx context.Context, room string) (string, packedState, error) {
+	var hash string
+	var base []byte
+	err := s.db.QueryRowContext(ctx, `SELECT hash, base FROM room_saves WHERE room = ?`,
+		room).Scan(&hash, &base)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the save under way of room %s: %w", room, err)
+	}
+	return hash, packedState(base), nil
+}
+
+// beginSave queues the record of the hash and base state of the file that
+// a room's save is about to write, which the next setFileState clears.
+func (s *store) beginSave(room, hash string, base packedState) {
+	s.enqueue(writeOp{kind: opSave, room: room, hash: hash, data: base})
 }
 
 // deleteRoom removes a room's history and file hash, and returns once the

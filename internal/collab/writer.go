@@ -50,10 +50,14 @@ const (
 	// opHash records hash as the hash of the room's file, and data as its
 	// packed base state.
 	opHash
+	// opSave records hash and data as the hash and packed base state of the
+	// file that a save is about to write. A restart that finds the file
+	// with that hash takes it as the save's.
+	opSave
 )
 
 func (k opKind) String() string {
-	return [...]string{"append", "replace", "compact", "delete", "hash"}[k]
+	return [...]string{"append", "replace", "compact", "delete", "hash", "save"}[k]
 }
 
 // writeOp is one queued write. done, when set, receives the write's
@@ -358,6 +362,8 @@ func (s *store) write(tx *sql.Tx, op writeOp) error {
 		return deleteRoomTx(tx, op.room)
 	case opHash:
 		return setFileStateTx(tx, op.room, op.hash, op.data)
+	case opSave:
+		return beginSaveTx(tx, op.room, op.hash, op.data)
 	}
 	return fmt.Errorf("unknown history write %d", op.kind)
 }
@@ -430,14 +436,33 @@ func deleteRoomTx(tx *sql.Tx, room string) error {
 	if _, err := tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room); err != nil {
 		return fmt.Errorf("removing base state of room %s: %w", room, err)
 	}
+	if _, err := tx.Exec(`DELETE FROM room_saves WHERE room = ?`, room); err != nil {
+		return fmt.Errorf("removing the save under way of room %s: %w", room, err)
+	}
+	return nil
+}
+
+// beginSaveTx records the hash and packed base state of the file that a
+// room's save is about to write.
+func beginSaveTx(tx *sql.Tx, room, hash string, base []byte) error {
+	_, err := tx.Exec(`INSERT INTO room_saves (room, hash, base) VALUES (?, ?, ?)
+		ON CONFLICT (room) DO UPDATE SET hash = excluded.hash, base = excluded.base`,
+		room, hash, base)
+	if err != nil {
+		return fmt.Errorf("recording the save under way of room %s: %w", room, err)
+	}
 	return nil
 }
 
 // setFileStateTx records the hash of a room's file and its base state,
-// packed, or removes the base state when base is nil.
+// packed, or removes the base state when base is nil. It ends the record
+// of a save under way.
 func setFileStateTx(tx *sql.Tx, room, hash string, base []byte) error {
-	_, err := tx.Exec(`INSERT INTO room_files (room, hash) VALUES (?, ?)
-		ON CONFLICT (room) DO UPDATE SET hash = excluded.hash`, room, hash)
+	_, err := tx.Exec(`DELETE FROM room_saves WHERE room = ?`, room)
+	if err == nil {
+		_, err = tx.Exec(`INSERT INTO room_files (room, hash) VALUES (?, ?)
+			ON CONFLICT (room) DO UPDATE SET hash = excluded.hash`, room, hash)
+	}
 	if err == nil && base == nil {
 		_, err = tx.Exec(`DELETE FROM room_bases WHERE room = ?`, room)
 	} else if err == nil {
