@@ -354,7 +354,12 @@ func (r *room) readLoop(ctx context.Context, c *conn) {
 		}
 		if fe := wsconn.AsFrameError(err); fe != nil {
 			r.log.Info("closing room client for an invalid frame", "err", fe)
-			c.close(fe.Code, fe.Reason)
+			code, reason := fe.Code, fe.Reason
+			if code == websocket.StatusMessageTooBig {
+				code, reason = refusedCloseReason(fmt.Sprintf("Change over %s refused, so not saved.",
+					sizeText(r.svc.opts.MaxMessageBytes)))
+			}
+			c.close(code, reason)
 			return
 		}
 		if err != nil {
@@ -423,8 +428,10 @@ func (r *room) handleSync(c *conn, m yprotocol.SyncMessage) error {
 			return err
 		}
 		if n > limit {
-			return &closeError{websocket.StatusMessageTooBig,
-				fmt.Sprintf("update creates more than %d items", limit)}
+			r.log.Info("closing room client: update creates too many items", "limit", limit)
+			code, reason := refusedCloseReason(fmt.Sprintf(
+				"Change of over %d items refused, so not saved.", limit))
+			return &closeError{code, reason}
 		}
 	}
 	r.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -470,7 +472,7 @@ func TestMalformedMessageClosesOneClient(t *testing.T) {
 		{"bad sync type", []byte{0, 7, 0}, websocket.StatusInvalidFramePayloadData},
 		{"bad update", []byte{0, 2, 3, 1, 0xff, 0xff}, websocket.StatusInvalidFramePayloadData},
 		{"bad awareness", []byte{1, 3, 1, 1, 1}, websocket.StatusInvalidFramePayloadData},
-		{"oversized", append([]byte{1}, make([]byte, 8192)...), websocket.StatusMessageTooBig},
+		{"oversized", append([]byte{1}, make([]byte, 8192)...), websocket.StatusUnsupportedData},
 	}
 	other := ts.join(t, room, session)
 	for _, tt := range tests {
@@ -642,8 +644,16 @@ func TestLargeUpdateClosesClient(t *testing.T) {
 		}
 	}, nil)
 	c.send(yprotocol.UpdateFrame(big.EncodeStateAsUpdate(nil)))
-	if code, reason := c.waitClose(); code != websocket.StatusMessageTooBig {
-		t.Errorf("closed with %d %q, want 1009", code, reason)
+	code, reason := c.waitClose()
+	if code != websocket.StatusUnsupportedData {
+		t.Errorf("closed with %d %q, want 1003", code, reason)
+	}
+	var payload struct{ Reason, ErrorReason string }
+	if err := json.Unmarshal([]byte(reason), &payload); err != nil {
+		t.Errorf("close reason %q is not JSON: %v", reason, err)
+	}
+	if payload.Reason != "initialization_error" || !strings.Contains(payload.ErrorReason, "100 items") {
+		t.Errorf("close reason %q, want an initialization_error naming the limit", reason)
 	}
 	r := ts.room(t, room)
 	r.mu.Lock()
@@ -786,5 +796,27 @@ func TestFirstSyncLargerThanSendBound(t *testing.T) {
 	b := ts.join(t, room, session)
 	if got := len(b.text()); got != sendQueueBytes+1<<20 {
 		t.Errorf("second client's text is %d bytes, want %d", got, sendQueueBytes+1<<20)
+	}
+}
+
+// TestRefusedCloseReasonFits checks that the close reasons of refused
+// changes stay JSON within a close frame, for the largest limits.
+func TestRefusedCloseReasonFits(t *testing.T) {
+	msgs := []string{
+		fmt.Sprintf("Change over %s refused, so not saved.", sizeText(64<<20)),
+		fmt.Sprintf("Change over %s refused, so not saved.", sizeText(1<<62+1)),
+		fmt.Sprintf("Change of over %d items refused, so not saved.", math.MaxInt),
+	}
+	for _, msg := range msgs {
+		code, reason := refusedCloseReason(msg)
+		if code != websocket.StatusUnsupportedData {
+			t.Errorf("code %d for %q, want 1003", code, msg)
+		}
+		if len(reason) > maxCloseReason {
+			t.Errorf("reason of %d bytes for %q, more than %d", len(reason), msg, maxCloseReason)
+		}
+		if !json.Valid([]byte(reason)) {
+			t.Errorf("reason %q is not JSON", reason)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -316,6 +317,38 @@ var deletedCloseReason = func() string {
 		"errorReason": "This file was deleted on the server. Close this tab."})
 	return string(b)
 }()
+
+// refusedCloseReason returns the close status and reason for a client
+// whose change the room refused, such as one over the message size limit.
+// @jupyter/docprovider 5 shows errorReason in a dialog, and stops
+// reconnecting, where with 1009 it would reconnect and send the change
+// again, in a loop that saves nothing.
+func refusedCloseReason(msg string) (websocket.StatusCode, string) {
+	encode := func(msg string) string {
+		b, _ := json.Marshal(map[string]any{"reason": "initialization_error", "reloadable": false,
+			"errorReason": msg})
+		return string(b)
+	}
+	reason := encode(msg)
+	if excess := len(reason) - maxCloseReason; excess > 0 {
+		// Cut the message, not the JSON, at a character boundary.
+		cut := max(0, len(msg)-excess-len("…"))
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		reason = encode(msg[:cut] + "…")
+	}
+	return websocket.StatusUnsupportedData, reason
+}
+
+// sizeText writes n bytes in MiB when n is a whole number of MiB, and in
+// bytes otherwise.
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // sessionCloseReason returns the JSON close reason of a rejected session,
 // as @jupyter/docprovider 5 parses it.
