@@ -451,6 +451,9 @@ func (ts *testService) killNow(t testing.TB) {
 		r.shutdown()
 	}
 	ts.svc.store.stopWriter(true)
+	if j := ts.svc.store.journal; j != nil {
+		j.close()
+	}
 	if err := ts.svc.store.db.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -308,11 +308,14 @@ func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
 		return
 	}
 	from, _ := o.(*conn)
-	r.broadcastLocked(yprotocol.UpdateFrame(update), from)
 	if r.fileID == "" {
+		r.broadcastLocked(yprotocol.UpdateFrame(update), from)
 		return
 	}
+	// The journal holds the update before any client sees it, so a kill
+	// after that loses nothing a client has.
 	r.svc.store.appendUpdate(r.name, update)
+	r.broadcastLocked(yprotocol.UpdateFrame(update), from)
 	r.stored++
 	if r.stored >= r.svc.opts.CompactAfter {
 		r.svc.store.compact(r.name)

@@ -74,15 +74,10 @@ type Options struct {
 	// (default 500).
 	CompactAfter int
 	// CommitWindow is how long an update may wait in the history queue
-	// for others to share its transaction. The default, 0, and a negative
-	// window commit every update at once. An update survives a crash of
-	// the process once committed. One relayed but not yet committed is
-	// sent back by the clients that have it when they reconnect, so the
-	// updates of a client that leaves, and the record of a file written or
-	// loaded, are committed without waiting. A window of 500 ms saves a
-	// fifth of the server's time while one person types to 50 others, and
-	// a server killed within it loses the edits of people who do not
-	// reconnect.
+	// for others to share its transaction (default 500 ms). Until it is
+	// committed, the update is in the journal beside the database, which a
+	// restart adds to the history, so a kill of the process loses none. A
+	// negative window commits every update at once.
 	CommitWindow time.Duration
 }
 
@@ -92,6 +87,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.SaveDelay == 0 {
 		o.SaveDelay = time.Second
+	}
+	if o.CommitWindow == 0 {
+		o.CommitWindow = 500 * time.Millisecond
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second

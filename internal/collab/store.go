@@ -68,6 +68,9 @@ type store struct {
 	// insert appends a row to the updates table.
 	insert *sql.Stmt
 	w      writer
+	// journal holds the updates appended and not yet committed, or is
+	// nil when it could not be opened.
+	journal *journal
 }
 
 // openStore opens or creates the database in dir and starts its writer.
@@ -100,14 +103,58 @@ func openStore(dir, root string, log *slog.Logger) (*store, error) {
 		return nil, fmt.Errorf("preparing statements in %s: %w", path, err)
 	}
 	s := &store{db: db, root: root, log: log, insert: insert}
+	if err := s.openJournal(filepath.Join(dir, journalFileName)); err != nil {
+		insert.Close()
+		db.Close()
+		return nil, err
+	}
 	s.startWriter()
 	return s, nil
+}
+
+// openJournal opens the journal of updates and adds the updates it holds,
+// which a killed server had not committed, to the rooms' histories.
+func (s *store) openJournal(path string) error {
+	j, records, err := openJournal(path, s.log)
+	if err != nil {
+		s.log.Error("update journal not opened: a kill may lose the last edits", "err", err)
+		return nil
+	}
+	if len(records) > 0 {
+		tx, err := s.db.Begin()
+		if err != nil {
+			j.close()
+			return fmt.Errorf("adding the update journal to the database: %w", err)
+		}
+		for _, rec := range records {
+			if _, err := tx.Stmt(s.insert).Exec(rec.room, rec.update); err != nil {
+				tx.Rollback()
+				j.close()
+				return fmt.Errorf("adding the update journal to the database: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			j.close()
+			return fmt.Errorf("adding the update journal to the database: %w", err)
+		}
+		if err := j.reset(); err != nil {
+			j.close()
+			return fmt.Errorf("emptying the update journal: %w", err)
+		}
+		s.log.Info("added the updates of the journal to the rooms' histories",
+			"updates", len(records))
+	}
+	s.journal = j
+	return nil
 }
 
 // close commits the queued history writes and closes the database.
 func (s *store) close() error {
 	s.stopWriter(false)
 	s.insert.Close()
+	if s.journal != nil {
+		s.journal.close()
+	}
 	return s.db.Close()
 }
 
@@ -239,7 +286,8 @@ func (s *store) sessionVersion(ctx context.Context, id string) (version string, 
 
 // appendUpdate queues an update for the room's history.
 func (s *store) appendUpdate(room string, update []byte) {
-	s.enqueue(writeOp{kind: opAppend, room: room, data: update})
+	journaled := s.journal != nil && s.journal.append(room, update)
+	s.enqueue(writeOp{kind: opAppend, room: room, data: update, journaled: journaled})
 }
 
 // replaceUpdates queues the replacement of a room's history by one

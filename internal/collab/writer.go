@@ -68,6 +68,8 @@ type writeOp struct {
 	data []byte
 	hash string
 	done chan error
+	// journaled is set for an append whose update the journal holds.
+	journaled bool
 }
 
 // writer is the queue of a store's history writes. Its fields are guarded
@@ -325,6 +327,8 @@ func (s *store) writeBatch(ops []writeOp) {
 	if failed > 0 {
 		s.log.Error("room history writes failed: the updates are lost if the server stops before a save",
 			"failed", failed, "writes", len(ops), "err", firstErr)
+	} else {
+		s.journalCommitted(ops)
 	}
 	for i, op := range ops {
 		if op.done != nil {
@@ -343,10 +347,28 @@ func (s *store) writeAppend(op writeOp) {
 		err = fmt.Errorf("storing update of room %s: %w", op.room, err)
 		s.log.Error("room history write failed: the update is lost if the server stops before a save",
 			"room", op.room, "err", err)
+	} else {
+		s.journalCommitted([]writeOp{op})
 	}
 	if op.done != nil {
 		op.done <- err
 	}
+}
+
+// journalCommitted tells the journal that the journaled updates of ops
+// are committed. A failed commit leaves them in the journal, for the next
+// start to add.
+func (s *store) journalCommitted(ops []writeOp) {
+	if s.journal == nil {
+		return
+	}
+	n := 0
+	for _, op := range ops {
+		if op.journaled {
+			n++
+		}
+	}
+	s.journal.committed(n)
 }
 
 // write applies one op inside tx.

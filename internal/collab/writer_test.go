@@ -3,7 +3,9 @@ package collab
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -64,21 +66,42 @@ func TestRelayDoesNotWaitForWriter(t *testing.T) {
 	st.w.mu.Unlock()
 	close(release)
 	first.killNow(t)
+	if got := storedTextAt(t, dataDir, room); got != "base\nabcde" {
+		t.Fatalf("committed text after the kill %q, want the edits before the gate", got)
+	}
 
+	// The restart adds the edits from the journal.
 	second := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
 	fresh := second.join(t, room, session)
-	if got, want := fresh.text(), "base\nabcde"; got != want {
-		t.Errorf("text after the restart %q, want the committed edits %q", got, want)
+	if got, want := fresh.text(), "base\nabcdefghij"; got != want {
+		t.Errorf("text after the restart %q, want every edit %q", got, want)
 	}
-	// A client that kept its doc sends back what the server lost.
+	// A client that kept its doc sends back what the server has: nothing
+	// comes twice.
 	a.mu.Lock()
 	oldDoc := a.doc
 	a.mu.Unlock()
 	back := second.joinDoc(t, room, session, oldDoc)
 	back.send(syncStep2For(t, back, fresh))
-	fresh.waitFor("the lost edits from the old client", func() bool {
-		return fresh.doc.GetText("source").String() == "base\nabcdefghij"
+	fresh.edit(insert(0, ">"))
+	back.waitFor("the fresh client's edit", func() bool {
+		return back.doc.GetText("source").String() == ">base\nabcdefghij"
 	})
+	if got := fresh.text(); got != ">base\nabcdefghij" {
+		t.Errorf("text after the old client's sync %q, want each edit once", got)
+	}
+}
+
+// storedTextAt returns the text of a room's history in the database of
+// dataDir, for a service that is stopped.
+func storedTextAt(t *testing.T, dataDir, room string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(dataDir, dbFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return historyText(t, db, room)
 }
 
 func TestUpdateDuringCompactionKept(t *testing.T) {
@@ -342,7 +365,13 @@ func TestSaveCommitsAroundTheFileWrite(t *testing.T) {
 // storedText returns the text of the room's history as committed.
 func storedText(t *testing.T, st *store, room string) string {
 	t.Helper()
-	rows, err := readUpdates(context.Background(), st.db, room)
+	return historyText(t, st.db, room)
+}
+
+// historyText returns the text of the room's history in q.
+func historyText(t *testing.T, q queryer, room string) string {
+	t.Helper()
+	rows, err := readUpdates(context.Background(), q, room)
 	if err != nil {
 		t.Fatal(err)
 	}

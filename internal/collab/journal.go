@@ -1,0 +1,216 @@
+package collab
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// journalFileName is the journal of room updates beside the database.
+const journalFileName = "jupygo_collaboration.journal"
+
+// maxJournalRecord bounds one record's room name and update when the
+// journal is read back, so that a damaged length cannot make the reader
+// allocate without bound. Messages are smaller (Options.MaxMessageBytes).
+const maxJournalRecord = 1 << 30
+
+// journal keeps each room update in a plain file from the moment the room
+// applies it until the writer has committed it to SQLite. Appending is one
+// write(2), which outlives a kill of the process, so the writer can gather
+// updates for its commit window without losing them to a crash. When
+// every update written has been committed, the file is emptied. A restart
+// adds what the file holds to the histories before any room opens. An
+// update committed before the kill then comes twice, which is harmless,
+// because a Yjs doc applies an update it has as a no-op.
+//
+// A record is the room name and the update, each as a uvarint length and
+// its bytes, and a CRC-32 (IEEE) of both, big-endian. A record cut short
+// by the kill ends the journal.
+type journal struct {
+	log *slog.Logger
+
+	mu sync.Mutex
+	f  *os.File
+	fd uintptr
+	// pending counts the records written and not yet committed.
+	pending int
+	buf     []byte
+	// broken is set after a failed write or truncation: the journal stops
+	// until the server restarts, and updates wait for the writer alone.
+	broken bool
+}
+
+// journalRecord is one update read back from a journal.
+type journalRecord struct {
+	room   string
+	update []byte
+}
+
+// openJournal opens the journal at path, creating it when missing, and
+// returns the records it holds. A journal that another server holds open,
+// one sharing the data folder, is an error: that server empties it as it
+// commits its own updates.
+func openJournal(path string, log *slog.Logger) (*journal, []journalRecord, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the update journal: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("locking the update journal %s, which another server may use: %w",
+			path, err)
+	}
+	records, err := readJournal(bufio.NewReader(f))
+	if err != nil {
+		log.Warn("update journal ends with a damaged record, which is dropped",
+			"path", path, "records", len(records), "err", err)
+	}
+	return &journal{log: log, f: f, fd: f.Fd()}, records, nil
+}
+
+// readJournal returns the records of r up to its end or to the first
+// record that is cut short or damaged, with an error for the latter.
+func readJournal(r *bufio.Reader) ([]journalRecord, error) {
+	var records []journalRecord
+	for {
+		room, err := readJournalField(r)
+		if errors.Is(err, io.EOF) {
+			return records, nil
+		}
+		if err != nil {
+			return records, err
+		}
+		update, err := readJournalField(r)
+		if err != nil {
+			return records, noEOF(err)
+		}
+		var sum [4]byte
+		if _, err := io.ReadFull(r, sum[:]); err != nil {
+			return records, noEOF(err)
+		}
+		h := crc32.NewIEEE()
+		h.Write(room)
+		h.Write(update)
+		if h.Sum32() != binary.BigEndian.Uint32(sum[:]) {
+			return records, errors.New("checksum mismatch")
+		}
+		records = append(records, journalRecord{string(room), update})
+	}
+}
+
+// readJournalField reads one length-prefixed field. It returns io.EOF
+// only when r ends before the field starts.
+func readJournalField(r *bufio.Reader) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxJournalRecord {
+		return nil, fmt.Errorf("record of %d bytes, more than %d", n, maxJournalRecord)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, noEOF(err)
+	}
+	return b, nil
+}
+
+// noEOF turns the end of the file inside a record into an error of its own.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("record cut short")
+	}
+	return err
+}
+
+// append writes one record and reports whether it did. The caller queues
+// the update for the writer after it, and the writer reports its commit
+// with committed.
+func (j *journal) append(room string, update []byte) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.broken {
+		return false
+	}
+	b := j.buf[:0]
+	b = binary.AppendUvarint(b, uint64(len(room)))
+	b = append(b, room...)
+	b = binary.AppendUvarint(b, uint64(len(update)))
+	b = append(b, update...)
+	h := crc32.NewIEEE()
+	h.Write([]byte(room))
+	h.Write(update)
+	b = binary.BigEndian.AppendUint32(b, h.Sum32())
+	if cap(b) <= 64<<10 {
+		j.buf = b
+	}
+	if err := j.write(b); err != nil {
+		j.fail("writing the update journal failed", err)
+		return false
+	}
+	j.pending++
+	return true
+}
+
+// write appends b with raw system calls. A write to a file in the page
+// cache returns within microseconds. In a profile, the runtime's handling
+// of a system call that may block cost more than the write itself: it
+// wakes the sysmon thread and may hand off the processor.
+func (j *journal) write(b []byte) error {
+	for len(b) > 0 {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, j.fd,
+			uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return errno
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// committed records that n journaled updates were committed, and empties
+// the file once no record is left uncommitted.
+func (j *journal) committed(n int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.broken || n == 0 {
+		return
+	}
+	j.pending -= n
+	if j.pending > 0 {
+		return
+	}
+	j.pending = 0
+	if err := j.f.Truncate(0); err != nil {
+		j.fail("emptying the update journal failed", err)
+	}
+}
+
+// fail stops the journal. What it holds stays for the next start.
+func (j *journal) fail(msg string, err error) {
+	j.broken = true
+	j.log.Error(msg+": edits are committed to the database only, and a kill may lose the last ones",
+		"path", j.f.Name(), "err", err)
+}
+
+// reset empties the file after its records were added to the database.
+func (j *journal) reset() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.f.Truncate(0)
+}
+
+func (j *journal) close() error {
+	return j.f.Close()
+}

@@ -1,0 +1,164 @@
+package collab
+
+import (
+	"bufio"
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func newJournal(t *testing.T) (*journal, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), journalFileName)
+	j, records, err := openJournal(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.close() })
+	if len(records) != 0 {
+		t.Fatalf("new journal holds %d records", len(records))
+	}
+	return j, path
+}
+
+func readJournalFile(t *testing.T, path string) ([]journalRecord, error) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readJournal(bufio.NewReader(bytes.NewReader(data)))
+}
+
+func TestJournalRoundTrip(t *testing.T) {
+	j, path := newJournal(t)
+	want := []journalRecord{
+		{"json:notebook:a", []byte{1, 2, 3}},
+		{"text:file:b", bytes.Repeat([]byte{7}, 70000)},
+		{"json:notebook:a", nil},
+	}
+	for _, r := range want {
+		if !j.append(r.room, r.update) {
+			t.Fatal("append failed")
+		}
+	}
+	got, err := readJournalFile(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(journalRecord{}),
+		cmp.Comparer(func(a, b []byte) bool { return bytes.Equal(a, b) })); diff != "" {
+		t.Errorf("records read back (-want +got):\n%s", diff)
+	}
+}
+
+func TestJournalEmptiedWhenAllCommitted(t *testing.T) {
+	j, path := newJournal(t)
+	j.append("r", []byte("one"))
+	j.append("r", []byte("two"))
+	j.committed(1)
+	if info, _ := os.Stat(path); info.Size() == 0 {
+		t.Fatal("journal emptied with a record still uncommitted")
+	}
+	j.committed(1)
+	if info, _ := os.Stat(path); info.Size() != 0 {
+		t.Fatalf("journal of %d bytes after every record was committed, want empty", info.Size())
+	}
+	// Appends after the emptying start the file again.
+	j.append("r", []byte("three"))
+	got, err := readJournalFile(t, path)
+	if err != nil || len(got) != 1 || string(got[0].update) != "three" {
+		t.Errorf("records after the emptying %v, %v, want the one appended since", got, err)
+	}
+}
+
+func TestJournalDamagedEnd(t *testing.T) {
+	j, path := newJournal(t)
+	j.append("r", []byte("kept"))
+	j.append("r", []byte("cut"))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := 1 + len("r") + 1 + len("kept") + 4
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"cut short", data[:len(data)-2]},
+		{"checksum", append(bytes.Clone(data[:len(data)-1]), data[len(data)-1]^0xff)},
+		{"length past the bound", append(bytes.Clone(data[:first]), 0xff, 0xff, 0xff, 0xff, 0x7f)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readJournal(bufio.NewReader(bytes.NewReader(tt.data)))
+			if err == nil {
+				t.Error("damaged record read without an error")
+			}
+			if len(got) != 1 || string(got[0].update) != "kept" {
+				t.Errorf("records %v, want the first only", got)
+			}
+		})
+	}
+}
+
+func TestJournalHeldByOneServer(t *testing.T) {
+	_, path := newJournal(t)
+	if _, _, err := openJournal(path, slog.New(slog.DiscardHandler)); err == nil ||
+		!strings.Contains(err.Error(), "another server") {
+		t.Errorf("second open of a journal in use: %v, want an error naming another server", err)
+	}
+}
+
+// TestKillWithinWindowKeepsEdits kills the server while its updates wait
+// for a commit window of an hour, with no client left to send them back:
+// the restart finds them in the journal.
+func TestKillWithinWindowKeepsEdits(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	first := newTestService(t, root, dataDir, hourWindow)
+	first.writeFile(t, "a.txt", "base\n")
+	room, session := first.openSession(t, "a.txt")
+	a := first.join(t, room, session)
+	b := first.join(t, room, session)
+	first.svc.store.flush()
+	typeText(a, b, "typed", "base\ntyped")
+	// The writer commits nothing more: the clients' leaving would end the
+	// window.
+	st := first.svc.store
+	st.w.mu.Lock()
+	st.w.abandon = true
+	st.w.mu.Unlock()
+	first.killNow(t)
+	if got := storedTextAt(t, dataDir, room); got != "base\n" {
+		t.Fatalf("committed text %q before the restart, want the edits uncommitted", got)
+	}
+
+	second := newTestService(t, root, dataDir, hourWindow)
+	if got, want := second.join(t, room, session).text(), "base\ntyped"; got != want {
+		t.Errorf("text after the restart %q, want %q", got, want)
+	}
+	if info, err := os.Stat(filepath.Join(dataDir, journalFileName)); err != nil || info.Size() != 0 {
+		t.Errorf("journal after the restart: %v, %v, want it empty", info, err)
+	}
+}
+
+func FuzzReadJournal(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{1, 'r', 1, 'x', 0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		records, _ := readJournal(bufio.NewReader(bytes.NewReader(data)))
+		total := 0
+		for _, r := range records {
+			total += len(r.room) + len(r.update)
+		}
+		if total > len(data) {
+			t.Fatalf("%d bytes of records from %d bytes of input", total, len(data))
+		}
+	})
+}
