@@ -162,3 +162,29 @@ func FuzzReadJournal(f *testing.F) {
 		}
 	})
 }
+
+// TestJournalDamagedTailEmptied opens a store whose journal ends with a
+// damaged record: the store empties it, so the records appended later are
+// read back at the next start.
+func TestJournalDamagedTailEmptied(t *testing.T) {
+	dataDir := t.TempDir()
+	path := filepath.Join(dataDir, journalFileName)
+	if err := os.WriteFile(path, []byte{5, 'r', 'o', 'o', 'm', '1', 3, 'a', 'b', 'c', 0, 0, 0, 0}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(dataDir, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Size() != 0 {
+		t.Fatalf("journal after the start: %v, %v, want it empty", info, err)
+	}
+	st.journal.append("r", []byte("later"))
+	got, err := readJournalFile(t, path)
+	if err != nil || len(got) != 1 || string(got[0].update) != "later" {
+		t.Errorf("records %v, %v, want the one appended after the start", got, err)
+	}
+	if err := st.close(); err != nil {
+		t.Error(err)
+	}
+}

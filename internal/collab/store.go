@@ -137,12 +137,14 @@ func (s *store) openJournal(path string) error {
 			j.close()
 			return fmt.Errorf("adding the update journal to the database: %w", err)
 		}
-		if err := j.reset(); err != nil {
-			j.close()
-			return fmt.Errorf("emptying the update journal: %w", err)
-		}
 		s.log.Info("added the updates of the journal to the rooms' histories",
 			"updates", len(records))
+	}
+	// Emptied even when it held no whole record: records appended behind a
+	// damaged one would never be read back.
+	if err := j.reset(); err != nil {
+		j.close()
+		return fmt.Errorf("emptying the update journal: %w", err)
 	}
 	s.journal = j
 	return nil
