@@ -96,10 +96,7 @@ func readJournal(r *bufio.Reader) ([]journalRecord, error) {
 		if _, err := io.ReadFull(r, sum[:]); err != nil {
 			return records, noEOF(err)
 		}
-		h := crc32.NewIEEE()
-		h.Write(room)
-		h.Write(update)
-		if h.Sum32() != binary.BigEndian.Uint32(sum[:]) {
+		if recordSum(room, update) != binary.BigEndian.Uint32(sum[:]) {
 			return records, errors.New("checksum mismatch")
 		}
 		records = append(records, journalRecord{string(room), update})
@@ -123,6 +120,11 @@ func readJournalField(r *bufio.Reader) ([]byte, error) {
 	return b, nil
 }
 
+// recordSum returns the checksum of a record's room name and update.
+func recordSum(room, update []byte) uint32 {
+	return crc32.Update(crc32.ChecksumIEEE(room), crc32.IEEETable, update)
+}
+
 // noEOF turns the end of the file inside a record into an error of its own.
 func noEOF(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -140,15 +142,12 @@ func (j *journal) append(room string, update []byte) bool {
 	if j.broken {
 		return false
 	}
-	b := j.buf[:0]
-	b = binary.AppendUvarint(b, uint64(len(room)))
+	b := binary.AppendUvarint(j.buf[:0], uint64(len(room)))
 	b = append(b, room...)
+	roomBytes := b[len(b)-len(room):]
 	b = binary.AppendUvarint(b, uint64(len(update)))
 	b = append(b, update...)
-	h := crc32.NewIEEE()
-	h.Write([]byte(room))
-	h.Write(update)
-	b = binary.BigEndian.AppendUint32(b, h.Sum32())
+	b = binary.BigEndian.AppendUint32(b, recordSum(roomBytes, update))
 	if cap(b) <= 64<<10 {
 		j.buf = b
 	}

@@ -355,8 +355,8 @@ func (s *store) writeAppend(op writeOp) {
 	}
 }
 
-// journalCommitted tells the journal that the journaled updates of ops
-// are committed. A failed commit leaves them in the journal, for the next
+// journalCommitted reports to the journal that the journaled updates of
+// ops are committed. A failed commit leaves them in the journal, for the next
 // start to add.
 func (s *store) journalCommitted(ops []writeOp) {
 	if s.journal == nil {
