@@ -522,7 +522,18 @@ func TestMaxRooms(t *testing.T) {
 	roomA, session := ts.openSession(t, "a.txt")
 	roomB, _ := ts.openSession(t, "b.txt")
 	ts.join(t, roomA, session)
-	checkRefused(t, ts, roomB, session)
+	// A document room past the limit opens and closes with 1003 and a
+	// reason, which @jupyter/docprovider shows before it stops retrying.
+	code, reason := ts.dial(t, roomB, session).waitClose()
+	if code != websocket.StatusUnsupportedData {
+		t.Errorf("closed with %d, want 1003", code)
+	}
+	var payload struct{ Reason, ErrorReason string }
+	if err := json.Unmarshal([]byte(reason), &payload); err != nil ||
+		payload.Reason != "initialization_error" || !strings.Contains(payload.ErrorReason, "Too many documents") ||
+		strings.HasSuffix(payload.ErrorReason, "…") {
+		t.Errorf("close reason %q, want a whole initialization_error naming the limit", reason)
+	}
 }
 
 // checkRefused dials room and checks that the upgrade is refused with 503

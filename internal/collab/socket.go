@@ -383,10 +383,13 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.sockets.Done()
 
-	// A room that cannot open is refused before the upgrade. y-websocket
-	// clients retry a refused connection with a growing delay, up to
-	// 2.5 s, but a connection closed after it opened every 100 ms.
-	if !s.roomFits(name) {
+	// A transient room that cannot open is refused before the upgrade.
+	// y-websocket clients retry a refused connection with a growing delay,
+	// up to 2.5 s, but a connection closed after it opened every 100 ms. A
+	// document room is refused after the upgrade instead, with 1003 and a
+	// reason, which @jupyter/docprovider shows to the user before it stops
+	// retrying (loadErrorClose).
+	if !isDoc && !s.roomFits(name) {
 		s.log.Info("room not opened", "room", name, "err", errTooManyRooms)
 		w.Header().Set("Retry-After", "2")
 		httpapi.WriteError(s.log, w, r, httpapi.Errorf(http.StatusServiceUnavailable,
@@ -498,10 +501,11 @@ var errTooManyRooms = errors.New("too many open rooms")
 
 // loadErrorClose returns the close code and reason for a room that did
 // not open: 4404, 4400 or 4500 for the HTTP status of a contents error,
-// and 1003 with a JSON reason for other failures.
+// and 1003 with a JSON reason for other failures, such as a room past
+// Options.MaxRooms.
 func loadErrorClose(err error, name, docType string) (websocket.StatusCode, string) {
 	if errors.Is(err, errTooManyRooms) {
-		return websocket.StatusTryAgainLater, "too many open documents: try again later"
+		return refusedCloseReason("Too many documents open on the server; reopen later.")
 	}
 	var he *httpapi.Error
 	if errors.As(err, &he) {
