@@ -171,14 +171,7 @@ func listen(b *testing.B, u string, got chan<- struct{}) {
 // file, writing it through the contents manager and keeping the base
 // state.
 func BenchmarkSave(b *testing.B) {
-	ts := newTestService(b, "", "", func(o *Options) { o.SaveDelay = -1 })
-	ts.writeFile(b, "n.ipynb", string(benchNotebook(b, 2000, 15)))
-	textRoom, _ := ts.openSession(b, "n.ipynb")
-	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
-	r, err := ts.svc.openRoom(context.Background(), name)
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := openBenchRoom(b)
 	edit := func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -222,4 +215,54 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+}
+
+// BenchmarkKeystroke times a room's handling of one typed character in a
+// 2,000-cell notebook, with no other client to relay it to: parsing the
+// frame, checking the update against the schema, applying it, and
+// journalling it.
+func BenchmarkKeystroke(b *testing.B) {
+	r := openBenchRoom(b)
+	r.mu.Lock()
+	state := r.doc.EncodeStateAsUpdate(nil)
+	r.mu.Unlock()
+	typist := yjs.NewDoc()
+	if err := typist.ApplyUpdate(state, nil); err != nil {
+		b.Fatal(err)
+	}
+	var frames [][]byte
+	typist.OnUpdate(func(update []byte, _ any, _ *yjs.Transaction) {
+		frames = append(frames, yprotocol.UpdateFrame(update))
+	})
+	src, _ := firstCell(typist).Get("source")
+	for i := range 20000 {
+		if err := src.(*yjs.Text).Insert(i, "x", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := newConn(nil, nil)
+	i := 0
+	for b.Loop() {
+		if err := r.handle(c, frames[i%len(frames)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+		if i == len(frames) {
+			b.Fatal("out of frames")
+		}
+	}
+}
+
+// openBenchRoom opens the room of a 2,000-cell notebook, without autosave.
+func openBenchRoom(b *testing.B) *room {
+	b.Helper()
+	ts := newTestService(b, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(b, "n.ipynb", string(benchNotebook(b, 2000, 15)))
+	textRoom, _ := ts.openSession(b, "n.ipynb")
+	name := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	r, err := ts.svc.openRoom(context.Background(), name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
 }

@@ -33,7 +33,8 @@ const maxJournalRecord = 1 << 30
 //
 // A record is the room name and the update, each as a uvarint length and
 // its bytes, and a CRC-32 (IEEE) of both, big-endian. A record cut short
-// by the kill ends the journal.
+// by the kill ends the journal, as does a damaged one or one without a
+// room name.
 type journal struct {
 	log *slog.Logger
 
@@ -61,6 +62,15 @@ type journalRecord struct {
 func openJournal(path string, log *slog.Logger) (*journal, []journalRecord, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
+		return nil, nil, fmt.Errorf("opening the update journal: %w", err)
+	}
+	// A device such as /dev/full, reached through a link, would be read
+	// without end.
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is not a regular file", path)
+		}
 		return nil, nil, fmt.Errorf("opening the update journal: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
@@ -98,6 +108,12 @@ func readJournal(r *bufio.Reader) ([]journalRecord, error) {
 		}
 		if recordSum(room, update) != binary.BigEndian.Uint32(sum[:]) {
 			return records, errors.New("checksum mismatch")
+		}
+		// Zero bytes, as a file system may leave after a power loss, read
+		// as a record of empty fields with a matching checksum. Rooms
+		// have names.
+		if len(room) == 0 {
+			return records, errors.New("record with an empty room name")
 		}
 		records = append(records, journalRecord{string(room), update})
 	}

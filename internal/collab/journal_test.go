@@ -93,6 +93,8 @@ func TestJournalDamagedEnd(t *testing.T) {
 		{"cut short", data[:len(data)-2]},
 		{"checksum", append(bytes.Clone(data[:len(data)-1]), data[len(data)-1]^0xff)},
 		{"length past the bound", append(bytes.Clone(data[:first]), 0xff, 0xff, 0xff, 0xff, 0x7f)},
+		// Six zero bytes have the checksum of empty fields.
+		{"zeros", append(bytes.Clone(data[:first]), make([]byte, 60)...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +106,19 @@ func TestJournalDamagedEnd(t *testing.T) {
 				t.Errorf("records %v, want the first only", got)
 			}
 		})
+	}
+}
+
+// TestJournalNotAFile links the journal to /dev/full, which reads as zero
+// bytes without end: the start must not read it.
+func TestJournalNotAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), journalFileName)
+	if err := os.Symlink("/dev/full", path); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openJournal(path, slog.New(slog.DiscardHandler)); err == nil ||
+		!strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("journal linked to /dev/full: %v, want an error", err)
 	}
 }
 
@@ -156,6 +171,9 @@ func FuzzReadJournal(f *testing.F) {
 		total := 0
 		for _, r := range records {
 			total += len(r.room) + len(r.update)
+			if r.room == "" {
+				t.Fatalf("record %q without a room name", r)
+			}
 		}
 		if total > len(data) {
 			t.Fatalf("%d bytes of records from %d bytes of input", total, len(data))

@@ -106,9 +106,11 @@ type room struct {
 	saveArmed  bool
 
 	// changed wakes run to start the save timer, and emptied to start the
-	// cleanup timer. Closing stop ends run.
+	// cleanup timer. evict makes run close the room at once if it has no
+	// clients, so that another room can open. Closing stop ends run.
 	changed chan struct{}
 	emptied chan struct{}
+	evict   chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
 	// removed is closed when the room has left the service's table.
@@ -152,6 +154,64 @@ func (s *Service) openRoom(ctx context.Context, name string) (*room, error) {
 	return r, nil
 }
 
+// makeRoomFor reports whether the room name is open or has a place to
+// open. When the rooms of its kind are at Options.MaxRooms, it first closes
+// those among them that have no client, which would otherwise keep their
+// places for Options.CleanupDelay, and waits for them up to evictWait.
+func (s *Service) makeRoomFor(ctx context.Context, name string) bool {
+	if s.roomFits(name) {
+		return true
+	}
+	_, _, _, isDoc := roomKind(name)
+	var idle []*room
+	s.mu.Lock()
+	for other, r := range s.rooms {
+		if _, _, _, otherIsDoc := roomKind(other); otherIsDoc == isDoc && r.idle() {
+			idle = append(idle, r)
+		}
+	}
+	s.mu.Unlock()
+	if len(idle) == 0 {
+		return false
+	}
+	for _, r := range idle {
+		select {
+		case r.evict <- struct{}{}:
+		default:
+		}
+	}
+	timeout := time.NewTimer(evictWait)
+	defer timeout.Stop()
+	for _, r := range idle {
+		select {
+		case <-r.removed:
+			if s.roomFits(name) {
+				return true
+			}
+		case <-timeout.C:
+			return s.roomFits(name)
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return s.roomFits(name)
+}
+
+// evictWait bounds the wait for idle rooms to close, which may save them.
+const evictWait = 10 * time.Second
+
+// idle reports whether r has loaded and has no client.
+func (r *room) idle() bool {
+	select {
+	case <-r.ready:
+	default:
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.clients) == 0 && !r.closed
+}
+
 // roomFits reports whether the room name is open or has a place to open.
 // openRoom checks again, since rooms may open meanwhile.
 func (s *Service) roomFits(name string) bool {
@@ -184,6 +244,7 @@ func (s *Service) newRoom(name string) *room {
 		ready:   make(chan struct{}),
 		changed: make(chan struct{}, 1),
 		emptied: make(chan struct{}, 1),
+		evict:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		removed: make(chan struct{}),

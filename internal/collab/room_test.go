@@ -521,7 +521,8 @@ func TestMaxRooms(t *testing.T) {
 	ts.writeFile(t, "b.txt", "")
 	roomA, session := ts.openSession(t, "a.txt")
 	roomB, _ := ts.openSession(t, "b.txt")
-	ts.join(t, roomA, session)
+	a := ts.join(t, roomA, session)
+
 	// A document room past the limit opens and closes with 1003 and a
 	// reason, which @jupyter/docprovider shows before it stops retrying.
 	code, reason := ts.dial(t, roomB, session).waitClose()
@@ -533,6 +534,21 @@ func TestMaxRooms(t *testing.T) {
 		payload.Reason != "initialization_error" || !strings.Contains(payload.ErrorReason, "Too many documents") ||
 		strings.HasSuffix(payload.ErrorReason, "…") {
 		t.Errorf("close reason %q, want a whole initialization_error naming the limit", reason)
+	}
+	// Its retries, while the dialog waits for the user, get 503 before the
+	// upgrade, which shows nothing, and back off.
+	checkRefused(t, ts, roomB, session)
+
+	// A room whose last client left gives its place at once, without the
+	// cleanup delay.
+	rA := ts.room(t, roomA)
+	a.ws.Close(websocket.StatusNormalClosure, "")
+	waitUntil(t, "A to leave", rA.idle)
+	ts.join(t, roomB, session)
+	select {
+	case <-rA.removed:
+	default:
+		t.Error("room A open after B took its place")
 	}
 }
 

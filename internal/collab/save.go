@@ -197,6 +197,10 @@ func (r *room) run() {
 				return
 			}
 			cleanupTimer.Reset(r.svc.opts.CleanupDelay)
+		case <-r.evict:
+			if r.tryClose() {
+				return
+			}
 		}
 	}
 }
@@ -342,8 +346,10 @@ func (r *room) save() string {
 	}
 	// Every update in content, and the record of the save, are committed
 	// before the file holds them, so a restart never finds edits on disk
-	// that its history lacks.
-	r.svc.store.flush()
+	// that its history lacks. While the database fails, saves fail too.
+	if flushErr := r.svc.store.flush(); flushErr != nil && err == nil {
+		err = fmt.Errorf("room history not committed: %w", flushErr)
+	}
 	status, info, err := r.write(p, modTime, hash, newHash, content, err)
 	if status != saveSuccess {
 		if err != nil {

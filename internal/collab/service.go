@@ -134,6 +134,9 @@ type Service struct {
 	mu      sync.Mutex
 	rooms   map[string]*room
 	closing bool
+	// refused holds when each document room past Options.MaxRooms was last
+	// refused (refuseRoom).
+	refused map[string]time.Time
 	sockets sync.WaitGroup
 }
 
@@ -150,7 +153,7 @@ func New(opts Options) (*Service, error) {
 	}
 	st.setCommitWindow(max(opts.CommitWindow, 0))
 	s := &Service{opts: opts, log: opts.Log, store: st, session: uuid.NewString(),
-		rooms: map[string]*room{}}
+		rooms: map[string]*room{}, refused: map[string]time.Time{}}
 	if err := st.addSession(context.Background(), s.session, opts.Version, time.Now()); err != nil {
 		st.close()
 		return nil, err

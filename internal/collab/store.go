@@ -305,9 +305,12 @@ func (s *store) compact(room string) {
 }
 
 // updates returns a room's history, oldest first, once the writes queued
-// before the call are committed.
+// before the call are committed. While they fail it returns the error: the
+// database lacks some of them.
 func (s *store) updates(ctx context.Context, room string) ([][]byte, error) {
-	s.flush()
+	if err := s.flush(); err != nil {
+		return nil, fmt.Errorf("reading history of room %s: writes before it not committed: %w", room, err)
+	}
 	return readUpdates(ctx, s.db, room)
 }
 

@@ -1,7 +1,6 @@
 package collab
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -30,6 +29,18 @@ import (
 // acknowledged updates survive a crash of the process. flush waits until
 // every write queued before it is committed, and close commits what is
 // queued before it closes the database.
+//
+// A batch that fails, as when the disk is full or another process holds
+// the database's lock past the busy timeout, is rolled back and kept at the
+// head of the queue. The writer tries it again after a delay that grows
+// from retryMin to retryMax, with the writes queued since. So a history is
+// always the rooms' updates up to some point, in order, with no gap. A
+// history with a gap lacks items that later updates build on: a room loaded
+// from it would show less than the saved file, and its next save would
+// overwrite the file with that. Only writes that a caller waits for leave
+// the queue when their batch fails; the caller gets the error. Updates are
+// idempotent, so an append that reached the database in a batch whose
+// commit failed may be stored twice, at no cost but its size.
 
 // opKind is the kind of a queued history write.
 type opKind int
@@ -99,6 +110,13 @@ type writer struct {
 	// waiting. Both commit the queue without waiting for the window.
 	waited  bool
 	flushes int
+
+	// failure is the error of the last batch when it failed, and nil once
+	// a batch commits. retryAt is when the writer tries the queue again,
+	// and retryDelay is the wait after the next failure.
+	failure    error
+	retryAt    time.Time
+	retryDelay time.Duration
 
 	wake chan struct{}
 	done chan struct{}
@@ -181,9 +199,10 @@ func (s *store) commitSoon() {
 	}
 }
 
-// flush waits until every write queued before it has been committed, or
-// the writer has stopped.
-func (s *store) flush() {
+// flush waits until every write queued before it has been committed, and
+// returns nil, or until the writer has stopped or fails to commit them,
+// and returns why.
+func (s *store) flush() error {
 	w := &s.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -193,10 +212,24 @@ func (s *store) flush() {
 		defer func() { w.flushes-- }()
 		w.signal()
 	}
-	for w.handled < target && !w.stopped {
+	for w.handled < target && !w.stopped && w.failure == nil {
 		w.cond.Wait()
 	}
+	switch {
+	case w.handled >= target:
+		return nil
+	case w.failure != nil:
+		return w.failure
+	}
+	return errStoreClosed
 }
+
+// retryMin and retryMax bound the writer's wait before it tries a failed
+// batch again.
+const (
+	retryMin = 250 * time.Millisecond
+	retryMax = 8 * time.Second
+)
 
 // stopWriter stops the writer once it has handled the queue, or at once,
 // dropping the queue, when abandon is set.
@@ -219,10 +252,17 @@ func (w *writer) take(now time.Time) (ops []writeOp, wait time.Duration, stop bo
 	if w.abandon {
 		return nil, 0, true
 	}
-	if len(w.queue) > 0 && !w.closing && !w.waited && w.flushes == 0 && w.bytes < commitBytes {
-		if wait := w.since.Add(w.window).Sub(now); wait > 0 {
-			return nil, wait, false
-		}
+	var until time.Time
+	switch {
+	case len(w.queue) == 0 || w.closing:
+	case w.failure != nil:
+		// A failed batch is tried again at retryAt, whatever the window.
+		until = w.retryAt
+	case !w.waited && w.flushes == 0 && w.bytes < commitBytes:
+		until = w.since.Add(w.window)
+	}
+	if wait := until.Sub(now); wait > 0 {
+		return nil, wait, false
 	}
 	ops, w.queue = w.queue, nil
 	w.bytes, w.waited = 0, false
@@ -245,11 +285,34 @@ func (w *writer) abandoned() bool {
 	return w.abandon
 }
 
-func (w *writer) finish(n int) {
+// finish counts the handled writes of a batch. When the batch failed with
+// err, it puts the writes in kept back at the head of the queue, to try
+// again after the retry delay, or drops them while the store closes. It
+// returns the error of the batch before, and whether it dropped kept.
+func (w *writer) finish(handled int, kept []writeOp, err error) (before error, dropped bool) {
 	w.mu.Lock()
-	w.handled += uint64(n)
+	defer w.mu.Unlock()
+	before = w.failure
+	w.handled += uint64(handled)
+	switch {
+	case err == nil:
+		w.failure, w.retryDelay = nil, 0
+	case w.closing:
+		// Close tries once more and then drops what fails.
+		reject(kept)
+		w.handled += uint64(len(kept))
+		dropped = true
+	default:
+		w.failure = err
+		w.retryDelay = min(max(2*w.retryDelay, retryMin), retryMax)
+		w.retryAt = time.Now().Add(w.retryDelay)
+		w.queue = append(kept, w.queue...)
+		for _, op := range kept {
+			w.bytes += len(op.data)
+		}
+	}
 	w.cond.Broadcast()
-	w.mu.Unlock()
+	return before, dropped
 }
 
 func (s *store) writeLoop() {
@@ -288,73 +351,73 @@ func (s *store) writeLoop() {
 				reject(ops)
 				return
 			}
-			s.writeBatch(ops)
-			w.finish(len(ops))
+			s.finishBatch(ops, s.writeBatch(ops))
 		}
 	}
 }
 
-// writeBatch applies ops in one transaction. A failed write is logged and
-// the others go on. When the commit fails, every write of the batch is
-// lost.
-func (s *store) writeBatch(ops []writeOp) {
+// writeBatch applies ops in one transaction, and returns the error of the
+// first write that failed, or of the commit, after which nothing of the
+// batch is committed.
+func (s *store) writeBatch(ops []writeOp) error {
 	if len(ops) == 1 && ops[0].kind == opAppend {
-		s.writeAppend(ops[0])
-		return
+		// A single append, the write of a room with one client typing, is
+		// a statement of its own, which SQLite commits as a transaction. A
+		// transaction of database/sql would cost a goroutine, and two more
+		// round trips to SQLite.
+		if _, err := s.insert.Exec(ops[0].room, ops[0].data); err != nil {
+			return fmt.Errorf("storing update of room %s: %w", ops[0].room, err)
+		}
+		return nil
 	}
-	errs := make([]error, len(ops))
-	var failed int
-	var firstErr error
 	tx, err := s.db.Begin()
-	if err == nil {
-		for i, op := range ops {
-			errs[i] = s.write(tx, op)
-			if errs[i] != nil {
-				failed++
-				firstErr = cmp.Or(firstErr, errs[i])
-			}
-		}
-		err = tx.Commit()
-	}
 	if err != nil {
-		err = fmt.Errorf("committing room history writes: %w", err)
-		tx.Rollback()
-		for i := range errs {
-			errs[i] = cmp.Or(errs[i], err)
-		}
-		failed, firstErr = len(ops), err
+		return fmt.Errorf("beginning room history writes: %w", err)
 	}
-	if failed > 0 {
-		s.log.Error("room history writes failed: the updates are lost if the server stops before a save",
-			"failed", failed, "writes", len(ops), "err", firstErr)
-	} else {
+	for _, op := range ops {
+		if err := s.write(tx, op); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("committing room history writes: %w", err)
+	}
+	return nil
+}
+
+// finishBatch reports the outcome of the batch ops to the callers that
+// wait and to the journal, and keeps a failed batch's other writes for the
+// writer to try again.
+func (s *store) finishBatch(ops []writeOp, err error) {
+	if err == nil {
 		s.journalCommitted(ops)
 	}
-	for i, op := range ops {
+	var kept []writeOp
+	for _, op := range ops {
 		if op.done != nil {
-			op.done <- errs[i]
+			op.done <- err
+		} else if err != nil {
+			kept = append(kept, op)
 		}
 	}
-}
-
-// writeAppend stores the update of a single append, the write of a room
-// with one client typing, in a statement of its own. SQLite commits it as
-// a transaction. A transaction of database/sql would cost a goroutine,
-// and two more round trips to SQLite.
-func (s *store) writeAppend(op writeOp) {
-	_, err := s.insert.Exec(op.room, op.data)
-	if err != nil {
-		err = fmt.Errorf("storing update of room %s: %w", op.room, err)
-		s.log.Error("room history write failed: the update is lost if the server stops before a save",
-			"room", op.room, "err", err)
-	} else {
-		s.journalCommitted([]writeOp{op})
-	}
-	if op.done != nil {
-		op.done <- err
+	before, dropped := s.w.finish(len(ops)-len(kept), kept, err)
+	switch {
+	case dropped:
+		s.log.Error("room history writes failed as the database closed: the journal keeps "+
+			"their updates for the next start, or they are lost when it does not",
+			"writes", len(kept), "err", err)
+	case err != nil && before == nil:
+		s.log.Error("room history writes failed: they wait to be tried again, saves fail "+
+			"meanwhile, and a kill loses the edits the journal does not hold",
+			"writes", len(ops), "err", err)
+	case err != nil:
+		s.log.Warn("room history writes failed again", "writes", len(ops), "err", err)
+	case before != nil:
+		s.log.Info("room history writes committed again after failing", "writes", len(ops))
 	}
 }
-
 // journalCommitted reports to the journal that the journaled updates of
 // ops are committed. A failed commit leaves them in the journal, for the next
 // start to add.
@@ -424,7 +487,9 @@ func (s *store) compactTx(tx *sql.Tx, room string) error {
 	s.w.hook("compacting")
 	merged, err := yjs.MergeUpdates(rows[first:]...)
 	if err != nil {
-		return fmt.Errorf("compacting history of room %s: %w", room, err)
+		// Not an error of the batch, which would then fail at every try.
+		s.log.Warn("room history not compacted", "room", room, "err", err)
+		return nil
 	}
 	if _, err := tx.Exec(`DELETE FROM updates WHERE room = ? AND seq >= ?`, room, seqs[first]); err != nil {
 		return fmt.Errorf("compacting history of room %s: %w", room, err)

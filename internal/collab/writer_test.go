@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -498,3 +499,105 @@ func TestCompactionKeepsLargeBase(t *testing.T) {
 		t.Errorf("text after compaction and restart has %d bytes, want %d", len(got), len(want))
 	}
 }
+
+// TestFailedWritesKeptInOrder fills the database, as a full disk would,
+// while a client types. The writer keeps the failed writes and saves fail
+// meanwhile. Once the database has room again, the history holds every
+// edit in order and the next save writes them all.
+func TestFailedWritesKeptInOrder(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	typeText(a, b, "a", "a")
+	st := ts.svc.store
+	if err := st.flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	// SQLite refuses to grow the file past max_page_count with "database
+	// or disk is full". A paste of 20 kB needs new pages.
+	var pages int
+	if err := st.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	paste := strings.Repeat("p", 20000)
+	a.edit(insert(1, paste))
+	typeText(a, b, "bc", "a"+paste+"bc")
+	waitUntil(t, "the writer to fail", func() bool {
+		st.w.mu.Lock()
+		defer st.w.mu.Unlock()
+		return st.w.failure != nil
+	})
+	if err := st.flush(); err == nil || !strings.Contains(err.Error(), "full") {
+		t.Errorf("flush while the database is full: %v, want the error", err)
+	}
+	a.send(saveFrame(1))
+	a.waitFor("the save reply", func() bool { return len(a.raw) == 1 })
+	if !strings.Contains(a.raw[0], `"status":"failed"`) {
+		t.Errorf("save while the database is full: %s, want failed", a.raw[0])
+	}
+	if got := ts.readFile(t, "a.txt"); got != "" {
+		t.Errorf("file %q after a failed save, want it unchanged", got)
+	}
+
+	if _, err := st.db.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the kept writes to commit", func() bool { return st.flush() == nil })
+	if got := storedText(t, st, ts.room(t, room).name); got != "a"+paste+"bc" {
+		t.Errorf("history holds %d characters, want %d", len(got), len(paste)+3)
+	}
+	a.send(saveFrame(2))
+	a.waitFor("the save reply", func() bool { return len(a.raw) == 2 })
+	if got := ts.readFile(t, "a.txt"); got != "a"+paste+"bc" {
+		t.Errorf("file holds %d characters after the writes committed, want %d", len(got), len(paste)+3)
+	}
+}
+
+// TestLockedDatabaseRetried holds the database's write lock in another
+// connection past the busy timeout, so that the writer's transaction
+// cannot begin, then lets it go: the server keeps running and commits
+// every edit.
+func TestLockedDatabaseRetried(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = -1 })
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	st := ts.svc.store
+	st.setCommitWindow(time.Hour) // the edits share a batch
+	if _, err := st.db.Exec(`PRAGMA busy_timeout = 20`); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite3", filepath.Join(ts.svc.opts.DataDir, dbFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+
+	typeText(a, b, "xyz", "xyz")
+	if err := st.flush(); err == nil {
+		t.Error("flush while another connection holds the lock: nil, want an error")
+	}
+	if _, err := conn.ExecContext(context.Background(), `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the kept writes to commit", func() bool { return st.flush() == nil })
+	if got := storedText(t, st, ts.room(t, room).name); got != "xyz" {
+		t.Errorf("history holds %q, want xyz", got)
+	}
+}
+
