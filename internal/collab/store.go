@@ -78,6 +78,11 @@ func openStore(dir, root string, log *slog.Logger) (*store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data folder: %w", err)
 	}
+	// A relative path would read as the host of the file: URI below.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data folder %s: %w", dir, err)
+	}
 	path := filepath.Join(dir, dbFileName)
 	// The page cache is 256 KiB, not SQLite's default 2 MiB. Rows are
 	// written once and read once when a room opens, so a cache saves little.

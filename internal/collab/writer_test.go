@@ -601,3 +601,16 @@ func TestLockedDatabaseRetried(t *testing.T) {
 	}
 }
 
+
+// TestStoreRelativeFolder opens the database in a data folder named by a
+// relative path, as JUPYTER_DATA_DIR may give it.
+func TestStoreRelativeFolder(t *testing.T) {
+	t.Chdir(t.TempDir())
+	st, err := openStore(filepath.Join("data", "jupyter"), "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.close(); err != nil {
+		t.Error(err)
+	}
+}
