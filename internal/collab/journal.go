@@ -209,7 +209,34 @@ func (j *journal) committed(n int) {
 	j.pending = 0
 	if err := j.f.Truncate(0); err != nil {
 		j.fail("emptying the update journal failed", err)
+		return
 	}
+	j.replaceRemovedLocked()
+}
+
+// replaceRemovedLocked opens a new journal file in place of the open one
+// when that was removed, by hand or by a cleanup of the data folder: its
+// records would be read by no start. It runs when no record is left
+// uncommitted, so the new file needs none of the old one's.
+func (j *journal) replaceRemovedLocked() {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(j.fd), &st); err != nil || st.Nlink > 0 {
+		return
+	}
+	path := j.f.Name()
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err == nil {
+		if err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		j.fail("replacing the update journal, which was removed, failed", err)
+		return
+	}
+	j.f.Close()
+	j.f, j.fd = f, f.Fd()
+	j.log.Warn("update journal was removed while the server ran: a new one replaces it", "path", path)
 }
 
 // fail stops the journal. What it holds stays for the next start.

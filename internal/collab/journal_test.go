@@ -122,6 +122,23 @@ func TestJournalNotAFile(t *testing.T) {
 	}
 }
 
+// TestJournalRemovedReplaced removes the journal while it is open: once
+// its records are committed, a new file takes its place, so later records
+// reach a file that the next start reads.
+func TestJournalRemovedReplaced(t *testing.T) {
+	j, path := newJournal(t)
+	j.append("r", []byte("first"))
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	j.committed(1)
+	j.append("r", []byte("second"))
+	got, err := readJournalFile(t, path)
+	if err != nil || len(got) != 1 || string(got[0].update) != "second" {
+		t.Errorf("records %v, %v, want the one appended after the removal", got, err)
+	}
+}
+
 func TestJournalHeldByOneServer(t *testing.T) {
 	_, path := newJournal(t)
 	if _, _, err := openJournal(path, slog.New(slog.DiscardHandler)); err == nil ||
