@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"testing"
@@ -92,12 +93,12 @@ func TestDirectWrite(t *testing.T) {
 func TestDirectWriteError(t *testing.T) {
 	server, _ := tcpPair(t)
 	c := New(server)
-	server.Close()
+	c.Close()
 	if !c.BeginDirect() {
 		t.Fatal("BeginDirect rejected an idle connection")
 	}
-	if _, err := c.Write([]byte("x")); err == nil {
-		t.Error("direct Write on a closed connection returned no error")
+	if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("direct Write on a closed connection: %v, want net.ErrClosed", err)
 	}
 	if !c.EndDirect() {
 		t.Error("EndDirect does not report the failed write")
@@ -108,6 +109,27 @@ func TestDirectWriteError(t *testing.T) {
 	if c.BeginDirect() {
 		t.Error("BeginDirect accepted a connection whose write failed")
 	}
+}
+
+// TestDirectWriteResetPeer writes directly to a connection whose peer
+// reset it: the write fails.
+func TestDirectWriteResetPeer(t *testing.T) {
+	server, client := tcpPair(t)
+	c := New(server)
+	client.SetLinger(0)
+	client.Close()
+	if !c.BeginDirect() {
+		t.Fatal("BeginDirect rejected an idle connection")
+	}
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		_, err = c.Write([]byte("x"))
+		time.Sleep(time.Millisecond)
+	}
+	if err == nil {
+		t.Error("direct Writes to a reset connection returned no error")
+	}
+	c.EndDirect()
 }
 
 // TestCork collects writes between Cork and Uncork, rejects direct
