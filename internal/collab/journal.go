@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -44,9 +45,15 @@ type journal struct {
 	// pending counts the records written and not yet committed.
 	pending int
 	buf     []byte
-	// broken is set after a failed write or truncation: the journal stops
-	// until the server restarts, and updates wait for the writer alone.
+	// broken is set after a failed write or truncation: the journal stops,
+	// and updates wait for the writer alone, until every update is
+	// committed (resumeLocked).
 	broken bool
+	// lastResume is when the store last tried to start a stopped journal.
+	lastResume time.Time
+	// failures counts the failures that stopped the journal, so that only
+	// the first is logged as an error.
+	failures int
 }
 
 // journalRecord is one update read back from a journal.
@@ -141,6 +148,16 @@ func recordSum(room, update []byte) uint32 {
 	return crc32.Update(crc32.ChecksumIEEE(room), crc32.IEEETable, update)
 }
 
+// appendRecord appends the journal record of room and update to b.
+func appendRecord(b []byte, room string, update []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(room)))
+	b = append(b, room...)
+	roomBytes := b[len(b)-len(room):]
+	b = binary.AppendUvarint(b, uint64(len(update)))
+	b = append(b, update...)
+	return binary.BigEndian.AppendUint32(b, recordSum(roomBytes, update))
+}
+
 // noEOF turns the end of the file inside a record into an error of its own.
 func noEOF(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -155,15 +172,15 @@ func noEOF(err error) error {
 func (j *journal) append(room string, update []byte) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.appendLocked(room, update)
+}
+
+// appendLocked is append for a caller that holds mu.
+func (j *journal) appendLocked(room string, update []byte) bool {
 	if j.broken {
 		return false
 	}
-	b := binary.AppendUvarint(j.buf[:0], uint64(len(room)))
-	b = append(b, room...)
-	roomBytes := b[len(b)-len(room):]
-	b = binary.AppendUvarint(b, uint64(len(update)))
-	b = append(b, update...)
-	b = binary.BigEndian.AppendUint32(b, recordSum(roomBytes, update))
+	b := appendRecord(j.buf[:0], room, update)
 	if cap(b) <= 64<<10 {
 		j.buf = b
 	}
@@ -199,6 +216,32 @@ func (j *journal) write(b []byte) error {
 func (j *journal) committed(n int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.committedLocked(n)
+}
+
+// rewriteLocked empties a stopped journal, writes records to it and
+// starts it again, and reports whether it did. The caller holds mu.
+func (j *journal) rewriteLocked(records []journalRecord) bool {
+	if err := j.f.Truncate(0); err != nil {
+		return false
+	}
+	j.replaceRemovedLocked()
+	b := j.buf[:0]
+	for _, r := range records {
+		b = appendRecord(b, r.room, r.update)
+	}
+	if err := j.write(b); err != nil {
+		j.fail("writing the update journal failed again", err)
+		j.f.Truncate(0)
+		return false
+	}
+	j.broken, j.pending = false, len(records)
+	j.log.Info("update journal in use again", "path", j.f.Name(), "records", len(records))
+	return true
+}
+
+// committedLocked is committed for a caller that holds mu.
+func (j *journal) committedLocked(n int) {
 	if j.broken || n == 0 {
 		return
 	}
@@ -239,10 +282,16 @@ func (j *journal) replaceRemovedLocked() {
 	j.log.Warn("update journal was removed while the server ran: a new one replaces it", "path", path)
 }
 
-// fail stops the journal. What it holds stays for the next start.
+// fail stops the journal. What it holds stays for the next start, or
+// until resumeLocked.
 func (j *journal) fail(msg string, err error) {
 	j.broken = true
-	j.log.Error(msg+": edits are committed to the database only, and a kill may lose the last ones",
+	j.failures++
+	log := j.log.Error
+	if j.failures > 1 {
+		log = j.log.Warn
+	}
+	log(msg+": edits are committed to the database only, and a kill may lose the last ones",
 		"path", j.f.Name(), "err", err)
 }
 

@@ -3,11 +3,14 @@ package collab
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -136,6 +139,56 @@ func TestJournalRemovedReplaced(t *testing.T) {
 	got, err := readJournalFile(t, path)
 	if err != nil || len(got) != 1 || string(got[0].update) != "second" {
 		t.Errorf("records %v, %v, want the one appended after the removal", got, err)
+	}
+}
+
+// TestJournalResumesAfterFailure stops the journal, as a failed write on
+// a full disk does, while updates wait for the writer. When it starts again
+// it takes the updates it left out that are not committed yet, in order,
+// then the new ones, and it is emptied once they are committed.
+func TestJournalResumesAfterFailure(t *testing.T) {
+	dataDir := t.TempDir()
+	st, err := openStore(dataDir, t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	st.setCommitWindow(time.Hour)
+	j := st.journal
+	j.mu.Lock()
+	j.fail("writing the update journal failed", errors.New("no space left on device"))
+	j.lastResume = time.Now() // the next append does not try to start it
+	j.mu.Unlock()
+	path := filepath.Join(dataDir, journalFileName)
+	readBack := func() []string {
+		t.Helper()
+		records, err := readJournalFile(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range records {
+			got = append(got, string(r.update))
+		}
+		return got
+	}
+
+	st.appendUpdate("r", []byte("left out"))
+	if got := readBack(); len(got) != 0 {
+		t.Errorf("stopped journal holds %q", got)
+	}
+	j.mu.Lock()
+	j.lastResume = time.Time{}
+	j.mu.Unlock()
+	st.appendUpdate("r", []byte("after"))
+	if got := readBack(); !slices.Equal(got, []string{"left out", "after"}) {
+		t.Errorf("journal started again with %q, want [left out after]", got)
+	}
+	if err := st.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readBack(); len(got) != 0 {
+		t.Errorf("journal holds %q after every update was committed, want nothing", got)
 	}
 }
 

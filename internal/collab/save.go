@@ -187,7 +187,11 @@ func (r *room) run() {
 				saveTimer.Reset(wait)
 				continue
 			}
-			r.autosaveNow()
+			if !r.autosaveNow() {
+				// A save that failed, as while the database cannot be
+				// written, is tried again without waiting for an edit.
+				saveTimer.Reset(saveRetry)
+			}
 		case <-poll.C:
 			r.poll()
 		case <-r.emptied:
@@ -224,14 +228,17 @@ func (r *room) unsavedLocked() bool {
 	return r.fileID != "" && r.dirty && !r.noSave && r.svc.opts.SaveDelay > 0 && r.autosave
 }
 
-func (r *room) autosaveNow() {
+// autosaveNow saves the doc if autosave should, and reports false when
+// that save failed.
+func (r *room) autosaveNow() bool {
 	r.mu.Lock()
 	save := r.unsavedLocked() && r.autosaveLocked()
 	r.mu.Unlock()
-	if save {
-		r.save()
-	}
+	return !save || r.save() != saveFailed
 }
+
+// saveRetry is the wait before autosave tries a failed save again.
+const saveRetry = 3 * time.Second
 
 // tryClose closes a room that has no clients, after saving its unsaved
 // changes. It returns false, leaving the room open, when a client joined

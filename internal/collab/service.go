@@ -325,7 +325,10 @@ func (s *Service) handleSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, created, err := s.store.indexPath(r.Context(), p)
 	if err != nil {
-		return err
+		// Such as a full disk, or a lock that another process holds.
+		s.log.Error("file id not recorded", "path", p, "err", err)
+		return httpapi.Errorf(http.StatusServiceUnavailable,
+			"the collaboration database cannot record %s: %v; try again later", p, err)
 	}
 	status := http.StatusOK
 	if created {

@@ -293,9 +293,54 @@ func (s *store) sessionVersion(ctx context.Context, id string) (version string, 
 
 // appendUpdate queues an update for the room's history.
 func (s *store) appendUpdate(room string, update []byte) {
-	journaled := s.journal != nil && s.journal.append(room, update)
+	j := s.journal
+	if j == nil {
+		s.enqueue(writeOp{kind: opAppend, room: room, data: update})
+		return
+	}
+	// The journal's lock covers the queueing too, so that no update left
+	// out of the journal is between the check below and its queueing.
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.broken && time.Since(j.lastResume) >= resumeInterval {
+		j.lastResume = time.Now()
+		s.resumeJournalLocked()
+	}
+	journaled := j.appendLocked(room, update)
 	s.enqueue(writeOp{kind: opAppend, room: room, data: update, journaled: journaled})
 }
+
+// resumeJournalLocked starts a journal stopped by a failure, such as a full
+// disk, again. It writes a new file that holds every update queued and not
+// committed, so the file and the database together hold every update, in
+// order. That needs the writer idle: a batch it took is neither in the
+// queue nor committed. The caller holds the journal's lock, so nothing is
+// queued meanwhile.
+func (s *store) resumeJournalLocked() {
+	w := &s.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inflight > 0 {
+		return
+	}
+	var records []journalRecord
+	for _, op := range w.queue {
+		if op.kind == opAppend {
+			records = append(records, journalRecord{op.room, op.data})
+		}
+	}
+	if !s.journal.rewriteLocked(records) {
+		return
+	}
+	for i := range w.queue {
+		if w.queue[i].kind == opAppend {
+			w.queue[i].journaled = true
+		}
+	}
+}
+
+// resumeInterval bounds how often a stopped journal tries to start again.
+const resumeInterval = time.Second
 
 // replaceUpdates queues the replacement of a room's history by one
 // update. The writer replaces it in one transaction, so a crash leaves

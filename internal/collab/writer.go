@@ -118,6 +118,9 @@ type writer struct {
 	retryAt    time.Time
 	retryDelay time.Duration
 
+	// inflight counts the writes that the writer took and has not finished.
+	inflight int
+
 	wake chan struct{}
 	done chan struct{}
 
@@ -228,7 +231,7 @@ func (s *store) flush() error {
 // batch again.
 const (
 	retryMin = 250 * time.Millisecond
-	retryMax = 8 * time.Second
+	retryMax = 2 * time.Second
 )
 
 // stopWriter stops the writer once it has handled the queue, or at once,
@@ -266,6 +269,7 @@ func (w *writer) take(now time.Time) (ops []writeOp, wait time.Duration, stop bo
 	}
 	ops, w.queue = w.queue, nil
 	w.bytes, w.waited = 0, false
+	w.inflight = len(ops)
 	return ops, 0, len(ops) == 0 && w.closing
 }
 
@@ -285,15 +289,28 @@ func (w *writer) abandoned() bool {
 	return w.abandon
 }
 
+// countUnjournaled counts the appends of ops that the journal does not
+// hold.
+func countUnjournaled(ops []writeOp) int {
+	n := 0
+	for _, op := range ops {
+		if op.kind == opAppend && !op.journaled {
+			n++
+		}
+	}
+	return n
+}
+
 // finish counts the handled writes of a batch. When the batch failed with
 // err, it puts the writes in kept back at the head of the queue, to try
 // again after the retry delay, or drops them while the store closes. It
 // returns the error of the batch before, and whether it dropped kept.
-func (w *writer) finish(handled int, kept []writeOp, err error) (before error, dropped bool) {
+func (w *writer) finish(ops, kept []writeOp, err error) (before error, dropped bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	before = w.failure
-	w.handled += uint64(handled)
+	w.handled += uint64(len(ops) - len(kept))
+	w.inflight = 0
 	switch {
 	case err == nil:
 		w.failure, w.retryDelay = nil, 0
@@ -402,12 +419,17 @@ func (s *store) finishBatch(ops []writeOp, err error) {
 			kept = append(kept, op)
 		}
 	}
-	before, dropped := s.w.finish(len(ops)-len(kept), kept, err)
+	before, dropped := s.w.finish(ops, kept, err)
 	switch {
 	case dropped:
-		s.log.Error("room history writes failed as the database closed: the journal keeps "+
-			"their updates for the next start, or they are lost when it does not",
-			"writes", len(kept), "err", err)
+		if lost := countUnjournaled(kept); lost > 0 {
+			s.log.Error("room history writes failed as the database closed: edits are lost, "+
+				"because neither the database nor the journal holds them",
+				"lost_updates", lost, "writes", len(kept), "err", err)
+		} else {
+			s.log.Warn("room history writes failed as the database closed: the journal "+
+				"keeps their updates for the next start", "writes", len(kept), "err", err)
+		}
 	case err != nil && before == nil:
 		s.log.Error("room history writes failed: they wait to be tried again, saves fail "+
 			"meanwhile, and a kill loses the edits the journal does not hold",

@@ -516,15 +516,7 @@ func TestFailedWritesKeptInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// SQLite refuses to grow the file past max_page_count with "database
-	// or disk is full". A paste of 20 kB needs new pages.
-	var pages int
-	if err := st.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
-		t.Fatal(err)
-	}
+	lift := fillDatabase(t, st)
 	paste := strings.Repeat("p", 20000)
 	a.edit(insert(1, paste))
 	typeText(a, b, "bc", "a"+paste+"bc")
@@ -545,9 +537,7 @@ func TestFailedWritesKeptInOrder(t *testing.T) {
 		t.Errorf("file %q after a failed save, want it unchanged", got)
 	}
 
-	if _, err := st.db.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
-		t.Fatal(err)
-	}
+	lift()
 	waitUntil(t, "the kept writes to commit", func() bool { return st.flush() == nil })
 	if got := storedText(t, st, ts.room(t, room).name); got != "a"+paste+"bc" {
 		t.Errorf("history holds %d characters, want %d", len(got), len(paste)+3)
@@ -557,6 +547,49 @@ func TestFailedWritesKeptInOrder(t *testing.T) {
 	if got := ts.readFile(t, "a.txt"); got != "a"+paste+"bc" {
 		t.Errorf("file holds %d characters after the writes committed, want %d", len(got), len(paste)+3)
 	}
+}
+
+// fillDatabase makes the store's database refuse to grow, as on a full
+// disk: SQLite fails with "database or disk is full" past max_page_count.
+// It returns the function that gives the database room again.
+func fillDatabase(t *testing.T, st *store) (lift func()) {
+	t.Helper()
+	var pages int
+	if err := st.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := st.db.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAutosaveRetriedAfterFailure fills the database while a client
+// types, with autosave on: once the database has room again, the edits
+// reach the file with no further edit to start a save.
+func TestAutosaveRetriedAfterFailure(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	a := ts.join(t, room, session)
+	b := ts.join(t, room, session)
+	st := ts.svc.store
+	lift := fillDatabase(t, st)
+	paste := strings.Repeat("p", 20000)
+	a.edit(insert(0, paste))
+	b.waitFor("the paste at B", func() bool { return b.doc.GetText("source").Len() == len(paste) })
+	waitUntil(t, "the writer to fail", func() bool {
+		st.w.mu.Lock()
+		defer st.w.mu.Unlock()
+		return st.w.failure != nil
+	})
+	time.Sleep(200 * time.Millisecond) // the autosave fails meanwhile
+	lift()
+	waitUntil(t, "the paste in the file", func() bool { return ts.readFile(t, "a.txt") == paste })
 }
 
 // TestLockedDatabaseRetried holds the database's write lock in another
