@@ -37,8 +37,8 @@ import (
 // always the rooms' updates up to some point, in order, with no gap. A
 // history with a gap lacks items that later updates build on: a room loaded
 // from it would show less than the saved file, and its next save would
-// overwrite the file with that. Only writes that a caller waits for leave
-// the queue when their batch fails; the caller gets the error. Updates are
+// overwrite the file with that. A caller that waits for a write in a
+// batch that fails gets the error, and the write stays queued. Updates are
 // idempotent, so an append that reached the database in a batch whose
 // commit failed may be stored twice, at no cost but its size.
 
@@ -415,7 +415,12 @@ func (s *store) finishBatch(ops []writeOp, err error) {
 	for _, op := range ops {
 		if op.done != nil {
 			op.done <- err
-		} else if err != nil {
+			// The caller has its answer. A failed write stays queued all
+			// the same, so that flush, which counts writes in queue
+			// order, never passes one that is not committed.
+			op.done = nil
+		}
+		if err != nil {
 			kept = append(kept, op)
 		}
 	}
