@@ -415,7 +415,7 @@ func (s *store) finishBatch(ops []writeOp, err error) {
 	for _, op := range ops {
 		if op.done != nil {
 			op.done <- err
-			// The caller has its answer. A failed write stays queued all
+			// The caller has the error. A failed write stays queued all
 			// the same, so that flush, which counts writes in queue
 			// order, never passes one that is not committed.
 			op.done = nil
