@@ -66,14 +66,17 @@
 //
 // A message longer than Options.MaxMessageBytes, or an update that would
 // create more than Options.MaxUpdateItems items, closes its connection
-// with 1009. The messages being read by all clients at once hold at
+// with 1003 and a reason that names the limit. The messages being read by all clients at once hold at
 // most Options.MaxReadBytes, and a client whose message would pass that is
 // closed with 1013. A malformed message closes its connection with 1007, and
 // unknown message types are ignored. At most Options.MaxRooms document
-// rooms, and as many transient ones, are open at once. A client of one more
-// is refused with 503 and Retry-After before the WebSocket upgrade, or
-// closed with 1013 when another room took the last place meanwhile. The clients of a document whose file is
-// deleted are closed with 1003 and a reason that JupyterLab shows.
+// rooms, and as many transient ones, are open at once. At the limit, rooms
+// without clients close to make room. A client of a document room that
+// still has no place is closed with 1003 and a reason that JupyterLab
+// shows, and its retries in the next 10 s are rejected with 503 and
+// Retry-After before the WebSocket upgrade, as are clients of a transient
+// room. The clients of a document whose file is deleted are closed with
+// 1003 and a reason that JupyterLab shows.
 //
 // A sync step 2 or update that would take the doc out of the schema of
 // its type (ydoc.CheckUpdate) closes its connection with 1003 and a

@@ -45,9 +45,9 @@ type journal struct {
 	// pending counts the records written and not yet committed.
 	pending int
 	buf     []byte
-	// broken is set after a failed write or truncation: the journal stops,
-	// and updates wait for the writer alone, until every update is
-	// committed (resumeLocked).
+	// broken is set after a failed write or truncation. The journal stops,
+	// and updates wait for the writer alone, until store.resumeJournalLocked
+	// rewrites it.
 	broken bool
 	// lastResume is when the store last tried to start a stopped journal.
 	lastResume time.Time
@@ -283,7 +283,7 @@ func (j *journal) replaceRemovedLocked() {
 }
 
 // fail stops the journal. What it holds stays for the next start, or
-// until resumeLocked.
+// until rewriteLocked replaces it.
 func (j *journal) fail(msg string, err error) {
 	j.broken = true
 	j.failures++

@@ -162,6 +162,7 @@ func (s *Service) makeRoomFor(ctx context.Context, name string) bool {
 	if s.roomFits(name) {
 		return true
 	}
+
 	_, _, _, isDoc := roomKind(name)
 	var idle []*room
 	s.mu.Lock()
@@ -174,12 +175,14 @@ func (s *Service) makeRoomFor(ctx context.Context, name string) bool {
 	if len(idle) == 0 {
 		return false
 	}
+
 	for _, r := range idle {
 		select {
 		case r.evict <- struct{}{}:
 		default:
 		}
 	}
+
 	timeout := time.NewTimer(evictWait)
 	defer timeout.Stop()
 	for _, r := range idle {

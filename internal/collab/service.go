@@ -134,10 +134,10 @@ type Service struct {
 	mu      sync.Mutex
 	rooms   map[string]*room
 	closing bool
-	// refused holds when each document room past Options.MaxRooms was last
-	// refused (refuseRoom).
-	refused map[string]time.Time
-	sockets sync.WaitGroup
+	// rejected maps each document room past Options.MaxRooms to the time
+	// of its last rejection (rejectAfterUpgrade).
+	rejected map[string]time.Time
+	sockets  sync.WaitGroup
 }
 
 // New opens the service's database in opts.DataDir and records a new
@@ -153,7 +153,7 @@ func New(opts Options) (*Service, error) {
 	}
 	st.setCommitWindow(max(opts.CommitWindow, 0))
 	s := &Service{opts: opts, log: opts.Log, store: st, session: uuid.NewString(),
-		rooms: map[string]*room{}, refused: map[string]time.Time{}}
+		rooms: map[string]*room{}, rejected: map[string]time.Time{}}
 	if err := st.addSession(context.Background(), s.session, opts.Version, time.Now()); err != nil {
 		st.close()
 		return nil, err

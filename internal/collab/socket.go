@@ -383,7 +383,7 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.sockets.Done()
 
-	if !s.makeRoomFor(r.Context(), name) && !s.refuseAfterUpgrade(name) {
+	if !s.makeRoomFor(r.Context(), name) && !s.rejectAfterUpgrade(name) {
 		s.log.Info("room not opened", "room", name, "err", errTooManyRooms)
 		w.Header().Set("Retry-After", "2")
 		httpapi.WriteError(s.log, w, r, httpapi.Errorf(http.StatusServiceUnavailable,
@@ -438,38 +438,38 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// refuseAfterUpgrade reports whether a client of the room name, which has
+// rejectAfterUpgrade reports whether a client of the room name, which has
 // no place to open, should be refused after the WebSocket upgrade rather
 // than before it, and notes the refusal.
 //
 // y-websocket clients retry a refused upgrade with a growing delay, up to
 // 2.5 s, and a connection closed after it opened every 100 ms. A document
 // room's client closed with 1003 and a reason (loadErrorClose) shows the
-// reason in a dialog, and stops retrying once the user dismisses it; until
-// then every retry closed the same way would add a dialog. So the first
+// reason in a dialog, and stops retrying once the user dismisses it. Until
+// then, every retry closed the same way would add a dialog. So the first
 // client of a document room is refused after the upgrade, and the retries
-// that follow within refuseMemory of the last one get 503 before it.
+// that follow within rejectMemory of the last one get 503 before it.
 // Transient rooms always get 503: no user opened them.
-func (s *Service) refuseAfterUpgrade(name string) bool {
+func (s *Service) rejectAfterUpgrade(name string) bool {
 	if _, _, _, isDoc := roomKind(name); !isDoc {
 		return false
 	}
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for other, at := range s.refused {
-		if now.Sub(at) > refuseMemory {
-			delete(s.refused, other)
+	for other, at := range s.rejected {
+		if now.Sub(at) > rejectMemory {
+			delete(s.rejected, other)
 		}
 	}
-	_, recent := s.refused[name]
-	s.refused[name] = now
+	_, recent := s.rejected[name]
+	s.rejected[name] = now
 	return !recent
 }
 
-// refuseMemory is how long the refusal of a document room is remembered.
+// rejectMemory is how long the refusal of a document room is remembered.
 // It is longer than the longest wait between a client's retries.
-const refuseMemory = 10 * time.Second
+const rejectMemory = 10 * time.Second
 
 // joinRoom opens the room name and adds c to it. A room found closing,
 // after its cleanup delay, is opened anew.

@@ -445,6 +445,7 @@ func (s *store) finishBatch(ops []writeOp, err error) {
 		s.log.Info("room history writes committed again after failing", "writes", len(ops))
 	}
 }
+
 // journalCommitted reports to the journal that the journaled updates of
 // ops are committed. A failed commit leaves them in the journal, for the next
 // start to add.

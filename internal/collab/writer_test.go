@@ -634,7 +634,6 @@ func TestLockedDatabaseRetried(t *testing.T) {
 	}
 }
 
-
 // TestStoreRelativeFolder opens the database in a data folder named by a
 // relative path, as JUPYTER_DATA_DIR may give it.
 func TestStoreRelativeFolder(t *testing.T) {
