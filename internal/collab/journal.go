@@ -225,7 +225,12 @@ func (j *journal) rewriteLocked(records []journalRecord) bool {
 	if err := j.f.Truncate(0); err != nil {
 		return false
 	}
+	// A removed file whose replacement failed stops the journal again.
+	failures := j.failures
 	j.replaceRemovedLocked()
+	if j.failures > failures {
+		return false
+	}
 	b := j.buf[:0]
 	for _, r := range records {
 		b = appendRecord(b, r.room, r.update)
