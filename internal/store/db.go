@@ -50,6 +50,16 @@ func (s *sqlStore) Close() error {
 		<-s.watchDone
 	}
 	if s.exclusive != nil {
+		// PostgreSQL frees a session's locks when its backend exits, which
+		// can come after Close returns. The unlock frees the lock at once,
+		// so that another hub can open the database as soon as this one
+		// has closed it.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := s.exclusive.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, exclusiveLockKey)
+		cancel()
+		if err != nil {
+			s.log.Warn("exclusive lock not released before close", "err", err)
+		}
 		errs = append(errs, s.exclusive.Close())
 	}
 	if s.r != s.w {
