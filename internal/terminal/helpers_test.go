@@ -130,11 +130,7 @@ func (h *harness) dial(t *testing.T, name string) *termConn {
 // send writes the message kind with its arguments.
 func (c *termConn) send(kind string, args ...any) {
 	c.t.Helper()
-	c.sendRaw(encodeMessage(kind, args...))
-}
-
-func (c *termConn) sendRaw(frame []byte) {
-	c.t.Helper()
+	frame := encodeMessage(kind, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
