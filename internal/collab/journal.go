@@ -18,6 +18,12 @@ import (
 // journalFileName is the journal of room updates beside the database.
 const journalFileName = "jupygo_collaboration.journal"
 
+// journalShrinkBytes is the size past which the journal is rewritten with
+// only its records not yet committed. Under steady edits in many rooms,
+// the writer never commits at a moment when every record is committed, so
+// the file would otherwise never be emptied.
+const journalShrinkBytes = 1 << 20
+
 // maxJournalRecord bounds one record's room name and update when the
 // journal is read back, so that a damaged length cannot make the reader
 // allocate without bound. Messages are smaller (Options.MaxMessageBytes).
@@ -39,12 +45,21 @@ const maxJournalRecord = 1 << 30
 type journal struct {
 	log *slog.Logger
 
-	mu sync.Mutex
-	f  *os.File
-	fd uintptr
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	fd   uintptr
 	// pending counts the records written and not yet committed.
 	pending int
-	buf     []byte
+	// size is the length of the file, from the records written to it.
+	size int
+	// shrinkLimit is the size past which the store shrinks the file,
+	// journalShrinkBytes but in tests.
+	shrinkLimit int
+	// lastShrinkFailure is when shrinking last failed, to try again only
+	// after resumeInterval.
+	lastShrinkFailure time.Time
+	buf               []byte
 	// broken is set after a failed write or truncation. The journal stops,
 	// and updates wait for the writer alone, until store.resumeJournalLocked
 	// rewrites it.
@@ -73,24 +88,36 @@ func openJournal(path string, log *slog.Logger) (*journal, []journalRecord, erro
 	}
 	// A device such as /dev/full, reached through a link, would be read
 	// without end.
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
 		f.Close()
 		if err == nil {
 			err = fmt.Errorf("%s is not a regular file", path)
 		}
 		return nil, nil, fmt.Errorf("opening the update journal: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("locking the update journal %s, which another server may use: %w",
-			path, err)
+	if err := lockJournal(f); err != nil {
+		return nil, nil, err
 	}
 	records, err := readJournal(bufio.NewReader(f))
 	if err != nil {
 		log.Warn("update journal ends with a damaged record, which is dropped",
 			"path", path, "records", len(records), "err", err)
 	}
-	return &journal{log: log, f: f, fd: f.Fd()}, records, nil
+	j := &journal{log: log, path: path, f: f, fd: f.Fd(), size: int(info.Size()),
+		shrinkLimit: journalShrinkBytes}
+	return j, records, nil
+}
+
+// lockJournal locks the journal file f against a second server, and
+// closes f when another server has the lock.
+func lockJournal(f *os.File) error {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("locking the update journal %s, which another server may use: %w",
+			f.Name(), err)
+	}
+	return nil
 }
 
 // readJournal returns the records of r up to its end or to the first
@@ -189,6 +216,7 @@ func (j *journal) appendLocked(room string, update []byte) bool {
 		return false
 	}
 	j.pending++
+	j.size += len(b)
 	return true
 }
 
@@ -196,9 +224,11 @@ func (j *journal) appendLocked(room string, update []byte) bool {
 // cache returns within microseconds. In a profile, the runtime's handling
 // of a system call that may block cost more than the write itself: it
 // wakes the sysmon thread and may hand off the processor.
-func (j *journal) write(b []byte) error {
+func (j *journal) write(b []byte) error { return writeRaw(j.fd, b) }
+
+func writeRaw(fd uintptr, b []byte) error {
 	for len(b) > 0 {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, j.fd,
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd,
 			uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		if errno == syscall.EINTR {
 			continue
@@ -219,30 +249,71 @@ func (j *journal) committed(n int) {
 	j.committedLocked(n)
 }
 
-// rewriteLocked empties a stopped journal, writes records to it and
+// rewriteLocked replaces a stopped journal with one that contains records,
 // starts it again, and reports whether it did. The caller holds mu.
 func (j *journal) rewriteLocked(records []journalRecord) bool {
-	if err := j.f.Truncate(0); err != nil {
+	if err := j.replaceLocked(records); err != nil {
+		j.fail("writing the update journal failed again", err)
 		return false
 	}
-	// A removed file whose replacement failed stops the journal again.
-	failures := j.failures
-	j.replaceRemovedLocked()
-	if j.failures > failures {
-		return false
+	j.broken = false
+	j.log.Info("update journal in use again", "path", j.path, "records", len(records))
+	return true
+}
+
+// shrinkLocked replaces a journal past its shrink limit with one that
+// contains records, the updates not yet committed. A failure leaves the
+// journal as it was, which contains them too. The caller holds mu.
+func (j *journal) shrinkLocked(records []journalRecord) {
+	size := j.size
+	if err := j.replaceLocked(records); err != nil {
+		j.lastShrinkFailure = time.Now()
+		j.log.Warn("shrinking the update journal failed: it keeps growing until every "+
+			"update is committed", "path", j.path, "size", size, "err", err)
+		return
+	}
+	j.log.Debug("update journal shrunk", "path", j.path, "size", size, "records", len(records))
+}
+
+// needsShrink reports whether the journal is past its shrink limit and
+// the last failure to shrink it is resumeInterval old. The caller holds
+// mu.
+func (j *journal) needsShrink() bool {
+	return !j.broken && j.pending > 0 && j.size >= j.shrinkLimit &&
+		time.Since(j.lastShrinkFailure) >= resumeInterval
+}
+
+// replaceLocked writes records to a new file and renames it over the
+// journal, so that a kill at any moment leaves a journal with every record
+// that is not committed. The caller holds mu.
+func (j *journal) replaceLocked(records []journalRecord) error {
+	tmp := j.path + ".new"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating a new update journal: %w", err)
+	}
+	if err := lockJournal(f); err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	b := j.buf[:0]
 	for _, r := range records {
 		b = appendRecord(b, r.room, r.update)
 	}
-	if err := j.write(b); err != nil {
-		j.fail("writing the update journal failed again", err)
-		j.f.Truncate(0)
-		return false
+	if err := writeRaw(f.Fd(), b); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("writing a new update journal: %w", err)
 	}
-	j.broken, j.pending = false, len(records)
-	j.log.Info("update journal in use again", "path", j.f.Name(), "records", len(records))
-	return true
+	if err := os.Rename(tmp, j.path); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("replacing the update journal: %w", err)
+	}
+	j.f.Close()
+	j.f, j.fd = f, f.Fd()
+	j.pending, j.size = len(records), len(b)
+	return nil
 }
 
 // committedLocked is committed for a caller that holds mu.
@@ -254,7 +325,7 @@ func (j *journal) committedLocked(n int) {
 	if j.pending > 0 {
 		return
 	}
-	j.pending = 0
+	j.pending, j.size = 0, 0
 	if err := j.f.Truncate(0); err != nil {
 		j.fail("emptying the update journal failed", err)
 		return
@@ -271,12 +342,10 @@ func (j *journal) replaceRemovedLocked() {
 	if err := syscall.Fstat(int(j.fd), &st); err != nil || st.Nlink > 0 {
 		return
 	}
-	path := j.f.Name()
+	path := j.path
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err == nil {
-		if err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
-		}
+		err = lockJournal(f)
 	}
 	if err != nil {
 		j.fail("replacing the update journal, which was removed, failed", err)
@@ -297,13 +366,14 @@ func (j *journal) fail(msg string, err error) {
 		log = j.log.Warn
 	}
 	log(msg+": edits are committed to the database only, and a kill may lose the last ones",
-		"path", j.f.Name(), "err", err)
+		"path", j.path, "err", err)
 }
 
 // reset empties the file after its records were added to the database.
 func (j *journal) reset() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.size = 0
 	return j.f.Truncate(0)
 }
 

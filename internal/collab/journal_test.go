@@ -3,6 +3,7 @@ package collab
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -36,6 +37,20 @@ func readJournalFile(t *testing.T, path string) ([]journalRecord, error) {
 		t.Fatal(err)
 	}
 	return readJournal(bufio.NewReader(bytes.NewReader(data)))
+}
+
+// journalUpdates returns the updates of the journal at path, as strings.
+func journalUpdates(t *testing.T, path string) []string {
+	t.Helper()
+	records, err := readJournalFile(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range records {
+		got = append(got, string(r.update))
+	}
+	return got
 }
 
 func TestJournalRoundTrip(t *testing.T) {
@@ -162,15 +177,7 @@ func TestJournalResumesAfterFailure(t *testing.T) {
 	path := filepath.Join(dataDir, journalFileName)
 	readBack := func() []string {
 		t.Helper()
-		records, err := readJournalFile(t, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, r := range records {
-			got = append(got, string(r.update))
-		}
-		return got
+		return journalUpdates(t, path)
 	}
 
 	st.appendUpdate("r", []byte("left out"))
@@ -189,6 +196,81 @@ func TestJournalResumesAfterFailure(t *testing.T) {
 	}
 	if got := readBack(); len(got) != 0 {
 		t.Errorf("journal holds %q after every update was committed, want nothing", got)
+	}
+}
+
+// TestJournalShrinks commits a batch while more updates wait, as under
+// steady edits in many rooms, so that the journal never empties. Past its
+// limit, it is rewritten with only the updates not committed.
+func TestJournalShrinks(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		dataDir := t.TempDir()
+		st, err := openStore(dataDir, t.TempDir(), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.setCommitWindow(0)
+		path := filepath.Join(dataDir, journalFileName)
+		if fail {
+			// A folder in the way of the new file makes the shrink fail.
+			if err := os.Mkdir(path+".new", 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.journal.mu.Lock()
+		st.journal.shrinkLimit = 100
+		st.journal.mu.Unlock()
+
+		// The writer stops before its first and second batches.
+		reached := make(chan int)
+		release := make(chan struct{})
+		batches := 0
+		hook := func(e string) {
+			if e == "batch" && batches < 2 {
+				batches++
+				reached <- batches
+				<-release
+			}
+		}
+		st.w.hookForTest.Store(&hook)
+		long := strings.Repeat("x", 100)
+		st.appendUpdate("r", []byte("first "+long))
+		<-reached
+		st.appendUpdate("r", []byte("second"))
+		st.appendUpdate("r", []byte("third"))
+		release <- struct{}{}
+		<-reached
+
+		want := []string{"second", "third"}
+		if fail {
+			want = []string{"first " + long, "second", "third"}
+		}
+		if got := journalUpdates(t, path); !slices.Equal(got, want) {
+			t.Errorf("failing %v: journal after the first commit holds %q, want %q", fail, got, want)
+		}
+		if _, err := os.Stat(path + ".new"); !fail && !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("new journal file left beside the journal: %v", err)
+		}
+		st.appendUpdate("r", []byte("fourth"))
+		if got := journalUpdates(t, path); !slices.Equal(got, append(want, "fourth")) {
+			t.Errorf("failing %v: journal after another append holds %q, want %q", fail, got,
+				append(want, "fourth"))
+		}
+		release <- struct{}{}
+		if err := st.flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got := journalUpdates(t, path); len(got) != 0 {
+			t.Errorf("failing %v: journal holds %q after every update was committed", fail, got)
+		}
+		rows, err := readUpdates(context.Background(), st.db, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 4 {
+			t.Errorf("failing %v: %d stored updates, want 4", fail, len(rows))
+		}
+		st.close()
 	}
 }
 

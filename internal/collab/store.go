@@ -323,13 +323,7 @@ func (s *store) resumeJournalLocked() {
 	if w.inflight > 0 {
 		return
 	}
-	var records []journalRecord
-	for _, op := range w.queue {
-		if op.kind == opAppend {
-			records = append(records, journalRecord{op.room, op.data})
-		}
-	}
-	if !s.journal.rewriteLocked(records) {
+	if !s.journal.rewriteLocked(queuedAppends(w.queue)) {
 		return
 	}
 	for i := range w.queue {
@@ -337,6 +331,40 @@ func (s *store) resumeJournalLocked() {
 			w.queue[i].journaled = true
 		}
 	}
+}
+
+// queuedAppends returns the updates of the appends in queue, in order.
+func queuedAppends(queue []writeOp) []journalRecord {
+	var records []journalRecord
+	for _, op := range queue {
+		if op.kind == opAppend {
+			records = append(records, journalRecord{op.room, op.data})
+		}
+	}
+	return records
+}
+
+// shrinkJournal rewrites a journal past its shrink limit with the updates
+// still queued, once the writer has finished a batch. While the journal
+// runs, every queued append is journaled, and every journaled update not
+// committed is queued.
+func (s *store) shrinkJournal() {
+	j := s.journal
+	if j == nil {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.needsShrink() {
+		return
+	}
+	w := &s.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inflight > 0 {
+		return
+	}
+	j.shrinkLocked(queuedAppends(w.queue))
 }
 
 // resumeInterval bounds how often a stopped journal tries to start again.

@@ -369,6 +369,7 @@ func (s *store) writeLoop() {
 				return
 			}
 			s.finishBatch(ops, s.writeBatch(ops))
+			s.shrinkJournal()
 		}
 	}
 }
