@@ -71,6 +71,10 @@ type store struct {
 	// journal holds the updates appended and not yet committed, or is
 	// nil when it could not be opened.
 	journal *journal
+	// dir is the data folder, an absolute path, and spillDirs the
+	// folders for its spill file (see spill.go).
+	dir       string
+	spillDirs []string
 }
 
 // openStore opens or creates the database in dir and starts its writer.
@@ -107,7 +111,7 @@ func openStore(dir, root string, log *slog.Logger) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing statements in %s: %w", path, err)
 	}
-	s := &store{db: db, root: root, log: log, insert: insert}
+	s := &store{db: db, root: root, log: log, insert: insert, dir: dir, spillDirs: spillFolders()}
 	if err := s.openJournal(filepath.Join(dir, journalFileName)); err != nil {
 		insert.Close()
 		db.Close()
@@ -118,32 +122,36 @@ func openStore(dir, root string, log *slog.Logger) (*store, error) {
 }
 
 // openJournal opens the journal of updates and adds the updates it holds,
-// which a killed server had not committed, to the rooms' histories.
+// which a killed server had not committed, to the rooms' histories, with
+// those of the spill files that a stop left.
 func (s *store) openJournal(path string) error {
 	j, records, err := openJournal(path, s.log)
 	if err != nil {
 		s.log.Error("update journal not opened: a kill may lose the last edits", "err", err)
-		return nil
+	}
+	spilled, spills := s.readSpills()
+	if err := s.addRecords(append(records, spilled...)); err != nil {
+		if j != nil {
+			j.close()
+		}
+		return fmt.Errorf("adding the update journal to the database: %w", err)
 	}
 	if len(records) > 0 {
-		tx, err := s.db.Begin()
-		if err != nil {
-			j.close()
-			return fmt.Errorf("adding the update journal to the database: %w", err)
-		}
-		for _, rec := range records {
-			if _, err := tx.Stmt(s.insert).Exec(rec.room, rec.update); err != nil {
-				tx.Rollback()
-				j.close()
-				return fmt.Errorf("adding the update journal to the database: %w", err)
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			j.close()
-			return fmt.Errorf("adding the update journal to the database: %w", err)
-		}
 		s.log.Info("added the updates of the journal to the rooms' histories",
 			"updates", len(records))
+	}
+	for _, p := range spills {
+		if err := os.Remove(p); err != nil {
+			s.log.Error("spill file of edits from the last stop not removed: remove it by hand, "+
+				"or the next start adds its edits again", "path", p, "err", err)
+		}
+	}
+	if len(spills) > 0 {
+		s.log.Info("added the edits kept in spill files at the last stop to the rooms' histories",
+			"updates", len(spilled), "files", spills)
+	}
+	if j == nil {
+		return nil
 	}
 	// Emptied even when it held no whole record: records appended behind a
 	// damaged one would never be read back.
@@ -155,7 +163,24 @@ func (s *store) openJournal(path string) error {
 	return nil
 }
 
-// close commits the queued history writes and closes the database.
+// addRecords adds records to the rooms' histories in one transaction.
+func (s *store) addRecords(records []journalRecord) error {
+	if len(records) == 0 {
+		return nil
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	for _, rec := range records {
+		if _, err := tx.Stmt(s.insert).Exec(rec.room, rec.update); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
 func (s *store) close() error {
 	s.stopWriter(false)
 	s.insert.Close()

@@ -289,16 +289,32 @@ func (w *writer) abandoned() bool {
 	return w.abandon
 }
 
-// countUnjournaled counts the appends of ops that the journal does not
-// hold.
-func countUnjournaled(ops []writeOp) int {
-	n := 0
+// unjournaled returns the updates of the appends of ops that the journal
+// does not hold.
+func unjournaled(ops []writeOp) []journalRecord {
+	var records []journalRecord
 	for _, op := range ops {
 		if op.kind == opAppend && !op.journaled {
-			n++
+			records = append(records, journalRecord{op.room, op.data})
 		}
 	}
-	return n
+	return records
+}
+
+// spillLost writes the updates lost, which neither the database nor the
+// journal holds as the store closes after the failure err, to a spill
+// file, and logs where they went or that they are lost.
+func (s *store) spillLost(lost []journalRecord, writes int, err error) {
+	path, spillErr := s.spill(lost)
+	if spillErr != nil {
+		s.log.Error("room history writes failed as the database closed: edits are lost, "+
+			"because neither the database, the journal nor a spill file holds them",
+			"lost_updates", len(lost), "writes", writes, "err", err, "spill_err", spillErr)
+		return
+	}
+	s.log.Error("room history writes failed as the database closed: the edits that the "+
+		"journal lacks are kept in a spill file, which the next start on this data "+
+		"folder adds", "spilled_updates", len(lost), "path", path, "writes", writes, "err", err)
 }
 
 // finish counts the handled writes of a batch. When the batch failed with
@@ -428,10 +444,8 @@ func (s *store) finishBatch(ops []writeOp, err error) {
 	before, dropped := s.w.finish(ops, kept, err)
 	switch {
 	case dropped:
-		if lost := countUnjournaled(kept); lost > 0 {
-			s.log.Error("room history writes failed as the database closed: edits are lost, "+
-				"because neither the database nor the journal holds them",
-				"lost_updates", lost, "writes", len(kept), "err", err)
+		if lost := unjournaled(kept); len(lost) > 0 {
+			s.spillLost(lost, len(kept), err)
 		} else {
 			s.log.Warn("room history writes failed as the database closed: the journal "+
 				"keeps their updates for the next start", "writes", len(kept), "err", err)
