@@ -73,9 +73,10 @@
 // rooms, and as many transient ones, are open at once. At the limit, rooms
 // without clients close to make room. A client of a document room that
 // still has no place is closed with 1003 and a reason that JupyterLab
-// shows, and its retries in the next 10 s are rejected with 503 and
-// Retry-After before the WebSocket upgrade, as are clients of a transient
-// room. The clients of a document whose file is deleted are closed with
+// shows. Its next retry within 10 s is closed with 4500, on which
+// JupyterLab closes the document's tab, and the retries after that are
+// rejected with 503 and Retry-After before the WebSocket upgrade, as are
+// clients of a transient room. The clients of a document whose file is deleted are closed with
 // 1003 and a reason that JupyterLab shows.
 //
 // A sync step 2 or update that would take the doc out of the schema of

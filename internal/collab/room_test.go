@@ -535,8 +535,14 @@ func TestMaxRooms(t *testing.T) {
 		strings.HasSuffix(payload.ErrorReason, "…") {
 		t.Errorf("close reason %q, want a whole initialization_error naming the limit", reason)
 	}
-	// Its retries, while the dialog waits for the user, get 503 before the
-	// upgrade, which shows nothing, and back off.
+	// Its first retry, while the dialog waits for the user, is closed with
+	// 4500, on which JupyterLab closes the document's tab.
+	if code, reason := ts.dial(t, roomB, session).waitClose(); code != statusServerError ||
+		!strings.Contains(reason, "Too many documents") {
+		t.Errorf("retry closed with %d %q, want 4500 naming the limit", code, reason)
+	}
+	// Later ones get 503 before the upgrade, which shows nothing, and back
+	// off.
 	checkRefused(t, ts, roomB, session)
 
 	// A room whose last client left gives its place at once, without the

@@ -134,9 +134,9 @@ type Service struct {
 	mu      sync.Mutex
 	rooms   map[string]*room
 	closing bool
-	// rejected maps each document room past Options.MaxRooms to the time
-	// of its last rejection (rejectAfterUpgrade).
-	rejected map[string]time.Time
+	// rejected maps each document room past Options.MaxRooms to its
+	// recent rejections (noteRejection).
+	rejected map[string]rejection
 	sockets  sync.WaitGroup
 }
 
@@ -153,7 +153,7 @@ func New(opts Options) (*Service, error) {
 	}
 	st.setCommitWindow(max(opts.CommitWindow, 0))
 	s := &Service{opts: opts, log: opts.Log, store: st, session: uuid.NewString(),
-		rooms: map[string]*room{}, rejected: map[string]time.Time{}}
+		rooms: map[string]*room{}, rejected: map[string]rejection{}}
 	if err := st.addSession(context.Background(), s.session, opts.Version, time.Now()); err != nil {
 		st.close()
 		return nil, err

@@ -383,7 +383,12 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.sockets.Done()
 
-	if !s.makeRoomFor(r.Context(), name) && !s.rejectAfterUpgrade(name) {
+	fits := s.makeRoomFor(r.Context(), name)
+	var rejected rejectKind
+	if !fits {
+		rejected = s.noteRejection(name)
+	}
+	if !fits && rejected == rejectUpgrade {
 		s.log.Info("room not opened", "room", name, "err", errTooManyRooms)
 		w.Header().Set("Retry-After", "2")
 		httpapi.WriteError(s.log, w, r, httpapi.Errorf(http.StatusServiceUnavailable,
@@ -414,6 +419,9 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	rm, err := s.joinRoom(r.Context(), name, c)
 	if err != nil {
 		code, reason := loadErrorClose(err, name, docType)
+		if !fits && rejected == rejectLoad && errors.Is(err, errTooManyRooms) {
+			code, reason = statusServerError, tooManyRoomsText
+		}
 		s.log.Info("room not opened", "room", name, "err", err)
 		c.close(code, reason)
 		return
@@ -438,33 +446,55 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// rejectAfterUpgrade reports whether a client of the room name, which has
-// no place to open, should be refused after the WebSocket upgrade rather
-// than before it, and notes the refusal.
+// rejectKind is the kind of rejection of a client of a room that has no
+// place to open.
+type rejectKind int
+
+const (
+	// rejectWithReason accepts the WebSocket and closes it with 1003 and
+	// a reason, which JupyterLab shows in a dialog.
+	rejectWithReason rejectKind = iota
+	// rejectLoad accepts the WebSocket and closes it with 4500, on which
+	// JupyterLab closes the document's tab.
+	rejectLoad
+	// rejectUpgrade responds to the upgrade request with 503.
+	rejectUpgrade
+)
+
+// noteRejection returns the kind of rejection for a client of the room
+// name, which has no place to open, and records it.
 //
-// y-websocket clients retry a refused upgrade with a growing delay, up to
-// 2.5 s, and a connection closed after it opened every 100 ms. A document
-// room's client closed with 1003 and a reason (loadErrorClose) shows the
-// reason in a dialog, and stops retrying once the user dismisses it. Until
-// then, every retry closed the same way would add a dialog. So the first
-// client of a document room is refused after the upgrade, and the retries
-// that follow within rejectMemory of the last one get 503 before it.
-// Transient rooms always get 503: no user opened them.
-func (s *Service) rejectAfterUpgrade(name string) bool {
+// A JupyterLab document client closed with 1003 shows the reason in a
+// dialog, and stops once the user dismisses it. Meanwhile y-websocket
+// reconnects after 100 ms, and each retry closed with 1003 would add a
+// dialog. One closed with 4500 before the first sync makes the client
+// stop, and close the document's tab, which would otherwise stay open,
+// empty, and take typing that reaches no one. So the first client of a
+// document room gets 1003, the next one within rejectMemory gets 4500, and
+// the rest get 503 before the upgrade, on which y-websocket backs off up
+// to 2.5 s. Transient rooms always get 503: no user opened them.
+func (s *Service) noteRejection(name string) rejectKind {
 	if _, _, _, isDoc := roomKind(name); !isDoc {
-		return false
+		return rejectUpgrade
 	}
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for other, at := range s.rejected {
-		if now.Sub(at) > rejectMemory {
+	for other, r := range s.rejected {
+		if now.Sub(r.at) > rejectMemory {
 			delete(s.rejected, other)
 		}
 	}
-	_, recent := s.rejected[name]
-	s.rejected[name] = now
-	return !recent
+	r := s.rejected[name]
+	s.rejected[name] = rejection{at: now, count: r.count + 1}
+	return min(rejectKind(r.count), rejectUpgrade)
+}
+
+// rejection records the rejections of a room's clients: the time of the
+// last one, and how many came within rejectMemory of each other.
+type rejection struct {
+	at    time.Time
+	count int
 }
 
 // rejectMemory is how long the refusal of a document room is remembered.
@@ -523,6 +553,10 @@ func (s *Service) checkSession(ctx context.Context, id string) string {
 	return ""
 }
 
+// tooManyRoomsText is the close reason of a client rejected for
+// Options.MaxRooms.
+const tooManyRoomsText = "Too many documents open on the server; reopen later."
+
 // errTooManyRooms is returned when Options.MaxRooms rooms are open.
 var errTooManyRooms = errors.New("too many open rooms")
 
@@ -532,7 +566,7 @@ var errTooManyRooms = errors.New("too many open rooms")
 // Options.MaxRooms.
 func loadErrorClose(err error, name, docType string) (websocket.StatusCode, string) {
 	if errors.Is(err, errTooManyRooms) {
-		return refusedCloseReason("Too many documents open on the server; reopen later.")
+		return refusedCloseReason(tooManyRoomsText)
 	}
 	var he *httpapi.Error
 	if errors.As(err, &he) {

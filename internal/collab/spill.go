@@ -42,7 +42,8 @@ func spillName(dir string) string {
 }
 
 // spill appends records to the store's spill file in the first folder
-// that takes them, and returns the file's path.
+// that takes them, and returns the file's path, with the errors of the
+// folders before it, or "" and the errors of all folders.
 func (s *store) spill(records []journalRecord) (string, error) {
 	var b []byte
 	for _, r := range records {
@@ -53,7 +54,7 @@ func (s *store) spill(records []journalRecord) (string, error) {
 		path := filepath.Join(dir, spillName(s.dir))
 		err := appendSpill(path, b)
 		if err == nil {
-			return path, nil
+			return path, errors.Join(errs...)
 		}
 		errs = append(errs, err)
 	}
@@ -110,7 +111,8 @@ func (s *store) readSpills() ([]journalRecord, []string) {
 			continue
 		}
 		if err != nil && got == nil {
-			s.log.Error("spill file of edits from the last stop not read", "path", path, "err", err)
+			s.log.Error("spill file of edits from the last stop not read: if it is not this "+
+				"server's, remove it", "path", path, "err", err)
 			continue
 		}
 		if err != nil {

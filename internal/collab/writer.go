@@ -306,15 +306,19 @@ func unjournaled(ops []writeOp) []journalRecord {
 // file, and logs where they went or that they are lost.
 func (s *store) spillLost(lost []journalRecord, writes int, err error) {
 	path, spillErr := s.spill(lost)
-	if spillErr != nil {
+	if path == "" {
 		s.log.Error("room history writes failed as the database closed: edits are lost, "+
 			"because neither the database, the journal nor a spill file holds them",
 			"lost_updates", len(lost), "writes", writes, "err", err, "spill_err", spillErr)
 		return
 	}
+	attrs := []any{"spilled_updates", len(lost), "path", path, "writes", writes, "err", err}
+	if spillErr != nil {
+		attrs = append(attrs, "skipped", spillErr)
+	}
 	s.log.Error("room history writes failed as the database closed: the edits that the "+
 		"journal lacks are kept in a spill file, which the next start on this data "+
-		"folder adds", "spilled_updates", len(lost), "path", path, "writes", writes, "err", err)
+		"folder adds", attrs...)
 }
 
 // finish counts the handled writes of a batch. When the batch failed with
