@@ -122,10 +122,18 @@ func (o *Options) fillDefaults() {
 // concurrent use. Create it with New, mount it with Register, and end it
 // with Close.
 type Service struct {
-	opts    Options
-	log     *slog.Logger
+	opts Options
+	log  *slog.Logger
+	// store is nil until the database opens. It is set under mu, and
+	// every request checks it with available before anything uses it.
 	store   *store
 	session string // the session id of this process
+	// storeErr is the last failure to open the database.
+	storeErr error
+	// stopRetry ends the goroutine that tries to open the database again,
+	// which closes retryDone when it returns.
+	stopRetry chan struct{}
+	retryDone chan struct{}
 
 	// reading is the number of bytes that clients' messages being read
 	// hold, bounded by opts.MaxReadBytes.
@@ -141,24 +149,86 @@ type Service struct {
 }
 
 // New opens the service's database in opts.DataDir and records a new
-// document session.
+// document session. A database that cannot be opened, as on a full disk,
+// does not stop the service. Its requests fail with 503 and the reason
+// while it tries again every storeRetry, and the rest of the server stays
+// up for the user to fix the cause.
 func New(opts Options) (*Service, error) {
 	opts.fillDefaults()
 	if opts.Files == nil {
 		return nil, errors.New("collab: Options.Files is nil")
 	}
-	st, err := openStore(opts.DataDir, opts.RootDir, opts.Log)
+	s := &Service{opts: opts, log: opts.Log, session: uuid.NewString(),
+		rooms: map[string]*room{}, rejected: map[string]rejection{}}
+	st, err := s.openStore()
+	if err == nil {
+		s.store = st
+		return s, nil
+	}
+	s.log.Error("collaboration database not opened: shared documents cannot be opened until "+
+		"it is; the server tries again", "data_dir", opts.DataDir, "retry", storeRetry, "err", err)
+	s.storeErr = err
+	s.stopRetry, s.retryDone = make(chan struct{}), make(chan struct{})
+	go s.retryStore()
+	return s, nil
+}
+
+// storeRetry is the time between tries to open the database. Tests
+// shorten it.
+var storeRetry = 5 * time.Second
+
+// openStore opens the database and records the service's session in it.
+func (s *Service) openStore() (*store, error) {
+	st, err := openStore(s.opts.DataDir, s.opts.RootDir, s.log)
 	if err != nil {
 		return nil, err
 	}
-	st.setCommitWindow(max(opts.CommitWindow, 0))
-	s := &Service{opts: opts, log: opts.Log, store: st, session: uuid.NewString(),
-		rooms: map[string]*room{}, rejected: map[string]rejection{}}
-	if err := st.addSession(context.Background(), s.session, opts.Version, time.Now()); err != nil {
+	st.setCommitWindow(max(s.opts.CommitWindow, 0))
+	if err := st.addSession(context.Background(), s.session, s.opts.Version, time.Now()); err != nil {
 		st.close()
 		return nil, err
 	}
-	return s, nil
+	return st, nil
+}
+
+// retryStore tries to open the database every storeRetry until it opens
+// or the service closes.
+func (s *Service) retryStore() {
+	defer close(s.retryDone)
+	tick := time.NewTicker(storeRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopRetry:
+			return
+		case <-tick.C:
+		}
+		st, err := s.openStore()
+		s.mu.Lock()
+		if err != nil {
+			s.storeErr = err
+			s.mu.Unlock()
+			s.log.Debug("collaboration database still not opened", "err", err)
+			continue
+		}
+		s.store = st
+		s.mu.Unlock()
+		s.log.Info("collaboration database opened", "data_dir", s.opts.DataDir)
+		return
+	}
+}
+
+// available returns nil once the database is open, and a 503 error with
+// the reason before.
+func (s *Service) available() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.store != nil {
+		return nil
+	}
+	return httpapi.Errorf(http.StatusServiceUnavailable,
+		"collaboration is unavailable: its database in %s could not be opened (%v); "+
+			"the server tries again every %v", s.opts.DataDir, s.storeErr, storeRetry)
 }
 
 // Register mounts the endpoints on mux: /api/fileid/id, /api/fileid/path,
@@ -177,6 +247,10 @@ func (s *Service) Register(mux httpapi.Router) {
 // delete made through the contents API. Give it to
 // contents.Manager.OnChange.
 func (s *Service) ContentsChanged(c contents.Change) {
+	if err := s.available(); err != nil {
+		s.log.Warn("file ids not updated for a change", "op", c.Op, "path", c.Path, "err", err)
+		return
+	}
 	ctx := context.Background()
 	var err error
 	switch c.Op {
@@ -247,6 +321,13 @@ func (s *Service) Close(ctx context.Context) error {
 	s.mu.Lock()
 	clear(s.rooms)
 	s.mu.Unlock()
+	if s.stopRetry != nil {
+		close(s.stopRetry)
+		<-s.retryDone
+	}
+	if s.available() != nil {
+		return errors.Join(errs...)
+	}
 	if err := s.store.close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the collaboration database: %w", err))
 	}
@@ -262,6 +343,9 @@ func cleanAPIPath(p string) string {
 
 // handleFileID serves GET /api/fileid/id?path=.
 func (s *Service) handleFileID(w http.ResponseWriter, r *http.Request) error {
+	if err := s.available(); err != nil {
+		return err
+	}
 	if !r.URL.Query().Has("path") {
 		return httpapi.Errorf(http.StatusBadRequest, "missing query parameter path")
 	}
@@ -278,6 +362,9 @@ func (s *Service) handleFileID(w http.ResponseWriter, r *http.Request) error {
 
 // handleFilePath serves GET /api/fileid/path?id=.
 func (s *Service) handleFilePath(w http.ResponseWriter, r *http.Request) error {
+	if err := s.available(); err != nil {
+		return err
+	}
 	if !r.URL.Query().Has("id") {
 		return httpapi.Errorf(http.StatusBadRequest, "missing query parameter id")
 	}
@@ -304,6 +391,9 @@ type sessionReply struct {
 // the file id of the path, with 201 when the path got its id now and 200
 // when it had one, and the session id of this server.
 func (s *Service) handleSession(w http.ResponseWriter, r *http.Request) error {
+	if err := s.available(); err != nil {
+		return err
+	}
 	var body struct {
 		Format string `json:"format"`
 		Type   string `json:"type"`

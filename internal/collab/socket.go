@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -376,6 +377,11 @@ func roomKind(name string) (format, docType, fileID string, isDoc bool) {
 func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("room")
 	_, docType, _, isDoc := roomKind(name)
+	if err := s.available(); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(storeRetry.Seconds())))
+		httpapi.WriteError(s.log, w, r, err)
+		return
+	}
 	if !s.trackSocket() {
 		httpapi.WriteError(s.log, w, r,
 			httpapi.Errorf(http.StatusServiceUnavailable, "server is shutting down"))

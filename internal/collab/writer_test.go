@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -644,5 +646,39 @@ func TestStoreRelativeFolder(t *testing.T) {
 	}
 	if err := st.close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestStoreOpenedLater starts the service while its data folder cannot
+// hold the database, as on a full disk: requests get 503 with the reason
+// until the folder is fixed, and then the service works without a restart.
+func TestStoreOpenedLater(t *testing.T) {
+	before := storeRetry
+	storeRetry = 50 * time.Millisecond
+	t.Cleanup(func() { storeRetry = before })
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(dataDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestService(t, "", dataDir, nil)
+	ts.writeFile(t, "a.txt", "text")
+
+	status, body := ts.request(t, "PUT", "/api/collaboration/session/a.txt",
+		map[string]string{"format": "text", "type": "file"})
+	if status != http.StatusServiceUnavailable || !strings.Contains(string(body), "database") {
+		t.Errorf("session while the database is missing: %d %s, want 503 with the reason", status, body)
+	}
+	checkRefused(t, ts, "text:file:0", "")
+
+	if err := os.Remove(dataDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the database to open", func() bool { return ts.svc.available() == nil })
+	room, session := ts.openSession(t, "a.txt")
+	if got := ts.join(t, room, session).text(); got != "text" {
+		t.Errorf("document %q after the database opened, want %q", got, "text")
 	}
 }
