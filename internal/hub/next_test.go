@@ -65,3 +65,12 @@ func regexp1(pattern, s string) string {
 	}
 	return m[1]
 }
+
+// regexpAll returns the first group of every match of pattern in s.
+func regexpAll(pattern, s string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(pattern).FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}

@@ -75,19 +75,14 @@ func (h *Hub) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 
 	scopes := identifyScopes(id.user.Name)
 	for _, s := range client.AllowedScopes {
+		// Scopes beyond access are heldClientScopes', below.
+		if !strings.HasPrefix(s, "access:") {
+			continue
+		}
 		allowed, err := h.grantsAccess(ctx, id, s)
 		if err != nil {
 			h.serverErrorPage(w, r, err)
 			return
-		}
-		// A scope beyond access goes into the token when the user holds
-		// it, as JupyterHub intersects a client's allowed scopes with the
-		// user's.
-		if !strings.HasPrefix(s, "access:") {
-			if allowed {
-				scopes = append(scopes, s)
-			}
-			continue
 		}
 		if !allowed {
 			h.log.Warn("user may not access an OAuth client", "user", id.user.Name,

@@ -284,6 +284,9 @@ oauth_client_allowed_scopes = ["shares!server", "read:users:name"]
 			t.Errorf("alice's OAuth token lacks %s: %v", want, scopes)
 		}
 	}
+	if sorted := slices.Sorted(slices.Values(scopes)); len(slices.Compact(sorted)) != len(scopes) {
+		t.Errorf("alice's OAuth token repeats scopes: %v", scopes)
+	}
 	// The requests of the share dialog, with the token of the page config.
 	if r := th.api("GET", "/hub/api/shares/alice/", token, nil); r.status != http.StatusOK {
 		t.Errorf("listing shares with the OAuth token = %d %s", r.status, r.body)

@@ -44,14 +44,28 @@ func confirmAuthorize(t *testing.T, b *browser, p pageResult) pageResult {
 
 func TestServiceOAuthFlow(t *testing.T) {
 	th := startHub(t, hubOptions{config: serviceConfig("http://127.0.0.1:1",
-		`oauth_client_allowed_scopes = ["read:users!user", "admin:users"]`)})
+		`oauth_client_allowed_scopes = ["read:users!user", "admin:users", "list:users"]
+
+[[JupyterHub.load_roles]]
+name = "listers"
+scopes = ["list:users"]
+users = ["alice"]`)})
 	th.addUser("alice", false)
 	th.addUser("bob", false)
 	const client, redirect = "service-whoami", "/services/whoami/oauth_callback"
 
 	b := th.browser()
 	b.mustLogin("alice")
-	p := confirmAuthorize(t, b, authorize(b, client, redirect))
+	page := authorize(b, client, redirect)
+	// Each scope is listed once, with its !user filter resolved.
+	listed := regexpAll(`<li><code>([^<]+)</code></li>`, page.body)
+	if slices.Contains(listed, "read:users!user") || !slices.Contains(listed, "read:users!user=alice") {
+		t.Errorf("confirmation page lists %q, want read:users!user=alice and not read:users!user", listed)
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(listed)))) != len(listed) {
+		t.Errorf("confirmation page lists a scope twice: %q", listed)
+	}
+	p := confirmAuthorize(t, b, page)
 	loc, err := url.Parse(p.location)
 	if p.status != http.StatusFound || err != nil || loc.Path != redirect {
 		t.Fatalf("confirmed = %d %q, want a redirect to %s", p.status, p.location, redirect)
