@@ -475,7 +475,9 @@ const (
 // reconnects after 100 ms, and each retry closed with 1003 would add a
 // dialog. One closed with 4500 before the first sync makes the client
 // stop, and close the document's tab, which would otherwise stay open,
-// empty, and take typing that reaches no one. So the first client of a
+// empty, and take typing that reaches no one. JupyterLab then shows a
+// load error of its own, with a text for 4500 that it does not take from
+// the server. So the first client of a
 // document room gets 1003, the next one within rejectMemory gets 4500, and
 // the rest get 503 before the upgrade, on which y-websocket backs off up
 // to 2.5 s. Transient rooms always get 503: no user opened them.
