@@ -357,7 +357,7 @@ func (r *room) save() string {
 	if flushErr := r.svc.store.flush(); flushErr != nil && err == nil {
 		err = fmt.Errorf("room history not committed: %w", flushErr)
 	}
-	status, info, err := r.write(p, modTime, hash, newHash, content, err)
+	status, info, err := r.write(p, modTime, hash, newHash, content, wasDirty, err)
 	if status != saveSuccess {
 		if err != nil {
 			r.log.Warn("document not saved", "path", p, "status", status, "err", err)
@@ -426,9 +426,11 @@ func (r *room) contentLocked() func() (Content, error) {
 	}
 }
 
-// write is the file part of save. It holds saveMu but not mu.
+// write is the file part of save. It holds saveMu but not mu. unsaved
+// is whether content holds edits that the file lacks: save clears dirty
+// before it writes, so dirty no longer shows them.
 func (r *room) write(p string, modTime time.Time, hash, newHash string, content Content,
-	contentErr error) (string, FileInfo, error) {
+	unsaved bool, contentErr error) (string, FileInfo, error) {
 	if contentErr != nil {
 		return saveFailed, FileInfo{}, contentErr
 	}
@@ -451,7 +453,7 @@ func (r *room) write(p string, modTime time.Time, hash, newHash string, content 
 		return saveSkipped, info, fmt.Errorf("%s is read-only", p)
 	}
 	if !info.ModTime.Equal(modTime) {
-		changed, err := r.reload(p)
+		changed, err := r.reload(p, unsaved)
 		if err != nil {
 			return saveFailed, info, err
 		}
@@ -490,8 +492,10 @@ func (r *room) lastHash() string {
 
 // reload loads the file at p into the doc when its bytes differ from what
 // the room last read or wrote, and reports whether they did. A file only
-// touched keeps the doc as it is. The caller holds saveMu.
-func (r *room) reload(p string) (bool, error) {
+// touched keeps the doc as it is. With edits not saved yet, the change on
+// disk is merged into them. unsaved reports such edits that dirty no
+// longer shows, in a save. The caller holds saveMu.
+func (r *room) reload(p string, unsaved bool) (bool, error) {
 	data, info, err := r.svc.opts.Files.Read(p)
 	if err != nil {
 		return false, err
@@ -502,7 +506,8 @@ func (r *room) reload(p string) (bool, error) {
 	if info.Hash == r.hash {
 		return false, nil
 	}
-	if r.dirty {
+	dirty := r.dirty || unsaved
+	if dirty {
 		// The file may hold the doc as it is, written through the
 		// contents API by a client that saved without the room.
 		differs, err := r.differsFrom(data)
@@ -512,11 +517,12 @@ func (r *room) reload(p string) (bool, error) {
 			return false, nil
 		}
 	}
-	if r.dirty && r.base != nil {
+	if dirty && r.base != nil {
 		// Edits not saved yet: merge the change made on disk into them.
 		if err := r.mergeLocked(data, info.Hash); err != nil {
 			return false, fmt.Errorf("merging the change on disk into %s: %w", p, err)
 		}
+		r.dirty = true
 		if err := r.markTrustLocked(info); err != nil {
 			return false, fmt.Errorf("marking the cells of %s trusted or not: %w", p, err)
 		}
@@ -608,7 +614,7 @@ func (r *room) poll() {
 	if info.ModTime.Equal(modTime) {
 		return
 	}
-	if _, err := r.reload(p); err != nil {
+	if _, err := r.reload(p, false); err != nil {
 		r.log.Warn("file changed on disk but not loaded", "path", p, "err", err)
 	}
 }

@@ -360,32 +360,49 @@ func TestCloseSavesAndDisconnects(t *testing.T) {
 	}
 }
 
+// TestChangeOnDiskMergesUnsavedEdits changes the file on disk before an
+// edit is saved. Whether the poll or a save finds the change, the doc
+// keeps the edit and takes the change, and the next save writes both.
 func TestChangeOnDiskMergesUnsavedEdits(t *testing.T) {
-	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
-	ts.writeFile(t, "a.txt", "one\ntwo\n")
-	room, session := ts.openSession(t, "a.txt")
-	a := ts.join(t, room, session)
-	b := ts.join(t, room, session)
-	a.edit(insert(0, "zero\n"))
-	b.waitFor("A's edit", func() bool { return b.doc.GetText("source").String() == "zero\none\ntwo\n" })
+	for _, finder := range []string{"poll", "save"} {
+		t.Run(finder, func(t *testing.T) {
+			ts := newTestService(t, "", "", func(o *Options) {
+				o.SaveDelay = time.Hour
+				if finder == "save" {
+					o.PollInterval = time.Hour
+				}
+			})
+			ts.writeFile(t, "a.txt", "one\ntwo\n")
+			room, session := ts.openSession(t, "a.txt")
+			a := ts.join(t, room, session)
+			b := ts.join(t, room, session)
+			a.edit(insert(0, "zero\n"))
+			b.waitFor("A's edit", func() bool { return b.doc.GetText("source").String() == "zero\none\ntwo\n" })
 
-	// The file changes on disk before the edit is saved: the doc keeps
-	// the edit and takes the change.
-	ts.writeFile(t, "a.txt", "one\ntwo\nthree\n")
-	future := time.Now().Add(time.Minute)
-	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
-		t.Fatal(err)
-	}
-	const want = "zero\none\ntwo\nthree\n"
-	for _, c := range []*client{a, b} {
-		c.waitFor("the edit and the change on disk", func() bool {
-			return c.doc.GetText("source").String() == want && c.stateLocked(stateDirty) == true
+			ts.writeFile(t, "a.txt", "one\ntwo\nthree\n")
+			future := time.Now().Add(time.Minute)
+			if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
+				t.Fatal(err)
+			}
+			var saves uint64
+			if finder == "save" {
+				saves++
+				a.send(saveFrame(saves))
+				a.waitFor("the save reply", func() bool { return uint64(len(a.raw)) == saves })
+			}
+			const want = "zero\none\ntwo\nthree\n"
+			for _, c := range []*client{a, b} {
+				c.waitFor("the edit and the change on disk", func() bool {
+					return c.doc.GetText("source").String() == want && c.stateLocked(stateDirty) == true
+				})
+			}
+			saves++
+			a.send(saveFrame(saves))
+			a.waitFor("the save reply", func() bool { return uint64(len(a.raw)) == saves })
+			if got := ts.readFile(t, "a.txt"); got != want {
+				t.Errorf("file after the save = %q, want %q", got, want)
+			}
 		})
-	}
-	a.send(saveFrame(1))
-	a.waitFor("the save reply", func() bool { return len(a.raw) == 1 })
-	if got := ts.readFile(t, "a.txt"); got != want {
-		t.Errorf("file after the save = %q, want %q", got, want)
 	}
 }
 
