@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/wsconn"
 	"github.com/jupygo/jupygo/yjs"
 	"github.com/jupygo/jupygo/yjs/yprotocol"
@@ -761,6 +763,7 @@ func (s *Service) dropRoom(r *room, reason string) {
 	r.mu.Lock()
 	r.noSave = true
 	r.mu.Unlock()
+	s.noteFailure(r.name, httpapi.Errorf(http.StatusNotFound, "%s was deleted", r.currentPath()))
 	r.shutdownWith(websocket.StatusUnsupportedData, deletedCloseReason)
 	if err := s.store.deleteRoom(r.name); err != nil {
 		r.log.Warn("history of a deleted file not removed", "err", err)

@@ -562,6 +562,13 @@ func TestMaxRooms(t *testing.T) {
 // and a Retry-After, so that clients back off.
 func checkRefused(t *testing.T, ts *testService, room, session string) {
 	t.Helper()
+	checkRefusedWith(t, ts, room, session, http.StatusServiceUnavailable, true)
+}
+
+// checkRefusedWith dials room and checks that the upgrade is refused with
+// status, and with a Retry-After if retryAfter is set.
+func checkRefusedWith(t *testing.T, ts *testService, room, session string, status int, retryAfter bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	ws, res, err := websocket.Dial(ctx, ts.dialURL(room, session), nil)
@@ -569,11 +576,11 @@ func checkRefused(t *testing.T, ts *testService, room, session string) {
 		ws.CloseNow()
 		t.Fatalf("room %s opened, want the upgrade refused", room)
 	}
-	if res == nil || res.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("dialing room %s: %v, want a 503 response", room, err)
+	if res == nil || res.StatusCode != status {
+		t.Fatalf("dialing room %s: %v, want a %d response", room, err, status)
 	}
-	if got := res.Header.Get("Retry-After"); got == "" {
-		t.Errorf("refusal of room %s without Retry-After", room)
+	if got := res.Header.Get("Retry-After"); (got != "") != retryAfter {
+		t.Errorf("refusal of room %s: Retry-After %q, want one: %v", room, got, retryAfter)
 	}
 }
 
@@ -629,16 +636,56 @@ func TestDeleteClosesRoom(t *testing.T) {
 	if code != websocket.StatusUnsupportedData {
 		t.Errorf("closed with %d, want 1003", code)
 	}
-	// @jupyter/docprovider shows errorReason and stops reconnecting.
+	// @jupyter/docprovider shows errorReason, and stops reconnecting once
+	// the user dismisses it.
 	var payload struct{ Reason, ErrorReason string }
 	if err := json.Unmarshal([]byte(reason), &payload); err != nil || payload.ErrorReason == "" {
 		t.Errorf("close reason %q is not a JSON object with errorReason", reason)
 	}
-	again := ts.dial(t, room, session)
-	if code, _ := again.waitClose(); code != statusNotFound {
-		t.Errorf("reconnect closed with %d, want 4404", code)
-	}
+	// Meanwhile its retries get 404 before the upgrade, so it backs off.
+	checkRefusedWith(t, ts, room, session, http.StatusNotFound, true)
+	checkRefusedWith(t, ts, room, session, http.StatusNotFound, true)
 	waitUntil(t, "no file", func() bool { return !fileExists(ts, "a.txt") })
+}
+
+// TestFailedRoomRefusesRetries opens a notebook room whose file is not
+// valid JSON. The first client gets 4400, on which JupyterLab closes the
+// tab, and retries get 400 before the upgrade until a client asks for a
+// session again.
+func TestFailedRoomRefusesRetries(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "n.ipynb", "{not json")
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")
+	first := ts.dial(t, room, session)
+	if code, reason := first.waitClose(); code != statusBadRequest {
+		t.Errorf("first client closed with %d %q, want 4400", code, reason)
+	}
+	checkRefusedWith(t, ts, room, session, http.StatusBadRequest, true)
+	ts.openSession(t, "n.ipynb")
+	again := ts.dial(t, room, session)
+	if code, reason := again.waitClose(); code != statusBadRequest {
+		t.Errorf("client after a new session closed with %d %q, want 4400", code, reason)
+	}
+}
+
+// TestRoomFormatChecked checks that a room or session in a format other
+// than the one JupyterLab uses for the document type is refused, where
+// it would open a second room on the same file.
+func TestRoomFormatChecked(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	ts.writeFile(t, "n.ipynb", `{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`)
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	id := strings.TrimPrefix(textRoom, "text:file:")
+	for _, room := range []string{"zzz:notebook:" + id, "text:notebook:" + id, "json:file:" + id} {
+		checkRefusedWith(t, ts, room, session, http.StatusBadRequest, false)
+	}
+	status, body := ts.request(t, "PUT", "/api/collaboration/session/n.ipynb",
+		map[string]string{"format": "zzz", "type": "notebook"})
+	if status != http.StatusBadRequest || !strings.Contains(string(body), `format \"json\"`) {
+		t.Errorf("session in format zzz: %d %s, want 400 naming the format json", status, body)
+	}
+	ts.join(t, "json:notebook:"+id, session)
 }
 
 func fileExists(ts *testService, name string) bool {

@@ -145,7 +145,10 @@ type Service struct {
 	// rejected maps each document room past Options.MaxRooms to its
 	// recent rejections (noteRejection).
 	rejected map[string]rejection
-	sockets  sync.WaitGroup
+	// failed maps each document room that failed to open, or whose file
+	// was deleted, to that failure (noteFailure).
+	failed  map[string]failure
+	sockets sync.WaitGroup
 }
 
 // New opens the service's database in opts.DataDir and records a new
@@ -159,7 +162,8 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("collab: Options.Files is nil")
 	}
 	s := &Service{opts: opts, log: opts.Log, session: uuid.NewString(),
-		rooms: map[string]*room{}, rejected: map[string]rejection{}}
+		rooms: map[string]*room{}, rejected: map[string]rejection{},
+		failed: map[string]failure{}}
 	st, err := s.openStore()
 	if err == nil {
 		s.store = st
@@ -405,6 +409,9 @@ func (s *Service) handleSession(w http.ResponseWriter, r *http.Request) error {
 		return httpapi.Errorf(http.StatusBadRequest,
 			`the body must name the document's "format" and "type", such as {"format":"text","type":"file"}`)
 	}
+	if err := checkFormat(body.Format, body.Type); err != nil {
+		return err
+	}
 	p := cleanAPIPath(r.PathValue("path"))
 	info, err := s.opts.Files.Stat(p)
 	if err != nil {
@@ -420,6 +427,9 @@ func (s *Service) handleSession(w http.ResponseWriter, r *http.Request) error {
 		return httpapi.Errorf(http.StatusServiceUnavailable,
 			"the collaboration database cannot record %s: %v; try again later", p, err)
 	}
+	// A client that asks for a session opens the document anew, so it
+	// gets the room's own close code if the room fails again.
+	s.forgetFailures(id)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

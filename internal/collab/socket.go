@@ -19,6 +19,7 @@ import (
 
 	"github.com/jupygo/jupygo/internal/httpapi"
 	"github.com/jupygo/jupygo/internal/wsconn"
+	"github.com/jupygo/jupygo/internal/ydoc"
 )
 
 // Close codes of room sockets beyond those of RFC 6455, as
@@ -389,6 +390,19 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.sockets.Done()
 
+	if isDoc {
+		format, _, _, _ := roomKind(name)
+		if err := checkFormat(format, docType); err != nil {
+			httpapi.WriteError(s.log, w, r, err)
+			return
+		}
+		if err := s.recentFailure(name); err != nil {
+			s.log.Debug("room not opened: it failed moments ago", "room", name, "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(int(rejectMemory.Seconds())))
+			httpapi.WriteError(s.log, w, r, err)
+			return
+		}
+	}
 	fits := s.makeRoomFor(r.Context(), name)
 	var rejected rejectKind
 	if !fits {
@@ -429,6 +443,9 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 			code, reason = statusServerError, tooManyRoomsText
 		}
 		s.log.Info("room not opened", "room", name, "err", err)
+		if isDoc && !errors.Is(err, errTooManyRooms) {
+			s.noteFailure(name, err)
+		}
 		c.close(code, reason)
 		return
 	}
@@ -488,11 +505,7 @@ func (s *Service) noteRejection(name string) rejectKind {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for other, r := range s.rejected {
-		if now.Sub(r.at) > rejectMemory {
-			delete(s.rejected, other)
-		}
-	}
+	dropExpired(s.rejected, now, func(r rejection) time.Time { return r.at })
 	r := s.rejected[name]
 	s.rejected[name] = rejection{at: now, count: r.count + 1}
 	return min(rejectKind(r.count), rejectUpgrade)
@@ -508,6 +521,87 @@ type rejection struct {
 // rejectMemory is how long the refusal of a document room is remembered.
 // It is longer than the longest wait between a client's retries.
 const rejectMemory = 10 * time.Second
+
+// noteFailure records that the document room name failed to open with
+// err, or that its file was deleted.
+//
+// A JupyterLab client that had the document open reconnects 100 ms after
+// each connection that opened and closed, whatever the close code, and
+// backs off up to 2.5 s only after connections that did not open. So
+// recentFailure refuses its retries within rejectMemory with the HTTP
+// status before the upgrade, where each would otherwise load the room
+// again, up to ten times a second. A client that opens the document anew
+// requests a session first, which forgets the failure, so it gets the
+// close code that closes its tab.
+func (s *Service) noteFailure(name string, err error) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dropExpired(s.failed, now, func(f failure) time.Time { return f.at })
+	s.failed[name] = failure{at: now, err: err}
+}
+
+// dropExpired deletes the entries of m whose time, given by at, is more
+// than rejectMemory before now.
+func dropExpired[V any](m map[string]V, now time.Time, at func(V) time.Time) {
+	for k, v := range m {
+		if now.Sub(at(v)) > rejectMemory {
+			delete(m, k)
+		}
+	}
+}
+
+// failure is a document room's failure to open, and its time.
+type failure struct {
+	at  time.Time
+	err error
+}
+
+// recentFailure returns the error of the room's failure to open within
+// rejectMemory, with the HTTP status of a contents error, or nil.
+func (s *Service) recentFailure(name string) error {
+	s.mu.Lock()
+	f, ok := s.failed[name]
+	s.mu.Unlock()
+	if !ok || time.Since(f.at) > rejectMemory {
+		return nil
+	}
+	var he *httpapi.Error
+	if errors.As(f.err, &he) {
+		return f.err
+	}
+	return httpapi.Errorf(http.StatusInternalServerError, "%v", f.err)
+}
+
+// forgetFailures removes the recorded failures of the rooms of fileID.
+func (s *Service) forgetFailures(fileID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name := range s.failed {
+		if _, _, id, _ := roomKind(name); id == fileID {
+			delete(s.failed, name)
+		}
+	}
+}
+
+// checkFormat returns a 400 error unless format is the one in which
+// JupyterLab shares documents of docType: json for notebooks, base64 for
+// blobs and text for the rest. Rooms of other formats would be more rooms
+// on the same file, each saving it.
+func checkFormat(format, docType string) error {
+	want := "text"
+	switch docType {
+	case ydoc.TypeNotebook:
+		want = "json"
+	case ydoc.TypeBlob:
+		want = "base64"
+	}
+	if format != want {
+		return httpapi.Errorf(http.StatusBadRequest,
+			"documents of type %q are shared in format %q, not %q", docType, want, format)
+	}
+	return nil
+}
 
 // joinRoom opens the room name and adds c to it. A room found closing,
 // after its cleanup delay, is opened anew.
