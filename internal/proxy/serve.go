@@ -290,6 +290,17 @@ func (c *replayConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// CloseWrite shuts down the writing side of a TCP connection, so that
+// httputil.ReverseProxy half-closes a switched connection whose upstream
+// ended. Otherwise it closes it at once, and a client still sending gets
+// a reset that destroys the last bytes, such as a WebSocket close frame.
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
 func (p *Proxy) addServer(s *fastServer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

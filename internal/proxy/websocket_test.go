@@ -1,7 +1,10 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -252,5 +255,67 @@ func testProxyCloseEndsWebSockets(t *testing.T, f front) {
 	_, res, err := websocket.Dial(ctx, wsURL(srv.URL, "/user/alice/x"), nil)
 	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("dial after Close: response %v, err %v; want 503", res, err)
+	}
+}
+
+func TestProxyUpgradeKeepsLastWords(t *testing.T) { forEachFront(t, testProxyUpgradeKeepsLastWords) }
+
+// testProxyUpgradeKeepsLastWords has the upstream of a switched connection
+// send its last bytes and end it while the client is still sending, as a
+// WebSocket server that refuses a message too large does. The client must
+// read those bytes, the close frame in that case, after it has sent.
+func testProxyUpgradeKeepsLastWords(t *testing.T, f front) {
+	const lastWords = "last words from the upstream"
+	upstream, _ := startUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+		brw.Flush()
+		if _, err := brw.ReadByte(); err != nil {
+			return
+		}
+		conn.Write([]byte(lastWords))
+		conn.(*net.TCPConn).CloseWrite()
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, conn)
+	}))
+	table := NewTable(TableOptions{})
+	mustAdd(t, table, "/user/alice", upstream.URL, nil)
+	_, srv := startProxy(t, f, table, Options{})
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "GET /user/alice/x HTTP/1.1\r\nHost: example\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %s", res.Status)
+	}
+	// The first byte makes the upstream end the connection. The rest, 16
+	// MiB, more than the kernel buffers of both connections hold, goes out
+	// after the proxy has seen the end.
+	if _, err := conn.Write([]byte{0}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	chunk := make([]byte, 64<<10)
+	for range 256 {
+		if _, err := conn.Write(chunk); err != nil {
+			t.Fatalf("writing after the upstream ended: %v", err)
+		}
+	}
+	got, err := io.ReadAll(br)
+	if string(got) != lastWords {
+		t.Errorf("read %q (%v), want %q", got, err, lastWords)
 	}
 }
