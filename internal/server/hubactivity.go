@@ -118,12 +118,19 @@ func (s *Server) startHub(ctx context.Context) (stop func(), err error) {
 	s.hub.version.Store(&version)
 	s.log.Info("hub reachable", "url", s.hub.cfg.APIURL, "hub_version", version,
 		"user", s.hub.cfg.User, "server", s.hub.cfg.ServerName)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.hub.runSocketChecks(ctx) })
+	stop = func() {
+		cancel()
+		wg.Wait()
+	}
 
 	cfg := s.hub.cfg
 	if cfg.ActivityURL == "" || cfg.ActivityInterval <= 0 {
 		s.log.Warn("activity reports to the hub are off: JUPYTERHUB_ACTIVITY_URL is unset " +
 			"or JUPYTERHUB_ACTIVITY_INTERVAL is 0")
-		return func() {}, nil
+		return stop, nil
 	}
 	reporter := &activityReporter{
 		interval: cfg.ActivityInterval,
@@ -132,13 +139,8 @@ func (s *Server) startHub(ctx context.Context) (stop func(), err error) {
 		log:      s.log,
 		jitter:   jitterTenPercent,
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
 	wg.Go(func() { reporter.run(ctx) })
-	return func() {
-		cancel()
-		wg.Wait()
-	}, nil
+	return stop, nil
 }
 
 // hubHeaders adds X-JupyterHub-Version to every response in single-user

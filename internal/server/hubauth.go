@@ -38,6 +38,8 @@ type hubAuth struct {
 	key    []byte // signs cookies and XSRF tokens
 	cache  *tokenCache
 	now    func() time.Time
+	// sockets are the open WebSockets, by the token that opened them.
+	sockets hubSockets
 	// version is the hub's version, learned at start, which every response
 	// carries in X-JupyterHub-Version.
 	version atomic.Pointer[string]

@@ -765,3 +765,48 @@ func TestHubUserIdentity(t *testing.T) {
 		})
 	}
 }
+
+// TestHubRevokeEndsWebSockets opens WebSockets with two tokens, revokes one
+// at the hub, and checks the open sockets after the cache age: the revoked
+// token's socket ends, the other stays open.
+func TestHubRevokeEndsWebSockets(t *testing.T) {
+	hub := newFakeHub(t)
+	hs := startHubServer(t, hub, nil)
+	ws := "ws" + strings.TrimPrefix(hs.direct, "http") + "/user/alice/api/events/subscribe?token="
+	revokedToken, validToken := hub.newToken("alice"), hub.newToken("alice")
+	open := func(token string) *websocket.Conn {
+		conn, _, err := websocket.Dial(t.Context(), ws+token, nil)
+		if err != nil {
+			t.Fatalf("WebSocket: %v", err)
+		}
+		t.Cleanup(func() { conn.CloseNow() })
+		return conn
+	}
+	revokedConn, validConn := open(revokedToken), open(validToken)
+	// A ping needs a reader for its reply.
+	validConn.CloseRead(t.Context())
+	ping := func() error {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		return validConn.Ping(ctx)
+	}
+
+	hub.revoke(revokedToken)
+	hs.srv.hub.checkSockets(t.Context())
+	if err := ping(); err != nil {
+		t.Fatalf("a check within the cache age ended a WebSocket: %v", err)
+	}
+	hs.srv.hub.now = func() time.Time { return time.Now().Add(hubTokenCacheAge + time.Second) }
+	hs.srv.hub.checkSockets(t.Context())
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, _, err := revokedConn.Read(ctx); err == nil || ctx.Err() != nil {
+		t.Errorf("WebSocket of the revoked token: read %v, want it ended", err)
+	}
+	if err := ping(); err != nil {
+		t.Errorf("WebSocket of the token the hub accepts: %v, want it open", err)
+	}
+	if !strings.Contains(hs.logs.String(), "closed WebSockets whose token the hub no longer accepts") {
+		t.Errorf("no log line for the ended WebSocket:\n%s", hs.logs.String())
+	}
+}

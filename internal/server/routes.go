@@ -136,6 +136,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			// would never look idle to a culler.
 			s.touch()
 		}
+		if conn := requestConn(r.Context()); cred.token != "" && isWebSocket(r) && conn != nil && s.hub != nil {
+			forget := s.hub.sockets.watch(cred.token, conn, s.hub.now())
+			defer forget()
+		}
 		next.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), cred)))
 	})
 }

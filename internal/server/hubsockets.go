@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+// hubSocketCheckInterval is how often the tokens of open WebSockets are
+// looked at. Each one goes to the hub again once its last check is
+// hubTokenCacheAge old.
+const hubSocketCheckInterval = time.Minute
+
+// hubSockets tracks the connections of open WebSockets by the hub token
+// that opened them. A WebSocket is authenticated only when it opens, so
+// without this a guest whose share was revoked kept their kernel and
+// document connections until the tab closed. Now a token that the hub no
+// longer accepts, or whose user lost access to this server, ends them
+// within hubTokenCacheAge and a check interval. It is safe for concurrent
+// use.
+type hubSockets struct {
+	mu     sync.Mutex
+	tokens map[string]*watchedToken
+}
+
+// watchedToken is a token with open WebSockets: their connections, and
+// when the hub last accepted the token.
+type watchedToken struct {
+	conns   map[net.Conn]struct{}
+	checked time.Time
+}
+
+// watch records conn as a WebSocket opened with token, which the hub
+// accepted at now, and returns the function that removes it.
+func (s *hubSockets) watch(token string, conn net.Conn, now time.Time) (forget func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens == nil {
+		s.tokens = map[string]*watchedToken{}
+	}
+	w := s.tokens[token]
+	if w == nil {
+		w = &watchedToken{conns: map[net.Conn]struct{}{}, checked: now}
+		s.tokens[token] = w
+	}
+	w.conns[conn] = struct{}{}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(w.conns, conn)
+		if len(w.conns) == 0 && s.tokens[token] == w {
+			delete(s.tokens, token)
+		}
+	}
+}
+
+// due returns the watched tokens whose last check is maxAge old at now.
+func (s *hubSockets) due(now time.Time, maxAge time.Duration) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var tokens []string
+	for token, w := range s.tokens {
+		if now.Sub(w.checked) >= maxAge {
+			tokens = append(tokens, token)
+		}
+	}
+	return tokens
+}
+
+// accepted records that the hub accepted token at now.
+func (s *hubSockets) accepted(token string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.tokens[token]; w != nil {
+		w.checked = now
+	}
+}
+
+// end closes the connections of token's WebSockets and returns how many
+// there were.
+func (s *hubSockets) end(token string) int {
+	s.mu.Lock()
+	var conns []net.Conn
+	if w := s.tokens[token]; w != nil {
+		for conn := range w.conns {
+			conns = append(conns, conn)
+		}
+	}
+	delete(s.tokens, token)
+	s.mu.Unlock()
+	for _, conn := range conns {
+		conn.Close()
+	}
+	return len(conns)
+}
+
+// checkSockets sends the hub each token of open WebSockets whose last
+// check is hubTokenCacheAge old, and ends the WebSockets of the tokens it
+// no longer accepts for this server. A hub that cannot be reached ends
+// nothing, and the tokens go to it again at the next check.
+func (a *hubAuth) checkSockets(ctx context.Context) {
+	now := a.now()
+	for _, token := range a.sockets.due(now, hubTokenCacheAge) {
+		user, err := a.client.userForToken(ctx, token)
+		if err != nil {
+			a.log.Debug("cannot check the token of open WebSockets with the hub", "err", err)
+			continue
+		}
+		if user != nil && a.checkAccess(user) == nil {
+			a.sockets.accepted(token, now)
+			continue
+		}
+		name := ""
+		if user != nil {
+			name = user.Name
+		}
+		n := a.sockets.end(token)
+		a.log.Info("closed WebSockets whose token the hub no longer accepts for this server",
+			"user", name, "connections", n)
+	}
+}
+
+// runSocketChecks runs checkSockets every hubSocketCheckInterval until ctx
+// ends.
+func (a *hubAuth) runSocketChecks(ctx context.Context) {
+	t := time.NewTicker(hubSocketCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			a.checkSockets(ctx)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// connKey is the context key of the connection a request came on.
+type connKey struct{}
+
+// requestConn returns the connection that the request of ctx came on, or
+// nil.
+func requestConn(ctx context.Context) net.Conn {
+	c, _ := ctx.Value(connKey{}).(net.Conn)
+	return c
+}
