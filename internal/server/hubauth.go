@@ -127,7 +127,13 @@ func (a *hubAuth) requestToken(r *http.Request) (token string, fromURL bool) {
 // userFor returns the owner of token, or nil when the hub rejects the
 // token. A fresh cached reply is reused.
 func (a *hubAuth) userFor(r *http.Request, token string) (*hubUser, error) {
-	user, err := a.cache.lookup(r.Context(), a.cacheKey(r, token), a.now(),
+	key := a.cacheKey(r, token)
+	if a.sockets.wasRejected(token, a.now()) {
+		// A reply cached before the hub rejected the token for its open
+		// WebSockets would let their clients reconnect.
+		a.cache.forget(key)
+	}
+	user, err := a.cache.lookup(r.Context(), key, a.now(),
 		func(ctx context.Context) (*hubUser, error) {
 			return a.client.userForToken(ctx, token)
 		})

@@ -768,7 +768,7 @@ func TestHubUserIdentity(t *testing.T) {
 
 // TestHubRevokeEndsWebSockets opens WebSockets with two tokens, revokes one
 // at the hub, and checks the open sockets after the cache age: the revoked
-// token's socket ends, the other stays open.
+// token's socket ends and cannot reconnect, the other stays open.
 func TestHubRevokeEndsWebSockets(t *testing.T) {
 	hub := newFakeHub(t)
 	hs := startHubServer(t, hub, nil)
@@ -791,13 +791,18 @@ func TestHubRevokeEndsWebSockets(t *testing.T) {
 		return validConn.Ping(ctx)
 	}
 
+	later := time.Now().Add(hubTokenCacheAge + time.Second)
+	hs.srv.hub.now = func() time.Time { return later }
+	// A request just before the revoke leaves a fresh reply in the cache,
+	// which must not let the ended WebSocket reconnect.
+	req := mustRequest(t, "GET", hs.direct+"/user/alice/api/status", nil)
+	req.Header.Set("Authorization", "token "+revokedToken)
+	if resp, _ := send(t, http.DefaultClient, req); resp.StatusCode != 200 {
+		t.Fatalf("GET /api/status before the revoke = %d", resp.StatusCode)
+	}
 	hub.revoke(revokedToken)
 	hs.srv.hub.checkSockets(t.Context())
-	if err := ping(); err != nil {
-		t.Fatalf("a check within the cache age ended a WebSocket: %v", err)
-	}
-	hs.srv.hub.now = func() time.Time { return time.Now().Add(hubTokenCacheAge + time.Second) }
-	hs.srv.hub.checkSockets(t.Context())
+
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if _, _, err := revokedConn.Read(ctx); err == nil || ctx.Err() != nil {
@@ -805,6 +810,10 @@ func TestHubRevokeEndsWebSockets(t *testing.T) {
 	}
 	if err := ping(); err != nil {
 		t.Errorf("WebSocket of the token the hub accepts: %v, want it open", err)
+	}
+	_, resp, err := websocket.Dial(t.Context(), ws+revokedToken, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("reconnect with the revoked token: err %v, response %v, want 403", err, resp)
 	}
 	if !strings.Contains(hs.logs.String(), "closed WebSockets whose token the hub no longer accepts") {
 		t.Errorf("no log line for the ended WebSocket:\n%s", hs.logs.String())

@@ -22,6 +22,9 @@ const hubSocketCheckInterval = time.Minute
 type hubSockets struct {
 	mu     sync.Mutex
 	tokens map[string]*watchedToken
+	// rejected maps each token whose WebSockets were ended to the time
+	// until which the hub's cached replies about it are not trusted.
+	rejected map[string]time.Time
 }
 
 // watchedToken is a token with open WebSockets: their connections, and
@@ -78,9 +81,19 @@ func (s *hubSockets) accepted(token string, now time.Time) {
 }
 
 // end closes the connections of token's WebSockets and returns how many
-// there were.
-func (s *hubSockets) end(token string) int {
+// there were. Until hubTokenCacheAge after now, wasRejected reports the
+// token.
+func (s *hubSockets) end(token string, now time.Time) int {
 	s.mu.Lock()
+	if s.rejected == nil {
+		s.rejected = map[string]time.Time{}
+	}
+	for t, until := range s.rejected {
+		if now.After(until) {
+			delete(s.rejected, t)
+		}
+	}
+	s.rejected[token] = now.Add(hubTokenCacheAge)
 	var conns []net.Conn
 	if w := s.tokens[token]; w != nil {
 		for conn := range w.conns {
@@ -93,6 +106,15 @@ func (s *hubSockets) end(token string) int {
 		conn.Close()
 	}
 	return len(conns)
+}
+
+// wasRejected reports whether the WebSockets of token were ended because
+// the hub rejected it, less than hubTokenCacheAge before now.
+func (s *hubSockets) wasRejected(token string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.rejected[token]
+	return ok && !now.After(until)
 }
 
 // checkSockets sends the hub each token of open WebSockets whose last
@@ -115,7 +137,7 @@ func (a *hubAuth) checkSockets(ctx context.Context) {
 		if user != nil {
 			name = user.Name
 		}
-		n := a.sockets.end(token)
+		n := a.sockets.end(token, now)
 		a.log.Info("closed WebSockets whose token the hub no longer accepts for this server",
 			"user", name, "connections", n)
 	}
