@@ -357,7 +357,10 @@ func (r *room) save() string {
 	if flushErr := r.svc.store.flush(); flushErr != nil && err == nil {
 		err = fmt.Errorf("room history not committed: %w", flushErr)
 	}
+	lock := r.svc.fileLock(r.fileID)
+	lock.Lock()
 	status, info, err := r.write(p, modTime, hash, newHash, content, wasDirty, err)
+	lock.Unlock()
 	if status != saveSuccess {
 		if err != nil {
 			r.log.Warn("document not saved", "path", p, "status", status, "err", err)

@@ -3,6 +3,9 @@ package collab
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -590,6 +593,68 @@ func TestRestartAfterUnrecordedSave(t *testing.T) {
 			if got := second.readFile(t, "a.txt"); got != want {
 				t.Errorf("file %q after the restart, want %q", got, want)
 			}
+		})
+	}
+}
+
+// TestTwoViewsOfOneFileSaveBoth edits a notebook in its notebook room and
+// in its text room, as JupyterLab's notebook view and "Open With > Editor"
+// do, and saves both rooms at once, again and again. Each room checks the
+// file and writes it, so without a lock across the rooms, one save could
+// overwrite the other's, which then took the file as changed on disk and
+// dropped its edit.
+func TestTwoViewsOfOneFileSaveBoth(t *testing.T) {
+	ts := newTestService(t, "", "", nil)
+	// Written by the contents API, the file is as the notebook room writes
+	// it, so a save changes only what was edited. A text merge of a file
+	// reformatted meanwhile is another matter, which this test leaves out.
+	status, body := ts.request(t, "PUT", "/api/contents/n.ipynb", map[string]any{
+		"type": "notebook", "format": "json", "content": map[string]any{
+			"cells": []any{
+				map[string]any{"id": "a", "cell_type": "markdown", "metadata": map[string]any{}, "source": "first"},
+				map[string]any{"id": "b", "cell_type": "markdown", "metadata": map[string]any{}, "source": "second"},
+			},
+			"metadata": map[string]any{}, "nbformat": 4, "nbformat_minor": 5,
+		}})
+	if status != http.StatusCreated && status != http.StatusOK {
+		t.Fatalf("PUT n.ipynb: %d %s", status, body)
+	}
+	textRoom, session := ts.openSession(t, "n.ipynb")
+	notebook := ts.join(t, "json:notebook:"+strings.TrimPrefix(textRoom, "text:file:"), session)
+	text := ts.join(t, textRoom, session)
+
+	notebookText := func() string {
+		notebook.mu.Lock()
+		defer notebook.mu.Unlock()
+		b, _ := json.Marshal(notebook.doc.GetArray("cells").ToJSON())
+		return string(b)
+	}
+	textText := func() string {
+		text.mu.Lock()
+		defer text.mu.Unlock()
+		return text.doc.GetText("source").String()
+	}
+
+	for i := range 20 {
+		nbTag, textTag := fmt.Sprintf("nb%d ", i), fmt.Sprintf("tx%d ", i)
+		notebook.edit(func(doc *yjs.Doc) {
+			src, _ := firstCell(doc).Get("source")
+			_ = src.(*yjs.Text).Insert(0, nbTag, nil)
+		})
+		text.edit(func(doc *yjs.Doc) {
+			src := doc.GetText("source")
+			_ = src.Insert(strings.Index(src.String(), "second"), textTag, nil)
+		})
+		notebook.send(saveFrame(uint64(i + 1)))
+		text.send(saveFrame(uint64(i + 1)))
+		waitUntil(t, fmt.Sprintf("edits %q and %q in the file and both rooms", nbTag, textTag), func() bool {
+			file := ts.readFile(t, "n.ipynb")
+			for _, s := range []string{file, notebookText(), textText()} {
+				if !strings.Contains(s, nbTag) || !strings.Contains(s, textTag) {
+					return false
+				}
+			}
+			return true
 		})
 	}
 }

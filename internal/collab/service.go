@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"path"
@@ -149,6 +150,20 @@ type Service struct {
 	// was deleted, to that failure (noteFailure).
 	failed  map[string]failure
 	sockets sync.WaitGroup
+	// fileLocks serialize the saves of the rooms of one file (fileLock).
+	fileLocks [64]sync.Mutex
+}
+
+// fileLock returns the lock that the saves of the rooms of the file id
+// hold while they check the file and write it. A notebook open in
+// JupyterLab's notebook view and in its text editor has two rooms, which
+// save the same file. Without it, both could find the file as they last
+// wrote it and write it in turn, and the room whose write was overwritten
+// then took the other's as a change on disk, without its own edits.
+func (s *Service) fileLock(fileID string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(fileID))
+	return &s.fileLocks[h.Sum32()%uint32(len(s.fileLocks))]
 }
 
 // New opens the service's database in opts.DataDir and records a new
