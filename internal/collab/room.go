@@ -142,6 +142,9 @@ func (s *Service) openRoom(ctx context.Context, name string) (*room, error) {
 		r = s.newRoom(name)
 		s.rooms[name] = r
 		go r.load()
+		if other := s.otherRoomOfFileLocked(name); other != "" {
+			go s.warnTwoRooms(name, other)
+		}
 	}
 	s.mu.Unlock()
 
@@ -154,6 +157,41 @@ func (s *Service) openRoom(ctx context.Context, name string) (*room, error) {
 		return nil, r.loadErr
 	}
 	return r, nil
+}
+
+// otherRoomOfFileLocked returns the name of another open room of the
+// document room name's file, or "".
+func (s *Service) otherRoomOfFileLocked(name string) string {
+	_, _, id, isDoc := roomKind(name)
+	if !isDoc {
+		return ""
+	}
+	for other := range s.rooms {
+		if _, _, otherID, ok := roomKind(other); ok && otherID == id && other != name {
+			return other
+		}
+	}
+	return ""
+}
+
+// warnTwoRooms logs that the room name opened beside the room other of
+// the same file, and sends the session event on which JupyterLab tells the
+// user that two views of one file are not supported. Each room saves the
+// file, and the text room merges a notebook's changes as text.
+func (s *Service) warnTwoRooms(name, other string) {
+	_, _, id, _ := roomKind(name)
+	p, err := s.store.filePath(context.Background(), id)
+	if err != nil {
+		return
+	}
+	s.log.Warn("a second room opened on a file", "room", name, "other", other, "path", p)
+	if s.opts.Emit != nil {
+		s.opts.Emit(sessionEventSchema, map[string]any{
+			"level": "WARNING", "room": name, "path": p,
+			"msg": "The file is open in another room as well. Edits made in both at once " +
+				"are merged as text, and some may not be saved.",
+		})
+	}
 }
 
 // makeRoomFor reports whether the room name is open or has a place to

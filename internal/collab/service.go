@@ -80,7 +80,16 @@ type Options struct {
 	// restart adds to the history, so a kill of the process loses none. A
 	// negative window commits every update at once.
 	CommitWindow time.Duration
+	// Emit, when set, sends an event to the server's event stream
+	// (/api/events/subscribe) under the schema id, as
+	// jupyter-collaboration's session events.
+	Emit func(schemaID string, data map[string]any)
 }
+
+// sessionEventSchema is the schema id of jupyter-collaboration's session
+// events, on whose WARNING level JupyterLab's collaboration extension shows
+// a dialog about the file of the event's path.
+const sessionEventSchema = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
 
 func (o *Options) fillDefaults() {
 	if o.Log == nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -148,16 +149,32 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nil // Accept has written the error response
 	}
-	_, _, err = c.Reader(r.Context())
-	switch fe := wsconn.AsFrameError(err); {
-	case fe != nil:
-		c.Close(fe.Code, fe.Reason)
-	case err == nil:
-		c.Close(websocket.StatusPolicyViolation, "the event stream takes no messages")
-	default:
-		c.Close(websocket.StatusGoingAway, "server shutting down")
+	events, unsubscribe := s.events.subscribe()
+	defer unsubscribe()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		defer cancel()
+		_, _, err := c.Reader(ctx)
+		switch fe := wsconn.AsFrameError(err); {
+		case fe != nil:
+			c.Close(fe.Code, fe.Reason)
+		case err == nil:
+			c.Close(websocket.StatusPolicyViolation, "the event stream takes no messages")
+		default:
+			c.Close(websocket.StatusGoingAway, "server shutting down")
+		}
+	}()
+	for {
+		select {
+		case msg := <-events:
+			if c.Write(ctx, websocket.MessageText, msg) != nil {
+				return nil
+			}
+		case <-ctx.Done():
+			return nil
+		}
 	}
-	return nil
 }
 
 // pageConfig returns the page-config keys that come from the server rather

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -99,5 +102,58 @@ func TestCollabFlagSetsPageConfig(t *testing.T) {
 			t.Errorf("Collaborative %v: GET /api/fileid/id without path = %d, want %d",
 				on, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestCollabTwoViewsWarn opens a notebook's notebook room and its text room,
+// as JupyterLab's notebook view and "Open With > Editor" do. The event
+// stream must carry the session warning on which JupyterLab shows the user
+// that two views of one file are not supported.
+func TestCollabTwoViewsWarn(t *testing.T) {
+	ts := newCollabServer(t)
+	notebook := `{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`
+	if err := os.WriteFile(filepath.Join(ts.root, "n.ipynb"), []byte(notebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wsBase := "ws" + strings.TrimPrefix(ts.URL, "http")
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"token " + testToken}}}
+	events, _, err := websocket.Dial(t.Context(), wsBase+"/api/events/subscribe", opts)
+	if err != nil {
+		t.Fatalf("event stream: %v", err)
+	}
+	defer events.CloseNow()
+
+	resp, body := ts.do(t, "PUT", "/api/collaboration/session/n.ipynb",
+		map[string]string{"format": "json", "type": "notebook"}, true)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT session: %d %s", resp.StatusCode, body)
+	}
+	var session struct{ FileID, SessionID string }
+	if err := json.Unmarshal(body, &session); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"json:notebook:", "text:file:"} {
+		room := wsBase + "/api/collaboration/room/" + prefix + session.FileID + "?sessionId=" + session.SessionID
+		conn, _, err := websocket.Dial(t.Context(), room, opts)
+		if err != nil {
+			t.Fatalf("room %s: %v", prefix, err)
+		}
+		defer conn.CloseNow()
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, msg, err := events.Read(ctx)
+	if err != nil {
+		t.Fatalf("no event: %v", err)
+	}
+	var event map[string]any
+	if err := json.Unmarshal(msg, &event); err != nil {
+		t.Fatalf("event %s: %v", msg, err)
+	}
+	if event["schema_id"] != "https://schema.jupyter.org/jupyter_collaboration/session/v1" ||
+		event["level"] != "WARNING" || event["path"] != "n.ipynb" ||
+		event["room"] != "text:file:"+session.FileID {
+		t.Errorf("event %s, want the session warning for the text room of n.ipynb", msg)
 	}
 }

@@ -127,7 +127,9 @@ type Server struct {
 	lab       *lab.Lab
 	nbconvert *nbconvert.Exporter
 	// collab is nil unless Config.Collaborative is set.
-	collab  *collab.Service
+	collab *collab.Service
+	// events are the events that /api/events/subscribe streams.
+	events  eventBus
 	handler http.Handler
 	// basePath is cfg.BaseURL decoded, which request paths are matched
 	// against.
@@ -287,6 +289,7 @@ func (s *Server) startCollab() error {
 	opts.RootDir = s.cfg.RootDir
 	opts.Version = s.cfg.Version
 	opts.Log = s.cfg.Log.With("component", "collab")
+	opts.Emit = s.events.publish
 	svc, err := collab.New(opts)
 	if err != nil {
 		return fmt.Errorf("starting collaboration: %w", err)
