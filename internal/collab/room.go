@@ -175,13 +175,14 @@ func (s *Service) otherRoomOfFileLocked(name string) string {
 }
 
 // warnTwoRooms logs that the room name opened beside the room other of
-// the same file, and sends the session event on which JupyterLab tells the
+// the same file, and sends the session event on which JupyterLab shows the
 // user that two views of one file are not supported. Each room saves the
 // file, and the text room merges a notebook's changes as text.
 func (s *Service) warnTwoRooms(name, other string) {
 	_, _, id, _ := roomKind(name)
 	p, err := s.store.filePath(context.Background(), id)
 	if err != nil {
+		s.log.Warn("a second room opened on a file whose path was not found", "room", name, "err", err)
 		return
 	}
 	s.log.Warn("a second room opened on a file", "room", name, "other", other, "path", p)

@@ -377,7 +377,7 @@ func roomKind(name string) (format, docType, fileID string, isDoc bool) {
 // serveRoom serves the WebSocket of a room.
 func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("room")
-	_, docType, _, isDoc := roomKind(name)
+	format, docType, _, isDoc := roomKind(name)
 	if err := s.available(); err != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(int(storeRetry.Seconds())))
 		httpapi.WriteError(s.log, w, r, err)
@@ -391,7 +391,6 @@ func (s *Service) serveRoom(w http.ResponseWriter, r *http.Request) {
 	defer s.sockets.Done()
 
 	if isDoc {
-		format, _, _, _ := roomKind(name)
 		if err := checkFormat(format, docType); err != nil {
 			httpapi.WriteError(s.log, w, r, err)
 			return
@@ -531,7 +530,7 @@ const rejectMemory = 10 * time.Second
 // recentFailure refuses its retries within rejectMemory with the HTTP
 // status before the upgrade, where each would otherwise load the room
 // again, up to ten times a second. A client that opens the document anew
-// requests a session first, which forgets the failure, so it gets the
+// requests a session first, which clears the failure, so it gets the
 // close code that closes its tab.
 func (s *Service) noteFailure(name string, err error) {
 	now := time.Now()

@@ -8,17 +8,15 @@ import (
 )
 
 // hubSocketCheckInterval is how often the tokens of open WebSockets are
-// looked at. Each one goes to the hub again once its last check is
+// checked. Each one goes to the hub again once its last check is
 // hubTokenCacheAge old.
 const hubSocketCheckInterval = time.Minute
 
 // hubSockets tracks the connections of open WebSockets by the hub token
-// that opened them. A WebSocket is authenticated only when it opens, so
-// without this a guest whose share was revoked kept their kernel and
-// document connections until the tab closed. Now a token that the hub no
-// longer accepts, or whose user lost access to this server, ends them
-// within hubTokenCacheAge and a check interval. It is safe for concurrent
-// use.
+// that opened them. A WebSocket is authenticated only when it opens, so a
+// token that the hub no longer accepts, or whose user lost access to this
+// server, as after a revoked share, ends them within hubTokenCacheAge
+// and a check interval. It is safe for concurrent use.
 type hubSockets struct {
 	mu     sync.Mutex
 	tokens map[string]*watchedToken
@@ -36,6 +34,9 @@ type watchedToken struct {
 
 // watch records conn as a WebSocket opened with token, which the hub
 // accepted at now, and returns the function that removes it.
+// NOTE: the caller passes the time of the request, not of the cached hub
+// reply that let it in, so a tab reloaded after a revoke keeps its new
+// WebSockets up to hubTokenCacheAge longer.
 func (s *hubSockets) watch(token string, conn net.Conn, now time.Time) (forget func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
