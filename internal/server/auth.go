@@ -59,6 +59,9 @@ type credentials struct {
 	// nil and "" otherwise.
 	user  *hubUser
 	token string
+	// checked is when the hub was asked about token, which may be before
+	// the request when its reply came from the cache.
+	checked time.Time
 }
 
 // cookieMaxAge is how long a login cookie stays valid.

@@ -153,9 +153,9 @@ func TestTokenCacheSharesLookups(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 5 {
 			wg.Go(func() {
-				u, err := c.lookup(t.Context(), "k", now, fetch)
-				if err != nil || u.Name != "alice" {
-					t.Errorf("lookup = %v, %v", u, err)
+				e, err := c.lookup(t.Context(), "k", now, nil, fetch)
+				if err != nil || e.user.Name != "alice" {
+					t.Errorf("lookup = %v, %v", e.user, err)
 				}
 			})
 		}
@@ -173,20 +173,27 @@ func TestTokenCacheErrorsAndLimit(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	ok := func(context.Context) (*hubUser, error) { return &hubUser{Name: "alice"}, nil }
 	failing := func(context.Context) (*hubUser, error) { return nil, errors.New("down") }
-	if _, err := c.lookup(context.Background(), "e", now, failing); err == nil {
+	if _, err := c.lookup(context.Background(), "e", now, nil, failing); err == nil {
 		t.Error("error not returned")
 	}
-	if u, err := c.lookup(context.Background(), "e", now, ok); err != nil || u == nil {
-		t.Errorf("after an error, lookup = %v, %v; want a new call", u, err)
+	if e, err := c.lookup(context.Background(), "e", now, nil, ok); err != nil || e.user == nil {
+		t.Errorf("after an error, lookup = %v, %v; want a new call", e.user, err)
 	}
-	if u, _ := c.lookup(context.Background(), "e", now.Add(time.Second), failing); u == nil {
+	e, _ := c.lookup(context.Background(), "e", now.Add(time.Second), nil, failing)
+	if e.user == nil {
 		t.Error("fresh answer not served from the cache")
+	} else if !e.at.Equal(now) {
+		t.Errorf("cached answer dated %v, want the time of its call, %v", e.at, now)
 	}
-	if _, err := c.lookup(context.Background(), "e", now.Add(time.Minute), failing); err == nil {
+	never := func(tokenCacheEntry) bool { return false }
+	if _, err := c.lookup(context.Background(), "e", now.Add(time.Second), never, failing); err == nil {
+		t.Error("answer that usable refuses served from the cache")
+	}
+	if _, err := c.lookup(context.Background(), "e", now.Add(time.Minute), nil, failing); err == nil {
 		t.Error("expired answer served from the cache")
 	}
 	for _, key := range []string{"a", "b", "c"} {
-		c.lookup(context.Background(), key, now, ok)
+		c.lookup(context.Background(), key, now, nil, ok)
 	}
 	if n := len(c.entries); n > 2 {
 		t.Errorf("cache holds %d entries, limit 2", n)

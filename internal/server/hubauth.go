@@ -22,6 +22,13 @@ import (
 // part of the cache key.
 const hubTokenCacheAge = 300 * time.Second
 
+// hubDeniedCacheAge is how long a reply that gives a token no access to
+// this server is reused: a token the hub does not know, or a user outside
+// the access scopes. It is short, so that access granted again, as a share
+// renewed, works within seconds, while a tab that keeps retrying without
+// access asks the hub only this often.
+const hubDeniedCacheAge = 20 * time.Second
+
 // hubTokenCacheSize is the maximum number of cached token replies.
 const hubTokenCacheSize = 4096
 
@@ -69,7 +76,7 @@ func newHubAuth(cfg *HubConfig, secret []byte, log *slog.Logger) *hubAuth {
 // access scopes gets a 403 error; an unreachable hub a 502.
 func (a *hubAuth) authenticate(w http.ResponseWriter, r *http.Request) (credentials, error) {
 	if token, fromURL := a.requestToken(r); token != "" {
-		user, err := a.userFor(r, token)
+		user, checked, err := a.userFor(r, token)
 		if err != nil {
 			return credentials{}, err
 		}
@@ -81,11 +88,11 @@ func (a *hubAuth) authenticate(w http.ResponseWriter, r *http.Request) (credenti
 				// Later requests of the page carry no token, so the browser
 				// keeps it in the OAuth cookie, as JupyterHub does.
 				a.setTokenCookie(w, r, token)
-				cred := cookieCredentials(user, token)
+				cred := cookieCredentials(user, token, checked)
 				cred.method = authToken
 				return cred, nil
 			}
-			return credentials{method: authToken, user: user, token: token}, nil
+			return credentials{method: authToken, user: user, token: token, checked: checked}, nil
 		}
 	}
 
@@ -93,7 +100,7 @@ func (a *hubAuth) authenticate(w http.ResponseWriter, r *http.Request) (credenti
 	if !ok || (isWebSocket(r) && !a.cfg.AllowWebSocketCookieAuth) {
 		return credentials{}, nil
 	}
-	user, err := a.userFor(r, token)
+	user, checked, err := a.userFor(r, token)
 	if err != nil {
 		return credentials{}, err
 	}
@@ -105,13 +112,14 @@ func (a *hubAuth) authenticate(w http.ResponseWriter, r *http.Request) (credenti
 	if err := a.checkAccess(user); err != nil {
 		return credentials{}, err
 	}
-	return cookieCredentials(user, token), nil
+	return cookieCredentials(user, token, checked), nil
 }
 
 // cookieCredentials returns the credentials of a cookie session that holds
-// token.
-func cookieCredentials(user *hubUser, token string) credentials {
-	return credentials{method: authCookie, session: tokenSession(token), user: user, token: token}
+// token, which the hub accepted at checked.
+func cookieCredentials(user *hubUser, token string, checked time.Time) credentials {
+	return credentials{method: authCookie, session: tokenSession(token), user: user, token: token,
+		checked: checked}
 }
 
 // requestToken returns the token that r carries in its Authorization header
@@ -125,23 +133,29 @@ func (a *hubAuth) requestToken(r *http.Request) (token string, fromURL bool) {
 }
 
 // userFor returns the owner of token, or nil when the hub rejects the
-// token. A fresh cached reply is reused.
-func (a *hubAuth) userFor(r *http.Request, token string) (*hubUser, error) {
-	key := a.cacheKey(r, token)
-	if a.sockets.wasRejected(token, a.now()) {
-		// A reply cached before the hub rejected the token for its open
-		// WebSockets would let their clients reconnect.
-		a.cache.forget(key)
+// token, and the time the hub was asked. A cached reply is reused while it
+// is fresh: for hubTokenCacheAge when it gives access to this server, for
+// hubDeniedCacheAge when it does not, and never once the hub has since
+// rejected the token for open WebSockets, whose clients would otherwise
+// reconnect on it.
+func (a *hubAuth) userFor(r *http.Request, token string) (*hubUser, time.Time, error) {
+	now := a.now()
+	rejected := a.sockets.rejectedAt(token)
+	usable := func(e tokenCacheEntry) bool {
+		if !rejected.IsZero() && !e.at.After(rejected) {
+			return false
+		}
+		return a.hasAccess(e.user) || now.Sub(e.at) < hubDeniedCacheAge
 	}
-	user, err := a.cache.lookup(r.Context(), key, a.now(),
+	e, err := a.cache.lookup(r.Context(), a.cacheKey(r, token), now, usable,
 		func(ctx context.Context) (*hubUser, error) {
 			return a.client.userForToken(ctx, token)
 		})
 	if err != nil {
-		return nil, httpapi.Wrap(http.StatusBadGateway, err,
+		return nil, time.Time{}, httpapi.Wrap(http.StatusBadGateway, err,
 			"cannot check the token with JupyterHub; try again later")
 	}
-	return user, nil
+	return e.user, e.at, nil
 }
 
 // cacheKey keys the token cache by the hub session cookie and the token's
@@ -159,7 +173,7 @@ func (a *hubAuth) cacheKey(r *http.Request, token string) string {
 // checkAccess returns a 403 error unless the user's scopes cover one of the
 // access scopes.
 func (a *hubAuth) checkAccess(user *hubUser) error {
-	if len(grantedScopes(a.cfg.AccessScopes, user.Scopes)) > 0 {
+	if a.hasAccess(user) {
 		return nil
 	}
 	kind := user.Kind
@@ -170,6 +184,12 @@ func (a *hubAuth) checkAccess(user *hubUser) error {
 		"scopes", user.Scopes, "access_scopes", a.cfg.AccessScopes)
 	return httpapi.Errorf(http.StatusForbidden, "%s %s is not allowed to access this server",
 		kind, user.Name)
+}
+
+// hasAccess reports whether user, which may be nil, has one of the access
+// scopes.
+func (a *hubAuth) hasAccess(user *hubUser) bool {
+	return user != nil && len(grantedScopes(a.cfg.AccessScopes, user.Scopes)) > 0
 }
 
 // challenge answers a request without credentials: a page request starts

@@ -819,3 +819,71 @@ func TestHubRevokeEndsWebSockets(t *testing.T) {
 		t.Errorf("no log line for the ended WebSocket:\n%s", hs.logs.String())
 	}
 }
+
+// TestHubShareRevokedAndRenewed follows a guest whose share of the server
+// is revoked and then given again. A WebSocket opened on a cached reply is
+// checked again when that reply is hubTokenCacheAge old, not that long
+// after it opened; the guest's retries after the revoke do not each ask
+// the hub; a page request without access gets a page that says why; and
+// access given again works once hubDeniedCacheAge has passed.
+func TestHubShareRevokedAndRenewed(t *testing.T) {
+	hub := newFakeHub(t)
+	hs := startHubServer(t, hub, nil)
+	shared := []string{"read:users:name!user=bob", "access:servers!server=alice/"}
+	bob := hub.newToken("bob", shared...)
+	start := time.Now()
+	now := start
+	hs.srv.hub.now = func() time.Time { return now }
+	get := func(path string) (*http.Response, []byte) {
+		req := mustRequest(t, "GET", hs.direct+"/user/alice/"+path, nil)
+		req.Header.Set("Authorization", "token "+bob)
+		return send(t, http.DefaultClient, req)
+	}
+	if resp, _ := get("api/status"); resp.StatusCode != 200 {
+		t.Fatalf("GET /api/status with the share = %d", resp.StatusCode)
+	}
+
+	// Four minutes on, the WebSocket opens on the reply cached at start.
+	now = start.Add(4 * time.Minute)
+	ws := "ws" + strings.TrimPrefix(hs.direct, "http") + "/user/alice/api/events/subscribe?token=" + bob
+	conn, _, err := websocket.Dial(t.Context(), ws, nil)
+	if err != nil {
+		t.Fatalf("WebSocket: %v", err)
+	}
+	defer conn.CloseNow()
+
+	hub.setScopes(bob, "read:users:name!user=bob")
+	now = start.Add(hubTokenCacheAge + time.Second)
+	hs.srv.hub.checkSockets(t.Context())
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, _, err := conn.Read(ctx); err == nil || ctx.Err() != nil {
+		t.Errorf("WebSocket opened on a reply cached before the revoke: read %v, want it "+
+			"ended when the reply is %v old", err, hubTokenCacheAge)
+	}
+
+	now = now.Add(time.Second)
+	before := hub.userRequests()
+	for range 5 {
+		if resp, _ := get("api/status"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("GET /api/status after the revoke = %d, want 403", resp.StatusCode)
+		}
+	}
+	if n := hub.userRequests() - before; n != 1 {
+		t.Errorf("5 requests after the revoke asked the hub %d times, want 1", n)
+	}
+	resp, body := get("lab")
+	if resp.StatusCode != http.StatusForbidden ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(body), "user bob is not allowed to access this server") {
+		t.Errorf("page after the revoke = %d %s:\n%s\nwant a 403 page that says why",
+			resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+
+	hub.setScopes(bob, shared...)
+	now = now.Add(hubDeniedCacheAge + time.Second)
+	if resp, _ := get("api/status"); resp.StatusCode != 200 {
+		t.Errorf("GET /api/status %v after the share was given again = %d, want 200",
+			hubDeniedCacheAge+time.Second, resp.StatusCode)
+	}
+}

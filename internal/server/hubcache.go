@@ -19,17 +19,19 @@ type tokenCache struct {
 	pending map[string]*tokenLookup
 }
 
-// tokenCacheEntry is one reply: the user, or nil for a rejected token.
+// tokenCacheEntry is one reply: the user, or nil for a rejected token, and
+// the time it was asked for.
 type tokenCacheEntry struct {
 	user *hubUser
 	at   time.Time
 }
 
-// tokenLookup is a call to the hub in progress; done is closed when user
-// and err are set.
+// tokenLookup is a call to the hub in progress; done is closed when user,
+// at and err are set.
 type tokenLookup struct {
 	done chan struct{}
 	user *hubUser
+	at   time.Time
 	err  error
 }
 
@@ -43,16 +45,19 @@ func newTokenCache(maxAge time.Duration, limit int) *tokenCache {
 }
 
 // lookup returns the cached reply for key if it is younger than maxAge at
-// now, and otherwise calls fetch, once for all concurrent callers of key.
-// Replies are cached, rejections (a nil user) included, but errors are not.
-// fetch runs without ctx's cancellation, so that one caller giving up does
-// not fail the others; a caller whose ctx ends stops waiting.
+// now and usable reports true for it, and otherwise calls fetch, once for
+// all concurrent callers of key. A nil usable accepts every reply. Replies
+// are cached, rejections (a nil user) included, but errors are not. fetch
+// runs without ctx's cancellation, so that one caller giving up does not
+// fail the others; a caller whose ctx ends stops waiting.
 func (c *tokenCache) lookup(ctx context.Context, key string, now time.Time,
-	fetch func(context.Context) (*hubUser, error)) (*hubUser, error) {
+	usable func(tokenCacheEntry) bool,
+	fetch func(context.Context) (*hubUser, error)) (tokenCacheEntry, error) {
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok && now.Sub(e.at) < c.maxAge && !e.at.After(now) {
+	if e, ok := c.entries[key]; ok && now.Sub(e.at) < c.maxAge && !e.at.After(now) &&
+		(usable == nil || usable(e)) {
 		c.mu.Unlock()
-		return e.user, nil
+		return e, nil
 	}
 	call, inFlight := c.pending[key]
 	if !inFlight {
@@ -66,9 +71,9 @@ func (c *tokenCache) lookup(ctx context.Context, key string, now time.Time,
 	}
 	select {
 	case <-call.done:
-		return call.user, call.err
+		return tokenCacheEntry{user: call.user, at: call.at}, call.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return tokenCacheEntry{}, ctx.Err()
 	}
 }
 
@@ -76,6 +81,7 @@ func (c *tokenCache) lookup(ctx context.Context, key string, now time.Time,
 func (c *tokenCache) run(ctx context.Context, key string, now time.Time, call *tokenLookup,
 	fetch func(context.Context) (*hubUser, error)) {
 	call.user, call.err = fetch(ctx)
+	call.at = now
 	c.mu.Lock()
 	delete(c.pending, key)
 	if call.err == nil {

@@ -112,6 +112,16 @@ func (h *fakeHub) revoke(token string) {
 	h.mu.Unlock()
 }
 
+// setScopes changes the scopes the hub reports for token, as a share of a
+// server given or revoked does for its guest.
+func (h *fakeHub) setScopes(token string, scopes ...string) {
+	h.mu.Lock()
+	u := h.tokens[token]
+	u.Scopes = scopes
+	h.tokens[token] = u
+	h.mu.Unlock()
+}
+
 func (h *fakeHub) lastIssued() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()

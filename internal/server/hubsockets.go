@@ -21,7 +21,8 @@ type hubSockets struct {
 	mu     sync.Mutex
 	tokens map[string]*watchedToken
 	// rejected maps each token whose WebSockets were ended to the time
-	// until which the hub's cached replies about it are not trusted.
+	// the hub rejected it. Replies about it cached before then are not
+	// used again.
 	rejected map[string]time.Time
 }
 
@@ -33,11 +34,11 @@ type watchedToken struct {
 }
 
 // watch records conn as a WebSocket opened with token, which the hub
-// accepted at now, and returns the function that removes it.
-// NOTE: the caller passes the time of the request, not of the cached hub
-// reply that let it in, so a tab reloaded after a revoke keeps its new
-// WebSockets up to hubTokenCacheAge longer.
-func (s *hubSockets) watch(token string, conn net.Conn, now time.Time) (forget func()) {
+// accepted at checked, and returns the function that removes it. checked
+// is the time of the hub's reply, which may come from the cache, so that a
+// WebSocket opened on an old reply goes to the hub again as soon as the
+// reply is hubTokenCacheAge old, not that long after it opened.
+func (s *hubSockets) watch(token string, conn net.Conn, checked time.Time) (forget func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tokens == nil {
@@ -45,8 +46,10 @@ func (s *hubSockets) watch(token string, conn net.Conn, now time.Time) (forget f
 	}
 	w := s.tokens[token]
 	if w == nil {
-		w = &watchedToken{conns: map[net.Conn]struct{}{}, checked: now}
+		w = &watchedToken{conns: map[net.Conn]struct{}{}, checked: checked}
 		s.tokens[token] = w
+	} else if checked.After(w.checked) {
+		w.checked = checked
 	}
 	w.conns[conn] = struct{}{}
 	return func() {
@@ -81,20 +84,21 @@ func (s *hubSockets) accepted(token string, now time.Time) {
 	}
 }
 
-// end closes the connections of token's WebSockets and returns how many
-// there were. Until hubTokenCacheAge after now, wasRejected reports the
-// token.
+// end closes the connections of token's WebSockets, which the hub
+// rejected at now, and returns how many there were. From then on
+// rejectedAt returns now for token, until hubTokenCacheAge has passed and
+// no cached reply from before remains.
 func (s *hubSockets) end(token string, now time.Time) int {
 	s.mu.Lock()
 	if s.rejected == nil {
 		s.rejected = map[string]time.Time{}
 	}
-	for t, until := range s.rejected {
-		if now.After(until) {
+	for t, at := range s.rejected {
+		if now.Sub(at) > hubTokenCacheAge {
 			delete(s.rejected, t)
 		}
 	}
-	s.rejected[token] = now.Add(hubTokenCacheAge)
+	s.rejected[token] = now
 	var conns []net.Conn
 	if w := s.tokens[token]; w != nil {
 		for conn := range w.conns {
@@ -109,13 +113,12 @@ func (s *hubSockets) end(token string, now time.Time) int {
 	return len(conns)
 }
 
-// wasRejected reports whether the WebSockets of token were ended because
-// the hub rejected it, less than hubTokenCacheAge before now.
-func (s *hubSockets) wasRejected(token string, now time.Time) bool {
+// rejectedAt returns when the hub last rejected token for its open
+// WebSockets, or the zero time.
+func (s *hubSockets) rejectedAt(token string) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	until, ok := s.rejected[token]
-	return ok && !now.After(until)
+	return s.rejected[token]
 }
 
 // checkSockets sends the hub each token of open WebSockets whose last

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"path"
@@ -117,7 +118,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			case publicPath(r.URL.Path):
 				next.ServeHTTP(w, r)
 			case err != nil:
-				s.writeError(w, r, err)
+				s.writeAuthError(w, r, err)
 			default:
 				s.idp.challenge(w, r)
 			}
@@ -137,11 +138,29 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			s.touch()
 		}
 		if conn := requestConn(r.Context()); cred.token != "" && isWebSocket(r) && conn != nil && s.hub != nil {
-			forget := s.hub.sockets.watch(cred.token, conn, s.hub.now())
+			forget := s.hub.sockets.watch(cred.token, conn, cred.checked)
 			defer forget()
 		}
 		next.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), cred)))
 	})
+}
+
+// writeAuthError sends err, the reason r failed authentication. Under a
+// hub, a page request gets an HTML page with the message and a link to the
+// hub's home, because a browser would show the JSON error as raw text.
+func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *httpapi.Error
+	if s.hub == nil || !isPageRequest(r) || !errors.As(err, &apiErr) {
+		s.writeError(w, r, err)
+		return
+	}
+	title := "Access denied"
+	if apiErr.Status != http.StatusForbidden {
+		title = http.StatusText(apiErr.Status)
+	}
+	s.log.Info("page request refused", "path", r.URL.Path, "status", apiErr.Status,
+		"message", apiErr.Message)
+	s.hubPage(w, apiErr.Status, title, errorMessage(err))
 }
 
 // checkBrowserRequest returns an error for requests that a cookie-carrying
