@@ -64,11 +64,13 @@ func (b *syncBuffer) String() string {
 // gatedFiles wraps Files so tests can hold reads back and count writes.
 type gatedFiles struct {
 	Files
-	mu      sync.Mutex
-	gate    chan struct{} // reads wait for it to close when non-nil
-	readErr error         // returned by reads when non-nil
-	writes  int
-	onWrite func(p string, content Content) // called before each write when non-nil
+	mu       sync.Mutex
+	gate     chan struct{} // reads wait for it to close when non-nil
+	readErr  error         // returned by reads when non-nil
+	writeErr error         // returned by writes when non-nil
+	readOnly bool          // makes Stat report files read-only
+	writes   int
+	onWrite  func(p string, content Content) // called before each write when non-nil
 }
 
 func (f *gatedFiles) Read(p string) ([]byte, FileInfo, error) {
@@ -87,12 +89,37 @@ func (f *gatedFiles) Read(p string) ([]byte, FileInfo, error) {
 func (f *gatedFiles) Write(p, docType string, content Content) (FileInfo, error) {
 	f.mu.Lock()
 	f.writes++
-	onWrite := f.onWrite
+	onWrite, writeErr := f.onWrite, f.writeErr
 	f.mu.Unlock()
 	if onWrite != nil {
 		onWrite(p, content)
 	}
+	if writeErr != nil {
+		return FileInfo{}, writeErr
+	}
 	return f.Files.Write(p, docType, content)
+}
+
+func (f *gatedFiles) Stat(p string) (FileInfo, error) {
+	info, err := f.Files.Stat(p)
+	f.mu.Lock()
+	if f.readOnly {
+		info.Writable = false
+	}
+	f.mu.Unlock()
+	return info, err
+}
+
+func (f *gatedFiles) setReadOnly(readOnly bool) {
+	f.mu.Lock()
+	f.readOnly = readOnly
+	f.mu.Unlock()
+}
+
+func (f *gatedFiles) failWrites(err error) {
+	f.mu.Lock()
+	f.writeErr = err
+	f.mu.Unlock()
 }
 
 func (f *gatedFiles) writeCount() int {

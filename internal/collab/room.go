@@ -94,6 +94,9 @@ type room struct {
 	dirty bool
 	// repairLogged is set once a save logged that it repaired the doc.
 	repairLogged bool
+	// loadedFrom is the message of the session event that reports where
+	// the doc's content came from when the room loaded.
+	loadedFrom string
 	// autosave is the autosave setting of the clients' awareness states
 	// as last received. It outlives their states, for the save at cleanup.
 	autosave bool
@@ -106,6 +109,10 @@ type room struct {
 	// once per edit.
 	lastChange time.Time
 	saveArmed  bool
+	// saveError is the message of the last session event about a failed
+	// save, so that a save retried every few seconds reports its error
+	// once. It is guarded by saveMu.
+	saveError string
 
 	// changed wakes run to start the save timer, and emptied to start the
 	// cleanup timer. evict makes run close the room at once if it has no
@@ -186,13 +193,24 @@ func (s *Service) warnTwoRooms(name, other string) {
 		return
 	}
 	s.log.Warn("a second room opened on a file", "room", name, "other", other, "path", p)
-	if s.opts.Emit != nil {
-		s.opts.Emit(sessionEventSchema, map[string]any{
-			"level": "WARNING", "room": name, "path": p,
-			"msg": "The file is open in another room as well. Edits made in both at once " +
-				"are merged as text, and some may not be saved.",
-		})
+	s.emit(sessionWarning, name, p, "",
+		"The file is open in another room as well. Edits made in both at once "+
+			"are merged as text, and some may not be saved.")
+}
+
+// emit sends a session event about room, whose file is at path, to the
+// server's event stream, where JupyterLab's collaboration extension shows
+// it in the log console of the document at path. Only a WARNING makes it
+// show its dialog about two views of one file. action may be empty.
+func (s *Service) emit(level, room, path, action, msg string) {
+	if s.opts.Emit == nil {
+		return
 	}
+	data := map[string]any{"level": level, "room": room, "path": path, "msg": msg}
+	if action != "" {
+		data["action"] = action
+	}
+	s.opts.Emit(sessionEventSchema, data)
 }
 
 // makeRoomFor reports whether the room name is open or has a place to
@@ -310,6 +328,10 @@ func (r *room) load() {
 		err = r.loadDocument()
 	}
 	if err != nil {
+		if le, ok := errors.AsType[*loadError](err); ok {
+			r.svc.emit(sessionError, r.name, le.path, "",
+				"Error loading content from file: "+le.path+"\n"+le.err.Error())
+		}
 		r.loadErr = err
 		r.svc.removeRoom(r)
 		close(r.done)
@@ -323,6 +345,10 @@ func (r *room) load() {
 		r.mu.Lock()
 		r.state.encode(r.doc)
 		r.mu.Unlock()
+	}
+	if r.fileID != "" {
+		r.svc.emit(sessionInfo, r.name, r.path, "load", r.loadedFrom)
+		r.svc.emit(sessionInfo, r.name, r.path, "initialize", "Room initialized")
 	}
 	go r.run()
 	close(r.ready)

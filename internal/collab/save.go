@@ -61,8 +61,10 @@ func (r *room) loadDocument() error {
 		}
 	}
 	r.stored = len(history)
+	r.loadedFrom = "Content loaded from the room's history."
 	switch {
 	case len(history) == 0:
+		r.loadedFrom = "Content loaded from disk."
 		err = setDeterministic(r.model, r.doc, data, serverOrigin)
 	case lastHash == info.Hash:
 		r.dirty, err = r.differsFrom(data)
@@ -82,10 +84,13 @@ func (r *room) loadDocument() error {
 		if err == nil && r.dirty {
 			if err = r.mergeLocked(data, info.Hash); err == nil {
 				r.dirty, err = r.differsFrom(data)
+				r.loadedFrom = "Content loaded from the room's history, merged with the change " +
+					"made on disk while the room was closed."
 				r.log.Info("room merged its file, which changed while it was closed", "path", p)
 			}
 		}
 	default:
+		r.loadedFrom = "Content loaded from disk, which changed while the room was closed."
 		r.doc.Transact(func(*yjs.Transaction) { err = r.model.Set(r.doc, data) }, serverOrigin)
 	}
 	if err == nil {
@@ -365,6 +370,9 @@ func (r *room) save() string {
 		if err != nil {
 			r.log.Warn("document not saved", "path", p, "status", status, "err", err)
 		}
+		if status == saveFailed && err != nil {
+			r.reportSaveError(p, err)
+		}
 		r.mu.Lock()
 		r.dirty = r.dirty || wasDirty && status != saveSkipped
 		r.mu.Unlock()
@@ -384,7 +392,21 @@ func (r *room) save() string {
 		r.log.Warn("state not updated after a save", "err", err)
 	}
 	r.log.Debug("document saved", "path", p)
+	r.saveError = ""
+	r.svc.emit(sessionInfo, r.name, p, "save", "Content saved.")
 	return saveSuccess
+}
+
+// reportSaveError sends the session event of a failed save of the file at
+// p, unless the last one sent had the same message. The caller holds
+// saveMu.
+func (r *room) reportSaveError(p string, err error) {
+	msg := "Error saving file: " + p + "\n" + err.Error()
+	if msg == r.saveError {
+		return
+	}
+	r.saveError = msg
+	r.svc.emit(sessionError, r.name, p, "", msg)
 }
 
 // preparer is a Model that saves a doc outside its schema by repairing
@@ -453,7 +475,9 @@ func (r *room) write(p string, modTime time.Time, hash, newHash string, content 
 		return saveFailed, info, err
 	}
 	if !info.Writable {
-		return saveSkipped, info, fmt.Errorf("%s is read-only", p)
+		err := fmt.Errorf("%s is read-only", p)
+		r.reportSaveError(p, err)
+		return saveSkipped, info, err
 	}
 	if !info.ModTime.Equal(modTime) {
 		changed, err := r.reload(p, unsaved)
@@ -530,6 +554,8 @@ func (r *room) reload(p string, unsaved bool) (bool, error) {
 			return false, fmt.Errorf("marking the cells of %s trusted or not: %w", p, err)
 		}
 		r.log.Info("document merged with its file, which changed on disk", "path", p)
+		r.svc.emit(sessionInfo, r.name, p, "overwrite",
+			"The file changed on disk: the change is merged with the edits not saved yet.")
 		return true, nil
 	}
 	r.doc.Transact(func(*yjs.Transaction) {
@@ -548,6 +574,8 @@ func (r *room) reload(p string, unsaved bool) (bool, error) {
 	r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	r.recordFileLocked()
 	r.log.Info("document reloaded: its file changed on disk", "path", p)
+	r.svc.emit(sessionInfo, r.name, p, "overwrite",
+		"The file changed on disk: the room now holds its content.")
 	return true, nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -657,4 +659,79 @@ func TestTwoViewsOfOneFileSaveBoth(t *testing.T) {
 			return true
 		})
 	}
+}
+
+// TestSessionEvents checks the session events of a room: its load, a save,
+// a change on disk, a failed save, reported once however often the save
+// fails again with the same error, and a save to a read-only file.
+func TestSessionEvents(t *testing.T) {
+	var mu sync.Mutex
+	var events []map[string]any
+	ts := newTestService(t, "", "", func(o *Options) {
+		o.Emit = func(schemaID string, data map[string]any) {
+			if schemaID != sessionEventSchema {
+				t.Errorf("event schema %q, want %q", schemaID, sessionEventSchema)
+			}
+			mu.Lock()
+			events = append(events, data)
+			mu.Unlock()
+		}
+	})
+	ts.writeFile(t, "a.txt", "one")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	count := func(level, action, msg string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, e := range events {
+			if e["level"] == level && e["room"] == room && e["path"] == "a.txt" &&
+				(action == "" && e["action"] == nil || e["action"] == action) &&
+				strings.Contains(e["msg"].(string), msg) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor := func(what, level, action, msg string) {
+		t.Helper()
+		waitUntil(t, what, func() bool { return count(level, action, msg) > 0 })
+	}
+	waitFor("the load event", "INFO", "load", "Content loaded from disk.")
+	waitFor("the initialize event", "INFO", "initialize", "Room initialized")
+
+	c.edit(insert(0, "x"))
+	waitFor("the save event", "INFO", "save", "Content saved.")
+
+	ts.writeFile(t, "a.txt", "two")
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the overwrite event", "INFO", "overwrite", "changed on disk")
+	c.waitFor("the file's text", func() bool { return c.doc.GetText("source").String() == "two" })
+
+	ts.files.failWrites(errors.New("disk full"))
+	for i := range 3 {
+		writes := ts.files.writeCount()
+		c.edit(insert(0, "y"))
+		waitUntil(t, "a failed save", func() bool { return ts.files.writeCount() > writes })
+		if i == 0 {
+			waitFor("the error event", "ERROR", "", "Error saving file: a.txt\ndisk full")
+		}
+	}
+	if n := count("ERROR", "", "disk full"); n != 1 {
+		t.Errorf("3 saves failing with one error sent %d error events, want 1", n)
+	}
+	ts.files.failWrites(nil)
+	waitUntil(t, "the save after the error", func() bool { return ts.readFile(t, "a.txt") == "yyytwo" })
+	ts.files.failWrites(errors.New("disk full"))
+	c.edit(insert(0, "z"))
+	waitUntil(t, "a second error event", func() bool { return count("ERROR", "", "disk full") == 2 })
+	ts.files.failWrites(nil)
+
+	ts.files.setReadOnly(true)
+	c.edit(insert(0, "r"))
+	waitUntil(t, "the read-only event", func() bool { return count("ERROR", "", "a.txt is read-only") == 1 })
+	ts.files.setReadOnly(false) // for the save when the service closes
 }

@@ -91,6 +91,13 @@ type Options struct {
 // a dialog about the file of the event's path.
 const sessionEventSchema = "https://schema.jupyter.org/jupyter_collaboration/session/v1"
 
+// The levels of session events that rooms send.
+const (
+	sessionInfo    = "INFO"
+	sessionWarning = "WARNING"
+	sessionError   = "ERROR"
+)
+
 func (o *Options) fillDefaults() {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
