@@ -347,8 +347,9 @@ func (r *room) load() {
 		r.mu.Unlock()
 	}
 	if r.fileID != "" {
-		r.svc.emit(sessionInfo, r.name, r.path, "load", r.loadedFrom)
-		r.svc.emit(sessionInfo, r.name, r.path, "initialize", "Room initialized")
+		p := r.currentPath()
+		r.svc.emit(sessionInfo, r.name, p, "load", r.loadedFrom)
+		r.svc.emit(sessionInfo, r.name, p, "initialize", "Room initialized")
 	}
 	go r.run()
 	close(r.ready)
