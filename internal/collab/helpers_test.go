@@ -176,6 +176,16 @@ func newTestService(t testing.TB, root, dataDir string, mutate func(*Options)) *
 	return ts
 }
 
+// waitRoomClosed waits until the room name has left the service's table.
+func (ts *testService) waitRoomClosed(t testing.TB, name string) {
+	t.Helper()
+	waitUntil(t, "the room to close", func() bool {
+		ts.svc.mu.Lock()
+		defer ts.svc.mu.Unlock()
+		return ts.svc.rooms[name] == nil
+	})
+}
+
 // writeFile writes a file below the root.
 func (ts *testService) writeFile(t testing.TB, name, text string) {
 	t.Helper()

@@ -113,6 +113,9 @@ type room struct {
 	// save, so that a save retried every few seconds reports its error
 	// once. It is guarded by saveMu.
 	saveError string
+	// readOnly is set when a save found the file read-only, until the
+	// poll finds it writable or a save succeeds. It is guarded by saveMu.
+	readOnly bool
 
 	// changed wakes run to start the save timer, and emptied to start the
 	// cleanup timer. evict makes run close the room at once if it has no
@@ -329,7 +332,7 @@ func (r *room) load() {
 	}
 	if err != nil {
 		if le, ok := errors.AsType[*loadError](err); ok {
-			r.svc.emit(sessionError, r.name, le.path, "",
+			r.svc.emit(sessionError, r.name, le.path, "load",
 				"Error loading content from file: "+le.path+"\n"+le.err.Error())
 		}
 		r.loadErr = err

@@ -242,6 +242,9 @@ func (r *room) autosaveNow() bool {
 	return !save || r.save() != saveFailed
 }
 
+// errReadOnly is the error of a save to a file that cannot be written.
+var errReadOnly = errors.New("the file is read-only")
+
 // saveRetry is the wait before autosave tries a failed save again.
 const saveRetry = 3 * time.Second
 
@@ -257,7 +260,8 @@ func (r *room) tryClose() bool {
 	unsaved := r.unsavedLocked()
 	r.mu.Unlock()
 	if unsaved {
-		if status := r.save(); status != saveSuccess && !r.fileGone() && !r.dropIfBroken() {
+		status := r.save()
+		if status != saveSuccess && !r.fileGone() && !r.dropIfBroken() && !r.keptForReadOnly() {
 			r.log.Warn("empty room kept open: its changes are not saved", "status", status)
 			return false
 		}
@@ -292,10 +296,26 @@ func (r *room) finish() error {
 	if !unsaved {
 		return nil
 	}
-	if status := r.save(); status != saveSuccess && !r.dropIfBroken() {
+	if status := r.save(); status != saveSuccess && !r.dropIfBroken() && !r.keptForReadOnly() {
 		return fmt.Errorf("saving %s before closing: %s", r.currentPath(), status)
 	}
 	return nil
+}
+
+// keptForReadOnly reports whether the last save was skipped because the
+// file is read-only, and logs that the room's history keeps the edits the
+// file lacks. A save commits the history before it checks the file, so the
+// room may close: it restores those edits when it opens again, and saves
+// them once the file can be written.
+func (r *room) keptForReadOnly() bool {
+	r.saveMu.Lock()
+	readOnly := r.readOnly
+	r.saveMu.Unlock()
+	if readOnly {
+		r.log.Info("room closing with edits that its read-only file lacks: its history keeps them",
+			"path", r.currentPath())
+	}
+	return readOnly
 }
 
 // dropIfBroken deletes the history of a room whose doc cannot be saved
@@ -370,14 +390,19 @@ func (r *room) save() string {
 		if err != nil {
 			r.log.Warn("document not saved", "path", p, "status", status, "err", err)
 		}
-		if status == saveFailed && err != nil {
+		readOnly := errors.Is(err, errReadOnly)
+		if status == saveFailed && err != nil || readOnly {
 			r.reportSaveError(p, err)
 		}
+		// A save skipped because the file changed on disk leaves dirty to
+		// the reload. One skipped because the file is read-only still
+		// owes the file its edits.
 		r.mu.Lock()
-		r.dirty = r.dirty || wasDirty && status != saveSkipped
+		r.dirty = r.dirty || wasDirty && (status != saveSkipped || readOnly)
 		r.mu.Unlock()
 		return status
 	}
+	r.readOnly = false
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -393,7 +418,9 @@ func (r *room) save() string {
 	}
 	r.log.Debug("document saved", "path", p)
 	r.saveError = ""
-	r.svc.emit(sessionInfo, r.name, p, "save", "Content saved.")
+	if newHash != hash {
+		r.svc.emit(sessionInfo, r.name, p, "save", "Content saved.")
+	}
 	return saveSuccess
 }
 
@@ -406,7 +433,7 @@ func (r *room) reportSaveError(p string, err error) {
 		return
 	}
 	r.saveError = msg
-	r.svc.emit(sessionError, r.name, p, "", msg)
+	r.svc.emit(sessionError, r.name, p, "save", msg)
 }
 
 // preparer is a Model that saves a doc outside its schema by repairing
@@ -475,9 +502,8 @@ func (r *room) write(p string, modTime time.Time, hash, newHash string, content 
 		return saveFailed, info, err
 	}
 	if !info.Writable {
-		err := fmt.Errorf("%s is read-only", p)
-		r.reportSaveError(p, err)
-		return saveSkipped, info, err
+		r.readOnly = true
+		return saveSkipped, info, errReadOnly
 	}
 	if !info.ModTime.Equal(modTime) {
 		changed, err := r.reload(p, unsaved)
@@ -641,6 +667,16 @@ func (r *room) poll() {
 	if err != nil {
 		r.followFileID(p)
 		return
+	}
+	if r.readOnly && info.Writable {
+		// Made writable again (chmod, chattr), which leaves the
+		// modification time as it was: save the edits the file lacks.
+		r.readOnly = false
+		r.mu.Lock()
+		if r.dirty {
+			r.noteChangeLocked()
+		}
+		r.mu.Unlock()
 	}
 	if info.ModTime.Equal(modTime) {
 		return

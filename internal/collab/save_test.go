@@ -171,11 +171,7 @@ func TestCleanupSavesThenCloses(t *testing.T) {
 		return r.dirty
 	})
 	c.ws.CloseNow()
-	waitUntil(t, "the room to close", func() bool {
-		ts.svc.mu.Lock()
-		defer ts.svc.mu.Unlock()
-		return ts.svc.rooms[room] == nil
-	})
+	ts.waitRoomClosed(t, room)
 	if got := ts.readFile(t, "a.txt"); got != "before leaving" {
 		t.Errorf("file %q after cleanup, want the edit saved", got)
 	}
@@ -717,21 +713,56 @@ func TestSessionEvents(t *testing.T) {
 		c.edit(insert(0, "y"))
 		waitUntil(t, "a failed save", func() bool { return ts.files.writeCount() > writes })
 		if i == 0 {
-			waitFor("the error event", "ERROR", "", "Error saving file: a.txt\ndisk full")
+			waitFor("the error event", "ERROR", "save", "Error saving file: a.txt\ndisk full")
 		}
 	}
-	if n := count("ERROR", "", "disk full"); n != 1 {
+	if n := count("ERROR", "save", "disk full"); n != 1 {
 		t.Errorf("3 saves failing with one error sent %d error events, want 1", n)
 	}
 	ts.files.failWrites(nil)
 	waitUntil(t, "the save after the error", func() bool { return ts.readFile(t, "a.txt") == "yyytwo" })
 	ts.files.failWrites(errors.New("disk full"))
 	c.edit(insert(0, "z"))
-	waitUntil(t, "a second error event", func() bool { return count("ERROR", "", "disk full") == 2 })
+	waitUntil(t, "a second error event", func() bool { return count("ERROR", "save", "disk full") == 2 })
 	ts.files.failWrites(nil)
+	waitUntil(t, "the save of z", func() bool { return ts.readFile(t, "a.txt") == "zyyytwo" })
 
+	saves := count("INFO", "save", "Content saved.")
 	ts.files.setReadOnly(true)
 	c.edit(insert(0, "r"))
-	waitUntil(t, "the read-only event", func() bool { return count("ERROR", "", "a.txt is read-only") == 1 })
-	ts.files.setReadOnly(false) // for the save when the service closes
+	waitFor("the read-only event", "ERROR", "save", "Error saving file: a.txt\nthe file is read-only")
+	ts.files.setReadOnly(false)
+	waitUntil(t, "the save once the file is writable", func() bool {
+		return ts.readFile(t, "a.txt") == "rzyyytwo"
+	})
+	waitUntil(t, "the save event", func() bool { return count("INFO", "save", "Content saved.") > saves })
+}
+
+// TestReadOnlyFileKeepsEdits checks that a room whose file is read-only
+// closes when its last client leaves, and that the edits the file lacks
+// come back with the room and are saved once the file can be written.
+func TestReadOnlyFileKeepsEdits(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.CleanupDelay = 50 * time.Millisecond })
+	ts.writeFile(t, "a.txt", "file")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	ts.files.setReadOnly(true)
+	c.edit(insert(0, "edit "))
+	r := ts.room(t, room)
+	waitUntil(t, "the skipped save", func() bool {
+		r.saveMu.Lock()
+		defer r.saveMu.Unlock()
+		return r.readOnly
+	})
+	c.ws.CloseNow()
+	ts.waitRoomClosed(t, room)
+	if got := ts.readFile(t, "a.txt"); got != "file" {
+		t.Errorf("read-only file %q, want it unchanged", got)
+	}
+
+	ts.files.setReadOnly(false)
+	if got := ts.join(t, room, session).text(); got != "edit file" {
+		t.Errorf("text in the reopened room %q, want the edit kept", got)
+	}
+	waitUntil(t, "the edit saved", func() bool { return ts.readFile(t, "a.txt") == "edit file" })
 }
