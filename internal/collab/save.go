@@ -239,7 +239,8 @@ func (r *room) autosaveNow() bool {
 	r.mu.Lock()
 	save := r.unsavedLocked() && r.autosaveLocked()
 	r.mu.Unlock()
-	return !save || r.save() != saveFailed
+	// A read-only file is saved again when the poll finds it writable.
+	return !save || r.save() != saveFailed || r.fileReadOnly()
 }
 
 // errReadOnly is the error of a save to a file that cannot be written.
@@ -302,15 +303,20 @@ func (r *room) finish() error {
 	return nil
 }
 
-// keptForReadOnly reports whether the last save was skipped because the
+// fileReadOnly reports whether the last save found the file read-only.
+func (r *room) fileReadOnly() bool {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	return r.readOnly
+}
+
+// keptForReadOnly reports whether the last save failed because the
 // file is read-only, and logs that the room's history keeps the edits the
 // file lacks. A save commits the history before it checks the file, so the
 // room may close: it restores those edits when it opens again, and saves
 // them once the file can be written.
 func (r *room) keptForReadOnly() bool {
-	r.saveMu.Lock()
-	readOnly := r.readOnly
-	r.saveMu.Unlock()
+	readOnly := r.fileReadOnly()
 	if readOnly {
 		r.log.Info("room closing with edits that its read-only file lacks: its history keeps them",
 			"path", r.currentPath())
@@ -390,15 +396,13 @@ func (r *room) save() string {
 		if err != nil {
 			r.log.Warn("document not saved", "path", p, "status", status, "err", err)
 		}
-		readOnly := errors.Is(err, errReadOnly)
-		if status == saveFailed && err != nil || readOnly {
+		if status == saveFailed && err != nil {
 			r.reportSaveError(p, err)
 		}
 		// A save skipped because the file changed on disk leaves dirty to
-		// the reload. One skipped because the file is read-only still
-		// owes the file its edits.
+		// the reload.
 		r.mu.Lock()
-		r.dirty = r.dirty || wasDirty && (status != saveSkipped || readOnly)
+		r.dirty = r.dirty || wasDirty && status != saveSkipped
 		r.mu.Unlock()
 		return status
 	}
@@ -503,7 +507,7 @@ func (r *room) write(p string, modTime time.Time, hash, newHash string, content 
 	}
 	if !info.Writable {
 		r.readOnly = true
-		return saveSkipped, info, errReadOnly
+		return saveFailed, info, errReadOnly
 	}
 	if !info.ModTime.Equal(modTime) {
 		changed, err := r.reload(p, unsaved)

@@ -766,3 +766,35 @@ func TestReadOnlyFileKeepsEdits(t *testing.T) {
 	}
 	waitUntil(t, "the edit saved", func() bool { return ts.readFile(t, "a.txt") == "edit file" })
 }
+
+// TestReadOnlyFileMergesDiskChange checks that edits a read-only file could
+// not take are merged with a change made on disk once it is writable, as
+// other unsaved edits are, and that a client's save request gets "failed"
+// while the file is read-only.
+func TestReadOnlyFileMergesDiskChange(t *testing.T) {
+	ts := newTestService(t, "", "", func(o *Options) { o.SaveDelay = time.Hour })
+	ts.writeFile(t, "a.txt", "one\ntwo\n")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	ts.files.setReadOnly(true)
+	c.edit(insert(0, "edit\n"))
+	c.send(saveFrame(7))
+	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
+	if !strings.Contains(c.raw[0], `"status":"failed"`) {
+		t.Errorf("save reply %s for a read-only file, want status failed", c.raw[0])
+	}
+
+	ts.files.setReadOnly(false)
+	ts.writeFile(t, "a.txt", "one\ntwo\nthree\n")
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("the change on disk", func() bool {
+		return strings.Contains(c.doc.GetText("source").String(), "three")
+	})
+	if got, want := c.text(), "edit\none\ntwo\nthree\n"; got != want {
+		t.Errorf("text %q after the change on disk, want %q: the edit made while the file "+
+			"was read-only merged with it", got, want)
+	}
+}
