@@ -201,6 +201,16 @@ func (s *Service) warnTwoRooms(name, other string) {
 			"are merged as text, and some may not be saved.")
 }
 
+// eventReason returns the text of err for a session event: the message
+// of an API error, which its Error method prefixes with the status and may
+// follow with the same text again, and the whole text of any other error.
+func eventReason(err error) string {
+	if he, ok := errors.AsType[*httpapi.Error](err); ok && he.Message != "" {
+		return he.Message
+	}
+	return err.Error()
+}
+
 // emit sends a session event about room, whose file is at path, to the
 // server's event stream, where JupyterLab's collaboration extension shows
 // it in the log console of the document at path. Only a WARNING makes it
@@ -333,7 +343,7 @@ func (r *room) load() {
 	if err != nil {
 		if le, ok := errors.AsType[*loadError](err); ok {
 			r.svc.emit(sessionError, r.name, le.path, "load",
-				"Error loading content from file: "+le.path+"\n"+le.err.Error())
+				"Error loading content from file: "+le.path+"\n"+eventReason(le.err))
 		}
 		r.loadErr = err
 		r.svc.removeRoom(r)

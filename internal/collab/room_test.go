@@ -757,20 +757,30 @@ func TestAwarenessStatesPerConnectionBounded(t *testing.T) {
 }
 
 func TestReadErrorsClose(t *testing.T) {
+	invalid := errors.New("invalid notebook: invalid JSON")
 	tests := []struct {
 		name   string
 		err    error
 		want   websocket.StatusCode
 		reason string
+		// event is the message of the session event about the error.
+		event string
 	}{
 		{"contents error", httpapi.Errorf(500, "disk on fire"), statusServerError,
-			"Error initializing: a.txt."},
+			"Error initializing: a.txt.", "Error loading content from file: a.txt\ndisk on fire"},
+		{"wrapped error", httpapi.Wrap(500, invalid, invalid.Error()), statusServerError,
+			"Error initializing: a.txt.",
+			"Error loading content from file: a.txt\ninvalid notebook: invalid JSON"},
 		{"other error", errors.New("no contents"), websocket.StatusUnsupportedData,
-			`{"reason":"initialization_error","reloadable":false}`},
+			`{"reason":"initialization_error","reloadable":false}`,
+			"Error loading content from file: a.txt\nno contents"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestService(t, "", "", nil)
+			events := make(chan map[string]any, 16)
+			ts := newTestService(t, "", "", func(o *Options) {
+				o.Emit = func(_ string, data map[string]any) { events <- data }
+			})
 			ts.writeFile(t, "a.txt", "")
 			room, session := ts.openSession(t, "a.txt")
 			ts.files.mu.Lock()
@@ -779,6 +789,14 @@ func TestReadErrorsClose(t *testing.T) {
 			c := ts.dial(t, room, session)
 			if code, reason := c.waitClose(); code != tt.want || reason != tt.reason {
 				t.Errorf("closed with %d %q, want %d %q", code, reason, tt.want, tt.reason)
+			}
+			select {
+			case e := <-events:
+				if e["level"] != "ERROR" || e["action"] != "load" || e["msg"] != tt.event {
+					t.Errorf("event %v, want ERROR load %q", e, tt.event)
+				}
+			case <-time.After(waitTimeout):
+				t.Error("no session event about the error")
 			}
 		})
 	}

@@ -432,7 +432,7 @@ func (r *room) save() string {
 // p, unless the last one sent had the same message. The caller holds
 // saveMu.
 func (r *room) reportSaveError(p string, err error) {
-	msg := "Error saving file: " + p + "\n" + err.Error()
+	msg := "Error saving file: " + p + "\n" + eventReason(err)
 	if msg == r.saveError {
 		return
 	}
