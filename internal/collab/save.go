@@ -260,11 +260,14 @@ func (r *room) tryClose() bool {
 	}
 	unsaved := r.unsavedLocked()
 	r.mu.Unlock()
+	owed := false
 	if unsaved {
 		status := r.save()
-		if status != saveSuccess && !r.fileGone() && !r.dropIfBroken() && !r.keptForReadOnly() {
-			r.log.Warn("empty room kept open: its changes are not saved", "status", status)
-			return false
+		if status != saveSuccess && !r.fileGone() && !r.dropIfBroken() {
+			if owed = r.keptForReadOnly(); !owed {
+				r.log.Warn("empty room kept open: its changes are not saved", "status", status)
+				return false
+			}
 		}
 	}
 
@@ -277,6 +280,9 @@ func (r *room) tryClose() bool {
 	close(r.stop)
 	r.mu.Unlock()
 	r.svc.removeRoom(r)
+	if owed {
+		r.svc.noteOwed(r.name)
+	}
 	r.log.Debug("room closed", "reason", "no clients")
 	return true
 }
@@ -314,7 +320,7 @@ func (r *room) fileReadOnly() bool {
 // file is read-only, and logs that the room's history keeps the edits the
 // file lacks. A save commits the history before it checks the file, so the
 // room may close: it restores those edits when it opens again, and saves
-// them once the file can be written.
+// them once the file can be written (Service.sweepOwed).
 func (r *room) keptForReadOnly() bool {
 	readOnly := r.fileReadOnly()
 	if readOnly {

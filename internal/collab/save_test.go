@@ -739,8 +739,9 @@ func TestSessionEvents(t *testing.T) {
 }
 
 // TestReadOnlyFileKeepsEdits checks that a room whose file is read-only
-// closes when its last client leaves, and that the edits the file lacks
-// come back with the room and are saved once the file can be written.
+// closes when its last client leaves, that the edits the file lacks are
+// saved once the file can be written, with nobody in the room, and that
+// they are in the room when it opens again.
 func TestReadOnlyFileKeepsEdits(t *testing.T) {
 	ts := newTestService(t, "", "", func(o *Options) { o.CleanupDelay = 50 * time.Millisecond })
 	ts.writeFile(t, "a.txt", "file")
@@ -761,10 +762,12 @@ func TestReadOnlyFileKeepsEdits(t *testing.T) {
 	}
 
 	ts.files.setReadOnly(false)
+	waitUntil(t, "the edit saved with nobody in the room", func() bool {
+		return ts.readFile(t, "a.txt") == "edit file"
+	})
 	if got := ts.join(t, room, session).text(); got != "edit file" {
 		t.Errorf("text in the reopened room %q, want the edit kept", got)
 	}
-	waitUntil(t, "the edit saved", func() bool { return ts.readFile(t, "a.txt") == "edit file" })
 }
 
 // TestReadOnlyFileMergesDiskChange checks that edits a read-only file could

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,8 +166,15 @@ type Service struct {
 	rejected map[string]rejection
 	// failed maps each document room that failed to open, or whose file
 	// was deleted, to that failure (noteFailure).
-	failed  map[string]failure
+	failed map[string]failure
+	// owed holds the names of the rooms that closed with edits that their
+	// read-only files lacked (sweepOwed).
+	owed    map[string]struct{}
 	sockets sync.WaitGroup
+	// stopSweep ends sweepOwed, which closes sweepDone when it returns.
+	stopSweep     chan struct{}
+	sweepDone     chan struct{}
+	stopSweepOnce sync.Once
 	// fileLocks serialize the saves of the rooms of one file (fileLock).
 	fileLocks [64]sync.Mutex
 }
@@ -194,7 +203,9 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{opts: opts, log: opts.Log, session: uuid.NewString(),
 		rooms: map[string]*room{}, rejected: map[string]rejection{},
-		failed: map[string]failure{}}
+		failed: map[string]failure{}, owed: map[string]struct{}{},
+		stopSweep: make(chan struct{}), sweepDone: make(chan struct{})}
+	go s.sweepOwed()
 	st, err := s.openStore()
 	if err == nil {
 		s.store = st
@@ -206,6 +217,71 @@ func New(opts Options) (*Service, error) {
 	s.stopRetry, s.retryDone = make(chan struct{}), make(chan struct{})
 	go s.retryStore()
 	return s, nil
+}
+
+// noteOwed records that the room name closed with edits that its
+// read-only file lacks.
+func (s *Service) noteOwed(name string) {
+	s.mu.Lock()
+	s.owed[name] = struct{}{}
+	s.mu.Unlock()
+}
+
+// sweepOwed checks, every Options.PollInterval until the service closes,
+// the files of the rooms that closed with edits their read-only files
+// lacked. It opens the room of each file that can be written again, which
+// restores the edits and saves them. So the file does not wait for its
+// next reader, and a move from a shell after that keeps the edits.
+func (s *Service) sweepOwed() {
+	defer close(s.sweepDone)
+	tick := time.NewTicker(s.opts.PollInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopSweep:
+			return
+		case <-tick.C:
+		}
+		s.mu.Lock()
+		names := slices.Collect(maps.Keys(s.owed))
+		s.mu.Unlock()
+		for _, name := range names {
+			s.reopenIfWritable(name)
+		}
+	}
+}
+
+// reopenIfWritable opens the room name, which closed with edits its
+// read-only file lacked, once the file can be written. A room whose file
+// was deleted through the contents API is forgotten.
+func (s *Service) reopenIfWritable(name string) {
+	if s.available() != nil {
+		return
+	}
+	_, _, id, _ := roomKind(name)
+	p, err := s.store.filePath(context.Background(), id)
+	if errors.Is(err, errUnknown) {
+		s.mu.Lock()
+		delete(s.owed, name)
+		s.mu.Unlock()
+		return
+	}
+	if err != nil {
+		return
+	}
+	if info, err := s.opts.Files.Stat(p); err != nil || !info.Writable {
+		return
+	}
+	s.mu.Lock()
+	delete(s.owed, name)
+	s.mu.Unlock()
+	if _, err := s.openRoom(context.Background(), name); err != nil {
+		s.log.Warn("room of a file made writable again not opened: its edits wait for the next "+
+			"reader", "room", name, "path", p, "err", err)
+		return
+	}
+	s.log.Info("room opened to save the edits its file lacked while it was read-only",
+		"room", name, "path", p)
 }
 
 // storeRetry is the time between tries to open the database. Tests
@@ -329,6 +405,12 @@ func isUnder(p, dir string) bool {
 // unsaved changes and closes the database. It waits for the room
 // WebSocket handlers to return or ctx to end.
 func (s *Service) Close(ctx context.Context) error {
+	s.stopSweepOnce.Do(func() {
+		if s.stopSweep != nil {
+			close(s.stopSweep)
+			<-s.sweepDone
+		}
+	})
 	s.mu.Lock()
 	s.closing = true
 	rooms := make([]*room, 0, len(s.rooms))
