@@ -201,9 +201,9 @@ func (s *Service) warnTwoRooms(name, other string) {
 			"are merged as text, and some may not be saved.")
 }
 
-// eventReason returns the text of err for a session event: the message
-// of an API error, which its Error method prefixes with the status and may
-// follow with the same text again, and the whole text of any other error.
+// eventReason returns the text of err for a session event. For an API
+// error that is its message alone, because its Error method adds the
+// status and may repeat the message.
 func eventReason(err error) string {
 	if he, ok := errors.AsType[*httpapi.Error](err); ok && he.Message != "" {
 		return he.Message
@@ -212,9 +212,9 @@ func eventReason(err error) string {
 }
 
 // emit sends a session event about room, whose file is at path, to the
-// server's event stream, where JupyterLab's collaboration extension shows
-// it in the log console of the document at path. Only a WARNING makes it
-// show its dialog about two views of one file. action may be empty.
+// server's event stream. JupyterLab's collaboration extension logs it in
+// the log console of the document at path, and for a WARNING it also
+// shows its dialog about two views of one file. action may be empty.
 func (s *Service) emit(level, room, path, action, msg string) {
 	if s.opts.Emit == nil {
 		return

@@ -740,7 +740,7 @@ func TestSessionEvents(t *testing.T) {
 
 // TestReadOnlyFileKeepsEdits checks that a room whose file is read-only
 // closes when its last client leaves, that the edits the file lacks are
-// saved once the file can be written, with nobody in the room, and that
+// saved once the file can be written, with no client in the room, and that
 // they are in the room when it opens again.
 func TestReadOnlyFileKeepsEdits(t *testing.T) {
 	ts := newTestService(t, "", "", func(o *Options) { o.CleanupDelay = 50 * time.Millisecond })
@@ -762,7 +762,7 @@ func TestReadOnlyFileKeepsEdits(t *testing.T) {
 	}
 
 	ts.files.setReadOnly(false)
-	waitUntil(t, "the edit saved with nobody in the room", func() bool {
+	waitUntil(t, "the edit saved with no client in the room", func() bool {
 		return ts.readFile(t, "a.txt") == "edit file"
 	})
 	if got := ts.join(t, room, session).text(); got != "edit file" {

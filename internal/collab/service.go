@@ -171,10 +171,12 @@ type Service struct {
 	// read-only files lacked (sweepOwed).
 	owed    map[string]struct{}
 	sockets sync.WaitGroup
-	// stopSweep ends sweepOwed, which closes sweepDone when it returns.
+	// sweeping is set while sweepOwed runs, which is only while owed is
+	// not empty. Closing stopSweep ends it, and sweeps waits for it.
+	sweeping      bool
 	stopSweep     chan struct{}
-	sweepDone     chan struct{}
 	stopSweepOnce sync.Once
+	sweeps        sync.WaitGroup
 	// fileLocks serialize the saves of the rooms of one file (fileLock).
 	fileLocks [64]sync.Mutex
 }
@@ -204,8 +206,7 @@ func New(opts Options) (*Service, error) {
 	s := &Service{opts: opts, log: opts.Log, session: uuid.NewString(),
 		rooms: map[string]*room{}, rejected: map[string]rejection{},
 		failed: map[string]failure{}, owed: map[string]struct{}{},
-		stopSweep: make(chan struct{}), sweepDone: make(chan struct{})}
-	go s.sweepOwed()
+		stopSweep: make(chan struct{})}
 	st, err := s.openStore()
 	if err == nil {
 		s.store = st
@@ -220,20 +221,25 @@ func New(opts Options) (*Service, error) {
 }
 
 // noteOwed records that the room name closed with edits that its
-// read-only file lacks.
+// read-only file lacks, and starts sweepOwed unless it runs.
 func (s *Service) noteOwed(name string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.owed[name] = struct{}{}
-	s.mu.Unlock()
+	if s.sweeping || s.closing || s.stopSweep == nil {
+		return
+	}
+	s.sweeping = true
+	s.sweeps.Go(s.sweepOwed)
 }
 
-// sweepOwed checks, every Options.PollInterval until the service closes,
-// the files of the rooms that closed with edits their read-only files
-// lacked. It opens the room of each file that can be written again, which
-// restores the edits and saves them. So the file does not wait for its
-// next reader, and a move from a shell after that keeps the edits.
+// sweepOwed checks, every Options.PollInterval, the files of the rooms
+// that closed with edits their read-only files lacked. It opens the room
+// of each file that can be written again, which restores the edits and
+// saves them. So the file does not wait for its next reader, and a move
+// from a shell after that keeps the edits. It returns when no such room
+// is left or the service closes, so an idle server does not wake for it.
 func (s *Service) sweepOwed() {
-	defer close(s.sweepDone)
 	tick := time.NewTicker(s.opts.PollInterval)
 	defer tick.Stop()
 	for {
@@ -248,6 +254,13 @@ func (s *Service) sweepOwed() {
 		for _, name := range names {
 			s.reopenIfWritable(name)
 		}
+		s.mu.Lock()
+		if len(s.owed) == 0 {
+			s.sweeping = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -405,14 +418,16 @@ func isUnder(p, dir string) bool {
 // unsaved changes and closes the database. It waits for the room
 // WebSocket handlers to return or ctx to end.
 func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.stopSweepOnce.Do(func() {
 		if s.stopSweep != nil {
 			close(s.stopSweep)
-			<-s.sweepDone
 		}
 	})
+	s.sweeps.Wait()
 	s.mu.Lock()
-	s.closing = true
 	rooms := make([]*room, 0, len(s.rooms))
 	for _, r := range s.rooms {
 		rooms = append(rooms, r)

@@ -59,8 +59,8 @@ type credentials struct {
 	// nil and "" otherwise.
 	user  *hubUser
 	token string
-	// checked is when the hub was asked about token, which may be before
-	// the request when its reply came from the cache.
+	// checked is the time of the request to the hub about token. It is
+	// before the request served when the reply came from the cache.
 	checked time.Time
 }
 

@@ -24,9 +24,9 @@ const hubTokenCacheAge = 300 * time.Second
 
 // hubDeniedCacheAge is how long a reply that gives a token no access to
 // this server is reused: a token the hub does not know, or a user outside
-// the access scopes. It is short, so that access granted again, as a share
-// renewed, works within seconds, while a tab that keeps retrying without
-// access asks the hub only this often.
+// the access scopes. It is short so that access given again, such as a
+// renewed share, works within seconds. A tab that keeps retrying without
+// access then sends the hub one request per interval.
 const hubDeniedCacheAge = 20 * time.Second
 
 // hubTokenCacheSize is the maximum number of cached token replies.
@@ -133,11 +133,11 @@ func (a *hubAuth) requestToken(r *http.Request) (token string, fromURL bool) {
 }
 
 // userFor returns the owner of token, or nil when the hub rejects the
-// token, and the time the hub was asked. A cached reply is reused while it
-// is fresh: for hubTokenCacheAge when it gives access to this server, for
-// hubDeniedCacheAge when it does not, and never once the hub has since
-// rejected the token for open WebSockets, whose clients would otherwise
-// reconnect on it.
+// token, and the time of the request to the hub. A cached reply that gives
+// access to this server is reused for hubTokenCacheAge, and one that does
+// not for hubDeniedCacheAge. A reply from before the hub's last rejection
+// of the token for open WebSockets is not reused, because their clients
+// would reconnect on it.
 func (a *hubAuth) userFor(r *http.Request, token string) (*hubUser, time.Time, error) {
 	now := a.now()
 	rejected := a.sockets.rejectedAt(token)

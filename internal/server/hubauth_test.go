@@ -824,7 +824,7 @@ func TestHubRevokeEndsWebSockets(t *testing.T) {
 // is revoked and then given again. A WebSocket opened on a cached reply is
 // checked again when that reply is hubTokenCacheAge old, not that long
 // after it opened; the guest's retries after the revoke do not each ask
-// the hub; a page request without access gets a page that says why; and
+// the hub; a page request without access gets a page with the reason; and
 // access given again works once hubDeniedCacheAge has passed.
 func TestHubShareRevokedAndRenewed(t *testing.T) {
 	hub := newFakeHub(t)
@@ -876,7 +876,7 @@ func TestHubShareRevokedAndRenewed(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
 		!strings.Contains(string(body), "user bob is not allowed to access this server") {
-		t.Errorf("page after the revoke = %d %s:\n%s\nwant a 403 page that says why",
+		t.Errorf("page after the revoke = %d %s:\n%s\nwant a 403 page with the reason",
 			resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 

@@ -20,7 +20,7 @@ type tokenCache struct {
 }
 
 // tokenCacheEntry is one reply: the user, or nil for a rejected token, and
-// the time it was asked for.
+// the time of the request to the hub.
 type tokenCacheEntry struct {
 	user *hubUser
 	at   time.Time

@@ -35,9 +35,9 @@ type watchedToken struct {
 
 // watch records conn as a WebSocket opened with token, which the hub
 // accepted at checked, and returns the function that removes it. checked
-// is the time of the hub's reply, which may come from the cache, so that a
-// WebSocket opened on an old reply goes to the hub again as soon as the
-// reply is hubTokenCacheAge old, not that long after it opened.
+// is the time of the hub's reply, which may come from the cache. So a
+// WebSocket opened on an old reply goes to the hub again once the reply is
+// hubTokenCacheAge old, not that long after the WebSocket opened.
 func (s *hubSockets) watch(token string, conn net.Conn, checked time.Time) (forget func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -158,7 +158,7 @@ func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err erro
 	if apiErr.Status != http.StatusForbidden {
 		title = http.StatusText(apiErr.Status)
 	}
-	s.log.Info("page request refused", "path", r.URL.Path, "status", apiErr.Status,
+	s.log.Info("page request rejected", "path", r.URL.Path, "status", apiErr.Status,
 		"message", apiErr.Message)
 	s.hubPage(w, apiErr.Status, title, errorMessage(err))
 }
