@@ -508,6 +508,17 @@ func (ts *testService) room(t testing.TB, name string) *room {
 	return r
 }
 
+// waitDirty waits until the room r holds edits not saved yet, such as
+// the one a client just sent, which the wait is named after.
+func waitDirty(t testing.TB, r *room, what string) {
+	t.Helper()
+	waitUntil(t, what, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.dirty
+	})
+}
+
 // insert returns an edit that inserts s at index i of the text.
 func insert(i int, s string) func(*yjs.Doc) {
 	return func(doc *yjs.Doc) {

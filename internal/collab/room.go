@@ -92,6 +92,9 @@ type room struct {
 	stored int
 	// dirty is set by client changes not yet saved.
 	dirty bool
+	// marked is whether the database last recorded the room as holding
+	// edits that autosave owes its file (noteUnsavedLocked).
+	marked bool
 	// repairLogged is set once a save logged that it repaired the doc.
 	repairLogged bool
 	// loadedFrom is the message of the session event that reports where
@@ -468,6 +471,7 @@ func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
 	}
 	if from != nil {
 		r.dirty = true
+		r.noteUnsavedLocked()
 		r.noteChangeLocked()
 	}
 }
@@ -654,6 +658,7 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 		return nil
 	}
 	r.autosave = r.autosaveLocked()
+	r.noteUnsavedLocked()
 	if r.awChanged.Empty() && r.svc.opts.PollInterval <= maxRenewalDelay {
 		if r.renewals == nil {
 			r.renewals = map[uint64]struct{}{}

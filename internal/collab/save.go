@@ -112,6 +112,10 @@ func (r *room) loadDocument() error {
 		r.base = packState(r.doc.EncodeStateAsUpdate(nil))
 	}
 	r.recordFileLocked()
+	// A mark left by a process that stopped before it recorded a save is
+	// replaced too.
+	r.marked = r.unsavedLocked()
+	r.svc.store.markUnsaved(r.name, r.marked)
 	if r.stored >= r.svc.opts.CompactAfter {
 		// Clients wait for the load, so the doc is encoded here rather
 		// than merged by the writer: unlike a merge, the encoding drops
@@ -158,6 +162,19 @@ func (r *room) recordFileLocked() {
 	// queued before it, so that a restart finds the history and the hash
 	// of the file that it matches.
 	r.svc.store.commitSoon()
+}
+
+// noteUnsavedLocked records in the database whether the room holds edits
+// that autosave is to write to its file, when that changed. Edits kept in
+// a room's history survive its closing and a restart, but the file lacks
+// them until the room opens again: the service opens the marked rooms
+// when it starts (Service.sweepOwed), so that they reach the file without
+// waiting for a reader.
+func (r *room) noteUnsavedLocked() {
+	if unsaved := r.unsavedLocked(); unsaved != r.marked {
+		r.marked = unsaved
+		r.svc.store.markUnsaved(r.name, unsaved)
+	}
 }
 
 func sha256Hex(b []byte) string {
@@ -409,6 +426,7 @@ func (r *room) save() string {
 		// the reload.
 		r.mu.Lock()
 		r.dirty = r.dirty || wasDirty && status != saveSkipped
+		r.noteUnsavedLocked()
 		r.mu.Unlock()
 		return status
 	}
@@ -419,6 +437,7 @@ func (r *room) save() string {
 	r.modTime, r.hash, r.fileSize = info.ModTime, info.Hash, len(content.Bytes)
 	r.base = base
 	r.recordFileLocked()
+	r.noteUnsavedLocked()
 	kv := []any{stateHash, info.Hash}
 	if !r.dirty {
 		kv = append(kv, stateDirty, false)
@@ -565,6 +584,7 @@ func (r *room) reload(p string, unsaved bool) (bool, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer r.noteUnsavedLocked()
 	r.modTime, r.fileSize = info.ModTime, len(data)
 	if info.Hash == r.hash {
 		return false, nil

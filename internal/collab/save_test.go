@@ -77,6 +77,11 @@ func TestAutosaveOffInAwareness(t *testing.T) {
 	if got := ts.readFile(t, "a.txt"); got != "" {
 		t.Fatalf("file %q autosaved, want it untouched while autosave is off", got)
 	}
+	// A restart would save the edits of a marked room.
+	ts.svc.store.flush()
+	if rooms, err := ts.svc.store.unsavedRooms(t.Context()); err != nil || len(rooms) > 0 {
+		t.Errorf("rooms marked unsaved with autosave off: %q, %v; want none", rooms, err)
+	}
 	c.send(saveFrame(1))
 	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
 	if got := ts.readFile(t, "a.txt"); got != "unsaved" {
@@ -165,11 +170,7 @@ func TestCleanupSavesThenCloses(t *testing.T) {
 	c := ts.join(t, room, session)
 	c.edit(insert(0, "before leaving"))
 	r := ts.room(t, room)
-	waitUntil(t, "the edit at the server", func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.dirty
-	})
+	waitDirty(t, r, "the edit at the server")
 	c.ws.CloseNow()
 	ts.waitRoomClosed(t, room)
 	if got := ts.readFile(t, "a.txt"); got != "before leaving" {
@@ -253,11 +254,7 @@ func TestRestartMergesFileChange(t *testing.T) {
 	a := first.join(t, room, session)
 	a.edit(insert(8, "three\n"))
 	r := first.room(t, room)
-	waitUntil(t, "the edit at the server", func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.dirty
-	})
+	waitDirty(t, r, "the edit at the server")
 	first.kill(t)
 	first.writeFile(t, "a.txt", "zero\none\ntwo\n")
 
@@ -345,11 +342,7 @@ func TestCloseSavesAndDisconnects(t *testing.T) {
 	c := ts.join(t, room, session)
 	c.edit(insert(0, "unsaved"))
 	r := ts.room(t, room)
-	waitUntil(t, "the edit at the server", func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.dirty
-	})
+	waitDirty(t, r, "the edit at the server")
 	if err := ts.svc.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -471,11 +464,7 @@ func TestFileWithDocContentAdopted(t *testing.T) {
 	a := ts.join(t, room, session)
 	a.edit(insert(4, "two\n"))
 	r := ts.room(t, room)
-	waitUntil(t, "the edit in the room", func() bool {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.dirty
-	})
+	waitDirty(t, r, "the edit in the room")
 	ts.writeFile(t, "a.txt", "one\ntwo\n")
 	future := time.Now().Add(time.Minute)
 	if err := os.Chtimes(filepath.Join(ts.root, "a.txt"), future, future); err != nil {
@@ -526,11 +515,7 @@ func TestRestartAfterUnrecordedSave(t *testing.T) {
 			}
 			first.files.mu.Unlock()
 			a.edit(insert(4, "EDIT0\n"))
-			waitUntil(t, "the edit in the room", func() bool {
-				r.mu.Lock()
-				defer r.mu.Unlock()
-				return r.dirty
-			})
+			waitDirty(t, r, "the edit in the room")
 			if status := r.save(); status != saveSuccess {
 				t.Fatalf("save: %s", status)
 			}
@@ -544,11 +529,7 @@ func TestRestartAfterUnrecordedSave(t *testing.T) {
 			}
 			if tt.after != "" {
 				a.edit(insert(len(want), tt.after))
-				waitUntil(t, "the edit after the save", func() bool {
-					r.mu.Lock()
-					defer r.mu.Unlock()
-					return r.dirty
-				})
+				waitDirty(t, r, "the edit after the save")
 			}
 			first.svc.store.flush()
 			newHash, newBase, err := first.svc.store.fileState(ctx, room)
@@ -767,6 +748,67 @@ func TestReadOnlyFileKeepsEdits(t *testing.T) {
 	})
 	if got := ts.join(t, room, session).text(); got != "edit file" {
 		t.Errorf("text in the reopened room %q, want the edit kept", got)
+	}
+}
+
+// TestUnsavedEditsSavedAfterRestart stops a server while a room holds
+// edits that its file lacks, in three ways. The restarted server opens the
+// room with no client, saves the edits, closes the room and clears its
+// mark.
+func TestUnsavedEditsSavedAfterRestart(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// opts are the stopped server's options, and stop stops it.
+		opts func(*Options)
+		stop func(*testing.T, *testService)
+	}{
+		{"stopped while read-only", func(o *Options) { o.SaveDelay = time.Hour },
+			func(t *testing.T, ts *testService) {
+				ts.files.setReadOnly(true)
+				if err := ts.svc.Close(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"killed", func(o *Options) { o.SaveDelay = time.Hour },
+			func(t *testing.T, ts *testService) { ts.kill(t) }},
+		{"killed with the edit in the journal alone", func(o *Options) {
+			o.SaveDelay = time.Hour
+			o.CommitWindow = time.Hour
+		}, func(t *testing.T, ts *testService) {
+			st := ts.svc.store
+			st.w.mu.Lock()
+			st.w.abandon = true
+			st.w.mu.Unlock()
+			ts.killNow(t)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root, dataDir := t.TempDir(), t.TempDir()
+			first := newTestService(t, root, dataDir, tt.opts)
+			first.writeFile(t, "a.txt", "file")
+			room, session := first.openSession(t, "a.txt")
+			first.svc.store.flush()
+			c := first.join(t, room, session)
+			c.edit(insert(0, "edit "))
+			r := first.room(t, room)
+			waitDirty(t, r, "the edit at the server")
+			tt.stop(t, first)
+			if got := first.readFile(t, "a.txt"); got != "file" {
+				t.Fatalf("file %q before the restart, want the edit unsaved", got)
+			}
+
+			second := newTestService(t, root, dataDir, func(o *Options) {
+				o.CleanupDelay = 50 * time.Millisecond
+			})
+			waitUntil(t, "the edit saved with no client", func() bool {
+				return second.readFile(t, "a.txt") == "edit file"
+			})
+			second.waitRoomClosed(t, room)
+			second.svc.store.flush()
+			if rooms, err := second.svc.store.unsavedRooms(t.Context()); err != nil || len(rooms) > 0 {
+				t.Errorf("rooms marked unsaved after the save: %q, %v; want none", rooms, err)
+			}
+		})
 	}
 }
 

@@ -210,6 +210,7 @@ func New(opts Options) (*Service, error) {
 	st, err := s.openStore()
 	if err == nil {
 		s.store = st
+		s.resumeOwed()
 		return s, nil
 	}
 	s.log.Error("collaboration database not opened: shared documents cannot be opened until "+
@@ -220,8 +221,27 @@ func New(opts Options) (*Service, error) {
 	return s, nil
 }
 
-// noteOwed records that the room name closed with edits that its
-// read-only file lacks, and starts sweepOwed unless it runs.
+// resumeOwed notes the rooms that the database marks as holding edits
+// their files lack: rooms closed while their files were read-only, and
+// rooms of a server that stopped or was killed before it saved them.
+func (s *Service) resumeOwed() {
+	names, err := s.store.unsavedRooms(context.Background())
+	if err != nil {
+		s.log.Warn("rooms with unsaved edits not found: their edits wait for the next reader",
+			"err", err)
+		return
+	}
+	if len(names) > 0 {
+		s.log.Info("rooms hold edits that their files lack: each opens to save them once its "+
+			"file can be written", "rooms", len(names))
+	}
+	for _, name := range names {
+		s.noteOwed(name)
+	}
+}
+
+// noteOwed records that the room name closed with edits that its file
+// lacks, and starts sweepOwed unless it runs.
 func (s *Service) noteOwed(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -234,11 +254,12 @@ func (s *Service) noteOwed(name string) {
 }
 
 // sweepOwed checks, every Options.PollInterval, the files of the rooms
-// that closed with edits their read-only files lacked. It opens the room
-// of each file that can be written again, which restores the edits and
-// saves them. So the file does not wait for its next reader, and a move
-// from a shell after that keeps the edits. It returns when no such room
-// is left or the service closes, so an idle server does not wake for it.
+// that closed with edits their files lacked, most often because the files
+// were read-only. It opens the room of each file that can be written,
+// which restores the edits and saves them. So the file does not wait for
+// its next reader, and a move from a shell after that keeps the edits. It
+// returns when no such room is left or the service closes, so an idle
+// server does not wake for it.
 func (s *Service) sweepOwed() {
 	tick := time.NewTicker(s.opts.PollInterval)
 	defer tick.Stop()
@@ -264,9 +285,11 @@ func (s *Service) sweepOwed() {
 	}
 }
 
-// reopenIfWritable opens the room name, which closed with edits its
-// read-only file lacked, once the file can be written. A room whose file
-// was deleted through the contents API is forgotten.
+// reopenIfWritable opens the room name, which closed with edits its file
+// lacked, once the file can be written. A room whose file was deleted
+// through the contents API is forgotten, with its mark. One whose file is
+// missing on disk is left to the next start or reader: its room cannot
+// open without the file.
 func (s *Service) reopenIfWritable(name string) {
 	if s.available() != nil {
 		return
@@ -274,20 +297,24 @@ func (s *Service) reopenIfWritable(name string) {
 	_, _, id, _ := roomKind(name)
 	p, err := s.store.filePath(context.Background(), id)
 	if errors.Is(err, errUnknown) {
-		s.mu.Lock()
-		delete(s.owed, name)
-		s.mu.Unlock()
+		s.forgetOwed(name)
+		s.store.markUnsaved(name, false)
 		return
 	}
 	if err != nil {
 		return
 	}
-	if info, err := s.opts.Files.Stat(p); err != nil || !info.Writable {
+	info, err := s.opts.Files.Stat(p)
+	if he, ok := errors.AsType[*httpapi.Error](err); ok && he.Status == http.StatusNotFound {
+		s.log.Warn("file of a room with unsaved edits is missing: its edits wait for the file",
+			"room", name, "path", p)
+		s.forgetOwed(name)
 		return
 	}
-	s.mu.Lock()
-	delete(s.owed, name)
-	s.mu.Unlock()
+	if err != nil || !info.Writable {
+		return
+	}
+	s.forgetOwed(name)
 	if _, err := s.openRoom(context.Background(), name); err != nil {
 		s.log.Warn("room of a file made writable again not opened: its edits wait for the next "+
 			"reader", "room", name, "path", p, "err", err)
@@ -295,6 +322,13 @@ func (s *Service) reopenIfWritable(name string) {
 	}
 	s.log.Info("room opened to save the edits its file lacked while it was read-only",
 		"room", name, "path", p)
+}
+
+// forgetOwed stops sweepOwed from checking the room name.
+func (s *Service) forgetOwed(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.owed, name)
 }
 
 // storeRetry is the time between tries to open the database. Tests
@@ -338,6 +372,7 @@ func (s *Service) retryStore() {
 		s.store = st
 		s.mu.Unlock()
 		s.log.Info("collaboration database opened", "data_dir", s.opts.DataDir)
+		s.resumeOwed()
 		return
 	}
 }

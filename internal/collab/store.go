@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS room_saves (
 	hash TEXT NOT NULL,
 	base BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS room_unsaved (
+	room TEXT PRIMARY KEY
+);
 `
 
 // store is the SQLite database of the collaboration service. It is safe
@@ -174,6 +177,12 @@ func (s *store) addRecords(records []journalRecord) error {
 	}
 	for _, rec := range records {
 		if _, err := tx.Stmt(s.insert).Exec(rec.room, rec.update); err != nil {
+			tx.Rollback()
+			return err
+		}
+		// The record of the edit may have died with the process that
+		// journaled it.
+		if err := markUnsavedTx(tx, rec.room, true); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -491,6 +500,37 @@ func (s *store) savingState(ctx context.Context, room string) (string, packedSta
 // a room's save is about to write, which the next setFileState clears.
 func (s *store) beginSave(room, hash string, base packedState) {
 	s.enqueue(writeOp{kind: opSave, room: room, hash: hash, data: base})
+}
+
+// markUnsaved queues the record of whether a room holds edits that its
+// file lacks and autosave is to write. A room's mark outlives the room,
+// and the process: the service opens the rooms marked when it starts, to
+// save their edits (Service.sweepOwed).
+func (s *store) markUnsaved(room string, unsaved bool) {
+	kind := opSaved
+	if unsaved {
+		kind = opUnsaved
+	}
+	s.enqueue(writeOp{kind: kind, room: room})
+}
+
+// unsavedRooms returns the rooms marked as holding edits that their files
+// lack.
+func (s *store) unsavedRooms(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT room FROM room_unsaved ORDER BY room`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the rooms with unsaved edits: %w", err)
+	}
+	defer rows.Close()
+	var rooms []string
+	for rows.Next() {
+		var room string
+		if err := rows.Scan(&room); err != nil {
+			return nil, fmt.Errorf("reading the rooms with unsaved edits: %w", err)
+		}
+		rooms = append(rooms, room)
+	}
+	return rooms, rows.Err()
 }
 
 // deleteRoom removes a room's history and file hash, and returns once the

@@ -65,10 +65,14 @@ const (
 	// file that a save is about to write. A restart that finds the file
 	// with that hash takes it as the save's.
 	opSave
+	// opUnsaved marks the room as holding edits that its file lacks, and
+	// opSaved removes the mark.
+	opUnsaved
+	opSaved
 )
 
 func (k opKind) String() string {
-	return [...]string{"append", "replace", "compact", "delete", "hash", "save"}[k]
+	return [...]string{"append", "replace", "compact", "delete", "hash", "save", "unsaved", "saved"}[k]
 }
 
 // writeOp is one queued write. done, when set, receives the write's
@@ -496,6 +500,8 @@ func (s *store) write(tx *sql.Tx, op writeOp) error {
 		return setFileStateTx(tx, op.room, op.hash, op.data)
 	case opSave:
 		return beginSaveTx(tx, op.room, op.hash, op.data)
+	case opUnsaved, opSaved:
+		return markUnsavedTx(tx, op.room, op.kind == opUnsaved)
 	}
 	return fmt.Errorf("unknown history write %d", op.kind)
 }
@@ -572,6 +578,19 @@ func deleteRoomTx(tx *sql.Tx, room string) error {
 	}
 	if _, err := tx.Exec(`DELETE FROM room_saves WHERE room = ?`, room); err != nil {
 		return fmt.Errorf("removing the save under way of room %s: %w", room, err)
+	}
+	return markUnsavedTx(tx, room, false)
+}
+
+// markUnsavedTx marks the room as holding edits that its file lacks, or
+// removes the mark.
+func markUnsavedTx(tx *sql.Tx, room string, unsaved bool) error {
+	query := `DELETE FROM room_unsaved WHERE room = ?`
+	if unsaved {
+		query = `INSERT INTO room_unsaved (room) VALUES (?) ON CONFLICT (room) DO NOTHING`
+	}
+	if _, err := tx.Exec(query, room); err != nil {
+		return fmt.Errorf("recording whether room %s holds unsaved edits: %w", room, err)
 	}
 	return nil
 }
