@@ -14,10 +14,12 @@
 //
 // Before the timed typing, the typist types --warmup seconds untimed.
 //
-// The clients run in child processes (workers) of at most --group clients
-// each, so that one busy event loop does not delay all of them. Times come
-// from process.hrtime, the system's monotonic clock, which is the same in
-// every process.
+// The listening clients run in child processes (workers) of at most
+// --group clients each, 50 by default, and the typist in one of its own.
+// Each worker process the scheduler has to fit in adds to the latency's
+// tail on a small machine (see docs/benchmarks.md). Times come from
+// process.hrtime, the system's monotonic clock, which is the same in every
+// process.
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +55,8 @@ function sourceOf(doc) {
 // join {address, token, count, role}, type {intervalMs, durationMs},
 // aware {intervalMs, count}, report, exit.
 function runWorker() {
+  // Every provider listens for the process's exit.
+  process.setMaxListeners(limits.clients + 10);
   const clients = [];
   let typist = null;
   // typed counts the typist's characters over all its type calls.
@@ -596,7 +600,7 @@ Options:
   --runs N          runs of every target, in turn; the report gives each figure's median
                     (default 1; at most ${limits.runs})
   --cells N         cells of the generated notebook (default 2000)
-  --group N         clients per worker process (default 10)
+  --group N         listening clients per worker process (default 50)
   --server-cpus L   run the servers on the CPUs of list L (taskset -c), e.g. 0
   --client-cpus L   run the clients and this process on the CPUs of list L,
                     e.g. 1; default: no pinning
@@ -623,7 +627,7 @@ function parseOptions() {
       syncs: { type: 'string', default: '5' },
       runs: { type: 'string', default: '1' },
       cells: { type: 'string', default: '2000' },
-      group: { type: 'string', default: '10' },
+      group: { type: 'string', default: '50' },
       'server-cpus': { type: 'string', default: '' },
       'client-cpus': { type: 'string', default: '' },
       json: { type: 'string' },
