@@ -657,7 +657,11 @@ func (r *room) handleAwareness(c *conn, update, frame []byte) error {
 		// changes a state.
 		return nil
 	}
-	r.autosave = r.autosaveLocked()
+	if r.aw.Len() > 0 {
+		// Otherwise the last state was removed, as JupyterLab does when
+		// the document's tab closes. Its setting stays for the cleanup.
+		r.autosave = r.autosaveLocked()
+	}
 	r.noteUnsavedLocked()
 	if r.awChanged.Empty() && r.svc.opts.PollInterval <= maxRenewalDelay {
 		if r.renewals == nil {

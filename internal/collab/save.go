@@ -165,11 +165,9 @@ func (r *room) recordFileLocked() {
 }
 
 // noteUnsavedLocked records in the database whether the room holds edits
-// that autosave is to write to its file, when that changed. Edits kept in
-// a room's history survive its closing and a restart, but the file lacks
-// them until the room opens again: the service opens the marked rooms
-// when it starts (Service.sweepOwed), so that they reach the file without
-// waiting for a reader.
+// that autosave is to write to its file, when that changed. The service
+// opens the marked rooms when it starts (Service.sweepOwed), so that
+// edits kept in a closed room's history reach the file without a reader.
 func (r *room) noteUnsavedLocked() {
 	if unsaved := r.unsavedLocked(); unsaved != r.marked {
 		r.marked = unsaved

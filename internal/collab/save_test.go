@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jupygo/jupygo/yjs"
 )
 
@@ -79,13 +80,56 @@ func TestAutosaveOffInAwareness(t *testing.T) {
 	}
 	// A restart would save the edits of a marked room.
 	ts.svc.store.flush()
-	if rooms, err := ts.svc.store.unsavedRooms(t.Context()); err != nil || len(rooms) > 0 {
-		t.Errorf("rooms marked unsaved with autosave off: %q, %v; want none", rooms, err)
+	rooms, err := ts.svc.store.unsavedRooms(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rooms) > 0 {
+		t.Errorf("rooms marked unsaved with autosave off: %q, want none", rooms)
 	}
 	c.send(saveFrame(1))
 	c.waitFor("the save reply", func() bool { return len(c.raw) == 1 })
 	if got := ts.readFile(t, "a.txt"); got != "unsaved" {
 		t.Errorf("file %q after a save request, want %q", got, "unsaved")
+	}
+}
+
+// TestAutosaveOffOutlivesTheTab checks that a room whose last client had
+// autosave off does not save at cleanup after that client removes its
+// state, as JupyterLab does when the document's tab closes, whatever the
+// user chose in its "Save changes" dialog. Nor does a restart save it.
+func TestAutosaveOffOutlivesTheTab(t *testing.T) {
+	root, dataDir := t.TempDir(), t.TempDir()
+	opts := func(o *Options) {
+		o.SaveDelay = 20 * time.Millisecond
+		o.CleanupDelay = 50 * time.Millisecond
+	}
+	ts := newTestService(t, root, dataDir, opts)
+	ts.writeFile(t, "a.txt", "")
+	room, session := ts.openSession(t, "a.txt")
+	c := ts.join(t, room, session)
+	c.send(awarenessFrame(9, 1, `{"autosave":false}`))
+	c.waitFor("the awareness echo", func() bool { return len(c.awareness) == 1 })
+	c.edit(insert(0, "discarded"))
+	waitDirty(t, ts.room(t, room), "the edit at the server")
+	c.send(awarenessFrame(9, 2, `null`))
+	c.ws.Close(websocket.StatusNormalClosure, "")
+	ts.waitRoomClosed(t, room)
+	if got := ts.readFile(t, "a.txt"); got != "" {
+		t.Fatalf("file %q after the tab closed, want it untouched while autosave is off", got)
+	}
+	if err := ts.svc.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	second := newTestService(t, root, dataDir, opts)
+	// Ten poll intervals, in which a marked room would be saved.
+	time.Sleep(500 * time.Millisecond)
+	if got := second.readFile(t, "a.txt"); got != "" {
+		t.Errorf("file %q after a restart, want it untouched", got)
+	}
+	if got := second.join(t, room, session).text(); got != "discarded" {
+		t.Errorf("text in the reopened room %q, want the edit kept in its history", got)
 	}
 }
 
@@ -805,8 +849,12 @@ func TestUnsavedEditsSavedAfterRestart(t *testing.T) {
 			})
 			second.waitRoomClosed(t, room)
 			second.svc.store.flush()
-			if rooms, err := second.svc.store.unsavedRooms(t.Context()); err != nil || len(rooms) > 0 {
-				t.Errorf("rooms marked unsaved after the save: %q, %v; want none", rooms, err)
+			rooms, err := second.svc.store.unsavedRooms(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rooms) > 0 {
+				t.Errorf("rooms marked unsaved after the save: %q, want none", rooms)
 			}
 		})
 	}

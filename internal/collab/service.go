@@ -306,8 +306,9 @@ func (s *Service) reopenIfWritable(name string) {
 	}
 	info, err := s.opts.Files.Stat(p)
 	if he, ok := errors.AsType[*httpapi.Error](err); ok && he.Status == http.StatusNotFound {
-		s.log.Warn("file of a room with unsaved edits is missing: its edits wait for the file",
-			"room", name, "path", p)
+		s.log.Warn("file of a room with unsaved edits not found: the edits stay in the room's "+
+			"history until a file is back at that path. A file moved outside JupyterLab "+
+			"while the server was stopped leaves them behind", "room", name, "path", p)
 		s.forgetOwed(name)
 		return
 	}
@@ -320,8 +321,7 @@ func (s *Service) reopenIfWritable(name string) {
 			"reader", "room", name, "path", p, "err", err)
 		return
 	}
-	s.log.Info("room opened to save the edits its file lacked while it was read-only",
-		"room", name, "path", p)
+	s.log.Info("room opened to save the edits its file lacks", "room", name, "path", p)
 }
 
 // forgetOwed stops sweepOwed from checking the room name.

@@ -590,7 +590,7 @@ func markUnsavedTx(tx *sql.Tx, room string, unsaved bool) error {
 		query = `INSERT INTO room_unsaved (room) VALUES (?) ON CONFLICT (room) DO NOTHING`
 	}
 	if _, err := tx.Exec(query, room); err != nil {
-		return fmt.Errorf("recording whether room %s holds unsaved edits: %w", room, err)
+		return fmt.Errorf("updating the unsaved mark of room %s: %w", room, err)
 	}
 	return nil
 }

@@ -92,6 +92,9 @@ func (a *Awareness) States() map[uint64]any {
 	return out
 }
 
+// Len returns the number of clients with a state.
+func (a *Awareness) Len() int { return len(a.states) }
+
 // Clock returns the clock of client and whether the client is known.
 func (a *Awareness) Clock(client uint64) (uint64, bool) {
 	m, ok := a.meta[client]
