@@ -1,5 +1,5 @@
 // Two people on one notebook of a jupygo server with --collaborative: each
-// gets the other's typing, cells and outputs, both appear in the
+// gets the other's typing, cells, cursor and outputs, both appear in the
 // Collaboration panel, a change made to the file on disk reaches both, and
 // a server killed in the middle of the editing restarts with every edit
 // that reached the other person, once.
@@ -78,9 +78,18 @@ test('two people edit one notebook', { timeout: 600000 }, async () => {
       (c) => c.length === 2 && c[1].source === "print('from B', x)");
     await shot(a.page, 'collab-03-a-sees-cell');
 
-    // Both appear in the Collaboration panel.
+    // B's cursor shows in that cell on A's page, labelled with B's name.
     const idA = await userIdentity(a.page);
     const idB = await userIdentity(b.page);
+    const cellOnA = a.page.locator('.jp-Notebook .jp-Cell').nth(1);
+    await cellOnA.locator('.jp-remote-cursor').first().waitFor({ state: 'attached', timeout: 30000 });
+    const flag = a.page.locator('.jp-remote-userFlag-name').first();
+    await flag.waitFor({ state: 'attached', timeout: 30000 });
+    const label = (await flag.textContent()).trim();
+    assert.ok([idB.name, idB.display_name].includes(label),
+      `cursor label ${JSON.stringify(label)} on A's page, want B's name ${JSON.stringify(idB.name)}`);
+
+    // Both appear in the Collaboration panel.
     assert.notEqual(idA.username, idB.username, 'the two sessions are two people');
     for (const [page, other] of [[a.page, idB], [b.page, idA]]) {
       await page.locator('.jp-SideBar [data-id="jp-collaboration-panel"]').click();
