@@ -432,14 +432,15 @@ type queryer interface {
 }
 
 func readUpdates(ctx context.Context, q queryer, room string) ([][]byte, error) {
-	_, data, err := readHistory(ctx, q, room)
+	_, data, err := readHistory(ctx, q, room, 0)
 	return data, err
 }
 
 // readHistory returns the sequence numbers and data of a room's stored
-// updates, in order.
-func readHistory(ctx context.Context, q queryer, room string) ([]int64, [][]byte, error) {
-	rows, err := q.QueryContext(ctx, `SELECT seq, data FROM updates WHERE room = ? ORDER BY seq`, room)
+// updates whose sequence numbers are at least from, in order.
+func readHistory(ctx context.Context, q queryer, room string, from int64) ([]int64, [][]byte, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, data FROM updates WHERE room = ? AND seq >= ?
+		ORDER BY seq`, room, from)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading history of room %s: %w", room, err)
 	}
@@ -455,6 +456,28 @@ func readHistory(ctx context.Context, q queryer, room string) ([]int64, [][]byte
 		seqs, data = append(seqs, seq), append(data, d)
 	}
 	return seqs, data, rows.Err()
+}
+
+// historySizes returns the sequence numbers and sizes of a room's stored
+// updates, in order, without reading their data.
+func historySizes(ctx context.Context, q queryer, room string) ([]int64, []int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, length(data) FROM updates WHERE room = ?
+		ORDER BY seq`, room)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading history sizes of room %s: %w", room, err)
+	}
+	defer rows.Close()
+	var seqs []int64
+	var sizes []int
+	for rows.Next() {
+		var seq int64
+		var size int
+		if err := rows.Scan(&seq, &size); err != nil {
+			return nil, nil, fmt.Errorf("reading history sizes of room %s: %w", room, err)
+		}
+		seqs, sizes = append(seqs, seq), append(sizes, size)
+	}
+	return seqs, sizes, rows.Err()
 }
 
 // fileState returns the hash of the file as a room last read or wrote it,

@@ -529,16 +529,23 @@ func (s *store) replaceTx(tx *sql.Tx, room string, update []byte) error {
 // the history keeps about log2(total size / smallest row) rows. An update
 // that does not decode stops the merge and leaves the history as it is.
 func (s *store) compactTx(tx *sql.Tx, room string) error {
-	seqs, rows, err := readHistory(context.Background(), tx, room)
+	ctx := context.Background()
+	seqs, sizes, err := historySizes(ctx, tx, room)
 	if err != nil {
 		return err
 	}
-	first := mergeStart(rows)
-	if len(rows)-first < 2 {
+	first := mergeStart(sizes)
+	if len(sizes)-first < 2 {
 		return nil
 	}
+	// Only the rows to merge are read: the first row, often the whole
+	// document, is read only when it joins the merge.
+	_, rows, err := readHistory(ctx, tx, room, seqs[first])
+	if err != nil {
+		return err
+	}
 	s.w.hook("compacting")
-	merged, err := yjs.MergeUpdates(rows[first:]...)
+	merged, err := yjs.MergeUpdates(rows...)
 	if err != nil {
 		// Not an error of the batch, which would then fail at every try.
 		s.log.Warn("room history not compacted", "room", room, "err", err)
@@ -550,18 +557,18 @@ func (s *store) compactTx(tx *sql.Tx, room string) error {
 	return s.appendTx(tx, room, merged)
 }
 
-// mergeStart returns the index of the first of the updates that
-// compactTx merges: the last update, and each before it whose size is at
-// most the total size of the updates after it.
-func mergeStart(rows [][]byte) int {
-	if len(rows) == 0 {
+// mergeStart returns the index of the first of the updates, given their
+// sizes, that compactTx merges: the last update, and each before it whose
+// size is at most the total size of the updates after it.
+func mergeStart(sizes []int) int {
+	if len(sizes) == 0 {
 		return 0
 	}
-	first := len(rows) - 1
-	total := len(rows[first])
-	for first > 0 && len(rows[first-1]) <= total {
+	first := len(sizes) - 1
+	total := sizes[first]
+	for first > 0 && sizes[first-1] <= total {
 		first--
-		total += len(rows[first])
+		total += sizes[first]
 	}
 	return first
 }

@@ -437,13 +437,6 @@ func TestMergeCommitsHistory(t *testing.T) {
 }
 
 func TestMergeStartSizes(t *testing.T) {
-	rows := func(sizes ...int) [][]byte {
-		var out [][]byte
-		for _, n := range sizes {
-			out = append(out, make([]byte, n))
-		}
-		return out
-	}
 	for _, tc := range []struct {
 		sizes []int
 		want  int
@@ -457,7 +450,7 @@ func TestMergeStartSizes(t *testing.T) {
 		{[]int{1000, 500, 300, 100, 100}, 3},
 		{[]int{1000, 500, 300, 100, 100, 100, 100}, 0},
 	} {
-		if got := mergeStart(rows(tc.sizes...)); got != tc.want {
+		if got := mergeStart(tc.sizes); got != tc.want {
 			t.Errorf("mergeStart(sizes %v) = %d, want %d", tc.sizes, got, tc.want)
 		}
 	}
