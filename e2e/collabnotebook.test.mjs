@@ -4,6 +4,7 @@
 // a server killed in the middle of the editing restarts with every edit
 // that reached the other person, once.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -110,7 +111,15 @@ test('two people edit one notebook', { timeout: 600000 }, async () => {
 
     // Saving by hand after the autosave raises no File Changed dialog,
     // because the server puts the saved file's hash into the document.
+    // The hash reaches B a moment after the file is written, and a save in
+    // between would raise the dialog as it does with jupyter-collaboration.
     // The command waits for the dialog, so the test does not wait for it.
+    await waitFor("the saved file's hash on B's page", async () => {
+      const onDiskHash = createHash('sha256').update(readFileSync(file)).digest('hex');
+      const hash = await b.page.evaluate(() =>
+        window.jupyterapp.shell.currentWidget.context.model.sharedModel.getState('hash'));
+      return hash === onDiskHash;
+    });
     await b.page.evaluate(() => { window.jupyterapp.commands.execute('docmanager:save'); });
     const dialog = await b.page.locator('.jp-Dialog').waitFor({ timeout: 3000 }).then(() => true, () => false);
     if (dialog) await shot(b.page, 'collab-05b-dialog');
