@@ -111,7 +111,8 @@ func breakSchema(doc *yjs.Doc) {
 
 func TestBrokenNotebookHistoryRepaired(t *testing.T) {
 	root, dataDir := t.TempDir(), t.TempDir()
-	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = -1 })
+	// Autosave is on, and the edit waits for it when the server is killed.
+	first := newTestService(t, root, dataDir, func(o *Options) { o.SaveDelay = time.Hour })
 	first.writeFile(t, "n.ipynb", notebookFile)
 	textRoom, session := first.openSession(t, "n.ipynb")
 	room := "json:notebook:" + strings.TrimPrefix(textRoom, "text:file:")

@@ -97,7 +97,8 @@ func TestAutosaveOffInAwareness(t *testing.T) {
 // TestAutosaveOffOutlivesTheTab checks that a room whose last client had
 // autosave off does not save at cleanup after that client removes its
 // state, as JupyterLab does when the document's tab closes, whatever the
-// user chose in its "Save changes" dialog. Nor does a restart save it.
+// user chose in its "Save changes" dialog. Nor does a restart save it, nor
+// the room's next opening, until the next change.
 func TestAutosaveOffOutlivesTheTab(t *testing.T) {
 	root, dataDir := t.TempDir(), t.TempDir()
 	opts := func(o *Options) {
@@ -128,9 +129,23 @@ func TestAutosaveOffOutlivesTheTab(t *testing.T) {
 	if got := second.readFile(t, "a.txt"); got != "" {
 		t.Errorf("file %q after a restart, want it untouched", got)
 	}
-	if got := second.join(t, room, session).text(); got != "discarded" {
+	c = second.join(t, room, session)
+	if got := c.text(); got != "discarded" {
 		t.Errorf("text in the reopened room %q, want the edit kept in its history", got)
 	}
+	// The reopened room shows the edit unsaved, and autosave, on again,
+	// leaves it to the user: ten save delays without a save.
+	if dirty := c.state(stateDirty); dirty != true {
+		t.Errorf("state dirty %v in the reopened room, want true", dirty)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := second.readFile(t, "a.txt"); got != "" {
+		t.Errorf("file %q after the room reopened, want the restored edit left unsaved", got)
+	}
+	c.edit(insert(9, "!"))
+	waitUntil(t, "the autosave of the next change", func() bool {
+		return second.readFile(t, "a.txt") == "discarded!"
+	})
 }
 
 func TestChangeOnDiskReachesClients(t *testing.T) {
@@ -796,9 +811,9 @@ func TestReadOnlyFileKeepsEdits(t *testing.T) {
 }
 
 // TestUnsavedEditsSavedAfterRestart stops a server while a room holds
-// edits that its file lacks, in three ways. The restarted server opens the
-// room with no client, saves the edits, closes the room and clears its
-// mark.
+// edits that its file lacks and autosave owes it, in three ways. The
+// restarted server opens the room with no client, saves the edits, closes
+// the room and clears its mark.
 func TestUnsavedEditsSavedAfterRestart(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -815,10 +830,16 @@ func TestUnsavedEditsSavedAfterRestart(t *testing.T) {
 			}},
 		{"killed", func(o *Options) { o.SaveDelay = time.Hour },
 			func(t *testing.T, ts *testService) { ts.kill(t) }},
-		{"killed with the edit in the journal alone", func(o *Options) {
+		{"killed within the commit window", func(o *Options) {
 			o.SaveDelay = time.Hour
 			o.CommitWindow = time.Hour
 		}, func(t *testing.T, ts *testService) {
+			// The mark is committed at once. The edit is not, and only
+			// the journal holds it.
+			waitUntil(t, "the mark", func() bool {
+				rooms, err := ts.svc.store.unsavedRooms(t.Context())
+				return err == nil && len(rooms) == 1
+			})
 			st := ts.svc.store
 			st.w.mu.Lock()
 			st.w.abandon = true

@@ -180,12 +180,6 @@ func (s *store) addRecords(records []journalRecord) error {
 			tx.Rollback()
 			return err
 		}
-		// The record of the edit may have died with the process that
-		// journaled it.
-		if err := markUnsavedTx(tx, rec.room, true); err != nil {
-			tx.Rollback()
-			return err
-		}
 	}
 	return tx.Commit()
 }
@@ -535,6 +529,21 @@ func (s *store) markUnsaved(room string, unsaved bool) {
 		kind = opUnsaved
 	}
 	s.enqueue(writeOp{kind: kind, room: room})
+	// A kill within the commit window would lose the mark, while the
+	// journal keeps the edit.
+	s.commitSoon()
+}
+
+// isUnsaved reports whether the room is marked as holding edits that its
+// file lacks.
+func (s *store) isUnsaved(ctx context.Context, room string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM room_unsaved WHERE room = ?`,
+		room).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("reading the unsaved mark of room %s: %w", room, err)
+	}
+	return n > 0, nil
 }
 
 // unsavedRooms returns the rooms marked as holding edits that their files
