@@ -95,10 +95,6 @@ type room struct {
 	// marked is whether the database last recorded the room as holding
 	// edits that autosave owes its file (noteUnsavedLocked).
 	marked bool
-	// held is set when the room restored edits that its file lacks and
-	// that no mark asked autosave to write, until a client changes the doc
-	// or a save succeeds. Autosave leaves them alone meanwhile.
-	held bool
 	// repairLogged is set once a save logged that it repaired the doc.
 	repairLogged bool
 	// loadedFrom is the message of the session event that reports where
@@ -475,7 +471,6 @@ func (r *room) onUpdateLocked(update []byte, o any, _ *yjs.Transaction) {
 	}
 	if from != nil {
 		r.dirty = true
-		r.held = false
 		r.noteUnsavedLocked()
 		r.noteChangeLocked()
 	}

@@ -51,10 +51,6 @@ func (r *room) loadDocument() error {
 	if err != nil {
 		return err
 	}
-	marked, err := r.svc.store.isUnsaved(ctx, r.name)
-	if err != nil {
-		return err
-	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -103,17 +99,12 @@ func (r *room) loadDocument() error {
 	if err != nil {
 		return &loadError{p, httpapi.Wrap(http.StatusBadRequest, err, err.Error())}
 	}
-	switch {
-	case r.dirty && marked:
-		r.log.Info("room restored edits that were not saved: autosave writes them")
+	if r.dirty {
+		// NOTE: this includes edits made with autosave off and then
+		// discarded in JupyterLab, which does not tell the server. They
+		// are saved too once the room opens with autosave on.
+		r.log.Info("room restored edits that were not saved")
 		r.noteChangeLocked()
-	case r.dirty:
-		// Such edits were made with autosave off, or discarded in
-		// JupyterLab, which does not tell the server. The document shows
-		// them as unsaved, and the next change or save writes them.
-		r.held = true
-		r.log.Info("room restored edits that were not saved and that autosave was not to " +
-			"write: they wait for the next change or save")
 	}
 	err = setState(r.doc, serverOrigin, statePath, p, stateHash, info.Hash, stateDirty, r.dirty)
 	if err != nil {
@@ -257,8 +248,7 @@ func (r *room) saveWait() time.Duration {
 // unsavedLocked reports whether the doc has changes that autosave should
 // write before the room closes.
 func (r *room) unsavedLocked() bool {
-	return r.fileID != "" && r.dirty && !r.noSave && r.svc.opts.SaveDelay > 0 && r.autosave &&
-		!r.held
+	return r.fileID != "" && r.dirty && !r.noSave && r.svc.opts.SaveDelay > 0 && r.autosave
 }
 
 // autosaveNow saves the doc if autosave should, and reports false when
@@ -445,7 +435,6 @@ func (r *room) save() string {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.held = false
 	r.modTime, r.hash, r.fileSize = info.ModTime, info.Hash, len(content.Bytes)
 	r.base = base
 	r.recordFileLocked()

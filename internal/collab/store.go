@@ -534,18 +534,6 @@ func (s *store) markUnsaved(room string, unsaved bool) {
 	s.commitSoon()
 }
 
-// isUnsaved reports whether the room is marked as holding edits that its
-// file lacks.
-func (s *store) isUnsaved(ctx context.Context, room string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM room_unsaved WHERE room = ?`,
-		room).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("reading the unsaved mark of room %s: %w", room, err)
-	}
-	return n > 0, nil
-}
-
 // unsavedRooms returns the rooms marked as holding edits that their files
 // lack.
 func (s *store) unsavedRooms(ctx context.Context) ([]string, error) {
