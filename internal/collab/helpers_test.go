@@ -519,6 +519,18 @@ func waitDirty(t testing.TB, r *room, what string) {
 	})
 }
 
+// unsavedRooms returns the rooms that the database marks as holding
+// unsaved edits, once the writes queued before the call are committed.
+func (ts *testService) unsavedRooms(t testing.TB) []string {
+	t.Helper()
+	ts.svc.store.flush()
+	rooms, err := ts.svc.store.unsavedRooms(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rooms
+}
+
 // insert returns an edit that inserts s at index i of the text.
 func insert(i int, s string) func(*yjs.Doc) {
 	return func(doc *yjs.Doc) {

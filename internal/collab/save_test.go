@@ -79,12 +79,7 @@ func TestAutosaveOffInAwareness(t *testing.T) {
 		t.Fatalf("file %q autosaved, want it untouched while autosave is off", got)
 	}
 	// A restart would save the edits of a marked room.
-	ts.svc.store.flush()
-	rooms, err := ts.svc.store.unsavedRooms(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rooms) > 0 {
+	if rooms := ts.unsavedRooms(t); len(rooms) > 0 {
 		t.Errorf("rooms marked unsaved with autosave off: %q, want none", rooms)
 	}
 	c.send(saveFrame(1))
@@ -854,12 +849,7 @@ func TestUnsavedEditsSavedAfterRestart(t *testing.T) {
 				return second.readFile(t, "a.txt") == "edit file"
 			})
 			second.waitRoomClosed(t, room)
-			second.svc.store.flush()
-			rooms, err := second.svc.store.unsavedRooms(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rooms) > 0 {
+			if rooms := second.unsavedRooms(t); len(rooms) > 0 {
 				t.Errorf("rooms marked unsaved after the save: %q, want none", rooms)
 			}
 		})
